@@ -1,0 +1,56 @@
+// Package project owns agentcore.toml: its schema, strict decoding with line:col errors and
+// "did you mean" suggestions, validation, path resolution, secret references and the mapping
+// from agent names to AgentCore runtime names.
+package project
+
+// Project is a loaded and validated agentcore.toml.
+type Project struct {
+	Path         string // absolute path of agentcore.toml
+	Dir          string // directory holding it; relative paths in the file are relative to it
+	Name         string
+	DefaultEnv   string // [project].default_environment, "" when unset
+	Agents       map[string]*Agent
+	Environments map[string]*Environment
+}
+
+// Agent is one [agents.NAME] table, or its resolved copy inside an environment.
+type Agent struct {
+	Name          string
+	Description   string
+	Dockerfile    string // absolute path
+	Context       string // absolute path of the build context
+	Platform      string // "" means the provider's default (host platform locally, linux/arm64 on AWS)
+	Protocol      string // HTTP, MCP or A2A
+	Environment   map[string]Value
+	BuildArgs     map[string]Value
+	IdleTimeout   int // seconds; lifecycle idleRuntimeSessionTimeout, 0 = AgentCore's default
+	MaxLifetime   int // seconds; lifecycle maxLifetime, 0 = AgentCore's default
+	ExecutionRole string
+	Models        []string // Bedrock model ids the agent may invoke (IAM policy on AWS)
+}
+
+// Value is a string that is either given literally or read from the process environment
+// ({ env = "NAME" }, a secret: masked in every output).
+type Value struct {
+	Literal string
+	Env     string // name of the environment variable, when a reference
+}
+
+// Secret reports whether the value comes from the environment (and must be masked).
+func (v Value) Secret() bool { return v.Env != "" }
+
+// Environment is one [environments.NAME] table with every agent's overrides applied.
+type Environment struct {
+	Name         string
+	Provider     string // "local" or "aws"
+	Region       string
+	Account      string
+	Profile      string
+	EndpointURL  string
+	Registry     string // HOST:PORT overriding where images are pushed
+	Protected    bool
+	State        string // "file" (default) or "ssm"
+	Variables    map[string]Value
+	Agents       map[string]*Agent // resolved: base agent + this environment's overrides
+	RuntimeNames map[string]string // agent name -> AgentCore runtime name in this environment
+}

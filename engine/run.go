@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/engine/state"
+)
+
+// Run is everything one invocation of a recipe (or of `agentcore lua`) carries: the project,
+// the selected environment, the output, the state store and the flags that builtins honour.
+// Builtins reach it with FromL(L).
+type Run struct {
+	Ctx     context.Context
+	Dir     string           // project root (directory of agentcore.toml), or the working directory
+	Project *project.Project // nil when there is no agentcore.toml (agentcore lua outside a project)
+	EnvName string           // selected environment name, "" when none
+	Out     *Output
+	Store   state.Store // environment state store; nil without a project
+	Yes     bool        // --yes: answer confirmations
+	Stdin   io.Reader
+	// Interactive reports whether stdin is a terminal (confirmations may prompt).
+	Interactive bool
+	Verbose     bool
+	Command     string // the command line, for lock holders and events
+	// LocalEndpoint ensures the local AgentCore endpoint runs (starting it when it does not)
+	// and returns its base URL, e.g. http://127.0.0.1:4566. Set by cmd; nil in unit tests
+	// that do not need it.
+	LocalEndpoint func(ctx context.Context) (string, error)
+
+	gil      sync.Mutex
+	branches sync.Map // *lua.LState -> branch label
+	values   sync.Map // per-run caches owned by builtins, see Value
+	onceMu   sync.Mutex
+}
+
+// Env returns the selected environment with agent overrides resolved, or nil.
+func (r *Run) Env() *project.Environment {
+	if r.Project == nil || r.EnvName == "" {
+		return nil
+	}
+	return r.Project.Environments[r.EnvName]
+}
+
+const runKey = "agentcore.run"
+
+// FromL returns the Run a Lua state (or any of its threads) belongs to.
+func FromL(L *lua.LState) *Run {
+	ud, ok := L.G.Registry.RawGetString(runKey).(*lua.LUserData)
+	if !ok {
+		panic("engine: Lua state has no run attached")
+	}
+	return ud.Value.(*Run)
+}
+
+// Ctx returns the context of the running Lua thread: the run's, or a parallel branch's
+// (cancelled when a sibling branch fails).
+func Ctx(L *lua.LState) context.Context {
+	if ctx := L.Context(); ctx != nil {
+		return ctx
+	}
+	return FromL(L).Ctx
+}
+
+// Branch returns the label of the parallel branch L runs in, or "" on the main thread.
+func (r *Run) Branch(L *lua.LState) string {
+	if v, ok := r.branches.Load(L); ok {
+		return v.(string)
+	}
+	return ""
+}
+
+// Unlocked runs slow work (network, Docker, disk) with the interpreter lock released, so that
+// parallel branches progress while it waits. fn must not touch any Lua value: take what it
+// needs before, and build Lua values from its result after.
+func Unlocked[T any](L *lua.LState, fn func(ctx context.Context) (T, error)) (T, error) {
+	r := FromL(L)
+	ctx := Ctx(L)
+	r.gil.Unlock()
+	defer r.gil.Lock()
+	return fn(ctx)
+}
+
+// Value returns the per-run value stored under key, creating it with make on first use.
+// Builtins use it to share one client (Docker, AWS config) across a run. make runs with the
+// interpreter lock held by the caller; keep it cheap or call it from inside Unlocked.
+func (r *Run) Value(key string, make func() (any, error)) (any, error) {
+	if v, ok := r.values.Load(key); ok {
+		return v, nil
+	}
+	r.onceMu.Lock()
+	defer r.onceMu.Unlock()
+	if v, ok := r.values.Load(key); ok {
+		return v, nil
+	}
+	v, err := make()
+	if err != nil {
+		return nil, err
+	}
+	r.values.Store(key, v)
+	return v, nil
+}
+
+// Close releases per-run values that implement io.Closer.
+func (r *Run) Close() {
+	r.values.Range(func(_, v any) bool {
+		if c, ok := v.(io.Closer); ok {
+			_ = c.Close()
+		}
+		return true
+	})
+}

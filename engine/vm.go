@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// VM is one Lua state for one run, with the safe standard libraries, every registered module
+// and the engine's globals (parallel, recipe, stock, ...). The interpreter lock is held while
+// Lua runs; builtins release it with Unlocked.
+type VM struct {
+	L   *lua.LState
+	run *Run
+	reg *Registry
+	// Recipes resolves recipe names for stock()/load_recipe(); nil outside a project.
+	Recipes *Resolver
+}
+
+// NewVM builds the Lua state for run with the modules of reg.
+func NewVM(run *Run, reg *Registry) *VM {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, IncludeGoStackTrace: false})
+	openSafeLibs(L)
+	ud := L.NewUserData()
+	ud.Value = run
+	L.G.Registry.RawSetString(runKey, ud)
+	installErrorMeta(L)
+	vm := &VM{L: L, run: run, reg: reg}
+	vmOf.Store(L.G, vm)
+	reg.install(L)
+	installEngineGlobals(L)
+	if run.Ctx == nil {
+		run.Ctx = context.Background()
+	}
+	L.SetContext(run.Ctx)
+	run.gil.Lock()
+	return vm
+}
+
+// Close releases the Lua state and the run's per-run values.
+func (vm *VM) Close() {
+	vmOf.Delete(vm.L.G)
+	vm.L.Close()
+	vm.run.gil.Unlock()
+	vm.run.Close()
+}
+
+// Run returns the run this VM belongs to.
+func (vm *VM) Run() *Run { return vm.run }
+
+// DoString runs src as a chunk named name and returns its results.
+func (vm *VM) DoString(name, src string) ([]lua.LValue, error) {
+	fn, err := vm.L.Load(strings.NewReader(src), name)
+	if err != nil {
+		return nil, syntaxError(err)
+	}
+	return vm.Call(fn)
+}
+
+// Call calls fn with args under the run's context and returns its results, or an *Error
+// with the script position.
+func (vm *VM) Call(fn lua.LValue, args ...lua.LValue) ([]lua.LValue, error) {
+	L := vm.L
+	top := L.GetTop()
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	if err := L.PCall(len(args), lua.MultRet, traceback(L)); err != nil {
+		L.SetTop(top)
+		return nil, vm.interrupted(fromLua(err))
+	}
+	n := L.GetTop() - top
+	out := make([]lua.LValue, n)
+	for i := 0; i < n; i++ {
+		out[i] = L.Get(top + 1 + i)
+	}
+	L.SetTop(top)
+	return out, nil
+}
+
+func (vm *VM) interrupted(e *Error) *Error {
+	if e != nil && vm.run.Ctx.Err() != nil {
+		e.Code = ExitInterrupted
+		if !strings.Contains(e.Msg, "interrupted") {
+			e.Msg = "interrupted: " + e.Msg
+		}
+	}
+	return e
+}
+
+// traceback returns a message handler that records the Lua traceback for -v.
+func traceback(L *lua.LState) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		obj := L.Get(1)
+		if t, ok := obj.(*lua.LTable); ok {
+			if t.RawGetString("trace") == lua.LNil {
+				t.RawSetString("trace", lua.LString(L.Where(1)))
+			}
+		}
+		L.Push(obj)
+		return 1
+	})
+}
+
+// syntaxError turns a Lua compile error into an exit-2 error at the file position.
+func syntaxError(err error) *Error {
+	msg := err.Error()
+	if api, ok := err.(*lua.ApiError); ok {
+		msg = api.Object.String()
+	}
+	msg = strings.TrimPrefix(msg, "<string>:")
+	return &Error{Code: ExitUsage, Msg: "syntax error: " + firstLine(msg), Err: err,
+		Hint: "fix the script and run again; agentcore lua FILE runs a script on its own"}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// openSafeLibs opens base (without dofile, loadfile, load from files), table, string, math and
+// coroutine, plus a safe os with only time, clock, date and getenv. Files and processes are
+// reached through the fs and exec builtins.
+func openSafeLibs(L *lua.LState) {
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{
+		{lua.LoadLibName, lua.OpenPackage},
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	for _, name := range []string{"dofile", "loadfile", "module"} {
+		L.SetGlobal(name, lua.LNil)
+	}
+	// require may only load preloaded modules (builtins, recipe libraries): no file searchers.
+	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
+		loaders := L.NewTable()
+		if old, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
+			loaders.Append(old.RawGetInt(1)) // the preload searcher
+		}
+		pkg.RawSetString("loaders", loaders)
+		pkg.RawSetString("path", lua.LString(""))
+		pkg.RawSetString("cpath", lua.LString(""))
+		pkg.RawSetString("loadlib", lua.LNil)
+	}
+	osT := L.NewTable()
+	L.SetFuncs(osT, map[string]lua.LGFunction{
+		"time":   osTime,
+		"clock":  osClock,
+		"date":   osDate,
+		"getenv": osGetenv,
+	})
+	L.SetGlobal("os", osT)
+}
+
+// argErrorf raises a usage error for argument n of the calling builtin.
+func argErrorf(L *lua.LState, n int, format string, args ...any) {
+	RaiseUsage(L, "", "bad argument #%d: %s", n, fmt.Sprintf(format, args...))
+}

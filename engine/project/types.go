@@ -27,6 +27,8 @@ type Agent struct {
 	MaxLifetime   int // seconds; lifecycle maxLifetime, 0 = AgentCore's default
 	ExecutionRole string
 	Models        []string // Bedrock model ids the agent may invoke (IAM policy on AWS)
+
+	runtimeName string // runtime_name override
 }
 
 // Value is a string that is either given literally or read from the process environment

@@ -1,0 +1,177 @@
+// Package aws is the `aws` Lua module and the AWS plumbing every AWS builtin shares: the
+// session of the run's environment (SessionFor, ConfigFor, Call), AWS errors that keep their
+// code (Error, IsNotFound), the Lua⇄Go conversion (ToLua, FromLua) and the account guard.
+//
+// Builtins that call AWS (ecr, agentcore, iam, cfn, ssm) import this package and nothing of
+// each other.
+package aws
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine"
+)
+
+// Module is the aws Lua module.
+var Module = &engine.Module{
+	Name: "aws",
+	Doc: "The AWS session of the selected environment: who the credentials belong to, the account " +
+		"guard, and helpers to read AWS errors. Provider \"aws\" uses the standard credential chain " +
+		"(profile from agentcore.toml, AWS_PROFILE, SSO, roles) and endpoint_url when set; provider " +
+		"\"local\" talks to the local AgentCore endpoint with dummy credentials.",
+	Funcs: []engine.Func{
+		{Name: "caller", Args: "()", Returns: "table {account, arn, userId}",
+			Doc: "Who the credentials belong to (STS GetCallerIdentity). Cached for the run.",
+			Fn:  luaCaller},
+		{Name: "guard", Args: "()", Returns: "table {account, arn, userId}",
+			Doc: "The account guard: when the environment names an account and the credentials belong " +
+				"to another, raises an error (exit code 2) naming both accounts and the environment. " +
+				"Returns the caller otherwise. Recipes that change anything call it first.",
+			Fn: luaGuard},
+		{Name: "env", Args: "()", Returns: "table {name, provider, region, account, profile, endpoint_url}",
+			Doc: "The selected environment's AWS settings as configured (no network call). region is " +
+				"the configured one, or for provider \"local\" us-east-1 when unset.",
+			Fn: luaEnv},
+		{Name: "error_code", Args: "(err: error|string)", Returns: "string|nil",
+			Doc: "The AWS error code of an error caught with pcall (\"ResourceNotFoundException\", " +
+				"\"AccessDeniedException\"...), or nil when it is not an AWS error. AWS builtins raise " +
+				"AWS errors with the code first in the message: \"CODE: what was being done: message\".",
+			Fn: luaErrorCode},
+		{Name: "is_not_found", Args: "(err: error|string)", Returns: "boolean",
+			Doc: "Whether an error caught with pcall is an AWS \"does not exist\" error " +
+				"(ResourceNotFoundException, RepositoryNotFoundException, NoSuchEntity, ParameterNotFound...).",
+			Fn: luaIsNotFound},
+	},
+}
+
+// Caller is the identity the credentials belong to.
+type Caller struct {
+	Account string `json:"account"`
+	Arn     string `json:"arn"`
+	UserID  string `json:"userId"`
+}
+
+// CallerFor returns the caller identity of the run's credentials, asked once per run. Call it
+// inside engine.Unlocked.
+func CallerFor(ctx context.Context, run *engine.Run) (*Caller, error) {
+	s, err := SessionFor(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	v, err := run.Value(callerKey, func() (any, error) {
+		out, err := sts.NewFromConfig(s.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return nil, Error("asking STS who the credentials belong to", err)
+		}
+		return &Caller{Account: awssdk.ToString(out.Account), Arn: awssdk.ToString(out.Arn), UserID: awssdk.ToString(out.UserId)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Caller), nil
+}
+
+// Guard is the account guard for Go callers: it returns the caller when the environment names
+// no account or the credentials belong to it, and an exit-2 *engine.Error naming both accounts
+// otherwise. Call it inside engine.Unlocked.
+func Guard(ctx context.Context, run *engine.Run) (*Caller, error) {
+	c, err := CallerFor(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	env := run.Env()
+	if env == nil || env.Account == "" || env.Account == c.Account {
+		return c, nil
+	}
+	profile := "the default credential chain"
+	if env.Profile != "" {
+		profile = fmt.Sprintf("profile %q", env.Profile)
+	}
+	return nil, &engine.Error{Code: engine.ExitUsage,
+		Msg: fmt.Sprintf("environment %q is for AWS account %s, but the credentials (%s, from %s) belong to account %s",
+			env.Name, env.Account, c.Arn, profile, c.Account),
+		Hint: fmt.Sprintf("check the profile (AWS_PROFILE, or profile in [environments.%s]) and the credentials; "+
+			"`aws sts get-caller-identity` shows whose they are", env.Name)}
+}
+
+func luaCaller(L *lua.LState) int {
+	run := engine.FromL(L)
+	c, err := engine.Unlocked(L, func(ctx context.Context) (*Caller, error) { return CallerFor(ctx, run) })
+	if err != nil {
+		engine.Raise(L, err)
+	}
+	L.Push(ToLua(L, c))
+	return 1
+}
+
+func luaGuard(L *lua.LState) int {
+	run := engine.FromL(L)
+	c, err := engine.Unlocked(L, func(ctx context.Context) (*Caller, error) { return Guard(ctx, run) })
+	if err != nil {
+		engine.Raise(L, err)
+	}
+	L.Push(ToLua(L, c))
+	return 1
+}
+
+func luaEnv(L *lua.LState) int {
+	run := engine.FromL(L)
+	env := run.Env()
+	t := L.NewTable()
+	if env == nil {
+		t.RawSetString("provider", lua.LString("aws"))
+		L.Push(t)
+		return 1
+	}
+	provider := env.Provider
+	if provider == "" {
+		provider = "aws"
+	}
+	region := env.Region
+	if region == "" && provider == "local" {
+		region = DefaultLocalRegion
+	}
+	for k, v := range map[string]string{"name": env.Name, "provider": provider, "region": region,
+		"account": env.Account, "profile": env.Profile, "endpoint_url": env.EndpointURL} {
+		if v != "" {
+			t.RawSetString(k, lua.LString(v))
+		}
+	}
+	L.Push(t)
+	return 1
+}
+
+func errArgMessage(L *lua.LState) string {
+	switch v := L.Get(1).(type) {
+	case *lua.LTable:
+		return lua.LVAsString(v.RawGetString("message"))
+	case lua.LString:
+		s := string(v)
+		// "file.lua:12: CODE: ..." from tostring(err): drop the position.
+		if i := strings.Index(s, ": "); i >= 0 && strings.Contains(s[:i], ":") {
+			s = s[i+2:]
+		}
+		return s
+	}
+	return ""
+}
+
+func luaErrorCode(L *lua.LState) int {
+	if code := errorCodeOf(errArgMessage(L)); code != "" {
+		L.Push(lua.LString(code))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+func luaIsNotFound(L *lua.LState) int {
+	L.Push(lua.LBool(notFoundCode(errorCodeOf(errArgMessage(L)))))
+	return 1
+}

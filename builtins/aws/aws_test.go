@@ -1,0 +1,127 @@
+package aws_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awstest"
+	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/engine/enginetest"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+func TestCallerAgainstMoto(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	awstest.UseEnv(t, h, awstest.Moto(t))
+	res := h.Do(t, `
+		local c = aws.caller()
+		local g = aws.guard()
+		return c.account, c.arn, c.userId, g.account`)
+	if res[0].String() != awstest.Account || !strings.HasPrefix(res[1].String(), "arn:aws:") ||
+		res[2].String() == "" || res[3].String() != awstest.Account {
+		t.Fatalf("caller = %v", res)
+	}
+}
+
+func TestGuardWrongAccount(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	env := awstest.UseEnv(t, h, awstest.Moto(t))
+	env.Account = "999999999999"
+	err := h.Err(`aws.guard()`)
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want *engine.Error, got %v", err)
+	}
+	for _, want := range []string{"999999999999", awstest.Account, `"test"`} {
+		if !strings.Contains(e.Msg, want) {
+			t.Errorf("message %q does not name %s", e.Msg, want)
+		}
+	}
+	if e.Code != engine.ExitUsage || !strings.Contains(e.Hint, "profile") {
+		t.Errorf("code %d hint %q", e.Code, e.Hint)
+	}
+	// and pcall sees it as a table with the code
+	res := h.Do(t, `local ok, err = pcall(aws.guard) return ok, err.code`)
+	if res[0] != lua.LFalse || res[1].String() != "2" {
+		t.Errorf("pcall = %v", res)
+	}
+}
+
+func TestMissingProfile(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	env := awstest.UseEnv(t, h, awstest.Moto(t))
+	env.Profile = "no-such-profile"
+	err := h.Err(`aws.caller()`)
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want *engine.Error, got %v", err)
+	}
+	if !strings.Contains(e.Msg, `"no-such-profile"`) || !strings.Contains(e.Msg, "not found") ||
+		!strings.Contains(e.Hint, "aws configure --profile no-such-profile") || e.Code != engine.ExitUsage {
+		t.Errorf("got %q / hint %q / code %d", e.Msg, e.Hint, e.Code)
+	}
+}
+
+func TestNoCredentials(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	awstest.UseEnv(t, h, awstest.Moto(t))
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	err := h.Err(`aws.caller()`)
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want *engine.Error, got %v", err)
+	}
+	for _, want := range []string{"no usable AWS credentials", "AWS_ACCESS_KEY_ID", "profile default"} {
+		if !strings.Contains(e.Msg, want) {
+			t.Errorf("message %q lacks %q", e.Msg, want)
+		}
+	}
+	for _, want := range []string{"AWS_PROFILE", "aws configure", "aws sso login"} {
+		if !strings.Contains(e.Hint, want) {
+			t.Errorf("hint %q lacks %q", e.Hint, want)
+		}
+	}
+}
+
+func TestEnv(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	env := awstest.UseEnv(t, h, "http://127.0.0.1:1")
+	env.Profile = "dev"
+	res := h.Do(t, `local e = aws.env() return e.name, e.provider, e.region, e.account, e.endpoint_url, e.profile`)
+	want := []string{"test", "aws", "us-east-1", awstest.Account, "http://127.0.0.1:1", "dev"}
+	for i, w := range want {
+		if res[i].String() != w {
+			t.Errorf("field %d = %v, want %s", i, res[i], w)
+		}
+	}
+}
+
+func TestLocalProviderWithoutEndpoint(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	env := awstest.UseEnv(t, h, "")
+	env.Provider = "local"
+	err := h.Err(`aws.caller()`)
+	if err == nil || !strings.Contains(err.Error(), "local provider") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestErrorCode(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	res := h.Do(t, `
+		local t = {message = "ResourceNotFoundException: getting agent runtime x: nope"}
+		return aws.error_code(t), aws.is_not_found(t),
+			aws.error_code("test.lua:3: AccessDeniedException: creating x: no"),
+			aws.error_code("environment dev: no usable AWS credentials"),
+			aws.is_not_found("x.lua:1: RepositoryNotFoundException: describing: gone")`)
+	if res[0].String() != "ResourceNotFoundException" || res[1] != lua.LTrue ||
+		res[2].String() != "AccessDeniedException" || res[3] != lua.LNil || res[4] != lua.LTrue {
+		t.Fatalf("got %v", res)
+	}
+}

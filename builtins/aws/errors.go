@@ -1,0 +1,126 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/aws/smithy-go"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine"
+)
+
+// Error wraps err, returned by an AWS call made while doing (e.g. `creating ECR repository
+// "my-bot"`), into an *engine.Error for the user. An AWS error keeps its code as the message
+// prefix, so that recipes can tell errors apart after pcall (see aws.error_code):
+//
+//	ResourceNotFoundException: getting agent runtime abc-123: Could not find Agent Runtime ...
+//
+// and gets a hint when one helps. engine.Error has no field for the AWS code, hence the prefix.
+func Error(doing string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *engine.Error
+	if errors.As(err, &ee) { // already explained (credentials, configuration)
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code := api.ErrorCode()
+		msg := api.ErrorMessage()
+		if msg == "" {
+			msg = "(no message)"
+		}
+		return &engine.Error{Code: engine.ExitFailure, Err: err,
+			Msg:  fmt.Sprintf("%s: %s: %s", code, doing, msg),
+			Hint: hintFor(code)}
+	}
+	return &engine.Error{Code: engine.ExitFailure, Err: err, Msg: fmt.Sprintf("%s: %v", doing, err)}
+}
+
+// ErrorCode returns the AWS error code of err ("ResourceNotFoundException"), or "".
+func ErrorCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+// IsNotFound reports whether err is an AWS "does not exist" error of any service.
+func IsNotFound(err error) bool {
+	return notFoundCode(ErrorCode(err))
+}
+
+func notFoundCode(code string) bool {
+	switch code {
+	case "ResourceNotFoundException", "RepositoryNotFoundException", "NoSuchEntity",
+		"ParameterNotFound", "ImageNotFoundException", "LifecyclePolicyNotFoundException",
+		"NotFoundException", "NotFound":
+		return true
+	}
+	return false
+}
+
+func hintFor(code string) string {
+	switch code {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
+		return "the credentials lack this permission: check the IAM policies of the identity aws.caller() shows (or `aws sts get-caller-identity`)"
+	case "ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired":
+		return "the credentials have expired: run `aws sso login` (or refresh them) and try again"
+	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch":
+		return "AWS does not accept these credentials: check AWS_PROFILE / the environment's profile, and the clock"
+	case "ThrottlingException", "Throttling", "TooManyRequestsException":
+		return "AWS is throttling requests: wait a little and run again"
+	case "ServiceQuotaExceededException", "LimitExceededException":
+		return "a service quota is reached: delete unused resources or request a quota increase"
+	}
+	return ""
+}
+
+// Call runs fn with the interpreter lock released and the run's session, and raises (it does
+// not return) with Error(doing, err) when fn fails. It is how the AWS builtins make SDK calls:
+//
+//	out := aws.Call(L, "describing ECR repository "+name, func(ctx context.Context, s *aws.Session) (*ecr.DescribeRepositoriesOutput, error) {
+//		return ecr.NewFromConfig(s.Config).DescribeRepositories(ctx, in)
+//	})
+func Call[T any](L *lua.LState, doing string, fn func(ctx context.Context, s *Session) (T, error)) T {
+	out, err := Try(L, fn)
+	if err != nil {
+		engine.Raise(L, Error(doing, err))
+	}
+	return out
+}
+
+// Try is Call without the raise: it returns fn's error untouched (with SDK errors intact for
+// ErrorCode and IsNotFound), except that a session that cannot be loaded is returned as its
+// *engine.Error.
+func Try[T any](L *lua.LState, fn func(ctx context.Context, s *Session) (T, error)) (T, error) {
+	run := engine.FromL(L)
+	return engine.Unlocked(L, func(ctx context.Context) (T, error) {
+		s, err := SessionFor(ctx, run)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(ctx, s)
+	})
+}
+
+// codePrefix matches the AWS error code Error puts first. Messages of our own start with a
+// lower-case word ("environment dev: ..."), so a leading CamelCase word is a code.
+var codePrefix = regexp.MustCompile(`^([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): `)
+
+// errorCodeOf extracts the AWS error code from a raised error's message.
+func errorCodeOf(msg string) string {
+	if m := codePrefix.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return ""
+}

@@ -1,0 +1,352 @@
+package aws
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// This file is the one table⇄struct conversion for the AWS builtins (aws, ecr, agentcore and
+// any later AWS module):
+//
+//   - ToLua turns an SDK output (or any Go value) into Lua tables shaped like the AWS API's
+//     JSON: members named as in the API (the Go field name with its first letter lowered,
+//     agentRuntimeId), enums as strings, times as RFC 3339 strings, unions as
+//     {memberName = value}, nil members left out.
+//   - FromLua decodes a Lua options table into a Go struct through JSON and the struct's json
+//     tags, strictly: an unknown key is an error that names the known ones.
+
+// ToLua converts v to a Lua value. It must be called with the interpreter lock held.
+func ToLua(L *lua.LState, v any) lua.LValue {
+	return toLua(L, reflect.ValueOf(v))
+}
+
+var (
+	timeType     = reflect.TypeOf(time.Time{})
+	durationType = reflect.TypeOf(time.Duration(0))
+)
+
+func toLua(L *lua.LState, v reflect.Value) lua.LValue {
+	if !v.IsValid() {
+		return lua.LNil
+	}
+	if lv, ok := v.Interface().(lua.LValue); ok {
+		return lv
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return lua.LNil
+		}
+		return toLua(L, v.Elem())
+	}
+	switch v.Type() {
+	case timeType:
+		return lua.LString(v.Interface().(time.Time).UTC().Format(time.RFC3339))
+	case durationType:
+		return lua.LNumber(v.Interface().(time.Duration).Seconds())
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return lua.LString(v.String())
+	case reflect.Bool:
+		return lua.LBool(v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return lua.LNumber(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return lua.LNumber(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		return lua.LNumber(v.Float())
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return lua.LNil
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return lua.LString(string(v.Bytes()))
+		}
+		t := L.CreateTable(v.Len(), 0)
+		for i := 0; i < v.Len(); i++ {
+			t.Append(toLua(L, v.Index(i)))
+		}
+		return t
+	case reflect.Map:
+		if v.IsNil() {
+			return lua.LNil
+		}
+		t := L.CreateTable(0, v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			t.RawSetString(fmt.Sprint(iter.Key().Interface()), toLua(L, iter.Value()))
+		}
+		return t
+	case reflect.Struct:
+		return structToLua(L, v)
+	}
+	return lua.LNil // funcs, channels, readers: nothing a script can use
+}
+
+func structToLua(L *lua.LState, v reflect.Value) lua.LValue {
+	typ := v.Type()
+	// An SDK union member (types.AgentRuntimeArtifactMemberContainerConfiguration{Value: ...})
+	// is written the way the API writes it: {containerConfiguration = {...}}.
+	if i := strings.Index(typ.Name(), "Member"); i > 0 {
+		if f, ok := typ.FieldByName("Value"); ok && len(f.Index) == 1 {
+			t := L.CreateTable(0, 1)
+			t.RawSetString(lowerFirst(typ.Name()[i+len("Member"):]), toLua(L, v.FieldByIndex(f.Index)))
+			return t
+		}
+	}
+	t := L.CreateTable(0, typ.NumField())
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if !f.IsExported() || f.Name == "ResultMetadata" {
+			continue
+		}
+		name := lowerFirst(f.Name)
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == "-" {
+			continue
+		} else if tag != "" {
+			name = tag
+		}
+		if lv := toLua(L, v.Field(i)); lv != lua.LNil {
+			t.RawSetString(name, lv)
+		}
+	}
+	return t
+}
+
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+// FromLua decodes a Lua value (usually an options table) into out, a pointer to a struct with
+// json tags. Tables with keys 1..n become arrays, other tables objects; an empty table becomes
+// null (which a StringMap turns into an empty, non-nil map). Functions become null, so a struct
+// may declare a field for a callback the caller reads from the table itself. An unknown key is
+// an error naming it and the known keys.
+func FromLua(v lua.LValue, out any) error {
+	g, err := LuaToGo(v)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(g)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return explainDecode(err, out)
+	}
+	return nil
+}
+
+// LuaToGo converts a Lua value to plain Go values: nil, bool, int64 (whole numbers), float64,
+// string, []any and map[string]any.
+func LuaToGo(v lua.LValue) (any, error) {
+	return luaToGo(v, 0)
+}
+
+func luaToGo(v lua.LValue, depth int) (any, error) {
+	if depth > 64 {
+		return nil, errors.New("table nested too deeply (a cycle?)")
+	}
+	switch v := v.(type) {
+	case *lua.LNilType:
+		return nil, nil
+	case lua.LBool:
+		return bool(v), nil
+	case lua.LNumber:
+		f := float64(v)
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f), nil
+		}
+		return f, nil
+	case lua.LString:
+		return string(v), nil
+	case *lua.LFunction:
+		return nil, nil
+	case *lua.LTable:
+		n := v.Len()
+		count := 0
+		v.ForEach(func(_, _ lua.LValue) { count++ })
+		if count == 0 {
+			return nil, nil
+		}
+		if n == count {
+			arr := make([]any, 0, n)
+			for i := 1; i <= n; i++ {
+				g, err := luaToGo(v.RawGetInt(i), depth+1)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, g)
+			}
+			return arr, nil
+		}
+		m := make(map[string]any, count)
+		var ferr error
+		v.ForEach(func(k, val lua.LValue) {
+			if ferr != nil {
+				return
+			}
+			g, err := luaToGo(val, depth+1)
+			if err != nil {
+				ferr = err
+				return
+			}
+			m[k.String()] = g
+		})
+		return m, ferr
+	default:
+		return nil, fmt.Errorf("a %s cannot be converted", v.Type())
+	}
+}
+
+func explainDecode(err error, out any) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		want := te.Type.String()
+		switch te.Type.Kind() {
+		case reflect.Map, reflect.Struct:
+			want = "table"
+		case reflect.Slice:
+			want = "list"
+		case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float64:
+			want = "number"
+		case reflect.String:
+			want = "string"
+		}
+		got := te.Value
+		switch got {
+		case "object", "array":
+			got = "table"
+		}
+		if te.Field == "" {
+			return fmt.Errorf("expected a %s, got a %s", want, got)
+		}
+		return fmt.Errorf("option %s: expected a %s, got a %s", te.Field, want, got)
+	}
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		name := strings.Trim(rest, `"`)
+		known := jsonNames(reflect.TypeOf(out))
+		hint := ""
+		if s := closest(name, known); s != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return fmt.Errorf("unknown option %q%s; known options: %s", name, hint, strings.Join(known, ", "))
+	}
+	return errors.New(strings.TrimPrefix(msg, "json: "))
+}
+
+func jsonNames(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if tag != "" && tag != "-" {
+			names = append(names, tag)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// closest returns the candidate within edit distance 2 of s, or "".
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// StringMap is a map option (env vars, tags) that accepts numbers and booleans as values
+// (env = {PORT = 8080}) and tells "given as {}" (empty, non-nil) from "not given" (nil).
+type StringMap map[string]string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *StringMap) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" { // an empty Lua table
+		*m = StringMap{}
+		return nil
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return errors.New("expected a table of name = value")
+	}
+	out := make(StringMap, len(raw))
+	for k, v := range raw {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case float64, bool:
+			out[k] = fmt.Sprint(v)
+		default:
+			return fmt.Errorf("value of %q: expected a string, got a table", k)
+		}
+	}
+	*m = out
+	return nil
+}
+
+// StringList is a list option that also accepts a single string and an empty table.
+type StringList []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *StringList) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*l = StringList{}
+		return nil
+	}
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = StringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("expected a list of strings")
+	}
+	*l = many
+	return nil
+}

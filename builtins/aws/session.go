@@ -1,0 +1,186 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/engine/project"
+)
+
+// DefaultLocalRegion is the region used with the local provider when the environment names none.
+const DefaultLocalRegion = "us-east-1"
+
+// Per-run cache keys (engine.Run.Value).
+const (
+	configKey  = "aws.config"
+	checkedKey = "aws.credentials"
+	callerKey  = "aws.caller"
+)
+
+// Session is the AWS configuration of one run's environment. Config.BaseEndpoint is set when
+// requests go somewhere other than AWS (an emulator, the local endpoint): every client made
+// with NewFromConfig(cfg) then uses it.
+type Session struct {
+	Config   awssdk.Config
+	Env      *project.Environment // nil outside a project: the default AWS configuration
+	Provider string               // "aws" or "local"
+}
+
+// Endpoint returns the base endpoint requests go to, "" for AWS itself.
+func (s *Session) Endpoint() string { return awssdk.ToString(s.Config.BaseEndpoint) }
+
+// EnvName names the environment for messages.
+func (s *Session) EnvName() string {
+	if s.Env == nil || s.Env.Name == "" {
+		return "(no environment)"
+	}
+	return s.Env.Name
+}
+
+// SessionFor returns the run's session, loading it once per run, and checks once per run that
+// credentials can be found (with a message saying what was tried and how to fix it when they
+// cannot). Call it inside engine.Unlocked: loading may read files and reach the network.
+// Other AWS builtins use it (or Call, which wraps it) to build their clients:
+//
+//	s, err := aws.SessionFor(ctx, run)
+//	client := ecr.NewFromConfig(s.Config)
+func SessionFor(ctx context.Context, run *engine.Run) (*Session, error) {
+	v, err := run.Value(configKey, func() (any, error) { return loadSession(ctx, run) })
+	if err != nil {
+		return nil, err
+	}
+	s := v.(*Session)
+	if _, err := run.Value(checkedKey, func() (any, error) { return true, checkCredentials(ctx, s) }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ConfigFor is SessionFor for a builtin holding the interpreter lock: it releases the lock
+// while loading. It returns the aws.Config and the base endpoint ("" for AWS itself).
+func ConfigFor(L *lua.LState) (awssdk.Config, string, error) {
+	s, err := engine.Unlocked(L, func(ctx context.Context) (*Session, error) {
+		return SessionFor(ctx, engine.FromL(L))
+	})
+	if err != nil {
+		return awssdk.Config{}, "", err
+	}
+	return s.Config, s.Endpoint(), nil
+}
+
+func loadSession(ctx context.Context, run *engine.Run) (*Session, error) {
+	env := run.Env()
+	s := &Session{Env: env, Provider: "aws"}
+	if env != nil && env.Provider != "" {
+		s.Provider = env.Provider
+	}
+	switch s.Provider {
+	case "local":
+		if run.LocalEndpoint == nil {
+			return nil, engine.Failf("run it through the agentcore command, which starts the local endpoint",
+				"environment %q uses the local provider, but no local endpoint is available here", s.EnvName())
+		}
+		url, err := run.LocalEndpoint(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("starting the local AgentCore endpoint: %w", err)
+		}
+		region := DefaultLocalRegion
+		if env.Region != "" {
+			region = env.Region
+		}
+		// Built by hand, not with LoadDefaultConfig: the local endpoint takes any credentials, and
+		// the user's AWS profile (which may not exist here) must not matter.
+		s.Config = awssdk.Config{
+			Region:       region,
+			Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+			BaseEndpoint: awssdk.String(url),
+		}
+		return s, nil
+	case "aws":
+		var opts []func(*config.LoadOptions) error
+		if env != nil {
+			if env.Region != "" {
+				opts = append(opts, config.WithRegion(env.Region))
+			}
+			if env.Profile != "" {
+				opts = append(opts, config.WithSharedConfigProfile(env.Profile))
+			}
+			if env.EndpointURL != "" {
+				opts = append(opts, config.WithBaseEndpoint(env.EndpointURL))
+			}
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return nil, configError(s, err)
+		}
+		if cfg.Region == "" {
+			return nil, engine.Usagef("set region in the environment's table in agentcore.toml, or AWS_REGION",
+				"environment %s: no AWS region configured", s.EnvName())
+		}
+		s.Config = cfg
+		return s, nil
+	default:
+		return nil, engine.Usagef(`use provider = "aws" or provider = "local"`,
+			"environment %s: unknown provider %q", s.EnvName(), s.Provider)
+	}
+}
+
+func configError(s *Session, err error) error {
+	var missing config.SharedConfigProfileNotExistError
+	if errors.As(err, &missing) {
+		return &engine.Error{Code: engine.ExitUsage, Err: err,
+			Msg: fmt.Sprintf("environment %s: AWS profile %q not found in the shared config and credentials files (~/.aws/config, ~/.aws/credentials)",
+				s.EnvName(), missing.Profile),
+			Hint: fmt.Sprintf("create it with `aws configure --profile %s` (or `aws configure sso`), or fix profile in agentcore.toml", missing.Profile)}
+	}
+	return &engine.Error{Code: engine.ExitUsage, Err: err,
+		Msg:  fmt.Sprintf("environment %s: loading the AWS configuration: %v", s.EnvName(), err),
+		Hint: "check ~/.aws/config and the AWS_* environment variables"}
+}
+
+// checkCredentials retrieves credentials once so that a missing or expired login is reported
+// with a clear message before the first API call, not as a signing error inside it.
+func checkCredentials(ctx context.Context, s *Session) error {
+	if s.Config.Credentials == nil {
+		return credentialsError(s, errors.New("no credentials provider"))
+	}
+	if _, err := s.Config.Credentials.Retrieve(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return credentialsError(s, err)
+	}
+	return nil
+}
+
+func credentialsError(s *Session, err error) error {
+	profile := "default"
+	if p := os.Getenv("AWS_PROFILE"); p != "" {
+		profile = p + " (AWS_PROFILE)"
+	}
+	if s.Env != nil && s.Env.Profile != "" {
+		profile = s.Env.Profile + " (agentcore.toml)"
+	}
+	msg := fmt.Sprintf("environment %s: no usable AWS credentials; tried the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables, "+
+		"profile %s in ~/.aws/config and ~/.aws/credentials (keys, SSO, credential_process, role), web identity, "+
+		"and the container and EC2 instance roles: %v", s.EnvName(), profile, err)
+	hint := "set AWS_PROFILE (or profile in agentcore.toml), run `aws configure`, or `aws sso login` for an SSO profile"
+	low := strings.ToLower(err.Error())
+	if strings.Contains(low, "sso") || strings.Contains(low, "token") && strings.Contains(low, "expired") {
+		hint = "the SSO session has expired: run `aws sso login"
+		if s.Env != nil && s.Env.Profile != "" {
+			hint += " --profile " + s.Env.Profile
+		}
+		hint += "`"
+	}
+	return &engine.Error{Code: engine.ExitUsage, Msg: msg, Hint: hint, Err: err}
+}

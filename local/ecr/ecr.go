@@ -1,9 +1,23 @@
 // Package ecr serves the Amazon ECR API (awsJson1_1, X-Amz-Target AmazonEC2ContainerRegistry_V20150921.*)
 // for the local provider, backed by the local OCI registry.
+//
+// Repositories (settings, tags, lifecycle policy) live in bbolt; images live in the registry.
+// The service installs hooks on the registry so that pushes to a repository that was never
+// created fail like ECR's, and IMMUTABLE repositories refuse to move a tag.
 package ecr
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
+	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -15,9 +29,196 @@ type Config struct {
 	Account      string // 12-digit account id used in every ARN
 	Region       string
 	RegistryHost string // host:port of the loopback registry, used in repositoryUri
+
+	// RegistryHostFunc, when set, is asked for the registry host at each request instead of
+	// RegistryHost: the server learns its port only once it listens.
+	RegistryHostFunc func() string
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// New returns the ECR API handler. TODO(local-ecr helper): implement.
+// bucketRepos holds one JSON record per repository, keyed by name.
+var bucketRepos = []byte("ecr.repositories")
+
+// Service is the ECR API handler.
+type Service struct {
+	db  *bolt.DB
+	reg *registry.Registry
+	cfg Config
+
+	hostMu sync.RWMutex
+	host   string
+}
+
+// New returns the ECR API handler (a *Service). The registry host may be set later with
+// SetRegistryHost, before the first request that reports a repositoryUri.
 func New(db *bolt.DB, reg *registry.Registry, cfg Config) (http.Handler, error) {
-	return http.NotFoundHandler(), nil
+	return NewService(db, reg, cfg)
+}
+
+// NewService is New with the concrete type, for callers that need SetRegistryHost.
+func NewService(db *bolt.DB, reg *registry.Registry, cfg Config) (*Service, error) {
+	if cfg.Account == "" || cfg.Region == "" {
+		return nil, errors.New("ecr: account and region are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketRepos)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("ecr: creating bucket: %w", err)
+	}
+	s := &Service{db: db, reg: reg, cfg: cfg, host: cfg.RegistryHost}
+	if reg != nil {
+		reg.SetRegistryID(cfg.Account)
+		reg.SetRepositoryExists(func(name string) bool {
+			_, err := s.getRepo(name)
+			return err == nil
+		})
+		reg.SetTagImmutable(func(name string) bool {
+			r, err := s.getRepo(name)
+			return err == nil && r.ImageTagMutability == "IMMUTABLE"
+		})
+	}
+	return s, nil
+}
+
+// SetRegistryHost sets the host:port used in repositoryUri and proxyEndpoint; the server
+// calls it once it knows the port it listens on.
+func (s *Service) SetRegistryHost(hostport string) {
+	s.hostMu.Lock()
+	defer s.hostMu.Unlock()
+	s.host = hostport
+}
+
+func (s *Service) registryHost() string {
+	if s.cfg.RegistryHostFunc != nil {
+		return s.cfg.RegistryHostFunc()
+	}
+	s.hostMu.RLock()
+	defer s.hostMu.RUnlock()
+	return s.host
+}
+
+// ---- awsJson1_1 plumbing ----
+
+const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
+
+// apiError is an awsJson1_1 error: HTTP status plus the __type the SDKs map to a typed
+// exception.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+func newErr(code, format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+func invalidParam(format string, args ...any) *apiError {
+	return newErr("InvalidParameterException", format, args...)
+}
+
+func requestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// ServeHTTP dispatches on X-Amz-Target.
+func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	w.Header().Set("x-amzn-RequestId", requestID())
+	if req.Method != http.MethodPost {
+		writeError(w, &apiError{status: http.StatusMethodNotAllowed, code: "UnknownOperationException", msg: "only POST is supported"})
+		return
+	}
+	target := req.Header.Get("X-Amz-Target")
+	op, ok := operations[trimPrefix(target)]
+	if !ok {
+		writeError(w, newErr("UnknownOperationException", "Unknown operation %s", target))
+		return
+	}
+	out, err := op(s, req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Write(b)
+}
+
+// trimPrefix returns the operation name, or "" when the target is not ECR's.
+func trimPrefix(target string) string {
+	op, ok := strings.CutPrefix(target, targetPrefix)
+	if !ok {
+		return ""
+	}
+	return op
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{status: http.StatusInternalServerError, code: "ServerException", msg: err.Error()}
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", ae.code)
+	w.WriteHeader(ae.status)
+	b, _ := json.Marshal(map[string]string{"__type": ae.code, "message": ae.msg})
+	w.Write(b)
+}
+
+// decode reads the JSON body into v; an unreadable body is a SerializationException.
+func decode(req *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, req.Body, 1<<20))
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return newErr("SerializationException", "could not parse request body: %v", err)
+	}
+	return nil
+}
+
+// epoch is how awsJson1_1 encodes timestamps: seconds since the epoch, fractional.
+type epoch time.Time
+
+func (t epoch) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t)
+	return []byte(fmt.Sprintf("%.3f", float64(tt.UnixMilli())/1000)), nil
+}
+
+func (t *epoch) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*t = epoch(time.UnixMilli(int64(f * 1000)).UTC())
+	return nil
+}
+
+// pageToken encodes the position after which the next page starts; opaque to clients.
+func pageToken(after string) *string {
+	t := base64.RawURLEncoding.EncodeToString([]byte(after))
+	return &t
+}
+
+func parsePageToken(tok *string) (string, error) {
+	if tok == nil || *tok == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*tok)
+	if err != nil {
+		return "", invalidParam("Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'")
+	}
+	return string(b), nil
 }

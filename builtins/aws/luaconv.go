@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine"
 )
 
 // This file is the one table⇄struct conversion for the AWS builtins (aws, ecr, agentcore and
@@ -349,4 +351,42 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 	}
 	*l = many
 	return nil
+}
+
+// OptionsArg decodes the optional options table at argument n of the builtin fn
+// ("ecr.ensure_repository") into out with FromLua, raising a usage error (exit 2) that names
+// the function when the argument is not a table or does not decode. nil leaves out untouched.
+func OptionsArg(L *lua.LState, n int, fn string, out any) {
+	v := L.Get(n)
+	if v == lua.LNil {
+		return
+	}
+	if _, ok := v.(*lua.LTable); !ok {
+		engine.RaiseUsage(L, "", "%s: argument #%d (options) must be a table, got a %s", fn, n, v.Type())
+	}
+	if err := FromLua(v, out); err != nil {
+		engine.RaiseUsage(L, "", "%s: %v", fn, err)
+	}
+}
+
+// StringArg returns the non-empty string argument n of the builtin fn, raising a usage error
+// (exit 2) naming it otherwise. Numbers are accepted and converted.
+func StringArg(L *lua.LState, n int, fn, name string) string {
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		if v != "" {
+			return string(v)
+		}
+	case lua.LNumber:
+		return v.String()
+	}
+	engine.RaiseUsage(L, "", "%s: argument #%d (%s) must be a non-empty string, got %s", fn, n, name, describeValue(L.Get(n)))
+	return ""
+}
+
+func describeValue(v lua.LValue) string {
+	if s, ok := v.(lua.LString); ok && s == "" {
+		return "an empty string"
+	}
+	return "a " + v.Type().String()
 }

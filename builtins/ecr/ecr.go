@@ -1,0 +1,313 @@
+// Package ecr is the `ecr` Lua module: the image repositories agents are pushed to, and the
+// registry login docker needs. Results are shaped like the ECR API's output (repositoryUri,
+// imageDigest...). It reaches ECR through the session of builtins/aws.
+package ecr
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+)
+
+// Module is the ecr Lua module.
+var Module = &engine.Module{
+	Name: "ecr",
+	Doc: "Amazon ECR repositories of the selected environment (or the local endpoint's registry): " +
+		"create them idempotently, log docker in, list and prune images. Errors keep the ECR error " +
+		"code first (\"RepositoryNotFoundException: ...\"); see aws.error_code.",
+	Funcs: []engine.Func{
+		{Name: "ensure_repository", Args: "(name: string, opts?: {scan_on_push: boolean, tag_mutability: \"MUTABLE\"|\"IMMUTABLE\", tags: table})",
+			Returns: "table {repositoryName, repositoryUri, repositoryArn, registryId, createdAt, imageScanningConfiguration, created: boolean}",
+			Doc: "Creates the repository, or describes it when it exists (created = false). For an existing " +
+				"repository, scan_on_push is brought in line when given; tags and tag_mutability only apply " +
+				"on creation.",
+			Fn: ensureRepository},
+		{Name: "describe_repository", Args: "(name: string)",
+			Returns: "table {repositoryName, repositoryUri, repositoryArn, registryId, ...} | nil",
+			Doc:     "The repository, or nil when it does not exist.",
+			Fn:      describeRepository},
+		{Name: "delete_repository", Args: "(name: string, opts?: {force: boolean})",
+			Returns: "table {repositoryName, repositoryUri, ...}",
+			Doc: "Deletes the repository; force = true deletes it with its images (otherwise ECR refuses " +
+				"a repository that holds images: RepositoryNotEmptyException).",
+			Fn: deleteRepository},
+		{Name: "auth", Args: "()", Returns: "table {username, password, server, proxyEndpoint, expiresAt}",
+			Doc: "A docker login for the registry (GetAuthorizationToken): username \"AWS\", the token as " +
+				"password (masked in all output) and server, the registry host. Valid for 12 hours.",
+			Fn: auth},
+		{Name: "describe_images", Args: "(repo: string, opts?: {tags: {string}, digests: {string}})",
+			Returns: "list of table {imageDigest, imageTags, imagePushedAt, imageSizeInBytes, ...}",
+			Doc:     "The images of a repository (all pages), or only those with the given tags or digests.",
+			Fn:      describeImages},
+		{Name: "batch_delete_images", Args: "(repo: string, opts: {digests: {string}, tags: {string}})",
+			Returns: "table {imageIds, failures}",
+			Doc:     "Deletes images by digest and/or tag. Images that do not exist come back in failures; it does not raise for them.",
+			Fn:      batchDeleteImages},
+		{Name: "put_lifecycle_policy", Args: "(repo: string, policy: string|table)",
+			Returns: "table {registryId, repositoryName, lifecyclePolicyText}",
+			Doc:     "Sets the repository's lifecycle policy: JSON text, or a table encoded as JSON.",
+			Fn:      putLifecyclePolicy},
+	},
+}
+
+type ensureOpts struct {
+	ScanOnPush    *bool         `json:"scan_on_push"`
+	TagMutability string        `json:"tag_mutability"`
+	Tags          aws.StringMap `json:"tags"`
+}
+
+type ensured struct {
+	repo    types.Repository
+	created bool
+}
+
+func ensureRepository(L *lua.LState) int {
+	name := aws.StringArg(L, 1, "ecr.ensure_repository", "name")
+	var o ensureOpts
+	aws.OptionsArg(L, 2, "ecr.ensure_repository", &o)
+	switch strings.ToUpper(o.TagMutability) {
+	case "", "MUTABLE", "IMMUTABLE":
+	default:
+		engine.RaiseUsage(L, `use "MUTABLE" or "IMMUTABLE"`, "ecr.ensure_repository: tag_mutability %q is not known", o.TagMutability)
+	}
+	res := call(L, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (ensured, error) {
+		repo, err := describe(ctx, c, name)
+		if err != nil && !aws.IsNotFound(err) {
+			return ensured{}, err
+		}
+		if err == nil {
+			if o.ScanOnPush != nil && (repo.ImageScanningConfiguration == nil || repo.ImageScanningConfiguration.ScanOnPush != *o.ScanOnPush) {
+				out, err := c.PutImageScanningConfiguration(ctx, &ecr.PutImageScanningConfigurationInput{
+					RepositoryName:             &name,
+					ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: *o.ScanOnPush},
+				})
+				if err != nil {
+					return ensured{}, err
+				}
+				repo.ImageScanningConfiguration = out.ImageScanningConfiguration
+			}
+			return ensured{repo: *repo}, nil
+		}
+		in := &ecr.CreateRepositoryInput{RepositoryName: &name,
+			ImageTagMutability: types.ImageTagMutability(strings.ToUpper(o.TagMutability))}
+		if o.ScanOnPush != nil {
+			in.ImageScanningConfiguration = &types.ImageScanningConfiguration{ScanOnPush: *o.ScanOnPush}
+		}
+		for k, v := range o.Tags {
+			in.Tags = append(in.Tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+		}
+		out, err := c.CreateRepository(ctx, in)
+		if aws.ErrorCode(err) == "RepositoryAlreadyExistsException" { // created concurrently
+			repo, err := describe(ctx, c, name)
+			if err != nil {
+				return ensured{}, err
+			}
+			return ensured{repo: *repo}, nil
+		}
+		if err != nil {
+			return ensured{}, err
+		}
+		return ensured{repo: *out.Repository, created: true}, nil
+	})
+	t := aws.ToLua(L, res.repo).(*lua.LTable)
+	t.RawSetString("created", lua.LBool(res.created))
+	L.Push(t)
+	return 1
+}
+
+func describe(ctx context.Context, c api, name string) (*types.Repository, error) {
+	out, err := c.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Repositories) == 0 {
+		return nil, &types.RepositoryNotFoundException{Message: awssdk.String("no repository named " + name)}
+	}
+	return &out.Repositories[0], nil
+}
+
+func describeRepository(L *lua.LState) int {
+	name := aws.StringArg(L, 1, "ecr.describe_repository", "name")
+	repo, err := try(L, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
+	if aws.IsNotFound(err) {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if err != nil {
+		engine.Raise(L, aws.Error(fmt.Sprintf("describing ECR repository %q", name), err))
+	}
+	L.Push(aws.ToLua(L, repo))
+	return 1
+}
+
+func deleteRepository(L *lua.LState) int {
+	name := aws.StringArg(L, 1, "ecr.delete_repository", "name")
+	var o struct {
+		Force bool `json:"force"`
+	}
+	aws.OptionsArg(L, 2, "ecr.delete_repository", &o)
+	out := call(L, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
+		return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
+	})
+	L.Push(aws.ToLua(L, out.Repository))
+	return 1
+}
+
+// Login is a docker login for an ECR registry.
+type Login struct {
+	Username      string `json:"username"`
+	Password      string `json:"password"`
+	Server        string `json:"server"`
+	ProxyEndpoint string `json:"proxyEndpoint"`
+	ExpiresAt     string `json:"expiresAt,omitempty"`
+}
+
+// Auth asks ECR for a docker login (GetAuthorizationToken) with the run's session. Call it
+// inside engine.Unlocked; the docker builtin may use it to push without a Lua round trip.
+func Auth(ctx context.Context, s *aws.Session) (*Login, error) {
+	out, err := ecr.NewFromConfig(s.Config).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return nil, aws.Error("getting an ECR login (GetAuthorizationToken)", err)
+	}
+	return loginFrom(out)
+}
+
+func loginFrom(out *ecr.GetAuthorizationTokenOutput) (*Login, error) {
+	if len(out.AuthorizationData) == 0 {
+		return nil, errors.New("getting an ECR login: the answer holds no authorization data")
+	}
+	d := out.AuthorizationData[0]
+	raw, err := base64.StdEncoding.DecodeString(awssdk.ToString(d.AuthorizationToken))
+	if err != nil {
+		return nil, fmt.Errorf("getting an ECR login: the token is not base64: %w", err)
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return nil, errors.New("getting an ECR login: the token is not USER:PASSWORD")
+	}
+	l := &Login{Username: user, Password: pass, ProxyEndpoint: awssdk.ToString(d.ProxyEndpoint)}
+	l.Server = l.ProxyEndpoint
+	if u, err := url.Parse(l.ProxyEndpoint); err == nil && u.Host != "" {
+		l.Server = u.Host
+	}
+	if d.ExpiresAt != nil {
+		l.ExpiresAt = d.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z07:00")
+	}
+	return l, nil
+}
+
+func auth(L *lua.LState) int {
+	out := call(L, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
+		return c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	})
+	login, err := loginFrom(out)
+	if err != nil {
+		engine.Raise(L, err)
+	}
+	engine.FromL(L).Out.AddSecret(login.Password)
+	L.Push(aws.ToLua(L, login))
+	return 1
+}
+
+type imageFilter struct {
+	Tags    aws.StringList `json:"tags"`
+	Digests aws.StringList `json:"digests"`
+}
+
+func (f imageFilter) ids() []types.ImageIdentifier {
+	var ids []types.ImageIdentifier
+	for _, d := range f.Digests {
+		ids = append(ids, types.ImageIdentifier{ImageDigest: awssdk.String(d)})
+	}
+	for _, t := range f.Tags {
+		ids = append(ids, types.ImageIdentifier{ImageTag: awssdk.String(t)})
+	}
+	return ids
+}
+
+func describeImages(L *lua.LState) int {
+	repo := aws.StringArg(L, 1, "ecr.describe_images", "repository")
+	var o imageFilter
+	aws.OptionsArg(L, 2, "ecr.describe_images", &o)
+	images := call(L, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
+		var all []types.ImageDetail
+		p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: &repo, ImageIds: o.ids()})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, page.ImageDetails...)
+		}
+		return all, nil
+	})
+	t := L.CreateTable(len(images), 0)
+	for _, img := range images {
+		t.Append(aws.ToLua(L, img))
+	}
+	L.Push(t)
+	return 1
+}
+
+func batchDeleteImages(L *lua.LState) int {
+	repo := aws.StringArg(L, 1, "ecr.batch_delete_images", "repository")
+	var o imageFilter
+	aws.OptionsArg(L, 2, "ecr.batch_delete_images", &o)
+	ids := o.ids()
+	if len(ids) == 0 {
+		t := L.NewTable()
+		t.RawSetString("imageIds", L.NewTable())
+		t.RawSetString("failures", L.NewTable())
+		L.Push(t)
+		return 1
+	}
+	out := call(L, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
+		return c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: &repo, ImageIds: ids})
+	})
+	t := aws.ToLua(L, out).(*lua.LTable)
+	for _, k := range []string{"imageIds", "failures"} {
+		if t.RawGetString(k) == lua.LNil {
+			t.RawSetString(k, L.NewTable())
+		}
+	}
+	L.Push(t)
+	return 1
+}
+
+func putLifecyclePolicy(L *lua.LState) int {
+	repo := aws.StringArg(L, 1, "ecr.put_lifecycle_policy", "repository")
+	var text string
+	switch v := L.Get(2).(type) {
+	case lua.LString:
+		text = string(v)
+	case *lua.LTable:
+		g, err := aws.LuaToGo(v)
+		if err != nil {
+			engine.RaiseUsage(L, "", "ecr.put_lifecycle_policy: policy: %v", err)
+		}
+		b, err := json.Marshal(g)
+		if err != nil {
+			engine.RaiseUsage(L, "", "ecr.put_lifecycle_policy: policy: %v", err)
+		}
+		text = string(b)
+	default:
+		engine.RaiseUsage(L, "pass the policy as JSON text or as a table", "ecr.put_lifecycle_policy: policy is a %s", L.Get(2).Type())
+	}
+	out := call(L, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
+		return c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &text})
+	})
+	L.Push(aws.ToLua(L, out))
+	return 1
+}

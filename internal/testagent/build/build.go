@@ -1,0 +1,93 @@
+// Package build prepares Docker build contexts for the test agent (internal/testagent): a static
+// binary, its source and a FROM-scratch Dockerfile, so tests can build an agent image without
+// pulling anything.
+package build
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// Dockerfile is the Dockerfile written into every context.
+const Dockerfile = `FROM scratch
+COPY testagent /testagent
+EXPOSE 8080
+ENTRYPOINT ["/testagent"]
+`
+
+var (
+	mu       sync.Mutex
+	binaries = map[string]string{} // GOARCH -> built binary, shared by the tests of one process
+)
+
+// Context writes main.go, a Dockerfile and a static linux binary for the host's architecture
+// into dir (created if missing) and returns dir, ready for `docker build`.
+func Context(t testing.TB, dir string) string {
+	t.Helper()
+	return ContextArch(t, dir, runtime.GOARCH)
+}
+
+// ContextArch is Context for another GOARCH, e.g. to produce an image that fails with
+// "exec format error" on this machine.
+func ContextArch(t testing.TB, dir, goarch string) string {
+	t.Helper()
+	src := sourceDir(t)
+	bin := binary(t, src, goarch)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	main, err := os.ReadFile(filepath.Join(src, "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"main.go": main, "Dockerfile": []byte(Dockerfile)} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "testagent"), exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// sourceDir is internal/testagent in the source tree this package was compiled from.
+func sourceDir(t testing.TB) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("testagent/build: cannot locate its source file")
+	}
+	return filepath.Dir(filepath.Dir(file))
+}
+
+func binary(t testing.TB, src, goarch string) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if b, ok := binaries[goarch]; ok {
+		if _, err := os.Stat(b); err == nil {
+			return b
+		}
+	}
+	out, err := os.MkdirTemp("", "testagent-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(out, "testagent")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the test agent for linux/%s: %v\n%s", goarch, err, b)
+	}
+	binaries[goarch] = bin
+	return bin
+}

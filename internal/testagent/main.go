@@ -1,0 +1,127 @@
+// Command testagent is a tiny agent that follows the AgentCore runtime contract: it listens on
+// 0.0.0.0:8080, answers GET /ping with {"status":"Healthy"} and echoes POST /invocations. It is
+// built into FROM-scratch images by tests (see package build) and misbehaves on demand so that
+// failure paths can be exercised.
+//
+// Environment:
+//
+//	TESTAGENT_MODE         "" (normal), "exit" (exit at once with TESTAGENT_EXIT_CODE, default 3),
+//	                       "never-healthy" (/ping answers 503 Unhealthy), "no-listen" (never listens)
+//	TESTAGENT_EXIT_CODE    exit code for mode "exit"
+//	TESTAGENT_STREAM_DELAY delay between streamed events (Go duration, default 200ms)
+//
+// An invocation payload {"stream": N} answers text/event-stream with N `data:` events (N<=0 means
+// 3), each flushed on its own; {"status": 500} answers that HTTP status. Any other payload is
+// echoed as {"echo": payload, "sessionId": ..., "userId": ..., "headers": {...}, "env": {...}}.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	mode := os.Getenv("TESTAGENT_MODE")
+	fmt.Printf("testagent starting, mode=%q\n", mode)
+	switch mode {
+	case "exit":
+		code, err := strconv.Atoi(os.Getenv("TESTAGENT_EXIT_CODE"))
+		if err != nil {
+			code = 3
+		}
+		fmt.Fprintln(os.Stderr, "testagent: exiting on purpose (TESTAGENT_MODE=exit)")
+		os.Exit(code)
+	case "no-listen":
+		fmt.Println("testagent: not listening on purpose (TESTAGENT_MODE=no-listen)")
+		select {}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if mode == "never-healthy" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"status":"Unhealthy"}`)
+			return
+		}
+		io.WriteString(w, `{"status":"Healthy","time_of_last_update":`+strconv.FormatInt(time.Now().Unix(), 10)+`}`)
+	})
+	mux.HandleFunc("POST /invocations", invoke)
+	fmt.Println("testagent listening on 0.0.0.0:8080")
+	if err := http.ListenAndServe("0.0.0.0:8080", mux); err != nil {
+		fmt.Fprintln(os.Stderr, "testagent:", err)
+		os.Exit(1)
+	}
+}
+
+func invoke(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var payload any
+	if err := json.Unmarshal(body, &payload); err != nil {
+		payload = string(body)
+	}
+	obj, _ := payload.(map[string]any)
+	if s, ok := obj["status"].(float64); ok && s >= 400 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(int(s))
+		fmt.Fprintf(w, `{"error":"status %d requested"}`, int(s))
+		return
+	}
+	sessionID := r.Header.Get("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id")
+	if n, ok := obj["stream"]; ok {
+		stream(w, n, sessionID)
+		return
+	}
+	headers := map[string]string{}
+	for k, v := range r.Header {
+		if strings.HasPrefix(strings.ToLower(k), "x-amzn-bedrock-agentcore-runtime-") {
+			headers[k] = strings.Join(v, ",")
+		}
+	}
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"echo":      payload,
+		"sessionId": sessionID,
+		"userId":    r.Header.Get("X-Amzn-Bedrock-AgentCore-Runtime-User-Id"),
+		"headers":   headers,
+		"env":       env,
+	})
+}
+
+func stream(w http.ResponseWriter, n any, sessionID string) {
+	count, _ := n.(float64)
+	if count <= 0 {
+		count = 3
+	}
+	delay, err := time.ParseDuration(os.Getenv("TESTAGENT_STREAM_DELAY"))
+	if err != nil {
+		delay = 200 * time.Millisecond
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	for i := 0; i < int(count); i++ {
+		if i > 0 {
+			time.Sleep(delay)
+		}
+		fmt.Fprintf(w, "data: {\"index\":%d,\"sessionId\":%q}\n\n", i, sessionID)
+		if f != nil {
+			f.Flush()
+		}
+	}
+}

@@ -1,0 +1,490 @@
+package control
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Patterns from the bedrock-agentcore-control model (anchored here; the model's are implicit).
+var (
+	namePattern      = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
+	runtimeIDPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$`)
+	roleArnPattern   = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$`)
+	versionPattern   = regexp.MustCompile(`^[1-9][0-9]{0,4}$`)
+	// The model only allows ECR hosts; the local provider also takes any registry host:port
+	// (the local registry is 127.0.0.1:PORT).
+	containerURIPattern = regexp.MustCompile(`^[a-zA-Z0-9.-]+(:[0-9]+)?/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::([^:@]{1,300}))?(?:@(.+))?$`)
+)
+
+// Control returns the control plane handler (paths under /runtimes/).
+func (s *Service) Control() http.Handler { return http.HandlerFunc(s.serveControl) }
+
+func (s *Service) serveControl(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/runtimes")
+	if !ok {
+		writeError(w, notFoundf("no such operation: %s %s", r.Method, r.URL.Path))
+		return
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if parts[0] == "" {
+		parts = nil
+	}
+	var err error
+	switch {
+	case len(parts) == 0 && r.Method == http.MethodPut:
+		err = s.createRuntime(w, r)
+	case len(parts) == 0 && r.Method == http.MethodPost:
+		err = s.listRuntimes(w, r)
+	case len(parts) == 1 && r.Method == http.MethodPut:
+		err = s.updateRuntime(w, r, parts[0])
+	case len(parts) == 1 && r.Method == http.MethodGet:
+		err = s.getRuntime(w, r, parts[0])
+	case len(parts) == 1 && r.Method == http.MethodDelete:
+		err = s.deleteRuntime(w, r, parts[0])
+	case len(parts) == 2 && parts[1] == "versions" && r.Method == http.MethodPost:
+		err = s.listVersions(w, r, parts[0])
+	case len(parts) == 2 && parts[1] == "runtime-endpoints" && r.Method == http.MethodPut:
+		err = s.createEndpoint(w, r, parts[0])
+	case len(parts) == 2 && parts[1] == "runtime-endpoints" && r.Method == http.MethodPost:
+		err = s.listEndpoints(w, r, parts[0])
+	case len(parts) == 3 && parts[1] == "runtime-endpoints" && r.Method == http.MethodPut:
+		err = s.updateEndpoint(w, r, parts[0], parts[2])
+	case len(parts) == 3 && parts[1] == "runtime-endpoints" && r.Method == http.MethodGet:
+		err = s.getEndpoint(w, r, parts[0], parts[2])
+	case len(parts) == 3 && parts[1] == "runtime-endpoints" && r.Method == http.MethodDelete:
+		err = s.deleteEndpoint(w, r, parts[0], parts[2])
+	default:
+		err = &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException", Msg: fmt.Sprintf("no such operation: %s %s", r.Method, r.URL.Path)}
+	}
+	if err != nil {
+		writeError(w, err)
+	}
+}
+
+// runtimeInput is the body of CreateAgentRuntime and UpdateAgentRuntime.
+type runtimeInput struct {
+	AgentRuntimeName     *string `json:"agentRuntimeName"`
+	AgentRuntimeArtifact *struct {
+		ContainerConfiguration *struct {
+			ContainerURI *string `json:"containerUri"`
+		} `json:"containerConfiguration"`
+		CodeConfiguration json.RawMessage `json:"codeConfiguration"`
+	} `json:"agentRuntimeArtifact"`
+	RoleArn                    *string           `json:"roleArn"`
+	NetworkConfiguration       json.RawMessage   `json:"networkConfiguration"`
+	ClientToken                string            `json:"clientToken"`
+	Description                *string           `json:"description"`
+	AuthorizerConfiguration    json.RawMessage   `json:"authorizerConfiguration"`
+	RequestHeaderConfiguration json.RawMessage   `json:"requestHeaderConfiguration"`
+	ProtocolConfiguration      json.RawMessage   `json:"protocolConfiguration"`
+	LifecycleConfiguration     json.RawMessage   `json:"lifecycleConfiguration"`
+	MetadataConfiguration      json.RawMessage   `json:"metadataConfiguration"`
+	EnvironmentVariables       map[string]string `json:"environmentVariables"`
+	FilesystemConfigurations   json.RawMessage   `json:"filesystemConfigurations"`
+	Tags                       map[string]string `json:"tags"`
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		e := validationf("could not parse the request body as JSON: %v", err)
+		e.Reason = "CannotParse"
+		return e
+	}
+	return nil
+}
+
+// config validates a create/update body and returns the version config it describes.
+func (in *runtimeInput) config() (runtimeConfig, error) {
+	var cfg runtimeConfig
+	if in.AgentRuntimeArtifact == nil {
+		return cfg, fieldMissing("agentRuntimeArtifact")
+	}
+	if in.AgentRuntimeArtifact.CodeConfiguration != nil && in.AgentRuntimeArtifact.ContainerConfiguration == nil {
+		return cfg, validationf("agentRuntimeArtifact.codeConfiguration (code in S3) is not supported by the local provider; deploy a container image with containerConfiguration")
+	}
+	cc := in.AgentRuntimeArtifact.ContainerConfiguration
+	if cc == nil {
+		return cfg, fieldMissing("agentRuntimeArtifact.containerConfiguration")
+	}
+	if cc.ContainerURI == nil || *cc.ContainerURI == "" {
+		return cfg, fieldMissing("agentRuntimeArtifact.containerConfiguration.containerUri")
+	}
+	if len(*cc.ContainerURI) > 1024 || !containerURIPattern.MatchString(*cc.ContainerURI) {
+		return cfg, fieldInvalid("agentRuntimeArtifact.containerConfiguration.containerUri", *cc.ContainerURI,
+			"Member must be a container image reference REGISTRY/REPOSITORY[:TAG][@DIGEST], e.g. 127.0.0.1:PORT/my-agent:latest")
+	}
+	if in.RoleArn == nil {
+		return cfg, fieldMissing("roleArn")
+	}
+	if !roleArnPattern.MatchString(*in.RoleArn) || len(*in.RoleArn) > 2048 {
+		return cfg, fieldInvalid("roleArn", *in.RoleArn, "Member must satisfy regular expression pattern: arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
+	}
+	if in.NetworkConfiguration == nil {
+		return cfg, fieldMissing("networkConfiguration")
+	}
+	var nc struct {
+		NetworkMode       *string         `json:"networkMode"`
+		NetworkModeConfig json.RawMessage `json:"networkModeConfig"`
+	}
+	if err := json.Unmarshal(in.NetworkConfiguration, &nc); err != nil {
+		return cfg, fieldInvalid("networkConfiguration", string(in.NetworkConfiguration), "Member must be a NetworkConfiguration structure")
+	}
+	if nc.NetworkMode == nil {
+		return cfg, fieldMissing("networkConfiguration.networkMode")
+	}
+	if *nc.NetworkMode != "PUBLIC" && *nc.NetworkMode != "VPC" {
+		return cfg, fieldInvalid("networkConfiguration.networkMode", *nc.NetworkMode, "Member must satisfy enum value set: [PUBLIC, VPC]")
+	}
+	if *nc.NetworkMode == "VPC" && nc.NetworkModeConfig == nil {
+		return cfg, fieldMissing("networkConfiguration.networkModeConfig")
+	}
+	if in.Description != nil && (len(*in.Description) < 1 || len(*in.Description) > 4096) {
+		return cfg, fieldInvalid("description", "***", "Member must have length between 1 and 4096")
+	}
+	if len(in.EnvironmentVariables) > 50 {
+		return cfg, fieldInvalid("environmentVariables", fmt.Sprintf("%d entries", len(in.EnvironmentVariables)), "Member must have at most 50 entries")
+	}
+	for k, v := range in.EnvironmentVariables {
+		if len(k) < 1 || len(k) > 100 || len(v) > 5000 {
+			return cfg, fieldInvalid("environmentVariables", k, "Member keys must have length between 1 and 100 and values at most 5000")
+		}
+	}
+	cfg = runtimeConfig{
+		ContainerURI:               *cc.ContainerURI,
+		RoleArn:                    *in.RoleArn,
+		EnvironmentVariables:       in.EnvironmentVariables,
+		NetworkConfiguration:       in.NetworkConfiguration,
+		AuthorizerConfiguration:    in.AuthorizerConfiguration,
+		RequestHeaderConfiguration: in.RequestHeaderConfiguration,
+		ProtocolConfiguration:      in.ProtocolConfiguration,
+		LifecycleConfiguration:     in.LifecycleConfiguration,
+		MetadataConfiguration:      in.MetadataConfiguration,
+		FilesystemConfigurations:   in.FilesystemConfigurations,
+	}
+	if in.Description != nil {
+		cfg.Description = *in.Description
+	}
+	return cfg, nil
+}
+
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00") }
+
+func (s *Service) createRuntime(w http.ResponseWriter, r *http.Request) error {
+	var in runtimeInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	if in.AgentRuntimeName == nil {
+		return fieldMissing("agentRuntimeName")
+	}
+	name := *in.AgentRuntimeName
+	if !namePattern.MatchString(name) {
+		return fieldInvalid("agentRuntimeName", name, "Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9_]{0,47}")
+	}
+	cfg, err := in.config()
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	id := name + "-" + randomAlnum(10)
+	rt := &runtimeRec{
+		ID: id, Name: name, Arn: s.runtimeArn(id), ClientToken: in.ClientToken,
+		Status: statusCreating, CreatedAt: now, LastUpdatedAt: now, Latest: 1, Tags: in.Tags,
+		Versions: map[int]*versionRec{1: {Version: 1, Config: cfg, Status: statusCreating, CreatedAt: now, LastUpdatedAt: now}},
+	}
+	ep := &endpointRec{
+		RuntimeID: id, Name: defaultEndpoint, ID: defaultEndpoint + "-" + randomAlnum(10), Arn: s.endpointArn(id, defaultEndpoint),
+		TargetVersion: "1", Status: statusCreating, CreatedAt: now, LastUpdatedAt: now,
+	}
+	var existing *runtimeRec
+	err = s.store.insert(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRuntimes).ForEach(func(k, v []byte) error {
+			var o runtimeRec
+			if err := json.Unmarshal(v, &o); err != nil {
+				return err
+			}
+			if o.Name != name {
+				return nil
+			}
+			if in.ClientToken != "" && o.ClientToken == in.ClientToken {
+				existing = &o
+				return errIdempotent
+			}
+			return conflictf("An agent runtime with the name '%s' already exists (agentRuntimeId %s)", name, o.ID)
+		})
+	}, rt, ep)
+	if errors.Is(err, errIdempotent) {
+		rt = existing
+	} else if err != nil {
+		return err
+	} else {
+		s.rollout(id, 1)
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{
+		"agentRuntimeArn":         rt.Arn,
+		"agentRuntimeId":          rt.ID,
+		"agentRuntimeVersion":     "1",
+		"createdAt":               ts(rt.CreatedAt),
+		"status":                  rt.Status,
+		"workloadIdentityDetails": map[string]string{"workloadIdentityArn": s.workloadIdentityArn(rt.Name)},
+	})
+	return nil
+}
+
+var errIdempotent = errors.New("idempotent retry")
+
+// loadRuntime reads a runtime by id from a URI, with the model's errors.
+func (s *Service) loadRuntime(id string) (*runtimeRec, error) {
+	if !runtimeIDPattern.MatchString(id) {
+		return nil, fieldInvalid("agentRuntimeId", id, "Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}")
+	}
+	rt, err := s.store.runtime(id)
+	if errors.Is(err, errNotFound) {
+		return nil, notFoundf("AgentRuntime not found: %s", id)
+	}
+	return rt, err
+}
+
+func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id string) error {
+	if _, err := s.loadRuntime(id); err != nil {
+		return err
+	}
+	var in runtimeInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	cfg, err := in.config()
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	var out *runtimeRec
+	err = s.store.update(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+		switch rt.Status {
+		case statusCreating, statusUpdating, statusDeleting:
+			return conflictf("AgentRuntime %s is %s; wait until it is READY (or failed) before updating it", id, rt.Status)
+		}
+		v := rt.Latest + 1
+		rt.Latest = v
+		rt.Versions[v] = &versionRec{Version: v, Config: cfg, Status: statusUpdating, CreatedAt: now, LastUpdatedAt: now}
+		rt.Status, rt.FailureReason, rt.LastUpdatedAt = statusUpdating, "", now
+		if d := eps[defaultEndpoint]; d != nil {
+			d.TargetVersion, d.Status, d.FailureReason, d.LastUpdatedAt = itoa(v), statusUpdating, "", now
+		}
+		out = rt
+		return nil
+	})
+	if errors.Is(err, errNotFound) {
+		return notFoundf("AgentRuntime not found: %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	s.rollout(id, out.Latest)
+	writeJSON(w, http.StatusAccepted, map[string]any{
+		"agentRuntimeArn":         out.Arn,
+		"agentRuntimeId":          out.ID,
+		"agentRuntimeVersion":     itoa(out.Latest),
+		"createdAt":               ts(out.CreatedAt),
+		"lastUpdatedAt":           ts(out.LastUpdatedAt),
+		"status":                  out.Status,
+		"workloadIdentityDetails": map[string]string{"workloadIdentityArn": s.workloadIdentityArn(out.Name)},
+	})
+	return nil
+}
+
+var defaultLifecycle = json.RawMessage(`{"idleRuntimeSessionTimeout":900,"maxLifetime":28800}`)
+
+func (s *Service) getRuntime(w http.ResponseWriter, r *http.Request, id string) error {
+	rt, err := s.loadRuntime(id)
+	if err != nil {
+		return err
+	}
+	ver := rt.latest()
+	status, reason := rt.Status, rt.FailureReason
+	if q := r.URL.Query().Get("version"); q != "" {
+		if !versionPattern.MatchString(q) {
+			return fieldInvalid("agentRuntimeVersion", q, "Member must satisfy regular expression pattern: ([1-9][0-9]{0,4})")
+		}
+		n, _ := strconv.Atoi(q)
+		if ver = rt.Versions[n]; ver == nil {
+			return notFoundf("AgentRuntime %s has no version %s", id, q)
+		}
+		status, reason = ver.Status, ver.FailureReason
+		if rt.Status == statusDeleting {
+			status = statusDeleting
+		}
+	}
+	c := ver.Config
+	out := map[string]any{
+		"agentRuntimeArn":         rt.Arn,
+		"agentRuntimeName":        rt.Name,
+		"agentRuntimeId":          rt.ID,
+		"agentRuntimeVersion":     itoa(ver.Version),
+		"createdAt":               ts(rt.CreatedAt),
+		"lastUpdatedAt":           ts(ver.LastUpdatedAt),
+		"roleArn":                 c.RoleArn,
+		"networkConfiguration":    c.NetworkConfiguration,
+		"status":                  status,
+		"lifecycleConfiguration":  defaultLifecycle,
+		"agentRuntimeArtifact":    map[string]any{"containerConfiguration": map[string]string{"containerUri": c.ContainerURI}},
+		"workloadIdentityDetails": map[string]string{"workloadIdentityArn": s.workloadIdentityArn(rt.Name)},
+	}
+	if c.LifecycleConfiguration != nil {
+		out["lifecycleConfiguration"] = c.LifecycleConfiguration
+	}
+	if reason != "" {
+		out["failureReason"] = reason
+	}
+	if c.Description != "" {
+		out["description"] = c.Description
+	}
+	if c.EnvironmentVariables != nil {
+		out["environmentVariables"] = c.EnvironmentVariables
+	}
+	for k, v := range map[string]json.RawMessage{
+		"protocolConfiguration":      c.ProtocolConfiguration,
+		"authorizerConfiguration":    c.AuthorizerConfiguration,
+		"requestHeaderConfiguration": c.RequestHeaderConfiguration,
+		"metadataConfiguration":      c.MetadataConfiguration,
+		"filesystemConfigurations":   c.FilesystemConfigurations,
+	} {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	if c.ProtocolConfiguration == nil {
+		out["protocolConfiguration"] = map[string]string{"serverProtocol": "HTTP"}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Service) summary(rt *runtimeRec, ver *versionRec, status string) map[string]any {
+	return map[string]any{
+		"agentRuntimeArn":     rt.Arn,
+		"agentRuntimeId":      rt.ID,
+		"agentRuntimeVersion": itoa(ver.Version),
+		"agentRuntimeName":    rt.Name,
+		"description":         ver.Config.Description,
+		"lastUpdatedAt":       ts(ver.LastUpdatedAt),
+		"status":              status,
+	}
+}
+
+func (s *Service) listRuntimes(w http.ResponseWriter, r *http.Request) error {
+	all, err := s.store.runtimes()
+	if err != nil {
+		return err
+	}
+	page, next, err := paginate(r, all, func(rt *runtimeRec) string {
+		return fmt.Sprintf("%020d/%s", rt.CreatedAt.UnixNano(), rt.ID)
+	})
+	if err != nil {
+		return err
+	}
+	items := []any{}
+	for _, rt := range page {
+		items = append(items, s.summary(rt, rt.latest(), rt.Status))
+	}
+	writeList(w, "agentRuntimes", items, next)
+	return nil
+}
+
+func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, id string) error {
+	rt, err := s.loadRuntime(id)
+	if err != nil {
+		return err
+	}
+	var vers []*versionRec
+	for _, v := range rt.Versions {
+		vers = append(vers, v)
+	}
+	sort.Slice(vers, func(i, j int) bool { return vers[i].Version < vers[j].Version })
+	page, next, err := paginate(r, vers, func(v *versionRec) string { return fmt.Sprintf("%06d", v.Version) })
+	if err != nil {
+		return err
+	}
+	items := []any{}
+	for _, v := range page {
+		status := v.Status
+		if rt.Status == statusDeleting {
+			status = statusDeleting
+		}
+		items = append(items, s.summary(rt, v, status))
+	}
+	writeList(w, "agentRuntimes", items, next)
+	return nil
+}
+
+func (s *Service) deleteRuntime(w http.ResponseWriter, r *http.Request, id string) error {
+	if _, err := s.loadRuntime(id); err != nil {
+		return err
+	}
+	err := s.store.update(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+		now := time.Now().UTC()
+		rt.Status, rt.LastUpdatedAt = statusDeleting, now
+		for _, e := range eps {
+			e.Status, e.LastUpdatedAt = statusDeleting, now
+		}
+		return nil
+	})
+	if errors.Is(err, errNotFound) {
+		return notFoundf("AgentRuntime not found: %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	s.deleteRuntimeAsync(id)
+	writeJSON(w, http.StatusAccepted, map[string]any{"status": statusDeleting, "agentRuntimeId": id})
+	return nil
+}
+
+// paginate applies maxResults and nextToken. Tokens are opaque (base64 of the sort key of the
+// last item returned), so a page boundary survives items being added or deleted.
+func paginate[T any](r *http.Request, items []T, key func(T) string) ([]T, string, error) {
+	q := r.URL.Query()
+	max := 100
+	if m := q.Get("maxResults"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 1 || n > 100 {
+			return nil, "", fieldInvalid("maxResults", m, "Member must have value between 1 and 100")
+		}
+		max = n
+	}
+	start := 0
+	if tok := q.Get("nextToken"); tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		after, ok := strings.CutPrefix(string(raw), "v1:")
+		if err != nil || !ok {
+			return nil, "", validationf("Invalid nextToken: %s", tok)
+		}
+		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > after })
+	}
+	end := min(start+max, len(items))
+	next := ""
+	if end < len(items) {
+		next = base64.RawURLEncoding.EncodeToString([]byte("v1:" + key(items[end-1])))
+	}
+	return items[start:end], next, nil
+}
+
+func writeList(w http.ResponseWriter, member string, items []any, next string) {
+	out := map[string]any{member: items}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	writeJSON(w, http.StatusOK, out)
+}

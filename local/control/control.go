@@ -1,0 +1,348 @@
+// Package control serves the local provider's Amazon Bedrock AgentCore runtime APIs: the
+// control plane (bedrock-agentcore-control, restJson1: runtimes, versions, endpoints) and the
+// data plane (bedrock-agentcore: InvokeAgentRuntime, StopRuntimeSession). State lives in bbolt;
+// every runtime version runs as a Docker container labelled so a restarted server finds it.
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Config wires the service to its database, Docker engine and identity.
+type Config struct {
+	DB          *bolt.DB
+	Docker      Docker
+	Account     string // 12 digits, used in ARNs
+	Region      string
+	StateLabel  string        // value of LabelState: scopes the containers to this server's data
+	PingTimeout time.Duration // how long a new version may take to answer GET /ping Healthy
+	Logf        func(format string, args ...any)
+}
+
+// Service implements the runtime control plane and data plane.
+type Service struct {
+	cfg   Config
+	store *store
+	run   *runner
+
+	regMu        sync.RWMutex
+	registryHost string // host:port of the local registry, known once the server listens
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	work map[string]*runtimeWork // background work per runtime, cancelled when it is deleted
+}
+
+type runtimeWork struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds the service. Call Start once the registry address is known, and Close to stop.
+func New(cfg Config) (*Service, error) {
+	if cfg.DB == nil || cfg.Docker == nil {
+		return nil, errors.New("control: DB and Docker are required")
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = 60 * time.Second
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	st, err := newStore(cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("opening runtime state: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{cfg: cfg, store: st, ctx: ctx, cancel: cancel, work: map[string]*runtimeWork{}}
+	s.run = &runner{
+		docker:      cfg.Docker,
+		stateLabel:  cfg.StateLabel,
+		region:      cfg.Region,
+		pingTimeout: cfg.PingTimeout,
+		resolve:     s.resolveURI,
+		http:        &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DisableCompression: true, Proxy: nil}},
+		inflight:    map[string]*startCall{},
+	}
+	return s, nil
+}
+
+// Start records the local registry's host:port (ECR-style containerUris are pulled from it) and
+// resumes the work a previous server left unfinished (creations, updates, deletions).
+func (s *Service) Start(registryHost string) {
+	s.regMu.Lock()
+	s.registryHost = registryHost
+	s.regMu.Unlock()
+	runtimes, err := s.store.runtimes()
+	if err != nil {
+		s.cfg.Logf("control: reading runtimes: %v", err)
+		return
+	}
+	for _, r := range runtimes {
+		if r.Status == statusDeleting {
+			s.deleteRuntimeAsync(r.ID)
+			continue
+		}
+		for v, ver := range r.Versions {
+			if ver.Status == statusCreating || ver.Status == statusUpdating {
+				s.rollout(r.ID, v)
+			}
+		}
+		eps, _ := s.store.endpoints(r.ID)
+		for _, e := range eps {
+			switch e.Status {
+			case statusCreating, statusUpdating:
+				var v int
+				fmt.Sscan(e.TargetVersion, &v)
+				s.rollout(r.ID, v)
+			case statusDeleting:
+				s.deleteEndpointAsync(r.ID, e.Name)
+			}
+		}
+	}
+}
+
+// Close stops background work and waits for it. Agent containers keep running.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// IsDataPlane reports whether r is a bedrock-agentcore data plane call (rather than a control
+// plane one); both live under /runtimes/.
+func IsDataPlane(r *http.Request) bool {
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/runtimes/") {
+		return false
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	return strings.HasSuffix(p, "/invocations") || strings.HasSuffix(p, "/stopruntimesession")
+}
+
+// ecrHost matches the ECR registry hosts that AWS-shaped containerUris name.
+var ecrHost = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
+
+// resolveURI maps a containerUri to what the engine pulls: ECR hosts become the local registry.
+func (s *Service) resolveURI(uri string) string {
+	host, rest, ok := strings.Cut(uri, "/")
+	if !ok || !ecrHost.MatchString(host) {
+		return uri
+	}
+	s.regMu.RLock()
+	defer s.regMu.RUnlock()
+	if s.registryHost == "" {
+		return uri
+	}
+	return s.registryHost + "/" + rest
+}
+
+func (s *Service) runtimeArn(id string) string {
+	return fmt.Sprintf("arn:aws:bedrock-agentcore:%s:%s:runtime/%s", s.cfg.Region, s.cfg.Account, id)
+}
+
+func (s *Service) endpointArn(id, name string) string {
+	return s.runtimeArn(id) + "/runtime-endpoint/" + name
+}
+
+func (s *Service) workloadIdentityArn(name string) string {
+	return fmt.Sprintf("arn:aws:bedrock-agentcore:%s:%s:workload-identity-directory/default/workload-identity/%s", s.cfg.Region, s.cfg.Account, name)
+}
+
+// goRuntime runs fn in the background under the runtime's context (cancelled when the runtime
+// is deleted or the service closes).
+func (s *Service) goRuntime(id string, fn func(ctx context.Context)) {
+	s.mu.Lock()
+	w, ok := s.work[id]
+	if !ok {
+		ctx, cancel := context.WithCancel(s.ctx)
+		w = &runtimeWork{ctx: ctx, cancel: cancel}
+		s.work[id] = w
+	}
+	w.wg.Add(1)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer w.wg.Done()
+		fn(w.ctx)
+	}()
+}
+
+// stopRuntimeWork cancels a runtime's background work and waits for it to end.
+func (s *Service) stopRuntimeWork(id string) {
+	s.mu.Lock()
+	w, ok := s.work[id]
+	delete(s.work, id)
+	s.mu.Unlock()
+	if ok {
+		w.cancel()
+		w.wg.Wait()
+	}
+}
+
+// rollout brings version v of a runtime up and records the outcome on the version and on every
+// endpoint waiting for it.
+func (s *Service) rollout(id string, v int) {
+	s.goRuntime(id, func(ctx context.Context) {
+		rt, err := s.store.runtime(id)
+		if err != nil || rt.Versions[v] == nil {
+			return
+		}
+		var deployErr error
+		for attempt := 0; attempt < 3; attempt++ {
+			_, deployErr = s.run.ensure(ctx, id, v, rt.Versions[v].Config)
+			// A shared start cancelled by an invocation that went away: try again.
+			if !errors.Is(deployErr, context.Canceled) || ctx.Err() != nil {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			return // shutting down or deleted: resumed (or dropped) by the next Start
+		}
+		reason := ""
+		if deployErr != nil {
+			reason = deployErr.Error()
+			if _, ok := deployErr.(*deployError); !ok {
+				reason = "internal error: " + reason
+			}
+			s.cfg.Logf("control: runtime %s version %d failed: %s", id, v, reason)
+		}
+		now := time.Now().UTC()
+		err = s.store.update(id, func(r *runtimeRec, eps map[string]*endpointRec) error {
+			if r.Status == statusDeleting {
+				return nil
+			}
+			if ver := r.Versions[v]; ver != nil && (ver.Status == statusCreating || ver.Status == statusUpdating) {
+				ver.Status, ver.FailureReason = statusReady, ""
+				if deployErr != nil {
+					ver.Status, ver.FailureReason = failedStatus(v == 1), reason
+				}
+				ver.LastUpdatedAt = now
+				if v == r.Latest {
+					r.Status, r.FailureReason, r.LastUpdatedAt = ver.Status, ver.FailureReason, now
+				}
+			}
+			for _, e := range eps {
+				if e.TargetVersion != itoa(v) || (e.Status != statusCreating && e.Status != statusUpdating) {
+					continue
+				}
+				if deployErr == nil {
+					e.LiveVersion, e.Status, e.FailureReason = itoa(v), statusReady, ""
+				} else {
+					e.Status, e.FailureReason = failedStatus(e.LiveVersion == ""), reason
+				}
+				e.LastUpdatedAt = now
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errNotFound) {
+			s.cfg.Logf("control: recording rollout of %s version %d: %v", id, v, err)
+		}
+		s.collect(ctx, id)
+	})
+}
+
+func failedStatus(creating bool) string {
+	if creating {
+		return statusCreateFailed
+	}
+	return statusUpdateFailed
+}
+
+// collect removes the containers of versions no endpoint serves or waits for any more.
+func (s *Service) collect(ctx context.Context, id string) {
+	eps, err := s.store.endpoints(id)
+	if err != nil {
+		return
+	}
+	keep := map[int]bool{}
+	for _, e := range eps {
+		for _, v := range []string{e.LiveVersion, e.TargetVersion} {
+			var n int
+			if _, err := fmt.Sscan(v, &n); err == nil {
+				keep[n] = true
+			}
+		}
+	}
+	if err := s.run.removeAll(ctx, id, keep); err != nil {
+		s.cfg.Logf("control: removing unused containers of %s: %v", id, err)
+	}
+}
+
+func (s *Service) deleteRuntimeAsync(id string) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.stopRuntimeWork(id)
+		if s.ctx.Err() != nil {
+			return
+		}
+		if err := s.run.removeAll(s.ctx, id, nil); err != nil {
+			s.cfg.Logf("control: removing containers of %s: %v", id, err)
+			return // stays DELETING; retried by the next Start
+		}
+		if err := s.store.remove(id); err != nil {
+			s.cfg.Logf("control: deleting runtime %s: %v", id, err)
+		}
+	}()
+}
+
+func (s *Service) deleteEndpointAsync(id, name string) {
+	s.goRuntime(id, func(ctx context.Context) {
+		err := s.store.update(id, func(r *runtimeRec, eps map[string]*endpointRec) error {
+			eps[name] = nil
+			return nil
+		})
+		if err != nil {
+			return
+		}
+		s.collect(ctx, id)
+	})
+}
+
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func randomAlnum(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alnum[int(b[i])%len(alnum)]
+	}
+	return string(b)
+}
+
+func newUUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// RegistryHostFor is the host:port containers pull from for a server listening on addr:
+// unspecified addresses become 127.0.0.1, which the Docker engine treats as an insecure
+// (plain HTTP) registry.
+func RegistryHostFor(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,242 @@
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Data plane headers (bedrock-agentcore model).
+const (
+	headerSessionID = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+	headerUserID    = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
+	headerCustom    = "X-Amzn-Bedrock-Agentcore-Runtime-Custom-" // canonical form
+)
+
+// Headers passed through to the agent as they are, besides the session, user and custom ones.
+var passHeaders = []string{"Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "X-Amzn-Trace-Id", "Traceparent", "Tracestate", "Baggage"}
+
+// Headers of the agent's answer returned to the caller.
+var returnHeaders = []string{"Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "X-Amzn-Trace-Id", "Traceparent", "Tracestate", "Baggage", "Cache-Control"}
+
+// DataPlane returns the handler for POST /runtimes/{arn}/invocations and
+// POST /runtimes/{arn}/stopruntimesession.
+func (s *Service) DataPlane() http.Handler { return http.HandlerFunc(s.serveData) }
+
+func (s *Service) serveData(w http.ResponseWriter, r *http.Request) {
+	// The ARN is one path segment with its slashes percent-encoded: split the raw path.
+	raw := strings.TrimSuffix(r.URL.EscapedPath(), "/")
+	raw = strings.TrimPrefix(raw, "/runtimes/")
+	seg, op, _ := strings.Cut(raw, "/")
+	arn, err := url.PathUnescape(seg)
+	var apiErr error
+	switch {
+	case err != nil:
+		apiErr = validationf("invalid agentRuntimeArn in path: %v", err)
+	case op == "invocations" && r.Method == http.MethodPost:
+		apiErr = s.invoke(w, r, arn)
+	case op == "stopruntimesession" && r.Method == http.MethodPost:
+		apiErr = s.stopSession(w, r, arn)
+	default:
+		apiErr = &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException", Msg: fmt.Sprintf("no such operation: %s %s", r.Method, r.URL.Path)}
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
+	}
+}
+
+// runtimeForArn resolves the agentRuntimeArn member: a full runtime ARN, or a runtime id with
+// the accountId query parameter.
+func (s *Service) runtimeForArn(arn, accountID string) (*runtimeRec, error) {
+	id := arn
+	if strings.HasPrefix(arn, "arn:") {
+		parts := strings.SplitN(arn, ":", 6)
+		if len(parts) != 6 || parts[2] != "bedrock-agentcore" || !strings.HasPrefix(parts[5], "runtime/") {
+			return nil, validationf("invalid agentRuntimeArn %q: expected arn:aws:bedrock-agentcore:REGION:ACCOUNT:runtime/ID", arn)
+		}
+		if parts[3] != s.cfg.Region || parts[4] != s.cfg.Account {
+			return nil, notFoundf("No agent runtime found for %s (this endpoint serves account %s in %s)", arn, s.cfg.Account, s.cfg.Region)
+		}
+		id = strings.TrimPrefix(parts[5], "runtime/")
+	} else if accountID != "" && accountID != s.cfg.Account {
+		return nil, notFoundf("No agent runtime found for %s in account %s", arn, accountID)
+	}
+	if !runtimeIDPattern.MatchString(id) {
+		return nil, validationf("invalid agentRuntimeArn %q", arn)
+	}
+	rt, err := s.store.runtime(id)
+	if errors.Is(err, errNotFound) || (err == nil && rt.Status == statusDeleting) {
+		return nil, notFoundf("No agent runtime found for %s", arn)
+	}
+	return rt, err
+}
+
+func validSessionID(id string) error {
+	if len(id) < 33 || len(id) > 256 {
+		return fieldInvalid("runtimeSessionId", id, "Member must have length between 33 and 256")
+	}
+	return nil
+}
+
+func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) error {
+	q := r.URL.Query()
+	rt, err := s.runtimeForArn(arn, q.Get("accountId"))
+	if err != nil {
+		return err
+	}
+	qualifier := q.Get("qualifier")
+	if qualifier == "" {
+		qualifier = defaultEndpoint
+	}
+	ep, err := s.store.endpoint(rt.ID, qualifier)
+	if errors.Is(err, errNotFound) || (err == nil && ep.Status == statusDeleting) {
+		return notFoundf("No endpoint named '%s' found for agent runtime %s", qualifier, rt.Arn)
+	}
+	if err != nil {
+		return err
+	}
+	if ep.LiveVersion == "" {
+		msg := fmt.Sprintf("endpoint %s of agent runtime %s is %s and serves no version yet", qualifier, rt.ID, ep.Status)
+		if ep.FailureReason != "" {
+			msg += ": " + ep.FailureReason
+		} else {
+			msg += "; wait until it is READY"
+		}
+		return validationf("%s", msg)
+	}
+	sessionID := r.Header.Get(headerSessionID)
+	if sessionID == "" {
+		sessionID = newUUID()
+	} else if err := validSessionID(sessionID); err != nil {
+		return err
+	}
+	v, _ := strconv.Atoi(ep.LiveVersion)
+	ver := rt.Versions[v]
+	if ver == nil {
+		return internalf("endpoint %s points at missing version %d", qualifier, v)
+	}
+	addr, err := s.run.ensure(r.Context(), rt.ID, v, ver.Config)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return nil // the caller went away
+		}
+		return runtimeClientErrorf("the container for version %d of agent runtime %s could not be started: %v", v, rt.ID, err)
+	}
+	if err := s.store.touchSession(sessionRec{RuntimeID: rt.ID, SessionID: sessionID, Endpoint: qualifier, LastUsed: time.Now().UTC()}); err != nil {
+		return err
+	}
+
+	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+addr+"/invocations", r.Body)
+	if err != nil {
+		return internalf("%v", err)
+	}
+	up.ContentLength = r.ContentLength
+	for _, h := range passHeaders {
+		if v := r.Header.Values(h); len(v) > 0 {
+			up.Header[h] = v
+		}
+	}
+	if up.Header.Get("Content-Type") == "" {
+		up.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range r.Header {
+		if strings.HasPrefix(http.CanonicalHeaderKey(k), headerCustom) {
+			up.Header[k] = v
+		}
+	}
+	for _, h := range allowlist(ver.Config) {
+		if v := r.Header.Values(h); len(v) > 0 {
+			up.Header[http.CanonicalHeaderKey(h)] = v
+		}
+	}
+	up.Header.Set(headerSessionID, sessionID)
+	if u := r.Header.Get(headerUserID); u != "" {
+		up.Header.Set(headerUserID, u)
+	}
+	resp, err := s.run.http.Do(up)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return nil
+		}
+		return runtimeClientErrorf("calling the agent (version %d of %s) failed: %v", v, rt.ID, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+		return runtimeClientErrorf("Received error (%d) from runtime. Please check your CloudWatch logs for more information. (local: the agent answered %s)", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	for _, h := range returnHeaders {
+		if v := resp.Header.Values(h); len(v) > 0 {
+			w.Header()[h] = v
+		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.Header().Set(headerSessionID, sessionID)
+	w.WriteHeader(resp.StatusCode)
+	stream(w, resp.Body)
+	return nil
+}
+
+// stream copies the agent's answer to the caller, flushing every chunk as it arrives so
+// event streams are not held back.
+func stream(w http.ResponseWriter, body io.Reader) {
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			rc.Flush()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// allowlist is the requestHeaderConfiguration.requestHeaderAllowlist of a version.
+func allowlist(cfg runtimeConfig) []string {
+	if cfg.RequestHeaderConfiguration == nil {
+		return nil
+	}
+	var c struct {
+		RequestHeaderAllowlist []string `json:"requestHeaderAllowlist"`
+	}
+	json.Unmarshal(cfg.RequestHeaderConfiguration, &c)
+	return c.RequestHeaderAllowlist
+}
+
+func (s *Service) stopSession(w http.ResponseWriter, r *http.Request, arn string) error {
+	rt, err := s.runtimeForArn(arn, r.URL.Query().Get("accountId"))
+	if err != nil {
+		return err
+	}
+	sessionID := r.Header.Get(headerSessionID)
+	if sessionID == "" {
+		return fieldMissing("runtimeSessionId")
+	}
+	if err := validSessionID(sessionID); err != nil {
+		return err
+	}
+	found, err := s.store.stopSession(rt.ID, sessionID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFoundf("Session %s not found for agent runtime %s", sessionID, rt.Arn)
+	}
+	w.Header().Set(headerSessionID, sessionID)
+	writeJSON(w, http.StatusOK, map[string]any{})
+	return nil
+}

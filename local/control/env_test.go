@@ -1,0 +1,294 @@
+package control
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+	"github.com/google/go-containerregistry/pkg/registry"
+	archive "github.com/moby/go-archive"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/internal/dockerclient"
+	testagent "github.com/agentcore/agentcore/internal/testagent/build"
+)
+
+// labelTest marks images and containers created by these tests, for cleanup.
+const labelTest = "dev.agentcore.test"
+
+const testAccount = "123456789012"
+
+// images built once per test process and pushed to a loopback registry.
+var images struct {
+	sync.Mutex
+	docker   *client.Client
+	regHost  string
+	agent    string // the test agent for this machine
+	foreign  string // the test agent built for another architecture
+	stopReg  func()
+	built    []string
+	buildErr error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	cleanupImages()
+	os.Exit(code)
+}
+
+func dockerOrSkip(t testing.TB) *client.Client {
+	t.Helper()
+	images.Lock()
+	defer images.Unlock()
+	if images.docker == nil {
+		cli, err := dockerclient.New()
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err = cli.Ping(ctx)
+			cancel()
+		}
+		if err != nil {
+			t.Skipf("no Docker engine: %v", err)
+		}
+		images.docker = cli
+	}
+	return images.docker
+}
+
+// registryHost starts (once) an in-process OCI registry on a loopback port: the Docker engine
+// pushes to and pulls from 127.0.0.0/8 registries over plain HTTP.
+func registryHost(t testing.TB) string {
+	t.Helper()
+	images.Lock()
+	defer images.Unlock()
+	if images.regHost == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: registry.New(registry.Logger(discardLogger()))}
+		go srv.Serve(ln)
+		images.regHost = ln.Addr().String()
+		images.stopReg = func() { srv.Close() }
+	}
+	return images.regHost
+}
+
+// agentImage returns the containerUri of the test agent, building and pushing it once.
+func agentImage(t testing.TB) string {
+	t.Helper()
+	cli := dockerOrSkip(t)
+	host := registryHost(t)
+	images.Lock()
+	defer images.Unlock()
+	if images.agent == "" && images.buildErr == nil {
+		images.agent, images.buildErr = buildAndPush(t, cli, host, "testagent", "", "")
+	}
+	if images.buildErr != nil {
+		t.Fatal(images.buildErr)
+	}
+	return images.agent
+}
+
+// foreignImage is the test agent built for an architecture this machine cannot run.
+func foreignImage(t testing.TB) string {
+	t.Helper()
+	cli := dockerOrSkip(t)
+	host := registryHost(t)
+	images.Lock()
+	defer images.Unlock()
+	if images.foreign == "" {
+		arch := "arm64"
+		if goarch() == "arm64" {
+			arch = "amd64"
+		}
+		ref, err := buildAndPush(t, cli, host, "testagent-foreign", arch, "linux/"+arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images.foreign = ref
+	}
+	return images.foreign
+}
+
+func buildAndPush(t testing.TB, cli *client.Client, host, repo, goarch, platform string) (string, error) {
+	dir := filepath.Join(t.TempDir(), "ctx")
+	if goarch == "" {
+		testagent.Context(t, dir)
+	} else {
+		testagent.ContextArch(t, dir, goarch)
+	}
+	tar, err := archive.TarWithOptions(dir, &archive.TarOptions{})
+	if err != nil {
+		return "", err
+	}
+	defer tar.Close()
+	ref := fmt.Sprintf("%s/%s:t%d", host, repo, time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	resp, err := cli.ImageBuild(ctx, tar, build.ImageBuildOptions{
+		Tags: []string{ref}, Labels: map[string]string{labelTest: "1"}, Remove: true, ForceRemove: true, Platform: platform,
+	})
+	if err != nil {
+		return "", fmt.Errorf("docker build: %w", err)
+	}
+	err = readStream(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return "", fmt.Errorf("docker build: %w", err)
+	}
+	images.built = append(images.built, ref)
+	auth := base64.URLEncoding.EncodeToString([]byte("{}"))
+	rc, err := cli.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
+	if err != nil {
+		return "", fmt.Errorf("docker push %s: %w", ref, err)
+	}
+	err = readStream(rc)
+	rc.Close()
+	if err != nil {
+		return "", fmt.Errorf("docker push %s: %w", ref, err)
+	}
+	return ref, nil
+}
+
+func readStream(r io.Reader) error {
+	dec := json.NewDecoder(r)
+	for {
+		var m struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if m.Error != "" {
+			return errors.New(m.Error)
+		}
+	}
+}
+
+func cleanupImages() {
+	images.Lock()
+	defer images.Unlock()
+	if images.docker == nil {
+		return
+	}
+	ctx := context.Background()
+	for _, ref := range images.built {
+		images.docker.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
+	}
+	if images.stopReg != nil {
+		images.stopReg()
+	}
+}
+
+// env is one control-plane service served on a loopback port, with SDK clients pointed at it.
+type env struct {
+	t       *testing.T
+	dir     string
+	url     string
+	db      *bolt.DB
+	svc     *Service
+	srv     *http.Server
+	ctl     *ctl.Client
+	data    *bedrockagentcore.Client
+	docker  *client.Client
+	timeout time.Duration
+}
+
+// newEnv serves a Service backed by a fresh database (or dir's, when reopening) the way
+// local.Server does: data plane calls by IsDataPlane, the rest to the control plane.
+func newEnv(t *testing.T, dir string, pingTimeout time.Duration) *env {
+	t.Helper()
+	cli := dockerOrSkip(t)
+	if dir == "" {
+		dir = t.TempDir()
+		t.Cleanup(func() { removeContainers(cli, dir) })
+	}
+	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(Config{DB: db, Docker: cli, Account: testAccount, Region: "us-east-1", StateLabel: dir, PingTimeout: pingTimeout, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsDataPlane(r) {
+			svc.DataPlane().ServeHTTP(w, r)
+			return
+		}
+		svc.Control().ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	svc.Start(RegistryHostFor(ln.Addr()))
+	e := &env{t: t, dir: dir, url: "http://" + ln.Addr().String(), db: db, svc: svc, srv: srv, docker: cli, timeout: pingTimeout}
+	cfg := aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secret", ""),
+	}
+	e.ctl = ctl.NewFromConfig(cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(e.url) })
+	e.data = bedrockagentcore.NewFromConfig(cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(e.url) })
+	t.Cleanup(e.close)
+	return e
+}
+
+// close stops serving and closes the database; containers keep running.
+func (e *env) close() {
+	if e.srv == nil {
+		return
+	}
+	e.srv.Close()
+	e.svc.Close()
+	e.db.Close()
+	e.srv = nil
+}
+
+func removeContainers(cli *client.Client, dir string) {
+	ctx := context.Background()
+	found, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelState+"="+dir))})
+	for _, c := range found {
+		cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+	}
+}
+
+func (e *env) containers(runtimeID string) []container.Summary {
+	e.t.Helper()
+	found, err := e.docker.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", LabelState+"="+e.dir), filters.Arg("label", LabelRuntime+"="+runtimeID))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return found
+}
+
+func goarch() string { return runtime.GOARCH }
+
+func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }

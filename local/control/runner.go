@@ -1,0 +1,389 @@
+package control
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/docker/go-connections/nat"
+)
+
+// Labels put on every agent container, so a restarted server (and `agentcore local reset`) finds
+// them again.
+const (
+	LabelOwner   = "dev.agentcore.local"                 // "true" on every container this tool runs
+	LabelState   = "dev.agentcore.local.state"           // the data directory of the server that owns it
+	LabelRuntime = "dev.agentcore.local.runtime-id"      // agentRuntimeId
+	LabelVersion = "dev.agentcore.local.runtime-version" // agentRuntimeVersion
+	LabelImage   = "dev.agentcore.local.container-uri"   // the containerUri the version was created with
+)
+
+const agentPort = "8080/tcp"
+
+// runner starts and finds the container that serves one runtime version. At most one start is
+// in flight per version; concurrent callers share its result.
+type runner struct {
+	docker      Docker
+	stateLabel  string
+	region      string
+	pingTimeout time.Duration
+	resolve     func(uri string) string // containerUri → reference the engine pulls
+	http        *http.Client
+
+	mu       sync.Mutex
+	inflight map[string]*startCall
+}
+
+type startCall struct {
+	done chan struct{}
+	addr string
+	err  error
+}
+
+// deployError is a failure a person can act on; its message becomes failureReason.
+type deployError struct{ msg string }
+
+func (e *deployError) Error() string { return e.msg }
+
+func deployErrorf(format string, args ...any) error {
+	return &deployError{fmt.Sprintf(format, args...)}
+}
+
+func containerName(runtimeID string, version int) string {
+	return fmt.Sprintf("agentcore-%s-v%d", runtimeID, version)
+}
+
+// ensure returns the host address (127.0.0.1:port) of a running, healthy container for the
+// version, starting or creating it when needed. ctx bounds the work itself (callers that only
+// wait use wait instead).
+func (r *runner) ensure(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) (string, error) {
+	key := containerName(runtimeID, version)
+	r.mu.Lock()
+	if c, ok := r.inflight[key]; ok {
+		r.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.addr, c.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	c := &startCall{done: make(chan struct{})}
+	r.inflight[key] = c
+	r.mu.Unlock()
+
+	c.addr, c.err = r.start(ctx, runtimeID, version, cfg)
+	r.mu.Lock()
+	delete(r.inflight, key)
+	r.mu.Unlock()
+	close(c.done)
+	return c.addr, c.err
+}
+
+func (r *runner) find(ctx context.Context, runtimeID string, version int) ([]container.Summary, error) {
+	args := filters.NewArgs(
+		filters.Arg("label", LabelOwner+"=true"),
+		filters.Arg("label", LabelState+"="+r.stateLabel),
+		filters.Arg("label", LabelRuntime+"="+runtimeID),
+	)
+	if version > 0 {
+		args.Add("label", fmt.Sprintf("%s=%d", LabelVersion, version))
+	}
+	return r.docker.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
+}
+
+func (r *runner) start(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) (string, error) {
+	found, err := r.find(ctx, runtimeID, version)
+	if err != nil {
+		return "", fmt.Errorf("listing containers: %w", err)
+	}
+	for _, c := range found {
+		info, err := r.docker.ContainerInspect(ctx, c.ID)
+		if err != nil {
+			continue
+		}
+		if info.State != nil && info.State.Running {
+			if addr := hostAddr(info); addr != "" {
+				return addr, nil
+			}
+		}
+		// Stopped (e.g. the machine rebooted): start it again; recreate if that fails.
+		if err := r.docker.ContainerStart(ctx, c.ID, container.StartOptions{}); err == nil {
+			if addr, err := r.waitHealthy(ctx, c.ID, cfg.ContainerURI); err == nil {
+				return addr, nil
+			}
+		}
+		r.remove(context.WithoutCancel(ctx), c.ID)
+	}
+	return r.create(ctx, runtimeID, version, cfg)
+}
+
+func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) (string, error) {
+	ref := r.resolve(cfg.ContainerURI)
+	if err := r.pull(ctx, ref, cfg.ContainerURI); err != nil {
+		return "", err
+	}
+	env := []string{"AWS_REGION=" + r.region, "AWS_DEFAULT_REGION=" + r.region}
+	for k, v := range cfg.EnvironmentVariables {
+		env = append(env, k+"="+v)
+	}
+	port := nat.Port(agentPort)
+	name := containerName(runtimeID, version)
+	config := &container.Config{
+		Image:        ref,
+		Env:          env,
+		ExposedPorts: nat.PortSet{port: {}},
+		Labels: map[string]string{
+			LabelOwner:   "true",
+			LabelState:   r.stateLabel,
+			LabelRuntime: runtimeID,
+			LabelVersion: itoa(version),
+			LabelImage:   cfg.ContainerURI,
+		},
+	}
+	hostConfig := &container.HostConfig{
+		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
+	}
+	created, err := r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
+	if err != nil && strings.Contains(err.Error(), "is already in use") {
+		// A leftover of a run that stopped between create and cleanup.
+		r.remove(context.WithoutCancel(ctx), name)
+		created, err = r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("creating container %s from %s: %w", name, ref, err)
+	}
+	if err := r.docker.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		reason := r.explainExit(ctx, created.ID, cfg.ContainerURI, err.Error())
+		r.remove(context.WithoutCancel(ctx), created.ID)
+		return "", reason
+	}
+	addr, err := r.waitHealthy(ctx, created.ID, cfg.ContainerURI)
+	if err != nil {
+		r.remove(context.WithoutCancel(ctx), created.ID)
+		return "", err
+	}
+	return addr, nil
+}
+
+func (r *runner) remove(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	r.docker.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+}
+
+// removeAll removes the containers of a runtime (version 0: all of its versions) except those
+// whose version is in keep.
+func (r *runner) removeAll(ctx context.Context, runtimeID string, keep map[int]bool) error {
+	found, err := r.find(ctx, runtimeID, 0)
+	if err != nil {
+		return err
+	}
+	for _, c := range found {
+		var v int
+		fmt.Sscan(c.Labels[LabelVersion], &v)
+		if keep[v] {
+			continue
+		}
+		r.remove(ctx, c.ID)
+	}
+	return nil
+}
+
+var refPattern = regexp.MustCompile(`^([^/]+)/(.+?)(?::([^:@/]+))?(?:@(.+))?$`)
+
+func (r *runner) pull(ctx context.Context, ref, uri string) error {
+	rc, err := r.docker.ImagePull(ctx, ref, image.PullOptions{})
+	if err == nil {
+		err = readPullStream(rc)
+		rc.Close()
+	}
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "not found") || strings.Contains(msg, "manifest unknown") || strings.Contains(msg, "name unknown") ||
+		strings.Contains(msg, "NAME_UNKNOWN") || strings.Contains(msg, "MANIFEST_UNKNOWN") {
+		m := refPattern.FindStringSubmatch(uri)
+		what := uri
+		if m != nil {
+			tag := m[3]
+			if m[4] != "" {
+				tag = m[4]
+			} else if tag == "" {
+				tag = "latest"
+			}
+			what = fmt.Sprintf("repository %q has no image %q", m[2], tag)
+		}
+		return deployErrorf("image %s not found in the registry: %s (push it first, e.g. docker push %s; the engine said: %s)", uri, what, ref, msg)
+	}
+	if strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") {
+		return deployErrorf("pulling %s: the registry is not reachable from the Docker engine: %s", ref, msg)
+	}
+	return deployErrorf("pulling %s: %s", ref, msg)
+}
+
+// readPullStream drains the engine's JSON progress stream; errors arrive inside it.
+func readPullStream(rc io.Reader) error {
+	dec := json.NewDecoder(rc)
+	for {
+		var m struct {
+			Error       string `json:"error"`
+			ErrorDetail struct {
+				Message string `json:"message"`
+			} `json:"errorDetail"`
+		}
+		if err := dec.Decode(&m); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if m.ErrorDetail.Message != "" {
+			return errors.New(m.ErrorDetail.Message)
+		}
+		if m.Error != "" {
+			return errors.New(m.Error)
+		}
+	}
+}
+
+func hostAddr(info container.InspectResponse) string {
+	if info.NetworkSettings == nil {
+		return ""
+	}
+	for _, b := range info.NetworkSettings.Ports[nat.Port(agentPort)] {
+		if b.HostPort != "" {
+			ip := b.HostIP
+			if ip == "" || ip == "0.0.0.0" || ip == "::" {
+				ip = "127.0.0.1"
+			}
+			return net.JoinHostPort(ip, b.HostPort)
+		}
+	}
+	return ""
+}
+
+// waitHealthy polls GET /ping until the agent says Healthy, the container exits or the ping
+// timeout passes; each way out says what to fix.
+func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error) {
+	deadline := time.Now().Add(r.pingTimeout)
+	var lastAnswer string // last HTTP answer to /ping, "" while nothing answered
+	var lastErr error
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		info, err := r.docker.ContainerInspect(ctx, id)
+		if err != nil {
+			return "", fmt.Errorf("inspecting container %s: %w", id[:min(12, len(id))], err)
+		}
+		if info.State == nil || !info.State.Running {
+			code := 0
+			if info.State != nil {
+				code = info.State.ExitCode
+			}
+			return "", r.explainExit(ctx, id, uri, fmt.Sprintf("the container exited with code %d", code))
+		}
+		if addr := hostAddr(info); addr != "" {
+			healthy, answer, err := r.ping(ctx, addr)
+			if healthy {
+				return addr, nil
+			}
+			if err != nil {
+				lastErr = err
+			} else {
+				lastAnswer = answer
+			}
+		}
+		if time.Now().After(deadline) {
+			logs := r.tail(ctx, id, 10)
+			if lastAnswer == "" {
+				return "", deployErrorf("the agent in %s did not serve port 8080 within %s (last error: %v): an AgentCore agent must listen on 0.0.0.0:8080 and answer GET /ping%s", uri, r.pingTimeout, lastErr, logs)
+			}
+			return "", deployErrorf("the agent in %s never reported healthy within %s: GET /ping last answered %s, expected HTTP 200 with {\"status\":\"Healthy\"}%s", uri, r.pingTimeout, lastAnswer, logs)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *runner) ping(ctx context.Context, addr string) (healthy bool, answer string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/ping", nil)
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return false, "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	answer = fmt.Sprintf("HTTP %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	if resp.StatusCode != http.StatusOK {
+		return false, answer, nil
+	}
+	var p struct {
+		Status string `json:"status"`
+	}
+	if json.Unmarshal(body, &p) != nil {
+		return false, answer, nil
+	}
+	return p.Status == "Healthy" || p.Status == "HealthyBusy", answer, nil
+}
+
+// explainExit turns a container that stopped (or could not start) into a failure reason.
+func (r *runner) explainExit(ctx context.Context, id, uri, what string) error {
+	logs := r.tail(ctx, id, 20)
+	if strings.Contains(what+logs, "exec format error") {
+		platform := ""
+		if img, err := r.docker.ImageInspect(ctx, r.resolve(uri)); err == nil {
+			platform = fmt.Sprintf(" (the image is %s/%s)", img.Os, img.Architecture)
+		}
+		return deployErrorf("the image %s was built for another platform%s: exec format error; rebuild it for this machine, e.g. docker build --platform linux/amd64 (or linux/arm64)%s", uri, platform, logs)
+	}
+	return deployErrorf("%s: %s%s", uri, what, logs)
+}
+
+// tail returns the last n log lines of a container formatted for a failure reason.
+func (r *runner) tail(ctx context.Context, id string, n int) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	rc, err := r.docker.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: itoa(n)})
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if _, err := stdcopy.StdCopy(&buf, &buf, rc); err != nil {
+		return ""
+	}
+	var lines []string
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "; last log lines: " + strings.Join(lines, " | ")
+}

@@ -1,0 +1,288 @@
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"sort"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Status values shared by runtimes, runtime versions and endpoints (AgentRuntimeStatus and
+// AgentRuntimeEndpointStatus in the model have the same enum).
+const (
+	statusCreating     = "CREATING"
+	statusCreateFailed = "CREATE_FAILED"
+	statusUpdating     = "UPDATING"
+	statusUpdateFailed = "UPDATE_FAILED"
+	statusReady        = "READY"
+	statusDeleting     = "DELETING"
+)
+
+const defaultEndpoint = "DEFAULT"
+
+var (
+	bucketRuntimes  = []byte("agentcore.runtimes")
+	bucketEndpoints = []byte("agentcore.runtime-endpoints")
+	bucketSessions  = []byte("agentcore.runtime-sessions")
+)
+
+// runtimeConfig is what one immutable runtime version was created with. Members the local
+// provider does not act on are kept verbatim so Get returns what was sent.
+type runtimeConfig struct {
+	ContainerURI               string            `json:"containerUri"`
+	RoleArn                    string            `json:"roleArn"`
+	Description                string            `json:"description,omitempty"`
+	EnvironmentVariables       map[string]string `json:"environmentVariables,omitempty"`
+	NetworkConfiguration       json.RawMessage   `json:"networkConfiguration,omitempty"`
+	AuthorizerConfiguration    json.RawMessage   `json:"authorizerConfiguration,omitempty"`
+	RequestHeaderConfiguration json.RawMessage   `json:"requestHeaderConfiguration,omitempty"`
+	ProtocolConfiguration      json.RawMessage   `json:"protocolConfiguration,omitempty"`
+	LifecycleConfiguration     json.RawMessage   `json:"lifecycleConfiguration,omitempty"`
+	MetadataConfiguration      json.RawMessage   `json:"metadataConfiguration,omitempty"`
+	FilesystemConfigurations   json.RawMessage   `json:"filesystemConfigurations,omitempty"`
+}
+
+type versionRec struct {
+	Version       int           `json:"version"`
+	Config        runtimeConfig `json:"config"`
+	Status        string        `json:"status"`
+	FailureReason string        `json:"failureReason,omitempty"`
+	CreatedAt     time.Time     `json:"createdAt"`
+	LastUpdatedAt time.Time     `json:"lastUpdatedAt"`
+}
+
+type runtimeRec struct {
+	ID            string              `json:"id"`
+	Name          string              `json:"name"`
+	Arn           string              `json:"arn"`
+	ClientToken   string              `json:"clientToken,omitempty"`
+	Status        string              `json:"status"`
+	FailureReason string              `json:"failureReason,omitempty"`
+	CreatedAt     time.Time           `json:"createdAt"`
+	LastUpdatedAt time.Time           `json:"lastUpdatedAt"`
+	Latest        int                 `json:"latest"`
+	Versions      map[int]*versionRec `json:"versions"`
+	Tags          map[string]string   `json:"tags,omitempty"`
+}
+
+func (r *runtimeRec) latest() *versionRec { return r.Versions[r.Latest] }
+
+type endpointRec struct {
+	RuntimeID     string            `json:"runtimeId"`
+	Name          string            `json:"name"`
+	ID            string            `json:"id"`
+	Arn           string            `json:"arn"`
+	Description   string            `json:"description,omitempty"`
+	LiveVersion   string            `json:"liveVersion,omitempty"`
+	TargetVersion string            `json:"targetVersion,omitempty"`
+	Status        string            `json:"status"`
+	FailureReason string            `json:"failureReason,omitempty"`
+	ClientToken   string            `json:"clientToken,omitempty"`
+	CreatedAt     time.Time         `json:"createdAt"`
+	LastUpdatedAt time.Time         `json:"lastUpdatedAt"`
+	Tags          map[string]string `json:"tags,omitempty"`
+}
+
+type sessionRec struct {
+	RuntimeID string    `json:"runtimeId"`
+	SessionID string    `json:"sessionId"`
+	Endpoint  string    `json:"endpoint"`
+	LastUsed  time.Time `json:"lastUsed"`
+}
+
+func endpointKey(runtimeID, name string) []byte { return []byte(runtimeID + "/" + name) }
+
+// store is the bbolt persistence of the control plane. Every method is one transaction.
+type store struct{ db *bolt.DB }
+
+func newStore(db *bolt.DB) (*store, error) {
+	err := db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketRuntimes, bucketEndpoints, bucketSessions} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return &store{db}, err
+}
+
+var errNotFound = errors.New("not found")
+
+func get[T any](tx *bolt.Tx, bucket, key []byte) (*T, error) {
+	b := tx.Bucket(bucket).Get(key)
+	if b == nil {
+		return nil, errNotFound
+	}
+	v := new(T)
+	return v, json.Unmarshal(b, v)
+}
+
+func put(tx *bolt.Tx, bucket, key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucket).Put(key, b)
+}
+
+func (s *store) runtime(id string) (*runtimeRec, error) {
+	var r *runtimeRec
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		r, err = get[runtimeRec](tx, bucketRuntimes, []byte(id))
+		return err
+	})
+	return r, err
+}
+
+func (s *store) runtimes() ([]*runtimeRec, error) {
+	var out []*runtimeRec
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRuntimes).ForEach(func(k, v []byte) error {
+			r := new(runtimeRec)
+			if err := json.Unmarshal(v, r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, err
+}
+
+func (s *store) endpoint(runtimeID, name string) (*endpointRec, error) {
+	var e *endpointRec
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		e, err = get[endpointRec](tx, bucketEndpoints, endpointKey(runtimeID, name))
+		return err
+	})
+	return e, err
+}
+
+// endpoints lists a runtime's endpoints in creation order (DEFAULT first).
+func (s *store) endpoints(runtimeID string) ([]*endpointRec, error) {
+	var out []*endpointRec
+	prefix := []byte(runtimeID + "/")
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEndpoints).Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			e := new(endpointRec)
+			if err := json.Unmarshal(v, e); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, err
+}
+
+func hasPrefix(k, p []byte) bool { return len(k) >= len(p) && string(k[:len(p)]) == string(p) }
+
+// update runs fn on a runtime and its endpoints in one transaction and writes back what fn
+// leaves in them (a nil runtime deletes it and everything under it).
+func (s *store) update(id string, fn func(r *runtimeRec, eps map[string]*endpointRec) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		r, err := get[runtimeRec](tx, bucketRuntimes, []byte(id))
+		if err != nil {
+			return err
+		}
+		eps := map[string]*endpointRec{}
+		prefix := []byte(id + "/")
+		c := tx.Bucket(bucketEndpoints).Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			e := new(endpointRec)
+			if err := json.Unmarshal(v, e); err != nil {
+				return err
+			}
+			eps[e.Name] = e
+		}
+		if err := fn(r, eps); err != nil {
+			return err
+		}
+		for k := range eps {
+			if eps[k] == nil {
+				if err := tx.Bucket(bucketEndpoints).Delete(endpointKey(id, k)); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := put(tx, bucketEndpoints, endpointKey(id, k), eps[k]); err != nil {
+				return err
+			}
+		}
+		return put(tx, bucketRuntimes, []byte(id), r)
+	})
+}
+
+// insert stores a new runtime and its DEFAULT endpoint; fn runs inside the transaction so the
+// name check and the insert are atomic.
+func (s *store) insert(check func(tx *bolt.Tx) error, r *runtimeRec, eps ...*endpointRec) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		for _, e := range eps {
+			if err := put(tx, bucketEndpoints, endpointKey(e.RuntimeID, e.Name), e); err != nil {
+				return err
+			}
+		}
+		return put(tx, bucketRuntimes, []byte(r.ID), r)
+	})
+}
+
+// remove deletes a runtime with its endpoints and sessions.
+func (s *store) remove(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		prefix := []byte(id + "/")
+		for _, name := range [][]byte{bucketEndpoints, bucketSessions} {
+			b := tx.Bucket(name)
+			var keys [][]byte
+			c := b.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Bucket(bucketRuntimes).Delete([]byte(id))
+	})
+}
+
+func (s *store) touchSession(rec sessionRec) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return put(tx, bucketSessions, endpointKey(rec.RuntimeID, rec.SessionID), rec)
+	})
+}
+
+// stopSession deletes a session and reports whether it existed.
+func (s *store) stopSession(runtimeID, sessionID string) (bool, error) {
+	found := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		k := endpointKey(runtimeID, sessionID)
+		found = b.Get(k) != nil
+		return b.Delete(k)
+	})
+	return found, err
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,479 @@
+// Package docker is the `docker` Lua module: it builds agent images with the Docker engine,
+// tags and pushes them to a registry (ECR, or the local provider's loopback registry), and
+// inspects and removes local images. It owns the translation of engine and registry errors
+// into messages with hints (errors.go), the build context packing (buildcontext.go) and the
+// reading of the engine's build and push streams (stream.go).
+package docker
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine"
+)
+
+// Module is the docker Lua module.
+var Module = &engine.Module{
+	Name: "docker",
+	Doc: "Build, tag, push, inspect and remove container images with the Docker engine " +
+		"(DOCKER_HOST and docker contexts are honoured). Builds use the engine's classic builder.",
+	Funcs: []engine.Func{
+		{Name: "build", Fn: luaBuild,
+			Args:    "(opts: table {context, dockerfile?, tags?, build_args?, platform?, labels?, target?, no_cache?})",
+			Returns: "table {id, tags}",
+			Doc: "Builds an image from the directory `context` (relative paths are relative to the project root), " +
+				"honouring its .dockerignore. `dockerfile` defaults to context/Dockerfile and, like `docker build -f`, " +
+				"is relative to the project root and may lie outside the context. `tags` is a list of references " +
+				"(or one string); `build_args` and `labels` are tables of name = value; `target` selects a stage; " +
+				"`no_cache` disables the build cache. `platform` (e.g. \"linux/arm64\") must match what the engine " +
+				"can build: the classic builder builds only for its own platform, and the result's platform is " +
+				"checked. Build output is streamed to the ui; a failing step raises an error with its message. " +
+				"Returns the image ID and the tags applied."},
+		{Name: "tag", Fn: luaTag,
+			Args:    "(source: string, target: string)",
+			Returns: "nothing",
+			Doc:     "Tags the local image `source` (a reference or an image ID) as `target`."},
+		{Name: "push", Fn: luaPush,
+			Args:    "(ref: string, opts?: table {auth = {username, password, server?}})",
+			Returns: "table {ref, digest, size, layers_pushed, layers_existing}",
+			Doc: "Pushes the local image `ref` (\":latest\" when it has no tag) to its registry, with per-layer " +
+				"progress in the ui. `auth` holds the registry credentials (sent to the engine as X-Registry-Auth; " +
+				"the password is masked in all output); `server` defaults to the registry of `ref`. Layers the " +
+				"registry already has are not sent again and count as layers_existing. Returns the manifest " +
+				"digest (\"sha256:...\") and size."},
+		{Name: "image_digest", Fn: luaImageDigest,
+			Args:    "(ref: string)",
+			Returns: "string or nil",
+			Doc: "Returns the repository digest (\"repo@sha256:...\") of the local image `ref` for ref's " +
+				"repository, known once the image was pushed or pulled; nil when there is none or the image " +
+				"does not exist."},
+		{Name: "inspect", Fn: luaInspect,
+			Args:    "(ref: string)",
+			Returns: "table {id, repo_tags, repo_digests, architecture, os, size, created, labels} or nil",
+			Doc:     "Describes the local image `ref`; nil when there is no such image."},
+		{Name: "remove_image", Fn: luaRemoveImage,
+			Args:    "(ref: string, opts?: table {force?})",
+			Returns: "boolean",
+			Doc: "Removes the local image `ref` (untagging it when it has other tags), with `force` also when " +
+				"containers use it. Returns false when there was no such image."},
+		{Name: "info", Fn: luaInfo,
+			Args:    "()",
+			Returns: "table {server_version, os, arch, api_version, host}",
+			Doc: "Describes the Docker engine in use; raises an explained error when it is not running or " +
+				"not accessible."},
+	},
+}
+
+type buildOpts struct {
+	Context    string            `lua:"context"`
+	Dockerfile string            `lua:"dockerfile"`
+	Tags       []string          `lua:"tags"`
+	BuildArgs  map[string]string `lua:"build_args"`
+	Platform   string            `lua:"platform"`
+	Labels     map[string]string `lua:"labels"`
+	Target     string            `lua:"target"`
+	NoCache    bool              `lua:"no_cache"`
+}
+
+func luaBuild(L *lua.LState) int {
+	var o buildOpts
+	decodeOpts(L, 1, "docker.build", &o)
+	if o.Context == "" {
+		engine.RaiseUsage(L, `docker.build{context = "agent", tags = {"my-bot:1"}}`, "docker.build: option context is required")
+	}
+	for _, t := range o.Tags {
+		if _, err := reference.ParseNormalizedNamed(t); err != nil {
+			engine.RaiseUsage(L, "a tag looks like name:tag or registry/name:tag, in lower case", "docker.build: invalid tag %q: %v", t, err)
+		}
+	}
+	if o.Platform != "" {
+		p, err := normalizePlatform(o.Platform)
+		if err != nil {
+			engine.RaiseUsage(L, `platforms look like "linux/arm64" or "linux/amd64"`, "docker.build: %v", err)
+		}
+		o.Platform = p
+	}
+	run := engine.FromL(L)
+	branch := run.Branch(L)
+	c := clientFor(L)
+	dir := resolve(run.Dir, o.Context)
+	dockerfile := filepath.Join(dir, "Dockerfile")
+	if o.Dockerfile != "" {
+		dockerfile = resolve(run.Dir, o.Dockerfile)
+	}
+	name := "image"
+	if len(o.Tags) > 0 {
+		name = o.Tags[0]
+	}
+	doing := fmt.Sprintf("building image %s from %s", name, o.Context)
+	run.Out.Step(branch, doing)
+	id, err := engine.Unlocked(L, func(ctx context.Context) (string, error) {
+		return buildImage(ctx, c, run.Out, branch, dir, dockerfile, o)
+	})
+	if err != nil {
+		engine.Raise(L, explain(err, doing, c.DaemonHost()))
+	}
+	run.Out.OK(branch, fmt.Sprintf("built %s (%s)", name, shortID(id)))
+	tags := o.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	L.Push(toLua(L, map[string]any{"id": id, "tags": tags}))
+	return 1
+}
+
+// buildImage packs the context, runs the build and checks the result's platform. It runs
+// with the interpreter lock released.
+func buildImage(ctx context.Context, c Client, out *engine.Output, branch, dir, dockerfile string, o buildOpts) (string, error) {
+	// An unreachable engine is reported before packing the context (whose writer would
+	// otherwise log about its closed pipe).
+	if _, err := c.ServerVersion(ctx); err != nil {
+		return "", err
+	}
+	if o.Platform != "" {
+		if err := checkPlatform(ctx, c, o.Platform); err != nil {
+			return "", err
+		}
+	}
+	bc, err := tarContext(dir, dockerfile)
+	if err != nil {
+		return "", engine.Failf("check the context and dockerfile options of docker.build", "building image from %s: %v", dir, err)
+	}
+	defer bc.tar.Close()
+	args := make(map[string]*string, len(o.BuildArgs))
+	for k, v := range o.BuildArgs {
+		args[k] = &v
+	}
+	resp, err := c.ImageBuild(ctx, bc.tar, build.ImageBuildOptions{
+		Tags:        o.Tags,
+		Dockerfile:  bc.dockerfile,
+		BuildArgs:   args,
+		Labels:      o.Labels,
+		Target:      o.Target,
+		NoCache:     o.NoCache,
+		Platform:    o.Platform,
+		Remove:      true,
+		ForceRemove: true,
+		// BuildKit needs a session the API alone does not give; the classic builder works
+		// with every engine.
+		Version: build.BuilderV1,
+	})
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	id, err := buildLog(ctx, resp.Body, out, branch)
+	if err != nil {
+		return "", err
+	}
+	if o.Platform != "" {
+		if err := checkBuiltPlatform(ctx, c, id, o.Platform, o.Tags); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
+}
+
+// checkPlatform refuses, before any work, a platform the engine's classic builder cannot
+// produce: it builds for the engine's own platform only (asked for another one, it quietly
+// labels the result with its own).
+func checkPlatform(ctx context.Context, c Client, want string) error {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return err
+	}
+	host := info.OSType + "/" + goArch(info.Architecture)
+	if platformBase(want) == host {
+		return nil
+	}
+	return engine.Failf("build on a "+want+" host (or a Docker engine there, via DOCKER_HOST or a docker context), "+
+		"or build with `docker buildx build --platform "+want+"` and push that image instead",
+		"the Docker engine at %s (%s, version %s) builds with the classic builder, which cannot build %s images",
+		c.DaemonHost(), host, info.ServerVersion, want)
+}
+
+// checkBuiltPlatform makes sure the image is what was asked for; the classic builder's cache
+// does not key on the platform. A wrong image loses the tags just applied, so that it cannot
+// be pushed by mistake.
+func checkBuiltPlatform(ctx context.Context, c Client, id, want string, tags []string) error {
+	img, err := c.ImageInspect(ctx, id)
+	if err != nil {
+		return err
+	}
+	got := img.Os + "/" + img.Architecture
+	if got == platformBase(want) {
+		return nil
+	}
+	for _, t := range tags {
+		_, _ = c.ImageRemove(ctx, t, image.RemoveOptions{})
+	}
+	return engine.Failf("rebuild with no_cache = true, or build on a "+want+" host",
+		"the engine built a %s image where %s was asked for (the tags were removed again)", got, want)
+}
+
+// normalizePlatform checks os/arch[/variant] and lower-cases it.
+func normalizePlatform(p string) (string, error) {
+	p = strings.ToLower(strings.TrimSpace(p))
+	parts := strings.Split(p, "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return "", fmt.Errorf("invalid platform %q: want os/arch, e.g. linux/arm64", p)
+	}
+	parts[1] = goArch(parts[1])
+	return strings.Join(parts, "/"), nil
+}
+
+// platformBase drops the variant: engines report only os and architecture.
+func platformBase(p string) string {
+	parts := strings.Split(p, "/")
+	return parts[0] + "/" + parts[1]
+}
+
+// goArch maps the kernel's architecture names (docker info reports uname) to Go/OCI ones.
+func goArch(a string) string {
+	switch a {
+	case "x86_64", "x86-64":
+		return "amd64"
+	case "aarch64":
+		return "arm64"
+	case "armv7l", "armhf":
+		return "arm"
+	}
+	return a
+}
+
+func luaTag(L *lua.LState) int {
+	src, dst := checkRef(L, 1, "docker.tag"), checkRef(L, 2, "docker.tag")
+	if _, err := reference.ParseNormalizedNamed(dst); err != nil {
+		engine.RaiseUsage(L, "a tag looks like name:tag or registry/name:tag, in lower case", "docker.tag: invalid target %q: %v", dst, err)
+	}
+	c := clientFor(L)
+	_, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, c.ImageTag(ctx, src, dst)
+	})
+	if err != nil {
+		engine.Raise(L, explain(err, fmt.Sprintf("tagging image %s as %s", src, dst), c.DaemonHost()))
+	}
+	return 0
+}
+
+type pushOpts struct {
+	Auth struct {
+		Username string `lua:"username"`
+		Password string `lua:"password"`
+		Server   string `lua:"server"`
+	} `lua:"auth"`
+}
+
+func luaPush(L *lua.LState) int {
+	ref := checkRef(L, 1, "docker.push")
+	var o pushOpts
+	decodeOpts(L, 2, "docker.push", &o)
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		engine.RaiseUsage(L, "push a reference like registry/name:tag", "docker.push: invalid reference %q: %v", ref, err)
+	}
+	if _, ok := named.(reference.Digested); ok {
+		engine.RaiseUsage(L, "push a tag (registry/name:tag), not a digest", "docker.push: cannot push the digest reference %q", ref)
+	}
+	named = reference.TagNameOnly(named)
+	full := reference.FamiliarString(named)
+	run := engine.FromL(L)
+	branch := run.Branch(L)
+	var auth string
+	if o.Auth.Username != "" || o.Auth.Password != "" {
+		run.Out.AddSecret(o.Auth.Password)
+		server := o.Auth.Server
+		if server == "" {
+			server = reference.Domain(named)
+		}
+		auth, err = registry.EncodeAuthConfig(registry.AuthConfig{
+			Username: o.Auth.Username, Password: o.Auth.Password, ServerAddress: server,
+		})
+		if err != nil {
+			engine.Raise(L, fmt.Errorf("docker.push: encoding the registry credentials: %w", err))
+		}
+	}
+	c := clientFor(L)
+	doing := "pushing image " + full
+	run.Out.Step(branch, doing)
+	res, err := engine.Unlocked(L, func(ctx context.Context) (pushResult, error) {
+		body, err := c.ImagePush(ctx, full, image.PushOptions{RegistryAuth: auth})
+		if err != nil {
+			return pushResult{}, err
+		}
+		defer body.Close()
+		return pushLog(ctx, body, run.Out, branch)
+	})
+	if err != nil {
+		engine.Raise(L, explain(err, doing, c.DaemonHost()))
+	}
+	run.Out.OK(branch, fmt.Sprintf("pushed %s (%s; %d layers sent, %d already there)", full, res.Digest, res.Pushed, res.Existing))
+	L.Push(toLua(L, map[string]any{
+		"ref": full, "digest": res.Digest, "size": res.Size,
+		"layers_pushed": res.Pushed, "layers_existing": res.Existing,
+	}))
+	return 1
+}
+
+// inspectImage returns the image, or found=false when the engine has no such image.
+func inspectImage(L *lua.LState, ref, doing string) (image.InspectResponse, bool) {
+	c := clientFor(L)
+	img, err := engine.Unlocked(L, func(ctx context.Context) (image.InspectResponse, error) {
+		return c.ImageInspect(ctx, ref)
+	})
+	if cerrdefs.IsNotFound(err) {
+		return img, false
+	}
+	if err != nil {
+		engine.Raise(L, explain(err, doing, c.DaemonHost()))
+	}
+	return img, true
+}
+
+func luaImageDigest(L *lua.LState) int {
+	ref := checkRef(L, 1, "docker.image_digest")
+	img, ok := inspectImage(L, ref, "looking up the digest of image "+ref)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if d := repoDigest(ref, img.RepoDigests); d != "" {
+		L.Push(lua.LString(d))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+// repoDigest picks, among an image's repository digests, the one of ref's repository. When
+// ref names no repository (an image ID), the only digest, if there is exactly one, is it.
+func repoDigest(ref string, digests []string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		if len(digests) == 1 {
+			return digests[0]
+		}
+		return ""
+	}
+	for _, d := range digests {
+		dn, err := reference.ParseNormalizedNamed(d)
+		if err == nil && dn.Name() == named.Name() {
+			return d
+		}
+	}
+	return ""
+}
+
+func luaInspect(L *lua.LState) int {
+	ref := checkRef(L, 1, "docker.inspect")
+	img, ok := inspectImage(L, ref, "inspecting image "+ref)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	labels := map[string]string{}
+	if img.Config != nil && img.Config.Labels != nil {
+		labels = img.Config.Labels
+	}
+	L.Push(toLua(L, map[string]any{
+		"id":           img.ID,
+		"repo_tags":    nonNil(img.RepoTags),
+		"repo_digests": nonNil(img.RepoDigests),
+		"architecture": img.Architecture,
+		"os":           img.Os,
+		"size":         img.Size,
+		"created":      img.Created,
+		"labels":       labels,
+	}))
+	return 1
+}
+
+type removeOpts struct {
+	Force bool `lua:"force"`
+}
+
+func luaRemoveImage(L *lua.LState) int {
+	ref := checkRef(L, 1, "docker.remove_image")
+	var o removeOpts
+	decodeOpts(L, 2, "docker.remove_image", &o)
+	c := clientFor(L)
+	_, err := engine.Unlocked(L, func(ctx context.Context) ([]image.DeleteResponse, error) {
+		return c.ImageRemove(ctx, ref, image.RemoveOptions{Force: o.Force, PruneChildren: true})
+	})
+	if cerrdefs.IsNotFound(err) {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	if err != nil {
+		e := explain(err, "removing image "+ref, c.DaemonHost())
+		if cerrdefs.IsConflict(err) && !o.Force {
+			if ee, ok := e.(*engine.Error); ok {
+				ee.Hint = "a container uses the image: remove the container, or pass {force = true}"
+			}
+		}
+		engine.Raise(L, e)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+func luaInfo(L *lua.LState) int {
+	c := clientFor(L)
+	type engineInfo struct{ version, os, arch, api string }
+	info, err := engine.Unlocked(L, func(ctx context.Context) (engineInfo, error) {
+		v, err := c.ServerVersion(ctx)
+		if err != nil {
+			return engineInfo{}, err
+		}
+		return engineInfo{v.Version, v.Os, v.Arch, v.APIVersion}, nil
+	})
+	if err != nil {
+		engine.Raise(L, explain(err, "asking the Docker engine for its version", c.DaemonHost()))
+	}
+	L.Push(toLua(L, map[string]any{
+		"server_version": info.version, "os": info.os, "arch": info.arch,
+		"api_version": info.api, "host": c.DaemonHost(),
+	}))
+	return 1
+}
+
+// checkRef returns string argument n, raising a usage error when it is missing or empty.
+func checkRef(L *lua.LState, n int, fn string) string {
+	s, ok := L.Get(n).(lua.LString)
+	if !ok || s == "" {
+		engine.RaiseUsage(L, fnHint(fn), "%s: argument #%d must be an image reference (a string), got %s", fn, n, L.Get(n).Type())
+	}
+	return string(s)
+}
+
+// resolve makes a recipe path absolute against the project root.
+func resolve(root, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(root, p)
+}
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,189 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/pkg/jsonmessage"
+
+	"github.com/agentcore/agentcore/engine"
+)
+
+// The engine answers builds and pushes with a stream of JSON messages. The two readers below
+// turn those into ui events and a result; they run with the interpreter lock released and
+// talk to the user only through engine.Output (which is goroutine-safe and masks secrets).
+
+// buildLog reads a classic-builder stream: output lines go to the ui as they come; the image
+// ID comes from the aux message. A failed step becomes an error naming the step and carrying
+// the step's last output lines.
+func buildLog(ctx context.Context, r io.Reader, out *engine.Output, branch string) (string, error) {
+	var (
+		id      string
+		partial string   // output not yet ended by a newline
+		step    string   // "Step 2/4 : COPY . /"
+		stepOut []string // output lines of the current step, for the error
+	)
+	line := func(l string) {
+		l = strings.TrimRight(l, "\r")
+		if strings.TrimSpace(l) == "" {
+			return
+		}
+		out.Log(branch, "docker", l)
+		switch {
+		case strings.HasPrefix(l, "Step "):
+			step, stepOut = l, nil
+		case strings.HasPrefix(l, " ---> "), strings.HasPrefix(l, "Removing intermediate container"):
+		default:
+			stepOut = append(stepOut, l)
+		}
+	}
+	dec := json.NewDecoder(r)
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			return "", fmt.Errorf("reading the build output: %w", err)
+		}
+		if m.Stream != "" {
+			lines := strings.Split(partial+m.Stream, "\n")
+			partial = lines[len(lines)-1]
+			for _, l := range lines[:len(lines)-1] {
+				line(l)
+			}
+		}
+		if m.Status != "" { // pulling a base image
+			line(statusLine(m))
+		}
+		if m.Aux != nil {
+			var aux struct{ ID string }
+			if json.Unmarshal(*m.Aux, &aux) == nil && aux.ID != "" {
+				id = aux.ID
+			}
+		}
+		if msg := errorMessage(m); msg != "" {
+			line(partial)
+			return "", stepError(step, stepOut, msg)
+		}
+	}
+	line(partial)
+	if id == "" {
+		return "", errors.New("the engine finished the build without reporting an image ID")
+	}
+	return id, nil
+}
+
+// stepError says which step failed and with what. The message of a failed RUN ("returned a
+// non-zero code: 1") says little on its own, so the step's last output lines come with it.
+func stepError(step string, output []string, msg string) error {
+	var b strings.Builder
+	if step != "" {
+		fmt.Fprintf(&b, "%s: ", strings.TrimPrefix(strings.Replace(step, " : ", " ", 1), "Step "))
+	}
+	b.WriteString(strings.TrimSpace(msg))
+	const keep = 8
+	if len(output) > keep {
+		output = output[len(output)-keep:]
+	}
+	if len(output) > 0 && !strings.Contains(msg, output[len(output)-1]) {
+		b.WriteString("\nlast output of the step:\n  ")
+		b.WriteString(strings.Join(output, "\n  "))
+	}
+	return errors.New(b.String())
+}
+
+func errorMessage(m jsonmessage.JSONMessage) string {
+	if m.Error != nil && m.Error.Message != "" {
+		return m.Error.Message
+	}
+	return m.ErrorMessage //nolint:staticcheck // old engines set only this field
+}
+
+func statusLine(m jsonmessage.JSONMessage) string {
+	if m.ID != "" {
+		return m.ID + ": " + m.Status
+	}
+	return m.Status
+}
+
+// pushResult is what a push reports to the script.
+type pushResult struct {
+	Digest   string
+	Size     int64
+	Pushed   int // layers sent
+	Existing int // layers the registry already had
+}
+
+var digestLine = regexp.MustCompile(`digest: (sha256:[0-9a-f]{64}) size: (\d+)`)
+
+// pushLog reads a push stream: per-layer progress, "already exists" for layers the registry
+// has, and the manifest digest at the end (from the aux message, or from the status line
+// older engines print).
+func pushLog(ctx context.Context, r io.Reader, out *engine.Output, branch string) (pushResult, error) {
+	var res pushResult
+	last := map[string]time.Time{} // throttle progress events per layer
+	totals := map[string]int64{}
+	dec := json.NewDecoder(r)
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			return res, fmt.Errorf("reading the push output: %w", err)
+		}
+		if msg := errorMessage(m); msg != "" {
+			return res, errors.New(msg)
+		}
+		if m.Aux != nil {
+			var aux struct {
+				Digest string
+				Size   int64
+			}
+			if json.Unmarshal(*m.Aux, &aux) == nil && aux.Digest != "" {
+				res.Digest, res.Size = aux.Digest, aux.Size
+			}
+		}
+		switch {
+		case m.ID == "" && m.Status != "":
+			if d := digestLine.FindStringSubmatch(m.Status); d != nil && res.Digest == "" {
+				res.Digest = d[1]
+				res.Size, _ = strconv.ParseInt(d[2], 10, 64)
+			}
+			out.Log(branch, "docker", m.Status)
+		case m.Status == "Pushing" && m.Progress != nil:
+			totals[m.ID] = m.Progress.Total
+			if now := time.Now(); now.Sub(last[m.ID]) >= 200*time.Millisecond {
+				last[m.ID] = now
+				out.Progress(branch, m.ID, "pushing", m.Progress.Current, m.Progress.Total)
+			}
+		case m.Status == "Pushed":
+			res.Pushed++
+			out.Progress(branch, m.ID, "pushed", totals[m.ID], totals[m.ID])
+		case m.Status == "Layer already exists":
+			res.Existing++
+			out.Progress(branch, m.ID, "already exists", 0, 0)
+		case m.Status == "Mounted from" || strings.HasPrefix(m.Status, "Mounted from"):
+			res.Existing++
+			out.Progress(branch, m.ID, strings.ToLower(m.Status[:1])+m.Status[1:], 0, 0)
+		}
+	}
+	if res.Digest == "" {
+		return res, errors.New("the engine finished the push without reporting the image digest")
+	}
+	return res, nil
+}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
@@ -9,6 +10,98 @@ import (
 // vmOf maps a Lua global state to its VM, so engine globals reach the recipe resolver.
 var vmOf sync.Map // *lua.Global -> *VM
 
+func vmFor(L *lua.LState) *VM {
+	v, ok := vmOf.Load(L.G)
+	if !ok {
+		panic("engine: Lua state has no VM")
+	}
+	return v.(*VM)
+}
+
 func installEngineGlobals(L *lua.LState) {
 	L.SetGlobal("parallel", L.NewFunction(parallel))
+	L.SetGlobal("recipe", L.NewFunction(recipeDecl))
+	L.SetGlobal("stock", L.NewFunction(stockRecipe))
+	L.SetGlobal("load_recipe", L.NewFunction(loadRecipe))
+	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
+	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
+		if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
+			loaders.Append(L.NewFunction(libSearcher))
+		}
+	}
+}
+
+// EngineGlobals documents the globals the engine installs, for the reference docs.
+var EngineGlobals = []Func{
+	{Name: "parallel", Args: "(fn, fn, ...) | ({name = fn, ...})", Returns: "each branch's result (or a table by name)",
+		Doc: "Runs independent steps at the same time. Output lines carry the branch name. The first branch to fail cancels the others and its error is raised here."},
+	{Name: "recipe", Args: "(decl: table)", Returns: "decl",
+		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices), lock (default true) and run(args)."},
+	{Name: "stock", Args: "(name: string)", Returns: "recipe table",
+		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it: call stock(\"create\").run(args) between its own steps."},
+	{Name: "load_recipe", Args: "(name: string)", Returns: "recipe table",
+		Doc: "Loads the recipe NAME as the command line would (project override first, then stock)."},
+}
+
+func stockRecipe(L *lua.LState) int {
+	vm := vmFor(L)
+	name := L.CheckString(1)
+	if vm.Recipes == nil {
+		RaiseUsage(L, "", "stock(%q): no recipes are available here", name)
+	}
+	src, err := vm.Recipes.StockSource(name)
+	if err != nil {
+		RaiseUsage(L, "agentcore recipes lists them", "%v", err)
+	}
+	return pushRecipe(L, src)
+}
+
+func loadRecipe(L *lua.LState) int {
+	vm := vmFor(L)
+	name := L.CheckString(1)
+	if vm.Recipes == nil {
+		RaiseUsage(L, "", "load_recipe(%q): no recipes are available here", name)
+	}
+	src, err := vm.Recipes.Find(name)
+	if err != nil {
+		Raise(L, err)
+	}
+	return pushRecipe(L, src)
+}
+
+func pushRecipe(L *lua.LState, src Source) int {
+	fn, err := L.Load(bytes.NewReader(src.Code), src.Chunk)
+	if err != nil {
+		Raise(L, syntaxError(err))
+	}
+	L.Push(fn)
+	L.Call(0, 1)
+	t, ok := L.Get(-1).(*lua.LTable)
+	if !ok {
+		RaiseUsage(L, "", "%s does not return a recipe table", src.Chunk)
+	}
+	if _, err := declFromTable(t, src); err != nil {
+		Raise(L, err)
+	}
+	return 1
+}
+
+func libSearcher(L *lua.LState) int {
+	vm := vmFor(L)
+	name := L.CheckString(1)
+	if vm.Recipes == nil {
+		L.Push(lua.LString("\n\tno recipe libraries here"))
+		return 1
+	}
+	src, ok := vm.Recipes.Library(name)
+	if !ok {
+		L.Push(lua.LString("\n\tno recipes/lib/" + name + ".lua and no stock library " + name))
+		return 1
+	}
+	fn, err := L.Load(bytes.NewReader(src.Code), src.Chunk)
+	if err != nil {
+		Raise(L, syntaxError(err))
+	}
+	L.Push(fn)
+	return 1
 }

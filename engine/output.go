@@ -214,9 +214,13 @@ func (o *Output) clearProgress() {
 }
 
 func (o *Output) table(prefix string, ev Event) {
-	widths := make([]int, len(ev.Headers))
+	cols := len(ev.Headers)
+	for _, r := range ev.Rows {
+		cols = max(cols, len(r))
+	}
+	widths := make([]int, cols)
 	for i, h := range ev.Headers {
-		widths[i] = len(h)
+		widths[i] = len([]rune(h))
 	}
 	for _, r := range ev.Rows {
 		for i := range r {

@@ -22,6 +22,7 @@ type Run struct {
 	Out     *Output
 	Store   state.Store // environment state store; nil without a project
 	Yes     bool        // --yes: answer confirmations
+	Confirm string      // --confirm TEXT: the typed confirmation, given without a terminal
 	Stdin   io.Reader
 	// Interactive reports whether stdin is a terminal (confirmations may prompt).
 	Interactive bool

@@ -32,7 +32,7 @@ func (p *Project) AgentNames() []string { return sortedKeys(p.Agents) }
 func (p *Project) SelectEnv(flag, current string) (string, string, error) {
 	pick := func(name, source string) (string, string, error) {
 		if _, ok := p.Environments[name]; !ok {
-			return "", "", fmt.Errorf("environment %q (from %s) is not defined in %s%s", name, source, FileName, suggest(name, p.EnvNames()))
+			return "", "", fmt.Errorf("environment %q (from %s) is not defined in %s%s", name, source, FileName, Suggest(name, p.EnvNames()))
 		}
 		return name, source, nil
 	}

@@ -199,13 +199,15 @@ func (v *validator) build(raw *rawFile) *Project {
 	}
 	if p.DefaultEnv != "" {
 		if _, ok := p.Environments[p.DefaultEnv]; !ok {
-			v.addf([]string{"project", "default_environment"}, "default_environment %q is not defined%s", p.DefaultEnv, suggest(p.DefaultEnv, sortedKeys(raw.Environments)))
+			v.addf([]string{"project", "default_environment"}, "default_environment %q is not defined%s", p.DefaultEnv, Suggest(p.DefaultEnv, sortedKeys(raw.Environments)))
 		}
 	}
 	return p
 }
 
-func suggest(name string, known []string) string {
+// Suggest returns " (did you mean \"x\"?)" for the known name closest to name, the list of
+// known names when none is close, or "" when there are none.
+func Suggest(name string, known []string) string {
 	if s := closest(name, known); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
@@ -374,7 +376,7 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 	case "":
 		v.addf(path, "environment %q needs provider = \"local\" or \"aws\"", name)
 	default:
-		v.addf(append(path, "provider"), "provider %q is not one of local, aws%s", e.Provider, suggest(e.Provider, []string{"local", "aws"}))
+		v.addf(append(path, "provider"), "provider %q is not one of local, aws%s", e.Provider, Suggest(e.Provider, []string{"local", "aws"}))
 	}
 	if e.Provider == "aws" && e.Region == "" {
 		v.addf(path, "environment %q (provider aws) needs region = \"us-east-1\" (or another AgentCore region)", name)
@@ -406,7 +408,7 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 	e.Variables = v.values(append(path, "variables"), r.Variables)
 	for _, an := range sortedKeys(r.Agents) {
 		if _, ok := agents[an]; !ok {
-			v.addf(append(path, "agents", an), "environment %q overrides agent %q, which is not defined under [agents]%s", name, an, suggest(an, sortedKeys(agents)))
+			v.addf(append(path, "agents", an), "environment %q overrides agent %q, which is not defined under [agents]%s", name, an, Suggest(an, sortedKeys(agents)))
 		}
 	}
 	for an, base := range p.Agents {

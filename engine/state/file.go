@@ -117,6 +117,7 @@ func (s *FileStore) Save(_ context.Context, env string, st *State) error {
 	if err := st.Validate(); err != nil {
 		return fmt.Errorf("refusing to save state of %s: %w", env, err)
 	}
+	st.normalize()
 	st.Schema = SchemaVersion
 	st.Environment = env
 	st.Serial++

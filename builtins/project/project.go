@@ -1,0 +1,200 @@
+// Package project holds the Lua modules project and env: a read-only view of agentcore.toml
+// with the selected environment's overrides applied and secrets resolved (and masked).
+package project
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"path/filepath"
+	"runtime"
+	"sort"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine"
+	proj "github.com/agentcore/agentcore/engine/project"
+)
+
+// Module is the project module.
+var Module = &engine.Module{
+	Name: "project",
+	Doc:  "The project (agentcore.toml), seen from the selected environment.",
+	Funcs: []engine.Func{
+		{Name: "name", Args: "()", Returns: "string", Doc: "The project name.", Fn: name},
+		{Name: "dir", Args: "()", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
+		{Name: "agents", Args: "()", Returns: "list of names", Doc: "The agent names, sorted.", Fn: agents},
+		{Name: "agent", Args: "(name, {resolve=true})", Returns: "table",
+			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), idle_timeout, max_lifetime, execution_role, models, runtime_name, config_hash (changes when the runtime configuration changes). An unknown name stops with a did-you-mean error.", Fn: agent},
+	},
+}
+
+// EnvModule is the env module.
+var EnvModule = &engine.Module{
+	Name: "env",
+	Doc:  "The selected environment.",
+	Funcs: []engine.Func{
+		{Name: "name", Args: "()", Returns: "string", Doc: "The selected environment's name.", Fn: envName},
+		{Name: "get", Args: "([name])", Returns: "table",
+			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local.", Fn: envGet},
+		{Name: "list", Args: "()", Returns: "list of names", Doc: "Every environment's name, sorted.", Fn: envList},
+	},
+}
+
+func mustProject(L *lua.LState) *proj.Project {
+	r := engine.FromL(L)
+	if r.Project == nil {
+		engine.RaiseUsage(L, "run agentcore init to create one", "no agentcore.toml here")
+	}
+	return r.Project
+}
+
+func mustEnv(L *lua.LState) *proj.Environment {
+	mustProject(L)
+	e := engine.FromL(L).Env()
+	if e == nil {
+		engine.RaiseUsage(L, "pick one with -e NAME or agentcore env use NAME", "no environment selected")
+	}
+	return e
+}
+
+func name(L *lua.LState) int {
+	L.Push(lua.LString(mustProject(L).Name))
+	return 1
+}
+
+func dir(L *lua.LState) int {
+	L.Push(lua.LString(mustProject(L).Dir))
+	return 1
+}
+
+func agents(L *lua.LState) int {
+	L.Push(engine.ToLua(L, mustProject(L).AgentNames()))
+	return 1
+}
+
+// DefaultPlatform is the platform images are built for when the agent names none.
+func DefaultPlatform(provider string) string {
+	if provider == "aws" {
+		return "linux/arm64"
+	}
+	return "linux/" + runtime.GOARCH
+}
+
+func agent(L *lua.LState) int {
+	p := mustProject(L)
+	e := mustEnv(L)
+	n := L.CheckString(1)
+	resolve := true
+	if o, ok := L.Get(2).(*lua.LTable); ok {
+		if v, ok := o.RawGetString("resolve").(lua.LBool); ok {
+			resolve = bool(v)
+		}
+	}
+	a, ok := e.Agents[n]
+	if !ok {
+		engine.RaiseUsage(L, "agents are defined under [agents.NAME] in agentcore.toml",
+			"agent %q is not defined in %s%s", n, proj.FileName, proj.Suggest(n, p.AgentNames()))
+	}
+	r := engine.FromL(L)
+	values := func(m map[string]proj.Value, where string) map[string]any {
+		out := map[string]any{}
+		for k, v := range m {
+			if !resolve && v.Secret() {
+				out[k] = "${" + v.Env + "}"
+				continue
+			}
+			s, err := v.Resolve()
+			if err != nil {
+				engine.RaiseUsage(L, "set it in the environment, or change "+where+"."+k+" in agentcore.toml", "%s.%s: %v", where, k, err)
+			}
+			if v.Secret() {
+				r.Out.AddSecret(s)
+			}
+			out[k] = s
+		}
+		return out
+	}
+	platform := a.Platform
+	if platform == "" {
+		platform = DefaultPlatform(e.Provider)
+	}
+	env := values(a.Environment, "agents."+n+".environment")
+	t := map[string]any{
+		"name":           a.Name,
+		"description":    a.Description,
+		"dockerfile":     a.Dockerfile,
+		"context":        a.Context,
+		"dockerfile_rel": relTo(p.Dir, a.Dockerfile),
+		"context_rel":    relTo(p.Dir, a.Context),
+		"platform":       platform,
+		"protocol":       a.Protocol,
+		"environment":    env,
+		"build_args":     values(a.BuildArgs, "agents."+n+".build_args"),
+		"idle_timeout":   a.IdleTimeout,
+		"max_lifetime":   a.MaxLifetime,
+		"execution_role": a.ExecutionRole,
+		"models":         append([]string{}, a.Models...),
+		"runtime_name":   e.RuntimeNames[n],
+		"config_hash":    configHash(a, env),
+	}
+	L.Push(engine.ToLua(L, t))
+	return 1
+}
+
+// configHash fingerprints what an AgentCore runtime version is made of besides its image, so
+// update can tell "nothing changed" from "new configuration". Secret values are hashed, never
+// stored.
+func configHash(a *proj.Agent, env map[string]any) string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	doc := map[string]any{"protocol": a.Protocol, "env": env, "env_keys": keys, "idle": a.IdleTimeout,
+		"max": a.MaxLifetime, "role": a.ExecutionRole, "description": a.Description}
+	b, _ := json.Marshal(doc)
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])[:16]
+}
+
+func relTo(base, p string) string {
+	if r, err := filepath.Rel(base, p); err == nil {
+		return r
+	}
+	return p
+}
+
+func envName(L *lua.LState) int {
+	L.Push(lua.LString(mustEnv(L).Name))
+	return 1
+}
+
+func envGet(L *lua.LState) int {
+	p := mustProject(L)
+	var e *proj.Environment
+	if n := L.OptString(1, ""); n != "" {
+		var ok bool
+		if e, ok = p.Environments[n]; !ok {
+			engine.RaiseUsage(L, "agentcore env list shows them", "environment %q is not defined%s", n, proj.Suggest(n, p.EnvNames()))
+		}
+	} else {
+		e = mustEnv(L)
+	}
+	L.Push(engine.ToLua(L, EnvTable(e)))
+	return 1
+}
+
+// EnvTable is the Lua (and JSON) view of an environment.
+func EnvTable(e *proj.Environment) map[string]any {
+	return map[string]any{
+		"name": e.Name, "provider": e.Provider, "region": e.Region, "account": e.Account,
+		"profile": e.Profile, "endpoint_url": e.EndpointURL, "registry": e.Registry,
+		"protected": e.Protected, "state": e.State, "is_local": e.Provider == "local",
+	}
+}
+
+func envList(L *lua.LState) int {
+	L.Push(engine.ToLua(L, mustProject(L).EnvNames()))
+	return 1
+}

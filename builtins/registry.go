@@ -1,0 +1,31 @@
+// Package builtins lists every Lua module agentcore ships; cmd hands this registry to the
+// engine. Each module lives in its own package below this one.
+package builtins
+
+import (
+	"github.com/agentcore/agentcore/builtins/diff"
+	"github.com/agentcore/agentcore/builtins/exec"
+	"github.com/agentcore/agentcore/builtins/fs"
+	"github.com/agentcore/agentcore/builtins/jsonmod"
+	"github.com/agentcore/agentcore/builtins/project"
+	"github.com/agentcore/agentcore/builtins/state"
+	"github.com/agentcore/agentcore/builtins/ui"
+	"github.com/agentcore/agentcore/engine"
+)
+
+// Modules returns every builtin module.
+func Modules() []*engine.Module {
+	return []*engine.Module{
+		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
+		project.Module, project.EnvModule, state.Module,
+	}
+}
+
+// Registry returns a registry holding every builtin module.
+func Registry() *engine.Registry {
+	r := engine.NewRegistry()
+	for _, m := range Modules() {
+		r.Add(m)
+	}
+	return r
+}

@@ -1,0 +1,95 @@
+// Package state is the Lua state module: the selected environment's recorded state, loaded
+// and saved through the run's store (atomic, validated against the schema).
+package state
+
+import (
+	"context"
+	"encoding/json"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine"
+	st "github.com/agentcore/agentcore/engine/state"
+)
+
+// Module is the state module.
+var Module = &engine.Module{
+	Name: "state",
+	Doc:  "The selected environment's recorded state: agents, their runtime, versions, endpoints and the resources agentcore created.",
+	Funcs: []engine.Func{
+		{Name: "load", Args: "()", Returns: "table",
+			Doc: "Loads the state: {schema, environment, serial, updated_at, agents = {NAME = {runtime_name, runtime_id, runtime_arn, repository, role_arn, versions = {{number, image, digest, config_hash, created_at, status}}, endpoints = {NAME = {version, arn, status}}, resources = {{kind, id, arn}}}}}. An environment never deployed gives an empty state.", Fn: load},
+		{Name: "save", Args: "(state)", Doc: "Validates the table against the schema (unknown fields, duplicate versions are refused) and saves it atomically; updates serial and updated_at in the table.", Fn: save},
+		{Name: "path", Args: "()", Returns: "string", Doc: "Where the state is kept, for messages.", Fn: path},
+	},
+}
+
+func store(L *lua.LState) (*engine.Run, st.Store) {
+	r := engine.FromL(L)
+	if r.Store == nil || r.EnvName == "" {
+		engine.RaiseUsage(L, "run inside a project (agentcore init creates one)", "no environment state here")
+	}
+	return r, r.Store
+}
+
+func load(L *lua.LState) int {
+	r, s := store(L)
+	doc, err := engine.Unlocked(L, func(ctx context.Context) (any, error) {
+		v, err := s.Load(ctx, r.EnvName)
+		if err != nil {
+			return nil, err
+		}
+		return toGeneric(v)
+	})
+	if err != nil {
+		engine.Raise(L, &engine.Error{Code: engine.ExitFailure, Msg: "loading the state of " + r.EnvName + ": " + err.Error(),
+			Hint: "fix or move the file aside; agentcore drift compares it with what runs"})
+	}
+	L.Push(engine.ToLua(L, doc))
+	return 1
+}
+
+func toGeneric(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var g any
+	return g, json.Unmarshal(b, &g)
+}
+
+func save(L *lua.LState) int {
+	r, s := store(L)
+	t := L.CheckTable(1)
+	var doc st.State
+	if err := engine.Decode(t, &doc); err != nil {
+		engine.Raise(L, &engine.Error{Code: engine.ExitFailure, Msg: "state.save: the table does not match the state schema: " + err.Error()})
+	}
+	if doc.Schema == 0 {
+		doc.Schema = st.SchemaVersion
+	}
+	if doc.Agents == nil {
+		doc.Agents = map[string]*st.Agent{}
+	}
+	_, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.Save(ctx, r.EnvName, &doc)
+	})
+	if err != nil {
+		engine.Raise(L, err)
+	}
+	t.RawSetString("serial", lua.LNumber(doc.Serial))
+	t.RawSetString("updated_at", lua.LString(doc.UpdatedAt.Format("2006-01-02T15:04:05.999999999Z07:00")))
+	t.RawSetString("schema", lua.LNumber(doc.Schema))
+	t.RawSetString("environment", lua.LString(doc.Environment))
+	return 0
+}
+
+func path(L *lua.LState) int {
+	r, s := store(L)
+	if fs, ok := s.(*st.FileStore); ok {
+		L.Push(lua.LString(fs.Path(r.EnvName)))
+		return 1
+	}
+	L.Push(lua.LString(r.EnvName))
+	return 1
+}

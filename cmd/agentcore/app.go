@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/pflag"
+
+	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/engine/state"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// globals are the flags every command takes.
+type globals struct {
+	env     string
+	output  string
+	noColor bool
+	verbose bool
+	dir     string
+	yes     bool
+	wait    bool
+	help    bool
+	confirm string
+}
+
+// app holds the process's streams and the decisions made once for the whole invocation.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	g              globals
+	out            *engine.Output
+	ctx            context.Context
+	args           []string // the command line, for lock holders
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
+}
+
+func (a *app) addGlobals(fs *pflag.FlagSet) {
+	fs.StringVarP(&a.g.env, "env", "e", "", "environment to act on (default: agentcore env use, then default_environment)")
+	fs.StringVarP(&a.g.output, "output", "o", "text", "output format: text or json")
+	fs.BoolVar(&a.g.noColor, "no-color", false, "disable colours (NO_COLOR is honoured too)")
+	fs.BoolVarP(&a.g.verbose, "verbose", "v", false, "more detail: debug lines and Lua tracebacks")
+	fs.StringVarP(&a.g.dir, "chdir", "C", "", "run as if started in DIR")
+	fs.BoolVar(&a.g.yes, "yes", false, "answer yes to confirmations (required without a terminal)")
+	fs.BoolVar(&a.g.wait, "wait", false, "wait for the environment lock instead of failing")
+	fs.StringVar(&a.g.confirm, "confirm", "", "typed confirmation for protected environments (with --yes)")
+	fs.BoolVarP(&a.g.help, "help", "h", false, "help")
+}
+
+func (a *app) globalUsage() string {
+	fs := pflag.NewFlagSet("globals", pflag.ContinueOnError)
+	var g app
+	g.addGlobals(fs)
+	return fs.FlagUsages()
+}
+
+// builtinCommands are handled in Go; every other first word names a recipe.
+var builtinCommands map[string]func(*app, []string) error
+
+func init() {
+	builtinCommands = map[string]func(*app, []string) error{
+		"run":        (*app).cmdRun,
+		"recipes":    (*app).cmdRecipes,
+		"env":        (*app).cmdEnv,
+		"lua":        (*app).cmdLua,
+		"version":    (*app).cmdVersion,
+		"completion": (*app).cmdCompletion,
+		"local":      (*app).cmdLocal,
+		"init":       (*app).cmdInit,
+		"docs":       (*app).cmdDocs,
+		"help":       (*app).cmdHelp,
+	}
+}
+
+func (a *app) main(args []string) int {
+	a.args = args
+	ctx, stop := a.signalContext()
+	defer stop()
+	a.ctx = ctx
+	err := a.dispatch(args)
+	if err == nil {
+		return engine.ExitOK
+	}
+	e := asError(err)
+	if a.out == nil {
+		a.setupOutput()
+	}
+	if !e.printed {
+		a.out.PrintError(e.Error)
+	}
+	return engine.ExitCode(e.Error)
+}
+
+type reported struct {
+	*engine.Error
+	printed bool
+}
+
+// asError maps any error to an engine.Error with the right exit code and a hint.
+func asError(err error) reported {
+	var rep *alreadyReported
+	if errors.As(err, &rep) {
+		return reported{Error: rep.err, printed: true}
+	}
+	var e *engine.Error
+	if errors.As(err, &e) {
+		return reported{Error: e}
+	}
+	var le *project.LoadError
+	if errors.As(err, &le) {
+		return reported{Error: &engine.Error{Code: engine.ExitUsage, Msg: le.Error(), Hint: "fix agentcore.toml; the README documents every key"}}
+	}
+	var nf *project.NotFoundError
+	if errors.As(err, &nf) {
+		return reported{Error: &engine.Error{Code: engine.ExitUsage, Msg: nf.Error(), Hint: "create a project with: agentcore init (or pass -C DIR)"}}
+	}
+	if errors.Is(err, context.Canceled) {
+		return reported{Error: &engine.Error{Code: engine.ExitInterrupted, Msg: "interrupted"}}
+	}
+	return reported{Error: &engine.Error{Code: engine.ExitFailure, Msg: err.Error(), Err: err}}
+}
+
+// alreadyReported wraps an error whose message was already printed (the JSON result object).
+type alreadyReported struct{ err *engine.Error }
+
+func (r *alreadyReported) Error() string { return r.err.Error() }
+
+func usageErr(hint, format string, args ...any) error { return engine.Usagef(hint, format, args...) }
+
+// signalContext cancels on the first Ctrl-C (recipes stop cleanly, state stays consistent);
+// a second Ctrl-C exits at once.
+func (a *app) signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		n := 0
+		for range ch {
+			n++
+			if n == 1 {
+				fmt.Fprintln(a.stderr, "\ninterrupting: stopping the current step (Ctrl-C again to quit at once)")
+				cancel()
+				continue
+			}
+			os.Exit(engine.ExitInterrupted)
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+func (a *app) dispatch(args []string) error {
+	// First pass: find the command word and the global flags before it, ignoring flags
+	// that belong to the command or recipe.
+	pre := pflag.NewFlagSet("agentcore", pflag.ContinueOnError)
+	pre.SetOutput(io.Discard)
+	pre.ParseErrorsAllowlist.UnknownFlags = true
+	a.addGlobals(pre)
+	if err := pre.Parse(args); err != nil {
+		a.setupOutput()
+		return usageErr("agentcore --help lists the flags", "%v", err)
+	}
+	a.setupOutput()
+	if a.g.dir != "" {
+		if err := os.Chdir(a.g.dir); err != nil {
+			return usageErr("", "-C %s: %v", a.g.dir, err)
+		}
+	}
+	rest := pre.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(a.stdout, a.mainHelp())
+		if a.g.help {
+			return nil
+		}
+		return usageErr("", "no command given")
+	}
+	name := rest[0]
+	// remove the command word from the original args, keeping everything else in order
+	sub := removeFirst(args, name)
+	a.g = globals{}
+	if fn, ok := builtinCommands[name]; ok {
+		return fn(a, sub)
+	}
+	return a.runRecipe(name, sub)
+}
+
+func removeFirst(args []string, word string) []string {
+	out := make([]string, 0, len(args))
+	done := false
+	for _, x := range args {
+		if !done && x == word {
+			done = true
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func (a *app) setupOutput() {
+	tty := false
+	if f, ok := a.stdout.(*os.File); ok {
+		tty = isatty.IsTerminal(f.Fd())
+	}
+	_, noColorEnv := os.LookupEnv("NO_COLOR")
+	json := a.g.output == "json"
+	a.out = &engine.Output{
+		Stdout:  a.stdout,
+		Stderr:  a.stderr,
+		JSON:    json,
+		Color:   tty && !a.g.noColor && !noColorEnv && !json,
+		Fancy:   tty && !json,
+		Verbose: a.g.verbose,
+	}
+}
+
+// parse parses a built-in command's flags (with the globals) and returns its arguments.
+func (a *app) parse(fs *pflag.FlagSet, args []string, usage string) ([]string, error) {
+	a.addGlobals(fs)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	a.setupOutput()
+	if a.g.output != "text" && a.g.output != "json" {
+		return nil, usageErr("use -o text or -o json", "unknown output format %q", a.g.output)
+	}
+	if err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			a.g.help = true
+		} else {
+			return nil, usageErr("agentcore "+fs.Name()+" --help", "%v", flagErrorText(err, fs))
+		}
+	}
+	if a.g.help {
+		fmt.Fprintf(a.stdout, "%s\n\nFlags:\n%s", strings.TrimSpace(usage), fs.FlagUsages())
+		return nil, errHelpShown
+	}
+	return fs.Args(), nil
+}
+
+var errHelpShown = errors.New("help shown")
+
+// flagErrorText adds a did-you-mean to pflag's unknown-flag error.
+func flagErrorText(err error, fs *pflag.FlagSet) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		var known []string
+		fs.VisitAll(func(f *pflag.Flag) { known = append(known, f.Name) })
+		msg += project.Suggest(name, known)
+	}
+	return msg
+}
+
+// project loads agentcore.toml from the working directory or a parent.
+func (a *app) loadProject() (*project.Project, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	path, err := project.Find(wd)
+	if err != nil {
+		return nil, err
+	}
+	return project.Load(path)
+}
+
+// currentEnvFile keeps the environment chosen with `agentcore env use` (never in the TOML).
+func currentEnvFile(p *project.Project) string {
+	return filepath.Join(p.Dir, ".agentcore", "env")
+}
+
+func readCurrentEnv(p *project.Project) string {
+	b, err := os.ReadFile(currentEnvFile(p))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// newRun builds the engine run for a project (nil project: ad-hoc Lua outside one).
+func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
+	wd, _ := os.Getwd()
+	run := &engine.Run{
+		Ctx:           a.ctx,
+		Dir:           wd,
+		Out:           a.out,
+		Yes:           a.g.yes,
+		Stdin:         a.stdin,
+		Verbose:       a.g.verbose,
+		Command:       "agentcore " + strings.Join(a.args, " "),
+		LocalEndpoint: a.ensureLocal,
+	}
+	if f, ok := a.stdin.(*os.File); ok {
+		run.Interactive = isatty.IsTerminal(f.Fd())
+	}
+	if p == nil {
+		return run, nil
+	}
+	run.Project = p
+	run.Dir = p.Dir
+	run.Store = state.NewFileStore(filepath.Join(p.Dir, ".agentcore", "state"))
+	name, _, err := p.SelectEnv(a.g.env, readCurrentEnv(p))
+	if err != nil {
+		if needEnv {
+			return nil, usageErr("pick one with -e NAME, or agentcore env use NAME", "%v", err)
+		}
+		return run, nil
+	}
+	run.EnvName = name
+	return run, nil
+}
+
+func (a *app) mainHelp() string {
+	return `agentcore deploys AI agents to Amazon Bedrock AgentCore Runtime, or to a local
+AgentCore-compatible endpoint, through Lua recipes.
+
+Usage:
+  agentcore RECIPE [ARGS] [FLAGS]     run a recipe (same as agentcore run RECIPE)
+  agentcore run RECIPE [ARGS]         run a recipe; agentcore run RECIPE --help explains it
+  agentcore recipes [show|eject NAME] list recipes, print one's source, copy one to recipes/
+  agentcore env [list|show|use NAME]  environments of agentcore.toml
+  agentcore local start|stop|status|logs|reset
+                                      the local AgentCore endpoint
+  agentcore init [DIR]                create a project with a sample agent
+  agentcore lua FILE | -e CODE        run Lua with every builtin loaded
+  agentcore docs                      print the builtin reference (Markdown)
+  agentcore version | completion bash|zsh|fish
+
+Stock recipes: create, update, invoke, promote, rollback, status, destroy.
+
+Global flags:
+` + a.globalUsage() + `
+Exit codes: 0 success, 1 the work failed, 2 bad usage or input, 3 drift found, 130 interrupted.
+`
+}
+
+func (a *app) cmdHelp(args []string) error {
+	if len(args) > 0 {
+		return a.runRecipe(args[0], []string{"--help"})
+	}
+	fmt.Fprint(a.stdout, a.mainHelp())
+	return nil
+}
+
+func (a *app) cmdVersion(args []string) error {
+	if _, err := a.parse(pflag.NewFlagSet("version", pflag.ContinueOnError), args, "agentcore version"); err != nil {
+		return helpOK(err)
+	}
+	if a.out.JSON {
+		fmt.Fprintf(a.stdout, "{\"version\":%q}\n", version)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "agentcore %s\n", version)
+	return nil
+}
+
+// helpOK turns "help was shown" into success.
+func helpOK(err error) error {
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}

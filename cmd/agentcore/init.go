@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/template"
+
+	"github.com/spf13/pflag"
+
+	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/engine/state"
+)
+
+//go:embed scaffold
+var scaffold embed.FS
+
+const initUsage = `Usage: agentcore init [DIR] [--template go|python] [--agent NAME] [--name PROJECT]
+
+Creates agentcore.toml (with a local environment as the default), a sample agent that follows
+the AgentCore runtime contract, and .gitignore. Templates:
+  go      a small Go agent built FROM scratch: builds with no image pull (works offline); the
+          project's recipes/create.lua and update.lua wrap the stock recipes to compile it first
+  python  a Python agent as users write them (FROM python:3.12-slim: needs to pull that image)`
+
+var agentNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
+
+func (a *app) cmdInit(args []string) error {
+	flags := pflag.NewFlagSet("init", pflag.ContinueOnError)
+	tmpl := flags.String("template", "go", "go or python")
+	agent := flags.String("agent", "my-bot", "name of the sample agent")
+	name := flags.String("name", "", "project name (default: the directory's name)")
+	rest, err := a.parse(flags, args, initUsage)
+	if err != nil {
+		return helpOK(err)
+	}
+	dir := "."
+	if len(rest) > 1 {
+		return usageErr(initUsage, "init takes at most one directory")
+	}
+	if len(rest) == 1 {
+		dir = rest[0]
+	}
+	root := "scaffold/" + *tmpl
+	if _, err := fs0(root); err != nil {
+		return usageErr(initUsage, "unknown template %q: use go or python", *tmpl)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if !agentNameRE.MatchString(*agent) {
+		return usageErr("for example --agent my-bot", "agent name %q is invalid: lowercase letters, digits, '-' and '_', starting with a letter", *agent)
+	}
+	proj := *name
+	if proj == "" {
+		proj = sanitizeName(filepath.Base(abs))
+	}
+	if !agentNameRE.MatchString(proj) {
+		return usageErr("pass --name my-project", "project name %q is invalid: lowercase letters, digits, '-' and '_', starting with a letter", proj)
+	}
+	if _, err := os.Stat(filepath.Join(abs, project.FileName)); err == nil {
+		return usageErr("edit it, or run init in an empty directory", "%s already exists in %s; not overwriting it", project.FileName, abs)
+	}
+	data := map[string]string{"Project": proj, "Agent": *agent}
+	type file struct {
+		path string
+		body []byte
+	}
+	var files []file
+	err = fs.WalkDir(scaffold, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := scaffold.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		t, err := template.New(p).Option("missingkey=error").Parse(string(raw))
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, data); err != nil {
+			return err
+		}
+		rel := strings.TrimSuffix(strings.TrimPrefix(p, root+"/"), ".tmpl")
+		rel = strings.ReplaceAll(rel, "AGENT", *agent)
+		switch path.Base(rel) {
+		case "gitignore", "dockerignore":
+			rel = path.Join(path.Dir(rel), "."+path.Base(rel))
+		}
+		files = append(files, file{filepath.Join(abs, filepath.FromSlash(rel)), buf.Bytes()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Refuse before writing anything if a file would be overwritten.
+	for _, f := range files {
+		if _, err := os.Stat(f.path); err == nil && filepath.Base(f.path) != ".gitignore" {
+			return usageErr("run init in an empty directory", "%s already exists; not overwriting it", f.path)
+		}
+	}
+	for _, f := range files {
+		if filepath.Base(f.path) == ".gitignore" {
+			if old, err := os.ReadFile(f.path); err == nil {
+				f.body = append(append(old, '\n'), f.body...)
+			}
+		}
+		if err := state.WriteFileAtomic(f.path, f.body, 0o644); err != nil {
+			return err
+		}
+	}
+	shown := dir
+	if dir == "." {
+		shown = "this directory"
+	}
+	a.out.OK("", fmt.Sprintf("created project %s in %s with agent %s (template %s)", proj, shown, *agent, *tmpl))
+	a.out.Info("", "next:")
+	cd := ""
+	if dir != "." {
+		cd = "cd " + dir + " && "
+	}
+	a.out.Info("", "  "+cd+"agentcore create "+*agent+"          # build, push and start it on the local endpoint")
+	a.out.Info("", "  agentcore invoke "+*agent+" --prompt hi    # talk to it")
+	a.out.Info("", "  agentcore status                        # versions and endpoints")
+	return nil
+}
+
+func fs0(root string) (fs.FileInfo, error) { return fs.Stat(scaffold, root) }
+
+func sanitizeName(s string) string {
+	s = strings.ToLower(s)
+	var b strings.Builder
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteRune('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-_")
+	if out == "" || out[0] < 'a' || out[0] > 'z' {
+		out = "agents-" + out
+	}
+	if len(out) > 40 {
+		out = out[:40]
+	}
+	return out
+}

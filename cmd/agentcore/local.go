@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/local"
+)
+
+const localUsage = `Usage:
+  agentcore local start [--port N] [--foreground]   start the local AgentCore endpoint (background by default)
+  agentcore local stop                              stop it (agent containers keep running and are found again)
+  agentcore local status                            is it running, where, since when
+  agentcore local logs [-f]                         its log
+  agentcore local reset                             stop it, remove its agent containers, images and state
+
+The endpoint listens on 127.0.0.1 only (default port 4777, or AGENTCORE_LOCAL_PORT) and keeps
+its data in $AGENTCORE_HOME/local (default ~/.agentcore/local). Commands that act on an
+environment with provider = "local" start it when it is not running.`
+
+const defaultLocalPort = 4777
+
+// serverInfo is written by a running server to DATA/server.json.
+type serverInfo struct {
+	PID     int       `json:"pid"`
+	Addr    string    `json:"addr"`
+	Started time.Time `json:"started"`
+	Version string    `json:"version"`
+}
+
+func agentcoreHome() string {
+	if h := os.Getenv("AGENTCORE_HOME"); h != "" {
+		return h
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "agentcore")
+	}
+	return filepath.Join(home, ".agentcore")
+}
+
+func localDir() string { return filepath.Join(agentcoreHome(), "local") }
+
+func localPort() (int, error) {
+	if p := os.Getenv("AGENTCORE_LOCAL_PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return 0, usageErr("", "AGENTCORE_LOCAL_PORT=%q is not a port number", p)
+		}
+		return n, nil
+	}
+	return defaultLocalPort, nil
+}
+
+func readServerInfo() (*serverInfo, error) {
+	b, err := os.ReadFile(filepath.Join(localDir(), "server.json"))
+	if err != nil {
+		return nil, err
+	}
+	var si serverInfo
+	if err := json.Unmarshal(b, &si); err != nil {
+		return nil, err
+	}
+	return &si, nil
+}
+
+// healthy asks a server at addr for its health.
+func healthy(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_agentcore/health", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// running returns the running server's info, or nil.
+func running(ctx context.Context) *serverInfo {
+	si, err := readServerInfo()
+	if err != nil || !healthy(ctx, si.Addr) {
+		return nil
+	}
+	return si
+}
+
+// ensureLocal is the engine's Run.LocalEndpoint: the URL of the local endpoint, started in the
+// background when it is not running. AGENTCORE_LOCAL_ENDPOINT points at an existing one.
+func (a *app) ensureLocal(ctx context.Context) (string, error) {
+	if u := os.Getenv("AGENTCORE_LOCAL_ENDPOINT"); u != "" {
+		return u, nil
+	}
+	if si := running(ctx); si != nil {
+		return "http://" + si.Addr, nil
+	}
+	port, err := localPort()
+	if err != nil {
+		return "", err
+	}
+	a.out.Info("", fmt.Sprintf("starting the local AgentCore endpoint on 127.0.0.1:%d (agentcore local logs shows its log)", port))
+	si, err := startDetached(ctx, port)
+	if err != nil {
+		return "", err
+	}
+	return "http://" + si.Addr, nil
+}
+
+func startDetached(ctx context.Context, port int) (*serverInfo, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(localDir(), 0o755); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(localDir(), "server.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(exe, "local", "start", "--foreground", "--port", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the local endpoint: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(30 * time.Second)
+	for {
+		if si := running(ctx); si != nil && si.PID == cmd.Process.Pid {
+			return si, nil
+		}
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("the local endpoint exited at start (%v); its log, %s, ends with:\n%s", err, logPath, tail(logPath, 8))
+		case <-deadline:
+			return nil, fmt.Errorf("the local endpoint did not answer within 30s; see %s", logPath)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := splitLines(string(b))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := ""
+	for _, l := range lines {
+		out += "  " + l + "\n"
+	}
+	return out
+}
+
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+func (a *app) cmdLocal(args []string) error {
+	fs := pflag.NewFlagSet("local", pflag.ContinueOnError)
+	port := fs.Int("port", 0, "port on 127.0.0.1 (default 4777, or AGENTCORE_LOCAL_PORT)")
+	fg := fs.Bool("foreground", false, "serve in this process instead of in the background")
+	follow := fs.BoolP("follow", "f", false, "logs: keep printing new lines")
+	rest, err := a.parse(fs, args, localUsage)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(rest) != 1 {
+		return usageErr(localUsage, "local takes one of start, stop, status, logs, reset")
+	}
+	if *port == 0 {
+		if *port, err = localPort(); err != nil {
+			return err
+		}
+	}
+	switch rest[0] {
+	case "start":
+		if si := running(a.ctx); si != nil {
+			a.out.OK("", fmt.Sprintf("the local endpoint is already running at http://%s (pid %d)", si.Addr, si.PID))
+			return nil
+		}
+		if *fg {
+			return serveForeground(a.ctx, *port)
+		}
+		si, err := startDetached(a.ctx, *port)
+		if err != nil {
+			return err
+		}
+		a.out.OK("", fmt.Sprintf("local AgentCore endpoint running at http://%s (pid %d)", si.Addr, si.PID))
+		a.out.Info("", "log: "+filepath.Join(localDir(), "server.log"))
+		return nil
+	case "stop":
+		si, err := readServerInfo()
+		if err != nil || !healthy(a.ctx, si.Addr) {
+			a.out.OK("", "the local endpoint is not running")
+			return nil
+		}
+		return stopServer(a.ctx, si, a)
+	case "status":
+		si := running(a.ctx)
+		if a.out.JSON {
+			return json.NewEncoder(a.stdout).Encode(map[string]any{"running": si != nil, "server": si, "data_dir": localDir()})
+		}
+		if si == nil {
+			a.out.Info("", "the local endpoint is not running (it starts with the first command that needs it, or: agentcore local start)")
+			return nil
+		}
+		a.out.OK("", fmt.Sprintf("running at http://%s, pid %d, since %s, version %s", si.Addr, si.PID, si.Started.Local().Format(time.DateTime), si.Version))
+		a.out.Info("", "data: "+localDir())
+		return nil
+	case "logs":
+		return a.localLogs(*follow)
+	case "reset":
+		if !a.g.yes {
+			return usageErr("run again with --yes", "local reset deletes every local runtime, image and parameter; confirm with --yes")
+		}
+		if si, err := readServerInfo(); err == nil && healthy(a.ctx, si.Addr) {
+			if err := stopServer(a.ctx, si, a); err != nil {
+				return err
+			}
+		}
+		if err := local.Reset(a.ctx, localDir()); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(localDir()); err != nil {
+			return err
+		}
+		a.out.OK("", "local endpoint reset: containers, images and state removed")
+		return nil
+	}
+	return usageErr(localUsage, "unknown local subcommand %q", rest[0])
+}
+
+func stopServer(ctx context.Context, si *serverInfo, a *app) error {
+	p, err := os.FindProcess(si.PID)
+	if err == nil {
+		err = p.Signal(syscall.SIGTERM)
+	}
+	if err != nil {
+		return fmt.Errorf("stopping pid %d: %w", si.PID, err)
+	}
+	for i := 0; i < 100; i++ {
+		if syscall.Kill(si.PID, 0) != nil {
+			a.out.OK("", fmt.Sprintf("stopped the local endpoint (pid %d); agent containers keep running and are found again at the next start", si.PID))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("pid %d did not stop within 10s", si.PID)
+}
+
+func (a *app) localLogs(follow bool) error {
+	path := filepath.Join(localDir(), "server.log")
+	f, err := os.Open(path)
+	if err != nil {
+		return usageErr("agentcore local start", "no log yet at %s", path)
+	}
+	defer f.Close()
+	if _, err := io.Copy(a.stdout, f); err != nil {
+		return err
+	}
+	for follow {
+		select {
+		case <-a.ctx.Done():
+			return nil
+		case <-time.After(300 * time.Millisecond):
+		}
+		if _, err := io.Copy(a.stdout, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serveForeground runs the server in this process until SIGINT/SIGTERM.
+func serveForeground(ctx context.Context, port int) error {
+	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("listening on 127.0.0.1:%d: %w (another program uses the port? set AGENTCORE_LOCAL_PORT)", port, err)
+	}
+	local.Version = version
+	srv, err := local.New(local.Config{Dir: localDir(), Logf: logger.Printf})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	si := serverInfo{PID: os.Getpid(), Addr: ln.Addr().String(), Started: time.Now().UTC(), Version: version}
+	b, _ := json.Marshal(si)
+	infoPath := filepath.Join(localDir(), "server.json")
+	if err := state.WriteFileAtomic(infoPath, b, 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(infoPath)
+	logger.Printf("local AgentCore endpoint listening on http://%s (data %s)", si.Addr, localDir())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-sigs:
+	case <-ctx.Done():
+	}
+	logger.Printf("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

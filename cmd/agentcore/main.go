@@ -1,0 +1,9 @@
+// Command agentcore deploys AI agents to Amazon Bedrock AgentCore Runtime (or to the local
+// AgentCore-compatible endpoint it serves itself) through Lua recipes.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(newApp(os.Stdin, os.Stdout, os.Stderr).main(os.Args[1:]))
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/agentcore/agentcore/builtins"
+	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/recipes"
+)
+
+func (a *app) cmdRun(args []string) error {
+	// the recipe name is the first non-flag argument
+	pre := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	pre.SetOutput(io.Discard)
+	pre.ParseErrorsAllowlist.UnknownFlags = true
+	a.addGlobals(pre)
+	_ = pre.Parse(args)
+	if len(pre.Args()) == 0 {
+		a.g = globals{}
+		if _, err := a.parse(pflag.NewFlagSet("run", pflag.ContinueOnError), args, "Usage: agentcore run RECIPE [ARGS] [FLAGS]\n\nRuns a recipe. agentcore recipes lists them."); err != nil {
+			return helpOK(err)
+		}
+		return usageErr("agentcore recipes lists them", "run needs a recipe name")
+	}
+	name := pre.Args()[0]
+	a.g = globals{}
+	return a.runRecipe(name, removeFirst(args, name))
+}
+
+func (a *app) resolver(p *project.Project) *engine.Resolver {
+	r := &engine.Resolver{Stock: recipes.FS}
+	if p != nil {
+		r.ProjectDir = p.Dir
+	}
+	return r
+}
+
+// runRecipe loads, binds and runs a recipe: project override first, then stock.
+func (a *app) runRecipe(name string, args []string) error {
+	// Parse the globals first (the recipe's own flags are unknown until it is loaded).
+	pre := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	pre.SetOutput(io.Discard)
+	pre.ParseErrorsAllowlist.UnknownFlags = true
+	a.addGlobals(pre)
+	_ = pre.Parse(args)
+	a.setupOutput()
+	if a.g.output != "text" && a.g.output != "json" {
+		return usageErr("use -o text or -o json", "unknown output format %q", a.g.output)
+	}
+
+	p, perr := a.loadProject()
+	var nf *project.NotFoundError
+	if perr != nil && !errors.As(perr, &nf) {
+		return perr
+	}
+	res := a.resolver(p)
+	src, err := res.Find(name)
+	if err != nil {
+		return err
+	}
+	helpOnly := a.g.help
+	if p == nil && !helpOnly {
+		return perr
+	}
+	run, err := a.newRun(p, !helpOnly)
+	if err != nil {
+		return err
+	}
+	vm := engine.NewVM(run, builtins.Registry())
+	defer vm.Close()
+	vm.Recipes = res
+	rc, err := vm.LoadRecipe(src)
+	if err != nil {
+		return err
+	}
+
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	binder := rc.AddFlags(fs)
+	own := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	rc.AddFlags(own)
+	a.g = globals{}
+	a.addGlobals(fs)
+	if err := fs.Parse(args); err != nil && !errors.Is(err, pflag.ErrHelp) {
+		a.setupOutput()
+		return usageErr("agentcore run "+name+" --help shows its arguments", "%s: %s", name, flagErrorText(err, fs))
+	}
+	a.setupOutput()
+	run.Out = a.out
+	run.Yes, run.Verbose = a.g.yes, a.g.verbose
+	if a.g.help {
+		fmt.Fprint(a.stdout, rc.Help(own, a.globalUsage()))
+		return nil
+	}
+	run.Confirm = a.g.confirm
+	table, err := binder.Table(vm.L, fs.Args())
+	if err != nil {
+		return err
+	}
+	if a.g.verbose {
+		a.out.Debug("", fmt.Sprintf("recipe %s from %s, environment %q", name, src.Origin, run.EnvName))
+	}
+	result, err := vm.Execute(rc, table, a.g.wait)
+	if a.out.JSON {
+		var e *engine.Error
+		if err != nil {
+			e = asError(err).Error
+		}
+		a.out.Result(name, result, e)
+		if e != nil {
+			// the result object carries the error; stderr gets the short form too
+			a.out.JSON = false
+			a.out.PrintError(e)
+			return &alreadyReported{err: e}
+		}
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,5 @@
+return recipe {
+  description = "placeholder",
+  lock = false,
+  run = function(args) return {} end,
+}

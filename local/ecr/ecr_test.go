@@ -22,8 +22,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ggcrtypes "github.com/google/go-containerregistry/pkg/v1/types"
 	bolt "go.etcd.io/bbolt"
 
 	localecr "github.com/agentcore/agentcore/local/ecr"
@@ -381,6 +384,25 @@ func TestImages(t *testing.T) {
 	empty, err := h.c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("app")})
 	if err != nil || len(empty.ImageDetails) != 0 {
 		t.Fatalf("recreated = %+v %v", empty, err)
+	}
+}
+
+func TestIndexChildrenCannotBeDeleted(t *testing.T) {
+	h := newHarness(t)
+	h.create("multi")
+	img := h.push("multi", "amd64")
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, ggcrtypes.OCIImageIndex), mutate.IndexAddendum{Add: img})
+	ref, _ := name.ParseReference(h.host+"/multi:all", name.Insecure)
+	if err := remote.WriteIndex(ref, idx, remote.WithAuth(h.auth())); err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("multi"), ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("all")}}})
+	if err != nil || aws.ToString(out.ImageDetails[0].ImageManifestMediaType) != string(ggcrtypes.OCIImageIndex) || aws.ToInt64(out.ImageDetails[0].ImageSizeInBytes) == 0 {
+		t.Fatalf("index detail = %+v %v", out, err)
+	}
+	bd, err := h.c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: aws.String("multi"), ImageIds: []types.ImageIdentifier{{ImageDigest: aws.String(digest(t, img))}}})
+	if err != nil || len(bd.Failures) != 1 || bd.Failures[0].FailureCode != types.ImageFailureCodeImageReferencedByManifestList {
+		t.Fatalf("delete child = %+v %v", bd, err)
 	}
 }
 

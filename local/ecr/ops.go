@@ -713,6 +713,10 @@ func (s *Service) batchDeleteImage(req *http.Request) (any, error) {
 		d := img.Digest
 		if id.ImageDigest != nil {
 			tags, err := s.reg.DeleteImage(r.Name, d)
+			if errors.Is(err, registry.ErrReferencedByIndex) {
+				failures = append(failures, imageFailure{id, "ImageReferencedByManifestList", "Requested image referenced by a manifest list: [" + d + "]"})
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}

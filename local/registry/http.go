@@ -417,6 +417,9 @@ func (r *Registry) manifest(w http.ResponseWriter, req *http.Request, name, ref 
 		if errors.Is(err, ErrManifestUnknown) {
 			return errManifestUnknown(ref)
 		}
+		if errors.Is(err, ErrReferencedByIndex) {
+			return errorf(http.StatusConflict, "DENIED", "The image %s is referenced by a manifest list in repository '%s'", ref, name)
+		}
 		if err != nil {
 			return err
 		}
@@ -536,6 +539,7 @@ func (r *Registry) putManifest(w http.ResponseWriter, req *http.Request, name, r
 				return &apiError{status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "manifest references a manifest not in the repository", Detail: d.Digest}
 			}
 			rev.Size = max(rev.Size, child.Size)
+			rev.Children = append(rev.Children, d.Digest)
 		}
 	default:
 		return manifestInvalid("unsupported manifest media type %q", mediaType)

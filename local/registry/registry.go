@@ -56,6 +56,13 @@ type Image struct {
 // ErrManifestUnknown is returned by the Go API when a tag or digest is not in the repository.
 var ErrManifestUnknown = errors.New("manifest unknown")
 
+// ErrReferencedByIndex is returned when deleting a manifest that an index (manifest list) in
+// the same repository still references (ECR's ImageReferencedByManifestList).
+var ErrReferencedByIndex = errors.New("image is referenced by a manifest list")
+
+// staleUploadAge is how old an unfinished upload must be before Open discards it.
+const staleUploadAge = 24 * time.Hour
+
 // Open opens (or creates) a registry rooted at dir.
 func Open(dir string) (*Registry, error) {
 	for _, d := range []string{"blobs/sha256", "uploads", "repos"} {
@@ -63,7 +70,22 @@ func Open(dir string) (*Registry, error) {
 			return nil, fmt.Errorf("opening registry at %s: %w", dir, err)
 		}
 	}
+	removeStaleUploads(filepath.Join(dir, "uploads"), time.Now().Add(-staleUploadAge))
 	return &Registry{dir: dir, now: time.Now}, nil
+}
+
+// removeStaleUploads deletes uploads a client abandoned (best effort: an error only leaves
+// garbage behind).
+func removeStaleUploads(dir string, before time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(before) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // SetRepositoryExists installs the check the registry makes before serving a repository. ECR
@@ -117,6 +139,7 @@ type revision struct {
 	Size              int64     `json:"size"`
 	ManifestSize      int64     `json:"manifestSize"`
 	PushedAt          time.Time `json:"pushedAt"`
+	Children          []string  `json:"children,omitempty"` // an index's manifests
 }
 
 func (r *Registry) repoDir(name string) string {
@@ -311,8 +334,33 @@ func (r *Registry) images(name string) ([]Image, error) {
 	return out, nil
 }
 
+// referenced reports whether an index in the repository lists the manifest.
+func (r *Registry) referenced(name, digest string) (bool, error) {
+	dir := filepath.Join(r.repoDir(name), "_manifests", "revisions")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, nil
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".json") || strings.HasPrefix(n, ".tmp-") {
+			continue
+		}
+		rev, err := r.readRevision(name, "sha256:"+strings.TrimSuffix(n, ".json"))
+		if err != nil {
+			return false, err
+		}
+		for _, c := range rev.Children {
+			if c == digest {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
 // DeleteImage removes a manifest (by digest) and every tag pointing at it. It returns the tags
-// that were removed, or ErrManifestUnknown.
+// that were removed, ErrManifestUnknown, or ErrReferencedByIndex.
 func (r *Registry) DeleteImage(name, digest string) ([]string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -322,6 +370,12 @@ func (r *Registry) DeleteImage(name, digest string) ([]string, error) {
 func (r *Registry) deleteImage(name, digest string) ([]string, error) {
 	if !fileExists(r.revisionPath(name, digest)) {
 		return nil, ErrManifestUnknown
+	}
+	if ref, err := r.referenced(name, digest); err != nil || ref {
+		if err == nil {
+			err = ErrReferencedByIndex
+		}
+		return nil, err
 	}
 	byTag, tagNames, err := r.tags(name)
 	if err != nil {
@@ -362,6 +416,9 @@ func (r *Registry) DeleteTag(name, tag string) (digest string, imageDeleted bool
 		if d == digest {
 			return digest, false, nil
 		}
+	}
+	if ref, err := r.referenced(name, digest); err != nil || ref {
+		return digest, false, err // an index still needs it: it stays, untagged
 	}
 	if err := os.Remove(r.revisionPath(name, digest)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return digest, false, err

@@ -5,12 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -131,6 +135,9 @@ func TestPushPullPersistsAcrossReopen(t *testing.T) {
 		t.Fatalf("tags = %v, %v", tags, err)
 	}
 
+	if _, err := reg2.DeleteImage("team/app", want.String()); !errors.Is(err, registry.ErrReferencedByIndex) {
+		t.Fatalf("deleting an image an index lists: %v", err)
+	}
 	imgs, err := reg2.Images("team/app")
 	if err != nil || len(imgs) != 2 {
 		t.Fatalf("images = %+v, %v", imgs, err)
@@ -335,5 +342,23 @@ func TestRepositoryHookAndAuth(t *testing.T) {
 	}
 	if imgs, _ := reg.Images("known"); len(imgs) != 0 {
 		t.Fatalf("images after DeleteRepository: %+v", imgs)
+	}
+}
+
+func TestOpenDiscardsStaleUploads(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir)
+	stale := filepath.Join(dir, "uploads", "0f8b2a4e-0000-4000-8000-000000000000")
+	fresh := filepath.Join(dir, "uploads", "0f8b2a4e-0000-4000-8000-000000000001")
+	os.WriteFile(stale, []byte("x"), 0o644)
+	os.WriteFile(fresh, []byte("x"), 0o644)
+	old := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(stale, old, old)
+	open(t, dir)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale upload kept: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("fresh upload removed: %v", err)
 	}
 }

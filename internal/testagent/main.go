@@ -39,7 +39,9 @@ func main() {
 		os.Exit(code)
 	case "no-listen":
 		fmt.Println("testagent: not listening on purpose (TESTAGENT_MODE=no-listen)")
-		select {}
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) {

@@ -2,9 +2,6 @@ package control
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -21,21 +18,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
-	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/registry"
-	archive "github.com/moby/go-archive"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
 )
-
-// labelTest marks images and containers created by these tests, for cleanup.
-const labelTest = "dev.agentcore.test"
 
 const testAccount = "123456789012"
 
@@ -103,7 +94,7 @@ func agentImage(t testing.TB) string {
 	images.Lock()
 	defer images.Unlock()
 	if images.agent == "" && images.buildErr == nil {
-		images.agent, images.buildErr = buildAndPush(t, cli, host, "testagent", "", "")
+		images.agent, images.buildErr = buildAndPush(t, cli, host, "testagent", "")
 	}
 	if images.buildErr != nil {
 		t.Fatal(images.buildErr)
@@ -123,7 +114,7 @@ func foreignImage(t testing.TB) string {
 		if goarch() == "arm64" {
 			arch = "amd64"
 		}
-		ref, err := buildAndPush(t, cli, host, "testagent-foreign", arch, "linux/"+arch)
+		ref, err := buildAndPush(t, cli, host, "testagent-foreign", arch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,61 +123,15 @@ func foreignImage(t testing.TB) string {
 	return images.foreign
 }
 
-func buildAndPush(t testing.TB, cli *client.Client, host, repo, goarch, platform string) (string, error) {
-	dir := filepath.Join(t.TempDir(), "ctx")
-	if goarch == "" {
-		testagent.Context(t, dir)
-	} else {
-		testagent.ContextArch(t, dir, goarch)
-	}
-	tar, err := archive.TarWithOptions(dir, &archive.TarOptions{})
-	if err != nil {
+func buildAndPush(t testing.TB, cli *client.Client, host, repo, goarch string) (string, error) {
+	ref := fmt.Sprintf("%s/%s:t%d", host, repo, time.Now().UnixNano())
+	if err := testagent.Image(t, cli, ref, goarch); err != nil {
 		return "", err
 	}
-	defer tar.Close()
-	ref := fmt.Sprintf("%s/%s:t%d", host, repo, time.Now().UnixNano())
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	resp, err := cli.ImageBuild(ctx, tar, build.ImageBuildOptions{
-		Tags: []string{ref}, Labels: map[string]string{labelTest: "1"}, Remove: true, ForceRemove: true, Platform: platform,
-	})
-	if err != nil {
-		return "", fmt.Errorf("docker build: %w", err)
-	}
-	err = readStream(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return "", fmt.Errorf("docker build: %w", err)
-	}
 	images.built = append(images.built, ref)
-	auth := base64.URLEncoding.EncodeToString([]byte("{}"))
-	rc, err := cli.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
-	if err != nil {
-		return "", fmt.Errorf("docker push %s: %w", ref, err)
-	}
-	err = readStream(rc)
-	rc.Close()
-	if err != nil {
-		return "", fmt.Errorf("docker push %s: %w", ref, err)
-	}
-	return ref, nil
-}
-
-func readStream(r io.Reader) error {
-	dec := json.NewDecoder(r)
-	for {
-		var m struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if m.Error != "" {
-			return errors.New(m.Error)
-		}
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return ref, testagent.Push(ctx, cli, ref, "")
 }
 
 func cleanupImages() {
@@ -195,9 +140,8 @@ func cleanupImages() {
 	if images.docker == nil {
 		return
 	}
-	ctx := context.Background()
 	for _, ref := range images.built {
-		images.docker.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
+		testagent.RemoveImage(images.docker, ref)
 	}
 	if images.stopReg != nil {
 		images.stopReg()
@@ -258,6 +202,13 @@ func newEnv(t *testing.T, dir string, pingTimeout time.Duration) *env {
 	e.data = bedrockagentcore.NewFromConfig(cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(e.url) })
 	t.Cleanup(e.close)
 	return e
+}
+
+// with returns a copy of e that reports to t (for subtests).
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
 }
 
 // close stops serving and closes the database; containers keep running.

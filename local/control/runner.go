@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"time"
@@ -221,9 +222,8 @@ func (r *runner) pull(ctx context.Context, ref, uri string) error {
 	msg := err.Error()
 	if strings.Contains(msg, "not found") || strings.Contains(msg, "manifest unknown") || strings.Contains(msg, "name unknown") ||
 		strings.Contains(msg, "NAME_UNKNOWN") || strings.Contains(msg, "MANIFEST_UNKNOWN") {
-		m := refPattern.FindStringSubmatch(uri)
-		what := uri
-		if m != nil {
+		what := "it is not there"
+		if m := refPattern.FindStringSubmatch(uri); m != nil {
 			tag := m[3]
 			if m[4] != "" {
 				tag = m[4]
@@ -231,8 +231,11 @@ func (r *runner) pull(ctx context.Context, ref, uri string) error {
 				tag = "latest"
 			}
 			what = fmt.Sprintf("repository %q has no image %q", m[2], tag)
+			if strings.Contains(msg, "name unknown") || strings.Contains(msg, "NAME_UNKNOWN") {
+				what = fmt.Sprintf("repository %q does not exist", m[2])
+			}
 		}
-		return deployErrorf("image %s not found in the registry: %s (push it first, e.g. docker push %s; the engine said: %s)", uri, what, ref, msg)
+		return deployErrorf("image %s not found in the registry: %s; push it first (docker push %s). The engine said: %s", uri, what, ref, msg)
 	}
 	if strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") {
 		return deployErrorf("pulling %s: the registry is not reachable from the Docker engine: %s", ref, msg)
@@ -357,7 +360,7 @@ func (r *runner) explainExit(ctx context.Context, id, uri, what string) error {
 		if img, err := r.docker.ImageInspect(ctx, r.resolve(uri)); err == nil {
 			platform = fmt.Sprintf(" (the image is %s/%s)", img.Os, img.Architecture)
 		}
-		return deployErrorf("the image %s was built for another platform%s: exec format error; rebuild it for this machine, e.g. docker build --platform linux/amd64 (or linux/arm64)%s", uri, platform, logs)
+		return deployErrorf("the image %s was built for another platform%s: exec format error; this machine runs linux/%s, rebuild with docker build --platform linux/%s%s", uri, platform, goruntime.GOARCH, goruntime.GOARCH, logs)
 	}
 	return deployErrorf("%s: %s%s", uri, what, logs)
 }

@@ -1,0 +1,160 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+)
+
+// TestCreateFailures checks that each way an agent can fail to come up ends in CREATE_FAILED
+// with a failureReason that says what to fix, and leaves no container behind.
+func TestCreateFailures(t *testing.T) {
+	uri := agentImage(t)
+	foreign := foreignImage(t)
+	e := newEnv(t, "", 4*time.Second)
+	host := registryHost(t)
+	cases := []struct {
+		name string
+		uri  string
+		env  map[string]string
+		want []string
+	}{
+		{"exits", uri, map[string]string{"TESTAGENT_MODE": "exit", "TESTAGENT_EXIT_CODE": "7"}, []string{"exited with code 7", "exiting on purpose"}},
+		{"never_healthy", uri, map[string]string{"TESTAGENT_MODE": "never-healthy"}, []string{"never reported healthy", "HTTP 503", "Unhealthy"}},
+		{"no_listen", uri, map[string]string{"TESTAGENT_MODE": "no-listen"}, []string{"did not serve port 8080", "0.0.0.0:8080", "not listening on purpose"}},
+		{"missing_tag", host + "/testagent:no-such-tag", nil, []string{"not found in the registry", `"testagent"`, `"no-such-tag"`}},
+		{"missing_repo", host + "/nothing-here:v1", nil, []string{"not found in the registry", `repository "nothing-here" does not exist`}},
+		{"foreign_arch", foreign, nil, []string{"exec format error", "another platform"}},
+	}
+	t.Run("group", func(t *testing.T) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				e := e.with(t)
+				out, err := e.ctl.CreateAgentRuntime(context.Background(), createInput("fail_"+c.name, c.uri, c.env))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := e.waitRuntime(*out.AgentRuntimeId)
+				reason := aws.ToString(got.FailureReason)
+				if got.Status != types.AgentRuntimeStatusCreateFailed {
+					t.Fatalf("status %s (%s)", got.Status, reason)
+				}
+				for _, w := range c.want {
+					if !strings.Contains(reason, w) {
+						t.Errorf("failureReason %q lacks %q", reason, w)
+					}
+				}
+				def := e.waitEndpoint(*out.AgentRuntimeId, "DEFAULT")
+				if def.Status != types.AgentRuntimeEndpointStatusCreateFailed || def.LiveVersion != nil {
+					t.Errorf("DEFAULT endpoint: %s live %v", def.Status, def.LiveVersion)
+				}
+				var ve *dptypes.ValidationException
+				_, err = e.data.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: out.AgentRuntimeArn, Payload: []byte(`{}`)})
+				if !errors.As(err, &ve) || !strings.Contains(ve.ErrorMessage(), "CREATE_FAILED") {
+					t.Errorf("invoking a failed runtime: %v", err)
+				}
+				if n := len(e.containers(*out.AgentRuntimeId)); n != 0 {
+					t.Errorf("%d containers left behind", n)
+				}
+			})
+		}
+	})
+}
+
+// TestUpdateFailureKeepsServing: a failed update leaves DEFAULT on the last good version.
+func TestUpdateFailureKeepsServing(t *testing.T) {
+	uri := agentImage(t)
+	e := newEnv(t, "", 4*time.Second)
+	ctx := context.Background()
+	created := e.createReady("update_fails", uri, map[string]string{"FOO": "good"})
+	id := *created.AgentRuntimeId
+	if _, err := e.ctl.UpdateAgentRuntime(ctx, updateInput(id, uri, map[string]string{"TESTAGENT_MODE": "exit"})); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitRuntime(id)
+	if got.Status != types.AgentRuntimeStatusUpdateFailed || *got.AgentRuntimeVersion != "2" || !strings.Contains(aws.ToString(got.FailureReason), "exited with code 3") {
+		t.Fatalf("after a failing update: %s v%s %q", got.Status, *got.AgentRuntimeVersion, aws.ToString(got.FailureReason))
+	}
+	def := e.waitEndpoint(id, "DEFAULT")
+	if def.Status != types.AgentRuntimeEndpointStatusUpdateFailed || aws.ToString(def.LiveVersion) != "1" || aws.ToString(def.TargetVersion) != "2" {
+		t.Fatalf("DEFAULT after a failing update: %s live %q target %q", def.Status, aws.ToString(def.LiveVersion), aws.ToString(def.TargetVersion))
+	}
+	if _, ans := e.invoke(*created.AgentRuntimeArn, "", "", `{}`); ans.Env["FOO"] != "good" {
+		t.Fatalf("DEFAULT no longer serves version 1: %+v", ans.Env)
+	}
+	// Pointing an endpoint at the failed version is refused.
+	var ve *types.ValidationException
+	_, err := e.ctl.CreateAgentRuntimeEndpoint(ctx, &ctl.CreateAgentRuntimeEndpointInput{AgentRuntimeId: aws.String(id), Name: aws.String("bad"), AgentRuntimeVersion: aws.String("2")})
+	if !errors.As(err, &ve) {
+		t.Fatalf("endpoint on a failed version: %v", err)
+	}
+	_, err = e.ctl.CreateAgentRuntimeEndpoint(ctx, &ctl.CreateAgentRuntimeEndpointInput{AgentRuntimeId: aws.String(id), Name: aws.String("bad"), AgentRuntimeVersion: aws.String("9")})
+	if !errors.As(err, &ve) {
+		t.Fatalf("endpoint on a missing version: %v", err)
+	}
+	// A later good update recovers.
+	if _, err := e.ctl.UpdateAgentRuntime(ctx, updateInput(id, uri, map[string]string{"FOO": "better"})); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.waitRuntime(id); got.Status != types.AgentRuntimeStatusReady || *got.AgentRuntimeVersion != "3" {
+		t.Fatalf("after recovering: %s v%s", got.Status, *got.AgentRuntimeVersion)
+	}
+	if _, ans := e.invoke(*created.AgentRuntimeArn, "", "", `{}`); ans.Env["FOO"] != "better" {
+		t.Fatalf("DEFAULT serves %+v", ans.Env)
+	}
+}
+
+// TestRestart: a new service on the same database finds the running container again, and
+// recreates it when it is gone.
+func TestRestart(t *testing.T) {
+	uri := agentImage(t)
+	e := newEnv(t, "", 30*time.Second)
+	created := e.createReady("survivor", uri, map[string]string{"FOO": "kept"})
+	id, arn := *created.AgentRuntimeId, *created.AgentRuntimeArn
+	before := e.containers(id)
+	if len(before) != 1 {
+		t.Fatalf("%d containers", len(before))
+	}
+	e.close()
+
+	e2 := newEnv(t, e.dir, 30*time.Second)
+	if _, ans := e2.invoke(arn, "", "", `{}`); ans.Env["FOO"] != "kept" {
+		t.Fatalf("after restart: %+v", ans.Env)
+	}
+	after := e2.containers(id)
+	if len(after) != 1 || after[0].ID != before[0].ID {
+		t.Fatalf("the container was not re-attached: before %s, after %v", before[0].ID, after)
+	}
+	// Gone container: the next invocation recreates it.
+	removeContainers(e2.docker, e2.dir)
+	if _, ans := e2.invoke(arn, "", "", `{}`); ans.Env["FOO"] != "kept" {
+		t.Fatalf("after recreate: %+v", ans.Env)
+	}
+	if got := e2.containers(id); len(got) != 1 || got[0].ID == before[0].ID {
+		t.Fatalf("containers after recreate: %v", got)
+	}
+}
+
+// TestResumeCreate: a creation interrupted by a shutdown finishes after the restart.
+func TestResumeCreate(t *testing.T) {
+	uri := agentImage(t)
+	e := newEnv(t, "", 30*time.Second)
+	out, err := e.ctl.CreateAgentRuntime(context.Background(), createInput("resumed", uri, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.close() // cancels the rollout
+	e2 := newEnv(t, e.dir, 30*time.Second)
+	if got := e2.waitRuntime(*out.AgentRuntimeId); got.Status != types.AgentRuntimeStatusReady {
+		t.Fatalf("status %s: %s", got.Status, aws.ToString(got.FailureReason))
+	}
+}

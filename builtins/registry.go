@@ -3,7 +3,11 @@
 package builtins
 
 import (
+	"github.com/agentcore/agentcore/builtins/agentcore"
+	"github.com/agentcore/agentcore/builtins/aws"
 	"github.com/agentcore/agentcore/builtins/diff"
+	"github.com/agentcore/agentcore/builtins/docker"
+	"github.com/agentcore/agentcore/builtins/ecr"
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
 	"github.com/agentcore/agentcore/builtins/jsonmod"
@@ -18,6 +22,7 @@ func Modules() []*engine.Module {
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, project.EnvModule, state.Module,
+		docker.Module, aws.Module, ecr.Module, agentcore.Module,
 	}
 }
 

@@ -152,6 +152,7 @@ func openSafeLibs(L *lua.LState) {
 			loaders.Append(old.RawGetInt(1)) // the preload searcher
 		}
 		pkg.RawSetString("loaders", loaders)
+		L.G.Registry.RawSetString("_LOADERS", loaders) // require reads the registry's copy
 		pkg.RawSetString("path", lua.LString(""))
 		pkg.RawSetString("cpath", lua.LString(""))
 		pkg.RawSetString("loadlib", lua.LNil)

@@ -1,5 +1,107 @@
+-- status: what runs, per agent: versions, endpoints, images.
+local deploy = require("deploy")
+
+local function short_time(t)
+  if not t or t == "" then return "-" end
+  return (t:gsub("T", " "):gsub("Z$", ""):gsub("%.%d+", ""))
+end
+
+local function agent_status(name, st)
+  local agent = project.agent(name, { resolve = false })
+  local a = st.agents[name]
+  local out = { agent = name, runtime_name = agent.runtime_name, deployed = false, versions = {}, endpoints = {} }
+  if not a or not a.runtime_id then return out end
+  out.deployed = true
+  out.runtime_id, out.runtime_arn, out.repository = a.runtime_id, a.runtime_arn, a.repository
+  local live = agentcore.get_runtime(a.runtime_id)
+  out.live = live ~= nil
+  out.status = live and live.status or "MISSING"
+  out.latest_version = live and tonumber(live.agentRuntimeVersion) or nil
+  local live_versions = {}
+  if live then
+    for _, v in ipairs(agentcore.list_versions(a.runtime_id)) do
+      live_versions[tonumber(v.agentRuntimeVersion)] = v.status
+    end
+  end
+  local live_eps = {}
+  if live then
+    for _, ep in ipairs(agentcore.list_endpoints(a.runtime_id)) do
+      live_eps[ep.name] = ep
+    end
+  end
+  local names = {}
+  for n in pairs(a.endpoints) do names[n] = true end
+  for n in pairs(live_eps) do names[n] = true end
+  local sorted = {}
+  for n in pairs(names) do table.insert(sorted, n) end
+  table.sort(sorted)
+  for _, n in ipairs(sorted) do
+    local rec, lv = a.endpoints[n], live_eps[n]
+    table.insert(out.endpoints, {
+      name = n,
+      version = rec and rec.version or nil,
+      live_version = lv and tonumber(lv.liveVersion or lv.targetVersion) or nil,
+      status = lv and lv.status or (live and "MISSING" or "-"),
+    })
+  end
+  for _, v in ipairs(a.versions) do
+    local eps = {}
+    for _, e in ipairs(out.endpoints) do
+      if (e.live_version or e.version) == v.number then table.insert(eps, e.name) end
+    end
+    table.insert(out.versions, { number = v.number, status = live_versions[v.number] or (live and "MISSING" or v.status),
+      recorded_status = v.status, image = v.image, digest = v.digest, created_at = v.created_at, endpoints = eps })
+  end
+  return out
+end
+
 return recipe {
-  description = "placeholder",
+  description = "Show each agent's runtime, versions, endpoints and images in the environment",
+  usage = [[
+Reads the recorded state and asks the runtime what is live. -o json gives the same as data.
+
+Examples:
+  agentcore status
+  agentcore status my-bot -o json]],
   lock = false,
-  run = function(args) return {} end,
+  args = {
+    { name = "agent", type = "string", positional = true, help = "agent name (default: every agent)" },
+  },
+  run = function(args)
+    local st = state.load()
+    local names = args.agent and { args.agent } or project.agents()
+    local result = { environment = env.name(), provider = env.get().provider, agents = {} }
+    for _, name in ipairs(names) do
+      local s = agent_status(name, st)
+      table.insert(result.agents, s)
+      if not ui.json_mode() then
+        if not s.deployed then
+          ui.step(("%s: not deployed in %s"):format(name, env.name()))
+          ui.info("agentcore create " .. name .. " deploys it")
+        else
+          ui.step(("%s: runtime %s, %s, latest %s"):format(name, s.runtime_id, s.status,
+            s.latest_version and deploy.vname(s.latest_version) or "-"))
+          if not s.live then
+            ui.warn(("runtime %s is recorded but does not exist (deleted outside agentcore?); agentcore update %s creates it again"):format(s.runtime_id, name))
+          end
+          local rows = {}
+          for _, v in ipairs(s.versions) do
+            table.insert(rows, { deploy.vname(v.number), v.status, deploy.short_digest(v.digest), short_time(v.created_at),
+              table.concat(v.endpoints, ", ") })
+          end
+          ui.table({ "VERSION", "STATUS", "IMAGE", "CREATED (UTC)", "ENDPOINTS" }, rows)
+          local erows = {}
+          for _, e in ipairs(s.endpoints) do
+            local where = e.live_version and deploy.vname(e.live_version) or "-"
+            if e.version and e.live_version and e.version ~= e.live_version then
+              where = where .. " (state says " .. deploy.vname(e.version) .. ")"
+            end
+            table.insert(erows, { e.name, where, e.status })
+          end
+          ui.table({ "ENDPOINT", "VERSION", "STATUS" }, erows)
+        end
+      end
+    end
+    return result
+  end,
 }

@@ -1,1 +1,249 @@
-return {}
+-- Shared steps of the stock recipes: naming, state bookkeeping, repository, image, role and
+-- runtime. A project can require("deploy") from its own recipes too, or shadow this library
+-- with recipes/lib/deploy.lua.
+local M = {}
+
+-- Versions are "1", "2" in the AgentCore API; users may type 2 or V2.
+function M.parse_version(v)
+  if v == nil then return nil end
+  local n = tonumber((tostring(v):gsub("^[vV]", "")))
+  if not n or n < 1 or n ~= math.floor(n) then
+    ui.error(("%q is not a version: use a number such as 3 or V3"):format(tostring(v)), { usage = true })
+  end
+  return n
+end
+
+function M.vname(n) return "V" .. tostring(n) end
+
+-- The agent's entry in the environment state, created empty when missing.
+function M.agent_state(st, agent)
+  local a = st.agents[agent.name]
+  if not a then
+    a = { runtime_name = agent.runtime_name }
+    st.agents[agent.name] = a
+  end
+  a.versions = a.versions or {}
+  a.endpoints = a.endpoints or {}
+  a.resources = a.resources or {}
+  a.runtime_name = a.runtime_name or agent.runtime_name
+  return a
+end
+
+-- Records that agentcore created a resource (destroy deletes only these).
+function M.record_resource(a, kind, id, arn)
+  for _, r in ipairs(a.resources) do
+    if r.kind == kind and r.id == id then
+      r.arn = arn or r.arn
+      return
+    end
+  end
+  table.insert(a.resources, { kind = kind, id = id, arn = arn })
+end
+
+function M.forget_resource(a, kind, id)
+  for i, r in ipairs(a.resources) do
+    if r.kind == kind and r.id == id then
+      table.remove(a.resources, i)
+      return
+    end
+  end
+end
+
+function M.has_resource(a, kind, id)
+  for _, r in ipairs(a.resources) do
+    if r.kind == kind and r.id == id then return true end
+  end
+  return false
+end
+
+function M.version(a, n)
+  for _, v in ipairs(a.versions) do
+    if v.number == n then return v end
+  end
+  return nil
+end
+
+function M.latest(a)
+  local best
+  for _, v in ipairs(a.versions) do
+    if not best or v.number > best.number then best = v end
+  end
+  return best
+end
+
+function M.set_version(a, v)
+  for i, old in ipairs(a.versions) do
+    if old.number == v.number then
+      a.versions[i] = v
+      return
+    end
+  end
+  table.insert(a.versions, v)
+  table.sort(a.versions, function(x, y) return x.number < y.number end)
+end
+
+function M.now()
+  return os.date("!%Y-%m-%dT%H:%M:%SZ")
+end
+
+function M.short_digest(d)
+  if not d or d == "" then return "-" end
+  return (d:gsub("^sha256:", "")):sub(1, 12)
+end
+
+-- The ECR repository of an agent in an environment: agentcore/<runtime name>, lowercased.
+function M.repo_name(agent)
+  return "agentcore/" .. agent.runtime_name:lower():gsub("_", "-")
+end
+
+-- Stops with a clear message when the agent has no runtime in this environment.
+function M.require_runtime(st, agent)
+  local a = st.agents[agent.name]
+  if not a or not a.runtime_id then
+    ui.error(("agent %s has not been created in environment %s"):format(agent.name, env.name()),
+      { hint = "create it first: agentcore create " .. agent.name .. " -e " .. env.name(), usage = true })
+  end
+  return M.agent_state(st, agent)
+end
+
+function M.is_local()
+  return env.get().is_local
+end
+
+-- Ensures the repository (scan on push, lifecycle policy) and records it when created here.
+function M.ensure_repository(agent, st, a)
+  local name = M.repo_name(agent)
+  local repo = ecr.ensure_repository(name, {
+    scan_on_push = true,
+    tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name },
+  })
+  if repo.created then
+    M.record_resource(a, "ecr_repository", name, repo.repositoryArn)
+    ecr.put_lifecycle_policy(name, {
+      rules = { {
+        rulePriority = 1,
+        description = "keep the last 30 images",
+        selection = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 30 },
+        action = { type = "expire" },
+      } },
+    })
+    ui.ok("created repository " .. repo.repositoryUri)
+  else
+    ui.ok("repository " .. repo.repositoryUri .. " exists")
+  end
+  a.repository = repo.repositoryUri
+  state.save(st)
+  return repo
+end
+
+-- The execution role: the agent's execution_role when given; skipped on local environments.
+function M.ensure_role(agent)
+  if agent.execution_role ~= "" then
+    ui.ok("using the execution role " .. agent.execution_role .. " (brought by you: never created or deleted)")
+    return agent.execution_role
+  end
+  if M.is_local() then
+    ui.info("local environment: no IAM role or CloudFormation stack is needed (skipped)")
+    return ("arn:aws:iam::%s:role/agentcore-local-execution"):format(aws.caller().account)
+  end
+  ui.error(("agent %s has no execution_role, and creating one with CloudFormation on AWS environments is not available in this version"):format(agent.name),
+    { hint = 'set execution_role = "arn:aws:iam::ACCOUNT:role/NAME" for the agent in agentcore.toml', usage = true })
+end
+
+-- Builds the agent's image under a local tag (no registry needed yet).
+function M.build(agent)
+  local ref = ("agentcore.local/%s:build"):format(agent.runtime_name:lower())
+  local img = docker.build {
+    context = agent.context,
+    dockerfile = agent.dockerfile,
+    tags = { ref },
+    build_args = agent.build_args,
+    platform = agent.platform,
+    labels = { ["agentcore.project"] = project.name(), ["agentcore.agent"] = agent.name },
+  }
+  return { ref = ref, id = img.id }
+end
+
+-- Pushes a built image to the repository; returns {image = "repo@sha256:...", digest}.
+-- When the same image was pushed there before, the push is skipped.
+function M.push(built, repo_uri, known_digest)
+  if known_digest then
+    local info = docker.inspect(built.ref)
+    for _, rd in ipairs((info and info.repo_digests) or {}) do
+      if rd == repo_uri .. "@" .. known_digest then
+        ui.ok("image unchanged (" .. M.short_digest(known_digest) .. "): nothing to push")
+        return { image = rd, digest = known_digest, unchanged = true }
+      end
+    end
+  end
+  local tag = repo_uri .. ":" .. os.date("!%Y%m%d-%H%M%S")
+  docker.tag(built.ref, tag)
+  local auth = ecr.auth()
+  local pushed = docker.push(tag, { auth = { username = auth.username, password = auth.password, server = auth.server } })
+  return { image = repo_uri .. "@" .. pushed.digest, digest = pushed.digest, tag = tag }
+end
+
+-- The runtime's configuration; name is set for create only (a runtime cannot be renamed).
+function M.runtime_spec(agent, image, role, for_create)
+  return {
+    name = for_create and agent.runtime_name or nil,
+    image = image,
+    role_arn = role,
+    env = agent.environment,
+    protocol = agent.protocol,
+    description = agent.description ~= "" and agent.description or nil,
+    lifecycle = (agent.idle_timeout > 0 or agent.max_lifetime > 0) and {
+      idle_timeout = agent.idle_timeout > 0 and agent.idle_timeout or nil,
+      max_lifetime = agent.max_lifetime > 0 and agent.max_lifetime or nil,
+    } or nil,
+  }
+end
+
+-- Waits for a runtime version; records its final status in state even when it failed, so
+-- the next run converges from what really happened.
+function M.wait_version(st, a, agent, n, image, digest)
+  local v = { number = n, image = image, digest = digest, config_hash = agent.config_hash,
+    created_at = M.now(), status = "CREATING" }
+  M.set_version(a, v)
+  state.save(st)
+  local ok, err = pcall(agentcore.wait_runtime, a.runtime_id, { version = n })
+  if not ok then
+    v.status = "FAILED"
+    M.set_version(a, v)
+    state.save(st)
+    error(err, 0)
+  end
+  v.status = "READY"
+  M.set_version(a, v)
+  a.endpoints.DEFAULT = { version = n, status = "READY", arn = a.endpoints.DEFAULT and a.endpoints.DEFAULT.arn or nil }
+  state.save(st)
+  return v
+end
+
+-- Creates the runtime (first version) and records it at once, so an interrupted wait leaves a
+-- state the next run converges from.
+function M.create_runtime(st, a, agent, pushed, role)
+  ui.step("creating runtime " .. agent.runtime_name)
+  local rt = agentcore.create_runtime(M.runtime_spec(agent, pushed.image, role, true))
+  a.runtime_id = rt.agentRuntimeId
+  a.runtime_arn = rt.agentRuntimeArn
+  a.role_arn = role
+  a.versions = {}
+  a.endpoints = {}
+  M.record_resource(a, "runtime", rt.agentRuntimeId, rt.agentRuntimeArn)
+  state.save(st)
+  local n = tonumber(rt.agentRuntimeVersion) or 1
+  M.wait_version(st, a, agent, n, pushed.image, pushed.digest)
+  ui.ok(("runtime %s is READY at version %s"):format(rt.agentRuntimeId, M.vname(n)))
+  return n
+end
+
+-- A session id for invoke: 36+ characters as AgentCore requires (at least 33).
+function M.new_session_id()
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  local t = {}
+  for i = 1, 4 do t[i] = ("%08x"):format(math.random(0, 0x7fffffff)) end
+  return ("%s-%s-%s-%s-%x"):format(t[1], t[2], t[3], t[4], os.time())
+end
+
+return M

@@ -1,0 +1,52 @@
+-- create: the first deploy of an agent to an environment.
+local deploy = require("deploy")
+
+return recipe {
+  description = "Build an agent's image, push it, and create its AgentCore runtime (version V1)",
+  usage = [[
+Steps: validate; ensure the ECR repository (scan on push, lifecycle policy) and the execution
+role while the image builds; push; create the runtime; wait until it is READY; record it all in
+the environment's state. Run it once per agent and environment; later changes go through update.
+
+Examples:
+  agentcore create my-bot
+  agentcore create my-bot -e prod --yes]],
+  args = {
+    { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
+  },
+  run = function(args)
+    local agent = project.agent(args.agent)
+    aws.guard()
+    local st = state.load()
+    local a = deploy.agent_state(st, agent)
+
+    if a.runtime_id then
+      local live = agentcore.get_runtime(a.runtime_id)
+      if live then
+        ui.error(("agent %s already has runtime %s in %s (latest version %s)"):format(
+          agent.name, a.runtime_id, env.name(), deploy.vname(live.agentRuntimeVersion)),
+          { hint = "deploy a change with: agentcore update " .. agent.name, usage = true })
+      end
+      ui.warn(("runtime %s recorded for %s no longer exists; creating it again"):format(a.runtime_id, agent.name))
+      deploy.forget_resource(a, "runtime", a.runtime_id)
+      a.runtime_id, a.runtime_arn = nil, nil
+    end
+
+    -- The repository and the role do not depend on the image: prepare them while it builds.
+    local r = parallel {
+      repository = function() return deploy.ensure_repository(agent, st, a) end,
+      role = function() return deploy.ensure_role(agent) end,
+      image = function() return deploy.build(agent) end,
+    }
+    local pushed = deploy.push(r.image, r.repository.repositoryUri)
+    local n = deploy.create_runtime(st, a, agent, pushed, r.role)
+
+    ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT"):format(
+      agent.name, env.name(), a.runtime_id, deploy.vname(n)))
+    ui.info("next:")
+    ui.info("  agentcore invoke " .. agent.name .. " --prompt hello")
+    ui.info("  agentcore status " .. agent.name)
+    return { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
+      runtime_arn = a.runtime_arn, version = n, image = pushed.image, digest = pushed.digest }
+  end,
+}

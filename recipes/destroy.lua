@@ -1,0 +1,97 @@
+-- destroy: delete what agentcore created for an agent, and nothing else.
+local deploy = require("deploy")
+
+return recipe {
+  description = "Delete an agent's endpoints, runtime, images and repository (only what agentcore created)",
+  usage = [[
+The plan comes from the environment's state: only resources agentcore recorded as created are
+deleted (a role you brought with execution_role is kept). --dry-run prints the plan. A protected
+environment needs --yes and a typed confirmation of its name (in a terminal, or --confirm NAME).
+
+Examples:
+  agentcore destroy my-bot --dry-run
+  agentcore destroy my-bot --yes
+  agentcore destroy my-bot -e prod --yes --confirm prod]],
+  args = {
+    { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
+    { name = "dry-run", type = "bool", help = "print the plan and change nothing" },
+  },
+  run = function(args)
+    local agent = project.agent(args.agent, { resolve = false })
+    local e = env.get()
+    local st = state.load()
+    local a = st.agents[agent.name]
+    if not a then
+      ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(agent.name, e.name))
+      return { agent = agent.name, plan = {}, destroyed = false }
+    end
+    a = deploy.agent_state(st, agent)
+
+    local plan = {}
+    local order = { endpoint = 1, runtime = 2, ecr_repository = 3 }
+    for _, r in ipairs(a.resources) do
+      table.insert(plan, { kind = r.kind, id = r.id, arn = r.arn })
+    end
+    table.sort(plan, function(x, y) return (order[x.kind] or 9) < (order[y.kind] or 9) end)
+    local keep = {}
+    if a.role_arn and not deploy.has_resource(a, "role", a.role_arn) and not e.is_local then
+      table.insert(keep, a.role_arn)
+    end
+
+    local rows = {}
+    for _, p in ipairs(plan) do table.insert(rows, { "delete", p.kind, p.id }) end
+    for _, k in ipairs(keep) do table.insert(rows, { "keep", "role", k .. " (not created by agentcore)" }) end
+    ui.step(("plan for %s in %s"):format(agent.name, e.name))
+    ui.table({ "ACTION", "KIND", "RESOURCE" }, rows)
+    if args.dry_run then
+      ui.ok("dry run: nothing changed")
+      return { agent = agent.name, plan = plan, destroyed = false, dry_run = true }
+    end
+
+    local question = ("delete these %d resources of %s in %s?"):format(#plan, agent.name, e.name)
+    if e.protected then
+      if not ui.confirm("environment " .. e.name .. " is protected: " .. question, { typed = e.name }) then
+        ui.error("not confirmed: nothing was deleted", { usage = true,
+          hint = "type the environment name exactly, or pass --yes --confirm " .. e.name })
+      end
+    elseif not ui.confirm(question) then
+      ui.error("not confirmed: nothing was deleted", { usage = true })
+    end
+    aws.guard()
+
+    for _, p in ipairs(plan) do
+      local known = true
+      if p.kind == "endpoint" then
+        local rid, name = p.id:match("^(.-)/(.+)$")
+        ui.step("deleting endpoint " .. name)
+        local ok, err = pcall(agentcore.delete_endpoint, rid, name)
+        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        a.endpoints[name] = nil
+      elseif p.kind == "runtime" then
+        ui.step("deleting runtime " .. p.id)
+        local ok, err = pcall(agentcore.delete_runtime, p.id)
+        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        agentcore.wait_runtime(p.id)
+        a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
+      elseif p.kind == "ecr_repository" then
+        ui.step("deleting repository " .. p.id .. " and its images")
+        local ok, err = pcall(ecr.delete_repository, p.id, { force = true })
+        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        a.repository = nil
+      else
+        ui.warn("do not know how to delete a " .. p.kind .. " (" .. p.id .. "); left in place")
+        known = false
+      end
+      if known then
+        deploy.forget_resource(a, p.kind, p.id)
+        state.save(st)
+        ui.ok("deleted " .. p.kind .. " " .. p.id)
+      end
+    end
+    docker.remove_image(("agentcore.local/%s:build"):format(agent.runtime_name:lower()), { force = true })
+    if #a.resources == 0 then st.agents[agent.name] = nil end
+    state.save(st)
+    ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
+    return { agent = agent.name, plan = plan, destroyed = true }
+  end,
+}

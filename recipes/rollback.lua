@@ -1,0 +1,70 @@
+-- rollback: back to the previous (or a given) version, without rebuilding.
+local deploy = require("deploy")
+
+return recipe {
+  description = "Move an endpoint back to the previous (or a given) version",
+  usage = [[
+A named endpoint is pointed at the highest READY version below the one it serves (or --to).
+DEFAULT always follows the latest version, so rolling DEFAULT back deploys the older version's
+exact image and configuration again as a new version (nothing is rebuilt).
+
+Examples:
+  agentcore rollback my-bot --endpoint stable
+  agentcore rollback my-bot --to 2]],
+  args = {
+    { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
+    { name = "endpoint", type = "string", default = "DEFAULT", help = "endpoint to move back" },
+    { name = "to", type = "string", help = "version to go back to (3 or V3; default: the previous READY one)" },
+  },
+  run = function(args)
+    local agent = project.agent(args.agent)
+    aws.guard()
+    local st = state.load()
+    local a = deploy.require_runtime(st, agent)
+    local cur = a.endpoints[args.endpoint]
+    if not cur then
+      ui.error(("endpoint %s of %s is not recorded in %s"):format(args.endpoint, agent.name, env.name()),
+        { usage = true, hint = "agentcore status " .. agent.name .. " lists the endpoints" })
+    end
+    local target = deploy.parse_version(args.to)
+    if not target then
+      for _, v in ipairs(a.versions) do
+        if v.status == "READY" and v.number < cur.version and (not target or v.number > target) then target = v.number end
+      end
+      if not target then
+        ui.error(("endpoint %s of %s serves %s and there is no earlier READY version"):format(
+          args.endpoint, agent.name, deploy.vname(cur.version)), { usage = true })
+      end
+    end
+    local v = deploy.version(a, target)
+    if not v or v.status ~= "READY" then
+      ui.error(("%s has no READY version %s recorded in %s"):format(agent.name, deploy.vname(target), env.name()),
+        { usage = true, hint = "agentcore status " .. agent.name .. " lists the versions" })
+    end
+    if target == cur.version then
+      ui.ok(("endpoint %s already serves %s"):format(args.endpoint, deploy.vname(target)))
+      return { agent = agent.name, endpoint = args.endpoint, version = target, changed = false }
+    end
+
+    if args.endpoint ~= "DEFAULT" then
+      ui.step(("moving endpoint %s of %s from %s back to %s"):format(args.endpoint, agent.name, deploy.vname(cur.version), deploy.vname(target)))
+      agentcore.update_endpoint(a.runtime_id, args.endpoint, { version = target })
+      local ep = agentcore.wait_endpoint(a.runtime_id, args.endpoint)
+      a.endpoints[args.endpoint] = { version = target, status = ep and ep.status or "READY", arn = cur.arn }
+      state.save(st)
+      ui.ok(("endpoint %s of %s serves %s again"):format(args.endpoint, agent.name, deploy.vname(target)))
+      return { agent = agent.name, endpoint = args.endpoint, version = target, previous = cur.version, changed = true }
+    end
+
+    -- DEFAULT: redeploy the old version's image as a new version.
+    ui.step(("rolling DEFAULT of %s back to %s: redeploying its image %s"):format(agent.name, deploy.vname(target), deploy.short_digest(v.digest)))
+    if v.config_hash ~= agent.config_hash then
+      ui.warn("the configuration in agentcore.toml changed since " .. deploy.vname(target) .. "; the current configuration is used with the old image")
+    end
+    local up = agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, v.image, a.role_arn or deploy.ensure_role(agent)))
+    local n = tonumber(up.agentRuntimeVersion)
+    deploy.wait_version(st, a, agent, n, v.image, v.digest)
+    ui.ok(("DEFAULT of %s serves %s, a copy of %s"):format(agent.name, deploy.vname(n), deploy.vname(target)))
+    return { agent = agent.name, endpoint = "DEFAULT", version = n, copy_of = target, previous = cur.version, changed = true }
+  end,
+}

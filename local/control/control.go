@@ -37,7 +37,8 @@ type Service struct {
 	run   *runner
 
 	regMu        sync.RWMutex
-	registryHost string // host:port of the local registry, known once the server listens
+	registryHost string          // host:port of the local registry, known once the server listens
+	pastHosts    map[string]bool // addresses earlier servers on this state served the registry on
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -85,8 +86,13 @@ func New(cfg Config) (*Service, error) {
 // Start records the local registry's host:port (ECR-style containerUris are pulled from it) and
 // resumes the work a previous server left unfinished (creations, updates, deletions).
 func (s *Service) Start(registryHost string) {
+	past, err := s.store.registryHosts(registryHost)
+	if err != nil {
+		s.cfg.Logf("control: recording the registry address: %v", err)
+	}
 	s.regMu.Lock()
 	s.registryHost = registryHost
+	s.pastHosts = past
 	s.regMu.Unlock()
 	runtimes, err := s.store.runtimes()
 	if err != nil {
@@ -136,15 +142,14 @@ func IsDataPlane(r *http.Request) bool {
 // ecrHost matches the ECR registry hosts that AWS-shaped containerUris name.
 var ecrHost = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
 
-// resolveURI maps a containerUri to what the engine pulls: ECR hosts become the local registry.
+// resolveURI maps a containerUri to what the engine pulls: ECR hosts, and the addresses earlier
+// servers on the same state served the registry on (the port may change between runs), become
+// the local registry's current address.
 func (s *Service) resolveURI(uri string) string {
 	host, rest, ok := strings.Cut(uri, "/")
-	if !ok || !ecrHost.MatchString(host) {
-		return uri
-	}
 	s.regMu.RLock()
 	defer s.regMu.RUnlock()
-	if s.registryHost == "" {
+	if !ok || s.registryHost == "" || (!ecrHost.MatchString(host) && !s.pastHosts[host]) {
 		return uri
 	}
 	return s.registryHost + "/" + rest

@@ -27,6 +27,8 @@ var (
 	bucketRuntimes  = []byte("agentcore.runtimes")
 	bucketEndpoints = []byte("agentcore.runtime-endpoints")
 	bucketSessions  = []byte("agentcore.runtime-sessions")
+	bucketMeta      = []byte("agentcore.runtime-meta")
+	keyRegistries   = []byte("registry-hosts")
 )
 
 // runtimeConfig is what one immutable runtime version was created with. Members the local
@@ -100,7 +102,7 @@ type store struct{ db *bolt.DB }
 
 func newStore(db *bolt.DB) (*store, error) {
 	err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRuntimes, bucketEndpoints, bucketSessions} {
+		for _, b := range [][]byte{bucketRuntimes, bucketEndpoints, bucketSessions, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -286,3 +288,29 @@ func (s *store) stopSession(runtimeID, sessionID string) (bool, error) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// registryHosts records current as an address the local registry is served on and returns every
+// address recorded so far.
+func (s *store) registryHosts(current string) (map[string]bool, error) {
+	hosts := map[string]bool{}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if v := b.Get(keyRegistries); v != nil {
+			var list []string
+			if err := json.Unmarshal(v, &list); err != nil {
+				return err
+			}
+			for _, h := range list {
+				hosts[h] = true
+			}
+		}
+		hosts[current] = true
+		list := make([]string, 0, len(hosts))
+		for h := range hosts {
+			list = append(list, h)
+		}
+		sort.Strings(list)
+		return put(tx, bucketMeta, keyRegistries, list)
+	})
+	return hosts, err
+}

@@ -1,0 +1,244 @@
+// Package local is the AgentCore-compatible endpoint the `local` provider talks to: one HTTP
+// port on 127.0.0.1 speaking the AWS wire protocols (bedrock-agentcore-control and
+// bedrock-agentcore restJson1, ECR and SSM awsJson1_1, STS awsQuery) plus an OCI registry under
+// /v2/, so the real AWS SDKs and CLIs work against it with only the endpoint URL changed.
+// State lives in an embedded bbolt database; agents run as containers on the Docker engine.
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/local/control"
+	"github.com/agentcore/agentcore/local/ecr"
+	"github.com/agentcore/agentcore/local/registry"
+	"github.com/agentcore/agentcore/local/ssm"
+	"github.com/agentcore/agentcore/local/sts"
+)
+
+// Version is reported by the health endpoint.
+var Version = "dev"
+
+// Config configures a Server.
+type Config struct {
+	Dir         string        // data directory: state.db, registry/
+	Account     string        // 12 digits, default "123456789012"
+	Region      string        // default us-east-1
+	PingTimeout time.Duration // how long a new version may take to become healthy, default 60s
+	Logf        func(format string, args ...any)
+}
+
+// Server is the local AgentCore endpoint.
+type Server struct {
+	cfg     Config
+	db      *bolt.DB
+	reg     *registry.Registry
+	sts     http.Handler
+	ssm     http.Handler
+	control *control.Service
+
+	mu   sync.Mutex
+	ecr  http.Handler // built by Serve: repository URIs need the listener's address
+	http *http.Server
+}
+
+// New opens the state database under cfg.Dir and builds every service. Agent containers left
+// running by a previous server are found again by their labels.
+func New(cfg Config) (*Server, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("local: Config.Dir is required")
+	}
+	if cfg.Account == "" {
+		cfg.Account = "123456789012"
+	}
+	if len(cfg.Account) != 12 || strings.Trim(cfg.Account, "0123456789") != "" {
+		return nil, fmt.Errorf("local: account %q must be 12 digits", cfg.Account)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = 60 * time.Second
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Dir = dir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the local endpoint's data directory: %w", err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w (is another `agentcore local` server running on this directory?)", filepath.Join(dir, "state.db"), err)
+	}
+	s := &Server{cfg: cfg, db: db}
+	fail := func(err error) (*Server, error) {
+		db.Close()
+		return nil, err
+	}
+	if s.reg, err = registry.Open(filepath.Join(dir, "registry")); err != nil {
+		return fail(fmt.Errorf("opening the local registry: %w", err))
+	}
+	s.sts = sts.New(cfg.Account)
+	if s.ssm, err = ssm.New(db, cfg.Account, cfg.Region); err != nil {
+		return fail(fmt.Errorf("starting SSM: %w", err))
+	}
+	docker, err := dockerclient.New()
+	if err != nil {
+		return fail(fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err))
+	}
+	s.control, err = control.New(control.Config{
+		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
+		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// Serve answers requests on ln until Shutdown. The registry's repository URIs use ln's address.
+func (s *Server) Serve(ln net.Listener) error {
+	host := control.RegistryHostFor(ln.Addr())
+	e, err := ecr.New(s.db, s.reg, ecr.Config{Account: s.cfg.Account, Region: s.cfg.Region, RegistryHost: host})
+	if err != nil {
+		return fmt.Errorf("starting ECR: %w", err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	s.mu.Lock()
+	if s.http != nil {
+		s.mu.Unlock()
+		return errors.New("local: Serve called twice")
+	}
+	s.ecr, s.http = e, srv
+	s.mu.Unlock()
+	s.control.Start(host)
+	err = srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops serving, waits for background work and closes the database. Agent containers
+// keep running; the next New finds them again.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srv := s.http
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		err = srv.Shutdown(ctx)
+		if err != nil {
+			srv.Close()
+		}
+	}
+	s.control.Close()
+	return errors.Join(err, s.db.Close())
+}
+
+// ServeHTTP dispatches one port to every service by protocol markers.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/v2/") || r.URL.Path == "/v2":
+		s.reg.ServeHTTP(w, r)
+	case strings.HasPrefix(target, "AmazonEC2ContainerRegistry_V20150921."):
+		s.mu.Lock()
+		e := s.ecr
+		s.mu.Unlock()
+		if e == nil {
+			http.Error(w, "not serving", http.StatusServiceUnavailable)
+			return
+		}
+		e.ServeHTTP(w, r)
+	case strings.HasPrefix(target, "AmazonSSM."):
+		s.ssm.ServeHTTP(w, r)
+	case r.URL.Path == "/_agentcore/health" && r.Method == http.MethodGet:
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"status": "ok", "pid": os.Getpid(), "account": s.cfg.Account, "region": s.cfg.Region, "version": Version,
+		})
+	case strings.HasPrefix(r.URL.Path, "/runtimes"):
+		if control.IsDataPlane(r) {
+			s.control.DataPlane().ServeHTTP(w, r)
+		} else {
+			s.control.Control().ServeHTTP(w, r)
+		}
+	case isQuery(r):
+		s.sts.ServeHTTP(w, r)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
+		w.WriteHeader(http.StatusNotFound)
+		json.NewEncoder(w).Encode(map[string]string{"message": "the local AgentCore endpoint does not serve " + r.Method + " " + r.URL.Path})
+	}
+}
+
+// isQuery recognises the awsQuery protocol (STS): a form-encoded POST with an Action. The body
+// is read and put back so the STS handler sees it untouched.
+func isQuery(r *http.Request) bool {
+	if r.URL.Query().Get("Action") != "" {
+		return true
+	}
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, err := url.ParseQuery(string(body))
+	return err == nil && form.Get("Action") != ""
+}
+
+// Reset removes the agent containers run by the local endpoint whose data directory is dir
+// (every agentcore-labelled agent container when dir is ""). Images and state are kept.
+func Reset(ctx context.Context, dir string) error {
+	docker, err := dockerclient.New()
+	if err != nil {
+		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
+	}
+	defer docker.Close()
+	args := filters.NewArgs(filters.Arg("label", control.LabelOwner+"=true"))
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		args.Add("label", control.LabelState+"="+abs)
+	}
+	found, err := docker.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
+	if err != nil {
+		return fmt.Errorf("listing agent containers: %w", err)
+	}
+	var errs []error
+	for _, c := range found {
+		if err := docker.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil {
+			errs = append(errs, fmt.Errorf("removing container %s: %w", c.ID[:12], err))
+		}
+	}
+	return errors.Join(errs...)
+}

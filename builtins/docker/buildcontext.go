@@ -31,17 +31,19 @@ type buildContext struct {
 // outside dir is added to the tar under a generated name that .dockerignore then lists, so
 // that COPY . never picks it up. dir and dockerfile are absolute.
 func tarContext(dir, dockerfile string) (*buildContext, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("build context: %w", err)
+	if st, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the build context %s does not exist", dir)
+	} else if err != nil {
+		return nil, fmt.Errorf("the build context: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("the build context %s is not a directory", dir)
 	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("build context %s is not a directory", dir)
-	}
-	if st, err := os.Stat(dockerfile); err != nil {
-		return nil, fmt.Errorf("Dockerfile: %w", err)
+	if st, err := os.Stat(dockerfile); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("there is no Dockerfile at %s", dockerfile)
+	} else if err != nil {
+		return nil, fmt.Errorf("the Dockerfile: %w", err)
 	} else if st.IsDir() {
-		return nil, fmt.Errorf("Dockerfile %s is a directory", dockerfile)
+		return nil, fmt.Errorf("the Dockerfile %s is a directory", dockerfile)
 	}
 	excludes, err := readDockerignore(dir)
 	if err != nil {
@@ -74,7 +76,7 @@ func tarContext(dir, dockerfile string) (*buildContext, error) {
 	content, err := os.ReadFile(dockerfile)
 	if err != nil {
 		tr.Close()
-		return nil, fmt.Errorf("Dockerfile: %w", err)
+		return nil, fmt.Errorf("reading the Dockerfile: %w", err)
 	}
 	name, tr := addDockerfile(tr, content)
 	return &buildContext{tar: tr, dockerfile: name}, nil

@@ -146,7 +146,8 @@ func buildImage(ctx context.Context, c Client, out *engine.Output, branch, dir, 
 	}
 	bc, err := tarContext(dir, dockerfile)
 	if err != nil {
-		return "", engine.Failf("check the context and dockerfile options of docker.build", "building image from %s: %v", dir, err)
+		return "", &engine.Error{Code: engine.ExitFailure, Msg: err.Error(), Err: err,
+			Hint: "context is relative to the project root, and so is dockerfile (default: context/Dockerfile)"}
 	}
 	defer bc.tar.Close()
 	args := make(map[string]*string, len(o.BuildArgs))

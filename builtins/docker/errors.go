@@ -49,8 +49,12 @@ func explain(err error, doing, host string) error {
 		return nil
 	}
 	var done *engine.Error
-	if errors.As(err, &done) {
-		return err
+	if errors.As(err, &done) { // explained where it happened: only say what was being done
+		e := *done
+		if !strings.HasPrefix(e.Msg, doing) {
+			e.Msg = doing + ": " + e.Msg
+		}
+		return &e
 	}
 	switch {
 	case errors.Is(err, context.Canceled):

@@ -31,7 +31,8 @@ func buildLog(ctx context.Context, r io.Reader, out *engine.Output, branch strin
 		stepOut []string // output lines of the current step, for the error
 	)
 	line := func(l string) {
-		l = strings.TrimRight(l, "\r")
+		// The engine colours a step's stderr; colour is Output's business.
+		l = ansi.ReplaceAllString(strings.TrimRight(l, "\r"), "")
 		if strings.TrimSpace(l) == "" {
 			return
 		}
@@ -89,7 +90,9 @@ func buildLog(ctx context.Context, r io.Reader, out *engine.Output, branch strin
 func stepError(step string, output []string, msg string) error {
 	var b strings.Builder
 	if step != "" {
-		fmt.Fprintf(&b, "%s: ", strings.TrimPrefix(strings.Replace(step, " : ", " ", 1), "Step "))
+		// "Step 2/4 : RUN make" -> "step 2/4 (RUN make): "
+		n, instr, _ := strings.Cut(strings.TrimPrefix(step, "Step "), " : ")
+		fmt.Fprintf(&b, "step %s (%s): ", n, instr)
 	}
 	b.WriteString(strings.TrimSpace(msg))
 	const keep = 8
@@ -104,10 +107,10 @@ func stepError(step string, output []string, msg string) error {
 }
 
 func errorMessage(m jsonmessage.JSONMessage) string {
-	if m.Error != nil && m.Error.Message != "" {
+	if m.Error != nil {
 		return m.Error.Message
 	}
-	return m.ErrorMessage //nolint:staticcheck // old engines set only this field
+	return ""
 }
 
 func statusLine(m jsonmessage.JSONMessage) string {
@@ -124,6 +127,8 @@ type pushResult struct {
 	Pushed   int // layers sent
 	Existing int // layers the registry already had
 }
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
 
 var digestLine = regexp.MustCompile(`digest: (sha256:[0-9a-f]{64}) size: (\d+)`)
 
@@ -177,13 +182,23 @@ func pushLog(ctx context.Context, r io.Reader, out *engine.Output, branch string
 		case m.Status == "Layer already exists":
 			res.Existing++
 			out.Progress(branch, m.ID, "already exists", 0, 0)
-		case m.Status == "Mounted from" || strings.HasPrefix(m.Status, "Mounted from"):
+		case strings.HasPrefix(m.Status, "Mounted from"):
 			res.Existing++
-			out.Progress(branch, m.ID, strings.ToLower(m.Status[:1])+m.Status[1:], 0, 0)
+			out.Progress(branch, m.ID, lowerFirst(m.Status), 0, 0)
+		case m.Status == "Preparing", m.Status == "Waiting", m.Status == "Pushing":
+		default: // "Retrying in 5 seconds" and whatever else engines say about a layer
+			out.Progress(branch, m.ID, lowerFirst(m.Status), 0, 0)
 		}
 	}
 	if res.Digest == "" {
 		return res, errors.New("the engine finished the push without reporting the image digest")
 	}
 	return res, nil
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }

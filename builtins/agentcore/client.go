@@ -1,0 +1,60 @@
+package agentcore
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+	control "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+)
+
+// controlAPI is the part of the AgentCore control plane this module calls.
+type controlAPI interface {
+	CreateAgentRuntime(context.Context, *control.CreateAgentRuntimeInput, ...func(*control.Options)) (*control.CreateAgentRuntimeOutput, error)
+	UpdateAgentRuntime(context.Context, *control.UpdateAgentRuntimeInput, ...func(*control.Options)) (*control.UpdateAgentRuntimeOutput, error)
+	GetAgentRuntime(context.Context, *control.GetAgentRuntimeInput, ...func(*control.Options)) (*control.GetAgentRuntimeOutput, error)
+	DeleteAgentRuntime(context.Context, *control.DeleteAgentRuntimeInput, ...func(*control.Options)) (*control.DeleteAgentRuntimeOutput, error)
+	ListAgentRuntimes(context.Context, *control.ListAgentRuntimesInput, ...func(*control.Options)) (*control.ListAgentRuntimesOutput, error)
+	ListAgentRuntimeVersions(context.Context, *control.ListAgentRuntimeVersionsInput, ...func(*control.Options)) (*control.ListAgentRuntimeVersionsOutput, error)
+	CreateAgentRuntimeEndpoint(context.Context, *control.CreateAgentRuntimeEndpointInput, ...func(*control.Options)) (*control.CreateAgentRuntimeEndpointOutput, error)
+	UpdateAgentRuntimeEndpoint(context.Context, *control.UpdateAgentRuntimeEndpointInput, ...func(*control.Options)) (*control.UpdateAgentRuntimeEndpointOutput, error)
+	GetAgentRuntimeEndpoint(context.Context, *control.GetAgentRuntimeEndpointInput, ...func(*control.Options)) (*control.GetAgentRuntimeEndpointOutput, error)
+	DeleteAgentRuntimeEndpoint(context.Context, *control.DeleteAgentRuntimeEndpointInput, ...func(*control.Options)) (*control.DeleteAgentRuntimeEndpointOutput, error)
+	ListAgentRuntimeEndpoints(context.Context, *control.ListAgentRuntimeEndpointsInput, ...func(*control.Options)) (*control.ListAgentRuntimeEndpointsOutput, error)
+}
+
+// dataAPI is the part of the AgentCore data plane this module calls.
+type dataAPI interface {
+	InvokeAgentRuntime(context.Context, *bedrockagentcore.InvokeAgentRuntimeInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.InvokeAgentRuntimeOutput, error)
+	StopRuntimeSession(context.Context, *bedrockagentcore.StopRuntimeSessionInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.StopRuntimeSessionOutput, error)
+}
+
+func controlFor(run *engine.Run, s *aws.Session) controlAPI {
+	v, _ := run.Value("agentcore.control", func() (any, error) { return control.NewFromConfig(s.Config), nil })
+	return v.(*control.Client)
+}
+
+func dataFor(run *engine.Run, s *aws.Session) dataAPI {
+	v, _ := run.Value("agentcore.data", func() (any, error) { return bedrockagentcore.NewFromConfig(s.Config), nil })
+	return v.(*bedrockagentcore.Client)
+}
+
+// callControl runs fn against the control plane with the interpreter lock released, raising
+// (aws.Error, the AWS code first) on failure.
+func callControl[T any](L *lua.LState, doing string, fn func(ctx context.Context, c controlAPI) (T, error)) T {
+	run := engine.FromL(L)
+	return aws.Call(L, doing, func(ctx context.Context, s *aws.Session) (T, error) {
+		return fn(ctx, controlFor(run, s))
+	})
+}
+
+// tryControl is callControl returning the error, for lookups that answer nil when not found.
+func tryControl[T any](L *lua.LState, fn func(ctx context.Context, c controlAPI) (T, error)) (T, error) {
+	run := engine.FromL(L)
+	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) {
+		return fn(ctx, controlFor(run, s))
+	})
+}

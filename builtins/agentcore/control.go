@@ -1,0 +1,342 @@
+package agentcore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	control "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+)
+
+// runtimeSpec is the options table of create_runtime and update_runtime.
+type runtimeSpec struct {
+	Name        string        `json:"name"`
+	Image       string        `json:"image"`
+	RoleArn     string        `json:"role_arn"`
+	Env         aws.StringMap `json:"env"`
+	Protocol    string        `json:"protocol"`
+	Network     string        `json:"network"`
+	Description *string       `json:"description"`
+	Lifecycle   *struct {
+		IdleTimeout *Seconds `json:"idle_timeout"`
+		MaxLifetime *Seconds `json:"max_lifetime"`
+	} `json:"lifecycle"`
+	Tags        aws.StringMap `json:"tags"`
+	ClientToken string        `json:"client_token"`
+}
+
+// check validates what can be checked without AWS, raising usage errors.
+func (s *runtimeSpec) check(L *lua.LState, fn string) {
+	if s.Name != "" && !runtimeName.MatchString(s.Name) {
+		engine.RaiseUsage(L, "runtime names start with a letter and hold up to 48 letters, digits and underscores (no hyphens)",
+			"%s: %q is not a valid runtime name", fn, s.Name)
+	}
+	s.Protocol = strings.ToUpper(s.Protocol)
+	switch types.ServerProtocol(s.Protocol) {
+	case "", types.ServerProtocolHttp, types.ServerProtocolMcp, types.ServerProtocolA2a, types.ServerProtocolAgui:
+	default:
+		engine.RaiseUsage(L, "use HTTP, MCP, A2A or AGUI", "%s: protocol %q is not known", fn, s.Protocol)
+	}
+	s.Network = strings.ToUpper(s.Network)
+	switch s.Network {
+	case "", string(types.NetworkModePublic):
+	case string(types.NetworkModeVpc):
+		engine.RaiseUsage(L, `use network = "PUBLIC"`, "%s: VPC networking is not supported yet", fn)
+	default:
+		engine.RaiseUsage(L, `use network = "PUBLIC"`, "%s: network %q is not known", fn, s.Network)
+	}
+}
+
+func (s *runtimeSpec) lifecycle() *types.LifecycleConfiguration {
+	if s.Lifecycle == nil {
+		return nil
+	}
+	return &types.LifecycleConfiguration{
+		IdleRuntimeSessionTimeout: s.Lifecycle.IdleTimeout.int32Ptr(),
+		MaxLifetime:               s.Lifecycle.MaxLifetime.int32Ptr(),
+	}
+}
+
+func artifact(image string) types.AgentRuntimeArtifact {
+	return &types.AgentRuntimeArtifactMemberContainerConfiguration{
+		Value: types.ContainerConfiguration{ContainerUri: awssdk.String(image)}}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func createRuntime(L *lua.LState) int {
+	const fn = "agentcore.create_runtime"
+	var spec runtimeSpec
+	if L.Get(1) == lua.LNil {
+		engine.RaiseUsage(L, "", "%s: expects a table {name=, image=, role_arn=, ...}", fn)
+	}
+	aws.OptionsArg(L, 1, fn, &spec)
+	for _, req := range []struct{ name, val string }{{"name", spec.Name}, {"image", spec.Image}, {"role_arn", spec.RoleArn}} {
+		if req.val == "" {
+			engine.RaiseUsage(L, "", "%s: %s is required", fn, req.name)
+		}
+	}
+	spec.check(L, fn)
+	in := &control.CreateAgentRuntimeInput{
+		AgentRuntimeName:       &spec.Name,
+		AgentRuntimeArtifact:   artifact(spec.Image),
+		RoleArn:                &spec.RoleArn,
+		NetworkConfiguration:   &types.NetworkConfiguration{NetworkMode: types.NetworkMode(orDefault(spec.Network, "PUBLIC"))},
+		ProtocolConfiguration:  &types.ProtocolConfiguration{ServerProtocol: types.ServerProtocol(orDefault(spec.Protocol, "HTTP"))},
+		Description:            spec.Description,
+		EnvironmentVariables:   spec.Env,
+		LifecycleConfiguration: spec.lifecycle(),
+		Tags:                   spec.Tags,
+	}
+	if spec.ClientToken != "" {
+		in.ClientToken = &spec.ClientToken
+	}
+	out := callControl(L, fmt.Sprintf("creating agent runtime %q", spec.Name), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeOutput, error) {
+		return c.CreateAgentRuntime(ctx, in)
+	})
+	L.Push(aws.ToLua(L, out))
+	return 1
+}
+
+func updateRuntime(L *lua.LState) int {
+	const fn = "agentcore.update_runtime"
+	id := aws.StringArg(L, 1, fn, "runtime id")
+	var spec runtimeSpec
+	aws.OptionsArg(L, 2, fn, &spec)
+	if spec.Name != "" {
+		engine.RaiseUsage(L, "a runtime cannot be renamed: create a new one", "%s: name cannot be changed", fn)
+	}
+	if spec.Tags != nil {
+		engine.RaiseUsage(L, "", "%s: tags are set on creation only", fn)
+	}
+	spec.check(L, fn)
+	out := callControl(L, fmt.Sprintf("updating agent runtime %s", id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeOutput, error) {
+		// UpdateAgentRuntime replaces the whole configuration: start from the current one so
+		// that what the caller leaves out keeps its value.
+		cur, err := c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id})
+		if err != nil {
+			return nil, err
+		}
+		in := &control.UpdateAgentRuntimeInput{
+			AgentRuntimeId:                &id,
+			AgentRuntimeArtifact:          cur.AgentRuntimeArtifact,
+			RoleArn:                       cur.RoleArn,
+			NetworkConfiguration:          cur.NetworkConfiguration,
+			ProtocolConfiguration:         cur.ProtocolConfiguration,
+			Description:                   cur.Description,
+			EnvironmentVariables:          cur.EnvironmentVariables,
+			LifecycleConfiguration:        cur.LifecycleConfiguration,
+			AuthorizerConfiguration:       cur.AuthorizerConfiguration,
+			RequestHeaderConfiguration:    cur.RequestHeaderConfiguration,
+			AllowedPorts:                  cur.AllowedPorts,
+			CapacityProviderConfiguration: cur.CapacityProviderConfiguration,
+			FilesystemConfigurations:      cur.FilesystemConfigurations,
+			HooksConfiguration:            cur.HooksConfiguration,
+			MetadataConfiguration:         cur.MetadataConfiguration,
+			PlatformVersion:               cur.PlatformVersion,
+			ResourceConfigurations:        cur.ResourceConfigurations,
+		}
+		if spec.Image != "" {
+			in.AgentRuntimeArtifact = artifact(spec.Image)
+		}
+		if spec.RoleArn != "" {
+			in.RoleArn = &spec.RoleArn
+		}
+		if spec.Network != "" || in.NetworkConfiguration == nil {
+			in.NetworkConfiguration = &types.NetworkConfiguration{NetworkMode: types.NetworkMode(orDefault(spec.Network, "PUBLIC"))}
+		}
+		if spec.Protocol != "" {
+			in.ProtocolConfiguration = &types.ProtocolConfiguration{ServerProtocol: types.ServerProtocol(spec.Protocol)}
+		}
+		if spec.Description != nil {
+			in.Description = spec.Description
+		}
+		if spec.Env != nil {
+			in.EnvironmentVariables = spec.Env
+		}
+		if lc := spec.lifecycle(); lc != nil {
+			in.LifecycleConfiguration = lc
+		}
+		if spec.ClientToken != "" {
+			in.ClientToken = &spec.ClientToken
+		}
+		return c.UpdateAgentRuntime(ctx, in)
+	})
+	L.Push(aws.ToLua(L, out))
+	return 1
+}
+
+func getRuntime(L *lua.LState) int {
+	const fn = "agentcore.get_runtime"
+	id := aws.StringArg(L, 1, fn, "runtime id")
+	var o struct {
+		Version Version `json:"version"`
+	}
+	aws.OptionsArg(L, 2, fn, &o)
+	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeOutput, error) {
+		return c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id, AgentRuntimeVersion: o.Version.ptr()})
+	})
+	pushOrNil(L, out, err, "getting agent runtime "+id)
+	return 1
+}
+
+// pushOrNil pushes out, or nil when err is a not-found error; any other error is raised.
+func pushOrNil(L *lua.LState, out any, err error, doing string) {
+	if aws.IsNotFound(err) {
+		L.Push(lua.LNil)
+		return
+	}
+	if err != nil {
+		engine.Raise(L, aws.Error(doing, err))
+	}
+	L.Push(aws.ToLua(L, out))
+}
+
+func listRuntimes(L *lua.LState) int {
+	all := callControl(L, "listing agent runtimes", func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
+		var all []types.AgentRuntime
+		p := control.NewListAgentRuntimesPaginator(c, &control.ListAgentRuntimesInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, page.AgentRuntimes...)
+		}
+		return all, nil
+	})
+	L.Push(listToLua(L, all))
+	return 1
+}
+
+func listVersions(L *lua.LState) int {
+	id := aws.StringArg(L, 1, "agentcore.list_versions", "runtime id")
+	all := callControl(L, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
+		var all []types.AgentRuntime
+		p := control.NewListAgentRuntimeVersionsPaginator(c, &control.ListAgentRuntimeVersionsInput{AgentRuntimeId: &id})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, page.AgentRuntimes...)
+		}
+		return all, nil
+	})
+	L.Push(listToLua(L, all))
+	return 1
+}
+
+// listToLua converts a slice to a Lua list; an empty slice is an empty table, never nil.
+func listToLua[T any](L *lua.LState, items []T) *lua.LTable {
+	t := L.CreateTable(len(items), 0)
+	for _, it := range items {
+		t.Append(aws.ToLua(L, it))
+	}
+	return t
+}
+
+func deleteRuntime(L *lua.LState) int {
+	id := aws.StringArg(L, 1, "agentcore.delete_runtime", "runtime id")
+	out := callControl(L, "deleting agent runtime "+id, func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeOutput, error) {
+		return c.DeleteAgentRuntime(ctx, &control.DeleteAgentRuntimeInput{AgentRuntimeId: &id})
+	})
+	L.Push(aws.ToLua(L, out))
+	return 1
+}
+
+type endpointOpts struct {
+	Version     Version       `json:"version"`
+	Description *string       `json:"description"`
+	Tags        aws.StringMap `json:"tags"`
+	ClientToken string        `json:"client_token"`
+}
+
+func (o endpointOpts) token() *string {
+	if o.ClientToken == "" {
+		return nil
+	}
+	return &o.ClientToken
+}
+
+func createEndpoint(L *lua.LState) int {
+	const fn = "agentcore.create_endpoint"
+	id := aws.StringArg(L, 1, fn, "runtime id")
+	name := aws.StringArg(L, 2, fn, "endpoint name")
+	var o endpointOpts
+	aws.OptionsArg(L, 3, fn, &o)
+	out := callControl(L, fmt.Sprintf("creating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeEndpointOutput, error) {
+		return c.CreateAgentRuntimeEndpoint(ctx, &control.CreateAgentRuntimeEndpointInput{AgentRuntimeId: &id, Name: &name,
+			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, Tags: o.Tags, ClientToken: o.token()})
+	})
+	L.Push(aws.ToLua(L, out))
+	return 1
+}
+
+func updateEndpoint(L *lua.LState) int {
+	const fn = "agentcore.update_endpoint"
+	id := aws.StringArg(L, 1, fn, "runtime id")
+	name := aws.StringArg(L, 2, fn, "endpoint name")
+	var o endpointOpts
+	aws.OptionsArg(L, 3, fn, &o)
+	if o.Tags != nil {
+		engine.RaiseUsage(L, "", "%s: tags are set on creation only", fn)
+	}
+	out := callControl(L, fmt.Sprintf("updating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeEndpointOutput, error) {
+		return c.UpdateAgentRuntimeEndpoint(ctx, &control.UpdateAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name,
+			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, ClientToken: o.token()})
+	})
+	L.Push(aws.ToLua(L, out))
+	return 1
+}
+
+func getEndpoint(L *lua.LState) int {
+	const fn = "agentcore.get_endpoint"
+	id := aws.StringArg(L, 1, fn, "runtime id")
+	name := aws.StringArg(L, 2, fn, "endpoint name")
+	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeEndpointOutput, error) {
+		return c.GetAgentRuntimeEndpoint(ctx, &control.GetAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
+	})
+	pushOrNil(L, out, err, fmt.Sprintf("getting endpoint %q of agent runtime %s", name, id))
+	return 1
+}
+
+func listEndpoints(L *lua.LState) int {
+	id := aws.StringArg(L, 1, "agentcore.list_endpoints", "runtime id")
+	all := callControl(L, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
+		var all []types.AgentRuntimeEndpoint
+		p := control.NewListAgentRuntimeEndpointsPaginator(c, &control.ListAgentRuntimeEndpointsInput{AgentRuntimeId: &id})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, page.RuntimeEndpoints...)
+		}
+		return all, nil
+	})
+	L.Push(listToLua(L, all))
+	return 1
+}
+
+func deleteEndpoint(L *lua.LState) int {
+	const fn = "agentcore.delete_endpoint"
+	id := aws.StringArg(L, 1, fn, "runtime id")
+	name := aws.StringArg(L, 2, fn, "endpoint name")
+	out := callControl(L, fmt.Sprintf("deleting endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeEndpointOutput, error) {
+		return c.DeleteAgentRuntimeEndpoint(ctx, &control.DeleteAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
+	})
+	L.Push(aws.ToLua(L, out))
+	return 1
+}

@@ -1,0 +1,138 @@
+package agentcore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	control "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+)
+
+const (
+	defaultWaitTimeout  = 10 * time.Minute
+	defaultWaitInterval = 3 * time.Second
+)
+
+type waitOpts struct {
+	Version  Version  `json:"version"`
+	Timeout  *Seconds `json:"timeout"`
+	Interval *Seconds `json:"interval"`
+}
+
+func (o waitOpts) durations() (timeout, interval time.Duration) {
+	timeout, interval = defaultWaitTimeout, defaultWaitInterval
+	if o.Timeout != nil {
+		timeout = time.Duration(*o.Timeout)
+	}
+	if o.Interval != nil && *o.Interval > 0 {
+		interval = time.Duration(*o.Interval)
+	}
+	return timeout, interval
+}
+
+// polled is one look at a resource being waited for.
+type polled struct {
+	status  string
+	failure string
+	value   any // the Get output, converted to Lua when the wait ends
+}
+
+// wait polls get until the status is terminal: READY returns the last Get output, *_FAILED
+// raises with the failure reason, and a resource that disappears after DELETING returns nil.
+// Each status change is shown as it is seen. Polls and sleeps run with the interpreter lock
+// released; ctx cancellation (Ctrl-C, a failed parallel sibling) stops the wait.
+func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(ctx context.Context, c controlAPI) (polled, error)) lua.LValue {
+	run := engine.FromL(L)
+	branch := run.Branch(L)
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for {
+		p, err := tryControl(L, get)
+		if err != nil {
+			if aws.IsNotFound(err) && last == "DELETING" {
+				run.Out.Info(branch, what+": deleted")
+				return lua.LNil
+			}
+			engine.Raise(L, aws.Error("waiting for "+what, err))
+		}
+		if p.status != last {
+			run.Out.Info(branch, fmt.Sprintf("%s: %s", what, p.status))
+			last = p.status
+		}
+		switch {
+		case p.status == "READY":
+			return aws.ToLua(L, p.value)
+		case strings.HasSuffix(p.status, "_FAILED"):
+			reason := p.failure
+			if reason == "" {
+				reason = "AgentCore gave no failure reason"
+			}
+			engine.Raise(L, engine.Failf("read the reason, fix the image or configuration and deploy again; the runtime's CloudWatch logs may say more",
+				"%s is %s: %s", what, p.status, reason))
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			engine.Raise(L, engine.Failf("it may still finish: check again later, or wait longer with {timeout = SECONDS}",
+				"timed out after %s waiting for %s (last status %s)", timeout, what, last))
+		}
+		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
+			t := time.NewTimer(min(interval, left))
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return struct{}{}, ctx.Err()
+			case <-t.C:
+				return struct{}{}, nil
+			}
+		}); err != nil {
+			engine.Raise(L, fmt.Errorf("waiting for %s: %w", what, err))
+		}
+	}
+}
+
+func waitRuntime(L *lua.LState) int {
+	const fn = "agentcore.wait_runtime"
+	id := aws.StringArg(L, 1, fn, "runtime id")
+	var o waitOpts
+	aws.OptionsArg(L, 2, fn, &o)
+	timeout, interval := o.durations()
+	what := "agent runtime " + id
+	if o.Version != "" {
+		what += " version " + string(o.Version)
+	}
+	L.Push(wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
+		out, err := c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id, AgentRuntimeVersion: o.Version.ptr()})
+		if err != nil {
+			return polled{}, err
+		}
+		return polled{status: string(out.Status), failure: awssdk.ToString(out.FailureReason), value: out}, nil
+	}))
+	return 1
+}
+
+func waitEndpoint(L *lua.LState) int {
+	const fn = "agentcore.wait_endpoint"
+	id := aws.StringArg(L, 1, fn, "runtime id")
+	name := aws.StringArg(L, 2, fn, "endpoint name")
+	var o waitOpts
+	aws.OptionsArg(L, 3, fn, &o)
+	if o.Version != "" {
+		engine.RaiseUsage(L, "", "%s: version is not an option here (an endpoint has one target version)", fn)
+	}
+	timeout, interval := o.durations()
+	what := fmt.Sprintf("endpoint %q of agent runtime %s", name, id)
+	L.Push(wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
+		out, err := c.GetAgentRuntimeEndpoint(ctx, &control.GetAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
+		if err != nil {
+			return polled{}, err
+		}
+		return polled{status: string(out.Status), failure: awssdk.ToString(out.FailureReason), value: out}, nil
+	}))
+	return 1
+}

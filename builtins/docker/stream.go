@@ -45,18 +45,7 @@ func buildLog(ctx context.Context, r io.Reader, out *engine.Output, branch strin
 			stepOut = append(stepOut, l)
 		}
 	}
-	dec := json.NewDecoder(r)
-	for {
-		var m jsonmessage.JSONMessage
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if ctx.Err() != nil {
-				return "", ctx.Err()
-			}
-			return "", fmt.Errorf("reading the build output: %w", err)
-		}
+	err := readMessages(ctx, r, "build", func(m jsonmessage.JSONMessage) error {
 		if m.Stream != "" {
 			lines := strings.Split(partial+m.Stream, "\n")
 			partial = lines[len(lines)-1]
@@ -75,8 +64,12 @@ func buildLog(ctx context.Context, r io.Reader, out *engine.Output, branch strin
 		}
 		if msg := errorMessage(m); msg != "" {
 			line(partial)
-			return "", stepError(step, stepOut, msg)
+			return stepError(step, stepOut, msg)
 		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	line(partial)
 	if id == "" {
@@ -104,6 +97,27 @@ func stepError(step string, output []string, msg string) error {
 		b.WriteString(strings.Join(output, "\n  "))
 	}
 	return errors.New(b.String())
+}
+
+// readMessages calls fn for each message of an engine's JSON stream until the stream ends or
+// fn returns an error. A read cut short by the context reports the context's error.
+func readMessages(ctx context.Context, r io.Reader, what string, fn func(jsonmessage.JSONMessage) error) error {
+	dec := json.NewDecoder(r)
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("reading the %s output: %w", what, err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
 }
 
 func errorMessage(m jsonmessage.JSONMessage) string {
@@ -139,20 +153,9 @@ func pushLog(ctx context.Context, r io.Reader, out *engine.Output, branch string
 	var res pushResult
 	last := map[string]time.Time{} // throttle progress events per layer
 	totals := map[string]int64{}
-	dec := json.NewDecoder(r)
-	for {
-		var m jsonmessage.JSONMessage
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if ctx.Err() != nil {
-				return res, ctx.Err()
-			}
-			return res, fmt.Errorf("reading the push output: %w", err)
-		}
+	err := readMessages(ctx, r, "push", func(m jsonmessage.JSONMessage) error {
 		if msg := errorMessage(m); msg != "" {
-			return res, errors.New(msg)
+			return errors.New(msg)
 		}
 		if m.Aux != nil {
 			var aux struct {
@@ -189,6 +192,10 @@ func pushLog(ctx context.Context, r io.Reader, out *engine.Output, branch string
 		default: // "Retrying in 5 seconds" and whatever else engines say about a layer
 			out.Progress(branch, m.ID, lowerFirst(m.Status), 0, 0)
 		}
+		return nil
+	})
+	if err != nil {
+		return res, err
 	}
 	if res.Digest == "" {
 		return res, errors.New("the engine finished the push without reporting the image digest")

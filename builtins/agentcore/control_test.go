@@ -235,3 +235,26 @@ func TestParseVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitInParallelBranchesLabelsStatus(t *testing.T) {
+	url := awstest.Moto(t)
+	motoTransitions(t, url, 3)
+	h := harness(t, url)
+	h.Do(t, `
+		local a = agentcore.create_runtime{name = "branch_a", image = "img:1", role_arn = "`+role+`"}
+		local b = agentcore.create_runtime{name = "branch_b", image = "img:1", role_arn = "`+role+`"}
+		local r = parallel{
+			a = function() return agentcore.wait_runtime(a.agentRuntimeId, {interval = 0.01}) end,
+			b = function() return agentcore.wait_runtime(b.agentRuntimeId, {interval = 0.01}) end,
+		}
+		assert(r.a.agentRuntimeName == "branch_a" and r.b.agentRuntimeName == "branch_b")
+		agentcore.delete_runtime(a.agentRuntimeId)
+		agentcore.delete_runtime(b.agentRuntimeId)
+	`)
+	out := h.Stdout.String()
+	for _, want := range []string{"[a]     agent runtime", "[b]     agent runtime", ": READY"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -185,3 +185,55 @@ func TestStopSession(t *testing.T) {
 		t.Fatalf("got %v; request %s %s %s", res, path, session, qualifier)
 	}
 }
+
+// TestInvokeInParallelReleasesTheLock: each request is answered only once both have arrived,
+// which can only happen if the first invoke waits with the interpreter lock released.
+func TestInvokeInParallelReleasesTheLock(t *testing.T) {
+	var mu sync.Mutex
+	arrived := 0
+	both := make(chan struct{})
+	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrived++
+		if arrived == 2 {
+			close(both)
+		}
+		mu.Unlock()
+		select {
+		case <-both:
+		case <-time.After(5 * time.Second):
+			http.Error(w, "the other branch never called", http.StatusGatewayTimeout)
+			return
+		}
+		_, _ = io.WriteString(w, "answer for "+r.URL.Query().Get("qualifier"))
+	})
+	h := harness(t, srv)
+	res := h.Do(t, `
+		local r = parallel{
+			a = function() return agentcore.invoke{arn = "`+runtimeArn+`", qualifier = "a", payload = "{}", on_chunk = function() end} end,
+			b = function() return agentcore.invoke{arn = "`+runtimeArn+`", qualifier = "b", payload = "{}"} end,
+		}
+		return r.a.statusCode, r.b.body`)
+	if res[0].String() != "200" || res[1].String() != "answer for b" {
+		t.Fatalf("got %v", res)
+	}
+}
+
+func TestInvokeJSONOutputEmitsLogEvents(t *testing.T) {
+	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "line one\n")
+		w.(http.Flusher).Flush()
+		time.Sleep(10 * time.Millisecond)
+		_, _ = io.WriteString(w, "line two\n")
+	})
+	h := harness(t, srv)
+	h.Run.Out.JSON = true
+	res := h.Do(t, `return agentcore.invoke{arn = "`+runtimeArn+`", payload = "{}"}.body`)
+	if res[0].String() != "line one\nline two\n" {
+		t.Fatalf("body = %q", res[0])
+	}
+	out := h.Stdout.String()
+	if !strings.Contains(out, `"type":"log"`) || !strings.Contains(out, `"message":"line one"`) || !strings.Contains(out, `"source":"agent"`) {
+		t.Fatalf("stdout is not JSON events:\n%s", out)
+	}
+}

@@ -64,17 +64,13 @@ func CallerFor(ctx context.Context, run *engine.Run) (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := run.Value(callerKey, func() (any, error) {
+	return Cached(run, callerKey, func() (*Caller, error) {
 		out, err := sts.NewFromConfig(s.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return nil, Error("asking STS who the credentials belong to", err)
 		}
 		return &Caller{Account: awssdk.ToString(out.Account), Arn: awssdk.ToString(out.Arn), UserID: awssdk.ToString(out.UserId)}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Caller), nil
 }
 
 // Guard is the account guard for Go callers: it returns the caller when the environment names

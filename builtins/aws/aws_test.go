@@ -1,6 +1,7 @@
 package aws_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ func TestCallerAgainstMoto(t *testing.T) {
 		res[2].String() == "" || res[3].String() != awstest.Account {
 		t.Fatalf("caller = %v", res)
 	}
+	t.Logf("moto caller: %v", res)
 }
 
 func TestGuardWrongAccount(t *testing.T) {
@@ -123,5 +125,50 @@ func TestErrorCode(t *testing.T) {
 	if res[0].String() != "ResourceNotFoundException" || res[1] != lua.LTrue ||
 		res[2].String() != "AccessDeniedException" || res[3] != lua.LNil || res[4] != lua.LTrue {
 		t.Fatalf("got %v", res)
+	}
+}
+
+// TestLocalProvider points the local provider at moto (it speaks the same APIs as the local
+// endpoint): dummy credentials, the default region, and the endpoint from run.LocalEndpoint,
+// which may use run values itself.
+func TestLocalProvider(t *testing.T) {
+	url := awstest.Moto(t)
+	h := enginetest.New(t, aws.Module)
+	env := awstest.UseEnv(t, h, "")
+	env.Provider, env.Region, env.Account, env.Profile = "local", "", "", "does-not-matter-locally"
+	t.Setenv("AWS_ACCESS_KEY_ID", "") // the local provider needs no credentials
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	starts := 0
+	h.Run.LocalEndpoint = func(ctx context.Context) (string, error) {
+		v, err := h.Run.Value("local.endpoint", func() (any, error) { starts++; return url, nil })
+		if err != nil {
+			return "", err
+		}
+		return v.(string), nil
+	}
+	res := h.Do(t, `local e = aws.env() local c = aws.caller() aws.guard() return e.provider, e.region, c.account`)
+	if res[0].String() != "local" || res[1].String() != "us-east-1" || res[2].String() != awstest.Account {
+		t.Fatalf("got %v", res)
+	}
+	cfg, endpoint, err := aws.ConfigFor(h.VM.L)
+	if err != nil || endpoint != url || cfg.Region != "us-east-1" || starts != 1 {
+		t.Fatalf("ConfigFor = %q %q %v (endpoint started %d times)", cfg.Region, endpoint, err, starts)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil || creds.AccessKeyID != "local" {
+		t.Fatalf("credentials = %+v %v", creds, err)
+	}
+}
+
+func TestCallerIsCachedPerRun(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	awstest.UseEnv(t, h, awstest.Moto(t))
+	h.Do(t, `assert(aws.caller().arn == aws.caller().arn)`)
+	// A second run starts afresh: the cache lives in the run.
+	h2 := enginetest.New(t, aws.Module)
+	env := awstest.UseEnv(t, h2, awstest.Moto(t))
+	env.Account = "111111111111"
+	if err := h2.Err(`aws.guard()`); err == nil {
+		t.Fatal("guard passed in a run for another account")
 	}
 }

@@ -54,15 +54,32 @@ func (s *Session) EnvName() string {
 //	s, err := aws.SessionFor(ctx, run)
 //	client := ecr.NewFromConfig(s.Config)
 func SessionFor(ctx context.Context, run *engine.Run) (*Session, error) {
-	v, err := run.Value(configKey, func() (any, error) { return loadSession(ctx, run) })
+	s, err := Cached(run, configKey, func() (*Session, error) { return loadSession(ctx, run) })
 	if err != nil {
 		return nil, err
 	}
-	s := v.(*Session)
-	if _, err := run.Value(checkedKey, func() (any, error) { return true, checkCredentials(ctx, s) }); err != nil {
+	if _, err := Cached(run, checkedKey, func() (bool, error) { return true, checkCredentials(ctx, s) }); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+var errNotCached = errors.New("not cached")
+
+// Cached returns the per-run value under key, computing it with load when absent. Unlike
+// calling engine.Run.Value directly, load runs outside the run's value lock, so it may be slow
+// (network) and may itself use run values (run.LocalEndpoint may) without blocking or
+// deadlocking other branches; when two branches load at once, the first stored value wins.
+func Cached[T any](run *engine.Run, key string, load func() (T, error)) (T, error) {
+	if v, err := run.Value(key, func() (any, error) { return nil, errNotCached }); err == nil {
+		return v.(T), nil
+	}
+	t, err := load()
+	if err != nil {
+		return t, err
+	}
+	v, _ := run.Value(key, func() (any, error) { return t, nil })
+	return v.(T), nil
 }
 
 // ConfigFor is SessionFor for a builtin holding the interpreter lock: it releases the lock

@@ -110,11 +110,11 @@ func luaBuild(L *lua.LState) int {
 	if o.Dockerfile != "" {
 		dockerfile = resolve(run.Dir, o.Dockerfile)
 	}
-	name := "image"
+	name, doing := "", "building an image from "+o.Context
 	if len(o.Tags) > 0 {
 		name = o.Tags[0]
+		doing = fmt.Sprintf("building image %s from %s", name, o.Context)
 	}
-	doing := fmt.Sprintf("building image %s from %s", name, o.Context)
 	run.Out.Step(branch, doing)
 	id, err := engine.Unlocked(L, func(ctx context.Context) (string, error) {
 		return buildImage(ctx, c, run.Out, branch, dir, dockerfile, o)
@@ -122,7 +122,11 @@ func luaBuild(L *lua.LState) int {
 	if err != nil {
 		engine.Raise(L, explain(err, doing, c.DaemonHost()))
 	}
-	run.Out.OK(branch, fmt.Sprintf("built %s (%s)", name, shortID(id)))
+	if name == "" {
+		run.Out.OK(branch, "built image "+shortID(id))
+	} else {
+		run.Out.OK(branch, fmt.Sprintf("built %s (%s)", name, shortID(id)))
+	}
 	tags := o.Tags
 	if tags == nil {
 		tags = []string{}
@@ -295,6 +299,9 @@ func luaPush(L *lua.LState) int {
 		server := o.Auth.Server
 		if server == "" {
 			server = reference.Domain(named)
+		}
+		if server == "docker.io" { // the engine keys Docker Hub credentials by its v1 index URL
+			server = "https://index.docker.io/v1/"
 		}
 		auth, err = registry.EncodeAuthConfig(registry.AuthConfig{
 			Username: o.Auth.Username, Password: o.Auth.Password, ServerAddress: server,

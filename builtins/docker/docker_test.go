@@ -148,7 +148,7 @@ func TestBuildUsageErrors(t *testing.T) {
 	}
 	// A missing Dockerfile is reported before anything is sent.
 	e := engineError(t, h.Err(`docker.build{context = "."}`))
-	if want := "building image image from .: there is no Dockerfile at " + h.Run.Dir + "/Dockerfile"; !strings.HasSuffix(e.Msg, want) || e.Hint == "" {
+	if want := "building an image from .: there is no Dockerfile at " + h.Run.Dir + "/Dockerfile"; !strings.HasSuffix(e.Msg, want) || e.Hint == "" {
 		t.Errorf("missing Dockerfile: %q (hint %q), want %q", e.Msg, e.Hint, want)
 	}
 	e = engineError(t, h.Err(`docker.build{context = "nowhere"}`))

@@ -193,6 +193,7 @@ func dockerfile(lines ...string) string {
 func newHarness(t *testing.T) *enginetest.Harness {
 	t.Helper()
 	agentBinary(t)
+	t.Cleanup(cleanupImages)
 	return enginetest.New(t, docker.Module)
 }
 

@@ -554,33 +554,45 @@ func page[T any](items []T, key func(T) string, tok *string, limit int) ([]T, *s
 	return items, nil, nil
 }
 
+// imageListInput is what DescribeImages and ListImages share.
+type imageListInput struct {
+	RegistryID     *string `json:"registryId"`
+	RepositoryName string  `json:"repositoryName"`
+	NextToken      *string `json:"nextToken"`
+	MaxResults     *int    `json:"maxResults"`
+	Filter         *struct {
+		TagStatus string `json:"tagStatus"`
+	} `json:"filter"`
+}
+
+// listing validates a list request and returns the repository, the page size, the tagStatus
+// filter and all of the repository's images.
+func (s *Service) listing(in imageListInput) (repo, int, func(registry.Image) bool, []registry.Image, error) {
+	r, err := s.lookup(in.RegistryID, in.RepositoryName)
+	if err != nil {
+		return repo{}, 0, nil, nil, err
+	}
+	limit, err := checkMaxResults(in.MaxResults)
+	if err != nil {
+		return repo{}, 0, nil, nil, err
+	}
+	keep, err := tagStatusFilter(in.Filter)
+	if err != nil {
+		return repo{}, 0, nil, nil, err
+	}
+	imgs, err := s.images(r.Name)
+	return r, limit, keep, imgs, err
+}
+
 func (s *Service) describeImages(req *http.Request) (any, error) {
 	var in struct {
-		RegistryID     *string   `json:"registryId"`
-		RepositoryName string    `json:"repositoryName"`
-		ImageIDs       []imageID `json:"imageIds"`
-		NextToken      *string   `json:"nextToken"`
-		MaxResults     *int      `json:"maxResults"`
-		Filter         *struct {
-			TagStatus string `json:"tagStatus"`
-		} `json:"filter"`
+		imageListInput
+		ImageIDs []imageID `json:"imageIds"`
 	}
 	if err := decode(req, &in); err != nil {
 		return nil, err
 	}
-	r, err := s.lookup(in.RegistryID, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := checkMaxResults(in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
-	keep, err := tagStatusFilter(in.Filter)
-	if err != nil {
-		return nil, err
-	}
-	imgs, err := s.images(r.Name)
+	r, limit, keep, imgs, err := s.listing(in.imageListInput)
 	if err != nil {
 		return nil, err
 	}
@@ -623,31 +635,11 @@ func (s *Service) describeImages(req *http.Request) (any, error) {
 }
 
 func (s *Service) listImages(req *http.Request) (any, error) {
-	var in struct {
-		RegistryID     *string `json:"registryId"`
-		RepositoryName string  `json:"repositoryName"`
-		NextToken      *string `json:"nextToken"`
-		MaxResults     *int    `json:"maxResults"`
-		Filter         *struct {
-			TagStatus string `json:"tagStatus"`
-		} `json:"filter"`
-	}
+	var in imageListInput
 	if err := decode(req, &in); err != nil {
 		return nil, err
 	}
-	r, err := s.lookup(in.RegistryID, in.RepositoryName)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := checkMaxResults(in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
-	keep, err := tagStatusFilter(in.Filter)
-	if err != nil {
-		return nil, err
-	}
-	imgs, err := s.images(r.Name)
+	_, limit, keep, imgs, err := s.listing(in)
 	if err != nil {
 		return nil, err
 	}

@@ -290,12 +290,8 @@ func (r *Registry) Images(name string) ([]Image, error) {
 }
 
 func (r *Registry) images(name string) ([]Image, error) {
-	dir := filepath.Join(r.repoDir(name), "_manifests", "revisions")
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	revs, err := r.revisions(name)
+	if err != nil || len(revs) == 0 {
 		return nil, err
 	}
 	byTag, tagNames, err := r.tags(name)
@@ -307,15 +303,7 @@ func (r *Registry) images(name string) ([]Image, error) {
 		tagsOf[byTag[t]] = append(tagsOf[byTag[t]], t)
 	}
 	var out []Image
-	for _, e := range entries {
-		n := e.Name()
-		if !strings.HasSuffix(n, ".json") || strings.HasPrefix(n, ".tmp-") {
-			continue
-		}
-		rev, err := r.readRevision(name, "sha256:"+strings.TrimSuffix(n, ".json"))
-		if err != nil {
-			return nil, err
-		}
+	for _, rev := range revs {
 		out = append(out, Image{
 			Digest:            rev.Digest,
 			Tags:              tagsOf[rev.Digest],
@@ -336,20 +324,11 @@ func (r *Registry) images(name string) ([]Image, error) {
 
 // referenced reports whether an index in the repository lists the manifest.
 func (r *Registry) referenced(name, digest string) (bool, error) {
-	dir := filepath.Join(r.repoDir(name), "_manifests", "revisions")
-	entries, err := os.ReadDir(dir)
+	revs, err := r.revisions(name)
 	if err != nil {
-		return false, nil
+		return false, err
 	}
-	for _, e := range entries {
-		n := e.Name()
-		if !strings.HasSuffix(n, ".json") || strings.HasPrefix(n, ".tmp-") {
-			continue
-		}
-		rev, err := r.readRevision(name, "sha256:"+strings.TrimSuffix(n, ".json"))
-		if err != nil {
-			return false, err
-		}
+	for _, rev := range revs {
 		for _, c := range rev.Children {
 			if c == digest {
 				return true, nil
@@ -357,6 +336,34 @@ func (r *Registry) referenced(name, digest string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// revisions reads the metadata of every manifest in the repository.
+func (r *Registry) revisions(name string) ([]revision, error) {
+	dir := filepath.Join(r.repoDir(name), "_manifests", "revisions")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []revision
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".json") || strings.HasPrefix(n, ".tmp-") {
+			continue
+		}
+		rev, err := r.readRevision(name, "sha256:"+strings.TrimSuffix(n, ".json"))
+		if errors.Is(err, ErrManifestUnknown) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rev)
+	}
+	return out, nil
 }
 
 // DeleteImage removes a manifest (by digest) and every tag pointing at it. It returns the tags

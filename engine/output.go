@@ -281,16 +281,22 @@ func (o *Output) Result(recipe string, value any, err *Error) {
 	if !o.JSON {
 		return
 	}
-	res := map[string]any{"type": "result", "recipe": recipe, "ok": err == nil, "result": value}
+	type resultError struct {
+		Message string `json:"message"`
+		Code    int    `json:"code"`
+		Hint    string `json:"hint,omitempty"`
+	}
+	res := struct {
+		Type     string       `json:"type"`
+		Recipe   string       `json:"recipe"`
+		OK       bool         `json:"ok"`
+		ExitCode int          `json:"exit_code"`
+		Result   any          `json:"result"`
+		Error    *resultError `json:"error,omitempty"`
+	}{Type: "result", Recipe: recipe, OK: err == nil, Result: value}
 	if err != nil {
-		e := map[string]any{"message": err.Error(), "code": err.Code}
-		if err.Hint != "" {
-			e["hint"] = err.Hint
-		}
-		res["error"] = e
-		res["exit_code"] = err.Code
-	} else {
-		res["exit_code"] = 0
+		res.Error = &resultError{Message: err.Error(), Code: err.Code, Hint: err.Hint}
+		res.ExitCode = err.Code
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()

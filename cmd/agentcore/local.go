@@ -124,7 +124,7 @@ func (a *app) ensureLocal(ctx context.Context) (string, error) {
 }
 
 func startDetached(ctx context.Context, port int) (*serverInfo, error) {
-	exe, err := os.Executable()
+	exe, err := selfPath()
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +161,17 @@ func startDetached(ctx context.Context, port int) (*serverInfo, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// selfPath is the program to re-execute: the path this process was started as (so that a
+// renamed or wrapped binary starts itself), else the executable's resolved path.
+func selfPath() (string, error) {
+	if p, err := exec.LookPath(os.Args[0]); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs, nil
+		}
+	}
+	return os.Executable()
 }
 
 func tail(path string, n int) string {
@@ -322,7 +333,16 @@ func serveForeground(ctx context.Context, port int) error {
 		return fmt.Errorf("listening on 127.0.0.1:%d: %w (another program uses the port? set AGENTCORE_LOCAL_PORT)", port, err)
 	}
 	local.Version = version
-	srv, err := local.New(local.Config{Dir: localDir(), Logf: logger.Printf})
+	cfg := local.Config{Dir: localDir(), Logf: logger.Printf}
+	if v := os.Getenv("AGENTCORE_LOCAL_PING_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			ln.Close()
+			return usageErr("for example AGENTCORE_LOCAL_PING_TIMEOUT=90s", "AGENTCORE_LOCAL_PING_TIMEOUT=%q is not a duration", v)
+		}
+		cfg.PingTimeout = d
+	}
+	srv, err := local.New(cfg)
 	if err != nil {
 		ln.Close()
 		return err

@@ -103,29 +103,35 @@ func Parse(data []byte, absPath, display string) (*Project, error) {
 				lerr.Problems = append(lerr.Problems, Problem{Line: row, Col: col, Path: strings.Join(key, "."),
 					Msg: unknownKeyMessage(key)})
 			}
+			// Report every other problem too, from a lenient decode.
+			raw = rawFile{}
+			if toml.Unmarshal(data, &raw) != nil {
+				return nil, lerr
+			}
 		case errors.As(err, &derr):
 			row, col := derr.Position()
 			lerr.Problems = append(lerr.Problems, Problem{Line: row, Col: col, Path: strings.Join(derr.Key(), "."),
 				Msg: decodeMessage(derr)})
+			return nil, lerr
 		default:
 			lerr.Problems = append(lerr.Problems, Problem{Msg: err.Error()})
+			return nil, lerr
 		}
-		return nil, lerr
 	}
 	pos := indexPositions(data)
 	v := &validator{pos: pos, dir: filepath.Dir(absPath)}
 	p := v.build(&raw)
 	p.Path = absPath
 	p.Dir = filepath.Dir(absPath)
-	if len(v.problems) > 0 {
-		sort.SliceStable(v.problems, func(i, j int) bool {
-			a, b := v.problems[i], v.problems[j]
+	lerr.Problems = append(lerr.Problems, v.problems...)
+	if len(lerr.Problems) > 0 {
+		sort.SliceStable(lerr.Problems, func(i, j int) bool {
+			a, b := lerr.Problems[i], lerr.Problems[j]
 			if a.Line != b.Line {
 				return a.Line < b.Line
 			}
 			return a.Col < b.Col
 		})
-		lerr.Problems = v.problems
 		return nil, lerr
 	}
 	return p, nil

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/local"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"agentcore": func() { os.Exit(newApp(os.Stdin, os.Stdout, os.Stderr).main(os.Args[1:])) },
+	})
+}
+
+// TestScripts runs the binary end to end: testdata/script/*.txtar. Scripts that deploy use
+// the real Docker engine and a local endpoint of their own (own data directory and port),
+// stopped and cleaned up when the script ends.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup:               setupScript,
+		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": cmdExitCode},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "docker":
+				c, err := dockerclient.New()
+				if err != nil {
+					return false, nil
+				}
+				defer c.Close()
+				_, err = c.Ping(context.Background())
+				return err == nil, nil
+			}
+			return false, nil
+		},
+	})
+}
+
+// cmdExitCode runs a program and checks its exit code: exitcode 2 agentcore create nope.
+// Its output is kept for the stdout and stderr commands that follow.
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exitcode: %v", err)
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("exitcode: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", args[1], got, want, ts.ReadFile("stdout"), ts.ReadFile("stderr"))
+	}
+}
+
+func setupScript(env *testscript.Env) error {
+	home := filepath.Join(env.WorkDir, ".agentcore-home")
+	env.Setenv("AGENTCORE_HOME", home)
+	env.Setenv("HOME", filepath.Join(env.WorkDir, ".home"))
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "DOCKER_HOST", "GOROOT"} {
+		if v := os.Getenv(k); v != "" {
+			env.Setenv(k, v)
+		}
+	}
+	if os.Getenv("GOCACHE") == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			env.Setenv("GOCACHE", filepath.Join(dir, "go-build"))
+		}
+	}
+	env.Setenv("GOTOOLCHAIN", "local")
+	env.Setenv("GOFLAGS", "-mod=mod")
+	env.Setenv("NO_COLOR", "1")
+	env.Setenv("AGENTCORE_LOCAL_PING_TIMEOUT", "15s")
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	env.Setenv("AGENTCORE_LOCAL_PORT", strconv.Itoa(port))
+	env.Defer(func() { cleanupLocal(home, port) })
+	return nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// cleanupLocal stops the script's local endpoint and removes its containers and images.
+func cleanupLocal(home string, port int) {
+	dir := filepath.Join(home, "local")
+	if b, err := os.ReadFile(filepath.Join(dir, "server.json")); err == nil {
+		var si serverInfo
+		if json.Unmarshal(b, &si) == nil && si.PID > 0 {
+			_ = syscall.Kill(si.PID, syscall.SIGTERM)
+			for i := 0; i < 50 && syscall.Kill(si.PID, 0) == nil; i++ {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_ = local.Reset(ctx, dir)
+	c, err := dockerclient.New()
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	imgs, err := c.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", "127.0.0.1:"+strconv.Itoa(port)+"/*/*"))})
+	if err == nil {
+		for _, im := range imgs {
+			_, _ = c.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true})
+		}
+	}
+}

@@ -48,7 +48,7 @@ var Module = &engine.Module{
 			Fn:      listVersions},
 		{Name: "delete_runtime", Args: "(id: string)", Returns: "table {agentRuntimeId, status}",
 			Doc: "Deletes the runtime with its endpoints. It goes DELETING, then disappears: wait_runtime " +
-				"returns nil once it is gone.",
+				"returns nil once it is gone. Raises ResourceNotFoundException when it does not exist.",
 			Fn: deleteRuntime},
 		{Name: "create_endpoint", Args: "(id: string, name: string, opts?: {version, description, tags, client_token})",
 			Returns: "table {agentRuntimeEndpointArn, agentRuntimeArn, endpointName, targetVersion, status, createdAt}",
@@ -73,7 +73,8 @@ var Module = &engine.Module{
 			Returns: "table (as get_runtime) | nil",
 			Doc: "Polls the runtime until its status is terminal, showing each status change as it happens. " +
 				"READY returns the runtime; CREATE_FAILED, UPDATE_FAILED and DELETE_FAILED raise with the " +
-				"failureReason; a runtime that disappears after DELETING returns nil. timeout and interval " +
+				"failureReason; a runtime that does not exist (already deleted, or gone after DELETING) returns " +
+				"nil, one that disappears while CREATING or UPDATING raises. timeout and interval " +
 				"are seconds (or \"10m\"); running out of time raises. Ctrl-C stops it.",
 			Fn: waitRuntime},
 		{Name: "wait_endpoint", Args: "(id: string, name: string, opts?: {timeout = 600, interval = 3})",

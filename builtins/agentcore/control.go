@@ -88,6 +88,9 @@ func createRuntime(L *lua.LState) int {
 		}
 	}
 	spec.check(L, fn)
+	if len(spec.Env) == 0 {
+		spec.Env = nil // env = {} on create: no variables, rather than an empty map on the wire
+	}
 	in := &control.CreateAgentRuntimeInput{
 		AgentRuntimeName:       &spec.Name,
 		AgentRuntimeArtifact:   artifact(spec.Image),

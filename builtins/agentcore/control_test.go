@@ -258,3 +258,37 @@ func TestWaitInParallelBranchesLabelsStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitAfterDeleteReturnsNil(t *testing.T) {
+	h := harness(t, awstest.Moto(t))
+	h.Do(t, `
+		local r = agentcore.create_runtime{name = "deleted_bot", image = "img:1", role_arn = "`+role+`"}
+		agentcore.delete_runtime(r.agentRuntimeId)
+		assert(agentcore.wait_runtime(r.agentRuntimeId, {interval = 0.01}) == nil, "gone is nil")
+	`)
+	if !strings.Contains(h.Stdout.String(), ": deleted") {
+		t.Fatalf("output:\n%s", h.Stdout)
+	}
+}
+
+// TestWaitRaisesWhenTheRuntimeVanishes: a runtime that disappears while CREATING did not
+// become ready; that is an error, not "deleted".
+func TestWaitRaisesWhenTheRuntimeVanishes(t *testing.T) {
+	reads := 0
+	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		reads++
+		w.Header().Set("Content-Type", "application/json")
+		if reads > 1 {
+			w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"message":"Could not find Agent Runtime with ID rt-1"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"agentRuntimeId":"rt-1","status":"CREATING"}`))
+	})
+	h := harness(t, srv)
+	res := h.Do(t, `local ok, err = pcall(agentcore.wait_runtime, "rt-1", {interval = 0.01}) return ok, aws.error_code(err)`)
+	if res[0].String() != "false" || res[1].String() != "ResourceNotFoundException" {
+		t.Fatalf("got %v", res)
+	}
+}

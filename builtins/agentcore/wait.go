@@ -44,7 +44,8 @@ type polled struct {
 }
 
 // wait polls get until the status is terminal: READY returns the last Get output, *_FAILED
-// raises with the failure reason, and a resource that disappears after DELETING returns nil.
+// raises with the failure reason, and a resource that does not exist (already deleted, or gone
+// after DELETING) returns nil. One that disappears while CREATING or UPDATING raises.
 // Each status change is shown as it is seen. Polls and sleeps run with the interpreter lock
 // released; ctx cancellation (Ctrl-C, a failed parallel sibling) stops the wait.
 func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(ctx context.Context, c controlAPI) (polled, error)) lua.LValue {
@@ -55,7 +56,7 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 	for {
 		p, err := tryControl(L, get)
 		if err != nil {
-			if aws.IsNotFound(err) && last == "DELETING" {
+			if aws.IsNotFound(err) && (last == "" || last == "DELETING") {
 				run.Out.Info(branch, what+": deleted")
 				return lua.LNil
 			}

@@ -502,14 +502,20 @@ func (s *Service) getParametersByPath(req *http.Request) (any, error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketParams).Cursor()
 		k, v := c.Seek([]byte(prefix))
+		if prefix == "/" {
+			k, v = c.First() // names without a leading slash sit at the root too
+		}
 		if after != "" {
 			k, v = c.Seek([]byte(after))
 			if k != nil && string(k) == after {
 				k, v = c.Next()
 			}
 		}
-		for ; k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
-			if !in.Recursive && strings.Contains(string(k[len(prefix):]), "/") {
+		for ; k != nil; k, v = c.Next() {
+			if prefix != "/" && !strings.HasPrefix(string(k), prefix) {
+				break // keys are sorted: past the hierarchy
+			}
+			if !underPath(string(k), path, in.Recursive) {
 				continue
 			}
 			var p param
@@ -535,6 +541,18 @@ func (s *Service) getParametersByPath(req *http.Request) (any, error) {
 		resp["NextToken"] = next
 	}
 	return resp, nil
+}
+
+// underPath reports whether a parameter lies in the hierarchy path: directly below it, or
+// anywhere below it when recursive. A name without a leading slash is at the root.
+func underPath(name, path string, recursive bool) bool {
+	prefix := strings.TrimSuffix(path, "/") + "/"
+	if prefix == "/" {
+		name = strings.TrimPrefix(name, "/")
+		return recursive || !strings.Contains(name, "/")
+	}
+	rest, ok := strings.CutPrefix(name, prefix)
+	return ok && (recursive || !strings.Contains(rest, "/"))
 }
 
 // ---- deleting ----
@@ -750,11 +768,7 @@ func compileFilters(filters []stringFilter) (func(*param) bool, error) {
 				return nil, badOption
 			}
 			preds = append(preds, anyOf(func(p *param) string { return p.Name }, func(name, path string) bool {
-				prefix := strings.TrimSuffix(path, "/") + "/"
-				if !strings.HasPrefix(name, prefix) {
-					return false
-				}
-				return recursive || !strings.Contains(name[len(prefix):], "/")
+				return underPath(name, path, recursive)
 			}))
 		case f.Key == "Type", f.Key == "KeyId", f.Key == "Tier", f.Key == "DataType":
 			if f.Option != "" && f.Option != "Equals" {

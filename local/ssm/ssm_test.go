@@ -274,9 +274,14 @@ func TestGetParametersByPathPaginationAndPersistence(t *testing.T) {
 	if len(names) != 14 || names[0] != "/env/dev/deep/x" {
 		t.Fatalf("recursive = %v", names)
 	}
+	h.put(&ssm.PutParameterInput{Name: aws.String("toplevel"), Value: aws.String("v"), Type: types.ParameterTypeString})
 	names, _ = collect(&ssm.GetParametersByPathInput{Path: aws.String("/"), Recursive: aws.Bool(true)})
-	if len(names) != 15 {
+	if len(names) != 16 {
 		t.Fatalf("root recursive = %d", len(names))
+	}
+	names, _ = collect(&ssm.GetParametersByPathInput{Path: aws.String("/")})
+	if fmt.Sprint(names) != "[toplevel]" {
+		t.Fatalf("root one level = %v", names)
 	}
 	_, err := h.c.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("env")})
 	if e := wantErr[smithyAPIError](t, err); e.ErrorCode() != "ValidationException" {

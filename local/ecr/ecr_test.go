@@ -417,6 +417,24 @@ func TestImmutableTags(t *testing.T) {
 	if err := h.pushImage("frozen", "v1", other); err == nil || !strings.Contains(err.Error(), "TAG_INVALID") {
 		t.Fatalf("overwriting an immutable tag: %v", err)
 	}
+
+	// Switching the repository to MUTABLE lets the tag move.
+	out, err := h.c.PutImageTagMutability(ctx, &ecr.PutImageTagMutabilityInput{RepositoryName: aws.String("frozen"), ImageTagMutability: types.ImageTagMutabilityMutable})
+	if err != nil || out.ImageTagMutability != types.ImageTagMutabilityMutable {
+		t.Fatalf("PutImageTagMutability = %+v %v", out, err)
+	}
+	if err := h.pushImage("frozen", "v1", other); err != nil {
+		t.Fatalf("overwriting a mutable tag: %v", err)
+	}
+	sc, err := h.c.PutImageScanningConfiguration(ctx, &ecr.PutImageScanningConfigurationInput{RepositoryName: aws.String("frozen"),
+		ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: true}})
+	if err != nil || !sc.ImageScanningConfiguration.ScanOnPush {
+		t.Fatalf("PutImageScanningConfiguration = %+v %v", sc, err)
+	}
+	d, _ := h.c.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"frozen"}})
+	if r := d.Repositories[0]; r.ImageTagMutability != types.ImageTagMutabilityMutable || !r.ImageScanningConfiguration.ScanOnPush {
+		t.Fatalf("repository = %+v", r)
+	}
 }
 
 func TestLifecyclePolicy(t *testing.T) {

@@ -29,6 +29,9 @@ var operations = map[string]func(*Service, *http.Request) (any, error){
 	"TagResource":           (*Service).tagResource,
 	"UntagResource":         (*Service).untagResource,
 	"ListTagsForResource":   (*Service).listTagsForResource,
+
+	"PutImageTagMutability":         (*Service).putImageTagMutability,
+	"PutImageScanningConfiguration": (*Service).putImageScanningConfiguration,
 }
 
 // repoNamePattern is the model's RepositoryName pattern, anchored.
@@ -249,12 +252,11 @@ func (s *Service) createRepository(req *http.Request) (any, error) {
 		EncryptionType:     "AES256",
 		Tags:               mergeTags(nil, in.Tags),
 	}
-	switch in.ImageTagMutability {
-	case "":
-	case "MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION":
+	if in.ImageTagMutability != "" {
+		if err := validateMutability(in.ImageTagMutability); err != nil {
+			return nil, err
+		}
 		r.ImageTagMutability = in.ImageTagMutability
-	default:
-		return nil, invalidParam("Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'")
 	}
 	if in.ImageScanningConfiguration != nil {
 		r.ScanOnPush = in.ImageScanningConfiguration.ScanOnPush
@@ -291,6 +293,62 @@ func (s *Service) createRepository(req *http.Request) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"repository": s.view(r)}, nil
+}
+
+func validateMutability(m string) error {
+	switch m {
+	case "MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION":
+		return nil
+	}
+	return invalidParam("Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'")
+}
+
+func (s *Service) putImageTagMutability(req *http.Request) (any, error) {
+	var in struct {
+		repoRef
+		ImageTagMutability string `json:"imageTagMutability"`
+	}
+	if err := decode(req, &in); err != nil {
+		return nil, err
+	}
+	if _, err := s.lookup(in.RegistryID, in.RepositoryName); err != nil {
+		return nil, err
+	}
+	if err := validateMutability(in.ImageTagMutability); err != nil {
+		return nil, err
+	}
+	r, err := s.update(in.RepositoryName, func(r *repo) error {
+		r.ImageTagMutability = in.ImageTagMutability
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"registryId": s.cfg.Account, "repositoryName": r.Name, "imageTagMutability": r.ImageTagMutability}, nil
+}
+
+func (s *Service) putImageScanningConfiguration(req *http.Request) (any, error) {
+	var in struct {
+		repoRef
+		ImageScanningConfiguration *scanningConfig `json:"imageScanningConfiguration"`
+	}
+	if err := decode(req, &in); err != nil {
+		return nil, err
+	}
+	if _, err := s.lookup(in.RegistryID, in.RepositoryName); err != nil {
+		return nil, err
+	}
+	if in.ImageScanningConfiguration == nil {
+		return nil, invalidParam("Invalid parameter at 'imageScanningConfiguration' failed to satisfy constraint: 'Member must not be null'")
+	}
+	r, err := s.update(in.RepositoryName, func(r *repo) error {
+		r.ScanOnPush = in.ImageScanningConfiguration.ScanOnPush
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"registryId": s.cfg.Account, "repositoryName": r.Name, "imageScanningConfiguration": scanningConfig{r.ScanOnPush}}, nil
 }
 
 func checkMaxResults(m *int) (int, error) {

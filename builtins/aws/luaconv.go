@@ -127,9 +127,23 @@ func structToLua(L *lua.LState, v reflect.Value) lua.LValue {
 	return t
 }
 
+// lowerFirst turns a Go field name back into the API's member name: AgentRuntimeId →
+// agentRuntimeId, KMSKeyId → kmsKeyId. A name that is one acronym (SSM's ARN) stays as it is,
+// as the API spells it so.
 func lowerFirst(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToLower(r)) + s[n:]
+	upper := 0
+	for upper < len(s) && unicode.IsUpper(rune(s[upper])) {
+		upper++
+	}
+	switch {
+	case upper == len(s) && len(s) > 1:
+		return s
+	case upper <= 1:
+		r, n := utf8.DecodeRuneInString(s)
+		return string(unicode.ToLower(r)) + s[n:]
+	default: // an acronym, then a word: KMSKeyId
+		return strings.ToLower(s[:upper-1]) + s[upper-1:]
+	}
 }
 
 // FromLua decodes a Lua value (usually an options table) into out, a pointer to a struct with

@@ -83,3 +83,21 @@ func TestFromLua(t *testing.T) {
 		t.Fatalf("type: %v", err)
 	}
 }
+
+func TestMemberNames(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	v := struct {
+		AgentRuntimeId string
+		ARN            string
+		KMSKeyId       string
+		Name           string
+		Tagged         string `json:"tagged_name"`
+	}{"a", "b", "c", "d", "e"}
+	tbl := aws.ToLua(L, v).(*lua.LTable)
+	for _, k := range []string{"agentRuntimeId", "ARN", "kmsKeyId", "name", "tagged_name"} {
+		if tbl.RawGetString(k) == lua.LNil {
+			t.Errorf("no member %q in %v", k, tbl)
+		}
+	}
+}

@@ -85,8 +85,9 @@ func Cached[T any](run *engine.Run, key string, load func() (T, error)) (T, erro
 // ConfigFor is SessionFor for a builtin holding the interpreter lock: it releases the lock
 // while loading. It returns the aws.Config and the base endpoint ("" for AWS itself).
 func ConfigFor(L *lua.LState) (awssdk.Config, string, error) {
+	run := engine.FromL(L)
 	s, err := engine.Unlocked(L, func(ctx context.Context) (*Session, error) {
-		return SessionFor(ctx, engine.FromL(L))
+		return SessionFor(ctx, run)
 	})
 	if err != nil {
 		return awssdk.Config{}, "", err

@@ -238,6 +238,28 @@ func TestDockerPushPullAcrossRestart(t *testing.T) {
 		t.Fatalf("second push uploaded %d more blobs", n-first)
 	}
 
+	// The same layers pushed to another repository are mounted, not uploaded again.
+	if _, err := s.ecr.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("agentcore-test/other")}); err != nil {
+		t.Fatal(err)
+	}
+	other := fmt.Sprintf("%s/agentcore-test/other:v1", s.addr)
+	if err := cli.ImageTag(ctx, ref, other); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ImageRemove(ctx, other, image.RemoveOptions{Force: true}) })
+	rc, err = cli.ImagePush(ctx, other, image.PushOptions{RegistryAuth: s.registryAuth()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, "docker push to another repository", rc)
+	t.Logf("push to another repository: %d blob uploads", s.uploads.count()-first)
+	if n := s.uploads.count(); n > first+1 { // the config may be uploaded; the layer must be mounted
+		t.Fatalf("push to another repository uploaded %d blobs", n-first)
+	}
+	if _, err := cli.ImageRemove(ctx, other, image.RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Restart on the same port, forget the local image, and pull it back.
 	s.stop()
 	s.start()

@@ -53,6 +53,7 @@ type Server struct {
 	sts     http.Handler
 	ssm     http.Handler
 	control *control.Service
+	docker  io.Closer
 
 	mu   sync.Mutex
 	ecr  http.Handler // built by Serve: repository URIs need the listener's address
@@ -108,11 +109,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return fail(fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err))
 	}
+	s.docker = docker
 	s.control, err = control.New(control.Config{
 		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
 	})
 	if err != nil {
+		docker.Close()
 		return fail(err)
 	}
 	return s, nil
@@ -155,6 +158,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.control.Close()
+	s.docker.Close()
 	return errors.Join(err, s.db.Close())
 }
 

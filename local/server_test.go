@@ -134,6 +134,7 @@ func TestServer(t *testing.T) {
 	r = start(t, dir)
 	invoke(t, r.url, *created.AgentRuntimeArn)
 	// Gone container: recreated from the registry, now on the new port.
+	t.Cleanup(func() { testagent.RemoveImage(cli, strings.TrimPrefix(r.url, "http://")+"/server-agent:v1") })
 	if err := Reset(ctx, dir); err != nil {
 		t.Fatal(err)
 	}

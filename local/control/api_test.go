@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -181,12 +183,8 @@ func TestAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Skip("aws CLI not on PATH")
 	}
-	e := newEnv(t, "", 2*time.Second)
-	missing := registryHost(t) + "/absent:v1"
-	out, err := e.ctl.CreateAgentRuntime(context.Background(), createInput("cli_agent", missing, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newEnv(t, "", 30*time.Second)
+	out := e.createReady("cli_agent", agentImage(t), map[string]string{"FOO": "cli"})
 	run := func(args ...string) string {
 		cmd := exec.Command(aws, append(args, "--endpoint-url", e.url, "--region", "us-east-1", "--output", "json")...)
 		cmd.Env = append(cmd.Environ(), "AWS_ACCESS_KEY_ID=AKIDLOCAL", "AWS_SECRET_ACCESS_KEY=secret", "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
@@ -203,5 +201,19 @@ func TestAWSCLI(t *testing.T) {
 	get := run("bedrock-agentcore-control", "get-agent-runtime", "--agent-runtime-id", *out.AgentRuntimeId)
 	if !strings.Contains(get, `"agentRuntimeName": "cli_agent"`) {
 		t.Fatalf("get-agent-runtime:\n%s", get)
+	}
+	answer := filepath.Join(t.TempDir(), "answer.json")
+	inv := run("bedrock-agentcore", "invoke-agent-runtime", "--agent-runtime-arn", *out.AgentRuntimeArn,
+		"--payload", `{"prompt":"from the CLI"}`, answer)
+	if !strings.Contains(inv, `"runtimeSessionId"`) || !strings.Contains(inv, `"statusCode": 200`) {
+		t.Fatalf("invoke-agent-runtime:\n%s", inv)
+	}
+	b, err := os.ReadFile(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans echo
+	if err := json.Unmarshal(b, &ans); err != nil || ans.Echo["prompt"] != "from the CLI" || ans.Env["FOO"] != "cli" {
+		t.Fatalf("the agent answered %s (%v)", b, err)
 	}
 }

@@ -31,9 +31,14 @@ func (s *Service) DataPlane() http.Handler { return http.HandlerFunc(s.serveData
 
 func (s *Service) serveData(w http.ResponseWriter, r *http.Request) {
 	// The ARN is one path segment with its slashes percent-encoded: split the raw path.
+	// Clients that leave the ARN's slashes unencoded still work: the operation is the last
+	// segment.
 	raw := strings.TrimSuffix(r.URL.EscapedPath(), "/")
 	raw = strings.TrimPrefix(raw, "/runtimes/")
-	seg, op, _ := strings.Cut(raw, "/")
+	var seg, op string
+	if i := strings.LastIndex(raw, "/"); i >= 0 {
+		seg, op = raw[:i], raw[i+1:]
+	}
 	arn, err := url.PathUnescape(seg)
 	var apiErr error
 	switch {

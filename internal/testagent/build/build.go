@@ -4,6 +4,8 @@
 package build
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +23,7 @@ ENTRYPOINT ["/testagent"]
 
 var (
 	mu       sync.Mutex
-	binaries = map[string]string{} // GOARCH -> built binary, shared by the tests of one process
+	binaries = map[string]string{} // GOARCH -> built binary
 )
 
 // Context writes main.go, a Dockerfile and a static linux binary for the host's architecture
@@ -68,25 +70,41 @@ func sourceDir(t testing.TB) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
+// binary builds the agent for goarch once per source version: the result is cached under the
+// user cache directory, keyed by a hash of main.go, so test processes share it and leave nothing
+// behind in /tmp.
 func binary(t testing.TB, src, goarch string) string {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
 	if b, ok := binaries[goarch]; ok {
-		if _, err := os.Stat(b); err == nil {
-			return b
-		}
+		return b
 	}
-	out, err := os.MkdirTemp("", "testagent-bin-")
+	source, err := os.ReadFile(filepath.Join(src, "main.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(out, "testagent")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the test agent for linux/%s: %v\n%s", goarch, err, b)
+	sum := sha256.Sum256(source)
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "agentcore-testagent", fmt.Sprintf("%s-%x", goarch, sum[:8]))
+	bin := filepath.Join(dir, "testagent")
+	if _, err := os.Stat(bin); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tmp := fmt.Sprintf("%s.%d", bin, os.Getpid())
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, ".")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building the test agent for linux/%s: %v\n%s", goarch, err, b)
+		}
+		if err := os.Rename(tmp, bin); err != nil {
+			t.Fatal(err)
+		}
 	}
 	binaries[goarch] = bin
 	return bin

@@ -1,0 +1,155 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	"github.com/docker/go-connections/nat"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// fakeDocker is an engine whose containers are described by the test; "running" containers
+// publish port 8080 on addr.
+type fakeDocker struct {
+	pullErr  string // streamed as an errorDetail
+	addr     string // host:port the container's 8080 is published on
+	exitCode int    // when set, the container is not running and exited with it
+	logs     string
+	creates  atomic.Int32
+	mu       sync.Mutex
+	existing []container.Summary
+}
+
+func (f *fakeDocker) ImagePull(ctx context.Context, ref string, _ image.PullOptions) (io.ReadCloser, error) {
+	if f.pullErr != "" {
+		return io.NopCloser(strings.NewReader(`{"status":"Pulling"}` + "\n" + `{"errorDetail":{"message":"` + f.pullErr + `"},"error":"` + f.pullErr + `"}`)), nil
+	}
+	return io.NopCloser(strings.NewReader(`{"status":"Downloaded"}`)), nil
+}
+
+func (f *fakeDocker) ImageInspect(context.Context, string, ...client.ImageInspectOption) (image.InspectResponse, error) {
+	return image.InspectResponse{Os: "linux", Architecture: "arm64"}, nil
+}
+
+func (f *fakeDocker) ContainerCreate(_ context.Context, cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig, _ *ocispec.Platform, name string) (container.CreateResponse, error) {
+	f.creates.Add(1)
+	time.Sleep(50 * time.Millisecond) // widen the window for concurrent callers
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.existing = append(f.existing, container.Summary{ID: "c0ffee" + name, Labels: cfg.Labels})
+	return container.CreateResponse{ID: "c0ffee" + name}, nil
+}
+
+func (f *fakeDocker) ContainerStart(context.Context, string, container.StartOptions) error {
+	return nil
+}
+
+func (f *fakeDocker) ContainerInspect(_ context.Context, id string) (container.InspectResponse, error) {
+	host, port, _ := net.SplitHostPort(f.addr)
+	return container.InspectResponse{
+		ContainerJSONBase: &container.ContainerJSONBase{ID: id, State: &container.State{Running: f.exitCode == 0, ExitCode: f.exitCode}},
+		NetworkSettings:   &container.NetworkSettings{NetworkSettingsBase: container.NetworkSettingsBase{Ports: nat.PortMap{agentPort: {{HostIP: host, HostPort: port}}}}},
+	}, nil
+}
+
+func (f *fakeDocker) ContainerList(context.Context, container.ListOptions) ([]container.Summary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.existing, nil
+}
+
+func (f *fakeDocker) ContainerLogs(context.Context, string, container.LogsOptions) (io.ReadCloser, error) {
+	// Multiplexed stream: header [stream, 0, 0, 0, size(4 bytes big endian)] + payload.
+	p := []byte(f.logs)
+	hdr := []byte{2, 0, 0, 0, byte(len(p) >> 24), byte(len(p) >> 16), byte(len(p) >> 8), byte(len(p))}
+	return io.NopCloser(strings.NewReader(string(append(hdr, p...)))), nil
+}
+
+func (f *fakeDocker) ContainerRemove(context.Context, string, container.RemoveOptions) error {
+	return nil
+}
+
+func newTestRunner(d Docker) *runner {
+	return &runner{
+		docker: d, stateLabel: "/state", region: "us-east-1", pingTimeout: 2 * time.Second,
+		resolve: func(u string) string { return u }, http: http.DefaultClient, inflight: map[string]*startCall{},
+	}
+}
+
+func TestRunnerExplainsFailures(t *testing.T) {
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status":"Healthy"}`) }))
+	defer healthy.Close()
+	addr := strings.TrimPrefix(healthy.URL, "http://")
+	cases := []struct {
+		name string
+		d    *fakeDocker
+		want []string
+	}{
+		{"manifest unknown", &fakeDocker{pullErr: "manifest for 127.0.0.1:5000/bot:v9 not found: manifest unknown", addr: addr},
+			[]string{"not found in the registry", `repository "bot" has no image "v9"`}},
+		{"name unknown", &fakeDocker{pullErr: "repository 127.0.0.1:5000/bot not found: name unknown", addr: addr},
+			[]string{`repository "bot" does not exist`}},
+		{"registry down", &fakeDocker{pullErr: "Get http://127.0.0.1:5000/v2/: dial tcp: connection refused", addr: addr},
+			[]string{"not reachable from the Docker engine"}},
+		{"exited", &fakeDocker{exitCode: 137, logs: "boom\n", addr: addr}, []string{"exited with code 137", "last log lines: boom"}},
+		{"exec format", &fakeDocker{exitCode: 1, logs: "exec /app: exec format error\n", addr: addr}, []string{"another platform", "linux/arm64"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := newTestRunner(c.d).ensure(context.Background(), "bot-abcdefghij", 1, runtimeConfig{ContainerURI: "127.0.0.1:5000/bot:v9"})
+			var de *deployError
+			if !errors.As(err, &de) {
+				t.Fatalf("want a deployError, got %v", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestRunnerSharesStarts: concurrent callers for one version share a single container start.
+func TestRunnerSharesStarts(t *testing.T) {
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status":"HealthyBusy"}`) }))
+	defer healthy.Close()
+	d := &fakeDocker{addr: strings.TrimPrefix(healthy.URL, "http://")}
+	r := newTestRunner(d)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.ensure(context.Background(), "bot-abcdefghij", 1, runtimeConfig{ContainerURI: "127.0.0.1:5000/bot:v1"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := d.creates.Load(); n != 1 {
+		t.Fatalf("%d containers created", n)
+	}
+}
+
+func TestRegistryHostFor(t *testing.T) {
+	for in, want := range map[string]string{"127.0.0.1:5000": "127.0.0.1:5000", "0.0.0.0:80": "127.0.0.1:80", "[::]:81": "127.0.0.1:81", "[::1]:82": "[::1]:82"} {
+		addr, _ := net.ResolveTCPAddr("tcp", in)
+		if got := RegistryHostFor(addr); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}

@@ -184,7 +184,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{
 			"status": "ok", "pid": os.Getpid(), "account": s.cfg.Account, "region": s.cfg.Region, "version": Version,
 		})
-	case strings.HasPrefix(r.URL.Path, "/runtimes"):
+	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/"):
 		if control.IsDataPlane(r) {
 			s.control.DataPlane().ServeHTTP(w, r)
 		} else {

@@ -217,3 +217,29 @@ func TestAWSCLI(t *testing.T) {
 		t.Fatalf("the agent answered %s (%v)", b, err)
 	}
 }
+
+// TestCreateIdempotent: a retried CreateAgentRuntime with the same clientToken answers the
+// runtime it already created; another token conflicts.
+func TestCreateIdempotent(t *testing.T) {
+	e := newEnv(t, "", 2*time.Second)
+	ctx := context.Background()
+	in := createInput("retried", registryHost(t)+"/absent:v1", nil)
+	in.ClientToken = aws.String("token-0000000000000000000000000000000001")
+	first, err := e.ctl.CreateAgentRuntime(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.ctl.CreateAgentRuntime(ctx, in)
+	if err != nil || *again.AgentRuntimeId != *first.AgentRuntimeId {
+		t.Fatalf("retry: %+v %v", again, err)
+	}
+	in.ClientToken = aws.String("token-0000000000000000000000000000000002")
+	var conflict *types.ConflictException
+	if _, err := e.ctl.CreateAgentRuntime(ctx, in); !errors.As(err, &conflict) {
+		t.Fatalf("other token: %v", err)
+	}
+	list, err := e.ctl.ListAgentRuntimes(ctx, &ctl.ListAgentRuntimesInput{})
+	if err != nil || len(list.AgentRuntimes) != 1 {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+}

@@ -19,6 +19,9 @@ const (
 	headerCustom    = "X-Amzn-Bedrock-Agentcore-Runtime-Custom-" // canonical form
 )
 
+// maxPayload is the model's limit on the invocation payload (Body: max 100000000).
+const maxPayload = 100_000_000
+
 // Headers passed through to the agent as they are, besides the session, user and custom ones.
 var passHeaders = []string{"Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "X-Amzn-Trace-Id", "Traceparent", "Tracestate", "Baggage"}
 
@@ -137,7 +140,8 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 		return err
 	}
 
-	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+addr+"/invocations", r.Body)
+	body := http.MaxBytesReader(w, r.Body, maxPayload)
+	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+addr+"/invocations", body)
 	if err != nil {
 		return internalf("%v", err)
 	}

@@ -382,6 +382,9 @@ func (r *runner) tail(ctx context.Context, id string, n int) string {
 	sc := bufio.NewScanner(&buf)
 	for sc.Scan() {
 		if l := strings.TrimSpace(sc.Text()); l != "" {
+			if len(l) > 300 {
+				l = l[:300] + "…"
+			}
 			lines = append(lines, l)
 		}
 	}

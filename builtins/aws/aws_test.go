@@ -172,3 +172,13 @@ func TestCallerIsCachedPerRun(t *testing.T) {
 		t.Fatal("guard passed in a run for another account")
 	}
 }
+
+func TestNoRegion(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	env := awstest.UseEnv(t, h, awstest.Moto(t))
+	env.Region = ""
+	err := h.Err(`aws.caller()`)
+	if err == nil || !strings.Contains(err.Error(), "no AWS region configured") || engine.ExitCode(err) != engine.ExitUsage {
+		t.Fatalf("err = %v", err)
+	}
+}

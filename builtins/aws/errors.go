@@ -78,6 +78,8 @@ func hintFor(code string) string {
 		return "AWS does not accept these credentials: check AWS_PROFILE / the environment's profile, and the clock"
 	case "ThrottlingException", "Throttling", "TooManyRequestsException":
 		return "AWS is throttling requests: wait a little and run again"
+	case "RepositoryNotEmptyException":
+		return "the repository still holds images: delete it with {force = true} to remove them too"
 	case "ServiceQuotaExceededException", "LimitExceededException":
 		return "a service quota is reached: delete unused resources or request a quota increase"
 	}

@@ -406,6 +406,45 @@ func TestIndexChildrenCannotBeDeleted(t *testing.T) {
 	}
 }
 
+func TestRetagWithBatchGetImageAndPutImage(t *testing.T) {
+	h := newHarness(t)
+	h.create("promo")
+	img := h.push("promo", "build-1")
+	got, err := h.c.BatchGetImage(ctx, &ecr.BatchGetImageInput{RepositoryName: aws.String("promo"),
+		ImageIds: []types.ImageIdentifier{{ImageTag: aws.String("build-1")}, {ImageTag: aws.String("nope")}}})
+	if err != nil || len(got.Images) != 1 || len(got.Failures) != 1 || got.Failures[0].FailureCode != types.ImageFailureCodeImageNotFound {
+		t.Fatalf("BatchGetImage = %+v %v", got, err)
+	}
+	gi := got.Images[0]
+	if aws.ToString(gi.ImageId.ImageDigest) != digest(t, img) || aws.ToString(gi.ImageManifestMediaType) != "application/vnd.docker.distribution.manifest.v2+json" {
+		t.Fatalf("image = %+v", gi)
+	}
+	put, err := h.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("promo"), ImageManifest: gi.ImageManifest, ImageTag: aws.String("prod")})
+	if err != nil || aws.ToString(put.Image.ImageId.ImageDigest) != digest(t, img) || aws.ToString(put.Image.ImageId.ImageTag) != "prod" {
+		t.Fatalf("PutImage = %+v %v", put, err)
+	}
+	d, _ := h.c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("promo")})
+	if len(d.ImageDetails) != 1 || fmt.Sprint(d.ImageDetails[0].ImageTags) != "[build-1 prod]" {
+		t.Fatalf("after retag = %+v", d.ImageDetails)
+	}
+	_, err = h.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("promo"), ImageManifest: gi.ImageManifest, ImageTag: aws.String("prod")})
+	wantErr[*types.ImageAlreadyExistsException](t, err)
+	_, err = h.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("promo"), ImageManifest: gi.ImageManifest, ImageTag: aws.String("x"),
+		ImageDigest: aws.String("sha256:" + strings.Repeat("a", 64))})
+	wantErr[*types.ImageDigestDoesNotMatchException](t, err)
+	other, _ := random.Image(32, 1) // never pushed: its layers are not in the repository
+	om, _ := other.RawManifest()
+	_, err = h.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("promo"), ImageManifest: aws.String(string(om)), ImageTag: aws.String("other")})
+	wantErr[*types.LayersNotFoundException](t, err)
+
+	h.create("locked", func(in *ecr.CreateRepositoryInput) { in.ImageTagMutability = types.ImageTagMutabilityImmutable })
+	h.push("locked", "prod")
+	second := h.push("locked", "next")
+	sm, _ := second.RawManifest()
+	_, err = h.c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("locked"), ImageManifest: aws.String(string(sm)), ImageTag: aws.String("prod")})
+	wantErr[*types.ImageTagAlreadyExistsException](t, err)
+}
+
 func TestImmutableTags(t *testing.T) {
 	h := newHarness(t)
 	h.create("frozen", func(in *ecr.CreateRepositoryInput) { in.ImageTagMutability = types.ImageTagMutabilityImmutable })

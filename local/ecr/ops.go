@@ -1,7 +1,9 @@
 package ecr
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -30,6 +32,8 @@ var operations = map[string]func(*Service, *http.Request) (any, error){
 	"UntagResource":         (*Service).untagResource,
 	"ListTagsForResource":   (*Service).listTagsForResource,
 
+	"BatchGetImage":                 (*Service).batchGetImage,
+	"PutImage":                      (*Service).putImage,
 	"PutImageTagMutability":         (*Service).putImageTagMutability,
 	"PutImageScanningConfiguration": (*Service).putImageScanningConfiguration,
 }
@@ -785,6 +789,120 @@ func (s *Service) batchDeleteImage(req *http.Request) (any, error) {
 		deleted = append(deleted, imageID{ImageDigest: &d, ImageTag: id.ImageTag})
 	}
 	return map[string]any{"imageIds": deleted, "failures": failures}, nil
+}
+
+type image struct {
+	RegistryID             string  `json:"registryId"`
+	RepositoryName         string  `json:"repositoryName"`
+	ImageID                imageID `json:"imageId"`
+	ImageManifest          string  `json:"imageManifest"`
+	ImageManifestMediaType string  `json:"imageManifestMediaType"`
+}
+
+// batchGetImage returns manifests as stored; acceptedMediaTypes is not used to convert them.
+func (s *Service) batchGetImage(req *http.Request) (any, error) {
+	var in struct {
+		repoRef
+		ImageIDs []imageID `json:"imageIds"`
+	}
+	if err := decode(req, &in); err != nil {
+		return nil, err
+	}
+	r, err := s.lookup(in.RegistryID, in.RepositoryName)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.ImageIDs) < 1 || len(in.ImageIDs) > 100 {
+		return nil, invalidParam("Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must have length less than or equal to 100 and greater than or equal to 1'")
+	}
+	imgs, err := s.images(r.Name)
+	if err != nil {
+		return nil, err
+	}
+	images := []image{}
+	failures := []imageFailure{}
+	for _, id := range in.ImageIDs {
+		img, code, reason := findImage(imgs, id)
+		if code != "" {
+			failures = append(failures, imageFailure{id, code, reason})
+			continue
+		}
+		body, mediaType, d, err := s.reg.Manifest(r.Name, img.Digest)
+		if errors.Is(err, registry.ErrManifestUnknown) {
+			failures = append(failures, imageFailure{id, "ImageNotFound", "Requested image not found"})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		images = append(images, image{s.cfg.Account, r.Name, imageID{ImageDigest: &d, ImageTag: id.ImageTag}, string(body), mediaType})
+	}
+	return map[string]any{"images": images, "failures": failures}, nil
+}
+
+func (s *Service) putImage(req *http.Request) (any, error) {
+	var in struct {
+		repoRef
+		ImageManifest          string  `json:"imageManifest"`
+		ImageManifestMediaType string  `json:"imageManifestMediaType"`
+		ImageTag               *string `json:"imageTag"`
+		ImageDigest            *string `json:"imageDigest"`
+	}
+	if err := decode(req, &in); err != nil {
+		return nil, err
+	}
+	r, err := s.lookup(in.RegistryID, in.RepositoryName)
+	if err != nil {
+		return nil, err
+	}
+	if in.ImageManifest == "" {
+		return nil, invalidParam("Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Member must have length greater than or equal to 1'")
+	}
+	if in.ImageTag != nil && (*in.ImageTag == "" || len(*in.ImageTag) > 300) {
+		return nil, invalidParam("Invalid parameter at 'imageTag' failed to satisfy constraint: 'Member must have length less than or equal to 300 and greater than or equal to 1'")
+	}
+	body := []byte(in.ImageManifest)
+	sum := sha256.Sum256(body)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	if in.ImageDigest != nil && *in.ImageDigest != digest {
+		return nil, newErr("ImageDigestDoesNotMatchException", "Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The digest '%s' does not match the digest '%s' of the manifest'", *in.ImageDigest, digest)
+	}
+	ref := digest
+	if in.ImageTag != nil {
+		ref = *in.ImageTag
+	}
+	if _, _, d, err := s.reg.Manifest(r.Name, ref); err == nil && d == digest {
+		tag := "null"
+		if in.ImageTag != nil {
+			tag = *in.ImageTag
+		}
+		return nil, newErr("ImageAlreadyExistsException", "Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, tag, r.Name, s.cfg.Account)
+	}
+	d, err := s.reg.PutManifest(r.Name, ref, in.ImageManifestMediaType, body)
+	switch registry.ErrorCode(err) {
+	case "":
+	case "TAG_INVALID":
+		if in.ImageTag != nil && r.ImageTagMutability == "IMMUTABLE" {
+			return nil, newErr("ImageTagAlreadyExistsException", "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the repository is immutable.", *in.ImageTag, r.Name)
+		}
+		return nil, invalidParam("Invalid parameter at 'imageTag': %v", err)
+	case "MANIFEST_BLOB_UNKNOWN":
+		var doc struct {
+			Manifests []json.RawMessage `json:"manifests"`
+		}
+		json.Unmarshal(body, &doc)
+		if len(doc.Manifests) > 0 {
+			return nil, newErr("ReferencedImagesNotFoundException", "Some of the images referenced by the manifest list do not exist in the repository with name '%s' in the registry with id '%s'", r.Name, s.cfg.Account)
+		}
+		return nil, newErr("LayersNotFoundException", "Layers required for pushing image into repository with name '%s' in the registry with id '%s' do not exist: %v", r.Name, s.cfg.Account, err)
+	default:
+		return nil, invalidParam("Invalid parameter at 'imageManifest' failed to satisfy constraint: '%v'", err)
+	}
+	_, mediaType, _, err := s.reg.Manifest(r.Name, d)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"image": image{s.cfg.Account, r.Name, imageID{ImageDigest: &d, ImageTag: in.ImageTag}, in.ImageManifest, mediaType}}, nil
 }
 
 // ---- lifecycle policies ----

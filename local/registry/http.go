@@ -53,6 +53,16 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
+// ErrorCode returns the distribution error code (MANIFEST_BLOB_UNKNOWN, TAG_INVALID, ...)
+// carried by an error from the Go API, or "".
+func ErrorCode(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return ""
+}
+
 func errorf(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
@@ -434,24 +444,14 @@ func errManifestUnknown(ref string) error {
 }
 
 func (r *Registry) getManifest(w http.ResponseWriter, req *http.Request, name, ref string) error {
-	r.mu.Lock()
-	digest, err := r.resolve(name, ref)
-	var rev revision
-	if err == nil {
-		rev, err = r.readRevision(name, digest)
-	}
-	r.mu.Unlock()
+	b, mediaType, digest, err := r.Manifest(name, ref)
 	if errors.Is(err, ErrManifestUnknown) {
 		return errManifestUnknown(ref)
 	}
 	if err != nil {
 		return err
 	}
-	b, err := os.ReadFile(r.blobPath(digest))
-	if err != nil {
-		return errManifestUnknown(ref)
-	}
-	w.Header().Set("Content-Type", rev.MediaType)
+	w.Header().Set("Content-Type", mediaType)
 	w.Header().Set("Docker-Content-Digest", digest)
 	w.Header().Set("ETag", `"`+digest+`"`)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
@@ -460,6 +460,26 @@ func (r *Registry) getManifest(w http.ResponseWriter, req *http.Request, name, r
 		w.Write(b)
 	}
 	return nil
+}
+
+// Manifest returns a manifest stored in the repository under a tag or digest, with its media
+// type and digest, or ErrManifestUnknown.
+func (r *Registry) Manifest(name, ref string) (body []byte, mediaType, digest string, err error) {
+	r.mu.Lock()
+	digest, err = r.resolve(name, ref)
+	var rev revision
+	if err == nil {
+		rev, err = r.readRevision(name, digest)
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return nil, "", "", err
+	}
+	body, err = os.ReadFile(r.blobPath(digest))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", "", ErrManifestUnknown
+	}
+	return body, rev.MediaType, digest, err
 }
 
 func manifestInvalid(format string, args ...any) error {
@@ -471,14 +491,33 @@ func (r *Registry) putManifest(w http.ResponseWriter, req *http.Request, name, r
 	if err != nil {
 		return manifestInvalid("reading manifest: %v", err)
 	}
+	digest, err := r.PutManifest(name, ref, req.Header.Get("Content-Type"), body)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v2/"+name+"/manifests/"+digest)
+	w.Header().Set("Docker-Content-Digest", digest)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// PutManifest stores a manifest under ref (a tag or its digest) after the checks a push gets:
+// valid JSON of a supported media type, referenced blobs and manifests present in the
+// repository, an immutable tag not moved. contentType may be empty (the body's mediaType is
+// used). Failures carry a distribution error code (see ErrorCode).
+func (r *Registry) PutManifest(name, ref, contentType string, body []byte) (string, error) {
+	if !ValidDigest(ref) && !validTag(ref) {
+		return "", errorf(http.StatusBadRequest, "TAG_INVALID", "invalid tag %q", ref)
+	}
 	if len(body) > maxManifestSize {
-		return manifestInvalid("manifest exceeds the maximum size of %d bytes", maxManifestSize)
+		return "", manifestInvalid("manifest exceeds the maximum size of %d bytes", maxManifestSize)
 	}
 	var doc manifestDoc
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return manifestInvalid("manifest is not valid JSON: %v", err)
+		return "", manifestInvalid("manifest is not valid JSON: %v", err)
 	}
-	mediaType, _, _ := strings.Cut(req.Header.Get("Content-Type"), ";")
+	mediaType, _, _ := strings.Cut(contentType, ";")
 	mediaType = strings.TrimSpace(mediaType)
 	if mediaType == "" || mediaType == "application/json" || mediaType == "application/octet-stream" {
 		mediaType = doc.MediaType
@@ -491,12 +530,12 @@ func (r *Registry) putManifest(w http.ResponseWriter, req *http.Request, name, r
 		}
 	}
 	if doc.MediaType != "" && doc.MediaType != mediaType {
-		return manifestInvalid("manifest media type %q does not match Content-Type %q", doc.MediaType, mediaType)
+		return "", manifestInvalid("manifest media type %q does not match Content-Type %q", doc.MediaType, mediaType)
 	}
 	sum := sha256.Sum256(body)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
 	if ValidDigest(ref) && ref != digest {
-		return &apiError{status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "manifest digest did not match the reference", Detail: map[string]string{"expected": ref, "actual": digest}}
+		return "", &apiError{status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "manifest digest did not match the reference", Detail: map[string]string{"expected": ref, "actual": digest}}
 	}
 
 	r.mu.Lock()
@@ -506,20 +545,20 @@ func (r *Registry) putManifest(w http.ResponseWriter, req *http.Request, name, r
 	switch mediaType {
 	case MediaTypeDockerManifest, MediaTypeOCIManifest:
 		if doc.SchemaVersion != 2 {
-			return manifestInvalid("unsupported schemaVersion %d", doc.SchemaVersion)
+			return "", manifestInvalid("unsupported schemaVersion %d", doc.SchemaVersion)
 		}
 		if doc.Config == nil {
-			return manifestInvalid("manifest has no config")
+			return "", manifestInvalid("manifest has no config")
 		}
 		for _, d := range append([]descriptor{*doc.Config}, doc.Layers...) {
 			if len(d.URLs) > 0 {
 				continue // foreign layer: lives elsewhere
 			}
 			if !ValidDigest(d.Digest) {
-				return manifestInvalid("invalid digest %q", d.Digest)
+				return "", manifestInvalid("invalid digest %q", d.Digest)
 			}
 			if _, ok := r.blobLinked(name, d.Digest); !ok {
-				return &apiError{status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "blob unknown to registry", Detail: d.Digest}
+				return "", &apiError{status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "blob unknown to registry", Detail: d.Digest}
 			}
 		}
 		for _, l := range doc.Layers {
@@ -531,28 +570,28 @@ func (r *Registry) putManifest(w http.ResponseWriter, req *http.Request, name, r
 		}
 	case MediaTypeDockerManifestList, MediaTypeOCIIndex:
 		if doc.SchemaVersion != 2 {
-			return manifestInvalid("unsupported schemaVersion %d", doc.SchemaVersion)
+			return "", manifestInvalid("unsupported schemaVersion %d", doc.SchemaVersion)
 		}
 		for _, d := range doc.Manifests {
 			child, err := r.readRevision(name, d.Digest)
 			if err != nil {
-				return &apiError{status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "manifest references a manifest not in the repository", Detail: d.Digest}
+				return "", &apiError{status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "manifest references a manifest not in the repository", Detail: d.Digest}
 			}
 			rev.Size = max(rev.Size, child.Size)
 			rev.Children = append(rev.Children, d.Digest)
 		}
 	default:
-		return manifestInvalid("unsupported manifest media type %q", mediaType)
+		return "", manifestInvalid("unsupported manifest media type %q", mediaType)
 	}
 
 	if !ValidDigest(ref) {
 		if old, err := r.resolve(name, ref); err == nil && old != digest && r.immutable(name) {
-			return errorf(http.StatusBadRequest, "TAG_INVALID", "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the repository is immutable.", ref, name)
+			return "", errorf(http.StatusBadRequest, "TAG_INVALID", "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the repository is immutable.", ref, name)
 		}
 	}
 	if !fileExists(r.blobPath(digest)) {
 		if err := writeFileAtomic(r.blobPath(digest), body); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if old, err := r.readRevision(name, digest); err == nil {
@@ -560,18 +599,14 @@ func (r *Registry) putManifest(w http.ResponseWriter, req *http.Request, name, r
 	}
 	rb, _ := json.Marshal(rev)
 	if err := writeFileAtomic(r.revisionPath(name, digest), rb); err != nil {
-		return err
+		return "", err
 	}
 	if !ValidDigest(ref) {
 		if err := writeFileAtomic(r.tagPath(name, ref), []byte(digest)); err != nil {
-			return err
+			return "", err
 		}
 	}
-	w.Header().Set("Location", "/v2/"+name+"/manifests/"+digest)
-	w.Header().Set("Docker-Content-Digest", digest)
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusCreated)
-	return nil
+	return digest, nil
 }
 
 // ---- tags ----

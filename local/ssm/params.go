@@ -320,7 +320,7 @@ func validateTags(tags []Tag) error {
 			return validation("1 validation error detected: tag keys must be 1 to 128 characters and values at most 256 characters")
 		}
 		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
-			return newErr("InvalidParameters", "Tag keys beginning with aws: are reserved")
+			return validation("Tag keys beginning with aws: are reserved for use by AWS")
 		}
 	}
 	return nil

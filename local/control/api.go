@@ -257,6 +257,16 @@ func (s *Service) loadRuntime(id string) (*runtimeRec, error) {
 	return rt, err
 }
 
+// mutate is store.update for API handlers: a runtime deleted meanwhile is a
+// ResourceNotFoundException.
+func (s *Service) mutate(id string, fn func(r *runtimeRec, eps map[string]*endpointRec) error) error {
+	err := s.store.update(id, fn)
+	if errors.Is(err, errNotFound) {
+		return notFoundf("AgentRuntime not found: %s", id)
+	}
+	return err
+}
+
 func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id string) error {
 	if _, err := s.loadRuntime(id); err != nil {
 		return err
@@ -271,7 +281,7 @@ func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id strin
 	}
 	now := time.Now().UTC()
 	var out *runtimeRec
-	err = s.store.update(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+	err = s.mutate(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
 		switch rt.Status {
 		case statusCreating, statusUpdating, statusDeleting:
 			return conflictf("AgentRuntime %s is %s; wait until it is READY (or failed) before updating it", id, rt.Status)
@@ -286,9 +296,6 @@ func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id strin
 		out = rt
 		return nil
 	})
-	if errors.Is(err, errNotFound) {
-		return notFoundf("AgentRuntime not found: %s", id)
-	}
 	if err != nil {
 		return err
 	}
@@ -433,7 +440,7 @@ func (s *Service) deleteRuntime(w http.ResponseWriter, r *http.Request, id strin
 	if _, err := s.loadRuntime(id); err != nil {
 		return err
 	}
-	err := s.store.update(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+	err := s.mutate(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
 		now := time.Now().UTC()
 		rt.Status, rt.LastUpdatedAt = statusDeleting, now
 		for _, e := range eps {
@@ -441,9 +448,6 @@ func (s *Service) deleteRuntime(w http.ResponseWriter, r *http.Request, id strin
 		}
 		return nil
 	})
-	if errors.Is(err, errNotFound) {
-		return notFoundf("AgentRuntime not found: %s", id)
-	}
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request, id stri
 	}
 	var ep *endpointRec
 	var version int
-	err := s.store.update(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+	err := s.mutate(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
 		if rt.Status == statusDeleting {
 			return conflictf("AgentRuntime %s is being deleted", id)
 		}
@@ -98,9 +98,6 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request, id stri
 		version = n
 		return nil
 	})
-	if errors.Is(err, errNotFound) {
-		return notFoundf("AgentRuntime not found: %s", id)
-	}
 	if err != nil {
 		return err
 	}
@@ -135,7 +132,7 @@ func (s *Service) updateEndpoint(w http.ResponseWriter, r *http.Request, id, nam
 	}
 	var ep *endpointRec
 	var version int
-	err := s.store.update(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+	err := s.mutate(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
 		e := eps[name]
 		if e == nil {
 			return notFoundf("Endpoint %s not found for AgentRuntime %s", name, id)
@@ -163,9 +160,6 @@ func (s *Service) updateEndpoint(w http.ResponseWriter, r *http.Request, id, nam
 		ep = e
 		return nil
 	})
-	if errors.Is(err, errNotFound) {
-		return notFoundf("AgentRuntime not found: %s", id)
-	}
 	if err != nil {
 		return err
 	}
@@ -262,7 +256,7 @@ func (s *Service) deleteEndpoint(w http.ResponseWriter, r *http.Request, id, nam
 	if err := validateEndpointName(name); err != nil {
 		return err
 	}
-	err := s.store.update(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+	err := s.mutate(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
 		e := eps[name]
 		if e == nil {
 			return notFoundf("Endpoint %s not found for AgentRuntime %s", name, id)
@@ -273,9 +267,6 @@ func (s *Service) deleteEndpoint(w http.ResponseWriter, r *http.Request, id, nam
 		e.Status, e.LastUpdatedAt = statusDeleting, time.Now().UTC()
 		return nil
 	})
-	if errors.Is(err, errNotFound) {
-		return notFoundf("AgentRuntime not found: %s", id)
-	}
 	if err != nil {
 		return err
 	}

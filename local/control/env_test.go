@@ -31,16 +31,14 @@ import (
 const testAccount = "123456789012"
 
 // images built once per test process and pushed to a loopback registry.
-var images struct {
+var images = struct {
 	sync.Mutex
-	docker   *client.Client
-	regHost  string
-	agent    string // the test agent for this machine
-	foreign  string // the test agent built for another architecture
-	stopReg  func()
-	built    []string
-	buildErr error
-}
+	docker  *client.Client
+	regHost string
+	pushed  map[string]string // repository -> pushed reference
+	stopReg func()
+	built   []string
+}{pushed: map[string]string{}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -87,51 +85,40 @@ func registryHost(t testing.TB) string {
 }
 
 // agentImage returns the containerUri of the test agent, building and pushing it once.
-func agentImage(t testing.TB) string {
-	t.Helper()
-	cli := dockerOrSkip(t)
-	host := registryHost(t)
-	images.Lock()
-	defer images.Unlock()
-	if images.agent == "" && images.buildErr == nil {
-		images.agent, images.buildErr = buildAndPush(t, cli, host, "testagent", "")
-	}
-	if images.buildErr != nil {
-		t.Fatal(images.buildErr)
-	}
-	return images.agent
-}
+func agentImage(t testing.TB) string { return pushedImage(t, "testagent", "") }
 
 // foreignImage is the test agent built for an architecture this machine cannot run.
 func foreignImage(t testing.TB) string {
+	arch := "arm64"
+	if runtime.GOARCH == "arm64" {
+		arch = "amd64"
+	}
+	return pushedImage(t, "testagent-foreign", arch)
+}
+
+// pushedImage builds the test agent for goarch ("" for this machine) and pushes it to the test
+// registry, once per process.
+func pushedImage(t testing.TB, repo, goarch string) string {
 	t.Helper()
 	cli := dockerOrSkip(t)
 	host := registryHost(t)
 	images.Lock()
 	defer images.Unlock()
-	if images.foreign == "" {
-		arch := "arm64"
-		if goarch() == "arm64" {
-			arch = "amd64"
-		}
-		ref, err := buildAndPush(t, cli, host, "testagent-foreign", arch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		images.foreign = ref
+	if ref, ok := images.pushed[repo]; ok {
+		return ref
 	}
-	return images.foreign
-}
-
-func buildAndPush(t testing.TB, cli *client.Client, host, repo, goarch string) (string, error) {
 	ref := fmt.Sprintf("%s/%s:t%d", host, repo, time.Now().UnixNano())
 	if err := testagent.Image(t, cli, ref, goarch); err != nil {
-		return "", err
+		t.Fatal(err)
 	}
 	images.built = append(images.built, ref)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return ref, testagent.Push(ctx, cli, ref, "")
+	if err := testagent.Push(ctx, cli, ref, ""); err != nil {
+		t.Fatal(err)
+	}
+	images.pushed[repo] = ref
+	return ref
 }
 
 func cleanupImages() {
@@ -239,7 +226,5 @@ func (e *env) containers(runtimeID string) []container.Summary {
 	}
 	return found
 }
-
-func goarch() string { return runtime.GOARCH }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }

@@ -59,9 +59,11 @@ func (f *fakeDocker) ContainerStart(context.Context, string, container.StartOpti
 
 func (f *fakeDocker) ContainerInspect(_ context.Context, id string) (container.InspectResponse, error) {
 	host, port, _ := net.SplitHostPort(f.addr)
+	ns := &container.NetworkSettings{}
+	ns.Ports = nat.PortMap{agentPort: {{HostIP: host, HostPort: port}}}
 	return container.InspectResponse{
 		ContainerJSONBase: &container.ContainerJSONBase{ID: id, State: &container.State{Running: f.exitCode == 0, ExitCode: f.exitCode}},
-		NetworkSettings:   &container.NetworkSettings{NetworkSettingsBase: container.NetworkSettingsBase{Ports: nat.PortMap{agentPort: {{HostIP: host, HostPort: port}}}}},
+		NetworkSettings:   ns,
 	}, nil
 }
 

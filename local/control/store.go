@@ -173,17 +173,9 @@ func (s *store) endpoint(runtimeID, name string) (*endpointRec, error) {
 // endpoints lists a runtime's endpoints in creation order (DEFAULT first).
 func (s *store) endpoints(runtimeID string) ([]*endpointRec, error) {
 	var out []*endpointRec
-	prefix := []byte(runtimeID + "/")
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketEndpoints).Cursor()
-		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-			e := new(endpointRec)
-			if err := json.Unmarshal(v, e); err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return nil
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		out, err = endpointsTx(tx, runtimeID)
+		return err
 	})
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
@@ -194,24 +186,36 @@ func (s *store) endpoints(runtimeID string) ([]*endpointRec, error) {
 	return out, err
 }
 
+func endpointsTx(tx *bolt.Tx, runtimeID string) ([]*endpointRec, error) {
+	var out []*endpointRec
+	prefix := []byte(runtimeID + "/")
+	c := tx.Bucket(bucketEndpoints).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		e := new(endpointRec)
+		if err := json.Unmarshal(v, e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
 func hasPrefix(k, p []byte) bool { return len(k) >= len(p) && string(k[:len(p)]) == string(p) }
 
 // update runs fn on a runtime and its endpoints in one transaction and writes back what fn
-// leaves in them (a nil runtime deletes it and everything under it).
+// leaves in them (an endpoint set to nil is deleted).
 func (s *store) update(id string, fn func(r *runtimeRec, eps map[string]*endpointRec) error) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		r, err := get[runtimeRec](tx, bucketRuntimes, []byte(id))
 		if err != nil {
 			return err
 		}
+		list, err := endpointsTx(tx, id)
+		if err != nil {
+			return err
+		}
 		eps := map[string]*endpointRec{}
-		prefix := []byte(id + "/")
-		c := tx.Bucket(bucketEndpoints).Cursor()
-		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-			e := new(endpointRec)
-			if err := json.Unmarshal(v, e); err != nil {
-				return err
-			}
+		for _, e := range list {
 			eps[e.Name] = e
 		}
 		if err := fn(r, eps); err != nil {
@@ -232,8 +236,8 @@ func (s *store) update(id string, fn func(r *runtimeRec, eps map[string]*endpoin
 	})
 }
 
-// insert stores a new runtime and its DEFAULT endpoint; fn runs inside the transaction so the
-// name check and the insert are atomic.
+// insert stores a new runtime and its DEFAULT endpoint; check runs inside the transaction so
+// the name check and the insert are atomic.
 func (s *store) insert(check func(tx *bolt.Tx) error, r *runtimeRec, eps ...*endpointRec) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {

@@ -9,7 +9,7 @@ package aws
 import (
 	"context"
 	"fmt"
-	"strings"
+	"regexp"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -148,15 +148,15 @@ func errArgMessage(L *lua.LState) string {
 	case *lua.LTable:
 		return lua.LVAsString(v.RawGetString("message"))
 	case lua.LString:
-		s := string(v)
 		// "file.lua:12: CODE: ..." from tostring(err): drop the position.
-		if i := strings.Index(s, ": "); i >= 0 && strings.Contains(s[:i], ":") {
-			s = s[i+2:]
-		}
-		return s
+		return scriptPosition.ReplaceAllString(string(v), "")
 	}
 	return ""
 }
+
+// scriptPosition matches the position Lua puts before an error message: "file.lua:12: " or,
+// for an error raised by a Go function called from Go (pcall(builtin, ...)), "[G]: ".
+var scriptPosition = regexp.MustCompile(`^(?:[^\s:]+:\d+:|\[G\]:)\s*`)
 
 func luaErrorCode(L *lua.LState) int {
 	if code := errorCodeOf(errArgMessage(L)); code != "" {

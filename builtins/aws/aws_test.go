@@ -3,6 +3,7 @@ package aws_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestNoCredentials(t *testing.T) {
 	if !errors.As(err, &e) {
 		t.Fatalf("want *engine.Error, got %v", err)
 	}
-	for _, want := range []string{"no usable AWS credentials", "AWS_ACCESS_KEY_ID", "profile default"} {
+	for _, want := range []string{"no usable AWS credentials", "AWS_ACCESS_KEY_ID", `profile "default"`, "EC2 instance"} {
 		if !strings.Contains(e.Msg, want) {
 			t.Errorf("message %q lacks %q", e.Msg, want)
 		}
@@ -121,9 +122,12 @@ func TestErrorCode(t *testing.T) {
 		return aws.error_code(t), aws.is_not_found(t),
 			aws.error_code("test.lua:3: AccessDeniedException: creating x: no"),
 			aws.error_code("environment dev: no usable AWS credentials"),
-			aws.is_not_found("x.lua:1: RepositoryNotFoundException: describing: gone")`)
+			aws.is_not_found("x.lua:1: RepositoryNotFoundException: describing: gone"),
+			aws.error_code("[G]: ThrottlingException: listing: slow down"),
+			aws.error_code(nil)`)
 	if res[0].String() != "ResourceNotFoundException" || res[1] != lua.LTrue ||
-		res[2].String() != "AccessDeniedException" || res[3] != lua.LNil || res[4] != lua.LTrue {
+		res[2].String() != "AccessDeniedException" || res[3] != lua.LNil || res[4] != lua.LTrue ||
+		res[5].String() != "ThrottlingException" || res[6] != lua.LNil {
 		t.Fatalf("got %v", res)
 	}
 }
@@ -179,6 +183,22 @@ func TestNoRegion(t *testing.T) {
 	env.Region = ""
 	err := h.Err(`aws.caller()`)
 	if err == nil || !strings.Contains(err.Error(), "no AWS region configured") || engine.ExitCode(err) != engine.ExitUsage {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestProfileWithoutCredentials: a profile that exists but holds nothing usable.
+func TestProfileWithoutCredentials(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	env := awstest.UseEnv(t, h, awstest.Moto(t))
+	env.Profile = "empty"
+	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[profile empty]\nregion = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := h.Err(`aws.caller()`)
+	var e *engine.Error
+	if !errors.As(err, &e) || !strings.Contains(e.Msg, `profile "empty" (from agentcore.toml)`) || strings.Contains(e.Msg, "AWS_ACCESS_KEY_ID") ||
+		!strings.Contains(e.Hint, "aws configure") {
 		t.Fatalf("err = %v", err)
 	}
 }

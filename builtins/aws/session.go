@@ -181,16 +181,20 @@ func checkCredentials(ctx context.Context, s *Session) error {
 }
 
 func credentialsError(s *Session, err error) error {
-	profile := "default"
-	if p := os.Getenv("AWS_PROFILE"); p != "" {
-		profile = p + " (AWS_PROFILE)"
-	}
+	// The chain the SDK walks: a profile named in agentcore.toml is used on its own; otherwise
+	// the environment variables come first, then the profile, then the machine's role.
+	tried := "profile %s in ~/.aws/config and ~/.aws/credentials (keys, SSO, credential_process, role)"
 	if s.Env != nil && s.Env.Profile != "" {
-		profile = s.Env.Profile + " (agentcore.toml)"
+		tried = fmt.Sprintf(tried, fmt.Sprintf("%q (from agentcore.toml)", s.Env.Profile))
+	} else {
+		profile := `"default"`
+		if p := os.Getenv("AWS_PROFILE"); p != "" {
+			profile = fmt.Sprintf("%q (AWS_PROFILE)", p)
+		}
+		tried = "the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables, " + fmt.Sprintf(tried, profile) +
+			", web identity, and the container and EC2 instance roles"
 	}
-	msg := fmt.Sprintf("environment %s: no usable AWS credentials; tried the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables, "+
-		"profile %s in ~/.aws/config and ~/.aws/credentials (keys, SSO, credential_process, role), web identity, "+
-		"and the container and EC2 instance roles: %v", s.EnvName(), profile, err)
+	msg := fmt.Sprintf("environment %s: no usable AWS credentials; tried %s: %v", s.EnvName(), tried, err)
 	hint := "set AWS_PROFILE (or profile in agentcore.toml), run `aws configure`, or `aws sso login` for an SSO profile"
 	low := strings.ToLower(err.Error())
 	if strings.Contains(low, "sso") || strings.Contains(low, "token") && strings.Contains(low, "expired") {

@@ -1,0 +1,40 @@
+# agentcore: build, test, lint, bench, demo. `make test` is what CI runs (.ci/run).
+GO       ?= go
+BIN      := bin/agentcore
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION) -X github.com/agentcore/agentcore/local.Version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: build test unit lint fuzz bench demo docs clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/agentcore
+
+# The whole suite: formatting, vet, staticcheck, every test (unit, conformance against the
+# local endpoint, end-to-end scripts on the real Docker engine, moto), and a short fuzz run.
+test: lint unit fuzz
+
+unit:
+	$(GO) test -count=1 -timeout 25m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./engine/project
+	$(GO) test -run '^$$' -fuzz '^FuzzBind$$' -fuzztime 10s ./engine
+
+bench: build
+	bash bench/run.sh
+
+# Sets up and runs the main job on the local provider: init, create, invoke, status.
+demo: build
+	bash scripts/demo.sh
+
+docs: build
+	$(BIN) docs > docs/reference.md
+
+clean:
+	rm -rf bin

@@ -1,0 +1,113 @@
+package engine_test
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/engine/enginetest"
+)
+
+const bindRecipe = `return recipe {
+  description = "binding test",
+  args = {
+    { name = "agent", type = "string", positional = true, required = true },
+    { name = "count", type = "int", default = 3 },
+    { name = "dry-run", type = "bool" },
+    { name = "tag", type = "list" },
+    { name = "mode", type = "string", choices = { "fast", "safe" }, default = "safe" },
+    { name = "rest", type = "list", positional = true },
+  },
+  run = function(args) return args end,
+}`
+
+func bind(t testing.TB, h *enginetest.Harness, argv []string) (map[string]any, error) {
+	rc, err := h.VM.LoadRecipe(engine.Source{Name: "bindtest", Chunk: "bindtest.lua", Code: []byte(bindRecipe)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("bindtest", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	b := rc.AddFlags(fs)
+	if err := fs.Parse(argv); err != nil {
+		return nil, err
+	}
+	tbl, err := b.Table(h.VM.L, fs.Args())
+	if err != nil {
+		return nil, err
+	}
+	g, err := engine.ToGo(tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := g.(map[string]any)
+	return m, nil
+}
+
+func TestBindArguments(t *testing.T) {
+	h := enginetest.New(t)
+	m, err := bind(t, h, []string{"bot", "--count", "5", "--dry-run", "--tag", "a", "--tag", "b", "x", "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["agent"] != "bot" || m["count"] != int64(5) || m["dry_run"] != true || m["mode"] != "safe" {
+		t.Fatalf("bound = %#v", m)
+	}
+	if tags, _ := m["tag"].([]any); len(tags) != 2 {
+		t.Fatalf("tags = %#v", m["tag"])
+	}
+	if rest, _ := m["rest"].([]any); len(rest) != 2 || rest[1] != "y" {
+		t.Fatalf("rest = %#v", m["rest"])
+	}
+	for _, c := range []struct {
+		argv []string
+		want string
+	}{
+		{nil, "missing argument AGENT"},
+		{[]string{"bot", "--mode", "slow"}, "mode must be one of fast, safe"},
+	} {
+		_, err := bind(t, h, c.argv)
+		var e *engine.Error
+		if !errors.As(err, &e) || e.Code != engine.ExitUsage || !strings.Contains(e.Msg, c.want) {
+			t.Errorf("%v: err = %v, want usage error %q", c.argv, err, c.want)
+		}
+	}
+	if _, err := bind(t, h, []string{"bot", "--count", "many"}); err == nil {
+		t.Error("--count many accepted")
+	}
+}
+
+func TestRecipeDeclarationErrors(t *testing.T) {
+	h := enginetest.New(t)
+	for src, want := range map[string]string{
+		`return recipe { run = function() end }`: "description (a string) is required",
+		`return recipe { description = "x" }`:    "run (a function) is required",
+		`return recipe { description = "x", run = function() end, args = {{ name = "a", type = "float" }} }`: `type "float"`,
+		`return recipe { description = "x", run = function() end, desc = 1 }`:                                `unknown field "desc"`,
+		`return 42`: "returns a number",
+	} {
+		_, err := h.VM.LoadRecipe(engine.Source{Name: "bad", Chunk: "recipes/bad.lua", Code: []byte(src)})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", src, err, want)
+		}
+	}
+}
+
+// FuzzBind throws arbitrary command lines at argument binding: it must bind or return a
+// usage error, never panic.
+func FuzzBind(f *testing.F) {
+	for _, s := range []string{"bot --count 5", "--tag", "bot -- --count", "bot --mode=fast x y z", "--dry-run=maybe"} {
+		f.Add(s)
+	}
+	h := enginetest.New(f)
+	f.Fuzz(func(t *testing.T, line string) {
+		m, err := bind(t, h, strings.Fields(line))
+		if err == nil && m["agent"] == nil {
+			t.Fatalf("bound without the required agent: %q", line)
+		}
+	})
+}

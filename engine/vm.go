@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -165,9 +164,4 @@ func openSafeLibs(L *lua.LState) {
 		"getenv": osGetenv,
 	})
 	L.SetGlobal("os", osT)
-}
-
-// argErrorf raises a usage error for argument n of the calling builtin.
-func argErrorf(L *lua.LState, n int, format string, args ...any) {
-	RaiseUsage(L, "", "bad argument #%d: %s", n, fmt.Sprintf(format, args...))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,8 @@ func TestServer(t *testing.T) {
 	invoke(t, r.url, *created.AgentRuntimeArn)
 	r.stop(t)
 
+	assertNoServerGoroutines(t)
+
 	if err := Reset(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +189,25 @@ func invoke(t *testing.T, url, arn string) {
 	if err := json.NewDecoder(out.Response).Decode(&ans); err != nil || ans.Env["WHO"] != "server" {
 		t.Fatalf("agent answered %+v (%v)", ans, err)
 	}
+}
+
+// assertNoServerGoroutines fails if a goroutine of the server or its services outlives Shutdown.
+func assertNoServerGoroutines(t *testing.T) {
+	t.Helper()
+	var stacks string
+	for range 50 {
+		buf := make([]byte, 1<<20)
+		stacks = string(buf[:runtime.Stack(buf, true)])
+		leaked := false
+		for _, g := range strings.Split(stacks, "\n\n") {
+			if strings.Contains(g, "agentcore/local/control.") || strings.Contains(g, "agentcore/local.(*Server)") {
+				leaked = true
+			}
+		}
+		if !leaked {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("goroutines left after Shutdown:\n%s", stacks)
 }

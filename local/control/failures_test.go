@@ -158,3 +158,28 @@ func TestResumeCreate(t *testing.T) {
 		t.Fatalf("status %s: %s", got.Status, aws.ToString(got.FailureReason))
 	}
 }
+
+// TestCloseDuringRollout: closing the service stops a rollout that is waiting for health at
+// once, removes its half-started container, and leaves the runtime CREATING for the next start.
+func TestCloseDuringRollout(t *testing.T) {
+	uri := agentImage(t)
+	e := newEnv(t, "", 5*time.Minute)
+	out, err := e.ctl.CreateAgentRuntime(context.Background(), createInput("interrupted", uri, map[string]string{"TESTAGENT_MODE": "never-healthy"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *out.AgentRuntimeId
+	waitFor(t, "the container to start", func() bool { return len(e.containers(id)) == 1 })
+	start := time.Now()
+	e.close()
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Close took %s", d)
+	}
+	if n := len(e.containers(id)); n != 0 {
+		t.Fatalf("%d containers left", n)
+	}
+	e2 := newEnv(t, e.dir, 2*time.Second)
+	if got := e2.waitRuntime(id); got.Status != types.AgentRuntimeStatusCreateFailed || !strings.Contains(aws.ToString(got.FailureReason), "never reported healthy") {
+		t.Fatalf("after restart: %s %s", got.Status, aws.ToString(got.FailureReason))
+	}
+}

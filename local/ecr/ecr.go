@@ -51,8 +51,9 @@ type Service struct {
 	host   string
 }
 
-// New returns the ECR API handler (a *Service). The registry host may be set later with
-// SetRegistryHost, before the first request that reports a repositoryUri.
+// New returns the ECR API handler, a *Service. repositoryUri and proxyEndpoint use
+// cfg.RegistryHost, or cfg.RegistryHostFunc when set, or what SetRegistryHost set later.
+// New installs the registry's repository-exists and tag-immutability hooks.
 func New(db *bolt.DB, reg *registry.Registry, cfg Config) (http.Handler, error) {
 	return NewService(db, reg, cfg)
 }
@@ -101,6 +102,28 @@ func (s *Service) registryHost() string {
 	s.hostMu.RLock()
 	defer s.hostMu.RUnlock()
 	return s.host
+}
+
+// operations is the table of contents of the service: X-Amz-Target suffix → handler.
+var operations = map[string]func(*Service, *http.Request) (any, error){
+	"CreateRepository":      (*Service).createRepository,
+	"DescribeRepositories":  (*Service).describeRepositories,
+	"DeleteRepository":      (*Service).deleteRepository,
+	"GetAuthorizationToken": (*Service).getAuthorizationToken,
+	"DescribeImages":        (*Service).describeImages,
+	"ListImages":            (*Service).listImages,
+	"BatchDeleteImage":      (*Service).batchDeleteImage,
+	"PutLifecyclePolicy":    (*Service).putLifecyclePolicy,
+	"GetLifecyclePolicy":    (*Service).getLifecyclePolicy,
+	"DeleteLifecyclePolicy": (*Service).deleteLifecyclePolicy,
+	"TagResource":           (*Service).tagResource,
+	"UntagResource":         (*Service).untagResource,
+	"ListTagsForResource":   (*Service).listTagsForResource,
+
+	"BatchGetImage":                 (*Service).batchGetImage,
+	"PutImage":                      (*Service).putImage,
+	"PutImageTagMutability":         (*Service).putImageTagMutability,
+	"PutImageScanningConfiguration": (*Service).putImageScanningConfiguration,
 }
 
 // ---- awsJson1_1 plumbing ----
@@ -221,4 +244,12 @@ func parsePageToken(tok *string) (string, error) {
 		return "", invalidParam("Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'")
 	}
 	return string(b), nil
+}
+
+// withToken adds nextToken to a list response when there is a next page.
+func withToken(m map[string]any, next *string) map[string]any {
+	if next != nil {
+		m["nextToken"] = *next
+	}
+	return m
 }

@@ -362,3 +362,27 @@ func TestOpenDiscardsStaleUploads(t *testing.T) {
 		t.Fatalf("fresh upload removed: %v", err)
 	}
 }
+
+func TestDeleteRepositoryKeepsNestedRepositories(t *testing.T) {
+	reg := open(t, t.TempDir())
+	host := serve(t, reg)
+	img, _ := random.Image(10, 1)
+	for _, r := range []string{"a", "a/b"} {
+		if err := remote.Write(ref(t, host+"/"+r+":v1"), img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := reg.DeleteRepository("a"); err != nil {
+		t.Fatal(err)
+	}
+	if imgs, _ := reg.Images("a"); len(imgs) != 0 {
+		t.Fatalf("a still has %d images", len(imgs))
+	}
+	if _, err := remote.Image(ref(t, host+"/a/b:v1")); err != nil {
+		t.Fatalf("a/b lost its image: %v", err)
+	}
+	// The blobs stay in the shared store, so a/b still pulls and a can be pushed again.
+	if err := remote.Write(ref(t, host+"/a:v2"), img); err != nil {
+		t.Fatal(err)
+	}
+}

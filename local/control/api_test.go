@@ -175,6 +175,16 @@ func TestGeneratedSession(t *testing.T) {
 	if resp.StatusCode != 200 || len(sid) < 33 || ans.SessionID != sid {
 		t.Fatalf("status %d session header %q agent saw %q", resp.StatusCode, sid, ans.SessionID)
 	}
+
+	// The runtime id with accountId works in place of the ARN.
+	resp2, err := http.Post(e.url+"/runtimes/"+*created.AgentRuntimeId+"/invocations?accountId="+testAccount, "application/json", strings.NewReader(`{"x":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	if b, _ := io.ReadAll(resp2.Body); resp2.StatusCode != 200 || !strings.Contains(string(b), `"x":2`) {
+		t.Fatalf("invoke by id: %d %s", resp2.StatusCode, b)
+	}
 }
 
 // TestAWSCLI is a smoke test with the AWS CLI (botocore's own parser), skipped without `aws`.

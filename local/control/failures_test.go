@@ -12,6 +12,7 @@ import (
 	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+	"github.com/docker/docker/api/types/container"
 )
 
 // TestCreateFailures checks that each way an agent can fail to come up ends in CREATE_FAILED
@@ -133,6 +134,17 @@ func TestRestart(t *testing.T) {
 	after := e2.containers(id)
 	if len(after) != 1 || after[0].ID != before[0].ID {
 		t.Fatalf("the container was not re-attached: before %s, after %v", before[0].ID, after)
+	}
+	// Stopped container (e.g. after a reboot): the next invocation starts it again.
+	timeout := 1
+	if err := e2.docker.ContainerStop(context.Background(), before[0].ID, container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ans := e2.invoke(arn, "", "", `{}`); ans.Env["FOO"] != "kept" {
+		t.Fatalf("after stop: %+v", ans.Env)
+	}
+	if got := e2.containers(id); len(got) != 1 || got[0].ID != before[0].ID || got[0].State != "running" {
+		t.Fatalf("containers after a stop: %+v", got)
 	}
 	// Gone container: the next invocation recreates it.
 	removeContainers(e2.docker, e2.dir)

@@ -155,3 +155,39 @@ func TestRegistryHostFor(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveURI(t *testing.T) {
+	s := &Service{registryHost: "127.0.0.1:4000", pastHosts: map[string]bool{"127.0.0.1:3999": true, "127.0.0.1:4000": true}}
+	for in, want := range map[string]string{
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/bot:v1":       "127.0.0.1:4000/bot:v1",
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/a/b@sha256:0": "127.0.0.1:4000/a/b@sha256:0",
+		"127.0.0.1:3999/bot:v1":                                     "127.0.0.1:4000/bot:v1",
+		"127.0.0.1:4000/bot:v1":                                     "127.0.0.1:4000/bot:v1",
+		"127.0.0.1:5000/bot:v1":                                     "127.0.0.1:5000/bot:v1",
+		"public.ecr.aws/x/y:z":                                      "public.ecr.aws/x/y:z",
+	} {
+		if got := s.resolveURI(in); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestIsDataPlane(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"POST", "/runtimes/arn%3Aaws%3Abedrock-agentcore%3Aus-east-1%3A123456789012%3Aruntime%2Fa-0123456789/invocations", true},
+		{"POST", "/runtimes/a-0123456789/stopruntimesession", true},
+		{"POST", "/runtimes/a-0123456789/invocations/", true},
+		{"GET", "/runtimes/a-0123456789/invocations", false},
+		{"POST", "/runtimes/", false},
+		{"POST", "/runtimes/a-0123456789/versions/", false},
+		{"POST", "/runtimes/a-0123456789/runtime-endpoints/", false},
+	} {
+		r := httptest.NewRequest(c.method, c.path, nil)
+		if got := IsDataPlane(r); got != c.want {
+			t.Errorf("%s %s: %v", c.method, c.path, got)
+		}
+	}
+}

@@ -99,6 +99,11 @@ func (s *Service) Start(registryHost string) {
 		s.cfg.Logf("control: reading runtimes: %v", err)
 		return
 	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.reconcile(runtimes)
+	}()
 	for _, r := range runtimes {
 		if r.Status == statusDeleting {
 			s.deleteRuntimeAsync(r.ID)
@@ -119,6 +124,31 @@ func (s *Service) Start(registryHost string) {
 			case statusDeleting:
 				s.deleteEndpointAsync(r.ID, e.Name)
 			}
+		}
+	}
+}
+
+// reconcile removes the containers a previous server left behind that no longer serve anything:
+// those of runtimes that are gone, and versions no endpoint uses.
+func (s *Service) reconcile(runtimes []*runtimeRec) {
+	found, err := s.run.find(s.ctx, "", 0)
+	if err != nil {
+		s.cfg.Logf("control: listing agent containers: %v", err)
+		return
+	}
+	known := map[string]bool{}
+	for _, r := range runtimes {
+		known[r.ID] = true
+	}
+	for _, c := range found {
+		if !known[c.Labels[LabelRuntime]] {
+			s.cfg.Logf("control: removing container %s of unknown runtime %q", c.ID[:min(12, len(c.ID))], c.Labels[LabelRuntime])
+			s.run.remove(s.ctx, c.ID)
+		}
+	}
+	for _, r := range runtimes {
+		if r.Status != statusDeleting {
+			s.collect(s.ctx, r.ID)
 		}
 	}
 }

@@ -126,8 +126,16 @@ func TestRestart(t *testing.T) {
 		t.Fatalf("%d containers", len(before))
 	}
 	e.close()
+	// A container whose runtime the state does not know (e.g. deleted while no server ran).
+	_, err := e.docker.ContainerCreate(context.Background(), &container.Config{Image: uri, Labels: map[string]string{
+		LabelOwner: "true", LabelState: e.dir, LabelRuntime: "ghost-0123456789", LabelVersion: "1",
+	}}, nil, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	e2 := newEnv(t, e.dir, 30*time.Second)
+	waitFor(t, "the orphan container to be removed", func() bool { return len(e2.containers("ghost-0123456789")) == 0 })
 	if _, ans := e2.invoke(arn, "", "", `{}`); ans.Env["FOO"] != "kept" {
 		t.Fatalf("after restart: %+v", ans.Env)
 	}

@@ -95,12 +95,16 @@ func (r *runner) ensure(ctx context.Context, runtimeID string, version int, cfg 
 	return c.addr, c.err
 }
 
+// find lists this server's containers of a runtime ("" for all runtimes) and version (0 for
+// all versions).
 func (r *runner) find(ctx context.Context, runtimeID string, version int) ([]container.Summary, error) {
 	args := filters.NewArgs(
 		filters.Arg("label", LabelOwner+"=true"),
 		filters.Arg("label", LabelState+"="+r.stateLabel),
-		filters.Arg("label", LabelRuntime+"="+runtimeID),
 	)
+	if runtimeID != "" {
+		args.Add("label", LabelRuntime+"="+runtimeID)
+	}
 	if version > 0 {
 		args.Add("label", fmt.Sprintf("%s=%d", LabelVersion, version))
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -46,9 +47,17 @@ func (r *Resolver) Find(name string) (Source, error) {
 	if p := r.projectFile(name); p != "" {
 		code, err := os.ReadFile(p)
 		if err == nil {
-			_, stockErr := fs.Stat(r.Stock, name+".lua")
 			rel := path.Join(RecipesDir, name+".lua")
-			return Source{Name: name, Origin: rel, Chunk: rel, Code: code, Override: stockErr == nil}, nil
+			src := Source{Name: name, Origin: rel, Chunk: rel, Code: code}
+			if stock, err := fs.ReadFile(r.Stock, name+".lua"); err == nil {
+				// An unchanged copy (an eject never edited) is reported as what it is.
+				if bytes.Equal(stock, code) {
+					src.Origin = rel + " (same as stock)"
+				} else {
+					src.Override = true
+				}
+			}
+			return src, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return Source{}, fmt.Errorf("reading %s: %w", p, err)

@@ -26,6 +26,7 @@ var (
 	mu      sync.Mutex
 	server  *exec.Cmd
 	baseURL string
+	logPath string // moto_server's output, shown when it does not start
 )
 
 // Main runs the package's tests and stops moto_server afterwards. Use it from TestMain:
@@ -37,6 +38,9 @@ func Main(m *testing.M) {
 	if server != nil && server.Process != nil {
 		_ = server.Process.Kill()
 		_ = server.Wait()
+	}
+	if logPath != "" {
+		_ = os.Remove(logPath)
 	}
 	mu.Unlock()
 	os.Exit(code)
@@ -67,6 +71,7 @@ func Moto(t testing.TB) string {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
+	logPath = logf.Name()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting moto_server: %v", err)
 	}

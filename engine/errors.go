@@ -79,7 +79,7 @@ func Raise(L *lua.LState, err error) {
 	}
 	where := e.Where
 	if where == "" {
-		where = L.Where(1)
+		where = scriptPosition(L)
 	}
 	t := L.NewTable()
 	t.RawSetString("message", lua.LString(e.Msg))
@@ -90,6 +90,18 @@ func Raise(L *lua.LState, err error) {
 	t.RawSetString("where", lua.LString(where))
 	L.SetMetatable(t, L.GetTypeMetatable(errorMeta))
 	L.Error(t, 0)
+}
+
+// scriptPosition is the position of the nearest Lua caller: a builtin called through pcall
+// (or another Go function) reports the script line that called that, not "[G]:".
+func scriptPosition(L *lua.LState) string {
+	for level := 1; level < 8; level++ {
+		w := L.Where(level)
+		if w != "" && !strings.HasPrefix(w, "[G]") {
+			return w
+		}
+	}
+	return ""
 }
 
 // RaiseUsage raises an exit-2 error at the caller's position.

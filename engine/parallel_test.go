@@ -94,3 +94,11 @@ func TestPcallCatchesBuiltinErrorInsideBranch(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestErrorPositionThroughPcall(t *testing.T) {
+	h := enginetest.New(t, sleepMod)
+	res := h.Do(t, "local ok, e = pcall(slow.fail)\nreturn tostring(e)")
+	if got := res[0].String(); !strings.HasPrefix(got, "test.lua:1:") {
+		t.Fatalf("position = %q, want test.lua:1:", got)
+	}
+}

@@ -65,6 +65,13 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	// The Docker client negotiates its API version on first use without guarding its reads:
+	// settle it now, before requests use the client concurrently.
+	if n, ok := cfg.Docker.(interface{ NegotiateAPIVersion(context.Context) }); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		n.NegotiateAPIVersion(ctx)
+		cancel()
+	}
 	st, err := newStore(cfg.DB)
 	if err != nil {
 		return nil, fmt.Errorf("opening runtime state: %w", err)

@@ -55,6 +55,7 @@ func dockerOrSkip(t testing.TB) *client.Client {
 		if err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_, err = cli.Ping(ctx)
+			cli.NegotiateAPIVersion(ctx) // before concurrent use: the client's negotiation races
 			cancel()
 		}
 		if err != nil {

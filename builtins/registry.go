@@ -13,6 +13,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/jsonmod"
 	"github.com/agentcore/agentcore/builtins/project"
 	"github.com/agentcore/agentcore/builtins/ssm"
+	"github.com/agentcore/agentcore/builtins/store"
 	"github.com/agentcore/agentcore/builtins/state"
 	"github.com/agentcore/agentcore/builtins/ui"
 	"github.com/agentcore/agentcore/engine"
@@ -23,7 +24,7 @@ func Modules() []*engine.Module {
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, project.EnvModule, state.Module,
-		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module,
+		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module,
 	}
 }
 

@@ -28,6 +28,9 @@ type Run struct {
 	Interactive bool
 	Verbose     bool
 	Command     string // the command line, for lock holders and events
+	// ExitCode, when not zero, is the exit code of a run whose recipe finished without an
+	// error but has a finding to report (drift found: 3). Set with ui.exit_code.
+	ExitCode int
 	// LocalEndpoint ensures the local AgentCore endpoint runs (starting it when it does not)
 	// and returns its base URL, e.g. http://127.0.0.1:4566. Set by cmd; nil in unit tests
 	// that do not need it.

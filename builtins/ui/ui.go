@@ -23,12 +23,13 @@ var Module = &engine.Module{
 		{Name: "fail", Args: "(message)", Doc: "Reports a failure without stopping the recipe (use ui.error to stop).", Fn: say("fail")},
 		{Name: "info", Args: "(message)", Doc: "An indented detail line.", Fn: say("info")},
 		{Name: "debug", Args: "(message)", Doc: "A line shown only with -v.", Fn: say("debug")},
-		{Name: "error", Args: "(message, {hint=, usage=false})", Doc: "Stops the recipe with an error; hint says what to run instead; usage=true makes the exit code 2 (bad input).", Fn: uiError},
+		{Name: "error", Args: "(message, {hint=, usage=false, code=})", Doc: "Stops the recipe with an error; hint says what to run instead; usage=true makes the exit code 2 (bad input); code sets another exit code.", Fn: uiError},
 		{Name: "table", Args: "(headers: list, rows: list of lists)", Doc: "Prints an aligned table (a table event in JSON).", Fn: table},
 		{Name: "progress", Args: "(label, current, total, {id=})", Doc: "Reports progress of an item; drawn in place on a terminal.", Fn: progress},
 		{Name: "print", Args: "(text)", Doc: "Writes text and a newline to stdout as is (an output event in JSON).", Fn: uiPrint},
 		{Name: "write", Args: "(text)", Doc: "Writes text to stdout without a newline, for streamed answers (a chunk event in JSON).", Fn: uiWrite},
 		{Name: "emit", Args: "(type, fields: table)", Doc: "Emits a custom event (JSON mode) or an info line with its fields (text).", Fn: emit},
+		{Name: "exit_code", Args: "(code)", Doc: "Sets the exit code of a run that ends without an error but with a finding (3: drift found). The result object of -o json is still written, with ok=false.", Fn: exitCode},
 		{Name: "json_mode", Args: "()", Returns: "bool", Doc: "True with -o json.", Fn: jsonMode},
 		{Name: "confirm", Args: "(question, {default=false, typed=TEXT})", Returns: "bool",
 			Doc: "Asks a yes/no question (or, with typed, asks the user to type TEXT). --yes answers yes to plain questions; without a terminal and without --yes it stops with an error saying to pass --yes.", Fn: confirm},
@@ -49,6 +50,9 @@ func uiError(L *lua.LState) int {
 	code := engine.ExitFailure
 	if lua.LVAsBool(opts.RawGetString("usage")) {
 		code = engine.ExitUsage
+	}
+	if c, ok := opts.RawGetString("code").(lua.LNumber); ok && c > 0 && c < 126 {
+		code = int(c)
 	}
 	engine.Raise(L, &engine.Error{Code: code, Msg: msg, Hint: lua.LVAsString(opts.RawGetString("hint"))})
 	return 0
@@ -129,6 +133,15 @@ func emit(L *lua.LState) int {
 		parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 	}
 	r.Out.Info(r.Branch(L), typ+" "+strings.Join(parts, " "))
+	return 0
+}
+
+func exitCode(L *lua.LState) int {
+	n := L.CheckInt(1)
+	if n < 0 || n > 125 {
+		engine.RaiseUsage(L, "", "ui.exit_code: %d is not an exit code (0 to 125)", n)
+	}
+	engine.FromL(L).ExitCode = n
 	return 0
 }
 

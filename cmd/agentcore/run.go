@@ -107,6 +107,14 @@ func (a *app) runRecipe(name string, args []string) error {
 		a.out.Debug("", fmt.Sprintf("recipe %s from %s, environment %q", name, src.Origin, run.EnvName))
 	}
 	result, err := vm.Execute(rc, table, a.g.wait)
+	if err == nil && run.ExitCode != 0 {
+		// A finding, not a failure: the recipe printed its report; only the exit code says so.
+		e := &engine.Error{Code: run.ExitCode, Msg: fmt.Sprintf("%s finished with exit code %d", name, run.ExitCode)}
+		if a.out.JSON {
+			a.out.Result(name, result, e)
+		}
+		return &alreadyReported{err: e}
+	}
 	if a.out.JSON {
 		var e *engine.Error
 		if err != nil {

@@ -129,6 +129,20 @@ func (s *FileStore) Save(_ context.Context, env string, st *State) error {
 	return WriteFileAtomic(s.path(env), append(data, '\n'), 0o644)
 }
 
+// Put implements Store.
+func (s *FileStore) Put(_ context.Context, env string, st *State) error {
+	if err := st.Validate(); err != nil {
+		return fmt.Errorf("refusing to write state of %s: %w", env, err)
+	}
+	st.normalize()
+	st.Schema = SchemaVersion
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(s.path(env), append(data, '\n'), 0o644)
+}
+
 func (s *FileStore) clock() time.Time {
 	if s.now != nil {
 		return s.now()

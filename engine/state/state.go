@@ -69,8 +69,11 @@ type LockInfo struct {
 type Store interface {
 	// Load returns the environment's state, or an empty one when none was saved yet.
 	Load(ctx context.Context, env string) (*State, error)
-	// Save replaces the environment's state atomically.
+	// Save replaces the environment's state atomically, as a new serial.
 	Save(ctx context.Context, env string, st *State) error
+	// Put replaces the environment's state with st exactly as given (serial included): for
+	// taking a copy from elsewhere (sync pull).
+	Put(ctx context.Context, env string, st *State) error
 	// Lock takes the environment's lock. With wait it waits until the holder releases it (or
 	// ctx ends); without, it fails at once with an error naming the holder.
 	Lock(ctx context.Context, env string, info LockInfo, wait bool) (unlock func() error, err error)

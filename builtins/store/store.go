@@ -1,0 +1,421 @@
+// Package store is the Lua store module: each environment's state shared through a cloud
+// config store, SSM Parameter Store, under /agentcore/PROJECT/ENV/. A push that would
+// overwrite a newer cloud copy is refused unless forced, naming who pushed what when.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/engine/state"
+)
+
+// Module is the store module.
+var Module = &engine.Module{
+	Name: "store",
+	Doc: "The environment's state shared through SSM Parameter Store: a meta parameter " +
+		"(/agentcore/PROJECT/ENV/meta: serial, digest, who pushed when) and the state document " +
+		"in one or more parameters (/agentcore/PROJECT/ENV/state/0001...; the advanced tier is " +
+		"used when a part outgrows a standard parameter). The last synced copy is remembered in " +
+		".agentcore/sync/ENV.json, which is how ahead, behind and diverged are told apart.",
+	Funcs: []engine.Func{
+		{Name: "status", Args: "()", Fn: luaStatus,
+			Returns: "{status = \"in sync\"|\"ahead\"|\"behind\"|\"diverged\"|\"never pushed\", local = {serial, digest}, cloud = {serial, digest, pushed_by, pushed_at} | nil, base = {serial, digest} | nil, path}",
+			Doc:     "Compares the recorded state with the cloud copy and with the copy last synced here."},
+		{Name: "push", Args: "({force = false})", Fn: luaPush,
+			Returns: "{pushed = bool, serial, digest, parts, tier}",
+			Doc:     "Writes the recorded state to the cloud. Refused (exit 1) when the cloud copy changed since this checkout last synced (behind or diverged), naming who pushed it and when, unless force. Pushing what is already there changes nothing."},
+		{Name: "pull", Args: "({force = false})", Fn: luaPull,
+			Returns: "{pulled = bool, serial, digest}",
+			Doc:     "Replaces the recorded state with the cloud copy (its digest is verified). Refused when the recorded state has changes that were never pushed (ahead or diverged), unless force."},
+		{Name: "get", Args: "()", Fn: luaGet,
+			Returns: "state table | nil",
+			Doc:     "The cloud copy of the state, or nil when the environment was never pushed."},
+		{Name: "path", Args: "()", Fn: luaPath, Returns: "string",
+			Doc: "The parameter path of the environment: /agentcore/PROJECT/ENV."},
+	},
+}
+
+// SSM value limits: 4 KB for standard parameters, 8 KB for advanced ones.
+const (
+	standardLimit = 4096
+	partSize      = 8000
+	maxParts      = 64
+)
+
+// Meta is the cloud copy's header.
+type Meta struct {
+	Schema   int    `json:"schema"`
+	Serial   int64  `json:"serial"`
+	Digest   string `json:"digest"`
+	Parts    int    `json:"parts"`
+	PushedBy string `json:"pushed_by"`
+	PushedAt string `json:"pushed_at"`
+}
+
+// Marker is what this checkout last synced (.agentcore/sync/ENV.json).
+type Marker struct {
+	Serial int64  `json:"serial"`
+	Digest string `json:"digest"`
+	At     string `json:"at"`
+}
+
+// Digest fingerprints what a state records, ignoring serial, timestamps and who saved it.
+func Digest(st *state.State) string {
+	b, _ := json.Marshal(struct {
+		Agents map[string]*state.Agent `json:"agents"`
+	}{st.Agents})
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Status names the relation between the recorded state, the cloud copy and the last sync.
+func Status(localDigest string, cloud *Meta, base *Marker) string {
+	switch {
+	case cloud == nil:
+		return "never pushed"
+	case cloud.Digest == localDigest:
+		return "in sync"
+	case base == nil:
+		return "diverged"
+	}
+	localChanged := localDigest != base.Digest
+	cloudChanged := cloud.Digest != base.Digest
+	switch {
+	case localChanged && cloudChanged:
+		return "diverged"
+	case cloudChanged:
+		return "behind"
+	default:
+		return "ahead"
+	}
+}
+
+type env struct {
+	run   *engine.Run
+	name  string
+	path  string // /agentcore/PROJECT/ENV
+	mfile string // sync marker file
+}
+
+func envOf(L *lua.LState) env {
+	r := engine.FromL(L)
+	if r.Project == nil || r.EnvName == "" || r.Store == nil {
+		engine.RaiseUsage(L, "run it inside a project (agentcore init creates one)", "store: no project environment here")
+	}
+	return env{run: r, name: r.EnvName, path: "/agentcore/" + r.Project.Name + "/" + r.EnvName,
+		mfile: filepath.Join(r.Dir, ".agentcore", "sync", r.EnvName+".json")}
+}
+
+func (e env) marker() (*Marker, error) {
+	b, err := os.ReadFile(e.mfile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m Marker
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s is not readable (%v); delete it and pull or push again", e.mfile, err)
+	}
+	return &m, nil
+}
+
+func (e env) setMarker(serial int64, digest string) error {
+	b, _ := json.MarshalIndent(Marker{Serial: serial, Digest: digest, At: time.Now().UTC().Format(time.RFC3339)}, "", "  ")
+	return state.WriteFileAtomic(e.mfile, append(b, '\n'), 0o644)
+}
+
+func readMeta(ctx context.Context, c *ssm.Client, path string) (*Meta, error) {
+	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(path + "/meta")})
+	if err != nil {
+		if aws.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var m Meta
+	if err := json.Unmarshal([]byte(awssdk.ToString(out.Parameter.Value)), &m); err != nil {
+		return nil, fmt.Errorf("%s/meta is not an agentcore sync header: %w", path, err)
+	}
+	return &m, nil
+}
+
+// readCloud fetches and verifies the cloud copy.
+func readCloud(ctx context.Context, c *ssm.Client, path string) (*Meta, *state.State, error) {
+	m, err := readMeta(ctx, c, path)
+	if err != nil || m == nil {
+		return m, nil, err
+	}
+	parts := map[string]string{}
+	p := ssm.NewGetParametersByPathPaginator(c, &ssm.GetParametersByPathInput{Path: awssdk.String(path + "/state"), Recursive: awssdk.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, prm := range page.Parameters {
+			parts[awssdk.ToString(prm.Name)] = awssdk.ToString(prm.Value)
+		}
+	}
+	var b strings.Builder
+	for i := 1; i <= m.Parts; i++ {
+		v, ok := parts[partName(path, i)]
+		if !ok {
+			return nil, nil, fmt.Errorf("the cloud copy at %s is incomplete: part %d of %d is missing (a push was interrupted?); push again from the checkout that has the right state", path, i, m.Parts)
+		}
+		b.WriteString(v)
+	}
+	st, err := state.Decode([]byte(b.String()), path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d := Digest(st); d != m.Digest {
+		return nil, nil, fmt.Errorf("the cloud copy at %s does not match its header (digest %s, header says %s): a push was interrupted or someone edited it; push again", path, short(d), short(m.Digest))
+	}
+	return m, st, nil
+}
+
+func partName(path string, i int) string { return fmt.Sprintf("%s/state/%04d", path, i) }
+
+func short(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		d = d[:12]
+	}
+	return d
+}
+
+func ssmClient(s *aws.Session) *ssm.Client { return ssm.NewFromConfig(s.Config) }
+
+func loadLocal(ctx context.Context, e env) (*state.State, error) {
+	return e.run.Store.Load(ctx, e.name)
+}
+
+type statusResult struct {
+	Status string  `json:"status"`
+	Local  Marker  `json:"local"`
+	Cloud  *Meta   `json:"cloud"`
+	Base   *Marker `json:"base"`
+	Path   string  `json:"path"`
+}
+
+func status(ctx context.Context, e env, s *aws.Session) (statusResult, error) {
+	st, err := loadLocal(ctx, e)
+	if err != nil {
+		return statusResult{}, err
+	}
+	m, err := readMeta(ctx, ssmClient(s), e.path)
+	if err != nil {
+		return statusResult{}, err
+	}
+	base, err := e.marker()
+	if err != nil {
+		return statusResult{}, err
+	}
+	d := Digest(st)
+	return statusResult{Status: Status(d, m, base), Local: Marker{Serial: st.Serial, Digest: d}, Cloud: m, Base: base, Path: e.path}, nil
+}
+
+func luaStatus(L *lua.LState) int {
+	e := envOf(L)
+	res := aws.Call(L, "reading the cloud copy of "+e.name, func(ctx context.Context, s *aws.Session) (statusResult, error) {
+		return status(ctx, e, s)
+	})
+	L.Push(engine.ToLua(L, res))
+	return 1
+}
+
+func who() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return name + "@" + host
+}
+
+type pushResult struct {
+	Pushed bool   `json:"pushed"`
+	Serial int64  `json:"serial"`
+	Digest string `json:"digest"`
+	Parts  int    `json:"parts"`
+	Tier   string `json:"tier"`
+}
+
+func forceOpt(L *lua.LState) bool {
+	if t, ok := L.Get(1).(*lua.LTable); ok {
+		return lua.LVAsBool(t.RawGetString("force"))
+	}
+	return false
+}
+
+func luaPush(L *lua.LState) int {
+	e := envOf(L)
+	force := forceOpt(L)
+	res := aws.Call(L, "pushing the state of "+e.name, func(ctx context.Context, s *aws.Session) (pushResult, error) {
+		return push(ctx, e, ssmClient(s), force)
+	})
+	L.Push(engine.ToLua(L, res))
+	return 1
+}
+
+func push(ctx context.Context, e env, c *ssm.Client, force bool) (pushResult, error) {
+	st, err := loadLocal(ctx, e)
+	if err != nil {
+		return pushResult{}, err
+	}
+	d := Digest(st)
+	m, err := readMeta(ctx, c, e.path)
+	if err != nil {
+		return pushResult{}, err
+	}
+	base, err := e.marker()
+	if err != nil {
+		return pushResult{}, err
+	}
+	if m != nil && m.Digest == d {
+		return pushResult{Pushed: false, Serial: m.Serial, Digest: d, Parts: m.Parts}, e.setMarker(st.Serial, d)
+	}
+	if s := Status(d, m, base); !force && (s == "behind" || s == "diverged") {
+		return pushResult{}, &engine.Error{Code: engine.ExitFailure,
+			Msg:  fmt.Sprintf("the cloud copy of %s is newer than this checkout's: pushed by %s at %s (serial %d, %s); this checkout is %s", e.name, m.PushedBy, m.PushedAt, m.Serial, short(m.Digest), s),
+			Hint: "agentcore sync pull takes it (agentcore drift shows what differs); agentcore sync push --force overwrites it"}
+	}
+	doc, err := json.Marshal(st)
+	if err != nil {
+		return pushResult{}, err
+	}
+	chunks := split(string(doc), partSize)
+	if len(chunks) > maxParts {
+		return pushResult{}, fmt.Errorf("the state of %s is %d bytes, more than %d parameters of %d bytes can hold", e.name, len(doc), maxParts, partSize)
+	}
+	tier := ssmtypes.ParameterTierStandard
+	for _, ch := range chunks {
+		if len(ch) > standardLimit {
+			tier = ssmtypes.ParameterTierAdvanced
+		}
+	}
+	// Parts first, the header last: a reader never sees a header whose parts are not there.
+	for i, ch := range chunks {
+		if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(partName(e.path, i+1)), Value: awssdk.String(ch),
+			Type: ssmtypes.ParameterTypeString, Overwrite: awssdk.Bool(true), Tier: tier}); err != nil {
+			return pushResult{}, err
+		}
+	}
+	// Refuse if someone pushed meanwhile (optimistic concurrency on the header).
+	if now, err := readMeta(ctx, c, e.path); err != nil {
+		return pushResult{}, err
+	} else if !force && now != nil && (m == nil || now.Digest != m.Digest) {
+		return pushResult{}, &engine.Error{Code: engine.ExitFailure,
+			Msg:  fmt.Sprintf("%s pushed the state of %s at %s while this push ran", now.PushedBy, e.name, now.PushedAt),
+			Hint: "agentcore sync status, then pull or push --force"}
+	}
+	meta := Meta{Schema: 1, Serial: st.Serial, Digest: d, Parts: len(chunks), PushedBy: who(), PushedAt: time.Now().UTC().Format(time.RFC3339)}
+	mb, _ := json.Marshal(meta)
+	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(e.path + "/meta"), Value: awssdk.String(string(mb)),
+		Type: ssmtypes.ParameterTypeString, Overwrite: awssdk.Bool(true)}); err != nil {
+		return pushResult{}, err
+	}
+	// Parts beyond the new count belong to an older, larger document.
+	if m != nil {
+		for i := len(chunks) + 1; i <= m.Parts; i++ {
+			_, _ = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(partName(e.path, i))})
+		}
+	}
+	return pushResult{Pushed: true, Serial: st.Serial, Digest: d, Parts: len(chunks), Tier: string(tier)}, e.setMarker(st.Serial, d)
+}
+
+func split(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return append(out, s)
+}
+
+type pullResult struct {
+	Pulled bool   `json:"pulled"`
+	Serial int64  `json:"serial"`
+	Digest string `json:"digest"`
+}
+
+func luaPull(L *lua.LState) int {
+	e := envOf(L)
+	force := forceOpt(L)
+	res := aws.Call(L, "pulling the state of "+e.name, func(ctx context.Context, s *aws.Session) (pullResult, error) {
+		c := ssmClient(s)
+		m, cloud, err := readCloud(ctx, c, e.path)
+		if err != nil {
+			return pullResult{}, err
+		}
+		if m == nil {
+			return pullResult{}, &engine.Error{Code: engine.ExitFailure, Msg: fmt.Sprintf("environment %s was never pushed: there is no cloud copy at %s", e.name, e.path),
+				Hint: "agentcore sync push creates it"}
+		}
+		st, err := loadLocal(ctx, e)
+		if err != nil {
+			return pullResult{}, err
+		}
+		base, err := e.marker()
+		if err != nil {
+			return pullResult{}, err
+		}
+		d := Digest(st)
+		if s := Status(d, m, base); !force && (s == "ahead" || s == "diverged") && len(st.Agents) > 0 {
+			return pullResult{}, &engine.Error{Code: engine.ExitFailure,
+				Msg:  fmt.Sprintf("the recorded state of %s has changes that were never pushed (%s); pulling would lose them", e.name, s),
+				Hint: "agentcore sync push shares them (or push --force); agentcore sync pull --force discards them"}
+		}
+		if d == m.Digest {
+			return pullResult{Pulled: false, Serial: st.Serial, Digest: d}, e.setMarker(st.Serial, d)
+		}
+		cloud.Environment = e.name
+		if err := e.run.Store.Put(ctx, e.name, cloud); err != nil {
+			return pullResult{}, err
+		}
+		return pullResult{Pulled: true, Serial: cloud.Serial, Digest: m.Digest}, e.setMarker(cloud.Serial, m.Digest)
+	})
+	L.Push(engine.ToLua(L, res))
+	return 1
+}
+
+func luaGet(L *lua.LState) int {
+	e := envOf(L)
+	st := aws.Call(L, "reading the cloud copy of "+e.name, func(ctx context.Context, s *aws.Session) (*state.State, error) {
+		_, st, err := readCloud(ctx, ssmClient(s), e.path)
+		return st, err
+	})
+	if st == nil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	b, _ := json.Marshal(st)
+	var g any
+	_ = json.Unmarshal(b, &g)
+	L.Push(engine.ToLua(L, g))
+	return 1
+}
+
+func luaPath(L *lua.LState) int {
+	L.Push(lua.LString(envOf(L).path))
+	return 1
+}

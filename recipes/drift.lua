@@ -1,0 +1,275 @@
+-- drift: where the recorded state, the cloud copy and what really runs disagree.
+local deploy = require("deploy")
+
+-- The comparable shape of one environment, the same for all three sources:
+-- { agents = { NAME = { runtime_id, runtime_arn, repository,
+--                       versions = { V1 = { image } }, endpoints = { stable = { version } } } } }
+-- Timestamps, serials, statuses of past operations and sync markers are left out.
+local function from_state(st, only)
+  local doc = { agents = {} }
+  for name, a in pairs(st.agents or {}) do
+    if not only or only == name then
+      local d = { versions = {}, endpoints = {} }
+      d.runtime_id, d.runtime_arn, d.repository = a.runtime_id, a.runtime_arn, a.repository
+      for _, v in ipairs(a.versions or {}) do
+        if v.status == "READY" then d.versions[deploy.vname(v.number)] = { image = v.image } end
+      end
+      for en, e in pairs(a.endpoints or {}) do d.endpoints[en] = { version = e.version } end
+      doc.agents[name] = d
+    end
+  end
+  return doc
+end
+
+local function live_agent(name, a, by_name)
+  local agent = project.agent(name, { resolve = false })
+  local d = { versions = {}, endpoints = {} }
+  local rt = a and a.runtime_id and agentcore.get_runtime(a.runtime_id) or nil
+  if not rt and by_name[agent.runtime_name] then
+    rt = agentcore.get_runtime(by_name[agent.runtime_name])
+  end
+  if rt then
+    d.runtime_id, d.runtime_arn = rt.agentRuntimeId, rt.agentRuntimeArn
+    for _, v in ipairs(agentcore.list_versions(rt.agentRuntimeId)) do
+      if v.status == "READY" then
+        local full = agentcore.get_runtime(rt.agentRuntimeId, { version = v.agentRuntimeVersion })
+        local art = full and full.agentRuntimeArtifact or {}
+        local cc = art.containerConfiguration or {}
+        d.versions[deploy.vname(v.agentRuntimeVersion)] = { image = cc.containerUri }
+      end
+    end
+    for _, ep in ipairs(agentcore.list_endpoints(rt.agentRuntimeId)) do
+      d.endpoints[ep.name] = { version = tonumber(ep.liveVersion or ep.targetVersion) }
+    end
+  end
+  local repo = ecr.describe_repository(deploy.repo_name(agent))
+  d.repository = repo and repo.repositoryUri or nil
+  if not d.runtime_id and not d.repository then return nil end
+  return d
+end
+
+local function from_live(st, only)
+  local by_name = {}
+  for _, r in ipairs(agentcore.list_runtimes()) do by_name[r.agentRuntimeName] = r.agentRuntimeId end
+  local doc = { agents = {} }
+  for _, name in ipairs(project.agents()) do
+    if not only or only == name then
+      doc.agents[name] = live_agent(name, st.agents[name], by_name)
+    end
+  end
+  return doc
+end
+
+-- Plain words for one change. source is "runs" or "the cloud copy".
+local function describe(c, source, envname)
+  local p = {}
+  for part in c.path:gmatch("[^.]+") do table.insert(p, part) end
+  local agent, what, key, field = p[2], p[3], p[4], p[5]
+  local says = source == "runs" and "runs" or "is in the cloud copy"
+  local function v(x) return x == nil and "nothing" or tostring(x) end
+  if not agent then return "shared resource", c.path .. " differs" end
+  if what == nil then
+    if c.kind == "added" then return "runtime", ("agent %s %s in %s but is not in the recorded state"):format(agent, says, envname) end
+    return "runtime", ("agent %s is in the recorded state but nothing of it %s in %s"):format(agent, says, envname)
+  end
+  if what == "endpoints" then
+    if field == "version" and c.kind == "changed" then
+      return "endpoint", ("endpoint %s of %s in %s points at %s (%s), state says %s"):format(
+        key, agent, envname, deploy.vname(c.new), source, deploy.vname(c.old))
+    elseif c.kind == "added" then
+      return "endpoint", ("endpoint %s of %s %s in %s but is not recorded"):format(key, agent, says, envname)
+    elseif c.kind == "removed" then
+      return "endpoint", ("endpoint %s of %s is recorded but not there (%s) in %s"):format(key, agent, source, envname)
+    end
+  elseif what == "versions" then
+    if c.kind == "added" then return "runtime", ("version %s of %s %s but is not recorded"):format(key, agent, says) end
+    if c.kind == "removed" then return "runtime", ("version %s of %s is recorded but not there (%s)"):format(key, agent, source) end
+    return "runtime", ("version %s of %s has image %s (%s), state says %s"):format(key, agent, v(c.new), source, v(c.old))
+  elseif what == "runtime_id" or what == "runtime_arn" then
+    if c.kind == "removed" then return "runtime", ("runtime %s of %s is recorded but does not exist (%s)"):format(v(c.old), agent, source) end
+    if c.kind == "added" then return "runtime", ("runtime %s of %s exists (%s) but is not recorded"):format(v(c.new), agent, source) end
+    return "runtime", ("runtime of %s is %s (%s), state says %s"):format(agent, v(c.new), source, v(c.old))
+  elseif what == "repository" then
+    if c.kind == "removed" then return "shared resource", ("repository %s of %s is recorded but does not exist (%s)"):format(v(c.old), agent, source) end
+    if c.kind == "added" then return "shared resource", ("repository %s of %s exists (%s) but is not recorded"):format(v(c.new), agent, source) end
+    return "shared resource", ("repository of %s is %s (%s), state says %s"):format(agent, v(c.new), source, v(c.old))
+  end
+  return "runtime", ("%s of %s differs (%s)"):format(c.path, agent, source)
+end
+
+local function report(changes, source, envname, out)
+  for _, c in ipairs(changes) do
+    local category, text = describe(c, source, envname)
+    table.insert(out, { category = category, source = source, text = text, path = c.path, kind = c.kind,
+      recorded = c.old, other = c.new })
+  end
+end
+
+local function fmt(x)
+  if x == nil then return "-" end
+  if type(x) == "table" then return json.encode(x) end
+  return tostring(x)
+end
+
+-- adopt: make the recorded state say what runs.
+local function adopt(st, live, only)
+  for name, l in pairs(live.agents) do
+    local agent = project.agent(name, { resolve = false })
+    local a = deploy.agent_state(st, agent)
+    a.runtime_id, a.runtime_arn, a.repository = l.runtime_id, l.runtime_arn, l.repository
+    local versions = {}
+    for vn, v in pairs(l.versions) do
+      local n = deploy.parse_version(vn)
+      local old = deploy.version(a, n)
+      table.insert(versions, { number = n, image = v.image, digest = v.image and v.image:match("@(sha256:.+)$") or (old and old.digest) or "",
+        config_hash = old and old.config_hash or "", created_at = old and old.created_at or deploy.now(), status = "READY" })
+    end
+    table.sort(versions, function(x, y) return x.number < y.number end)
+    a.versions = versions
+    a.endpoints = {}
+    for en, e in pairs(l.endpoints) do a.endpoints[en] = { version = e.version, status = "READY" } end
+    -- forget created resources that are gone
+    local keep = {}
+    for _, r in ipairs(a.resources) do
+      local gone = (r.kind == "runtime" and r.id ~= l.runtime_id)
+        or (r.kind == "endpoint" and (not l.runtime_id or not l.endpoints[r.id:match("/(.+)$") or ""]))
+        or (r.kind == "ecr_repository" and not l.repository)
+      if not gone then table.insert(keep, r) end
+    end
+    a.resources = keep
+  end
+  for name in pairs(st.agents) do
+    if (not only or only == name) and not live.agents[name] then st.agents[name] = nil end
+  end
+  state.save(st)
+end
+
+-- restore: put the runtime back to what the state says (endpoints; a missing runtime or
+-- repository is recreated by the update recipe).
+local function restore(st, recorded, live)
+  for name, r in pairs(recorded.agents) do
+    local l = live.agents[name]
+    local a = st.agents[name]
+    if not l or not l.runtime_id or l.runtime_id ~= r.runtime_id or not l.repository then
+      ui.step(("%s: recreating what is missing with the update recipe"):format(name))
+      load_recipe("update").run({ agent = name, force = false })
+    else
+      for en, e in pairs(r.endpoints) do
+        if en ~= "DEFAULT" then
+          local le = l.endpoints[en]
+          if not le then
+            ui.step(("creating endpoint %s of %s at %s"):format(en, name, deploy.vname(e.version)))
+            agentcore.create_endpoint(a.runtime_id, en, { version = e.version })
+            agentcore.wait_endpoint(a.runtime_id, en)
+          elseif le.version ~= e.version then
+            ui.step(("moving endpoint %s of %s back to %s"):format(en, name, deploy.vname(e.version)))
+            agentcore.update_endpoint(a.runtime_id, en, { version = e.version })
+            agentcore.wait_endpoint(a.runtime_id, en)
+          end
+        end
+      end
+      for en in pairs(l.endpoints) do
+        if en ~= "DEFAULT" and not r.endpoints[en] then
+          ui.step(("deleting endpoint %s of %s, which the state does not have"):format(en, name))
+          agentcore.delete_endpoint(a.runtime_id, en)
+        end
+      end
+    end
+  end
+end
+
+return recipe {
+  description = "Report where the recorded state, the cloud copy and what really runs disagree (exit 3)",
+  usage = [[
+Compares three documents, normalised the same way: the recorded state, its cloud copy (agentcore
+sync), and the live runtimes, versions, endpoints and repositories. Timestamps, serials and sync
+markers are ignored. Changes are grouped (runtime, endpoint, shared resource, environment) and
+said in plain words, then listed by path with the recorded and the other value.
+
+Exit codes: 0 no drift, 3 drift found (a CI job fails on it), 1 the comparison failed.
+
+--fix adopt    records what runs in the state (after asking)
+--fix restore  puts the runtime back to what the state says (after asking): endpoints moved,
+               created or deleted; a missing runtime or repository is recreated by update
+A cloud copy that differs is fixed with agentcore sync pull or push.
+
+Examples:
+  agentcore drift
+  agentcore drift my-bot -o json
+  agentcore drift --fix adopt --yes]],
+  args = {
+    { name = "agent", type = "string", positional = true, help = "agent name (default: every agent)" },
+    { name = "fix", type = "string", choices = { "adopt", "restore" }, help = "adopt what runs, or restore what the state says" },
+  },
+  run = function(args)
+    if args.agent then project.agent(args.agent, { resolve = false }) end
+    local envname = env.name()
+    local st = state.load()
+    local recorded = from_state(st, args.agent)
+
+    local cloud_state = store.get()
+    local cloud = cloud_state and from_state(cloud_state, args.agent) or nil
+    local live = from_live(st, args.agent)
+
+    local findings = {}
+    if cloud then
+      report(diff.compare(recorded, cloud).changes, "the cloud copy", envname, findings)
+    end
+    report(diff.compare(recorded, live).changes, "runs", envname, findings)
+    for _, f in ipairs(findings) do
+      if f.source == "the cloud copy" then f.category = "environment" end
+    end
+
+    if not cloud then
+      ui.info(("environment %s was never synced: no cloud copy to compare (agentcore sync push creates one); that alone is not drift"):format(envname))
+    end
+    local result = { environment = envname, synced = cloud ~= nil, drift = #findings > 0, changes = findings }
+    if #findings == 0 then
+      ui.ok(("no drift in %s: the recorded state%s and what runs agree"):format(envname, cloud and ", its cloud copy" or ""))
+      return result
+    end
+
+    ui.warn(("drift in %s: %d difference%s"):format(envname, #findings, #findings == 1 and "" or "s"))
+    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource" }) do
+      local lines = {}
+      for _, f in ipairs(findings) do
+        if f.category == category then table.insert(lines, f.text) end
+      end
+      if #lines > 0 then
+        ui.step(category)
+        for _, l in ipairs(lines) do ui.info(l) end
+      end
+    end
+    local rows = {}
+    for _, f in ipairs(findings) do
+      table.insert(rows, { f.source, f.path, f.kind, fmt(f.recorded), fmt(f.other) })
+    end
+    ui.table({ "AGAINST", "PATH", "CHANGE", "STATE", "OTHER" }, rows)
+
+    if args.fix then
+      local live_only = false
+      for _, f in ipairs(findings) do if f.source == "runs" then live_only = true end end
+      if not live_only then
+        ui.info("only the cloud copy differs: agentcore sync pull (take it) or agentcore sync push --force (overwrite it)")
+        ui.exit_code(3)
+        return result
+      end
+      local q = args.fix == "adopt"
+        and ("record what runs in %s into the state (the state's differing entries are replaced)?"):format(envname)
+        or ("change what runs in %s back to what the state says?"):format(envname)
+      if not ui.confirm(q) then ui.error("not confirmed: nothing changed", { usage = true }) end
+      if args.fix == "adopt" then
+        adopt(st, live, args.agent)
+        ui.ok("the state now records what runs")
+      else
+        restore(st, recorded, live)
+        ui.ok("what runs is back to what the state says")
+      end
+      result.fixed = args.fix
+      return result
+    end
+    ui.info("fix with: agentcore drift --fix adopt (record what runs) or --fix restore (put back what the state says)")
+    ui.exit_code(3)
+    return result
+  end,
+}

@@ -13,8 +13,8 @@ import (
 	"github.com/agentcore/agentcore/builtins/jsonmod"
 	"github.com/agentcore/agentcore/builtins/project"
 	"github.com/agentcore/agentcore/builtins/ssm"
-	"github.com/agentcore/agentcore/builtins/store"
 	"github.com/agentcore/agentcore/builtins/state"
+	"github.com/agentcore/agentcore/builtins/store"
 	"github.com/agentcore/agentcore/builtins/ui"
 	"github.com/agentcore/agentcore/engine"
 )

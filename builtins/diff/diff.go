@@ -4,9 +4,9 @@ package diff
 
 import (
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nsf/jsondiff"
@@ -33,24 +33,32 @@ type Change struct {
 	New  any    `json:"new,omitempty"`
 }
 
-// Compare lists the differences from a to b, skipping ignored paths.
+// Compare lists the differences from a to b, skipping ignored paths. Paths are built only
+// for what differs, so comparing large equal documents allocates next to nothing.
 func Compare(a, b any, ignore []string) []Change {
-	var out []Change
-	walk("", a, b, ignore, &out)
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
+	w := walker{}
+	for _, pat := range ignore {
+		w.ignore = append(w.ignore, strings.Split(pat, "."))
+	}
+	w.walk(a, b)
+	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Path < w.out[j].Path })
+	return w.out
 }
 
-func ignored(path string, ignore []string) bool {
-	segs := strings.Split(path, ".")
-	for _, pat := range ignore {
-		ps := strings.Split(pat, ".")
-		if len(ps) > len(segs) {
+type walker struct {
+	segs   []string   // the current path
+	ignore [][]string // ignore patterns, split; "*" matches one segment
+	out    []Change
+}
+
+func (w *walker) ignored() bool {
+	for _, pat := range w.ignore {
+		if len(pat) > len(w.segs) {
 			continue
 		}
 		match := true
-		for i, p := range ps {
-			if p != "*" && p != segs[i] {
+		for i, p := range pat {
+			if p != "*" && p != w.segs[i] {
 				match = false
 				break
 			}
@@ -62,42 +70,33 @@ func ignored(path string, ignore []string) bool {
 	return false
 }
 
-func join(base, k string) string {
-	if base == "" {
-		return k
-	}
-	return base + "." + k
+func (w *walker) add(kind string, old, new any) {
+	w.out = append(w.out, Change{Path: strings.Join(w.segs, "."), Kind: kind, Old: old, New: new})
 }
 
-func walk(path string, a, b any, ignore []string, out *[]Change) {
-	if path != "" && ignored(path, ignore) {
-		return
+func (w *walker) at(seg string, fn func()) {
+	w.segs = append(w.segs, seg)
+	if len(w.ignore) == 0 || !w.ignored() {
+		fn()
 	}
+	w.segs = w.segs[:len(w.segs)-1]
+}
+
+func (w *walker) walk(a, b any) {
 	am, aok := a.(map[string]any)
 	bm, bok := b.(map[string]any)
 	if aok && bok {
-		keys := map[string]bool{}
-		for k := range am {
-			keys[k] = true
+		for k, av := range am {
+			bv, in := bm[k]
+			if in {
+				w.at(k, func() { w.walk(av, bv) })
+			} else {
+				w.at(k, func() { w.add("removed", av, nil) })
+			}
 		}
-		for k := range bm {
-			keys[k] = true
-		}
-		for k := range keys {
-			av, ain := am[k]
-			bv, bin := bm[k]
-			p := join(path, k)
-			switch {
-			case ain && !bin:
-				if !ignored(p, ignore) {
-					*out = append(*out, Change{Path: p, Kind: "removed", Old: av})
-				}
-			case !ain && bin:
-				if !ignored(p, ignore) {
-					*out = append(*out, Change{Path: p, Kind: "added", New: bv})
-				}
-			default:
-				walk(p, av, bv, ignore, out)
+		for k, bv := range bm {
+			if _, in := am[k]; !in {
+				w.at(k, func() { w.add("added", nil, bv) })
 			}
 		}
 		return
@@ -106,24 +105,35 @@ func walk(path string, a, b any, ignore []string, out *[]Change) {
 	bl, bok := b.([]any)
 	if aok && bok {
 		for i := 0; i < max(len(al), len(bl)); i++ {
-			p := join(path, fmt.Sprint(i+1))
-			switch {
-			case i >= len(bl):
-				*out = append(*out, Change{Path: p, Kind: "removed", Old: al[i]})
-			case i >= len(al):
-				*out = append(*out, Change{Path: p, Kind: "added", New: bl[i]})
-			default:
-				walk(p, al[i], bl[i], ignore, out)
-			}
+			w.at(strconv.Itoa(i+1), func() {
+				switch {
+				case i >= len(bl):
+					w.add("removed", al[i], nil)
+				case i >= len(al):
+					w.add("added", nil, bl[i])
+				default:
+					w.walk(al[i], bl[i])
+				}
+			})
 		}
 		return
 	}
 	if !equalScalar(a, b) {
-		*out = append(*out, Change{Path: path, Kind: "changed", Old: a, New: b})
+		w.add("changed", a, b)
 	}
 }
 
 func equalScalar(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case nil:
+		return b == nil
+	}
 	// numbers may arrive as int64 or float64 depending on their source
 	if af, ok := num(a); ok {
 		if bf, ok := num(b); ok {

@@ -443,6 +443,10 @@ func (vm *VM) Execute(rc *Recipe, args *lua.LTable, wait bool) (any, error) {
 			return struct{}{}, err
 		})
 		if err != nil {
+			var ee *Error
+			if errors.As(err, &ee) {
+				return nil, ee
+			}
 			var le *state.LockedError
 			if errors.As(err, &le) {
 				return nil, &Error{Code: ExitFailure, Msg: err.Error(), Err: err,

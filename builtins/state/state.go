@@ -86,8 +86,8 @@ func save(L *lua.LState) int {
 
 func path(L *lua.LState) int {
 	r, s := store(L)
-	if fs, ok := s.(*st.FileStore); ok {
-		L.Push(lua.LString(fs.Path(r.EnvName)))
+	if w, ok := s.(interface{ Where(string) string }); ok {
+		L.Push(lua.LString(w.Where(r.EnvName)))
 		return 1
 	}
 	L.Push(lua.LString(r.EnvName))

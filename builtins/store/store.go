@@ -299,13 +299,37 @@ func push(ctx context.Context, e env, c *ssm.Client, force bool) (pushResult, er
 			Msg:  fmt.Sprintf("the cloud copy of %s is newer than this checkout's: pushed by %s at %s (serial %d, %s); this checkout is %s", e.name, m.PushedBy, m.PushedAt, m.Serial, short(m.Digest), s),
 			Hint: "agentcore sync pull takes it (agentcore drift shows what differs); agentcore sync push --force overwrites it"}
 	}
-	doc, err := json.Marshal(st)
+	// Refuse if someone pushed meanwhile (optimistic concurrency on the header).
+	check := func() error {
+		now, err := readMeta(ctx, c, e.path)
+		if err != nil {
+			return err
+		}
+		if !force && now != nil && (m == nil || now.Digest != m.Digest) {
+			return &engine.Error{Code: engine.ExitFailure,
+				Msg:  fmt.Sprintf("%s pushed the state of %s at %s while this push ran", now.PushedBy, e.name, now.PushedAt),
+				Hint: "agentcore sync status, then pull or push --force"}
+		}
+		return nil
+	}
+	parts, tier, err := writeCloud(ctx, c, e.path, st, m, check)
 	if err != nil {
 		return pushResult{}, err
 	}
+	return pushResult{Pushed: true, Serial: st.Serial, Digest: d, Parts: parts, Tier: string(tier)}, e.setMarker(st.Serial, d)
+}
+
+// writeCloud writes st under path: the parts first, then (after check, when given) the
+// header, then it deletes parts left over from an older, larger document (old is the header
+// read before).
+func writeCloud(ctx context.Context, c *ssm.Client, path string, st *state.State, old *Meta, check func() error) (int, ssmtypes.ParameterTier, error) {
+	doc, err := json.Marshal(st)
+	if err != nil {
+		return 0, "", err
+	}
 	chunks := split(string(doc), partSize)
 	if len(chunks) > maxParts {
-		return pushResult{}, fmt.Errorf("the state of %s is %d bytes, more than %d parameters of %d bytes can hold", e.name, len(doc), maxParts, partSize)
+		return 0, "", fmt.Errorf("the state is %d bytes, more than %d parameters of %d bytes can hold", len(doc), maxParts, partSize)
 	}
 	tier := ssmtypes.ParameterTierStandard
 	for _, ch := range chunks {
@@ -315,32 +339,28 @@ func push(ctx context.Context, e env, c *ssm.Client, force bool) (pushResult, er
 	}
 	// Parts first, the header last: a reader never sees a header whose parts are not there.
 	for i, ch := range chunks {
-		if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(partName(e.path, i+1)), Value: awssdk.String(ch),
+		if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(partName(path, i+1)), Value: awssdk.String(ch),
 			Type: ssmtypes.ParameterTypeString, Overwrite: awssdk.Bool(true), Tier: tier}); err != nil {
-			return pushResult{}, err
+			return 0, "", err
 		}
 	}
-	// Refuse if someone pushed meanwhile (optimistic concurrency on the header).
-	if now, err := readMeta(ctx, c, e.path); err != nil {
-		return pushResult{}, err
-	} else if !force && now != nil && (m == nil || now.Digest != m.Digest) {
-		return pushResult{}, &engine.Error{Code: engine.ExitFailure,
-			Msg:  fmt.Sprintf("%s pushed the state of %s at %s while this push ran", now.PushedBy, e.name, now.PushedAt),
-			Hint: "agentcore sync status, then pull or push --force"}
+	if check != nil {
+		if err := check(); err != nil {
+			return 0, "", err
+		}
 	}
-	meta := Meta{Schema: 1, Serial: st.Serial, Digest: d, Parts: len(chunks), PushedBy: who(), PushedAt: time.Now().UTC().Format(time.RFC3339)}
+	meta := Meta{Schema: 1, Serial: st.Serial, Digest: Digest(st), Parts: len(chunks), PushedBy: who(), PushedAt: time.Now().UTC().Format(time.RFC3339)}
 	mb, _ := json.Marshal(meta)
-	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(e.path + "/meta"), Value: awssdk.String(string(mb)),
+	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(path + "/meta"), Value: awssdk.String(string(mb)),
 		Type: ssmtypes.ParameterTypeString, Overwrite: awssdk.Bool(true)}); err != nil {
-		return pushResult{}, err
+		return 0, "", err
 	}
-	// Parts beyond the new count belong to an older, larger document.
-	if m != nil {
-		for i := len(chunks) + 1; i <= m.Parts; i++ {
-			_, _ = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(partName(e.path, i))})
+	if old != nil {
+		for i := len(chunks) + 1; i <= old.Parts; i++ {
+			_, _ = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(partName(path, i))})
 		}
 	}
-	return pushResult{Pushed: true, Serial: st.Serial, Digest: d, Parts: len(chunks), Tier: string(tier)}, e.setMarker(st.Serial, d)
+	return len(chunks), tier, nil
 }
 
 func split(s string, n int) []string {

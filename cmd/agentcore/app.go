@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
+	"github.com/agentcore/agentcore/builtins/store"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
 	"github.com/agentcore/agentcore/engine/state"
@@ -320,6 +321,9 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 		return run, nil
 	}
 	run.EnvName = name
+	if p.Environments[name].State == "ssm" {
+		run.Store = store.NewSSMStore(run)
+	}
 	return run, nil
 }
 

@@ -73,7 +73,10 @@ func (a *app) cmdEnv(args []string) error {
 		if !ok {
 			return usageErr("agentcore env list shows them", "environment %q is not defined%s", name, project.Suggest(name, p.EnvNames()))
 		}
-		statePath := filepath.Join(p.Dir, ".agentcore", "state", name+".json")
+		statePath := relPath(filepath.Join(p.Dir, ".agentcore", "state", name+".json"))
+		if e.State == "ssm" {
+			statePath = "SSM /agentcore/" + p.Name + "/" + name
+		}
 		if a.out.JSON {
 			m := bproject.EnvTable(e)
 			m["selected_by"] = source
@@ -84,7 +87,7 @@ func (a *app) cmdEnv(args []string) error {
 		rows := [][]string{
 			{"environment", name}, {"selected by", source}, {"provider", e.Provider}, {"region", e.Region},
 			{"account", orDash(e.Account)}, {"profile", orDash(e.Profile)}, {"endpoint_url", orDash(e.EndpointURL)},
-			{"registry", orDash(e.Registry)}, {"protected", fmt.Sprint(e.Protected)}, {"state", e.State + " (" + relPath(statePath) + ")"},
+			{"registry", orDash(e.Registry)}, {"protected", fmt.Sprint(e.Protected)}, {"state", e.State + " (" + statePath + ")"},
 		}
 		for _, an := range p.AgentNames() {
 			rows = append(rows, []string{"agent " + an, "runtime name " + e.RuntimeNames[an]})

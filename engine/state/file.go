@@ -31,6 +31,9 @@ func (s *FileStore) path(env string) string { return filepath.Join(s.Dir, env+".
 // Path returns the file that holds env's state.
 func (s *FileStore) Path(env string) string { return s.path(env) }
 
+// Where says where env's state is kept, for messages.
+func (s *FileStore) Where(env string) string { return s.path(env) }
+
 // New returns an empty state for env.
 func New(env string) *State {
 	return &State{Schema: SchemaVersion, Environment: env, Agents: map[string]*Agent{}}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/engine/state"
+)
+
+// SSMStore keeps environment state in SSM Parameter Store (state = "ssm" in agentcore.toml):
+// the same documents sync push writes, under /agentcore/PROJECT/ENV/, and a lock parameter
+// (/agentcore/PROJECT/ENV/lock, created only when absent) that works across machines.
+type SSMStore struct {
+	run     *engine.Run
+	project string
+	// Poll is how often a waiting Lock retries (default 1s).
+	Poll time.Duration
+}
+
+// NewSSMStore returns the SSM-backed store of a run's project.
+func NewSSMStore(run *engine.Run) *SSMStore {
+	return &SSMStore{run: run, project: run.Project.Name}
+}
+
+func (s *SSMStore) path(env string) string { return "/agentcore/" + s.project + "/" + env }
+
+// Where says where env's state is kept, for messages.
+func (s *SSMStore) Where(env string) string { return "SSM " + s.path(env) }
+
+func (s *SSMStore) client(ctx context.Context) (*ssm.Client, error) {
+	sess, err := aws.SessionFor(ctx, s.run)
+	if err != nil {
+		return nil, err
+	}
+	return ssm.NewFromConfig(sess.Config), nil
+}
+
+// Load implements state.Store.
+func (s *SSMStore) Load(ctx context.Context, env string) (*state.State, error) {
+	c, err := s.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, st, err := readCloud(ctx, c, s.path(env))
+	if err != nil {
+		return nil, aws.Error("reading the state of "+env+" from SSM", err)
+	}
+	if m == nil {
+		return state.New(env), nil
+	}
+	st.Environment = env
+	return st, nil
+}
+
+// Save implements state.Store: a new serial, written parts first and header last.
+func (s *SSMStore) Save(ctx context.Context, env string, st *state.State) error {
+	st.Serial++
+	st.UpdatedAt = time.Now().UTC()
+	st.UpdatedBy = who()
+	return s.Put(ctx, env, st)
+}
+
+// Put implements state.Store.
+func (s *SSMStore) Put(ctx context.Context, env string, st *state.State) error {
+	if err := st.Validate(); err != nil {
+		return fmt.Errorf("refusing to save state of %s: %w", env, err)
+	}
+	st.Schema = state.SchemaVersion
+	st.Environment = env
+	c, err := s.client(ctx)
+	if err != nil {
+		return err
+	}
+	old, err := readMeta(ctx, c, s.path(env))
+	if err != nil {
+		return aws.Error("saving the state of "+env+" to SSM", err)
+	}
+	if _, _, err := writeCloud(ctx, c, s.path(env), st, old, nil); err != nil {
+		return aws.Error("saving the state of "+env+" to SSM", err)
+	}
+	return nil
+}
+
+// Lock implements state.Store with a parameter created only when absent (PutParameter
+// without Overwrite fails with ParameterAlreadyExists while another run holds it). A lock
+// whose holder ran on this host and is gone is broken; on other hosts it is kept (the error
+// names the holder, so a person can delete the parameter if that machine died).
+func (s *SSMStore) Lock(ctx context.Context, env string, info state.LockInfo, wait bool) (func() error, error) {
+	c, err := s.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name := s.path(env) + "/lock"
+	data, _ := json.Marshal(info)
+	poll := s.Poll
+	if poll == 0 {
+		poll = time.Second
+	}
+	for {
+		_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(name), Value: awssdk.String(string(data)),
+			Type: ssmtypes.ParameterTypeString, Overwrite: awssdk.Bool(false)})
+		if err == nil {
+			return func() error { return s.unlock(c, name, string(data)) }, nil
+		}
+		var exists *ssmtypes.ParameterAlreadyExists
+		if !errors.As(err, &exists) {
+			return nil, aws.Error("taking the lock of "+env+" ("+name+")", err)
+		}
+		out, gerr := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name)})
+		if gerr != nil {
+			if aws.IsNotFound(gerr) {
+				continue // released meanwhile
+			}
+			return nil, aws.Error("reading the lock of "+env, gerr)
+		}
+		var holder state.LockInfo
+		_ = json.Unmarshal([]byte(awssdk.ToString(out.Parameter.Value)), &holder)
+		if staleHere(holder) {
+			_, _ = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(name)})
+			continue
+		}
+		if !wait {
+			e := &state.LockedError{Env: env, Holder: holder}
+			return nil, &engine.Error{Code: engine.ExitFailure, Msg: e.Error() + " (lock " + name + " in SSM)", Err: e,
+				Hint: "wait for it, or run again with --wait; if that machine died, delete the parameter: aws ssm delete-parameter --name " + name}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+func (s *SSMStore) unlock(c *ssm.Client, name, ours string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name)})
+	if err != nil {
+		if aws.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	if awssdk.ToString(out.Parameter.Value) != ours {
+		return fmt.Errorf("lock %s is no longer ours; not removing it", name)
+	}
+	_, err = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(name)})
+	return err
+}
+
+// staleHere reports whether the holder ran on this host and its process is gone.
+func staleHere(h state.LockInfo) bool {
+	host, _ := os.Hostname()
+	if h.Host != host || h.PID <= 0 {
+		return false
+	}
+	return errors.Is(syscall.Kill(h.PID, 0), syscall.ESRCH)
+}

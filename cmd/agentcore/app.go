@@ -343,7 +343,7 @@ Usage:
   agentcore docs                      print the builtin reference (Markdown)
   agentcore version | completion bash|zsh|fish
 
-Stock recipes: create, update, invoke, promote, rollback, status, destroy.
+Stock recipes: create, update, invoke, promote, rollback, status, destroy, sync, drift.
 
 Global flags:
 ` + a.globalUsage() + `

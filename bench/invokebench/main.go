@@ -1,0 +1,253 @@
+// Command invokebench measures what the local AgentCore endpoint adds to an invocation: N
+// sequential InvokeAgentRuntime calls through the aws-sdk-go-v2 bedrockagentcore client
+// against N direct POST /invocations calls to the agent's container, interleaved so both see
+// the same load, then the time to the first byte of a streamed answer through both paths.
+// bench/lifecycle.sh runs it against a deployed sample agent.
+//
+//	invokebench -endpoint http://127.0.0.1:4777 -arn arn:aws:bedrock-agentcore:...:runtime/ID -port 49153
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	neturl "net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+)
+
+const (
+	// A runtime session id is 33 to 256 characters.
+	sessionID     = "invokebench-session-0000000000000000001"
+	plainPayload  = `{"prompt":"hello from invokebench"}`
+	streamPayload = `{"prompt":"a b c d e f","stream":true}`
+)
+
+type options struct {
+	endpoint string
+	arn      string
+	port     int
+	n        int
+	streams  int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.endpoint, "endpoint", "", "base URL of the local AgentCore endpoint (http://127.0.0.1:PORT)")
+	flag.StringVar(&o.arn, "arn", "", "agent runtime ARN")
+	flag.IntVar(&o.port, "port", 0, "host port of the agent container (its 8080)")
+	flag.IntVar(&o.n, "n", 200, "calls per path")
+	flag.IntVar(&o.streams, "streams", 5, "streamed calls per path for the time to first byte")
+	flag.Parse()
+	if o.endpoint == "" || o.arn == "" || o.port == 0 || o.n < 1 || o.streams < 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(context.Background(), o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "invokebench:", err)
+		os.Exit(1)
+	}
+}
+
+// call makes one invocation and reads the answer; ttfb is the time to the first byte of the
+// body, total the time to its end.
+type call func(ctx context.Context, payload string) (ttfb, total time.Duration, body []byte, err error)
+
+func run(ctx context.Context, o options, w io.Writer) error {
+	client := bedrockagentcore.New(bedrockagentcore.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(o.endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDINVOKEBENCH", "invokebench-secret", ""),
+	})
+	viaEndpoint := func(ctx context.Context, payload string) (time.Duration, time.Duration, []byte, error) {
+		start := time.Now()
+		out, err := client.InvokeAgentRuntime(ctx, &bedrockagentcore.InvokeAgentRuntimeInput{
+			AgentRuntimeArn:  aws.String(o.arn),
+			RuntimeSessionId: aws.String(sessionID),
+			ContentType:      aws.String("application/json"),
+			Payload:          []byte(payload),
+		})
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		defer out.Response.Close()
+		return readTimed(start, out.Response)
+	}
+
+	direct := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	url := fmt.Sprintf("http://127.0.0.1:%d/invocations", o.port)
+	viaContainer := func(ctx context.Context, payload string) (time.Duration, time.Duration, []byte, error) {
+		start := time.Now()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(payload))
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", sessionID)
+		resp, err := direct.Do(req)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			return 0, 0, nil, fmt.Errorf("POST %s: %s: %s", url, resp.Status, b)
+		}
+		return readTimed(start, resp.Body)
+	}
+
+	// The endpoint without the SDK (no signing, no retry middleware): splits what the endpoint
+	// adds from what the client adds. The local endpoint does not check signatures.
+	rawURL := strings.TrimSuffix(o.endpoint, "/") + "/runtimes/" + neturl.PathEscape(o.arn) + "/invocations"
+	viaEndpointRaw := func(ctx context.Context, payload string) (time.Duration, time.Duration, []byte, error) {
+		start := time.Now()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, strings.NewReader(payload))
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", sessionID)
+		resp, err := direct.Do(req)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			return 0, 0, nil, fmt.Errorf("POST %s: %s: %s", rawURL, resp.Status, b)
+		}
+		return readTimed(start, resp.Body)
+	}
+
+	// Every path must give the same answer before anything is timed.
+	_, _, a, err := viaEndpoint(ctx, plainPayload)
+	if err != nil {
+		return fmt.Errorf("InvokeAgentRuntime through %s: %w", o.endpoint, err)
+	}
+	_, _, b, err := viaContainer(ctx, plainPayload)
+	if err != nil {
+		return err
+	}
+	_, _, c, err := viaEndpointRaw(ctx, plainPayload)
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(a, []byte("hello from invokebench")) || !bytes.Equal(a, b) || !bytes.Equal(a, c) {
+		return fmt.Errorf("the paths answer differently:\n  SDK:       %s\n  container: %s\n  raw HTTP:  %s", a, b, c)
+	}
+
+	// Warm both paths (connections, the endpoint's container lookup), then interleave, each
+	// path going first every other round.
+	for range 10 {
+		if _, _, _, err := viaEndpoint(ctx, plainPayload); err != nil {
+			return err
+		}
+		if _, _, _, err := viaContainer(ctx, plainPayload); err != nil {
+			return err
+		}
+		if _, _, _, err := viaEndpointRaw(ctx, plainPayload); err != nil {
+			return err
+		}
+	}
+	var ep, ct, raw []time.Duration
+	for i := range o.n {
+		order := []struct {
+			c   call
+			out *[]time.Duration
+		}{{viaEndpoint, &ep}, {viaContainer, &ct}, {viaEndpointRaw, &raw}}
+		// Rotate so each path goes first, second and third equally often.
+		for range i % len(order) {
+			order = append(order[1:], order[0])
+		}
+		for _, p := range order {
+			_, total, _, err := p.c(ctx, plainPayload)
+			if err != nil {
+				return err
+			}
+			*p.out = append(*p.out, total)
+		}
+	}
+
+	fmt.Fprintf(w, "invoke latency, %d sequential calls per path (payload %s)\n", o.n, plainPayload)
+	fmt.Fprintf(w, "  %-38s %10s %10s\n", "path", "median", "p90")
+	fmt.Fprintf(w, "  %-38s %10s %10s\n", "InvokeAgentRuntime via local endpoint", ms(pct(ep, 50)), ms(pct(ep, 90)))
+	fmt.Fprintf(w, "  %-38s %10s %10s\n", "POST /invocations to the container", ms(pct(ct, 50)), ms(pct(ct, 90)))
+	fmt.Fprintf(w, "  %-38s %10s %10s\n", "(unsigned POST to the local endpoint)", ms(pct(raw, 50)), ms(pct(raw, 90)))
+	diff := pct(ep, 50) - pct(ct, 50)
+	fmt.Fprintf(w, "  endpoint adds (median difference): %s; ratio %.2fx   [target < 1 ms more]\n",
+		ms(diff), float64(pct(ep, 50))/float64(pct(ct, 50)))
+	fmt.Fprintf(w, "  of which the endpoint itself (unsigned POST - container): %s, the SDK client: %s\n",
+		ms(pct(raw, 50)-pct(ct, 50)), ms(pct(ep, 50)-pct(raw, 50)))
+	fmt.Fprintf(w, "RESULT invoke_endpoint_median_ms=%.3f invoke_endpoint_p90_ms=%.3f invoke_direct_median_ms=%.3f invoke_direct_p90_ms=%.3f invoke_added_ms=%.3f invoke_unsigned_endpoint_median_ms=%.3f\n",
+		msf(pct(ep, 50)), msf(pct(ep, 90)), msf(pct(ct, 50)), msf(pct(ct, 90)), msf(diff), msf(pct(raw, 50)))
+
+	// Streaming: the sample agent sends one word every 50 ms; the first byte must not wait
+	// for the last.
+	var epFirst, epTotal, ctFirst, ctTotal []time.Duration
+	for range o.streams {
+		for _, p := range []struct {
+			c            call
+			first, total *[]time.Duration
+		}{{viaEndpoint, &epFirst, &epTotal}, {viaContainer, &ctFirst, &ctTotal}} {
+			first, total, body, err := p.c(ctx, streamPayload)
+			if err != nil {
+				return err
+			}
+			if !bytes.Contains(body, []byte("data: ")) {
+				return errors.New("the streamed answer is not server-sent events: " + string(body))
+			}
+			*p.first = append(*p.first, first)
+			*p.total = append(*p.total, total)
+		}
+	}
+	fmt.Fprintf(w, "streamed answer (%s: server-sent events, one word every 50 ms), median of %d\n", streamPayload, o.streams)
+	fmt.Fprintf(w, "  %-38s %10s %10s\n", "path", "1st byte", "last byte")
+	fmt.Fprintf(w, "  %-38s %10s %10s\n", "InvokeAgentRuntime via local endpoint", ms(pct(epFirst, 50)), ms(pct(epTotal, 50)))
+	fmt.Fprintf(w, "  %-38s %10s %10s\n", "POST /invocations to the container", ms(pct(ctFirst, 50)), ms(pct(ctTotal, 50)))
+	fmt.Fprintf(w, "RESULT stream_endpoint_ttfb_ms=%.3f stream_endpoint_total_ms=%.3f stream_direct_ttfb_ms=%.3f stream_direct_total_ms=%.3f\n",
+		msf(pct(epFirst, 50)), msf(pct(epTotal, 50)), msf(pct(ctFirst, 50)), msf(pct(ctTotal, 50)))
+	return nil
+}
+
+// readTimed reads r to the end, noting when the first byte came.
+func readTimed(start time.Time, r io.Reader) (ttfb, total time.Duration, body []byte, err error) {
+	var buf bytes.Buffer
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(chunk)
+		if n > 0 {
+			if ttfb == 0 {
+				ttfb = time.Since(start)
+			}
+			buf.Write(chunk[:n])
+		}
+		if err == io.EOF {
+			return ttfb, time.Since(start), buf.Bytes(), nil
+		}
+		if err != nil {
+			return 0, 0, nil, err
+		}
+	}
+}
+
+// pct returns the p-th percentile (nearest rank) of ds.
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (len(s)*p+99)/100 - 1
+	return s[max(i, 0)]
+}
+
+func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", msf(d)) }

@@ -17,6 +17,10 @@ import (
 const (
 	defaultWaitTimeout  = 10 * time.Minute
 	defaultWaitInterval = 3 * time.Second
+	// firstWaitInterval starts the default polling: a change that is ready within a second
+	// (the local endpoint, an endpoint move) is seen at once, and the interval doubles up to
+	// defaultWaitInterval so that long waits on AWS poll no more than before.
+	firstWaitInterval = 200 * time.Millisecond
 )
 
 type waitOpts struct {
@@ -36,6 +40,18 @@ func (o waitOpts) durations() (timeout, interval time.Duration) {
 	return timeout, interval
 }
 
+// backoff returns the pause before the next poll: a fixed interval when one was given,
+// otherwise doubling from firstWaitInterval up to defaultWaitInterval.
+func backoff(prev, interval time.Duration) time.Duration {
+	if interval != defaultWaitInterval {
+		return interval
+	}
+	if prev == 0 {
+		return firstWaitInterval
+	}
+	return min(prev*2, interval)
+}
+
 // polled is one look at a resource being waited for.
 type polled struct {
 	status  string
@@ -53,6 +69,7 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 	branch := run.Branch(L)
 	deadline := time.Now().Add(timeout)
 	last := ""
+	var pause time.Duration
 	for {
 		p, err := tryControl(L, get)
 		if err != nil {
@@ -82,8 +99,9 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 			engine.Raise(L, engine.Failf("it may still finish: check again later, or wait longer with {timeout = SECONDS}",
 				"timed out after %s waiting for %s (last status %s)", timeout, what, last))
 		}
+		pause = backoff(pause, interval)
 		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
-			t := time.NewTimer(min(interval, left))
+			t := time.NewTimer(min(pause, left))
 			defer t.Stop()
 			select {
 			case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,13 +19,13 @@ import (
 
 // Patterns from the bedrock-agentcore-control model (anchored here; the model's are implicit).
 var (
-	namePattern      = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
-	runtimeIDPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$`)
-	roleArnPattern   = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$`)
-	versionPattern   = regexp.MustCompile(`^[1-9][0-9]{0,4}$`)
+	namePattern      = lazyRegexp(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
+	runtimeIDPattern = lazyRegexp(`^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$`)
+	roleArnPattern   = lazyRegexp(`^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$`)
+	versionPattern   = lazyRegexp(`^[1-9][0-9]{0,4}$`)
 	// The model only allows ECR hosts; the local provider also takes any registry host:port
 	// (the local registry is 127.0.0.1:PORT).
-	containerURIPattern = regexp.MustCompile(`^[a-zA-Z0-9.-]+(:[0-9]+)?/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::([^:@]{1,300}))?(?:@(.+))?$`)
+	containerURIPattern = lazyRegexp(`^[a-zA-Z0-9.-]+(:[0-9]+)?/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::([^:@]{1,300}))?(?:@(.+))?$`)
 )
 
 // Control returns the control plane handler (paths under /runtimes/).
@@ -121,14 +122,14 @@ func (in *runtimeInput) config() (runtimeConfig, error) {
 	if cc.ContainerURI == nil || *cc.ContainerURI == "" {
 		return cfg, fieldMissing("agentRuntimeArtifact.containerConfiguration.containerUri")
 	}
-	if len(*cc.ContainerURI) > 1024 || !containerURIPattern.MatchString(*cc.ContainerURI) {
+	if len(*cc.ContainerURI) > 1024 || !containerURIPattern().MatchString(*cc.ContainerURI) {
 		return cfg, fieldInvalid("agentRuntimeArtifact.containerConfiguration.containerUri", *cc.ContainerURI,
 			"Member must be a container image reference REGISTRY/REPOSITORY[:TAG][@DIGEST], e.g. 127.0.0.1:PORT/my-agent:latest")
 	}
 	if in.RoleArn == nil {
 		return cfg, fieldMissing("roleArn")
 	}
-	if !roleArnPattern.MatchString(*in.RoleArn) || len(*in.RoleArn) > 2048 {
+	if !roleArnPattern().MatchString(*in.RoleArn) || len(*in.RoleArn) > 2048 {
 		return cfg, fieldInvalid("roleArn", *in.RoleArn, "Member must satisfy regular expression pattern: arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 	}
 	if in.NetworkConfiguration == nil {
@@ -190,7 +191,7 @@ func (s *Service) createRuntime(w http.ResponseWriter, r *http.Request) error {
 		return fieldMissing("agentRuntimeName")
 	}
 	name := *in.AgentRuntimeName
-	if !namePattern.MatchString(name) {
+	if !namePattern().MatchString(name) {
 		return fieldInvalid("agentRuntimeName", name, "Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9_]{0,47}")
 	}
 	cfg, err := in.config()
@@ -247,7 +248,7 @@ var errIdempotent = errors.New("idempotent retry")
 
 // loadRuntime reads a runtime by id from a URI, with the model's errors.
 func (s *Service) loadRuntime(id string) (*runtimeRec, error) {
-	if !runtimeIDPattern.MatchString(id) {
+	if !runtimeIDPattern().MatchString(id) {
 		return nil, fieldInvalid("agentRuntimeId", id, "Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}")
 	}
 	rt, err := s.store.runtime(id)
@@ -322,7 +323,7 @@ func (s *Service) getRuntime(w http.ResponseWriter, r *http.Request, id string) 
 	ver := rt.latest()
 	status, reason := rt.Status, rt.FailureReason
 	if q := r.URL.Query().Get("version"); q != "" {
-		if !versionPattern.MatchString(q) {
+		if !versionPattern().MatchString(q) {
 			return fieldInvalid("agentRuntimeVersion", q, "Member must satisfy regular expression pattern: ([1-9][0-9]{0,4})")
 		}
 		n, _ := strconv.Atoi(q)
@@ -491,4 +492,10 @@ func writeList(w http.ResponseWriter, member string, items []any, next string) {
 		out["nextToken"] = next
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// lazyRegexp compiles a pattern on first use: the binary links this package for every
+// command, and compiling these at start-up cost every command (even --help) milliseconds.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

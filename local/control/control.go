@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +45,9 @@ type Service struct {
 
 	mu   sync.Mutex
 	work map[string]*runtimeWork // background work per runtime, cancelled when it is deleted
+
+	sessMu   sync.Mutex
+	sessSeen map[string]time.Time // when each session's use was last written (touchSession)
 }
 
 type runtimeWork struct {
@@ -177,7 +179,7 @@ func IsDataPlane(r *http.Request) bool {
 }
 
 // ecrHost matches the ECR registry hosts that AWS-shaped containerUris name.
-var ecrHost = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
+var ecrHost = lazyRegexp(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
 
 // resolveURI maps a containerUri to what the engine pulls: ECR hosts, and the addresses earlier
 // servers on the same state served the registry on (the port may change between runs), become
@@ -186,7 +188,7 @@ func (s *Service) resolveURI(uri string) string {
 	host, rest, ok := strings.Cut(uri, "/")
 	s.regMu.RLock()
 	defer s.regMu.RUnlock()
-	if !ok || s.registryHost == "" || (!ecrHost.MatchString(host) && !s.pastHosts[host]) {
+	if !ok || s.registryHost == "" || (!ecrHost().MatchString(host) && !s.pastHosts[host]) {
 		return uri
 	}
 	return s.registryHost + "/" + rest

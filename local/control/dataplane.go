@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -75,7 +76,7 @@ func (s *Service) runtimeForArn(arn, accountID string) (*runtimeRec, error) {
 	} else if accountID != "" && accountID != s.cfg.Account {
 		return nil, notFoundf("No agent runtime found for %s in account %s", arn, accountID)
 	}
-	if !runtimeIDPattern.MatchString(id) {
+	if !runtimeIDPattern().MatchString(id) {
 		return nil, validationf("invalid agentRuntimeArn %q", arn)
 	}
 	rt, err := s.store.runtime(id)
@@ -136,11 +137,14 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 		}
 		return runtimeClientErrorf("the container for version %d of agent runtime %s could not be started: %v", v, rt.ID, err)
 	}
-	if err := s.store.touchSession(sessionRec{RuntimeID: rt.ID, SessionID: sessionID, Endpoint: qualifier, LastUsed: time.Now().UTC()}); err != nil {
+	if err := s.touchSession(rt.ID, sessionID, qualifier); err != nil {
 		return err
 	}
 
-	body := http.MaxBytesReader(w, r.Body, maxPayload)
+	// The transport closes a request body even on a failed dial; the counting wrapper keeps
+	// the caller's body open and tells whether any of it was sent, so a refused connection
+	// to a container that went away can be retried with the same body.
+	body := &countingReader{r: http.MaxBytesReader(w, r.Body, maxPayload)}
 	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+addr+"/invocations", body)
 	if err != nil {
 		return internalf("%v", err)
@@ -169,7 +173,20 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 		up.Header.Set(headerUserID, u)
 	}
 	resp, err := s.run.http.Do(up)
+	if err != nil && isRefused(err) && body.n == 0 {
+		// The cached container went away (removed by hand, engine restarted): find or start it
+		// again and retry once, with the body nothing of which was sent.
+		s.run.forget(rt.ID, v)
+		if addr, err = s.run.ensure(r.Context(), rt.ID, v, ver.Config); err == nil {
+			retry := up.Clone(r.Context())
+			retry.URL.Host = addr
+			retry.Host = addr
+			retry.Body = body
+			resp, err = s.run.http.Do(retry)
+		}
+	}
 	if err != nil {
+		s.run.forget(rt.ID, v)
 		if r.Context().Err() != nil {
 			return nil
 		}
@@ -192,6 +209,43 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 	w.WriteHeader(resp.StatusCode)
 	stream(w, resp.Body)
 	return nil
+}
+
+// countingReader counts what was read and ignores Close (the server closes the caller's body).
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) Close() error { return nil }
+
+func isRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused")
+}
+
+// touchSession records a session's use, at most once a minute per session: a database
+// write (with its disk sync) on every invocation would cost more than the proxying.
+func (s *Service) touchSession(runtimeID, sessionID, endpoint string) error {
+	key := runtimeID + "/" + sessionID
+	now := time.Now().UTC()
+	s.sessMu.Lock()
+	last, seen := s.sessSeen[key]
+	if seen && now.Sub(last) < time.Minute {
+		s.sessMu.Unlock()
+		return nil
+	}
+	if s.sessSeen == nil {
+		s.sessSeen = map[string]time.Time{}
+	}
+	s.sessSeen[key] = now
+	s.sessMu.Unlock()
+	return s.store.touchSession(sessionRec{RuntimeID: runtimeID, SessionID: sessionID, Endpoint: endpoint, LastUsed: now})
 }
 
 // stream copies the agent's answer to the caller, flushing every chunk as it arrives so
@@ -238,6 +292,9 @@ func (s *Service) stopSession(w http.ResponseWriter, r *http.Request, arn string
 	if err := validSessionID(sessionID); err != nil {
 		return err
 	}
+	s.sessMu.Lock()
+	delete(s.sessSeen, rt.ID+"/"+sessionID)
+	s.sessMu.Unlock()
 	found, err := s.store.stopSession(rt.ID, sessionID)
 	if err != nil {
 		return err

@@ -17,7 +17,7 @@ type endpointInput struct {
 }
 
 func (in *endpointInput) validate() error {
-	if in.AgentRuntimeVersion != nil && !versionPattern.MatchString(*in.AgentRuntimeVersion) {
+	if in.AgentRuntimeVersion != nil && !versionPattern().MatchString(*in.AgentRuntimeVersion) {
 		return fieldInvalid("agentRuntimeVersion", *in.AgentRuntimeVersion, "Member must satisfy regular expression pattern: ([1-9][0-9]{0,4})")
 	}
 	if in.Description != nil && (len(*in.Description) < 1 || len(*in.Description) > 256) {
@@ -27,7 +27,7 @@ func (in *endpointInput) validate() error {
 }
 
 func validateEndpointName(name string) error {
-	if !namePattern.MatchString(name) {
+	if !namePattern().MatchString(name) {
 		return fieldInvalid("endpointName", name, "Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9_]{0,47}")
 	}
 	return nil
@@ -58,7 +58,7 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request, id stri
 		return fieldMissing("name")
 	}
 	name := *in.Name
-	if !namePattern.MatchString(name) {
+	if !namePattern().MatchString(name) {
 		return fieldInvalid("name", name, "Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9_]{0,47}")
 	}
 	if err := in.validate(); err != nil {
@@ -227,7 +227,7 @@ func (s *Service) getEndpoint(w http.ResponseWriter, r *http.Request, id, name s
 }
 
 func (s *Service) listEndpoints(w http.ResponseWriter, r *http.Request, id string) error {
-	if !runtimeIDPattern.MatchString(id) {
+	if !runtimeIDPattern().MatchString(id) {
 		return fieldInvalid("agentRuntimeId", id, "Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}")
 	}
 	// The model lists no ResourceNotFoundException here: an unknown runtime has no endpoints.

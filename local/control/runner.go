@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"regexp"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -47,6 +46,10 @@ type runner struct {
 
 	mu       sync.Mutex
 	inflight map[string]*startCall
+	// addrs caches the address of each version's running container, so that an invocation
+	// costs no Docker API call. It is dropped whenever a container is removed, and by
+	// forget when the address stops answering.
+	addrs map[string]string
 }
 
 type startCall struct {
@@ -74,6 +77,10 @@ func containerName(runtimeID string, version int) string {
 func (r *runner) ensure(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) (string, error) {
 	key := containerName(runtimeID, version)
 	r.mu.Lock()
+	if addr, ok := r.addrs[key]; ok {
+		r.mu.Unlock()
+		return addr, nil
+	}
 	if c, ok := r.inflight[key]; ok {
 		r.mu.Unlock()
 		select {
@@ -90,6 +97,12 @@ func (r *runner) ensure(ctx context.Context, runtimeID string, version int, cfg 
 	c.addr, c.err = r.start(ctx, runtimeID, version, cfg)
 	r.mu.Lock()
 	delete(r.inflight, key)
+	if c.err == nil {
+		if r.addrs == nil {
+			r.addrs = map[string]string{}
+		}
+		r.addrs[key] = c.addr
+	}
 	r.mu.Unlock()
 	close(c.done)
 	return c.addr, c.err
@@ -185,7 +198,17 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 	return addr, nil
 }
 
+// forget drops the cached address of a version's container (it stopped answering).
+func (r *runner) forget(runtimeID string, version int) {
+	r.mu.Lock()
+	delete(r.addrs, containerName(runtimeID, version))
+	r.mu.Unlock()
+}
+
 func (r *runner) remove(ctx context.Context, id string) {
+	r.mu.Lock()
+	r.addrs = nil // rare: drop every cached address rather than map ids to versions
+	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	r.docker.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
@@ -209,7 +232,7 @@ func (r *runner) removeAll(ctx context.Context, runtimeID string, keep map[int]b
 	return nil
 }
 
-var refPattern = regexp.MustCompile(`^([^/]+)/(.+?)(?::([^:@/]+))?(?:@(.+))?$`)
+var refPattern = lazyRegexp(`^([^/]+)/(.+?)(?::([^:@/]+))?(?:@(.+))?$`)
 
 func (r *runner) pull(ctx context.Context, ref, uri string) error {
 	rc, err := r.docker.ImagePull(ctx, ref, image.PullOptions{})
@@ -227,7 +250,7 @@ func (r *runner) pull(ctx context.Context, ref, uri string) error {
 	if strings.Contains(msg, "not found") || strings.Contains(msg, "manifest unknown") || strings.Contains(msg, "name unknown") ||
 		strings.Contains(msg, "NAME_UNKNOWN") || strings.Contains(msg, "MANIFEST_UNKNOWN") {
 		what := "it is not there"
-		if m := refPattern.FindStringSubmatch(uri); m != nil {
+		if m := refPattern().FindStringSubmatch(uri); m != nil {
 			tag := m[3]
 			if m[4] != "" {
 				tag = m[4]

@@ -5,6 +5,7 @@ package builtins
 import (
 	"github.com/agentcore/agentcore/builtins/agentcore"
 	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/cfn"
 	"github.com/agentcore/agentcore/builtins/diff"
 	"github.com/agentcore/agentcore/builtins/docker"
 	"github.com/agentcore/agentcore/builtins/ecr"
@@ -24,7 +25,7 @@ func Modules() []*engine.Module {
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, project.EnvModule, state.Module,
-		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module,
+		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module, cfn.Module,
 	}
 }
 

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"sync"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -23,6 +25,7 @@ func installEngineGlobals(L *lua.LState) {
 	L.SetGlobal("recipe", L.NewFunction(recipeDecl))
 	L.SetGlobal("stock", L.NewFunction(stockRecipe))
 	L.SetGlobal("load_recipe", L.NewFunction(loadRecipe))
+	L.SetGlobal("sleep", L.NewFunction(sleep))
 	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
 		if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
@@ -39,6 +42,8 @@ var EngineGlobals = []Func{
 		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices), lock (default true) and run(args)."},
 	{Name: "stock", Args: "(name: string)", Returns: "recipe table",
 		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it: call stock(\"create\").run(args) between its own steps."},
+	{Name: "sleep", Args: "(seconds: number)", Returns: "nothing",
+		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it."},
 	{Name: "load_recipe", Args: "(name: string)", Returns: "recipe table",
 		Doc: "Loads the recipe NAME as the command line would (project override first, then stock)."},
 }
@@ -104,4 +109,24 @@ func libSearcher(L *lua.LState) int {
 	}
 	L.Push(fn)
 	return 1
+}
+
+func sleep(L *lua.LState) int {
+	d := time.Duration(float64(L.CheckNumber(1)) * float64(time.Second))
+	if d < 0 || d > 24*time.Hour {
+		RaiseUsage(L, "", "sleep(%v): use 0 to 86400 seconds", L.Get(1))
+	}
+	if _, err := Unlocked(L, func(ctx context.Context) (struct{}, error) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return struct{}{}, ctx.Err()
+		case <-t.C:
+			return struct{}{}, nil
+		}
+	}); err != nil {
+		Raise(L, err)
+	}
+	return 0
 }

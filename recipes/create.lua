@@ -34,12 +34,11 @@ Examples:
 
     -- The repository and the role do not depend on the image: prepare them while it builds.
     local r = parallel {
-      repository = function() return deploy.ensure_repository(agent, st, a) end,
-      role = function() return deploy.ensure_role(agent) end,
+      repository = function() return deploy.ensure_repository_and_role(agent, st, a) end,
       image = function() return deploy.build(agent) end,
     }
-    local pushed = deploy.push(r.image, r.repository.repositoryUri)
-    local n = deploy.create_runtime(st, a, agent, pushed, r.role)
+    local pushed = deploy.push(r.image, r.repository.push_uri)
+    local n = deploy.create_runtime(st, a, agent, pushed, r.repository.role_arn, r.repository.role_fresh)
 
     ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT"):format(
       agent.name, env.name(), a.runtime_id, deploy.vname(n)))

@@ -28,15 +28,19 @@ Examples:
     a = deploy.agent_state(st, agent)
 
     local plan = {}
-    local order = { endpoint = 1, runtime = 2, ecr_repository = 3 }
+    -- endpoints, then the runtime, then the role's stack, then the repository (and its stack)
+    local function rank(r)
+      if r.kind == "endpoint" then return 1 end
+      if r.kind == "runtime" then return 2 end
+      if r.kind == "stack" and r.id:match("%-role$") then return 3 end
+      return 4
+    end
     for _, r in ipairs(a.resources) do
       table.insert(plan, { kind = r.kind, id = r.id, arn = r.arn })
     end
-    table.sort(plan, function(x, y) return (order[x.kind] or 9) < (order[y.kind] or 9) end)
+    table.sort(plan, function(x, y) return rank(x) < rank(y) end)
     local keep = {}
-    if a.role_arn and not deploy.has_resource(a, "role", a.role_arn) and not e.is_local then
-      table.insert(keep, a.role_arn)
-    end
+    if agent.execution_role ~= "" then table.insert(keep, agent.execution_role) end
 
     local rows = {}
     for _, p in ipairs(plan) do table.insert(rows, { "delete", p.kind, p.id }) end
@@ -73,6 +77,11 @@ Examples:
         if not ok and not aws.is_not_found(err) then error(err, 0) end
         agentcore.wait_runtime(p.id)
         a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
+      elseif p.kind == "stack" then
+        ui.step("deleting stack " .. p.id)
+        cfn.delete(p.id)
+        if p.id:match("%-repo$") then a.repository = nil end
+        if p.id:match("%-role$") then a.role_arn = nil end
       elseif p.kind == "ecr_repository" then
         ui.step("deleting repository " .. p.id .. " and its images")
         local ok, err = pcall(ecr.delete_repository, p.id, { force = true })

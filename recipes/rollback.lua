@@ -61,7 +61,7 @@ Examples:
     if v.config_hash ~= agent.config_hash then
       ui.warn("the configuration in agentcore.toml changed since " .. deploy.vname(target) .. "; the current configuration is used with the old image")
     end
-    local up = agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, v.image, a.role_arn or deploy.ensure_role(agent)))
+    local up = agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, v.image, a.role_arn or agent.execution_role))
     local n = tonumber(up.agentRuntimeVersion)
     deploy.wait_version(st, a, agent, n, v.image, v.digest)
     ui.ok(("DEFAULT of %s serves %s, a copy of %s"):format(agent.name, deploy.vname(n), deploy.vname(target)))

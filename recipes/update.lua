@@ -23,17 +23,16 @@ Examples:
     local latest = deploy.latest(a)
 
     local r = parallel {
-      repository = function() return deploy.ensure_repository(agent, st, a) end,
-      role = function() return deploy.ensure_role(agent) end,
+      repository = function() return deploy.ensure_repository_and_role(agent, st, a) end,
       image = function() return deploy.build(agent) end,
     }
-    local pushed = deploy.push(r.image, r.repository.repositoryUri, latest and latest.digest)
+    local pushed = deploy.push(r.image, r.repository.push_uri, latest and latest.digest)
 
     local live = agentcore.get_runtime(a.runtime_id)
     if not live then
       ui.warn(("runtime %s of %s was deleted outside agentcore; creating it again"):format(a.runtime_id, agent.name))
       deploy.forget_resource(a, "runtime", a.runtime_id)
-      local n = deploy.create_runtime(st, a, agent, pushed, r.role)
+      local n = deploy.create_runtime(st, a, agent, pushed, r.repository.role_arn, r.repository.role_fresh)
       return { agent = agent.name, changed = true, recreated = true, version = n, digest = pushed.digest }
     end
 
@@ -45,7 +44,9 @@ Examples:
     end
 
     ui.step("updating runtime " .. a.runtime_id)
-    local up = agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, pushed.image, r.role))
+    local up = deploy.with_iam_retry(r.repository.role_fresh, function()
+      return agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, pushed.image, r.repository.role_arn))
+    end)
     local n = tonumber(up.agentRuntimeVersion)
     deploy.wait_version(st, a, agent, n, pushed.image, pushed.digest)
     ui.ok(("%s is now at version %s in %s (DEFAULT follows it; named endpoints stay where they are)"):format(

@@ -110,44 +110,93 @@ function M.is_local()
   return env.get().is_local
 end
 
+-- CloudFormation stack names of an agent's repository and role on AWS environments.
+function M.stack_name(agent, what)
+  return "agentcore-" .. agent.runtime_name:lower():gsub("_", "-") .. "-" .. what
+end
+
+local function stack_tags(agent)
+  return { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name }
+end
+
 -- Ensures the repository (scan on push, lifecycle policy) and records it when created here.
+-- Local environments use the ECR API directly; AWS environments a CloudFormation stack.
+-- Returns {repositoryUri, repositoryArn, push_uri}: push_uri is where images are pushed,
+-- the environment's registry when it names one (an emulator's registry, a mirror).
 function M.ensure_repository(agent, st, a)
   local name = M.repo_name(agent)
-  local repo = ecr.ensure_repository(name, {
-    scan_on_push = true,
-    tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name },
-  })
-  if repo.created then
-    M.record_resource(a, "ecr_repository", name, repo.repositoryArn)
-    ecr.put_lifecycle_policy(name, {
-      rules = { {
-        rulePriority = 1,
-        description = "keep the last 30 images",
-        selection = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 30 },
-        action = { type = "expire" },
-      } },
-    })
-    ui.ok("created repository " .. repo.repositoryUri)
+  local repo
+  if M.is_local() then
+    local r = ecr.ensure_repository(name, { scan_on_push = true, tags = stack_tags(agent) })
+    if r.created then
+      M.record_resource(a, "ecr_repository", name, r.repositoryArn)
+      ecr.put_lifecycle_policy(name, {
+        rules = { {
+          rulePriority = 1,
+          description = "keep the last 30 images",
+          selection = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 30 },
+          action = { type = "expire" },
+        } },
+      })
+      ui.ok("created repository " .. r.repositoryUri)
+    else
+      ui.ok("repository " .. r.repositoryUri .. " exists")
+    end
+    repo = { repositoryUri = r.repositoryUri, repositoryArn = r.repositoryArn }
   else
-    ui.ok("repository " .. repo.repositoryUri .. " exists")
+    local stack = M.stack_name(agent, "repo")
+    local out = cfn.deploy { stack = stack, template = "ecr-repository", tags = stack_tags(agent),
+      parameters = { RepositoryName = name, Project = project.name(), Environment = env.name(), Agent = agent.name } }
+    M.record_resource(a, "stack", stack, out.stack_id)
+    ui.ok(("repository %s (stack %s, %s)"):format(out.outputs.RepositoryUri, stack, out.changed and "deployed" or "unchanged"))
+    repo = { repositoryUri = out.outputs.RepositoryUri, repositoryArn = out.outputs.RepositoryArn }
   end
-  a.repository = repo.repositoryUri
+  local registry = env.get().registry
+  repo.push_uri = registry ~= "" and (registry .. "/" .. name) or repo.repositoryUri
+  a.repository = repo.push_uri
   state.save(st)
   return repo
 end
 
--- The execution role: the agent's execution_role when given; skipped on local environments.
-function M.ensure_role(agent)
+-- The execution role: the agent's execution_role when given (never created or deleted);
+-- skipped on local environments; otherwise a least-privilege role from a CloudFormation
+-- stack (pull from this agent's repository only, its own log groups, X-Ray, the models it
+-- names). Returns the role ARN and whether the stack changed in this run.
+function M.ensure_role(agent, st, a, repo)
   if agent.execution_role ~= "" then
     ui.ok("using the execution role " .. agent.execution_role .. " (brought by you: never created or deleted)")
-    return agent.execution_role
+    return agent.execution_role, false
   end
   if M.is_local() then
     ui.info("local environment: no IAM role or CloudFormation stack is needed (skipped)")
-    return ("arn:aws:iam::%s:role/agentcore-local-execution"):format(aws.caller().account)
+    return ("arn:aws:iam::%s:role/agentcore-local-execution"):format(aws.caller().account), false
   end
-  ui.error(("agent %s has no execution_role, and creating one with CloudFormation on AWS environments is not available in this version"):format(agent.name),
-    { hint = 'set execution_role = "arn:aws:iam::ACCOUNT:role/NAME" for the agent in agentcore.toml', usage = true })
+  local region = env.get().region
+  local models = {}
+  for _, m in ipairs(agent.models) do
+    table.insert(models, m:match("^arn:") and m or ("arn:aws:bedrock:%s::foundation-model/%s"):format(region, m))
+  end
+  local stack = M.stack_name(agent, "role")
+  local out = cfn.deploy { stack = stack, template = "agent-role", capabilities = { "CAPABILITY_NAMED_IAM" },
+    tags = stack_tags(agent),
+    parameters = {
+      RoleName = ("agentcore-" .. agent.runtime_name:lower():gsub("_", "-")):sub(1, 64),
+      RepositoryArn = repo.repositoryArn, RuntimeName = agent.runtime_name,
+      ModelArns = table.concat(models, ","),
+      Project = project.name(), Environment = env.name(), Agent = agent.name,
+    } }
+  M.record_resource(a, "stack", stack, out.stack_id)
+  a.role_arn = out.outputs.RoleArn
+  state.save(st)
+  ui.ok(("execution role %s (stack %s, %s)"):format(out.outputs.RoleArn, stack, out.changed and "deployed" or "unchanged"))
+  return out.outputs.RoleArn, out.changed
+end
+
+-- The repository and then the role (the role's policy names the repository).
+function M.ensure_repository_and_role(agent, st, a)
+  local repo = M.ensure_repository(agent, st, a)
+  repo.role_arn, repo.role_fresh = M.ensure_role(agent, st, a, repo)
+  return repo
 end
 
 -- Builds the agent's image under a local tag (no registry needed yet).
@@ -176,10 +225,15 @@ function M.push(built, repo_uri, known_digest)
       end
     end
   end
-  local tag = repo_uri .. ":" .. os.date("!%Y%m%d-%H%M%S")
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  local tag = ("%s:%s-%04x"):format(repo_uri, os.date("!%Y%m%d-%H%M%S"), math.random(0, 0xffff))
   docker.tag(built.ref, tag)
-  local auth = ecr.auth()
-  local pushed = docker.push(tag, { auth = { username = auth.username, password = auth.password, server = auth.server } })
+  local opts = {}
+  if env.get().registry == "" then
+    local auth = ecr.auth()
+    opts.auth = { username = auth.username, password = auth.password, server = auth.server }
+  end
+  local pushed = docker.push(tag, opts)
   return { image = repo_uri .. "@" .. pushed.digest, digest = pushed.digest, tag = tag }
 end
 
@@ -220,11 +274,35 @@ function M.wait_version(st, a, agent, n, image, digest)
   return v
 end
 
+-- A role created moments ago may not be assumable yet (IAM is eventually consistent): that
+-- one failure is retried with backoff, for about a minute, and only for a fresh role.
+-- Throttling and 5xx are left to the SDK's retry modes.
+function M.is_iam_propagation(err)
+  local msg = tostring(type(err) == "table" and err.message or err):lower()
+  return aws.error_code(err) == "ValidationException" and msg:find("role", 1, true) ~= nil
+    and (msg:find("assum", 1, true) ~= nil or msg:find("not authorized", 1, true) ~= nil
+      or msg:find("trust", 1, true) ~= nil or msg:find("validation failed", 1, true) ~= nil)
+end
+
+function M.with_iam_retry(role_fresh, fn)
+  local delay = 2
+  while true do
+    local ok, res = pcall(fn)
+    if ok then return res end
+    if not role_fresh or not M.is_iam_propagation(res) or delay > 32 then error(res, 0) end
+    ui.info(("the new execution role is not usable yet (IAM propagation); retrying in %ds"):format(delay))
+    sleep(delay)
+    delay = delay * 2
+  end
+end
+
 -- Creates the runtime (first version) and records it at once, so an interrupted wait leaves a
 -- state the next run converges from.
-function M.create_runtime(st, a, agent, pushed, role)
+function M.create_runtime(st, a, agent, pushed, role, role_fresh)
   ui.step("creating runtime " .. agent.runtime_name)
-  local rt = agentcore.create_runtime(M.runtime_spec(agent, pushed.image, role, true))
+  local rt = M.with_iam_retry(role_fresh, function()
+    return agentcore.create_runtime(M.runtime_spec(agent, pushed.image, role, true))
+  end)
   a.runtime_id = rt.agentRuntimeId
   a.runtime_arn = rt.agentRuntimeArn
   a.role_arn = role

@@ -2,8 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+
 	"encoding/json"
 	"errors"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"net"
 	"os"
 	"os/exec"
@@ -35,7 +41,11 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup:               setupScript,
-		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": cmdExitCode},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": cmdExitCode,
+			"moto":     cmdMoto,
+			"registry": cmdRegistry,
+		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "docker":
@@ -73,6 +83,55 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", args[1], got, want, ts.ReadFile("stdout"), ts.ReadFile("stderr"))
 	}
+}
+
+// cmdMoto starts moto_server (testdata/moto_server.py) on a free loopback port for the
+// script, sets MOTO_URL and stops it when the script ends. Scripts guard it with
+// [!exec:moto_server] skip.
+func cmdMoto(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: moto")
+	}
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		ts.Fatalf("moto_server is not installed (pip install 'moto[server]')")
+	}
+	port, err := freePort()
+	ts.Check(err)
+	script, err := filepath.Abs("testdata/moto_server.py")
+	ts.Check(err)
+	logf, err := os.Create(filepath.Join(ts.Getenv("WORK"), "moto.log"))
+	ts.Check(err)
+	cmd := exec.Command("python3", script, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	ts.Check(cmd.Start())
+	ts.Defer(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); logf.Close() })
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for i := 0; ; i++ {
+		resp, err := http.Get(url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 150 {
+			ts.Fatalf("moto_server did not start: %v (see moto.log)", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Setenv("MOTO_URL", url)
+}
+
+// cmdRegistry serves an in-memory OCI registry on a free loopback port for the script (moto
+// serves no image pushes) and sets REGISTRY to its host:port.
+func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: registry")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
+	go func() { _ = srv.Serve(ln) }()
+	ts.Defer(func() { _ = srv.Close() })
+	ts.Setenv("REGISTRY", ln.Addr().String())
 }
 
 func setupScript(env *testscript.Env) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
 	"github.com/agentcore/agentcore/builtins/jsonmod"
+	"github.com/agentcore/agentcore/builtins/oci"
 	"github.com/agentcore/agentcore/builtins/project"
 	"github.com/agentcore/agentcore/builtins/ssm"
 	"github.com/agentcore/agentcore/builtins/state"
@@ -25,7 +26,7 @@ func Modules() []*engine.Module {
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, project.EnvModule, state.Module,
-		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module, cfn.Module,
+		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module, cfn.Module, oci.Module,
 	}
 }
 

@@ -26,6 +26,7 @@ func installEngineGlobals(L *lua.LState) {
 	L.SetGlobal("stock", L.NewFunction(stockRecipe))
 	L.SetGlobal("load_recipe", L.NewFunction(loadRecipe))
 	L.SetGlobal("sleep", L.NewFunction(sleep))
+	L.SetGlobal("with_env", L.NewFunction(withEnv))
 	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
 		if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
@@ -44,6 +45,8 @@ var EngineGlobals = []Func{
 		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it: call stock(\"create\").run(args) between its own steps."},
 	{Name: "sleep", Args: "(seconds: number)", Returns: "nothing",
 		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it."},
+	{Name: "with_env", Args: "(name: string, fn: function)", Returns: "fn's results",
+		Doc: "Runs fn with another environment of the project selected: env, project.agent, state, store and the AWS builtins act on it, under its lock. The previous environment is selected again afterwards, also when fn fails. Not inside parallel branches."},
 	{Name: "load_recipe", Args: "(name: string)", Returns: "recipe table",
 		Doc: "Loads the recipe NAME as the command line would (project override first, then stock)."},
 }
@@ -129,4 +132,44 @@ func sleep(L *lua.LState) int {
 		Raise(L, err)
 	}
 	return 0
+}
+
+func withEnv(L *lua.LState) int {
+	r := FromL(L)
+	name := L.CheckString(1)
+	fn := L.CheckFunction(2)
+	if r.Branch(L) != "" {
+		RaiseUsage(L, "call with_env outside parallel(...)", "with_env(%q) cannot be used inside a parallel branch: the environment is the run's", name)
+	}
+	if r.Project == nil {
+		RaiseUsage(L, "", "with_env(%q): no project here", name)
+	}
+	if _, ok := r.Project.Environments[name]; !ok {
+		RaiseUsage(L, "agentcore env list shows them", "environment %q is not defined in agentcore.toml", name)
+	}
+	prevEnv, prevStore := r.EnvName, r.Store
+	r.EnvName = name
+	if r.StoreFor != nil {
+		r.Store = r.StoreFor(name)
+	}
+	restore := func() { r.EnvName, r.Store = prevEnv, prevStore }
+	if r.Store != nil && name != prevEnv {
+		unlock, err := lockEnv(L, r, name, false)
+		if err != nil {
+			restore()
+			Raise(L, err)
+		}
+		defer unlock()
+	}
+	top := L.GetTop()
+	L.Push(fn)
+	err := L.PCall(0, lua.MultRet, nil)
+	restore()
+	if err != nil {
+		if api, ok := err.(*lua.ApiError); ok {
+			L.Error(api.Object, 0)
+		}
+		Raise(L, err)
+	}
+	return L.GetTop() - top
 }

@@ -434,31 +434,11 @@ func (rc *Recipe) Help(flags *pflag.FlagSet, globals string) string {
 func (vm *VM) Execute(rc *Recipe, args *lua.LTable, wait bool) (any, error) {
 	r := vm.run
 	if rc.Lock && r.Store != nil && r.EnvName != "" {
-		host, _ := os.Hostname()
-		info := state.LockInfo{PID: os.Getpid(), Host: host, User: os.Getenv("USER"), Command: r.Command, Since: time.Now().UTC()}
-		var unlock func() error
-		_, err := Unlocked(vm.L, func(ctx2 context.Context) (struct{}, error) {
-			var err error
-			unlock, err = r.Store.Lock(ctx2, r.EnvName, info, wait)
-			return struct{}{}, err
-		})
+		unlock, err := lockEnv(vm.L, r, r.EnvName, wait)
 		if err != nil {
-			var ee *Error
-			if errors.As(err, &ee) {
-				return nil, ee
-			}
-			var le *state.LockedError
-			if errors.As(err, &le) {
-				return nil, &Error{Code: ExitFailure, Msg: err.Error(), Err: err,
-					Hint: "wait for it to finish, or run again with --wait; a lock left by a crashed run on this host is broken automatically"}
-			}
 			return nil, err
 		}
-		defer func() {
-			if uerr := unlock(); uerr != nil {
-				r.Out.Warn("", "releasing the lock: "+uerr.Error())
-			}
-		}()
+		defer unlock()
 	}
 	res, err := vm.Call(rc.run, args)
 	if err != nil {
@@ -468,4 +448,31 @@ func (vm *VM) Execute(rc *Recipe, args *lua.LTable, wait bool) (any, error) {
 		return nil, nil
 	}
 	return ToGo(res[0])
+}
+
+// lockEnv takes env's lock in the run's store, naming this process as the holder; the
+// returned function releases it (a failure to release is a warning).
+func lockEnv(L *lua.LState, r *Run, env string, wait bool) (func(), error) {
+	host, _ := os.Hostname()
+	info := state.LockInfo{PID: os.Getpid(), Host: host, User: os.Getenv("USER"), Command: r.Command, Since: time.Now().UTC()}
+	unlock, err := Unlocked(L, func(ctx context.Context) (func() error, error) {
+		return r.Store.Lock(ctx, env, info, wait)
+	})
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return nil, ee
+		}
+		var le *state.LockedError
+		if errors.As(err, &le) {
+			return nil, &Error{Code: ExitFailure, Msg: err.Error(), Err: err,
+				Hint: "wait for it to finish, or run again with --wait; a lock left by a crashed run on this host is broken automatically"}
+		}
+		return nil, err
+	}
+	return func() {
+		if uerr := unlock(); uerr != nil {
+			r.Out.Warn("", "releasing the lock of "+env+": "+uerr.Error())
+		}
+	}, nil
 }

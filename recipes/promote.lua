@@ -1,27 +1,101 @@
 -- promote: point a named endpoint at a version, without rebuilding.
 local deploy = require("deploy")
 
+-- Registry credentials of the selected environment, for the registry images go to.
+local function registry_auth()
+  if env.get().registry ~= "" then return nil end
+  local a = ecr.auth()
+  return { username = a.username, password = a.password }
+end
+
+-- promote --to: the exact image of a version of this environment, deployed to another one
+-- (copied registry to registry, digest kept; nothing rebuilt).
+local function promote_to(args, agent)
+  local from = env.name()
+  if args.to == from then
+    ui.error("--to names the environment promote runs in (" .. from .. ")", { usage = true,
+      hint = "select the source with -e and name the target with --to" })
+  end
+  local st = state.load()
+  local a = deploy.require_runtime(st, agent)
+  local n = deploy.parse_version(args.version) or (a.endpoints.DEFAULT and a.endpoints.DEFAULT.version)
+  local v = n and deploy.version(a, n)
+  if not v or v.status ~= "READY" or not v.digest or v.digest == "" then
+    ui.error(("%s has no READY version %s with an image digest in %s"):format(agent.name, deploy.vname(n or 0), from),
+      { usage = true, hint = "agentcore status " .. agent.name .. " lists the versions" })
+  end
+  aws.guard()
+  local src_auth = registry_auth()
+  ui.step(("promoting %s %s (image %s) from %s to %s"):format(agent.name, deploy.vname(n), deploy.short_digest(v.digest), from, args.to))
+
+  return with_env(args.to, function()
+    local target = project.agent(agent.name)
+    aws.guard()
+    local tst = state.load()
+    local ta = deploy.agent_state(tst, target)
+    local repo = deploy.ensure_repository_and_role(target, tst, ta)
+    local copied = oci.copy { from = v.image, to = repo.push_uri .. ":promoted-" .. deploy.short_digest(v.digest),
+      from_auth = src_auth, to_auth = registry_auth() }
+    if copied.digest ~= v.digest then
+      ui.error(("the copied image has digest %s, not %s"):format(copied.digest, v.digest))
+    end
+    ui.ok(("image %s copied to %s"):format(deploy.short_digest(v.digest), repo.push_uri))
+    local pushed = { image = repo.push_uri .. "@" .. v.digest, digest = v.digest }
+    local live = ta.runtime_id and agentcore.get_runtime(ta.runtime_id) or nil
+    local latest = deploy.latest(ta)
+    local tn
+    if live and latest and latest.status == "READY" and latest.digest == v.digest and latest.config_hash == target.config_hash then
+      tn = latest.number
+      ui.ok(("%s already runs this image in %s (%s): no new version"):format(agent.name, args.to, deploy.vname(tn)))
+    elseif live then
+      ui.step("updating runtime " .. ta.runtime_id .. " in " .. args.to)
+      local up = deploy.with_iam_retry(repo.role_fresh, function()
+        return agentcore.update_runtime(ta.runtime_id, deploy.runtime_spec(target, pushed.image, repo.role_arn))
+      end)
+      tn = tonumber(up.agentRuntimeVersion)
+      deploy.wait_version(tst, ta, target, tn, pushed.image, pushed.digest)
+    else
+      if ta.runtime_id then deploy.forget_resource(ta, "runtime", ta.runtime_id) end
+      tn = deploy.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh)
+    end
+    ui.ok(("%s in %s now runs %s's %s as %s"):format(agent.name, args.to, from, deploy.vname(n), deploy.vname(tn)))
+    return { agent = agent.name, from = from, to = args.to, version = tn, source_version = n, digest = v.digest }
+  end)
+end
+
 return recipe {
-  description = "Point a named endpoint (stable, canary...) at a version, creating the endpoint if needed",
+  description = "Point a named endpoint (stable, canary...) at a version, or deploy a version's image to another environment",
   usage = [[
 Moves traffic between versions that already exist: nothing is rebuilt. Without --version the
 latest READY version is used. DEFAULT always follows the latest version; use named endpoints to
 pin what callers get.
 
+With --to ENV, the exact image (same digest) of a version of this environment (default: the
+one DEFAULT serves) is copied registry to registry and deployed in ENV as a new version there,
+with ENV's configuration; nothing is rebuilt.
+
 Examples:
   agentcore promote my-bot --endpoint stable --version 3
-  agentcore promote my-bot --endpoint canary          # the latest version]],
+  agentcore promote my-bot --endpoint canary          # the latest version
+  agentcore promote my-bot -e staging --to prod       # what runs in staging, to prod]],
   args = {
     { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
-    { name = "endpoint", type = "string", required = true, help = "endpoint name, e.g. stable or canary" },
-    { name = "version", type = "string", help = "version to point at (3 or V3; default: the latest READY one)" },
-    { name = "to", type = "string", help = "promote to another environment (not available yet)" },
+    { name = "endpoint", type = "string", help = "endpoint name, e.g. stable or canary (within the environment)" },
+    { name = "version", type = "string", help = "version to point at or to promote (3 or V3; default: the latest READY one, or with --to the one DEFAULT serves)" },
+    { name = "to", type = "string", help = "another environment to deploy this version's exact image to (no rebuild)" },
   },
   run = function(args)
     local agent = project.agent(args.agent, { resolve = false })
     if args.to then
-      ui.error("promote --to ENV (copying a version to another environment) is not available in this version", {
-        usage = true, hint = "deploy to the other environment with: agentcore update " .. agent.name .. " -e " .. args.to })
+      if args.endpoint then
+        ui.error("--endpoint and --to do not go together", { usage = true,
+          hint = "promote across environments first, then pin an endpoint there with -e " .. args.to .. " --endpoint NAME" })
+      end
+      return promote_to(args, agent)
+    end
+    if not args.endpoint then
+      ui.error("promote needs --endpoint NAME (within the environment) or --to ENV (to another one)", { usage = true,
+        hint = "agentcore promote " .. agent.name .. " --endpoint stable --version 2" })
     end
     if args.endpoint == "DEFAULT" then
       ui.error("DEFAULT always follows the latest version and cannot be pinned", { usage = true,

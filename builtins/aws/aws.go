@@ -64,7 +64,7 @@ func CallerFor(ctx context.Context, run *engine.Run) (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Cached(run, callerKey, func() (*Caller, error) {
+	return Cached(run, envKey(run, callerKey), func() (*Caller, error) {
 		out, err := sts.NewFromConfig(s.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return nil, Error("asking STS who the credentials belong to", err)

@@ -54,17 +54,21 @@ func (s *Session) EnvName() string {
 //	s, err := aws.SessionFor(ctx, run)
 //	client := ecr.NewFromConfig(s.Config)
 func SessionFor(ctx context.Context, run *engine.Run) (*Session, error) {
-	s, err := Cached(run, configKey, func() (*Session, error) { return loadSession(ctx, run) })
+	s, err := Cached(run, envKey(run, configKey), func() (*Session, error) { return loadSession(ctx, run) })
 	if err != nil {
 		return nil, err
 	}
-	if _, err := Cached(run, checkedKey, func() (bool, error) { return true, checkCredentials(ctx, s) }); err != nil {
+	if _, err := Cached(run, envKey(run, checkedKey), func() (bool, error) { return true, checkCredentials(ctx, s) }); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 var errNotCached = errors.New("not cached")
+
+// envKey scopes a cache key to the run's current environment: a recipe can act on a second
+// environment (with_env), whose session, credentials and caller differ.
+func envKey(run *engine.Run, key string) string { return key + ":" + run.EnvName }
 
 // Cached returns the per-run value under key, computing it with load when absent. Unlike
 // calling engine.Run.Value directly, load runs outside the run's value lock, so it may be slow

@@ -312,7 +312,14 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 	}
 	run.Project = p
 	run.Dir = p.Dir
-	run.Store = state.NewFileStore(filepath.Join(p.Dir, ".agentcore", "state"))
+	files := state.NewFileStore(filepath.Join(p.Dir, ".agentcore", "state"))
+	run.StoreFor = func(env string) state.Store {
+		if e, ok := p.Environments[env]; ok && e.State == "ssm" {
+			return store.NewSSMStore(run)
+		}
+		return files
+	}
+	run.Store = files
 	name, _, err := p.SelectEnv(a.g.env, readCurrentEnv(p))
 	if err != nil {
 		if needEnv {
@@ -321,9 +328,7 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 		return run, nil
 	}
 	run.EnvName = name
-	if p.Environments[name].State == "ssm" {
-		run.Store = store.NewSSMStore(run)
-	}
+	run.Store = run.StoreFor(name)
 	return run, nil
 }
 

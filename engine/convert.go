@@ -3,23 +3,166 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
 )
 
-// ToGo converts a Lua value to plain Go data: nil, bool, float64 or int64 (integral
-// numbers), string, []any (tables that are sequences 1..n) and map[string]any (other
-// tables). Functions and userdata become their type name. Cycles are cut with an error.
+// This file is the one table⇄struct conversion of every builtin:
+//
+//   - ToLua turns a Go value (an SDK output, a struct with json tags, maps and slices) into
+//     Lua tables shaped like the AWS API's JSON: members named as in the API (the Go field
+//     name with its first letter lowered, agentRuntimeId, or the json tag when there is one),
+//     enums as strings, times as RFC 3339 strings, unions as {memberName = value}, nil members
+//     left out.
+//   - ToGo turns a Lua value into plain Go data (for JSON results, diff, encoding).
+//   - Decode (and OptionsArg for a builtin's options argument) fills a Go struct from a Lua
+//     table through JSON and the struct's json tags, strictly: an unknown key is an error that
+//     names the known ones and the closest.
+
+// ToLua converts v to a Lua value. It must be called with the interpreter lock held.
+func ToLua(L *lua.LState, v any) lua.LValue {
+	return toLua(L, reflect.ValueOf(v))
+}
+
+var (
+	timeType     = reflect.TypeOf(time.Time{})
+	durationType = reflect.TypeOf(time.Duration(0))
+)
+
+func toLua(L *lua.LState, v reflect.Value) lua.LValue {
+	if !v.IsValid() {
+		return lua.LNil
+	}
+	if lv, ok := v.Interface().(lua.LValue); ok {
+		return lv
+	}
+	if n, ok := v.Interface().(json.Number); ok { // json.decode keeps numbers exact
+		f, _ := n.Float64()
+		return lua.LNumber(f)
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return lua.LNil
+		}
+		return toLua(L, v.Elem())
+	}
+	switch v.Type() {
+	case timeType:
+		return lua.LString(v.Interface().(time.Time).UTC().Format(time.RFC3339))
+	case durationType:
+		return lua.LNumber(v.Interface().(time.Duration).Seconds())
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return lua.LString(v.String())
+	case reflect.Bool:
+		return lua.LBool(v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return lua.LNumber(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return lua.LNumber(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		return lua.LNumber(v.Float())
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return lua.LNil
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return lua.LString(string(v.Bytes()))
+		}
+		t := L.CreateTable(v.Len(), 0)
+		for i := 0; i < v.Len(); i++ {
+			t.Append(toLua(L, v.Index(i)))
+		}
+		return t
+	case reflect.Map:
+		if v.IsNil() {
+			return lua.LNil
+		}
+		t := L.CreateTable(0, v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			t.RawSetString(fmt.Sprint(iter.Key().Interface()), toLua(L, iter.Value()))
+		}
+		return t
+	case reflect.Struct:
+		return structToLua(L, v)
+	}
+	return lua.LNil // funcs, channels, readers: nothing a script can use
+}
+
+func structToLua(L *lua.LState, v reflect.Value) lua.LValue {
+	typ := v.Type()
+	// An SDK union member (types.AgentRuntimeArtifactMemberContainerConfiguration{Value: ...})
+	// is written the way the API writes it: {containerConfiguration = {...}}.
+	if i := strings.Index(typ.Name(), "Member"); i > 0 {
+		if f, ok := typ.FieldByName("Value"); ok && len(f.Index) == 1 {
+			t := L.CreateTable(0, 1)
+			t.RawSetString(lowerFirst(typ.Name()[i+len("Member"):]), toLua(L, v.FieldByIndex(f.Index)))
+			return t
+		}
+	}
+	t := L.CreateTable(0, typ.NumField())
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if !f.IsExported() || f.Name == "ResultMetadata" {
+			continue
+		}
+		name := lowerFirst(f.Name)
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == "-" {
+			continue
+		} else if tag != "" {
+			name = tag
+		}
+		if lv := toLua(L, v.Field(i)); lv != lua.LNil {
+			t.RawSetString(name, lv)
+		}
+	}
+	return t
+}
+
+// lowerFirst turns a Go field name back into the API's member name: AgentRuntimeId →
+// agentRuntimeId, KMSKeyId → kmsKeyId. A name that is one acronym (SSM's ARN) stays as it is,
+// as the API spells it so.
+func lowerFirst(s string) string {
+	upper := 0
+	for upper < len(s) && unicode.IsUpper(rune(s[upper])) {
+		upper++
+	}
+	switch {
+	case upper == len(s) && len(s) > 1:
+		return s
+	case upper <= 1:
+		r, n := utf8.DecodeRuneInString(s)
+		return string(unicode.ToLower(r)) + s[n:]
+	default: // an acronym, then a word: KMSKeyId
+		return strings.ToLower(s[:upper-1]) + s[upper-1:]
+	}
+}
+
+// ToGo converts a Lua value to plain Go data: nil, bool, int64 (whole numbers) or float64,
+// string, []any (tables that are sequences 1..n) and map[string]any (other tables, the empty
+// table included). Functions become nil. Cycles and absurd nesting are an error.
 func ToGo(lv lua.LValue) (any, error) {
-	return toGo(lv, map[*lua.LTable]bool{}, false)
+	return toGo(lv, 0, false)
 }
 
 // toGo converts lv; with emptyNil an empty table becomes nil, which JSON decodes into a slice,
 // a map or a struct alike (an empty Lua table is both {} and []).
-func toGo(lv lua.LValue, seen map[*lua.LTable]bool, emptyNil bool) (any, error) {
+func toGo(lv lua.LValue, depth int, emptyNil bool) (any, error) {
+	if depth > 64 {
+		return nil, errors.New("table nested too deeply (does it contain itself?)")
+	}
 	switch v := lv.(type) {
 	case *lua.LNilType:
 		return nil, nil
@@ -33,12 +176,9 @@ func toGo(lv lua.LValue, seen map[*lua.LTable]bool, emptyNil bool) (any, error) 
 		return f, nil
 	case lua.LString:
 		return string(v), nil
+	case *lua.LFunction:
+		return nil, nil
 	case *lua.LTable:
-		if seen[v] {
-			return nil, fmt.Errorf("table contains itself")
-		}
-		seen[v] = true
-		defer delete(seen, v)
 		n := v.Len()
 		count := 0
 		v.ForEach(func(_, _ lua.LValue) { count++ })
@@ -48,7 +188,7 @@ func toGo(lv lua.LValue, seen map[*lua.LTable]bool, emptyNil bool) (any, error) 
 		if n > 0 && n == count {
 			arr := make([]any, 0, n)
 			for i := 1; i <= n; i++ {
-				x, err := toGo(v.RawGetInt(i), seen, emptyNil)
+				x, err := toGo(v.RawGetInt(i), depth+1, emptyNil)
 				if err != nil {
 					return nil, err
 				}
@@ -62,7 +202,7 @@ func toGo(lv lua.LValue, seen map[*lua.LTable]bool, emptyNil bool) (any, error) 
 			if ferr != nil {
 				return
 			}
-			x, err := toGo(val, seen, emptyNil)
+			x, err := toGo(val, depth+1, emptyNil)
 			if err != nil {
 				ferr = err
 				return
@@ -75,76 +215,16 @@ func toGo(lv lua.LValue, seen map[*lua.LTable]bool, emptyNil bool) (any, error) 
 	}
 }
 
-// ToLua converts Go data to a Lua value. Maps, slices, numbers, strings, bools and nil map
-// directly; any other value (structs, typed maps) goes through its JSON encoding, so struct
-// json tags name the fields.
-func ToLua(L *lua.LState, v any) lua.LValue {
-	switch x := v.(type) {
-	case nil:
-		return lua.LNil
-	case lua.LValue:
-		return x
-	case bool:
-		return lua.LBool(x)
-	case string:
-		return lua.LString(x)
-	case int:
-		return lua.LNumber(x)
-	case int32:
-		return lua.LNumber(x)
-	case int64:
-		return lua.LNumber(x)
-	case float64:
-		return lua.LNumber(x)
-	case json.Number:
-		f, _ := x.Float64()
-		return lua.LNumber(f)
-	case []any:
-		t := L.CreateTable(len(x), 0)
-		for _, e := range x {
-			t.Append(ToLua(L, e))
-		}
-		return t
-	case []string:
-		t := L.CreateTable(len(x), 0)
-		for _, e := range x {
-			t.Append(lua.LString(e))
-		}
-		return t
-	case map[string]any:
-		t := L.CreateTable(0, len(x))
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			t.RawSetString(k, ToLua(L, x[k]))
-		}
-		return t
-	case map[string]string:
-		t := L.CreateTable(0, len(x))
-		for k, s := range x {
-			t.RawSetString(k, lua.LString(s))
-		}
-		return t
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return lua.LString(fmt.Sprint(v))
-	}
-	var generic any
-	if err := json.Unmarshal(b, &generic); err != nil {
-		return lua.LString(string(b))
-	}
-	return ToLua(L, generic)
-}
-
-// Decode fills the Go value out (a pointer to a struct with json tags) from a Lua table, via
-// JSON. Unknown fields are an error, so a misspelt option is reported, not ignored.
+// Decode fills out (a pointer to a struct with json tags) from a Lua value, via JSON. An
+// empty table decodes as null (a StringMap or StringList then becomes empty, not nil).
+// Unknown keys are an error naming the known ones, so a misspelt option is reported, not
+// ignored.
 func Decode(lv lua.LValue, out any) error {
-	g, err := toGo(lv, map[*lua.LTable]bool{}, true)
+	g, err := toGo(lv, 0, true)
 	if err != nil {
+		return err
+	}
+	if err := checkKeys(g, reflect.TypeOf(out), ""); err != nil {
 		return err
 	}
 	b, err := json.Marshal(g)
@@ -153,5 +233,266 @@ func Decode(lv lua.LValue, out any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	return dec.Decode(out)
+	if err := dec.Decode(out); err != nil {
+		return explainDecode(err, out)
+	}
+	return nil
+}
+
+func explainDecode(err error, out any) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		want := te.Type.String()
+		if te.Type.Kind() == reflect.Bool {
+			want = "boolean"
+		}
+		switch te.Type.Kind() {
+		case reflect.Map, reflect.Struct:
+			want = "table"
+		case reflect.Slice:
+			want = "list"
+		case reflect.Int, reflect.Int32, reflect.Int64, reflect.Float64:
+			want = "number"
+		case reflect.String:
+			want = "string"
+		}
+		got := te.Value
+		switch got {
+		case "object", "array":
+			got = "table"
+		}
+		if te.Field == "" {
+			return fmt.Errorf("expected a %s, got a %s", want, got)
+		}
+		return fmt.Errorf("option %s: expected a %s, got a %s", te.Field, want, got)
+	}
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		name := strings.Trim(rest, `"`)
+		known := jsonNames(reflect.TypeOf(out))
+		hint := ""
+		if s := closestName(name, known); s != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return fmt.Errorf("unknown option %q%s; known options: %s", name, hint, strings.Join(known, ", "))
+	}
+	return errors.New(strings.TrimPrefix(msg, "json: "))
+}
+
+func jsonNames(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if tag != "" && tag != "-" {
+			names = append(names, tag)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+var stringListType = reflect.TypeOf(StringList(nil))
+
+// checkKeys walks decoded Lua data against the struct it will fill, to report an unknown key
+// or a wrong list item with its full path (auth.user, tags[2]), which encoding/json cannot.
+func checkKeys(g any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	name := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch {
+	case t == stringListType:
+		if items, ok := g.([]any); ok {
+			for i, it := range items {
+				switch it.(type) {
+				case string, int64, float64, bool:
+				default:
+					return fmt.Errorf("option %s[%d] must be a string, got %s", path, i+1, goTypeName(it))
+				}
+			}
+		}
+	case t.Kind() == reflect.Struct && t != timeType:
+		m, ok := g.(map[string]any)
+		if !ok {
+			return nil // a type error, reported by the decoder
+		}
+		fields := map[string]reflect.Type{}
+		var known []string
+		for i := 0; i < t.NumField(); i++ {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			if tag != "" && tag != "-" {
+				fields[tag] = t.Field(i).Type
+				known = append(known, tag)
+			}
+		}
+		sort.Strings(known)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ft, ok := fields[k]
+			if !ok {
+				hint := ""
+				if s := closestName(k, known); s != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				where := "known options"
+				if path != "" {
+					where = "known options of " + path
+				}
+				return fmt.Errorf("unknown option %q%s; %s: %s", name(k), hint, where, strings.Join(known, ", "))
+			}
+			if err := checkKeys(m[k], ft, name(k)); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Slice && t != stringListType:
+		if items, ok := g.([]any); ok {
+			for i, it := range items {
+				if err := checkKeys(it, t.Elem(), fmt.Sprintf("%s[%d]", path, i+1)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func goTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "nil"
+	case bool:
+		return "a boolean"
+	case int64, float64:
+		return "a number"
+	case string:
+		return "a string"
+	}
+	return "a table"
+}
+
+// closestName returns the candidate within edit distance 2 of s, or "".
+func closestName(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := levenshtein(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// StringMap is a map option (env vars, tags) that accepts numbers and booleans as values
+// (env = {PORT = 8080}) and tells "given as {}" (empty, non-nil) from "not given" (nil).
+type StringMap map[string]string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *StringMap) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" { // an empty Lua table
+		*m = StringMap{}
+		return nil
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return errors.New("expected a table of name = value")
+	}
+	out := make(StringMap, len(raw))
+	for k, v := range raw {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case float64, bool:
+			out[k] = fmt.Sprint(v)
+		default:
+			return fmt.Errorf("value of %q: expected a string, got a table", k)
+		}
+	}
+	*m = out
+	return nil
+}
+
+// StringList is a list option that also accepts a single string and an empty table; numbers
+// and booleans in it are taken as their text, as in a StringMap.
+type StringList []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *StringList) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*l = StringList{}
+		return nil
+	}
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = StringList{one}
+		return nil
+	}
+	var many []any
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("expected a list of strings")
+	}
+	out := make(StringList, 0, len(many))
+	for i, v := range many {
+		switch v := v.(type) {
+		case string:
+			out = append(out, v)
+		case float64, bool:
+			out = append(out, fmt.Sprint(v))
+		default:
+			return fmt.Errorf("item %d: expected a string, got a table", i+1)
+		}
+	}
+	*l = out
+	return nil
+}
+
+// OptionsArg decodes the optional options table at argument n of the builtin fn
+// ("ecr.ensure_repository") into out with FromLua, raising a usage error (exit 2) that names
+// the function when the argument is not a table or does not decode. nil leaves out untouched.
+func OptionsArg(L *lua.LState, n int, fn string, out any) {
+	v := L.Get(n)
+	if v == lua.LNil {
+		return
+	}
+	if _, ok := v.(*lua.LTable); !ok {
+		RaiseUsage(L, "", "%s: argument #%d (options) must be a table, got a %s", fn, n, v.Type())
+	}
+	if err := Decode(v, out); err != nil {
+		RaiseUsage(L, "", "%s: %v", fn, err)
+	}
+}
+
+// StringArg returns the non-empty string argument n of the builtin fn, raising a usage error
+// (exit 2) naming it otherwise. Numbers are accepted and converted.
+func StringArg(L *lua.LState, n int, fn, name string) string {
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		if v != "" {
+			return string(v)
+		}
+	case lua.LNumber:
+		return v.String()
+	}
+	RaiseUsage(L, "", "%s: argument #%d (%s) must be a non-empty string, got %s", fn, n, name, describeValue(L.Get(n)))
+	return ""
+}
+
+func describeValue(v lua.LValue) string {
+	if s, ok := v.(lua.LString); ok && s == "" {
+		return "an empty string"
+	}
+	return "a " + v.Type().String()
 }

@@ -16,19 +16,19 @@ import (
 
 // runtimeSpec is the options table of create_runtime and update_runtime.
 type runtimeSpec struct {
-	Name        string        `json:"name"`
-	Image       string        `json:"image"`
-	RoleArn     string        `json:"role_arn"`
-	Env         aws.StringMap `json:"env"`
-	Protocol    string        `json:"protocol"`
-	Network     string        `json:"network"`
-	Description *string       `json:"description"`
+	Name        string           `json:"name"`
+	Image       string           `json:"image"`
+	RoleArn     string           `json:"role_arn"`
+	Env         engine.StringMap `json:"env"`
+	Protocol    string           `json:"protocol"`
+	Network     string           `json:"network"`
+	Description *string          `json:"description"`
 	Lifecycle   *struct {
 		IdleTimeout *Seconds `json:"idle_timeout"`
 		MaxLifetime *Seconds `json:"max_lifetime"`
 	} `json:"lifecycle"`
-	Tags        aws.StringMap `json:"tags"`
-	ClientToken string        `json:"client_token"`
+	Tags        engine.StringMap `json:"tags"`
+	ClientToken string           `json:"client_token"`
 }
 
 // check validates what can be checked without AWS, raising usage errors.
@@ -81,7 +81,7 @@ func createRuntime(L *lua.LState) int {
 	if L.Get(1) == lua.LNil {
 		engine.RaiseUsage(L, "", "%s: expects a table {name=, image=, role_arn=, ...}", fn)
 	}
-	aws.OptionsArg(L, 1, fn, &spec)
+	engine.OptionsArg(L, 1, fn, &spec)
 	for _, req := range []struct{ name, val string }{{"name", spec.Name}, {"image", spec.Image}, {"role_arn", spec.RoleArn}} {
 		if req.val == "" {
 			engine.RaiseUsage(L, "", "%s: %s is required", fn, req.name)
@@ -108,15 +108,15 @@ func createRuntime(L *lua.LState) int {
 	out := callControl(L, fmt.Sprintf("creating agent runtime %q", spec.Name), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeOutput, error) {
 		return c.CreateAgentRuntime(ctx, in)
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }
 
 func updateRuntime(L *lua.LState) int {
 	const fn = "agentcore.update_runtime"
-	id := aws.StringArg(L, 1, fn, "runtime id")
+	id := engine.StringArg(L, 1, fn, "runtime id")
 	var spec runtimeSpec
-	aws.OptionsArg(L, 2, fn, &spec)
+	engine.OptionsArg(L, 2, fn, &spec)
 	if spec.Name != "" {
 		engine.RaiseUsage(L, "a runtime cannot be renamed: create a new one", "%s: name cannot be changed", fn)
 	}
@@ -176,17 +176,17 @@ func updateRuntime(L *lua.LState) int {
 		}
 		return c.UpdateAgentRuntime(ctx, in)
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }
 
 func getRuntime(L *lua.LState) int {
 	const fn = "agentcore.get_runtime"
-	id := aws.StringArg(L, 1, fn, "runtime id")
+	id := engine.StringArg(L, 1, fn, "runtime id")
 	var o struct {
 		Version Version `json:"version"`
 	}
-	aws.OptionsArg(L, 2, fn, &o)
+	engine.OptionsArg(L, 2, fn, &o)
 	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeOutput, error) {
 		return c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id, AgentRuntimeVersion: o.Version.ptr()})
 	})
@@ -203,7 +203,7 @@ func pushOrNil(L *lua.LState, out any, err error, doing string) {
 	if err != nil {
 		engine.Raise(L, aws.Error(doing, err))
 	}
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 }
 
 func listRuntimes(L *lua.LState) int {
@@ -224,7 +224,7 @@ func listRuntimes(L *lua.LState) int {
 }
 
 func listVersions(L *lua.LState) int {
-	id := aws.StringArg(L, 1, "agentcore.list_versions", "runtime id")
+	id := engine.StringArg(L, 1, "agentcore.list_versions", "runtime id")
 	all := callControl(L, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
 		var all []types.AgentRuntime
 		p := control.NewListAgentRuntimeVersionsPaginator(c, &control.ListAgentRuntimeVersionsInput{AgentRuntimeId: &id})
@@ -245,25 +245,25 @@ func listVersions(L *lua.LState) int {
 func listToLua[T any](L *lua.LState, items []T) *lua.LTable {
 	t := L.CreateTable(len(items), 0)
 	for _, it := range items {
-		t.Append(aws.ToLua(L, it))
+		t.Append(engine.ToLua(L, it))
 	}
 	return t
 }
 
 func deleteRuntime(L *lua.LState) int {
-	id := aws.StringArg(L, 1, "agentcore.delete_runtime", "runtime id")
+	id := engine.StringArg(L, 1, "agentcore.delete_runtime", "runtime id")
 	out := callControl(L, "deleting agent runtime "+id, func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeOutput, error) {
 		return c.DeleteAgentRuntime(ctx, &control.DeleteAgentRuntimeInput{AgentRuntimeId: &id})
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }
 
 type endpointOpts struct {
-	Version     Version       `json:"version"`
-	Description *string       `json:"description"`
-	Tags        aws.StringMap `json:"tags"`
-	ClientToken string        `json:"client_token"`
+	Version     Version          `json:"version"`
+	Description *string          `json:"description"`
+	Tags        engine.StringMap `json:"tags"`
+	ClientToken string           `json:"client_token"`
 }
 
 func (o endpointOpts) token() *string {
@@ -275,24 +275,24 @@ func (o endpointOpts) token() *string {
 
 func createEndpoint(L *lua.LState) int {
 	const fn = "agentcore.create_endpoint"
-	id := aws.StringArg(L, 1, fn, "runtime id")
-	name := aws.StringArg(L, 2, fn, "endpoint name")
+	id := engine.StringArg(L, 1, fn, "runtime id")
+	name := engine.StringArg(L, 2, fn, "endpoint name")
 	var o endpointOpts
-	aws.OptionsArg(L, 3, fn, &o)
+	engine.OptionsArg(L, 3, fn, &o)
 	out := callControl(L, fmt.Sprintf("creating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeEndpointOutput, error) {
 		return c.CreateAgentRuntimeEndpoint(ctx, &control.CreateAgentRuntimeEndpointInput{AgentRuntimeId: &id, Name: &name,
 			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, Tags: o.Tags, ClientToken: o.token()})
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }
 
 func updateEndpoint(L *lua.LState) int {
 	const fn = "agentcore.update_endpoint"
-	id := aws.StringArg(L, 1, fn, "runtime id")
-	name := aws.StringArg(L, 2, fn, "endpoint name")
+	id := engine.StringArg(L, 1, fn, "runtime id")
+	name := engine.StringArg(L, 2, fn, "endpoint name")
 	var o endpointOpts
-	aws.OptionsArg(L, 3, fn, &o)
+	engine.OptionsArg(L, 3, fn, &o)
 	if o.Tags != nil {
 		engine.RaiseUsage(L, "", "%s: tags are set on creation only", fn)
 	}
@@ -300,14 +300,14 @@ func updateEndpoint(L *lua.LState) int {
 		return c.UpdateAgentRuntimeEndpoint(ctx, &control.UpdateAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name,
 			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, ClientToken: o.token()})
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }
 
 func getEndpoint(L *lua.LState) int {
 	const fn = "agentcore.get_endpoint"
-	id := aws.StringArg(L, 1, fn, "runtime id")
-	name := aws.StringArg(L, 2, fn, "endpoint name")
+	id := engine.StringArg(L, 1, fn, "runtime id")
+	name := engine.StringArg(L, 2, fn, "endpoint name")
 	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeEndpointOutput, error) {
 		return c.GetAgentRuntimeEndpoint(ctx, &control.GetAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 	})
@@ -316,7 +316,7 @@ func getEndpoint(L *lua.LState) int {
 }
 
 func listEndpoints(L *lua.LState) int {
-	id := aws.StringArg(L, 1, "agentcore.list_endpoints", "runtime id")
+	id := engine.StringArg(L, 1, "agentcore.list_endpoints", "runtime id")
 	all := callControl(L, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
 		var all []types.AgentRuntimeEndpoint
 		p := control.NewListAgentRuntimeEndpointsPaginator(c, &control.ListAgentRuntimeEndpointsInput{AgentRuntimeId: &id})
@@ -335,11 +335,11 @@ func listEndpoints(L *lua.LState) int {
 
 func deleteEndpoint(L *lua.LState) int {
 	const fn = "agentcore.delete_endpoint"
-	id := aws.StringArg(L, 1, fn, "runtime id")
-	name := aws.StringArg(L, 2, fn, "endpoint name")
+	id := engine.StringArg(L, 1, fn, "runtime id")
+	name := engine.StringArg(L, 2, fn, "endpoint name")
 	out := callControl(L, fmt.Sprintf("deleting endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeEndpointOutput, error) {
 		return c.DeleteAgentRuntimeEndpoint(ctx, &control.DeleteAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }

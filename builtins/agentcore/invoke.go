@@ -22,15 +22,15 @@ import (
 const chunkSize = 32 * 1024
 
 type invokeOpts struct {
-	Arn         string        `json:"arn"`
-	Qualifier   string        `json:"qualifier"`
-	Payload     any           `json:"payload"`
-	SessionID   string        `json:"session_id"`
-	UserID      string        `json:"user_id"`
-	Headers     aws.StringMap `json:"headers"`
-	ContentType string        `json:"content_type"`
-	Accept      string        `json:"accept"`
-	OnChunk     any           `json:"on_chunk"` // read from the table itself: a function
+	Arn         string           `json:"arn"`
+	Qualifier   string           `json:"qualifier"`
+	Payload     any              `json:"payload"`
+	SessionID   string           `json:"session_id"`
+	UserID      string           `json:"user_id"`
+	Headers     engine.StringMap `json:"headers"`
+	ContentType string           `json:"content_type"`
+	Accept      string           `json:"accept"`
+	OnChunk     any              `json:"on_chunk"` // read from the table itself: a function
 }
 
 func strPtr(s string) *string {
@@ -47,7 +47,7 @@ func invoke(L *lua.LState) int {
 		engine.RaiseUsage(L, "", "%s: expects a table {arn=, payload=, ...}", fn)
 	}
 	var o invokeOpts
-	aws.OptionsArg(L, 1, fn, &o)
+	engine.OptionsArg(L, 1, fn, &o)
 	if o.Arn == "" {
 		engine.RaiseUsage(L, "agentcore.get_runtime(id).agentRuntimeArn gives it", "%s: arn is required", fn)
 	}
@@ -135,7 +135,7 @@ func invoke(L *lua.LState) int {
 			engine.Raise(L, aws.Error(doing+": reading the response", err))
 		}
 	}
-	t := aws.ToLua(L, out).(*lua.LTable)
+	t := engine.ToLua(L, out).(*lua.LTable)
 	if onChunk == nil {
 		t.RawSetString("body", lua.LString(all.String()))
 	}
@@ -170,18 +170,18 @@ type readSeeker struct{ io.ReadSeeker }
 
 func stopSession(L *lua.LState) int {
 	const fn = "agentcore.stop_session"
-	arn := aws.StringArg(L, 1, fn, "runtime arn")
-	session := aws.StringArg(L, 2, fn, "session id")
+	arn := engine.StringArg(L, 1, fn, "runtime arn")
+	session := engine.StringArg(L, 2, fn, "session id")
 	var o struct {
 		Qualifier   string `json:"qualifier"`
 		ClientToken string `json:"client_token"`
 	}
-	aws.OptionsArg(L, 3, fn, &o)
+	engine.OptionsArg(L, 3, fn, &o)
 	run := engine.FromL(L)
 	out := aws.Call(L, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, s *aws.Session) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
 		return dataFor(run, s).StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: &arn,
 			RuntimeSessionId: &session, Qualifier: strPtr(orDefault(o.Qualifier, "DEFAULT")), ClientToken: strPtr(o.ClientToken)})
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }

@@ -85,7 +85,7 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 		}
 		switch {
 		case p.status == "READY":
-			return aws.ToLua(L, p.value)
+			return engine.ToLua(L, p.value)
 		case strings.HasSuffix(p.status, "_FAILED"):
 			reason := p.failure
 			if reason == "" {
@@ -117,9 +117,9 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 
 func waitRuntime(L *lua.LState) int {
 	const fn = "agentcore.wait_runtime"
-	id := aws.StringArg(L, 1, fn, "runtime id")
+	id := engine.StringArg(L, 1, fn, "runtime id")
 	var o waitOpts
-	aws.OptionsArg(L, 2, fn, &o)
+	engine.OptionsArg(L, 2, fn, &o)
 	timeout, interval := o.durations()
 	what := "agent runtime " + id
 	if o.Version != "" {
@@ -137,10 +137,10 @@ func waitRuntime(L *lua.LState) int {
 
 func waitEndpoint(L *lua.LState) int {
 	const fn = "agentcore.wait_endpoint"
-	id := aws.StringArg(L, 1, fn, "runtime id")
-	name := aws.StringArg(L, 2, fn, "endpoint name")
+	id := engine.StringArg(L, 1, fn, "runtime id")
+	name := engine.StringArg(L, 2, fn, "endpoint name")
 	var o waitOpts
-	aws.OptionsArg(L, 3, fn, &o)
+	engine.OptionsArg(L, 3, fn, &o)
 	if o.Version != "" {
 		engine.RaiseUsage(L, "", "%s: version is not an option here (an endpoint has one target version)", fn)
 	}

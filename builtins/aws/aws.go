@@ -102,7 +102,7 @@ func luaCaller(L *lua.LState) int {
 	if err != nil {
 		engine.Raise(L, err)
 	}
-	L.Push(ToLua(L, c))
+	L.Push(engine.ToLua(L, c))
 	return 1
 }
 
@@ -112,7 +112,7 @@ func luaGuard(L *lua.LState) int {
 	if err != nil {
 		engine.Raise(L, err)
 	}
-	L.Push(ToLua(L, c))
+	L.Push(engine.ToLua(L, c))
 	return 1
 }
 

@@ -92,14 +92,14 @@ func stackArg(L *lua.LState, fn, name string) string {
 }
 
 type deployOpts struct {
-	Stack         string         `json:"stack"`
-	Template      string         `json:"template"`
-	Body          string         `json:"body"`
-	Parameters    map[string]any `json:"parameters"`
-	Tags          aws.StringMap  `json:"tags"`
-	Capabilities  aws.StringList `json:"capabilities"`
-	Timeout       *float64       `json:"timeout"`
-	ReplaceFailed bool           `json:"replace_failed"`
+	Stack         string            `json:"stack"`
+	Template      string            `json:"template"`
+	Body          string            `json:"body"`
+	Parameters    map[string]any    `json:"parameters"`
+	Tags          engine.StringMap  `json:"tags"`
+	Capabilities  engine.StringList `json:"capabilities"`
+	Timeout       *float64          `json:"timeout"`
+	ReplaceFailed bool              `json:"replace_failed"`
 }
 
 func deploy(L *lua.LState) int {
@@ -109,7 +109,7 @@ func deploy(L *lua.LState) int {
 			"%s: expects an options table, got a %s", fn, L.Get(1).Type())
 	}
 	var o deployOpts
-	aws.OptionsArg(L, 1, fn, &o)
+	engine.OptionsArg(L, 1, fn, &o)
 	in := deployInput{Stack: stackArg(L, fn, o.Stack), Timeout: timeoutOpt(L, fn, o.Timeout)}
 	switch {
 	case o.Template != "" && o.Body != "":
@@ -294,7 +294,7 @@ func templateText(name string) (string, error) {
 }
 
 func template(L *lua.LState) int {
-	body, err := templateText(aws.StringArg(L, 1, "cfn.template", "name"))
+	body, err := templateText(engine.StringArg(L, 1, "cfn.template", "name"))
 	if err != nil {
 		engine.Raise(L, err)
 	}
@@ -303,7 +303,7 @@ func template(L *lua.LState) int {
 }
 
 func stackOutputs(L *lua.LState) int {
-	stack := stackArg(L, "cfn.outputs", aws.StringArg(L, 1, "cfn.outputs", "stack"))
+	stack := stackArg(L, "cfn.outputs", engine.StringArg(L, 1, "cfn.outputs", "stack"))
 	st := call(L, func(ctx context.Context, o *ops) (*types.Stack, error) {
 		st, err := o.describe(ctx, stack)
 		if err != nil {
@@ -325,9 +325,9 @@ type deleteOpts struct {
 
 func deleteStack(L *lua.LState) int {
 	const fn = "cfn.delete"
-	stack := stackArg(L, fn, aws.StringArg(L, 1, fn, "stack"))
+	stack := stackArg(L, fn, engine.StringArg(L, 1, fn, "stack"))
 	var o deleteOpts
-	aws.OptionsArg(L, 2, fn, &o)
+	engine.OptionsArg(L, 2, fn, &o)
 	timeout := timeoutOpt(L, fn, o.Timeout)
 	type gone struct {
 		id      string

@@ -74,19 +74,19 @@ var Module = &engine.Module{
 }
 
 type buildOpts struct {
-	Context    string            `lua:"context"`
-	Dockerfile string            `lua:"dockerfile"`
-	Tags       []string          `lua:"tags"`
-	BuildArgs  map[string]string `lua:"build_args"`
-	Platform   string            `lua:"platform"`
-	Labels     map[string]string `lua:"labels"`
-	Target     string            `lua:"target"`
-	NoCache    bool              `lua:"no_cache"`
+	Context    string            `json:"context"`
+	Dockerfile string            `json:"dockerfile"`
+	Tags       engine.StringList `json:"tags"`
+	BuildArgs  engine.StringMap  `json:"build_args"`
+	Platform   string            `json:"platform"`
+	Labels     engine.StringMap  `json:"labels"`
+	Target     string            `json:"target"`
+	NoCache    bool              `json:"no_cache"`
 }
 
 func luaBuild(L *lua.LState) int {
 	var o buildOpts
-	decodeOpts(L, 1, "docker.build", &o)
+	engine.OptionsArg(L, 1, "docker.build", &o)
 	if o.Context == "" {
 		engine.RaiseUsage(L, `docker.build{context = "agent", tags = {"my-bot:1"}}`, "docker.build: option context is required")
 	}
@@ -131,7 +131,7 @@ func luaBuild(L *lua.LState) int {
 	if tags == nil {
 		tags = []string{}
 	}
-	L.Push(toLua(L, map[string]any{"id": id, "tags": tags}))
+	L.Push(engine.ToLua(L, map[string]any{"id": id, "tags": tags}))
 	return 1
 }
 
@@ -272,16 +272,16 @@ func luaTag(L *lua.LState) int {
 
 type pushOpts struct {
 	Auth struct {
-		Username string `lua:"username"`
-		Password string `lua:"password"`
-		Server   string `lua:"server"`
-	} `lua:"auth"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Server   string `json:"server"`
+	} `json:"auth"`
 }
 
 func luaPush(L *lua.LState) int {
 	ref := checkRef(L, 1, "docker.push")
 	var o pushOpts
-	decodeOpts(L, 2, "docker.push", &o)
+	engine.OptionsArg(L, 2, "docker.push", &o)
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		engine.RaiseUsage(L, "push a reference like registry/name:tag", "docker.push: invalid reference %q: %v", ref, err)
@@ -325,7 +325,7 @@ func luaPush(L *lua.LState) int {
 		engine.Raise(L, explain(err, doing, c.DaemonHost()))
 	}
 	run.Out.OK(branch, fmt.Sprintf("pushed %s (%s; %d layers sent, %d already there)", full, res.Digest, res.Pushed, res.Existing))
-	L.Push(toLua(L, map[string]any{
+	L.Push(engine.ToLua(L, map[string]any{
 		"ref": full, "digest": res.Digest, "size": res.Size,
 		"layers_pushed": res.Pushed, "layers_existing": res.Existing,
 	}))
@@ -392,7 +392,7 @@ func luaInspect(L *lua.LState) int {
 	if img.Config != nil && img.Config.Labels != nil {
 		labels = img.Config.Labels
 	}
-	L.Push(toLua(L, map[string]any{
+	L.Push(engine.ToLua(L, map[string]any{
 		"id":           img.ID,
 		"repo_tags":    nonNil(img.RepoTags),
 		"repo_digests": nonNil(img.RepoDigests),
@@ -406,13 +406,13 @@ func luaInspect(L *lua.LState) int {
 }
 
 type removeOpts struct {
-	Force bool `lua:"force"`
+	Force bool `json:"force"`
 }
 
 func luaRemoveImage(L *lua.LState) int {
 	ref := checkRef(L, 1, "docker.remove_image")
 	var o removeOpts
-	decodeOpts(L, 2, "docker.remove_image", &o)
+	engine.OptionsArg(L, 2, "docker.remove_image", &o)
 	c := clientFor(L)
 	_, err := engine.Unlocked(L, func(ctx context.Context) ([]image.DeleteResponse, error) {
 		return c.ImageRemove(ctx, ref, image.RemoveOptions{Force: o.Force, PruneChildren: true})
@@ -447,7 +447,7 @@ func luaInfo(L *lua.LState) int {
 	if err != nil {
 		engine.Raise(L, explain(err, "asking the Docker engine for its version", c.DaemonHost()))
 	}
-	L.Push(toLua(L, map[string]any{
+	L.Push(engine.ToLua(L, map[string]any{
 		"server_version": info.version, "os": info.os, "arch": info.arch,
 		"api_version": info.api, "host": c.DaemonHost(),
 	}))

@@ -63,9 +63,9 @@ var Module = &engine.Module{
 }
 
 type ensureOpts struct {
-	ScanOnPush    *bool         `json:"scan_on_push"`
-	TagMutability string        `json:"tag_mutability"`
-	Tags          aws.StringMap `json:"tags"`
+	ScanOnPush    *bool            `json:"scan_on_push"`
+	TagMutability string           `json:"tag_mutability"`
+	Tags          engine.StringMap `json:"tags"`
 }
 
 type ensured struct {
@@ -74,9 +74,9 @@ type ensured struct {
 }
 
 func ensureRepository(L *lua.LState) int {
-	name := aws.StringArg(L, 1, "ecr.ensure_repository", "name")
+	name := engine.StringArg(L, 1, "ecr.ensure_repository", "name")
 	var o ensureOpts
-	aws.OptionsArg(L, 2, "ecr.ensure_repository", &o)
+	engine.OptionsArg(L, 2, "ecr.ensure_repository", &o)
 	switch strings.ToUpper(o.TagMutability) {
 	case "", "MUTABLE", "IMMUTABLE":
 	default:
@@ -121,7 +121,7 @@ func ensureRepository(L *lua.LState) int {
 		}
 		return ensured{repo: *out.Repository, created: true}, nil
 	})
-	t := aws.ToLua(L, res.repo).(*lua.LTable)
+	t := engine.ToLua(L, res.repo).(*lua.LTable)
 	t.RawSetString("created", lua.LBool(res.created))
 	L.Push(t)
 	return 1
@@ -139,7 +139,7 @@ func describe(ctx context.Context, c api, name string) (*types.Repository, error
 }
 
 func describeRepository(L *lua.LState) int {
-	name := aws.StringArg(L, 1, "ecr.describe_repository", "name")
+	name := engine.StringArg(L, 1, "ecr.describe_repository", "name")
 	repo, err := try(L, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
 	if aws.IsNotFound(err) {
 		L.Push(lua.LNil)
@@ -148,20 +148,20 @@ func describeRepository(L *lua.LState) int {
 	if err != nil {
 		engine.Raise(L, aws.Error(fmt.Sprintf("describing ECR repository %q", name), err))
 	}
-	L.Push(aws.ToLua(L, repo))
+	L.Push(engine.ToLua(L, repo))
 	return 1
 }
 
 func deleteRepository(L *lua.LState) int {
-	name := aws.StringArg(L, 1, "ecr.delete_repository", "name")
+	name := engine.StringArg(L, 1, "ecr.delete_repository", "name")
 	var o struct {
 		Force bool `json:"force"`
 	}
-	aws.OptionsArg(L, 2, "ecr.delete_repository", &o)
+	engine.OptionsArg(L, 2, "ecr.delete_repository", &o)
 	out := call(L, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
 		return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
 	})
-	L.Push(aws.ToLua(L, out.Repository))
+	L.Push(engine.ToLua(L, out.Repository))
 	return 1
 }
 
@@ -217,13 +217,13 @@ func auth(L *lua.LState) int {
 		engine.Raise(L, err)
 	}
 	engine.FromL(L).Out.AddSecret(login.Password)
-	L.Push(aws.ToLua(L, login))
+	L.Push(engine.ToLua(L, login))
 	return 1
 }
 
 type imageFilter struct {
-	Tags    aws.StringList `json:"tags"`
-	Digests aws.StringList `json:"digests"`
+	Tags    engine.StringList `json:"tags"`
+	Digests engine.StringList `json:"digests"`
 }
 
 func (f imageFilter) ids() []types.ImageIdentifier {
@@ -238,9 +238,9 @@ func (f imageFilter) ids() []types.ImageIdentifier {
 }
 
 func describeImages(L *lua.LState) int {
-	repo := aws.StringArg(L, 1, "ecr.describe_images", "repository")
+	repo := engine.StringArg(L, 1, "ecr.describe_images", "repository")
 	var o imageFilter
-	aws.OptionsArg(L, 2, "ecr.describe_images", &o)
+	engine.OptionsArg(L, 2, "ecr.describe_images", &o)
 	images := call(L, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
 		var all []types.ImageDetail
 		p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: &repo, ImageIds: o.ids()})
@@ -255,16 +255,16 @@ func describeImages(L *lua.LState) int {
 	})
 	t := L.CreateTable(len(images), 0)
 	for _, img := range images {
-		t.Append(aws.ToLua(L, img))
+		t.Append(engine.ToLua(L, img))
 	}
 	L.Push(t)
 	return 1
 }
 
 func batchDeleteImages(L *lua.LState) int {
-	repo := aws.StringArg(L, 1, "ecr.batch_delete_images", "repository")
+	repo := engine.StringArg(L, 1, "ecr.batch_delete_images", "repository")
 	var o imageFilter
-	aws.OptionsArg(L, 2, "ecr.batch_delete_images", &o)
+	engine.OptionsArg(L, 2, "ecr.batch_delete_images", &o)
 	ids := o.ids()
 	if len(ids) == 0 {
 		t := L.NewTable()
@@ -276,7 +276,7 @@ func batchDeleteImages(L *lua.LState) int {
 	out := call(L, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
 		return c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: &repo, ImageIds: ids})
 	})
-	t := aws.ToLua(L, out).(*lua.LTable)
+	t := engine.ToLua(L, out).(*lua.LTable)
 	for _, k := range []string{"imageIds", "failures"} {
 		if t.RawGetString(k) == lua.LNil {
 			t.RawSetString(k, L.NewTable())
@@ -287,13 +287,13 @@ func batchDeleteImages(L *lua.LState) int {
 }
 
 func putLifecyclePolicy(L *lua.LState) int {
-	repo := aws.StringArg(L, 1, "ecr.put_lifecycle_policy", "repository")
+	repo := engine.StringArg(L, 1, "ecr.put_lifecycle_policy", "repository")
 	var text string
 	switch v := L.Get(2).(type) {
 	case lua.LString:
 		text = string(v)
 	case *lua.LTable:
-		g, err := aws.LuaToGo(v)
+		g, err := engine.ToGo(v)
 		if err != nil {
 			engine.RaiseUsage(L, "", "ecr.put_lifecycle_policy: policy: %v", err)
 		}
@@ -308,6 +308,6 @@ func putLifecyclePolicy(L *lua.LState) int {
 	out := call(L, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
 		return c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &text})
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }

@@ -96,7 +96,7 @@ func list(L *lua.LState) int {
 		if err != nil {
 			return nil, err
 		}
-		var out []string
+		out := []string{} // an empty folder is an empty list, not nil
 		for _, e := range es {
 			out = append(out, e.Name())
 		}

@@ -72,9 +72,9 @@ func maskSecrets(L *lua.LState, params ...types.Parameter) {
 func getParameter(L *lua.LState) int {
 	run := engine.FromL(L)
 	const fn = "ssm.get_parameter"
-	name := aws.StringArg(L, 1, fn, "name")
+	name := engine.StringArg(L, 1, fn, "name")
 	var o readOpts
-	aws.OptionsArg(L, 2, fn, &o)
+	engine.OptionsArg(L, 2, fn, &o)
 	if o.Recursive != nil {
 		engine.RaiseUsage(L, "", "%s: recursive is an option of ssm.get_parameters_by_path", fn)
 	}
@@ -89,26 +89,26 @@ func getParameter(L *lua.LState) int {
 		engine.Raise(L, aws.Error(fmt.Sprintf("reading SSM parameter %s", name), err))
 	}
 	maskSecrets(L, *out.Parameter)
-	L.Push(aws.ToLua(L, out.Parameter))
+	L.Push(engine.ToLua(L, out.Parameter))
 	return 1
 }
 
 type putOpts struct {
-	Type        string        `json:"type"`
-	Overwrite   bool          `json:"overwrite"`
-	Description *string       `json:"description"`
-	KeyID       *string       `json:"key_id"`
-	Tier        string        `json:"tier"`
-	Tags        aws.StringMap `json:"tags"`
+	Type        string           `json:"type"`
+	Overwrite   bool             `json:"overwrite"`
+	Description *string          `json:"description"`
+	KeyID       *string          `json:"key_id"`
+	Tier        string           `json:"tier"`
+	Tags        engine.StringMap `json:"tags"`
 }
 
 func putParameter(L *lua.LState) int {
 	run := engine.FromL(L)
 	const fn = "ssm.put_parameter"
-	name := aws.StringArg(L, 1, fn, "name")
-	value := aws.StringArg(L, 2, fn, "value")
+	name := engine.StringArg(L, 1, fn, "name")
+	value := engine.StringArg(L, 2, fn, "value")
 	var o putOpts
-	aws.OptionsArg(L, 3, fn, &o)
+	engine.OptionsArg(L, 3, fn, &o)
 	typ := types.ParameterTypeString
 	switch strings.ToLower(o.Type) {
 	case "", "string":
@@ -141,13 +141,13 @@ func putParameter(L *lua.LState) int {
 			ResourceType: types.ResourceTypeForTaggingParameter, Tags: tags})
 		return out, err
 	})
-	L.Push(aws.ToLua(L, out))
+	L.Push(engine.ToLua(L, out))
 	return 1
 }
 
 func deleteParameter(L *lua.LState) int {
 	run := engine.FromL(L)
-	name := aws.StringArg(L, 1, "ssm.delete_parameter", "name")
+	name := engine.StringArg(L, 1, "ssm.delete_parameter", "name")
 	_, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*ssm.DeleteParameterOutput, error) {
 		return client(run, s).DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
 	})
@@ -165,9 +165,9 @@ func deleteParameter(L *lua.LState) int {
 func getParametersByPath(L *lua.LState) int {
 	run := engine.FromL(L)
 	const fn = "ssm.get_parameters_by_path"
-	path := aws.StringArg(L, 1, fn, "path")
+	path := engine.StringArg(L, 1, fn, "path")
 	var o readOpts
-	aws.OptionsArg(L, 2, fn, &o)
+	engine.OptionsArg(L, 2, fn, &o)
 	params := aws.Call(L, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, s *aws.Session) ([]types.Parameter, error) {
 		var all []types.Parameter
 		p := ssm.NewGetParametersByPathPaginator(client(run, s), &ssm.GetParametersByPathInput{Path: &path,
@@ -184,7 +184,7 @@ func getParametersByPath(L *lua.LState) int {
 	maskSecrets(L, params...)
 	t := L.CreateTable(len(params), 0)
 	for _, p := range params {
-		t.Append(aws.ToLua(L, p))
+		t.Append(engine.ToLua(L, p))
 	}
 	L.Push(t)
 	return 1

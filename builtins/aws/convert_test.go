@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
 )
 
 func TestToLuaShapesLikeTheAPI(t *testing.T) {
@@ -27,7 +27,7 @@ func TestToLuaShapesLikeTheAPI(t *testing.T) {
 		LifecycleConfiguration: &types.LifecycleConfiguration{IdleRuntimeSessionTimeout: awssdk.Int32(60)},
 		EnvironmentVariables:   map[string]string{"A": "b"},
 	}
-	L.SetGlobal("r", aws.ToLua(L, out))
+	L.SetGlobal("r", engine.ToLua(L, out))
 	if err := L.DoString(`
 		assert(r.agentRuntimeId == "rt-1", "id")
 		assert(r.agentRuntimeVersion == "2", "version")
@@ -44,12 +44,12 @@ func TestToLuaShapesLikeTheAPI(t *testing.T) {
 }
 
 type opts struct {
-	Name       string         `json:"name"`
-	ScanOnPush *bool          `json:"scan_on_push"`
-	Tags       aws.StringMap  `json:"tags"`
-	Digests    aws.StringList `json:"digests"`
-	Timeout    float64        `json:"timeout"`
-	OnChunk    any            `json:"on_chunk"`
+	Name       string            `json:"name"`
+	ScanOnPush *bool             `json:"scan_on_push"`
+	Tags       engine.StringMap  `json:"tags"`
+	Digests    engine.StringList `json:"digests"`
+	Timeout    float64           `json:"timeout"`
+	OnChunk    any               `json:"on_chunk"`
 }
 
 func TestFromLua(t *testing.T) {
@@ -63,7 +63,7 @@ func TestFromLua(t *testing.T) {
 		return L.GetGlobal("v")
 	}
 	var o opts
-	if err := aws.FromLua(eval(`{name="x", scan_on_push=true, tags={PORT=8080, on=true, s="t"}, digests={"a","b"}, timeout=1.5, on_chunk=function() end}`), &o); err != nil {
+	if err := engine.Decode(eval(`{name="x", scan_on_push=true, tags={PORT=8080, on=true, s="t"}, digests={"a","b"}, timeout=1.5, on_chunk=function() end}`), &o); err != nil {
 		t.Fatal(err)
 	}
 	if o.Name != "x" || o.ScanOnPush == nil || !*o.ScanOnPush || o.Tags["PORT"] != "8080" || o.Tags["on"] != "true" ||
@@ -71,14 +71,14 @@ func TestFromLua(t *testing.T) {
 		t.Fatalf("decoded %+v", o)
 	}
 	o = opts{}
-	if err := aws.FromLua(eval(`{tags={}}`), &o); err != nil || o.Tags == nil || len(o.Tags) != 0 {
+	if err := engine.Decode(eval(`{tags={}}`), &o); err != nil || o.Tags == nil || len(o.Tags) != 0 {
 		t.Fatalf("empty table: %+v %v", o, err)
 	}
-	err := aws.FromLua(eval(`{scan_on_pushh=true}`), &o)
+	err := engine.Decode(eval(`{scan_on_pushh=true}`), &o)
 	if err == nil || !strings.Contains(err.Error(), `did you mean "scan_on_push"`) {
 		t.Fatalf("typo: %v", err)
 	}
-	err = aws.FromLua(eval(`{name={1}}`), &o)
+	err = engine.Decode(eval(`{name={1}}`), &o)
 	if err == nil || !strings.Contains(err.Error(), "option name: expected a string, got a table") {
 		t.Fatalf("type: %v", err)
 	}
@@ -94,7 +94,7 @@ func TestMemberNames(t *testing.T) {
 		Name           string
 		Tagged         string `json:"tagged_name"`
 	}{"a", "b", "c", "d", "e"}
-	tbl := aws.ToLua(L, v).(*lua.LTable)
+	tbl := engine.ToLua(L, v).(*lua.LTable)
 	for _, k := range []string{"agentRuntimeId", "ARN", "kmsKeyId", "name", "tagged_name"} {
 		if tbl.RawGetString(k) == lua.LNil {
 			t.Errorf("no member %q in %v", k, tbl)

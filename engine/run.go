@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"io"
+	"strings"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
@@ -120,4 +121,41 @@ func (r *Run) Close() {
 		}
 		return true
 	})
+}
+
+// ReadLine reads one line of the run's stdin (for confirmations), byte by byte so that
+// nothing after it is consumed, and gives up when ctx ends. Call it inside Unlocked.
+func (r *Run) ReadLine(ctx context.Context) (string, error) {
+	type res struct {
+		s   string
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		var b strings.Builder
+		buf := make([]byte, 1)
+		for {
+			n, err := r.Stdin.Read(buf)
+			if n == 1 {
+				if buf[0] == '\n' {
+					break
+				}
+				b.WriteByte(buf[0])
+			}
+			if err != nil {
+				if b.Len() > 0 {
+					break
+				}
+				ch <- res{"", err}
+				return
+			}
+		}
+		ch <- res{b.String(), nil}
+	}()
+	select {
+	case x := <-ch:
+		return x.s, x.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }

@@ -187,50 +187,13 @@ func confirmReplace(L *lua.LState, stack string, replaceFailed bool) {
 		engine.Raise(L, refuse)
 	}
 	fmt.Fprintf(run.Out.Stderr, "Delete stack %s and create it again? [y/N] ", stack)
-	line, err := engine.Unlocked(L, func(ctx context.Context) (string, error) { return readLine(ctx, run) })
+	line, err := engine.Unlocked(L, func(ctx context.Context) (string, error) { return run.ReadLine(ctx) })
 	if err != nil {
 		engine.Raise(L, fmt.Errorf("reading the answer: %w", err))
 	}
 	line = strings.TrimSpace(line)
 	if !strings.EqualFold(line, "y") && !strings.EqualFold(line, "yes") {
 		engine.Raise(L, refuse)
-	}
-}
-
-// readLine reads one line of the run's stdin, byte by byte so that nothing after it is
-// consumed, and gives up when ctx ends (builtins/ui keeps its own copy unexported).
-func readLine(ctx context.Context, r *engine.Run) (string, error) {
-	type res struct {
-		s   string
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		var b strings.Builder
-		buf := make([]byte, 1)
-		for {
-			n, err := r.Stdin.Read(buf)
-			if n == 1 {
-				if buf[0] == '\n' {
-					break
-				}
-				b.WriteByte(buf[0])
-			}
-			if err != nil {
-				if b.Len() > 0 {
-					break
-				}
-				ch <- res{"", err}
-				return
-			}
-		}
-		ch <- res{b.String(), nil}
-	}()
-	select {
-	case x := <-ch:
-		return x.s, x.err
-	case <-ctx.Done():
-		return "", ctx.Err()
 	}
 }
 

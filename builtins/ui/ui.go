@@ -179,7 +179,7 @@ func confirm(L *lua.LState) int {
 	}
 	fmt.Fprint(r.Out.Stderr, prompt)
 	line, err := engine.Unlocked(L, func(ctx context.Context) (string, error) {
-		return readLine(ctx, r)
+		return r.ReadLine(ctx)
 	})
 	if err != nil {
 		engine.Raise(L, fmt.Errorf("reading the answer: %w", err))
@@ -196,40 +196,4 @@ func confirm(L *lua.LState) int {
 	}
 	L.Push(lua.LBool(yes))
 	return 1
-}
-
-func readLine(ctx context.Context, r *engine.Run) (string, error) {
-	type res struct {
-		s   string
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		// Byte by byte, so that nothing after the line is consumed from stdin.
-		var b strings.Builder
-		buf := make([]byte, 1)
-		for {
-			n, err := r.Stdin.Read(buf)
-			if n == 1 {
-				if buf[0] == '\n' {
-					break
-				}
-				b.WriteByte(buf[0])
-			}
-			if err != nil {
-				if b.Len() > 0 {
-					break
-				}
-				ch <- res{"", err}
-				return
-			}
-		}
-		ch <- res{b.String(), nil}
-	}()
-	select {
-	case x := <-ch:
-		return x.s, x.err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
 }

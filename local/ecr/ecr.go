@@ -7,15 +7,11 @@
 package ecr
 
 import (
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/agentcore/agentcore/local/internal/awsjson"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -105,7 +101,7 @@ func (s *Service) registryHost() string {
 }
 
 // operations is the table of contents of the service: X-Amz-Target suffix → handler.
-var operations = map[string]func(*Service, *http.Request) (any, error){
+var api = &awsjson.Service[*Service]{Prefix: targetPrefix, InternalCode: "ServerException", Ops: map[string]awsjson.Op[*Service]{
 	"CreateRepository":      (*Service).createRepository,
 	"DescribeRepositories":  (*Service).describeRepositories,
 	"DeleteRepository":      (*Service).deleteRepository,
@@ -124,112 +120,29 @@ var operations = map[string]func(*Service, *http.Request) (any, error){
 	"PutImage":                      (*Service).putImage,
 	"PutImageTagMutability":         (*Service).putImageTagMutability,
 	"PutImageScanningConfiguration": (*Service).putImageScanningConfiguration,
-}
+}}
 
 // ---- awsJson1_1 plumbing ----
 
 const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
 
-// apiError is an awsJson1_1 error: HTTP status plus the __type the SDKs map to a typed
-// exception.
-type apiError struct {
-	status int
-	code   string
-	msg    string
-}
+// apiError is an awsJson1_1 error (local/internal/awsjson).
+type apiError = awsjson.Error
 
-func (e *apiError) Error() string { return e.code + ": " + e.msg }
-
-func newErr(code, format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: code, msg: fmt.Sprintf(format, args...)}
-}
+func newErr(code, format string, args ...any) *apiError { return awsjson.Errorf(code, format, args...) }
 
 func invalidParam(format string, args ...any) *apiError {
 	return newErr("InvalidParameterException", format, args...)
 }
 
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+// epoch is how awsJson1_1 encodes timestamps.
+type epoch = awsjson.Epoch
 
 // ServeHTTP dispatches on X-Amz-Target.
-func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	w.Header().Set("x-amzn-RequestId", requestID())
-	if req.Method != http.MethodPost {
-		writeError(w, &apiError{status: http.StatusMethodNotAllowed, code: "UnknownOperationException", msg: "only POST is supported"})
-		return
-	}
-	target := req.Header.Get("X-Amz-Target")
-	op, ok := operations[trimPrefix(target)]
-	if !ok {
-		writeError(w, newErr("UnknownOperationException", "Unknown operation %s", target))
-		return
-	}
-	out, err := op(s, req)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Write(b)
-}
+func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) { api.Serve(s, w, req) }
 
-// trimPrefix returns the operation name, or "" when the target is not ECR's.
-func trimPrefix(target string) string {
-	op, ok := strings.CutPrefix(target, targetPrefix)
-	if !ok {
-		return ""
-	}
-	return op
-}
+func decode(req *http.Request, v any) error { return awsjson.Decode(req, v) }
 
-func writeError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		ae = &apiError{status: http.StatusInternalServerError, code: "ServerException", msg: err.Error()}
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-ErrorType", ae.code)
-	w.WriteHeader(ae.status)
-	b, _ := json.Marshal(map[string]string{"__type": ae.code, "message": ae.msg})
-	w.Write(b)
-}
-
-// decode reads the JSON body into v; an unreadable body is a SerializationException.
-func decode(req *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, req.Body, 1<<20))
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return newErr("SerializationException", "could not parse request body: %v", err)
-	}
-	return nil
-}
-
-// epoch is how awsJson1_1 encodes timestamps: seconds since the epoch, fractional.
-type epoch time.Time
-
-func (t epoch) MarshalJSON() ([]byte, error) {
-	tt := time.Time(t)
-	return []byte(fmt.Sprintf("%.3f", float64(tt.UnixMilli())/1000)), nil
-}
-
-func (t *epoch) UnmarshalJSON(b []byte) error {
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	*t = epoch(time.UnixMilli(int64(f * 1000)).UTC())
-	return nil
-}
-
-// pageToken encodes the position after which the next page starts; opaque to clients.
 func pageToken(after string) *string {
 	t := base64.RawURLEncoding.EncodeToString([]byte(after))
 	return &t

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/agentcore/agentcore/local/internal/awsjson"
 	"net/http"
 	"regexp"
 	"strings"
@@ -460,7 +461,7 @@ func (s *Service) getAuthorizationToken(req *http.Request) (any, error) {
 		}
 	}
 	// The registry accepts any credentials; the password only has to look like ECR's.
-	token := base64.StdEncoding.EncodeToString([]byte("AWS:" + requestID() + requestID()))
+	token := base64.StdEncoding.EncodeToString([]byte("AWS:" + awsjson.RequestID() + awsjson.RequestID()))
 	data := map[string]any{
 		"authorizationToken": token,
 		"expiresAt":          epoch(s.cfg.Now().Add(12 * time.Hour)),

@@ -7,15 +7,11 @@
 package ssm
 
 import (
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/agentcore/agentcore/local/internal/awsjson"
 	"net/http"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -54,7 +50,7 @@ func NewService(db *bolt.DB, account, region string, now func() time.Time) (*Ser
 }
 
 // operations is the table of contents of the service: X-Amz-Target suffix → handler.
-var operations = map[string]func(*Service, *http.Request) (any, error){
+var api = &awsjson.Service[*Service]{Prefix: targetPrefix, InternalCode: "InternalServerError", Ops: map[string]awsjson.Op[*Service]{
 	"PutParameter":        (*Service).putParameter,
 	"GetParameter":        (*Service).getParameter,
 	"GetParameters":       (*Service).getParameters,
@@ -65,83 +61,24 @@ var operations = map[string]func(*Service, *http.Request) (any, error){
 	"DescribeParameters":  (*Service).describeParameters,
 	"AddTagsToResource":   (*Service).addTagsToResource,
 	"ListTagsForResource": (*Service).listTagsForResource,
-}
+}}
 
-// apiError is an awsJson1_1 error.
-type apiError struct {
-	status int
-	code   string
-	msg    string
-}
+// apiError is an awsJson1_1 error (local/internal/awsjson).
+type apiError = awsjson.Error
 
-func (e *apiError) Error() string { return e.code + ": " + e.msg }
-
-func newErr(code, format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: code, msg: fmt.Sprintf(format, args...)}
-}
+func newErr(code, format string, args ...any) *apiError { return awsjson.Errorf(code, format, args...) }
 
 func validation(format string, args ...any) *apiError {
 	return newErr("ValidationException", format, args...)
 }
 
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+// epoch is how awsJson1_1 encodes timestamps.
+type epoch = awsjson.Epoch
 
 // ServeHTTP dispatches on X-Amz-Target.
-func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	w.Header().Set("x-amzn-RequestId", requestID())
-	name, _ := strings.CutPrefix(req.Header.Get("X-Amz-Target"), targetPrefix)
-	op, ok := operations[name]
-	if req.Method != http.MethodPost || !strings.HasPrefix(req.Header.Get("X-Amz-Target"), targetPrefix) || !ok {
-		writeError(w, newErr("UnknownOperationException", "Unknown operation %s", req.Header.Get("X-Amz-Target")))
-		return
-	}
-	out, err := op(s, req)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Write(b)
-}
+func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) { api.Serve(s, w, req) }
 
-func writeError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		ae = &apiError{status: http.StatusInternalServerError, code: "InternalServerError", msg: err.Error()}
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-ErrorType", ae.code)
-	w.WriteHeader(ae.status)
-	// SSM's exception shapes name the member "message" or "Message" depending on the shape;
-	// sending both lets every typed exception carry the text.
-	b, _ := json.Marshal(map[string]string{"__type": ae.code, "message": ae.msg, "Message": ae.msg})
-	w.Write(b)
-}
-
-func decode(req *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, req.Body, 1<<20))
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return newErr("SerializationException", "could not parse request body: %v", err)
-	}
-	return nil
-}
-
-// epoch is how awsJson1_1 encodes timestamps: seconds since the epoch, fractional.
-type epoch time.Time
-
-func (t epoch) MarshalJSON() ([]byte, error) {
-	return []byte(fmt.Sprintf("%.3f", float64(time.Time(t).UnixMilli())/1000)), nil
-}
+func decode(req *http.Request, v any) error { return awsjson.Decode(req, v) }
 
 func pageToken(after string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(after))

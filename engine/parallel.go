@@ -86,7 +86,7 @@ func parallel(L *lua.LState) int {
 				defer thCancel()
 			}
 			th.Push(b.fn)
-			if err := th.PCall(0, 1, traceback(th)); err != nil {
+			if err := th.PCall(0, 1, nil); err != nil {
 				b.err = fromLua(err)
 				// A branch that stopped because a sibling failed is not the cause.
 				if !errors.Is(ctx.Err(), context.Canceled) || firstErr == nil {

@@ -67,7 +67,7 @@ func (vm *VM) Call(fn lua.LValue, args ...lua.LValue) ([]lua.LValue, error) {
 	for _, a := range args {
 		L.Push(a)
 	}
-	if err := L.PCall(len(args), lua.MultRet, traceback(L)); err != nil {
+	if err := L.PCall(len(args), lua.MultRet, nil); err != nil {
 		L.SetTop(top)
 		return nil, vm.interrupted(fromLua(err))
 	}
@@ -88,20 +88,6 @@ func (vm *VM) interrupted(e *Error) *Error {
 		}
 	}
 	return e
-}
-
-// traceback returns a message handler that records the Lua traceback for -v.
-func traceback(L *lua.LState) *lua.LFunction {
-	return L.NewFunction(func(L *lua.LState) int {
-		obj := L.Get(1)
-		if t, ok := obj.(*lua.LTable); ok {
-			if t.RawGetString("trace") == lua.LNil {
-				t.RawSetString("trace", lua.LString(L.Where(1)))
-			}
-		}
-		L.Push(obj)
-		return 1
-	})
 }
 
 // syntaxError turns a Lua compile error into an exit-2 error at the file position.

@@ -79,7 +79,7 @@ func (s *Service) runtimeForArn(arn, accountID string) (*runtimeRec, error) {
 	if !runtimeIDPattern().MatchString(id) {
 		return nil, validationf("invalid agentRuntimeArn %q", arn)
 	}
-	rt, err := s.store.runtime(id)
+	rt, err := s.store.cachedRuntime(id)
 	if errors.Is(err, errNotFound) || (err == nil && rt.Status == statusDeleting) {
 		return nil, notFoundf("No agent runtime found for %s", arn)
 	}
@@ -103,7 +103,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 	if qualifier == "" {
 		qualifier = defaultEndpoint
 	}
-	ep, err := s.store.endpoint(rt.ID, qualifier)
+	ep, err := s.store.cachedEndpoint(rt.ID, qualifier)
 	if errors.Is(err, errNotFound) || (err == nil && ep.Status == statusDeleting) {
 		return notFoundf("No endpoint named '%s' found for agent runtime %s", qualifier, rt.Arn)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -98,7 +100,71 @@ type sessionRec struct {
 func endpointKey(runtimeID, name string) []byte { return []byte(runtimeID + "/" + name) }
 
 // store is the bbolt persistence of the control plane. Every method is one transaction.
-type store struct{ db *bolt.DB }
+type store struct {
+	db *bolt.DB
+
+	// gen counts writes; cache holds records read for the data plane at a generation, valid
+	// while no write happened since (see cachedRuntime).
+	gen   atomic.Uint64
+	mu    sync.Mutex
+	cache map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	gen uint64
+	rt  *runtimeRec
+	ep  *endpointRec
+}
+
+// write is db.Update that invalidates the data plane's cache.
+func (s *store) write(fn func(tx *bolt.Tx) error) error {
+	defer s.gen.Add(1)
+	return s.db.Update(fn)
+}
+
+// cachedRuntime and cachedEndpoint serve the data plane's per-invocation lookups from memory
+// while nothing was written since they were read; the records they return are shared: read
+// them, never change them.
+func (s *store) cachedRuntime(id string) (*runtimeRec, error) {
+	g := s.gen.Load()
+	key := "r/" + id
+	s.mu.Lock()
+	e, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok && e.gen == g {
+		return e.rt, nil
+	}
+	rt, err := s.runtime(id)
+	if err == nil {
+		s.put(key, cacheEntry{gen: g, rt: rt})
+	}
+	return rt, err
+}
+
+func (s *store) cachedEndpoint(runtimeID, name string) (*endpointRec, error) {
+	g := s.gen.Load()
+	key := "e/" + runtimeID + "/" + name
+	s.mu.Lock()
+	e, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok && e.gen == g {
+		return e.ep, nil
+	}
+	ep, err := s.endpoint(runtimeID, name)
+	if err == nil {
+		s.put(key, cacheEntry{gen: g, ep: ep})
+	}
+	return ep, err
+}
+
+func (s *store) put(key string, e cacheEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache == nil || len(s.cache) > 4096 {
+		s.cache = map[string]cacheEntry{}
+	}
+	s.cache[key] = e
+}
 
 func newStore(db *bolt.DB) (*store, error) {
 	err := db.Update(func(tx *bolt.Tx) error {
@@ -109,7 +175,7 @@ func newStore(db *bolt.DB) (*store, error) {
 		}
 		return nil
 	})
-	return &store{db}, err
+	return &store{db: db}, err
 }
 
 var errNotFound = errors.New("not found")
@@ -205,7 +271,7 @@ func hasPrefix(k, p []byte) bool { return len(k) >= len(p) && string(k[:len(p)])
 // update runs fn on a runtime and its endpoints in one transaction and writes back what fn
 // leaves in them (an endpoint set to nil is deleted).
 func (s *store) update(id string, fn func(r *runtimeRec, eps map[string]*endpointRec) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.write(func(tx *bolt.Tx) error {
 		r, err := get[runtimeRec](tx, bucketRuntimes, []byte(id))
 		if err != nil {
 			return err
@@ -239,7 +305,7 @@ func (s *store) update(id string, fn func(r *runtimeRec, eps map[string]*endpoin
 // insert stores a new runtime and its DEFAULT endpoint; check runs inside the transaction so
 // the name check and the insert are atomic.
 func (s *store) insert(check func(tx *bolt.Tx) error, r *runtimeRec, eps ...*endpointRec) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.write(func(tx *bolt.Tx) error {
 		if err := check(tx); err != nil {
 			return err
 		}
@@ -254,7 +320,7 @@ func (s *store) insert(check func(tx *bolt.Tx) error, r *runtimeRec, eps ...*end
 
 // remove deletes a runtime with its endpoints and sessions.
 func (s *store) remove(id string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.write(func(tx *bolt.Tx) error {
 		prefix := []byte(id + "/")
 		for _, name := range [][]byte{bucketEndpoints, bucketSessions} {
 			b := tx.Bucket(name)
@@ -274,7 +340,7 @@ func (s *store) remove(id string) error {
 }
 
 func (s *store) touchSession(rec sessionRec) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.write(func(tx *bolt.Tx) error {
 		return put(tx, bucketSessions, endpointKey(rec.RuntimeID, rec.SessionID), rec)
 	})
 }
@@ -282,7 +348,7 @@ func (s *store) touchSession(rec sessionRec) error {
 // stopSession deletes a session and reports whether it existed.
 func (s *store) stopSession(runtimeID, sessionID string) (bool, error) {
 	found := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		k := endpointKey(runtimeID, sessionID)
 		found = b.Get(k) != nil
@@ -297,7 +363,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // address recorded so far.
 func (s *store) registryHosts(current string) (map[string]bool, error) {
 	hosts := map[string]bool{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		if v := b.Get(keyRegistries); v != nil {
 			var list []string

@@ -8,11 +8,14 @@
 package main
 
 import (
+	"github.com/aws/smithy-go/middleware"
+
 	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/agentcore/agentcore/builtins/agentcore"
 	"io"
 	"net/http"
 	neturl "net/url"
@@ -68,6 +71,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(o.endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDINVOKEBENCH", "invokebench-secret", ""),
+		// the same work-around of a smithy-go race as agentcore's own invoke (see HideWriterTo)
+		APIOptions: []func(*middleware.Stack) error{agentcore.HideWriterTo},
 	})
 	viaEndpoint := func(ctx context.Context, payload string) (time.Duration, time.Duration, []byte, error) {
 		start := time.Now()

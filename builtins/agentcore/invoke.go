@@ -82,7 +82,7 @@ func invoke(L *lua.LState) int {
 		Accept:           strPtr(o.Accept),
 	}
 	optFns := []func(*bedrockagentcore.Options){func(opts *bedrockagentcore.Options) {
-		opts.APIOptions = append(opts.APIOptions, hideWriterTo)
+		opts.APIOptions = append(opts.APIOptions, HideWriterTo)
 	}}
 	for k, v := range o.Headers {
 		k, v := k, v
@@ -143,13 +143,13 @@ func invoke(L *lua.LState) int {
 	return 1
 }
 
-// hideWriterTo works around a race in smithy-go that cuts streamed responses short: the SDK
+// HideWriterTo (an APIOptions entry for bedrockagentcore clients) works around a race in smithy-go that cuts streamed responses short: the SDK
 // closes the request body as soon as the response headers arrive, and its closed body's WriteTo
 // answers io.EOF, which net/http's final "is the body really over?" copy takes for a write
 // error and closes the connection, mid-response ("use of closed network connection"). A
 // payload stream without WriteTo is read with Read, which answers a clean EOF once closed.
 // TestInvokeStreamsChunks failed about one run in three without it.
-func hideWriterTo(stack *middleware.Stack) error {
+func HideWriterTo(stack *middleware.Stack) error {
 	return stack.Build.Add(middleware.BuildMiddlewareFunc("agentcore.HideWriterTo",
 		func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
 			if req, ok := in.Request.(*smithyhttp.Request); ok {

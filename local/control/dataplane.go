@@ -173,10 +173,13 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 		up.Header.Set(headerUserID, u)
 	}
 	resp, err := s.run.http.Do(up)
-	if err != nil && isRefused(err) && body.n == 0 {
-		// The cached container went away (removed by hand, engine restarted): find or start it
-		// again and retry once, with the body nothing of which was sent.
-		s.run.forget(rt.ID, v)
+	if err != nil && body.n == 0 && r.Context().Err() == nil {
+		// Nothing of the body was sent: a pooled connection the agent had closed, or a cached
+		// container that went away (removed by hand, engine restarted). Find or start the
+		// container again and retry once.
+		if isRefused(err) {
+			s.run.forget(rt.ID, v)
+		}
 		if addr, err = s.run.ensure(r.Context(), rt.ID, v, ver.Config); err == nil {
 			retry := up.Clone(r.Context())
 			retry.URL.Host = addr

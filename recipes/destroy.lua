@@ -26,6 +26,7 @@ Examples:
       return { agent = agent.name, plan = {}, destroyed = false }
     end
     a = deploy.agent_state(st, agent)
+    local repo_uri = a.repository
 
     local plan = {}
     -- endpoints, then the runtime, then the role's stack, then the repository (and its stack)
@@ -97,7 +98,13 @@ Examples:
         ui.ok("deleted " .. p.kind .. " " .. p.id)
       end
     end
+    -- the local Docker engine's copies: the build tag, and the tags pushed to the repository
     docker.remove_image(("agentcore.local/%s:build"):format(agent.runtime_name:lower()), { force = true })
+    if repo_uri and not a.repository then
+      for _, im in ipairs(docker.list_images(repo_uri)) do
+        for _, tag in ipairs(im.tags) do docker.remove_image(tag) end
+      end
+    end
     if #a.resources == 0 then st.agents[agent.name] = nil end
     state.save(st)
     ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))

@@ -14,6 +14,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
 	lua "github.com/yuin/gopher-lua"
@@ -65,6 +66,10 @@ var Module = &engine.Module{
 			Returns: "boolean",
 			Doc: "Removes the local image `ref` (untagging it when it has other tags), with `force` also when " +
 				"containers use it. Returns false when there was no such image."},
+		{Name: "list_images", Fn: luaListImages,
+			Args:    "(repository: string)",
+			Returns: "list of {id, tags}",
+			Doc:     "The local images with a tag in `repository` (e.g. \"127.0.0.1:4777/agentcore/shop-bot-dev\"), with those tags: what destroy untags."},
 		{Name: "info", Fn: luaInfo,
 			Args:    "()",
 			Returns: "table {server_version, os, arch, api_version, host}",
@@ -431,6 +436,33 @@ func luaRemoveImage(L *lua.LState) int {
 		engine.Raise(L, e)
 	}
 	L.Push(lua.LTrue)
+	return 1
+}
+
+func luaListImages(L *lua.LState) int {
+	repo := engine.StringArg(L, 1, "docker.list_images", "repository")
+	c := clientFor(L)
+	imgs, err := engine.Unlocked(L, func(ctx context.Context) ([]image.Summary, error) {
+		return c.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo+":*"))})
+	})
+	if err != nil {
+		engine.Raise(L, explain(err, "listing the images of "+repo, c.DaemonHost()))
+	}
+	type found struct {
+		ID   string   `json:"id"`
+		Tags []string `json:"tags"`
+	}
+	out := []found{}
+	for _, im := range imgs {
+		f := found{ID: im.ID, Tags: []string{}}
+		for _, t := range im.RepoTags {
+			if strings.HasPrefix(t, repo+":") {
+				f.Tags = append(f.Tags, t)
+			}
+		}
+		out = append(out, f)
+	}
+	L.Push(engine.ToLua(L, out))
 	return 1
 }
 

@@ -130,7 +130,7 @@ func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
 	go func() { _ = srv.Serve(ln) }()
-	ts.Defer(func() { _ = srv.Close() })
+	ts.Defer(func() { _ = srv.Close(); removeImages(ln.Addr().String()) })
 	ts.Setenv("REGISTRY", ln.Addr().String())
 }
 
@@ -185,13 +185,23 @@ func cleanupLocal(home string, port int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	_ = local.Reset(ctx, dir)
+	removeImages("127.0.0.1:" + strconv.Itoa(port))
+}
+
+// removeImages removes the images tagged in a registry a script served.
+func removeImages(registry string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	c, err := dockerclient.New()
 	if err != nil {
 		return
 	}
 	defer c.Close()
-	imgs, err := c.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", "127.0.0.1:"+strconv.Itoa(port)+"/*/*"))})
-	if err == nil {
+	for _, ref := range []string{registry + "/*/*", registry + "/*"} {
+		imgs, err := c.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", ref))})
+		if err != nil {
+			continue
+		}
 		for _, im := range imgs {
 			_, _ = c.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true})
 		}

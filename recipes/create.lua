@@ -38,7 +38,7 @@ Examples:
       image = function() return deploy.build(agent) end,
     }
     local pushed = deploy.push(r.image, r.repository.push_uri)
-    local n = deploy.create_runtime(st, a, agent, pushed, r.repository.role_arn, r.repository.role_fresh)
+    local n = deploy.create_runtime(st, a, agent, pushed, r.repository.role_arn, r.repository.role_fresh, r.repository.authorizer)
 
     ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT"):format(
       agent.name, env.name(), a.runtime_id, deploy.vname(n)))

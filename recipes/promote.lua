@@ -50,13 +50,13 @@ local function promote_to(args, agent)
     elseif live then
       ui.step("updating runtime " .. ta.runtime_id .. " in " .. args.to)
       local up = deploy.with_iam_retry(repo.role_fresh, function()
-        return agentcore.update_runtime(ta.runtime_id, deploy.runtime_spec(target, pushed.image, repo.role_arn))
+        return agentcore.update_runtime(ta.runtime_id, deploy.runtime_spec(target, pushed.image, repo.role_arn, false, repo.authorizer))
       end)
       tn = tonumber(up.agentRuntimeVersion)
       deploy.wait_version(tst, ta, target, tn, pushed.image, pushed.digest)
     else
       if ta.runtime_id then deploy.forget_resource(ta, "runtime", ta.runtime_id) end
-      tn = deploy.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh)
+      tn = deploy.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
     end
     ui.ok(("%s in %s now runs %s's %s as %s"):format(agent.name, args.to, from, deploy.vname(n), deploy.vname(tn)))
     return { agent = agent.name, from = from, to = args.to, version = tn, source_version = n, digest = v.digest }

@@ -32,7 +32,7 @@ Examples:
     if not live then
       ui.warn(("runtime %s of %s was deleted outside agentcore; creating it again"):format(a.runtime_id, agent.name))
       deploy.forget_resource(a, "runtime", a.runtime_id)
-      local n = deploy.create_runtime(st, a, agent, pushed, r.repository.role_arn, r.repository.role_fresh)
+      local n = deploy.create_runtime(st, a, agent, pushed, r.repository.role_arn, r.repository.role_fresh, r.repository.authorizer)
       return { agent = agent.name, changed = true, recreated = true, version = n, digest = pushed.digest }
     end
 
@@ -45,7 +45,7 @@ Examples:
 
     ui.step("updating runtime " .. a.runtime_id)
     local up = deploy.with_iam_retry(r.repository.role_fresh, function()
-      return agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, pushed.image, r.repository.role_arn))
+      return agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, pushed.image, r.repository.role_arn, false, r.repository.authorizer))
     end)
     local n = tonumber(up.agentRuntimeVersion)
     deploy.wait_version(st, a, agent, n, pushed.image, pushed.digest)

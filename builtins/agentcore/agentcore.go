@@ -20,14 +20,16 @@ var Module = &engine.Module{
 	Funcs: []engine.Func{
 		{Name: "create_runtime",
 			Args: "(spec: {name, image, role_arn, env?: table, protocol?: \"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\", network?: \"PUBLIC\", " +
-				"description?, lifecycle?: {idle_timeout, max_lifetime}, tags?: table, client_token?})",
+				"description?, lifecycle?: {idle_timeout, max_lifetime}, authorizer?: {discovery_url, allowed_clients, allowed_audience}, tags?: table, client_token?})",
 			Returns: "table {agentRuntimeId, agentRuntimeArn, agentRuntimeVersion, status, createdAt, workloadIdentityDetails}",
 			Doc: "Creates an agent runtime from a container image (CreateAgentRuntime). name: letters, digits " +
 				"and underscores, up to 48. protocol defaults to HTTP, network to PUBLIC; lifecycle times " +
-				"are seconds (or \"15m\"). The runtime starts in status CREATING: wait_runtime waits for READY.",
+				"are seconds (or \"15m\"). authorizer makes callers present a JWT from that OpenID Connect " +
+				"issuer (a custom JWT authorizer) instead of signing with IAM. The runtime starts in status " +
+				"CREATING: wait_runtime waits for READY.",
 			Fn: createRuntime},
 		{Name: "update_runtime",
-			Args:    "(id: string, spec: {image?, role_arn?, env?, protocol?, network?, description?, lifecycle?, client_token?})",
+			Args:    "(id: string, spec: {image?, role_arn?, env?, protocol?, network?, description?, lifecycle?, authorizer? (false removes it), client_token?})",
 			Returns: "table {agentRuntimeId, agentRuntimeArn, agentRuntimeVersion, status, lastUpdatedAt, ...}",
 			Doc: "Creates a new version of the runtime (UpdateAgentRuntime). What spec leaves out keeps its " +
 				"current value (env = {} clears the variables). The runtime goes UPDATING: wait_runtime " +

@@ -2,6 +2,7 @@ package agentcore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -29,6 +30,43 @@ type runtimeSpec struct {
 	} `json:"lifecycle"`
 	Tags        engine.StringMap `json:"tags"`
 	ClientToken string           `json:"client_token"`
+	// Authorizer is inbound JWT auth (a custom JWT authorizer: Cognito or any OIDC issuer);
+	// without it callers sign with IAM (SigV4). On update, false removes it.
+	Authorizer *authorizerSpec `json:"authorizer"`
+}
+
+type authorizerSpec struct {
+	DiscoveryURL    string            `json:"discovery_url"`
+	AllowedClients  engine.StringList `json:"allowed_clients"`
+	AllowedAudience engine.StringList `json:"allowed_audience"`
+	remove          bool
+}
+
+// UnmarshalJSON takes a table, or false (on update: back to IAM auth).
+func (a *authorizerSpec) UnmarshalJSON(b []byte) error {
+	if string(b) == "false" {
+		a.remove = true
+		return nil
+	}
+	type plain authorizerSpec
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*a = authorizerSpec(p)
+	return nil
+}
+
+// config is the API's authorizer configuration, nil for none.
+func (a *authorizerSpec) config() types.AuthorizerConfiguration {
+	if a == nil || a.remove {
+		return nil
+	}
+	return &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
+		DiscoveryUrl:    awssdk.String(a.DiscoveryURL),
+		AllowedClients:  a.AllowedClients,
+		AllowedAudience: a.AllowedAudience,
+	}}
 }
 
 // check validates what can be checked without AWS, raising usage errors.
@@ -42,6 +80,15 @@ func (s *runtimeSpec) check(L *lua.LState, fn string) {
 	case "", types.ServerProtocolHttp, types.ServerProtocolMcp, types.ServerProtocolA2a, types.ServerProtocolAgui:
 	default:
 		engine.RaiseUsage(L, "use HTTP, MCP, A2A or AGUI", "%s: protocol %q is not known", fn, s.Protocol)
+	}
+	if a := s.Authorizer; a != nil && !a.remove {
+		if !strings.HasPrefix(a.DiscoveryURL, "https://") || !strings.HasSuffix(a.DiscoveryURL, "/.well-known/openid-configuration") {
+			engine.RaiseUsage(L, "the issuer's https://.../.well-known/openid-configuration URL",
+				"%s: authorizer.discovery_url %q is not an OpenID Connect discovery URL", fn, a.DiscoveryURL)
+		}
+		if len(a.AllowedClients) == 0 && len(a.AllowedAudience) == 0 {
+			engine.RaiseUsage(L, "", "%s: authorizer needs allowed_clients or allowed_audience", fn)
+		}
 	}
 	s.Network = strings.ToUpper(s.Network)
 	switch s.Network {
@@ -101,6 +148,9 @@ func createRuntime(L *lua.LState) int {
 		EnvironmentVariables:   spec.Env,
 		LifecycleConfiguration: spec.lifecycle(),
 		Tags:                   spec.Tags,
+	}
+	if spec.Authorizer != nil {
+		in.AuthorizerConfiguration = spec.Authorizer.config()
 	}
 	if spec.ClientToken != "" {
 		in.ClientToken = &spec.ClientToken
@@ -170,6 +220,9 @@ func updateRuntime(L *lua.LState) int {
 		}
 		if lc := spec.lifecycle(); lc != nil {
 			in.LifecycleConfiguration = lc
+		}
+		if spec.Authorizer != nil {
+			in.AuthorizerConfiguration = spec.Authorizer.config()
 		}
 		if spec.ClientToken != "" {
 			in.ClientToken = &spec.ClientToken

@@ -187,6 +187,9 @@ func knownKeys(path []string) []string {
 		return tomlKeys(rawEnv{})
 	case len(path) == 4 && path[0] == "environments" && path[2] == "agents":
 		return tomlKeys(rawAgent{})
+	case len(path) >= 3 && path[0] == "agents" && path[2] == "auth",
+		len(path) >= 5 && path[0] == "environments" && path[4] == "auth":
+		return tomlKeys(rawAuth{})
 	case len(path) >= 3 && path[0] == "agents" && path[2] == "lifecycle",
 		len(path) >= 5 && path[0] == "environments" && path[4] == "lifecycle":
 		return tomlKeys(rawLifecycle{})

@@ -83,6 +83,9 @@ func TestParseErrorsHavePositionsAndSuggestions(t *testing.T) {
 		{"bad agent name", "[agents.My_Bot]\ndockerfile = \"D\"\n", `agent name "My_Bot" is invalid`},
 		{"syntax", "[agents.a\n", "agentcore.toml:1:"},
 		{"no dockerfile", "[agents.a]\nprotocol = \"HTTP\"\n", "needs dockerfile or context"},
+		{"auth type", "[agents.a]\ndockerfile = \"D\"\nauth = { type = \"cognitoo\" }\n", `auth type "cognitoo" is not one of iam, cognito, jwt (did you mean "cognito"?)`},
+		{"jwt needs url", "[agents.a]\ndockerfile = \"D\"\n[agents.a.auth]\ntype = \"jwt\"\nallowed_clients = [\"c\"]\n", `needs discovery_url`},
+		{"auth unknown key", "[agents.a]\ndockerfile = \"D\"\n[agents.a.auth]\ntype = \"jwt\"\ndiscovery = \"x\"\n", `(did you mean "discovery_url"?)`},
 		{"default env", "[project]\nname = \"x\"\ndefault_environment = \"prd\"\n[environments.prod]\nprovider = \"local\"\n", `(did you mean "prod"?)`},
 	}
 	for _, c := range cases {

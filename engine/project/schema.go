@@ -45,6 +45,14 @@ type rawAgent struct {
 	ExecutionRole string         `toml:"execution_role"`
 	Models        []string       `toml:"models"`
 	RuntimeName   string         `toml:"runtime_name"`
+	Auth          *rawAuth       `toml:"auth"`
+}
+
+type rawAuth struct {
+	Type            string   `toml:"type"`
+	DiscoveryURL    string   `toml:"discovery_url"`
+	AllowedClients  []string `toml:"allowed_clients"`
+	AllowedAudience []string `toml:"allowed_audience"`
 }
 
 type rawEnv struct {
@@ -290,6 +298,29 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 	}
 	if len(r.Models) > 0 {
 		a.Models = r.Models
+	}
+	if r.Auth != nil {
+		ap := append(append([]string{}, path...), "auth")
+		au := Auth{Type: r.Auth.Type, DiscoveryURL: r.Auth.DiscoveryURL, AllowedClients: r.Auth.AllowedClients, AllowedAudience: r.Auth.AllowedAudience}
+		switch au.Type {
+		case "iam", "cognito":
+			if au.DiscoveryURL != "" || len(au.AllowedClients) > 0 || len(au.AllowedAudience) > 0 {
+				v.addf(ap, "auth type %q takes no discovery_url, allowed_clients or allowed_audience (those are for type \"jwt\")", au.Type)
+			}
+		case "jwt":
+			if !strings.HasPrefix(au.DiscoveryURL, "https://") || !strings.HasSuffix(au.DiscoveryURL, "/.well-known/openid-configuration") {
+				v.addf(append(ap, "discovery_url"), "auth type \"jwt\" needs discovery_url = \"https://ISSUER/.well-known/openid-configuration\"")
+			}
+			if len(au.AllowedClients) == 0 && len(au.AllowedAudience) == 0 {
+				v.addf(ap, "auth type \"jwt\" needs allowed_clients or allowed_audience")
+			}
+		default:
+			v.addf(append(ap, "type"), "auth type %q is not one of iam, cognito, jwt%s", au.Type, Suggest(au.Type, []string{"iam", "cognito", "jwt"}))
+		}
+		a.Auth = au
+	}
+	if a.Auth.Type == "" {
+		a.Auth.Type = "iam"
 	}
 	if r.RuntimeName != "" {
 		if !runtimeNameRE.MatchString(r.RuntimeName) {

@@ -27,8 +27,18 @@ type Agent struct {
 	MaxLifetime   int // seconds; lifecycle maxLifetime, 0 = AgentCore's default
 	ExecutionRole string
 	Models        []string // Bedrock model ids the agent may invoke (IAM policy on AWS)
+	Auth          Auth     // how callers authenticate
 
 	runtimeName string // runtime_name override
+}
+
+// Auth is how callers authenticate to an agent: "iam" (SigV4, the default), "cognito" (a
+// Cognito user pool created for the agent on AWS) or "jwt" (any OpenID Connect issuer).
+type Auth struct {
+	Type            string
+	DiscoveryURL    string
+	AllowedClients  []string
+	AllowedAudience []string
 }
 
 // Value is a string that is either given literally or read from the process environment

@@ -192,10 +192,38 @@ function M.ensure_role(agent, st, a, repo)
   return out.outputs.RoleArn, out.changed
 end
 
--- The repository and then the role (the role's policy names the repository).
+-- Inbound auth: nil for IAM (SigV4) callers, otherwise the runtime's custom JWT authorizer:
+-- from the agent's own OpenID Connect issuer (type "jwt"), or from a Cognito user pool
+-- created for the agent on AWS (type "cognito"; templates/cognito.yaml). Local environments
+-- record no Cognito pool (and the local endpoint does not check tokens): they say so.
+function M.ensure_auth(agent, st, a)
+  local auth = agent.auth
+  if auth.type == "jwt" then
+    return { discovery_url = auth.discovery_url, allowed_clients = auth.allowed_clients, allowed_audience = auth.allowed_audience }
+  end
+  if auth.type ~= "cognito" then return nil end
+  if M.is_local() then
+    ui.info("local environment: no Cognito user pool is created and the local endpoint does not check tokens (skipped)")
+    return nil
+  end
+  local stack = M.stack_name(agent, "auth")
+  local out = cfn.deploy { stack = stack, template = "cognito", tags = stack_tags(agent),
+    parameters = { PoolName = ("agentcore-" .. agent.runtime_name:lower():gsub("_", "-")):sub(1, 128) } }
+  M.record_resource(a, "stack", stack, out.stack_id)
+  state.save(st)
+  if not out.outputs.DiscoveryUrl or not out.outputs.ClientId then
+    ui.error(("stack %s has no DiscoveryUrl and ClientId outputs"):format(stack),
+      { hint = "check the stack in the CloudFormation console; delete it to let agentcore create it again" })
+  end
+  ui.ok(("inbound auth: Cognito user pool (stack %s, client %s)"):format(stack, out.outputs.ClientId))
+  return { discovery_url = out.outputs.DiscoveryUrl, allowed_clients = { out.outputs.ClientId } }
+end
+
+-- The repository and then the role (the role's policy names the repository), and inbound auth.
 function M.ensure_repository_and_role(agent, st, a)
   local repo = M.ensure_repository(agent, st, a)
   repo.role_arn, repo.role_fresh = M.ensure_role(agent, st, a, repo)
+  repo.authorizer = M.ensure_auth(agent, st, a)
   return repo
 end
 
@@ -238,8 +266,14 @@ function M.push(built, repo_uri, known_digest)
 end
 
 -- The runtime's configuration; name is set for create only (a runtime cannot be renamed).
-function M.runtime_spec(agent, image, role, for_create)
+-- authorizer is the JWT authorizer from ensure_auth; without one, an update removes any JWT
+-- authorizer when the agent is configured for IAM callers, and keeps the current one otherwise
+-- (rollback, which does not deploy the auth stack).
+function M.runtime_spec(agent, image, role, for_create, authorizer)
+  local auth = authorizer
+  if auth == nil and not for_create and agent.auth.type == "iam" then auth = false end
   return {
+    authorizer = auth,
     name = for_create and agent.runtime_name or nil,
     image = image,
     role_arn = role,
@@ -298,10 +332,10 @@ end
 
 -- Creates the runtime (first version) and records it at once, so an interrupted wait leaves a
 -- state the next run converges from.
-function M.create_runtime(st, a, agent, pushed, role, role_fresh)
+function M.create_runtime(st, a, agent, pushed, role, role_fresh, authorizer)
   ui.step("creating runtime " .. agent.runtime_name)
   local rt = M.with_iam_retry(role_fresh, function()
-    return agentcore.create_runtime(M.runtime_spec(agent, pushed.image, role, true))
+    return agentcore.create_runtime(M.runtime_spec(agent, pushed.image, role, true, authorizer))
   end)
   a.runtime_id = rt.agentRuntimeId
   a.runtime_arn = rt.agentRuntimeArn

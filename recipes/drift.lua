@@ -15,13 +15,23 @@ local function from_state(st, only)
         if v.status == "READY" then d.versions[deploy.vname(v.number)] = { image = v.image } end
       end
       for en, e in pairs(a.endpoints or {}) do d.endpoints[en] = { version = e.version } end
+      for _, r in ipairs(a.resources or {}) do
+        if r.kind == "stack" then
+          d.stacks = d.stacks or {}
+          d.stacks[r.id] = "ok"
+        end
+      end
       doc.agents[name] = d
     end
   end
   return doc
 end
 
-local function live_agent(name, a, by_name)
+-- A stack that is there and settled is "ok"; otherwise its status (ROLLBACK_COMPLETE,
+-- UPDATE_ROLLBACK_FAILED...) is what differs from the state.
+local settled = { CREATE_COMPLETE = true, UPDATE_COMPLETE = true, IMPORT_COMPLETE = true }
+
+local function live_agent(name, a, by_name, stacks)
   local agent = project.agent(name, { resolve = false })
   local d = { versions = {}, endpoints = {} }
   local rt = a and a.runtime_id and agentcore.get_runtime(a.runtime_id) or nil
@@ -44,17 +54,31 @@ local function live_agent(name, a, by_name)
   end
   local repo = ecr.describe_repository(deploy.repo_name(agent))
   d.repository = repo and repo.repositoryUri or nil
-  if not d.runtime_id and not d.repository then return nil end
+  if env.get().registry ~= "" and d.repository then
+    d.repository = env.get().registry .. "/" .. deploy.repo_name(agent) -- where images are pushed
+  end
+  for _, what in ipairs({ "repo", "role", "auth" }) do
+    local sn = deploy.stack_name(agent, what)
+    if stacks[sn] then
+      d.stacks = d.stacks or {}
+      d.stacks[sn] = settled[stacks[sn]] and "ok" or stacks[sn]
+    end
+  end
+  if not d.runtime_id and not d.repository and not d.stacks then return nil end
   return d
 end
 
 local function from_live(st, only)
   local by_name = {}
   for _, r in ipairs(agentcore.list_runtimes()) do by_name[r.agentRuntimeName] = r.agentRuntimeId end
+  local stacks = {}
+  if not env.get().is_local then
+    for _, s in ipairs(cfn.list()) do stacks[s.name] = s.status end
+  end
   local doc = { agents = {} }
   for _, name in ipairs(project.agents()) do
     if not only or only == name then
-      doc.agents[name] = live_agent(name, st.agents[name], by_name)
+      doc.agents[name] = live_agent(name, st.agents[name], by_name, stacks)
     end
   end
   return doc
@@ -89,6 +113,10 @@ local function describe(c, source, envname)
     if c.kind == "removed" then return "runtime", ("runtime %s of %s is recorded but does not exist (%s)"):format(v(c.old), agent, source) end
     if c.kind == "added" then return "runtime", ("runtime %s of %s exists (%s) but is not recorded"):format(v(c.new), agent, source) end
     return "runtime", ("runtime of %s is %s (%s), state says %s"):format(agent, v(c.new), source, v(c.old))
+  elseif what == "stacks" then
+    if c.kind == "removed" then return "shared resource", ("stack %s of %s is recorded but does not exist (%s)"):format(key, agent, source) end
+    if c.kind == "added" then return "shared resource", ("stack %s of %s exists (%s) but is not recorded"):format(key, agent, source) end
+    return "shared resource", ("stack %s of %s is %s (%s), state says it was deployed"):format(key, agent, v(c.new), source)
   elseif what == "repository" then
     if c.kind == "removed" then return "shared resource", ("repository %s of %s is recorded but does not exist (%s)"):format(v(c.old), agent, source) end
     if c.kind == "added" then return "shared resource", ("repository %s of %s exists (%s) but is not recorded"):format(v(c.new), agent, source) end
@@ -134,6 +162,7 @@ local function adopt(st, live, only)
       local gone = (r.kind == "runtime" and r.id ~= l.runtime_id)
         or (r.kind == "endpoint" and (not l.runtime_id or not l.endpoints[r.id:match("/(.+)$") or ""]))
         or (r.kind == "ecr_repository" and not l.repository)
+        or (r.kind == "stack" and not (l.stacks and l.stacks[r.id]))
       if not gone then table.insert(keep, r) end
     end
     a.resources = keep
@@ -182,7 +211,8 @@ return recipe {
   description = "Report where the recorded state, the cloud copy and what really runs disagree (exit 3)",
   usage = [[
 Compares three documents, normalised the same way: the recorded state, its cloud copy (agentcore
-sync), and the live runtimes, versions, endpoints and repositories. Timestamps, serials and sync
+sync), and the live runtimes, versions, endpoints, repositories and CloudFormation stacks (their
+status). Timestamps, serials and sync
 markers are ignored. Changes are grouped (runtime, endpoint, shared resource, environment) and
 said in plain words, then listed by path with the recorded and the other value.
 

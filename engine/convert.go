@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine/project"
 )
 
 // This file is the one table⇄struct conversion of every builtin:
@@ -271,7 +273,7 @@ func explainDecode(err error, out any) error {
 		name := strings.Trim(rest, `"`)
 		known := jsonNames(reflect.TypeOf(out))
 		hint := ""
-		if s := closestName(name, known); s != "" {
+		if s := project.Closest(name, known); s != "" {
 			hint = fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		return fmt.Errorf("unknown option %q%s; known options: %s", name, hint, strings.Join(known, ", "))
@@ -346,7 +348,7 @@ func checkKeys(g any, t reflect.Type, path string) error {
 			ft, ok := fields[k]
 			if !ok {
 				hint := ""
-				if s := closestName(k, known); s != "" {
+				if s := project.Closest(k, known); s != "" {
 					hint = fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				where := "known options"
@@ -383,17 +385,6 @@ func goTypeName(v any) string {
 		return "a string"
 	}
 	return "a table"
-}
-
-// closestName returns the candidate within edit distance 2 of s, or "".
-func closestName(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := levenshtein(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
 }
 
 // StringMap is a map option (env vars, tags) that accepts numbers and booleans as values

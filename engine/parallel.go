@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -26,7 +25,6 @@ func parallel(L *lua.LState) int {
 		fn    *lua.LFunction
 		key   lua.LValue
 		res   lua.LValue
-		err   *Error
 	}
 	var branches []*branch
 	named := false
@@ -87,11 +85,12 @@ func parallel(L *lua.LState) int {
 			}
 			th.Push(b.fn)
 			if err := th.PCall(0, 1, nil); err != nil {
-				b.err = fromLua(err)
-				// A branch that stopped because a sibling failed is not the cause.
-				if !errors.Is(ctx.Err(), context.Canceled) || firstErr == nil {
-					errOnce.Do(func() { firstErr = b.err; firstErr.Msg = fmt.Sprintf("[%s] %s", label, firstErr.Msg) })
-				}
+				// Branches run one at a time under the lock, so the first to fail is the cause;
+				// the others fail only after it cancelled them.
+				errOnce.Do(func() {
+					firstErr = fromLua(err)
+					firstErr.Msg = fmt.Sprintf("[%s] %s", label, firstErr.Msg)
+				})
 				cancel()
 				return
 			}

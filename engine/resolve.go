@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/agentcore/agentcore/engine/project"
 )
 
 // Source is one recipe's code and where it comes from.
@@ -163,7 +165,7 @@ func (r *Resolver) notFound(name string) error {
 	all, _ := r.List()
 	var near []string
 	for _, s := range all {
-		if d := levenshtein(name, s.Name); d <= 2 || strings.HasPrefix(s.Name, name) {
+		if d := project.EditDistance(name, s.Name); d <= 2 || strings.HasPrefix(s.Name, name) {
 			near = append(near, s.Name)
 		}
 	}
@@ -172,24 +174,4 @@ func (r *Resolver) notFound(name string) error {
 		hint = "did you mean " + strings.Join(near, " or ") + "? (agentcore recipes lists them all)"
 	}
 	return &Error{Code: ExitUsage, Msg: (&NotFoundError{Name: name, Near: near}).Error(), Hint: hint}
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -197,7 +197,13 @@ func knownKeys(path []string) []string {
 	return nil
 }
 
-// closest returns the known key nearest to name (edit distance at most 2, or a prefix).
+// Closest returns the known name nearest to name (edit distance at most 2, counting a
+// transposition as one, or a prefix), or "". Every "did you mean" of agentcore comes from it.
+func Closest(name string, known []string) string { return closest(name, known) }
+
+// EditDistance is the Damerau-Levenshtein distance between a and b.
+func EditDistance(a, b string) int { return editDistance(a, b) }
+
 func closest(name string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {

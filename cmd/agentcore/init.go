@@ -128,9 +128,18 @@ func (a *app) cmdInit(args []string) error {
 	if dir != "." {
 		cd = "cd " + dir + " && "
 	}
-	a.out.Info("", "  "+cd+"agentcore create "+*agent+"          # build, push and start it on the local endpoint")
-	a.out.Info("", "  agentcore invoke "+*agent+" --prompt hi    # talk to it")
-	a.out.Info("", "  agentcore status                        # versions and endpoints")
+	steps := [][2]string{
+		{cd + "agentcore create " + *agent, "build, push and start it on the local endpoint"},
+		{"agentcore invoke " + *agent + " --prompt hi", "talk to it"},
+		{"agentcore status", "versions and endpoints"},
+	}
+	width := 0
+	for _, st := range steps {
+		width = max(width, len(st[0]))
+	}
+	for _, st := range steps {
+		a.out.Info("", fmt.Sprintf("  %-*s  # %s", width, st[0], st[1]))
+	}
 	return nil
 }
 

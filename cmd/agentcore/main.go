@@ -2,8 +2,13 @@
 // AgentCore-compatible endpoint it serves itself) through Lua recipes.
 package main
 
-import "os"
+import (
+	"os"
+
+	"github.com/agentcore/agentcore/internal/startgc"
+)
 
 func main() {
+	startgc.Release()
 	os.Exit(newApp(os.Stdin, os.Stdout, os.Stderr).main(os.Args[1:]))
 }

@@ -12,5 +12,9 @@ package startgc
 
 var ballast = make([]byte, 64<<20)
 
-// Release drops the ballast.
-func Release() { ballast = nil }
+// Release drops the ballast; it reports whether there was one (it is dropped once).
+func Release() bool {
+	held := len(ballast) > 0
+	ballast = nil
+	return held
+}

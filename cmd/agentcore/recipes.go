@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,13 +92,6 @@ func (a *app) listRecipes(p *project.Project, res *engine.Resolver) error {
 	if err != nil {
 		return err
 	}
-	run, err := a.newRun(p, false)
-	if err != nil {
-		return err
-	}
-	vm := engine.NewVM(run, builtins.Registry())
-	defer vm.Close()
-	vm.Recipes = res
 	type row struct {
 		Name        string `json:"name"`
 		Origin      string `json:"origin"`
@@ -103,16 +99,37 @@ func (a *app) listRecipes(p *project.Project, res *engine.Resolver) error {
 		Description string `json:"description"`
 		Error       string `json:"error,omitempty"`
 	}
+	// Descriptions come from evaluating each recipe's declaration, which compiles it: cached
+	// by content (with every stock recipe and library the declaration could use), a listing
+	// (and shell completion, which runs one on every Tab) compiles nothing that did not change.
+	cache := openDescCache(res)
+	var vm *engine.VM
 	var rows []row
 	for _, s := range srcs {
 		r := row{Name: s.Name, Origin: s.Origin, Override: s.Override}
+		if d, ok := cache.get(s.Code); ok {
+			r.Description = d
+			rows = append(rows, r)
+			continue
+		}
+		if vm == nil {
+			run, err := a.newRun(p, false)
+			if err != nil {
+				return err
+			}
+			vm = engine.NewVM(run, builtins.Registry())
+			defer vm.Close()
+			vm.Recipes = res
+		}
 		if rc, err := vm.LoadRecipe(s); err != nil {
 			r.Error = err.Error()
 		} else {
 			r.Description = firstSentence(rc.Description)
+			cache.put(s.Code, r.Description)
 		}
 		rows = append(rows, r)
 	}
+	cache.save()
 	if a.out.JSON {
 		return json.NewEncoder(a.stdout).Encode(rows)
 	}
@@ -138,4 +155,80 @@ func firstSentence(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// descCache maps a recipe's content to its description, in $AGENTCORE_HOME/cache.
+type descCache struct {
+	path  string
+	salt  []byte // hash of what a declaration may load: stock recipes and libraries, project libraries
+	m     map[string]string
+	used  map[string]bool // keys read or written in this run
+	dirty bool
+}
+
+func openDescCache(res *engine.Resolver) *descCache {
+	h := sha256.New()
+	_ = fs.WalkDir(res.Stock, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := fs.ReadFile(res.Stock, p)
+			fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
+			h.Write(b)
+		}
+		return nil
+	})
+	if res.ProjectDir != "" {
+		lib := filepath.Join(res.ProjectDir, engine.RecipesDir, "lib")
+		_ = filepath.WalkDir(lib, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := os.ReadFile(p)
+				fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
+				h.Write(b)
+			}
+			return nil
+		})
+	}
+	c := &descCache{path: filepath.Join(agentcoreHome(), "cache", "recipe-descriptions.json"), salt: h.Sum(nil),
+		m: map[string]string{}, used: map[string]bool{}}
+	if b, err := os.ReadFile(c.path); err == nil {
+		_ = json.Unmarshal(b, &c.m) // a damaged cache is rebuilt
+	}
+	return c
+}
+
+func (c *descCache) key(code []byte) string {
+	h := sha256.New()
+	h.Write(c.salt)
+	h.Write(code)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (c *descCache) get(code []byte) (string, bool) {
+	k := c.key(code)
+	d, ok := c.m[k]
+	if ok {
+		c.used[k] = true
+	}
+	return d, ok
+}
+
+func (c *descCache) put(code []byte, desc string) {
+	k := c.key(code)
+	c.m[k], c.used[k], c.dirty = desc, true, true
+}
+
+// save writes the cache when it changed; failing to is not an error (it is only a cache).
+func (c *descCache) save() {
+	if !c.dirty {
+		return
+	}
+	if len(c.m) > 500 { // entries of older versions and edits: keep only this run's
+		for k := range c.m {
+			if !c.used[k] {
+				delete(c.m, k)
+			}
+		}
+	}
+	if b, err := json.Marshal(c.m); err == nil {
+		_ = state.WriteFileAtomic(c.path, b, 0o644)
+	}
 }

@@ -261,16 +261,8 @@ func pushOrNil(L *lua.LState, out any, err error, doing string) {
 
 func listRuntimes(L *lua.LState) int {
 	all := callControl(L, "listing agent runtimes", func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
-		var all []types.AgentRuntime
-		p := control.NewListAgentRuntimesPaginator(c, &control.ListAgentRuntimesInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, page.AgentRuntimes...)
-		}
-		return all, nil
+		return allPages(ctx, control.NewListAgentRuntimesPaginator(c, &control.ListAgentRuntimesInput{}),
+			func(o *control.ListAgentRuntimesOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
 	L.Push(listToLua(L, all))
 	return 1
@@ -279,19 +271,30 @@ func listRuntimes(L *lua.LState) int {
 func listVersions(L *lua.LState) int {
 	id := engine.StringArg(L, 1, "agentcore.list_versions", "runtime id")
 	all := callControl(L, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
-		var all []types.AgentRuntime
-		p := control.NewListAgentRuntimeVersionsPaginator(c, &control.ListAgentRuntimeVersionsInput{AgentRuntimeId: &id})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, page.AgentRuntimes...)
-		}
-		return all, nil
+		return allPages(ctx, control.NewListAgentRuntimeVersionsPaginator(c, &control.ListAgentRuntimeVersionsInput{AgentRuntimeId: &id}),
+			func(o *control.ListAgentRuntimeVersionsOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
 	L.Push(listToLua(L, all))
 	return 1
+}
+
+// pager is what the SDK's paginators of this service have in common.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(ctx context.Context, optFns ...func(*control.Options)) (O, error)
+}
+
+// allPages follows every page and collects the items each one holds.
+func allPages[O any, T any](ctx context.Context, p pager[O], items func(O) []T) ([]T, error) {
+	var all []T
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items(page)...)
+	}
+	return all, nil
 }
 
 // listToLua converts a slice to a Lua list; an empty slice is an empty table, never nil.
@@ -371,16 +374,10 @@ func getEndpoint(L *lua.LState) int {
 func listEndpoints(L *lua.LState) int {
 	id := engine.StringArg(L, 1, "agentcore.list_endpoints", "runtime id")
 	all := callControl(L, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
-		var all []types.AgentRuntimeEndpoint
-		p := control.NewListAgentRuntimeEndpointsPaginator(c, &control.ListAgentRuntimeEndpointsInput{AgentRuntimeId: &id})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, page.RuntimeEndpoints...)
-		}
-		return all, nil
+		return allPages(ctx, control.NewListAgentRuntimeEndpointsPaginator(c, &control.ListAgentRuntimeEndpointsInput{AgentRuntimeId: &id}),
+			func(o *control.ListAgentRuntimeEndpointsOutput) []types.AgentRuntimeEndpoint {
+				return o.RuntimeEndpoints
+			})
 	})
 	L.Push(listToLua(L, all))
 	return 1

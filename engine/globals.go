@@ -3,21 +3,21 @@ package engine
 import (
 	"bytes"
 	"context"
-	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
 
-// vmOf maps a Lua global state to its VM, so engine globals reach the recipe resolver.
-var vmOf sync.Map // *lua.Global -> *VM
+const vmKey = "agentcore.vm"
 
+// vmFor returns the VM a Lua state (or any of its threads) belongs to, so engine globals
+// reach the recipe resolver.
 func vmFor(L *lua.LState) *VM {
-	v, ok := vmOf.Load(L.G)
+	ud, ok := L.G.Registry.RawGetString(vmKey).(*lua.LUserData)
 	if !ok {
 		panic("engine: Lua state has no VM")
 	}
-	return v.(*VM)
+	return ud.Value.(*VM)
 }
 
 func installEngineGlobals(L *lua.LState) {

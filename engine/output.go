@@ -27,7 +27,6 @@ type Output struct {
 	mu      sync.Mutex
 	secrets []string
 	lastLen int // length of the in-place progress line, when one is shown
-	now     func() time.Time
 }
 
 // Event is one line of -o json output. Type is step, ok, warn, fail, info, log, progress,
@@ -94,7 +93,7 @@ func (o *Output) Emit(ev Event) {
 		if ev.Type == "debug" && !o.Verbose {
 			return
 		}
-		ev.Time = o.clock().UTC().Format(time.RFC3339Nano)
+		ev.Time = time.Now().UTC().Format(time.RFC3339Nano)
 		b, err := json.Marshal(ev)
 		if err != nil { // Fields held something unencodable: say so rather than drop it
 			b, _ = json.Marshal(Event{Type: "warn", Message: "unencodable event: " + err.Error()})
@@ -105,13 +104,6 @@ func (o *Output) Emit(ev Event) {
 		return
 	}
 	o.text(ev)
-}
-
-func (o *Output) clock() time.Time {
-	if o.now != nil {
-		return o.now()
-	}
-	return time.Now()
 }
 
 func (o *Output) paint(attr color.Attribute, s string) string {

@@ -27,7 +27,9 @@ func NewVM(run *Run, reg *Registry) *VM {
 	L.G.Registry.RawSetString(runKey, ud)
 	installErrorMeta(L)
 	vm := &VM{L: L, run: run, reg: reg}
-	vmOf.Store(L.G, vm)
+	vud := L.NewUserData()
+	vud.Value = vm
+	L.G.Registry.RawSetString(vmKey, vud)
 	reg.install(L)
 	installEngineGlobals(L)
 	if run.Ctx == nil {
@@ -40,7 +42,6 @@ func NewVM(run *Run, reg *Registry) *VM {
 
 // Close releases the Lua state and the run's per-run values.
 func (vm *VM) Close() {
-	vmOf.Delete(vm.L.G)
 	vm.L.Close()
 	vm.run.gil.Unlock()
 	vm.run.Close()

@@ -37,7 +37,8 @@ local function promote_to(args, agent)
     local copied = oci.copy { from = v.image, to = repo.push_uri .. ":promoted-" .. deploy.short_digest(v.digest),
       from_auth = src_auth, to_auth = registry_auth() }
     if copied.digest ~= v.digest then
-      ui.error(("the copied image has digest %s, not %s"):format(copied.digest, v.digest))
+      ui.error(("the copied image has digest %s, not %s"):format(copied.digest, v.digest),
+        { hint = "the target registry rewrote the manifest; nothing was deployed to " .. args.to .. ": check its registry, or run agentcore update there" })
     end
     ui.ok(("image %s copied to %s"):format(deploy.short_digest(v.digest), repo.push_uri))
     local pushed = { image = repo.push_uri .. "@" .. v.digest, digest = v.digest }

@@ -122,7 +122,7 @@ func execute(ctx context.Context, r *engine.Run, branch string, o opts) (result,
 	}
 	var out, errb bytes.Buffer
 	var wg sync.WaitGroup
-	pipe := func(dst *bytes.Buffer, source string) (io.WriteCloser, error) {
+	pipe := func(dst *bytes.Buffer, source string) io.WriteCloser {
 		pr, pw := io.Pipe()
 		wg.Add(1)
 		go func() {
@@ -138,10 +138,10 @@ func execute(ctx context.Context, r *engine.Run, branch string, o opts) (result,
 			}
 			_, _ = io.Copy(io.Discard, pr)
 		}()
-		return pw, nil
+		return pw
 	}
-	so, _ := pipe(&out, filepath.Base(o.argv[0]))
-	se, _ := pipe(&errb, filepath.Base(o.argv[0]))
+	so := pipe(&out, filepath.Base(o.argv[0]))
+	se := pipe(&errb, filepath.Base(o.argv[0]))
 	cmd.Stdout, cmd.Stderr = so, se
 	err := cmd.Run()
 	so.Close()

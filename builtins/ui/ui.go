@@ -5,6 +5,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -128,9 +129,14 @@ func emit(L *lua.LState) int {
 		r.Out.Emit(engine.Event{Type: typ, Branch: r.Branch(L), Fields: m})
 		return 0
 	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var parts []string
-	for k, v := range m {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
 	}
 	r.Out.Info(r.Branch(L), typ+" "+strings.Join(parts, " "))
 	return 0

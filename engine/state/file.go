@@ -20,7 +20,6 @@ type FileStore struct {
 	Dir string
 	// Poll is how often Lock checks a held lock when waiting (default 200ms).
 	Poll time.Duration
-	now  func() time.Time
 }
 
 // NewFileStore returns a store rooted at dir (usually PROJECT/.agentcore/state).
@@ -124,7 +123,7 @@ func (s *FileStore) Save(_ context.Context, env string, st *State) error {
 	st.Schema = SchemaVersion
 	st.Environment = env
 	st.Serial++
-	st.UpdatedAt = s.clock().UTC()
+	st.UpdatedAt = time.Now().UTC()
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
@@ -144,13 +143,6 @@ func (s *FileStore) Put(_ context.Context, env string, st *State) error {
 		return err
 	}
 	return WriteFileAtomic(s.path(env), append(data, '\n'), 0o644)
-}
-
-func (s *FileStore) clock() time.Time {
-	if s.now != nil {
-		return s.now()
-	}
-	return time.Now()
 }
 
 // WriteFileAtomic writes data to path through a synced temporary file and a rename.

@@ -104,7 +104,7 @@ type store struct {
 	db *bolt.DB
 
 	// gen counts writes; cache holds records read for the data plane at a generation, valid
-	// while no write happened since (see cachedRuntime).
+	// while no write happened since (see cached).
 	gen   atomic.Uint64
 	mu    sync.Mutex
 	cache map[string]cacheEntry
@@ -112,8 +112,7 @@ type store struct {
 
 type cacheEntry struct {
 	gen uint64
-	rt  *runtimeRec
-	ep  *endpointRec
+	v   any
 }
 
 // write is db.Update that invalidates the data plane's cache.
@@ -122,48 +121,36 @@ func (s *store) write(fn func(tx *bolt.Tx) error) error {
 	return s.db.Update(fn)
 }
 
-// cachedRuntime and cachedEndpoint serve the data plane's per-invocation lookups from memory
-// while nothing was written since they were read; the records they return are shared: read
-// them, never change them.
-func (s *store) cachedRuntime(id string) (*runtimeRec, error) {
+// cached serves a data-plane lookup from memory while nothing was written since it was read
+// (the generation is taken before reading, so a write during the read invalidates it). The
+// records it returns are shared: read them, never change them.
+func cached[T any](s *store, key string, load func() (*T, error)) (*T, error) {
 	g := s.gen.Load()
-	key := "r/" + id
 	s.mu.Lock()
 	e, ok := s.cache[key]
 	s.mu.Unlock()
 	if ok && e.gen == g {
-		return e.rt, nil
+		return e.v.(*T), nil
 	}
-	rt, err := s.runtime(id)
-	if err == nil {
-		s.put(key, cacheEntry{gen: g, rt: rt})
+	v, err := load()
+	if err != nil {
+		return nil, err
 	}
-	return rt, err
-}
-
-func (s *store) cachedEndpoint(runtimeID, name string) (*endpointRec, error) {
-	g := s.gen.Load()
-	key := "e/" + runtimeID + "/" + name
 	s.mu.Lock()
-	e, ok := s.cache[key]
-	s.mu.Unlock()
-	if ok && e.gen == g {
-		return e.ep, nil
-	}
-	ep, err := s.endpoint(runtimeID, name)
-	if err == nil {
-		s.put(key, cacheEntry{gen: g, ep: ep})
-	}
-	return ep, err
-}
-
-func (s *store) put(key string, e cacheEntry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.cache == nil || len(s.cache) > 4096 {
 		s.cache = map[string]cacheEntry{}
 	}
-	s.cache[key] = e
+	s.cache[key] = cacheEntry{gen: g, v: v}
+	s.mu.Unlock()
+	return v, nil
+}
+
+func (s *store) cachedRuntime(id string) (*runtimeRec, error) {
+	return cached(s, "r/"+id, func() (*runtimeRec, error) { return s.runtime(id) })
+}
+
+func (s *store) cachedEndpoint(runtimeID, name string) (*endpointRec, error) {
+	return cached(s, "e/"+runtimeID+"/"+name, func() (*endpointRec, error) { return s.endpoint(runtimeID, name) })
 }
 
 func newStore(db *bolt.DB) (*store, error) {

@@ -49,13 +49,6 @@ function M.forget_resource(a, kind, id)
   end
 end
 
-function M.has_resource(a, kind, id)
-  for _, r in ipairs(a.resources) do
-    if r.kind == kind and r.id == id then return true end
-  end
-  return false
-end
-
 function M.version(a, n)
   for _, v in ipairs(a.versions) do
     if v.number == n then return v end

@@ -4,8 +4,10 @@ local deploy = require("deploy")
 return recipe {
   description = "Build an agent's image, push it, and create its AgentCore runtime (version V1)",
   usage = [[
-Steps: validate; ensure the ECR repository (scan on push, lifecycle policy) and the execution
-role while the image builds; push; create the runtime; wait until it is READY; record it all in
+Steps: validate; ensure the ECR repository (scan on push, lifecycle policy) or, for build = "zip",
+the code bucket, and the execution role, while the artifact is made (per the agent's build: a
+Docker image, a Go image assembled without Docker, a code zip, or a prebuilt image checked for
+its platform); push or upload it; create the runtime; wait until it is READY; record it all in
 the environment's state. Run it once per agent and environment; later changes go through update.
 
 Examples:
@@ -32,13 +34,10 @@ Examples:
       a.runtime_id, a.runtime_arn = nil, nil
     end
 
-    -- The repository and the role do not depend on the image: prepare them while it builds.
-    local r = parallel {
-      repository = function() return deploy.ensure_repository_and_role(agent, st, a) end,
-      image = function() return deploy.build(agent) end,
-    }
-    local pushed = deploy.push(r.image, r.repository.push_uri)
-    local n = deploy.create_runtime(st, a, agent, pushed, r.repository.role_arn, r.repository.role_fresh, r.repository.authorizer)
+    -- The repository (or code bucket) and the role do not depend on the artifact: prepare them
+    -- while it is built.
+    local repo, pushed = deploy.prepare(agent, st, a)
+    local n = deploy.create_runtime(st, a, agent, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
 
     ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT"):format(
       agent.name, env.name(), a.runtime_id, deploy.vname(n)))

@@ -2,7 +2,7 @@
 local deploy = require("deploy")
 
 return recipe {
-  description = "Delete an agent's endpoints, runtime, images and repository (only what agentcore created)",
+  description = "Delete an agent's endpoints, runtime, images or code zips, and repository (only what agentcore created)",
   usage = [[
 The plan comes from the environment's state: only resources agentcore recorded as created are
 deleted (a role you brought with execution_role is kept). --dry-run prints the plan. A protected
@@ -34,18 +34,45 @@ Examples:
       if r.kind == "endpoint" then return 1 end
       if r.kind == "runtime" then return 2 end
       if r.kind == "stack" and r.id:match("%-role$") then return 3 end
-      return 4
+      if r.kind == "code" then return 4 end
+      return 5
     end
+    -- The code bucket is shared by the environment's zip agents: only the last one deletes it.
+    local function shared_with(r)
+      for name, other in pairs(st.agents) do
+        if name ~= agent.name then
+          for _, o in ipairs(other.resources or {}) do
+            if o.kind == r.kind and o.id == r.id then return name end
+          end
+        end
+      end
+      return nil
+    end
+    local code_locations = {}
+    for _, v in ipairs(a.versions) do
+      local loc = deploy.parse_s3_uri(v.image)
+      if loc then code_locations[loc.bucket .. "/" .. loc.key:match("^(.*/)")] = loc end
+    end
+    for where in pairs(code_locations) do
+      table.insert(plan, { kind = "code", id = "s3://" .. where })
+    end
+    local keep = {}
     for _, r in ipairs(a.resources) do
-      table.insert(plan, { kind = r.kind, id = r.id, arn = r.arn })
+      local other = (r.kind == "s3_bucket" or r.kind == "stack" and r.id == deploy.code_stack_name()) and shared_with(r) or nil
+      if other then
+        table.insert(keep, { kind = r.kind, id = r.id, why = "shared with agent " .. other })
+      else
+        table.insert(plan, { kind = r.kind, id = r.id, arn = r.arn })
+      end
     end
     table.sort(plan, function(x, y) return rank(x) < rank(y) end)
-    local keep = {}
-    if agent.execution_role ~= "" then table.insert(keep, agent.execution_role) end
+    if agent.execution_role ~= "" then
+      table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
+    end
 
     local rows = {}
     for _, p in ipairs(plan) do table.insert(rows, { "delete", p.kind, p.id }) end
-    for _, k in ipairs(keep) do table.insert(rows, { "keep", "role", k .. " (not created by agentcore)" }) end
+    for _, k in ipairs(keep) do table.insert(rows, { "keep", k.kind, k.id .. " (" .. k.why .. ")" }) end
     ui.step(("plan for %s in %s"):format(agent.name, e.name))
     ui.table({ "ACTION", "KIND", "RESOURCE" }, rows)
     if args.dry_run then
@@ -78,8 +105,25 @@ Examples:
         if not ok and not aws.is_not_found(err) then error(err, 0) end
         agentcore.wait_runtime(p.id)
         a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
+      elseif p.kind == "code" then
+        local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
+        ui.step("deleting the code zips under " .. p.id)
+        local ok, err = pcall(s3.delete_prefix, { bucket = b, prefix = prefix })
+        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        known = false -- not a recorded resource
+        ui.ok("deleted the code zips under " .. p.id)
+      elseif p.kind == "s3_bucket" then
+        ui.step("deleting code bucket " .. p.id)
+        local ok, err = pcall(s3.delete_prefix, { bucket = p.id, prefix = "" })
+        if ok then ok, err = pcall(s3.delete_bucket, { bucket = p.id }) end
+        if not ok and not aws.is_not_found(err) then error(err, 0) end
       elseif p.kind == "stack" then
         ui.step("deleting stack " .. p.id)
+        if p.id == deploy.code_stack_name() then
+          -- CloudFormation cannot delete a bucket that holds objects (or object versions)
+          local ok, err = pcall(s3.delete_prefix, { bucket = deploy.code_bucket_name(), prefix = "" })
+          if not ok and not aws.is_not_found(err) then error(err, 0) end
+        end
         cfn.delete(p.id)
         if p.id:match("%-repo$") then a.repository = nil end
         if p.id:match("%-role$") then a.role_arn = nil end
@@ -104,6 +148,9 @@ Examples:
       for _, im in ipairs(docker.list_images(repo_uri)) do
         for _, tag in ipairs(im.tags) do docker.remove_image(tag) end
       end
+    end
+    for _, k in ipairs(keep) do
+      if k.kind ~= "role" then deploy.forget_resource(a, k.kind, k.id) end
     end
     if #a.resources == 0 then st.agents[agent.name] = nil end
     state.save(st)

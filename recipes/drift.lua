@@ -43,19 +43,21 @@ local function live_agent(name, a, by_name, stacks)
     for _, v in ipairs(agentcore.list_versions(rt.agentRuntimeId)) do
       if v.status == "READY" then
         local full = agentcore.get_runtime(rt.agentRuntimeId, { version = v.agentRuntimeVersion })
-        local art = full and full.agentRuntimeArtifact or {}
-        local cc = art.containerConfiguration or {}
-        d.versions[deploy.vname(v.agentRuntimeVersion)] = { image = cc.containerUri }
+        d.versions[deploy.vname(v.agentRuntimeVersion)] = { image = deploy.artifact_uri(full and full.agentRuntimeArtifact) }
       end
     end
     for _, ep in ipairs(agentcore.list_endpoints(rt.agentRuntimeId)) do
       d.endpoints[ep.name] = { version = tonumber(ep.liveVersion or ep.targetVersion) }
     end
   end
-  local repo = ecr.describe_repository(deploy.repo_name(agent))
+  local repo = agent.build ~= "zip" and ecr.describe_repository(deploy.repo_name(agent)) or nil
   d.repository = repo and repo.repositoryUri or nil
   if env.get().registry ~= "" and d.repository then
     d.repository = env.get().registry .. "/" .. deploy.repo_name(agent) -- where images are pushed
+  end
+  if agent.build == "zip" and stacks[deploy.code_stack_name()] then
+    d.stacks = d.stacks or {}
+    d.stacks[deploy.code_stack_name()] = settled[stacks[deploy.code_stack_name()]] and "ok" or stacks[deploy.code_stack_name()]
   end
   for _, what in ipairs({ "repo", "role", "auth" }) do
     local sn = deploy.stack_name(agent, what)

@@ -25,7 +25,7 @@ local function promote_to(args, agent)
       { usage = true, hint = "agentcore status " .. agent.name .. " lists the versions" })
   end
   aws.guard()
-  local src_auth = registry_auth()
+  local src_auth = not deploy.is_code(v.image) and registry_auth() or nil
   ui.step(("promoting %s %s (image %s) from %s to %s"):format(agent.name, deploy.vname(n), deploy.short_digest(v.digest), from, args.to))
 
   return with_env(args.to, function()
@@ -34,14 +34,32 @@ local function promote_to(args, agent)
     local tst = state.load()
     local ta = deploy.agent_state(tst, target)
     local repo = deploy.ensure_repository_and_role(target, tst, ta)
-    local copied = oci.copy { from = v.image, to = repo.push_uri .. ":promoted-" .. deploy.short_digest(v.digest),
-      from_auth = src_auth, to_auth = registry_auth() }
-    if copied.digest ~= v.digest then
-      ui.error(("the copied image has digest %s, not %s"):format(copied.digest, v.digest),
-        { hint = "the target registry rewrote the manifest; nothing was deployed to " .. args.to .. ": check its registry, or run agentcore update there" })
+    local pushed
+    if deploy.is_code(v.image) then
+      -- a code zip: copied object to object; its sha256 is its identity
+      if target.build ~= "zip" then
+        ui.error(("%s %s is a code zip, and %s builds %s in %s"):format(agent.name, deploy.vname(n), agent.name, target.build, args.to),
+          { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
+      end
+      local src = deploy.parse_s3_uri(v.image)
+      local key = repo.prefix .. v.digest:gsub("^sha256:", ""):sub(1, 32) .. ".zip"
+      local out = s3.copy { from_bucket = src.bucket, from_key = src.key, from_version_id = src.version_id, bucket = repo.bucket, key = key }
+      pushed = { image = deploy.s3_uri(repo.bucket, key, out.version_id), digest = v.digest }
+      ui.ok(("code zip %s copied to s3://%s/%s"):format(deploy.short_digest(v.digest), repo.bucket, key))
+    else
+      if target.build == "zip" then
+        ui.error(("%s %s is a container image, and %s builds a code zip in %s"):format(agent.name, deploy.vname(n), agent.name, args.to),
+          { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
+      end
+      local copied = oci.copy { from = v.image, to = repo.push_uri .. ":promoted-" .. deploy.short_digest(v.digest),
+        from_auth = src_auth, to_auth = registry_auth() }
+      if copied.digest ~= v.digest then
+        ui.error(("the copied image has digest %s, not %s"):format(copied.digest, v.digest),
+          { hint = "the target registry rewrote the manifest; nothing was deployed to " .. args.to .. ": check its registry, or run agentcore update there" })
+      end
+      ui.ok(("image %s copied to %s"):format(deploy.short_digest(v.digest), repo.push_uri))
+      pushed = { image = repo.push_uri .. "@" .. v.digest, digest = v.digest }
     end
-    ui.ok(("image %s copied to %s"):format(deploy.short_digest(v.digest), repo.push_uri))
-    local pushed = { image = repo.push_uri .. "@" .. v.digest, digest = v.digest }
     local live = ta.runtime_id and agentcore.get_runtime(ta.runtime_id) or nil
     local latest = deploy.latest(ta)
     local tn

@@ -4,8 +4,8 @@ local deploy = require("deploy")
 return recipe {
   description = "Rebuild an agent and deploy it as a new runtime version (none when nothing changed)",
   usage = [[
-The image is rebuilt (Docker's cache makes an unchanged build quick) and compared with the latest
-version by digest, and the runtime configuration by its hash: when both are unchanged, no version
+The artifact is made again (Docker's and Go's caches make an unchanged build quick; a zip's
+dependencies are cached) and compared with the latest version by digest (a zip by its sha256), and the runtime configuration by its hash: when both are unchanged, no version
 is created. A runtime deleted behind agentcore's back is created again.
 
 Examples:
@@ -21,18 +21,15 @@ Examples:
     local st = state.load()
     local a = deploy.require_runtime(st, agent)
     local latest = deploy.latest(a)
-
-    local r = parallel {
-      repository = function() return deploy.ensure_repository_and_role(agent, st, a) end,
-      image = function() return deploy.build(agent) end,
-    }
-    local pushed = deploy.push(r.image, r.repository.push_uri, latest and latest.digest)
-
     local live = agentcore.get_runtime(a.runtime_id)
+    if live then deploy.check_artifact_switch(agent, live) end
+
+    local repo, pushed = deploy.prepare(agent, st, a, latest and latest.digest)
+
     if not live then
       ui.warn(("runtime %s of %s was deleted outside agentcore; creating it again"):format(a.runtime_id, agent.name))
       deploy.forget_resource(a, "runtime", a.runtime_id)
-      local n = deploy.create_runtime(st, a, agent, pushed, r.repository.role_arn, r.repository.role_fresh, r.repository.authorizer)
+      local n = deploy.create_runtime(st, a, agent, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
       return { agent = agent.name, changed = true, recreated = true, version = n, digest = pushed.digest }
     end
 
@@ -44,8 +41,8 @@ Examples:
     end
 
     ui.step("updating runtime " .. a.runtime_id)
-    local up = deploy.with_iam_retry(r.repository.role_fresh, function()
-      return agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, pushed.image, r.repository.role_arn, false, r.repository.authorizer))
+    local up = deploy.with_iam_retry(repo.role_fresh, function()
+      return agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, pushed.image, repo.role_arn, false, repo.authorizer))
     end)
     local n = tonumber(up.agentRuntimeVersion)
     deploy.wait_version(st, a, agent, n, pushed.image, pushed.digest)

@@ -19,17 +19,19 @@ var Module = &engine.Module{
 		"strings in results (\"3\"); arguments accept 3, \"3\" and \"V3\".",
 	Funcs: []engine.Func{
 		{Name: "create_runtime",
-			Args: "(spec: {name, image, role_arn, env?: table, protocol?: \"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\", network?: \"PUBLIC\", " +
+			Args: "(spec: {name, image | code: {bucket, key, version_id?, runtime, entrypoint}, role_arn, env?: table, protocol?: \"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\", network?: \"PUBLIC\", " +
 				"description?, lifecycle?: {idle_timeout, max_lifetime}, authorizer?: {discovery_url, allowed_clients, allowed_audience}, tags?: table, client_token?})",
 			Returns: "table {agentRuntimeId, agentRuntimeArn, agentRuntimeVersion, status, createdAt, workloadIdentityDetails}",
-			Doc: "Creates an agent runtime from a container image (CreateAgentRuntime). name: letters, digits " +
+			Doc: "Creates an agent runtime (CreateAgentRuntime) from a container image (image) or from a code zip in S3 " +
+				"run by a managed runtime (code: runtime is PYTHON_3_10..PYTHON_3_14 or NODE_22, entrypoint 1 or 2 entries; " +
+				"a runtime cannot switch between the two later). name: letters, digits " +
 				"and underscores, up to 48. protocol defaults to HTTP, network to PUBLIC; lifecycle times " +
 				"are seconds (or \"15m\"). authorizer makes callers present a JWT from that OpenID Connect " +
 				"issuer (a custom JWT authorizer) instead of signing with IAM. The runtime starts in status " +
 				"CREATING: wait_runtime waits for READY.",
 			Fn: createRuntime},
 		{Name: "update_runtime",
-			Args:    "(id: string, spec: {image?, role_arn?, env?, protocol?, network?, description?, lifecycle?, authorizer? (false removes it), client_token?})",
+			Args:    "(id: string, spec: {image? | code?, role_arn?, env?, protocol?, network?, description?, lifecycle?, authorizer? (false removes it), client_token?})",
 			Returns: "table {agentRuntimeId, agentRuntimeArn, agentRuntimeVersion, status, lastUpdatedAt, ...}",
 			Doc: "Creates a new version of the runtime (UpdateAgentRuntime). What spec leaves out keeps its " +
 				"current value (env = {} clears the variables). The runtime goes UPDATING: wait_runtime " +

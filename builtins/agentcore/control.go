@@ -19,6 +19,7 @@ import (
 type runtimeSpec struct {
 	Name        string           `json:"name"`
 	Image       string           `json:"image"`
+	Code        *codeSpec        `json:"code"`
 	RoleArn     string           `json:"role_arn"`
 	Env         engine.StringMap `json:"env"`
 	Protocol    string           `json:"protocol"`
@@ -33,6 +34,15 @@ type runtimeSpec struct {
 	// Authorizer is inbound JWT auth (a custom JWT authorizer: Cognito or any OIDC issuer);
 	// without it callers sign with IAM (SigV4). On update, false removes it.
 	Authorizer *authorizerSpec `json:"authorizer"`
+}
+
+// codeSpec is a direct code deployment: a zip in S3 run by an AgentCore managed runtime.
+type codeSpec struct {
+	Bucket     string            `json:"bucket"`
+	Key        string            `json:"key"`
+	VersionID  string            `json:"version_id"`
+	Runtime    string            `json:"runtime"`
+	Entrypoint engine.StringList `json:"entrypoint"`
 }
 
 type authorizerSpec struct {
@@ -110,9 +120,50 @@ func (s *runtimeSpec) lifecycle() *types.LifecycleConfiguration {
 	}
 }
 
-func artifact(image string) types.AgentRuntimeArtifact {
+// artifact is the runtime's artifact: the code zip when the spec has one, else the image; nil
+// when the spec has neither (update keeps the current one).
+func (s *runtimeSpec) artifact() types.AgentRuntimeArtifact {
+	if c := s.Code; c != nil {
+		loc := types.S3Location{Bucket: awssdk.String(c.Bucket), Prefix: awssdk.String(c.Key)}
+		if c.VersionID != "" {
+			loc.VersionId = awssdk.String(c.VersionID)
+		}
+		return &types.AgentRuntimeArtifactMemberCodeConfiguration{Value: types.CodeConfiguration{
+			Code:       &types.CodeMemberS3{Value: loc},
+			Runtime:    types.AgentManagedRuntimeType(c.Runtime),
+			EntryPoint: c.Entrypoint,
+		}}
+	}
+	if s.Image == "" {
+		return nil
+	}
 	return &types.AgentRuntimeArtifactMemberContainerConfiguration{
-		Value: types.ContainerConfiguration{ContainerUri: awssdk.String(image)}}
+		Value: types.ContainerConfiguration{ContainerUri: awssdk.String(s.Image)}}
+}
+
+// checkArtifact validates the artifact fields: exactly one of image and code.
+func (s *runtimeSpec) checkArtifact(L *lua.LState, fn string, required bool) {
+	if s.Code != nil && s.Image != "" {
+		engine.RaiseUsage(L, "a runtime runs either a container image or code", "%s: give image or code, not both", fn)
+	}
+	if s.Code == nil {
+		if required && s.Image == "" {
+			engine.RaiseUsage(L, "", "%s: image (or code = {bucket, key, runtime, entrypoint}) is required", fn)
+		}
+		return
+	}
+	c := s.Code
+	if c.Bucket == "" || c.Key == "" || c.Runtime == "" || len(c.Entrypoint) == 0 {
+		engine.RaiseUsage(L, "code = {bucket =, key =, runtime = \"PYTHON_3_12\", entrypoint = {\"main.py\"}}",
+			"%s: code needs bucket, key, runtime and entrypoint", fn)
+	}
+	valid := types.AgentManagedRuntimeType("").Values()
+	for _, v := range valid {
+		if string(v) == c.Runtime {
+			return
+		}
+	}
+	engine.RaiseUsage(L, fmt.Sprintf("use one of %v", valid), "%s: code.runtime %q is not a managed runtime", fn, c.Runtime)
 }
 
 func orDefault(s, def string) string {
@@ -129,7 +180,8 @@ func createRuntime(L *lua.LState) int {
 		engine.RaiseUsage(L, "", "%s: expects a table {name=, image=, role_arn=, ...}", fn)
 	}
 	engine.OptionsArg(L, 1, fn, &spec)
-	for _, req := range []struct{ name, val string }{{"name", spec.Name}, {"image", spec.Image}, {"role_arn", spec.RoleArn}} {
+	spec.checkArtifact(L, fn, true)
+	for _, req := range []struct{ name, val string }{{"name", spec.Name}, {"role_arn", spec.RoleArn}} {
 		if req.val == "" {
 			engine.RaiseUsage(L, "", "%s: %s is required", fn, req.name)
 		}
@@ -140,7 +192,7 @@ func createRuntime(L *lua.LState) int {
 	}
 	in := &control.CreateAgentRuntimeInput{
 		AgentRuntimeName:       &spec.Name,
-		AgentRuntimeArtifact:   artifact(spec.Image),
+		AgentRuntimeArtifact:   spec.artifact(),
 		RoleArn:                &spec.RoleArn,
 		NetworkConfiguration:   &types.NetworkConfiguration{NetworkMode: types.NetworkMode(orDefault(spec.Network, "PUBLIC"))},
 		ProtocolConfiguration:  &types.ProtocolConfiguration{ServerProtocol: types.ServerProtocol(orDefault(spec.Protocol, "HTTP"))},
@@ -174,6 +226,7 @@ func updateRuntime(L *lua.LState) int {
 		engine.RaiseUsage(L, "", "%s: tags are set on creation only", fn)
 	}
 	spec.check(L, fn)
+	spec.checkArtifact(L, fn, false)
 	out := callControl(L, fmt.Sprintf("updating agent runtime %s", id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeOutput, error) {
 		// UpdateAgentRuntime replaces the whole configuration: start from the current one so
 		// that what the caller leaves out keeps its value.
@@ -200,8 +253,8 @@ func updateRuntime(L *lua.LState) int {
 			PlatformVersion:               cur.PlatformVersion,
 			ResourceConfigurations:        cur.ResourceConfigurations,
 		}
-		if spec.Image != "" {
-			in.AgentRuntimeArtifact = artifact(spec.Image)
+		if art := spec.artifact(); art != nil {
+			in.AgentRuntimeArtifact = art
 		}
 		if spec.RoleArn != "" {
 			in.RoleArn = &spec.RoleArn

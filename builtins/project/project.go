@@ -25,7 +25,7 @@ var Module = &engine.Module{
 		{Name: "dir", Args: "()", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
 		{Name: "agents", Args: "()", Returns: "list of names", Doc: "The agent names, sorted.", Fn: agents},
 		{Name: "agent", Args: "(name, {resolve=true})", Returns: "table",
-			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes). An unknown name stops with a did-you-mean error.", Fn: agent},
+			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip). An unknown name stops with a did-you-mean error.", Fn: agent},
 	},
 }
 
@@ -139,6 +139,13 @@ func agent(L *lua.LState) int {
 		"auth": map[string]any{"type": a.Auth.Type, "discovery_url": a.Auth.DiscoveryURL,
 			"allowed_clients": append([]string{}, a.Auth.AllowedClients...), "allowed_audience": append([]string{}, a.Auth.AllowedAudience...)},
 		"config_hash": configHash(a, env),
+		"build":       a.Build,
+		"image":       a.Image,
+		"package":     a.Package,
+		"files":       append([]string{}, a.Files...),
+		"base_image":  a.BaseImage,
+		"runtime":     a.Runtime,
+		"entrypoint":  append([]string{}, a.Entrypoint...),
 	}
 	L.Push(engine.ToLua(L, t))
 	return 1
@@ -155,6 +162,12 @@ func configHash(a *proj.Agent, env map[string]any) string {
 	sort.Strings(keys)
 	doc := map[string]any{"protocol": a.Protocol, "env": env, "env_keys": keys, "idle": a.IdleTimeout,
 		"max": a.MaxLifetime, "role": a.ExecutionRole, "description": a.Description, "auth": a.Auth}
+	if a.Build == proj.BuildZip {
+		// The managed runtime and the entry point are configuration of a code deployment (the
+		// zip's sha256 is its identity, like an image digest). Container agents keep the hash
+		// they had before these keys existed.
+		doc["code"] = map[string]any{"runtime": a.Runtime, "entrypoint": a.Entrypoint}
+	}
 	b, _ := json.Marshal(doc)
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])[:16]

@@ -104,16 +104,26 @@ func cmdMoto(ts *testscript.TestScript, neg bool, args []string) {
 	cmd := exec.Command("python3", script, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	ts.Check(cmd.Start())
-	ts.Defer(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); logf.Close() })
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	ts.Defer(func() { _ = cmd.Process.Kill(); <-exited; logf.Close() })
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for i := 0; ; i++ {
+	// moto imports every service's models at start: seconds on a quiet machine, far more on a
+	// loaded one (parallel test packages), so wait up to a minute unless the process died.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
 		resp, err := http.Get(url + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
 			break
 		}
-		if i > 150 {
-			ts.Fatalf("moto_server did not start: %v (see moto.log)", err)
+		select {
+		case <-exited:
+			ts.Fatalf("moto_server exited before answering (see moto.log)")
+		default:
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("moto_server did not start within a minute: %v (see moto.log)", err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -46,6 +46,13 @@ type rawAgent struct {
 	Models        []string       `toml:"models"`
 	RuntimeName   string         `toml:"runtime_name"`
 	Auth          *rawAuth       `toml:"auth"`
+	Build         string         `toml:"build"`
+	Image         string         `toml:"image"`
+	Package       string         `toml:"package"`
+	Files         []string       `toml:"files"`
+	BaseImage     string         `toml:"base_image"`
+	Runtime       string         `toml:"runtime"`
+	Entrypoint    []string       `toml:"entrypoint"`
 }
 
 type rawAuth struct {
@@ -243,10 +250,13 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 	if r.Dockerfile != "" {
 		a.Dockerfile = v.path(r.Dockerfile)
 	}
+	v.artifact(path, name, r, a)
 	if base == nil {
 		switch {
 		case a.Context == "" && a.Dockerfile == "":
-			v.addf(path, "agent %q needs dockerfile or context (for example dockerfile = \"agents/%s/Dockerfile\")", name, name)
+			if a.Build != BuildImage {
+				v.addf(path, "agent %q needs dockerfile or context (for example dockerfile = \"agents/%s/Dockerfile\", or context = \"agents/%s\" with build = \"go\" or \"zip\"), or a prebuilt image = \"REPO@sha256:...\"", name, name, name)
+			}
 		case a.Context == "":
 			a.Context = filepath.Dir(a.Dockerfile)
 		case a.Dockerfile == "":

@@ -29,7 +29,17 @@ type Agent struct {
 	Models        []string // Bedrock model ids the agent may invoke (IAM policy on AWS)
 	Auth          Auth     // how callers authenticate
 
-	runtimeName string // runtime_name override
+	// The artifact AgentCore runs: Build is one of BuildKinds, settled after overrides.
+	Build      string
+	Image      string   // build = "image": the prebuilt image reference
+	Package    string   // build = "go": the main package, relative to Context (default ".")
+	Files      []string // build = "go": extra files or folders from Context put into the image
+	BaseImage  string   // build = "go": the base image (default: none, FROM scratch)
+	Runtime    string   // build = "zip": AgentManagedRuntimeType (PYTHON_3_12, NODE_22...)
+	Entrypoint []string // build = "zip": CodeConfiguration.entryPoint
+
+	runtimeName   string // runtime_name override
+	buildExplicit string // build as written (the override's or the base's)
 }
 
 // Auth is how callers authenticate to an agent: "iam" (SigV4, the default), "cognito" (a

@@ -174,7 +174,8 @@ function M.ensure_role(agent, st, a, repo)
     tags = stack_tags(agent),
     parameters = {
       RoleName = ("agentcore-" .. agent.runtime_name:lower():gsub("_", "-")):sub(1, 64),
-      RepositoryArn = repo.repositoryArn, RuntimeName = agent.runtime_name,
+      RepositoryArn = repo.repositoryArn or "", CodeObjectArn = repo.code_object_arn or "",
+      RuntimeName = agent.runtime_name,
       ModelArns = table.concat(models, ","),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
     } }
@@ -212,12 +213,226 @@ function M.ensure_auth(agent, st, a)
   return { discovery_url = out.outputs.DiscoveryUrl, allowed_clients = { out.outputs.ClientId } }
 end
 
--- The repository and then the role (the role's policy names the repository), and inbound auth.
+-- Where the artifact goes and who may read it: the repository (images) or the code bucket
+-- (zips), then the role (its policy names exactly that repository or object prefix), and
+-- inbound auth.
 function M.ensure_repository_and_role(agent, st, a)
-  local repo = M.ensure_repository(agent, st, a)
+  local repo
+  if agent.build == "zip" then
+    repo = M.ensure_code_bucket(agent, st, a)
+  else
+    repo = M.ensure_repository(agent, st, a)
+  end
   repo.role_arn, repo.role_fresh = M.ensure_role(agent, st, a, repo)
   repo.authorizer = M.ensure_auth(agent, st, a)
   return repo
+end
+
+-- A short, stable fingerprint of a string (32-bit FNV-1a, hex), for names with length limits.
+function M.hash8(str)
+  local function bxor(x, y)
+    local r, bit = 0, 1
+    while x > 0 or y > 0 do
+      local xa, ya = x % 2, y % 2
+      if xa ~= ya then r = r + bit end
+      x, y, bit = (x - xa) / 2, (y - ya) / 2, bit * 2
+    end
+    return r
+  end
+  local h = 2166136261
+  for i = 1, #str do
+    h = bxor(h, str:byte(i))
+    -- h * 16777619 mod 2^32, split so that the product stays exact in a double
+    h = ((h * 403) + ((h * 256) % 4294967296) * 65536) % 4294967296
+  end
+  return ("%08x"):format(h)
+end
+
+-- Code zips (build = "zip") live in one bucket per project and environment, under a prefix
+-- per agent; the execution role may read exactly that prefix.
+function M.code_bucket_name()
+  local e = env.get()
+  return ("agentcore-%s-%s-%s"):format(M.hash8(project.name() .. "/" .. e.name), aws.caller().account, e.region)
+end
+
+function M.code_prefix(agent)
+  return "agentcore/" .. agent.runtime_name:lower():gsub("_", "-") .. "/"
+end
+
+function M.code_stack_name()
+  return ("agentcore-%s-%s-code"):format(project.name(), env.name()):gsub("_", "-")
+end
+
+-- Ensures the code bucket: a CloudFormation stack on AWS (versioned, encrypted, public access
+-- blocked), the S3 API on local environments. The bucket is shared by the environment's zip
+-- agents: each records it, and destroy deletes it with the last of them.
+function M.ensure_code_bucket(agent, st, a)
+  local tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name() }
+  local name = M.code_bucket_name()
+  if M.is_local() then
+    local r = s3.ensure_bucket { bucket = name, tags = tags }
+    if r.created then ui.ok("created code bucket " .. name) else ui.ok("code bucket " .. name .. " exists") end
+    M.record_resource(a, "s3_bucket", name, "arn:aws:s3:::" .. name)
+  else
+    local stack = M.code_stack_name()
+    local out = cfn.deploy { stack = stack, template = "code-bucket", tags = tags,
+      parameters = { BucketName = name, Project = project.name(), Environment = env.name() } }
+    M.record_resource(a, "stack", stack, out.stack_id)
+    name = out.outputs.BucketName or name
+    ui.ok(("code bucket %s (stack %s, %s)"):format(name, stack, out.changed and "deployed" or "unchanged"))
+  end
+  state.save(st)
+  local prefix = M.code_prefix(agent)
+  return { bucket = name, prefix = prefix, code_object_arn = ("arn:aws:s3:::%s/%s*"):format(name, prefix) }
+end
+
+-- Registry credentials for the environment's repositories (nil when it names a registry).
+function M.registry_auth()
+  if env.get().registry ~= "" then return nil end
+  local auth = ecr.auth()
+  return { username = auth.username, password = auth.password, server = auth.server }
+end
+
+-- Artifacts ----------------------------------------------------------------------------------
+-- A version's artifact is recorded as one string, its "image": REPO@sha256:... for a container,
+-- s3://BUCKET/KEY?versionId=V for a code zip; its digest is the image digest or the zip's
+-- sha256 ("sha256:..."), the identity update compares.
+
+function M.s3_uri(bucket, key, version_id)
+  local u = ("s3://%s/%s"):format(bucket, key)
+  if version_id and version_id ~= "" then u = u .. "?versionId=" .. version_id end
+  return u
+end
+
+function M.parse_s3_uri(uri)
+  if type(uri) ~= "string" then return nil end
+  local b, k = uri:match("^s3://([^/]+)/([^?]+)")
+  if not b then return nil end
+  return { bucket = b, key = k, version_id = uri:match("%?versionId=(.+)$") }
+end
+
+function M.is_code(uri) return M.parse_s3_uri(uri) ~= nil end
+
+-- The artifact string of a runtime (version) as the API returns it.
+function M.artifact_uri(art)
+  if not art then return nil end
+  if art.containerConfiguration then return art.containerConfiguration.containerUri end
+  local cc = art.codeConfiguration
+  if cc and cc.code and cc.code.s3 then
+    return M.s3_uri(cc.code.s3.bucket, cc.code.s3.prefix, cc.code.s3.versionId)
+  end
+  return nil
+end
+
+local function kind_words(is_code) return is_code and "code (a zip on S3)" or "a container image" end
+
+-- AgentCore cannot switch a runtime between a container image and code: refuse before any work.
+-- live is the runtime as the API returns it.
+function M.check_artifact_switch(agent, live)
+  local was = M.artifact_uri(live.agentRuntimeArtifact)
+  if not was then return end
+  local was_code, is_code = M.is_code(was), agent.build == "zip"
+  if was_code ~= is_code then
+    ui.error(("runtime %s of %s runs %s, and agentcore.toml now builds %s (build = %q): AgentCore cannot switch a runtime between the two"):format(
+      agent.runtime_name, agent.name, kind_words(was_code), kind_words(is_code), agent.build), { usage = true,
+      hint = ("keep the build kind, or replace the runtime: agentcore destroy %s, then agentcore create %s"):format(agent.name, agent.name) })
+  end
+end
+
+local function build_labels(agent)
+  return { ["agentcore.project"] = project.name(), ["agentcore.agent"] = agent.name }
+end
+
+-- Makes the agent's artifact on this machine, per its build kind; nothing leaves the machine yet.
+-- Returns {kind, digest, ...}: a docker image (ref, id), a Go image layout (layout), a zip
+-- (path, sha256) or a prebuilt image (ref), checked for the platform AgentCore runs.
+function M.make_artifact(agent)
+  local name = agent.runtime_name:lower()
+  if agent.build == "go" then
+    ui.step(("compiling %s for %s and assembling its image (no Docker)"):format(agent.context_rel, agent.platform))
+    local out = oci.build_go { dir = agent.context_rel, package = agent.package ~= "" and agent.package or ".",
+      platform = agent.platform, files = agent.files, base = agent.base_image ~= "" and agent.base_image or nil,
+      labels = build_labels(agent), out = ".agentcore/build/" .. name }
+    ui.ok(("image %s for %s (%d bytes)"):format(M.short_digest(out.digest), out.platform, out.size or 0))
+    return { kind = "go", layout = out.path, digest = out.digest }
+  elseif agent.build == "zip" then
+    local target = M.is_local() and "host" or "aarch64"
+    ui.step(("packaging %s for %s (%s)"):format(agent.context_rel, agent.runtime, target == "host" and "this machine's platform" or "linux/arm64"))
+    local z = zip.package { dir = agent.context_rel, runtime = agent.runtime, entrypoint = agent.entrypoint,
+      target = target, out = ".agentcore/build/" .. name .. ".zip" }
+    ui.ok(("code zip %s (%d bytes%s)"):format(z.sha256:sub(1, 12), z.size, z.deps_cached and ", dependencies from the cache" or ""))
+    return { kind = "zip", path = z.path, sha256 = z.sha256, digest = "sha256:" .. z.sha256 }
+  elseif agent.build == "image" then
+    local info = oci.inspect { ref = agent.image }
+    local ok = false
+    for _, p in ipairs(info.platforms or {}) do
+      if p == agent.platform then ok = true end
+    end
+    if not ok then
+      ui.error(("image %s is for %s, and %s needs %s"):format(agent.image, table.concat(info.platforms or {}, ", "),
+        M.is_local() and "this machine" or "AgentCore", agent.platform), { usage = true,
+        hint = "build it for " .. agent.platform .. " (docker buildx build --platform " .. agent.platform .. "), or let agentcore build it: build = \"docker\" or \"go\"" })
+    end
+    ui.ok(("prebuilt image %s (%s)"):format(agent.image, M.short_digest(info.digest)))
+    return { kind = "image", ref = agent.image, digest = info.digest }
+  end
+  local built = M.build(agent)
+  built.kind = "docker"
+  return built
+end
+
+local function push_tag(repo_uri, prefix)
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  return ("%s:%s%s-%04x"):format(repo_uri, prefix or "", os.date("!%Y%m%d-%H%M%S"), math.random(0, 0xffff))
+end
+
+-- Publishes an artifact from make_artifact where the runtime can reach it: the repository
+-- (images) or the code bucket (zips). known_digest is the latest version's: an unchanged
+-- artifact is not sent again. Returns {image, digest, unchanged}.
+function M.publish(art, repo, known_digest)
+  if art.kind == "docker" then
+    return M.push(art, repo.push_uri, known_digest)
+  elseif art.kind == "go" then
+    local out = oci.push { path = art.layout, to = push_tag(repo.push_uri), auth = M.registry_auth() }
+    if out.pushed then
+      ui.ok("pushed " .. repo.push_uri .. "@" .. M.short_digest(out.digest))
+    else
+      ui.ok("image unchanged (" .. M.short_digest(out.digest) .. "): nothing to push")
+    end
+    return { image = repo.push_uri .. "@" .. out.digest, digest = out.digest, unchanged = not out.pushed }
+  elseif art.kind == "image" then
+    local target = repo.push_uri .. "@" .. art.digest
+    if art.ref == target or art.digest == known_digest then
+      return { image = target, digest = art.digest, unchanged = true }
+    end
+    local out = oci.copy { from = art.ref, to = push_tag(repo.push_uri, "prebuilt-"), to_auth = M.registry_auth(),
+      platform = art.platform }
+    ui.ok(("copied %s to %s"):format(art.ref, repo.push_uri))
+    return { image = repo.push_uri .. "@" .. out.digest, digest = out.digest }
+  elseif art.kind == "zip" then
+    local key = repo.prefix .. art.sha256:sub(1, 32) .. ".zip"
+    local out = s3.put { bucket = repo.bucket, key = key, path = art.path,
+      metadata = { ["agentcore-project"] = project.name(), ["agentcore-environment"] = env.name() } }
+    if out.unchanged then
+      ui.ok(("code zip unchanged (s3://%s/%s): nothing to upload"):format(repo.bucket, key))
+    else
+      ui.ok(("uploaded s3://%s/%s"):format(repo.bucket, key))
+    end
+    return { image = M.s3_uri(repo.bucket, key, out.version_id), digest = art.digest, unchanged = out.unchanged }
+  end
+  error("unknown artifact kind " .. tostring(art.kind))
+end
+
+-- The repository or bucket and the role, while the artifact is made: both are needed before
+-- the runtime, neither depends on the other. Returns the infrastructure and the published
+-- artifact.
+function M.prepare(agent, st, a, known_digest)
+  local r = parallel {
+    repository = function() return M.ensure_repository_and_role(agent, st, a) end,
+    artifact = function() return M.make_artifact(agent) end,
+  }
+  r.artifact.platform = agent.platform
+  return r.repository, M.publish(r.artifact, r.repository, known_digest)
 end
 
 -- Builds the agent's image under a local tag (no registry needed yet).
@@ -249,12 +464,7 @@ function M.push(built, repo_uri, known_digest)
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
   local tag = ("%s:%s-%04x"):format(repo_uri, os.date("!%Y%m%d-%H%M%S"), math.random(0, 0xffff))
   docker.tag(built.ref, tag)
-  local opts = {}
-  if env.get().registry == "" then
-    local auth = ecr.auth()
-    opts.auth = { username = auth.username, password = auth.password, server = auth.server }
-  end
-  local pushed = docker.push(tag, opts)
+  local pushed = docker.push(tag, { auth = M.registry_auth() })
   return { image = repo_uri .. "@" .. pushed.digest, digest = pushed.digest, tag = tag }
 end
 
@@ -265,10 +475,15 @@ end
 function M.runtime_spec(agent, image, role, for_create, authorizer)
   local auth = authorizer
   if auth == nil and not for_create and agent.auth.type == "iam" then auth = false end
+  local code = M.parse_s3_uri(image)
+  if code then
+    code.runtime, code.entrypoint = agent.runtime, agent.entrypoint
+  end
   return {
     authorizer = auth,
     name = for_create and agent.runtime_name or nil,
-    image = image,
+    image = not code and image or nil,
+    code = code,
     role_arn = role,
     env = agent.environment,
     protocol = agent.protocol,

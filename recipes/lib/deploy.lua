@@ -286,11 +286,20 @@ function M.ensure_code_bucket(agent, st, a)
   return { bucket = name, prefix = prefix, code_object_arn = ("arn:aws:s3:::%s/%s*"):format(name, prefix) }
 end
 
--- Registry credentials for the environment's repositories (nil when it names a registry).
-function M.registry_auth()
+-- Registry credentials for the environment's repositories (nil when it names a registry);
+-- with_server adds the server, as docker.push takes it.
+function M.registry_auth(with_server)
   if env.get().registry ~= "" then return nil end
   local auth = ecr.auth()
-  return { username = auth.username, password = auth.password, server = auth.server }
+  return { username = auth.username, password = auth.password, server = with_server and auth.server or nil }
+end
+
+-- Whether a platform list (os/arch[/variant]) offers the platform wanted (os/arch[/variant]).
+function M.has_platform(platforms, want)
+  for _, p in ipairs(platforms or {}) do
+    if p == want or p:sub(1, #want + 1) == want .. "/" or want:sub(1, #p + 1) == p .. "/" then return true end
+  end
+  return false
 end
 
 -- Artifacts ----------------------------------------------------------------------------------
@@ -363,12 +372,8 @@ function M.make_artifact(agent)
     ui.ok(("code zip %s (%d bytes%s)"):format(z.sha256:sub(1, 12), z.size, z.deps_cached and ", dependencies from the cache" or ""))
     return { kind = "zip", path = z.path, sha256 = z.sha256, digest = "sha256:" .. z.sha256 }
   elseif agent.build == "image" then
-    local info = oci.inspect { ref = agent.image }
-    local ok = false
-    for _, p in ipairs(info.platforms or {}) do
-      if p == agent.platform then ok = true end
-    end
-    if not ok then
+    local info = oci.inspect { ref = agent.image, platform = agent.platform }
+    if not M.has_platform(info.platforms, agent.platform) then
       ui.error(("image %s is for %s, and %s needs %s"):format(agent.image, table.concat(info.platforms or {}, ", "),
         M.is_local() and "this machine" or "AgentCore", agent.platform), { usage = true,
         hint = "build it for " .. agent.platform .. " (docker buildx build --platform " .. agent.platform .. "), or let agentcore build it: build = \"docker\" or \"go\"" })
@@ -393,7 +398,8 @@ function M.publish(art, repo, known_digest)
   if art.kind == "docker" then
     return M.push(art, repo.push_uri, known_digest)
   elseif art.kind == "go" then
-    local out = oci.push { path = art.layout, to = push_tag(repo.push_uri), auth = M.registry_auth() }
+    -- tagged by content, so that pushing the same image again sends nothing
+    local out = oci.push { path = art.layout, to = repo.push_uri .. ":sha256-" .. M.short_digest(art.digest), auth = M.registry_auth() }
     if out.pushed then
       ui.ok("pushed " .. repo.push_uri .. "@" .. M.short_digest(out.digest))
     else
@@ -464,7 +470,7 @@ function M.push(built, repo_uri, known_digest)
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
   local tag = ("%s:%s-%04x"):format(repo_uri, os.date("!%Y%m%d-%H%M%S"), math.random(0, 0xffff))
   docker.tag(built.ref, tag)
-  local pushed = docker.push(tag, { auth = M.registry_auth() })
+  local pushed = docker.push(tag, { auth = M.registry_auth(true) })
   return { image = repo_uri .. "@" .. pushed.digest, digest = pushed.digest, tag = tag }
 end
 

@@ -143,10 +143,16 @@ Examples:
       end
     end
     -- the local Docker engine's copies: the build tag, and the tags pushed to the repository
-    docker.remove_image(("agentcore.local/%s:build"):format(agent.runtime_name:lower()), { force = true })
-    if repo_uri and not a.repository then
-      for _, im in ipairs(docker.list_images(repo_uri)) do
-        for _, tag in ipairs(im.tags) do docker.remove_image(tag) end
+    -- (the local endpoint pulls what it runs; on AWS, agents built without Docker left none and
+    -- need no engine to be destroyed)
+    if agent.build == "docker" or e.is_local then
+      if agent.build == "docker" then
+        docker.remove_image(("agentcore.local/%s:build"):format(agent.runtime_name:lower()), { force = true })
+      end
+      if repo_uri and not a.repository then
+        for _, im in ipairs(docker.list_images(repo_uri)) do
+          for _, tag in ipairs(im.tags) do docker.remove_image(tag) end
+        end
       end
     end
     for _, k in ipairs(keep) do

@@ -335,13 +335,13 @@ func TestLimits(t *testing.T) {
 func TestUsage(t *testing.T) {
 	h, _ := setup(t)
 	for src, want := range map[string]string{
-		`zip.package{dir = "agents/bot", runtime = "PYTHON_2_7", entrypoint = {"main.py"}}`: "runtime \"PYTHON_2_7\" is not an AgentCore runtime",
-		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"app.py"}}`: "entrypoint app.py not found in",
-		`zip.package{dir = "agents/none", runtime = "PYTHON_3_12", entrypoint = {"main.py"}}`: "agent folder",
+		`zip.package{dir = "agents/bot", runtime = "PYTHON_2_7", entrypoint = {"main.py"}}`:                  "runtime \"PYTHON_2_7\" is not an AgentCore runtime",
+		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"app.py"}}`:                  "entrypoint app.py not found in",
+		`zip.package{dir = "agents/none", runtime = "PYTHON_3_12", entrypoint = {"main.py"}}`:                "agent folder",
 		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"main.py"}, target = "x86"}`: `target "x86" is not known`,
-		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entry = {"main.py"}}`:                     `did you mean "entrypoint"?`,
-		`zip.package{dir = "agents/bot", entrypoint = {"main.py"}}`:                                         "runtime is required",
-		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"../x.py"}}`:                "outside",
+		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entry = {"main.py"}}`:                      `did you mean "entrypoint"?`,
+		`zip.package{dir = "agents/bot", entrypoint = {"main.py"}}`:                                          "runtime is required",
+		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"../x.py"}}`:                 "outside",
 	} {
 		err := h.Err(src)
 		if err == nil || !strings.Contains(err.Error(), want) || engine.ExitCode(err) != engine.ExitUsage {

@@ -6,6 +6,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/agentcore"
 	"github.com/agentcore/agentcore/builtins/aws"
 	"github.com/agentcore/agentcore/builtins/cfn"
+	"github.com/agentcore/agentcore/builtins/codezip"
 	"github.com/agentcore/agentcore/builtins/diff"
 	"github.com/agentcore/agentcore/builtins/docker"
 	"github.com/agentcore/agentcore/builtins/ecr"
@@ -14,6 +15,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/jsonmod"
 	"github.com/agentcore/agentcore/builtins/oci"
 	"github.com/agentcore/agentcore/builtins/project"
+	"github.com/agentcore/agentcore/builtins/s3"
 	"github.com/agentcore/agentcore/builtins/ssm"
 	"github.com/agentcore/agentcore/builtins/state"
 	"github.com/agentcore/agentcore/builtins/store"
@@ -27,6 +29,7 @@ func Modules() []*engine.Module {
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, project.EnvModule, state.Module,
 		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module, cfn.Module, oci.Module,
+		codezip.Module, s3.Module,
 	}
 }
 

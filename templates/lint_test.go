@@ -182,8 +182,11 @@ func TestTemplateInterfaces(t *testing.T) {
 			[]string{"Agent", "Environment", "KeepImages", "Project", "RepositoryName", "ScanOnPush"},
 			[]string{"RepositoryArn", "RepositoryName", "RepositoryUri"}},
 		{"agent-role.yaml",
-			[]string{"Agent", "Environment", "ModelArns", "Project", "RepositoryArn", "RoleName", "RuntimeName"},
+			[]string{"Agent", "CodeObjectArn", "Environment", "ModelArns", "Project", "RepositoryArn", "RoleName", "RuntimeName"},
 			[]string{"RoleArn", "RoleName"}},
+		{"code-bucket.yaml",
+			[]string{"BucketName", "Environment", "Project"},
+			[]string{"BucketArn", "BucketName"}},
 		{"cognito.yaml",
 			[]string{"Agent", "Environment", "PoolName", "Project"},
 			[]string{"ClientId", "DiscoveryUrl", "IdentityPoolId", "UserPoolId"}},
@@ -235,7 +238,7 @@ func TestAgentRoleShape(t *testing.T) {
 		t.Errorf("aws:SourceArn %v", got)
 	}
 	stmts := role["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)
-	var sawPull, sawModels bool
+	var sawPull, sawModels, sawCode bool
 	for _, s := range stmts {
 		m := s.(map[string]any)
 		if m["Sid"] == "PullOwnImages" {
@@ -257,9 +260,72 @@ func TestAgentRoleShape(t *testing.T) {
 				t.Errorf("else branch %v", branches[2])
 			}
 		}
+		if m["Sid"] == "ReadOwnCode" {
+			t.Error("the code statement must sit under !If HasCode")
+		}
+		if branches, ok := m["Fn::If"].([]any); ok && branches[0] == "HasCode" {
+			sawCode = true
+			inner := branches[1].(map[string]any)
+			if !reflect.DeepEqual(inner["Resource"], map[string]any{"Ref": "CodeObjectArn"}) {
+				t.Errorf("code resource %v", inner["Resource"])
+			}
+			if !reflect.DeepEqual(inner["Action"], []any{"s3:GetObject", "s3:GetObjectVersion"}) {
+				t.Errorf("code actions %v", inner["Action"])
+			}
+			if !reflect.DeepEqual(branches[2], map[string]any{"Ref": "AWS::NoValue"}) {
+				t.Errorf("else branch %v", branches[2])
+			}
+		}
 	}
-	if !sawPull || !sawModels {
-		t.Errorf("pull statement %v, model statement %v", sawPull, sawModels)
+	if !sawPull || !sawModels || !sawCode {
+		t.Errorf("pull statement %v, model statement %v, code statement %v", sawPull, sawModels, sawCode)
+	}
+	// An empty CodeObjectArn is the default, and turns the statement off.
+	param := doc["Parameters"].(map[string]any)["CodeObjectArn"].(map[string]any)
+	if param["Default"] != "" {
+		t.Errorf("CodeObjectArn default %v", param["Default"])
+	}
+	hasCode := doc["Conditions"].(map[string]any)["HasCode"]
+	want := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "CodeObjectArn"}, ""}}}}
+	if !reflect.DeepEqual(hasCode, want) {
+		t.Errorf("HasCode %v", hasCode)
+	}
+}
+
+// The code bucket: versioned, encrypted, private, owner-enforced, TLS only, tagged.
+func TestCodeBucketShape(t *testing.T) {
+	doc := load(t, "code-bucket.yaml")
+	res := doc["Resources"].(map[string]any)
+	b := res["Bucket"].(map[string]any)["Properties"].(map[string]any)
+	if got := b["VersioningConfiguration"]; !reflect.DeepEqual(got, map[string]any{"Status": "Enabled"}) {
+		t.Errorf("versioning %v", got)
+	}
+	sse := b["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)
+	if alg := sse["ServerSideEncryptionByDefault"].(map[string]any)["SSEAlgorithm"]; alg != "AES256" && alg != "aws:kms" {
+		t.Errorf("encryption %v", alg)
+	}
+	pab := b["PublicAccessBlockConfiguration"].(map[string]any)
+	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if pab[k] != "true" {
+			t.Errorf("%s = %v", k, pab[k])
+		}
+	}
+	own := b["OwnershipControls"].(map[string]any)["Rules"].([]any)[0].(map[string]any)["ObjectOwnership"]
+	if own != "BucketOwnerEnforced" {
+		t.Errorf("ownership %v", own)
+	}
+	if got := fmt.Sprint(b["Tags"]); !strings.Contains(got, "agentcore:project") || !strings.Contains(got, "agentcore:environment") {
+		t.Errorf("tags %v", got)
+	}
+	name := b["BucketName"].(map[string]any)["Fn::If"].([]any)
+	if name[0] != "HasBucketName" || !reflect.DeepEqual(name[2], map[string]any{"Ref": "AWS::NoValue"}) {
+		t.Errorf("bucket name %v", name)
+	}
+	pol := res["BucketPolicy"].(map[string]any)["Properties"].(map[string]any)
+	stmt := pol["PolicyDocument"].(map[string]any)["Statement"].([]any)[0].(map[string]any)
+	cond := stmt["Condition"].(map[string]any)["Bool"].(map[string]any)["aws:SecureTransport"]
+	if stmt["Effect"] != "Deny" || stmt["Principal"] != "*" || cond != "false" || len(stmt["Resource"].([]any)) != 2 {
+		t.Errorf("TLS statement %v", stmt)
 	}
 }
 

@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/agentcore/agentcore/builtins/aws"
 	"github.com/agentcore/agentcore/builtins/aws/awstest"
@@ -191,10 +193,64 @@ func TestRoleWithoutModels(t *testing.T) {
 	if err != nil {
 		t.Fatalf("inline policy: %v", err)
 	}
-	if doc := decodeURL(awssdk.ToString(pol.PolicyDocument)); strings.Contains(doc, "bedrock:InvokeModel") {
-		t.Errorf("model statement present without models: %s", doc)
+	if doc := decodeURL(awssdk.ToString(pol.PolicyDocument)); strings.Contains(doc, "bedrock:InvokeModel") || strings.Contains(doc, "s3:GetObject") {
+		t.Errorf("model or code statement present without models or code: %s", doc)
 	}
 	h.Do(t, `cfn.delete("role-nomodel")`)
+}
+
+// The code bucket template on moto: the bucket exists with its settings, named or generated.
+func TestCodeBucketTemplateOnMoto(t *testing.T) {
+	h, cfg := harness(t)
+	name := fmt.Sprintf("cfn-code-%d", time.Now().UnixNano())
+	h.Do(t, `
+		local r = cfn.deploy{stack = "code-bucket", template = "code-bucket",
+			parameters = {Project = "shop", Environment = "dev", BucketName = "`+name+`"}}
+		assert(r.status == "CREATE_COMPLETE", r.status)
+		assert(r.outputs.BucketName == "`+name+`", tostring(r.outputs.BucketName))
+		assert(r.outputs.BucketArn == "arn:aws:s3:::`+name+`", tostring(r.outputs.BucketArn))
+	`)
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	ctx := context.Background()
+	// moto applies only BucketEncryption and Tags of an AWS::S3::Bucket, and skips
+	// AWS::S3::BucketPolicy (docs/moto-differences.md); templates/lint_test.go checks the rest of
+	// the template's shape.
+	enc, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name})
+	if err != nil || enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != "AES256" {
+		t.Errorf("encryption %v %v", enc, err)
+	}
+	tags, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &name})
+	if err != nil || len(tags.TagSet) < 2 {
+		t.Errorf("tags %v %v", tags, err)
+	}
+	h.Do(t, `assert(cfn.delete("code-bucket").deleted)`)
+
+	// Without BucketName, CloudFormation names it.
+	h.Do(t, `
+		local r = cfn.deploy{stack = "code-bucket-gen", template = "code-bucket", parameters = {Project = "shop", Environment = "dev"}}
+		assert(r.outputs.BucketName ~= "" and r.outputs.BucketArn == "arn:aws:s3:::" .. r.outputs.BucketName, r.outputs.BucketArn)
+		cfn.delete("code-bucket-gen")
+	`)
+}
+
+// With CodeObjectArn the role may read exactly those objects.
+func TestRoleWithCode(t *testing.T) {
+	h, cfg := harness(t)
+	h.Do(t, `cfn.deploy{stack = "role-code", template = "agent-role", capabilities = {"CAPABILITY_NAMED_IAM"},
+		parameters = {RoleName = "code-role", RuntimeName = "code_bot",
+			RepositoryArn = "arn:aws:ecr:us-east-1:123456789012:repository/code-bot",
+			CodeObjectArn = "arn:aws:s3:::shop-dev-code/agents/code-bot/*"}}`)
+	pol, err := iam.NewFromConfig(cfg).GetRolePolicy(context.Background(), &iam.GetRolePolicyInput{RoleName: awssdk.String("code-role"), PolicyName: awssdk.String("agentcore-runtime")})
+	if err != nil {
+		t.Fatalf("inline policy: %v", err)
+	}
+	doc := strings.ReplaceAll(decodeURL(awssdk.ToString(pol.PolicyDocument)), "'", `"`)
+	for _, want := range []string{"s3:GetObjectVersion", `"Resource": "arn:aws:s3:::shop-dev-code/agents/code-bot/*"`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("policy lacks %q: %s", want, doc)
+		}
+	}
+	h.Do(t, `cfn.delete("role-code")`)
 }
 
 // motoScanOnPush reads the repository's scan-on-push setting from moto's own model
@@ -254,7 +310,7 @@ func TestErrors(t *testing.T) {
 		assert(cfn.template("agent-role.yaml") == body, "with extension")
 		local ok, err = pcall(cfn.template, "nope")
 		assert(not ok and err.code == 2, "usage error")
-		assert(err.hint == "the embedded templates are: agent-role, cognito, ecr-repository", err.hint)
+		assert(err.hint == "the embedded templates are: agent-role, code-bucket, cognito, ecr-repository", err.hint)
 	`)
 }
 

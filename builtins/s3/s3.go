@@ -1,0 +1,496 @@
+// Package s3 is the `s3` Lua module: the objects agentcore stores in S3, such as the code
+// packages of agents deployed with build = "zip", and (for environments without
+// CloudFormation) their bucket. It reaches S3 through the session of builtins/aws, with
+// path-style addressing when the environment has an endpoint URL (emulators, the local
+// endpoint), since those do not serve bucket.host names.
+package s3
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+)
+
+// SHA256Meta is the user metadata key holding an object's sha256 (hex), which s3.put compares
+// to skip an upload of the same bytes. S3 sends it as x-amz-meta-agentcore-sha256.
+const SHA256Meta = "agentcore-sha256"
+
+// Module is the s3 Lua module.
+var Module = &engine.Module{
+	Name: "s3",
+	Doc: "S3 objects of the selected environment (agent code packages) and, for environments " +
+		"without CloudFormation, their bucket. Errors keep the S3 error code first " +
+		"(\"NoSuchBucket: uploading ...\"); see aws.error_code.",
+	Funcs: []engine.Func{
+		{Name: "put", Fn: luaPut,
+			Args:    "{bucket, key, path, metadata = {K = V}, content_type}",
+			Returns: "table {bucket, key, version_id, etag, sha256, unchanged}",
+			Doc: "Uploads the file at path (relative to the project) to s3://bucket/key, with its SHA-256 " +
+				"checked by S3 (ChecksumSHA256) and kept in the metadata agentcore-sha256. When the object " +
+				"already holds the same bytes (same agentcore-sha256), nothing is sent and unchanged is true; " +
+				"version_id is then the existing version's. version_id is absent on unversioned buckets."},
+		{Name: "head", Fn: luaHead,
+			Args:    "{bucket, key}",
+			Returns: "table {bucket, key, version_id, etag, size, sha256, content_type, last_modified, metadata} | nil",
+			Doc:     "The object's metadata, or nil when it does not exist. sha256 is the agentcore-sha256 metadata, when set."},
+		{Name: "copy", Fn: luaCopy,
+			Args:    "{from_bucket, from_key, from_version_id, bucket, key}",
+			Returns: "table {bucket, key, version_id, etag}",
+			Doc: "Copies an object inside S3 (to promote a package to another environment's bucket), " +
+				"keeping its metadata. Objects over 5 GB are not supported (AgentCore packages are at most 250 MB)."},
+		{Name: "delete", Fn: luaDelete,
+			Args: "{bucket, key}", Returns: "table {deleted}",
+			Doc: "Deletes the object, every version of it on a versioned bucket (delete markers included). " +
+				"deleted counts the versions removed; 0 when there was nothing."},
+		{Name: "delete_prefix", Fn: luaDeletePrefix,
+			Args: "{bucket, prefix}", Returns: "table {deleted}",
+			Doc: "Deletes every object under prefix, every version of each. prefix must not be empty."},
+		{Name: "list", Fn: luaList,
+			Args: "{bucket, prefix}", Returns: "list of table {key, size, etag, last_modified}",
+			Doc: "The current objects under prefix (all pages), sorted by key."},
+		{Name: "ensure_bucket", Fn: luaEnsureBucket,
+			Args: "{bucket, tags = {K = V}}", Returns: "table {bucket, created}",
+			Doc: "Creates the bucket when it does not exist, for environments without CloudFormation " +
+				"(templates/code-bucket.yaml is the AWS way): versioning on, SSE-S3 encryption, public " +
+				"access blocked, tags. Each setting the service does not implement (an emulator) is skipped. " +
+				"An existing bucket of this account gets the same settings and created = false."},
+	},
+}
+
+// client returns the S3 client of the session's environment. Keyed by the session, which is
+// per environment: with_env talks to the other environment's endpoint.
+func client(run *engine.Run, s *aws.Session) *s3.Client {
+	v, _ := run.Value(fmt.Sprintf("s3.client:%p", s), func() (any, error) {
+		return s3.NewFromConfig(s.Config, func(o *s3.Options) {
+			o.UsePathStyle = s.Endpoint() != ""
+		}), nil
+	})
+	return v.(*s3.Client)
+}
+
+func url1(bucket, key string) string { return "s3://" + bucket + "/" + key }
+
+// s3Error is aws.Error with hints for S3's own error codes.
+func s3Error(doing string, err error) error {
+	out := aws.Error(doing, err)
+	var ee *engine.Error
+	if errors.As(out, &ee) && ee.Hint == "" {
+		switch aws.ErrorCode(err) {
+		case "NoSuchBucket":
+			ee.Hint = "the bucket does not exist: deploy the environment's code bucket first (agentcore deploy creates it), or check its name"
+		case "BucketAlreadyExists":
+			ee.Hint = "bucket names are global across all AWS accounts: choose another name"
+		case "AccessDenied", "Forbidden", "403":
+			ee.Hint = "the credentials may not use this bucket (or it belongs to another account): check its policy and your IAM permissions"
+		case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
+			ee.Hint = "the file changed while it was being uploaded: run again"
+		case "EntityTooLarge":
+			ee.Hint = "the object is over S3's single-upload limit (5 GB)"
+		}
+	}
+	return out
+}
+
+// call runs fn with the run's S3 client, raising s3Error(doing, err) on failure.
+func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *s3.Client) (T, error)) T {
+	out, err := try(L, fn)
+	if err != nil {
+		engine.Raise(L, s3Error(doing, err))
+	}
+	return out
+}
+
+func try[T any](L *lua.LState, fn func(ctx context.Context, c *s3.Client) (T, error)) (T, error) {
+	run := engine.FromL(L)
+	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) { return fn(ctx, client(run, s)) })
+}
+
+func decode(L *lua.LState, fn, usage string, out any, required map[string]*string) {
+	if err := engine.Decode(L.CheckTable(1), out); err != nil {
+		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
+	}
+	names := make([]string, 0, len(required))
+	for k := range required {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if *required[k] == "" {
+			engine.RaiseUsage(L, usage, "%s: %s is required", fn, k)
+		}
+	}
+}
+
+type putArgs struct {
+	Bucket      string           `json:"bucket"`
+	Key         string           `json:"key"`
+	Path        string           `json:"path"`
+	Metadata    engine.StringMap `json:"metadata"`
+	ContentType string           `json:"content_type"`
+}
+
+// Object is what put, copy and head return.
+type Object struct {
+	Bucket       string            `json:"bucket"`
+	Key          string            `json:"key"`
+	VersionID    string            `json:"version_id,omitempty"`
+	ETag         string            `json:"etag,omitempty"`
+	SHA256       string            `json:"sha256,omitempty"`
+	Unchanged    *bool             `json:"unchanged,omitempty"`
+	Size         *int64            `json:"size,omitempty"`
+	ContentType  string            `json:"content_type,omitempty"`
+	LastModified *time.Time        `json:"last_modified,omitempty"`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func luaPut(L *lua.LState) int {
+	const fn, usage = "s3.put", `s3.put{bucket = "b", key = "agents/my-bot/abc.zip", path = ".agentcore/build/my-bot.zip"}`
+	var a putArgs
+	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key, "path": &a.Path})
+	run := engine.FromL(L)
+	path := a.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(run.Dir, path)
+	}
+	doing := fmt.Sprintf("uploading %s to %s", filepath.Base(path), url1(a.Bucket, a.Key))
+	sum, err := engine.Unlocked(L, func(context.Context) (string, error) { return fileSHA256(path) })
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			engine.RaiseUsage(L, "build it first (zip.package)", "%s: %s does not exist", fn, a.Path)
+		}
+		engine.Raise(L, fmt.Errorf("%s: %w", doing, err))
+	}
+	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
+		if err == nil && head.Metadata[SHA256Meta] == sum {
+			return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(head.VersionId),
+				ETag: awssdk.ToString(head.ETag), SHA256: sum, Unchanged: awssdk.Bool(true)}, nil
+		}
+		if err != nil && !aws.IsNotFound(err) && aws.ErrorCode(err) != "NoSuchKey" {
+			return nil, err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		meta := map[string]string{}
+		for k, v := range a.Metadata {
+			meta[strings.ToLower(k)] = v
+		}
+		meta[SHA256Meta] = sum
+		raw, _ := hex.DecodeString(sum)
+		in := &s3.PutObjectInput{Bucket: &a.Bucket, Key: &a.Key, Body: f, ContentLength: awssdk.Int64(st.Size()),
+			ChecksumSHA256: awssdk.String(base64.StdEncoding.EncodeToString(raw)), Metadata: meta}
+		if a.ContentType != "" {
+			in.ContentType = &a.ContentType
+		} else if strings.HasSuffix(a.Key, ".zip") {
+			in.ContentType = awssdk.String("application/zip")
+		}
+		out, err := c.PutObject(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
+			ETag: awssdk.ToString(out.ETag), SHA256: sum, Unchanged: awssdk.Bool(false)}, nil
+	})
+	L.Push(engine.ToLua(L, res))
+	return 1
+}
+
+type objArgs struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+}
+
+func luaHead(L *lua.LState) int {
+	const fn, usage = "s3.head", `s3.head{bucket = "b", key = "k"}`
+	var a objArgs
+	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key})
+	out, err := try(L, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
+		return c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
+	})
+	if aws.IsNotFound(err) || aws.ErrorCode(err) == "NoSuchKey" {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if err != nil {
+		engine.Raise(L, s3Error("reading "+url1(a.Bucket, a.Key), err))
+	}
+	L.Push(engine.ToLua(L, &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
+		ETag: awssdk.ToString(out.ETag), SHA256: out.Metadata[SHA256Meta], Size: out.ContentLength,
+		ContentType: awssdk.ToString(out.ContentType), LastModified: out.LastModified, Metadata: out.Metadata}))
+	return 1
+}
+
+type copyArgs struct {
+	FromBucket    string `json:"from_bucket"`
+	FromKey       string `json:"from_key"`
+	FromVersionID string `json:"from_version_id"`
+	Bucket        string `json:"bucket"`
+	Key           string `json:"key"`
+}
+
+func luaCopy(L *lua.LState) int {
+	const fn, usage = "s3.copy", `s3.copy{from_bucket = "a", from_key = "k", bucket = "b", key = "k"}`
+	var a copyArgs
+	decode(L, fn, usage, &a, map[string]*string{"from_bucket": &a.FromBucket, "from_key": &a.FromKey, "bucket": &a.Bucket, "key": &a.Key})
+	src := url.PathEscape(a.FromBucket) + "/" + escapeKey(a.FromKey)
+	if a.FromVersionID != "" {
+		src += "?versionId=" + url.QueryEscape(a.FromVersionID)
+	}
+	doing := fmt.Sprintf("copying %s to %s", url1(a.FromBucket, a.FromKey), url1(a.Bucket, a.Key))
+	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+		out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &a.Bucket, Key: &a.Key, CopySource: &src,
+			MetadataDirective: types.MetadataDirectiveCopy})
+		if err != nil {
+			return nil, err
+		}
+		o := &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId)}
+		if out.CopyObjectResult != nil {
+			o.ETag = awssdk.ToString(out.CopyObjectResult.ETag)
+		}
+		return o, nil
+	})
+	L.Push(engine.ToLua(L, res))
+	return 1
+}
+
+// escapeKey escapes a key for CopySource, keeping its slashes.
+func escapeKey(k string) string {
+	parts := strings.Split(k, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+// deleteVersions deletes every version and delete marker under prefix (only those of exactly
+// key when exact), in batches of 1,000 (DeleteObjects' limit), and returns how many.
+func deleteVersions(ctx context.Context, c *s3.Client, bucket, prefix string, exact bool) (int, error) {
+	deleted := 0
+	p := s3.NewListObjectVersionsPaginator(c, &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return deleted, err
+		}
+		var ids []types.ObjectIdentifier
+		add := func(key, version *string) {
+			if exact && awssdk.ToString(key) != prefix {
+				return
+			}
+			ids = append(ids, types.ObjectIdentifier{Key: key, VersionId: version})
+		}
+		for _, v := range page.Versions {
+			add(v.Key, v.VersionId)
+		}
+		for _, m := range page.DeleteMarkers {
+			add(m.Key, m.VersionId)
+		}
+		for len(ids) > 0 {
+			batch := ids[:min(1000, len(ids))]
+			ids = ids[len(batch):]
+			out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &bucket,
+				Delete: &types.Delete{Objects: batch, Quiet: awssdk.Bool(true)}})
+			if err != nil {
+				return deleted, err
+			}
+			if len(out.Errors) > 0 {
+				e := out.Errors[0]
+				return deleted, fmt.Errorf("%s (version %s): %s: %s (and %d more)", awssdk.ToString(e.Key),
+					awssdk.ToString(e.VersionId), awssdk.ToString(e.Code), awssdk.ToString(e.Message), len(out.Errors)-1)
+			}
+			deleted += len(batch)
+		}
+	}
+	return deleted, nil
+}
+
+type deleted struct {
+	Deleted int `json:"deleted"`
+}
+
+func luaDelete(L *lua.LState) int {
+	const fn, usage = "s3.delete", `s3.delete{bucket = "b", key = "k"}`
+	var a objArgs
+	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key})
+	n := call(L, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
+		return deleteVersions(ctx, c, a.Bucket, a.Key, true)
+	})
+	L.Push(engine.ToLua(L, deleted{n}))
+	return 1
+}
+
+type prefixArgs struct {
+	Bucket string `json:"bucket"`
+	Prefix string `json:"prefix"`
+}
+
+func luaDeletePrefix(L *lua.LState) int {
+	const fn, usage = "s3.delete_prefix", `s3.delete_prefix{bucket = "b", prefix = "agents/my-bot/"}`
+	var a prefixArgs
+	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "prefix": &a.Prefix})
+	n := call(L, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
+		return deleteVersions(ctx, c, a.Bucket, a.Prefix, false)
+	})
+	L.Push(engine.ToLua(L, deleted{n}))
+	return 1
+}
+
+type listed struct {
+	Key          string     `json:"key"`
+	Size         *int64     `json:"size"`
+	ETag         string     `json:"etag"`
+	LastModified *time.Time `json:"last_modified"`
+}
+
+func luaList(L *lua.LState) int {
+	const fn, usage = "s3.list", `s3.list{bucket = "b", prefix = "agents/"}`
+	var a prefixArgs
+	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
+	objs := call(L, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
+		out := []listed{}
+		in := &s3.ListObjectsV2Input{Bucket: &a.Bucket}
+		if a.Prefix != "" {
+			in.Prefix = &a.Prefix
+		}
+		p := s3.NewListObjectsV2Paginator(c, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range page.Contents {
+				out = append(out, listed{Key: awssdk.ToString(o.Key), Size: o.Size, ETag: awssdk.ToString(o.ETag), LastModified: o.LastModified})
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+		return out, nil
+	})
+	L.Push(engine.ToLua(L, objs))
+	return 1
+}
+
+type bucketArgs struct {
+	Bucket string           `json:"bucket"`
+	Tags   engine.StringMap `json:"tags"`
+}
+
+type ensured struct {
+	Bucket  string `json:"bucket"`
+	Created bool   `json:"created"`
+}
+
+// notImplemented reports an error of a setting the service does not offer (an emulator).
+func notImplemented(err error) bool {
+	switch aws.ErrorCode(err) {
+	case "NotImplemented", "NotImplementedException", "NotSupported", "MethodNotAllowed":
+		return true
+	}
+	return false
+}
+
+func luaEnsureBucket(L *lua.LState) int {
+	const fn, usage = "s3.ensure_bucket", `s3.ensure_bucket{bucket = "b", tags = {["agentcore:project"] = "p"}}`
+	var a bucketArgs
+	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
+	doing := "creating S3 bucket " + a.Bucket
+	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
+		res := &ensured{Bucket: a.Bucket}
+		_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &a.Bucket})
+		switch {
+		case err == nil:
+		case aws.IsNotFound(err) || aws.ErrorCode(err) == "NoSuchBucket":
+			in := &s3.CreateBucketInput{Bucket: &a.Bucket}
+			// us-east-1 takes no location constraint; every other region needs its own.
+			if r := c.Options().Region; r != "" && r != "us-east-1" {
+				in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(r)}
+			}
+			_, err := c.CreateBucket(ctx, in)
+			if err != nil && aws.ErrorCode(err) != "BucketAlreadyOwnedByYou" {
+				return nil, err
+			}
+			res.Created = err == nil
+		default:
+			return nil, err // 403: the name is taken by another account
+		}
+		steps := []struct {
+			what string
+			do   func() error
+		}{
+			{"turning on versioning", func() error {
+				_, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &a.Bucket,
+					VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+				return err
+			}},
+			{"turning on default encryption", func() error {
+				_, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &a.Bucket,
+					ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+						ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256}}}}})
+				return err
+			}},
+			{"blocking public access", func() error {
+				t := awssdk.Bool(true)
+				_, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: &a.Bucket,
+					PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{BlockPublicAcls: t, BlockPublicPolicy: t, IgnorePublicAcls: t, RestrictPublicBuckets: t}})
+				return err
+			}},
+			{"tagging", func() error {
+				if len(a.Tags) == 0 {
+					return nil
+				}
+				var tags []types.Tag
+				for k, v := range a.Tags {
+					tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
+				}
+				sort.Slice(tags, func(i, j int) bool { return *tags[i].Key < *tags[j].Key })
+				_, err := c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &a.Bucket, Tagging: &types.Tagging{TagSet: tags}})
+				return err
+			}},
+		}
+		for _, s := range steps {
+			if err := s.do(); err != nil && !notImplemented(err) {
+				return nil, fmt.Errorf("%s: %w", s.what, err)
+			}
+		}
+		return res, nil
+	})
+	L.Push(engine.ToLua(L, res))
+	return 1
+}

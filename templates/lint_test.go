@@ -242,9 +242,15 @@ func TestAgentRoleShape(t *testing.T) {
 	for _, s := range stmts {
 		m := s.(map[string]any)
 		if m["Sid"] == "PullOwnImages" {
-			sawPull = true
-			if !reflect.DeepEqual(m["Resource"], map[string]any{"Ref": "RepositoryArn"}) {
-				t.Errorf("pull resource %v", m["Resource"])
+			t.Error("the pull statement must sit under !If HasRepository (code agents pull no image)")
+		}
+		if branches, ok := m["Fn::If"].([]any); ok && branches[0] == "HasRepository" {
+			inner := branches[1].(map[string]any)
+			if inner["Sid"] == "PullOwnImages" {
+				sawPull = true
+				if !reflect.DeepEqual(inner["Resource"], map[string]any{"Ref": "RepositoryArn"}) {
+					t.Errorf("pull resource %v", inner["Resource"])
+				}
 			}
 		}
 		if m["Sid"] == "InvokeNamedModels" {

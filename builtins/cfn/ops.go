@@ -166,6 +166,14 @@ func (o *ops) update(ctx context.Context, in deployInput, existing *types.Stack)
 		Tags:          sdkTags(in.Tags),
 		Capabilities:  sdkCapabilities(in.Capabilities),
 	})
+	if err != nil && noChanges(err.Error()) {
+		// moto refuses an empty change set at once (AWS creates it FAILED, handled below)
+		st, derr := o.describe(ctx, id)
+		if derr != nil || st == nil {
+			return deployResult{}, wrap(fmt.Sprintf("describing stack %q", in.Stack), orMissing(derr, in.Stack))
+		}
+		return result(st, false, "none"), nil
+	}
 	if err != nil {
 		return deployResult{}, wrap(fmt.Sprintf("creating a change set for stack %q", in.Stack), err)
 	}

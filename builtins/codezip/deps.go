@@ -256,7 +256,7 @@ func pipInstall(ctx context.Context, o *Options, rt runtimeInfo, d depsSpec, wor
 			Msg: fmt.Sprintf("dependency %s (from %s) has no wheel for linux/aarch64 and CPython %s (tried %s, and py3-none-any); pip: %s",
 				pkg, filepath.Join(o.Dir, d.file), rt.version, strings.Join(aarch64Platforms, ", "), lastLines(out, 3)),
 			Hint: fmt.Sprintf("AgentCore runs code on arm64 and cannot build packages from source: pin a version of %s that publishes "+
-				"manylinux aarch64 wheels (check pypi.org/project/NAME/#files), replace it, or deploy this agent as a container (build = \"container\"); "+
+				"manylinux aarch64 wheels (check pypi.org/project/NAME/#files), replace it, or deploy this agent as a container image (build = \"docker\" or \"go\"); "+
 				"if the name is wrong or your index (PIP_INDEX_URL, pip.conf) lacks it, fix that", pkgName(pkg))}
 	}
 	if m := noMatch.FindSubmatch(out); m != nil {

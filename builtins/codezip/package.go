@@ -203,7 +203,7 @@ func Package(ctx context.Context, o Options) (*Result, error) {
 			Msg: fmt.Sprintf("zip.package: the package of %s is %s %s (%d bytes); AgentCore accepts at most %s %s",
 				o.Dir, human(size), what, size, human(limit), what),
 			Hint: "largest parts: " + strings.Join(topLevel(es, 5), ", ") +
-				"; drop unused dependencies, or deploy as a container (build = \"container\", up to 2 GB)"}
+				"; drop unused dependencies, or deploy as a container image (build = \"docker\" or \"go\")"}
 	}
 	if res.UnzippedSize > MaxUnzippedSize {
 		return nil, tooBig("unzipped", res.UnzippedSize, MaxUnzippedSize)

@@ -64,7 +64,11 @@ func (v *validator) artifact(path []string, name string, r rawAgent, a *Agent) {
 	if r.Runtime != "" {
 		up := strings.ToUpper(r.Runtime)
 		if !contains(ManagedRuntimes, up) {
-			v.addf(append(path, "runtime"), "runtime %q is not an AgentCore managed runtime: use one of %s%s", r.Runtime, strings.Join(ManagedRuntimes, ", "), Suggest(up, ManagedRuntimes))
+			hint := ""
+			if c := closest(up, ManagedRuntimes); c != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", c)
+			}
+			v.addf(append(path, "runtime"), "runtime %q is not an AgentCore managed runtime: use one of %s%s", r.Runtime, strings.Join(ManagedRuntimes, ", "), hint)
 		} else {
 			a.Runtime = up
 		}

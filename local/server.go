@@ -118,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 	s.control, err = control.New(control.Config{
 		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
+		Code: s.s3, DataDir: dir,
 	})
 	if err != nil {
 		docker.Close()

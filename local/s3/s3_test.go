@@ -64,7 +64,7 @@ func newEnv(t *testing.T, region string) *env {
 		// What config.LoadDefaultConfig sets: checksums on every upload, validated downloads.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secret", ""),
+		Credentials:                credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secret", ""),
 	})
 	return e
 }

@@ -114,7 +114,6 @@ func procState(pid int) string {
 	return strings.TrimSpace(string(out))
 }
 
-
 // TestCodeRuntime deploys a .zip from the endpoint's S3 as a PYTHON_3_11 code runtime: it runs
 // as a host process, is invoked through the data plane, is adopted by a restarted server, is
 // restarted when it dies, and is stopped when the runtime is deleted.

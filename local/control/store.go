@@ -37,7 +37,7 @@ var (
 // runtimeConfig is what one immutable runtime version was created with. Members the local
 // provider does not act on are kept verbatim so Get returns what was sent.
 type runtimeConfig struct {
-	ContainerURI               string            `json:"containerUri"`           // "" for code versions
+	ContainerURI               string            `json:"containerUri"`                // "" for code versions
 	Code                       *codeConfig       `json:"codeConfiguration,omitempty"` // nil for container versions
 	RoleArn                    string            `json:"roleArn"`
 	Description                string            `json:"description,omitempty"`

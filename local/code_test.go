@@ -6,7 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +21,14 @@ import (
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	dockerbuild "github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/moby/go-archive"
+
+	"github.com/agentcore/agentcore/internal/dockerclient"
+	testagent "github.com/agentcore/agentcore/internal/testagent/build"
+	"github.com/agentcore/agentcore/local/control"
 )
 
 // A stdlib-only agent: the entry point sits in app/ and imports shared.py from the package
@@ -275,5 +286,68 @@ func TestCodeRuntimeFailures(t *testing.T) {
 		RoleArn: aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
 	if !errors.As(err, &ve) || !strings.Contains(ve.ErrorMessage(), "agentRuntimeArtifact.codeConfiguration.runtime") {
 		t.Fatalf("bad runtime: %v", err)
+	}
+}
+
+// TestCodeRuntimeImage: with AGENTCORE_LOCAL_RUNTIME_IMAGE_PYTHON_3_12 naming an image on the
+// engine, a PYTHON_3_12 code version runs in a container from it, with the package mounted at
+// /var/task. The "runtime image" here is the test agent installed as /usr/bin/python3 (no
+// image can be pulled on the test machines); it ignores the script and echoes its environment.
+func TestCodeRuntimeImage(t *testing.T) {
+	needDocker(t)
+	cli, err := dockerclient.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ref := "agentcore-test/fake-python:3.12"
+	ctxDir := testagent.Context(t, filepath.Join(t.TempDir(), "ctx"))
+	os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY testagent /usr/bin/python3\nENV PATH=/usr/bin\n"), 0o644)
+	tar, err := archive.TarWithOptions(ctxDir, &archive.TarOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.ImageBuild(context.Background(), tar, dockerbuild.ImageBuildOptions{Tags: []string{ref}, Labels: map[string]string{testagent.Label: "1"}, Remove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	t.Cleanup(func() { testagent.RemoveImage(cli, ref) })
+	t.Setenv(control.RuntimeImageEnv+"PYTHON_3_12", ref)
+
+	dir := t.TempDir()
+	t.Cleanup(func() { Reset(context.Background(), dir) })
+	r := start(t, dir)
+	defer r.stop(t)
+	ctx := context.Background()
+	s3c := s3Client(r.url)
+	s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("agent-code")})
+	s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("agent-code"), Key: aws.String("a.zip"), Body: bytes.NewReader(zipOf(t, codeAgent))})
+	ctlc := ctl.NewFromConfig(awsConfig(), func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
+	out, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("in_image"),
+		AgentRuntimeArtifact: codeArtifact("agent-code", "a.zip", "PYTHON_3_12", "app/main.py"),
+		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic},
+		EnvironmentVariables: map[string]string{"WHO": "image"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, ctlc, *out.AgentRuntimeId)
+	dp := bedrockagentcore.NewFromConfig(awsConfig(), func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
+	inv, err := dp.InvokeAgentRuntime(ctx, &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: out.AgentRuntimeArn, Payload: []byte(`{"hi":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Response.Close()
+	var ans struct {
+		Env map[string]string `json:"env"`
+	}
+	json.NewDecoder(inv.Response).Decode(&ans)
+	if ans.Env["WHO"] != "image" || ans.Env["PORT"] != "8080" || ans.Env["PYTHONPATH"] != "/var/task" {
+		t.Fatalf("env in the runtime container: %v", ans.Env)
+	}
+	found, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", control.LabelRuntime+"="+*out.AgentRuntimeId))})
+	if err != nil || len(found) != 1 || found[0].Image != ref || len(found[0].Mounts) != 1 || found[0].Mounts[0].Destination != "/var/task" {
+		t.Fatalf("runtime container: %+v %v", found, err)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
 	"github.com/agentcore/agentcore/local/registry"
+	"github.com/agentcore/agentcore/local/s3"
 	"github.com/agentcore/agentcore/local/ssm"
 	"github.com/agentcore/agentcore/local/sts"
 )
@@ -52,6 +53,7 @@ type Server struct {
 	reg     *registry.Registry
 	sts     http.Handler
 	ssm     http.Handler
+	s3      *s3.Service
 	control *control.Service
 	docker  io.Closer
 
@@ -105,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	if s.ssm, err = ssm.New(db, cfg.Account, cfg.Region); err != nil {
 		return fail(fmt.Errorf("starting SSM: %w", err))
 	}
+	if s.s3, err = s3.New(db, filepath.Join(dir, "s3"), s3.Config{Account: cfg.Account, Region: cfg.Region, Logf: cfg.Logf}); err != nil {
+		return fail(fmt.Errorf("starting S3: %w", err))
+	}
 	docker, err := dockerclient.New()
 	if err != nil {
 		return fail(fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err))
@@ -113,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 	s.control, err = control.New(control.Config{
 		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
+		Code: s.s3, DataDir: dir,
 	})
 	if err != nil {
 		docker.Close()
@@ -166,6 +172,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
+	// S3 first: its paths are bucket names, which may be anything the other cases match.
+	case s3.IsS3(r):
+		s.s3.ServeHTTP(w, r)
 	case strings.HasPrefix(r.URL.Path, "/v2/") || r.URL.Path == "/v2":
 		s.reg.ServeHTTP(w, r)
 	case strings.HasPrefix(target, "AmazonEC2ContainerRegistry_V20150921."):

@@ -112,19 +112,29 @@ func (in *runtimeInput) config() (runtimeConfig, error) {
 	if in.AgentRuntimeArtifact == nil {
 		return cfg, fieldMissing("agentRuntimeArtifact")
 	}
-	if in.AgentRuntimeArtifact.CodeConfiguration != nil && in.AgentRuntimeArtifact.ContainerConfiguration == nil {
-		return cfg, validationf("agentRuntimeArtifact.codeConfiguration (code in S3) is not supported by the local provider; deploy a container image with containerConfiguration")
+	art := in.AgentRuntimeArtifact
+	if art.CodeConfiguration != nil && art.ContainerConfiguration != nil {
+		return cfg, validationf("agentRuntimeArtifact is a union: set exactly one of containerConfiguration and codeConfiguration")
 	}
-	cc := in.AgentRuntimeArtifact.ContainerConfiguration
-	if cc == nil {
-		return cfg, fieldMissing("agentRuntimeArtifact.containerConfiguration")
-	}
-	if cc.ContainerURI == nil || *cc.ContainerURI == "" {
-		return cfg, fieldMissing("agentRuntimeArtifact.containerConfiguration.containerUri")
-	}
-	if len(*cc.ContainerURI) > 1024 || !containerURIPattern().MatchString(*cc.ContainerURI) {
-		return cfg, fieldInvalid("agentRuntimeArtifact.containerConfiguration.containerUri", *cc.ContainerURI,
-			"Member must be a container image reference REGISTRY/REPOSITORY[:TAG][@DIGEST], e.g. 127.0.0.1:PORT/my-agent:latest")
+	if art.CodeConfiguration != nil {
+		code, err := parseCodeConfiguration(art.CodeConfiguration)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Code = code
+	} else {
+		cc := art.ContainerConfiguration
+		if cc == nil {
+			return cfg, fieldMissing("agentRuntimeArtifact.containerConfiguration")
+		}
+		if cc.ContainerURI == nil || *cc.ContainerURI == "" {
+			return cfg, fieldMissing("agentRuntimeArtifact.containerConfiguration.containerUri")
+		}
+		if len(*cc.ContainerURI) > 1024 || !containerURIPattern().MatchString(*cc.ContainerURI) {
+			return cfg, fieldInvalid("agentRuntimeArtifact.containerConfiguration.containerUri", *cc.ContainerURI,
+				"Member must be a container image reference REGISTRY/REPOSITORY[:TAG][@DIGEST], e.g. 127.0.0.1:PORT/my-agent:latest")
+		}
+		cfg.ContainerURI = *cc.ContainerURI
 	}
 	if in.RoleArn == nil {
 		return cfg, fieldMissing("roleArn")
@@ -163,7 +173,8 @@ func (in *runtimeInput) config() (runtimeConfig, error) {
 		}
 	}
 	cfg = runtimeConfig{
-		ContainerURI:               *cc.ContainerURI,
+		ContainerURI:               cfg.ContainerURI,
+		Code:                       cfg.Code,
 		RoleArn:                    *in.RoleArn,
 		EnvironmentVariables:       in.EnvironmentVariables,
 		NetworkConfiguration:       in.NetworkConfiguration,
@@ -287,6 +298,9 @@ func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id strin
 		case statusCreating, statusUpdating, statusDeleting:
 			return conflictf("AgentRuntime %s is %s; wait until it is READY (or failed) before updating it", id, rt.Status)
 		}
+		if err := sameArtifactType(rt.latest().Config, cfg); err != nil {
+			return err
+		}
 		v := rt.Latest + 1
 		rt.Latest = v
 		rt.Versions[v] = &versionRec{Version: v, Config: cfg, Status: statusUpdating, CreatedAt: now, LastUpdatedAt: now}
@@ -347,7 +361,7 @@ func (s *Service) getRuntime(w http.ResponseWriter, r *http.Request, id string) 
 		"networkConfiguration":    c.NetworkConfiguration,
 		"status":                  status,
 		"lifecycleConfiguration":  defaultLifecycle,
-		"agentRuntimeArtifact":    map[string]any{"containerConfiguration": map[string]string{"containerUri": c.ContainerURI}},
+		"agentRuntimeArtifact":    artifactShape(c),
 		"workloadIdentityDetails": map[string]string{"workloadIdentityArn": s.workloadIdentityArn(rt.Name)},
 	}
 	if c.LifecycleConfiguration != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,10 @@ type Config struct {
 	StateLabel  string        // value of LabelState: scopes the containers to this server's data
 	PingTimeout time.Duration // how long a new version may take to answer GET /ping Healthy
 	Logf        func(format string, args ...any)
+	// Code versions (agentRuntimeArtifact.codeConfiguration): packages are read from Code
+	// and extracted under DataDir/code, where their host processes also keep their logs.
+	Code    CodeSource
+	DataDir string
 }
 
 // Service implements the runtime control plane and data plane.
@@ -91,6 +96,11 @@ func New(cfg Config) (*Service, error) {
 		http: &http.Client{Transport: &http.Transport{DisableCompression: true, Proxy: nil,
 			MaxIdleConnsPerHost: 32, IdleConnTimeout: time.Minute}},
 		inflight: map[string]*startCall{},
+		logf:     cfg.Logf,
+	}
+	s.run.code = &codeRunner{source: cfg.Code, store: st, logf: cfg.Logf}
+	if cfg.DataDir != "" {
+		s.run.code.dir = filepath.Join(cfg.DataDir, "code")
 	}
 	return s, nil
 }
@@ -143,14 +153,15 @@ func (s *Service) Start(registryHost string) {
 // reconcile removes the containers a previous server left behind that no longer serve anything:
 // those of runtimes that are gone, and versions no endpoint uses.
 func (s *Service) reconcile(runtimes []*runtimeRec) {
+	known := map[string]bool{}
+	for _, r := range runtimes {
+		known[r.ID] = true
+	}
+	s.run.code.reconcile(known)
 	found, err := s.run.find(s.ctx, "", 0)
 	if err != nil {
 		s.cfg.Logf("control: listing agent containers: %v", err)
 		return
-	}
-	known := map[string]bool{}
-	for _, r := range runtimes {
-		known[r.ID] = true
 	}
 	for _, c := range found {
 		if !known[c.Labels[LabelRuntime]] {

@@ -43,6 +43,8 @@ type runner struct {
 	pingTimeout time.Duration
 	resolve     func(uri string) string // containerUri → reference the engine pulls
 	http        *http.Client
+	code        *codeRunner // code versions: extraction and host processes
+	logf        func(format string, args ...any)
 
 	mu       sync.Mutex
 	inflight map[string]*startCall
@@ -141,29 +143,51 @@ func (r *runner) start(ctx context.Context, runtimeID string, version int, cfg r
 		}
 		// Stopped (e.g. the machine rebooted): start it again; recreate if that fails.
 		if err := r.docker.ContainerStart(ctx, c.ID, container.StartOptions{}); err == nil {
-			if addr, err := r.waitHealthy(ctx, c.ID, cfg.ContainerURI); err == nil {
+			if addr, err := r.waitHealthy(ctx, c.ID, cfg.describe()); err == nil {
 				return addr, nil
 			}
 		}
 		r.remove(context.WithoutCancel(ctx), c.ID)
 	}
-	return r.create(ctx, runtimeID, version, cfg)
-}
-
-func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) (string, error) {
+	if cfg.Code != nil {
+		return r.startCode(ctx, runtimeID, version, cfg)
+	}
 	ref := r.resolve(cfg.ContainerURI)
 	if err := r.pull(ctx, ref, cfg.ContainerURI); err != nil {
 		return "", err
 	}
+	return r.create(ctx, runtimeID, version, cfg, containerSpec{image: ref})
+}
+
+// containerSpec is how a version's container differs between image versions (the image as
+// built) and code versions run in a runtime image (the package mounted, a command given).
+type containerSpec struct {
+	image   string
+	cmd     []string
+	workdir string
+	binds   []string
+	env     []string
+}
+
+// baseEnv is what every agent gets, container or host process: the region and the version's
+// environmentVariables.
+func (r *runner) baseEnv(cfg runtimeConfig) []string {
 	env := []string{"AWS_REGION=" + r.region, "AWS_DEFAULT_REGION=" + r.region}
 	for k, v := range cfg.EnvironmentVariables {
 		env = append(env, k+"="+v)
 	}
+	return env
+}
+
+func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg runtimeConfig, spec containerSpec) (string, error) {
+	env := append(r.baseEnv(cfg), spec.env...)
 	port := nat.Port(agentPort)
 	name := containerName(runtimeID, version)
 	config := &container.Config{
-		Image:        ref,
+		Image:        spec.image,
 		Env:          env,
+		Cmd:          spec.cmd,
+		WorkingDir:   spec.workdir,
 		ExposedPorts: nat.PortSet{port: {}},
 		Labels: map[string]string{
 			LabelOwner:   "true",
@@ -173,8 +197,12 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 			LabelImage:   cfg.ContainerURI,
 		},
 	}
+	if cfg.Code != nil {
+		config.Labels[LabelImage] = cfg.describe()
+	}
 	hostConfig := &container.HostConfig{
 		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
+		Binds:        spec.binds,
 	}
 	created, err := r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
 	if err != nil && strings.Contains(err.Error(), "is already in use") {
@@ -183,14 +211,14 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 		created, err = r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
 	}
 	if err != nil {
-		return "", fmt.Errorf("creating container %s from %s: %w", name, ref, err)
+		return "", fmt.Errorf("creating container %s from %s: %w", name, spec.image, err)
 	}
 	if err := r.docker.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		reason := r.explainExit(ctx, created.ID, cfg.ContainerURI, err.Error())
+		reason := r.explainExit(ctx, created.ID, cfg.describe(), err.Error())
 		r.remove(context.WithoutCancel(ctx), created.ID)
 		return "", reason
 	}
-	addr, err := r.waitHealthy(ctx, created.ID, cfg.ContainerURI)
+	addr, err := r.waitHealthy(ctx, created.ID, cfg.describe())
 	if err != nil {
 		r.remove(context.WithoutCancel(ctx), created.ID)
 		return "", err
@@ -217,6 +245,9 @@ func (r *runner) remove(ctx context.Context, id string) {
 // removeAll removes the containers of a runtime (version 0: all of its versions) except those
 // whose version is in keep.
 func (r *runner) removeAll(ctx context.Context, runtimeID string, keep map[int]bool) error {
+	if err := r.code.removeAll(runtimeID, keep); err != nil {
+		return err
+	}
 	found, err := r.find(ctx, runtimeID, 0)
 	if err != nil {
 		return err

@@ -30,13 +30,15 @@ var (
 	bucketEndpoints = []byte("agentcore.runtime-endpoints")
 	bucketSessions  = []byte("agentcore.runtime-sessions")
 	bucketMeta      = []byte("agentcore.runtime-meta")
+	bucketProcesses = []byte("agentcore.runtime-processes") // runtimeId/version → procRec (code versions run as host processes)
 	keyRegistries   = []byte("registry-hosts")
 )
 
 // runtimeConfig is what one immutable runtime version was created with. Members the local
 // provider does not act on are kept verbatim so Get returns what was sent.
 type runtimeConfig struct {
-	ContainerURI               string            `json:"containerUri"`
+	ContainerURI               string            `json:"containerUri"`                // "" for code versions
+	Code                       *codeConfig       `json:"codeConfiguration,omitempty"` // nil for container versions
 	RoleArn                    string            `json:"roleArn"`
 	Description                string            `json:"description,omitempty"`
 	EnvironmentVariables       map[string]string `json:"environmentVariables,omitempty"`
@@ -47,6 +49,21 @@ type runtimeConfig struct {
 	LifecycleConfiguration     json.RawMessage   `json:"lifecycleConfiguration,omitempty"`
 	MetadataConfiguration      json.RawMessage   `json:"metadataConfiguration,omitempty"`
 	FilesystemConfigurations   json.RawMessage   `json:"filesystemConfigurations,omitempty"`
+}
+
+// codeConfig is agentRuntimeArtifact.codeConfiguration, in the model's shape.
+type codeConfig struct {
+	Code struct {
+		S3 *s3Location `json:"s3,omitempty"`
+	} `json:"code"`
+	Runtime    string   `json:"runtime"`
+	EntryPoint []string `json:"entryPoint"`
+}
+
+type s3Location struct {
+	Bucket    string `json:"bucket"`
+	Prefix    string `json:"prefix"`
+	VersionID string `json:"versionId,omitempty"`
 }
 
 type versionRec struct {
@@ -155,7 +172,7 @@ func (s *store) cachedEndpoint(runtimeID, name string) (*endpointRec, error) {
 
 func newStore(db *bolt.DB) (*store, error) {
 	err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRuntimes, bucketEndpoints, bucketSessions, bucketMeta} {
+		for _, b := range [][]byte{bucketRuntimes, bucketEndpoints, bucketSessions, bucketMeta, bucketProcesses} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -370,4 +387,59 @@ func (s *store) registryHosts(current string) (map[string]bool, error) {
 		return put(tx, bucketMeta, keyRegistries, list)
 	})
 	return hosts, err
+}
+
+// procRec identifies the host process serving a code version, so that a restarted server adopts
+// it (or, when it is gone or no longer wanted, kills what is left of it).
+type procRec struct {
+	RuntimeID  string    `json:"runtimeId"`
+	Version    int       `json:"version"`
+	PID        int       `json:"pid"`
+	StartTicks uint64    `json:"startTicks"` // /proc/PID/stat start time: tells our process from a reused pid
+	Port       int       `json:"port"`
+	Dir        string    `json:"dir"`
+	Command    []string  `json:"command"`
+	Started    time.Time `json:"started"`
+}
+
+func processKey(runtimeID string, version int) []byte {
+	return []byte(runtimeID + "/" + itoa(version))
+}
+
+func (s *store) process(runtimeID string, version int) (*procRec, error) {
+	var p *procRec
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		p, err = get[procRec](tx, bucketProcesses, processKey(runtimeID, version))
+		return err
+	})
+	if errors.Is(err, errNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// processes lists the recorded processes of a runtime ("" for all).
+func (s *store) processes(runtimeID string) ([]*procRec, error) {
+	var out []*procRec
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketProcesses).ForEach(func(k, v []byte) error {
+			p := new(procRec)
+			if err := json.Unmarshal(v, p); err != nil {
+				return err
+			}
+			if runtimeID == "" || p.RuntimeID == runtimeID {
+				out = append(out, p)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (s *store) putProcess(p *procRec) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return put(tx, bucketProcesses, processKey(p.RuntimeID, p.Version), p) })
+}
+
+func (s *store) deleteProcess(runtimeID string, version int) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketProcesses).Delete(processKey(runtimeID, version)) })
 }

@@ -41,7 +41,7 @@ type Route struct {
 // AWS APIs, a registry token for /v2/.
 type Guard struct {
 	Creds    Credentials
-	Port     string              // the port served; Host must name it
+	Port     string // the port served; Host must name it
 	Classify func(*http.Request) Route
 	Now      func() time.Time // default time.Now
 	Next     http.Handler

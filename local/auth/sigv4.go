@@ -58,9 +58,9 @@ func (f *Failure) Error() string { return f.Msg }
 
 // Messages AWS gives, word for word (SDKs and users search for them).
 const (
-	msgInvalidToken   = "The security token included in the request is invalid."
-	msgBadSignature   = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-	msgMissingToken   = "Missing Authentication Token"
+	msgInvalidToken = "The security token included in the request is invalid."
+	msgBadSignature = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+	msgMissingToken = "Missing Authentication Token"
 )
 
 // Identity is who signed a request and with what: the S3 service needs the seed signature
@@ -462,4 +462,3 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
-

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -142,6 +143,12 @@ func New(cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	return s, nil
+}
+
+// Listen opens the endpoint's listener: 127.0.0.1 only, never another interface (port 0: any
+// free port).
+func Listen(port int) (net.Listener, error) {
+	return net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 }
 
 // Serve answers requests on ln until Shutdown. The registry's repository URIs use ln's address.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -455,7 +454,7 @@ func (a *app) localLogs(follow bool) error {
 // serveForeground runs the server in this process until SIGINT/SIGTERM.
 func serveForeground(ctx context.Context, port int) error {
 	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	ln, err := local.Listen(port)
 	if err != nil {
 		return fmt.Errorf("listening on 127.0.0.1:%d: %w (another program uses the port? set AGENTCORE_LOCAL_PORT)", port, err)
 	}

@@ -2,9 +2,7 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -13,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/agentcore/agentcore/local/internal/awsjson"
 )
 
 // Protocol is the wire protocol of a request, which decides the shape of its errors.
@@ -164,7 +164,7 @@ func writeFailure(w http.ResponseWriter, p Protocol, f *Failure) {
 		}
 	}
 	c := codes[f.Kind]
-	id := requestID()
+	id := awsjson.RequestID()
 	switch p {
 	case Registry:
 		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
@@ -240,11 +240,4 @@ func writeFailure(w http.ResponseWriter, p Protocol, f *Failure) {
 		w.WriteHeader(http.StatusForbidden)
 		json.NewEncoder(w).Encode(map[string]string{"message": msg})
 	}
-}
-
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

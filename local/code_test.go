@@ -101,9 +101,9 @@ type codeAnswer struct {
 	Shared string         `json:"shared"`
 }
 
-func invokeCode(t *testing.T, url, arn string) codeAnswer {
+func invokeCode(t *testing.T, cfg aws.Config, url, arn string) codeAnswer {
 	t.Helper()
-	dp := bedrockagentcore.NewFromConfig(awsConfig(), func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(url) })
+	dp := bedrockagentcore.NewFromConfig(cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(url) })
 	out, err := dp.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn), Payload: []byte(`{"prompt":"hi"}`)})
 	if err != nil {
 		t.Fatalf("InvokeAgentRuntime: %v", err)
@@ -136,14 +136,14 @@ func TestCodeRuntime(t *testing.T) {
 	dir := t.TempDir()
 	r := start(t, dir)
 	ctx := context.Background()
-	s3c := s3Client(r.url)
+	s3c := s3Client(r)
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("agent-code")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("agent-code"), Key: aws.String("code_agent/deployment.zip"), Body: bytes.NewReader(zipOf(t, codeAgent))}); err != nil {
 		t.Fatal(err)
 	}
-	ctlc := ctl.NewFromConfig(awsConfig(), func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
+	ctlc := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
 	created, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{
 		AgentRuntimeName:     aws.String("code_agent"),
 		AgentRuntimeArtifact: codeArtifact("agent-code", "code_agent/deployment.zip", "PYTHON_3_11", "app/main.py"),
@@ -172,7 +172,7 @@ func TestCodeRuntime(t *testing.T) {
 		t.Fatalf("GetAgentRuntime artifact: %#v", got.AgentRuntimeArtifact)
 	}
 
-	ans := invokeCode(t, r.url, arn)
+	ans := invokeCode(t, r.cfg, r.url, arn)
 	pid = ans.PID
 	if ans.Echo["prompt"] != "hi" || ans.Who != "code" || ans.Region != "us-east-1" || ans.Shared != "shared" || ans.Port == "8080" || !strings.Contains(ans.Cwd, "/code/"+id+"/v1") {
 		t.Fatalf("answer %+v", ans)
@@ -187,8 +187,8 @@ func TestCodeRuntime(t *testing.T) {
 		t.Fatal("the agent process did not outlive the server")
 	}
 	r = start(t, dir)
-	ctlc = ctl.NewFromConfig(awsConfig(), func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
-	if again := invokeCode(t, r.url, arn); again.PID != pid {
+	ctlc = ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
+	if again := invokeCode(t, r.cfg, r.url, arn); again.PID != pid {
 		t.Fatalf("after restart: pid %d, want the adopted %d", again.PID, pid)
 	}
 	// A process that died is started again on the next invocation.
@@ -196,7 +196,7 @@ func TestCodeRuntime(t *testing.T) {
 	for deadline := time.Now().Add(5 * time.Second); processAlive(pid) && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
-	restarted := invokeCode(t, r.url, arn)
+	restarted := invokeCode(t, r.cfg, r.url, arn)
 	if restarted.PID == pid || restarted.PID == 0 {
 		t.Fatalf("after the process died: pid %d", restarted.PID)
 	}
@@ -223,10 +223,10 @@ func TestCodeRuntimeFailures(t *testing.T) {
 	r := start(t, t.TempDir())
 	defer r.stop(t)
 	ctx := context.Background()
-	s3c := s3Client(r.url)
+	s3c := s3Client(r)
 	s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("agent-code")})
 	s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("agent-code"), Key: aws.String("a.zip"), Body: bytes.NewReader(zipOf(t, codeAgent))})
-	ctlc := ctl.NewFromConfig(awsConfig(), func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
+	ctlc := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
 	create := func(name string, art types.AgentRuntimeArtifact) string {
 		out, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String(name), AgentRuntimeArtifact: art,
 			RoleArn: aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
@@ -321,10 +321,10 @@ func TestCodeRuntimeImage(t *testing.T) {
 	r := start(t, dir)
 	defer r.stop(t)
 	ctx := context.Background()
-	s3c := s3Client(r.url)
+	s3c := s3Client(r)
 	s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("agent-code")})
 	s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("agent-code"), Key: aws.String("a.zip"), Body: bytes.NewReader(zipOf(t, codeAgent))})
-	ctlc := ctl.NewFromConfig(awsConfig(), func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
+	ctlc := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
 	out, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("in_image"),
 		AgentRuntimeArtifact: codeArtifact("agent-code", "a.zip", "PYTHON_3_12", "app/main.py"),
 		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic},
@@ -333,7 +333,7 @@ func TestCodeRuntimeImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady(t, ctlc, *out.AgentRuntimeId)
-	dp := bedrockagentcore.NewFromConfig(awsConfig(), func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
+	dp := bedrockagentcore.NewFromConfig(r.cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
 	inv, err := dp.InvokeAgentRuntime(ctx, &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: out.AgentRuntimeArn, Payload: []byte(`{"hi":1}`)})
 	if err != nil {
 		t.Fatal(err)

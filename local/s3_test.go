@@ -30,9 +30,9 @@ func needDocker(t *testing.T) {
 	}
 }
 
-func s3Client(url string) *s3.Client {
-	return s3.NewFromConfig(awsConfig(), func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(url)
+func s3Client(r *running) *s3.Client {
+	return s3.NewFromConfig(r.cfg, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(r.url)
 		o.UsePathStyle = true
 	})
 }
@@ -59,7 +59,8 @@ func TestS3CLI(t *testing.T) {
 				env = append(env, kv)
 			}
 		}
-		cmd.Env = append(env, "AWS_ACCESS_KEY_ID=AKIDLOCAL", "AWS_SECRET_ACCESS_KEY=secret", "AWS_SESSION_TOKEN=",
+		creds := r.srv.Credentials()
+		cmd.Env = append(env, "AWS_ACCESS_KEY_ID="+creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey, "AWS_SESSION_TOKEN=",
 			"AWS_CONFIG_FILE="+cfgFile, "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(work, "none"), "AWS_DEFAULT_REGION=us-east-1")
 		began := time.Now()
 		out, err := cmd.CombinedOutput()
@@ -92,7 +93,7 @@ func TestS3CLI(t *testing.T) {
 		t.Fatal("downloaded object differs from the upload")
 	}
 	// The SDK reads what the CLI wrote.
-	obj, err := s3Client(r.url).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("cli-bucket"), Key: aws.String("code/small.txt")})
+	obj, err := s3Client(r).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("cli-bucket"), Key: aws.String("code/small.txt")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestS3CLI(t *testing.T) {
 		t.Fatalf("small.txt: %q", b)
 	}
 	cli("s3", "rm", "--recursive", "s3://cli-bucket/code/")
-	left, err := s3Client(r.url).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("cli-bucket")})
+	left, err := s3Client(r).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("cli-bucket")})
 	if err != nil || len(left.Contents) != 0 {
 		t.Fatalf("after rm --recursive: %v %v", left, err)
 	}

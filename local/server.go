@@ -1,8 +1,12 @@
 // Package local is the AgentCore-compatible endpoint the `local` provider talks to: one HTTP
 // port on 127.0.0.1 speaking the AWS wire protocols (bedrock-agentcore-control and
 // bedrock-agentcore restJson1, ECR and SSM awsJson1_1, STS awsQuery) plus an OCI registry under
-// /v2/, so the real AWS SDKs and CLIs work against it with only the endpoint URL changed.
-// State lives in an embedded bbolt database; agents run as containers on the Docker engine.
+// /v2/, so the real AWS SDKs and CLIs work against it with only the endpoint URL and the
+// credentials changed. It is its owner's alone, as an AWS account is: every API call must be
+// signed (SigV4) with the key pair generated at its first start (local/auth), the registry
+// wants a token of its ECR's GetAuthorizationToken, and requests a web page could make are
+// refused. State lives in an embedded bbolt database; agents run as containers on the Docker
+// engine.
 package local
 
 import (
@@ -17,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +31,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
 	"github.com/agentcore/agentcore/local/registry"
@@ -44,6 +50,11 @@ type Config struct {
 	Region      string        // default us-east-1
 	PingTimeout time.Duration // how long a new version may take to become healthy, default 60s
 	Logf        func(format string, args ...any)
+	// Credentials is the key pair requests must be signed with; when empty, the pair in
+	// Dir/credentials.json, generated there at the first start.
+	Credentials auth.Credentials
+	// Now is the clock signatures and registry tokens are checked against; default time.Now.
+	Now func() time.Time
 }
 
 // Server is the local AgentCore endpoint.
@@ -57,9 +68,10 @@ type Server struct {
 	control *control.Service
 	docker  io.Closer
 
-	mu   sync.Mutex
-	ecr  http.Handler // built by Serve: repository URIs need the listener's address
-	http *http.Server
+	mu    sync.Mutex
+	ecr   http.Handler // built by Serve: repository URIs need the listener's address
+	guard http.Handler // built by Serve: the Host header must name the listener's port
+	http  *http.Server
 }
 
 // New opens the state database under cfg.Dir and builds every service. Agent containers left
@@ -88,8 +100,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg.Dir = dir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the local endpoint's data directory: %w", err)
+	}
+	if cfg.Credentials.AccessKeyID == "" {
+		if cfg.Credentials, err = auth.LoadOrCreate(filepath.Join(dir, auth.FileName)); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
@@ -119,6 +139,10 @@ func New(cfg Config) (*Server, error) {
 		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
 		Code: s.s3, DataDir: dir,
+		RegistryAuth: func() (string, string) {
+			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())
+			return auth.RegistryUser, pw
+		},
 	})
 	if err != nil {
 		docker.Close()
@@ -127,20 +151,29 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Listen opens the endpoint's listener: 127.0.0.1 only, never another interface (port 0: any
+// free port).
+func Listen(port int) (net.Listener, error) {
+	return net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+}
+
 // Serve answers requests on ln until Shutdown. The registry's repository URIs use ln's address.
 func (s *Server) Serve(ln net.Listener) error {
 	host := control.RegistryHostFor(ln.Addr())
-	e, err := ecr.New(s.db, s.reg, ecr.Config{Account: s.cfg.Account, Region: s.cfg.Region, RegistryHost: host})
+	e, err := ecr.New(s.db, s.reg, ecr.Config{Account: s.cfg.Account, Region: s.cfg.Region, RegistryHost: host,
+		Now: s.cfg.Now, AuthorizationToken: s.cfg.Credentials.AuthorizationToken})
 	if err != nil {
 		return fmt.Errorf("starting ECR: %w", err)
 	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	guard := &auth.Guard{Creds: s.cfg.Credentials, Port: port, Classify: s.classify, Now: s.cfg.Now, Next: http.HandlerFunc(s.dispatch)}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	s.mu.Lock()
 	if s.http != nil {
 		s.mu.Unlock()
 		return errors.New("local: Serve called twice")
 	}
-	s.ecr, s.http = e, srv
+	s.ecr, s.guard, s.http = e, guard, srv
 	s.mu.Unlock()
 	s.control.Start(host)
 	err = srv.Serve(ln)
@@ -168,8 +201,43 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(err, s.db.Close())
 }
 
-// ServeHTTP dispatches one port to every service by protocol markers.
+// Credentials returns the key pair requests must be signed with.
+func (s *Server) Credentials() auth.Credentials { return s.cfg.Credentials }
+
+// ServeHTTP lets authenticated requests through to dispatch (see auth.Guard).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	g := s.guard
+	s.mu.Unlock()
+	if g == nil {
+		http.Error(w, "not serving", http.StatusServiceUnavailable)
+		return
+	}
+	g.ServeHTTP(w, r)
+}
+
+// classify tells the guard each request's protocol (the shape of its errors), by the same
+// markers dispatch routes on.
+func (s *Server) classify(r *http.Request) auth.Route {
+	switch target := r.Header.Get("X-Amz-Target"); {
+	case s3.IsS3(r):
+		// An object's Content-Type is its data's, whatever the caller sends.
+		return auth.Route{Protocol: auth.S3, UserContentType: true}
+	case strings.HasPrefix(r.URL.Path, "/v2/") || r.URL.Path == "/v2":
+		return auth.Route{Protocol: auth.Registry}
+	case target != "":
+		return auth.Route{Protocol: auth.AWSJSON}
+	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/"):
+		// An invocation's Content-Type is its payload's, whatever the caller sends.
+		return auth.Route{Protocol: auth.RestJSON, UserContentType: control.IsDataPlane(r)}
+	case isQuery(r):
+		return auth.Route{Protocol: auth.Query}
+	}
+	return auth.Route{Protocol: auth.RestJSON}
+}
+
+// dispatch sends one port's requests to every service by protocol markers.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
 	// S3 first: its paths are bucket names, which may be anything the other cases match.

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -20,15 +21,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/registry"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
+	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 )
 
 type running struct {
 	srv  *Server
 	url  string
+	cfg  aws.Config // signed with the server's own credentials
 	done chan error
 }
 
@@ -42,7 +46,7 @@ func start(t *testing.T, dir string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{srv: srv, url: "http://" + ln.Addr().String(), done: make(chan error, 1)}
+	r := &running{srv: srv, url: "http://" + ln.Addr().String(), cfg: awsConfig(srv.Credentials()), done: make(chan error, 1)}
 	go func() { r.done <- srv.Serve(ln) }()
 	return r
 }
@@ -59,8 +63,22 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
-func awsConfig() aws.Config {
-	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secret", "")}
+func awsConfig(c auth.Credentials) aws.Config {
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")}
+}
+
+// get makes a signed GET, as the CLI's health check does.
+func (r *running) get(t *testing.T, path string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, r.url+path, nil)
+	if err := auth.Sign(req, r.srv.Credentials(), "us-east-1", "agentcore-local", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 // TestServer runs the whole endpoint: health, STS, SSM and ECR dispatch, an image pushed to the
@@ -79,12 +97,9 @@ func TestServer(t *testing.T) {
 	t.Cleanup(func() { Reset(context.Background(), dir) })
 	r := start(t, dir)
 	ctx := context.Background()
-	cfg := awsConfig()
+	cfg := r.cfg
 
-	resp, err := http.Get(r.url + "/_agentcore/health")
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := r.get(t, "/_agentcore/health")
 	var health map[string]any
 	json.NewDecoder(resp.Body).Decode(&health)
 	resp.Body.Close()
@@ -113,7 +128,14 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { testagent.RemoveImage(cli, uri) })
-	if err := testagent.Push(ctx, cli, uri, ""); err != nil {
+	login, err := ecrc.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testagent.Push(ctx, cli, uri, ""); err == nil || !strings.Contains(err.Error(), "no basic auth credentials") {
+		t.Fatalf("push without credentials: %v", err)
+	}
+	if err := testagent.Push(ctx, cli, uri, registryAuth(t, login, r.url)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -129,18 +151,18 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReady(t, ctlc, *created.AgentRuntimeId)
-	invoke(t, r.url, *created.AgentRuntimeArn)
+	invoke(t, r, *created.AgentRuntimeArn)
 	r.stop(t)
 
 	// Restart on another port: the running container is found again.
 	r = start(t, dir)
-	invoke(t, r.url, *created.AgentRuntimeArn)
+	invoke(t, r, *created.AgentRuntimeArn)
 	// Gone container: recreated from the registry, now on the new port.
 	t.Cleanup(func() { testagent.RemoveImage(cli, strings.TrimPrefix(r.url, "http://")+"/server-agent:v1") })
 	if err := Reset(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	invoke(t, r.url, *created.AgentRuntimeArn)
+	invoke(t, r, *created.AgentRuntimeArn)
 	r.stop(t)
 
 	assertNoServerGoroutines(t)
@@ -176,9 +198,9 @@ func waitReady(t *testing.T, c *ctl.Client, id string) {
 	}
 }
 
-func invoke(t *testing.T, url, arn string) {
+func invoke(t *testing.T, r *running, arn string) {
 	t.Helper()
-	dp := bedrockagentcore.NewFromConfig(awsConfig(), func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(url) })
+	dp := bedrockagentcore.NewFromConfig(r.cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
 	out, err := dp.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn), Payload: []byte(`{"hi":1}`)})
 	if err != nil {
 		t.Fatalf("InvokeAgentRuntime: %v", err)
@@ -190,6 +212,22 @@ func invoke(t *testing.T, url, arn string) {
 	if err := json.NewDecoder(out.Response).Decode(&ans); err != nil || ans.Env["WHO"] != "server" {
 		t.Fatalf("agent answered %+v (%v)", ans, err)
 	}
+}
+
+// registryAuth is the Docker engine's X-Registry-Auth for the login ECR gave, as deploy.push
+// passes it.
+func registryAuth(t *testing.T, login *ecr.GetAuthorizationTokenOutput, url string) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(aws.ToString(login.AuthorizationData[0].AuthorizationToken))
+	user, pw, ok := strings.Cut(string(b), ":")
+	if err != nil || !ok {
+		t.Fatalf("authorizationToken %q", b)
+	}
+	enc, err := registry.EncodeAuthConfig(registry.AuthConfig{Username: user, Password: pw, ServerAddress: strings.TrimPrefix(url, "http://")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
 }
 
 // assertNoServerGoroutines fails if a goroutine of the server or its services outlives Shutdown.

@@ -16,16 +16,17 @@ import (
 	"flag"
 	"fmt"
 	"github.com/agentcore/agentcore/builtins/agentcore"
+	"github.com/agentcore/agentcore/local/auth"
 	"io"
 	"net/http"
 	neturl "net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 )
 
@@ -38,6 +39,7 @@ const (
 
 type options struct {
 	endpoint string
+	creds    string // the local endpoint's credentials file
 	arn      string
 	port     int
 	n        int
@@ -48,6 +50,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.endpoint, "endpoint", "", "base URL of the local AgentCore endpoint (http://127.0.0.1:PORT)")
 	flag.StringVar(&o.arn, "arn", "", "agent runtime ARN")
+	flag.StringVar(&o.creds, "credentials", defaultCredentials(), "the local endpoint's key pair (its credentials.json)")
 	flag.IntVar(&o.port, "port", 0, "host port of the agent container (its 8080)")
 	flag.IntVar(&o.n, "n", 200, "calls per path")
 	flag.IntVar(&o.streams, "streams", 5, "streamed calls per path for the time to first byte")
@@ -66,11 +69,25 @@ func main() {
 // body, total the time to its end.
 type call func(ctx context.Context, payload string) (ttfb, total time.Duration, body []byte, err error)
 
+// defaultCredentials is where the local endpoint of $AGENTCORE_HOME keeps its key pair.
+func defaultCredentials() string {
+	home := os.Getenv("AGENTCORE_HOME")
+	if home == "" {
+		h, _ := os.UserHomeDir()
+		home = filepath.Join(h, ".agentcore")
+	}
+	return filepath.Join(home, "local", auth.FileName)
+}
+
 func run(ctx context.Context, o options, w io.Writer) error {
+	creds, err := auth.Load(o.creds)
+	if err != nil {
+		return fmt.Errorf("the local endpoint's key pair: %w", err)
+	}
 	client := bedrockagentcore.New(bedrockagentcore.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(o.endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDINVOKEBENCH", "invokebench-secret", ""),
+		Credentials:  creds.Provider(),
 		// the same work-around of a smithy-go race as agentcore's own invoke (see HideWriterTo)
 		APIOptions: []func(*middleware.Stack) error{agentcore.HideWriterTo},
 	})
@@ -111,8 +128,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return readTimed(start, resp.Body)
 	}
 
-	// The endpoint without the SDK (no signing, no retry middleware): splits what the endpoint
-	// adds from what the client adds. The local endpoint does not check signatures.
+	// The endpoint without the SDK (no retry middleware, the request signed by hand): splits
+	// what the endpoint adds from what the client adds.
 	rawURL := strings.TrimSuffix(o.endpoint, "/") + "/runtimes/" + neturl.PathEscape(o.arn) + "/invocations"
 	viaEndpointRaw := func(ctx context.Context, payload string) (time.Duration, time.Duration, []byte, error) {
 		start := time.Now()
@@ -122,6 +139,9 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", sessionID)
+		if err := auth.Sign(req, creds, "us-east-1", "bedrock-agentcore", time.Now()); err != nil {
+			return 0, 0, nil, err
+		}
 		resp, err := direct.Do(req)
 		if err != nil {
 			return 0, 0, nil, err

@@ -24,7 +24,7 @@ var Module = &engine.Module{
 	Doc: "The AWS session of the selected environment: who the credentials belong to, the account " +
 		"guard, and helpers to read AWS errors. Provider \"aws\" uses the standard credential chain " +
 		"(profile from agentcore.toml, AWS_PROFILE, SSO, roles) and endpoint_url when set; provider " +
-		"\"local\" talks to the local AgentCore endpoint with dummy credentials.",
+		"\"local\" talks to the local AgentCore endpoint with its own key pair (`agentcore local env` prints it).",
 	Funcs: []engine.Func{
 		{Name: "caller", Args: "()", Returns: "table {account, arn, userId}",
 			Doc: "Who the credentials belong to (STS GetCallerIdentity). Cached for the run.",

@@ -133,8 +133,8 @@ func TestErrorCode(t *testing.T) {
 }
 
 // TestLocalProvider points the local provider at moto (it speaks the same APIs as the local
-// endpoint): dummy credentials, the default region, and the endpoint from run.LocalEndpoint,
-// which may use run values itself.
+// endpoint): the credentials of run.LocalCredentials, the default region, and the endpoint from
+// run.LocalEndpoint, which may use run values itself.
 func TestLocalProvider(t *testing.T) {
 	url := awstest.Moto(t)
 	h := enginetest.New(t, aws.Module)
@@ -150,6 +150,7 @@ func TestLocalProvider(t *testing.T) {
 		}
 		return v.(string), nil
 	}
+	h.Run.LocalCredentials = func() (string, string, error) { return "AKIALOCALTEST", "local-secret", nil }
 	res := h.Do(t, `local e = aws.env() local c = aws.caller() aws.guard() return e.provider, e.region, c.account`)
 	if res[0].String() != "local" || res[1].String() != "us-east-1" || res[2].String() != awstest.Account {
 		t.Fatalf("got %v", res)
@@ -159,7 +160,7 @@ func TestLocalProvider(t *testing.T) {
 		t.Fatalf("ConfigFor = %q %q %v (endpoint started %d times)", cfg.Region, endpoint, err, starts)
 	}
 	creds, err := cfg.Credentials.Retrieve(context.Background())
-	if err != nil || creds.AccessKeyID != "local" {
+	if err != nil || creds.AccessKeyID != "AKIALOCALTEST" || creds.SecretAccessKey != "local-secret" {
 		t.Fatalf("credentials = %+v %v", creds, err)
 	}
 }

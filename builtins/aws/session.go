@@ -107,7 +107,7 @@ func loadSession(ctx context.Context, run *engine.Run) (*Session, error) {
 	}
 	switch s.Provider {
 	case "local":
-		if run.LocalEndpoint == nil {
+		if run.LocalEndpoint == nil || run.LocalCredentials == nil {
 			return nil, engine.Failf("run it through the agentcore command, which starts the local endpoint",
 				"environment %q uses the local provider, but no local endpoint is available here", s.EnvName())
 		}
@@ -115,15 +115,22 @@ func loadSession(ctx context.Context, run *engine.Run) (*Session, error) {
 		if err != nil {
 			return nil, fmt.Errorf("starting the local AgentCore endpoint: %w", err)
 		}
+		id, secret, err := run.LocalCredentials()
+		if err != nil {
+			return nil, &engine.Error{Code: engine.ExitFailure, Err: err,
+				Msg:  fmt.Sprintf("environment %s: reading the local endpoint's credentials: %v", s.EnvName(), err),
+				Hint: "they are generated at its first start under $AGENTCORE_HOME/local; `agentcore local env` prints them"}
+		}
+		run.Out.AddSecret(secret)
 		region := DefaultLocalRegion
 		if env.Region != "" {
 			region = env.Region
 		}
-		// Built by hand, not with LoadDefaultConfig: the local endpoint takes any credentials, and
-		// the user's AWS profile (which may not exist here) must not matter.
+		// Built by hand, not with LoadDefaultConfig: the local endpoint takes only its own key
+		// pair, and the user's AWS profile (which may not exist here) must not matter.
 		s.Config = awssdk.Config{
 			Region:       region,
-			Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+			Credentials:  credentials.NewStaticCredentialsProvider(id, secret, ""),
 			BaseEndpoint: awssdk.String(url),
 		}
 		return s, nil

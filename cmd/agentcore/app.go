@@ -303,6 +303,10 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 		Verbose:       a.g.verbose,
 		Command:       "agentcore " + strings.Join(a.args, " "),
 		LocalEndpoint: a.ensureLocal,
+		LocalCredentials: func() (string, string, error) {
+			c, err := localCredentials()
+			return c.AccessKeyID, c.SecretAccessKey, err
+		},
 	}
 	if f, ok := a.stdin.(*os.File); ok {
 		run.Interactive = isatty.IsTerminal(f.Fd())

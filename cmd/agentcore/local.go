@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/agentcore/agentcore/engine/state"
 	"github.com/agentcore/agentcore/local"
+	"github.com/agentcore/agentcore/local/auth"
 )
 
 const localUsage = `Usage:
@@ -30,10 +30,13 @@ const localUsage = `Usage:
   agentcore local status                            is it running, where, since when
   agentcore local logs [-f]                         its log
   agentcore local reset                             stop it, remove its agent containers, images and state
+  agentcore local env [--shell sh|fish|powershell]  print AWS_* variables for the AWS CLI and SDKs (-o json: an object)
 
 The endpoint listens on 127.0.0.1 only (default port 4777, or AGENTCORE_LOCAL_PORT) and keeps
 its data in $AGENTCORE_HOME/local (default ~/.agentcore/local). Commands that act on an
-environment with provider = "local" start it when it is not running.`
+environment with provider = "local" start it when it is not running. It is its owner's alone:
+every API call must be signed with the key pair generated at its first start (kept, mode 0600,
+in credentials.json there); eval "$(agentcore local env)" lets the AWS CLI and SDKs use it.`
 
 const defaultLocalPort = 4777
 
@@ -58,6 +61,16 @@ func agentcoreHome() string {
 
 func localDir() string { return filepath.Join(agentcoreHome(), "local") }
 
+// localCredentials is the key pair the local endpoint accepts, generated (mode 0600) when there
+// is none yet: the server, the CLI and `agentcore local env` all read the same file.
+func localCredentials() (auth.Credentials, error) {
+	c, err := auth.LoadOrCreate(filepath.Join(localDir(), auth.FileName))
+	if err != nil {
+		return c, fmt.Errorf("the local endpoint's credentials: %w", err)
+	}
+	return c, nil
+}
+
 func localPort() (int, error) {
 	if p := os.Getenv("AGENTCORE_LOCAL_PORT"); p != "" {
 		n, err := strconv.Atoi(p)
@@ -81,17 +94,49 @@ func readServerInfo() (*serverInfo, error) {
 	return &si, nil
 }
 
-// healthy asks a server at addr for its health.
-func healthy(ctx context.Context, addr string) bool {
+// healthInfo is what GET /_agentcore/health answers.
+type healthInfo struct {
+	Status  string `json:"status"`
+	PID     int    `json:"pid"`
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	Version string `json:"version"`
+}
+
+// health asks a server at addr for its health, with a request signed like any other: the
+// endpoint answers only its owner.
+func health(ctx context.Context, addr string) (*healthInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_agentcore/health", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_agentcore/health", nil)
+	if err != nil {
+		return nil, err
+	}
+	if creds, err := localCredentials(); err == nil {
+		if err := auth.Sign(req, creds, "us-east-1", "agentcore-local", time.Now()); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return nil, err
 	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	var h healthInfo
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// healthy asks a server at addr for its health.
+func healthy(ctx context.Context, addr string) bool {
+	_, err := health(ctx, addr)
+	return err == nil
 }
 
 // running returns the running server's info, or nil.
@@ -129,11 +174,11 @@ func startDetached(ctx context.Context, port int) (*serverInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(localDir(), 0o755); err != nil {
+	if err := os.MkdirAll(localDir(), 0o700); err != nil {
 		return nil, err
 	}
 	logPath := filepath.Join(localDir(), "server.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -196,12 +241,13 @@ func (a *app) cmdLocal(args []string) error {
 	port := fs.Int("port", 0, "port on 127.0.0.1 (default 4777, or AGENTCORE_LOCAL_PORT)")
 	fg := fs.Bool("foreground", false, "serve in this process instead of in the background")
 	follow := fs.BoolP("follow", "f", false, "logs: keep printing new lines")
+	shell := fs.String("shell", "sh", "env: the shell to print variables for (sh, fish, powershell)")
 	rest, err := a.parse(fs, args, localUsage)
 	if err != nil {
 		return helpOK(err)
 	}
 	if len(rest) != 1 {
-		return usageErr(localUsage, "local takes one of start, stop, status, logs, reset")
+		return usageErr(localUsage, "local takes one of start, stop, status, logs, reset, env")
 	}
 	if *port == 0 {
 		if *port, err = localPort(); err != nil {
@@ -234,7 +280,8 @@ func (a *app) cmdLocal(args []string) error {
 	case "status":
 		si := running(a.ctx)
 		if a.out.JSON {
-			return json.NewEncoder(a.stdout).Encode(map[string]any{"running": si != nil, "server": si, "data_dir": localDir()})
+			return json.NewEncoder(a.stdout).Encode(map[string]any{"running": si != nil, "server": si, "data_dir": localDir(),
+				"credentials_file": filepath.Join(localDir(), auth.FileName)})
 		}
 		if si == nil {
 			a.out.Info("", "the local endpoint is not running (it starts with the first command that needs it, or: agentcore local start)")
@@ -257,13 +304,106 @@ func (a *app) cmdLocal(args []string) error {
 		if err := local.Reset(a.ctx, localDir()); err != nil {
 			return err
 		}
-		if err := os.RemoveAll(localDir()); err != nil {
+		if err := removeAllBut(localDir(), auth.FileName); err != nil {
 			return err
 		}
-		a.out.OK("", "local endpoint reset: containers, images and state removed")
+		a.out.OK("", "local endpoint reset: containers, images and state removed (its credentials are kept: "+filepath.Join(localDir(), auth.FileName)+")")
 		return nil
+	case "env":
+		return a.localEnv(*shell, *port)
 	}
 	return usageErr(localUsage, "unknown local subcommand %q", rest[0])
+}
+
+// removeAllBut empties dir except for the file keep.
+func removeAllBut(dir, keep string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == keep {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// localEnv prints the variables that point the AWS CLI and SDKs at the local endpoint, with
+// its credentials, for eval. The endpoint is started when it is not running.
+func (a *app) localEnv(shell string, port int) error {
+	switch shell {
+	case "sh", "bash", "zsh", "fish", "powershell", "pwsh":
+	default:
+		return usageErr("use --shell sh, fish or powershell", "local env: unknown shell %q", shell)
+	}
+	creds, err := localCredentials()
+	if err != nil {
+		return err
+	}
+	si := running(a.ctx)
+	if si == nil {
+		fmt.Fprintf(a.stderr, "starting the local AgentCore endpoint on 127.0.0.1:%d (agentcore local logs shows its log)\n", port)
+		if si, err = startDetached(a.ctx, port); err != nil {
+			return err
+		}
+	}
+	region := "us-east-1"
+	if h, err := health(a.ctx, si.Addr); err == nil && h.Region != "" {
+		region = h.Region
+	}
+	vars := [][2]string{
+		{"AWS_ACCESS_KEY_ID", creds.AccessKeyID},
+		{"AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey},
+		{"AWS_ENDPOINT_URL", "http://" + si.Addr},
+		{"AWS_REGION", region},         // the Go, Java and JavaScript SDKs
+		{"AWS_DEFAULT_REGION", region}, // the AWS CLI and boto3
+	}
+	if a.out.JSON {
+		m := map[string]string{}
+		for _, v := range vars {
+			m[v[0]] = v[1]
+		}
+		return json.NewEncoder(a.stdout).Encode(m)
+	}
+	a.out.AddSecret(creds.SecretAccessKey)
+	var b strings.Builder
+	for _, v := range vars {
+		switch shell {
+		case "fish":
+			fmt.Fprintf(&b, "set -gx %s %s;\n", v[0], shQuote(v[1]))
+		case "powershell", "pwsh":
+			fmt.Fprintf(&b, "$Env:%s = \"%s\"\n", v[0], v[1])
+		default:
+			fmt.Fprintf(&b, "export %s=%s\n", v[0], shQuote(v[1]))
+		}
+	}
+	// A session token left from an AWS login would be sent along and mean nothing here.
+	switch shell {
+	case "fish":
+		b.WriteString("set -e AWS_SESSION_TOKEN;\n")
+	case "powershell", "pwsh":
+		b.WriteString("Remove-Item Env:AWS_SESSION_TOKEN -ErrorAction SilentlyContinue\n")
+	default:
+		b.WriteString("unset AWS_SESSION_TOKEN\n")
+	}
+	b.WriteString("# eval \"$(agentcore local env)\" points the AWS CLI and SDKs at the local endpoint\n")
+	_, err = io.WriteString(a.stdout, b.String())
+	return err
+}
+
+// shQuote quotes s for sh and fish when it holds anything but safe characters.
+func shQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func stopServer(ctx context.Context, si *serverInfo, a *app) error {
@@ -314,7 +454,7 @@ func (a *app) localLogs(follow bool) error {
 // serveForeground runs the server in this process until SIGINT/SIGTERM.
 func serveForeground(ctx context.Context, port int) error {
 	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	ln, err := local.Listen(port)
 	if err != nil {
 		return fmt.Errorf("listening on 127.0.0.1:%d: %w (another program uses the port? set AGENTCORE_LOCAL_PORT)", port, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	dockerregistry "github.com/docker/docker/api/types/registry"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -32,6 +33,10 @@ type Config struct {
 	// and extracted under DataDir/code, where their host processes also keep their logs.
 	Code    CodeSource
 	DataDir string
+	// RegistryAuth returns the credentials the Docker engine presents to the local registry
+	// when it pulls an agent's image from it (user AWS and a fresh registry token); nil when
+	// the registry asks for none.
+	RegistryAuth func() (username, password string)
 }
 
 // Service implements the runtime control plane and data plane.
@@ -91,6 +96,7 @@ func New(cfg Config) (*Service, error) {
 		region:      cfg.Region,
 		pingTimeout: cfg.PingTimeout,
 		resolve:     s.resolveURI,
+		pullAuth:    s.pullAuth,
 		// Keep-alive: a new connection per invocation through Docker's port proxy cost most
 		// of the endpoint's added latency.
 		http: &http.Client{Transport: &http.Transport{DisableCompression: true, Proxy: nil,
@@ -206,6 +212,23 @@ func (s *Service) resolveURI(uri string) string {
 		return uri
 	}
 	return s.registryHost + "/" + rest
+}
+
+// pullAuth is the engine's X-Registry-Auth for pulling ref: the local registry's credentials
+// when ref is on it, none for any other registry.
+func (s *Service) pullAuth(ref string) string {
+	s.regMu.RLock()
+	host := s.registryHost
+	s.regMu.RUnlock()
+	if s.cfg.RegistryAuth == nil || host == "" || !strings.HasPrefix(ref, host+"/") {
+		return ""
+	}
+	user, pw := s.cfg.RegistryAuth()
+	enc, err := dockerregistry.EncodeAuthConfig(dockerregistry.AuthConfig{Username: user, Password: pw, ServerAddress: host})
+	if err != nil {
+		return ""
+	}
+	return enc
 }
 
 func (s *Service) runtimeArn(id string) string {

@@ -42,6 +42,7 @@ type runner struct {
 	region      string
 	pingTimeout time.Duration
 	resolve     func(uri string) string // containerUri → reference the engine pulls
+	pullAuth    func(ref string) string // X-Registry-Auth for a pull of ref ("" for none); may be nil
 	http        *http.Client
 	code        *codeRunner // code versions: extraction and host processes
 	logf        func(format string, args ...any)
@@ -266,7 +267,11 @@ func (r *runner) removeAll(ctx context.Context, runtimeID string, keep map[int]b
 var refPattern = lazyRegexp(`^([^/]+)/(.+?)(?::([^:@/]+))?(?:@(.+))?$`)
 
 func (r *runner) pull(ctx context.Context, ref, uri string) error {
-	rc, err := r.docker.ImagePull(ctx, ref, image.PullOptions{})
+	var opts image.PullOptions
+	if r.pullAuth != nil {
+		opts.RegistryAuth = r.pullAuth(ref)
+	}
+	rc, err := r.docker.ImagePull(ctx, ref, opts)
 	if err == nil {
 		err = readPullStream(rc)
 		rc.Close()

@@ -32,6 +32,11 @@ type Config struct {
 
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// AuthorizationToken mints GetAuthorizationToken's token, base64("AWS:" + password),
+	// which the registry in front of which this service runs accepts until expires (see
+	// local/auth). Nil: a token of the right shape that nothing checks.
+	AuthorizationToken func(now time.Time) (token string, expires time.Time)
 }
 
 // bucketRepos holds one JSON record per repository, keyed by name.

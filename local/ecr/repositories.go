@@ -460,11 +460,14 @@ func (s *Service) getAuthorizationToken(req *http.Request) (any, error) {
 			return nil, invalidParam("Invalid parameter at 'registryIds': registry id '%s' is not accessible from this local endpoint", id)
 		}
 	}
-	// The registry accepts any credentials; the password only has to look like ECR's.
-	token := base64.StdEncoding.EncodeToString([]byte("AWS:" + awsjson.RequestID() + awsjson.RequestID()))
+	now := s.cfg.Now()
+	token, expires := base64.StdEncoding.EncodeToString([]byte("AWS:"+awsjson.RequestID()+awsjson.RequestID())), now.Add(12*time.Hour)
+	if s.cfg.AuthorizationToken != nil {
+		token, expires = s.cfg.AuthorizationToken(now)
+	}
 	data := map[string]any{
 		"authorizationToken": token,
-		"expiresAt":          epoch(s.cfg.Now().Add(12 * time.Hour)),
+		"expiresAt":          epoch(expires),
 		"proxyEndpoint":      "http://" + s.registryHost(),
 	}
 	return map[string]any{"authorizationData": []any{data}}, nil

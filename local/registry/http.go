@@ -92,8 +92,10 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-// checkAuth accepts requests without credentials and with any well-formed Basic credentials
-// (ECR's token is base64("AWS:password")) or a Bearer token; anything else is a 401.
+// checkAuth checks only the Authorization header's shape: well-formed Basic credentials (ECR's
+// token is base64("AWS:password")) or a Bearer token, or none. Who may push and pull is decided
+// in front of the registry: the local endpoint's guard (local/auth) lets through only the
+// tokens its ECR's GetAuthorizationToken minted.
 func checkAuth(req *http.Request) error {
 	h := req.Header.Get("Authorization")
 	if h == "" {

@@ -1,0 +1,243 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/agentcore/agentcore/local/internal/awsjson"
+)
+
+// Protocol is the wire protocol of a request, which decides the shape of its errors.
+type Protocol int
+
+const (
+	RestJSON Protocol = iota // bedrock-agentcore(-control), and the endpoint's own /_agentcore/ paths
+	AWSJSON                  // awsJson1_1: ECR, SSM
+	Query                    // awsQuery: STS
+	S3                       // restXml with S3's error shape
+	Registry                 // the OCI distribution API under /v2/: registry tokens, not SigV4
+)
+
+// Route is what the guard needs to know about a request before it lets it through.
+type Route struct {
+	Protocol Protocol
+	// UserContentType is set for operations whose Content-Type describes the caller's own
+	// data (InvokeAgentRuntime's payload, an S3 object), which browsers' form types may be.
+	UserContentType bool
+}
+
+// Guard is the local endpoint's front door. In order, it refuses: a Host header that is not
+// the loopback address and port served (DNS rebinding: a web page's host name resolved to
+// 127.0.0.1); any Origin header (only browsers send one); the content types a browser can
+// POST across origins without a preflight; then anything not authenticated: SigV4 for the
+// AWS APIs, a registry token for /v2/.
+type Guard struct {
+	Creds    Credentials
+	Port     string // the port served; Host must name it
+	Classify func(*http.Request) Route
+	Now      func() time.Time // default time.Now
+	Next     http.Handler
+}
+
+func (g *Guard) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	route := g.Classify(r)
+	if f := g.front(r, route); f != nil {
+		writeFailure(w, route.Protocol, f)
+		return
+	}
+	if route.Protocol == Registry {
+		if f := g.registry(r); f != nil {
+			writeFailure(w, Registry, f)
+			return
+		}
+		g.Next.ServeHTTP(w, r)
+		return
+	}
+	v := Verifier{Creds: g.Creds, Now: g.Now}
+	id, f := v.Verify(r)
+	if f != nil {
+		writeFailure(w, route.Protocol, f)
+		return
+	}
+	g.Next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+}
+
+// front refuses what no AWS client sends and a browser does.
+func (g *Guard) front(r *http.Request, route Route) *Failure {
+	if !g.hostAllowed(r.Host) {
+		return &Failure{Kind: Denied, Msg: fmt.Sprintf("the local AgentCore endpoint answers only requests addressed to 127.0.0.1:%[1]s, localhost:%[1]s or [::1]:%[1]s, not to %[2]q: other host names are refused so that no web page can reach it through DNS rebinding; use http://127.0.0.1:%[1]s as the endpoint URL",
+			g.Port, r.Host)}
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		return &Failure{Kind: Denied, Msg: fmt.Sprintf("the local AgentCore endpoint refuses requests with an Origin header (%q): they come from web pages, and the endpoint is its owner's alone; AWS SDKs and CLIs send none", o)}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !route.UserContentType {
+		mt, _, _ := mime.ParseMediaType(ct)
+		switch strings.ToLower(mt) {
+		case "application/x-www-form-urlencoded":
+			if route.Protocol == Query {
+				break // awsQuery's own encoding; the signature keeps pages out
+			}
+			fallthrough
+		case "text/plain", "multipart/form-data":
+			return &Failure{Kind: Denied, Msg: fmt.Sprintf("the local AgentCore endpoint refuses Content-Type %q on its APIs: it is what a web page's form sends, and AWS clients never use it here", mt)}
+		}
+	}
+	return nil
+}
+
+// hostAllowed accepts the loopback names of the port served.
+func (g *Guard) hostAllowed(host string) bool {
+	h, p, err := net.SplitHostPort(host)
+	if err != nil || p != g.Port {
+		return false
+	}
+	switch strings.ToLower(h) {
+	case "127.0.0.1", "localhost", "::1":
+		return true
+	}
+	return false
+}
+
+// registry accepts ECR-style Basic credentials: user AWS, a token from GetAuthorizationToken.
+func (g *Guard) registry(r *http.Request) *Failure {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return &Failure{Kind: Missing, Msg: "authentication required: log in with the token of the local ECR's GetAuthorizationToken (aws ecr get-login-password | docker login --username AWS --password-stdin " + r.Host + ")"}
+	}
+	scheme, cred, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "basic") {
+		return &Failure{Kind: Malformed, Msg: "authentication required: the local registry accepts Basic credentials (user AWS, the password of ecr get-login-password), not " + scheme}
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	user, pw, ok := strings.Cut(string(b), ":")
+	if err != nil || !ok || user != RegistryUser {
+		return &Failure{Kind: UnknownKey, Msg: "authentication required: the local registry accepts user AWS with the password of ecr get-login-password"}
+	}
+	switch g.Creds.CheckRegistryToken(pw, g.now()) {
+	case TokenValid:
+		return nil
+	case TokenExpired:
+		return &Failure{Kind: Expired, Msg: "Your authorization token has expired. Reauthenticate and try again. (tokens of the local ECR last 12 hours: docker login again with the password of ecr get-login-password)"}
+	}
+	return &Failure{Kind: BadSignature, Msg: "authentication required: the registry token is not one this local endpoint issued (a reset gives the endpoint new credentials): log in again with the password of ecr get-login-password"}
+}
+
+// codes names each kind of refusal in each protocol, as AWS does.
+var codes = map[Kind]struct{ json, query, s3 string }{
+	Missing:      {"MissingAuthenticationTokenException", "MissingAuthenticationToken", "AccessDenied"},
+	Malformed:    {"IncompleteSignatureException", "IncompleteSignature", "AuthorizationHeaderMalformed"},
+	UnknownKey:   {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId"},
+	BadSignature: {"InvalidSignatureException", "SignatureDoesNotMatch", "SignatureDoesNotMatch"},
+	Skewed:       {"InvalidSignatureException", "SignatureDoesNotMatch", "RequestTimeTooSkewed"},
+	Expired:      {"InvalidSignatureException", "SignatureDoesNotMatch", "AccessDenied"},
+	BadDigest:    {"InvalidSignatureException", "SignatureDoesNotMatch", "XAmzContentSHA256Mismatch"},
+	Denied:       {"AccessDeniedException", "AccessDenied", "AccessDenied"},
+}
+
+// hint is added to the AWS wording of the refusals a user can fix by signing with the
+// endpoint's own key pair.
+const hint = " (the local AgentCore endpoint accepts only requests signed with its own key pair: `agentcore local env` prints it as AWS_* variables)"
+
+func writeFailure(w http.ResponseWriter, p Protocol, f *Failure) {
+	msg := f.Msg
+	switch f.Kind {
+	case Missing, UnknownKey, BadSignature:
+		if p != Registry {
+			msg += hint
+		}
+	}
+	c := codes[f.Kind]
+	id := awsjson.RequestID()
+	switch p {
+	case Registry:
+		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		status, code := http.StatusUnauthorized, "UNAUTHORIZED"
+		if f.Kind == Denied {
+			status, code = http.StatusForbidden, "DENIED"
+		} else {
+			w.Header().Set("WWW-Authenticate", `Basic realm="agentcore-local",service="ecr.amazonaws.com"`)
+		}
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"code": code, "message": msg, "detail": nil}}})
+	case AWSJSON:
+		// awsJson services answer authentication failures with 400, as DynamoDB, SSM and ECR do.
+		status := http.StatusBadRequest
+		if f.Kind == Denied {
+			status = http.StatusForbidden
+		}
+		w.Header().Set("x-amzn-RequestId", id)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-ErrorType", c.json)
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"__type": c.json, "message": msg})
+	case Query:
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("x-amzn-RequestId", id)
+		w.WriteHeader(http.StatusForbidden)
+		var b struct {
+			XMLName xml.Name `xml:"ErrorResponse"`
+			Xmlns   string   `xml:"xmlns,attr"`
+			Error   struct {
+				Type    string `xml:"Type"`
+				Code    string `xml:"Code"`
+				Message string `xml:"Message"`
+			} `xml:"Error"`
+			RequestID string `xml:"RequestId"`
+		}
+		b.Xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
+		b.Error.Type, b.Error.Code, b.Error.Message, b.RequestID = "Sender", c.query, msg, id
+		xml.NewEncoder(w).Encode(b)
+	case S3:
+		status := http.StatusForbidden
+		switch f.Kind {
+		case Malformed, BadDigest:
+			status = http.StatusBadRequest
+		case Missing:
+			msg = "Access Denied" + hint
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.Header().Set("x-amz-request-id", id)
+		w.WriteHeader(status)
+		var b struct {
+			XMLName        xml.Name `xml:"Error"`
+			Code           string   `xml:"Code"`
+			Message        string   `xml:"Message"`
+			AWSAccessKeyID string   `xml:"AWSAccessKeyId,omitempty"`
+			RequestID      string   `xml:"RequestId"`
+			HostID         string   `xml:"HostId"`
+		}
+		b.Code, b.Message, b.RequestID, b.HostID = c.s3, msg, id, id
+		if f.Kind == UnknownKey || f.Kind == BadSignature {
+			b.AWSAccessKeyID = f.Key
+		}
+		if f.Kind == UnknownKey {
+			b.Message = "The AWS Access Key Id you provided does not exist in our records." + hint
+		}
+		w.Write([]byte(xml.Header))
+		xml.NewEncoder(w).Encode(b)
+	default: // RestJSON: API Gateway's 403 with the type in X-Amzn-ErrorType
+		w.Header().Set("x-amzn-RequestId", id)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", c.json)
+		w.WriteHeader(http.StatusForbidden)
+		json.NewEncoder(w).Encode(map[string]string{"message": msg})
+	}
+}

@@ -169,8 +169,8 @@ func TestBuildPlatform(t *testing.T) {
 	if runtime.GOARCH == "arm64" {
 		other = "amd64"
 	}
-	e := engineError(t, h.Err(fmt.Sprintf(`docker.build{context = ".", platform = "linux/%s"}`, other)))
-	if !strings.Contains(e.Msg, "cannot build linux/"+other+" images") || !strings.Contains(e.Hint, "buildx") {
+	e := engineError(t, h.Err(fmt.Sprintf(`docker.build{context = ".", platform = "linux/%s", builder = "classic"}`, other)))
+	if !strings.Contains(e.Msg, "cannot build linux/"+other+" images") || !strings.Contains(e.Hint, `builder = "buildkit"`) {
 		t.Errorf("foreign platform: %v (hint %q)", e, e.Hint)
 	}
 }

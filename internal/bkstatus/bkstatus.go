@@ -253,4 +253,3 @@ func fields(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte
 	}
 	return nil
 }
-

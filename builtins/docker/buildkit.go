@@ -159,9 +159,13 @@ func (l *bkLog) status(st bkstatus.Status) {
 			l.lastBar[p.ID] = now
 			label := p.Name
 			if label == "" {
-				label = "transferring"
+				label = "downloading"
 			}
-			l.out.Progress(l.branch, p.ID, label, p.Current, p.Total)
+			id := p.ID
+			if strings.HasPrefix(id, "sha256:") {
+				id = shortID(id)
+			}
+			l.out.Progress(l.branch, id, label, p.Current, p.Total)
 		}
 	}
 	for _, w := range st.Warnings {

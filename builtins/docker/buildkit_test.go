@@ -349,3 +349,17 @@ func readBinfmt(goarch string) (string, error) {
 	b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-" + machine)
 	return string(b), err
 }
+
+// A COPY of a file that is not in the context fails its step with a hint about the context,
+// not with a registry explanation (the message says "does not exist").
+func TestBuildCopyMissingFile(t *testing.T) {
+	h := newHarness(t)
+	writeFiles(t, h.Run.Dir, map[string]string{"app": "", "Dockerfile": dockerfile(`COPY app /app`, `COPY nowhere.txt /x`)})
+	for _, builder := range []string{"buildkit", "classic"} {
+		e := engineError(t, h.Err(fmt.Sprintf(`docker.build{context = ".", builder = %q}`, builder)))
+		if e.Code != engine.ExitFailure || !strings.Contains(e.Msg, "(COPY nowhere.txt /x)") || !strings.Contains(e.Msg, "not found") ||
+			!strings.Contains(e.Hint, "inside the build context") || strings.Contains(e.Msg, "registry") {
+			t.Errorf("%s: code %d %q (hint %q)", builder, e.Code, e.Msg, e.Hint)
+		}
+	}
+}

@@ -325,6 +325,15 @@ func buildError(err error, builder, shown, dockerfile, platform, host string, fo
 		}
 		return emulationError(platform, host, where, "running it failed with \"exec format error\"")
 	}
+	if errors.As(err, &sf) {
+		// A step's own failure: its output may say anything ("denied", "does not exist"),
+		// which must not be read as a registry problem.
+		e := &engine.Error{Code: engine.ExitFailure, Msg: msg, Err: err}
+		if strings.Contains(msg, "not found") && (strings.Contains(sf.where, "(COPY ") || strings.Contains(sf.where, "(ADD ")) {
+			e.Hint = "COPY and ADD take paths inside the build context: check the path, and that .dockerignore does not leave it out"
+		}
+		return e
+	}
 	if builder == builderBuildKit && strings.Contains(strings.ToLower(msg), "buildkit not supported") {
 		return &engine.Error{Code: engine.ExitFailure, Err: err,
 			Msg:  "the Docker engine has no BuildKit (" + daemonMessage(err) + ")",

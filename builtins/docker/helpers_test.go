@@ -265,16 +265,21 @@ func nopLogger() *log.Logger { return log.New(io.Discard, "", 0) }
 // runningTestContainers counts running containers of this test run (build steps).
 func runningTestContainers(t *testing.T) int {
 	t.Helper()
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	n, err := countTestContainers()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return n
+}
+
+func countTestContainers() (int, error) {
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return 0, err
 	}
 	defer c.Close()
 	cs, err := c.ContainerList(context.Background(), container.ListOptions{
 		Filters: filters.NewArgs(filters.Arg("label", labelKey+"="+labelVal)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(cs)
+	return len(cs), err
 }

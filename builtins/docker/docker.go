@@ -9,10 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,7 +139,7 @@ func luaBuild(L *lua.LState) int {
 		engine.RaiseUsage(L, `builder is "auto" (the default), "buildkit" or "classic"`, "docker.build: unknown builder %q", o.Builder)
 	}
 	run := engine.FromL(L)
-	for _, k := range sortedKeys(o.BuildArgs) {
+	for _, k := range slices.Sorted(maps.Keys(o.BuildArgs)) {
 		if v := o.BuildArgs[k]; v != "" && run.Out.Mask(v) != v {
 			engine.RaiseUsage(L, "pass secrets to the agent at run time (its environment), not to the build; a build that needs "+
 				"one should mount it as a BuildKit secret (RUN --mount=type=secret,id=NAME, with `docker buildx build --secret`), "+
@@ -656,13 +657,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -223,25 +223,26 @@ func buildImage(ctx context.Context, c Client, out *engine.Output, branch, dir, 
 		}
 		host = info.OSType + "/" + goArch(info.Architecture)
 	}
-	foreign := o.Platform != "" && !runsNatively(host, platformBase(o.Platform))
+	// The classic builder builds for the engine's platform only; another (foreign) platform
+	// needs an emulator for RUN steps, unless the kernel may run it natively.
+	enginePlatform := o.Platform == "" || platformBase(o.Platform) == host
+	foreign := !enginePlatform
 	if o.Builder == builderAuto {
 		res.builder = builderClassic
-		if foreign {
+		if !enginePlatform {
 			res.builder = builderBuildKit
 		}
 	}
-	if res.builder == builderClassic && o.Platform != "" && platformBase(o.Platform) != host {
+	if res.builder == builderClassic && !enginePlatform {
 		return built{}, classicPlatformError(c, info, host, o.Platform)
 	}
-	var run *foreignRun
-	if foreign {
+	if foreign && !mayRunNatively(host, platformBase(o.Platform)) {
 		content, err := os.ReadFile(dockerfile)
 		if err != nil {
 			return built{}, &engine.Error{Code: engine.ExitFailure, Msg: fmt.Sprintf("there is no Dockerfile at %s", dockerfile), Err: err,
 				Hint: "context is relative to the project root, and so is dockerfile (default: context/Dockerfile)"}
 		}
-		run = runsOnTarget(content, o.Target, host)
-		if run != nil {
+		if run := runsOnTarget(content, o.Target, host); run != nil {
 			arch := strings.Split(o.Platform, "/")[1]
 			if st := checkEmulation(info, c.DaemonHost(), arch); st.known && !st.ok {
 				return built{}, emulationError(o.Platform, host, fmt.Sprintf("%s line %d: %s", shown, run.line, run.instr), st.where)

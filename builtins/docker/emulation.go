@@ -279,8 +279,10 @@ func qemuMachine(arch string) string {
 	return arch
 }
 
-// runsNatively reports the platforms a host runs without emulation besides its own.
-func runsNatively(host, target string) bool {
+// mayRunNatively reports whether a host's kernel may run target's programs without an
+// emulator (an x86_64 kernel with IA32 emulation runs 386 ones), so that looking for QEMU
+// first could refuse a build that works; a failure then shows as "exec format error".
+func mayRunNatively(host, target string) bool {
 	return host == target || (host == "linux/amd64" && target == "linux/386")
 }
 

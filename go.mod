@@ -31,6 +31,7 @@ require (
 	github.com/spf13/pflag v1.1.0
 	github.com/yuin/gopher-lua v1.1.2
 	go.etcd.io/bbolt v1.4.3
+	google.golang.org/protobuf v1.36.12
 )
 
 require (

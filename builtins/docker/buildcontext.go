@@ -30,7 +30,11 @@ type buildContext struct {
 // engine needs them and drops them from the context when they are ignored). A Dockerfile
 // outside dir is added to the tar under a generated name that .dockerignore then lists, so
 // that COPY . never picks it up. dir and dockerfile are absolute.
-func tarContext(dir, dockerfile string) (*buildContext, error) {
+//
+// For BuildKit (buildkit true), which unpacks an uploaded context as it is, .dockerignore is
+// left out when it lists itself and is not amended; the Dockerfile must stay in the context,
+// so one that .dockerignore lists, or one from outside dir, is visible to COPY . there.
+func tarContext(dir, dockerfile string, buildkit bool) (*buildContext, error) {
 	if st, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("the build context %s does not exist", dir)
 	} else if err != nil {
@@ -55,7 +59,7 @@ func tarContext(dir, dockerfile string) (*buildContext, error) {
 	}
 	rel = filepath.ToSlash(rel)
 	outside := rel == ".." || strings.HasPrefix(rel, "../")
-	if keep, _ := patternmatcher.MatchesOrParentMatches(".dockerignore", excludes); keep {
+	if keep, _ := patternmatcher.MatchesOrParentMatches(".dockerignore", excludes); keep && !buildkit {
 		excludes = append(excludes, "!.dockerignore")
 	}
 	if !outside {
@@ -78,37 +82,40 @@ func tarContext(dir, dockerfile string) (*buildContext, error) {
 		tr.Close()
 		return nil, fmt.Errorf("reading the Dockerfile: %w", err)
 	}
-	name, tr := addDockerfile(tr, content)
+	name, tr := addDockerfile(tr, content, !buildkit)
 	return &buildContext{tar: tr, dockerfile: name}, nil
 }
 
-// addDockerfile adds a Dockerfile to a context tar under a random name and lists that name in
-// the tar's .dockerignore (creating it when absent), as the docker CLI does for `-f` outside
-// the context.
-func addDockerfile(tr io.ReadCloser, content []byte) (string, io.ReadCloser) {
+// addDockerfile adds a Dockerfile to a context tar under a random name and, with ignore, lists
+// that name in the tar's .dockerignore (creating it when absent), as the docker CLI does for
+// `-f` outside the context.
+func addDockerfile(tr io.ReadCloser, content []byte, ignore bool) (string, io.ReadCloser) {
 	var rnd [10]byte
 	_, _ = rand.Read(rnd[:])
 	name := ".dockerfile." + hex.EncodeToString(rnd[:])
 	now := time.Now()
-	out := archive.ReplaceFileTarWrapper(tr, map[string]archive.TarModifierFunc{
+	mods := map[string]archive.TarModifierFunc{
 		name: func(string, *tar.Header, io.Reader) (*tar.Header, []byte, error) {
 			return &tar.Header{Name: name, Mode: 0o600, ModTime: now, Typeflag: tar.TypeReg}, content, nil
 		},
-		".dockerignore": func(_ string, h *tar.Header, old io.Reader) (*tar.Header, []byte, error) {
-			if h == nil {
-				h = &tar.Header{Name: ".dockerignore", Mode: 0o600, ModTime: now, Typeflag: tar.TypeReg}
+	}
+	if !ignore {
+		return name, archive.ReplaceFileTarWrapper(tr, mods)
+	}
+	mods[".dockerignore"] = func(_ string, h *tar.Header, old io.Reader) (*tar.Header, []byte, error) {
+		if h == nil {
+			h = &tar.Header{Name: ".dockerignore", Mode: 0o600, ModTime: now, Typeflag: tar.TypeReg}
+		}
+		var b bytes.Buffer
+		if old != nil {
+			if _, err := io.Copy(&b, old); err != nil {
+				return nil, nil, err
 			}
-			var b bytes.Buffer
-			if old != nil {
-				if _, err := io.Copy(&b, old); err != nil {
-					return nil, nil, err
-				}
-			}
-			b.WriteString("\n" + name + "\n")
-			return h, b.Bytes(), nil
-		},
-	})
-	return name, out
+		}
+		b.WriteString("\n" + name + "\n")
+		return h, b.Bytes(), nil
+	}
+	return name, archive.ReplaceFileTarWrapper(tr, mods)
 }
 
 // readDockerignore returns the patterns of dir/.dockerignore, none when there is no file.

@@ -7,9 +7,16 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
@@ -17,6 +24,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
+	"github.com/docker/docker/api/types/system"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
@@ -26,19 +34,27 @@ import (
 var Module = &engine.Module{
 	Name: "docker",
 	Doc: "Build, tag, push, inspect and remove container images with the Docker engine " +
-		"(DOCKER_HOST and docker contexts are honoured). Builds use the engine's classic builder.",
+		"(DOCKER_HOST and docker contexts are honoured). Builds use the engine's classic builder for its own " +
+		"platform and the engine's built-in BuildKit for other platforms.",
 	Funcs: []engine.Func{
 		{Name: "build", Fn: luaBuild,
-			Args:    "(opts: table {context, dockerfile?, tags?, build_args?, platform?, labels?, target?, no_cache?})",
-			Returns: "table {id, tags}",
+			Args:    "(opts: table {context, dockerfile?, tags?, build_args?, platform?, labels?, target?, no_cache?, builder?})",
+			Returns: "table {id, tags, builder}",
 			Doc: "Builds an image from the directory `context` (relative paths are relative to the project root), " +
 				"honouring its .dockerignore. `dockerfile` defaults to context/Dockerfile and, like `docker build -f`, " +
 				"is relative to the project root and may lie outside the context. `tags` is a list of references " +
-				"(or one string); `build_args` and `labels` are tables of name = value; `target` selects a stage; " +
-				"`no_cache` disables the build cache. `platform` (e.g. \"linux/arm64\") must match what the engine " +
-				"can build: the classic builder builds only for its own platform, and the result's platform is " +
-				"checked. Build output is streamed to the ui; a failing step raises an error with its message. " +
-				"Returns the image ID and the tags applied."},
+				"(or one string); `build_args` and `labels` are tables of name = value (a build arg holding a secret " +
+				"is refused: build args are recorded in the image); `target` selects a stage; " +
+				"`no_cache` disables the build cache. `platform` (e.g. \"linux/arm64\") is the image's platform, " +
+				"by default the engine's. `builder` is \"auto\" (default: the classic builder for the engine's own " +
+				"platform, the engine's BuildKit for another one), \"buildkit\" or \"classic\" (which builds only " +
+				"for the engine's platform). A foreign platform needs no emulation unless the Dockerfile RUNs something " +
+				"in that platform's stages; then QEMU must be registered with binfmt_misc on the engine's host, which " +
+				"is checked first when the engine is local (exit code 2 with how to enable it). BuildKit receives the " +
+				"context as a tar without a client session: a Dockerfile that .dockerignore leaves out, or one outside " +
+				"the context, is still part of it (so `COPY . ` copies it). Build output is streamed to the ui (BuildKit " +
+				"steps as \"[2/3] COPY . /app\" with done/cached); a failing step raises an error with its last output " +
+				"lines. The result's platform is checked. Returns the image ID, the tags applied and the builder used."},
 		{Name: "tag", Fn: luaTag,
 			Args:    "(source: string, target: string)",
 			Returns: "nothing",
@@ -87,7 +103,15 @@ type buildOpts struct {
 	Labels     engine.StringMap  `json:"labels"`
 	Target     string            `json:"target"`
 	NoCache    bool              `json:"no_cache"`
+	Builder    string            `json:"builder"`
 }
+
+// The builders docker.build can use.
+const (
+	builderAuto     = "auto"
+	builderBuildKit = "buildkit"
+	builderClassic  = "classic"
+)
 
 func luaBuild(L *lua.LState) int {
 	var o buildOpts
@@ -107,7 +131,23 @@ func luaBuild(L *lua.LState) int {
 		}
 		o.Platform = p
 	}
+	switch o.Builder {
+	case "":
+		o.Builder = builderAuto
+	case builderAuto, builderBuildKit, builderClassic:
+	default:
+		engine.RaiseUsage(L, `builder is "auto" (the default), "buildkit" or "classic"`, "docker.build: unknown builder %q", o.Builder)
+	}
 	run := engine.FromL(L)
+	for _, k := range slices.Sorted(maps.Keys(o.BuildArgs)) {
+		if v := o.BuildArgs[k]; v != "" && run.Out.Mask(v) != v {
+			engine.RaiseUsage(L, "pass secrets to the agent at run time (its environment), not to the build; a build that needs "+
+				"one should mount it as a BuildKit secret (RUN --mount=type=secret,id=NAME, with `docker buildx build --secret`), "+
+				"which docker.build does not do",
+				"docker.build: build arg %s holds a secret; build args are recorded in the image's history, so the secret would "+
+					"be pushed with the image", k)
+		}
+	}
 	branch := run.Branch(L)
 	c := clientFor(L)
 	dir := resolve(run.Dir, o.Context)
@@ -120,48 +160,110 @@ func luaBuild(L *lua.LState) int {
 		name = o.Tags[0]
 		doing = fmt.Sprintf("building image %s from %s", name, o.Context)
 	}
+	if o.Platform != "" {
+		doing += " for " + o.Platform
+	}
+	shown := o.Dockerfile
+	if shown == "" {
+		shown = filepath.Join(o.Context, "Dockerfile")
+	}
 	run.Out.Step(branch, doing)
-	id, err := engine.Unlocked(L, func(ctx context.Context) (string, error) {
-		return buildImage(ctx, c, run.Out, branch, dir, dockerfile, o)
+	res, err := engine.Unlocked(L, func(ctx context.Context) (built, error) {
+		return buildImage(ctx, c, run.Out, branch, dir, dockerfile, shown, o)
 	})
 	if err != nil {
 		engine.Raise(L, explain(err, doing, c.DaemonHost()))
 	}
-	if name == "" {
-		run.Out.OK(branch, "built image "+shortID(id))
-	} else {
-		run.Out.OK(branch, fmt.Sprintf("built %s (%s)", name, shortID(id)))
+	what := "image " + shortID(res.id)
+	if name != "" {
+		what = fmt.Sprintf("%s (%s)", name, shortID(res.id))
 	}
+	run.Out.OK(branch, fmt.Sprintf("built %s with %s in %s", what, res.builderName(), seconds(res.took)))
 	tags := o.Tags
 	if tags == nil {
 		tags = []string{}
 	}
-	L.Push(engine.ToLua(L, map[string]any{"id": id, "tags": tags}))
+	L.Push(engine.ToLua(L, map[string]any{"id": res.id, "tags": tags, "builder": res.builder}))
 	return 1
 }
 
-// buildImage packs the context, runs the build and checks the result's platform. It runs
-// with the interpreter lock released.
-func buildImage(ctx context.Context, c Client, out *engine.Output, branch, dir, dockerfile string, o buildOpts) (string, error) {
+// built is what buildImage reports.
+type built struct {
+	id      string
+	builder string // builderBuildKit or builderClassic
+	took    time.Duration
+}
+
+func (b built) builderName() string {
+	if b.builder == builderBuildKit {
+		return "BuildKit"
+	}
+	return "the classic builder"
+}
+
+// buildImage chooses the builder, packs the context, runs the build and checks the result's
+// platform. It runs with the interpreter lock released. dockerfile is the Dockerfile's path,
+// shown its name for messages (as the project names it).
+func buildImage(ctx context.Context, c Client, out *engine.Output, branch, dir, dockerfile, shown string, o buildOpts) (built, error) {
+	start := time.Now()
 	// An unreachable engine is reported before packing the context (whose writer would
 	// otherwise log about its closed pipe).
 	if _, err := c.ServerVersion(ctx); err != nil {
-		return "", err
+		return built{}, err
 	}
+	res := built{builder: o.Builder}
+	var (
+		info system.Info
+		host string // the engine's platform, "linux/amd64"
+	)
 	if o.Platform != "" {
-		if err := checkPlatform(ctx, c, o.Platform); err != nil {
-			return "", err
+		var err error
+		if info, err = c.Info(ctx); err != nil {
+			return built{}, err
+		}
+		host = info.OSType + "/" + goArch(info.Architecture)
+	}
+	// The classic builder builds for the engine's platform only; another (foreign) platform
+	// needs an emulator for RUN steps, unless the kernel may run it natively.
+	enginePlatform := o.Platform == "" || platformBase(o.Platform) == host
+	foreign := !enginePlatform
+	if o.Builder == builderAuto {
+		res.builder = builderClassic
+		if !enginePlatform {
+			res.builder = builderBuildKit
 		}
 	}
-	bc, err := tarContext(dir, dockerfile)
+	if res.builder == builderClassic && !enginePlatform {
+		return built{}, classicPlatformError(c, info, host, o.Platform)
+	}
+	if foreign && !mayRunNatively(host, platformBase(o.Platform)) {
+		content, err := os.ReadFile(dockerfile)
+		if err != nil {
+			return built{}, &engine.Error{Code: engine.ExitFailure, Msg: fmt.Sprintf("there is no Dockerfile at %s", dockerfile), Err: err,
+				Hint: "context is relative to the project root, and so is dockerfile (default: context/Dockerfile)"}
+		}
+		if run := runsOnTarget(content, o.Target, host); run != nil {
+			arch := strings.Split(o.Platform, "/")[1]
+			if st := checkEmulation(info, c.DaemonHost(), arch); st.known && !st.ok {
+				return built{}, emulationError(o.Platform, host, fmt.Sprintf("%s line %d: %s", shown, run.line, run.instr), st.where)
+			}
+		}
+	}
+	bc, err := tarContext(dir, dockerfile, res.builder == builderBuildKit)
 	if err != nil {
-		return "", &engine.Error{Code: engine.ExitFailure, Msg: err.Error(), Err: err,
+		return built{}, &engine.Error{Code: engine.ExitFailure, Msg: err.Error(), Err: err,
 			Hint: "context is relative to the project root, and so is dockerfile (default: context/Dockerfile)"}
 	}
 	defer bc.tar.Close()
 	args := make(map[string]*string, len(o.BuildArgs))
 	for k, v := range o.BuildArgs {
 		args[k] = &v
+	}
+	version := build.BuilderV1
+	if res.builder == builderBuildKit {
+		// The engine's BuildKit takes the context from the request body (it serves it to the
+		// Dockerfile frontend as a remote context), so no client session is needed.
+		version = build.BuilderBuildKit
 	}
 	resp, err := c.ImageBuild(ctx, bc.tar, build.ImageBuildOptions{
 		Tags:        o.Tags,
@@ -173,41 +275,81 @@ func buildImage(ctx context.Context, c Client, out *engine.Output, branch, dir, 
 		Platform:    o.Platform,
 		Remove:      true,
 		ForceRemove: true,
-		// BuildKit needs a session the API alone does not give; the classic builder works
-		// with every engine.
-		Version: build.BuilderV1,
+		Version:     version,
 	})
 	if err != nil {
-		return "", err
+		return built{}, buildError(err, res.builder, shown, dockerfile, o.Platform, host, foreign)
 	}
 	defer resp.Body.Close()
-	id, err := buildLog(ctx, resp.Body, out, branch)
+	if res.builder == builderBuildKit {
+		res.id, err = buildkitLog(ctx, resp.Body, out, branch)
+	} else {
+		res.id, err = buildLog(ctx, resp.Body, out, branch)
+	}
 	if err != nil {
-		return "", err
+		return built{}, buildError(err, res.builder, shown, dockerfile, o.Platform, host, foreign)
 	}
 	if o.Platform != "" {
-		if err := checkBuiltPlatform(ctx, c, id, o.Platform, o.Tags); err != nil {
-			return "", err
+		if err := checkBuiltPlatform(ctx, c, res.id, o.Platform, o.Tags); err != nil {
+			return built{}, err
 		}
 	}
-	return id, nil
+	res.took = time.Since(start)
+	return res, nil
 }
 
-// checkPlatform refuses, before any work, a platform the engine's classic builder cannot
+// parseError matches the engine's report of a Dockerfile that does not parse (classic:
+// "dockerfile parse error line 3: ...", BuildKit adds "failed to solve with frontend
+// dockerfile.v0: failed to create LLB definition: " or says "on line").
+var parseError = regexp.MustCompile(`(?i)dockerfile parse error (?:on )?line (\d+): (.*)`)
+
+// buildError words the errors of a build that need more than explain's general rules: a
+// Dockerfile that does not parse (exit 2, with the line quoted), a foreign binary that could
+// not run (exit 2, how to register QEMU), and an engine without BuildKit.
+func buildError(err error, builder, shown, dockerfile, platform, host string, foreign bool) error {
+	msg := err.Error()
+	if m := parseError.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		text := fmt.Sprintf("%s, line %d: %s", shown, n, strings.TrimSpace(m[2]))
+		if content, rerr := os.ReadFile(dockerfile); rerr == nil {
+			if lines := strings.Split(string(content), "\n"); n >= 1 && n <= len(lines) {
+				text += fmt.Sprintf("\n  %d | %s", n, strings.TrimRight(lines[n-1], "\r"))
+			}
+		}
+		return &engine.Error{Code: engine.ExitUsage, Msg: "the Dockerfile does not parse: " + text, Err: err,
+			Hint: fmt.Sprintf("fix line %s of %s (reference: https://docs.docker.com/reference/dockerfile/)", m[1], shown)}
+	}
+	var sf *stepFailure
+	if errors.As(err, &sf) && foreign && strings.Contains(msg, "exec format error") {
+		where := sf.where
+		if where == "" {
+			where = "a build step"
+		}
+		return emulationError(platform, host, where, "running it failed with \"exec format error\"")
+	}
+	if errors.As(err, &sf) {
+		// A step's own failure: its output may say anything ("denied", "does not exist"),
+		// which must not be read as a registry problem.
+		e := &engine.Error{Code: engine.ExitFailure, Msg: msg, Err: err}
+		if strings.Contains(msg, "not found") && (strings.Contains(sf.where, "(COPY ") || strings.Contains(sf.where, "(ADD ")) {
+			e.Hint = "COPY and ADD take paths inside the build context: check the path, and that .dockerignore does not leave it out"
+		}
+		return e
+	}
+	if builder == builderBuildKit && strings.Contains(strings.ToLower(msg), "buildkit not supported") {
+		return &engine.Error{Code: engine.ExitFailure, Err: err,
+			Msg:  "the Docker engine has no BuildKit (" + daemonMessage(err) + ")",
+			Hint: `build on a ` + platform + ` host with builder = "classic", or use an engine with BuildKit (Docker 18.09 or later on Linux)`}
+	}
+	return err
+}
+
+// classicPlatformError refuses, before any work, a platform the classic builder cannot
 // produce: it builds for the engine's own platform only (asked for another one, it quietly
 // labels the result with its own).
-func checkPlatform(ctx context.Context, c Client, want string) error {
-	info, err := c.Info(ctx)
-	if err != nil {
-		return err
-	}
-	host := info.OSType + "/" + goArch(info.Architecture)
-	if platformBase(want) == host {
-		return nil
-	}
-	return engine.Failf("build on a "+want+" host (or a Docker engine there, via DOCKER_HOST or a docker context), "+
-		"or build with `docker buildx build --platform "+want+"` and push that image instead",
-		"the Docker engine at %s (%s, version %s) builds with the classic builder, which cannot build %s images",
+func classicPlatformError(c Client, info system.Info, host, want string) error {
+	return engine.Failf(`build with builder = "buildkit" (or "auto", the default), or on a `+want+" host",
+		"the Docker engine at %s (%s, version %s) builds with the classic builder here, which cannot build %s images",
 		c.DaemonHost(), host, info.ServerVersion, want)
 }
 
@@ -226,7 +368,7 @@ func checkBuiltPlatform(ctx context.Context, c Client, id, want string, tags []s
 	for _, t := range tags {
 		_, _ = c.ImageRemove(ctx, t, image.RemoveOptions{})
 	}
-	return engine.Failf("rebuild with no_cache = true, or build on a "+want+" host",
+	return engine.Failf(`rebuild with no_cache = true, or with builder = "buildkit"`,
 		"the engine built a %s image where %s was asked for (the tags were removed again)", got, want)
 }
 

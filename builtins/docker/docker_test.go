@@ -169,8 +169,8 @@ func TestBuildPlatform(t *testing.T) {
 	if runtime.GOARCH == "arm64" {
 		other = "amd64"
 	}
-	e := engineError(t, h.Err(fmt.Sprintf(`docker.build{context = ".", platform = "linux/%s"}`, other)))
-	if !strings.Contains(e.Msg, "cannot build linux/"+other+" images") || !strings.Contains(e.Hint, "buildx") {
+	e := engineError(t, h.Err(fmt.Sprintf(`docker.build{context = ".", platform = "linux/%s", builder = "classic"}`, other)))
+	if !strings.Contains(e.Msg, "cannot build linux/"+other+" images") || !strings.Contains(e.Hint, `builder = "buildkit"`) {
 		t.Errorf("foreign platform: %v (hint %q)", e, e.Hint)
 	}
 }
@@ -342,7 +342,17 @@ func TestCancelAbortsBuild(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	h.VM.L.SetContext(ctx)
-	time.AfterFunc(3*time.Second, cancel)
+	// Cancel once the slow step runs (its container exists), however long the steps before
+	// it take on a busy machine.
+	go func() {
+		defer cancel()
+		for end := time.Now().Add(90 * time.Second); time.Now().Before(end) && ctx.Err() == nil; time.Sleep(200 * time.Millisecond) {
+			if n, err := countTestContainers(); err == nil && n > 0 {
+				time.Sleep(time.Second)
+				return
+			}
+		}
+	}()
 	start := time.Now()
 	err := h.Err(fmt.Sprintf(`docker.build{context = ".", tags = %q, no_cache = true}`, repoPrefix+"-cancel:1"))
 	if took := time.Since(start); took > 60*time.Second {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,10 +133,18 @@ var (
 	binOnce sync.Once
 	binDir  string
 	binErr  error
+	binMu   sync.Mutex
+	binArch = map[string]string{} // GOARCH -> compiled program
 )
 
-// agentBinary returns the path of the compiled program.
+// agentBinary returns the path of the program compiled for the host's architecture.
 func agentBinary(t *testing.T) string {
+	t.Helper()
+	return agentBinaryFor(t, runtime.GOARCH)
+}
+
+// agentBinaryFor returns the path of the program compiled, static, for linux/goarch.
+func agentBinaryFor(t *testing.T, goarch string) string {
 	t.Helper()
 	binOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "agentcore-docker-test")
@@ -149,20 +157,28 @@ func agentBinary(t *testing.T) string {
 		}
 		_ = os.WriteFile(filepath.Join(src, "go.mod"), []byte("module agent\n\ngo 1.21\n"), 0o644)
 		_ = os.WriteFile(filepath.Join(src, "main.go"), []byte(programSrc), 0o644)
-		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "app"), ".")
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("building the test program: %v\n%s", err, out)
-		}
 	})
 	if binErr != nil {
 		t.Fatal(binErr)
 	}
-	return filepath.Join(binDir, "app")
+	binMu.Lock()
+	defer binMu.Unlock()
+	if p, ok := binArch[goarch]; ok {
+		return p
+	}
+	p := filepath.Join(binDir, "app-"+goarch)
+	cmd := exec.Command("go", "build", "-o", p, ".")
+	cmd.Dir = filepath.Join(binDir, "src")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOWORK=off", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the test program for %s: %v\n%s", goarch, err, out)
+	}
+	binArch[goarch] = p
+	return p
 }
 
-// writeFiles creates files (path -> content) under dir; "app" gets the compiled program.
+// writeFiles creates files (path -> content) under dir; "app" gets the compiled program,
+// "app-ARCH" the program compiled for ARCH (e.g. app-arm64).
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
@@ -171,8 +187,12 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 		mode := os.FileMode(0o644)
-		if name == "app" || strings.HasSuffix(name, "/app") {
-			b, err := os.ReadFile(agentBinary(t))
+		base := filepath.Base(name)
+		if arch, ok := strings.CutPrefix(base, "app-"); ok || base == "app" {
+			if !ok {
+				arch = runtime.GOARCH
+			}
+			b, err := os.ReadFile(agentBinaryFor(t, arch))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,16 +265,21 @@ func nopLogger() *log.Logger { return log.New(io.Discard, "", 0) }
 // runningTestContainers counts running containers of this test run (build steps).
 func runningTestContainers(t *testing.T) int {
 	t.Helper()
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	n, err := countTestContainers()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return n
+}
+
+func countTestContainers() (int, error) {
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return 0, err
 	}
 	defer c.Close()
 	cs, err := c.ContainerList(context.Background(), container.ListOptions{
 		Filters: filters.NewArgs(filters.Arg("label", labelKey+"="+labelVal)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(cs)
+	return len(cs), err
 }

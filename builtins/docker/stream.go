@@ -81,12 +81,29 @@ func buildLog(ctx context.Context, r io.Reader, out *engine.Output, branch strin
 // stepError says which step failed and with what. The message of a failed RUN ("returned a
 // non-zero code: 1") says little on its own, so the step's last output lines come with it.
 func stepError(step string, output []string, msg string) error {
-	var b strings.Builder
+	where := ""
 	if step != "" {
-		// "Step 2/4 : RUN make" -> "step 2/4 (RUN make): "
+		// "Step 2/4 : RUN make" -> "step 2/4 (RUN make)"
 		n, instr, _ := strings.Cut(strings.TrimPrefix(step, "Step "), " : ")
-		fmt.Fprintf(&b, "step %s (%s): ", n, instr)
+		where = fmt.Sprintf("step %s (%s)", n, instr)
 	}
+	return &stepFailure{where: where, output: output, msg: msg}
+}
+
+// stepFailure is a build step that failed: where ("step 2/4 (RUN make)", empty when the
+// failure is not a step's), the engine's message, and the step's output.
+type stepFailure struct {
+	where  string
+	output []string
+	msg    string
+}
+
+func (e *stepFailure) Error() string {
+	var b strings.Builder
+	if e.where != "" {
+		b.WriteString(e.where + ": ")
+	}
+	msg, output := e.msg, e.output
 	b.WriteString(strings.TrimSpace(msg))
 	const keep = 8
 	if len(output) > keep {
@@ -96,7 +113,7 @@ func stepError(step string, output []string, msg string) error {
 		b.WriteString("\nlast output of the step:\n  ")
 		b.WriteString(strings.Join(output, "\n  "))
 	}
-	return errors.New(b.String())
+	return b.String()
 }
 
 // readMessages calls fn for each message of an engine's JSON stream until the stream ends or

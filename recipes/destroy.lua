@@ -25,15 +25,21 @@ Examples:
       ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(agent.name, e.name))
       return { agent = agent.name, plan = {}, destroyed = false }
     end
+    if deploy.needs_reconcile(a) then
+      aws.guard()
+      deploy.reconcile(st, agent)
+    end
     a = deploy.agent_state(st, agent)
     local repo_uri = a.repository
 
     local plan = {}
-    -- endpoints, then the runtime, then the role's stack, then the repository (and its stack)
+    -- endpoints, then the runtime (with its containers), then the images pushed, then the
+    -- repository, then the stacks (the repository's before the role's, which names it)
     local function rank(r)
       if r.kind == "endpoint" then return 1 end
       if r.kind == "runtime" then return 2 end
-      if r.kind == "stack" and r.id:match("%-role$") then return 3 end
+      if r.kind == "ecr_repository" then return 3 end
+      if r.kind == "stack" and r.id:match("%-repo$") then return 3 end
       return 4
     end
     for _, r in ipairs(a.resources) do
@@ -64,18 +70,34 @@ Examples:
     end
     aws.guard()
 
+    -- the local Docker engine's copies of the images pushed to the repository, once no runtime
+    -- container holds them (and while the state still says where they were pushed)
+    local images_done = false
+    local function remove_images()
+      if images_done then return end
+      images_done = true
+      if not repo_uri then return end
+      for _, im in ipairs(docker.list_images(repo_uri)) do
+        for _, tag in ipairs(im.tags) do
+          deploy.retry_held("image " .. tag, function() docker.remove_image(tag) end)
+        end
+      end
+    end
+    local function gone_ok(fn, ...)
+      local ok, err = pcall(fn, ...)
+      if not ok and not aws.is_not_found(err) then error(err, 0) end
+    end
     for _, p in ipairs(plan) do
       local known = true
+      if rank(p) >= 3 then remove_images() end
       if p.kind == "endpoint" then
         local rid, name = p.id:match("^(.-)/(.+)$")
         ui.step("deleting endpoint " .. name)
-        local ok, err = pcall(agentcore.delete_endpoint, rid, name)
-        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        deploy.retry_held("endpoint " .. name, function() gone_ok(agentcore.delete_endpoint, rid, name) end)
         a.endpoints[name] = nil
       elseif p.kind == "runtime" then
         ui.step("deleting runtime " .. p.id)
-        local ok, err = pcall(agentcore.delete_runtime, p.id)
-        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        deploy.retry_held("runtime " .. p.id, function() gone_ok(agentcore.delete_runtime, p.id) end)
         agentcore.wait_runtime(p.id)
         a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
       elseif p.kind == "stack" then
@@ -85,8 +107,7 @@ Examples:
         if p.id:match("%-role$") then a.role_arn = nil end
       elseif p.kind == "ecr_repository" then
         ui.step("deleting repository " .. p.id .. " and its images")
-        local ok, err = pcall(ecr.delete_repository, p.id, { force = true })
-        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        deploy.retry_held("repository " .. p.id, function() gone_ok(ecr.delete_repository, p.id, { force = true }) end)
         a.repository = nil
       else
         ui.warn("do not know how to delete a " .. p.kind .. " (" .. p.id .. "); left in place")
@@ -98,13 +119,8 @@ Examples:
         ui.ok("deleted " .. p.kind .. " " .. p.id)
       end
     end
-    -- the local Docker engine's copies: the build tag, and the tags pushed to the repository
+    if not a.repository then remove_images() end
     docker.remove_image(("agentcore.local/%s:build"):format(agent.runtime_name:lower()), { force = true })
-    if repo_uri and not a.repository then
-      for _, im in ipairs(docker.list_images(repo_uri)) do
-        for _, tag in ipairs(im.tags) do docker.remove_image(tag) end
-      end
-    end
     if #a.resources == 0 then st.agents[agent.name] = nil end
     state.save(st)
     ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))

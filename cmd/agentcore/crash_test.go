@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestFaultInjection kills the binary (SIGKILL, SIGINT for every third point) at each step
@@ -163,9 +165,13 @@ func newFaultProject(t *testing.T, bin, label string) *faultProject {
 	return p
 }
 
+// cmd is the binary with a deadline: a run that hangs is killed and reported with its output.
 func (p *faultProject) cmd(args ...string) *exec.Cmd {
-	c := exec.Command(p.bin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	p.t.Cleanup(cancel)
+	c := exec.CommandContext(ctx, p.bin, args...)
 	c.Dir, c.Env = p.dir, p.env
+	c.WaitDelay = 5 * time.Second // a child left holding the output pipe does not hold the test
 	return c
 }
 
@@ -242,6 +248,7 @@ func (p *faultProject) killAt(at int, sig syscall.Signal, args ...string) (finis
 			if n == at {
 				_ = c.Process.Signal(sig)
 				killed, last = true, sc.Text()
+				break // children (go build) may keep the pipe open: stop reading
 			}
 			n++
 		}
@@ -261,7 +268,10 @@ func (p *faultProject) check(c faultCommand, finished bool) {
 	t := p.t
 	t.Helper()
 	if !(finished && c.name == "create") {
-		p.ok(c.args...)
+		// a create killed after it recorded everything is refused as a second create
+		if code, out := p.run(c.args...); code != 0 && !(c.name == "create" && code == 2 && strings.Contains(out, "already has runtime")) {
+			t.Fatalf("re-run of %s exited with %d:\n%s", c.name, code, out)
+		}
 	}
 	if c.status != nil {
 		c.status(t, p.ok("status", "-o", "json"))

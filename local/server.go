@@ -267,6 +267,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.control.Control().ServeHTTP(w, r)
 		}
+	case strings.HasPrefix(r.URL.Path, "/tags/"):
+		s.control.Tags().ServeHTTP(w, r)
 	case isQuery(r):
 		s.sts.ServeHTTP(w, r)
 	default:

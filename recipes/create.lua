@@ -20,6 +20,7 @@ Examples:
     local agent = project.agent(args.agent)
     aws.guard()
     local st = state.load()
+    deploy.reconcile(st, agent)
     local a = deploy.agent_state(st, agent)
 
     if a.runtime_id then
@@ -32,6 +33,18 @@ Examples:
       ui.warn(("runtime %s recorded for %s no longer exists; creating it again"):format(a.runtime_id, agent.name))
       deploy.forget_resource(a, "runtime", a.runtime_id)
       a.runtime_id, a.runtime_arn = nil, nil
+    end
+
+    if not a.runtime_id then
+      for _, r in ipairs(agentcore.list_runtimes()) do
+        if r.agentRuntimeName == agent.runtime_name then
+          local tags = agentcore.list_tags(r.agentRuntimeArn)
+          ui.error(("a runtime named %s already exists in %s (%s) but the state of %s does not record it%s"):format(
+            agent.runtime_name, env.name(), r.agentRuntimeId, agent.name,
+            deploy.ours(tags, agent) and " (its tags say agentcore created it for this agent)" or ""),
+            { hint = "agentcore drift --fix adopt records it (as created by agentcore when its tags name this project, environment and agent; otherwise destroy leaves it), then use agentcore update" })
+        end
+      end
     end
 
     -- The repository (or code bucket) and the role do not depend on the artifact: prepare them

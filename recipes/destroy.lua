@@ -25,17 +25,23 @@ Examples:
       ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(agent.name, e.name))
       return { agent = agent.name, plan = {}, destroyed = false }
     end
+    if deploy.needs_reconcile(a) then
+      aws.guard()
+      deploy.reconcile(st, agent)
+    end
     a = deploy.agent_state(st, agent)
     local repo_uri = a.repository
 
     local plan = {}
-    -- endpoints, then the runtime, then the role's stack, then the repository (and its stack)
+    -- endpoints, then the runtime (with its containers), then the images pushed, then the
+    -- repository, then the stacks (the repository's before the role's, which names it)
     local function rank(r)
       if r.kind == "endpoint" then return 1 end
       if r.kind == "runtime" then return 2 end
-      if r.kind == "stack" and r.id:match("%-role$") then return 3 end
-      if r.kind == "code" then return 4 end
-      return 5
+      if r.kind == "ecr_repository" then return 3 end
+      if r.kind == "stack" and r.id:match("%-repo$") then return 3 end
+      if r.kind == "code" then return 3 end
+      return 4
     end
     -- The code bucket is shared by the environment's zip agents: only the last one deletes it.
     local function shared_with(r)
@@ -91,46 +97,57 @@ Examples:
     end
     aws.guard()
 
+    -- the local Docker engine's copies of the images pushed to the repository, once no runtime
+    -- container holds them (and while the state still says where they were pushed)
+    local images_done = false
+    local function remove_images()
+      if images_done then return end
+      images_done = true
+      if not repo_uri or not (agent.build == "docker" or e.is_local) then return end
+      for _, im in ipairs(docker.list_images(repo_uri)) do
+        for _, tag in ipairs(im.tags) do
+          deploy.retry_held("image " .. tag, function() docker.remove_image(tag) end)
+        end
+      end
+    end
+    local function gone_ok(fn, ...)
+      local ok, err = pcall(fn, ...)
+      if not ok and not aws.is_not_found(err) then error(err, 0) end
+    end
     for _, p in ipairs(plan) do
       local known = true
+      if rank(p) >= 3 then remove_images() end
       if p.kind == "endpoint" then
         local rid, name = p.id:match("^(.-)/(.+)$")
         ui.step("deleting endpoint " .. name)
-        local ok, err = pcall(agentcore.delete_endpoint, rid, name)
-        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        deploy.retry_held("endpoint " .. name, function() gone_ok(agentcore.delete_endpoint, rid, name) end)
         a.endpoints[name] = nil
       elseif p.kind == "runtime" then
         ui.step("deleting runtime " .. p.id)
-        local ok, err = pcall(agentcore.delete_runtime, p.id)
-        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        deploy.retry_held("runtime " .. p.id, function() gone_ok(agentcore.delete_runtime, p.id) end)
         agentcore.wait_runtime(p.id)
         a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
       elseif p.kind == "code" then
         local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
         ui.step("deleting the code zips under " .. p.id)
-        local ok, err = pcall(s3.delete_prefix, { bucket = b, prefix = prefix })
-        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        gone_ok(s3.delete_prefix, { bucket = b, prefix = prefix })
         known = false -- not a recorded resource
         ui.ok("deleted the code zips under " .. p.id)
       elseif p.kind == "s3_bucket" then
         ui.step("deleting code bucket " .. p.id)
-        local ok, err = pcall(s3.delete_prefix, { bucket = p.id, prefix = "" })
-        if ok then ok, err = pcall(s3.delete_bucket, { bucket = p.id }) end
-        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        deploy.retry_held("bucket " .. p.id, function() gone_ok(s3.delete_bucket, { bucket = p.id, force = true }) end)
       elseif p.kind == "stack" then
         ui.step("deleting stack " .. p.id)
         if p.id == deploy.code_stack_name() then
           -- CloudFormation cannot delete a bucket that holds objects (or object versions)
-          local ok, err = pcall(s3.delete_prefix, { bucket = deploy.code_bucket_name(), prefix = "" })
-          if not ok and not aws.is_not_found(err) then error(err, 0) end
+          gone_ok(s3.delete_prefix, { bucket = deploy.code_bucket_name(), prefix = "agentcore/" })
         end
         cfn.delete(p.id)
         if p.id:match("%-repo$") then a.repository = nil end
         if p.id:match("%-role$") then a.role_arn = nil end
       elseif p.kind == "ecr_repository" then
         ui.step("deleting repository " .. p.id .. " and its images")
-        local ok, err = pcall(ecr.delete_repository, p.id, { force = true })
-        if not ok and not aws.is_not_found(err) then error(err, 0) end
+        deploy.retry_held("repository " .. p.id, function() gone_ok(ecr.delete_repository, p.id, { force = true }) end)
         a.repository = nil
       else
         ui.warn("do not know how to delete a " .. p.kind .. " (" .. p.id .. "); left in place")
@@ -142,17 +159,12 @@ Examples:
         ui.ok("deleted " .. p.kind .. " " .. p.id)
       end
     end
-    -- the local Docker engine's copies: the build tag, and the tags pushed to the repository
-    -- (the local endpoint pulls what it runs; on AWS, agents built without Docker left none and
-    -- need no engine to be destroyed)
+    -- the local Docker engine's copies: the build tag (the tags pushed went before the
+    -- repository). Agents built without Docker on AWS left none and need no engine.
     if agent.build == "docker" or e.is_local then
+      if not a.repository then remove_images() end
       if agent.build == "docker" then
         docker.remove_image(("agentcore.local/%s:build"):format(agent.runtime_name:lower()), { force = true })
-      end
-      if repo_uri and not a.repository then
-        for _, im in ipairs(docker.list_images(repo_uri)) do
-          for _, tag in ipairs(im.tags) do docker.remove_image(tag) end
-        end
       end
     end
     for _, k in ipairs(keep) do

@@ -147,6 +147,24 @@ local function adopt(st, live, only)
     local agent = project.agent(name, { resolve = false })
     local a = deploy.agent_state(st, agent)
     a.runtime_id, a.runtime_arn, a.repository = l.runtime_id, l.runtime_arn, l.repository
+    -- what runs is recorded as created by agentcore (destroy deletes it) only when its tags
+    -- name this project, environment and agent
+    if l.runtime_arn and not deploy.has_resource(a, "runtime", l.runtime_id) then
+      if deploy.ours(agentcore.list_tags(l.runtime_arn), agent) then
+        deploy.record_resource(a, "runtime", l.runtime_id, l.runtime_arn)
+        ui.ok(("runtime %s is tagged as created by agentcore for %s: recorded as such (destroy deletes it)"):format(l.runtime_id, name))
+      else
+        ui.info(("runtime %s is recorded as not created by agentcore (its tags do not name %s in %s): destroy leaves it"):format(l.runtime_id, name, env.name()))
+      end
+    end
+    local repo = deploy.repo_name(agent)
+    if l.repository and not deploy.has_resource(a, "ecr_repository", repo) and env.get().is_local then
+      if deploy.ours(ecr.list_tags(repo), agent) then
+        local r = ecr.describe_repository(repo)
+        deploy.record_resource(a, "ecr_repository", repo, r and r.repositoryArn or nil)
+        ui.ok(("repository %s is tagged as created by agentcore for %s: recorded as such"):format(repo, name))
+      end
+    end
     local versions = {}
     for vn, v in pairs(l.versions) do
       local n = deploy.parse_version(vn)
@@ -190,12 +208,10 @@ local function restore(st, recorded, live)
           local le = l.endpoints[en]
           if not le then
             ui.step(("creating endpoint %s of %s at %s"):format(en, name, deploy.vname(e.version)))
-            agentcore.create_endpoint(a.runtime_id, en, { version = e.version })
-            agentcore.wait_endpoint(a.runtime_id, en)
+            deploy.point_endpoint(st, a, project.agent(name, { resolve = false }), en, e.version, false)
           elseif le.version ~= e.version then
             ui.step(("moving endpoint %s of %s back to %s"):format(en, name, deploy.vname(e.version)))
-            agentcore.update_endpoint(a.runtime_id, en, { version = e.version })
-            agentcore.wait_endpoint(a.runtime_id, en)
+            deploy.point_endpoint(st, a, project.agent(name, { resolve = false }), en, e.version, true)
           end
         end
       end
@@ -237,6 +253,11 @@ Examples:
     if args.agent then project.agent(args.agent, { resolve = false }) end
     local envname = env.name()
     local st = state.load()
+    for _, name in ipairs(project.agents()) do
+      if (not args.agent or args.agent == name) and deploy.needs_reconcile(st.agents[name]) then
+        deploy.reconcile(st, project.agent(name, { resolve = false }))
+      end
+    end
     local recorded = from_state(st, args.agent)
 
     local cloud_state = store.get()

@@ -17,6 +17,7 @@ local function promote_to(args, agent)
       hint = "select the source with -e and name the target with --to" })
   end
   local st = state.load()
+  deploy.reconcile(st, agent)
   local a = deploy.require_runtime(st, agent)
   local n = deploy.parse_version(args.version) or (a.endpoints.DEFAULT and a.endpoints.DEFAULT.version)
   local v = n and deploy.version(a, n)
@@ -32,6 +33,7 @@ local function promote_to(args, agent)
     local target = project.agent(agent.name)
     aws.guard()
     local tst = state.load()
+    deploy.reconcile(tst, target)
     local ta = deploy.agent_state(tst, target)
     local repo = deploy.ensure_repository_and_role(target, tst, ta)
     local pushed
@@ -61,18 +63,14 @@ local function promote_to(args, agent)
       pushed = { image = repo.push_uri .. "@" .. v.digest, digest = v.digest }
     end
     local live = ta.runtime_id and agentcore.get_runtime(ta.runtime_id) or nil
-    local latest = deploy.latest(ta)
+    local latest = live and deploy.version(ta, tonumber(live.agentRuntimeVersion)) or nil
     local tn
     if live and latest and latest.status == "READY" and latest.digest == v.digest and latest.config_hash == target.config_hash then
       tn = latest.number
       ui.ok(("%s already runs this image in %s (%s): no new version"):format(agent.name, args.to, deploy.vname(tn)))
     elseif live then
       ui.step("updating runtime " .. ta.runtime_id .. " in " .. args.to)
-      local up = deploy.with_iam_retry(repo.role_fresh, function()
-        return agentcore.update_runtime(ta.runtime_id, deploy.runtime_spec(target, pushed.image, repo.role_arn, false, repo.authorizer))
-      end)
-      tn = tonumber(up.agentRuntimeVersion)
-      deploy.wait_version(tst, ta, target, tn, pushed.image, pushed.digest)
+      tn = deploy.update_runtime(tst, ta, target, pushed.image, pushed.digest, repo.role_arn, repo.role_fresh, repo.authorizer)
     else
       if ta.runtime_id then deploy.forget_resource(ta, "runtime", ta.runtime_id) end
       tn = deploy.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
@@ -125,6 +123,7 @@ Examples:
     end
     aws.guard()
     local st = state.load()
+    deploy.reconcile(st, agent)
     local a = deploy.require_runtime(st, agent)
 
     local n = deploy.parse_version(args.version)
@@ -152,17 +151,16 @@ Examples:
     local before = existing and tonumber(existing.liveVersion or existing.targetVersion) or nil
     if existing and before == n then
       ui.ok(("endpoint %s of %s already points at %s"):format(args.endpoint, agent.name, deploy.vname(n)))
-    elseif existing then
-      ui.step(("moving endpoint %s of %s from %s to %s"):format(args.endpoint, agent.name, deploy.vname(before), deploy.vname(n)))
-      agentcore.update_endpoint(a.runtime_id, args.endpoint, { version = n })
+      a.endpoints[args.endpoint] = { version = n, status = existing.status, arn = existing.agentRuntimeEndpointArn }
+      state.save(st)
     else
-      ui.step(("creating endpoint %s of %s at %s"):format(args.endpoint, agent.name, deploy.vname(n)))
-      local ep = agentcore.create_endpoint(a.runtime_id, args.endpoint, { version = n })
-      deploy.record_resource(a, "endpoint", a.runtime_id .. "/" .. args.endpoint, ep.agentRuntimeEndpointArn)
+      if existing then
+        ui.step(("moving endpoint %s of %s from %s to %s"):format(args.endpoint, agent.name, deploy.vname(before), deploy.vname(n)))
+      else
+        ui.step(("creating endpoint %s of %s at %s"):format(args.endpoint, agent.name, deploy.vname(n)))
+      end
+      deploy.point_endpoint(st, a, agent, args.endpoint, n, existing)
     end
-    local ep = agentcore.wait_endpoint(a.runtime_id, args.endpoint)
-    a.endpoints[args.endpoint] = { version = n, status = ep and ep.status or "READY", arn = ep and ep.agentRuntimeEndpointArn or nil }
-    state.save(st)
     ui.ok(("endpoint %s of %s now serves %s"):format(args.endpoint, agent.name, deploy.vname(n)))
     return { agent = agent.name, endpoint = args.endpoint, version = n, previous = before }
   end,

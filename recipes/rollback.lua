@@ -20,6 +20,7 @@ Examples:
     local agent = project.agent(args.agent)
     aws.guard()
     local st = state.load()
+    deploy.reconcile(st, agent)
     local a = deploy.require_runtime(st, agent)
     local cur = a.endpoints[args.endpoint]
     if not cur then
@@ -48,10 +49,7 @@ Examples:
 
     if args.endpoint ~= "DEFAULT" then
       ui.step(("moving endpoint %s of %s from %s back to %s"):format(args.endpoint, agent.name, deploy.vname(cur.version), deploy.vname(target)))
-      agentcore.update_endpoint(a.runtime_id, args.endpoint, { version = target })
-      local ep = agentcore.wait_endpoint(a.runtime_id, args.endpoint)
-      a.endpoints[args.endpoint] = { version = target, status = ep and ep.status or "READY", arn = cur.arn }
-      state.save(st)
+      deploy.point_endpoint(st, a, agent, args.endpoint, target, true)
       ui.ok(("endpoint %s of %s serves %s again"):format(args.endpoint, agent.name, deploy.vname(target)))
       return { agent = agent.name, endpoint = args.endpoint, version = target, previous = cur.version, changed = true }
     end
@@ -61,9 +59,7 @@ Examples:
     if v.config_hash ~= agent.config_hash then
       ui.warn("the configuration in agentcore.toml changed since " .. deploy.vname(target) .. "; the current configuration is used with the old image")
     end
-    local up = agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, v.image, a.role_arn or agent.execution_role))
-    local n = tonumber(up.agentRuntimeVersion)
-    deploy.wait_version(st, a, agent, n, v.image, v.digest)
+    local n = deploy.update_runtime(st, a, agent, v.image, v.digest, a.role_arn or agent.execution_role, false, nil)
     ui.ok(("DEFAULT of %s serves %s, a copy of %s"):format(agent.name, deploy.vname(n), deploy.vname(target)))
     return { agent = agent.name, endpoint = "DEFAULT", version = n, copy_of = target, previous = cur.version, changed = true }
   end,

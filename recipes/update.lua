@@ -19,6 +19,7 @@ Examples:
     local agent = project.agent(args.agent)
     aws.guard()
     local st = state.load()
+    deploy.reconcile(st, agent)
     local a = deploy.require_runtime(st, agent)
     local latest = deploy.latest(a)
     local live = agentcore.get_runtime(a.runtime_id)
@@ -33,19 +34,21 @@ Examples:
       return { agent = agent.name, changed = true, recreated = true, version = n, digest = pushed.digest }
     end
 
-    if not args.force and latest and latest.status == "READY" and latest.digest == pushed.digest
-        and latest.config_hash == agent.config_hash then
+    -- Compared with the runtime's live latest version (what an interrupted run may have made),
+    -- not only with the state.
+    local live_n = tonumber(live.agentRuntimeVersion)
+    local lv = live_n and deploy.version(a, live_n)
+    local live_uri = deploy.artifact_uri(live.agentRuntimeArtifact) or ""
+    local same = live_uri == pushed.image or live_uri:match("@(sha256:.+)$") == pushed.digest
+    if not args.force and lv and lv.status == "READY" and same and lv.config_hash == agent.config_hash then
       ui.ok(("%s is up to date: image %s and configuration unchanged; no new version (still %s)"):format(
-        agent.name, deploy.short_digest(pushed.digest), deploy.vname(latest.number)))
-      return { agent = agent.name, changed = false, version = latest.number, digest = pushed.digest }
+        agent.name, deploy.short_digest(pushed.digest), deploy.vname(lv.number)))
+      return { agent = agent.name, changed = false, version = lv.number, digest = pushed.digest }
     end
 
     ui.step("updating runtime " .. a.runtime_id)
-    local up = deploy.with_iam_retry(repo.role_fresh, function()
-      return agentcore.update_runtime(a.runtime_id, deploy.runtime_spec(agent, pushed.image, repo.role_arn, false, repo.authorizer))
-    end)
-    local n = tonumber(up.agentRuntimeVersion)
-    deploy.wait_version(st, a, agent, n, pushed.image, pushed.digest)
+    local n = deploy.update_runtime(st, a, agent, pushed.image, pushed.digest, repo.role_arn,
+      repo.role_fresh, repo.authorizer)
     ui.ok(("%s is now at version %s in %s (DEFAULT follows it; named endpoints stay where they are)"):format(
       agent.name, deploy.vname(n), env.name()))
     return { agent = agent.name, changed = true, version = n, image = pushed.image, digest = pushed.digest }

@@ -24,6 +24,9 @@ type controlAPI interface {
 	GetAgentRuntimeEndpoint(context.Context, *control.GetAgentRuntimeEndpointInput, ...func(*control.Options)) (*control.GetAgentRuntimeEndpointOutput, error)
 	DeleteAgentRuntimeEndpoint(context.Context, *control.DeleteAgentRuntimeEndpointInput, ...func(*control.Options)) (*control.DeleteAgentRuntimeEndpointOutput, error)
 	ListAgentRuntimeEndpoints(context.Context, *control.ListAgentRuntimeEndpointsInput, ...func(*control.Options)) (*control.ListAgentRuntimeEndpointsOutput, error)
+	TagResource(context.Context, *control.TagResourceInput, ...func(*control.Options)) (*control.TagResourceOutput, error)
+	UntagResource(context.Context, *control.UntagResourceInput, ...func(*control.Options)) (*control.UntagResourceOutput, error)
+	ListTagsForResource(context.Context, *control.ListTagsForResourceInput, ...func(*control.Options)) (*control.ListTagsForResourceOutput, error)
 }
 
 // dataAPI is the part of the AgentCore data plane this module calls.

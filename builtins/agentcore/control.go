@@ -327,6 +327,7 @@ func listVersions(L *lua.LState) int {
 		return allPages(ctx, control.NewListAgentRuntimeVersionsPaginator(c, &control.ListAgentRuntimeVersionsInput{AgentRuntimeId: &id}),
 			func(o *control.ListAgentRuntimeVersionsOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
+	sortNewestFirst(all)
 	L.Push(listToLua(L, all))
 	return 1
 }

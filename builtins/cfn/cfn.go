@@ -31,7 +31,7 @@ var Module = &engine.Module{
 	Funcs: []engine.Func{
 		{Name: "deploy",
 			Args: "(opts: {stack: string, template: string | body: string, parameters: table, tags: table, " +
-				"capabilities: {string}, timeout: number = 1800, replace_failed: boolean})",
+				"capabilities: {string}, timeout: number = 1800, replace_failed: boolean, client_token: string})",
 			Returns: "table {stack_id, status, outputs: {Key = Value}, changed: boolean, operation: \"create\"|\"update\"|\"replace\"|\"none\"}",
 			Doc: "Creates the stack when it does not exist, otherwise updates it through a change set; a " +
 				"change set without changes is success with changed = false (and is deleted). template names an " +
@@ -44,7 +44,9 @@ var Module = &engine.Module{
 				"status, logical_id, resource_type, reason). A stack left in ROLLBACK_COMPLETE by a failed " +
 				"creation cannot be updated: it is deleted and created again after a confirmation (--yes, or " +
 				"replace_failed = true). Raises on failure, naming the first failed resource and its reason; " +
-				"raises after timeout seconds (the operation goes on in CloudFormation).",
+				"raises after timeout seconds (the operation goes on in CloudFormation). client_token is sent as " +
+				"ClientRequestToken (CreateStack, ExecuteChangeSet): a retry with the same token is not taken " +
+				"for a second operation.",
 			Fn: deploy},
 		{Name: "outputs", Args: "(stack: string)", Returns: "table {Key = Value} | nil",
 			Doc: "The stack's outputs, or nil when the stack does not exist.", Fn: stackOutputs},
@@ -100,6 +102,7 @@ type deployOpts struct {
 	Capabilities  engine.StringList `json:"capabilities"`
 	Timeout       *float64          `json:"timeout"`
 	ReplaceFailed bool              `json:"replace_failed"`
+	ClientToken   string            `json:"client_token"`
 }
 
 func deploy(L *lua.LState) int {
@@ -110,7 +113,10 @@ func deploy(L *lua.LState) int {
 	}
 	var o deployOpts
 	engine.OptionsArg(L, 1, fn, &o)
-	in := deployInput{Stack: stackArg(L, fn, o.Stack), Timeout: timeoutOpt(L, fn, o.Timeout)}
+	in := deployInput{Stack: stackArg(L, fn, o.Stack), Timeout: timeoutOpt(L, fn, o.Timeout), ClientToken: o.ClientToken}
+	if t := o.ClientToken; t != "" && (len(t) > 128 || !clientTokenPattern.MatchString(t)) {
+		engine.RaiseUsage(L, "up to 128 letters, digits and hyphens, starting with a letter or digit", "%s: client_token %q is not valid", fn, t)
+	}
 	switch {
 	case o.Template != "" && o.Body != "":
 		engine.RaiseUsage(L, "", "%s: give template or body, not both", fn)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -49,6 +50,17 @@ type deployInput struct {
 	Tags         map[string]string // agentcore:managed included
 	Capabilities []string
 	Timeout      time.Duration
+	ClientToken  string // ClientRequestToken of CreateStack and ExecuteChangeSet
+}
+
+// clientTokenPattern is CloudFormation's ClientRequestToken (up to 128 characters).
+var clientTokenPattern = regexp.MustCompile(`^[a-zA-Z0-9][-a-zA-Z0-9]*$`)
+
+func tokenPtr(t string) *string {
+	if t == "" {
+		return nil
+	}
+	return &t
 }
 
 // deployResult is what cfn.deploy returns.
@@ -137,12 +149,13 @@ func (o *ops) create(ctx context.Context, in deployInput) (*types.Stack, error) 
 		return nil, wrap(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
 	}
 	out, err := o.c.CreateStack(ctx, &cloudformation.CreateStackInput{
-		StackName:    &in.Stack,
-		TemplateBody: &in.Body,
-		Parameters:   sdkParameters(in.Parameters),
-		Tags:         sdkTags(in.Tags),
-		Capabilities: sdkCapabilities(in.Capabilities),
-		OnFailure:    types.OnFailureRollback,
+		StackName:          &in.Stack,
+		TemplateBody:       &in.Body,
+		Parameters:         sdkParameters(in.Parameters),
+		Tags:               sdkTags(in.Tags),
+		Capabilities:       sdkCapabilities(in.Capabilities),
+		OnFailure:          types.OnFailureRollback,
+		ClientRequestToken: tokenPtr(in.ClientToken),
 	})
 	if err != nil {
 		return nil, wrap(fmt.Sprintf("creating stack %q", in.Stack), err)
@@ -220,7 +233,7 @@ func (o *ops) execute(ctx context.Context, in deployInput, id, csID string) (dep
 	if err != nil {
 		return deployResult{}, wrap(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
 	}
-	if _, err := o.c.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: &csID, StackName: &in.Stack}); err != nil {
+	if _, err := o.c.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: &csID, StackName: &in.Stack, ClientRequestToken: tokenPtr(in.ClientToken)}); err != nil {
 		return deployResult{}, wrap(fmt.Sprintf("executing the change set of stack %q", in.Stack), err)
 	}
 	st, err := o.wait(ctx, p, id, in.Stack, "updating", "UPDATE_COMPLETE", in.Timeout)

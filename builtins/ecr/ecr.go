@@ -38,6 +38,10 @@ var Module = &engine.Module{
 			Returns: "table {repositoryName, repositoryUri, repositoryArn, registryId, ...} | nil",
 			Doc:     "The repository, or nil when it does not exist.",
 			Fn:      describeRepository},
+		{Name: "list_tags", Args: "(name: string)", Returns: "table {key = value} | nil",
+			Doc: "The repository's tags (ListTagsForResource), or nil when it does not exist: tells a " +
+				"repository agentcore created (agentcore:project, agentcore:environment, agentcore:agent) from others.",
+			Fn: listTags},
 		{Name: "delete_repository", Args: "(name: string, opts?: {force: boolean})",
 			Returns: "table {repositoryName, repositoryUri, ...}",
 			Doc: "Deletes the repository; force = true deletes it with its images (otherwise ECR refuses " +
@@ -309,5 +313,33 @@ func putLifecyclePolicy(L *lua.LState) int {
 		return c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &text})
 	})
 	L.Push(engine.ToLua(L, out))
+	return 1
+}
+
+func listTags(L *lua.LState) int {
+	name := engine.StringArg(L, 1, "ecr.list_tags", "name")
+	tags, err := try(L, func(ctx context.Context, c api) (map[string]string, error) {
+		repo, err := describe(ctx, c, name)
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.ListTagsForResource(ctx, &ecr.ListTagsForResourceInput{ResourceArn: repo.RepositoryArn})
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		for _, t := range out.Tags {
+			m[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+		}
+		return m, nil
+	})
+	if aws.IsNotFound(err) {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if err != nil {
+		engine.Raise(L, aws.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err))
+	}
+	L.Push(engine.ToLua(L, tags))
 	return 1
 }

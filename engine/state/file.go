@@ -97,6 +97,9 @@ func (st *State) Validate() error {
 				return fmt.Errorf("agent %q: endpoint %q has no state", name, en)
 			}
 		}
+		if err := a.validatePending(name); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -4,11 +4,14 @@ package state
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"time"
 )
 
-// SchemaVersion is written into every state document; Load refuses newer ones.
-const SchemaVersion = 1
+// SchemaVersion is written into every state document; Load refuses newer ones. Version 2 added
+// Agent.Pending (write-ahead intents); version 1 documents load unchanged (they have none).
+const SchemaVersion = 2
 
 // State is what agentcore recorded about one environment.
 type State struct {
@@ -30,6 +33,26 @@ type Agent struct {
 	Versions    []Version            `json:"versions"`
 	Endpoints   map[string]*Endpoint `json:"endpoints"`
 	Resources   []Resource           `json:"resources"` // what this tool created (destroy deletes only these)
+	// Pending are operations started and not known to have ended (write-ahead): each is saved
+	// before its create or update call and removed once the result is recorded. A run that
+	// finds one resolves it against what exists before it does anything else.
+	Pending []Intent `json:"pending,omitempty"`
+}
+
+// Intent is one started operation (write-ahead record). Token is the idempotency token sent
+// with the call (clientToken, ClientRequestToken) and put in the agentcore:token tag of what
+// it creates, so the next run can tell the resource this run created from any other.
+type Intent struct {
+	Op        string    `json:"op"`    // create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint
+	Name      string    `json:"name"`  // repository, stack, runtime or endpoint name
+	Token     string    `json:"token"` // 33-64 characters [a-zA-Z0-9-]
+	StartedAt time.Time `json:"started_at"`
+	// What the operation deploys, so that what it created can be recorded as if it had ended:
+	RuntimeID  string `json:"runtime_id,omitempty"`
+	Version    int    `json:"version,omitempty"` // the endpoint's target version
+	Image      string `json:"image,omitempty"`
+	Digest     string `json:"digest,omitempty"`
+	ConfigHash string `json:"config_hash,omitempty"`
 }
 
 // Version is one immutable AgentCore runtime version.
@@ -77,4 +100,34 @@ type Store interface {
 	// Lock takes the environment's lock. With wait it waits until the holder releases it (or
 	// ctx ends); without, it fails at once with an error naming the holder.
 	Lock(ctx context.Context, env string, info LockInfo, wait bool) (unlock func() error, err error)
+}
+
+// Ops are the operations an intent may record.
+var Ops = map[string]bool{
+	"create_repository": true, "create_stack": true, "create_runtime": true,
+	"update_runtime": true, "create_endpoint": true, "update_endpoint": true,
+}
+
+// tokenPattern is AgentCore's ClientToken (33 to 256 characters) within CloudFormation's
+// ClientRequestToken (up to 128), so one token fits both.
+var tokenPattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){32,127}$`)
+
+func (a *Agent) validatePending(agent string) error {
+	seen := map[string]bool{}
+	for _, in := range a.Pending {
+		if !Ops[in.Op] {
+			return fmt.Errorf("agent %q: pending operation %q is not known", agent, in.Op)
+		}
+		if in.Name == "" {
+			return fmt.Errorf("agent %q: pending %s names nothing", agent, in.Op)
+		}
+		if !tokenPattern.MatchString(in.Token) {
+			return fmt.Errorf("agent %q: pending %s %s: token %q is not 33 to 128 letters, digits and hyphens", agent, in.Op, in.Name, in.Token)
+		}
+		if seen[in.Token] {
+			return fmt.Errorf("agent %q: pending token %s recorded twice", agent, in.Token)
+		}
+		seen[in.Token] = true
+	}
+	return nil
 }

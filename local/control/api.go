@@ -209,10 +209,14 @@ func (s *Service) createRuntime(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := validateTags(in.Tags); err != nil {
+		return err
+	}
+	idem := in.idempotency()
 	now := time.Now().UTC()
 	id := name + "-" + randomAlnum(10)
 	rt := &runtimeRec{
-		ID: id, Name: name, Arn: s.runtimeArn(id), ClientToken: in.ClientToken,
+		ID: id, Name: name, Arn: s.runtimeArn(id), ClientToken: in.ClientToken, Idem: idem,
 		Status: statusCreating, CreatedAt: now, LastUpdatedAt: now, Latest: 1, Tags: in.Tags,
 		Versions: map[int]*versionRec{1: {Version: 1, Config: cfg, Status: statusCreating, CreatedAt: now, LastUpdatedAt: now}},
 	}
@@ -230,7 +234,9 @@ func (s *Service) createRuntime(w http.ResponseWriter, r *http.Request) error {
 			if o.Name != name {
 				return nil
 			}
-			if in.ClientToken != "" && o.ClientToken == in.ClientToken {
+			if retry, err := o.retriedBy(idem, in.ClientToken); err != nil {
+				return err
+			} else if retry {
 				existing = &o
 				return errIdempotent
 			}
@@ -292,8 +298,14 @@ func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id strin
 		return err
 	}
 	now := time.Now().UTC()
+	idem := in.idempotency()
 	var out *runtimeRec
+	var retried *versionRec
 	err = s.mutate(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+		if v, err := rt.versionMadeBy(idem); err != nil || v != nil {
+			retried, out = v, rt
+			return err
+		}
 		switch rt.Status {
 		case statusCreating, statusUpdating, statusDeleting:
 			return conflictf("AgentRuntime %s is %s; wait until it is READY (or failed) before updating it", id, rt.Status)
@@ -303,7 +315,7 @@ func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id strin
 		}
 		v := rt.Latest + 1
 		rt.Latest = v
-		rt.Versions[v] = &versionRec{Version: v, Config: cfg, Status: statusUpdating, CreatedAt: now, LastUpdatedAt: now}
+		rt.Versions[v] = &versionRec{Version: v, Config: cfg, Status: statusUpdating, CreatedAt: now, LastUpdatedAt: now, Idem: idem}
 		rt.Status, rt.FailureReason, rt.LastUpdatedAt = statusUpdating, "", now
 		if d := eps[defaultEndpoint]; d != nil {
 			d.TargetVersion, d.Status, d.FailureReason, d.LastUpdatedAt = itoa(v), statusUpdating, "", now
@@ -314,11 +326,16 @@ func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id strin
 	if err != nil {
 		return err
 	}
-	s.rollout(id, out.Latest)
+	version := out.Latest
+	if retried != nil {
+		version = retried.Version // the retried call's version, nothing rolled out again
+	} else {
+		s.rollout(id, out.Latest)
+	}
 	writeJSON(w, http.StatusAccepted, map[string]any{
 		"agentRuntimeArn":         out.Arn,
 		"agentRuntimeId":          out.ID,
-		"agentRuntimeVersion":     itoa(out.Latest),
+		"agentRuntimeVersion":     itoa(version),
 		"createdAt":               ts(out.CreatedAt),
 		"lastUpdatedAt":           ts(out.LastUpdatedAt),
 		"status":                  out.Status,
@@ -434,8 +451,10 @@ func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, id string
 	for _, v := range rt.Versions {
 		vers = append(vers, v)
 	}
-	sort.Slice(vers, func(i, j int) bool { return vers[i].Version < vers[j].Version })
-	page, next, err := paginate(r, vers, func(v *versionRec) string { return fmt.Sprintf("%06d", v.Version) })
+	// Newest first, as moto answers (AWS documents no order; builtins/agentcore sorts anyway).
+	// The page key must grow along the list: it counts down from the highest version number.
+	sort.Slice(vers, func(i, j int) bool { return vers[i].Version > vers[j].Version })
+	page, next, err := paginate(r, vers, func(v *versionRec) string { return fmt.Sprintf("%06d", 999999-v.Version) })
 	if err != nil {
 		return err
 	}

@@ -93,8 +93,8 @@ func TestPagination(t *testing.T) {
 		t.Fatalf("versions page 1: %+v %v", v1, err)
 	}
 	v2, err := e.ctl.ListAgentRuntimeVersions(ctx, &ctl.ListAgentRuntimeVersionsInput{AgentRuntimeId: aws.String(ids[0]), MaxResults: aws.Int32(2), NextToken: v1.NextToken})
-	if err != nil || len(v2.AgentRuntimes) != 1 || v2.NextToken != nil || *v2.AgentRuntimes[0].AgentRuntimeVersion != "3" ||
-		v2.AgentRuntimes[0].Status != types.AgentRuntimeStatusUpdateFailed {
+	if err != nil || len(v2.AgentRuntimes) != 1 || v2.NextToken != nil || *v2.AgentRuntimes[0].AgentRuntimeVersion != "1" ||
+		*v1.AgentRuntimes[0].AgentRuntimeVersion != "3" || v1.AgentRuntimes[0].Status != types.AgentRuntimeStatusUpdateFailed {
 		t.Fatalf("versions page 2: %+v %v", v2, err)
 	}
 	eps, err := e.ctl.ListAgentRuntimeEndpoints(ctx, &ctl.ListAgentRuntimeEndpointsInput{AgentRuntimeId: aws.String(ids[1]), MaxResults: aws.Int32(1)})

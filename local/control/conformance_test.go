@@ -274,7 +274,7 @@ func TestRuntimeLifecycle(t *testing.T) {
 		t.Fatalf("GetAgentRuntime version 1: %+v %v", v1, err)
 	}
 	vers, err := e.ctl.ListAgentRuntimeVersions(ctx, &ctl.ListAgentRuntimeVersionsInput{AgentRuntimeId: aws.String(id)})
-	if err != nil || len(vers.AgentRuntimes) != 2 || *vers.AgentRuntimes[0].AgentRuntimeVersion != "1" || *vers.AgentRuntimes[1].AgentRuntimeVersion != "2" {
+	if err != nil || len(vers.AgentRuntimes) != 2 || *vers.AgentRuntimes[0].AgentRuntimeVersion != "2" || *vers.AgentRuntimes[1].AgentRuntimeVersion != "1" {
 		t.Fatalf("ListAgentRuntimeVersions: %+v %v", vers, err)
 	}
 

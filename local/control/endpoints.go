@@ -64,17 +64,25 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request, id stri
 	if err := in.validate(); err != nil {
 		return err
 	}
+	if err := validateTags(in.Tags); err != nil {
+		return err
+	}
+	idem := in.idempotency()
 	var ep *endpointRec
 	var version int
 	err := s.mutate(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
+		if e := eps[name]; e != nil {
+			if retry, err := e.retriedBy(idem, in.ClientToken); err != nil {
+				return err
+			} else if retry {
+				ep = e
+				return nil
+			}
+		}
 		if rt.Status == statusDeleting {
 			return conflictf("AgentRuntime %s is being deleted", id)
 		}
 		if e := eps[name]; e != nil {
-			if in.ClientToken != "" && e.ClientToken == in.ClientToken {
-				ep = e
-				return nil
-			}
 			return conflictf("An endpoint with the name '%s' already exists for AgentRuntime %s", name, id)
 		}
 		v := itoa(rt.Latest)
@@ -88,7 +96,7 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request, id stri
 		now := time.Now().UTC()
 		ep = &endpointRec{
 			RuntimeID: id, Name: name, ID: name + "-" + randomAlnum(10), Arn: s.endpointArn(id, name),
-			TargetVersion: v, Status: statusCreating, ClientToken: in.ClientToken,
+			TargetVersion: v, Status: statusCreating, ClientToken: in.ClientToken, Idem: idem,
 			CreatedAt: now, LastUpdatedAt: now, Tags: in.Tags,
 		}
 		if in.Description != nil {
@@ -130,12 +138,17 @@ func (s *Service) updateEndpoint(w http.ResponseWriter, r *http.Request, id, nam
 	if err := in.validate(); err != nil {
 		return err
 	}
+	idem := in.idempotency()
 	var ep *endpointRec
 	var version int
 	err := s.mutate(id, func(rt *runtimeRec, eps map[string]*endpointRec) error {
 		e := eps[name]
 		if e == nil {
 			return notFoundf("Endpoint %s not found for AgentRuntime %s", name, id)
+		}
+		if retry, err := e.IdemUpdate.matches(idem, "UpdateAgentRuntimeEndpoint"); err != nil || retry {
+			ep = e
+			return err
 		}
 		switch e.Status {
 		case statusCreating, statusUpdating, statusDeleting:
@@ -157,6 +170,9 @@ func (s *Service) updateEndpoint(w http.ResponseWriter, r *http.Request, id, nam
 			version = n
 		}
 		e.LastUpdatedAt = now
+		if idem.Token != "" {
+			e.IdemUpdate = idem
+		}
 		ep = e
 		return nil
 	})

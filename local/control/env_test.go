@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,6 +175,10 @@ func newEnv(t *testing.T, dir string, pingTimeout time.Duration) *env {
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if IsDataPlane(r) {
 			svc.DataPlane().ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/tags/") {
+			svc.Tags().ServeHTTP(w, r)
 			return
 		}
 		svc.Control().ServeHTTP(w, r)

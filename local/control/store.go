@@ -73,6 +73,7 @@ type versionRec struct {
 	FailureReason string        `json:"failureReason,omitempty"`
 	CreatedAt     time.Time     `json:"createdAt"`
 	LastUpdatedAt time.Time     `json:"lastUpdatedAt"`
+	Idem          idempotency   `json:"idem,omitempty"` // the UpdateAgentRuntime that made it
 }
 
 type runtimeRec struct {
@@ -87,6 +88,7 @@ type runtimeRec struct {
 	Latest        int                 `json:"latest"`
 	Versions      map[int]*versionRec `json:"versions"`
 	Tags          map[string]string   `json:"tags,omitempty"`
+	Idem          idempotency         `json:"idem,omitempty"` // the CreateAgentRuntime that made it
 }
 
 func (r *runtimeRec) latest() *versionRec { return r.Versions[r.Latest] }
@@ -105,6 +107,8 @@ type endpointRec struct {
 	CreatedAt     time.Time         `json:"createdAt"`
 	LastUpdatedAt time.Time         `json:"lastUpdatedAt"`
 	Tags          map[string]string `json:"tags,omitempty"`
+	Idem          idempotency       `json:"idem,omitempty"`       // the create call
+	IdemUpdate    idempotency       `json:"idemUpdate,omitempty"` // the last update call
 }
 
 type sessionRec struct {

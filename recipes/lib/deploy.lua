@@ -108,8 +108,20 @@ function M.stack_name(agent, what)
   return "agentcore-" .. agent.runtime_name:lower():gsub("_", "-") .. "-" .. what
 end
 
-local function stack_tags(agent)
-  return { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name }
+-- The tags of everything agentcore creates for an agent: they tell, after an interrupted run,
+-- what this project created from what someone else did. token (the write-ahead intent's
+-- client token) names the very run that created it.
+function M.tags(agent, token)
+  local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name }
+  if token then t["agentcore:token"] = token end
+  return t
+end
+local stack_tags = M.tags
+
+-- Whether tags say this project created the resource for this agent in this environment.
+function M.ours(tags, agent)
+  return tags ~= nil and tags["agentcore:project"] == project.name()
+    and tags["agentcore:environment"] == env.name() and tags["agentcore:agent"] == agent.name
 end
 
 -- Ensures the repository (scan on push, lifecycle policy) and records it when created here.
@@ -120,8 +132,10 @@ function M.ensure_repository(agent, st, a)
   local name = M.repo_name(agent)
   local repo
   if M.is_local() then
+    local p = not M.has_resource(a, "ecr_repository", name) and M.begin(st, a, { op = "create_repository", name = name }) or nil
     local r = ecr.ensure_repository(name, { scan_on_push = true, tags = stack_tags(agent) })
-    if r.created then
+    if p then M.finish(a, p) end
+    if r.created or M.adopted[name] then
       M.record_resource(a, "ecr_repository", name, r.repositoryArn)
       ecr.put_lifecycle_policy(name, {
         rules = { {
@@ -131,15 +145,15 @@ function M.ensure_repository(agent, st, a)
           action = { type = "expire" },
         } },
       })
-      ui.ok("created repository " .. r.repositoryUri)
+      if r.created then ui.ok("created repository " .. r.repositoryUri) end
     else
       ui.ok("repository " .. r.repositoryUri .. " exists")
     end
     repo = { repositoryUri = r.repositoryUri, repositoryArn = r.repositoryArn }
   else
     local stack = M.stack_name(agent, "repo")
-    local out = cfn.deploy { stack = stack, template = "ecr-repository", tags = stack_tags(agent),
-      parameters = { RepositoryName = name, Project = project.name(), Environment = env.name(), Agent = agent.name } }
+    local out = M.deploy_stack(st, a, { stack = stack, template = "ecr-repository", tags = stack_tags(agent),
+      parameters = { RepositoryName = name, Project = project.name(), Environment = env.name(), Agent = agent.name } })
     M.record_resource(a, "stack", stack, out.stack_id)
     ui.ok(("repository %s (stack %s, %s)"):format(out.outputs.RepositoryUri, stack, out.changed and "deployed" or "unchanged"))
     repo = { repositoryUri = out.outputs.RepositoryUri, repositoryArn = out.outputs.RepositoryArn }
@@ -170,7 +184,7 @@ function M.ensure_role(agent, st, a, repo)
     table.insert(models, m:match("^arn:") and m or ("arn:aws:bedrock:%s::foundation-model/%s"):format(region, m))
   end
   local stack = M.stack_name(agent, "role")
-  local out = cfn.deploy { stack = stack, template = "agent-role", capabilities = { "CAPABILITY_NAMED_IAM" },
+  local out = M.deploy_stack(st, a, { stack = stack, template = "agent-role", capabilities = { "CAPABILITY_NAMED_IAM" },
     tags = stack_tags(agent),
     parameters = {
       RoleName = ("agentcore-" .. agent.runtime_name:lower():gsub("_", "-")):sub(1, 64),
@@ -178,7 +192,7 @@ function M.ensure_role(agent, st, a, repo)
       RuntimeName = agent.runtime_name,
       ModelArns = table.concat(models, ","),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
-    } }
+    } })
   M.record_resource(a, "stack", stack, out.stack_id)
   a.role_arn = out.outputs.RoleArn
   state.save(st)
@@ -201,8 +215,8 @@ function M.ensure_auth(agent, st, a)
     return nil
   end
   local stack = M.stack_name(agent, "auth")
-  local out = cfn.deploy { stack = stack, template = "cognito", tags = stack_tags(agent),
-    parameters = { PoolName = ("agentcore-" .. agent.runtime_name:lower():gsub("_", "-")):sub(1, 128) } }
+  local out = M.deploy_stack(st, a, { stack = stack, template = "cognito", tags = stack_tags(agent),
+    parameters = { PoolName = ("agentcore-" .. agent.runtime_name:lower():gsub("_", "-")):sub(1, 128) } })
   M.record_resource(a, "stack", stack, out.stack_id)
   state.save(st)
   if not out.outputs.DiscoveryUrl or not out.outputs.ClientId then
@@ -547,21 +561,303 @@ end
 -- Creates the runtime (first version) and records it at once, so an interrupted wait leaves a
 -- state the next run converges from.
 function M.create_runtime(st, a, agent, pushed, role, role_fresh, authorizer)
+  local p = M.begin(st, a, { op = "create_runtime", name = agent.runtime_name,
+    image = pushed.image, digest = pushed.digest, config_hash = agent.config_hash })
   ui.step("creating runtime " .. agent.runtime_name)
-  local rt = M.with_iam_retry(role_fresh, function()
-    return agentcore.create_runtime(M.runtime_spec(agent, pushed.image, role, true, authorizer))
-  end)
+  local spec = M.runtime_spec(agent, pushed.image, role, true, authorizer)
+  spec.tags, spec.client_token = M.tags(agent, p.token), p.token
+  local rt = M.with_iam_retry(role_fresh, function() return agentcore.create_runtime(spec) end)
   a.runtime_id = rt.agentRuntimeId
   a.runtime_arn = rt.agentRuntimeArn
   a.role_arn = role
   a.versions = {}
   a.endpoints = {}
   M.record_resource(a, "runtime", rt.agentRuntimeId, rt.agentRuntimeArn)
+  M.finish(a, p)
   state.save(st)
   local n = tonumber(rt.agentRuntimeVersion) or 1
   M.wait_version(st, a, agent, n, pushed.image, pushed.digest)
   ui.ok(("runtime %s is READY at version %s"):format(rt.agentRuntimeId, M.vname(n)))
   return n
+end
+
+
+-- Write-ahead and reconcile ---------------------------------------------------------------
+-- Every create or update call is preceded by an intent saved in the agent's state (pending =
+-- {{op, name, token, started_at, ...}}) and the intent is removed in the same save that
+-- records the result. A run killed between the two leaves the intent; the next run resolves
+-- it against what exists (M.reconcile) before it does anything else. The token goes to the
+-- service as the idempotency token (clientToken, ClientRequestToken) and into the
+-- agentcore:token tag of what the call creates.
+
+local seeded = false
+
+-- A client token: 42 characters [a-z0-9-], valid for AgentCore (33-256) and CloudFormation.
+function M.new_token()
+  if not seeded then
+    math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+    seeded = true
+  end
+  local t = {}
+  for i = 1, 3 do t[i] = ("%08x"):format(math.random(0, 0x7fffffff)) end
+  return ("agentcore-%s-%08x"):format(table.concat(t), os.time() % 0x100000000)
+end
+
+-- Records an intent and saves the state before the call it announces.
+function M.begin(st, a, intent)
+  intent.token = intent.token or M.new_token()
+  intent.started_at = M.now()
+  a.pending = a.pending or {}
+  table.insert(a.pending, intent)
+  state.save(st)
+  return intent
+end
+
+-- Removes an intent; the caller saves along with the result it records.
+function M.finish(a, intent)
+  for i, p in ipairs(a.pending or {}) do
+    if p.token == intent.token then
+      table.remove(a.pending, i)
+      return
+    end
+  end
+end
+
+function M.has_resource(a, kind, id)
+  for _, r in ipairs(a.resources or {}) do
+    if r.kind == kind and r.id == id then return true end
+  end
+  return false
+end
+
+-- Repositories adopted by reconcile in this run (their lifecycle policy is put again).
+M.adopted = {}
+
+-- cfn.deploy with an intent when the stack is not recorded yet, and its token.
+function M.deploy_stack(st, a, opts)
+  local p = not M.has_resource(a, "stack", opts.stack) and M.begin(st, a, { op = "create_stack", name = opts.stack }) or nil
+  if p then opts.client_token = p.token end
+  local out = cfn.deploy(opts)
+  if p then M.finish(a, p) end
+  return out
+end
+
+local settled_version = { READY = "READY", CREATE_FAILED = "FAILED", UPDATE_FAILED = "FAILED" }
+
+local function container_uri(rt)
+  local art = rt and rt.agentRuntimeArtifact or {}
+  return art.containerConfiguration and art.containerConfiguration.containerUri or nil
+end
+
+-- The final status of a version as the service tells it; waits while it is in progress.
+local function settle_version(a, n)
+  local ok, rt = pcall(agentcore.wait_runtime, a.runtime_id, { version = n })
+  if ok and rt then return "READY", rt end
+  rt = agentcore.get_runtime(a.runtime_id, { version = n })
+  if not rt then return nil end
+  return settled_version[rt.status] or "FAILED", rt
+end
+
+-- Records the runtime's versions the state does not know (made by an interrupted create or
+-- update), and settles the versions it recorded as CREATING. p is the intent whose image and
+-- configuration hash the versions it made carry.
+function M.resolve_versions(st, a, agent, p)
+  if not a.runtime_id then return false end
+  local changed = false
+  for _, lv in ipairs(agentcore.list_versions(a.runtime_id)) do
+    local n = tonumber(lv.agentRuntimeVersion)
+    if n and not M.version(a, n) then
+      local status, rt = settle_version(a, n)
+      if status then
+        local image = container_uri(rt) or ""
+        local mine = p and p.image == image
+        M.set_version(a, { number = n, image = image, digest = image:match("@(sha256:.+)$") or "",
+          config_hash = mine and p.config_hash or "", created_at = lv.lastUpdatedAt or M.now(), status = status })
+        ui.ok(("interrupted run: version %s of %s is %s; recorded"):format(M.vname(n), agent.name, status))
+        changed = true
+      end
+    end
+  end
+  for _, v in ipairs(a.versions) do
+    if v.status ~= "READY" and v.status ~= "FAILED" then
+      local status = settle_version(a, v.number)
+      ui.ok(("interrupted run: version %s of %s was %s, the service says %s"):format(M.vname(v.number), agent.name, v.status, status or "it is gone"))
+      v.status = status or "FAILED"
+      changed = true
+    end
+  end
+  if changed then
+    local d = agentcore.get_endpoint(a.runtime_id, "DEFAULT")
+    if d then
+      a.endpoints.DEFAULT = { version = tonumber(d.liveVersion or d.targetVersion), status = d.status, arn = d.agentRuntimeEndpointArn }
+    end
+  end
+  return changed
+end
+
+local function adopt_hint(what)
+  return ("agentcore drift --fix adopt records %s in the state (as created by agentcore only when its agentcore:project, " ..
+    "agentcore:environment and agentcore:agent tags name this project, environment and agent; otherwise destroy leaves it)"):format(what)
+end
+
+local resolve = {}
+
+function resolve.create_repository(st, a, agent, p)
+  local tags = ecr.list_tags(p.name)
+  if not tags then
+    ui.info(("interrupted run: repository %s was not created"):format(p.name))
+  elseif M.ours(tags, agent) then
+    local r = ecr.describe_repository(p.name)
+    M.record_resource(a, "ecr_repository", p.name, r.repositoryArn)
+    local registry = env.get().registry
+    a.repository = a.repository or (registry ~= "" and (registry .. "/" .. p.name) or r.repositoryUri)
+    M.adopted[p.name] = true
+    ui.ok(("interrupted run: repository %s was created by it; recorded as created by agentcore"):format(p.name))
+  else
+    ui.warn(("repository %s exists but its tags do not name %s in %s: it is used, not recorded as created by agentcore"):format(
+      p.name, agent.name, env.name()))
+  end
+end
+
+function resolve.create_stack(st, a, agent, p)
+  for _, s in ipairs(cfn.list()) do
+    if s.name == p.name then
+      M.record_resource(a, "stack", p.name, s.stack_id)
+      ui.ok(("interrupted run: stack %s (%s) was created by it; recorded"):format(p.name, s.status))
+      return
+    end
+  end
+  ui.info(("interrupted run: stack %s was not created"):format(p.name))
+end
+
+function resolve.create_runtime(st, a, agent, p)
+  local found
+  for _, r in ipairs(agentcore.list_runtimes()) do
+    if r.agentRuntimeName == p.name then found = r end
+  end
+  if not found then
+    ui.info(("interrupted run: runtime %s was not created"):format(p.name))
+    return
+  end
+  local tags = agentcore.list_tags(found.agentRuntimeArn)
+  if not M.ours(tags, agent) then
+    ui.warn(("runtime %s (%s) exists but its tags do not name %s in %s: not recorded"):format(
+      p.name, found.agentRuntimeId, agent.name, env.name()))
+    ui.info(adopt_hint("it"))
+    return
+  end
+  a.runtime_id, a.runtime_arn = found.agentRuntimeId, found.agentRuntimeArn
+  local live = agentcore.get_runtime(found.agentRuntimeId)
+  a.role_arn = a.role_arn or (live and live.roleArn) or nil
+  M.record_resource(a, "runtime", found.agentRuntimeId, found.agentRuntimeArn)
+  ui.ok(("interrupted run: runtime %s (%s) was created by it%s; recorded as created by agentcore"):format(
+    p.name, found.agentRuntimeId, tags["agentcore:token"] == p.token and "" or " (an earlier run's token)"))
+  M.resolve_versions(st, a, agent, p)
+end
+
+function resolve.update_runtime(st, a, agent, p)
+  if not a.runtime_id or not agentcore.get_runtime(a.runtime_id) then
+    ui.info(("interrupted run: runtime %s no longer exists"):format(p.runtime_id or p.name))
+    return
+  end
+  M.resolve_versions(st, a, agent, p)
+end
+
+local function resolve_endpoint(st, a, agent, p)
+  local ep = a.runtime_id and agentcore.get_endpoint(a.runtime_id, p.name) or nil
+  if not ep then
+    ui.info(("interrupted run: endpoint %s was not created"):format(p.name))
+    return
+  end
+  if ep.status ~= "READY" and not ep.status:match("FAILED$") then
+    ep = agentcore.wait_endpoint(a.runtime_id, p.name) or ep
+  end
+  if p.op == "create_endpoint" then
+    M.record_resource(a, "endpoint", a.runtime_id .. "/" .. p.name, ep.agentRuntimeEndpointArn)
+  end
+  local n = tonumber(ep.liveVersion or ep.targetVersion)
+  a.endpoints[p.name] = { version = n, status = ep.status, arn = ep.agentRuntimeEndpointArn }
+  ui.ok(("interrupted run: endpoint %s of %s serves %s; recorded"):format(p.name, agent.name, M.vname(n)))
+end
+resolve.create_endpoint = resolve_endpoint
+resolve.update_endpoint = resolve_endpoint
+
+-- Whether the agent's state holds an interrupted run's traces.
+function M.needs_reconcile(a)
+  if not a then return false end
+  if a.pending and #a.pending > 0 then return true end
+  for _, v in ipairs(a.versions or {}) do
+    if v.status ~= "READY" and v.status ~= "FAILED" then return true end
+  end
+  return false
+end
+
+-- Resolves every pending intent of the agent against what exists, and settles versions left
+-- CREATING; saves the state when anything was recorded. Returns the agent's state (nil when
+-- none is recorded).
+function M.reconcile(st, agent)
+  local a = st.agents[agent.name]
+  if not M.needs_reconcile(a) then return a end
+  a = M.agent_state(st, agent)
+  ui.step(("resolving what an interrupted run of %s left (%d pending)"):format(agent.name, #(a.pending or {})))
+  local pending = {}
+  for _, p in ipairs(a.pending or {}) do table.insert(pending, p) end
+  for _, p in ipairs(pending) do
+    resolve[p.op](st, a, agent, p)
+    M.finish(a, p)
+    state.save(st)
+  end
+  M.resolve_versions(st, a, agent, nil)
+  state.save(st)
+  return a
+end
+
+-- Updates the runtime to image (a new version), write-ahead; waits for the version.
+function M.update_runtime(st, a, agent, image, digest, role, role_fresh, authorizer)
+  local p = M.begin(st, a, { op = "update_runtime", name = a.runtime_name, runtime_id = a.runtime_id,
+    image = image, digest = digest, config_hash = agent.config_hash })
+  local spec = M.runtime_spec(agent, image, role, false, authorizer)
+  spec.client_token = p.token
+  local up = M.with_iam_retry(role_fresh, function() return agentcore.update_runtime(a.runtime_id, spec) end)
+  local n = tonumber(up.agentRuntimeVersion)
+  M.finish(a, p)
+  M.wait_version(st, a, agent, n, image, digest) -- saves the version (CREATING) with the intent gone
+  return n
+end
+
+-- Points a named endpoint at version n, creating it when missing, write-ahead; waits for it.
+function M.point_endpoint(st, a, agent, name, n, existing)
+  local p = M.begin(st, a, { op = existing and "update_endpoint" or "create_endpoint", name = name,
+    runtime_id = a.runtime_id, version = n })
+  if existing then
+    agentcore.update_endpoint(a.runtime_id, name, { version = n, client_token = p.token })
+  else
+    local ep = agentcore.create_endpoint(a.runtime_id, name, { version = n, client_token = p.token, tags = M.tags(agent, p.token) })
+    M.record_resource(a, "endpoint", a.runtime_id .. "/" .. name, ep.agentRuntimeEndpointArn)
+    state.save(st)
+  end
+  local ep = agentcore.wait_endpoint(a.runtime_id, name)
+  a.endpoints[name] = { version = n, status = ep and ep.status or "READY", arn = ep and ep.agentRuntimeEndpointArn or nil }
+  M.finish(a, p)
+  state.save(st)
+  return ep
+end
+
+-- Runs fn again while what it deletes is still held (a runtime DELETING, an image a container
+-- still uses): ConflictException and "in use" answers, for about a minute.
+function M.retry_held(what, fn)
+  local delay = 1
+  while true do
+    local ok, res = pcall(fn)
+    if ok then return res end
+    local msg = tostring(type(res) == "table" and res.message or res):lower()
+    local held = aws.error_code(res) == "ConflictException" or msg:find("in use", 1, true)
+      or msg:find("is using", 1, true) or msg:find("deleting", 1, true) or msg:find("conflict", 1, true)
+    if not held or delay > 32 then error(res, 0) end
+    ui.info(("%s is still held (%s); retrying in %ds"):format(what, msg:sub(1, 120), delay))
+    sleep(delay)
+    delay = delay * 2
+  end
 end
 
 -- A session id for invoke: 36+ characters as AgentCore requires (at least 33).

@@ -1,0 +1,61 @@
+package state
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A schema 1 document (before intents) loads as it is and is saved as schema 2.
+func TestSchema1Loads(t *testing.T) {
+	doc := `{"schema":1,"environment":"dev","serial":3,"updated_at":"2024-01-01T00:00:00Z",
+	"agents":{"bot":{"runtime_name":"b","versions":[],"endpoints":{},"resources":[]}}}`
+	st, err := Decode([]byte(doc), "dev.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Schema != 1 || st.Agents["bot"].Pending != nil {
+		t.Fatalf("got %+v", st)
+	}
+	s := NewFileStore(t.TempDir())
+	if err := s.Save(context.Background(), "dev", st); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.Load(context.Background(), "dev")
+	if err != nil || back.Schema != SchemaVersion {
+		t.Fatalf("reloaded: %+v, %v", back, err)
+	}
+}
+
+func TestPendingRoundTripAndValidation(t *testing.T) {
+	tok := "agentcore-" + strings.Repeat("a1", 16)
+	s := NewFileStore(t.TempDir())
+	st := New("dev")
+	st.Agents["bot"] = &Agent{RuntimeName: "b", Pending: []Intent{{Op: "create_runtime", Name: "b", Token: tok,
+		StartedAt: time.Now().UTC().Truncate(time.Second), Image: "r@sha256:1", ConfigHash: "h"}}}
+	if err := s.Save(context.Background(), "dev", st); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.Load(context.Background(), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Agents["bot"].Pending; len(got) != 1 || got[0].Token != tok || got[0].Image != "r@sha256:1" {
+		t.Fatalf("pending = %+v", got)
+	}
+	for _, bad := range []Intent{
+		{Op: "launch_rocket", Name: "b", Token: tok},
+		{Op: "create_runtime", Name: "", Token: tok},
+		{Op: "create_runtime", Name: "b", Token: "short"},
+	} {
+		st.Agents["bot"].Pending = []Intent{bad}
+		if err := s.Save(context.Background(), "dev", st); err == nil {
+			t.Errorf("saved %+v", bad)
+		}
+	}
+	st.Agents["bot"].Pending = []Intent{{Op: "create_runtime", Name: "b", Token: tok}, {Op: "update_runtime", Name: "b", Token: tok}}
+	if err := s.Save(context.Background(), "dev", st); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("duplicate token: %v", err)
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -92,22 +90,31 @@ func (s *SSMStore) Put(ctx context.Context, env string, st *state.State) error {
 	return nil
 }
 
+// LockPoll is how often state.Acquire tries a held SSM lock again.
+func (s *SSMStore) LockPoll() time.Duration {
+	if s.Poll == 0 {
+		return time.Second
+	}
+	return s.Poll
+}
+
 // Lock implements state.Store with a parameter created only when absent (PutParameter
 // without Overwrite fails with ParameterAlreadyExists while another run holds it). A lock
-// whose holder ran on this host and is gone is broken; on other hosts it is kept (the error
-// names the holder, so a person can delete the parameter if that machine died).
+// whose holder ran on this host and is gone (state.Stale: pid, start time, boot) is broken;
+// on other hosts it is kept (the error names the holder, so a person can delete the parameter
+// if that machine died). A parameter that is not a lock is an *state.InvalidLockError.
+// With wait, state.Acquire does the waiting.
 func (s *SSMStore) Lock(ctx context.Context, env string, info state.LockInfo, wait bool) (func() error, error) {
+	if wait {
+		return state.Acquire(ctx, s, env, info, state.WaitOptions{Wait: true, Timeout: 100 * 365 * 24 * time.Hour})
+	}
 	c, err := s.client(ctx)
 	if err != nil {
 		return nil, err
 	}
 	name := s.path(env) + "/lock"
 	data, _ := json.Marshal(info)
-	poll := s.Poll
-	if poll == 0 {
-		poll = time.Second
-	}
-	for {
+	for attempt := 0; ; attempt++ {
 		_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(name), Value: awssdk.String(string(data)),
 			Type: ssmtypes.ParameterTypeString, Overwrite: awssdk.Bool(false)})
 		if err == nil {
@@ -119,27 +126,24 @@ func (s *SSMStore) Lock(ctx context.Context, env string, info state.LockInfo, wa
 		}
 		out, gerr := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name)})
 		if gerr != nil {
-			if aws.IsNotFound(gerr) {
+			if aws.IsNotFound(gerr) && attempt < 100 {
 				continue // released meanwhile
 			}
 			return nil, aws.Error("reading the lock of "+env, gerr)
 		}
-		var holder state.LockInfo
-		_ = json.Unmarshal([]byte(awssdk.ToString(out.Parameter.Value)), &holder)
-		if staleHere(holder) {
+		raw := awssdk.ToString(out.Parameter.Value)
+		holder, perr := state.ParseLock([]byte(raw))
+		if perr != nil {
+			return nil, &state.InvalidLockError{Env: env, Where: name, Kind: "lock parameter", Reason: perr.Error(),
+				Break: func(ctx context.Context) error { return s.unlock(c, name, raw) }}
+		}
+		if stale, _ := state.Stale(holder); stale && attempt < 100 {
 			_, _ = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(name)})
 			continue
 		}
-		if !wait {
-			e := &state.LockedError{Env: env, Holder: holder}
-			return nil, &engine.Error{Code: engine.ExitFailure, Msg: e.Error() + " (lock " + name + " in SSM)", Err: e,
-				Hint: "wait for it, or run again with --wait; if that machine died, delete the parameter: aws ssm delete-parameter --name " + name}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(poll):
-		}
+		e := &state.LockedError{Env: env, Holder: holder}
+		return nil, &engine.Error{Code: engine.ExitFailure, Msg: e.Error() + " (lock " + name + " in SSM)", Err: e,
+			Hint: "wait for it, or run again with --wait; if that machine died, delete the parameter: aws ssm delete-parameter --name " + name}
 	}
 }
 
@@ -158,13 +162,4 @@ func (s *SSMStore) unlock(c *ssm.Client, name, ours string) error {
 	}
 	_, err = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(name)})
 	return err
-}
-
-// staleHere reports whether the holder ran on this host and its process is gone.
-func staleHere(h state.LockInfo) bool {
-	host, _ := os.Hostname()
-	if h.Host != host || h.PID <= 0 {
-		return false
-	}
-	return errors.Is(syscall.Kill(h.PID, 0), syscall.ESRCH)
 }

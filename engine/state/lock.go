@@ -71,9 +71,6 @@ func (h LockInfo) Check() error {
 	if h.Host == "" {
 		missing = append(missing, "host")
 	}
-	if h.Since.IsZero() {
-		missing = append(missing, "since")
-	}
 	if len(missing) > 0 {
 		return fmt.Errorf("no %s recorded", strings.Join(missing, ", "))
 	}

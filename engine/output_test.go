@@ -44,3 +44,27 @@ func TestStreamMaskerMasksSecretsSplitAcrossPieces(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestPrintIsMaskedAndAnEventInJSON(t *testing.T) {
+	for _, jsonMode := range []bool{false, true} {
+		var out strings.Builder
+		run := &Run{Out: &Output{Stdout: &out, Stderr: &out, JSON: jsonMode}}
+		run.Out.AddSecret("hunter2-secret")
+		vm := NewVM(run, NewRegistry())
+		if _, err := vm.DoString("t.lua", `print("the key", "hunter2-secret", 42)`); err != nil {
+			t.Fatal(err)
+		}
+		vm.Close()
+		got := out.String()
+		want := "the key\t****\t42\n"
+		if jsonMode {
+			want = `"type":"log"`
+		}
+		if strings.Contains(got, "hunter2") || !strings.Contains(got, want) {
+			t.Fatalf("json=%v: %q", jsonMode, got)
+		}
+		if jsonMode && (!strings.HasPrefix(got, "{") || !strings.Contains(got, `"source":"print"`) || !strings.Contains(got, `the key\t****\t42`)) {
+			t.Fatalf("json: %q", got)
+		}
+	}
+}

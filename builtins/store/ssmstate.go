@@ -163,3 +163,37 @@ func (s *SSMStore) unlock(c *ssm.Client, name, ours string) error {
 	_, err = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(name)})
 	return err
 }
+
+// HashKeyName is the SecureString parameter holding env's hash key (state = "ssm").
+func (s *SSMStore) HashKeyName(env string) string { return s.path(env) + "/hash-key" }
+
+// HashKey implements state.HashKeyer: a SecureString parameter /agentcore/PROJECT/ENV/hash-key,
+// created when absent (without Overwrite, so two runs creating it at once agree on the first).
+func (s *SSMStore) HashKey(ctx context.Context, env string) ([]byte, error) {
+	c, err := s.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name := s.HashKeyName(env)
+	for attempt := 0; attempt < 3; attempt++ {
+		out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name), WithDecryption: awssdk.Bool(true)})
+		if err == nil {
+			k, derr := state.DecodeHashKey(awssdk.ToString(out.Parameter.Value))
+			if derr != nil {
+				return nil, fmt.Errorf("SSM parameter %s: %w", name, derr)
+			}
+			return k, nil
+		}
+		if !aws.IsNotFound(err) {
+			return nil, aws.Error("reading the hash key of "+env+" ("+name+")", err)
+		}
+		_, err = c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(name),
+			Value: awssdk.String(state.EncodeHashKey(state.NewHashKey())), Type: ssmtypes.ParameterTypeSecureString,
+			Overwrite: awssdk.Bool(false), Description: awssdk.String("agentcore: key of the configuration hashes of " + env)})
+		var exists *ssmtypes.ParameterAlreadyExists
+		if err != nil && !errors.As(err, &exists) {
+			return nil, aws.Error("creating the hash key of "+env+" ("+name+")", err)
+		}
+	}
+	return nil, fmt.Errorf("the hash key %s keeps disappearing", name)
+}

@@ -252,9 +252,12 @@ func ParseLock(b []byte) (LockInfo, error) {
 	return li, nil
 }
 
-func createExclusive(path string, data []byte) error {
+func createExclusive(path string, data []byte) error { return createExclusivePerm(path, data, 0o644) }
+
+// createExclusivePerm makes path appear with data complete, or fails with fs.ErrExist.
+func createExclusivePerm(path string, data []byte, perm fs.FileMode) error {
 	tmp := fmt.Sprintf("%s.%s", path, randHex())
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, perm); err != nil {
 		return err
 	}
 	defer os.Remove(tmp)

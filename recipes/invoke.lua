@@ -94,7 +94,8 @@ Examples:
     if payload == "-" then
       payload, payload_file = nil, "-"
     elseif payload and payload:sub(1, 1) == "@" then
-      payload, payload_file = nil, payload:sub(2)
+      payload_file = payload:sub(2) -- (not one multiple assignment: gopher-lua assigns as it goes)
+      payload = nil
       if payload_file == "" then ui.error("--payload @FILE needs a file name", { usage = true }) end
     elseif payload then
       if #payload > MAX_PAYLOAD then

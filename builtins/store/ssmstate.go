@@ -174,7 +174,11 @@ func (s *SSMStore) HashKey(ctx context.Context, env string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := s.HashKeyName(env)
+	return cloudHashKey(ctx, c, s.HashKeyName(env), env, state.NewHashKey)
+}
+
+// cloudHashKey reads the hash key parameter name, creating it with newKey() when absent.
+func cloudHashKey(ctx context.Context, c *ssm.Client, name, env string, newKey func() []byte) ([]byte, error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name), WithDecryption: awssdk.Bool(true)})
 		if err == nil {
@@ -188,7 +192,7 @@ func (s *SSMStore) HashKey(ctx context.Context, env string) ([]byte, error) {
 			return nil, aws.Error("reading the hash key of "+env+" ("+name+")", err)
 		}
 		_, err = c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(name),
-			Value: awssdk.String(state.EncodeHashKey(state.NewHashKey())), Type: ssmtypes.ParameterTypeSecureString,
+			Value: awssdk.String(state.EncodeHashKey(newKey())), Type: ssmtypes.ParameterTypeSecureString,
 			Overwrite: awssdk.Bool(false), Description: awssdk.String("agentcore: key of the configuration hashes of " + env)})
 		var exists *ssmtypes.ParameterAlreadyExists
 		if err != nil && !errors.As(err, &exists) {
@@ -196,4 +200,26 @@ func (s *SSMStore) HashKey(ctx context.Context, env string) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("the hash key %s keeps disappearing", name)
+}
+
+// shareHashKey makes a file-state environment that is synced through SSM use one hash key on
+// every machine, or config hashes recorded on one would never match another's: the cloud's
+// key (/agentcore/PROJECT/ENV/hash-key) wins and is written to .agentcore/state/ENV.key; when
+// there is none yet, this machine's key is uploaded. Called by push and pull.
+func shareHashKey(ctx context.Context, e env, c *ssm.Client) error {
+	fs, ok := e.run.Store.(*state.FileStore)
+	if !ok {
+		return nil
+	}
+	cloud, err := cloudHashKey(ctx, c, e.path+"/hash-key", e.name, func() []byte {
+		k, err := fs.HashKey(ctx, e.name)
+		if err != nil {
+			return state.NewHashKey()
+		}
+		return k
+	})
+	if err != nil {
+		return err
+	}
+	return fs.SetHashKey(e.name, cloud)
 }

@@ -71,3 +71,11 @@ func (s *FileStore) HashKey(_ context.Context, env string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("the hash key %s keeps disappearing", path)
 }
+
+// SetHashKey replaces env's hash key (sync adopts the shared one), unless it is already k.
+func (s *FileStore) SetHashKey(env string, k []byte) error {
+	if old, err := os.ReadFile(s.HashKeyPath(env)); err == nil && strings.TrimSpace(string(old)) == EncodeHashKey(k) {
+		return nil
+	}
+	return WriteFileAtomic(s.HashKeyPath(env), []byte(EncodeHashKey(k)+"\n"), 0o600)
+}

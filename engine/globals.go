@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -27,6 +28,7 @@ func installEngineGlobals(L *lua.LState) {
 	L.SetGlobal("load_recipe", L.NewFunction(loadRecipe))
 	L.SetGlobal("sleep", L.NewFunction(sleep))
 	L.SetGlobal("with_env", L.NewFunction(withEnv))
+	L.SetGlobal("print", L.NewFunction(luaPrint))
 	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
 		if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
@@ -47,6 +49,8 @@ var EngineGlobals = []Func{
 		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it."},
 	{Name: "with_env", Args: "(name: string, fn: function)", Returns: "fn's results",
 		Doc: "Runs fn with another environment of the project selected: env, project.agent, state, store and the AWS builtins act on it, under its lock. The previous environment is selected again afterwards, also when fn fails. Not inside parallel branches."},
+	{Name: "print", Args: "(...)", Returns: "nothing",
+		Doc: "Lua's print, through the run's output: secrets are masked, and with -o json each call is a log event (source \"print\") instead of a bare line."},
 	{Name: "load_recipe", Args: "(name: string)", Returns: "recipe table",
 		Doc: "Loads the recipe NAME as the command line would (project override first, then stock)."},
 }
@@ -172,4 +176,22 @@ func withEnv(L *lua.LState) int {
 		Raise(L, err)
 	}
 	return L.GetTop() - top
+}
+
+// luaPrint replaces Lua's print, which writes straight to the process's stdout: through
+// Output, its text is masked like every ui call, and -o json stays one JSON event per line.
+func luaPrint(L *lua.LState) int {
+	r := FromL(L)
+	n := L.GetTop()
+	parts := make([]string, n)
+	for i := 1; i <= n; i++ {
+		parts[i-1] = L.ToStringMeta(L.Get(i)).String()
+	}
+	msg := strings.Join(parts, "\t")
+	if r.Out.JSON {
+		r.Out.Emit(Event{Type: "log", Branch: r.Branch(L), Source: "print", Message: msg})
+		return 0
+	}
+	r.Out.Emit(Event{Type: "print", Branch: r.Branch(L), Message: msg})
+	return 0
 }

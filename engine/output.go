@@ -328,3 +328,41 @@ func human(n int64) string {
 	}
 	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// StreamMasker masks a stream that arrives in pieces (an agent's streamed answer): a secret
+// split across two pieces is still masked, because the end of a piece that could be the
+// start of a secret is held back until the next piece (or Flush) settles it.
+type StreamMasker struct {
+	o       *Output
+	pending string
+}
+
+// StreamMasker returns a masker for one stream.
+func (o *Output) StreamMasker() *StreamMasker { return &StreamMasker{o: o} }
+
+// Write takes the next piece and returns what may be shown now, masked.
+func (m *StreamMasker) Write(s string) string {
+	m.o.mu.Lock()
+	defer m.o.mu.Unlock()
+	buf := m.o.maskLocked(m.pending + s)
+	hold := 0
+	for _, sec := range m.o.secrets {
+		for k := min(len(sec)-1, len(buf)); k > hold; k-- {
+			if strings.HasSuffix(buf, sec[:k]) {
+				hold = k
+				break
+			}
+		}
+	}
+	m.pending = buf[len(buf)-hold:]
+	return buf[:len(buf)-hold]
+}
+
+// Flush returns what is held back, masked: call it when the stream ends.
+func (m *StreamMasker) Flush() string {
+	m.o.mu.Lock()
+	defer m.o.mu.Unlock()
+	s := m.o.maskLocked(m.pending)
+	m.pending = ""
+	return s
+}

@@ -2,19 +2,14 @@ package engine
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 	lua "github.com/yuin/gopher-lua"
-
-	"github.com/agentcore/agentcore/engine/state"
 )
 
 // ArgSpec is one declared recipe argument.
@@ -448,31 +443,4 @@ func (vm *VM) Execute(rc *Recipe, args *lua.LTable, wait bool) (any, error) {
 		return nil, nil
 	}
 	return ToGo(res[0])
-}
-
-// lockEnv takes env's lock in the run's store, naming this process as the holder; the
-// returned function releases it (a failure to release is a warning).
-func lockEnv(L *lua.LState, r *Run, env string, wait bool) (func(), error) {
-	host, _ := os.Hostname()
-	info := state.LockInfo{PID: os.Getpid(), Host: host, User: os.Getenv("USER"), Command: r.Command, Since: time.Now().UTC()}
-	unlock, err := Unlocked(L, func(ctx context.Context) (func() error, error) {
-		return r.Store.Lock(ctx, env, info, wait)
-	})
-	if err != nil {
-		var ee *Error
-		if errors.As(err, &ee) {
-			return nil, ee
-		}
-		var le *state.LockedError
-		if errors.As(err, &le) {
-			return nil, &Error{Code: ExitFailure, Msg: err.Error(), Err: err,
-				Hint: "wait for it to finish, or run again with --wait; a lock left by a crashed run on this host is broken automatically"}
-		}
-		return nil, err
-	}
-	return func() {
-		if uerr := unlock(); uerr != nil {
-			r.Out.Warn("", "releasing the lock of "+env+": "+uerr.Error())
-		}
-	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -32,6 +33,8 @@ type Run struct {
 	Interactive bool
 	Verbose     bool
 	Command     string // the command line, for lock holders and events
+	// WaitTimeout bounds how long --wait waits for the environment lock (0: 15 minutes).
+	WaitTimeout time.Duration
 	// ExitCode, when not zero, is the exit code of a run whose recipe finished without an
 	// error but has a finding to report (drift found: 3). Set with ui.exit_code.
 	ExitCode int

@@ -13,6 +13,26 @@ local function load_sessions()
   return {}
 end
 
+-- AgentCore's limits on InvokeAgentRuntime (the bedrock-agentcore model: Body, SessionType).
+local MAX_PAYLOAD = 100000000
+
+-- A session id is an HTTP header: 33 to 256 printable ASCII characters, no spaces or line
+-- breaks. Refused at once (exit 2) rather than after the request's retries.
+local function check_session(s, hint)
+  if #s < 33 or #s > 256 then
+    ui.error(("session id %q has %d characters; AgentCore needs 33 to 256"):format(s, #s),
+      { usage = true, hint = hint })
+  end
+  local i = s:find("[^!-~]")
+  if i then
+    local c = s:sub(i, i)
+    local what = ({ ["\r"] = "a carriage return (CR)", ["\n"] = "a line feed (LF)", [" "] = "a space", ["\t"] = "a tab" })[c]
+      or ("the byte %d"):format(c:byte())
+    ui.error(("session id has %s at position %d; use letters, digits and punctuation only (it is sent as an HTTP header)"):format(what, i),
+      { usage = true, hint = hint or "pass --session ID without line breaks, or --new-session" })
+  end
+end
+
 -- Renders text/event-stream chunks: the text of each event's JSON (delta, text, content,
 -- response) or the raw data.
 local function sse_printer()
@@ -41,20 +61,24 @@ end
 return recipe {
   description = "Invoke a deployed agent and stream its answer",
   usage = [[
-The payload is {"prompt": TEXT} with --prompt, or any JSON with --payload. The answer is printed
-as it arrives (server-sent events are shown as text). The session id is kept per agent and
-endpoint so a conversation continues; --new-session starts another.
+The payload is {"prompt": TEXT} with --prompt, or any JSON with --payload: given inline, read
+from a file with --payload @FILE, or from stdin with --payload - (at most 100 MB, AgentCore's
+limit). The answer is printed as it arrives (server-sent events are shown as text), with
+secrets masked. The session id is kept per agent and endpoint so a conversation continues;
+--new-session starts another.
 
 Examples:
   agentcore invoke my-bot --prompt "hello"
-  agentcore invoke my-bot --payload '{"prompt": "hi", "stream": true}' --endpoint stable]],
+  agentcore invoke my-bot --payload '{"prompt": "hi", "stream": true}' --endpoint stable
+  agentcore invoke my-bot --payload @request.json
+  generate-request | agentcore invoke my-bot --payload -]],
   lock = false,
   args = {
     { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
     { name = "prompt", short = "p", type = "string", help = "text to send as {\"prompt\": TEXT}" },
-    { name = "payload", type = "string", help = "JSON payload to send as is" },
+    { name = "payload", type = "string", help = "JSON payload to send as is; @FILE reads a file, - reads stdin" },
     { name = "endpoint", type = "string", default = "DEFAULT", help = "endpoint to invoke (qualifier)" },
-    { name = "session", type = "string", help = "session id to use (33 to 256 characters)" },
+    { name = "session", type = "string", help = "session id to use (33 to 256 printable characters)" },
     { name = "new-session", type = "bool", help = "start a new session instead of reusing the last one" },
     { name = "user", type = "string", help = "user id passed to the agent" },
   },
@@ -64,8 +88,19 @@ Examples:
       ui.error("give exactly one of --prompt TEXT or --payload JSON", { usage = true,
         hint = "agentcore invoke " .. agent.name .. " --prompt hello" })
     end
-    local payload = args.payload
-    if payload then
+    -- Arguments are checked before anything is read or sent.
+    if args.session then check_session(args.session) end
+    local payload, payload_file = args.payload, nil
+    if payload == "-" then
+      payload, payload_file = nil, "-"
+    elseif payload and payload:sub(1, 1) == "@" then
+      payload_file = payload:sub(2) -- (not one multiple assignment: gopher-lua assigns as it goes)
+      payload = nil
+      if payload_file == "" then ui.error("--payload @FILE needs a file name", { usage = true }) end
+    elseif payload then
+      if #payload > MAX_PAYLOAD then
+        ui.error(("--payload is %d bytes; AgentCore accepts at most %d"):format(#payload, MAX_PAYLOAD), { usage = true })
+      end
       local ok, err = pcall(json.decode, payload)
       if not ok then
         ui.error("--payload is not valid JSON: " .. tostring(err.message or err), { usage = true })
@@ -88,15 +123,15 @@ Examples:
     local session = args.session
     if not session and not args.new_session then session = sessions[key] end
     if not session then session = deploy.new_session_id() end
-    if #session < 33 or #session > 256 then
-      ui.error(("session id %q has %d characters; AgentCore needs 33 to 256"):format(session, #session), { usage = true })
-    end
+    check_session(session, not args.session and "start a new one with --new-session" or nil)
 
     local printer, last = nil, ""
     local res = agentcore.invoke {
       arn = a.runtime_arn,
       qualifier = args.endpoint,
       payload = payload,
+      payload_file = payload_file,
+      check_json = payload_file ~= nil,
       session_id = session,
       user_id = args.user,
       on_chunk = function(chunk)

@@ -96,14 +96,17 @@ var Module = &engine.Module{
 			Doc:     "wait_runtime for an endpoint.",
 			Fn:      waitEndpoint},
 		{Name: "invoke",
-			Args: "(req: {arn, payload: string|table, qualifier = \"DEFAULT\", session_id?, user_id?, headers?: table, " +
+			Args: "(req: {arn, payload: string|table, payload_file?: path|\"-\", check_json = false, qualifier = \"DEFAULT\", session_id?, user_id?, headers?: table, " +
 				"content_type = \"application/json\", accept?, on_chunk?: function(text)})",
 			Returns: "table {statusCode, contentType, runtimeSessionId, body}",
 			Doc: "Invokes the agent (InvokeAgentRuntime) and streams its response: each chunk goes to " +
-				"on_chunk as soon as it arrives, or, without on_chunk, to the output (masked) and into " +
-				"body. A table payload is sent as JSON. session_id keeps a conversation (at least 33 " +
-				"characters on AWS); the answer's runtimeSessionId is the one used. headers adds HTTP " +
-				"headers (X-Amzn-Bedrock-AgentCore-Runtime-Custom-*).",
+				"on_chunk as soon as it arrives, or, without on_chunk, to the output and into body; " +
+				"secrets are masked in all of it, also when one is split across chunks. A table payload " +
+				"is sent as JSON; payload_file reads the payload from a file, or from stdin with \"-\" " +
+				"(at most 100 MB, the API's limit: more is refused with exit 2; check_json refuses one that is not JSON). session_id keeps a " +
+				"conversation (33 to 256 printable characters, checked before sending); the answer's " +
+				"runtimeSessionId is the one used. headers adds HTTP headers " +
+				"(X-Amzn-Bedrock-AgentCore-Runtime-Custom-*).",
 			Fn: invoke},
 		{Name: "stop_session", Args: "(arn: string, session_id: string, opts?: {qualifier = \"DEFAULT\", client_token})",
 			Returns: "table {runtimeSessionId, statusCode}",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
@@ -15,7 +16,42 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/aws"
 	"github.com/agentcore/agentcore/engine"
+	proj "github.com/agentcore/agentcore/engine/project"
 )
+
+// readPayload reads an invocation payload from a file, or from the run's stdin ("-"), at most
+// one byte more than AgentCore accepts (so that too large is told apart).
+func readPayload(run *engine.Run, from string, checkJSON bool) ([]byte, error) {
+	var r io.Reader
+	name := from
+	if from == "-" {
+		if run.Stdin == nil {
+			return nil, engine.Usagef("", "payload from stdin: there is no stdin")
+		}
+		r, name = run.Stdin, "stdin"
+	} else {
+		f, err := os.Open(from)
+		if err != nil {
+			return nil, engine.Usagef("give the path of a JSON file: --payload @FILE", "payload file: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, int64(proj.MaxPayload)+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the payload from %s: %w", name, err)
+	}
+	if len(b) > proj.MaxPayload {
+		return nil, engine.Usagef("send less: AgentCore takes at most 100 MB per invocation", "the payload from %s is larger than %d bytes, the most AgentCore accepts", name, proj.MaxPayload)
+	}
+	if checkJSON {
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, engine.Usagef("", "the payload from %s is not valid JSON: %v", name, err)
+		}
+	}
+	return b, nil
+}
 
 // chunkSize bounds one read of a streamed response; a chunk is handed on as soon as it
 // arrives, whatever its size.
@@ -25,6 +61,8 @@ type invokeOpts struct {
 	Arn         string           `json:"arn"`
 	Qualifier   string           `json:"qualifier"`
 	Payload     any              `json:"payload"`
+	PayloadFile string           `json:"payload_file"` // "-": stdin
+	CheckJSON   bool             `json:"check_json"`   // refuse a payload_file that is not JSON
 	SessionID   string           `json:"session_id"`
 	UserID      string           `json:"user_id"`
 	Headers     engine.StringMap `json:"headers"`
@@ -59,18 +97,39 @@ func invoke(L *lua.LState) int {
 	default:
 		engine.RaiseUsage(L, "", "%s: on_chunk must be a function, got a %s", fn, v.Type())
 	}
+	run := engine.FromL(L)
+	if o.SessionID != "" {
+		if err := proj.CheckSessionID(o.SessionID); err != nil {
+			engine.RaiseUsage(L, "start a new one with --new-session, or pass --session ID", "%s: %v", fn, err)
+		}
+	}
+	if o.UserID != "" {
+		if err := proj.CheckUserID(o.UserID); err != nil {
+			engine.RaiseUsage(L, "", "%s: %v", fn, err)
+		}
+	}
 	var payload []byte
 	switch p := o.Payload.(type) {
 	case string:
 		payload = []byte(p)
 	case nil:
-		engine.RaiseUsage(L, "", "%s: payload is required (a string, or a table sent as JSON)", fn)
+		if o.PayloadFile == "" {
+			engine.RaiseUsage(L, "", "%s: payload is required (a string, or a table sent as JSON), or payload_file", fn)
+		}
+		b, err := engine.Unlocked(L, func(context.Context) ([]byte, error) { return readPayload(run, o.PayloadFile, o.CheckJSON) })
+		if err != nil {
+			engine.Raise(L, err)
+		}
+		payload = b
 	default:
 		b, err := json.Marshal(p)
 		if err != nil {
 			engine.RaiseUsage(L, "", "%s: payload: %v", fn, err)
 		}
 		payload = b
+	}
+	if len(payload) > proj.MaxPayload {
+		engine.RaiseUsage(L, "send less: AgentCore takes at most 100 MB per invocation", "%s: the payload is %d bytes; AgentCore accepts at most %d", fn, len(payload), proj.MaxPayload)
 	}
 	in := &bedrockagentcore.InvokeAgentRuntimeInput{
 		AgentRuntimeArn:  &o.Arn,
@@ -90,7 +149,6 @@ func invoke(L *lua.LState) int {
 			opts.APIOptions = append(opts.APIOptions, smithyhttp.SetHeaderValue(k, v))
 		})
 	}
-	run := engine.FromL(L)
 	doing := "invoking agent runtime " + o.Arn
 	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*bedrockagentcore.InvokeAgentRuntimeOutput, error) {
 		return dataFor(run, s).InvokeAgentRuntime(ctx, in, optFns...)
@@ -108,6 +166,9 @@ func invoke(L *lua.LState) int {
 	branch := run.Branch(L)
 	var all strings.Builder
 	buf := make([]byte, chunkSize)
+	// Everything the agent answers is masked before Lua or the output sees it, across chunk
+	// boundaries: an agent may echo its environment.
+	masker := run.Out.StreamMasker()
 	for {
 		// Read with the lock released so that parallel branches run while the agent thinks;
 		// hand each chunk to Lua (lock held) as soon as it arrives.
@@ -115,8 +176,11 @@ func invoke(L *lua.LState) int {
 			n, err := body.Read(buf)
 			return buf[:n], err
 		})
-		if len(chunk) > 0 {
-			text := string(chunk)
+		text := masker.Write(string(chunk))
+		if err != nil {
+			text += masker.Flush()
+		}
+		if len(text) > 0 {
 			switch {
 			case onChunk != nil:
 				L.CallByParam(lua.P{Fn: onChunk, NRet: 0, Protect: false}, lua.LString(text))
@@ -124,7 +188,7 @@ func invoke(L *lua.LState) int {
 				run.Out.Log(branch, "agent", strings.TrimRight(text, "\n"))
 				all.WriteString(text)
 			default:
-				_, _ = io.WriteString(run.Out.Stdout, run.Out.Mask(text))
+				_, _ = io.WriteString(run.Out.Stdout, text)
 				all.WriteString(text)
 			}
 		}

@@ -5,12 +5,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine"
 )
 
 const runtimeArn = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/bot-abc123"
@@ -124,7 +127,7 @@ func TestInvokeWritesToOutputAndReturnsBody(t *testing.T) {
 	res := h.Do(t, `
 		local r = agentcore.invoke{arn = "`+runtimeArn+`", qualifier = "prod", payload = '{"prompt": "x"}'}
 		return r.body, r.statusCode`)
-	if res[0].String() != `{"answer": "the sekrit-value is safe"}` || res[1].String() != "200" {
+	if res[0].String() != `{"answer": "the **** is safe"}` || res[1].String() != "200" {
 		t.Fatalf("result = %v", res)
 	}
 	if out := h.Stdout.String(); out != `{"answer": "the **** is safe"}` {
@@ -237,3 +240,70 @@ func TestInvokeJSONOutputEmitsLogEvents(t *testing.T) {
 		t.Fatalf("stdout is not JSON events:\n%s", out)
 	}
 }
+
+func TestInvokeRefusesBadSessionIDsBeforeSending(t *testing.T) {
+	var calls int
+	var mu sync.Mutex
+	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) { mu.Lock(); calls++; mu.Unlock() })
+	h := harness(t, srv)
+	for _, s := range []string{"s-0123456789012345678901234567890123\\r\\n", "short", "s 0123456789012345678901234567890123"} {
+		err := h.Err(`agentcore.invoke{arn = "` + runtimeArn + `", payload = "{}", session_id = "` + s + `"}`)
+		if err == nil || !strings.Contains(err.Error(), "session id") {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if code := exitCode(err); code != 2 {
+			t.Fatalf("%q: exit code %d", s, code)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 0 {
+		t.Fatalf("%d requests sent", calls)
+	}
+}
+
+func TestInvokePayloadFromStdinAndFile(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	})
+	h := harness(t, srv)
+	big := `{"prompt": "` + strings.Repeat("x", 3<<20) + `"}`
+	h.Run.Stdin = strings.NewReader(big)
+	h.Do(t, `agentcore.invoke{arn = "`+runtimeArn+`", payload_file = "-"}`)
+	file := t.TempDir() + "/p.json"
+	if err := os.WriteFile(file, []byte(`{"from": "file"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.Do(t, `agentcore.invoke{arn = "`+runtimeArn+`", payload_file = "`+file+`"}`)
+	mu.Lock()
+	if len(got) != 2 || got[0] != big || got[1] != `{"from": "file"}` {
+		t.Fatalf("sent %d payloads", len(got))
+	}
+	mu.Unlock()
+	if err := h.Err(`agentcore.invoke{arn = "` + runtimeArn + `", payload_file = "/nonexistent/p.json"}`); err == nil || exitCode(err) != 2 {
+		t.Fatalf("missing file: %v", err)
+	}
+	// More than the API's 100 MB: refused before sending.
+	h.Run.Stdin = io.LimitReader(zeros{}, 100_000_001)
+	if err := h.Err(`agentcore.invoke{arn = "` + runtimeArn + `", payload_file = "-"}`); err == nil || exitCode(err) != 2 ||
+		!strings.Contains(err.Error(), "larger than 100000000 bytes") {
+		t.Fatalf("too large: %v", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = '0'
+	}
+	return len(p), nil
+}
+
+func exitCode(err error) int { return engine.ExitCode(err) }

@@ -3,17 +3,17 @@
 package project
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
 	proj "github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/engine/state"
 )
 
 // Module is the project module.
@@ -25,7 +25,7 @@ var Module = &engine.Module{
 		{Name: "dir", Args: "()", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
 		{Name: "agents", Args: "()", Returns: "list of names", Doc: "The agent names, sorted.", Fn: agents},
 		{Name: "agent", Args: "(name, {resolve=true})", Returns: "table",
-			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip). An unknown name stops with a did-you-mean error.", Fn: agent},
+			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip). An unknown name stops with a did-you-mean error.", Fn: agent},
 	},
 }
 
@@ -115,6 +115,17 @@ func agent(L *lua.LState) int {
 		}
 		return out
 	}
+	if !resolve {
+		// Unresolved secrets are still masked when the process knows them: an agent may echo
+		// its environment in an answer (invoke resolves nothing but masks its output).
+		for _, m := range []map[string]proj.Value{a.Environment, a.BuildArgs} {
+			for _, v := range m {
+				if s, ok := os.LookupEnv(v.Env); ok && v.Secret() {
+					r.Out.AddSecret(s)
+				}
+			}
+		}
+	}
 	platform := a.Platform
 	if platform == "" {
 		platform = DefaultPlatform(e.Provider)
@@ -138,39 +149,70 @@ func agent(L *lua.LState) int {
 		"runtime_name":   e.RuntimeNames[n],
 		"auth": map[string]any{"type": a.Auth.Type, "discovery_url": a.Auth.DiscoveryURL,
 			"allowed_clients": append([]string{}, a.Auth.AllowedClients...), "allowed_audience": append([]string{}, a.Auth.AllowedAudience...)},
-		"config_hash": configHash(a, env),
-		"build":       a.Build,
-		"image":       a.Image,
-		"package":     a.Package,
-		"files":       append([]string{}, a.Files...),
-		"base_image":  a.BaseImage,
-		"runtime":     a.Runtime,
-		"entrypoint":  append([]string{}, a.Entrypoint...),
+		"build":      a.Build,
+		"image":      a.Image,
+		"package":    a.Package,
+		"files":      append([]string{}, a.Files...),
+		"base_image": a.BaseImage,
+		"runtime":    a.Runtime,
+		"entrypoint": append([]string{}, a.Entrypoint...),
 	}
-	L.Push(engine.ToLua(L, t))
+	tbl := engine.ToLua(L, t).(*lua.LTable)
+	// config_hash is computed on first use: it needs the environment's hash key from its
+	// state store (a file, or an SSM parameter), which read-only uses of the agent never touch.
+	store, envName := r.Store, e.Name
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		self := L.CheckTable(1)
+		if L.CheckString(2) != "config_hash" {
+			return 0
+		}
+		h := configHash(L, a, "agents."+n+".environment", store, envName)
+		self.RawSetString("config_hash", lua.LString(h))
+		L.Push(lua.LString(h))
+		return 1
+	}))
+	L.SetMetatable(tbl, mt)
+	L.Push(tbl)
 	return 1
 }
 
-// configHash fingerprints what an AgentCore runtime version is made of besides its image, so
-// update can tell "nothing changed" from "new configuration". Secret values are hashed, never
-// stored.
-func configHash(a *proj.Agent, env map[string]any) string {
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
+// configHash is the agent's keyed configuration hash in environment env (see
+// project.Agent.ConfigHash), over its resolved environment, secrets included.
+func configHash(L *lua.LState, a *proj.Agent, where string, store state.Store, env string) string {
+	r := engine.FromL(L)
+	vars := map[string]string{}
+	for k, v := range a.Environment {
+		s, err := v.Resolve()
+		if err != nil {
+			engine.RaiseUsage(L, "set it in the environment, or change "+where+"."+k+" in agentcore.toml", "%s.%s: %v", where, k, err)
+		}
+		if v.Secret() {
+			r.Out.AddSecret(s)
+		}
+		vars[k] = s
 	}
-	sort.Strings(keys)
-	doc := map[string]any{"protocol": a.Protocol, "env": env, "env_keys": keys, "idle": a.IdleTimeout,
-		"max": a.MaxLifetime, "role": a.ExecutionRole, "description": a.Description, "auth": a.Auth}
-	if a.Build == proj.BuildZip {
-		// The managed runtime and the entry point are configuration of a code deployment (the
-		// zip's sha256 is its identity, like an image digest). Container agents keep the hash
-		// they had before these keys existed.
-		doc["code"] = map[string]any{"runtime": a.Runtime, "entrypoint": a.Entrypoint}
+	key, err := HashKey(L, store, env)
+	if err != nil {
+		engine.Raise(L, err)
 	}
-	b, _ := json.Marshal(doc)
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])[:16]
+	return a.ConfigHash(key, vars)
+}
+
+// HashKey returns environment env's hash key from its state store, once per run.
+func HashKey(L *lua.LState, store state.Store, env string) ([]byte, error) {
+	hk, ok := store.(state.HashKeyer)
+	if !ok {
+		return nil, engine.Failf("", "the state store of %s keeps no hash key, so no config_hash can be computed", env)
+	}
+	r := engine.FromL(L)
+	v, err := engine.Unlocked(L, func(ctx context.Context) (any, error) {
+		return r.Value(fmt.Sprintf("project.hashkey/%s/%p", env, store), func() (any, error) { return hk.HashKey(ctx, env) })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("getting the hash key of %s: %w", env, err)
+	}
+	return v.([]byte), nil
 }
 
 func relTo(base, p string) string {

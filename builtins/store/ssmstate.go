@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -92,22 +90,31 @@ func (s *SSMStore) Put(ctx context.Context, env string, st *state.State) error {
 	return nil
 }
 
+// LockPoll is how often state.Acquire tries a held SSM lock again.
+func (s *SSMStore) LockPoll() time.Duration {
+	if s.Poll == 0 {
+		return time.Second
+	}
+	return s.Poll
+}
+
 // Lock implements state.Store with a parameter created only when absent (PutParameter
 // without Overwrite fails with ParameterAlreadyExists while another run holds it). A lock
-// whose holder ran on this host and is gone is broken; on other hosts it is kept (the error
-// names the holder, so a person can delete the parameter if that machine died).
+// whose holder ran on this host and is gone (state.Stale: pid, start time, boot) is broken;
+// on other hosts it is kept (the error names the holder, so a person can delete the parameter
+// if that machine died). A parameter that is not a lock is an *state.InvalidLockError.
+// With wait, state.Acquire does the waiting.
 func (s *SSMStore) Lock(ctx context.Context, env string, info state.LockInfo, wait bool) (func() error, error) {
+	if wait {
+		return state.Acquire(ctx, s, env, info, state.WaitOptions{Wait: true, Timeout: 100 * 365 * 24 * time.Hour})
+	}
 	c, err := s.client(ctx)
 	if err != nil {
 		return nil, err
 	}
 	name := s.path(env) + "/lock"
 	data, _ := json.Marshal(info)
-	poll := s.Poll
-	if poll == 0 {
-		poll = time.Second
-	}
-	for {
+	for attempt := 0; ; attempt++ {
 		_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(name), Value: awssdk.String(string(data)),
 			Type: ssmtypes.ParameterTypeString, Overwrite: awssdk.Bool(false)})
 		if err == nil {
@@ -119,27 +126,24 @@ func (s *SSMStore) Lock(ctx context.Context, env string, info state.LockInfo, wa
 		}
 		out, gerr := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name)})
 		if gerr != nil {
-			if aws.IsNotFound(gerr) {
+			if aws.IsNotFound(gerr) && attempt < 100 {
 				continue // released meanwhile
 			}
 			return nil, aws.Error("reading the lock of "+env, gerr)
 		}
-		var holder state.LockInfo
-		_ = json.Unmarshal([]byte(awssdk.ToString(out.Parameter.Value)), &holder)
-		if staleHere(holder) {
+		raw := awssdk.ToString(out.Parameter.Value)
+		holder, perr := state.ParseLock([]byte(raw))
+		if perr != nil {
+			return nil, &state.InvalidLockError{Env: env, Where: name, Kind: "lock parameter", Reason: perr.Error(),
+				Break: func(ctx context.Context) error { return s.unlock(c, name, raw) }}
+		}
+		if stale, _ := state.Stale(holder); stale && attempt < 100 {
 			_, _ = c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: awssdk.String(name)})
 			continue
 		}
-		if !wait {
-			e := &state.LockedError{Env: env, Holder: holder}
-			return nil, &engine.Error{Code: engine.ExitFailure, Msg: e.Error() + " (lock " + name + " in SSM)", Err: e,
-				Hint: "wait for it, or run again with --wait; if that machine died, delete the parameter: aws ssm delete-parameter --name " + name}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(poll):
-		}
+		e := &state.LockedError{Env: env, Holder: holder}
+		return nil, &engine.Error{Code: engine.ExitFailure, Msg: e.Error() + " (lock " + name + " in SSM)", Err: e,
+			Hint: "wait for it, or run again with --wait; if that machine died, delete the parameter: aws ssm delete-parameter --name " + name}
 	}
 }
 
@@ -160,11 +164,62 @@ func (s *SSMStore) unlock(c *ssm.Client, name, ours string) error {
 	return err
 }
 
-// staleHere reports whether the holder ran on this host and its process is gone.
-func staleHere(h state.LockInfo) bool {
-	host, _ := os.Hostname()
-	if h.Host != host || h.PID <= 0 {
-		return false
+// HashKeyName is the SecureString parameter holding env's hash key (state = "ssm").
+func (s *SSMStore) HashKeyName(env string) string { return s.path(env) + "/hash-key" }
+
+// HashKey implements state.HashKeyer: a SecureString parameter /agentcore/PROJECT/ENV/hash-key,
+// created when absent (without Overwrite, so two runs creating it at once agree on the first).
+func (s *SSMStore) HashKey(ctx context.Context, env string) ([]byte, error) {
+	c, err := s.client(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return errors.Is(syscall.Kill(h.PID, 0), syscall.ESRCH)
+	return cloudHashKey(ctx, c, s.HashKeyName(env), env, state.NewHashKey)
+}
+
+// cloudHashKey reads the hash key parameter name, creating it with newKey() when absent.
+func cloudHashKey(ctx context.Context, c *ssm.Client, name, env string, newKey func() []byte) ([]byte, error) {
+	for attempt := 0; attempt < 3; attempt++ {
+		out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name), WithDecryption: awssdk.Bool(true)})
+		if err == nil {
+			k, derr := state.DecodeHashKey(awssdk.ToString(out.Parameter.Value))
+			if derr != nil {
+				return nil, fmt.Errorf("SSM parameter %s: %w", name, derr)
+			}
+			return k, nil
+		}
+		if !aws.IsNotFound(err) {
+			return nil, aws.Error("reading the hash key of "+env+" ("+name+")", err)
+		}
+		_, err = c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(name),
+			Value: awssdk.String(state.EncodeHashKey(newKey())), Type: ssmtypes.ParameterTypeSecureString,
+			Overwrite: awssdk.Bool(false), Description: awssdk.String("agentcore: key of the configuration hashes of " + env)})
+		var exists *ssmtypes.ParameterAlreadyExists
+		if err != nil && !errors.As(err, &exists) {
+			return nil, aws.Error("creating the hash key of "+env+" ("+name+")", err)
+		}
+	}
+	return nil, fmt.Errorf("the hash key %s keeps disappearing", name)
+}
+
+// shareHashKey makes a file-state environment that is synced through SSM use one hash key on
+// every machine, or config hashes recorded on one would never match another's: the cloud's
+// key (/agentcore/PROJECT/ENV/hash-key) wins and is written to .agentcore/state/ENV.key; when
+// there is none yet, this machine's key is uploaded. Called by push and pull.
+func shareHashKey(ctx context.Context, e env, c *ssm.Client) error {
+	fs, ok := e.run.Store.(*state.FileStore)
+	if !ok {
+		return nil
+	}
+	cloud, err := cloudHashKey(ctx, c, e.path+"/hash-key", e.name, func() []byte {
+		k, err := fs.HashKey(ctx, e.name)
+		if err != nil {
+			return state.NewHashKey()
+		}
+		return k
+	})
+	if err != nil {
+		return err
+	}
+	return fs.SetHashKey(e.name, cloud)
 }

@@ -291,6 +291,9 @@ func push(ctx context.Context, e env, c *ssm.Client, force bool) (pushResult, er
 	if err != nil {
 		return pushResult{}, err
 	}
+	if err := shareHashKey(ctx, e, c); err != nil {
+		return pushResult{}, err
+	}
 	if m != nil && m.Digest == d {
 		return pushResult{Pushed: false, Serial: m.Serial, Digest: d, Parts: m.Parts}, e.setMarker(st.Serial, d)
 	}
@@ -404,6 +407,9 @@ func luaPull(L *lua.LState) int {
 			return pullResult{}, &engine.Error{Code: engine.ExitFailure,
 				Msg:  fmt.Sprintf("the recorded state of %s has changes that were never pushed (%s); pulling would lose them", e.name, s),
 				Hint: "agentcore sync push shares them (or push --force); agentcore sync pull --force discards them"}
+		}
+		if err := shareHashKey(ctx, e, c); err != nil {
+			return pullResult{}, err
 		}
 		if d == m.Digest {
 			return pullResult{Pulled: false, Serial: st.Serial, Digest: d}, e.setMarker(st.Serial, d)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
@@ -32,8 +33,10 @@ type globals struct {
 	dir     string
 	yes     bool
 	wait    bool
-	help    bool
-	confirm string
+	// waitTimeout bounds --wait.
+	waitTimeout time.Duration
+	help        bool
+	confirm     string
 }
 
 // app holds the process's streams and the decisions made once for the whole invocation.
@@ -58,6 +61,7 @@ func (a *app) addGlobals(fs *pflag.FlagSet) {
 	fs.StringVarP(&a.g.dir, "chdir", "C", "", "run as if started in DIR")
 	fs.BoolVar(&a.g.yes, "yes", false, "answer yes to confirmations (required without a terminal)")
 	fs.BoolVar(&a.g.wait, "wait", false, "wait for the environment lock instead of failing")
+	fs.DurationVar(&a.g.waitTimeout, "wait-timeout", state.DefaultWaitTimeout, "with --wait, give up after this long (exit 1)")
 	fs.StringVar(&a.g.confirm, "confirm", "", "typed confirmation for protected environments (with --yes)")
 	fs.BoolVarP(&a.g.help, "help", "h", false, "help")
 }
@@ -302,6 +306,7 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 		Stdin:         a.stdin,
 		Verbose:       a.g.verbose,
 		Command:       "agentcore " + strings.Join(a.args, " "),
+		WaitTimeout:   a.g.waitTimeout,
 		LocalEndpoint: a.ensureLocal,
 		LocalCredentials: func() (string, string, error) {
 			c, err := localCredentials()

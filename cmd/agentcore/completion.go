@@ -32,7 +32,7 @@ func (a *app) cmdCompletion(args []string) error {
 	}
 	sort.Strings(cmds)
 	words := strings.Join(cmds, " ")
-	flags := "--env --output --no-color --verbose --chdir --yes --wait --help"
+	flags := "--env --output --no-color --verbose --chdir --yes --wait --wait-timeout --help"
 	recipes := `$(agentcore recipes -o json 2>/dev/null | tr ',' '\n' | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')`
 	switch rest[0] {
 	case "bash":

@@ -93,7 +93,7 @@ func (a *app) runRecipe(name string, args []string) error {
 	}
 	a.setupOutput()
 	run.Out = a.out
-	run.Yes, run.Verbose = a.g.yes, a.g.verbose
+	run.Yes, run.Verbose, run.WaitTimeout = a.g.yes, a.g.verbose, a.g.waitTimeout
 	if a.g.help {
 		fmt.Fprint(a.stdout, rc.Help(own, a.globalUsage()))
 		return nil

@@ -73,7 +73,7 @@ func TestParseErrorsHavePositionsAndSuggestions(t *testing.T) {
 		{"unknown key", "[agents.a]\ndockerfil = \"x\"\n", `agentcore.toml:2:1: unknown key "dockerfil" in [agents.a] (did you mean "dockerfile"?)`},
 		{"unknown table", "[agent.a]\n", `(did you mean "agents"?)`},
 		{"wrong type", "[agents.a]\ndockerfile = 3\n", "agentcore.toml:2:"},
-		{"bad protocol", "[agents.a]\ndockerfile = \"D\"\nprotocol = \"grpc\"\n", `agentcore.toml:3:1: protocol "grpc" is not one of HTTP, MCP, A2A`},
+		{"bad protocol", "[agents.a]\ndockerfile = \"D\"\nprotocol = \"grpc\"\n", `agentcore.toml:3:1: protocol "grpc" is not one of A2A, AGUI, HTTP, MCP`},
 		{"bad provider", "[agents.a]\ndockerfile = \"D\"\n[environments.dev]\nprovider = \"locl\"\n", `(did you mean "local"?)`},
 		{"aws without region", "[environments.prod]\nprovider = \"aws\"\n", `needs region`},
 		{"bad account", "[environments.prod]\nprovider = \"aws\"\nregion = \"us-east-1\"\naccount = \"12\"\n", "agentcore.toml:4:1: account \"12\" is not a 12-digit"},

@@ -234,6 +234,7 @@ func Suggest(name string, known []string) string {
 
 // agent validates an agent table; base, when given, is the agent it overrides.
 func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *Agent {
+	v.constrainAgent(path, r)
 	a := &Agent{Name: name, Environment: map[string]Value{}, BuildArgs: map[string]Value{}}
 	if base != nil {
 		*a = *base
@@ -272,12 +273,10 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 		}
 	}
 	if r.Protocol != "" {
-		up := strings.ToUpper(r.Protocol)
-		switch up {
-		case "HTTP", "MCP", "A2A":
+		if up := strings.ToUpper(r.Protocol); contains(ServerProtocols, up) {
 			a.Protocol = up
-		default:
-			v.addf(append(path, "protocol"), "protocol %q is not one of HTTP, MCP, A2A", r.Protocol)
+		} else {
+			v.addf(append(path, "protocol"), "protocol %q is not one of %s", r.Protocol, strings.Join(ServerProtocols, ", "))
 		}
 	}
 	if a.Protocol == "" {
@@ -318,7 +317,7 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 				v.addf(ap, "auth type %q takes no discovery_url, allowed_clients or allowed_audience (those are for type \"jwt\")", au.Type)
 			}
 		case "jwt":
-			if !strings.HasPrefix(au.DiscoveryURL, "https://") || !strings.HasSuffix(au.DiscoveryURL, "/.well-known/openid-configuration") {
+			if !strings.HasPrefix(au.DiscoveryURL, "https://") || !discoveryURLRE.MatchString(au.DiscoveryURL) {
 				v.addf(append(ap, "discovery_url"), "auth type \"jwt\" needs discovery_url = \"https://ISSUER/.well-known/openid-configuration\"")
 			}
 			if len(au.AllowedClients) == 0 && len(au.AllowedAudience) == 0 {
@@ -362,8 +361,8 @@ func (v *validator) seconds(path []string, val any) (int, bool) {
 		return 0, false
 	}
 	// AgentCore's lifecycle configuration accepts 60..28800 seconds for both settings.
-	if secs < 60 || secs > 28800 {
-		v.addf(path, "%s = %ds is out of range: AgentCore accepts 60s to 8h (28800s)", path[len(path)-1], secs)
+	if secs < int64(MinLifecycle) || secs > int64(MaxLifecycle) {
+		v.addf(path, "%s = %ds is out of range: AgentCore accepts %ds to 8h (%ds)", path[len(path)-1], secs, MinLifecycle, MaxLifecycle)
 		return 0, false
 	}
 	return int(secs), true
@@ -382,7 +381,7 @@ func (v *validator) values(path []string, m map[string]any) map[string]Value {
 		case string:
 			out[k] = Value{Literal: x}
 		case int64, float64, bool:
-			out[k] = Value{Literal: fmt.Sprint(x)}
+			v.nonString(kp, k, x)
 		case map[string]any:
 			ref, ok := x["env"].(string)
 			if !ok || len(x) != 1 || !envVarRE.MatchString(ref) {
@@ -447,6 +446,7 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 		v.addf(append(path, "state"), "state %q is not one of file, ssm", e.State)
 	}
 	e.Variables = v.values(append(path, "variables"), r.Variables)
+	v.constrainVars(append(path, "variables"), r.Variables)
 	for _, an := range sortedKeys(r.Agents) {
 		if _, ok := agents[an]; !ok {
 			v.addf(append(path, "agents", an), "environment %q overrides agent %q, which is not defined under [agents]%s", name, an, Suggest(an, sortedKeys(agents)))
@@ -465,6 +465,7 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 		for k, val := range a.Environment {
 			merged[k] = val
 		}
+		v.constrainResolved(name, an, len(a.Environment), len(merged))
 		a.Environment = merged
 		e.Agents[an] = a
 		rn := a.runtimeName

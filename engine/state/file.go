@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -188,32 +187,32 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	return nil
 }
 
-// LockedError says the environment is locked by another run.
-type LockedError struct {
-	Env    string
-	Holder LockInfo
+// LockPoll is how often Acquire tries a held file lock again.
+func (s *FileStore) LockPoll() time.Duration {
+	if s.Poll == 0 {
+		return 200 * time.Millisecond
+	}
+	return s.Poll
 }
 
-func (e *LockedError) Error() string {
-	h := e.Holder
-	return fmt.Sprintf("environment %s is locked by pid %d on %s (%s) since %s", e.Env, h.PID, h.Host, h.Command,
-		h.Since.Local().Format(time.DateTime))
-}
+// LockPath is the file that holds env's lock.
+func (s *FileStore) LockPath(env string) string { return filepath.Join(s.Dir, env+".lock") }
 
 // Lock implements Store. The lock file is written complete before it appears (hard link of a
 // temporary file), so readers never see a half-written holder. A lock whose holder was on this
-// host and is no longer running is broken by renaming it away, which only one breaker can win.
+// host and is gone (see Stale) is broken by renaming it away, which only one breaker can win.
+// A lock file that is not a lock (empty, not JSON, no holder) is reported as an
+// *InvalidLockError, never broken silently. With wait, Acquire does the waiting.
 func (s *FileStore) Lock(ctx context.Context, env string, info LockInfo, wait bool) (func() error, error) {
+	if wait {
+		return Acquire(ctx, s, env, info, WaitOptions{Wait: true, Timeout: 100 * 365 * 24 * time.Hour})
+	}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(s.Dir, env+".lock")
+	path := s.LockPath(env)
 	data, _ := json.Marshal(info)
-	poll := s.Poll
-	if poll == 0 {
-		poll = 200 * time.Millisecond
-	}
-	for {
+	for attempt := 0; ; attempt++ {
 		err := createExclusive(path, data)
 		if err == nil {
 			return func() error { return releaseLock(path, data) }, nil
@@ -221,34 +220,47 @@ func (s *FileStore) Lock(ctx context.Context, env string, info LockInfo, wait bo
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("taking lock %s: %w", path, err)
 		}
-		holder, rerr := readLock(path)
-		switch {
-		case rerr != nil && errors.Is(rerr, fs.ErrNotExist):
+		raw, rerr := os.ReadFile(path)
+		if errors.Is(rerr, fs.ErrNotExist) && attempt < 100 {
 			continue // released meanwhile
-		case rerr != nil:
-			// Unreadable lock (a foreign or corrupt file): break it only when old.
-			if st, err := os.Stat(path); err == nil && time.Since(st.ModTime()) > time.Minute {
-				breakLock(path)
-				continue
-			}
-		case isStale(holder):
+		}
+		if rerr != nil {
+			return nil, fmt.Errorf("reading lock %s: %w", path, rerr)
+		}
+		holder, perr := ParseLock(raw)
+		if perr != nil {
+			return nil, &InvalidLockError{Env: env, Where: path, Reason: perr.Error(),
+				Break: func(context.Context) error { return breakIfUnchanged(path, raw) }}
+		}
+		if stale, _ := Stale(holder); stale && attempt < 100 {
 			breakLock(path)
 			continue
 		}
-		if !wait {
-			return nil, &LockedError{Env: env, Holder: holder}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for the lock of %s (held by pid %d on %s): %w", env, holder.PID, holder.Host, ctx.Err())
-		case <-time.After(poll):
-		}
+		return nil, &LockedError{Env: env, Holder: holder}
 	}
 }
 
-func createExclusive(path string, data []byte) error {
+// ParseLock decodes a lock holder record, saying what is wrong with one that is not.
+func ParseLock(b []byte) (LockInfo, error) {
+	var li LockInfo
+	if len(bytes.TrimSpace(b)) == 0 {
+		return li, errors.New("it is empty")
+	}
+	if err := json.Unmarshal(b, &li); err != nil {
+		return li, fmt.Errorf("it is not JSON (%v)", err)
+	}
+	if err := li.Check(); err != nil {
+		return li, fmt.Errorf("it names no holder (%v)", err)
+	}
+	return li, nil
+}
+
+func createExclusive(path string, data []byte) error { return createExclusivePerm(path, data, 0o644) }
+
+// createExclusivePerm makes path appear with data complete, or fails with fs.ErrExist.
+func createExclusivePerm(path string, data []byte, perm fs.FileMode) error {
 	tmp := fmt.Sprintf("%s.%s", path, randHex())
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, perm); err != nil {
 		return err
 	}
 	defer os.Remove(tmp)
@@ -259,33 +271,28 @@ func createExclusive(path string, data []byte) error {
 	return os.Link(tmp, path)
 }
 
-func readLock(path string) (LockInfo, error) {
-	var li LockInfo
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return li, err
-	}
-	if err := json.Unmarshal(b, &li); err != nil {
-		return li, fmt.Errorf("lock file %s is not readable: %w", path, err)
-	}
-	return li, nil
-}
-
-// isStale reports whether the holder ran on this host and its process is gone.
-func isStale(h LockInfo) bool {
-	host, _ := os.Hostname()
-	if h.Host != host || h.PID <= 0 {
-		return false
-	}
-	err := syscall.Kill(h.PID, 0)
-	return errors.Is(err, syscall.ESRCH)
-}
-
 func breakLock(path string) {
 	stale := path + ".stale-" + randHex()
 	if os.Rename(path, stale) == nil {
 		os.Remove(stale)
 	}
+}
+
+// breakIfUnchanged removes an invalid lock file, unless it changed since it was read (a run
+// took the lock meanwhile, after someone else removed the bad one).
+func breakIfUnchanged(path string, seen []byte) error {
+	now, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(now, seen) {
+		return fmt.Errorf("lock %s changed meanwhile; not removing it", path)
+	}
+	breakLock(path)
+	return nil
 }
 
 func releaseLock(path string, ours []byte) error {

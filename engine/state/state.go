@@ -86,6 +86,9 @@ type LockInfo struct {
 	User    string    `json:"user,omitempty"`
 	Command string    `json:"command"`
 	Since   time.Time `json:"since"`
+	// StartTime and BootID tell a live holder from a reused pid (see lock.go).
+	StartTime uint64 `json:"start_time,omitempty"`
+	BootID    string `json:"boot_id,omitempty"`
 }
 
 // Store loads, saves and locks environment state.

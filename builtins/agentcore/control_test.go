@@ -204,7 +204,7 @@ func TestWaitRaisesFailureReason(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	h := harness(t, "http://127.0.0.1:1")
 	for src, want := range map[string]string{
-		`agentcore.create_runtime{name = "x", role_arn = "r"}`:                                 "image is required",
+		`agentcore.create_runtime{name = "x", role_arn = "r"}`:                                 "image (or code = {bucket, key, runtime, entrypoint}) is required",
 		`agentcore.create_runtime{name = "my-bot", image = "i", role_arn = "r"}`:               `"my-bot" is not a valid runtime name`,
 		`agentcore.create_runtime{name = "b", image = "i", role_arn = "r", protocl = 1}`:       `did you mean "protocol"`,
 		`agentcore.create_runtime{name = "b", image = "i", role_arn = "r", protocol = "SMTP"}`: "protocol",

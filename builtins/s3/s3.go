@@ -63,6 +63,12 @@ var Module = &engine.Module{
 		{Name: "delete_prefix", Fn: luaDeletePrefix,
 			Args: "{bucket, prefix}", Returns: "table {deleted}",
 			Doc: "Deletes every object under prefix, every version of each. prefix must not be empty."},
+		{Name: "delete_bucket", Fn: luaDeleteBucket,
+			Args: "{bucket, force = bool}", Returns: "table {deleted}",
+			Doc: "Deletes the bucket, for environments without CloudFormation. S3 deletes only an empty " +
+				"bucket: with force = true every object version and delete marker in it is deleted first " +
+				"(and its unfinished multipart uploads aborted), otherwise a bucket that still holds any is " +
+				"an error (BucketNotEmpty). deleted is false when the bucket did not exist."},
 		{Name: "list", Fn: luaList,
 			Args: "{bucket, prefix}", Returns: "list of table {key, size, etag, last_modified}",
 			Doc: "The current objects under prefix (all pages), sorted by key."},
@@ -102,6 +108,8 @@ func s3Error(doing string, err error) error {
 			ee.Hint = "the credentials may not use this bucket (or it belongs to another account): check its policy and your IAM permissions"
 		case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
 			ee.Hint = "the file changed while it was being uploaded: run again"
+		case "BucketNotEmpty":
+			ee.Hint = "the bucket still holds objects or versions of them: s3.delete_bucket{bucket = ..., force = true} deletes them first"
 		case "EntityTooLarge":
 			ee.Hint = "the object is over S3's single-upload limit (5 GB)"
 		}
@@ -371,6 +379,73 @@ func luaDeletePrefix(L *lua.LState) int {
 	})
 	L.Push(engine.ToLua(L, deleted{n}))
 	return 1
+}
+
+type deleteBucketArgs struct {
+	Bucket string `json:"bucket"`
+	Force  bool   `json:"force"`
+}
+
+type bucketDeleted struct {
+	Deleted bool `json:"deleted"`
+}
+
+func luaDeleteBucket(L *lua.LState) int {
+	const fn, usage = "s3.delete_bucket", `s3.delete_bucket{bucket = "b", force = true}`
+	var a deleteBucketArgs
+	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
+	gone := func(err error) bool { return aws.IsNotFound(err) || aws.ErrorCode(err) == "NoSuchBucket" }
+	res := call(L, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
+		if a.Force {
+			if _, err := deleteVersions(ctx, c, a.Bucket, "", false); err != nil {
+				if gone(err) {
+					return &bucketDeleted{}, nil
+				}
+				return nil, fmt.Errorf("emptying it: %w", err)
+			}
+			if err := abortUploads(ctx, c, a.Bucket); err != nil && !gone(err) {
+				return nil, fmt.Errorf("aborting its multipart uploads: %w", err)
+			}
+		}
+		_, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &a.Bucket})
+		if gone(err) {
+			return &bucketDeleted{}, nil
+		}
+		if err != nil && a.Force && aws.ErrorCode(err) == "BucketNotEmpty" {
+			return nil, &engine.Error{Code: engine.ExitFailure, Err: err,
+				Msg:  fmt.Sprintf("BucketNotEmpty: deleting S3 bucket %s: objects were written to it while it was being emptied", a.Bucket),
+				Hint: "stop what writes to it (a deploy in progress?) and run again"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &bucketDeleted{Deleted: true}, nil
+	})
+	L.Push(engine.ToLua(L, res))
+	return 1
+}
+
+// abortUploads aborts the unfinished multipart uploads of a bucket (their parts keep a bucket
+// from being deleted). A service that does not list uploads (the local endpoint) has none to
+// abort that the caller could know of.
+func abortUploads(ctx context.Context, c *s3.Client, bucket string) error {
+	p := s3.NewListMultipartUploadsPaginator(c, &s3.ListMultipartUploadsInput{Bucket: &bucket})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if notImplemented(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, u := range page.Uploads {
+			_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: u.Key, UploadId: u.UploadId})
+			if err != nil && aws.ErrorCode(err) != "NoSuchUpload" {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type listed struct {

@@ -78,6 +78,37 @@ func TestObjects(t *testing.T) {
 	h.Do(t, strings.Replace(src, "SUM1", "197c7c60ef8a8470a38d1a9212bdfde9cfe6fd4be910825fe6ac7880ac765d16", 1)) // sha256sum of "version one"
 }
 
+// TestDeleteBucket empties and deletes a versioned bucket: refused without force, with a hint;
+// with force every version goes first; a missing bucket is deleted = false.
+func TestDeleteBucket(t *testing.T) {
+	h := enginetest.New(t, aws.Module, s3.Module, fs.Module, jsonmod.Module)
+	awstest.UseEnv(t, h, awstest.Moto(t))
+	if err := os.WriteFile(filepath.Join(h.Run.Dir, "bot.zip"), []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.Do(t, strings.NewReplacer("ID", fmt.Sprint(time.Now().UnixNano())).Replace(`
+		local b = "gone-ID"
+		s3.ensure_bucket{bucket = b}
+		s3.put{bucket = b, key = "agents/bot/a.zip", path = "bot.zip"}
+		fs.write("bot.zip", "two")
+		s3.put{bucket = b, key = "agents/bot/a.zip", path = "bot.zip"}
+		s3.put{bucket = b, key = "b.zip", path = "bot.zip"}
+		s3.delete{bucket = b, key = "b.zip"}
+		s3.put{bucket = b, key = "b.zip", path = "bot.zip"}
+
+		local ok, err = pcall(s3.delete_bucket, {bucket = b})
+		assert(not ok and aws.error_code(err) == "BucketNotEmpty", tostring(err))
+		assert(err.message:find("deleting S3 bucket gone%-ID"), err.message)
+		assert(err.hint:find("force = true", 1, true), err.hint)
+		assert(#s3.list{bucket = b} == 2, "nothing deleted without force")
+
+		local r = s3.delete_bucket{bucket = b, force = true}
+		assert(r.deleted == true, json.encode(r))
+		assert(s3.delete_bucket{bucket = b}.deleted == false, "already gone")
+		assert(s3.delete_bucket{bucket = b, force = true}.deleted == false, "already gone, force")
+	`))
+}
+
 func TestUsage(t *testing.T) {
 	h := enginetest.New(t, aws.Module, s3.Module)
 	awstest.UseEnv(t, h, "http://127.0.0.1:1")
@@ -87,6 +118,8 @@ func TestUsage(t *testing.T) {
 		`s3.delete_prefix{bucket = "b", prefix = ""}`:         "s3.delete_prefix: prefix is required",
 		`s3.head{bucket = "b", kye = "k"}`:                    `did you mean "key"?`,
 		`s3.copy{from_bucket = "a", bucket = "b", key = "k"}`: "from_key is required",
+		`s3.delete_bucket{force = true}`:                      "s3.delete_bucket: bucket is required",
+		`s3.delete_bucket{bucket = "b", force = "yes"}`:       "force",
 	} {
 		err := h.Err(src)
 		if err == nil || !strings.Contains(err.Error(), want) || engine.ExitCode(err) != engine.ExitUsage {

@@ -1,9 +1,7 @@
 package s3
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -103,13 +101,15 @@ func (s *Service) writeObject(bucket string, rec *objectRec) error {
 		case "Suspended":
 			rec.VersionID = "null"
 		}
+		if b.Versioning == "Suspended" {
+			// The new object is the "null" version: it replaces a noncurrent one.
+			if drop, err = dropNullVersion(tx, bucket, rec.Key); err != nil {
+				return err
+			}
+		}
 		if cur != nil {
-			if b.Versioning == "Enabled" || (b.Versioning == "Suspended" && cur.VersionID != "null" && cur.VersionID != "") {
-				v := cur.VersionID
-				if v == "" {
-					v = "null"
-				}
-				if err := putJSON(tx, bucketVersions, versionKey(bucket, rec.Key, v), cur); err != nil {
+			if b.Versioning == "Enabled" || (b.Versioning == "Suspended" && currentID(cur) != "null") {
+				if err := putJSON(tx, bucketVersions, versionKey(bucket, rec.Key, currentID(cur)), cur); err != nil {
 					return err
 				}
 			} else {
@@ -369,16 +369,23 @@ func (s *Service) remove(bucket, key, versionID string) (removed, error) {
 			return err
 		}
 		if versionID == "" {
+			// S3 would add a delete marker (with a new id, or "null" when versioning is
+			// suspended, which then replaces the null version); markers are not stored, so the
+			// current object just becomes noncurrent.
+			switch b.Versioning {
+			case "Enabled":
+				res = removed{marker: true, versionID: newVersionID()}
+			case "Suspended":
+				res = removed{marker: true, versionID: "null"}
+				if drop, err = dropNullVersion(tx, bucket, key); err != nil {
+					return err
+				}
+			}
 			if cur == nil {
 				return nil
 			}
-			if b.Versioning == "Enabled" {
-				v := cur.VersionID
-				if v == "" {
-					v = "null"
-				}
-				res = removed{marker: true, versionID: newVersionID()}
-				if err := putJSON(tx, bucketVersions, versionKey(bucket, key, v), cur); err != nil {
+			if res.marker && currentID(cur) != "null" {
+				if err := putJSON(tx, bucketVersions, versionKey(bucket, key, currentID(cur)), cur); err != nil {
 					return err
 				}
 			} else {
@@ -393,26 +400,14 @@ func (s *Service) remove(bucket, key, versionID string) (removed, error) {
 				return err
 			}
 			// The newest noncurrent version becomes current.
-			prefix := append(append([]byte(nil), ok...), 0)
-			var newest *objectRec
-			var newestKey []byte
-			c := tx.Bucket(bucketVersions).Cursor()
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				o := new(objectRec)
-				if err := json.Unmarshal(v, o); err != nil {
-					return err
-				}
-				if newest == nil || o.Modified.After(newest.Modified) {
-					newest, newestKey = o, append([]byte(nil), k...)
-				}
+			old, err := noncurrentVersions(tx, bucket, key)
+			if err != nil || len(old) == 0 {
+				return err
 			}
-			if newest != nil {
-				if err := tx.Bucket(bucketVersions).Delete(newestKey); err != nil {
-					return err
-				}
-				return putJSON(tx, bucketObjects, ok, newest)
+			if err := tx.Bucket(bucketVersions).Delete(versionKey(bucket, key, old[0].id)); err != nil {
+				return err
 			}
-			return nil
+			return putJSON(tx, bucketObjects, ok, old[0].rec)
 		}
 		vk := versionKey(bucket, key, versionID)
 		old, err := getJSON[objectRec](tx, bucketVersions, vk)

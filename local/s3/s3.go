@@ -1,12 +1,13 @@
 // Package s3 serves the subset of Amazon S3 (REST-XML, path-style addressing) that the recipes,
 // the AWS CLI (`aws s3 cp/ls/rm`, `aws s3api`) and the SDKs need to stage code packages: buckets
 // with their versioning, encryption, public access block and tagging settings; objects with
-// metadata, checksums, ranges, copies, batch deletes and multipart uploads.
+// metadata, checksums, ranges, copies, batch deletes, multipart uploads and version listings.
 //
 // Object bodies are files under the data directory (written to a temporary file, synced, then
 // renamed into place); every record (buckets, objects, uploads) lives in the endpoint's bbolt
-// database, so a record never names a file that is not complete. Requests are not
-// authenticated: the local endpoint trusts its loopback callers.
+// database, so a record never names a file that is not complete. Requests reach this handler
+// after the endpoint's guard checked their SigV4 signature (local/auth); it does not check them
+// again.
 package s3
 
 import (
@@ -159,7 +160,9 @@ func (s *Service) serveBucket(w http.ResponseWriter, r *http.Request, bucket str
 			return s.getBucketConfig(w, bucket, configTagging)
 		case q.Get("list-type") == "2":
 			return s.listObjects(w, r, bucket, true)
-		case has("uploads"), has("versions"), has("policy"), has("acl"), has("lifecycle"), has("cors"), has("website"), has("notification"), has("logging"), has("ownershipControls"), has("object-lock"), has("replication"):
+		case has("versions"):
+			return s.listVersions(w, r, bucket)
+		case has("uploads"), has("policy"), has("acl"), has("lifecycle"), has("cors"), has("website"), has("notification"), has("logging"), has("ownershipControls"), has("object-lock"), has("replication"):
 			return notImplemented("this bucket sub-resource")
 		default:
 			return s.listObjects(w, r, bucket, false)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -530,5 +531,166 @@ func TestIsS3(t *testing.T) {
 		if got := IsS3(r); got != c.want {
 			t.Errorf("IsS3(%q, %q) = %v", c.auth, c.query, got)
 		}
+	}
+}
+
+// versionsOf lists every version (all pages of maxKeys each) as "key@id" ("key@id*" for the
+// latest), with the common prefixes as "prefix/".
+func versionsOf(t *testing.T, e *env, in *s3.ListObjectVersionsInput, maxKeys int32) []string {
+	t.Helper()
+	if maxKeys > 0 {
+		in.MaxKeys = aws.Int32(maxKeys)
+	}
+	var out []string
+	p := s3.NewListObjectVersionsPaginator(e.c, in)
+	for pages := 0; p.HasMorePages(); pages++ {
+		if pages > 100 {
+			t.Fatal("more than 100 pages")
+		}
+		page := must(p.NextPage(context.Background()))(t)
+		n := len(page.Versions) + len(page.CommonPrefixes)
+		if maxKeys > 0 && n > int(maxKeys) {
+			t.Fatalf("page of %d entries with max-keys %d", n, maxKeys)
+		}
+		if aws.ToBool(page.IsTruncated) && (n == 0 || page.NextKeyMarker == nil) {
+			t.Fatalf("truncated page without entries or NextKeyMarker: %+v", page)
+		}
+		var entries []string // the page's versions and prefixes, in key order
+		for _, v := range page.Versions {
+			s := *v.Key + "@" + *v.VersionId
+			if aws.ToBool(v.IsLatest) {
+				s += "*"
+			}
+			if v.ETag == nil || v.Size == nil || v.LastModified == nil || v.StorageClass != types.ObjectVersionStorageClassStandard || v.Owner == nil || v.Owner.ID == nil {
+				t.Fatalf("version %s lacks fields: %+v", s, v)
+			}
+			entries = append(entries, s)
+		}
+		for _, cp := range page.CommonPrefixes {
+			entries = append(entries, *cp.Prefix)
+		}
+		sort.SliceStable(entries, func(i, j int) bool {
+			ki, _, _ := strings.Cut(entries[i], "@")
+			kj, _, _ := strings.Cut(entries[j], "@")
+			return ki < kj
+		})
+		out = append(out, entries...)
+		if len(page.DeleteMarkers) != 0 {
+			t.Fatalf("delete markers %+v", page.DeleteMarkers)
+		}
+	}
+	return out
+}
+
+func TestListObjectVersions(t *testing.T) {
+	e := newEnv(t, "us-east-1")
+	ctx := context.Background()
+	b := aws.String("listed")
+	put := func(key, body string) string {
+		t.Helper()
+		out := must(e.c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String(key), Body: strings.NewReader(body)}))(t)
+		if out.VersionId == nil {
+			return "null"
+		}
+		return *out.VersionId
+	}
+	versioning := func(status types.BucketVersioningStatus) {
+		t.Helper()
+		must(e.c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: status}}))(t)
+	}
+	check := func(what string, got []string, want ...string) {
+		t.Helper()
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("%s:\n got %v\nwant %v", what, got, want)
+		}
+	}
+	must(e.c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}))(t)
+	if _, err := e.c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("absent")}); code(err) != "NoSuchBucket" {
+		t.Fatalf("absent bucket: %v", err)
+	}
+	check("empty", versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b}, 0))
+	put("a.txt", "unversioned")
+	check("unversioned", versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b}, 0), "a.txt@null*")
+
+	versioning(types.BucketVersioningStatusEnabled)
+	a2 := put("a.txt", "two")
+	a3 := put("a.txt", "three")
+	x := put("dir/x", "x")
+	y := put("dir/sub/y", "y")
+	z := put("z", "z")
+	must(e.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("z")}))(t) // z is noncurrent now
+	all := []string{"a.txt@" + a3 + "*", "a.txt@" + a2, "a.txt@null", "dir/sub/y@" + y + "*", "dir/x@" + x + "*", "z@" + z}
+	for _, n := range []int32{0, 1, 2, 5} {
+		check(fmt.Sprintf("all, max-keys %d", n), versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b}, n), all...)
+	}
+	for _, n := range []int32{0, 1} {
+		check(fmt.Sprintf("delimiter, max-keys %d", n), versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b, Delimiter: aws.String("/")}, n),
+			"a.txt@"+a3+"*", "a.txt@"+a2, "a.txt@null", "dir/", "z@"+z)
+		check(fmt.Sprintf("prefix and delimiter, max-keys %d", n), versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b, Prefix: aws.String("dir/"), Delimiter: aws.String("/")}, n),
+			"dir/sub/", "dir/x@"+x+"*")
+	}
+	check("prefix", versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b, Prefix: aws.String("dir/")}, 0), "dir/sub/y@"+y+"*", "dir/x@"+x+"*")
+
+	// One page of max-keys 2, by hand: the markers are the last entry's.
+	page := must(e.c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: b, MaxKeys: aws.Int32(2)}))(t)
+	if !aws.ToBool(page.IsTruncated) || aws.ToString(page.NextKeyMarker) != "a.txt" || aws.ToString(page.NextVersionIdMarker) != a2 || aws.ToInt32(page.MaxKeys) != 2 || aws.ToString(page.Name) != "listed" {
+		t.Fatalf("page 1: truncated %v next %v %v", aws.ToBool(page.IsTruncated), aws.ToString(page.NextKeyMarker), aws.ToString(page.NextVersionIdMarker))
+	}
+	page = must(e.c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: b, KeyMarker: aws.String("a.txt")}))(t)
+	if aws.ToBool(page.IsTruncated) || len(page.Versions) != 3 || *page.Versions[0].Key != "dir/sub/y" || aws.ToString(page.KeyMarker) != "a.txt" {
+		t.Fatalf("after key-marker a.txt: %+v", page.Versions)
+	}
+	if _, err := e.c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: b, VersionIdMarker: aws.String(a2)}); code(err) != "InvalidArgument" {
+		t.Fatalf("version-id-marker without key-marker: %v", err)
+	}
+
+	// Deleting one version, noncurrent then current: the newest noncurrent one becomes current.
+	must(e.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("a.txt"), VersionId: aws.String(a2)}))(t)
+	check("a.txt without "+a2, versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b, Prefix: aws.String("a")}, 0), "a.txt@"+a3+"*", "a.txt@null")
+	must(e.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("a.txt"), VersionId: aws.String(a3)}))(t)
+	check("a.txt without "+a3, versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b, Prefix: aws.String("a")}, 0), "a.txt@null*")
+	got := must(e.c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("a.txt")}))(t)
+	if data, _ := io.ReadAll(got.Body); string(data) != "unversioned" {
+		t.Fatalf("a.txt is %q", data)
+	}
+
+	// Suspended: a write is the null version, replacing the noncurrent one.
+	versioning(types.BucketVersioningStatusEnabled)
+	a4 := put("a.txt", "four")
+	versioning(types.BucketVersioningStatusSuspended)
+	put("a.txt", "five")
+	check("suspended", versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b, Prefix: aws.String("a")}, 0), "a.txt@null*", "a.txt@"+a4)
+	versioning(types.BucketVersioningStatusEnabled)
+
+	// Delete every version a page at a time, each page before asking for the next (so the
+	// markers name versions that are gone), as s3.delete_prefix and `aws s3 rm` do.
+	put("a.txt", "six")
+	put("dir/x", "x2")
+	want := len(versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b}, 0))
+	deleted := 0
+	p := s3.NewListObjectVersionsPaginator(e.c, &s3.ListObjectVersionsInput{Bucket: b, MaxKeys: aws.Int32(1)})
+	for p.HasMorePages() {
+		page := must(p.NextPage(ctx))(t)
+		var ids []types.ObjectIdentifier
+		for _, v := range page.Versions {
+			ids = append(ids, types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		out := must(e.c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: b, Delete: &types.Delete{Objects: ids}}))(t)
+		if len(out.Errors) != 0 || len(out.Deleted) != len(ids) || aws.ToString(out.Deleted[0].VersionId) != *ids[0].VersionId {
+			t.Fatalf("DeleteObjects: %+v %+v", out.Deleted, out.Errors)
+		}
+		deleted += len(ids)
+	}
+	if deleted != want {
+		t.Fatalf("deleted %d versions of %d", deleted, want)
+	}
+	check("after deleting every version", versionsOf(t, e, &s3.ListObjectVersionsInput{Bucket: b}, 0))
+	must(e.c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b}))(t)
+	entries, _ := os.ReadDir(filepath.Join(e.svc.dir, "objects"))
+	if len(entries) != 0 {
+		t.Fatalf("%d object files left", len(entries))
 	}
 }

@@ -6,7 +6,6 @@ package codezip
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -51,21 +50,8 @@ type packageOpts struct {
 	Cache      *bool             `json:"cache"`
 }
 
-// Home returns agentcore's own folder: $AGENTCORE_HOME, else ~/.agentcore (as cmd/agentcore
-// finds it for the local endpoint and the recipe description cache).
-func Home() string {
-	if h := os.Getenv("AGENTCORE_HOME"); h != "" {
-		return h
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "agentcore")
-	}
-	return filepath.Join(home, ".agentcore")
-}
-
 // CacheDir is where dependency layers are kept.
-func CacheDir() string { return filepath.Join(Home(), "cache", "zipdeps") }
+func CacheDir() string { return filepath.Join(engine.Home(), "cache", "zipdeps") }
 
 func luaPackage(L *lua.LState) int {
 	const fn = "zip.package"

@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/state"
 	"github.com/agentcore/agentcore/local"
 	"github.com/agentcore/agentcore/local/auth"
@@ -48,16 +49,7 @@ type serverInfo struct {
 	Version string    `json:"version"`
 }
 
-func agentcoreHome() string {
-	if h := os.Getenv("AGENTCORE_HOME"); h != "" {
-		return h
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "agentcore")
-	}
-	return filepath.Join(home, ".agentcore")
-}
+func agentcoreHome() string { return engine.Home() }
 
 func localDir() string { return filepath.Join(agentcoreHome(), "local") }
 

@@ -6,7 +6,6 @@ import (
 	"compress/flate"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -285,5 +284,3 @@ func human(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
-
-var errTooBig = errors.New("too big")

@@ -59,3 +59,38 @@ func TestConfigHashIsKeyed(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestConfigHashOfStoredSecrets: a { secret = "NAME" } variable is not in the agent's
+// environment until the recipe resolves it; config_hash refuses to guess, and then changes
+// with the secret's version (a new value), not with anything else about it.
+func TestConfigHashOfStoredSecrets(t *testing.T) {
+	h := harness(t, `
+[project]
+name = "t"
+[agents.bot]
+dockerfile = "Dockerfile"
+environment = { KEY_ARN = { secret = "openai" }, PLAIN = "p" }
+[environments.dev]
+provider = "local"
+`)
+	res := h.Do(t, `
+		local a = project.agent("bot")
+		assert(a.environment.KEY_ARN == nil and a.environment.PLAIN == "p", "not resolved yet")
+		assert(a.secrets.KEY_ARN.name == "openai" and a.secrets.KEY_ARN.id == "agentcore/t/dev/openai", "secrets")
+		local ok, err = pcall(function() return a.config_hash end)
+		assert(not ok and err.hint:find("deploy.resolve_secrets", 1, true) and tostring(err):find("not known yet"), tostring(err))
+		local function hash(arn, version)
+			local b = project.agent("bot")
+			b.environment.KEY_ARN, b.secret_versions = arn, { KEY_ARN = version }
+			return b.config_hash
+		end
+		local arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:agentcore/t/dev/openai-AbCdEf"
+		return hash(arn, "v1"), hash(arn, "v1"), hash(arn, "v2"), hash(arn .. "x", "v1")
+	`)
+	if res[0].String() != res[1].String() {
+		t.Fatalf("unstable: %v", res)
+	}
+	if res[0].String() == res[2].String() || res[0].String() == res[3].String() {
+		t.Fatalf("a new version or another ARN kept the hash: %v", res)
+	}
+}

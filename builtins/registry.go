@@ -16,6 +16,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/oci"
 	"github.com/agentcore/agentcore/builtins/project"
 	"github.com/agentcore/agentcore/builtins/s3"
+	"github.com/agentcore/agentcore/builtins/secrets"
 	"github.com/agentcore/agentcore/builtins/ssm"
 	"github.com/agentcore/agentcore/builtins/state"
 	"github.com/agentcore/agentcore/builtins/store"
@@ -29,7 +30,7 @@ func Modules() []*engine.Module {
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, project.EnvModule, state.Module,
 		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module, cfn.Module, oci.Module,
-		codezip.Module, s3.Module,
+		codezip.Module, s3.Module, secrets.Module,
 	}
 }
 

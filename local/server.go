@@ -1,6 +1,6 @@
 // Package local is the AgentCore-compatible endpoint the `local` provider talks to: one HTTP
 // port on 127.0.0.1 speaking the AWS wire protocols (bedrock-agentcore-control and
-// bedrock-agentcore restJson1, ECR and SSM awsJson1_1, STS awsQuery) plus an OCI registry under
+// bedrock-agentcore restJson1, ECR, SSM and Secrets Manager awsJson1_1, STS awsQuery) plus an OCI registry under
 // /v2/, so the real AWS SDKs and CLIs work against it with only the endpoint URL and the
 // credentials changed. It is its owner's alone, as an AWS account is: every API call must be
 // signed (SigV4) with the key pair generated at its first start (local/auth), the registry
@@ -36,6 +36,7 @@ import (
 	"github.com/agentcore/agentcore/local/ecr"
 	"github.com/agentcore/agentcore/local/registry"
 	"github.com/agentcore/agentcore/local/s3"
+	"github.com/agentcore/agentcore/local/secretsmanager"
 	"github.com/agentcore/agentcore/local/ssm"
 	"github.com/agentcore/agentcore/local/sts"
 )
@@ -64,6 +65,7 @@ type Server struct {
 	reg     *registry.Registry
 	sts     http.Handler
 	ssm     http.Handler
+	secrets http.Handler
 	s3      *s3.Service
 	control *control.Service
 	docker  io.Closer
@@ -126,6 +128,9 @@ func New(cfg Config) (*Server, error) {
 	s.sts = sts.New(cfg.Account)
 	if s.ssm, err = ssm.New(db, cfg.Account, cfg.Region); err != nil {
 		return fail(fmt.Errorf("starting SSM: %w", err))
+	}
+	if s.secrets, err = secretsmanager.New(db, cfg.Account, cfg.Region); err != nil {
+		return fail(fmt.Errorf("starting Secrets Manager: %w", err))
 	}
 	if s.s3, err = s3.New(db, filepath.Join(dir, "s3"), s3.Config{Account: cfg.Account, Region: cfg.Region, Logf: cfg.Logf}); err != nil {
 		return fail(fmt.Errorf("starting S3: %w", err))
@@ -256,6 +261,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		e.ServeHTTP(w, r)
 	case strings.HasPrefix(target, "AmazonSSM."):
 		s.ssm.ServeHTTP(w, r)
+	case strings.HasPrefix(target, "secretsmanager."):
+		s.secrets.ServeHTTP(w, r)
 	case r.URL.Path == "/_agentcore/health" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{

@@ -19,6 +19,7 @@ Examples:
   run = function(args)
     local agent = project.agent(args.agent)
     aws.guard()
+    deploy.resolve_secrets(agent) -- a secret without a value stops here, before any work
     local st = state.load()
     deploy.reconcile(st, agent)
     local a = deploy.agent_state(st, agent)

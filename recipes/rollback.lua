@@ -19,6 +19,7 @@ Examples:
   run = function(args)
     local agent = project.agent(args.agent)
     aws.guard()
+    deploy.resolve_secrets(agent)
     local st = state.load()
     deploy.reconcile(st, agent)
     local a = deploy.require_runtime(st, agent)

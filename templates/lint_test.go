@@ -182,7 +182,7 @@ func TestTemplateInterfaces(t *testing.T) {
 			[]string{"Agent", "Environment", "KeepImages", "Project", "RepositoryName", "ScanOnPush"},
 			[]string{"RepositoryArn", "RepositoryName", "RepositoryUri"}},
 		{"agent-role.yaml",
-			[]string{"Agent", "CodeObjectArn", "Environment", "ModelArns", "Project", "RepositoryArn", "RoleName", "RuntimeName"},
+			[]string{"Agent", "CodeObjectArn", "Environment", "ModelArns", "Project", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
 			[]string{"RoleArn", "RoleName"}},
 		{"code-bucket.yaml",
 			[]string{"BucketName", "Environment", "Project"},
@@ -238,7 +238,7 @@ func TestAgentRoleShape(t *testing.T) {
 		t.Errorf("aws:SourceArn %v", got)
 	}
 	stmts := role["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)
-	var sawPull, sawModels, sawCode bool
+	var sawPull, sawModels, sawCode, sawSecrets bool
 	for _, s := range stmts {
 		m := s.(map[string]any)
 		if m["Sid"] == "PullOwnImages" {
@@ -266,6 +266,22 @@ func TestAgentRoleShape(t *testing.T) {
 				t.Errorf("else branch %v", branches[2])
 			}
 		}
+		if m["Sid"] == "ReadOwnSecrets" {
+			t.Error("the secrets statement must sit under !If HasSecrets")
+		}
+		if branches, ok := m["Fn::If"].([]any); ok && branches[0] == "HasSecrets" {
+			sawSecrets = true
+			inner := branches[1].(map[string]any)
+			if !reflect.DeepEqual(inner["Resource"], map[string]any{"Ref": "SecretArns"}) {
+				t.Errorf("secrets resource %v", inner["Resource"])
+			}
+			if !reflect.DeepEqual(inner["Action"], []any{"secretsmanager:GetSecretValue"}) {
+				t.Errorf("secrets actions %v: reading is all an agent needs", inner["Action"])
+			}
+			if !reflect.DeepEqual(branches[2], map[string]any{"Ref": "AWS::NoValue"}) {
+				t.Errorf("else branch %v", branches[2])
+			}
+		}
 		if m["Sid"] == "ReadOwnCode" {
 			t.Error("the code statement must sit under !If HasCode")
 		}
@@ -283,8 +299,18 @@ func TestAgentRoleShape(t *testing.T) {
 			}
 		}
 	}
-	if !sawPull || !sawModels || !sawCode {
-		t.Errorf("pull statement %v, model statement %v, code statement %v", sawPull, sawModels, sawCode)
+	if !sawPull || !sawModels || !sawCode || !sawSecrets {
+		t.Errorf("pull statement %v, model statement %v, code statement %v, secrets statement %v", sawPull, sawModels, sawCode, sawSecrets)
+	}
+	// An empty SecretArns is the default, and turns the statement off.
+	if d := doc["Parameters"].(map[string]any)["SecretArns"].(map[string]any)["Default"]; d != "" {
+		t.Errorf("SecretArns default %v", d)
+	}
+	hasSecrets := doc["Conditions"].(map[string]any)["HasSecrets"]
+	wantSecrets := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{
+		map[string]any{"Fn::Join": []any{",", map[string]any{"Ref": "SecretArns"}}}, ""}}}}
+	if !reflect.DeepEqual(hasSecrets, wantSecrets) {
+		t.Errorf("HasSecrets %v", hasSecrets)
 	}
 	// An empty CodeObjectArn is the default, and turns the statement off.
 	param := doc["Parameters"].(map[string]any)["CodeObjectArn"].(map[string]any)

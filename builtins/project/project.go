@@ -24,8 +24,12 @@ var Module = &engine.Module{
 		{Name: "name", Args: "()", Returns: "string", Doc: "The project name.", Fn: name},
 		{Name: "dir", Args: "()", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
 		{Name: "agents", Args: "()", Returns: "list of names", Doc: "The agent names, sorted.", Fn: agents},
+		{Name: "secret_id", Args: "(name)", Returns: "string",
+			Doc: "The Secrets Manager name of { secret = \"NAME\" } in the selected environment: agentcore/PROJECT/ENV/NAME. An invalid NAME stops with a usage error (exit 2) saying what is wrong.", Fn: secretID},
+		{Name: "secret_prefix", Args: "()", Returns: "string",
+			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Fn: secretPrefix},
 		{Name: "agent", Args: "(name, {resolve=true})", Returns: "table",
-			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip). An unknown name stops with a did-you-mean error.", Fn: agent},
+			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip). An unknown name stops with a did-you-mean error.", Fn: agent},
 	},
 }
 
@@ -73,6 +77,23 @@ func agents(L *lua.LState) int {
 	return 1
 }
 
+func secretID(L *lua.LState) int {
+	p, e := mustProject(L), mustEnv(L)
+	n := L.CheckString(1)
+	if msg := proj.CheckSecretName(n); msg != "" {
+		engine.RaiseUsage(L, "secret names are letters, digits and _+=.@-, with / between parts, such as openai or db/main",
+			"secret name %q %s", n, msg)
+	}
+	L.Push(lua.LString(proj.SecretID(p.Name, e.Name, n)))
+	return 1
+}
+
+func secretPrefix(L *lua.LState) int {
+	p, e := mustProject(L), mustEnv(L)
+	L.Push(lua.LString(proj.SecretIDPrefix(p.Name, e.Name)))
+	return 1
+}
+
 // DefaultPlatform is the platform images are built for when the agent names none.
 func DefaultPlatform(provider string) string {
 	if provider == "aws" {
@@ -100,6 +121,9 @@ func agent(L *lua.LState) int {
 	values := func(m map[string]proj.Value, where string) map[string]any {
 		out := map[string]any{}
 		for k, v := range m {
+			if v.Stored() {
+				continue // in secrets: the recipe puts the secret's ARN here (deploy.resolve_secrets)
+			}
 			if !resolve && v.Secret() {
 				out[k] = "${" + v.Env + "}"
 				continue
@@ -131,6 +155,10 @@ func agent(L *lua.LState) int {
 		platform = DefaultPlatform(e.Provider)
 	}
 	env := values(a.Environment, "agents."+n+".environment")
+	stored := map[string]any{}
+	for k, name := range a.SecretRefs() {
+		stored[k] = map[string]any{"name": name, "id": proj.SecretID(p.Name, e.Name, name)}
+	}
 	t := map[string]any{
 		"name":           a.Name,
 		"description":    a.Description,
@@ -141,6 +169,7 @@ func agent(L *lua.LState) int {
 		"platform":       platform,
 		"protocol":       a.Protocol,
 		"environment":    env,
+		"secrets":        stored,
 		"build_args":     values(a.BuildArgs, "agents."+n+".build_args"),
 		"idle_timeout":   a.IdleTimeout,
 		"max_lifetime":   a.MaxLifetime,
@@ -167,7 +196,7 @@ func agent(L *lua.LState) int {
 		if L.CheckString(2) != "config_hash" {
 			return 0
 		}
-		h := configHash(L, a, "agents."+n+".environment", store, envName)
+		h := configHash(L, a, self, "agents."+n+".environment", store, envName)
 		self.RawSetString("config_hash", lua.LString(h))
 		L.Push(lua.LString(h))
 		return 1
@@ -179,10 +208,33 @@ func agent(L *lua.LState) int {
 
 // configHash is the agent's keyed configuration hash in environment env (see
 // project.Agent.ConfigHash), over its resolved environment, secrets included.
-func configHash(L *lua.LState, a *proj.Agent, where string, store state.Store, env string) string {
+//
+// A { secret = "NAME" } variable enters the hash as the ARN the recipe put in
+// self.environment and the secret's current version in self.secret_versions (both set by
+// deploy.resolve_secrets), so that a new value of the secret makes a new configuration while
+// the hash never depends on (nor reveals anything about) the value.
+func configHash(L *lua.LState, a *proj.Agent, self *lua.LTable, where string, store state.Store, env string) string {
 	r := engine.FromL(L)
 	vars := map[string]string{}
+	versions := map[string]string{}
+	selfEnv, _ := self.RawGetString("environment").(*lua.LTable)
+	selfVersions, _ := self.RawGetString("secret_versions").(*lua.LTable)
 	for k, v := range a.Environment {
+		if v.Stored() {
+			var arn, version lua.LValue = lua.LNil, lua.LNil
+			if selfEnv != nil {
+				arn = selfEnv.RawGetString(k)
+			}
+			if selfVersions != nil {
+				version = selfVersions.RawGetString(k)
+			}
+			if arn.Type() != lua.LTString || version.Type() != lua.LTString {
+				engine.RaiseUsage(L, "call deploy.resolve_secrets(agent) (recipes/lib/deploy.lua) before reading agent.config_hash",
+					"%s.%s is the secret %q, whose ARN and version are not known yet: config_hash needs them", where, k, v.SecretName)
+			}
+			vars[k], versions[k] = arn.String(), version.String()
+			continue
+		}
 		s, err := v.Resolve()
 		if err != nil {
 			engine.RaiseUsage(L, "set it in the environment, or change "+where+"."+k+" in agentcore.toml", "%s.%s: %v", where, k, err)
@@ -196,7 +248,7 @@ func configHash(L *lua.LState, a *proj.Agent, where string, store state.Store, e
 	if err != nil {
 		engine.Raise(L, err)
 	}
-	return a.ConfigHash(key, vars)
+	return a.ConfigHashSecrets(key, vars, versions)
 }
 
 // HashKey returns environment env's hash key from its state store, once per run.

@@ -20,6 +20,14 @@ const ConfigHashPrefix = "hmac-sha256:"
 // keyed (HMAC-SHA-256 with the environment's hash key, kept by its state store), so a state
 // shared through git or SSM does not let anyone confirm a guessed secret.
 func (a *Agent) ConfigHash(key []byte, env map[string]string) string {
+	return a.ConfigHashSecrets(key, env, nil)
+}
+
+// ConfigHashSecrets is ConfigHash for an agent with { secret = "NAME" } values: env holds
+// their ARNs and secretVersions (variable -> the secret's current VersionId) makes a new
+// value of a secret a new configuration, without the value itself in the hash. Without
+// secret versions the hash is ConfigHash's, so agents without such values keep their hashes.
+func (a *Agent) ConfigHashSecrets(key []byte, env map[string]string, secretVersions map[string]string) string {
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
@@ -27,6 +35,9 @@ func (a *Agent) ConfigHash(key []byte, env map[string]string) string {
 	sort.Strings(keys)
 	doc := map[string]any{"protocol": a.Protocol, "env": env, "env_keys": keys, "idle": a.IdleTimeout,
 		"max": a.MaxLifetime, "role": a.ExecutionRole, "description": a.Description, "auth": a.Auth}
+	if len(secretVersions) > 0 {
+		doc["secret_versions"] = secretVersions
+	}
 	if a.Build == BuildZip {
 		// The managed runtime and the entry point are configuration of a code deployment (the
 		// zip's sha256 is its identity, as a digest is an image's).

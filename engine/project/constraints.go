@@ -156,6 +156,10 @@ func (v *validator) constrainAgent(path []string, r rawAgent) {
 				v.addf(at("build_args", k), "build_args.%s is a secret; build args end up in image history and labels; "+
 					"pass it to the agent at run time instead (environment = { %s = { env = \"...\" } }), or give the build a secret file it does not keep", k, k)
 			}
+			if _, ok := m["secret"]; ok {
+				v.addf(at("build_args", k), "build_args.%s names a Secrets Manager secret; a build has no role to read it with: "+
+					"give it to the agent at run time instead (environment = { %s = { secret = \"...\" } })", k, k)
+			}
 		}
 	}
 }

@@ -78,7 +78,7 @@ func TestParseErrorsHavePositionsAndSuggestions(t *testing.T) {
 		{"aws without region", "[environments.prod]\nprovider = \"aws\"\n", `needs region`},
 		{"bad account", "[environments.prod]\nprovider = \"aws\"\nregion = \"us-east-1\"\naccount = \"12\"\n", "agentcore.toml:4:1: account \"12\" is not a 12-digit"},
 		{"override of unknown agent", "[agents.a]\ndockerfile = \"D\"\n[environments.dev]\nprovider = \"local\"\n[environments.dev.agents.b]\nplatform = \"linux/arm64\"\n", `overrides agent "b", which is not defined`},
-		{"secret syntax", "[agents.a]\ndockerfile = \"D\"\nenvironment = { K = { envv = \"X\" } }\n", `K must be a string or { env = "VARIABLE" }`},
+		{"secret syntax", "[agents.a]\ndockerfile = \"D\"\nenvironment = { K = { envv = \"X\" } }\n", `K must be a string, { env = "VARIABLE" } (a secret read from the environment) or { secret = "NAME" }`},
 		{"lifecycle range", "[agents.a]\ndockerfile = \"D\"\nlifecycle = { idle_timeout = 5 }\n", "out of range"},
 		{"bad agent name", "[agents.My_Bot]\ndockerfile = \"D\"\n", `agent name "My_Bot" is invalid`},
 		{"syntax", "[agents.a\n", "agentcore.toml:1:"},

@@ -383,14 +383,22 @@ func (v *validator) values(path []string, m map[string]any) map[string]Value {
 		case int64, float64, bool:
 			v.nonString(kp, k, x)
 		case map[string]any:
+			if name, ok := x["secret"].(string); ok && len(x) == 1 {
+				if msg := checkSecretName(name); msg != "" {
+					v.addf(kp, "%s: secret name %q %s", k, name, msg)
+					continue
+				}
+				out[k] = Value{SecretName: name}
+				continue
+			}
 			ref, ok := x["env"].(string)
 			if !ok || len(x) != 1 || !envVarRE.MatchString(ref) {
-				v.addf(kp, "%s must be a string or { env = \"VARIABLE\" } (a secret read from the environment)", k)
+				v.addf(kp, "%s must be a string, { env = \"VARIABLE\" } (a secret read from the environment) or { secret = \"NAME\" } (kept in Secrets Manager)", k)
 				continue
 			}
 			out[k] = Value{Env: ref}
 		default:
-			v.addf(kp, "%s must be a string or { env = \"VARIABLE\" }, not %T", k, x)
+			v.addf(kp, "%s must be a string, { env = \"VARIABLE\" } or { secret = \"NAME\" }, not %T", k, x)
 		}
 	}
 	return out

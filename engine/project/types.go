@@ -51,15 +51,22 @@ type Auth struct {
 	AllowedAudience []string
 }
 
-// Value is a string that is either given literally or read from the process environment
-// ({ env = "NAME" }, a secret: masked in every output).
+// Value is a string that is either given literally, read from the process environment
+// ({ env = "NAME" }, a secret: masked in every output), or the ARN of a secret kept in AWS
+// Secrets Manager ({ secret = "NAME" }, see SecretID): agentcore never reads that one's value,
+// the agent does, with its execution role.
 type Value struct {
-	Literal string
-	Env     string // name of the environment variable, when a reference
+	Literal    string
+	Env        string // name of the environment variable, when a reference
+	SecretName string // { secret = "NAME" }: the secret's short name (see SecretID)
 }
 
-// Secret reports whether the value comes from the environment (and must be masked).
+// Secret reports whether the value comes from the environment (and must be masked). A
+// { secret = "NAME" } value is not one: agentcore only ever handles its ARN.
 func (v Value) Secret() bool { return v.Env != "" }
+
+// Stored reports whether the value is a { secret = "NAME" } reference to Secrets Manager.
+func (v Value) Stored() bool { return v.SecretName != "" }
 
 // Environment is one [environments.NAME] table with every agent's overrides applied.
 type Environment struct {

@@ -191,6 +191,7 @@ function M.ensure_role(agent, st, a, repo)
       RepositoryArn = repo.repositoryArn or "", CodeObjectArn = repo.code_object_arn or "",
       RuntimeName = agent.runtime_name,
       ModelArns = table.concat(models, ","),
+      SecretArns = table.concat(M.resolve_secrets(agent), ","),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
     } })
   M.record_resource(a, "stack", stack, out.stack_id)
@@ -198,6 +199,51 @@ function M.ensure_role(agent, st, a, repo)
   state.save(st)
   ui.ok(("execution role %s (stack %s, %s)"):format(out.outputs.RoleArn, stack, out.changed and "deployed" or "unchanged"))
   return out.outputs.RoleArn, out.changed
+end
+
+-- Secrets Manager values ({ secret = "NAME" } in agentcore.toml) ----------------------------
+-- Each is the secret agentcore/PROJECT/ENV/NAME, whose value `agentcore secret set NAME` puts.
+-- The runtime's variable holds the secret's ARN (never the value: the agent reads it with
+-- GetSecretValue through its execution role, which may read exactly these ARNs), and
+-- config_hash includes the secret's current version, so a new value makes a new version.
+
+-- Puts each secret's ARN in agent.environment and its current version in
+-- agent.secret_versions, once per agent table; stops before any work (exit 2) naming every
+-- secret that does not exist or has no value yet. Returns the distinct ARNs, sorted.
+function M.resolve_secrets(agent)
+  if agent.secret_arns then return agent.secret_arns end
+  local vars = {}
+  for var in pairs(agent.secrets) do table.insert(vars, var) end
+  table.sort(vars)
+  local versions, arns, seen, missing = {}, {}, {}, {}
+  for _, var in ipairs(vars) do
+    local ref = agent.secrets[var]
+    local d = secrets.describe { name = ref.id }
+    if not d or not d.version_id or d.deleted then
+      table.insert(missing, { var = var, name = ref.name, why = not d and "does not exist"
+        or d.deleted and "is scheduled for deletion" or "has no value yet" })
+    else
+      agent.environment[var] = d.arn
+      versions[var] = d.version_id
+      if not seen[d.arn] then
+        seen[d.arn] = true
+        table.insert(arns, d.arn)
+      end
+    end
+  end
+  if #missing > 0 then
+    local lines, hints = {}, {}
+    for _, m in ipairs(missing) do
+      table.insert(lines, ("%s = { secret = %q }: agentcore/%s/%s/%s %s"):format(m.var, m.name, project.name(), env.name(), m.name, m.why))
+      table.insert(hints, ("agentcore secret set %s -e %s (from stdin, --from-env VAR or --from-file FILE)"):format(m.name, env.name()))
+    end
+    ui.error(("%s needs %d secret%s in %s that %s not usable:\n  %s"):format(agent.name, #missing, #missing == 1 and "" or "s",
+      env.name(), #missing == 1 and "is" or "are", table.concat(lines, "\n  ")), { usage = true, hint = table.concat(hints, "; ") })
+  end
+  table.sort(arns)
+  agent.secret_versions = versions
+  agent.secret_arns = arns
+  return arns
 end
 
 -- Inbound auth: nil for IAM (SigV4) callers, otherwise the runtime's custom JWT authorizer:

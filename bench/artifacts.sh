@@ -162,6 +162,19 @@ phases() { # phases FILE
     END { printf "%.3f %.3f %.3f %.3f %.3f\n", rel(made), rel(pub), span(c0, c1), span(c1, p1), span(d0, last) }'
 }
 
+# When the runtime step of an update began (seconds since midnight UTC), and when the endpoint
+# recorded that version READY (its lastUpdatedAt): how long the runtime really took, against
+# how long the waiter's polling took to see it.
+runtime_step() { # runtime_step FILE
+  jq -r 'select(.type == "step" and (.message // "" | startswith("updating runtime "))) | .time[11:]' "$LOG/$1.json" |
+    awk -F: 'NR == 1 { printf "%.6f", $1 * 3600 + $2 * 60 + substr($3, 1, length($3) - 1) }'
+}
+ready_at() { # ready_at RUNTIME_ID VERSION
+  ac lua -e "local r = agentcore.get_runtime('$1', {version = '$2'}); print(r and r.status, r and r.lastUpdatedAt)" |
+    awk '$1 == "READY" && $2 ~ /^[0-9.]+$/ { printf "%.6f", $2 % 86400; exit }
+      $1 == "READY" { n = split($2, d, "T"); split(d[n], p, ":"); sub(/(Z|[+-][0-9:]+)$/, "", p[3]); printf "%.6f", p[1] * 3600 + p[2] * 60 + p[3] }'
+}
+
 # Did this update send anything (push, upload, copy) or make a version?
 sent() { # sent FILE -> the messages that say so, empty when none
   jq -r 'select(.type == "ok") | .message' "$LOG/$1.json" | grep -E '^(pushed|uploaded|copied) ' || true
@@ -324,6 +337,13 @@ for i in 1 2 3; do
     fi
   done
 done
+RID=$(jq -r --arg a "$GO_AGENT" '.agents[$a].runtime_id' "$STATE")
+RDY=()
+for i in 1 2 3; do
+  r=$(ready_at "$RID" $((V1 + i)))
+  [[ -n $r ]] && RDY+=("$(awk -v a="$(runtime_step "change-$i")" -v b="$r" 'BEGIN { printf "%.3f", b - a }')")
+done
+[[ ${#RDY[@]} -gt 0 ]] || RDY=(-1)
 UPD_MED=$(median "${UPD[@]}")
 PUB_MED=$(median "${PUB[@]}")
 RAW_MED=$(median "${RAW[@]}")
@@ -354,6 +374,7 @@ $(row "raw go build + docker build + push (3 runs)" "${RAW_MED} s")
 $(row "  ratio update / raw" "$(ratio "$UPD_MED" "$RAW_MED")x" "<= 0.5x" "$(pass_le "$(ratio "$UPD_MED" "$RAW_MED")" 0.5)")
 $(row "  ratio artifact made+pushed / raw" "$(ratio "$PUB_MED" "$RAW_MED")x" "(<= 0.5x)" "$(pass_le "$(ratio "$PUB_MED" "$RAW_MED")" 0.5)")
   update phases (median s): start to image pushed $PUB_MED (compile+assemble $(median "${CMP[@]}"), push $(median "${PSH[@]}")), update runtime + wait READY $(median "${DEP[@]}")
+  the endpoint recorded the version READY $(median "${RDY[@]}") s after the runtime step (runs: ${RDY[*]}); the rest of the wait is polling (0.2 s doubling to 3 s)
   raw phases (median s): go build $(median "${RAW_GO[@]}"), docker build $(median "${RAW_DB[@]}"), docker push $(median "${RAW_PUSH[@]}")
 
 runs (s): update ${UPD[*]}; made+pushed ${PUB[*]}; raw ${RAW[*]}

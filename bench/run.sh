@@ -5,8 +5,11 @@
 #      (BenchmarkPackageWarm in builtins/codezip, a plain copy of the same bytes as its baseline)
 #   2. the deploy lifecycle: bench/lifecycle.sh (needs the Docker engine; skipped without it,
 #      or with SKIP_LIFECYCLE=1)
-# The binary is built once into a temp dir and used by both. BENCHTIME (default 1s) is passed to
-# -benchtime. Takes about 1.5 minutes on 2 cores.
+#   3. the artifact kinds: bench/artifacts.sh (update of a build = docker, go, zip and image
+#      agent with nothing changed; a go agent's update against raw go build + docker build +
+#      push; needs the Docker engine; skipped without it, or with SKIP_ARTIFACTS=1)
+# The binary is built once into a temp dir and used by all. BENCHTIME (default 1s) is passed to
+# -benchtime. Takes about 4 minutes on 2 cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,6 +52,16 @@ else
   LIFE=$("$ROOT/bench/lifecycle.sh")
 fi
 
+ARTS=""
+if [[ ${SKIP_ARTIFACTS:-} == 1 ]]; then
+  ARTS="artifact kinds: skipped (SKIP_ARTIFACTS=1)"
+elif ! docker info >/dev/null 2>&1; then
+  ARTS="artifact kinds: skipped (the Docker engine does not answer)"
+else
+  echo "== bench/artifacts.sh" >&2
+  ARTS=$("$ROOT/bench/artifacts.sh")
+fi
+
 cat <<EOF
 
 agentcore benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -61,4 +74,5 @@ agentcore --help                                   ${HELP} ms     < 15 ms       
 /bin/true exec (process start baseline)            ${TRUE} ms
 zip.package, 50 MB of cached deps                  ${ZIP} ms    < 1000 ms      $(pass "$ZIP" 1000)   $(ratio "$ZIP" "$ZIP_C")x a plain copy of the layer (${ZIP_C} ms, same iterations)
 $LIFE
+$ARTS
 EOF

@@ -70,6 +70,9 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 	deadline := time.Now().Add(timeout)
 	last := ""
 	var pause time.Duration
+	// The local endpoint answers a poll in well under a millisecond and makes a version READY
+	// in a second or two: poll it every firstWaitInterval rather than backing off to seconds.
+	local, _ := aws.Try(L, func(_ context.Context, s *aws.Session) (bool, error) { return s.Provider == "local", nil })
 	for {
 		p, err := tryControl(L, get)
 		if err != nil {
@@ -100,6 +103,9 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 				"timed out after %s waiting for %s (last status %s)", timeout, what, last))
 		}
 		pause = backoff(pause, interval)
+		if local && interval == defaultWaitInterval {
+			pause = firstWaitInterval
+		}
 		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
 			t := time.NewTimer(min(pause, left))
 			defer t.Stop()

@@ -201,12 +201,14 @@ func (b *goBuild) run(ctx context.Context) (buildResult, error) {
 		baseCh <- baseResult{}
 	}
 
-	tmp, err := os.MkdirTemp("", "agentcore-build-")
-	if err != nil {
-		return buildResult{}, err
+	// The binary is kept beside the layout (not in a fresh temporary folder) so that go build
+	// sees it up to date and skips the link when nothing changed: an unchanged update then
+	// costs go's cache check, not a relink.
+	binDir := b.out + ".bin"
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return buildResult{}, b.fail("creating %s: %v", binDir, err)
 	}
-	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "agent")
+	bin := filepath.Join(binDir, "agent-"+strings.NewReplacer("/", "-").Replace(b.platform.String()))
 	compileErr := b.compile(ctx, bin)
 	base := <-baseCh
 	if compileErr != nil {
@@ -286,7 +288,9 @@ func (b *goBuild) compile(ctx context.Context, bin string) error {
 		return engine.Usagef("install Go (https://go.dev/dl) and put its bin folder on PATH, or build the agent with Docker instead",
 			"oci.build_go: no go toolchain on PATH to compile %s", b.opts.Dir)
 	}
-	ldflags := "-s -w -buildid="
+	// The build id stays (go derives it from the inputs' content, so with -trimpath the same
+	// sources still give the same bytes): it is what lets go skip an up-to-date link.
+	ldflags := "-s -w"
 	if b.opts.Ldflags != "" {
 		ldflags += " " + b.opts.Ldflags
 	}

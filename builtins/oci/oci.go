@@ -30,7 +30,7 @@ var Module = &engine.Module{
 			Args:    "{dir = DIR, package = \".\", platform = \"linux/arm64\", files = {PATH | {src = PATH, dst = PATH}, ...}, env = {K = V}, port = 8080, labels = {K = V}, base = REF, base_auth = {username, password}, ldflags = FLAGS, out = DIR}",
 			Returns: "{digest, path, platform, size, layers}",
 			Doc: "Compiles the Go main package `package` (default \".\") of the folder `dir` (relative to the project root) for `platform` (os/arch[/variant], default linux and the host's architecture) " +
-				"with the go toolchain on PATH — `go build -trimpath -buildvcs=false -ldflags \"-s -w -buildid= LDFLAGS\"`, CGO_ENABLED=0, GOOS/GOARCH from the platform, the caller's GOFLAGS, GOCACHE and GOPROXY kept — " +
+				"with the go toolchain on PATH — `go build -trimpath -buildvcs=false -ldflags \"-s -w LDFLAGS\"`, CGO_ENABLED=0, GOOS/GOARCH from the platform, the caller's GOFLAGS, GOCACHE and GOPROXY kept, into OUT.bin/ so that an unchanged package is not linked again — " +
 				"and packs the binary into an OCI image without Docker. The image has one new layer holding the binary at /app/agent (mode 0755) and each of `files`: " +
 				"a path relative to `dir` lands at /app/PATH (folders with everything below them, permission bits kept), or {src = PATH, dst = PATH} puts src at dst (dst relative to /app, or absolute). " +
 				"Layer entries are sorted, owned by 0:0 and dated 1970-01-01 (SOURCE_DATE_EPOCH=0). The config runs Entrypoint [\"/app/agent\"] in /app, exposes `port`/tcp (default 8080; 0 for none), " +

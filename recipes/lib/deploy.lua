@@ -354,6 +354,18 @@ function M.registry_auth(with_server)
   return { username = auth.username, password = auth.password, server = with_server and auth.server or nil }
 end
 
+-- Credentials for reading a prebuilt image: the environment's own registry (its ECR, or the
+-- local endpoint's) needs its token; any other registry is read anonymously.
+function M.source_auth(ref)
+  local host = type(ref) == "string" and ref:match("^([^/]+)/") or nil
+  if not host or env.get().registry ~= "" then return nil end
+  local ok, auth = pcall(ecr.auth)
+  if ok and auth.server and auth.server:gsub("^https?://", "") == host then
+    return { username = auth.username, password = auth.password }
+  end
+  return nil
+end
+
 -- Whether a platform list (os/arch[/variant]) offers the platform wanted (os/arch[/variant]).
 function M.has_platform(platforms, want)
   for _, p in ipairs(platforms or {}) do
@@ -432,7 +444,7 @@ function M.make_artifact(agent)
     ui.ok(("code zip %s (%d bytes%s)"):format(z.sha256:sub(1, 12), z.size, z.deps_cached and ", dependencies from the cache" or ""))
     return { kind = "zip", path = z.path, sha256 = z.sha256, digest = "sha256:" .. z.sha256 }
   elseif agent.build == "image" then
-    local info = oci.inspect { ref = agent.image, platform = agent.platform }
+    local info = oci.inspect { ref = agent.image, platform = agent.platform, auth = M.source_auth(agent.image) }
     if not M.has_platform(info.platforms, agent.platform) then
       ui.error(("image %s is for %s, and %s needs %s"):format(agent.image, table.concat(info.platforms or {}, ", "),
         M.is_local() and "this machine" or "AgentCore", agent.platform), { usage = true,
@@ -471,7 +483,7 @@ function M.publish(art, repo, known_digest)
     if art.ref == target or art.digest == known_digest then
       return { image = target, digest = art.digest, unchanged = true }
     end
-    local out = oci.copy { from = art.ref, to = push_tag(repo.push_uri, "prebuilt-"), to_auth = M.registry_auth(),
+    local out = oci.copy { from = art.ref, from_auth = M.source_auth(art.ref), to = push_tag(repo.push_uri, "prebuilt-"), to_auth = M.registry_auth(),
       platform = art.platform }
     ui.ok(("copied %s to %s"):format(art.ref, repo.push_uri))
     return { image = repo.push_uri .. "@" .. out.digest, digest = out.digest }

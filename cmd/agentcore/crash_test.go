@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/agentcore/agentcore/engine"
 )
 
 // Fault injection: the binary is killed (SIGKILL, and SIGINT as a Ctrl-C) at the step
@@ -94,33 +96,40 @@ type faultCommand struct {
 	prepare func(p *faultProject)
 	// status checks `status -o json` after the re-run
 	status func(t *testing.T, status string)
-	// chosen are the kill points run by default: boundary kinds with their signal
+	// calls are the builtins that create, change or delete something: a "call:" point kills
+	// the run right after one returns, before its result is saved (engine.FaultAfterEnv)
+	calls []string
+	// chosen are the kill points run by default: boundary kinds (or calls) with their signal
 	chosen []faultChoice
 }
 
 type faultChoice struct {
-	kind string // type:word#n, see boundaryKinds
+	kind string // type:word#n (see boundaryKinds) or call:module.func#n
 	sig  syscall.Signal
 }
 
 var faultCommands = []faultCommand{
 	{name: "create", args: []string{"create", "my-bot"}, prepare: func(p *faultProject) {},
 		status: func(t *testing.T, s string) { wantIn(t, s, `"latest_version":1`) },
-		chosen: []faultChoice{{"ok:created#1", syscall.SIGKILL}, {"ok:repository#1", syscall.SIGKILL}, {"step:creating#1", syscall.SIGKILL},
-			{"info:CREATING#1", syscall.SIGINT}, {"step:pushing#1", syscall.SIGINT}}},
+		calls:  []string{"ecr.ensure_repository#1", "cfn.deploy#1", "cfn.deploy#2", "docker.push#1", "agentcore.create_runtime#1"},
+		chosen: []faultChoice{{"ok:created#1", syscall.SIGKILL}, {"ok:repository#1", syscall.SIGKILL}, {"ok:execution#1", syscall.SIGINT},
+			{"call:agentcore.create_runtime#1", syscall.SIGKILL}, {"info:CREATING#1", syscall.SIGINT}, {"step:pushing#1", syscall.SIGINT}}},
 	{name: "update", args: []string{"update", "my-bot"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 		p.edit("agents/my-bot/main.go", "You said: ", "You told me: ")
 	}, status: func(t *testing.T, s string) { wantIn(t, s, `"latest_version":2`) },
-		chosen: []faultChoice{{"step:updating#1", syscall.SIGKILL}, {"info:UPDATING#1", syscall.SIGINT}}},
+		calls:  []string{"docker.push#1", "agentcore.update_runtime#1"},
+		chosen: []faultChoice{{"call:agentcore.update_runtime#1", syscall.SIGKILL}, {"info:UPDATING#1", syscall.SIGINT}}},
 	{name: "promote", args: []string{"promote", "my-bot", "--endpoint", "stable", "--version", "1"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 	}, status: func(t *testing.T, s string) { wantIn(t, s, `"name":"stable","status":"READY","version":1`) },
-		chosen: []faultChoice{{"step:creating#1", syscall.SIGKILL}, {"step:creating#1", syscall.SIGINT}}},
+		calls:  []string{"agentcore.create_endpoint#1"},
+		chosen: []faultChoice{{"call:agentcore.create_endpoint#1", syscall.SIGKILL}, {"step:creating#1", syscall.SIGINT}}},
 	{name: "destroy", args: []string{"destroy", "my-bot", "--yes"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 		p.ok("promote", "my-bot", "--endpoint", "stable", "--version", "1")
-	}, chosen: []faultChoice{{"step:deleting#2", syscall.SIGKILL}, {"info:DELETING#1", syscall.SIGINT}}},
+	}, calls: []string{"agentcore.delete_endpoint#1", "agentcore.delete_runtime#1", "ecr.delete_repository#1", "cfn.delete#1", "cfn.delete#2"},
+		chosen: []faultChoice{{"call:agentcore.delete_runtime#1", syscall.SIGKILL}, {"info:DELETING#1", syscall.SIGINT}}},
 }
 
 // faultPoint is one kill: after the boundary of this kind, with this signal.
@@ -211,8 +220,14 @@ func choosePoints(c faultCommand, kinds []string, limit int) []faultPoint {
 					points = append(points, faultPoint{k, ch.sig})
 				}
 			}
+			if strings.HasPrefix(ch.kind, "call:") {
+				points = append(points, faultPoint{ch.kind, ch.sig})
+			}
 		}
 		return points
+	}
+	for _, call := range c.calls { // every call is a point of the full sweep; a limit keeps them
+		points = append(points, faultPoint{"call:" + call, syscall.SIGKILL})
 	}
 	sample := kinds
 	if len(kinds) > limit {
@@ -409,6 +424,21 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 func (p *faultProject) killAt(fp faultPoint, args ...string) (finished, reached bool) {
 	t := p.t
 	c := p.cmd(append(args, "-o", "json")...)
+	if call, ok := strings.CutPrefix(fp.kind, "call:"); ok {
+		// the run kills itself right after the call returns
+		c.Env = append(c.Env, engine.FaultAfterEnv+"="+call)
+		var out bytes.Buffer
+		c.Stdout, c.Stderr = &out, &out
+		err := c.Run()
+		ee, _ := err.(*exec.ExitError)
+		if ee == nil || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Logf("the run ended (%v) without calling %s", err, call)
+			return strings.Contains(out.String(), `"ok":true`), false
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		t.Logf("killed after %s; last line: %s", call, lines[len(lines)-1])
+		return false, true
+	}
 	seen := map[string]int{}
 	var sentAt time.Time
 	var last string
@@ -468,11 +498,55 @@ func (p *faultProject) check(c faultCommand, finished bool) {
 	if c.status != nil {
 		c.status(t, p.ok("status", "-o", "json"))
 	}
-	if code, out := p.run("drift"); code != 0 {
-		t.Errorf("drift exited with %d after the re-run:\n%s", code, out)
-	}
+	p.noDrift()
 	p.ok("destroy", "my-bot", "--yes")
 	p.nothingLeft()
+}
+
+// motoDrift are the differences drift reports on moto after any clean run, none on AWS
+// (docs/moto-differences.md): moto creates no DEFAULT endpoint, its runtime ARN ends with the
+// version, and GetAgentRuntime answers the latest version's image whatever version is asked.
+var motoDrift = regexp.MustCompile(`^agents\.my-bot\.(endpoints\.DEFAULT|runtime_arn|versions\.V(\d+)\.image)$`)
+
+// noDrift: drift finds nothing (on moto: nothing but motoDrift, and the latest version's image
+// must agree).
+func (p *faultProject) noDrift() {
+	t := p.t
+	t.Helper()
+	code, out := p.run("drift", "-o", "json")
+	if code == 0 {
+		return
+	}
+	if p.target.moto == "" || code != 3 {
+		t.Errorf("drift exited with %d after the re-run:\n%s", code, out)
+		return
+	}
+	var res struct {
+		Result struct {
+			Changes []struct {
+				Source string `json:"source"`
+				Path   string `json:"path"`
+			} `json:"changes"`
+		} `json:"result"`
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, `{"type":"result"`) {
+			_ = json.Unmarshal([]byte(line), &res)
+		}
+	}
+	latest := 0
+	if m := regexp.MustCompile(`"latest_version":(\d+)`).FindStringSubmatch(p.ok("status", "-o", "json")); m != nil {
+		latest, _ = strconv.Atoi(m[1])
+	}
+	if len(res.Result.Changes) == 0 {
+		t.Errorf("drift exited with 3 and no changes:\n%s", out)
+	}
+	for _, c := range res.Result.Changes {
+		m := motoDrift.FindStringSubmatch(c.Path)
+		if c.Source != "runs" || m == nil || m[2] != "" && m[2] == strconv.Itoa(latest) {
+			t.Errorf("drift after the re-run: %s %s\n%s", c.Source, c.Path, out)
+		}
+	}
 }
 
 // nothingLeft checks that no runtime, repository or stack of the project is left where it

@@ -61,12 +61,14 @@ Examples:
 
     ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT"):format(
       agent.name, env.name(), a.runtime_id, deploy.vname(n)))
-    deploy.finish(a, marker)
-    state.save(st)
     ui.info("next:")
     ui.info("  agentcore invoke " .. agent.name .. " --prompt hello")
     ui.info("  agentcore status " .. agent.name)
-    return { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
+    local result = { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
       runtime_arn = a.runtime_arn, version = n, image = pushed.image, digest = pushed.digest }
+    -- last: a Ctrl-C before it leaves the intent, and create run again finishes (exit 0)
+    deploy.finish(a, marker)
+    state.save(st)
+    return result
   end,
 }

@@ -800,12 +800,13 @@ function M.finish_create(st, a, agent, live, marker)
       agent.name, a.runtime_id, M.vname(n), v and v.status or "not recorded"),
       { hint = "deploy it again with: agentcore update " .. agent.name .. " (or agentcore destroy " .. agent.name .. " to start over)" })
   end
-  M.finish(a, marker)
-  state.save(st)
   ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT (made by the interrupted create)"):format(
     agent.name, env.name(), a.runtime_id, M.vname(n)))
-  return { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
+  local result = { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
     runtime_arn = a.runtime_arn, version = n, image = v.image, digest = v.digest }
+  M.finish(a, marker)
+  state.save(st)
+  return result
 end
 
 -- Whether the agent's state holds an interrupted run's traces (a create_agent intent alone is

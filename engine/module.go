@@ -6,6 +6,7 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"sort"
 
 	lua "github.com/yuin/gopher-lua"
@@ -67,12 +68,13 @@ func (r *Registry) Modules() []*Module {
 func (r *Registry) Globals() []Func { return r.globals }
 
 func (r *Registry) install(L *lua.LState) {
+	fault := os.Getenv(FaultAfterEnv)
 	for _, m := range r.Modules() {
 		m := m
 		build := func(L *lua.LState) *lua.LTable {
 			t := L.NewTable()
 			for _, f := range m.Funcs {
-				t.RawSetString(f.Name, L.NewFunction(f.Fn))
+				t.RawSetString(f.Name, L.NewFunction(faultAfter(fault, m.Name+"."+f.Name, f.Fn)))
 			}
 			if m.Fields != nil {
 				m.Fields(L, t)

@@ -23,9 +23,15 @@ Examples:
     local st = state.load()
     deploy.reconcile(st, agent)
     local a = deploy.agent_state(st, agent)
+    -- An earlier create that did not get to its end left this intent: this run finishes its
+    -- work (and exits 0) instead of refusing a second create.
+    local marker = deploy.pending_op(a, "create_agent")
 
     if a.runtime_id then
       local live = agentcore.get_runtime(a.runtime_id)
+      if live and marker then
+        return deploy.finish_create(st, a, agent, live, marker)
+      end
       if live then
         ui.error(("agent %s already has runtime %s in %s (latest version %s)"):format(
           agent.name, a.runtime_id, env.name(), deploy.vname(live.agentRuntimeVersion)),
@@ -48,6 +54,7 @@ Examples:
       end
     end
 
+    marker = marker or deploy.begin(st, a, { op = "create_agent", name = agent.runtime_name })
     -- The repository (or code bucket) and the role do not depend on the artifact: prepare them
     -- while it is built.
     local repo, pushed = deploy.prepare(agent, st, a)
@@ -58,7 +65,11 @@ Examples:
     ui.info("next:")
     ui.info("  agentcore invoke " .. agent.name .. " --prompt hello")
     ui.info("  agentcore status " .. agent.name)
-    return { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
+    local result = { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
       runtime_arn = a.runtime_arn, version = n, image = pushed.image, digest = pushed.digest }
+    -- last: a Ctrl-C before it leaves the intent, and create run again finishes (exit 0)
+    deploy.finish(a, marker)
+    state.save(st)
+    return result
   end,
 }

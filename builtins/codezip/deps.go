@@ -21,6 +21,7 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/proctree"
 )
 
 // The dependency layer: the agent's third-party packages, installed for the target into a
@@ -385,11 +386,12 @@ func openLayer(l *layer) (*zip.ReadCloser, error) {
 // Each line also goes to log (shown with -v).
 func runCmd(ctx context.Context, env []string, log func(string), dir, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	proctree.Bind(cmd) // pip and npm start processes of their own
 	cmd.Dir, cmd.Env = dir, env
 	var buf bytes.Buffer
 	w := &lineWriter{buf: &buf, log: log}
 	cmd.Stdout, cmd.Stderr = w, w // one writer: os/exec then never calls it from two goroutines at once
-	err := cmd.Run()
+	err := proctree.Ignore(cmd.Run())
 	return buf.Bytes(), err
 }
 

@@ -19,6 +19,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/proctree"
 )
 
 // Module is the exec module.
@@ -115,6 +116,7 @@ func run(L *lua.LState) int {
 
 func execute(ctx context.Context, r *engine.Run, branch string, o opts) (result, error) {
 	cmd := osexec.CommandContext(ctx, o.argv[0], o.argv[1:]...)
+	proctree.Bind(cmd) // a Ctrl-C stops what the command started too
 	cmd.Dir = o.dir
 	cmd.Env = append(os.Environ(), o.env...)
 	if o.stdin != "" {
@@ -143,7 +145,7 @@ func execute(ctx context.Context, r *engine.Run, branch string, o opts) (result,
 	so := pipe(&out, filepath.Base(o.argv[0]))
 	se := pipe(&errb, filepath.Base(o.argv[0]))
 	cmd.Stdout, cmd.Stderr = so, se
-	err := cmd.Run()
+	err := proctree.Ignore(cmd.Run())
 	so.Close()
 	se.Close()
 	wg.Wait()

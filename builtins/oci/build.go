@@ -19,6 +19,7 @@ import (
 
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/internal/ociimage"
+	"github.com/agentcore/agentcore/internal/proctree"
 )
 
 // Where build_go puts things in the image.
@@ -295,6 +296,7 @@ func (b *goBuild) compile(ctx context.Context, bin string) error {
 		ldflags += " " + b.opts.Ldflags
 	}
 	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", bin, b.opts.Package)
+	proctree.Bind(cmd)
 	cmd.Dir = b.dir
 	env := []string{"CGO_ENABLED=0", "GOOS=" + b.platform.OS, "GOARCH=" + b.platform.Architecture}
 	if b.platform.Architecture == "arm" && strings.HasPrefix(b.platform.Variant, "v") {
@@ -304,7 +306,7 @@ func (b *goBuild) compile(ctx context.Context, bin string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	repro := fmt.Sprintf("cd %s && %s go build %s", b.opts.Dir, strings.Join(env, " "), b.opts.Package)
-	if err := cmd.Run(); err != nil {
+	if err := proctree.Ignore(cmd.Run()); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

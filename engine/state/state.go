@@ -43,7 +43,7 @@ type Agent struct {
 // with the call (clientToken, ClientRequestToken) and put in the agentcore:token tag of what
 // it creates, so the next run can tell the resource this run created from any other.
 type Intent struct {
-	Op        string    `json:"op"`    // create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint
+	Op        string    `json:"op"`    // create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint
 	Name      string    `json:"name"`  // repository, stack, runtime or endpoint name
 	Token     string    `json:"token"` // 33-64 characters [a-zA-Z0-9-]
 	StartedAt time.Time `json:"started_at"`
@@ -105,9 +105,10 @@ type Store interface {
 	Lock(ctx context.Context, env string, info LockInfo, wait bool) (unlock func() error, err error)
 }
 
-// Ops are the operations an intent may record.
+// Ops are the operations an intent may record. create_agent spans a whole create recipe: a
+// create run again after an interrupted one finishes it rather than refusing a second create.
 var Ops = map[string]bool{
-	"create_repository": true, "create_stack": true, "create_runtime": true,
+	"create_agent": true, "create_repository": true, "create_stack": true, "create_runtime": true,
 	"update_runtime": true, "create_endpoint": true, "update_endpoint": true,
 }
 

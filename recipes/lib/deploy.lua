@@ -840,10 +840,40 @@ end
 resolve.create_endpoint = resolve_endpoint
 resolve.update_endpoint = resolve_endpoint
 
--- Whether the agent's state holds an interrupted run's traces.
+-- The pending intent of this op, or nil.
+function M.pending_op(a, op)
+  for _, p in ipairs(a and a.pending or {}) do
+    if p.op == op then return p end
+  end
+  return nil
+end
+
+-- A create re-run after one that was interrupted once the runtime existed: the runtime's latest
+-- version (settled by reconcile) is the create's result. Ends the create_agent intent.
+function M.finish_create(st, a, agent, live, marker)
+  local n = tonumber(live.agentRuntimeVersion) or 1
+  local v = M.version(a, n)
+  if not v or v.status ~= "READY" then
+    ui.error(("the interrupted create of %s made runtime %s, and its version %s is %s"):format(
+      agent.name, a.runtime_id, M.vname(n), v and v.status or "not recorded"),
+      { hint = "deploy it again with: agentcore update " .. agent.name .. " (or agentcore destroy " .. agent.name .. " to start over)" })
+  end
+  ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT (made by the interrupted create)"):format(
+    agent.name, env.name(), a.runtime_id, M.vname(n)))
+  local result = { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
+    runtime_arn = a.runtime_arn, version = n, image = v.image, digest = v.digest }
+  M.finish(a, marker)
+  state.save(st)
+  return result
+end
+
+-- Whether the agent's state holds an interrupted run's traces (a create_agent intent alone is
+-- none: create finishes it).
 function M.needs_reconcile(a)
   if not a then return false end
-  if a.pending and #a.pending > 0 then return true end
+  for _, p in ipairs(a.pending or {}) do
+    if p.op ~= "create_agent" then return true end
+  end
   for _, v in ipairs(a.versions or {}) do
     if v.status ~= "READY" and v.status ~= "FAILED" then return true end
   end
@@ -857,9 +887,11 @@ function M.reconcile(st, agent)
   local a = st.agents[agent.name]
   if not M.needs_reconcile(a) then return a end
   a = M.agent_state(st, agent)
-  ui.step(("resolving what an interrupted run of %s left (%d pending)"):format(agent.name, #(a.pending or {})))
   local pending = {}
-  for _, p in ipairs(a.pending or {}) do table.insert(pending, p) end
+  for _, p in ipairs(a.pending or {}) do
+    if p.op ~= "create_agent" then table.insert(pending, p) end
+  end
+  ui.step(("resolving what an interrupted run of %s left (%d pending)"):format(agent.name, #pending))
   for _, p in ipairs(pending) do
     resolve[p.op](st, a, agent, p)
     M.finish(a, p)

@@ -221,7 +221,7 @@ func choosePoints(c faultCommand, kinds []string, limit int) []faultPoint {
 				}
 			}
 			if strings.HasPrefix(ch.kind, "call:") {
-				points = append(points, faultPoint{ch.kind, ch.sig})
+				points = append(points, faultPoint(ch))
 			}
 		}
 		return points

@@ -19,6 +19,7 @@ Examples:
     local agent = project.agent(args.agent)
     aws.guard()
     deploy.resolve_secrets(agent) -- a secret without a value stops here, before any work
+    deploy.preflight(agent)
     local st = state.load()
     deploy.reconcile(st, agent)
     local a = deploy.require_runtime(st, agent)

@@ -424,6 +424,26 @@ local function build_labels(agent)
   return { ["agentcore.project"] = project.name(), ["agentcore.agent"] = agent.name }
 end
 
+-- Checks what can be checked of the artifact's sources before any work (nothing is written,
+-- built or called): the folder and, for a code zip, the entry point.
+function M.preflight(agent)
+  if agent.build == "image" then return end
+  local dir = agent.build == "docker" and agent.dockerfile or agent.context
+  if not fs.exists(dir) then
+    ui.error(("%s of agent %s does not exist: %s"):format(agent.build == "docker" and "the Dockerfile" or "the folder",
+      agent.name, fs.rel(dir)), { usage = true, hint = "fix agents." .. agent.name .. " in agentcore.toml" })
+  end
+  if agent.build == "zip" then
+    local script = agent.entrypoint[#agent.entrypoint]
+    if script and script:match("%.[cm]?[jt]s$") or script and script:match("%.py$") then
+      if not fs.exists(agent.context .. "/" .. script) then
+        ui.error(("the entrypoint %s of agent %s is not in %s"):format(script, agent.name, fs.rel(agent.context)),
+          { usage = true, hint = "create it, or fix entrypoint in agentcore.toml (paths are relative to the agent's context)" })
+      end
+    end
+  end
+end
+
 -- Makes the agent's artifact on this machine, per its build kind; nothing leaves the machine yet.
 -- Returns {kind, digest, ...}: a docker image (ref, id), a Go image layout (layout), a zip
 -- (path, sha256) or a prebuilt image (ref), checked for the platform AgentCore runs.

@@ -562,6 +562,15 @@ func (s *Service) copyObject(w http.ResponseWriter, r *http.Request, bucket, key
 	return nil
 }
 
+// keyEncoder returns how keys and prefixes are written in a listing: URL-encoded when the
+// request asked for encoding-type=url, as they are otherwise.
+func keyEncoder(encode bool) func(string) string {
+	if encode {
+		return urlEncode
+	}
+	return func(s string) string { return s }
+}
+
 type listEntry struct {
 	Key          string `xml:"Key"`
 	LastModified string `xml:"LastModified"`
@@ -667,12 +676,7 @@ func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 	if err != nil {
 		return err
 	}
-	enc := func(s string) string {
-		if encode {
-			return urlEncode(s)
-		}
-		return s
-	}
+	enc := keyEncoder(encode)
 	for i := range contents {
 		contents[i].Key = enc(contents[i].Key)
 	}

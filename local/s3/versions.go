@@ -238,12 +238,7 @@ func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, bucket st
 	if err != nil {
 		return err
 	}
-	enc := func(s string) string {
-		if encode {
-			return urlEncode(s)
-		}
-		return s
-	}
+	enc := keyEncoder(encode)
 	for i := range versions {
 		versions[i].Key = enc(versions[i].Key)
 	}

@@ -330,13 +330,16 @@ function M.ensure_code_bucket(agent, st, a)
   local tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name() }
   local name = M.code_bucket_name()
   if M.is_local() then
+    -- Recorded whether created now or found: the name is agentcore's own (a hash of project
+    -- and environment, the account and the region), so a bucket a killed run created is known
+    -- to the next one without an intent.
     local r = s3.ensure_bucket { bucket = name, tags = tags }
     if r.created then ui.ok("created code bucket " .. name) else ui.ok("code bucket " .. name .. " exists") end
     M.record_resource(a, "s3_bucket", name, "arn:aws:s3:::" .. name)
   else
     local stack = M.code_stack_name()
-    local out = cfn.deploy { stack = stack, template = "code-bucket", tags = tags,
-      parameters = { BucketName = name, Project = project.name(), Environment = env.name() } }
+    local out = M.deploy_stack(st, a, { stack = stack, template = "code-bucket", tags = tags,
+      parameters = { BucketName = name, Project = project.name(), Environment = env.name() } })
     M.record_resource(a, "stack", stack, out.stack_id)
     name = out.outputs.BucketName or name
     ui.ok(("code bucket %s (stack %s, %s)"):format(name, stack, out.changed and "deployed" or "unchanged"))

@@ -59,6 +59,10 @@ Examples:
       local loc = deploy.parse_s3_uri(v.image)
       if loc then code_locations[loc.bucket .. "/" .. loc.key:match("^(.*/)")] = loc end
     end
+    -- a zip uploaded by a run killed before its version was recorded sits under the same prefix
+    if agent.build == "zip" then
+      code_locations[deploy.code_bucket_name() .. "/" .. deploy.code_prefix(agent)] = true
+    end
     for where in pairs(code_locations) do
       table.insert(plan, { kind = "code", id = "s3://" .. where })
     end

@@ -62,7 +62,7 @@ func notFoundCode(code string) bool {
 	switch code {
 	case "ResourceNotFoundException", "RepositoryNotFoundException", "NoSuchEntity",
 		"ParameterNotFound", "ImageNotFoundException", "LifecyclePolicyNotFoundException",
-		"NotFoundException", "NotFound":
+		"NotFoundException", "NotFound", "NoSuchBucket", "NoSuchKey":
 		return true
 	}
 	return false

@@ -205,7 +205,7 @@ func luaPut(L *lua.LState) int {
 			return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(head.VersionId),
 				ETag: awssdk.ToString(head.ETag), SHA256: sum, Unchanged: awssdk.Bool(true)}, nil
 		}
-		if err != nil && !aws.IsNotFound(err) && aws.ErrorCode(err) != "NoSuchKey" {
+		if err != nil && !aws.IsNotFound(err) {
 			return nil, err
 		}
 		f, err := os.Open(path)
@@ -253,7 +253,7 @@ func luaHead(L *lua.LState) int {
 	out, err := try(L, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
 		return c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 	})
-	if aws.IsNotFound(err) || aws.ErrorCode(err) == "NoSuchKey" {
+	if aws.IsNotFound(err) {
 		L.Push(lua.LNil)
 		return 1
 	}
@@ -394,7 +394,7 @@ func luaDeleteBucket(L *lua.LState) int {
 	const fn, usage = "s3.delete_bucket", `s3.delete_bucket{bucket = "b", force = true}`
 	var a deleteBucketArgs
 	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
-	gone := func(err error) bool { return aws.IsNotFound(err) || aws.ErrorCode(err) == "NoSuchBucket" }
+	gone := aws.IsNotFound
 	res := call(L, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
 		if a.Force {
 			if _, err := deleteVersions(ctx, c, a.Bucket, "", false); err != nil {
@@ -511,7 +511,7 @@ func luaEnsureBucket(L *lua.LState) int {
 		_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &a.Bucket})
 		switch {
 		case err == nil:
-		case aws.IsNotFound(err) || aws.ErrorCode(err) == "NoSuchBucket":
+		case aws.IsNotFound(err):
 			in := &s3.CreateBucketInput{Bucket: &a.Bucket}
 			// us-east-1 takes no location constraint; every other region needs its own.
 			if r := c.Options().Region; r != "" && r != "us-east-1" {

@@ -405,10 +405,13 @@ function M.check_repo(provider, repo)
   end
 end
 
+-- One branch, no wildcard; letters, digits and ._/- only (what the generated YAML and the CI
+-- expressions can hold without quoting).
 function M.check_branch(branch)
-  if branch == "" or branch:match("[%*%?%[%]~^:\\%s]") or branch:match("^/") or branch:match("/$") or branch:match("%.%.") then
-    ui.error(("--branch %q is not a branch name (no wildcards: the role trusts exactly one branch)"):format(branch),
-      { usage = true, hint = "e.g. --branch main" })
+  if branch == "" or not branch:match("^[%w._/-]+$") or branch:match("^[/.-]") or branch:match("/$")
+    or branch:match("%.%.") or branch:match("//") or branch:match("%.lock$") then
+    ui.error(("--branch %q is not a branch name agentcore can put in a pipeline: letters, digits, '.', '_', '-' and '/' (no wildcards: the role trusts exactly one branch)"):format(branch),
+      { usage = true, hint = "e.g. --branch main or --branch release/v2" })
   end
 end
 

@@ -74,9 +74,11 @@ local function role(args)
     end
   end
   ui.step(("deploy role for %s in %s (account %s): %s"):format(args.repo, e.name, caller.account, subject))
-  if create and not (prev and prev.ProviderCreated == "true") then
+  if prev and prev.ProviderCreated == "true" then
+    ui.info(("the OpenID Connect provider for %s was made by stack %s: kept"):format(host, stack))
+  elseif create then
     ui.info(("the account has no OpenID Connect provider for %s: the stack creates it"):format(host))
-  elseif not create then
+  else
     ui.info(("the account's OpenID Connect provider for %s exists: used as it is"):format(host))
   end
 

@@ -428,8 +428,12 @@ function M.stack_name()
   return ("ci-agentcore-%s-%s"):format(hyphens(project.name()), hyphens(env.name()))
 end
 
+-- IAM role names are 64 characters at most: a longer one keeps a hash of the whole name, so two
+-- environments never share a role.
 function M.role_name()
-  return (("agentcore-ci-%s-%s"):format(hyphens(project.name()), hyphens(env.name()))):sub(1, 64)
+  local n = ("agentcore-ci-%s-%s"):format(hyphens(project.name()), hyphens(env.name()))
+  if #n <= 64 then return n end
+  return n:sub(1, 55) .. "-" .. deploy.hash8(n)
 end
 
 -- The role's name patterns: stacks, execution roles and repositories are agentcore-PREFIX-...

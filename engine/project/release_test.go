@@ -68,7 +68,7 @@ func TestSmokeAndRollouts(t *testing.T) {
 		t.Fatalf("flag waves %v %v", waves, err)
 	}
 	for spec, want := range map[string]string{
-		"dev,prod-su":  `environment "prod-su" is not defined (did you mean "prod-us"?)`,
+		"dev,prod-uss": `environment "prod-uss" is not defined (did you mean "prod-us"?)`,
 		"dev,dev":      `environment "dev" appears twice`,
 		"dev,,prod-us": `wave 2 names an empty environment`,
 		"mian":         `did you mean the rollout "main"?`,

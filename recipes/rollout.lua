@@ -231,9 +231,9 @@ Examples:
 
     local code = type(err) == "table" and err.code or 1
     local msg = type(err) == "table" and err.message or tostring(err)
-    -- A failed artifact is not carried on by the next run (it builds anew); an interrupted
-    -- rollout (Ctrl-C) is continued.
-    if src and code ~= 130 then
+    -- A failed artifact is not carried on by the next run (it builds anew); a rollout
+    -- interrupted (Ctrl-C, kill) or stopped by bad input (a refused confirmation) is continued.
+    if code == 1 then
       pcall(with_env, first, function()
         local st = state.load()
         if st.agents[name] and st.agents[name].rollout then

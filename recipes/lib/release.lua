@@ -222,14 +222,22 @@ function M.hold(agent, a, version, seconds)
   M.event("hold", { endpoint = "canary", version = version, seconds = seconds })
   local started = os.time()
   local interval = math.max(1, math.min(30, math.floor(seconds / 10)))
+  local seen = false
   while true do
     local elapsed = os.time() - started
     local h = metrics.endpoint_health { runtime_arn = a.runtime_arn, runtime_name = a.runtime_name, endpoint = "canary",
       since_seconds = math.max(1, elapsed) }
+    seen = seen or h.available
     if h.errors and h.errors > 0 then
       local msg = ("canary had %d error%s in %d invocation%s during the hold (%d system, %d user; last at %s)"):format(
         h.errors, h.errors == 1 and "" or "s", h.invocations or 0, h.invocations == 1 and "" or "s",
         h.system_errors or 0, h.user_errors or 0, tostring(h.last_error or "-"))
+      ui.fail(msg)
+      return false, msg
+    end
+    if elapsed >= seconds and not seen then
+      local msg = ("canary's errors could not be read during the %ds hold (no counts from %s): nothing was watched"):format(
+        seconds, deploy.is_local() and "the local endpoint" or "CloudWatch")
       ui.fail(msg)
       return false, msg
     end

@@ -12,10 +12,10 @@ func init() {
 	Module.Funcs = append(Module.Funcs,
 		engine.Func{Name: "rollout", Args: "(through: string)", Returns: "table {waves = {{env, ...}, ...}, from}",
 			Doc: "The environments a rollout goes through, in waves (a wave's environments are deployed in parallel): through names a [rollouts.NAME] table, or lists environments separated by ',' (one after the other) and '|' (in parallel), e.g. \"dev,staging,prod-us|prod-eu\"; \"\" means the project's only [rollouts.NAME]. from says which (\"--through\" or \"[rollouts.NAME]\"). Unknown or repeated environments stop with a usage error (exit 2) and a did-you-mean.",
-			Fn: luaRollout},
+			Fn:  luaRollout},
 		engine.Func{Name: "parse_smoke", Args: "(text: string)", Returns: "table (a smoke check, as in project.agent(name).smoke)",
 			Doc: "Reads a smoke check given on the command line: PROMPT=>TEXT (send PROMPT, expect TEXT in the answer), PROMPT alone (expect an answer), or a JSON object with the keys of [[agents.NAME.smoke]] ({\"prompt\": \"hi\", \"expect_json\": {\"status\": \"ok\"}, \"timeout\": \"10s\"}). Bad input stops with a usage error (exit 2).",
-			Fn: luaParseSmoke},
+			Fn:  luaParseSmoke},
 	)
 }
 

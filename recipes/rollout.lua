@@ -173,46 +173,55 @@ Examples:
     ui.step(("rollout of %s through %s (%s)"):format(name, (through:gsub(",", " -> ")), plan.from))
     if ui.json_mode() then ui.emit("rollout", { step = "plan", through = through, waves = waves }) end
 
-    local results, src, reached = {}, nil, 0
-    local ok, err = pcall(function()
-      confirm_wave(name, waves[1], nil)
-      reached = 1
-      src = with_env(first, function() return source_step(name, through, opts) end)
-      results[first] = { version = src.version, digest = src.digest, status = src.resumed and "continued" or "deployed" }
-      for i = 2, #waves do
-        local wave = waves[i]
-        confirm_wave(name, wave, src)
-        reached = i
-        ui.step(("wave %d: %s"):format(i, table.concat(wave, ", ")))
-        local branches = {}
-        for _, e in ipairs(wave) do
-          branches[e] = function()
-            local res = { pcall(with_env, e, function() return env_step(name, src, opts, i) end) }
-            return { ok = res[1], value = res[2] }
+    -- The first environment (which records the rollout) stays locked for the whole rollout,
+    -- so that two rollouts from it never interleave; each other one is locked while it is
+    -- deployed.
+    return with_env(first, function()
+      local results, src, reached = {}, nil, 0
+      local ok, err = pcall(function()
+        confirm_wave(name, waves[1], nil)
+        reached = 1
+        src = with_env(first, function() return source_step(name, through, opts) end)
+        results[first] = { version = src.version, digest = src.digest, status = src.resumed and "continued" or "deployed" }
+        for i = 2, #waves do
+          local wave = waves[i]
+          confirm_wave(name, wave, src)
+          reached = i
+          ui.step(("wave %d: %s"):format(i, table.concat(wave, ", ")))
+          local branches = {}
+          for _, e in ipairs(wave) do
+            branches[e] = function()
+              local res = { pcall(with_env, e, function() return env_step(name, src, opts, i) end) }
+              return { ok = res[1], value = res[2] }
+            end
           end
-        end
-        local out = #wave == 1 and { [wave[1]] = branches[wave[1]]() } or parallel(branches)
-        local failure
-        for _, e in ipairs(wave) do
-          local r = out[e]
-          if r.ok then
-            results[e] = { version = r.value.version, digest = r.value.digest, status = r.value.skipped and "already released" or "deployed" }
-          else
-            results[e] = { status = "failed", error = r.value }
-            failure = failure or r.value
+          local out = #wave == 1 and { [wave[1]] = branches[wave[1]]() } or parallel(branches)
+          local failure
+          for _, e in ipairs(wave) do
+            local r = out[e]
+            if r.ok then
+              results[e] = { version = r.value.version, digest = r.value.digest, status = r.value.skipped and "already released" or "deployed" }
+            else
+              results[e] = { status = "failed", error = r.value }
+              failure = failure or r.value
+            end
           end
+          if failure then error(failure, 0) end
         end
-        if failure then error(failure, 0) end
-      end
     end)
 
+    -- What runs where: the rollout's results, and for environments it did not finish, what
+    -- their state says DEFAULT and stable serve now.
     local rows, envs = {}, {}
     for i, w in ipairs(waves) do
       for _, e in ipairs(w) do
         local r = results[e] or { status = i <= reached and "failed" or "not reached" }
-        if not results[e] and i <= reached and not ok then r.error = err end
-        table.insert(rows, { e, tostring(i), r.status, r.version and deploy.vname(r.version) or "-", deploy.short_digest(r.digest) })
-        table.insert(envs, { environment = e, wave = i, status = r.status, version = r.version, digest = r.digest })
+        local okw, now = pcall(with_env, e, function() return runs(name) end)
+        now = okw and now or {}
+        if r.status == "failed" or r.status == "not reached" then r.version, r.digest = now.version, now.digest end
+        table.insert(rows, { e, tostring(i), r.status, r.version and deploy.vname(r.version) or "-",
+          now.stable and deploy.vname(now.stable) or "-", deploy.short_digest(r.digest) })
+        table.insert(envs, { environment = e, wave = i, status = r.status, version = r.version, digest = r.digest, stable = now.stable })
       end
     end
     if ok then
@@ -223,7 +232,7 @@ Examples:
           state.save(st)
         end
       end)
-      ui.table({ "environment", "wave", "status", "version", "digest" }, rows)
+      ui.table({ "environment", "wave", "status", "DEFAULT", "stable", "digest" }, rows)
       ui.ok(("%s %s runs in %d environment%s"):format(name, deploy.short_digest(src.digest), #envs, #envs == 1 and "" or "s"))
       if ui.json_mode() then ui.emit("rollout", { step = "finished", through = through, digest = src.digest }) end
       return { agent = name, through = through, digest = src.digest, source_version = src.version, environments = envs }
@@ -242,9 +251,10 @@ Examples:
         end
       end)
     end
-    ui.table({ "environment", "wave", "status", "version", "digest" }, rows)
+    ui.table({ "environment", "wave", "status", "DEFAULT", "stable", "digest" }, rows)
     if ui.json_mode() then ui.emit("rollout", { step = "stopped", through = through, environments = envs }) end
     ui.error(("rollout of %s stopped: %s"):format(name, msg), { code = code, usage = code == 2,
       hint = type(err) == "table" and err.hint or "fix it and run the rollout again" })
+    end)
   end,
 }

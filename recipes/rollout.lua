@@ -97,6 +97,15 @@ local function env_step(name, src, opts, wave)
   return { version = r.version, digest = r.digest, changed = r.changed }
 end
 
+-- Removes the rollout's record from the selected (first) environment's state.
+local function forget_rollout(name)
+  local st = state.load()
+  if st.agents[name] and st.agents[name].rollout then
+    st.agents[name].rollout = nil
+    state.save(st)
+  end
+end
+
 -- Asks for the typed confirmation of each protected environment of a wave that does not run
 -- the artifact yet (--yes --confirm NAME[,NAME] in CI).
 local function confirm_wave(name, wave, src)
@@ -208,53 +217,41 @@ Examples:
           end
           if failure then error(failure, 0) end
         end
-    end)
+      end)
 
-    -- What runs where: the rollout's results, and for environments it did not finish, what
-    -- their state says DEFAULT and stable serve now.
-    local rows, envs = {}, {}
-    for i, w in ipairs(waves) do
-      for _, e in ipairs(w) do
-        local r = results[e] or { status = i <= reached and "failed" or "not reached" }
-        local okw, now = pcall(with_env, e, function() return runs(name) end)
-        now = okw and now or {}
-        if r.status == "failed" or r.status == "not reached" then r.version, r.digest = now.version, now.digest end
-        table.insert(rows, { e, tostring(i), r.status, r.version and deploy.vname(r.version) or "-",
-          now.stable and deploy.vname(now.stable) or "-", deploy.short_digest(r.digest) })
-        table.insert(envs, { environment = e, wave = i, status = r.status, version = r.version, digest = r.digest, stable = now.stable })
+      -- What runs where: the rollout's results, and for environments it did not finish, what
+      -- their state says DEFAULT and stable serve now.
+      local rows, envs = {}, {}
+      for i, w in ipairs(waves) do
+        for _, e in ipairs(w) do
+          local r = results[e] or { status = i <= reached and "failed" or "not reached" }
+          local okw, now = pcall(with_env, e, function() return runs(name) end)
+          now = okw and now or {}
+          if r.status == "failed" or r.status == "not reached" then r.version, r.digest = now.version, now.digest end
+          table.insert(rows, { e, tostring(i), r.status, r.version and deploy.vname(r.version) or "-",
+            now.stable and deploy.vname(now.stable) or "-", deploy.short_digest(r.digest) })
+          table.insert(envs, { environment = e, wave = i, status = r.status, version = r.version, digest = r.digest, stable = now.stable })
+        end
       end
-    end
-    if ok then
-      with_env(first, function()
-        local st = state.load()
-        if st.agents[name] then
-          st.agents[name].rollout = nil
-          state.save(st)
-        end
-      end)
-      ui.table({ "environment", "wave", "status", "DEFAULT", "stable", "digest" }, rows)
-      ui.ok(("%s %s runs in %d environment%s"):format(name, deploy.short_digest(src.digest), #envs, #envs == 1 and "" or "s"))
-      if ui.json_mode() then ui.emit("rollout", { step = "finished", through = through, digest = src.digest }) end
-      return { agent = name, through = through, digest = src.digest, source_version = src.version, environments = envs }
-    end
+      if ok then
+        forget_rollout(name)
+        ui.table({ "environment", "wave", "status", "DEFAULT", "stable", "digest" }, rows)
+        ui.ok(("%s %s runs in %d environment%s"):format(name, deploy.short_digest(src.digest), #envs, #envs == 1 and "" or "s"))
+        if ui.json_mode() then ui.emit("rollout", { step = "finished", through = through, digest = src.digest }) end
+        return { agent = name, through = through, digest = src.digest, source_version = src.version, environments = envs }
+      end
 
-    local code = type(err) == "table" and err.code or 1
-    local msg = type(err) == "table" and err.message or tostring(err)
-    -- A failed artifact is not carried on by the next run (it builds anew); a rollout
-    -- interrupted (Ctrl-C, kill) or stopped by bad input (a refused confirmation) is continued.
-    if code == 1 then
-      pcall(with_env, first, function()
-        local st = state.load()
-        if st.agents[name] and st.agents[name].rollout then
-          st.agents[name].rollout = nil
-          state.save(st)
-        end
-      end)
-    end
-    ui.table({ "environment", "wave", "status", "DEFAULT", "stable", "digest" }, rows)
-    if ui.json_mode() then ui.emit("rollout", { step = "stopped", through = through, environments = envs }) end
-    ui.error(("rollout of %s stopped: %s"):format(name, msg), { code = code, usage = code == 2,
-      hint = type(err) == "table" and err.hint or "fix it and run the rollout again" })
+      local code = type(err) == "table" and err.code or 1
+      local msg = type(err) == "table" and err.message or tostring(err)
+      -- A failed artifact is not carried on by the next run (it builds anew); a rollout
+      -- interrupted (Ctrl-C, kill) or stopped by bad input (a refused confirmation) is continued.
+      if code == 1 then
+        pcall(forget_rollout, name)
+      end
+      ui.table({ "environment", "wave", "status", "DEFAULT", "stable", "digest" }, rows)
+      if ui.json_mode() then ui.emit("rollout", { step = "stopped", through = through, environments = envs }) end
+      ui.error(("rollout of %s stopped: %s"):format(name, msg), { code = code, usage = code == 2,
+        hint = type(err) == "table" and err.hint or "fix it and run the rollout again" })
     end)
   end,
 }

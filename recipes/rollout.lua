@@ -50,6 +50,9 @@ local function source_step(name, through, opts)
     if ro.through ~= through then
       ui.warn(("an unfinished rollout of %s through %s (%s, %s) is recorded; this one goes through %s and replaces it"):format(
         name, ro.through, deploy.vname(ro.version), deploy.short_digest(ro.digest), through))
+    elseif not (a.endpoints.DEFAULT and a.endpoints.DEFAULT.version == ro.version) then
+      ui.warn(("an unfinished rollout of %s %s is recorded, but %s has moved on since (DEFAULT serves %s): building anew"):format(
+        name, deploy.vname(ro.version), env.name(), deploy.vname(a.endpoints.DEFAULT and a.endpoints.DEFAULT.version or 0)))
     elseif v and v.status == "READY" and v.digest == ro.digest then
       ui.ok(("continuing the interrupted rollout of %s %s (%s, started %s): nothing is rebuilt"):format(
         name, deploy.vname(ro.version), deploy.short_digest(ro.digest), ro.started_at))

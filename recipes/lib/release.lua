@@ -98,7 +98,7 @@ local function answer_json(body)
 end
 
 -- The value at a dotted path (array indexes count from 0), and whether it exists.
-local function at_path(doc, path)
+function M.json_path(doc, path)
   local cur = doc
   for part in path:gmatch("[^.]+") do
     if type(cur) ~= "table" then return nil, false end
@@ -172,7 +172,7 @@ function M.run_checks(agent, a, qualifier, checks, version)
           for p in pairs(c.expect_json) do table.insert(paths, p) end
           table.sort(paths)
           for _, p in ipairs(paths) do
-            local got, found = at_path(doc, p)
+            local got, found = M.json_path(doc, p)
             if not found or not same(got, c.expect_json[p]) then
               problem = ("expected %s = %s, got %s in: %s"):format(p, show(c.expect_json[p]), found and show(got) or "no such path", excerpt(body))
               break

@@ -28,8 +28,7 @@ type Rollout struct {
 }
 
 type rawRollout struct {
-	Through     []any  `toml:"through"`
-	Description string `toml:"description"`
+	Through []any `toml:"through"`
 }
 
 func (v *validator) releaseMode(path []string, mode string) string {

@@ -19,9 +19,9 @@ import (
 
 // probeMod reports what a builtin sees of the run, and meets other branches off the Lua
 // thread (a branch reaches meet only when the others run at the same time).
-func probeMod(n int, dir string) *engine.Module {
+func probeMod(dir string) *engine.Module {
 	var mu sync.Mutex
-	count, all := 0, make(chan struct{})
+	count := 0
 	return &engine.Module{Name: "probe", Funcs: []engine.Func{
 		{Name: "env", Fn: func(L *lua.LState) int {
 			L.Push(lua.LString(engine.FromL(L).EnvName))
@@ -33,18 +33,21 @@ func probeMod(n int, dir string) *engine.Module {
 			return 1
 		}},
 		{Name: "meet", Fn: func(L *lua.LState) int {
+			// meet(k) returns once k calls have arrived in all (off the Lua thread).
+			k := L.CheckInt(1)
 			_, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
 				mu.Lock()
-				if count++; count == n {
-					close(all)
-				}
+				count++
 				mu.Unlock()
-				select {
-				case <-all:
-					return struct{}{}, nil
-				case <-time.After(10 * time.Second):
-					return struct{}{}, errors.New("the other branches never arrived")
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+					mu.Lock()
+					n := count
+					mu.Unlock()
+					if n >= k {
+						return struct{}{}, nil
+					}
 				}
+				return struct{}{}, errors.New("the other branches never arrived")
 			})
 			if err != nil {
 				engine.Raise(L, err)
@@ -58,7 +61,7 @@ func probeMod(n int, dir string) *engine.Module {
 // lock, at the same time; the run's environment is untouched.
 func TestWithEnvInParallelBranches(t *testing.T) {
 	dir := t.TempDir()
-	h := enginetest.New(t, probeMod(2, dir))
+	h := enginetest.New(t, probeMod(dir))
 	store := state.NewFileStore(dir)
 	h.Run.Project = &project.Project{Name: "p", Environments: map[string]*project.Environment{
 		"main": {Name: "main"}, "a": {Name: "a"}, "b": {Name: "b"}}}
@@ -67,13 +70,17 @@ func TestWithEnvInParallelBranches(t *testing.T) {
 	res := h.Do(t, `
 		local r = parallel{
 			one = function() return with_env("a", function()
-				probe.meet()
+				probe.meet(2) -- both branches are inside their with_env at once
 				local inner = parallel(function() return probe.env() end)
-				return probe.env() .. "/" .. inner .. "/" .. tostring(probe.locked("a")) .. tostring(probe.locked("b"))
+				local locks = tostring(probe.locked("a")) .. tostring(probe.locked("b"))
+				probe.meet(4) -- and stay there until both looked
+				return probe.env() .. "/" .. inner .. "/" .. locks
 			end) end,
 			two = function() return with_env("b", function()
-				probe.meet()
-				return probe.env() .. "/" .. tostring(probe.locked("b"))
+				probe.meet(2)
+				local locks = tostring(probe.locked("b"))
+				probe.meet(4)
+				return probe.env() .. "/" .. locks
 			end) end,
 		}
 		return r.one, r.two, probe.env(), tostring(probe.locked("a"))`)

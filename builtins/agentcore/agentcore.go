@@ -97,7 +97,7 @@ var Module = &engine.Module{
 			Fn:      waitEndpoint},
 		{Name: "invoke",
 			Args: "(req: {arn, payload: string|table, payload_file?: path|\"-\", check_json = false, qualifier = \"DEFAULT\", session_id?, user_id?, headers?: table, " +
-				"content_type = \"application/json\", accept?, on_chunk?: function(text)})",
+				"content_type = \"application/json\", accept?, on_chunk?: function(text), timeout?: seconds | \"30s\"})",
 			Returns: "table {statusCode, contentType, runtimeSessionId, body}",
 			Doc: "Invokes the agent (InvokeAgentRuntime) and streams its response: each chunk goes to " +
 				"on_chunk as soon as it arrives, or, without on_chunk, to the output and into body; " +
@@ -106,7 +106,7 @@ var Module = &engine.Module{
 				"(at most 100 MB, the API's limit: more is refused with exit 2; check_json refuses one that is not JSON). session_id keeps a " +
 				"conversation (33 to 256 printable characters, checked before sending); the answer's " +
 				"runtimeSessionId is the one used. headers adds HTTP headers " +
-				"(X-Amzn-Bedrock-AgentCore-Runtime-Custom-*).",
+				"(X-Amzn-Bedrock-AgentCore-Runtime-Custom-*). timeout bounds the call and the reading of the whole answer (raising \"no complete answer within ...\", exit 1).",
 			Fn: invoke},
 		{Name: "stop_session", Args: "(arn: string, session_id: string, opts?: {qualifier = \"DEFAULT\", client_token})",
 			Returns: "table {runtimeSessionId, statusCode}",

@@ -31,31 +31,17 @@ function M.env_order()
   return order
 end
 
--- The first [rollouts.NAME] table's through = "a,b|c" or ["a", "b|c"], when agentcore.toml has one.
+-- The project's [rollouts.NAME] table, as a --through value ("a,b|c"), when agentcore.toml has
+-- exactly one; several stop with the error that asks to pick one with --through NAME.
 function M.rollout_table()
-  local text = fs.read("agentcore.toml") or ""
-  local name, through
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    local header = line:match("^%s*%[([^%]]+)%]")
-    if header then
-      if name then break end
-      name = header:match("^%s*rollouts%.([%w_-]+)%s*$")
-    elseif name and not through then
-      local v = line:match("^%s*through%s*=%s*(.-)%s*$")
-      if v then
-        local s = v:match('^"([^"]*)"')
-        if s then
-          through = s
-        elseif v:match("^%[") then
-          local parts = {}
-          for item in v:gmatch('"([^"]*)"') do table.insert(parts, item) end
-          through = table.concat(parts, ",")
-        end
-      end
-    end
+  local ok, r = pcall(project.rollout, "")
+  if not ok then
+    if tostring(r):match("several rollouts") then error(r, 0) end
+    return nil
   end
-  if name and through and through ~= "" then return name, through end
-  return nil
+  local waves = {}
+  for _, w in ipairs(r.waves) do table.insert(waves, table.concat(w, "|")) end
+  return r.from:match("^%[rollouts%.(.-)%]$"), table.concat(waves, ",")
 end
 
 local function aws_envs()

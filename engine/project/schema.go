@@ -53,6 +53,7 @@ type rawAgent struct {
 	BaseImage     string         `toml:"base_image"`
 	Runtime       string         `toml:"runtime"`
 	Entrypoint    []string       `toml:"entrypoint"`
+	Alarms        *rawAlarms     `toml:"alarms"`
 }
 
 type rawAuth struct {
@@ -331,6 +332,7 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 	if a.Auth.Type == "" {
 		a.Auth.Type = "iam"
 	}
+	v.alarms(path, r.Alarms, a)
 	if r.RuntimeName != "" {
 		if !runtimeNameRE.MatchString(r.RuntimeName) {
 			v.addf(append(path, "runtime_name"), "runtime_name %q is invalid: AgentCore runtime names match [a-zA-Z][a-zA-Z0-9_]{0,47}", r.RuntimeName)

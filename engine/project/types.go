@@ -28,6 +28,7 @@ type Agent struct {
 	ExecutionRole string
 	Models        []string // Bedrock model ids the agent may invoke (IAM policy on AWS)
 	Auth          Auth     // how callers authenticate
+	Alarms        *Alarms  // [agents.NAME.alarms], nil when none (alarms.go)
 
 	// The artifact AgentCore runs: Build is one of BuildKinds, settled after overrides.
 	Build      string

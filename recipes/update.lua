@@ -1,5 +1,6 @@
 -- update: deploy a change as a new immutable version; nothing changed, nothing created.
 local deploy = require("deploy")
+local observe = require("observe")
 
 return recipe {
   description = "Rebuild an agent and deploy it as a new runtime version (none when nothing changed)",
@@ -33,8 +34,11 @@ Examples:
       ui.warn(("runtime %s of %s was deleted outside agentcore; creating it again"):format(a.runtime_id, agent.name))
       deploy.forget_resource(a, "runtime", a.runtime_id)
       local n = deploy.create_runtime(st, a, agent, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
+      observe.ensure(agent, st, a)
       return { agent = agent.name, changed = true, recreated = true, version = n, digest = pushed.digest }
     end
+
+    observe.ensure(agent, st, a) -- alarms and the dashboard follow agentcore.toml even without a new version
 
     -- Compared with the runtime's live latest version (what an interrupted run may have made),
     -- not only with the state.

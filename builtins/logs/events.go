@@ -59,29 +59,24 @@ func quote(text string) string {
 	return `"` + r.Replace(text) + `"`
 }
 
-// patterns returns the filter patterns to run (merged by event id); "" is no pattern.
+// patterns returns the filter patterns to run (merged by event id); "" is no pattern. Each
+// has one term, the most selective condition: a service that does not combine terms the way
+// CloudWatch does (moto reads "a" "b" as one phrase) then still answers a superset, which
+// Match narrows.
 func (q *Query) patterns() []string {
-	base := ""
-	if q.Grep != "" {
-		base = quote(q.Grep)
-	}
-	join := func(a, b string) string {
-		if a == "" {
-			return b
-		}
-		return a + " " + b
-	}
 	switch {
 	case q.Session != "":
-		return []string{join(base, quote(q.Session))}
+		return []string{quote(q.Session)}
 	case len(q.Any) > 0:
 		var out []string
 		for _, t := range q.Any {
-			out = append(out, join(base, quote(t)))
+			out = append(out, quote(t))
 		}
 		return out
+	case q.Grep != "":
+		return []string{quote(q.Grep)}
 	}
-	return []string{base}
+	return []string{""}
 }
 
 // Match reports whether an event meets the query's conditions.

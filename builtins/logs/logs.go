@@ -167,12 +167,17 @@ func luaPrint(L *lua.LState) int {
 	return 0
 }
 
+// followArgs repeats filterArgs' fields: engine.Decode reads no embedded structs.
 type followArgs struct {
-	filterArgs
-	PollSeconds    float64 `json:"poll_seconds"`
-	OverlapSeconds float64 `json:"overlap_seconds"`
-	Seconds        float64 `json:"seconds"`
-	OnEvent        any     `json:"on_event"` // read from the table itself: a function
+	Group          string            `json:"group"`
+	Start          float64           `json:"start"`
+	Grep           string            `json:"grep"`
+	Session        string            `json:"session"`
+	Any            engine.StringList `json:"any"`
+	PollSeconds    float64           `json:"poll_seconds"`
+	OverlapSeconds float64           `json:"overlap_seconds"`
+	Seconds        float64           `json:"seconds"`
+	OnEvent        any               `json:"on_event"` // read from the table itself: a function
 }
 
 func luaFollow(L *lua.LState) int {
@@ -201,8 +206,7 @@ func luaFollow(L *lua.LState) int {
 		deadline = time.Now().Add(time.Duration(a.Seconds * float64(time.Second)))
 	}
 	p := newPrinter(run.Out)
-	q := a.query()
-	q.Limit = 0
+	q := &Query{Group: a.Group, Start: int64(a.Start), Grep: a.Grep, Session: a.Session, Any: a.Any}
 	start := q.Start
 	seen := map[string]int64{} // event id -> timestamp, for the overlap window
 	count, missing, interrupted, stopped := 0, false, false, false
@@ -270,10 +274,12 @@ func luaFollow(L *lua.LState) int {
 		}
 	}
 	if interrupted {
-		// Ctrl-C is how a follow ends: let the script go on to its end (the interpreter
-		// would otherwise stop at its next instruction on the cancelled context). Further
-		// calls that need the network still see the cancelled context and fail.
-		L.RemoveContext()
+		// Ctrl-C is how a follow ends: let the script go on to its end and exit 0 (the
+		// interpreter would otherwise stop at its next instruction on the cancelled context).
+		// The script keeps the context's values without its cancellation; a second Ctrl-C
+		// still quits at once. (RemoveContext cannot be used here: the interpreter loop that
+		// called this function reads the context after it returns.)
+		L.SetContext(context.WithoutCancel(engine.Ctx(L)))
 	}
 	res := L.NewTable()
 	res.RawSetString("count", lua.LNumber(count))

@@ -118,10 +118,9 @@ function M.ensure(agent, st, a)
       Project = project.name(), Environment = env.name(), Agent = agent.name,
     } })
   deploy.record_resource(a, "stack", stack, out.stack_id)
-  a.dashboard = M.dashboard_name(agent)
   state.save(st)
   local n = (al.errors and 1 or 0) + (al.latency_p99_ms and 1 or 0)
-  ui.ok(("dashboard %s%s (stack %s, %s)"):format(a.dashboard,
+  ui.ok(("dashboard %s%s (stack %s, %s)"):format(M.dashboard_name(agent),
     n > 0 and (" and %d alarm%s"):format(n, n == 1 and "" or "s") or "", stack, out.changed and "deployed" or "unchanged"))
 end
 

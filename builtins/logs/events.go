@@ -51,7 +51,15 @@ type Query struct {
 	// Any keeps the events whose message holds one of these terms (one query per term).
 	Any   []string
 	Limit int // at most this many events, the latest; 0: all
+
+	// the streams named after Session, listed again at most every streamsTTL (a follow
+	// polls every second; DescribeLogStreams has a low request quota). Shorter than a follow's
+	// overlap window, so a stream that appears meanwhile loses nothing.
+	streams   []string
+	streamsAt time.Time
 }
+
+const streamsTTL = 15 * time.Second
 
 // quote makes a CloudWatch Logs filter pattern term that matches text exactly.
 func quote(text string) string {
@@ -151,10 +159,14 @@ func fetch(ctx context.Context, c api, q *Query) ([]Event, error) {
 		}
 	}
 	if q.Session != "" {
-		streams, err := sessionStreams(ctx, c, q.Group, q.Session)
-		if err != nil {
-			return nil, wrapNotFound(err)
+		if q.streamsAt.IsZero() || time.Since(q.streamsAt) > streamsTTL {
+			streams, err := sessionStreams(ctx, c, q.Group, q.Session)
+			if err != nil {
+				return nil, wrapNotFound(err)
+			}
+			q.streams, q.streamsAt = streams, time.Now()
 		}
+		streams := q.streams
 		grep := ""
 		if q.Grep != "" {
 			grep = quote(q.Grep)

@@ -90,9 +90,14 @@ function M.ensure(agent, st, a)
     ui.info("local environment: observability needs no setup, the local endpoint keeps logs, spans and metrics (skipped)")
     return
   end
-  local ts = logs.ensure_transaction_search()
   local where = ("account %s, %s"):format(aws.caller().account, env.get().region)
-  if ts.unsupported then
+  -- the runtime is there already: an account that may not change X-Ray or the logs resource
+  -- policies gets a warning, not a failed create
+  local ok, ts = pcall(logs.ensure_transaction_search)
+  if not ok then
+    ui.warn(("CloudWatch Transaction Search not enabled in %s: %s"):format(where, message(ts)))
+    ui.info("traces reach aws/spans once it is: it needs xray:GetTraceSegmentDestination, xray:UpdateTraceSegmentDestination, logs:DescribeResourcePolicies and logs:PutResourcePolicy (or enable it in the CloudWatch console, Transaction Search)")
+  elseif ts.unsupported then
     ui.warn(("CloudWatch Transaction Search not enabled in %s: %s (resource policy %s in place)"):format(where, ts.unsupported, ts.policy or "-"))
   elseif ts.changed then
     ui.ok(("enabled CloudWatch Transaction Search in %s: spans go to aws/spans (resource policy %s)"):format(where, ts.policy or "-"))

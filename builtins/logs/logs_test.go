@@ -112,6 +112,17 @@ func TestPrint(t *testing.T) {
 		t.Errorf("text line %q", got)
 	}
 	buf.Reset()
+	out.Color = true
+	p = newPrinter(out)
+	boom := newEvent("2", 1764230400123, 0, "s", `{"level":"ERROR","message":"boom"}`, "")
+	p.print(&boom)
+	p.print(&e)
+	p.flush()
+	if lines := strings.Split(buf.String(), "\n"); !strings.Contains(lines[0], "\x1b[31m{") || strings.Contains(lines[1], "\x1b[31m") {
+		t.Errorf("colours %q", lines)
+	}
+	buf.Reset()
+	out.Color = false
 	out.JSON = true
 	p = newPrinter(out)
 	p.print(&e)

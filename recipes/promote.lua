@@ -76,6 +76,7 @@ local function promote_to(args, agent)
       if ta.runtime_id then deploy.forget_resource(ta, "runtime", ta.runtime_id) end
       tn = deploy.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
     end
+    require("observe").ensure(target, tst, ta) -- the target's dashboard and alarms, as create makes them
     ui.ok(("%s in %s now runs %s's %s as %s"):format(agent.name, args.to, from, deploy.vname(n), deploy.vname(tn)))
     return { agent = agent.name, from = from, to = args.to, version = tn, source_version = n, digest = v.digest }
   end)

@@ -198,6 +198,9 @@ func TestTemplateInterfaces(t *testing.T) {
 		{"cognito.yaml",
 			[]string{"Agent", "Environment", "PoolName", "Project"},
 			[]string{"ClientId", "DiscoveryUrl", "IdentityPoolId", "UserPoolId"}},
+		{"observability.yaml",
+			[]string{"Agent", "DashboardName", "Email1", "Email2", "Email3", "Environment", "ErrorsThreshold", "LatencyP99Ms", "Project", "RuntimeArn", "RuntimeName", "TopicArns", "TopicName"},
+			[]string{"DashboardName", "TopicArn"}},
 	} {
 		doc := load(t, tc.name)
 		if got := keys(doc["Parameters"]); !reflect.DeepEqual(got, tc.params) {

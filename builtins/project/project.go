@@ -187,6 +187,16 @@ func agent(L *lua.LState) int {
 		"entrypoint": append([]string{}, a.Entrypoint...),
 		"smoke":      smokeTables(a.Smoke),
 	}
+	if al := a.Alarms; al != nil {
+		m := map[string]any{"notify": append([]string{}, al.Notify...)}
+		if al.Errors > 0 {
+			m["errors"] = al.Errors
+		}
+		if al.LatencyP99Ms > 0 {
+			m["latency_p99_ms"] = al.LatencyP99Ms
+		}
+		t["alarms"] = m
+	}
 	tbl := engine.ToLua(L, t).(*lua.LTable)
 	// config_hash is computed on first use: it needs the environment's hash key from its
 	// state store (a file, or an SSM parameter), which read-only uses of the agent never touch.

@@ -195,6 +195,9 @@ func knownKeys(path []string) []string {
 	case len(path) >= 3 && path[0] == "agents" && path[2] == "auth",
 		len(path) >= 5 && path[0] == "environments" && path[4] == "auth":
 		return tomlKeys(rawAuth{})
+	case len(path) >= 3 && path[0] == "agents" && path[2] == "alarms",
+		len(path) >= 5 && path[0] == "environments" && path[4] == "alarms":
+		return tomlKeys(rawAlarms{})
 	case len(path) >= 3 && path[0] == "agents" && path[2] == "lifecycle",
 		len(path) >= 5 && path[0] == "environments" && path[4] == "lifecycle":
 		return tomlKeys(rawLifecycle{})

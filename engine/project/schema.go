@@ -56,6 +56,7 @@ type rawAgent struct {
 	Runtime       string         `toml:"runtime"`
 	Entrypoint    []string       `toml:"entrypoint"`
 	Smoke         []rawSmoke     `toml:"smoke"`
+	Alarms        *rawAlarms     `toml:"alarms"`
 }
 
 type rawAuth struct {
@@ -363,6 +364,7 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 	if r.Smoke != nil {
 		a.Smoke = v.smoke(append(append([]string{}, path...), "smoke"), r.Smoke)
 	}
+	v.alarms(path, r.Alarms, a)
 	if r.RuntimeName != "" {
 		if !runtimeNameRE.MatchString(r.RuntimeName) {
 			v.addf(append(path, "runtime_name"), "runtime_name %q is invalid: AgentCore runtime names match [a-zA-Z][a-zA-Z0-9_]{0,47}", r.RuntimeName)

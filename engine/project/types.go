@@ -30,6 +30,7 @@ type Agent struct {
 	Models        []string     // Bedrock model ids the agent may invoke (IAM policy on AWS)
 	Auth          Auth         // how callers authenticate
 	Smoke         []SmokeCheck // [[agents.NAME.smoke]]: what release and rollout check (smoke.go)
+	Alarms        *Alarms      // [agents.NAME.alarms], nil when none (alarms.go)
 
 	// The artifact AgentCore runs: Build is one of BuildKinds, settled after overrides.
 	Build      string

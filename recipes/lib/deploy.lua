@@ -1003,8 +1003,13 @@ function M.update_agent(agent, opts)
     ui.warn(("runtime %s of %s was deleted outside agentcore; creating it again"):format(a.runtime_id, agent.name))
     M.forget_resource(a, "runtime", a.runtime_id)
     local n = M.create_runtime(st, a, agent, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
+    require("observe").ensure(agent, st, a)
     return { agent = agent.name, changed = true, recreated = true, version = n, digest = pushed.digest, image = pushed.image }
   end
+
+  -- alarms and the dashboard follow agentcore.toml even without a new version (required here,
+  -- not at the top: observe requires this library)
+  require("observe").ensure(agent, st, a)
 
   -- Compared with the runtime's live latest version (what an interrupted run may have made),
   -- not only with the state.
@@ -1080,6 +1085,7 @@ function M.carry(name, src)
     if ta.runtime_id then M.forget_resource(ta, "runtime", ta.runtime_id) end
     tn = M.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
   end
+  require("observe").ensure(target, tst, ta) -- the target's dashboard and alarms, as create makes them
   ui.ok(("%s in %s now runs %s's %s as %s"):format(name, to, src.from, M.vname(src.version), M.vname(tn)))
   return { agent = name, from = src.from, to = to, version = tn, source_version = src.version, digest = src.digest, changed = changed }
 end

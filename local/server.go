@@ -34,6 +34,7 @@ import (
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
+	"github.com/agentcore/agentcore/local/logs"
 	"github.com/agentcore/agentcore/local/registry"
 	"github.com/agentcore/agentcore/local/s3"
 	"github.com/agentcore/agentcore/local/secretsmanager"
@@ -69,6 +70,7 @@ type Server struct {
 	s3      *s3.Service
 	control *control.Service
 	docker  io.Closer
+	logs    *logs.Store
 
 	mu    sync.Mutex
 	ecr   http.Handler // built by Serve: repository URIs need the listener's address
@@ -134,6 +136,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.s3, err = s3.New(db, filepath.Join(dir, "s3"), s3.Config{Account: cfg.Account, Region: cfg.Region, Logf: cfg.Logf}); err != nil {
 		return fail(fmt.Errorf("starting S3: %w", err))
+	}
+	logsMax, err := logsMaxBytes()
+	if err != nil {
+		return fail(err)
+	}
+	if s.logs, err = logs.Open(db, logs.Config{Dir: filepath.Join(dir, "logs"), Account: cfg.Account, Region: cfg.Region,
+		MaxBytes: logsMax, Now: cfg.Now, Logf: cfg.Logf}); err != nil {
+		return fail(fmt.Errorf("starting CloudWatch Logs: %w", err))
 	}
 	docker, err := dockerclient.New()
 	if err != nil {
@@ -203,6 +213,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.control.Close()
 	s.docker.Close()
+	s.logs.Close()
 	return errors.Join(err, s.db.Close())
 }
 
@@ -263,6 +274,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		s.ssm.ServeHTTP(w, r)
 	case strings.HasPrefix(target, "secretsmanager."):
 		s.secrets.ServeHTTP(w, r)
+	case strings.HasPrefix(target, logs.TargetPrefix):
+		s.logs.ServeHTTP(w, r)
 	case r.URL.Path == "/_agentcore/health" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{

@@ -35,6 +35,7 @@ import (
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
 	"github.com/agentcore/agentcore/local/logs"
+	"github.com/agentcore/agentcore/local/otlp"
 	"github.com/agentcore/agentcore/local/registry"
 	"github.com/agentcore/agentcore/local/s3"
 	"github.com/agentcore/agentcore/local/secretsmanager"
@@ -71,11 +72,13 @@ type Server struct {
 	control *control.Service
 	docker  io.Closer
 	logs    *logs.Store
+	otlp    *otlp.Receiver
 
-	mu    sync.Mutex
-	ecr   http.Handler // built by Serve: repository URIs need the listener's address
-	guard http.Handler // built by Serve: the Host header must name the listener's port
-	http  *http.Server
+	mu     sync.Mutex
+	ecr    http.Handler // built by Serve: repository URIs need the listener's address
+	guard  http.Handler // built by Serve: the Host header must name the listener's port
+	otlpAt *otlpState   // set by Serve: where agents send OTLP
+	http   *http.Server
 }
 
 // New opens the state database under cfg.Dir and builds every service. Agent containers left
@@ -145,6 +148,8 @@ func New(cfg Config) (*Server, error) {
 		MaxBytes: logsMax, Now: cfg.Now, Logf: cfg.Logf}); err != nil {
 		return fail(fmt.Errorf("starting CloudWatch Logs: %w", err))
 	}
+	s.otlp = otlp.New(otlp.Config{Logs: s.logs, Secret: otlpSecret(cfg.Credentials), Logf: cfg.Logf,
+		Groups: func(runtimeID string, version int) []string { return s.control.LogGroups(runtimeID, version) }})
 	docker, err := dockerclient.New()
 	if err != nil {
 		return fail(fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err))
@@ -154,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
 		Code: s.s3, DataDir: dir,
+		Logs: s.logs, AgentEnv: s.agentEnv,
 		RegistryAuth: func() (string, string) {
 			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())
 			return auth.RegistryUser, pw
@@ -190,6 +196,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.ecr, s.guard, s.http = e, guard, srv
 	s.mu.Unlock()
+	s.startOTLP(ln.Addr())
 	s.control.Start(host)
 	err = srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
@@ -211,6 +218,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			srv.Close()
 		}
 	}
+	s.stopOTLP()
 	s.control.Close()
 	s.docker.Close()
 	s.logs.Close()
@@ -227,6 +235,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if g == nil {
 		http.Error(w, "not serving", http.StatusServiceUnavailable)
+		return
+	}
+	if otlp.IsOTLP(r) {
+		// Agents' telemetry: authenticated by the agent's bearer token, not SigV4 (local/otlp).
+		s.otlp.ServeHTTP(w, r)
 		return
 	}
 	g.ServeHTTP(w, r)

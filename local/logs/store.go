@@ -82,14 +82,17 @@ type group struct {
 	sorted  bool    // events' timestamps never decrease (the usual case): binary search applies
 	segs    []*segment
 	active  *os.File // the last segment, open for appending
+	// cursors are the positions of the sources that feed the group (a container's log
+	// timestamp), written in the same write as their events: see PutTracked.
+	cursors map[string]int64
 }
 
 type stream struct {
-	name                   string
-	created                int64
+	name                    string
+	created                 int64
 	first, last, lastIngest int64
-	count                  int
-	bytes                  int64
+	count                   int
+	bytes                   int64
 }
 
 type segment struct {
@@ -192,7 +195,7 @@ func Open(db *bolt.DB, cfg Config) (*Store, error) {
 
 func (s *Store) newGroup(name string, rec groupRec) *group {
 	return &group{name: name, rec: rec, dir: filepath.Join(s.cfg.Dir, "g"+strconv.FormatUint(rec.ID, 10)),
-		streams: map[string]*stream{}, sorted: true}
+		streams: map[string]*stream{}, sorted: true, cursors: map[string]int64{}}
 }
 
 // Close closes the open segment files.
@@ -277,6 +280,11 @@ func (s *Store) load(g *group) error {
 				break
 			}
 			msg := string(p[k1+k2:])
+			if key, ok := strings.CutPrefix(name, cursorPrefix); ok {
+				g.cursors[key] = max(g.cursors[key], ts)
+				off += recordHeader + n
+				continue
+			}
 			st := g.streams[name]
 			if st == nil {
 				// An event of a stream whose record is gone (it cannot be, short of editing
@@ -383,10 +391,26 @@ func (s *Store) roll(g *group) error {
 	if err != nil {
 		return err
 	}
+	// Every segment begins with the group's cursors, so that dropping older segments never
+	// loses them.
+	var buf []byte
+	for k, v := range g.cursors {
+		buf = appendRecord(buf, cursorPrefix+k, v, 0, "")
+	}
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
 	g.active = f
-	g.segs = append(g.segs, &segment{seq: seq, path: path})
+	g.segs = append(g.segs, &segment{seq: seq, path: path, size: int64(len(buf))})
+	s.total += int64(len(buf))
 	return nil
 }
+
+// cursorPrefix marks a cursor record: its stream name is the prefix and the cursor's key, its
+// timestamp the position.
+const cursorPrefix = "\x00cursor:"
 
 // enforceBound deletes the oldest segments of the whole store while it is over its bound
 // (never a group's only, active segment while other data can go first).
@@ -541,6 +565,74 @@ func (s *Store) Put(groupName, streamName string, events []Event) error {
 		return err
 	}
 	return s.append(g, st, events)
+}
+
+// PutTracked appends events to several streams of a group and records the position of their
+// source (key, e.g. a container's id) in the same write: after a crash either both are there
+// or neither. Groups and streams are created as needed.
+func (s *Store) PutTracked(groupName string, streams map[string][]Event, key string, pos int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("logs: store closed")
+	}
+	now := s.cfg.Now().UnixMilli()
+	g, err := s.createGroup(groupName, now)
+	if err != nil && err != errGroupExists {
+		return err
+	}
+	names := make([]string, 0, len(streams))
+	for name := range streams {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var sts []*stream
+	for _, name := range names {
+		st, err := s.createStream(g, name, now)
+		if err != nil && err != errStreamExists {
+			return err
+		}
+		sts = append(sts, st)
+	}
+	if g.active == nil || g.segs[len(g.segs)-1].size >= s.segmentLimit() {
+		if err := s.roll(g); err != nil {
+			return err
+		}
+	}
+	seg := g.segs[len(g.segs)-1]
+	var buf []byte
+	for i, name := range names {
+		for _, e := range streams[name] {
+			buf = appendRecord(buf, sts[i].name, e.Timestamp, now, e.Message)
+		}
+	}
+	buf = appendRecord(buf, cursorPrefix+key, pos, 0, "")
+	if _, err := g.active.Write(buf); err != nil {
+		g.active.Truncate(seg.size)
+		g.active.Seek(seg.size, io.SeekStart)
+		return fmt.Errorf("writing log events: %w", err)
+	}
+	for i, name := range names {
+		for _, e := range streams[name] {
+			g.add(event{ts: e.Timestamp, ingest: now, id: seg.seq<<32 | uint64(seg.count), stream: sts[i], msg: e.Message})
+			seg.count++
+		}
+	}
+	g.cursors[key] = max(g.cursors[key], pos)
+	seg.size += int64(len(buf))
+	s.total += int64(len(buf))
+	s.enforceBound()
+	return nil
+}
+
+// Cursor returns the position last recorded for key in a group by PutTracked (0: none).
+func (s *Store) Cursor(groupName, key string) int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if g := s.groups[groupName]; g != nil {
+		return g.cursors[key]
+	}
+	return 0
 }
 
 // Stats reports the store's size: events held and bytes of segments.

@@ -60,6 +60,10 @@ func (s *Server) startOTLP(main net.Addr) {
 			for _, c := range nw.IPAM.Config {
 				if ip := net.ParseIP(c.Gateway); ip != nil && ip.To4() != nil {
 					gw = c.Gateway
+				} else if gw == "" {
+					// The default bridge often reports only its subnet: the gateway is this
+					// machine's address in it (docker0's).
+					gw = localAddrIn(c.Subnet)
 				}
 			}
 		}
@@ -159,4 +163,19 @@ func otlpSecret(c auth.Credentials) []byte {
 	m := hmac.New(sha256.New, []byte(c.SecretAccessKey))
 	m.Write([]byte("agentcore-local-otlp-tokens"))
 	return m.Sum(nil)
+}
+
+// localAddrIn is this machine's IPv4 address inside subnet (CIDR), "" when it has none.
+func localAddrIn(subnet string) string {
+	_, n, err := net.ParseCIDR(subnet)
+	if err != nil {
+		return ""
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && n.Contains(ipn.IP) {
+			return ipn.IP.String()
+		}
+	}
+	return ""
 }

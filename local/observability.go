@@ -18,6 +18,7 @@ import (
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/logs"
+	"github.com/agentcore/agentcore/local/metrics"
 	"github.com/agentcore/agentcore/local/otlp"
 )
 
@@ -178,4 +179,19 @@ func localAddrIn(subnet string) string {
 		}
 	}
 	return ""
+}
+
+// observe counts an invocation in the runtime metrics (namespace Bedrock-AgentCore,
+// dimensions Resource, Operation, Name; see local/metrics).
+func (s *Server) observe(inv control.Invocation) {
+	if inv.RuntimeArn == "" || inv.Endpoint == "" {
+		return // refused before a runtime endpoint was known: nothing to attribute it to
+	}
+	first := inv.FirstByte
+	if first.IsZero() {
+		first = inv.End
+	}
+	s.metrics.Record(metrics.Sample{Resource: inv.RuntimeArn, Name: inv.RuntimeName + "::" + inv.Endpoint, Time: inv.Start,
+		Latency: float64(first.Sub(inv.Start).Microseconds()) / 1000, Duration: float64(inv.End.Sub(inv.Start).Microseconds()) / 1000,
+		Status: inv.Status, NewSession: inv.NewSession})
 }

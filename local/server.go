@@ -35,6 +35,7 @@ import (
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
 	"github.com/agentcore/agentcore/local/logs"
+	"github.com/agentcore/agentcore/local/metrics"
 	"github.com/agentcore/agentcore/local/otlp"
 	"github.com/agentcore/agentcore/local/registry"
 	"github.com/agentcore/agentcore/local/s3"
@@ -73,6 +74,7 @@ type Server struct {
 	docker  io.Closer
 	logs    *logs.Store
 	otlp    *otlp.Receiver
+	metrics *metrics.Store
 
 	mu     sync.Mutex
 	ecr    http.Handler // built by Serve: repository URIs need the listener's address
@@ -148,6 +150,9 @@ func New(cfg Config) (*Server, error) {
 		MaxBytes: logsMax, Now: cfg.Now, Logf: cfg.Logf}); err != nil {
 		return fail(fmt.Errorf("starting CloudWatch Logs: %w", err))
 	}
+	if s.metrics, err = metrics.Open(db, cfg.Now); err != nil {
+		return fail(fmt.Errorf("starting CloudWatch metrics: %w", err))
+	}
 	s.otlp = otlp.New(otlp.Config{Logs: s.logs, Secret: otlpSecret(cfg.Credentials), Logf: cfg.Logf,
 		Groups: func(runtimeID string, version int) []string { return s.control.LogGroups(runtimeID, version) }})
 	docker, err := dockerclient.New()
@@ -159,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
 		Code: s.s3, DataDir: dir,
-		Logs: s.logs, AgentEnv: s.agentEnv,
+		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe,
 		RegistryAuth: func() (string, string) {
 			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())
 			return auth.RegistryUser, pw
@@ -222,6 +227,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.control.Close()
 	s.docker.Close()
 	s.logs.Close()
+	s.metrics.Close()
 	return errors.Join(err, s.db.Close())
 }
 
@@ -289,6 +295,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		s.secrets.ServeHTTP(w, r)
 	case strings.HasPrefix(target, logs.TargetPrefix):
 		s.logs.ServeHTTP(w, r)
+	case metrics.IsCloudWatch(r):
+		s.metrics.ServeHTTP(w, r)
 	case r.URL.Path == "/_agentcore/health" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{

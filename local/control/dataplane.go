@@ -121,6 +121,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 	if err != nil {
 		return err
 	}
+	inv.Endpoint = qualifier
 	if ep.LiveVersion == "" {
 		msg := fmt.Sprintf("endpoint %s of agent runtime %s is %s and serves no version yet", qualifier, rt.ID, ep.Status)
 		if ep.FailureReason != "" {
@@ -148,7 +149,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		}
 		return runtimeClientErrorf("the container for version %d of agent runtime %s could not be started: %v", v, rt.ID, err)
 	}
-	inv.Endpoint, inv.SessionID = qualifier, sessionID
+	inv.SessionID = sessionID
 	isNew, err := s.touchSession(rt.ID, sessionID, qualifier)
 	if err != nil {
 		return err

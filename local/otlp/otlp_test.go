@@ -121,7 +121,9 @@ func fix64F(n protowire.Number, v uint64) []byte {
 	return protowire.AppendFixed64(protowire.AppendTag(nil, n, protowire.Fixed64Type), v)
 }
 func kvStr(k, v string) []byte { return kvAt(1, k, v) }
-func kvAt(n protowire.Number, k, v string) []byte { return bytesF(n, msg(strF(1, k), bytesF(2, strF(1, v)))) }
+func kvAt(n protowire.Number, k, v string) []byte {
+	return bytesF(n, msg(strF(1, k), bytesF(2, strF(1, v))))
+}
 
 func TestProtobuf(t *testing.T) {
 	rc, st, srv := setup(t)

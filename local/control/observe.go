@@ -146,13 +146,15 @@ func (a *activity) begin(session string) func() {
 	}
 }
 
-// sessionAt is the session of the one invocation in flight at t ("" when none or several).
-func (a *activity) sessionAt(t time.Time) string {
+// sessionAt is the session of the one invocation in flight at t ("" when none or several);
+// slack widens each invocation's end, for sources whose times are when a line was read
+// rather than written.
+func (a *activity) sessionAt(t time.Time, slack time.Duration) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	found := ""
 	for _, c := range a.calls {
-		if !t.Before(c.start) && (c.end.IsZero() || !t.After(c.end)) {
+		if !t.Before(c.start) && (c.end.IsZero() || !t.After(c.end.Add(slack))) {
 			if found != "" {
 				return ""
 			}
@@ -179,6 +181,7 @@ type feeder struct {
 	runtimeID  string
 	version    int
 	act        *activity
+	slack      time.Duration // see activity.sessionAt
 	groups     []string
 	groupsRead time.Time
 	cursors    map[string]int64
@@ -227,7 +230,7 @@ func (f *feeder) write(lines []line) {
 			if l.pos <= cur {
 				continue // written before a restart
 			}
-			id := f.act.sessionAt(l.t)
+			id := f.act.sessionAt(l.t, f.slack)
 			if id == "" {
 				id = f.instance
 			}
@@ -390,6 +393,9 @@ func (w *lineWriter) emit(s string) {
 	w.ch <- line{t: t, pos: t.UnixNano(), msg: msg}
 }
 
+// filePoll is how often a host process's output file is read.
+const filePoll = 100 * time.Millisecond
+
 // followFile copies a host process's output (its log file, which outlives the endpoint) into
 // the log groups of its version, polling every 100 ms, resuming at the byte offset written last.
 func (s *Service) followFile(path, runtimeID string, version, pid int) {
@@ -402,6 +408,7 @@ func (s *Service) followFile(path, runtimeID string, version, pid int) {
 		defer s.wg.Done()
 		defer s.release(key)
 		f := s.newFeeder(key, fmt.Sprintf("host-%d", pid), runtimeID, version)
+		f.slack = 2 * filePoll // a line is timed when it is read: up to a poll after it was written
 		ch := make(chan line, 1024)
 		done := make(chan struct{})
 		go func() {
@@ -413,7 +420,7 @@ func (s *Service) followFile(path, runtimeID string, version, pid int) {
 			<-done
 		}()
 		off := f.since()
-		tick := time.NewTicker(100 * time.Millisecond)
+		tick := time.NewTicker(filePoll)
 		defer tick.Stop()
 		missing := 0
 		for {

@@ -2,8 +2,12 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -102,5 +106,47 @@ func TestSDK(t *testing.T) {
 	pts := st2.query(seriesKey{arn, "bot::DEFAULT"}, "Invocations", now.Add(-time.Hour), now.Add(time.Hour), 3600)
 	if len(pts) != 1 || pts[0].v.Sum != 7 {
 		t.Fatalf("after restart: %+v", pts)
+	}
+}
+
+// awsJson1_0, the model's other JSON protocol: same operations, epoch-second timestamps,
+// errors with __type.
+func TestAWSJSON10(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().Truncate(time.Minute)
+	st.Record(Sample{Resource: arn, Name: "bot::DEFAULT", Time: now, Latency: 1, Duration: 2, Status: 200})
+	srv := httptest.NewServer(st)
+	defer srv.Close()
+	call := func(op, body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "GraniteServiceVersion20100801."+op)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	code, out := call("GetMetricData", fmt.Sprintf(`{"StartTime":%d,"EndTime":%d,"MetricDataQueries":[{"Id":"a","MetricStat":{"Period":60,"Stat":"Sum","Metric":{"Namespace":"Bedrock-AgentCore","MetricName":"Invocations","Dimensions":[{"Name":"Resource","Value":%q},{"Name":"Operation","Value":"InvokeAgentRuntime"},{"Name":"Name","Value":"bot::DEFAULT"}]}}}]}`,
+		now.Add(-time.Hour).Unix(), now.Add(time.Hour).Unix(), arn))
+	res := out["MetricDataResults"].([]any)[0].(map[string]any)
+	if code != 200 || res["Values"].([]any)[0] != 1.0 || res["Timestamps"].([]any)[0] != float64(now.Unix()) {
+		t.Fatalf("GetMetricData: %d %v", code, out)
+	}
+	code, out = call("GetMetricData", `{"MetricDataQueries":[]}`)
+	if code != 400 || out["__type"] != "com.amazonaws.cloudwatch#MissingRequiredParameterException" {
+		t.Fatalf("missing queries: %d %v", code, out)
 	}
 }

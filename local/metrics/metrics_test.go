@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 

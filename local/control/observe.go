@@ -354,43 +354,52 @@ func (s *Service) readContainer(f *feeder, id string) error {
 	return err
 }
 
-// lineWriter cuts Docker's timestamped output into lines.
+// lineWriter cuts Docker's timestamped output into lines. stdcopy writes one frame a call, and
+// each frame is one log entry, "TIMESTAMP text": a line longer than Docker's 16 KiB buffer
+// comes as several entries, each with its own timestamp, only the last ending in a newline.
 type lineWriter struct {
-	ch  chan<- line
-	buf []byte
+	ch      chan<- line
+	partial []byte    // text of a line whose end has not come yet
+	t       time.Time // time of its first part
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
+	ts, text, ok := strings.Cut(string(p), " ")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok || err != nil {
+		t, text = time.Now(), string(p)
+	}
+	if len(w.partial) == 0 {
+		w.t = t
+	}
 	for {
-		i := strings.IndexByte(string(w.buf), '\n')
+		i := strings.IndexByte(text, '\n')
 		if i < 0 {
 			break
 		}
-		w.emit(string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
+		w.partial = append(w.partial, text[:i]...)
+		w.emit(string(w.partial), w.t, t)
+		w.partial, w.t = w.partial[:0], t
+		text = text[i+1:]
 	}
+	w.partial = append(w.partial, text...)
 	return len(p), nil
 }
 
 func (w *lineWriter) flush() {
-	if len(w.buf) > 0 {
-		w.emit(string(w.buf))
-		w.buf = nil
+	if len(w.partial) > 0 {
+		w.emit(string(w.partial), w.t, w.t)
+		w.partial = nil
 	}
 }
 
-func (w *lineWriter) emit(s string) {
-	ts, msg, ok := strings.Cut(s, " ")
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if !ok || err != nil {
-		t, msg = time.Now(), s
-	}
+// emit sends a line written at t whose last part was logged at last (its position).
+func (w *lineWriter) emit(msg string, t, last time.Time) {
 	msg = strings.TrimRight(msg, "\r")
 	if msg == "" {
 		return // CloudWatch Logs keeps no empty events
 	}
-	w.ch <- line{t: t, pos: t.UnixNano(), msg: msg}
+	w.ch <- line{t: t, pos: last.UnixNano(), msg: msg}
 }
 
 // filePoll is how often a host process's output file is read.

@@ -48,3 +48,26 @@ func TestSessionAttribution(t *testing.T) {
 		t.Fatalf("stream name in UTC: %s", got)
 	}
 }
+
+// Docker's log entries: one per frame, a long line split into several, each timestamped.
+func TestLineWriter(t *testing.T) {
+	ch := make(chan line, 10)
+	w := &lineWriter{ch: ch}
+	w.Write([]byte("2026-01-02T03:04:05.000000001Z hello\n"))
+	w.Write([]byte("2026-01-02T03:04:06.000000001Z first half "))
+	w.Write([]byte("2026-01-02T03:04:06.500000001Z second half\r\n"))
+	w.Write([]byte("2026-01-02T03:04:07.000000001Z \n"))
+	w.Write([]byte("2026-01-02T03:04:08.000000001Z no newline yet"))
+	w.flush()
+	close(ch)
+	var got []line
+	for l := range ch {
+		got = append(got, l)
+	}
+	if len(got) != 3 || got[0].msg != "hello" || got[1].msg != "first half second half" || got[2].msg != "no newline yet" {
+		t.Fatalf("lines: %+v", got)
+	}
+	if got[1].t.Second() != 6 || got[1].pos != time.Date(2026, 1, 2, 3, 4, 6, 500000001, time.UTC).UnixNano() {
+		t.Fatalf("a split line is timed by its first part and positioned by its last: %+v", got[1])
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
@@ -19,6 +21,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/smithy-go"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
@@ -192,6 +195,14 @@ func TestObservability(t *testing.T) {
 	}
 	if total != 2 {
 		t.Fatalf("Invocations: %v", md.MetricDataResults[0].Values)
+	}
+	// A wrong key is refused in CloudWatch's own protocol (a typed error, not a decoding failure).
+	bad := r.cfg
+	bad.Credentials = credentials.NewStaticCredentialsProvider(r.srv.Credentials().AccessKeyID, "wrong-secret-wrong-secret", "")
+	_, err = cloudwatch.NewFromConfig(bad, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(r.url) }).ListMetrics(ctx, &cloudwatch.ListMetricsInput{})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "SignatureDoesNotMatch" {
+		t.Fatalf("CloudWatch with a wrong secret: %v", err)
 	}
 	r.stop(t)
 	assertNoServerGoroutines(t)

@@ -260,6 +260,8 @@ func (s *Server) classify(r *http.Request) auth.Route {
 		return auth.Route{Protocol: auth.S3, UserContentType: true}
 	case strings.HasPrefix(r.URL.Path, "/v2/") || r.URL.Path == "/v2":
 		return auth.Route{Protocol: auth.Registry}
+	case metrics.IsCloudWatch(r) && target == "":
+		return auth.Route{Protocol: auth.CBOR}
 	case target != "":
 		return auth.Route{Protocol: auth.AWSJSON}
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/"):

@@ -304,6 +304,9 @@ func (s *Service) followContainer(id, runtimeID string, version int) {
 		defer s.wg.Done()
 		defer s.release("container:" + id)
 		f := s.newFeeder("container:"+id, id[:min(12, len(id))], runtimeID, version)
+		// Docker times a line when the engine receives it, which can be after the answer the
+		// line came before has reached the endpoint.
+		f.slack = 250 * time.Millisecond
 		for s.ctx.Err() == nil {
 			err := s.readContainer(f, id)
 			if s.ctx.Err() != nil {
@@ -417,7 +420,7 @@ func (s *Service) followFile(path, runtimeID string, version, pid int) {
 		defer s.wg.Done()
 		defer s.release(key)
 		f := s.newFeeder(key, fmt.Sprintf("host-%d", pid), runtimeID, version)
-		f.slack = 2 * filePoll // a line is timed when it is read: up to a poll after it was written
+		f.slack = 250 * time.Millisecond // a line is timed when it is read: up to a poll (100 ms) after it was written
 		ch := make(chan line, 1024)
 		done := make(chan struct{})
 		go func() {

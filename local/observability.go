@@ -181,7 +181,7 @@ func localAddrIn(subnet string) string {
 	return ""
 }
 
-// observe counts an invocation in the runtime metrics (namespace Bedrock-AgentCore,
+// observe counts an invocation in the runtime metrics (namespace AWS/Bedrock-AgentCore,
 // dimensions Resource, Operation, Name; see local/metrics).
 func (s *Server) observe(inv control.Invocation) {
 	if inv.RuntimeArn == "" || inv.Endpoint == "" {

@@ -183,7 +183,7 @@ func TestObservability(t *testing.T) {
 	cw := cloudwatch.NewFromConfig(r.cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(r.url) })
 	md, err := cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{StartTime: aws.Time(time.Now().Add(-time.Hour)), EndTime: aws.Time(time.Now().Add(time.Minute)),
 		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("inv"), MetricStat: &cwtypes.MetricStat{Period: aws.Int32(3600), Stat: aws.String("Sum"),
-			Metric: &cwtypes.Metric{Namespace: aws.String("Bedrock-AgentCore"), MetricName: aws.String("Invocations"), Dimensions: []cwtypes.Dimension{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/Bedrock-AgentCore"), MetricName: aws.String("Invocations"), Dimensions: []cwtypes.Dimension{
 				{Name: aws.String("Resource"), Value: aws.String(arn)}, {Name: aws.String("Operation"), Value: aws.String("InvokeAgentRuntime")},
 				{Name: aws.String("Name"), Value: aws.String("obs_agent::DEFAULT")}}}}}}})
 	if err != nil {

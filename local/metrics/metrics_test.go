@@ -48,11 +48,11 @@ func TestSDK(t *testing.T) {
 	ctx := context.Background()
 	q := func(id, metric, stat string) types.MetricDataQuery {
 		return types.MetricDataQuery{Id: aws.String(id), MetricStat: &types.MetricStat{Period: aws.Int32(60), Stat: aws.String(stat),
-			Metric: &types.Metric{Namespace: aws.String("Bedrock-AgentCore"), MetricName: aws.String(metric), Dimensions: dimsFor("bot::DEFAULT")}}}
+			Metric: &types.Metric{Namespace: aws.String("AWS/Bedrock-AgentCore"), MetricName: aws.String(metric), Dimensions: dimsFor("bot::DEFAULT")}}}
 	}
 	out, err := cl.GetMetricData(ctx, &cw.GetMetricDataInput{StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)),
 		MetricDataQueries: []types.MetricDataQuery{q("inv", "Invocations", "Sum"), q("sys", "SystemErrors", "Sum"), q("usr", "UserErrors", "Sum"),
-			q("thr", "Throttles", "Sum"), q("lat", "Latency", "Maximum"), q("ses", "Sessions", "Sum"), q("p99", "Duration", "p99")}})
+			q("thr", "Throttles", "Sum"), q("lat", "Latency", "Maximum"), q("ses", "SessionCount", "Sum"), q("p99", "Duration", "p99")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestSDK(t *testing.T) {
 	if !errors.As(err, &inv) {
 		t.Fatalf("EndTime before StartTime: %v", err)
 	}
-	stats, err := cl.GetMetricStatistics(ctx, &cw.GetMetricStatisticsInput{Namespace: aws.String("Bedrock-AgentCore"), MetricName: aws.String("Invocations"),
+	stats, err := cl.GetMetricStatistics(ctx, &cw.GetMetricStatisticsInput{Namespace: aws.String("AWS/Bedrock-AgentCore"), MetricName: aws.String("Invocations"),
 		Dimensions: dimsFor("bot::DEFAULT"), StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Hour)), Period: aws.Int32(3600), Statistics: []types.Statistic{types.StatisticSum}})
 	if err != nil || len(stats.Datapoints) == 0 {
 		t.Fatalf("GetMetricStatistics: %+v %v", stats, err)
@@ -88,7 +88,7 @@ func TestSDK(t *testing.T) {
 	if sum != 7 || stats.Datapoints[0].Unit != types.StandardUnitCount {
 		t.Fatalf("GetMetricStatistics sum %v unit %s", sum, stats.Datapoints[0].Unit)
 	}
-	lm, err := cl.ListMetrics(ctx, &cw.ListMetricsInput{Namespace: aws.String("Bedrock-AgentCore"), MetricName: aws.String("Latency")})
+	lm, err := cl.ListMetrics(ctx, &cw.ListMetricsInput{Namespace: aws.String("AWS/Bedrock-AgentCore"), MetricName: aws.String("Latency")})
 	if err != nil || len(lm.Metrics) != 1 {
 		t.Fatalf("ListMetrics: %+v %v", lm, err)
 	}
@@ -139,7 +139,7 @@ func TestAWSJSON10(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&m)
 		return resp.StatusCode, m
 	}
-	code, out := call("GetMetricData", fmt.Sprintf(`{"StartTime":%d,"EndTime":%d,"MetricDataQueries":[{"Id":"a","MetricStat":{"Period":60,"Stat":"Sum","Metric":{"Namespace":"Bedrock-AgentCore","MetricName":"Invocations","Dimensions":[{"Name":"Resource","Value":%q},{"Name":"Operation","Value":"InvokeAgentRuntime"},{"Name":"Name","Value":"bot::DEFAULT"}]}}}]}`,
+	code, out := call("GetMetricData", fmt.Sprintf(`{"StartTime":%d,"EndTime":%d,"MetricDataQueries":[{"Id":"a","MetricStat":{"Period":60,"Stat":"Sum","Metric":{"Namespace":"AWS/Bedrock-AgentCore","MetricName":"Invocations","Dimensions":[{"Name":"Resource","Value":%q},{"Name":"Operation","Value":"InvokeAgentRuntime"},{"Name":"Name","Value":"bot::DEFAULT"}]}}}]}`,
 		now.Add(-time.Hour).Unix(), now.Add(time.Hour).Unix(), arn))
 	res := out["MetricDataResults"].([]any)[0].(map[string]any)
 	if code != 200 || res["Values"].([]any)[0] != 1.0 || res["Timestamps"].([]any)[0] != float64(now.Unix()) {

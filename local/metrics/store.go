@@ -5,8 +5,8 @@
 //
 // The metrics are those AgentCore Runtime publishes
 // (https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/observability-runtime-metrics.html):
-// namespace Bedrock-AgentCore, metrics Invocations, Throttles, SystemErrors, UserErrors,
-// Latency, Duration and Sessions, with the dimensions Operation=InvokeAgentRuntime,
+// namespace AWS/Bedrock-AgentCore, metrics Invocations, Throttles, SystemErrors, UserErrors,
+// Latency, Duration and SessionCount, with the dimensions Operation=InvokeAgentRuntime,
 // Resource=<agent runtime ARN> and Name=<runtimeName>::<endpointName> (the dimension set
 // AgentCore's service metrics use:
 // https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/gateway-advanced-observability-metrics.html
@@ -29,14 +29,14 @@ import (
 
 // Namespace and dimension values of the runtime metrics.
 const (
-	Namespace = "Bedrock-AgentCore"
+	Namespace = "AWS/Bedrock-AgentCore"
 	Operation = "InvokeAgentRuntime"
 )
 
 // Metric names, and their units.
 var units = map[string]string{
 	"Invocations": "Count", "Throttles": "Count", "SystemErrors": "Count", "UserErrors": "Count",
-	"Sessions": "Count", "Latency": "Milliseconds", "Duration": "Milliseconds",
+	"SessionCount": "Count", "Latency": "Milliseconds", "Duration": "Milliseconds",
 }
 
 var bucketMinutes = []byte("metrics.minutes") // series key + minute → minute JSON
@@ -96,7 +96,7 @@ func (s *stat) merge(o *stat) {
 
 // minute is one series' counters for one minute.
 type minute struct {
-	Counts    map[string]float64 `json:"c"` // Invocations, Throttles, SystemErrors, UserErrors, Sessions
+	Counts    map[string]float64 `json:"c"` // Invocations, Throttles, SystemErrors, UserErrors, SessionCount
 	Latency   stat               `json:"l"`
 	Duration  stat               `json:"d"`
 	LastError int64              `json:"e,omitempty"` // unix ms
@@ -263,9 +263,9 @@ func (s *Store) Record(x Sample) {
 		m.LastError = max(m.LastError, x.Time.UnixMilli())
 	}
 	if x.NewSession {
-		m.Counts["Sessions"]++
-	} else if _, ok := m.Counts["Sessions"]; !ok {
-		m.Counts["Sessions"] = 0
+		m.Counts["SessionCount"]++
+	} else if _, ok := m.Counts["SessionCount"]; !ok {
+		m.Counts["SessionCount"] = 0
 	}
 	if x.Status > 0 {
 		m.Latency.add(x.Latency)

@@ -20,15 +20,18 @@ import (
 var Module = &engine.Module{
 	Name: "project",
 	Doc:  "The project (agentcore.toml), seen from the selected environment.",
+	Classes: []*engine.Class{
+		{Name: "project.AgentOpts", Fields: "resolve?: boolean"},
+	},
 	Funcs: []engine.Func{
-		{Name: "name", Args: "()", Returns: "string", Doc: "The project name.", Fn: name},
-		{Name: "dir", Args: "()", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
-		{Name: "agents", Args: "()", Returns: "list of names", Doc: "The agent names, sorted.", Fn: agents},
-		{Name: "secret_id", Args: "(name)", Returns: "string",
+		{Name: "name", Returns: "string", Doc: "The project name.", Fn: name},
+		{Name: "dir", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
+		{Name: "agents", Returns: "string[]", Doc: "The agent names, sorted.", Fn: agents},
+		{Name: "secret_id", Params: "name: string", Returns: "string",
 			Doc: "The Secrets Manager name of { secret = \"NAME\" } in the selected environment: agentcore/PROJECT/ENV/NAME. An invalid NAME stops with a usage error (exit 2) saying what is wrong.", Fn: secretID},
-		{Name: "secret_prefix", Args: "()", Returns: "string",
+		{Name: "secret_prefix", Returns: "string",
 			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Fn: secretPrefix},
-		{Name: "agent", Args: "(name, {resolve=true})", Returns: "table",
+		{Name: "agent", Params: "name: string, opts?: project.AgentOpts", Returns: "table",
 			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip). An unknown name stops with a did-you-mean error.", Fn: agent},
 	},
 }
@@ -37,11 +40,15 @@ var Module = &engine.Module{
 var EnvModule = &engine.Module{
 	Name: "env",
 	Doc:  "The selected environment.",
+	Classes: []*engine.Class{
+		{Name: "env.Environment", Open: true, Fields: `name: string, provider: "aws"|"local", region?: string, account?: string, ` +
+			`profile?: string, endpoint_url?: string, registry?: string, protected?: boolean, state?: string, is_local: boolean`},
+	},
 	Funcs: []engine.Func{
-		{Name: "name", Args: "()", Returns: "string", Doc: "The selected environment's name.", Fn: envName},
-		{Name: "get", Args: "([name])", Returns: "table",
+		{Name: "name", Returns: "string", Doc: "The selected environment's name.", Fn: envName},
+		{Name: "get", Params: "name?: string", Returns: "env.Environment",
 			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local.", Fn: envGet},
-		{Name: "list", Args: "()", Returns: "list of names", Doc: "Every environment's name, sorted.", Fn: envList},
+		{Name: "list", Returns: "string[]", Doc: "Every environment's name, sorted.", Fn: envList},
 	},
 }
 

@@ -34,20 +34,23 @@ var Module = &engine.Module{
 		"in one or more parameters (/agentcore/PROJECT/ENV/state/0001...; the advanced tier is " +
 		"used when a part outgrows a standard parameter). The last synced copy is remembered in " +
 		".agentcore/sync/ENV.json, which is how ahead, behind and diverged are told apart.",
+	Classes: []*engine.Class{
+		{Name: "store.ForceOpts", Fields: "force?: boolean"},
+		{Name: "store.Status", Fields: `status: "in sync"|"ahead"|"behind"|"diverged"|"never pushed", local: store.Copy, cloud?: store.Copy, base?: store.Copy, path: string`},
+		{Name: "store.Copy", Fields: "serial: integer, digest: string, pushed_by?: string, pushed_at?: string"},
+		{Name: "store.PushResult", Fields: "pushed: boolean, serial: integer, digest: string, parts?: integer, tier?: string"},
+		{Name: "store.PullResult", Fields: "pulled: boolean, serial: integer, digest: string"},
+	},
 	Funcs: []engine.Func{
-		{Name: "status", Args: "()", Fn: luaStatus,
-			Returns: "{status = \"in sync\"|\"ahead\"|\"behind\"|\"diverged\"|\"never pushed\", local = {serial, digest}, cloud = {serial, digest, pushed_by, pushed_at} | nil, base = {serial, digest} | nil, path}",
+		{Name: "status", Fn: luaStatus, Returns: "store.Status",
 			Doc:     "Compares the recorded state with the cloud copy and with the copy last synced here."},
-		{Name: "push", Args: "({force = false})", Fn: luaPush,
-			Returns: "{pushed = bool, serial, digest, parts, tier}",
+		{Name: "push", Params: "opts?: store.ForceOpts", Fn: luaPush, Returns: "store.PushResult",
 			Doc:     "Writes the recorded state to the cloud. Refused (exit 1) when the cloud copy changed since this checkout last synced (behind or diverged), naming who pushed it and when, unless force. Pushing what is already there changes nothing."},
-		{Name: "pull", Args: "({force = false})", Fn: luaPull,
-			Returns: "{pulled = bool, serial, digest}",
+		{Name: "pull", Params: "opts?: store.ForceOpts", Fn: luaPull, Returns: "store.PullResult",
 			Doc:     "Replaces the recorded state with the cloud copy (its digest is verified). Refused when the recorded state has changes that were never pushed (ahead or diverged), unless force."},
-		{Name: "get", Args: "()", Fn: luaGet,
-			Returns: "state table | nil",
+		{Name: "get", Fn: luaGet, Returns: "table?",
 			Doc:     "The cloud copy of the state, or nil when the environment was never pushed."},
-		{Name: "path", Args: "()", Fn: luaPath, Returns: "string",
+		{Name: "path", Fn: luaPath, Returns: "string",
 			Doc: "The parameter path of the environment: /agentcore/PROJECT/ENV."},
 	},
 }

@@ -66,8 +66,8 @@ var Module = &engine.Module{
 				"steps as \"[2/3] COPY . /app\" with done/cached); a failing step raises an error with its last output " +
 				"lines. The result's platform is checked. Returns the image ID, the tags applied and the builder used."},
 		{Name: "tag", Fn: luaTag,
-			Params:  "source: string, target: string",
-			Doc:     "Tags the local image `source` (a reference or an image ID) as `target`."},
+			Params: "source: string, target: string",
+			Doc:    "Tags the local image `source` (a reference or an image ID) as `target`."},
 		{Name: "push", Fn: luaPush,
 			Params:  "ref: string, opts?: docker.PushOpts",
 			Returns: "docker.PushResult",

@@ -33,7 +33,7 @@ var Module = &engine.Module{
 	},
 	Funcs: []engine.Func{
 		{Name: "run", Params: "cmd: exec.RunOpts", Returns: "exec.Result",
-			Doc:     "Runs cmd with args (no shell). dir is relative to the project. env adds variables. echo prints the command first; stream shows its output lines as they come; check=true (the default) raises an error when the exit code is not 0, naming the command and the end of its stderr.", Fn: run},
+			Doc: "Runs cmd with args (no shell). dir is relative to the project. env adds variables. echo prints the command first; stream shows its output lines as they come; check=true (the default) raises an error when the exit code is not 0, naming the command and the end of its stderr.", Fn: run},
 	},
 }
 

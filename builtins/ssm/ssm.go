@@ -32,8 +32,8 @@ var Module = &engine.Module{
 	},
 	Funcs: []engine.Func{
 		{Name: "get_parameter", Params: "name: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter?",
-			Doc:     "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
-			Fn:      getParameter},
+			Doc: "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
+			Fn:  getParameter},
 		{Name: "put_parameter",
 			Params:  "name: string, value: string, opts?: ssm.PutOpts",
 			Returns: "ssm.PutResult",
@@ -45,8 +45,8 @@ var Module = &engine.Module{
 			Doc: "Deletes the parameter: true when it existed, false when there was nothing to delete.",
 			Fn:  deleteParameter},
 		{Name: "get_parameters_by_path", Params: "path: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter[]",
-			Doc:     "Every parameter under a path such as /agentcore/my-project/ (all pages).",
-			Fn:      getParametersByPath},
+			Doc: "Every parameter under a path such as /agentcore/my-project/ (all pages).",
+			Fn:  getParametersByPath},
 	},
 }
 

@@ -395,11 +395,14 @@ func prepareClasses(cs []*Class) []*Class {
 // ---- validation ----
 
 // argError is a failed check: path is where inside the argument (".tags[2]"), msg what is wrong.
-type argError struct{ path, msg string }
+type argError struct {
+	path, msg string
+	unknown   string // the path of an unknown option key
+}
 
 func check(t *Type, v lua.LValue, path string, depth int) *argError {
 	if depth > 32 {
-		return &argError{path, "is nested too deeply (does it contain itself?)"}
+		return &argError{path: path, msg: "is nested too deeply (does it contain itself?)"}
 	}
 	switch t.Kind {
 	case KPrim:
@@ -430,7 +433,7 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 			}
 			i, ok := k.(lua.LNumber)
 			if !ok || float64(i) != math.Trunc(float64(i)) || int(i) < 1 || int(i) > n {
-				err = &argError{path, fmt.Sprintf("must be %s, got a table with the key %s", describe(t), luaKey(k))}
+				err = &argError{path: path, msg: fmt.Sprintf("must be %s, got a table with the key %s", describe(t), luaKey(k))}
 				return
 			}
 			err = check(t.Elem, val, fmt.Sprintf("%s[%d]", path, int(i)), depth+1)
@@ -447,7 +450,7 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 				return
 			}
 			if check(t.Key, k, path, depth+1) != nil {
-				err = &argError{path, fmt.Sprintf("must be %s, got the key %s", describe(t), luaKey(k))}
+				err = &argError{path: path, msg: fmt.Sprintf("must be %s, got the key %s", describe(t), luaKey(k))}
 				return
 			}
 			err = check(t.Elem, val, path+"."+k.String(), depth+1)
@@ -473,7 +476,11 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 			return check(shaped[0], v, path, depth+1)
 		}
 	}
-	return &argError{path, fmt.Sprintf("must be %s, got %s", describe(t), DescribeValue(v))}
+	got := DescribeValue(v)
+	if sv, ok := v.(lua.LString); ok && strings.Contains(t.Text, `"`) && len(sv) <= 64 {
+		got = fmt.Sprintf("%q", string(sv))
+	}
+	return &argError{path: path, msg: fmt.Sprintf("must be %s, got %s", describe(t), got)}
 }
 
 func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
@@ -504,12 +511,17 @@ func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 				continue
 			}
 			hint := ""
-			if s := closestName(k, known); s != "" {
-				hint = fmt.Sprintf(" (did you mean %s?)", s)
+			if s := closestOption(k, known); s != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			sorted := append([]string(nil), known...)
 			sort.Strings(sorted)
-			return &argError{path, fmt.Sprintf("has an unknown field %s%s; the fields of %s are: %s", k, hint, c.Name, strings.Join(sorted, ", "))}
+			where := "known options"
+			if p := strings.TrimPrefix(path, "."); p != "" {
+				where += " of " + p
+			}
+			return &argError{path: path, unknown: strings.TrimPrefix(path+"."+k, "."),
+				msg: fmt.Sprintf("%s; %s: %s", hint, where, strings.Join(sorted, ", "))}
 		}
 		if err = check(f.Type, tb.RawGetString(k), path+"."+k, depth+1); err != nil {
 			if tb.RawGetString(k) == lua.LNil {
@@ -522,7 +534,7 @@ func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 	}
 	for _, f := range c.fields {
 		if !f.Optional && tb.RawGetString(f.Name) == lua.LNil {
-			return &argError{path + "." + f.Name, fmt.Sprintf("is required (%s)", describe(f.Type))}
+			return &argError{path: path + "." + f.Name, msg: fmt.Sprintf("is required (%s)", describe(f.Type))}
 		}
 	}
 	return nil
@@ -668,6 +680,9 @@ func DescribeValue(v lua.LValue) string {
 // checkArgs validates the arguments of a call to the function named fn (ui.table) against
 // params, raising a usage error (exit 2) naming the function, the argument and the field.
 func checkArgs(L *lua.LState, fn string, params []Param) {
+	raiseArg := func(L *lua.LState, fn string, n int, name string, e *argError) {
+		raiseArgError(L, fn, params, n, name, e)
+	}
 	top := L.GetTop()
 	for i, p := range params {
 		if p.Name == "..." {
@@ -686,7 +701,7 @@ func checkArgs(L *lua.LState, fn string, params []Param) {
 			if check(p.Type, v, "", 0) == nil { // any, or a union with nil
 				continue
 			}
-			RaiseUsage(L, "", "%s: argument #%d (%s) is missing: it must be %s", fn, i+1, p.Name, describe(p.Type))
+			RaiseUsage(L, usageHint(fn, params), "%s: argument #%d (%s) is missing: it must be %s", fn, i+1, p.Name, describe(p.Type))
 		}
 		if e := check(p.Type, v, "", 0); e != nil {
 			raiseArg(L, fn, i+1, p.Name, e)
@@ -694,11 +709,28 @@ func checkArgs(L *lua.LState, fn string, params []Param) {
 	}
 }
 
-func raiseArg(L *lua.LState, fn string, n int, name string, e *argError) {
-	if e.path == "" {
-		RaiseUsage(L, "", "%s: argument #%d (%s) %s", fn, n, name, e.msg)
+func raiseArgError(L *lua.LState, fn string, params []Param, n int, name string, e *argError) {
+	hint := usageHint(fn, params)
+	if e.unknown != "" {
+		RaiseUsage(L, hint, "%s: unknown option %q%s", fn, e.unknown, e.msg)
 	}
-	RaiseUsage(L, "", "%s: argument #%d (%s) field %s %s", fn, n, name, strings.TrimPrefix(e.path, "."), e.msg)
+	if e.path == "" {
+		RaiseUsage(L, hint, "%s: argument #%d (%s) %s", fn, n, name, e.msg)
+	}
+	RaiseUsage(L, hint, "%s: argument #%d (%s) field %s %s", fn, n, name, strings.TrimPrefix(e.path, "."), e.msg)
+}
+
+// usageHint shows the declaration: "usage: ui.error(message: string, opts?: ui.ErrorOpts)".
+func usageHint(fn string, params []Param) string {
+	parts := make([]string, len(params))
+	for i, p := range params {
+		opt := ""
+		if p.Optional {
+			opt = "?"
+		}
+		parts[i] = p.Name + opt + ": " + p.Type.Text
+	}
+	return "usage: " + fn + "(" + strings.Join(parts, ", ") + "); agentcore docs describes it and its tables"
 }
 
 // closestName is the known name within a small edit distance of name, or "".
@@ -710,6 +742,20 @@ func closestName(name string, known []string) string {
 		}
 	}
 	return best
+}
+
+// closestOption is closestName, or else a known name that name is the start of (entry:
+// entrypoint), as option keys are often shortened.
+func closestOption(name string, known []string) string {
+	if s := closestName(name, known); s != "" {
+		return s
+	}
+	for _, k := range known {
+		if len(name) >= 3 && strings.HasPrefix(k, name) {
+			return k
+		}
+	}
+	return ""
 }
 
 func maxTypoDistance(name string) int {

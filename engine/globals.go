@@ -85,7 +85,7 @@ var engineClassDecls = []*Class{
 		Fields: `name: string, type?: "string"|"int"|"bool"|"list", required?: boolean, default?: any, help?: string, ` +
 			`positional?: boolean, short?: string, choices?: string[]`},
 	{Name: "Error", Open: true, Doc: "An error raised by a builtin (or ui.error), as pcall returns it; tostring(err) gives \"file:line: message\".",
-		Fields: "message: string, hint?: string, code: integer, where?: string, aws_code?: string"},
+		Fields: "message?: string, hint?: string, code?: integer, where?: string, aws_code?: string"},
 }
 
 var engineGlobals = []Func{

@@ -211,7 +211,7 @@ func TestUsageErrors(t *testing.T) {
 		`agentcore.get_runtime("x", {version = "latest"})`:                                     "not a runtime version",
 		`agentcore.update_runtime("x", {name = "y"})`:                                          "name cannot be changed",
 		`agentcore.wait_runtime("x", {timeout = "soon"})`:                                      `duration "soon"`,
-		`agentcore.get_endpoint("x")`:                                                          "argument #2 (endpoint name)",
+		`agentcore.get_endpoint("x")`:                                                          "argument #2 (name) is missing",
 		`agentcore.invoke{payload = "{}"}`:                                                     "arn is required",
 		`agentcore.invoke{arn = "a", payload = "{}", on_chunk = 3}`:                            "on_chunk must be a function",
 	} {

@@ -23,8 +23,9 @@ func vmFor(L *lua.LState) *VM {
 }
 
 func installEngineGlobals(L *lua.LState) {
-	for _, f := range Globals() {
-		L.SetGlobal(f.Name, L.NewFunction(checked(f.Name, f)))
+	for i := range engineGlobals {
+		f := &engineGlobals[i]
+		L.SetGlobal(f.Name, L.NewFunction(checked(f.Name, f, prepareGlobals)))
 	}
 	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {

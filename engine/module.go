@@ -88,11 +88,14 @@ func prepareFunc(f *Func, name string, classes map[string]*Class) {
 	}
 }
 
-// checked wraps fn so that its arguments are validated against its declaration first.
-func checked(name string, f *Func) lua.LGFunction {
-	params, impl := f.decl.params, f.Fn
+// checked wraps fn so that its arguments are validated against its declaration first. The
+// declarations are parsed on the first call (prepare), not when the Lua state is built: a run
+// pays only for the modules it uses.
+func checked(name string, f *Func, prepare func()) lua.LGFunction {
+	impl := f.Fn
 	return func(L *lua.LState) int {
-		checkArgs(L, name, params)
+		prepare()
+		checkArgs(L, name, f.decl.params)
 		return impl(L)
 	}
 }
@@ -110,11 +113,11 @@ func (r *Registry) Add(m *Module) {
 	if _, dup := r.mods[m.Name]; dup {
 		panic(fmt.Sprintf("engine: module %q registered twice", m.Name))
 	}
-	m.Prepare()
 	r.mods[m.Name] = m
 }
 
-// Modules returns the registered modules sorted by name.
+// Modules returns the registered modules sorted by name (their declarations parsed: see
+// Prepare).
 func (r *Registry) Modules() []*Module {
 	out := make([]*Module, 0, len(r.mods))
 	for _, m := range r.mods {
@@ -122,6 +125,15 @@ func (r *Registry) Modules() []*Module {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// Check parses every registered declaration, panicking on a malformed one; the registry's
+// tests call it.
+func (r *Registry) Check() {
+	for _, m := range r.mods {
+		m.Prepare()
+	}
+	prepareGlobals()
 }
 
 func (r *Registry) install(L *lua.LState) {
@@ -133,7 +145,7 @@ func (r *Registry) install(L *lua.LState) {
 			for i := range m.Funcs {
 				f := &m.Funcs[i]
 				name := m.Name + "." + f.Name
-				t.RawSetString(f.Name, L.NewFunction(faultAfter(fault, name, checked(name, f))))
+				t.RawSetString(f.Name, L.NewFunction(faultAfter(fault, name, checked(name, f, m.Prepare))))
 			}
 			if m.Fields != nil {
 				m.Fields(L, t)

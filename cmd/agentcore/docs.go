@@ -121,7 +121,7 @@ func reference() string {
 		writeFuncMD(&b, "", f)
 	}
 	writeClassesMD(&b, engine.EngineClasses())
-	for _, m := range builtins.Registry().Modules() {
+	for _, m := range docRegistry().Modules() {
 		fmt.Fprintf(&b, "## %s\n\n%s\n\n", m.Name, m.Doc)
 		for i := range m.Funcs {
 			writeFuncMD(&b, m.Name+".", &m.Funcs[i])
@@ -200,4 +200,11 @@ func writeClassesMD(b *strings.Builder, classes []*engine.Class) {
 		fmt.Fprintf(b, " — %s\n", strings.Join(fields, ", "))
 	}
 	b.WriteString("\n")
+}
+
+// docRegistry is the registry with every declaration parsed (a run parses them lazily).
+func docRegistry() *engine.Registry {
+	r := builtins.Registry()
+	r.Check()
+	return r
 }

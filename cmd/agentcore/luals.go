@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/recipes"
 )
@@ -26,7 +25,7 @@ func lualsStubs() string {
 	for _, f := range engine.Globals() {
 		writeFuncLua(&b, "", f)
 	}
-	for _, m := range builtins.Registry().Modules() {
+	for _, m := range docRegistry().Modules() {
 		fmt.Fprintf(&b, "-- ---------------------------------------------------------------- %s\n\n", m.Name)
 		writeClassesLua(&b, m.AllClasses())
 		writeDoc(&b, m.Doc)
@@ -116,7 +115,7 @@ func luarc() string {
 	for _, f := range engine.Globals() {
 		globals = append(globals, f.Name)
 	}
-	for _, m := range builtins.Registry().Modules() {
+	for _, m := range docRegistry().Modules() {
 		globals = append(globals, m.Name)
 	}
 	sort.Strings(globals)

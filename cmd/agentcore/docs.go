@@ -39,6 +39,8 @@ func (a *app) cmdDocs(args []string) error {
 		dir := "."
 		if len(rest) == 1 {
 			dir = rest[0]
+		} else if p, err := a.loadProject(); err == nil {
+			dir = p.Dir // the project root, also from one of its folders
 		}
 		wrote, err := installTypes(dir)
 		if err != nil {
@@ -85,6 +87,13 @@ func installTypes(dir string) ([]string, error) {
 		return nil, err
 	}
 	types := filepath.Join(dir, filepath.FromSlash(TypesDir))
+	rc := filepath.Join(dir, ".luarc.json")
+	body := luarc()
+	// A .luarc.json of the user's is never replaced: checked before anything is written.
+	if old, err := os.ReadFile(rc); err == nil && string(old) != body && !strings.Contains(string(old), `"`+TypesDir+`"`) {
+		return nil, usageErr("add \""+TypesDir+"\" to workspace.library and set runtime.version to \"Lua 5.1\" in it yourself, then run agentcore docs --install again",
+			"%s exists and is not agentcore's; not overwriting it", relPath(rc))
+	}
 	files := []struct{ path, body string }{
 		{filepath.Join(types, "agentcore.lua"), lualsStubs()},
 		{filepath.Join(types, "deploy.lua"), dep},
@@ -95,12 +104,6 @@ func installTypes(dir string) ([]string, error) {
 			return wrote, err
 		}
 		wrote = append(wrote, relPath(f.path))
-	}
-	rc := filepath.Join(dir, ".luarc.json")
-	body := luarc()
-	if old, err := os.ReadFile(rc); err == nil && string(old) != body && !strings.Contains(string(old), `"`+TypesDir+`"`) {
-		return wrote, usageErr("add \""+TypesDir+"\" to workspace.library and set runtime.version to \"Lua 5.1\" in it yourself",
-			"%s exists and is not agentcore's; not overwriting it (the stubs are in %s)", relPath(rc), relPath(types))
 	}
 	if err := state.WriteFileAtomic(rc, []byte(body), 0o644); err != nil {
 		return wrote, err

@@ -800,7 +800,7 @@ end
 ---@return boolean
 function M.is_iam_propagation(err)
   local msg = tostring(type(err) == "table" and err.message or err):lower()
-  return type(err) == "table" and err.aws_code == "ValidationException" and msg:find("role", 1, true) ~= nil
+  return aws.error_code(err) == "ValidationException" and msg:find("role", 1, true) ~= nil
     and (msg:find("assum", 1, true) ~= nil or msg:find("not authorized", 1, true) ~= nil
       or msg:find("trust", 1, true) ~= nil or msg:find("validation failed", 1, true) ~= nil)
 end

@@ -449,7 +449,8 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 			if err != nil {
 				return
 			}
-			if check(t.Key, k, path, depth+1) != nil {
+			strictString := t.Key.Kind == KPrim && t.Key.Name == "string" && k.Type() != lua.LTString
+			if strictString || check(t.Key, k, path, depth+1) != nil {
 				err = &argError{path: path, msg: fmt.Sprintf("must be %s, got the key %s", describe(t), luaKey(k))}
 				return
 			}
@@ -472,8 +473,8 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 				shaped = append(shaped, a)
 			}
 		}
-		if len(shaped) == 1 { // the one alternative of this Lua type explains best
-			return check(shaped[0], v, path, depth+1)
+		if len(shaped) == 1 && (shaped[0].Kind == KList || shaped[0].Kind == KMap || shaped[0].Kind == KClass) {
+			return check(shaped[0], v, path, depth+1) // the one table alternative explains best
 		}
 	}
 	got := DescribeValue(v)

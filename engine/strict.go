@@ -52,7 +52,7 @@ func installGlobalsMeta(L *lua.LState) {
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		g := L.CheckTable(1)
 		key, ok := L.Get(2).(lua.LString)
-		if !ok {
+		if !ok || strings.HasPrefix(string(key), "_") { // _ENV and the like: compatibility probes
 			return 0
 		}
 		var known []string

@@ -14,7 +14,7 @@ var Module = &engine.Module{
 	Name: "agentcore",
 	Doc: "Amazon Bedrock AgentCore Runtime: create, update and delete agent runtimes and their " +
 		"endpoints, wait for them to be ready, and invoke them with the response streamed. Errors " +
-		"keep the AWS error code first (\"ResourceNotFoundException: ...\", see aws.error_code); the " +
+		"keep the AWS error code first (\"ResourceNotFoundException: ...\"; err.aws_code after pcall); the " +
 		"get_* lookups answer nil instead of raising when the resource does not exist. Versions are " +
 		"strings in results (\"3\"); arguments accept 3, \"3\" and \"V3\".",
 	Classes: []*engine.Class{

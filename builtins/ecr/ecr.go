@@ -26,7 +26,7 @@ var Module = &engine.Module{
 	Name: "ecr",
 	Doc: "Amazon ECR repositories of the selected environment (or the local endpoint's registry): " +
 		"create them idempotently, log docker in, list and prune images. Errors keep the ECR error " +
-		"code first (\"RepositoryNotFoundException: ...\"); see aws.error_code.",
+		"code first (\"RepositoryNotFoundException: ...\"); err.aws_code holds it after pcall.",
 	Classes: []*engine.Class{
 		{Name: "ecr.EnsureOpts", Of: ensureOpts{}},
 		{Name: "ecr.DeleteOpts", Fields: "force?: boolean"},

@@ -38,7 +38,7 @@ var Module = &engine.Module{
 	Name: "s3",
 	Doc: "S3 objects of the selected environment (agent code packages) and, for environments " +
 		"without CloudFormation, their bucket. Errors keep the S3 error code first " +
-		"(\"NoSuchBucket: uploading ...\"); see aws.error_code.",
+		"(\"NoSuchBucket: uploading ...\"); err.aws_code holds it after pcall.",
 	Classes: []*engine.Class{
 		{Name: "s3.PutOpts", Of: putArgs{}},
 		{Name: "s3.ObjectRef", Of: objArgs{}},

@@ -35,7 +35,7 @@ var Module = &engine.Module{
 	Doc: "AWS Secrets Manager secrets of the selected environment (the local endpoint's on local " +
 		"environments). Values go in and never come out: no function returns one, and a value sent " +
 		"is masked in all output. Errors keep the Secrets Manager error code first " +
-		"(\"ResourceExistsException: ...\"); see aws.error_code.",
+		"(\"ResourceExistsException: ...\"); err.aws_code holds it after pcall.",
 	Classes: []*engine.Class{
 		{Name: "secrets.EnsureOpts", Of: ensureArgs{}},
 		{Name: "secrets.Ensured", Fields: "name: string, arn: string, created: boolean"},

@@ -22,8 +22,8 @@ import (
 var Module = &engine.Module{
 	Name: "ssm",
 	Doc: "SSM Parameter Store of the selected environment. Decrypted SecureString values are masked " +
-		"in all output. Errors keep the SSM error code first (\"ParameterAlreadyExists: ...\"); see " +
-		"aws.error_code.",
+		"in all output. Errors keep the SSM error code first (\"ParameterAlreadyExists: ...\"); " +
+		"err.aws_code holds it after pcall.",
 	Classes: []*engine.Class{
 		{Name: "ssm.ReadOpts", Of: readOpts{}, Doc: "decrypt (default true) for both; recursive (default true) for get_parameters_by_path."},
 		{Name: "ssm.PutOpts", Of: putOpts{}},

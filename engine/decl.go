@@ -426,37 +426,32 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 			break
 		}
 		n := tb.Len()
-		var err *argError
-		tb.ForEach(func(k, val lua.LValue) {
-			if err != nil {
-				return
+		for _, k := range sortedKeys(tb) {
+			if i, ok := k.(lua.LNumber); !ok || float64(i) != math.Trunc(float64(i)) || int(i) < 1 || int(i) > n {
+				return &argError{path: path, msg: fmt.Sprintf("must be %s, got a table with the key %s", describe(t), luaKey(k))}
 			}
-			i, ok := k.(lua.LNumber)
-			if !ok || float64(i) != math.Trunc(float64(i)) || int(i) < 1 || int(i) > n {
-				err = &argError{path: path, msg: fmt.Sprintf("must be %s, got a table with the key %s", describe(t), luaKey(k))}
-				return
+		}
+		for i := 1; i <= n; i++ {
+			if err := check(t.Elem, tb.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+				return err
 			}
-			err = check(t.Elem, val, fmt.Sprintf("%s[%d]", path, int(i)), depth+1)
-		})
-		return err
+		}
+		return nil
 	case KMap:
 		tb, ok := v.(*lua.LTable)
 		if !ok {
 			break
 		}
-		var err *argError
-		tb.ForEach(func(k, val lua.LValue) {
-			if err != nil {
-				return
-			}
+		for _, k := range sortedKeys(tb) {
 			strictString := t.Key.Kind == KPrim && t.Key.Name == "string" && k.Type() != lua.LTString
 			if strictString || check(t.Key, k, path, depth+1) != nil {
-				err = &argError{path: path, msg: fmt.Sprintf("must be %s, got the key %s", describe(t), luaKey(k))}
-				return
+				return &argError{path: path, msg: fmt.Sprintf("must be %s, got the key %s", describe(t), luaKey(k))}
 			}
-			err = check(t.Elem, val, path+"."+k.String(), depth+1)
-		})
-		return err
+			if err := check(t.Elem, tb.RawGet(k), path+"."+k.String(), depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
 	case KClass:
 		tb, ok := v.(*lua.LTable)
 		if !ok {
@@ -487,18 +482,15 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 	var keys []string
 	n := tb.Len()
-	var err *argError
-	tb.ForEach(func(k, v lua.LValue) {
-		if i, ok := k.(lua.LNumber); ok && c.items != nil && err == nil && int(i) >= 1 && int(i) <= n && float64(i) == math.Trunc(float64(i)) {
-			err = check(c.items, v, fmt.Sprintf("%s[%d]", path, int(i)), depth+1)
-			return
+	for _, k := range sortedKeys(tb) {
+		if i, ok := k.(lua.LNumber); ok && c.items != nil && int(i) >= 1 && int(i) <= n && float64(i) == math.Trunc(float64(i)) {
+			if err := check(c.items, tb.RawGet(k), fmt.Sprintf("%s[%d]", path, int(i)), depth+1); err != nil {
+				return err
+			}
+			continue
 		}
 		keys = append(keys, luaKey(k))
-	})
-	if err != nil {
-		return err
 	}
-	sort.Strings(keys)
 	byName := make(map[string]Param, len(c.fields))
 	var known []string
 	for _, f := range c.fields {
@@ -524,13 +516,8 @@ func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 			return &argError{path: path, unknown: strings.TrimPrefix(path+"."+k, "."),
 				msg: fmt.Sprintf("%s; %s: %s", hint, where, strings.Join(sorted, ", "))}
 		}
-		if err = check(f.Type, tb.RawGetString(k), path+"."+k, depth+1); err != nil {
-			if tb.RawGetString(k) == lua.LNil {
-				err = nil
-			}
-			if err != nil {
-				return err
-			}
+		if err := check(f.Type, tb.RawGetString(k), path+"."+k, depth+1); err != nil {
+			return err
 		}
 	}
 	for _, f := range c.fields {
@@ -539,6 +526,25 @@ func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 		}
 	}
 	return nil
+}
+
+// sortedKeys returns a table's keys in a fixed order (numbers first, then by text), so that a
+// table with several mistakes always reports the same one.
+func sortedKeys(tb *lua.LTable) []lua.LValue {
+	var keys []lua.LValue
+	tb.ForEach(func(k, _ lua.LValue) { keys = append(keys, k) })
+	sort.Slice(keys, func(i, j int) bool {
+		a, aNum := keys[i].(lua.LNumber)
+		b, bNum := keys[j].(lua.LNumber)
+		switch {
+		case aNum && bNum:
+			return a < b
+		case aNum != bNum:
+			return aNum
+		}
+		return keys[i].String() < keys[j].String()
+	})
+	return keys
 }
 
 func luaKey(k lua.LValue) string {

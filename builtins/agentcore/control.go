@@ -22,7 +22,7 @@ type runtimeSpec struct {
 	Code        *codeSpec        `json:"code"`
 	RoleArn     string           `json:"role_arn"`
 	Env         engine.StringMap `json:"env"`
-	Protocol    string           `json:"protocol"`
+	Protocol    string           `json:"protocol" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
 	Network     string           `json:"network"`
 	Description *string          `json:"description"`
 	Lifecycle   *struct {

@@ -48,7 +48,7 @@ type packageOpts struct {
 	Dir        string            `json:"dir"`
 	Runtime    string            `json:"runtime"`
 	Entrypoint engine.StringList `json:"entrypoint"`
-	Target     string            `json:"target"`
+	Target     string            `json:"target" lua:"\"aarch64\"|\"host\""`
 	Out        string            `json:"out"`
 	Cache      *bool             `json:"cache"`
 }

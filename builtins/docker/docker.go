@@ -111,7 +111,7 @@ type buildOpts struct {
 	Labels     engine.StringMap  `json:"labels"`
 	Target     string            `json:"target"`
 	NoCache    bool              `json:"no_cache"`
-	Builder    string            `json:"builder"`
+	Builder    string            `json:"builder" lua:"\"auto\"|\"buildkit\"|\"classic\""`
 }
 
 // The builders docker.build can use.

@@ -12,7 +12,10 @@ import (
 	"github.com/agentcore/agentcore/builtins/ecr"
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
+	"github.com/agentcore/agentcore/builtins/iam"
 	"github.com/agentcore/agentcore/builtins/jsonmod"
+	"github.com/agentcore/agentcore/builtins/logs"
+	"github.com/agentcore/agentcore/builtins/metrics"
 	"github.com/agentcore/agentcore/builtins/oci"
 	"github.com/agentcore/agentcore/builtins/project"
 	"github.com/agentcore/agentcore/builtins/s3"
@@ -31,6 +34,8 @@ func Modules() []*engine.Module {
 		project.Module, project.EnvModule, state.Module,
 		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module, cfn.Module, oci.Module,
 		codezip.Module, s3.Module, secrets.Module,
+		iam.Module,
+		logs.Module, metrics.Module,
 	}
 }
 

@@ -184,6 +184,7 @@ func (p *typeParser) primary() *Type {
 		}
 		if p.eat(":") {
 			p.postfix() // the result type, for the docs only
+			p.eat("?")  // fun(): boolean? (an optional result)
 		}
 		return &Type{Kind: KFun, Name: "function", Text: p.s[start:p.pos]}
 	case p.eat("table<"):

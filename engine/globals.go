@@ -106,7 +106,7 @@ var engineGlobals = []Func{
 		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it.",
 		Fn:  sleep},
 	{Name: "with_env", Params: "name: string, fn: fun(): any", Returns: "any",
-		Doc: "Runs fn with another environment of the project selected: env, project.agent, state, store and the AWS builtins act on it, under its lock. The previous environment is selected again afterwards, also when fn fails. Not inside parallel branches. Returns fn's results.",
+		Doc: "Runs fn with another environment of the project selected: env, project.agent, state, store and the AWS builtins act on it, under its lock. The previous environment is selected again afterwards, also when fn fails. Inside a parallel branch it selects the environment for that branch (and the branches it starts) only, so that branches can act on different environments at once, each under its own lock. Returns fn's results.",
 		Fn:  withEnv},
 	{Name: "print", Params: "...: any",
 		Doc: "Lua's print, through the run's output: secrets are masked, and with -o json each call is a log event (source \"print\") instead of a bare line.",
@@ -200,23 +200,42 @@ func withEnv(L *lua.LState) int {
 	r := FromL(L)
 	name := L.CheckString(1)
 	fn := L.CheckFunction(2)
-	if r.Branch(L) != "" {
-		RaiseUsage(L, "call with_env outside parallel(...)", "with_env(%q) cannot be used inside a parallel branch: the environment is the run's", name)
-	}
 	if r.Project == nil {
 		RaiseUsage(L, "", "with_env(%q): no project here", name)
 	}
 	if _, ok := r.Project.Environments[name]; !ok {
 		RaiseUsage(L, "agentcore env list shows them", "environment %q is not defined in agentcore.toml", name)
 	}
-	prevEnv, prevStore := r.EnvName, r.Store
-	r.EnvName = name
+	store := r.Store
 	if r.StoreFor != nil {
-		r.Store = r.StoreFor(name)
+		store = r.StoreFor(name)
 	}
-	restore := func() { r.EnvName, r.Store = prevEnv, prevStore }
-	if r.Store != nil && name != prevEnv {
-		unlock, err := lockEnv(L, r, name, false)
+	target := r
+	var restore func()
+	if r.Branch(L) != "" {
+		// Inside a parallel branch the environment is the branch's own: a view of the run,
+		// seen by this thread (and the branches it starts) only.
+		root := r.root()
+		target = r.view(name, store)
+		prev, had := root.views.Load(L)
+		root.views.Store(L, target)
+		restore = func() {
+			if had {
+				root.views.Store(L, prev)
+			} else {
+				root.views.Delete(L)
+			}
+			if target.ExitCode != 0 {
+				r.ExitCode = target.ExitCode
+			}
+		}
+	} else {
+		prevEnv, prevStore := r.EnvName, r.Store
+		r.EnvName, r.Store = name, store
+		restore = func() { r.EnvName, r.Store = prevEnv, prevStore }
+	}
+	if store != nil && !r.holds(name) {
+		unlock, err := lockEnv(L, target, name, false)
 		if err != nil {
 			restore()
 			Raise(L, err)

@@ -41,7 +41,9 @@ func lockEnv(L *lua.LState, r *Run, env string, wait bool) (func(), error) {
 	if err != nil {
 		return nil, lockError(err)
 	}
+	r.hold(env, 1)
 	return func() {
+		r.hold(env, -1)
 		if uerr := unlock(); uerr != nil {
 			r.Out.Warn("", "releasing the lock of "+env+": "+uerr.Error())
 		}

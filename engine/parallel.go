@@ -58,8 +58,9 @@ func parallel(L *lua.LState) int {
 		L.Push(L.NewTable())
 		return 1
 	}
-	r := FromL(L)
+	r := FromL(L).root()
 	parentLabel := r.Branch(L)
+	view, inView := r.views.Load(L) // a branch's environment (with_env) carries into its branches
 	ctx, cancel := context.WithCancel(Ctx(L))
 	defer cancel()
 
@@ -74,12 +75,16 @@ func parallel(L *lua.LState) int {
 			label = parentLabel + "/" + label
 		}
 		r.branches.Store(th, label)
+		if inView {
+			r.views.Store(th, view)
+		}
 		wg.Add(1)
 		go func(b *branch, th *lua.LState) {
 			defer wg.Done()
 			r.gil.Lock()
 			defer r.gil.Unlock()
 			defer r.branches.Delete(th)
+			defer r.views.Delete(th)
 			if thCancel != nil {
 				defer thCancel()
 			}

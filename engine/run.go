@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"io"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,57 @@ type Run struct {
 	branches sync.Map // *lua.LState -> branch label
 	values   sync.Map // per-run caches owned by builtins, see Value
 	onceMu   sync.Mutex
+
+	// parent is set on a view of the run (see view): the root run owns the interpreter lock,
+	// the branches, the caches and the held locks; a view only selects another environment.
+	parent *Run
+	// views maps a Lua thread to the view it runs in: with_env inside a parallel branch
+	// selects an environment for that branch only, so sibling branches keep theirs.
+	views  sync.Map // *lua.LState -> *Run
+	heldMu sync.Mutex
+	held   map[string]int // environments whose lock this run holds
+}
+
+// root returns the run a view belongs to (the run itself when it is not a view).
+func (r *Run) root() *Run {
+	for r.parent != nil {
+		r = r.parent
+	}
+	return r
+}
+
+// view returns a copy of the run's exported settings with another environment selected.
+// Every exported field is copied (by reflection, so that a field added later is not
+// forgotten); the unexported ones stay with the root.
+func (r *Run) view(env string, store state.Store) *Run {
+	v := &Run{parent: r.root()}
+	src, dst := reflect.ValueOf(r).Elem(), reflect.ValueOf(v).Elem()
+	for i := 0; i < src.NumField(); i++ {
+		if src.Type().Field(i).IsExported() {
+			dst.Field(i).Set(src.Field(i))
+		}
+	}
+	v.EnvName, v.Store, v.ExitCode = env, store, 0
+	return v
+}
+
+// holds reports whether this run holds env's lock.
+func (r *Run) holds(env string) bool {
+	root := r.root()
+	root.heldMu.Lock()
+	defer root.heldMu.Unlock()
+	return root.held[env] > 0
+}
+
+// hold records that the run took (n = 1) or released (n = -1) env's lock.
+func (r *Run) hold(env string, n int) {
+	root := r.root()
+	root.heldMu.Lock()
+	defer root.heldMu.Unlock()
+	if root.held == nil {
+		root.held = map[string]int{}
+	}
+	root.held[env] += n
 }
 
 // Env returns the selected environment with agent overrides resolved, or nil.
@@ -63,13 +115,18 @@ func (r *Run) Env() *project.Environment {
 
 const runKey = "agentcore.run"
 
-// FromL returns the Run a Lua state (or any of its threads) belongs to.
+// FromL returns the Run a Lua state (or any of its threads) belongs to: the run, or the view
+// of it a parallel branch selected with with_env.
 func FromL(L *lua.LState) *Run {
 	ud, ok := L.G.Registry.RawGetString(runKey).(*lua.LUserData)
 	if !ok {
 		panic("engine: Lua state has no run attached")
 	}
-	return ud.Value.(*Run)
+	r := ud.Value.(*Run)
+	if v, ok := r.views.Load(L); ok {
+		return v.(*Run)
+	}
+	return r
 }
 
 // Ctx returns the context of the running Lua thread: the run's, or a parallel branch's
@@ -83,7 +140,7 @@ func Ctx(L *lua.LState) context.Context {
 
 // Branch returns the label of the parallel branch L runs in, or "" on the main thread.
 func (r *Run) Branch(L *lua.LState) string {
-	if v, ok := r.branches.Load(L); ok {
+	if v, ok := r.root().branches.Load(L); ok {
 		return v.(string)
 	}
 	return ""
@@ -93,7 +150,7 @@ func (r *Run) Branch(L *lua.LState) string {
 // parallel branches progress while it waits. fn must not touch any Lua value: take what it
 // needs before, and build Lua values from its result after.
 func Unlocked[T any](L *lua.LState, fn func(ctx context.Context) (T, error)) (T, error) {
-	r := FromL(L)
+	r := FromL(L).root()
 	ctx := Ctx(L)
 	r.gil.Unlock()
 	defer r.gil.Lock()
@@ -104,6 +161,7 @@ func Unlocked[T any](L *lua.LState, fn func(ctx context.Context) (T, error)) (T,
 // Builtins use it to share one client (Docker, AWS config) across a run. make runs with the
 // interpreter lock held by the caller; keep it cheap or call it from inside Unlocked.
 func (r *Run) Value(key string, make func() (any, error)) (any, error) {
+	r = r.root()
 	if v, ok := r.values.Load(key); ok {
 		return v, nil
 	}

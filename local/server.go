@@ -34,6 +34,9 @@ import (
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
+	"github.com/agentcore/agentcore/local/logs"
+	"github.com/agentcore/agentcore/local/metrics"
+	"github.com/agentcore/agentcore/local/otlp"
 	"github.com/agentcore/agentcore/local/registry"
 	"github.com/agentcore/agentcore/local/s3"
 	"github.com/agentcore/agentcore/local/secretsmanager"
@@ -69,11 +72,15 @@ type Server struct {
 	s3      *s3.Service
 	control *control.Service
 	docker  io.Closer
+	logs    *logs.Store
+	otlp    *otlp.Receiver
+	metrics *metrics.Store
 
-	mu    sync.Mutex
-	ecr   http.Handler // built by Serve: repository URIs need the listener's address
-	guard http.Handler // built by Serve: the Host header must name the listener's port
-	http  *http.Server
+	mu     sync.Mutex
+	ecr    http.Handler // built by Serve: repository URIs need the listener's address
+	guard  http.Handler // built by Serve: the Host header must name the listener's port
+	otlpAt *otlpState   // set by Serve: where agents send OTLP
+	http   *http.Server
 }
 
 // New opens the state database under cfg.Dir and builds every service. Agent containers left
@@ -135,6 +142,19 @@ func New(cfg Config) (*Server, error) {
 	if s.s3, err = s3.New(db, filepath.Join(dir, "s3"), s3.Config{Account: cfg.Account, Region: cfg.Region, Logf: cfg.Logf}); err != nil {
 		return fail(fmt.Errorf("starting S3: %w", err))
 	}
+	logsMax, err := logsMaxBytes()
+	if err != nil {
+		return fail(err)
+	}
+	if s.logs, err = logs.Open(db, logs.Config{Dir: filepath.Join(dir, "logs"), Account: cfg.Account, Region: cfg.Region,
+		MaxBytes: logsMax, Now: cfg.Now, Logf: cfg.Logf}); err != nil {
+		return fail(fmt.Errorf("starting CloudWatch Logs: %w", err))
+	}
+	if s.metrics, err = metrics.Open(db, cfg.Now); err != nil {
+		return fail(fmt.Errorf("starting CloudWatch metrics: %w", err))
+	}
+	s.otlp = otlp.New(otlp.Config{Logs: s.logs, Secret: otlpSecret(cfg.Credentials), Logf: cfg.Logf,
+		Groups: func(runtimeID string, version int) []string { return s.control.LogGroups(runtimeID, version) }})
 	docker, err := dockerclient.New()
 	if err != nil {
 		return fail(fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err))
@@ -144,6 +164,7 @@ func New(cfg Config) (*Server, error) {
 		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
 		Code: s.s3, DataDir: dir,
+		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe,
 		RegistryAuth: func() (string, string) {
 			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())
 			return auth.RegistryUser, pw
@@ -180,6 +201,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.ecr, s.guard, s.http = e, guard, srv
 	s.mu.Unlock()
+	s.startOTLP(ln.Addr())
 	s.control.Start(host)
 	err = srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
@@ -201,8 +223,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			srv.Close()
 		}
 	}
+	s.stopOTLP()
 	s.control.Close()
 	s.docker.Close()
+	s.logs.Close()
+	s.metrics.Close()
 	return errors.Join(err, s.db.Close())
 }
 
@@ -218,6 +243,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not serving", http.StatusServiceUnavailable)
 		return
 	}
+	if otlp.IsOTLP(r) {
+		// Agents' telemetry: authenticated by the agent's bearer token, not SigV4 (local/otlp).
+		s.otlp.ServeHTTP(w, r)
+		return
+	}
 	g.ServeHTTP(w, r)
 }
 
@@ -230,6 +260,8 @@ func (s *Server) classify(r *http.Request) auth.Route {
 		return auth.Route{Protocol: auth.S3, UserContentType: true}
 	case strings.HasPrefix(r.URL.Path, "/v2/") || r.URL.Path == "/v2":
 		return auth.Route{Protocol: auth.Registry}
+	case metrics.IsCloudWatch(r) && target == "":
+		return auth.Route{Protocol: auth.CBOR}
 	case target != "":
 		return auth.Route{Protocol: auth.AWSJSON}
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/"):
@@ -263,6 +295,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		s.ssm.ServeHTTP(w, r)
 	case strings.HasPrefix(target, "secretsmanager."):
 		s.secrets.ServeHTTP(w, r)
+	case strings.HasPrefix(target, logs.TargetPrefix):
+		s.logs.ServeHTTP(w, r)
+	case metrics.IsCloudWatch(r):
+		s.metrics.ServeHTTP(w, r)
 	case r.URL.Path == "/_agentcore/health" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{

@@ -1,5 +1,6 @@
 -- create: the first deploy of an agent to an environment.
 local deploy = require("deploy")
+local observe = require("observe")
 
 return recipe {
   description = "Build an agent's image, push it, and create its AgentCore runtime (version V1)",
@@ -31,6 +32,7 @@ Examples:
     if a.runtime_id then
       local live = agentcore.get_runtime(a.runtime_id)
       if live and marker then
+        observe.ensure(agent, st, a)
         return deploy.finish_create(st, a, agent, live, marker)
       end
       if live then
@@ -60,6 +62,7 @@ Examples:
     -- while it is built.
     local repo, pushed = deploy.prepare(agent, st, a)
     local n = deploy.create_runtime(st, a, agent, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
+    observe.ensure(agent, st, a) -- Transaction Search and the dashboard and alarms stack (AWS)
 
     ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT"):format(
       agent.name, env.name(), a.runtime_id, deploy.vname(n)))

@@ -59,7 +59,7 @@ local function live_agent(name, a, by_name, stacks)
     d.stacks = d.stacks or {}
     d.stacks[deploy.code_stack_name()] = settled[stacks[deploy.code_stack_name()]] and "ok" or stacks[deploy.code_stack_name()]
   end
-  for _, what in ipairs({ "repo", "role", "auth" }) do
+  for _, what in ipairs({ "repo", "role", "auth", "obs" }) do -- obs: lib/observe.lua
     local sn = deploy.stack_name(agent, what)
     if stacks[sn] then
       d.stacks = d.stacks or {}

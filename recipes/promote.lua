@@ -1,13 +1,6 @@
 -- promote: point a named endpoint at a version, without rebuilding.
 local deploy = require("deploy")
 
--- Registry credentials of the selected environment, for the registry images go to.
-local function registry_auth()
-  if env.get().registry ~= "" then return nil end
-  local a = ecr.auth()
-  return { username = a.username, password = a.password }
-end
-
 -- promote --to: the exact image of a version of this environment, deployed to another one
 -- (copied registry to registry, digest kept; nothing rebuilt).
 local function promote_to(args, agent)
@@ -26,58 +19,10 @@ local function promote_to(args, agent)
       { usage = true, hint = "agentcore status " .. agent.name .. " lists the versions" })
   end
   aws.guard()
-  local src_auth = not deploy.is_code(v.image) and registry_auth() or nil
+  local src_auth = not deploy.is_code(v.image) and deploy.registry_auth() or nil
   ui.step(("promoting %s %s (image %s) from %s to %s"):format(agent.name, deploy.vname(n), deploy.short_digest(v.digest), from, args.to))
-
   return with_env(args.to, function()
-    local target = project.agent(agent.name)
-    aws.guard()
-    deploy.resolve_secrets(target)
-    local tst = state.load()
-    deploy.reconcile(tst, target)
-    local ta = deploy.agent_state(tst, target)
-    local repo = deploy.ensure_repository_and_role(target, tst, ta)
-    local pushed
-    if deploy.is_code(v.image) then
-      -- a code zip: copied object to object; its sha256 is its identity
-      if target.build ~= "zip" then
-        ui.error(("%s %s is a code zip, and %s builds %s in %s"):format(agent.name, deploy.vname(n), agent.name, target.build, args.to),
-          { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
-      end
-      local src = deploy.parse_s3_uri(v.image)
-      local key = repo.prefix .. v.digest:gsub("^sha256:", ""):sub(1, 32) .. ".zip"
-      local out = s3.copy { from_bucket = src.bucket, from_key = src.key, from_version_id = src.version_id, bucket = repo.bucket, key = key }
-      pushed = { image = deploy.s3_uri(repo.bucket, key, out.version_id), digest = v.digest }
-      ui.ok(("code zip %s copied to s3://%s/%s"):format(deploy.short_digest(v.digest), repo.bucket, key))
-    else
-      if target.build == "zip" then
-        ui.error(("%s %s is a container image, and %s builds a code zip in %s"):format(agent.name, deploy.vname(n), agent.name, args.to),
-          { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
-      end
-      local copied = oci.copy { from = v.image, to = repo.push_uri .. ":promoted-" .. deploy.short_digest(v.digest),
-        from_auth = src_auth, to_auth = registry_auth() }
-      if copied.digest ~= v.digest then
-        ui.error(("the copied image has digest %s, not %s"):format(copied.digest, v.digest),
-          { hint = "the target registry rewrote the manifest; nothing was deployed to " .. args.to .. ": check its registry, or run agentcore update there" })
-      end
-      ui.ok(("image %s copied to %s"):format(deploy.short_digest(v.digest), repo.push_uri))
-      pushed = { image = repo.push_uri .. "@" .. v.digest, digest = v.digest }
-    end
-    local live = ta.runtime_id and agentcore.get_runtime(ta.runtime_id) or nil
-    local latest = live and deploy.version(ta, tonumber(live.agentRuntimeVersion)) or nil
-    local tn
-    if live and latest and latest.status == "READY" and latest.digest == v.digest and latest.config_hash == target.config_hash then
-      tn = latest.number
-      ui.ok(("%s already runs this image in %s (%s): no new version"):format(agent.name, args.to, deploy.vname(tn)))
-    elseif live then
-      ui.step("updating runtime " .. ta.runtime_id .. " in " .. args.to)
-      tn = deploy.update_runtime(tst, ta, target, pushed.image, pushed.digest, repo.role_arn, repo.role_fresh, repo.authorizer)
-    else
-      if ta.runtime_id then deploy.forget_resource(ta, "runtime", ta.runtime_id) end
-      tn = deploy.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
-    end
-    ui.ok(("%s in %s now runs %s's %s as %s"):format(agent.name, args.to, from, deploy.vname(n), deploy.vname(tn)))
-    return { agent = agent.name, from = from, to = args.to, version = tn, source_version = n, digest = v.digest }
+    return deploy.carry(agent.name, { from = from, version = n, image = v.image, digest = v.digest, auth = src_auth })
   end)
 end
 

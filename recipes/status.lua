@@ -1,5 +1,19 @@
 -- status: what runs, per agent: versions, endpoints, images.
 local deploy = require("deploy")
+local observe = require("observe")
+
+-- An endpoint's invocations and errors over the last hour from AgentCore's metrics (the local
+-- endpoint counts them itself); nil when they cannot be read (an endpoint without the
+-- CloudWatch API), so that status still shows the rest.
+local function health(a, runtime_name, endpoint)
+  local ok, h = pcall(metrics.endpoint_health, { runtime_arn = a.runtime_arn, runtime_name = runtime_name,
+    endpoint = endpoint, since_seconds = 3600 })
+  if not ok then
+    ui.debug(("metrics of endpoint %s not read: %s"):format(endpoint, tostring(type(h) == "table" and h.message or h)))
+    return nil
+  end
+  return h
+end
 
 local function short_time(t)
   if not t or t == "" then return "-" end
@@ -42,6 +56,7 @@ local function agent_status(name, st)
       version = rec and rec.version or nil,
       live_version = lv and tonumber(lv.liveVersion or lv.targetVersion) or nil,
       status = lv and lv.status or (live and "MISSING" or "-"),
+      health = live and a.runtime_arn and health(a, a.runtime_name or agent.runtime_name, n) or nil,
     })
   end
   for _, v in ipairs(a.versions) do
@@ -52,13 +67,19 @@ local function agent_status(name, st)
     table.insert(out.versions, { number = v.number, status = live_versions[v.number] or (live and "MISSING" or v.status),
       recorded_status = v.status, image = v.image, digest = v.digest, created_at = v.created_at, endpoints = eps })
   end
+  for _, r in ipairs(a.resources or {}) do
+    if r.kind == "stack" and r.id == observe.stack_name(agent) then out.dashboard_url = observe.dashboard_url(agent) end
+  end
   return out
 end
 
 return recipe {
   description = "Show each agent's runtime, versions, endpoints and images in the environment",
   usage = [[
-Reads the recorded state and asks the runtime what is live. -o json gives the same as data.
+Reads the recorded state and asks the runtime what is live, with each endpoint's invocations
+and errors over the last hour and its last error (AgentCore's CloudWatch metrics; counted by
+the local endpoint itself locally), and on AWS the agent's CloudWatch dashboard. -o json gives
+the same as data.
 
 Examples:
   agentcore status
@@ -96,9 +117,17 @@ Examples:
             if e.version and e.live_version and e.version ~= e.live_version then
               where = where .. " (state says " .. deploy.vname(e.version) .. ")"
             end
-            table.insert(erows, { e.name, where, e.status })
+            local h = e.health
+            local inv, errs, last = "-", "-", "-"
+            if h and h.available then
+              inv, errs, last = tostring(math.floor(h.invocations)), tostring(math.floor(h.errors)), short_time(h.last_error)
+            elseif h then
+              inv, errs = "0", "0"
+            end
+            table.insert(erows, { e.name, where, e.status, inv, errs, last })
           end
-          ui.table({ "ENDPOINT", "VERSION", "STATUS" }, erows)
+          ui.table({ "ENDPOINT", "VERSION", "STATUS", "INVOCATIONS (1H)", "ERRORS (1H)", "LAST ERROR (UTC)" }, erows)
+          if s.dashboard_url then ui.info("dashboard: " .. s.dashboard_url) end
         end
       end
     end

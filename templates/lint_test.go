@@ -22,6 +22,14 @@ var starAllowed = map[string]func(stmt map[string]any) error{
 	"xray:GetSamplingRules":     nil,
 	"xray:GetSamplingTargets":   nil,
 	"cloudwatch:PutMetricData":  requireNamespace, // no resources; narrowed by namespace
+	// ci-role.yaml (the CI deploy role):
+	"cloudformation:DescribeStacks":       nil, // without a stack name it lists the account's stacks (cfn.list)
+	"bedrock-agentcore:ListAgentRuntimes": nil, // a list: no resource-level permissions
+	"cloudwatch:GetMetricData":            nil, // CloudWatch metric reads: no resource-level permissions
+	"cloudwatch:GetMetricStatistics":      nil,
+	"cloudwatch:ListMetrics":              nil,
+	"xray:GetTraceSummaries":              nil, // X-Ray reads: no resource-level permissions
+	"xray:BatchGetTraces":                 nil,
 }
 
 func requireNamespace(stmt map[string]any) error {
@@ -190,6 +198,9 @@ func TestTemplateInterfaces(t *testing.T) {
 		{"cognito.yaml",
 			[]string{"Agent", "Environment", "PoolName", "Project"},
 			[]string{"ClientId", "DiscoveryUrl", "IdentityPoolId", "UserPoolId"}},
+		{"observability.yaml",
+			[]string{"Agent", "DashboardName", "Email1", "Email2", "Email3", "Environment", "ErrorsThreshold", "LatencyP99Ms", "Project", "RuntimeArn", "RuntimeName", "TopicArns", "TopicName"},
+			[]string{"DashboardName", "TopicArn"}},
 	} {
 		doc := load(t, tc.name)
 		if got := keys(doc["Parameters"]); !reflect.DeepEqual(got, tc.params) {

@@ -112,7 +112,7 @@ var Module = &engine.Module{
 				"(at most 100 MB, the API's limit: more is refused with exit 2; check_json refuses one that is not JSON). session_id keeps a " +
 				"conversation (33 to 256 printable characters, checked before sending); the answer's " +
 				"runtimeSessionId is the one used. headers adds HTTP headers " +
-				"(X-Amzn-Bedrock-AgentCore-Runtime-Custom-*).",
+				"(X-Amzn-Bedrock-AgentCore-Runtime-Custom-*). timeout bounds the call and the reading of the whole answer (raising \"no complete answer within ...\", exit 1).",
 			Fn: invoke},
 		{Name: "stop_session", Params: "arn: string, session_id: string, opts?: agentcore.StopOpts", Returns: "agentcore.StopResult",
 			Doc: "Stops a runtime session (StopRuntimeSession), ending its microVM.",

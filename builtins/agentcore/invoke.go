@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	"github.com/aws/smithy-go/middleware"
@@ -69,6 +70,7 @@ type invokeOpts struct {
 	ContentType string           `json:"content_type"`
 	Accept      string           `json:"accept"`
 	OnChunk     any              `json:"on_chunk" lua:"fun(text: string)"` // read from the table itself: a function
+	Timeout     *Seconds         `json:"timeout" lua:"number|string"`      // the whole answer within this time
 }
 
 func strPtr(s string) *string {
@@ -155,10 +157,27 @@ func invoke(L *lua.LState) int {
 		})
 	}
 	doing := "invoking agent runtime " + o.Arn
+	// A timeout bounds the call and the reading of its answer: the response body ends when
+	// the request's context does.
+	cancel := context.CancelFunc(func() {})
+	defer func() { cancel() }()
+	timedOut := func(err error) error {
+		if o.Timeout != nil && errors.Is(err, context.DeadlineExceeded) && engine.Ctx(L).Err() == nil {
+			return engine.Failf("", "%s: no complete answer within %s (timeout)", doing, time.Duration(*o.Timeout))
+		}
+		return nil
+	}
 	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*bedrockagentcore.InvokeAgentRuntimeOutput, error) {
+		if o.Timeout != nil && *o.Timeout > 0 {
+			cancel()
+			ctx, cancel = context.WithTimeout(ctx, time.Duration(*o.Timeout))
+		}
 		return dataFor(run, s).InvokeAgentRuntime(ctx, in, optFns...)
 	})
 	if err != nil {
+		if te := timedOut(err); te != nil {
+			engine.Raise(L, te)
+		}
 		engine.Raise(L, aws.Error(doing, err))
 	}
 	body := out.Response
@@ -201,6 +220,9 @@ func invoke(L *lua.LState) int {
 			break
 		}
 		if err != nil {
+			if te := timedOut(err); te != nil {
+				engine.Raise(L, te)
+			}
 			engine.Raise(L, aws.Error(doing+": reading the response", err))
 		}
 	}

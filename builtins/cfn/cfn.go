@@ -26,7 +26,7 @@ import (
 var Module = &engine.Module{
 	Name: "cfn",
 	Doc: "CloudFormation stacks of the selected environment: deploy the embedded templates " +
-		"(ecr-repository, agent-role, cognito, code-bucket) or your own, with the stack's events streamed while " +
+		"(ecr-repository, agent-role, cognito, code-bucket, ci-role) or your own, with the stack's events streamed while " +
 		"waiting. Every stack is tagged agentcore:managed=true.",
 	Classes: []*engine.Class{
 		{Name: "cfn.DeployOpts", Of: deployOpts{}},

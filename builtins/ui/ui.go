@@ -38,7 +38,7 @@ var Module = &engine.Module{
 		{Name: "exit_code", Params: "code: integer", Doc: "Sets the exit code of a run that ends without an error but with a finding (3: drift found). The result object of -o json is still written, with ok=false.", Fn: exitCode},
 		{Name: "json_mode", Returns: "boolean", Doc: "True with -o json.", Fn: jsonMode},
 		{Name: "confirm", Params: "question: string, opts?: ui.ConfirmOpts", Returns: "boolean",
-			Doc: "Asks a yes/no question (or, with typed, asks the user to type TEXT). --yes answers yes to plain questions; without a terminal and without --yes it stops with an error saying to pass --yes.", Fn: confirm},
+			Doc: "Asks a yes/no question (or, with typed, asks the user to type TEXT). --yes answers yes to plain questions, and with --confirm TEXT[,TEXT...] typed ones naming one of those texts; without a terminal and without --yes it stops with an error saying to pass --yes.", Fn: confirm},
 	},
 }
 
@@ -171,7 +171,13 @@ func confirm(L *lua.LState) int {
 		return 1
 	}
 	if typed != "" && r.Yes && r.Confirm != "" {
-		L.Push(lua.LBool(r.Confirm == typed))
+		// --confirm may name several environments (a rollout through two protected ones):
+		// names never hold a comma.
+		ok := false
+		for _, c := range strings.Split(r.Confirm, ",") {
+			ok = ok || strings.TrimSpace(c) == typed
+		}
+		L.Push(lua.LBool(ok))
 		return 1
 	}
 	if !r.Interactive {

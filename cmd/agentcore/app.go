@@ -62,7 +62,7 @@ func (a *app) addGlobals(fs *pflag.FlagSet) {
 	fs.BoolVar(&a.g.yes, "yes", false, "answer yes to confirmations (required without a terminal)")
 	fs.BoolVar(&a.g.wait, "wait", false, "wait for the environment lock instead of failing")
 	fs.DurationVar(&a.g.waitTimeout, "wait-timeout", state.DefaultWaitTimeout, "with --wait, give up after this long (exit 1)")
-	fs.StringVar(&a.g.confirm, "confirm", "", "typed confirmation for protected environments (with --yes)")
+	fs.StringVar(&a.g.confirm, "confirm", "", "typed confirmation for protected environments (with --yes; several: prod-us,prod-eu)")
 	fs.BoolVarP(&a.g.help, "help", "h", false, "help")
 }
 

@@ -45,6 +45,7 @@ func TestScripts(t *testing.T) {
 			"exitcode": cmdExitCode,
 			"moto":     cmdMoto,
 			"registry": cmdRegistry,
+			"cischema": cmdCISchema,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

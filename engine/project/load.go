@@ -178,18 +178,26 @@ func unknownKeyMessage(key []string) string {
 func knownKeys(path []string) []string {
 	switch {
 	case len(path) == 0:
-		return []string{"agents", "environments", "project"}
+		return []string{"agents", "environments", "project", "rollouts"}
 	case len(path) == 1 && path[0] == "project":
 		return tomlKeys(rawProject{})
 	case len(path) == 2 && path[0] == "agents":
 		return tomlKeys(rawAgent{})
 	case len(path) == 2 && path[0] == "environments":
 		return tomlKeys(rawEnv{})
+	case len(path) == 2 && path[0] == "rollouts":
+		return tomlKeys(rawRollout{})
+	case len(path) >= 3 && path[0] == "agents" && path[2] == "smoke",
+		len(path) >= 5 && path[0] == "environments" && path[2] == "agents" && path[4] == "smoke":
+		return tomlKeys(rawSmoke{})
 	case len(path) == 4 && path[0] == "environments" && path[2] == "agents":
 		return tomlKeys(rawAgent{})
 	case len(path) >= 3 && path[0] == "agents" && path[2] == "auth",
 		len(path) >= 5 && path[0] == "environments" && path[4] == "auth":
 		return tomlKeys(rawAuth{})
+	case len(path) >= 3 && path[0] == "agents" && path[2] == "alarms",
+		len(path) >= 5 && path[0] == "environments" && path[4] == "alarms":
+		return tomlKeys(rawAlarms{})
 	case len(path) >= 3 && path[0] == "agents" && path[2] == "lifecycle",
 		len(path) >= 5 && path[0] == "environments" && path[4] == "lifecycle":
 		return tomlKeys(rawLifecycle{})

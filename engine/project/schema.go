@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,9 +19,10 @@ import (
 // The raw shapes decoded strictly from the file. Maps of values are `any` because a value is
 // a string or a { env = "NAME" } reference; they are checked by the validator.
 type rawFile struct {
-	Project      rawProject          `toml:"project"`
-	Agents       map[string]rawAgent `toml:"agents"`
-	Environments map[string]rawEnv   `toml:"environments"`
+	Project      rawProject            `toml:"project"`
+	Agents       map[string]rawAgent   `toml:"agents"`
+	Environments map[string]rawEnv     `toml:"environments"`
+	Rollouts     map[string]rawRollout `toml:"rollouts"`
 }
 
 type rawProject struct {
@@ -53,6 +55,8 @@ type rawAgent struct {
 	BaseImage     string         `toml:"base_image"`
 	Runtime       string         `toml:"runtime"`
 	Entrypoint    []string       `toml:"entrypoint"`
+	Smoke         []rawSmoke     `toml:"smoke"`
+	Alarms        *rawAlarms     `toml:"alarms"`
 }
 
 type rawAuth struct {
@@ -71,6 +75,7 @@ type rawEnv struct {
 	Registry    string              `toml:"registry"`
 	Protected   bool                `toml:"protected"`
 	State       string              `toml:"state"`
+	Release     string              `toml:"release"`
 	Variables   map[string]any      `toml:"variables"`
 	Agents      map[string]rawAgent `toml:"agents"`
 }
@@ -96,6 +101,7 @@ func indexPositions(data []byte) positions {
 	var p unstable.Parser
 	p.Reset(data)
 	var table []string
+	arrays := map[string]int{} // [[array.table]] headers seen: the next index
 	keyParts := func(n *unstable.Node) ([]string, *unstable.Node) {
 		var parts []string
 		var first *unstable.Node
@@ -128,6 +134,12 @@ func indexPositions(data []byte) positions {
 			for i := range parts {
 				record(parts[:i+1], first)
 			}
+			if e.Kind == unstable.ArrayTable { // its keys are recorded under path.INDEX
+				key := strings.Join(parts, ".")
+				table = append(append([]string{}, parts...), strconv.Itoa(arrays[key]))
+				arrays[key]++
+				record(table, first)
+			}
 		case unstable.KeyValue:
 			parts, first := keyParts(e)
 			full := append(append([]string{}, table...), parts...)
@@ -139,6 +151,23 @@ func indexPositions(data []byte) positions {
 					kv := it.Node()
 					sub, f := keyParts(kv)
 					record(append(append([]string{}, full...), sub...), f)
+				}
+			}
+			// arrays of inline tables: their keys under path.INDEX
+			if v := e.Value(); v != nil && v.Kind == unstable.Array {
+				it := v.Children()
+				for i := 0; it.Next(); i++ {
+					el := it.Node()
+					if el.Kind != unstable.InlineTable {
+						continue
+					}
+					at := append(append([]string{}, full...), strconv.Itoa(i))
+					kit := el.Children()
+					for kit.Next() {
+						sub, f := keyParts(kit.Node())
+						record(at, f)
+						record(append(append([]string{}, at...), sub...), f)
+					}
 				}
 			}
 		}
@@ -212,6 +241,7 @@ func (v *validator) build(raw *rawFile) *Project {
 	for _, name := range sortedKeys(raw.Environments) {
 		p.Environments[name] = v.env(p, name, raw.Environments[name], raw.Agents)
 	}
+	p.Rollouts = v.rollouts(p, raw.Rollouts)
 	if p.DefaultEnv != "" {
 		if _, ok := p.Environments[p.DefaultEnv]; !ok {
 			v.addf([]string{"project", "default_environment"}, "default_environment %q is not defined%s", p.DefaultEnv, Suggest(p.DefaultEnv, sortedKeys(raw.Environments)))
@@ -331,6 +361,10 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 	if a.Auth.Type == "" {
 		a.Auth.Type = "iam"
 	}
+	if r.Smoke != nil {
+		a.Smoke = v.smoke(append(append([]string{}, path...), "smoke"), r.Smoke)
+	}
+	v.alarms(path, r.Alarms, a)
 	if r.RuntimeName != "" {
 		if !runtimeNameRE.MatchString(r.RuntimeName) {
 			v.addf(append(path, "runtime_name"), "runtime_name %q is invalid: AgentCore runtime names match [a-zA-Z][a-zA-Z0-9_]{0,47}", r.RuntimeName)
@@ -453,6 +487,7 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 	default:
 		v.addf(append(path, "state"), "state %q is not one of file, ssm", e.State)
 	}
+	e.Release = v.releaseMode(path, r.Release)
 	e.Variables = v.values(append(path, "variables"), r.Variables)
 	v.constrainVars(append(path, "variables"), r.Variables)
 	for _, an := range sortedKeys(r.Agents) {

@@ -11,6 +11,7 @@ type Project struct {
 	DefaultEnv   string // [project].default_environment, "" when unset
 	Agents       map[string]*Agent
 	Environments map[string]*Environment
+	Rollouts     map[string]*Rollout // [rollouts.NAME] (release.go)
 }
 
 // Agent is one [agents.NAME] table, or its resolved copy inside an environment.
@@ -26,8 +27,10 @@ type Agent struct {
 	IdleTimeout   int // seconds; lifecycle idleRuntimeSessionTimeout, 0 = AgentCore's default
 	MaxLifetime   int // seconds; lifecycle maxLifetime, 0 = AgentCore's default
 	ExecutionRole string
-	Models        []string // Bedrock model ids the agent may invoke (IAM policy on AWS)
-	Auth          Auth     // how callers authenticate
+	Models        []string     // Bedrock model ids the agent may invoke (IAM policy on AWS)
+	Auth          Auth         // how callers authenticate
+	Smoke         []SmokeCheck // [[agents.NAME.smoke]]: what release and rollout check (smoke.go)
+	Alarms        *Alarms      // [agents.NAME.alarms], nil when none (alarms.go)
 
 	// The artifact AgentCore runs: Build is one of BuildKinds, settled after overrides.
 	Build      string
@@ -79,6 +82,7 @@ type Environment struct {
 	Registry     string // HOST:PORT overriding where images are pushed
 	Protected    bool
 	State        string // "file" (default) or "ssm"
+	Release      string // "direct" (default) or "canary" (release.go)
 	Variables    map[string]Value
 	Agents       map[string]*Agent // resolved: base agent + this environment's overrides
 	RuntimeNames map[string]string // agent name -> AgentCore runtime name in this environment

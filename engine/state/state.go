@@ -37,6 +37,18 @@ type Agent struct {
 	// before its create or update call and removed once the result is recorded. A run that
 	// finds one resolves it against what exists before it does anything else.
 	Pending []Intent `json:"pending,omitempty"`
+	// Rollout is an `agentcore rollout` that started from this environment (its first) and
+	// has not ended: a run again carries the same artifact on instead of building anew.
+	Rollout *Rollout `json:"rollout,omitempty"`
+}
+
+// Rollout records what a rollout carries through its environments (recipes/rollout.lua).
+type Rollout struct {
+	Through   string    `json:"through"` // the waves, as --through writes them: dev,staging,prod-us|prod-eu
+	Version   int       `json:"version"` // the version of this environment that is carried
+	Image     string    `json:"image"`
+	Digest    string    `json:"digest"`
+	StartedAt time.Time `json:"started_at"`
 }
 
 // Intent is one started operation (write-ahead record). Token is the idempotency token sent

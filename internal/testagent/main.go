@@ -79,6 +79,7 @@ func invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sessionID := r.Header.Get("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id")
+	fmt.Printf("testagent invoked: %s\n", body) // one line per invocation, for the logs tests
 	if n, ok := obj["stream"]; ok {
 		stream(w, n, sessionID)
 		return

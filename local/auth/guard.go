@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/smithy-go/encoding/cbor"
+
 	"github.com/agentcore/agentcore/local/internal/awsjson"
 )
 
@@ -24,6 +26,7 @@ const (
 	Query                    // awsQuery: STS
 	S3                       // restXml with S3's error shape
 	Registry                 // the OCI distribution API under /v2/: registry tokens, not SigV4
+	CBOR                     // smithy-rpc-v2-cbor: CloudWatch metrics
 )
 
 // Route is what the guard needs to know about a request before it lets it through.
@@ -177,6 +180,17 @@ func writeFailure(w http.ResponseWriter, p Protocol, f *Failure) {
 		}
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"code": code, "message": msg, "detail": nil}}})
+	case CBOR:
+		status := http.StatusBadRequest
+		if f.Kind == Denied {
+			status = http.StatusForbidden
+		}
+		w.Header().Set("x-amzn-RequestId", id)
+		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+		w.Header().Set("Content-Type", "application/cbor")
+		w.Header().Set("X-Amzn-Query-Error", c.query+";Sender") // the awsQuery-compatible code
+		w.WriteHeader(status)
+		w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(c.json), "message": cbor.String(msg)}))
 	case AWSJSON:
 		// awsJson services answer authentication failures with 400, as DynamoDB, SSM and ECR do.
 		status := http.StatusBadRequest

@@ -314,6 +314,9 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, runtimeID stri
 		if c.alive(rec) {
 			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rec.Port))
 			if healthy, _, _ := r.ping(ctx, addr); healthy {
+				if r.onProcess != nil {
+					r.onProcess(dir+".log", runtimeID, version, rec.PID)
+				}
 				c.logf("control: runtime %s version %d: adopted its host process pid %d on %s", runtimeID, version, rec.PID, addr)
 				return addr, nil
 			}
@@ -357,7 +360,7 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, runtimeID stri
 	fmt.Fprintf(logFile, "--- %s starting: %s (PORT=%d)\n", time.Now().UTC().Format(time.RFC3339), strings.Join(command, " "), port)
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Dir = dir
-	cmd.Env = c.env(r, cfg, dir, port)
+	cmd.Env = c.env(r, cfg, runtimeID, version, dir, port)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a terminal's Ctrl-C to the server does not reach it, and stop
 	// kills whatever it started too.
@@ -386,6 +389,9 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, runtimeID stri
 		return "", err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if r.onProcess != nil {
+		r.onProcess(logPath, runtimeID, version, rec.PID)
+	}
 	if err := c.waitHealthy(ctx, r, rec, addr, exited, cfg, logPath); err != nil {
 		c.stop(rec)
 		c.store.deleteProcess(runtimeID, version)
@@ -399,7 +405,7 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, runtimeID stri
 // env is what a host process gets: the container's variables (region, environmentVariables),
 // PORT, PYTHONPATH with the package, and from the server's own environment only what finding
 // programs and files needs (no credentials: containers get none either).
-func (c *codeRunner) env(r *runner, cfg runtimeConfig, dir string, port int) []string {
+func (c *codeRunner) env(r *runner, cfg runtimeConfig, runtimeID string, version int, dir string, port int) []string {
 	var env []string
 	for _, k := range []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SYSTEMROOT"} {
 		if v, ok := os.LookupEnv(k); ok {
@@ -410,7 +416,7 @@ func (c *codeRunner) env(r *runner, cfg runtimeConfig, dir string, port int) []s
 	if p := cfg.EnvironmentVariables["PYTHONPATH"]; p != "" {
 		pythonPath = dir + string(os.PathListSeparator) + p
 	}
-	env = append(env, r.baseEnv(cfg)...)
+	env = append(env, r.baseEnv(cfg, runtimeID, version, false)...)
 	return append(env, "PORT="+strconv.Itoa(port), "PYTHONPATH="+pythonPath, "PYTHONUNBUFFERED=1")
 }
 

@@ -18,6 +18,8 @@ import (
 
 	dockerregistry "github.com/docker/docker/api/types/registry"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/local/logs"
 )
 
 // Config wires the service to its database, Docker engine and identity.
@@ -37,6 +39,13 @@ type Config struct {
 	// when it pulls an agent's image from it (user AWS and a fresh registry token); nil when
 	// the registry asks for none.
 	RegistryAuth func() (username, password string)
+	// Logs receives every agent's stdout and stderr and a structured record per invocation
+	// (see observe.go); nil: none are kept.
+	Logs *logs.Store
+	// AgentEnv returns the observability variables (OTEL_*) of an agent being started; may be nil.
+	AgentEnv func(AgentInfo) []string
+	// Observe is told of every invocation once it ends (metrics); may be nil.
+	Observe func(Invocation)
 }
 
 // Service implements the runtime control plane and data plane.
@@ -58,6 +67,10 @@ type Service struct {
 
 	sessMu   sync.Mutex
 	sessSeen map[string]time.Time // when each session's use was last written (touchSession)
+
+	obsMu     sync.Mutex
+	acts      map[string]*activity // invocations in flight per version (session attribution)
+	following map[string]bool      // output sources being copied into the logs
 }
 
 type runtimeWork struct {
@@ -105,6 +118,9 @@ func New(cfg Config) (*Service, error) {
 		logf:     cfg.Logf,
 	}
 	s.run.code = &codeRunner{source: cfg.Code, store: st, logf: cfg.Logf}
+	s.run.env = s.agentEnv
+	s.run.onContainer = s.followContainer
+	s.run.onProcess = s.followFile
 	if cfg.DataDir != "" {
 		s.run.code.dir = filepath.Join(cfg.DataDir, "code")
 	}
@@ -131,6 +147,7 @@ func (s *Service) Start(registryHost string) {
 	go func() {
 		defer s.wg.Done()
 		s.reconcile(runtimes)
+		s.resumeFollowing(s.ctx)
 	}()
 	for _, r := range runtimes {
 		if r.Status == statusDeleting {

@@ -49,7 +49,17 @@ func (s *Service) serveData(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		apiErr = validationf("invalid agentRuntimeArn in path: %v", err)
 	case op == "invocations" && r.Method == http.MethodPost:
-		apiErr = s.invoke(w, r, arn)
+		inv := Invocation{Start: time.Now()}
+		sw := &statusWriter{ResponseWriter: w}
+		if err := s.invoke(sw, r, arn, &inv); err != nil {
+			writeError(sw, err)
+			inv.ErrorType = "InternalServerException"
+			if e, ok := err.(*apiError); ok {
+				inv.ErrorType = e.Type
+			}
+		}
+		inv.End, inv.Status, inv.FirstByte = time.Now(), sw.status, sw.firstByte
+		s.recordInvocation(inv)
 	case op == "stopruntimesession" && r.Method == http.MethodPost:
 		apiErr = s.stopSession(w, r, arn)
 	default:
@@ -93,7 +103,7 @@ func validSessionID(id string) error {
 	return nil
 }
 
-func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) error {
+func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv *Invocation) error {
 	q := r.URL.Query()
 	rt, err := s.runtimeForArn(arn, q.Get("accountId"))
 	if err != nil {
@@ -103,6 +113,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 	if qualifier == "" {
 		qualifier = defaultEndpoint
 	}
+	inv.RuntimeID, inv.RuntimeName, inv.RuntimeArn = rt.ID, rt.Name, rt.Arn
 	ep, err := s.store.cachedEndpoint(rt.ID, qualifier)
 	if errors.Is(err, errNotFound) || (err == nil && ep.Status == statusDeleting) {
 		return notFoundf("No endpoint named '%s' found for agent runtime %s", qualifier, rt.Arn)
@@ -110,6 +121,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 	if err != nil {
 		return err
 	}
+	inv.Endpoint = qualifier
 	if ep.LiveVersion == "" {
 		msg := fmt.Sprintf("endpoint %s of agent runtime %s is %s and serves no version yet", qualifier, rt.ID, ep.Status)
 		if ep.FailureReason != "" {
@@ -137,9 +149,13 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string) err
 		}
 		return runtimeClientErrorf("the container for version %d of agent runtime %s could not be started: %v", v, rt.ID, err)
 	}
-	if err := s.touchSession(rt.ID, sessionID, qualifier); err != nil {
+	inv.SessionID = sessionID
+	isNew, err := s.touchSession(rt.ID, sessionID, qualifier)
+	if err != nil {
 		return err
 	}
+	inv.NewSession = isNew
+	defer s.activityOf(rt.ID, v).begin(sessionID)()
 
 	// The transport closes a request body even on a failed dial; the counting wrapper keeps
 	// the caller's body open and tells whether any of it was sent, so a refused connection
@@ -233,22 +249,27 @@ func isRefused(err error) bool {
 }
 
 // touchSession records a session's use, at most once a minute per session: a database
-// write (with its disk sync) on every invocation would cost more than the proxying.
-func (s *Service) touchSession(runtimeID, sessionID, endpoint string) error {
+// write (with its disk sync) on every invocation would cost more than the proxying. It tells
+// whether the session is new (its first invocation).
+func (s *Service) touchSession(runtimeID, sessionID, endpoint string) (bool, error) {
 	key := runtimeID + "/" + sessionID
 	now := time.Now().UTC()
 	s.sessMu.Lock()
 	last, seen := s.sessSeen[key]
 	if seen && now.Sub(last) < time.Minute {
 		s.sessMu.Unlock()
-		return nil
+		return false, nil
 	}
 	if s.sessSeen == nil {
 		s.sessSeen = map[string]time.Time{}
 	}
 	s.sessSeen[key] = now
 	s.sessMu.Unlock()
-	return s.store.touchSession(sessionRec{RuntimeID: runtimeID, SessionID: sessionID, Endpoint: endpoint, LastUsed: now})
+	isNew := false
+	if !seen {
+		isNew = !s.store.hasSession(runtimeID, sessionID)
+	}
+	return isNew, s.store.touchSession(sessionRec{RuntimeID: runtimeID, SessionID: sessionID, Endpoint: endpoint, LastUsed: now})
 }
 
 // stream copies the agent's answer to the caller, flushing every chunk as it arrives so

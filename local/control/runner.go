@@ -46,6 +46,12 @@ type runner struct {
 	http        *http.Client
 	code        *codeRunner // code versions: extraction and host processes
 	logf        func(format string, args ...any)
+	// env adds the observability variables of an agent; onContainer and onProcess are told of
+	// every agent container and host process found running or started (their output is
+	// copied into the logs). Any may be nil.
+	env         func(runtimeID string, version int, container bool) []string
+	onContainer func(id, runtimeID string, version int)
+	onProcess   func(logPath, runtimeID string, version, pid int)
 
 	mu       sync.Mutex
 	inflight map[string]*startCall
@@ -139,11 +145,13 @@ func (r *runner) start(ctx context.Context, runtimeID string, version int, cfg r
 		}
 		if info.State != nil && info.State.Running {
 			if addr := hostAddr(info); addr != "" {
+				r.started(c.ID, runtimeID, version)
 				return addr, nil
 			}
 		}
 		// Stopped (e.g. the machine rebooted): start it again; recreate if that fails.
 		if err := r.docker.ContainerStart(ctx, c.ID, container.StartOptions{}); err == nil {
+			r.started(c.ID, runtimeID, version)
 			if addr, err := r.waitHealthy(ctx, c.ID, cfg.describe()); err == nil {
 				return addr, nil
 			}
@@ -170,10 +178,19 @@ type containerSpec struct {
 	env     []string
 }
 
-// baseEnv is what every agent gets, container or host process: the region and the version's
-// environmentVariables.
-func (r *runner) baseEnv(cfg runtimeConfig) []string {
+func (r *runner) started(id, runtimeID string, version int) {
+	if r.onContainer != nil {
+		r.onContainer(id, runtimeID, version)
+	}
+}
+
+// baseEnv is what every agent gets, container or host process: the region, the observability
+// variables AgentCore sets (OTEL_*), and the version's environmentVariables, which win.
+func (r *runner) baseEnv(cfg runtimeConfig, runtimeID string, version int, container bool) []string {
 	env := []string{"AWS_REGION=" + r.region, "AWS_DEFAULT_REGION=" + r.region}
+	if r.env != nil {
+		env = append(env, r.env(runtimeID, version, container)...)
+	}
 	for k, v := range cfg.EnvironmentVariables {
 		env = append(env, k+"="+v)
 	}
@@ -181,7 +198,7 @@ func (r *runner) baseEnv(cfg runtimeConfig) []string {
 }
 
 func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg runtimeConfig, spec containerSpec) (string, error) {
-	env := append(r.baseEnv(cfg), spec.env...)
+	env := append(r.baseEnv(cfg, runtimeID, version, true), spec.env...)
 	port := nat.Port(agentPort)
 	name := containerName(runtimeID, version)
 	config := &container.Config{
@@ -219,6 +236,7 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 		r.remove(context.WithoutCancel(ctx), created.ID)
 		return "", reason
 	}
+	r.started(created.ID, runtimeID, version)
 	addr, err := r.waitHealthy(ctx, created.ID, cfg.describe())
 	if err != nil {
 		r.remove(context.WithoutCancel(ctx), created.ID)

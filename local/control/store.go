@@ -353,6 +353,16 @@ func (s *store) touchSession(rec sessionRec) error {
 	})
 }
 
+// hasSession reports whether a session is recorded.
+func (s *store) hasSession(runtimeID, sessionID string) bool {
+	found := false
+	s.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketSessions).Get(endpointKey(runtimeID, sessionID)) != nil
+		return nil
+	})
+	return found
+}
+
 // stopSession deletes a session and reports whether it existed.
 func (s *store) stopSession(runtimeID, sessionID string) (bool, error) {
 	found := false

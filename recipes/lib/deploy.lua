@@ -53,6 +53,33 @@ local M = {}
 ---@field image string
 ---@field digest string
 ---@field unchanged? boolean
+---What update_agent did: changed says whether a new version was made (recreated: the runtime
+---was deleted out of band and created again).
+---@class deploy.UpdateResult
+---@field agent string
+---@field changed boolean
+---@field version integer
+---@field digest string
+---@field image? string
+---@field recreated? boolean
+---A version of an agent in another environment, for carry: from is that environment, auth
+---the credentials of its registry (nil for a code zip).
+---@class deploy.CarrySource
+---@field from string
+---@field version integer
+---@field image string
+---@field digest string
+---@field auth? {username: string, password: string, server?: string}
+---What carry did: version is the target's, source_version the one carried; changed is false
+---when the target ran that artifact already.
+---@class deploy.CarryResult
+---@field agent string
+---@field from string
+---@field to string
+---@field version integer
+---@field source_version integer
+---@field digest string
+---@field changed boolean
 ---A write-ahead intent recorded before the call it announces.
 ---@class deploy.Intent
 ---@field op string
@@ -1222,6 +1249,121 @@ function M.new_session_id()
   local t = {}
   for i = 1, 4 do t[i] = ("%08x"):format(math.random(0, 0x7fffffff)) end
   return ("%s-%s-%s-%s-%x"):format(t[1], t[2], t[3], t[4], os.time())
+end
+
+-- Deploys a change as `agentcore update` does: the artifact made again and compared with the
+-- runtime's live latest version (digest and configuration hash); a new version only when
+-- something changed (or opts.force). A runtime deleted out of band is created again.
+-- Returns {agent, changed, version, digest, image?, recreated?}.
+---@param agent deploy.Agent
+---@param opts? {force?: boolean}
+---@return deploy.UpdateResult
+function M.update_agent(agent, opts)
+  opts = opts or {}
+  aws.guard()
+  M.resolve_secrets(agent) -- a secret without a value stops here, before any work
+  M.preflight(agent)
+  local st = state.load()
+  M.reconcile(st, agent)
+  local a = M.require_runtime(st, agent)
+  local latest = M.latest(a)
+  local live = agentcore.get_runtime(a.runtime_id)
+  if live then M.check_artifact_switch(agent, live) end
+
+  local repo, pushed = M.prepare(agent, st, a, latest and latest.digest)
+
+  if not live then
+    ui.warn(("runtime %s of %s was deleted outside agentcore; creating it again"):format(a.runtime_id, agent.name))
+    M.forget_resource(a, "runtime", a.runtime_id)
+    local n = M.create_runtime(st, a, agent, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
+    require("observe").ensure(agent, st, a)
+    return { agent = agent.name, changed = true, recreated = true, version = n, digest = pushed.digest, image = pushed.image }
+  end
+
+  -- alarms and the dashboard follow agentcore.toml even without a new version (required here,
+  -- not at the top: observe requires this library)
+  require("observe").ensure(agent, st, a)
+
+  -- Compared with the runtime's live latest version (what an interrupted run may have made),
+  -- not only with the state.
+  local live_n = tonumber(live.agentRuntimeVersion)
+  local lv = live_n and M.version(a, live_n)
+  local live_uri = M.artifact_uri(live.agentRuntimeArtifact) or ""
+  local same = live_uri == pushed.image or live_uri:match("@(sha256:.+)$") == pushed.digest
+  if not opts.force and lv and lv.status == "READY" and same and lv.config_hash == agent.config_hash then
+    ui.ok(("%s is up to date: image %s and configuration unchanged; no new version (still %s)"):format(
+      agent.name, M.short_digest(pushed.digest), M.vname(lv.number)))
+    return { agent = agent.name, changed = false, version = lv.number, digest = pushed.digest, image = lv.image }
+  end
+
+  ui.step("updating runtime " .. a.runtime_id)
+  local n = M.update_runtime(st, a, agent, pushed.image, pushed.digest, repo.role_arn,
+    repo.role_fresh, repo.authorizer)
+  ui.ok(("%s is now at version %s in %s (DEFAULT follows it; named endpoints stay where they are)"):format(
+    agent.name, M.vname(n), env.name()))
+  return { agent = agent.name, changed = true, version = n, image = pushed.image, digest = pushed.digest }
+end
+
+-- Deploys, in the selected environment, the exact artifact of a version of another one, as
+-- `promote --to` does: an image copied registry to registry (digest kept), a zip copied
+-- object to object; nothing rebuilt. src = {from (environment), version, image, digest, auth
+-- (the source registry's credentials)}. A target that already runs that artifact with this
+-- environment's configuration gets no new version. Returns {agent, from, to, version,
+-- source_version, digest, changed}.
+---@param name string
+---@param src deploy.CarrySource
+---@return deploy.CarryResult
+function M.carry(name, src)
+  local to = env.name()
+  local target = project.agent(name)
+  aws.guard()
+  M.resolve_secrets(target)
+  local tst = state.load()
+  M.reconcile(tst, target)
+  local ta = M.agent_state(tst, target)
+  local repo = M.ensure_repository_and_role(target, tst, ta)
+  local pushed
+  if M.is_code(src.image) then
+    -- a code zip: copied object to object; its sha256 is its identity
+    if target.build ~= "zip" then
+      ui.error(("%s %s is a code zip, and %s builds %s in %s"):format(name, M.vname(src.version), name, target.build, to),
+        { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
+    end
+    local s = M.parse_s3_uri(src.image)
+    local key = repo.prefix .. src.digest:gsub("^sha256:", ""):sub(1, 32) .. ".zip"
+    local out = s3.copy { from_bucket = s.bucket, from_key = s.key, from_version_id = s.version_id, bucket = repo.bucket, key = key }
+    pushed = { image = M.s3_uri(repo.bucket, key, out.version_id), digest = src.digest }
+    ui.ok(("code zip %s copied to s3://%s/%s"):format(M.short_digest(src.digest), repo.bucket, key))
+  else
+    if target.build == "zip" then
+      ui.error(("%s %s is a container image, and %s builds a code zip in %s"):format(name, M.vname(src.version), name, to),
+        { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
+    end
+    local copied = oci.copy { from = src.image, to = repo.push_uri .. ":promoted-" .. M.short_digest(src.digest),
+      from_auth = src.auth, to_auth = M.registry_auth() }
+    if copied.digest ~= src.digest then
+      ui.error(("the copied image has digest %s, not %s"):format(copied.digest, src.digest),
+        { hint = "the target registry rewrote the manifest; nothing was deployed to " .. to .. ": check its registry, or run agentcore update there" })
+    end
+    ui.ok(("image %s copied to %s"):format(M.short_digest(src.digest), repo.push_uri))
+    pushed = { image = repo.push_uri .. "@" .. src.digest, digest = src.digest }
+  end
+  local live = ta.runtime_id and agentcore.get_runtime(ta.runtime_id) or nil
+  local latest = live and M.version(ta, tonumber(live.agentRuntimeVersion)) or nil
+  local tn, changed = nil, true
+  if live and latest and latest.status == "READY" and latest.digest == src.digest and latest.config_hash == target.config_hash then
+    tn, changed = latest.number, false
+    ui.ok(("%s already runs this image in %s (%s): no new version"):format(name, to, M.vname(tn)))
+  elseif live then
+    ui.step("updating runtime " .. ta.runtime_id .. " in " .. to)
+    tn = M.update_runtime(tst, ta, target, pushed.image, pushed.digest, repo.role_arn, repo.role_fresh, repo.authorizer)
+  else
+    if ta.runtime_id then M.forget_resource(ta, "runtime", ta.runtime_id) end
+    tn = M.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
+  end
+  require("observe").ensure(target, tst, ta) -- the target's dashboard and alarms, as create makes them
+  ui.ok(("%s in %s now runs %s's %s as %s"):format(name, to, src.from, M.vname(src.version), M.vname(tn)))
+  return { agent = name, from = src.from, to = to, version = tn, source_version = src.version, digest = src.digest, changed = changed }
 end
 
 return M

@@ -1,0 +1,71 @@
+// Package iam is the `iam` Lua module: what recipes need to know about the account's IAM
+// before they deploy a stack that would create something only one of may exist (the OpenID
+// Connect provider of a CI service). Roles and policies themselves are CloudFormation's job
+// (templates/): this module only reads.
+package iam
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+)
+
+// Module is the iam Lua module.
+var Module = &engine.Module{
+	Name: "iam",
+	Doc: "IAM of the selected environment's account, read-only: the OpenID Connect providers " +
+		"(one per issuer URL may exist in an account, so a stack that creates one must know first).",
+	Classes: []*engine.Class{
+		{Name: "iam.OIDCProvider", Of: Provider{}, Doc: "An OpenID Connect provider of the account: its ARN and the issuer URL (without scheme) it names."},
+	},
+	Funcs: []engine.Func{
+		{Name: "list_oidc_providers", Returns: "iam.OIDCProvider[]",
+			Doc: "The account's OpenID Connect identity providers (IAM ListOpenIDConnectProviders), " +
+				"sorted by ARN; url is the issuer without its scheme, as IAM keeps it " +
+				"(\"token.actions.githubusercontent.com\"), read from the ARN.",
+			Fn: luaListOIDCProviders},
+	},
+}
+
+// Provider is one OpenID Connect provider of the account.
+type Provider struct {
+	ARN string `json:"arn" lua:"string,required"`
+	URL string `json:"url" lua:"string,required"`
+}
+
+// ProviderURL is the issuer an OIDC provider's ARN names (arn:aws:iam::ACCOUNT:oidc-provider/URL).
+func ProviderURL(arn string) string {
+	_, url, ok := strings.Cut(arn, ":oidc-provider/")
+	if !ok {
+		return ""
+	}
+	return url
+}
+
+func luaListOIDCProviders(L *lua.LState) int {
+	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) ([]Provider, error) {
+		res, err := iam.NewFromConfig(s.Config).ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+		if err != nil {
+			return nil, aws.Error("listing the IAM OpenID Connect providers", err)
+		}
+		ps := make([]Provider, 0, len(res.OpenIDConnectProviderList))
+		for _, p := range res.OpenIDConnectProviderList {
+			arn := awssdk.ToString(p.Arn)
+			ps = append(ps, Provider{ARN: arn, URL: ProviderURL(arn)})
+		}
+		sort.Slice(ps, func(i, j int) bool { return ps[i].ARN < ps[j].ARN })
+		return ps, nil
+	})
+	if err != nil {
+		engine.Raise(L, err)
+	}
+	L.Push(engine.ToLua(L, out))
+	return 1
+}

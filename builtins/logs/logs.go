@@ -1,0 +1,457 @@
+// Package logs is the `logs` Lua module: CloudWatch Logs of the selected environment (the
+// local endpoint's on local environments): reading an agent's log group (filter, get, follow),
+// listing groups and streams, reading spans from the Transaction Search group aws/spans, and
+// enabling Transaction Search once per account and region.
+//
+// Following polls FilterLogEvents (StartLiveTail is not used: it needs an event-stream
+// connection per group that neither moto nor the local endpoint serve, and a poll a second is
+// within the "appears within 1 s" target). Each poll reads again an overlap window before the
+// previous poll and drops the events already shown by id: nothing twice, nothing missed unless
+// an event arrives later than the window after its own timestamp.
+package logs
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/engine"
+)
+
+// Module is the logs Lua module.
+var Module = &engine.Module{
+	Name: "logs",
+	Doc: "CloudWatch Logs of the selected environment (the local endpoint's on local environments): " +
+		"an agent's log group /aws/bedrock-agentcore/runtimes/<runtimeId>-<endpoint>, spans in aws/spans, " +
+		"and the account's Transaction Search setting. Times are milliseconds since the epoch (logs.parse_time " +
+		"reads \"10m\" or RFC 3339). Following polls FilterLogEvents once a second (no StartLiveTail); " +
+		"Ctrl-C ends a follow normally.",
+	Classes: []*engine.Class{
+		{Name: "logs.FilterOpts", Of: filterArgs{}, Doc: "Which events of one log group filter reads; start and end are ms since the epoch."},
+		{Name: "logs.FollowOpts", Of: followArgs{}, Doc: "Which events of one log group follow shows, and how it polls."},
+		{Name: "logs.GetEventsOpts", Of: getArgs{}},
+		{Name: "logs.GroupsOpts", Of: groupsArgs{}},
+		{Name: "logs.StreamsOpts", Of: streamsArgs{}},
+		{Name: "logs.SpansOpts", Of: spansArgs{}, Doc: "Which spans spans reads; group defaults to aws/spans."},
+		{Name: "logs.Event", Of: Event{}, Doc: "A log event: timestamp in ms since the epoch, time the same in RFC 3339 UTC; session and level when the line tells them."},
+		{Name: "logs.FilterResult", Doc: "events is absent with print = true; missing says the group does not exist.",
+			Fields: "events?: logs.Event[], count: integer, missing: boolean"},
+		{Name: "logs.FollowResult", Fields: "count: integer, interrupted: boolean, missing: boolean"},
+		{Name: "logs.Group", Of: Group{}},
+		{Name: "logs.Stream", Of: Stream{}},
+		{Name: "logs.Span", Of: Span{}, Doc: "A span read from a Transaction Search JSON event."},
+		{Name: "logs.SpansResult", Fields: "spans: logs.Span[], missing: boolean"},
+		{Name: "logs.TransactionSearch", Of: TransactionSearch{}},
+	},
+	Funcs: []engine.Func{
+		{Name: "parse_time", Fn: luaParseTime, Params: "text: string", Returns: "integer",
+			Doc: "Reads a start time: a duration back from now (30s, 10m, 1h30m, 2d, 1w) or an RFC 3339 time. " +
+				"Anything else raises a usage error (exit 2) saying both forms. Returns milliseconds since the epoch."},
+		{Name: "filter", Fn: luaFilter,
+			Params:  "opts: logs.FilterOpts",
+			Returns: "logs.FilterResult",
+			Doc: "The group's events between start and end (all pages), oldest first, merged by event id. grep keeps " +
+				"events whose message contains the text (case-sensitive, as CloudWatch terms); session keeps those of " +
+				"one runtime session (a stream named after it, or a message holding it: AgentCore's JSON logs and " +
+				"OTEL logs carry it); any keeps those holding one of the terms. Conditions go to the service as a " +
+				"filter pattern and are checked again here. limit keeps the latest N. print = true prints them " +
+				"(time, session or stream, message, coloured by level; -o json: one {\"type\":\"log_event\",...} " +
+				"line each) and leaves events out of the result. missing is true when the group does not exist " +
+				"(nothing written yet): then count is 0, not an error. Each event: {event_id, timestamp, time, " +
+				"stream, session, level, message, ingestion_time}."},
+		{Name: "follow", Fn: luaFollow,
+			Params:  "opts: logs.FollowOpts",
+			Returns: "logs.FollowResult",
+			Doc: "Shows the group's events from start, then new ones as they come, until Ctrl-C (which ends it " +
+				"normally: interrupted = true, and the recipe goes on to its end and exit 0), until seconds have " +
+				"passed when given, or until on_event returns false. Without on_event events are printed as " +
+				"filter's print does. A group that does not exist yet is waited for (missing = true until it does)."},
+		{Name: "print", Fn: luaPrint, Params: "events: logs.Event[]",
+			Doc: "Prints events as filter's print = true does (for events merged from several groups)."},
+		{Name: "get_events", Fn: luaGetEvents,
+			Params:  "opts: logs.GetEventsOpts",
+			Returns: "logs.Event[]",
+			Doc:     "One stream's events (GetLogEvents, every page until the end or limit)."},
+		{Name: "describe_groups", Fn: luaDescribeGroups, Params: "opts?: logs.GroupsOpts",
+			Returns: "logs.Group[]",
+			Doc:     "The log groups whose name starts with prefix (all pages)."},
+		{Name: "describe_streams", Fn: luaDescribeStreams, Params: "opts: logs.StreamsOpts",
+			Returns: "logs.Stream[]?",
+			Doc: "The group's streams, most recently written first (all pages, or the first limit), or nil when " +
+				"the group does not exist. With prefix, in name order."},
+		{Name: "spans", Fn: luaSpans,
+			Params:  "opts: logs.SpansOpts",
+			Returns: "logs.SpansResult",
+			Doc: "Spans stored as CloudWatch Transaction Search JSON events (traceId, spanId, parentSpanId, name, kind, " +
+				"startTimeUnixNano, endTimeUnixNano, durationNano, status.code, attributes, resource.attributes), " +
+				"oldest first. any keeps spans holding one of the terms (a runtime id, an agent's name), session those " +
+				"whose attributes say session.id, trace_id one trace. Each span: {trace_id, span_id, parent_span_id, " +
+				"name, kind, start, start_ms, duration_ms, status, session, service, attributes, resource}."},
+		{Name: "ensure_transaction_search", Fn: luaEnsureTransactionSearch,
+			Returns: "logs.TransactionSearch",
+			Doc: "Enables CloudWatch Transaction Search for the account and region once (AgentCore observability " +
+				"needs it): the CloudWatch Logs resource policy letting xray.amazonaws.com write aws/spans and " +
+				"/aws/application-signals/data (added only when no policy grants it), then the X-Ray trace segment " +
+				"destination CloudWatchLogs (set only when not already). changed says whether anything was done. " +
+				"An endpoint without these APIs (moto lacks X-Ray's) gives unsupported = \"why\" instead of an error."},
+	},
+}
+
+func decode(L *lua.LState, fn, usage string, out any, group *string) *lua.LTable {
+	tbl, ok := L.Get(1).(*lua.LTable)
+	if !ok {
+		engine.RaiseUsage(L, usage, "%s: expects a table, got a %s", fn, L.Get(1).Type())
+	}
+	if err := engine.Decode(tbl, out); err != nil {
+		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
+	}
+	if group != nil && *group == "" {
+		engine.RaiseUsage(L, usage, "%s: group is required", fn)
+	}
+	return tbl
+}
+
+func luaParseTime(L *lua.LState) int {
+	text := engine.StringArg(L, 1, "logs.parse_time", "text")
+	ms, err := ParseSince(text, time.Now())
+	if err != nil {
+		engine.RaiseUsage(L, "", "%v", err)
+	}
+	L.Push(lua.LNumber(ms))
+	return 1
+}
+
+type filterArgs struct {
+	Group   string            `json:"group" lua:",required"`
+	Start   float64           `json:"start"`
+	End     float64           `json:"end"`
+	Grep    string            `json:"grep"`
+	Session string            `json:"session"`
+	Any     engine.StringList `json:"any"`
+	Limit   int               `json:"limit"`
+	Print   bool              `json:"print"`
+}
+
+func (a *filterArgs) query() *Query {
+	return &Query{Group: a.Group, Start: int64(a.Start), End: int64(a.End), Grep: a.Grep, Session: a.Session, Any: a.Any, Limit: a.Limit}
+}
+
+func luaFilter(L *lua.LState) int {
+	const fn, usage = "logs.filter", `logs.filter{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT", start = logs.parse_time("1h")}`
+	var a filterArgs
+	decode(L, fn, usage, &a, &a.Group)
+	q := a.query()
+	evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+	missing := errors.Is(err, errNoGroup)
+	if err != nil && !missing {
+		engine.Raise(L, aws.Error("reading log group "+a.Group, err))
+	}
+	res := L.NewTable()
+	res.RawSetString("count", lua.LNumber(len(evs)))
+	res.RawSetString("missing", lua.LBool(missing))
+	if a.Print {
+		p := newPrinter(engine.FromL(L).Out)
+		for i := range evs {
+			p.print(&evs[i])
+		}
+		p.flush()
+	} else {
+		res.RawSetString("events", engine.ToLua(L, evs))
+	}
+	L.Push(res)
+	return 1
+}
+
+func luaPrint(L *lua.LState) int {
+	var evs []Event
+	if L.CheckTable(1).Len() == 0 {
+		return 0
+	}
+	if err := engine.Decode(L.CheckTable(1), &evs); err != nil {
+		engine.RaiseUsage(L, "logs.print(result.events)", "logs.print: %v", err)
+	}
+	p := newPrinter(engine.FromL(L).Out)
+	for i := range evs {
+		p.print(&evs[i])
+	}
+	p.flush()
+	return 0
+}
+
+// followArgs repeats filterArgs' fields: engine.Decode reads no embedded structs.
+type followArgs struct {
+	Group          string            `json:"group" lua:",required"`
+	Start          float64           `json:"start"`
+	Grep           string            `json:"grep"`
+	Session        string            `json:"session"`
+	Any            engine.StringList `json:"any"`
+	PollSeconds    float64           `json:"poll_seconds"`
+	OverlapSeconds float64           `json:"overlap_seconds"`
+	Seconds        float64           `json:"seconds"`
+	OnEvent        any               `json:"on_event" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
+}
+
+func luaFollow(L *lua.LState) int {
+	const fn, usage = "logs.follow", `logs.follow{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT", start = logs.parse_time("10m")}`
+	var a followArgs
+	tbl := decode(L, fn, usage, &a, &a.Group)
+	var onEvent *lua.LFunction
+	switch v := tbl.RawGetString("on_event").(type) {
+	case *lua.LNilType:
+	case *lua.LFunction:
+		onEvent = v
+	default:
+		engine.RaiseUsage(L, usage, "%s: on_event must be a function, got a %s", fn, v.Type())
+	}
+	poll := time.Duration(a.PollSeconds * float64(time.Second))
+	if poll <= 0 {
+		poll = time.Second
+	}
+	overlap := time.Duration(a.OverlapSeconds * float64(time.Second))
+	if overlap <= 0 {
+		overlap = 30 * time.Second
+	}
+	run := engine.FromL(L)
+	var deadline time.Time
+	if a.Seconds > 0 {
+		deadline = time.Now().Add(time.Duration(a.Seconds * float64(time.Second)))
+	}
+	p := newPrinter(run.Out)
+	q := &Query{Group: a.Group, Start: int64(a.Start), Grep: a.Grep, Session: a.Session, Any: a.Any}
+	start := q.Start
+	seen := map[string]int64{} // event id -> timestamp, for the overlap window
+	count, missing, interrupted, stopped := 0, false, false, false
+	for !stopped {
+		polled := time.Now()
+		evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+		if err != nil && engine.Ctx(L).Err() != nil {
+			interrupted = true
+			break
+		}
+		missing = errors.Is(err, errNoGroup)
+		if err != nil && !missing {
+			engine.Raise(L, aws.Error("following log group "+a.Group, err))
+		}
+		for i := range evs {
+			e := &evs[i]
+			if _, ok := seen[e.ID]; ok {
+				continue
+			}
+			seen[e.ID] = e.Timestamp
+			count++
+			if onEvent == nil {
+				p.print(e)
+				continue
+			}
+			L.CallByParam(lua.P{Fn: onEvent, NRet: 1, Protect: false}, engine.ToLua(L, e))
+			ret := L.Get(-1)
+			L.Pop(1)
+			if ret == lua.LFalse {
+				stopped = true
+				break
+			}
+		}
+		p.flush()
+		if stopped {
+			break
+		}
+		// the next poll reads again from an overlap window before this one
+		q.Start = max(start, polled.Add(-overlap).UnixMilli())
+		for id, ts := range seen {
+			if ts < q.Start {
+				delete(seen, id)
+			}
+		}
+		wait := poll
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				break
+			}
+			wait = min(wait, left)
+		}
+		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return struct{}{}, ctx.Err()
+			case <-t.C:
+				return struct{}{}, nil
+			}
+		}); err != nil {
+			interrupted = true
+			break
+		}
+	}
+	if interrupted {
+		// Ctrl-C is how a follow ends: let the script go on to its end and exit 0 (the
+		// interpreter would otherwise stop at its next instruction on the cancelled context).
+		// The script keeps the context's values without its cancellation; a second Ctrl-C
+		// still quits at once. (RemoveContext cannot be used here: the interpreter loop that
+		// called this function reads the context after it returns.)
+		L.SetContext(context.WithoutCancel(engine.Ctx(L)))
+	}
+	res := L.NewTable()
+	res.RawSetString("count", lua.LNumber(count))
+	res.RawSetString("interrupted", lua.LBool(interrupted))
+	res.RawSetString("missing", lua.LBool(missing))
+	L.Push(res)
+	return 1
+}
+
+type getArgs struct {
+	Group    string  `json:"group" lua:",required"`
+	Stream   string  `json:"stream" lua:",required"`
+	Start    float64 `json:"start"`
+	End      float64 `json:"end"`
+	Limit    int     `json:"limit"`
+	FromHead *bool   `json:"from_head"`
+}
+
+func luaGetEvents(L *lua.LState) int {
+	const fn, usage = "logs.get_events", `logs.get_events{group = "/aws/...", stream = "2026/11/27/[runtime-logs]ID"}`
+	var a getArgs
+	decode(L, fn, usage, &a, &a.Group)
+	if a.Stream == "" {
+		engine.RaiseUsage(L, usage, "%s: stream is required", fn)
+	}
+	evs := call(L, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) {
+		in := &cwl.GetLogEventsInput{LogGroupName: &a.Group, LogStreamName: &a.Stream, StartFromHead: awssdk.Bool(a.FromHead == nil || *a.FromHead)}
+		if a.Start > 0 {
+			in.StartTime = awssdk.Int64(int64(a.Start))
+		}
+		if a.End > 0 {
+			in.EndTime = awssdk.Int64(int64(a.End))
+		}
+		var out []Event
+		for {
+			page, err := c.GetLogEvents(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range page.Events {
+				out = append(out, newEvent("", awssdk.ToInt64(e.Timestamp), awssdk.ToInt64(e.IngestionTime), a.Stream, awssdk.ToString(e.Message), ""))
+			}
+			if a.Limit > 0 && len(out) >= a.Limit {
+				return out[:a.Limit], nil
+			}
+			// GetLogEvents ends when it gives back the token it was given
+			next := page.NextForwardToken
+			if !*in.StartFromHead {
+				next = page.NextBackwardToken
+			}
+			if len(page.Events) == 0 || next == nil || (in.NextToken != nil && *next == *in.NextToken) {
+				return out, nil
+			}
+			in.NextToken = next
+		}
+	})
+	L.Push(engine.ToLua(L, evs))
+	return 1
+}
+
+type groupsArgs struct {
+	Prefix string `json:"prefix"`
+}
+
+type streamsArgs struct {
+	Group  string `json:"group" lua:",required"`
+	Prefix string `json:"prefix"`
+	Limit  int    `json:"limit"`
+}
+
+// Group is what describe_groups returns.
+type Group struct {
+	Name          string `json:"name" lua:",required"`
+	ARN           string `json:"arn" lua:",required"`
+	Created       string `json:"created,omitempty"`
+	StoredBytes   int64  `json:"stored_bytes"`
+	RetentionDays int32  `json:"retention_days,omitempty"`
+}
+
+func msTime(ms *int64) string {
+	if ms == nil || *ms == 0 {
+		return ""
+	}
+	return time.UnixMilli(*ms).UTC().Format(time.RFC3339)
+}
+
+func luaDescribeGroups(L *lua.LState) int {
+	var a groupsArgs
+	engine.OptionsArg(L, 1, "logs.describe_groups", &a)
+	groups := call(L, "listing log groups", func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Group, error) {
+		in := &cwl.DescribeLogGroupsInput{}
+		if a.Prefix != "" {
+			in.LogGroupNamePrefix = &a.Prefix
+		}
+		var out []Group
+		p := cwl.NewDescribeLogGroupsPaginator(c, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range page.LogGroups {
+				out = append(out, Group{Name: awssdk.ToString(g.LogGroupName), ARN: strings.TrimSuffix(awssdk.ToString(g.Arn), ":*"),
+					Created: msTime(g.CreationTime), StoredBytes: awssdk.ToInt64(g.StoredBytes), RetentionDays: awssdk.ToInt32(g.RetentionInDays)})
+			}
+		}
+		return out, nil
+	})
+	L.Push(engine.ToLua(L, groups))
+	return 1
+}
+
+// Stream is what describe_streams returns.
+type Stream struct {
+	Name       string `json:"name" lua:",required"`
+	Created    string `json:"created,omitempty"`
+	FirstEvent string `json:"first_event,omitempty"`
+	LastEvent  string `json:"last_event,omitempty"`
+}
+
+func luaDescribeStreams(L *lua.LState) int {
+	const fn, usage = "logs.describe_streams", `logs.describe_streams{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT"}`
+	var a streamsArgs
+	decode(L, fn, usage, &a, &a.Group)
+	streams, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Stream, error) {
+		in := &cwl.DescribeLogStreamsInput{LogGroupName: &a.Group}
+		if a.Prefix != "" {
+			in.LogStreamNamePrefix = &a.Prefix
+		} else {
+			in.OrderBy, in.Descending = "LastEventTime", awssdk.Bool(true)
+		}
+		out := []Stream{}
+		p := cwl.NewDescribeLogStreamsPaginator(c, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range page.LogStreams {
+				out = append(out, Stream{Name: awssdk.ToString(s.LogStreamName), Created: msTime(s.CreationTime),
+					FirstEvent: msTime(s.FirstEventTimestamp), LastEvent: msTime(s.LastEventTimestamp)})
+				if a.Limit > 0 && len(out) >= a.Limit {
+					return out, nil
+				}
+			}
+		}
+		return out, nil
+	})
+	if aws.ErrorCode(err) == "ResourceNotFoundException" {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if err != nil {
+		engine.Raise(L, aws.Error("listing the streams of log group "+a.Group, err))
+	}
+	L.Push(engine.ToLua(L, streams))
+	return 1
+}

@@ -1,0 +1,331 @@
+-- Shared steps of release and rollout: smoke checks, the canary release of a version in one
+-- environment, and the events -o json shows. A project can require("release") from its own
+-- recipes, or shadow it with recipes/lib/release.lua.
+local deploy = require("deploy")
+local M = {}
+
+-- One JSON event per step with -o json ({"type":"rollout","step":...,"environment":...});
+-- the text output has its own lines.
+function M.event(step, fields)
+  if not ui.json_mode() then return end
+  local f = { step = step, environment = env.name() }
+  for k, v in pairs(fields or {}) do f[k] = v end
+  ui.emit("rollout", f)
+end
+
+-- Durations such as 10m, 90s, 1h30m or a number of seconds.
+function M.parse_duration(s, flag)
+  if s == nil or s == "" then return nil end
+  local n = tonumber(s)
+  if n then return n end
+  local total, rest = 0, s
+  while rest ~= "" do
+    local num, unit, tail = rest:match("^(%d+%.?%d*)([hms])(.*)$")
+    if not num then
+      ui.error(("%s %s is not a duration: use e.g. 10m, 90s or 1h30m"):format(flag, s), { usage = true })
+    end
+    total = total + tonumber(num) * ({ h = 3600, m = 60, s = 1 })[unit]
+    rest = tail
+  end
+  return total
+end
+
+-- The project's own smoke checks in Lua, when it has recipes/lib/smoke.lua: a function
+-- (for every agent) or a table of functions by agent name, called with a context whose
+-- invoke(prompt | payload table) returns {body, text, json}. A check fails by raising an
+-- error (error("...")) or by returning false and a reason.
+function M.hook(agent)
+  if not fs.exists("recipes/lib/smoke.lua") then return nil end
+  local h = require("smoke")
+  if type(h) == "function" then return h end
+  if type(h) == "table" then return h[agent.name] end
+  ui.error("recipes/lib/smoke.lua must return a function, or a table of functions by agent name", { usage = true })
+end
+
+-- The smoke checks of an agent in the selected environment: --smoke values when given,
+-- otherwise [[agents.NAME.smoke]] (and the environment's override). Each is a table as
+-- project.agent(name).smoke gives it, with a label.
+function M.checks(agent, flags)
+  local checks = {}
+  if flags and #flags > 0 then
+    for i, f in ipairs(flags) do
+      local c = project.parse_smoke(f)
+      c.label = ("--smoke %d"):format(i)
+      table.insert(checks, c)
+    end
+  else
+    for i, c in ipairs(agent.smoke or {}) do
+      c.label = ("smoke check %d%s"):format(i, c.where and (" (" .. c.where .. ")") or "")
+      table.insert(checks, c)
+    end
+  end
+  return checks
+end
+
+-- Whether the agent has anything to check in the selected environment.
+function M.has_checks(agent, flags)
+  return #M.checks(agent, flags) > 0 or M.hook(agent) ~= nil
+end
+
+-- The text of an answer: a plain body as it is, the events of a text/event-stream joined.
+function M.answer_text(body)
+  if not body:match("^%s*data:") and not body:match("^%s*event:") then return body end
+  local parts = {}
+  for line in (body .. "\n"):gmatch("([^\n]*)\n") do
+    local data = line:gsub("\r$", ""):match("^data:%s?(.*)$")
+    if data then
+      local ok, ev = pcall(json.decode, data)
+      local text = ok and type(ev) == "table" and (ev.delta or ev.text or ev.content or ev.response) or nil
+      table.insert(parts, type(text) == "string" and text or data)
+    end
+  end
+  return table.concat(parts)
+end
+
+-- The JSON document of an answer: the body, or a stream's last event that is JSON.
+local function answer_json(body)
+  local ok, doc = pcall(json.decode, body)
+  if ok then return doc end
+  local last
+  for line in (body .. "\n"):gmatch("([^\n]*)\n") do
+    local data = line:gsub("\r$", ""):match("^data:%s?(.*)$")
+    if data then
+      local dok, ev = pcall(json.decode, data)
+      if dok then last = ev end
+    end
+  end
+  return last
+end
+
+-- The value at a dotted path (array indexes count from 0), and whether it exists.
+function M.json_path(doc, path)
+  local cur = doc
+  for part in path:gmatch("[^.]+") do
+    if type(cur) ~= "table" then return nil, false end
+    local idx = tonumber(part)
+    if idx and cur[idx + 1] ~= nil then
+      cur = cur[idx + 1]
+    elseif cur[part] ~= nil then
+      cur = cur[part]
+    else
+      return nil, false
+    end
+  end
+  return cur, true
+end
+
+local function same(a, b)
+  if type(a) == "table" or type(b) == "table" then
+    return type(a) == "table" and type(b) == "table" and json.encode(a) == json.encode(b)
+  end
+  if type(a) == "number" and type(b) == "number" then return math.abs(a - b) < 1e-9 end
+  return a == b
+end
+
+local function show(v)
+  if type(v) == "string" then return ("%q"):format(v) end
+  if v == nil then return "nothing" end
+  return json.encode(v)
+end
+
+local function excerpt(s)
+  s = tostring(s or "")
+  if #s > 600 then s = s:sub(1, 600) .. "... (" .. #s .. " bytes)" end
+  return s
+end
+
+-- Invokes an endpoint of the agent and collects the whole answer (nothing is printed).
+local function call(a, qualifier, payload, timeout)
+  local body = ""
+  local ok, err = pcall(agentcore.invoke, {
+    arn = a.runtime_arn, qualifier = qualifier, payload = payload, session_id = deploy.new_session_id(),
+    timeout = timeout or 30, on_chunk = function(chunk) body = body .. chunk end,
+  })
+  if not ok then return nil, tostring(type(err) == "table" and err.message or err) end
+  return body
+end
+
+-- Runs the checks (and the project's Lua hook) against an endpoint of the agent. Returns
+-- whether all passed and a report: one line per check, with the answer of a failed one.
+function M.run_checks(agent, a, qualifier, checks, version)
+  local lines, failed = {}, 0
+  local where = ("%s of %s in %s"):format(qualifier, agent.name, env.name())
+  ui.step(("smoke checks on %s (%s)"):format(where, deploy.vname(version)))
+  for _, c in ipairs(checks) do
+    local payload = c.payload or json.encode({ prompt = c.prompt })
+    local what = c.prompt and ("%q"):format(c.prompt) or c.payload
+    local body, err = call(a, qualifier, payload, c.timeout)
+    local problem
+    if not body then
+      problem = "the invocation failed: " .. err
+    else
+      local text = M.answer_text(body)
+      if c.expect and not text:find(c.expect, 1, true) and not body:find(c.expect, 1, true) then
+        problem = ("expected %q in the answer, got: %s"):format(c.expect, excerpt(text))
+      end
+      if not problem and c.expect_json then
+        local doc = answer_json(body)
+        if type(doc) ~= "table" then
+          problem = "expected a JSON answer, got: " .. excerpt(text)
+        else
+          local paths = {}
+          for p in pairs(c.expect_json) do table.insert(paths, p) end
+          table.sort(paths)
+          for _, p in ipairs(paths) do
+            local got, found = M.json_path(doc, p)
+            if not found or not same(got, c.expect_json[p]) then
+              problem = ("expected %s = %s, got %s in: %s"):format(p, show(c.expect_json[p]), found and show(got) or "no such path", excerpt(body))
+              break
+            end
+          end
+        end
+      end
+    end
+    if problem then
+      failed = failed + 1
+      ui.fail(("%s: %s: %s"):format(c.label, what, problem))
+      table.insert(lines, ("%s failed: %s: %s"):format(c.label, what, problem))
+    else
+      ui.ok(("%s passed: %s"):format(c.label, what))
+      table.insert(lines, ("%s passed"):format(c.label))
+    end
+  end
+  local hook = M.hook(agent)
+  if hook then
+    local ctx = { agent = agent.name, environment = env.name(), endpoint = qualifier, version = version }
+    function ctx.invoke(x, opts)
+      local payload = type(x) == "table" and json.encode(x) or json.encode({ prompt = x })
+      local body, err = call(a, qualifier, payload, opts and opts.timeout)
+      if not body then error("the invocation failed: " .. err, 2) end
+      local ok, doc = pcall(json.decode, body)
+      return { body = body, text = M.answer_text(body), json = ok and doc or nil }
+    end
+    local ok, res, why = pcall(hook, ctx)
+    if not ok or res == false then
+      local msg = not ok and tostring(type(res) == "table" and res.message or res) or tostring(why or "returned false")
+      failed = failed + 1
+      ui.fail("recipes/lib/smoke.lua: " .. msg)
+      table.insert(lines, "recipes/lib/smoke.lua failed: " .. msg)
+    else
+      ui.ok("recipes/lib/smoke.lua passed")
+      table.insert(lines, "recipes/lib/smoke.lua passed")
+    end
+  end
+  M.event("smoke", { endpoint = qualifier, version = version, passed = failed == 0, failed = failed })
+  return failed == 0, table.concat(lines, "\n")
+end
+
+-- Watches the canary's errors for hold seconds (the endpoint's counts locally, its metrics on
+-- AWS): any error since the watch began fails it. Returns ok and a report.
+function M.hold(agent, a, version, seconds)
+  ui.step(("holding canary of %s at %s for %ds, watching its errors"):format(agent.name, deploy.vname(version), seconds))
+  M.event("hold", { endpoint = "canary", version = version, seconds = seconds })
+  local started = os.time()
+  local interval = math.max(1, math.min(30, math.floor(seconds / 10)))
+  local seen = false
+  while true do
+    local elapsed = os.time() - started
+    local h = metrics.endpoint_health { runtime_arn = a.runtime_arn, runtime_name = a.runtime_name, endpoint = "canary",
+      since_seconds = math.max(1, elapsed) }
+    seen = seen or h.available
+    if h.errors and h.errors > 0 then
+      local msg = ("canary had %d error%s in %d invocation%s during the hold (%d system, %d user; last at %s)"):format(
+        h.errors, h.errors == 1 and "" or "s", h.invocations or 0, h.invocations == 1 and "" or "s",
+        h.system_errors or 0, h.user_errors or 0, tostring(h.last_error or "-"))
+      ui.fail(msg)
+      return false, msg
+    end
+    if elapsed >= seconds and not seen then
+      local msg = ("canary's errors could not be read during the %ds hold (no counts from %s): nothing was watched"):format(
+        seconds, deploy.is_local() and "the local endpoint" or "CloudWatch")
+      ui.fail(msg)
+      return false, msg
+    end
+    if elapsed >= seconds then
+      ui.ok(("canary held %ds without errors (%d invocation%s)"):format(seconds, h.invocations or 0, h.invocations == 1 and "" or "s"))
+      return true, ("hold of %ds passed (%d invocations, no errors)"):format(seconds, h.invocations or 0)
+    end
+    sleep(math.min(interval, seconds - elapsed))
+  end
+end
+
+-- Removes a named endpoint (a canary that did not exist before a failed first release).
+local function remove_endpoint(st, a, name)
+  local ok, err = pcall(agentcore.delete_endpoint, a.runtime_id, name)
+  if not ok and not aws.is_not_found(err) then error(err, 0) end
+  pcall(agentcore.wait_endpoint, a.runtime_id, name)
+  deploy.forget_resource(a, "endpoint", a.runtime_id .. "/" .. name)
+  a.endpoints[name] = nil
+  state.save(st)
+end
+
+-- The canary release of version n in the selected environment: canary points at n, the
+-- smoke checks run against canary (and the hold watches it), and only then stable moves to n.
+-- On failure canary goes back where it was (after an interrupted release: where stable is),
+-- stable is untouched, and the error carries the checks' output. opts = {checks, hold
+-- (seconds)}. Returns {version, previous_stable, released}.
+function M.canary_release(agent, n, opts)
+  local st = state.load()
+  local a = deploy.require_runtime(st, agent)
+  local stable = a.endpoints.stable and a.endpoints.stable.version or nil
+  if stable == n then
+    ui.ok(("stable of %s already serves %s in %s: nothing to release"):format(agent.name, deploy.vname(n), env.name()))
+    M.event("released", { version = n, previous = stable, changed = false })
+    return { version = n, previous_stable = stable, released = false }
+  end
+  local existing = agentcore.get_endpoint(a.runtime_id, "canary")
+  local before = existing and tonumber(existing.liveVersion or existing.targetVersion) or nil
+  if before == n then
+    before = stable -- an interrupted release moved it: where it was is not known, stable's is
+  else
+    ui.step(("canary of %s to %s in %s"):format(agent.name, deploy.vname(n), env.name()))
+    deploy.point_endpoint(st, a, agent, "canary", n, existing)
+  end
+  M.event("canary", { version = n, previous = before })
+  local ok, report = M.run_checks(agent, a, "canary", opts.checks, n)
+  if ok and opts.hold and opts.hold > 0 then
+    local hok, hreport = M.hold(agent, a, n, opts.hold)
+    ok, report = hok, report .. "\n" .. hreport
+  end
+  if not ok then
+    st = state.load()
+    a = deploy.require_runtime(st, agent)
+    if before then
+      ui.step(("canary of %s back to %s"):format(agent.name, deploy.vname(before)))
+      deploy.point_endpoint(st, a, agent, "canary", before, true)
+    else
+      ui.step(("removing canary of %s (there was none before)"):format(agent.name))
+      remove_endpoint(st, a, "canary")
+    end
+    M.event("failed", { version = n, canary = before, stable = stable })
+    ui.error(("release of %s %s failed in %s: canary is back at %s, stable still serves %s\n%s"):format(
+      agent.name, deploy.vname(n), env.name(), before and deploy.vname(before) or "nothing (removed)",
+      stable and deploy.vname(stable) or "nothing", report),
+      { hint = ("DEFAULT follows the newest version (%s); callers of stable are unaffected. Fix the agent and release again, or see: agentcore invoke %s -e %s --endpoint DEFAULT --prompt ..."):format(
+        deploy.vname(n), agent.name, env.name()) })
+  end
+  st = state.load()
+  a = deploy.require_runtime(st, agent)
+  local sep = agentcore.get_endpoint(a.runtime_id, "stable")
+  ui.step(("stable of %s to %s in %s"):format(agent.name, deploy.vname(n), env.name()))
+  deploy.point_endpoint(st, a, agent, "stable", n, sep)
+  ui.ok(("%s %s released in %s: canary and stable serve it (stable was %s)"):format(
+    agent.name, deploy.vname(n), env.name(), stable and deploy.vname(stable) or "new"))
+  M.event("released", { version = n, previous = stable, changed = true })
+  return { version = n, previous_stable = stable, released = true }
+end
+
+-- The gate of an environment without a canary: the checks against DEFAULT, which serves the
+-- new version already. Fails with their output.
+function M.direct_checks(agent, n, checks)
+  local st = state.load()
+  local a = deploy.require_runtime(st, agent)
+  local ok, report = M.run_checks(agent, a, "DEFAULT", checks, n)
+  if not ok then
+    M.event("failed", { version = n })
+    ui.error(("smoke checks of %s %s failed in %s (DEFAULT serves it)\n%s"):format(agent.name, deploy.vname(n), env.name(), report),
+      { hint = ("fix the agent and run again; to go back: agentcore rollback %s -e %s"):format(agent.name, env.name()) })
+  end
+end
+
+return M

@@ -214,6 +214,9 @@ func TestUsageErrors(t *testing.T) {
 		`agentcore.get_endpoint("x")`:                                                          "argument #2 (name) is missing",
 		`agentcore.invoke{payload = "{}"}`:                                                     "arn is required",
 		`agentcore.invoke{arn = "a", payload = "{}", on_chunk = 3}`:                            "on_chunk must be a function",
+		`agentcore.invoke{arn = "a", payload = "{}", timeout = {}}`:                            "timeout must be a number or a string",
+		`agentcore.invoke{arn = "a", payload = "{}", timeout = "soon"}`:                        `duration "soon"`,
+		`agentcore.invoke{arn = "a", payload = "{}", timout = 5}`:                              `did you mean "timeout"`,
 	} {
 		err := h.Err(src)
 		if err == nil || !strings.Contains(err.Error(), want) || engine.ExitCode(err) != engine.ExitUsage {

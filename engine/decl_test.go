@@ -34,6 +34,7 @@ var probe = &engine.Module{Name: "probe", Doc: "test",
 		{Name: "cmd", Params: "c: probe.Cmd", Doc: "d", Fn: count},
 		{Name: "rest", Params: "first: string, ...: string|fun()", Doc: "d", Fn: count},
 		{Name: "maybe", Params: "x: string|nil", Returns: "string?", Doc: "d", Fn: count},
+		{Name: "cb", Params: "f: fun(x: string): boolean?, n?: integer", Doc: "d", Fn: count},
 	},
 }
 
@@ -66,6 +67,9 @@ func TestDeclaredArgumentChecks(t *testing.T) {
 		`probe.rest("a", "b", function() end)`:             ``,
 		`probe.opts(1, {name = "x", auth = {user = "u"}})`: ``,
 		`probe.opts(1, {name = "x", tags = "one"})`:        ``,
+		`probe.cb("f")`:                                    `argument #1 (f) must be a function, got a string`,
+		`probe.cb(function() end, 1.5)`:                    `argument #2 (n) must be an integer, got the number 1.5`,
+		`probe.cb(function() end)`:                         ``,
 	} {
 		err := h.Err(src)
 		if want == "" {
@@ -77,6 +81,21 @@ func TestDeclaredArgumentChecks(t *testing.T) {
 		var e *engine.Error
 		if !errors.As(err, &e) || e.Code != engine.ExitUsage || !strings.Contains(e.Msg, want) || !strings.HasPrefix(e.Hint, "usage: probe.") {
 			t.Errorf("%s:\n got %v\nwant a usage error with %q and a usage hint", src, err, want)
+		}
+	}
+}
+
+// A function type's optional result (fun(): T?) belongs to the function type, not to the
+// parameter: f stays required, and the docs keep the whole type.
+func TestFunResultOptional(t *testing.T) {
+	probe.Prepare()
+	for _, f := range probe.Funcs {
+		if f.Name != "cb" {
+			continue
+		}
+		ps := f.ParamList()
+		if len(ps) != 2 || ps[0].Optional || ps[0].Type.Text != "fun(x: string): boolean?" || !ps[1].Optional {
+			t.Errorf("cb's params: %+v", ps)
 		}
 	}
 }

@@ -84,9 +84,9 @@ func TestBindArguments(t *testing.T) {
 func TestRecipeDeclarationErrors(t *testing.T) {
 	h := enginetest.New(t)
 	for src, want := range map[string]string{
-		`return recipe { run = function() end }`: "description (a string) is required",
-		`return recipe { description = "x" }`:    "run (a function) is required",
-		`return recipe { description = "x", run = function() end, args = {{ name = "a", type = "float" }} }`: `type "float"`,
+		`return recipe { run = function() end }`: "field description is required (a string)",
+		`return recipe { description = "x" }`:    "field run is required (a function)",
+		`return recipe { description = "x", run = function() end, args = {{ name = "a", type = "float" }} }`: `type must be "string", "int", "bool" or "list", got "float"`,
 		`return recipe { description = "x", run = function() end, desc = 1 }`:                                `unknown field "desc"`,
 		`return 42`: "returns a number",
 	} {

@@ -27,6 +27,9 @@ type Error struct {
 	Where string // "recipes/create.lua:42:" when raised from or through a script
 	Trace string // Lua traceback, printed with -v
 	Err   error  // wrapped cause, if any
+	// AWSCode is the error code of a failed AWS call ("ParameterNotFound"); a recipe reads it
+	// as err.aws_code after pcall.
+	AWSCode string
 }
 
 func (e *Error) Error() string {
@@ -66,7 +69,7 @@ func ExitCode(err error) int {
 const errorMeta = "agentcore.error"
 
 // Raise raises err in Lua at the caller's position, keeping its code and hint so that pcall
-// sees a table {message, hint, code} (tostring gives "file:line: message") and the engine can
+// sees a table {message, hint, code, where, aws_code} (tostring gives "file:line: message") and the engine can
 // rebuild the *Error when the script does not catch it. It never returns.
 func Raise(L *lua.LState, err error) {
 	var e *Error
@@ -87,6 +90,9 @@ func Raise(L *lua.LState, err error) {
 		t.RawSetString("hint", lua.LString(e.Hint))
 	}
 	t.RawSetString("code", lua.LNumber(e.Code))
+	if e.AWSCode != "" {
+		t.RawSetString("aws_code", lua.LString(e.AWSCode))
+	}
 	t.RawSetString("where", lua.LString(where))
 	L.SetMetatable(t, L.GetTypeMetatable(errorMeta))
 	L.Error(t, 0)
@@ -149,6 +155,7 @@ func fromLua(err error) *Error {
 		out.Msg = lua.LVAsString(obj.RawGetString("message"))
 		out.Hint = lua.LVAsString(obj.RawGetString("hint"))
 		out.Where = lua.LVAsString(obj.RawGetString("where"))
+		out.AWSCode = lua.LVAsString(obj.RawGetString("aws_code"))
 		if c, ok := obj.RawGetString("code").(lua.LNumber); ok && c != 0 {
 			out.Code = int(c)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -22,37 +23,94 @@ func vmFor(L *lua.LState) *VM {
 }
 
 func installEngineGlobals(L *lua.LState) {
-	L.SetGlobal("parallel", L.NewFunction(parallel))
-	L.SetGlobal("recipe", L.NewFunction(recipeDecl))
-	L.SetGlobal("stock", L.NewFunction(stockRecipe))
-	L.SetGlobal("load_recipe", L.NewFunction(loadRecipe))
-	L.SetGlobal("sleep", L.NewFunction(sleep))
-	L.SetGlobal("with_env", L.NewFunction(withEnv))
-	L.SetGlobal("print", L.NewFunction(luaPrint))
+	for i := range engineGlobals {
+		f := &engineGlobals[i]
+		L.SetGlobal(f.Name, L.NewFunction(checked(f.Name, f, prepareGlobals)))
+	}
 	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
 		if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
 			loaders.Append(L.NewFunction(libSearcher))
 		}
 	}
+	installGlobalsMeta(L)
 }
 
-// EngineGlobals documents the globals the engine installs, for the reference docs.
-var EngineGlobals = []Func{
-	{Name: "parallel", Args: "(fn, fn, ...) | ({name = fn, ...})", Returns: "each branch's result (or a table by name)",
-		Doc: "Runs independent steps at the same time. Output lines carry the branch name. The first branch to fail cancels the others and its error is raised here."},
-	{Name: "recipe", Args: "(decl: table)", Returns: "decl",
-		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices), lock (default true) and run(args)."},
-	{Name: "stock", Args: "(name: string)", Returns: "recipe table",
-		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it: call stock(\"create\").run(args) between its own steps."},
-	{Name: "sleep", Args: "(seconds: number)", Returns: "nothing",
-		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it."},
-	{Name: "with_env", Args: "(name: string, fn: function)", Returns: "fn's results",
-		Doc: "Runs fn with another environment of the project selected: env, project.agent, state, store and the AWS builtins act on it, under its lock. The previous environment is selected again afterwards, also when fn fails. Inside a parallel branch it selects the environment for that branch (and the branches it starts) only, so that branches can act on different environments at once, each under its own lock."},
-	{Name: "print", Args: "(...)", Returns: "nothing",
-		Doc: "Lua's print, through the run's output: secrets are masked, and with -o json each call is a log event (source \"print\") instead of a bare line."},
-	{Name: "load_recipe", Args: "(name: string)", Returns: "recipe table",
-		Doc: "Loads the recipe NAME as the command line would (project override first, then stock)."},
+var (
+	globalsOnce sync.Once
+	globalFuncs []*Func
+	engClasses  []*Class
+)
+
+// Globals returns the engine's global functions, declared (and validated, and documented)
+// like a module's functions.
+func Globals() []*Func {
+	prepareGlobals()
+	return globalFuncs
+}
+
+// EngineClasses returns the tables the engine's globals take and return (recipe{} and its
+// arguments), for the docs.
+func EngineClasses() []*Class {
+	prepareGlobals()
+	return engClasses
+}
+
+func engineClasses() []*Class { return EngineClasses() }
+
+func prepareGlobals() {
+	globalsOnce.Do(func() {
+		engClasses = prepareClasses(engineClassDecls)
+		byName := map[string]*Class{}
+		for _, c := range engClasses {
+			byName[c.Name] = c
+		}
+		for _, c := range engClasses {
+			for _, f := range c.fields {
+				resolve(f.Type, byName, c.Name+"."+f.Name)
+			}
+			resolve(c.items, byName, c.Name+"[]")
+		}
+		for i := range engineGlobals {
+			f := &engineGlobals[i]
+			prepareFunc(f, f.Name, byName)
+			globalFuncs = append(globalFuncs, f)
+		}
+	})
+}
+
+var engineClassDecls = []*Class{
+	{Name: "Recipe", Open: true, Doc: "A recipe declaration, as recipe{} takes it and a recipe file returns it.",
+		Fields: "description: string, usage?: string, args?: RecipeArg[], lock?: boolean, run: fun(args: table): any"},
+	{Name: "RecipeArg", Doc: "One argument of a recipe: --name on the command line, args.name (dashes as underscores) in run.",
+		Fields: `name: string, type?: "string"|"int"|"bool"|"list", required?: boolean, default?: any, help?: string, ` +
+			`positional?: boolean, short?: string, choices?: string[]`},
+	{Name: "Error", Open: true, Doc: "An error raised by a builtin (or ui.error), as pcall returns it; tostring(err) gives \"file:line: message\".",
+		Fields: "message?: string, hint?: string, code?: integer, where?: string, aws_code?: string"},
+}
+
+var engineGlobals = []Func{
+	{Name: "parallel", Params: "...: function|table<string, function>", Returns: "any",
+		Doc: "Runs independent steps at the same time: parallel(fn, fn, ...) returns each branch's result, parallel{name = fn, ...} a table of them by name. Output lines carry the branch name. The first branch to fail cancels the others and its error is raised here.",
+		Fn:  parallel},
+	{Name: "recipe", Params: "decl: Recipe", Returns: "Recipe",
+		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices), lock (default true) and run(args).",
+		Fn:  recipeDecl},
+	{Name: "stock", Params: "name: string", Returns: "Recipe",
+		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it: call stock(\"create\").run(args) between its own steps.",
+		Fn:  stockRecipe},
+	{Name: "load_recipe", Params: "name: string", Returns: "Recipe",
+		Doc: "Loads the recipe NAME as the command line would (project override first, then stock).",
+		Fn:  loadRecipe},
+	{Name: "sleep", Params: "seconds: number",
+		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it.",
+		Fn:  sleep},
+	{Name: "with_env", Params: "name: string, fn: fun(): any", Returns: "any",
+		Doc: "Runs fn with another environment of the project selected: env, project.agent, state, store and the AWS builtins act on it, under its lock. The previous environment is selected again afterwards, also when fn fails. Inside a parallel branch it selects the environment for that branch (and the branches it starts) only, so that branches can act on different environments at once, each under its own lock. Returns fn's results.",
+		Fn:  withEnv},
+	{Name: "print", Params: "...: any",
+		Doc: "Lua's print, through the run's output: secrets are masked, and with -o json each call is a log event (source \"print\") instead of a bare line.",
+		Fn:  luaPrint},
 }
 
 func stockRecipe(L *lua.LState) int {

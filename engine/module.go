@@ -8,36 +8,101 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Func is one Lua-callable function of a module, documented once, here. The docs generator
-// (agentcore docs) and the reference in docs/ are produced from these fields.
+// Func is one Lua-callable function of a module (or an engine global), declared once, here:
+// the declaration validates every call (see decl.go) and generates the reference and the
+// LuaLS stubs (agentcore docs).
 type Func struct {
 	Name    string         // Lua name, snake_case
-	Args    string         // signature as shown in docs, e.g. "(opts: table)"
-	Returns string         // e.g. "table {digest, tags}"
+	Params  string         // typed parameters, LuaLS notation: "name: string, opts?: ecr.RepoOpts"
+	Returns string         // typed results: "string?", "docker.BuildResult", "" for none
 	Doc     string         // one paragraph
-	Fn      lua.LGFunction // the implementation
+	Fn      lua.LGFunction // the implementation; it runs after the arguments were checked
+
+	decl *decl
 }
+
+// ParamList returns the parsed parameters (after the module or globals were prepared).
+func (f *Func) ParamList() []Param { return f.decl.params }
+
+// ResultList returns the parsed results.
+func (f *Func) ResultList() []Param { return f.decl.results }
 
 // Module is one Lua module (one Go package under builtins/). It is exposed both as a global
 // table (docker.build) and through require("docker").
 type Module struct {
-	Name  string
-	Doc   string
-	Funcs []Func
+	Name    string
+	Doc     string
+	Funcs   []Func
+	Classes []*Class // option and result tables its functions name
 	// Fields, when set, is called after the function table is built, to add constants or
 	// sub-tables (for example ui's colour names). Optional.
 	Fields func(L *lua.LState, mod *lua.LTable)
+
+	once    sync.Once
+	classes []*Class // Classes and the nested classes derived from them
+}
+
+// Prepare parses the module's declarations once; it panics on a malformed one (a
+// programming error that the registry's tests catch).
+func (m *Module) Prepare() {
+	m.once.Do(func() {
+		m.classes = prepareClasses(m.Classes)
+		byName := map[string]*Class{}
+		for _, c := range engineClasses() {
+			byName[c.Name] = c
+		}
+		for _, c := range m.classes {
+			byName[c.Name] = c
+		}
+		for _, c := range m.classes {
+			for _, f := range c.fields {
+				resolve(f.Type, byName, c.Name+"."+f.Name)
+			}
+			resolve(c.items, byName, c.Name+"[]")
+		}
+		for i := range m.Funcs {
+			f := &m.Funcs[i]
+			prepareFunc(f, m.Name+"."+f.Name, byName)
+		}
+	})
+}
+
+// AllClasses returns the module's classes, nested ones included.
+func (m *Module) AllClasses() []*Class {
+	m.Prepare()
+	return m.classes
+}
+
+func prepareFunc(f *Func, name string, classes map[string]*Class) {
+	f.decl = &decl{params: parseParams(f.Params, name, false), results: parseParams(f.Returns, name, true)}
+	for _, p := range f.decl.params {
+		resolve(p.Type, classes, name)
+	}
+	for _, p := range f.decl.results {
+		resolve(p.Type, classes, name)
+	}
+}
+
+// checked wraps fn so that its arguments are validated against its declaration first. The
+// declarations are parsed on the first call (prepare), not when the Lua state is built: a run
+// pays only for the modules it uses.
+func checked(name string, f *Func, prepare func()) lua.LGFunction {
+	impl := f.Fn
+	return func(L *lua.LState) int {
+		prepare()
+		checkArgs(L, name, f.decl.params)
+		return impl(L)
+	}
 }
 
 // Registry holds the modules that a run loads. cmd builds it from builtins/registry.go.
 type Registry struct {
 	mods map[string]*Module
-	// Globals are functions installed as plain globals (parallel, recipe, stock...).
-	globals []Func
 }
 
 // NewRegistry returns an empty registry.
@@ -51,10 +116,8 @@ func (r *Registry) Add(m *Module) {
 	r.mods[m.Name] = m
 }
 
-// AddGlobal registers a plain global function.
-func (r *Registry) AddGlobal(f Func) { r.globals = append(r.globals, f) }
-
-// Modules returns the registered modules sorted by name.
+// Modules returns the registered modules sorted by name (their declarations parsed: see
+// Prepare).
 func (r *Registry) Modules() []*Module {
 	out := make([]*Module, 0, len(r.mods))
 	for _, m := range r.mods {
@@ -64,8 +127,14 @@ func (r *Registry) Modules() []*Module {
 	return out
 }
 
-// Globals returns the registered global functions.
-func (r *Registry) Globals() []Func { return r.globals }
+// Check parses every registered declaration, panicking on a malformed one; the registry's
+// tests call it.
+func (r *Registry) Check() {
+	for _, m := range r.mods {
+		m.Prepare()
+	}
+	prepareGlobals()
+}
 
 func (r *Registry) install(L *lua.LState) {
 	fault := os.Getenv(FaultAfterEnv)
@@ -73,12 +142,15 @@ func (r *Registry) install(L *lua.LState) {
 		m := m
 		build := func(L *lua.LState) *lua.LTable {
 			t := L.NewTable()
-			for _, f := range m.Funcs {
-				t.RawSetString(f.Name, L.NewFunction(faultAfter(fault, m.Name+"."+f.Name, f.Fn)))
+			for i := range m.Funcs {
+				f := &m.Funcs[i]
+				name := m.Name + "." + f.Name
+				t.RawSetString(f.Name, L.NewFunction(faultAfter(fault, name, checked(name, f, m.Prepare))))
 			}
 			if m.Fields != nil {
 				m.Fields(L, t)
 			}
+			L.SetMetatable(t, moduleMeta(L, m))
 			return t
 		}
 		tbl := build(L)
@@ -87,8 +159,5 @@ func (r *Registry) install(L *lua.LState) {
 			L.Push(tbl)
 			return 1
 		})
-	}
-	for _, f := range r.globals {
-		L.SetGlobal(f.Name, L.NewFunction(f.Fn))
 	}
 }

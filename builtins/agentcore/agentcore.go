@@ -14,14 +14,31 @@ var Module = &engine.Module{
 	Name: "agentcore",
 	Doc: "Amazon Bedrock AgentCore Runtime: create, update and delete agent runtimes and their " +
 		"endpoints, wait for them to be ready, and invoke them with the response streamed. Errors " +
-		"keep the AWS error code first (\"ResourceNotFoundException: ...\", see aws.error_code); the " +
+		"keep the AWS error code first (\"ResourceNotFoundException: ...\"; err.aws_code after pcall); the " +
 		"get_* lookups answer nil instead of raising when the resource does not exist. Versions are " +
 		"strings in results (\"3\"); arguments accept 3, \"3\" and \"V3\".",
+	Classes: []*engine.Class{
+		{Name: "agentcore.RuntimeSpec", Of: runtimeSpec{}, Doc: "What create_runtime and update_runtime take: image or code, and the runtime's settings."},
+		{Name: "agentcore.Authorizer", Of: authorizerSpec{}},
+		{Name: "agentcore.GetOpts", Of: getOpts{}},
+		{Name: "agentcore.EndpointOpts", Of: endpointOpts{}},
+		{Name: "agentcore.WaitOpts", Of: waitOpts{}, Doc: "version for wait_runtime; timeout and interval in seconds (or \"10m\")."},
+		{Name: "agentcore.InvokeRequest", Of: invokeOpts{}},
+		{Name: "agentcore.StopOpts", Of: stopOpts{}},
+		{Name: "agentcore.Runtime", Open: true, Doc: "An agent runtime as the AgentCore control API describes it; the fields present depend on the call.",
+			Fields: "agentRuntimeId: string, agentRuntimeArn?: string, agentRuntimeName?: string, agentRuntimeVersion?: string, status: string, " +
+				"failureReason?: string, agentRuntimeArtifact?: table, roleArn?: string, environmentVariables?: table<string, string>, " +
+				"lifecycleConfiguration?: table, createdAt?: string, lastUpdatedAt?: string, workloadIdentityDetails?: table"},
+		{Name: "agentcore.Endpoint", Open: true, Doc: "A runtime endpoint as the AgentCore control API describes it; the fields present depend on the call.",
+			Fields: "name?: string, id?: string, endpointName?: string, agentRuntimeEndpointArn?: string, agentRuntimeArn?: string, agentRuntimeId?: string, " +
+				"status: string, liveVersion?: string, targetVersion?: string, failureReason?: string, createdAt?: string"},
+		{Name: "agentcore.InvokeResult", Fields: "statusCode: integer, contentType: string, runtimeSessionId: string, body: string"},
+		{Name: "agentcore.StopResult", Fields: "runtimeSessionId: string, statusCode: integer"},
+	},
 	Funcs: []engine.Func{
 		{Name: "create_runtime",
-			Args: "(spec: {name, image | code: {bucket, key, version_id?, runtime, entrypoint}, role_arn, env?: table, protocol?: \"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\", network?: \"PUBLIC\", " +
-				"description?, lifecycle?: {idle_timeout, max_lifetime}, authorizer?: {discovery_url, allowed_clients, allowed_audience}, tags?: table, client_token?})",
-			Returns: "table {agentRuntimeId, agentRuntimeArn, agentRuntimeVersion, status, createdAt, workloadIdentityDetails}",
+			Params:  "spec: agentcore.RuntimeSpec",
+			Returns: "agentcore.Runtime",
 			Doc: "Creates an agent runtime (CreateAgentRuntime) from a container image (image) or from a code zip in S3 " +
 				"run by a managed runtime (code: runtime is PYTHON_3_10..PYTHON_3_14 or NODE_22, entrypoint 1 or 2 entries; " +
 				"a runtime cannot switch between the two later). name: letters, digits " +
@@ -31,74 +48,63 @@ var Module = &engine.Module{
 				"CREATING: wait_runtime waits for READY.",
 			Fn: createRuntime},
 		{Name: "update_runtime",
-			Args:    "(id: string, spec: {image? | code?, role_arn?, env?, protocol?, network?, description?, lifecycle?, authorizer? (false removes it), client_token?})",
-			Returns: "table {agentRuntimeId, agentRuntimeArn, agentRuntimeVersion, status, lastUpdatedAt, ...}",
+			Params:  "id: string, spec: agentcore.RuntimeSpec",
+			Returns: "agentcore.Runtime",
 			Doc: "Creates a new version of the runtime (UpdateAgentRuntime). What spec leaves out keeps its " +
 				"current value (env = {} clears the variables). The runtime goes UPDATING: wait_runtime " +
 				"waits for READY.",
 			Fn: updateRuntime},
-		{Name: "get_runtime", Args: "(id: string, opts?: {version})",
-			Returns: "table {agentRuntimeId, agentRuntimeName, agentRuntimeArn, agentRuntimeVersion, status, failureReason, " +
-				"agentRuntimeArtifact, roleArn, environmentVariables, lifecycleConfiguration, ...} | nil",
+		{Name: "get_runtime", Params: "id: string, opts?: agentcore.GetOpts", Returns: "agentcore.Runtime?",
 			Doc: "The runtime (its latest version, or the given one), or nil when it does not exist.",
 			Fn:  getRuntime},
-		{Name: "list_runtimes", Args: "()",
-			Returns: "list of table {agentRuntimeId, agentRuntimeName, agentRuntimeArn, agentRuntimeVersion, status, lastUpdatedAt}",
-			Doc:     "Every agent runtime of the account and region (all pages).",
-			Fn:      listRuntimes},
-		{Name: "list_versions", Args: "(id: string)",
-			Returns: "list of table {agentRuntimeVersion, status, lastUpdatedAt, ...}",
+		{Name: "list_runtimes", Returns: "agentcore.Runtime[]",
+			Doc: "Every agent runtime of the account and region (all pages).",
+			Fn:  listRuntimes},
+		{Name: "list_versions", Params: "id: string", Returns: "agentcore.Runtime[]",
 			Doc: "Every version of a runtime (all pages), newest first whatever order the service " +
 				"answers in (AWS does not document one; moto and the local endpoint answer newest first).",
 			Fn: listVersions},
-		{Name: "tag_resource", Args: "(arn: string, tags: table)",
+		{Name: "tag_resource", Params: "arn: string, tags: table<string, string|number|boolean>",
 			Doc: "Adds tags to a runtime or endpoint (TagResource); tags not named keep their value.",
 			Fn:  tagResource},
-		{Name: "untag_resource", Args: "(arn: string, keys: {string})",
+		{Name: "untag_resource", Params: "arn: string, keys: string|string[]",
 			Doc: "Removes tags from a runtime or endpoint (UntagResource).",
 			Fn:  untagResource},
-		{Name: "list_tags", Args: "(arn: string)", Returns: "table {key = value} | nil",
+		{Name: "list_tags", Params: "arn: string", Returns: "table<string, string>?",
 			Doc: "The tags of a runtime or endpoint (ListTagsForResource), or nil when it does not exist.",
 			Fn:  listTags},
-		{Name: "delete_runtime", Args: "(id: string)", Returns: "table {agentRuntimeId, status}",
+		{Name: "delete_runtime", Params: "id: string", Returns: "agentcore.Runtime",
 			Doc: "Deletes the runtime with its endpoints. It goes DELETING, then disappears: wait_runtime " +
 				"returns nil once it is gone. Raises ResourceNotFoundException when it does not exist.",
 			Fn: deleteRuntime},
-		{Name: "create_endpoint", Args: "(id: string, name: string, opts?: {version, description, tags, client_token})",
-			Returns: "table {agentRuntimeEndpointArn, agentRuntimeArn, endpointName, targetVersion, status, createdAt}",
-			Doc:     "Creates a named endpoint of the runtime pointing at a version (default: the latest).",
-			Fn:      createEndpoint},
-		{Name: "update_endpoint", Args: "(id: string, name: string, opts: {version, description, client_token})",
-			Returns: "table {agentRuntimeEndpointArn, liveVersion, targetVersion, status, ...}",
-			Doc:     "Points the endpoint at another version. It goes UPDATING: wait_endpoint waits for READY.",
-			Fn:      updateEndpoint},
-		{Name: "get_endpoint", Args: "(id: string, name: string)",
-			Returns: "table {name, id, agentRuntimeEndpointArn, status, liveVersion, targetVersion, failureReason, ...} | nil",
-			Doc:     "The endpoint, or nil when it (or the runtime) does not exist.",
-			Fn:      getEndpoint},
-		{Name: "list_endpoints", Args: "(id: string)",
-			Returns: "list of table {name, id, agentRuntimeEndpointArn, status, liveVersion, targetVersion, ...}",
-			Doc:     "The runtime's endpoints (all pages).",
-			Fn:      listEndpoints},
-		{Name: "delete_endpoint", Args: "(id: string, name: string)", Returns: "table {agentRuntimeId, endpointName, status}",
+		{Name: "create_endpoint", Params: "id: string, name: string, opts?: agentcore.EndpointOpts", Returns: "agentcore.Endpoint",
+			Doc: "Creates a named endpoint of the runtime pointing at a version (default: the latest).",
+			Fn:  createEndpoint},
+		{Name: "update_endpoint", Params: "id: string, name: string, opts: agentcore.EndpointOpts", Returns: "agentcore.Endpoint",
+			Doc: "Points the endpoint at another version. It goes UPDATING: wait_endpoint waits for READY.",
+			Fn:  updateEndpoint},
+		{Name: "get_endpoint", Params: "id: string, name: string", Returns: "agentcore.Endpoint?",
+			Doc: "The endpoint, or nil when it (or the runtime) does not exist.",
+			Fn:  getEndpoint},
+		{Name: "list_endpoints", Params: "id: string", Returns: "agentcore.Endpoint[]",
+			Doc: "The runtime's endpoints (all pages).",
+			Fn:  listEndpoints},
+		{Name: "delete_endpoint", Params: "id: string, name: string", Returns: "agentcore.Endpoint",
 			Doc: "Deletes the endpoint.",
 			Fn:  deleteEndpoint},
-		{Name: "wait_runtime", Args: "(id: string, opts?: {version, timeout = 600, interval = 3})",
-			Returns: "table (as get_runtime) | nil",
+		{Name: "wait_runtime", Params: "id: string, opts?: agentcore.WaitOpts", Returns: "agentcore.Runtime?",
 			Doc: "Polls the runtime until its status is terminal, showing each status change as it happens. " +
 				"READY returns the runtime; CREATE_FAILED, UPDATE_FAILED and DELETE_FAILED raise with the " +
 				"failureReason; a runtime that does not exist (already deleted, or gone after DELETING) returns " +
 				"nil, one that disappears while CREATING or UPDATING raises. timeout and interval " +
 				"are seconds (or \"10m\"); running out of time raises. Ctrl-C stops it.",
 			Fn: waitRuntime},
-		{Name: "wait_endpoint", Args: "(id: string, name: string, opts?: {timeout = 600, interval = 3})",
-			Returns: "table (as get_endpoint) | nil",
-			Doc:     "wait_runtime for an endpoint.",
-			Fn:      waitEndpoint},
+		{Name: "wait_endpoint", Params: "id: string, name: string, opts?: agentcore.WaitOpts", Returns: "agentcore.Endpoint?",
+			Doc: "wait_runtime for an endpoint.",
+			Fn:  waitEndpoint},
 		{Name: "invoke",
-			Args: "(req: {arn, payload: string|table, payload_file?: path|\"-\", check_json = false, qualifier = \"DEFAULT\", session_id?, user_id?, headers?: table, " +
-				"content_type = \"application/json\", accept?, on_chunk?: function(text), timeout?: seconds | \"30s\"})",
-			Returns: "table {statusCode, contentType, runtimeSessionId, body}",
+			Params:  "req: agentcore.InvokeRequest",
+			Returns: "agentcore.InvokeResult",
 			Doc: "Invokes the agent (InvokeAgentRuntime) and streams its response: each chunk goes to " +
 				"on_chunk as soon as it arrives, or, without on_chunk, to the output and into body; " +
 				"secrets are masked in all of it, also when one is split across chunks. A table payload " +
@@ -108,9 +114,8 @@ var Module = &engine.Module{
 				"runtimeSessionId is the one used. headers adds HTTP headers " +
 				"(X-Amzn-Bedrock-AgentCore-Runtime-Custom-*). timeout bounds the call and the reading of the whole answer (raising \"no complete answer within ...\", exit 1).",
 			Fn: invoke},
-		{Name: "stop_session", Args: "(arn: string, session_id: string, opts?: {qualifier = \"DEFAULT\", client_token})",
-			Returns: "table {runtimeSessionId, statusCode}",
-			Doc:     "Stops a runtime session (StopRuntimeSession), ending its microVM.",
-			Fn:      stopSession},
+		{Name: "stop_session", Params: "arn: string, session_id: string, opts?: agentcore.StopOpts", Returns: "agentcore.StopResult",
+			Doc: "Stops a runtime session (StopRuntimeSession), ending its microVM.",
+			Fn:  stopSession},
 	},
 }

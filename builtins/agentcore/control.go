@@ -22,18 +22,18 @@ type runtimeSpec struct {
 	Code        *codeSpec        `json:"code"`
 	RoleArn     string           `json:"role_arn"`
 	Env         engine.StringMap `json:"env"`
-	Protocol    string           `json:"protocol"`
+	Protocol    string           `json:"protocol" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
 	Network     string           `json:"network"`
 	Description *string          `json:"description"`
 	Lifecycle   *struct {
-		IdleTimeout *Seconds `json:"idle_timeout"`
-		MaxLifetime *Seconds `json:"max_lifetime"`
+		IdleTimeout *Seconds `json:"idle_timeout" lua:"number|string"`
+		MaxLifetime *Seconds `json:"max_lifetime" lua:"number|string"`
 	} `json:"lifecycle"`
 	Tags        engine.StringMap `json:"tags"`
 	ClientToken string           `json:"client_token"`
 	// Authorizer is inbound JWT auth (a custom JWT authorizer: Cognito or any OIDC issuer);
 	// without it callers sign with IAM (SigV4). On update, false removes it.
-	Authorizer *authorizerSpec `json:"authorizer"`
+	Authorizer *authorizerSpec `json:"authorizer" lua:"agentcore.Authorizer|false"`
 }
 
 // codeSpec is a direct code deployment: a zip in S3 run by an AgentCore managed runtime.
@@ -286,12 +286,14 @@ func updateRuntime(L *lua.LState) int {
 	return 1
 }
 
+type getOpts struct {
+	Version Version `json:"version" lua:"string|integer"`
+}
+
 func getRuntime(L *lua.LState) int {
 	const fn = "agentcore.get_runtime"
 	id := engine.StringArg(L, 1, fn, "runtime id")
-	var o struct {
-		Version Version `json:"version"`
-	}
+	var o getOpts
 	engine.OptionsArg(L, 2, fn, &o)
 	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeOutput, error) {
 		return c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id, AgentRuntimeVersion: o.Version.ptr()})
@@ -370,7 +372,7 @@ func deleteRuntime(L *lua.LState) int {
 }
 
 type endpointOpts struct {
-	Version     Version          `json:"version"`
+	Version     Version          `json:"version" lua:"string|integer"`
 	Description *string          `json:"description"`
 	Tags        engine.StringMap `json:"tags"`
 	ClientToken string           `json:"client_token"`

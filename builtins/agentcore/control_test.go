@@ -211,9 +211,12 @@ func TestUsageErrors(t *testing.T) {
 		`agentcore.get_runtime("x", {version = "latest"})`:                                     "not a runtime version",
 		`agentcore.update_runtime("x", {name = "y"})`:                                          "name cannot be changed",
 		`agentcore.wait_runtime("x", {timeout = "soon"})`:                                      `duration "soon"`,
-		`agentcore.get_endpoint("x")`:                                                          "argument #2 (endpoint name)",
+		`agentcore.get_endpoint("x")`:                                                          "argument #2 (name) is missing",
 		`agentcore.invoke{payload = "{}"}`:                                                     "arn is required",
 		`agentcore.invoke{arn = "a", payload = "{}", on_chunk = 3}`:                            "on_chunk must be a function",
+		`agentcore.invoke{arn = "a", payload = "{}", timeout = {}}`:                            "timeout must be a number or a string",
+		`agentcore.invoke{arn = "a", payload = "{}", timeout = "soon"}`:                        `duration "soon"`,
+		`agentcore.invoke{arn = "a", payload = "{}", timout = 5}`:                              `did you mean "timeout"`,
 	} {
 		err := h.Err(src)
 		if err == nil || !strings.Contains(err.Error(), want) || engine.ExitCode(err) != engine.ExitUsage {

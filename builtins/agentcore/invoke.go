@@ -61,7 +61,7 @@ const chunkSize = 32 * 1024
 type invokeOpts struct {
 	Arn         string           `json:"arn"`
 	Qualifier   string           `json:"qualifier"`
-	Payload     any              `json:"payload"`
+	Payload     any              `json:"payload" lua:"string|table"`
 	PayloadFile string           `json:"payload_file"` // "-": stdin
 	CheckJSON   bool             `json:"check_json"`   // refuse a payload_file that is not JSON
 	SessionID   string           `json:"session_id"`
@@ -69,8 +69,8 @@ type invokeOpts struct {
 	Headers     engine.StringMap `json:"headers"`
 	ContentType string           `json:"content_type"`
 	Accept      string           `json:"accept"`
-	OnChunk     any              `json:"on_chunk"` // read from the table itself: a function
-	Timeout     *Seconds         `json:"timeout"`  // the whole answer within this time
+	OnChunk     any              `json:"on_chunk" lua:"fun(text: string)"` // read from the table itself: a function
+	Timeout     *Seconds         `json:"timeout" lua:"number|string"`      // the whole answer within this time
 }
 
 func strPtr(s string) *string {
@@ -78,6 +78,11 @@ func strPtr(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+type stopOpts struct {
+	Qualifier   string `json:"qualifier"`
+	ClientToken string `json:"client_token"`
 }
 
 func invoke(L *lua.LState) int {
@@ -258,10 +263,7 @@ func stopSession(L *lua.LState) int {
 	const fn = "agentcore.stop_session"
 	arn := engine.StringArg(L, 1, fn, "runtime arn")
 	session := engine.StringArg(L, 2, fn, "session id")
-	var o struct {
-		Qualifier   string `json:"qualifier"`
-		ClientToken string `json:"client_token"`
-	}
+	var o stopOpts
 	engine.OptionsArg(L, 3, fn, &o)
 	run := engine.FromL(L)
 	out := aws.Call(L, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, s *aws.Session) (*bedrockagentcore.StopRuntimeSessionOutput, error) {

@@ -24,9 +24,9 @@ const (
 )
 
 type waitOpts struct {
-	Version  Version  `json:"version"`
-	Timeout  *Seconds `json:"timeout"`
-	Interval *Seconds `json:"interval"`
+	Version  Version  `json:"version" lua:"string|integer"`
+	Timeout  *Seconds `json:"timeout" lua:"number|string"`
+	Interval *Seconds `json:"interval" lua:"number|string"`
 }
 
 func (o waitOpts) durations() (timeout, interval time.Duration) {

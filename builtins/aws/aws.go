@@ -25,25 +25,29 @@ var Module = &engine.Module{
 		"guard, and helpers to read AWS errors. Provider \"aws\" uses the standard credential chain " +
 		"(profile from agentcore.toml, AWS_PROFILE, SSO, roles) and endpoint_url when set; provider " +
 		"\"local\" talks to the local AgentCore endpoint with its own key pair (`agentcore local env` prints it).",
+	Classes: []*engine.Class{
+		{Name: "aws.Caller", Of: Caller{}},
+		{Name: "aws.Env", Fields: `name?: string, provider: "aws"|"local", region?: string, account?: string, profile?: string, endpoint_url?: string`},
+	},
 	Funcs: []engine.Func{
-		{Name: "caller", Args: "()", Returns: "table {account, arn, userId}",
+		{Name: "caller", Returns: "aws.Caller",
 			Doc: "Who the credentials belong to (STS GetCallerIdentity). Cached for the run.",
 			Fn:  luaCaller},
-		{Name: "guard", Args: "()", Returns: "table {account, arn, userId}",
+		{Name: "guard", Returns: "aws.Caller",
 			Doc: "The account guard: when the environment names an account and the credentials belong " +
 				"to another, raises an error (exit code 2) naming both accounts and the environment. " +
 				"Returns the caller otherwise. Recipes that change anything call it first.",
 			Fn: luaGuard},
-		{Name: "env", Args: "()", Returns: "table {name, provider, region, account, profile, endpoint_url}",
+		{Name: "env", Returns: "aws.Env",
 			Doc: "The selected environment's AWS settings as configured (no network call). region is " +
 				"the configured one, or for provider \"local\" us-east-1 when unset.",
 			Fn: luaEnv},
-		{Name: "error_code", Args: "(err: error|string)", Returns: "string|nil",
+		{Name: "error_code", Params: "err: Error|string|nil", Returns: "string?",
 			Doc: "The AWS error code of an error caught with pcall (\"ResourceNotFoundException\", " +
-				"\"AccessDeniedException\"...), or nil when it is not an AWS error. AWS builtins raise " +
-				"AWS errors with the code first in the message: \"CODE: what was being done: message\".",
+				"\"AccessDeniedException\"...), or nil when it is not an AWS error: err.aws_code, or for an error " +
+				"turned into a string the code first in its message (\"CODE: what was being done: message\").",
 			Fn: luaErrorCode},
-		{Name: "is_not_found", Args: "(err: error|string)", Returns: "boolean",
+		{Name: "is_not_found", Params: "err: Error|string|nil", Returns: "boolean",
 			Doc: "Whether an error caught with pcall is an AWS \"does not exist\" error " +
 				"(ResourceNotFoundException, RepositoryNotFoundException, NoSuchEntity, ParameterNotFound...).",
 			Fn: luaIsNotFound},
@@ -158,8 +162,19 @@ func errArgMessage(L *lua.LState) string {
 // for an error raised by a Go function called from Go (pcall(builtin, ...)), "[G]: ".
 var scriptPosition = regexp.MustCompile(`^(?:[^\s:]+:\d+:|\[G\]:)\s*`)
 
+// errArgCode is the AWS code of the error argument: its aws_code field, or for an error that
+// went through a string (error(tostring(err))) the code at the start of its message.
+func errArgCode(L *lua.LState) string {
+	if t, ok := L.Get(1).(*lua.LTable); ok {
+		if c, ok := t.RawGetString("aws_code").(lua.LString); ok {
+			return string(c)
+		}
+	}
+	return errorCodeOf(errArgMessage(L))
+}
+
 func luaErrorCode(L *lua.LState) int {
-	if code := errorCodeOf(errArgMessage(L)); code != "" {
+	if code := errArgCode(L); code != "" {
 		L.Push(lua.LString(code))
 	} else {
 		L.Push(lua.LNil)
@@ -168,6 +183,6 @@ func luaErrorCode(L *lua.LState) int {
 }
 
 func luaIsNotFound(L *lua.LState) int {
-	L.Push(lua.LBool(notFoundCode(errorCodeOf(errArgMessage(L)))))
+	L.Push(lua.LBool(notFoundCode(errArgCode(L))))
 	return 1
 }

@@ -13,12 +13,12 @@ import (
 )
 
 // Error wraps err, returned by an AWS call made while doing (e.g. `creating ECR repository
-// "my-bot"`), into an *engine.Error for the user. An AWS error keeps its code as the message
-// prefix, so that recipes can tell errors apart after pcall (see aws.error_code):
+// "my-bot"`), into an *engine.Error for the user. An AWS error carries its code in AWSCode
+// (err.aws_code for a recipe after pcall) and, for the reader, first in the message:
 //
 //	ResourceNotFoundException: getting agent runtime abc-123: Could not find Agent Runtime ...
 //
-// and gets a hint when one helps. engine.Error has no field for the AWS code, hence the prefix.
+// and gets a hint when one helps.
 func Error(doing string, err error) error {
 	if err == nil {
 		return nil
@@ -37,7 +37,7 @@ func Error(doing string, err error) error {
 		if msg == "" {
 			msg = "(no message)"
 		}
-		return &engine.Error{Code: engine.ExitFailure, Err: err,
+		return &engine.Error{Code: engine.ExitFailure, Err: err, AWSCode: code,
 			Msg:  fmt.Sprintf("%s: %s: %s", code, doing, msg),
 			Hint: hintFor(code)}
 	}

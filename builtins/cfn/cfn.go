@@ -28,11 +28,16 @@ var Module = &engine.Module{
 	Doc: "CloudFormation stacks of the selected environment: deploy the embedded templates " +
 		"(ecr-repository, agent-role, cognito, code-bucket, ci-role) or your own, with the stack's events streamed while " +
 		"waiting. Every stack is tagged agentcore:managed=true.",
+	Classes: []*engine.Class{
+		{Name: "cfn.DeployOpts", Of: deployOpts{}},
+		{Name: "cfn.DeployResult", Fields: `stack_id: string, status: string, outputs: table<string, string>, changed: boolean, operation: "create"|"update"|"replace"|"none"`},
+		{Name: "cfn.DeleteOpts", Of: deleteOpts{}},
+		{Name: "cfn.DeleteResult", Fields: "stack_id?: string, status?: string, deleted: boolean"},
+		{Name: "cfn.Stack", Fields: "name: string, status: string, updated: string, stack_id: string"},
+	},
 	Funcs: []engine.Func{
 		{Name: "deploy",
-			Args: "(opts: {stack: string, template: string | body: string, parameters: table, tags: table, " +
-				"capabilities: {string}, timeout: number = 1800, replace_failed: boolean, client_token: string})",
-			Returns: "table {stack_id, status, outputs: {Key = Value}, changed: boolean, operation: \"create\"|\"update\"|\"replace\"|\"none\"}",
+			Params: "opts: cfn.DeployOpts", Returns: "cfn.DeployResult",
 			Doc: "Creates the stack when it does not exist, otherwise updates it through a change set; a " +
 				"change set without changes is success with changed = false (and is deleted). template names an " +
 				"embedded template (\"ecr-repository\" or \"ecr-repository.yaml\", see cfn.template); body is " +
@@ -48,18 +53,17 @@ var Module = &engine.Module{
 				"ClientRequestToken (CreateStack, ExecuteChangeSet): a retry with the same token is not taken " +
 				"for a second operation.",
 			Fn: deploy},
-		{Name: "outputs", Args: "(stack: string)", Returns: "table {Key = Value} | nil",
+		{Name: "outputs", Params: "stack: string", Returns: "table<string, string>?",
 			Doc: "The stack's outputs, or nil when the stack does not exist.", Fn: stackOutputs},
-		{Name: "delete", Args: "(stack: string, opts?: {timeout: number = 1800})",
-			Returns: "table {stack_id, status, deleted: boolean}",
+		{Name: "delete", Params: "stack: string, opts?: cfn.DeleteOpts", Returns: "cfn.DeleteResult",
 			Doc: "Deletes the stack and waits until it is gone, showing its events. A stack that does not " +
 				"exist is success with deleted = false. Raises on DELETE_FAILED, naming the resource that " +
 				"could not be deleted.",
 			Fn: deleteStack},
-		{Name: "list", Args: "()", Returns: "list of table {name, status, updated, stack_id}",
+		{Name: "list", Returns: "cfn.Stack[]",
 			Doc: "The stacks tagged agentcore:managed=true, by name; updated is the last update (or the " +
 				"creation) time, RFC 3339.", Fn: list},
-		{Name: "template", Args: "(name: string)", Returns: "string",
+		{Name: "template", Params: "name: string", Returns: "string",
 			Doc: "The text of an embedded template (\"agent-role\" or \"agent-role.yaml\"); raises naming " +
 				"the available ones for an unknown name.", Fn: template},
 	},

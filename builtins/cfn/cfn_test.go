@@ -297,7 +297,7 @@ func TestErrors(t *testing.T) {
 		{`cfn.deploy{stack = "x", template = "cognito", capabilities = {"CAPABILITY_ALL"}}`, `unknown capability "CAPABILITY_ALL"`},
 		{`cfn.deploy{stack = "x", template = "cognito", timeout = 0}`, "timeout must be a positive number"},
 		{`cfn.deploy{stack = "x", template = "cognito", parameters = {A = {b = 1}}}`, "parameter A"},
-		{`cfn.deploy("x")`, "expects an options table"},
+		{`cfn.deploy("x")`, "argument #1 (opts) must be a table (cfn.DeployOpts), got a string"},
 	} {
 		err := h.Err(tc.code)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -310,7 +310,7 @@ func TestErrors(t *testing.T) {
 		assert(cfn.template("agent-role.yaml") == body, "with extension")
 		local ok, err = pcall(cfn.template, "nope")
 		assert(not ok and err.code == 2, "usage error")
-		assert(err.hint == "the embedded templates are: agent-role, code-bucket, cognito, ecr-repository", err.hint)
+		assert(err.hint == "the embedded templates are: agent-role, ci-role, code-bucket, cognito, ecr-repository, observability", err.hint)
 	`)
 }
 

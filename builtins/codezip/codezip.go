@@ -19,11 +19,14 @@ var Module = &engine.Module{
 	Name: "zip",
 	Doc: "Direct code deployment packages for AgentCore Runtime: the agent's folder and its " +
 		"dependencies, installed for the runtime's platform, in one zip.",
+	Classes: []*engine.Class{
+		{Name: "zip.PackageOpts", Of: packageOpts{}},
+		{Name: "zip.Package", Fields: "path: string, sha256: string, size: integer, unzipped_size: integer, files: integer, deps_cached: boolean, deps: string[]"},
+	},
 	Funcs: []engine.Func{
 		{Name: "package", Fn: luaPackage,
-			Args: `{dir = "agents/my-bot", runtime = "PYTHON_3_12", entrypoint = {"main.py"}, target = "aarch64"|"host", ` +
-				`out = ".agentcore/build/my-bot.zip", cache = true}`,
-			Returns: "table {path, sha256, size, unzipped_size, files, deps_cached, deps = {\"name==version\", ...}}",
+			Params:  "opts: zip.PackageOpts",
+			Returns: "zip.Package",
 			Doc: "Packages the agent's folder (dir, relative to the project) into out. runtime is an AgentCore " +
 				"runtime (PYTHON_3_10..PYTHON_3_14, NODE_22). Python dependencies (requirements.txt, else " +
 				"[project].dependencies of pyproject.toml) are installed flat at the zip's root with pip: for " +
@@ -45,7 +48,7 @@ type packageOpts struct {
 	Dir        string            `json:"dir"`
 	Runtime    string            `json:"runtime"`
 	Entrypoint engine.StringList `json:"entrypoint"`
-	Target     string            `json:"target"`
+	Target     string            `json:"target" lua:"\"aarch64\"|\"host\""`
 	Out        string            `json:"out"`
 	Cache      *bool             `json:"cache"`
 }

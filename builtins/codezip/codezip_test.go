@@ -338,7 +338,7 @@ func TestUsage(t *testing.T) {
 		`zip.package{dir = "agents/bot", runtime = "PYTHON_2_7", entrypoint = {"main.py"}}`:                  "runtime \"PYTHON_2_7\" is not an AgentCore runtime",
 		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"app.py"}}`:                  "entrypoint app.py not found in",
 		`zip.package{dir = "agents/none", runtime = "PYTHON_3_12", entrypoint = {"main.py"}}`:                "agent folder",
-		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"main.py"}, target = "x86"}`: `target "x86" is not known`,
+		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"main.py"}, target = "x86"}`: `field target must be "aarch64" or "host", got "x86"`,
 		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entry = {"main.py"}}`:                      `did you mean "entrypoint"?`,
 		`zip.package{dir = "agents/bot", entrypoint = {"main.py"}}`:                                          "runtime is required",
 		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"../x.py"}}`:                 "outside",

@@ -19,8 +19,13 @@ import (
 var Module = &engine.Module{
 	Name: "diff",
 	Doc:  "Compares two documents (Lua tables) path by path.",
+	Classes: []*engine.Class{
+		{Name: "diff.CompareOpts", Fields: "ignore?: string[]"},
+		{Name: "diff.Result", Fields: "equal: boolean, changes: diff.Change[], text: string"},
+		{Name: "diff.Change", Fields: `path: string, kind: "added"|"removed"|"changed", old?: any, new?: any`},
+	},
 	Funcs: []engine.Func{
-		{Name: "compare", Args: "(a, b, {ignore={paths...}})", Returns: "{equal=bool, changes={{path, kind, old, new}...}, text=string}",
+		{Name: "compare", Params: "a: any, b: any, opts?: diff.CompareOpts", Returns: "diff.Result",
 			Doc: "Lists what differs from a to b: kind is added, removed or changed; path is dotted (agents.bot.endpoints.stable.version). ignore skips paths; a '*' segment matches any key. text is the jsondiff rendering.", Fn: compare},
 	},
 }

@@ -290,7 +290,7 @@ func TestBuildRefusesSecretBuildArgs(t *testing.T) {
 		}
 	}
 	e := engineError(t, h.Err(`docker.build{context = ".", builder = "kaniko"}`))
-	if e.Code != engine.ExitUsage || !strings.Contains(e.Msg, `unknown builder "kaniko"`) {
+	if e.Code != engine.ExitUsage || !strings.Contains(e.Msg, `field builder must be "auto", "buildkit" or "classic", got "kaniko"`) {
 		t.Errorf("unknown builder: %d %q", e.Code, e.Msg)
 	}
 }

@@ -36,10 +36,20 @@ var Module = &engine.Module{
 	Doc: "Build, tag, push, inspect and remove container images with the Docker engine " +
 		"(DOCKER_HOST and docker contexts are honoured). Builds use the engine's classic builder for its own " +
 		"platform and the engine's built-in BuildKit for other platforms.",
+	Classes: []*engine.Class{
+		{Name: "docker.BuildOpts", Of: buildOpts{}},
+		{Name: "docker.BuildResult", Fields: `id: string, tags: string[], builder: "buildkit"|"classic"`},
+		{Name: "docker.PushOpts", Of: pushOpts{}},
+		{Name: "docker.PushResult", Fields: "ref: string, digest: string, size: integer, layers_pushed: integer, layers_existing: integer"},
+		{Name: "docker.Image", Fields: "id: string, repo_tags: string[], repo_digests: string[], architecture: string, os: string, size: integer, created: string, labels: table<string, string>"},
+		{Name: "docker.RemoveOpts", Of: removeOpts{}},
+		{Name: "docker.ImageTags", Fields: "id: string, tags: string[]"},
+		{Name: "docker.Info", Fields: "server_version: string, os: string, arch: string, api_version: string, host: string"},
+	},
 	Funcs: []engine.Func{
 		{Name: "build", Fn: luaBuild,
-			Args:    "(opts: table {context, dockerfile?, tags?, build_args?, platform?, labels?, target?, no_cache?, builder?})",
-			Returns: "table {id, tags, builder}",
+			Params:  "opts: docker.BuildOpts",
+			Returns: "docker.BuildResult",
 			Doc: "Builds an image from the directory `context` (relative paths are relative to the project root), " +
 				"honouring its .dockerignore. `dockerfile` defaults to context/Dockerfile and, like `docker build -f`, " +
 				"is relative to the project root and may lie outside the context. `tags` is a list of references " +
@@ -56,39 +66,37 @@ var Module = &engine.Module{
 				"steps as \"[2/3] COPY . /app\" with done/cached); a failing step raises an error with its last output " +
 				"lines. The result's platform is checked. Returns the image ID, the tags applied and the builder used."},
 		{Name: "tag", Fn: luaTag,
-			Args:    "(source: string, target: string)",
-			Returns: "nothing",
-			Doc:     "Tags the local image `source` (a reference or an image ID) as `target`."},
+			Params: "source: string, target: string",
+			Doc:    "Tags the local image `source` (a reference or an image ID) as `target`."},
 		{Name: "push", Fn: luaPush,
-			Args:    "(ref: string, opts?: table {auth = {username, password, server?}})",
-			Returns: "table {ref, digest, size, layers_pushed, layers_existing}",
+			Params:  "ref: string, opts?: docker.PushOpts",
+			Returns: "docker.PushResult",
 			Doc: "Pushes the local image `ref` (\":latest\" when it has no tag) to its registry, with per-layer " +
 				"progress in the ui. `auth` holds the registry credentials (sent to the engine as X-Registry-Auth; " +
 				"the password is masked in all output); `server` defaults to the registry of `ref`. Layers the " +
 				"registry already has are not sent again and count as layers_existing. Returns the manifest " +
 				"digest (\"sha256:...\") and size."},
 		{Name: "image_digest", Fn: luaImageDigest,
-			Args:    "(ref: string)",
-			Returns: "string or nil",
+			Params:  "ref: string",
+			Returns: "string?",
 			Doc: "Returns the repository digest (\"repo@sha256:...\") of the local image `ref` for ref's " +
 				"repository, known once the image was pushed or pulled; nil when there is none or the image " +
 				"does not exist."},
 		{Name: "inspect", Fn: luaInspect,
-			Args:    "(ref: string)",
-			Returns: "table {id, repo_tags, repo_digests, architecture, os, size, created, labels} or nil",
+			Params:  "ref: string",
+			Returns: "docker.Image?",
 			Doc:     "Describes the local image `ref`; nil when there is no such image."},
 		{Name: "remove_image", Fn: luaRemoveImage,
-			Args:    "(ref: string, opts?: table {force?})",
+			Params:  "ref: string, opts?: docker.RemoveOpts",
 			Returns: "boolean",
 			Doc: "Removes the local image `ref` (untagging it when it has other tags), with `force` also when " +
 				"containers use it. Returns false when there was no such image."},
 		{Name: "list_images", Fn: luaListImages,
-			Args:    "(repository: string)",
-			Returns: "list of {id, tags}",
+			Params:  "repository: string",
+			Returns: "docker.ImageTags[]",
 			Doc:     "The local images with a tag in `repository` (e.g. \"127.0.0.1:4777/agentcore/shop-bot-dev\"), with those tags: what destroy untags."},
 		{Name: "info", Fn: luaInfo,
-			Args:    "()",
-			Returns: "table {server_version, os, arch, api_version, host}",
+			Returns: "docker.Info",
 			Doc: "Describes the Docker engine in use; raises an explained error when it is not running or " +
 				"not accessible."},
 	},
@@ -103,7 +111,7 @@ type buildOpts struct {
 	Labels     engine.StringMap  `json:"labels"`
 	Target     string            `json:"target"`
 	NoCache    bool              `json:"no_cache"`
-	Builder    string            `json:"builder"`
+	Builder    string            `json:"builder" lua:"\"auto\"|\"buildkit\"|\"classic\""`
 }
 
 // The builders docker.build can use.

@@ -136,9 +136,9 @@ func TestBuildUsageErrors(t *testing.T) {
 		`docker.build{context = ".", tags = {1, {}}}`:                            "tags[2] must be a string",
 		`docker.build{context = ".", tags = "Bad Name"}`:                         `invalid tag "Bad Name"`,
 		`docker.build{context = ".", platform = "arm64"}`:                        "invalid platform",
-		`docker.build{context = ".", no_cache = "yes"}`:                          "option no_cache: expected a boolean",
+		`docker.build{context = ".", no_cache = "yes"}`:                          "argument #1 (opts) field no_cache must be a boolean, got a string",
 		`docker.push("x", {auth = {user = "a"}})`:                                `unknown option "auth.user"`,
-		`docker.tag("a")`:                                                        "argument #2 must be an image reference",
+		`docker.tag("a")`:                                                        "argument #2 (target) is missing: it must be a string",
 		`docker.push("127.0.0.1:5000/x@sha256:` + strings.Repeat("a", 64) + `")`: "cannot push the digest",
 	} {
 		e := engineError(t, h.Err(src))

@@ -26,10 +26,14 @@ import (
 var Module = &engine.Module{
 	Name: "exec",
 	Doc:  "Runs programs. Recipes reach the machine only through builtins; this is the one for external tools.",
+	Classes: []*engine.Class{
+		{Name: "exec.RunOpts", Items: "string", Doc: "The command and its arguments as the list part, and options.",
+			Fields: "dir?: string, env?: table<string, string|number|boolean>, echo?: boolean, stream?: boolean, check?: boolean, stdin?: string"},
+		{Name: "exec.Result", Fields: "code: integer, stdout: string, stderr: string"},
+	},
 	Funcs: []engine.Func{
-		{Name: "run", Args: "{cmd, arg..., dir=, env={K=V}, echo=true, stream=true, check=true, stdin=}",
-			Returns: "{code=int, stdout=string, stderr=string}",
-			Doc:     "Runs cmd with args (no shell). dir is relative to the project. env adds variables. echo prints the command first; stream shows its output lines as they come; check=true (the default) raises an error when the exit code is not 0, naming the command and the end of its stderr.", Fn: run},
+		{Name: "run", Params: "cmd: exec.RunOpts", Returns: "exec.Result",
+			Doc: "Runs cmd with args (no shell). dir is relative to the project. env adds variables. echo prints the command first; stream shows its output lines as they come; check=true (the default) raises an error when the exit code is not 0, naming the command and the end of its stderr.", Fn: run},
 	},
 }
 

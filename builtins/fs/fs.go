@@ -22,14 +22,14 @@ var Module = &engine.Module{
 	Name: "fs",
 	Doc:  "Files inside the project. Paths are relative to the project root; paths that leave it are refused.",
 	Funcs: []engine.Func{
-		{Name: "read", Args: "(path)", Returns: "string or nil", Doc: "Reads a file; nil when it does not exist.", Fn: read},
-		{Name: "write", Args: "(path, text)", Doc: "Writes a file atomically, creating folders.", Fn: write},
-		{Name: "exists", Args: "(path)", Returns: "bool", Doc: "Whether the path exists.", Fn: exists},
-		{Name: "list", Args: "(dir)", Returns: "list of names", Doc: "Names in a folder, sorted.", Fn: list},
-		{Name: "mkdir", Args: "(path)", Doc: "Creates a folder and its parents.", Fn: mkdir},
-		{Name: "remove", Args: "(path)", Doc: "Removes a file or an empty folder; no error when missing.", Fn: remove},
-		{Name: "abs", Args: "(path)", Returns: "string", Doc: "The absolute path.", Fn: abs},
-		{Name: "rel", Args: "(path)", Returns: "string", Doc: "The path relative to the project root, for messages.", Fn: rel},
+		{Name: "read", Params: "path: string", Returns: "string?", Doc: "Reads a file; nil when it does not exist.", Fn: read},
+		{Name: "write", Params: "path: string, text: string", Doc: "Writes a file atomically, creating folders.", Fn: write},
+		{Name: "exists", Params: "path: string", Returns: "boolean", Doc: "Whether the path exists.", Fn: exists},
+		{Name: "list", Params: "dir: string", Returns: "string[]", Doc: "Names in a folder, sorted.", Fn: list},
+		{Name: "mkdir", Params: "path: string", Doc: "Creates a folder and its parents.", Fn: mkdir},
+		{Name: "remove", Params: "path: string", Doc: "Removes a file or an empty folder; no error when missing.", Fn: remove},
+		{Name: "abs", Params: "path: string", Returns: "string", Doc: "The absolute path.", Fn: abs},
+		{Name: "rel", Params: "path: string", Returns: "string", Doc: "The path relative to the project root, for messages.", Fn: rel},
 	},
 }
 

@@ -22,8 +22,11 @@ var Module = &engine.Module{
 	Name: "iam",
 	Doc: "IAM of the selected environment's account, read-only: the OpenID Connect providers " +
 		"(one per issuer URL may exist in an account, so a stack that creates one must know first).",
+	Classes: []*engine.Class{
+		{Name: "iam.OIDCProvider", Of: Provider{}, Doc: "An OpenID Connect provider of the account: its ARN and the issuer URL (without scheme) it names."},
+	},
 	Funcs: []engine.Func{
-		{Name: "list_oidc_providers", Args: "()", Returns: "list of table {arn, url}",
+		{Name: "list_oidc_providers", Returns: "iam.OIDCProvider[]",
 			Doc: "The account's OpenID Connect identity providers (IAM ListOpenIDConnectProviders), " +
 				"sorted by ARN; url is the issuer without its scheme, as IAM keeps it " +
 				"(\"token.actions.githubusercontent.com\"), read from the ARN.",
@@ -33,8 +36,8 @@ var Module = &engine.Module{
 
 // Provider is one OpenID Connect provider of the account.
 type Provider struct {
-	ARN string `json:"arn"`
-	URL string `json:"url"`
+	ARN string `json:"arn" lua:"string,required"`
+	URL string `json:"url" lua:"string,required"`
 }
 
 // ProviderURL is the issuer an OIDC provider's ARN names (arn:aws:iam::ACCOUNT:oidc-provider/URL).

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"sort"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -15,16 +17,24 @@ import (
 var Module = &engine.Module{
 	Name: "json",
 	Doc:  "JSON encoding and decoding. Sequences 1..n become arrays, other tables objects (keys sorted).",
+	Classes: []*engine.Class{
+		{Name: "json.EncodeOpts", Fields: "indent?: boolean"},
+	},
 	Funcs: []engine.Func{
-		{Name: "encode", Args: "(value, {indent=false})", Returns: "string", Doc: "Encodes a Lua value as JSON.", Fn: encode},
-		{Name: "decode", Args: "(text)", Returns: "value", Doc: "Decodes JSON text; raises an error naming the offset on bad input.", Fn: decode},
+		{Name: "encode", Params: "value: any, opts?: json.EncodeOpts", Returns: "string",
+			Doc: "Encodes a Lua value as JSON: nil is null, a table with keys 1..n an array, a table with string " +
+				"keys (or only number keys, written as text) an object, an empty table {}. What JSON cannot hold " +
+				"is refused (exit 2) with the path of the value: functions, userdata, threads, NaN and infinities, " +
+				"a table that contains itself, and a table mixing list items with named keys.",
+			Fn: encode},
+		{Name: "decode", Params: "text: string", Returns: "any", Doc: "Decodes JSON text; raises an error naming the offset on bad input.", Fn: decode},
 	},
 }
 
 func encode(L *lua.LState) int {
-	v, err := engine.ToGo(L.Get(1))
+	v, err := toJSON(L.Get(1), "value", map[*lua.LTable]bool{})
 	if err != nil {
-		engine.RaiseUsage(L, "", "json.encode: %v", err)
+		engine.RaiseUsage(L, "encode data only: strings, numbers, booleans, nil and tables of them", "json.encode: %v", err)
 	}
 	opts := L.OptTable(2, L.NewTable())
 	var b []byte
@@ -50,4 +60,81 @@ func decode(L *lua.LState) int {
 	}
 	L.Push(engine.ToLua(L, v))
 	return 1
+}
+
+// toJSON converts v to what encoding/json writes, refusing (with the path of the value) what
+// JSON cannot hold instead of writing null for it.
+func toJSON(v lua.LValue, path string, open map[*lua.LTable]bool) (any, error) {
+	switch v := v.(type) {
+	case *lua.LNilType:
+		return nil, nil
+	case lua.LBool:
+		return bool(v), nil
+	case lua.LString:
+		return string(v), nil
+	case lua.LNumber:
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%s is %v, which JSON cannot hold", path, v)
+		}
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f), nil
+		}
+		return f, nil
+	case *lua.LTable:
+		if open[v] {
+			return nil, fmt.Errorf("%s contains itself", path)
+		}
+		open[v] = true
+		defer delete(open, v)
+		n := v.Len()
+		count, strKeys, numKeys := 0, 0, 0
+		var bad lua.LValue
+		v.ForEach(func(k, _ lua.LValue) {
+			count++
+			switch k.(type) {
+			case lua.LString:
+				strKeys++
+			case lua.LNumber:
+				numKeys++
+			default:
+				if bad == nil {
+					bad = k
+				}
+			}
+		})
+		switch {
+		case bad != nil:
+			return nil, fmt.Errorf("%s has a %s key, which JSON cannot hold", path, bad.Type())
+		case strKeys > 0 && numKeys > 0:
+			return nil, fmt.Errorf("%s mixes list items and named keys: JSON has either an array or an object", path)
+		case count > 0 && n == count:
+			arr := make([]any, n)
+			for i := 1; i <= n; i++ {
+				x, err := toJSON(v.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), open)
+				if err != nil {
+					return nil, err
+				}
+				arr[i-1] = x
+			}
+			return arr, nil
+		}
+		m := make(map[string]any, count)
+		var keys []lua.LValue
+		v.ForEach(func(k, _ lua.LValue) { keys = append(keys, k) })
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		for _, k := range keys {
+			sub := path + "." + k.String()
+			if _, num := k.(lua.LNumber); num {
+				sub = path + "[" + k.String() + "]"
+			}
+			x, err := toJSON(v.RawGet(k), sub, open)
+			if err != nil {
+				return nil, err
+			}
+			m[k.String()] = x
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("%s is a %s, which JSON cannot hold", path, v.Type())
 }

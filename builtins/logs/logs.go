@@ -32,13 +32,30 @@ var Module = &engine.Module{
 		"and the account's Transaction Search setting. Times are milliseconds since the epoch (logs.parse_time " +
 		"reads \"10m\" or RFC 3339). Following polls FilterLogEvents once a second (no StartLiveTail); " +
 		"Ctrl-C ends a follow normally.",
+	Classes: []*engine.Class{
+		{Name: "logs.FilterOpts", Of: filterArgs{}, Doc: "Which events of one log group filter reads; start and end are ms since the epoch."},
+		{Name: "logs.FollowOpts", Of: followArgs{}, Doc: "Which events of one log group follow shows, and how it polls."},
+		{Name: "logs.GetEventsOpts", Of: getArgs{}},
+		{Name: "logs.GroupsOpts", Of: groupsArgs{}},
+		{Name: "logs.StreamsOpts", Of: streamsArgs{}},
+		{Name: "logs.SpansOpts", Of: spansArgs{}, Doc: "Which spans spans reads; group defaults to aws/spans."},
+		{Name: "logs.Event", Of: Event{}, Doc: "A log event: timestamp in ms since the epoch, time the same in RFC 3339 UTC; session and level when the line tells them."},
+		{Name: "logs.FilterResult", Doc: "events is absent with print = true; missing says the group does not exist.",
+			Fields: "events?: logs.Event[], count: integer, missing: boolean"},
+		{Name: "logs.FollowResult", Fields: "count: integer, interrupted: boolean, missing: boolean"},
+		{Name: "logs.Group", Of: Group{}},
+		{Name: "logs.Stream", Of: Stream{}},
+		{Name: "logs.Span", Of: Span{}, Doc: "A span read from a Transaction Search JSON event."},
+		{Name: "logs.SpansResult", Fields: "spans: logs.Span[], missing: boolean"},
+		{Name: "logs.TransactionSearch", Of: TransactionSearch{}},
+	},
 	Funcs: []engine.Func{
-		{Name: "parse_time", Fn: luaParseTime, Args: "(text)", Returns: "number (ms since the epoch)",
+		{Name: "parse_time", Fn: luaParseTime, Params: "text: string", Returns: "integer",
 			Doc: "Reads a start time: a duration back from now (30s, 10m, 1h30m, 2d, 1w) or an RFC 3339 time. " +
-				"Anything else raises a usage error (exit 2) saying both forms."},
+				"Anything else raises a usage error (exit 2) saying both forms. Returns milliseconds since the epoch."},
 		{Name: "filter", Fn: luaFilter,
-			Args:    "{group, start, end, grep, session, any = {TERM...}, limit, print = false}",
-			Returns: "table {events, count, missing}",
+			Params:  "opts: logs.FilterOpts",
+			Returns: "logs.FilterResult",
 			Doc: "The group's events between start and end (all pages), oldest first, merged by event id. grep keeps " +
 				"events whose message contains the text (case-sensitive, as CloudWatch terms); session keeps those of " +
 				"one runtime session (a stream named after it, or a message holding it: AgentCore's JSON logs and " +
@@ -49,35 +66,35 @@ var Module = &engine.Module{
 				"(nothing written yet): then count is 0, not an error. Each event: {event_id, timestamp, time, " +
 				"stream, session, level, message, ingestion_time}."},
 		{Name: "follow", Fn: luaFollow,
-			Args:    "{group, start, grep, session, any, poll_seconds = 1, overlap_seconds = 30, seconds, on_event = fn}",
-			Returns: "table {count, interrupted, missing}",
+			Params:  "opts: logs.FollowOpts",
+			Returns: "logs.FollowResult",
 			Doc: "Shows the group's events from start, then new ones as they come, until Ctrl-C (which ends it " +
 				"normally: interrupted = true, and the recipe goes on to its end and exit 0), until seconds have " +
 				"passed when given, or until on_event returns false. Without on_event events are printed as " +
 				"filter's print does. A group that does not exist yet is waited for (missing = true until it does)."},
-		{Name: "print", Fn: luaPrint, Args: "(events)",
+		{Name: "print", Fn: luaPrint, Params: "events: logs.Event[]",
 			Doc: "Prints events as filter's print = true does (for events merged from several groups)."},
 		{Name: "get_events", Fn: luaGetEvents,
-			Args:    "{group, stream, start, end, limit, from_head = true}",
-			Returns: "list of events",
+			Params:  "opts: logs.GetEventsOpts",
+			Returns: "logs.Event[]",
 			Doc:     "One stream's events (GetLogEvents, every page until the end or limit)."},
-		{Name: "describe_groups", Fn: luaDescribeGroups, Args: "{prefix}",
-			Returns: "list of table {name, arn, created, stored_bytes, retention_days}",
+		{Name: "describe_groups", Fn: luaDescribeGroups, Params: "opts?: logs.GroupsOpts",
+			Returns: "logs.Group[]",
 			Doc:     "The log groups whose name starts with prefix (all pages)."},
-		{Name: "describe_streams", Fn: luaDescribeStreams, Args: "{group, prefix, limit}",
-			Returns: "list of table {name, created, first_event, last_event} | nil",
+		{Name: "describe_streams", Fn: luaDescribeStreams, Params: "opts: logs.StreamsOpts",
+			Returns: "logs.Stream[]?",
 			Doc: "The group's streams, most recently written first (all pages, or the first limit), or nil when " +
 				"the group does not exist. With prefix, in name order."},
 		{Name: "spans", Fn: luaSpans,
-			Args:    "{group = \"aws/spans\", start, end, any = {TERM...}, session, trace_id, limit}",
-			Returns: "table {spans, missing}",
+			Params:  "opts: logs.SpansOpts",
+			Returns: "logs.SpansResult",
 			Doc: "Spans stored as CloudWatch Transaction Search JSON events (traceId, spanId, parentSpanId, name, kind, " +
 				"startTimeUnixNano, endTimeUnixNano, durationNano, status.code, attributes, resource.attributes), " +
 				"oldest first. any keeps spans holding one of the terms (a runtime id, an agent's name), session those " +
 				"whose attributes say session.id, trace_id one trace. Each span: {trace_id, span_id, parent_span_id, " +
 				"name, kind, start, start_ms, duration_ms, status, session, service, attributes, resource}."},
-		{Name: "ensure_transaction_search", Fn: luaEnsureTransactionSearch, Args: "()",
-			Returns: "table {enabled, changed, destination, status, policy, unsupported}",
+		{Name: "ensure_transaction_search", Fn: luaEnsureTransactionSearch,
+			Returns: "logs.TransactionSearch",
 			Doc: "Enables CloudWatch Transaction Search for the account and region once (AgentCore observability " +
 				"needs it): the CloudWatch Logs resource policy letting xray.amazonaws.com write aws/spans and " +
 				"/aws/application-signals/data (added only when no policy grants it), then the X-Ray trace segment " +
@@ -111,7 +128,7 @@ func luaParseTime(L *lua.LState) int {
 }
 
 type filterArgs struct {
-	Group   string            `json:"group"`
+	Group   string            `json:"group" lua:",required"`
 	Start   float64           `json:"start"`
 	End     float64           `json:"end"`
 	Grep    string            `json:"grep"`
@@ -169,7 +186,7 @@ func luaPrint(L *lua.LState) int {
 
 // followArgs repeats filterArgs' fields: engine.Decode reads no embedded structs.
 type followArgs struct {
-	Group          string            `json:"group"`
+	Group          string            `json:"group" lua:",required"`
 	Start          float64           `json:"start"`
 	Grep           string            `json:"grep"`
 	Session        string            `json:"session"`
@@ -177,7 +194,7 @@ type followArgs struct {
 	PollSeconds    float64           `json:"poll_seconds"`
 	OverlapSeconds float64           `json:"overlap_seconds"`
 	Seconds        float64           `json:"seconds"`
-	OnEvent        any               `json:"on_event"` // read from the table itself: a function
+	OnEvent        any               `json:"on_event" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
 }
 
 func luaFollow(L *lua.LState) int {
@@ -290,8 +307,8 @@ func luaFollow(L *lua.LState) int {
 }
 
 type getArgs struct {
-	Group    string  `json:"group"`
-	Stream   string  `json:"stream"`
+	Group    string  `json:"group" lua:",required"`
+	Stream   string  `json:"stream" lua:",required"`
 	Start    float64 `json:"start"`
 	End      float64 `json:"end"`
 	Limit    int     `json:"limit"`
@@ -340,10 +357,20 @@ func luaGetEvents(L *lua.LState) int {
 	return 1
 }
 
+type groupsArgs struct {
+	Prefix string `json:"prefix"`
+}
+
+type streamsArgs struct {
+	Group  string `json:"group" lua:",required"`
+	Prefix string `json:"prefix"`
+	Limit  int    `json:"limit"`
+}
+
 // Group is what describe_groups returns.
 type Group struct {
-	Name          string `json:"name"`
-	ARN           string `json:"arn"`
+	Name          string `json:"name" lua:",required"`
+	ARN           string `json:"arn" lua:",required"`
 	Created       string `json:"created,omitempty"`
 	StoredBytes   int64  `json:"stored_bytes"`
 	RetentionDays int32  `json:"retention_days,omitempty"`
@@ -357,9 +384,7 @@ func msTime(ms *int64) string {
 }
 
 func luaDescribeGroups(L *lua.LState) int {
-	var a struct {
-		Prefix string `json:"prefix"`
-	}
+	var a groupsArgs
 	engine.OptionsArg(L, 1, "logs.describe_groups", &a)
 	groups := call(L, "listing log groups", func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Group, error) {
 		in := &cwl.DescribeLogGroupsInput{}
@@ -386,7 +411,7 @@ func luaDescribeGroups(L *lua.LState) int {
 
 // Stream is what describe_streams returns.
 type Stream struct {
-	Name       string `json:"name"`
+	Name       string `json:"name" lua:",required"`
 	Created    string `json:"created,omitempty"`
 	FirstEvent string `json:"first_event,omitempty"`
 	LastEvent  string `json:"last_event,omitempty"`
@@ -394,11 +419,7 @@ type Stream struct {
 
 func luaDescribeStreams(L *lua.LState) int {
 	const fn, usage = "logs.describe_streams", `logs.describe_streams{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT"}`
-	var a struct {
-		Group  string `json:"group"`
-		Prefix string `json:"prefix"`
-		Limit  int    `json:"limit"`
-	}
+	var a streamsArgs
 	decode(L, fn, usage, &a, &a.Group)
 	streams, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Stream, error) {
 		in := &cwl.DescribeLogStreamsInput{LogGroupName: &a.Group}

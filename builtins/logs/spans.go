@@ -22,19 +22,19 @@ const SpansGroup = "aws/spans"
 
 // Span is one span as the Lua side sees it.
 type Span struct {
-	TraceID      string         `json:"trace_id"`
-	SpanID       string         `json:"span_id"`
+	TraceID      string         `json:"trace_id" lua:",required"`
+	SpanID       string         `json:"span_id" lua:",required"`
 	ParentSpanID string         `json:"parent_span_id,omitempty"`
-	Name         string         `json:"name"`
+	Name         string         `json:"name" lua:",required"`
 	Kind         string         `json:"kind,omitempty"`
-	Start        string         `json:"start"`    // RFC 3339 UTC with nanoseconds
-	StartMs      float64        `json:"start_ms"` // for ordering and offsets
-	DurationMs   float64        `json:"duration_ms"`
-	Status       string         `json:"status"` // UNSET, OK or ERROR
+	Start        string         `json:"start" lua:",required"`    // RFC 3339 UTC with nanoseconds
+	StartMs      float64        `json:"start_ms" lua:",required"` // for ordering and offsets
+	DurationMs   float64        `json:"duration_ms" lua:",required"`
+	Status       string         `json:"status" lua:",required"` // UNSET, OK or ERROR
 	Session      string         `json:"session,omitempty"`
 	Service      string         `json:"service,omitempty"`
-	Attributes   map[string]any `json:"attributes"`
-	Resource     map[string]any `json:"resource"`
+	Attributes   map[string]any `json:"attributes" lua:",required"`
+	Resource     map[string]any `json:"resource" lua:",required"`
 
 	startNano *big.Int
 }

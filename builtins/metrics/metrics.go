@@ -39,15 +39,22 @@ var Module = &engine.Module{
 	Doc: "CloudWatch metrics of the selected environment (the local endpoint's on local environments), read " +
 		"with GetMetricData. AgentCore publishes runtime metrics in namespace " + Namespace + " with the " +
 		"dimensions Resource (runtime ARN), Operation (" + Operation + ") and Name (<runtimeName>::<endpoint>).",
+	Classes: []*engine.Class{
+		{Name: "metrics.GetDataOpts", Of: getDataArgs{}, Doc: "start and end are ms since the epoch (default: the last hour)."},
+		{Name: "metrics.Query", Of: Query{}, Doc: "One metric to read: id names it in the result; stat defaults to Sum, period to 60 (seconds)."},
+		{Name: "metrics.Series", Of: Series{}, Doc: "One query's points, oldest first: timestamps (RFC 3339) and values, of the same length."},
+		{Name: "metrics.HealthOpts", Of: healthArgs{}, Doc: "endpoint defaults to DEFAULT, since_seconds to 3600."},
+		{Name: "metrics.Health", Of: Health{}},
+	},
 	Funcs: []engine.Func{
 		{Name: "get_data", Fn: luaGetData,
-			Args:    "{queries = {{id, namespace, metric, dimensions = {K = V}, stat = \"Sum\", period = 60}...}, start, end}",
-			Returns: "table {ID = {timestamps = {RFC3339...}, values = {...}}}",
+			Params:  "opts: metrics.GetDataOpts",
+			Returns: "table<string, metrics.Series>",
 			Doc: "GetMetricData over [start, end] (ms since the epoch; default the last hour), all pages. Points come " +
 				"oldest first. A metric that does not exist gives empty lists."},
 		{Name: "endpoint_health", Fn: luaEndpointHealth,
-			Args:    "{runtime_arn, runtime_name, endpoint = \"DEFAULT\", since_seconds = 3600}",
-			Returns: "table {invocations, errors, system_errors, user_errors, last_error, available}",
+			Params:  "opts: metrics.HealthOpts",
+			Returns: "metrics.Health",
 			Doc: "An endpoint's invocations and errors over the last since_seconds from AgentCore's metrics: sums of " +
 				"Invocations, SystemErrors and UserErrors (errors is their total), and last_error the RFC 3339 start " +
 				"of the latest minute with an error (nil when none). available is false when no metric exists for " +
@@ -71,9 +78,9 @@ func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *cw
 
 // Query is one metric to read.
 type Query struct {
-	ID         string           `json:"id"`
-	Namespace  string           `json:"namespace"`
-	Metric     string           `json:"metric"`
+	ID         string           `json:"id" lua:",required"`
+	Namespace  string           `json:"namespace" lua:",required"`
+	Metric     string           `json:"metric" lua:",required"`
 	Dimensions engine.StringMap `json:"dimensions"`
 	Stat       string           `json:"stat"`
 	Period     int32            `json:"period"`
@@ -82,8 +89,8 @@ type Query struct {
 // Series is one query's points, oldest first.
 type Series struct {
 	Timestamps []time.Time `json:"-"`
-	Values     []float64   `json:"values"`
-	Times      []string    `json:"timestamps"`
+	Values     []float64   `json:"values" lua:",required"`
+	Times      []string    `json:"timestamps" lua:",required"`
 }
 
 // getData runs GetMetricData with every page.
@@ -154,13 +161,15 @@ func getData(ctx context.Context, c *cw.Client, qs []Query, start, end time.Time
 	return out, nil
 }
 
+type getDataArgs struct {
+	Queries []Query `json:"queries" lua:"metrics.Query[],required"`
+	Start   float64 `json:"start"`
+	End     float64 `json:"end"`
+}
+
 func luaGetData(L *lua.LState) int {
 	const fn, usage = "metrics.get_data", `metrics.get_data{queries = {{id = "inv", namespace = "AWS/Bedrock-AgentCore", metric = "Invocations", dimensions = {...}}}}`
-	var a struct {
-		Queries []Query `json:"queries"`
-		Start   float64 `json:"start"`
-		End     float64 `json:"end"`
-	}
+	var a getDataArgs
 	engine.OptionsArg(L, 1, fn, &a)
 	if len(a.Queries) == 0 {
 		engine.RaiseUsage(L, usage, "%s: queries is required", fn)
@@ -187,12 +196,12 @@ func luaGetData(L *lua.LState) int {
 
 // Health is what endpoint_health returns.
 type Health struct {
-	Invocations  float64 `json:"invocations"`
-	Errors       float64 `json:"errors"`
-	SystemErrors float64 `json:"system_errors"`
-	UserErrors   float64 `json:"user_errors"`
-	LastError    *string `json:"last_error"`
-	Available    bool    `json:"available"`
+	Invocations  float64 `json:"invocations" lua:",required"`
+	Errors       float64 `json:"errors" lua:",required"`
+	SystemErrors float64 `json:"system_errors" lua:",required"`
+	UserErrors   float64 `json:"user_errors" lua:",required"`
+	LastError    *string `json:"last_error"` // RFC 3339, nil when no error
+	Available    bool    `json:"available" lua:",required"`
 }
 
 // RuntimeDimensions are the dimensions of one runtime endpoint's invocation metrics.
@@ -234,14 +243,16 @@ func health(series map[string]*Series) Health {
 	return h
 }
 
+type healthArgs struct {
+	RuntimeARN   string  `json:"runtime_arn" lua:",required"`
+	RuntimeName  string  `json:"runtime_name" lua:",required"`
+	Endpoint     string  `json:"endpoint"`
+	SinceSeconds float64 `json:"since_seconds"`
+}
+
 func luaEndpointHealth(L *lua.LState) int {
 	const fn, usage = "metrics.endpoint_health", `metrics.endpoint_health{runtime_arn = ARN, runtime_name = "my_bot", endpoint = "DEFAULT"}`
-	var a struct {
-		RuntimeARN   string  `json:"runtime_arn"`
-		RuntimeName  string  `json:"runtime_name"`
-		Endpoint     string  `json:"endpoint"`
-		SinceSeconds float64 `json:"since_seconds"`
-	}
+	var a healthArgs
 	engine.OptionsArg(L, 1, fn, &a)
 	if a.RuntimeARN == "" || a.RuntimeName == "" {
 		engine.RaiseUsage(L, usage, "%s: runtime_arn and runtime_name are required", fn)

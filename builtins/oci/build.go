@@ -34,7 +34,7 @@ type buildGoOpts struct {
 	Dir      string            `json:"dir"`
 	Package  string            `json:"package"`
 	Platform string            `json:"platform"`
-	Files    []fileOpt         `json:"files"`
+	Files    []fileOpt         `json:"files" lua:"(string|oci.File)[]"`
 	Env      map[string]string `json:"env"`
 	Port     *int              `json:"port"`
 	Labels   map[string]string `json:"labels"`

@@ -25,10 +25,21 @@ import (
 var Module = &engine.Module{
 	Name: "oci",
 	Doc:  "Container images without the Docker engine: Go agents compiled and packed into OCI images, pushes, inspections and registry-to-registry copies.",
+	Classes: []*engine.Class{
+		{Name: "oci.BuildGoOpts", Of: buildGoOpts{}},
+		{Name: "oci.File", Doc: "A file of oci.build_go put elsewhere than /app/PATH.", Of: fileOpt{}},
+		{Name: "oci.BuildResult", Of: buildResult{}},
+		{Name: "oci.PushOpts", Of: pushOpts{}},
+		{Name: "oci.PushResult", Of: pushResult{}},
+		{Name: "oci.InspectOpts", Of: inspectOpts{}},
+		{Name: "oci.InspectResult", Of: inspectResult{}},
+		{Name: "oci.CopyOpts", Of: copyOpts{}},
+		{Name: "oci.CopyResult", Of: result{}},
+	},
 	Funcs: []engine.Func{
 		{Name: "build_go", Fn: luaBuildGo,
-			Args:    "{dir = DIR, package = \".\", platform = \"linux/arm64\", files = {PATH | {src = PATH, dst = PATH}, ...}, env = {K = V}, port = 8080, labels = {K = V}, base = REF, base_auth = {username, password}, ldflags = FLAGS, out = DIR}",
-			Returns: "{digest, path, platform, size, layers}",
+			Params:  "opts: oci.BuildGoOpts",
+			Returns: "oci.BuildResult",
 			Doc: "Compiles the Go main package `package` (default \".\") of the folder `dir` (relative to the project root) for `platform` (os/arch[/variant], default linux and the host's architecture) " +
 				"with the go toolchain on PATH — `go build -trimpath -buildvcs=false -ldflags \"-s -w LDFLAGS\"`, CGO_ENABLED=0, GOOS/GOARCH from the platform, the caller's GOFLAGS, GOCACHE and GOPROXY kept, into OUT.bin/ so that an unchanged package is not linked again — " +
 				"and packs the binary into an OCI image without Docker. The image has one new layer holding the binary at /app/agent (mode 0755) and each of `files`: " +
@@ -40,20 +51,20 @@ var Module = &engine.Module{
 				"the bytes a push to an empty registry sends (layers, config, manifest) and the number of layers. A compile error fails with the compiler's output (exit 1); " +
 				"no go on PATH, a `dir` that is not a Go main package, missing files, or a base without the platform are bad input (exit 2). No Docker engine is involved."},
 		{Name: "push", Fn: luaPush,
-			Args:    "{path = DIR, to = \"REGISTRY/REPO[:TAG]\", auth = {username, password}}",
-			Returns: "{digest, ref, pushed}",
+			Params:  "opts: oci.PushOpts",
+			Returns: "oci.PushResult",
 			Doc: "Pushes the image of an OCI image layout written by oci.build_go (`path`, relative to the project root) to `to` through the registry API, without Docker: under TAG when one is given, by digest otherwise. " +
 				"Blobs the registry already has are not sent again. When the repository already holds the manifest (under TAG when one is given), nothing is sent and pushed is false. " +
 				"Returns the manifest digest, ref = \"REGISTRY/REPO@sha256:...\" and pushed. Loopback registries are reached over plain HTTP; the password is kept out of the output."},
 		{Name: "inspect", Fn: luaInspect,
-			Args:    "{ref = REF, auth = {username, password}, platform = \"linux/arm64\"}",
-			Returns: "{digest, media_type, platforms, os, architecture, variant, config = {entrypoint, cmd, env, labels, exposed_ports, working_dir, user}}",
+			Params:  "opts: oci.InspectOpts",
+			Returns: "oci.InspectResult",
 			Doc: "Reads an image or an index from its registry without pulling its layers. `platforms` lists the os/arch[/variant] of every image of an index (attestation entries, unknown/unknown, left out), or the image's own. " +
 				"os, architecture, variant and config describe the image itself, or for an index its entry for `platform` (default linux/arm64), else its first entry. " +
 				"exposed_ports are \"8080/tcp\" strings, env KEY=VALUE strings; lists are empty tables when the image sets nothing. Loopback registries are reached over plain HTTP."},
 		{Name: "copy", Fn: luaCopy,
-			Args:    "{from = REF, to = REF, from_auth = {username, password}, to_auth = {username, password}, platform = \"linux/arm64\"}",
-			Returns: "{digest, ref}",
+			Params:  "opts: oci.CopyOpts",
+			Returns: "oci.CopyResult",
 			Doc: "Copies an image (or an index) from one registry to another by reference, keeping its digest, so that another environment runs exactly the same bytes. Loopback registries are reached over plain HTTP. Blobs the destination already has are not sent again. " +
 				"With `platform`, an image that is not for that platform (an index with no entry for it) is refused before anything is written (exit 2), naming the platforms it has."},
 	},

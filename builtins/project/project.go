@@ -20,15 +20,31 @@ import (
 var Module = &engine.Module{
 	Name: "project",
 	Doc:  "The project (agentcore.toml), seen from the selected environment.",
+	Classes: []*engine.Class{
+		{Name: "project.AgentOpts", Fields: "resolve?: boolean"},
+		{Name: "project.Agent", Open: true, Doc: "An agent as the selected environment sees it (project.agent); recipes may add their own keys.",
+			Fields: "name: string, description: string, dockerfile: string, context: string, dockerfile_rel: string, context_rel: string, " +
+				`platform: string, protocol: "HTTP"|"MCP"|"A2A"|"AGUI", environment: table<string, string>, ` +
+				"secrets: table<string, project.SecretRef>, build_args: table<string, string>, idle_timeout: integer, max_lifetime: integer, " +
+				"execution_role: string, models: string[], runtime_name: string, auth: project.Auth, " +
+				`build: "docker"|"go"|"zip"|"image", image: string, package: string, files: string[], base_image: string, runtime: string, ` +
+				"entrypoint: string[], smoke: project.SmokeCheck[], alarms?: project.Alarms, config_hash: string"},
+		{Name: "project.SecretRef", Doc: "A { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME.",
+			Fields: "name: string, id: string"},
+		{Name: "project.Auth", Doc: "How callers authenticate: iam (SigV4), or a JWT from cognito or another OpenID Connect issuer (jwt).",
+			Fields: `type: "iam"|"cognito"|"jwt", discovery_url: string, allowed_clients: string[], allowed_audience: string[]`},
+		{Name: "project.Alarms", Doc: "[agents.NAME.alarms]: errors (SystemErrors + UserErrors in 5 minutes) and latency_p99_ms thresholds, and who is notified (e-mail addresses, SNS topic ARNs).",
+			Fields: "errors?: integer, latency_p99_ms?: integer, notify: string[]"},
+	},
 	Funcs: []engine.Func{
-		{Name: "name", Args: "()", Returns: "string", Doc: "The project name.", Fn: name},
-		{Name: "dir", Args: "()", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
-		{Name: "agents", Args: "()", Returns: "list of names", Doc: "The agent names, sorted.", Fn: agents},
-		{Name: "secret_id", Args: "(name)", Returns: "string",
+		{Name: "name", Returns: "string", Doc: "The project name.", Fn: name},
+		{Name: "dir", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
+		{Name: "agents", Returns: "string[]", Doc: "The agent names, sorted.", Fn: agents},
+		{Name: "secret_id", Params: "name: string", Returns: "string",
 			Doc: "The Secrets Manager name of { secret = \"NAME\" } in the selected environment: agentcore/PROJECT/ENV/NAME. An invalid NAME stops with a usage error (exit 2) saying what is wrong.", Fn: secretID},
-		{Name: "secret_prefix", Args: "()", Returns: "string",
+		{Name: "secret_prefix", Returns: "string",
 			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Fn: secretPrefix},
-		{Name: "agent", Args: "(name, {resolve=true})", Returns: "table",
+		{Name: "agent", Params: "name: string, opts?: project.AgentOpts", Returns: "project.Agent",
 			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Fn: agent},
 	},
 }
@@ -37,11 +53,16 @@ var Module = &engine.Module{
 var EnvModule = &engine.Module{
 	Name: "env",
 	Doc:  "The selected environment.",
+	Classes: []*engine.Class{
+		{Name: "env.Environment", Open: true, Fields: `name: string, provider: "aws"|"local", region?: string, account?: string, ` +
+			`profile?: string, endpoint_url?: string, registry?: string, protected?: boolean, state?: string, is_local: boolean, ` +
+			`release: "direct"|"canary"`},
+	},
 	Funcs: []engine.Func{
-		{Name: "name", Args: "()", Returns: "string", Doc: "The selected environment's name.", Fn: envName},
-		{Name: "get", Args: "([name])", Returns: "table",
+		{Name: "name", Returns: "string", Doc: "The selected environment's name.", Fn: envName},
+		{Name: "get", Params: "name?: string", Returns: "env.Environment",
 			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local, release (direct or canary).", Fn: envGet},
-		{Name: "list", Args: "()", Returns: "list of names", Doc: "Every environment's name, sorted.", Fn: envList},
+		{Name: "list", Returns: "string[]", Doc: "Every environment's name, sorted.", Fn: envList},
 	},
 }
 

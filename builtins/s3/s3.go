@@ -38,42 +38,55 @@ var Module = &engine.Module{
 	Name: "s3",
 	Doc: "S3 objects of the selected environment (agent code packages) and, for environments " +
 		"without CloudFormation, their bucket. Errors keep the S3 error code first " +
-		"(\"NoSuchBucket: uploading ...\"); see aws.error_code.",
+		"(\"NoSuchBucket: uploading ...\"); err.aws_code holds it after pcall.",
+	Classes: []*engine.Class{
+		{Name: "s3.PutOpts", Of: putArgs{}},
+		{Name: "s3.ObjectRef", Of: objArgs{}},
+		{Name: "s3.CopyOpts", Of: copyArgs{}},
+		{Name: "s3.PrefixRef", Of: prefixArgs{}},
+		{Name: "s3.DeleteBucketOpts", Of: deleteBucketArgs{}},
+		{Name: "s3.BucketOpts", Of: bucketArgs{}},
+		{Name: "s3.Object", Of: Object{}},
+		{Name: "s3.Deleted", Of: deleted{}},
+		{Name: "s3.BucketDeleted", Of: bucketDeleted{}},
+		{Name: "s3.Listed", Of: listed{}},
+		{Name: "s3.Ensured", Of: ensured{}},
+	},
 	Funcs: []engine.Func{
 		{Name: "put", Fn: luaPut,
-			Args:    "{bucket, key, path, metadata = {K = V}, content_type}",
-			Returns: "table {bucket, key, version_id, etag, sha256, unchanged}",
+			Params:  "opts: s3.PutOpts",
+			Returns: "s3.Object",
 			Doc: "Uploads the file at path (relative to the project) to s3://bucket/key, with its SHA-256 " +
 				"checked by S3 (ChecksumSHA256) and kept in the metadata agentcore-sha256. When the object " +
 				"already holds the same bytes (same agentcore-sha256), nothing is sent and unchanged is true; " +
 				"version_id is then the existing version's. version_id is absent on unversioned buckets."},
 		{Name: "head", Fn: luaHead,
-			Args:    "{bucket, key}",
-			Returns: "table {bucket, key, version_id, etag, size, sha256, content_type, last_modified, metadata} | nil",
+			Params:  "opts: s3.ObjectRef",
+			Returns: "s3.Object?",
 			Doc:     "The object's metadata, or nil when it does not exist. sha256 is the agentcore-sha256 metadata, when set."},
 		{Name: "copy", Fn: luaCopy,
-			Args:    "{from_bucket, from_key, from_version_id, bucket, key}",
-			Returns: "table {bucket, key, version_id, etag}",
+			Params:  "opts: s3.CopyOpts",
+			Returns: "s3.Object",
 			Doc: "Copies an object inside S3 (to promote a package to another environment's bucket), " +
 				"keeping its metadata. Objects over 5 GB are not supported (AgentCore packages are at most 250 MB)."},
 		{Name: "delete", Fn: luaDelete,
-			Args: "{bucket, key}", Returns: "table {deleted}",
+			Params: "opts: s3.ObjectRef", Returns: "s3.Deleted",
 			Doc: "Deletes the object, every version of it on a versioned bucket (delete markers included). " +
 				"deleted counts the versions removed; 0 when there was nothing."},
 		{Name: "delete_prefix", Fn: luaDeletePrefix,
-			Args: "{bucket, prefix}", Returns: "table {deleted}",
+			Params: "opts: s3.PrefixRef", Returns: "s3.Deleted",
 			Doc: "Deletes every object under prefix, every version of each. prefix must not be empty."},
 		{Name: "delete_bucket", Fn: luaDeleteBucket,
-			Args: "{bucket, force = bool}", Returns: "table {deleted}",
+			Params: "opts: s3.DeleteBucketOpts", Returns: "s3.BucketDeleted",
 			Doc: "Deletes the bucket, for environments without CloudFormation. S3 deletes only an empty " +
 				"bucket: with force = true every object version and delete marker in it is deleted first " +
 				"(and its unfinished multipart uploads aborted), otherwise a bucket that still holds any is " +
 				"an error (BucketNotEmpty). deleted is false when the bucket did not exist."},
 		{Name: "list", Fn: luaList,
-			Args: "{bucket, prefix}", Returns: "list of table {key, size, etag, last_modified}",
+			Params: "opts: s3.PrefixRef", Returns: "s3.Listed[]",
 			Doc: "The current objects under prefix (all pages), sorted by key."},
 		{Name: "ensure_bucket", Fn: luaEnsureBucket,
-			Args: "{bucket, tags = {K = V}}", Returns: "table {bucket, created}",
+			Params: "opts: s3.BucketOpts", Returns: "s3.Ensured",
 			Doc: "Creates the bucket when it does not exist, for environments without CloudFormation " +
 				"(templates/code-bucket.yaml is the AWS way): versioning on, SSE-S3 encryption, public " +
 				"access blocked, tags. Each setting the service does not implement (an emulator) is skipped. " +

@@ -35,17 +35,28 @@ var Module = &engine.Module{
 	Doc: "AWS Secrets Manager secrets of the selected environment (the local endpoint's on local " +
 		"environments). Values go in and never come out: no function returns one, and a value sent " +
 		"is masked in all output. Errors keep the Secrets Manager error code first " +
-		"(\"ResourceExistsException: ...\"); see aws.error_code.",
+		"(\"ResourceExistsException: ...\"); err.aws_code holds it after pcall.",
+	Classes: []*engine.Class{
+		{Name: "secrets.EnsureOpts", Of: ensureArgs{}},
+		{Name: "secrets.Ensured", Fields: "name: string, arn: string, created: boolean"},
+		{Name: "secrets.PutOpts", Of: putArgs{}},
+		{Name: "secrets.PutResult", Fields: "name: string, arn: string, version_id: string"},
+		{Name: "secrets.NameRef", Of: nameArgs{}},
+		{Name: "secrets.ListOpts", Of: listArgs{}},
+		{Name: "secrets.DeleteOpts", Of: deleteArgs{}},
+		{Name: "secrets.DeleteResult", Fields: "deleted: boolean, arn?: string, deletion_date?: string"},
+		{Name: "secrets.Secret", Of: Secret{}},
+	},
 	Funcs: []engine.Func{
 		{Name: "ensure", Fn: luaEnsure,
-			Args:    "{name, tags = {K = V}, description}",
-			Returns: "table {name, arn, created}",
+			Params:  "opts: secrets.EnsureOpts",
+			Returns: "secrets.Ensured",
 			Doc: "Creates the secret, without a value, when it does not exist (tags and description " +
 				"applied); an existing secret is left as it is and created is false. A secret scheduled " +
 				"for deletion is an error (InvalidRequestException) saying how to restore or purge it."},
 		{Name: "put", Fn: luaPut,
-			Args:    "{name, value | from_env = VAR | from_file = PATH | stdin = true}",
-			Returns: "table {name, arn, version_id}",
+			Params:  "opts: secrets.PutOpts",
+			Returns: "secrets.PutResult",
 			Doc: "Stores a new value of an existing secret (a new version labelled AWSCURRENT; the " +
 				"former one becomes AWSPREVIOUS). The value is given as value, or read by Go from the " +
 				"environment variable from_env, the file from_file (relative to the project) or the " +
@@ -53,18 +64,18 @@ var Module = &engine.Module{
 				"stdin is dropped. It is registered as a secret of the run before anything is sent. " +
 				"Empty values and values over 64 KiB are refused (exit 2)."},
 		{Name: "describe", Fn: luaDescribe,
-			Args:    "{name}",
-			Returns: "table {name, arn, version_id, last_changed, created, tags, deleted, deleted_date} | nil",
+			Params:  "opts: secrets.NameRef",
+			Returns: "secrets.Secret?",
 			Doc: "The secret's metadata, or nil when it does not exist. version_id is the AWSCURRENT " +
 				"version's, absent when no value was ever put; deleted is true when a deletion is " +
 				"scheduled (deleted_date: when it was asked). name may also be an ARN."},
 		{Name: "list", Fn: luaList,
-			Args:    "{prefix}",
-			Returns: "list of table {name, arn, version_id, last_changed, created, tags}",
+			Params:  "opts: secrets.ListOpts",
+			Returns: "secrets.Secret[]",
 			Doc:     "The secrets whose name starts with prefix (all pages), sorted by name; secrets scheduled for deletion are left out."},
 		{Name: "delete", Fn: luaDelete,
-			Args:    "{name, force = false, recovery_days = 30}",
-			Returns: "table {deleted, arn, deletion_date}",
+			Params:  "opts: secrets.DeleteOpts",
+			Returns: "secrets.DeleteResult",
 			Doc: "Deletes the secret: at once and for good with force = true, otherwise after a " +
 				"recovery window of recovery_days (7 to 30) during which it can be restored and its " +
 				"name cannot be reused. deleted is false when there was no such secret."},

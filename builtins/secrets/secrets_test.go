@@ -145,7 +145,7 @@ func TestUsage(t *testing.T) {
 		`secrets.put{name = "x", value = string.rep("a", 65537)}`:     "over 65536 bytes",
 		`secrets.put{name = "x", from_file = "nope.txt"}`:             "reading nope.txt",
 		`secrets.ensure{tags = {}}`:                                   "name is required",
-		`secrets.ensure("x")`:                                         "expects a table",
+		`secrets.ensure("x")`:                                         "argument #1 (opts) must be a table",
 		`secrets.delete{name = "x", force = true, recovery_days = 7}`: "not both",
 		`secrets.delete{name = "x", recovery_days = 3}`:               "7 to 30",
 		`secrets.describe{name = "x", value = 1}`:                     "value",

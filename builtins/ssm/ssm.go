@@ -22,27 +22,31 @@ import (
 var Module = &engine.Module{
 	Name: "ssm",
 	Doc: "SSM Parameter Store of the selected environment. Decrypted SecureString values are masked " +
-		"in all output. Errors keep the SSM error code first (\"ParameterAlreadyExists: ...\"); see " +
-		"aws.error_code.",
+		"in all output. Errors keep the SSM error code first (\"ParameterAlreadyExists: ...\"); " +
+		"err.aws_code holds it after pcall.",
+	Classes: []*engine.Class{
+		{Name: "ssm.ReadOpts", Of: readOpts{}, Doc: "decrypt (default true) for both; recursive (default true) for get_parameters_by_path."},
+		{Name: "ssm.PutOpts", Of: putOpts{}},
+		{Name: "ssm.Parameter", Open: true, Fields: "name: string, value: string, type: string, version: integer, lastModifiedDate?: string, ARN?: string, dataType?: string"},
+		{Name: "ssm.PutResult", Fields: "version: integer, tier: string"},
+	},
 	Funcs: []engine.Func{
-		{Name: "get_parameter", Args: "(name: string, opts?: {decrypt = true})",
-			Returns: "table {name, value, type, version, lastModifiedDate, ARN, dataType} | nil",
-			Doc:     "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
-			Fn:      getParameter},
+		{Name: "get_parameter", Params: "name: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter?",
+			Doc: "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
+			Fn:  getParameter},
 		{Name: "put_parameter",
-			Args:    "(name: string, value: string, opts?: {type = \"String\"|\"StringList\"|\"SecureString\", overwrite = false, description, key_id, tier, tags: table})",
-			Returns: "table {version, tier}",
+			Params:  "name: string, value: string, opts?: ssm.PutOpts",
+			Returns: "ssm.PutResult",
 			Doc: "Creates the parameter, or with overwrite = true replaces its value (a new version). " +
 				"Without overwrite an existing parameter raises ParameterAlreadyExists, which makes it " +
 				"usable as a lock. tags are applied on creation and, with overwrite, added afterwards.",
 			Fn: putParameter},
-		{Name: "delete_parameter", Args: "(name: string)", Returns: "boolean",
+		{Name: "delete_parameter", Params: "name: string", Returns: "boolean",
 			Doc: "Deletes the parameter: true when it existed, false when there was nothing to delete.",
 			Fn:  deleteParameter},
-		{Name: "get_parameters_by_path", Args: "(path: string, opts?: {recursive = true, decrypt = true})",
-			Returns: "list of table {name, value, type, version, ...}",
-			Doc:     "Every parameter under a path such as /agentcore/my-project/ (all pages).",
-			Fn:      getParametersByPath},
+		{Name: "get_parameters_by_path", Params: "path: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter[]",
+			Doc: "Every parameter under a path such as /agentcore/my-project/ (all pages).",
+			Fn:  getParametersByPath},
 	},
 }
 

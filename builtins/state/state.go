@@ -17,10 +17,10 @@ var Module = &engine.Module{
 	Name: "state",
 	Doc:  "The selected environment's recorded state: agents, their runtime, versions, endpoints and the resources agentcore created.",
 	Funcs: []engine.Func{
-		{Name: "load", Args: "()", Returns: "table",
+		{Name: "load", Returns: "table",
 			Doc: "Loads the state: {schema, environment, serial, updated_at, agents = {NAME = {runtime_name, runtime_id, runtime_arn, repository, role_arn, versions = {{number, image, digest, config_hash, created_at, status}}, endpoints = {NAME = {version, arn, status}}, resources = {{kind, id, arn}}}}}. An environment never deployed gives an empty state.", Fn: load},
-		{Name: "save", Args: "(state)", Doc: "Validates the table against the schema (unknown fields, duplicate versions are refused) and saves it atomically; updates serial and updated_at in the table.", Fn: save},
-		{Name: "path", Args: "()", Returns: "string", Doc: "Where the state is kept, for messages.", Fn: path},
+		{Name: "save", Params: "state: table", Doc: "Validates the table against the schema (unknown fields, duplicate versions are refused) and saves it atomically; updates serial and updated_at in the table.", Fn: save},
+		{Name: "path", Returns: "string", Doc: "Where the state is kept, for messages.", Fn: path},
 	},
 }
 

@@ -24,7 +24,8 @@ var scaffold embed.FS
 const initUsage = `Usage: agentcore init [DIR] [--template go|python] [--agent NAME] [--name PROJECT]
 
 Creates agentcore.toml (with a local environment as the default), a sample agent that follows
-the AgentCore runtime contract, and .gitignore. Templates:
+the AgentCore runtime contract, .gitignore, and editor support for recipes (LuaLS stubs in
+.agentcore/types/ and .luarc.json; agentcore docs --install writes them again). Templates:
   go      a small Go agent built FROM scratch: builds with no image pull (works offline); the
           project's recipes/create.lua and update.lua wrap the stock recipes to compile it first
   python  a Python agent as users write them (FROM python:3.12-slim: needs to pull that image)`
@@ -117,6 +118,10 @@ func (a *app) cmdInit(args []string) error {
 		if err := state.WriteFileAtomic(f.path, f.body, 0o644); err != nil {
 			return err
 		}
+	}
+	// Editor support: LuaLS stubs of the builtins and a .luarc.json (agentcore docs --install).
+	if _, err := installTypes(abs); err != nil {
+		a.out.Warn("", fmt.Sprintf("editor types not installed: %v", err))
 	}
 	shown := dir
 	if dir == "." {

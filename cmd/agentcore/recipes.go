@@ -20,12 +20,16 @@ import (
 )
 
 const recipesUsage = `Usage:
-  agentcore recipes              list every recipe: name, source (stock or the project file), description
-  agentcore recipes show NAME    print the source that would run
-  agentcore recipes eject NAME   copy a stock recipe to recipes/NAME.lua for customising`
+  agentcore recipes                      list every recipe: name, source (stock or the project file), description
+  agentcore recipes show NAME            print the source that would run (--stock: the stock one, even
+                                         when the project overrides it)
+  agentcore recipes show lib/NAME        print a library (lib/deploy: the one every stock recipe uses)
+  agentcore recipes eject NAME|lib/NAME  copy a stock recipe (or library) into recipes/ for customising`
 
 func (a *app) cmdRecipes(args []string) error {
-	rest, err := a.parse(pflag.NewFlagSet("recipes", pflag.ContinueOnError), args, recipesUsage)
+	flags := pflag.NewFlagSet("recipes", pflag.ContinueOnError)
+	stockOnly := flags.Bool("stock", false, "show: the stock source, ignoring the project's override")
+	rest, err := a.parse(flags, args, recipesUsage)
 	if err != nil {
 		return helpOK(err)
 	}
@@ -43,7 +47,7 @@ func (a *app) cmdRecipes(args []string) error {
 	}
 	switch rest[0] {
 	case "show":
-		src, err := res.Find(rest[1])
+		src, err := findSource(res, rest[1], *stockOnly)
 		if err != nil {
 			return err
 		}
@@ -59,11 +63,11 @@ func (a *app) cmdRecipes(args []string) error {
 		if p == nil {
 			return perr
 		}
-		src, err := res.StockSource(rest[1])
+		src, err := findSource(res, rest[1], true)
 		if err != nil {
-			return usageErr("agentcore recipes lists them", "%v", err)
+			return err
 		}
-		dst := filepath.Join(p.Dir, engine.RecipesDir, src.Name+".lua")
+		dst := filepath.Join(p.Dir, engine.RecipesDir, filepath.FromSlash(src.Name)+".lua")
 		if _, err := os.Stat(dst); err == nil {
 			return usageErr("edit it, or delete it first to eject the stock version again",
 				"%s already exists; not overwriting it", relPath(dst))
@@ -71,11 +75,43 @@ func (a *app) cmdRecipes(args []string) error {
 		if err := state.WriteFileAtomic(dst, src.Code, 0o644); err != nil {
 			return err
 		}
+		if lib, ok := strings.CutPrefix(src.Name, "lib/"); ok {
+			a.out.OK("", fmt.Sprintf("copied stock library %s to %s; require(%q) now loads it, in the stock recipes too", src.Name, relPath(dst), lib))
+			return nil
+		}
 		a.out.OK("", fmt.Sprintf("copied stock recipe %s to %s; it now overrides the stock one", src.Name, relPath(dst)))
 		a.out.Info("", `to wrap the stock recipe instead of replacing it, call stock("`+src.Name+`").run(args) from your file`)
 		return nil
 	}
 	return usageErr(recipesUsage, "unknown recipes subcommand %q", rest[0])
+}
+
+// findSource resolves NAME (a recipe) or lib/NAME (a library) as it would run, or with stock
+// the embedded one.
+func findSource(res *engine.Resolver, name string, stock bool) (engine.Source, error) {
+	if lib, ok := strings.CutPrefix(name, "lib/"); ok {
+		lib = strings.TrimSuffix(lib, ".lua")
+		src, found := res.StockLibrary(lib)
+		if !stock {
+			if s, ok := res.Library(lib); ok {
+				src, found = s, true
+				src.Name = "lib/" + lib
+			}
+		}
+		if !found {
+			return engine.Source{}, usageErr("the stock library is lib/deploy; a project's own are recipes/lib/NAME.lua",
+				"no library %q", name)
+		}
+		return src, nil
+	}
+	if stock {
+		src, err := res.StockSource(name)
+		if err != nil {
+			return engine.Source{}, usageErr("agentcore recipes lists them", "%v", err)
+		}
+		return src, nil
+	}
+	return res.Find(name)
 }
 
 func relPath(p string) string {

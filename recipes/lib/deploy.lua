@@ -3,7 +3,92 @@
 -- with recipes/lib/deploy.lua.
 local M = {}
 
+-- LuaLS types of the tables the functions below pass around (agentcore docs --format luals deploy).
+---An agent as project.agent(NAME) returns it for the selected environment.
+---@class deploy.Agent
+---@field name string
+---@field runtime_name string
+---@field build "docker"|"go"|"zip"|"image"
+---@field environment table<string, string>
+---@field execution_role string
+---@field [string] any
+---The environment's recorded state, as state.load() returns it.
+---@class deploy.State
+---@field agents table<string, deploy.AgentState>
+---@field [string] any
+---One agent's entry in the state.
+---@class deploy.AgentState
+---@field runtime_name string
+---@field runtime_id? string
+---@field runtime_arn? string
+---@field versions deploy.Version[]
+---@field endpoints table<string, {version: integer, arn?: string, status: string}>
+---@field resources {kind: string, id: string, arn?: string}[]
+---@field [string] any
+---One runtime version in the state.
+---@class deploy.Version
+---@field number integer
+---@field image string REPO@sha256:... or s3://BUCKET/KEY?versionId=V
+---@field digest string
+---@field config_hash? string
+---@field created_at? string
+---@field status string
+---Where the artifact goes and who may read it (ensure_repository_and_role).
+---@class deploy.Repo
+---@field repositoryUri? string
+---@field repositoryArn? string
+---@field push_uri? string
+---@field bucket? string
+---@field prefix? string
+---@field role_arn? string
+---@field role_fresh? boolean
+---@field authorizer? table
+---An artifact made on this machine (make_artifact).
+---@class deploy.Artifact
+---@field kind "docker"|"go"|"zip"|"image"
+---@field digest? string
+---@field [string] any
+---An artifact where the runtime can reach it.
+---@class deploy.Published
+---@field image string
+---@field digest string
+---@field unchanged? boolean
+---What update_agent did: changed says whether a new version was made (recreated: the runtime
+---was deleted out of band and created again).
+---@class deploy.UpdateResult
+---@field agent string
+---@field changed boolean
+---@field version integer
+---@field digest string
+---@field image? string
+---@field recreated? boolean
+---A version of an agent in another environment, for carry: from is that environment, auth
+---the credentials of its registry (nil for a code zip).
+---@class deploy.CarrySource
+---@field from string
+---@field version integer
+---@field image string
+---@field digest string
+---@field auth? {username: string, password: string, server?: string}
+---What carry did: version is the target's, source_version the one carried; changed is false
+---when the target ran that artifact already.
+---@class deploy.CarryResult
+---@field agent string
+---@field from string
+---@field to string
+---@field version integer
+---@field source_version integer
+---@field digest string
+---@field changed boolean
+---A write-ahead intent recorded before the call it announces.
+---@class deploy.Intent
+---@field op string
+---@field token? string
+---@field [string] any
+
 -- Versions are "1", "2" in the AgentCore API; users may type 2 or V2.
+---@param v string|integer|nil
+---@return integer?
 function M.parse_version(v)
   if v == nil then return nil end
   local n = tonumber((tostring(v):gsub("^[vV]", "")))
@@ -13,9 +98,14 @@ function M.parse_version(v)
   return n
 end
 
+---@param n integer
+---@return string
 function M.vname(n) return "V" .. tostring(n) end
 
 -- The agent's entry in the environment state, created empty when missing.
+---@param st deploy.State
+---@param agent deploy.Agent
+---@return deploy.AgentState
 function M.agent_state(st, agent)
   local a = st.agents[agent.name]
   if not a then
@@ -30,6 +120,10 @@ function M.agent_state(st, agent)
 end
 
 -- Records that agentcore created a resource (destroy deletes only these).
+---@param a deploy.AgentState
+---@param kind string
+---@param id string
+---@param arn? string
 function M.record_resource(a, kind, id, arn)
   for _, r in ipairs(a.resources) do
     if r.kind == kind and r.id == id then
@@ -40,6 +134,9 @@ function M.record_resource(a, kind, id, arn)
   table.insert(a.resources, { kind = kind, id = id, arn = arn })
 end
 
+---@param a deploy.AgentState
+---@param kind string
+---@param id string
 function M.forget_resource(a, kind, id)
   for i, r in ipairs(a.resources) do
     if r.kind == kind and r.id == id then
@@ -49,6 +146,9 @@ function M.forget_resource(a, kind, id)
   end
 end
 
+---@param a deploy.AgentState
+---@param n integer
+---@return deploy.Version?
 function M.version(a, n)
   for _, v in ipairs(a.versions) do
     if v.number == n then return v end
@@ -56,6 +156,8 @@ function M.version(a, n)
   return nil
 end
 
+---@param a deploy.AgentState
+---@return deploy.Version?
 function M.latest(a)
   local best
   for _, v in ipairs(a.versions) do
@@ -64,6 +166,8 @@ function M.latest(a)
   return best
 end
 
+---@param a deploy.AgentState
+---@param v deploy.Version
 function M.set_version(a, v)
   for i, old in ipairs(a.versions) do
     if old.number == v.number then
@@ -75,21 +179,29 @@ function M.set_version(a, v)
   table.sort(a.versions, function(x, y) return x.number < y.number end)
 end
 
+---@return string
 function M.now()
   return os.date("!%Y-%m-%dT%H:%M:%SZ")
 end
 
+---@param d string?
+---@return string
 function M.short_digest(d)
   if not d or d == "" then return "-" end
   return (d:gsub("^sha256:", "")):sub(1, 12)
 end
 
 -- The ECR repository of an agent in an environment: agentcore/<runtime name>, lowercased.
+---@param agent deploy.Agent
+---@return string
 function M.repo_name(agent)
   return "agentcore/" .. agent.runtime_name:lower():gsub("_", "-")
 end
 
 -- Stops with a clear message when the agent has no runtime in this environment.
+---@param st deploy.State
+---@param agent deploy.Agent
+---@return deploy.AgentState
 function M.require_runtime(st, agent)
   local a = st.agents[agent.name]
   if not a or not a.runtime_id then
@@ -99,11 +211,15 @@ function M.require_runtime(st, agent)
   return M.agent_state(st, agent)
 end
 
+---@return boolean
 function M.is_local()
   return env.get().is_local
 end
 
 -- CloudFormation stack names of an agent's repository and role on AWS environments.
+---@param agent deploy.Agent
+---@param what string
+---@return string
 function M.stack_name(agent, what)
   return "agentcore-" .. agent.runtime_name:lower():gsub("_", "-") .. "-" .. what
 end
@@ -111,6 +227,9 @@ end
 -- The tags of everything agentcore creates for an agent: they tell, after an interrupted run,
 -- what this project created from what someone else did. token (the write-ahead intent's
 -- client token) names the very run that created it.
+---@param agent deploy.Agent
+---@param token? string
+---@return table<string, string>
 function M.tags(agent, token)
   local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name }
   if token then t["agentcore:token"] = token end
@@ -119,6 +238,9 @@ end
 local stack_tags = M.tags
 
 -- Whether tags say this project created the resource for this agent in this environment.
+---@param tags table<string, string>?
+---@param agent deploy.Agent
+---@return boolean
 function M.ours(tags, agent)
   return tags ~= nil and tags["agentcore:project"] == project.name()
     and tags["agentcore:environment"] == env.name() and tags["agentcore:agent"] == agent.name
@@ -128,6 +250,10 @@ end
 -- Local environments use the ECR API directly; AWS environments a CloudFormation stack.
 -- Returns {repositoryUri, repositoryArn, push_uri}: push_uri is where images are pushed,
 -- the environment's registry when it names one (an emulator's registry, a mirror).
+---@param agent deploy.Agent
+---@param st deploy.State
+---@param a deploy.AgentState
+---@return deploy.Repo
 function M.ensure_repository(agent, st, a)
   local name = M.repo_name(agent)
   local repo
@@ -169,6 +295,12 @@ end
 -- skipped on local environments; otherwise a least-privilege role from a CloudFormation
 -- stack (pull from this agent's repository only, its own log groups, X-Ray, the models it
 -- names). Returns the role ARN and whether the stack changed in this run.
+---@param agent deploy.Agent
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param repo deploy.Repo
+---@return string? role_arn
+---@return boolean fresh
 function M.ensure_role(agent, st, a, repo)
   if agent.execution_role ~= "" then
     ui.ok("using the execution role " .. agent.execution_role .. " (brought by you: never created or deleted)")
@@ -210,6 +342,8 @@ end
 -- Puts each secret's ARN in agent.environment and its current version in
 -- agent.secret_versions, once per agent table; stops before any work (exit 2) naming every
 -- secret that does not exist or has no value yet. Returns the distinct ARNs, sorted.
+---@param agent deploy.Agent
+---@return string[]
 function M.resolve_secrets(agent)
   if agent.secret_arns then return agent.secret_arns end
   local vars = {}
@@ -250,6 +384,10 @@ end
 -- from the agent's own OpenID Connect issuer (type "jwt"), or from a Cognito user pool
 -- created for the agent on AWS (type "cognito"; templates/cognito.yaml). Local environments
 -- record no Cognito pool (and the local endpoint does not check tokens): they say so.
+---@param agent deploy.Agent
+---@param st deploy.State
+---@param a deploy.AgentState
+---@return {discovery_url: string, allowed_clients?: string[], allowed_audience?: string[]}?
 function M.ensure_auth(agent, st, a)
   local auth = agent.auth
   if auth.type == "jwt" then
@@ -276,6 +414,10 @@ end
 -- Where the artifact goes and who may read it: the repository (images) or the code bucket
 -- (zips), then the role (its policy names exactly that repository or object prefix), and
 -- inbound auth.
+---@param agent deploy.Agent
+---@param st deploy.State
+---@param a deploy.AgentState
+---@return deploy.Repo
 function M.ensure_repository_and_role(agent, st, a)
   local repo
   if agent.build == "zip" then
@@ -289,6 +431,8 @@ function M.ensure_repository_and_role(agent, st, a)
 end
 
 -- A short, stable fingerprint of a string (32-bit FNV-1a, hex), for names with length limits.
+---@param str string
+---@return string
 function M.hash8(str)
   local function bxor(x, y)
     local r, bit = 0, 1
@@ -310,15 +454,19 @@ end
 
 -- Code zips (build = "zip") live in one bucket per project and environment, under a prefix
 -- per agent; the execution role may read exactly that prefix.
+---@return string
 function M.code_bucket_name()
   local e = env.get()
   return ("agentcore-%s-%s-%s"):format(M.hash8(project.name() .. "/" .. e.name), aws.caller().account, e.region)
 end
 
+---@param agent deploy.Agent
+---@return string
 function M.code_prefix(agent)
   return "agentcore/" .. agent.runtime_name:lower():gsub("_", "-") .. "/"
 end
 
+---@return string
 function M.code_stack_name()
   return ("agentcore-%s-%s-code"):format(project.name(), env.name()):gsub("_", "-")
 end
@@ -326,6 +474,10 @@ end
 -- Ensures the code bucket: a CloudFormation stack on AWS (versioned, encrypted, public access
 -- blocked), the S3 API on local environments. The bucket is shared by the environment's zip
 -- agents: each records it, and destroy deletes it with the last of them.
+---@param agent deploy.Agent
+---@param st deploy.State
+---@param a deploy.AgentState
+---@return deploy.Repo
 function M.ensure_code_bucket(agent, st, a)
   local tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name() }
   local name = M.code_bucket_name()
@@ -351,6 +503,8 @@ end
 
 -- Registry credentials for the environment's repositories (nil when it names a registry);
 -- with_server adds the server, as docker.push takes it.
+---@param with_server? boolean
+---@return {username: string, password: string, server?: string}?
 function M.registry_auth(with_server)
   if env.get().registry ~= "" then return nil end
   local auth = ecr.auth()
@@ -359,6 +513,8 @@ end
 
 -- Credentials for reading a prebuilt image: the environment's own registry (its ECR, or the
 -- local endpoint's) needs its token; any other registry is read anonymously.
+---@param ref string
+---@return {username: string, password: string}?
 function M.source_auth(ref)
   local host = type(ref) == "string" and ref:match("^([^/]+)/") or nil
   if not host or env.get().registry ~= "" then return nil end
@@ -370,6 +526,9 @@ function M.source_auth(ref)
 end
 
 -- Whether a platform list (os/arch[/variant]) offers the platform wanted (os/arch[/variant]).
+---@param platforms string[]?
+---@param want string
+---@return boolean
 function M.has_platform(platforms, want)
   for _, p in ipairs(platforms or {}) do
     if p == want or p:sub(1, #want + 1) == want .. "/" or want:sub(1, #p + 1) == p .. "/" then return true end
@@ -382,12 +541,18 @@ end
 -- s3://BUCKET/KEY?versionId=V for a code zip; its digest is the image digest or the zip's
 -- sha256 ("sha256:..."), the identity update compares.
 
+---@param bucket string
+---@param key string
+---@param version_id? string
+---@return string
 function M.s3_uri(bucket, key, version_id)
   local u = ("s3://%s/%s"):format(bucket, key)
   if version_id and version_id ~= "" then u = u .. "?versionId=" .. version_id end
   return u
 end
 
+---@param uri any
+---@return {bucket: string, key: string, version_id?: string}?
 function M.parse_s3_uri(uri)
   if type(uri) ~= "string" then return nil end
   local b, k = uri:match("^s3://([^/]+)/([^?]+)")
@@ -395,9 +560,13 @@ function M.parse_s3_uri(uri)
   return { bucket = b, key = k, version_id = uri:match("%?versionId=(.+)$") }
 end
 
+---@param uri any
+---@return boolean
 function M.is_code(uri) return M.parse_s3_uri(uri) ~= nil end
 
 -- The artifact string of a runtime (version) as the API returns it.
+---@param art table? agentRuntimeArtifact as the API returns it
+---@return string?
 function M.artifact_uri(art)
   if not art then return nil end
   if art.containerConfiguration then return art.containerConfiguration.containerUri end
@@ -412,6 +581,8 @@ local function kind_words(is_code) return is_code and "code (a zip on S3)" or "a
 
 -- AgentCore cannot switch a runtime between a container image and code: refuse before any work.
 -- live is the runtime as the API returns it.
+---@param agent deploy.Agent
+---@param live table the runtime as agentcore.get_runtime returns it
 function M.check_artifact_switch(agent, live)
   local was = M.artifact_uri(live.agentRuntimeArtifact)
   if not was then return end
@@ -429,6 +600,7 @@ end
 
 -- Checks what can be checked of the artifact's sources before any work (nothing is written,
 -- built or called): the folder and, for a code zip, the entry point.
+---@param agent deploy.Agent
 function M.preflight(agent)
   if agent.build == "image" then return end
   local dir = agent.build == "docker" and agent.dockerfile or agent.context
@@ -450,6 +622,8 @@ end
 -- Makes the agent's artifact on this machine, per its build kind; nothing leaves the machine yet.
 -- Returns {kind, digest, ...}: a docker image (ref, id), a Go image layout (layout), a zip
 -- (path, sha256) or a prebuilt image (ref), checked for the platform AgentCore runs.
+---@param agent deploy.Agent
+---@return deploy.Artifact
 function M.make_artifact(agent)
   local name = agent.runtime_name:lower()
   if agent.build == "go" then
@@ -489,6 +663,10 @@ end
 -- Publishes an artifact from make_artifact where the runtime can reach it: the repository
 -- (images) or the code bucket (zips). known_digest is the latest version's: an unchanged
 -- artifact is not sent again. Returns {image, digest, unchanged}.
+---@param art deploy.Artifact
+---@param repo deploy.Repo
+---@param known_digest? string
+---@return deploy.Published
 function M.publish(art, repo, known_digest)
   if art.kind == "docker" then
     return M.push(art, repo.push_uri, known_digest)
@@ -527,6 +705,12 @@ end
 -- The repository or bucket and the role, while the artifact is made: both are needed before
 -- the runtime, neither depends on the other. Returns the infrastructure and the published
 -- artifact.
+---@param agent deploy.Agent
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param known_digest? string
+---@return deploy.Repo repo
+---@return deploy.Published published
 function M.prepare(agent, st, a, known_digest)
   local r = parallel {
     repository = function() return M.ensure_repository_and_role(agent, st, a) end,
@@ -537,6 +721,8 @@ function M.prepare(agent, st, a, known_digest)
 end
 
 -- Builds the agent's image under a local tag (no registry needed yet).
+---@param agent deploy.Agent
+---@return table built
 function M.build(agent)
   local ref = ("agentcore.local/%s:build"):format(agent.runtime_name:lower())
   local img = docker.build {
@@ -552,6 +738,10 @@ end
 
 -- Pushes a built image to the repository; returns {image = "repo@sha256:...", digest}.
 -- When the same image was pushed there before, the push is skipped.
+---@param built table
+---@param repo_uri string
+---@param known_digest? string
+---@return deploy.Published
 function M.push(built, repo_uri, known_digest)
   if known_digest then
     local info = docker.inspect(built.ref)
@@ -573,6 +763,12 @@ end
 -- authorizer is the JWT authorizer from ensure_auth; without one, an update removes any JWT
 -- authorizer when the agent is configured for IAM callers, and keeps the current one otherwise
 -- (rollback, which does not deploy the auth stack).
+---@param agent deploy.Agent
+---@param image string
+---@param role? string
+---@param for_create boolean
+---@param authorizer? table
+---@return agentcore.RuntimeSpec
 function M.runtime_spec(agent, image, role, for_create, authorizer)
   local auth = authorizer
   if auth == nil and not for_create and agent.auth.type == "iam" then auth = false end
@@ -598,6 +794,13 @@ end
 
 -- Waits for a runtime version; records its final status in state even when it failed, so
 -- the next run converges from what really happened.
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param agent deploy.Agent
+---@param n integer
+---@param image string
+---@param digest string
+---@return deploy.Version
 function M.wait_version(st, a, agent, n, image, digest)
   local v = { number = n, image = image, digest = digest, config_hash = agent.config_hash,
     created_at = M.now(), status = "CREATING" }
@@ -620,6 +823,8 @@ end
 -- A role created moments ago may not be assumable yet (IAM is eventually consistent): that
 -- one failure is retried with backoff, for about a minute, and only for a fresh role.
 -- Throttling and 5xx are left to the SDK's retry modes.
+---@param err Error|string
+---@return boolean
 function M.is_iam_propagation(err)
   local msg = tostring(type(err) == "table" and err.message or err):lower()
   return aws.error_code(err) == "ValidationException" and msg:find("role", 1, true) ~= nil
@@ -627,6 +832,9 @@ function M.is_iam_propagation(err)
       or msg:find("trust", 1, true) ~= nil or msg:find("validation failed", 1, true) ~= nil)
 end
 
+---@param role_fresh boolean
+---@param fn fun(): any
+---@return any
 function M.with_iam_retry(role_fresh, fn)
   local delay = 2
   while true do
@@ -641,6 +849,14 @@ end
 
 -- Creates the runtime (first version) and records it at once, so an interrupted wait leaves a
 -- state the next run converges from.
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param agent deploy.Agent
+---@param pushed deploy.Published
+---@param role? string
+---@param role_fresh boolean
+---@param authorizer? table
+---@return integer version
 function M.create_runtime(st, a, agent, pushed, role, role_fresh, authorizer)
   local p = M.begin(st, a, { op = "create_runtime", name = agent.runtime_name,
     image = pushed.image, digest = pushed.digest, config_hash = agent.config_hash })
@@ -674,6 +890,7 @@ end
 local seeded = false
 
 -- A client token: 42 characters [a-z0-9-], valid for AgentCore (33-256) and CloudFormation.
+---@return string
 function M.new_token()
   if not seeded then
     math.randomseed(os.time() + math.floor(os.clock() * 1000000))
@@ -685,6 +902,10 @@ function M.new_token()
 end
 
 -- Records an intent and saves the state before the call it announces.
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param intent deploy.Intent
+---@return deploy.Intent
 function M.begin(st, a, intent)
   intent.token = intent.token or M.new_token()
   intent.started_at = M.now()
@@ -695,6 +916,8 @@ function M.begin(st, a, intent)
 end
 
 -- Removes an intent; the caller saves along with the result it records.
+---@param a deploy.AgentState
+---@param intent deploy.Intent
 function M.finish(a, intent)
   for i, p in ipairs(a.pending or {}) do
     if p.token == intent.token then
@@ -704,6 +927,10 @@ function M.finish(a, intent)
   end
 end
 
+---@param a deploy.AgentState
+---@param kind string
+---@param id string
+---@return boolean
 function M.has_resource(a, kind, id)
   for _, r in ipairs(a.resources or {}) do
     if r.kind == kind and r.id == id then return true end
@@ -715,6 +942,10 @@ end
 M.adopted = {}
 
 -- cfn.deploy with an intent when the stack is not recorded yet, and its token.
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param opts cfn.DeployOpts
+---@return cfn.DeployResult
 function M.deploy_stack(st, a, opts)
   local p = not M.has_resource(a, "stack", opts.stack) and M.begin(st, a, { op = "create_stack", name = opts.stack }) or nil
   if p then opts.client_token = p.token end
@@ -742,6 +973,11 @@ end
 -- Records the runtime's versions the state does not know (made by an interrupted create or
 -- update), and settles the versions it recorded as CREATING. p is the intent whose image and
 -- configuration hash the versions it made carry.
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param agent deploy.Agent
+---@param p deploy.Intent
+---@return boolean changed
 function M.resolve_versions(st, a, agent, p)
   if not a.runtime_id then return false end
   local changed = false
@@ -864,6 +1100,9 @@ resolve.create_endpoint = resolve_endpoint
 resolve.update_endpoint = resolve_endpoint
 
 -- The pending intent of this op, or nil.
+---@param a deploy.AgentState
+---@param op string
+---@return deploy.Intent?
 function M.pending_op(a, op)
   for _, p in ipairs(a and a.pending or {}) do
     if p.op == op then return p end
@@ -873,6 +1112,12 @@ end
 
 -- A create re-run after one that was interrupted once the runtime existed: the runtime's latest
 -- version (settled by reconcile) is the create's result. Ends the create_agent intent.
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param agent deploy.Agent
+---@param live table
+---@param marker deploy.Intent
+---@return table result
 function M.finish_create(st, a, agent, live, marker)
   local n = tonumber(live.agentRuntimeVersion) or 1
   local v = M.version(a, n)
@@ -892,6 +1137,8 @@ end
 
 -- Whether the agent's state holds an interrupted run's traces (a create_agent intent alone is
 -- none: create finishes it).
+---@param a deploy.AgentState?
+---@return boolean
 function M.needs_reconcile(a)
   if not a then return false end
   for _, p in ipairs(a.pending or {}) do
@@ -906,6 +1153,9 @@ end
 -- Resolves every pending intent of the agent against what exists, and settles versions left
 -- CREATING; saves the state when anything was recorded. Returns the agent's state (nil when
 -- none is recorded).
+---@param st deploy.State
+---@param agent deploy.Agent
+---@return deploy.AgentState?
 function M.reconcile(st, agent)
   local a = st.agents[agent.name]
   if not M.needs_reconcile(a) then return a end
@@ -926,6 +1176,15 @@ function M.reconcile(st, agent)
 end
 
 -- Updates the runtime to image (a new version), write-ahead; waits for the version.
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param agent deploy.Agent
+---@param image string
+---@param digest string
+---@param role? string
+---@param role_fresh boolean
+---@param authorizer? table
+---@return integer? version
 function M.update_runtime(st, a, agent, image, digest, role, role_fresh, authorizer)
   local p = M.begin(st, a, { op = "update_runtime", name = a.runtime_name, runtime_id = a.runtime_id,
     image = image, digest = digest, config_hash = agent.config_hash })
@@ -939,6 +1198,13 @@ function M.update_runtime(st, a, agent, image, digest, role, role_fresh, authori
 end
 
 -- Points a named endpoint at version n, creating it when missing, write-ahead; waits for it.
+---@param st deploy.State
+---@param a deploy.AgentState
+---@param agent deploy.Agent
+---@param name string
+---@param n integer
+---@param existing? table
+---@return table endpoint
 function M.point_endpoint(st, a, agent, name, n, existing)
   local p = M.begin(st, a, { op = existing and "update_endpoint" or "create_endpoint", name = name,
     runtime_id = a.runtime_id, version = n })
@@ -958,13 +1224,16 @@ end
 
 -- Runs fn again while what it deletes is still held (a runtime DELETING, an image a container
 -- still uses): ConflictException and "in use" answers, for about a minute.
+---@param what string
+---@param fn fun(): any
+---@return any
 function M.retry_held(what, fn)
   local delay = 1
   while true do
     local ok, res = pcall(fn)
     if ok then return res end
     local msg = tostring(type(res) == "table" and res.message or res):lower()
-    local held = aws.error_code(res) == "ConflictException" or msg:find("in use", 1, true)
+    local held = type(res) == "table" and res.aws_code == "ConflictException" or msg:find("in use", 1, true)
       or msg:find("is using", 1, true) or msg:find("deleting", 1, true) or msg:find("conflict", 1, true)
     if not held or delay > 32 then error(res, 0) end
     ui.info(("%s is still held (%s); retrying in %ds"):format(what, msg:sub(1, 120), delay))
@@ -974,6 +1243,7 @@ function M.retry_held(what, fn)
 end
 
 -- A session id for invoke: 36+ characters as AgentCore requires (at least 33).
+---@return string
 function M.new_session_id()
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
   local t = {}
@@ -985,6 +1255,9 @@ end
 -- runtime's live latest version (digest and configuration hash); a new version only when
 -- something changed (or opts.force). A runtime deleted out of band is created again.
 -- Returns {agent, changed, version, digest, image?, recreated?}.
+---@param agent deploy.Agent
+---@param opts? {force?: boolean}
+---@return deploy.UpdateResult
 function M.update_agent(agent, opts)
   opts = opts or {}
   aws.guard()
@@ -1037,6 +1310,9 @@ end
 -- (the source registry's credentials)}. A target that already runs that artifact with this
 -- environment's configuration gets no new version. Returns {agent, from, to, version,
 -- source_version, digest, changed}.
+---@param name string
+---@param src deploy.CarrySource
+---@return deploy.CarryResult
 function M.carry(name, src)
   local to = env.name()
   local target = project.agent(name)

@@ -217,21 +217,35 @@ end
 
 -- Watches the canary's errors for hold seconds (the endpoint's counts locally, its metrics on
 -- AWS): any error since the watch began fails it. Returns ok and a report.
+-- The counts come in one-minute periods (CloudWatch rounds a query's start down to its period),
+-- so the watch reads from the start of the minute the hold began and subtracts what that minute
+-- held before the hold: an error of the smoke checks' minute is not the hold's. On AWS a
+-- datapoint of that minute published late can still be counted (metrics arrive within minutes).
 function M.hold(agent, a, version, seconds)
   ui.step(("holding canary of %s at %s for %ds, watching its errors"):format(agent.name, deploy.vname(version), seconds))
   M.event("hold", { endpoint = "canary", version = version, seconds = seconds })
+  local function health(since)
+    return metrics.endpoint_health { runtime_arn = a.runtime_arn, runtime_name = a.runtime_name, endpoint = "canary",
+      since_seconds = math.max(0.001, since) }
+  end
   local started = os.time()
+  local minute = started - started % 60
+  local base = health(started - minute)
+  local base_errors, base_system, base_user = base.errors or 0, base.system_errors or 0, base.user_errors or 0
+  local base_inv = base.invocations or 0
   local interval = math.max(1, math.min(30, math.floor(seconds / 10)))
-  local seen = false
+  local seen = base.available
   while true do
-    local elapsed = os.time() - started
-    local h = metrics.endpoint_health { runtime_arn = a.runtime_arn, runtime_name = a.runtime_name, endpoint = "canary",
-      since_seconds = math.max(1, elapsed) }
+    local now = os.time()
+    local elapsed = now - started
+    local h = health(now - minute)
     seen = seen or h.available
-    if h.errors and h.errors > 0 then
+    local errors = (h.errors or 0) - base_errors
+    local inv = math.max(0, (h.invocations or 0) - base_inv)
+    if errors > 0 then
       local msg = ("canary had %d error%s in %d invocation%s during the hold (%d system, %d user; last at %s)"):format(
-        h.errors, h.errors == 1 and "" or "s", h.invocations or 0, h.invocations == 1 and "" or "s",
-        h.system_errors or 0, h.user_errors or 0, tostring(h.last_error or "-"))
+        errors, errors == 1 and "" or "s", inv, inv == 1 and "" or "s",
+        (h.system_errors or 0) - base_system, (h.user_errors or 0) - base_user, tostring(h.last_error or "-"))
       ui.fail(msg)
       return false, msg
     end
@@ -242,8 +256,8 @@ function M.hold(agent, a, version, seconds)
       return false, msg
     end
     if elapsed >= seconds then
-      ui.ok(("canary held %ds without errors (%d invocation%s)"):format(seconds, h.invocations or 0, h.invocations == 1 and "" or "s"))
-      return true, ("hold of %ds passed (%d invocations, no errors)"):format(seconds, h.invocations or 0)
+      ui.ok(("canary held %ds without errors (%d invocation%s)"):format(seconds, inv, inv == 1 and "" or "s"))
+      return true, ("hold of %ds passed (%d invocations, no errors)"):format(seconds, inv)
     end
     sleep(math.min(interval, seconds - elapsed))
   end

@@ -155,10 +155,11 @@ func TestLocalProvider(t *testing.T) {
 	if res[0].String() != "local" || res[1].String() != "us-east-1" || res[2].String() != awstest.Account {
 		t.Fatalf("got %v", res)
 	}
-	cfg, endpoint, err := aws.ConfigFor(h.VM.L)
-	if err != nil || endpoint != url || cfg.Region != "us-east-1" || starts != 1 {
-		t.Fatalf("ConfigFor = %q %q %v (endpoint started %d times)", cfg.Region, endpoint, err, starts)
+	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*aws.Session, error) { return aws.SessionFor(ctx, h.Run) })
+	if err != nil || s.Endpoint() != url || s.Config.Region != "us-east-1" || starts != 1 {
+		t.Fatalf("SessionFor = %v %v (endpoint started %d times)", s, err, starts)
 	}
+	cfg := s.Config
 	creds, err := cfg.Credentials.Retrieve(context.Background())
 	if err != nil || creds.AccessKeyID != "AKIALOCALTEST" || creds.SecretAccessKey != "local-secret" {
 		t.Fatalf("credentials = %+v %v", creds, err)

@@ -138,7 +138,7 @@ func TestAuthHelper(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		return ecrmod.Auth(ctx, s)
+		return ecrmod.Auth(ctx, h.Run, s)
 	})
 	if err != nil || login.Username != "AWS" || login.Password == "" || login.Server == "" {
 		t.Fatalf("Auth = %+v, %v", login, err)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"time"
@@ -82,7 +81,7 @@ func loadRecipe(L *lua.LState) int {
 }
 
 func pushRecipe(L *lua.LState, src Source) int {
-	fn, err := L.Load(bytes.NewReader(src.Code), src.Chunk)
+	fn, err := loadChunk(L, src.Code, src.Chunk)
 	if err != nil {
 		Raise(L, syntaxError(err))
 	}
@@ -110,7 +109,7 @@ func libSearcher(L *lua.LState) int {
 		L.Push(lua.LString("\n\tno recipes/lib/" + name + ".lua and no stock library " + name))
 		return 1
 	}
-	fn, err := L.Load(bytes.NewReader(src.Code), src.Chunk)
+	fn, err := loadChunk(L, src.Code, src.Chunk)
 	if err != nil {
 		Raise(L, syntaxError(err))
 	}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -170,7 +169,7 @@ func tableKeys(t *lua.LTable) []string {
 
 // LoadRecipe compiles src and evaluates it to its declaration.
 func (vm *VM) LoadRecipe(src Source) (*Recipe, error) {
-	fn, err := vm.L.Load(bytes.NewReader(src.Code), src.Chunk)
+	fn, err := loadChunk(vm.L, src.Code, src.Chunk)
 	if err != nil {
 		return nil, syntaxError(err)
 	}

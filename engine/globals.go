@@ -28,6 +28,7 @@ func installEngineGlobals(L *lua.LState) {
 	L.SetGlobal("sleep", L.NewFunction(sleep))
 	L.SetGlobal("with_env", L.NewFunction(withEnv))
 	L.SetGlobal("print", L.NewFunction(luaPrint))
+	L.SetGlobal("inspect", L.NewFunction(luaInspect))
 	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
 		if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
@@ -50,6 +51,8 @@ var EngineGlobals = []Func{
 		Doc: "Runs fn with another environment of the project selected: env, project.agent, state, store and the AWS builtins act on it, under its lock. The previous environment is selected again afterwards, also when fn fails. Not inside parallel branches."},
 	{Name: "print", Args: "(...)", Returns: "nothing",
 		Doc: "Lua's print, through the run's output: secrets are masked, and with -o json each call is a log event (source \"print\") instead of a bare line."},
+	{Name: "inspect", Args: "(value)", Returns: "string",
+		Doc: "The value as indented JSON for reading (keys sorted, a table 1..n as a list); functions, cycles and what JSON cannot hold are shown as \"<function: file.lua:12>\", \"<cycle>\"... print(inspect(t)) to look at a result."},
 	{Name: "load_recipe", Args: "(name: string)", Returns: "recipe table",
 		Doc: "Loads the recipe NAME as the command line would (project override first, then stock)."},
 }

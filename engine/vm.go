@@ -50,13 +50,13 @@ func (vm *VM) Close() {
 // Run returns the run this VM belongs to.
 func (vm *VM) Run() *Run { return vm.run }
 
-// DoString runs src as a chunk named name and returns its results.
-func (vm *VM) DoString(name, src string) ([]lua.LValue, error) {
+// DoString runs src as a chunk named name, with args as its ..., and returns its results.
+func (vm *VM) DoString(name, src string, args ...lua.LValue) ([]lua.LValue, error) {
 	fn, err := vm.L.Load(strings.NewReader(src), name)
 	if err != nil {
 		return nil, syntaxError(err)
 	}
-	return vm.Call(fn)
+	return vm.Call(fn, args...)
 }
 
 // Call calls fn with args under the run's context and returns its results, or an *Error

@@ -24,6 +24,7 @@ var Module = &engine.Module{
 	Funcs: []engine.Func{
 		{Name: "read", Args: "(path)", Returns: "string or nil", Doc: "Reads a file; nil when it does not exist.", Fn: read},
 		{Name: "write", Args: "(path, text)", Doc: "Writes a file atomically, creating folders.", Fn: write},
+		{Name: "append", Args: "(path, text)", Doc: "Appends text to a file (one write: lines from parallel branches do not interleave), creating it and its folders.", Fn: luaAppend},
 		{Name: "exists", Args: "(path)", Returns: "bool", Doc: "Whether the path exists.", Fn: exists},
 		{Name: "list", Args: "(dir)", Returns: "list of names", Doc: "Names in a folder, sorted.", Fn: list},
 		{Name: "mkdir", Args: "(path)", Doc: "Creates a folder and its parents.", Fn: mkdir},

@@ -331,7 +331,7 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 	run.Store = files
 	name, _, err := p.SelectEnv(a.g.env, readCurrentEnv(p))
 	if err != nil {
-		if needEnv {
+		if needEnv || a.g.env != "" { // an environment named with -e must exist
 			return nil, usageErr("pick one with -e NAME, or agentcore env use NAME", "%v", err)
 		}
 		return run, nil
@@ -353,7 +353,7 @@ Usage:
   agentcore local start|stop|status|logs|reset
                                       the local AgentCore endpoint
   agentcore init [DIR]                create a project with a sample agent
-  agentcore lua FILE | -e CODE        run Lua with every builtin loaded
+  agentcore lua FILE | --eval CODE    run Lua with every builtin loaded
   agentcore docs                      print the builtin reference (Markdown)
   agentcore version | completion bash|zsh|fish
 

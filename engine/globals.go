@@ -44,7 +44,7 @@ var EngineGlobals = []Func{
 	{Name: "recipe", Args: "(decl: table)", Returns: "decl",
 		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices), lock (default true) and run(args)."},
 	{Name: "stock", Args: "(name: string)", Returns: "recipe table",
-		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it: call stock(\"create\").run(args) between its own steps."},
+		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it. r.call{agent = \"my-bot\", new_session = true} binds, defaults and checks the arguments exactly as the command line does (names with - or _; a mistake is an exit-2 error at the caller's line, with a did-you-mean); r.run(args) passes a table that is already bound (a wrapper's own args, with the same declarations) as is."},
 	{Name: "sleep", Args: "(seconds: number)", Returns: "nothing",
 		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it."},
 	{Name: "with_env", Args: "(name: string, fn: function)", Returns: "fn's results",
@@ -54,7 +54,7 @@ var EngineGlobals = []Func{
 	{Name: "inspect", Args: "(value)", Returns: "string",
 		Doc: "The value as indented JSON for reading (keys sorted, a table 1..n as a list); functions, cycles and what JSON cannot hold are shown as \"<function: file.lua:12>\", \"<cycle>\"... print(inspect(t)) to look at a result."},
 	{Name: "load_recipe", Args: "(name: string)", Returns: "recipe table",
-		Doc: "Loads the recipe NAME as the command line would (project override first, then stock)."},
+		Doc: "Loads the recipe NAME as the command line would (project override first, then stock). Call it with .call{...} (arguments bound as on the command line) or .run(args) (as is), like stock()."},
 }
 
 func stockRecipe(L *lua.LState) int {
@@ -94,9 +94,11 @@ func pushRecipe(L *lua.LState, src Source) int {
 	if !ok {
 		RaiseUsage(L, "", "%s does not return a recipe table", src.Chunk)
 	}
-	if _, err := declFromTable(t, src); err != nil {
+	rc, err := declFromTable(t, src)
+	if err != nil {
 		Raise(L, err)
 	}
+	addCall(L, t, rc)
 	return 1
 }
 

@@ -58,7 +58,7 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 	rc := &Recipe{Source: src, table: t, Lock: true}
 	for _, k := range tableKeys(t) {
 		switch k {
-		case "description", "usage", "args", "lock", "run", "name", "__recipe":
+		case "description", "usage", "args", "lock", "run", "name", "__recipe", "call":
 		default:
 			return nil, bad("unknown field %q (known: description, usage, args, lock, run)", k)
 		}

@@ -27,6 +27,8 @@ type Error struct {
 	Where string // "recipes/create.lua:42:" when raised from or through a script
 	Trace string // Lua traceback, printed with -v
 	Err   error  // wrapped cause, if any
+
+	branch string // the parallel branch Trace comes from
 }
 
 func (e *Error) Error() string {
@@ -88,6 +90,10 @@ func Raise(L *lua.LState, err error) {
 	}
 	t.RawSetString("code", lua.LNumber(e.Code))
 	t.RawSetString("where", lua.LString(where))
+	if e.Trace != "" { // a parallel branch's own traceback, see parallel
+		t.RawSetString("trace", lua.LString(e.Trace))
+		t.RawSetString("branch", lua.LString(e.branch))
+	}
 	L.SetMetatable(t, L.GetTypeMetatable(errorMeta))
 	L.Error(t, 0)
 }
@@ -152,8 +158,11 @@ func fromLua(err error) *Error {
 		if c, ok := obj.RawGetString("code").(lua.LNumber); ok && c != 0 {
 			out.Code = int(c)
 		}
+		if inner := lua.LVAsString(obj.RawGetString("trace")); inner != "" {
+			out.Trace = mergeTrace(inner, lua.LVAsString(obj.RawGetString("branch")), out.Trace)
+		}
 		if out.Msg == "" {
-			out.Msg = "error object without a message: " + obj.String()
+			out.Msg = tableMessage(obj)
 		}
 	default:
 		out.Msg = api.Object.String()

@@ -26,6 +26,7 @@ func NewVM(run *Run, reg *Registry) *VM {
 	ud.Value = run
 	L.G.Registry.RawSetString(runKey, ud)
 	installErrorMeta(L)
+	installError(L)
 	vm := &VM{L: L, run: run, reg: reg}
 	vud := L.NewUserData()
 	vud.Value = vm
@@ -89,17 +90,6 @@ func (vm *VM) interrupted(e *Error) *Error {
 		}
 	}
 	return e
-}
-
-// syntaxError turns a Lua compile error into an exit-2 error at the file position.
-func syntaxError(err error) *Error {
-	msg := err.Error()
-	if api, ok := err.(*lua.ApiError); ok {
-		msg = api.Object.String()
-	}
-	msg = strings.TrimPrefix(msg, "<string>:")
-	return &Error{Code: ExitUsage, Msg: "syntax error: " + firstLine(msg), Err: err,
-		Hint: "fix the script and run again; agentcore lua FILE runs a script on its own"}
 }
 
 func firstLine(s string) string {

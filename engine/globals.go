@@ -127,16 +127,7 @@ func sleep(L *lua.LState) int {
 	if d < 0 || d > 24*time.Hour {
 		RaiseUsage(L, "", "sleep(%v): use 0 to 86400 seconds", L.Get(1))
 	}
-	if _, err := Unlocked(L, func(ctx context.Context) (struct{}, error) {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return struct{}{}, ctx.Err()
-		case <-t.C:
-			return struct{}{}, nil
-		}
-	}); err != nil {
+	if _, err := Unlocked(L, func(ctx context.Context) (struct{}, error) { return struct{}{}, Sleep(ctx, d) }); err != nil {
 		Raise(L, err)
 	}
 	return 0

@@ -178,16 +178,6 @@ type Login struct {
 	ExpiresAt     string `json:"expiresAt,omitempty"`
 }
 
-// Auth asks ECR for a docker login (GetAuthorizationToken) with the session's environment.
-// Call it inside engine.Unlocked; the docker builtin may use it to push without a Lua round trip.
-func Auth(ctx context.Context, run *engine.Run, s *aws.Session) (*Login, error) {
-	out, err := clientFor(run, s).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		return nil, aws.Error("getting an ECR login (GetAuthorizationToken)", err)
-	}
-	return loginFrom(out)
-}
-
 func loginFrom(out *ecr.GetAuthorizationTokenOutput) (*Login, error) {
 	if len(out.AuthorizationData) == 0 {
 		return nil, errors.New("getting an ECR login: the answer holds no authorization data")

@@ -23,7 +23,7 @@ Every builtin and global of recipes is there (ui, aws, state, with_env, inspect.
 project's selected environment (-e ENV). ARGS reach the chunk as ... and as the global arg
 (arg[0] is the FILE). What the chunk returns is printed as indented JSON, one value after
 the other (with -o json: the result event's result, a list when there are several).
-Flags go before FILE or CODE; everything after them is ARGS.
+Global flags (-e ENV, -o json...) may stand anywhere; after -- everything is ARGS.
 
 Examples:
   agentcore lua --eval 'return state.load().agents'
@@ -65,6 +65,12 @@ func (a *app) cmdLua(args []string) error {
 		}
 		name, src, scriptArgs = rest[0], string(b), rest[1:]
 		argT.RawSetInt(0, lua.LString(rest[0]))
+	}
+	for i, x := range scriptArgs {
+		if x == "--" { // what follows goes to the script even when it looks like a global flag
+			scriptArgs = append(scriptArgs[:i:i], scriptArgs[i+1:]...)
+			break
+		}
 	}
 	vals := make([]lua.LValue, len(scriptArgs))
 	for i, x := range scriptArgs {

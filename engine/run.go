@@ -120,6 +120,10 @@ func (r *Run) Value(key string, make func() (any, error)) (any, error) {
 	return v, nil
 }
 
+// Lookup returns the per-run value stored under key, if any, without creating it and without
+// taking the lock Value takes (so it may be called from inside a Value's make).
+func (r *Run) Lookup(key string) (any, bool) { return r.values.Load(key) }
+
 // Close releases per-run values that implement io.Closer.
 func (r *Run) Close() {
 	r.values.Range(func(_, v any) bool {

@@ -6,7 +6,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/builtins/aws"
@@ -202,5 +204,31 @@ func TestProfileWithoutCredentials(t *testing.T) {
 	if !errors.As(err, &e) || !strings.Contains(e.Msg, `profile "empty" (from agentcore.toml)`) || strings.Contains(e.Msg, "AWS_ACCESS_KEY_ID") ||
 		!strings.Contains(e.Hint, "aws configure") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Client may be called while a per-run value is being made (state = "ssm" reads the hash key
+// inside run.Value): it must not take the run's value lock.
+func TestClientInsideValue(t *testing.T) {
+	h := enginetest.New(t, aws.Module)
+	awstest.UseEnv(t, h, "http://127.0.0.1:1")
+	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*aws.Session, error) { return aws.SessionFor(ctx, h.Run) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan any, 1)
+	go func() {
+		v, _ := h.Run.Value("outer", func() (any, error) {
+			return aws.Client(h.Run, s, "thing", func(awssdk.Config) string { return "client" }), nil
+		})
+		done <- v
+	}()
+	select {
+	case v := <-done:
+		if v != "client" {
+			t.Fatalf("got %v", v)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("aws.Client blocked inside run.Value")
 	}
 }

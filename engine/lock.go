@@ -15,7 +15,17 @@ import (
 // returned function releases it (a failure to release is a warning). With wait it waits at
 // most r.WaitTimeout, saying who holds the lock when it starts waiting and every 30 seconds.
 // A lock that is not a valid lock is broken only after the user agrees (or --yes).
+//
+// A lock the run already holds is not taken again (a recipe composed into another with .call,
+// with_env back to the run's environment): the inner holder shares it.
 func lockEnv(L *lua.LState, r *Run, env string, wait bool) (func(), error) {
+	r.heldMu.Lock()
+	if r.held[env] > 0 {
+		r.held[env]++
+		r.heldMu.Unlock()
+		return func() { r.heldMu.Lock(); r.held[env]--; r.heldMu.Unlock() }, nil
+	}
+	r.heldMu.Unlock()
 	info := state.Holder(r.Command)
 	branch := r.Branch(L)
 	opts := state.WaitOptions{Wait: wait, Timeout: r.WaitTimeout, Notify: func(h state.LockInfo, first bool) {
@@ -41,7 +51,16 @@ func lockEnv(L *lua.LState, r *Run, env string, wait bool) (func(), error) {
 	if err != nil {
 		return nil, lockError(err)
 	}
+	r.heldMu.Lock()
+	if r.held == nil {
+		r.held = map[string]int{}
+	}
+	r.held[env] = 1
+	r.heldMu.Unlock()
 	return func() {
+		r.heldMu.Lock()
+		r.held[env]--
+		r.heldMu.Unlock()
 		if uerr := unlock(); uerr != nil {
 			r.Out.Warn("", "releasing the lock of "+env+": "+uerr.Error())
 		}

@@ -51,6 +51,8 @@ type Run struct {
 	branches sync.Map // *lua.LState -> branch label
 	values   sync.Map // per-run caches owned by builtins, see Value
 	onceMu   sync.Mutex
+	held     map[string]int // environment locks this run holds, by depth (see lockEnv)
+	heldMu   sync.Mutex
 }
 
 // Env returns the selected environment with agent overrides resolved, or nil.

@@ -170,7 +170,7 @@ runtime_step() { # runtime_step FILE
     awk -F: 'NR == 1 { printf "%.6f", $1 * 3600 + $2 * 60 + substr($3, 1, length($3) - 1) }'
 }
 ready_at() { # ready_at RUNTIME_ID VERSION
-  ac lua -e "local r = agentcore.get_runtime('$1', {version = '$2'}); print(r and r.status, r and r.lastUpdatedAt)" |
+  ac lua --eval "local r = agentcore.get_runtime('$1', {version = '$2'}); print(r and r.status, r and r.lastUpdatedAt)" |
     awk '$1 == "READY" && $2 ~ /^[0-9.]+$/ { printf "%.6f", $2 % 86400; exit }
       $1 == "READY" { n = split($2, d, "T"); split(d[n], p, ":"); sub(/(Z|[+-][0-9:]+)$/, "", p[3]); printf "%.6f", p[1] * 3600 + p[2] * 60 + p[3] }'
 }
@@ -240,7 +240,7 @@ entrypoint = ["main.py"]
 EOF
 fi
 # pre: a prebuilt image by digest, made elsewhere (here: oci.build_go pushed to a plain registry)
-"$BIN" lua -e "local b = oci.build_go{dir = \"agents/my-bot\", out = \".agentcore/build/prebuilt\"}
+"$BIN" lua --eval "local b = oci.build_go{dir = \"agents/my-bot\", out = \".agentcore/build/prebuilt\"}
 print(oci.push{path = b.path, to = \"$PLAINREG/team/prebuilt:$RUNID\"}.ref)" >"$LOG/prebuilt.ref" 2>"$LOG/prebuilt.err" ||
   { echo "artifacts.sh: pushing the prebuilt image failed: $(cat "$LOG/prebuilt.err")" >&2; exit 1; }
 printf '\n[agents.pre]\nimage = "%s"\n' "$(tail -1 "$LOG/prebuilt.ref")" >>agentcore.toml

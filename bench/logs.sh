@@ -40,7 +40,7 @@ trap cleanup EXIT
 "$BIN" init --name "logs$$" >/dev/null
 "$BIN" create my-bot >"$WORK/create.log" 2>&1 || { cat "$WORK/create.log" >&2; exit 1; }
 eval "$("$BIN" local env)"
-RID=$("$BIN" lua -e 'print(state.load().agents["my-bot"].runtime_id)')
+RID=$("$BIN" lua --eval 'print(state.load().agents["my-bot"].runtime_id)')
 GROUP="/aws/bedrock-agentcore/runtimes/$RID-DEFAULT"
 
 python3 - "$GROUP" <<'PY'

@@ -10,6 +10,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/diff"
 	"github.com/agentcore/agentcore/builtins/docker"
 	"github.com/agentcore/agentcore/builtins/ecr"
+	"github.com/agentcore/agentcore/builtins/env"
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
 	"github.com/agentcore/agentcore/builtins/iam"
@@ -31,7 +32,7 @@ import (
 func Modules() []*engine.Module {
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
-		project.Module, project.EnvModule, state.Module,
+		project.Module, env.Module, state.Module,
 		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module, cfn.Module, oci.Module,
 		codezip.Module, s3.Module, secrets.Module,
 		iam.Module,

@@ -451,7 +451,7 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 }
 
 // OptionsArg decodes the optional options table at argument n of the builtin fn
-// ("ecr.ensure_repository") into out with FromLua, raising a usage error (exit 2) that names
+// ("ecr.ensure_repository") into out with Decode, raising a usage error (exit 2) that names
 // the function when the argument is not a table or does not decode. nil leaves out untouched.
 func OptionsArg(L *lua.LState, n int, fn string, out any) {
 	v := L.Get(n)

@@ -30,6 +30,8 @@ type Error struct {
 	// AWSCode is the error code of a failed AWS call ("ParameterNotFound"); a recipe reads it
 	// as err.aws_code after pcall.
 	AWSCode string
+
+	branch string // the parallel branch Trace comes from
 }
 
 func (e *Error) Error() string {
@@ -94,6 +96,10 @@ func Raise(L *lua.LState, err error) {
 		t.RawSetString("aws_code", lua.LString(e.AWSCode))
 	}
 	t.RawSetString("where", lua.LString(where))
+	if e.Trace != "" { // a parallel branch's own traceback, see parallel
+		t.RawSetString("trace", lua.LString(e.Trace))
+		t.RawSetString("branch", lua.LString(e.branch))
+	}
 	L.SetMetatable(t, L.GetTypeMetatable(errorMeta))
 	L.Error(t, 0)
 }
@@ -159,8 +165,11 @@ func fromLua(err error) *Error {
 		if c, ok := obj.RawGetString("code").(lua.LNumber); ok && c != 0 {
 			out.Code = int(c)
 		}
+		if inner := lua.LVAsString(obj.RawGetString("trace")); inner != "" {
+			out.Trace = mergeTrace(inner, lua.LVAsString(obj.RawGetString("branch")), out.Trace)
+		}
 		if out.Msg == "" {
-			out.Msg = "error object without a message: " + obj.String()
+			out.Msg = tableMessage(obj)
 		}
 	default:
 		out.Msg = api.Object.String()

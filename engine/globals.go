@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"sync"
@@ -81,7 +80,7 @@ func prepareGlobals() {
 
 var engineClassDecls = []*Class{
 	{Name: "Recipe", Open: true, Doc: "A recipe declaration, as recipe{} takes it and a recipe file returns it.",
-		Fields: "description: string, usage?: string, args?: RecipeArg[], lock?: boolean, run: fun(args: table): any"},
+		Fields: "description: string, usage?: string, args?: RecipeArg[], lock?: boolean, run: fun(args: table): any, call?: fun(args: table): any"},
 	{Name: "RecipeArg", Doc: "One argument of a recipe: --name on the command line, args.name (dashes as underscores) in run.",
 		Fields: `name: string, type?: "string"|"int"|"bool"|"list", required?: boolean, default?: any, help?: string, ` +
 			`positional?: boolean, short?: string, choices?: string[]`},
@@ -97,10 +96,10 @@ var engineGlobals = []Func{
 		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices), lock (default true) and run(args).",
 		Fn:  recipeDecl},
 	{Name: "stock", Params: "name: string", Returns: "Recipe",
-		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it: call stock(\"create\").run(args) between its own steps.",
+		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it. r.call{agent = \"my-bot\", new_session = true} binds, defaults and checks the arguments exactly as the command line does (names with - or _; a mistake is an exit-2 error at the caller's line, with a did-you-mean); r.run(args) passes a table that is already bound (a wrapper's own args, with the same declarations) as is.",
 		Fn:  stockRecipe},
 	{Name: "load_recipe", Params: "name: string", Returns: "Recipe",
-		Doc: "Loads the recipe NAME as the command line would (project override first, then stock).",
+		Doc: "Loads the recipe NAME as the command line would (project override first, then stock). Call it with .call{...} (arguments bound as on the command line) or .run(args) (as is), like stock().",
 		Fn:  loadRecipe},
 	{Name: "sleep", Params: "seconds: number",
 		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it.",
@@ -111,6 +110,9 @@ var engineGlobals = []Func{
 	{Name: "print", Params: "...: any",
 		Doc: "Lua's print, through the run's output: secrets are masked, and with -o json each call is a log event (source \"print\") instead of a bare line.",
 		Fn:  luaPrint},
+	{Name: "inspect", Params: "value: any", Returns: "string",
+		Doc: "The value as indented JSON for reading (keys sorted, a table 1..n as a list); functions, cycles and what JSON cannot hold are shown as \"<function: file.lua:12>\", \"<cycle>\"... print(inspect(t)) to look at a result.",
+		Fn:  luaInspect},
 }
 
 func stockRecipe(L *lua.LState) int {
@@ -140,7 +142,7 @@ func loadRecipe(L *lua.LState) int {
 }
 
 func pushRecipe(L *lua.LState, src Source) int {
-	fn, err := L.Load(bytes.NewReader(src.Code), src.Chunk)
+	fn, err := loadChunk(L, src.Code, src.Chunk)
 	if err != nil {
 		Raise(L, syntaxError(err))
 	}
@@ -150,9 +152,11 @@ func pushRecipe(L *lua.LState, src Source) int {
 	if !ok {
 		RaiseUsage(L, "", "%s does not return a recipe table", src.Chunk)
 	}
-	if _, err := declFromTable(t, src); err != nil {
+	rc, err := declFromTable(t, src)
+	if err != nil {
 		Raise(L, err)
 	}
+	addCall(L, t, rc)
 	return 1
 }
 
@@ -168,7 +172,7 @@ func libSearcher(L *lua.LState) int {
 		L.Push(lua.LString("\n\tno recipes/lib/" + name + ".lua and no stock library " + name))
 		return 1
 	}
-	fn, err := L.Load(bytes.NewReader(src.Code), src.Chunk)
+	fn, err := loadChunk(L, src.Code, src.Chunk)
 	if err != nil {
 		Raise(L, syntaxError(err))
 	}
@@ -181,16 +185,7 @@ func sleep(L *lua.LState) int {
 	if d < 0 || d > 24*time.Hour {
 		RaiseUsage(L, "", "sleep(%v): use 0 to 86400 seconds", L.Get(1))
 	}
-	if _, err := Unlocked(L, func(ctx context.Context) (struct{}, error) {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return struct{}{}, ctx.Err()
-		case <-t.C:
-			return struct{}{}, nil
-		}
-	}); err != nil {
+	if _, err := Unlocked(L, func(ctx context.Context) (struct{}, error) { return struct{}{}, Sleep(ctx, d) }); err != nil {
 		Raise(L, err)
 	}
 	return 0

@@ -15,7 +15,14 @@ import (
 // returned function releases it (a failure to release is a warning). With wait it waits at
 // most r.WaitTimeout, saying who holds the lock when it starts waiting and every 30 seconds.
 // A lock that is not a valid lock is broken only after the user agrees (or --yes).
+//
+// A lock the run already holds is not taken again (a recipe composed into another with .call,
+// with_env back to the run's environment): the inner holder shares it.
 func lockEnv(L *lua.LState, r *Run, env string, wait bool) (func(), error) {
+	if r.holds(env) {
+		r.hold(env, 1)
+		return func() { r.hold(env, -1) }, nil
+	}
 	info := state.Holder(r.Command)
 	branch := r.Branch(L)
 	opts := state.WaitOptions{Wait: wait, Timeout: r.WaitTimeout, Notify: func(h state.LockInfo, first bool) {

@@ -95,6 +95,7 @@ func parallel(L *lua.LState) int {
 				errOnce.Do(func() {
 					firstErr = fromLua(err)
 					firstErr.Msg = fmt.Sprintf("[%s] %s", label, firstErr.Msg)
+					firstErr.branch = label
 				})
 				cancel()
 				return

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -59,7 +58,7 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 	rc := &Recipe{Source: src, table: t, Lock: true}
 	for _, k := range tableKeys(t) {
 		switch k {
-		case "description", "usage", "args", "lock", "run", "name", "__recipe":
+		case "description", "usage", "args", "lock", "run", "name", "__recipe", "call":
 		default:
 			return nil, bad("unknown field %q (known: description, usage, args, lock, run)", k)
 		}
@@ -170,7 +169,7 @@ func tableKeys(t *lua.LTable) []string {
 
 // LoadRecipe compiles src and evaluates it to its declaration.
 func (vm *VM) LoadRecipe(src Source) (*Recipe, error) {
-	fn, err := vm.L.Load(bytes.NewReader(src.Code), src.Chunk)
+	fn, err := loadChunk(vm.L, src.Code, src.Chunk)
 	if err != nil {
 		return nil, syntaxError(err)
 	}

@@ -178,9 +178,13 @@ func (r *Run) Value(key string, make func() (any, error)) (any, error) {
 	return v, nil
 }
 
+// Lookup returns the per-run value stored under key, if any, without creating it and without
+// taking the lock Value takes (so it may be called from inside a Value's make).
+func (r *Run) Lookup(key string) (any, bool) { return r.root().values.Load(key) }
+
 // Close releases per-run values that implement io.Closer.
 func (r *Run) Close() {
-	r.values.Range(func(_, v any) bool {
+	r.root().values.Range(func(_, v any) bool {
 		if c, ok := v.(io.Closer); ok {
 			_ = c.Close()
 		}

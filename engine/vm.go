@@ -26,6 +26,7 @@ func NewVM(run *Run, reg *Registry) *VM {
 	ud.Value = run
 	L.G.Registry.RawSetString(runKey, ud)
 	installErrorMeta(L)
+	installError(L)
 	vm := &VM{L: L, run: run, reg: reg}
 	vud := L.NewUserData()
 	vud.Value = vm
@@ -50,13 +51,13 @@ func (vm *VM) Close() {
 // Run returns the run this VM belongs to.
 func (vm *VM) Run() *Run { return vm.run }
 
-// DoString runs src as a chunk named name and returns its results.
-func (vm *VM) DoString(name, src string) ([]lua.LValue, error) {
+// DoString runs src as a chunk named name, with args as its ..., and returns its results.
+func (vm *VM) DoString(name, src string, args ...lua.LValue) ([]lua.LValue, error) {
 	fn, err := vm.L.Load(strings.NewReader(src), name)
 	if err != nil {
 		return nil, syntaxError(err)
 	}
-	return vm.Call(fn)
+	return vm.Call(fn, args...)
 }
 
 // Call calls fn with args under the run's context and returns its results, or an *Error
@@ -89,17 +90,6 @@ func (vm *VM) interrupted(e *Error) *Error {
 		}
 	}
 	return e
-}
-
-// syntaxError turns a Lua compile error into an exit-2 error at the file position.
-func syntaxError(err error) *Error {
-	msg := err.Error()
-	if api, ok := err.(*lua.ApiError); ok {
-		msg = api.Object.String()
-	}
-	msg = strings.TrimPrefix(msg, "<string>:")
-	return &Error{Code: ExitUsage, Msg: "syntax error: " + firstLine(msg), Err: err,
-		Hint: "fix the script and run again; agentcore lua FILE runs a script on its own"}
 }
 
 func firstLine(s string) string {

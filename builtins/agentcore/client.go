@@ -3,6 +3,7 @@ package agentcore
 import (
 	"context"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	control "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	lua "github.com/yuin/gopher-lua"
@@ -35,14 +36,14 @@ type dataAPI interface {
 	StopRuntimeSession(context.Context, *bedrockagentcore.StopRuntimeSessionInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.StopRuntimeSessionOutput, error)
 }
 
+// controlFor returns the control plane client of the session's environment.
 func controlFor(run *engine.Run, s *aws.Session) controlAPI {
-	v, _ := run.Value("agentcore.control", func() (any, error) { return control.NewFromConfig(s.Config), nil })
-	return v.(*control.Client)
+	return aws.Client(run, s, "bedrockagentcorecontrol", func(cfg awssdk.Config) controlAPI { return control.NewFromConfig(cfg) })
 }
 
+// dataFor returns the data plane client of the session's environment.
 func dataFor(run *engine.Run, s *aws.Session) dataAPI {
-	v, _ := run.Value("agentcore.data", func() (any, error) { return bedrockagentcore.NewFromConfig(s.Config), nil })
-	return v.(*bedrockagentcore.Client)
+	return aws.Client(run, s, "bedrockagentcore", func(cfg awssdk.Config) dataAPI { return bedrockagentcore.NewFromConfig(cfg) })
 }
 
 // callControl runs fn against the control plane with the interpreter lock released, raising

@@ -107,14 +107,7 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 			pause = firstWaitInterval
 		}
 		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
-			t := time.NewTimer(min(pause, left))
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return struct{}{}, ctx.Err()
-			case <-t.C:
-				return struct{}{}, nil
-			}
+			return struct{}{}, engine.Sleep(ctx, min(pause, left))
 		}); err != nil {
 			engine.Raise(L, fmt.Errorf("waiting for %s: %w", what, err))
 		}

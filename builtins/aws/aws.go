@@ -1,9 +1,11 @@
 // Package aws is the `aws` Lua module and the AWS plumbing every AWS builtin shares: the
-// session of the run's environment (SessionFor, ConfigFor, Call), AWS errors that keep their
-// code (Error, IsNotFound), the Lua⇄Go conversion (ToLua, FromLua) and the account guard.
+// session of the run's current environment (SessionFor, Call, Try), one SDK client per service
+// and environment (Client; InjectClient for a test's fake), AWS errors that keep their code
+// (Error, ErrorCode, IsNotFound) and the account guard (Guard). Lua⇄Go conversion is the
+// engine's (engine.ToLua, engine.Decode).
 //
-// Builtins that call AWS (ecr, agentcore, iam, cfn, ssm) import this package and nothing of
-// each other.
+// Builtins that call AWS (ecr, agentcore, cfn, ssm, s3, secrets, store) import this package
+// and nothing of each other.
 package aws
 
 import (
@@ -69,7 +71,7 @@ func CallerFor(ctx context.Context, run *engine.Run) (*Caller, error) {
 		return nil, err
 	}
 	return Cached(run, envKey(run, callerKey), func() (*Caller, error) {
-		out, err := sts.NewFromConfig(s.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		out, err := Client(run, s, "sts", func(cfg awssdk.Config) *sts.Client { return sts.NewFromConfig(cfg) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return nil, Error("asking STS who the credentials belong to", err)
 		}

@@ -52,7 +52,7 @@ type opts struct {
 	OnChunk    any               `json:"on_chunk"`
 }
 
-func TestFromLua(t *testing.T) {
+func TestDecode(t *testing.T) {
 	L := lua.NewState()
 	defer L.Close()
 	eval := func(src string) lua.LValue {

@@ -90,7 +90,7 @@ func hintFor(code string) string {
 // not return) with Error(doing, err) when fn fails. It is how the AWS builtins make SDK calls:
 //
 //	out := aws.Call(L, "describing ECR repository "+name, func(ctx context.Context, s *aws.Session) (*ecr.DescribeRepositoriesOutput, error) {
-//		return ecr.NewFromConfig(s.Config).DescribeRepositories(ctx, in)
+//		return aws.Client(run, s, "ecr", newECR).DescribeRepositories(ctx, in)
 //	})
 func Call[T any](L *lua.LState, doing string, fn func(ctx context.Context, s *Session) (T, error)) T {
 	out, err := Try(L, fn)

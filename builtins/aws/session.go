@@ -10,7 +10,6 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
@@ -33,6 +32,8 @@ type Session struct {
 	Config   awssdk.Config
 	Env      *project.Environment // nil outside a project: the default AWS configuration
 	Provider string               // "aws" or "local"
+
+	clients clients // the environment's SDK clients, see Client
 }
 
 // Endpoint returns the base endpoint requests go to, "" for AWS itself.
@@ -49,10 +50,7 @@ func (s *Session) EnvName() string {
 // SessionFor returns the run's session, loading it once per run, and checks once per run that
 // credentials can be found (with a message saying what was tried and how to fix it when they
 // cannot). Call it inside engine.Unlocked: loading may read files and reach the network.
-// Other AWS builtins use it (or Call, which wraps it) to build their clients:
-//
-//	s, err := aws.SessionFor(ctx, run)
-//	client := ecr.NewFromConfig(s.Config)
+// Other AWS builtins use it through Call or Try, and get their clients with Client.
 func SessionFor(ctx context.Context, run *engine.Run) (*Session, error) {
 	s, err := Cached(run, envKey(run, configKey), func() (*Session, error) { return loadSession(ctx, run) })
 	if err != nil {
@@ -84,19 +82,6 @@ func Cached[T any](run *engine.Run, key string, load func() (T, error)) (T, erro
 	}
 	v, _ := run.Value(key, func() (any, error) { return t, nil })
 	return v.(T), nil
-}
-
-// ConfigFor is SessionFor for a builtin holding the interpreter lock: it releases the lock
-// while loading. It returns the aws.Config and the base endpoint ("" for AWS itself).
-func ConfigFor(L *lua.LState) (awssdk.Config, string, error) {
-	run := engine.FromL(L)
-	s, err := engine.Unlocked(L, func(ctx context.Context) (*Session, error) {
-		return SessionFor(ctx, run)
-	})
-	if err != nil {
-		return awssdk.Config{}, "", err
-	}
-	return s.Config, s.Endpoint(), nil
 }
 
 func loadSession(ctx context.Context, run *engine.Run) (*Session, error) {

@@ -196,13 +196,13 @@ func confirmReplace(L *lua.LState, stack string, replaceFailed bool) {
 	if !run.Interactive {
 		engine.Raise(L, refuse)
 	}
-	fmt.Fprintf(run.Out.Stderr, "Delete stack %s and create it again? [y/N] ", stack)
-	line, err := engine.Unlocked(L, func(ctx context.Context) (string, error) { return run.ReadLine(ctx) })
+	ok, err := engine.Unlocked(L, func(ctx context.Context) (bool, error) {
+		return run.AskYesNo(ctx, fmt.Sprintf("Delete stack %s and create it again?", stack))
+	})
 	if err != nil {
 		engine.Raise(L, fmt.Errorf("reading the answer: %w", err))
 	}
-	line = strings.TrimSpace(line)
-	if !strings.EqualFold(line, "y") && !strings.EqualFold(line, "yes") {
+	if !ok {
 		engine.Raise(L, refuse)
 	}
 }

@@ -3,6 +3,7 @@ package cfn
 import (
 	"context"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
 	"github.com/agentcore/agentcore/builtins/aws"
@@ -22,11 +23,10 @@ type api interface {
 	DeleteChangeSet(context.Context, *cloudformation.DeleteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error)
 }
 
-// clientKey is the per-run cache key of the client; a test stores its fake under it.
-const clientKey = "cfn.client"
+// service names the client for aws.Client; a test injects its fake under it.
+const service = "cloudformation"
 
-// clientFor returns the run's CloudFormation client, made once per run from the session.
+// clientFor returns the CloudFormation client of the session's environment.
 func clientFor(run *engine.Run, s *aws.Session) api {
-	v, _ := run.Value(clientKey, func() (any, error) { return cloudformation.NewFromConfig(s.Config), nil })
-	return v.(api)
+	return aws.Client(run, s, service, func(cfg awssdk.Config) api { return cloudformation.NewFromConfig(cfg) })
 }

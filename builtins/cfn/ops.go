@@ -28,18 +28,7 @@ type ops struct {
 }
 
 func newOps(c api, r renderer) *ops {
-	return &ops{c: c, r: r, interval: 2 * time.Second, now: time.Now, sleep: sleepCtx}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return &ops{c: c, r: r, interval: 2 * time.Second, now: time.Now, sleep: engine.Sleep}
 }
 
 // deployInput is a resolved cfn.deploy call.

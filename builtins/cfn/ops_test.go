@@ -277,9 +277,7 @@ func fakeHarness(t *testing.T, f *fakeCFN) *enginetest.Harness {
 	t.Helper()
 	h := enginetest.New(t, aws.Module, Module)
 	awstest.UseEnv(t, h, "http://127.0.0.1:1") // never reached: the fake answers
-	if _, err := h.Run.Value(clientKey, func() (any, error) { return f, nil }); err != nil {
-		t.Fatal(err)
-	}
+	aws.InjectClient(h.Run, service, f)
 	return h
 }
 

@@ -3,6 +3,7 @@ package ecr
 import (
 	"context"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	lua "github.com/yuin/gopher-lua"
 
@@ -23,10 +24,9 @@ type api interface {
 	ListTagsForResource(context.Context, *ecr.ListTagsForResourceInput, ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error)
 }
 
-// clientFor returns the run's ECR client, made once per run from the session.
+// clientFor returns the ECR client of the session's environment.
 func clientFor(run *engine.Run, s *aws.Session) api {
-	v, _ := run.Value("ecr.client", func() (any, error) { return ecr.NewFromConfig(s.Config), nil })
-	return v.(*ecr.Client)
+	return aws.Client(run, s, "ecr", func(cfg awssdk.Config) api { return ecr.NewFromConfig(cfg) })
 }
 
 // call runs fn against the run's ECR client with the interpreter lock released, raising

@@ -184,16 +184,6 @@ type Login struct {
 	ExpiresAt     string `json:"expiresAt,omitempty"`
 }
 
-// Auth asks ECR for a docker login (GetAuthorizationToken) with the run's session. Call it
-// inside engine.Unlocked; the docker builtin may use it to push without a Lua round trip.
-func Auth(ctx context.Context, s *aws.Session) (*Login, error) {
-	out, err := ecr.NewFromConfig(s.Config).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		return nil, aws.Error("getting an ECR login (GetAuthorizationToken)", err)
-	}
-	return loginFrom(out)
-}
-
 func loginFrom(out *ecr.GetAuthorizationTokenOutput) (*Login, error) {
 	if len(out.AuthorizationData) == 0 {
 		return nil, errors.New("getting an ECR login: the answer holds no authorization data")

@@ -13,7 +13,6 @@ import (
 	"github.com/agentcore/agentcore/builtins/aws"
 	"github.com/agentcore/agentcore/builtins/aws/awstest"
 	ecrmod "github.com/agentcore/agentcore/builtins/ecr"
-	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
 )
 
@@ -127,20 +126,5 @@ func TestUsageErrors(t *testing.T) {
 	res := h.Do(t, `local ok, err = pcall(ecr.ensure_repository, "") return err.code`)
 	if res[0] != lua.LNumber(2) {
 		t.Errorf("usage code = %v", res[0])
-	}
-}
-
-// TestAuthHelper: the Go helper other builtins (docker) can call with the run's session.
-func TestAuthHelper(t *testing.T) {
-	h, _ := harness(t)
-	login, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*ecrmod.Login, error) {
-		s, err := aws.SessionFor(ctx, h.Run)
-		if err != nil {
-			return nil, err
-		}
-		return ecrmod.Auth(ctx, s)
-	})
-	if err != nil || login.Username != "AWS" || login.Password == "" || login.Server == "" {
-		t.Fatalf("Auth = %+v, %v", login, err)
 	}
 }

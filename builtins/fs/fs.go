@@ -24,6 +24,7 @@ var Module = &engine.Module{
 	Funcs: []engine.Func{
 		{Name: "read", Params: "path: string", Returns: "string?", Doc: "Reads a file; nil when it does not exist.", Fn: read},
 		{Name: "write", Params: "path: string, text: string", Doc: "Writes a file atomically, creating folders.", Fn: write},
+		{Name: "append", Params: "path: string, text: string", Doc: "Appends text to a file (one write: lines from parallel branches do not interleave), creating it and its folders.", Fn: luaAppend},
 		{Name: "exists", Params: "path: string", Returns: "boolean", Doc: "Whether the path exists.", Fn: exists},
 		{Name: "list", Params: "dir: string", Returns: "string[]", Doc: "Names in a folder, sorted.", Fn: list},
 		{Name: "mkdir", Params: "path: string", Doc: "Creates a folder and its parents.", Fn: mkdir},

@@ -1,5 +1,6 @@
-// Package project holds the Lua modules project and env: a read-only view of agentcore.toml
-// with the selected environment's overrides applied and secrets resolved (and masked).
+// Package project is the Lua project module: a read-only view of agentcore.toml with the
+// selected environment's overrides applied and secrets resolved (and masked). The env module
+// is builtins/env.
 package project
 
 import (
@@ -46,23 +47,6 @@ var Module = &engine.Module{
 			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Fn: secretPrefix},
 		{Name: "agent", Params: "name: string, opts?: project.AgentOpts", Returns: "project.Agent",
 			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Fn: agent},
-	},
-}
-
-// EnvModule is the env module.
-var EnvModule = &engine.Module{
-	Name: "env",
-	Doc:  "The selected environment.",
-	Classes: []*engine.Class{
-		{Name: "env.Environment", Open: true, Fields: `name: string, provider: "aws"|"local", region?: string, account?: string, ` +
-			`profile?: string, endpoint_url?: string, registry?: string, protected?: boolean, state?: string, is_local: boolean, ` +
-			`release: "direct"|"canary"`},
-	},
-	Funcs: []engine.Func{
-		{Name: "name", Returns: "string", Doc: "The selected environment's name.", Fn: envName},
-		{Name: "get", Params: "name?: string", Returns: "env.Environment",
-			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local, release (direct or canary).", Fn: envGet},
-		{Name: "list", Returns: "string[]", Doc: "Every environment's name, sorted.", Fn: envList},
 	},
 }
 
@@ -304,39 +288,4 @@ func relTo(base, p string) string {
 		return r
 	}
 	return p
-}
-
-func envName(L *lua.LState) int {
-	L.Push(lua.LString(mustEnv(L).Name))
-	return 1
-}
-
-func envGet(L *lua.LState) int {
-	p := mustProject(L)
-	var e *proj.Environment
-	if n := L.OptString(1, ""); n != "" {
-		var ok bool
-		if e, ok = p.Environments[n]; !ok {
-			engine.RaiseUsage(L, "agentcore env list shows them", "environment %q is not defined%s", n, proj.Suggest(n, p.EnvNames()))
-		}
-	} else {
-		e = mustEnv(L)
-	}
-	L.Push(engine.ToLua(L, EnvTable(e)))
-	return 1
-}
-
-// EnvTable is the Lua (and JSON) view of an environment.
-func EnvTable(e *proj.Environment) map[string]any {
-	return map[string]any{
-		"name": e.Name, "provider": e.Provider, "region": e.Region, "account": e.Account,
-		"profile": e.Profile, "endpoint_url": e.EndpointURL, "registry": e.Registry,
-		"protected": e.Protected, "state": e.State, "is_local": e.Provider == "local",
-		"release": e.Release,
-	}
-}
-
-func envList(L *lua.LState) int {
-	L.Push(engine.ToLua(L, mustProject(L).EnvNames()))
-	return 1
 }

@@ -94,15 +94,11 @@ var Module = &engine.Module{
 	},
 }
 
-// client returns the S3 client of the session's environment. Keyed by the session, which is
-// per environment: with_env talks to the other environment's endpoint.
+// client returns the S3 client of the session's environment (path-style addressing off AWS).
 func client(run *engine.Run, s *aws.Session) *s3.Client {
-	v, _ := run.Value(fmt.Sprintf("s3.client:%p", s), func() (any, error) {
-		return s3.NewFromConfig(s.Config, func(o *s3.Options) {
-			o.UsePathStyle = s.Endpoint() != ""
-		}), nil
+	return aws.Client(run, s, "s3", func(cfg awssdk.Config) *s3.Client {
+		return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.Endpoint() != "" })
 	})
-	return v.(*s3.Client)
 }
 
 func url1(bucket, key string) string { return "s3://" + bucket + "/" + key }

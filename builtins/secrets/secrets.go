@@ -82,13 +82,9 @@ var Module = &engine.Module{
 	},
 }
 
-// client returns the Secrets Manager client of the session's environment. Keyed by the
-// session, which is per environment: with_env talks to the other environment's endpoint.
+// client returns the Secrets Manager client of the session's environment.
 func client(run *engine.Run, s *aws.Session) *sm.Client {
-	v, _ := run.Value(fmt.Sprintf("secretsmanager.client:%p", s), func() (any, error) {
-		return sm.NewFromConfig(s.Config), nil
-	})
-	return v.(*sm.Client)
+	return aws.Client(run, s, "secretsmanager", func(cfg awssdk.Config) *sm.Client { return sm.NewFromConfig(cfg) })
 }
 
 func try[T any](L *lua.LState, fn func(ctx context.Context, c *sm.Client) (T, error)) (T, error) {

@@ -50,10 +50,10 @@ var Module = &engine.Module{
 	},
 }
 
-// client returns the run's SSM client. It runs with the lock released: it takes the run, not L.
+// client returns the SSM client of the session's environment. It runs with the lock released:
+// it takes the run, not L.
 func client(run *engine.Run, s *aws.Session) *ssm.Client {
-	v, _ := run.Value("ssm.client", func() (any, error) { return ssm.NewFromConfig(s.Config), nil })
-	return v.(*ssm.Client)
+	return aws.Client(run, s, "ssm", func(cfg awssdk.Config) *ssm.Client { return ssm.NewFromConfig(cfg) })
 }
 
 type readOpts struct {

@@ -41,7 +41,7 @@ func (s *SSMStore) client(ctx context.Context) (*ssm.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ssm.NewFromConfig(sess.Config), nil
+	return ssmClient(s.run, sess), nil
 }
 
 // Load implements state.Store.

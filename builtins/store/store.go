@@ -206,7 +206,10 @@ func short(d string) string {
 	return d
 }
 
-func ssmClient(s *aws.Session) *ssm.Client { return ssm.NewFromConfig(s.Config) }
+// ssmClient returns the SSM client of the session's environment.
+func ssmClient(run *engine.Run, s *aws.Session) *ssm.Client {
+	return aws.Client(run, s, "ssm", func(cfg awssdk.Config) *ssm.Client { return ssm.NewFromConfig(cfg) })
+}
 
 func loadLocal(ctx context.Context, e env) (*state.State, error) {
 	return e.run.Store.Load(ctx, e.name)
@@ -225,7 +228,7 @@ func status(ctx context.Context, e env, s *aws.Session) (statusResult, error) {
 	if err != nil {
 		return statusResult{}, err
 	}
-	m, err := readMeta(ctx, ssmClient(s), e.path)
+	m, err := readMeta(ctx, ssmClient(e.run, s), e.path)
 	if err != nil {
 		return statusResult{}, err
 	}
@@ -274,7 +277,7 @@ func luaPush(L *lua.LState) int {
 	e := envOf(L)
 	force := forceOpt(L)
 	res := aws.Call(L, "pushing the state of "+e.name, func(ctx context.Context, s *aws.Session) (pushResult, error) {
-		return push(ctx, e, ssmClient(s), force)
+		return push(ctx, e, ssmClient(e.run, s), force)
 	})
 	L.Push(engine.ToLua(L, res))
 	return 1
@@ -388,7 +391,7 @@ func luaPull(L *lua.LState) int {
 	e := envOf(L)
 	force := forceOpt(L)
 	res := aws.Call(L, "pulling the state of "+e.name, func(ctx context.Context, s *aws.Session) (pullResult, error) {
-		c := ssmClient(s)
+		c := ssmClient(e.run, s)
 		m, cloud, err := readCloud(ctx, c, e.path)
 		if err != nil {
 			return pullResult{}, err
@@ -430,7 +433,7 @@ func luaPull(L *lua.LState) int {
 func luaGet(L *lua.LState) int {
 	e := envOf(L)
 	st := aws.Call(L, "reading the cloud copy of "+e.name, func(ctx context.Context, s *aws.Session) (*state.State, error) {
-		_, st, err := readCloud(ctx, ssmClient(s), e.path)
+		_, st, err := readCloud(ctx, ssmClient(e.run, s), e.path)
 		return st, err
 	})
 	if st == nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
@@ -24,26 +23,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// globals are the flags every command takes.
-type globals struct {
-	env     string
-	output  string
-	noColor bool
-	verbose bool
-	dir     string
-	yes     bool
-	wait    bool
-	// waitTimeout bounds --wait.
-	waitTimeout time.Duration
-	help        bool
-	confirm     string
-}
-
 // app holds the process's streams and the decisions made once for the whole invocation.
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	g              globals
+	g              globals // parsed once by dispatch; never changed afterwards
 	out            *engine.Output
 	ctx            context.Context
 	args           []string // the command line, for lock holders
@@ -51,26 +35,6 @@ type app struct {
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
-}
-
-func (a *app) addGlobals(fs *pflag.FlagSet) {
-	fs.StringVarP(&a.g.env, "env", "e", "", "environment to act on (default: agentcore env use, then default_environment)")
-	fs.StringVarP(&a.g.output, "output", "o", "text", "output format: text or json")
-	fs.BoolVar(&a.g.noColor, "no-color", false, "disable colours (NO_COLOR is honoured too)")
-	fs.BoolVarP(&a.g.verbose, "verbose", "v", false, "more detail: debug lines and Lua tracebacks")
-	fs.StringVarP(&a.g.dir, "chdir", "C", "", "run as if started in DIR")
-	fs.BoolVar(&a.g.yes, "yes", false, "answer yes to confirmations (required without a terminal)")
-	fs.BoolVar(&a.g.wait, "wait", false, "wait for the environment lock instead of failing")
-	fs.DurationVar(&a.g.waitTimeout, "wait-timeout", state.DefaultWaitTimeout, "with --wait, give up after this long (exit 1)")
-	fs.StringVar(&a.g.confirm, "confirm", "", "typed confirmation for protected environments (with --yes; several: prod-us,prod-eu)")
-	fs.BoolVarP(&a.g.help, "help", "h", false, "help")
-}
-
-func (a *app) globalUsage() string {
-	fs := pflag.NewFlagSet("globals", pflag.ContinueOnError)
-	var g app
-	g.addGlobals(fs)
-	return fs.FlagUsages()
 }
 
 // builtinCommands are handled in Go; every other first word names a recipe.
@@ -168,23 +132,21 @@ func (a *app) signalContext() (context.Context, func()) {
 }
 
 func (a *app) dispatch(args []string) error {
-	// First pass: find the command word and the global flags before it, ignoring flags
-	// that belong to the command or recipe.
-	pre := pflag.NewFlagSet("agentcore", pflag.ContinueOnError)
-	pre.SetOutput(io.Discard)
-	pre.ParseErrorsAllowlist.UnknownFlags = true
-	a.addGlobals(pre)
-	if err := pre.Parse(args); err != nil {
-		a.setupOutput()
-		return usageErr("agentcore --help lists the flags", "%v", err)
-	}
+	// The global flags, wherever they stand, parsed once; the output is set up once from them.
+	g, rest, err := parseGlobals(args)
+	a.g = g
 	a.setupOutput()
+	if err != nil {
+		return err
+	}
 	if a.g.dir != "" {
 		if err := os.Chdir(a.g.dir); err != nil {
 			return usageErr("", "-C %s: %v", a.g.dir, err)
 		}
 	}
-	rest := pre.Args()
+	if len(rest) > 0 && strings.HasPrefix(rest[0], "-") && rest[0] != "-" {
+		return unknownFlag(rest[0]) // before the command word only global flags go
+	}
 	if len(rest) == 0 {
 		fmt.Fprint(a.stdout, a.mainHelp())
 		if a.g.help {
@@ -192,27 +154,11 @@ func (a *app) dispatch(args []string) error {
 		}
 		return usageErr("", "no command given")
 	}
-	name := rest[0]
-	// remove the command word from the original args, keeping everything else in order
-	sub := removeFirst(args, name)
-	a.g = globals{}
+	name, sub := rest[0], rest[1:]
 	if fn, ok := builtinCommands[name]; ok {
 		return fn(a, sub)
 	}
 	return a.runRecipe(name, sub)
-}
-
-func removeFirst(args []string, word string) []string {
-	out := make([]string, 0, len(args))
-	done := false
-	for _, x := range args {
-		if !done && x == word {
-			done = true
-			continue
-		}
-		out = append(out, x)
-	}
-	return out
 }
 
 func (a *app) setupOutput() {
@@ -232,26 +178,21 @@ func (a *app) setupOutput() {
 	}
 }
 
-// parse parses a built-in command's flags (with the globals) and returns its arguments.
+// parse parses a built-in command's own flags (the globals are parsed already) and returns
+// its arguments; with --help it prints usage and the flags and returns errHelpShown.
 func (a *app) parse(fs *pflag.FlagSet, args []string, usage string) ([]string, error) {
-	a.addGlobals(fs)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	err := fs.Parse(args)
-	a.setupOutput()
-	if a.g.output != "text" && a.g.output != "json" {
-		return nil, usageErr("use -o text or -o json", "unknown output format %q", a.g.output)
-	}
-	if err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			a.g.help = true
-		} else {
-			return nil, usageErr("agentcore "+fs.Name()+" --help", "%v", flagErrorText(err, fs))
-		}
-	}
 	if a.g.help {
-		fmt.Fprintf(a.stdout, "%s\n\nFlags:\n%s", strings.TrimSpace(usage), fs.FlagUsages())
+		fmt.Fprintf(a.stdout, "%s\n", strings.TrimSpace(usage))
+		if own := fs.FlagUsages(); own != "" {
+			fmt.Fprintf(a.stdout, "\nFlags:\n%s", own)
+		}
+		fmt.Fprintf(a.stdout, "\nGlobal flags:\n%s", globalUsage())
 		return nil, errHelpShown
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, usageErr("agentcore "+fs.Name()+" --help", "%v", flagErrorText(err, fs))
 	}
 	return fs.Args(), nil
 }
@@ -264,7 +205,7 @@ func flagErrorText(err error, fs *pflag.FlagSet) string {
 	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
 		var known []string
 		fs.VisitAll(func(f *pflag.Flag) { known = append(known, f.Name) })
-		msg += project.Suggest(name, known)
+		msg += project.Suggest(name, append(known, globalNames()...))
 	}
 	return msg
 }
@@ -303,6 +244,7 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 		Dir:           wd,
 		Out:           a.out,
 		Yes:           a.g.yes,
+		Confirm:       a.g.confirm,
 		Stdin:         a.stdin,
 		Verbose:       a.g.verbose,
 		Command:       "agentcore " + strings.Join(a.args, " "),
@@ -331,7 +273,7 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 	run.Store = files
 	name, _, err := p.SelectEnv(a.g.env, readCurrentEnv(p))
 	if err != nil {
-		if needEnv {
+		if needEnv || a.g.env != "" { // an environment named with -e must exist
 			return nil, usageErr("pick one with -e NAME, or agentcore env use NAME", "%v", err)
 		}
 		return run, nil
@@ -353,21 +295,23 @@ Usage:
   agentcore local start|stop|status|logs|reset
                                       the local AgentCore endpoint
   agentcore init [DIR]                create a project with a sample agent
-  agentcore lua FILE | -e CODE        run Lua with every builtin loaded
+  agentcore lua FILE | --eval CODE    run Lua with every builtin loaded
   agentcore docs                      print the builtin reference (Markdown)
   agentcore version | completion bash|zsh|fish
 
 Stock recipes: create, update, invoke, promote, rollback, status, destroy, sync, drift.
 
 Global flags:
-` + a.globalUsage() + `
+` + globalUsage() + `
 Exit codes: 0 success, 1 the work failed, 2 bad usage or input, 3 drift found, 130 interrupted.
 `
 }
 
 func (a *app) cmdHelp(args []string) error {
 	if len(args) > 0 {
-		return a.runRecipe(args[0], []string{"--help"})
+		h := *a // agentcore help NAME is agentcore NAME --help
+		h.g.help = true
+		return h.runRecipe(args[0], nil)
 	}
 	fmt.Fprint(a.stdout, a.mainHelp())
 	return nil

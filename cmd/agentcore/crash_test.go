@@ -560,7 +560,7 @@ func (p *faultProject) noDrift() {
 func (p *faultProject) nothingLeft() {
 	t := p.t
 	t.Helper()
-	out := p.ok("lua", "-e", `local name, left = "`+p.name+`", {}
+	out := p.ok("lua", "--eval", `local name, left = "`+p.name+`", {}
 		for _, r in ipairs(agentcore.list_runtimes()) do
 			if r.agentRuntimeName:find(name .. "_", 1, true) == 1 then table.insert(left, "runtime " .. r.agentRuntimeName) end
 		end
@@ -663,7 +663,7 @@ func TestInterrupt(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			c := exec.CommandContext(ctx, bin, "lua", "-e", `print("started") `+code)
+			c := exec.CommandContext(ctx, bin, "lua", "--eval", `print("started") `+code)
 			c.Dir = t.TempDir()
 			started := make(chan struct{})
 			var once sync.Once

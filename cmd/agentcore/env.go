@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	bproject "github.com/agentcore/agentcore/builtins/project"
+	envmod "github.com/agentcore/agentcore/builtins/env"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
 	"github.com/agentcore/agentcore/engine/state"
@@ -37,7 +37,7 @@ func (a *app) cmdEnv(args []string) error {
 		if a.out.JSON {
 			var out []map[string]any
 			for _, n := range p.EnvNames() {
-				m := bproject.EnvTable(p.Environments[n])
+				m := envmod.Table(p.Environments[n])
 				m["current"] = n == current
 				out = append(out, m)
 			}
@@ -78,7 +78,7 @@ func (a *app) cmdEnv(args []string) error {
 			statePath = "SSM /agentcore/" + p.Name + "/" + name
 		}
 		if a.out.JSON {
-			m := bproject.EnvTable(e)
+			m := envmod.Table(e)
 			m["selected_by"] = source
 			m["runtime_names"] = e.RuntimeNames
 			m["state_file"] = statePath

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -14,22 +15,19 @@ import (
 )
 
 func (a *app) cmdRun(args []string) error {
-	// the recipe name is the first non-flag argument
-	pre := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	pre.SetOutput(io.Discard)
-	pre.ParseErrorsAllowlist.UnknownFlags = true
-	a.addGlobals(pre)
-	_ = pre.Parse(args)
-	if len(pre.Args()) == 0 {
-		a.g = globals{}
-		if _, err := a.parse(pflag.NewFlagSet("run", pflag.ContinueOnError), args, "Usage: agentcore run RECIPE [ARGS] [FLAGS]\n\nRuns a recipe. agentcore recipes lists them."); err != nil {
-			return helpOK(err)
+	// the recipe name is the first argument that is not a flag (of the recipe)
+	for i, x := range args {
+		if x == "--" {
+			break
 		}
-		return usageErr("agentcore recipes lists them", "run needs a recipe name")
+		if !strings.HasPrefix(x, "-") {
+			return a.runRecipe(x, append(append([]string{}, args[:i]...), args[i+1:]...))
+		}
 	}
-	name := pre.Args()[0]
-	a.g = globals{}
-	return a.runRecipe(name, removeFirst(args, name))
+	if _, err := a.parse(pflag.NewFlagSet("run", pflag.ContinueOnError), args, "Usage: agentcore run RECIPE [ARGS] [FLAGS]\n\nRuns a recipe. agentcore recipes lists them."); err != nil {
+		return helpOK(err)
+	}
+	return usageErr("agentcore recipes lists them", "run needs a recipe name")
 }
 
 func (a *app) resolver(p *project.Project) *engine.Resolver {
@@ -40,19 +38,9 @@ func (a *app) resolver(p *project.Project) *engine.Resolver {
 	return r
 }
 
-// runRecipe loads, binds and runs a recipe: project override first, then stock.
+// runRecipe loads, binds and runs a recipe: project override first, then stock. args hold
+// the recipe's own flags and arguments (the globals are parsed already).
 func (a *app) runRecipe(name string, args []string) error {
-	// Parse the globals first (the recipe's own flags are unknown until it is loaded).
-	pre := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	pre.SetOutput(io.Discard)
-	pre.ParseErrorsAllowlist.UnknownFlags = true
-	a.addGlobals(pre)
-	_ = pre.Parse(args)
-	a.setupOutput()
-	if a.g.output != "text" && a.g.output != "json" {
-		return usageErr("use -o text or -o json", "unknown output format %q", a.g.output)
-	}
-
 	p, perr := a.loadProject()
 	var nf *project.NotFoundError
 	if perr != nil && !errors.As(perr, &nf) {
@@ -83,22 +71,13 @@ func (a *app) runRecipe(name string, args []string) error {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	binder := rc.AddFlags(fs)
-	own := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	rc.AddFlags(own)
-	a.g = globals{}
-	a.addGlobals(fs)
-	if err := fs.Parse(args); err != nil && !errors.Is(err, pflag.ErrHelp) {
-		a.setupOutput()
-		return usageErr("agentcore run "+name+" --help shows its arguments", "%s: %s", name, flagErrorText(err, fs))
-	}
-	a.setupOutput()
-	run.Out = a.out
-	run.Yes, run.Verbose, run.WaitTimeout = a.g.yes, a.g.verbose, a.g.waitTimeout
-	if a.g.help {
-		fmt.Fprint(a.stdout, rc.Help(own, a.globalUsage()))
+	if helpOnly {
+		fmt.Fprint(a.stdout, rc.Help(fs, globalUsage()))
 		return nil
 	}
-	run.Confirm = a.g.confirm
+	if err := fs.Parse(args); err != nil {
+		return usageErr("agentcore run "+name+" --help shows its arguments", "%s: %s", name, flagErrorText(err, fs))
+	}
 	table, err := binder.Table(vm.L, fs.Args())
 	if err != nil {
 		return err

@@ -23,10 +23,6 @@ var BuildKinds = []string{BuildDocker, BuildGo, BuildZip, BuildImage}
 // (CodeConfiguration.runtime), in the model's order.
 var ManagedRuntimes = []string{"PYTHON_3_10", "PYTHON_3_11", "PYTHON_3_12", "PYTHON_3_13", "PYTHON_3_14", "NODE_22"}
 
-// IsContainer reports whether an artifact kind deploys a container image (containerConfiguration)
-// rather than code (codeConfiguration). AgentCore cannot switch a runtime between the two.
-func IsContainer(kind string) bool { return kind != BuildZip }
-
 // artifact reads the artifact keys of an agent table (or of its per-environment override) into
 // a, then settles the kind: build when given, else image = ... means a prebuilt image, runtime =
 // ... a code zip, and otherwise a Dockerfile.

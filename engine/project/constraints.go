@@ -3,7 +3,6 @@ package project
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -71,14 +70,10 @@ var (
 	MaxEndpointDescrip = Constraints["AgentEndpointDescription"].Max
 
 	discoveryURLRE = fullMatch(Constraints["DiscoveryUrl"].Pattern)
-	tagRE          = fullMatch(Constraints["TagKey"].Pattern)
 	endpointNameRE = fullMatch(Constraints["EndpointName"].Pattern)
 )
 
 func fullMatch(p string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + p + `)$`) }
-
-// ValidEndpointName reports whether s is a valid AgentCore endpoint name (a --endpoint value).
-func ValidEndpointName(s string) bool { return endpointNameRE.MatchString(s) }
 
 // CheckSessionID says why s cannot be an InvokeAgentRuntime session id (a header value: 33
 // to 256 printable ASCII characters, no spaces or line breaks), or nil.
@@ -213,34 +208,4 @@ func tomlText(val any) string {
 		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%f", x), "0"), ".")
 	}
 	return fmt.Sprint(val)
-}
-
-// CheckTags checks resource tags against the API's limits (for a tags key of agentcore.toml):
-// each problem as a message.
-func CheckTags(tags map[string]string) []string {
-	var out []string
-	if len(tags) > MaxTags {
-		out = append(out, fmt.Sprintf("%d tags; AgentCore accepts at most %d", len(tags), MaxTags))
-	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		val := tags[k]
-		switch n := utf8.RuneCountInString(k); {
-		case n < 1 || n > MaxTagKey:
-			out = append(out, fmt.Sprintf("tag key %q: %d characters; AgentCore accepts 1 to %d", k, n, MaxTagKey))
-		case !tagRE.MatchString(k):
-			out = append(out, fmt.Sprintf("tag key %q: use letters, digits, spaces and . _ : / = + @ - only", k))
-		}
-		switch n := utf8.RuneCountInString(val); {
-		case n > MaxTagValue:
-			out = append(out, fmt.Sprintf("tag %s: the value has %d characters; AgentCore accepts at most %d", k, n, MaxTagValue))
-		case !tagRE.MatchString(val):
-			out = append(out, fmt.Sprintf("tag %s: the value %q may hold letters, digits, spaces and . _ : / = + @ - only", k, val))
-		}
-	}
-	return out
 }

@@ -117,7 +117,7 @@ func TestRuntimeNameMapping(t *testing.T) {
 		}
 	}
 	long := RuntimeName(strings.Repeat("p", 30), strings.Repeat("a", 30), "prod")
-	if len(long) != 48 || !ValidRuntimeName(long) {
+	if len(long) != 48 || !runtimeNameRE.MatchString(long) {
 		t.Fatalf("long name %q (%d) invalid", long, len(long))
 	}
 	if long == RuntimeName(strings.Repeat("p", 30), strings.Repeat("a", 30), "dev") {

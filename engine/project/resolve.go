@@ -3,7 +3,6 @@ package project
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 )
 
@@ -54,26 +53,4 @@ func (p *Project) SelectEnv(flag, current string) (string, string, error) {
 		}
 	}
 	return "", "", fmt.Errorf("several environments are defined (%s) and none is selected", strings.Join(p.EnvNames(), ", "))
-}
-
-// SecretRefs returns the names of the environment variables the project's values reference.
-func (p *Project) SecretRefs() []string {
-	set := map[string]bool{}
-	for _, e := range p.Environments {
-		for _, a := range e.Agents {
-			for _, m := range []map[string]Value{a.Environment, a.BuildArgs} {
-				for _, v := range m {
-					if v.Env != "" {
-						set[v.Env] = true
-					}
-				}
-			}
-		}
-	}
-	out := make([]string, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -197,9 +197,6 @@ var (
 	hostPort  = regexp.MustCompile(`^[A-Za-z0-9.-]+:\d{1,5}$`)
 )
 
-// ValidRuntimeName reports whether s is a valid AgentCore runtime or endpoint name.
-func ValidRuntimeName(s string) bool { return runtimeNameRE.MatchString(s) }
-
 type validator struct {
 	pos      positions
 	dir      string

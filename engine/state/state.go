@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -125,8 +126,15 @@ var Ops = map[string]bool{
 }
 
 // tokenPattern is AgentCore's ClientToken (33 to 256 characters) within CloudFormation's
-// ClientRequestToken (up to 128), so one token fits both.
-var tokenPattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){32,127}$`)
+// ClientRequestToken (up to 128), so one token fits both: 33 to 128 letters and digits, with
+// hyphens between them. The count is checked apart: a counted repetition {32,127} compiles to
+// 127 copies, paid at every start-up of the binary.
+var tokenPattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`)
+
+func validToken(t string) bool {
+	n := len(t) - strings.Count(t, "-")
+	return n >= 33 && n <= 128 && tokenPattern.MatchString(t)
+}
 
 func (a *Agent) validatePending(agent string) error {
 	seen := map[string]bool{}
@@ -137,7 +145,7 @@ func (a *Agent) validatePending(agent string) error {
 		if in.Name == "" {
 			return fmt.Errorf("agent %q: pending %s names nothing", agent, in.Op)
 		}
-		if !tokenPattern.MatchString(in.Token) {
+		if !validToken(in.Token) {
 			return fmt.Errorf("agent %q: pending %s %s: token %q is not 33 to 128 letters, digits and hyphens", agent, in.Op, in.Name, in.Token)
 		}
 		if seen[in.Token] {

@@ -187,11 +187,6 @@ func checkTime(s *sigv4, t, now time.Time) *Failure {
 	return nil
 }
 
-// HasAuth reports whether r carries any SigV4 material (header or query).
-func HasAuth(r *http.Request) bool {
-	return r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") || r.URL.Query().Has("X-Amz-Credential")
-}
-
 func parse(r *http.Request) (*sigv4, *Failure) {
 	s := &sigv4{}
 	q := r.URL.Query()

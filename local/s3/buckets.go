@@ -12,10 +12,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+// bucketNamePattern is checked with the length (3 to 63) apart: a counted repetition compiles
+// to one copy per count, paid at every start-up of the binary.
+var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 
 func validBucketName(name string) bool {
-	return bucketNamePattern.MatchString(name) && !strings.Contains(name, "..") &&
+	return len(name) >= 3 && len(name) <= 63 && bucketNamePattern.MatchString(name) && !strings.Contains(name, "..") &&
 		net.ParseIP(name) == nil && !strings.HasPrefix(name, "xn--") && !strings.HasSuffix(name, "-s3alias")
 }
 

@@ -25,6 +25,7 @@ var Module = &engine.Module{
 	Funcs: []engine.Func{
 		{Name: "step", Params: "message: string", Doc: "Starts a step: a bold line.", Fn: say("step")},
 		{Name: "ok", Params: "message: string", Doc: "Reports success.", Fn: say("ok")},
+		{Name: "success", Params: "message: string", Doc: "Reports success; the same as ui.ok.", Fn: say("ok")},
 		{Name: "warn", Params: "message: string", Doc: "Reports a warning (stderr in text mode).", Fn: say("warn")},
 		{Name: "fail", Params: "message: string", Doc: "Reports a failure without stopping the recipe (use ui.error to stop).", Fn: say("fail")},
 		{Name: "info", Params: "message: string", Doc: "An indented detail line.", Fn: say("info")},

@@ -199,7 +199,7 @@ func TestTemplateInterfaces(t *testing.T) {
 			[]string{"Agent", "Environment", "PoolName", "Project"},
 			[]string{"ClientId", "DiscoveryUrl", "IdentityPoolId", "UserPoolId"}},
 		{"observability.yaml",
-			[]string{"Agent", "DashboardName", "Email1", "Email2", "Email3", "Environment", "ErrorsThreshold", "LatencyP99Ms", "Project", "RuntimeArn", "RuntimeName", "TopicArns", "TopicName"},
+			[]string{"Agent", "AlarmEndpoint", "DashboardName", "Email1", "Email2", "Email3", "Environment", "ErrorsThreshold", "LatencyP99Ms", "Project", "RuntimeArn", "RuntimeName", "TopicArns", "TopicName"},
 			[]string{"DashboardName", "TopicArn"}},
 	} {
 		doc := load(t, tc.name)

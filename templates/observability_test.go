@@ -5,16 +5,17 @@ import (
 	"testing"
 )
 
-// The alarms watch what AgentCore publishes for the DEFAULT endpoint: namespace
-// AWS/Bedrock-AgentCore, dimensions Resource, Operation = InvokeAgentRuntime and
-// Name = <runtime>::DEFAULT (moto does not create alarms, so this is their check).
+// The alarms watch what AgentCore publishes for one endpoint (AlarmEndpoint, DEFAULT unless
+// alarms.endpoint says otherwise): namespace AWS/Bedrock-AgentCore, dimensions Resource,
+// Operation = InvokeAgentRuntime and Name = <runtime>::<endpoint> (moto does not create alarms,
+// so this is their check).
 func TestObservabilityAlarms(t *testing.T) {
 	doc := load(t, "observability.yaml")
 	res := doc["Resources"].(map[string]any)
 	dims := []any{
 		map[string]any{"Name": "Resource", "Value": map[string]any{"Ref": "RuntimeArn"}},
 		map[string]any{"Name": "Operation", "Value": "InvokeAgentRuntime"},
-		map[string]any{"Name": "Name", "Value": map[string]any{"Fn::Sub": "${RuntimeName}::DEFAULT"}},
+		map[string]any{"Name": "Name", "Value": map[string]any{"Fn::Sub": "${RuntimeName}::${AlarmEndpoint}"}},
 	}
 	lat := res["LatencyAlarm"].(map[string]any)["Properties"].(map[string]any)
 	if lat["Namespace"] != "AWS/Bedrock-AgentCore" || lat["MetricName"] != "Latency" || lat["ExtendedStatistic"] != "p99" ||

@@ -35,7 +35,7 @@ var Module = &engine.Module{
 		{Name: "project.Auth", Doc: "How callers authenticate: iam (SigV4), or a JWT from cognito or another OpenID Connect issuer (jwt).",
 			Fields: `type: "iam"|"cognito"|"jwt", discovery_url: string, allowed_clients: string[], allowed_audience: string[]`},
 		{Name: "project.Alarms", Doc: "[agents.NAME.alarms]: errors (SystemErrors + UserErrors in 5 minutes) and latency_p99_ms thresholds, and who is notified (e-mail addresses, SNS topic ARNs).",
-			Fields: "errors?: integer, latency_p99_ms?: integer, notify: string[]"},
+			Fields: "errors?: integer, latency_p99_ms?: integer, notify: string[], endpoint: string"},
 	},
 	Funcs: []engine.Func{
 		{Name: "name", Returns: "string", Doc: "The project name.", Fn: name},
@@ -193,7 +193,10 @@ func agent(L *lua.LState) int {
 		"smoke":      smokeTables(a.Smoke),
 	}
 	if al := a.Alarms; al != nil {
-		m := map[string]any{"notify": append([]string{}, al.Notify...)}
+		m := map[string]any{"notify": append([]string{}, al.Notify...), "endpoint": al.Endpoint}
+		if al.Endpoint == "" {
+			m["endpoint"] = "DEFAULT"
+		}
 		if al.Errors > 0 {
 			m["errors"] = al.Errors
 		}

@@ -5,9 +5,11 @@ import (
 	"strings"
 )
 
-// Alarms is an [agents.NAME.alarms] table: CloudWatch alarms on the agent's DEFAULT endpoint,
+// Alarms is an [agents.NAME.alarms] table: CloudWatch alarms on one endpoint of the agent
+// (DEFAULT unless endpoint names another: stable, where callers go in canary releases),
 // deployed on AWS environments with its dashboard (templates/observability.yaml).
 type Alarms struct {
+	Endpoint     string   // the endpoint the alarms watch; "" means DEFAULT
 	Errors       int      // alarm at this many SystemErrors + UserErrors in 5 minutes; 0: none
 	LatencyP99Ms int      // alarm when the p99 latency is above this for 5 minutes; 0: none
 	Notify       []string // e-mail addresses (at most MaxAlarmEmails) and SNS topic ARNs
@@ -18,6 +20,7 @@ type Alarms struct {
 const MaxAlarmEmails = 3
 
 type rawAlarms struct {
+	Endpoint     *string  `toml:"endpoint"`
 	Errors       *int     `toml:"errors"`
 	LatencyP99Ms *int     `toml:"latency_p99_ms"`
 	Notify       []string `toml:"notify"`
@@ -51,6 +54,12 @@ func (v *validator) alarms(path []string, r *rawAlarms, a *Agent) {
 			v.addf(append(path, "latency_p99_ms"), "alarms.latency_p99_ms = %d: give milliseconds between 1 and 900000 (AgentCore's 15-minute request limit)", *r.LatencyP99Ms)
 		}
 		al.LatencyP99Ms = *r.LatencyP99Ms
+	}
+	if r.Endpoint != nil {
+		if !endpointNameRE.MatchString(*r.Endpoint) {
+			v.addf(append(path, "endpoint"), "alarms.endpoint = %q is not an endpoint name (a letter, then letters, digits or _; at most 48), e.g. \"stable\"", *r.Endpoint)
+		}
+		al.Endpoint = *r.Endpoint
 	}
 	if r.Notify != nil {
 		emails := 0

@@ -44,6 +44,7 @@ func TestAlarmsErrors(t *testing.T) {
 		{`errors = 1` + "\n" + `notify = ["arn:aws:sns:eu-west-1:12:x"]`, "is not an SNS topic ARN"},
 		{`errors = 1` + "\n" + `notify = ["a@x.io", "b@x.io", "c@x.io", "d@x.io"]`, "4 e-mail addresses; at most 3"},
 		{`notify = ["a@x.io"]`, "no alarm is"},
+		{`errors = 1` + "\n" + `endpoint = "sta-ble"`, `alarms.endpoint = "sta-ble" is not an endpoint name`},
 		{"error = 5", `unknown key "error" in [agents.bot.alarms] (did you mean "errors"?)`},
 	} {
 		_, err := parse(t, "[agents.bot]\ndockerfile = \"D\"\n[agents.bot.alarms]\n"+tc.body+"\n")

@@ -117,6 +117,7 @@ function M.ensure(agent, st, a)
       RuntimeArn = a.runtime_arn, RuntimeName = agent.runtime_name, DashboardName = M.dashboard_name(agent),
       ErrorsThreshold = al.errors and tostring(al.errors) or "",
       LatencyP99Ms = al.latency_p99_ms and tostring(al.latency_p99_ms) or "",
+      AlarmEndpoint = al.endpoint or "DEFAULT",
       TopicName = #emails > 0 and topic_name or "",
       Email1 = emails[1] or "", Email2 = emails[2] or "", Email3 = emails[3] or "",
       TopicArns = table.concat(topics, ","),

@@ -36,7 +36,8 @@ func Table(e *proj.Environment) map[string]any {
 	}
 }
 
-func mustProject(L *lua.LState) *proj.Project {
+// MustProject returns the run's project, or stops with a usage error when there is none.
+func MustProject(L *lua.LState) *proj.Project {
 	r := engine.FromL(L)
 	if r.Project == nil {
 		engine.RaiseUsage(L, "run agentcore init to create one", "no agentcore.toml here")
@@ -44,8 +45,9 @@ func mustProject(L *lua.LState) *proj.Project {
 	return r.Project
 }
 
-func mustEnv(L *lua.LState) *proj.Environment {
-	mustProject(L)
+// MustEnv returns the selected environment, or stops with a usage error when there is none.
+func MustEnv(L *lua.LState) *proj.Environment {
+	MustProject(L)
 	e := engine.FromL(L).Env()
 	if e == nil {
 		engine.RaiseUsage(L, "pick one with -e NAME or agentcore env use NAME", "no environment selected")
@@ -54,12 +56,12 @@ func mustEnv(L *lua.LState) *proj.Environment {
 }
 
 func luaName(L *lua.LState) int {
-	L.Push(lua.LString(mustEnv(L).Name))
+	L.Push(lua.LString(MustEnv(L).Name))
 	return 1
 }
 
 func luaGet(L *lua.LState) int {
-	p := mustProject(L)
+	p := MustProject(L)
 	var e *proj.Environment
 	if n := L.OptString(1, ""); n != "" {
 		var ok bool
@@ -67,13 +69,13 @@ func luaGet(L *lua.LState) int {
 			engine.RaiseUsage(L, "agentcore env list shows them", "environment %q is not defined%s", n, proj.Suggest(n, p.EnvNames()))
 		}
 	} else {
-		e = mustEnv(L)
+		e = MustEnv(L)
 	}
 	L.Push(engine.ToLua(L, Table(e)))
 	return 1
 }
 
 func luaList(L *lua.LState) int {
-	L.Push(engine.ToLua(L, mustProject(L).EnvNames()))
+	L.Push(engine.ToLua(L, MustProject(L).EnvNames()))
 	return 1
 }

@@ -12,6 +12,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/agentcore/agentcore/builtins/env"
 	"github.com/agentcore/agentcore/engine"
 	proj "github.com/agentcore/agentcore/engine/project"
 	"github.com/agentcore/agentcore/engine/state"
@@ -50,22 +51,10 @@ var Module = &engine.Module{
 	},
 }
 
-func mustProject(L *lua.LState) *proj.Project {
-	r := engine.FromL(L)
-	if r.Project == nil {
-		engine.RaiseUsage(L, "run agentcore init to create one", "no agentcore.toml here")
-	}
-	return r.Project
-}
-
-func mustEnv(L *lua.LState) *proj.Environment {
-	mustProject(L)
-	e := engine.FromL(L).Env()
-	if e == nil {
-		engine.RaiseUsage(L, "pick one with -e NAME or agentcore env use NAME", "no environment selected")
-	}
-	return e
-}
+var (
+	mustProject = env.MustProject
+	mustEnv     = env.MustEnv
+)
 
 func name(L *lua.LState) int {
 	L.Push(lua.LString(mustProject(L).Name))

@@ -39,3 +39,5 @@ step 'agentcore invoke my-bot --payload {"prompt": "streamed word by word", "str
 "$ac" invoke my-bot --payload '{"prompt": "streamed word by word", "stream": true}'
 step agentcore status
 "$ac" status
+step agentcore logs my-bot --since 10m
+"$ac" logs my-bot --since 10m

@@ -118,8 +118,20 @@ func TestPrint(t *testing.T) {
 	p.print(&boom)
 	p.print(&e)
 	p.flush()
-	if lines := strings.Split(buf.String(), "\n"); !strings.Contains(lines[0], "\x1b[31m{") || strings.Contains(lines[1], "\x1b[31m") {
+	if lines := strings.Split(buf.String(), "\n"); !strings.Contains(lines[0], "\x1b[31mboom\x1b[0m") || strings.Contains(lines[1], "\x1b[31m") {
 		t.Errorf("colours %q", lines)
+	}
+	// a structured record shows its own text (OTEL body, message, msg); other lines as they are
+	for msg, want := range map[string]string{
+		`{"severityText":"INFO","body":"InvokeAgentRuntime completed","attributes":{"session.id":"s"}}`: "InvokeAgentRuntime completed",
+		`{"level":"info","msg":"started"}`: "started",
+		`{"body":{"k":1}}`:                 `{"k":1}`,
+		`{"other":1}`:                      `{"other":1}`,
+		`{not json`:                        `{not json`,
+	} {
+		if got := display(msg); got != want {
+			t.Errorf("display(%s) = %q, want %q", msg, got, want)
+		}
 	}
 	buf.Reset()
 	out.Color = false

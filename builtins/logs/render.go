@@ -63,7 +63,7 @@ func (p *printer) print(e *Event) {
 	}
 	ts := strings.Replace(strings.TrimSuffix(e.Time, "Z"), "T", " ", 1)
 	src := who(e)
-	msg := p.out.Mask(strings.TrimRight(e.Message, "\r\n"))
+	msg := p.out.Mask(strings.TrimRight(display(e.Message), "\r\n"))
 	if p.paint != nil {
 		ts, src = p.dim.Sprint(ts), p.who.Sprint(src)
 		if c := p.paint[e.Level]; c != nil {
@@ -79,3 +79,29 @@ func (p *printer) print(e *Event) {
 }
 
 func (p *printer) flush() { _ = p.w.Flush() }
+
+// display is what text output shows of a message: a structured record's own text (an OTEL
+// log record's body, a JSON log line's message or msg), so that a reader sees what was said
+// rather than the record around it; any other message as it is. -o json keeps the whole
+// record.
+func display(msg string) string {
+	if !strings.HasPrefix(msg, "{") {
+		return msg
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(msg), &m) != nil {
+		return msg
+	}
+	for _, k := range []string{"body", "message", "msg"} {
+		switch v := m[k].(type) {
+		case string:
+			return v
+		case nil:
+		default:
+			if b, err := json.Marshal(v); err == nil {
+				return string(b)
+			}
+		}
+	}
+	return msg
+}

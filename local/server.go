@@ -341,8 +341,15 @@ func isQuery(r *http.Request) bool {
 }
 
 // Reset removes the agent containers run by the local endpoint whose data directory is dir
-// (every agentcore-labelled agent container when dir is ""). Images and state are kept.
+// (every agentcore-labelled agent container when dir is ""), and stops the host processes it
+// started for code versions (recorded in dir's database; the endpoint must be stopped).
+// Images and state are kept.
 func Reset(ctx context.Context, dir string) error {
+	if dir != "" {
+		if err := stopProcesses(dir); err != nil {
+			return err
+		}
+	}
 	docker, err := dockerclient.New()
 	if err != nil {
 		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
@@ -367,4 +374,18 @@ func Reset(ctx context.Context, dir string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func stopProcesses(dir string) error {
+	path := filepath.Join(dir, "state.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil // never started: nothing ran
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return fmt.Errorf("opening %s to stop the agents' host processes: %w (is the local endpoint still running? agentcore local stop)", path, err)
+	}
+	defer db.Close()
+	_, err = control.StopProcesses(db, func(string, ...any) {})
+	return err
 }

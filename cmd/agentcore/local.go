@@ -30,7 +30,7 @@ const localUsage = `Usage:
   agentcore local stop                              stop it (agent containers keep running and are found again)
   agentcore local status                            is it running, where, since when
   agentcore local logs [-f]                         its log
-  agentcore local reset                             stop it, remove its agent containers, images and state
+  agentcore local reset                             stop it and its agents (containers, host processes), remove images and state
   agentcore local env [--shell sh|fish|powershell]  print AWS_* variables for the AWS CLI and SDKs (-o json: an object)
 
 The endpoint listens on 127.0.0.1 only (default port 4777, or AGENTCORE_LOCAL_PORT) and keeps
@@ -299,7 +299,7 @@ func (a *app) cmdLocal(args []string) error {
 		if err := removeAllBut(localDir(), auth.FileName); err != nil {
 			return err
 		}
-		a.out.OK("", "local endpoint reset: containers, images and state removed (its credentials are kept: "+filepath.Join(localDir(), auth.FileName)+")")
+		a.out.OK("", "local endpoint reset: agent containers and host processes stopped, images and state removed (its credentials are kept: "+filepath.Join(localDir(), auth.FileName)+")")
 		return nil
 	case "env":
 		return a.localEnv(*shell, *port)

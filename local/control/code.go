@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // CodeSource is where code versions' packages are read from: the local endpoint's S3
@@ -609,4 +611,31 @@ func startTicks(pid int) uint64 {
 func zombie(pid int) bool {
 	f := procStat(pid)
 	return len(f) > 0 && f[0] == "Z"
+}
+
+// StopProcesses stops every host process the local endpoint whose database is db started for
+// code versions (recorded in its store), and forgets them: what `agentcore local reset` does
+// once the endpoint itself has stopped, since host processes, unlike containers, carry no
+// label to find them by. It returns how many it stopped.
+func StopProcesses(db *bolt.DB, logf func(format string, args ...any)) (int, error) {
+	st, err := newStore(db)
+	if err != nil {
+		return 0, err
+	}
+	c := &codeRunner{store: st, logf: logf, exited: map[int]chan struct{}{}}
+	recs, err := st.processes("")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, rec := range recs {
+		if c.alive(rec) {
+			n++
+		}
+		c.stop(rec)
+		if err := st.deleteProcess(rec.RuntimeID, rec.Version); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

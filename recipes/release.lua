@@ -46,7 +46,9 @@ Examples:
       ui.error(("release needs smoke checks for %s in %s: none are configured"):format(agent.name, env.name()), { usage = true,
         hint = ("add [[agents.%s.smoke]] with prompt and expect to agentcore.toml, or pass --smoke 'PROMPT=>EXPECTED TEXT'"):format(agent.name) })
     end
-    local up = deploy.update_agent(agent, { force = args.force })
+    -- deployed by the update recipe as the project has it (a project's update may wrap the
+    -- stock one, e.g. to compile the agent first), arguments bound as on the command line
+    local up = load_recipe("update").call { agent = agent.name, force = args.force }
     release.event("deployed", { version = up.version, digest = up.digest, changed = up.changed })
     local r = release.canary_release(agent, up.version, { checks = checks, hold = hold })
     return { agent = agent.name, environment = env.name(), version = up.version, digest = up.digest,

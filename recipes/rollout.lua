@@ -62,9 +62,10 @@ local function source_step(name, through, opts)
   if not src then
     local r
     if not (a and a.runtime_id) then
-      r = load_recipe("create").run({ agent = name })
+      r = load_recipe("create").call { agent = name }
     else
-      r = deploy.update_agent(agent, { force = opts.force })
+      -- the project's update recipe (it may wrap the stock one, e.g. to compile the agent)
+      r = load_recipe("update").call { agent = name, force = opts.force }
     end
     st = state.load()
     a = deploy.agent_state(st, agent)

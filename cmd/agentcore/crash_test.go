@@ -125,6 +125,25 @@ var faultCommands = []faultCommand{
 	}, status: func(t *testing.T, s string) { wantIn(t, s, `"name":"stable","status":"READY","version":1`) },
 		calls:  []string{"agentcore.create_endpoint#1"},
 		chosen: []faultChoice{{"call:agentcore.create_endpoint#1", syscall.SIGKILL}, {"step:creating#1", syscall.SIGINT}}},
+	// release: a new version, canary to it, the smoke check, then stable; a kill anywhere, and
+	// the release run again ends with both endpoints at the new version.
+	{name: "release", args: []string{"release", "my-bot", "--smoke", "ping=>You told me: ping"}, prepare: func(p *faultProject) {
+		p.ok("create", "my-bot")
+		p.edit("agents/my-bot/main.go", "You said: ", "You told me: ")
+	}, status: func(t *testing.T, s string) {
+		// canary and stable serve the newest version: V2, or V3 when the re-run's image is not
+		// byte-identical (the classic builder's image is reproducible only from its cache)
+		m := regexp.MustCompile(`"latest_version":(\d+)`).FindStringSubmatch(s)
+		if m == nil || m[1] == "1" {
+			t.Errorf("status has no new version:\n%s", s)
+			return
+		}
+		wantIn(t, s, `"name":"canary","status":"READY","version":`+m[1]+`}`)
+		wantIn(t, s, `"name":"stable","status":"READY","version":`+m[1]+`}`)
+	},
+		calls: []string{"agentcore.update_runtime#1", "agentcore.create_endpoint#1", "agentcore.create_endpoint#2"},
+		chosen: []faultChoice{{"call:agentcore.create_endpoint#1", syscall.SIGKILL}, {"call:agentcore.create_endpoint#2", syscall.SIGKILL},
+			{"step:smoke#1", syscall.SIGINT}, {"ok:--smoke#1", syscall.SIGKILL}}},
 	{name: "destroy", args: []string{"destroy", "my-bot", "--yes"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 		p.ok("promote", "my-bot", "--endpoint", "stable", "--version", "1")

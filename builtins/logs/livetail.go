@@ -9,6 +9,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	smithy "github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -60,7 +61,9 @@ func startLive(ctx context.Context, c liveTailer, s *aws.Session, q *Query) (*li
 	if p := q.patterns(); len(p) == 1 && p[0] != "" && q.Session == "" {
 		in.LogEventFilterPattern = &p[0]
 	}
-	var opts []func(*cwl.Options)
+	// One attempt: a refusal falls back to polling at once (moto answers an HTML 500 page,
+	// which the SDK would retry three times).
+	opts := []func(*cwl.Options){func(o *cwl.Options) { o.RetryMaxAttempts = 1 }}
 	if s != nil && s.Endpoint() != "" {
 		opts = append(opts, noHostPrefix)
 	}
@@ -132,6 +135,8 @@ func liveUnsupported(err error) (bool, string) {
 		return false, ""
 	case code == "AccessDeniedException" || code == "AccessDenied":
 		return true, "live tail is not allowed (AccessDenied: logs:StartLiveTail)"
+	case status >= 500 && errors.As(err, new(*smithy.DeserializationError)):
+		return true, "the endpoint does not offer live tail (HTTP " + strconv.Itoa(status) + ", not an AWS answer: moto has no StartLiveTail)"
 	case status == 404 || status == 501 || code == "NotImplemented" || code == "UnknownOperationException" ||
 		code == "InvalidOperationException" || code == "InvalidAction":
 		return true, "the endpoint does not offer live tail (" + describe(code, status) + ")"

@@ -46,6 +46,7 @@ func noHostPrefix(o *cwl.Options) {
 
 // liveTailer is the part of the client live tail uses.
 type liveTailer interface {
+	DescribeLogGroups(ctx context.Context, in *cwl.DescribeLogGroupsInput, optFns ...func(*cwl.Options)) (*cwl.DescribeLogGroupsOutput, error)
 	StartLiveTail(ctx context.Context, in *cwl.StartLiveTailInput, optFns ...func(*cwl.Options)) (*cwl.StartLiveTailOutput, error)
 }
 
@@ -54,10 +55,22 @@ type liveSession struct {
 	stream *cwl.StartLiveTailEventStream
 }
 
-// startLive starts a session on the query's group. The pattern sent is the query's one
-// pattern (none for a session or several terms: Match narrows what comes).
+// startLive starts a session on the query's group, named by its ARN as AWS documents
+// (DescribeLogGroups gives it). The pattern sent is the query's one pattern (none for a
+// session or several terms: Match narrows what comes).
 func startLive(ctx context.Context, c liveTailer, s *aws.Session, q *Query) (*liveSession, error) {
-	in := &cwl.StartLiveTailInput{LogGroupIdentifiers: []string{q.Group}}
+	ident := q.Group
+	groups, err := c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: &q.Group, Limit: awssdk.Int32(1)})
+	if err != nil {
+		return nil, err
+	}
+	if len(groups.LogGroups) == 0 || awssdk.ToString(groups.LogGroups[0].LogGroupName) != q.Group {
+		return nil, &types.ResourceNotFoundException{Message: awssdk.String("The specified log group does not exist.")}
+	}
+	if arn := awssdk.ToString(groups.LogGroups[0].LogGroupArn); arn != "" {
+		ident = arn
+	}
+	in := &cwl.StartLiveTailInput{LogGroupIdentifiers: []string{ident}}
 	if p := q.patterns(); len(p) == 1 && p[0] != "" && q.Session == "" {
 		in.LogEventFilterPattern = &p[0]
 	}

@@ -21,8 +21,8 @@ import (
 // SessionTimeoutException after LiveTailTimeout (three hours, as AWS), when the client goes
 // away, or with a SessionStreamingException when the endpoint stops.
 //
-// AWS serves the operation on the host prefix "streaming-" (the Go SDK writes "stream-"); a
-// client of the local endpoint turns host prefixes off: aws-sdk-go-v2 with
+// The API model puts the operation on a host prefix (aws-sdk-go-v2 and botocore send it to
+// "stream-" before the endpoint's host); a client of the local endpoint turns host prefixes off: aws-sdk-go-v2 with
 // smithyhttp.DisableEndpointHostPrefix(ctx, true) (see builtins/logs), botocore with
 // Config(inject_host_prefix=False).
 

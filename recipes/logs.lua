@@ -8,7 +8,8 @@ AgentCore keeps each endpoint's output in the log group
 /aws/bedrock-agentcore/runtimes/<runtimeId>-<endpoint> (the local endpoint too, under the same
 names). Lines are shown oldest first: time (UTC), session or stream, message, coloured by level
 on a terminal. -o json prints one {"type":"log_event",...} object per line, then the result.
---follow polls for new lines every second until Ctrl-C (exit 0). --session keeps one runtime
+--follow shows new lines as they come (CloudWatch Logs live tail where the service offers it,
+else polling every second) until Ctrl-C (exit 0). --session keeps one runtime
 session's lines (a stream named after it, or a line holding its id, as AgentCore's JSON and
 OTEL logs do). --grep is case-sensitive. --version N reads the endpoints serving version N.
 

@@ -3,11 +3,11 @@
 // listing groups and streams, reading spans from the Transaction Search group aws/spans, and
 // enabling Transaction Search once per account and region.
 //
-// Following polls FilterLogEvents (StartLiveTail is not used: it needs an event-stream
-// connection per group that neither moto nor the local endpoint serve, and a poll a second is
-// within the "appears within 1 s" target). Each poll reads again an overlap window before the
-// previous poll and drops the events already shown by id: nothing twice, nothing missed unless
-// an event arrives later than the window after its own timestamp.
+// Following uses CloudWatch Logs live tail (StartLiveTail) where the service offers it (AWS,
+// the local endpoint), see livetail.go, and polls FilterLogEvents otherwise (moto). Each poll
+// reads again an overlap window before the previous poll and drops the events already shown
+// by id: nothing twice, nothing missed unless an event arrives later than the window after
+// its own timestamp.
 package logs
 
 import (
@@ -30,8 +30,8 @@ var Module = &engine.Module{
 	Doc: "CloudWatch Logs of the selected environment (the local endpoint's on local environments): " +
 		"an agent's log group /aws/bedrock-agentcore/runtimes/<runtimeId>-<endpoint>, spans in aws/spans, " +
 		"and the account's Transaction Search setting. Times are milliseconds since the epoch (logs.parse_time " +
-		"reads \"10m\" or RFC 3339). Following polls FilterLogEvents once a second (no StartLiveTail); " +
-		"Ctrl-C ends a follow normally.",
+		"reads \"10m\" or RFC 3339). Following uses CloudWatch Logs live tail (StartLiveTail) where the " +
+		"service offers it and polls FilterLogEvents once a second otherwise; Ctrl-C ends a follow normally.",
 	Classes: []*engine.Class{
 		{Name: "logs.FilterOpts", Of: filterArgs{}, Doc: "Which events of one log group filter reads; start and end are ms since the epoch."},
 		{Name: "logs.FollowOpts", Of: followArgs{}, Doc: "Which events of one log group follow shows, and how it polls."},
@@ -71,7 +71,13 @@ var Module = &engine.Module{
 			Doc: "Shows the group's events from start, then new ones as they come, until Ctrl-C (which ends it " +
 				"normally: interrupted = true, and the recipe goes on to its end and exit 0), until seconds have " +
 				"passed when given, or until on_event returns false. Without on_event events are printed as " +
-				"filter's print does. A group that does not exist yet is waited for (missing = true until it does)."},
+				"filter's print does. A group that does not exist yet is waited for (missing = true until it does). " +
+				"It starts a live tail session (StartLiveTail), reads the history up to now with FilterLogEvents, then " +
+				"shows the session's events, deduplicated across the seam by (stream, timestamp, message); a session " +
+				"that ends (3 h timeout, broken stream) is started again and the history read again from the overlap " +
+				"window. Where live tail is refused (moto: not implemented; AccessDenied; quota) or poll_only = true it " +
+				"polls FilterLogEvents every poll_seconds (1), reading again overlap_seconds (30) back, deduplicated " +
+				"by event id. -v says which (\"following ... with CloudWatch Logs live tail\" or \"... by polling\")."},
 		{Name: "print", Fn: luaPrint, Params: "events: logs.Event[]",
 			Doc: "Prints events as filter's print = true does (for events merged from several groups)."},
 		{Name: "get_events", Fn: luaGetEvents,
@@ -194,6 +200,7 @@ type followArgs struct {
 	PollSeconds    float64           `json:"poll_seconds"`
 	OverlapSeconds float64           `json:"overlap_seconds"`
 	Seconds        float64           `json:"seconds"`
+	PollOnly       bool              `json:"poll_only"`
 	OnEvent        any               `json:"on_event" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
 }
 
@@ -225,25 +232,15 @@ func luaFollow(L *lua.LState) int {
 	p := newPrinter(run.Out)
 	q := &Query{Group: a.Group, Start: int64(a.Start), Grep: a.Grep, Session: a.Session, Any: a.Any}
 	start := q.Start
-	seen := map[string]int64{} // event id -> timestamp, for the overlap window
+	seen := map[string]int64{} // event id -> timestamp, for the overlap window (polling)
+	var dedupe seam            // (stream, timestamp, message), for live tail's seams
 	count, missing, interrupted, stopped := 0, false, false, false
-	for !stopped {
-		polled := time.Now()
-		evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
-		if err != nil && engine.Ctx(L).Err() != nil {
-			interrupted = true
-			break
-		}
-		missing = errors.Is(err, errNoGroup)
-		if err != nil && !missing {
-			engine.Raise(L, aws.Error("following log group "+a.Group, err))
-		}
+	emit := func(evs []Event, fresh func(*Event) bool) {
 		for i := range evs {
 			e := &evs[i]
-			if _, ok := seen[e.ID]; ok {
+			if !fresh(e) {
 				continue
 			}
-			seen[e.ID] = e.Timestamp
 			count++
 			if onEvent == nil {
 				p.print(e)
@@ -258,26 +255,39 @@ func luaFollow(L *lua.LState) int {
 			}
 		}
 		p.flush()
-		if stopped {
-			break
+	}
+	byID := func(e *Event) bool {
+		if _, ok := seen[e.ID]; ok {
+			return false
 		}
-		// the next poll reads again from an overlap window before this one
-		q.Start = max(start, polled.Add(-overlap).UnixMilli())
-		for id, ts := range seen {
-			if ts < q.Start {
-				delete(seen, id)
-			}
+		seen[e.ID] = e.Timestamp
+		dedupe.fresh(e, false) // so that a live tail started later does not show it again
+		return true
+	}
+	const branch = "logs"
+	polling := a.PollOnly // live tail is tried first unless told
+	if polling {
+		run.Out.Debug(branch, "following "+a.Group+" by polling FilterLogEvents (poll_only)")
+	}
+	var live *liveSession
+	defer func() {
+		if live != nil {
+			live.close()
 		}
-		wait := poll
+	}()
+	history := true // read the history (FilterLogEvents from q.Start) before the live events
+	var seamUntil, pruned time.Time
+	// wait sleeps d (bounded by the deadline); false when the follow is to end.
+	wait := func(d time.Duration) bool {
 		if !deadline.IsZero() {
 			left := time.Until(deadline)
 			if left <= 0 {
-				break
+				return false
 			}
-			wait = min(wait, left)
+			d = min(d, left)
 		}
 		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
-			t := time.NewTimer(wait)
+			t := time.NewTimer(d)
 			defer t.Stop()
 			select {
 			case <-ctx.Done():
@@ -287,7 +297,118 @@ func luaFollow(L *lua.LState) int {
 			}
 		}); err != nil {
 			interrupted = true
+			return false
+		}
+		return true
+	}
+	for !stopped {
+		if !polling && live == nil {
+			sess, err := try(L, func(ctx context.Context, s *aws.Session, c *cwl.Client) (*liveSession, error) {
+				return startLive(ctx, c, s, q)
+			})
+			if err != nil && engine.Ctx(L).Err() != nil {
+				interrupted = true
+				break
+			}
+			if err == nil {
+				live, history = sess, true
+				run.Out.Debug(branch, "following "+a.Group+" with CloudWatch Logs live tail")
+			} else if fallback, why := liveUnsupported(err); fallback {
+				polling = true
+				run.Out.Debug(branch, "following "+a.Group+" by polling FilterLogEvents: "+why)
+			}
+			// else the group does not exist yet: poll until it does, then try again
+		}
+		if live == nil || history {
+			polled := time.Now()
+			evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+			if err != nil && engine.Ctx(L).Err() != nil {
+				interrupted = true
+				break
+			}
+			missing = errors.Is(err, errNoGroup)
+			if err != nil && !missing {
+				engine.Raise(L, aws.Error("following log group "+a.Group, err))
+			}
+			if live != nil {
+				emit(evs, func(e *Event) bool { return dedupe.fresh(e, true) })
+				history, seamUntil = false, time.Now().Add(overlap)
+			} else {
+				emit(evs, byID)
+				// the next poll reads again from an overlap window before this one
+				q.Start = max(start, polled.Add(-overlap).UnixMilli())
+				for id, ts := range seen {
+					if ts < q.Start {
+						delete(seen, id)
+					}
+				}
+			}
+			if stopped {
+				break
+			}
+		}
+		if live == nil {
+			if !wait(poll) {
+				break
+			}
+			continue
+		}
+		// live events until the session ends
+		bound := time.Duration(0)
+		if !deadline.IsZero() {
+			bound = time.Until(deadline)
+			if bound <= 0 {
+				break
+			}
+		}
+		type update struct {
+			evs   []Event
+			ended bool
+			err   error
+			timed bool
+		}
+		u, err := engine.Unlocked(L, func(outer context.Context) (update, error) {
+			ctx := outer
+			if bound > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, bound)
+				defer cancel()
+			}
+			evs, ended, err := live.next(ctx, q)
+			if err != nil && ctx.Err() != nil {
+				if outer.Err() != nil {
+					return update{}, err
+				}
+				return update{timed: true}, nil
+			}
+			return update{evs: evs, ended: ended, err: err}, nil
+		})
+		if err != nil {
+			interrupted = true
 			break
+		}
+		if u.timed {
+			break
+		}
+		inSeam := time.Now().Before(seamUntil)
+		emit(u.evs, func(e *Event) bool { return dedupe.fresh(e, inSeam) })
+		if time.Since(pruned) > overlap {
+			dedupe.forget(time.Now().Add(-2 * overlap).UnixMilli())
+			pruned = time.Now()
+		}
+		if u.ended || u.err != nil {
+			why := "it ended"
+			if u.err != nil {
+				why = u.err.Error()
+			}
+			run.Out.Debug(branch, "live tail session of "+a.Group+" ended ("+why+"): starting another, history from the overlap window")
+			live.close()
+			live = nil
+			q.Start = max(start, time.Now().Add(-overlap).UnixMilli())
+			dedupe.forget(q.Start)
+			if !wait(poll) {
+				break
+			}
 		}
 	}
 	if interrupted {

@@ -27,11 +27,15 @@ var api = &awsjson.Service[*Store]{Prefix: TargetPrefix, InternalCode: "ServiceU
 	"GetLogEvents":       (*Store).opGetLogEvents,
 	"FilterLogEvents":    (*Store).opFilterLogEvents,
 	"PutRetentionPolicy": (*Store).opPutRetentionPolicy,
-	"StartLiveTail":      (*Store).opStartLiveTail,
 }}
 
 // ServeHTTP dispatches on X-Amz-Target.
-func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) { api.Serve(s, w, r) }
+func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serve(w, r) {
+		return
+	}
+	api.Serve(s, w, r)
+}
 
 func invalidParam(format string, args ...any) error {
 	return awsjson.Errorf("InvalidParameterException", format, args...)
@@ -187,10 +191,6 @@ func (s *Store) opPutRetentionPolicy(r *http.Request) (any, error) {
 	// Recorded and reported; the store's size bound, not the retention, decides what is kept.
 	g.rec.RetentionInDays = in.RetentionInDays
 	return struct{}{}, nil
-}
-
-func (s *Store) opStartLiveTail(r *http.Request) (any, error) {
-	return nil, awsjson.Errorf("InvalidOperationException", "StartLiveTail is an HTTP/2 event stream AWS serves on a streaming- host; the local endpoint does not offer it: poll FilterLogEvents with startTime (as `aws logs tail --follow` and `agentcore logs --follow` do)")
 }
 
 // pageToken is an opaque position: the (timestamp, id) of the last event returned, or an

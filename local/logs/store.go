@@ -61,6 +61,9 @@ type Store struct {
 	total  int64 // bytes of all segments
 	segSeq uint64
 	closed bool
+	// changed is closed (and replaced) whenever events are appended or the store closes:
+	// live tail sessions wait on it.
+	changed chan struct{}
 }
 
 type groupRec struct {
@@ -130,7 +133,7 @@ func Open(db *bolt.DB, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, db: db, groups: map[string]*group{}}
+	s := &Store{cfg: cfg, db: db, groups: map[string]*group{}, changed: make(chan struct{})}
 	err := db.Update(func(tx *bolt.Tx) error {
 		gb, err := tx.CreateBucketIfNotExists(bucketGroups)
 		if err != nil {
@@ -203,6 +206,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	s.wake()
 	for _, g := range s.groups {
 		if g.active != nil {
 			g.active.Close()
@@ -365,7 +369,15 @@ func (s *Store) append(g *group, st *stream, events []Event) error {
 	seg.size += int64(len(buf))
 	s.total += int64(len(buf))
 	s.enforceBound()
+	s.wake()
 	return nil
+}
+
+// wake tells the live tail sessions that events came (or that the store closed); the
+// caller holds mu for writing.
+func (s *Store) wake() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 func (s *Store) roll(g *group) error {
@@ -622,6 +634,7 @@ func (s *Store) PutTracked(groupName string, streams map[string][]Event, key str
 	seg.size += int64(len(buf))
 	s.total += int64(len(buf))
 	s.enforceBound()
+	s.wake()
 	return nil
 }
 

@@ -341,15 +341,9 @@ func isQuery(r *http.Request) bool {
 }
 
 // Reset removes the agent containers run by the local endpoint whose data directory is dir
-// (every agentcore-labelled agent container when dir is ""), and stops the host processes it
-// started for code versions (recorded in dir's database; the endpoint must be stopped).
-// Images and state are kept.
+// (every agentcore-labelled agent container when dir is ""). Images and state are kept; host
+// processes are StopProcesses'.
 func Reset(ctx context.Context, dir string) error {
-	if dir != "" {
-		if err := stopProcesses(dir); err != nil {
-			return err
-		}
-	}
 	docker, err := dockerclient.New()
 	if err != nil {
 		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
@@ -376,7 +370,10 @@ func Reset(ctx context.Context, dir string) error {
 	return errors.Join(errs...)
 }
 
-func stopProcesses(dir string) error {
+// StopProcesses stops the host processes the local endpoint whose data directory is dir
+// started for code versions (recorded in its database, which the stopped endpoint no longer
+// holds open): containers carry labels, processes do not.
+func StopProcesses(dir string) error {
 	path := filepath.Join(dir, "state.db")
 	if _, err := os.Stat(path); err != nil {
 		return nil // never started: nothing ran

@@ -293,6 +293,9 @@ func (a *app) cmdLocal(args []string) error {
 				return err
 			}
 		}
+		if err := local.StopProcesses(localDir()); err != nil {
+			return err
+		}
 		if err := local.Reset(a.ctx, localDir()); err != nil {
 			return err
 		}

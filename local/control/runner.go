@@ -198,6 +198,7 @@ func (r *runner) baseEnv(cfg runtimeConfig, runtimeID string, version int, conta
 }
 
 func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg runtimeConfig, spec containerSpec) (string, error) {
+	start := time.Now()
 	env := append(r.baseEnv(cfg, runtimeID, version, true), spec.env...)
 	port := nat.Port(agentPort)
 	name := containerName(runtimeID, version)
@@ -223,10 +224,21 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 		Binds:        spec.binds,
 	}
 	created, err := r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
-	if err != nil && strings.Contains(err.Error(), "is already in use") {
-		// A leftover of a run that stopped between create and cleanup.
+	// The name is taken: a leftover of a run that stopped between create and cleanup, or the
+	// same version's container still being removed (the endpoints left it a moment ago, and
+	// the engine removes it in the background: a second removal is refused meanwhile). Remove
+	// it and try again until the name is free, for up to 15 s.
+	for wait := 100 * time.Millisecond; err != nil && strings.Contains(err.Error(), "is already in use"); wait = min(2*wait, 2*time.Second) {
 		r.remove(context.WithoutCancel(ctx), name)
 		created, err = r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
+		if err == nil || !strings.Contains(err.Error(), "is already in use") || time.Since(start) > 15*time.Second {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(wait):
+		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("creating container %s from %s: %w", name, spec.image, err)

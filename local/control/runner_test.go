@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -29,6 +30,7 @@ type fakeDocker struct {
 	exitCode int    // when set, the container is not running and exited with it
 	logs     string
 	creates  atomic.Int32
+	busy     int // the name stays taken for this many creates (a removal still under way)
 	mu       sync.Mutex
 	existing []container.Summary
 }
@@ -49,6 +51,10 @@ func (f *fakeDocker) ContainerCreate(_ context.Context, cfg *container.Config, _
 	time.Sleep(50 * time.Millisecond) // widen the window for concurrent callers
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.busy > 0 {
+		f.busy--
+		return container.CreateResponse{}, fmt.Errorf(`Error response from daemon: Conflict. The container name "/%s" is already in use by container "9344f9b11c12". You have to remove (or rename) that container to be able to reuse that name.`, name)
+	}
 	f.existing = append(f.existing, container.Summary{ID: "c0ffee" + name, Labels: cfg.Labels})
 	return container.CreateResponse{ID: "c0ffee" + name}, nil
 }
@@ -144,6 +150,20 @@ func TestRunnerSharesStarts(t *testing.T) {
 	wg.Wait()
 	if n := d.creates.Load(); n != 1 {
 		t.Fatalf("%d containers created", n)
+	}
+}
+
+// TestRunnerWaitsForTheName: a version's container name still taken (its removal under way in
+// the engine) is removed and the create tried again until the name is free.
+func TestRunnerWaitsForTheName(t *testing.T) {
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status":"Healthy"}`) }))
+	defer healthy.Close()
+	d := &fakeDocker{addr: strings.TrimPrefix(healthy.URL, "http://"), busy: 3}
+	if _, err := newTestRunner(d).ensure(context.Background(), "bot-abcdefghij", 1, runtimeConfig{ContainerURI: "127.0.0.1:5000/bot:v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.creates.Load(); n != 4 {
+		t.Fatalf("%d creates, want 4 (three refused while the name was taken)", n)
 	}
 }
 

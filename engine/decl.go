@@ -10,6 +10,8 @@ import (
 	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/engine/project"
 )
 
 // This file is the typed declaration of every Lua-callable function: a Func declares its
@@ -776,28 +778,8 @@ func maxTypoDistance(name string) int {
 	return 2
 }
 
-// editDistance is the optimal string alignment distance (a transposition counts as one).
+// editDistance is the optimal string alignment distance, ignoring case (a transposition
+// counts as one), as agentcore.toml's did-you-means measure it.
 func editDistance(a, b string) int {
-	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
+	return project.EditDistance(strings.ToLower(a), strings.ToLower(b))
 }

@@ -51,7 +51,7 @@ func ProviderURL(arn string) string {
 
 func luaListOIDCProviders(L *lua.LState) int {
 	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) ([]Provider, error) {
-		res, err := iam.NewFromConfig(s.Config).ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+		res, err := aws.Client(engine.FromL(L), s, "iam", func(cfg awssdk.Config) *iam.Client { return iam.NewFromConfig(cfg) }).ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
 		if err != nil {
 			return nil, aws.Error("listing the IAM OpenID Connect providers", err)
 		}

@@ -2,8 +2,8 @@ package logs
 
 import (
 	"context"
-	"fmt"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	lua "github.com/yuin/gopher-lua"
@@ -12,23 +12,15 @@ import (
 	"github.com/agentcore/agentcore/engine"
 )
 
-// client returns the CloudWatch Logs client of the session's environment, one per session
-// (sessions are per environment, so with_env talks to the other environment's endpoint).
-// Client creation stays in this one function so that it can follow builtins/aws when that
-// package keeps one client per environment.
+// client returns the CloudWatch Logs client of the session's environment (aws.Client: one
+// per environment, so with_env talks to the other environment's endpoint).
 func client(run *engine.Run, s *aws.Session) *cwl.Client {
-	v, _ := run.Value(fmt.Sprintf("cloudwatchlogs.client:%p", s), func() (any, error) {
-		return cwl.NewFromConfig(s.Config), nil
-	})
-	return v.(*cwl.Client)
+	return aws.Client(run, s, "cloudwatchlogs", func(cfg awssdk.Config) *cwl.Client { return cwl.NewFromConfig(cfg) })
 }
 
 // xrayClient is client for X-Ray (Transaction Search's trace segment destination).
 func xrayClient(run *engine.Run, s *aws.Session) *xray.Client {
-	v, _ := run.Value(fmt.Sprintf("xray.client:%p", s), func() (any, error) {
-		return xray.NewFromConfig(s.Config), nil
-	})
-	return v.(*xray.Client)
+	return aws.Client(run, s, "xray", func(cfg awssdk.Config) *xray.Client { return xray.NewFromConfig(cfg) })
 }
 
 // try runs fn with the interpreter lock released and the environment's Logs client.

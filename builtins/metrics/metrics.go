@@ -14,7 +14,6 @@ package metrics
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
 
@@ -62,13 +61,10 @@ var Module = &engine.Module{
 	},
 }
 
-// client returns the CloudWatch client of the session's environment (one per session, as in
-// the other AWS builtins); creation stays in this one function.
+// client returns the CloudWatch client of the session's environment (aws.Client: one per
+// environment).
 func client(run *engine.Run, s *aws.Session) *cw.Client {
-	v, _ := run.Value(fmt.Sprintf("cloudwatch.client:%p", s), func() (any, error) {
-		return cw.NewFromConfig(s.Config), nil
-	})
-	return v.(*cw.Client)
+	return aws.Client(run, s, "cloudwatch", func(cfg awssdk.Config) *cw.Client { return cw.NewFromConfig(cfg) })
 }
 
 func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *cw.Client) (T, error)) T {

@@ -8,15 +8,11 @@
 package main
 
 import (
-	"github.com/aws/smithy-go/middleware"
-
 	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/agentcore/agentcore/builtins/agentcore"
-	"github.com/agentcore/agentcore/local/auth"
 	"io"
 	"net/http"
 	neturl "net/url"
@@ -28,6 +24,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+
+	awsbuiltin "github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/local/auth"
 )
 
 const (
@@ -88,8 +87,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(o.endpoint),
 		Credentials:  creds.Provider(),
-		// the same work-around of a smithy-go race as agentcore's own invoke (see HideWriterTo)
-		APIOptions: []func(*middleware.Stack) error{agentcore.HideWriterTo},
+		// the same HTTP client as agentcore's own (see builtins/aws.HTTPClient)
+		HTTPClient: awsbuiltin.HTTPClient(nil),
 	})
 	viaEndpoint := func(ctx context.Context, payload string) (time.Duration, time.Duration, []byte, error) {
 		start := time.Now()

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
-	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	lua "github.com/yuin/gopher-lua"
 
@@ -147,9 +146,9 @@ func invoke(L *lua.LState) int {
 		ContentType:      strPtr(orDefault(o.ContentType, "application/json")),
 		Accept:           strPtr(o.Accept),
 	}
-	optFns := []func(*bedrockagentcore.Options){func(opts *bedrockagentcore.Options) {
-		opts.APIOptions = append(opts.APIOptions, HideWriterTo)
-	}}
+	// (The session's HTTP client guards the streamed answer against smithy-go's closed
+	// request body: see aws.HTTPClient.)
+	var optFns []func(*bedrockagentcore.Options)
 	for k, v := range o.Headers {
 		k, v := k, v
 		optFns = append(optFns, func(opts *bedrockagentcore.Options) {
@@ -233,31 +232,6 @@ func invoke(L *lua.LState) int {
 	L.Push(t)
 	return 1
 }
-
-// HideWriterTo (an APIOptions entry for bedrockagentcore clients) works around a race in smithy-go that cuts streamed responses short: the SDK
-// closes the request body as soon as the response headers arrive, and its closed body's WriteTo
-// answers io.EOF, which net/http's final "is the body really over?" copy takes for a write
-// error and closes the connection, mid-response ("use of closed network connection"). A
-// payload stream without WriteTo is read with Read, which answers a clean EOF once closed.
-// TestInvokeStreamsChunks failed about one run in three without it.
-func HideWriterTo(stack *middleware.Stack) error {
-	return stack.Build.Add(middleware.BuildMiddlewareFunc("agentcore.HideWriterTo",
-		func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
-			if req, ok := in.Request.(*smithyhttp.Request); ok {
-				if rs, ok := req.GetStream().(io.ReadSeeker); ok {
-					clone, err := req.SetStream(readSeeker{rs})
-					if err != nil {
-						return middleware.BuildOutput{}, middleware.Metadata{}, err
-					}
-					in.Request = clone
-				}
-			}
-			return next.HandleBuild(ctx, in)
-		}), middleware.Before)
-}
-
-// readSeeker exposes only Read and Seek of the stream it wraps.
-type readSeeker struct{ io.ReadSeeker }
 
 func stopSession(L *lua.LState) int {
 	const fn = "agentcore.stop_session"

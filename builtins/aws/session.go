@@ -117,6 +117,7 @@ func loadSession(ctx context.Context, run *engine.Run) (*Session, error) {
 			Region:       region,
 			Credentials:  credentials.NewStaticCredentialsProvider(id, secret, ""),
 			BaseEndpoint: awssdk.String(url),
+			HTTPClient:   HTTPClient(nil),
 		}
 		return s, nil
 	case "aws":
@@ -140,6 +141,8 @@ func loadSession(ctx context.Context, run *engine.Run) (*Session, error) {
 			return nil, engine.Usagef("set region in the environment's table in agentcore.toml, or AWS_REGION",
 				"environment %s: no AWS region configured", s.EnvName())
 		}
+		// After loading: a CA bundle (AWS_CA_BUNDLE) needs the SDK's own client type there.
+		cfg.HTTPClient = HTTPClient(cfg.HTTPClient)
 		s.Config = cfg
 		return s, nil
 	default:

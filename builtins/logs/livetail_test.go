@@ -90,7 +90,7 @@ func TestLiveTailLocal(t *testing.T) {
 	srv := httptest.NewServer(st)
 	defer srv.Close()
 	sess := &aws.Session{Config: awssdk.Config{Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}}
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), HTTPClient: aws.HTTPClient(nil)}}
 	c := cwl.NewFromConfig(sess.Config)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -16,6 +16,8 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	bolt "go.etcd.io/bbolt"
+
+	awsbuiltin "github.com/agentcore/agentcore/builtins/aws"
 )
 
 type fixture struct {
@@ -38,7 +40,10 @@ func open(t testing.TB, dir string, max int64) *fixture {
 	}
 	srv := httptest.NewServer(st)
 	cl := cwl.New(cwl.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		// agentcore's own HTTP client: the SDK's plain one loses streamed answers to a race
+		// (see builtins/aws.HTTPClient)
+		HTTPClient: awsbuiltin.HTTPClient(nil)})
 	f := &fixture{dir: dir, db: db, store: st, srv: srv, cl: cl}
 	t.Cleanup(f.close)
 	return f

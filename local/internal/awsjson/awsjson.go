@@ -3,6 +3,7 @@
 package awsjson
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -79,9 +80,20 @@ func (sv *Service[S]) WriteError(w http.ResponseWriter, err error) {
 }
 
 // Decode reads the JSON body into v; an unreadable body is a SerializationException.
+//
+// The body is read to its end before the answer is written: an answer sent while a chunked
+// body's last chunk is still on its way has Go's transport (and the SDK, which closes the
+// request body once the response is in) fail the write and close the connection under a
+// streamed response (StartLiveTail's "use of closed network connection").
 func Decode(req *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, req.Body, 1<<20))
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, 1<<20))
+	if err != nil {
+		return Errorf("SerializationException", "could not read the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
 		return Errorf("SerializationException", "could not parse request body: %v", err)
 	}
 	return nil

@@ -2,15 +2,17 @@
 local deploy = require("deploy")
 local observe = require("observe")
 
--- An endpoint's invocations and errors over the last hour from AgentCore's metrics (the local
--- endpoint counts them itself); nil when they cannot be read (an endpoint without the
--- CloudWatch API), so that status still shows the rest.
-local function health(a, runtime_name, endpoint)
-  local ok, h = pcall(metrics.endpoint_health, { runtime_arn = a.runtime_arn, runtime_name = runtime_name,
-    endpoint = endpoint, since_seconds = 3600 })
+-- The endpoints' invocations and errors over the last hour from AgentCore's metrics (the
+-- local endpoint counts them itself), one GetMetricData for all of a runtime's endpoints; {}
+-- when they cannot be read (an endpoint without the CloudWatch API), so that status still
+-- shows the rest.
+local function health(a, runtime_name, endpoints)
+  if #endpoints == 0 then return {} end
+  local ok, h = pcall(metrics.endpoints_health, { runtime_arn = a.runtime_arn, runtime_name = runtime_name,
+    endpoints = endpoints, since_seconds = 3600 })
   if not ok then
-    ui.debug(("metrics of endpoint %s not read: %s"):format(endpoint, tostring(type(h) == "table" and h.message or h)))
-    return nil
+    ui.debug(("metrics of %s not read: %s"):format(runtime_name, tostring(type(h) == "table" and h.message or h)))
+    return {}
   end
   return h
 end
@@ -49,6 +51,7 @@ local function agent_status(name, st)
   local sorted = {}
   for n in pairs(names) do table.insert(sorted, n) end
   table.sort(sorted)
+  local healths = (live and a.runtime_arn) and health(a, a.runtime_name or agent.runtime_name, sorted) or {}
   for _, n in ipairs(sorted) do
     local rec, lv = a.endpoints[n], live_eps[n]
     table.insert(out.endpoints, {
@@ -56,7 +59,7 @@ local function agent_status(name, st)
       version = rec and rec.version or nil,
       live_version = lv and tonumber(lv.liveVersion or lv.targetVersion) or nil,
       status = lv and lv.status or (live and "MISSING" or "-"),
-      health = live and a.runtime_arn and health(a, a.runtime_name or agent.runtime_name, n) or nil,
+      health = healths[n],
     })
   end
   for _, v in ipairs(a.versions) do

@@ -20,6 +20,8 @@ func TestDeclaredChecks(t *testing.T) {
 		{`metrics.endpoint_health{runtime_arn = "arn"}`, `field runtime_name is required`},
 		{`metrics.endpoint_health{runtime_arn = "arn", runtime_name = "n", since = 60}`, `unknown option "since"`},
 		{`metrics.endpoint_health()`, `argument #1 (opts)`},
+		{`metrics.endpoints_health{runtime_arn = "arn", runtime_name = "n"}`, `field endpoints is required`},
+		{`metrics.endpoints_health{runtime_arn = "arn", runtime_name = "n", endpoints = {true}}`, `endpoints[1] must be a string, got a boolean`},
 	} {
 		err := h.Err(tc.code)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -15,6 +15,7 @@ package metrics
 import (
 	"context"
 	"sort"
+	"strconv"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +45,7 @@ var Module = &engine.Module{
 		{Name: "metrics.Series", Of: Series{}, Doc: "One query's points, oldest first: timestamps (RFC 3339) and values, of the same length."},
 		{Name: "metrics.HealthOpts", Of: healthArgs{}, Doc: "endpoint defaults to DEFAULT, since_seconds to 3600."},
 		{Name: "metrics.Health", Of: Health{}},
+		{Name: "metrics.EndpointsHealthOpts", Of: endpointsHealthArgs{}, Doc: "since_seconds defaults to 3600."},
 	},
 	Funcs: []engine.Func{
 		{Name: "get_data", Fn: luaGetData,
@@ -58,6 +60,11 @@ var Module = &engine.Module{
 				"Invocations, SystemErrors and UserErrors (errors is their total), and last_error the RFC 3339 start " +
 				"of the latest minute with an error (nil when none). available is false when no metric exists for " +
 				"the endpoint in that window (never invoked, or metrics not published yet); the counts are then 0."},
+		{Name: "endpoints_health", Fn: luaEndpointsHealth,
+			Params:  "opts: metrics.EndpointsHealthOpts",
+			Returns: "table<string, metrics.Health>",
+			Doc: "endpoint_health for several endpoints of one runtime in one GetMetricData call (a call per " +
+				"166 endpoints: 500 queries), keyed by endpoint name."},
 	},
 }
 
@@ -259,17 +266,65 @@ func luaEndpointHealth(L *lua.LState) int {
 	if a.SinceSeconds <= 0 {
 		a.SinceSeconds = 3600
 	}
-	dims := RuntimeDimensions(a.RuntimeARN, a.RuntimeName, a.Endpoint)
-	qs := []Query{
-		{ID: "inv", Namespace: Namespace, Metric: "Invocations", Dimensions: dims},
-		{ID: "sys", Namespace: Namespace, Metric: "SystemErrors", Dimensions: dims},
-		{ID: "usr", Namespace: Namespace, Metric: "UserErrors", Dimensions: dims},
+	end := time.Now()
+	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
+	hs := call(L, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, []string{a.Endpoint}, start, end)
+	})
+	L.Push(engine.ToLua(L, hs[a.Endpoint]))
+	return 1
+}
+
+type endpointsHealthArgs struct {
+	RuntimeARN   string   `json:"runtime_arn" lua:",required"`
+	RuntimeName  string   `json:"runtime_name" lua:",required"`
+	Endpoints    []string `json:"endpoints" lua:",required"`
+	SinceSeconds float64  `json:"since_seconds"`
+}
+
+func luaEndpointsHealth(L *lua.LState) int {
+	const fn = "metrics.endpoints_health"
+	var a endpointsHealthArgs
+	engine.OptionsArg(L, 1, fn, &a)
+	if a.SinceSeconds <= 0 {
+		a.SinceSeconds = 3600
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	series := call(L, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
-		return getData(ctx, c, qs, start, end)
+	hs := call(L, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, a.Endpoints, start, end)
 	})
-	L.Push(engine.ToLua(L, health(series)))
+	L.Push(engine.ToLua(L, hs))
 	return 1
+}
+
+// maxQueries is GetMetricData's limit of queries per call.
+const maxQueries = 500
+
+// endpointsHealth reads the three series of each endpoint, as few calls as the query limit
+// allows.
+func endpointsHealth(ctx context.Context, c *cw.Client, arn, runtimeName string, endpoints []string, start, end time.Time) (map[string]Health, error) {
+	out := make(map[string]Health, len(endpoints))
+	per := maxQueries / 3
+	for lo := 0; lo < len(endpoints); lo += per {
+		batch := endpoints[lo:min(lo+per, len(endpoints))]
+		var qs []Query
+		for i, ep := range batch {
+			dims := RuntimeDimensions(arn, runtimeName, ep)
+			n := strconv.Itoa(i)
+			qs = append(qs,
+				Query{ID: "inv_" + n, Namespace: Namespace, Metric: "Invocations", Dimensions: dims},
+				Query{ID: "sys_" + n, Namespace: Namespace, Metric: "SystemErrors", Dimensions: dims},
+				Query{ID: "usr_" + n, Namespace: Namespace, Metric: "UserErrors", Dimensions: dims})
+		}
+		series, err := getData(ctx, c, qs, start, end)
+		if err != nil {
+			return nil, err
+		}
+		for i, ep := range batch {
+			n := strconv.Itoa(i)
+			out[ep] = health(map[string]*Series{"inv": series["inv_"+n], "sys": series["sys_"+n], "usr": series["usr_"+n]})
+		}
+	}
+	return out, nil
 }

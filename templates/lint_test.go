@@ -30,6 +30,7 @@ var starAllowed = map[string]func(stmt map[string]any) error{
 	"cloudwatch:ListMetrics":              nil,
 	"xray:GetTraceSummaries":              nil, // X-Ray reads: no resource-level permissions
 	"xray:BatchGetTraces":                 nil,
+	"xray:GetTraceSegmentDestination":     nil, // X-Ray: no resource-level permissions
 }
 
 func requireNamespace(stmt map[string]any) error {

@@ -116,7 +116,11 @@ var faultCommands = []faultCommand{
 			{"call:agentcore.create_runtime#1", syscall.SIGKILL}, {"info:CREATING#1", syscall.SIGINT}, {"step:pushing#1", syscall.SIGINT}}},
 	{name: "update", args: []string{"update", "my-bot"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
-		p.edit("agents/my-bot/main.go", "You said: ", "You told me: ")
+		// the project's name in the new text: points run in parallel on one engine, and two
+		// projects building the same bytes share the classic builder's cache chain, which one
+		// project's destroy can cut under the other (its re-run then builds a new digest and
+		// makes a V3)
+		p.edit("agents/my-bot/main.go", "You said: ", "You told "+p.name+": ")
 	}, status: func(t *testing.T, s string) { wantIn(t, s, `"latest_version":2`) },
 		calls:  []string{"docker.push#1", "agentcore.update_runtime#1"},
 		chosen: []faultChoice{{"call:agentcore.update_runtime#1", syscall.SIGKILL}, {"info:UPDATING#1", syscall.SIGINT}}},
@@ -512,8 +516,10 @@ func (p *faultProject) killAt(fp faultPoint, args ...string) (finished, reached 
 func (p *faultProject) check(c faultCommand, finished bool) {
 	t := p.t
 	t.Helper()
+	rerun := "(not run again)"
 	if !(finished && c.name == "create") {
 		code, out := p.run(c.args...)
+		rerun = out
 		// A create interrupted after its final save (the Ctrl-C seen at the recipe's last
 		// instruction) had finished: without its create_agent intent a second create is
 		// refused by design, and that is the only way to get this answer.
@@ -524,7 +530,11 @@ func (p *faultProject) check(c faultCommand, finished bool) {
 		}
 	}
 	if c.status != nil {
+		failed := t.Failed()
 		c.status(t, p.ok("status", "-o", "json"))
+		if !failed && t.Failed() {
+			t.Logf("the re-run of %s said:\n%s", c.name, rerun)
+		}
 	}
 	p.noDrift()
 	p.ok("destroy", "my-bot", "--yes")

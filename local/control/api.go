@@ -98,7 +98,7 @@ type runtimeInput struct {
 }
 
 func decodeBody(r *http.Request, v any) error {
-	// Read to the end before answering (see awsjson.Decode).
+	// Read to the end: bytes after the JSON document are refused (as awsjson.Decode does).
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
 	if err == nil && len(bytes.TrimSpace(body)) > 0 {
 		err = json.Unmarshal(body, v)

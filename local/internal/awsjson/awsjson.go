@@ -81,10 +81,8 @@ func (sv *Service[S]) WriteError(w http.ResponseWriter, err error) {
 
 // Decode reads the JSON body into v; an unreadable body is a SerializationException.
 //
-// The body is read to its end before the answer is written: an answer sent while a chunked
-// body's last chunk is still on its way has Go's transport (and the SDK, which closes the
-// request body once the response is in) fail the write and close the connection under a
-// streamed response (StartLiveTail's "use of closed network connection").
+// The body is read to its end, so that bytes after the JSON document are refused as AWS
+// refuses them (a stream decoder stopped at the first document and ignored the rest).
 func Decode(req *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, 1<<20))
 	if err != nil {

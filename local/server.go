@@ -34,6 +34,7 @@ import (
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/logs"
 	"github.com/agentcore/agentcore/local/metrics"
 	"github.com/agentcore/agentcore/local/otlp"
@@ -66,9 +67,9 @@ type Server struct {
 	cfg     Config
 	db      *bolt.DB
 	reg     *registry.Registry
-	sts     http.Handler
-	ssm     http.Handler
-	secrets http.Handler
+	sts     *sts.Service
+	ssm     *ssm.Service
+	secrets *secretsmanager.Service
 	s3      *s3.Service
 	control *control.Service
 	docker  io.Closer
@@ -132,11 +133,14 @@ func New(cfg Config) (*Server, error) {
 	if s.reg, err = registry.Open(filepath.Join(dir, "registry")); err != nil {
 		return fail(fmt.Errorf("opening the local registry: %w", err))
 	}
-	s.sts = sts.New(cfg.Account)
-	if s.ssm, err = ssm.New(db, cfg.Account, cfg.Region); err != nil {
+	svc := s.service()
+	if s.sts, err = sts.New(svc); err != nil {
+		return fail(fmt.Errorf("starting STS: %w", err))
+	}
+	if s.ssm, err = ssm.New(svc); err != nil {
 		return fail(fmt.Errorf("starting SSM: %w", err))
 	}
-	if s.secrets, err = secretsmanager.New(db, cfg.Account, cfg.Region); err != nil {
+	if s.secrets, err = secretsmanager.New(svc); err != nil {
 		return fail(fmt.Errorf("starting Secrets Manager: %w", err))
 	}
 	if s.s3, err = s3.New(db, filepath.Join(dir, "s3"), s3.Config{Account: cfg.Account, Region: cfg.Region, Logf: cfg.Logf}); err != nil {
@@ -150,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 		MaxBytes: logsMax, Now: cfg.Now, Logf: cfg.Logf}); err != nil {
 		return fail(fmt.Errorf("starting CloudWatch Logs: %w", err))
 	}
-	if s.metrics, err = metrics.Open(db, cfg.Now); err != nil {
+	if s.metrics, err = metrics.New(svc); err != nil {
 		return fail(fmt.Errorf("starting CloudWatch metrics: %w", err))
 	}
 	s.otlp = otlp.New(otlp.Config{Logs: s.logs, Secret: otlpSecret(cfg.Credentials), Logf: cfg.Logf,
@@ -177,6 +181,11 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// service is the config every service is built from.
+func (s *Server) service() awsproto.Config {
+	return awsproto.Config{DB: s.db, Account: s.cfg.Account, Region: s.cfg.Region, Now: s.cfg.Now, Logf: s.cfg.Logf}
+}
+
 // Listen opens the endpoint's listener: 127.0.0.1 only, never another interface (port 0: any
 // free port).
 func Listen(port int) (net.Listener, error) {
@@ -186,8 +195,8 @@ func Listen(port int) (net.Listener, error) {
 // Serve answers requests on ln until Shutdown. The registry's repository URIs use ln's address.
 func (s *Server) Serve(ln net.Listener) error {
 	host := control.RegistryHostFor(ln.Addr())
-	e, err := ecr.New(s.db, s.reg, ecr.Config{Account: s.cfg.Account, Region: s.cfg.Region, RegistryHost: host,
-		Now: s.cfg.Now, AuthorizationToken: s.cfg.Credentials.AuthorizationToken})
+	e, err := ecr.New(ecr.Config{Config: s.service(), Registry: s.reg, RegistryHost: host,
+		AuthorizationToken: s.cfg.Credentials.AuthorizationToken})
 	if err != nil {
 		return fmt.Errorf("starting ECR: %w", err)
 	}

@@ -57,7 +57,7 @@ func TestEndpointsHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st, err := localmetrics.Open(db, nil)
+	st, err := localmetrics.New(localmetrics.Config{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func localEndpoint(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := localsm.New(db, awstest.Account, "us-east-1")
+	h, err := localsm.New(localsm.Config{DB: db, Account: awstest.Account, Region: "us-east-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

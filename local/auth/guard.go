@@ -3,8 +3,6 @@ package auth
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"mime"
 	"net"
@@ -12,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/smithy-go/encoding/cbor"
-
-	"github.com/agentcore/agentcore/local/internal/awsjson"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Protocol is the wire protocol of a request, which decides the shape of its errors.
@@ -61,12 +57,12 @@ func (g *Guard) now() time.Time {
 func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route := g.Classify(r)
 	if f := g.front(r, route); f != nil {
-		writeFailure(w, route.Protocol, f)
+		writeFailure(w, r, route.Protocol, f)
 		return
 	}
 	if route.Protocol == Registry {
 		if f := g.registry(r); f != nil {
-			writeFailure(w, Registry, f)
+			writeFailure(w, r, Registry, f)
 			return
 		}
 		g.Next.ServeHTTP(w, r)
@@ -75,7 +71,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v := Verifier{Creds: g.Creds, Now: g.Now}
 	id, f := v.Verify(r)
 	if f != nil {
-		writeFailure(w, route.Protocol, f)
+		writeFailure(w, r, route.Protocol, f)
 		return
 	}
 	g.Next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
@@ -158,7 +154,30 @@ var codes = map[Kind]struct{ json, query, s3 string }{
 // endpoint's own key pair.
 const hint = " (the local AgentCore endpoint accepts only requests signed with its own key pair: `agentcore local env` prints it as AWS_* variables)"
 
-func writeFailure(w http.ResponseWriter, p Protocol, f *Failure) {
+// encoders writes each protocol's refusals, with the encoder its services use.
+var encoders = map[Protocol]awsproto.Protocol{
+	RestJSON: awsproto.RestJSON{},
+	AWSJSON:  awsproto.JSON{Version: "1.1"},
+	Query:    awsproto.Query{Xmlns: "https://sts.amazonaws.com/doc/2011-06-15/"},
+	S3:       awsproto.RestXML{},
+	Registry: awsproto.Registry{},
+	CBOR:     awsproto.CBOR{QueryCompatible: true},
+}
+
+func writeFailure(w http.ResponseWriter, r *http.Request, p Protocol, f *Failure) {
+	switch p {
+	case Registry:
+		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	case S3:
+		w.Header().Set("x-amz-request-id", awsproto.S3RequestID())
+	default:
+		w.Header().Set("x-amzn-RequestId", awsproto.RequestID())
+	}
+	encoders[p].WriteError(w, r, failureError(p, f))
+}
+
+// failureError is the refusal f as protocol p phrases it: its status, code and message.
+func failureError(p Protocol, f *Failure) *awsproto.Error {
 	msg := f.Msg
 	switch f.Kind {
 	case Missing, UnknownKey, BadSignature:
@@ -167,91 +186,36 @@ func writeFailure(w http.ResponseWriter, p Protocol, f *Failure) {
 		}
 	}
 	c := codes[f.Kind]
-	id := awsjson.RequestID()
+	e := &awsproto.Error{Status: http.StatusBadRequest, Code: c.json, QueryCode: c.query, Message: msg}
+	if f.Kind == Denied {
+		e.Status = http.StatusForbidden
+	}
 	switch p {
 	case Registry:
-		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		status, code := http.StatusUnauthorized, "UNAUTHORIZED"
+		e.Status, e.Code = http.StatusUnauthorized, "UNAUTHORIZED"
 		if f.Kind == Denied {
-			status, code = http.StatusForbidden, "DENIED"
-		} else {
-			w.Header().Set("WWW-Authenticate", `Basic realm="agentcore-local",service="ecr.amazonaws.com"`)
+			e.Status, e.Code = http.StatusForbidden, "DENIED"
 		}
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"code": code, "message": msg, "detail": nil}}})
-	case CBOR:
-		status := http.StatusBadRequest
-		if f.Kind == Denied {
-			status = http.StatusForbidden
-		}
-		w.Header().Set("x-amzn-RequestId", id)
-		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-		w.Header().Set("Content-Type", "application/cbor")
-		w.Header().Set("X-Amzn-Query-Error", c.query+";Sender") // the awsQuery-compatible code
-		w.WriteHeader(status)
-		w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(c.json), "message": cbor.String(msg)}))
-	case AWSJSON:
-		// awsJson services answer authentication failures with 400, as DynamoDB, SSM and ECR do.
-		status := http.StatusBadRequest
-		if f.Kind == Denied {
-			status = http.StatusForbidden
-		}
-		w.Header().Set("x-amzn-RequestId", id)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.Header().Set("X-Amzn-ErrorType", c.json)
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]string{"__type": c.json, "message": msg})
+	case CBOR, AWSJSON:
+		// awsJson and rpc-v2-cbor services answer authentication failures with 400, as
+		// DynamoDB, SSM and ECR do.
 	case Query:
-		w.Header().Set("Content-Type", "text/xml")
-		w.Header().Set("x-amzn-RequestId", id)
-		w.WriteHeader(http.StatusForbidden)
-		var b struct {
-			XMLName xml.Name `xml:"ErrorResponse"`
-			Xmlns   string   `xml:"xmlns,attr"`
-			Error   struct {
-				Type    string `xml:"Type"`
-				Code    string `xml:"Code"`
-				Message string `xml:"Message"`
-			} `xml:"Error"`
-			RequestID string `xml:"RequestId"`
-		}
-		b.Xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
-		b.Error.Type, b.Error.Code, b.Error.Message, b.RequestID = "Sender", c.query, msg, id
-		xml.NewEncoder(w).Encode(b)
+		e.Status, e.Code = http.StatusForbidden, c.query
 	case S3:
-		status := http.StatusForbidden
+		e.Status, e.Code = http.StatusForbidden, c.s3
 		switch f.Kind {
 		case Malformed, BadDigest:
-			status = http.StatusBadRequest
+			e.Status = http.StatusBadRequest
 		case Missing:
-			msg = "Access Denied" + hint
+			e.Message = "Access Denied" + hint
+		case UnknownKey:
+			e.Message = "The AWS Access Key Id you provided does not exist in our records." + hint
 		}
-		w.Header().Set("Content-Type", "application/xml")
-		w.Header().Set("x-amz-request-id", id)
-		w.WriteHeader(status)
-		var b struct {
-			XMLName        xml.Name `xml:"Error"`
-			Code           string   `xml:"Code"`
-			Message        string   `xml:"Message"`
-			AWSAccessKeyID string   `xml:"AWSAccessKeyId,omitempty"`
-			RequestID      string   `xml:"RequestId"`
-			HostID         string   `xml:"HostId"`
+		if (f.Kind == UnknownKey || f.Kind == BadSignature) && f.Key != "" {
+			e.With("AWSAccessKeyId", f.Key)
 		}
-		b.Code, b.Message, b.RequestID, b.HostID = c.s3, msg, id, id
-		if f.Kind == UnknownKey || f.Kind == BadSignature {
-			b.AWSAccessKeyID = f.Key
-		}
-		if f.Kind == UnknownKey {
-			b.Message = "The AWS Access Key Id you provided does not exist in our records." + hint
-		}
-		w.Write([]byte(xml.Header))
-		xml.NewEncoder(w).Encode(b)
 	default: // RestJSON: API Gateway's 403 with the type in X-Amzn-ErrorType
-		w.Header().Set("x-amzn-RequestId", id)
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Amzn-ErrorType", c.json)
-		w.WriteHeader(http.StatusForbidden)
-		json.NewEncoder(w).Encode(map[string]string{"message": msg})
+		e.Status = http.StatusForbidden
 	}
+	return e
 }

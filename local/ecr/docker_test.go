@@ -30,6 +30,7 @@ import (
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
 	localecr "github.com/agentcore/agentcore/local/ecr"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/registry"
 )
 
@@ -81,7 +82,7 @@ func (s *localServer) start() {
 		t.Fatal(err)
 	}
 	s.addr = ln.Addr().String()
-	api, err := localecr.New(db, reg, localecr.Config{Account: account, Region: region, RegistryHost: s.addr})
+	api, err := localecr.New(localecr.Config{Config: awsproto.Config{DB: db, Account: account, Region: region}, Registry: reg, RegistryHost: s.addr})
 	if err != nil {
 		t.Fatal(err)
 	}

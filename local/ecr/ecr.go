@@ -9,29 +9,26 @@ package ecr
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
-	"github.com/agentcore/agentcore/local/internal/awsjson"
 	"net/http"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/registry"
 )
 
-// Config is what the ECR service needs to build ARNs and repository URIs.
+// Config is what the ECR service is built from: the common service config (DB, Account,
+// Region, Now) and the registry it fronts.
 type Config struct {
-	Account      string // 12-digit account id used in every ARN
-	Region       string
+	awsproto.Config
+	Registry     *registry.Registry
 	RegistryHost string // host:port of the loopback registry, used in repositoryUri
 
 	// RegistryHostFunc, when set, is asked for the registry host at each request instead of
 	// RegistryHost: the server learns its port only once it listens.
 	RegistryHostFunc func() string
-
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 
 	// AuthorizationToken mints GetAuthorizationToken's token, base64("AWS:" + password),
 	// which the registry in front of which this service runs accepts until expires (see
@@ -52,27 +49,18 @@ type Service struct {
 	host   string
 }
 
-// New returns the ECR API handler, a *Service. repositoryUri and proxyEndpoint use
-// cfg.RegistryHost, or cfg.RegistryHostFunc when set, or what SetRegistryHost set later.
-// New installs the registry's repository-exists and tag-immutability hooks.
-func New(db *bolt.DB, reg *registry.Registry, cfg Config) (http.Handler, error) {
-	return NewService(db, reg, cfg)
-}
-
-// NewService is New with the concrete type, for callers that need SetRegistryHost.
-func NewService(db *bolt.DB, reg *registry.Registry, cfg Config) (*Service, error) {
-	if cfg.Account == "" || cfg.Region == "" {
-		return nil, errors.New("ecr: account and region are required")
+// New returns the ECR API handler. repositoryUri and proxyEndpoint use cfg.RegistryHost, or
+// cfg.RegistryHostFunc when set, or what SetRegistryHost set later. New installs the
+// registry's repository-exists and tag-immutability hooks.
+func New(cfg Config) (*Service, error) {
+	if cfg.Account == "" {
+		return nil, errors.New("ecr: Config.Account is required")
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	cfg.Config = cfg.Config.WithDefaults()
+	if err := cfg.Open("ecr", bucketRepos); err != nil {
+		return nil, err
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketRepos)
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("ecr: creating bucket: %w", err)
-	}
+	db, reg := cfg.DB, cfg.Registry
 	s := &Service{db: db, reg: reg, cfg: cfg, host: cfg.RegistryHost}
 	if reg != nil {
 		reg.SetRegistryID(cfg.Account)
@@ -106,47 +94,46 @@ func (s *Service) registryHost() string {
 }
 
 // operations is the table of contents of the service: X-Amz-Target suffix → handler.
-var api = &awsjson.Service[*Service]{Prefix: targetPrefix, InternalCode: "ServerException", Ops: map[string]awsjson.Op[*Service]{
-	"CreateRepository":      (*Service).createRepository,
-	"DescribeRepositories":  (*Service).describeRepositories,
-	"DeleteRepository":      (*Service).deleteRepository,
-	"GetAuthorizationToken": (*Service).getAuthorizationToken,
-	"DescribeImages":        (*Service).describeImages,
-	"ListImages":            (*Service).listImages,
-	"BatchDeleteImage":      (*Service).batchDeleteImage,
-	"PutLifecyclePolicy":    (*Service).putLifecyclePolicy,
-	"GetLifecyclePolicy":    (*Service).getLifecyclePolicy,
-	"DeleteLifecyclePolicy": (*Service).deleteLifecyclePolicy,
-	"TagResource":           (*Service).tagResource,
-	"UntagResource":         (*Service).untagResource,
-	"ListTagsForResource":   (*Service).listTagsForResource,
+var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", Internal: "ServerException"}, Ops: map[string]awsproto.Handler[*Service]{
+	"CreateRepository":      awsproto.Op((*Service).createRepository),
+	"DescribeRepositories":  awsproto.Op((*Service).describeRepositories),
+	"DeleteRepository":      awsproto.Op((*Service).deleteRepository),
+	"GetAuthorizationToken": awsproto.Op((*Service).getAuthorizationToken),
+	"DescribeImages":        awsproto.Op((*Service).describeImages),
+	"ListImages":            awsproto.Op((*Service).listImages),
+	"BatchDeleteImage":      awsproto.Op((*Service).batchDeleteImage),
+	"PutLifecyclePolicy":    awsproto.Op((*Service).putLifecyclePolicy),
+	"GetLifecyclePolicy":    awsproto.Op((*Service).getLifecyclePolicy),
+	"DeleteLifecyclePolicy": awsproto.Op((*Service).deleteLifecyclePolicy),
+	"TagResource":           awsproto.Op((*Service).tagResource),
+	"UntagResource":         awsproto.Op((*Service).untagResource),
+	"ListTagsForResource":   awsproto.Op((*Service).listTagsForResource),
 
-	"BatchGetImage":                 (*Service).batchGetImage,
-	"PutImage":                      (*Service).putImage,
-	"PutImageTagMutability":         (*Service).putImageTagMutability,
-	"PutImageScanningConfiguration": (*Service).putImageScanningConfiguration,
+	"BatchGetImage":                 awsproto.Op((*Service).batchGetImage),
+	"PutImage":                      awsproto.Op((*Service).putImage),
+	"PutImageTagMutability":         awsproto.Op((*Service).putImageTagMutability),
+	"PutImageScanningConfiguration": awsproto.Op((*Service).putImageScanningConfiguration),
 }}
 
 // ---- awsJson1_1 plumbing ----
 
 const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
 
-// apiError is an awsJson1_1 error (local/internal/awsjson).
-type apiError = awsjson.Error
+// apiError is the error of every operation (local/internal/awsproto).
+type apiError = awsproto.Error
 
-func newErr(code, format string, args ...any) *apiError { return awsjson.Errorf(code, format, args...) }
+// newErr returns a 400 error of the given code.
+var newErr = awsproto.ClientErrorf
 
 func invalidParam(format string, args ...any) *apiError {
 	return newErr("InvalidParameterException", format, args...)
 }
 
 // epoch is how awsJson1_1 encodes timestamps.
-type epoch = awsjson.Epoch
+type epoch = awsproto.Epoch
 
 // ServeHTTP dispatches on X-Amz-Target.
 func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) { api.Serve(s, w, req) }
-
-func decode(req *http.Request, v any) error { return awsjson.Decode(req, v) }
 
 func pageToken(after string) *string {
 	t := base64.RawURLEncoding.EncodeToString([]byte(after))

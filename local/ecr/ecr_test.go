@@ -30,6 +30,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	localecr "github.com/agentcore/agentcore/local/ecr"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/registry"
 )
 
@@ -68,7 +69,7 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	api, err := localecr.NewService(db, reg, localecr.Config{Account: account, Region: region})
+	api, err := localecr.New(localecr.Config{Config: awsproto.Config{DB: db, Account: account, Region: region}, Registry: reg})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net/http"
 
 	"github.com/agentcore/agentcore/local/registry"
 )
@@ -148,7 +147,7 @@ type imageListInput struct {
 
 // listing validates a list request and returns the repository, the page size, the tagStatus
 // filter and all of the repository's images.
-func (s *Service) listing(in imageListInput) (repo, int, func(registry.Image) bool, []registry.Image, error) {
+func (s *Service) listing(in *imageListInput) (repo, int, func(registry.Image) bool, []registry.Image, error) {
 	r, err := s.lookup(in.RegistryID, in.RepositoryName)
 	if err != nil {
 		return repo{}, 0, nil, nil, err
@@ -165,15 +164,13 @@ func (s *Service) listing(in imageListInput) (repo, int, func(registry.Image) bo
 	return r, limit, keep, imgs, err
 }
 
-func (s *Service) describeImages(req *http.Request) (any, error) {
-	var in struct {
-		imageListInput
-		ImageIDs []imageID `json:"imageIds"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
-	r, limit, keep, imgs, err := s.listing(in.imageListInput)
+type describeImagesInput struct {
+	imageListInput
+	ImageIDs []imageID `json:"imageIds"`
+}
+
+func (s *Service) describeImages(in *describeImagesInput) (any, error) {
+	r, limit, keep, imgs, err := s.listing(&in.imageListInput)
 	if err != nil {
 		return nil, err
 	}
@@ -215,11 +212,7 @@ func (s *Service) describeImages(req *http.Request) (any, error) {
 	return withToken(map[string]any{"imageDetails": out}, next), nil
 }
 
-func (s *Service) listImages(req *http.Request) (any, error) {
-	var in imageListInput
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) listImages(in *imageListInput) (any, error) {
 	_, limit, keep, imgs, err := s.listing(in)
 	if err != nil {
 		return nil, err
@@ -255,15 +248,13 @@ type imageFailure struct {
 	FailureReason string  `json:"failureReason"`
 }
 
-func (s *Service) batchDeleteImage(req *http.Request) (any, error) {
-	var in struct {
-		RegistryID     *string   `json:"registryId"`
-		RepositoryName string    `json:"repositoryName"`
-		ImageIDs       []imageID `json:"imageIds"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type batchDeleteImageInput struct {
+	RegistryID     *string   `json:"registryId"`
+	RepositoryName string    `json:"repositoryName"`
+	ImageIDs       []imageID `json:"imageIds"`
+}
+
+func (s *Service) batchDeleteImage(in *batchDeleteImageInput) (any, error) {
 	r, err := s.lookup(in.RegistryID, in.RepositoryName)
 	if err != nil {
 		return nil, err
@@ -319,14 +310,12 @@ type image struct {
 }
 
 // batchGetImage returns manifests as stored; acceptedMediaTypes is not used to convert them.
-func (s *Service) batchGetImage(req *http.Request) (any, error) {
-	var in struct {
-		repoRef
-		ImageIDs []imageID `json:"imageIds"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type batchGetImageInput struct {
+	repoRef
+	ImageIDs []imageID `json:"imageIds"`
+}
+
+func (s *Service) batchGetImage(in *batchGetImageInput) (any, error) {
 	r, err := s.lookup(in.RegistryID, in.RepositoryName)
 	if err != nil {
 		return nil, err
@@ -359,17 +348,15 @@ func (s *Service) batchGetImage(req *http.Request) (any, error) {
 	return map[string]any{"images": images, "failures": failures}, nil
 }
 
-func (s *Service) putImage(req *http.Request) (any, error) {
-	var in struct {
-		repoRef
-		ImageManifest          string  `json:"imageManifest"`
-		ImageManifestMediaType string  `json:"imageManifestMediaType"`
-		ImageTag               *string `json:"imageTag"`
-		ImageDigest            *string `json:"imageDigest"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type putImageInput struct {
+	repoRef
+	ImageManifest          string  `json:"imageManifest"`
+	ImageManifestMediaType string  `json:"imageManifestMediaType"`
+	ImageTag               *string `json:"imageTag"`
+	ImageDigest            *string `json:"imageDigest"`
+}
+
+func (s *Service) putImage(in *putImageInput) (any, error) {
 	r, err := s.lookup(in.RegistryID, in.RepositoryName)
 	if err != nil {
 		return nil, err

@@ -2,21 +2,18 @@ package ecr
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 )
 
 // Lifecycle policies (stored, never evaluated) and resource tags.
 
-func (s *Service) putLifecyclePolicy(req *http.Request) (any, error) {
-	var in struct {
-		RegistryID          *string `json:"registryId"`
-		RepositoryName      string  `json:"repositoryName"`
-		LifecyclePolicyText string  `json:"lifecyclePolicyText"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type putLifecyclePolicyInput struct {
+	RegistryID          *string `json:"registryId"`
+	RepositoryName      string  `json:"repositoryName"`
+	LifecyclePolicyText string  `json:"lifecyclePolicyText"`
+}
+
+func (s *Service) putLifecyclePolicy(in *putLifecyclePolicyInput) (any, error) {
 	if err := s.checkRegistryID(in.RegistryID); err != nil {
 		return nil, err
 	}
@@ -51,11 +48,7 @@ type repoRef struct {
 	RepositoryName string  `json:"repositoryName"`
 }
 
-func (s *Service) getLifecyclePolicy(req *http.Request) (any, error) {
-	var in repoRef
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) getLifecyclePolicy(in *repoRef) (any, error) {
 	r, err := s.lookup(in.RegistryID, in.RepositoryName)
 	if err != nil {
 		return nil, err
@@ -66,11 +59,7 @@ func (s *Service) getLifecyclePolicy(req *http.Request) (any, error) {
 	return map[string]any{"registryId": s.cfg.Account, "repositoryName": r.Name, "lifecyclePolicyText": r.LifecyclePolicy}, nil
 }
 
-func (s *Service) deleteLifecyclePolicy(req *http.Request) (any, error) {
-	var in repoRef
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) deleteLifecyclePolicy(in *repoRef) (any, error) {
 	if _, err := s.lookup(in.RegistryID, in.RepositoryName); err != nil {
 		return nil, err
 	}
@@ -106,14 +95,12 @@ func (s *Service) repoFromARN(arn string) (string, error) {
 	return name, nil
 }
 
-func (s *Service) tagResource(req *http.Request) (any, error) {
-	var in struct {
-		ResourceArn string `json:"resourceArn"`
-		Tags        []tag  `json:"tags"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type tagResourceInput struct {
+	ResourceArn string `json:"resourceArn"`
+	Tags        []tag  `json:"tags"`
+}
+
+func (s *Service) tagResource(in *tagResourceInput) (any, error) {
 	name, err := s.repoFromARN(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -135,14 +122,12 @@ func (s *Service) tagResource(req *http.Request) (any, error) {
 	return struct{}{}, nil
 }
 
-func (s *Service) untagResource(req *http.Request) (any, error) {
-	var in struct {
-		ResourceArn string   `json:"resourceArn"`
-		TagKeys     []string `json:"tagKeys"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type untagResourceInput struct {
+	ResourceArn string   `json:"resourceArn"`
+	TagKeys     []string `json:"tagKeys"`
+}
+
+func (s *Service) untagResource(in *untagResourceInput) (any, error) {
 	name, err := s.repoFromARN(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -170,13 +155,11 @@ func (s *Service) untagResource(req *http.Request) (any, error) {
 	return struct{}{}, nil
 }
 
-func (s *Service) listTagsForResource(req *http.Request) (any, error) {
-	var in struct {
-		ResourceArn string `json:"resourceArn"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type listTagsForResourceInput struct {
+	ResourceArn string `json:"resourceArn"`
+}
+
+func (s *Service) listTagsForResource(in *listTagsForResourceInput) (any, error) {
 	name, err := s.repoFromARN(in.ResourceArn)
 	if err != nil {
 		return nil, err

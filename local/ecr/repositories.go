@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"github.com/agentcore/agentcore/local/internal/awsjson"
-	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Repositories: CreateRepository, DescribeRepositories, DeleteRepository, the Put*
@@ -201,23 +201,21 @@ func mergeTags(have, add []tag) []tag {
 
 // ---- repositories ----
 
-func (s *Service) createRepository(req *http.Request) (any, error) {
-	var in struct {
-		RegistryID                 *string `json:"registryId"`
-		RepositoryName             string  `json:"repositoryName"`
-		Tags                       []tag   `json:"tags"`
-		ImageTagMutability         string  `json:"imageTagMutability"`
-		ImageScanningConfiguration *struct {
-			ScanOnPush bool `json:"scanOnPush"`
-		} `json:"imageScanningConfiguration"`
-		EncryptionConfiguration *struct {
-			EncryptionType string `json:"encryptionType"`
-			KmsKey         string `json:"kmsKey"`
-		} `json:"encryptionConfiguration"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type createRepositoryInput struct {
+	RegistryID                 *string `json:"registryId"`
+	RepositoryName             string  `json:"repositoryName"`
+	Tags                       []tag   `json:"tags"`
+	ImageTagMutability         string  `json:"imageTagMutability"`
+	ImageScanningConfiguration *struct {
+		ScanOnPush bool `json:"scanOnPush"`
+	} `json:"imageScanningConfiguration"`
+	EncryptionConfiguration *struct {
+		EncryptionType string `json:"encryptionType"`
+		KmsKey         string `json:"kmsKey"`
+	} `json:"encryptionConfiguration"`
+}
+
+func (s *Service) createRepository(in *createRepositoryInput) (any, error) {
 	if err := s.checkRegistryID(in.RegistryID); err != nil {
 		return nil, err
 	}
@@ -285,14 +283,12 @@ func validateMutability(m string) error {
 	return invalidParam("Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]'")
 }
 
-func (s *Service) putImageTagMutability(req *http.Request) (any, error) {
-	var in struct {
-		repoRef
-		ImageTagMutability string `json:"imageTagMutability"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type putImageTagMutabilityInput struct {
+	repoRef
+	ImageTagMutability string `json:"imageTagMutability"`
+}
+
+func (s *Service) putImageTagMutability(in *putImageTagMutabilityInput) (any, error) {
 	if _, err := s.lookup(in.RegistryID, in.RepositoryName); err != nil {
 		return nil, err
 	}
@@ -309,14 +305,12 @@ func (s *Service) putImageTagMutability(req *http.Request) (any, error) {
 	return map[string]any{"registryId": s.cfg.Account, "repositoryName": r.Name, "imageTagMutability": r.ImageTagMutability}, nil
 }
 
-func (s *Service) putImageScanningConfiguration(req *http.Request) (any, error) {
-	var in struct {
-		repoRef
-		ImageScanningConfiguration *scanningConfig `json:"imageScanningConfiguration"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type putImageScanningConfigurationInput struct {
+	repoRef
+	ImageScanningConfiguration *scanningConfig `json:"imageScanningConfiguration"`
+}
+
+func (s *Service) putImageScanningConfiguration(in *putImageScanningConfigurationInput) (any, error) {
 	if _, err := s.lookup(in.RegistryID, in.RepositoryName); err != nil {
 		return nil, err
 	}
@@ -343,16 +337,14 @@ func checkMaxResults(m *int) (int, error) {
 	return *m, nil
 }
 
-func (s *Service) describeRepositories(req *http.Request) (any, error) {
-	var in struct {
-		RegistryID      *string  `json:"registryId"`
-		RepositoryNames []string `json:"repositoryNames"`
-		NextToken       *string  `json:"nextToken"`
-		MaxResults      *int     `json:"maxResults"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type describeRepositoriesInput struct {
+	RegistryID      *string  `json:"registryId"`
+	RepositoryNames []string `json:"repositoryNames"`
+	NextToken       *string  `json:"nextToken"`
+	MaxResults      *int     `json:"maxResults"`
+}
+
+func (s *Service) describeRepositories(in *describeRepositoriesInput) (any, error) {
 	if err := s.checkRegistryID(in.RegistryID); err != nil {
 		return nil, err
 	}
@@ -411,15 +403,13 @@ func (s *Service) describeRepositories(req *http.Request) (any, error) {
 	return withToken(map[string]any{"repositories": out}, next), nil
 }
 
-func (s *Service) deleteRepository(req *http.Request) (any, error) {
-	var in struct {
-		RegistryID     *string `json:"registryId"`
-		RepositoryName string  `json:"repositoryName"`
-		Force          bool    `json:"force"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type deleteRepositoryInput struct {
+	RegistryID     *string `json:"registryId"`
+	RepositoryName string  `json:"repositoryName"`
+	Force          bool    `json:"force"`
+}
+
+func (s *Service) deleteRepository(in *deleteRepositoryInput) (any, error) {
 	r, err := s.lookup(in.RegistryID, in.RepositoryName)
 	if err != nil {
 		return nil, err
@@ -448,20 +438,18 @@ func (s *Service) deleteRepository(req *http.Request) (any, error) {
 
 // ---- authorization ----
 
-func (s *Service) getAuthorizationToken(req *http.Request) (any, error) {
-	var in struct {
-		RegistryIDs []string `json:"registryIds"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type getAuthorizationTokenInput struct {
+	RegistryIDs []string `json:"registryIds"`
+}
+
+func (s *Service) getAuthorizationToken(in *getAuthorizationTokenInput) (any, error) {
 	for _, id := range in.RegistryIDs {
 		if err := s.checkRegistryID(&id); err != nil {
 			return nil, invalidParam("Invalid parameter at 'registryIds': registry id '%s' is not accessible from this local endpoint", id)
 		}
 	}
 	now := s.cfg.Now()
-	token, expires := base64.StdEncoding.EncodeToString([]byte("AWS:"+awsjson.RequestID()+awsjson.RequestID())), now.Add(12*time.Hour)
+	token, expires := base64.StdEncoding.EncodeToString([]byte("AWS:"+awsproto.RequestID()+awsproto.RequestID())), now.Add(12*time.Hour)
 	if s.cfg.AuthorizationToken != nil {
 		token, expires = s.cfg.AuthorizationToken(now)
 	}

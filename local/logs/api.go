@@ -10,41 +10,42 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/agentcore/agentcore/local/internal/awsjson"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of CloudWatch Logs.
 const TargetPrefix = "Logs_20140328."
 
-var api = &awsjson.Service[*Store]{Prefix: TargetPrefix, InternalCode: "ServiceUnavailableException", Ops: map[string]awsjson.Op[*Store]{
-	"CreateLogGroup":     (*Store).opCreateLogGroup,
-	"CreateLogStream":    (*Store).opCreateLogStream,
-	"DeleteLogGroup":     (*Store).opDeleteLogGroup,
-	"DeleteLogStream":    (*Store).opDeleteLogStream,
-	"DescribeLogGroups":  (*Store).opDescribeLogGroups,
-	"DescribeLogStreams": (*Store).opDescribeLogStreams,
-	"PutLogEvents":       (*Store).opPutLogEvents,
-	"GetLogEvents":       (*Store).opGetLogEvents,
-	"FilterLogEvents":    (*Store).opFilterLogEvents,
-	"PutRetentionPolicy": (*Store).opPutRetentionPolicy,
+var api = &awsproto.JSONService[*Store]{Prefix: TargetPrefix, Protocol: awsproto.JSON{Version: "1.1", Internal: "ServiceUnavailableException"}, Ops: map[string]awsproto.Handler[*Store]{
+	"CreateLogGroup":     awsproto.Op((*Store).opCreateLogGroup),
+	"CreateLogStream":    awsproto.Op((*Store).opCreateLogStream),
+	"DeleteLogGroup":     awsproto.Op((*Store).opDeleteLogGroup),
+	"DeleteLogStream":    awsproto.Op((*Store).opDeleteLogStream),
+	"DescribeLogGroups":  awsproto.Op((*Store).opDescribeLogGroups),
+	"DescribeLogStreams": awsproto.Op((*Store).opDescribeLogStreams),
+	"PutLogEvents":       awsproto.Op((*Store).opPutLogEvents),
+	"GetLogEvents":       awsproto.Op((*Store).opGetLogEvents),
+	"FilterLogEvents":    awsproto.Op((*Store).opFilterLogEvents),
+	"PutRetentionPolicy": awsproto.Op((*Store).opPutRetentionPolicy),
+	"StartLiveTail":      (*Store).opStartLiveTail,
 }}
 
 // ServeHTTP dispatches on X-Amz-Target.
-func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.serve(w, r) {
-		return
-	}
-	api.Serve(s, w, r)
+func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) { api.Serve(s, w, r) }
+
+// errorf returns a 400 error of the given code.
+func errorf(code, format string, args ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, code, format, args...)
 }
 
 func invalidParam(format string, args ...any) error {
-	return awsjson.Errorf("InvalidParameterException", format, args...)
+	return errorf("InvalidParameterException", format, args...)
 }
 
 var (
 	groupNamePattern  = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]{1,512}$`)
-	errGroupNotFound  = awsjson.Errorf("ResourceNotFoundException", "The specified log group does not exist.")
-	errStreamNotFound = awsjson.Errorf("ResourceNotFoundException", "The specified log stream does not exist.")
+	errGroupNotFound  = errorf("ResourceNotFoundException", "The specified log group does not exist.")
+	errStreamNotFound = errorf("ResourceNotFoundException", "The specified log stream does not exist.")
 )
 
 func (s *Store) arn(group string) string {
@@ -89,102 +90,111 @@ func (s *Store) groupFor(name, identifier string) (*group, error) {
 	return g, nil
 }
 
-func (s *Store) opCreateLogGroup(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupName  string            `json:"logGroupName"`
-		KmsKeyID      string            `json:"kmsKeyId"`
-		Tags          map[string]string `json:"tags"`
-		LogGroupClass string            `json:"logGroupClass"`
+type createLogGroupInput struct {
+	LogGroupName  string            `json:"logGroupName"`
+	KmsKeyID      string            `json:"kmsKeyId"`
+	Tags          map[string]string `json:"tags"`
+	LogGroupClass string            `json:"logGroupClass"`
+}
+
+// lockGroup takes the store's lock (for writing when write) and resolves the log group of
+// name or identifier (see groupFor); the caller calls unlock when done, error or not.
+func (s *Store) lockGroup(write bool, name, identifier string) (g *group, unlock func(), err error) {
+	unlock = s.mu.RUnlock
+	if write {
+		s.mu.Lock()
+		unlock = s.mu.Unlock
+	} else {
+		s.mu.RLock()
 	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
+	g, err = s.groupFor(name, identifier)
+	return g, unlock, err
+}
+
+// lockStream is lockGroup that also resolves the group's log stream streamName.
+func (s *Store) lockStream(write bool, name, identifier, streamName string) (*group, *stream, func(), error) {
+	g, unlock, err := s.lockGroup(write, name, identifier)
+	if err != nil {
+		return nil, nil, unlock, err
 	}
+	st := g.streams[streamName]
+	if st == nil {
+		return nil, nil, unlock, errStreamNotFound
+	}
+	return g, st, unlock, nil
+}
+
+func (s *Store) opCreateLogGroup(in *createLogGroupInput) (any, error) {
 	if err := validGroupName(in.LogGroupName); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.createGroup(in.LogGroupName, s.cfg.Now().UnixMilli()); err == errGroupExists {
-		return nil, awsjson.Errorf("ResourceAlreadyExistsException", "The specified log group already exists")
+		return nil, errorf("ResourceAlreadyExistsException", "The specified log group already exists")
 	} else if err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
 }
 
-func (s *Store) opCreateLogStream(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupName  string `json:"logGroupName"`
-		LogStreamName string `json:"logStreamName"`
-	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
+type createLogStreamInput struct {
+	LogGroupName  string `json:"logGroupName"`
+	LogStreamName string `json:"logStreamName"`
+}
+
+func (s *Store) opCreateLogStream(in *createLogStreamInput) (any, error) {
 	if err := validStreamName(in.LogStreamName); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, err := s.groupFor(in.LogGroupName, "")
+	g, unlock, err := s.lockGroup(true, in.LogGroupName, "")
+	defer unlock()
 	if err != nil {
 		return nil, err
 	}
 	if _, err := s.createStream(g, in.LogStreamName, s.cfg.Now().UnixMilli()); err == errStreamExists {
-		return nil, awsjson.Errorf("ResourceAlreadyExistsException", "The specified log stream already exists")
+		return nil, errorf("ResourceAlreadyExistsException", "The specified log stream already exists")
 	} else if err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
 }
 
-func (s *Store) opDeleteLogGroup(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupName string `json:"logGroupName"`
-	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, err := s.groupFor(in.LogGroupName, "")
+type deleteLogGroupInput struct {
+	LogGroupName string `json:"logGroupName"`
+}
+
+func (s *Store) opDeleteLogGroup(in *deleteLogGroupInput) (any, error) {
+	g, unlock, err := s.lockGroup(true, in.LogGroupName, "")
+	defer unlock()
 	if err != nil {
 		return nil, err
 	}
 	return struct{}{}, s.deleteGroup(g)
 }
 
-func (s *Store) opDeleteLogStream(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupName  string `json:"logGroupName"`
-		LogStreamName string `json:"logStreamName"`
-	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, err := s.groupFor(in.LogGroupName, "")
+type deleteLogStreamInput struct {
+	LogGroupName  string `json:"logGroupName"`
+	LogStreamName string `json:"logStreamName"`
+}
+
+func (s *Store) opDeleteLogStream(in *deleteLogStreamInput) (any, error) {
+	g, st, unlock, err := s.lockStream(true, in.LogGroupName, "", in.LogStreamName)
+	defer unlock()
 	if err != nil {
 		return nil, err
-	}
-	st := g.streams[in.LogStreamName]
-	if st == nil {
-		return nil, errStreamNotFound
 	}
 	return struct{}{}, s.deleteStream(g, st)
 }
 
-func (s *Store) opPutRetentionPolicy(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupName    string `json:"logGroupName"`
-		RetentionInDays int32  `json:"retentionInDays"`
-	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, err := s.groupFor(in.LogGroupName, "")
+type putRetentionPolicyInput struct {
+	LogGroupName    string `json:"logGroupName"`
+	RetentionInDays int32  `json:"retentionInDays"`
+}
+
+func (s *Store) opPutRetentionPolicy(in *putRetentionPolicyInput) (any, error) {
+	g, unlock, err := s.lockGroup(true, in.LogGroupName, "")
+	defer unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -223,16 +233,14 @@ func limitOf(l *int32, max int32) (int, error) {
 	return int(*l), nil
 }
 
-func (s *Store) opDescribeLogGroups(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupNamePrefix  string `json:"logGroupNamePrefix"`
-		LogGroupNamePattern string `json:"logGroupNamePattern"`
-		NextToken           string `json:"nextToken"`
-		Limit               *int32 `json:"limit"`
-	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
+type describeLogGroupsInput struct {
+	LogGroupNamePrefix  string `json:"logGroupNamePrefix"`
+	LogGroupNamePattern string `json:"logGroupNamePattern"`
+	NextToken           string `json:"nextToken"`
+	Limit               *int32 `json:"limit"`
+}
+
+func (s *Store) opDescribeLogGroups(in *describeLogGroupsInput) (any, error) {
 	if in.LogGroupNamePrefix != "" && in.LogGroupNamePattern != "" {
 		return nil, invalidParam("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
 	}
@@ -287,19 +295,17 @@ func (s *Store) opDescribeLogGroups(r *http.Request) (any, error) {
 	return out, nil
 }
 
-func (s *Store) opDescribeLogStreams(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupName        string `json:"logGroupName"`
-		LogGroupIdentifier  string `json:"logGroupIdentifier"`
-		LogStreamNamePrefix string `json:"logStreamNamePrefix"`
-		OrderBy             string `json:"orderBy"`
-		Descending          bool   `json:"descending"`
-		NextToken           string `json:"nextToken"`
-		Limit               *int32 `json:"limit"`
-	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
+type describeLogStreamsInput struct {
+	LogGroupName        string `json:"logGroupName"`
+	LogGroupIdentifier  string `json:"logGroupIdentifier"`
+	LogStreamNamePrefix string `json:"logStreamNamePrefix"`
+	OrderBy             string `json:"orderBy"`
+	Descending          bool   `json:"descending"`
+	NextToken           string `json:"nextToken"`
+	Limit               *int32 `json:"limit"`
+}
+
+func (s *Store) opDescribeLogStreams(in *describeLogStreamsInput) (any, error) {
 	limit, err := limitOf(in.Limit, 50)
 	if err != nil {
 		return nil, err
@@ -313,9 +319,8 @@ func (s *Store) opDescribeLogStreams(r *http.Request) (any, error) {
 	default:
 		return nil, invalidParam("1 validation error detected: Value '%s' at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]", in.OrderBy)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	g, err := s.groupFor(in.LogGroupName, in.LogGroupIdentifier)
+	g, unlock, err := s.lockGroup(false, in.LogGroupName, in.LogGroupIdentifier)
+	defer unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -387,19 +392,17 @@ const (
 	maxEventBytes  = 1048576 - eventOverhead
 )
 
-func (s *Store) opPutLogEvents(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupName  string `json:"logGroupName"`
-		LogStreamName string `json:"logStreamName"`
-		LogEvents     []struct {
-			Timestamp *int64  `json:"timestamp"`
-			Message   *string `json:"message"`
-		} `json:"logEvents"`
-		SequenceToken string `json:"sequenceToken"`
-	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
+type putLogEventsInput struct {
+	LogGroupName  string `json:"logGroupName"`
+	LogStreamName string `json:"logStreamName"`
+	LogEvents     []struct {
+		Timestamp *int64  `json:"timestamp"`
+		Message   *string `json:"message"`
+	} `json:"logEvents"`
+	SequenceToken string `json:"sequenceToken"`
+}
+
+func (s *Store) opPutLogEvents(in *putLogEventsInput) (any, error) {
 	if len(in.LogEvents) == 0 || len(in.LogEvents) > maxBatchEvents {
 		return nil, invalidParam("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length between 1 and %d", maxBatchEvents)
 	}
@@ -425,15 +428,10 @@ func (s *Store) opPutLogEvents(r *http.Request) (any, error) {
 	if size > maxBatchBytes {
 		return nil, invalidParam("Upload too large: %d bytes exceeds limit of %d", size, maxBatchBytes)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, err := s.groupFor(in.LogGroupName, "")
+	g, st, unlock, err := s.lockStream(true, in.LogGroupName, "", in.LogStreamName)
+	defer unlock()
 	if err != nil {
 		return nil, err
-	}
-	st := g.streams[in.LogStreamName]
-	if st == nil {
-		return nil, errStreamNotFound
 	}
 	// Events older than 14 days or more than 2 hours ahead are rejected, as by AWS.
 	now := s.cfg.Now().UnixMilli()
@@ -492,33 +490,26 @@ type outEvent struct {
 // maxResponseBytes is the 1 MB a page of GetLogEvents or FilterLogEvents holds at most.
 const maxResponseBytes = 1 << 20
 
-func (s *Store) opGetLogEvents(r *http.Request) (any, error) {
-	var in struct {
-		LogGroupName       string `json:"logGroupName"`
-		LogGroupIdentifier string `json:"logGroupIdentifier"`
-		LogStreamName      string `json:"logStreamName"`
-		StartTime          *int64 `json:"startTime"`
-		EndTime            *int64 `json:"endTime"`
-		NextToken          string `json:"nextToken"`
-		Limit              *int32 `json:"limit"`
-		StartFromHead      *bool  `json:"startFromHead"`
-	}
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
+type getLogEventsInput struct {
+	LogGroupName       string `json:"logGroupName"`
+	LogGroupIdentifier string `json:"logGroupIdentifier"`
+	LogStreamName      string `json:"logStreamName"`
+	StartTime          *int64 `json:"startTime"`
+	EndTime            *int64 `json:"endTime"`
+	NextToken          string `json:"nextToken"`
+	Limit              *int32 `json:"limit"`
+	StartFromHead      *bool  `json:"startFromHead"`
+}
+
+func (s *Store) opGetLogEvents(in *getLogEventsInput) (any, error) {
 	limit, err := limitOf(in.Limit, 10000)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	g, err := s.groupFor(in.LogGroupName, in.LogGroupIdentifier)
+	g, st, unlock, err := s.lockStream(true, in.LogGroupName, in.LogGroupIdentifier, in.LogStreamName)
+	defer unlock()
 	if err != nil {
 		return nil, err
-	}
-	st := g.streams[in.LogStreamName]
-	if st == nil {
-		return nil, errStreamNotFound
 	}
 	// The stream's events in (timestamp, id) order, within the time range.
 	var evs []*event
@@ -638,12 +629,8 @@ type FilterOutput struct {
 	NextToken          string     `json:"nextToken,omitempty"`
 }
 
-func (s *Store) opFilterLogEvents(r *http.Request) (any, error) {
-	var in FilterInput
-	if err := awsjson.Decode(r, &in); err != nil {
-		return nil, err
-	}
-	return s.Filter(in)
+func (s *Store) opFilterLogEvents(in *FilterInput) (any, error) {
+	return s.Filter(*in)
 }
 
 // Filter answers FilterLogEvents: the group's matching events in (timestamp, event id)
@@ -673,9 +660,8 @@ func (s *Store) Filter(in FilterInput) (*FilterOutput, error) {
 		}
 		afterTS, afterID, hasAfter = ts, uint64(id), true
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	g, err := s.groupFor(in.LogGroupName, in.LogGroupIdentifier)
+	g, unlock, err := s.lockGroup(false, in.LogGroupName, in.LogGroupIdentifier)
+	defer unlock()
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream/eventstreamapi"
 
-	"github.com/agentcore/agentcore/local/internal/awsjson"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // StartLiveTail, as AWS serves it: an awsJson1_1 operation whose output is an event stream
@@ -60,8 +60,8 @@ type tailed struct {
 }
 
 func (s *Store) opStartLiveTail(r *http.Request) (any, error) {
-	var in liveTailInput
-	if err := awsjson.Decode(r, &in); err != nil {
+	in := new(liveTailInput)
+	if err := awsproto.DecodeJSON(r, in); err != nil {
 		return nil, err
 	}
 	switch {
@@ -126,27 +126,9 @@ func (s *Store) opStartLiveTail(r *http.Request) (any, error) {
 	closed := s.closed
 	s.mu.RUnlock()
 	if closed {
-		return nil, awsjson.Errorf("ServiceUnavailableException", "the endpoint is stopping")
+		return nil, awsproto.Errorf(http.StatusBadRequest, "ServiceUnavailableException", "the endpoint is stopping")
 	}
-	return streamed(func(w http.ResponseWriter) { s.liveTail(w, r, in, groups, keep, match, changed) }), nil
-}
-
-// streamed is an operation's output that writes the response itself (an event stream).
-type streamed func(http.ResponseWriter)
-
-// serve answers StartLiveTail itself (its output is a stream) and the rest through api.
-func (s *Store) serve(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") != TargetPrefix+"StartLiveTail" {
-		return false
-	}
-	w.Header().Set("x-amzn-RequestId", awsjson.RequestID())
-	out, err := s.opStartLiveTail(r)
-	if err != nil {
-		api.WriteError(w, err)
-		return true
-	}
-	out.(streamed)(w)
-	return true
+	return awsproto.Streamed(func(w http.ResponseWriter) { s.liveTail(w, r, *in, groups, keep, match, changed) }), nil
 }
 
 func (s *Store) liveTail(w http.ResponseWriter, r *http.Request, in liveTailInput, groups []*tailed, keep func(string) bool, match matcher, changed chan struct{}) {
@@ -184,7 +166,7 @@ func (s *Store) liveTail(w http.ResponseWriter, r *http.Request, in liveTailInpu
 	for i, t := range groups {
 		idents[i] = t.ident
 	}
-	start := map[string]any{"requestId": w.Header().Get("x-amzn-RequestId"), "sessionId": awsjson.RequestID(),
+	start := map[string]any{"requestId": w.Header().Get("x-amzn-RequestId"), "sessionId": awsproto.RequestID(),
 		"logGroupIdentifiers": idents}
 	if len(in.LogStreamNames) > 0 {
 		start["logStreamNames"] = in.LogStreamNames

@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/smithy-go/encoding/cbor"
 
-	"github.com/agentcore/agentcore/local/internal/awsjson"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Service is CloudWatch's service name in both protocols.
@@ -28,35 +28,71 @@ func IsCloudWatch(r *http.Request) bool {
 	return strings.HasPrefix(r.URL.Path, cborPrefix) || strings.HasPrefix(r.Header.Get("X-Amz-Target"), Service+".")
 }
 
-type apiErr struct {
-	status    int
-	shape     string // the model's shape name
-	queryCode string // its awsQueryError code
-	msg       string
-}
-
-func (e *apiErr) Error() string { return e.shape + ": " + e.msg }
-
 func invalidValue(format string, args ...any) error {
-	return &apiErr{400, "InvalidParameterValueException", "InvalidParameterValue", fmt.Sprintf(format, args...)}
+	return &awsproto.Error{Status: 400, Code: "InvalidParameterValueException", QueryCode: "InvalidParameterValue", Message: fmt.Sprintf(format, args...)}
 }
 
 func missing(name string) error {
-	return &apiErr{400, "MissingRequiredParameterException", "MissingParameter", "The parameter " + name + " is required."}
+	return &awsproto.Error{Status: 400, Code: "MissingRequiredParameterException", QueryCode: "MissingParameter", Message: "The parameter " + name + " is required."}
 }
 
 func combination(format string, args ...any) error {
-	return &apiErr{400, "InvalidParameterCombinationException", "InvalidParameterCombination", fmt.Sprintf(format, args...)}
+	return &awsproto.Error{Status: 400, Code: "InvalidParameterCombinationException", QueryCode: "InvalidParameterCombination", Message: fmt.Sprintf(format, args...)}
 }
 
-// ServeHTTP answers CloudWatch requests.
+// ops is the table of contents of the service: operation name → operation. Its input is
+// the request's document as generic values (maps, lists, strings, float64, time.Time), in
+// either protocol.
+var ops = map[string]func(*Store, map[string]any) (any, error){
+	"GetMetricData":       (*Store).getMetricData,
+	"GetMetricStatistics": (*Store).getMetricStatistics,
+	"ListMetrics":         (*Store).listMetrics,
+}
+
+// The model's two protocols: its errors' __type is qualified by the model's namespace, and
+// the model is awsQueryCompatible, so the awsQuery code rides in X-Amzn-Query-Error.
+var (
+	cborProtocol = awsproto.CBOR{Namespace: "com.amazonaws.cloudwatch#", QueryCompatible: true,
+		Internal: "InternalServiceFault", InternalQuery: "InternalServiceError"}
+	jsonProtocol = awsproto.JSON{Version: "1.0", Namespace: "com.amazonaws.cloudwatch#", QueryCompatible: true,
+		Internal: "InternalServiceFault", InternalQuery: "InternalServiceError"}
+)
+
+// ServeHTTP answers CloudWatch requests: rpc-v2-cbor names the operation in the path,
+// awsJson1_0 in X-Amz-Target.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	isCBOR := strings.HasPrefix(r.URL.Path, cborPrefix)
-	op := strings.TrimPrefix(r.URL.Path, cborPrefix)
-	if !isCBOR {
-		op = strings.TrimPrefix(r.Header.Get("X-Amz-Target"), Service+".")
+	var p awsproto.Protocol = jsonProtocol
+	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), Service+".")
+	if isCBOR {
+		p, op = cborProtocol, strings.TrimPrefix(r.URL.Path, cborPrefix)
 	}
-	w.Header().Set("x-amzn-RequestId", awsjson.RequestID())
+	w.Header().Set("x-amzn-RequestId", awsproto.RequestID())
+	in, err := decode(w, r, isCBOR)
+	if err != nil {
+		p.WriteError(w, r, err)
+		return
+	}
+	f, ok := ops[op]
+	if !ok {
+		p.WriteError(w, r, &awsproto.Error{Status: 404, Code: "UnknownOperationException", QueryCode: "UnknownOperation",
+			Message: "the local endpoint's CloudWatch serves GetMetricData, GetMetricStatistics and ListMetrics, not " + op})
+		return
+	}
+	out, err := f(s, in)
+	if err != nil {
+		p.WriteError(w, r, err)
+		return
+	}
+	if isCBOR {
+		cborProtocol.Write(w, toCBOR(out))
+		return
+	}
+	jsonProtocol.Write(w, toJSON(out))
+}
+
+// decode reads the request's document as generic values; an empty body is an empty map.
+func decode(w http.ResponseWriter, r *http.Request, isCBOR bool) (map[string]any, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	var in map[string]any
 	if err == nil && len(body) > 0 {
@@ -74,61 +110,12 @@ func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.writeErr(w, isCBOR, &apiErr{400, "SerializationException", "SerializationException", "could not parse the request body: " + err.Error()})
-		return
+		return nil, &awsproto.Error{Status: 400, Code: "SerializationException", Message: "could not parse the request body: " + err.Error()}
 	}
 	if in == nil {
 		in = map[string]any{}
 	}
-	var out any
-	switch op {
-	case "GetMetricData":
-		out, err = s.getMetricData(in)
-	case "GetMetricStatistics":
-		out, err = s.getMetricStatistics(in)
-	case "ListMetrics":
-		out, err = s.listMetrics(in)
-	default:
-		err = &apiErr{404, "UnknownOperationException", "UnknownOperation", "the local endpoint's CloudWatch serves GetMetricData, GetMetricStatistics and ListMetrics, not " + op}
-	}
-	if err != nil {
-		s.writeErr(w, isCBOR, err)
-		return
-	}
-	if isCBOR {
-		w.Header().Set("Content-Type", "application/cbor")
-		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-		w.Write(cbor.Encode(toCBOR(out)))
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	b, _ := json.Marshal(toJSON(out))
-	w.Write(b)
-}
-
-func (s *Store) writeErr(w http.ResponseWriter, isCBOR bool, err error) {
-	e, ok := err.(*apiErr)
-	if !ok {
-		e = &apiErr{500, "InternalServiceFault", "InternalServiceError", err.Error()}
-	}
-	// The model is awsQueryCompatible: the query error code rides in a header.
-	fault := "Sender"
-	if e.status >= 500 {
-		fault = "Receiver"
-	}
-	w.Header().Set("X-Amzn-Query-Error", e.queryCode+";"+fault)
-	typ := "com.amazonaws.cloudwatch#" + e.shape
-	if isCBOR {
-		w.Header().Set("Content-Type", "application/cbor")
-		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-		w.WriteHeader(e.status)
-		w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(typ), "message": cbor.String(e.msg)}))
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.WriteHeader(e.status)
-	b, _ := json.Marshal(map[string]string{"__type": typ, "message": e.msg})
-	w.Write(b)
+	return in, nil
 }
 
 // ---- generic values ----
@@ -311,7 +298,7 @@ func (s *Store) getMetricData(in map[string]any) (any, error) {
 		return nil, invalidValue("The value %s for parameter ScanBy is not valid.", str(in, "ScanBy"))
 	}
 	if str(in, "NextToken") != "" {
-		return nil, &apiErr{400, "InvalidNextToken", "InvalidNextToken", "The next token specified is invalid."}
+		return nil, errInvalidNextToken()
 	}
 	results := []any{}
 	for _, q := range queries {
@@ -477,7 +464,7 @@ func (s *Store) listMetrics(in map[string]any) (any, error) {
 		b, err := base64.RawURLEncoding.DecodeString(tok)
 		n, err2 := strconv.Atoi(string(b))
 		if err != nil || err2 != nil || n < 0 || n > len(all) {
-			return nil, &apiErr{400, "InvalidNextToken", "InvalidNextToken", "The next token specified is invalid."}
+			return nil, errInvalidNextToken()
 		}
 		start = n
 	}
@@ -488,4 +475,8 @@ func (s *Store) listMetrics(in map[string]any) (any, error) {
 		out["NextToken"] = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(endAt)))
 	}
 	return out, nil
+}
+
+func errInvalidNextToken() error {
+	return &awsproto.Error{Status: 400, Code: "InvalidNextToken", Message: "The next token specified is invalid."}
 }

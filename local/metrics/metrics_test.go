@@ -32,7 +32,7 @@ func TestSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st, err := Open(db, nil)
+	st, err := New(Config{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestSDK(t *testing.T) {
 
 	// Counters survive a restart.
 	st.Close()
-	st2, err := Open(db, nil)
+	st2, err := New(Config{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestAWSJSON10(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st, err := Open(db, nil)
+	st, err := New(Config{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ package metrics
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
 	"sort"
 	"strings"
@@ -25,6 +26,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Namespace and dimension values of the runtime metrics.
@@ -121,10 +124,15 @@ type Store struct {
 	done    chan struct{}
 }
 
-// Open loads the kept minutes and starts writing new ones every 2 seconds.
-func Open(db *bolt.DB, now func() time.Time) (*Store, error) {
-	if now == nil {
-		now = time.Now
+// Config is what the store is built from: its database and clock.
+type Config = awsproto.Config
+
+// New loads the kept minutes and starts writing new ones every 2 seconds.
+func New(cfg Config) (*Store, error) {
+	cfg = cfg.WithDefaults()
+	db, now := cfg.DB, cfg.Now
+	if db == nil {
+		return nil, errors.New("metrics: Config.DB is required")
 	}
 	s := &Store{db: db, now: now, minutes: map[bucketKey]*minute{}, dirty: map[bucketKey]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
 	oldest := now().Add(-retention).Unix() / 60

@@ -22,7 +22,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/agentcore/agentcore/local/internal/awsjson"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // bucketSecrets holds one JSON record per secret, keyed by name.
@@ -37,54 +37,41 @@ const (
 	maxTags      = 50
 )
 
-// Service is the Secrets Manager handler.
-type Service struct {
-	db      *bolt.DB
-	account string
-	region  string
-	now     func() time.Time
-}
+// Service answers the service's operations; it implements http.Handler.
+type Service struct{ cfg awsproto.Config }
 
-// New returns the Secrets Manager handler.
-func New(db *bolt.DB, account, region string) (http.Handler, error) {
-	return NewService(db, account, region, time.Now)
-}
+// Config is what the service is built from: the database, account, region and clock.
+type Config = awsproto.Config
 
-// NewService is New with the concrete type and a clock.
-func NewService(db *bolt.DB, account, region string, now func() time.Time) (*Service, error) {
-	if account == "" || region == "" {
-		return nil, errors.New("secretsmanager: account and region are required")
+// New opens the service's state in cfg.DB.
+func New(cfg Config) (*Service, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Open("secretsmanager", bucketSecrets); err != nil {
+		return nil, err
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketSecrets)
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("secretsmanager: creating bucket: %w", err)
-	}
-	return &Service{db: db, account: account, region: region, now: now}, nil
+	return &Service{cfg: cfg}, nil
 }
 
 // api is the table of contents of the service: X-Amz-Target suffix → handler.
-var api = &awsjson.Service[*Service]{Prefix: targetPrefix, InternalCode: "InternalServiceError", Ops: map[string]awsjson.Op[*Service]{
-	"CreateSecret":   (*Service).createSecret,
-	"PutSecretValue": (*Service).putSecretValue,
-	"GetSecretValue": (*Service).getSecretValue,
-	"DescribeSecret": (*Service).describeSecret,
-	"ListSecrets":    (*Service).listSecrets,
-	"DeleteSecret":   (*Service).deleteSecret,
-	"RestoreSecret":  (*Service).restoreSecret,
-	"TagResource":    (*Service).tagResource,
-	"UntagResource":  (*Service).untagResource,
+var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", Internal: "InternalServiceError"}, Ops: map[string]awsproto.Handler[*Service]{
+	"CreateSecret":   awsproto.Op((*Service).createSecret),
+	"PutSecretValue": awsproto.Op((*Service).putSecretValue),
+	"GetSecretValue": awsproto.Op((*Service).getSecretValue),
+	"DescribeSecret": awsproto.Op((*Service).describeSecret),
+	"ListSecrets":    awsproto.Op((*Service).listSecrets),
+	"DeleteSecret":   awsproto.Op((*Service).deleteSecret),
+	"RestoreSecret":  awsproto.Op((*Service).restoreSecret),
+	"TagResource":    awsproto.Op((*Service).tagResource),
+	"UntagResource":  awsproto.Op((*Service).untagResource),
 }}
 
 // ServeHTTP dispatches on X-Amz-Target.
 func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) { api.Serve(s, w, req) }
 
-type epoch = awsjson.Epoch
+type epoch = awsproto.Epoch
 
-func newErr(code, format string, args ...any) *awsjson.Error {
-	return awsjson.Errorf(code, format, args...)
-}
+// newErr returns a 400 error of the given code.
+var newErr = awsproto.ClientErrorf
 
 func notFound() error {
 	return newErr("ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
@@ -192,7 +179,7 @@ func (s *Service) arnFor(name string) string {
 }
 
 func (s *Service) arnPrefix() string {
-	return "arn:aws:secretsmanager:" + s.region + ":" + s.account + ":secret:"
+	return "arn:aws:secretsmanager:" + s.cfg.Region + ":" + s.cfg.Account + ":secret:"
 }
 
 func uuid() string {
@@ -244,7 +231,7 @@ func (s *Service) load(tx *bolt.Tx, id string) (*secret, error) {
 	if found == nil {
 		return nil, notFound()
 	}
-	if found.DeletionDate != nil && !s.now().Before(*found.DeletionDate) {
+	if found.DeletionDate != nil && !s.cfg.Now().Before(*found.DeletionDate) {
 		if err := b.Delete([]byte(found.Name)); err != nil {
 			return nil, err
 		}
@@ -321,7 +308,7 @@ func (s *Service) addVersion(sc *secret, id string, str *string, bin []byte, sta
 			prev.Stages = append(prev.Stages, stagePrev)
 		}
 	}
-	now := s.now().UTC()
+	now := s.cfg.Now().UTC()
 	sc.Versions = append(sc.Versions, version{ID: id, String: str, Binary: bin, Stages: append([]string{}, stages...), Created: now})
 	// Versions without a label are deprecated: keep the last maxVersions of them at most.
 	if len(sc.Versions) > maxVersions {
@@ -370,20 +357,18 @@ func mergeTags(have, add []tag) ([]tag, error) {
 	return have, nil
 }
 
-func (s *Service) createSecret(req *http.Request) (any, error) {
-	var in struct {
-		Name               string  `json:"Name"`
-		ClientRequestToken string  `json:"ClientRequestToken"`
-		Description        *string `json:"Description"`
-		KmsKeyID           string  `json:"KmsKeyId"`
-		SecretString       *string `json:"SecretString"`
-		SecretBinary       []byte  `json:"SecretBinary"`
-		Tags               []tag   `json:"Tags"`
-		AddReplicaRegions  []any   `json:"AddReplicaRegions"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type createSecretInput struct {
+	Name               string  `json:"Name"`
+	ClientRequestToken string  `json:"ClientRequestToken"`
+	Description        *string `json:"Description"`
+	KmsKeyID           string  `json:"KmsKeyId"`
+	SecretString       *string `json:"SecretString"`
+	SecretBinary       []byte  `json:"SecretBinary"`
+	Tags               []tag   `json:"Tags"`
+	AddReplicaRegions  []any   `json:"AddReplicaRegions"`
+}
+
+func (s *Service) createSecret(in *createSecretInput) (any, error) {
 	if len(in.Name) > 512 || !nameRE.MatchString(in.Name) {
 		return nil, newErr("ValidationException", "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
 	}
@@ -406,9 +391,9 @@ func (s *Service) createSecret(req *http.Request) (any, error) {
 		return nil, newErr("InvalidParameterException", "Number of tags exceeds the maximum of %d.", maxTags)
 	}
 	out := map[string]any{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		old, err := s.load(tx, in.Name)
-		var nf *awsjson.Error
+		var nf *awsproto.Error
 		if err != nil && !(errors.As(err, &nf) && nf.Code == "ResourceNotFoundException") {
 			return err
 		}
@@ -423,7 +408,7 @@ func (s *Service) createSecret(req *http.Request) (any, error) {
 			}
 			return newErr("ResourceExistsException", "The operation failed because the secret %s already exists.", in.Name)
 		}
-		now := s.now().UTC()
+		now := s.cfg.Now().UTC()
 		sc := &secret{Name: in.Name, ARN: s.arnFor(in.Name), KmsKeyID: in.KmsKeyID, Tags: in.Tags, Created: now, LastChanged: now}
 		if in.Description != nil {
 			sc.Description = *in.Description
@@ -448,17 +433,15 @@ func (s *Service) createSecret(req *http.Request) (any, error) {
 	return out, nil
 }
 
-func (s *Service) putSecretValue(req *http.Request) (any, error) {
-	var in struct {
-		SecretID           string   `json:"SecretId"`
-		ClientRequestToken string   `json:"ClientRequestToken"`
-		SecretString       *string  `json:"SecretString"`
-		SecretBinary       []byte   `json:"SecretBinary"`
-		VersionStages      []string `json:"VersionStages"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type putSecretValueInput struct {
+	SecretID           string   `json:"SecretId"`
+	ClientRequestToken string   `json:"ClientRequestToken"`
+	SecretString       *string  `json:"SecretString"`
+	SecretBinary       []byte   `json:"SecretBinary"`
+	VersionStages      []string `json:"VersionStages"`
+}
+
+func (s *Service) putSecretValue(in *putSecretValueInput) (any, error) {
 	if err := value(in.SecretString, in.SecretBinary, true); err != nil {
 		return nil, err
 	}
@@ -466,7 +449,7 @@ func (s *Service) putSecretValue(req *http.Request) (any, error) {
 		return nil, err
 	}
 	var out map[string]any
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		sc, err := s.load(tx, in.SecretID)
 		if err != nil {
 			return err
@@ -491,17 +474,15 @@ func (s *Service) putSecretValue(req *http.Request) (any, error) {
 	return out, nil
 }
 
-func (s *Service) getSecretValue(req *http.Request) (any, error) {
-	var in struct {
-		SecretID     string `json:"SecretId"`
-		VersionID    string `json:"VersionId"`
-		VersionStage string `json:"VersionStage"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type getSecretValueInput struct {
+	SecretID     string `json:"SecretId"`
+	VersionID    string `json:"VersionId"`
+	VersionStage string `json:"VersionStage"`
+}
+
+func (s *Service) getSecretValue(in *getSecretValueInput) (any, error) {
 	var out map[string]any
-	err := s.db.Update(func(tx *bolt.Tx) error { // Update: an expired deletion is purged
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error { // Update: an expired deletion is purged
 		sc, err := s.load(tx, in.SecretID)
 		if err != nil {
 			return err
@@ -565,15 +546,13 @@ func describe(sc *secret, versionsKey string) map[string]any {
 	return out
 }
 
-func (s *Service) describeSecret(req *http.Request) (any, error) {
-	var in struct {
-		SecretID string `json:"SecretId"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type describeSecretInput struct {
+	SecretID string `json:"SecretId"`
+}
+
+func (s *Service) describeSecret(in *describeSecretInput) (any, error) {
 	var out map[string]any
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		sc, err := s.load(tx, in.SecretID)
 		if err != nil {
 			return err
@@ -643,18 +622,16 @@ func matches(sc *secret, filters []filter) bool {
 	return true
 }
 
-func (s *Service) listSecrets(req *http.Request) (any, error) {
-	var in struct {
-		IncludePlannedDeletion bool     `json:"IncludePlannedDeletion"`
-		MaxResults             *int     `json:"MaxResults"`
-		NextToken              *string  `json:"NextToken"`
-		Filters                []filter `json:"Filters"`
-		SortOrder              string   `json:"SortOrder"`
-		SortBy                 string   `json:"SortBy"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type listSecretsInput struct {
+	IncludePlannedDeletion bool     `json:"IncludePlannedDeletion"`
+	MaxResults             *int     `json:"MaxResults"`
+	NextToken              *string  `json:"NextToken"`
+	Filters                []filter `json:"Filters"`
+	SortOrder              string   `json:"SortOrder"`
+	SortBy                 string   `json:"SortBy"`
+}
+
+func (s *Service) listSecrets(in *listSecretsInput) (any, error) {
 	max := 100
 	if in.MaxResults != nil {
 		if *in.MaxResults < 1 || *in.MaxResults > 100 {
@@ -685,13 +662,13 @@ func (s *Service) listSecrets(req *http.Request) (any, error) {
 		return nil, newErr("ValidationException", "1 validation error detected: Value '%s' at 'sortBy' failed to satisfy enum value set: [created-date, last-accessed-date, last-changed-date, name]", in.SortBy)
 	}
 	var all []*secret
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSecrets).ForEach(func(_, v []byte) error {
 			var sc secret
 			if err := json.Unmarshal(v, &sc); err != nil {
 				return err
 			}
-			if sc.DeletionDate != nil && !s.now().Before(*sc.DeletionDate) {
+			if sc.DeletionDate != nil && !s.cfg.Now().Before(*sc.DeletionDate) {
 				return nil // gone; purged on its next load
 			}
 			if sc.DeletedDate != nil && !in.IncludePlannedDeletion {
@@ -750,15 +727,13 @@ func (s *Service) listSecrets(req *http.Request) (any, error) {
 	return out, nil
 }
 
-func (s *Service) deleteSecret(req *http.Request) (any, error) {
-	var in struct {
-		SecretID                   string `json:"SecretId"`
-		RecoveryWindowInDays       *int64 `json:"RecoveryWindowInDays"`
-		ForceDeleteWithoutRecovery *bool  `json:"ForceDeleteWithoutRecovery"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type deleteSecretInput struct {
+	SecretID                   string `json:"SecretId"`
+	RecoveryWindowInDays       *int64 `json:"RecoveryWindowInDays"`
+	ForceDeleteWithoutRecovery *bool  `json:"ForceDeleteWithoutRecovery"`
+}
+
+func (s *Service) deleteSecret(in *deleteSecretInput) (any, error) {
 	force := in.ForceDeleteWithoutRecovery != nil && *in.ForceDeleteWithoutRecovery
 	if force && in.RecoveryWindowInDays != nil {
 		return nil, newErr("InvalidParameterException", "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
@@ -771,10 +746,10 @@ func (s *Service) deleteSecret(req *http.Request) (any, error) {
 		}
 	}
 	var out map[string]any
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		sc, err := s.load(tx, in.SecretID)
-		now := s.now().UTC()
-		var ae *awsjson.Error
+		now := s.cfg.Now().UTC()
+		var ae *awsproto.Error
 		if force && errors.As(err, &ae) && ae.Code == "ResourceNotFoundException" {
 			// AWS answers a forced deletion of a secret that does not exist with success.
 			name, _ := strings.CutPrefix(in.SecretID, s.arnPrefix())
@@ -802,15 +777,13 @@ func (s *Service) deleteSecret(req *http.Request) (any, error) {
 	return out, nil
 }
 
-func (s *Service) restoreSecret(req *http.Request) (any, error) {
-	var in struct {
-		SecretID string `json:"SecretId"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type restoreSecretInput struct {
+	SecretID string `json:"SecretId"`
+}
+
+func (s *Service) restoreSecret(in *restoreSecretInput) (any, error) {
 	var out map[string]any
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		sc, err := s.load(tx, in.SecretID)
 		if err != nil {
 			return err
@@ -825,21 +798,19 @@ func (s *Service) restoreSecret(req *http.Request) (any, error) {
 	return out, nil
 }
 
-func (s *Service) tagResource(req *http.Request) (any, error) {
-	var in struct {
-		SecretID string `json:"SecretId"`
-		Tags     []tag  `json:"Tags"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type tagResourceInput struct {
+	SecretID string `json:"SecretId"`
+	Tags     []tag  `json:"Tags"`
+}
+
+func (s *Service) tagResource(in *tagResourceInput) (any, error) {
 	if in.Tags == nil {
 		return nil, newErr("ValidationException", "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
 	}
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		sc, err := s.load(tx, in.SecretID)
 		if err != nil {
 			return err
@@ -858,18 +829,16 @@ func (s *Service) tagResource(req *http.Request) (any, error) {
 	return struct{}{}, nil
 }
 
-func (s *Service) untagResource(req *http.Request) (any, error) {
-	var in struct {
-		SecretID string   `json:"SecretId"`
-		TagKeys  []string `json:"TagKeys"`
-	}
-	if err := awsjson.Decode(req, &in); err != nil {
-		return nil, err
-	}
+type untagResourceInput struct {
+	SecretID string   `json:"SecretId"`
+	TagKeys  []string `json:"TagKeys"`
+}
+
+func (s *Service) untagResource(in *untagResourceInput) (any, error) {
 	if in.TagKeys == nil {
 		return nil, newErr("ValidationException", "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		sc, err := s.load(tx, in.SecretID)
 		if err != nil {
 			return err

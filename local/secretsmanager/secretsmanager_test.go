@@ -40,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := local.NewService(db, account, region, func() time.Time { return h.now })
+	svc, err := local.New(local.Config{DB: db, Account: account, Region: region, Now: func() time.Time { return h.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

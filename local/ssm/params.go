@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -88,14 +87,14 @@ func (s *Service) arn(name string) string {
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
 	}
-	return "arn:aws:ssm:" + s.region + ":" + s.account + ":parameter" + name
+	return "arn:aws:ssm:" + s.cfg.Region + ":" + s.cfg.Account + ":parameter" + name
 }
 
-func (s *Service) user() string { return "arn:aws:iam::" + s.account + ":user/local" }
+func (s *Service) user() string { return "arn:aws:iam::" + s.cfg.Account + ":user/local" }
 
 // nameCandidates maps a name or parameter ARN to the stored names it may mean.
 func (s *Service) nameCandidates(name string) []string {
-	prefix := "arn:aws:ssm:" + s.region + ":" + s.account + ":parameter/"
+	prefix := "arn:aws:ssm:" + s.cfg.Region + ":" + s.cfg.Account + ":parameter/"
 	if rest, ok := strings.CutPrefix(name, prefix); ok {
 		return []string{"/" + rest, rest}
 	}
@@ -144,23 +143,21 @@ func valueFor(p *param, v version, decrypt bool) string {
 
 // ---- PutParameter ----
 
-func (s *Service) putParameter(req *http.Request) (any, error) {
-	var in struct {
-		Name           string  `json:"Name"`
-		Description    *string `json:"Description"`
-		Value          *string `json:"Value"`
-		Type           string  `json:"Type"`
-		KeyID          string  `json:"KeyId"`
-		Overwrite      bool    `json:"Overwrite"`
-		AllowedPattern *string `json:"AllowedPattern"`
-		Tags           []tag   `json:"Tags"`
-		Tier           string  `json:"Tier"`
-		Policies       string  `json:"Policies"`
-		DataType       string  `json:"DataType"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type putParameterInput struct {
+	Name           string  `json:"Name"`
+	Description    *string `json:"Description"`
+	Value          *string `json:"Value"`
+	Type           string  `json:"Type"`
+	KeyID          string  `json:"KeyId"`
+	Overwrite      bool    `json:"Overwrite"`
+	AllowedPattern *string `json:"AllowedPattern"`
+	Tags           []tag   `json:"Tags"`
+	Tier           string  `json:"Tier"`
+	Policies       string  `json:"Policies"`
+	DataType       string  `json:"DataType"`
+}
+
+func (s *Service) putParameter(in *putParameterInput) (any, error) {
 	if err := validateName(in.Name); err != nil {
 		return nil, err
 	}
@@ -196,7 +193,7 @@ func (s *Service) putParameter(req *http.Request) (any, error) {
 	}
 
 	var out version
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		p, exists, err := s.load(tx, in.Name)
 		if err != nil {
 			return err
@@ -204,7 +201,7 @@ func (s *Service) putParameter(req *http.Request) (any, error) {
 		if exists && !in.Overwrite {
 			return newErr("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.")
 		}
-		v := version{Value: *in.Value, Type: in.Type, KeyID: in.KeyID, DataType: in.DataType, LastModifiedDate: s.now().UTC().Truncate(time.Millisecond)}
+		v := version{Value: *in.Value, Type: in.Type, KeyID: in.KeyID, DataType: in.DataType, LastModifiedDate: s.cfg.Now().UTC().Truncate(time.Millisecond)}
 		if in.Description != nil {
 			v.Description = *in.Description
 		}
@@ -327,14 +324,12 @@ func validateTags(tags []tag) error {
 
 // ---- deleting ----
 
-func (s *Service) deleteParameter(req *http.Request) (any, error) {
-	var in struct {
-		Name string `json:"Name"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+type deleteParameterInput struct {
+	Name string `json:"Name"`
+}
+
+func (s *Service) deleteParameter(in *deleteParameterInput) (any, error) {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		p, ok, err := s.load(tx, in.Name)
 		if err != nil {
 			return err
@@ -350,18 +345,16 @@ func (s *Service) deleteParameter(req *http.Request) (any, error) {
 	return struct{}{}, nil
 }
 
-func (s *Service) deleteParameters(req *http.Request) (any, error) {
-	var in struct {
-		Names []string `json:"Names"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type deleteParametersInput struct {
+	Names []string `json:"Names"`
+}
+
+func (s *Service) deleteParameters(in *deleteParametersInput) (any, error) {
 	if err := checkNames(in.Names); err != nil {
 		return nil, err
 	}
 	deleted, invalid := []string{}, []string{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		for _, n := range in.Names {
 			p, ok, err := s.load(tx, n)
 			if err != nil {

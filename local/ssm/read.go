@@ -3,7 +3,6 @@ package ssm
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -71,19 +70,17 @@ func (s *Service) resolve(tx *bolt.Tx, ref string, decrypt bool) (parameterOut, 
 	return s.parameterOut(p, v, decrypt, selector), nil
 }
 
-func (s *Service) getParameter(req *http.Request) (any, error) {
-	var in struct {
-		Name           string `json:"Name"`
-		WithDecryption bool   `json:"WithDecryption"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type getParameterInput struct {
+	Name           string `json:"Name"`
+	WithDecryption bool   `json:"WithDecryption"`
+}
+
+func (s *Service) getParameter(in *getParameterInput) (any, error) {
 	if in.Name == "" || len(in.Name) > 2048 {
 		return nil, validation("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must have length less than or equal to 2048 and greater than or equal to 1")
 	}
 	var out parameterOut
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.View(func(tx *bolt.Tx) error {
 		var err error
 		out, err = s.resolve(tx, in.Name, in.WithDecryption)
 		return err
@@ -101,21 +98,19 @@ func checkNames(names []string) error {
 	return nil
 }
 
-func (s *Service) getParameters(req *http.Request) (any, error) {
-	var in struct {
-		Names          []string `json:"Names"`
-		WithDecryption bool     `json:"WithDecryption"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type getParametersInput struct {
+	Names          []string `json:"Names"`
+	WithDecryption bool     `json:"WithDecryption"`
+}
+
+func (s *Service) getParameters(in *getParametersInput) (any, error) {
 	if err := checkNames(in.Names); err != nil {
 		return nil, err
 	}
 	params := []parameterOut{}
 	invalid := []string{}
 	seen := map[string]bool{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.View(func(tx *bolt.Tx) error {
 		for _, n := range in.Names {
 			if seen[n] {
 				continue
@@ -140,18 +135,16 @@ func (s *Service) getParameters(req *http.Request) (any, error) {
 	return map[string]any{"Parameters": params, "InvalidParameters": invalid}, nil
 }
 
-func (s *Service) getParametersByPath(req *http.Request) (any, error) {
-	var in struct {
-		Path             string         `json:"Path"`
-		Recursive        bool           `json:"Recursive"`
-		ParameterFilters []stringFilter `json:"ParameterFilters"`
-		WithDecryption   bool           `json:"WithDecryption"`
-		MaxResults       *int           `json:"MaxResults"`
-		NextToken        *string        `json:"NextToken"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type getParametersByPathInput struct {
+	Path             string         `json:"Path"`
+	Recursive        bool           `json:"Recursive"`
+	ParameterFilters []stringFilter `json:"ParameterFilters"`
+	WithDecryption   bool           `json:"WithDecryption"`
+	MaxResults       *int           `json:"MaxResults"`
+	NextToken        *string        `json:"NextToken"`
+}
+
+func (s *Service) getParametersByPath(in *getParametersByPathInput) (any, error) {
 	path := in.Path
 	if !strings.HasPrefix(path, "/") || len(path) > 2048 || !nameChars.MatchString(path) || strings.Contains(path, "//") {
 		return nil, validation("The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_.")
@@ -184,7 +177,7 @@ func (s *Service) getParametersByPath(req *http.Request) (any, error) {
 	prefix := strings.TrimSuffix(path, "/") + "/"
 	out := []parameterOut{}
 	var next string
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketParams).Cursor()
 		k, v := c.Seek([]byte(prefix))
 		if prefix == "/" {
@@ -266,16 +259,14 @@ func checkMaxResults50(m *int) (int, error) {
 	return *m, nil
 }
 
-func (s *Service) getParameterHistory(req *http.Request) (any, error) {
-	var in struct {
-		Name           string  `json:"Name"`
-		WithDecryption bool    `json:"WithDecryption"`
-		MaxResults     *int    `json:"MaxResults"`
-		NextToken      *string `json:"NextToken"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type getParameterHistoryInput struct {
+	Name           string  `json:"Name"`
+	WithDecryption bool    `json:"WithDecryption"`
+	MaxResults     *int    `json:"MaxResults"`
+	NextToken      *string `json:"NextToken"`
+}
+
+func (s *Service) getParameterHistory(in *getParameterHistoryInput) (any, error) {
 	limit, err := checkMaxResults50(in.MaxResults)
 	if err != nil {
 		return nil, err
@@ -292,7 +283,7 @@ func (s *Service) getParameterHistory(req *http.Request) (any, error) {
 	}
 	out := []historyOut{}
 	next := ""
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		p, ok, err := s.load(tx, in.Name)
 		if err != nil {
 			return err
@@ -439,19 +430,17 @@ func compileFilters(filters []stringFilter) (func(*param) bool, error) {
 	}, nil
 }
 
-func (s *Service) describeParameters(req *http.Request) (any, error) {
-	var in struct {
-		Filters []struct {
-			Key    string   `json:"Key"`
-			Values []string `json:"Values"`
-		} `json:"Filters"`
-		ParameterFilters []stringFilter `json:"ParameterFilters"`
-		MaxResults       *int           `json:"MaxResults"`
-		NextToken        *string        `json:"NextToken"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type describeParametersInput struct {
+	Filters []struct {
+		Key    string   `json:"Key"`
+		Values []string `json:"Values"`
+	} `json:"Filters"`
+	ParameterFilters []stringFilter `json:"ParameterFilters"`
+	MaxResults       *int           `json:"MaxResults"`
+	NextToken        *string        `json:"NextToken"`
+}
+
+func (s *Service) describeParameters(in *describeParametersInput) (any, error) {
 	if len(in.Filters) > 0 && len(in.ParameterFilters) > 0 {
 		return nil, validation("You can use either Filters or ParameterFilters in a single request.")
 	}
@@ -480,7 +469,7 @@ func (s *Service) describeParameters(req *http.Request) (any, error) {
 	}
 	out := []metadataOut{}
 	next := ""
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketParams).Cursor()
 		k, v := c.First()
 		if after != "" {

@@ -8,13 +8,9 @@ package ssm
 
 import (
 	"encoding/base64"
-	"errors"
-	"fmt"
-	"github.com/agentcore/agentcore/local/internal/awsjson"
 	"net/http"
-	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // bucketParams holds one JSON record per parameter, keyed by name.
@@ -22,63 +18,50 @@ var bucketParams = []byte("ssm.parameters")
 
 const targetPrefix = "AmazonSSM."
 
-// Service is the SSM handler.
-type Service struct {
-	db      *bolt.DB
-	account string
-	region  string
-	now     func() time.Time
-}
+// Service answers the service's operations; it implements http.Handler.
+type Service struct{ cfg awsproto.Config }
 
-// New returns the SSM handler.
-func New(db *bolt.DB, account, region string) (http.Handler, error) {
-	return NewService(db, account, region, time.Now)
-}
+// Config is what the service is built from: the database, account, region and clock.
+type Config = awsproto.Config
 
-// NewService is New with the concrete type and a clock.
-func NewService(db *bolt.DB, account, region string, now func() time.Time) (*Service, error) {
-	if account == "" || region == "" {
-		return nil, errors.New("ssm: account and region are required")
+// New opens the service's state in cfg.DB.
+func New(cfg Config) (*Service, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Open("ssm", bucketParams); err != nil {
+		return nil, err
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketParams)
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("ssm: creating bucket: %w", err)
-	}
-	return &Service{db: db, account: account, region: region, now: now}, nil
+	return &Service{cfg: cfg}, nil
 }
 
 // operations is the table of contents of the service: X-Amz-Target suffix → handler.
-var api = &awsjson.Service[*Service]{Prefix: targetPrefix, InternalCode: "InternalServerError", Ops: map[string]awsjson.Op[*Service]{
-	"PutParameter":        (*Service).putParameter,
-	"GetParameter":        (*Service).getParameter,
-	"GetParameters":       (*Service).getParameters,
-	"GetParametersByPath": (*Service).getParametersByPath,
-	"DeleteParameter":     (*Service).deleteParameter,
-	"DeleteParameters":    (*Service).deleteParameters,
-	"GetParameterHistory": (*Service).getParameterHistory,
-	"DescribeParameters":  (*Service).describeParameters,
-	"AddTagsToResource":   (*Service).addTagsToResource,
-	"ListTagsForResource": (*Service).listTagsForResource,
+var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", Internal: "InternalServerError"}, Ops: map[string]awsproto.Handler[*Service]{
+	"PutParameter":        awsproto.Op((*Service).putParameter),
+	"GetParameter":        awsproto.Op((*Service).getParameter),
+	"GetParameters":       awsproto.Op((*Service).getParameters),
+	"GetParametersByPath": awsproto.Op((*Service).getParametersByPath),
+	"DeleteParameter":     awsproto.Op((*Service).deleteParameter),
+	"DeleteParameters":    awsproto.Op((*Service).deleteParameters),
+	"GetParameterHistory": awsproto.Op((*Service).getParameterHistory),
+	"DescribeParameters":  awsproto.Op((*Service).describeParameters),
+	"AddTagsToResource":   awsproto.Op((*Service).addTagsToResource),
+	"ListTagsForResource": awsproto.Op((*Service).listTagsForResource),
 }}
 
-// apiError is an awsJson1_1 error (local/internal/awsjson).
-type apiError = awsjson.Error
+// apiError is the error of every operation (local/internal/awsproto).
+type apiError = awsproto.Error
 
-func newErr(code, format string, args ...any) *apiError { return awsjson.Errorf(code, format, args...) }
+// newErr returns a 400 error of the given code.
+var newErr = awsproto.ClientErrorf
 
 func validation(format string, args ...any) *apiError {
 	return newErr("ValidationException", format, args...)
 }
 
 // epoch is how awsJson1_1 encodes timestamps.
-type epoch = awsjson.Epoch
+type epoch = awsproto.Epoch
 
 // ServeHTTP dispatches on X-Amz-Target.
 func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) { api.Serve(s, w, req) }
-
-func decode(req *http.Request, v any) error { return awsjson.Decode(req, v) }
 
 func pageToken(after string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(after))

@@ -46,7 +46,7 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	handler, err := localssm.New(db, account, region)
+	handler, err := localssm.New(localssm.Config{DB: db, Account: account, Region: region})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package ssm
 
 import (
-	"net/http"
-
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -18,22 +16,20 @@ func (s *Service) tagTarget(resourceType, id string) error {
 	return nil
 }
 
-func (s *Service) addTagsToResource(req *http.Request) (any, error) {
-	var in struct {
-		ResourceType string `json:"ResourceType"`
-		ResourceID   string `json:"ResourceId"`
-		Tags         []tag  `json:"Tags"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type addTagsToResourceInput struct {
+	ResourceType string `json:"ResourceType"`
+	ResourceID   string `json:"ResourceId"`
+	Tags         []tag  `json:"Tags"`
+}
+
+func (s *Service) addTagsToResource(in *addTagsToResourceInput) (any, error) {
 	if err := s.tagTarget(in.ResourceType, in.ResourceID); err != nil {
 		return nil, err
 	}
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		p, ok, err := s.load(tx, in.ResourceID)
 		if err != nil {
 			return err
@@ -63,19 +59,17 @@ func (s *Service) addTagsToResource(req *http.Request) (any, error) {
 	return struct{}{}, nil
 }
 
-func (s *Service) listTagsForResource(req *http.Request) (any, error) {
-	var in struct {
-		ResourceType string `json:"ResourceType"`
-		ResourceID   string `json:"ResourceId"`
-	}
-	if err := decode(req, &in); err != nil {
-		return nil, err
-	}
+type listTagsForResourceInput struct {
+	ResourceType string `json:"ResourceType"`
+	ResourceID   string `json:"ResourceId"`
+}
+
+func (s *Service) listTagsForResource(in *listTagsForResourceInput) (any, error) {
 	if err := s.tagTarget(in.ResourceType, in.ResourceID); err != nil {
 		return nil, err
 	}
 	tags := []tag{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.cfg.DB.View(func(tx *bolt.Tx) error {
 		p, ok, err := s.load(tx, in.ResourceID)
 		if err != nil {
 			return err

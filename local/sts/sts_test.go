@@ -29,8 +29,16 @@ func client(url string) *sts.Client {
 	})
 }
 
+func newService(t *testing.T) *localsts.Service {
+	s, err := localsts.New(localsts.Config{Account: account})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestGetCallerIdentity(t *testing.T) {
-	srv := httptest.NewServer(localsts.New(account))
+	srv := httptest.NewServer(newService(t))
 	defer srv.Close()
 	out, err := client(srv.URL).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -42,7 +50,7 @@ func TestGetCallerIdentity(t *testing.T) {
 }
 
 func TestUnknownActionIsInvalidAction(t *testing.T) {
-	srv := httptest.NewServer(localsts.New(account))
+	srv := httptest.NewServer(newService(t))
 	defer srv.Close()
 	// The SDK's own operations other than GetCallerIdentity are not served.
 	_, err := client(srv.URL).GetSessionToken(context.Background(), &sts.GetSessionTokenInput{})
@@ -65,7 +73,7 @@ func TestAWSCLISmoke(t *testing.T) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Skip("aws CLI not on PATH")
 	}
-	srv := httptest.NewServer(localsts.New(account))
+	srv := httptest.NewServer(newService(t))
 	defer srv.Close()
 	cmd := exec.Command("aws", "sts", "get-caller-identity", "--endpoint-url", srv.URL, "--output", "text", "--query", "Account")
 	cmd.Env = awsEnv()

@@ -1,4 +1,4 @@
-package awsjson
+package awsproto
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestDecode(t *testing.T) {
+func TestDecodeJSON(t *testing.T) {
 	for _, tc := range []struct {
 		body string
 		want string // error code, "" for none
@@ -23,7 +23,7 @@ func TestDecode(t *testing.T) {
 		var v struct {
 			Name string `json:"name"`
 		}
-		err := Decode(httptest.NewRequest("POST", "/", strings.NewReader(tc.body)), &v)
+		err := DecodeJSON(httptest.NewRequest("POST", "/", strings.NewReader(tc.body)), &v)
 		var ae *Error
 		switch {
 		case tc.want == "" && err != nil:
@@ -37,10 +37,10 @@ func TestDecode(t *testing.T) {
 	// the whole body is read before the answer, however it is sent
 	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"name":"a"}`+strings.Repeat(" ", 100000)))
 	var v struct{ Name string }
-	if err := Decode(r, &v); err != nil {
+	if err := DecodeJSON(r, &v); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := r.Body.Read(make([]byte, 1)); n != 0 {
-		t.Fatal("Decode left part of the body unread")
+		t.Fatal("DecodeJSON left part of the body unread")
 	}
 }

@@ -143,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 	if s.secrets, err = secretsmanager.New(svc); err != nil {
 		return fail(fmt.Errorf("starting Secrets Manager: %w", err))
 	}
-	if s.s3, err = s3.New(db, filepath.Join(dir, "s3"), s3.Config{Account: cfg.Account, Region: cfg.Region, Logf: cfg.Logf}); err != nil {
+	if s.s3, err = s3.New(s.service("s3")); err != nil {
 		return fail(fmt.Errorf("starting S3: %w", err))
 	}
 	logsMax, err := logsMaxBytes()
@@ -181,9 +181,14 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// service is the config every service is built from.
-func (s *Server) service() awsproto.Config {
-	return awsproto.Config{DB: s.db, Account: s.cfg.Account, Region: s.cfg.Region, Now: s.cfg.Now, Logf: s.cfg.Logf}
+// service is the config every service is built from; dir names the service's own folder
+// under the data directory, for services that keep files.
+func (s *Server) service(dir ...string) awsproto.Config {
+	c := awsproto.Config{DB: s.db, Account: s.cfg.Account, Region: s.cfg.Region, Now: s.cfg.Now, Logf: s.cfg.Logf}
+	if len(dir) > 0 {
+		c.Dir = filepath.Join(append([]string{s.cfg.Dir}, dir...)...)
+	}
+	return c
 }
 
 // Listen opens the endpoint's listener: 127.0.0.1 only, never another interface (port 0: any
@@ -313,14 +318,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{
 			"status": "ok", "pid": os.Getpid(), "account": s.cfg.Account, "region": s.cfg.Region, "version": Version,
 		})
-	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/"):
-		if control.IsDataPlane(r) {
-			s.control.DataPlane().ServeHTTP(w, r)
-		} else {
-			s.control.Control().ServeHTTP(w, r)
-		}
-	case strings.HasPrefix(r.URL.Path, "/tags/"):
-		s.control.Tags().ServeHTTP(w, r)
+	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/") || strings.HasPrefix(r.URL.Path, "/tags/"):
+		s.control.ServeHTTP(w, r)
 	case isQuery(r):
 		s.sts.ServeHTTP(w, r)
 	default:

@@ -1,12 +1,10 @@
 package control
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Patterns from the bedrock-agentcore-control model (anchored here; the model's are implicit).
@@ -28,51 +28,6 @@ var (
 	// (the local registry is 127.0.0.1:PORT).
 	containerURIPattern = lazyRegexp(`^[a-zA-Z0-9.-]+(:[0-9]+)?/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::([^:@]{1,300}))?(?:@(.+))?$`)
 )
-
-// Control returns the control plane handler (paths under /runtimes/).
-func (s *Service) Control() http.Handler { return http.HandlerFunc(s.serveControl) }
-
-func (s *Service) serveControl(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, "/runtimes")
-	if !ok {
-		writeError(w, notFoundf("no such operation: %s %s", r.Method, r.URL.Path))
-		return
-	}
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	if parts[0] == "" {
-		parts = nil
-	}
-	var err error
-	switch {
-	case len(parts) == 0 && r.Method == http.MethodPut:
-		err = s.createRuntime(w, r)
-	case len(parts) == 0 && r.Method == http.MethodPost:
-		err = s.listRuntimes(w, r)
-	case len(parts) == 1 && r.Method == http.MethodPut:
-		err = s.updateRuntime(w, r, parts[0])
-	case len(parts) == 1 && r.Method == http.MethodGet:
-		err = s.getRuntime(w, r, parts[0])
-	case len(parts) == 1 && r.Method == http.MethodDelete:
-		err = s.deleteRuntime(w, r, parts[0])
-	case len(parts) == 2 && parts[1] == "versions" && r.Method == http.MethodPost:
-		err = s.listVersions(w, r, parts[0])
-	case len(parts) == 2 && parts[1] == "runtime-endpoints" && r.Method == http.MethodPut:
-		err = s.createEndpoint(w, r, parts[0])
-	case len(parts) == 2 && parts[1] == "runtime-endpoints" && r.Method == http.MethodPost:
-		err = s.listEndpoints(w, r, parts[0])
-	case len(parts) == 3 && parts[1] == "runtime-endpoints" && r.Method == http.MethodPut:
-		err = s.updateEndpoint(w, r, parts[0], parts[2])
-	case len(parts) == 3 && parts[1] == "runtime-endpoints" && r.Method == http.MethodGet:
-		err = s.getEndpoint(w, r, parts[0], parts[2])
-	case len(parts) == 3 && parts[1] == "runtime-endpoints" && r.Method == http.MethodDelete:
-		err = s.deleteEndpoint(w, r, parts[0], parts[2])
-	default:
-		err = &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException", Msg: fmt.Sprintf("no such operation: %s %s", r.Method, r.URL.Path)}
-	}
-	if err != nil {
-		writeError(w, err)
-	}
-}
 
 // runtimeInput is the body of CreateAgentRuntime and UpdateAgentRuntime.
 type runtimeInput struct {
@@ -97,13 +52,9 @@ type runtimeInput struct {
 	Tags                       map[string]string `json:"tags"`
 }
 
+// decodeBody reads the JSON body into v; bytes after the JSON document are refused.
 func decodeBody(r *http.Request, v any) error {
-	// Read to the end: bytes after the JSON document are refused (as awsjson.Decode does).
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
-	if err == nil && len(bytes.TrimSpace(body)) > 0 {
-		err = json.Unmarshal(body, v)
-	}
-	if err != nil {
+	if err := awsproto.ReadJSON(r, v); err != nil {
 		e := validationf("could not parse the request body as JSON: %v", err)
 		e.Reason = "CannotParse"
 		return e
@@ -290,7 +241,8 @@ func (s *Service) mutate(id string, fn func(r *runtimeRec, eps map[string]*endpo
 	return err
 }
 
-func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id string) error {
+func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("agentRuntimeId")
 	if _, err := s.loadRuntime(id); err != nil {
 		return err
 	}
@@ -351,7 +303,8 @@ func (s *Service) updateRuntime(w http.ResponseWriter, r *http.Request, id strin
 
 var defaultLifecycle = json.RawMessage(`{"idleRuntimeSessionTimeout":900,"maxLifetime":28800}`)
 
-func (s *Service) getRuntime(w http.ResponseWriter, r *http.Request, id string) error {
+func (s *Service) getRuntime(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("agentRuntimeId")
 	rt, err := s.loadRuntime(id)
 	if err != nil {
 		return err
@@ -447,7 +400,8 @@ func (s *Service) listRuntimes(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, id string) error {
+func (s *Service) listVersions(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("agentRuntimeId")
 	rt, err := s.loadRuntime(id)
 	if err != nil {
 		return err
@@ -475,7 +429,8 @@ func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, id string
 	return nil
 }
 
-func (s *Service) deleteRuntime(w http.ResponseWriter, r *http.Request, id string) error {
+func (s *Service) deleteRuntime(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("agentRuntimeId")
 	if _, err := s.loadRuntime(id); err != nil {
 		return err
 	}

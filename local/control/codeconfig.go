@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Runtimes of codeConfiguration.runtime (AgentManagedRuntimeType in the model).
@@ -104,7 +106,7 @@ func sameArtifactType(prev, next runtimeConfig) error {
 	}
 	e := validationf("The artifact type of an agent runtime cannot be changed: this runtime was created with agentRuntimeArtifact.%s and the update sets agentRuntimeArtifact.%s. Create a new agent runtime to deploy it the other way.",
 		artifactKind(prev), artifactKind(next))
-	e.Fields = []fieldError{{Name: "agentRuntimeArtifact", Message: "Member must keep the artifact type the agent runtime was created with (" + artifactKind(prev) + ")"}}
+	e.Fields = []awsproto.FieldError{{Name: "agentRuntimeArtifact", Message: "Member must keep the artifact type the agent runtime was created with (" + artifactKind(prev) + ")"}}
 	return e
 }
 

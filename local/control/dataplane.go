@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Data plane headers (bedrock-agentcore model).
@@ -29,45 +30,21 @@ var passHeaders = []string{"Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Prot
 // Headers of the agent's answer returned to the caller.
 var returnHeaders = []string{"Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "X-Amzn-Trace-Id", "Traceparent", "Tracestate", "Baggage", "Cache-Control"}
 
-// DataPlane returns the handler for POST /runtimes/{arn}/invocations and
-// POST /runtimes/{arn}/stopruntimesession.
-func (s *Service) DataPlane() http.Handler { return http.HandlerFunc(s.serveData) }
-
-func (s *Service) serveData(w http.ResponseWriter, r *http.Request) {
-	// The ARN is one path segment with its slashes percent-encoded: split the raw path.
-	// Clients that leave the ARN's slashes unencoded still work: the operation is the last
-	// segment.
-	raw := strings.TrimSuffix(r.URL.EscapedPath(), "/")
-	raw = strings.TrimPrefix(raw, "/runtimes/")
-	var seg, op string
-	if i := strings.LastIndex(raw, "/"); i >= 0 {
-		seg, op = raw[:i], raw[i+1:]
-	}
-	arn, err := url.PathUnescape(seg)
-	var apiErr error
-	switch {
-	case err != nil:
-		apiErr = validationf("invalid agentRuntimeArn in path: %v", err)
-	case op == "invocations" && r.Method == http.MethodPost:
-		inv := Invocation{Start: time.Now()}
-		sw := &statusWriter{ResponseWriter: w}
-		if err := s.invoke(sw, r, arn, &inv); err != nil {
-			writeError(sw, err)
-			inv.ErrorType = "InternalServerException"
-			if e, ok := err.(*apiError); ok {
-				inv.ErrorType = e.Type
-			}
+// invokeAgentRuntime answers InvokeAgentRuntime and records the invocation (logs, metrics)
+// whatever its outcome; it writes its own errors, so that the record has the status sent.
+func (s *Service) invokeAgentRuntime(w http.ResponseWriter, r *http.Request) error {
+	inv := Invocation{Start: time.Now()}
+	sw := &statusWriter{ResponseWriter: w}
+	if err := s.invoke(sw, r, r.PathValue("agentRuntimeArn"), &inv); err != nil {
+		writeError(sw, err)
+		inv.ErrorType = "InternalServerException"
+		if code := awsproto.CodeOf(err); code != "" {
+			inv.ErrorType = code
 		}
-		inv.End, inv.Status, inv.FirstByte = time.Now(), sw.status, sw.firstByte
-		s.recordInvocation(inv)
-	case op == "stopruntimesession" && r.Method == http.MethodPost:
-		apiErr = s.stopSession(w, r, arn)
-	default:
-		apiErr = &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException", Msg: fmt.Sprintf("no such operation: %s %s", r.Method, r.URL.Path)}
 	}
-	if apiErr != nil {
-		writeError(w, apiErr)
-	}
+	inv.End, inv.Status, inv.FirstByte = time.Now(), sw.status, sw.firstByte
+	s.recordInvocation(inv)
+	return nil
 }
 
 // runtimeForArn resolves the agentRuntimeArn member: a full runtime ARN, or a runtime id with
@@ -304,7 +281,8 @@ func allowlist(cfg runtimeConfig) []string {
 	return c.RequestHeaderAllowlist
 }
 
-func (s *Service) stopSession(w http.ResponseWriter, r *http.Request, arn string) error {
+func (s *Service) stopSession(w http.ResponseWriter, r *http.Request) error {
+	arn := r.PathValue("agentRuntimeArn")
 	rt, err := s.runtimeForArn(arn, r.URL.Query().Get("accountId"))
 	if err != nil {
 		return err

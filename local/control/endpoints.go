@@ -46,7 +46,8 @@ func usableVersion(rt *runtimeRec, v string) (int, error) {
 	return n, nil
 }
 
-func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request, id string) error {
+func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("agentRuntimeId")
 	if _, err := s.loadRuntime(id); err != nil {
 		return err
 	}
@@ -124,7 +125,8 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request, id stri
 	return nil
 }
 
-func (s *Service) updateEndpoint(w http.ResponseWriter, r *http.Request, id, name string) error {
+func (s *Service) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
+	id, name := r.PathValue("agentRuntimeId"), r.PathValue("endpointName")
 	if _, err := s.loadRuntime(id); err != nil {
 		return err
 	}
@@ -220,7 +222,8 @@ func (s *Service) endpointShape(ep *endpointRec) map[string]any {
 	return out
 }
 
-func (s *Service) getEndpoint(w http.ResponseWriter, r *http.Request, id, name string) error {
+func (s *Service) getEndpoint(w http.ResponseWriter, r *http.Request) error {
+	id, name := r.PathValue("agentRuntimeId"), r.PathValue("endpointName")
 	if _, err := s.loadRuntime(id); err != nil {
 		return err
 	}
@@ -242,7 +245,8 @@ func (s *Service) getEndpoint(w http.ResponseWriter, r *http.Request, id, name s
 	return nil
 }
 
-func (s *Service) listEndpoints(w http.ResponseWriter, r *http.Request, id string) error {
+func (s *Service) listEndpoints(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("agentRuntimeId")
 	if !runtimeIDPattern().MatchString(id) {
 		return fieldInvalid("agentRuntimeId", id, "Member must satisfy regular expression pattern: [a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}")
 	}
@@ -265,7 +269,8 @@ func (s *Service) listEndpoints(w http.ResponseWriter, r *http.Request, id strin
 	return nil
 }
 
-func (s *Service) deleteEndpoint(w http.ResponseWriter, r *http.Request, id, name string) error {
+func (s *Service) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	id, name := r.PathValue("agentRuntimeId"), r.PathValue("endpointName")
 	if _, err := s.loadRuntime(id); err != nil {
 		return err
 	}

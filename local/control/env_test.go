@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,8 +150,8 @@ type env struct {
 	timeout time.Duration
 }
 
-// newEnv serves a Service backed by a fresh database (or dir's, when reopening) the way
-// local.Server does: data plane calls by IsDataPlane, the rest to the control plane.
+// newEnv serves a Service backed by a fresh database (or dir's, when reopening), as
+// local.Server does.
 func newEnv(t *testing.T, dir string, pingTimeout time.Duration) *env {
 	t.Helper()
 	cli := dockerOrSkip(t)
@@ -172,18 +171,7 @@ func newEnv(t *testing.T, dir string, pingTimeout time.Duration) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsDataPlane(r) {
-			svc.DataPlane().ServeHTTP(w, r)
-			return
-		}
-		if strings.HasPrefix(r.URL.Path, "/tags/") {
-			svc.Tags().ServeHTTP(w, r)
-			return
-		}
-		svc.Control().ServeHTTP(w, r)
-	})
-	srv := &http.Server{Handler: mux}
+	srv := &http.Server{Handler: svc}
 	go srv.Serve(ln)
 	svc.Start(RegistryHostFor(ln.Addr()))
 	e := &env{t: t, dir: dir, url: "http://" + ln.Addr().String(), db: db, svc: svc, srv: srv, docker: cli, timeout: pingTimeout}

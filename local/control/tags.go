@@ -4,11 +4,9 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-)
 
-// Tags returns the handler of TagResource, UntagResource and ListTagsForResource
-// (restJson1: POST, DELETE and GET /tags/{resourceArn}) for runtimes and their endpoints.
-func (s *Service) Tags() http.Handler { return http.HandlerFunc(s.serveTags) }
+	"github.com/agentcore/agentcore/local/internal/awsproto"
+)
 
 // The model's TagKey and TagValue; aws: keys are reserved for AWS, as everywhere in AWS tagging.
 var (
@@ -36,24 +34,6 @@ func validateTags(tags map[string]string) error {
 		}
 	}
 	return nil
-}
-
-func (s *Service) serveTags(w http.ResponseWriter, r *http.Request) {
-	arn, _ := strings.CutPrefix(r.URL.Path, "/tags/")
-	var err error
-	switch r.Method {
-	case http.MethodGet:
-		err = s.listTags(w, arn)
-	case http.MethodPost:
-		err = s.tagResource(w, r, arn)
-	case http.MethodDelete:
-		err = s.untagResource(w, r, arn)
-	default:
-		err = &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException", Msg: "no such operation: " + r.Method + " " + r.URL.Path}
-	}
-	if err != nil {
-		writeError(w, err)
-	}
 }
 
 // withTags runs fn on the tags of the runtime or endpoint arn names, in one transaction; what
@@ -92,7 +72,10 @@ func (s *Service) withTags(arn string, fn func(tags map[string]string) error) er
 	})
 }
 
-func (s *Service) listTags(w http.ResponseWriter, arn string) error {
+// listTags, tagResource and untagResource are ListTagsForResource, TagResource and
+// UntagResource of runtimes and their endpoints.
+func (s *Service) listTags(w http.ResponseWriter, r *http.Request) error {
+	arn := r.PathValue("resourceArn")
 	out := map[string]string{}
 	err := s.withTags(arn, func(tags map[string]string) error {
 		for k, v := range tags {
@@ -107,7 +90,8 @@ func (s *Service) listTags(w http.ResponseWriter, arn string) error {
 	return nil
 }
 
-func (s *Service) tagResource(w http.ResponseWriter, r *http.Request, arn string) error {
+func (s *Service) tagResource(w http.ResponseWriter, r *http.Request) error {
+	arn := r.PathValue("resourceArn")
 	var in struct {
 		Tags map[string]string `json:"tags"`
 	}
@@ -128,8 +112,7 @@ func (s *Service) tagResource(w http.ResponseWriter, r *http.Request, arn string
 			}
 		}
 		if n > maxTags {
-			return &apiError{Status: http.StatusPaymentRequired, Type: "ServiceQuotaExceededException",
-				Msg: "a resource has at most 50 tags"}
+			return awsproto.Errorf(http.StatusPaymentRequired, "ServiceQuotaExceededException", "a resource has at most 50 tags")
 		}
 		for k, v := range in.Tags {
 			tags[k] = v
@@ -143,7 +126,8 @@ func (s *Service) tagResource(w http.ResponseWriter, r *http.Request, arn string
 	return nil
 }
 
-func (s *Service) untagResource(w http.ResponseWriter, r *http.Request, arn string) error {
+func (s *Service) untagResource(w http.ResponseWriter, r *http.Request) error {
+	arn := r.PathValue("resourceArn")
 	keys := r.URL.Query()["tagKeys"]
 	if len(keys) == 0 {
 		return fieldMissing("tagKeys")

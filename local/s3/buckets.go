@@ -23,7 +23,8 @@ func validBucketName(name string) bool {
 
 // createBucket follows S3's regional behaviour: creating a bucket you already own is a 200 in
 // us-east-1 and BucketAlreadyOwnedByYou (409) elsewhere.
-func (s *Service) createBucket(w http.ResponseWriter, r *http.Request, name string) error {
+func (s *Service) createBucket(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("Bucket")
 	if !validBucketName(name) {
 		return s3err(400, "InvalidBucketName", "The specified bucket is not valid.", "BucketName", name)
 	}
@@ -65,7 +66,8 @@ func (s *Service) createBucket(w http.ResponseWriter, r *http.Request, name stri
 	return nil
 }
 
-func (s *Service) headBucket(w http.ResponseWriter, name string) error {
+func (s *Service) headBucket(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("Bucket")
 	b, err := s.bucket(name)
 	if err != nil {
 		return err
@@ -76,7 +78,8 @@ func (s *Service) headBucket(w http.ResponseWriter, name string) error {
 	return nil
 }
 
-func (s *Service) deleteBucket(w http.ResponseWriter, name string) error {
+func (s *Service) deleteBucket(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("Bucket")
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if _, err := bucketTx(tx, name); err != nil {
 			return err
@@ -128,7 +131,8 @@ func (s *Service) listBuckets(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Service) getLocation(w http.ResponseWriter, name string) error {
+func (s *Service) getLocation(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("Bucket")
 	b, err := s.bucket(name)
 	if err != nil {
 		return err
@@ -145,7 +149,8 @@ func (s *Service) getLocation(w http.ResponseWriter, name string) error {
 	return nil
 }
 
-func (s *Service) putVersioning(w http.ResponseWriter, r *http.Request, name string) error {
+func (s *Service) putVersioning(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("Bucket")
 	var in struct {
 		Status    string `xml:"Status"`
 		MfaDelete string `xml:"MfaDelete"`
@@ -171,7 +176,8 @@ func (s *Service) putVersioning(w http.ResponseWriter, r *http.Request, name str
 	return nil
 }
 
-func (s *Service) getVersioning(w http.ResponseWriter, name string) error {
+func (s *Service) getVersioning(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("Bucket")
 	b, err := s.bucket(name)
 	if err != nil {
 		return err
@@ -269,7 +275,8 @@ var (
 	}
 )
 
-func (s *Service) putBucketConfig(w http.ResponseWriter, r *http.Request, name string, c bucketConfig) error {
+func (s *Service) putBucketConfig(w http.ResponseWriter, r *http.Request, c bucketConfig) error {
+	name := r.PathValue("Bucket")
 	if _, err := s.bucket(name); err != nil {
 		return err
 	}
@@ -302,7 +309,8 @@ func (s *Service) putBucketConfig(w http.ResponseWriter, r *http.Request, name s
 	return nil
 }
 
-func (s *Service) getBucketConfig(w http.ResponseWriter, name string, c bucketConfig) error {
+func (s *Service) getBucketConfig(w http.ResponseWriter, r *http.Request, c bucketConfig) error {
+	name := r.PathValue("Bucket")
 	b, err := s.bucket(name)
 	if err != nil {
 		return err
@@ -324,7 +332,8 @@ func (s *Service) getBucketConfig(w http.ResponseWriter, name string, c bucketCo
 	return nil
 }
 
-func (s *Service) deleteBucketConfig(w http.ResponseWriter, name string, c bucketConfig) error {
+func (s *Service) deleteBucketConfig(w http.ResponseWriter, r *http.Request, c bucketConfig) error {
+	name := r.PathValue("Bucket")
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, err := bucketTx(tx, name)
 		if err != nil {

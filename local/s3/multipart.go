@@ -30,7 +30,8 @@ func (s *Service) upload(id string) (*uploadRec, error) {
 	return u, err
 }
 
-func (s *Service) createUpload(w http.ResponseWriter, r *http.Request, bucket, key string) error {
+func (s *Service) createUpload(w http.ResponseWriter, r *http.Request) error {
+	bucket, key := r.PathValue("Bucket"), r.PathValue("Key")
 	if _, err := s.bucket(bucket); err != nil {
 		return err
 	}
@@ -112,7 +113,8 @@ func (s *Service) savePart(id string, n int, p *partRec) error {
 	return nil
 }
 
-func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key string) error {
+func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request) error {
+	bucket, key := r.PathValue("Bucket"), r.PathValue("Key")
 	u, n, err := s.checkUpload(r, bucket, key)
 	if err != nil {
 		return err
@@ -133,7 +135,8 @@ func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key
 	return nil
 }
 
-func (s *Service) uploadPartCopy(w http.ResponseWriter, r *http.Request, bucket, key string) error {
+func (s *Service) uploadPartCopy(w http.ResponseWriter, r *http.Request) error {
+	bucket, key := r.PathValue("Bucket"), r.PathValue("Key")
 	u, n, err := s.checkUpload(r, bucket, key)
 	if err != nil {
 		return err
@@ -184,7 +187,8 @@ func (s *Service) uploadPartCopy(w http.ResponseWriter, r *http.Request, bucket,
 	return nil
 }
 
-func (s *Service) completeUpload(w http.ResponseWriter, r *http.Request, bucket, key, id string) error {
+func (s *Service) completeUpload(w http.ResponseWriter, r *http.Request) error {
+	bucket, key, id := r.PathValue("Bucket"), r.PathValue("Key"), r.URL.Query().Get("uploadId")
 	var in struct {
 		Parts []struct {
 			PartNumber int    `xml:"PartNumber"`
@@ -222,7 +226,7 @@ func (s *Service) completeUpload(w http.ResponseWriter, r *http.Request, bucket,
 		}
 		got := u.Parts[p.PartNumber]
 		if got == nil || unquoteETag(got.ETag) != unquoteETag(p.ETag) {
-			invalidPart.Extra = [][2]string{{"UploadId", id}, {"PartNumber", strconv.Itoa(p.PartNumber)}, {"ETag", p.ETag}}
+			invalidPart.Elements = [][2]string{{"UploadId", id}, {"PartNumber", strconv.Itoa(p.PartNumber)}, {"ETag", p.ETag}}
 			return invalidPart
 		}
 		if i < len(in.Parts)-1 && got.Size < minPartSize {
@@ -289,7 +293,8 @@ func (s *Service) completeUpload(w http.ResponseWriter, r *http.Request, bucket,
 	return nil
 }
 
-func (s *Service) abortUpload(w http.ResponseWriter, bucket, key, id string) error {
+func (s *Service) abortUpload(w http.ResponseWriter, r *http.Request) error {
+	bucket, key, id := r.PathValue("Bucket"), r.PathValue("Key"), r.URL.Query().Get("uploadId")
 	if _, err := s.bucket(bucket); err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func (s *Service) readObjectBody(r *http.Request, dir string) (*objectRec, error
 	hr := newHashingReader(body, wantedChecksums(r))
 	tmp, n, err := writeTemp(dir, hr)
 	if err != nil {
-		if e, ok := err.(*Error); ok {
+		if e, ok := err.(*apiError); ok {
 			return nil, e
 		}
 		if strings.Contains(err.Error(), "unexpected EOF") || strings.Contains(err.Error(), "IncompleteBody") {
@@ -154,7 +154,8 @@ func setChecksumHeaders(w http.ResponseWriter, sums map[string]string) {
 	}
 }
 
-func (s *Service) putObject(w http.ResponseWriter, r *http.Request, bucket, key string) error {
+func (s *Service) putObject(w http.ResponseWriter, r *http.Request) error {
+	bucket, key := r.PathValue("Bucket"), r.PathValue("Key")
 	if _, err := s.bucket(bucket); err != nil {
 		return err
 	}
@@ -212,7 +213,8 @@ func (s *Service) Keys(bucket, prefix string, max int) ([]string, error) {
 	return out, err
 }
 
-func (s *Service) getObject(w http.ResponseWriter, r *http.Request, bucket, key string, head bool) error {
+func (s *Service) getObject(w http.ResponseWriter, r *http.Request, head bool) error {
+	bucket, key := r.PathValue("Bucket"), r.PathValue("Key")
 	q := r.URL.Query()
 	o, err := s.lookup(bucket, key, q.Get("versionId"))
 	if err != nil {
@@ -334,7 +336,8 @@ func parseRange(h string, size int64) (start, length int64, partial bool, err er
 
 // deleteObject removes the current object (in a versioned bucket it stays as a noncurrent
 // version and the answer reports a delete marker), or one version when versionId is given.
-func (s *Service) deleteObject(w http.ResponseWriter, r *http.Request, bucket, key string) error {
+func (s *Service) deleteObject(w http.ResponseWriter, r *http.Request) error {
+	bucket, key := r.PathValue("Bucket"), r.PathValue("Key")
 	versionID := r.URL.Query().Get("versionId")
 	res, err := s.remove(bucket, key, versionID)
 	if err != nil {
@@ -424,7 +427,8 @@ func (s *Service) remove(bucket, key, versionID string) (removed, error) {
 	return res, nil
 }
 
-func (s *Service) deleteObjects(w http.ResponseWriter, r *http.Request, bucket string) error {
+func (s *Service) deleteObjects(w http.ResponseWriter, r *http.Request) error {
+	bucket := r.PathValue("Bucket")
 	var in struct {
 		Quiet   bool `xml:"Quiet"`
 		Objects []struct {
@@ -462,9 +466,9 @@ func (s *Service) deleteObjects(w http.ResponseWriter, r *http.Request, bucket s
 	for _, o := range in.Objects {
 		res, err := s.remove(bucket, o.Key, o.VersionID)
 		if err != nil {
-			e, ok := err.(*Error)
+			e, ok := err.(*apiError)
 			if !ok {
-				e = &Error{Code: "InternalError", Message: err.Error()}
+				e = &apiError{Code: "InternalError", Message: err.Error()}
 			}
 			out.Errors = append(out.Errors, failed{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
 			continue
@@ -519,7 +523,8 @@ func (s *Service) linkFile(from, toDir string) (string, error) {
 	return name, os.Rename(tmp, to)
 }
 
-func (s *Service) copyObject(w http.ResponseWriter, r *http.Request, bucket, key string) error {
+func (s *Service) copyObject(w http.ResponseWriter, r *http.Request) error {
+	bucket, key := r.PathValue("Bucket"), r.PathValue("Key")
 	sb, sk, sv, err := copySource(r)
 	if err != nil {
 		return err
@@ -562,13 +567,63 @@ func (s *Service) copyObject(w http.ResponseWriter, r *http.Request, bucket, key
 	return nil
 }
 
-// keyEncoder returns how keys and prefixes are written in a listing: URL-encoded when the
+// listParams are the parameters every listing takes.
+type listParams struct {
+	bucket        string
+	prefix, delim string
+	encode        bool // encoding-type=url
+	maxKeys       int
+}
+
+// parseListParams reads the bucket, prefix, delimiter, encoding-type and max-keys (at most
+// 1000) of a listing.
+func parseListParams(r *http.Request) (listParams, error) {
+	q := r.URL.Query()
+	lp := listParams{bucket: r.PathValue("Bucket"), prefix: q.Get("prefix"), delim: q.Get("delimiter"), maxKeys: 1000}
+	switch et := q.Get("encoding-type"); et {
+	case "url":
+		lp.encode = true
+	case "":
+	default:
+		return lp, errInvalidArgument("Invalid Encoding Method specified in Request", "encoding-type", et)
+	}
+	if m := q.Get("max-keys"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 0 {
+			return lp, errInvalidArgument("Provided max-keys not an integer or within integer range", "max-keys", m)
+		}
+		lp.maxKeys = min(n, 1000)
+	}
+	return lp, nil
+}
+
+// commonPrefix returns the common prefix key is rolled up into (the prefix, then key up to
+// and including the delimiter), or "" when key is listed by itself.
+func (lp listParams) commonPrefix(key string) string {
+	if lp.delim == "" {
+		return ""
+	}
+	if i := strings.Index(key[len(lp.prefix):], lp.delim); i >= 0 {
+		return key[:len(lp.prefix)+i+len(lp.delim)]
+	}
+	return ""
+}
+
+// encoder returns how keys and prefixes are written in a listing: URL-encoded when the
 // request asked for encoding-type=url, as they are otherwise.
-func keyEncoder(encode bool) func(string) string {
-	if encode {
+func (lp listParams) encoder() func(string) string {
+	if lp.encode {
 		return urlEncode
 	}
 	return func(s string) string { return s }
+}
+
+// encodingType is the EncodingType element of the answer.
+func (lp listParams) encodingType() string {
+	if lp.encode {
+		return "url"
+	}
+	return ""
 }
 
 type listEntry struct {
@@ -580,6 +635,13 @@ type listEntry struct {
 	Owner        *owner `xml:"Owner,omitempty"`
 }
 
+// listHead is what every listing's answer starts with.
+type listHead struct {
+	NS     string `xml:"xmlns,attr"`
+	Name   string `xml:"Name"`
+	Prefix string `xml:"Prefix"`
+}
+
 type commonPrefix struct {
 	Prefix string `xml:"Prefix"`
 }
@@ -587,21 +649,13 @@ type commonPrefix struct {
 // listObjects serves ListObjectsV2 (list-type=2) and ListObjects (v1). Continuation tokens
 // are opaque: base64 of "o:KEY" (resume after that object) or "p:PREFIX" (after that common
 // prefix and everything under it).
-func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, bucket string, v2 bool) error {
+func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, v2 bool) error {
+	lp, err := parseListParams(r)
+	if err != nil {
+		return err
+	}
 	q := r.URL.Query()
-	prefix, delim := q.Get("prefix"), q.Get("delimiter")
-	encode := q.Get("encoding-type") == "url"
-	if et := q.Get("encoding-type"); et != "" && et != "url" {
-		return errInvalidArgument("Invalid Encoding Method specified in Request", "encoding-type", et)
-	}
-	maxKeys := 1000
-	if m := q.Get("max-keys"); m != "" {
-		n, err := strconv.Atoi(m)
-		if err != nil || n < 0 {
-			return errInvalidArgument("Provided max-keys not an integer or within integer range", "max-keys", m)
-		}
-		maxKeys = min(n, 1000)
-	}
+	bucket, prefix, delim, maxKeys, enc := lp.bucket, lp.prefix, lp.delim, lp.maxKeys, lp.encoder()
 	afterKind, after := "o", ""
 	token := q.Get("continuation-token")
 	if v2 {
@@ -624,7 +678,7 @@ func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 	var prefixes []commonPrefix
 	truncated := false
 	last := ""
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		if _, err := bucketTx(tx, bucket); err != nil {
 			return err
 		}
@@ -642,28 +696,25 @@ func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 			if after != "" && (k <= after && afterKind == "o" || afterKind == "p" && (k <= after || strings.HasPrefix(k, after))) {
 				return true, nil
 			}
-			if delim != "" {
-				if i := strings.Index(k[len(prefix):], delim); i >= 0 {
-					cp := k[:len(prefix)+i+len(delim)]
-					if cp == lastPrefix {
-						return true, nil
-					}
-					if count == maxKeys {
-						truncated = true
-						return false, nil
-					}
-					lastPrefix = cp
-					prefixes = append(prefixes, commonPrefix{cp})
-					count++
-					last = "p:" + cp
+			if cp := lp.commonPrefix(k); cp != "" {
+				if cp == lastPrefix {
 					return true, nil
 				}
+				if count == maxKeys {
+					truncated = true
+					return false, nil
+				}
+				lastPrefix = cp
+				prefixes = append(prefixes, commonPrefix{enc(cp)})
+				count++
+				last = "p:" + cp
+				return true, nil
 			}
 			if count == maxKeys {
 				truncated = true
 				return false, nil
 			}
-			e := listEntry{Key: k, LastModified: timeXML(o.Modified), ETag: o.ETag, Size: o.Size, StorageClass: "STANDARD"}
+			e := listEntry{Key: enc(k), LastModified: timeXML(o.Modified), ETag: o.ETag, Size: o.Size, StorageClass: "STANDARD"}
 			if !v2 || q.Get("fetch-owner") == "true" {
 				e.Owner = &s.owner
 			}
@@ -676,23 +727,11 @@ func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 	if err != nil {
 		return err
 	}
-	enc := keyEncoder(encode)
-	for i := range contents {
-		contents[i].Key = enc(contents[i].Key)
-	}
-	for i := range prefixes {
-		prefixes[i].Prefix = enc(prefixes[i].Prefix)
-	}
-	encodingType := ""
-	if encode {
-		encodingType = "url"
-	}
+	encodingType := lp.encodingType()
 	if v2 {
 		out := struct {
-			XMLName               xml.Name       `xml:"ListBucketResult"`
-			NS                    string         `xml:"xmlns,attr"`
-			Name                  string         `xml:"Name"`
-			Prefix                string         `xml:"Prefix"`
+			XMLName xml.Name `xml:"ListBucketResult"`
+			listHead
 			Delimiter             string         `xml:"Delimiter,omitempty"`
 			MaxKeys               int            `xml:"MaxKeys"`
 			EncodingType          string         `xml:"EncodingType,omitempty"`
@@ -703,7 +742,7 @@ func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 			StartAfter            string         `xml:"StartAfter,omitempty"`
 			Contents              []listEntry    `xml:"Contents"`
 			CommonPrefixes        []commonPrefix `xml:"CommonPrefixes"`
-		}{NS: xmlns, Name: bucket, Prefix: enc(prefix), Delimiter: enc(delim), MaxKeys: maxKeys, EncodingType: encodingType,
+		}{listHead: listHead{xmlns, bucket, enc(prefix)}, Delimiter: enc(delim), MaxKeys: maxKeys, EncodingType: encodingType,
 			KeyCount: len(contents) + len(prefixes), IsTruncated: truncated, ContinuationToken: token,
 			StartAfter: enc(q.Get("start-after")), Contents: contents, CommonPrefixes: prefixes}
 		if truncated {
@@ -713,10 +752,8 @@ func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 		return nil
 	}
 	out := struct {
-		XMLName        xml.Name       `xml:"ListBucketResult"`
-		NS             string         `xml:"xmlns,attr"`
-		Name           string         `xml:"Name"`
-		Prefix         string         `xml:"Prefix"`
+		XMLName xml.Name `xml:"ListBucketResult"`
+		listHead
 		Marker         string         `xml:"Marker"`
 		NextMarker     string         `xml:"NextMarker,omitempty"`
 		Delimiter      string         `xml:"Delimiter,omitempty"`
@@ -725,7 +762,7 @@ func (s *Service) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 		IsTruncated    bool           `xml:"IsTruncated"`
 		Contents       []listEntry    `xml:"Contents"`
 		CommonPrefixes []commonPrefix `xml:"CommonPrefixes"`
-	}{NS: xmlns, Name: bucket, Prefix: enc(prefix), Marker: enc(q.Get("marker")), Delimiter: enc(delim), MaxKeys: maxKeys,
+	}{listHead: listHead{xmlns, bucket, enc(prefix)}, Marker: enc(q.Get("marker")), Delimiter: enc(delim), MaxKeys: maxKeys,
 		EncodingType: encodingType, IsTruncated: truncated, Contents: contents, CommonPrefixes: prefixes}
 	if truncated && delim != "" {
 		out.NextMarker = enc(last[2:])

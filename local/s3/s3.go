@@ -14,7 +14,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,14 +24,13 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
-// Config identifies the account and region the service answers for.
-type Config struct {
-	Account string
-	Region  string
-	Logf    func(format string, args ...any)
-}
+// Config is what the service is built from: the database, the folder of the object bodies
+// (Dir), the account and region, the logger.
+type Config = awsproto.Config
 
 // Service is the local S3 endpoint. It implements http.Handler.
 type Service struct {
@@ -49,31 +47,20 @@ type owner struct {
 
 const xmlns = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-// New opens the S3 state in db and stores object bodies under dir. Files a crash left
-// half-written or unreferenced are removed.
-func New(db *bolt.DB, dir string, cfg Config) (*Service, error) {
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
-	}
+// New opens the S3 state in cfg.DB and stores object bodies under cfg.Dir. Files a crash
+// left half-written or unreferenced are removed.
+func New(cfg Config) (*Service, error) {
+	cfg = cfg.WithDefaults()
+	dir := cfg.Dir
 	for _, d := range []string{filepath.Join(dir, "objects"), filepath.Join(dir, "uploads")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", d, err)
 		}
 	}
-	s := &Service{cfg: cfg, db: db, dir: dir, owner: owner{ID: fmt.Sprintf("%064x", []byte(cfg.Account))[:64], DisplayName: "local"}}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketBuckets, bucketObjects, bucketVersions, bucketUploads} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("opening S3 state: %w", err)
+	if err := cfg.Open("s3", bucketBuckets, bucketObjects, bucketVersions, bucketUploads); err != nil {
+		return nil, err
 	}
+	s := &Service{cfg: cfg, db: cfg.DB, dir: dir, owner: owner{ID: fmt.Sprintf("%064x", []byte(cfg.Account))[:64], DisplayName: "local"}}
 	if err := s.removeOrphans(); err != nil {
 		cfg.Logf("s3: cleaning up unreferenced files: %v", err)
 	}
@@ -97,29 +84,99 @@ func IsS3(r *http.Request) bool {
 	return len(parts) == 5 && parts[3] == "s3"
 }
 
-// ServeHTTP dispatches one S3 request by method, path (/bucket/key) and sub-resource.
+// ServeHTTP answers one S3 request by its table (api).
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := strings.ToUpper(randomHex(8))
+	reqID := awsproto.S3RequestID()
 	w.Header().Set("x-amz-request-id", reqID)
 	w.Header().Set("x-amz-id-2", reqID)
 	w.Header().Set("Server", "AmazonS3")
-	bucket, key := splitPath(r.URL.Path)
-	var err error
-	if bucket == "" {
-		switch r.Method {
-		case http.MethodGet:
-			err = s.listBuckets(w, r)
-		default:
-			err = errMethodNotAllowed(r.Method, "service")
+	api.Serve(s, w, r)
+}
+
+// Path-style addressing: /, /{Bucket}, /{Bucket}/{Key}; a key keeps every slash.
+const (
+	pathService = "/"
+	pathBucket  = "/{Bucket}"
+	pathObject  = "/{Bucket}/{Key...}"
+)
+
+// api is the table of contents of the service: method, path and sub-resource → operation,
+// the first row that matches winning.
+var api = &awsproto.Routes[*Service]{
+	Protocol: protocol,
+	Table: []awsproto.Route[*Service]{
+		{Method: http.MethodGet, Path: pathService, Op: (*Service).listBuckets},
+
+		{Method: http.MethodPut, Path: pathBucket, If: has("versioning"), Op: (*Service).putVersioning},
+		{Method: http.MethodPut, Path: pathBucket, If: has("encryption"), Op: bucketConfigOp((*Service).putBucketConfig, configEncryption)},
+		{Method: http.MethodPut, Path: pathBucket, If: has("publicAccessBlock"), Op: bucketConfigOp((*Service).putBucketConfig, configPublicAccessBlock)},
+		{Method: http.MethodPut, Path: pathBucket, If: has("tagging"), Op: bucketConfigOp((*Service).putBucketConfig, configTagging)},
+		{Method: http.MethodPut, Path: pathBucket, If: awsproto.NoQuery, Op: (*Service).createBucket},
+		{Method: http.MethodGet, Path: pathBucket, If: has("location"), Op: (*Service).getLocation},
+		{Method: http.MethodGet, Path: pathBucket, If: has("versioning"), Op: (*Service).getVersioning},
+		{Method: http.MethodGet, Path: pathBucket, If: has("encryption"), Op: bucketConfigOp((*Service).getBucketConfig, configEncryption)},
+		{Method: http.MethodGet, Path: pathBucket, If: has("publicAccessBlock"), Op: bucketConfigOp((*Service).getBucketConfig, configPublicAccessBlock)},
+		{Method: http.MethodGet, Path: pathBucket, If: has("tagging"), Op: bucketConfigOp((*Service).getBucketConfig, configTagging)},
+		{Method: http.MethodGet, Path: pathBucket, If: awsproto.QueryIs("list-type", "2"), Op: listObjectsOp(true)},
+		{Method: http.MethodGet, Path: pathBucket, If: has("versions"), Op: (*Service).listVersions},
+		{Method: http.MethodGet, Path: pathBucket, If: awsproto.HasAnyQuery("uploads", "policy", "acl", "lifecycle", "cors", "website", "notification", "logging", "ownershipControls", "object-lock", "replication"),
+			Op: notImplementedOp("this bucket sub-resource")},
+		{Method: http.MethodGet, Path: pathBucket, Op: listObjectsOp(false)},
+		{Method: http.MethodHead, Path: pathBucket, Op: (*Service).headBucket},
+		{Method: http.MethodDelete, Path: pathBucket, If: has("encryption"), Op: bucketConfigOp((*Service).deleteBucketConfig, configEncryption)},
+		{Method: http.MethodDelete, Path: pathBucket, If: has("publicAccessBlock"), Op: bucketConfigOp((*Service).deleteBucketConfig, configPublicAccessBlock)},
+		{Method: http.MethodDelete, Path: pathBucket, If: has("tagging"), Op: bucketConfigOp((*Service).deleteBucketConfig, configTagging)},
+		{Method: http.MethodDelete, Path: pathBucket, If: awsproto.NoQuery, Op: (*Service).deleteBucket},
+		{Method: http.MethodPost, Path: pathBucket, If: has("delete"), Op: (*Service).deleteObjects},
+
+		{Method: http.MethodPut, Path: pathObject, If: awsproto.All(has("uploadId"), isCopy), Op: (*Service).uploadPartCopy},
+		{Method: http.MethodPut, Path: pathObject, If: has("uploadId"), Op: (*Service).uploadPart},
+		{Method: http.MethodPut, Path: pathObject, If: awsproto.HasAnyQuery("tagging", "acl", "retention", "legal-hold"), Op: notImplementedOp("this object sub-resource")},
+		{Method: http.MethodPut, Path: pathObject, If: isCopy, Op: (*Service).copyObject},
+		{Method: http.MethodPut, Path: pathObject, Op: (*Service).putObject},
+		{Method: http.MethodGet, Path: pathObject, If: awsproto.HasAnyQuery("uploadId", "tagging", "acl", "attributes"), Op: notImplementedOp("this object sub-resource")},
+		{Method: http.MethodGet, Path: pathObject, Op: getObjectOp(false)},
+		{Method: http.MethodHead, Path: pathObject, Op: getObjectOp(true)},
+		{Method: http.MethodDelete, Path: pathObject, If: has("uploadId"), Op: (*Service).abortUpload},
+		{Method: http.MethodDelete, Path: pathObject, Op: (*Service).deleteObject},
+		{Method: http.MethodPost, Path: pathObject, If: has("uploads"), Op: (*Service).createUpload},
+		{Method: http.MethodPost, Path: pathObject, If: has("uploadId"), Op: (*Service).completeUpload},
+	},
+	NotFound: func(r *http.Request) error {
+		level := "object"
+		if bucket, key := splitPath(r.URL.Path); bucket == "" {
+			level = "service"
+		} else if key == "" {
+			level = "bucket"
 		}
-	} else if key == "" {
-		err = s.serveBucket(w, r, bucket)
-	} else {
-		err = s.serveObject(w, r, bucket, key)
-	}
-	if err != nil {
-		writeError(w, r, reqID, err)
-	}
+		return errMethodNotAllowed(r.Method, level)
+	},
+}
+
+// protocol writes the service's errors: rest-xml with S3's error shape.
+var protocol = awsproto.RestXML{}
+
+var (
+	has    = awsproto.HasQuery
+	isCopy = awsproto.HasHeader("x-amz-copy-source")
+)
+
+type op = func(*Service, http.ResponseWriter, *http.Request) error
+
+func bucketConfigOp(f func(*Service, http.ResponseWriter, *http.Request, bucketConfig) error, c bucketConfig) op {
+	return func(s *Service, w http.ResponseWriter, r *http.Request) error { return f(s, w, r, c) }
+}
+
+func listObjectsOp(v2 bool) op {
+	return func(s *Service, w http.ResponseWriter, r *http.Request) error { return s.listObjects(w, r, v2) }
+}
+
+func getObjectOp(head bool) op {
+	return func(s *Service, w http.ResponseWriter, r *http.Request) error { return s.getObject(w, r, head) }
+}
+
+func notImplementedOp(what string) op {
+	return func(*Service, http.ResponseWriter, *http.Request) error { return notImplemented(what) }
 }
 
 // splitPath turns /bucket/some/key into ("bucket", "some/key"). Keys keep every slash.
@@ -129,189 +186,42 @@ func splitPath(p string) (bucket, key string) {
 	return bucket, key
 }
 
-func (s *Service) serveBucket(w http.ResponseWriter, r *http.Request, bucket string) error {
-	q := r.URL.Query()
-	has := func(k string) bool { _, ok := q[k]; return ok }
-	switch r.Method {
-	case http.MethodPut:
-		switch {
-		case has("versioning"):
-			return s.putVersioning(w, r, bucket)
-		case has("encryption"):
-			return s.putBucketConfig(w, r, bucket, configEncryption)
-		case has("publicAccessBlock"):
-			return s.putBucketConfig(w, r, bucket, configPublicAccessBlock)
-		case has("tagging"):
-			return s.putBucketConfig(w, r, bucket, configTagging)
-		case len(q) == 0:
-			return s.createBucket(w, r, bucket)
-		}
-	case http.MethodGet:
-		switch {
-		case has("location"):
-			return s.getLocation(w, bucket)
-		case has("versioning"):
-			return s.getVersioning(w, bucket)
-		case has("encryption"):
-			return s.getBucketConfig(w, bucket, configEncryption)
-		case has("publicAccessBlock"):
-			return s.getBucketConfig(w, bucket, configPublicAccessBlock)
-		case has("tagging"):
-			return s.getBucketConfig(w, bucket, configTagging)
-		case q.Get("list-type") == "2":
-			return s.listObjects(w, r, bucket, true)
-		case has("versions"):
-			return s.listVersions(w, r, bucket)
-		case has("uploads"), has("policy"), has("acl"), has("lifecycle"), has("cors"), has("website"), has("notification"), has("logging"), has("ownershipControls"), has("object-lock"), has("replication"):
-			return notImplemented("this bucket sub-resource")
-		default:
-			return s.listObjects(w, r, bucket, false)
-		}
-	case http.MethodHead:
-		return s.headBucket(w, bucket)
-	case http.MethodDelete:
-		switch {
-		case has("encryption"):
-			return s.deleteBucketConfig(w, bucket, configEncryption)
-		case has("publicAccessBlock"):
-			return s.deleteBucketConfig(w, bucket, configPublicAccessBlock)
-		case has("tagging"):
-			return s.deleteBucketConfig(w, bucket, configTagging)
-		case len(q) == 0:
-			return s.deleteBucket(w, bucket)
-		}
-	case http.MethodPost:
-		if has("delete") {
-			return s.deleteObjects(w, r, bucket)
-		}
-	}
-	return errMethodNotAllowed(r.Method, "bucket")
+// apiError is the error of every operation (local/internal/awsproto): Code and Message go
+// into the XML body (HEAD responses carry only the status), Elements add elements such as
+// BucketName or Key.
+type apiError = awsproto.Error
+
+// s3err returns an error with the elements (name, value, ...) after its message.
+func s3err(status int, code, msg string, elements ...string) *apiError {
+	return (&apiError{Status: status, Code: code, Message: msg}).With(elements...)
 }
 
-func (s *Service) serveObject(w http.ResponseWriter, r *http.Request, bucket, key string) error {
-	q := r.URL.Query()
-	has := func(k string) bool { _, ok := q[k]; return ok }
-	switch r.Method {
-	case http.MethodPut:
-		switch {
-		case has("uploadId") && r.Header.Get("x-amz-copy-source") != "":
-			return s.uploadPartCopy(w, r, bucket, key)
-		case has("uploadId"):
-			return s.uploadPart(w, r, bucket, key)
-		case has("tagging"), has("acl"), has("retention"), has("legal-hold"):
-			return notImplemented("this object sub-resource")
-		case r.Header.Get("x-amz-copy-source") != "":
-			return s.copyObject(w, r, bucket, key)
-		default:
-			return s.putObject(w, r, bucket, key)
-		}
-	case http.MethodGet:
-		if has("uploadId") || has("tagging") || has("acl") || has("attributes") {
-			return notImplemented("this object sub-resource")
-		}
-		return s.getObject(w, r, bucket, key, false)
-	case http.MethodHead:
-		return s.getObject(w, r, bucket, key, true)
-	case http.MethodDelete:
-		if has("uploadId") {
-			return s.abortUpload(w, bucket, key, q.Get("uploadId"))
-		}
-		return s.deleteObject(w, r, bucket, key)
-	case http.MethodPost:
-		switch {
-		case has("uploads"):
-			return s.createUpload(w, r, bucket, key)
-		case has("uploadId"):
-			return s.completeUpload(w, r, bucket, key, q.Get("uploadId"))
-		}
-	}
-	return errMethodNotAllowed(r.Method, "object")
-}
-
-// Error is an S3 error response: Code and Message go into the XML body (HEAD responses carry
-// only the status), Extra adds elements such as BucketName or Key.
-type Error struct {
-	Status  int
-	Code    string
-	Message string
-	Extra   [][2]string
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func s3err(status int, code, msg string, extra ...string) *Error {
-	e := &Error{Status: status, Code: code, Message: msg}
-	for i := 0; i+1 < len(extra); i += 2 {
-		e.Extra = append(e.Extra, [2]string{extra[i], extra[i+1]})
-	}
-	return e
-}
-
-func errNoSuchBucket(b string) *Error {
+func errNoSuchBucket(b string) *apiError {
 	return s3err(404, "NoSuchBucket", "The specified bucket does not exist", "BucketName", b)
 }
-func errNoSuchKey(k string) *Error {
+func errNoSuchKey(k string) *apiError {
 	return s3err(404, "NoSuchKey", "The specified key does not exist.", "Key", k)
 }
-func errNoSuchVersion(k, v string) *Error {
+func errNoSuchVersion(k, v string) *apiError {
 	return s3err(404, "NoSuchVersion", "The specified version does not exist.", "Key", k, "VersionId", v)
 }
-func errNoSuchUpload(id string) *Error {
+func errNoSuchUpload(id string) *apiError {
 	return s3err(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", "UploadId", id)
 }
-func errMalformedXML() *Error {
+func errMalformedXML() *apiError {
 	return s3err(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
 }
-func errInvalidArgument(msg, name, value string) *Error {
+func errInvalidArgument(msg, name, value string) *apiError {
 	return s3err(400, "InvalidArgument", msg, "ArgumentName", name, "ArgumentValue", value)
 }
-func errMethodNotAllowed(method, what string) *Error {
+func errMethodNotAllowed(method, what string) *apiError {
 	return s3err(405, "MethodNotAllowed", "The specified method is not allowed against this resource.", "Method", method, "ResourceType", strings.ToUpper(what))
 }
-func notImplemented(what string) *Error {
+func notImplemented(what string) *apiError {
 	return s3err(501, "NotImplemented", "A header you provided implies functionality that is not implemented (the local endpoint does not serve "+what+")")
 }
 
-func writeError(w http.ResponseWriter, r *http.Request, reqID string, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
-		e = s3err(500, "InternalError", "We encountered an internal error. Please try again. (local: "+err.Error()+")")
-	}
-	if r.Method == http.MethodHead {
-		w.WriteHeader(e.Status)
-		return
-	}
-	var b strings.Builder
-	b.WriteString(xml.Header)
-	b.WriteString("<Error><Code>")
-	xml.EscapeText(&b, []byte(e.Code))
-	b.WriteString("</Code><Message>")
-	xml.EscapeText(&b, []byte(e.Message))
-	b.WriteString("</Message>")
-	for _, kv := range e.Extra {
-		fmt.Fprintf(&b, "<%s>", kv[0])
-		xml.EscapeText(&b, []byte(kv[1]))
-		fmt.Fprintf(&b, "</%s>", kv[0])
-	}
-	fmt.Fprintf(&b, "<RequestId>%s</RequestId><HostId>%s</HostId></Error>", reqID, reqID)
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("Content-Length", fmt.Sprint(b.Len()))
-	w.WriteHeader(e.Status)
-	io.WriteString(w, b.String())
-}
-
-func writeXML(w http.ResponseWriter, status int, v any) {
-	out, err := xml.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), 500)
-		return
-	}
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("Content-Length", fmt.Sprint(len(xml.Header)+len(out)))
-	w.WriteHeader(status)
-	io.WriteString(w, xml.Header)
-	w.Write(out)
-}
+func writeXML(w http.ResponseWriter, status int, v any) { protocol.Write(w, status, v) }
 
 // readXML decodes a small XML request body into v; anything unparsable is MalformedXML.
 func readXML(r *http.Request, v any) error {

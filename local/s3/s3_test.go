@@ -44,7 +44,7 @@ func newEnv(t *testing.T, region string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := New(db, filepath.Join(dir, "s3"), Config{Account: "123456789012", Region: region, Logf: t.Logf})
+	svc, err := New(Config{DB: db, Dir: filepath.Join(dir, "s3"), Account: "123456789012", Region: region, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}

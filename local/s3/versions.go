@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -142,22 +141,14 @@ type versionEntry struct {
 // A version-id-marker is a position: when that version no longer exists (a caller deletes each
 // page before asking for the next, as `aws s3 rm` and s3.delete_prefix do), the key's remaining
 // versions are listed from its first, which are exactly those that followed it.
-func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, bucket string) error {
+func (s *Service) listVersions(w http.ResponseWriter, r *http.Request) error {
+	lp, err := parseListParams(r)
+	if err != nil {
+		return err
+	}
+	bucket, prefix, delim, maxKeys, enc := lp.bucket, lp.prefix, lp.delim, lp.maxKeys, lp.encoder()
 	q := r.URL.Query()
-	prefix, delim := q.Get("prefix"), q.Get("delimiter")
 	keyMarker, vidMarker := q.Get("key-marker"), q.Get("version-id-marker")
-	encode := q.Get("encoding-type") == "url"
-	if et := q.Get("encoding-type"); et != "" && et != "url" {
-		return errInvalidArgument("Invalid Encoding Method specified in Request", "encoding-type", et)
-	}
-	maxKeys := 1000
-	if m := q.Get("max-keys"); m != "" {
-		n, err := strconv.Atoi(m)
-		if err != nil || n < 0 {
-			return errInvalidArgument("Provided max-keys not an integer or within integer range", "max-keys", m)
-		}
-		maxKeys = min(n, 1000)
-	}
 	if vidMarker != "" && keyMarker == "" {
 		return errInvalidArgument("A version-id marker cannot be specified without a key marker.", "version-id-marker", vidMarker)
 	}
@@ -174,7 +165,7 @@ func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, bucket st
 	var prefixes []commonPrefix
 	truncated := false
 	nextKey, nextVersion := "", ""
-	err := s.db.View(func(tx *bolt.Tx) error {
+	if err := s.db.View(func(tx *bolt.Tx) error {
 		if _, err := bucketTx(tx, bucket); err != nil {
 			return err
 		}
@@ -196,21 +187,18 @@ func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, bucket st
 			if keyMarker != "" && (markerIsPrefix && strings.HasPrefix(key, keyMarker) || key == keyMarker && vidMarker == "") {
 				return true, nil
 			}
-			if delim != "" {
-				if i := strings.Index(key[len(prefix):], delim); i >= 0 {
-					cp := key[:len(prefix)+i+len(delim)]
-					if cp == lastPrefix {
-						return true, nil
-					}
-					if full() {
-						return false, nil
-					}
-					lastPrefix = cp
-					prefixes = append(prefixes, commonPrefix{cp})
-					count++
-					nextKey, nextVersion = cp, ""
+			if cp := lp.commonPrefix(key); cp != "" {
+				if cp == lastPrefix {
 					return true, nil
 				}
+				if full() {
+					return false, nil
+				}
+				lastPrefix = cp
+				prefixes = append(prefixes, commonPrefix{enc(cp)})
+				count++
+				nextKey, nextVersion = cp, ""
+				return true, nil
 			}
 			all := old
 			if cur != nil {
@@ -228,28 +216,18 @@ func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, bucket st
 				if full() {
 					return false, nil
 				}
-				versions = append(versions, s.versionEntry(key, v, v.rec == cur))
+				versions = append(versions, s.versionEntry(enc(key), v, v.rec == cur))
 				count++
 				nextKey, nextVersion = key, v.id
 			}
 			return true, nil
 		})
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
-	enc := keyEncoder(encode)
-	for i := range versions {
-		versions[i].Key = enc(versions[i].Key)
-	}
-	for i := range prefixes {
-		prefixes[i].Prefix = enc(prefixes[i].Prefix)
-	}
 	out := struct {
-		XMLName             xml.Name       `xml:"ListVersionsResult"`
-		NS                  string         `xml:"xmlns,attr"`
-		Name                string         `xml:"Name"`
-		Prefix              string         `xml:"Prefix"`
+		XMLName xml.Name `xml:"ListVersionsResult"`
+		listHead
 		KeyMarker           string         `xml:"KeyMarker"`
 		VersionIDMarker     string         `xml:"VersionIdMarker"`
 		NextKeyMarker       string         `xml:"NextKeyMarker,omitempty"`
@@ -260,11 +238,8 @@ func (s *Service) listVersions(w http.ResponseWriter, r *http.Request, bucket st
 		IsTruncated         bool           `xml:"IsTruncated"`
 		Versions            []versionEntry `xml:"Version"`
 		CommonPrefixes      []commonPrefix `xml:"CommonPrefixes"`
-	}{NS: xmlns, Name: bucket, Prefix: enc(prefix), KeyMarker: enc(keyMarker), VersionIDMarker: vidMarker,
-		MaxKeys: maxKeys, Delimiter: enc(delim), IsTruncated: truncated, Versions: versions, CommonPrefixes: prefixes}
-	if encode {
-		out.EncodingType = "url"
-	}
+	}{listHead: listHead{xmlns, bucket, enc(prefix)}, KeyMarker: enc(keyMarker), VersionIDMarker: vidMarker,
+		MaxKeys: maxKeys, Delimiter: enc(delim), EncodingType: lp.encodingType(), IsTruncated: truncated, Versions: versions, CommonPrefixes: prefixes}
 	if truncated {
 		out.NextKeyMarker, out.NextVersionIDMarker = enc(nextKey), nextVersion
 	}

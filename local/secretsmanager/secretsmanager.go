@@ -368,6 +368,31 @@ type createSecretInput struct {
 	AddReplicaRegions  []any   `json:"AddReplicaRegions"`
 }
 
+// update runs f on the secret id names in one read-write transaction (which also purges an
+// expired deletion) and answers what f returns; f says whether it changed the secret, which
+// is then stored. With live, a secret marked for deletion is refused.
+func (s *Service) update(id string, live bool, f func(*secret) (out any, changed bool, err error)) (any, error) {
+	var out any
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
+		sc, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if live && sc.DeletedDate != nil {
+			return markedForDeletion()
+		}
+		var changed bool
+		if out, changed, err = f(sc); err != nil || !changed {
+			return err
+		}
+		return store(tx, sc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (s *Service) createSecret(in *createSecretInput) (any, error) {
 	if len(in.Name) > 512 || !nameRE.MatchString(in.Name) {
 		return nil, newErr("ValidationException", "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
@@ -448,30 +473,17 @@ func (s *Service) putSecretValue(in *putSecretValueInput) (any, error) {
 	if err := checkToken(in.ClientRequestToken); err != nil {
 		return nil, err
 	}
-	var out map[string]any
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
-		sc, err := s.load(tx, in.SecretID)
-		if err != nil {
-			return err
-		}
-		if sc.DeletedDate != nil {
-			return markedForDeletion()
-		}
+	return s.update(in.SecretID, true, func(sc *secret) (any, bool, error) {
 		id := in.ClientRequestToken
 		if id == "" {
 			id = uuid()
 		}
 		v, err := s.addVersion(sc, id, in.SecretString, in.SecretBinary, in.VersionStages)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
-		out = map[string]any{"ARN": sc.ARN, "Name": sc.Name, "VersionId": v.ID, "VersionStages": v.Stages}
-		return store(tx, sc)
+		return map[string]any{"ARN": sc.ARN, "Name": sc.Name, "VersionId": v.ID, "VersionStages": v.Stages}, true, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 type getSecretValueInput struct {
@@ -481,24 +493,16 @@ type getSecretValueInput struct {
 }
 
 func (s *Service) getSecretValue(in *getSecretValueInput) (any, error) {
-	var out map[string]any
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) error { // Update: an expired deletion is purged
-		sc, err := s.load(tx, in.SecretID)
-		if err != nil {
-			return err
-		}
-		if sc.DeletedDate != nil {
-			return markedForDeletion()
-		}
+	return s.update(in.SecretID, true, func(sc *secret) (any, bool, error) {
 		var v *version
 		switch {
 		case in.VersionID != "":
 			v = sc.versionByID(in.VersionID)
 			if v != nil && in.VersionStage != "" && !v.has(in.VersionStage) {
-				return newErr("InvalidRequestException", "You provided a VersionStage that is not associated to the provided VersionId.")
+				return nil, false, newErr("InvalidRequestException", "You provided a VersionStage that is not associated to the provided VersionId.")
 			}
 			if v == nil {
-				return newErr("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for VersionId: %s", in.VersionID)
+				return nil, false, newErr("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for VersionId: %s", in.VersionID)
 			}
 		default:
 			stage := in.VersionStage
@@ -506,21 +510,17 @@ func (s *Service) getSecretValue(in *getSecretValueInput) (any, error) {
 				stage = stageCurrent
 			}
 			if v = sc.versionByStage(stage); v == nil {
-				return newErr("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: %s", stage)
+				return nil, false, newErr("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: %s", stage)
 			}
 		}
-		out = map[string]any{"ARN": sc.ARN, "Name": sc.Name, "VersionId": v.ID, "VersionStages": v.Stages, "CreatedDate": epoch(v.Created)}
+		out := map[string]any{"ARN": sc.ARN, "Name": sc.Name, "VersionId": v.ID, "VersionStages": v.Stages, "CreatedDate": epoch(v.Created)}
 		if v.String != nil {
 			out["SecretString"] = *v.String
 		} else {
 			out["SecretBinary"] = v.Binary
 		}
-		return nil
+		return out, false, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // describe is DescribeSecret's answer (and, with versionsKey "SecretVersionsToStages", a
@@ -551,16 +551,9 @@ type describeSecretInput struct {
 }
 
 func (s *Service) describeSecret(in *describeSecretInput) (any, error) {
-	var out map[string]any
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
-		sc, err := s.load(tx, in.SecretID)
-		if err != nil {
-			return err
-		}
-		out = describe(sc, "VersionIdsToStages")
-		return nil
+	return s.update(in.SecretID, false, func(sc *secret) (any, bool, error) {
+		return describe(sc, "VersionIdsToStages"), false, nil
 	})
-	return out, err
 }
 
 type filter struct {
@@ -782,20 +775,10 @@ type restoreSecretInput struct {
 }
 
 func (s *Service) restoreSecret(in *restoreSecretInput) (any, error) {
-	var out map[string]any
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
-		sc, err := s.load(tx, in.SecretID)
-		if err != nil {
-			return err
-		}
+	return s.update(in.SecretID, false, func(sc *secret) (any, bool, error) {
 		sc.DeletedDate, sc.DeletionDate = nil, nil
-		out = map[string]any{"ARN": sc.ARN, "Name": sc.Name}
-		return store(tx, sc)
+		return map[string]any{"ARN": sc.ARN, "Name": sc.Name}, true, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 type tagResourceInput struct {
@@ -810,23 +793,11 @@ func (s *Service) tagResource(in *tagResourceInput) (any, error) {
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
-		sc, err := s.load(tx, in.SecretID)
-		if err != nil {
-			return err
-		}
-		if sc.DeletedDate != nil {
-			return markedForDeletion()
-		}
-		if sc.Tags, err = mergeTags(sc.Tags, in.Tags); err != nil {
-			return err
-		}
-		return store(tx, sc)
+	return s.update(in.SecretID, true, func(sc *secret) (any, bool, error) {
+		var err error
+		sc.Tags, err = mergeTags(sc.Tags, in.Tags)
+		return struct{}{}, err == nil, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
 }
 
 type untagResourceInput struct {
@@ -838,14 +809,7 @@ func (s *Service) untagResource(in *untagResourceInput) (any, error) {
 	if in.TagKeys == nil {
 		return nil, newErr("ValidationException", "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
 	}
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
-		sc, err := s.load(tx, in.SecretID)
-		if err != nil {
-			return err
-		}
-		if sc.DeletedDate != nil {
-			return markedForDeletion()
-		}
+	return s.update(in.SecretID, true, func(sc *secret) (any, bool, error) {
 		drop := map[string]bool{}
 		for _, k := range in.TagKeys {
 			drop[k] = true
@@ -857,10 +821,6 @@ func (s *Service) untagResource(in *untagResourceInput) (any, error) {
 			}
 		}
 		sc.Tags = kept
-		return store(tx, sc)
+		return struct{}{}, true, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
 }

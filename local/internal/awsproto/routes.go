@@ -66,17 +66,37 @@ type Streamed func(http.ResponseWriter)
 // The body is read to its end, so that bytes after the JSON document are refused as AWS
 // refuses them.
 func DecodeJSON(req *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, 1<<20))
+	body, err := readBody(req)
 	if err != nil {
 		return Errorf(http.StatusBadRequest, "SerializationException", "could not read the request body: %v", err)
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := unmarshal(body, v); err != nil {
 		return Errorf(http.StatusBadRequest, "SerializationException", "could not parse request body: %v", err)
 	}
 	return nil
+}
+
+// ReadJSON is DecodeJSON for protocols that phrase the failure themselves: it returns the
+// read or parse error as it is.
+func ReadJSON(req *http.Request, v any) error {
+	body, err := readBody(req)
+	if err != nil {
+		return err
+	}
+	return unmarshal(body, v)
+}
+
+// readBody reads a JSON request body to its end, at most 1 MiB.
+func readBody(req *http.Request) ([]byte, error) {
+	return io.ReadAll(http.MaxBytesReader(nil, req.Body, 1<<20))
+}
+
+// unmarshal decodes body into v; an empty body leaves v as it is.
+func unmarshal(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	return json.Unmarshal(body, v)
 }
 
 // Epoch is how awsJson encodes timestamps: seconds since the epoch, fractional.
@@ -260,4 +280,29 @@ func NoQuery(r *http.Request) bool { return len(r.URL.Query()) == 0 }
 // HasHeader is a Route condition: header k is set.
 func HasHeader(k string) func(*http.Request) bool {
 	return func(r *http.Request) bool { return r.Header.Get(k) != "" }
+}
+
+// HasAnyQuery is a Route condition: the query string has one of the parameters keys.
+func HasAnyQuery(keys ...string) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		q := r.URL.Query()
+		for _, k := range keys {
+			if _, ok := q[k]; ok {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// All is a Route condition: every one of conds holds.
+func All(conds ...func(*http.Request) bool) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		for _, c := range conds {
+			if !c(r) {
+				return false
+			}
+		}
+		return true
+	}
 }

@@ -12,7 +12,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,7 +57,8 @@ type Config struct {
 	// Credentials is the key pair requests must be signed with; when empty, the pair in
 	// Dir/credentials.json, generated there at the first start.
 	Credentials auth.Credentials
-	// Now is the clock signatures and registry tokens are checked against; default time.Now.
+	// Now is the endpoint's clock: signatures and registry tokens are checked against it, and
+	// the services stamp their records with it; default time.Now.
 	Now func() time.Time
 }
 
@@ -130,10 +130,10 @@ func New(cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	if s.reg, err = registry.Open(filepath.Join(dir, "registry")); err != nil {
+	svc := s.service()
+	if s.reg, err = registry.New(s.service("registry")); err != nil {
 		return fail(fmt.Errorf("opening the local registry: %w", err))
 	}
-	svc := s.service()
 	if s.sts, err = sts.New(svc); err != nil {
 		return fail(fmt.Errorf("starting STS: %w", err))
 	}
@@ -150,8 +150,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if s.logs, err = logs.Open(db, logs.Config{Dir: filepath.Join(dir, "logs"), Account: cfg.Account, Region: cfg.Region,
-		MaxBytes: logsMax, Now: cfg.Now, Logf: cfg.Logf}); err != nil {
+	if s.logs, err = logs.New(logs.Config{Config: s.service("logs"), MaxBytes: logsMax}); err != nil {
 		return fail(fmt.Errorf("starting CloudWatch Logs: %w", err))
 	}
 	if s.metrics, err = metrics.New(svc); err != nil {
@@ -165,9 +164,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.docker = docker
 	s.control, err = control.New(control.Config{
-		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
-		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
-		Code: s.s3, DataDir: dir,
+		Config: s.service(""), Docker: docker, StateLabel: dir, PingTimeout: cfg.PingTimeout, Code: s.s3,
 		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe,
 		RegistryAuth: func() (string, string) {
 			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())
@@ -181,8 +178,8 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// service is the config every service is built from; dir names the service's own folder
-// under the data directory, for services that keep files.
+// service is the config every service is built from; dir, when given, names the service's
+// own folder under the data directory ("" for the data directory itself).
 func (s *Server) service(dir ...string) awsproto.Config {
 	c := awsproto.Config{DB: s.db, Account: s.cfg.Account, Region: s.cfg.Region, Now: s.cfg.Now, Logf: s.cfg.Logf}
 	if len(dir) > 0 {
@@ -314,8 +311,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case metrics.IsCloudWatch(r):
 		s.metrics.ServeHTTP(w, r)
 	case r.URL.Path == "/_agentcore/health" && r.Method == http.MethodGet:
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
+		awsproto.RestJSON{}.Write(w, http.StatusOK, map[string]any{
 			"status": "ok", "pid": os.Getpid(), "account": s.cfg.Account, "region": s.cfg.Region, "version": Version,
 		})
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/") || strings.HasPrefix(r.URL.Path, "/tags/"):
@@ -323,10 +319,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case isQuery(r):
 		s.sts.ServeHTTP(w, r)
 	default:
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
-		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(map[string]string{"message": "the local AgentCore endpoint does not serve " + r.Method + " " + r.URL.Path})
+		awsproto.RestJSON{}.WriteError(w, r, awsproto.Errorf(http.StatusNotFound, "UnknownOperationException",
+			"the local AgentCore endpoint does not serve %s %s", r.Method, r.URL.Path))
 	}
 }
 

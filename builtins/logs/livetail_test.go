@@ -82,7 +82,9 @@ func TestLiveTailLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st, err := locallogs.Open(db, locallogs.Config{Dir: filepath.Join(dir, "logs"), Account: "123456789012", Region: "us-east-1"})
+	var cfg locallogs.Config // its common fields are local/internal/awsproto's, set one by one
+	cfg.DB, cfg.Dir, cfg.Account, cfg.Region = db, filepath.Join(dir, "logs"), "123456789012", "us-east-1"
+	st, err := locallogs.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,24 +17,21 @@ import (
 	"time"
 
 	dockerregistry "github.com/docker/docker/api/types/registry"
-	bolt "go.etcd.io/bbolt"
 
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/logs"
 )
 
-// Config wires the service to its database, Docker engine and identity.
+// Config is what the service is built from: the common service config (DB, Account, Region
+// used in ARNs, Logf; Dir, see Code) and the Docker engine and neighbours it works with.
 type Config struct {
-	DB          *bolt.DB
+	awsproto.Config
 	Docker      Docker
-	Account     string // 12 digits, used in ARNs
-	Region      string
 	StateLabel  string        // value of LabelState: scopes the containers to this server's data
 	PingTimeout time.Duration // how long a new version may take to answer GET /ping Healthy
-	Logf        func(format string, args ...any)
 	// Code versions (agentRuntimeArtifact.codeConfiguration): packages are read from Code
-	// and extracted under DataDir/code, where their host processes also keep their logs.
-	Code    CodeSource
-	DataDir string
+	// and extracted under Dir/code, where their host processes also keep their logs.
+	Code CodeSource
 	// RegistryAuth returns the credentials the Docker engine presents to the local registry
 	// when it pulls an agent's image from it (user AWS and a fresh registry token); nil when
 	// the registry asks for none.
@@ -121,8 +118,8 @@ func New(cfg Config) (*Service, error) {
 	s.run.env = s.agentEnv
 	s.run.onContainer = s.followContainer
 	s.run.onProcess = s.followFile
-	if cfg.DataDir != "" {
-		s.run.code.dir = filepath.Join(cfg.DataDir, "code")
+	if cfg.Dir != "" {
+		s.run.code.dir = filepath.Join(cfg.Dir, "code")
 	}
 	return s, nil
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 const testAccount = "123456789012"
@@ -163,7 +164,7 @@ func newEnv(t *testing.T, dir string, pingTimeout time.Duration) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(Config{DB: db, Docker: cli, Account: testAccount, Region: "us-east-1", StateLabel: dir, PingTimeout: pingTimeout, Logf: t.Logf})
+	svc, err := New(Config{Config: awsproto.Config{DB: db, Account: testAccount, Region: "us-east-1", Logf: t.Logf}, Docker: cli, StateLabel: dir, PingTimeout: pingTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func (s *localServer) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := registry.Open(filepath.Join(s.dir, "registry"))
+	reg, err := registry.New(registry.Config{Dir: filepath.Join(s.dir, "registry")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	reg, err := registry.Open(filepath.Join(h.dir, "registry"))
+	reg, err := registry.New(registry.Config{Dir: filepath.Join(h.dir, "registry")})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/registry"
 )
 
@@ -385,7 +386,7 @@ func (s *Service) putImage(in *putImageInput) (any, error) {
 		return nil, newErr("ImageAlreadyExistsException", "Image with digest '%s' and tag '%s' already exists in the repository with name '%s' in registry with id '%s'", digest, tag, r.Name, s.cfg.Account)
 	}
 	d, err := s.reg.PutManifest(r.Name, ref, in.ImageManifestMediaType, body)
-	switch registry.ErrorCode(err) {
+	switch awsproto.CodeOf(err) {
 	case "":
 	case "TAG_INVALID":
 		if in.ImageTag != nil && r.ImageTagMutability == "IMMUTABLE" {

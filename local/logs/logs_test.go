@@ -18,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	awsbuiltin "github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 type fixture struct {
@@ -34,7 +35,7 @@ func open(t testing.TB, dir string, max int64) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := Open(db, Config{Dir: filepath.Join(dir, "logs"), Account: "123456789012", Region: "us-east-1", MaxBytes: max, Logf: t.Logf})
+	st, err := New(Config{Config: awsproto.Config{DB: db, Dir: filepath.Join(dir, "logs"), Account: "123456789012", Region: "us-east-1", Logf: t.Logf}, MaxBytes: max})
 	if err != nil {
 		t.Fatal(err)
 	}

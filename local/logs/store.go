@@ -25,9 +25,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 var (
@@ -41,14 +42,11 @@ const DefaultMaxBytes = 256 << 20
 // MaxBytesEnv overrides the bound, in bytes, for the local endpoint.
 const MaxBytesEnv = "AGENTCORE_LOCAL_LOGS_MAX_BYTES"
 
-// Config configures a Store.
+// Config is what the store is built from: the common service config (DB; Dir, where the
+// segments are kept; Account, Region, Now, Logf) and the bound on the segments' size.
 type Config struct {
-	Dir      string // where segments are kept (DATA/logs)
-	Account  string
-	Region   string
-	MaxBytes int64            // bound on the segments' total size; 0: DefaultMaxBytes
-	Now      func() time.Time // default time.Now
-	Logf     func(format string, args ...any)
+	awsproto.Config
+	MaxBytes int64 // bound on the segments' total size; 0: DefaultMaxBytes
 }
 
 // Store is the CloudWatch Logs service: its on-disk state and the events held in memory.
@@ -118,17 +116,16 @@ type Event struct {
 	Message   string
 }
 
-// Open loads the store: groups and streams from db, events from the segment files under
+// New loads the store: groups and streams from cfg.DB, events from the segment files under
 // cfg.Dir (a torn record at a segment's end is cut off).
-func Open(db *bolt.DB, cfg Config) (*Store, error) {
+func New(cfg Config) (*Store, error) {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = DefaultMaxBytes
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logf == nil {
-		cfg.Logf = func(string, ...any) {}
+	cfg.Config = cfg.Config.WithDefaults()
+	db := cfg.DB
+	if db == nil {
+		return nil, errors.New("logs: Config.DB is required")
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/logs"
 )
 
@@ -25,7 +26,7 @@ func setup(t *testing.T) (*Receiver, *logs.Store, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := logs.Open(db, logs.Config{Dir: filepath.Join(dir, "logs"), Account: "123456789012", Region: "us-east-1"})
+	st, err := logs.New(logs.Config{Config: awsproto.Config{DB: db, Dir: filepath.Join(dir, "logs"), Account: "123456789012", Region: "us-east-1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Media types the registry accepts for manifests.
@@ -43,52 +45,49 @@ func validTag(tag string) bool { return tagRE.MatchString(tag) }
 // ValidDigest reports whether d is a sha256 digest in canonical form.
 func ValidDigest(d string) bool { return digestRE.MatchString(d) }
 
-// apiError is one entry of the distribution spec's error body.
-type apiError struct {
-	status  int
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Detail  any    `json:"detail,omitempty"`
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-// ErrorCode returns the distribution error code (MANIFEST_BLOB_UNKNOWN, TAG_INVALID, ...)
-// carried by an error from the Go API, or "".
-func ErrorCode(err error) string {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae.Code
-	}
-	return ""
-}
+// apiError is the registry's error (local/internal/awsproto): its code, message and detail
+// are one entry of the distribution spec's error body.
+type apiError = awsproto.Error
 
 func errorf(status int, code, format string, args ...any) *apiError {
-	return &apiError{status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+	return awsproto.Errorf(status, code, format, args...)
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		ae = errorf(http.StatusInternalServerError, "UNKNOWN", "%v", err)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if ae.status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="agentcore-local"`)
-	}
-	w.WriteHeader(ae.status)
-	json.NewEncoder(w).Encode(map[string][]*apiError{"errors": {ae}})
+// api is the table of contents of the distribution API: the repository name may hold
+// slashes, so each path is matched from its end.
+var api = &awsproto.Routes[*Registry]{
+	Protocol: awsproto.Registry{},
+	Table: []awsproto.Route[*Registry]{
+		{Path: "/v2", Op: (*Registry).base},
+		{Path: "/v2/{name...}/tags/list", Op: inRepo((*Registry).tagsList)},
+		{Path: "/v2/{name...}/manifests/{reference}", Op: inRepo((*Registry).manifest)},
+		{Path: "/v2/{name...}/blobs/uploads", Op: inRepo((*Registry).startUpload)},
+		{Path: "/v2/{name...}/blobs/uploads/{uuid}", Op: inRepo((*Registry).upload)},
+		{Path: "/v2/{name...}/blobs/{digest}", Op: inRepo((*Registry).blob)},
+	},
+	NotFound: func(req *http.Request) error {
+		return errorf(http.StatusNotFound, "UNSUPPORTED", "not a registry API path: %s", req.URL.Path)
+	},
 }
 
 // ServeHTTP serves the OCI distribution API under /v2/.
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	if err := checkAuth(req); err != nil {
-		writeError(w, err)
+		api.Protocol.WriteError(w, req, err)
 		return
 	}
-	if err := r.route(w, req); err != nil {
-		writeError(w, err)
+	api.Serve(r, w, req)
+}
+
+// inRepo is the operation op on the repository the path names, once its name is checked.
+func inRepo(op func(*Registry, http.ResponseWriter, *http.Request, string) error) func(*Registry, http.ResponseWriter, *http.Request) error {
+	return func(r *Registry, w http.ResponseWriter, req *http.Request) error {
+		name := req.PathValue("name")
+		if err := r.checkRepo(name); err != nil {
+			return err
+		}
+		return op(r, w, req, name)
 	}
 }
 
@@ -117,62 +116,19 @@ func checkAuth(req *http.Request) error {
 	return errorf(http.StatusUnauthorized, "UNAUTHORIZED", "authentication required: malformed Authorization header")
 }
 
-func (r *Registry) route(w http.ResponseWriter, req *http.Request) error {
-	p := req.URL.Path
-	if p == "/v2" || p == "/v2/" {
-		if req.Method != http.MethodGet && req.Method != http.MethodHead {
-			return errorf(http.StatusMethodNotAllowed, "UNSUPPORTED", "method %s not allowed", req.Method)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte("{}"))
-		return nil
+// base answers the API version check, GET /v2/.
+func (r *Registry) base(w http.ResponseWriter, req *http.Request) error {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		return errorf(http.StatusMethodNotAllowed, "UNSUPPORTED", "method %s not allowed", req.Method)
 	}
-	if !strings.HasPrefix(p, "/v2/") {
-		return errorf(http.StatusNotFound, "UNSUPPORTED", "not a registry API path: %s", p)
-	}
-	p = strings.TrimPrefix(p, "/v2/")
-
-	bi := strings.LastIndex(p, "/blobs/")
-	if strings.HasSuffix(p, "/blobs/uploads") {
-		bi = len(p) - len("/blobs/uploads")
-	}
-	mi := strings.LastIndex(p, "/manifests/")
-	ti := -1
-	if strings.HasSuffix(p, "/tags/list") {
-		ti = len(p) - len("/tags/list")
-	}
-	switch {
-	case ti >= 0 && ti > bi && ti > mi:
-		name := p[:ti]
-		if err := r.checkRepo(name); err != nil {
-			return err
-		}
-		return r.tagsList(w, req, name)
-	case mi >= 0 && mi > bi:
-		name, ref := p[:mi], p[mi+len("/manifests/"):]
-		if err := r.checkRepo(name); err != nil {
-			return err
-		}
-		return r.manifest(w, req, name, ref)
-	case bi >= 0:
-		name, rest := p[:bi], p[bi+len("/blobs/"):]
-		if err := r.checkRepo(name); err != nil {
-			return err
-		}
-		if rest == "uploads" || rest == "uploads/" {
-			return r.startUpload(w, req, name)
-		}
-		if id, ok := strings.CutPrefix(rest, "uploads/"); ok {
-			return r.upload(w, req, name, id)
-		}
-		return r.blob(w, req, name, rest)
-	}
-	return errorf(http.StatusNotFound, "UNSUPPORTED", "not a registry API path: %s", req.URL.Path)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte("{}"))
+	return nil
 }
 
 func (r *Registry) checkRepo(name string) error {
 	if !nameRE.MatchString(name) || len(name) > 256 {
-		return &apiError{status: http.StatusBadRequest, Code: "NAME_INVALID", Message: "invalid repository name", Detail: name}
+		return &apiError{Status: http.StatusBadRequest, Code: "NAME_INVALID", Message: "invalid repository name", Detail: name}
 	}
 	if !r.exists(name) {
 		return errorf(http.StatusNotFound, "NAME_UNKNOWN", "The repository with name '%s' does not exist in the registry with id '%s'", name, r.id())
@@ -182,7 +138,8 @@ func (r *Registry) checkRepo(name string) error {
 
 // ---- blobs ----
 
-func (r *Registry) blob(w http.ResponseWriter, req *http.Request, name, digest string) error {
+func (r *Registry) blob(w http.ResponseWriter, req *http.Request, name string) error {
+	digest := req.PathValue("digest")
 	if !ValidDigest(digest) {
 		return errorf(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest %q", digest)
 	}
@@ -194,11 +151,11 @@ func (r *Registry) blob(w http.ResponseWriter, req *http.Request, name, digest s
 		return errorf(http.StatusMethodNotAllowed, "UNSUPPORTED", "method %s not allowed", req.Method)
 	}
 	if _, ok := r.blobLinked(name, digest); !ok {
-		return &apiError{status: http.StatusNotFound, Code: "BLOB_UNKNOWN", Message: "blob unknown to registry", Detail: digest}
+		return &apiError{Status: http.StatusNotFound, Code: "BLOB_UNKNOWN", Message: "blob unknown to registry", Detail: digest}
 	}
 	f, err := os.Open(r.blobPath(digest))
 	if err != nil {
-		return &apiError{status: http.StatusNotFound, Code: "BLOB_UNKNOWN", Message: "blob unknown to registry", Detail: digest}
+		return &apiError{Status: http.StatusNotFound, Code: "BLOB_UNKNOWN", Message: "blob unknown to registry", Detail: digest}
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -283,7 +240,8 @@ func uploadAccepted(w http.ResponseWriter, status int, name, id string, size int
 	return nil
 }
 
-func (r *Registry) upload(w http.ResponseWriter, req *http.Request, name, id string) error {
+func (r *Registry) upload(w http.ResponseWriter, req *http.Request, name string) error {
+	id := req.PathValue("uuid")
 	if !uuidRE.MatchString(id) {
 		return errorf(http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
 	}
@@ -359,7 +317,7 @@ func (r *Registry) commitUpload(w http.ResponseWriter, name, id, digest string) 
 	path := r.uploadPath(id)
 	if !ValidDigest(digest) {
 		os.Remove(path)
-		return &apiError{status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "provided digest did not match uploaded content", Detail: digest}
+		return &apiError{Status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "provided digest did not match uploaded content", Detail: digest}
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -376,7 +334,7 @@ func (r *Registry) commitUpload(w http.ResponseWriter, name, id, digest string) 
 	}
 	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != digest {
 		os.Remove(path)
-		return &apiError{status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "provided digest did not match uploaded content", Detail: map[string]string{"expected": digest, "actual": got}}
+		return &apiError{Status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "provided digest did not match uploaded content", Detail: map[string]string{"expected": digest, "actual": got}}
 	}
 	if fileExists(r.blobPath(digest)) {
 		os.Remove(path)
@@ -407,7 +365,8 @@ type manifestDoc struct {
 	Manifests     []descriptor `json:"manifests"`
 }
 
-func (r *Registry) manifest(w http.ResponseWriter, req *http.Request, name, ref string) error {
+func (r *Registry) manifest(w http.ResponseWriter, req *http.Request, name string) error {
+	ref := req.PathValue("reference")
 	if !ValidDigest(ref) && !validTag(ref) {
 		if strings.Contains(ref, ":") {
 			return errorf(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest %q", ref)
@@ -442,7 +401,7 @@ func (r *Registry) manifest(w http.ResponseWriter, req *http.Request, name, ref 
 }
 
 func errManifestUnknown(ref string) error {
-	return &apiError{status: http.StatusNotFound, Code: "MANIFEST_UNKNOWN", Message: "Requested image not found", Detail: ref}
+	return &apiError{Status: http.StatusNotFound, Code: "MANIFEST_UNKNOWN", Message: "Requested image not found", Detail: ref}
 }
 
 func (r *Registry) getManifest(w http.ResponseWriter, req *http.Request, name, ref string) error {
@@ -537,7 +496,7 @@ func (r *Registry) PutManifest(name, ref, contentType string, body []byte) (stri
 	sum := sha256.Sum256(body)
 	digest := "sha256:" + hex.EncodeToString(sum[:])
 	if ValidDigest(ref) && ref != digest {
-		return "", &apiError{status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "manifest digest did not match the reference", Detail: map[string]string{"expected": ref, "actual": digest}}
+		return "", &apiError{Status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "manifest digest did not match the reference", Detail: map[string]string{"expected": ref, "actual": digest}}
 	}
 
 	r.mu.Lock()
@@ -560,7 +519,7 @@ func (r *Registry) PutManifest(name, ref, contentType string, body []byte) (stri
 				return "", manifestInvalid("invalid digest %q", d.Digest)
 			}
 			if _, ok := r.blobLinked(name, d.Digest); !ok {
-				return "", &apiError{status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "blob unknown to registry", Detail: d.Digest}
+				return "", &apiError{Status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "blob unknown to registry", Detail: d.Digest}
 			}
 		}
 		for _, l := range doc.Layers {
@@ -577,7 +536,7 @@ func (r *Registry) PutManifest(name, ref, contentType string, body []byte) (stri
 		for _, d := range doc.Manifests {
 			child, err := r.readRevision(name, d.Digest)
 			if err != nil {
-				return "", &apiError{status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "manifest references a manifest not in the repository", Detail: d.Digest}
+				return "", &apiError{Status: http.StatusBadRequest, Code: "MANIFEST_BLOB_UNKNOWN", Message: "manifest references a manifest not in the repository", Detail: d.Digest}
 			}
 			rev.Size = max(rev.Size, child.Size)
 			rev.Children = append(rev.Children, d.Digest)

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Registry is a disk-backed OCI registry. It serves the distribution API under /v2/ and offers
@@ -63,15 +65,20 @@ var ErrReferencedByIndex = errors.New("image is referenced by a manifest list")
 // staleUploadAge is how old an unfinished upload must be before Open discards it.
 const staleUploadAge = 24 * time.Hour
 
-// Open opens (or creates) a registry rooted at dir.
-func Open(dir string) (*Registry, error) {
+// Config is what the registry is built from: its folder (Dir) and clock (Now).
+type Config = awsproto.Config
+
+// New opens (or creates) a registry rooted at cfg.Dir.
+func New(cfg Config) (*Registry, error) {
+	cfg = cfg.WithDefaults()
+	dir := cfg.Dir
 	for _, d := range []string{"blobs/sha256", "uploads", "repos"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("opening registry at %s: %w", dir, err)
 		}
 	}
-	removeStaleUploads(filepath.Join(dir, "uploads"), time.Now().Add(-staleUploadAge))
-	return &Registry{dir: dir, now: time.Now}, nil
+	removeStaleUploads(filepath.Join(dir, "uploads"), cfg.Now().Add(-staleUploadAge))
+	return &Registry{dir: dir, now: cfg.Now}, nil
 }
 
 // removeStaleUploads deletes uploads a client abandoned (best effort: an error only leaves

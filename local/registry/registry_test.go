@@ -37,7 +37,7 @@ func serve(t *testing.T, reg *registry.Registry) string {
 
 func open(t *testing.T, dir string) *registry.Registry {
 	t.Helper()
-	reg, err := registry.Open(dir)
+	reg, err := registry.New(registry.Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

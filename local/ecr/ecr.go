@@ -7,7 +7,6 @@
 package ecr
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"sync"
@@ -119,36 +118,27 @@ var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awspro
 
 const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
 
-// apiError is the error of every operation (local/internal/awsproto).
-type apiError = awsproto.Error
-
-// newErr returns a 400 error of the given code.
-var newErr = awsproto.ClientErrorf
-
-func invalidParam(format string, args ...any) *apiError {
-	return newErr("InvalidParameterException", format, args...)
-}
-
-// epoch is how awsJson1_1 encodes timestamps.
-type epoch = awsproto.Epoch
-
 // ServeHTTP dispatches on X-Amz-Target.
 func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) { api.Serve(s, w, req) }
 
+// newErr returns a 400 error of the given code; every operation's errors are
+// *awsproto.Error.
+var newErr = awsproto.ClientErrorf
+
+func invalidParam(format string, args ...any) *awsproto.Error {
+	return newErr("InvalidParameterException", format, args...)
+}
+
+// epoch is how awsJson encodes timestamps.
+type epoch = awsproto.Epoch
+
 func pageToken(after string) *string {
-	t := base64.RawURLEncoding.EncodeToString([]byte(after))
+	t := awsproto.PageToken(after)
 	return &t
 }
 
 func parsePageToken(tok *string) (string, error) {
-	if tok == nil || *tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*tok)
-	if err != nil {
-		return "", invalidParam("Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'")
-	}
-	return string(b), nil
+	return awsproto.ParsePageToken(tok, invalidParam("Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'"))
 }
 
 // withToken adds nextToken to a list response when there is a next page.

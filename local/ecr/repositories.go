@@ -377,13 +377,7 @@ func (s *Service) describeRepositories(in *describeRepositoriesInput) (any, erro
 	var next *string
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketRepos).Cursor()
-		k, v := c.First()
-		if after != "" {
-			k, v = c.Seek([]byte(after))
-			if k != nil && string(k) == after {
-				k, v = c.Next()
-			}
-		}
+		k, v := awsproto.SeekAfter(c, after)
 		for ; k != nil; k, v = c.Next() {
 			if len(out) == limit {
 				next = pageToken(out[len(out)-1].RepositoryName)

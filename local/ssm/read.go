@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Reading: GetParameter, GetParameters, GetParametersByPath, GetParameterHistory and
@@ -175,50 +177,71 @@ func (s *Service) getParametersByPath(in *getParametersByPathInput) (any, error)
 		return nil, err
 	}
 	prefix := strings.TrimSuffix(path, "/") + "/"
-	out := []parameterOut{}
-	var next string
-	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketParams).Cursor()
-		k, v := c.Seek([]byte(prefix))
-		if prefix == "/" {
-			k, v = c.First() // names without a leading slash sit at the root too
+	start := func(c *bolt.Cursor) ([]byte, []byte) {
+		switch {
+		case after != "":
+			return awsproto.SeekAfter(c, after)
+		case prefix == "/":
+			return c.First() // names without a leading slash sit at the root too
 		}
-		if after != "" {
-			k, v = c.Seek([]byte(after))
-			if k != nil && string(k) == after {
-				k, v = c.Next()
-			}
+		return c.Seek([]byte(prefix))
+	}
+	keep := func(name string) (ok, stop bool) {
+		if prefix != "/" && !strings.HasPrefix(name, prefix) {
+			return false, true // keys are sorted: past the hierarchy
 		}
-		for ; k != nil; k, v = c.Next() {
-			if prefix != "/" && !strings.HasPrefix(string(k), prefix) {
-				break // keys are sorted: past the hierarchy
-			}
-			if !underPath(string(k), path, in.Recursive) {
-				continue
-			}
-			var p param
-			if err := json.Unmarshal(v, &p); err != nil {
-				return err
-			}
-			if !match(&p) {
-				continue
-			}
-			if len(out) == limit {
-				next = pageToken(out[len(out)-1].Name)
-				return nil
-			}
-			out = append(out, s.parameterOut(&p, p.latest(), in.WithDecryption, ""))
-		}
-		return nil
-	})
+		return underPath(name, path, in.Recursive), false
+	}
+	params, next, err := s.page(start, limit, keep, match)
 	if err != nil {
 		return nil, err
+	}
+	out := []parameterOut{}
+	for _, p := range params {
+		out = append(out, s.parameterOut(p, p.latest(), in.WithDecryption, ""))
 	}
 	resp := map[string]any{"Parameters": out}
 	if next != "" {
 		resp["NextToken"] = next
 	}
 	return resp, nil
+}
+
+// page walks the parameters in name order from where start puts the cursor and returns at
+// most limit of those keep and match accept, with the NextToken of the rest ("" when none
+// follow). keep (nil: every name) sees a name alone, stop meaning no later name can be
+// kept; match sees the decoded parameter.
+func (s *Service) page(start func(*bolt.Cursor) ([]byte, []byte), limit int, keep func(name string) (ok, stop bool), match func(*param) bool) ([]*param, string, error) {
+	var out []*param
+	next := ""
+	err := s.cfg.DB.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketParams).Cursor()
+		for k, v := start(c); k != nil; k, v = c.Next() {
+			if keep != nil {
+				ok, stop := keep(string(k))
+				if stop {
+					break
+				}
+				if !ok {
+					continue
+				}
+			}
+			p := new(param)
+			if err := json.Unmarshal(v, p); err != nil {
+				return err
+			}
+			if !match(p) {
+				continue
+			}
+			if len(out) == limit {
+				next = pageToken(out[len(out)-1].Name)
+				return nil
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, next, err
 }
 
 // underPath reports whether a parameter lies in the hierarchy path: directly below it, or
@@ -467,41 +490,20 @@ func (s *Service) describeParameters(in *describeParametersInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []metadataOut{}
-	next := ""
-	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketParams).Cursor()
-		k, v := c.First()
-		if after != "" {
-			k, v = c.Seek([]byte(after))
-			if k != nil && string(k) == after {
-				k, v = c.Next()
-			}
-		}
-		for ; k != nil; k, v = c.Next() {
-			var p param
-			if err := json.Unmarshal(v, &p); err != nil {
-				return err
-			}
-			if !match(&p) {
-				continue
-			}
-			if len(out) == limit {
-				next = pageToken(out[len(out)-1].Name)
-				return nil
-			}
-			l := p.latest()
-			out = append(out, metadataOut{
-				Name: p.Name, ARN: s.arn(p.Name), Type: l.Type, KeyID: l.KeyID,
-				LastModifiedDate: epoch(l.LastModifiedDate), LastModifiedUser: s.user(),
-				Description: l.Description, AllowedPattern: l.AllowedPattern, Version: l.Version,
-				Tier: l.Tier, Policies: []any{}, DataType: l.DataType,
-			})
-		}
-		return nil
-	})
+	start := func(c *bolt.Cursor) ([]byte, []byte) { return awsproto.SeekAfter(c, after) }
+	params, next, err := s.page(start, limit, nil, match)
 	if err != nil {
 		return nil, err
+	}
+	out := []metadataOut{}
+	for _, p := range params {
+		l := p.latest()
+		out = append(out, metadataOut{
+			Name: p.Name, ARN: s.arn(p.Name), Type: l.Type, KeyID: l.KeyID,
+			LastModifiedDate: epoch(l.LastModifiedDate), LastModifiedUser: s.user(),
+			Description: l.Description, AllowedPattern: l.AllowedPattern, Version: l.Version,
+			Tier: l.Tier, Policies: []any{}, DataType: l.DataType,
+		})
 	}
 	resp := map[string]any{"Parameters": out}
 	if next != "" {

@@ -7,7 +7,6 @@
 package ssm
 
 import (
-	"encoding/base64"
 	"net/http"
 
 	"github.com/agentcore/agentcore/local/internal/awsproto"
@@ -63,17 +62,8 @@ type epoch = awsproto.Epoch
 // ServeHTTP dispatches on X-Amz-Target.
 func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) { api.Serve(s, w, req) }
 
-func pageToken(after string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(after))
-}
+var pageToken = awsproto.PageToken
 
 func parsePageToken(tok *string) (string, error) {
-	if tok == nil || *tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*tok)
-	if err != nil || len(b) == 0 {
-		return "", newErr("InvalidNextToken", "The specified token isn't valid.")
-	}
-	return string(b), nil
+	return awsproto.ParsePageToken(tok, newErr("InvalidNextToken", "The specified token isn't valid."))
 }

@@ -37,19 +37,15 @@ const (
 	maxTags      = 50
 )
 
-// Service answers the service's operations; it implements http.Handler.
-type Service struct{ cfg awsproto.Config }
+// Service answers the service's operations (the table api); it implements http.Handler.
+type Service struct{ cfg Config }
 
 // Config is what the service is built from: the database, account, region and clock.
 type Config = awsproto.Config
 
-// New opens the service's state in cfg.DB.
+// New opens the service's state, bucketSecrets, in cfg.DB.
 func New(cfg Config) (*Service, error) {
-	cfg = cfg.WithDefaults()
-	if err := cfg.Open("secretsmanager", bucketSecrets); err != nil {
-		return nil, err
-	}
-	return &Service{cfg: cfg}, nil
+	return awsproto.NewService(cfg, "secretsmanager", func(c Config) *Service { return &Service{cfg: c} }, bucketSecrets)
 }
 
 // api is the table of contents of the service: X-Amz-Target suffix → handler.

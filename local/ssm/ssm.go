@@ -17,19 +17,15 @@ var bucketParams = []byte("ssm.parameters")
 
 const targetPrefix = "AmazonSSM."
 
-// Service answers the service's operations; it implements http.Handler.
-type Service struct{ cfg awsproto.Config }
+// Service answers the service's operations (the table api); it implements http.Handler.
+type Service struct{ cfg Config }
 
 // Config is what the service is built from: the database, account, region and clock.
 type Config = awsproto.Config
 
-// New opens the service's state in cfg.DB.
+// New opens the service's state, bucketParams, in cfg.DB.
 func New(cfg Config) (*Service, error) {
-	cfg = cfg.WithDefaults()
-	if err := cfg.Open("ssm", bucketParams); err != nil {
-		return nil, err
-	}
-	return &Service{cfg: cfg}, nil
+	return awsproto.NewService(cfg, "ssm", func(c Config) *Service { return &Service{cfg: c} }, bucketParams)
 }
 
 // operations is the table of contents of the service: X-Amz-Target suffix → handler.

@@ -23,7 +23,9 @@ type Service struct{ cfg awsproto.Config }
 type Config = awsproto.Config
 
 // New returns the STS service.
-func New(cfg Config) (*Service, error) { return &Service{cfg: cfg.WithDefaults()}, nil }
+func New(cfg Config) (*Service, error) {
+	return awsproto.NewService(cfg, "sts", func(c Config) *Service { return &Service{cfg: c} })
+}
 
 // Arn is the identity every caller has.
 func Arn(account string) string { return "arn:aws:iam::" + account + ":user/local" }

@@ -35,9 +35,12 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Open checks that c names a database and creates the service's bbolt buckets; service
-// names the service in errors.
+// Open creates the service's bbolt buckets in c.DB, which must be set when there are any;
+// service names the service in errors.
 func (c Config) Open(service string, buckets ...[]byte) error {
+	if len(buckets) == 0 {
+		return nil
+	}
 	if c.DB == nil {
 		return errors.New(service + ": Config.DB is required")
 	}
@@ -52,4 +55,15 @@ func (c Config) Open(service string, buckets ...[]byte) error {
 		return fmt.Errorf("%s: creating its state: %w", service, err)
 	}
 	return nil
+}
+
+// NewService builds a service whose state is its Config and its bbolt buckets: it fills in
+// cfg's defaults, creates the buckets, then calls build; name names the service in errors.
+func NewService[S any](cfg Config, name string, build func(Config) S, buckets ...[]byte) (S, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Open(name, buckets...); err != nil {
+		var zero S
+		return zero, err
+	}
+	return build(cfg), nil
 }

@@ -93,7 +93,7 @@ func (s *Service) registryHost() string {
 }
 
 // operations is the table of contents of the service: X-Amz-Target suffix → handler.
-var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", Internal: "ServerException"}, Ops: map[string]awsproto.Handler[*Service]{
+var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", BothMessages: true, Internal: "ServerException"}, Ops: map[string]awsproto.Handler[*Service]{
 	"CreateRepository":      awsproto.Op((*Service).createRepository),
 	"DescribeRepositories":  awsproto.Op((*Service).describeRepositories),
 	"DeleteRepository":      awsproto.Op((*Service).deleteRepository),

@@ -16,7 +16,7 @@ import (
 // TargetPrefix is the X-Amz-Target prefix of CloudWatch Logs.
 const TargetPrefix = "Logs_20140328."
 
-var api = &awsproto.JSONService[*Store]{Prefix: TargetPrefix, Protocol: awsproto.JSON{Version: "1.1", Internal: "ServiceUnavailableException"}, Ops: map[string]awsproto.Handler[*Store]{
+var api = &awsproto.JSONService[*Store]{Prefix: TargetPrefix, Protocol: awsproto.JSON{Version: "1.1", BothMessages: true, Internal: "ServiceUnavailableException"}, Ops: map[string]awsproto.Handler[*Store]{
 	"CreateLogGroup":     awsproto.Op((*Store).opCreateLogGroup),
 	"CreateLogStream":    awsproto.Op((*Store).opCreateLogStream),
 	"DeleteLogGroup":     awsproto.Op((*Store).opDeleteLogGroup),

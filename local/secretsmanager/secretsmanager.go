@@ -49,7 +49,7 @@ func New(cfg Config) (*Service, error) {
 }
 
 // api is the table of contents of the service: X-Amz-Target suffix → handler.
-var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", Internal: "InternalServiceError"}, Ops: map[string]awsproto.Handler[*Service]{
+var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", BothMessages: true, Internal: "InternalServiceError"}, Ops: map[string]awsproto.Handler[*Service]{
 	"CreateSecret":   awsproto.Op((*Service).createSecret),
 	"PutSecretValue": awsproto.Op((*Service).putSecretValue),
 	"GetSecretValue": awsproto.Op((*Service).getSecretValue),

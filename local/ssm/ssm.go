@@ -29,7 +29,7 @@ func New(cfg Config) (*Service, error) {
 }
 
 // operations is the table of contents of the service: X-Amz-Target suffix → handler.
-var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", Internal: "InternalServerError"}, Ops: map[string]awsproto.Handler[*Service]{
+var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", BothMessages: true, Internal: "InternalServerError"}, Ops: map[string]awsproto.Handler[*Service]{
 	"PutParameter":        awsproto.Op((*Service).putParameter),
 	"GetParameter":        awsproto.Op((*Service).getParameter),
 	"GetParameters":       awsproto.Op((*Service).getParameters),

@@ -75,8 +75,12 @@ type JSON struct {
 	// QueryCompatible services (the awsQueryCompatible trait) also send the awsQuery code in
 	// X-Amzn-Query-Error.
 	QueryCompatible bool
-	Internal        string // code of unexpected errors
-	InternalQuery   string // its awsQuery code
+	// BothMessages also sends the message as "Message": exception shapes name the member
+	// "message" or "Message" depending on the service and shape, and a service whose shapes
+	// use both sends both, so that every typed exception carries the text.
+	BothMessages  bool
+	Internal      string // code of unexpected errors
+	InternalQuery string // its awsQuery code
 }
 
 // ContentType is the protocol's media type.
@@ -95,9 +99,11 @@ func (p JSON) WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 		queryError(w, e)
 	}
 	w.WriteHeader(e.Status)
-	// Exception shapes name the member "message" or "Message" depending on the service and
-	// shape; sending both lets every typed exception carry the text.
-	b, _ := json.Marshal(map[string]string{"__type": p.Namespace + e.Code, "message": e.Message, "Message": e.Message})
+	body := map[string]string{"__type": p.Namespace + e.Code, "message": e.Message}
+	if p.BothMessages {
+		body["Message"] = e.Message
+	}
+	b, _ := json.Marshal(body)
 	w.Write(b)
 }
 

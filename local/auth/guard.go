@@ -57,12 +57,12 @@ func (g *Guard) now() time.Time {
 func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route := g.Classify(r)
 	if f := g.front(r, route); f != nil {
-		writeFailure(w, r, route.Protocol, f)
+		writeFailure(w, route.Protocol, f)
 		return
 	}
 	if route.Protocol == Registry {
 		if f := g.registry(r); f != nil {
-			writeFailure(w, r, Registry, f)
+			writeFailure(w, Registry, f)
 			return
 		}
 		g.Next.ServeHTTP(w, r)
@@ -71,7 +71,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v := Verifier{Creds: g.Creds, Now: g.Now}
 	id, f := v.Verify(r)
 	if f != nil {
-		writeFailure(w, r, route.Protocol, f)
+		writeFailure(w, route.Protocol, f)
 		return
 	}
 	g.Next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
@@ -164,7 +164,7 @@ var encoders = map[Protocol]awsproto.Protocol{
 	CBOR:     awsproto.CBOR{QueryCompatible: true},
 }
 
-func writeFailure(w http.ResponseWriter, r *http.Request, p Protocol, f *Failure) {
+func writeFailure(w http.ResponseWriter, p Protocol, f *Failure) {
 	switch p {
 	case Registry:
 		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
@@ -173,7 +173,7 @@ func writeFailure(w http.ResponseWriter, r *http.Request, p Protocol, f *Failure
 	default:
 		w.Header().Set("x-amzn-RequestId", awsproto.RequestID())
 	}
-	encoders[p].WriteError(w, r, failureError(p, f))
+	encoders[p].WriteError(w, nil, failureError(p, f))
 }
 
 // failureError is the refusal f as protocol p phrases it: its status, code and message.

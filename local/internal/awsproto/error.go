@@ -3,9 +3,18 @@
 // awsQuery, rest-xml, rpc-v2-cbor and the OCI registry's error JSON), the route tables that
 // send a request to its operation, and the Config every service is built from.
 //
-// A service declares its operations in one table (Ops for the protocols that name the
-// operation in the request, Routes for the REST ones); adding an operation is one function
-// and one row.
+// A service declares its operations in one table: JSONService or QueryService for the
+// protocols that name the operation in the request, Routes for the REST ones. Adding an
+// operation is one function and one row; for SSM's GetParameter (awsJson):
+//
+//	"GetParameter": awsproto.Op((*Service).getParameter), // the row, in ssm's api table
+//
+//	func (s *Service) getParameter(in *getParameterInput) (any, error) // decoded input, output or *Error
+//
+// and for bedrock-agentcore-control's GetAgentRuntime (restJson1), whose path values are the
+// request's PathValue:
+//
+//	{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeId}", Op: (*Service).getRuntime},
 package awsproto
 
 import (

@@ -92,7 +92,7 @@ func (s *Service) registryHost() string {
 	return s.host
 }
 
-// operations is the table of contents of the service: X-Amz-Target suffix → handler.
+// api is the table of contents of the service: X-Amz-Target suffix → operation.
 var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", BothMessages: true, Internal: "ServerException"}, Ops: map[string]awsproto.Handler[*Service]{
 	"CreateRepository":      awsproto.Op((*Service).createRepository),
 	"DescribeRepositories":  awsproto.Op((*Service).describeRepositories),

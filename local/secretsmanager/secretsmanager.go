@@ -37,18 +37,19 @@ const (
 	maxTags      = 50
 )
 
-// Service answers the service's operations (the table api); it implements http.Handler.
+// Service is Secrets Manager: its operations are the table api; it implements http.Handler.
 type Service struct{ cfg Config }
 
-// Config is what the service is built from: the database, account, region and clock.
+// Config is what Secrets Manager is built from: the database, account and region of its
+// ARNs, and the clock of its dates and deletion windows.
 type Config = awsproto.Config
 
-// New opens the service's state, bucketSecrets, in cfg.DB.
+// New opens the secrets, bucketSecrets, in cfg.DB.
 func New(cfg Config) (*Service, error) {
 	return awsproto.NewService(cfg, "secretsmanager", func(c Config) *Service { return &Service{cfg: c} }, bucketSecrets)
 }
 
-// api is the table of contents of the service: X-Amz-Target suffix → handler.
+// api is the table of contents of the service: X-Amz-Target suffix → operation.
 var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", BothMessages: true, Internal: "InternalServiceError"}, Ops: map[string]awsproto.Handler[*Service]{
 	"CreateSecret":   awsproto.Op((*Service).createSecret),
 	"PutSecretValue": awsproto.Op((*Service).putSecretValue),

@@ -17,18 +17,19 @@ var bucketParams = []byte("ssm.parameters")
 
 const targetPrefix = "AmazonSSM."
 
-// Service answers the service's operations (the table api); it implements http.Handler.
+// Service is Parameter Store: its operations are the table api; it implements http.Handler.
 type Service struct{ cfg Config }
 
-// Config is what the service is built from: the database, account, region and clock.
+// Config is what Parameter Store is built from: the database, account and region of its
+// ARNs, and the clock of LastModifiedDate.
 type Config = awsproto.Config
 
-// New opens the service's state, bucketParams, in cfg.DB.
+// New opens the parameters, bucketParams, in cfg.DB.
 func New(cfg Config) (*Service, error) {
 	return awsproto.NewService(cfg, "ssm", func(c Config) *Service { return &Service{cfg: c} }, bucketParams)
 }
 
-// operations is the table of contents of the service: X-Amz-Target suffix → handler.
+// api is the table of contents of the service: X-Amz-Target suffix → operation.
 var api = &awsproto.JSONService[*Service]{Prefix: targetPrefix, Protocol: awsproto.JSON{Version: "1.1", BothMessages: true, Internal: "InternalServerError"}, Ops: map[string]awsproto.Handler[*Service]{
 	"PutParameter":        awsproto.Op((*Service).putParameter),
 	"GetParameter":        awsproto.Op((*Service).getParameter),

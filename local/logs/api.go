@@ -16,6 +16,7 @@ import (
 // TargetPrefix is the X-Amz-Target prefix of CloudWatch Logs.
 const TargetPrefix = "Logs_20140328."
 
+// api is the table of contents of the service: X-Amz-Target suffix → operation.
 var api = &awsproto.JSONService[*Store]{Prefix: TargetPrefix, Protocol: awsproto.JSON{Version: "1.1", BothMessages: true, Internal: "ServiceUnavailableException"}, Ops: map[string]awsproto.Handler[*Store]{
 	"CreateLogGroup":     awsproto.Op((*Store).opCreateLogGroup),
 	"CreateLogStream":    awsproto.Op((*Store).opCreateLogStream),

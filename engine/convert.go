@@ -82,7 +82,7 @@ func toLua(L *lua.LState, v reflect.Value) lua.LValue {
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return lua.LString(string(v.Bytes()))
 		}
-		t := L.CreateTable(v.Len(), 0)
+		t := NewList(L, v.Len())
 		for i := 0; i < v.Len(); i++ {
 			t.Append(toLua(L, v.Index(i)))
 		}
@@ -115,21 +115,11 @@ func structToLua(L *lua.LState, v reflect.Value) lua.LValue {
 		}
 	}
 	t := L.CreateTable(0, typ.NumField())
-	for i := 0; i < typ.NumField(); i++ {
-		f := typ.Field(i)
-		if !f.IsExported() || f.Name == "ResultMetadata" {
-			continue
-		}
-		name := lowerFirst(f.Name)
-		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == "-" {
-			continue
-		} else if tag != "" {
-			name = tag
-		}
-		if lv := toLua(L, v.Field(i)); lv != lua.LNil {
+	structFields(typ, nil, func(name string, index []int) {
+		if lv := toLua(L, v.FieldByIndex(index)); lv != lua.LNil {
 			t.RawSetString(name, lv)
 		}
-	}
+	})
 	return t
 }
 
@@ -153,8 +143,9 @@ func lowerFirst(s string) string {
 }
 
 // ToGo converts a Lua value to plain Go data: nil, bool, int64 (whole numbers) or float64,
-// string, []any (tables that are sequences 1..n) and map[string]any (other tables, the empty
-// table included). Functions become nil. Cycles and absurd nesting are an error.
+// string, []any (tables that are sequences 1..n, and empty tables marked as lists: see
+// IsList) and map[string]any (other tables, an unmarked empty table included). Functions
+// become nil. Cycles and absurd nesting are an error.
 func ToGo(lv lua.LValue) (any, error) {
 	return toGo(lv, 0, false)
 }
@@ -186,6 +177,9 @@ func toGo(lv lua.LValue, depth int, emptyNil bool) (any, error) {
 		v.ForEach(func(_, _ lua.LValue) { count++ })
 		if count == 0 && emptyNil {
 			return nil, nil
+		}
+		if count == 0 && IsList(v) {
+			return []any{}, nil
 		}
 		if n > 0 && n == count {
 			arr := make([]any, 0, n)
@@ -289,11 +283,8 @@ func jsonNames(t reflect.Type) []string {
 		return nil
 	}
 	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if tag != "" && tag != "-" {
-			names = append(names, tag)
-		}
+	for name := range jsonFields(t) {
+		names = append(names, name)
 	}
 	sort.Strings(names)
 	return names
@@ -331,12 +322,9 @@ func checkKeys(g any, t reflect.Type, path string) error {
 		}
 		fields := map[string]reflect.Type{}
 		var known []string
-		for i := 0; i < t.NumField(); i++ {
-			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-			if tag != "" && tag != "-" {
-				fields[tag] = t.Field(i).Type
-				known = append(known, tag)
-			}
+		for tag, f := range jsonFields(t) {
+			fields[tag] = f.Type
+			known = append(known, tag)
 		}
 		sort.Strings(known)
 		keys := make([]string, 0, len(m))
@@ -371,6 +359,28 @@ func checkKeys(g any, t reflect.Type, path string) error {
 		}
 	}
 	return nil
+}
+
+// jsonFields returns the json-tagged fields of the struct type t by their tag name, the
+// fields of embedded structs without a tag included (encoding/json flattens them alike).
+func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			for name, ef := range jsonFields(f.Type) {
+				if _, shadowed := out[name]; !shadowed {
+					out[name] = ef
+				}
+			}
+			continue
+		}
+		if tag != "" && tag != "-" {
+			out[tag] = f
+		}
+	}
+	return out
 }
 
 func goTypeName(v any) string {

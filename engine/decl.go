@@ -36,9 +36,11 @@ type Param struct {
 
 // Class is a named table shape: the options a function takes or the table it returns. Its
 // fields come from Fields, or from Of, a struct whose json-tagged fields are the table's keys
-// (the struct the builtin decodes the table into with Decode, so that declaration and decoding
-// cannot disagree). A `lua:"TYPE"` tag gives a field's type where Go's cannot say it;
-// `lua:",required"` makes it required.
+// (the struct the builtin's Go function takes or returns, so that declaration and decoding
+// cannot disagree; the fields of an embedded struct without a json tag are the table's own).
+// A `lua:"TYPE"` tag gives a field's type where Go's cannot say it. A field is optional unless
+// its lua tag says required (`lua:",required"`, or `lua:"TYPE,required"`): the one place
+// "required" is said, for the check, the reference and the LuaLS stubs.
 type Class struct {
 	Name   string // "docker.BuildOpts"
 	Doc    string
@@ -293,6 +295,10 @@ func classFromStruct(c *Class, t reflect.Type, extra *[]*Class) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			classFromStruct(c, f.Type, extra) // embedded: its fields are the table's own
+			continue
+		}
 		if tag == "" || tag == "-" || !f.IsExported() {
 			continue
 		}

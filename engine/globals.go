@@ -24,7 +24,7 @@ func vmFor(L *lua.LState) *VM {
 func installEngineGlobals(L *lua.LState) {
 	for i := range engineGlobals {
 		f := &engineGlobals[i]
-		L.SetGlobal(f.Name, L.NewFunction(checked(f.Name, f, prepareGlobals)))
+		L.SetGlobal(f.Name, L.NewFunction(checked(f.Name, f, prepareGlobals, false)))
 	}
 	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {

@@ -113,6 +113,28 @@ func (r *Run) Env() *project.Environment {
 	return r.Project.Environments[r.EnvName]
 }
 
+// NeedProject returns the run's project, or a usage error (exit 2) saying how to make one.
+func (r *Run) NeedProject() (*project.Project, error) {
+	if r.Project == nil {
+		return nil, Usagef("run agentcore init to create one", "no agentcore.toml here")
+	}
+	return r.Project, nil
+}
+
+// NeedEnv returns the run's project and its selected environment, or a usage error (exit 2)
+// saying how to select one.
+func (r *Run) NeedEnv() (*project.Project, *project.Environment, error) {
+	p, err := r.NeedProject()
+	if err != nil {
+		return nil, nil, err
+	}
+	e := r.Env()
+	if e == nil {
+		return nil, nil, Usagef("pick one with -e NAME or agentcore env use NAME", "no environment selected")
+	}
+	return p, e, nil
+}
+
 const runKey = "agentcore.run"
 
 // FromL returns the Run a Lua state (or any of its threads) belongs to: the run, or the view

@@ -23,11 +23,11 @@ func probeMod(dir string) *engine.Module {
 	var mu sync.Mutex
 	count := 0
 	return &engine.Module{Name: "probe", Funcs: []engine.Func{
-		{Name: "env", Fn: func(L *lua.LState) int {
+		{Name: "env", Returns: "string", Fn: func(L *lua.LState) int {
 			L.Push(lua.LString(engine.FromL(L).EnvName))
 			return 1
 		}},
-		{Name: "locked", Fn: func(L *lua.LState) int {
+		{Name: "locked", Params: "name: string", Returns: "boolean", Fn: func(L *lua.LState) int {
 			_, err := os.Stat(filepath.Join(dir, L.CheckString(1)+".lock"))
 			L.Push(lua.LBool(err == nil))
 			return 1

@@ -1,0 +1,362 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// This file binds a builtin's Go function to its declaration (Func.Go): the declared Params
+// are checked (decl.go), then each argument is converted to the Go parameter's type, the
+// function runs, and its results are converted to Lua following the declared Returns.
+//
+// The shape of a Func.Go function:
+//
+//	func luaPut(L *lua.LState, name string, opts putOpts) (Result, error)
+//
+//   - an optional first parameter *lua.LState, for Unlocked, FromL and Ctx;
+//   - one Go parameter per declared parameter, in order; a final variadic one binds "...";
+//   - one Go result per declared result, then optionally an error.
+//
+// Argument types: string, bool, the integer and float kinds, pointers to those (nil when the
+// argument is nil), lua.LValue, *lua.LTable and *lua.LFunction (the raw value), any (plain Go
+// data, as ToGo gives), and structs, slices and maps (decoded with Decode, strictly, through
+// their json tags; embedded structs are flattened as encoding/json does). A struct parameter
+// usually is the struct its Class was derived from (Class.Of), so that the table's shape is
+// declared once.
+//
+// Results are converted with ToLua, guided by the declared type: a Go slice where a list is
+// declared (T[]) is a list even when empty or nil (json.encode and -o json write []), unless
+// the result or field is optional and the slice nil. A returned error is raised with Raise:
+// an *Error keeps its code and hint; any other error is a failure (exit 1).
+
+// goBinding is a Func.Go function analysed once, when its module is prepared.
+type goBinding struct {
+	fn        reflect.Value
+	withState bool           // the first parameter is *lua.LState
+	params    []reflect.Type // one per declared parameter (the variadic one: its element type)
+	variadic  bool
+	results   int  // results before the error
+	withErr   bool // the last result is an error
+}
+
+var (
+	lstateT  = reflect.TypeOf((*lua.LState)(nil))
+	ltableT  = reflect.TypeOf((*lua.LTable)(nil))
+	lfuncT   = reflect.TypeOf((*lua.LFunction)(nil))
+	errorT   = reflect.TypeOf((*error)(nil)).Elem()
+	anyT     = reflect.TypeOf((*any)(nil)).Elem()
+	luaValTs = map[reflect.Type]bool{luaValueT: true, ltableT: true, lfuncT: true}
+)
+
+// bindGo analyses f.Go against f's parsed declaration, panicking (a programming error that the
+// registry's tests catch) when they disagree in count.
+func bindGo(name string, f *Func) *goBinding {
+	v := reflect.ValueOf(f.Go)
+	t := v.Type()
+	if t.Kind() != reflect.Func {
+		panic(fmt.Sprintf("engine: %s: Go must be a function, got %s", name, t))
+	}
+	b := &goBinding{fn: v, variadic: t.IsVariadic()}
+	in := 0
+	if t.NumIn() > 0 && t.In(0) == lstateT {
+		b.withState = true
+		in = 1
+	}
+	for i := in; i < t.NumIn(); i++ {
+		pt := t.In(i)
+		if b.variadic && i == t.NumIn()-1 {
+			pt = pt.Elem()
+		}
+		b.params = append(b.params, pt)
+	}
+	params := f.decl.params
+	if len(b.params) != len(params) {
+		panic(fmt.Sprintf("engine: %s: Go takes %d arguments, the declaration %d (%q)", name, len(b.params), len(params), f.Params))
+	}
+	if b.variadic != (len(params) > 0 && params[len(params)-1].Name == "...") {
+		panic(fmt.Sprintf("engine: %s: Go is variadic exactly when the declaration ends with ...", name))
+	}
+	b.results = t.NumOut()
+	if b.results > 0 && t.Out(b.results-1) == errorT {
+		b.withErr = true
+		b.results--
+	}
+	if b.results != len(f.decl.results) {
+		panic(fmt.Sprintf("engine: %s: Go returns %d values, the declaration %d (%q)", name, b.results, len(f.decl.results), f.Returns))
+	}
+	return b
+}
+
+// call converts the (already checked) Lua arguments, calls the function and pushes its results.
+func (b *goBinding) call(L *lua.LState, name string, d *decl) int {
+	args := make([]reflect.Value, 0, len(b.params)+1)
+	if b.withState {
+		args = append(args, reflect.ValueOf(L))
+	}
+	for i, pt := range b.params {
+		p := d.params[i]
+		if b.variadic && i == len(b.params)-1 {
+			for j := i + 1; j <= L.GetTop(); j++ {
+				args = append(args, bindArg(L, name, j, p, pt, L.Get(j)))
+			}
+			break
+		}
+		args = append(args, bindArg(L, name, i+1, p, pt, L.Get(i+1)))
+	}
+	out := b.fn.Call(args)
+	if b.withErr {
+		if err, _ := out[b.results].Interface().(error); err != nil {
+			Raise(L, err)
+		}
+	}
+	for i := 0; i < b.results; i++ {
+		r := d.results[i]
+		L.Push(toLuaAs(L, out[i], r.Type, r.Optional))
+	}
+	return b.results
+}
+
+// bindArg converts argument n (declared as p) to the Go type t.
+func bindArg(L *lua.LState, fn string, n int, p Param, t reflect.Type, v lua.LValue) reflect.Value {
+	if luaValTs[t] {
+		if v == lua.LNil && t != luaValueT {
+			return reflect.Zero(t)
+		}
+		return reflect.ValueOf(v)
+	}
+	if v == lua.LNil {
+		return reflect.Zero(t)
+	}
+	if t == anyT {
+		g, err := ToGo(v)
+		if err != nil {
+			RaiseUsage(L, "", "%s: argument #%d (%s): %v", fn, n, p.Name, err)
+		}
+		if g == nil {
+			return reflect.Zero(t)
+		}
+		return reflect.ValueOf(g)
+	}
+	if prim, ok := primArg(v, t); ok {
+		return prim
+	}
+	if t.Kind() == reflect.Pointer {
+		if prim, ok := primArg(v, t.Elem()); ok {
+			ptr := reflect.New(t.Elem())
+			ptr.Elem().Set(prim)
+			return ptr
+		}
+	}
+	ptr := reflect.New(t)
+	if err := Decode(v, ptr.Interface()); err != nil {
+		RaiseUsage(L, usageHint(fn, nil), "%s: argument #%d (%s): %v", fn, n, p.Name, err)
+	}
+	return ptr.Elem()
+}
+
+// primArg converts v to t when t is a string, boolean or number kind (the declaration checked
+// that v fits).
+func primArg(v lua.LValue, t reflect.Type) (reflect.Value, bool) {
+	out := reflect.New(t).Elem()
+	switch t.Kind() {
+	case reflect.String:
+		out.SetString(lua.LVAsString(v))
+	case reflect.Bool:
+		out.SetBool(lua.LVAsBool(v))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(lua.LNumber)
+		if !ok {
+			return out, false
+		}
+		out.SetInt(int64(n))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(lua.LNumber)
+		if !ok || n < 0 {
+			return out, false
+		}
+		out.SetUint(uint64(n))
+	case reflect.Float32, reflect.Float64:
+		n, ok := v.(lua.LNumber)
+		if !ok {
+			return out, false
+		}
+		out.SetFloat(float64(n))
+	default:
+		return out, false
+	}
+	if t.Kind() == reflect.String && v.Type() != lua.LTString && v.Type() != lua.LTNumber {
+		return out, false
+	}
+	return out, true
+}
+
+// ToLuaAs converts v to Lua like ToLua, following the declared type t (see toLuaAs). Raw Fn
+// builtins use it to push a result as declared.
+func ToLuaAs(L *lua.LState, v any, returns string) lua.LValue {
+	p := &typeParser{s: returns, ctx: "ToLuaAs"}
+	t := p.union()
+	opt := p.eat("?")
+	return toLuaAs(L, reflect.ValueOf(v), t, opt)
+}
+
+// toLuaAs converts v following the declared type t: a slice declared as a list becomes a
+// list (an empty one when nil, unless optional); a struct declared as a class has its fields
+// converted with the class's field types. Other values convert as ToLua does.
+func toLuaAs(L *lua.LState, v reflect.Value, t *Type, optional bool) lua.LValue {
+	if !v.IsValid() {
+		return lua.LNil
+	}
+	if lv, ok := v.Interface().(lua.LValue); ok {
+		return lv
+	}
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return lua.LNil
+		}
+		v = v.Elem()
+	}
+	t = pickAlt(t, v)
+	if t == nil {
+		return toLua(L, v)
+	}
+	switch {
+	case t.Kind == KList && (v.Kind() == reflect.Slice || v.Kind() == reflect.Array) && v.Type().Elem().Kind() != reflect.Uint8:
+		if v.Kind() == reflect.Slice && v.IsNil() && optional {
+			return lua.LNil
+		}
+		tb := NewList(L, v.Len())
+		for i := 0; i < v.Len(); i++ {
+			tb.Append(toLuaAs(L, v.Index(i), t.Elem, false))
+		}
+		return tb
+	case t.Kind == KMap && v.Kind() == reflect.Map:
+		if v.IsNil() {
+			if optional {
+				return lua.LNil
+			}
+			return L.NewTable()
+		}
+		tb := L.CreateTable(0, v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			tb.RawSetString(fmt.Sprint(iter.Key().Interface()), toLuaAs(L, iter.Value(), t.Elem, false))
+		}
+		return tb
+	case t.Kind == KClass && t.Class != nil && v.Kind() == reflect.Struct && v.Type() != timeType:
+		fields := map[string]Param{}
+		for _, f := range t.Class.fields {
+			fields[f.Name] = f
+		}
+		tb := L.CreateTable(0, v.NumField())
+		structFields(v.Type(), nil, func(name string, index []int) {
+			fv := v.FieldByIndex(index)
+			var lv lua.LValue
+			if f, ok := fields[name]; ok {
+				lv = toLuaAs(L, fv, f.Type, f.Optional)
+			} else {
+				lv = toLua(L, fv)
+			}
+			if lv != lua.LNil {
+				tb.RawSetString(name, lv)
+			}
+		})
+		return tb
+	}
+	return toLua(L, v)
+}
+
+// pickAlt returns the member of a declared union that fits v's Go kind (the list for a
+// slice, the class or map for a struct or map), t itself when it is no union, or nil.
+func pickAlt(t *Type, v reflect.Value) *Type {
+	if t == nil || t.Kind != KUnion {
+		return t
+	}
+	for _, a := range t.Alts {
+		switch v.Kind() {
+		case reflect.Slice, reflect.Array:
+			if a.Kind == KList {
+				return a
+			}
+		case reflect.Struct:
+			if a.Kind == KClass {
+				return a
+			}
+		case reflect.Map:
+			if a.Kind == KMap || a.Kind == KClass {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+// structFields calls fn with the Lua name and index of each field of t that converts to a
+// table key: a json tag names it, else the API member name (lowerFirst); "-", unexported and
+// ResultMetadata fields are left out; an embedded struct without a tag contributes its fields.
+func structFields(t reflect.Type, prefix []int, fn func(name string, index []int)) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		index := append(append([]int(nil), prefix...), i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" {
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct && f.Type.Kind() != reflect.Pointer {
+				structFields(et, index, fn)
+				continue
+			}
+		}
+		if !f.IsExported() || f.Name == "ResultMetadata" || tag == "-" {
+			continue
+		}
+		name := lowerFirst(f.Name)
+		if tag != "" {
+			name = tag
+		}
+		fn(name, index)
+	}
+}
+
+// ---- lists ----
+
+const listMetaKey = "agentcore.list"
+
+// listMarker is the key of the metatable that marks a table as a list, so that an empty one
+// encodes as [] (json.encode, -o json) where a plain empty table encodes as {}.
+const listMarker = "__list"
+
+// NewList returns an empty table marked as a list (see IsList), with room for n items.
+func NewList(L *lua.LState, n int) *lua.LTable {
+	tb := L.CreateTable(n, 0)
+	tb.Metatable = listMeta(L)
+	return tb
+}
+
+func listMeta(L *lua.LState) lua.LValue {
+	if mt, ok := L.G.Registry.RawGetString(listMetaKey).(*lua.LTable); ok {
+		return mt
+	}
+	mt := L.NewTable()
+	mt.RawSetString(listMarker, lua.LTrue)
+	mt.RawSetString("__name", lua.LString("list"))
+	L.G.Registry.RawSetString(listMetaKey, mt)
+	return mt
+}
+
+// MarkList marks tb as a list (see NewList) and returns it.
+func MarkList(L *lua.LState, tb *lua.LTable) *lua.LTable {
+	tb.Metatable = listMeta(L)
+	return tb
+}
+
+// IsList reports whether tb is marked as a list: made by NewList, from a Go slice, by a
+// declared list result, or in Lua by json.array().
+func IsList(tb *lua.LTable) bool {
+	mt, ok := tb.Metatable.(*lua.LTable)
+	return ok && mt.RawGetString(listMarker) == lua.LTrue
+}

@@ -16,7 +16,7 @@ import (
 // harness runs Lua with every builtin, in a project of its own.
 func harness(t *testing.T, toml string) *enginetest.Harness {
 	t.Helper()
-	h := enginetest.NewWithRegistry(t, builtins.Registry())
+	h := enginetest.NewWithRegistry(t, builtins.Registry(builtins.Deps{}))
 	if toml != "" {
 		path := filepath.Join(h.Run.Dir, project.FileName)
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {

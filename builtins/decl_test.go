@@ -9,13 +9,13 @@ import (
 // Every declaration parses and names only declared tables (Check panics otherwise), and
 // every function says what it does.
 func TestDeclarations(t *testing.T) {
-	r := Registry()
+	r := Registry(Deps{})
 	r.Check()
 	for _, m := range r.Modules() {
 		for i := range m.Funcs {
 			f := &m.Funcs[i]
-			if f.Doc == "" || f.Fn == nil {
-				t.Errorf("%s.%s has no Doc or no Fn", m.Name, f.Name)
+			if f.Doc == "" || (f.Fn == nil && f.Go == nil) {
+				t.Errorf("%s.%s has no Doc or no implementation", m.Name, f.Name)
 			}
 		}
 	}

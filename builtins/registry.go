@@ -3,6 +3,8 @@
 package builtins
 
 import (
+	"context"
+
 	"github.com/agentcore/agentcore/builtins/agentcore"
 	"github.com/agentcore/agentcore/builtins/aws"
 	"github.com/agentcore/agentcore/builtins/cfn"
@@ -28,8 +30,20 @@ import (
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Modules returns every builtin module.
-func Modules() []*engine.Module {
+// Deps is what the modules need from the program that runs them, given once when the
+// registry is built (cmd fills it); a module that needs some of it gets it through its
+// constructor.
+type Deps struct {
+	// LocalEndpoint ensures the local AgentCore endpoint runs (starting it when it does not)
+	// and returns its base URL, e.g. http://127.0.0.1:4566.
+	LocalEndpoint func(ctx context.Context) (string, error)
+	// LocalCredentials returns the access key pair the local endpoint accepts: requests to
+	// it are signed with it, as to AWS.
+	LocalCredentials func() (accessKeyID, secretAccessKey string, err error)
+}
+
+// Modules returns every builtin module, built with d.
+func Modules(d Deps) []*engine.Module {
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, env.Module, state.Module,
@@ -40,10 +54,10 @@ func Modules() []*engine.Module {
 	}
 }
 
-// Registry returns a registry holding every builtin module.
-func Registry() *engine.Registry {
+// Registry returns a registry holding every builtin module, built with d.
+func Registry(d Deps) *engine.Registry {
 	r := engine.NewRegistry()
-	for _, m := range Modules() {
+	for _, m := range Modules(d) {
 		r.Add(m)
 	}
 	return r

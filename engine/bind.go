@@ -193,13 +193,46 @@ func primArg(v lua.LValue, t reflect.Type) (reflect.Value, bool) {
 	return out, true
 }
 
-// ToLuaAs converts v to Lua like ToLua, following the declared type t (see toLuaAs). Raw Fn
-// builtins use it to push a result as declared.
+// ToLuaAs converts v to Lua like ToLua, following the declared type returns ("s3.Object[]",
+// "project.Agent?"; class names of registered modules). Builtins that must finish a table
+// themselves (a metatable, a lazy field) build it with this, as a Go result would be.
 func ToLuaAs(L *lua.LState, v any, returns string) lua.LValue {
 	p := &typeParser{s: returns, ctx: "ToLuaAs"}
 	t := p.union()
 	opt := p.eat("?")
+	resolve(t, classesFor(L, t), "ToLuaAs "+returns)
 	return toLuaAs(L, reflect.ValueOf(v), t, opt)
+}
+
+// classesFor returns the classes the class names in t may refer to: those of the modules the
+// names start with ("project.Agent": the project module) and the engine's own.
+func classesFor(L *lua.LState, t *Type) map[string]*Class {
+	out := map[string]*Class{}
+	for _, c := range engineClasses() {
+		out[c.Name] = c
+	}
+	var walk func(t *Type)
+	walk = func(t *Type) {
+		if t == nil {
+			return
+		}
+		if t.Kind == KClass {
+			if mod, _, ok := strings.Cut(t.Name, "."); ok {
+				if m := vmFor(L).reg.mods[mod]; m != nil {
+					for _, c := range m.AllClasses() {
+						out[c.Name] = c
+					}
+				}
+			}
+		}
+		walk(t.Elem)
+		walk(t.Key)
+		for _, a := range t.Alts {
+			walk(a)
+		}
+	}
+	walk(t)
+	return out
 }
 
 // toLuaAs converts v following the declared type t: a slice declared as a list becomes a

@@ -35,7 +35,7 @@ type Param struct {
 }
 
 // Class is a named table shape: the options a function takes or the table it returns. Its
-// fields come from Fields, or from Of, a struct whose json-tagged fields are the table's keys
+// fields come from Fields, or from Of (then Fields adds what the struct cannot hold), a struct whose json-tagged fields are the table's keys
 // (the struct the builtin's Go function takes or returns, so that declaration and decoding
 // cannot disagree; the fields of an embedded struct without a json tag are the table's own).
 // A `lua:"TYPE"` tag gives a field's type where Go's cannot say it. A field is optional unless
@@ -302,14 +302,21 @@ func classFromStruct(c *Class, t reflect.Type, extra *[]*Class) {
 		if tag == "" || tag == "-" || !f.IsExported() {
 			continue
 		}
-		luaTag, req, _ := strings.Cut(f.Tag.Get("lua"), ",")
-		typ := luaTag
+		typ, required := luaTag(f.Tag.Get("lua"))
 		if typ == "" {
 			typ = goLuaType(f.Type, c.Name+exportName(tag), extra, c.Name+"."+tag)
 		}
 		p := &typeParser{s: typ, ctx: c.Name + "." + tag}
-		c.fields = append(c.fields, Param{Name: tag, Type: p.union(), Optional: req != "required"})
+		c.fields = append(c.fields, Param{Name: tag, Type: p.union(), Optional: !required})
 	}
+}
+
+// luaTag splits a `lua:"TYPE,required"` tag; TYPE may hold commas (table<string, T>).
+func luaTag(tag string) (typ string, required bool) {
+	if i := strings.LastIndex(tag, ","); i >= 0 && strings.TrimSpace(tag[i+1:]) == "required" {
+		return tag[:i], true
+	}
+	return tag, false
 }
 
 func exportName(s string) string {
@@ -385,11 +392,11 @@ func prepareClasses(cs []*Class) []*Class {
 	var all []*Class
 	for _, c := range cs {
 		var extra []*Class
-		switch {
-		case c.Of != nil:
+		if c.Of != nil {
 			classFromStruct(c, reflect.TypeOf(c.Of), &extra)
-		case c.Fields != "":
-			c.fields = parseParams(c.Fields, c.Name, false)
+		}
+		if c.Fields != "" { // with Of: fields the struct cannot hold (a lazy one, see project.Agent)
+			c.fields = append(c.fields, parseParams(c.Fields, c.Name, false)...)
 		}
 		if c.Items != "" {
 			p := &typeParser{s: c.Items, ctx: c.Name + "[]"}
@@ -529,8 +536,12 @@ func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 			return err
 		}
 	}
+	lazy := false // a field an __index metamethod provides on first use is there for Lua
+	if mt, ok := tb.Metatable.(*lua.LTable); ok && mt.RawGetString("__index") != lua.LNil {
+		lazy = true
+	}
 	for _, f := range c.fields {
-		if !f.Optional && tb.RawGetString(f.Name) == lua.LNil {
+		if !f.Optional && !lazy && tb.RawGetString(f.Name) == lua.LNil {
 			return &argError{path: path + "." + f.Name, msg: fmt.Sprintf("is required (%s)", describe(f.Type))}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
+	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/builtins/store"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
@@ -234,6 +235,18 @@ func readCurrentEnv(p *project.Project) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// registry builds the builtin modules with what they need from the program: the local
+// endpoint, started on first use, and its credentials.
+func (a *app) registry() *engine.Registry {
+	return builtins.Registry(builtins.Deps{
+		LocalEndpoint: a.ensureLocal,
+		LocalCredentials: func() (string, string, error) {
+			c, err := localCredentials()
+			return c.AccessKeyID, c.SecretAccessKey, err
+		},
+	})
 }
 
 // newRun builds the engine run for a project (nil project: ad-hoc Lua outside one).

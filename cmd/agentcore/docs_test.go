@@ -82,7 +82,7 @@ func TestLuaLSStubs(t *testing.T) {
 			t.Errorf("the stubs do not declare the global %s", f.Name)
 		}
 	}
-	for _, m := range builtins.Registry().Modules() {
+	for _, m := range builtins.Registry(builtins.Deps{}).Modules() {
 		if !got[m.Name] {
 			t.Errorf("the stubs do not declare the module table %s", m.Name)
 		}

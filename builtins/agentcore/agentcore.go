@@ -2,7 +2,7 @@
 // plane (runtimes, versions, endpoints, waiters) and data plane (invoke with a streamed
 // response, stop_session), for AWS or the local endpoint alike. Results are shaped like the
 // API's output (agentRuntimeId, status, createdAt as RFC 3339). It reaches AgentCore through
-// the session of builtins/aws.
+// builtins/aws/awscall.
 package agentcore
 
 import (

@@ -14,7 +14,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 	proj "github.com/agentcore/agentcore/engine/project"
 )
@@ -147,7 +147,7 @@ func invoke(L *lua.LState) int {
 		Accept:           strPtr(o.Accept),
 	}
 	// (The session's HTTP client guards the streamed answer against smithy-go's closed
-	// request body: see aws.HTTPClient.)
+	// request body: see awscall.HTTPClient.)
 	var optFns []func(*bedrockagentcore.Options)
 	for k, v := range o.Headers {
 		k, v := k, v
@@ -166,18 +166,18 @@ func invoke(L *lua.LState) int {
 		}
 		return nil
 	}
-	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*bedrockagentcore.InvokeAgentRuntimeOutput, error) {
+	out, err := awscall.Try(L, dataPlane, func(ctx context.Context, c dataAPI) (*bedrockagentcore.InvokeAgentRuntimeOutput, error) {
 		if o.Timeout != nil && *o.Timeout > 0 {
 			cancel()
 			ctx, cancel = context.WithTimeout(ctx, time.Duration(*o.Timeout))
 		}
-		return dataFor(run, s).InvokeAgentRuntime(ctx, in, optFns...)
+		return c.InvokeAgentRuntime(ctx, in, optFns...)
 	})
 	if err != nil {
 		if te := timedOut(err); te != nil {
 			engine.Raise(L, te)
 		}
-		engine.Raise(L, aws.Error(doing, err))
+		engine.Raise(L, dataPlane.Error(doing, err))
 	}
 	body := out.Response
 	out.Response = nil
@@ -222,7 +222,7 @@ func invoke(L *lua.LState) int {
 			if te := timedOut(err); te != nil {
 				engine.Raise(L, te)
 			}
-			engine.Raise(L, aws.Error(doing+": reading the response", err))
+			engine.Raise(L, dataPlane.Error(doing+": reading the response", err))
 		}
 	}
 	t := engine.ToLua(L, out).(*lua.LTable)
@@ -239,9 +239,8 @@ func stopSession(L *lua.LState) int {
 	session := engine.StringArg(L, 2, fn, "session id")
 	var o stopOpts
 	engine.OptionsArg(L, 3, fn, &o)
-	run := engine.FromL(L)
-	out := aws.Call(L, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, s *aws.Session) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
-		return dataFor(run, s).StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: &arn,
+	out := awscall.Call(L, dataPlane, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, c dataAPI) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
+		return c.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: &arn,
 			RuntimeSessionId: &session, Qualifier: strPtr(orDefault(o.Qualifier, "DEFAULT")), ClientToken: strPtr(o.ClientToken)})
 	})
 	L.Push(engine.ToLua(L, out))

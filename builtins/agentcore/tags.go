@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -33,7 +33,7 @@ func tagResource(L *lua.LState) int {
 	if err := engine.Decode(L.CheckTable(2), &tags); err != nil {
 		engine.RaiseUsage(L, "tags are a table {key = value}", "%s: %v", fn, err)
 	}
-	callControl(L, "tagging "+arn, func(ctx context.Context, c controlAPI) (*control.TagResourceOutput, error) {
+	awscall.Call(L, controlPlane, "tagging "+arn, func(ctx context.Context, c controlAPI) (*control.TagResourceOutput, error) {
 		return c.TagResource(ctx, &control.TagResourceInput{ResourceArn: &arn, Tags: tags})
 	})
 	return 0
@@ -46,7 +46,7 @@ func untagResource(L *lua.LState) int {
 	if err := engine.Decode(L.CheckTable(2), &keys); err != nil {
 		engine.RaiseUsage(L, "keys are a list of tag keys", "%s: %v", fn, err)
 	}
-	callControl(L, "untagging "+arn, func(ctx context.Context, c controlAPI) (*control.UntagResourceOutput, error) {
+	awscall.Call(L, controlPlane, "untagging "+arn, func(ctx context.Context, c controlAPI) (*control.UntagResourceOutput, error) {
 		return c.UntagResource(ctx, &control.UntagResourceInput{ResourceArn: &arn, TagKeys: keys})
 	})
 	return 0
@@ -54,15 +54,15 @@ func untagResource(L *lua.LState) int {
 
 func listTags(L *lua.LState) int {
 	arn := engine.StringArg(L, 1, "agentcore.list_tags", "resource ARN")
-	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.ListTagsForResourceOutput, error) {
+	out, err := awscall.Try(L, controlPlane, func(ctx context.Context, c controlAPI) (*control.ListTagsForResourceOutput, error) {
 		return c.ListTagsForResource(ctx, &control.ListTagsForResourceInput{ResourceArn: &arn})
 	})
-	if aws.IsNotFound(err) {
+	if awscall.IsNotFound(err) {
 		L.Push(lua.LNil)
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error("listing the tags of "+arn, err))
+		engine.Raise(L, controlPlane.Error("listing the tags of "+arn, err))
 	}
 	tags := out.Tags
 	if tags == nil {

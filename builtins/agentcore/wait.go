@@ -10,7 +10,7 @@ import (
 	control "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -72,15 +72,16 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 	var pause time.Duration
 	// The local endpoint answers a poll in well under a millisecond and makes a version READY
 	// in a second or two: poll it every firstWaitInterval rather than backing off to seconds.
-	local, _ := aws.Try(L, func(_ context.Context, s *aws.Session) (bool, error) { return s.Provider == "local", nil })
+	s, _ := engine.Unlocked(L, func(ctx context.Context) (*awscall.Session, error) { return awscall.SessionFor(ctx, run) })
+	local := s != nil && s.Provider == "local"
 	for {
-		p, err := tryControl(L, get)
+		p, err := awscall.Try(L, controlPlane, get)
 		if err != nil {
-			if aws.IsNotFound(err) && (last == "" || last == "DELETING") {
+			if awscall.IsNotFound(err) && (last == "" || last == "DELETING") {
 				run.Out.Info(branch, what+": deleted")
 				return lua.LNil
 			}
-			engine.Raise(L, aws.Error("waiting for "+what, err))
+			engine.Raise(L, controlPlane.Error("waiting for "+what, err))
 		}
 		if p.status != last {
 			run.Out.Info(branch, fmt.Sprintf("%s: %s", what, p.status))

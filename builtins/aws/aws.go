@@ -1,11 +1,7 @@
-// Package aws is the `aws` Lua module and the AWS plumbing every AWS builtin shares: the
-// session of the run's current environment (SessionFor, Call, Try), one SDK client per service
-// and environment (Client; InjectClient for a test's fake), AWS errors that keep their code
-// (Error, ErrorCode, IsNotFound) and the account guard (Guard). Lua⇄Go conversion is the
-// engine's (engine.ToLua, engine.Decode).
-//
-// Builtins that call AWS (ecr, agentcore, cfn, ssm, s3, secrets, store) import this package
-// and nothing of each other.
+// Package aws is the `aws` Lua module: who the credentials of the selected environment belong
+// to, the account guard (Guard), the environment's AWS settings, and the reading of AWS errors
+// caught in Lua. The AWS plumbing the AWS modules share (sessions, clients, calls, errors) is
+// package awscall.
 package aws
 
 import (
@@ -13,10 +9,9 @@ import (
 	"fmt"
 	"regexp"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -28,7 +23,7 @@ var Module = &engine.Module{
 		"(profile from agentcore.toml, AWS_PROFILE, SSO, roles) and endpoint_url when set; provider " +
 		"\"local\" talks to the local AgentCore endpoint with its own key pair (`agentcore local env` prints it).",
 	Classes: []*engine.Class{
-		{Name: "aws.Caller", Of: Caller{}},
+		{Name: "aws.Caller", Of: awscall.Caller{}},
 		{Name: "aws.Env", Fields: `name?: string, provider: "aws"|"local", region?: string, account?: string, profile?: string, endpoint_url?: string`},
 	},
 	Funcs: []engine.Func{
@@ -56,34 +51,11 @@ var Module = &engine.Module{
 	},
 }
 
-// Caller is the identity the credentials belong to.
-type Caller struct {
-	Account string `json:"account"`
-	Arn     string `json:"arn"`
-	UserID  string `json:"userId"`
-}
-
-// CallerFor returns the caller identity of the run's credentials, asked once per run. Call it
-// inside engine.Unlocked.
-func CallerFor(ctx context.Context, run *engine.Run) (*Caller, error) {
-	s, err := SessionFor(ctx, run)
-	if err != nil {
-		return nil, err
-	}
-	return Cached(run, envKey(run, callerKey), func() (*Caller, error) {
-		out, err := Client(run, s, "sts", func(cfg awssdk.Config) *sts.Client { return sts.NewFromConfig(cfg) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		if err != nil {
-			return nil, Error("asking STS who the credentials belong to", err)
-		}
-		return &Caller{Account: awssdk.ToString(out.Account), Arn: awssdk.ToString(out.Arn), UserID: awssdk.ToString(out.UserId)}, nil
-	})
-}
-
 // Guard is the account guard for Go callers: it returns the caller when the environment names
 // no account or the credentials belong to it, and an exit-2 *engine.Error naming both accounts
 // otherwise. Call it inside engine.Unlocked.
-func Guard(ctx context.Context, run *engine.Run) (*Caller, error) {
-	c, err := CallerFor(ctx, run)
+func Guard(ctx context.Context, run *engine.Run) (*awscall.Caller, error) {
+	c, err := awscall.CallerFor(ctx, run)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +76,7 @@ func Guard(ctx context.Context, run *engine.Run) (*Caller, error) {
 
 func luaCaller(L *lua.LState) int {
 	run := engine.FromL(L)
-	c, err := engine.Unlocked(L, func(ctx context.Context) (*Caller, error) { return CallerFor(ctx, run) })
+	c, err := engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return awscall.CallerFor(ctx, run) })
 	if err != nil {
 		engine.Raise(L, err)
 	}
@@ -114,7 +86,7 @@ func luaCaller(L *lua.LState) int {
 
 func luaGuard(L *lua.LState) int {
 	run := engine.FromL(L)
-	c, err := engine.Unlocked(L, func(ctx context.Context) (*Caller, error) { return Guard(ctx, run) })
+	c, err := engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return Guard(ctx, run) })
 	if err != nil {
 		engine.Raise(L, err)
 	}
@@ -137,7 +109,7 @@ func luaEnv(L *lua.LState) int {
 	}
 	region := env.Region
 	if region == "" && provider == "local" {
-		region = DefaultLocalRegion
+		region = awscall.DefaultLocalRegion
 	}
 	for k, v := range map[string]string{"name": env.Name, "provider": provider, "region": region,
 		"account": env.Account, "profile": env.Profile, "endpoint_url": env.EndpointURL} {
@@ -185,6 +157,18 @@ func luaErrorCode(L *lua.LState) int {
 }
 
 func luaIsNotFound(L *lua.LState) int {
-	L.Push(lua.LBool(notFoundCode(errArgCode(L))))
+	L.Push(lua.LBool(awscall.NotFoundCode(errArgCode(L))))
 	return 1
+}
+
+// codePrefix matches the AWS error code awscall.Error puts first. Messages of our own start
+// with a lower-case word ("environment dev: ..."), so a leading CamelCase word is a code.
+var codePrefix = regexp.MustCompile(`^([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): `)
+
+// errorCodeOf extracts the AWS error code from a raised error's message.
+func errorCodeOf(msg string) string {
+	if m := codePrefix.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return ""
 }

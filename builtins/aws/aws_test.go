@@ -6,12 +6,11 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/builtins/aws/awstest"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
@@ -157,7 +156,7 @@ func TestLocalProvider(t *testing.T) {
 	if res[0].String() != "local" || res[1].String() != "us-east-1" || res[2].String() != awstest.Account {
 		t.Fatalf("got %v", res)
 	}
-	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*aws.Session, error) { return aws.SessionFor(ctx, h.Run) })
+	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*awscall.Session, error) { return awscall.SessionFor(ctx, h.Run) })
 	if err != nil || s.Endpoint() != url || s.Config.Region != "us-east-1" || starts != 1 {
 		t.Fatalf("SessionFor = %v %v (endpoint started %d times)", s, err, starts)
 	}
@@ -204,31 +203,5 @@ func TestProfileWithoutCredentials(t *testing.T) {
 	if !errors.As(err, &e) || !strings.Contains(e.Msg, `profile "empty" (from agentcore.toml)`) || strings.Contains(e.Msg, "AWS_ACCESS_KEY_ID") ||
 		!strings.Contains(e.Hint, "aws configure") {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-// Client may be called while a per-run value is being made (state = "ssm" reads the hash key
-// inside run.Value): it must not take the run's value lock.
-func TestClientInsideValue(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
-	awstest.UseEnv(t, h, "http://127.0.0.1:1")
-	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*aws.Session, error) { return aws.SessionFor(ctx, h.Run) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan any, 1)
-	go func() {
-		v, _ := h.Run.Value("outer", func() (any, error) {
-			return aws.Client(h.Run, s, "thing", func(awssdk.Config) string { return "client" }), nil
-		})
-		done <- v
-	}()
-	select {
-	case v := <-done:
-		if v != "client" {
-			t.Fatalf("got %v", v)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("aws.Client blocked inside run.Value")
 	}
 }

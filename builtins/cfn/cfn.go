@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/templates"
 )
@@ -78,8 +78,8 @@ const defaultTimeout = 1800 * time.Second
 func call[T any](L *lua.LState, fn func(ctx context.Context, o *ops) (T, error)) T {
 	run := engine.FromL(L)
 	r := outputRenderer{out: run.Out, branch: run.Branch(L)}
-	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) {
-		return fn(ctx, newOps(clientFor(run, s), r))
+	out, err := awscall.Try(L, service, func(ctx context.Context, c api) (T, error) {
+		return fn(ctx, newOps(c, r))
 	})
 	if err != nil {
 		engine.Raise(L, err)
@@ -161,7 +161,7 @@ func deploy(L *lua.LState) int {
 	existing := call(L, func(ctx context.Context, o *ops) (*types.Stack, error) {
 		st, err := o.describe(ctx, in.Stack)
 		if err != nil {
-			return nil, wrap(fmt.Sprintf("describing stack %q", in.Stack), err)
+			return nil, service.Error(fmt.Sprintf("describing stack %q", in.Stack), err)
 		}
 		return st, nil
 	})
@@ -280,7 +280,7 @@ func stackOutputs(L *lua.LState) int {
 	st := call(L, func(ctx context.Context, o *ops) (*types.Stack, error) {
 		st, err := o.describe(ctx, stack)
 		if err != nil {
-			return nil, wrap(fmt.Sprintf("describing stack %q", stack), err)
+			return nil, service.Error(fmt.Sprintf("describing stack %q", stack), err)
 		}
 		return st, nil
 	})

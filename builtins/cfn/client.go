@@ -3,11 +3,9 @@ package cfn
 import (
 	"context"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
-	"github.com/agentcore/agentcore/builtins/aws"
-	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
 // api is the part of the CloudFormation API this module calls; tests substitute a scripted
@@ -23,10 +21,16 @@ type api interface {
 	DeleteChangeSet(context.Context, *cloudformation.DeleteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error)
 }
 
-// service names the client for aws.Client; a test injects its fake under it.
-const service = "cloudformation"
-
-// clientFor returns the CloudFormation client of the session's environment.
-func clientFor(run *engine.Run, s *aws.Session) api {
-	return aws.Client(run, s, service, func(cfg awssdk.Config) api { return cloudformation.NewFromConfig(cfg) })
-}
+// service is CloudFormation, as this module calls it, with hints for its own error codes; a
+// test injects its fake with service.Inject.
+var service = &awscall.Service[api]{Name: "cloudformation",
+	New: func(s *awscall.Session) api { return cloudformation.NewFromConfig(s.Config) },
+	Hint: func(code, _ string) string {
+		switch code {
+		case "InsufficientCapabilitiesException":
+			return `the template creates IAM resources: pass capabilities = {"CAPABILITY_NAMED_IAM"} (or CAPABILITY_IAM when no name is given)`
+		case "AlreadyExistsException":
+			return "a stack of this name exists already (perhaps being created by another run): deploy again to update it"
+		}
+		return ""
+	}}

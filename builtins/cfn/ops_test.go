@@ -277,7 +277,7 @@ func fakeHarness(t *testing.T, f *fakeCFN) *enginetest.Harness {
 	t.Helper()
 	h := enginetest.New(t, aws.Module, Module)
 	awstest.UseEnv(t, h, "http://127.0.0.1:1") // never reached: the fake answers
-	aws.InjectClient(h.Run, service, f)
+	service.Inject(h.Run, f)
 	return h
 }
 

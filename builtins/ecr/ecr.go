@@ -1,6 +1,6 @@
 // Package ecr is the `ecr` Lua module: the image repositories agents are pushed to, and the
 // registry login docker needs. Results are shaped like the ECR API's output (repositoryUri,
-// imageDigest...). It reaches ECR through the session of builtins/aws.
+// imageDigest...). It reaches ECR through builtins/aws/awscall.
 package ecr
 
 import (
@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -92,9 +92,9 @@ func ensureRepository(L *lua.LState) int {
 	default:
 		engine.RaiseUsage(L, `use "MUTABLE" or "IMMUTABLE"`, "ecr.ensure_repository: tag_mutability %q is not known", o.TagMutability)
 	}
-	res := call(L, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (ensured, error) {
+	res := awscall.Call(L, service, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (ensured, error) {
 		repo, err := describe(ctx, c, name)
-		if err != nil && !aws.IsNotFound(err) {
+		if err != nil && !awscall.IsNotFound(err) {
 			return ensured{}, err
 		}
 		if err == nil {
@@ -119,7 +119,7 @@ func ensureRepository(L *lua.LState) int {
 			in.Tags = append(in.Tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
 		}
 		out, err := c.CreateRepository(ctx, in)
-		if aws.ErrorCode(err) == "RepositoryAlreadyExistsException" { // created concurrently
+		if awscall.ErrorCode(err) == "RepositoryAlreadyExistsException" { // created concurrently
 			repo, err := describe(ctx, c, name)
 			if err != nil {
 				return ensured{}, err
@@ -150,13 +150,13 @@ func describe(ctx context.Context, c api, name string) (*types.Repository, error
 
 func describeRepository(L *lua.LState) int {
 	name := engine.StringArg(L, 1, "ecr.describe_repository", "name")
-	repo, err := try(L, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
-	if aws.IsNotFound(err) {
+	repo, err := awscall.Try(L, service, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
+	if awscall.IsNotFound(err) {
 		L.Push(lua.LNil)
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(fmt.Sprintf("describing ECR repository %q", name), err))
+		engine.Raise(L, service.Error(fmt.Sprintf("describing ECR repository %q", name), err))
 	}
 	L.Push(engine.ToLua(L, repo))
 	return 1
@@ -168,7 +168,7 @@ func deleteRepository(L *lua.LState) int {
 		Force bool `json:"force"`
 	}
 	engine.OptionsArg(L, 2, "ecr.delete_repository", &o)
-	out := call(L, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
+	out := awscall.Call(L, service, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
 		return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
 	})
 	L.Push(engine.ToLua(L, out.Repository))
@@ -209,7 +209,7 @@ func loginFrom(out *ecr.GetAuthorizationTokenOutput) (*Login, error) {
 }
 
 func auth(L *lua.LState) int {
-	out := call(L, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
+	out := awscall.Call(L, service, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
 		return c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	})
 	login, err := loginFrom(out)
@@ -241,7 +241,7 @@ func describeImages(L *lua.LState) int {
 	repo := engine.StringArg(L, 1, "ecr.describe_images", "repository")
 	var o imageFilter
 	engine.OptionsArg(L, 2, "ecr.describe_images", &o)
-	images := call(L, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
+	images := awscall.Call(L, service, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
 		var all []types.ImageDetail
 		p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: &repo, ImageIds: o.ids()})
 		for p.HasMorePages() {
@@ -273,7 +273,7 @@ func batchDeleteImages(L *lua.LState) int {
 		L.Push(t)
 		return 1
 	}
-	out := call(L, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
+	out := awscall.Call(L, service, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
 		return c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: &repo, ImageIds: ids})
 	})
 	t := engine.ToLua(L, out).(*lua.LTable)
@@ -305,7 +305,7 @@ func putLifecyclePolicy(L *lua.LState) int {
 	default:
 		engine.RaiseUsage(L, "pass the policy as JSON text or as a table", "ecr.put_lifecycle_policy: policy is a %s", L.Get(2).Type())
 	}
-	out := call(L, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
+	out := awscall.Call(L, service, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
 		return c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &text})
 	})
 	L.Push(engine.ToLua(L, out))
@@ -314,7 +314,7 @@ func putLifecyclePolicy(L *lua.LState) int {
 
 func listTags(L *lua.LState) int {
 	name := engine.StringArg(L, 1, "ecr.list_tags", "name")
-	tags, err := try(L, func(ctx context.Context, c api) (map[string]string, error) {
+	tags, err := awscall.Try(L, service, func(ctx context.Context, c api) (map[string]string, error) {
 		repo, err := describe(ctx, c, name)
 		if err != nil {
 			return nil, err
@@ -329,12 +329,12 @@ func listTags(L *lua.LState) int {
 		}
 		return m, nil
 	})
-	if aws.IsNotFound(err) {
+	if awscall.IsNotFound(err) {
 		L.Push(lua.LNil)
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err))
+		engine.Raise(L, service.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err))
 	}
 	L.Push(engine.ToLua(L, tags))
 	return 1

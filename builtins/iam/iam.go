@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -49,11 +49,14 @@ func ProviderURL(arn string) string {
 	return url
 }
 
+// service is IAM, as this module calls it.
+var service = &awscall.Service[*iam.Client]{Name: "iam", New: func(s *awscall.Session) *iam.Client { return iam.NewFromConfig(s.Config) }}
+
 func luaListOIDCProviders(L *lua.LState) int {
-	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) ([]Provider, error) {
-		res, err := aws.Client(engine.FromL(L), s, "iam", func(cfg awssdk.Config) *iam.Client { return iam.NewFromConfig(cfg) }).ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+	out := awscall.Call(L, service, "listing the IAM OpenID Connect providers", func(ctx context.Context, c *iam.Client) ([]Provider, error) {
+		res, err := c.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
 		if err != nil {
-			return nil, aws.Error("listing the IAM OpenID Connect providers", err)
+			return nil, err
 		}
 		ps := make([]Provider, 0, len(res.OpenIDConnectProviderList))
 		for _, p := range res.OpenIDConnectProviderList {
@@ -63,9 +66,6 @@ func luaListOIDCProviders(L *lua.LState) int {
 		sort.Slice(ps, func(i, j int) bool { return ps[i].ARN < ps[j].ARN })
 		return ps, nil
 	})
-	if err != nil {
-		engine.Raise(L, err)
-	}
 	L.Push(engine.ToLua(L, out))
 	return 1
 }

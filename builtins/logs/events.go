@@ -14,7 +14,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
 // Event is one log event as the Lua side and -o json see it.
@@ -150,7 +150,7 @@ func fetch(ctx context.Context, c api, q *Query) ([]Event, error) {
 	}
 	for _, p := range q.patterns() {
 		err := run(p, nil)
-		if aws.ErrorCode(err) == "InvalidParameterException" && p != "" {
+		if awscall.ErrorCode(err) == "InvalidParameterException" && p != "" {
 			// a pattern the service does not take: read everything, keep what matches
 			err = run("", nil)
 		}
@@ -187,7 +187,7 @@ func fetch(ctx context.Context, c api, q *Query) ([]Event, error) {
 }
 
 func wrapNotFound(err error) error {
-	if aws.ErrorCode(err) == "ResourceNotFoundException" {
+	if awscall.ErrorCode(err) == "ResourceNotFoundException" {
 		return fmt.Errorf("%w: %w", errNoGroup, err)
 	}
 	return err

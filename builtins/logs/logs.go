@@ -20,7 +20,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -153,10 +153,10 @@ func luaFilter(L *lua.LState) int {
 	var a filterArgs
 	decode(L, fn, usage, &a, &a.Group)
 	q := a.query()
-	evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+	evs, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 	missing := errors.Is(err, errNoGroup)
 	if err != nil && !missing {
-		engine.Raise(L, aws.Error("reading log group "+a.Group, err))
+		engine.Raise(L, service.Error("reading log group "+a.Group, err))
 	}
 	res := L.NewTable()
 	res.RawSetString("count", lua.LNumber(len(evs)))
@@ -303,8 +303,8 @@ func luaFollow(L *lua.LState) int {
 	}
 	for !stopped {
 		if !polling && live == nil {
-			sess, err := try(L, func(ctx context.Context, s *aws.Session, c *cwl.Client) (*liveSession, error) {
-				return startLive(ctx, c, s, q)
+			sess, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) (*liveSession, error) {
+				return startLive(ctx, c, awssdk.ToString(c.Options().BaseEndpoint) != "", q)
 			})
 			if err != nil && engine.Ctx(L).Err() != nil {
 				interrupted = true
@@ -321,14 +321,14 @@ func luaFollow(L *lua.LState) int {
 		}
 		if live == nil || history {
 			polled := time.Now()
-			evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+			evs, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 			if err != nil && engine.Ctx(L).Err() != nil {
 				interrupted = true
 				break
 			}
 			missing = errors.Is(err, errNoGroup)
 			if err != nil && !missing {
-				engine.Raise(L, aws.Error("following log group "+a.Group, err))
+				engine.Raise(L, service.Error("following log group "+a.Group, err))
 			}
 			if live != nil {
 				emit(evs, func(e *Event) bool { return dedupe.fresh(e, true) })
@@ -443,7 +443,7 @@ func luaGetEvents(L *lua.LState) int {
 	if a.Stream == "" {
 		engine.RaiseUsage(L, usage, "%s: stream is required", fn)
 	}
-	evs := call(L, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) {
+	evs := awscall.Call(L, service, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, c *cwl.Client) ([]Event, error) {
 		in := &cwl.GetLogEventsInput{LogGroupName: &a.Group, LogStreamName: &a.Stream, StartFromHead: awssdk.Bool(a.FromHead == nil || *a.FromHead)}
 		if a.Start > 0 {
 			in.StartTime = awssdk.Int64(int64(a.Start))
@@ -507,7 +507,7 @@ func msTime(ms *int64) string {
 func luaDescribeGroups(L *lua.LState) int {
 	var a groupsArgs
 	engine.OptionsArg(L, 1, "logs.describe_groups", &a)
-	groups := call(L, "listing log groups", func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Group, error) {
+	groups := awscall.Call(L, service, "listing log groups", func(ctx context.Context, c *cwl.Client) ([]Group, error) {
 		in := &cwl.DescribeLogGroupsInput{}
 		if a.Prefix != "" {
 			in.LogGroupNamePrefix = &a.Prefix
@@ -542,7 +542,7 @@ func luaDescribeStreams(L *lua.LState) int {
 	const fn, usage = "logs.describe_streams", `logs.describe_streams{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT"}`
 	var a streamsArgs
 	decode(L, fn, usage, &a, &a.Group)
-	streams, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Stream, error) {
+	streams, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Stream, error) {
 		in := &cwl.DescribeLogStreamsInput{LogGroupName: &a.Group}
 		if a.Prefix != "" {
 			in.LogStreamNamePrefix = &a.Prefix
@@ -566,12 +566,12 @@ func luaDescribeStreams(L *lua.LState) int {
 		}
 		return out, nil
 	})
-	if aws.ErrorCode(err) == "ResourceNotFoundException" {
+	if awscall.ErrorCode(err) == "ResourceNotFoundException" {
 		L.Push(lua.LNil)
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error("listing the streams of log group "+a.Group, err))
+		engine.Raise(L, service.Error("listing the streams of log group "+a.Group, err))
 	}
 	L.Push(engine.ToLua(L, streams))
 	return 1

@@ -12,7 +12,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -159,10 +159,10 @@ func luaSpans(L *lua.LState) int {
 	} else if a.Session != "" {
 		q.Grep = a.Session
 	}
-	evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+	evs, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 	missing := errors.Is(err, errNoGroup)
 	if err != nil && !missing {
-		engine.Raise(L, aws.Error("reading spans from log group "+a.Group, err))
+		engine.Raise(L, service.Error("reading spans from log group "+a.Group, err))
 	}
 	spans := []Span{}
 	for _, e := range evs {

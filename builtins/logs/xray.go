@@ -14,7 +14,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -45,7 +45,7 @@ func unsupported(err error) bool {
 	if errors.As(err, &re) && (re.HTTPStatusCode() == http.StatusNotFound || re.HTTPStatusCode() == http.StatusNotImplemented) {
 		return true
 	}
-	switch aws.ErrorCode(err) {
+	switch awscall.ErrorCode(err) {
 	case "NotImplemented", "UnknownOperationException", "InvalidAction":
 		return true
 	}
@@ -64,9 +64,12 @@ type TransactionSearch struct {
 
 func luaEnsureTransactionSearch(L *lua.LState) int {
 	run := engine.FromL(L)
-	out := call(L, "enabling CloudWatch Transaction Search", func(ctx context.Context, s *aws.Session, c *cwl.Client) (TransactionSearch, error) {
+	out := awscall.Call(L, service, "enabling CloudWatch Transaction Search", func(ctx context.Context, c *cwl.Client) (TransactionSearch, error) {
 		var res TransactionSearch
-		x := xrayClient(run, s)
+		x, err := xrayService.For(ctx, run)
+		if err != nil {
+			return res, err
+		}
 		dest, err := x.GetTraceSegmentDestination(ctx, &xray.GetTraceSegmentDestinationInput{})
 		switch {
 		case err != nil && unsupported(err):
@@ -91,7 +94,7 @@ func luaEnsureTransactionSearch(L *lua.LState) int {
 			}
 		}
 		if res.Policy == "" {
-			caller, err := aws.CallerFor(ctx, run)
+			caller, err := awscall.CallerFor(ctx, run)
 			if err != nil {
 				return res, err
 			}
@@ -99,7 +102,7 @@ func luaEnsureTransactionSearch(L *lua.LState) int {
 			if parts := strings.SplitN(caller.Arn, ":", 3); len(parts) == 3 && parts[1] != "" {
 				partition = parts[1]
 			}
-			doc := transactionSearchPolicy(partition, s.Config.Region, caller.Account)
+			doc := transactionSearchPolicy(partition, c.Options().Region, caller.Account)
 			if _, err := c.PutResourcePolicy(ctx, &cwl.PutResourcePolicyInput{PolicyName: awssdk.String(PolicyName), PolicyDocument: &doc}); err != nil {
 				return res, fmt.Errorf("adding the CloudWatch Logs resource policy %s for X-Ray: %w", PolicyName, err)
 			}

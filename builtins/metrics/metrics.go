@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -68,16 +68,9 @@ var Module = &engine.Module{
 	},
 }
 
-// client returns the CloudWatch client of the session's environment (aws.Client: one per
-// environment).
-func client(run *engine.Run, s *aws.Session) *cw.Client {
-	return aws.Client(run, s, "cloudwatch", func(cfg awssdk.Config) *cw.Client { return cw.NewFromConfig(cfg) })
-}
-
-func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *cw.Client) (T, error)) T {
-	run := engine.FromL(L)
-	return aws.Call(L, doing, func(ctx context.Context, s *aws.Session) (T, error) { return fn(ctx, client(run, s)) })
-}
+// service is CloudWatch, as this module calls it.
+var service = &awscall.Service[*cw.Client]{Name: "cloudwatch",
+	New: func(s *awscall.Session) *cw.Client { return cw.NewFromConfig(s.Config) }}
 
 // Query is one metric to read.
 type Query struct {
@@ -190,7 +183,7 @@ func luaGetData(L *lua.LState) int {
 	if a.Start > 0 {
 		start = time.UnixMilli(int64(a.Start))
 	}
-	out := call(L, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
+	out := awscall.Call(L, service, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
 		return getData(ctx, c, a.Queries, start, end)
 	})
 	L.Push(engine.ToLua(L, out))
@@ -268,7 +261,7 @@ func luaEndpointHealth(L *lua.LState) int {
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs := call(L, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	hs := awscall.Call(L, service, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, []string{a.Endpoint}, start, end)
 	})
 	L.Push(engine.ToLua(L, hs[a.Endpoint]))
@@ -291,7 +284,7 @@ func luaEndpointsHealth(L *lua.LState) int {
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs := call(L, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	hs := awscall.Call(L, service, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, a.Endpoints, start, end)
 	})
 	L.Push(engine.ToLua(L, hs))

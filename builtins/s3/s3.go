@@ -1,6 +1,6 @@
 // Package s3 is the `s3` Lua module: the objects agentcore stores in S3, such as the code
 // packages of agents deployed with build = "zip", and (for environments without
-// CloudFormation) their bucket. It reaches S3 through the session of builtins/aws, with
+// CloudFormation) their bucket. It reaches S3 through builtins/aws/awscall, with
 // path-style addressing when the environment has an endpoint URL (emulators, the local
 // endpoint), since those do not serve bucket.host names.
 package s3
@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -94,51 +94,31 @@ var Module = &engine.Module{
 	},
 }
 
-// client returns the S3 client of the session's environment (path-style addressing off AWS).
-func client(run *engine.Run, s *aws.Session) *s3.Client {
-	return aws.Client(run, s, "s3", func(cfg awssdk.Config) *s3.Client {
-		return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.Endpoint() != "" })
-	})
-}
+// service is S3, as this module calls it: path-style addressing off AWS, and hints for S3's
+// own error codes.
+var service = &awscall.Service[*s3.Client]{Name: "s3",
+	New: func(s *awscall.Session) *s3.Client {
+		return s3.NewFromConfig(s.Config, func(o *s3.Options) { o.UsePathStyle = s.Endpoint() != "" })
+	},
+	Hint: func(code, _ string) string {
+		switch code {
+		case "NoSuchBucket":
+			return "the bucket does not exist: deploy the environment's code bucket first (agentcore deploy creates it), or check its name"
+		case "BucketAlreadyExists":
+			return "bucket names are global across all AWS accounts: choose another name"
+		case "AccessDenied", "Forbidden", "403":
+			return "the credentials may not use this bucket (or it belongs to another account): check its policy and your IAM permissions"
+		case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
+			return "the file changed while it was being uploaded: run again"
+		case "BucketNotEmpty":
+			return "the bucket still holds objects or versions of them: s3.delete_bucket{bucket = ..., force = true} deletes them first"
+		case "EntityTooLarge":
+			return "the object is over S3's single-upload limit (5 GB)"
+		}
+		return ""
+	}}
 
 func url1(bucket, key string) string { return "s3://" + bucket + "/" + key }
-
-// s3Error is aws.Error with hints for S3's own error codes.
-func s3Error(doing string, err error) error {
-	out := aws.Error(doing, err)
-	var ee *engine.Error
-	if errors.As(out, &ee) && ee.Hint == "" {
-		switch aws.ErrorCode(err) {
-		case "NoSuchBucket":
-			ee.Hint = "the bucket does not exist: deploy the environment's code bucket first (agentcore deploy creates it), or check its name"
-		case "BucketAlreadyExists":
-			ee.Hint = "bucket names are global across all AWS accounts: choose another name"
-		case "AccessDenied", "Forbidden", "403":
-			ee.Hint = "the credentials may not use this bucket (or it belongs to another account): check its policy and your IAM permissions"
-		case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
-			ee.Hint = "the file changed while it was being uploaded: run again"
-		case "BucketNotEmpty":
-			ee.Hint = "the bucket still holds objects or versions of them: s3.delete_bucket{bucket = ..., force = true} deletes them first"
-		case "EntityTooLarge":
-			ee.Hint = "the object is over S3's single-upload limit (5 GB)"
-		}
-	}
-	return out
-}
-
-// call runs fn with the run's S3 client, raising s3Error(doing, err) on failure.
-func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *s3.Client) (T, error)) T {
-	out, err := try(L, fn)
-	if err != nil {
-		engine.Raise(L, s3Error(doing, err))
-	}
-	return out
-}
-
-func try[T any](L *lua.LState, fn func(ctx context.Context, c *s3.Client) (T, error)) (T, error) {
-	run := engine.FromL(L)
-	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) { return fn(ctx, client(run, s)) })
-}
 
 func decode(L *lua.LState, fn, usage string, out any, required map[string]*string) {
 	if err := engine.Decode(L.CheckTable(1), out); err != nil {
@@ -208,13 +188,13 @@ func luaPut(L *lua.LState) int {
 		}
 		engine.Raise(L, fmt.Errorf("%s: %w", doing, err))
 	}
-	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+	res := awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
 		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 		if err == nil && head.Metadata[SHA256Meta] == sum {
 			return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(head.VersionId),
 				ETag: awssdk.ToString(head.ETag), SHA256: sum, Unchanged: awssdk.Bool(true)}, nil
 		}
-		if err != nil && !aws.IsNotFound(err) {
+		if err != nil && !awscall.IsNotFound(err) {
 			return nil, err
 		}
 		f, err := os.Open(path)
@@ -259,15 +239,15 @@ func luaHead(L *lua.LState) int {
 	const fn, usage = "s3.head", `s3.head{bucket = "b", key = "k"}`
 	var a objArgs
 	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key})
-	out, err := try(L, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
+	out, err := awscall.Try(L, service, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
 		return c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 	})
-	if aws.IsNotFound(err) {
+	if awscall.IsNotFound(err) {
 		L.Push(lua.LNil)
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, s3Error("reading "+url1(a.Bucket, a.Key), err))
+		engine.Raise(L, service.Error("reading "+url1(a.Bucket, a.Key), err))
 	}
 	L.Push(engine.ToLua(L, &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
 		ETag: awssdk.ToString(out.ETag), SHA256: out.Metadata[SHA256Meta], Size: out.ContentLength,
@@ -292,7 +272,7 @@ func luaCopy(L *lua.LState) int {
 		src += "?versionId=" + url.QueryEscape(a.FromVersionID)
 	}
 	doing := fmt.Sprintf("copying %s to %s", url1(a.FromBucket, a.FromKey), url1(a.Bucket, a.Key))
-	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+	res := awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
 		out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &a.Bucket, Key: &a.Key, CopySource: &src,
 			MetadataDirective: types.MetadataDirectiveCopy})
 		if err != nil {
@@ -367,7 +347,7 @@ func luaDelete(L *lua.LState) int {
 	const fn, usage = "s3.delete", `s3.delete{bucket = "b", key = "k"}`
 	var a objArgs
 	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key})
-	n := call(L, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
+	n := awscall.Call(L, service, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
 		return deleteVersions(ctx, c, a.Bucket, a.Key, true)
 	})
 	L.Push(engine.ToLua(L, deleted{n}))
@@ -383,7 +363,7 @@ func luaDeletePrefix(L *lua.LState) int {
 	const fn, usage = "s3.delete_prefix", `s3.delete_prefix{bucket = "b", prefix = "agents/my-bot/"}`
 	var a prefixArgs
 	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "prefix": &a.Prefix})
-	n := call(L, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
+	n := awscall.Call(L, service, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
 		return deleteVersions(ctx, c, a.Bucket, a.Prefix, false)
 	})
 	L.Push(engine.ToLua(L, deleted{n}))
@@ -403,8 +383,8 @@ func luaDeleteBucket(L *lua.LState) int {
 	const fn, usage = "s3.delete_bucket", `s3.delete_bucket{bucket = "b", force = true}`
 	var a deleteBucketArgs
 	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
-	gone := aws.IsNotFound
-	res := call(L, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
+	gone := awscall.IsNotFound
+	res := awscall.Call(L, service, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
 		if a.Force {
 			if _, err := deleteVersions(ctx, c, a.Bucket, "", false); err != nil {
 				if gone(err) {
@@ -420,7 +400,7 @@ func luaDeleteBucket(L *lua.LState) int {
 		if gone(err) {
 			return &bucketDeleted{}, nil
 		}
-		if err != nil && a.Force && aws.ErrorCode(err) == "BucketNotEmpty" {
+		if err != nil && a.Force && awscall.ErrorCode(err) == "BucketNotEmpty" {
 			return nil, &engine.Error{Code: engine.ExitFailure, Err: err,
 				Msg:  fmt.Sprintf("BucketNotEmpty: deleting S3 bucket %s: objects were written to it while it was being emptied", a.Bucket),
 				Hint: "stop what writes to it (a deploy in progress?) and run again"}
@@ -449,7 +429,7 @@ func abortUploads(ctx context.Context, c *s3.Client, bucket string) error {
 		}
 		for _, u := range page.Uploads {
 			_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: u.Key, UploadId: u.UploadId})
-			if err != nil && aws.ErrorCode(err) != "NoSuchUpload" {
+			if err != nil && awscall.ErrorCode(err) != "NoSuchUpload" {
 				return err
 			}
 		}
@@ -468,7 +448,7 @@ func luaList(L *lua.LState) int {
 	const fn, usage = "s3.list", `s3.list{bucket = "b", prefix = "agents/"}`
 	var a prefixArgs
 	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
-	objs := call(L, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
+	objs := awscall.Call(L, service, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
 		out := []listed{}
 		in := &s3.ListObjectsV2Input{Bucket: &a.Bucket}
 		if a.Prefix != "" {
@@ -503,7 +483,7 @@ type ensured struct {
 
 // notImplemented reports an error of a setting the service does not offer (an emulator).
 func notImplemented(err error) bool {
-	switch aws.ErrorCode(err) {
+	switch awscall.ErrorCode(err) {
 	case "NotImplemented", "NotImplementedException", "NotSupported", "MethodNotAllowed":
 		return true
 	}
@@ -515,19 +495,19 @@ func luaEnsureBucket(L *lua.LState) int {
 	var a bucketArgs
 	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
 	doing := "creating S3 bucket " + a.Bucket
-	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
+	res := awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
 		res := &ensured{Bucket: a.Bucket}
 		_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &a.Bucket})
 		switch {
 		case err == nil:
-		case aws.IsNotFound(err):
+		case awscall.IsNotFound(err):
 			in := &s3.CreateBucketInput{Bucket: &a.Bucket}
 			// us-east-1 takes no location constraint; every other region needs its own.
 			if r := c.Options().Region; r != "" && r != "us-east-1" {
 				in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(r)}
 			}
 			_, err := c.CreateBucket(ctx, in)
-			if err != nil && aws.ErrorCode(err) != "BucketAlreadyOwnedByYou" {
+			if err != nil && awscall.ErrorCode(err) != "BucketAlreadyOwnedByYou" {
 				return nil, err
 			}
 			res.Created = err == nil

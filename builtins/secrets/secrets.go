@@ -1,14 +1,13 @@
 // Package secrets is the `secrets` Lua module: AWS Secrets Manager secrets of the selected
 // environment, which agents read at run time with their execution role (agentcore.toml's
-// { secret = "NAME" } values). It reaches Secrets Manager through the session of
-// builtins/aws, so local environments use the local endpoint's Secrets Manager. No function
-// returns a secret's value, and every value it sends is registered as a secret of the run
-// (masked in all output) before it is sent.
+// { secret = "NAME" } values). It reaches Secrets Manager through builtins/aws/awscall, so
+// local environments use the local endpoint's Secrets Manager. No function returns a
+// secret's value, and every value it sends is registered as a secret of the run (masked in
+// all output) before it is sent.
 package secrets
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -82,42 +81,22 @@ var Module = &engine.Module{
 	},
 }
 
-// client returns the Secrets Manager client of the session's environment.
-func client(run *engine.Run, s *aws.Session) *sm.Client {
-	return aws.Client(run, s, "secretsmanager", func(cfg awssdk.Config) *sm.Client { return sm.NewFromConfig(cfg) })
-}
-
-func try[T any](L *lua.LState, fn func(ctx context.Context, c *sm.Client) (T, error)) (T, error) {
-	run := engine.FromL(L)
-	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) { return fn(ctx, client(run, s)) })
-}
-
-func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *sm.Client) (T, error)) T {
-	out, err := try(L, fn)
-	if err != nil {
-		engine.Raise(L, smError(doing, err))
-	}
-	return out
-}
-
-// smError is aws.Error with hints for Secrets Manager's own error codes.
-func smError(doing string, err error) error {
-	out := aws.Error(doing, err)
-	var ee *engine.Error
-	if errors.As(out, &ee) && ee.Hint == "" {
-		switch aws.ErrorCode(err) {
+// service is Secrets Manager, as this module calls it, with hints for its own error codes.
+var service = &awscall.Service[*sm.Client]{Name: "secretsmanager",
+	New: func(s *awscall.Session) *sm.Client { return sm.NewFromConfig(s.Config) },
+	Hint: func(code, msg string) string {
+		switch code {
 		case "ResourceNotFoundException":
-			ee.Hint = "the secret does not exist: create it first (secrets.ensure, or agentcore secret set NAME)"
+			return "the secret does not exist: create it first (secrets.ensure, or agentcore secret set NAME)"
 		case "InvalidRequestException":
-			if strings.Contains(strings.ToLower(ee.Msg), "deletion") {
-				ee.Hint = "the secret is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id NAME) or delete it for good (secrets.delete{name = ..., force = true})"
+			if strings.Contains(strings.ToLower(msg), "deletion") {
+				return "the secret is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id NAME) or delete it for good (secrets.delete{name = ..., force = true})"
 			}
 		case "AccessDeniedException":
-			ee.Hint = "the credentials may not use this secret: check your IAM permissions (secretsmanager:*) and the secret's resource policy"
+			return "the credentials may not use this secret: check your IAM permissions (secretsmanager:*) and the secret's resource policy"
 		}
-	}
-	return out
-}
+		return ""
+	}}
 
 func decode(L *lua.LState, fn, usage string, out any, name *string) {
 	if _, ok := L.Get(1).(*lua.LTable); !ok {
@@ -181,7 +160,7 @@ func luaEnsure(L *lua.LState) int {
 		ARN     string `json:"arn"`
 		Created bool   `json:"created"`
 	}
-	out := call(L, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (result, error) {
+	out := awscall.Call(L, service, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (result, error) {
 		d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 		if err == nil {
 			if d.DeletedDate != nil {
@@ -191,7 +170,7 @@ func luaEnsure(L *lua.LState) int {
 			}
 			return result{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
 		}
-		if !aws.IsNotFound(err) {
+		if !awscall.IsNotFound(err) {
 			return result{}, err
 		}
 		in := &sm.CreateSecretInput{Name: &a.Name, Tags: tags}
@@ -199,7 +178,7 @@ func luaEnsure(L *lua.LState) int {
 			in.Description = &a.Description
 		}
 		cr, err := c.CreateSecret(ctx, in)
-		if aws.ErrorCode(err) == "ResourceExistsException" { // created meanwhile by another run
+		if awscall.ErrorCode(err) == "ResourceExistsException" { // created meanwhile by another run
 			d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 			if err != nil {
 				return result{}, err
@@ -302,7 +281,7 @@ func luaPut(L *lua.LState) int {
 		ARN       string `json:"arn"`
 		VersionID string `json:"version_id"`
 	}
-	out := call(L, "storing a new value of secret "+a.Name, func(ctx context.Context, c *sm.Client) (result, error) {
+	out := awscall.Call(L, service, "storing a new value of secret "+a.Name, func(ctx context.Context, c *sm.Client) (result, error) {
 		p, err := c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: &a.Name, SecretString: &value})
 		if err != nil {
 			return result{}, err
@@ -321,15 +300,15 @@ func luaDescribe(L *lua.LState) int {
 	const fn, usage = "secrets.describe", `secrets.describe{name = "agentcore/shop/dev/openai"}`
 	var a nameArgs
 	decode(L, fn, usage, &a, &a.Name)
-	d, err := try(L, func(ctx context.Context, c *sm.Client) (*sm.DescribeSecretOutput, error) {
+	d, err := awscall.Try(L, service, func(ctx context.Context, c *sm.Client) (*sm.DescribeSecretOutput, error) {
 		return c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 	})
-	if aws.IsNotFound(err) {
+	if awscall.IsNotFound(err) {
 		L.Push(lua.LNil)
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, smError("describing secret "+a.Name, err))
+		engine.Raise(L, service.Error("describing secret "+a.Name, err))
 	}
 	s := Secret{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN), VersionID: current(d.VersionIdsToStages),
 		LastChanged: d.LastChangedDate, Created: d.CreatedDate, Tags: tagMap(d.Tags), Deleted: d.DeletedDate != nil,
@@ -354,7 +333,7 @@ func luaList(L *lua.LState) int {
 	if a.Prefix != "" {
 		in.Filters = []types.Filter{{Key: types.FilterNameStringTypeName, Values: []string{a.Prefix}}}
 	}
-	out := call(L, "listing secrets", func(ctx context.Context, c *sm.Client) ([]Secret, error) {
+	out := awscall.Call(L, service, "listing secrets", func(ctx context.Context, c *sm.Client) ([]Secret, error) {
 		var all []Secret
 		p := sm.NewListSecretsPaginator(c, in)
 		for p.HasMorePages() {
@@ -409,19 +388,19 @@ func luaDelete(L *lua.LState) int {
 		ARN          string     `json:"arn,omitempty"`
 		DeletionDate *time.Time `json:"deletion_date,omitempty"`
 	}
-	d, err := try(L, func(ctx context.Context, c *sm.Client) (*sm.DeleteSecretOutput, error) {
+	d, err := awscall.Try(L, service, func(ctx context.Context, c *sm.Client) (*sm.DeleteSecretOutput, error) {
 		// A forced deletion of a secret that does not exist succeeds on AWS: ask first.
 		if _, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name}); err != nil {
 			return nil, err
 		}
 		return c.DeleteSecret(ctx, in)
 	})
-	if aws.IsNotFound(err) {
+	if awscall.IsNotFound(err) {
 		L.Push(engine.ToLua(L, result{}))
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, smError("deleting secret "+a.Name, err))
+		engine.Raise(L, service.Error("deleting secret "+a.Name, err))
 	}
 	L.Push(engine.ToLua(L, result{Deleted: true, ARN: awssdk.ToString(d.ARN), DeletionDate: d.DeletionDate}))
 	return 1

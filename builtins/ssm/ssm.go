@@ -1,7 +1,7 @@
 // Package ssm is the `ssm` Lua module: SSM Parameter Store parameters of the selected
 // environment (configuration, secrets, the state store's lock and pointer). Results are shaped
 // like the SSM API's output (name, value, type, version, lastModifiedDate). It reaches SSM
-// through the session of builtins/aws.
+// through builtins/aws/awscall (awscall.SSM, which the state store shares).
 package ssm
 
 import (
@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -50,12 +50,6 @@ var Module = &engine.Module{
 	},
 }
 
-// client returns the SSM client of the session's environment. It runs with the lock released:
-// it takes the run, not L.
-func client(run *engine.Run, s *aws.Session) *ssm.Client {
-	return aws.Client(run, s, "ssm", func(cfg awssdk.Config) *ssm.Client { return ssm.NewFromConfig(cfg) })
-}
-
 type readOpts struct {
 	Decrypt   *bool `json:"decrypt"`
 	Recursive *bool `json:"recursive"`
@@ -74,7 +68,6 @@ func maskSecrets(L *lua.LState, params ...types.Parameter) {
 }
 
 func getParameter(L *lua.LState) int {
-	run := engine.FromL(L)
 	const fn = "ssm.get_parameter"
 	name := engine.StringArg(L, 1, fn, "name")
 	var o readOpts
@@ -82,15 +75,15 @@ func getParameter(L *lua.LState) int {
 	if o.Recursive != nil {
 		engine.RaiseUsage(L, "", "%s: recursive is an option of ssm.get_parameters_by_path", fn)
 	}
-	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*ssm.GetParameterOutput, error) {
-		return client(run, s).GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
+	out, err := awscall.Try(L, awscall.SSM, func(ctx context.Context, c *ssm.Client) (*ssm.GetParameterOutput, error) {
+		return c.GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
 	})
-	if aws.IsNotFound(err) {
+	if awscall.IsNotFound(err) {
 		L.Push(lua.LNil)
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(fmt.Sprintf("reading SSM parameter %s", name), err))
+		engine.Raise(L, awscall.SSM.Error(fmt.Sprintf("reading SSM parameter %s", name), err))
 	}
 	maskSecrets(L, *out.Parameter)
 	L.Push(engine.ToLua(L, out.Parameter))
@@ -107,7 +100,6 @@ type putOpts struct {
 }
 
 func putParameter(L *lua.LState) int {
-	run := engine.FromL(L)
 	const fn = "ssm.put_parameter"
 	name := engine.StringArg(L, 1, fn, "name")
 	value := engine.StringArg(L, 2, fn, "value")
@@ -130,8 +122,7 @@ func putParameter(L *lua.LState) int {
 	for k, v := range o.Tags {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
 	}
-	out := aws.Call(L, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, s *aws.Session) (*ssm.PutParameterOutput, error) {
-		c := client(run, s)
+	out := awscall.Call(L, awscall.SSM, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, c *ssm.Client) (*ssm.PutParameterOutput, error) {
 		in := &ssm.PutParameterInput{Name: &name, Value: &value, Type: typ, Overwrite: awssdk.Bool(o.Overwrite),
 			Description: o.Description, KeyId: o.KeyID, Tier: types.ParameterTier(o.Tier)}
 		if !o.Overwrite {
@@ -150,31 +141,29 @@ func putParameter(L *lua.LState) int {
 }
 
 func deleteParameter(L *lua.LState) int {
-	run := engine.FromL(L)
 	name := engine.StringArg(L, 1, "ssm.delete_parameter", "name")
-	_, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*ssm.DeleteParameterOutput, error) {
-		return client(run, s).DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
+	_, err := awscall.Try(L, awscall.SSM, func(ctx context.Context, c *ssm.Client) (*ssm.DeleteParameterOutput, error) {
+		return c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
 	})
-	if aws.IsNotFound(err) {
+	if awscall.IsNotFound(err) {
 		L.Push(lua.LFalse)
 		return 1
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(fmt.Sprintf("deleting SSM parameter %s", name), err))
+		engine.Raise(L, awscall.SSM.Error(fmt.Sprintf("deleting SSM parameter %s", name), err))
 	}
 	L.Push(lua.LTrue)
 	return 1
 }
 
 func getParametersByPath(L *lua.LState) int {
-	run := engine.FromL(L)
 	const fn = "ssm.get_parameters_by_path"
 	path := engine.StringArg(L, 1, fn, "path")
 	var o readOpts
 	engine.OptionsArg(L, 2, fn, &o)
-	params := aws.Call(L, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, s *aws.Session) ([]types.Parameter, error) {
+	params := awscall.Call(L, awscall.SSM, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, c *ssm.Client) ([]types.Parameter, error) {
 		var all []types.Parameter
-		p := ssm.NewGetParametersByPathPaginator(client(run, s), &ssm.GetParametersByPathInput{Path: &path,
+		p := ssm.NewGetParametersByPathPaginator(c, &ssm.GetParametersByPathInput{Path: &path,
 			Recursive: awssdk.Bool(orTrue(o.Recursive)), WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)

@@ -1,4 +1,4 @@
-package aws
+package awscall
 
 import (
 	"context"
@@ -47,16 +47,16 @@ func (s *Session) EnvName() string {
 	return s.Env.Name
 }
 
-// SessionFor returns the run's session, loading it once per run, and checks once per run that
-// credentials can be found (with a message saying what was tried and how to fix it when they
-// cannot). Call it inside engine.Unlocked: loading may read files and reach the network.
-// Other AWS builtins use it through Call or Try, and get their clients with Client.
+// SessionFor returns the session of the run's current environment, loading it once per run
+// and environment, and checks once that credentials can be found (with a message saying what
+// was tried and how to fix it when they cannot). Call it inside engine.Unlocked: loading may
+// read files and reach the network. Modules reach it through Call, Try and Service.For.
 func SessionFor(ctx context.Context, run *engine.Run) (*Session, error) {
-	s, err := Cached(run, envKey(run, configKey), func() (*Session, error) { return loadSession(ctx, run) })
+	s, err := cached(run, envKey(run, configKey), func() (*Session, error) { return loadSession(ctx, run) })
 	if err != nil {
 		return nil, err
 	}
-	if _, err := Cached(run, envKey(run, checkedKey), func() (bool, error) { return true, checkCredentials(ctx, s) }); err != nil {
+	if _, err := cached(run, envKey(run, checkedKey), func() (bool, error) { return true, checkCredentials(ctx, s) }); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -68,11 +68,11 @@ var errNotCached = errors.New("not cached")
 // environment (with_env), whose session, credentials and caller differ.
 func envKey(run *engine.Run, key string) string { return key + ":" + run.EnvName }
 
-// Cached returns the per-run value under key, computing it with load when absent. Unlike
+// cached returns the per-run value under key, computing it with load when absent. Unlike
 // calling engine.Run.Value directly, load runs outside the run's value lock, so it may be slow
 // (network) and may itself use run values (run.LocalEndpoint may) without blocking or
 // deadlocking other branches; when two branches load at once, the first stored value wins.
-func Cached[T any](run *engine.Run, key string, load func() (T, error)) (T, error) {
+func cached[T any](run *engine.Run, key string, load func() (T, error)) (T, error) {
 	if v, err := run.Value(key, func() (any, error) { return nil, errNotCached }); err == nil {
 		return v.(T), nil
 	}

@@ -215,7 +215,19 @@ func toGo(lv lua.LValue, depth int, emptyNil bool) (any, error) {
 // empty table decodes as null (a StringMap or StringList then becomes empty, not nil).
 // Unknown keys are an error naming the known ones, so a misspelt option is reported, not
 // ignored.
+//
+// A struct field tagged `lua:"items"` (with json:"-") receives the table's list part (keys
+// 1..n), as in exec.run{"go", "test", dir = "."}; the other keys fill the other fields.
 func Decode(lv lua.LValue, out any) error {
+	if tb, ok := lv.(*lua.LTable); ok {
+		if i, ok := itemsField(reflect.TypeOf(out)); ok && tb.Len() > 0 {
+			list, rest := splitItems(tb)
+			if err := Decode(list, reflect.ValueOf(out).Elem().Field(i).Addr().Interface()); err != nil {
+				return err
+			}
+			lv = rest
+		}
+	}
 	g, err := toGo(lv, 0, true)
 	if err != nil {
 		return err
@@ -233,6 +245,36 @@ func Decode(lv lua.LValue, out any) error {
 		return explainDecode(err, out)
 	}
 	return nil
+}
+
+// itemsField returns the index of the `lua:"items"` field of the struct *t points to.
+func itemsField(t reflect.Type) (int, bool) {
+	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return 0, false
+	}
+	t = t.Elem()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("lua") == "items" {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// splitItems splits a table into its list part (1..n) and the rest.
+func splitItems(tb *lua.LTable) (list, rest *lua.LTable) {
+	list, rest = &lua.LTable{}, &lua.LTable{}
+	n := tb.Len()
+	tb.ForEach(func(k, v lua.LValue) {
+		if i, ok := k.(lua.LNumber); ok && float64(i) == math.Trunc(float64(i)) && int(i) >= 1 && int(i) <= n {
+			return
+		}
+		rest.RawSet(k, v)
+	})
+	for i := 1; i <= n; i++ {
+		list.RawSetInt(i, tb.RawGetInt(i))
+	}
+	return list, rest
 }
 
 func explainDecode(err error, out any) error {
@@ -408,7 +450,7 @@ func (m *StringMap) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var raw map[string]any
-	if err := json.Unmarshal(b, &raw); err != nil {
+	if err := unmarshalNumbers(b, &raw); err != nil {
 		return errors.New("expected a table of name = value")
 	}
 	out := make(StringMap, len(raw))
@@ -416,7 +458,7 @@ func (m *StringMap) UnmarshalJSON(b []byte) error {
 		switch v := v.(type) {
 		case string:
 			out[k] = v
-		case float64, bool:
+		case json.Number, bool:
 			out[k] = fmt.Sprint(v)
 		default:
 			return fmt.Errorf("value of %q: expected a string, got a table", k)
@@ -424,6 +466,14 @@ func (m *StringMap) UnmarshalJSON(b []byte) error {
 	}
 	*m = out
 	return nil
+}
+
+// unmarshalNumbers is json.Unmarshal keeping numbers as written (json.Number), so that
+// 1000000 stays "1000000" as text, not "1e+06".
+func unmarshalNumbers(b []byte, out any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(out)
 }
 
 // StringList is a list option that also accepts a single string and an empty table; numbers
@@ -442,7 +492,7 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var many []any
-	if err := json.Unmarshal(b, &many); err != nil {
+	if err := unmarshalNumbers(b, &many); err != nil {
 		return errors.New("expected a list of strings")
 	}
 	out := make(StringList, 0, len(many))
@@ -450,7 +500,7 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 		switch v := v.(type) {
 		case string:
 			out = append(out, v)
-		case float64, bool:
+		case json.Number, bool:
 			out = append(out, fmt.Sprint(v))
 		default:
 			return fmt.Errorf("item %d: expected a string, got a table", i+1)

@@ -299,6 +299,11 @@ func classFromStruct(c *Class, t reflect.Type, extra *[]*Class) {
 			classFromStruct(c, f.Type, extra) // embedded: its fields are the table's own
 			continue
 		}
+		if f.Tag.Get("lua") == "items" { // the list part (see Decode)
+			p := &typeParser{s: goLuaType(f.Type.Elem(), c.Name+"Item", extra, c.Name+"[]"), ctx: c.Name + "[]"}
+			c.items = p.union()
+			continue
+		}
 		if tag == "" || tag == "-" || !f.IsExported() {
 			continue
 		}
@@ -398,7 +403,7 @@ func prepareClasses(cs []*Class) []*Class {
 		if c.Fields != "" { // with Of: fields the struct cannot hold (a lazy one, see project.Agent)
 			c.fields = append(c.fields, parseParams(c.Fields, c.Name, false)...)
 		}
-		if c.Items != "" {
+		if c.Items != "" && c.items == nil {
 			p := &typeParser{s: c.Items, ctx: c.Name + "[]"}
 			c.items = p.union()
 		}

@@ -197,3 +197,17 @@ func TestListMarker(t *testing.T) {
 		t.Errorf("a marked empty table = %s, want []", b)
 	}
 }
+
+// Numbers given where text is expected keep the digits Lua shows (1000000, not 1e+06).
+func TestStringListAndMapNumbers(t *testing.T) {
+	h := enginetest.New(t)
+	res := h.Do(t, `return {1000000, 2.5, true}, {PORT = 8080, BIG = 25000000}`)
+	var l engine.StringList
+	if err := engine.Decode(res[0], &l); err != nil || strings.Join(l, ",") != "1000000,2.5,true" {
+		t.Errorf("StringList = %q, %v", l, err)
+	}
+	var m engine.StringMap
+	if err := engine.Decode(res[1], &m); err != nil || m["PORT"] != "8080" || m["BIG"] != "25000000" {
+		t.Errorf("StringMap = %v, %v", m, err)
+	}
+}

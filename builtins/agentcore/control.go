@@ -207,7 +207,7 @@ func createRuntime(L *lua.LState) int {
 	if spec.ClientToken != "" {
 		in.ClientToken = &spec.ClientToken
 	}
-	out := awscall.Call(L, controlPlane, fmt.Sprintf("creating agent runtime %q", spec.Name), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeOutput, error) {
+	out := awscall.CallOrRaise(L, controlPlane, fmt.Sprintf("creating agent runtime %q", spec.Name), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeOutput, error) {
 		return c.CreateAgentRuntime(ctx, in)
 	})
 	L.Push(engine.ToLua(L, out))
@@ -227,7 +227,7 @@ func updateRuntime(L *lua.LState) int {
 	}
 	spec.check(L, fn)
 	spec.checkArtifact(L, fn, false)
-	out := awscall.Call(L, controlPlane, fmt.Sprintf("updating agent runtime %s", id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeOutput, error) {
+	out := awscall.CallOrRaise(L, controlPlane, fmt.Sprintf("updating agent runtime %s", id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeOutput, error) {
 		// UpdateAgentRuntime replaces the whole configuration: start from the current one so
 		// that what the caller leaves out keeps its value.
 		cur, err := c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id})
@@ -315,7 +315,7 @@ func pushOrNil(L *lua.LState, out any, err error, doing string) {
 }
 
 func listRuntimes(L *lua.LState) int {
-	all := awscall.Call(L, controlPlane, "listing agent runtimes", func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
+	all := awscall.CallOrRaise(L, controlPlane, "listing agent runtimes", func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
 		return allPages(ctx, control.NewListAgentRuntimesPaginator(c, &control.ListAgentRuntimesInput{}),
 			func(o *control.ListAgentRuntimesOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
@@ -325,7 +325,7 @@ func listRuntimes(L *lua.LState) int {
 
 func listVersions(L *lua.LState) int {
 	id := engine.StringArg(L, 1, "agentcore.list_versions", "runtime id")
-	all := awscall.Call(L, controlPlane, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
+	all := awscall.CallOrRaise(L, controlPlane, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
 		return allPages(ctx, control.NewListAgentRuntimeVersionsPaginator(c, &control.ListAgentRuntimeVersionsInput{AgentRuntimeId: &id}),
 			func(o *control.ListAgentRuntimeVersionsOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
@@ -364,7 +364,7 @@ func listToLua[T any](L *lua.LState, items []T) *lua.LTable {
 
 func deleteRuntime(L *lua.LState) int {
 	id := engine.StringArg(L, 1, "agentcore.delete_runtime", "runtime id")
-	out := awscall.Call(L, controlPlane, "deleting agent runtime "+id, func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeOutput, error) {
+	out := awscall.CallOrRaise(L, controlPlane, "deleting agent runtime "+id, func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeOutput, error) {
 		return c.DeleteAgentRuntime(ctx, &control.DeleteAgentRuntimeInput{AgentRuntimeId: &id})
 	})
 	L.Push(engine.ToLua(L, out))
@@ -391,7 +391,7 @@ func createEndpoint(L *lua.LState) int {
 	name := engine.StringArg(L, 2, fn, "endpoint name")
 	var o endpointOpts
 	engine.OptionsArg(L, 3, fn, &o)
-	out := awscall.Call(L, controlPlane, fmt.Sprintf("creating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeEndpointOutput, error) {
+	out := awscall.CallOrRaise(L, controlPlane, fmt.Sprintf("creating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeEndpointOutput, error) {
 		return c.CreateAgentRuntimeEndpoint(ctx, &control.CreateAgentRuntimeEndpointInput{AgentRuntimeId: &id, Name: &name,
 			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, Tags: o.Tags, ClientToken: o.token()})
 	})
@@ -408,7 +408,7 @@ func updateEndpoint(L *lua.LState) int {
 	if o.Tags != nil {
 		engine.RaiseUsage(L, "", "%s: tags are set on creation only", fn)
 	}
-	out := awscall.Call(L, controlPlane, fmt.Sprintf("updating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeEndpointOutput, error) {
+	out := awscall.CallOrRaise(L, controlPlane, fmt.Sprintf("updating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeEndpointOutput, error) {
 		return c.UpdateAgentRuntimeEndpoint(ctx, &control.UpdateAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name,
 			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, ClientToken: o.token()})
 	})
@@ -429,7 +429,7 @@ func getEndpoint(L *lua.LState) int {
 
 func listEndpoints(L *lua.LState) int {
 	id := engine.StringArg(L, 1, "agentcore.list_endpoints", "runtime id")
-	all := awscall.Call(L, controlPlane, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
+	all := awscall.CallOrRaise(L, controlPlane, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
 		return allPages(ctx, control.NewListAgentRuntimeEndpointsPaginator(c, &control.ListAgentRuntimeEndpointsInput{AgentRuntimeId: &id}),
 			func(o *control.ListAgentRuntimeEndpointsOutput) []types.AgentRuntimeEndpoint {
 				return o.RuntimeEndpoints
@@ -443,7 +443,7 @@ func deleteEndpoint(L *lua.LState) int {
 	const fn = "agentcore.delete_endpoint"
 	id := engine.StringArg(L, 1, fn, "runtime id")
 	name := engine.StringArg(L, 2, fn, "endpoint name")
-	out := awscall.Call(L, controlPlane, fmt.Sprintf("deleting endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeEndpointOutput, error) {
+	out := awscall.CallOrRaise(L, controlPlane, fmt.Sprintf("deleting endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeEndpointOutput, error) {
 		return c.DeleteAgentRuntimeEndpoint(ctx, &control.DeleteAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 	})
 	L.Push(engine.ToLua(L, out))

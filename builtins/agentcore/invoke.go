@@ -239,7 +239,7 @@ func stopSession(L *lua.LState) int {
 	session := engine.StringArg(L, 2, fn, "session id")
 	var o stopOpts
 	engine.OptionsArg(L, 3, fn, &o)
-	out := awscall.Call(L, dataPlane, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, c dataAPI) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
+	out := awscall.CallOrRaise(L, dataPlane, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, c dataAPI) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
 		return c.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: &arn,
 			RuntimeSessionId: &session, Qualifier: strPtr(orDefault(o.Qualifier, "DEFAULT")), ClientToken: strPtr(o.ClientToken)})
 	})

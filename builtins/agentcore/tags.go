@@ -33,7 +33,7 @@ func tagResource(L *lua.LState) int {
 	if err := engine.Decode(L.CheckTable(2), &tags); err != nil {
 		engine.RaiseUsage(L, "tags are a table {key = value}", "%s: %v", fn, err)
 	}
-	awscall.Call(L, controlPlane, "tagging "+arn, func(ctx context.Context, c controlAPI) (*control.TagResourceOutput, error) {
+	awscall.CallOrRaise(L, controlPlane, "tagging "+arn, func(ctx context.Context, c controlAPI) (*control.TagResourceOutput, error) {
 		return c.TagResource(ctx, &control.TagResourceInput{ResourceArn: &arn, Tags: tags})
 	})
 	return 0
@@ -46,7 +46,7 @@ func untagResource(L *lua.LState) int {
 	if err := engine.Decode(L.CheckTable(2), &keys); err != nil {
 		engine.RaiseUsage(L, "keys are a list of tag keys", "%s: %v", fn, err)
 	}
-	awscall.Call(L, controlPlane, "untagging "+arn, func(ctx context.Context, c controlAPI) (*control.UntagResourceOutput, error) {
+	awscall.CallOrRaise(L, controlPlane, "untagging "+arn, func(ctx context.Context, c controlAPI) (*control.UntagResourceOutput, error) {
 		return c.UntagResource(ctx, &control.UntagResourceInput{ResourceArn: &arn, TagKeys: keys})
 	})
 	return 0

@@ -92,7 +92,7 @@ func ensureRepository(L *lua.LState) int {
 	default:
 		engine.RaiseUsage(L, `use "MUTABLE" or "IMMUTABLE"`, "ecr.ensure_repository: tag_mutability %q is not known", o.TagMutability)
 	}
-	res := awscall.Call(L, service, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (ensured, error) {
+	res := awscall.CallOrRaise(L, service, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (ensured, error) {
 		repo, err := describe(ctx, c, name)
 		if err != nil && !awscall.IsNotFound(err) {
 			return ensured{}, err
@@ -168,7 +168,7 @@ func deleteRepository(L *lua.LState) int {
 		Force bool `json:"force"`
 	}
 	engine.OptionsArg(L, 2, "ecr.delete_repository", &o)
-	out := awscall.Call(L, service, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
+	out := awscall.CallOrRaise(L, service, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
 		return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
 	})
 	L.Push(engine.ToLua(L, out.Repository))
@@ -209,7 +209,7 @@ func loginFrom(out *ecr.GetAuthorizationTokenOutput) (*Login, error) {
 }
 
 func auth(L *lua.LState) int {
-	out := awscall.Call(L, service, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
+	out := awscall.CallOrRaise(L, service, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
 		return c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	})
 	login, err := loginFrom(out)
@@ -241,7 +241,7 @@ func describeImages(L *lua.LState) int {
 	repo := engine.StringArg(L, 1, "ecr.describe_images", "repository")
 	var o imageFilter
 	engine.OptionsArg(L, 2, "ecr.describe_images", &o)
-	images := awscall.Call(L, service, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
+	images := awscall.CallOrRaise(L, service, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
 		var all []types.ImageDetail
 		p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: &repo, ImageIds: o.ids()})
 		for p.HasMorePages() {
@@ -273,7 +273,7 @@ func batchDeleteImages(L *lua.LState) int {
 		L.Push(t)
 		return 1
 	}
-	out := awscall.Call(L, service, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
+	out := awscall.CallOrRaise(L, service, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
 		return c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: &repo, ImageIds: ids})
 	})
 	t := engine.ToLua(L, out).(*lua.LTable)
@@ -305,7 +305,7 @@ func putLifecyclePolicy(L *lua.LState) int {
 	default:
 		engine.RaiseUsage(L, "pass the policy as JSON text or as a table", "ecr.put_lifecycle_policy: policy is a %s", L.Get(2).Type())
 	}
-	out := awscall.Call(L, service, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
+	out := awscall.CallOrRaise(L, service, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
 		return c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &text})
 	})
 	L.Push(engine.ToLua(L, out))

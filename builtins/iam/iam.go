@@ -53,7 +53,7 @@ func ProviderURL(arn string) string {
 var service = &awscall.Service[*iam.Client]{Name: "iam", New: func(s *awscall.Session) *iam.Client { return iam.NewFromConfig(s.Config) }}
 
 func luaListOIDCProviders(L *lua.LState) int {
-	out := awscall.Call(L, service, "listing the IAM OpenID Connect providers", func(ctx context.Context, c *iam.Client) ([]Provider, error) {
+	out := awscall.CallOrRaise(L, service, "listing the IAM OpenID Connect providers", func(ctx context.Context, c *iam.Client) ([]Provider, error) {
 		res, err := c.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
 		if err != nil {
 			return nil, err

@@ -443,7 +443,7 @@ func luaGetEvents(L *lua.LState) int {
 	if a.Stream == "" {
 		engine.RaiseUsage(L, usage, "%s: stream is required", fn)
 	}
-	evs := awscall.Call(L, service, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, c *cwl.Client) ([]Event, error) {
+	evs := awscall.CallOrRaise(L, service, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, c *cwl.Client) ([]Event, error) {
 		in := &cwl.GetLogEventsInput{LogGroupName: &a.Group, LogStreamName: &a.Stream, StartFromHead: awssdk.Bool(a.FromHead == nil || *a.FromHead)}
 		if a.Start > 0 {
 			in.StartTime = awssdk.Int64(int64(a.Start))
@@ -507,7 +507,7 @@ func msTime(ms *int64) string {
 func luaDescribeGroups(L *lua.LState) int {
 	var a groupsArgs
 	engine.OptionsArg(L, 1, "logs.describe_groups", &a)
-	groups := awscall.Call(L, service, "listing log groups", func(ctx context.Context, c *cwl.Client) ([]Group, error) {
+	groups := awscall.CallOrRaise(L, service, "listing log groups", func(ctx context.Context, c *cwl.Client) ([]Group, error) {
 		in := &cwl.DescribeLogGroupsInput{}
 		if a.Prefix != "" {
 			in.LogGroupNamePrefix = &a.Prefix

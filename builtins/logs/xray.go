@@ -64,7 +64,7 @@ type TransactionSearch struct {
 
 func luaEnsureTransactionSearch(L *lua.LState) int {
 	run := engine.FromL(L)
-	out := awscall.Call(L, service, "enabling CloudWatch Transaction Search", func(ctx context.Context, c *cwl.Client) (TransactionSearch, error) {
+	out := awscall.CallOrRaise(L, service, "enabling CloudWatch Transaction Search", func(ctx context.Context, c *cwl.Client) (TransactionSearch, error) {
 		var res TransactionSearch
 		x, err := xrayService.For(ctx, run)
 		if err != nil {

@@ -183,7 +183,7 @@ func luaGetData(L *lua.LState) int {
 	if a.Start > 0 {
 		start = time.UnixMilli(int64(a.Start))
 	}
-	out := awscall.Call(L, service, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
+	out := awscall.CallOrRaise(L, service, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
 		return getData(ctx, c, a.Queries, start, end)
 	})
 	L.Push(engine.ToLua(L, out))
@@ -261,7 +261,7 @@ func luaEndpointHealth(L *lua.LState) int {
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs := awscall.Call(L, service, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	hs := awscall.CallOrRaise(L, service, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, []string{a.Endpoint}, start, end)
 	})
 	L.Push(engine.ToLua(L, hs[a.Endpoint]))
@@ -284,7 +284,7 @@ func luaEndpointsHealth(L *lua.LState) int {
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs := awscall.Call(L, service, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	hs := awscall.CallOrRaise(L, service, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, a.Endpoints, start, end)
 	})
 	L.Push(engine.ToLua(L, hs))

@@ -44,6 +44,7 @@ var Module = &engine.Module{
 		{Name: "s3.ObjectRef", Of: objArgs{}},
 		{Name: "s3.CopyOpts", Of: copyArgs{}},
 		{Name: "s3.PrefixRef", Of: prefixArgs{}},
+		{Name: "s3.ListOpts", Of: listArgs{}},
 		{Name: "s3.DeleteBucketOpts", Of: deleteBucketArgs{}},
 		{Name: "s3.BucketOpts", Of: bucketArgs{}},
 		{Name: "s3.Object", Of: Object{}},
@@ -53,39 +54,39 @@ var Module = &engine.Module{
 		{Name: "s3.Ensured", Of: ensured{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "put", Fn: luaPut,
+		{Name: "put", Go: luaPut,
 			Params:  "opts: s3.PutOpts",
 			Returns: "s3.Object",
 			Doc: "Uploads the file at path (relative to the project) to s3://bucket/key, with its SHA-256 " +
 				"checked by S3 (ChecksumSHA256) and kept in the metadata agentcore-sha256. When the object " +
 				"already holds the same bytes (same agentcore-sha256), nothing is sent and unchanged is true; " +
 				"version_id is then the existing version's. version_id is absent on unversioned buckets."},
-		{Name: "head", Fn: luaHead,
+		{Name: "head", Go: luaHead,
 			Params:  "opts: s3.ObjectRef",
 			Returns: "s3.Object?",
 			Doc:     "The object's metadata, or nil when it does not exist. sha256 is the agentcore-sha256 metadata, when set."},
-		{Name: "copy", Fn: luaCopy,
+		{Name: "copy", Go: luaCopy,
 			Params:  "opts: s3.CopyOpts",
 			Returns: "s3.Object",
 			Doc: "Copies an object inside S3 (to promote a package to another environment's bucket), " +
 				"keeping its metadata. Objects over 5 GB are not supported (AgentCore packages are at most 250 MB)."},
-		{Name: "delete", Fn: luaDelete,
+		{Name: "delete", Go: luaDelete,
 			Params: "opts: s3.ObjectRef", Returns: "s3.Deleted",
 			Doc: "Deletes the object, every version of it on a versioned bucket (delete markers included). " +
 				"deleted counts the versions removed; 0 when there was nothing."},
-		{Name: "delete_prefix", Fn: luaDeletePrefix,
+		{Name: "delete_prefix", Go: luaDeletePrefix,
 			Params: "opts: s3.PrefixRef", Returns: "s3.Deleted",
 			Doc: "Deletes every object under prefix, every version of each. prefix must not be empty."},
-		{Name: "delete_bucket", Fn: luaDeleteBucket,
+		{Name: "delete_bucket", Go: luaDeleteBucket,
 			Params: "opts: s3.DeleteBucketOpts", Returns: "s3.BucketDeleted",
 			Doc: "Deletes the bucket, for environments without CloudFormation. S3 deletes only an empty " +
 				"bucket: with force = true every object version and delete marker in it is deleted first " +
 				"(and its unfinished multipart uploads aborted), otherwise a bucket that still holds any is " +
 				"an error (BucketNotEmpty). deleted is false when the bucket did not exist."},
-		{Name: "list", Fn: luaList,
-			Params: "opts: s3.PrefixRef", Returns: "s3.Listed[]",
+		{Name: "list", Go: luaList,
+			Params: "opts: s3.ListOpts", Returns: "s3.Listed[]",
 			Doc: "The current objects under prefix (all pages), sorted by key."},
-		{Name: "ensure_bucket", Fn: luaEnsureBucket,
+		{Name: "ensure_bucket", Go: luaEnsureBucket,
 			Params: "opts: s3.BucketOpts", Returns: "s3.Ensured",
 			Doc: "Creates the bucket when it does not exist, for environments without CloudFormation " +
 				"(templates/code-bucket.yaml is the AWS way): versioning on, SSE-S3 encryption, public " +
@@ -120,26 +121,10 @@ var service = &awscall.Service[*s3.Client]{Name: "s3",
 
 func url1(bucket, key string) string { return "s3://" + bucket + "/" + key }
 
-func decode(L *lua.LState, fn, usage string, out any, required map[string]*string) {
-	if err := engine.Decode(L.CheckTable(1), out); err != nil {
-		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-	}
-	names := make([]string, 0, len(required))
-	for k := range required {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		if *required[k] == "" {
-			engine.RaiseUsage(L, usage, "%s: %s is required", fn, k)
-		}
-	}
-}
-
 type putArgs struct {
-	Bucket      string           `json:"bucket"`
-	Key         string           `json:"key"`
-	Path        string           `json:"path"`
+	Bucket      string           `json:"bucket" lua:",required"`
+	Key         string           `json:"key" lua:",required"`
+	Path        string           `json:"path" lua:",required"`
 	Metadata    engine.StringMap `json:"metadata"`
 	ContentType string           `json:"content_type"`
 }
@@ -171,10 +156,7 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func luaPut(L *lua.LState) int {
-	const fn, usage = "s3.put", `s3.put{bucket = "b", key = "agents/my-bot/abc.zip", path = ".agentcore/build/my-bot.zip"}`
-	var a putArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key, "path": &a.Path})
+func luaPut(L *lua.LState, a putArgs) (*Object, error) {
 	run := engine.FromL(L)
 	path := a.Path
 	if !filepath.IsAbs(path) {
@@ -184,11 +166,11 @@ func luaPut(L *lua.LState) int {
 	sum, err := engine.Unlocked(L, func(context.Context) (string, error) { return fileSHA256(path) })
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			engine.RaiseUsage(L, "build it first (zip.package)", "%s: %s does not exist", fn, a.Path)
+			return nil, engine.Usagef("build it first (zip.package)", "s3.put: %s does not exist", a.Path)
 		}
-		engine.Raise(L, fmt.Errorf("%s: %w", doing, err))
+		return nil, fmt.Errorf("%s: %w", doing, err)
 	}
-	res := awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+	return awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
 		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 		if err == nil && head.Metadata[SHA256Meta] == sum {
 			return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(head.VersionId),
@@ -226,53 +208,43 @@ func luaPut(L *lua.LState) int {
 		return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
 			ETag: awssdk.ToString(out.ETag), SHA256: sum, Unchanged: awssdk.Bool(false)}, nil
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
 type objArgs struct {
-	Bucket string `json:"bucket"`
-	Key    string `json:"key"`
+	Bucket string `json:"bucket" lua:",required"`
+	Key    string `json:"key" lua:",required"`
 }
 
-func luaHead(L *lua.LState) int {
-	const fn, usage = "s3.head", `s3.head{bucket = "b", key = "k"}`
-	var a objArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key})
+func luaHead(L *lua.LState, a objArgs) (*Object, error) {
 	out, err := awscall.Try(L, service, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
 		return c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 	})
 	if awscall.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, service.Error("reading "+url1(a.Bucket, a.Key), err))
+		return nil, service.Error("reading "+url1(a.Bucket, a.Key), err)
 	}
-	L.Push(engine.ToLua(L, &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
+	return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
 		ETag: awssdk.ToString(out.ETag), SHA256: out.Metadata[SHA256Meta], Size: out.ContentLength,
-		ContentType: awssdk.ToString(out.ContentType), LastModified: out.LastModified, Metadata: out.Metadata}))
-	return 1
+		ContentType: awssdk.ToString(out.ContentType), LastModified: out.LastModified, Metadata: out.Metadata}, nil
 }
 
 type copyArgs struct {
-	FromBucket    string `json:"from_bucket"`
-	FromKey       string `json:"from_key"`
+	FromBucket    string `json:"from_bucket" lua:",required"`
+	FromKey       string `json:"from_key" lua:",required"`
 	FromVersionID string `json:"from_version_id"`
-	Bucket        string `json:"bucket"`
-	Key           string `json:"key"`
+	Bucket        string `json:"bucket" lua:",required"`
+	Key           string `json:"key" lua:",required"`
 }
 
-func luaCopy(L *lua.LState) int {
-	const fn, usage = "s3.copy", `s3.copy{from_bucket = "a", from_key = "k", bucket = "b", key = "k"}`
-	var a copyArgs
-	decode(L, fn, usage, &a, map[string]*string{"from_bucket": &a.FromBucket, "from_key": &a.FromKey, "bucket": &a.Bucket, "key": &a.Key})
+func luaCopy(L *lua.LState, a copyArgs) (*Object, error) {
 	src := url.PathEscape(a.FromBucket) + "/" + escapeKey(a.FromKey)
 	if a.FromVersionID != "" {
 		src += "?versionId=" + url.QueryEscape(a.FromVersionID)
 	}
 	doing := fmt.Sprintf("copying %s to %s", url1(a.FromBucket, a.FromKey), url1(a.Bucket, a.Key))
-	res := awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+	return awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
 		out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &a.Bucket, Key: &a.Key, CopySource: &src,
 			MetadataDirective: types.MetadataDirectiveCopy})
 		if err != nil {
@@ -284,8 +256,6 @@ func luaCopy(L *lua.LState) int {
 		}
 		return o, nil
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
 // escapeKey escapes a key for CopySource, keeping its slashes.
@@ -343,35 +313,36 @@ type deleted struct {
 	Deleted int `json:"deleted"`
 }
 
-func luaDelete(L *lua.LState) int {
-	const fn, usage = "s3.delete", `s3.delete{bucket = "b", key = "k"}`
-	var a objArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key})
-	n := awscall.Call(L, service, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
+func luaDelete(L *lua.LState, a objArgs) (deleted, error) {
+	n, err := awscall.Call(L, service, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
 		return deleteVersions(ctx, c, a.Bucket, a.Key, true)
 	})
-	L.Push(engine.ToLua(L, deleted{n}))
-	return 1
+	return deleted{n}, err
 }
 
 type prefixArgs struct {
-	Bucket string `json:"bucket"`
+	Bucket string `json:"bucket" lua:",required"`
+	Prefix string `json:"prefix" lua:",required"`
+}
+
+type listArgs struct {
+	Bucket string `json:"bucket" lua:",required"`
 	Prefix string `json:"prefix"`
 }
 
-func luaDeletePrefix(L *lua.LState) int {
-	const fn, usage = "s3.delete_prefix", `s3.delete_prefix{bucket = "b", prefix = "agents/my-bot/"}`
-	var a prefixArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "prefix": &a.Prefix})
-	n := awscall.Call(L, service, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
+func luaDeletePrefix(L *lua.LState, a prefixArgs) (deleted, error) {
+	if a.Prefix == "" { // an empty prefix is every object of the bucket
+		return deleted{}, engine.Usagef(`s3.delete_prefix{bucket = "b", prefix = "agents/my-bot/"}`,
+			"s3.delete_prefix: prefix must not be empty (s3.delete_bucket{force = true} empties a bucket)")
+	}
+	n, err := awscall.Call(L, service, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
 		return deleteVersions(ctx, c, a.Bucket, a.Prefix, false)
 	})
-	L.Push(engine.ToLua(L, deleted{n}))
-	return 1
+	return deleted{n}, err
 }
 
 type deleteBucketArgs struct {
-	Bucket string `json:"bucket"`
+	Bucket string `json:"bucket" lua:",required"`
 	Force  bool   `json:"force"`
 }
 
@@ -379,12 +350,9 @@ type bucketDeleted struct {
 	Deleted bool `json:"deleted"`
 }
 
-func luaDeleteBucket(L *lua.LState) int {
-	const fn, usage = "s3.delete_bucket", `s3.delete_bucket{bucket = "b", force = true}`
-	var a deleteBucketArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
+func luaDeleteBucket(L *lua.LState, a deleteBucketArgs) (*bucketDeleted, error) {
 	gone := awscall.IsNotFound
-	res := awscall.Call(L, service, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
+	return awscall.Call(L, service, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
 		if a.Force {
 			if _, err := deleteVersions(ctx, c, a.Bucket, "", false); err != nil {
 				if gone(err) {
@@ -410,8 +378,6 @@ func luaDeleteBucket(L *lua.LState) int {
 		}
 		return &bucketDeleted{Deleted: true}, nil
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
 // abortUploads aborts the unfinished multipart uploads of a bucket (their parts keep a bucket
@@ -444,11 +410,8 @@ type listed struct {
 	LastModified *time.Time `json:"last_modified"`
 }
 
-func luaList(L *lua.LState) int {
-	const fn, usage = "s3.list", `s3.list{bucket = "b", prefix = "agents/"}`
-	var a prefixArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
-	objs := awscall.Call(L, service, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
+func luaList(L *lua.LState, a listArgs) ([]listed, error) {
+	return awscall.Call(L, service, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
 		out := []listed{}
 		in := &s3.ListObjectsV2Input{Bucket: &a.Bucket}
 		if a.Prefix != "" {
@@ -467,12 +430,10 @@ func luaList(L *lua.LState) int {
 		sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 		return out, nil
 	})
-	L.Push(engine.ToLua(L, objs))
-	return 1
 }
 
 type bucketArgs struct {
-	Bucket string           `json:"bucket"`
+	Bucket string           `json:"bucket" lua:",required"`
 	Tags   engine.StringMap `json:"tags"`
 }
 
@@ -490,12 +451,9 @@ func notImplemented(err error) bool {
 	return false
 }
 
-func luaEnsureBucket(L *lua.LState) int {
-	const fn, usage = "s3.ensure_bucket", `s3.ensure_bucket{bucket = "b", tags = {["agentcore:project"] = "p"}}`
-	var a bucketArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
+func luaEnsureBucket(L *lua.LState, a bucketArgs) (*ensured, error) {
 	doing := "creating S3 bucket " + a.Bucket
-	res := awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
+	return awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
 		res := &ensured{Bucket: a.Bucket}
 		_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &a.Bucket})
 		switch {
@@ -555,6 +513,4 @@ func luaEnsureBucket(L *lua.LState) int {
 		}
 		return res, nil
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }

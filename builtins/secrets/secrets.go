@@ -37,23 +37,23 @@ var Module = &engine.Module{
 		"(\"ResourceExistsException: ...\"); err.aws_code holds it after pcall.",
 	Classes: []*engine.Class{
 		{Name: "secrets.EnsureOpts", Of: ensureArgs{}},
-		{Name: "secrets.Ensured", Fields: "name: string, arn: string, created: boolean"},
+		{Name: "secrets.Ensured", Of: ensured{}},
 		{Name: "secrets.PutOpts", Of: putArgs{}},
-		{Name: "secrets.PutResult", Fields: "name: string, arn: string, version_id: string"},
+		{Name: "secrets.PutResult", Of: putResult{}},
 		{Name: "secrets.NameRef", Of: nameArgs{}},
 		{Name: "secrets.ListOpts", Of: listArgs{}},
 		{Name: "secrets.DeleteOpts", Of: deleteArgs{}},
-		{Name: "secrets.DeleteResult", Fields: "deleted: boolean, arn?: string, deletion_date?: string"},
+		{Name: "secrets.DeleteResult", Of: deleteResult{}},
 		{Name: "secrets.Secret", Of: Secret{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "ensure", Fn: luaEnsure,
+		{Name: "ensure", Go: luaEnsure,
 			Params:  "opts: secrets.EnsureOpts",
 			Returns: "secrets.Ensured",
 			Doc: "Creates the secret, without a value, when it does not exist (tags and description " +
 				"applied); an existing secret is left as it is and created is false. A secret scheduled " +
 				"for deletion is an error (InvalidRequestException) saying how to restore or purge it."},
-		{Name: "put", Fn: luaPut,
+		{Name: "put", Go: luaPut,
 			Params:  "opts: secrets.PutOpts",
 			Returns: "secrets.PutResult",
 			Doc: "Stores a new value of an existing secret (a new version labelled AWSCURRENT; the " +
@@ -62,17 +62,17 @@ var Module = &engine.Module{
 				"run's stdin, so that it never passes through Lua; one trailing newline of a file or " +
 				"stdin is dropped. It is registered as a secret of the run before anything is sent. " +
 				"Empty values and values over 64 KiB are refused (exit 2)."},
-		{Name: "describe", Fn: luaDescribe,
+		{Name: "describe", Go: luaDescribe,
 			Params:  "opts: secrets.NameRef",
 			Returns: "secrets.Secret?",
 			Doc: "The secret's metadata, or nil when it does not exist. version_id is the AWSCURRENT " +
 				"version's, absent when no value was ever put; deleted is true when a deletion is " +
 				"scheduled (deleted_date: when it was asked). name may also be an ARN."},
-		{Name: "list", Fn: luaList,
+		{Name: "list", Go: luaList,
 			Params:  "opts: secrets.ListOpts",
 			Returns: "secrets.Secret[]",
 			Doc:     "The secrets whose name starts with prefix (all pages), sorted by name; secrets scheduled for deletion are left out."},
-		{Name: "delete", Fn: luaDelete,
+		{Name: "delete", Go: luaDelete,
 			Params:  "opts: secrets.DeleteOpts",
 			Returns: "secrets.DeleteResult",
 			Doc: "Deletes the secret: at once and for good with force = true, otherwise after a " +
@@ -97,18 +97,6 @@ var service = &awscall.Service[*sm.Client]{Name: "secretsmanager",
 		}
 		return ""
 	}}
-
-func decode(L *lua.LState, fn, usage string, out any, name *string) {
-	if _, ok := L.Get(1).(*lua.LTable); !ok {
-		engine.RaiseUsage(L, usage, "%s: expects a table, got a %s", fn, L.Get(1).Type())
-	}
-	if err := engine.Decode(L.Get(1), out); err != nil {
-		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-	}
-	if *name == "" {
-		engine.RaiseUsage(L, usage, "%s: name is required", fn)
-	}
-}
 
 // Secret is what describe and list return.
 type Secret struct {
@@ -142,36 +130,34 @@ func tagMap(tags []types.Tag) map[string]string {
 }
 
 type ensureArgs struct {
-	Name        string           `json:"name"`
+	Name        string           `json:"name" lua:",required"`
 	Tags        engine.StringMap `json:"tags"`
 	Description string           `json:"description"`
 }
 
-func luaEnsure(L *lua.LState) int {
-	const fn, usage = "secrets.ensure", `secrets.ensure{name = "agentcore/shop/dev/openai", tags = {team = "a"}}`
-	var a ensureArgs
-	decode(L, fn, usage, &a, &a.Name)
+type ensured struct {
+	Name    string `json:"name" lua:",required"`
+	ARN     string `json:"arn" lua:",required"`
+	Created bool   `json:"created" lua:",required"`
+}
+
+func luaEnsure(L *lua.LState, a ensureArgs) (ensured, error) {
 	var tags []types.Tag
 	for _, k := range sortedKeys(a.Tags) {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(a.Tags[k])})
 	}
-	type result struct {
-		Name    string `json:"name"`
-		ARN     string `json:"arn"`
-		Created bool   `json:"created"`
-	}
-	out := awscall.Call(L, service, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (result, error) {
+	return awscall.Call(L, service, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (ensured, error) {
 		d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 		if err == nil {
 			if d.DeletedDate != nil {
-				return result{}, &engine.Error{Code: engine.ExitFailure,
+				return ensured{}, &engine.Error{Code: engine.ExitFailure,
 					Msg:  fmt.Sprintf("secret %s is scheduled for deletion (on %s)", a.Name, d.DeletedDate.UTC().Format(time.RFC3339)),
 					Hint: "restore it (aws secretsmanager restore-secret --secret-id " + a.Name + ") or delete it for good (agentcore secret delete NAME --force), then run again"}
 			}
-			return result{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
+			return ensured{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
 		}
 		if !awscall.IsNotFound(err) {
-			return result{}, err
+			return ensured{}, err
 		}
 		in := &sm.CreateSecretInput{Name: &a.Name, Tags: tags}
 		if a.Description != "" {
@@ -181,21 +167,19 @@ func luaEnsure(L *lua.LState) int {
 		if awscall.ErrorCode(err) == "ResourceExistsException" { // created meanwhile by another run
 			d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 			if err != nil {
-				return result{}, err
+				return ensured{}, err
 			}
-			return result{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
+			return ensured{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
 		}
 		if err != nil {
-			return result{}, err
+			return ensured{}, err
 		}
-		return result{Name: awssdk.ToString(cr.Name), ARN: awssdk.ToString(cr.ARN), Created: true}, nil
+		return ensured{Name: awssdk.ToString(cr.Name), ARN: awssdk.ToString(cr.ARN), Created: true}, nil
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 type putArgs struct {
-	Name     string  `json:"name"`
+	Name     string  `json:"name" lua:",required"`
 	Value    *string `json:"value"`
 	FromEnv  string  `json:"from_env"`
 	FromFile string  `json:"from_file"`
@@ -203,7 +187,8 @@ type putArgs struct {
 }
 
 // readValue returns the value put sends, from the one source the arguments name.
-func readValue(L *lua.LState, fn, usage string, a *putArgs) string {
+func readValue(L *lua.LState, a *putArgs) (string, error) {
+	const fn, usage = "secrets.put", `secrets.put{name = "agentcore/shop/dev/openai", from_env = "OPENAI_API_KEY"}`
 	n := 0
 	for _, set := range []bool{a.Value != nil, a.FromEnv != "", a.FromFile != "", a.Stdin} {
 		if set {
@@ -211,7 +196,7 @@ func readValue(L *lua.LState, fn, usage string, a *putArgs) string {
 		}
 	}
 	if n != 1 {
-		engine.RaiseUsage(L, usage, "%s: give exactly one of value, from_env, from_file, stdin = true", fn)
+		return "", engine.Usagef(usage, "%s: give exactly one of value, from_env, from_file, stdin = true", fn)
 	}
 	run := engine.FromL(L)
 	trim := func(s string) string {
@@ -227,7 +212,7 @@ func readValue(L *lua.LState, fn, usage string, a *putArgs) string {
 	case a.FromEnv != "":
 		s, ok := os.LookupEnv(a.FromEnv)
 		if !ok {
-			engine.RaiseUsage(L, "export "+a.FromEnv+"=... first (or use another source)", "%s: environment variable %s is not set", fn, a.FromEnv)
+			return "", engine.Usagef("export "+a.FromEnv+"=... first (or use another source)", "%s: environment variable %s is not set", fn, a.FromEnv)
 		}
 		v, from = s, "environment variable "+a.FromEnv
 	case a.FromFile != "":
@@ -237,29 +222,29 @@ func readValue(L *lua.LState, fn, usage string, a *putArgs) string {
 		}
 		b, err := engine.Unlocked(L, func(context.Context) ([]byte, error) { return readAtMost(path, MaxValue+2) })
 		if err != nil {
-			engine.RaiseUsage(L, "give the path of a file holding the value", "%s: reading %s: %v", fn, a.FromFile, err)
+			return "", engine.Usagef("give the path of a file holding the value", "%s: reading %s: %v", fn, a.FromFile, err)
 		}
 		v, from = trim(string(b)), a.FromFile
 	default:
 		if run.Stdin == nil {
-			engine.RaiseUsage(L, "", "%s: there is no stdin to read the value from", fn)
+			return "", engine.Usagef("", "%s: there is no stdin to read the value from", fn)
 		}
 		b, err := engine.Unlocked(L, func(context.Context) ([]byte, error) {
 			return io.ReadAll(io.LimitReader(run.Stdin, MaxValue+2))
 		})
 		if err != nil {
-			engine.Raise(L, fmt.Errorf("%s: reading the value from stdin: %w", fn, err))
+			return "", fmt.Errorf("%s: reading the value from stdin: %w", fn, err)
 		}
 		v, from = trim(string(b)), "stdin"
 	}
 	run.Out.AddSecret(v)
 	if v == "" {
-		engine.RaiseUsage(L, "", "%s: the value from %s is empty; Secrets Manager stores 1 to %d bytes", fn, from, MaxValue)
+		return "", engine.Usagef("", "%s: the value from %s is empty; Secrets Manager stores 1 to %d bytes", fn, from, MaxValue)
 	}
 	if len(v) > MaxValue {
-		engine.RaiseUsage(L, "", "%s: the value from %s is over %d bytes, the most Secrets Manager stores", fn, from, MaxValue)
+		return "", engine.Usagef("", "%s: the value from %s is over %d bytes, the most Secrets Manager stores", fn, from, MaxValue)
 	}
-	return v
+	return v, nil
 }
 
 func readAtMost(path string, n int64) ([]byte, error) {
@@ -271,69 +256,55 @@ func readAtMost(path string, n int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, n))
 }
 
-func luaPut(L *lua.LState) int {
-	const fn, usage = "secrets.put", `secrets.put{name = "agentcore/shop/dev/openai", from_env = "OPENAI_API_KEY"}`
-	var a putArgs
-	decode(L, fn, usage, &a, &a.Name)
-	value := readValue(L, fn, usage, &a)
-	type result struct {
-		Name      string `json:"name"`
-		ARN       string `json:"arn"`
-		VersionID string `json:"version_id"`
+type putResult struct {
+	Name      string `json:"name" lua:",required"`
+	ARN       string `json:"arn" lua:",required"`
+	VersionID string `json:"version_id" lua:",required"`
+}
+
+func luaPut(L *lua.LState, a putArgs) (putResult, error) {
+	value, err := readValue(L, &a)
+	if err != nil {
+		return putResult{}, err
 	}
-	out := awscall.Call(L, service, "storing a new value of secret "+a.Name, func(ctx context.Context, c *sm.Client) (result, error) {
+	return awscall.Call(L, service, "storing a new value of secret "+a.Name, func(ctx context.Context, c *sm.Client) (putResult, error) {
 		p, err := c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: &a.Name, SecretString: &value})
 		if err != nil {
-			return result{}, err
+			return putResult{}, err
 		}
-		return result{Name: awssdk.ToString(p.Name), ARN: awssdk.ToString(p.ARN), VersionID: awssdk.ToString(p.VersionId)}, nil
+		return putResult{Name: awssdk.ToString(p.Name), ARN: awssdk.ToString(p.ARN), VersionID: awssdk.ToString(p.VersionId)}, nil
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 type nameArgs struct {
-	Name string `json:"name"`
+	Name string `json:"name" lua:",required"`
 }
 
-func luaDescribe(L *lua.LState) int {
-	const fn, usage = "secrets.describe", `secrets.describe{name = "agentcore/shop/dev/openai"}`
-	var a nameArgs
-	decode(L, fn, usage, &a, &a.Name)
+func luaDescribe(L *lua.LState, a nameArgs) (*Secret, error) {
 	d, err := awscall.Try(L, service, func(ctx context.Context, c *sm.Client) (*sm.DescribeSecretOutput, error) {
 		return c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 	})
 	if awscall.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, service.Error("describing secret "+a.Name, err))
+		return nil, service.Error("describing secret "+a.Name, err)
 	}
-	s := Secret{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN), VersionID: current(d.VersionIdsToStages),
+	return &Secret{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN), VersionID: current(d.VersionIdsToStages),
 		LastChanged: d.LastChangedDate, Created: d.CreatedDate, Tags: tagMap(d.Tags), Deleted: d.DeletedDate != nil,
-		DeletedDate: d.DeletedDate}
-	L.Push(engine.ToLua(L, s))
-	return 1
+		DeletedDate: d.DeletedDate}, nil
 }
 
 type listArgs struct {
 	Prefix string `json:"prefix"`
 }
 
-func luaList(L *lua.LState) int {
-	const fn, usage = "secrets.list", `secrets.list{prefix = "agentcore/shop/dev/"}`
-	var a listArgs
-	if L.Get(1) != lua.LNil {
-		if err := engine.Decode(L.CheckTable(1), &a); err != nil {
-			engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-		}
-	}
+func luaList(L *lua.LState, a listArgs) ([]Secret, error) {
 	in := &sm.ListSecretsInput{}
 	if a.Prefix != "" {
 		in.Filters = []types.Filter{{Key: types.FilterNameStringTypeName, Values: []string{a.Prefix}}}
 	}
-	out := awscall.Call(L, service, "listing secrets", func(ctx context.Context, c *sm.Client) ([]Secret, error) {
+	return awscall.Call(L, service, "listing secrets", func(ctx context.Context, c *sm.Client) ([]Secret, error) {
 		var all []Secret
 		p := sm.NewListSecretsPaginator(c, in)
 		for p.HasMorePages() {
@@ -354,39 +325,33 @@ func luaList(L *lua.LState) int {
 		sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 		return all, nil
 	})
-	if out == nil {
-		out = []Secret{}
-	}
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 type deleteArgs struct {
-	Name         string `json:"name"`
+	Name         string `json:"name" lua:",required"`
 	Force        bool   `json:"force"`
 	RecoveryDays int64  `json:"recovery_days"`
 }
 
-func luaDelete(L *lua.LState) int {
+type deleteResult struct {
+	Deleted      bool       `json:"deleted" lua:",required"`
+	ARN          string     `json:"arn,omitempty"`
+	DeletionDate *time.Time `json:"deletion_date,omitempty"`
+}
+
+func luaDelete(L *lua.LState, a deleteArgs) (deleteResult, error) {
 	const fn, usage = "secrets.delete", `secrets.delete{name = "agentcore/shop/dev/openai", force = true}`
-	var a deleteArgs
-	decode(L, fn, usage, &a, &a.Name)
 	if a.Force && a.RecoveryDays != 0 {
-		engine.RaiseUsage(L, usage, "%s: force deletes at once: give force or recovery_days, not both", fn)
+		return deleteResult{}, engine.Usagef(usage, "%s: force deletes at once: give force or recovery_days, not both", fn)
 	}
 	if a.RecoveryDays != 0 && (a.RecoveryDays < 7 || a.RecoveryDays > 30) {
-		engine.RaiseUsage(L, usage, "%s: recovery_days is %d; Secrets Manager takes 7 to 30", fn, a.RecoveryDays)
+		return deleteResult{}, engine.Usagef(usage, "%s: recovery_days is %d; Secrets Manager takes 7 to 30", fn, a.RecoveryDays)
 	}
 	in := &sm.DeleteSecretInput{SecretId: &a.Name}
 	if a.Force {
 		in.ForceDeleteWithoutRecovery = awssdk.Bool(true)
 	} else if a.RecoveryDays != 0 {
 		in.RecoveryWindowInDays = awssdk.Int64(a.RecoveryDays)
-	}
-	type result struct {
-		Deleted      bool       `json:"deleted"`
-		ARN          string     `json:"arn,omitempty"`
-		DeletionDate *time.Time `json:"deletion_date,omitempty"`
 	}
 	d, err := awscall.Try(L, service, func(ctx context.Context, c *sm.Client) (*sm.DeleteSecretOutput, error) {
 		// A forced deletion of a secret that does not exist succeeds on AWS: ask first.
@@ -396,14 +361,12 @@ func luaDelete(L *lua.LState) int {
 		return c.DeleteSecret(ctx, in)
 	})
 	if awscall.IsNotFound(err) {
-		L.Push(engine.ToLua(L, result{}))
-		return 1
+		return deleteResult{}, nil
 	}
 	if err != nil {
-		engine.Raise(L, service.Error("deleting secret "+a.Name, err))
+		return deleteResult{}, service.Error("deleting secret "+a.Name, err)
 	}
-	L.Push(engine.ToLua(L, result{Deleted: true, ARN: awssdk.ToString(d.ARN), DeletionDate: d.DeletionDate}))
-	return 1
+	return deleteResult{Deleted: true, ARN: awssdk.ToString(d.ARN), DeletionDate: d.DeletionDate}, nil
 }
 
 func sortedKeys(m map[string]string) []string {

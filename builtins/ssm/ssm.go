@@ -122,7 +122,7 @@ func putParameter(L *lua.LState) int {
 	for k, v := range o.Tags {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
 	}
-	out := awscall.Call(L, awscall.SSM, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, c *ssm.Client) (*ssm.PutParameterOutput, error) {
+	out := awscall.CallOrRaise(L, awscall.SSM, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, c *ssm.Client) (*ssm.PutParameterOutput, error) {
 		in := &ssm.PutParameterInput{Name: &name, Value: &value, Type: typ, Overwrite: awssdk.Bool(o.Overwrite),
 			Description: o.Description, KeyId: o.KeyID, Tier: types.ParameterTier(o.Tier)}
 		if !o.Overwrite {
@@ -161,7 +161,7 @@ func getParametersByPath(L *lua.LState) int {
 	path := engine.StringArg(L, 1, fn, "path")
 	var o readOpts
 	engine.OptionsArg(L, 2, fn, &o)
-	params := awscall.Call(L, awscall.SSM, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, c *ssm.Client) ([]types.Parameter, error) {
+	params := awscall.CallOrRaise(L, awscall.SSM, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, c *ssm.Client) ([]types.Parameter, error) {
 		var all []types.Parameter
 		p := ssm.NewGetParametersByPathPaginator(c, &ssm.GetParametersByPathInput{Path: &path,
 			Recursive: awssdk.Bool(orTrue(o.Recursive)), WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})

@@ -27,7 +27,7 @@ import (
 //	var ecrService = &awscall.Service[api]{Name: "ecr",
 //		New: func(s *awscall.Session) api { return ecr.NewFromConfig(s.Config) }}
 //
-//	out := awscall.Call(L, ecrService, "describing ECR repository "+name,
+//	out := awscall.CallOrRaise(L, ecrService, "describing ECR repository "+name,
 //		func(ctx context.Context, c api) (*ecr.DescribeRepositoriesOutput, error) {
 //			return c.DescribeRepositories(ctx, in)
 //		})
@@ -74,11 +74,20 @@ func (sv *Service[C]) Error(doing string, err error) error {
 }
 
 // Call runs fn with the interpreter lock released and the service's client of the run's
-// current environment, and raises (it does not return) sv.Error(doing, err) when fn fails.
-func Call[C, T any](L *lua.LState, sv *Service[C], doing string, fn func(ctx context.Context, c C) (T, error)) T {
+// current environment, and returns fn's error as sv.Error(doing, err): what a builtin returns.
+func Call[C, T any](L *lua.LState, sv *Service[C], doing string, fn func(ctx context.Context, c C) (T, error)) (T, error) {
 	out, err := Try(L, sv, fn)
 	if err != nil {
-		engine.Raise(L, sv.Error(doing, err))
+		return out, sv.Error(doing, err)
+	}
+	return out, nil
+}
+
+// CallOrRaise is Call for raw (Fn) builtins: it raises the error instead of returning it.
+func CallOrRaise[C, T any](L *lua.LState, sv *Service[C], doing string, fn func(ctx context.Context, c C) (T, error)) T {
+	out, err := Call(L, sv, doing, fn)
+	if err != nil {
+		engine.Raise(L, err)
 	}
 	return out
 }

@@ -56,7 +56,7 @@ func TestCallRaisesWithTheServiceHints(t *testing.T) {
 	} {
 		h := harness(t)
 		probe(h, func(L *lua.LState) int {
-			awscall.Call(L, sv, "reading the thing", func(context.Context, string) (int, error) { return 0, apiError(tc.code) })
+			awscall.CallOrRaise(L, sv, "reading the thing", func(context.Context, string) (int, error) { return 0, apiError(tc.code) })
 			return 0
 		})
 		err := h.Err(`probe()`)

@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
 	"github.com/agentcore/agentcore/engine/project"
 )
@@ -120,4 +122,34 @@ func UseEnv(t testing.TB, h *enginetest.Harness, endpoint string) *project.Envir
 		Environments: map[string]*project.Environment{"test": env}}
 	h.Run.EnvName = "test"
 	return env
+}
+
+// RequiredFields checks that each named class of mod declares exactly the given fields
+// (space-separated, in declaration order) as required: what the reference and the LuaLS stubs
+// show without a "?".
+func RequiredFields(t testing.TB, mod *engine.Module, want map[string]string) {
+	t.Helper()
+	mod.Prepare()
+	seen := map[string]bool{}
+	for _, c := range mod.AllClasses() {
+		names, ok := want[c.Name]
+		if !ok {
+			continue
+		}
+		seen[c.Name] = true
+		var required []string
+		for _, f := range c.FieldList() {
+			if !f.Optional {
+				required = append(required, f.Name)
+			}
+		}
+		if got := strings.Join(required, " "); got != names {
+			t.Errorf("%s: required fields %q, want %q", c.Name, got, names)
+		}
+	}
+	for name := range want {
+		if !seen[name] {
+			t.Errorf("class %s is not declared by module %s", name, mod.Name)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/docker"
 	"github.com/agentcore/agentcore/builtins/ecr"
 	"github.com/agentcore/agentcore/builtins/env"
+	"github.com/agentcore/agentcore/builtins/envstate"
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
 	"github.com/agentcore/agentcore/builtins/iam"
@@ -24,8 +25,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/s3"
 	"github.com/agentcore/agentcore/builtins/secrets"
 	"github.com/agentcore/agentcore/builtins/ssm"
-	"github.com/agentcore/agentcore/builtins/state"
-	"github.com/agentcore/agentcore/builtins/store"
+	"github.com/agentcore/agentcore/builtins/statesync"
 	"github.com/agentcore/agentcore/builtins/ui"
 	"github.com/agentcore/agentcore/engine"
 )
@@ -46,8 +46,8 @@ type Deps struct {
 func Modules(d Deps) []*engine.Module {
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
-		project.Module, env.Module, state.Module,
-		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, store.Module, cfn.Module, oci.Module,
+		project.Module, env.Module, envstate.Module,
+		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, statesync.Module, cfn.Module, oci.Module,
 		codezip.Module, s3.Module, secrets.Module,
 		iam.Module,
 		logs.Module, metrics.Module,

@@ -284,8 +284,11 @@ func toLuaAs(L *lua.LState, v reflect.Value, t *Type, optional bool) lua.LValue 
 			fields[f.Name] = f
 		}
 		tb := L.CreateTable(0, v.NumField())
-		structFields(v.Type(), nil, func(name string, index []int) {
+		structFields(v.Type(), nil, func(name string, index []int, omitEmpty bool) {
 			fv := v.FieldByIndex(index)
+			if omitEmpty && fv.IsZero() {
+				return
+			}
 			var lv lua.LValue
 			if f, ok := fields[name]; ok {
 				lv = toLuaAs(L, fv, f.Type, f.Optional)
@@ -329,11 +332,14 @@ func pickAlt(t *Type, v reflect.Value) *Type {
 // structFields calls fn with the Lua name and index of each field of t that converts to a
 // table key: a json tag names it, else the API member name (lowerFirst); "-", unexported and
 // ResultMetadata fields are left out; an embedded struct without a tag contributes its fields.
-func structFields(t reflect.Type, prefix []int, fn func(name string, index []int)) {
+// omitEmpty is the tag's omitempty: the caller leaves the field out when it holds its zero
+// value, as encoding/json does.
+func structFields(t reflect.Type, prefix []int, fn func(name string, index []int, omitEmpty bool)) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		index := append(append([]int(nil), prefix...), i)
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		tag, tagOpts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		omitEmpty := strings.Contains(","+tagOpts+",", ",omitempty,")
 		if f.Anonymous && tag == "" {
 			et := f.Type
 			if et.Kind() == reflect.Pointer {
@@ -351,7 +357,7 @@ func structFields(t reflect.Type, prefix []int, fn func(name string, index []int
 		if tag != "" {
 			name = tag
 		}
-		fn(name, index)
+		fn(name, index, omitEmpty)
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 //     Lua tables shaped like the AWS API's JSON: members named as in the API (the Go field
 //     name with its first letter lowered, agentRuntimeId, or the json tag when there is one),
 //     enums as strings, times as RFC 3339 strings, unions as {memberName = value}, nil members
-//     left out.
+//     left out, and zero values of fields tagged omitempty left out.
 //   - ToGo turns a Lua value into plain Go data (for JSON results, diff, encoding).
 //   - Decode (and OptionsArg for a builtin's options argument) fills a Go struct from a Lua
 //     table through JSON and the struct's json tags, strictly: an unknown key is an error that
@@ -115,8 +115,12 @@ func structToLua(L *lua.LState, v reflect.Value) lua.LValue {
 		}
 	}
 	t := L.CreateTable(0, typ.NumField())
-	structFields(typ, nil, func(name string, index []int) {
-		if lv := toLua(L, v.FieldByIndex(index)); lv != lua.LNil {
+	structFields(typ, nil, func(name string, index []int, omitEmpty bool) {
+		fv := v.FieldByIndex(index)
+		if omitEmpty && fv.IsZero() {
+			return
+		}
+		if lv := toLua(L, fv); lv != lua.LNil {
 			t.RawSetString(name, lv)
 		}
 	})

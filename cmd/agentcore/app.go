@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/agentcore/agentcore/builtins"
-	"github.com/agentcore/agentcore/builtins/store"
+	"github.com/agentcore/agentcore/builtins/statesync"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
 	"github.com/agentcore/agentcore/engine/state"
@@ -279,7 +279,7 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 	files := state.NewFileStore(filepath.Join(p.Dir, ".agentcore", "state"))
 	run.StoreFor = func(env string) state.Store {
 		if e, ok := p.Environments[env]; ok && e.State == "ssm" {
-			return store.NewSSMStore(run)
+			return statesync.NewSSMStore(run)
 		}
 		return files
 	}

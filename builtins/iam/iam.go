@@ -30,7 +30,7 @@ var Module = &engine.Module{
 			Doc: "The account's OpenID Connect identity providers (IAM ListOpenIDConnectProviders), " +
 				"sorted by ARN; url is the issuer without its scheme, as IAM keeps it " +
 				"(\"token.actions.githubusercontent.com\"), read from the ARN.",
-			Fn: luaListOIDCProviders},
+			Go: luaListOIDCProviders},
 	},
 }
 
@@ -52,8 +52,8 @@ func ProviderURL(arn string) string {
 // service is IAM, as this module calls it.
 var service = &awscall.Service[*iam.Client]{Name: "iam", New: func(s *awscall.Session) *iam.Client { return iam.NewFromConfig(s.Config) }}
 
-func luaListOIDCProviders(L *lua.LState) int {
-	out := awscall.CallOrRaise(L, service, "listing the IAM OpenID Connect providers", func(ctx context.Context, c *iam.Client) ([]Provider, error) {
+func luaListOIDCProviders(L *lua.LState) ([]Provider, error) {
+	return awscall.Call(L, service, "listing the IAM OpenID Connect providers", func(ctx context.Context, c *iam.Client) ([]Provider, error) {
 		res, err := c.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
 		if err != nil {
 			return nil, err
@@ -66,6 +66,4 @@ func luaListOIDCProviders(L *lua.LState) int {
 		sort.Slice(ps, func(i, j int) bool { return ps[i].ARN < ps[j].ARN })
 		return ps, nil
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }

@@ -13,6 +13,7 @@ func TestDeclaredChecks(t *testing.T) {
 	h := enginetest.New(t, Module)
 	for _, tc := range []struct{ code, want string }{
 		{`metrics.get_data{}`, `field queries is required (a list of tables (metrics.Query))`},
+		{`metrics.get_data{queries = {}}`, `metrics.get_data: queries is empty`},
 		{`metrics.get_data{queries = {{id = "a", namespace = "n"}}}`, `field queries[1].metric is required`},
 		{`metrics.get_data{queries = {{id = "a", namespace = "n", metric = "m", perod = 60}}}`, `unknown option "queries[1].perod" (did you mean "period"?)`},
 		{`metrics.get_data{queries = {{id = "a", namespace = "n", metric = "m", period = 1.5}}}`, `period must be an integer`},

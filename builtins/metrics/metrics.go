@@ -48,19 +48,19 @@ var Module = &engine.Module{
 		{Name: "metrics.EndpointsHealthOpts", Of: endpointsHealthArgs{}, Doc: "since_seconds defaults to 3600."},
 	},
 	Funcs: []engine.Func{
-		{Name: "get_data", Fn: luaGetData,
+		{Name: "get_data", Go: luaGetData,
 			Params:  "opts: metrics.GetDataOpts",
 			Returns: "table<string, metrics.Series>",
 			Doc: "GetMetricData over [start, end] (ms since the epoch; default the last hour), all pages. Points come " +
 				"oldest first. A metric that does not exist gives empty lists."},
-		{Name: "endpoint_health", Fn: luaEndpointHealth,
+		{Name: "endpoint_health", Go: luaEndpointHealth,
 			Params:  "opts: metrics.HealthOpts",
 			Returns: "metrics.Health",
 			Doc: "An endpoint's invocations and errors over the last since_seconds from AgentCore's metrics: sums of " +
 				"Invocations, SystemErrors and UserErrors (errors is their total), and last_error the RFC 3339 start " +
 				"of the latest minute with an error (nil when none). available is false when no metric exists for " +
 				"the endpoint in that window (never invoked, or metrics not published yet); the counts are then 0."},
-		{Name: "endpoints_health", Fn: luaEndpointsHealth,
+		{Name: "endpoints_health", Go: luaEndpointsHealth,
 			Params:  "opts: metrics.EndpointsHealthOpts",
 			Returns: "table<string, metrics.Health>",
 			Doc: "endpoint_health for several endpoints of one runtime in one GetMetricData call (a call per " +
@@ -163,17 +163,10 @@ type getDataArgs struct {
 	End     float64 `json:"end"`
 }
 
-func luaGetData(L *lua.LState) int {
-	const fn, usage = "metrics.get_data", `metrics.get_data{queries = {{id = "inv", namespace = "AWS/Bedrock-AgentCore", metric = "Invocations", dimensions = {...}}}}`
-	var a getDataArgs
-	engine.OptionsArg(L, 1, fn, &a)
+func luaGetData(L *lua.LState, a getDataArgs) (map[string]*Series, error) {
 	if len(a.Queries) == 0 {
-		engine.RaiseUsage(L, usage, "%s: queries is required", fn)
-	}
-	for i, q := range a.Queries {
-		if q.ID == "" || q.Namespace == "" || q.Metric == "" {
-			engine.RaiseUsage(L, usage, "%s: queries[%d] needs id, namespace and metric", fn, i+1)
-		}
+		return nil, engine.Usagef(`metrics.get_data{queries = {{id = "inv", namespace = "AWS/Bedrock-AgentCore", metric = "Invocations", dimensions = {...}}}}`,
+			"metrics.get_data: queries is empty")
 	}
 	end := time.Now()
 	if a.End > 0 {
@@ -183,11 +176,9 @@ func luaGetData(L *lua.LState) int {
 	if a.Start > 0 {
 		start = time.UnixMilli(int64(a.Start))
 	}
-	out := awscall.CallOrRaise(L, service, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
+	return awscall.Call(L, service, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
 		return getData(ctx, c, a.Queries, start, end)
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 // Health is what endpoint_health returns.
@@ -246,13 +237,7 @@ type healthArgs struct {
 	SinceSeconds float64 `json:"since_seconds"`
 }
 
-func luaEndpointHealth(L *lua.LState) int {
-	const fn, usage = "metrics.endpoint_health", `metrics.endpoint_health{runtime_arn = ARN, runtime_name = "my_bot", endpoint = "DEFAULT"}`
-	var a healthArgs
-	engine.OptionsArg(L, 1, fn, &a)
-	if a.RuntimeARN == "" || a.RuntimeName == "" {
-		engine.RaiseUsage(L, usage, "%s: runtime_arn and runtime_name are required", fn)
-	}
+func luaEndpointHealth(L *lua.LState, a healthArgs) (Health, error) {
 	if a.Endpoint == "" {
 		a.Endpoint = "DEFAULT"
 	}
@@ -261,11 +246,10 @@ func luaEndpointHealth(L *lua.LState) int {
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs := awscall.CallOrRaise(L, service, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	hs, err := awscall.Call(L, service, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, []string{a.Endpoint}, start, end)
 	})
-	L.Push(engine.ToLua(L, hs[a.Endpoint]))
-	return 1
+	return hs[a.Endpoint], err
 }
 
 type endpointsHealthArgs struct {
@@ -275,20 +259,15 @@ type endpointsHealthArgs struct {
 	SinceSeconds float64  `json:"since_seconds"`
 }
 
-func luaEndpointsHealth(L *lua.LState) int {
-	const fn = "metrics.endpoints_health"
-	var a endpointsHealthArgs
-	engine.OptionsArg(L, 1, fn, &a)
+func luaEndpointsHealth(L *lua.LState, a endpointsHealthArgs) (map[string]Health, error) {
 	if a.SinceSeconds <= 0 {
 		a.SinceSeconds = 3600
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs := awscall.CallOrRaise(L, service, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	return awscall.Call(L, service, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, a.Endpoints, start, end)
 	})
-	L.Push(engine.ToLua(L, hs))
-	return 1
 }
 
 // maxQueries is GetMetricData's limit of queries per call.

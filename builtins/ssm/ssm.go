@@ -33,20 +33,20 @@ var Module = &engine.Module{
 	Funcs: []engine.Func{
 		{Name: "get_parameter", Params: "name: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter?",
 			Doc: "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
-			Fn:  getParameter},
+			Go:  luaGetParameter},
 		{Name: "put_parameter",
 			Params:  "name: string, value: string, opts?: ssm.PutOpts",
 			Returns: "ssm.PutResult",
 			Doc: "Creates the parameter, or with overwrite = true replaces its value (a new version). " +
 				"Without overwrite an existing parameter raises ParameterAlreadyExists, which makes it " +
 				"usable as a lock. tags are applied on creation and, with overwrite, added afterwards.",
-			Fn: putParameter},
+			Go: luaPutParameter},
 		{Name: "delete_parameter", Params: "name: string", Returns: "boolean",
 			Doc: "Deletes the parameter: true when it existed, false when there was nothing to delete.",
-			Fn:  deleteParameter},
+			Go:  luaDeleteParameter},
 		{Name: "get_parameters_by_path", Params: "path: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter[]",
 			Doc: "Every parameter under a path such as /agentcore/my-project/ (all pages).",
-			Fn:  getParametersByPath},
+			Go:  luaGetParametersByPath},
 	},
 }
 
@@ -67,27 +67,21 @@ func maskSecrets(L *lua.LState, params ...types.Parameter) {
 	}
 }
 
-func getParameter(L *lua.LState) int {
-	const fn = "ssm.get_parameter"
-	name := engine.StringArg(L, 1, fn, "name")
-	var o readOpts
-	engine.OptionsArg(L, 2, fn, &o)
+func luaGetParameter(L *lua.LState, name string, o readOpts) (*types.Parameter, error) {
 	if o.Recursive != nil {
-		engine.RaiseUsage(L, "", "%s: recursive is an option of ssm.get_parameters_by_path", fn)
+		return nil, engine.Usagef("", "ssm.get_parameter: recursive is an option of ssm.get_parameters_by_path")
 	}
 	out, err := awscall.Try(L, awscall.SSM, func(ctx context.Context, c *ssm.Client) (*ssm.GetParameterOutput, error) {
 		return c.GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
 	})
 	if awscall.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, awscall.SSM.Error(fmt.Sprintf("reading SSM parameter %s", name), err))
+		return nil, awscall.SSM.Error(fmt.Sprintf("reading SSM parameter %s", name), err)
 	}
 	maskSecrets(L, *out.Parameter)
-	L.Push(engine.ToLua(L, out.Parameter))
-	return 1
+	return out.Parameter, nil
 }
 
 type putOpts struct {
@@ -99,12 +93,8 @@ type putOpts struct {
 	Tags        engine.StringMap `json:"tags"`
 }
 
-func putParameter(L *lua.LState) int {
+func luaPutParameter(L *lua.LState, name, value string, o putOpts) (*ssm.PutParameterOutput, error) {
 	const fn = "ssm.put_parameter"
-	name := engine.StringArg(L, 1, fn, "name")
-	value := engine.StringArg(L, 2, fn, "value")
-	var o putOpts
-	engine.OptionsArg(L, 3, fn, &o)
 	typ := types.ParameterTypeString
 	switch strings.ToLower(o.Type) {
 	case "", "string":
@@ -113,7 +103,7 @@ func putParameter(L *lua.LState) int {
 	case "securestring":
 		typ = types.ParameterTypeSecureString
 	default:
-		engine.RaiseUsage(L, `use "String", "StringList" or "SecureString"`, "%s: type %q is not known", fn, o.Type)
+		return nil, engine.Usagef(`use "String", "StringList" or "SecureString"`, "%s: type %q is not known", fn, o.Type)
 	}
 	if typ == types.ParameterTypeSecureString {
 		engine.FromL(L).Out.AddSecret(value)
@@ -122,7 +112,7 @@ func putParameter(L *lua.LState) int {
 	for k, v := range o.Tags {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
 	}
-	out := awscall.CallOrRaise(L, awscall.SSM, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, c *ssm.Client) (*ssm.PutParameterOutput, error) {
+	return awscall.Call(L, awscall.SSM, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, c *ssm.Client) (*ssm.PutParameterOutput, error) {
 		in := &ssm.PutParameterInput{Name: &name, Value: &value, Type: typ, Overwrite: awssdk.Bool(o.Overwrite),
 			Description: o.Description, KeyId: o.KeyID, Tier: types.ParameterTier(o.Tier)}
 		if !o.Overwrite {
@@ -136,32 +126,23 @@ func putParameter(L *lua.LState) int {
 			ResourceType: types.ResourceTypeForTaggingParameter, Tags: tags})
 		return out, err
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
-func deleteParameter(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ssm.delete_parameter", "name")
+func luaDeleteParameter(L *lua.LState, name string) (bool, error) {
 	_, err := awscall.Try(L, awscall.SSM, func(ctx context.Context, c *ssm.Client) (*ssm.DeleteParameterOutput, error) {
 		return c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
 	})
 	if awscall.IsNotFound(err) {
-		L.Push(lua.LFalse)
-		return 1
+		return false, nil
 	}
 	if err != nil {
-		engine.Raise(L, awscall.SSM.Error(fmt.Sprintf("deleting SSM parameter %s", name), err))
+		return false, awscall.SSM.Error(fmt.Sprintf("deleting SSM parameter %s", name), err)
 	}
-	L.Push(lua.LTrue)
-	return 1
+	return true, nil
 }
 
-func getParametersByPath(L *lua.LState) int {
-	const fn = "ssm.get_parameters_by_path"
-	path := engine.StringArg(L, 1, fn, "path")
-	var o readOpts
-	engine.OptionsArg(L, 2, fn, &o)
-	params := awscall.CallOrRaise(L, awscall.SSM, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, c *ssm.Client) ([]types.Parameter, error) {
+func luaGetParametersByPath(L *lua.LState, path string, o readOpts) ([]types.Parameter, error) {
+	params, err := awscall.Call(L, awscall.SSM, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, c *ssm.Client) ([]types.Parameter, error) {
 		var all []types.Parameter
 		p := ssm.NewGetParametersByPathPaginator(c, &ssm.GetParametersByPathInput{Path: &path,
 			Recursive: awssdk.Bool(orTrue(o.Recursive)), WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
@@ -175,10 +156,5 @@ func getParametersByPath(L *lua.LState) int {
 		return all, nil
 	})
 	maskSecrets(L, params...)
-	t := L.CreateTable(len(params), 0)
-	for _, p := range params {
-		t.Append(engine.ToLua(L, p))
-	}
-	L.Push(t)
-	return 1
+	return params, err
 }

@@ -54,11 +54,11 @@ func tokenPtr(t string) *string {
 
 // deployResult is what cfn.deploy returns.
 type deployResult struct {
-	StackID   string
-	Status    string
-	Outputs   map[string]string
-	Changed   bool
-	Operation string // create, update, replace (a failed stack deleted and created again), none
+	StackID   string            `json:"stack_id" lua:",required"`
+	Status    string            `json:"status" lua:",required"`
+	Outputs   map[string]string `json:"outputs" lua:",required"`
+	Changed   bool              `json:"changed" lua:",required"`
+	Operation string            `json:"operation" lua:"\"create\"|\"update\"|\"replace\"|\"none\",required"` // replace: a failed stack deleted and created again
 }
 
 const (

@@ -58,7 +58,7 @@ func readPayload(run *engine.Run, from string, checkJSON bool) ([]byte, error) {
 const chunkSize = 32 * 1024
 
 type invokeOpts struct {
-	Arn         string           `json:"arn"`
+	Arn         string           `json:"arn" lua:",required"`
 	Qualifier   string           `json:"qualifier"`
 	Payload     any              `json:"payload" lua:"string|table"`
 	PayloadFile string           `json:"payload_file"` // "-": stdin
@@ -84,17 +84,12 @@ type stopOpts struct {
 	ClientToken string `json:"client_token"`
 }
 
-func invoke(L *lua.LState) int {
+// luaInvoke is raw (Fn): on_chunk is a Lua function it calls while the answer streams.
+func luaInvoke(L *lua.LState) int {
 	const fn = "agentcore.invoke"
-	tbl, ok := L.Get(1).(*lua.LTable)
-	if !ok {
-		engine.RaiseUsage(L, "", "%s: expects a table {arn=, payload=, ...}", fn)
-	}
+	tbl := L.CheckTable(1)
 	var o invokeOpts
 	engine.OptionsArg(L, 1, fn, &o)
-	if o.Arn == "" {
-		engine.RaiseUsage(L, "agentcore.get_runtime(id).agentRuntimeArn gives it", "%s: arn is required", fn)
-	}
 	var onChunk *lua.LFunction
 	switch v := tbl.RawGetString("on_chunk").(type) {
 	case *lua.LNilType:
@@ -233,16 +228,9 @@ func invoke(L *lua.LState) int {
 	return 1
 }
 
-func stopSession(L *lua.LState) int {
-	const fn = "agentcore.stop_session"
-	arn := engine.StringArg(L, 1, fn, "runtime arn")
-	session := engine.StringArg(L, 2, fn, "session id")
-	var o stopOpts
-	engine.OptionsArg(L, 3, fn, &o)
-	out := awscall.CallOrRaise(L, dataPlane, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, c dataAPI) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
+func luaStopSession(L *lua.LState, arn, session string, o stopOpts) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
+	return awscall.Call(L, dataPlane, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, c dataAPI) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
 		return c.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: &arn,
 			RuntimeSessionId: &session, Qualifier: strPtr(orDefault(o.Qualifier, "DEFAULT")), ClientToken: strPtr(o.ClientToken)})
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }

@@ -29,7 +29,7 @@ var Module = &engine.Module{
 		"code first (\"RepositoryNotFoundException: ...\"); err.aws_code holds it after pcall.",
 	Classes: []*engine.Class{
 		{Name: "ecr.EnsureOpts", Of: ensureOpts{}},
-		{Name: "ecr.DeleteOpts", Fields: "force?: boolean"},
+		{Name: "ecr.DeleteOpts", Of: deleteOpts{}},
 		{Name: "ecr.ImageFilter", Of: imageFilter{}},
 		{Name: "ecr.Repository", Open: true, Doc: "A repository as ECR's API describes it (DescribeRepositories), with created from ensure_repository.",
 			Fields: "repositoryName: string, repositoryUri: string, repositoryArn: string, registryId: string, createdAt?: string, imageScanningConfiguration?: table, imageTagMutability?: string, created?: boolean"},
@@ -44,32 +44,41 @@ var Module = &engine.Module{
 			Doc: "Creates the repository, or describes it when it exists (created = false). For an existing " +
 				"repository, scan_on_push is brought in line when given; tags and tag_mutability only apply " +
 				"on creation.",
-			Fn: ensureRepository},
+			Go: luaEnsureRepository},
 		{Name: "describe_repository", Params: "name: string", Returns: "ecr.Repository?",
 			Doc: "The repository, or nil when it does not exist.",
-			Fn:  describeRepository},
+			Go:  luaDescribeRepository},
 		{Name: "list_tags", Params: "name: string", Returns: "table<string, string>?",
 			Doc: "The repository's tags (ListTagsForResource), or nil when it does not exist: tells a " +
 				"repository agentcore created (agentcore:project, agentcore:environment, agentcore:agent) from others.",
-			Fn: listTags},
+			Go: luaListTags},
 		{Name: "delete_repository", Params: "name: string, opts?: ecr.DeleteOpts", Returns: "ecr.Repository",
 			Doc: "Deletes the repository; force = true deletes it with its images (otherwise ECR refuses " +
 				"a repository that holds images: RepositoryNotEmptyException).",
-			Fn: deleteRepository},
+			Go: luaDeleteRepository},
 		{Name: "auth", Returns: "ecr.Login",
 			Doc: "A docker login for the registry (GetAuthorizationToken): username \"AWS\", the token as " +
 				"password (masked in all output) and server, the registry host. Valid for 12 hours.",
-			Fn: auth},
+			Go: luaAuth},
 		{Name: "describe_images", Params: "repo: string, opts?: ecr.ImageFilter", Returns: "ecr.Image[]",
 			Doc: "The images of a repository (all pages), or only those with the given tags or digests.",
-			Fn:  describeImages},
+			Go:  luaDescribeImages},
 		{Name: "batch_delete_images", Params: "repo: string, opts: ecr.ImageFilter", Returns: "ecr.BatchDeleteResult",
 			Doc: "Deletes images by digest and/or tag. Images that do not exist come back in failures; it does not raise for them.",
-			Fn:  batchDeleteImages},
+			Go:  luaBatchDeleteImages},
 		{Name: "put_lifecycle_policy", Params: "repo: string, policy: string|table", Returns: "ecr.LifecyclePolicy",
 			Doc: "Sets the repository's lifecycle policy: JSON text, or a table encoded as JSON.",
-			Fn:  putLifecyclePolicy},
+			Go:  luaPutLifecyclePolicy},
 	},
+}
+
+// named refuses an empty repository name before ECR is asked: a usage error (exit 2) naming
+// the argument, as for a missing one.
+func named(fn, arg, name string) error {
+	if name == "" {
+		return engine.Usagef("", "%s: argument #1 (%s) must be a non-empty string, got an empty string", fn, arg)
+	}
+	return nil
 }
 
 type ensureOpts struct {
@@ -78,24 +87,25 @@ type ensureOpts struct {
 	Tags          engine.StringMap `json:"tags"`
 }
 
+// ensured is what ensure_repository returns: the repository, and whether this call created it.
 type ensured struct {
-	repo    types.Repository
-	created bool
+	types.Repository
+	Created bool `json:"created"`
 }
 
-func ensureRepository(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ecr.ensure_repository", "name")
-	var o ensureOpts
-	engine.OptionsArg(L, 2, "ecr.ensure_repository", &o)
+func luaEnsureRepository(L *lua.LState, name string, o ensureOpts) (*ensured, error) {
+	if err := named("ecr.ensure_repository", "name", name); err != nil {
+		return nil, err
+	}
 	switch strings.ToUpper(o.TagMutability) {
 	case "", "MUTABLE", "IMMUTABLE":
 	default:
-		engine.RaiseUsage(L, `use "MUTABLE" or "IMMUTABLE"`, "ecr.ensure_repository: tag_mutability %q is not known", o.TagMutability)
+		return nil, engine.Usagef(`use "MUTABLE" or "IMMUTABLE"`, "ecr.ensure_repository: tag_mutability %q is not known", o.TagMutability)
 	}
-	res := awscall.CallOrRaise(L, service, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (ensured, error) {
+	return awscall.Call(L, service, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (*ensured, error) {
 		repo, err := describe(ctx, c, name)
 		if err != nil && !awscall.IsNotFound(err) {
-			return ensured{}, err
+			return nil, err
 		}
 		if err == nil {
 			if o.ScanOnPush != nil && (repo.ImageScanningConfiguration == nil || repo.ImageScanningConfiguration.ScanOnPush != *o.ScanOnPush) {
@@ -104,11 +114,11 @@ func ensureRepository(L *lua.LState) int {
 					ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: *o.ScanOnPush},
 				})
 				if err != nil {
-					return ensured{}, err
+					return nil, err
 				}
 				repo.ImageScanningConfiguration = out.ImageScanningConfiguration
 			}
-			return ensured{repo: *repo}, nil
+			return &ensured{Repository: *repo}, nil
 		}
 		in := &ecr.CreateRepositoryInput{RepositoryName: &name,
 			ImageTagMutability: types.ImageTagMutability(strings.ToUpper(o.TagMutability))}
@@ -122,19 +132,15 @@ func ensureRepository(L *lua.LState) int {
 		if awscall.ErrorCode(err) == "RepositoryAlreadyExistsException" { // created concurrently
 			repo, err := describe(ctx, c, name)
 			if err != nil {
-				return ensured{}, err
+				return nil, err
 			}
-			return ensured{repo: *repo}, nil
+			return &ensured{Repository: *repo}, nil
 		}
 		if err != nil {
-			return ensured{}, err
+			return nil, err
 		}
-		return ensured{repo: *out.Repository, created: true}, nil
+		return &ensured{Repository: *out.Repository, Created: true}, nil
 	})
-	t := engine.ToLua(L, res.repo).(*lua.LTable)
-	t.RawSetString("created", lua.LBool(res.created))
-	L.Push(t)
-	return 1
 }
 
 func describe(ctx context.Context, c api, name string) (*types.Repository, error) {
@@ -148,31 +154,35 @@ func describe(ctx context.Context, c api, name string) (*types.Repository, error
 	return &out.Repositories[0], nil
 }
 
-func describeRepository(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ecr.describe_repository", "name")
+func luaDescribeRepository(L *lua.LState, name string) (*types.Repository, error) {
+	if err := named("ecr.describe_repository", "name", name); err != nil {
+		return nil, err
+	}
 	repo, err := awscall.Try(L, service, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
 	if awscall.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, service.Error(fmt.Sprintf("describing ECR repository %q", name), err))
+		return nil, service.Error(fmt.Sprintf("describing ECR repository %q", name), err)
 	}
-	L.Push(engine.ToLua(L, repo))
-	return 1
+	return repo, nil
 }
 
-func deleteRepository(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ecr.delete_repository", "name")
-	var o struct {
-		Force bool `json:"force"`
+type deleteOpts struct {
+	Force bool `json:"force"`
+}
+
+func luaDeleteRepository(L *lua.LState, name string, o deleteOpts) (*types.Repository, error) {
+	if err := named("ecr.delete_repository", "name", name); err != nil {
+		return nil, err
 	}
-	engine.OptionsArg(L, 2, "ecr.delete_repository", &o)
-	out := awscall.CallOrRaise(L, service, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
+	out, err := awscall.Call(L, service, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
 		return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
 	})
-	L.Push(engine.ToLua(L, out.Repository))
-	return 1
+	if err != nil {
+		return nil, err
+	}
+	return out.Repository, nil
 }
 
 // Login is a docker login for an ECR registry.
@@ -208,17 +218,19 @@ func loginFrom(out *ecr.GetAuthorizationTokenOutput) (*Login, error) {
 	return l, nil
 }
 
-func auth(L *lua.LState) int {
-	out := awscall.CallOrRaise(L, service, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
+func luaAuth(L *lua.LState) (*Login, error) {
+	out, err := awscall.Call(L, service, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
 		return c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	})
+	if err != nil {
+		return nil, err
+	}
 	login, err := loginFrom(out)
 	if err != nil {
-		engine.Raise(L, err)
+		return nil, err
 	}
 	engine.FromL(L).Out.AddSecret(login.Password)
-	L.Push(engine.ToLua(L, login))
-	return 1
+	return login, nil
 }
 
 type imageFilter struct {
@@ -237,11 +249,11 @@ func (f imageFilter) ids() []types.ImageIdentifier {
 	return ids
 }
 
-func describeImages(L *lua.LState) int {
-	repo := engine.StringArg(L, 1, "ecr.describe_images", "repository")
-	var o imageFilter
-	engine.OptionsArg(L, 2, "ecr.describe_images", &o)
-	images := awscall.CallOrRaise(L, service, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
+func luaDescribeImages(L *lua.LState, repo string, o imageFilter) ([]types.ImageDetail, error) {
+	if err := named("ecr.describe_images", "repo", repo); err != nil {
+		return nil, err
+	}
+	return awscall.Call(L, service, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
 		var all []types.ImageDetail
 		p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: &repo, ImageIds: o.ids()})
 		for p.HasMorePages() {
@@ -253,67 +265,51 @@ func describeImages(L *lua.LState) int {
 		}
 		return all, nil
 	})
-	t := L.CreateTable(len(images), 0)
-	for _, img := range images {
-		t.Append(engine.ToLua(L, img))
-	}
-	L.Push(t)
-	return 1
 }
 
-func batchDeleteImages(L *lua.LState) int {
-	repo := engine.StringArg(L, 1, "ecr.batch_delete_images", "repository")
-	var o imageFilter
-	engine.OptionsArg(L, 2, "ecr.batch_delete_images", &o)
+func luaBatchDeleteImages(L *lua.LState, repo string, o imageFilter) (*ecr.BatchDeleteImageOutput, error) {
+	if err := named("ecr.batch_delete_images", "repo", repo); err != nil {
+		return nil, err
+	}
 	ids := o.ids()
 	if len(ids) == 0 {
-		t := L.NewTable()
-		t.RawSetString("imageIds", L.NewTable())
-		t.RawSetString("failures", L.NewTable())
-		L.Push(t)
-		return 1
+		return &ecr.BatchDeleteImageOutput{}, nil
 	}
-	out := awscall.CallOrRaise(L, service, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
+	return awscall.Call(L, service, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
 		return c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: &repo, ImageIds: ids})
 	})
-	t := engine.ToLua(L, out).(*lua.LTable)
-	for _, k := range []string{"imageIds", "failures"} {
-		if t.RawGetString(k) == lua.LNil {
-			t.RawSetString(k, L.NewTable())
-		}
-	}
-	L.Push(t)
-	return 1
 }
 
-func putLifecyclePolicy(L *lua.LState) int {
-	repo := engine.StringArg(L, 1, "ecr.put_lifecycle_policy", "repository")
+func luaPutLifecyclePolicy(L *lua.LState, repo string, policy lua.LValue) (*ecr.PutLifecyclePolicyOutput, error) {
+	if err := named("ecr.put_lifecycle_policy", "repo", repo); err != nil {
+		return nil, err
+	}
 	var text string
-	switch v := L.Get(2).(type) {
+	switch v := policy.(type) {
 	case lua.LString:
 		text = string(v)
 	case *lua.LTable:
 		g, err := engine.ToGo(v)
 		if err != nil {
-			engine.RaiseUsage(L, "", "ecr.put_lifecycle_policy: policy: %v", err)
+			return nil, engine.Usagef("", "ecr.put_lifecycle_policy: policy: %v", err)
 		}
 		b, err := json.Marshal(g)
 		if err != nil {
-			engine.RaiseUsage(L, "", "ecr.put_lifecycle_policy: policy: %v", err)
+			return nil, engine.Usagef("", "ecr.put_lifecycle_policy: policy: %v", err)
 		}
 		text = string(b)
 	default:
-		engine.RaiseUsage(L, "pass the policy as JSON text or as a table", "ecr.put_lifecycle_policy: policy is a %s", L.Get(2).Type())
+		return nil, engine.Usagef("pass the policy as JSON text or as a table", "ecr.put_lifecycle_policy: policy is a %s", policy.Type())
 	}
-	out := awscall.CallOrRaise(L, service, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
+	return awscall.Call(L, service, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
 		return c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &text})
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
-func listTags(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ecr.list_tags", "name")
+func luaListTags(L *lua.LState, name string) (map[string]string, error) {
+	if err := named("ecr.list_tags", "name", name); err != nil {
+		return nil, err
+	}
 	tags, err := awscall.Try(L, service, func(ctx context.Context, c api) (map[string]string, error) {
 		repo, err := describe(ctx, c, name)
 		if err != nil {
@@ -330,12 +326,10 @@ func listTags(L *lua.LState) int {
 		return m, nil
 	})
 	if awscall.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, service.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err))
+		return nil, service.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err)
 	}
-	L.Push(engine.ToLua(L, tags))
-	return 1
+	return tags, nil
 }

@@ -31,7 +31,7 @@ const (
 const buildGoUsage = `oci.build_go{dir = "agents/my-bot", platform = "linux/arm64"}`
 
 type buildGoOpts struct {
-	Dir      string            `json:"dir"`
+	Dir      string            `json:"dir" lua:",required"`
 	Package  string            `json:"package"`
 	Platform string            `json:"platform"`
 	Files    []fileOpt         `json:"files" lua:"(string|oci.File)[]"`
@@ -66,11 +66,11 @@ func (f *fileOpt) UnmarshalJSON(b []byte) error {
 }
 
 type buildResult struct {
-	Digest   string `json:"digest"`
-	Path     string `json:"path"`
-	Platform string `json:"platform"`
-	Size     int64  `json:"size"`
-	Layers   int    `json:"layers"`
+	Digest   string `json:"digest" lua:",required"`
+	Path     string `json:"path" lua:",required"`
+	Platform string `json:"platform" lua:",required"`
+	Size     int64  `json:"size" lua:",required"`
+	Layers   int    `json:"layers" lua:",required"`
 }
 
 // goBuild is one resolved build_go call.
@@ -83,31 +83,19 @@ type goBuild struct {
 	port     int
 }
 
-func luaBuildGo(L *lua.LState) int {
-	var o buildGoOpts
-	if err := engine.Decode(L.CheckTable(1), &o); err != nil {
-		engine.RaiseUsage(L, buildGoUsage, "oci.build_go: %v", err)
-	}
+func luaBuildGo(L *lua.LState, o buildGoOpts) (buildResult, error) {
 	if o.BaseAuth != nil {
 		engine.FromL(L).Out.AddSecret(o.BaseAuth.Password)
 	}
 	b, err := prepareBuild(engine.FromL(L).Dir, o)
 	if err != nil {
-		engine.Raise(L, err)
+		return buildResult{}, err
 	}
-	res, err := engine.Unlocked(L, b.run)
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, res))
-	return 1
+	return engine.Unlocked(L, b.run)
 }
 
 // prepareBuild checks the options and resolves the paths against the project root.
 func prepareBuild(root string, o buildGoOpts) (*goBuild, error) {
-	if o.Dir == "" {
-		return nil, engine.Usagef(buildGoUsage, "oci.build_go needs dir, the folder of the Go main package (relative to the project root)")
-	}
 	b := &goBuild{opts: o, dir: resolve(root, o.Dir), port: 8080}
 	if o.Package == "" {
 		b.opts.Package = "."

@@ -16,56 +16,44 @@ import (
 const inspectUsage = `oci.inspect{ref = "REGISTRY/REPO:TAG"}`
 
 type inspectOpts struct {
-	Ref      string `json:"ref"`
+	Ref      string `json:"ref" lua:",required"`
 	Auth     *auth  `json:"auth"`
 	Platform string `json:"platform"`
 }
 
 type imageConfig struct {
-	Entrypoint   []string          `json:"entrypoint"`
-	Cmd          []string          `json:"cmd"`
-	Env          []string          `json:"env"`
-	Labels       map[string]string `json:"labels"`
-	ExposedPorts []string          `json:"exposed_ports"`
-	WorkingDir   string            `json:"working_dir"`
-	User         string            `json:"user"`
+	Entrypoint   []string          `json:"entrypoint" lua:",required"`
+	Cmd          []string          `json:"cmd" lua:",required"`
+	Env          []string          `json:"env" lua:",required"`
+	Labels       map[string]string `json:"labels" lua:",required"`
+	ExposedPorts []string          `json:"exposed_ports" lua:",required"`
+	WorkingDir   string            `json:"working_dir" lua:",required"`
+	User         string            `json:"user" lua:",required"`
 }
 
 type inspectResult struct {
-	Digest       string      `json:"digest"`
-	MediaType    string      `json:"media_type"`
-	Platforms    []string    `json:"platforms"`
-	OS           string      `json:"os"`
-	Architecture string      `json:"architecture"`
+	Digest       string      `json:"digest" lua:",required"`
+	MediaType    string      `json:"media_type" lua:",required"`
+	Platforms    []string    `json:"platforms" lua:",required"`
+	OS           string      `json:"os" lua:",required"`
+	Architecture string      `json:"architecture" lua:",required"`
 	Variant      string      `json:"variant,omitempty"`
-	Config       imageConfig `json:"config"`
+	Config       imageConfig `json:"config" lua:",required"`
 }
 
-func luaInspect(L *lua.LState) int {
-	var o inspectOpts
-	if err := engine.Decode(L.CheckTable(1), &o); err != nil {
-		engine.RaiseUsage(L, inspectUsage, "oci.inspect: %v", err)
-	}
-	if o.Ref == "" {
-		engine.RaiseUsage(L, inspectUsage, "oci.inspect needs ref")
-	}
+func luaInspect(L *lua.LState, o inspectOpts) (inspectResult, error) {
 	want := v1.Platform{OS: "linux", Architecture: "arm64"}
 	if o.Platform != "" {
 		p, err := ociimage.ParsePlatform(o.Platform)
 		if err != nil {
-			engine.RaiseUsage(L, inspectUsage, "oci.inspect: platform: %v", err)
+			return inspectResult{}, engine.Usagef(inspectUsage, "oci.inspect: platform: %v", err)
 		}
 		want = p
 	}
 	if o.Auth != nil {
 		engine.FromL(L).Out.AddSecret(o.Auth.Password)
 	}
-	res, err := engine.Unlocked(L, func(ctx context.Context) (inspectResult, error) { return inspect(ctx, o, want) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, res))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (inspectResult, error) { return inspect(ctx, o, want) })
 }
 
 func inspect(ctx context.Context, o inspectOpts, want v1.Platform) (inspectResult, error) {

@@ -16,36 +16,24 @@ import (
 const pushUsage = `oci.push{path = ".agentcore/build/my-bot", to = "REGISTRY/REPO:TAG"}`
 
 type pushOpts struct {
-	Path string `json:"path"`
-	To   string `json:"to"`
+	Path string `json:"path" lua:",required"`
+	To   string `json:"to" lua:",required"`
 	Auth *auth  `json:"auth"`
 }
 
 type pushResult struct {
-	Digest string `json:"digest"`
-	Ref    string `json:"ref"`
-	Pushed bool   `json:"pushed"`
+	Digest string `json:"digest" lua:",required"`
+	Ref    string `json:"ref" lua:",required"`
+	Pushed bool   `json:"pushed" lua:",required"`
 }
 
-func luaPush(L *lua.LState) int {
-	var o pushOpts
-	if err := engine.Decode(L.CheckTable(1), &o); err != nil {
-		engine.RaiseUsage(L, pushUsage, "oci.push: %v", err)
-	}
-	if o.Path == "" || o.To == "" {
-		engine.RaiseUsage(L, pushUsage, "oci.push needs path (an image layout written by oci.build_go) and to")
-	}
+func luaPush(L *lua.LState, o pushOpts) (pushResult, error) {
 	r := engine.FromL(L)
 	if o.Auth != nil {
 		r.Out.AddSecret(o.Auth.Password)
 	}
 	dir := resolve(r.Dir, o.Path)
-	res, err := engine.Unlocked(L, func(ctx context.Context) (pushResult, error) { return push(ctx, dir, o) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, res))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (pushResult, error) { return push(ctx, dir, o) })
 }
 
 func push(ctx context.Context, dir string, o pushOpts) (pushResult, error) {

@@ -40,20 +40,19 @@ var Module = &engine.Module{
 		{Name: "logs.StreamsOpts", Of: streamsArgs{}},
 		{Name: "logs.SpansOpts", Of: spansArgs{}, Doc: "Which spans spans reads; group defaults to aws/spans."},
 		{Name: "logs.Event", Of: Event{}, Doc: "A log event: timestamp in ms since the epoch, time the same in RFC 3339 UTC; session and level when the line tells them."},
-		{Name: "logs.FilterResult", Doc: "events is absent with print = true; missing says the group does not exist.",
-			Fields: "events?: logs.Event[], count: integer, missing: boolean"},
-		{Name: "logs.FollowResult", Fields: "count: integer, interrupted: boolean, missing: boolean"},
+		{Name: "logs.FilterResult", Of: filterResult{}, Doc: "events is absent with print = true; missing says the group does not exist."},
+		{Name: "logs.FollowResult", Of: followResult{}},
 		{Name: "logs.Group", Of: Group{}},
 		{Name: "logs.Stream", Of: Stream{}},
 		{Name: "logs.Span", Of: Span{}, Doc: "A span read from a Transaction Search JSON event."},
-		{Name: "logs.SpansResult", Fields: "spans: logs.Span[], missing: boolean"},
+		{Name: "logs.SpansResult", Of: spansResult{}},
 		{Name: "logs.TransactionSearch", Of: TransactionSearch{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "parse_time", Fn: luaParseTime, Params: "text: string", Returns: "integer",
+		{Name: "parse_time", Go: luaParseTime, Params: "text: string", Returns: "integer",
 			Doc: "Reads a start time: a duration back from now (30s, 10m, 1h30m, 2d, 1w) or an RFC 3339 time. " +
 				"Anything else raises a usage error (exit 2) saying both forms. Returns milliseconds since the epoch."},
-		{Name: "filter", Fn: luaFilter,
+		{Name: "filter", Go: luaFilter,
 			Params:  "opts: logs.FilterOpts",
 			Returns: "logs.FilterResult",
 			Doc: "The group's events between start and end (all pages), oldest first, merged by event id. grep keeps " +
@@ -78,20 +77,20 @@ var Module = &engine.Module{
 				"window. Where live tail is refused (moto: not implemented; AccessDenied; quota) or poll_only = true it " +
 				"polls FilterLogEvents every poll_seconds (1), reading again overlap_seconds (30) back, deduplicated " +
 				"by event id. -v says which (\"following ... with CloudWatch Logs live tail\" or \"... by polling\")."},
-		{Name: "print", Fn: luaPrint, Params: "events: logs.Event[]",
+		{Name: "print", Go: luaPrint, Params: "events: logs.Event[]",
 			Doc: "Prints events as filter's print = true does (for events merged from several groups)."},
-		{Name: "get_events", Fn: luaGetEvents,
+		{Name: "get_events", Go: luaGetEvents,
 			Params:  "opts: logs.GetEventsOpts",
 			Returns: "logs.Event[]",
 			Doc:     "One stream's events (GetLogEvents, every page until the end or limit)."},
-		{Name: "describe_groups", Fn: luaDescribeGroups, Params: "opts?: logs.GroupsOpts",
+		{Name: "describe_groups", Go: luaDescribeGroups, Params: "opts?: logs.GroupsOpts",
 			Returns: "logs.Group[]",
 			Doc:     "The log groups whose name starts with prefix (all pages)."},
-		{Name: "describe_streams", Fn: luaDescribeStreams, Params: "opts: logs.StreamsOpts",
+		{Name: "describe_streams", Go: luaDescribeStreams, Params: "opts: logs.StreamsOpts",
 			Returns: "logs.Stream[]?",
 			Doc: "The group's streams, most recently written first (all pages, or the first limit), or nil when " +
 				"the group does not exist. With prefix, in name order."},
-		{Name: "spans", Fn: luaSpans,
+		{Name: "spans", Go: luaSpans,
 			Params:  "opts: logs.SpansOpts",
 			Returns: "logs.SpansResult",
 			Doc: "Spans stored as CloudWatch Transaction Search JSON events (traceId, spanId, parentSpanId, name, kind, " +
@@ -99,7 +98,7 @@ var Module = &engine.Module{
 				"oldest first. any keeps spans holding one of the terms (a runtime id, an agent's name), session those " +
 				"whose attributes say session.id, trace_id one trace. Each span: {trace_id, span_id, parent_span_id, " +
 				"name, kind, start, start_ms, duration_ms, status, session, service, attributes, resource}."},
-		{Name: "ensure_transaction_search", Fn: luaEnsureTransactionSearch,
+		{Name: "ensure_transaction_search", Go: luaEnsureTransactionSearch,
 			Returns: "logs.TransactionSearch",
 			Doc: "Enables CloudWatch Transaction Search for the account and region once (AgentCore observability " +
 				"needs it): the CloudWatch Logs resource policy letting xray.amazonaws.com write aws/spans and " +
@@ -109,58 +108,48 @@ var Module = &engine.Module{
 	},
 }
 
-func decode(L *lua.LState, fn, usage string, out any, group *string) *lua.LTable {
-	tbl, ok := L.Get(1).(*lua.LTable)
-	if !ok {
-		engine.RaiseUsage(L, usage, "%s: expects a table, got a %s", fn, L.Get(1).Type())
-	}
-	if err := engine.Decode(tbl, out); err != nil {
-		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-	}
-	if group != nil && *group == "" {
-		engine.RaiseUsage(L, usage, "%s: group is required", fn)
-	}
-	return tbl
-}
-
-func luaParseTime(L *lua.LState) int {
-	text := engine.StringArg(L, 1, "logs.parse_time", "text")
+func luaParseTime(text string) (int64, error) {
 	ms, err := ParseSince(text, time.Now())
 	if err != nil {
-		engine.RaiseUsage(L, "", "%v", err)
+		return 0, engine.Usagef("", "%v", err)
 	}
-	L.Push(lua.LNumber(ms))
-	return 1
+	return ms, nil
 }
 
-type filterArgs struct {
+// selection is which events of one log group filter and follow read.
+type selection struct {
 	Group   string            `json:"group" lua:",required"`
 	Start   float64           `json:"start"`
-	End     float64           `json:"end"`
 	Grep    string            `json:"grep"`
 	Session string            `json:"session"`
 	Any     engine.StringList `json:"any"`
-	Limit   int               `json:"limit"`
-	Print   bool              `json:"print"`
+}
+
+type filterArgs struct {
+	selection
+	End   float64 `json:"end"`
+	Limit int     `json:"limit"`
+	Print bool    `json:"print"`
 }
 
 func (a *filterArgs) query() *Query {
 	return &Query{Group: a.Group, Start: int64(a.Start), End: int64(a.End), Grep: a.Grep, Session: a.Session, Any: a.Any, Limit: a.Limit}
 }
 
-func luaFilter(L *lua.LState) int {
-	const fn, usage = "logs.filter", `logs.filter{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT", start = logs.parse_time("1h")}`
-	var a filterArgs
-	decode(L, fn, usage, &a, &a.Group)
+type filterResult struct {
+	Events  []Event `json:"events"` // nil with print = true
+	Count   int     `json:"count" lua:",required"`
+	Missing bool    `json:"missing" lua:",required"`
+}
+
+func luaFilter(L *lua.LState, a filterArgs) (*filterResult, error) {
 	q := a.query()
 	evs, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 	missing := errors.Is(err, errNoGroup)
 	if err != nil && !missing {
-		engine.Raise(L, service.Error("reading log group "+a.Group, err))
+		return nil, service.Error("reading log group "+a.Group, err)
 	}
-	res := L.NewTable()
-	res.RawSetString("count", lua.LNumber(len(evs)))
-	res.RawSetString("missing", lua.LBool(missing))
+	res := &filterResult{Count: len(evs), Missing: missing}
 	if a.Print {
 		p := newPrinter(engine.FromL(L).Out)
 		for i := range evs {
@@ -168,54 +157,40 @@ func luaFilter(L *lua.LState) int {
 		}
 		p.flush()
 	} else {
-		res.RawSetString("events", engine.ToLua(L, evs))
+		res.Events = append([]Event{}, evs...)
 	}
-	L.Push(res)
-	return 1
+	return res, nil
 }
 
-func luaPrint(L *lua.LState) int {
-	var evs []Event
-	if L.CheckTable(1).Len() == 0 {
-		return 0
-	}
-	if err := engine.Decode(L.CheckTable(1), &evs); err != nil {
-		engine.RaiseUsage(L, "logs.print(result.events)", "logs.print: %v", err)
-	}
+func luaPrint(L *lua.LState, evs []Event) {
 	p := newPrinter(engine.FromL(L).Out)
 	for i := range evs {
 		p.print(&evs[i])
 	}
 	p.flush()
-	return 0
 }
 
-// followArgs repeats filterArgs' fields: engine.Decode reads no embedded structs.
 type followArgs struct {
-	Group          string            `json:"group" lua:",required"`
-	Start          float64           `json:"start"`
-	Grep           string            `json:"grep"`
-	Session        string            `json:"session"`
-	Any            engine.StringList `json:"any"`
-	PollSeconds    float64           `json:"poll_seconds"`
-	OverlapSeconds float64           `json:"overlap_seconds"`
-	Seconds        float64           `json:"seconds"`
-	PollOnly       bool              `json:"poll_only"`
-	OnEvent        any               `json:"on_event" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
+	selection
+	PollSeconds    float64 `json:"poll_seconds"`
+	OverlapSeconds float64 `json:"overlap_seconds"`
+	Seconds        float64 `json:"seconds"`
+	PollOnly       bool    `json:"poll_only"`
+	OnEvent        any     `json:"on_event" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
 }
 
+type followResult struct {
+	Count       int  `json:"count" lua:",required"`
+	Interrupted bool `json:"interrupted" lua:",required"`
+	Missing     bool `json:"missing" lua:",required"`
+}
+
+// luaFollow is raw (Fn): on_event is a Lua function it calls for each event.
 func luaFollow(L *lua.LState) int {
-	const fn, usage = "logs.follow", `logs.follow{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT", start = logs.parse_time("10m")}`
+	const fn = "logs.follow"
 	var a followArgs
-	tbl := decode(L, fn, usage, &a, &a.Group)
-	var onEvent *lua.LFunction
-	switch v := tbl.RawGetString("on_event").(type) {
-	case *lua.LNilType:
-	case *lua.LFunction:
-		onEvent = v
-	default:
-		engine.RaiseUsage(L, usage, "%s: on_event must be a function, got a %s", fn, v.Type())
-	}
+	engine.OptionsArg(L, 1, fn, &a)
+	onEvent, _ := L.CheckTable(1).RawGetString("on_event").(*lua.LFunction) // its type is checked by the declaration
 	poll := time.Duration(a.PollSeconds * float64(time.Second))
 	if poll <= 0 {
 		poll = time.Second
@@ -419,11 +394,7 @@ func luaFollow(L *lua.LState) int {
 		// called this function reads the context after it returns.)
 		L.SetContext(context.WithoutCancel(engine.Ctx(L)))
 	}
-	res := L.NewTable()
-	res.RawSetString("count", lua.LNumber(count))
-	res.RawSetString("interrupted", lua.LBool(interrupted))
-	res.RawSetString("missing", lua.LBool(missing))
-	L.Push(res)
+	L.Push(engine.ToLuaAs(L, followResult{Count: count, Interrupted: interrupted, Missing: missing}, "logs.FollowResult"))
 	return 1
 }
 
@@ -436,14 +407,8 @@ type getArgs struct {
 	FromHead *bool   `json:"from_head"`
 }
 
-func luaGetEvents(L *lua.LState) int {
-	const fn, usage = "logs.get_events", `logs.get_events{group = "/aws/...", stream = "2026/11/27/[runtime-logs]ID"}`
-	var a getArgs
-	decode(L, fn, usage, &a, &a.Group)
-	if a.Stream == "" {
-		engine.RaiseUsage(L, usage, "%s: stream is required", fn)
-	}
-	evs := awscall.CallOrRaise(L, service, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, c *cwl.Client) ([]Event, error) {
+func luaGetEvents(L *lua.LState, a getArgs) ([]Event, error) {
+	return awscall.Call(L, service, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, c *cwl.Client) ([]Event, error) {
 		in := &cwl.GetLogEventsInput{LogGroupName: &a.Group, LogStreamName: &a.Stream, StartFromHead: awssdk.Bool(a.FromHead == nil || *a.FromHead)}
 		if a.Start > 0 {
 			in.StartTime = awssdk.Int64(int64(a.Start))
@@ -474,8 +439,6 @@ func luaGetEvents(L *lua.LState) int {
 			in.NextToken = next
 		}
 	})
-	L.Push(engine.ToLua(L, evs))
-	return 1
 }
 
 type groupsArgs struct {
@@ -504,10 +467,8 @@ func msTime(ms *int64) string {
 	return time.UnixMilli(*ms).UTC().Format(time.RFC3339)
 }
 
-func luaDescribeGroups(L *lua.LState) int {
-	var a groupsArgs
-	engine.OptionsArg(L, 1, "logs.describe_groups", &a)
-	groups := awscall.CallOrRaise(L, service, "listing log groups", func(ctx context.Context, c *cwl.Client) ([]Group, error) {
+func luaDescribeGroups(L *lua.LState, a groupsArgs) ([]Group, error) {
+	return awscall.Call(L, service, "listing log groups", func(ctx context.Context, c *cwl.Client) ([]Group, error) {
 		in := &cwl.DescribeLogGroupsInput{}
 		if a.Prefix != "" {
 			in.LogGroupNamePrefix = &a.Prefix
@@ -526,8 +487,6 @@ func luaDescribeGroups(L *lua.LState) int {
 		}
 		return out, nil
 	})
-	L.Push(engine.ToLua(L, groups))
-	return 1
 }
 
 // Stream is what describe_streams returns.
@@ -538,10 +497,7 @@ type Stream struct {
 	LastEvent  string `json:"last_event,omitempty"`
 }
 
-func luaDescribeStreams(L *lua.LState) int {
-	const fn, usage = "logs.describe_streams", `logs.describe_streams{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT"}`
-	var a streamsArgs
-	decode(L, fn, usage, &a, &a.Group)
+func luaDescribeStreams(L *lua.LState, a streamsArgs) ([]Stream, error) {
 	streams, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Stream, error) {
 		in := &cwl.DescribeLogStreamsInput{LogGroupName: &a.Group}
 		if a.Prefix != "" {
@@ -567,12 +523,10 @@ func luaDescribeStreams(L *lua.LState) int {
 		return out, nil
 	})
 	if awscall.ErrorCode(err) == "ResourceNotFoundException" {
-		L.Push(lua.LNil)
-		return 1
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, service.Error("listing the streams of log group "+a.Group, err))
+		return nil, service.Error("listing the streams of log group "+a.Group, err)
 	}
-	L.Push(engine.ToLua(L, streams))
-	return 1
+	return streams, nil
 }

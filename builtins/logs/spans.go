@@ -144,10 +144,12 @@ type spansArgs struct {
 	Limit   int               `json:"limit"`
 }
 
-func luaSpans(L *lua.LState) int {
-	const fn, usage = "logs.spans", `logs.spans{any = {runtime_id}, start = logs.parse_time("1h")}`
-	var a spansArgs
-	decode(L, fn, usage, &a, nil)
+type spansResult struct {
+	Spans   []Span `json:"spans" lua:",required"`
+	Missing bool   `json:"missing" lua:",required"`
+}
+
+func luaSpans(L *lua.LState, a spansArgs) (*spansResult, error) {
 	if a.Group == "" {
 		a.Group = SpansGroup
 	}
@@ -162,7 +164,7 @@ func luaSpans(L *lua.LState) int {
 	evs, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 	missing := errors.Is(err, errNoGroup)
 	if err != nil && !missing {
-		engine.Raise(L, service.Error("reading spans from log group "+a.Group, err))
+		return nil, service.Error("reading spans from log group "+a.Group, err)
 	}
 	spans := []Span{}
 	for _, e := range evs {
@@ -182,9 +184,5 @@ func luaSpans(L *lua.LState) int {
 	if a.Limit > 0 && len(spans) > a.Limit {
 		spans = spans[len(spans)-a.Limit:]
 	}
-	res := L.NewTable()
-	res.RawSetString("spans", engine.ToLua(L, spans))
-	res.RawSetString("missing", lua.LBool(missing))
-	L.Push(res)
-	return 1
+	return &spansResult{Spans: spans, Missing: missing}, nil
 }

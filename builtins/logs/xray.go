@@ -62,9 +62,9 @@ type TransactionSearch struct {
 	Unsupported string `json:"unsupported,omitempty"`
 }
 
-func luaEnsureTransactionSearch(L *lua.LState) int {
+func luaEnsureTransactionSearch(L *lua.LState) (TransactionSearch, error) {
 	run := engine.FromL(L)
-	out := awscall.CallOrRaise(L, service, "enabling CloudWatch Transaction Search", func(ctx context.Context, c *cwl.Client) (TransactionSearch, error) {
+	return awscall.Call(L, service, "enabling CloudWatch Transaction Search", func(ctx context.Context, c *cwl.Client) (TransactionSearch, error) {
 		var res TransactionSearch
 		x, err := xrayService.For(ctx, run)
 		if err != nil {
@@ -119,6 +119,4 @@ func luaEnsureTransactionSearch(L *lua.LState) int {
 		res.Destination, res.Status = string(up.Destination), string(up.Status)
 		return res, nil
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }

@@ -24,30 +24,30 @@ var Module = &engine.Module{
 		"\"local\" talks to the local AgentCore endpoint with its own key pair (`agentcore local env` prints it).",
 	Classes: []*engine.Class{
 		{Name: "aws.Caller", Of: awscall.Caller{}},
-		{Name: "aws.Env", Fields: `name?: string, provider: "aws"|"local", region?: string, account?: string, profile?: string, endpoint_url?: string`},
+		{Name: "aws.Env", Of: envInfo{}},
 	},
 	Funcs: []engine.Func{
 		{Name: "caller", Returns: "aws.Caller",
 			Doc: "Who the credentials belong to (STS GetCallerIdentity). Cached for the run.",
-			Fn:  luaCaller},
+			Go:  luaCaller},
 		{Name: "guard", Returns: "aws.Caller",
 			Doc: "The account guard: when the environment names an account and the credentials belong " +
 				"to another, raises an error (exit code 2) naming both accounts and the environment. " +
 				"Returns the caller otherwise. Recipes that change anything call it first.",
-			Fn: luaGuard},
+			Go: luaGuard},
 		{Name: "env", Returns: "aws.Env",
 			Doc: "The selected environment's AWS settings as configured (no network call). region is " +
 				"the configured one, or for provider \"local\" us-east-1 when unset.",
-			Fn: luaEnv},
+			Go: luaEnv},
 		{Name: "error_code", Params: "err: Error|string|nil", Returns: "string?",
 			Doc: "The AWS error code of an error caught with pcall (\"ResourceNotFoundException\", " +
 				"\"AccessDeniedException\"...), or nil when it is not an AWS error: err.aws_code, or for an error " +
 				"turned into a string the code first in its message (\"CODE: what was being done: message\").",
-			Fn: luaErrorCode},
+			Go: luaErrorCode},
 		{Name: "is_not_found", Params: "err: Error|string|nil", Returns: "boolean",
 			Doc: "Whether an error caught with pcall is an AWS \"does not exist\" error " +
 				"(ResourceNotFoundException, RepositoryNotFoundException, NoSuchEntity, ParameterNotFound...).",
-			Fn: luaIsNotFound},
+			Go: luaIsNotFound},
 	},
 }
 
@@ -74,55 +74,44 @@ func Guard(ctx context.Context, run *engine.Run) (*awscall.Caller, error) {
 			"`aws sts get-caller-identity` shows whose they are", env.Name)}
 }
 
-func luaCaller(L *lua.LState) int {
+func luaCaller(L *lua.LState) (*awscall.Caller, error) {
 	run := engine.FromL(L)
-	c, err := engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return awscall.CallerFor(ctx, run) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, c))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return awscall.CallerFor(ctx, run) })
 }
 
-func luaGuard(L *lua.LState) int {
+func luaGuard(L *lua.LState) (*awscall.Caller, error) {
 	run := engine.FromL(L)
-	c, err := engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return Guard(ctx, run) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, c))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return Guard(ctx, run) })
 }
 
-func luaEnv(L *lua.LState) int {
-	run := engine.FromL(L)
-	env := run.Env()
-	t := L.NewTable()
+// envInfo is what aws.env returns; settings the environment leaves unset are absent.
+type envInfo struct {
+	Name        string `json:"name,omitempty"`
+	Provider    string `json:"provider" lua:"\"aws\"|\"local\",required"`
+	Region      string `json:"region,omitempty"`
+	Account     string `json:"account,omitempty"`
+	Profile     string `json:"profile,omitempty"`
+	EndpointURL string `json:"endpoint_url,omitempty"`
+}
+
+func luaEnv(L *lua.LState) envInfo {
+	env := engine.FromL(L).Env()
 	if env == nil {
-		t.RawSetString("provider", lua.LString("aws"))
-		L.Push(t)
-		return 1
+		return envInfo{Provider: "aws"}
 	}
-	provider := env.Provider
-	if provider == "" {
-		provider = "aws"
+	info := envInfo{Name: env.Name, Provider: env.Provider, Region: env.Region, Account: env.Account,
+		Profile: env.Profile, EndpointURL: env.EndpointURL}
+	if info.Provider == "" {
+		info.Provider = "aws"
 	}
-	region := env.Region
-	if region == "" && provider == "local" {
-		region = awscall.DefaultLocalRegion
+	if info.Region == "" && info.Provider == "local" {
+		info.Region = awscall.DefaultLocalRegion
 	}
-	for k, v := range map[string]string{"name": env.Name, "provider": provider, "region": region,
-		"account": env.Account, "profile": env.Profile, "endpoint_url": env.EndpointURL} {
-		if v != "" {
-			t.RawSetString(k, lua.LString(v))
-		}
-	}
-	L.Push(t)
-	return 1
+	return info
 }
 
-func errArgMessage(L *lua.LState) string {
-	switch v := L.Get(1).(type) {
+func errArgMessage(err lua.LValue) string {
+	switch v := err.(type) {
 	case *lua.LTable:
 		return lua.LVAsString(v.RawGetString("message"))
 	case lua.LString:
@@ -138,27 +127,24 @@ var scriptPosition = regexp.MustCompile(`^(?:[^\s:]+:\d+:|\[G\]:)\s*`)
 
 // errArgCode is the AWS code of the error argument: its aws_code field, or for an error that
 // went through a string (error(tostring(err))) the code at the start of its message.
-func errArgCode(L *lua.LState) string {
-	if t, ok := L.Get(1).(*lua.LTable); ok {
+func errArgCode(err lua.LValue) string {
+	if t, ok := err.(*lua.LTable); ok {
 		if c, ok := t.RawGetString("aws_code").(lua.LString); ok {
 			return string(c)
 		}
 	}
-	return errorCodeOf(errArgMessage(L))
+	return errorCodeOf(errArgMessage(err))
 }
 
-func luaErrorCode(L *lua.LState) int {
-	if code := errArgCode(L); code != "" {
-		L.Push(lua.LString(code))
-	} else {
-		L.Push(lua.LNil)
+func luaErrorCode(err lua.LValue) *string {
+	if code := errArgCode(err); code != "" {
+		return &code
 	}
-	return 1
+	return nil
 }
 
-func luaIsNotFound(L *lua.LState) int {
-	L.Push(lua.LBool(awscall.NotFoundCode(errArgCode(L))))
-	return 1
+func luaIsNotFound(err lua.LValue) bool {
+	return awscall.NotFoundCode(errArgCode(err))
 }
 
 // codePrefix matches the AWS error code awscall.Error puts first. Messages of our own start

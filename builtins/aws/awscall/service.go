@@ -24,13 +24,15 @@ import (
 // environment's session, and the hints the module adds to that service's errors. A module
 // declares one value per service it calls and makes every call through Call or Try:
 //
-//	var ecrService = &awscall.Service[api]{Name: "ecr",
+//	var service = &awscall.Service[api]{Name: "ecr",
 //		New: func(s *awscall.Session) api { return ecr.NewFromConfig(s.Config) }}
 //
-//	out := awscall.CallOrRaise(L, ecrService, "describing ECR repository "+name,
-//		func(ctx context.Context, c api) (*ecr.DescribeRepositoriesOutput, error) {
-//			return c.DescribeRepositories(ctx, in)
-//		})
+//	func luaDeleteRepository(L *lua.LState, name string, o deleteOpts) (*ecr.DeleteRepositoryOutput, error) {
+//		return awscall.Call(L, service, fmt.Sprintf("deleting ECR repository %q", name),
+//			func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
+//				return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
+//			})
+//	}
 //
 // C is the module's narrow interface of the calls it makes, or the SDK client type.
 type Service[C any] struct {
@@ -81,15 +83,6 @@ func Call[C, T any](L *lua.LState, sv *Service[C], doing string, fn func(ctx con
 		return out, sv.Error(doing, err)
 	}
 	return out, nil
-}
-
-// CallOrRaise is Call for raw (Fn) builtins: it raises the error instead of returning it.
-func CallOrRaise[C, T any](L *lua.LState, sv *Service[C], doing string, fn func(ctx context.Context, c C) (T, error)) T {
-	out, err := Call(L, sv, doing, fn)
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	return out
 }
 
 // Try is Call without the raise, for calls whose errors the caller sorts (a lookup that

@@ -40,9 +40,9 @@ func apiError(code string) error {
 	return fmt.Errorf("operation error Thing: %w", &smithy.GenericAPIError{Code: code, Message: "the message"})
 }
 
-// Call raises the service's error: the AWS code first, the module's hint where the shared
-// hints have none, the shared hint otherwise.
-func TestCallRaisesWithTheServiceHints(t *testing.T) {
+// Call returns the service's error: the AWS code first, the module's hint where the shared
+// hints have none, the shared hint otherwise; raised, it keeps them.
+func TestCallErrorHasTheServiceHints(t *testing.T) {
 	sv := thing(func(code, msg string) string {
 		if code == "NoSuchThing" || code == "AccessDeniedException" {
 			return "the module's hint for " + code
@@ -56,7 +56,8 @@ func TestCallRaisesWithTheServiceHints(t *testing.T) {
 	} {
 		h := harness(t)
 		probe(h, func(L *lua.LState) int {
-			awscall.CallOrRaise(L, sv, "reading the thing", func(context.Context, string) (int, error) { return 0, apiError(tc.code) })
+			_, err := awscall.Call(L, sv, "reading the thing", func(context.Context, string) (int, error) { return 0, apiError(tc.code) })
+			engine.Raise(L, err)
 			return 0
 		})
 		err := h.Err(`probe()`)

@@ -38,9 +38,10 @@ type Param struct {
 // fields come from Fields, or from Of (then Fields adds what the struct cannot hold), a struct whose json-tagged fields are the table's keys
 // (the struct the builtin's Go function takes or returns, so that declaration and decoding
 // cannot disagree; the fields of an embedded struct without a json tag are the table's own).
-// A `lua:"TYPE"` tag gives a field's type where Go's cannot say it. A field is optional unless
-// its lua tag says required (`lua:",required"`, or `lua:"TYPE,required"`): the one place
-// "required" is said, for the check, the reference and the LuaLS stubs.
+// A `lua:"TYPE"` tag gives a field's type where Go's cannot say it. A field is required unless
+// its json tag says omitempty (`json:"tags,omitempty"`): the one place "required" is said,
+// for the run-time check, the reference and the LuaLS stubs; in results, omitempty also
+// leaves the field out when it holds its zero value, as encoding/json does.
 type Class struct {
 	Name   string // "docker.BuildOpts"
 	Doc    string
@@ -286,21 +287,29 @@ var (
 	unmarshaler = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 )
 
+// deriving collects the classes that deriving one class from a struct gives rise to.
+type deriving struct {
+	extra []*Class
+	// legacy: a field is optional unless tagged lua:",required" (Module.LegacyOptional).
+	legacy bool
+}
+
 // classFromStruct derives the fields of c from the json-tagged fields of t; nested structs
-// become classes named after c and the field (agentcore.RuntimeSpecLifecycle), added to extra.
-func classFromStruct(c *Class, t reflect.Type, extra *[]*Class) {
+// become classes named after c and the field (agentcore.RuntimeSpecLifecycle), added to
+// d.extra. A field is required unless its json tag says omitempty.
+func classFromStruct(c *Class, t reflect.Type, d *deriving) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		tag, tagOpts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
-			classFromStruct(c, f.Type, extra) // embedded: its fields are the table's own
+			classFromStruct(c, f.Type, d) // embedded: its fields are the table's own
 			continue
 		}
 		if f.Tag.Get("lua") == "items" { // the list part (see Decode)
-			p := &typeParser{s: goLuaType(f.Type.Elem(), c.Name+"Item", extra, c.Name+"[]"), ctx: c.Name + "[]"}
+			p := &typeParser{s: goLuaType(f.Type.Elem(), c.Name+"Item", d, c.Name+"[]"), ctx: c.Name + "[]"}
 			c.items = p.union()
 			continue
 		}
@@ -308,15 +317,23 @@ func classFromStruct(c *Class, t reflect.Type, extra *[]*Class) {
 			continue
 		}
 		typ, required := luaTag(f.Tag.Get("lua"))
+		optional := strings.Contains(","+tagOpts+",", ",omitempty,")
+		switch {
+		case d.legacy:
+			optional = !required
+		case required:
+			panic(fmt.Sprintf(`engine: %s.%s: a field is required unless its json tag says omitempty: drop lua:",required"`, c.Name, tag))
+		}
 		if typ == "" {
-			typ = goLuaType(f.Type, c.Name+exportName(tag), extra, c.Name+"."+tag)
+			typ = goLuaType(f.Type, c.Name+exportName(tag), d, c.Name+"."+tag)
 		}
 		p := &typeParser{s: typ, ctx: c.Name + "." + tag}
-		c.fields = append(c.fields, Param{Name: tag, Type: p.union(), Optional: !required})
+		c.fields = append(c.fields, Param{Name: tag, Type: p.union(), Optional: optional})
 	}
 }
 
-// luaTag splits a `lua:"TYPE,required"` tag; TYPE may hold commas (table<string, T>).
+// luaTag splits a `lua:"TYPE,required"` tag (the legacy mark, see Module.LegacyOptional);
+// TYPE may hold commas (table<string, T>).
 func luaTag(tag string) (typ string, required bool) {
 	if i := strings.LastIndex(tag, ","); i >= 0 && strings.TrimSpace(tag[i+1:]) == "required" {
 		return tag[:i], true
@@ -341,7 +358,7 @@ func exportName(s string) string {
 	return b.String()
 }
 
-func goLuaType(t reflect.Type, nested string, extra *[]*Class, ctx string) string {
+func goLuaType(t reflect.Type, nested string, d *deriving, ctx string) string {
 	switch t {
 	case stringMapT:
 		return "table<string, string|number|boolean>"
@@ -357,7 +374,7 @@ func goLuaType(t reflect.Type, nested string, extra *[]*Class, ctx string) strin
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return goLuaType(t.Elem(), nested, extra, ctx)
+		return goLuaType(t.Elem(), nested, d, ctx)
 	case reflect.String:
 		return "string"
 	case reflect.Bool:
@@ -370,17 +387,17 @@ func goLuaType(t reflect.Type, nested string, extra *[]*Class, ctx string) strin
 	case reflect.Interface:
 		return "any"
 	case reflect.Slice, reflect.Array:
-		e := goLuaType(t.Elem(), nested, extra, ctx)
+		e := goLuaType(t.Elem(), nested, d, ctx)
 		if strings.ContainsAny(e, "|") {
 			e = "(" + e + ")"
 		}
 		return e + "[]"
 	case reflect.Map:
-		return "table<" + goLuaType(t.Key(), nested, extra, ctx) + ", " + goLuaType(t.Elem(), nested, extra, ctx) + ">"
+		return "table<" + goLuaType(t.Key(), nested, d, ctx) + ", " + goLuaType(t.Elem(), nested, d, ctx) + ">"
 	case reflect.Struct:
 		nc := &Class{Name: nested}
-		classFromStruct(nc, t, extra)
-		*extra = append(*extra, nc)
+		classFromStruct(nc, t, d)
+		d.extra = append(d.extra, nc)
 		return nested
 	}
 	panic(fmt.Sprintf("engine: %s: no Lua type for %s", ctx, t))
@@ -392,13 +409,13 @@ type decl struct {
 }
 
 // prepareClasses parses classes (deriving fields from structs) and returns them with the
-// nested classes they gave rise to.
-func prepareClasses(cs []*Class) []*Class {
+// nested classes they gave rise to. legacy: see Module.LegacyOptional.
+func prepareClasses(cs []*Class, legacy bool) []*Class {
 	var all []*Class
 	for _, c := range cs {
-		var extra []*Class
+		d := &deriving{legacy: legacy}
 		if c.Of != nil {
-			classFromStruct(c, reflect.TypeOf(c.Of), &extra)
+			classFromStruct(c, reflect.TypeOf(c.Of), d)
 		}
 		if c.Fields != "" { // with Of: fields the struct cannot hold (a lazy one, see project.Agent)
 			c.fields = append(c.fields, parseParams(c.Fields, c.Name, false)...)
@@ -408,7 +425,7 @@ func prepareClasses(cs []*Class) []*Class {
 			c.items = p.union()
 		}
 		all = append(all, c)
-		all = append(all, extra...)
+		all = append(all, d.extra...)
 	}
 	return all
 }

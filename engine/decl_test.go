@@ -12,12 +12,12 @@ import (
 )
 
 type probeOpts struct {
-	Name  string            `json:"name" lua:",required"`
-	Tags  engine.StringList `json:"tags"`
-	Count int               `json:"count"`
+	Name  string            `json:"name"`
+	Tags  engine.StringList `json:"tags,omitempty"`
+	Count int               `json:"count,omitempty"`
 	Auth  *struct {
-		User string `json:"user"`
-	} `json:"auth"`
+		User string `json:"user,omitempty"`
+	} `json:"auth,omitempty"`
 }
 
 // probe declares one of each kind of type; its functions return how many arguments they got.

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -13,26 +14,26 @@ import (
 )
 
 type bindBase struct {
-	Region string `json:"region"`
+	Region string `json:"region,omitempty"`
 }
 
 type bindOpts struct {
 	bindBase          // embedded: region is a key of the table itself
-	Bucket   string   `json:"bucket" lua:",required"`
-	Keys     []string `json:"keys"`
-	Size     *int     `json:"size"`
+	Bucket   string   `json:"bucket"`
+	Keys     []string `json:"keys,omitempty"`
+	Size     *int     `json:"size,omitempty"`
 }
 
 type bindItem struct {
-	Name string   `json:"name" lua:",required"`
-	Tags []string `json:"tags"`
+	Name string   `json:"name"`
+	Tags []string `json:"tags,omitempty"`
 }
 
 type bindResult struct {
-	Bucket string     `json:"bucket" lua:",required"`
-	Region string     `json:"region"`
-	Items  []bindItem `json:"items" lua:",required"`
-	Sizes  []int      `json:"sizes"`
+	Bucket string     `json:"bucket"`
+	Region string     `json:"region,omitempty"`
+	Items  []bindItem `json:"items"`
+	Sizes  []int      `json:"sizes,omitempty"`
 }
 
 var bound = &engine.Module{Name: "bound", Doc: "test",
@@ -96,10 +97,10 @@ func TestGoBinding(t *testing.T) {
 	if want := `{"bucket":"b/a","items":[{"name":"k1"}],"region":"eu"}`; got != want {
 		t.Errorf("put = %s, want %s", got, want)
 	}
-	// No keys: the required list is [] in JSON, never {} or absent; an optional list that is
-	// nil in Go is left out.
+	// No keys: the required list is [] in JSON, never {} or absent; an optional (omitempty)
+	// field holding its zero value is left out.
 	got = encodeResult(t, h, `return bound.put("a", {bucket = "b", size = 3})`)
-	if want := `{"bucket":"b/a","items":[],"region":"","sizes":[3]}`; got != want {
+	if want := `{"bucket":"b/a","items":[],"sizes":[3]}`; got != want {
 		t.Errorf("put = %s, want %s", got, want)
 	}
 	if got := encodeResult(t, h, `return bound.names()`); got != `[]` {
@@ -116,7 +117,7 @@ func TestGoBinding(t *testing.T) {
 func TestGoBindingErrors(t *testing.T) {
 	h := enginetest.New(t, bound)
 	for src, want := range map[string]string{
-		// required is declared once (lua:",required") and checked before Go runs
+		// required is said once (no omitempty in the json tag) and checked before Go runs
 		`bound.put("a", {region = "eu"})`:                "bound.put: argument #2 (opts) field bucket is required (a string)",
 		`bound.put("a", {bucket = "b", regoin = "eu"})`:  `unknown option "regoin" (did you mean "region"?)`,
 		`bound.put("a", {bucket = "b", keys = {1, {}}})`: "field keys[2] must be a string",
@@ -210,4 +211,39 @@ func TestStringListAndMapNumbers(t *testing.T) {
 	if err := engine.Decode(res[1], &m); err != nil || m["PORT"] != "8080" || m["BIG"] != "25000000" {
 		t.Errorf("StringMap = %v, %v", m, err)
 	}
+}
+
+// A field is required unless its json tag says omitempty; a module not converted yet keeps
+// the legacy rule (optional unless lua:",required"), and the legacy tag is refused elsewhere.
+func TestRequiredConvention(t *testing.T) {
+	type opts struct {
+		A string `json:"a"`
+		B string `json:"b,omitempty"`
+		C string `json:"c" lua:",required"`
+	}
+	type plain struct {
+		A string `json:"a"`
+		B string `json:"b,omitempty"`
+	}
+	fields := func(m *engine.Module) string {
+		var out []string
+		for _, f := range m.AllClasses()[0].FieldList() {
+			out = append(out, fmt.Sprintf("%s:%v", f.Name, f.Optional))
+		}
+		return strings.Join(out, " ")
+	}
+	m := &engine.Module{Name: "conv", Classes: []*engine.Class{{Name: "conv.Opts", Of: plain{}}}}
+	if got := fields(m); got != "a:false b:true" {
+		t.Errorf("optional: %s", got)
+	}
+	legacy := &engine.Module{Name: "legacy", LegacyOptional: true, Classes: []*engine.Class{{Name: "legacy.Opts", Of: opts{}}}}
+	if got := fields(legacy); got != "a:true b:true c:false" {
+		t.Errorf("legacy optional: %s", got)
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "drop lua:\",required\"") {
+			t.Errorf("lua:\",required\" outside a legacy module: %v", r)
+		}
+	}()
+	fields(&engine.Module{Name: "mixed", Classes: []*engine.Class{{Name: "mixed.Opts", Of: opts{}}}})
 }

@@ -9,9 +9,9 @@
 // Lua as Returns declares, and a returned error is raised. Func.Fn, a raw lua.LGFunction, is
 // only for what needs the Lua state itself: variadic printing, callbacks, values of any shape.
 // A table's shape is declared once, by a Class: from Fields, or from the Go struct the
-// function takes or returns (Class.Of); a struct field is optional unless its lua tag says
-// required (`lua:",required"`), and that one mark drives the run-time check, the reference
-// and the LuaLS stubs.
+// function takes or returns (Class.Of); a struct field is required unless its json tag says
+// omitempty, and that one mark drives the run-time check, the reference and the LuaLS stubs
+// (and, in results, leaves a zero value out).
 //
 // Naming: the Go function implementing the Lua function mod.some_name is luaSomeName, in the
 // module's package (Go or Fn alike).
@@ -63,6 +63,10 @@ type Module struct {
 	// Fields, when set, is called after the function table is built, to add constants or
 	// sub-tables (for example ui's colour names). Optional.
 	Fields func(L *lua.LState, mod *lua.LTable)
+	// LegacyOptional keeps, while a module is converted, the former rule for the classes it
+	// derives from structs: a field is optional unless tagged lua:",required". Without it a
+	// field is required unless its json tag says omitempty. See legacyOptional.
+	LegacyOptional bool
 
 	once    sync.Once
 	classes []*Class // Classes and the nested classes derived from them
@@ -72,7 +76,7 @@ type Module struct {
 // programming error that the registry's tests catch).
 func (m *Module) Prepare() {
 	m.once.Do(func() {
-		m.classes = prepareClasses(m.Classes)
+		m.classes = prepareClasses(m.Classes, m.LegacyOptional || legacyOptional[m.Name])
 		byName := map[string]*Class{}
 		for _, c := range engineClasses() {
 			byName[c.Name] = c

@@ -45,12 +45,12 @@ var Module = &engine.Module{
 }
 
 type packageOpts struct {
-	Dir        string            `json:"dir" lua:",required"`
-	Runtime    string            `json:"runtime" lua:",required"`
-	Entrypoint engine.StringList `json:"entrypoint"`
-	Target     string            `json:"target" lua:"\"aarch64\"|\"host\""`
-	Out        string            `json:"out"`
-	Cache      *bool             `json:"cache"`
+	Dir        string            `json:"dir"`
+	Runtime    string            `json:"runtime"`
+	Entrypoint engine.StringList `json:"entrypoint,omitempty"`
+	Target     string            `json:"target,omitempty" lua:"\"aarch64\"|\"host\""`
+	Out        string            `json:"out,omitempty"`
+	Cache      *bool             `json:"cache,omitempty"`
 }
 
 // CacheDir is where dependency layers are kept.

@@ -44,13 +44,13 @@ type Options struct {
 
 // Result describes the written package.
 type Result struct {
-	Path         string   `json:"path" lua:",required"`
-	SHA256       string   `json:"sha256" lua:",required"`
-	Size         int64    `json:"size" lua:",required"`
-	UnzippedSize int64    `json:"unzipped_size" lua:",required"`
-	Files        int      `json:"files" lua:",required"`
-	DepsCached   bool     `json:"deps_cached" lua:",required"`
-	Deps         []string `json:"deps" lua:",required"`
+	Path         string   `json:"path"`
+	SHA256       string   `json:"sha256"`
+	Size         int64    `json:"size"`
+	UnzippedSize int64    `json:"unzipped_size"`
+	Files        int      `json:"files"`
+	DepsCached   bool     `json:"deps_cached"`
+	Deps         []string `json:"deps"`
 }
 
 type runtimeInfo struct {

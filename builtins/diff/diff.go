@@ -32,20 +32,20 @@ var Module = &engine.Module{
 
 // Change is one difference.
 type Change struct {
-	Path string `json:"path" lua:",required"`
-	Kind string `json:"kind" lua:"\"added\"|\"removed\"|\"changed\",required"`
+	Path string `json:"path"`
+	Kind string `json:"kind" lua:"\"added\"|\"removed\"|\"changed\""`
 	Old  any    `json:"old,omitempty"`
 	New  any    `json:"new,omitempty"`
 }
 
 type compareOpts struct {
-	Ignore []string `json:"ignore"`
+	Ignore []string `json:"ignore,omitempty"`
 }
 
 type result struct {
-	Equal   bool     `json:"equal" lua:",required"`
-	Changes []Change `json:"changes" lua:",required"`
-	Text    string   `json:"text" lua:",required"`
+	Equal   bool     `json:"equal"`
+	Changes []Change `json:"changes"`
+	Text    string   `json:"text"`
 }
 
 // Compare lists the differences from a to b, skipping ignored paths. Paths are built only

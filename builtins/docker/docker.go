@@ -103,15 +103,15 @@ var Module = &engine.Module{
 }
 
 type buildOpts struct {
-	Context    string            `json:"context" lua:",required"`
-	Dockerfile string            `json:"dockerfile"`
-	Tags       engine.StringList `json:"tags"`
-	BuildArgs  engine.StringMap  `json:"build_args"`
-	Platform   string            `json:"platform"`
-	Labels     engine.StringMap  `json:"labels"`
-	Target     string            `json:"target"`
-	NoCache    bool              `json:"no_cache"`
-	Builder    string            `json:"builder" lua:"\"auto\"|\"buildkit\"|\"classic\""`
+	Context    string            `json:"context"`
+	Dockerfile string            `json:"dockerfile,omitempty"`
+	Tags       engine.StringList `json:"tags,omitempty"`
+	BuildArgs  engine.StringMap  `json:"build_args,omitempty"`
+	Platform   string            `json:"platform,omitempty"`
+	Labels     engine.StringMap  `json:"labels,omitempty"`
+	Target     string            `json:"target,omitempty"`
+	NoCache    bool              `json:"no_cache,omitempty"`
+	Builder    string            `json:"builder,omitempty" lua:"\"auto\"|\"buildkit\"|\"classic\""`
 }
 
 // The builders docker.build can use.
@@ -122,9 +122,9 @@ const (
 )
 
 type buildResult struct {
-	ID      string   `json:"id" lua:",required"`
-	Tags    []string `json:"tags" lua:",required"`
-	Builder string   `json:"builder" lua:"\"buildkit\"|\"classic\",required"`
+	ID      string   `json:"id"`
+	Tags    []string `json:"tags"`
+	Builder string   `json:"builder" lua:"\"buildkit\"|\"classic\""`
 }
 
 func luaBuild(L *lua.LState, o buildOpts) (buildResult, error) {
@@ -430,19 +430,19 @@ func luaTag(L *lua.LState, src, dst string) error {
 
 type pushOpts struct {
 	Auth struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		Server   string `json:"server"`
-	} `json:"auth"`
+		Username string `json:"username,omitempty"`
+		Password string `json:"password,omitempty"`
+		Server   string `json:"server,omitempty"`
+	} `json:"auth,omitempty"`
 }
 
 // pushed is docker.push's result.
 type pushed struct {
-	Ref            string `json:"ref" lua:",required"`
-	Digest         string `json:"digest" lua:",required"`
-	Size           int64  `json:"size" lua:",required"`
-	LayersPushed   int    `json:"layers_pushed" lua:",required"`
-	LayersExisting int    `json:"layers_existing" lua:",required"`
+	Ref            string `json:"ref"`
+	Digest         string `json:"digest"`
+	Size           int64  `json:"size"`
+	LayersPushed   int    `json:"layers_pushed"`
+	LayersExisting int    `json:"layers_existing"`
 }
 
 func luaPush(L *lua.LState, ref string, o pushOpts) (pushed, error) {
@@ -551,14 +551,14 @@ func repoDigest(ref string, digests []string) string {
 
 // imageView is docker.inspect's result.
 type imageView struct {
-	ID           string            `json:"id" lua:",required"`
-	RepoTags     []string          `json:"repo_tags" lua:",required"`
-	RepoDigests  []string          `json:"repo_digests" lua:",required"`
-	Architecture string            `json:"architecture" lua:",required"`
-	OS           string            `json:"os" lua:",required"`
-	Size         int64             `json:"size" lua:",required"`
-	Created      string            `json:"created" lua:",required"`
-	Labels       map[string]string `json:"labels" lua:",required"`
+	ID           string            `json:"id"`
+	RepoTags     []string          `json:"repo_tags"`
+	RepoDigests  []string          `json:"repo_digests"`
+	Architecture string            `json:"architecture"`
+	OS           string            `json:"os"`
+	Size         int64             `json:"size"`
+	Created      string            `json:"created"`
+	Labels       map[string]string `json:"labels"`
 }
 
 func luaInspect(L *lua.LState, ref string) (*imageView, error) {
@@ -578,7 +578,7 @@ func luaInspect(L *lua.LState, ref string) (*imageView, error) {
 }
 
 type removeOpts struct {
-	Force bool `json:"force"`
+	Force bool `json:"force,omitempty"`
 }
 
 func luaRemoveImage(L *lua.LState, ref string, o removeOpts) (bool, error) {
@@ -608,8 +608,8 @@ func luaRemoveImage(L *lua.LState, ref string, o removeOpts) (bool, error) {
 }
 
 type imageTags struct {
-	ID   string   `json:"id" lua:",required"`
-	Tags []string `json:"tags" lua:",required"`
+	ID   string   `json:"id"`
+	Tags []string `json:"tags"`
 }
 
 func luaListImages(L *lua.LState, repo string) ([]imageTags, error) {
@@ -640,11 +640,11 @@ func luaListImages(L *lua.LState, repo string) ([]imageTags, error) {
 }
 
 type info struct {
-	ServerVersion string `json:"server_version" lua:",required"`
-	OS            string `json:"os" lua:",required"`
-	Arch          string `json:"arch" lua:",required"`
-	APIVersion    string `json:"api_version" lua:",required"`
-	Host          string `json:"host" lua:",required"`
+	ServerVersion string `json:"server_version"`
+	OS            string `json:"os"`
+	Arch          string `json:"arch"`
+	APIVersion    string `json:"api_version"`
+	Host          string `json:"host"`
 }
 
 func luaInfo(L *lua.LState) (info, error) {

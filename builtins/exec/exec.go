@@ -38,12 +38,12 @@ var Module = &engine.Module{
 
 type runOpts struct {
 	Argv   engine.StringList `json:"-" lua:"items"`
-	Dir    string            `json:"dir"`
-	Env    engine.StringMap  `json:"env"`
-	Echo   *bool             `json:"echo"`   // default true
-	Stream *bool             `json:"stream"` // default true
-	Check  *bool             `json:"check"`  // default true
-	Stdin  string            `json:"stdin"`
+	Dir    string            `json:"dir,omitempty"`
+	Env    engine.StringMap  `json:"env,omitempty"`
+	Echo   *bool             `json:"echo,omitempty"`   // default true
+	Stream *bool             `json:"stream,omitempty"` // default true
+	Check  *bool             `json:"check,omitempty"`  // default true
+	Stdin  string            `json:"stdin,omitempty"`
 }
 
 // opts is a command ready to run: options resolved, defaults applied.
@@ -60,9 +60,9 @@ type opts struct {
 func orTrue(b *bool) bool { return b == nil || *b }
 
 type result struct {
-	Code   int    `json:"code" lua:",required"`
-	Stdout string `json:"stdout" lua:",required"`
-	Stderr string `json:"stderr" lua:",required"`
+	Code   int    `json:"code"`
+	Stdout string `json:"stdout"`
+	Stderr string `json:"stderr"`
 }
 
 func luaRun(L *lua.LState, ro runOpts) (result, error) {

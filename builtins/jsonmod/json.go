@@ -37,7 +37,7 @@ var Module = &engine.Module{
 }
 
 type encodeOpts struct {
-	Indent bool `json:"indent"`
+	Indent bool `json:"indent,omitempty"`
 }
 
 func luaEncode(value lua.LValue, opts encodeOpts) (string, error) {

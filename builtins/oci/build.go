@@ -31,23 +31,23 @@ const (
 const buildGoUsage = `oci.build_go{dir = "agents/my-bot", platform = "linux/arm64"}`
 
 type buildGoOpts struct {
-	Dir      string            `json:"dir" lua:",required"`
-	Package  string            `json:"package"`
-	Platform string            `json:"platform"`
-	Files    []fileOpt         `json:"files" lua:"(string|oci.File)[]"`
-	Env      map[string]string `json:"env"`
-	Port     *int              `json:"port"`
-	Labels   map[string]string `json:"labels"`
-	Base     string            `json:"base"`
-	BaseAuth *auth             `json:"base_auth"`
-	Ldflags  string            `json:"ldflags"`
-	Out      string            `json:"out"`
+	Dir      string            `json:"dir"`
+	Package  string            `json:"package,omitempty"`
+	Platform string            `json:"platform,omitempty"`
+	Files    []fileOpt         `json:"files,omitempty" lua:"(string|oci.File)[]"`
+	Env      map[string]string `json:"env,omitempty"`
+	Port     *int              `json:"port,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Base     string            `json:"base,omitempty"`
+	BaseAuth *auth             `json:"base_auth,omitempty"`
+	Ldflags  string            `json:"ldflags,omitempty"`
+	Out      string            `json:"out,omitempty"`
 }
 
 // fileOpt is one entry of files: "PATH" or {src = PATH, dst = PATH}.
 type fileOpt struct {
-	Src string `json:"src"`
-	Dst string `json:"dst"`
+	Src string `json:"src,omitempty"`
+	Dst string `json:"dst,omitempty"`
 }
 
 func (f *fileOpt) UnmarshalJSON(b []byte) error {
@@ -66,11 +66,11 @@ func (f *fileOpt) UnmarshalJSON(b []byte) error {
 }
 
 type buildResult struct {
-	Digest   string `json:"digest" lua:",required"`
-	Path     string `json:"path" lua:",required"`
-	Platform string `json:"platform" lua:",required"`
-	Size     int64  `json:"size" lua:",required"`
-	Layers   int    `json:"layers" lua:",required"`
+	Digest   string `json:"digest"`
+	Path     string `json:"path"`
+	Platform string `json:"platform"`
+	Size     int64  `json:"size"`
+	Layers   int    `json:"layers"`
 }
 
 // goBuild is one resolved build_go call.

@@ -16,29 +16,29 @@ import (
 const inspectUsage = `oci.inspect{ref = "REGISTRY/REPO:TAG"}`
 
 type inspectOpts struct {
-	Ref      string `json:"ref" lua:",required"`
-	Auth     *auth  `json:"auth"`
-	Platform string `json:"platform"`
+	Ref      string `json:"ref"`
+	Auth     *auth  `json:"auth,omitempty"`
+	Platform string `json:"platform,omitempty"`
 }
 
 type imageConfig struct {
-	Entrypoint   []string          `json:"entrypoint" lua:",required"`
-	Cmd          []string          `json:"cmd" lua:",required"`
-	Env          []string          `json:"env" lua:",required"`
-	Labels       map[string]string `json:"labels" lua:",required"`
-	ExposedPorts []string          `json:"exposed_ports" lua:",required"`
-	WorkingDir   string            `json:"working_dir" lua:",required"`
-	User         string            `json:"user" lua:",required"`
+	Entrypoint   []string          `json:"entrypoint"`
+	Cmd          []string          `json:"cmd"`
+	Env          []string          `json:"env"`
+	Labels       map[string]string `json:"labels"`
+	ExposedPorts []string          `json:"exposed_ports"`
+	WorkingDir   string            `json:"working_dir"`
+	User         string            `json:"user"`
 }
 
 type inspectResult struct {
-	Digest       string      `json:"digest" lua:",required"`
-	MediaType    string      `json:"media_type" lua:",required"`
-	Platforms    []string    `json:"platforms" lua:",required"`
-	OS           string      `json:"os" lua:",required"`
-	Architecture string      `json:"architecture" lua:",required"`
+	Digest       string      `json:"digest"`
+	MediaType    string      `json:"media_type"`
+	Platforms    []string    `json:"platforms"`
+	OS           string      `json:"os"`
+	Architecture string      `json:"architecture"`
 	Variant      string      `json:"variant,omitempty"`
-	Config       imageConfig `json:"config" lua:",required"`
+	Config       imageConfig `json:"config"`
 }
 
 func luaInspect(L *lua.LState, o inspectOpts) (inspectResult, error) {

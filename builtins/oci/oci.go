@@ -71,21 +71,21 @@ var Module = &engine.Module{
 }
 
 type auth struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
 type copyOpts struct {
-	From     string `json:"from" lua:",required"`
-	To       string `json:"to" lua:",required"`
-	FromAuth *auth  `json:"from_auth"`
-	ToAuth   *auth  `json:"to_auth"`
-	Platform string `json:"platform"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	FromAuth *auth  `json:"from_auth,omitempty"`
+	ToAuth   *auth  `json:"to_auth,omitempty"`
+	Platform string `json:"platform,omitempty"`
 }
 
 type result struct {
-	Digest string `json:"digest" lua:",required"`
-	Ref    string `json:"ref" lua:",required"`
+	Digest string `json:"digest"`
+	Ref    string `json:"ref"`
 }
 
 func luaCopy(L *lua.LState, o copyOpts) (result, error) {

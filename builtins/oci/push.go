@@ -16,15 +16,15 @@ import (
 const pushUsage = `oci.push{path = ".agentcore/build/my-bot", to = "REGISTRY/REPO:TAG"}`
 
 type pushOpts struct {
-	Path string `json:"path" lua:",required"`
-	To   string `json:"to" lua:",required"`
-	Auth *auth  `json:"auth"`
+	Path string `json:"path"`
+	To   string `json:"to"`
+	Auth *auth  `json:"auth,omitempty"`
 }
 
 type pushResult struct {
-	Digest string `json:"digest" lua:",required"`
-	Ref    string `json:"ref" lua:",required"`
-	Pushed bool   `json:"pushed" lua:",required"`
+	Digest string `json:"digest"`
+	Ref    string `json:"ref"`
+	Pushed bool   `json:"pushed"`
 }
 
 func luaPush(L *lua.LState, o pushOpts) (pushResult, error) {

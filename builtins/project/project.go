@@ -46,59 +46,59 @@ var Module = &engine.Module{
 
 type agentOpts struct {
 	// Resolve resolves secret references of environment and build_args (default true).
-	Resolve *bool `json:"resolve"`
+	Resolve *bool `json:"resolve,omitempty"`
 }
 
 // Agent is the Lua view of an agent in the selected environment (project.agent).
 type Agent struct {
-	Name          string               `json:"name" lua:",required"`
-	Description   string               `json:"description" lua:",required"`
-	Dockerfile    string               `json:"dockerfile" lua:",required"`
-	Context       string               `json:"context" lua:",required"`
-	DockerfileRel string               `json:"dockerfile_rel" lua:",required"`
-	ContextRel    string               `json:"context_rel" lua:",required"`
-	Platform      string               `json:"platform" lua:",required"`
-	Protocol      string               `json:"protocol" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\",required"`
-	Environment   map[string]string    `json:"environment" lua:"table<string, string>,required"`
-	Secrets       map[string]SecretRef `json:"secrets" lua:"table<string, project.SecretRef>,required"`
-	BuildArgs     map[string]string    `json:"build_args" lua:"table<string, string>,required"`
-	IdleTimeout   int                  `json:"idle_timeout" lua:",required"`
-	MaxLifetime   int                  `json:"max_lifetime" lua:",required"`
-	ExecutionRole string               `json:"execution_role" lua:",required"`
-	Models        []string             `json:"models" lua:",required"`
-	RuntimeName   string               `json:"runtime_name" lua:",required"`
-	Auth          Auth                 `json:"auth" lua:"project.Auth,required"`
-	Build         string               `json:"build" lua:"\"docker\"|\"go\"|\"zip\"|\"image\",required"`
-	Image         string               `json:"image" lua:",required"`
-	Package       string               `json:"package" lua:",required"`
-	Files         []string             `json:"files" lua:",required"`
-	BaseImage     string               `json:"base_image" lua:",required"`
-	Runtime       string               `json:"runtime" lua:",required"`
-	Entrypoint    []string             `json:"entrypoint" lua:",required"`
-	Smoke         []map[string]any     `json:"smoke" lua:"project.SmokeCheck[],required"`
-	Alarms        *Alarms              `json:"alarms" lua:"project.Alarms"`
+	Name          string               `json:"name"`
+	Description   string               `json:"description"`
+	Dockerfile    string               `json:"dockerfile"`
+	Context       string               `json:"context"`
+	DockerfileRel string               `json:"dockerfile_rel"`
+	ContextRel    string               `json:"context_rel"`
+	Platform      string               `json:"platform"`
+	Protocol      string               `json:"protocol" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
+	Environment   map[string]string    `json:"environment" lua:"table<string, string>"`
+	Secrets       map[string]SecretRef `json:"secrets" lua:"table<string, project.SecretRef>"`
+	BuildArgs     map[string]string    `json:"build_args" lua:"table<string, string>"`
+	IdleTimeout   int                  `json:"idle_timeout"`
+	MaxLifetime   int                  `json:"max_lifetime"`
+	ExecutionRole string               `json:"execution_role"`
+	Models        []string             `json:"models"`
+	RuntimeName   string               `json:"runtime_name"`
+	Auth          Auth                 `json:"auth" lua:"project.Auth"`
+	Build         string               `json:"build" lua:"\"docker\"|\"go\"|\"zip\"|\"image\""`
+	Image         string               `json:"image"`
+	Package       string               `json:"package"`
+	Files         []string             `json:"files"`
+	BaseImage     string               `json:"base_image"`
+	Runtime       string               `json:"runtime"`
+	Entrypoint    []string             `json:"entrypoint"`
+	Smoke         []map[string]any     `json:"smoke" lua:"project.SmokeCheck[]"`
+	Alarms        *Alarms              `json:"alarms,omitempty" lua:"project.Alarms"`
 }
 
 // SecretRef is a { secret = "NAME" } value of an agent's environment.
 type SecretRef struct {
-	Name string `json:"name" lua:",required"`
-	ID   string `json:"id" lua:",required"`
+	Name string `json:"name"`
+	ID   string `json:"id"`
 }
 
 // Auth is how callers of an agent authenticate.
 type Auth struct {
-	Type            string   `json:"type" lua:"\"iam\"|\"cognito\"|\"jwt\",required"`
-	DiscoveryURL    string   `json:"discovery_url" lua:",required"`
-	AllowedClients  []string `json:"allowed_clients" lua:",required"`
-	AllowedAudience []string `json:"allowed_audience" lua:",required"`
+	Type            string   `json:"type" lua:"\"iam\"|\"cognito\"|\"jwt\""`
+	DiscoveryURL    string   `json:"discovery_url"`
+	AllowedClients  []string `json:"allowed_clients"`
+	AllowedAudience []string `json:"allowed_audience"`
 }
 
 // Alarms is [agents.NAME.alarms].
 type Alarms struct {
 	Errors       int      `json:"errors,omitempty"`
 	LatencyP99Ms int      `json:"latency_p99_ms,omitempty"`
-	Notify       []string `json:"notify" lua:",required"`
-	Endpoint     string   `json:"endpoint" lua:",required"`
+	Notify       []string `json:"notify"`
+	Endpoint     string   `json:"endpoint"`
 }
 
 func luaName(L *lua.LState) (string, error) {

@@ -27,8 +27,8 @@ func init() {
 }
 
 type rollout struct {
-	Waves [][]string `json:"waves" lua:",required"`
-	From  string     `json:"from" lua:",required"`
+	Waves [][]string `json:"waves"`
+	From  string     `json:"from"`
 }
 
 func luaRollout(L *lua.LState, through string) (rollout, error) {

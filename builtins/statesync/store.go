@@ -67,18 +67,18 @@ const (
 
 // Meta is the cloud copy's header.
 type Meta struct {
-	Schema   int    `json:"schema" lua:",required"`
-	Serial   int64  `json:"serial" lua:",required"`
-	Digest   string `json:"digest" lua:",required"`
-	Parts    int    `json:"parts" lua:",required"`
-	PushedBy string `json:"pushed_by" lua:",required"`
-	PushedAt string `json:"pushed_at" lua:",required"`
+	Schema   int    `json:"schema"`
+	Serial   int64  `json:"serial"`
+	Digest   string `json:"digest"`
+	Parts    int    `json:"parts"`
+	PushedBy string `json:"pushed_by"`
+	PushedAt string `json:"pushed_at"`
 }
 
 // Marker is what this checkout last synced (.agentcore/sync/ENV.json).
 type Marker struct {
-	Serial int64  `json:"serial" lua:",required"`
-	Digest string `json:"digest" lua:",required"`
+	Serial int64  `json:"serial"`
+	Digest string `json:"digest"`
 	At     string `json:"at,omitempty"`
 }
 
@@ -214,15 +214,15 @@ func loadLocal(ctx context.Context, e env) (*state.State, error) {
 }
 
 type statusResult struct {
-	Status string  `json:"status" lua:"\"in sync\"|\"ahead\"|\"behind\"|\"diverged\"|\"never pushed\",required"`
-	Local  Marker  `json:"local" lua:"store.SyncMarker,required"`
-	Cloud  *Meta   `json:"cloud" lua:"store.CloudCopy"`
-	Base   *Marker `json:"base" lua:"store.SyncMarker"`
-	Path   string  `json:"path" lua:",required"`
+	Status string  `json:"status" lua:"\"in sync\"|\"ahead\"|\"behind\"|\"diverged\"|\"never pushed\""`
+	Local  Marker  `json:"local" lua:"store.SyncMarker"`
+	Cloud  *Meta   `json:"cloud,omitempty" lua:"store.CloudCopy"`
+	Base   *Marker `json:"base,omitempty" lua:"store.SyncMarker"`
+	Path   string  `json:"path"`
 }
 
 type forceOpts struct {
-	Force bool `json:"force"`
+	Force bool `json:"force,omitempty"`
 }
 
 func status(ctx context.Context, e env, c *ssm.Client) (statusResult, error) {
@@ -262,10 +262,10 @@ func who() string {
 }
 
 type pushResult struct {
-	Pushed bool   `json:"pushed" lua:",required"`
-	Serial int64  `json:"serial" lua:",required"`
-	Digest string `json:"digest" lua:",required"`
-	Parts  int    `json:"parts"`
+	Pushed bool   `json:"pushed"`
+	Serial int64  `json:"serial"`
+	Digest string `json:"digest"`
+	Parts  int    `json:"parts"` // 0 and "" when nothing was pushed
 	Tier   string `json:"tier"`
 }
 
@@ -378,9 +378,9 @@ func split(s string, n int) []string {
 }
 
 type pullResult struct {
-	Pulled bool   `json:"pulled" lua:",required"`
-	Serial int64  `json:"serial" lua:",required"`
-	Digest string `json:"digest" lua:",required"`
+	Pulled bool   `json:"pulled"`
+	Serial int64  `json:"serial"`
+	Digest string `json:"digest"`
 }
 
 func luaPull(L *lua.LState, o forceOpts) (pullResult, error) {

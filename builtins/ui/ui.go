@@ -44,18 +44,18 @@ var Module = &engine.Module{
 }
 
 type errorOpts struct {
-	Hint  string `json:"hint"`
-	Usage bool   `json:"usage"`
-	Code  int    `json:"code"`
+	Hint  string `json:"hint,omitempty"`
+	Usage bool   `json:"usage,omitempty"`
+	Code  int    `json:"code,omitempty"`
 }
 
 type progressOpts struct {
-	ID string `json:"id"`
+	ID string `json:"id,omitempty"`
 }
 
 type confirmOpts struct {
-	Default bool   `json:"default"`
-	Typed   string `json:"typed"`
+	Default bool   `json:"default,omitempty"`
+	Typed   string `json:"typed,omitempty"`
 }
 
 func say(kind string) func(L *lua.LState, message string) {

@@ -1,0 +1,10 @@
+package engine
+
+// legacyOptional names the modules whose option and result structs still say "required" with
+// lua:",required" (every other field optional), as Module.LegacyOptional does: the AWS modules
+// until they are converted to "required unless omitempty". A module leaves this list in the
+// commit that converts its structs; the list and LegacyOptional go with the last one.
+var legacyOptional = map[string]bool{
+	"aws": true, "ecr": true, "agentcore": true, "ssm": true, "cfn": true, "s3": true,
+	"secrets": true, "iam": true, "logs": true, "metrics": true,
+}

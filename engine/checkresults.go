@@ -28,7 +28,7 @@ func checkReturns(L *lua.LState, name string, f *Func, n int) {
 		if v == lua.LNil && r.Optional {
 			continue
 		}
-		if e := check(r.Type, v, "", 0); e != nil {
+		if e := resultCheck.check(r.Type, v, "", 0); e != nil {
 			raiseResult(L, name, fmt.Sprintf("result #%d%s %s", i+1, e.path, e.msg+e.unknown))
 		}
 		if path, found := unmarkedList(r.Type, v, "", 0); found {
@@ -79,7 +79,7 @@ func unmarkedList(t *Type, v lua.LValue, path string, depth int) (string, bool) 
 		}
 	case KUnion:
 		for _, a := range t.Alts {
-			if check(a, v, "", depth+1) == nil {
+			if resultCheck.check(a, v, "", depth+1) == nil {
 				return unmarkedList(a, v, path, depth+1)
 			}
 		}

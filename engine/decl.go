@@ -438,7 +438,16 @@ type argError struct {
 	unknown   string // the path of an unknown option key
 }
 
-func check(t *Type, v lua.LValue, path string, depth int) *argError {
+// checker validates a value against a declared type: the arguments of a call (args: a
+// required string field must not be empty either) or, in the result check, its results.
+type checker struct{ args bool }
+
+var (
+	argCheck    = checker{args: true}
+	resultCheck = checker{}
+)
+
+func (ck checker) check(t *Type, v lua.LValue, path string, depth int) *argError {
 	if depth > 32 {
 		return &argError{path: path, msg: "is nested too deeply (does it contain itself?)"}
 	}
@@ -470,7 +479,7 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 			}
 		}
 		for i := 1; i <= n; i++ {
-			if err := check(t.Elem, tb.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			if err := ck.check(t.Elem, tb.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
 				return err
 			}
 		}
@@ -482,10 +491,10 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 		}
 		for _, k := range sortedKeys(tb) {
 			strictString := t.Key.Kind == KPrim && t.Key.Name == "string" && k.Type() != lua.LTString
-			if strictString || check(t.Key, k, path, depth+1) != nil {
+			if strictString || ck.check(t.Key, k, path, depth+1) != nil {
 				return &argError{path: path, msg: fmt.Sprintf("must be %s, got the key %s", describe(t), luaKey(k))}
 			}
-			if err := check(t.Elem, tb.RawGet(k), path+"."+k.String(), depth+1); err != nil {
+			if err := ck.check(t.Elem, tb.RawGet(k), path+"."+k.String(), depth+1); err != nil {
 				return err
 			}
 		}
@@ -495,11 +504,11 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 		if !ok {
 			break
 		}
-		return checkClass(t.Class, tb, path, depth)
+		return ck.checkClass(t.Class, tb, path, depth)
 	case KUnion:
 		var shaped []*Type
 		for _, a := range t.Alts {
-			if check(a, v, path, depth+1) == nil {
+			if ck.check(a, v, path, depth+1) == nil {
 				return nil
 			}
 			if sameShape(a, v) {
@@ -507,7 +516,7 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 			}
 		}
 		if len(shaped) == 1 && (shaped[0].Kind == KList || shaped[0].Kind == KMap || shaped[0].Kind == KClass) {
-			return check(shaped[0], v, path, depth+1) // the one table alternative explains best
+			return ck.check(shaped[0], v, path, depth+1) // the one table alternative explains best
 		}
 	}
 	got := DescribeValue(v)
@@ -517,12 +526,12 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 	return &argError{path: path, msg: fmt.Sprintf("must be %s, got %s", describe(t), got)}
 }
 
-func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
+func (ck checker) checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 	var keys []string
 	n := tb.Len()
 	for _, k := range sortedKeys(tb) {
 		if i, ok := k.(lua.LNumber); ok && c.items != nil && int(i) >= 1 && int(i) <= n && float64(i) == math.Trunc(float64(i)) {
-			if err := check(c.items, tb.RawGet(k), fmt.Sprintf("%s[%d]", path, int(i)), depth+1); err != nil {
+			if err := ck.check(c.items, tb.RawGet(k), fmt.Sprintf("%s[%d]", path, int(i)), depth+1); err != nil {
 				return err
 			}
 			continue
@@ -554,7 +563,7 @@ func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 			return &argError{path: path, unknown: strings.TrimPrefix(path+"."+k, "."),
 				msg: fmt.Sprintf("%s; %s: %s", hint, where, strings.Join(sorted, ", "))}
 		}
-		if err := check(f.Type, tb.RawGetString(k), path+"."+k, depth+1); err != nil {
+		if err := ck.check(f.Type, tb.RawGetString(k), path+"."+k, depth+1); err != nil {
 			return err
 		}
 	}
@@ -563,8 +572,12 @@ func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 		lazy = true
 	}
 	for _, f := range c.fields {
-		if !f.Optional && !lazy && tb.RawGetString(f.Name) == lua.LNil {
+		v := tb.RawGetString(f.Name)
+		if !f.Optional && !lazy && v == lua.LNil {
 			return &argError{path: path + "." + f.Name, msg: fmt.Sprintf("is required (%s)", describe(f.Type))}
+		}
+		if ck.args && !f.Optional && v == lua.LString("") && f.Type.Kind == KPrim && f.Type.Name == "string" {
+			return &argError{path: path + "." + f.Name, msg: "is required (a non-empty string), got an empty string"}
 		}
 	}
 	return nil
@@ -736,7 +749,7 @@ func checkArgs(L *lua.LState, fn string, params []Param) {
 	for i, p := range params {
 		if p.Name == "..." {
 			for j := i + 1; j <= top; j++ {
-				if e := check(p.Type, L.Get(j), "", 0); e != nil {
+				if e := argCheck.check(p.Type, L.Get(j), "", 0); e != nil {
 					raiseArg(L, fn, j, "...", e)
 				}
 			}
@@ -747,12 +760,12 @@ func checkArgs(L *lua.LState, fn string, params []Param) {
 			if p.Optional {
 				continue
 			}
-			if check(p.Type, v, "", 0) == nil { // any, or a union with nil
+			if argCheck.check(p.Type, v, "", 0) == nil { // any, or a union with nil
 				continue
 			}
 			RaiseUsage(L, usageHint(fn, params), "%s: argument #%d (%s) is missing: it must be %s", fn, i+1, p.Name, describe(p.Type))
 		}
-		if e := check(p.Type, v, "", 0); e != nil {
+		if e := argCheck.check(p.Type, v, "", 0); e != nil {
 			raiseArg(L, fn, i+1, p.Name, e)
 		}
 	}

@@ -290,6 +290,9 @@ var (
 // deriving collects the classes that deriving one class from a struct gives rise to.
 type deriving struct {
 	extra []*Class
+	// known maps the structs that classes of the module are derived from (Of) to their names,
+	// so that a field of such a type refers to that class instead of a nested copy.
+	known map[reflect.Type]string
 	// legacy: a field is optional unless tagged lua:",required" (Module.LegacyOptional).
 	legacy bool
 }
@@ -395,6 +398,9 @@ func goLuaType(t reflect.Type, nested string, d *deriving, ctx string) string {
 	case reflect.Map:
 		return "table<" + goLuaType(t.Key(), nested, d, ctx) + ", " + goLuaType(t.Elem(), nested, d, ctx) + ">"
 	case reflect.Struct:
+		if name, ok := d.known[t]; ok {
+			return name
+		}
 		nc := &Class{Name: nested}
 		classFromStruct(nc, t, d)
 		d.extra = append(d.extra, nc)
@@ -412,8 +418,18 @@ type decl struct {
 // nested classes they gave rise to. legacy: see Module.LegacyOptional.
 func prepareClasses(cs []*Class, legacy bool) []*Class {
 	var all []*Class
+	known := map[reflect.Type]string{}
 	for _, c := range cs {
-		d := &deriving{legacy: legacy}
+		if c.Of != nil {
+			t := reflect.TypeOf(c.Of)
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			known[t] = c.Name
+		}
+	}
+	for _, c := range cs {
+		d := &deriving{legacy: legacy, known: known}
 		if c.Of != nil {
 			classFromStruct(c, reflect.TypeOf(c.Of), d)
 		}

@@ -20,6 +20,8 @@ var Module = &engine.Module{
 	Classes: []*engine.Class{
 		{Name: "agentcore.RuntimeSpec", Of: runtimeSpec{}, Doc: "What create_runtime takes: the name, the role, image or code, and the runtime's settings."},
 		{Name: "agentcore.RuntimeUpdate", Of: runtimeUpdate{}, Doc: "What update_runtime takes: the settings to change (a runtime's name and tags are set on creation only)."},
+		{Name: "agentcore.Code", Of: codeSpec{}, Doc: "A code package in S3 run by a managed runtime (PYTHON_3_10..PYTHON_3_14, NODE_22), entrypoint 1 or 2 entries."},
+		{Name: "agentcore.Lifecycle", Of: lifecycleSpec{}, Doc: "Session lifecycle times in seconds (or \"15m\")."},
 		{Name: "agentcore.Authorizer", Of: authorizerSpec{}},
 		{Name: "agentcore.GetOpts", Of: getOpts{}},
 		{Name: "agentcore.EndpointOpts", Of: endpointOpts{}},

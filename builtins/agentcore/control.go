@@ -38,14 +38,17 @@ type runtimeSettings struct {
 	Protocol    string           `json:"protocol" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
 	Network     string           `json:"network"`
 	Description *string          `json:"description"`
-	Lifecycle   *struct {
-		IdleTimeout *Seconds `json:"idle_timeout" lua:"number|string"`
-		MaxLifetime *Seconds `json:"max_lifetime" lua:"number|string"`
-	} `json:"lifecycle"`
-	ClientToken string `json:"client_token"`
+	Lifecycle   *lifecycleSpec   `json:"lifecycle"`
+	ClientToken string           `json:"client_token"`
 	// Authorizer is inbound JWT auth (a custom JWT authorizer: Cognito or any OIDC issuer);
 	// without it callers sign with IAM (SigV4). On update, false removes it.
 	Authorizer *authorizerSpec `json:"authorizer" lua:"agentcore.Authorizer|false"`
+}
+
+// lifecycleSpec is a runtime's session lifecycle: seconds, or durations such as "15m".
+type lifecycleSpec struct {
+	IdleTimeout *Seconds `json:"idle_timeout" lua:"number|string"`
+	MaxLifetime *Seconds `json:"max_lifetime" lua:"number|string"`
 }
 
 // codeSpec is a direct code deployment: a zip in S3 run by an AgentCore managed runtime.

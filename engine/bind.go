@@ -100,11 +100,11 @@ func (b *goBinding) call(L *lua.LState, name string, d *decl) int {
 		p := d.params[i]
 		if b.variadic && i == len(b.params)-1 {
 			for j := i + 1; j <= L.GetTop(); j++ {
-				args = append(args, bindArg(L, name, j, p, pt, L.Get(j)))
+				args = append(args, bindArg(L, name, d.params, j, p, pt, L.Get(j)))
 			}
 			break
 		}
-		args = append(args, bindArg(L, name, i+1, p, pt, L.Get(i+1)))
+		args = append(args, bindArg(L, name, d.params, i+1, p, pt, L.Get(i+1)))
 	}
 	out := b.fn.Call(args)
 	if b.withErr {
@@ -119,8 +119,8 @@ func (b *goBinding) call(L *lua.LState, name string, d *decl) int {
 	return b.results
 }
 
-// bindArg converts argument n (declared as p) to the Go type t.
-func bindArg(L *lua.LState, fn string, n int, p Param, t reflect.Type, v lua.LValue) reflect.Value {
+// bindArg converts argument n (declared as p, one of params) to the Go type t.
+func bindArg(L *lua.LState, fn string, params []Param, n int, p Param, t reflect.Type, v lua.LValue) reflect.Value {
 	if luaValTs[t] {
 		if v == lua.LNil && t != luaValueT {
 			return reflect.Zero(t)
@@ -152,7 +152,7 @@ func bindArg(L *lua.LState, fn string, n int, p Param, t reflect.Type, v lua.LVa
 	}
 	ptr := reflect.New(t)
 	if err := Decode(v, ptr.Interface()); err != nil {
-		RaiseUsage(L, usageHint(fn, nil), "%s: argument #%d (%s): %v", fn, n, p.Name, err)
+		RaiseUsage(L, usageHint(fn, params), "%s: argument #%d (%s): %v", fn, n, p.Name, err)
 	}
 	return ptr.Elem()
 }

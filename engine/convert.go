@@ -26,9 +26,9 @@ import (
 //     enums as strings, times as RFC 3339 strings, unions as {memberName = value}, nil members
 //     left out, and zero values of fields tagged omitempty left out.
 //   - ToGo turns a Lua value into plain Go data (for JSON results, diff, encoding).
-//   - Decode (and OptionsArg for a builtin's options argument) fills a Go struct from a Lua
-//     table through JSON and the struct's json tags, strictly: an unknown key is an error that
-//     names the known ones and the closest.
+//   - Decode fills a Go struct from a Lua table through JSON and the struct's json tags,
+//     strictly: an unknown key is an error that names the known ones and the closest. The
+//     typed binding (bind.go) decodes a builtin's table arguments with it.
 
 // ToLua converts v to a Lua value. It must be called with the interpreter lock held.
 func ToLua(L *lua.LState, v any) lua.LValue {
@@ -517,6 +517,8 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 // OptionsArg decodes the optional options table at argument n of the builtin fn
 // ("ecr.ensure_repository") into out with Decode, raising a usage error (exit 2) that names
 // the function when the argument is not a table or does not decode. nil leaves out untouched.
+// It is for raw (Fn) builtins that take a callback beside their options; a Go-bound builtin
+// receives the decoded struct as its parameter.
 func OptionsArg(L *lua.LState, n int, fn string, out any) {
 	v := L.Get(n)
 	if v == lua.LNil {
@@ -528,21 +530,6 @@ func OptionsArg(L *lua.LState, n int, fn string, out any) {
 	if err := Decode(v, out); err != nil {
 		RaiseUsage(L, "", "%s: %v", fn, err)
 	}
-}
-
-// StringArg returns the non-empty string argument n of the builtin fn, raising a usage error
-// (exit 2) naming it otherwise. Numbers are accepted and converted.
-func StringArg(L *lua.LState, n int, fn, name string) string {
-	switch v := L.Get(n).(type) {
-	case lua.LString:
-		if v != "" {
-			return string(v)
-		}
-	case lua.LNumber:
-		return v.String()
-	}
-	RaiseUsage(L, "", "%s: argument #%d (%s) must be a non-empty string, got %s", fn, n, name, describeValue(L.Get(n)))
-	return ""
 }
 
 func describeValue(v lua.LValue) string {

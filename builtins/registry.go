@@ -7,6 +7,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/agentcore"
 	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/builtins/cfn"
 	"github.com/agentcore/agentcore/builtins/codezip"
 	"github.com/agentcore/agentcore/builtins/diff"
@@ -44,13 +45,14 @@ type Deps struct {
 
 // Modules returns every builtin module, built with d.
 func Modules(d Deps) []*engine.Module {
+	a := awscall.New(awscall.Local{Endpoint: d.LocalEndpoint, Credentials: d.LocalCredentials})
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, env.Module, envstate.Module,
-		docker.Module, aws.Module, ecr.Module, agentcore.Module, ssm.Module, statesync.Module, cfn.Module, oci.Module,
-		codezip.Module, s3.Module, secrets.Module,
-		iam.Module,
-		logs.Module, metrics.Module,
+		docker.Module, aws.New(a), ecr.New(a), agentcore.New(a), ssm.New(a), statesync.Module, cfn.New(a), oci.Module,
+		codezip.Module, s3.New(a), secrets.New(a),
+		iam.New(a),
+		logs.New(a), metrics.New(a),
 	}
 }
 

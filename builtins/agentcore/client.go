@@ -33,10 +33,17 @@ type dataAPI interface {
 	StopRuntimeSession(context.Context, *bedrockagentcore.StopRuntimeSessionInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.StopRuntimeSessionOutput, error)
 }
 
-// controlPlane is the AgentCore control plane, as this module calls it.
-var controlPlane = &awscall.Service[controlAPI]{Name: "bedrockagentcorecontrol",
-	New: func(s *awscall.Session) controlAPI { return control.NewFromConfig(s.Config) }}
+// module is the agentcore module built with the program's AWS layer.
+type module struct {
+	controlPlane *awscall.Service[controlAPI] // the AgentCore control plane
+	dataPlane    *awscall.Service[dataAPI]    // the AgentCore data plane
+}
 
-// dataPlane is the AgentCore data plane, as this module calls it.
-var dataPlane = &awscall.Service[dataAPI]{Name: "bedrockagentcore",
-	New: func(s *awscall.Session) dataAPI { return bedrockagentcore.NewFromConfig(s.Config) }}
+func newModule(a *awscall.AWS) *module {
+	return &module{
+		controlPlane: &awscall.Service[controlAPI]{AWS: a, Name: "bedrockagentcorecontrol",
+			New: func(s *awscall.Session) controlAPI { return control.NewFromConfig(s.Config) }},
+		dataPlane: &awscall.Service[dataAPI]{AWS: a, Name: "bedrockagentcore",
+			New: func(s *awscall.Session) dataAPI { return bedrockagentcore.NewFromConfig(s.Config) }},
+	}
+}

@@ -186,7 +186,7 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func luaCreateRuntime(L *lua.LState, spec runtimeSpec) (*control.CreateAgentRuntimeOutput, error) {
+func (m *module) luaCreateRuntime(L *lua.LState, spec runtimeSpec) (*control.CreateAgentRuntimeOutput, error) {
 	const fn = "agentcore.create_runtime"
 	if err := spec.checkArtifact(fn, true); err != nil {
 		return nil, err
@@ -218,12 +218,12 @@ func luaCreateRuntime(L *lua.LState, spec runtimeSpec) (*control.CreateAgentRunt
 	if spec.ClientToken != "" {
 		in.ClientToken = &spec.ClientToken
 	}
-	return awscall.Call(L, controlPlane, fmt.Sprintf("creating agent runtime %q", spec.Name), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("creating agent runtime %q", spec.Name), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeOutput, error) {
 		return c.CreateAgentRuntime(ctx, in)
 	})
 }
 
-func luaUpdateRuntime(L *lua.LState, id string, spec runtimeUpdate) (*control.UpdateAgentRuntimeOutput, error) {
+func (m *module) luaUpdateRuntime(L *lua.LState, id string, spec runtimeUpdate) (*control.UpdateAgentRuntimeOutput, error) {
 	const fn = "agentcore.update_runtime"
 	if err := spec.check(fn); err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func luaUpdateRuntime(L *lua.LState, id string, spec runtimeUpdate) (*control.Up
 	if err := spec.checkArtifact(fn, false); err != nil {
 		return nil, err
 	}
-	return awscall.Call(L, controlPlane, fmt.Sprintf("updating agent runtime %s", id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("updating agent runtime %s", id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeOutput, error) {
 		// UpdateAgentRuntime replaces the whole configuration: start from the current one so
 		// that what the caller leaves out keeps its value.
 		cur, err := c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id})
@@ -292,33 +292,33 @@ type getOpts struct {
 	Version Version `json:"version" lua:"string|integer"`
 }
 
-func luaGetRuntime(L *lua.LState, id string, o getOpts) (*control.GetAgentRuntimeOutput, error) {
-	out, err := awscall.Try(L, controlPlane, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeOutput, error) {
+func (m *module) luaGetRuntime(L *lua.LState, id string, o getOpts) (*control.GetAgentRuntimeOutput, error) {
+	out, err := awscall.Try(L, m.controlPlane, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeOutput, error) {
 		return c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id, AgentRuntimeVersion: o.Version.ptr()})
 	})
-	return orNil(out, err, "getting agent runtime "+id)
+	return orNil(m.controlPlane, out, err, "getting agent runtime "+id)
 }
 
-// orNil returns out, nil for a not-found error, and any other error explained.
-func orNil[T any](out *T, err error, doing string) (*T, error) {
+// orNil returns out, nil for a not-found error, and any other error explained by sv.
+func orNil[T any](sv *awscall.Service[controlAPI], out *T, err error, doing string) (*T, error) {
 	if awscall.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, controlPlane.Error(doing, err)
+		return nil, sv.Error(doing, err)
 	}
 	return out, nil
 }
 
-func luaListRuntimes(L *lua.LState) ([]types.AgentRuntime, error) {
-	return awscall.Call(L, controlPlane, "listing agent runtimes", func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
+func (m *module) luaListRuntimes(L *lua.LState) ([]types.AgentRuntime, error) {
+	return awscall.Call(L, m.controlPlane, "listing agent runtimes", func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
 		return allPages(ctx, control.NewListAgentRuntimesPaginator(c, &control.ListAgentRuntimesInput{}),
 			func(o *control.ListAgentRuntimesOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
 }
 
-func luaListVersions(L *lua.LState, id string) ([]types.AgentRuntime, error) {
-	all, err := awscall.Call(L, controlPlane, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
+func (m *module) luaListVersions(L *lua.LState, id string) ([]types.AgentRuntime, error) {
+	all, err := awscall.Call(L, m.controlPlane, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
 		return allPages(ctx, control.NewListAgentRuntimeVersionsPaginator(c, &control.ListAgentRuntimeVersionsInput{AgentRuntimeId: &id}),
 			func(o *control.ListAgentRuntimeVersionsOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
@@ -345,8 +345,8 @@ func allPages[O any, T any](ctx context.Context, p pager[O], items func(O) []T) 
 	return all, nil
 }
 
-func luaDeleteRuntime(L *lua.LState, id string) (*control.DeleteAgentRuntimeOutput, error) {
-	return awscall.Call(L, controlPlane, "deleting agent runtime "+id, func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeOutput, error) {
+func (m *module) luaDeleteRuntime(L *lua.LState, id string) (*control.DeleteAgentRuntimeOutput, error) {
+	return awscall.Call(L, m.controlPlane, "deleting agent runtime "+id, func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeOutput, error) {
 		return c.DeleteAgentRuntime(ctx, &control.DeleteAgentRuntimeInput{AgentRuntimeId: &id})
 	})
 }
@@ -371,29 +371,29 @@ func (o endpointUpdate) token() *string {
 	return &o.ClientToken
 }
 
-func luaCreateEndpoint(L *lua.LState, id, name string, o endpointOpts) (*control.CreateAgentRuntimeEndpointOutput, error) {
-	return awscall.Call(L, controlPlane, fmt.Sprintf("creating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeEndpointOutput, error) {
+func (m *module) luaCreateEndpoint(L *lua.LState, id, name string, o endpointOpts) (*control.CreateAgentRuntimeEndpointOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("creating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeEndpointOutput, error) {
 		return c.CreateAgentRuntimeEndpoint(ctx, &control.CreateAgentRuntimeEndpointInput{AgentRuntimeId: &id, Name: &name,
 			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, Tags: o.Tags, ClientToken: o.token()})
 	})
 }
 
-func luaUpdateEndpoint(L *lua.LState, id, name string, o endpointUpdate) (*control.UpdateAgentRuntimeEndpointOutput, error) {
-	return awscall.Call(L, controlPlane, fmt.Sprintf("updating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeEndpointOutput, error) {
+func (m *module) luaUpdateEndpoint(L *lua.LState, id, name string, o endpointUpdate) (*control.UpdateAgentRuntimeEndpointOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("updating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeEndpointOutput, error) {
 		return c.UpdateAgentRuntimeEndpoint(ctx, &control.UpdateAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name,
 			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, ClientToken: o.token()})
 	})
 }
 
-func luaGetEndpoint(L *lua.LState, id, name string) (*control.GetAgentRuntimeEndpointOutput, error) {
-	out, err := awscall.Try(L, controlPlane, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeEndpointOutput, error) {
+func (m *module) luaGetEndpoint(L *lua.LState, id, name string) (*control.GetAgentRuntimeEndpointOutput, error) {
+	out, err := awscall.Try(L, m.controlPlane, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeEndpointOutput, error) {
 		return c.GetAgentRuntimeEndpoint(ctx, &control.GetAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 	})
-	return orNil(out, err, fmt.Sprintf("getting endpoint %q of agent runtime %s", name, id))
+	return orNil(m.controlPlane, out, err, fmt.Sprintf("getting endpoint %q of agent runtime %s", name, id))
 }
 
-func luaListEndpoints(L *lua.LState, id string) ([]types.AgentRuntimeEndpoint, error) {
-	return awscall.Call(L, controlPlane, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
+func (m *module) luaListEndpoints(L *lua.LState, id string) ([]types.AgentRuntimeEndpoint, error) {
+	return awscall.Call(L, m.controlPlane, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
 		return allPages(ctx, control.NewListAgentRuntimeEndpointsPaginator(c, &control.ListAgentRuntimeEndpointsInput{AgentRuntimeId: &id}),
 			func(o *control.ListAgentRuntimeEndpointsOutput) []types.AgentRuntimeEndpoint {
 				return o.RuntimeEndpoints
@@ -401,8 +401,8 @@ func luaListEndpoints(L *lua.LState, id string) ([]types.AgentRuntimeEndpoint, e
 	})
 }
 
-func luaDeleteEndpoint(L *lua.LState, id, name string) (*control.DeleteAgentRuntimeEndpointOutput, error) {
-	return awscall.Call(L, controlPlane, fmt.Sprintf("deleting endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeEndpointOutput, error) {
+func (m *module) luaDeleteEndpoint(L *lua.LState, id, name string) (*control.DeleteAgentRuntimeEndpointOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("deleting endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeEndpointOutput, error) {
 		return c.DeleteAgentRuntimeEndpoint(ctx, &control.DeleteAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 	})
 }

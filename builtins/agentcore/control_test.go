@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 
 func harness(t *testing.T, endpoint string) *enginetest.Harness {
 	t.Helper()
-	h := enginetest.New(t, aws.Module, agentcore.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), agentcore.New(awstest.AWS()))
 	awstest.UseEnv(t, h, endpoint)
 	return h
 }
@@ -303,7 +303,7 @@ func TestWaitRaisesWhenTheRuntimeVanishes(t *testing.T) {
 // The reference and the editor stubs show what the Go code needs: every field a function
 // cannot do without is declared required, the others optional.
 func TestRequiredFieldsAreDeclared(t *testing.T) {
-	awstest.RequiredFields(t, agentcore.Module, map[string]string{
+	awstest.RequiredFields(t, agentcore.New(awstest.AWS()), map[string]string{
 		"agentcore.RuntimeSpec":    "name role_arn",
 		"agentcore.RuntimeUpdate":  "",
 		"agentcore.Authorizer":     "discovery_url",

@@ -85,7 +85,7 @@ type stopOpts struct {
 }
 
 // luaInvoke is raw (Fn): on_chunk is a Lua function it calls while the answer streams.
-func luaInvoke(L *lua.LState) int {
+func (m *module) luaInvoke(L *lua.LState) int {
 	const fn = "agentcore.invoke"
 	tbl := L.CheckTable(1)
 	var o invokeOpts
@@ -161,7 +161,7 @@ func luaInvoke(L *lua.LState) int {
 		}
 		return nil
 	}
-	out, err := awscall.Try(L, dataPlane, func(ctx context.Context, c dataAPI) (*bedrockagentcore.InvokeAgentRuntimeOutput, error) {
+	out, err := awscall.Try(L, m.dataPlane, func(ctx context.Context, c dataAPI) (*bedrockagentcore.InvokeAgentRuntimeOutput, error) {
 		if o.Timeout != nil && *o.Timeout > 0 {
 			cancel()
 			ctx, cancel = context.WithTimeout(ctx, time.Duration(*o.Timeout))
@@ -172,7 +172,7 @@ func luaInvoke(L *lua.LState) int {
 		if te := timedOut(err); te != nil {
 			engine.Raise(L, te)
 		}
-		engine.Raise(L, dataPlane.Error(doing, err))
+		engine.Raise(L, m.dataPlane.Error(doing, err))
 	}
 	body := out.Response
 	out.Response = nil
@@ -217,7 +217,7 @@ func luaInvoke(L *lua.LState) int {
 			if te := timedOut(err); te != nil {
 				engine.Raise(L, te)
 			}
-			engine.Raise(L, dataPlane.Error(doing+": reading the response", err))
+			engine.Raise(L, m.dataPlane.Error(doing+": reading the response", err))
 		}
 	}
 	t := engine.ToLua(L, out).(*lua.LTable)
@@ -228,8 +228,8 @@ func luaInvoke(L *lua.LState) int {
 	return 1
 }
 
-func luaStopSession(L *lua.LState, arn, session string, o stopOpts) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
-	return awscall.Call(L, dataPlane, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, c dataAPI) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
+func (m *module) luaStopSession(L *lua.LState, arn, session string, o stopOpts) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
+	return awscall.Call(L, m.dataPlane, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, c dataAPI) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
 		return c.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: &arn,
 			RuntimeSessionId: &session, Qualifier: strPtr(orDefault(o.Qualifier, "DEFAULT")), ClientToken: strPtr(o.ClientToken)})
 	})

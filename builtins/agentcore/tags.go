@@ -26,29 +26,29 @@ func sortNewestFirst(vs []types.AgentRuntime) {
 	sort.SliceStable(vs, func(i, j int) bool { return num(vs[i]) > num(vs[j]) })
 }
 
-func luaTagResource(L *lua.LState, arn string, tags engine.StringMap) error {
-	_, err := awscall.Call(L, controlPlane, "tagging "+arn, func(ctx context.Context, c controlAPI) (*control.TagResourceOutput, error) {
+func (m *module) luaTagResource(L *lua.LState, arn string, tags engine.StringMap) error {
+	_, err := awscall.Call(L, m.controlPlane, "tagging "+arn, func(ctx context.Context, c controlAPI) (*control.TagResourceOutput, error) {
 		return c.TagResource(ctx, &control.TagResourceInput{ResourceArn: &arn, Tags: tags})
 	})
 	return err
 }
 
-func luaUntagResource(L *lua.LState, arn string, keys engine.StringList) error {
-	_, err := awscall.Call(L, controlPlane, "untagging "+arn, func(ctx context.Context, c controlAPI) (*control.UntagResourceOutput, error) {
+func (m *module) luaUntagResource(L *lua.LState, arn string, keys engine.StringList) error {
+	_, err := awscall.Call(L, m.controlPlane, "untagging "+arn, func(ctx context.Context, c controlAPI) (*control.UntagResourceOutput, error) {
 		return c.UntagResource(ctx, &control.UntagResourceInput{ResourceArn: &arn, TagKeys: keys})
 	})
 	return err
 }
 
-func luaListTags(L *lua.LState, arn string) (map[string]string, error) {
-	out, err := awscall.Try(L, controlPlane, func(ctx context.Context, c controlAPI) (*control.ListTagsForResourceOutput, error) {
+func (m *module) luaListTags(L *lua.LState, arn string) (map[string]string, error) {
+	out, err := awscall.Try(L, m.controlPlane, func(ctx context.Context, c controlAPI) (*control.ListTagsForResourceOutput, error) {
 		return c.ListTagsForResource(ctx, &control.ListTagsForResourceInput{ResourceArn: &arn})
 	})
 	if awscall.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, controlPlane.Error("listing the tags of "+arn, err)
+		return nil, m.controlPlane.Error("listing the tags of "+arn, err)
 	}
 	if out.Tags == nil {
 		return map[string]string{}, nil

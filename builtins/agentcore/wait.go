@@ -70,7 +70,7 @@ type polled struct {
 // after DELETING) returns nil. One that disappears while CREATING or UPDATING raises.
 // Each status change is shown as it is seen. Polls and sleeps run with the interpreter lock
 // released; ctx cancellation (Ctrl-C, a failed parallel sibling) stops the wait.
-func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(ctx context.Context, c controlAPI) (polled, error)) (any, error) {
+func (m *module) wait(L *lua.LState, what string, timeout, interval time.Duration, get func(ctx context.Context, c controlAPI) (polled, error)) (any, error) {
 	run := engine.FromL(L)
 	branch := run.Branch(L)
 	deadline := time.Now().Add(timeout)
@@ -78,16 +78,16 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 	var pause time.Duration
 	// The local endpoint answers a poll in well under a millisecond and makes a version READY
 	// in a second or two: poll it every firstWaitInterval rather than backing off to seconds.
-	s, _ := engine.Unlocked(L, func(ctx context.Context) (*awscall.Session, error) { return awscall.SessionFor(ctx, run) })
+	s, _ := engine.Unlocked(L, func(ctx context.Context) (*awscall.Session, error) { return m.controlPlane.AWS.Session(ctx, run) })
 	local := s != nil && s.Provider == "local"
 	for {
-		p, err := awscall.Try(L, controlPlane, get)
+		p, err := awscall.Try(L, m.controlPlane, get)
 		if err != nil {
 			if awscall.IsNotFound(err) && (last == "" || last == "DELETING") {
 				run.Out.Info(branch, what+": deleted")
 				return nil, nil
 			}
-			return nil, controlPlane.Error("waiting for "+what, err)
+			return nil, m.controlPlane.Error("waiting for "+what, err)
 		}
 		if p.status != last {
 			run.Out.Info(branch, fmt.Sprintf("%s: %s", what, p.status))
@@ -121,13 +121,13 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 	}
 }
 
-func luaWaitRuntime(L *lua.LState, id string, o runtimeWaitOpts) (any, error) {
+func (m *module) luaWaitRuntime(L *lua.LState, id string, o runtimeWaitOpts) (any, error) {
 	timeout, interval := o.durations()
 	what := "agent runtime " + id
 	if o.Version != "" {
 		what += " version " + string(o.Version)
 	}
-	return wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
+	return m.wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
 		out, err := c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id, AgentRuntimeVersion: o.Version.ptr()})
 		if err != nil {
 			return polled{}, err
@@ -136,10 +136,10 @@ func luaWaitRuntime(L *lua.LState, id string, o runtimeWaitOpts) (any, error) {
 	})
 }
 
-func luaWaitEndpoint(L *lua.LState, id, name string, o waitOpts) (any, error) {
+func (m *module) luaWaitEndpoint(L *lua.LState, id, name string, o waitOpts) (any, error) {
 	timeout, interval := o.durations()
 	what := fmt.Sprintf("endpoint %q of agent runtime %s", name, id)
-	return wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
+	return m.wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
 		out, err := c.GetAgentRuntimeEndpoint(ctx, &control.GetAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 		if err != nil {
 			return polled{}, err

@@ -1,5 +1,5 @@
 // Package aws is the `aws` Lua module: who the credentials of the selected environment belong
-// to, the account guard (Guard), the environment's AWS settings, and the reading of AWS errors
+// to, the account guard, the environment's AWS settings, and the reading of AWS errors
 // caught in Lua. The AWS plumbing the AWS modules share (sessions, clients, calls, errors) is
 // package awscall.
 package aws
@@ -15,47 +15,57 @@ import (
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the aws Lua module.
-var Module = &engine.Module{
-	Name: "aws",
-	Doc: "The AWS session of the selected environment: who the credentials belong to, the account " +
-		"guard, and helpers to read AWS errors. Provider \"aws\" uses the standard credential chain " +
-		"(profile from agentcore.toml, AWS_PROFILE, SSO, roles) and endpoint_url when set; provider " +
-		"\"local\" talks to the local AgentCore endpoint with its own key pair (`agentcore local env` prints it).",
-	Classes: []*engine.Class{
-		{Name: "aws.Caller", Of: awscall.Caller{}},
-		{Name: "aws.Env", Of: envInfo{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "caller", Returns: "aws.Caller",
-			Doc: "Who the credentials belong to (STS GetCallerIdentity). Cached for the run.",
-			Go:  luaCaller},
-		{Name: "guard", Returns: "aws.Caller",
-			Doc: "The account guard: when the environment names an account and the credentials belong " +
-				"to another, raises an error (exit code 2) naming both accounts and the environment. " +
-				"Returns the caller otherwise. Recipes that change anything call it first.",
-			Go: luaGuard},
-		{Name: "env", Returns: "aws.Env",
-			Doc: "The selected environment's AWS settings as configured (no network call). region is " +
-				"the configured one, or for provider \"local\" us-east-1 when unset.",
-			Go: luaEnv},
-		{Name: "error_code", Params: "err: Error|string|nil", Returns: "string?",
-			Doc: "The AWS error code of an error caught with pcall (\"ResourceNotFoundException\", " +
-				"\"AccessDeniedException\"...), or nil when it is not an AWS error: err.aws_code, or for an error " +
-				"turned into a string the code first in its message (\"CODE: what was being done: message\").",
-			Go: luaErrorCode},
-		{Name: "is_not_found", Params: "err: Error|string|nil", Returns: "boolean",
-			Doc: "Whether an error caught with pcall is an AWS \"does not exist\" error " +
-				"(ResourceNotFoundException, RepositoryNotFoundException, NoSuchEntity, ParameterNotFound...).",
-			Go: luaIsNotFound},
-	},
+// New returns the aws Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "aws",
+		Doc: "The AWS session of the selected environment: who the credentials belong to, the account " +
+			"guard, and helpers to read AWS errors. Provider \"aws\" uses the standard credential chain " +
+			"(profile from agentcore.toml, AWS_PROFILE, SSO, roles) and endpoint_url when set; provider " +
+			"\"local\" talks to the local AgentCore endpoint with its own key pair (`agentcore local env` prints it).",
+		Classes: []*engine.Class{
+			{Name: "aws.Caller", Of: awscall.Caller{}},
+			{Name: "aws.Env", Of: envInfo{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "caller", Returns: "aws.Caller",
+				Doc: "Who the credentials belong to (STS GetCallerIdentity). Cached for the run.",
+				Go:  m.luaCaller},
+			{Name: "guard", Returns: "aws.Caller",
+				Doc: "The account guard: when the environment names an account and the credentials belong " +
+					"to another, raises an error (exit code 2) naming both accounts and the environment. " +
+					"Returns the caller otherwise. Recipes that change anything call it first.",
+				Go: m.luaGuard},
+			{Name: "env", Returns: "aws.Env",
+				Doc: "The selected environment's AWS settings as configured (no network call). region is " +
+					"the configured one, or for provider \"local\" us-east-1 when unset.",
+				Go: m.luaEnv},
+			{Name: "error_code", Params: "err: Error|string|nil", Returns: "string?",
+				Doc: "The AWS error code of an error caught with pcall (\"ResourceNotFoundException\", " +
+					"\"AccessDeniedException\"...), or nil when it is not an AWS error: err.aws_code, or for an error " +
+					"turned into a string the code first in its message (\"CODE: what was being done: message\").",
+				Go: m.luaErrorCode},
+			{Name: "is_not_found", Params: "err: Error|string|nil", Returns: "boolean",
+				Doc: "Whether an error caught with pcall is an AWS \"does not exist\" error " +
+					"(ResourceNotFoundException, RepositoryNotFoundException, NoSuchEntity, ParameterNotFound...).",
+				Go: m.luaIsNotFound},
+		},
+	}
 }
 
-// Guard is the account guard for Go callers: it returns the caller when the environment names
-// no account or the credentials belong to it, and an exit-2 *engine.Error naming both accounts
-// otherwise. Call it inside engine.Unlocked.
-func Guard(ctx context.Context, run *engine.Run) (*awscall.Caller, error) {
-	c, err := awscall.CallerFor(ctx, run)
+// module is the aws module built with the program's AWS layer.
+type module struct {
+	aws *awscall.AWS
+}
+
+func newModule(a *awscall.AWS) *module { return &module{aws: a} }
+
+// guard is the account guard: it returns the caller when the environment names no account or
+// the credentials belong to it, and an exit-2 *engine.Error naming both accounts otherwise.
+// Call it inside engine.Unlocked.
+func (m *module) guard(ctx context.Context, run *engine.Run) (*awscall.Caller, error) {
+	c, err := m.aws.Caller(ctx, run)
 	if err != nil {
 		return nil, err
 	}
@@ -74,14 +84,14 @@ func Guard(ctx context.Context, run *engine.Run) (*awscall.Caller, error) {
 			"`aws sts get-caller-identity` shows whose they are", env.Name)}
 }
 
-func luaCaller(L *lua.LState) (*awscall.Caller, error) {
+func (m *module) luaCaller(L *lua.LState) (*awscall.Caller, error) {
 	run := engine.FromL(L)
-	return engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return awscall.CallerFor(ctx, run) })
+	return engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return m.aws.Caller(ctx, run) })
 }
 
-func luaGuard(L *lua.LState) (*awscall.Caller, error) {
+func (m *module) luaGuard(L *lua.LState) (*awscall.Caller, error) {
 	run := engine.FromL(L)
-	return engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return Guard(ctx, run) })
+	return engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return m.guard(ctx, run) })
 }
 
 // envInfo is what aws.env returns; settings the environment leaves unset are absent.
@@ -94,7 +104,7 @@ type envInfo struct {
 	EndpointURL string `json:"endpoint_url,omitempty"`
 }
 
-func luaEnv(L *lua.LState) envInfo {
+func (m *module) luaEnv(L *lua.LState) envInfo {
 	env := engine.FromL(L).Env()
 	if env == nil {
 		return envInfo{Provider: "aws"}
@@ -136,14 +146,14 @@ func errArgCode(err lua.LValue) string {
 	return errorCodeOf(errArgMessage(err))
 }
 
-func luaErrorCode(err lua.LValue) *string {
+func (m *module) luaErrorCode(err lua.LValue) *string {
 	if code := errArgCode(err); code != "" {
 		return &code
 	}
 	return nil
 }
 
-func luaIsNotFound(err lua.LValue) bool {
+func (m *module) luaIsNotFound(err lua.LValue) bool {
 	return awscall.NotFoundCode(errArgCode(err))
 }
 

@@ -22,51 +22,54 @@ import (
 	"github.com/agentcore/agentcore/templates"
 )
 
-// Module is the cfn Lua module.
-var Module = &engine.Module{
-	Name: "cfn",
-	Doc: "CloudFormation stacks of the selected environment: deploy the embedded templates " +
-		"(ecr-repository, agent-role, cognito, code-bucket, ci-role) or your own, with the stack's events streamed while " +
-		"waiting. Every stack is tagged agentcore:managed=true.",
-	Classes: []*engine.Class{
-		{Name: "cfn.DeployOpts", Of: deployOpts{}},
-		{Name: "cfn.DeployResult", Of: deployResult{}},
-		{Name: "cfn.DeleteOpts", Of: deleteOpts{}},
-		{Name: "cfn.DeleteResult", Of: deleteResult{}},
-		{Name: "cfn.Stack", Of: stackRow{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "deploy",
-			Params: "opts: cfn.DeployOpts", Returns: "cfn.DeployResult",
-			Doc: "Creates the stack when it does not exist, otherwise updates it through a change set; a " +
-				"change set without changes is success with changed = false (and is deleted). template names an " +
-				"embedded template (\"ecr-repository\" or \"ecr-repository.yaml\", see cfn.template); body is " +
-				"template text. parameters are name = value (a list value is joined with commas, for " +
-				"CommaDelimitedList); parameters not given take the template's defaults, not their previous " +
-				"values. tags are added to agentcore:managed=true on the stack (CloudFormation passes them on to " +
-				"the resources). capabilities: e.g. {\"CAPABILITY_NAMED_IAM\"} for agent-role. The stack's events " +
-				"are shown as they happen (progress/info events; in -o json one JSON line each, with fields " +
-				"status, logical_id, resource_type, reason). A stack left in ROLLBACK_COMPLETE by a failed " +
-				"creation cannot be updated: it is deleted and created again after a confirmation (--yes, or " +
-				"replace_failed = true). Raises on failure, naming the first failed resource and its reason; " +
-				"raises after timeout seconds (the operation goes on in CloudFormation). client_token is sent as " +
-				"ClientRequestToken (CreateStack, ExecuteChangeSet): a retry with the same token is not taken " +
-				"for a second operation.",
-			Go: luaDeploy},
-		{Name: "outputs", Params: "stack: string", Returns: "table<string, string>?",
-			Doc: "The stack's outputs, or nil when the stack does not exist.", Go: luaOutputs},
-		{Name: "delete", Params: "stack: string, opts?: cfn.DeleteOpts", Returns: "cfn.DeleteResult",
-			Doc: "Deletes the stack and waits until it is gone, showing its events. A stack that does not " +
-				"exist is success with deleted = false. Raises on DELETE_FAILED, naming the resource that " +
-				"could not be deleted.",
-			Go: luaDelete},
-		{Name: "list", Returns: "cfn.Stack[]",
-			Doc: "The stacks tagged agentcore:managed=true, by name; updated is the last update (or the " +
-				"creation) time, RFC 3339.", Go: luaList},
-		{Name: "template", Params: "name: string", Returns: "string",
-			Doc: "The text of an embedded template (\"agent-role\" or \"agent-role.yaml\"); raises naming " +
-				"the available ones for an unknown name.", Go: luaTemplate},
-	},
+// New returns the cfn Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "cfn",
+		Doc: "CloudFormation stacks of the selected environment: deploy the embedded templates " +
+			"(ecr-repository, agent-role, cognito, code-bucket, ci-role) or your own, with the stack's events streamed while " +
+			"waiting. Every stack is tagged agentcore:managed=true.",
+		Classes: []*engine.Class{
+			{Name: "cfn.DeployOpts", Of: deployOpts{}},
+			{Name: "cfn.DeployResult", Of: deployResult{}},
+			{Name: "cfn.DeleteOpts", Of: deleteOpts{}},
+			{Name: "cfn.DeleteResult", Of: deleteResult{}},
+			{Name: "cfn.Stack", Of: stackRow{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "deploy",
+				Params: "opts: cfn.DeployOpts", Returns: "cfn.DeployResult",
+				Doc: "Creates the stack when it does not exist, otherwise updates it through a change set; a " +
+					"change set without changes is success with changed = false (and is deleted). template names an " +
+					"embedded template (\"ecr-repository\" or \"ecr-repository.yaml\", see cfn.template); body is " +
+					"template text. parameters are name = value (a list value is joined with commas, for " +
+					"CommaDelimitedList); parameters not given take the template's defaults, not their previous " +
+					"values. tags are added to agentcore:managed=true on the stack (CloudFormation passes them on to " +
+					"the resources). capabilities: e.g. {\"CAPABILITY_NAMED_IAM\"} for agent-role. The stack's events " +
+					"are shown as they happen (progress/info events; in -o json one JSON line each, with fields " +
+					"status, logical_id, resource_type, reason). A stack left in ROLLBACK_COMPLETE by a failed " +
+					"creation cannot be updated: it is deleted and created again after a confirmation (--yes, or " +
+					"replace_failed = true). Raises on failure, naming the first failed resource and its reason; " +
+					"raises after timeout seconds (the operation goes on in CloudFormation). client_token is sent as " +
+					"ClientRequestToken (CreateStack, ExecuteChangeSet): a retry with the same token is not taken " +
+					"for a second operation.",
+				Go: m.luaDeploy},
+			{Name: "outputs", Params: "stack: string", Returns: "table<string, string>?",
+				Doc: "The stack's outputs, or nil when the stack does not exist.", Go: m.luaOutputs},
+			{Name: "delete", Params: "stack: string, opts?: cfn.DeleteOpts", Returns: "cfn.DeleteResult",
+				Doc: "Deletes the stack and waits until it is gone, showing its events. A stack that does not " +
+					"exist is success with deleted = false. Raises on DELETE_FAILED, naming the resource that " +
+					"could not be deleted.",
+				Go: m.luaDelete},
+			{Name: "list", Returns: "cfn.Stack[]",
+				Doc: "The stacks tagged agentcore:managed=true, by name; updated is the last update (or the " +
+					"creation) time, RFC 3339.", Go: m.luaList},
+			{Name: "template", Params: "name: string", Returns: "string",
+				Doc: "The text of an embedded template (\"agent-role\" or \"agent-role.yaml\"); raises naming " +
+					"the available ones for an unknown name.", Go: m.luaTemplate},
+		},
+	}
 }
 
 // defaultTimeout bounds a deploy or delete: CloudFormation itself gives up on most resources
@@ -76,10 +79,10 @@ const defaultTimeout = 1800 * time.Second
 // withOps runs fn with the stack operations on the CloudFormation client of the run's
 // environment, with the interpreter lock released and the stack events rendered to the run's
 // output from the calling Lua thread's branch. The operations explain their own errors.
-func withOps[T any](L *lua.LState, fn func(ctx context.Context, o *ops) (T, error)) (T, error) {
+func withOps[T any](L *lua.LState, sv *awscall.Service[api], fn func(ctx context.Context, o *ops) (T, error)) (T, error) {
 	run := engine.FromL(L)
 	r := outputRenderer{out: run.Out, branch: run.Branch(L)}
-	return awscall.Try(L, service, func(ctx context.Context, c api) (T, error) {
+	return awscall.Try(L, sv, func(ctx context.Context, c api) (T, error) {
 		return fn(ctx, newOps(c, r))
 	})
 }
@@ -106,7 +109,7 @@ type deployOpts struct {
 	ClientToken   string            `json:"client_token"`
 }
 
-func luaDeploy(L *lua.LState, o deployOpts) (*deployResult, error) {
+func (m *module) luaDeploy(L *lua.LState, o deployOpts) (*deployResult, error) {
 	const fn = "cfn.deploy"
 	if err := checkStackName(fn, o.Stack); err != nil {
 		return nil, err
@@ -156,10 +159,10 @@ func luaDeploy(L *lua.LState, o deployOpts) (*deployResult, error) {
 		in.Capabilities = append(in.Capabilities, c)
 	}
 
-	existing, err := withOps(L, func(ctx context.Context, o *ops) (*types.Stack, error) {
+	existing, err := withOps(L, m.service, func(ctx context.Context, o *ops) (*types.Stack, error) {
 		st, err := o.describe(ctx, in.Stack)
 		if err != nil {
-			return nil, service.Error(fmt.Sprintf("describing stack %q", in.Stack), err)
+			return nil, hints.Error(fmt.Sprintf("describing stack %q", in.Stack), err)
 		}
 		return st, nil
 	})
@@ -171,7 +174,7 @@ func luaDeploy(L *lua.LState, o deployOpts) (*deployResult, error) {
 			return nil, err
 		}
 	}
-	res, err := withOps(L, func(ctx context.Context, o *ops) (deployResult, error) {
+	res, err := withOps(L, m.service, func(ctx context.Context, o *ops) (deployResult, error) {
 		return o.deploy(ctx, in, existing)
 	})
 	if err != nil {
@@ -266,18 +269,18 @@ func templateText(name string) (string, error) {
 	return string(b), nil
 }
 
-func luaTemplate(name string) (string, error) {
+func (m *module) luaTemplate(name string) (string, error) {
 	return templateText(name)
 }
 
-func luaOutputs(L *lua.LState, stack string) (map[string]string, error) {
+func (m *module) luaOutputs(L *lua.LState, stack string) (map[string]string, error) {
 	if err := checkStackName("cfn.outputs", stack); err != nil {
 		return nil, err
 	}
-	st, err := withOps(L, func(ctx context.Context, o *ops) (*types.Stack, error) {
+	st, err := withOps(L, m.service, func(ctx context.Context, o *ops) (*types.Stack, error) {
 		st, err := o.describe(ctx, stack)
 		if err != nil {
-			return nil, service.Error(fmt.Sprintf("describing stack %q", stack), err)
+			return nil, hints.Error(fmt.Sprintf("describing stack %q", stack), err)
 		}
 		return st, nil
 	})
@@ -297,7 +300,7 @@ type deleteResult struct {
 	Deleted bool   `json:"deleted" lua:",required"`
 }
 
-func luaDelete(L *lua.LState, stack string, o deleteOpts) (*deleteResult, error) {
+func (m *module) luaDelete(L *lua.LState, stack string, o deleteOpts) (*deleteResult, error) {
 	const fn = "cfn.delete"
 	if err := checkStackName(fn, stack); err != nil {
 		return nil, err
@@ -306,7 +309,7 @@ func luaDelete(L *lua.LState, stack string, o deleteOpts) (*deleteResult, error)
 	if err != nil {
 		return nil, err
 	}
-	return withOps(L, func(ctx context.Context, o *ops) (*deleteResult, error) {
+	return withOps(L, m.service, func(ctx context.Context, o *ops) (*deleteResult, error) {
 		id, deleted, err := o.remove(ctx, stack, timeout)
 		if err != nil {
 			return nil, err
@@ -323,8 +326,8 @@ type stackRow struct {
 	StackID string `json:"stack_id" lua:",required"`
 }
 
-func luaList(L *lua.LState) ([]stackRow, error) {
-	stacks, err := withOps(L, func(ctx context.Context, o *ops) ([]types.Stack, error) {
+func (m *module) luaList(L *lua.LState) ([]stackRow, error) {
+	stacks, err := withOps(L, m.service, func(ctx context.Context, o *ops) ([]types.Stack, error) {
 		return o.managedStacks(ctx)
 	})
 	rows := make([]stackRow, 0, len(stacks))

@@ -21,16 +21,23 @@ type api interface {
 	DeleteChangeSet(context.Context, *cloudformation.DeleteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error)
 }
 
-// service is CloudFormation, as this module calls it, with hints for its own error codes; a
-// test injects its fake with service.Inject.
-var service = &awscall.Service[api]{Name: "cloudformation",
-	New: func(s *awscall.Session) api { return cloudformation.NewFromConfig(s.Config) },
-	Hint: func(code, _ string) string {
-		switch code {
-		case "InsufficientCapabilitiesException":
-			return `the template creates IAM resources: pass capabilities = {"CAPABILITY_NAMED_IAM"} (or CAPABILITY_IAM when no name is given)`
-		case "AlreadyExistsException":
-			return "a stack of this name exists already (perhaps being created by another run): deploy again to update it"
-		}
-		return ""
-	}}
+// module is the cfn module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[api] // CloudFormation; a test injects its fake with service.Inject
+}
+
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[api]{AWS: a, Name: "cloudformation",
+		New: func(s *awscall.Session) api { return cloudformation.NewFromConfig(s.Config) }, Hint: hints}}
+}
+
+// hints explains CloudFormation's own error codes.
+var hints awscall.Hints = func(code, _ string) string {
+	switch code {
+	case "InsufficientCapabilitiesException":
+		return `the template creates IAM resources: pass capabilities = {"CAPABILITY_NAMED_IAM"} (or CAPABILITY_IAM when no name is given)`
+	case "AlreadyExistsException":
+		return "a stack of this name exists already (perhaps being created by another run): deploy again to update it"
+	}
+	return ""
+}

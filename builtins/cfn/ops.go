@@ -135,7 +135,7 @@ func outputs(st *types.Stack) map[string]string {
 func (o *ops) create(ctx context.Context, in deployInput) (*types.Stack, error) {
 	p, err := newPoller(ctx, o.c, in.Stack)
 	if err != nil {
-		return nil, service.Error(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
+		return nil, hints.Error(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
 	}
 	out, err := o.c.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:          &in.Stack,
@@ -147,7 +147,7 @@ func (o *ops) create(ctx context.Context, in deployInput) (*types.Stack, error) 
 		ClientRequestToken: tokenPtr(in.ClientToken),
 	})
 	if err != nil {
-		return nil, service.Error(fmt.Sprintf("creating stack %q", in.Stack), err)
+		return nil, hints.Error(fmt.Sprintf("creating stack %q", in.Stack), err)
 	}
 	id := awssdk.ToString(out.StackId)
 	p.stack = id
@@ -172,12 +172,12 @@ func (o *ops) update(ctx context.Context, in deployInput, existing *types.Stack)
 		// moto refuses an empty change set at once (AWS creates it FAILED, handled below)
 		st, derr := o.describe(ctx, id)
 		if derr != nil || st == nil {
-			return deployResult{}, service.Error(fmt.Sprintf("describing stack %q", in.Stack), orMissing(derr, in.Stack))
+			return deployResult{}, hints.Error(fmt.Sprintf("describing stack %q", in.Stack), orMissing(derr, in.Stack))
 		}
 		return result(st, false, "none"), nil
 	}
 	if err != nil {
-		return deployResult{}, service.Error(fmt.Sprintf("creating a change set for stack %q", in.Stack), err)
+		return deployResult{}, hints.Error(fmt.Sprintf("creating a change set for stack %q", in.Stack), err)
 	}
 	csID := awssdk.ToString(cs.Id)
 	doing := fmt.Sprintf("waiting for change set %s of stack %q", name, in.Stack)
@@ -195,11 +195,11 @@ func (o *ops) update(ctx context.Context, in deployInput, existing *types.Stack)
 			_, derr := o.c.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: &csID, StackName: &stack})
 			if noChanges(reason) {
 				if derr != nil {
-					return deployResult{}, service.Error(fmt.Sprintf("deleting the empty change set %s of stack %q", name, in.Stack), derr)
+					return deployResult{}, hints.Error(fmt.Sprintf("deleting the empty change set %s of stack %q", name, in.Stack), derr)
 				}
 				st, err := o.describe(ctx, id)
 				if err != nil || st == nil {
-					return deployResult{}, service.Error(fmt.Sprintf("describing stack %q", in.Stack), orMissing(err, in.Stack))
+					return deployResult{}, hints.Error(fmt.Sprintf("describing stack %q", in.Stack), orMissing(err, in.Stack))
 				}
 				return result(st, false, "none"), nil
 			}
@@ -220,10 +220,10 @@ func noChanges(reason string) bool {
 func (o *ops) execute(ctx context.Context, in deployInput, id, csID string) (deployResult, error) {
 	p, err := newPoller(ctx, o.c, id)
 	if err != nil {
-		return deployResult{}, service.Error(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
+		return deployResult{}, hints.Error(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
 	}
 	if _, err := o.c.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: &csID, StackName: &in.Stack, ClientRequestToken: tokenPtr(in.ClientToken)}); err != nil {
-		return deployResult{}, service.Error(fmt.Sprintf("executing the change set of stack %q", in.Stack), err)
+		return deployResult{}, hints.Error(fmt.Sprintf("executing the change set of stack %q", in.Stack), err)
 	}
 	st, err := o.wait(ctx, p, id, in.Stack, "updating", "UPDATE_COMPLETE", in.Timeout)
 	if err != nil {
@@ -238,7 +238,7 @@ func (o *ops) remove(ctx context.Context, stack string, timeout time.Duration) (
 	defer cancel()
 	st, err := o.describe(ctx, stack)
 	if err != nil {
-		return "", false, service.Error(fmt.Sprintf("describing stack %q", stack), err)
+		return "", false, hints.Error(fmt.Sprintf("describing stack %q", stack), err)
 	}
 	if st == nil {
 		return "", false, nil
@@ -250,10 +250,10 @@ func (o *ops) remove(ctx context.Context, stack string, timeout time.Duration) (
 func (o *ops) deleteAndWait(ctx context.Context, id, name string, timeout time.Duration) error {
 	p, err := newPoller(ctx, o.c, id)
 	if err != nil {
-		return service.Error(fmt.Sprintf("reading the events of stack %q", name), err)
+		return hints.Error(fmt.Sprintf("reading the events of stack %q", name), err)
 	}
 	if _, err := o.c.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: &id}); err != nil {
-		return service.Error(fmt.Sprintf("deleting stack %q", name), err)
+		return hints.Error(fmt.Sprintf("deleting stack %q", name), err)
 	}
 	_, err = o.wait(ctx, p, id, name, "deleting", statusDeleteComplete, timeout)
 	return err
@@ -344,7 +344,7 @@ func (o *ops) waitErr(ctx context.Context, doing string, err error, timeout time
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", doing, ctx.Err())
 	}
-	return service.Error(doing, err)
+	return hints.Error(doing, err)
 }
 
 func orMissing(err error, stack string) error {
@@ -396,7 +396,7 @@ func (o *ops) managedStacks(ctx context.Context) ([]types.Stack, error) {
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, service.Error("listing stacks", err)
+			return nil, hints.Error("listing stacks", err)
 		}
 		for _, st := range page.Stacks {
 			if st.StackStatus == statusDeleteComplete {

@@ -21,5 +21,11 @@ type api interface {
 	ListTagsForResource(context.Context, *ecr.ListTagsForResourceInput, ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error)
 }
 
-// service is ECR, as this module calls it.
-var service = &awscall.Service[api]{Name: "ecr", New: func(s *awscall.Session) api { return ecr.NewFromConfig(s.Config) }}
+// module is the ecr module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[api] // ECR
+}
+
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[api]{AWS: a, Name: "ecr", New: func(s *awscall.Session) api { return ecr.NewFromConfig(s.Config) }}}
+}

@@ -21,55 +21,58 @@ import (
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the ecr Lua module.
-var Module = &engine.Module{
-	Name: "ecr",
-	Doc: "Amazon ECR repositories of the selected environment (or the local endpoint's registry): " +
-		"create them idempotently, log docker in, list and prune images. Errors keep the ECR error " +
-		"code first (\"RepositoryNotFoundException: ...\"); err.aws_code holds it after pcall.",
-	Classes: []*engine.Class{
-		{Name: "ecr.EnsureOpts", Of: ensureOpts{}},
-		{Name: "ecr.DeleteOpts", Of: deleteOpts{}},
-		{Name: "ecr.ImageFilter", Of: imageFilter{}},
-		{Name: "ecr.Repository", Open: true, Doc: "A repository as ECR's API describes it (DescribeRepositories), with created from ensure_repository.",
-			Fields: "repositoryName: string, repositoryUri: string, repositoryArn: string, registryId: string, createdAt?: string, imageScanningConfiguration?: table, imageTagMutability?: string, created?: boolean"},
-		{Name: "ecr.Login", Of: Login{}},
-		{Name: "ecr.Image", Open: true, Doc: "An image as ECR's API describes it (DescribeImages).",
-			Fields: "imageDigest: string, imageTags?: string[], imagePushedAt?: string, imageSizeInBytes?: integer, repositoryName?: string, registryId?: string"},
-		{Name: "ecr.BatchDeleteResult", Fields: "imageIds: table[], failures: table[]"},
-		{Name: "ecr.LifecyclePolicy", Fields: "registryId: string, repositoryName: string, lifecyclePolicyText: string"},
-	},
-	Funcs: []engine.Func{
-		{Name: "ensure_repository", Params: "name: string, opts?: ecr.EnsureOpts", Returns: "ecr.Repository",
-			Doc: "Creates the repository, or describes it when it exists (created = false). For an existing " +
-				"repository, scan_on_push is brought in line when given; tags and tag_mutability only apply " +
-				"on creation.",
-			Go: luaEnsureRepository},
-		{Name: "describe_repository", Params: "name: string", Returns: "ecr.Repository?",
-			Doc: "The repository, or nil when it does not exist.",
-			Go:  luaDescribeRepository},
-		{Name: "list_tags", Params: "name: string", Returns: "table<string, string>?",
-			Doc: "The repository's tags (ListTagsForResource), or nil when it does not exist: tells a " +
-				"repository agentcore created (agentcore:project, agentcore:environment, agentcore:agent) from others.",
-			Go: luaListTags},
-		{Name: "delete_repository", Params: "name: string, opts?: ecr.DeleteOpts", Returns: "ecr.Repository",
-			Doc: "Deletes the repository; force = true deletes it with its images (otherwise ECR refuses " +
-				"a repository that holds images: RepositoryNotEmptyException).",
-			Go: luaDeleteRepository},
-		{Name: "auth", Returns: "ecr.Login",
-			Doc: "A docker login for the registry (GetAuthorizationToken): username \"AWS\", the token as " +
-				"password (masked in all output) and server, the registry host. Valid for 12 hours.",
-			Go: luaAuth},
-		{Name: "describe_images", Params: "repo: string, opts?: ecr.ImageFilter", Returns: "ecr.Image[]",
-			Doc: "The images of a repository (all pages), or only those with the given tags or digests.",
-			Go:  luaDescribeImages},
-		{Name: "batch_delete_images", Params: "repo: string, opts: ecr.ImageFilter", Returns: "ecr.BatchDeleteResult",
-			Doc: "Deletes images by digest and/or tag. Images that do not exist come back in failures; it does not raise for them.",
-			Go:  luaBatchDeleteImages},
-		{Name: "put_lifecycle_policy", Params: "repo: string, policy: string|table", Returns: "ecr.LifecyclePolicy",
-			Doc: "Sets the repository's lifecycle policy: JSON text, or a table encoded as JSON.",
-			Go:  luaPutLifecyclePolicy},
-	},
+// New returns the ecr Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "ecr",
+		Doc: "Amazon ECR repositories of the selected environment (or the local endpoint's registry): " +
+			"create them idempotently, log docker in, list and prune images. Errors keep the ECR error " +
+			"code first (\"RepositoryNotFoundException: ...\"); err.aws_code holds it after pcall.",
+		Classes: []*engine.Class{
+			{Name: "ecr.EnsureOpts", Of: ensureOpts{}},
+			{Name: "ecr.DeleteOpts", Of: deleteOpts{}},
+			{Name: "ecr.ImageFilter", Of: imageFilter{}},
+			{Name: "ecr.Repository", Open: true, Doc: "A repository as ECR's API describes it (DescribeRepositories), with created from ensure_repository.",
+				Fields: "repositoryName: string, repositoryUri: string, repositoryArn: string, registryId: string, createdAt?: string, imageScanningConfiguration?: table, imageTagMutability?: string, created?: boolean"},
+			{Name: "ecr.Login", Of: Login{}},
+			{Name: "ecr.Image", Open: true, Doc: "An image as ECR's API describes it (DescribeImages).",
+				Fields: "imageDigest: string, imageTags?: string[], imagePushedAt?: string, imageSizeInBytes?: integer, repositoryName?: string, registryId?: string"},
+			{Name: "ecr.BatchDeleteResult", Fields: "imageIds: table[], failures: table[]"},
+			{Name: "ecr.LifecyclePolicy", Fields: "registryId: string, repositoryName: string, lifecyclePolicyText: string"},
+		},
+		Funcs: []engine.Func{
+			{Name: "ensure_repository", Params: "name: string, opts?: ecr.EnsureOpts", Returns: "ecr.Repository",
+				Doc: "Creates the repository, or describes it when it exists (created = false). For an existing " +
+					"repository, scan_on_push is brought in line when given; tags and tag_mutability only apply " +
+					"on creation.",
+				Go: m.luaEnsureRepository},
+			{Name: "describe_repository", Params: "name: string", Returns: "ecr.Repository?",
+				Doc: "The repository, or nil when it does not exist.",
+				Go:  m.luaDescribeRepository},
+			{Name: "list_tags", Params: "name: string", Returns: "table<string, string>?",
+				Doc: "The repository's tags (ListTagsForResource), or nil when it does not exist: tells a " +
+					"repository agentcore created (agentcore:project, agentcore:environment, agentcore:agent) from others.",
+				Go: m.luaListTags},
+			{Name: "delete_repository", Params: "name: string, opts?: ecr.DeleteOpts", Returns: "ecr.Repository",
+				Doc: "Deletes the repository; force = true deletes it with its images (otherwise ECR refuses " +
+					"a repository that holds images: RepositoryNotEmptyException).",
+				Go: m.luaDeleteRepository},
+			{Name: "auth", Returns: "ecr.Login",
+				Doc: "A docker login for the registry (GetAuthorizationToken): username \"AWS\", the token as " +
+					"password (masked in all output) and server, the registry host. Valid for 12 hours.",
+				Go: m.luaAuth},
+			{Name: "describe_images", Params: "repo: string, opts?: ecr.ImageFilter", Returns: "ecr.Image[]",
+				Doc: "The images of a repository (all pages), or only those with the given tags or digests.",
+				Go:  m.luaDescribeImages},
+			{Name: "batch_delete_images", Params: "repo: string, opts: ecr.ImageFilter", Returns: "ecr.BatchDeleteResult",
+				Doc: "Deletes images by digest and/or tag. Images that do not exist come back in failures; it does not raise for them.",
+				Go:  m.luaBatchDeleteImages},
+			{Name: "put_lifecycle_policy", Params: "repo: string, policy: string|table", Returns: "ecr.LifecyclePolicy",
+				Doc: "Sets the repository's lifecycle policy: JSON text, or a table encoded as JSON.",
+				Go:  m.luaPutLifecyclePolicy},
+		},
+	}
 }
 
 // named refuses an empty repository name before ECR is asked: a usage error (exit 2) naming
@@ -93,7 +96,7 @@ type ensured struct {
 	Created bool `json:"created"`
 }
 
-func luaEnsureRepository(L *lua.LState, name string, o ensureOpts) (*ensured, error) {
+func (m *module) luaEnsureRepository(L *lua.LState, name string, o ensureOpts) (*ensured, error) {
 	if err := named("ecr.ensure_repository", "name", name); err != nil {
 		return nil, err
 	}
@@ -102,7 +105,7 @@ func luaEnsureRepository(L *lua.LState, name string, o ensureOpts) (*ensured, er
 	default:
 		return nil, engine.Usagef(`use "MUTABLE" or "IMMUTABLE"`, "ecr.ensure_repository: tag_mutability %q is not known", o.TagMutability)
 	}
-	return awscall.Call(L, service, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (*ensured, error) {
+	return awscall.Call(L, m.service, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (*ensured, error) {
 		repo, err := describe(ctx, c, name)
 		if err != nil && !awscall.IsNotFound(err) {
 			return nil, err
@@ -154,16 +157,16 @@ func describe(ctx context.Context, c api, name string) (*types.Repository, error
 	return &out.Repositories[0], nil
 }
 
-func luaDescribeRepository(L *lua.LState, name string) (*types.Repository, error) {
+func (m *module) luaDescribeRepository(L *lua.LState, name string) (*types.Repository, error) {
 	if err := named("ecr.describe_repository", "name", name); err != nil {
 		return nil, err
 	}
-	repo, err := awscall.Try(L, service, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
+	repo, err := awscall.Try(L, m.service, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
 	if awscall.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, service.Error(fmt.Sprintf("describing ECR repository %q", name), err)
+		return nil, m.service.Error(fmt.Sprintf("describing ECR repository %q", name), err)
 	}
 	return repo, nil
 }
@@ -172,11 +175,11 @@ type deleteOpts struct {
 	Force bool `json:"force"`
 }
 
-func luaDeleteRepository(L *lua.LState, name string, o deleteOpts) (*types.Repository, error) {
+func (m *module) luaDeleteRepository(L *lua.LState, name string, o deleteOpts) (*types.Repository, error) {
 	if err := named("ecr.delete_repository", "name", name); err != nil {
 		return nil, err
 	}
-	out, err := awscall.Call(L, service, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
+	out, err := awscall.Call(L, m.service, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
 		return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
 	})
 	if err != nil {
@@ -218,8 +221,8 @@ func loginFrom(out *ecr.GetAuthorizationTokenOutput) (*Login, error) {
 	return l, nil
 }
 
-func luaAuth(L *lua.LState) (*Login, error) {
-	out, err := awscall.Call(L, service, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
+func (m *module) luaAuth(L *lua.LState) (*Login, error) {
+	out, err := awscall.Call(L, m.service, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
 		return c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	})
 	if err != nil {
@@ -249,11 +252,11 @@ func (f imageFilter) ids() []types.ImageIdentifier {
 	return ids
 }
 
-func luaDescribeImages(L *lua.LState, repo string, o imageFilter) ([]types.ImageDetail, error) {
+func (m *module) luaDescribeImages(L *lua.LState, repo string, o imageFilter) ([]types.ImageDetail, error) {
 	if err := named("ecr.describe_images", "repo", repo); err != nil {
 		return nil, err
 	}
-	return awscall.Call(L, service, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
+	return awscall.Call(L, m.service, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
 		var all []types.ImageDetail
 		p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: &repo, ImageIds: o.ids()})
 		for p.HasMorePages() {
@@ -267,7 +270,7 @@ func luaDescribeImages(L *lua.LState, repo string, o imageFilter) ([]types.Image
 	})
 }
 
-func luaBatchDeleteImages(L *lua.LState, repo string, o imageFilter) (*ecr.BatchDeleteImageOutput, error) {
+func (m *module) luaBatchDeleteImages(L *lua.LState, repo string, o imageFilter) (*ecr.BatchDeleteImageOutput, error) {
 	if err := named("ecr.batch_delete_images", "repo", repo); err != nil {
 		return nil, err
 	}
@@ -275,12 +278,12 @@ func luaBatchDeleteImages(L *lua.LState, repo string, o imageFilter) (*ecr.Batch
 	if len(ids) == 0 {
 		return &ecr.BatchDeleteImageOutput{}, nil
 	}
-	return awscall.Call(L, service, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
+	return awscall.Call(L, m.service, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
 		return c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: &repo, ImageIds: ids})
 	})
 }
 
-func luaPutLifecyclePolicy(L *lua.LState, repo string, policy lua.LValue) (*ecr.PutLifecyclePolicyOutput, error) {
+func (m *module) luaPutLifecyclePolicy(L *lua.LState, repo string, policy lua.LValue) (*ecr.PutLifecyclePolicyOutput, error) {
 	if err := named("ecr.put_lifecycle_policy", "repo", repo); err != nil {
 		return nil, err
 	}
@@ -301,16 +304,16 @@ func luaPutLifecyclePolicy(L *lua.LState, repo string, policy lua.LValue) (*ecr.
 	default:
 		return nil, engine.Usagef("pass the policy as JSON text or as a table", "ecr.put_lifecycle_policy: policy is a %s", policy.Type())
 	}
-	return awscall.Call(L, service, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
+	return awscall.Call(L, m.service, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
 		return c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &text})
 	})
 }
 
-func luaListTags(L *lua.LState, name string) (map[string]string, error) {
+func (m *module) luaListTags(L *lua.LState, name string) (map[string]string, error) {
 	if err := named("ecr.list_tags", "name", name); err != nil {
 		return nil, err
 	}
-	tags, err := awscall.Try(L, service, func(ctx context.Context, c api) (map[string]string, error) {
+	tags, err := awscall.Try(L, m.service, func(ctx context.Context, c api) (map[string]string, error) {
 		repo, err := describe(ctx, c, name)
 		if err != nil {
 			return nil, err
@@ -329,7 +332,7 @@ func luaListTags(L *lua.LState, name string) (map[string]string, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, service.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err)
+		return nil, m.service.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err)
 	}
 	return tags, nil
 }

@@ -17,21 +17,24 @@ import (
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the iam Lua module.
-var Module = &engine.Module{
-	Name: "iam",
-	Doc: "IAM of the selected environment's account, read-only: the OpenID Connect providers " +
-		"(one per issuer URL may exist in an account, so a stack that creates one must know first).",
-	Classes: []*engine.Class{
-		{Name: "iam.OIDCProvider", Of: Provider{}, Doc: "An OpenID Connect provider of the account: its ARN and the issuer URL (without scheme) it names."},
-	},
-	Funcs: []engine.Func{
-		{Name: "list_oidc_providers", Returns: "iam.OIDCProvider[]",
-			Doc: "The account's OpenID Connect identity providers (IAM ListOpenIDConnectProviders), " +
-				"sorted by ARN; url is the issuer without its scheme, as IAM keeps it " +
-				"(\"token.actions.githubusercontent.com\"), read from the ARN.",
-			Go: luaListOIDCProviders},
-	},
+// New returns the iam Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "iam",
+		Doc: "IAM of the selected environment's account, read-only: the OpenID Connect providers " +
+			"(one per issuer URL may exist in an account, so a stack that creates one must know first).",
+		Classes: []*engine.Class{
+			{Name: "iam.OIDCProvider", Of: Provider{}, Doc: "An OpenID Connect provider of the account: its ARN and the issuer URL (without scheme) it names."},
+		},
+		Funcs: []engine.Func{
+			{Name: "list_oidc_providers", Returns: "iam.OIDCProvider[]",
+				Doc: "The account's OpenID Connect identity providers (IAM ListOpenIDConnectProviders), " +
+					"sorted by ARN; url is the issuer without its scheme, as IAM keeps it " +
+					"(\"token.actions.githubusercontent.com\"), read from the ARN.",
+				Go: m.luaListOIDCProviders},
+		},
+	}
 }
 
 // Provider is one OpenID Connect provider of the account.
@@ -49,11 +52,18 @@ func ProviderURL(arn string) string {
 	return url
 }
 
-// service is IAM, as this module calls it.
-var service = &awscall.Service[*iam.Client]{Name: "iam", New: func(s *awscall.Session) *iam.Client { return iam.NewFromConfig(s.Config) }}
+// module is the iam module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[*iam.Client] // IAM
+}
 
-func luaListOIDCProviders(L *lua.LState) ([]Provider, error) {
-	return awscall.Call(L, service, "listing the IAM OpenID Connect providers", func(ctx context.Context, c *iam.Client) ([]Provider, error) {
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[*iam.Client]{AWS: a, Name: "iam",
+		New: func(s *awscall.Session) *iam.Client { return iam.NewFromConfig(s.Config) }}}
+}
+
+func (m *module) luaListOIDCProviders(L *lua.LState) ([]Provider, error) {
+	return awscall.Call(L, m.service, "listing the IAM OpenID Connect providers", func(ctx context.Context, c *iam.Client) ([]Provider, error) {
 		res, err := c.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
 		if err != nil {
 			return nil, err

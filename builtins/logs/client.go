@@ -7,10 +7,17 @@ import (
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
-// service is CloudWatch Logs, as this module calls it.
-var service = &awscall.Service[*cwl.Client]{Name: "cloudwatchlogs",
-	New: func(s *awscall.Session) *cwl.Client { return cwl.NewFromConfig(s.Config) }}
+// module is the logs module built with the program's AWS layer.
+type module struct {
+	service     *awscall.Service[*cwl.Client]  // CloudWatch Logs
+	xrayService *awscall.Service[*xray.Client] // X-Ray (Transaction Search's trace segment destination)
+}
 
-// xrayService is X-Ray (Transaction Search's trace segment destination).
-var xrayService = &awscall.Service[*xray.Client]{Name: "xray",
-	New: func(s *awscall.Session) *xray.Client { return xray.NewFromConfig(s.Config) }}
+func newModule(a *awscall.AWS) *module {
+	return &module{
+		service: &awscall.Service[*cwl.Client]{AWS: a, Name: "cloudwatchlogs",
+			New: func(s *awscall.Session) *cwl.Client { return cwl.NewFromConfig(s.Config) }},
+		xrayService: &awscall.Service[*xray.Client]{AWS: a, Name: "xray",
+			New: func(s *awscall.Session) *xray.Client { return xray.NewFromConfig(s.Config) }},
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentcore/agentcore/builtins/aws/awstest"
 	"github.com/agentcore/agentcore/engine/enginetest"
 )
 
@@ -11,7 +12,7 @@ import (
 // did-you-mean, missing required fields, wrong types (no AWS session is set up here, so a call
 // that got past the checks would fail differently).
 func TestDeclaredChecks(t *testing.T) {
-	h := enginetest.New(t, Module)
+	h := enginetest.New(t, New(awstest.AWS()))
 	for _, tc := range []struct{ code, want string }{
 		{`logs.filter{grop = "g"}`, `unknown option "grop" (did you mean "group"?)`},
 		{`logs.filter{start = 1}`, `group is required (a string)`},

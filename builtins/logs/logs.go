@@ -24,91 +24,94 @@ import (
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the logs Lua module.
-var Module = &engine.Module{
-	Name: "logs",
-	Doc: "CloudWatch Logs of the selected environment (the local endpoint's on local environments): " +
-		"an agent's log group /aws/bedrock-agentcore/runtimes/<runtimeId>-<endpoint>, spans in aws/spans, " +
-		"and the account's Transaction Search setting. Times are milliseconds since the epoch (logs.parse_time " +
-		"reads \"10m\" or RFC 3339). Following uses CloudWatch Logs live tail (StartLiveTail) where the " +
-		"service offers it and polls FilterLogEvents once a second otherwise; Ctrl-C ends a follow normally.",
-	Classes: []*engine.Class{
-		{Name: "logs.FilterOpts", Of: filterArgs{}, Doc: "Which events of one log group filter reads; start and end are ms since the epoch."},
-		{Name: "logs.FollowOpts", Of: followArgs{}, Doc: "Which events of one log group follow shows, and how it polls."},
-		{Name: "logs.GetEventsOpts", Of: getArgs{}},
-		{Name: "logs.GroupsOpts", Of: groupsArgs{}},
-		{Name: "logs.StreamsOpts", Of: streamsArgs{}},
-		{Name: "logs.SpansOpts", Of: spansArgs{}, Doc: "Which spans spans reads; group defaults to aws/spans."},
-		{Name: "logs.Event", Of: Event{}, Doc: "A log event: timestamp in ms since the epoch, time the same in RFC 3339 UTC; session and level when the line tells them."},
-		{Name: "logs.FilterResult", Of: filterResult{}, Doc: "events is absent with print = true; missing says the group does not exist."},
-		{Name: "logs.FollowResult", Of: followResult{}},
-		{Name: "logs.Group", Of: Group{}},
-		{Name: "logs.Stream", Of: Stream{}},
-		{Name: "logs.Span", Of: Span{}, Doc: "A span read from a Transaction Search JSON event."},
-		{Name: "logs.SpansResult", Of: spansResult{}},
-		{Name: "logs.TransactionSearch", Of: TransactionSearch{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "parse_time", Go: luaParseTime, Params: "text: string", Returns: "integer",
-			Doc: "Reads a start time: a duration back from now (30s, 10m, 1h30m, 2d, 1w) or an RFC 3339 time. " +
-				"Anything else raises a usage error (exit 2) saying both forms. Returns milliseconds since the epoch."},
-		{Name: "filter", Go: luaFilter,
-			Params:  "opts: logs.FilterOpts",
-			Returns: "logs.FilterResult",
-			Doc: "The group's events between start and end (all pages), oldest first, merged by event id. grep keeps " +
-				"events whose message contains the text (case-sensitive, as CloudWatch terms); session keeps those of " +
-				"one runtime session (a stream named after it, or a message holding it: AgentCore's JSON logs and " +
-				"OTEL logs carry it); any keeps those holding one of the terms. Conditions go to the service as a " +
-				"filter pattern and are checked again here. limit keeps the latest N. print = true prints them " +
-				"(time, session or stream, message, coloured by level; -o json: one {\"type\":\"log_event\",...} " +
-				"line each) and leaves events out of the result. missing is true when the group does not exist " +
-				"(nothing written yet): then count is 0, not an error. Each event: {event_id, timestamp, time, " +
-				"stream, session, level, message, ingestion_time}."},
-		{Name: "follow", Fn: luaFollow,
-			Params:  "opts: logs.FollowOpts",
-			Returns: "logs.FollowResult",
-			Doc: "Shows the group's events from start, then new ones as they come, until Ctrl-C (which ends it " +
-				"normally: interrupted = true, and the recipe goes on to its end and exit 0), until seconds have " +
-				"passed when given, or until on_event returns false. Without on_event events are printed as " +
-				"filter's print does. A group that does not exist yet is waited for (missing = true until it does). " +
-				"It starts a live tail session (StartLiveTail), reads the history up to now with FilterLogEvents, then " +
-				"shows the session's events, deduplicated across the seam by (stream, timestamp, message); a session " +
-				"that ends (3 h timeout, broken stream) is started again and the history read again from the overlap " +
-				"window. Where live tail is refused (moto: not implemented; AccessDenied; quota) or poll_only = true it " +
-				"polls FilterLogEvents every poll_seconds (1), reading again overlap_seconds (30) back, deduplicated " +
-				"by event id. -v says which (\"following ... with CloudWatch Logs live tail\" or \"... by polling\")."},
-		{Name: "print", Go: luaPrint, Params: "events: logs.Event[]",
-			Doc: "Prints events as filter's print = true does (for events merged from several groups)."},
-		{Name: "get_events", Go: luaGetEvents,
-			Params:  "opts: logs.GetEventsOpts",
-			Returns: "logs.Event[]",
-			Doc:     "One stream's events (GetLogEvents, every page until the end or limit)."},
-		{Name: "describe_groups", Go: luaDescribeGroups, Params: "opts?: logs.GroupsOpts",
-			Returns: "logs.Group[]",
-			Doc:     "The log groups whose name starts with prefix (all pages)."},
-		{Name: "describe_streams", Go: luaDescribeStreams, Params: "opts: logs.StreamsOpts",
-			Returns: "logs.Stream[]?",
-			Doc: "The group's streams, most recently written first (all pages, or the first limit), or nil when " +
-				"the group does not exist. With prefix, in name order."},
-		{Name: "spans", Go: luaSpans,
-			Params:  "opts: logs.SpansOpts",
-			Returns: "logs.SpansResult",
-			Doc: "Spans stored as CloudWatch Transaction Search JSON events (traceId, spanId, parentSpanId, name, kind, " +
-				"startTimeUnixNano, endTimeUnixNano, durationNano, status.code, attributes, resource.attributes), " +
-				"oldest first. any keeps spans holding one of the terms (a runtime id, an agent's name), session those " +
-				"whose attributes say session.id, trace_id one trace. Each span: {trace_id, span_id, parent_span_id, " +
-				"name, kind, start, start_ms, duration_ms, status, session, service, attributes, resource}."},
-		{Name: "ensure_transaction_search", Go: luaEnsureTransactionSearch,
-			Returns: "logs.TransactionSearch",
-			Doc: "Enables CloudWatch Transaction Search for the account and region once (AgentCore observability " +
-				"needs it): the CloudWatch Logs resource policy letting xray.amazonaws.com write aws/spans and " +
-				"/aws/application-signals/data (added only when no policy grants it), then the X-Ray trace segment " +
-				"destination CloudWatchLogs (set only when not already). changed says whether anything was done. " +
-				"An endpoint without these APIs (moto lacks X-Ray's) gives unsupported = \"why\" instead of an error."},
-	},
+// New returns the logs Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "logs",
+		Doc: "CloudWatch Logs of the selected environment (the local endpoint's on local environments): " +
+			"an agent's log group /aws/bedrock-agentcore/runtimes/<runtimeId>-<endpoint>, spans in aws/spans, " +
+			"and the account's Transaction Search setting. Times are milliseconds since the epoch (logs.parse_time " +
+			"reads \"10m\" or RFC 3339). Following uses CloudWatch Logs live tail (StartLiveTail) where the " +
+			"service offers it and polls FilterLogEvents once a second otherwise; Ctrl-C ends a follow normally.",
+		Classes: []*engine.Class{
+			{Name: "logs.FilterOpts", Of: filterArgs{}, Doc: "Which events of one log group filter reads; start and end are ms since the epoch."},
+			{Name: "logs.FollowOpts", Of: followArgs{}, Doc: "Which events of one log group follow shows, and how it polls."},
+			{Name: "logs.GetEventsOpts", Of: getArgs{}},
+			{Name: "logs.GroupsOpts", Of: groupsArgs{}},
+			{Name: "logs.StreamsOpts", Of: streamsArgs{}},
+			{Name: "logs.SpansOpts", Of: spansArgs{}, Doc: "Which spans spans reads; group defaults to aws/spans."},
+			{Name: "logs.Event", Of: Event{}, Doc: "A log event: timestamp in ms since the epoch, time the same in RFC 3339 UTC; session and level when the line tells them."},
+			{Name: "logs.FilterResult", Of: filterResult{}, Doc: "events is absent with print = true; missing says the group does not exist."},
+			{Name: "logs.FollowResult", Of: followResult{}},
+			{Name: "logs.Group", Of: Group{}},
+			{Name: "logs.Stream", Of: Stream{}},
+			{Name: "logs.Span", Of: Span{}, Doc: "A span read from a Transaction Search JSON event."},
+			{Name: "logs.SpansResult", Of: spansResult{}},
+			{Name: "logs.TransactionSearch", Of: TransactionSearch{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "parse_time", Go: m.luaParseTime, Params: "text: string", Returns: "integer",
+				Doc: "Reads a start time: a duration back from now (30s, 10m, 1h30m, 2d, 1w) or an RFC 3339 time. " +
+					"Anything else raises a usage error (exit 2) saying both forms. Returns milliseconds since the epoch."},
+			{Name: "filter", Go: m.luaFilter,
+				Params:  "opts: logs.FilterOpts",
+				Returns: "logs.FilterResult",
+				Doc: "The group's events between start and end (all pages), oldest first, merged by event id. grep keeps " +
+					"events whose message contains the text (case-sensitive, as CloudWatch terms); session keeps those of " +
+					"one runtime session (a stream named after it, or a message holding it: AgentCore's JSON logs and " +
+					"OTEL logs carry it); any keeps those holding one of the terms. Conditions go to the service as a " +
+					"filter pattern and are checked again here. limit keeps the latest N. print = true prints them " +
+					"(time, session or stream, message, coloured by level; -o json: one {\"type\":\"log_event\",...} " +
+					"line each) and leaves events out of the result. missing is true when the group does not exist " +
+					"(nothing written yet): then count is 0, not an error. Each event: {event_id, timestamp, time, " +
+					"stream, session, level, message, ingestion_time}."},
+			{Name: "follow", Fn: m.luaFollow,
+				Params:  "opts: logs.FollowOpts",
+				Returns: "logs.FollowResult",
+				Doc: "Shows the group's events from start, then new ones as they come, until Ctrl-C (which ends it " +
+					"normally: interrupted = true, and the recipe goes on to its end and exit 0), until seconds have " +
+					"passed when given, or until on_event returns false. Without on_event events are printed as " +
+					"filter's print does. A group that does not exist yet is waited for (missing = true until it does). " +
+					"It starts a live tail session (StartLiveTail), reads the history up to now with FilterLogEvents, then " +
+					"shows the session's events, deduplicated across the seam by (stream, timestamp, message); a session " +
+					"that ends (3 h timeout, broken stream) is started again and the history read again from the overlap " +
+					"window. Where live tail is refused (moto: not implemented; AccessDenied; quota) or poll_only = true it " +
+					"polls FilterLogEvents every poll_seconds (1), reading again overlap_seconds (30) back, deduplicated " +
+					"by event id. -v says which (\"following ... with CloudWatch Logs live tail\" or \"... by polling\")."},
+			{Name: "print", Go: m.luaPrint, Params: "events: logs.Event[]",
+				Doc: "Prints events as filter's print = true does (for events merged from several groups)."},
+			{Name: "get_events", Go: m.luaGetEvents,
+				Params:  "opts: logs.GetEventsOpts",
+				Returns: "logs.Event[]",
+				Doc:     "One stream's events (GetLogEvents, every page until the end or limit)."},
+			{Name: "describe_groups", Go: m.luaDescribeGroups, Params: "opts?: logs.GroupsOpts",
+				Returns: "logs.Group[]",
+				Doc:     "The log groups whose name starts with prefix (all pages)."},
+			{Name: "describe_streams", Go: m.luaDescribeStreams, Params: "opts: logs.StreamsOpts",
+				Returns: "logs.Stream[]?",
+				Doc: "The group's streams, most recently written first (all pages, or the first limit), or nil when " +
+					"the group does not exist. With prefix, in name order."},
+			{Name: "spans", Go: m.luaSpans,
+				Params:  "opts: logs.SpansOpts",
+				Returns: "logs.SpansResult",
+				Doc: "Spans stored as CloudWatch Transaction Search JSON events (traceId, spanId, parentSpanId, name, kind, " +
+					"startTimeUnixNano, endTimeUnixNano, durationNano, status.code, attributes, resource.attributes), " +
+					"oldest first. any keeps spans holding one of the terms (a runtime id, an agent's name), session those " +
+					"whose attributes say session.id, trace_id one trace. Each span: {trace_id, span_id, parent_span_id, " +
+					"name, kind, start, start_ms, duration_ms, status, session, service, attributes, resource}."},
+			{Name: "ensure_transaction_search", Go: m.luaEnsureTransactionSearch,
+				Returns: "logs.TransactionSearch",
+				Doc: "Enables CloudWatch Transaction Search for the account and region once (AgentCore observability " +
+					"needs it): the CloudWatch Logs resource policy letting xray.amazonaws.com write aws/spans and " +
+					"/aws/application-signals/data (added only when no policy grants it), then the X-Ray trace segment " +
+					"destination CloudWatchLogs (set only when not already). changed says whether anything was done. " +
+					"An endpoint without these APIs (moto lacks X-Ray's) gives unsupported = \"why\" instead of an error."},
+		},
+	}
 }
 
-func luaParseTime(text string) (int64, error) {
+func (m *module) luaParseTime(text string) (int64, error) {
 	ms, err := ParseSince(text, time.Now())
 	if err != nil {
 		return 0, engine.Usagef("", "%v", err)
@@ -142,12 +145,12 @@ type filterResult struct {
 	Missing bool    `json:"missing" lua:",required"`
 }
 
-func luaFilter(L *lua.LState, a filterArgs) (*filterResult, error) {
+func (m *module) luaFilter(L *lua.LState, a filterArgs) (*filterResult, error) {
 	q := a.query()
-	evs, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+	evs, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 	missing := errors.Is(err, errNoGroup)
 	if err != nil && !missing {
-		return nil, service.Error("reading log group "+a.Group, err)
+		return nil, m.service.Error("reading log group "+a.Group, err)
 	}
 	res := &filterResult{Count: len(evs), Missing: missing}
 	if a.Print {
@@ -162,7 +165,7 @@ func luaFilter(L *lua.LState, a filterArgs) (*filterResult, error) {
 	return res, nil
 }
 
-func luaPrint(L *lua.LState, evs []Event) {
+func (m *module) luaPrint(L *lua.LState, evs []Event) {
 	p := newPrinter(engine.FromL(L).Out)
 	for i := range evs {
 		p.print(&evs[i])
@@ -186,7 +189,7 @@ type followResult struct {
 }
 
 // luaFollow is raw (Fn): on_event is a Lua function it calls for each event.
-func luaFollow(L *lua.LState) int {
+func (m *module) luaFollow(L *lua.LState) int {
 	const fn = "logs.follow"
 	var a followArgs
 	engine.OptionsArg(L, 1, fn, &a)
@@ -278,7 +281,7 @@ func luaFollow(L *lua.LState) int {
 	}
 	for !stopped {
 		if !polling && live == nil {
-			sess, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) (*liveSession, error) {
+			sess, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) (*liveSession, error) {
 				return startLive(ctx, c, awssdk.ToString(c.Options().BaseEndpoint) != "", q)
 			})
 			if err != nil && engine.Ctx(L).Err() != nil {
@@ -296,14 +299,14 @@ func luaFollow(L *lua.LState) int {
 		}
 		if live == nil || history {
 			polled := time.Now()
-			evs, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+			evs, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 			if err != nil && engine.Ctx(L).Err() != nil {
 				interrupted = true
 				break
 			}
 			missing = errors.Is(err, errNoGroup)
 			if err != nil && !missing {
-				engine.Raise(L, service.Error("following log group "+a.Group, err))
+				engine.Raise(L, m.service.Error("following log group "+a.Group, err))
 			}
 			if live != nil {
 				emit(evs, func(e *Event) bool { return dedupe.fresh(e, true) })
@@ -407,8 +410,8 @@ type getArgs struct {
 	FromHead *bool   `json:"from_head"`
 }
 
-func luaGetEvents(L *lua.LState, a getArgs) ([]Event, error) {
-	return awscall.Call(L, service, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, c *cwl.Client) ([]Event, error) {
+func (m *module) luaGetEvents(L *lua.LState, a getArgs) ([]Event, error) {
+	return awscall.Call(L, m.service, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, c *cwl.Client) ([]Event, error) {
 		in := &cwl.GetLogEventsInput{LogGroupName: &a.Group, LogStreamName: &a.Stream, StartFromHead: awssdk.Bool(a.FromHead == nil || *a.FromHead)}
 		if a.Start > 0 {
 			in.StartTime = awssdk.Int64(int64(a.Start))
@@ -467,8 +470,8 @@ func msTime(ms *int64) string {
 	return time.UnixMilli(*ms).UTC().Format(time.RFC3339)
 }
 
-func luaDescribeGroups(L *lua.LState, a groupsArgs) ([]Group, error) {
-	return awscall.Call(L, service, "listing log groups", func(ctx context.Context, c *cwl.Client) ([]Group, error) {
+func (m *module) luaDescribeGroups(L *lua.LState, a groupsArgs) ([]Group, error) {
+	return awscall.Call(L, m.service, "listing log groups", func(ctx context.Context, c *cwl.Client) ([]Group, error) {
 		in := &cwl.DescribeLogGroupsInput{}
 		if a.Prefix != "" {
 			in.LogGroupNamePrefix = &a.Prefix
@@ -497,8 +500,8 @@ type Stream struct {
 	LastEvent  string `json:"last_event,omitempty"`
 }
 
-func luaDescribeStreams(L *lua.LState, a streamsArgs) ([]Stream, error) {
-	streams, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Stream, error) {
+func (m *module) luaDescribeStreams(L *lua.LState, a streamsArgs) ([]Stream, error) {
+	streams, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) ([]Stream, error) {
 		in := &cwl.DescribeLogStreamsInput{LogGroupName: &a.Group}
 		if a.Prefix != "" {
 			in.LogStreamNamePrefix = &a.Prefix
@@ -526,7 +529,7 @@ func luaDescribeStreams(L *lua.LState, a streamsArgs) ([]Stream, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, service.Error("listing the streams of log group "+a.Group, err)
+		return nil, m.service.Error("listing the streams of log group "+a.Group, err)
 	}
 	return streams, nil
 }

@@ -149,7 +149,7 @@ type spansResult struct {
 	Missing bool   `json:"missing" lua:",required"`
 }
 
-func luaSpans(L *lua.LState, a spansArgs) (*spansResult, error) {
+func (m *module) luaSpans(L *lua.LState, a spansArgs) (*spansResult, error) {
 	if a.Group == "" {
 		a.Group = SpansGroup
 	}
@@ -161,10 +161,10 @@ func luaSpans(L *lua.LState, a spansArgs) (*spansResult, error) {
 	} else if a.Session != "" {
 		q.Grep = a.Session
 	}
-	evs, err := awscall.Try(L, service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+	evs, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 	missing := errors.Is(err, errNoGroup)
 	if err != nil && !missing {
-		return nil, service.Error("reading spans from log group "+a.Group, err)
+		return nil, m.service.Error("reading spans from log group "+a.Group, err)
 	}
 	spans := []Span{}
 	for _, e := range evs {

@@ -62,11 +62,11 @@ type TransactionSearch struct {
 	Unsupported string `json:"unsupported,omitempty"`
 }
 
-func luaEnsureTransactionSearch(L *lua.LState) (TransactionSearch, error) {
+func (m *module) luaEnsureTransactionSearch(L *lua.LState) (TransactionSearch, error) {
 	run := engine.FromL(L)
-	return awscall.Call(L, service, "enabling CloudWatch Transaction Search", func(ctx context.Context, c *cwl.Client) (TransactionSearch, error) {
+	return awscall.Call(L, m.service, "enabling CloudWatch Transaction Search", func(ctx context.Context, c *cwl.Client) (TransactionSearch, error) {
 		var res TransactionSearch
-		x, err := xrayService.For(ctx, run)
+		x, err := m.xrayService.For(ctx, run)
 		if err != nil {
 			return res, err
 		}
@@ -94,7 +94,7 @@ func luaEnsureTransactionSearch(L *lua.LState) (TransactionSearch, error) {
 			}
 		}
 		if res.Policy == "" {
-			caller, err := awscall.CallerFor(ctx, run)
+			caller, err := m.service.AWS.Caller(ctx, run)
 			if err != nil {
 				return res, err
 			}

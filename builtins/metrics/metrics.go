@@ -33,44 +33,53 @@ const Namespace = "AWS/Bedrock-AgentCore"
 // Operation is the Operation dimension of a runtime's invocation metrics.
 const Operation = "InvokeAgentRuntime"
 
-// Module is the metrics Lua module.
-var Module = &engine.Module{
-	Name: "metrics",
-	Doc: "CloudWatch metrics of the selected environment (the local endpoint's on local environments), read " +
-		"with GetMetricData. AgentCore publishes runtime metrics in namespace " + Namespace + " with the " +
-		"dimensions Resource (runtime ARN), Operation (" + Operation + ") and Name (<runtimeName>::<endpoint>).",
-	Classes: []*engine.Class{
-		{Name: "metrics.GetDataOpts", Of: getDataArgs{}, Doc: "start and end are ms since the epoch (default: the last hour)."},
-		{Name: "metrics.Query", Of: Query{}, Doc: "One metric to read: id names it in the result; stat defaults to Sum, period to 60 (seconds)."},
-		{Name: "metrics.Series", Of: Series{}, Doc: "One query's points, oldest first: timestamps (RFC 3339) and values, of the same length."},
-		{Name: "metrics.HealthOpts", Of: healthArgs{}, Doc: "endpoint defaults to DEFAULT, since_seconds to 3600."},
-		{Name: "metrics.Health", Of: Health{}},
-		{Name: "metrics.EndpointsHealthOpts", Of: endpointsHealthArgs{}, Doc: "since_seconds defaults to 3600."},
-	},
-	Funcs: []engine.Func{
-		{Name: "get_data", Go: luaGetData,
-			Params:  "opts: metrics.GetDataOpts",
-			Returns: "table<string, metrics.Series>",
-			Doc: "GetMetricData over [start, end] (ms since the epoch; default the last hour), all pages. Points come " +
-				"oldest first. A metric that does not exist gives empty lists."},
-		{Name: "endpoint_health", Go: luaEndpointHealth,
-			Params:  "opts: metrics.HealthOpts",
-			Returns: "metrics.Health",
-			Doc: "An endpoint's invocations and errors over the last since_seconds from AgentCore's metrics: sums of " +
-				"Invocations, SystemErrors and UserErrors (errors is their total), and last_error the RFC 3339 start " +
-				"of the latest minute with an error (nil when none). available is false when no metric exists for " +
-				"the endpoint in that window (never invoked, or metrics not published yet); the counts are then 0."},
-		{Name: "endpoints_health", Go: luaEndpointsHealth,
-			Params:  "opts: metrics.EndpointsHealthOpts",
-			Returns: "table<string, metrics.Health>",
-			Doc: "endpoint_health for several endpoints of one runtime in one GetMetricData call (a call per " +
-				"166 endpoints: 500 queries), keyed by endpoint name."},
-	},
+// New returns the metrics Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "metrics",
+		Doc: "CloudWatch metrics of the selected environment (the local endpoint's on local environments), read " +
+			"with GetMetricData. AgentCore publishes runtime metrics in namespace " + Namespace + " with the " +
+			"dimensions Resource (runtime ARN), Operation (" + Operation + ") and Name (<runtimeName>::<endpoint>).",
+		Classes: []*engine.Class{
+			{Name: "metrics.GetDataOpts", Of: getDataArgs{}, Doc: "start and end are ms since the epoch (default: the last hour)."},
+			{Name: "metrics.Query", Of: Query{}, Doc: "One metric to read: id names it in the result; stat defaults to Sum, period to 60 (seconds)."},
+			{Name: "metrics.Series", Of: Series{}, Doc: "One query's points, oldest first: timestamps (RFC 3339) and values, of the same length."},
+			{Name: "metrics.HealthOpts", Of: healthArgs{}, Doc: "endpoint defaults to DEFAULT, since_seconds to 3600."},
+			{Name: "metrics.Health", Of: Health{}},
+			{Name: "metrics.EndpointsHealthOpts", Of: endpointsHealthArgs{}, Doc: "since_seconds defaults to 3600."},
+		},
+		Funcs: []engine.Func{
+			{Name: "get_data", Go: m.luaGetData,
+				Params:  "opts: metrics.GetDataOpts",
+				Returns: "table<string, metrics.Series>",
+				Doc: "GetMetricData over [start, end] (ms since the epoch; default the last hour), all pages. Points come " +
+					"oldest first. A metric that does not exist gives empty lists."},
+			{Name: "endpoint_health", Go: m.luaEndpointHealth,
+				Params:  "opts: metrics.HealthOpts",
+				Returns: "metrics.Health",
+				Doc: "An endpoint's invocations and errors over the last since_seconds from AgentCore's metrics: sums of " +
+					"Invocations, SystemErrors and UserErrors (errors is their total), and last_error the RFC 3339 start " +
+					"of the latest minute with an error (nil when none). available is false when no metric exists for " +
+					"the endpoint in that window (never invoked, or metrics not published yet); the counts are then 0."},
+			{Name: "endpoints_health", Go: m.luaEndpointsHealth,
+				Params:  "opts: metrics.EndpointsHealthOpts",
+				Returns: "table<string, metrics.Health>",
+				Doc: "endpoint_health for several endpoints of one runtime in one GetMetricData call (a call per " +
+					"166 endpoints: 500 queries), keyed by endpoint name."},
+		},
+	}
 }
 
-// service is CloudWatch, as this module calls it.
-var service = &awscall.Service[*cw.Client]{Name: "cloudwatch",
-	New: func(s *awscall.Session) *cw.Client { return cw.NewFromConfig(s.Config) }}
+// module is the metrics module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[*cw.Client] // CloudWatch
+}
+
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[*cw.Client]{AWS: a, Name: "cloudwatch",
+		New: func(s *awscall.Session) *cw.Client { return cw.NewFromConfig(s.Config) }}}
+}
 
 // Query is one metric to read.
 type Query struct {
@@ -163,7 +172,7 @@ type getDataArgs struct {
 	End     float64 `json:"end"`
 }
 
-func luaGetData(L *lua.LState, a getDataArgs) (map[string]*Series, error) {
+func (m *module) luaGetData(L *lua.LState, a getDataArgs) (map[string]*Series, error) {
 	if len(a.Queries) == 0 {
 		return nil, engine.Usagef(`metrics.get_data{queries = {{id = "inv", namespace = "AWS/Bedrock-AgentCore", metric = "Invocations", dimensions = {...}}}}`,
 			"metrics.get_data: queries is empty")
@@ -176,7 +185,7 @@ func luaGetData(L *lua.LState, a getDataArgs) (map[string]*Series, error) {
 	if a.Start > 0 {
 		start = time.UnixMilli(int64(a.Start))
 	}
-	return awscall.Call(L, service, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
+	return awscall.Call(L, m.service, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
 		return getData(ctx, c, a.Queries, start, end)
 	})
 }
@@ -237,7 +246,7 @@ type healthArgs struct {
 	SinceSeconds float64 `json:"since_seconds"`
 }
 
-func luaEndpointHealth(L *lua.LState, a healthArgs) (Health, error) {
+func (m *module) luaEndpointHealth(L *lua.LState, a healthArgs) (Health, error) {
 	if a.Endpoint == "" {
 		a.Endpoint = "DEFAULT"
 	}
@@ -246,7 +255,7 @@ func luaEndpointHealth(L *lua.LState, a healthArgs) (Health, error) {
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs, err := awscall.Call(L, service, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	hs, err := awscall.Call(L, m.service, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, []string{a.Endpoint}, start, end)
 	})
 	return hs[a.Endpoint], err
@@ -259,13 +268,13 @@ type endpointsHealthArgs struct {
 	SinceSeconds float64  `json:"since_seconds"`
 }
 
-func luaEndpointsHealth(L *lua.LState, a endpointsHealthArgs) (map[string]Health, error) {
+func (m *module) luaEndpointsHealth(L *lua.LState, a endpointsHealthArgs) (map[string]Health, error) {
 	if a.SinceSeconds <= 0 {
 		a.SinceSeconds = 3600
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	return awscall.Call(L, service, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	return awscall.Call(L, m.service, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, a.Endpoints, start, end)
 	})
 }

@@ -33,91 +33,102 @@ import (
 // to skip an upload of the same bytes. S3 sends it as x-amz-meta-agentcore-sha256.
 const SHA256Meta = "agentcore-sha256"
 
-// Module is the s3 Lua module.
-var Module = &engine.Module{
-	Name: "s3",
-	Doc: "S3 objects of the selected environment (agent code packages) and, for environments " +
-		"without CloudFormation, their bucket. Errors keep the S3 error code first " +
-		"(\"NoSuchBucket: uploading ...\"); err.aws_code holds it after pcall.",
-	Classes: []*engine.Class{
-		{Name: "s3.PutOpts", Of: putArgs{}},
-		{Name: "s3.ObjectRef", Of: objArgs{}},
-		{Name: "s3.CopyOpts", Of: copyArgs{}},
-		{Name: "s3.PrefixRef", Of: prefixArgs{}},
-		{Name: "s3.ListOpts", Of: listArgs{}},
-		{Name: "s3.DeleteBucketOpts", Of: deleteBucketArgs{}},
-		{Name: "s3.BucketOpts", Of: bucketArgs{}},
-		{Name: "s3.Object", Of: Object{}},
-		{Name: "s3.Deleted", Of: deleted{}},
-		{Name: "s3.BucketDeleted", Of: bucketDeleted{}},
-		{Name: "s3.Listed", Of: listed{}},
-		{Name: "s3.Ensured", Of: ensured{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "put", Go: luaPut,
-			Params:  "opts: s3.PutOpts",
-			Returns: "s3.Object",
-			Doc: "Uploads the file at path (relative to the project) to s3://bucket/key, with its SHA-256 " +
-				"checked by S3 (ChecksumSHA256) and kept in the metadata agentcore-sha256. When the object " +
-				"already holds the same bytes (same agentcore-sha256), nothing is sent and unchanged is true; " +
-				"version_id is then the existing version's. version_id is absent on unversioned buckets."},
-		{Name: "head", Go: luaHead,
-			Params:  "opts: s3.ObjectRef",
-			Returns: "s3.Object?",
-			Doc:     "The object's metadata, or nil when it does not exist. sha256 is the agentcore-sha256 metadata, when set."},
-		{Name: "copy", Go: luaCopy,
-			Params:  "opts: s3.CopyOpts",
-			Returns: "s3.Object",
-			Doc: "Copies an object inside S3 (to promote a package to another environment's bucket), " +
-				"keeping its metadata. Objects over 5 GB are not supported (AgentCore packages are at most 250 MB)."},
-		{Name: "delete", Go: luaDelete,
-			Params: "opts: s3.ObjectRef", Returns: "s3.Deleted",
-			Doc: "Deletes the object, every version of it on a versioned bucket (delete markers included). " +
-				"deleted counts the versions removed; 0 when there was nothing."},
-		{Name: "delete_prefix", Go: luaDeletePrefix,
-			Params: "opts: s3.PrefixRef", Returns: "s3.Deleted",
-			Doc: "Deletes every object under prefix, every version of each. prefix must not be empty."},
-		{Name: "delete_bucket", Go: luaDeleteBucket,
-			Params: "opts: s3.DeleteBucketOpts", Returns: "s3.BucketDeleted",
-			Doc: "Deletes the bucket, for environments without CloudFormation. S3 deletes only an empty " +
-				"bucket: with force = true every object version and delete marker in it is deleted first " +
-				"(and its unfinished multipart uploads aborted), otherwise a bucket that still holds any is " +
-				"an error (BucketNotEmpty). deleted is false when the bucket did not exist."},
-		{Name: "list", Go: luaList,
-			Params: "opts: s3.ListOpts", Returns: "s3.Listed[]",
-			Doc: "The current objects under prefix (all pages), sorted by key."},
-		{Name: "ensure_bucket", Go: luaEnsureBucket,
-			Params: "opts: s3.BucketOpts", Returns: "s3.Ensured",
-			Doc: "Creates the bucket when it does not exist, for environments without CloudFormation " +
-				"(templates/code-bucket.yaml is the AWS way): versioning on, SSE-S3 encryption, public " +
-				"access blocked, tags. Each setting the service does not implement (an emulator) is skipped. " +
-				"An existing bucket of this account gets the same settings and created = false."},
-	},
+// New returns the s3 Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "s3",
+		Doc: "S3 objects of the selected environment (agent code packages) and, for environments " +
+			"without CloudFormation, their bucket. Errors keep the S3 error code first " +
+			"(\"NoSuchBucket: uploading ...\"); err.aws_code holds it after pcall.",
+		Classes: []*engine.Class{
+			{Name: "s3.PutOpts", Of: putArgs{}},
+			{Name: "s3.ObjectRef", Of: objArgs{}},
+			{Name: "s3.CopyOpts", Of: copyArgs{}},
+			{Name: "s3.PrefixRef", Of: prefixArgs{}},
+			{Name: "s3.ListOpts", Of: listArgs{}},
+			{Name: "s3.DeleteBucketOpts", Of: deleteBucketArgs{}},
+			{Name: "s3.BucketOpts", Of: bucketArgs{}},
+			{Name: "s3.Object", Of: Object{}},
+			{Name: "s3.Deleted", Of: deleted{}},
+			{Name: "s3.BucketDeleted", Of: bucketDeleted{}},
+			{Name: "s3.Listed", Of: listed{}},
+			{Name: "s3.Ensured", Of: ensured{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "put", Go: m.luaPut,
+				Params:  "opts: s3.PutOpts",
+				Returns: "s3.Object",
+				Doc: "Uploads the file at path (relative to the project) to s3://bucket/key, with its SHA-256 " +
+					"checked by S3 (ChecksumSHA256) and kept in the metadata agentcore-sha256. When the object " +
+					"already holds the same bytes (same agentcore-sha256), nothing is sent and unchanged is true; " +
+					"version_id is then the existing version's. version_id is absent on unversioned buckets."},
+			{Name: "head", Go: m.luaHead,
+				Params:  "opts: s3.ObjectRef",
+				Returns: "s3.Object?",
+				Doc:     "The object's metadata, or nil when it does not exist. sha256 is the agentcore-sha256 metadata, when set."},
+			{Name: "copy", Go: m.luaCopy,
+				Params:  "opts: s3.CopyOpts",
+				Returns: "s3.Object",
+				Doc: "Copies an object inside S3 (to promote a package to another environment's bucket), " +
+					"keeping its metadata. Objects over 5 GB are not supported (AgentCore packages are at most 250 MB)."},
+			{Name: "delete", Go: m.luaDelete,
+				Params: "opts: s3.ObjectRef", Returns: "s3.Deleted",
+				Doc: "Deletes the object, every version of it on a versioned bucket (delete markers included). " +
+					"deleted counts the versions removed; 0 when there was nothing."},
+			{Name: "delete_prefix", Go: m.luaDeletePrefix,
+				Params: "opts: s3.PrefixRef", Returns: "s3.Deleted",
+				Doc: "Deletes every object under prefix, every version of each. prefix must not be empty."},
+			{Name: "delete_bucket", Go: m.luaDeleteBucket,
+				Params: "opts: s3.DeleteBucketOpts", Returns: "s3.BucketDeleted",
+				Doc: "Deletes the bucket, for environments without CloudFormation. S3 deletes only an empty " +
+					"bucket: with force = true every object version and delete marker in it is deleted first " +
+					"(and its unfinished multipart uploads aborted), otherwise a bucket that still holds any is " +
+					"an error (BucketNotEmpty). deleted is false when the bucket did not exist."},
+			{Name: "list", Go: m.luaList,
+				Params: "opts: s3.ListOpts", Returns: "s3.Listed[]",
+				Doc: "The current objects under prefix (all pages), sorted by key."},
+			{Name: "ensure_bucket", Go: m.luaEnsureBucket,
+				Params: "opts: s3.BucketOpts", Returns: "s3.Ensured",
+				Doc: "Creates the bucket when it does not exist, for environments without CloudFormation " +
+					"(templates/code-bucket.yaml is the AWS way): versioning on, SSE-S3 encryption, public " +
+					"access blocked, tags. Each setting the service does not implement (an emulator) is skipped. " +
+					"An existing bucket of this account gets the same settings and created = false."},
+		},
+	}
 }
 
-// service is S3, as this module calls it: path-style addressing off AWS, and hints for S3's
-// own error codes.
-var service = &awscall.Service[*s3.Client]{Name: "s3",
-	New: func(s *awscall.Session) *s3.Client {
-		return s3.NewFromConfig(s.Config, func(o *s3.Options) { o.UsePathStyle = s.Endpoint() != "" })
-	},
-	Hint: func(code, _ string) string {
-		switch code {
-		case "NoSuchBucket":
-			return "the bucket does not exist: deploy the environment's code bucket first (agentcore deploy creates it), or check its name"
-		case "BucketAlreadyExists":
-			return "bucket names are global across all AWS accounts: choose another name"
-		case "AccessDenied", "Forbidden", "403":
-			return "the credentials may not use this bucket (or it belongs to another account): check its policy and your IAM permissions"
-		case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
-			return "the file changed while it was being uploaded: run again"
-		case "BucketNotEmpty":
-			return "the bucket still holds objects or versions of them: s3.delete_bucket{bucket = ..., force = true} deletes them first"
-		case "EntityTooLarge":
-			return "the object is over S3's single-upload limit (5 GB)"
-		}
-		return ""
-	}}
+// module is the s3 module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[*s3.Client] // S3: path-style addressing off AWS, and hints for S3's own error codes
+}
+
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[*s3.Client]{AWS: a, Name: "s3",
+		New: func(s *awscall.Session) *s3.Client {
+			return s3.NewFromConfig(s.Config, func(o *s3.Options) { o.UsePathStyle = s.Endpoint() != "" })
+		},
+		Hint: hint}}
+}
+
+// hint gives the hints of S3's own error codes.
+func hint(code, _ string) string {
+	switch code {
+	case "NoSuchBucket":
+		return "the bucket does not exist: deploy the environment's code bucket first (agentcore deploy creates it), or check its name"
+	case "BucketAlreadyExists":
+		return "bucket names are global across all AWS accounts: choose another name"
+	case "AccessDenied", "Forbidden", "403":
+		return "the credentials may not use this bucket (or it belongs to another account): check its policy and your IAM permissions"
+	case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
+		return "the file changed while it was being uploaded: run again"
+	case "BucketNotEmpty":
+		return "the bucket still holds objects or versions of them: s3.delete_bucket{bucket = ..., force = true} deletes them first"
+	case "EntityTooLarge":
+		return "the object is over S3's single-upload limit (5 GB)"
+	}
+	return ""
+}
 
 func url1(bucket, key string) string { return "s3://" + bucket + "/" + key }
 
@@ -156,7 +167,7 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func luaPut(L *lua.LState, a putArgs) (*Object, error) {
+func (m *module) luaPut(L *lua.LState, a putArgs) (*Object, error) {
 	run := engine.FromL(L)
 	path := a.Path
 	if !filepath.IsAbs(path) {
@@ -170,7 +181,7 @@ func luaPut(L *lua.LState, a putArgs) (*Object, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", doing, err)
 	}
-	return awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+	return awscall.Call(L, m.service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
 		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 		if err == nil && head.Metadata[SHA256Meta] == sum {
 			return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(head.VersionId),
@@ -215,15 +226,15 @@ type objArgs struct {
 	Key    string `json:"key" lua:",required"`
 }
 
-func luaHead(L *lua.LState, a objArgs) (*Object, error) {
-	out, err := awscall.Try(L, service, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
+func (m *module) luaHead(L *lua.LState, a objArgs) (*Object, error) {
+	out, err := awscall.Try(L, m.service, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
 		return c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 	})
 	if awscall.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, service.Error("reading "+url1(a.Bucket, a.Key), err)
+		return nil, m.service.Error("reading "+url1(a.Bucket, a.Key), err)
 	}
 	return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
 		ETag: awssdk.ToString(out.ETag), SHA256: out.Metadata[SHA256Meta], Size: out.ContentLength,
@@ -238,13 +249,13 @@ type copyArgs struct {
 	Key           string `json:"key" lua:",required"`
 }
 
-func luaCopy(L *lua.LState, a copyArgs) (*Object, error) {
+func (m *module) luaCopy(L *lua.LState, a copyArgs) (*Object, error) {
 	src := url.PathEscape(a.FromBucket) + "/" + escapeKey(a.FromKey)
 	if a.FromVersionID != "" {
 		src += "?versionId=" + url.QueryEscape(a.FromVersionID)
 	}
 	doing := fmt.Sprintf("copying %s to %s", url1(a.FromBucket, a.FromKey), url1(a.Bucket, a.Key))
-	return awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+	return awscall.Call(L, m.service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
 		out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &a.Bucket, Key: &a.Key, CopySource: &src,
 			MetadataDirective: types.MetadataDirectiveCopy})
 		if err != nil {
@@ -313,8 +324,8 @@ type deleted struct {
 	Deleted int `json:"deleted"`
 }
 
-func luaDelete(L *lua.LState, a objArgs) (deleted, error) {
-	n, err := awscall.Call(L, service, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
+func (m *module) luaDelete(L *lua.LState, a objArgs) (deleted, error) {
+	n, err := awscall.Call(L, m.service, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
 		return deleteVersions(ctx, c, a.Bucket, a.Key, true)
 	})
 	return deleted{n}, err
@@ -330,12 +341,8 @@ type listArgs struct {
 	Prefix string `json:"prefix"`
 }
 
-func luaDeletePrefix(L *lua.LState, a prefixArgs) (deleted, error) {
-	if a.Prefix == "" { // an empty prefix is every object of the bucket
-		return deleted{}, engine.Usagef(`s3.delete_prefix{bucket = "b", prefix = "agents/my-bot/"}`,
-			"s3.delete_prefix: prefix must not be empty (s3.delete_bucket{force = true} empties a bucket)")
-	}
-	n, err := awscall.Call(L, service, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
+func (m *module) luaDeletePrefix(L *lua.LState, a prefixArgs) (deleted, error) {
+	n, err := awscall.Call(L, m.service, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
 		return deleteVersions(ctx, c, a.Bucket, a.Prefix, false)
 	})
 	return deleted{n}, err
@@ -350,9 +357,9 @@ type bucketDeleted struct {
 	Deleted bool `json:"deleted"`
 }
 
-func luaDeleteBucket(L *lua.LState, a deleteBucketArgs) (*bucketDeleted, error) {
+func (m *module) luaDeleteBucket(L *lua.LState, a deleteBucketArgs) (*bucketDeleted, error) {
 	gone := awscall.IsNotFound
-	return awscall.Call(L, service, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
+	return awscall.Call(L, m.service, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
 		if a.Force {
 			if _, err := deleteVersions(ctx, c, a.Bucket, "", false); err != nil {
 				if gone(err) {
@@ -410,8 +417,8 @@ type listed struct {
 	LastModified *time.Time `json:"last_modified"`
 }
 
-func luaList(L *lua.LState, a listArgs) ([]listed, error) {
-	return awscall.Call(L, service, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
+func (m *module) luaList(L *lua.LState, a listArgs) ([]listed, error) {
+	return awscall.Call(L, m.service, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
 		out := []listed{}
 		in := &s3.ListObjectsV2Input{Bucket: &a.Bucket}
 		if a.Prefix != "" {
@@ -451,9 +458,9 @@ func notImplemented(err error) bool {
 	return false
 }
 
-func luaEnsureBucket(L *lua.LState, a bucketArgs) (*ensured, error) {
+func (m *module) luaEnsureBucket(L *lua.LState, a bucketArgs) (*ensured, error) {
 	doing := "creating S3 bucket " + a.Bucket
-	return awscall.Call(L, service, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
+	return awscall.Call(L, m.service, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
 		res := &ensured{Bucket: a.Bucket}
 		_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &a.Bucket})
 		switch {

@@ -28,75 +28,86 @@ import (
 // MaxValue is the largest secret value Secrets Manager stores (SecretString, 64 KiB).
 const MaxValue = 65536
 
-// Module is the secrets Lua module.
-var Module = &engine.Module{
-	Name: "secrets",
-	Doc: "AWS Secrets Manager secrets of the selected environment (the local endpoint's on local " +
-		"environments). Values go in and never come out: no function returns one, and a value sent " +
-		"is masked in all output. Errors keep the Secrets Manager error code first " +
-		"(\"ResourceExistsException: ...\"); err.aws_code holds it after pcall.",
-	Classes: []*engine.Class{
-		{Name: "secrets.EnsureOpts", Of: ensureArgs{}},
-		{Name: "secrets.Ensured", Of: ensured{}},
-		{Name: "secrets.PutOpts", Of: putArgs{}},
-		{Name: "secrets.PutResult", Of: putResult{}},
-		{Name: "secrets.NameRef", Of: nameArgs{}},
-		{Name: "secrets.ListOpts", Of: listArgs{}},
-		{Name: "secrets.DeleteOpts", Of: deleteArgs{}},
-		{Name: "secrets.DeleteResult", Of: deleteResult{}},
-		{Name: "secrets.Secret", Of: Secret{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "ensure", Go: luaEnsure,
-			Params:  "opts: secrets.EnsureOpts",
-			Returns: "secrets.Ensured",
-			Doc: "Creates the secret, without a value, when it does not exist (tags and description " +
-				"applied); an existing secret is left as it is and created is false. A secret scheduled " +
-				"for deletion is an error (InvalidRequestException) saying how to restore or purge it."},
-		{Name: "put", Go: luaPut,
-			Params:  "opts: secrets.PutOpts",
-			Returns: "secrets.PutResult",
-			Doc: "Stores a new value of an existing secret (a new version labelled AWSCURRENT; the " +
-				"former one becomes AWSPREVIOUS). The value is given as value, or read by Go from the " +
-				"environment variable from_env, the file from_file (relative to the project) or the " +
-				"run's stdin, so that it never passes through Lua; one trailing newline of a file or " +
-				"stdin is dropped. It is registered as a secret of the run before anything is sent. " +
-				"Empty values and values over 64 KiB are refused (exit 2)."},
-		{Name: "describe", Go: luaDescribe,
-			Params:  "opts: secrets.NameRef",
-			Returns: "secrets.Secret?",
-			Doc: "The secret's metadata, or nil when it does not exist. version_id is the AWSCURRENT " +
-				"version's, absent when no value was ever put; deleted is true when a deletion is " +
-				"scheduled (deleted_date: when it was asked). name may also be an ARN."},
-		{Name: "list", Go: luaList,
-			Params:  "opts: secrets.ListOpts",
-			Returns: "secrets.Secret[]",
-			Doc:     "The secrets whose name starts with prefix (all pages), sorted by name; secrets scheduled for deletion are left out."},
-		{Name: "delete", Go: luaDelete,
-			Params:  "opts: secrets.DeleteOpts",
-			Returns: "secrets.DeleteResult",
-			Doc: "Deletes the secret: at once and for good with force = true, otherwise after a " +
-				"recovery window of recovery_days (7 to 30) during which it can be restored and its " +
-				"name cannot be reused. deleted is false when there was no such secret."},
-	},
+// New returns the secrets Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "secrets",
+		Doc: "AWS Secrets Manager secrets of the selected environment (the local endpoint's on local " +
+			"environments). Values go in and never come out: no function returns one, and a value sent " +
+			"is masked in all output. Errors keep the Secrets Manager error code first " +
+			"(\"ResourceExistsException: ...\"); err.aws_code holds it after pcall.",
+		Classes: []*engine.Class{
+			{Name: "secrets.EnsureOpts", Of: ensureArgs{}},
+			{Name: "secrets.Ensured", Of: ensured{}},
+			{Name: "secrets.PutOpts", Of: putArgs{}},
+			{Name: "secrets.PutResult", Of: putResult{}},
+			{Name: "secrets.NameRef", Of: nameArgs{}},
+			{Name: "secrets.ListOpts", Of: listArgs{}},
+			{Name: "secrets.DeleteOpts", Of: deleteArgs{}},
+			{Name: "secrets.DeleteResult", Of: deleteResult{}},
+			{Name: "secrets.Secret", Of: Secret{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "ensure", Go: m.luaEnsure,
+				Params:  "opts: secrets.EnsureOpts",
+				Returns: "secrets.Ensured",
+				Doc: "Creates the secret, without a value, when it does not exist (tags and description " +
+					"applied); an existing secret is left as it is and created is false. A secret scheduled " +
+					"for deletion is an error (InvalidRequestException) saying how to restore or purge it."},
+			{Name: "put", Go: m.luaPut,
+				Params:  "opts: secrets.PutOpts",
+				Returns: "secrets.PutResult",
+				Doc: "Stores a new value of an existing secret (a new version labelled AWSCURRENT; the " +
+					"former one becomes AWSPREVIOUS). The value is given as value, or read by Go from the " +
+					"environment variable from_env, the file from_file (relative to the project) or the " +
+					"run's stdin, so that it never passes through Lua; one trailing newline of a file or " +
+					"stdin is dropped. It is registered as a secret of the run before anything is sent. " +
+					"Empty values and values over 64 KiB are refused (exit 2)."},
+			{Name: "describe", Go: m.luaDescribe,
+				Params:  "opts: secrets.NameRef",
+				Returns: "secrets.Secret?",
+				Doc: "The secret's metadata, or nil when it does not exist. version_id is the AWSCURRENT " +
+					"version's, absent when no value was ever put; deleted is true when a deletion is " +
+					"scheduled (deleted_date: when it was asked). name may also be an ARN."},
+			{Name: "list", Go: m.luaList,
+				Params:  "opts: secrets.ListOpts",
+				Returns: "secrets.Secret[]",
+				Doc:     "The secrets whose name starts with prefix (all pages), sorted by name; secrets scheduled for deletion are left out."},
+			{Name: "delete", Go: m.luaDelete,
+				Params:  "opts: secrets.DeleteOpts",
+				Returns: "secrets.DeleteResult",
+				Doc: "Deletes the secret: at once and for good with force = true, otherwise after a " +
+					"recovery window of recovery_days (7 to 30) during which it can be restored and its " +
+					"name cannot be reused. deleted is false when there was no such secret."},
+		},
+	}
 }
 
-// service is Secrets Manager, as this module calls it, with hints for its own error codes.
-var service = &awscall.Service[*sm.Client]{Name: "secretsmanager",
-	New: func(s *awscall.Session) *sm.Client { return sm.NewFromConfig(s.Config) },
-	Hint: func(code, msg string) string {
-		switch code {
-		case "ResourceNotFoundException":
-			return "the secret does not exist: create it first (secrets.ensure, or agentcore secret set NAME)"
-		case "InvalidRequestException":
-			if strings.Contains(strings.ToLower(msg), "deletion") {
-				return "the secret is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id NAME) or delete it for good (secrets.delete{name = ..., force = true})"
-			}
-		case "AccessDeniedException":
-			return "the credentials may not use this secret: check your IAM permissions (secretsmanager:*) and the secret's resource policy"
+// module is the secrets module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[*sm.Client] // Secrets Manager
+}
+
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[*sm.Client]{AWS: a, Name: "secretsmanager",
+		New: func(s *awscall.Session) *sm.Client { return sm.NewFromConfig(s.Config) }, Hint: hint}}
+}
+
+// hint gives the hints of Secrets Manager's own error codes.
+func hint(code, msg string) string {
+	switch code {
+	case "ResourceNotFoundException":
+		return "the secret does not exist: create it first (secrets.ensure, or agentcore secret set NAME)"
+	case "InvalidRequestException":
+		if strings.Contains(strings.ToLower(msg), "deletion") {
+			return "the secret is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id NAME) or delete it for good (secrets.delete{name = ..., force = true})"
 		}
-		return ""
-	}}
+	case "AccessDeniedException":
+		return "the credentials may not use this secret: check your IAM permissions (secretsmanager:*) and the secret's resource policy"
+	}
+	return ""
+}
 
 // Secret is what describe and list return.
 type Secret struct {
@@ -141,12 +152,12 @@ type ensured struct {
 	Created bool   `json:"created" lua:",required"`
 }
 
-func luaEnsure(L *lua.LState, a ensureArgs) (ensured, error) {
+func (m *module) luaEnsure(L *lua.LState, a ensureArgs) (ensured, error) {
 	var tags []types.Tag
 	for _, k := range sortedKeys(a.Tags) {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(a.Tags[k])})
 	}
-	return awscall.Call(L, service, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (ensured, error) {
+	return awscall.Call(L, m.service, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (ensured, error) {
 		d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 		if err == nil {
 			if d.DeletedDate != nil {
@@ -262,12 +273,12 @@ type putResult struct {
 	VersionID string `json:"version_id" lua:",required"`
 }
 
-func luaPut(L *lua.LState, a putArgs) (putResult, error) {
+func (m *module) luaPut(L *lua.LState, a putArgs) (putResult, error) {
 	value, err := readValue(L, &a)
 	if err != nil {
 		return putResult{}, err
 	}
-	return awscall.Call(L, service, "storing a new value of secret "+a.Name, func(ctx context.Context, c *sm.Client) (putResult, error) {
+	return awscall.Call(L, m.service, "storing a new value of secret "+a.Name, func(ctx context.Context, c *sm.Client) (putResult, error) {
 		p, err := c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: &a.Name, SecretString: &value})
 		if err != nil {
 			return putResult{}, err
@@ -280,15 +291,15 @@ type nameArgs struct {
 	Name string `json:"name" lua:",required"`
 }
 
-func luaDescribe(L *lua.LState, a nameArgs) (*Secret, error) {
-	d, err := awscall.Try(L, service, func(ctx context.Context, c *sm.Client) (*sm.DescribeSecretOutput, error) {
+func (m *module) luaDescribe(L *lua.LState, a nameArgs) (*Secret, error) {
+	d, err := awscall.Try(L, m.service, func(ctx context.Context, c *sm.Client) (*sm.DescribeSecretOutput, error) {
 		return c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 	})
 	if awscall.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, service.Error("describing secret "+a.Name, err)
+		return nil, m.service.Error("describing secret "+a.Name, err)
 	}
 	return &Secret{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN), VersionID: current(d.VersionIdsToStages),
 		LastChanged: d.LastChangedDate, Created: d.CreatedDate, Tags: tagMap(d.Tags), Deleted: d.DeletedDate != nil,
@@ -299,12 +310,12 @@ type listArgs struct {
 	Prefix string `json:"prefix"`
 }
 
-func luaList(L *lua.LState, a listArgs) ([]Secret, error) {
+func (m *module) luaList(L *lua.LState, a listArgs) ([]Secret, error) {
 	in := &sm.ListSecretsInput{}
 	if a.Prefix != "" {
 		in.Filters = []types.Filter{{Key: types.FilterNameStringTypeName, Values: []string{a.Prefix}}}
 	}
-	return awscall.Call(L, service, "listing secrets", func(ctx context.Context, c *sm.Client) ([]Secret, error) {
+	return awscall.Call(L, m.service, "listing secrets", func(ctx context.Context, c *sm.Client) ([]Secret, error) {
 		var all []Secret
 		p := sm.NewListSecretsPaginator(c, in)
 		for p.HasMorePages() {
@@ -339,7 +350,7 @@ type deleteResult struct {
 	DeletionDate *time.Time `json:"deletion_date,omitempty"`
 }
 
-func luaDelete(L *lua.LState, a deleteArgs) (deleteResult, error) {
+func (m *module) luaDelete(L *lua.LState, a deleteArgs) (deleteResult, error) {
 	const fn, usage = "secrets.delete", `secrets.delete{name = "agentcore/shop/dev/openai", force = true}`
 	if a.Force && a.RecoveryDays != 0 {
 		return deleteResult{}, engine.Usagef(usage, "%s: force deletes at once: give force or recovery_days, not both", fn)
@@ -353,7 +364,7 @@ func luaDelete(L *lua.LState, a deleteArgs) (deleteResult, error) {
 	} else if a.RecoveryDays != 0 {
 		in.RecoveryWindowInDays = awssdk.Int64(a.RecoveryDays)
 	}
-	d, err := awscall.Try(L, service, func(ctx context.Context, c *sm.Client) (*sm.DeleteSecretOutput, error) {
+	d, err := awscall.Try(L, m.service, func(ctx context.Context, c *sm.Client) (*sm.DeleteSecretOutput, error) {
 		// A forced deletion of a secret that does not exist succeeds on AWS: ask first.
 		if _, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name}); err != nil {
 			return nil, err
@@ -364,7 +375,7 @@ func luaDelete(L *lua.LState, a deleteArgs) (deleteResult, error) {
 		return deleteResult{}, nil
 	}
 	if err != nil {
-		return deleteResult{}, service.Error("deleting secret "+a.Name, err)
+		return deleteResult{}, m.service.Error("deleting secret "+a.Name, err)
 	}
 	return deleteResult{Deleted: true, ARN: awssdk.ToString(d.ARN), DeletionDate: d.DeletionDate}, nil
 }

@@ -60,7 +60,7 @@ func TestSecrets(t *testing.T) {
 	}{{"moto", awstest.Moto}, {"local", localEndpoint}} {
 		t.Run(tc.name, func(t *testing.T) {
 			endpoint := tc.endpoint(t)
-			h := enginetest.New(t, aws.Module, secrets.Module, jsonmod.Module)
+			h := enginetest.New(t, aws.New(awstest.AWS()), secrets.New(awstest.AWS()), jsonmod.Module)
 			awstest.UseEnv(t, h, endpoint)
 			// Names of their own, so that the test can run again against the same moto (-count).
 			prefix := fmt.Sprintf("agentcore/test-%d/dev/", time.Now().UnixNano())
@@ -133,7 +133,7 @@ func TestSecrets(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	h := enginetest.New(t, aws.Module, secrets.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), secrets.New(awstest.AWS()))
 	awstest.UseEnv(t, h, "http://127.0.0.1:1")
 	t.Setenv("SECRETS_EMPTY", "")
 	os.Unsetenv("SECRETS_UNSET")
@@ -161,7 +161,7 @@ func TestUsage(t *testing.T) {
 // The reference and the editor stubs show what the Go code needs: every field a function
 // cannot do without is declared required, the others optional.
 func TestRequiredFieldsAreDeclared(t *testing.T) {
-	awstest.RequiredFields(t, secrets.Module, map[string]string{
+	awstest.RequiredFields(t, secrets.New(awstest.AWS()), map[string]string{
 		"secrets.EnsureOpts":   "name",
 		"secrets.PutOpts":      "name",
 		"secrets.NameRef":      "name",

@@ -1,7 +1,7 @@
 // Package ssm is the `ssm` Lua module: SSM Parameter Store parameters of the selected
 // environment (configuration, secrets, the state store's lock and pointer). Results are shaped
 // like the SSM API's output (name, value, type, version, lastModifiedDate). It reaches SSM
-// through builtins/aws/awscall (awscall.SSM, which the state store shares).
+// through builtins/aws/awscall (AWS.SSM, which the state store shares).
 package ssm
 
 import (
@@ -18,37 +18,47 @@ import (
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the ssm Lua module.
-var Module = &engine.Module{
-	Name: "ssm",
-	Doc: "SSM Parameter Store of the selected environment. Decrypted SecureString values are masked " +
-		"in all output. Errors keep the SSM error code first (\"ParameterAlreadyExists: ...\"); " +
-		"err.aws_code holds it after pcall.",
-	Classes: []*engine.Class{
-		{Name: "ssm.ReadOpts", Of: readOpts{}, Doc: "decrypt (default true) for both; recursive (default true) for get_parameters_by_path."},
-		{Name: "ssm.PutOpts", Of: putOpts{}},
-		{Name: "ssm.Parameter", Open: true, Fields: "name: string, value: string, type: string, version: integer, lastModifiedDate?: string, ARN?: string, dataType?: string"},
-		{Name: "ssm.PutResult", Fields: "version: integer, tier: string"},
-	},
-	Funcs: []engine.Func{
-		{Name: "get_parameter", Params: "name: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter?",
-			Doc: "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
-			Go:  luaGetParameter},
-		{Name: "put_parameter",
-			Params:  "name: string, value: string, opts?: ssm.PutOpts",
-			Returns: "ssm.PutResult",
-			Doc: "Creates the parameter, or with overwrite = true replaces its value (a new version). " +
-				"Without overwrite an existing parameter raises ParameterAlreadyExists, which makes it " +
-				"usable as a lock. tags are applied on creation and, with overwrite, added afterwards.",
-			Go: luaPutParameter},
-		{Name: "delete_parameter", Params: "name: string", Returns: "boolean",
-			Doc: "Deletes the parameter: true when it existed, false when there was nothing to delete.",
-			Go:  luaDeleteParameter},
-		{Name: "get_parameters_by_path", Params: "path: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter[]",
-			Doc: "Every parameter under a path such as /agentcore/my-project/ (all pages).",
-			Go:  luaGetParametersByPath},
-	},
+// New returns the ssm Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "ssm",
+		Doc: "SSM Parameter Store of the selected environment. Decrypted SecureString values are masked " +
+			"in all output. Errors keep the SSM error code first (\"ParameterAlreadyExists: ...\"); " +
+			"err.aws_code holds it after pcall.",
+		Classes: []*engine.Class{
+			{Name: "ssm.ReadOpts", Of: readOpts{}, Doc: "decrypt (default true) for both; recursive (default true) for get_parameters_by_path."},
+			{Name: "ssm.PutOpts", Of: putOpts{}},
+			{Name: "ssm.Parameter", Open: true, Fields: "name: string, value: string, type: string, version: integer, lastModifiedDate?: string, ARN?: string, dataType?: string"},
+			{Name: "ssm.PutResult", Fields: "version: integer, tier: string"},
+		},
+		Funcs: []engine.Func{
+			{Name: "get_parameter", Params: "name: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter?",
+				Doc: "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
+				Go:  m.luaGetParameter},
+			{Name: "put_parameter",
+				Params:  "name: string, value: string, opts?: ssm.PutOpts",
+				Returns: "ssm.PutResult",
+				Doc: "Creates the parameter, or with overwrite = true replaces its value (a new version). " +
+					"Without overwrite an existing parameter raises ParameterAlreadyExists, which makes it " +
+					"usable as a lock. tags are applied on creation and, with overwrite, added afterwards.",
+				Go: m.luaPutParameter},
+			{Name: "delete_parameter", Params: "name: string", Returns: "boolean",
+				Doc: "Deletes the parameter: true when it existed, false when there was nothing to delete.",
+				Go:  m.luaDeleteParameter},
+			{Name: "get_parameters_by_path", Params: "path: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter[]",
+				Doc: "Every parameter under a path such as /agentcore/my-project/ (all pages).",
+				Go:  m.luaGetParametersByPath},
+		},
+	}
 }
+
+// module is the ssm module built with the program's AWS layer.
+type module struct {
+	ssm *awscall.Service[*ssm.Client]
+}
+
+func newModule(a *awscall.AWS) *module { return &module{ssm: a.SSM()} }
 
 type readOpts struct {
 	Decrypt   *bool `json:"decrypt"`
@@ -67,18 +77,18 @@ func maskSecrets(L *lua.LState, params ...types.Parameter) {
 	}
 }
 
-func luaGetParameter(L *lua.LState, name string, o readOpts) (*types.Parameter, error) {
+func (m *module) luaGetParameter(L *lua.LState, name string, o readOpts) (*types.Parameter, error) {
 	if o.Recursive != nil {
 		return nil, engine.Usagef("", "ssm.get_parameter: recursive is an option of ssm.get_parameters_by_path")
 	}
-	out, err := awscall.Try(L, awscall.SSM, func(ctx context.Context, c *ssm.Client) (*ssm.GetParameterOutput, error) {
+	out, err := awscall.Try(L, m.ssm, func(ctx context.Context, c *ssm.Client) (*ssm.GetParameterOutput, error) {
 		return c.GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
 	})
 	if awscall.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, awscall.SSM.Error(fmt.Sprintf("reading SSM parameter %s", name), err)
+		return nil, m.ssm.Error(fmt.Sprintf("reading SSM parameter %s", name), err)
 	}
 	maskSecrets(L, *out.Parameter)
 	return out.Parameter, nil
@@ -93,7 +103,7 @@ type putOpts struct {
 	Tags        engine.StringMap `json:"tags"`
 }
 
-func luaPutParameter(L *lua.LState, name, value string, o putOpts) (*ssm.PutParameterOutput, error) {
+func (m *module) luaPutParameter(L *lua.LState, name, value string, o putOpts) (*ssm.PutParameterOutput, error) {
 	const fn = "ssm.put_parameter"
 	typ := types.ParameterTypeString
 	switch strings.ToLower(o.Type) {
@@ -112,7 +122,7 @@ func luaPutParameter(L *lua.LState, name, value string, o putOpts) (*ssm.PutPara
 	for k, v := range o.Tags {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
 	}
-	return awscall.Call(L, awscall.SSM, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, c *ssm.Client) (*ssm.PutParameterOutput, error) {
+	return awscall.Call(L, m.ssm, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, c *ssm.Client) (*ssm.PutParameterOutput, error) {
 		in := &ssm.PutParameterInput{Name: &name, Value: &value, Type: typ, Overwrite: awssdk.Bool(o.Overwrite),
 			Description: o.Description, KeyId: o.KeyID, Tier: types.ParameterTier(o.Tier)}
 		if !o.Overwrite {
@@ -128,21 +138,21 @@ func luaPutParameter(L *lua.LState, name, value string, o putOpts) (*ssm.PutPara
 	})
 }
 
-func luaDeleteParameter(L *lua.LState, name string) (bool, error) {
-	_, err := awscall.Try(L, awscall.SSM, func(ctx context.Context, c *ssm.Client) (*ssm.DeleteParameterOutput, error) {
+func (m *module) luaDeleteParameter(L *lua.LState, name string) (bool, error) {
+	_, err := awscall.Try(L, m.ssm, func(ctx context.Context, c *ssm.Client) (*ssm.DeleteParameterOutput, error) {
 		return c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
 	})
 	if awscall.IsNotFound(err) {
 		return false, nil
 	}
 	if err != nil {
-		return false, awscall.SSM.Error(fmt.Sprintf("deleting SSM parameter %s", name), err)
+		return false, m.ssm.Error(fmt.Sprintf("deleting SSM parameter %s", name), err)
 	}
 	return true, nil
 }
 
-func luaGetParametersByPath(L *lua.LState, path string, o readOpts) ([]types.Parameter, error) {
-	params, err := awscall.Call(L, awscall.SSM, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, c *ssm.Client) ([]types.Parameter, error) {
+func (m *module) luaGetParametersByPath(L *lua.LState, path string, o readOpts) ([]types.Parameter, error) {
+	params, err := awscall.Call(L, m.ssm, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, c *ssm.Client) ([]types.Parameter, error) {
 		var all []types.Parameter
 		p := ssm.NewGetParametersByPathPaginator(c, &ssm.GetParametersByPathInput{Path: &path,
 			Recursive: awssdk.Bool(orTrue(o.Recursive)), WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})

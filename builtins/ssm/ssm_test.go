@@ -16,7 +16,7 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 func TestParameters(t *testing.T) {
-	h := enginetest.New(t, aws.Module, ssm.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), ssm.New(awstest.AWS()))
 	awstest.UseEnv(t, h, awstest.Moto(t))
 	// A path of its own, so that the test can run again against the same moto (-count).
 	prefix := fmt.Sprintf("/agentcore/test-%d", time.Now().UnixNano())
@@ -52,7 +52,7 @@ func TestParameters(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	h := enginetest.New(t, aws.Module, ssm.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), ssm.New(awstest.AWS()))
 	awstest.UseEnv(t, h, "http://127.0.0.1:1")
 	for src, want := range map[string]string{
 		`ssm.put_parameter("/x", "v", {type = "Secret"})`: `type "Secret" is not known`,

@@ -16,13 +16,11 @@ type Caller struct {
 	UserID  string `json:"userId"`
 }
 
-// STS is the service CallerFor asks.
-var STS = &Service[*sts.Client]{Name: "sts", New: func(s *Session) *sts.Client { return sts.NewFromConfig(s.Config) }}
-
-// CallerFor returns the caller identity of the credentials of the run's current environment,
+// Caller returns the caller identity of the credentials of the run's current environment,
 // asked once per run and environment. Call it inside engine.Unlocked.
-func CallerFor(ctx context.Context, run *engine.Run) (*Caller, error) {
-	c, err := STS.For(ctx, run)
+func (a *AWS) Caller(ctx context.Context, run *engine.Run) (*Caller, error) {
+	svc := &Service[*sts.Client]{AWS: a, Name: "sts", New: func(s *Session) *sts.Client { return sts.NewFromConfig(s.Config) }}
+	c, err := svc.For(ctx, run)
 	if err != nil {
 		return nil, err
 	}

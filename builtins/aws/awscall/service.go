@@ -1,9 +1,10 @@
-// Package awscall is the one path by which the AWS builtins reach AWS: the session of the
-// run's current environment (SessionFor: configuration, credentials checked once, the local
-// endpoint for provider "local"), one SDK client per service and environment (Service,
+// Package awscall is the one path by which the AWS builtins reach AWS: the program's AWS
+// layer (New, from the local endpoint's Local), the session of the run's current environment
+// (AWS.Session: configuration, credentials checked once, the local endpoint for provider
+// "local"), one SDK client per service and environment (Service,
 // Service.Inject for a test's fake), the calls themselves with the interpreter lock released
 // (Call, Try), AWS errors that keep their code and carry hints (Error, ErrorCode, IsNotFound,
-// Service.Hint), the identity of the credentials (CallerFor), and the HTTP client every SDK
+// Service.Hint), the identity of the credentials (AWS.Caller), and the HTTP client every SDK
 // client uses (HTTPClient).
 //
 // It is not a Lua module: the aws Lua module and the AWS modules (ecr, agentcore, cfn, ssm,
@@ -24,11 +25,14 @@ import (
 // environment's session, and the hints the module adds to that service's errors. A module
 // declares one value per service it calls and makes every call through Call or Try:
 //
-//	var service = &awscall.Service[api]{Name: "ecr",
-//		New: func(s *awscall.Session) api { return ecr.NewFromConfig(s.Config) }}
+//	func New(a *awscall.AWS) *engine.Module {
+//		m := &module{ecr: &awscall.Service[api]{AWS: a, Name: "ecr",
+//			New: func(s *awscall.Session) api { return ecr.NewFromConfig(s.Config) }}}
+//		...
+//	}
 //
-//	func luaDeleteRepository(L *lua.LState, name string, o deleteOpts) (*ecr.DeleteRepositoryOutput, error) {
-//		return awscall.Call(L, service, fmt.Sprintf("deleting ECR repository %q", name),
+//	func (m *module) luaDeleteRepository(L *lua.LState, name string, o deleteOpts) (*ecr.DeleteRepositoryOutput, error) {
+//		return awscall.Call(L, m.ecr, fmt.Sprintf("deleting ECR repository %q", name),
 //			func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
 //				return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
 //			})
@@ -36,14 +40,31 @@ import (
 //
 // C is the module's narrow interface of the calls it makes, or the SDK client type.
 type Service[C any] struct {
+	// AWS makes the sessions the service's clients are made from. A service built without it
+	// (the state store's awscall.SSM) reaches the local endpoint through the run's
+	// LocalEndpoint and LocalCredentials, until its module is built with the layer.
+	AWS *AWS
 	// Name is the SDK's package name of the service ("ecr", "cloudformation"...). It keys the
 	// session's client cache: modules that declare the same service share one client.
 	Name string
 	// New makes the client from the session of one environment.
 	New func(s *Session) C
-	// Hint, when set, gives the hint of an error with AWS code code whose message is msg
-	// (the full message Error built), for the codes the shared hints leave without one.
-	Hint func(code, msg string) string
+	// Hint, when set, adds the module's hints to the service's errors.
+	Hint Hints
+}
+
+// Hints gives the hint of an error with AWS code code whose message is msg (the full message
+// Error built), for the codes the shared hints leave without one; "" for none.
+type Hints func(code, msg string) string
+
+// Error is the package's Error with h's hints: how a module explains its service's errors.
+func (h Hints) Error(doing string, err error) error {
+	out := Error(doing, err)
+	var ee *engine.Error
+	if h != nil && errors.As(out, &ee) && ee.Hint == "" && ee.AWSCode != "" {
+		ee.Hint = h(ee.AWSCode, ee.Msg)
+	}
+	return out
 }
 
 // Client returns the service's client for the session's environment, made on first use. A
@@ -65,15 +86,8 @@ func (sv *Service[C]) Inject(run *engine.Run, fake C) {
 
 func fakeKey(service string) string { return "aws.fake-client:" + service }
 
-// Error is the package's Error with the service's own hints: what Call raises.
-func (sv *Service[C]) Error(doing string, err error) error {
-	out := Error(doing, err)
-	var ee *engine.Error
-	if sv.Hint != nil && errors.As(out, &ee) && ee.Hint == "" && ee.AWSCode != "" {
-		ee.Hint = sv.Hint(ee.AWSCode, ee.Msg)
-	}
-	return out
-}
+// Error is the package's Error with the service's own hints: what Call returns.
+func (sv *Service[C]) Error(doing string, err error) error { return sv.Hint.Error(doing, err) }
 
 // Call runs fn with the interpreter lock released and the service's client of the run's
 // current environment, and returns fn's error as sv.Error(doing, err): what a builtin returns.
@@ -104,7 +118,11 @@ func Try[C, T any](L *lua.LState, sv *Service[C], fn func(ctx context.Context, c
 // when needed. Call it with the interpreter lock released (inside Call, Try or
 // engine.Unlocked): a call that needs a second service's client gets it here.
 func (sv *Service[C]) For(ctx context.Context, run *engine.Run) (C, error) {
-	s, err := SessionFor(ctx, run)
+	a := sv.AWS
+	if a == nil {
+		a = New(Local{Endpoint: run.LocalEndpoint, Credentials: run.LocalCredentials})
+	}
+	s, err := a.Session(ctx, run)
 	if err != nil {
 		var zero C
 		return zero, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func harness(t *testing.T) *enginetest.Harness {
 
 // thing is a service whose client is a string naming the environment it was made for.
 func thing(hint func(code, msg string) string) *awscall.Service[string] {
-	return &awscall.Service[string]{Name: "thing", Hint: hint,
+	return &awscall.Service[string]{AWS: awstest.AWS(), Name: "thing", Hint: hint,
 		New: func(s *awscall.Session) string { return "client of " + s.EnvName() }}
 }
 
@@ -108,8 +109,8 @@ func TestTryWithoutSession(t *testing.T) {
 func TestClientSharedByNameAndInjected(t *testing.T) {
 	h := harness(t)
 	made := 0
-	other := &awscall.Service[string]{Name: "thing", New: func(*awscall.Session) string { made++; return "other" }}
-	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*awscall.Session, error) { return awscall.SessionFor(ctx, h.Run) })
+	other := &awscall.Service[string]{AWS: awstest.AWS(), Name: "thing", New: func(*awscall.Session) string { made++; return "other" }}
+	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*awscall.Session, error) { return awstest.AWS().Session(ctx, h.Run) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestClientSharedByNameAndInjected(t *testing.T) {
 // inside run.Value): it must not take the run's value lock.
 func TestClientInsideValue(t *testing.T) {
 	h := harness(t)
-	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*awscall.Session, error) { return awscall.SessionFor(ctx, h.Run) })
+	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*awscall.Session, error) { return awstest.AWS().Session(ctx, h.Run) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,5 +143,28 @@ func TestClientInsideValue(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Service.Client blocked inside run.Value")
+	}
+}
+
+// A service built without the layer (the state store's awscall.SSM) reaches the local
+// endpoint through the run's LocalEndpoint and LocalCredentials; one built with the layer
+// through the layer's Local only.
+func TestLocalEndpointWithAndWithoutTheLayer(t *testing.T) {
+	h := harness(t)
+	h.Run.Project.Environments["test"].Provider = "local"
+	h.Run.LocalEndpoint = func(context.Context) (string, error) { return "http://127.0.0.1:7", nil }
+	h.Run.LocalCredentials = func() (string, string, error) { return "AKIDRUN", "run-secret", nil }
+	endpoint := func(s *awscall.Session) string { return s.Endpoint() }
+	unbound := &awscall.Service[string]{Name: "endpoint", New: endpoint}
+	c, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (string, error) { return unbound.For(ctx, h.Run) })
+	if err != nil || c != "http://127.0.0.1:7" {
+		t.Fatalf("without the layer: %q, %v", c, err)
+	}
+	h2 := harness(t)
+	h2.Run.Project.Environments["test"].Provider = "local"
+	bound := &awscall.Service[string]{AWS: awstest.AWS(), Name: "endpoint", New: endpoint}
+	_, err = engine.Unlocked(h2.VM.L, func(ctx context.Context) (string, error) { return bound.For(ctx, h2.Run) })
+	if err == nil || !strings.Contains(err.Error(), "no local endpoint is available here") {
+		t.Fatalf("with a layer without a local endpoint: %v", err)
 	}
 }

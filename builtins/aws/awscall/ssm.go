@@ -4,4 +4,10 @@ import "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 // SSM is SSM Parameter Store, which two modules reach: the ssm module and the state store
 // (the environment's state and lock in /agentcore/PROJECT/ENV/).
-var SSM = &Service[*ssm.Client]{Name: "ssm", New: func(s *Session) *ssm.Client { return ssm.NewFromConfig(s.Config) }}
+func (a *AWS) SSM() *Service[*ssm.Client] {
+	return &Service[*ssm.Client]{AWS: a, Name: "ssm", New: func(s *Session) *ssm.Client { return ssm.NewFromConfig(s.Config) }}
+}
+
+// SSM is (*AWS).SSM for the state store (builtins/statesync), which is built without the AWS
+// layer: its sessions reach the local endpoint through the run (see Service.AWS).
+var SSM = (*AWS)(nil).SSM()

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
 	"github.com/agentcore/agentcore/engine/project"
@@ -95,6 +96,10 @@ func Moto(t testing.TB) string {
 	server, baseURL = cmd, url
 	return url
 }
+
+// AWS is the AWS layer of a test program without a local endpoint: environments of provider
+// "aws" (moto, a test server) work; provider "local" is refused.
+func AWS() *awscall.AWS { return awscall.New(awscall.Local{}) }
 
 // Isolate points the AWS SDK at dummy credentials and away from the user's ~/.aws files and
 // the EC2 metadata service, for the duration of the test.

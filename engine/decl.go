@@ -455,7 +455,8 @@ type argError struct {
 }
 
 // checker validates a value against a declared type: the arguments of a call (args: a
-// required string field must not be empty either) or, in the result check, its results.
+// required string field of an options argument must not be empty either) or, in the result
+// check, its results.
 type checker struct{ args bool }
 
 var (
@@ -592,7 +593,9 @@ func (ck checker) checkClass(c *Class, tb *lua.LTable, path string, depth int) *
 		if !f.Optional && !lazy && v == lua.LNil {
 			return &argError{path: path + "." + f.Name, msg: fmt.Sprintf("is required (%s)", describe(f.Type))}
 		}
-		if ck.args && !f.Optional && v == lua.LString("") && f.Type.Kind == KPrim && f.Type.Name == "string" {
+		// An option the function names itself must not be empty; values inside lists and
+		// nested tables may be (a log event's empty message, an id the API has none for).
+		if ck.args && path == "" && !f.Optional && v == lua.LString("") && f.Type.Kind == KPrim && f.Type.Name == "string" {
 			return &argError{path: path + "." + f.Name, msg: "is required (a non-empty string), got an empty string"}
 		}
 	}

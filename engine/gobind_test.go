@@ -67,6 +67,7 @@ var bound = &engine.Module{Name: "bound", Doc: "test",
 		{Name: "join", Params: "sep: string, ...: string", Returns: "string", Doc: "d",
 			Go: func(sep string, parts ...string) string { return strings.Join(parts, sep) }},
 		{Name: "err", Doc: "d", Go: func() error { return errors.New("plain failure") }},
+		{Name: "items", Params: "items: bound.Item[]", Returns: "integer", Doc: "d", Go: func(items []bindItem) int { return len(items) }},
 		{Name: "raw_bad", Returns: "string[]", Doc: "d", Fn: func(L *lua.LState) int {
 			L.Push(L.NewTable()) // an empty table that is not marked as a list
 			return 1
@@ -108,6 +109,10 @@ func TestGoBinding(t *testing.T) {
 	}
 	if got := encodeResult(t, h, `return bound.names(2)`); got != `["xx"]` {
 		t.Errorf("names(2) = %s", got)
+	}
+	// "" is refused for a required field of the options argument itself, not inside lists.
+	if got := encodeResult(t, h, `return bound.items({{name = ""}, {name = "x"}})`); got != `2` {
+		t.Errorf("items = %s", got)
 	}
 	if got := encodeResult(t, h, `return bound.join("-", "a", 1, "c")`); got != `"a-1-c"` {
 		t.Errorf("join = %s", got)
@@ -156,7 +161,7 @@ func TestResultCheck(t *testing.T) {
 	}
 	// Without the check, the same results pass through.
 	reg := engine.NewRegistry()
-	reg.Add(&engine.Module{Name: "unchecked", Doc: "d", Funcs: []engine.Func{bound.Funcs[4]}})
+	reg.Add(&engine.Module{Name: "unchecked", Doc: "d", Funcs: []engine.Func{bound.Funcs[5]}})
 	vm := engine.NewVM(&engine.Run{Out: &engine.Output{}}, reg)
 	defer vm.Close()
 	if _, err := vm.DoString("t.lua", `unchecked.raw_bad()`); err != nil {

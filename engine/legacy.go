@@ -4,7 +4,4 @@ package engine
 // lua:",required" (every other field optional), as Module.LegacyOptional does: the AWS modules
 // until they are converted to "required unless omitempty". A module leaves this list in the
 // commit that converts its structs; the list and LegacyOptional go with the last one.
-var legacyOptional = map[string]bool{
-	"aws": true, "ecr": true, "agentcore": true, "ssm": true, "cfn": true, "s3": true,
-	"secrets": true, "iam": true, "logs": true, "metrics": true,
-}
+var legacyOptional = map[string]bool{}

@@ -18,52 +18,52 @@ import (
 // runtimeSpec is the options table of create_runtime: a new runtime's name and role, its tags,
 // and its settings.
 type runtimeSpec struct {
-	Name    string           `json:"name" lua:",required"`
-	RoleArn string           `json:"role_arn" lua:",required"`
-	Tags    engine.StringMap `json:"tags"`
+	Name    string           `json:"name"`
+	RoleArn string           `json:"role_arn"`
+	Tags    engine.StringMap `json:"tags,omitempty"`
 	runtimeSettings
 }
 
 // runtimeUpdate is the options table of update_runtime: the settings to change, and the role.
 type runtimeUpdate struct {
-	RoleArn string `json:"role_arn"`
+	RoleArn string `json:"role_arn,omitempty"`
 	runtimeSettings
 }
 
 // runtimeSettings are what create_runtime and update_runtime both take.
 type runtimeSettings struct {
-	Image       string           `json:"image"`
-	Code        *codeSpec        `json:"code"`
-	Env         engine.StringMap `json:"env"`
-	Protocol    string           `json:"protocol" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
-	Network     string           `json:"network"`
-	Description *string          `json:"description"`
-	Lifecycle   *lifecycleSpec   `json:"lifecycle"`
-	ClientToken string           `json:"client_token"`
+	Image       string           `json:"image,omitempty"`
+	Code        *codeSpec        `json:"code,omitempty"`
+	Env         engine.StringMap `json:"env,omitempty"`
+	Protocol    string           `json:"protocol,omitempty" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
+	Network     string           `json:"network,omitempty"`
+	Description *string          `json:"description,omitempty"`
+	Lifecycle   *lifecycleSpec   `json:"lifecycle,omitempty"`
+	ClientToken string           `json:"client_token,omitempty"`
 	// Authorizer is inbound JWT auth (a custom JWT authorizer: Cognito or any OIDC issuer);
 	// without it callers sign with IAM (SigV4). On update, false removes it.
-	Authorizer *authorizerSpec `json:"authorizer" lua:"agentcore.Authorizer|false"`
+	Authorizer *authorizerSpec `json:"authorizer,omitempty" lua:"agentcore.Authorizer|false"`
 }
 
 // lifecycleSpec is a runtime's session lifecycle: seconds, or durations such as "15m".
 type lifecycleSpec struct {
-	IdleTimeout *Seconds `json:"idle_timeout" lua:"number|string"`
-	MaxLifetime *Seconds `json:"max_lifetime" lua:"number|string"`
+	IdleTimeout *Seconds `json:"idle_timeout,omitempty" lua:"number|string"`
+	MaxLifetime *Seconds `json:"max_lifetime,omitempty" lua:"number|string"`
 }
 
 // codeSpec is a direct code deployment: a zip in S3 run by an AgentCore managed runtime.
 type codeSpec struct {
-	Bucket     string            `json:"bucket" lua:",required"`
-	Key        string            `json:"key" lua:",required"`
-	VersionID  string            `json:"version_id"`
-	Runtime    string            `json:"runtime" lua:",required"`
-	Entrypoint engine.StringList `json:"entrypoint" lua:",required"`
+	Bucket     string            `json:"bucket"`
+	Key        string            `json:"key"`
+	VersionID  string            `json:"version_id,omitempty"`
+	Runtime    string            `json:"runtime"`
+	Entrypoint engine.StringList `json:"entrypoint"`
 }
 
 type authorizerSpec struct {
-	DiscoveryURL    string            `json:"discovery_url" lua:",required"`
-	AllowedClients  engine.StringList `json:"allowed_clients"`
-	AllowedAudience engine.StringList `json:"allowed_audience"`
+	DiscoveryURL    string            `json:"discovery_url"`
+	AllowedClients  engine.StringList `json:"allowed_clients,omitempty"`
+	AllowedAudience engine.StringList `json:"allowed_audience,omitempty"`
 	remove          bool
 }
 
@@ -289,7 +289,7 @@ func (m *module) luaUpdateRuntime(L *lua.LState, id string, spec runtimeUpdate) 
 }
 
 type getOpts struct {
-	Version Version `json:"version" lua:"string|integer"`
+	Version Version `json:"version,omitempty" lua:"string|integer"`
 }
 
 func (m *module) luaGetRuntime(L *lua.LState, id string, o getOpts) (*control.GetAgentRuntimeOutput, error) {
@@ -354,14 +354,14 @@ func (m *module) luaDeleteRuntime(L *lua.LState, id string) (*control.DeleteAgen
 // endpointOpts is the options table of create_endpoint.
 type endpointOpts struct {
 	endpointUpdate
-	Tags engine.StringMap `json:"tags"`
+	Tags engine.StringMap `json:"tags,omitempty"`
 }
 
 // endpointUpdate is the options table of update_endpoint (tags are set on creation only).
 type endpointUpdate struct {
-	Version     Version `json:"version" lua:"string|integer"`
-	Description *string `json:"description"`
-	ClientToken string  `json:"client_token"`
+	Version     Version `json:"version,omitempty" lua:"string|integer"`
+	Description *string `json:"description,omitempty"`
+	ClientToken string  `json:"client_token,omitempty"`
 }
 
 func (o endpointUpdate) token() *string {

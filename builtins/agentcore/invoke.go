@@ -58,18 +58,18 @@ func readPayload(run *engine.Run, from string, checkJSON bool) ([]byte, error) {
 const chunkSize = 32 * 1024
 
 type invokeOpts struct {
-	Arn         string           `json:"arn" lua:",required"`
-	Qualifier   string           `json:"qualifier"`
-	Payload     any              `json:"payload" lua:"string|table"`
-	PayloadFile string           `json:"payload_file"` // "-": stdin
-	CheckJSON   bool             `json:"check_json"`   // refuse a payload_file that is not JSON
-	SessionID   string           `json:"session_id"`
-	UserID      string           `json:"user_id"`
-	Headers     engine.StringMap `json:"headers"`
-	ContentType string           `json:"content_type"`
-	Accept      string           `json:"accept"`
-	OnChunk     any              `json:"on_chunk" lua:"fun(text: string)"` // read from the table itself: a function
-	Timeout     *Seconds         `json:"timeout" lua:"number|string"`      // the whole answer within this time
+	Arn         string           `json:"arn"`
+	Qualifier   string           `json:"qualifier,omitempty"`
+	Payload     any              `json:"payload,omitempty" lua:"string|table"`
+	PayloadFile string           `json:"payload_file,omitempty"` // "-": stdin
+	CheckJSON   bool             `json:"check_json,omitempty"`   // refuse a payload_file that is not JSON
+	SessionID   string           `json:"session_id,omitempty"`
+	UserID      string           `json:"user_id,omitempty"`
+	Headers     engine.StringMap `json:"headers,omitempty"`
+	ContentType string           `json:"content_type,omitempty"`
+	Accept      string           `json:"accept,omitempty"`
+	OnChunk     any              `json:"on_chunk,omitempty" lua:"fun(text: string)"` // read from the table itself: a function
+	Timeout     *Seconds         `json:"timeout,omitempty" lua:"number|string"`      // the whole answer within this time
 }
 
 func strPtr(s string) *string {
@@ -80,8 +80,8 @@ func strPtr(s string) *string {
 }
 
 type stopOpts struct {
-	Qualifier   string `json:"qualifier"`
-	ClientToken string `json:"client_token"`
+	Qualifier   string `json:"qualifier,omitempty"`
+	ClientToken string `json:"client_token,omitempty"`
 }
 
 // luaInvoke is raw (Fn): on_chunk is a Lua function it calls while the answer streams.

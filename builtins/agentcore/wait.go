@@ -25,13 +25,13 @@ const (
 
 // waitOpts is the options table of wait_endpoint.
 type waitOpts struct {
-	Timeout  *Seconds `json:"timeout" lua:"number|string"`
-	Interval *Seconds `json:"interval" lua:"number|string"`
+	Timeout  *Seconds `json:"timeout,omitempty" lua:"number|string"`
+	Interval *Seconds `json:"interval,omitempty" lua:"number|string"`
 }
 
 // runtimeWaitOpts is the options table of wait_runtime: waitOpts and the version to wait for.
 type runtimeWaitOpts struct {
-	Version Version `json:"version" lua:"string|integer"`
+	Version Version `json:"version,omitempty" lua:"string|integer"`
 	waitOpts
 }
 

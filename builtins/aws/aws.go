@@ -97,7 +97,7 @@ func (m *module) luaGuard(L *lua.LState) (*awscall.Caller, error) {
 // envInfo is what aws.env returns; settings the environment leaves unset are absent.
 type envInfo struct {
 	Name        string `json:"name,omitempty"`
-	Provider    string `json:"provider" lua:"\"aws\"|\"local\",required"`
+	Provider    string `json:"provider" lua:"\"aws\"|\"local\""`
 	Region      string `json:"region,omitempty"`
 	Account     string `json:"account,omitempty"`
 	Profile     string `json:"profile,omitempty"`

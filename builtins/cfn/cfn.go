@@ -98,15 +98,15 @@ func checkStackName(fn, name string) error {
 }
 
 type deployOpts struct {
-	Stack         string            `json:"stack" lua:",required"`
-	Template      string            `json:"template"`
-	Body          string            `json:"body"`
-	Parameters    map[string]any    `json:"parameters"`
-	Tags          engine.StringMap  `json:"tags"`
-	Capabilities  engine.StringList `json:"capabilities"`
-	Timeout       *float64          `json:"timeout"`
-	ReplaceFailed bool              `json:"replace_failed"`
-	ClientToken   string            `json:"client_token"`
+	Stack         string            `json:"stack"`
+	Template      string            `json:"template,omitempty"`
+	Body          string            `json:"body,omitempty"`
+	Parameters    map[string]any    `json:"parameters,omitempty"`
+	Tags          engine.StringMap  `json:"tags,omitempty"`
+	Capabilities  engine.StringList `json:"capabilities,omitempty"`
+	Timeout       *float64          `json:"timeout,omitempty"`
+	ReplaceFailed bool              `json:"replace_failed,omitempty"`
+	ClientToken   string            `json:"client_token,omitempty"`
 }
 
 func (m *module) luaDeploy(L *lua.LState, o deployOpts) (*deployResult, error) {
@@ -291,13 +291,13 @@ func (m *module) luaOutputs(L *lua.LState, stack string) (map[string]string, err
 }
 
 type deleteOpts struct {
-	Timeout *float64 `json:"timeout"`
+	Timeout *float64 `json:"timeout,omitempty"`
 }
 
 type deleteResult struct {
 	StackID string `json:"stack_id,omitempty"`
 	Status  string `json:"status,omitempty"`
-	Deleted bool   `json:"deleted" lua:",required"`
+	Deleted bool   `json:"deleted"`
 }
 
 func (m *module) luaDelete(L *lua.LState, stack string, o deleteOpts) (*deleteResult, error) {
@@ -320,10 +320,10 @@ func (m *module) luaDelete(L *lua.LState, stack string, o deleteOpts) (*deleteRe
 
 // stackRow is one stack of list.
 type stackRow struct {
-	Name    string `json:"name" lua:",required"`
-	Status  string `json:"status" lua:",required"`
-	Updated string `json:"updated" lua:",required"` // RFC 3339: the last update, or the creation
-	StackID string `json:"stack_id" lua:",required"`
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Updated string `json:"updated"` // RFC 3339: the last update, or the creation
+	StackID string `json:"stack_id"`
 }
 
 func (m *module) luaList(L *lua.LState) ([]stackRow, error) {

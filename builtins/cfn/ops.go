@@ -54,11 +54,11 @@ func tokenPtr(t string) *string {
 
 // deployResult is what cfn.deploy returns.
 type deployResult struct {
-	StackID   string            `json:"stack_id" lua:",required"`
-	Status    string            `json:"status" lua:",required"`
-	Outputs   map[string]string `json:"outputs" lua:",required"`
-	Changed   bool              `json:"changed" lua:",required"`
-	Operation string            `json:"operation" lua:"\"create\"|\"update\"|\"replace\"|\"none\",required"` // replace: a failed stack deleted and created again
+	StackID   string            `json:"stack_id"`
+	Status    string            `json:"status"`
+	Outputs   map[string]string `json:"outputs"`
+	Changed   bool              `json:"changed"`
+	Operation string            `json:"operation" lua:"\"create\"|\"update\"|\"replace\"|\"none\""` // replace: a failed stack deleted and created again
 }
 
 const (

@@ -85,9 +85,9 @@ func named(fn, arg, name string) error {
 }
 
 type ensureOpts struct {
-	ScanOnPush    *bool            `json:"scan_on_push"`
-	TagMutability string           `json:"tag_mutability"`
-	Tags          engine.StringMap `json:"tags"`
+	ScanOnPush    *bool            `json:"scan_on_push,omitempty"`
+	TagMutability string           `json:"tag_mutability,omitempty"`
+	Tags          engine.StringMap `json:"tags,omitempty"`
 }
 
 // ensured is what ensure_repository returns: the repository, and whether this call created it.
@@ -172,7 +172,7 @@ func (m *module) luaDescribeRepository(L *lua.LState, name string) (*types.Repos
 }
 
 type deleteOpts struct {
-	Force bool `json:"force"`
+	Force bool `json:"force,omitempty"`
 }
 
 func (m *module) luaDeleteRepository(L *lua.LState, name string, o deleteOpts) (*types.Repository, error) {
@@ -237,8 +237,8 @@ func (m *module) luaAuth(L *lua.LState) (*Login, error) {
 }
 
 type imageFilter struct {
-	Tags    engine.StringList `json:"tags"`
-	Digests engine.StringList `json:"digests"`
+	Tags    engine.StringList `json:"tags,omitempty"`
+	Digests engine.StringList `json:"digests,omitempty"`
 }
 
 func (f imageFilter) ids() []types.ImageIdentifier {

@@ -39,8 +39,8 @@ func New(a *awscall.AWS) *engine.Module {
 
 // Provider is one OpenID Connect provider of the account.
 type Provider struct {
-	ARN string `json:"arn" lua:"string,required"`
-	URL string `json:"url" lua:"string,required"`
+	ARN string `json:"arn" lua:"string"`
+	URL string `json:"url" lua:"string"`
 }
 
 // ProviderURL is the issuer an OIDC provider's ARN names (arn:aws:iam::ACCOUNT:oidc-provider/URL).

@@ -33,6 +33,8 @@ func TestDeclaredChecks(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", tc.code, err, tc.want)
 		}
 	}
+	// events as get_events and live tail give them (no event id) and empty lines print
+	h.Do(t, `logs.print{{event_id = "", timestamp = 1764230400000, time = "2025-11-27T08:00:00.000Z", stream = "s", message = ""}}`)
 	// events as filter returns them pass, and print
 	h.Do(t, `logs.print{{event_id = "1", timestamp = 1764230400123, time = "2025-11-27T08:00:00.123Z", stream = "s", message = "hello"}}`)
 	if !strings.Contains(h.Stdout.String(), "hello") {

@@ -19,13 +19,13 @@ import (
 
 // Event is one log event as the Lua side and -o json see it.
 type Event struct {
-	ID        string `json:"event_id" lua:",required"`
-	Timestamp int64  `json:"timestamp" lua:",required"` // milliseconds since the epoch
-	Time      string `json:"time" lua:",required"`      // the same, RFC 3339 UTC with milliseconds
-	Stream    string `json:"stream" lua:",required"`
+	ID        string `json:"event_id"`
+	Timestamp int64  `json:"timestamp"` // milliseconds since the epoch
+	Time      string `json:"time"`      // the same, RFC 3339 UTC with milliseconds
+	Stream    string `json:"stream"`
 	Session   string `json:"session,omitempty"`
 	Level     string `json:"level,omitempty"`
-	Message   string `json:"message" lua:",required"`
+	Message   string `json:"message"`
 	Ingestion int64  `json:"ingestion_time,omitempty"`
 }
 

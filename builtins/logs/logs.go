@@ -121,18 +121,18 @@ func (m *module) luaParseTime(text string) (int64, error) {
 
 // selection is which events of one log group filter and follow read.
 type selection struct {
-	Group   string            `json:"group" lua:",required"`
-	Start   float64           `json:"start"`
-	Grep    string            `json:"grep"`
-	Session string            `json:"session"`
-	Any     engine.StringList `json:"any"`
+	Group   string            `json:"group"`
+	Start   float64           `json:"start,omitempty"`
+	Grep    string            `json:"grep,omitempty"`
+	Session string            `json:"session,omitempty"`
+	Any     engine.StringList `json:"any,omitempty"`
 }
 
 type filterArgs struct {
 	selection
-	End   float64 `json:"end"`
-	Limit int     `json:"limit"`
-	Print bool    `json:"print"`
+	End   float64 `json:"end,omitempty"`
+	Limit int     `json:"limit,omitempty"`
+	Print bool    `json:"print,omitempty"`
 }
 
 func (a *filterArgs) query() *Query {
@@ -140,9 +140,9 @@ func (a *filterArgs) query() *Query {
 }
 
 type filterResult struct {
-	Events  []Event `json:"events"` // nil with print = true
-	Count   int     `json:"count" lua:",required"`
-	Missing bool    `json:"missing" lua:",required"`
+	Events  []Event `json:"events,omitempty"` // nil with print = true; [] when none
+	Count   int     `json:"count"`
+	Missing bool    `json:"missing"`
 }
 
 func (m *module) luaFilter(L *lua.LState, a filterArgs) (*filterResult, error) {
@@ -175,17 +175,17 @@ func (m *module) luaPrint(L *lua.LState, evs []Event) {
 
 type followArgs struct {
 	selection
-	PollSeconds    float64 `json:"poll_seconds"`
-	OverlapSeconds float64 `json:"overlap_seconds"`
-	Seconds        float64 `json:"seconds"`
-	PollOnly       bool    `json:"poll_only"`
-	OnEvent        any     `json:"on_event" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
+	PollSeconds    float64 `json:"poll_seconds,omitempty"`
+	OverlapSeconds float64 `json:"overlap_seconds,omitempty"`
+	Seconds        float64 `json:"seconds,omitempty"`
+	PollOnly       bool    `json:"poll_only,omitempty"`
+	OnEvent        any     `json:"on_event,omitempty" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
 }
 
 type followResult struct {
-	Count       int  `json:"count" lua:",required"`
-	Interrupted bool `json:"interrupted" lua:",required"`
-	Missing     bool `json:"missing" lua:",required"`
+	Count       int  `json:"count"`
+	Interrupted bool `json:"interrupted"`
+	Missing     bool `json:"missing"`
 }
 
 // luaFollow is raw (Fn): on_event is a Lua function it calls for each event.
@@ -402,12 +402,12 @@ func (m *module) luaFollow(L *lua.LState) int {
 }
 
 type getArgs struct {
-	Group    string  `json:"group" lua:",required"`
-	Stream   string  `json:"stream" lua:",required"`
-	Start    float64 `json:"start"`
-	End      float64 `json:"end"`
-	Limit    int     `json:"limit"`
-	FromHead *bool   `json:"from_head"`
+	Group    string  `json:"group"`
+	Stream   string  `json:"stream"`
+	Start    float64 `json:"start,omitempty"`
+	End      float64 `json:"end,omitempty"`
+	Limit    int     `json:"limit,omitempty"`
+	FromHead *bool   `json:"from_head,omitempty"`
 }
 
 func (m *module) luaGetEvents(L *lua.LState, a getArgs) ([]Event, error) {
@@ -445,19 +445,19 @@ func (m *module) luaGetEvents(L *lua.LState, a getArgs) ([]Event, error) {
 }
 
 type groupsArgs struct {
-	Prefix string `json:"prefix"`
+	Prefix string `json:"prefix,omitempty"`
 }
 
 type streamsArgs struct {
-	Group  string `json:"group" lua:",required"`
-	Prefix string `json:"prefix"`
-	Limit  int    `json:"limit"`
+	Group  string `json:"group"`
+	Prefix string `json:"prefix,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
 }
 
 // Group is what describe_groups returns.
 type Group struct {
-	Name          string `json:"name" lua:",required"`
-	ARN           string `json:"arn" lua:",required"`
+	Name          string `json:"name"`
+	ARN           string `json:"arn"`
 	Created       string `json:"created,omitempty"`
 	StoredBytes   int64  `json:"stored_bytes"`
 	RetentionDays int32  `json:"retention_days,omitempty"`
@@ -494,7 +494,7 @@ func (m *module) luaDescribeGroups(L *lua.LState, a groupsArgs) ([]Group, error)
 
 // Stream is what describe_streams returns.
 type Stream struct {
-	Name       string `json:"name" lua:",required"`
+	Name       string `json:"name"`
 	Created    string `json:"created,omitempty"`
 	FirstEvent string `json:"first_event,omitempty"`
 	LastEvent  string `json:"last_event,omitempty"`

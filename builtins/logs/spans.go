@@ -22,19 +22,19 @@ const SpansGroup = "aws/spans"
 
 // Span is one span as the Lua side sees it.
 type Span struct {
-	TraceID      string         `json:"trace_id" lua:",required"`
-	SpanID       string         `json:"span_id" lua:",required"`
+	TraceID      string         `json:"trace_id"`
+	SpanID       string         `json:"span_id"`
 	ParentSpanID string         `json:"parent_span_id,omitempty"`
-	Name         string         `json:"name" lua:",required"`
+	Name         string         `json:"name"`
 	Kind         string         `json:"kind,omitempty"`
-	Start        string         `json:"start" lua:",required"`    // RFC 3339 UTC with nanoseconds
-	StartMs      float64        `json:"start_ms" lua:",required"` // for ordering and offsets
-	DurationMs   float64        `json:"duration_ms" lua:",required"`
-	Status       string         `json:"status" lua:",required"` // UNSET, OK or ERROR
+	Start        string         `json:"start"`    // RFC 3339 UTC with nanoseconds
+	StartMs      float64        `json:"start_ms"` // for ordering and offsets
+	DurationMs   float64        `json:"duration_ms"`
+	Status       string         `json:"status"` // UNSET, OK or ERROR
 	Session      string         `json:"session,omitempty"`
 	Service      string         `json:"service,omitempty"`
-	Attributes   map[string]any `json:"attributes" lua:",required"`
-	Resource     map[string]any `json:"resource" lua:",required"`
+	Attributes   map[string]any `json:"attributes"`
+	Resource     map[string]any `json:"resource"`
 
 	startNano *big.Int
 }
@@ -135,18 +135,18 @@ func ParseSpan(msg string) (Span, bool) {
 }
 
 type spansArgs struct {
-	Group   string            `json:"group"`
-	Start   float64           `json:"start"`
-	End     float64           `json:"end"`
-	Any     engine.StringList `json:"any"`
-	Session string            `json:"session"`
-	TraceID string            `json:"trace_id"`
-	Limit   int               `json:"limit"`
+	Group   string            `json:"group,omitempty"`
+	Start   float64           `json:"start,omitempty"`
+	End     float64           `json:"end,omitempty"`
+	Any     engine.StringList `json:"any,omitempty"`
+	Session string            `json:"session,omitempty"`
+	TraceID string            `json:"trace_id,omitempty"`
+	Limit   int               `json:"limit,omitempty"`
 }
 
 type spansResult struct {
-	Spans   []Span `json:"spans" lua:",required"`
-	Missing bool   `json:"missing" lua:",required"`
+	Spans   []Span `json:"spans"`
+	Missing bool   `json:"missing"`
 }
 
 func (m *module) luaSpans(L *lua.LState, a spansArgs) (*spansResult, error) {

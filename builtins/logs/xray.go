@@ -54,8 +54,8 @@ func unsupported(err error) bool {
 
 // TransactionSearch is what ensure_transaction_search returns.
 type TransactionSearch struct {
-	Enabled     bool   `json:"enabled" lua:",required"`
-	Changed     bool   `json:"changed" lua:",required"`
+	Enabled     bool   `json:"enabled"`
+	Changed     bool   `json:"changed"`
 	Destination string `json:"destination,omitempty"`
 	Status      string `json:"status,omitempty"`
 	Policy      string `json:"policy,omitempty"` // the resource policy that grants X-Ray, when known

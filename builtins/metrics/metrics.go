@@ -83,19 +83,19 @@ func newModule(a *awscall.AWS) *module {
 
 // Query is one metric to read.
 type Query struct {
-	ID         string           `json:"id" lua:",required"`
-	Namespace  string           `json:"namespace" lua:",required"`
-	Metric     string           `json:"metric" lua:",required"`
-	Dimensions engine.StringMap `json:"dimensions"`
-	Stat       string           `json:"stat"`
-	Period     int32            `json:"period"`
+	ID         string           `json:"id"`
+	Namespace  string           `json:"namespace"`
+	Metric     string           `json:"metric"`
+	Dimensions engine.StringMap `json:"dimensions,omitempty"`
+	Stat       string           `json:"stat,omitempty"`
+	Period     int32            `json:"period,omitempty"`
 }
 
 // Series is one query's points, oldest first.
 type Series struct {
 	Timestamps []time.Time `json:"-"`
-	Values     []float64   `json:"values" lua:",required"`
-	Times      []string    `json:"timestamps" lua:",required"`
+	Values     []float64   `json:"values"`
+	Times      []string    `json:"timestamps"`
 }
 
 // getData runs GetMetricData with every page.
@@ -167,9 +167,9 @@ func getData(ctx context.Context, c *cw.Client, qs []Query, start, end time.Time
 }
 
 type getDataArgs struct {
-	Queries []Query `json:"queries" lua:"metrics.Query[],required"`
-	Start   float64 `json:"start"`
-	End     float64 `json:"end"`
+	Queries []Query `json:"queries" lua:"metrics.Query[]"`
+	Start   float64 `json:"start,omitempty"`
+	End     float64 `json:"end,omitempty"`
 }
 
 func (m *module) luaGetData(L *lua.LState, a getDataArgs) (map[string]*Series, error) {
@@ -192,12 +192,12 @@ func (m *module) luaGetData(L *lua.LState, a getDataArgs) (map[string]*Series, e
 
 // Health is what endpoint_health returns.
 type Health struct {
-	Invocations  float64 `json:"invocations" lua:",required"`
-	Errors       float64 `json:"errors" lua:",required"`
-	SystemErrors float64 `json:"system_errors" lua:",required"`
-	UserErrors   float64 `json:"user_errors" lua:",required"`
-	LastError    *string `json:"last_error"` // RFC 3339, nil when no error
-	Available    bool    `json:"available" lua:",required"`
+	Invocations  float64 `json:"invocations"`
+	Errors       float64 `json:"errors"`
+	SystemErrors float64 `json:"system_errors"`
+	UserErrors   float64 `json:"user_errors"`
+	LastError    *string `json:"last_error,omitempty"` // RFC 3339, nil when no error
+	Available    bool    `json:"available"`
 }
 
 // RuntimeDimensions are the dimensions of one runtime endpoint's invocation metrics.
@@ -240,10 +240,10 @@ func health(series map[string]*Series) Health {
 }
 
 type healthArgs struct {
-	RuntimeARN   string  `json:"runtime_arn" lua:",required"`
-	RuntimeName  string  `json:"runtime_name" lua:",required"`
-	Endpoint     string  `json:"endpoint"`
-	SinceSeconds float64 `json:"since_seconds"`
+	RuntimeARN   string  `json:"runtime_arn"`
+	RuntimeName  string  `json:"runtime_name"`
+	Endpoint     string  `json:"endpoint,omitempty"`
+	SinceSeconds float64 `json:"since_seconds,omitempty"`
 }
 
 func (m *module) luaEndpointHealth(L *lua.LState, a healthArgs) (Health, error) {
@@ -262,10 +262,10 @@ func (m *module) luaEndpointHealth(L *lua.LState, a healthArgs) (Health, error) 
 }
 
 type endpointsHealthArgs struct {
-	RuntimeARN   string   `json:"runtime_arn" lua:",required"`
-	RuntimeName  string   `json:"runtime_name" lua:",required"`
-	Endpoints    []string `json:"endpoints" lua:",required"`
-	SinceSeconds float64  `json:"since_seconds"`
+	RuntimeARN   string   `json:"runtime_arn"`
+	RuntimeName  string   `json:"runtime_name"`
+	Endpoints    []string `json:"endpoints"`
+	SinceSeconds float64  `json:"since_seconds,omitempty"`
 }
 
 func (m *module) luaEndpointsHealth(L *lua.LState, a endpointsHealthArgs) (map[string]Health, error) {

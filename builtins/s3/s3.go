@@ -133,11 +133,11 @@ func hint(code, _ string) string {
 func url1(bucket, key string) string { return "s3://" + bucket + "/" + key }
 
 type putArgs struct {
-	Bucket      string           `json:"bucket" lua:",required"`
-	Key         string           `json:"key" lua:",required"`
-	Path        string           `json:"path" lua:",required"`
-	Metadata    engine.StringMap `json:"metadata"`
-	ContentType string           `json:"content_type"`
+	Bucket      string           `json:"bucket"`
+	Key         string           `json:"key"`
+	Path        string           `json:"path"`
+	Metadata    engine.StringMap `json:"metadata,omitempty"`
+	ContentType string           `json:"content_type,omitempty"`
 }
 
 // Object is what put, copy and head return.
@@ -222,8 +222,8 @@ func (m *module) luaPut(L *lua.LState, a putArgs) (*Object, error) {
 }
 
 type objArgs struct {
-	Bucket string `json:"bucket" lua:",required"`
-	Key    string `json:"key" lua:",required"`
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
 }
 
 func (m *module) luaHead(L *lua.LState, a objArgs) (*Object, error) {
@@ -242,11 +242,11 @@ func (m *module) luaHead(L *lua.LState, a objArgs) (*Object, error) {
 }
 
 type copyArgs struct {
-	FromBucket    string `json:"from_bucket" lua:",required"`
-	FromKey       string `json:"from_key" lua:",required"`
-	FromVersionID string `json:"from_version_id"`
-	Bucket        string `json:"bucket" lua:",required"`
-	Key           string `json:"key" lua:",required"`
+	FromBucket    string `json:"from_bucket"`
+	FromKey       string `json:"from_key"`
+	FromVersionID string `json:"from_version_id,omitempty"`
+	Bucket        string `json:"bucket"`
+	Key           string `json:"key"`
 }
 
 func (m *module) luaCopy(L *lua.LState, a copyArgs) (*Object, error) {
@@ -332,13 +332,13 @@ func (m *module) luaDelete(L *lua.LState, a objArgs) (deleted, error) {
 }
 
 type prefixArgs struct {
-	Bucket string `json:"bucket" lua:",required"`
-	Prefix string `json:"prefix" lua:",required"`
+	Bucket string `json:"bucket"`
+	Prefix string `json:"prefix"`
 }
 
 type listArgs struct {
-	Bucket string `json:"bucket" lua:",required"`
-	Prefix string `json:"prefix"`
+	Bucket string `json:"bucket"`
+	Prefix string `json:"prefix,omitempty"`
 }
 
 func (m *module) luaDeletePrefix(L *lua.LState, a prefixArgs) (deleted, error) {
@@ -349,8 +349,8 @@ func (m *module) luaDeletePrefix(L *lua.LState, a prefixArgs) (deleted, error) {
 }
 
 type deleteBucketArgs struct {
-	Bucket string `json:"bucket" lua:",required"`
-	Force  bool   `json:"force"`
+	Bucket string `json:"bucket"`
+	Force  bool   `json:"force,omitempty"`
 }
 
 type bucketDeleted struct {
@@ -412,9 +412,9 @@ func abortUploads(ctx context.Context, c *s3.Client, bucket string) error {
 
 type listed struct {
 	Key          string     `json:"key"`
-	Size         *int64     `json:"size"`
+	Size         *int64     `json:"size,omitempty"`
 	ETag         string     `json:"etag"`
-	LastModified *time.Time `json:"last_modified"`
+	LastModified *time.Time `json:"last_modified,omitempty"`
 }
 
 func (m *module) luaList(L *lua.LState, a listArgs) ([]listed, error) {
@@ -440,8 +440,8 @@ func (m *module) luaList(L *lua.LState, a listArgs) ([]listed, error) {
 }
 
 type bucketArgs struct {
-	Bucket string           `json:"bucket" lua:",required"`
-	Tags   engine.StringMap `json:"tags"`
+	Bucket string           `json:"bucket"`
+	Tags   engine.StringMap `json:"tags,omitempty"`
 }
 
 type ensured struct {

@@ -113,7 +113,7 @@ func hint(code, msg string) string {
 type Secret struct {
 	Name        string            `json:"name"`
 	ARN         string            `json:"arn"`
-	VersionID   *string           `json:"version_id"` // nil: no value yet
+	VersionID   *string           `json:"version_id,omitempty"` // nil: no value yet
 	LastChanged *time.Time        `json:"last_changed,omitempty"`
 	Created     *time.Time        `json:"created,omitempty"`
 	Tags        map[string]string `json:"tags"`
@@ -141,15 +141,15 @@ func tagMap(tags []types.Tag) map[string]string {
 }
 
 type ensureArgs struct {
-	Name        string           `json:"name" lua:",required"`
-	Tags        engine.StringMap `json:"tags"`
-	Description string           `json:"description"`
+	Name        string           `json:"name"`
+	Tags        engine.StringMap `json:"tags,omitempty"`
+	Description string           `json:"description,omitempty"`
 }
 
 type ensured struct {
-	Name    string `json:"name" lua:",required"`
-	ARN     string `json:"arn" lua:",required"`
-	Created bool   `json:"created" lua:",required"`
+	Name    string `json:"name"`
+	ARN     string `json:"arn"`
+	Created bool   `json:"created"`
 }
 
 func (m *module) luaEnsure(L *lua.LState, a ensureArgs) (ensured, error) {
@@ -190,11 +190,11 @@ func (m *module) luaEnsure(L *lua.LState, a ensureArgs) (ensured, error) {
 }
 
 type putArgs struct {
-	Name     string  `json:"name" lua:",required"`
-	Value    *string `json:"value"`
-	FromEnv  string  `json:"from_env"`
-	FromFile string  `json:"from_file"`
-	Stdin    bool    `json:"stdin"`
+	Name     string  `json:"name"`
+	Value    *string `json:"value,omitempty"`
+	FromEnv  string  `json:"from_env,omitempty"`
+	FromFile string  `json:"from_file,omitempty"`
+	Stdin    bool    `json:"stdin,omitempty"`
 }
 
 // readValue returns the value put sends, from the one source the arguments name.
@@ -268,9 +268,9 @@ func readAtMost(path string, n int64) ([]byte, error) {
 }
 
 type putResult struct {
-	Name      string `json:"name" lua:",required"`
-	ARN       string `json:"arn" lua:",required"`
-	VersionID string `json:"version_id" lua:",required"`
+	Name      string `json:"name"`
+	ARN       string `json:"arn"`
+	VersionID string `json:"version_id"`
 }
 
 func (m *module) luaPut(L *lua.LState, a putArgs) (putResult, error) {
@@ -288,7 +288,7 @@ func (m *module) luaPut(L *lua.LState, a putArgs) (putResult, error) {
 }
 
 type nameArgs struct {
-	Name string `json:"name" lua:",required"`
+	Name string `json:"name"`
 }
 
 func (m *module) luaDescribe(L *lua.LState, a nameArgs) (*Secret, error) {
@@ -307,7 +307,7 @@ func (m *module) luaDescribe(L *lua.LState, a nameArgs) (*Secret, error) {
 }
 
 type listArgs struct {
-	Prefix string `json:"prefix"`
+	Prefix string `json:"prefix,omitempty"`
 }
 
 func (m *module) luaList(L *lua.LState, a listArgs) ([]Secret, error) {
@@ -339,13 +339,13 @@ func (m *module) luaList(L *lua.LState, a listArgs) ([]Secret, error) {
 }
 
 type deleteArgs struct {
-	Name         string `json:"name" lua:",required"`
-	Force        bool   `json:"force"`
-	RecoveryDays int64  `json:"recovery_days"`
+	Name         string `json:"name"`
+	Force        bool   `json:"force,omitempty"`
+	RecoveryDays int64  `json:"recovery_days,omitempty"`
 }
 
 type deleteResult struct {
-	Deleted      bool       `json:"deleted" lua:",required"`
+	Deleted      bool       `json:"deleted"`
 	ARN          string     `json:"arn,omitempty"`
 	DeletionDate *time.Time `json:"deletion_date,omitempty"`
 }

@@ -61,8 +61,8 @@ type module struct {
 func newModule(a *awscall.AWS) *module { return &module{ssm: a.SSM()} }
 
 type readOpts struct {
-	Decrypt   *bool `json:"decrypt"`
-	Recursive *bool `json:"recursive"`
+	Decrypt   *bool `json:"decrypt,omitempty"`
+	Recursive *bool `json:"recursive,omitempty"`
 }
 
 func orTrue(b *bool) bool { return b == nil || *b }
@@ -95,12 +95,12 @@ func (m *module) luaGetParameter(L *lua.LState, name string, o readOpts) (*types
 }
 
 type putOpts struct {
-	Type        string           `json:"type"`
-	Overwrite   bool             `json:"overwrite"`
-	Description *string          `json:"description"`
-	KeyID       *string          `json:"key_id"`
-	Tier        string           `json:"tier"`
-	Tags        engine.StringMap `json:"tags"`
+	Type        string           `json:"type,omitempty"`
+	Overwrite   bool             `json:"overwrite,omitempty"`
+	Description *string          `json:"description,omitempty"`
+	KeyID       *string          `json:"key_id,omitempty"`
+	Tier        string           `json:"tier,omitempty"`
+	Tags        engine.StringMap `json:"tags,omitempty"`
 }
 
 func (m *module) luaPutParameter(L *lua.LState, name, value string, o putOpts) (*ssm.PutParameterOutput, error) {

@@ -40,9 +40,8 @@ import (
 //
 // C is the module's narrow interface of the calls it makes, or the SDK client type.
 type Service[C any] struct {
-	// AWS makes the sessions the service's clients are made from. A service built without it
-	// (the state store's awscall.SSM) reaches the local endpoint through the run's
-	// LocalEndpoint and LocalCredentials, until its module is built with the layer.
+	// AWS makes the sessions the service's clients are made from: the program's layer, given
+	// to the module when it is built. Required.
 	AWS *AWS
 	// Name is the SDK's package name of the service ("ecr", "cloudformation"...). It keys the
 	// session's client cache: modules that declare the same service share one client.
@@ -118,11 +117,7 @@ func Try[C, T any](L *lua.LState, sv *Service[C], fn func(ctx context.Context, c
 // when needed. Call it with the interpreter lock released (inside Call, Try or
 // engine.Unlocked): a call that needs a second service's client gets it here.
 func (sv *Service[C]) For(ctx context.Context, run *engine.Run) (C, error) {
-	a := sv.AWS
-	if a == nil {
-		a = New(Local{Endpoint: run.LocalEndpoint, Credentials: run.LocalCredentials})
-	}
-	s, err := a.Session(ctx, run)
+	s, err := sv.AWS.Session(ctx, run)
 	if err != nil {
 		var zero C
 		return zero, err

@@ -146,25 +146,25 @@ func TestClientInsideValue(t *testing.T) {
 	}
 }
 
-// A service built without the layer (the state store's awscall.SSM) reaches the local
-// endpoint through the run's LocalEndpoint and LocalCredentials; one built with the layer
-// through the layer's Local only.
-func TestLocalEndpointWithAndWithoutTheLayer(t *testing.T) {
+// A service reaches the local endpoint through its layer's Local only: a layer without one
+// says so.
+func TestLocalEndpointThroughTheLayer(t *testing.T) {
 	h := harness(t)
 	h.Run.Project.Environments["test"].Provider = "local"
-	h.Run.LocalEndpoint = func(context.Context) (string, error) { return "http://127.0.0.1:7", nil }
-	h.Run.LocalCredentials = func() (string, string, error) { return "AKIDRUN", "run-secret", nil }
 	endpoint := func(s *awscall.Session) string { return s.Endpoint() }
-	unbound := &awscall.Service[string]{Name: "endpoint", New: endpoint}
-	c, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (string, error) { return unbound.For(ctx, h.Run) })
-	if err != nil || c != "http://127.0.0.1:7" {
-		t.Fatalf("without the layer: %q, %v", c, err)
-	}
-	h2 := harness(t)
-	h2.Run.Project.Environments["test"].Provider = "local"
 	bound := &awscall.Service[string]{AWS: awstest.AWS(), Name: "endpoint", New: endpoint}
-	_, err = engine.Unlocked(h2.VM.L, func(ctx context.Context) (string, error) { return bound.For(ctx, h2.Run) })
+	_, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (string, error) { return bound.For(ctx, h.Run) })
 	if err == nil || !strings.Contains(err.Error(), "no local endpoint is available here") {
 		t.Fatalf("with a layer without a local endpoint: %v", err)
+	}
+	local := &awscall.Service[string]{AWS: awscall.New(awscall.Local{
+		Endpoint:    func(context.Context) (string, error) { return "http://127.0.0.1:7", nil },
+		Credentials: func() (string, string, error) { return "AKIDLOCAL", "local-secret", nil },
+	}), Name: "endpoint", New: endpoint}
+	h2 := harness(t)
+	h2.Run.Project.Environments["test"].Provider = "local"
+	c, err := engine.Unlocked(h2.VM.L, func(ctx context.Context) (string, error) { return local.For(ctx, h2.Run) })
+	if err != nil || c != "http://127.0.0.1:7" {
+		t.Fatalf("with the layer's local endpoint: %q, %v", c, err)
 	}
 }

@@ -7,7 +7,3 @@ import "github.com/aws/aws-sdk-go-v2/service/ssm"
 func (a *AWS) SSM() *Service[*ssm.Client] {
 	return &Service[*ssm.Client]{AWS: a, Name: "ssm", New: func(s *Session) *ssm.Client { return ssm.NewFromConfig(s.Config) }}
 }
-
-// SSM is (*AWS).SSM for the state store (builtins/statesync), which is built without the AWS
-// layer: its sessions reach the local endpoint through the run (see Service.AWS).
-var SSM = (*AWS)(nil).SSM()

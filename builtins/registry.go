@@ -3,8 +3,6 @@
 package builtins
 
 import (
-	"context"
-
 	"github.com/agentcore/agentcore/builtins/agentcore"
 	"github.com/agentcore/agentcore/builtins/aws"
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
@@ -35,21 +33,22 @@ import (
 // registry is built (cmd fills it); a module that needs some of it gets it through its
 // constructor.
 type Deps struct {
-	// LocalEndpoint ensures the local AgentCore endpoint runs (starting it when it does not)
-	// and returns its base URL, e.g. http://127.0.0.1:4566.
-	LocalEndpoint func(ctx context.Context) (string, error)
-	// LocalCredentials returns the access key pair the local endpoint accepts: requests to
-	// it are signed with it, as to AWS.
-	LocalCredentials func() (accessKeyID, secretAccessKey string, err error)
+	// AWS is the program's AWS layer (awscall.New with the local endpoint): the AWS modules
+	// and the store module reach AWS through it. nil gives a layer without a local endpoint,
+	// enough for the declarations (docs) and for tests that reach no local environment.
+	AWS *awscall.AWS
 }
 
 // Modules returns every builtin module, built with d.
 func Modules(d Deps) []*engine.Module {
-	a := awscall.New(awscall.Local{Endpoint: d.LocalEndpoint, Credentials: d.LocalCredentials})
+	a := d.AWS
+	if a == nil {
+		a = awscall.New(awscall.Local{})
+	}
 	return []*engine.Module{
 		ui.Module, jsonmod.Module, diff.Module, exec.Module, fs.Module,
 		project.Module, env.Module, envstate.Module,
-		docker.Module, aws.New(a), ecr.New(a), agentcore.New(a), ssm.New(a), statesync.Module, cfn.New(a), oci.Module,
+		docker.Module, aws.New(a), ecr.New(a), agentcore.New(a), ssm.New(a), statesync.New(a), cfn.New(a), oci.Module,
 		codezip.Module, s3.New(a), secrets.New(a),
 		iam.New(a),
 		logs.New(a), metrics.New(a),

@@ -39,14 +39,6 @@ type Run struct {
 	// ExitCode, when not zero, is the exit code of a run whose recipe finished without an
 	// error but has a finding to report (drift found: 3). Set with ui.exit_code.
 	ExitCode int
-	// LocalEndpoint ensures the local AgentCore endpoint runs (starting it when it does not)
-	// and returns its base URL, e.g. http://127.0.0.1:4566. Set by cmd; nil in unit tests
-	// that do not need it.
-	LocalEndpoint func(ctx context.Context) (string, error)
-	// LocalCredentials returns the access key pair the local endpoint accepts (generated at
-	// its first start, kept under AGENTCORE_HOME): requests to it are signed with it, as to
-	// AWS. Set by cmd, with LocalEndpoint.
-	LocalCredentials func() (accessKeyID, secretAccessKey string, err error)
 
 	gil      sync.Mutex
 	branches sync.Map // *lua.LState -> branch label

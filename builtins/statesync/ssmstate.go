@@ -21,14 +21,16 @@ import (
 // (/agentcore/PROJECT/ENV/lock, created only when absent) that works across machines.
 type SSMStore struct {
 	run     *engine.Run
+	ssm     *awscall.Service[*ssm.Client]
 	project string
 	// Poll is how often a waiting Lock retries (default 1s).
 	Poll time.Duration
 }
 
-// NewSSMStore returns the SSM-backed store of a run's project.
-func NewSSMStore(run *engine.Run) *SSMStore {
-	return &SSMStore{run: run, project: run.Project.Name}
+// NewSSMStore returns the SSM-backed store of a run's project, reaching SSM through the
+// program's AWS layer a.
+func NewSSMStore(run *engine.Run, a *awscall.AWS) *SSMStore {
+	return &SSMStore{run: run, ssm: a.SSM(), project: run.Project.Name}
 }
 
 func (s *SSMStore) path(env string) string { return "/agentcore/" + s.project + "/" + env }
@@ -37,7 +39,7 @@ func (s *SSMStore) path(env string) string { return "/agentcore/" + s.project + 
 func (s *SSMStore) Where(env string) string { return "SSM " + s.path(env) }
 
 func (s *SSMStore) client(ctx context.Context) (*ssm.Client, error) {
-	return awscall.SSM.For(ctx, s.run)
+	return s.ssm.For(ctx, s.run)
 }
 
 // Load implements state.Store.

@@ -28,34 +28,42 @@ import (
 	"github.com/agentcore/agentcore/engine/state"
 )
 
-// Module is the store module.
-var Module = &engine.Module{
-	Name: "store",
-	Doc: "The environment's state shared through SSM Parameter Store: a meta parameter " +
-		"(/agentcore/PROJECT/ENV/meta: serial, digest, who pushed when) and the state document " +
-		"in one or more parameters (/agentcore/PROJECT/ENV/state/0001...; the advanced tier is " +
-		"used when a part outgrows a standard parameter). The last synced copy is remembered in " +
-		".agentcore/sync/ENV.json, which is how ahead, behind and diverged are told apart.",
-	Classes: []*engine.Class{
-		{Name: "store.ForceOpts", Of: forceOpts{}},
-		{Name: "store.Status", Of: statusResult{}},
-		{Name: "store.CloudCopy", Of: Meta{}, Doc: "The cloud copy's header: its serial and digest, in how many parameters it is, who pushed it when."},
-		{Name: "store.SyncMarker", Of: Marker{}, Doc: "A copy of the state as this checkout knows it: serial, digest, and when it was last synced (at)."},
-		{Name: "store.PushResult", Of: pushResult{}},
-		{Name: "store.PullResult", Of: pullResult{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "status", Go: luaStatus, Returns: "store.Status",
-			Doc: "Compares the recorded state with the cloud copy and with the copy last synced here."},
-		{Name: "push", Params: "opts?: store.ForceOpts", Go: luaPush, Returns: "store.PushResult",
-			Doc: "Writes the recorded state to the cloud. Refused (exit 1) when the cloud copy changed since this checkout last synced (behind or diverged), naming who pushed it and when, unless force. Pushing what is already there changes nothing."},
-		{Name: "pull", Params: "opts?: store.ForceOpts", Go: luaPull, Returns: "store.PullResult",
-			Doc: "Replaces the recorded state with the cloud copy (its digest is verified). Refused when the recorded state has changes that were never pushed (ahead or diverged), unless force."},
-		{Name: "get", Go: luaGet, Returns: "table?",
-			Doc: "The cloud copy of the state, or nil when the environment was never pushed."},
-		{Name: "path", Go: luaPath, Returns: "string",
-			Doc: "The parameter path of the environment: /agentcore/PROJECT/ENV."},
-	},
+// New returns the store module, which reaches SSM through the program's AWS layer a.
+func New(a *awscall.AWS) *engine.Module {
+	m := &module{ssm: a.SSM()}
+	return &engine.Module{
+		Name: "store",
+		Doc: "The environment's state shared through SSM Parameter Store: a meta parameter " +
+			"(/agentcore/PROJECT/ENV/meta: serial, digest, who pushed when) and the state document " +
+			"in one or more parameters (/agentcore/PROJECT/ENV/state/0001...; the advanced tier is " +
+			"used when a part outgrows a standard parameter). The last synced copy is remembered in " +
+			".agentcore/sync/ENV.json, which is how ahead, behind and diverged are told apart.",
+		Classes: []*engine.Class{
+			{Name: "store.ForceOpts", Of: forceOpts{}},
+			{Name: "store.Status", Of: statusResult{}},
+			{Name: "store.CloudCopy", Of: Meta{}, Doc: "The cloud copy's header: its serial and digest, in how many parameters it is, who pushed it when."},
+			{Name: "store.SyncMarker", Of: Marker{}, Doc: "A copy of the state as this checkout knows it: serial, digest, and when it was last synced (at)."},
+			{Name: "store.PushResult", Of: pushResult{}},
+			{Name: "store.PullResult", Of: pullResult{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "status", Go: m.luaStatus, Returns: "store.Status",
+				Doc: "Compares the recorded state with the cloud copy and with the copy last synced here."},
+			{Name: "push", Params: "opts?: store.ForceOpts", Go: m.luaPush, Returns: "store.PushResult",
+				Doc: "Writes the recorded state to the cloud. Refused (exit 1) when the cloud copy changed since this checkout last synced (behind or diverged), naming who pushed it and when, unless force. Pushing what is already there changes nothing."},
+			{Name: "pull", Params: "opts?: store.ForceOpts", Go: m.luaPull, Returns: "store.PullResult",
+				Doc: "Replaces the recorded state with the cloud copy (its digest is verified). Refused when the recorded state has changes that were never pushed (ahead or diverged), unless force."},
+			{Name: "get", Go: m.luaGet, Returns: "table?",
+				Doc: "The cloud copy of the state, or nil when the environment was never pushed."},
+			{Name: "path", Go: luaPath, Returns: "string",
+				Doc: "The parameter path of the environment: /agentcore/PROJECT/ENV."},
+		},
+	}
+}
+
+// module is the store module's builtins, with the SSM service of the program's AWS layer.
+type module struct {
+	ssm *awscall.Service[*ssm.Client]
 }
 
 // SSM value limits: 4 KB for standard parameters, 8 KB for advanced ones.
@@ -242,12 +250,12 @@ func status(ctx context.Context, e env, c *ssm.Client) (statusResult, error) {
 	return statusResult{Status: Status(d, m, base), Local: Marker{Serial: st.Serial, Digest: d}, Cloud: m, Base: base, Path: e.path}, nil
 }
 
-func luaStatus(L *lua.LState) (statusResult, error) {
+func (m *module) luaStatus(L *lua.LState) (statusResult, error) {
 	e, err := envOf(L)
 	if err != nil {
 		return statusResult{}, err
 	}
-	return awscall.Call(L, awscall.SSM, "reading the cloud copy of "+e.name, func(ctx context.Context, c *ssm.Client) (statusResult, error) {
+	return awscall.Call(L, m.ssm, "reading the cloud copy of "+e.name, func(ctx context.Context, c *ssm.Client) (statusResult, error) {
 		return status(ctx, e, c)
 	})
 }
@@ -269,12 +277,12 @@ type pushResult struct {
 	Tier   string `json:"tier"`
 }
 
-func luaPush(L *lua.LState, o forceOpts) (pushResult, error) {
+func (m *module) luaPush(L *lua.LState, o forceOpts) (pushResult, error) {
 	e, err := envOf(L)
 	if err != nil {
 		return pushResult{}, err
 	}
-	return awscall.Call(L, awscall.SSM, "pushing the state of "+e.name, func(ctx context.Context, c *ssm.Client) (pushResult, error) {
+	return awscall.Call(L, m.ssm, "pushing the state of "+e.name, func(ctx context.Context, c *ssm.Client) (pushResult, error) {
 		return push(ctx, e, c, o.Force)
 	})
 }
@@ -383,13 +391,13 @@ type pullResult struct {
 	Digest string `json:"digest"`
 }
 
-func luaPull(L *lua.LState, o forceOpts) (pullResult, error) {
+func (m *module) luaPull(L *lua.LState, o forceOpts) (pullResult, error) {
 	e, err := envOf(L)
 	if err != nil {
 		return pullResult{}, err
 	}
 	force := o.Force
-	return awscall.Call(L, awscall.SSM, "pulling the state of "+e.name, func(ctx context.Context, c *ssm.Client) (pullResult, error) {
+	return awscall.Call(L, m.ssm, "pulling the state of "+e.name, func(ctx context.Context, c *ssm.Client) (pullResult, error) {
 		m, cloud, err := readCloud(ctx, c, e.path)
 		if err != nil {
 			return pullResult{}, err
@@ -426,12 +434,12 @@ func luaPull(L *lua.LState, o forceOpts) (pullResult, error) {
 	})
 }
 
-func luaGet(L *lua.LState) (lua.LValue, error) {
+func (m *module) luaGet(L *lua.LState) (lua.LValue, error) {
 	e, err := envOf(L)
 	if err != nil {
 		return nil, err
 	}
-	st, err := awscall.Call(L, awscall.SSM, "reading the cloud copy of "+e.name, func(ctx context.Context, c *ssm.Client) (*state.State, error) {
+	st, err := awscall.Call(L, m.ssm, "reading the cloud copy of "+e.name, func(ctx context.Context, c *ssm.Client) (*state.State, error) {
 		_, st, err := readCloud(ctx, c, e.path)
 		return st, err
 	})

@@ -23,7 +23,7 @@ type Harness struct {
 }
 
 // New returns a harness whose VM has the given modules; it is closed when the test ends.
-// Set fields of h.Run (Project, EnvName, LocalEndpoint...) before running code.
+// Set fields of h.Run (Project, EnvName, Store...) before running code.
 func New(t testing.TB, mods ...*engine.Module) *Harness {
 	t.Helper()
 	reg := engine.NewRegistry()

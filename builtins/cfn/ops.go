@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -355,7 +357,7 @@ func orMissing(err error, stack string) error {
 }
 
 func sdkParameters(m map[string]string) []types.Parameter {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	out := make([]types.Parameter, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, types.Parameter{ParameterKey: awssdk.String(k), ParameterValue: awssdk.String(m[k])})
@@ -364,7 +366,7 @@ func sdkParameters(m map[string]string) []types.Parameter {
 }
 
 func sdkTags(m map[string]string) []types.Tag {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	out := make([]types.Tag, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, types.Tag{Key: awssdk.String(k), Value: awssdk.String(m[k])})
@@ -378,15 +380,6 @@ func sdkCapabilities(caps []string) []types.Capability {
 		out = append(out, types.Capability(c))
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // managedStacks lists the stacks tagged agentcore:managed=true, by name.

@@ -10,8 +10,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -154,7 +156,7 @@ type ensured struct {
 
 func (m *module) luaEnsure(L *lua.LState, a ensureArgs) (ensured, error) {
 	var tags []types.Tag
-	for _, k := range sortedKeys(a.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(a.Tags[k])})
 	}
 	return awscall.Call(L, m.service, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (ensured, error) {
@@ -378,13 +380,4 @@ func (m *module) luaDelete(L *lua.LState, a deleteArgs) (deleteResult, error) {
 		return deleteResult{}, m.service.Error("deleting secret "+a.Name, err)
 	}
 	return deleteResult{Deleted: true, ARN: awssdk.ToString(d.ARN), DeletionDate: d.DeletionDate}, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -293,8 +293,6 @@ type deriving struct {
 	// known maps the structs that classes of the module are derived from (Of) to their names,
 	// so that a field of such a type refers to that class instead of a nested copy.
 	known map[reflect.Type]string
-	// legacy: a field is optional unless tagged lua:",required" (Module.LegacyOptional).
-	legacy bool
 }
 
 // classFromStruct derives the fields of c from the json-tagged fields of t; nested structs
@@ -319,29 +317,17 @@ func classFromStruct(c *Class, t reflect.Type, d *deriving) {
 		if tag == "" || tag == "-" || !f.IsExported() {
 			continue
 		}
-		typ, required := luaTag(f.Tag.Get("lua"))
-		optional := strings.Contains(","+tagOpts+",", ",omitempty,")
-		switch {
-		case d.legacy:
-			optional = !required
-		case required:
-			panic(fmt.Sprintf(`engine: %s.%s: a field is required unless its json tag says omitempty: drop lua:",required"`, c.Name, tag))
+		typ := f.Tag.Get("lua")
+		if strings.HasSuffix(typ, ",required") {
+			panic(fmt.Sprintf(`engine: %s.%s: a field is required unless its json tag says omitempty: drop ",required" from its lua tag`, c.Name, tag))
 		}
+		optional := strings.Contains(","+tagOpts+",", ",omitempty,")
 		if typ == "" {
 			typ = goLuaType(f.Type, c.Name+exportName(tag), d, c.Name+"."+tag)
 		}
 		p := &typeParser{s: typ, ctx: c.Name + "." + tag}
 		c.fields = append(c.fields, Param{Name: tag, Type: p.union(), Optional: optional})
 	}
-}
-
-// luaTag splits a `lua:"TYPE,required"` tag (the legacy mark, see Module.LegacyOptional);
-// TYPE may hold commas (table<string, T>).
-func luaTag(tag string) (typ string, required bool) {
-	if i := strings.LastIndex(tag, ","); i >= 0 && strings.TrimSpace(tag[i+1:]) == "required" {
-		return tag[:i], true
-	}
-	return tag, false
 }
 
 func exportName(s string) string {
@@ -415,8 +401,8 @@ type decl struct {
 }
 
 // prepareClasses parses classes (deriving fields from structs) and returns them with the
-// nested classes they gave rise to. legacy: see Module.LegacyOptional.
-func prepareClasses(cs []*Class, legacy bool) []*Class {
+// nested classes they gave rise to.
+func prepareClasses(cs []*Class) []*Class {
 	var all []*Class
 	known := map[reflect.Type]string{}
 	for _, c := range cs {
@@ -429,7 +415,7 @@ func prepareClasses(cs []*Class, legacy bool) []*Class {
 		}
 	}
 	for _, c := range cs {
-		d := &deriving{legacy: legacy, known: known}
+		d := &deriving{known: known}
 		if c.Of != nil {
 			classFromStruct(c, reflect.TypeOf(c.Of), d)
 		}

@@ -59,7 +59,7 @@ func engineClasses() []*Class { return EngineClasses() }
 
 func prepareGlobals() {
 	globalsOnce.Do(func() {
-		engClasses = prepareClasses(engineClassDecls, false)
+		engClasses = prepareClasses(engineClassDecls)
 		byName := map[string]*Class{}
 		for _, c := range engClasses {
 			byName[c.Name] = c

@@ -218,17 +218,15 @@ func TestStringListAndMapNumbers(t *testing.T) {
 	}
 }
 
-// A field is required unless its json tag says omitempty; a module not converted yet keeps
-// the legacy rule (optional unless lua:",required"), and the legacy tag is refused elsewhere.
+// A field is required unless its json tag says omitempty; the former mark (lua:",required")
+// is refused, so that "required" is said one way.
 func TestRequiredConvention(t *testing.T) {
-	type opts struct {
-		A string `json:"a"`
-		B string `json:"b,omitempty"`
-		C string `json:"c" lua:",required"`
-	}
 	type plain struct {
 		A string `json:"a"`
 		B string `json:"b,omitempty"`
+	}
+	type old struct {
+		C string `json:"c" lua:",required"`
 	}
 	fields := func(m *engine.Module) string {
 		var out []string
@@ -241,14 +239,10 @@ func TestRequiredConvention(t *testing.T) {
 	if got := fields(m); got != "a:false b:true" {
 		t.Errorf("optional: %s", got)
 	}
-	legacy := &engine.Module{Name: "legacy", LegacyOptional: true, Classes: []*engine.Class{{Name: "legacy.Opts", Of: opts{}}}}
-	if got := fields(legacy); got != "a:true b:true c:false" {
-		t.Errorf("legacy optional: %s", got)
-	}
 	defer func() {
-		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "drop lua:\",required\"") {
-			t.Errorf("lua:\",required\" outside a legacy module: %v", r)
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `drop ",required"`) {
+			t.Errorf(`lua:",required": %v`, r)
 		}
 	}()
-	fields(&engine.Module{Name: "mixed", Classes: []*engine.Class{{Name: "mixed.Opts", Of: opts{}}}})
+	fields(&engine.Module{Name: "old", Classes: []*engine.Class{{Name: "old.Opts", Of: old{}}}})
 }

@@ -63,10 +63,6 @@ type Module struct {
 	// Fields, when set, is called after the function table is built, to add constants or
 	// sub-tables (for example ui's colour names). Optional.
 	Fields func(L *lua.LState, mod *lua.LTable)
-	// LegacyOptional keeps, while a module is converted, the former rule for the classes it
-	// derives from structs: a field is optional unless tagged lua:",required". Without it a
-	// field is required unless its json tag says omitempty. See legacyOptional.
-	LegacyOptional bool
 
 	once    sync.Once
 	classes []*Class // Classes and the nested classes derived from them
@@ -76,7 +72,7 @@ type Module struct {
 // programming error that the registry's tests catch).
 func (m *Module) Prepare() {
 	m.once.Do(func() {
-		m.classes = prepareClasses(m.Classes, m.LegacyOptional || legacyOptional[m.Name])
+		m.classes = prepareClasses(m.Classes)
 		byName := map[string]*Class{}
 		for _, c := range engineClasses() {
 			byName[c.Name] = c

@@ -29,8 +29,9 @@ import (
 //
 // Results are converted with ToLua, guided by the declared type: a Go slice where a list is
 // declared (T[]) is a list even when empty or nil (json.encode and -o json write []), unless
-// the result or field is optional and the slice nil. A returned error is raised with Raise:
-// an *Error keeps its code and hint; any other error is a failure (exit 1).
+// the result or field is optional and the slice nil; a field tagged omitempty that holds its
+// zero value is left out. A returned error is raised with Raise: an *Error keeps its code and
+// hint; any other error is a failure (exit 1).
 
 // goBinding is a Func.Go function analysed once, when its module is prepared.
 type goBinding struct {

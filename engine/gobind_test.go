@@ -218,7 +218,7 @@ func TestStringListAndMapNumbers(t *testing.T) {
 	}
 }
 
-// A field is required unless its json tag says omitempty; the former mark (lua:",required")
+// A field is required unless its json tag says omitempty; a lua tag saying required
 // is refused, so that "required" is said one way.
 func TestRequiredConvention(t *testing.T) {
 	type plain struct {

@@ -202,8 +202,8 @@ func luaWithEnv(L *lua.LState) int {
 		RaiseUsage(L, "agentcore env list shows them", "environment %q is not defined in agentcore.toml", name)
 	}
 	store := r.Store
-	if r.StoreFor != nil {
-		store = r.StoreFor(name)
+	if s, ok := r.Stores[name]; ok {
+		store = s
 	}
 	target := r
 	var restore func()

@@ -24,12 +24,12 @@ type Run struct {
 	EnvName string           // selected environment name, "" when none
 	Out     *Output
 	Store   state.Store // environment state store; nil without a project
-	// StoreFor returns the state store of another environment of the project (state = "file"
-	// or "ssm" is per environment), for with_env. Set by cmd.
-	StoreFor func(env string) state.Store
-	Yes      bool   // --yes: answer confirmations
-	Confirm  string // --confirm TEXT: the typed confirmation, given without a terminal
-	Stdin    io.Reader
+	// Stores holds the state store of each environment of the project (state = "file" or
+	// "ssm" is per environment), for with_env; nil without a project.
+	Stores  map[string]state.Store
+	Yes     bool   // --yes: answer confirmations
+	Confirm string // --confirm TEXT: the typed confirmation, given without a terminal
+	Stdin   io.Reader
 	// Interactive reports whether stdin is a terminal (confirmations may prompt).
 	Interactive bool
 	Verbose     bool

@@ -66,7 +66,7 @@ func TestWithEnvInParallelBranches(t *testing.T) {
 	h.Run.Project = &project.Project{Name: "p", Environments: map[string]*project.Environment{
 		"main": {Name: "main"}, "a": {Name: "a"}, "b": {Name: "b"}}}
 	h.Run.EnvName, h.Run.Store = "main", store
-	h.Run.StoreFor = func(string) state.Store { return store }
+	h.Run.Stores = map[string]state.Store{"main": store, "a": store, "b": store}
 	res := h.Do(t, `
 		local r = parallel{
 			one = function() return with_env("a", function()

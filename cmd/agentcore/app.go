@@ -277,11 +277,13 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 	run.Project = p
 	run.Dir = p.Dir
 	files := state.NewFileStore(filepath.Join(p.Dir, ".agentcore", "state"))
-	run.StoreFor = func(env string) state.Store {
-		if e, ok := p.Environments[env]; ok && e.State == "ssm" {
-			return statesync.NewSSMStore(run, a.aws)
+	ssm := statesync.NewSSMStore(run, a.aws) // reaches SSM only when an environment uses it
+	run.Stores = map[string]state.Store{}
+	for n, e := range p.Environments {
+		run.Stores[n] = files
+		if e.State == "ssm" {
+			run.Stores[n] = ssm
 		}
-		return files
 	}
 	run.Store = files
 	name, _, err := p.SelectEnv(a.g.env, readCurrentEnv(p))
@@ -292,7 +294,7 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 		return run, nil
 	}
 	run.EnvName = name
-	run.Store = run.StoreFor(name)
+	run.Store = run.Stores[name]
 	return run, nil
 }
 

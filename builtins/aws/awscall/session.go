@@ -33,7 +33,7 @@ type Session struct {
 	Env      *project.Environment // nil outside a project: the default AWS configuration
 	Provider string               // "aws" or "local"
 
-	clients clients // the environment's SDK clients, see Client
+	clients clients // the environment's SDK clients, see Service.Client
 }
 
 // Endpoint returns the base endpoint requests go to, "" for AWS itself.

@@ -158,37 +158,39 @@ func bindArg(L *lua.LState, fn string, params []Param, n int, p Param, t reflect
 	return ptr.Elem()
 }
 
-// primArg converts v to t when t is a string, boolean or number kind (the declaration checked
-// that v fits).
+// primArg converts v to t when t is a string, boolean or number kind and v is a value of that
+// kind (a number also gives a string, as Lua converts one to the other).
 func primArg(v lua.LValue, t reflect.Type) (reflect.Value, bool) {
 	out := reflect.New(t).Elem()
+	n, isNum := v.(lua.LNumber)
 	switch t.Kind() {
 	case reflect.String:
+		if v.Type() != lua.LTString && !isNum {
+			return out, false
+		}
 		out.SetString(lua.LVAsString(v))
 	case reflect.Bool:
-		out.SetBool(lua.LVAsBool(v))
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n, ok := v.(lua.LNumber)
+		b, ok := v.(lua.LBool)
 		if !ok {
+			return out, false
+		}
+		out.SetBool(bool(b))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if !isNum {
 			return out, false
 		}
 		out.SetInt(int64(n))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n, ok := v.(lua.LNumber)
-		if !ok || n < 0 {
+		if !isNum || n < 0 {
 			return out, false
 		}
 		out.SetUint(uint64(n))
 	case reflect.Float32, reflect.Float64:
-		n, ok := v.(lua.LNumber)
-		if !ok {
+		if !isNum {
 			return out, false
 		}
 		out.SetFloat(float64(n))
 	default:
-		return out, false
-	}
-	if t.Kind() == reflect.String && v.Type() != lua.LTString && v.Type() != lua.LTNumber {
 		return out, false
 	}
 	return out, true

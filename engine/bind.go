@@ -88,7 +88,52 @@ func bindGo(name string, f *Func) *goBinding {
 	if b.results != len(f.decl.results) {
 		panic(fmt.Sprintf("engine: %s: Go returns %d values, the declaration %d (%q)", name, b.results, len(f.decl.results), f.Returns))
 	}
+	for i, pt := range b.params {
+		if err := goMatchesDecl(pt, params[i].Type); err != nil {
+			panic(fmt.Sprintf("engine: %s: argument #%d (%s): %v", name, i+1, params[i].Name, err))
+		}
+	}
+	for i := 0; i < b.results; i++ {
+		if err := goMatchesDecl(t.Out(i), f.decl.results[i].Type); err != nil {
+			panic(fmt.Sprintf("engine: %s: result #%d: %v", name, i+1, err))
+		}
+	}
 	return b
+}
+
+// goMatchesDecl checks that a Go type agrees with a declared type where the declaration names a
+// class derived from a struct (Class.Of): the Go type must be that struct (or a pointer to it,
+// or a slice or map of them where a list or map is declared), so that the declaration and
+// what the function takes or returns cannot drift apart. Raw Lua values and any pass.
+func goMatchesDecl(gt reflect.Type, t *Type) error {
+	for gt.Kind() == reflect.Pointer && gt != ltableT && gt != lfuncT {
+		gt = gt.Elem()
+	}
+	if luaValTs[gt] || gt.Kind() == reflect.Interface || t == nil {
+		return nil
+	}
+	switch t.Kind {
+	case KList:
+		if gt.Kind() == reflect.Slice || gt.Kind() == reflect.Array {
+			return goMatchesDecl(gt.Elem(), t.Elem)
+		}
+	case KMap:
+		if gt.Kind() == reflect.Map {
+			return goMatchesDecl(gt.Elem(), t.Elem)
+		}
+	case KClass:
+		if t.Class == nil || t.Class.Of == nil {
+			return nil
+		}
+		of := reflect.TypeOf(t.Class.Of)
+		for of.Kind() == reflect.Pointer {
+			of = of.Elem()
+		}
+		if gt != of {
+			return fmt.Errorf("declared %s, which is derived from %s, but the Go type is %s", t.Name, of, gt)
+		}
+	}
+	return nil
 }
 
 // call converts the (already checked) Lua arguments, calls the function and pushes its results.

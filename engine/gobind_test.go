@@ -246,3 +246,25 @@ func TestRequiredConvention(t *testing.T) {
 	}()
 	fields(&engine.Module{Name: "old", Classes: []*engine.Class{{Name: "old.Opts", Of: old{}}}})
 }
+
+// A Go function whose parameter or result is not the struct its declared class is derived
+// from is refused when the module is prepared: declaration and code cannot drift apart.
+func TestGoBindingClassMismatch(t *testing.T) {
+	for name, f := range map[string]engine.Func{
+		"param":  {Name: "f", Params: "o: shape.Opts", Go: func(bindItem) {}},
+		"result": {Name: "f", Returns: "shape.Opts[]", Go: func() []bindItem { return nil }},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "derived from engine_test.bindOpts") {
+					t.Errorf("%s: %v", name, r)
+				}
+			}()
+			m := &engine.Module{Name: "shape", Classes: []*engine.Class{{Name: "shape.Opts", Of: bindOpts{}}}, Funcs: []engine.Func{f}}
+			m.Prepare()
+		}()
+	}
+	ok := &engine.Module{Name: "shape2", Classes: []*engine.Class{{Name: "shape2.Opts", Of: bindOpts{}}},
+		Funcs: []engine.Func{{Name: "f", Params: "o?: shape2.Opts", Returns: "shape2.Opts[], shape2.Opts?", Go: func(*bindOpts) ([]bindOpts, *bindOpts) { return nil, nil }}}}
+	ok.Prepare()
+}

@@ -268,3 +268,37 @@ func TestGoBindingClassMismatch(t *testing.T) {
 		Funcs: []engine.Func{{Name: "f", Params: "o?: shape2.Opts", Returns: "shape2.Opts[], shape2.Opts?", Go: func(*bindOpts) ([]bindOpts, *bindOpts) { return nil, nil }}}}
 	ok.Prepare()
 }
+
+// The cost of the binding per call, beside a raw Fn doing the same work.
+func BenchmarkGoBinding(b *testing.B) {
+	mod := &engine.Module{Name: "bench", Classes: []*engine.Class{{Name: "bench.Opts", Of: bindOpts{}}}, Funcs: []engine.Func{
+		{Name: "go_call", Params: "name: string, opts: bench.Opts", Returns: "string", Doc: "d",
+			Go: func(name string, o bindOpts) string { return name + o.Bucket }},
+		{Name: "raw_call", Params: "name: string, opts: bench.Opts", Returns: "string", Doc: "d", Fn: func(L *lua.LState) int {
+			var o bindOpts
+			if err := engine.Decode(L.CheckTable(2), &o); err != nil {
+				engine.Raise(L, err)
+			}
+			L.Push(lua.LString(L.CheckString(1) + o.Bucket))
+			return 1
+		}},
+	}}
+	for _, fn := range []string{"go_call", "raw_call"} {
+		b.Run(fn, func(b *testing.B) {
+			reg := engine.NewRegistry()
+			reg.Add(mod)
+			vm := engine.NewVM(&engine.Run{Out: &engine.Output{}}, reg)
+			defer vm.Close()
+			f, err := vm.L.Load(strings.NewReader(`for i = 1, 1000 do bench.`+fn+`("a", {bucket = "b"}) end`), "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := vm.Call(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

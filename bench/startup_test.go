@@ -58,7 +58,7 @@ func loadAll(tb testing.TB, reg *engine.Registry, res *engine.Resolver, srcs []e
 // loads in a VM with every builtin. It takes milliseconds.
 func TestStockRecipesLoad(t *testing.T) {
 	res, srcs := stockSources(t)
-	loadAll(t, builtins.Registry(), res, srcs)
+	loadAll(t, builtins.Registry(builtins.Deps{}), res, srcs)
 }
 
 // BenchmarkLuaStart: the Lua state ready for `agentcore create`, as the command builds it:
@@ -90,7 +90,7 @@ func luaStart(b *testing.B, each func()) {
 	b.ReportAllocs()
 	for b.Loop() {
 		each()
-		vm := engine.NewVM(newRun(), builtins.Registry())
+		vm := engine.NewVM(newRun(), builtins.Registry(builtins.Deps{}))
 		vm.Recipes = res
 		if _, err := vm.LoadRecipe(src); err != nil {
 			b.Fatal(err)
@@ -105,7 +105,7 @@ func BenchmarkLoadAllRecipes(b *testing.B) {
 	res, srcs := stockSources(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		loadAll(b, builtins.Registry(), res, srcs)
+		loadAll(b, builtins.Registry(builtins.Deps{}), res, srcs)
 	}
 	b.ReportMetric(float64(len(srcs)), "recipes")
 }
@@ -115,7 +115,7 @@ func BenchmarkLoadAllRecipes(b *testing.B) {
 func BenchmarkLuaVM(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		vm := engine.NewVM(newRun(), builtins.Registry())
+		vm := engine.NewVM(newRun(), builtins.Registry(builtins.Deps{}))
 		vm.Close()
 	}
 }

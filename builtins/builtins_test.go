@@ -16,7 +16,7 @@ import (
 // harness runs Lua with every builtin, in a project of its own.
 func harness(t *testing.T, toml string) *enginetest.Harness {
 	t.Helper()
-	h := enginetest.NewWithRegistry(t, builtins.Registry())
+	h := enginetest.NewWithRegistry(t, builtins.Registry(builtins.Deps{}))
 	if toml != "" {
 		path := filepath.Join(h.Run.Dir, project.FileName)
 		if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
@@ -63,6 +63,21 @@ func TestExec(t *testing.T) {
 	}
 	if err := h.Err(`exec.run{"no-such-program-here"}`); err == nil || !strings.Contains(err.Error(), "command not found") {
 		t.Fatalf("err = %v", err)
+	}
+	// Numbers in the command and env are their text as Lua writes it (1000000, not 1e+06).
+	res = h.Do(t, `return exec.run{"sh", "-c", "echo $1 $N", "x", 1000000, env = {N = 2500000}, echo = false, stream = false}.stdout`)
+	if res[0].String() != "1000000 2500000\n" {
+		t.Fatalf("numbers: %q", res[0])
+	}
+	for src, want := range map[string]string{
+		`exec.run{}`:                      "exec.run: no command given",
+		`exec.run{"true", dri = "x"}`:     `unknown option "dri" (did you mean "dir"?)`,
+		`exec.run{"true", {"nested"}}`:    "argument #1 (cmd) field [2] must be a string",
+		`exec.run{"true", check = "yes"}`: "field check must be a boolean",
+	} {
+		if err := h.Err(src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", src, err, want)
+		}
 	}
 }
 

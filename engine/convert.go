@@ -24,11 +24,11 @@ import (
 //     Lua tables shaped like the AWS API's JSON: members named as in the API (the Go field
 //     name with its first letter lowered, agentRuntimeId, or the json tag when there is one),
 //     enums as strings, times as RFC 3339 strings, unions as {memberName = value}, nil members
-//     left out.
+//     left out, and zero values of fields tagged omitempty left out.
 //   - ToGo turns a Lua value into plain Go data (for JSON results, diff, encoding).
-//   - Decode (and OptionsArg for a builtin's options argument) fills a Go struct from a Lua
-//     table through JSON and the struct's json tags, strictly: an unknown key is an error that
-//     names the known ones and the closest.
+//   - Decode fills a Go struct from a Lua table through JSON and the struct's json tags,
+//     strictly: an unknown key is an error that names the known ones and the closest. The
+//     typed binding (bind.go) decodes a builtin's table arguments with it.
 
 // ToLua converts v to a Lua value. It must be called with the interpreter lock held.
 func ToLua(L *lua.LState, v any) lua.LValue {
@@ -82,7 +82,7 @@ func toLua(L *lua.LState, v reflect.Value) lua.LValue {
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return lua.LString(string(v.Bytes()))
 		}
-		t := L.CreateTable(v.Len(), 0)
+		t := NewList(L, v.Len())
 		for i := 0; i < v.Len(); i++ {
 			t.Append(toLua(L, v.Index(i)))
 		}
@@ -115,21 +115,15 @@ func structToLua(L *lua.LState, v reflect.Value) lua.LValue {
 		}
 	}
 	t := L.CreateTable(0, typ.NumField())
-	for i := 0; i < typ.NumField(); i++ {
-		f := typ.Field(i)
-		if !f.IsExported() || f.Name == "ResultMetadata" {
-			continue
+	structFields(typ, nil, func(name string, index []int, omitEmpty bool) {
+		fv := v.FieldByIndex(index)
+		if omitEmpty && fv.IsZero() {
+			return
 		}
-		name := lowerFirst(f.Name)
-		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == "-" {
-			continue
-		} else if tag != "" {
-			name = tag
-		}
-		if lv := toLua(L, v.Field(i)); lv != lua.LNil {
+		if lv := toLua(L, fv); lv != lua.LNil {
 			t.RawSetString(name, lv)
 		}
-	}
+	})
 	return t
 }
 
@@ -153,8 +147,9 @@ func lowerFirst(s string) string {
 }
 
 // ToGo converts a Lua value to plain Go data: nil, bool, int64 (whole numbers) or float64,
-// string, []any (tables that are sequences 1..n) and map[string]any (other tables, the empty
-// table included). Functions become nil. Cycles and absurd nesting are an error.
+// string, []any (tables that are sequences 1..n, and empty tables marked as lists: see
+// IsList) and map[string]any (other tables, an unmarked empty table included). Functions
+// become nil. Cycles and absurd nesting are an error.
 func ToGo(lv lua.LValue) (any, error) {
 	return toGo(lv, 0, false)
 }
@@ -186,6 +181,9 @@ func toGo(lv lua.LValue, depth int, emptyNil bool) (any, error) {
 		v.ForEach(func(_, _ lua.LValue) { count++ })
 		if count == 0 && emptyNil {
 			return nil, nil
+		}
+		if count == 0 && IsList(v) {
+			return []any{}, nil
 		}
 		if n > 0 && n == count {
 			arr := make([]any, 0, n)
@@ -221,7 +219,19 @@ func toGo(lv lua.LValue, depth int, emptyNil bool) (any, error) {
 // empty table decodes as null (a StringMap or StringList then becomes empty, not nil).
 // Unknown keys are an error naming the known ones, so a misspelt option is reported, not
 // ignored.
+//
+// A struct field tagged `lua:"items"` (with json:"-") receives the table's list part (keys
+// 1..n), as in exec.run{"go", "test", dir = "."}; the other keys fill the other fields.
 func Decode(lv lua.LValue, out any) error {
+	if tb, ok := lv.(*lua.LTable); ok {
+		if i, ok := itemsField(reflect.TypeOf(out)); ok && tb.Len() > 0 {
+			list, rest := splitItems(tb)
+			if err := Decode(list, reflect.ValueOf(out).Elem().Field(i).Addr().Interface()); err != nil {
+				return err
+			}
+			lv = rest
+		}
+	}
 	g, err := toGo(lv, 0, true)
 	if err != nil {
 		return err
@@ -239,6 +249,36 @@ func Decode(lv lua.LValue, out any) error {
 		return explainDecode(err, out)
 	}
 	return nil
+}
+
+// itemsField returns the index of the `lua:"items"` field of the struct *t points to.
+func itemsField(t reflect.Type) (int, bool) {
+	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return 0, false
+	}
+	t = t.Elem()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("lua") == "items" {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// splitItems splits a table into its list part (1..n) and the rest.
+func splitItems(tb *lua.LTable) (list, rest *lua.LTable) {
+	list, rest = &lua.LTable{}, &lua.LTable{}
+	n := tb.Len()
+	tb.ForEach(func(k, v lua.LValue) {
+		if i, ok := k.(lua.LNumber); ok && float64(i) == math.Trunc(float64(i)) && int(i) >= 1 && int(i) <= n {
+			return
+		}
+		rest.RawSet(k, v)
+	})
+	for i := 1; i <= n; i++ {
+		list.RawSetInt(i, tb.RawGetInt(i))
+	}
+	return list, rest
 }
 
 func explainDecode(err error, out any) error {
@@ -289,11 +329,8 @@ func jsonNames(t reflect.Type) []string {
 		return nil
 	}
 	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if tag != "" && tag != "-" {
-			names = append(names, tag)
-		}
+	for name := range jsonFields(t) {
+		names = append(names, name)
 	}
 	sort.Strings(names)
 	return names
@@ -331,12 +368,9 @@ func checkKeys(g any, t reflect.Type, path string) error {
 		}
 		fields := map[string]reflect.Type{}
 		var known []string
-		for i := 0; i < t.NumField(); i++ {
-			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-			if tag != "" && tag != "-" {
-				fields[tag] = t.Field(i).Type
-				known = append(known, tag)
-			}
+		for tag, f := range jsonFields(t) {
+			fields[tag] = f.Type
+			known = append(known, tag)
 		}
 		sort.Strings(known)
 		keys := make([]string, 0, len(m))
@@ -373,6 +407,28 @@ func checkKeys(g any, t reflect.Type, path string) error {
 	return nil
 }
 
+// jsonFields returns the json-tagged fields of the struct type t by their tag name, the
+// fields of embedded structs without a tag included (encoding/json flattens them alike).
+func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			for name, ef := range jsonFields(f.Type) {
+				if _, shadowed := out[name]; !shadowed {
+					out[name] = ef
+				}
+			}
+			continue
+		}
+		if tag != "" && tag != "-" {
+			out[tag] = f
+		}
+	}
+	return out
+}
+
 func goTypeName(v any) string {
 	switch v.(type) {
 	case nil:
@@ -398,7 +454,7 @@ func (m *StringMap) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var raw map[string]any
-	if err := json.Unmarshal(b, &raw); err != nil {
+	if err := unmarshalNumbers(b, &raw); err != nil {
 		return errors.New("expected a table of name = value")
 	}
 	out := make(StringMap, len(raw))
@@ -406,7 +462,7 @@ func (m *StringMap) UnmarshalJSON(b []byte) error {
 		switch v := v.(type) {
 		case string:
 			out[k] = v
-		case float64, bool:
+		case json.Number, bool:
 			out[k] = fmt.Sprint(v)
 		default:
 			return fmt.Errorf("value of %q: expected a string, got a table", k)
@@ -414,6 +470,14 @@ func (m *StringMap) UnmarshalJSON(b []byte) error {
 	}
 	*m = out
 	return nil
+}
+
+// unmarshalNumbers is json.Unmarshal keeping numbers as written (json.Number), so that
+// 1000000 stays "1000000" as text, not "1e+06".
+func unmarshalNumbers(b []byte, out any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(out)
 }
 
 // StringList is a list option that also accepts a single string and an empty table; numbers
@@ -432,7 +496,7 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var many []any
-	if err := json.Unmarshal(b, &many); err != nil {
+	if err := unmarshalNumbers(b, &many); err != nil {
 		return errors.New("expected a list of strings")
 	}
 	out := make(StringList, 0, len(many))
@@ -440,7 +504,7 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 		switch v := v.(type) {
 		case string:
 			out = append(out, v)
-		case float64, bool:
+		case json.Number, bool:
 			out = append(out, fmt.Sprint(v))
 		default:
 			return fmt.Errorf("item %d: expected a string, got a table", i+1)
@@ -453,6 +517,8 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 // OptionsArg decodes the optional options table at argument n of the builtin fn
 // ("ecr.ensure_repository") into out with Decode, raising a usage error (exit 2) that names
 // the function when the argument is not a table or does not decode. nil leaves out untouched.
+// It is for raw (Fn) builtins that take a callback beside their options; a Go-bound builtin
+// receives the decoded struct as its parameter.
 func OptionsArg(L *lua.LState, n int, fn string, out any) {
 	v := L.Get(n)
 	if v == lua.LNil {
@@ -464,21 +530,6 @@ func OptionsArg(L *lua.LState, n int, fn string, out any) {
 	if err := Decode(v, out); err != nil {
 		RaiseUsage(L, "", "%s: %v", fn, err)
 	}
-}
-
-// StringArg returns the non-empty string argument n of the builtin fn, raising a usage error
-// (exit 2) naming it otherwise. Numbers are accepted and converted.
-func StringArg(L *lua.LState, n int, fn, name string) string {
-	switch v := L.Get(n).(type) {
-	case lua.LString:
-		if v != "" {
-			return string(v)
-		}
-	case lua.LNumber:
-		return v.String()
-	}
-	RaiseUsage(L, "", "%s: argument #%d (%s) must be a non-empty string, got %s", fn, n, name, describeValue(L.Get(n)))
-	return ""
 }
 
 func describeValue(v lua.LValue) string {

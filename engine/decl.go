@@ -35,10 +35,13 @@ type Param struct {
 }
 
 // Class is a named table shape: the options a function takes or the table it returns. Its
-// fields come from Fields, or from Of, a struct whose json-tagged fields are the table's keys
-// (the struct the builtin decodes the table into with Decode, so that declaration and decoding
-// cannot disagree). A `lua:"TYPE"` tag gives a field's type where Go's cannot say it;
-// `lua:",required"` makes it required.
+// fields come from Fields, or from Of (then Fields adds what the struct cannot hold), a struct whose json-tagged fields are the table's keys
+// (the struct the builtin's Go function takes or returns, so that declaration and decoding
+// cannot disagree; the fields of an embedded struct without a json tag are the table's own).
+// A `lua:"TYPE"` tag gives a field's type where Go's cannot say it. A field is required unless
+// its json tag says omitempty (`json:"tags,omitempty"`): the one place "required" is said,
+// for the run-time check, the reference and the LuaLS stubs; in results, omitempty also
+// leaves the field out when it holds its zero value, as encoding/json does.
 type Class struct {
 	Name   string // "docker.BuildOpts"
 	Doc    string
@@ -284,25 +287,46 @@ var (
 	unmarshaler = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 )
 
+// deriving collects the classes that deriving one class from a struct gives rise to.
+type deriving struct {
+	extra []*Class
+	// known maps the structs that classes of the module are derived from (Of) to their names,
+	// so that a field of such a type refers to that class instead of a nested copy.
+	known map[reflect.Type]string
+}
+
 // classFromStruct derives the fields of c from the json-tagged fields of t; nested structs
-// become classes named after c and the field (agentcore.RuntimeSpecLifecycle), added to extra.
-func classFromStruct(c *Class, t reflect.Type, extra *[]*Class) {
+// become classes named after c and the field (agentcore.RuntimeSpecLifecycle), added to
+// d.extra. A field is required unless its json tag says omitempty.
+func classFromStruct(c *Class, t reflect.Type, d *deriving) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		tag, tagOpts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			classFromStruct(c, f.Type, d) // embedded: its fields are the table's own
+			continue
+		}
+		if f.Tag.Get("lua") == "items" { // the list part (see Decode)
+			p := &typeParser{s: goLuaType(f.Type.Elem(), c.Name+"Item", d, c.Name+"[]"), ctx: c.Name + "[]"}
+			c.items = p.union()
+			continue
+		}
 		if tag == "" || tag == "-" || !f.IsExported() {
 			continue
 		}
-		luaTag, req, _ := strings.Cut(f.Tag.Get("lua"), ",")
-		typ := luaTag
+		typ := f.Tag.Get("lua")
+		if strings.HasSuffix(typ, ",required") {
+			panic(fmt.Sprintf(`engine: %s.%s: a field is required unless its json tag says omitempty: drop ",required" from its lua tag`, c.Name, tag))
+		}
+		optional := strings.Contains(","+tagOpts+",", ",omitempty,")
 		if typ == "" {
-			typ = goLuaType(f.Type, c.Name+exportName(tag), extra, c.Name+"."+tag)
+			typ = goLuaType(f.Type, c.Name+exportName(tag), d, c.Name+"."+tag)
 		}
 		p := &typeParser{s: typ, ctx: c.Name + "." + tag}
-		c.fields = append(c.fields, Param{Name: tag, Type: p.union(), Optional: req != "required"})
+		c.fields = append(c.fields, Param{Name: tag, Type: p.union(), Optional: optional})
 	}
 }
 
@@ -323,7 +347,7 @@ func exportName(s string) string {
 	return b.String()
 }
 
-func goLuaType(t reflect.Type, nested string, extra *[]*Class, ctx string) string {
+func goLuaType(t reflect.Type, nested string, d *deriving, ctx string) string {
 	switch t {
 	case stringMapT:
 		return "table<string, string|number|boolean>"
@@ -339,7 +363,7 @@ func goLuaType(t reflect.Type, nested string, extra *[]*Class, ctx string) strin
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return goLuaType(t.Elem(), nested, extra, ctx)
+		return goLuaType(t.Elem(), nested, d, ctx)
 	case reflect.String:
 		return "string"
 	case reflect.Bool:
@@ -352,17 +376,20 @@ func goLuaType(t reflect.Type, nested string, extra *[]*Class, ctx string) strin
 	case reflect.Interface:
 		return "any"
 	case reflect.Slice, reflect.Array:
-		e := goLuaType(t.Elem(), nested, extra, ctx)
+		e := goLuaType(t.Elem(), nested, d, ctx)
 		if strings.ContainsAny(e, "|") {
 			e = "(" + e + ")"
 		}
 		return e + "[]"
 	case reflect.Map:
-		return "table<" + goLuaType(t.Key(), nested, extra, ctx) + ", " + goLuaType(t.Elem(), nested, extra, ctx) + ">"
+		return "table<" + goLuaType(t.Key(), nested, d, ctx) + ", " + goLuaType(t.Elem(), nested, d, ctx) + ">"
 	case reflect.Struct:
+		if name, ok := d.known[t]; ok {
+			return name
+		}
 		nc := &Class{Name: nested}
-		classFromStruct(nc, t, extra)
-		*extra = append(*extra, nc)
+		classFromStruct(nc, t, d)
+		d.extra = append(d.extra, nc)
 		return nested
 	}
 	panic(fmt.Sprintf("engine: %s: no Lua type for %s", ctx, t))
@@ -377,20 +404,30 @@ type decl struct {
 // nested classes they gave rise to.
 func prepareClasses(cs []*Class) []*Class {
 	var all []*Class
+	known := map[reflect.Type]string{}
 	for _, c := range cs {
-		var extra []*Class
-		switch {
-		case c.Of != nil:
-			classFromStruct(c, reflect.TypeOf(c.Of), &extra)
-		case c.Fields != "":
-			c.fields = parseParams(c.Fields, c.Name, false)
+		if c.Of != nil {
+			t := reflect.TypeOf(c.Of)
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			known[t] = c.Name
 		}
-		if c.Items != "" {
+	}
+	for _, c := range cs {
+		d := &deriving{known: known}
+		if c.Of != nil {
+			classFromStruct(c, reflect.TypeOf(c.Of), d)
+		}
+		if c.Fields != "" { // with Of: fields the struct cannot hold (a lazy one, see project.Agent)
+			c.fields = append(c.fields, parseParams(c.Fields, c.Name, false)...)
+		}
+		if c.Items != "" && c.items == nil {
 			p := &typeParser{s: c.Items, ctx: c.Name + "[]"}
 			c.items = p.union()
 		}
 		all = append(all, c)
-		all = append(all, extra...)
+		all = append(all, d.extra...)
 	}
 	return all
 }
@@ -403,7 +440,17 @@ type argError struct {
 	unknown   string // the path of an unknown option key
 }
 
-func check(t *Type, v lua.LValue, path string, depth int) *argError {
+// checker validates a value against a declared type: the arguments of a call (args: a
+// required string field of an options argument must not be empty either) or, in the result
+// check, its results.
+type checker struct{ args bool }
+
+var (
+	argCheck    = checker{args: true}
+	resultCheck = checker{}
+)
+
+func (ck checker) check(t *Type, v lua.LValue, path string, depth int) *argError {
 	if depth > 32 {
 		return &argError{path: path, msg: "is nested too deeply (does it contain itself?)"}
 	}
@@ -435,7 +482,7 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 			}
 		}
 		for i := 1; i <= n; i++ {
-			if err := check(t.Elem, tb.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			if err := ck.check(t.Elem, tb.RawGetInt(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
 				return err
 			}
 		}
@@ -447,10 +494,10 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 		}
 		for _, k := range sortedKeys(tb) {
 			strictString := t.Key.Kind == KPrim && t.Key.Name == "string" && k.Type() != lua.LTString
-			if strictString || check(t.Key, k, path, depth+1) != nil {
+			if strictString || ck.check(t.Key, k, path, depth+1) != nil {
 				return &argError{path: path, msg: fmt.Sprintf("must be %s, got the key %s", describe(t), luaKey(k))}
 			}
-			if err := check(t.Elem, tb.RawGet(k), path+"."+k.String(), depth+1); err != nil {
+			if err := ck.check(t.Elem, tb.RawGet(k), path+"."+k.String(), depth+1); err != nil {
 				return err
 			}
 		}
@@ -460,11 +507,11 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 		if !ok {
 			break
 		}
-		return checkClass(t.Class, tb, path, depth)
+		return ck.checkClass(t.Class, tb, path, depth)
 	case KUnion:
 		var shaped []*Type
 		for _, a := range t.Alts {
-			if check(a, v, path, depth+1) == nil {
+			if ck.check(a, v, path, depth+1) == nil {
 				return nil
 			}
 			if sameShape(a, v) {
@@ -472,7 +519,7 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 			}
 		}
 		if len(shaped) == 1 && (shaped[0].Kind == KList || shaped[0].Kind == KMap || shaped[0].Kind == KClass) {
-			return check(shaped[0], v, path, depth+1) // the one table alternative explains best
+			return ck.check(shaped[0], v, path, depth+1) // the one table alternative explains best
 		}
 	}
 	got := DescribeValue(v)
@@ -482,12 +529,12 @@ func check(t *Type, v lua.LValue, path string, depth int) *argError {
 	return &argError{path: path, msg: fmt.Sprintf("must be %s, got %s", describe(t), got)}
 }
 
-func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
+func (ck checker) checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 	var keys []string
 	n := tb.Len()
 	for _, k := range sortedKeys(tb) {
 		if i, ok := k.(lua.LNumber); ok && c.items != nil && int(i) >= 1 && int(i) <= n && float64(i) == math.Trunc(float64(i)) {
-			if err := check(c.items, tb.RawGet(k), fmt.Sprintf("%s[%d]", path, int(i)), depth+1); err != nil {
+			if err := ck.check(c.items, tb.RawGet(k), fmt.Sprintf("%s[%d]", path, int(i)), depth+1); err != nil {
 				return err
 			}
 			continue
@@ -519,13 +566,23 @@ func checkClass(c *Class, tb *lua.LTable, path string, depth int) *argError {
 			return &argError{path: path, unknown: strings.TrimPrefix(path+"."+k, "."),
 				msg: fmt.Sprintf("%s; %s: %s", hint, where, strings.Join(sorted, ", "))}
 		}
-		if err := check(f.Type, tb.RawGetString(k), path+"."+k, depth+1); err != nil {
+		if err := ck.check(f.Type, tb.RawGetString(k), path+"."+k, depth+1); err != nil {
 			return err
 		}
 	}
+	lazy := false // a field an __index metamethod provides on first use is there for Lua
+	if mt, ok := tb.Metatable.(*lua.LTable); ok && mt.RawGetString("__index") != lua.LNil {
+		lazy = true
+	}
 	for _, f := range c.fields {
-		if !f.Optional && tb.RawGetString(f.Name) == lua.LNil {
+		v := tb.RawGetString(f.Name)
+		if !f.Optional && !lazy && v == lua.LNil {
 			return &argError{path: path + "." + f.Name, msg: fmt.Sprintf("is required (%s)", describe(f.Type))}
+		}
+		// An option the function names itself must not be empty; values inside lists and
+		// nested tables may be (a log event's empty message, an id the API has none for).
+		if ck.args && path == "" && !f.Optional && v == lua.LString("") && f.Type.Kind == KPrim && f.Type.Name == "string" {
+			return &argError{path: path + "." + f.Name, msg: "is required (a non-empty string), got an empty string"}
 		}
 	}
 	return nil
@@ -697,7 +754,7 @@ func checkArgs(L *lua.LState, fn string, params []Param) {
 	for i, p := range params {
 		if p.Name == "..." {
 			for j := i + 1; j <= top; j++ {
-				if e := check(p.Type, L.Get(j), "", 0); e != nil {
+				if e := argCheck.check(p.Type, L.Get(j), "", 0); e != nil {
 					raiseArg(L, fn, j, "...", e)
 				}
 			}
@@ -708,12 +765,12 @@ func checkArgs(L *lua.LState, fn string, params []Param) {
 			if p.Optional {
 				continue
 			}
-			if check(p.Type, v, "", 0) == nil { // any, or a union with nil
+			if argCheck.check(p.Type, v, "", 0) == nil { // any, or a union with nil
 				continue
 			}
 			RaiseUsage(L, usageHint(fn, params), "%s: argument #%d (%s) is missing: it must be %s", fn, i+1, p.Name, describe(p.Type))
 		}
-		if e := check(p.Type, v, "", 0); e != nil {
+		if e := argCheck.check(p.Type, v, "", 0); e != nil {
 			raiseArg(L, fn, i+1, p.Name, e)
 		}
 	}

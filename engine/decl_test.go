@@ -12,12 +12,12 @@ import (
 )
 
 type probeOpts struct {
-	Name  string            `json:"name" lua:",required"`
-	Tags  engine.StringList `json:"tags"`
-	Count int               `json:"count"`
+	Name  string            `json:"name"`
+	Tags  engine.StringList `json:"tags,omitempty"`
+	Count int               `json:"count,omitempty"`
 	Auth  *struct {
-		User string `json:"user"`
-	} `json:"auth"`
+		User string `json:"user,omitempty"`
+	} `json:"auth,omitempty"`
 }
 
 // probe declares one of each kind of type; its functions return how many arguments they got.
@@ -27,14 +27,14 @@ var probe = &engine.Module{Name: "probe", Doc: "test",
 		{Name: "probe.Cmd", Items: "string", Fields: "dir?: string"},
 	},
 	Funcs: []engine.Func{
-		{Name: "list", Params: "rows: table[]", Doc: "d", Fn: count},
-		{Name: "opts", Params: "id: integer, opts?: probe.Opts", Doc: "d", Fn: count},
-		{Name: "enum", Params: `mode: "a"|"b", flag?: boolean|"auto"`, Doc: "d", Fn: count},
-		{Name: "map", Params: "m: table<string, number>", Doc: "d", Fn: count},
-		{Name: "cmd", Params: "c: probe.Cmd", Doc: "d", Fn: count},
-		{Name: "rest", Params: "first: string, ...: string|fun()", Doc: "d", Fn: count},
+		{Name: "list", Params: "rows: table[]", Returns: "integer", Doc: "d", Fn: count},
+		{Name: "opts", Params: "id: integer, opts?: probe.Opts", Returns: "integer", Doc: "d", Fn: count},
+		{Name: "enum", Params: `mode: "a"|"b", flag?: boolean|"auto"`, Returns: "integer", Doc: "d", Fn: count},
+		{Name: "map", Params: "m: table<string, number>", Returns: "integer", Doc: "d", Fn: count},
+		{Name: "cmd", Params: "c: probe.Cmd", Returns: "integer", Doc: "d", Fn: count},
+		{Name: "rest", Params: "first: string, ...: string|fun()", Returns: "integer", Doc: "d", Fn: count},
 		{Name: "maybe", Params: "x: string|nil", Returns: "string?", Doc: "d", Fn: count},
-		{Name: "cb", Params: "f: fun(x: string): boolean?, n?: integer", Doc: "d", Fn: count},
+		{Name: "cb", Params: "f: fun(x: string): boolean?, n?: integer", Returns: "integer", Doc: "d", Fn: count},
 	},
 }
 

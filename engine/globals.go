@@ -24,7 +24,7 @@ func vmFor(L *lua.LState) *VM {
 func installEngineGlobals(L *lua.LState) {
 	for i := range engineGlobals {
 		f := &engineGlobals[i]
-		L.SetGlobal(f.Name, L.NewFunction(checked(f.Name, f, prepareGlobals)))
+		L.SetGlobal(f.Name, L.NewFunction(checked(f.Name, f, prepareGlobals, false)))
 	}
 	// require("NAME") also finds recipe libraries: recipes/lib/NAME.lua, then the stock lib.
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
@@ -91,22 +91,22 @@ var engineClassDecls = []*Class{
 var engineGlobals = []Func{
 	{Name: "parallel", Params: "...: function|table<string, function>", Returns: "any",
 		Doc: "Runs independent steps at the same time: parallel(fn, fn, ...) returns each branch's result, parallel{name = fn, ...} a table of them by name. Output lines carry the branch name. The first branch to fail cancels the others and its error is raised here.",
-		Fn:  parallel},
+		Fn:  luaParallel},
 	{Name: "recipe", Params: "decl: Recipe", Returns: "Recipe",
 		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices), lock (default true) and run(args).",
-		Fn:  recipeDecl},
+		Fn:  luaRecipe},
 	{Name: "stock", Params: "name: string", Returns: "Recipe",
 		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it. r.call{agent = \"my-bot\", new_session = true} binds, defaults and checks the arguments exactly as the command line does (names with - or _; a mistake is an exit-2 error at the caller's line, with a did-you-mean); r.run(args) passes a table that is already bound (a wrapper's own args, with the same declarations) as is.",
-		Fn:  stockRecipe},
+		Fn:  luaStock},
 	{Name: "load_recipe", Params: "name: string", Returns: "Recipe",
 		Doc: "Loads the recipe NAME as the command line would (project override first, then stock). Call it with .call{...} (arguments bound as on the command line) or .run(args) (as is), like stock().",
-		Fn:  loadRecipe},
+		Fn:  luaLoadRecipe},
 	{Name: "sleep", Params: "seconds: number",
 		Doc: "Waits, with the interpreter lock released (other parallel branches go on); Ctrl-C interrupts it.",
-		Fn:  sleep},
+		Fn:  luaSleep},
 	{Name: "with_env", Params: "name: string, fn: fun(): any", Returns: "any",
 		Doc: "Runs fn with another environment of the project selected: env, project.agent, state, store and the AWS builtins act on it, under its lock. The previous environment is selected again afterwards, also when fn fails. Inside a parallel branch it selects the environment for that branch (and the branches it starts) only, so that branches can act on different environments at once, each under its own lock. Returns fn's results.",
-		Fn:  withEnv},
+		Fn:  luaWithEnv},
 	{Name: "print", Params: "...: any",
 		Doc: "Lua's print, through the run's output: secrets are masked, and with -o json each call is a log event (source \"print\") instead of a bare line.",
 		Fn:  luaPrint},
@@ -115,7 +115,7 @@ var engineGlobals = []Func{
 		Fn:  luaInspect},
 }
 
-func stockRecipe(L *lua.LState) int {
+func luaStock(L *lua.LState) int {
 	vm := vmFor(L)
 	name := L.CheckString(1)
 	if vm.Recipes == nil {
@@ -128,7 +128,7 @@ func stockRecipe(L *lua.LState) int {
 	return pushRecipe(L, src)
 }
 
-func loadRecipe(L *lua.LState) int {
+func luaLoadRecipe(L *lua.LState) int {
 	vm := vmFor(L)
 	name := L.CheckString(1)
 	if vm.Recipes == nil {
@@ -180,7 +180,7 @@ func libSearcher(L *lua.LState) int {
 	return 1
 }
 
-func sleep(L *lua.LState) int {
+func luaSleep(L *lua.LState) int {
 	d := time.Duration(float64(L.CheckNumber(1)) * float64(time.Second))
 	if d < 0 || d > 24*time.Hour {
 		RaiseUsage(L, "", "sleep(%v): use 0 to 86400 seconds", L.Get(1))
@@ -191,7 +191,7 @@ func sleep(L *lua.LState) int {
 	return 0
 }
 
-func withEnv(L *lua.LState) int {
+func luaWithEnv(L *lua.LState) int {
 	r := FromL(L)
 	name := L.CheckString(1)
 	fn := L.CheckFunction(2)
@@ -202,8 +202,8 @@ func withEnv(L *lua.LState) int {
 		RaiseUsage(L, "agentcore env list shows them", "environment %q is not defined in agentcore.toml", name)
 	}
 	store := r.Store
-	if r.StoreFor != nil {
-		store = r.StoreFor(name)
+	if s, ok := r.Stores[name]; ok {
+		store = s
 	}
 	target := r
 	var restore func()

@@ -50,7 +50,11 @@ func inspect(b *strings.Builder, v lua.LValue, indent string, seen map[*lua.LTab
 		v.ForEach(func(_, _ lua.LValue) { count++ })
 		inner := indent + "  "
 		if count == 0 {
-			b.WriteString("{}")
+			if IsList(v) {
+				b.WriteString("[]")
+			} else {
+				b.WriteString("{}")
+			}
 			return
 		}
 		if n == count {

@@ -2,6 +2,19 @@
 // register into, recipe loading and override resolution, argument binding, concurrency
 // (parallel branches behind a global interpreter lock) and errors that carry script positions.
 // It never imports a builtin: cmd hands it a Registry.
+//
+// A builtin is an engine.Func: a declaration (Params, Returns in LuaLS notation, Doc) and an
+// implementation. The implementation is a typed Go function in Func.Go (see bind.go): its
+// parameters are the declared arguments decoded into Go values, its results are converted to
+// Lua as Returns declares, and a returned error is raised. Func.Fn, a raw lua.LGFunction, is
+// only for what needs the Lua state itself: variadic printing, callbacks, values of any shape.
+// A table's shape is declared once, by a Class: from Fields, or from the Go struct the
+// function takes or returns (Class.Of); a struct field is required unless its json tag says
+// omitempty, and that one mark drives the run-time check, the reference and the LuaLS stubs
+// (and, in results, leaves a zero value out).
+//
+// Naming: the Go function implementing the Lua function mod.some_name is luaSomeName, in the
+// module's package (Go or Fn alike).
 package engine
 
 import (
@@ -17,13 +30,21 @@ import (
 // the declaration validates every call (see decl.go) and generates the reference and the
 // LuaLS stubs (agentcore docs).
 type Func struct {
-	Name    string         // Lua name, snake_case
-	Params  string         // typed parameters, LuaLS notation: "name: string, opts?: ecr.RepoOpts"
-	Returns string         // typed results: "string?", "docker.BuildResult", "" for none
-	Doc     string         // one paragraph
-	Fn      lua.LGFunction // the implementation; it runs after the arguments were checked
+	Name    string // Lua name, snake_case
+	Params  string // typed parameters, LuaLS notation: "name: string, opts?: ecr.RepoOpts"
+	Returns string // typed results: "string?", "docker.BuildResult", "" for none
+	Doc     string // reference text for recipe authors: what it does, its arguments, its errors
+	// Go is the implementation, a typed Go function bound to the declaration (see bind.go):
+	// it receives the checked arguments as Go values and returns Go results (converted as
+	// Returns declares) and an error.
+	Go any
+	// Fn is a raw implementation, for the few functions that need the Lua state itself:
+	// variadic printing (ui.*), callbacks (parallel, with_env), values of any shape
+	// (json.decode, diff). It runs after the arguments were checked. Set Go or Fn, not both.
+	Fn lua.LGFunction
 
 	decl *decl
+	bind *goBinding
 }
 
 // ParamList returns the parsed parameters (after the module or globals were prepared).
@@ -86,23 +107,44 @@ func prepareFunc(f *Func, name string, classes map[string]*Class) {
 	for _, p := range f.decl.results {
 		resolve(p.Type, classes, name)
 	}
+	switch {
+	case f.Go != nil && f.Fn != nil:
+		panic(fmt.Sprintf("engine: %s: set Go or Fn, not both", name))
+	case f.Go != nil:
+		f.bind = bindGo(name, f)
+	case f.Fn == nil:
+		panic(fmt.Sprintf("engine: %s: no implementation (Go or Fn)", name))
+	}
 }
 
-// checked wraps fn so that its arguments are validated against its declaration first. The
-// declarations are parsed on the first call (prepare), not when the Lua state is built: a run
-// pays only for the modules it uses.
-func checked(name string, f *Func, prepare func()) lua.LGFunction {
-	impl := f.Fn
+// checked wraps f so that its arguments are validated against its declaration first, then
+// bound (Go) or passed as they are (Fn). The declarations are parsed on the first call
+// (prepare), not when the Lua state is built: a run pays only for the modules it uses. With
+// checkResults, the results are validated against the declared Returns too (see
+// CheckResultsEnv).
+func checked(name string, f *Func, prepare func(), checkResults bool) lua.LGFunction {
 	return func(L *lua.LState) int {
 		prepare()
 		checkArgs(L, name, f.decl.params)
-		return impl(L)
+		var n int
+		if f.bind != nil {
+			n = f.bind.call(L, name, f.decl)
+		} else {
+			n = f.Fn(L)
+		}
+		if checkResults {
+			checkReturns(L, name, f, n)
+		}
+		return n
 	}
 }
 
 // Registry holds the modules that a run loads. cmd builds it from builtins/registry.go.
 type Registry struct {
 	mods map[string]*Module
+	// CheckResults validates every builtin's results against its declared Returns, raising
+	// an error on a mismatch; tests turn it on (enginetest does, and CheckResultsEnv).
+	CheckResults bool
 }
 
 // NewRegistry returns an empty registry.
@@ -138,6 +180,7 @@ func (r *Registry) Check() {
 
 func (r *Registry) install(L *lua.LState) {
 	fault := os.Getenv(FaultAfterEnv)
+	checkResults := r.CheckResults || os.Getenv(CheckResultsEnv) != ""
 	for _, m := range r.Modules() {
 		m := m
 		build := func(L *lua.LState) *lua.LTable {
@@ -145,7 +188,7 @@ func (r *Registry) install(L *lua.LState) {
 			for i := range m.Funcs {
 				f := &m.Funcs[i]
 				name := m.Name + "." + f.Name
-				t.RawSetString(f.Name, L.NewFunction(faultAfter(fault, name, checked(name, f, m.Prepare))))
+				t.RawSetString(f.Name, L.NewFunction(faultAfter(fault, name, checked(name, f, m.Prepare, checkResults))))
 			}
 			if m.Fields != nil {
 				m.Fields(L, t)

@@ -9,7 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// parallel runs independent steps at the same time:
+// luaParallel is the global parallel: it runs independent steps at the same time:
 //
 //	parallel(function() ... end, function() ... end)          -- returns each branch's result
 //	parallel{ build = function() ... end, repo = function() ... end } -- returns {build=..., repo=...}
@@ -19,7 +19,7 @@ import (
 // once; builtins release the lock while they wait (Unlocked), which is where branches overlap.
 // The first branch to fail cancels the others' context; its error, with its script position,
 // is raised from parallel.
-func parallel(L *lua.LState) int {
+func luaParallel(L *lua.LState) int {
 	type branch struct {
 		label string
 		fn    *lua.LFunction

@@ -39,8 +39,8 @@ type Recipe struct {
 
 var argTypes = map[string]bool{"string": true, "int": true, "bool": true, "list": true}
 
-// recipeDecl is the global recipe{...}: it validates a declaration and returns it.
-func recipeDecl(L *lua.LState) int {
+// luaRecipe is the global recipe{...}: it validates a declaration and returns it.
+func luaRecipe(L *lua.LState) int {
 	t := L.CheckTable(1)
 	if _, err := declFromTable(t, Source{}); err != nil {
 		Raise(L, err)

@@ -24,12 +24,12 @@ type Run struct {
 	EnvName string           // selected environment name, "" when none
 	Out     *Output
 	Store   state.Store // environment state store; nil without a project
-	// StoreFor returns the state store of another environment of the project (state = "file"
-	// or "ssm" is per environment), for with_env. Set by cmd.
-	StoreFor func(env string) state.Store
-	Yes      bool   // --yes: answer confirmations
-	Confirm  string // --confirm TEXT: the typed confirmation, given without a terminal
-	Stdin    io.Reader
+	// Stores holds the state store of each environment of the project (state = "file" or
+	// "ssm" is per environment), for with_env; nil without a project.
+	Stores  map[string]state.Store
+	Yes     bool   // --yes: answer confirmations
+	Confirm string // --confirm TEXT: the typed confirmation, given without a terminal
+	Stdin   io.Reader
 	// Interactive reports whether stdin is a terminal (confirmations may prompt).
 	Interactive bool
 	Verbose     bool
@@ -39,14 +39,6 @@ type Run struct {
 	// ExitCode, when not zero, is the exit code of a run whose recipe finished without an
 	// error but has a finding to report (drift found: 3). Set with ui.exit_code.
 	ExitCode int
-	// LocalEndpoint ensures the local AgentCore endpoint runs (starting it when it does not)
-	// and returns its base URL, e.g. http://127.0.0.1:4566. Set by cmd; nil in unit tests
-	// that do not need it.
-	LocalEndpoint func(ctx context.Context) (string, error)
-	// LocalCredentials returns the access key pair the local endpoint accepts (generated at
-	// its first start, kept under AGENTCORE_HOME): requests to it are signed with it, as to
-	// AWS. Set by cmd, with LocalEndpoint.
-	LocalCredentials func() (accessKeyID, secretAccessKey string, err error)
 
 	gil      sync.Mutex
 	branches sync.Map // *lua.LState -> branch label
@@ -111,6 +103,28 @@ func (r *Run) Env() *project.Environment {
 		return nil
 	}
 	return r.Project.Environments[r.EnvName]
+}
+
+// NeedProject returns the run's project, or a usage error (exit 2) saying how to make one.
+func (r *Run) NeedProject() (*project.Project, error) {
+	if r.Project == nil {
+		return nil, Usagef("run agentcore init to create one", "no agentcore.toml here")
+	}
+	return r.Project, nil
+}
+
+// NeedEnv returns the run's project and its selected environment, or a usage error (exit 2)
+// saying how to select one.
+func (r *Run) NeedEnv() (*project.Project, *project.Environment, error) {
+	p, err := r.NeedProject()
+	if err != nil {
+		return nil, nil, err
+	}
+	e := r.Env()
+	if e == nil {
+		return nil, nil, Usagef("pick one with -e NAME or agentcore env use NAME", "no environment selected")
+	}
+	return p, e, nil
 }
 
 const runKey = "agentcore.run"

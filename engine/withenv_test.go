@@ -23,11 +23,11 @@ func probeMod(dir string) *engine.Module {
 	var mu sync.Mutex
 	count := 0
 	return &engine.Module{Name: "probe", Funcs: []engine.Func{
-		{Name: "env", Fn: func(L *lua.LState) int {
+		{Name: "env", Returns: "string", Fn: func(L *lua.LState) int {
 			L.Push(lua.LString(engine.FromL(L).EnvName))
 			return 1
 		}},
-		{Name: "locked", Fn: func(L *lua.LState) int {
+		{Name: "locked", Params: "name: string", Returns: "boolean", Fn: func(L *lua.LState) int {
 			_, err := os.Stat(filepath.Join(dir, L.CheckString(1)+".lock"))
 			L.Push(lua.LBool(err == nil))
 			return 1
@@ -66,7 +66,7 @@ func TestWithEnvInParallelBranches(t *testing.T) {
 	h.Run.Project = &project.Project{Name: "p", Environments: map[string]*project.Environment{
 		"main": {Name: "main"}, "a": {Name: "a"}, "b": {Name: "b"}}}
 	h.Run.EnvName, h.Run.Store = "main", store
-	h.Run.StoreFor = func(string) state.Store { return store }
+	h.Run.Stores = map[string]state.Store{"main": store, "a": store, "b": store}
 	res := h.Do(t, `
 		local r = parallel{
 			one = function() return with_env("a", function()

@@ -23,7 +23,7 @@ Examples:
     local a = st.agents[agent.name]
     if not a then
       ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(agent.name, e.name))
-      return { agent = agent.name, plan = {}, destroyed = false }
+      return { agent = agent.name, plan = json.array(), destroyed = false }
     end
     if deploy.needs_reconcile(a) then
       aws.guard()
@@ -32,7 +32,7 @@ Examples:
     a = deploy.agent_state(st, agent)
     local repo_uri = a.repository
 
-    local plan = {}
+    local plan = json.array()
     -- endpoints, then the runtime (with its containers), then the images pushed, then the
     -- repository, then the stacks (the repository's before the role's, which names it)
     local function rank(r)

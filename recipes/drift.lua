@@ -264,7 +264,7 @@ Examples:
     local cloud = cloud_state and from_state(cloud_state, args.agent) or nil
     local live = from_live(st, args.agent)
 
-    local findings = {}
+    local findings = json.array() -- [] in -o json when nothing drifted
     if cloud then
       report(diff.compare(recorded, cloud).changes, "the cloud copy", envname, findings)
     end

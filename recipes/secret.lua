@@ -1,7 +1,7 @@
 -- secret: the Secrets Manager secrets agents read at run time ({ secret = "NAME" } values).
 -- The agents of this environment whose configuration names secret name (variable names).
 local function users(name)
-  local out = {}
+  local out = json.array()
   for _, an in ipairs(project.agents()) do
     local agent = project.agent(an, { resolve = false })
     for var, ref in pairs(agent.secrets) do
@@ -59,7 +59,7 @@ end
 
 local function list(args)
   local prefix = project.secret_prefix()
-  local found, rows, out = {}, {}, {}
+  local found, rows, out = {}, {}, json.array()
   for _, s in ipairs(secrets.list { prefix = prefix }) do
     local name = s.name:sub(#prefix + 1)
     found[name] = true

@@ -25,7 +25,7 @@ end
 local function agent_status(name, st)
   local agent = project.agent(name, { resolve = false })
   local a = st.agents[name]
-  local out = { agent = name, runtime_name = agent.runtime_name, deployed = false, versions = {}, endpoints = {} }
+  local out = { agent = name, runtime_name = agent.runtime_name, deployed = false, versions = json.array(), endpoints = json.array() }
   if not a or not a.runtime_id then return out end
   out.deployed = true
   out.runtime_id, out.runtime_arn, out.repository = a.runtime_id, a.runtime_arn, a.repository
@@ -63,7 +63,7 @@ local function agent_status(name, st)
     })
   end
   for _, v in ipairs(a.versions) do
-    local eps = {}
+    local eps = json.array() -- [] in -o json when no endpoint serves the version
     for _, e in ipairs(out.endpoints) do
       if (e.live_version or e.version) == v.number then table.insert(eps, e.name) end
     end
@@ -94,7 +94,7 @@ Examples:
   run = function(args)
     local st = state.load()
     local names = args.agent and { args.agent } or project.agents()
-    local result = { environment = env.name(), provider = env.get().provider, agents = {} }
+    local result = { environment = env.name(), provider = env.get().provider, agents = json.array() }
     for _, name in ipairs(names) do
       local s = agent_status(name, st)
       table.insert(result.agents, s)

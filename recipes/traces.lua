@@ -26,7 +26,7 @@ local function summarize(spans)
     table.insert(t.spans, s)
     t.ids[s.span_id] = true
   end
-  local out = {}
+  local out = json.array() -- [] in -o json when there is no trace
   for _, t in ipairs(order) do
     local first, last, status, session, root = nil, nil, "OK", nil, nil
     for _, s in ipairs(t.spans) do
@@ -111,7 +111,7 @@ Examples:
     if r.missing then
       ui.ok(("no spans yet in %s (no log group aws/spans): %s has not exported any"):format(env.name(), agent.name))
       ui.info("an agent exports spans with OpenTelemetry (OTLP); on AWS, agentcore create enables Transaction Search")
-      result.traces = {}
+      result.traces = json.array()
       return result
     end
 

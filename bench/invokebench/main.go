@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 
-	awsbuiltin "github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/local/auth"
 )
 
@@ -87,8 +87,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(o.endpoint),
 		Credentials:  creds.Provider(),
-		// the same HTTP client as agentcore's own (see builtins/aws.HTTPClient)
-		HTTPClient: awsbuiltin.HTTPClient(nil),
+		// the same HTTP client as agentcore's own (see awscall.HTTPClient)
+		HTTPClient: awscall.HTTPClient(nil),
 	})
 	viaEndpoint := func(ctx context.Context, payload string) (time.Duration, time.Duration, []byte, error) {
 		start := time.Now()

@@ -3,13 +3,10 @@ package agentcore
 import (
 	"context"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	control "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
-	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
-	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
 // controlAPI is the part of the AgentCore control plane this module calls.
@@ -36,29 +33,17 @@ type dataAPI interface {
 	StopRuntimeSession(context.Context, *bedrockagentcore.StopRuntimeSessionInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.StopRuntimeSessionOutput, error)
 }
 
-// controlFor returns the control plane client of the session's environment.
-func controlFor(run *engine.Run, s *aws.Session) controlAPI {
-	return aws.Client(run, s, "bedrockagentcorecontrol", func(cfg awssdk.Config) controlAPI { return control.NewFromConfig(cfg) })
+// module is the agentcore module built with the program's AWS layer.
+type module struct {
+	controlPlane *awscall.Service[controlAPI] // the AgentCore control plane
+	dataPlane    *awscall.Service[dataAPI]    // the AgentCore data plane
 }
 
-// dataFor returns the data plane client of the session's environment.
-func dataFor(run *engine.Run, s *aws.Session) dataAPI {
-	return aws.Client(run, s, "bedrockagentcore", func(cfg awssdk.Config) dataAPI { return bedrockagentcore.NewFromConfig(cfg) })
-}
-
-// callControl runs fn against the control plane with the interpreter lock released, raising
-// (aws.Error, the AWS code first) on failure.
-func callControl[T any](L *lua.LState, doing string, fn func(ctx context.Context, c controlAPI) (T, error)) T {
-	run := engine.FromL(L)
-	return aws.Call(L, doing, func(ctx context.Context, s *aws.Session) (T, error) {
-		return fn(ctx, controlFor(run, s))
-	})
-}
-
-// tryControl is callControl returning the error, for lookups that answer nil when not found.
-func tryControl[T any](L *lua.LState, fn func(ctx context.Context, c controlAPI) (T, error)) (T, error) {
-	run := engine.FromL(L)
-	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) {
-		return fn(ctx, controlFor(run, s))
-	})
+func newModule(a *awscall.AWS) *module {
+	return &module{
+		controlPlane: &awscall.Service[controlAPI]{AWS: a, Name: "bedrockagentcorecontrol",
+			New: func(s *awscall.Session) controlAPI { return control.NewFromConfig(s.Config) }},
+		dataPlane: &awscall.Service[dataAPI]{AWS: a, Name: "bedrockagentcore",
+			New: func(s *awscall.Session) dataAPI { return bedrockagentcore.NewFromConfig(s.Config) }},
+	}
 }

@@ -11,44 +11,59 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
-// runtimeSpec is the options table of create_runtime and update_runtime.
+// runtimeSpec is the options table of create_runtime: a new runtime's name and role, its tags,
+// and its settings.
 type runtimeSpec struct {
-	Name        string           `json:"name"`
-	Image       string           `json:"image"`
-	Code        *codeSpec        `json:"code"`
-	RoleArn     string           `json:"role_arn"`
-	Env         engine.StringMap `json:"env"`
-	Protocol    string           `json:"protocol" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
-	Network     string           `json:"network"`
-	Description *string          `json:"description"`
-	Lifecycle   *struct {
-		IdleTimeout *Seconds `json:"idle_timeout" lua:"number|string"`
-		MaxLifetime *Seconds `json:"max_lifetime" lua:"number|string"`
-	} `json:"lifecycle"`
-	Tags        engine.StringMap `json:"tags"`
-	ClientToken string           `json:"client_token"`
+	Name    string           `json:"name"`
+	RoleArn string           `json:"role_arn"`
+	Tags    engine.StringMap `json:"tags,omitempty"`
+	runtimeSettings
+}
+
+// runtimeUpdate is the options table of update_runtime: the settings to change, and the role.
+type runtimeUpdate struct {
+	RoleArn string `json:"role_arn,omitempty"`
+	runtimeSettings
+}
+
+// runtimeSettings are what create_runtime and update_runtime both take.
+type runtimeSettings struct {
+	Image       string           `json:"image,omitempty"`
+	Code        *codeSpec        `json:"code,omitempty"`
+	Env         engine.StringMap `json:"env,omitempty"`
+	Protocol    string           `json:"protocol,omitempty" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
+	Network     string           `json:"network,omitempty"`
+	Description *string          `json:"description,omitempty"`
+	Lifecycle   *lifecycleSpec   `json:"lifecycle,omitempty"`
+	ClientToken string           `json:"client_token,omitempty"`
 	// Authorizer is inbound JWT auth (a custom JWT authorizer: Cognito or any OIDC issuer);
 	// without it callers sign with IAM (SigV4). On update, false removes it.
-	Authorizer *authorizerSpec `json:"authorizer" lua:"agentcore.Authorizer|false"`
+	Authorizer *authorizerSpec `json:"authorizer,omitempty" lua:"agentcore.Authorizer|false"`
+}
+
+// lifecycleSpec is a runtime's session lifecycle: seconds, or durations such as "15m".
+type lifecycleSpec struct {
+	IdleTimeout *Seconds `json:"idle_timeout,omitempty" lua:"number|string"`
+	MaxLifetime *Seconds `json:"max_lifetime,omitempty" lua:"number|string"`
 }
 
 // codeSpec is a direct code deployment: a zip in S3 run by an AgentCore managed runtime.
 type codeSpec struct {
 	Bucket     string            `json:"bucket"`
 	Key        string            `json:"key"`
-	VersionID  string            `json:"version_id"`
+	VersionID  string            `json:"version_id,omitempty"`
 	Runtime    string            `json:"runtime"`
 	Entrypoint engine.StringList `json:"entrypoint"`
 }
 
 type authorizerSpec struct {
 	DiscoveryURL    string            `json:"discovery_url"`
-	AllowedClients  engine.StringList `json:"allowed_clients"`
-	AllowedAudience engine.StringList `json:"allowed_audience"`
+	AllowedClients  engine.StringList `json:"allowed_clients,omitempty"`
+	AllowedAudience engine.StringList `json:"allowed_audience,omitempty"`
 	remove          bool
 }
 
@@ -79,38 +94,35 @@ func (a *authorizerSpec) config() types.AuthorizerConfiguration {
 	}}
 }
 
-// check validates what can be checked without AWS, raising usage errors.
-func (s *runtimeSpec) check(L *lua.LState, fn string) {
-	if s.Name != "" && !runtimeName.MatchString(s.Name) {
-		engine.RaiseUsage(L, "runtime names start with a letter and hold up to 48 letters, digits and underscores (no hyphens)",
-			"%s: %q is not a valid runtime name", fn, s.Name)
-	}
+// check validates what can be checked without AWS, as usage errors.
+func (s *runtimeSettings) check(fn string) error {
 	s.Protocol = strings.ToUpper(s.Protocol)
 	switch types.ServerProtocol(s.Protocol) {
 	case "", types.ServerProtocolHttp, types.ServerProtocolMcp, types.ServerProtocolA2a, types.ServerProtocolAgui:
 	default:
-		engine.RaiseUsage(L, "use HTTP, MCP, A2A or AGUI", "%s: protocol %q is not known", fn, s.Protocol)
+		return engine.Usagef("use HTTP, MCP, A2A or AGUI", "%s: protocol %q is not known", fn, s.Protocol)
 	}
 	if a := s.Authorizer; a != nil && !a.remove {
 		if !strings.HasPrefix(a.DiscoveryURL, "https://") || !strings.HasSuffix(a.DiscoveryURL, "/.well-known/openid-configuration") {
-			engine.RaiseUsage(L, "the issuer's https://.../.well-known/openid-configuration URL",
+			return engine.Usagef("the issuer's https://.../.well-known/openid-configuration URL",
 				"%s: authorizer.discovery_url %q is not an OpenID Connect discovery URL", fn, a.DiscoveryURL)
 		}
 		if len(a.AllowedClients) == 0 && len(a.AllowedAudience) == 0 {
-			engine.RaiseUsage(L, "", "%s: authorizer needs allowed_clients or allowed_audience", fn)
+			return engine.Usagef("", "%s: authorizer needs allowed_clients or allowed_audience", fn)
 		}
 	}
 	s.Network = strings.ToUpper(s.Network)
 	switch s.Network {
 	case "", string(types.NetworkModePublic):
 	case string(types.NetworkModeVpc):
-		engine.RaiseUsage(L, `use network = "PUBLIC"`, "%s: VPC networking is not supported yet", fn)
+		return engine.Usagef(`use network = "PUBLIC"`, "%s: VPC networking is not supported yet", fn)
 	default:
-		engine.RaiseUsage(L, `use network = "PUBLIC"`, "%s: network %q is not known", fn, s.Network)
+		return engine.Usagef(`use network = "PUBLIC"`, "%s: network %q is not known", fn, s.Network)
 	}
+	return nil
 }
 
-func (s *runtimeSpec) lifecycle() *types.LifecycleConfiguration {
+func (s *runtimeSettings) lifecycle() *types.LifecycleConfiguration {
 	if s.Lifecycle == nil {
 		return nil
 	}
@@ -122,7 +134,7 @@ func (s *runtimeSpec) lifecycle() *types.LifecycleConfiguration {
 
 // artifact is the runtime's artifact: the code zip when the spec has one, else the image; nil
 // when the spec has neither (update keeps the current one).
-func (s *runtimeSpec) artifact() types.AgentRuntimeArtifact {
+func (s *runtimeSettings) artifact() types.AgentRuntimeArtifact {
 	if c := s.Code; c != nil {
 		loc := types.S3Location{Bucket: awssdk.String(c.Bucket), Prefix: awssdk.String(c.Key)}
 		if c.VersionID != "" {
@@ -141,29 +153,30 @@ func (s *runtimeSpec) artifact() types.AgentRuntimeArtifact {
 		Value: types.ContainerConfiguration{ContainerUri: awssdk.String(s.Image)}}
 }
 
-// checkArtifact validates the artifact fields: exactly one of image and code.
-func (s *runtimeSpec) checkArtifact(L *lua.LState, fn string, required bool) {
+// checkArtifact validates the artifact fields: one of image and code (exactly one when
+// required), and a code package's managed runtime.
+func (s *runtimeSettings) checkArtifact(fn string, required bool) error {
 	if s.Code != nil && s.Image != "" {
-		engine.RaiseUsage(L, "a runtime runs either a container image or code", "%s: give image or code, not both", fn)
+		return engine.Usagef("a runtime runs either a container image or code", "%s: give image or code, not both", fn)
 	}
 	if s.Code == nil {
 		if required && s.Image == "" {
-			engine.RaiseUsage(L, "", "%s: image (or code = {bucket, key, runtime, entrypoint}) is required", fn)
+			return engine.Usagef("", "%s: image (or code = {bucket, key, runtime, entrypoint}) is required", fn)
 		}
-		return
+		return nil
 	}
 	c := s.Code
-	if c.Bucket == "" || c.Key == "" || c.Runtime == "" || len(c.Entrypoint) == 0 {
-		engine.RaiseUsage(L, "code = {bucket =, key =, runtime = \"PYTHON_3_12\", entrypoint = {\"main.py\"}}",
-			"%s: code needs bucket, key, runtime and entrypoint", fn)
+	if len(c.Entrypoint) == 0 {
+		return engine.Usagef("code = {bucket =, key =, runtime = \"PYTHON_3_12\", entrypoint = {\"main.py\"}}",
+			"%s: code.entrypoint is empty", fn)
 	}
 	valid := types.AgentManagedRuntimeType("").Values()
 	for _, v := range valid {
 		if string(v) == c.Runtime {
-			return
+			return nil
 		}
 	}
-	engine.RaiseUsage(L, fmt.Sprintf("use one of %v", valid), "%s: code.runtime %q is not a managed runtime", fn, c.Runtime)
+	return engine.Usagef(fmt.Sprintf("use one of %v", valid), "%s: code.runtime %q is not a managed runtime", fn, c.Runtime)
 }
 
 func orDefault(s, def string) string {
@@ -173,20 +186,18 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func createRuntime(L *lua.LState) int {
+func (m *module) luaCreateRuntime(L *lua.LState, spec runtimeSpec) (*control.CreateAgentRuntimeOutput, error) {
 	const fn = "agentcore.create_runtime"
-	var spec runtimeSpec
-	if L.Get(1) == lua.LNil {
-		engine.RaiseUsage(L, "", "%s: expects a table {name=, image=, role_arn=, ...}", fn)
+	if err := spec.checkArtifact(fn, true); err != nil {
+		return nil, err
 	}
-	engine.OptionsArg(L, 1, fn, &spec)
-	spec.checkArtifact(L, fn, true)
-	for _, req := range []struct{ name, val string }{{"name", spec.Name}, {"role_arn", spec.RoleArn}} {
-		if req.val == "" {
-			engine.RaiseUsage(L, "", "%s: %s is required", fn, req.name)
-		}
+	if !runtimeName.MatchString(spec.Name) {
+		return nil, engine.Usagef("runtime names start with a letter and hold up to 48 letters, digits and underscores (no hyphens)",
+			"%s: %q is not a valid runtime name", fn, spec.Name)
 	}
-	spec.check(L, fn)
+	if err := spec.check(fn); err != nil {
+		return nil, err
+	}
 	if len(spec.Env) == 0 {
 		spec.Env = nil // env = {} on create: no variables, rather than an empty map on the wire
 	}
@@ -207,27 +218,20 @@ func createRuntime(L *lua.LState) int {
 	if spec.ClientToken != "" {
 		in.ClientToken = &spec.ClientToken
 	}
-	out := callControl(L, fmt.Sprintf("creating agent runtime %q", spec.Name), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("creating agent runtime %q", spec.Name), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeOutput, error) {
 		return c.CreateAgentRuntime(ctx, in)
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
-func updateRuntime(L *lua.LState) int {
+func (m *module) luaUpdateRuntime(L *lua.LState, id string, spec runtimeUpdate) (*control.UpdateAgentRuntimeOutput, error) {
 	const fn = "agentcore.update_runtime"
-	id := engine.StringArg(L, 1, fn, "runtime id")
-	var spec runtimeSpec
-	engine.OptionsArg(L, 2, fn, &spec)
-	if spec.Name != "" {
-		engine.RaiseUsage(L, "a runtime cannot be renamed: create a new one", "%s: name cannot be changed", fn)
+	if err := spec.check(fn); err != nil {
+		return nil, err
 	}
-	if spec.Tags != nil {
-		engine.RaiseUsage(L, "", "%s: tags are set on creation only", fn)
+	if err := spec.checkArtifact(fn, false); err != nil {
+		return nil, err
 	}
-	spec.check(L, fn)
-	spec.checkArtifact(L, fn, false)
-	out := callControl(L, fmt.Sprintf("updating agent runtime %s", id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("updating agent runtime %s", id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeOutput, error) {
 		// UpdateAgentRuntime replaces the whole configuration: start from the current one so
 		// that what the caller leaves out keeps its value.
 		cur, err := c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id})
@@ -282,56 +286,44 @@ func updateRuntime(L *lua.LState) int {
 		}
 		return c.UpdateAgentRuntime(ctx, in)
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 type getOpts struct {
-	Version Version `json:"version" lua:"string|integer"`
+	Version Version `json:"version,omitempty" lua:"string|integer"`
 }
 
-func getRuntime(L *lua.LState) int {
-	const fn = "agentcore.get_runtime"
-	id := engine.StringArg(L, 1, fn, "runtime id")
-	var o getOpts
-	engine.OptionsArg(L, 2, fn, &o)
-	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeOutput, error) {
+func (m *module) luaGetRuntime(L *lua.LState, id string, o getOpts) (*control.GetAgentRuntimeOutput, error) {
+	out, err := awscall.Try(L, m.controlPlane, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeOutput, error) {
 		return c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id, AgentRuntimeVersion: o.Version.ptr()})
 	})
-	pushOrNil(L, out, err, "getting agent runtime "+id)
-	return 1
+	return orNil(m.controlPlane, out, err, "getting agent runtime "+id)
 }
 
-// pushOrNil pushes out, or nil when err is a not-found error; any other error is raised.
-func pushOrNil(L *lua.LState, out any, err error, doing string) {
-	if aws.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return
+// orNil returns out, nil for a not-found error, and any other error explained by sv.
+func orNil[T any](sv *awscall.Service[controlAPI], out *T, err error, doing string) (*T, error) {
+	if awscall.IsNotFound(err) {
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(doing, err))
+		return nil, sv.Error(doing, err)
 	}
-	L.Push(engine.ToLua(L, out))
+	return out, nil
 }
 
-func listRuntimes(L *lua.LState) int {
-	all := callControl(L, "listing agent runtimes", func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
+func (m *module) luaListRuntimes(L *lua.LState) ([]types.AgentRuntime, error) {
+	return awscall.Call(L, m.controlPlane, "listing agent runtimes", func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
 		return allPages(ctx, control.NewListAgentRuntimesPaginator(c, &control.ListAgentRuntimesInput{}),
 			func(o *control.ListAgentRuntimesOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
-	L.Push(listToLua(L, all))
-	return 1
 }
 
-func listVersions(L *lua.LState) int {
-	id := engine.StringArg(L, 1, "agentcore.list_versions", "runtime id")
-	all := callControl(L, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
+func (m *module) luaListVersions(L *lua.LState, id string) ([]types.AgentRuntime, error) {
+	all, err := awscall.Call(L, m.controlPlane, "listing the versions of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntime, error) {
 		return allPages(ctx, control.NewListAgentRuntimeVersionsPaginator(c, &control.ListAgentRuntimeVersionsInput{AgentRuntimeId: &id}),
 			func(o *control.ListAgentRuntimeVersionsOutput) []types.AgentRuntime { return o.AgentRuntimes })
 	})
 	sortNewestFirst(all)
-	L.Push(listToLua(L, all))
-	return 1
+	return all, err
 }
 
 // pager is what the SDK's paginators of this service have in common.
@@ -353,99 +345,64 @@ func allPages[O any, T any](ctx context.Context, p pager[O], items func(O) []T) 
 	return all, nil
 }
 
-// listToLua converts a slice to a Lua list; an empty slice is an empty table, never nil.
-func listToLua[T any](L *lua.LState, items []T) *lua.LTable {
-	t := L.CreateTable(len(items), 0)
-	for _, it := range items {
-		t.Append(engine.ToLua(L, it))
-	}
-	return t
-}
-
-func deleteRuntime(L *lua.LState) int {
-	id := engine.StringArg(L, 1, "agentcore.delete_runtime", "runtime id")
-	out := callControl(L, "deleting agent runtime "+id, func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeOutput, error) {
+func (m *module) luaDeleteRuntime(L *lua.LState, id string) (*control.DeleteAgentRuntimeOutput, error) {
+	return awscall.Call(L, m.controlPlane, "deleting agent runtime "+id, func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeOutput, error) {
 		return c.DeleteAgentRuntime(ctx, &control.DeleteAgentRuntimeInput{AgentRuntimeId: &id})
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
+// endpointOpts is the options table of create_endpoint.
 type endpointOpts struct {
-	Version     Version          `json:"version" lua:"string|integer"`
-	Description *string          `json:"description"`
-	Tags        engine.StringMap `json:"tags"`
-	ClientToken string           `json:"client_token"`
+	endpointUpdate
+	Tags engine.StringMap `json:"tags,omitempty"`
 }
 
-func (o endpointOpts) token() *string {
+// endpointUpdate is the options table of update_endpoint (tags are set on creation only).
+type endpointUpdate struct {
+	Version     Version `json:"version,omitempty" lua:"string|integer"`
+	Description *string `json:"description,omitempty"`
+	ClientToken string  `json:"client_token,omitempty"`
+}
+
+func (o endpointUpdate) token() *string {
 	if o.ClientToken == "" {
 		return nil
 	}
 	return &o.ClientToken
 }
 
-func createEndpoint(L *lua.LState) int {
-	const fn = "agentcore.create_endpoint"
-	id := engine.StringArg(L, 1, fn, "runtime id")
-	name := engine.StringArg(L, 2, fn, "endpoint name")
-	var o endpointOpts
-	engine.OptionsArg(L, 3, fn, &o)
-	out := callControl(L, fmt.Sprintf("creating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeEndpointOutput, error) {
+func (m *module) luaCreateEndpoint(L *lua.LState, id, name string, o endpointOpts) (*control.CreateAgentRuntimeEndpointOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("creating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.CreateAgentRuntimeEndpointOutput, error) {
 		return c.CreateAgentRuntimeEndpoint(ctx, &control.CreateAgentRuntimeEndpointInput{AgentRuntimeId: &id, Name: &name,
 			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, Tags: o.Tags, ClientToken: o.token()})
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
-func updateEndpoint(L *lua.LState) int {
-	const fn = "agentcore.update_endpoint"
-	id := engine.StringArg(L, 1, fn, "runtime id")
-	name := engine.StringArg(L, 2, fn, "endpoint name")
-	var o endpointOpts
-	engine.OptionsArg(L, 3, fn, &o)
-	if o.Tags != nil {
-		engine.RaiseUsage(L, "", "%s: tags are set on creation only", fn)
-	}
-	out := callControl(L, fmt.Sprintf("updating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeEndpointOutput, error) {
+func (m *module) luaUpdateEndpoint(L *lua.LState, id, name string, o endpointUpdate) (*control.UpdateAgentRuntimeEndpointOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("updating endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.UpdateAgentRuntimeEndpointOutput, error) {
 		return c.UpdateAgentRuntimeEndpoint(ctx, &control.UpdateAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name,
 			AgentRuntimeVersion: o.Version.ptr(), Description: o.Description, ClientToken: o.token()})
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
-func getEndpoint(L *lua.LState) int {
-	const fn = "agentcore.get_endpoint"
-	id := engine.StringArg(L, 1, fn, "runtime id")
-	name := engine.StringArg(L, 2, fn, "endpoint name")
-	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeEndpointOutput, error) {
+func (m *module) luaGetEndpoint(L *lua.LState, id, name string) (*control.GetAgentRuntimeEndpointOutput, error) {
+	out, err := awscall.Try(L, m.controlPlane, func(ctx context.Context, c controlAPI) (*control.GetAgentRuntimeEndpointOutput, error) {
 		return c.GetAgentRuntimeEndpoint(ctx, &control.GetAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 	})
-	pushOrNil(L, out, err, fmt.Sprintf("getting endpoint %q of agent runtime %s", name, id))
-	return 1
+	return orNil(m.controlPlane, out, err, fmt.Sprintf("getting endpoint %q of agent runtime %s", name, id))
 }
 
-func listEndpoints(L *lua.LState) int {
-	id := engine.StringArg(L, 1, "agentcore.list_endpoints", "runtime id")
-	all := callControl(L, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
+func (m *module) luaListEndpoints(L *lua.LState, id string) ([]types.AgentRuntimeEndpoint, error) {
+	return awscall.Call(L, m.controlPlane, "listing the endpoints of agent runtime "+id, func(ctx context.Context, c controlAPI) ([]types.AgentRuntimeEndpoint, error) {
 		return allPages(ctx, control.NewListAgentRuntimeEndpointsPaginator(c, &control.ListAgentRuntimeEndpointsInput{AgentRuntimeId: &id}),
 			func(o *control.ListAgentRuntimeEndpointsOutput) []types.AgentRuntimeEndpoint {
 				return o.RuntimeEndpoints
 			})
 	})
-	L.Push(listToLua(L, all))
-	return 1
 }
 
-func deleteEndpoint(L *lua.LState) int {
-	const fn = "agentcore.delete_endpoint"
-	id := engine.StringArg(L, 1, fn, "runtime id")
-	name := engine.StringArg(L, 2, fn, "endpoint name")
-	out := callControl(L, fmt.Sprintf("deleting endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeEndpointOutput, error) {
+func (m *module) luaDeleteEndpoint(L *lua.LState, id, name string) (*control.DeleteAgentRuntimeEndpointOutput, error) {
+	return awscall.Call(L, m.controlPlane, fmt.Sprintf("deleting endpoint %q of agent runtime %s", name, id), func(ctx context.Context, c controlAPI) (*control.DeleteAgentRuntimeEndpointOutput, error) {
 		return c.DeleteAgentRuntimeEndpoint(ctx, &control.DeleteAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 
 func harness(t *testing.T, endpoint string) *enginetest.Harness {
 	t.Helper()
-	h := enginetest.New(t, aws.Module, agentcore.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), agentcore.New(awstest.AWS()))
 	awstest.UseEnv(t, h, endpoint)
 	return h
 }
@@ -209,10 +209,14 @@ func TestUsageErrors(t *testing.T) {
 		`agentcore.create_runtime{name = "b", image = "i", role_arn = "r", protocl = 1}`:       `did you mean "protocol"`,
 		`agentcore.create_runtime{name = "b", image = "i", role_arn = "r", protocol = "SMTP"}`: "protocol",
 		`agentcore.get_runtime("x", {version = "latest"})`:                                     "not a runtime version",
-		`agentcore.update_runtime("x", {name = "y"})`:                                          "name cannot be changed",
+		`agentcore.update_runtime("x", {name = "y"})`:                                          `unknown option "name"`,
+		`agentcore.update_runtime("x", {tags = {a = "b"}})`:                                    `unknown option "tags"`,
+		`agentcore.update_endpoint("x", "e", {tags = {a = "b"}})`:                              `unknown option "tags"`,
+		`agentcore.wait_endpoint("x", "e", {version = 2})`:                                     `unknown option "version"`,
+		`agentcore.create_runtime{image = "i", role_arn = "r"}`:                                "field name is required (a string)",
 		`agentcore.wait_runtime("x", {timeout = "soon"})`:                                      `duration "soon"`,
 		`agentcore.get_endpoint("x")`:                                                          "argument #2 (name) is missing",
-		`agentcore.invoke{payload = "{}"}`:                                                     "arn is required",
+		`agentcore.invoke{payload = "{}"}`:                                                     "field arn is required (a string)",
 		`agentcore.invoke{arn = "a", payload = "{}", on_chunk = 3}`:                            "on_chunk must be a function",
 		`agentcore.invoke{arn = "a", payload = "{}", timeout = {}}`:                            "timeout must be a number or a string",
 		`agentcore.invoke{arn = "a", payload = "{}", timeout = "soon"}`:                        `duration "soon"`,
@@ -294,4 +298,17 @@ func TestWaitRaisesWhenTheRuntimeVanishes(t *testing.T) {
 	if res[0].String() != "false" || res[1].String() != "ResourceNotFoundException" {
 		t.Fatalf("got %v", res)
 	}
+}
+
+// The reference and the editor stubs show what the Go code needs: every field a function
+// cannot do without is declared required, the others optional.
+func TestRequiredFieldsAreDeclared(t *testing.T) {
+	awstest.RequiredFields(t, agentcore.New(awstest.AWS()), map[string]string{
+		"agentcore.RuntimeSpec":    "name role_arn",
+		"agentcore.RuntimeUpdate":  "",
+		"agentcore.Authorizer":     "discovery_url",
+		"agentcore.InvokeRequest":  "arn",
+		"agentcore.EndpointOpts":   "",
+		"agentcore.EndpointUpdate": "",
+	})
 }

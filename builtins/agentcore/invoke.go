@@ -14,7 +14,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 	proj "github.com/agentcore/agentcore/engine/project"
 )
@@ -59,17 +59,17 @@ const chunkSize = 32 * 1024
 
 type invokeOpts struct {
 	Arn         string           `json:"arn"`
-	Qualifier   string           `json:"qualifier"`
-	Payload     any              `json:"payload" lua:"string|table"`
-	PayloadFile string           `json:"payload_file"` // "-": stdin
-	CheckJSON   bool             `json:"check_json"`   // refuse a payload_file that is not JSON
-	SessionID   string           `json:"session_id"`
-	UserID      string           `json:"user_id"`
-	Headers     engine.StringMap `json:"headers"`
-	ContentType string           `json:"content_type"`
-	Accept      string           `json:"accept"`
-	OnChunk     any              `json:"on_chunk" lua:"fun(text: string)"` // read from the table itself: a function
-	Timeout     *Seconds         `json:"timeout" lua:"number|string"`      // the whole answer within this time
+	Qualifier   string           `json:"qualifier,omitempty"`
+	Payload     any              `json:"payload,omitempty" lua:"string|table"`
+	PayloadFile string           `json:"payload_file,omitempty"` // "-": stdin
+	CheckJSON   bool             `json:"check_json,omitempty"`   // refuse a payload_file that is not JSON
+	SessionID   string           `json:"session_id,omitempty"`
+	UserID      string           `json:"user_id,omitempty"`
+	Headers     engine.StringMap `json:"headers,omitempty"`
+	ContentType string           `json:"content_type,omitempty"`
+	Accept      string           `json:"accept,omitempty"`
+	OnChunk     any              `json:"on_chunk,omitempty" lua:"fun(text: string)"` // read from the table itself: a function
+	Timeout     *Seconds         `json:"timeout,omitempty" lua:"number|string"`      // the whole answer within this time
 }
 
 func strPtr(s string) *string {
@@ -80,21 +80,16 @@ func strPtr(s string) *string {
 }
 
 type stopOpts struct {
-	Qualifier   string `json:"qualifier"`
-	ClientToken string `json:"client_token"`
+	Qualifier   string `json:"qualifier,omitempty"`
+	ClientToken string `json:"client_token,omitempty"`
 }
 
-func invoke(L *lua.LState) int {
+// luaInvoke is raw (Fn): on_chunk is a Lua function it calls while the answer streams.
+func (m *module) luaInvoke(L *lua.LState) int {
 	const fn = "agentcore.invoke"
-	tbl, ok := L.Get(1).(*lua.LTable)
-	if !ok {
-		engine.RaiseUsage(L, "", "%s: expects a table {arn=, payload=, ...}", fn)
-	}
+	tbl := L.CheckTable(1)
 	var o invokeOpts
 	engine.OptionsArg(L, 1, fn, &o)
-	if o.Arn == "" {
-		engine.RaiseUsage(L, "agentcore.get_runtime(id).agentRuntimeArn gives it", "%s: arn is required", fn)
-	}
 	var onChunk *lua.LFunction
 	switch v := tbl.RawGetString("on_chunk").(type) {
 	case *lua.LNilType:
@@ -147,7 +142,7 @@ func invoke(L *lua.LState) int {
 		Accept:           strPtr(o.Accept),
 	}
 	// (The session's HTTP client guards the streamed answer against smithy-go's closed
-	// request body: see aws.HTTPClient.)
+	// request body: see awscall.HTTPClient.)
 	var optFns []func(*bedrockagentcore.Options)
 	for k, v := range o.Headers {
 		k, v := k, v
@@ -166,18 +161,18 @@ func invoke(L *lua.LState) int {
 		}
 		return nil
 	}
-	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*bedrockagentcore.InvokeAgentRuntimeOutput, error) {
+	out, err := awscall.Try(L, m.dataPlane, func(ctx context.Context, c dataAPI) (*bedrockagentcore.InvokeAgentRuntimeOutput, error) {
 		if o.Timeout != nil && *o.Timeout > 0 {
 			cancel()
 			ctx, cancel = context.WithTimeout(ctx, time.Duration(*o.Timeout))
 		}
-		return dataFor(run, s).InvokeAgentRuntime(ctx, in, optFns...)
+		return c.InvokeAgentRuntime(ctx, in, optFns...)
 	})
 	if err != nil {
 		if te := timedOut(err); te != nil {
 			engine.Raise(L, te)
 		}
-		engine.Raise(L, aws.Error(doing, err))
+		engine.Raise(L, m.dataPlane.Error(doing, err))
 	}
 	body := out.Response
 	out.Response = nil
@@ -222,7 +217,7 @@ func invoke(L *lua.LState) int {
 			if te := timedOut(err); te != nil {
 				engine.Raise(L, te)
 			}
-			engine.Raise(L, aws.Error(doing+": reading the response", err))
+			engine.Raise(L, m.dataPlane.Error(doing+": reading the response", err))
 		}
 	}
 	t := engine.ToLua(L, out).(*lua.LTable)
@@ -233,17 +228,9 @@ func invoke(L *lua.LState) int {
 	return 1
 }
 
-func stopSession(L *lua.LState) int {
-	const fn = "agentcore.stop_session"
-	arn := engine.StringArg(L, 1, fn, "runtime arn")
-	session := engine.StringArg(L, 2, fn, "session id")
-	var o stopOpts
-	engine.OptionsArg(L, 3, fn, &o)
-	run := engine.FromL(L)
-	out := aws.Call(L, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, s *aws.Session) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
-		return dataFor(run, s).StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: &arn,
+func (m *module) luaStopSession(L *lua.LState, arn, session string, o stopOpts) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
+	return awscall.Call(L, m.dataPlane, fmt.Sprintf("stopping session %s of agent runtime %s", session, arn), func(ctx context.Context, c dataAPI) (*bedrockagentcore.StopRuntimeSessionOutput, error) {
+		return c.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: &arn,
 			RuntimeSessionId: &session, Qualifier: strPtr(orDefault(o.Qualifier, "DEFAULT")), ClientToken: strPtr(o.ClientToken)})
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }

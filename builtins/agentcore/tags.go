@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -26,48 +26,32 @@ func sortNewestFirst(vs []types.AgentRuntime) {
 	sort.SliceStable(vs, func(i, j int) bool { return num(vs[i]) > num(vs[j]) })
 }
 
-func tagResource(L *lua.LState) int {
-	const fn = "agentcore.tag_resource"
-	arn := engine.StringArg(L, 1, fn, "resource ARN")
-	var tags engine.StringMap
-	if err := engine.Decode(L.CheckTable(2), &tags); err != nil {
-		engine.RaiseUsage(L, "tags are a table {key = value}", "%s: %v", fn, err)
-	}
-	callControl(L, "tagging "+arn, func(ctx context.Context, c controlAPI) (*control.TagResourceOutput, error) {
+func (m *module) luaTagResource(L *lua.LState, arn string, tags engine.StringMap) error {
+	_, err := awscall.Call(L, m.controlPlane, "tagging "+arn, func(ctx context.Context, c controlAPI) (*control.TagResourceOutput, error) {
 		return c.TagResource(ctx, &control.TagResourceInput{ResourceArn: &arn, Tags: tags})
 	})
-	return 0
+	return err
 }
 
-func untagResource(L *lua.LState) int {
-	const fn = "agentcore.untag_resource"
-	arn := engine.StringArg(L, 1, fn, "resource ARN")
-	var keys engine.StringList
-	if err := engine.Decode(L.CheckTable(2), &keys); err != nil {
-		engine.RaiseUsage(L, "keys are a list of tag keys", "%s: %v", fn, err)
-	}
-	callControl(L, "untagging "+arn, func(ctx context.Context, c controlAPI) (*control.UntagResourceOutput, error) {
+func (m *module) luaUntagResource(L *lua.LState, arn string, keys engine.StringList) error {
+	_, err := awscall.Call(L, m.controlPlane, "untagging "+arn, func(ctx context.Context, c controlAPI) (*control.UntagResourceOutput, error) {
 		return c.UntagResource(ctx, &control.UntagResourceInput{ResourceArn: &arn, TagKeys: keys})
 	})
-	return 0
+	return err
 }
 
-func listTags(L *lua.LState) int {
-	arn := engine.StringArg(L, 1, "agentcore.list_tags", "resource ARN")
-	out, err := tryControl(L, func(ctx context.Context, c controlAPI) (*control.ListTagsForResourceOutput, error) {
+func (m *module) luaListTags(L *lua.LState, arn string) (map[string]string, error) {
+	out, err := awscall.Try(L, m.controlPlane, func(ctx context.Context, c controlAPI) (*control.ListTagsForResourceOutput, error) {
 		return c.ListTagsForResource(ctx, &control.ListTagsForResourceInput{ResourceArn: &arn})
 	})
-	if aws.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+	if awscall.IsNotFound(err) {
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error("listing the tags of "+arn, err))
+		return nil, m.controlPlane.Error("listing the tags of "+arn, err)
 	}
-	tags := out.Tags
-	if tags == nil {
-		tags = map[string]string{}
+	if out.Tags == nil {
+		return map[string]string{}, nil
 	}
-	L.Push(engine.ToLua(L, tags))
-	return 1
+	return out.Tags, nil
 }

@@ -10,7 +10,7 @@ import (
 	control "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -23,10 +23,16 @@ const (
 	firstWaitInterval = 200 * time.Millisecond
 )
 
+// waitOpts is the options table of wait_endpoint.
 type waitOpts struct {
-	Version  Version  `json:"version" lua:"string|integer"`
-	Timeout  *Seconds `json:"timeout" lua:"number|string"`
-	Interval *Seconds `json:"interval" lua:"number|string"`
+	Timeout  *Seconds `json:"timeout,omitempty" lua:"number|string"`
+	Interval *Seconds `json:"interval,omitempty" lua:"number|string"`
+}
+
+// runtimeWaitOpts is the options table of wait_runtime: waitOpts and the version to wait for.
+type runtimeWaitOpts struct {
+	Version Version `json:"version,omitempty" lua:"string|integer"`
+	waitOpts
 }
 
 func (o waitOpts) durations() (timeout, interval time.Duration) {
@@ -56,7 +62,7 @@ func backoff(prev, interval time.Duration) time.Duration {
 type polled struct {
 	status  string
 	failure string
-	value   any // the Get output, converted to Lua when the wait ends
+	value   any // the Get output, the wait's result
 }
 
 // wait polls get until the status is terminal: READY returns the last Get output, *_FAILED
@@ -64,7 +70,7 @@ type polled struct {
 // after DELETING) returns nil. One that disappears while CREATING or UPDATING raises.
 // Each status change is shown as it is seen. Polls and sleeps run with the interpreter lock
 // released; ctx cancellation (Ctrl-C, a failed parallel sibling) stops the wait.
-func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(ctx context.Context, c controlAPI) (polled, error)) lua.LValue {
+func (m *module) wait(L *lua.LState, what string, timeout, interval time.Duration, get func(ctx context.Context, c controlAPI) (polled, error)) (any, error) {
 	run := engine.FromL(L)
 	branch := run.Branch(L)
 	deadline := time.Now().Add(timeout)
@@ -72,15 +78,16 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 	var pause time.Duration
 	// The local endpoint answers a poll in well under a millisecond and makes a version READY
 	// in a second or two: poll it every firstWaitInterval rather than backing off to seconds.
-	local, _ := aws.Try(L, func(_ context.Context, s *aws.Session) (bool, error) { return s.Provider == "local", nil })
+	s, _ := engine.Unlocked(L, func(ctx context.Context) (*awscall.Session, error) { return m.controlPlane.AWS.Session(ctx, run) })
+	local := s != nil && s.Provider == "local"
 	for {
-		p, err := tryControl(L, get)
+		p, err := awscall.Try(L, m.controlPlane, get)
 		if err != nil {
-			if aws.IsNotFound(err) && (last == "" || last == "DELETING") {
+			if awscall.IsNotFound(err) && (last == "" || last == "DELETING") {
 				run.Out.Info(branch, what+": deleted")
-				return lua.LNil
+				return nil, nil
 			}
-			engine.Raise(L, aws.Error("waiting for "+what, err))
+			return nil, m.controlPlane.Error("waiting for "+what, err)
 		}
 		if p.status != last {
 			run.Out.Info(branch, fmt.Sprintf("%s: %s", what, p.status))
@@ -88,19 +95,19 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 		}
 		switch {
 		case p.status == "READY":
-			return engine.ToLua(L, p.value)
+			return p.value, nil
 		case strings.HasSuffix(p.status, "_FAILED"):
 			reason := p.failure
 			if reason == "" {
 				reason = "AgentCore gave no failure reason"
 			}
-			engine.Raise(L, engine.Failf("read the reason, fix the image or configuration and deploy again; the runtime's CloudWatch logs may say more",
-				"%s is %s: %s", what, p.status, reason))
+			return nil, engine.Failf("read the reason, fix the image or configuration and deploy again; the runtime's CloudWatch logs may say more",
+				"%s is %s: %s", what, p.status, reason)
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			engine.Raise(L, engine.Failf("it may still finish: check again later, or wait longer with {timeout = SECONDS}",
-				"timed out after %s waiting for %s (last status %s)", timeout, what, last))
+			return nil, engine.Failf("it may still finish: check again later, or wait longer with {timeout = SECONDS}",
+				"timed out after %s waiting for %s (last status %s)", timeout, what, last)
 		}
 		pause = backoff(pause, interval)
 		if local && interval == defaultWaitInterval {
@@ -109,48 +116,34 @@ func wait(L *lua.LState, what string, timeout, interval time.Duration, get func(
 		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, engine.Sleep(ctx, min(pause, left))
 		}); err != nil {
-			engine.Raise(L, fmt.Errorf("waiting for %s: %w", what, err))
+			return nil, fmt.Errorf("waiting for %s: %w", what, err)
 		}
 	}
 }
 
-func waitRuntime(L *lua.LState) int {
-	const fn = "agentcore.wait_runtime"
-	id := engine.StringArg(L, 1, fn, "runtime id")
-	var o waitOpts
-	engine.OptionsArg(L, 2, fn, &o)
+func (m *module) luaWaitRuntime(L *lua.LState, id string, o runtimeWaitOpts) (any, error) {
 	timeout, interval := o.durations()
 	what := "agent runtime " + id
 	if o.Version != "" {
 		what += " version " + string(o.Version)
 	}
-	L.Push(wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
+	return m.wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
 		out, err := c.GetAgentRuntime(ctx, &control.GetAgentRuntimeInput{AgentRuntimeId: &id, AgentRuntimeVersion: o.Version.ptr()})
 		if err != nil {
 			return polled{}, err
 		}
 		return polled{status: string(out.Status), failure: awssdk.ToString(out.FailureReason), value: out}, nil
-	}))
-	return 1
+	})
 }
 
-func waitEndpoint(L *lua.LState) int {
-	const fn = "agentcore.wait_endpoint"
-	id := engine.StringArg(L, 1, fn, "runtime id")
-	name := engine.StringArg(L, 2, fn, "endpoint name")
-	var o waitOpts
-	engine.OptionsArg(L, 3, fn, &o)
-	if o.Version != "" {
-		engine.RaiseUsage(L, "", "%s: version is not an option here (an endpoint has one target version)", fn)
-	}
+func (m *module) luaWaitEndpoint(L *lua.LState, id, name string, o waitOpts) (any, error) {
 	timeout, interval := o.durations()
 	what := fmt.Sprintf("endpoint %q of agent runtime %s", name, id)
-	L.Push(wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
+	return m.wait(L, what, timeout, interval, func(ctx context.Context, c controlAPI) (polled, error) {
 		out, err := c.GetAgentRuntimeEndpoint(ctx, &control.GetAgentRuntimeEndpointInput{AgentRuntimeId: &id, EndpointName: &name})
 		if err != nil {
 			return polled{}, err
 		}
 		return polled{status: string(out.Status), failure: awssdk.ToString(out.FailureReason), value: out}, nil
-	}))
-	return 1
+	})
 }

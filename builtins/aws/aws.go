@@ -1,11 +1,7 @@
-// Package aws is the `aws` Lua module and the AWS plumbing every AWS builtin shares: the
-// session of the run's current environment (SessionFor, Call, Try), one SDK client per service
-// and environment (Client; InjectClient for a test's fake), AWS errors that keep their code
-// (Error, ErrorCode, IsNotFound) and the account guard (Guard). Lua⇄Go conversion is the
-// engine's (engine.ToLua, engine.Decode).
-//
-// Builtins that call AWS (ecr, agentcore, cfn, ssm, s3, secrets, store) import this package
-// and nothing of each other.
+// Package aws is the `aws` Lua module: who the credentials of the selected environment belong
+// to, the account guard, the environment's AWS settings, and the reading of AWS errors
+// caught in Lua. The AWS plumbing the AWS modules share (sessions, clients, calls, errors) is
+// package awscall.
 package aws
 
 import (
@@ -13,77 +9,63 @@ import (
 	"fmt"
 	"regexp"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the aws Lua module.
-var Module = &engine.Module{
-	Name: "aws",
-	Doc: "The AWS session of the selected environment: who the credentials belong to, the account " +
-		"guard, and helpers to read AWS errors. Provider \"aws\" uses the standard credential chain " +
-		"(profile from agentcore.toml, AWS_PROFILE, SSO, roles) and endpoint_url when set; provider " +
-		"\"local\" talks to the local AgentCore endpoint with its own key pair (`agentcore local env` prints it).",
-	Classes: []*engine.Class{
-		{Name: "aws.Caller", Of: Caller{}},
-		{Name: "aws.Env", Fields: `name?: string, provider: "aws"|"local", region?: string, account?: string, profile?: string, endpoint_url?: string`},
-	},
-	Funcs: []engine.Func{
-		{Name: "caller", Returns: "aws.Caller",
-			Doc: "Who the credentials belong to (STS GetCallerIdentity). Cached for the run.",
-			Fn:  luaCaller},
-		{Name: "guard", Returns: "aws.Caller",
-			Doc: "The account guard: when the environment names an account and the credentials belong " +
-				"to another, raises an error (exit code 2) naming both accounts and the environment. " +
-				"Returns the caller otherwise. Recipes that change anything call it first.",
-			Fn: luaGuard},
-		{Name: "env", Returns: "aws.Env",
-			Doc: "The selected environment's AWS settings as configured (no network call). region is " +
-				"the configured one, or for provider \"local\" us-east-1 when unset.",
-			Fn: luaEnv},
-		{Name: "error_code", Params: "err: Error|string|nil", Returns: "string?",
-			Doc: "The AWS error code of an error caught with pcall (\"ResourceNotFoundException\", " +
-				"\"AccessDeniedException\"...), or nil when it is not an AWS error: err.aws_code, or for an error " +
-				"turned into a string the code first in its message (\"CODE: what was being done: message\").",
-			Fn: luaErrorCode},
-		{Name: "is_not_found", Params: "err: Error|string|nil", Returns: "boolean",
-			Doc: "Whether an error caught with pcall is an AWS \"does not exist\" error " +
-				"(ResourceNotFoundException, RepositoryNotFoundException, NoSuchEntity, ParameterNotFound...).",
-			Fn: luaIsNotFound},
-	},
-}
-
-// Caller is the identity the credentials belong to.
-type Caller struct {
-	Account string `json:"account"`
-	Arn     string `json:"arn"`
-	UserID  string `json:"userId"`
-}
-
-// CallerFor returns the caller identity of the run's credentials, asked once per run. Call it
-// inside engine.Unlocked.
-func CallerFor(ctx context.Context, run *engine.Run) (*Caller, error) {
-	s, err := SessionFor(ctx, run)
-	if err != nil {
-		return nil, err
+// New returns the aws Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "aws",
+		Doc: "The AWS session of the selected environment: who the credentials belong to, the account " +
+			"guard, and helpers to read AWS errors. Provider \"aws\" uses the standard credential chain " +
+			"(profile from agentcore.toml, AWS_PROFILE, SSO, roles) and endpoint_url when set; provider " +
+			"\"local\" talks to the local AgentCore endpoint with its own key pair (`agentcore local env` prints it).",
+		Classes: []*engine.Class{
+			{Name: "aws.Caller", Of: awscall.Caller{}},
+			{Name: "aws.Env", Of: envInfo{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "caller", Returns: "aws.Caller",
+				Doc: "Who the credentials belong to (STS GetCallerIdentity). Cached for the run.",
+				Go:  m.luaCaller},
+			{Name: "guard", Returns: "aws.Caller",
+				Doc: "The account guard: when the environment names an account and the credentials belong " +
+					"to another, raises an error (exit code 2) naming both accounts and the environment. " +
+					"Returns the caller otherwise. Recipes that change anything call it first.",
+				Go: m.luaGuard},
+			{Name: "env", Returns: "aws.Env",
+				Doc: "The selected environment's AWS settings as configured (no network call). region is " +
+					"the configured one, or for provider \"local\" us-east-1 when unset.",
+				Go: m.luaEnv},
+			{Name: "error_code", Params: "err: Error|string|nil", Returns: "string?",
+				Doc: "The AWS error code of an error caught with pcall (\"ResourceNotFoundException\", " +
+					"\"AccessDeniedException\"...), or nil when it is not an AWS error: err.aws_code, or for an error " +
+					"turned into a string the code first in its message (\"CODE: what was being done: message\").",
+				Go: m.luaErrorCode},
+			{Name: "is_not_found", Params: "err: Error|string|nil", Returns: "boolean",
+				Doc: "Whether an error caught with pcall is an AWS \"does not exist\" error " +
+					"(ResourceNotFoundException, RepositoryNotFoundException, NoSuchEntity, ParameterNotFound...).",
+				Go: m.luaIsNotFound},
+		},
 	}
-	return Cached(run, envKey(run, callerKey), func() (*Caller, error) {
-		out, err := Client(run, s, "sts", func(cfg awssdk.Config) *sts.Client { return sts.NewFromConfig(cfg) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		if err != nil {
-			return nil, Error("asking STS who the credentials belong to", err)
-		}
-		return &Caller{Account: awssdk.ToString(out.Account), Arn: awssdk.ToString(out.Arn), UserID: awssdk.ToString(out.UserId)}, nil
-	})
 }
 
-// Guard is the account guard for Go callers: it returns the caller when the environment names
-// no account or the credentials belong to it, and an exit-2 *engine.Error naming both accounts
-// otherwise. Call it inside engine.Unlocked.
-func Guard(ctx context.Context, run *engine.Run) (*Caller, error) {
-	c, err := CallerFor(ctx, run)
+// module is the aws module built with the program's AWS layer.
+type module struct {
+	aws *awscall.AWS
+}
+
+func newModule(a *awscall.AWS) *module { return &module{aws: a} }
+
+// guard is the account guard: it returns the caller when the environment names no account or
+// the credentials belong to it, and an exit-2 *engine.Error naming both accounts otherwise.
+// Call it inside engine.Unlocked.
+func (m *module) guard(ctx context.Context, run *engine.Run) (*awscall.Caller, error) {
+	c, err := m.aws.Caller(ctx, run)
 	if err != nil {
 		return nil, err
 	}
@@ -102,55 +84,44 @@ func Guard(ctx context.Context, run *engine.Run) (*Caller, error) {
 			"`aws sts get-caller-identity` shows whose they are", env.Name)}
 }
 
-func luaCaller(L *lua.LState) int {
+func (m *module) luaCaller(L *lua.LState) (*awscall.Caller, error) {
 	run := engine.FromL(L)
-	c, err := engine.Unlocked(L, func(ctx context.Context) (*Caller, error) { return CallerFor(ctx, run) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, c))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return m.aws.Caller(ctx, run) })
 }
 
-func luaGuard(L *lua.LState) int {
+func (m *module) luaGuard(L *lua.LState) (*awscall.Caller, error) {
 	run := engine.FromL(L)
-	c, err := engine.Unlocked(L, func(ctx context.Context) (*Caller, error) { return Guard(ctx, run) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, c))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (*awscall.Caller, error) { return m.guard(ctx, run) })
 }
 
-func luaEnv(L *lua.LState) int {
-	run := engine.FromL(L)
-	env := run.Env()
-	t := L.NewTable()
+// envInfo is what aws.env returns; settings the environment leaves unset are absent.
+type envInfo struct {
+	Name        string `json:"name,omitempty"`
+	Provider    string `json:"provider" lua:"\"aws\"|\"local\""`
+	Region      string `json:"region,omitempty"`
+	Account     string `json:"account,omitempty"`
+	Profile     string `json:"profile,omitempty"`
+	EndpointURL string `json:"endpoint_url,omitempty"`
+}
+
+func (m *module) luaEnv(L *lua.LState) envInfo {
+	env := engine.FromL(L).Env()
 	if env == nil {
-		t.RawSetString("provider", lua.LString("aws"))
-		L.Push(t)
-		return 1
+		return envInfo{Provider: "aws"}
 	}
-	provider := env.Provider
-	if provider == "" {
-		provider = "aws"
+	info := envInfo{Name: env.Name, Provider: env.Provider, Region: env.Region, Account: env.Account,
+		Profile: env.Profile, EndpointURL: env.EndpointURL}
+	if info.Provider == "" {
+		info.Provider = "aws"
 	}
-	region := env.Region
-	if region == "" && provider == "local" {
-		region = DefaultLocalRegion
+	if info.Region == "" && info.Provider == "local" {
+		info.Region = awscall.DefaultLocalRegion
 	}
-	for k, v := range map[string]string{"name": env.Name, "provider": provider, "region": region,
-		"account": env.Account, "profile": env.Profile, "endpoint_url": env.EndpointURL} {
-		if v != "" {
-			t.RawSetString(k, lua.LString(v))
-		}
-	}
-	L.Push(t)
-	return 1
+	return info
 }
 
-func errArgMessage(L *lua.LState) string {
-	switch v := L.Get(1).(type) {
+func errArgMessage(err lua.LValue) string {
+	switch v := err.(type) {
 	case *lua.LTable:
 		return lua.LVAsString(v.RawGetString("message"))
 	case lua.LString:
@@ -166,25 +137,34 @@ var scriptPosition = regexp.MustCompile(`^(?:[^\s:]+:\d+:|\[G\]:)\s*`)
 
 // errArgCode is the AWS code of the error argument: its aws_code field, or for an error that
 // went through a string (error(tostring(err))) the code at the start of its message.
-func errArgCode(L *lua.LState) string {
-	if t, ok := L.Get(1).(*lua.LTable); ok {
+func errArgCode(err lua.LValue) string {
+	if t, ok := err.(*lua.LTable); ok {
 		if c, ok := t.RawGetString("aws_code").(lua.LString); ok {
 			return string(c)
 		}
 	}
-	return errorCodeOf(errArgMessage(L))
+	return errorCodeOf(errArgMessage(err))
 }
 
-func luaErrorCode(L *lua.LState) int {
-	if code := errArgCode(L); code != "" {
-		L.Push(lua.LString(code))
-	} else {
-		L.Push(lua.LNil)
+func (m *module) luaErrorCode(err lua.LValue) *string {
+	if code := errArgCode(err); code != "" {
+		return &code
 	}
-	return 1
+	return nil
 }
 
-func luaIsNotFound(L *lua.LState) int {
-	L.Push(lua.LBool(notFoundCode(errArgCode(L))))
-	return 1
+func (m *module) luaIsNotFound(err lua.LValue) bool {
+	return awscall.NotFoundCode(errArgCode(err))
+}
+
+// codePrefix matches the AWS error code awscall.Error puts first. Messages of our own start
+// with a lower-case word ("environment dev: ..."), so a leading CamelCase word is a code.
+var codePrefix = regexp.MustCompile(`^([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): `)
+
+// errorCodeOf extracts the AWS error code from a raised error's message.
+func errorCodeOf(msg string) string {
+	if m := codePrefix.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return ""
 }

@@ -6,12 +6,11 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/builtins/aws/awstest"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
@@ -20,7 +19,7 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 func TestCallerAgainstMoto(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	awstest.UseEnv(t, h, awstest.Moto(t))
 	res := h.Do(t, `
 		local c = aws.caller()
@@ -34,7 +33,7 @@ func TestCallerAgainstMoto(t *testing.T) {
 }
 
 func TestGuardWrongAccount(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	env := awstest.UseEnv(t, h, awstest.Moto(t))
 	env.Account = "999999999999"
 	err := h.Err(`aws.guard()`)
@@ -58,7 +57,7 @@ func TestGuardWrongAccount(t *testing.T) {
 }
 
 func TestMissingProfile(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	env := awstest.UseEnv(t, h, awstest.Moto(t))
 	env.Profile = "no-such-profile"
 	err := h.Err(`aws.caller()`)
@@ -73,7 +72,7 @@ func TestMissingProfile(t *testing.T) {
 }
 
 func TestNoCredentials(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	awstest.UseEnv(t, h, awstest.Moto(t))
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
@@ -95,7 +94,7 @@ func TestNoCredentials(t *testing.T) {
 }
 
 func TestEnv(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	env := awstest.UseEnv(t, h, "http://127.0.0.1:1")
 	env.Profile = "dev"
 	res := h.Do(t, `local e = aws.env() return e.name, e.provider, e.region, e.account, e.endpoint_url, e.profile`)
@@ -108,7 +107,7 @@ func TestEnv(t *testing.T) {
 }
 
 func TestLocalProviderWithoutEndpoint(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	env := awstest.UseEnv(t, h, "")
 	env.Provider = "local"
 	err := h.Err(`aws.caller()`)
@@ -118,7 +117,7 @@ func TestLocalProviderWithoutEndpoint(t *testing.T) {
 }
 
 func TestErrorCode(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	res := h.Do(t, `
 		local t = {message = "ResourceNotFoundException: getting agent runtime x: nope"}
 		return aws.error_code(t), aws.is_not_found(t),
@@ -135,31 +134,34 @@ func TestErrorCode(t *testing.T) {
 }
 
 // TestLocalProvider points the local provider at moto (it speaks the same APIs as the local
-// endpoint): the credentials of run.LocalCredentials, the default region, and the endpoint from
-// run.LocalEndpoint, which may use run values itself.
+// endpoint): the credentials of the layer's Local.Credentials, the default region, and the
+// endpoint from Local.Endpoint, which may use run values itself.
 func TestLocalProvider(t *testing.T) {
 	url := awstest.Moto(t)
-	h := enginetest.New(t, aws.Module)
+	var h *enginetest.Harness
+	starts := 0
+	a := awscall.New(awscall.Local{
+		Endpoint: func(ctx context.Context) (string, error) {
+			v, err := h.Run.Value("local.endpoint", func() (any, error) { starts++; return url, nil })
+			if err != nil {
+				return "", err
+			}
+			return v.(string), nil
+		},
+		Credentials: func() (string, string, error) { return "AKIALOCALTEST", "local-secret", nil },
+	})
+	h = enginetest.New(t, aws.New(a))
 	env := awstest.UseEnv(t, h, "")
 	env.Provider, env.Region, env.Account, env.Profile = "local", "", "", "does-not-matter-locally"
 	t.Setenv("AWS_ACCESS_KEY_ID", "") // the local provider needs no credentials
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	starts := 0
-	h.Run.LocalEndpoint = func(ctx context.Context) (string, error) {
-		v, err := h.Run.Value("local.endpoint", func() (any, error) { starts++; return url, nil })
-		if err != nil {
-			return "", err
-		}
-		return v.(string), nil
-	}
-	h.Run.LocalCredentials = func() (string, string, error) { return "AKIALOCALTEST", "local-secret", nil }
 	res := h.Do(t, `local e = aws.env() local c = aws.caller() aws.guard() return e.provider, e.region, c.account`)
 	if res[0].String() != "local" || res[1].String() != "us-east-1" || res[2].String() != awstest.Account {
 		t.Fatalf("got %v", res)
 	}
-	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*aws.Session, error) { return aws.SessionFor(ctx, h.Run) })
+	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*awscall.Session, error) { return a.Session(ctx, h.Run) })
 	if err != nil || s.Endpoint() != url || s.Config.Region != "us-east-1" || starts != 1 {
-		t.Fatalf("SessionFor = %v %v (endpoint started %d times)", s, err, starts)
+		t.Fatalf("Session = %v %v (endpoint started %d times)", s, err, starts)
 	}
 	cfg := s.Config
 	creds, err := cfg.Credentials.Retrieve(context.Background())
@@ -169,11 +171,11 @@ func TestLocalProvider(t *testing.T) {
 }
 
 func TestCallerIsCachedPerRun(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	awstest.UseEnv(t, h, awstest.Moto(t))
 	h.Do(t, `assert(aws.caller().arn == aws.caller().arn)`)
 	// A second run starts afresh: the cache lives in the run.
-	h2 := enginetest.New(t, aws.Module)
+	h2 := enginetest.New(t, aws.New(awstest.AWS()))
 	env := awstest.UseEnv(t, h2, awstest.Moto(t))
 	env.Account = "111111111111"
 	if err := h2.Err(`aws.guard()`); err == nil {
@@ -182,7 +184,7 @@ func TestCallerIsCachedPerRun(t *testing.T) {
 }
 
 func TestNoRegion(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	env := awstest.UseEnv(t, h, awstest.Moto(t))
 	env.Region = ""
 	err := h.Err(`aws.caller()`)
@@ -193,7 +195,7 @@ func TestNoRegion(t *testing.T) {
 
 // TestProfileWithoutCredentials: a profile that exists but holds nothing usable.
 func TestProfileWithoutCredentials(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()))
 	env := awstest.UseEnv(t, h, awstest.Moto(t))
 	env.Profile = "empty"
 	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[profile empty]\nregion = us-east-1\n"), 0o600); err != nil {
@@ -204,31 +206,5 @@ func TestProfileWithoutCredentials(t *testing.T) {
 	if !errors.As(err, &e) || !strings.Contains(e.Msg, `profile "empty" (from agentcore.toml)`) || strings.Contains(e.Msg, "AWS_ACCESS_KEY_ID") ||
 		!strings.Contains(e.Hint, "aws configure") {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-// Client may be called while a per-run value is being made (state = "ssm" reads the hash key
-// inside run.Value): it must not take the run's value lock.
-func TestClientInsideValue(t *testing.T) {
-	h := enginetest.New(t, aws.Module)
-	awstest.UseEnv(t, h, "http://127.0.0.1:1")
-	s, err := engine.Unlocked(h.VM.L, func(ctx context.Context) (*aws.Session, error) { return aws.SessionFor(ctx, h.Run) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan any, 1)
-	go func() {
-		v, _ := h.Run.Value("outer", func() (any, error) {
-			return aws.Client(h.Run, s, "thing", func(awssdk.Config) string { return "client" }), nil
-		})
-		done <- v
-	}()
-	select {
-	case v := <-done:
-		if v != "client" {
-			t.Fatalf("got %v", v)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("aws.Client blocked inside run.Value")
 	}
 }

@@ -17,128 +17,129 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/templates"
 )
 
-// Module is the cfn Lua module.
-var Module = &engine.Module{
-	Name: "cfn",
-	Doc: "CloudFormation stacks of the selected environment: deploy the embedded templates " +
-		"(ecr-repository, agent-role, cognito, code-bucket, ci-role) or your own, with the stack's events streamed while " +
-		"waiting. Every stack is tagged agentcore:managed=true.",
-	Classes: []*engine.Class{
-		{Name: "cfn.DeployOpts", Of: deployOpts{}},
-		{Name: "cfn.DeployResult", Fields: `stack_id: string, status: string, outputs: table<string, string>, changed: boolean, operation: "create"|"update"|"replace"|"none"`},
-		{Name: "cfn.DeleteOpts", Of: deleteOpts{}},
-		{Name: "cfn.DeleteResult", Fields: "stack_id?: string, status?: string, deleted: boolean"},
-		{Name: "cfn.Stack", Fields: "name: string, status: string, updated: string, stack_id: string"},
-	},
-	Funcs: []engine.Func{
-		{Name: "deploy",
-			Params: "opts: cfn.DeployOpts", Returns: "cfn.DeployResult",
-			Doc: "Creates the stack when it does not exist, otherwise updates it through a change set; a " +
-				"change set without changes is success with changed = false (and is deleted). template names an " +
-				"embedded template (\"ecr-repository\" or \"ecr-repository.yaml\", see cfn.template); body is " +
-				"template text. parameters are name = value (a list value is joined with commas, for " +
-				"CommaDelimitedList); parameters not given take the template's defaults, not their previous " +
-				"values. tags are added to agentcore:managed=true on the stack (CloudFormation passes them on to " +
-				"the resources). capabilities: e.g. {\"CAPABILITY_NAMED_IAM\"} for agent-role. The stack's events " +
-				"are shown as they happen (progress/info events; in -o json one JSON line each, with fields " +
-				"status, logical_id, resource_type, reason). A stack left in ROLLBACK_COMPLETE by a failed " +
-				"creation cannot be updated: it is deleted and created again after a confirmation (--yes, or " +
-				"replace_failed = true). Raises on failure, naming the first failed resource and its reason; " +
-				"raises after timeout seconds (the operation goes on in CloudFormation). client_token is sent as " +
-				"ClientRequestToken (CreateStack, ExecuteChangeSet): a retry with the same token is not taken " +
-				"for a second operation.",
-			Fn: deploy},
-		{Name: "outputs", Params: "stack: string", Returns: "table<string, string>?",
-			Doc: "The stack's outputs, or nil when the stack does not exist.", Fn: stackOutputs},
-		{Name: "delete", Params: "stack: string, opts?: cfn.DeleteOpts", Returns: "cfn.DeleteResult",
-			Doc: "Deletes the stack and waits until it is gone, showing its events. A stack that does not " +
-				"exist is success with deleted = false. Raises on DELETE_FAILED, naming the resource that " +
-				"could not be deleted.",
-			Fn: deleteStack},
-		{Name: "list", Returns: "cfn.Stack[]",
-			Doc: "The stacks tagged agentcore:managed=true, by name; updated is the last update (or the " +
-				"creation) time, RFC 3339.", Fn: list},
-		{Name: "template", Params: "name: string", Returns: "string",
-			Doc: "The text of an embedded template (\"agent-role\" or \"agent-role.yaml\"); raises naming " +
-				"the available ones for an unknown name.", Fn: template},
-	},
+// New returns the cfn Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "cfn",
+		Doc: "CloudFormation stacks of the selected environment: deploy the embedded templates " +
+			"(ecr-repository, agent-role, cognito, code-bucket, ci-role) or your own, with the stack's events streamed while " +
+			"waiting. Every stack is tagged agentcore:managed=true.",
+		Classes: []*engine.Class{
+			{Name: "cfn.DeployOpts", Of: deployOpts{}},
+			{Name: "cfn.DeployResult", Of: deployResult{}},
+			{Name: "cfn.DeleteOpts", Of: deleteOpts{}},
+			{Name: "cfn.DeleteResult", Of: deleteResult{}},
+			{Name: "cfn.Stack", Of: stackRow{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "deploy",
+				Params: "opts: cfn.DeployOpts", Returns: "cfn.DeployResult",
+				Doc: "Creates the stack when it does not exist, otherwise updates it through a change set; a " +
+					"change set without changes is success with changed = false (and is deleted). template names an " +
+					"embedded template (\"ecr-repository\" or \"ecr-repository.yaml\", see cfn.template); body is " +
+					"template text. parameters are name = value (a list value is joined with commas, for " +
+					"CommaDelimitedList); parameters not given take the template's defaults, not their previous " +
+					"values. tags are added to agentcore:managed=true on the stack (CloudFormation passes them on to " +
+					"the resources). capabilities: e.g. {\"CAPABILITY_NAMED_IAM\"} for agent-role. The stack's events " +
+					"are shown as they happen (progress/info events; in -o json one JSON line each, with fields " +
+					"status, logical_id, resource_type, reason). A stack left in ROLLBACK_COMPLETE by a failed " +
+					"creation cannot be updated: it is deleted and created again after a confirmation (--yes, or " +
+					"replace_failed = true). Raises on failure, naming the first failed resource and its reason; " +
+					"raises after timeout seconds (the operation goes on in CloudFormation). client_token is sent as " +
+					"ClientRequestToken (CreateStack, ExecuteChangeSet): a retry with the same token is not taken " +
+					"for a second operation.",
+				Go: m.luaDeploy},
+			{Name: "outputs", Params: "stack: string", Returns: "table<string, string>?",
+				Doc: "The stack's outputs, or nil when the stack does not exist.", Go: m.luaOutputs},
+			{Name: "delete", Params: "stack: string, opts?: cfn.DeleteOpts", Returns: "cfn.DeleteResult",
+				Doc: "Deletes the stack and waits until it is gone, showing its events. A stack that does not " +
+					"exist is success with deleted = false. Raises on DELETE_FAILED, naming the resource that " +
+					"could not be deleted.",
+				Go: m.luaDelete},
+			{Name: "list", Returns: "cfn.Stack[]",
+				Doc: "The stacks tagged agentcore:managed=true, by name; updated is the last update (or the " +
+					"creation) time, RFC 3339.", Go: m.luaList},
+			{Name: "template", Params: "name: string", Returns: "string",
+				Doc: "The text of an embedded template (\"agent-role\" or \"agent-role.yaml\"); raises naming " +
+					"the available ones for an unknown name.", Go: m.luaTemplate},
+		},
+	}
 }
 
 // defaultTimeout bounds a deploy or delete: CloudFormation itself gives up on most resources
 // well before.
 const defaultTimeout = 1800 * time.Second
 
-// call runs fn against the run's CloudFormation client with the interpreter lock released,
-// with the stack events rendered to the run's output from the calling Lua thread's branch.
-func call[T any](L *lua.LState, fn func(ctx context.Context, o *ops) (T, error)) T {
+// withOps runs fn with the stack operations on the CloudFormation client of the run's
+// environment, with the interpreter lock released and the stack events rendered to the run's
+// output from the calling Lua thread's branch. The operations explain their own errors.
+func withOps[T any](L *lua.LState, sv *awscall.Service[api], fn func(ctx context.Context, o *ops) (T, error)) (T, error) {
 	run := engine.FromL(L)
 	r := outputRenderer{out: run.Out, branch: run.Branch(L)}
-	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) {
-		return fn(ctx, newOps(clientFor(run, s), r))
+	return awscall.Try(L, sv, func(ctx context.Context, c api) (T, error) {
+		return fn(ctx, newOps(c, r))
 	})
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	return out
 }
 
 var stackNameRE = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`)
 
-func stackArg(L *lua.LState, fn, name string) string {
+func checkStackName(fn, name string) error {
 	if !stackNameRE.MatchString(name) {
-		engine.RaiseUsage(L, "a stack name is a letter, then letters, digits and hyphens (128 at most)",
+		return engine.Usagef("a stack name is a letter, then letters, digits and hyphens (128 at most)",
 			"%s: invalid stack name %q", fn, name)
 	}
-	return name
+	return nil
 }
 
 type deployOpts struct {
 	Stack         string            `json:"stack"`
-	Template      string            `json:"template"`
-	Body          string            `json:"body"`
-	Parameters    map[string]any    `json:"parameters"`
-	Tags          engine.StringMap  `json:"tags"`
-	Capabilities  engine.StringList `json:"capabilities"`
-	Timeout       *float64          `json:"timeout"`
-	ReplaceFailed bool              `json:"replace_failed"`
-	ClientToken   string            `json:"client_token"`
+	Template      string            `json:"template,omitempty"`
+	Body          string            `json:"body,omitempty"`
+	Parameters    map[string]any    `json:"parameters,omitempty"`
+	Tags          engine.StringMap  `json:"tags,omitempty"`
+	Capabilities  engine.StringList `json:"capabilities,omitempty"`
+	Timeout       *float64          `json:"timeout,omitempty"`
+	ReplaceFailed bool              `json:"replace_failed,omitempty"`
+	ClientToken   string            `json:"client_token,omitempty"`
 }
 
-func deploy(L *lua.LState) int {
+func (m *module) luaDeploy(L *lua.LState, o deployOpts) (*deployResult, error) {
 	const fn = "cfn.deploy"
-	if L.Get(1).Type() != lua.LTTable {
-		engine.RaiseUsage(L, `cfn.deploy{stack = "my-stack", template = "ecr-repository", parameters = {...}}`,
-			"%s: expects an options table, got a %s", fn, L.Get(1).Type())
+	if err := checkStackName(fn, o.Stack); err != nil {
+		return nil, err
 	}
-	var o deployOpts
-	engine.OptionsArg(L, 1, fn, &o)
-	in := deployInput{Stack: stackArg(L, fn, o.Stack), Timeout: timeoutOpt(L, fn, o.Timeout), ClientToken: o.ClientToken}
+	timeout, err := timeoutOpt(fn, o.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	in := deployInput{Stack: o.Stack, Timeout: timeout, ClientToken: o.ClientToken}
 	if t := o.ClientToken; t != "" && (len(t) > 128 || !clientTokenPattern.MatchString(t)) {
-		engine.RaiseUsage(L, "up to 128 letters, digits and hyphens, starting with a letter or digit", "%s: client_token %q is not valid", fn, t)
+		return nil, engine.Usagef("up to 128 letters, digits and hyphens, starting with a letter or digit", "%s: client_token %q is not valid", fn, t)
 	}
 	switch {
 	case o.Template != "" && o.Body != "":
-		engine.RaiseUsage(L, "", "%s: give template or body, not both", fn)
+		return nil, engine.Usagef("", "%s: give template or body, not both", fn)
 	case o.Template != "":
 		body, err := templateText(o.Template)
 		if err != nil {
-			engine.Raise(L, err)
+			return nil, err
 		}
 		in.Body = body
 	case o.Body != "":
 		in.Body = o.Body
 	default:
-		engine.RaiseUsage(L, "template names an embedded template (see cfn.template), body is template text",
+		return nil, engine.Usagef("template names an embedded template (see cfn.template), body is template text",
 			"%s: template or body is required", fn)
 	}
 	params, err := parameterValues(o.Parameters)
 	if err != nil {
-		engine.RaiseUsage(L, "", "%s: %v", fn, err)
+		return nil, engine.Usagef("", "%s: %v", fn, err)
 	}
 	in.Parameters = params
 	in.Tags = map[string]string{managedTag: "true"}
@@ -152,69 +153,71 @@ func deploy(L *lua.LState) int {
 		switch c {
 		case "CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND":
 		default:
-			engine.RaiseUsage(L, "use CAPABILITY_IAM, CAPABILITY_NAMED_IAM or CAPABILITY_AUTO_EXPAND",
+			return nil, engine.Usagef("use CAPABILITY_IAM, CAPABILITY_NAMED_IAM or CAPABILITY_AUTO_EXPAND",
 				"%s: unknown capability %q", fn, c)
 		}
 		in.Capabilities = append(in.Capabilities, c)
 	}
 
-	existing := call(L, func(ctx context.Context, o *ops) (*types.Stack, error) {
+	existing, err := withOps(L, m.service, func(ctx context.Context, o *ops) (*types.Stack, error) {
 		st, err := o.describe(ctx, in.Stack)
 		if err != nil {
-			return nil, wrap(fmt.Sprintf("describing stack %q", in.Stack), err)
+			return nil, hints.Error(fmt.Sprintf("describing stack %q", in.Stack), err)
 		}
 		return st, nil
 	})
-	if existing != nil && string(existing.StackStatus) == statusRollbackComplete {
-		confirmReplace(L, in.Stack, o.ReplaceFailed)
+	if err != nil {
+		return nil, err
 	}
-	res := call(L, func(ctx context.Context, o *ops) (deployResult, error) {
+	if existing != nil && string(existing.StackStatus) == statusRollbackComplete {
+		if err := confirmReplace(L, in.Stack, o.ReplaceFailed); err != nil {
+			return nil, err
+		}
+	}
+	res, err := withOps(L, m.service, func(ctx context.Context, o *ops) (deployResult, error) {
 		return o.deploy(ctx, in, existing)
 	})
-	t := L.NewTable()
-	t.RawSetString("stack_id", lua.LString(res.StackID))
-	t.RawSetString("status", lua.LString(res.Status))
-	t.RawSetString("outputs", stringTable(L, res.Outputs))
-	t.RawSetString("changed", lua.LBool(res.Changed))
-	t.RawSetString("operation", lua.LString(res.Operation))
-	L.Push(t)
-	return 1
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // confirmReplace asks before deleting a stack whose creation failed (ROLLBACK_COMPLETE), as
 // ui.confirm does: --yes or replace_failed answers; without a terminal it stops and says how.
-func confirmReplace(L *lua.LState, stack string, replaceFailed bool) {
+func confirmReplace(L *lua.LState, stack string, replaceFailed bool) error {
 	run := engine.FromL(L)
 	run.Out.Warn(run.Branch(L), fmt.Sprintf("stack %s is in ROLLBACK_COMPLETE: its creation failed and was rolled back, "+
 		"and CloudFormation can only delete such a stack, not update it", stack))
 	if replaceFailed || run.Yes {
-		return
+		return nil
 	}
 	refuse := &engine.Error{Code: engine.ExitUsage,
 		Msg:  fmt.Sprintf("stack %s is in ROLLBACK_COMPLETE and was not replaced", stack),
 		Hint: "run again with --yes (or replace_failed = true) to delete it and create it again, or delete it with cfn.delete"}
 	if !run.Interactive {
-		engine.Raise(L, refuse)
+		return refuse
 	}
 	ok, err := engine.Unlocked(L, func(ctx context.Context) (bool, error) {
 		return run.AskYesNo(ctx, fmt.Sprintf("Delete stack %s and create it again?", stack))
 	})
 	if err != nil {
-		engine.Raise(L, fmt.Errorf("reading the answer: %w", err))
+		return fmt.Errorf("reading the answer: %w", err)
 	}
 	if !ok {
-		engine.Raise(L, refuse)
+		return refuse
 	}
+	return nil
 }
 
-func timeoutOpt(L *lua.LState, fn string, t *float64) time.Duration {
+func timeoutOpt(fn string, t *float64) (time.Duration, error) {
 	if t == nil {
-		return defaultTimeout
+		return defaultTimeout, nil
 	}
 	if *t <= 0 {
-		engine.RaiseUsage(L, "", "%s: timeout must be a positive number of seconds, got %v", fn, *t)
+		return 0, engine.Usagef("", "%s: timeout must be a positive number of seconds, got %v", fn, *t)
 	}
-	return time.Duration(*t * float64(time.Second))
+	return time.Duration(*t * float64(time.Second)), nil
 }
 
 // parameterValues turns the parameters table into strings: numbers and booleans as Lua
@@ -266,87 +269,78 @@ func templateText(name string) (string, error) {
 	return string(b), nil
 }
 
-func template(L *lua.LState) int {
-	body, err := templateText(engine.StringArg(L, 1, "cfn.template", "name"))
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(lua.LString(body))
-	return 1
+func (m *module) luaTemplate(name string) (string, error) {
+	return templateText(name)
 }
 
-func stackOutputs(L *lua.LState) int {
-	stack := stackArg(L, "cfn.outputs", engine.StringArg(L, 1, "cfn.outputs", "stack"))
-	st := call(L, func(ctx context.Context, o *ops) (*types.Stack, error) {
+func (m *module) luaOutputs(L *lua.LState, stack string) (map[string]string, error) {
+	if err := checkStackName("cfn.outputs", stack); err != nil {
+		return nil, err
+	}
+	st, err := withOps(L, m.service, func(ctx context.Context, o *ops) (*types.Stack, error) {
 		st, err := o.describe(ctx, stack)
 		if err != nil {
-			return nil, wrap(fmt.Sprintf("describing stack %q", stack), err)
+			return nil, hints.Error(fmt.Sprintf("describing stack %q", stack), err)
 		}
 		return st, nil
 	})
-	if st == nil {
-		L.Push(lua.LNil)
-		return 1
+	if st == nil || err != nil {
+		return nil, err
 	}
-	L.Push(stringTable(L, outputs(st)))
-	return 1
+	return outputs(st), nil
 }
 
 type deleteOpts struct {
-	Timeout *float64 `json:"timeout"`
+	Timeout *float64 `json:"timeout,omitempty"`
 }
 
-func deleteStack(L *lua.LState) int {
+type deleteResult struct {
+	StackID string `json:"stack_id,omitempty"`
+	Status  string `json:"status,omitempty"`
+	Deleted bool   `json:"deleted"`
+}
+
+func (m *module) luaDelete(L *lua.LState, stack string, o deleteOpts) (*deleteResult, error) {
 	const fn = "cfn.delete"
-	stack := stackArg(L, fn, engine.StringArg(L, 1, fn, "stack"))
-	var o deleteOpts
-	engine.OptionsArg(L, 2, fn, &o)
-	timeout := timeoutOpt(L, fn, o.Timeout)
-	type gone struct {
-		id      string
-		deleted bool
+	if err := checkStackName(fn, stack); err != nil {
+		return nil, err
 	}
-	res := call(L, func(ctx context.Context, o *ops) (gone, error) {
+	timeout, err := timeoutOpt(fn, o.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	return withOps(L, m.service, func(ctx context.Context, o *ops) (*deleteResult, error) {
 		id, deleted, err := o.remove(ctx, stack, timeout)
-		return gone{id, deleted}, err
+		if err != nil {
+			return nil, err
+		}
+		return &deleteResult{StackID: id, Status: statusDeleteComplete, Deleted: deleted}, nil
 	})
-	t := L.NewTable()
-	if res.id != "" {
-		t.RawSetString("stack_id", lua.LString(res.id))
-	}
-	t.RawSetString("status", lua.LString(statusDeleteComplete))
-	t.RawSetString("deleted", lua.LBool(res.deleted))
-	L.Push(t)
-	return 1
 }
 
-func list(L *lua.LState) int {
-	stacks := call(L, func(ctx context.Context, o *ops) ([]types.Stack, error) {
+// stackRow is one stack of list.
+type stackRow struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Updated string `json:"updated"` // RFC 3339: the last update, or the creation
+	StackID string `json:"stack_id"`
+}
+
+func (m *module) luaList(L *lua.LState) ([]stackRow, error) {
+	stacks, err := withOps(L, m.service, func(ctx context.Context, o *ops) ([]types.Stack, error) {
 		return o.managedStacks(ctx)
 	})
-	t := L.CreateTable(len(stacks), 0)
+	rows := make([]stackRow, 0, len(stacks))
 	for _, st := range stacks {
 		updated := st.LastUpdatedTime
 		if updated == nil {
 			updated = st.CreationTime
 		}
-		row := L.NewTable()
-		row.RawSetString("name", lua.LString(awssdk.ToString(st.StackName)))
-		row.RawSetString("status", lua.LString(string(st.StackStatus)))
-		row.RawSetString("stack_id", lua.LString(awssdk.ToString(st.StackId)))
+		row := stackRow{Name: awssdk.ToString(st.StackName), Status: string(st.StackStatus), StackID: awssdk.ToString(st.StackId)}
 		if updated != nil {
-			row.RawSetString("updated", lua.LString(updated.UTC().Format(time.RFC3339)))
+			row.Updated = updated.UTC().Format(time.RFC3339)
 		}
-		t.Append(row)
+		rows = append(rows, row)
 	}
-	L.Push(t)
-	return 1
-}
-
-func stringTable(L *lua.LState, m map[string]string) *lua.LTable {
-	t := L.CreateTable(0, len(m))
-	for k, v := range m {
-		t.RawSetString(k, lua.LString(v))
-	}
-	return t
+	return rows, err
 }

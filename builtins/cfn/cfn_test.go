@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 func harness(t *testing.T) (*enginetest.Harness, awssdk.Config) {
 	t.Helper()
 	url := awstest.Moto(t)
-	h := enginetest.New(t, aws.Module, cfn.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), cfn.New(awstest.AWS()))
 	awstest.UseEnv(t, h, url)
 	cfg := awssdk.Config{Region: "us-east-1", BaseEndpoint: &url,
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}

@@ -3,11 +3,9 @@ package cfn
 import (
 	"context"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
-	"github.com/agentcore/agentcore/builtins/aws"
-	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
 // api is the part of the CloudFormation API this module calls; tests substitute a scripted
@@ -23,10 +21,23 @@ type api interface {
 	DeleteChangeSet(context.Context, *cloudformation.DeleteChangeSetInput, ...func(*cloudformation.Options)) (*cloudformation.DeleteChangeSetOutput, error)
 }
 
-// service names the client for aws.Client; a test injects its fake under it.
-const service = "cloudformation"
+// module is the cfn module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[api] // CloudFormation; a test injects its fake with service.Inject
+}
 
-// clientFor returns the CloudFormation client of the session's environment.
-func clientFor(run *engine.Run, s *aws.Session) api {
-	return aws.Client(run, s, service, func(cfg awssdk.Config) api { return cloudformation.NewFromConfig(cfg) })
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[api]{AWS: a, Name: "cloudformation",
+		New: func(s *awscall.Session) api { return cloudformation.NewFromConfig(s.Config) }, Hint: hints}}
+}
+
+// hints explains CloudFormation's own error codes.
+var hints awscall.Hints = func(code, _ string) string {
+	switch code {
+	case "InsufficientCapabilitiesException":
+		return `the template creates IAM resources: pass capabilities = {"CAPABILITY_NAMED_IAM"} (or CAPABILITY_IAM when no name is given)`
+	case "AlreadyExistsException":
+		return "a stack of this name exists already (perhaps being created by another run): deploy again to update it"
+	}
+	return ""
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -54,11 +56,11 @@ func tokenPtr(t string) *string {
 
 // deployResult is what cfn.deploy returns.
 type deployResult struct {
-	StackID   string
-	Status    string
-	Outputs   map[string]string
-	Changed   bool
-	Operation string // create, update, replace (a failed stack deleted and created again), none
+	StackID   string            `json:"stack_id"`
+	Status    string            `json:"status"`
+	Outputs   map[string]string `json:"outputs"`
+	Changed   bool              `json:"changed"`
+	Operation string            `json:"operation" lua:"\"create\"|\"update\"|\"replace\"|\"none\""` // replace: a failed stack deleted and created again
 }
 
 const (
@@ -84,7 +86,7 @@ func (o *ops) describe(ctx context.Context, stack string) (*types.Stack, error) 
 // isStackMissing reports CloudFormation's answer for a stack that does not exist: a
 // ValidationError "Stack with id NAME does not exist" (there is no dedicated error code).
 func isStackMissing(err error) bool {
-	return aws.ErrorCode(err) == "ValidationError" && strings.Contains(err.Error(), "does not exist")
+	return awscall.ErrorCode(err) == "ValidationError" && strings.Contains(err.Error(), "does not exist")
 }
 
 // deploy creates the stack, or updates it through a change set. existing is the stack as
@@ -135,7 +137,7 @@ func outputs(st *types.Stack) map[string]string {
 func (o *ops) create(ctx context.Context, in deployInput) (*types.Stack, error) {
 	p, err := newPoller(ctx, o.c, in.Stack)
 	if err != nil {
-		return nil, wrap(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
+		return nil, hints.Error(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
 	}
 	out, err := o.c.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName:          &in.Stack,
@@ -147,7 +149,7 @@ func (o *ops) create(ctx context.Context, in deployInput) (*types.Stack, error) 
 		ClientRequestToken: tokenPtr(in.ClientToken),
 	})
 	if err != nil {
-		return nil, wrap(fmt.Sprintf("creating stack %q", in.Stack), err)
+		return nil, hints.Error(fmt.Sprintf("creating stack %q", in.Stack), err)
 	}
 	id := awssdk.ToString(out.StackId)
 	p.stack = id
@@ -172,12 +174,12 @@ func (o *ops) update(ctx context.Context, in deployInput, existing *types.Stack)
 		// moto refuses an empty change set at once (AWS creates it FAILED, handled below)
 		st, derr := o.describe(ctx, id)
 		if derr != nil || st == nil {
-			return deployResult{}, wrap(fmt.Sprintf("describing stack %q", in.Stack), orMissing(derr, in.Stack))
+			return deployResult{}, hints.Error(fmt.Sprintf("describing stack %q", in.Stack), orMissing(derr, in.Stack))
 		}
 		return result(st, false, "none"), nil
 	}
 	if err != nil {
-		return deployResult{}, wrap(fmt.Sprintf("creating a change set for stack %q", in.Stack), err)
+		return deployResult{}, hints.Error(fmt.Sprintf("creating a change set for stack %q", in.Stack), err)
 	}
 	csID := awssdk.ToString(cs.Id)
 	doing := fmt.Sprintf("waiting for change set %s of stack %q", name, in.Stack)
@@ -195,11 +197,11 @@ func (o *ops) update(ctx context.Context, in deployInput, existing *types.Stack)
 			_, derr := o.c.DeleteChangeSet(ctx, &cloudformation.DeleteChangeSetInput{ChangeSetName: &csID, StackName: &stack})
 			if noChanges(reason) {
 				if derr != nil {
-					return deployResult{}, wrap(fmt.Sprintf("deleting the empty change set %s of stack %q", name, in.Stack), derr)
+					return deployResult{}, hints.Error(fmt.Sprintf("deleting the empty change set %s of stack %q", name, in.Stack), derr)
 				}
 				st, err := o.describe(ctx, id)
 				if err != nil || st == nil {
-					return deployResult{}, wrap(fmt.Sprintf("describing stack %q", in.Stack), orMissing(err, in.Stack))
+					return deployResult{}, hints.Error(fmt.Sprintf("describing stack %q", in.Stack), orMissing(err, in.Stack))
 				}
 				return result(st, false, "none"), nil
 			}
@@ -220,10 +222,10 @@ func noChanges(reason string) bool {
 func (o *ops) execute(ctx context.Context, in deployInput, id, csID string) (deployResult, error) {
 	p, err := newPoller(ctx, o.c, id)
 	if err != nil {
-		return deployResult{}, wrap(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
+		return deployResult{}, hints.Error(fmt.Sprintf("reading the events of stack %q", in.Stack), err)
 	}
 	if _, err := o.c.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{ChangeSetName: &csID, StackName: &in.Stack, ClientRequestToken: tokenPtr(in.ClientToken)}); err != nil {
-		return deployResult{}, wrap(fmt.Sprintf("executing the change set of stack %q", in.Stack), err)
+		return deployResult{}, hints.Error(fmt.Sprintf("executing the change set of stack %q", in.Stack), err)
 	}
 	st, err := o.wait(ctx, p, id, in.Stack, "updating", "UPDATE_COMPLETE", in.Timeout)
 	if err != nil {
@@ -238,7 +240,7 @@ func (o *ops) remove(ctx context.Context, stack string, timeout time.Duration) (
 	defer cancel()
 	st, err := o.describe(ctx, stack)
 	if err != nil {
-		return "", false, wrap(fmt.Sprintf("describing stack %q", stack), err)
+		return "", false, hints.Error(fmt.Sprintf("describing stack %q", stack), err)
 	}
 	if st == nil {
 		return "", false, nil
@@ -250,10 +252,10 @@ func (o *ops) remove(ctx context.Context, stack string, timeout time.Duration) (
 func (o *ops) deleteAndWait(ctx context.Context, id, name string, timeout time.Duration) error {
 	p, err := newPoller(ctx, o.c, id)
 	if err != nil {
-		return wrap(fmt.Sprintf("reading the events of stack %q", name), err)
+		return hints.Error(fmt.Sprintf("reading the events of stack %q", name), err)
 	}
 	if _, err := o.c.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: &id}); err != nil {
-		return wrap(fmt.Sprintf("deleting stack %q", name), err)
+		return hints.Error(fmt.Sprintf("deleting stack %q", name), err)
 	}
 	_, err = o.wait(ctx, p, id, name, "deleting", statusDeleteComplete, timeout)
 	return err
@@ -344,22 +346,7 @@ func (o *ops) waitErr(ctx context.Context, doing string, err error, timeout time
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", doing, ctx.Err())
 	}
-	return wrap(doing, err)
-}
-
-// wrap is aws.Error with hints for CloudFormation's own error codes.
-func wrap(doing string, err error) error {
-	out := aws.Error(doing, err)
-	var e *engine.Error
-	if errors.As(out, &e) && e.Hint == "" {
-		switch aws.ErrorCode(err) {
-		case "InsufficientCapabilitiesException":
-			e.Hint = `the template creates IAM resources: pass capabilities = {"CAPABILITY_NAMED_IAM"} (or CAPABILITY_IAM when no name is given)`
-		case "AlreadyExistsException":
-			e.Hint = "a stack of this name exists already (perhaps being created by another run): deploy again to update it"
-		}
-	}
-	return out
+	return hints.Error(doing, err)
 }
 
 func orMissing(err error, stack string) error {
@@ -370,7 +357,7 @@ func orMissing(err error, stack string) error {
 }
 
 func sdkParameters(m map[string]string) []types.Parameter {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	out := make([]types.Parameter, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, types.Parameter{ParameterKey: awssdk.String(k), ParameterValue: awssdk.String(m[k])})
@@ -379,7 +366,7 @@ func sdkParameters(m map[string]string) []types.Parameter {
 }
 
 func sdkTags(m map[string]string) []types.Tag {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	out := make([]types.Tag, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, types.Tag{Key: awssdk.String(k), Value: awssdk.String(m[k])})
@@ -395,15 +382,6 @@ func sdkCapabilities(caps []string) []types.Capability {
 	return out
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // managedStacks lists the stacks tagged agentcore:managed=true, by name.
 func (o *ops) managedStacks(ctx context.Context) ([]types.Stack, error) {
 	var out []types.Stack
@@ -411,7 +389,7 @@ func (o *ops) managedStacks(ctx context.Context) ([]types.Stack, error) {
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, wrap("listing stacks", err)
+			return nil, hints.Error("listing stacks", err)
 		}
 		for _, st := range page.Stacks {
 			if st.StackStatus == statusDeleteComplete {

@@ -275,9 +275,10 @@ func TestDeleteFailed(t *testing.T) {
 // The Lua side with the fake client: the ROLLBACK_COMPLETE confirmation and -o json events.
 func fakeHarness(t *testing.T, f *fakeCFN) *enginetest.Harness {
 	t.Helper()
-	h := enginetest.New(t, aws.Module, Module)
+	a := awstest.AWS()
+	h := enginetest.New(t, aws.New(a), New(a))
 	awstest.UseEnv(t, h, "http://127.0.0.1:1") // never reached: the fake answers
-	aws.InjectClient(h.Run, service, f)
+	newModule(a).service.Inject(h.Run, f)
 	return h
 }
 

@@ -21,10 +21,10 @@ var Module = &engine.Module{
 		"dependencies, installed for the runtime's platform, in one zip.",
 	Classes: []*engine.Class{
 		{Name: "zip.PackageOpts", Of: packageOpts{}},
-		{Name: "zip.Package", Fields: "path: string, sha256: string, size: integer, unzipped_size: integer, files: integer, deps_cached: boolean, deps: string[]"},
+		{Name: "zip.Package", Of: Result{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "package", Fn: luaPackage,
+		{Name: "package", Go: luaPackage,
 			Params:  "opts: zip.PackageOpts",
 			Returns: "zip.Package",
 			Doc: "Packages the agent's folder (dir, relative to the project) into out. runtime is an AgentCore " +
@@ -47,27 +47,16 @@ var Module = &engine.Module{
 type packageOpts struct {
 	Dir        string            `json:"dir"`
 	Runtime    string            `json:"runtime"`
-	Entrypoint engine.StringList `json:"entrypoint"`
-	Target     string            `json:"target" lua:"\"aarch64\"|\"host\""`
-	Out        string            `json:"out"`
-	Cache      *bool             `json:"cache"`
+	Entrypoint engine.StringList `json:"entrypoint,omitempty"`
+	Target     string            `json:"target,omitempty" lua:"\"aarch64\"|\"host\""`
+	Out        string            `json:"out,omitempty"`
+	Cache      *bool             `json:"cache,omitempty"`
 }
 
 // CacheDir is where dependency layers are kept.
 func CacheDir() string { return filepath.Join(engine.Home(), "cache", "zipdeps") }
 
-func luaPackage(L *lua.LState) int {
-	const fn = "zip.package"
-	const usage = `zip.package{dir = "agents/my-bot", runtime = "PYTHON_3_12", entrypoint = {"main.py"}}`
-	var a packageOpts
-	if err := engine.Decode(L.CheckTable(1), &a); err != nil {
-		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-	}
-	for name, v := range map[string]string{"dir": a.Dir, "runtime": a.Runtime} {
-		if v == "" {
-			engine.RaiseUsage(L, usage, "%s: %s is required", fn, name)
-		}
-	}
+func luaPackage(L *lua.LState, a packageOpts) (*Result, error) {
 	run := engine.FromL(L)
 	abs := func(p string) string {
 		if filepath.IsAbs(p) {
@@ -87,10 +76,5 @@ func luaPackage(L *lua.LState) int {
 		Step: func(s string) { run.Out.Step(branch, s) },
 		Log:  func(s string) { run.Out.Debug(branch, s) },
 	}
-	res, err := engine.Unlocked(L, func(ctx context.Context) (*Result, error) { return Package(ctx, o) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, res))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (*Result, error) { return Package(ctx, o) })
 }

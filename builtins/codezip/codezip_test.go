@@ -340,7 +340,7 @@ func TestUsage(t *testing.T) {
 		`zip.package{dir = "agents/none", runtime = "PYTHON_3_12", entrypoint = {"main.py"}}`:                "agent folder",
 		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"main.py"}, target = "x86"}`: `field target must be "aarch64" or "host", got "x86"`,
 		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entry = {"main.py"}}`:                      `did you mean "entrypoint"?`,
-		`zip.package{dir = "agents/bot", entrypoint = {"main.py"}}`:                                          "runtime is required",
+		`zip.package{dir = "agents/bot", entrypoint = {"main.py"}}`:                                          "field runtime is required",
 		`zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = {"../x.py"}}`:                 "outside",
 	} {
 		err := h.Err(src)

@@ -20,22 +20,32 @@ var Module = &engine.Module{
 	Name: "diff",
 	Doc:  "Compares two documents (Lua tables) path by path.",
 	Classes: []*engine.Class{
-		{Name: "diff.CompareOpts", Fields: "ignore?: string[]"},
-		{Name: "diff.Result", Fields: "equal: boolean, changes: diff.Change[], text: string"},
-		{Name: "diff.Change", Fields: `path: string, kind: "added"|"removed"|"changed", old?: any, new?: any`},
+		{Name: "diff.CompareOpts", Of: compareOpts{}},
+		{Name: "diff.Result", Of: result{}},
+		{Name: "diff.Change", Of: Change{}},
 	},
 	Funcs: []engine.Func{
 		{Name: "compare", Params: "a: any, b: any, opts?: diff.CompareOpts", Returns: "diff.Result",
-			Doc: "Lists what differs from a to b: kind is added, removed or changed; path is dotted (agents.bot.endpoints.stable.version). ignore skips paths; a '*' segment matches any key. text is the jsondiff rendering.", Fn: compare},
+			Doc: "Lists what differs from a to b: kind is added, removed or changed; path is dotted (agents.bot.endpoints.stable.version). ignore skips paths; a '*' segment matches any key. text is the jsondiff rendering (empty when equal). An empty list and an empty table are equal (Lua cannot tell them apart).", Go: luaCompare},
 	},
 }
 
 // Change is one difference.
 type Change struct {
 	Path string `json:"path"`
-	Kind string `json:"kind"`
+	Kind string `json:"kind" lua:"\"added\"|\"removed\"|\"changed\""`
 	Old  any    `json:"old,omitempty"`
 	New  any    `json:"new,omitempty"`
+}
+
+type compareOpts struct {
+	Ignore []string `json:"ignore,omitempty"`
+}
+
+type result struct {
+	Equal   bool     `json:"equal"`
+	Changes []Change `json:"changes"`
+	Text    string   `json:"text"`
 }
 
 // Compare lists the differences from a to b, skipping ignored paths. Paths are built only
@@ -106,6 +116,9 @@ func (w *walker) walk(a, b any) {
 		}
 		return
 	}
+	if isEmpty(a) && isEmpty(b) {
+		return
+	}
 	al, aok := a.([]any)
 	bl, bok := b.([]any)
 	if aok && bok {
@@ -126,6 +139,18 @@ func (w *walker) walk(a, b any) {
 	if !equalScalar(a, b) {
 		w.add("changed", a, b)
 	}
+}
+
+// isEmpty reports an empty list or an empty map: one empty Lua table may come as either (a
+// list read from JSON or returned by a builtin, a table built in Lua).
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
 }
 
 func equalScalar(a, b any) bool {
@@ -160,41 +185,17 @@ func num(v any) (float64, bool) {
 	return 0, false
 }
 
-func compare(L *lua.LState) int {
-	a, err := engine.ToGo(L.Get(1))
-	if err != nil {
-		engine.RaiseUsage(L, "", "diff.compare: first document: %v", err)
-	}
-	b, err := engine.ToGo(L.Get(2))
-	if err != nil {
-		engine.RaiseUsage(L, "", "diff.compare: second document: %v", err)
-	}
-	var ignore []string
-	if opts, ok := L.Get(3).(*lua.LTable); ok {
-		if ig, ok := opts.RawGetString("ignore").(*lua.LTable); ok {
-			for i := 1; i <= ig.Len(); i++ {
-				ignore = append(ignore, lua.LVAsString(ig.RawGetInt(i)))
-			}
-		}
-	}
-	changes := Compare(a, b, ignore)
-	res := L.NewTable()
-	res.RawSetString("equal", lua.LBool(len(changes) == 0))
-	ct := L.NewTable()
-	for _, c := range changes {
-		ct.Append(engine.ToLua(L, c))
-	}
-	res.RawSetString("changes", ct)
+func luaCompare(L *lua.LState, a, b any, opts compareOpts) result {
+	changes := Compare(a, b, opts.Ignore)
+	res := result{Equal: len(changes) == 0, Changes: changes}
 	if len(changes) > 0 {
 		ja, _ := json.Marshal(a)
 		jb, _ := json.Marshal(b)
-		opts := jsondiff.DefaultConsoleOptions()
+		o := jsondiff.DefaultConsoleOptions()
 		if !engine.FromL(L).Out.Color {
-			opts = jsondiff.DefaultJSONOptions()
+			o = jsondiff.DefaultJSONOptions()
 		}
-		_, text := jsondiff.Compare(ja, jb, &opts)
-		res.RawSetString("text", lua.LString(text))
+		_, res.Text = jsondiff.Compare(ja, jb, &o)
 	}
-	L.Push(res)
-	return 1
+	return res
 }

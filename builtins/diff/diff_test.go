@@ -2,7 +2,11 @@ package diff
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/agentcore/agentcore/builtins/jsonmod"
+	"github.com/agentcore/agentcore/engine/enginetest"
 )
 
 func TestCompareReportsPaths(t *testing.T) {
@@ -76,5 +80,30 @@ func BenchmarkDriftCompare(b *testing.B) {
 		if got := Compare(rec, live, nil); len(got) != n {
 			b.Fatalf("%d changes", len(got))
 		}
+	}
+}
+
+// An empty list (from JSON or a builtin) and an empty table built in Lua are one value to Lua:
+// comparing them finds no change.
+func TestEmptyListEqualsEmptyTable(t *testing.T) {
+	a := map[string]any{"versions": []any{}, "tags": map[string]any{}}
+	b := map[string]any{"versions": map[string]any{}, "tags": []any{}}
+	if c := Compare(a, b, nil); len(c) != 0 {
+		t.Fatalf("empty list and empty table differ: %v", c)
+	}
+}
+
+func TestCompareInLua(t *testing.T) {
+	h := enginetest.New(t, Module, jsonmod.Module)
+	res := h.Do(t, `
+		local same = diff.compare({versions = json.decode("[]")}, {versions = {}})
+		local r = diff.compare({a = 1, b = {x = 1}}, {a = 2, b = {x = 1}, c = true}, {ignore = {"c"}})
+		return same.equal, #same.changes, json.encode(same.changes), r.equal, json.encode(r.changes), r.text ~= ""`)
+	got := fmt.Sprint(res)
+	if want := `[true 0 [] false [{"kind":"changed","new":2,"old":1,"path":"a"}] true]`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if err := h.Err(`diff.compare({}, {}, {ignroe = {}})`); err == nil || !strings.Contains(err.Error(), `did you mean "ignore"`) {
+		t.Fatalf("misspelt option: %v", err)
 	}
 }

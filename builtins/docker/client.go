@@ -36,7 +36,7 @@ const clientKey = "docker.client"
 
 // clientFor returns the run's Docker client, creating it on first use. Creating it does not
 // connect: an unreachable engine shows up at the first call, where explain classifies it.
-func clientFor(L *lua.LState) Client {
+func clientFor(L *lua.LState) (Client, error) {
 	v, err := engine.FromL(L).Value(clientKey, func() (any, error) {
 		c, err := dockerclient.New()
 		if err != nil {
@@ -46,11 +46,11 @@ func clientFor(L *lua.LState) Client {
 		return c, nil
 	})
 	if err != nil {
-		engine.Raise(L, err)
+		return nil, err
 	}
 	c, ok := v.(Client)
 	if !ok {
-		engine.Raise(L, fmt.Errorf("docker: run value %q is a %T, not a docker.Client", clientKey, v))
+		return nil, fmt.Errorf("docker: run value %q is a %T, not a docker.Client", clientKey, v)
 	}
-	return c
+	return c, nil
 }

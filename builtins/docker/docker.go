@@ -38,16 +38,16 @@ var Module = &engine.Module{
 		"platform and the engine's built-in BuildKit for other platforms.",
 	Classes: []*engine.Class{
 		{Name: "docker.BuildOpts", Of: buildOpts{}},
-		{Name: "docker.BuildResult", Fields: `id: string, tags: string[], builder: "buildkit"|"classic"`},
+		{Name: "docker.BuildResult", Of: buildResult{}},
 		{Name: "docker.PushOpts", Of: pushOpts{}},
-		{Name: "docker.PushResult", Fields: "ref: string, digest: string, size: integer, layers_pushed: integer, layers_existing: integer"},
-		{Name: "docker.Image", Fields: "id: string, repo_tags: string[], repo_digests: string[], architecture: string, os: string, size: integer, created: string, labels: table<string, string>"},
+		{Name: "docker.PushResult", Of: pushed{}},
+		{Name: "docker.Image", Of: imageView{}},
 		{Name: "docker.RemoveOpts", Of: removeOpts{}},
-		{Name: "docker.ImageTags", Fields: "id: string, tags: string[]"},
-		{Name: "docker.Info", Fields: "server_version: string, os: string, arch: string, api_version: string, host: string"},
+		{Name: "docker.ImageTags", Of: imageTags{}},
+		{Name: "docker.Info", Of: info{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "build", Fn: luaBuild,
+		{Name: "build", Go: luaBuild,
 			Params:  "opts: docker.BuildOpts",
 			Returns: "docker.BuildResult",
 			Doc: "Builds an image from the directory `context` (relative paths are relative to the project root), " +
@@ -65,10 +65,10 @@ var Module = &engine.Module{
 				"the context, is still part of it (so `COPY . ` copies it). Build output is streamed to the ui (BuildKit " +
 				"steps as \"[2/3] COPY . /app\" with done/cached); a failing step raises an error with its last output " +
 				"lines. The result's platform is checked. Returns the image ID, the tags applied and the builder used."},
-		{Name: "tag", Fn: luaTag,
+		{Name: "tag", Go: luaTag,
 			Params: "source: string, target: string",
 			Doc:    "Tags the local image `source` (a reference or an image ID) as `target`."},
-		{Name: "push", Fn: luaPush,
+		{Name: "push", Go: luaPush,
 			Params:  "ref: string, opts?: docker.PushOpts",
 			Returns: "docker.PushResult",
 			Doc: "Pushes the local image `ref` (\":latest\" when it has no tag) to its registry, with per-layer " +
@@ -76,26 +76,26 @@ var Module = &engine.Module{
 				"the password is masked in all output); `server` defaults to the registry of `ref`. Layers the " +
 				"registry already has are not sent again and count as layers_existing. Returns the manifest " +
 				"digest (\"sha256:...\") and size."},
-		{Name: "image_digest", Fn: luaImageDigest,
+		{Name: "image_digest", Go: luaImageDigest,
 			Params:  "ref: string",
 			Returns: "string?",
 			Doc: "Returns the repository digest (\"repo@sha256:...\") of the local image `ref` for ref's " +
 				"repository, known once the image was pushed or pulled; nil when there is none or the image " +
 				"does not exist."},
-		{Name: "inspect", Fn: luaInspect,
+		{Name: "inspect", Go: luaInspect,
 			Params:  "ref: string",
 			Returns: "docker.Image?",
 			Doc:     "Describes the local image `ref`; nil when there is no such image."},
-		{Name: "remove_image", Fn: luaRemoveImage,
+		{Name: "remove_image", Go: luaRemoveImage,
 			Params:  "ref: string, opts?: docker.RemoveOpts",
 			Returns: "boolean",
 			Doc: "Removes the local image `ref` (untagging it when it has other tags), with `force` also when " +
 				"containers use it. Returns false when there was no such image."},
-		{Name: "list_images", Fn: luaListImages,
+		{Name: "list_images", Go: luaListImages,
 			Params:  "repository: string",
 			Returns: "docker.ImageTags[]",
 			Doc:     "The local images with a tag in `repository` (e.g. \"127.0.0.1:4777/agentcore/shop-bot-dev\"), with those tags: what destroy untags."},
-		{Name: "info", Fn: luaInfo,
+		{Name: "info", Go: luaInfo,
 			Returns: "docker.Info",
 			Doc: "Describes the Docker engine in use; raises an explained error when it is not running or " +
 				"not accessible."},
@@ -104,14 +104,14 @@ var Module = &engine.Module{
 
 type buildOpts struct {
 	Context    string            `json:"context"`
-	Dockerfile string            `json:"dockerfile"`
-	Tags       engine.StringList `json:"tags"`
-	BuildArgs  engine.StringMap  `json:"build_args"`
-	Platform   string            `json:"platform"`
-	Labels     engine.StringMap  `json:"labels"`
-	Target     string            `json:"target"`
-	NoCache    bool              `json:"no_cache"`
-	Builder    string            `json:"builder" lua:"\"auto\"|\"buildkit\"|\"classic\""`
+	Dockerfile string            `json:"dockerfile,omitempty"`
+	Tags       engine.StringList `json:"tags,omitempty"`
+	BuildArgs  engine.StringMap  `json:"build_args,omitempty"`
+	Platform   string            `json:"platform,omitempty"`
+	Labels     engine.StringMap  `json:"labels,omitempty"`
+	Target     string            `json:"target,omitempty"`
+	NoCache    bool              `json:"no_cache,omitempty"`
+	Builder    string            `json:"builder,omitempty" lua:"\"auto\"|\"buildkit\"|\"classic\""`
 }
 
 // The builders docker.build can use.
@@ -121,35 +121,32 @@ const (
 	builderClassic  = "classic"
 )
 
-func luaBuild(L *lua.LState) int {
-	var o buildOpts
-	engine.OptionsArg(L, 1, "docker.build", &o)
-	if o.Context == "" {
-		engine.RaiseUsage(L, `docker.build{context = "agent", tags = {"my-bot:1"}}`, "docker.build: option context is required")
-	}
+type buildResult struct {
+	ID      string   `json:"id"`
+	Tags    []string `json:"tags"`
+	Builder string   `json:"builder" lua:"\"buildkit\"|\"classic\""`
+}
+
+func luaBuild(L *lua.LState, o buildOpts) (buildResult, error) {
 	for _, t := range o.Tags {
 		if _, err := reference.ParseNormalizedNamed(t); err != nil {
-			engine.RaiseUsage(L, "a tag looks like name:tag or registry/name:tag, in lower case", "docker.build: invalid tag %q: %v", t, err)
+			return buildResult{}, engine.Usagef("a tag looks like name:tag or registry/name:tag, in lower case", "docker.build: invalid tag %q: %v", t, err)
 		}
 	}
 	if o.Platform != "" {
 		p, err := normalizePlatform(o.Platform)
 		if err != nil {
-			engine.RaiseUsage(L, `platforms look like "linux/arm64" or "linux/amd64"`, "docker.build: %v", err)
+			return buildResult{}, engine.Usagef(`platforms look like "linux/arm64" or "linux/amd64"`, "docker.build: %v", err)
 		}
 		o.Platform = p
 	}
-	switch o.Builder {
-	case "":
+	if o.Builder == "" {
 		o.Builder = builderAuto
-	case builderAuto, builderBuildKit, builderClassic:
-	default:
-		engine.RaiseUsage(L, `builder is "auto" (the default), "buildkit" or "classic"`, "docker.build: unknown builder %q", o.Builder)
 	}
 	run := engine.FromL(L)
 	for _, k := range slices.Sorted(maps.Keys(o.BuildArgs)) {
 		if v := o.BuildArgs[k]; v != "" && run.Out.Mask(v) != v {
-			engine.RaiseUsage(L, "pass secrets to the agent at run time (its environment), not to the build; a build that needs "+
+			return buildResult{}, engine.Usagef("pass secrets to the agent at run time (its environment), not to the build; a build that needs "+
 				"one should mount it as a BuildKit secret (RUN --mount=type=secret,id=NAME, with `docker buildx build --secret`), "+
 				"which docker.build does not do",
 				"docker.build: build arg %s holds a secret; build args are recorded in the image's history, so the secret would "+
@@ -157,7 +154,10 @@ func luaBuild(L *lua.LState) int {
 		}
 	}
 	branch := run.Branch(L)
-	c := clientFor(L)
+	c, err := clientFor(L)
+	if err != nil {
+		return buildResult{}, err
+	}
 	dir := resolve(run.Dir, o.Context)
 	dockerfile := filepath.Join(dir, "Dockerfile")
 	if o.Dockerfile != "" {
@@ -180,19 +180,14 @@ func luaBuild(L *lua.LState) int {
 		return buildImage(ctx, c, run.Out, branch, dir, dockerfile, shown, o)
 	})
 	if err != nil {
-		engine.Raise(L, explain(err, doing, c.DaemonHost()))
+		return buildResult{}, explain(err, doing, c.DaemonHost())
 	}
 	what := "image " + shortID(res.id)
 	if name != "" {
 		what = fmt.Sprintf("%s (%s)", name, shortID(res.id))
 	}
 	run.Out.OK(branch, fmt.Sprintf("built %s with %s in %s", what, res.builderName(), seconds(res.took)))
-	tags := o.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	L.Push(engine.ToLua(L, map[string]any{"id": res.id, "tags": tags, "builder": res.builder}))
-	return 1
+	return buildResult{ID: res.id, Tags: o.Tags, Builder: res.builder}, nil
 }
 
 // built is what buildImage reports.
@@ -410,39 +405,56 @@ func goArch(a string) string {
 	return a
 }
 
-func luaTag(L *lua.LState) int {
-	src, dst := checkRef(L, 1, "docker.tag"), checkRef(L, 2, "docker.tag")
-	if _, err := reference.ParseNormalizedNamed(dst); err != nil {
-		engine.RaiseUsage(L, "a tag looks like name:tag or registry/name:tag, in lower case", "docker.tag: invalid target %q: %v", dst, err)
+func luaTag(L *lua.LState, src, dst string) error {
+	if err := needRef("docker.tag", 1, src); err != nil {
+		return err
 	}
-	c := clientFor(L)
-	_, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
+	if err := needRef("docker.tag", 2, dst); err != nil {
+		return err
+	}
+	if _, err := reference.ParseNormalizedNamed(dst); err != nil {
+		return engine.Usagef("a tag looks like name:tag or registry/name:tag, in lower case", "docker.tag: invalid target %q: %v", dst, err)
+	}
+	c, err := clientFor(L)
+	if err != nil {
+		return err
+	}
+	_, err = engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, c.ImageTag(ctx, src, dst)
 	})
 	if err != nil {
-		engine.Raise(L, explain(err, fmt.Sprintf("tagging image %s as %s", src, dst), c.DaemonHost()))
+		return explain(err, fmt.Sprintf("tagging image %s as %s", src, dst), c.DaemonHost())
 	}
-	return 0
+	return nil
 }
 
 type pushOpts struct {
 	Auth struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		Server   string `json:"server"`
-	} `json:"auth"`
+		Username string `json:"username,omitempty"`
+		Password string `json:"password,omitempty"`
+		Server   string `json:"server,omitempty"`
+	} `json:"auth,omitempty"`
 }
 
-func luaPush(L *lua.LState) int {
-	ref := checkRef(L, 1, "docker.push")
-	var o pushOpts
-	engine.OptionsArg(L, 2, "docker.push", &o)
+// pushed is docker.push's result.
+type pushed struct {
+	Ref            string `json:"ref"`
+	Digest         string `json:"digest"`
+	Size           int64  `json:"size"`
+	LayersPushed   int    `json:"layers_pushed"`
+	LayersExisting int    `json:"layers_existing"`
+}
+
+func luaPush(L *lua.LState, ref string, o pushOpts) (pushed, error) {
+	if err := needRef("docker.push", 1, ref); err != nil {
+		return pushed{}, err
+	}
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
-		engine.RaiseUsage(L, "push a reference like registry/name:tag", "docker.push: invalid reference %q: %v", ref, err)
+		return pushed{}, engine.Usagef("push a reference like registry/name:tag", "docker.push: invalid reference %q: %v", ref, err)
 	}
 	if _, ok := named.(reference.Digested); ok {
-		engine.RaiseUsage(L, "push a tag (registry/name:tag), not a digest", "docker.push: cannot push the digest reference %q", ref)
+		return pushed{}, engine.Usagef("push a tag (registry/name:tag), not a digest", "docker.push: cannot push the digest reference %q", ref)
 	}
 	named = reference.TagNameOnly(named)
 	full := reference.FamiliarString(named)
@@ -462,10 +474,13 @@ func luaPush(L *lua.LState) int {
 			Username: o.Auth.Username, Password: o.Auth.Password, ServerAddress: server,
 		})
 		if err != nil {
-			engine.Raise(L, fmt.Errorf("docker.push: encoding the registry credentials: %w", err))
+			return pushed{}, fmt.Errorf("docker.push: encoding the registry credentials: %w", err)
 		}
 	}
-	c := clientFor(L)
+	c, err := clientFor(L)
+	if err != nil {
+		return pushed{}, err
+	}
 	doing := "pushing image " + full
 	run.Out.Step(branch, doing)
 	res, err := engine.Unlocked(L, func(ctx context.Context) (pushResult, error) {
@@ -477,44 +492,42 @@ func luaPush(L *lua.LState) int {
 		return pushLog(ctx, body, run.Out, branch)
 	})
 	if err != nil {
-		engine.Raise(L, explain(err, doing, c.DaemonHost()))
+		return pushed{}, explain(err, doing, c.DaemonHost())
 	}
 	run.Out.OK(branch, fmt.Sprintf("pushed %s (%s; %d layers sent, %d already there)", full, res.Digest, res.Pushed, res.Existing))
-	L.Push(engine.ToLua(L, map[string]any{
-		"ref": full, "digest": res.Digest, "size": res.Size,
-		"layers_pushed": res.Pushed, "layers_existing": res.Existing,
-	}))
-	return 1
+	return pushed{Ref: full, Digest: res.Digest, Size: res.Size, LayersPushed: res.Pushed, LayersExisting: res.Existing}, nil
 }
 
-// inspectImage returns the image, or found=false when the engine has no such image.
-func inspectImage(L *lua.LState, ref, doing string) (image.InspectResponse, bool) {
-	c := clientFor(L)
+// inspectImage returns the image, or nil when the engine has no such image.
+func inspectImage(L *lua.LState, ref, doing string) (*image.InspectResponse, error) {
+	c, err := clientFor(L)
+	if err != nil {
+		return nil, err
+	}
 	img, err := engine.Unlocked(L, func(ctx context.Context) (image.InspectResponse, error) {
 		return c.ImageInspect(ctx, ref)
 	})
 	if cerrdefs.IsNotFound(err) {
-		return img, false
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, explain(err, doing, c.DaemonHost()))
+		return nil, explain(err, doing, c.DaemonHost())
 	}
-	return img, true
+	return &img, nil
 }
 
-func luaImageDigest(L *lua.LState) int {
-	ref := checkRef(L, 1, "docker.image_digest")
-	img, ok := inspectImage(L, ref, "looking up the digest of image "+ref)
-	if !ok {
-		L.Push(lua.LNil)
-		return 1
+func luaImageDigest(L *lua.LState, ref string) (*string, error) {
+	if err := needRef("docker.image_digest", 1, ref); err != nil {
+		return nil, err
+	}
+	img, err := inspectImage(L, ref, "looking up the digest of image "+ref)
+	if err != nil || img == nil {
+		return nil, err
 	}
 	if d := repoDigest(ref, img.RepoDigests); d != "" {
-		L.Push(lua.LString(d))
-	} else {
-		L.Push(lua.LNil)
+		return &d, nil
 	}
-	return 1
+	return nil, nil
 }
 
 // repoDigest picks, among an image's repository digests, the one of ref's repository. When
@@ -536,45 +549,51 @@ func repoDigest(ref string, digests []string) string {
 	return ""
 }
 
-func luaInspect(L *lua.LState) int {
-	ref := checkRef(L, 1, "docker.inspect")
-	img, ok := inspectImage(L, ref, "inspecting image "+ref)
-	if !ok {
-		L.Push(lua.LNil)
-		return 1
+// imageView is docker.inspect's result.
+type imageView struct {
+	ID           string            `json:"id"`
+	RepoTags     []string          `json:"repo_tags"`
+	RepoDigests  []string          `json:"repo_digests"`
+	Architecture string            `json:"architecture"`
+	OS           string            `json:"os"`
+	Size         int64             `json:"size"`
+	Created      string            `json:"created"`
+	Labels       map[string]string `json:"labels"`
+}
+
+func luaInspect(L *lua.LState, ref string) (*imageView, error) {
+	if err := needRef("docker.inspect", 1, ref); err != nil {
+		return nil, err
 	}
-	labels := map[string]string{}
-	if img.Config != nil && img.Config.Labels != nil {
-		labels = img.Config.Labels
+	img, err := inspectImage(L, ref, "inspecting image "+ref)
+	if err != nil || img == nil {
+		return nil, err
 	}
-	L.Push(engine.ToLua(L, map[string]any{
-		"id":           img.ID,
-		"repo_tags":    nonNil(img.RepoTags),
-		"repo_digests": nonNil(img.RepoDigests),
-		"architecture": img.Architecture,
-		"os":           img.Os,
-		"size":         img.Size,
-		"created":      img.Created,
-		"labels":       labels,
-	}))
-	return 1
+	v := &imageView{ID: img.ID, RepoTags: img.RepoTags, RepoDigests: img.RepoDigests, Architecture: img.Architecture,
+		OS: img.Os, Size: img.Size, Created: img.Created}
+	if img.Config != nil {
+		v.Labels = img.Config.Labels
+	}
+	return v, nil
 }
 
 type removeOpts struct {
-	Force bool `json:"force"`
+	Force bool `json:"force,omitempty"`
 }
 
-func luaRemoveImage(L *lua.LState) int {
-	ref := checkRef(L, 1, "docker.remove_image")
-	var o removeOpts
-	engine.OptionsArg(L, 2, "docker.remove_image", &o)
-	c := clientFor(L)
-	_, err := engine.Unlocked(L, func(ctx context.Context) ([]image.DeleteResponse, error) {
+func luaRemoveImage(L *lua.LState, ref string, o removeOpts) (bool, error) {
+	if err := needRef("docker.remove_image", 1, ref); err != nil {
+		return false, err
+	}
+	c, err := clientFor(L)
+	if err != nil {
+		return false, err
+	}
+	_, err = engine.Unlocked(L, func(ctx context.Context) ([]image.DeleteResponse, error) {
 		return c.ImageRemove(ctx, ref, image.RemoveOptions{Force: o.Force, PruneChildren: true})
 	})
 	if cerrdefs.IsNotFound(err) {
-		L.Push(lua.LFalse)
-		return 1
+		return false, nil
 	}
 	if err != nil {
 		e := explain(err, "removing image "+ref, c.DaemonHost())
@@ -583,28 +602,33 @@ func luaRemoveImage(L *lua.LState) int {
 				ee.Hint = "a container uses the image: remove the container, or pass {force = true}"
 			}
 		}
-		engine.Raise(L, e)
+		return false, e
 	}
-	L.Push(lua.LTrue)
-	return 1
+	return true, nil
 }
 
-func luaListImages(L *lua.LState) int {
-	repo := engine.StringArg(L, 1, "docker.list_images", "repository")
-	c := clientFor(L)
+type imageTags struct {
+	ID   string   `json:"id"`
+	Tags []string `json:"tags"`
+}
+
+func luaListImages(L *lua.LState, repo string) ([]imageTags, error) {
+	if repo == "" {
+		return nil, engine.Usagef("", "docker.list_images: argument #1 (repository) must be a non-empty string, got an empty string")
+	}
+	c, err := clientFor(L)
+	if err != nil {
+		return nil, err
+	}
 	imgs, err := engine.Unlocked(L, func(ctx context.Context) ([]image.Summary, error) {
 		return c.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo+":*"))})
 	})
 	if err != nil {
-		engine.Raise(L, explain(err, "listing the images of "+repo, c.DaemonHost()))
+		return nil, explain(err, "listing the images of "+repo, c.DaemonHost())
 	}
-	type found struct {
-		ID   string   `json:"id"`
-		Tags []string `json:"tags"`
-	}
-	out := []found{}
+	var out []imageTags
 	for _, im := range imgs {
-		f := found{ID: im.ID, Tags: []string{}}
+		f := imageTags{ID: im.ID}
 		for _, t := range im.RepoTags {
 			if strings.HasPrefix(t, repo+":") {
 				f.Tags = append(f.Tags, t)
@@ -612,37 +636,42 @@ func luaListImages(L *lua.LState) int {
 		}
 		out = append(out, f)
 	}
-	L.Push(engine.ToLua(L, out))
-	return 1
+	return out, nil
 }
 
-func luaInfo(L *lua.LState) int {
-	c := clientFor(L)
-	type engineInfo struct{ version, os, arch, api string }
-	info, err := engine.Unlocked(L, func(ctx context.Context) (engineInfo, error) {
+type info struct {
+	ServerVersion string `json:"server_version"`
+	OS            string `json:"os"`
+	Arch          string `json:"arch"`
+	APIVersion    string `json:"api_version"`
+	Host          string `json:"host"`
+}
+
+func luaInfo(L *lua.LState) (info, error) {
+	c, err := clientFor(L)
+	if err != nil {
+		return info{}, err
+	}
+	res, err := engine.Unlocked(L, func(ctx context.Context) (info, error) {
 		v, err := c.ServerVersion(ctx)
 		if err != nil {
-			return engineInfo{}, err
+			return info{}, err
 		}
-		return engineInfo{v.Version, v.Os, v.Arch, v.APIVersion}, nil
+		return info{ServerVersion: v.Version, OS: v.Os, Arch: v.Arch, APIVersion: v.APIVersion}, nil
 	})
 	if err != nil {
-		engine.Raise(L, explain(err, "asking the Docker engine for its version", c.DaemonHost()))
+		return info{}, explain(err, "asking the Docker engine for its version", c.DaemonHost())
 	}
-	L.Push(engine.ToLua(L, map[string]any{
-		"server_version": info.version, "os": info.os, "arch": info.arch,
-		"api_version": info.api, "host": c.DaemonHost(),
-	}))
-	return 1
+	res.Host = c.DaemonHost()
+	return res, nil
 }
 
-// checkRef returns string argument n, raising a usage error when it is missing or empty.
-func checkRef(L *lua.LState, n int, fn string) string {
-	s, ok := L.Get(n).(lua.LString)
-	if !ok || s == "" {
-		engine.RaiseUsage(L, fnHint(fn), "%s: argument #%d must be an image reference (a string), got %s", fn, n, L.Get(n).Type())
+// needRef refuses an empty image reference (the declaration lets "" through as a string).
+func needRef(fn string, n int, ref string) error {
+	if ref == "" {
+		return engine.Usagef(fnHint(fn), "%s: argument #%d must be an image reference (a string), got an empty string", fn, n)
 	}
-	return string(s)
+	return nil
 }
 
 // resolve makes a recipe path absolute against the project root.
@@ -659,11 +688,4 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -131,7 +131,7 @@ func TestBuildFailingStep(t *testing.T) {
 func TestBuildUsageErrors(t *testing.T) {
 	h := newHarness(t)
 	for src, want := range map[string]string{
-		`docker.build{}`:                                                         "option context is required",
+		`docker.build{}`:                                                         "argument #1 (opts) field context is required (a string)",
 		`docker.build{context = ".", tag = "x"}`:                                 `unknown option "tag"`,
 		`docker.build{context = ".", tags = {1, {}}}`:                            "tags[2] must be a string",
 		`docker.build{context = ".", tags = "Bad Name"}`:                         `invalid tag "Bad Name"`,

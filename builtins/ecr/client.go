@@ -3,12 +3,9 @@ package ecr
 import (
 	"context"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
-	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
 // api is the part of the ECR API this module calls.
@@ -24,24 +21,11 @@ type api interface {
 	ListTagsForResource(context.Context, *ecr.ListTagsForResourceInput, ...func(*ecr.Options)) (*ecr.ListTagsForResourceOutput, error)
 }
 
-// clientFor returns the ECR client of the session's environment.
-func clientFor(run *engine.Run, s *aws.Session) api {
-	return aws.Client(run, s, "ecr", func(cfg awssdk.Config) api { return ecr.NewFromConfig(cfg) })
+// module is the ecr module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[api] // ECR
 }
 
-// call runs fn against the run's ECR client with the interpreter lock released, raising
-// (aws.Error) on failure.
-func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c api) (T, error)) T {
-	run := engine.FromL(L)
-	return aws.Call(L, doing, func(ctx context.Context, s *aws.Session) (T, error) {
-		return fn(ctx, clientFor(run, s))
-	})
-}
-
-// try is call returning the error instead of raising, for lookups that answer nil.
-func try[T any](L *lua.LState, fn func(ctx context.Context, c api) (T, error)) (T, error) {
-	run := engine.FromL(L)
-	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) {
-		return fn(ctx, clientFor(run, s))
-	})
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[api]{AWS: a, Name: "ecr", New: func(s *awscall.Session) api { return ecr.NewFromConfig(s.Config) }}}
 }

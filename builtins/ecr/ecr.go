@@ -1,6 +1,6 @@
 // Package ecr is the `ecr` Lua module: the image repositories agents are pushed to, and the
 // registry login docker needs. Results are shaped like the ECR API's output (repositoryUri,
-// imageDigest...). It reaches ECR through the session of builtins/aws.
+// imageDigest...). It reaches ECR through builtins/aws/awscall.
 package ecr
 
 import (
@@ -17,85 +17,98 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the ecr Lua module.
-var Module = &engine.Module{
-	Name: "ecr",
-	Doc: "Amazon ECR repositories of the selected environment (or the local endpoint's registry): " +
-		"create them idempotently, log docker in, list and prune images. Errors keep the ECR error " +
-		"code first (\"RepositoryNotFoundException: ...\"); err.aws_code holds it after pcall.",
-	Classes: []*engine.Class{
-		{Name: "ecr.EnsureOpts", Of: ensureOpts{}},
-		{Name: "ecr.DeleteOpts", Fields: "force?: boolean"},
-		{Name: "ecr.ImageFilter", Of: imageFilter{}},
-		{Name: "ecr.Repository", Open: true, Doc: "A repository as ECR's API describes it (DescribeRepositories), with created from ensure_repository.",
-			Fields: "repositoryName: string, repositoryUri: string, repositoryArn: string, registryId: string, createdAt?: string, imageScanningConfiguration?: table, imageTagMutability?: string, created?: boolean"},
-		{Name: "ecr.Login", Of: Login{}},
-		{Name: "ecr.Image", Open: true, Doc: "An image as ECR's API describes it (DescribeImages).",
-			Fields: "imageDigest: string, imageTags?: string[], imagePushedAt?: string, imageSizeInBytes?: integer, repositoryName?: string, registryId?: string"},
-		{Name: "ecr.BatchDeleteResult", Fields: "imageIds: table[], failures: table[]"},
-		{Name: "ecr.LifecyclePolicy", Fields: "registryId: string, repositoryName: string, lifecyclePolicyText: string"},
-	},
-	Funcs: []engine.Func{
-		{Name: "ensure_repository", Params: "name: string, opts?: ecr.EnsureOpts", Returns: "ecr.Repository",
-			Doc: "Creates the repository, or describes it when it exists (created = false). For an existing " +
-				"repository, scan_on_push is brought in line when given; tags and tag_mutability only apply " +
-				"on creation.",
-			Fn: ensureRepository},
-		{Name: "describe_repository", Params: "name: string", Returns: "ecr.Repository?",
-			Doc: "The repository, or nil when it does not exist.",
-			Fn:  describeRepository},
-		{Name: "list_tags", Params: "name: string", Returns: "table<string, string>?",
-			Doc: "The repository's tags (ListTagsForResource), or nil when it does not exist: tells a " +
-				"repository agentcore created (agentcore:project, agentcore:environment, agentcore:agent) from others.",
-			Fn: listTags},
-		{Name: "delete_repository", Params: "name: string, opts?: ecr.DeleteOpts", Returns: "ecr.Repository",
-			Doc: "Deletes the repository; force = true deletes it with its images (otherwise ECR refuses " +
-				"a repository that holds images: RepositoryNotEmptyException).",
-			Fn: deleteRepository},
-		{Name: "auth", Returns: "ecr.Login",
-			Doc: "A docker login for the registry (GetAuthorizationToken): username \"AWS\", the token as " +
-				"password (masked in all output) and server, the registry host. Valid for 12 hours.",
-			Fn: auth},
-		{Name: "describe_images", Params: "repo: string, opts?: ecr.ImageFilter", Returns: "ecr.Image[]",
-			Doc: "The images of a repository (all pages), or only those with the given tags or digests.",
-			Fn:  describeImages},
-		{Name: "batch_delete_images", Params: "repo: string, opts: ecr.ImageFilter", Returns: "ecr.BatchDeleteResult",
-			Doc: "Deletes images by digest and/or tag. Images that do not exist come back in failures; it does not raise for them.",
-			Fn:  batchDeleteImages},
-		{Name: "put_lifecycle_policy", Params: "repo: string, policy: string|table", Returns: "ecr.LifecyclePolicy",
-			Doc: "Sets the repository's lifecycle policy: JSON text, or a table encoded as JSON.",
-			Fn:  putLifecyclePolicy},
-	},
+// New returns the ecr Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "ecr",
+		Doc: "Amazon ECR repositories of the selected environment (or the local endpoint's registry): " +
+			"create them idempotently, log docker in, list and prune images. Errors keep the ECR error " +
+			"code first (\"RepositoryNotFoundException: ...\"); err.aws_code holds it after pcall.",
+		Classes: []*engine.Class{
+			{Name: "ecr.EnsureOpts", Of: ensureOpts{}},
+			{Name: "ecr.DeleteOpts", Of: deleteOpts{}},
+			{Name: "ecr.ImageFilter", Of: imageFilter{}},
+			{Name: "ecr.Repository", Open: true, Doc: "A repository as ECR's API describes it (DescribeRepositories), with created from ensure_repository.",
+				Fields: "repositoryName: string, repositoryUri: string, repositoryArn: string, registryId: string, createdAt?: string, imageScanningConfiguration?: table, imageTagMutability?: string, created?: boolean"},
+			{Name: "ecr.Login", Of: Login{}},
+			{Name: "ecr.Image", Open: true, Doc: "An image as ECR's API describes it (DescribeImages).",
+				Fields: "imageDigest: string, imageTags?: string[], imagePushedAt?: string, imageSizeInBytes?: integer, repositoryName?: string, registryId?: string"},
+			{Name: "ecr.BatchDeleteResult", Fields: "imageIds: table[], failures: table[]"},
+			{Name: "ecr.LifecyclePolicy", Fields: "registryId: string, repositoryName: string, lifecyclePolicyText: string"},
+		},
+		Funcs: []engine.Func{
+			{Name: "ensure_repository", Params: "name: string, opts?: ecr.EnsureOpts", Returns: "ecr.Repository",
+				Doc: "Creates the repository, or describes it when it exists (created = false). For an existing " +
+					"repository, scan_on_push is brought in line when given; tags and tag_mutability only apply " +
+					"on creation.",
+				Go: m.luaEnsureRepository},
+			{Name: "describe_repository", Params: "name: string", Returns: "ecr.Repository?",
+				Doc: "The repository, or nil when it does not exist.",
+				Go:  m.luaDescribeRepository},
+			{Name: "list_tags", Params: "name: string", Returns: "table<string, string>?",
+				Doc: "The repository's tags (ListTagsForResource), or nil when it does not exist: tells a " +
+					"repository agentcore created (agentcore:project, agentcore:environment, agentcore:agent) from others.",
+				Go: m.luaListTags},
+			{Name: "delete_repository", Params: "name: string, opts?: ecr.DeleteOpts", Returns: "ecr.Repository",
+				Doc: "Deletes the repository; force = true deletes it with its images (otherwise ECR refuses " +
+					"a repository that holds images: RepositoryNotEmptyException).",
+				Go: m.luaDeleteRepository},
+			{Name: "auth", Returns: "ecr.Login",
+				Doc: "A docker login for the registry (GetAuthorizationToken): username \"AWS\", the token as " +
+					"password (masked in all output) and server, the registry host. Valid for 12 hours.",
+				Go: m.luaAuth},
+			{Name: "describe_images", Params: "repo: string, opts?: ecr.ImageFilter", Returns: "ecr.Image[]",
+				Doc: "The images of a repository (all pages), or only those with the given tags or digests.",
+				Go:  m.luaDescribeImages},
+			{Name: "batch_delete_images", Params: "repo: string, opts: ecr.ImageFilter", Returns: "ecr.BatchDeleteResult",
+				Doc: "Deletes images by digest and/or tag. Images that do not exist come back in failures; it does not raise for them.",
+				Go:  m.luaBatchDeleteImages},
+			{Name: "put_lifecycle_policy", Params: "repo: string, policy: string|table", Returns: "ecr.LifecyclePolicy",
+				Doc: "Sets the repository's lifecycle policy: JSON text, or a table encoded as JSON.",
+				Go:  m.luaPutLifecyclePolicy},
+		},
+	}
+}
+
+// named refuses an empty repository name before ECR is asked: a usage error (exit 2) naming
+// the argument, as for a missing one.
+func named(fn, arg, name string) error {
+	if name == "" {
+		return engine.Usagef("", "%s: argument #1 (%s) must be a non-empty string, got an empty string", fn, arg)
+	}
+	return nil
 }
 
 type ensureOpts struct {
-	ScanOnPush    *bool            `json:"scan_on_push"`
-	TagMutability string           `json:"tag_mutability"`
-	Tags          engine.StringMap `json:"tags"`
+	ScanOnPush    *bool            `json:"scan_on_push,omitempty"`
+	TagMutability string           `json:"tag_mutability,omitempty"`
+	Tags          engine.StringMap `json:"tags,omitempty"`
 }
 
+// ensured is what ensure_repository returns: the repository, and whether this call created it.
 type ensured struct {
-	repo    types.Repository
-	created bool
+	types.Repository
+	Created bool `json:"created"`
 }
 
-func ensureRepository(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ecr.ensure_repository", "name")
-	var o ensureOpts
-	engine.OptionsArg(L, 2, "ecr.ensure_repository", &o)
+func (m *module) luaEnsureRepository(L *lua.LState, name string, o ensureOpts) (*ensured, error) {
+	if err := named("ecr.ensure_repository", "name", name); err != nil {
+		return nil, err
+	}
 	switch strings.ToUpper(o.TagMutability) {
 	case "", "MUTABLE", "IMMUTABLE":
 	default:
-		engine.RaiseUsage(L, `use "MUTABLE" or "IMMUTABLE"`, "ecr.ensure_repository: tag_mutability %q is not known", o.TagMutability)
+		return nil, engine.Usagef(`use "MUTABLE" or "IMMUTABLE"`, "ecr.ensure_repository: tag_mutability %q is not known", o.TagMutability)
 	}
-	res := call(L, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (ensured, error) {
+	return awscall.Call(L, m.service, fmt.Sprintf("ensuring ECR repository %q", name), func(ctx context.Context, c api) (*ensured, error) {
 		repo, err := describe(ctx, c, name)
-		if err != nil && !aws.IsNotFound(err) {
-			return ensured{}, err
+		if err != nil && !awscall.IsNotFound(err) {
+			return nil, err
 		}
 		if err == nil {
 			if o.ScanOnPush != nil && (repo.ImageScanningConfiguration == nil || repo.ImageScanningConfiguration.ScanOnPush != *o.ScanOnPush) {
@@ -104,11 +117,11 @@ func ensureRepository(L *lua.LState) int {
 					ImageScanningConfiguration: &types.ImageScanningConfiguration{ScanOnPush: *o.ScanOnPush},
 				})
 				if err != nil {
-					return ensured{}, err
+					return nil, err
 				}
 				repo.ImageScanningConfiguration = out.ImageScanningConfiguration
 			}
-			return ensured{repo: *repo}, nil
+			return &ensured{Repository: *repo}, nil
 		}
 		in := &ecr.CreateRepositoryInput{RepositoryName: &name,
 			ImageTagMutability: types.ImageTagMutability(strings.ToUpper(o.TagMutability))}
@@ -119,22 +132,18 @@ func ensureRepository(L *lua.LState) int {
 			in.Tags = append(in.Tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
 		}
 		out, err := c.CreateRepository(ctx, in)
-		if aws.ErrorCode(err) == "RepositoryAlreadyExistsException" { // created concurrently
+		if awscall.ErrorCode(err) == "RepositoryAlreadyExistsException" { // created concurrently
 			repo, err := describe(ctx, c, name)
 			if err != nil {
-				return ensured{}, err
+				return nil, err
 			}
-			return ensured{repo: *repo}, nil
+			return &ensured{Repository: *repo}, nil
 		}
 		if err != nil {
-			return ensured{}, err
+			return nil, err
 		}
-		return ensured{repo: *out.Repository, created: true}, nil
+		return &ensured{Repository: *out.Repository, Created: true}, nil
 	})
-	t := engine.ToLua(L, res.repo).(*lua.LTable)
-	t.RawSetString("created", lua.LBool(res.created))
-	L.Push(t)
-	return 1
 }
 
 func describe(ctx context.Context, c api, name string) (*types.Repository, error) {
@@ -148,31 +157,35 @@ func describe(ctx context.Context, c api, name string) (*types.Repository, error
 	return &out.Repositories[0], nil
 }
 
-func describeRepository(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ecr.describe_repository", "name")
-	repo, err := try(L, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
-	if aws.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+func (m *module) luaDescribeRepository(L *lua.LState, name string) (*types.Repository, error) {
+	if err := named("ecr.describe_repository", "name", name); err != nil {
+		return nil, err
+	}
+	repo, err := awscall.Try(L, m.service, func(ctx context.Context, c api) (*types.Repository, error) { return describe(ctx, c, name) })
+	if awscall.IsNotFound(err) {
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(fmt.Sprintf("describing ECR repository %q", name), err))
+		return nil, m.service.Error(fmt.Sprintf("describing ECR repository %q", name), err)
 	}
-	L.Push(engine.ToLua(L, repo))
-	return 1
+	return repo, nil
 }
 
-func deleteRepository(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ecr.delete_repository", "name")
-	var o struct {
-		Force bool `json:"force"`
+type deleteOpts struct {
+	Force bool `json:"force,omitempty"`
+}
+
+func (m *module) luaDeleteRepository(L *lua.LState, name string, o deleteOpts) (*types.Repository, error) {
+	if err := named("ecr.delete_repository", "name", name); err != nil {
+		return nil, err
 	}
-	engine.OptionsArg(L, 2, "ecr.delete_repository", &o)
-	out := call(L, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
+	out, err := awscall.Call(L, m.service, fmt.Sprintf("deleting ECR repository %q", name), func(ctx context.Context, c api) (*ecr.DeleteRepositoryOutput, error) {
 		return c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: &name, Force: o.Force})
 	})
-	L.Push(engine.ToLua(L, out.Repository))
-	return 1
+	if err != nil {
+		return nil, err
+	}
+	return out.Repository, nil
 }
 
 // Login is a docker login for an ECR registry.
@@ -208,22 +221,24 @@ func loginFrom(out *ecr.GetAuthorizationTokenOutput) (*Login, error) {
 	return l, nil
 }
 
-func auth(L *lua.LState) int {
-	out := call(L, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
+func (m *module) luaAuth(L *lua.LState) (*Login, error) {
+	out, err := awscall.Call(L, m.service, "getting an ECR login (GetAuthorizationToken)", func(ctx context.Context, c api) (*ecr.GetAuthorizationTokenOutput, error) {
 		return c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	})
+	if err != nil {
+		return nil, err
+	}
 	login, err := loginFrom(out)
 	if err != nil {
-		engine.Raise(L, err)
+		return nil, err
 	}
 	engine.FromL(L).Out.AddSecret(login.Password)
-	L.Push(engine.ToLua(L, login))
-	return 1
+	return login, nil
 }
 
 type imageFilter struct {
-	Tags    engine.StringList `json:"tags"`
-	Digests engine.StringList `json:"digests"`
+	Tags    engine.StringList `json:"tags,omitempty"`
+	Digests engine.StringList `json:"digests,omitempty"`
 }
 
 func (f imageFilter) ids() []types.ImageIdentifier {
@@ -237,11 +252,11 @@ func (f imageFilter) ids() []types.ImageIdentifier {
 	return ids
 }
 
-func describeImages(L *lua.LState) int {
-	repo := engine.StringArg(L, 1, "ecr.describe_images", "repository")
-	var o imageFilter
-	engine.OptionsArg(L, 2, "ecr.describe_images", &o)
-	images := call(L, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
+func (m *module) luaDescribeImages(L *lua.LState, repo string, o imageFilter) ([]types.ImageDetail, error) {
+	if err := named("ecr.describe_images", "repo", repo); err != nil {
+		return nil, err
+	}
+	return awscall.Call(L, m.service, fmt.Sprintf("describing the images of ECR repository %q", repo), func(ctx context.Context, c api) ([]types.ImageDetail, error) {
 		var all []types.ImageDetail
 		p := ecr.NewDescribeImagesPaginator(c, &ecr.DescribeImagesInput{RepositoryName: &repo, ImageIds: o.ids()})
 		for p.HasMorePages() {
@@ -253,68 +268,52 @@ func describeImages(L *lua.LState) int {
 		}
 		return all, nil
 	})
-	t := L.CreateTable(len(images), 0)
-	for _, img := range images {
-		t.Append(engine.ToLua(L, img))
-	}
-	L.Push(t)
-	return 1
 }
 
-func batchDeleteImages(L *lua.LState) int {
-	repo := engine.StringArg(L, 1, "ecr.batch_delete_images", "repository")
-	var o imageFilter
-	engine.OptionsArg(L, 2, "ecr.batch_delete_images", &o)
+func (m *module) luaBatchDeleteImages(L *lua.LState, repo string, o imageFilter) (*ecr.BatchDeleteImageOutput, error) {
+	if err := named("ecr.batch_delete_images", "repo", repo); err != nil {
+		return nil, err
+	}
 	ids := o.ids()
 	if len(ids) == 0 {
-		t := L.NewTable()
-		t.RawSetString("imageIds", L.NewTable())
-		t.RawSetString("failures", L.NewTable())
-		L.Push(t)
-		return 1
+		return &ecr.BatchDeleteImageOutput{}, nil
 	}
-	out := call(L, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
+	return awscall.Call(L, m.service, fmt.Sprintf("deleting %d images from ECR repository %q", len(ids), repo), func(ctx context.Context, c api) (*ecr.BatchDeleteImageOutput, error) {
 		return c.BatchDeleteImage(ctx, &ecr.BatchDeleteImageInput{RepositoryName: &repo, ImageIds: ids})
 	})
-	t := engine.ToLua(L, out).(*lua.LTable)
-	for _, k := range []string{"imageIds", "failures"} {
-		if t.RawGetString(k) == lua.LNil {
-			t.RawSetString(k, L.NewTable())
-		}
-	}
-	L.Push(t)
-	return 1
 }
 
-func putLifecyclePolicy(L *lua.LState) int {
-	repo := engine.StringArg(L, 1, "ecr.put_lifecycle_policy", "repository")
+func (m *module) luaPutLifecyclePolicy(L *lua.LState, repo string, policy lua.LValue) (*ecr.PutLifecyclePolicyOutput, error) {
+	if err := named("ecr.put_lifecycle_policy", "repo", repo); err != nil {
+		return nil, err
+	}
 	var text string
-	switch v := L.Get(2).(type) {
+	switch v := policy.(type) {
 	case lua.LString:
 		text = string(v)
 	case *lua.LTable:
 		g, err := engine.ToGo(v)
 		if err != nil {
-			engine.RaiseUsage(L, "", "ecr.put_lifecycle_policy: policy: %v", err)
+			return nil, engine.Usagef("", "ecr.put_lifecycle_policy: policy: %v", err)
 		}
 		b, err := json.Marshal(g)
 		if err != nil {
-			engine.RaiseUsage(L, "", "ecr.put_lifecycle_policy: policy: %v", err)
+			return nil, engine.Usagef("", "ecr.put_lifecycle_policy: policy: %v", err)
 		}
 		text = string(b)
 	default:
-		engine.RaiseUsage(L, "pass the policy as JSON text or as a table", "ecr.put_lifecycle_policy: policy is a %s", L.Get(2).Type())
+		return nil, engine.Usagef("pass the policy as JSON text or as a table", "ecr.put_lifecycle_policy: policy is a %s", policy.Type())
 	}
-	out := call(L, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
+	return awscall.Call(L, m.service, fmt.Sprintf("setting the lifecycle policy of ECR repository %q", repo), func(ctx context.Context, c api) (*ecr.PutLifecyclePolicyOutput, error) {
 		return c.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: &repo, LifecyclePolicyText: &text})
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
-func listTags(L *lua.LState) int {
-	name := engine.StringArg(L, 1, "ecr.list_tags", "name")
-	tags, err := try(L, func(ctx context.Context, c api) (map[string]string, error) {
+func (m *module) luaListTags(L *lua.LState, name string) (map[string]string, error) {
+	if err := named("ecr.list_tags", "name", name); err != nil {
+		return nil, err
+	}
+	tags, err := awscall.Try(L, m.service, func(ctx context.Context, c api) (map[string]string, error) {
 		repo, err := describe(ctx, c, name)
 		if err != nil {
 			return nil, err
@@ -329,13 +328,11 @@ func listTags(L *lua.LState) int {
 		}
 		return m, nil
 	})
-	if aws.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+	if awscall.IsNotFound(err) {
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err))
+		return nil, m.service.Error(fmt.Sprintf("listing the tags of ECR repository %q", name), err)
 	}
-	L.Push(engine.ToLua(L, tags))
-	return 1
+	return tags, nil
 }

@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 func harness(t *testing.T) (*enginetest.Harness, string) {
 	t.Helper()
 	url := awstest.Moto(t)
-	h := enginetest.New(t, aws.Module, ecrmod.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), ecrmod.New(awstest.AWS()))
 	awstest.UseEnv(t, h, url)
 	return h, url
 }

@@ -19,10 +19,10 @@ var Module = &engine.Module{
 			`release: "direct"|"canary"`},
 	},
 	Funcs: []engine.Func{
-		{Name: "name", Returns: "string", Doc: "The selected environment's name.", Fn: luaName},
+		{Name: "name", Returns: "string", Doc: "The selected environment's name.", Go: luaName},
 		{Name: "get", Params: "name?: string", Returns: "env.Environment",
-			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local, release (direct or canary).", Fn: luaGet},
-		{Name: "list", Returns: "string[]", Doc: "Every environment's name, sorted.", Fn: luaList},
+			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local, release (direct or canary).", Go: luaGet},
+		{Name: "list", Returns: "string[]", Doc: "Every environment's name, sorted.", Go: luaList},
 	},
 }
 
@@ -36,46 +36,38 @@ func Table(e *proj.Environment) map[string]any {
 	}
 }
 
-// MustProject returns the run's project, or stops with a usage error when there is none.
-func MustProject(L *lua.LState) *proj.Project {
+func luaName(L *lua.LState) (string, error) {
+	_, e, err := engine.FromL(L).NeedEnv()
+	if err != nil {
+		return "", err
+	}
+	return e.Name, nil
+}
+
+func luaGet(L *lua.LState, name string) (map[string]any, error) {
 	r := engine.FromL(L)
-	if r.Project == nil {
-		engine.RaiseUsage(L, "run agentcore init to create one", "no agentcore.toml here")
+	p, err := r.NeedProject()
+	if err != nil {
+		return nil, err
 	}
-	return r.Project
-}
-
-// MustEnv returns the selected environment, or stops with a usage error when there is none.
-func MustEnv(L *lua.LState) *proj.Environment {
-	MustProject(L)
-	e := engine.FromL(L).Env()
-	if e == nil {
-		engine.RaiseUsage(L, "pick one with -e NAME or agentcore env use NAME", "no environment selected")
-	}
-	return e
-}
-
-func luaName(L *lua.LState) int {
-	L.Push(lua.LString(MustEnv(L).Name))
-	return 1
-}
-
-func luaGet(L *lua.LState) int {
-	p := MustProject(L)
-	var e *proj.Environment
-	if n := L.OptString(1, ""); n != "" {
-		var ok bool
-		if e, ok = p.Environments[n]; !ok {
-			engine.RaiseUsage(L, "agentcore env list shows them", "environment %q is not defined%s", n, proj.Suggest(n, p.EnvNames()))
+	if name == "" {
+		_, e, err := r.NeedEnv()
+		if err != nil {
+			return nil, err
 		}
-	} else {
-		e = MustEnv(L)
+		return Table(e), nil
 	}
-	L.Push(engine.ToLua(L, Table(e)))
-	return 1
+	e, ok := p.Environments[name]
+	if !ok {
+		return nil, engine.Usagef("agentcore env list shows them", "environment %q is not defined%s", name, proj.Suggest(name, p.EnvNames()))
+	}
+	return Table(e), nil
 }
 
-func luaList(L *lua.LState) int {
-	L.Push(engine.ToLua(L, MustProject(L).EnvNames()))
-	return 1
+func luaList(L *lua.LState) ([]string, error) {
+	p, err := engine.FromL(L).NeedProject()
+	if err != nil {
+		return nil, err
+	}
+	return p.EnvNames(), nil
 }

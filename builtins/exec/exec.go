@@ -27,16 +27,26 @@ var Module = &engine.Module{
 	Name: "exec",
 	Doc:  "Runs programs. Recipes reach the machine only through builtins; this is the one for external tools.",
 	Classes: []*engine.Class{
-		{Name: "exec.RunOpts", Items: "string", Doc: "The command and its arguments as the list part, and options.",
-			Fields: "dir?: string, env?: table<string, string|number|boolean>, echo?: boolean, stream?: boolean, check?: boolean, stdin?: string"},
-		{Name: "exec.Result", Fields: "code: integer, stdout: string, stderr: string"},
+		{Name: "exec.RunOpts", Of: runOpts{}, Doc: "The command and its arguments as the list part, and options."},
+		{Name: "exec.Result", Of: result{}},
 	},
 	Funcs: []engine.Func{
 		{Name: "run", Params: "cmd: exec.RunOpts", Returns: "exec.Result",
-			Doc: "Runs cmd with args (no shell). dir is relative to the project. env adds variables. echo prints the command first; stream shows its output lines as they come; check=true (the default) raises an error when the exit code is not 0, naming the command and the end of its stderr.", Fn: run},
+			Doc: "Runs cmd with args (no shell). dir is relative to the project. env adds variables. echo prints the command first; stream shows its output lines as they come; check=true (the default) raises an error when the exit code is not 0, naming the command and the end of its stderr.", Go: luaRun},
 	},
 }
 
+type runOpts struct {
+	Argv   engine.StringList `json:"-" lua:"items"`
+	Dir    string            `json:"dir,omitempty"`
+	Env    engine.StringMap  `json:"env,omitempty"`
+	Echo   *bool             `json:"echo,omitempty"`   // default true
+	Stream *bool             `json:"stream,omitempty"` // default true
+	Check  *bool             `json:"check,omitempty"`  // default true
+	Stdin  string            `json:"stdin,omitempty"`
+}
+
+// opts is a command ready to run: options resolved, defaults applied.
 type opts struct {
 	argv   []string
 	dir    string
@@ -47,48 +57,30 @@ type opts struct {
 	stdin  string
 }
 
-func parse(L *lua.LState) opts {
-	t := L.CheckTable(1)
-	o := opts{echo: true, stream: true, check: true}
-	for i := 1; i <= t.Len(); i++ {
-		o.argv = append(o.argv, L.ToStringMeta(t.RawGetInt(i)).String())
-	}
-	if len(o.argv) == 0 {
-		engine.RaiseUsage(L, `exec.run{"go", "test", "./..."}`, "exec.run: no command given")
+func orTrue(b *bool) bool { return b == nil || *b }
+
+type result struct {
+	Code   int    `json:"code"`
+	Stdout string `json:"stdout"`
+	Stderr string `json:"stderr"`
+}
+
+func luaRun(L *lua.LState, ro runOpts) (result, error) {
+	if len(ro.Argv) == 0 {
+		return result{}, engine.Usagef(`exec.run{"go", "test", "./..."}`, "exec.run: no command given")
 	}
 	r := engine.FromL(L)
-	o.dir = r.Dir
-	if d, ok := t.RawGetString("dir").(lua.LString); ok {
-		o.dir = string(d)
+	o := opts{argv: ro.Argv, dir: r.Dir, echo: orTrue(ro.Echo), stream: orTrue(ro.Stream), check: orTrue(ro.Check), stdin: ro.Stdin}
+	if ro.Dir != "" {
+		o.dir = ro.Dir
 		if !filepath.IsAbs(o.dir) {
 			o.dir = filepath.Join(r.Dir, o.dir)
 		}
 	}
-	if e, ok := t.RawGetString("env").(*lua.LTable); ok {
-		var keys []string
-		e.ForEach(func(k, v lua.LValue) { keys = append(keys, k.String()+"="+v.String()) })
-		sort.Strings(keys)
-		o.env = keys
+	for k, v := range ro.Env {
+		o.env = append(o.env, k+"="+v)
 	}
-	for name, p := range map[string]*bool{"echo": &o.echo, "stream": &o.stream, "check": &o.check} {
-		if v, ok := t.RawGetString(name).(lua.LBool); ok {
-			*p = bool(v)
-		}
-	}
-	if s, ok := t.RawGetString("stdin").(lua.LString); ok {
-		o.stdin = string(s)
-	}
-	return o
-}
-
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-func run(L *lua.LState) int {
-	o := parse(L)
-	r := engine.FromL(L)
+	sort.Strings(o.env)
 	branch := r.Branch(L)
 	if o.echo {
 		r.Out.Emit(engine.Event{Type: "info", Branch: branch, Message: "$ " + quote(o.argv)})
@@ -97,25 +89,20 @@ func run(L *lua.LState) int {
 		return execute(ctx, r, branch, o)
 	})
 	if err != nil {
-		engine.Raise(L, err)
+		return result{}, err
 	}
-	if o.check && res.code != 0 {
-		tail := lastLines(res.stderr, 5)
+	if o.check && res.Code != 0 {
+		tail := lastLines(res.Stderr, 5)
 		if tail == "" {
-			tail = lastLines(res.stdout, 5)
+			tail = lastLines(res.Stdout, 5)
 		}
-		msg := fmt.Sprintf("%s exited with code %d", quote(o.argv), res.code)
+		msg := fmt.Sprintf("%s exited with code %d", quote(o.argv), res.Code)
 		if tail != "" {
 			msg += ":\n" + tail
 		}
-		engine.Raise(L, &engine.Error{Code: engine.ExitFailure, Msg: msg, Hint: "pass check=false to exec.run to handle the exit code yourself"})
+		return result{}, &engine.Error{Code: engine.ExitFailure, Msg: msg, Hint: "pass check=false to exec.run to handle the exit code yourself"}
 	}
-	t := L.NewTable()
-	t.RawSetString("code", lua.LNumber(res.code))
-	t.RawSetString("stdout", lua.LString(res.stdout))
-	t.RawSetString("stderr", lua.LString(res.stderr))
-	L.Push(t)
-	return 1
+	return res, nil
 }
 
 func execute(ctx context.Context, r *engine.Run, branch string, o opts) (result, error) {
@@ -153,14 +140,14 @@ func execute(ctx context.Context, r *engine.Run, branch string, o opts) (result,
 	so.Close()
 	se.Close()
 	wg.Wait()
-	res := result{stdout: out.String(), stderr: errb.String()}
+	res := result{Stdout: out.String(), Stderr: errb.String()}
 	var ee *osexec.ExitError
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
 		return res, fmt.Errorf("running %s: %w", quote(o.argv), ctx.Err())
 	case errors.As(err, &ee):
-		res.code = ee.ExitCode()
+		res.Code = ee.ExitCode()
 	case errors.Is(err, osexec.ErrNotFound):
 		return res, &engine.Error{Code: engine.ExitFailure, Msg: fmt.Sprintf("%s: command not found", o.argv[0]),
 			Hint: "install it or check PATH"}

@@ -10,10 +10,8 @@ import (
 // luaAppend is fs.append(path, text): one write with O_APPEND, so lines appended by parallel
 // branches (or two runs) do not interleave inside a line; the file and its folders are created
 // when missing.
-func luaAppend(L *lua.LState) int {
-	p := resolve(L, 1)
-	data := L.CheckString(2)
-	io(L, func() (struct{}, error) {
+func luaAppend(L *lua.LState, path, text string) error {
+	_, err := unlocked(L, path, func(p string) (struct{}, error) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return struct{}{}, err
 		}
@@ -21,11 +19,11 @@ func luaAppend(L *lua.LState) int {
 		if err != nil {
 			return struct{}{}, err
 		}
-		_, werr := f.WriteString(data)
+		_, werr := f.WriteString(text)
 		if cerr := f.Close(); werr == nil {
 			werr = cerr
 		}
 		return struct{}{}, werr
 	})
-	return 0
+	return err
 }

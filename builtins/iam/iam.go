@@ -13,31 +13,34 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the iam Lua module.
-var Module = &engine.Module{
-	Name: "iam",
-	Doc: "IAM of the selected environment's account, read-only: the OpenID Connect providers " +
-		"(one per issuer URL may exist in an account, so a stack that creates one must know first).",
-	Classes: []*engine.Class{
-		{Name: "iam.OIDCProvider", Of: Provider{}, Doc: "An OpenID Connect provider of the account: its ARN and the issuer URL (without scheme) it names."},
-	},
-	Funcs: []engine.Func{
-		{Name: "list_oidc_providers", Returns: "iam.OIDCProvider[]",
-			Doc: "The account's OpenID Connect identity providers (IAM ListOpenIDConnectProviders), " +
-				"sorted by ARN; url is the issuer without its scheme, as IAM keeps it " +
-				"(\"token.actions.githubusercontent.com\"), read from the ARN.",
-			Fn: luaListOIDCProviders},
-	},
+// New returns the iam Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "iam",
+		Doc: "IAM of the selected environment's account, read-only: the OpenID Connect providers " +
+			"(one per issuer URL may exist in an account, so a stack that creates one must know first).",
+		Classes: []*engine.Class{
+			{Name: "iam.OIDCProvider", Of: Provider{}, Doc: "An OpenID Connect provider of the account: its ARN and the issuer URL (without scheme) it names."},
+		},
+		Funcs: []engine.Func{
+			{Name: "list_oidc_providers", Returns: "iam.OIDCProvider[]",
+				Doc: "The account's OpenID Connect identity providers (IAM ListOpenIDConnectProviders), " +
+					"sorted by ARN; url is the issuer without its scheme, as IAM keeps it " +
+					"(\"token.actions.githubusercontent.com\"), read from the ARN.",
+				Go: m.luaListOIDCProviders},
+		},
+	}
 }
 
 // Provider is one OpenID Connect provider of the account.
 type Provider struct {
-	ARN string `json:"arn" lua:"string,required"`
-	URL string `json:"url" lua:"string,required"`
+	ARN string `json:"arn" lua:"string"`
+	URL string `json:"url" lua:"string"`
 }
 
 // ProviderURL is the issuer an OIDC provider's ARN names (arn:aws:iam::ACCOUNT:oidc-provider/URL).
@@ -49,11 +52,21 @@ func ProviderURL(arn string) string {
 	return url
 }
 
-func luaListOIDCProviders(L *lua.LState) int {
-	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) ([]Provider, error) {
-		res, err := aws.Client(engine.FromL(L), s, "iam", func(cfg awssdk.Config) *iam.Client { return iam.NewFromConfig(cfg) }).ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+// module is the iam module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[*iam.Client] // IAM
+}
+
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[*iam.Client]{AWS: a, Name: "iam",
+		New: func(s *awscall.Session) *iam.Client { return iam.NewFromConfig(s.Config) }}}
+}
+
+func (m *module) luaListOIDCProviders(L *lua.LState) ([]Provider, error) {
+	return awscall.Call(L, m.service, "listing the IAM OpenID Connect providers", func(ctx context.Context, c *iam.Client) ([]Provider, error) {
+		res, err := c.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
 		if err != nil {
-			return nil, aws.Error("listing the IAM OpenID Connect providers", err)
+			return nil, err
 		}
 		ps := make([]Provider, 0, len(res.OpenIDConnectProviderList))
 		for _, p := range res.OpenIDConnectProviderList {
@@ -63,9 +76,4 @@ func luaListOIDCProviders(L *lua.LState) int {
 		sort.Slice(ps, func(i, j int) bool { return ps[i].ARN < ps[j].ARN })
 		return ps, nil
 	})
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, out))
-	return 1
 }

@@ -16,50 +16,62 @@ import (
 // Module is the json module.
 var Module = &engine.Module{
 	Name: "json",
-	Doc:  "JSON encoding and decoding. Sequences 1..n become arrays, other tables objects (keys sorted).",
+	Doc:  "JSON encoding and decoding. Sequences 1..n and tables made with json.array() become arrays, other tables objects (keys sorted).",
 	Classes: []*engine.Class{
-		{Name: "json.EncodeOpts", Fields: "indent?: boolean"},
+		{Name: "json.EncodeOpts", Of: encodeOpts{}},
 	},
 	Funcs: []engine.Func{
 		{Name: "encode", Params: "value: any, opts?: json.EncodeOpts", Returns: "string",
 			Doc: "Encodes a Lua value as JSON: nil is null, a table with keys 1..n an array, a table with string " +
-				"keys (or only number keys, written as text) an object, an empty table {}. What JSON cannot hold " +
+				"keys (or only number keys, written as text) an object, an empty table {} (or [] when made by " +
+				"json.array() or returned as a list by a builtin). What JSON cannot hold " +
 				"is refused (exit 2) with the path of the value: functions, userdata, threads, NaN and infinities, " +
 				"a table that contains itself, and a table mixing list items with named keys.",
-			Fn: encode},
-		{Name: "decode", Params: "text: string", Returns: "any", Doc: "Decodes JSON text; raises an error naming the offset on bad input.", Fn: decode},
+			Go: luaEncode},
+		{Name: "decode", Params: "text: string", Returns: "any", Doc: "Decodes JSON text (an array becomes a list: json.encode writes it back as [] even when empty); raises an error naming the offset on bad input.", Go: luaDecode},
+		{Name: "array", Params: "items?: any[]", Returns: "any[]",
+			Doc: "Marks a table as a list and returns it (a new empty one without items), so that it encodes as [] while empty: " +
+				"build lists that may stay empty and end up in JSON (a recipe's result) with it: local eps = json.array().",
+			Go: luaArray},
 	},
 }
 
-func encode(L *lua.LState) int {
-	v, err := toJSON(L.Get(1), "value", map[*lua.LTable]bool{})
+type encodeOpts struct {
+	Indent bool `json:"indent,omitempty"`
+}
+
+func luaEncode(value lua.LValue, opts encodeOpts) (string, error) {
+	v, err := toJSON(value, "value", map[*lua.LTable]bool{})
 	if err != nil {
-		engine.RaiseUsage(L, "encode data only: strings, numbers, booleans, nil and tables of them", "json.encode: %v", err)
+		return "", engine.Usagef("encode data only: strings, numbers, booleans, nil and tables of them", "json.encode: %v", err)
 	}
-	opts := L.OptTable(2, L.NewTable())
 	var b []byte
-	if lua.LVAsBool(opts.RawGetString("indent")) {
+	if opts.Indent {
 		b, err = json.MarshalIndent(v, "", "  ")
 	} else {
 		b, err = json.Marshal(v)
 	}
 	if err != nil {
-		engine.RaiseUsage(L, "", "json.encode: %v", err)
+		return "", engine.Usagef("", "json.encode: %v", err)
 	}
-	L.Push(lua.LString(b))
-	return 1
+	return string(b), nil
 }
 
-func decode(L *lua.LState) int {
-	s := L.CheckString(1)
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+func luaDecode(L *lua.LState, text string) (lua.LValue, error) {
+	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		engine.Raise(L, fmt.Errorf("json.decode: %w", err))
+		return nil, fmt.Errorf("json.decode: %w", err)
 	}
-	L.Push(engine.ToLua(L, v))
-	return 1
+	return engine.ToLua(L, v), nil
+}
+
+func luaArray(L *lua.LState, items *lua.LTable) *lua.LTable {
+	if items == nil {
+		return engine.NewList(L, 0)
+	}
+	return engine.MarkList(L, items)
 }
 
 // toJSON converts v to what encoding/json writes, refusing (with the path of the value) what
@@ -108,6 +120,8 @@ func toJSON(v lua.LValue, path string, open map[*lua.LTable]bool) (any, error) {
 			return nil, fmt.Errorf("%s has a %s key, which JSON cannot hold", path, bad.Type())
 		case strKeys > 0 && numKeys > 0:
 			return nil, fmt.Errorf("%s mixes list items and named keys: JSON has either an array or an object", path)
+		case count == 0 && engine.IsList(v):
+			return []any{}, nil
 		case count > 0 && n == count:
 			arr := make([]any, n)
 			for i := 1; i <= n; i++ {

@@ -1,38 +1,23 @@
 package logs
 
 import (
-	"context"
-
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
-	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
-	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
-// client returns the CloudWatch Logs client of the session's environment (aws.Client: one
-// per environment, so with_env talks to the other environment's endpoint).
-func client(run *engine.Run, s *aws.Session) *cwl.Client {
-	return aws.Client(run, s, "cloudwatchlogs", func(cfg awssdk.Config) *cwl.Client { return cwl.NewFromConfig(cfg) })
+// module is the logs module built with the program's AWS layer.
+type module struct {
+	service     *awscall.Service[*cwl.Client]  // CloudWatch Logs
+	xrayService *awscall.Service[*xray.Client] // X-Ray (Transaction Search's trace segment destination)
 }
 
-// xrayClient is client for X-Ray (Transaction Search's trace segment destination).
-func xrayClient(run *engine.Run, s *aws.Session) *xray.Client {
-	return aws.Client(run, s, "xray", func(cfg awssdk.Config) *xray.Client { return xray.NewFromConfig(cfg) })
-}
-
-// try runs fn with the interpreter lock released and the environment's Logs client.
-func try[T any](L *lua.LState, fn func(ctx context.Context, s *aws.Session, c *cwl.Client) (T, error)) (T, error) {
-	run := engine.FromL(L)
-	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) { return fn(ctx, s, client(run, s)) })
-}
-
-func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, s *aws.Session, c *cwl.Client) (T, error)) T {
-	out, err := try(L, fn)
-	if err != nil {
-		engine.Raise(L, aws.Error(doing, err))
+func newModule(a *awscall.AWS) *module {
+	return &module{
+		service: &awscall.Service[*cwl.Client]{AWS: a, Name: "cloudwatchlogs",
+			New: func(s *awscall.Session) *cwl.Client { return cwl.NewFromConfig(s.Config) }},
+		xrayService: &awscall.Service[*xray.Client]{AWS: a, Name: "xray",
+			New: func(s *awscall.Session) *xray.Client { return xray.NewFromConfig(s.Config) }},
 	}
-	return out
 }

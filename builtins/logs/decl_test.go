@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentcore/agentcore/builtins/aws/awstest"
 	"github.com/agentcore/agentcore/engine/enginetest"
 )
 
@@ -11,7 +12,7 @@ import (
 // did-you-mean, missing required fields, wrong types (no AWS session is set up here, so a call
 // that got past the checks would fail differently).
 func TestDeclaredChecks(t *testing.T) {
-	h := enginetest.New(t, Module)
+	h := enginetest.New(t, New(awstest.AWS()))
 	for _, tc := range []struct{ code, want string }{
 		{`logs.filter{grop = "g"}`, `unknown option "grop" (did you mean "group"?)`},
 		{`logs.filter{start = 1}`, `group is required (a string)`},
@@ -32,6 +33,8 @@ func TestDeclaredChecks(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", tc.code, err, tc.want)
 		}
 	}
+	// events as get_events and live tail give them (no event id) and empty lines print
+	h.Do(t, `logs.print{{event_id = "", timestamp = 1764230400000, time = "2025-11-27T08:00:00.000Z", stream = "s", message = ""}}`)
 	// events as filter returns them pass, and print
 	h.Do(t, `logs.print{{event_id = "1", timestamp = 1764230400123, time = "2025-11-27T08:00:00.123Z", stream = "s", message = "hello"}}`)
 	if !strings.Contains(h.Stdout.String(), "hello") {

@@ -14,18 +14,18 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
 // Event is one log event as the Lua side and -o json see it.
 type Event struct {
-	ID        string `json:"event_id" lua:",required"`
-	Timestamp int64  `json:"timestamp" lua:",required"` // milliseconds since the epoch
-	Time      string `json:"time" lua:",required"`      // the same, RFC 3339 UTC with milliseconds
-	Stream    string `json:"stream" lua:",required"`
+	ID        string `json:"event_id"`
+	Timestamp int64  `json:"timestamp"` // milliseconds since the epoch
+	Time      string `json:"time"`      // the same, RFC 3339 UTC with milliseconds
+	Stream    string `json:"stream"`
 	Session   string `json:"session,omitempty"`
 	Level     string `json:"level,omitempty"`
-	Message   string `json:"message" lua:",required"`
+	Message   string `json:"message"`
 	Ingestion int64  `json:"ingestion_time,omitempty"`
 }
 
@@ -150,7 +150,7 @@ func fetch(ctx context.Context, c api, q *Query) ([]Event, error) {
 	}
 	for _, p := range q.patterns() {
 		err := run(p, nil)
-		if aws.ErrorCode(err) == "InvalidParameterException" && p != "" {
+		if awscall.ErrorCode(err) == "InvalidParameterException" && p != "" {
 			// a pattern the service does not take: read everything, keep what matches
 			err = run("", nil)
 		}
@@ -187,7 +187,7 @@ func fetch(ctx context.Context, c api, q *Query) ([]Event, error) {
 }
 
 func wrapNotFound(err error) error {
-	if aws.ErrorCode(err) == "ResourceNotFoundException" {
+	if awscall.ErrorCode(err) == "ResourceNotFoundException" {
 		return fmt.Errorf("%w: %w", errNoGroup, err)
 	}
 	return err

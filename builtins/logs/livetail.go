@@ -13,7 +13,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 )
 
 // Following with CloudWatch Logs live tail (StartLiveTail), where the service offers it:
@@ -57,8 +57,9 @@ type liveSession struct {
 
 // startLive starts a session on the query's group, named by its ARN as AWS documents
 // (DescribeLogGroups gives it). The pattern sent is the query's one pattern (none for a
-// session or several terms: Match narrows what comes).
-func startLive(ctx context.Context, c liveTailer, s *aws.Session, q *Query) (*liveSession, error) {
+// session or several terms: Match narrows what comes). offAWS says the client has an endpoint
+// URL of its own (an emulator, the local endpoint), which serves no stream- host prefix.
+func startLive(ctx context.Context, c liveTailer, offAWS bool, q *Query) (*liveSession, error) {
 	ident := q.Group
 	groups, err := c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: &q.Group, Limit: awssdk.Int32(1)})
 	if err != nil {
@@ -77,7 +78,7 @@ func startLive(ctx context.Context, c liveTailer, s *aws.Session, q *Query) (*li
 	// One attempt: a refusal falls back to polling at once (moto answers an HTML 500 page,
 	// which the SDK would retry three times).
 	opts := []func(*cwl.Options){func(o *cwl.Options) { o.RetryMaxAttempts = 1 }}
-	if s != nil && s.Endpoint() != "" {
+	if offAWS {
 		opts = append(opts, noHostPrefix)
 	}
 	out, err := c.StartLiveTail(ctx, in, opts...)
@@ -137,7 +138,7 @@ func (l *liveSession) close() { l.stream.Close() }
 // liveUnsupported tells whether StartLiveTail's error means "follow by polling" (and a
 // one-line reason), as opposed to a group that does not exist yet (wait for it).
 func liveUnsupported(err error) (bool, string) {
-	code := aws.ErrorCode(err)
+	code := awscall.ErrorCode(err)
 	var re *smithyhttp.ResponseError
 	status := 0
 	if errors.As(err, &re) {

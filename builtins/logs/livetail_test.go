@@ -15,7 +15,7 @@ import (
 	smithy "github.com/aws/smithy-go"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	locallogs "github.com/agentcore/agentcore/local/logs"
 )
 
@@ -91,21 +91,21 @@ func TestLiveTailLocal(t *testing.T) {
 	defer st.Close()
 	srv := httptest.NewServer(st)
 	defer srv.Close()
-	sess := &aws.Session{Config: awssdk.Config{Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), HTTPClient: aws.HTTPClient(nil)}}
-	c := cwl.NewFromConfig(sess.Config)
+	cfg := awssdk.Config{Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), HTTPClient: awscall.HTTPClient(nil)}
+	c := cwl.NewFromConfig(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	g := "/aws/bedrock-agentcore/runtimes/x-DEFAULT"
 	q := &Query{Group: g, Grep: "keep"}
-	if _, err := startLive(ctx, c, sess, q); err == nil {
+	if _, err := startLive(ctx, c, true, q); err == nil {
 		t.Fatal("live tail of a missing group started")
 	} else if fb, _ := liveUnsupported(err); fb {
 		t.Fatalf("a missing group taken for no live tail: %v", err)
 	}
 	now := time.Now().UnixMilli()
 	st.Put(g, "s", []locallogs.Event{{Timestamp: now, Message: "keep old"}})
-	live, err := startLive(ctx, c, sess, q)
+	live, err := startLive(ctx, c, true, q)
 	if err != nil {
 		t.Fatalf("startLive: %v", err)
 	}
@@ -126,9 +126,9 @@ func TestLiveTailLocal(t *testing.T) {
 	// An endpoint without StartLiveTail (as moto answers an unknown action): polling.
 	none := httptest.NewServer(http.NotFoundHandler())
 	defer none.Close()
-	sess2 := &aws.Session{Config: sess.Config.Copy()}
-	sess2.Config.BaseEndpoint = awssdk.String(none.URL)
-	_, err = startLive(ctx, cwl.NewFromConfig(sess2.Config), sess2, q)
+	cfg2 := cfg.Copy()
+	cfg2.BaseEndpoint = awssdk.String(none.URL)
+	_, err = startLive(ctx, cwl.NewFromConfig(cfg2), true, q)
 	if fb, why := liveUnsupported(err); !fb || why == "" {
 		t.Fatalf("404 from the endpoint: fallback %v (%q), %v", fb, why, err)
 	}

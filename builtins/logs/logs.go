@@ -20,147 +20,139 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the logs Lua module.
-var Module = &engine.Module{
-	Name: "logs",
-	Doc: "CloudWatch Logs of the selected environment (the local endpoint's on local environments): " +
-		"an agent's log group /aws/bedrock-agentcore/runtimes/<runtimeId>-<endpoint>, spans in aws/spans, " +
-		"and the account's Transaction Search setting. Times are milliseconds since the epoch (logs.parse_time " +
-		"reads \"10m\" or RFC 3339). Following uses CloudWatch Logs live tail (StartLiveTail) where the " +
-		"service offers it and polls FilterLogEvents once a second otherwise; Ctrl-C ends a follow normally.",
-	Classes: []*engine.Class{
-		{Name: "logs.FilterOpts", Of: filterArgs{}, Doc: "Which events of one log group filter reads; start and end are ms since the epoch."},
-		{Name: "logs.FollowOpts", Of: followArgs{}, Doc: "Which events of one log group follow shows, and how it polls."},
-		{Name: "logs.GetEventsOpts", Of: getArgs{}},
-		{Name: "logs.GroupsOpts", Of: groupsArgs{}},
-		{Name: "logs.StreamsOpts", Of: streamsArgs{}},
-		{Name: "logs.SpansOpts", Of: spansArgs{}, Doc: "Which spans spans reads; group defaults to aws/spans."},
-		{Name: "logs.Event", Of: Event{}, Doc: "A log event: timestamp in ms since the epoch, time the same in RFC 3339 UTC; session and level when the line tells them."},
-		{Name: "logs.FilterResult", Doc: "events is absent with print = true; missing says the group does not exist.",
-			Fields: "events?: logs.Event[], count: integer, missing: boolean"},
-		{Name: "logs.FollowResult", Fields: "count: integer, interrupted: boolean, missing: boolean"},
-		{Name: "logs.Group", Of: Group{}},
-		{Name: "logs.Stream", Of: Stream{}},
-		{Name: "logs.Span", Of: Span{}, Doc: "A span read from a Transaction Search JSON event."},
-		{Name: "logs.SpansResult", Fields: "spans: logs.Span[], missing: boolean"},
-		{Name: "logs.TransactionSearch", Of: TransactionSearch{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "parse_time", Fn: luaParseTime, Params: "text: string", Returns: "integer",
-			Doc: "Reads a start time: a duration back from now (30s, 10m, 1h30m, 2d, 1w) or an RFC 3339 time. " +
-				"Anything else raises a usage error (exit 2) saying both forms. Returns milliseconds since the epoch."},
-		{Name: "filter", Fn: luaFilter,
-			Params:  "opts: logs.FilterOpts",
-			Returns: "logs.FilterResult",
-			Doc: "The group's events between start and end (all pages), oldest first, merged by event id. grep keeps " +
-				"events whose message contains the text (case-sensitive, as CloudWatch terms); session keeps those of " +
-				"one runtime session (a stream named after it, or a message holding it: AgentCore's JSON logs and " +
-				"OTEL logs carry it); any keeps those holding one of the terms. Conditions go to the service as a " +
-				"filter pattern and are checked again here. limit keeps the latest N. print = true prints them " +
-				"(time, session or stream, message, coloured by level; -o json: one {\"type\":\"log_event\",...} " +
-				"line each) and leaves events out of the result. missing is true when the group does not exist " +
-				"(nothing written yet): then count is 0, not an error. Each event: {event_id, timestamp, time, " +
-				"stream, session, level, message, ingestion_time}."},
-		{Name: "follow", Fn: luaFollow,
-			Params:  "opts: logs.FollowOpts",
-			Returns: "logs.FollowResult",
-			Doc: "Shows the group's events from start, then new ones as they come, until Ctrl-C (which ends it " +
-				"normally: interrupted = true, and the recipe goes on to its end and exit 0), until seconds have " +
-				"passed when given, or until on_event returns false. Without on_event events are printed as " +
-				"filter's print does. A group that does not exist yet is waited for (missing = true until it does). " +
-				"It starts a live tail session (StartLiveTail), reads the history up to now with FilterLogEvents, then " +
-				"shows the session's events, deduplicated across the seam by (stream, timestamp, message); a session " +
-				"that ends (3 h timeout, broken stream) is started again and the history read again from the overlap " +
-				"window. Where live tail is refused (moto: not implemented; AccessDenied; quota) or poll_only = true it " +
-				"polls FilterLogEvents every poll_seconds (1), reading again overlap_seconds (30) back, deduplicated " +
-				"by event id. -v says which (\"following ... with CloudWatch Logs live tail\" or \"... by polling\")."},
-		{Name: "print", Fn: luaPrint, Params: "events: logs.Event[]",
-			Doc: "Prints events as filter's print = true does (for events merged from several groups)."},
-		{Name: "get_events", Fn: luaGetEvents,
-			Params:  "opts: logs.GetEventsOpts",
-			Returns: "logs.Event[]",
-			Doc:     "One stream's events (GetLogEvents, every page until the end or limit)."},
-		{Name: "describe_groups", Fn: luaDescribeGroups, Params: "opts?: logs.GroupsOpts",
-			Returns: "logs.Group[]",
-			Doc:     "The log groups whose name starts with prefix (all pages)."},
-		{Name: "describe_streams", Fn: luaDescribeStreams, Params: "opts: logs.StreamsOpts",
-			Returns: "logs.Stream[]?",
-			Doc: "The group's streams, most recently written first (all pages, or the first limit), or nil when " +
-				"the group does not exist. With prefix, in name order."},
-		{Name: "spans", Fn: luaSpans,
-			Params:  "opts: logs.SpansOpts",
-			Returns: "logs.SpansResult",
-			Doc: "Spans stored as CloudWatch Transaction Search JSON events (traceId, spanId, parentSpanId, name, kind, " +
-				"startTimeUnixNano, endTimeUnixNano, durationNano, status.code, attributes, resource.attributes), " +
-				"oldest first. any keeps spans holding one of the terms (a runtime id, an agent's name), session those " +
-				"whose attributes say session.id, trace_id one trace. Each span: {trace_id, span_id, parent_span_id, " +
-				"name, kind, start, start_ms, duration_ms, status, session, service, attributes, resource}."},
-		{Name: "ensure_transaction_search", Fn: luaEnsureTransactionSearch,
-			Returns: "logs.TransactionSearch",
-			Doc: "Enables CloudWatch Transaction Search for the account and region once (AgentCore observability " +
-				"needs it): the CloudWatch Logs resource policy letting xray.amazonaws.com write aws/spans and " +
-				"/aws/application-signals/data (added only when no policy grants it), then the X-Ray trace segment " +
-				"destination CloudWatchLogs (set only when not already). changed says whether anything was done. " +
-				"An endpoint without these APIs (moto lacks X-Ray's) gives unsupported = \"why\" instead of an error."},
-	},
+// New returns the logs Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "logs",
+		Doc: "CloudWatch Logs of the selected environment (the local endpoint's on local environments): " +
+			"an agent's log group /aws/bedrock-agentcore/runtimes/<runtimeId>-<endpoint>, spans in aws/spans, " +
+			"and the account's Transaction Search setting. Times are milliseconds since the epoch (logs.parse_time " +
+			"reads \"10m\" or RFC 3339). Following uses CloudWatch Logs live tail (StartLiveTail) where the " +
+			"service offers it and polls FilterLogEvents once a second otherwise; Ctrl-C ends a follow normally.",
+		Classes: []*engine.Class{
+			{Name: "logs.FilterOpts", Of: filterArgs{}, Doc: "Which events of one log group filter reads; start and end are ms since the epoch."},
+			{Name: "logs.FollowOpts", Of: followArgs{}, Doc: "Which events of one log group follow shows, and how it polls."},
+			{Name: "logs.GetEventsOpts", Of: getArgs{}},
+			{Name: "logs.GroupsOpts", Of: groupsArgs{}},
+			{Name: "logs.StreamsOpts", Of: streamsArgs{}},
+			{Name: "logs.SpansOpts", Of: spansArgs{}, Doc: "Which spans spans reads; group defaults to aws/spans."},
+			{Name: "logs.Event", Of: Event{}, Doc: "A log event: timestamp in ms since the epoch, time the same in RFC 3339 UTC; session and level when the line tells them."},
+			{Name: "logs.FilterResult", Of: filterResult{}, Doc: "events is absent with print = true; missing says the group does not exist."},
+			{Name: "logs.FollowResult", Of: followResult{}},
+			{Name: "logs.Group", Of: Group{}},
+			{Name: "logs.Stream", Of: Stream{}},
+			{Name: "logs.Span", Of: Span{}, Doc: "A span read from a Transaction Search JSON event."},
+			{Name: "logs.SpansResult", Of: spansResult{}},
+			{Name: "logs.TransactionSearch", Of: TransactionSearch{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "parse_time", Go: m.luaParseTime, Params: "text: string", Returns: "integer",
+				Doc: "Reads a start time: a duration back from now (30s, 10m, 1h30m, 2d, 1w) or an RFC 3339 time. " +
+					"Anything else raises a usage error (exit 2) saying both forms. Returns milliseconds since the epoch."},
+			{Name: "filter", Go: m.luaFilter,
+				Params:  "opts: logs.FilterOpts",
+				Returns: "logs.FilterResult",
+				Doc: "The group's events between start and end (all pages), oldest first, merged by event id. grep keeps " +
+					"events whose message contains the text (case-sensitive, as CloudWatch terms); session keeps those of " +
+					"one runtime session (a stream named after it, or a message holding it: AgentCore's JSON logs and " +
+					"OTEL logs carry it); any keeps those holding one of the terms. Conditions go to the service as a " +
+					"filter pattern and are checked again here. limit keeps the latest N. print = true prints them " +
+					"(time, session or stream, message, coloured by level; -o json: one {\"type\":\"log_event\",...} " +
+					"line each) and leaves events out of the result. missing is true when the group does not exist " +
+					"(nothing written yet): then count is 0, not an error. Each event: {event_id, timestamp, time, " +
+					"stream, session, level, message, ingestion_time}."},
+			{Name: "follow", Fn: m.luaFollow,
+				Params:  "opts: logs.FollowOpts",
+				Returns: "logs.FollowResult",
+				Doc: "Shows the group's events from start, then new ones as they come, until Ctrl-C (which ends it " +
+					"normally: interrupted = true, and the recipe goes on to its end and exit 0), until seconds have " +
+					"passed when given, or until on_event returns false. Without on_event events are printed as " +
+					"filter's print does. A group that does not exist yet is waited for (missing = true until it does). " +
+					"It starts a live tail session (StartLiveTail), reads the history up to now with FilterLogEvents, then " +
+					"shows the session's events, deduplicated across the seam by (stream, timestamp, message); a session " +
+					"that ends (3 h timeout, broken stream) is started again and the history read again from the overlap " +
+					"window. Where live tail is refused (moto: not implemented; AccessDenied; quota) or poll_only = true it " +
+					"polls FilterLogEvents every poll_seconds (1), reading again overlap_seconds (30) back, deduplicated " +
+					"by event id. -v says which (\"following ... with CloudWatch Logs live tail\" or \"... by polling\")."},
+			{Name: "print", Go: m.luaPrint, Params: "events: logs.Event[]",
+				Doc: "Prints events as filter's print = true does (for events merged from several groups)."},
+			{Name: "get_events", Go: m.luaGetEvents,
+				Params:  "opts: logs.GetEventsOpts",
+				Returns: "logs.Event[]",
+				Doc:     "One stream's events (GetLogEvents, every page until the end or limit)."},
+			{Name: "describe_groups", Go: m.luaDescribeGroups, Params: "opts?: logs.GroupsOpts",
+				Returns: "logs.Group[]",
+				Doc:     "The log groups whose name starts with prefix (all pages)."},
+			{Name: "describe_streams", Go: m.luaDescribeStreams, Params: "opts: logs.StreamsOpts",
+				Returns: "logs.Stream[]?",
+				Doc: "The group's streams, most recently written first (all pages, or the first limit), or nil when " +
+					"the group does not exist. With prefix, in name order."},
+			{Name: "spans", Go: m.luaSpans,
+				Params:  "opts: logs.SpansOpts",
+				Returns: "logs.SpansResult",
+				Doc: "Spans stored as CloudWatch Transaction Search JSON events (traceId, spanId, parentSpanId, name, kind, " +
+					"startTimeUnixNano, endTimeUnixNano, durationNano, status.code, attributes, resource.attributes), " +
+					"oldest first. any keeps spans holding one of the terms (a runtime id, an agent's name), session those " +
+					"whose attributes say session.id, trace_id one trace. Each span: {trace_id, span_id, parent_span_id, " +
+					"name, kind, start, start_ms, duration_ms, status, session, service, attributes, resource}."},
+			{Name: "ensure_transaction_search", Go: m.luaEnsureTransactionSearch,
+				Returns: "logs.TransactionSearch",
+				Doc: "Enables CloudWatch Transaction Search for the account and region once (AgentCore observability " +
+					"needs it): the CloudWatch Logs resource policy letting xray.amazonaws.com write aws/spans and " +
+					"/aws/application-signals/data (added only when no policy grants it), then the X-Ray trace segment " +
+					"destination CloudWatchLogs (set only when not already). changed says whether anything was done. " +
+					"An endpoint without these APIs (moto lacks X-Ray's) gives unsupported = \"why\" instead of an error."},
+		},
+	}
 }
 
-func decode(L *lua.LState, fn, usage string, out any, group *string) *lua.LTable {
-	tbl, ok := L.Get(1).(*lua.LTable)
-	if !ok {
-		engine.RaiseUsage(L, usage, "%s: expects a table, got a %s", fn, L.Get(1).Type())
-	}
-	if err := engine.Decode(tbl, out); err != nil {
-		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-	}
-	if group != nil && *group == "" {
-		engine.RaiseUsage(L, usage, "%s: group is required", fn)
-	}
-	return tbl
-}
-
-func luaParseTime(L *lua.LState) int {
-	text := engine.StringArg(L, 1, "logs.parse_time", "text")
+func (m *module) luaParseTime(text string) (int64, error) {
 	ms, err := ParseSince(text, time.Now())
 	if err != nil {
-		engine.RaiseUsage(L, "", "%v", err)
+		return 0, engine.Usagef("", "%v", err)
 	}
-	L.Push(lua.LNumber(ms))
-	return 1
+	return ms, nil
+}
+
+// selection is which events of one log group filter and follow read.
+type selection struct {
+	Group   string            `json:"group"`
+	Start   float64           `json:"start,omitempty"`
+	Grep    string            `json:"grep,omitempty"`
+	Session string            `json:"session,omitempty"`
+	Any     engine.StringList `json:"any,omitempty"`
 }
 
 type filterArgs struct {
-	Group   string            `json:"group" lua:",required"`
-	Start   float64           `json:"start"`
-	End     float64           `json:"end"`
-	Grep    string            `json:"grep"`
-	Session string            `json:"session"`
-	Any     engine.StringList `json:"any"`
-	Limit   int               `json:"limit"`
-	Print   bool              `json:"print"`
+	selection
+	End   float64 `json:"end,omitempty"`
+	Limit int     `json:"limit,omitempty"`
+	Print bool    `json:"print,omitempty"`
 }
 
 func (a *filterArgs) query() *Query {
 	return &Query{Group: a.Group, Start: int64(a.Start), End: int64(a.End), Grep: a.Grep, Session: a.Session, Any: a.Any, Limit: a.Limit}
 }
 
-func luaFilter(L *lua.LState) int {
-	const fn, usage = "logs.filter", `logs.filter{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT", start = logs.parse_time("1h")}`
-	var a filterArgs
-	decode(L, fn, usage, &a, &a.Group)
+type filterResult struct {
+	Events  []Event `json:"events,omitempty"` // nil with print = true; [] when none
+	Count   int     `json:"count"`
+	Missing bool    `json:"missing"`
+}
+
+func (m *module) luaFilter(L *lua.LState, a filterArgs) (*filterResult, error) {
 	q := a.query()
-	evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+	evs, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 	missing := errors.Is(err, errNoGroup)
 	if err != nil && !missing {
-		engine.Raise(L, aws.Error("reading log group "+a.Group, err))
+		return nil, m.service.Error("reading log group "+a.Group, err)
 	}
-	res := L.NewTable()
-	res.RawSetString("count", lua.LNumber(len(evs)))
-	res.RawSetString("missing", lua.LBool(missing))
+	res := &filterResult{Count: len(evs), Missing: missing}
 	if a.Print {
 		p := newPrinter(engine.FromL(L).Out)
 		for i := range evs {
@@ -168,54 +160,40 @@ func luaFilter(L *lua.LState) int {
 		}
 		p.flush()
 	} else {
-		res.RawSetString("events", engine.ToLua(L, evs))
+		res.Events = append([]Event{}, evs...)
 	}
-	L.Push(res)
-	return 1
+	return res, nil
 }
 
-func luaPrint(L *lua.LState) int {
-	var evs []Event
-	if L.CheckTable(1).Len() == 0 {
-		return 0
-	}
-	if err := engine.Decode(L.CheckTable(1), &evs); err != nil {
-		engine.RaiseUsage(L, "logs.print(result.events)", "logs.print: %v", err)
-	}
+func (m *module) luaPrint(L *lua.LState, evs []Event) {
 	p := newPrinter(engine.FromL(L).Out)
 	for i := range evs {
 		p.print(&evs[i])
 	}
 	p.flush()
-	return 0
 }
 
-// followArgs repeats filterArgs' fields: engine.Decode reads no embedded structs.
 type followArgs struct {
-	Group          string            `json:"group" lua:",required"`
-	Start          float64           `json:"start"`
-	Grep           string            `json:"grep"`
-	Session        string            `json:"session"`
-	Any            engine.StringList `json:"any"`
-	PollSeconds    float64           `json:"poll_seconds"`
-	OverlapSeconds float64           `json:"overlap_seconds"`
-	Seconds        float64           `json:"seconds"`
-	PollOnly       bool              `json:"poll_only"`
-	OnEvent        any               `json:"on_event" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
+	selection
+	PollSeconds    float64 `json:"poll_seconds,omitempty"`
+	OverlapSeconds float64 `json:"overlap_seconds,omitempty"`
+	Seconds        float64 `json:"seconds,omitempty"`
+	PollOnly       bool    `json:"poll_only,omitempty"`
+	OnEvent        any     `json:"on_event,omitempty" lua:"fun(event: logs.Event): boolean?"` // read from the table itself; false stops
 }
 
-func luaFollow(L *lua.LState) int {
-	const fn, usage = "logs.follow", `logs.follow{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT", start = logs.parse_time("10m")}`
+type followResult struct {
+	Count       int  `json:"count"`
+	Interrupted bool `json:"interrupted"`
+	Missing     bool `json:"missing"`
+}
+
+// luaFollow is raw (Fn): on_event is a Lua function it calls for each event.
+func (m *module) luaFollow(L *lua.LState) int {
+	const fn = "logs.follow"
 	var a followArgs
-	tbl := decode(L, fn, usage, &a, &a.Group)
-	var onEvent *lua.LFunction
-	switch v := tbl.RawGetString("on_event").(type) {
-	case *lua.LNilType:
-	case *lua.LFunction:
-		onEvent = v
-	default:
-		engine.RaiseUsage(L, usage, "%s: on_event must be a function, got a %s", fn, v.Type())
-	}
+	engine.OptionsArg(L, 1, fn, &a)
+	onEvent, _ := L.CheckTable(1).RawGetString("on_event").(*lua.LFunction) // its type is checked by the declaration
 	poll := time.Duration(a.PollSeconds * float64(time.Second))
 	if poll <= 0 {
 		poll = time.Second
@@ -303,8 +281,8 @@ func luaFollow(L *lua.LState) int {
 	}
 	for !stopped {
 		if !polling && live == nil {
-			sess, err := try(L, func(ctx context.Context, s *aws.Session, c *cwl.Client) (*liveSession, error) {
-				return startLive(ctx, c, s, q)
+			sess, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) (*liveSession, error) {
+				return startLive(ctx, c, awssdk.ToString(c.Options().BaseEndpoint) != "", q)
 			})
 			if err != nil && engine.Ctx(L).Err() != nil {
 				interrupted = true
@@ -321,14 +299,14 @@ func luaFollow(L *lua.LState) int {
 		}
 		if live == nil || history {
 			polled := time.Now()
-			evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+			evs, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 			if err != nil && engine.Ctx(L).Err() != nil {
 				interrupted = true
 				break
 			}
 			missing = errors.Is(err, errNoGroup)
 			if err != nil && !missing {
-				engine.Raise(L, aws.Error("following log group "+a.Group, err))
+				engine.Raise(L, m.service.Error("following log group "+a.Group, err))
 			}
 			if live != nil {
 				emit(evs, func(e *Event) bool { return dedupe.fresh(e, true) })
@@ -419,31 +397,21 @@ func luaFollow(L *lua.LState) int {
 		// called this function reads the context after it returns.)
 		L.SetContext(context.WithoutCancel(engine.Ctx(L)))
 	}
-	res := L.NewTable()
-	res.RawSetString("count", lua.LNumber(count))
-	res.RawSetString("interrupted", lua.LBool(interrupted))
-	res.RawSetString("missing", lua.LBool(missing))
-	L.Push(res)
+	L.Push(engine.ToLuaAs(L, followResult{Count: count, Interrupted: interrupted, Missing: missing}, "logs.FollowResult"))
 	return 1
 }
 
 type getArgs struct {
-	Group    string  `json:"group" lua:",required"`
-	Stream   string  `json:"stream" lua:",required"`
-	Start    float64 `json:"start"`
-	End      float64 `json:"end"`
-	Limit    int     `json:"limit"`
-	FromHead *bool   `json:"from_head"`
+	Group    string  `json:"group"`
+	Stream   string  `json:"stream"`
+	Start    float64 `json:"start,omitempty"`
+	End      float64 `json:"end,omitempty"`
+	Limit    int     `json:"limit,omitempty"`
+	FromHead *bool   `json:"from_head,omitempty"`
 }
 
-func luaGetEvents(L *lua.LState) int {
-	const fn, usage = "logs.get_events", `logs.get_events{group = "/aws/...", stream = "2026/11/27/[runtime-logs]ID"}`
-	var a getArgs
-	decode(L, fn, usage, &a, &a.Group)
-	if a.Stream == "" {
-		engine.RaiseUsage(L, usage, "%s: stream is required", fn)
-	}
-	evs := call(L, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) {
+func (m *module) luaGetEvents(L *lua.LState, a getArgs) ([]Event, error) {
+	return awscall.Call(L, m.service, "reading log stream "+a.Group+" "+a.Stream, func(ctx context.Context, c *cwl.Client) ([]Event, error) {
 		in := &cwl.GetLogEventsInput{LogGroupName: &a.Group, LogStreamName: &a.Stream, StartFromHead: awssdk.Bool(a.FromHead == nil || *a.FromHead)}
 		if a.Start > 0 {
 			in.StartTime = awssdk.Int64(int64(a.Start))
@@ -474,24 +442,22 @@ func luaGetEvents(L *lua.LState) int {
 			in.NextToken = next
 		}
 	})
-	L.Push(engine.ToLua(L, evs))
-	return 1
 }
 
 type groupsArgs struct {
-	Prefix string `json:"prefix"`
+	Prefix string `json:"prefix,omitempty"`
 }
 
 type streamsArgs struct {
-	Group  string `json:"group" lua:",required"`
-	Prefix string `json:"prefix"`
-	Limit  int    `json:"limit"`
+	Group  string `json:"group"`
+	Prefix string `json:"prefix,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
 }
 
 // Group is what describe_groups returns.
 type Group struct {
-	Name          string `json:"name" lua:",required"`
-	ARN           string `json:"arn" lua:",required"`
+	Name          string `json:"name"`
+	ARN           string `json:"arn"`
 	Created       string `json:"created,omitempty"`
 	StoredBytes   int64  `json:"stored_bytes"`
 	RetentionDays int32  `json:"retention_days,omitempty"`
@@ -504,10 +470,8 @@ func msTime(ms *int64) string {
 	return time.UnixMilli(*ms).UTC().Format(time.RFC3339)
 }
 
-func luaDescribeGroups(L *lua.LState) int {
-	var a groupsArgs
-	engine.OptionsArg(L, 1, "logs.describe_groups", &a)
-	groups := call(L, "listing log groups", func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Group, error) {
+func (m *module) luaDescribeGroups(L *lua.LState, a groupsArgs) ([]Group, error) {
+	return awscall.Call(L, m.service, "listing log groups", func(ctx context.Context, c *cwl.Client) ([]Group, error) {
 		in := &cwl.DescribeLogGroupsInput{}
 		if a.Prefix != "" {
 			in.LogGroupNamePrefix = &a.Prefix
@@ -526,23 +490,18 @@ func luaDescribeGroups(L *lua.LState) int {
 		}
 		return out, nil
 	})
-	L.Push(engine.ToLua(L, groups))
-	return 1
 }
 
 // Stream is what describe_streams returns.
 type Stream struct {
-	Name       string `json:"name" lua:",required"`
+	Name       string `json:"name"`
 	Created    string `json:"created,omitempty"`
 	FirstEvent string `json:"first_event,omitempty"`
 	LastEvent  string `json:"last_event,omitempty"`
 }
 
-func luaDescribeStreams(L *lua.LState) int {
-	const fn, usage = "logs.describe_streams", `logs.describe_streams{group = "/aws/bedrock-agentcore/runtimes/ID-DEFAULT"}`
-	var a streamsArgs
-	decode(L, fn, usage, &a, &a.Group)
-	streams, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Stream, error) {
+func (m *module) luaDescribeStreams(L *lua.LState, a streamsArgs) ([]Stream, error) {
+	streams, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) ([]Stream, error) {
 		in := &cwl.DescribeLogStreamsInput{LogGroupName: &a.Group}
 		if a.Prefix != "" {
 			in.LogStreamNamePrefix = &a.Prefix
@@ -566,13 +525,11 @@ func luaDescribeStreams(L *lua.LState) int {
 		}
 		return out, nil
 	})
-	if aws.ErrorCode(err) == "ResourceNotFoundException" {
-		L.Push(lua.LNil)
-		return 1
+	if awscall.ErrorCode(err) == "ResourceNotFoundException" {
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error("listing the streams of log group "+a.Group, err))
+		return nil, m.service.Error("listing the streams of log group "+a.Group, err)
 	}
-	L.Push(engine.ToLua(L, streams))
-	return 1
+	return streams, nil
 }

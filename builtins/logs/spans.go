@@ -12,7 +12,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -22,19 +22,19 @@ const SpansGroup = "aws/spans"
 
 // Span is one span as the Lua side sees it.
 type Span struct {
-	TraceID      string         `json:"trace_id" lua:",required"`
-	SpanID       string         `json:"span_id" lua:",required"`
+	TraceID      string         `json:"trace_id"`
+	SpanID       string         `json:"span_id"`
 	ParentSpanID string         `json:"parent_span_id,omitempty"`
-	Name         string         `json:"name" lua:",required"`
+	Name         string         `json:"name"`
 	Kind         string         `json:"kind,omitempty"`
-	Start        string         `json:"start" lua:",required"`    // RFC 3339 UTC with nanoseconds
-	StartMs      float64        `json:"start_ms" lua:",required"` // for ordering and offsets
-	DurationMs   float64        `json:"duration_ms" lua:",required"`
-	Status       string         `json:"status" lua:",required"` // UNSET, OK or ERROR
+	Start        string         `json:"start"`    // RFC 3339 UTC with nanoseconds
+	StartMs      float64        `json:"start_ms"` // for ordering and offsets
+	DurationMs   float64        `json:"duration_ms"`
+	Status       string         `json:"status"` // UNSET, OK or ERROR
 	Session      string         `json:"session,omitempty"`
 	Service      string         `json:"service,omitempty"`
-	Attributes   map[string]any `json:"attributes" lua:",required"`
-	Resource     map[string]any `json:"resource" lua:",required"`
+	Attributes   map[string]any `json:"attributes"`
+	Resource     map[string]any `json:"resource"`
 
 	startNano *big.Int
 }
@@ -135,19 +135,21 @@ func ParseSpan(msg string) (Span, bool) {
 }
 
 type spansArgs struct {
-	Group   string            `json:"group"`
-	Start   float64           `json:"start"`
-	End     float64           `json:"end"`
-	Any     engine.StringList `json:"any"`
-	Session string            `json:"session"`
-	TraceID string            `json:"trace_id"`
-	Limit   int               `json:"limit"`
+	Group   string            `json:"group,omitempty"`
+	Start   float64           `json:"start,omitempty"`
+	End     float64           `json:"end,omitempty"`
+	Any     engine.StringList `json:"any,omitempty"`
+	Session string            `json:"session,omitempty"`
+	TraceID string            `json:"trace_id,omitempty"`
+	Limit   int               `json:"limit,omitempty"`
 }
 
-func luaSpans(L *lua.LState) int {
-	const fn, usage = "logs.spans", `logs.spans{any = {runtime_id}, start = logs.parse_time("1h")}`
-	var a spansArgs
-	decode(L, fn, usage, &a, nil)
+type spansResult struct {
+	Spans   []Span `json:"spans"`
+	Missing bool   `json:"missing"`
+}
+
+func (m *module) luaSpans(L *lua.LState, a spansArgs) (*spansResult, error) {
 	if a.Group == "" {
 		a.Group = SpansGroup
 	}
@@ -159,10 +161,10 @@ func luaSpans(L *lua.LState) int {
 	} else if a.Session != "" {
 		q.Grep = a.Session
 	}
-	evs, err := try(L, func(ctx context.Context, _ *aws.Session, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
+	evs, err := awscall.Try(L, m.service, func(ctx context.Context, c *cwl.Client) ([]Event, error) { return fetch(ctx, c, q) })
 	missing := errors.Is(err, errNoGroup)
 	if err != nil && !missing {
-		engine.Raise(L, aws.Error("reading spans from log group "+a.Group, err))
+		return nil, m.service.Error("reading spans from log group "+a.Group, err)
 	}
 	spans := []Span{}
 	for _, e := range evs {
@@ -182,9 +184,5 @@ func luaSpans(L *lua.LState) int {
 	if a.Limit > 0 && len(spans) > a.Limit {
 		spans = spans[len(spans)-a.Limit:]
 	}
-	res := L.NewTable()
-	res.RawSetString("spans", engine.ToLua(L, spans))
-	res.RawSetString("missing", lua.LBool(missing))
-	L.Push(res)
-	return 1
+	return &spansResult{Spans: spans, Missing: missing}, nil
 }

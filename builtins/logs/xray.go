@@ -14,7 +14,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -45,7 +45,7 @@ func unsupported(err error) bool {
 	if errors.As(err, &re) && (re.HTTPStatusCode() == http.StatusNotFound || re.HTTPStatusCode() == http.StatusNotImplemented) {
 		return true
 	}
-	switch aws.ErrorCode(err) {
+	switch awscall.ErrorCode(err) {
 	case "NotImplemented", "UnknownOperationException", "InvalidAction":
 		return true
 	}
@@ -54,19 +54,22 @@ func unsupported(err error) bool {
 
 // TransactionSearch is what ensure_transaction_search returns.
 type TransactionSearch struct {
-	Enabled     bool   `json:"enabled" lua:",required"`
-	Changed     bool   `json:"changed" lua:",required"`
+	Enabled     bool   `json:"enabled"`
+	Changed     bool   `json:"changed"`
 	Destination string `json:"destination,omitempty"`
 	Status      string `json:"status,omitempty"`
 	Policy      string `json:"policy,omitempty"` // the resource policy that grants X-Ray, when known
 	Unsupported string `json:"unsupported,omitempty"`
 }
 
-func luaEnsureTransactionSearch(L *lua.LState) int {
+func (m *module) luaEnsureTransactionSearch(L *lua.LState) (TransactionSearch, error) {
 	run := engine.FromL(L)
-	out := call(L, "enabling CloudWatch Transaction Search", func(ctx context.Context, s *aws.Session, c *cwl.Client) (TransactionSearch, error) {
+	return awscall.Call(L, m.service, "enabling CloudWatch Transaction Search", func(ctx context.Context, c *cwl.Client) (TransactionSearch, error) {
 		var res TransactionSearch
-		x := xrayClient(run, s)
+		x, err := m.xrayService.For(ctx, run)
+		if err != nil {
+			return res, err
+		}
 		dest, err := x.GetTraceSegmentDestination(ctx, &xray.GetTraceSegmentDestinationInput{})
 		switch {
 		case err != nil && unsupported(err):
@@ -91,7 +94,7 @@ func luaEnsureTransactionSearch(L *lua.LState) int {
 			}
 		}
 		if res.Policy == "" {
-			caller, err := aws.CallerFor(ctx, run)
+			caller, err := m.service.AWS.Caller(ctx, run)
 			if err != nil {
 				return res, err
 			}
@@ -99,7 +102,7 @@ func luaEnsureTransactionSearch(L *lua.LState) int {
 			if parts := strings.SplitN(caller.Arn, ":", 3); len(parts) == 3 && parts[1] != "" {
 				partition = parts[1]
 			}
-			doc := transactionSearchPolicy(partition, s.Config.Region, caller.Account)
+			doc := transactionSearchPolicy(partition, c.Options().Region, caller.Account)
 			if _, err := c.PutResourcePolicy(ctx, &cwl.PutResourcePolicyInput{PolicyName: awssdk.String(PolicyName), PolicyDocument: &doc}); err != nil {
 				return res, fmt.Errorf("adding the CloudWatch Logs resource policy %s for X-Ray: %w", PolicyName, err)
 			}
@@ -116,6 +119,4 @@ func luaEnsureTransactionSearch(L *lua.LState) int {
 		res.Destination, res.Status = string(up.Destination), string(up.Status)
 		return res, nil
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }

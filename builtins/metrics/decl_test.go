@@ -4,15 +4,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentcore/agentcore/builtins/aws/awstest"
 	"github.com/agentcore/agentcore/engine/enginetest"
 )
 
 // Calls are checked against the declarations before CloudWatch is asked (no AWS session is
 // set up here, so a call that got past the checks would fail differently).
 func TestDeclaredChecks(t *testing.T) {
-	h := enginetest.New(t, Module)
+	h := enginetest.New(t, New(awstest.AWS()))
 	for _, tc := range []struct{ code, want string }{
 		{`metrics.get_data{}`, `field queries is required (a list of tables (metrics.Query))`},
+		{`metrics.get_data{queries = {}}`, `metrics.get_data: queries is empty`},
 		{`metrics.get_data{queries = {{id = "a", namespace = "n"}}}`, `field queries[1].metric is required`},
 		{`metrics.get_data{queries = {{id = "a", namespace = "n", metric = "m", perod = 60}}}`, `unknown option "queries[1].perod" (did you mean "period"?)`},
 		{`metrics.get_data{queries = {{id = "a", namespace = "n", metric = "m", period = 1.5}}}`, `period must be an integer`},

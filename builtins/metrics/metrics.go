@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -33,67 +33,69 @@ const Namespace = "AWS/Bedrock-AgentCore"
 // Operation is the Operation dimension of a runtime's invocation metrics.
 const Operation = "InvokeAgentRuntime"
 
-// Module is the metrics Lua module.
-var Module = &engine.Module{
-	Name: "metrics",
-	Doc: "CloudWatch metrics of the selected environment (the local endpoint's on local environments), read " +
-		"with GetMetricData. AgentCore publishes runtime metrics in namespace " + Namespace + " with the " +
-		"dimensions Resource (runtime ARN), Operation (" + Operation + ") and Name (<runtimeName>::<endpoint>).",
-	Classes: []*engine.Class{
-		{Name: "metrics.GetDataOpts", Of: getDataArgs{}, Doc: "start and end are ms since the epoch (default: the last hour)."},
-		{Name: "metrics.Query", Of: Query{}, Doc: "One metric to read: id names it in the result; stat defaults to Sum, period to 60 (seconds)."},
-		{Name: "metrics.Series", Of: Series{}, Doc: "One query's points, oldest first: timestamps (RFC 3339) and values, of the same length."},
-		{Name: "metrics.HealthOpts", Of: healthArgs{}, Doc: "endpoint defaults to DEFAULT, since_seconds to 3600."},
-		{Name: "metrics.Health", Of: Health{}},
-		{Name: "metrics.EndpointsHealthOpts", Of: endpointsHealthArgs{}, Doc: "since_seconds defaults to 3600."},
-	},
-	Funcs: []engine.Func{
-		{Name: "get_data", Fn: luaGetData,
-			Params:  "opts: metrics.GetDataOpts",
-			Returns: "table<string, metrics.Series>",
-			Doc: "GetMetricData over [start, end] (ms since the epoch; default the last hour), all pages. Points come " +
-				"oldest first. A metric that does not exist gives empty lists."},
-		{Name: "endpoint_health", Fn: luaEndpointHealth,
-			Params:  "opts: metrics.HealthOpts",
-			Returns: "metrics.Health",
-			Doc: "An endpoint's invocations and errors over the last since_seconds from AgentCore's metrics: sums of " +
-				"Invocations, SystemErrors and UserErrors (errors is their total), and last_error the RFC 3339 start " +
-				"of the latest minute with an error (nil when none). available is false when no metric exists for " +
-				"the endpoint in that window (never invoked, or metrics not published yet); the counts are then 0."},
-		{Name: "endpoints_health", Fn: luaEndpointsHealth,
-			Params:  "opts: metrics.EndpointsHealthOpts",
-			Returns: "table<string, metrics.Health>",
-			Doc: "endpoint_health for several endpoints of one runtime in one GetMetricData call (a call per " +
-				"166 endpoints: 500 queries), keyed by endpoint name."},
-	},
+// New returns the metrics Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "metrics",
+		Doc: "CloudWatch metrics of the selected environment (the local endpoint's on local environments), read " +
+			"with GetMetricData. AgentCore publishes runtime metrics in namespace " + Namespace + " with the " +
+			"dimensions Resource (runtime ARN), Operation (" + Operation + ") and Name (<runtimeName>::<endpoint>).",
+		Classes: []*engine.Class{
+			{Name: "metrics.GetDataOpts", Of: getDataArgs{}, Doc: "start and end are ms since the epoch (default: the last hour)."},
+			{Name: "metrics.Query", Of: Query{}, Doc: "One metric to read: id names it in the result; stat defaults to Sum, period to 60 (seconds)."},
+			{Name: "metrics.Series", Of: Series{}, Doc: "One query's points, oldest first: timestamps (RFC 3339) and values, of the same length."},
+			{Name: "metrics.HealthOpts", Of: healthArgs{}, Doc: "endpoint defaults to DEFAULT, since_seconds to 3600."},
+			{Name: "metrics.Health", Of: Health{}},
+			{Name: "metrics.EndpointsHealthOpts", Of: endpointsHealthArgs{}, Doc: "since_seconds defaults to 3600."},
+		},
+		Funcs: []engine.Func{
+			{Name: "get_data", Go: m.luaGetData,
+				Params:  "opts: metrics.GetDataOpts",
+				Returns: "table<string, metrics.Series>",
+				Doc: "GetMetricData over [start, end] (ms since the epoch; default the last hour), all pages. Points come " +
+					"oldest first. A metric that does not exist gives empty lists."},
+			{Name: "endpoint_health", Go: m.luaEndpointHealth,
+				Params:  "opts: metrics.HealthOpts",
+				Returns: "metrics.Health",
+				Doc: "An endpoint's invocations and errors over the last since_seconds from AgentCore's metrics: sums of " +
+					"Invocations, SystemErrors and UserErrors (errors is their total), and last_error the RFC 3339 start " +
+					"of the latest minute with an error (nil when none). available is false when no metric exists for " +
+					"the endpoint in that window (never invoked, or metrics not published yet); the counts are then 0."},
+			{Name: "endpoints_health", Go: m.luaEndpointsHealth,
+				Params:  "opts: metrics.EndpointsHealthOpts",
+				Returns: "table<string, metrics.Health>",
+				Doc: "endpoint_health for several endpoints of one runtime in one GetMetricData call (a call per " +
+					"166 endpoints: 500 queries), keyed by endpoint name."},
+		},
+	}
 }
 
-// client returns the CloudWatch client of the session's environment (aws.Client: one per
-// environment).
-func client(run *engine.Run, s *aws.Session) *cw.Client {
-	return aws.Client(run, s, "cloudwatch", func(cfg awssdk.Config) *cw.Client { return cw.NewFromConfig(cfg) })
+// module is the metrics module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[*cw.Client] // CloudWatch
 }
 
-func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *cw.Client) (T, error)) T {
-	run := engine.FromL(L)
-	return aws.Call(L, doing, func(ctx context.Context, s *aws.Session) (T, error) { return fn(ctx, client(run, s)) })
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[*cw.Client]{AWS: a, Name: "cloudwatch",
+		New: func(s *awscall.Session) *cw.Client { return cw.NewFromConfig(s.Config) }}}
 }
 
 // Query is one metric to read.
 type Query struct {
-	ID         string           `json:"id" lua:",required"`
-	Namespace  string           `json:"namespace" lua:",required"`
-	Metric     string           `json:"metric" lua:",required"`
-	Dimensions engine.StringMap `json:"dimensions"`
-	Stat       string           `json:"stat"`
-	Period     int32            `json:"period"`
+	ID         string           `json:"id"`
+	Namespace  string           `json:"namespace"`
+	Metric     string           `json:"metric"`
+	Dimensions engine.StringMap `json:"dimensions,omitempty"`
+	Stat       string           `json:"stat,omitempty"`
+	Period     int32            `json:"period,omitempty"`
 }
 
 // Series is one query's points, oldest first.
 type Series struct {
 	Timestamps []time.Time `json:"-"`
-	Values     []float64   `json:"values" lua:",required"`
-	Times      []string    `json:"timestamps" lua:",required"`
+	Values     []float64   `json:"values"`
+	Times      []string    `json:"timestamps"`
 }
 
 // getData runs GetMetricData with every page.
@@ -165,22 +167,15 @@ func getData(ctx context.Context, c *cw.Client, qs []Query, start, end time.Time
 }
 
 type getDataArgs struct {
-	Queries []Query `json:"queries" lua:"metrics.Query[],required"`
-	Start   float64 `json:"start"`
-	End     float64 `json:"end"`
+	Queries []Query `json:"queries" lua:"metrics.Query[]"`
+	Start   float64 `json:"start,omitempty"`
+	End     float64 `json:"end,omitempty"`
 }
 
-func luaGetData(L *lua.LState) int {
-	const fn, usage = "metrics.get_data", `metrics.get_data{queries = {{id = "inv", namespace = "AWS/Bedrock-AgentCore", metric = "Invocations", dimensions = {...}}}}`
-	var a getDataArgs
-	engine.OptionsArg(L, 1, fn, &a)
+func (m *module) luaGetData(L *lua.LState, a getDataArgs) (map[string]*Series, error) {
 	if len(a.Queries) == 0 {
-		engine.RaiseUsage(L, usage, "%s: queries is required", fn)
-	}
-	for i, q := range a.Queries {
-		if q.ID == "" || q.Namespace == "" || q.Metric == "" {
-			engine.RaiseUsage(L, usage, "%s: queries[%d] needs id, namespace and metric", fn, i+1)
-		}
+		return nil, engine.Usagef(`metrics.get_data{queries = {{id = "inv", namespace = "AWS/Bedrock-AgentCore", metric = "Invocations", dimensions = {...}}}}`,
+			"metrics.get_data: queries is empty")
 	}
 	end := time.Now()
 	if a.End > 0 {
@@ -190,21 +185,19 @@ func luaGetData(L *lua.LState) int {
 	if a.Start > 0 {
 		start = time.UnixMilli(int64(a.Start))
 	}
-	out := call(L, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
+	return awscall.Call(L, m.service, "reading CloudWatch metrics", func(ctx context.Context, c *cw.Client) (map[string]*Series, error) {
 		return getData(ctx, c, a.Queries, start, end)
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 // Health is what endpoint_health returns.
 type Health struct {
-	Invocations  float64 `json:"invocations" lua:",required"`
-	Errors       float64 `json:"errors" lua:",required"`
-	SystemErrors float64 `json:"system_errors" lua:",required"`
-	UserErrors   float64 `json:"user_errors" lua:",required"`
-	LastError    *string `json:"last_error"` // RFC 3339, nil when no error
-	Available    bool    `json:"available" lua:",required"`
+	Invocations  float64 `json:"invocations"`
+	Errors       float64 `json:"errors"`
+	SystemErrors float64 `json:"system_errors"`
+	UserErrors   float64 `json:"user_errors"`
+	LastError    *string `json:"last_error,omitempty"` // RFC 3339, nil when no error
+	Available    bool    `json:"available"`
 }
 
 // RuntimeDimensions are the dimensions of one runtime endpoint's invocation metrics.
@@ -247,19 +240,13 @@ func health(series map[string]*Series) Health {
 }
 
 type healthArgs struct {
-	RuntimeARN   string  `json:"runtime_arn" lua:",required"`
-	RuntimeName  string  `json:"runtime_name" lua:",required"`
-	Endpoint     string  `json:"endpoint"`
-	SinceSeconds float64 `json:"since_seconds"`
+	RuntimeARN   string  `json:"runtime_arn"`
+	RuntimeName  string  `json:"runtime_name"`
+	Endpoint     string  `json:"endpoint,omitempty"`
+	SinceSeconds float64 `json:"since_seconds,omitempty"`
 }
 
-func luaEndpointHealth(L *lua.LState) int {
-	const fn, usage = "metrics.endpoint_health", `metrics.endpoint_health{runtime_arn = ARN, runtime_name = "my_bot", endpoint = "DEFAULT"}`
-	var a healthArgs
-	engine.OptionsArg(L, 1, fn, &a)
-	if a.RuntimeARN == "" || a.RuntimeName == "" {
-		engine.RaiseUsage(L, usage, "%s: runtime_arn and runtime_name are required", fn)
-	}
+func (m *module) luaEndpointHealth(L *lua.LState, a healthArgs) (Health, error) {
 	if a.Endpoint == "" {
 		a.Endpoint = "DEFAULT"
 	}
@@ -268,34 +255,28 @@ func luaEndpointHealth(L *lua.LState) int {
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs := call(L, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	hs, err := awscall.Call(L, m.service, "reading the metrics of endpoint "+a.Endpoint+" of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, []string{a.Endpoint}, start, end)
 	})
-	L.Push(engine.ToLua(L, hs[a.Endpoint]))
-	return 1
+	return hs[a.Endpoint], err
 }
 
 type endpointsHealthArgs struct {
-	RuntimeARN   string   `json:"runtime_arn" lua:",required"`
-	RuntimeName  string   `json:"runtime_name" lua:",required"`
-	Endpoints    []string `json:"endpoints" lua:",required"`
-	SinceSeconds float64  `json:"since_seconds"`
+	RuntimeARN   string   `json:"runtime_arn"`
+	RuntimeName  string   `json:"runtime_name"`
+	Endpoints    []string `json:"endpoints"`
+	SinceSeconds float64  `json:"since_seconds,omitempty"`
 }
 
-func luaEndpointsHealth(L *lua.LState) int {
-	const fn = "metrics.endpoints_health"
-	var a endpointsHealthArgs
-	engine.OptionsArg(L, 1, fn, &a)
+func (m *module) luaEndpointsHealth(L *lua.LState, a endpointsHealthArgs) (map[string]Health, error) {
 	if a.SinceSeconds <= 0 {
 		a.SinceSeconds = 3600
 	}
 	end := time.Now()
 	start := end.Add(-time.Duration(a.SinceSeconds * float64(time.Second)))
-	hs := call(L, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
+	return awscall.Call(L, m.service, "reading the metrics of the endpoints of "+a.RuntimeName, func(ctx context.Context, c *cw.Client) (map[string]Health, error) {
 		return endpointsHealth(ctx, c, a.RuntimeARN, a.RuntimeName, a.Endpoints, start, end)
 	})
-	L.Push(engine.ToLua(L, hs))
-	return 1
 }
 
 // maxQueries is GetMetricData's limit of queries per call.

@@ -14,7 +14,7 @@ import (
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	localmetrics "github.com/agentcore/agentcore/local/metrics"
 )
 
@@ -79,7 +79,7 @@ func TestEndpointsHealth(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++; st.ServeHTTP(w, r) }))
 	defer srv.Close()
 	c := cw.New(cw.Options{Region: "us-east-1", BaseEndpoint: awssdk.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AK", "SK", ""), HTTPClient: aws.HTTPClient(nil)})
+		Credentials: credentials.NewStaticCredentialsProvider("AK", "SK", ""), HTTPClient: awscall.HTTPClient(nil)})
 	hs, err := endpointsHealth(context.Background(), c, arn, "bot", append(eps, "never"), now.Add(-time.Hour), time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -32,22 +32,22 @@ const buildGoUsage = `oci.build_go{dir = "agents/my-bot", platform = "linux/arm6
 
 type buildGoOpts struct {
 	Dir      string            `json:"dir"`
-	Package  string            `json:"package"`
-	Platform string            `json:"platform"`
-	Files    []fileOpt         `json:"files" lua:"(string|oci.File)[]"`
-	Env      map[string]string `json:"env"`
-	Port     *int              `json:"port"`
-	Labels   map[string]string `json:"labels"`
-	Base     string            `json:"base"`
-	BaseAuth *auth             `json:"base_auth"`
-	Ldflags  string            `json:"ldflags"`
-	Out      string            `json:"out"`
+	Package  string            `json:"package,omitempty"`
+	Platform string            `json:"platform,omitempty"`
+	Files    []fileOpt         `json:"files,omitempty" lua:"(string|oci.File)[]"`
+	Env      map[string]string `json:"env,omitempty"`
+	Port     *int              `json:"port,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Base     string            `json:"base,omitempty"`
+	BaseAuth *auth             `json:"base_auth,omitempty"`
+	Ldflags  string            `json:"ldflags,omitempty"`
+	Out      string            `json:"out,omitempty"`
 }
 
 // fileOpt is one entry of files: "PATH" or {src = PATH, dst = PATH}.
 type fileOpt struct {
-	Src string `json:"src"`
-	Dst string `json:"dst"`
+	Src string `json:"src,omitempty"`
+	Dst string `json:"dst,omitempty"`
 }
 
 func (f *fileOpt) UnmarshalJSON(b []byte) error {
@@ -83,31 +83,19 @@ type goBuild struct {
 	port     int
 }
 
-func luaBuildGo(L *lua.LState) int {
-	var o buildGoOpts
-	if err := engine.Decode(L.CheckTable(1), &o); err != nil {
-		engine.RaiseUsage(L, buildGoUsage, "oci.build_go: %v", err)
-	}
+func luaBuildGo(L *lua.LState, o buildGoOpts) (buildResult, error) {
 	if o.BaseAuth != nil {
 		engine.FromL(L).Out.AddSecret(o.BaseAuth.Password)
 	}
 	b, err := prepareBuild(engine.FromL(L).Dir, o)
 	if err != nil {
-		engine.Raise(L, err)
+		return buildResult{}, err
 	}
-	res, err := engine.Unlocked(L, b.run)
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, res))
-	return 1
+	return engine.Unlocked(L, b.run)
 }
 
 // prepareBuild checks the options and resolves the paths against the project root.
 func prepareBuild(root string, o buildGoOpts) (*goBuild, error) {
-	if o.Dir == "" {
-		return nil, engine.Usagef(buildGoUsage, "oci.build_go needs dir, the folder of the Go main package (relative to the project root)")
-	}
 	b := &goBuild{opts: o, dir: resolve(root, o.Dir), port: 8080}
 	if o.Package == "" {
 		b.opts.Package = "."

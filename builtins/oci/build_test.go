@@ -230,7 +230,7 @@ func TestBuildGoErrors(t *testing.T) {
 		`oci.build_go{dir = "agents/lib"}`:                                                    {2, "is not a Go main package"},
 		`oci.build_go{dir = "agents/empty"}`:                                                  {2, "is not a Go main package"},
 		`oci.build_go{dir = "agents/nowhere"}`:                                                {2, "does not exist"},
-		`oci.build_go{}`:                                                                      {2, "needs dir"},
+		`oci.build_go{}`:                                                                      {2, "field dir is required"},
 		`oci.build_go{dir = "agents/my-bot", platform = "arm64"}`:                             {2, "not a platform"},
 		`oci.build_go{dir = "agents/my-bot", platform = "windows/amd64"}`:                     {2, "only linux"},
 		`oci.build_go{dir = "agents/my-bot", files = {"missing.txt"}}`:                        {2, "files[1] missing.txt does not exist"},

@@ -17,8 +17,8 @@ const inspectUsage = `oci.inspect{ref = "REGISTRY/REPO:TAG"}`
 
 type inspectOpts struct {
 	Ref      string `json:"ref"`
-	Auth     *auth  `json:"auth"`
-	Platform string `json:"platform"`
+	Auth     *auth  `json:"auth,omitempty"`
+	Platform string `json:"platform,omitempty"`
 }
 
 type imageConfig struct {
@@ -41,31 +41,19 @@ type inspectResult struct {
 	Config       imageConfig `json:"config"`
 }
 
-func luaInspect(L *lua.LState) int {
-	var o inspectOpts
-	if err := engine.Decode(L.CheckTable(1), &o); err != nil {
-		engine.RaiseUsage(L, inspectUsage, "oci.inspect: %v", err)
-	}
-	if o.Ref == "" {
-		engine.RaiseUsage(L, inspectUsage, "oci.inspect needs ref")
-	}
+func luaInspect(L *lua.LState, o inspectOpts) (inspectResult, error) {
 	want := v1.Platform{OS: "linux", Architecture: "arm64"}
 	if o.Platform != "" {
 		p, err := ociimage.ParsePlatform(o.Platform)
 		if err != nil {
-			engine.RaiseUsage(L, inspectUsage, "oci.inspect: platform: %v", err)
+			return inspectResult{}, engine.Usagef(inspectUsage, "oci.inspect: platform: %v", err)
 		}
 		want = p
 	}
 	if o.Auth != nil {
 		engine.FromL(L).Out.AddSecret(o.Auth.Password)
 	}
-	res, err := engine.Unlocked(L, func(ctx context.Context) (inspectResult, error) { return inspect(ctx, o, want) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, res))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (inspectResult, error) { return inspect(ctx, o, want) })
 }
 
 func inspect(ctx context.Context, o inspectOpts, want v1.Platform) (inspectResult, error) {

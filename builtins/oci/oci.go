@@ -37,7 +37,7 @@ var Module = &engine.Module{
 		{Name: "oci.CopyResult", Of: result{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "build_go", Fn: luaBuildGo,
+		{Name: "build_go", Go: luaBuildGo,
 			Params:  "opts: oci.BuildGoOpts",
 			Returns: "oci.BuildResult",
 			Doc: "Compiles the Go main package `package` (default \".\") of the folder `dir` (relative to the project root) for `platform` (os/arch[/variant], default linux and the host's architecture) " +
@@ -50,19 +50,19 @@ var Module = &engine.Module{
 				"an existing `out` that is not an image layout is never replaced. Returns the manifest digest (the one a push produces), the layout path as given, the platform, " +
 				"the bytes a push to an empty registry sends (layers, config, manifest) and the number of layers. A compile error fails with the compiler's output (exit 1); " +
 				"no go on PATH, a `dir` that is not a Go main package, missing files, or a base without the platform are bad input (exit 2). No Docker engine is involved."},
-		{Name: "push", Fn: luaPush,
+		{Name: "push", Go: luaPush,
 			Params:  "opts: oci.PushOpts",
 			Returns: "oci.PushResult",
 			Doc: "Pushes the image of an OCI image layout written by oci.build_go (`path`, relative to the project root) to `to` through the registry API, without Docker: under TAG when one is given, by digest otherwise. " +
 				"Blobs the registry already has are not sent again. When the repository already holds the manifest (under TAG when one is given), nothing is sent and pushed is false. " +
 				"Returns the manifest digest, ref = \"REGISTRY/REPO@sha256:...\" and pushed. Loopback registries are reached over plain HTTP; the password is kept out of the output."},
-		{Name: "inspect", Fn: luaInspect,
+		{Name: "inspect", Go: luaInspect,
 			Params:  "opts: oci.InspectOpts",
 			Returns: "oci.InspectResult",
 			Doc: "Reads an image or an index from its registry without pulling its layers. `platforms` lists the os/arch[/variant] of every image of an index (attestation entries, unknown/unknown, left out), or the image's own. " +
 				"os, architecture, variant and config describe the image itself, or for an index its entry for `platform` (default linux/arm64), else its first entry. " +
 				"exposed_ports are \"8080/tcp\" strings, env KEY=VALUE strings; lists are empty tables when the image sets nothing. Loopback registries are reached over plain HTTP."},
-		{Name: "copy", Fn: luaCopy,
+		{Name: "copy", Go: luaCopy,
 			Params:  "opts: oci.CopyOpts",
 			Returns: "oci.CopyResult",
 			Doc: "Copies an image (or an index) from one registry to another by reference, keeping its digest, so that another environment runs exactly the same bytes. Loopback registries are reached over plain HTTP. Blobs the destination already has are not sent again. " +
@@ -71,16 +71,16 @@ var Module = &engine.Module{
 }
 
 type auth struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
 type copyOpts struct {
 	From     string `json:"from"`
 	To       string `json:"to"`
-	FromAuth *auth  `json:"from_auth"`
-	ToAuth   *auth  `json:"to_auth"`
-	Platform string `json:"platform"`
+	FromAuth *auth  `json:"from_auth,omitempty"`
+	ToAuth   *auth  `json:"to_auth,omitempty"`
+	Platform string `json:"platform,omitempty"`
 }
 
 type result struct {
@@ -88,14 +88,7 @@ type result struct {
 	Ref    string `json:"ref"`
 }
 
-func luaCopy(L *lua.LState) int {
-	var o copyOpts
-	if err := engine.Decode(L.CheckTable(1), &o); err != nil {
-		engine.RaiseUsage(L, "oci.copy{from = REF, to = REF}", "oci.copy: %v", err)
-	}
-	if o.From == "" || o.To == "" {
-		engine.RaiseUsage(L, "oci.copy{from = REF, to = REF}", "oci.copy needs from and to")
-	}
+func luaCopy(L *lua.LState, o copyOpts) (result, error) {
 	r := engine.FromL(L)
 	for _, a := range []*auth{o.FromAuth, o.ToAuth} {
 		if a != nil {
@@ -106,22 +99,21 @@ func luaCopy(L *lua.LState) int {
 	if o.Platform != "" {
 		p, err := ociimage.ParsePlatform(o.Platform)
 		if err != nil {
-			engine.RaiseUsage(L, `oci.copy{..., platform = "linux/arm64"}`, "oci.copy: platform: %v", err)
+			return result{}, engine.Usagef(`oci.copy{..., platform = "linux/arm64"}`, "oci.copy: platform: %v", err)
 		}
 		want = &p
 	}
 	res, err := engine.Unlocked(L, func(ctx context.Context) (result, error) { return copyImage(ctx, o, want) })
 	var pe *ociimage.PlatformError
 	if errors.As(err, &pe) {
-		engine.Raise(L, &engine.Error{Code: engine.ExitUsage, Msg: fmt.Sprintf("copying image %s to %s: %v", o.From, o.To, err), Err: err,
-			Hint: fmt.Sprintf("nothing was copied; build and push the image for %s (for Docker: docker buildx build --platform %s)", pe.Want, pe.Want)})
+		return result{}, &engine.Error{Code: engine.ExitUsage, Msg: fmt.Sprintf("copying image %s to %s: %v", o.From, o.To, err), Err: err,
+			Hint: fmt.Sprintf("nothing was copied; build and push the image for %s (for Docker: docker buildx build --platform %s)", pe.Want, pe.Want)}
 	}
 	if err != nil {
-		engine.Raise(L, &engine.Error{Code: engine.ExitFailure, Msg: fmt.Sprintf("copying image %s to %s: %v", o.From, o.To, err),
-			Hint: "check that the source image exists and that both registries accept the credentials"})
+		return result{}, &engine.Error{Code: engine.ExitFailure, Msg: fmt.Sprintf("copying image %s to %s: %v", o.From, o.To, err),
+			Hint: "check that the source image exists and that both registries accept the credentials"}
 	}
-	L.Push(engine.ToLua(L, res))
-	return 1
+	return res, nil
 }
 
 func parse(ref string) (name.Reference, error) {

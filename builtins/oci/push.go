@@ -18,7 +18,7 @@ const pushUsage = `oci.push{path = ".agentcore/build/my-bot", to = "REGISTRY/REP
 type pushOpts struct {
 	Path string `json:"path"`
 	To   string `json:"to"`
-	Auth *auth  `json:"auth"`
+	Auth *auth  `json:"auth,omitempty"`
 }
 
 type pushResult struct {
@@ -27,25 +27,13 @@ type pushResult struct {
 	Pushed bool   `json:"pushed"`
 }
 
-func luaPush(L *lua.LState) int {
-	var o pushOpts
-	if err := engine.Decode(L.CheckTable(1), &o); err != nil {
-		engine.RaiseUsage(L, pushUsage, "oci.push: %v", err)
-	}
-	if o.Path == "" || o.To == "" {
-		engine.RaiseUsage(L, pushUsage, "oci.push needs path (an image layout written by oci.build_go) and to")
-	}
+func luaPush(L *lua.LState, o pushOpts) (pushResult, error) {
 	r := engine.FromL(L)
 	if o.Auth != nil {
 		r.Out.AddSecret(o.Auth.Password)
 	}
 	dir := resolve(r.Dir, o.Path)
-	res, err := engine.Unlocked(L, func(ctx context.Context) (pushResult, error) { return push(ctx, dir, o) })
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	L.Push(engine.ToLua(L, res))
-	return 1
+	return engine.Unlocked(L, func(ctx context.Context) (pushResult, error) { return push(ctx, dir, o) })
 }
 
 func push(ctx context.Context, dir string, o pushOpts) (pushResult, error) {

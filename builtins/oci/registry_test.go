@@ -149,7 +149,7 @@ func TestPushAndInspect(t *testing.T) {
 	for src, want := range map[string]string{
 		`oci.push{path = ".agentcore/build/none", to = "` + repo + `:x"}`:                                        "no image layout at .agentcore/build/none",
 		`oci.push{path = ".agentcore/build/my-bot", to = "` + repo + `@sha256:` + strings.Repeat("0", 64) + `"}`: "but the image at .agentcore/build/my-bot is " + digest,
-		`oci.push{path = ".agentcore/build/my-bot"}`:                                                             "needs path",
+		`oci.push{path = ".agentcore/build/my-bot"}`:                                                             "field to is required",
 	} {
 		if e := engineError(t, h.Err(src)); e.Code != engine.ExitUsage || !strings.Contains(e.Msg, want) {
 			t.Errorf("%s: code %d %q, want usage error with %q", src, e.Code, e.Msg, want)

@@ -1,6 +1,5 @@
 // Package project is the Lua project module: a read-only view of agentcore.toml with the
-// selected environment's overrides applied and secrets resolved (and masked). The env module
-// is builtins/env.
+// selected environment's overrides applied and secrets resolved (and masked).
 package project
 
 import (
@@ -12,7 +11,6 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/env"
 	"github.com/agentcore/agentcore/engine"
 	proj "github.com/agentcore/agentcore/engine/project"
 	"github.com/agentcore/agentcore/engine/state"
@@ -23,69 +21,128 @@ var Module = &engine.Module{
 	Name: "project",
 	Doc:  "The project (agentcore.toml), seen from the selected environment.",
 	Classes: []*engine.Class{
-		{Name: "project.AgentOpts", Fields: "resolve?: boolean"},
+		{Name: "project.AgentOpts", Of: agentOpts{}},
 		{Name: "project.Agent", Open: true, Doc: "An agent as the selected environment sees it (project.agent); recipes may add their own keys.",
-			Fields: "name: string, description: string, dockerfile: string, context: string, dockerfile_rel: string, context_rel: string, " +
-				`platform: string, protocol: "HTTP"|"MCP"|"A2A"|"AGUI", environment: table<string, string>, ` +
-				"secrets: table<string, project.SecretRef>, build_args: table<string, string>, idle_timeout: integer, max_lifetime: integer, " +
-				"execution_role: string, models: string[], runtime_name: string, auth: project.Auth, " +
-				`build: "docker"|"go"|"zip"|"image", image: string, package: string, files: string[], base_image: string, runtime: string, ` +
-				"entrypoint: string[], smoke: project.SmokeCheck[], alarms?: project.Alarms, config_hash: string"},
+			Of: Agent{}, Fields: "config_hash: string"},
 		{Name: "project.SecretRef", Doc: "A { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME.",
-			Fields: "name: string, id: string"},
+			Of: SecretRef{}},
 		{Name: "project.Auth", Doc: "How callers authenticate: iam (SigV4), or a JWT from cognito or another OpenID Connect issuer (jwt).",
-			Fields: `type: "iam"|"cognito"|"jwt", discovery_url: string, allowed_clients: string[], allowed_audience: string[]`},
+			Of: Auth{}},
 		{Name: "project.Alarms", Doc: "[agents.NAME.alarms]: errors (SystemErrors + UserErrors in 5 minutes) and latency_p99_ms thresholds, and who is notified (e-mail addresses, SNS topic ARNs).",
-			Fields: "errors?: integer, latency_p99_ms?: integer, notify: string[], endpoint: string"},
+			Of: Alarms{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "name", Returns: "string", Doc: "The project name.", Fn: name},
-		{Name: "dir", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Fn: dir},
-		{Name: "agents", Returns: "string[]", Doc: "The agent names, sorted.", Fn: agents},
+		{Name: "name", Returns: "string", Doc: "The project name.", Go: luaName},
+		{Name: "dir", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Go: luaDir},
+		{Name: "agents", Returns: "string[]", Doc: "The agent names, sorted.", Go: luaAgents},
 		{Name: "secret_id", Params: "name: string", Returns: "string",
-			Doc: "The Secrets Manager name of { secret = \"NAME\" } in the selected environment: agentcore/PROJECT/ENV/NAME. An invalid NAME stops with a usage error (exit 2) saying what is wrong.", Fn: secretID},
+			Doc: "The Secrets Manager name of { secret = \"NAME\" } in the selected environment: agentcore/PROJECT/ENV/NAME. An invalid NAME stops with a usage error (exit 2) saying what is wrong.", Go: luaSecretID},
 		{Name: "secret_prefix", Returns: "string",
-			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Fn: secretPrefix},
+			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Go: luaSecretPrefix},
 		{Name: "agent", Params: "name: string, opts?: project.AgentOpts", Returns: "project.Agent",
-			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Fn: agent},
+			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Go: luaAgent},
 	},
 }
 
-var (
-	mustProject = env.MustProject
-	mustEnv     = env.MustEnv
-)
-
-func name(L *lua.LState) int {
-	L.Push(lua.LString(mustProject(L).Name))
-	return 1
+type agentOpts struct {
+	// Resolve resolves secret references of environment and build_args (default true).
+	Resolve *bool `json:"resolve,omitempty"`
 }
 
-func dir(L *lua.LState) int {
-	L.Push(lua.LString(mustProject(L).Dir))
-	return 1
+// Agent is the Lua view of an agent in the selected environment (project.agent).
+type Agent struct {
+	Name          string               `json:"name"`
+	Description   string               `json:"description"`
+	Dockerfile    string               `json:"dockerfile"`
+	Context       string               `json:"context"`
+	DockerfileRel string               `json:"dockerfile_rel"`
+	ContextRel    string               `json:"context_rel"`
+	Platform      string               `json:"platform"`
+	Protocol      string               `json:"protocol" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
+	Environment   map[string]string    `json:"environment" lua:"table<string, string>"`
+	Secrets       map[string]SecretRef `json:"secrets" lua:"table<string, project.SecretRef>"`
+	BuildArgs     map[string]string    `json:"build_args" lua:"table<string, string>"`
+	IdleTimeout   int                  `json:"idle_timeout"`
+	MaxLifetime   int                  `json:"max_lifetime"`
+	ExecutionRole string               `json:"execution_role"`
+	Models        []string             `json:"models"`
+	RuntimeName   string               `json:"runtime_name"`
+	Auth          Auth                 `json:"auth" lua:"project.Auth"`
+	Build         string               `json:"build" lua:"\"docker\"|\"go\"|\"zip\"|\"image\""`
+	Image         string               `json:"image"`
+	Package       string               `json:"package"`
+	Files         []string             `json:"files"`
+	BaseImage     string               `json:"base_image"`
+	Runtime       string               `json:"runtime"`
+	Entrypoint    []string             `json:"entrypoint"`
+	Smoke         []map[string]any     `json:"smoke" lua:"project.SmokeCheck[]"`
+	Alarms        *Alarms              `json:"alarms,omitempty" lua:"project.Alarms"`
 }
 
-func agents(L *lua.LState) int {
-	L.Push(engine.ToLua(L, mustProject(L).AgentNames()))
-	return 1
+// SecretRef is a { secret = "NAME" } value of an agent's environment.
+type SecretRef struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
 }
 
-func secretID(L *lua.LState) int {
-	p, e := mustProject(L), mustEnv(L)
-	n := L.CheckString(1)
-	if msg := proj.CheckSecretName(n); msg != "" {
-		engine.RaiseUsage(L, "secret names are letters, digits and _+=.@-, with / between parts, such as openai or db/main",
-			"secret name %q %s", n, msg)
+// Auth is how callers of an agent authenticate.
+type Auth struct {
+	Type            string   `json:"type" lua:"\"iam\"|\"cognito\"|\"jwt\""`
+	DiscoveryURL    string   `json:"discovery_url"`
+	AllowedClients  []string `json:"allowed_clients"`
+	AllowedAudience []string `json:"allowed_audience"`
+}
+
+// Alarms is [agents.NAME.alarms].
+type Alarms struct {
+	Errors       int      `json:"errors,omitempty"`
+	LatencyP99Ms int      `json:"latency_p99_ms,omitempty"`
+	Notify       []string `json:"notify"`
+	Endpoint     string   `json:"endpoint"`
+}
+
+func luaName(L *lua.LState) (string, error) {
+	p, err := engine.FromL(L).NeedProject()
+	if err != nil {
+		return "", err
 	}
-	L.Push(lua.LString(proj.SecretID(p.Name, e.Name, n)))
-	return 1
+	return p.Name, nil
 }
 
-func secretPrefix(L *lua.LState) int {
-	p, e := mustProject(L), mustEnv(L)
-	L.Push(lua.LString(proj.SecretIDPrefix(p.Name, e.Name)))
-	return 1
+func luaDir(L *lua.LState) (string, error) {
+	p, err := engine.FromL(L).NeedProject()
+	if err != nil {
+		return "", err
+	}
+	return p.Dir, nil
+}
+
+func luaAgents(L *lua.LState) ([]string, error) {
+	p, err := engine.FromL(L).NeedProject()
+	if err != nil {
+		return nil, err
+	}
+	return p.AgentNames(), nil
+}
+
+func luaSecretID(L *lua.LState, name string) (string, error) {
+	p, e, err := engine.FromL(L).NeedEnv()
+	if err != nil {
+		return "", err
+	}
+	if msg := proj.CheckSecretName(name); msg != "" {
+		return "", engine.Usagef("secret names are letters, digits and _+=.@-, with / between parts, such as openai or db/main",
+			"secret name %q %s", name, msg)
+	}
+	return proj.SecretID(p.Name, e.Name, name), nil
+}
+
+func luaSecretPrefix(L *lua.LState) (string, error) {
+	p, e, err := engine.FromL(L).NeedEnv()
+	if err != nil {
+		return "", err
+	}
+	return proj.SecretIDPrefix(p.Name, e.Name), nil
 }
 
 // DefaultPlatform is the platform images are built for when the agent names none.
@@ -96,24 +153,20 @@ func DefaultPlatform(provider string) string {
 	return "linux/" + runtime.GOARCH
 }
 
-func agent(L *lua.LState) int {
-	p := mustProject(L)
-	e := mustEnv(L)
-	n := L.CheckString(1)
-	resolve := true
-	if o, ok := L.Get(2).(*lua.LTable); ok {
-		if v, ok := o.RawGetString("resolve").(lua.LBool); ok {
-			resolve = bool(v)
-		}
+func luaAgent(L *lua.LState, n string, opts agentOpts) (lua.LValue, error) {
+	r := engine.FromL(L)
+	p, e, err := r.NeedEnv()
+	if err != nil {
+		return nil, err
 	}
+	resolve := opts.Resolve == nil || *opts.Resolve
 	a, ok := e.Agents[n]
 	if !ok {
-		engine.RaiseUsage(L, "agents are defined under [agents.NAME] in agentcore.toml",
+		return nil, engine.Usagef("agents are defined under [agents.NAME] in agentcore.toml",
 			"agent %q is not defined in %s%s", n, proj.FileName, proj.Suggest(n, p.AgentNames()))
 	}
-	r := engine.FromL(L)
-	values := func(m map[string]proj.Value, where string) map[string]any {
-		out := map[string]any{}
+	values := func(m map[string]proj.Value, where string) (map[string]string, error) {
+		out := map[string]string{}
 		for k, v := range m {
 			if v.Stored() {
 				continue // in secrets: the recipe puts the secret's ARN here (deploy.resolve_secrets)
@@ -124,14 +177,14 @@ func agent(L *lua.LState) int {
 			}
 			s, err := v.Resolve()
 			if err != nil {
-				engine.RaiseUsage(L, "set it in the environment, or change "+where+"."+k+" in agentcore.toml", "%s.%s: %v", where, k, err)
+				return nil, engine.Usagef("set it in the environment, or change "+where+"."+k+" in agentcore.toml", "%s.%s: %v", where, k, err)
 			}
 			if v.Secret() {
 				r.Out.AddSecret(s)
 			}
 			out[k] = s
 		}
-		return out
+		return out, nil
 	}
 	if !resolve {
 		// Unresolved secrets are still masked when the process knows them: an agent may echo
@@ -148,53 +201,36 @@ func agent(L *lua.LState) int {
 	if platform == "" {
 		platform = DefaultPlatform(e.Provider)
 	}
-	env := values(a.Environment, "agents."+n+".environment")
-	stored := map[string]any{}
-	for k, name := range a.SecretRefs() {
-		stored[k] = map[string]any{"name": name, "id": proj.SecretID(p.Name, e.Name, name)}
+	env, err := values(a.Environment, "agents."+n+".environment")
+	if err != nil {
+		return nil, err
 	}
-	t := map[string]any{
-		"name":           a.Name,
-		"description":    a.Description,
-		"dockerfile":     a.Dockerfile,
-		"context":        a.Context,
-		"dockerfile_rel": relTo(p.Dir, a.Dockerfile),
-		"context_rel":    relTo(p.Dir, a.Context),
-		"platform":       platform,
-		"protocol":       a.Protocol,
-		"environment":    env,
-		"secrets":        stored,
-		"build_args":     values(a.BuildArgs, "agents."+n+".build_args"),
-		"idle_timeout":   a.IdleTimeout,
-		"max_lifetime":   a.MaxLifetime,
-		"execution_role": a.ExecutionRole,
-		"models":         append([]string{}, a.Models...),
-		"runtime_name":   e.RuntimeNames[n],
-		"auth": map[string]any{"type": a.Auth.Type, "discovery_url": a.Auth.DiscoveryURL,
-			"allowed_clients": append([]string{}, a.Auth.AllowedClients...), "allowed_audience": append([]string{}, a.Auth.AllowedAudience...)},
-		"build":      a.Build,
-		"image":      a.Image,
-		"package":    a.Package,
-		"files":      append([]string{}, a.Files...),
-		"base_image": a.BaseImage,
-		"runtime":    a.Runtime,
-		"entrypoint": append([]string{}, a.Entrypoint...),
-		"smoke":      smokeTables(a.Smoke),
+	buildArgs, err := values(a.BuildArgs, "agents."+n+".build_args")
+	if err != nil {
+		return nil, err
+	}
+	stored := map[string]SecretRef{}
+	for k, name := range a.SecretRefs() {
+		stored[k] = SecretRef{Name: name, ID: proj.SecretID(p.Name, e.Name, name)}
+	}
+	view := Agent{
+		Name: a.Name, Description: a.Description, Dockerfile: a.Dockerfile, Context: a.Context,
+		DockerfileRel: relTo(p.Dir, a.Dockerfile), ContextRel: relTo(p.Dir, a.Context),
+		Platform: platform, Protocol: a.Protocol, Environment: env, Secrets: stored, BuildArgs: buildArgs,
+		IdleTimeout: a.IdleTimeout, MaxLifetime: a.MaxLifetime, ExecutionRole: a.ExecutionRole,
+		Models: a.Models, RuntimeName: e.RuntimeNames[n],
+		Auth: Auth{Type: a.Auth.Type, DiscoveryURL: a.Auth.DiscoveryURL, AllowedClients: a.Auth.AllowedClients,
+			AllowedAudience: a.Auth.AllowedAudience},
+		Build: a.Build, Image: a.Image, Package: a.Package, Files: a.Files, BaseImage: a.BaseImage,
+		Runtime: a.Runtime, Entrypoint: a.Entrypoint, Smoke: smokeTables(a.Smoke),
 	}
 	if al := a.Alarms; al != nil {
-		m := map[string]any{"notify": append([]string{}, al.Notify...), "endpoint": al.Endpoint}
+		view.Alarms = &Alarms{Errors: al.Errors, LatencyP99Ms: al.LatencyP99Ms, Notify: al.Notify, Endpoint: al.Endpoint}
 		if al.Endpoint == "" {
-			m["endpoint"] = "DEFAULT"
+			view.Alarms.Endpoint = "DEFAULT"
 		}
-		if al.Errors > 0 {
-			m["errors"] = al.Errors
-		}
-		if al.LatencyP99Ms > 0 {
-			m["latency_p99_ms"] = al.LatencyP99Ms
-		}
-		t["alarms"] = m
 	}
-	tbl := engine.ToLua(L, t).(*lua.LTable)
+	tbl := engine.ToLuaAs(L, view, "project.Agent").(*lua.LTable)
 	// config_hash is computed on first use: it needs the environment's hash key from its
 	// state store (a file, or an SSM parameter), which read-only uses of the agent never touch.
 	store, envName := r.Store, e.Name
@@ -210,8 +246,7 @@ func agent(L *lua.LState) int {
 		return 1
 	}))
 	L.SetMetatable(tbl, mt)
-	L.Push(tbl)
-	return 1
+	return tbl, nil
 }
 
 // configHash is the agent's keyed configuration hash in environment env (see

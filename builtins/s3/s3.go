@@ -1,6 +1,6 @@
 // Package s3 is the `s3` Lua module: the objects agentcore stores in S3, such as the code
 // packages of agents deployed with build = "zip", and (for environments without
-// CloudFormation) their bucket. It reaches S3 through the session of builtins/aws, with
+// CloudFormation) their bucket. It reaches S3 through builtins/aws/awscall, with
 // path-style addressing when the environment has an endpoint URL (emulators, the local
 // endpoint), since those do not serve bucket.host names.
 package s3
@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -33,135 +33,111 @@ import (
 // to skip an upload of the same bytes. S3 sends it as x-amz-meta-agentcore-sha256.
 const SHA256Meta = "agentcore-sha256"
 
-// Module is the s3 Lua module.
-var Module = &engine.Module{
-	Name: "s3",
-	Doc: "S3 objects of the selected environment (agent code packages) and, for environments " +
-		"without CloudFormation, their bucket. Errors keep the S3 error code first " +
-		"(\"NoSuchBucket: uploading ...\"); err.aws_code holds it after pcall.",
-	Classes: []*engine.Class{
-		{Name: "s3.PutOpts", Of: putArgs{}},
-		{Name: "s3.ObjectRef", Of: objArgs{}},
-		{Name: "s3.CopyOpts", Of: copyArgs{}},
-		{Name: "s3.PrefixRef", Of: prefixArgs{}},
-		{Name: "s3.DeleteBucketOpts", Of: deleteBucketArgs{}},
-		{Name: "s3.BucketOpts", Of: bucketArgs{}},
-		{Name: "s3.Object", Of: Object{}},
-		{Name: "s3.Deleted", Of: deleted{}},
-		{Name: "s3.BucketDeleted", Of: bucketDeleted{}},
-		{Name: "s3.Listed", Of: listed{}},
-		{Name: "s3.Ensured", Of: ensured{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "put", Fn: luaPut,
-			Params:  "opts: s3.PutOpts",
-			Returns: "s3.Object",
-			Doc: "Uploads the file at path (relative to the project) to s3://bucket/key, with its SHA-256 " +
-				"checked by S3 (ChecksumSHA256) and kept in the metadata agentcore-sha256. When the object " +
-				"already holds the same bytes (same agentcore-sha256), nothing is sent and unchanged is true; " +
-				"version_id is then the existing version's. version_id is absent on unversioned buckets."},
-		{Name: "head", Fn: luaHead,
-			Params:  "opts: s3.ObjectRef",
-			Returns: "s3.Object?",
-			Doc:     "The object's metadata, or nil when it does not exist. sha256 is the agentcore-sha256 metadata, when set."},
-		{Name: "copy", Fn: luaCopy,
-			Params:  "opts: s3.CopyOpts",
-			Returns: "s3.Object",
-			Doc: "Copies an object inside S3 (to promote a package to another environment's bucket), " +
-				"keeping its metadata. Objects over 5 GB are not supported (AgentCore packages are at most 250 MB)."},
-		{Name: "delete", Fn: luaDelete,
-			Params: "opts: s3.ObjectRef", Returns: "s3.Deleted",
-			Doc: "Deletes the object, every version of it on a versioned bucket (delete markers included). " +
-				"deleted counts the versions removed; 0 when there was nothing."},
-		{Name: "delete_prefix", Fn: luaDeletePrefix,
-			Params: "opts: s3.PrefixRef", Returns: "s3.Deleted",
-			Doc: "Deletes every object under prefix, every version of each. prefix must not be empty."},
-		{Name: "delete_bucket", Fn: luaDeleteBucket,
-			Params: "opts: s3.DeleteBucketOpts", Returns: "s3.BucketDeleted",
-			Doc: "Deletes the bucket, for environments without CloudFormation. S3 deletes only an empty " +
-				"bucket: with force = true every object version and delete marker in it is deleted first " +
-				"(and its unfinished multipart uploads aborted), otherwise a bucket that still holds any is " +
-				"an error (BucketNotEmpty). deleted is false when the bucket did not exist."},
-		{Name: "list", Fn: luaList,
-			Params: "opts: s3.PrefixRef", Returns: "s3.Listed[]",
-			Doc: "The current objects under prefix (all pages), sorted by key."},
-		{Name: "ensure_bucket", Fn: luaEnsureBucket,
-			Params: "opts: s3.BucketOpts", Returns: "s3.Ensured",
-			Doc: "Creates the bucket when it does not exist, for environments without CloudFormation " +
-				"(templates/code-bucket.yaml is the AWS way): versioning on, SSE-S3 encryption, public " +
-				"access blocked, tags. Each setting the service does not implement (an emulator) is skipped. " +
-				"An existing bucket of this account gets the same settings and created = false."},
-	},
+// New returns the s3 Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "s3",
+		Doc: "S3 objects of the selected environment (agent code packages) and, for environments " +
+			"without CloudFormation, their bucket. Errors keep the S3 error code first " +
+			"(\"NoSuchBucket: uploading ...\"); err.aws_code holds it after pcall.",
+		Classes: []*engine.Class{
+			{Name: "s3.PutOpts", Of: putArgs{}},
+			{Name: "s3.ObjectRef", Of: objArgs{}},
+			{Name: "s3.CopyOpts", Of: copyArgs{}},
+			{Name: "s3.PrefixRef", Of: prefixArgs{}},
+			{Name: "s3.ListOpts", Of: listArgs{}},
+			{Name: "s3.DeleteBucketOpts", Of: deleteBucketArgs{}},
+			{Name: "s3.BucketOpts", Of: bucketArgs{}},
+			{Name: "s3.Object", Of: Object{}},
+			{Name: "s3.Deleted", Of: deleted{}},
+			{Name: "s3.BucketDeleted", Of: bucketDeleted{}},
+			{Name: "s3.Listed", Of: listed{}},
+			{Name: "s3.Ensured", Of: ensured{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "put", Go: m.luaPut,
+				Params:  "opts: s3.PutOpts",
+				Returns: "s3.Object",
+				Doc: "Uploads the file at path (relative to the project) to s3://bucket/key, with its SHA-256 " +
+					"checked by S3 (ChecksumSHA256) and kept in the metadata agentcore-sha256. When the object " +
+					"already holds the same bytes (same agentcore-sha256), nothing is sent and unchanged is true; " +
+					"version_id is then the existing version's. version_id is absent on unversioned buckets."},
+			{Name: "head", Go: m.luaHead,
+				Params:  "opts: s3.ObjectRef",
+				Returns: "s3.Object?",
+				Doc:     "The object's metadata, or nil when it does not exist. sha256 is the agentcore-sha256 metadata, when set."},
+			{Name: "copy", Go: m.luaCopy,
+				Params:  "opts: s3.CopyOpts",
+				Returns: "s3.Object",
+				Doc: "Copies an object inside S3 (to promote a package to another environment's bucket), " +
+					"keeping its metadata. Objects over 5 GB are not supported (AgentCore packages are at most 250 MB)."},
+			{Name: "delete", Go: m.luaDelete,
+				Params: "opts: s3.ObjectRef", Returns: "s3.Deleted",
+				Doc: "Deletes the object, every version of it on a versioned bucket (delete markers included). " +
+					"deleted counts the versions removed; 0 when there was nothing."},
+			{Name: "delete_prefix", Go: m.luaDeletePrefix,
+				Params: "opts: s3.PrefixRef", Returns: "s3.Deleted",
+				Doc: "Deletes every object under prefix, every version of each. prefix must not be empty."},
+			{Name: "delete_bucket", Go: m.luaDeleteBucket,
+				Params: "opts: s3.DeleteBucketOpts", Returns: "s3.BucketDeleted",
+				Doc: "Deletes the bucket, for environments without CloudFormation. S3 deletes only an empty " +
+					"bucket: with force = true every object version and delete marker in it is deleted first " +
+					"(and its unfinished multipart uploads aborted), otherwise a bucket that still holds any is " +
+					"an error (BucketNotEmpty). deleted is false when the bucket did not exist."},
+			{Name: "list", Go: m.luaList,
+				Params: "opts: s3.ListOpts", Returns: "s3.Listed[]",
+				Doc: "The current objects under prefix (all pages), sorted by key."},
+			{Name: "ensure_bucket", Go: m.luaEnsureBucket,
+				Params: "opts: s3.BucketOpts", Returns: "s3.Ensured",
+				Doc: "Creates the bucket when it does not exist, for environments without CloudFormation " +
+					"(templates/code-bucket.yaml is the AWS way): versioning on, SSE-S3 encryption, public " +
+					"access blocked, tags. Each setting the service does not implement (an emulator) is skipped. " +
+					"An existing bucket of this account gets the same settings and created = false."},
+		},
+	}
 }
 
-// client returns the S3 client of the session's environment (path-style addressing off AWS).
-func client(run *engine.Run, s *aws.Session) *s3.Client {
-	return aws.Client(run, s, "s3", func(cfg awssdk.Config) *s3.Client {
-		return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.Endpoint() != "" })
-	})
+// module is the s3 module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[*s3.Client] // S3: path-style addressing off AWS, and hints for S3's own error codes
+}
+
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[*s3.Client]{AWS: a, Name: "s3",
+		New: func(s *awscall.Session) *s3.Client {
+			return s3.NewFromConfig(s.Config, func(o *s3.Options) { o.UsePathStyle = s.Endpoint() != "" })
+		},
+		Hint: hint}}
+}
+
+// hint gives the hints of S3's own error codes.
+func hint(code, _ string) string {
+	switch code {
+	case "NoSuchBucket":
+		return "the bucket does not exist: deploy the environment's code bucket first (agentcore deploy creates it), or check its name"
+	case "BucketAlreadyExists":
+		return "bucket names are global across all AWS accounts: choose another name"
+	case "AccessDenied", "Forbidden", "403":
+		return "the credentials may not use this bucket (or it belongs to another account): check its policy and your IAM permissions"
+	case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
+		return "the file changed while it was being uploaded: run again"
+	case "BucketNotEmpty":
+		return "the bucket still holds objects or versions of them: s3.delete_bucket{bucket = ..., force = true} deletes them first"
+	case "EntityTooLarge":
+		return "the object is over S3's single-upload limit (5 GB)"
+	}
+	return ""
 }
 
 func url1(bucket, key string) string { return "s3://" + bucket + "/" + key }
-
-// s3Error is aws.Error with hints for S3's own error codes.
-func s3Error(doing string, err error) error {
-	out := aws.Error(doing, err)
-	var ee *engine.Error
-	if errors.As(out, &ee) && ee.Hint == "" {
-		switch aws.ErrorCode(err) {
-		case "NoSuchBucket":
-			ee.Hint = "the bucket does not exist: deploy the environment's code bucket first (agentcore deploy creates it), or check its name"
-		case "BucketAlreadyExists":
-			ee.Hint = "bucket names are global across all AWS accounts: choose another name"
-		case "AccessDenied", "Forbidden", "403":
-			ee.Hint = "the credentials may not use this bucket (or it belongs to another account): check its policy and your IAM permissions"
-		case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
-			ee.Hint = "the file changed while it was being uploaded: run again"
-		case "BucketNotEmpty":
-			ee.Hint = "the bucket still holds objects or versions of them: s3.delete_bucket{bucket = ..., force = true} deletes them first"
-		case "EntityTooLarge":
-			ee.Hint = "the object is over S3's single-upload limit (5 GB)"
-		}
-	}
-	return out
-}
-
-// call runs fn with the run's S3 client, raising s3Error(doing, err) on failure.
-func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *s3.Client) (T, error)) T {
-	out, err := try(L, fn)
-	if err != nil {
-		engine.Raise(L, s3Error(doing, err))
-	}
-	return out
-}
-
-func try[T any](L *lua.LState, fn func(ctx context.Context, c *s3.Client) (T, error)) (T, error) {
-	run := engine.FromL(L)
-	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) { return fn(ctx, client(run, s)) })
-}
-
-func decode(L *lua.LState, fn, usage string, out any, required map[string]*string) {
-	if err := engine.Decode(L.CheckTable(1), out); err != nil {
-		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-	}
-	names := make([]string, 0, len(required))
-	for k := range required {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		if *required[k] == "" {
-			engine.RaiseUsage(L, usage, "%s: %s is required", fn, k)
-		}
-	}
-}
 
 type putArgs struct {
 	Bucket      string           `json:"bucket"`
 	Key         string           `json:"key"`
 	Path        string           `json:"path"`
-	Metadata    engine.StringMap `json:"metadata"`
-	ContentType string           `json:"content_type"`
+	Metadata    engine.StringMap `json:"metadata,omitempty"`
+	ContentType string           `json:"content_type,omitempty"`
 }
 
 // Object is what put, copy and head return.
@@ -191,10 +167,7 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func luaPut(L *lua.LState) int {
-	const fn, usage = "s3.put", `s3.put{bucket = "b", key = "agents/my-bot/abc.zip", path = ".agentcore/build/my-bot.zip"}`
-	var a putArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key, "path": &a.Path})
+func (m *module) luaPut(L *lua.LState, a putArgs) (*Object, error) {
 	run := engine.FromL(L)
 	path := a.Path
 	if !filepath.IsAbs(path) {
@@ -204,17 +177,17 @@ func luaPut(L *lua.LState) int {
 	sum, err := engine.Unlocked(L, func(context.Context) (string, error) { return fileSHA256(path) })
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			engine.RaiseUsage(L, "build it first (zip.package)", "%s: %s does not exist", fn, a.Path)
+			return nil, engine.Usagef("build it first (zip.package)", "s3.put: %s does not exist", a.Path)
 		}
-		engine.Raise(L, fmt.Errorf("%s: %w", doing, err))
+		return nil, fmt.Errorf("%s: %w", doing, err)
 	}
-	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+	return awscall.Call(L, m.service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
 		head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 		if err == nil && head.Metadata[SHA256Meta] == sum {
 			return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(head.VersionId),
 				ETag: awssdk.ToString(head.ETag), SHA256: sum, Unchanged: awssdk.Bool(true)}, nil
 		}
-		if err != nil && !aws.IsNotFound(err) {
+		if err != nil && !awscall.IsNotFound(err) {
 			return nil, err
 		}
 		f, err := os.Open(path)
@@ -246,8 +219,6 @@ func luaPut(L *lua.LState) int {
 		return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
 			ETag: awssdk.ToString(out.ETag), SHA256: sum, Unchanged: awssdk.Bool(false)}, nil
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
 type objArgs struct {
@@ -255,44 +226,36 @@ type objArgs struct {
 	Key    string `json:"key"`
 }
 
-func luaHead(L *lua.LState) int {
-	const fn, usage = "s3.head", `s3.head{bucket = "b", key = "k"}`
-	var a objArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key})
-	out, err := try(L, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
+func (m *module) luaHead(L *lua.LState, a objArgs) (*Object, error) {
+	out, err := awscall.Try(L, m.service, func(ctx context.Context, c *s3.Client) (*s3.HeadObjectOutput, error) {
 		return c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.Bucket, Key: &a.Key})
 	})
-	if aws.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+	if awscall.IsNotFound(err) {
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, s3Error("reading "+url1(a.Bucket, a.Key), err))
+		return nil, m.service.Error("reading "+url1(a.Bucket, a.Key), err)
 	}
-	L.Push(engine.ToLua(L, &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
+	return &Object{Bucket: a.Bucket, Key: a.Key, VersionID: awssdk.ToString(out.VersionId),
 		ETag: awssdk.ToString(out.ETag), SHA256: out.Metadata[SHA256Meta], Size: out.ContentLength,
-		ContentType: awssdk.ToString(out.ContentType), LastModified: out.LastModified, Metadata: out.Metadata}))
-	return 1
+		ContentType: awssdk.ToString(out.ContentType), LastModified: out.LastModified, Metadata: out.Metadata}, nil
 }
 
 type copyArgs struct {
 	FromBucket    string `json:"from_bucket"`
 	FromKey       string `json:"from_key"`
-	FromVersionID string `json:"from_version_id"`
+	FromVersionID string `json:"from_version_id,omitempty"`
 	Bucket        string `json:"bucket"`
 	Key           string `json:"key"`
 }
 
-func luaCopy(L *lua.LState) int {
-	const fn, usage = "s3.copy", `s3.copy{from_bucket = "a", from_key = "k", bucket = "b", key = "k"}`
-	var a copyArgs
-	decode(L, fn, usage, &a, map[string]*string{"from_bucket": &a.FromBucket, "from_key": &a.FromKey, "bucket": &a.Bucket, "key": &a.Key})
+func (m *module) luaCopy(L *lua.LState, a copyArgs) (*Object, error) {
 	src := url.PathEscape(a.FromBucket) + "/" + escapeKey(a.FromKey)
 	if a.FromVersionID != "" {
 		src += "?versionId=" + url.QueryEscape(a.FromVersionID)
 	}
 	doing := fmt.Sprintf("copying %s to %s", url1(a.FromBucket, a.FromKey), url1(a.Bucket, a.Key))
-	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
+	return awscall.Call(L, m.service, doing, func(ctx context.Context, c *s3.Client) (*Object, error) {
 		out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &a.Bucket, Key: &a.Key, CopySource: &src,
 			MetadataDirective: types.MetadataDirectiveCopy})
 		if err != nil {
@@ -304,8 +267,6 @@ func luaCopy(L *lua.LState) int {
 		}
 		return o, nil
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
 // escapeKey escapes a key for CopySource, keeping its slashes.
@@ -363,15 +324,11 @@ type deleted struct {
 	Deleted int `json:"deleted"`
 }
 
-func luaDelete(L *lua.LState) int {
-	const fn, usage = "s3.delete", `s3.delete{bucket = "b", key = "k"}`
-	var a objArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "key": &a.Key})
-	n := call(L, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
+func (m *module) luaDelete(L *lua.LState, a objArgs) (deleted, error) {
+	n, err := awscall.Call(L, m.service, "deleting "+url1(a.Bucket, a.Key), func(ctx context.Context, c *s3.Client) (int, error) {
 		return deleteVersions(ctx, c, a.Bucket, a.Key, true)
 	})
-	L.Push(engine.ToLua(L, deleted{n}))
-	return 1
+	return deleted{n}, err
 }
 
 type prefixArgs struct {
@@ -379,32 +336,30 @@ type prefixArgs struct {
 	Prefix string `json:"prefix"`
 }
 
-func luaDeletePrefix(L *lua.LState) int {
-	const fn, usage = "s3.delete_prefix", `s3.delete_prefix{bucket = "b", prefix = "agents/my-bot/"}`
-	var a prefixArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket, "prefix": &a.Prefix})
-	n := call(L, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
+type listArgs struct {
+	Bucket string `json:"bucket"`
+	Prefix string `json:"prefix,omitempty"`
+}
+
+func (m *module) luaDeletePrefix(L *lua.LState, a prefixArgs) (deleted, error) {
+	n, err := awscall.Call(L, m.service, "deleting "+url1(a.Bucket, a.Prefix)+"*", func(ctx context.Context, c *s3.Client) (int, error) {
 		return deleteVersions(ctx, c, a.Bucket, a.Prefix, false)
 	})
-	L.Push(engine.ToLua(L, deleted{n}))
-	return 1
+	return deleted{n}, err
 }
 
 type deleteBucketArgs struct {
 	Bucket string `json:"bucket"`
-	Force  bool   `json:"force"`
+	Force  bool   `json:"force,omitempty"`
 }
 
 type bucketDeleted struct {
 	Deleted bool `json:"deleted"`
 }
 
-func luaDeleteBucket(L *lua.LState) int {
-	const fn, usage = "s3.delete_bucket", `s3.delete_bucket{bucket = "b", force = true}`
-	var a deleteBucketArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
-	gone := aws.IsNotFound
-	res := call(L, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
+func (m *module) luaDeleteBucket(L *lua.LState, a deleteBucketArgs) (*bucketDeleted, error) {
+	gone := awscall.IsNotFound
+	return awscall.Call(L, m.service, "deleting S3 bucket "+a.Bucket, func(ctx context.Context, c *s3.Client) (*bucketDeleted, error) {
 		if a.Force {
 			if _, err := deleteVersions(ctx, c, a.Bucket, "", false); err != nil {
 				if gone(err) {
@@ -420,7 +375,7 @@ func luaDeleteBucket(L *lua.LState) int {
 		if gone(err) {
 			return &bucketDeleted{}, nil
 		}
-		if err != nil && a.Force && aws.ErrorCode(err) == "BucketNotEmpty" {
+		if err != nil && a.Force && awscall.ErrorCode(err) == "BucketNotEmpty" {
 			return nil, &engine.Error{Code: engine.ExitFailure, Err: err,
 				Msg:  fmt.Sprintf("BucketNotEmpty: deleting S3 bucket %s: objects were written to it while it was being emptied", a.Bucket),
 				Hint: "stop what writes to it (a deploy in progress?) and run again"}
@@ -430,8 +385,6 @@ func luaDeleteBucket(L *lua.LState) int {
 		}
 		return &bucketDeleted{Deleted: true}, nil
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
 // abortUploads aborts the unfinished multipart uploads of a bucket (their parts keep a bucket
@@ -449,7 +402,7 @@ func abortUploads(ctx context.Context, c *s3.Client, bucket string) error {
 		}
 		for _, u := range page.Uploads {
 			_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: u.Key, UploadId: u.UploadId})
-			if err != nil && aws.ErrorCode(err) != "NoSuchUpload" {
+			if err != nil && awscall.ErrorCode(err) != "NoSuchUpload" {
 				return err
 			}
 		}
@@ -459,16 +412,13 @@ func abortUploads(ctx context.Context, c *s3.Client, bucket string) error {
 
 type listed struct {
 	Key          string     `json:"key"`
-	Size         *int64     `json:"size"`
+	Size         *int64     `json:"size,omitempty"`
 	ETag         string     `json:"etag"`
-	LastModified *time.Time `json:"last_modified"`
+	LastModified *time.Time `json:"last_modified,omitempty"`
 }
 
-func luaList(L *lua.LState) int {
-	const fn, usage = "s3.list", `s3.list{bucket = "b", prefix = "agents/"}`
-	var a prefixArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
-	objs := call(L, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
+func (m *module) luaList(L *lua.LState, a listArgs) ([]listed, error) {
+	return awscall.Call(L, m.service, "listing "+url1(a.Bucket, a.Prefix), func(ctx context.Context, c *s3.Client) ([]listed, error) {
 		out := []listed{}
 		in := &s3.ListObjectsV2Input{Bucket: &a.Bucket}
 		if a.Prefix != "" {
@@ -487,13 +437,11 @@ func luaList(L *lua.LState) int {
 		sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 		return out, nil
 	})
-	L.Push(engine.ToLua(L, objs))
-	return 1
 }
 
 type bucketArgs struct {
 	Bucket string           `json:"bucket"`
-	Tags   engine.StringMap `json:"tags"`
+	Tags   engine.StringMap `json:"tags,omitempty"`
 }
 
 type ensured struct {
@@ -503,31 +451,28 @@ type ensured struct {
 
 // notImplemented reports an error of a setting the service does not offer (an emulator).
 func notImplemented(err error) bool {
-	switch aws.ErrorCode(err) {
+	switch awscall.ErrorCode(err) {
 	case "NotImplemented", "NotImplementedException", "NotSupported", "MethodNotAllowed":
 		return true
 	}
 	return false
 }
 
-func luaEnsureBucket(L *lua.LState) int {
-	const fn, usage = "s3.ensure_bucket", `s3.ensure_bucket{bucket = "b", tags = {["agentcore:project"] = "p"}}`
-	var a bucketArgs
-	decode(L, fn, usage, &a, map[string]*string{"bucket": &a.Bucket})
+func (m *module) luaEnsureBucket(L *lua.LState, a bucketArgs) (*ensured, error) {
 	doing := "creating S3 bucket " + a.Bucket
-	res := call(L, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
+	return awscall.Call(L, m.service, doing, func(ctx context.Context, c *s3.Client) (*ensured, error) {
 		res := &ensured{Bucket: a.Bucket}
 		_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &a.Bucket})
 		switch {
 		case err == nil:
-		case aws.IsNotFound(err):
+		case awscall.IsNotFound(err):
 			in := &s3.CreateBucketInput{Bucket: &a.Bucket}
 			// us-east-1 takes no location constraint; every other region needs its own.
 			if r := c.Options().Region; r != "" && r != "us-east-1" {
 				in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(r)}
 			}
 			_, err := c.CreateBucket(ctx, in)
-			if err != nil && aws.ErrorCode(err) != "BucketAlreadyOwnedByYou" {
+			if err != nil && awscall.ErrorCode(err) != "BucketAlreadyOwnedByYou" {
 				return nil, err
 			}
 			res.Created = err == nil
@@ -575,6 +520,4 @@ func luaEnsureBucket(L *lua.LState) int {
 		}
 		return res, nil
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }

@@ -20,7 +20,7 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 func TestObjects(t *testing.T) {
-	h := enginetest.New(t, aws.Module, s3.Module, fs.Module, jsonmod.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), s3.New(awstest.AWS()), fs.Module, jsonmod.Module)
 	awstest.UseEnv(t, h, awstest.Moto(t))
 	// Buckets of their own, so that the test can run again against the same moto (-count).
 	id := fmt.Sprint(time.Now().UnixNano())
@@ -81,7 +81,7 @@ func TestObjects(t *testing.T) {
 // TestDeleteBucket empties and deletes a versioned bucket: refused without force, with a hint;
 // with force every version goes first; a missing bucket is deleted = false.
 func TestDeleteBucket(t *testing.T) {
-	h := enginetest.New(t, aws.Module, s3.Module, fs.Module, jsonmod.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), s3.New(awstest.AWS()), fs.Module, jsonmod.Module)
 	awstest.UseEnv(t, h, awstest.Moto(t))
 	if err := os.WriteFile(filepath.Join(h.Run.Dir, "bot.zip"), []byte("one"), 0o644); err != nil {
 		t.Fatal(err)
@@ -110,15 +110,18 @@ func TestDeleteBucket(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	h := enginetest.New(t, aws.Module, s3.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), s3.New(awstest.AWS()))
 	awstest.UseEnv(t, h, "http://127.0.0.1:1")
 	for src, want := range map[string]string{
-		`s3.put{bucket = "b", key = "k"}`:                     "s3.put: path is required",
+		`s3.put{bucket = "b", key = "k"}`:                     "field path is required (a string)",
 		`s3.put{bucket = "b", key = "k", path = "x"}`:         "s3.put: x does not exist",
-		`s3.delete_prefix{bucket = "b", prefix = ""}`:         "s3.delete_prefix: prefix is required",
+		`s3.delete_prefix{bucket = "b", prefix = ""}`:         "field prefix is required (a non-empty string), got an empty string",
+		`s3.put{bucket = "", key = "k", path = "x"}`:          "field bucket is required (a non-empty string), got an empty string",
+		`s3.delete_prefix{bucket = "b"}`:                      "field prefix is required (a string)",
 		`s3.head{bucket = "b", kye = "k"}`:                    `did you mean "key"?`,
 		`s3.copy{from_bucket = "a", bucket = "b", key = "k"}`: "from_key is required",
-		`s3.delete_bucket{force = true}`:                      "s3.delete_bucket: bucket is required",
+		`s3.delete_bucket{force = true}`:                      "field bucket is required (a string)",
+		`s3.list{prefix = "agents/"}`:                         "field bucket is required (a string)",
 		`s3.delete_bucket{bucket = "b", force = "yes"}`:       "force",
 	} {
 		err := h.Err(src)
@@ -126,4 +129,18 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", src, err, want)
 		}
 	}
+}
+
+// The reference and the editor stubs show what the Go code needs: every field a function
+// cannot do without is declared required, the others optional.
+func TestRequiredFieldsAreDeclared(t *testing.T) {
+	awstest.RequiredFields(t, s3.New(awstest.AWS()), map[string]string{
+		"s3.PutOpts":          "bucket key path",
+		"s3.ObjectRef":        "bucket key",
+		"s3.CopyOpts":         "from_bucket from_key bucket key",
+		"s3.PrefixRef":        "bucket prefix",
+		"s3.ListOpts":         "bucket",
+		"s3.DeleteBucketOpts": "bucket",
+		"s3.BucketOpts":       "bucket",
+	})
 }

@@ -1,18 +1,19 @@
 // Package secrets is the `secrets` Lua module: AWS Secrets Manager secrets of the selected
 // environment, which agents read at run time with their execution role (agentcore.toml's
-// { secret = "NAME" } values). It reaches Secrets Manager through the session of
-// builtins/aws, so local environments use the local endpoint's Secrets Manager. No function
-// returns a secret's value, and every value it sends is registered as a secret of the run
-// (masked in all output) before it is sent.
+// { secret = "NAME" } values). It reaches Secrets Manager through builtins/aws/awscall, so
+// local environments use the local endpoint's Secrets Manager. No function returns a
+// secret's value, and every value it sends is registered as a secret of the run (masked in
+// all output) before it is sent.
 package secrets
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -22,120 +23,99 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
 // MaxValue is the largest secret value Secrets Manager stores (SecretString, 64 KiB).
 const MaxValue = 65536
 
-// Module is the secrets Lua module.
-var Module = &engine.Module{
-	Name: "secrets",
-	Doc: "AWS Secrets Manager secrets of the selected environment (the local endpoint's on local " +
-		"environments). Values go in and never come out: no function returns one, and a value sent " +
-		"is masked in all output. Errors keep the Secrets Manager error code first " +
-		"(\"ResourceExistsException: ...\"); err.aws_code holds it after pcall.",
-	Classes: []*engine.Class{
-		{Name: "secrets.EnsureOpts", Of: ensureArgs{}},
-		{Name: "secrets.Ensured", Fields: "name: string, arn: string, created: boolean"},
-		{Name: "secrets.PutOpts", Of: putArgs{}},
-		{Name: "secrets.PutResult", Fields: "name: string, arn: string, version_id: string"},
-		{Name: "secrets.NameRef", Of: nameArgs{}},
-		{Name: "secrets.ListOpts", Of: listArgs{}},
-		{Name: "secrets.DeleteOpts", Of: deleteArgs{}},
-		{Name: "secrets.DeleteResult", Fields: "deleted: boolean, arn?: string, deletion_date?: string"},
-		{Name: "secrets.Secret", Of: Secret{}},
-	},
-	Funcs: []engine.Func{
-		{Name: "ensure", Fn: luaEnsure,
-			Params:  "opts: secrets.EnsureOpts",
-			Returns: "secrets.Ensured",
-			Doc: "Creates the secret, without a value, when it does not exist (tags and description " +
-				"applied); an existing secret is left as it is and created is false. A secret scheduled " +
-				"for deletion is an error (InvalidRequestException) saying how to restore or purge it."},
-		{Name: "put", Fn: luaPut,
-			Params:  "opts: secrets.PutOpts",
-			Returns: "secrets.PutResult",
-			Doc: "Stores a new value of an existing secret (a new version labelled AWSCURRENT; the " +
-				"former one becomes AWSPREVIOUS). The value is given as value, or read by Go from the " +
-				"environment variable from_env, the file from_file (relative to the project) or the " +
-				"run's stdin, so that it never passes through Lua; one trailing newline of a file or " +
-				"stdin is dropped. It is registered as a secret of the run before anything is sent. " +
-				"Empty values and values over 64 KiB are refused (exit 2)."},
-		{Name: "describe", Fn: luaDescribe,
-			Params:  "opts: secrets.NameRef",
-			Returns: "secrets.Secret?",
-			Doc: "The secret's metadata, or nil when it does not exist. version_id is the AWSCURRENT " +
-				"version's, absent when no value was ever put; deleted is true when a deletion is " +
-				"scheduled (deleted_date: when it was asked). name may also be an ARN."},
-		{Name: "list", Fn: luaList,
-			Params:  "opts: secrets.ListOpts",
-			Returns: "secrets.Secret[]",
-			Doc:     "The secrets whose name starts with prefix (all pages), sorted by name; secrets scheduled for deletion are left out."},
-		{Name: "delete", Fn: luaDelete,
-			Params:  "opts: secrets.DeleteOpts",
-			Returns: "secrets.DeleteResult",
-			Doc: "Deletes the secret: at once and for good with force = true, otherwise after a " +
-				"recovery window of recovery_days (7 to 30) during which it can be restored and its " +
-				"name cannot be reused. deleted is false when there was no such secret."},
-	},
-}
-
-// client returns the Secrets Manager client of the session's environment.
-func client(run *engine.Run, s *aws.Session) *sm.Client {
-	return aws.Client(run, s, "secretsmanager", func(cfg awssdk.Config) *sm.Client { return sm.NewFromConfig(cfg) })
-}
-
-func try[T any](L *lua.LState, fn func(ctx context.Context, c *sm.Client) (T, error)) (T, error) {
-	run := engine.FromL(L)
-	return aws.Try(L, func(ctx context.Context, s *aws.Session) (T, error) { return fn(ctx, client(run, s)) })
-}
-
-func call[T any](L *lua.LState, doing string, fn func(ctx context.Context, c *sm.Client) (T, error)) T {
-	out, err := try(L, fn)
-	if err != nil {
-		engine.Raise(L, smError(doing, err))
+// New returns the secrets Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "secrets",
+		Doc: "AWS Secrets Manager secrets of the selected environment (the local endpoint's on local " +
+			"environments). Values go in and never come out: no function returns one, and a value sent " +
+			"is masked in all output. Errors keep the Secrets Manager error code first " +
+			"(\"ResourceExistsException: ...\"); err.aws_code holds it after pcall.",
+		Classes: []*engine.Class{
+			{Name: "secrets.EnsureOpts", Of: ensureArgs{}},
+			{Name: "secrets.Ensured", Of: ensured{}},
+			{Name: "secrets.PutOpts", Of: putArgs{}},
+			{Name: "secrets.PutResult", Of: putResult{}},
+			{Name: "secrets.NameRef", Of: nameArgs{}},
+			{Name: "secrets.ListOpts", Of: listArgs{}},
+			{Name: "secrets.DeleteOpts", Of: deleteArgs{}},
+			{Name: "secrets.DeleteResult", Of: deleteResult{}},
+			{Name: "secrets.Secret", Of: Secret{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "ensure", Go: m.luaEnsure,
+				Params:  "opts: secrets.EnsureOpts",
+				Returns: "secrets.Ensured",
+				Doc: "Creates the secret, without a value, when it does not exist (tags and description " +
+					"applied); an existing secret is left as it is and created is false. A secret scheduled " +
+					"for deletion is an error (InvalidRequestException) saying how to restore or purge it."},
+			{Name: "put", Go: m.luaPut,
+				Params:  "opts: secrets.PutOpts",
+				Returns: "secrets.PutResult",
+				Doc: "Stores a new value of an existing secret (a new version labelled AWSCURRENT; the " +
+					"former one becomes AWSPREVIOUS). The value is given as value, or read by Go from the " +
+					"environment variable from_env, the file from_file (relative to the project) or the " +
+					"run's stdin, so that it never passes through Lua; one trailing newline of a file or " +
+					"stdin is dropped. It is registered as a secret of the run before anything is sent. " +
+					"Empty values and values over 64 KiB are refused (exit 2)."},
+			{Name: "describe", Go: m.luaDescribe,
+				Params:  "opts: secrets.NameRef",
+				Returns: "secrets.Secret?",
+				Doc: "The secret's metadata, or nil when it does not exist. version_id is the AWSCURRENT " +
+					"version's, absent when no value was ever put; deleted is true when a deletion is " +
+					"scheduled (deleted_date: when it was asked). name may also be an ARN."},
+			{Name: "list", Go: m.luaList,
+				Params:  "opts: secrets.ListOpts",
+				Returns: "secrets.Secret[]",
+				Doc:     "The secrets whose name starts with prefix (all pages), sorted by name; secrets scheduled for deletion are left out."},
+			{Name: "delete", Go: m.luaDelete,
+				Params:  "opts: secrets.DeleteOpts",
+				Returns: "secrets.DeleteResult",
+				Doc: "Deletes the secret: at once and for good with force = true, otherwise after a " +
+					"recovery window of recovery_days (7 to 30) during which it can be restored and its " +
+					"name cannot be reused. deleted is false when there was no such secret."},
+		},
 	}
-	return out
 }
 
-// smError is aws.Error with hints for Secrets Manager's own error codes.
-func smError(doing string, err error) error {
-	out := aws.Error(doing, err)
-	var ee *engine.Error
-	if errors.As(out, &ee) && ee.Hint == "" {
-		switch aws.ErrorCode(err) {
-		case "ResourceNotFoundException":
-			ee.Hint = "the secret does not exist: create it first (secrets.ensure, or agentcore secret set NAME)"
-		case "InvalidRequestException":
-			if strings.Contains(strings.ToLower(ee.Msg), "deletion") {
-				ee.Hint = "the secret is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id NAME) or delete it for good (secrets.delete{name = ..., force = true})"
-			}
-		case "AccessDeniedException":
-			ee.Hint = "the credentials may not use this secret: check your IAM permissions (secretsmanager:*) and the secret's resource policy"
+// module is the secrets module built with the program's AWS layer.
+type module struct {
+	service *awscall.Service[*sm.Client] // Secrets Manager
+}
+
+func newModule(a *awscall.AWS) *module {
+	return &module{service: &awscall.Service[*sm.Client]{AWS: a, Name: "secretsmanager",
+		New: func(s *awscall.Session) *sm.Client { return sm.NewFromConfig(s.Config) }, Hint: hint}}
+}
+
+// hint gives the hints of Secrets Manager's own error codes.
+func hint(code, msg string) string {
+	switch code {
+	case "ResourceNotFoundException":
+		return "the secret does not exist: create it first (secrets.ensure, or agentcore secret set NAME)"
+	case "InvalidRequestException":
+		if strings.Contains(strings.ToLower(msg), "deletion") {
+			return "the secret is scheduled for deletion: restore it (aws secretsmanager restore-secret --secret-id NAME) or delete it for good (secrets.delete{name = ..., force = true})"
 		}
+	case "AccessDeniedException":
+		return "the credentials may not use this secret: check your IAM permissions (secretsmanager:*) and the secret's resource policy"
 	}
-	return out
-}
-
-func decode(L *lua.LState, fn, usage string, out any, name *string) {
-	if _, ok := L.Get(1).(*lua.LTable); !ok {
-		engine.RaiseUsage(L, usage, "%s: expects a table, got a %s", fn, L.Get(1).Type())
-	}
-	if err := engine.Decode(L.Get(1), out); err != nil {
-		engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-	}
-	if *name == "" {
-		engine.RaiseUsage(L, usage, "%s: name is required", fn)
-	}
+	return ""
 }
 
 // Secret is what describe and list return.
 type Secret struct {
 	Name        string            `json:"name"`
 	ARN         string            `json:"arn"`
-	VersionID   *string           `json:"version_id"` // nil: no value yet
+	VersionID   *string           `json:"version_id,omitempty"` // nil: no value yet
 	LastChanged *time.Time        `json:"last_changed,omitempty"`
 	Created     *time.Time        `json:"created,omitempty"`
 	Tags        map[string]string `json:"tags"`
@@ -164,67 +144,64 @@ func tagMap(tags []types.Tag) map[string]string {
 
 type ensureArgs struct {
 	Name        string           `json:"name"`
-	Tags        engine.StringMap `json:"tags"`
-	Description string           `json:"description"`
+	Tags        engine.StringMap `json:"tags,omitempty"`
+	Description string           `json:"description,omitempty"`
 }
 
-func luaEnsure(L *lua.LState) int {
-	const fn, usage = "secrets.ensure", `secrets.ensure{name = "agentcore/shop/dev/openai", tags = {team = "a"}}`
-	var a ensureArgs
-	decode(L, fn, usage, &a, &a.Name)
+type ensured struct {
+	Name    string `json:"name"`
+	ARN     string `json:"arn"`
+	Created bool   `json:"created"`
+}
+
+func (m *module) luaEnsure(L *lua.LState, a ensureArgs) (ensured, error) {
 	var tags []types.Tag
-	for _, k := range sortedKeys(a.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(a.Tags[k])})
 	}
-	type result struct {
-		Name    string `json:"name"`
-		ARN     string `json:"arn"`
-		Created bool   `json:"created"`
-	}
-	out := call(L, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (result, error) {
+	return awscall.Call(L, m.service, "creating secret "+a.Name, func(ctx context.Context, c *sm.Client) (ensured, error) {
 		d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 		if err == nil {
 			if d.DeletedDate != nil {
-				return result{}, &engine.Error{Code: engine.ExitFailure,
+				return ensured{}, &engine.Error{Code: engine.ExitFailure,
 					Msg:  fmt.Sprintf("secret %s is scheduled for deletion (on %s)", a.Name, d.DeletedDate.UTC().Format(time.RFC3339)),
 					Hint: "restore it (aws secretsmanager restore-secret --secret-id " + a.Name + ") or delete it for good (agentcore secret delete NAME --force), then run again"}
 			}
-			return result{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
+			return ensured{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
 		}
-		if !aws.IsNotFound(err) {
-			return result{}, err
+		if !awscall.IsNotFound(err) {
+			return ensured{}, err
 		}
 		in := &sm.CreateSecretInput{Name: &a.Name, Tags: tags}
 		if a.Description != "" {
 			in.Description = &a.Description
 		}
 		cr, err := c.CreateSecret(ctx, in)
-		if aws.ErrorCode(err) == "ResourceExistsException" { // created meanwhile by another run
+		if awscall.ErrorCode(err) == "ResourceExistsException" { // created meanwhile by another run
 			d, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 			if err != nil {
-				return result{}, err
+				return ensured{}, err
 			}
-			return result{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
+			return ensured{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN)}, nil
 		}
 		if err != nil {
-			return result{}, err
+			return ensured{}, err
 		}
-		return result{Name: awssdk.ToString(cr.Name), ARN: awssdk.ToString(cr.ARN), Created: true}, nil
+		return ensured{Name: awssdk.ToString(cr.Name), ARN: awssdk.ToString(cr.ARN), Created: true}, nil
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 type putArgs struct {
 	Name     string  `json:"name"`
-	Value    *string `json:"value"`
-	FromEnv  string  `json:"from_env"`
-	FromFile string  `json:"from_file"`
-	Stdin    bool    `json:"stdin"`
+	Value    *string `json:"value,omitempty"`
+	FromEnv  string  `json:"from_env,omitempty"`
+	FromFile string  `json:"from_file,omitempty"`
+	Stdin    bool    `json:"stdin,omitempty"`
 }
 
 // readValue returns the value put sends, from the one source the arguments name.
-func readValue(L *lua.LState, fn, usage string, a *putArgs) string {
+func readValue(L *lua.LState, a *putArgs) (string, error) {
+	const fn, usage = "secrets.put", `secrets.put{name = "agentcore/shop/dev/openai", from_env = "OPENAI_API_KEY"}`
 	n := 0
 	for _, set := range []bool{a.Value != nil, a.FromEnv != "", a.FromFile != "", a.Stdin} {
 		if set {
@@ -232,7 +209,7 @@ func readValue(L *lua.LState, fn, usage string, a *putArgs) string {
 		}
 	}
 	if n != 1 {
-		engine.RaiseUsage(L, usage, "%s: give exactly one of value, from_env, from_file, stdin = true", fn)
+		return "", engine.Usagef(usage, "%s: give exactly one of value, from_env, from_file, stdin = true", fn)
 	}
 	run := engine.FromL(L)
 	trim := func(s string) string {
@@ -248,7 +225,7 @@ func readValue(L *lua.LState, fn, usage string, a *putArgs) string {
 	case a.FromEnv != "":
 		s, ok := os.LookupEnv(a.FromEnv)
 		if !ok {
-			engine.RaiseUsage(L, "export "+a.FromEnv+"=... first (or use another source)", "%s: environment variable %s is not set", fn, a.FromEnv)
+			return "", engine.Usagef("export "+a.FromEnv+"=... first (or use another source)", "%s: environment variable %s is not set", fn, a.FromEnv)
 		}
 		v, from = s, "environment variable "+a.FromEnv
 	case a.FromFile != "":
@@ -258,29 +235,29 @@ func readValue(L *lua.LState, fn, usage string, a *putArgs) string {
 		}
 		b, err := engine.Unlocked(L, func(context.Context) ([]byte, error) { return readAtMost(path, MaxValue+2) })
 		if err != nil {
-			engine.RaiseUsage(L, "give the path of a file holding the value", "%s: reading %s: %v", fn, a.FromFile, err)
+			return "", engine.Usagef("give the path of a file holding the value", "%s: reading %s: %v", fn, a.FromFile, err)
 		}
 		v, from = trim(string(b)), a.FromFile
 	default:
 		if run.Stdin == nil {
-			engine.RaiseUsage(L, "", "%s: there is no stdin to read the value from", fn)
+			return "", engine.Usagef("", "%s: there is no stdin to read the value from", fn)
 		}
 		b, err := engine.Unlocked(L, func(context.Context) ([]byte, error) {
 			return io.ReadAll(io.LimitReader(run.Stdin, MaxValue+2))
 		})
 		if err != nil {
-			engine.Raise(L, fmt.Errorf("%s: reading the value from stdin: %w", fn, err))
+			return "", fmt.Errorf("%s: reading the value from stdin: %w", fn, err)
 		}
 		v, from = trim(string(b)), "stdin"
 	}
 	run.Out.AddSecret(v)
 	if v == "" {
-		engine.RaiseUsage(L, "", "%s: the value from %s is empty; Secrets Manager stores 1 to %d bytes", fn, from, MaxValue)
+		return "", engine.Usagef("", "%s: the value from %s is empty; Secrets Manager stores 1 to %d bytes", fn, from, MaxValue)
 	}
 	if len(v) > MaxValue {
-		engine.RaiseUsage(L, "", "%s: the value from %s is over %d bytes, the most Secrets Manager stores", fn, from, MaxValue)
+		return "", engine.Usagef("", "%s: the value from %s is over %d bytes, the most Secrets Manager stores", fn, from, MaxValue)
 	}
-	return v
+	return v, nil
 }
 
 func readAtMost(path string, n int64) ([]byte, error) {
@@ -292,69 +269,55 @@ func readAtMost(path string, n int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, n))
 }
 
-func luaPut(L *lua.LState) int {
-	const fn, usage = "secrets.put", `secrets.put{name = "agentcore/shop/dev/openai", from_env = "OPENAI_API_KEY"}`
-	var a putArgs
-	decode(L, fn, usage, &a, &a.Name)
-	value := readValue(L, fn, usage, &a)
-	type result struct {
-		Name      string `json:"name"`
-		ARN       string `json:"arn"`
-		VersionID string `json:"version_id"`
+type putResult struct {
+	Name      string `json:"name"`
+	ARN       string `json:"arn"`
+	VersionID string `json:"version_id"`
+}
+
+func (m *module) luaPut(L *lua.LState, a putArgs) (putResult, error) {
+	value, err := readValue(L, &a)
+	if err != nil {
+		return putResult{}, err
 	}
-	out := call(L, "storing a new value of secret "+a.Name, func(ctx context.Context, c *sm.Client) (result, error) {
+	return awscall.Call(L, m.service, "storing a new value of secret "+a.Name, func(ctx context.Context, c *sm.Client) (putResult, error) {
 		p, err := c.PutSecretValue(ctx, &sm.PutSecretValueInput{SecretId: &a.Name, SecretString: &value})
 		if err != nil {
-			return result{}, err
+			return putResult{}, err
 		}
-		return result{Name: awssdk.ToString(p.Name), ARN: awssdk.ToString(p.ARN), VersionID: awssdk.ToString(p.VersionId)}, nil
+		return putResult{Name: awssdk.ToString(p.Name), ARN: awssdk.ToString(p.ARN), VersionID: awssdk.ToString(p.VersionId)}, nil
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 type nameArgs struct {
 	Name string `json:"name"`
 }
 
-func luaDescribe(L *lua.LState) int {
-	const fn, usage = "secrets.describe", `secrets.describe{name = "agentcore/shop/dev/openai"}`
-	var a nameArgs
-	decode(L, fn, usage, &a, &a.Name)
-	d, err := try(L, func(ctx context.Context, c *sm.Client) (*sm.DescribeSecretOutput, error) {
+func (m *module) luaDescribe(L *lua.LState, a nameArgs) (*Secret, error) {
+	d, err := awscall.Try(L, m.service, func(ctx context.Context, c *sm.Client) (*sm.DescribeSecretOutput, error) {
 		return c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name})
 	})
-	if aws.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+	if awscall.IsNotFound(err) {
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, smError("describing secret "+a.Name, err))
+		return nil, m.service.Error("describing secret "+a.Name, err)
 	}
-	s := Secret{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN), VersionID: current(d.VersionIdsToStages),
+	return &Secret{Name: awssdk.ToString(d.Name), ARN: awssdk.ToString(d.ARN), VersionID: current(d.VersionIdsToStages),
 		LastChanged: d.LastChangedDate, Created: d.CreatedDate, Tags: tagMap(d.Tags), Deleted: d.DeletedDate != nil,
-		DeletedDate: d.DeletedDate}
-	L.Push(engine.ToLua(L, s))
-	return 1
+		DeletedDate: d.DeletedDate}, nil
 }
 
 type listArgs struct {
-	Prefix string `json:"prefix"`
+	Prefix string `json:"prefix,omitempty"`
 }
 
-func luaList(L *lua.LState) int {
-	const fn, usage = "secrets.list", `secrets.list{prefix = "agentcore/shop/dev/"}`
-	var a listArgs
-	if L.Get(1) != lua.LNil {
-		if err := engine.Decode(L.CheckTable(1), &a); err != nil {
-			engine.RaiseUsage(L, usage, "%s: %v", fn, err)
-		}
-	}
+func (m *module) luaList(L *lua.LState, a listArgs) ([]Secret, error) {
 	in := &sm.ListSecretsInput{}
 	if a.Prefix != "" {
 		in.Filters = []types.Filter{{Key: types.FilterNameStringTypeName, Values: []string{a.Prefix}}}
 	}
-	out := call(L, "listing secrets", func(ctx context.Context, c *sm.Client) ([]Secret, error) {
+	return awscall.Call(L, m.service, "listing secrets", func(ctx context.Context, c *sm.Client) ([]Secret, error) {
 		var all []Secret
 		p := sm.NewListSecretsPaginator(c, in)
 		for p.HasMorePages() {
@@ -375,28 +338,27 @@ func luaList(L *lua.LState) int {
 		sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 		return all, nil
 	})
-	if out == nil {
-		out = []Secret{}
-	}
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
 type deleteArgs struct {
 	Name         string `json:"name"`
-	Force        bool   `json:"force"`
-	RecoveryDays int64  `json:"recovery_days"`
+	Force        bool   `json:"force,omitempty"`
+	RecoveryDays int64  `json:"recovery_days,omitempty"`
 }
 
-func luaDelete(L *lua.LState) int {
+type deleteResult struct {
+	Deleted      bool       `json:"deleted"`
+	ARN          string     `json:"arn,omitempty"`
+	DeletionDate *time.Time `json:"deletion_date,omitempty"`
+}
+
+func (m *module) luaDelete(L *lua.LState, a deleteArgs) (deleteResult, error) {
 	const fn, usage = "secrets.delete", `secrets.delete{name = "agentcore/shop/dev/openai", force = true}`
-	var a deleteArgs
-	decode(L, fn, usage, &a, &a.Name)
 	if a.Force && a.RecoveryDays != 0 {
-		engine.RaiseUsage(L, usage, "%s: force deletes at once: give force or recovery_days, not both", fn)
+		return deleteResult{}, engine.Usagef(usage, "%s: force deletes at once: give force or recovery_days, not both", fn)
 	}
 	if a.RecoveryDays != 0 && (a.RecoveryDays < 7 || a.RecoveryDays > 30) {
-		engine.RaiseUsage(L, usage, "%s: recovery_days is %d; Secrets Manager takes 7 to 30", fn, a.RecoveryDays)
+		return deleteResult{}, engine.Usagef(usage, "%s: recovery_days is %d; Secrets Manager takes 7 to 30", fn, a.RecoveryDays)
 	}
 	in := &sm.DeleteSecretInput{SecretId: &a.Name}
 	if a.Force {
@@ -404,34 +366,18 @@ func luaDelete(L *lua.LState) int {
 	} else if a.RecoveryDays != 0 {
 		in.RecoveryWindowInDays = awssdk.Int64(a.RecoveryDays)
 	}
-	type result struct {
-		Deleted      bool       `json:"deleted"`
-		ARN          string     `json:"arn,omitempty"`
-		DeletionDate *time.Time `json:"deletion_date,omitempty"`
-	}
-	d, err := try(L, func(ctx context.Context, c *sm.Client) (*sm.DeleteSecretOutput, error) {
+	d, err := awscall.Try(L, m.service, func(ctx context.Context, c *sm.Client) (*sm.DeleteSecretOutput, error) {
 		// A forced deletion of a secret that does not exist succeeds on AWS: ask first.
 		if _, err := c.DescribeSecret(ctx, &sm.DescribeSecretInput{SecretId: &a.Name}); err != nil {
 			return nil, err
 		}
 		return c.DeleteSecret(ctx, in)
 	})
-	if aws.IsNotFound(err) {
-		L.Push(engine.ToLua(L, result{}))
-		return 1
+	if awscall.IsNotFound(err) {
+		return deleteResult{}, nil
 	}
 	if err != nil {
-		engine.Raise(L, smError("deleting secret "+a.Name, err))
+		return deleteResult{}, m.service.Error("deleting secret "+a.Name, err)
 	}
-	L.Push(engine.ToLua(L, result{Deleted: true, ARN: awssdk.ToString(d.ARN), DeletionDate: d.DeletionDate}))
-	return 1
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return deleteResult{Deleted: true, ARN: awssdk.ToString(d.ARN), DeletionDate: d.DeletionDate}, nil
 }

@@ -60,7 +60,7 @@ func TestSecrets(t *testing.T) {
 	}{{"moto", awstest.Moto}, {"local", localEndpoint}} {
 		t.Run(tc.name, func(t *testing.T) {
 			endpoint := tc.endpoint(t)
-			h := enginetest.New(t, aws.Module, secrets.Module, jsonmod.Module)
+			h := enginetest.New(t, aws.New(awstest.AWS()), secrets.New(awstest.AWS()), jsonmod.Module)
 			awstest.UseEnv(t, h, endpoint)
 			// Names of their own, so that the test can run again against the same moto (-count).
 			prefix := fmt.Sprintf("agentcore/test-%d/dev/", time.Now().UnixNano())
@@ -133,7 +133,7 @@ func TestSecrets(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	h := enginetest.New(t, aws.Module, secrets.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), secrets.New(awstest.AWS()))
 	awstest.UseEnv(t, h, "http://127.0.0.1:1")
 	t.Setenv("SECRETS_EMPTY", "")
 	os.Unsetenv("SECRETS_UNSET")
@@ -144,7 +144,8 @@ func TestUsage(t *testing.T) {
 		`secrets.put{name = "x", from_env = "SECRETS_EMPTY"}`:         "is empty",
 		`secrets.put{name = "x", value = string.rep("a", 65537)}`:     "over 65536 bytes",
 		`secrets.put{name = "x", from_file = "nope.txt"}`:             "reading nope.txt",
-		`secrets.ensure{tags = {}}`:                                   "name is required",
+		`secrets.ensure{tags = {}}`:                                   "field name is required (a string)",
+		`secrets.put{value = "v"}`:                                    "field name is required (a string)",
 		`secrets.ensure("x")`:                                         "argument #1 (opts) must be a table",
 		`secrets.delete{name = "x", force = true, recovery_days = 7}`: "not both",
 		`secrets.delete{name = "x", recovery_days = 3}`:               "7 to 30",
@@ -155,4 +156,19 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q (exit 2)", src, err, want)
 		}
 	}
+}
+
+// The reference and the editor stubs show what the Go code needs: every field a function
+// cannot do without is declared required, the others optional.
+func TestRequiredFieldsAreDeclared(t *testing.T) {
+	awstest.RequiredFields(t, secrets.New(awstest.AWS()), map[string]string{
+		"secrets.EnsureOpts":   "name",
+		"secrets.PutOpts":      "name",
+		"secrets.NameRef":      "name",
+		"secrets.ListOpts":     "",
+		"secrets.DeleteOpts":   "name",
+		"secrets.Ensured":      "name arn created",
+		"secrets.PutResult":    "name arn version_id",
+		"secrets.DeleteResult": "deleted",
+	})
 }

@@ -38,7 +38,7 @@ func TestClientPerEnvironment(t *testing.T) {
 	var hitsOne, hitsTwo int
 	one := ssmServer(t, "from-one", &hitsOne)
 	two := ssmServer(t, "from-two", &hitsTwo)
-	h := enginetest.New(t, aws.Module, ssm.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), ssm.New(awstest.AWS()))
 	env := awstest.UseEnv(t, h, one.URL)
 	env.Name = "one"
 	h.Run.Project = &project.Project{Name: "test", Dir: h.Run.Dir, Environments: map[string]*project.Environment{

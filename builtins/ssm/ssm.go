@@ -1,7 +1,7 @@
 // Package ssm is the `ssm` Lua module: SSM Parameter Store parameters of the selected
 // environment (configuration, secrets, the state store's lock and pointer). Results are shaped
 // like the SSM API's output (name, value, type, version, lastModifiedDate). It reaches SSM
-// through the session of builtins/aws.
+// through builtins/aws/awscall (AWS.SSM, which the state store shares).
 package ssm
 
 import (
@@ -14,51 +14,55 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
-// Module is the ssm Lua module.
-var Module = &engine.Module{
-	Name: "ssm",
-	Doc: "SSM Parameter Store of the selected environment. Decrypted SecureString values are masked " +
-		"in all output. Errors keep the SSM error code first (\"ParameterAlreadyExists: ...\"); " +
-		"err.aws_code holds it after pcall.",
-	Classes: []*engine.Class{
-		{Name: "ssm.ReadOpts", Of: readOpts{}, Doc: "decrypt (default true) for both; recursive (default true) for get_parameters_by_path."},
-		{Name: "ssm.PutOpts", Of: putOpts{}},
-		{Name: "ssm.Parameter", Open: true, Fields: "name: string, value: string, type: string, version: integer, lastModifiedDate?: string, ARN?: string, dataType?: string"},
-		{Name: "ssm.PutResult", Fields: "version: integer, tier: string"},
-	},
-	Funcs: []engine.Func{
-		{Name: "get_parameter", Params: "name: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter?",
-			Doc: "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
-			Fn:  getParameter},
-		{Name: "put_parameter",
-			Params:  "name: string, value: string, opts?: ssm.PutOpts",
-			Returns: "ssm.PutResult",
-			Doc: "Creates the parameter, or with overwrite = true replaces its value (a new version). " +
-				"Without overwrite an existing parameter raises ParameterAlreadyExists, which makes it " +
-				"usable as a lock. tags are applied on creation and, with overwrite, added afterwards.",
-			Fn: putParameter},
-		{Name: "delete_parameter", Params: "name: string", Returns: "boolean",
-			Doc: "Deletes the parameter: true when it existed, false when there was nothing to delete.",
-			Fn:  deleteParameter},
-		{Name: "get_parameters_by_path", Params: "path: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter[]",
-			Doc: "Every parameter under a path such as /agentcore/my-project/ (all pages).",
-			Fn:  getParametersByPath},
-	},
+// New returns the ssm Lua module.
+func New(a *awscall.AWS) *engine.Module {
+	m := newModule(a)
+	return &engine.Module{
+		Name: "ssm",
+		Doc: "SSM Parameter Store of the selected environment. Decrypted SecureString values are masked " +
+			"in all output. Errors keep the SSM error code first (\"ParameterAlreadyExists: ...\"); " +
+			"err.aws_code holds it after pcall.",
+		Classes: []*engine.Class{
+			{Name: "ssm.ReadOpts", Of: readOpts{}, Doc: "decrypt (default true) for both; recursive (default true) for get_parameters_by_path."},
+			{Name: "ssm.PutOpts", Of: putOpts{}},
+			{Name: "ssm.Parameter", Open: true, Fields: "name: string, value: string, type: string, version: integer, lastModifiedDate?: string, ARN?: string, dataType?: string"},
+			{Name: "ssm.PutResult", Fields: "version: integer, tier: string"},
+		},
+		Funcs: []engine.Func{
+			{Name: "get_parameter", Params: "name: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter?",
+				Doc: "The parameter, or nil when it does not exist. SecureString values are decrypted unless decrypt = false.",
+				Go:  m.luaGetParameter},
+			{Name: "put_parameter",
+				Params:  "name: string, value: string, opts?: ssm.PutOpts",
+				Returns: "ssm.PutResult",
+				Doc: "Creates the parameter, or with overwrite = true replaces its value (a new version). " +
+					"Without overwrite an existing parameter raises ParameterAlreadyExists, which makes it " +
+					"usable as a lock. tags are applied on creation and, with overwrite, added afterwards.",
+				Go: m.luaPutParameter},
+			{Name: "delete_parameter", Params: "name: string", Returns: "boolean",
+				Doc: "Deletes the parameter: true when it existed, false when there was nothing to delete.",
+				Go:  m.luaDeleteParameter},
+			{Name: "get_parameters_by_path", Params: "path: string, opts?: ssm.ReadOpts", Returns: "ssm.Parameter[]",
+				Doc: "Every parameter under a path such as /agentcore/my-project/ (all pages).",
+				Go:  m.luaGetParametersByPath},
+		},
+	}
 }
 
-// client returns the SSM client of the session's environment. It runs with the lock released:
-// it takes the run, not L.
-func client(run *engine.Run, s *aws.Session) *ssm.Client {
-	return aws.Client(run, s, "ssm", func(cfg awssdk.Config) *ssm.Client { return ssm.NewFromConfig(cfg) })
+// module is the ssm module built with the program's AWS layer.
+type module struct {
+	ssm *awscall.Service[*ssm.Client]
 }
+
+func newModule(a *awscall.AWS) *module { return &module{ssm: a.SSM()} }
 
 type readOpts struct {
-	Decrypt   *bool `json:"decrypt"`
-	Recursive *bool `json:"recursive"`
+	Decrypt   *bool `json:"decrypt,omitempty"`
+	Recursive *bool `json:"recursive,omitempty"`
 }
 
 func orTrue(b *bool) bool { return b == nil || *b }
@@ -73,46 +77,34 @@ func maskSecrets(L *lua.LState, params ...types.Parameter) {
 	}
 }
 
-func getParameter(L *lua.LState) int {
-	run := engine.FromL(L)
-	const fn = "ssm.get_parameter"
-	name := engine.StringArg(L, 1, fn, "name")
-	var o readOpts
-	engine.OptionsArg(L, 2, fn, &o)
+func (m *module) luaGetParameter(L *lua.LState, name string, o readOpts) (*types.Parameter, error) {
 	if o.Recursive != nil {
-		engine.RaiseUsage(L, "", "%s: recursive is an option of ssm.get_parameters_by_path", fn)
+		return nil, engine.Usagef("", "ssm.get_parameter: recursive is an option of ssm.get_parameters_by_path")
 	}
-	out, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*ssm.GetParameterOutput, error) {
-		return client(run, s).GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
+	out, err := awscall.Try(L, m.ssm, func(ctx context.Context, c *ssm.Client) (*ssm.GetParameterOutput, error) {
+		return c.GetParameter(ctx, &ssm.GetParameterInput{Name: &name, WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
 	})
-	if aws.IsNotFound(err) {
-		L.Push(lua.LNil)
-		return 1
+	if awscall.IsNotFound(err) {
+		return nil, nil
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(fmt.Sprintf("reading SSM parameter %s", name), err))
+		return nil, m.ssm.Error(fmt.Sprintf("reading SSM parameter %s", name), err)
 	}
 	maskSecrets(L, *out.Parameter)
-	L.Push(engine.ToLua(L, out.Parameter))
-	return 1
+	return out.Parameter, nil
 }
 
 type putOpts struct {
-	Type        string           `json:"type"`
-	Overwrite   bool             `json:"overwrite"`
-	Description *string          `json:"description"`
-	KeyID       *string          `json:"key_id"`
-	Tier        string           `json:"tier"`
-	Tags        engine.StringMap `json:"tags"`
+	Type        string           `json:"type,omitempty"`
+	Overwrite   bool             `json:"overwrite,omitempty"`
+	Description *string          `json:"description,omitempty"`
+	KeyID       *string          `json:"key_id,omitempty"`
+	Tier        string           `json:"tier,omitempty"`
+	Tags        engine.StringMap `json:"tags,omitempty"`
 }
 
-func putParameter(L *lua.LState) int {
-	run := engine.FromL(L)
+func (m *module) luaPutParameter(L *lua.LState, name, value string, o putOpts) (*ssm.PutParameterOutput, error) {
 	const fn = "ssm.put_parameter"
-	name := engine.StringArg(L, 1, fn, "name")
-	value := engine.StringArg(L, 2, fn, "value")
-	var o putOpts
-	engine.OptionsArg(L, 3, fn, &o)
 	typ := types.ParameterTypeString
 	switch strings.ToLower(o.Type) {
 	case "", "string":
@@ -121,7 +113,7 @@ func putParameter(L *lua.LState) int {
 	case "securestring":
 		typ = types.ParameterTypeSecureString
 	default:
-		engine.RaiseUsage(L, `use "String", "StringList" or "SecureString"`, "%s: type %q is not known", fn, o.Type)
+		return nil, engine.Usagef(`use "String", "StringList" or "SecureString"`, "%s: type %q is not known", fn, o.Type)
 	}
 	if typ == types.ParameterTypeSecureString {
 		engine.FromL(L).Out.AddSecret(value)
@@ -130,8 +122,7 @@ func putParameter(L *lua.LState) int {
 	for k, v := range o.Tags {
 		tags = append(tags, types.Tag{Key: awssdk.String(k), Value: awssdk.String(v)})
 	}
-	out := aws.Call(L, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, s *aws.Session) (*ssm.PutParameterOutput, error) {
-		c := client(run, s)
+	return awscall.Call(L, m.ssm, fmt.Sprintf("writing SSM parameter %s", name), func(ctx context.Context, c *ssm.Client) (*ssm.PutParameterOutput, error) {
 		in := &ssm.PutParameterInput{Name: &name, Value: &value, Type: typ, Overwrite: awssdk.Bool(o.Overwrite),
 			Description: o.Description, KeyId: o.KeyID, Tier: types.ParameterTier(o.Tier)}
 		if !o.Overwrite {
@@ -145,36 +136,25 @@ func putParameter(L *lua.LState) int {
 			ResourceType: types.ResourceTypeForTaggingParameter, Tags: tags})
 		return out, err
 	})
-	L.Push(engine.ToLua(L, out))
-	return 1
 }
 
-func deleteParameter(L *lua.LState) int {
-	run := engine.FromL(L)
-	name := engine.StringArg(L, 1, "ssm.delete_parameter", "name")
-	_, err := aws.Try(L, func(ctx context.Context, s *aws.Session) (*ssm.DeleteParameterOutput, error) {
-		return client(run, s).DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
+func (m *module) luaDeleteParameter(L *lua.LState, name string) (bool, error) {
+	_, err := awscall.Try(L, m.ssm, func(ctx context.Context, c *ssm.Client) (*ssm.DeleteParameterOutput, error) {
+		return c.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &name})
 	})
-	if aws.IsNotFound(err) {
-		L.Push(lua.LFalse)
-		return 1
+	if awscall.IsNotFound(err) {
+		return false, nil
 	}
 	if err != nil {
-		engine.Raise(L, aws.Error(fmt.Sprintf("deleting SSM parameter %s", name), err))
+		return false, m.ssm.Error(fmt.Sprintf("deleting SSM parameter %s", name), err)
 	}
-	L.Push(lua.LTrue)
-	return 1
+	return true, nil
 }
 
-func getParametersByPath(L *lua.LState) int {
-	run := engine.FromL(L)
-	const fn = "ssm.get_parameters_by_path"
-	path := engine.StringArg(L, 1, fn, "path")
-	var o readOpts
-	engine.OptionsArg(L, 2, fn, &o)
-	params := aws.Call(L, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, s *aws.Session) ([]types.Parameter, error) {
+func (m *module) luaGetParametersByPath(L *lua.LState, path string, o readOpts) ([]types.Parameter, error) {
+	params, err := awscall.Call(L, m.ssm, fmt.Sprintf("reading SSM parameters under %s", path), func(ctx context.Context, c *ssm.Client) ([]types.Parameter, error) {
 		var all []types.Parameter
-		p := ssm.NewGetParametersByPathPaginator(client(run, s), &ssm.GetParametersByPathInput{Path: &path,
+		p := ssm.NewGetParametersByPathPaginator(c, &ssm.GetParametersByPathInput{Path: &path,
 			Recursive: awssdk.Bool(orTrue(o.Recursive)), WithDecryption: awssdk.Bool(orTrue(o.Decrypt))})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
@@ -186,10 +166,5 @@ func getParametersByPath(L *lua.LState) int {
 		return all, nil
 	})
 	maskSecrets(L, params...)
-	t := L.CreateTable(len(params), 0)
-	for _, p := range params {
-		t.Append(engine.ToLua(L, p))
-	}
-	L.Push(t)
-	return 1
+	return params, err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/aws"
 	"github.com/agentcore/agentcore/builtins/aws/awstest"
+	"github.com/agentcore/agentcore/builtins/jsonmod"
 	"github.com/agentcore/agentcore/builtins/ssm"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
@@ -16,7 +17,7 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 func TestParameters(t *testing.T) {
-	h := enginetest.New(t, aws.Module, ssm.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), ssm.New(awstest.AWS()))
 	awstest.UseEnv(t, h, awstest.Moto(t))
 	// A path of its own, so that the test can run again against the same moto (-count).
 	prefix := fmt.Sprintf("/agentcore/test-%d", time.Now().UnixNano())
@@ -52,7 +53,7 @@ func TestParameters(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	h := enginetest.New(t, aws.Module, ssm.Module)
+	h := enginetest.New(t, aws.New(awstest.AWS()), ssm.New(awstest.AWS()))
 	awstest.UseEnv(t, h, "http://127.0.0.1:1")
 	for src, want := range map[string]string{
 		`ssm.put_parameter("/x", "v", {type = "Secret"})`: `type "Secret" is not known`,
@@ -63,5 +64,15 @@ func TestUsage(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || engine.ExitCode(err) != engine.ExitUsage {
 			t.Errorf("%s: err = %v, want %q", src, err, want)
 		}
+	}
+}
+
+// A path without parameters gives a list that encodes as [], not {}: the declaration decides.
+func TestEmptyPathIsAnEmptyList(t *testing.T) {
+	h := enginetest.New(t, aws.New(awstest.AWS()), ssm.New(awstest.AWS()), jsonmod.Module)
+	awstest.UseEnv(t, h, awstest.Moto(t))
+	res := h.Do(t, fmt.Sprintf(`return json.encode(ssm.get_parameters_by_path("/agentcore/none-%d"))`, time.Now().UnixNano()))
+	if res[0].String() != "[]" {
+		t.Fatalf("empty path encodes as %s, want []", res[0])
 	}
 }

@@ -18,66 +18,72 @@ var Module = &engine.Module{
 	Name: "ui",
 	Doc:  "Messages, tables, progress and confirmations. With -o json every call is one JSON event line.",
 	Classes: []*engine.Class{
-		{Name: "ui.ErrorOpts", Fields: "hint?: string, usage?: boolean, code?: integer"},
-		{Name: "ui.ProgressOpts", Fields: "id?: string"},
-		{Name: "ui.ConfirmOpts", Fields: "default?: boolean, typed?: string"},
+		{Name: "ui.ErrorOpts", Of: errorOpts{}},
+		{Name: "ui.ProgressOpts", Of: progressOpts{}},
+		{Name: "ui.ConfirmOpts", Of: confirmOpts{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "step", Params: "message: string", Doc: "Starts a step: a bold line.", Fn: say("step")},
-		{Name: "ok", Params: "message: string", Doc: "Reports success.", Fn: say("ok")},
-		{Name: "success", Params: "message: string", Doc: "Reports success; the same as ui.ok.", Fn: say("ok")},
-		{Name: "warn", Params: "message: string", Doc: "Reports a warning (stderr in text mode).", Fn: say("warn")},
-		{Name: "fail", Params: "message: string", Doc: "Reports a failure without stopping the recipe (use ui.error to stop).", Fn: say("fail")},
-		{Name: "info", Params: "message: string", Doc: "An indented detail line.", Fn: say("info")},
-		{Name: "debug", Params: "message: string", Doc: "A line shown only with -v.", Fn: say("debug")},
-		{Name: "error", Params: "message: string, opts?: ui.ErrorOpts", Doc: "Stops the recipe with an error; hint says what to run instead; usage=true makes the exit code 2 (bad input); code sets another exit code.", Fn: uiError},
-		{Name: "table", Params: "headers: string[], rows: table[]", Doc: "Prints an aligned table (a table event in JSON).", Fn: table},
-		{Name: "progress", Params: "label: string, current?: number, total?: number, opts?: ui.ProgressOpts", Doc: "Reports progress of an item; drawn in place on a terminal.", Fn: progress},
-		{Name: "print", Params: "text: any", Doc: "Writes text and a newline to stdout as is (an output event in JSON).", Fn: uiPrint},
-		{Name: "write", Params: "text: string", Doc: "Writes text to stdout without a newline, for streamed answers (a chunk event in JSON).", Fn: uiWrite},
-		{Name: "emit", Params: "type: string, fields?: table", Doc: "Emits a custom event (JSON mode) or an info line with its fields (text).", Fn: emit},
-		{Name: "exit_code", Params: "code: integer", Doc: "Sets the exit code of a run that ends without an error but with a finding (3: drift found). The result object of -o json is still written, with ok=false.", Fn: exitCode},
-		{Name: "json_mode", Returns: "boolean", Doc: "True with -o json.", Fn: jsonMode},
+		{Name: "step", Params: "message: string", Doc: "Starts a step: a bold line.", Go: say("step")},
+		{Name: "ok", Params: "message: string", Doc: "Reports success.", Go: say("ok")},
+		{Name: "success", Params: "message: string", Doc: "Reports success; the same as ui.ok.", Go: say("ok")},
+		{Name: "warn", Params: "message: string", Doc: "Reports a warning (stderr in text mode).", Go: say("warn")},
+		{Name: "fail", Params: "message: string", Doc: "Reports a failure without stopping the recipe (use ui.error to stop).", Go: say("fail")},
+		{Name: "info", Params: "message: string", Doc: "An indented detail line.", Go: say("info")},
+		{Name: "debug", Params: "message: string", Doc: "A line shown only with -v.", Go: say("debug")},
+		{Name: "error", Params: "message: string, opts?: ui.ErrorOpts", Doc: "Stops the recipe with an error; hint says what to run instead; usage=true makes the exit code 2 (bad input); code sets another exit code.", Go: luaError},
+		{Name: "table", Params: "headers: string[], rows: table[]", Doc: "Prints an aligned table (a table event in JSON).", Go: luaTable},
+		{Name: "progress", Params: "label: string, current?: number, total?: number, opts?: ui.ProgressOpts", Doc: "Reports progress of an item; drawn in place on a terminal.", Go: luaProgress},
+		{Name: "print", Params: "text: any", Doc: "Writes text and a newline to stdout as is (an output event in JSON).", Go: luaPrint},
+		{Name: "write", Params: "text: string", Doc: "Writes text to stdout without a newline, for streamed answers (a chunk event in JSON).", Go: luaWrite},
+		{Name: "emit", Params: "type: string, fields?: table", Doc: "Emits a custom event (JSON mode) or an info line with its fields (text).", Go: luaEmit},
+		{Name: "exit_code", Params: "code: integer", Doc: "Sets the exit code of a run that ends without an error but with a finding (3: drift found). The result object of -o json is still written, with ok=false.", Go: luaExitCode},
+		{Name: "json_mode", Returns: "boolean", Doc: "True with -o json.", Go: luaJSONMode},
 		{Name: "confirm", Params: "question: string, opts?: ui.ConfirmOpts", Returns: "boolean",
-			Doc: "Asks a yes/no question (or, with typed, asks the user to type TEXT). --yes answers yes to plain questions, and with --confirm TEXT[,TEXT...] typed ones naming one of those texts; without a terminal and without --yes it stops with an error saying to pass --yes.", Fn: confirm},
+			Doc: "Asks a yes/no question (or, with typed, asks the user to type TEXT). --yes answers yes to plain questions, and with --confirm TEXT[,TEXT...] typed ones naming one of those texts; without a terminal and without --yes it stops with an error saying to pass --yes.", Go: luaConfirm},
 	},
 }
 
-func say(kind string) lua.LGFunction {
-	return func(L *lua.LState) int {
+type errorOpts struct {
+	Hint  string `json:"hint,omitempty"`
+	Usage bool   `json:"usage,omitempty"`
+	Code  int    `json:"code,omitempty"`
+}
+
+type progressOpts struct {
+	ID string `json:"id,omitempty"`
+}
+
+type confirmOpts struct {
+	Default bool   `json:"default,omitempty"`
+	Typed   string `json:"typed,omitempty"`
+}
+
+func say(kind string) func(L *lua.LState, message string) {
+	return func(L *lua.LState, message string) {
 		r := engine.FromL(L)
-		r.Out.Emit(engine.Event{Type: kind, Branch: r.Branch(L), Message: L.CheckString(1)})
-		return 0
+		r.Out.Emit(engine.Event{Type: kind, Branch: r.Branch(L), Message: message})
 	}
 }
 
-func uiError(L *lua.LState) int {
-	msg := L.CheckString(1)
-	opts := L.OptTable(2, L.NewTable())
+func luaError(message string, opts errorOpts) error {
 	code := engine.ExitFailure
-	if lua.LVAsBool(opts.RawGetString("usage")) {
+	if opts.Usage {
 		code = engine.ExitUsage
 	}
-	if c, ok := opts.RawGetString("code").(lua.LNumber); ok && c > 0 && c < 126 {
-		code = int(c)
+	if opts.Code > 0 && opts.Code < 126 {
+		code = opts.Code
 	}
-	engine.Raise(L, &engine.Error{Code: code, Msg: msg, Hint: lua.LVAsString(opts.RawGetString("hint"))})
-	return 0
+	return &engine.Error{Code: code, Msg: message, Hint: opts.Hint}
 }
 
-func table(L *lua.LState) int {
+func luaTable(L *lua.LState, headers *lua.LTable, rows *lua.LTable) error {
 	r := engine.FromL(L)
 	ev := engine.Event{Type: "table", Branch: r.Branch(L)}
-	ht := L.CheckTable(1)
-	for i := 1; i <= ht.Len(); i++ {
-		ev.Headers = append(ev.Headers, lua.LVAsString(L.ToStringMeta(ht.RawGetInt(i))))
+	for i := 1; i <= headers.Len(); i++ {
+		ev.Headers = append(ev.Headers, lua.LVAsString(L.ToStringMeta(headers.RawGetInt(i))))
 	}
-	rt := L.CheckTable(2)
-	for i := 1; i <= rt.Len(); i++ {
-		row, ok := rt.RawGetInt(i).(*lua.LTable)
-		if !ok {
-			engine.RaiseUsage(L, "", "ui.table: row %d is not a list", i)
-		}
+	for i := 1; i <= rows.Len(); i++ {
+		row := rows.RawGetInt(i).(*lua.LTable) // rows: table[], checked
 		var cells []string
 		for j := 1; j <= max(row.Len(), len(ev.Headers)); j++ {
 			v := row.RawGetInt(j)
@@ -90,86 +96,67 @@ func table(L *lua.LState) int {
 		ev.Rows = append(ev.Rows, cells)
 	}
 	r.Out.Emit(ev)
-	return 0
+	return nil
 }
 
-func progress(L *lua.LState) int {
+func luaProgress(L *lua.LState, label string, current, total float64, opts progressOpts) {
 	r := engine.FromL(L)
-	opts := L.OptTable(4, L.NewTable())
-	r.Out.Progress(r.Branch(L), lua.LVAsString(opts.RawGetString("id")), L.CheckString(1),
-		int64(L.OptNumber(2, 0)), int64(L.OptNumber(3, 0)))
-	return 0
+	r.Out.Progress(r.Branch(L), opts.ID, label, int64(current), int64(total))
 }
 
-func uiPrint(L *lua.LState) int {
+func luaPrint(L *lua.LState, v lua.LValue) {
 	r := engine.FromL(L)
-	text := L.ToStringMeta(L.Get(1)).String()
+	text := L.ToStringMeta(v).String()
 	if r.Out.JSON {
 		r.Out.Emit(engine.Event{Type: "output", Branch: r.Branch(L), Message: text})
-		return 0
+		return
 	}
 	fmt.Fprintln(r.Out.Stdout, r.Out.Mask(text))
-	return 0
 }
 
-func uiWrite(L *lua.LState) int {
+func luaWrite(L *lua.LState, text string) {
 	r := engine.FromL(L)
-	text := L.CheckString(1)
 	if r.Out.JSON {
 		r.Out.Emit(engine.Event{Type: "chunk", Branch: r.Branch(L), Message: text})
-		return 0
+		return
 	}
 	fmt.Fprint(r.Out.Stdout, r.Out.Mask(text))
-	return 0
 }
 
-func emit(L *lua.LState) int {
+func luaEmit(L *lua.LState, typ string, data any) {
 	r := engine.FromL(L)
-	typ := L.CheckString(1)
-	fields, err := engine.ToGo(L.OptTable(2, L.NewTable()))
-	if err != nil {
-		engine.Raise(L, err)
-	}
-	m, _ := fields.(map[string]any)
+	fields, _ := data.(map[string]any) // a list or nothing: no fields
 	if r.Out.JSON {
-		r.Out.Emit(engine.Event{Type: typ, Branch: r.Branch(L), Fields: m})
-		return 0
+		r.Out.Emit(engine.Event{Type: typ, Branch: r.Branch(L), Fields: fields})
+		return
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var parts []string
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
+		parts = append(parts, fmt.Sprintf("%s=%v", k, fields[k]))
 	}
 	r.Out.Info(r.Branch(L), typ+" "+strings.Join(parts, " "))
-	return 0
 }
 
-func exitCode(L *lua.LState) int {
-	n := L.CheckInt(1)
-	if n < 0 || n > 125 {
-		engine.RaiseUsage(L, "", "ui.exit_code: %d is not an exit code (0 to 125)", n)
+func luaExitCode(L *lua.LState, code int) error {
+	if code < 0 || code > 125 {
+		return engine.Usagef("", "ui.exit_code: %d is not an exit code (0 to 125)", code)
 	}
-	engine.FromL(L).ExitCode = n
-	return 0
+	engine.FromL(L).ExitCode = code
+	return nil
 }
 
-func jsonMode(L *lua.LState) int {
-	L.Push(lua.LBool(engine.FromL(L).Out.JSON))
-	return 1
-}
+func luaJSONMode(L *lua.LState) bool { return engine.FromL(L).Out.JSON }
 
-func confirm(L *lua.LState) int {
+func luaConfirm(L *lua.LState, q string, opts confirmOpts) (bool, error) {
 	r := engine.FromL(L)
-	q := L.CheckString(1)
-	opts := L.OptTable(2, L.NewTable())
-	typed := lua.LVAsString(opts.RawGetString("typed"))
+	typed := opts.Typed
 	if typed == "" && r.Yes {
-		L.Push(lua.LTrue)
-		return 1
+		return true, nil
 	}
 	if typed != "" && r.Yes && r.Confirm != "" {
 		// --confirm may name several environments (a rollout through two protected ones):
@@ -178,18 +165,17 @@ func confirm(L *lua.LState) int {
 		for _, c := range strings.Split(r.Confirm, ",") {
 			ok = ok || strings.TrimSpace(c) == typed
 		}
-		L.Push(lua.LBool(ok))
-		return 1
+		return ok, nil
 	}
 	if !r.Interactive {
 		hint := "run again with --yes to confirm"
 		if typed != "" {
 			hint = fmt.Sprintf("this needs a typed confirmation of %q: run it in a terminal, or pass --confirm %s with --yes", typed, typed)
 		}
-		engine.Raise(L, &engine.Error{Code: engine.ExitUsage, Msg: "confirmation needed: " + q, Hint: hint})
+		return false, &engine.Error{Code: engine.ExitUsage, Msg: "confirmation needed: " + q, Hint: hint}
 	}
 	prompt := q + " [y/N] "
-	if lua.LVAsBool(opts.RawGetString("default")) {
+	if opts.Default {
 		prompt = q + " [Y/n] "
 	}
 	if typed != "" {
@@ -200,18 +186,14 @@ func confirm(L *lua.LState) int {
 		return r.ReadLine(ctx)
 	})
 	if err != nil {
-		engine.Raise(L, fmt.Errorf("reading the answer: %w", err))
+		return false, fmt.Errorf("reading the answer: %w", err)
 	}
 	line = strings.TrimSpace(line)
-	var yes bool
 	switch {
 	case typed != "":
-		yes = line == typed
+		return line == typed, nil
 	case line == "":
-		yes = lua.LVAsBool(opts.RawGetString("default"))
-	default:
-		yes = strings.EqualFold(line, "y") || strings.EqualFold(line, "yes")
+		return opts.Default, nil
 	}
-	L.Push(lua.LBool(yes))
-	return 1
+	return strings.EqualFold(line, "y") || strings.EqualFold(line, "yes"), nil
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
-	"github.com/agentcore/agentcore/builtins/store"
+	"github.com/agentcore/agentcore/builtins"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
+	"github.com/agentcore/agentcore/builtins/statesync"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
 	"github.com/agentcore/agentcore/engine/state"
@@ -31,10 +33,21 @@ type app struct {
 	out            *engine.Output
 	ctx            context.Context
 	args           []string // the command line, for lock holders
+	aws            *awscall.AWS
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	// The program's AWS layer: the AWS modules and the SSM state store reach AWS, and the
+	// local endpoint (started on first use), through it.
+	a.aws = awscall.New(awscall.Local{
+		Endpoint: a.ensureLocal,
+		Credentials: func() (string, string, error) {
+			c, err := localCredentials()
+			return c.AccessKeyID, c.SecretAccessKey, err
+		},
+	})
+	return a
 }
 
 // builtinCommands are handled in Go; every other first word names a recipe.
@@ -236,24 +249,24 @@ func readCurrentEnv(p *project.Project) string {
 	return strings.TrimSpace(string(b))
 }
 
+// registry builds the builtin modules with what they need from the program.
+func (a *app) registry() *engine.Registry {
+	return builtins.Registry(builtins.Deps{AWS: a.aws})
+}
+
 // newRun builds the engine run for a project (nil project: ad-hoc Lua outside one).
 func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 	wd, _ := os.Getwd()
 	run := &engine.Run{
-		Ctx:           a.ctx,
-		Dir:           wd,
-		Out:           a.out,
-		Yes:           a.g.yes,
-		Confirm:       a.g.confirm,
-		Stdin:         a.stdin,
-		Verbose:       a.g.verbose,
-		Command:       "agentcore " + strings.Join(a.args, " "),
-		WaitTimeout:   a.g.waitTimeout,
-		LocalEndpoint: a.ensureLocal,
-		LocalCredentials: func() (string, string, error) {
-			c, err := localCredentials()
-			return c.AccessKeyID, c.SecretAccessKey, err
-		},
+		Ctx:         a.ctx,
+		Dir:         wd,
+		Out:         a.out,
+		Yes:         a.g.yes,
+		Confirm:     a.g.confirm,
+		Stdin:       a.stdin,
+		Verbose:     a.g.verbose,
+		Command:     "agentcore " + strings.Join(a.args, " "),
+		WaitTimeout: a.g.waitTimeout,
 	}
 	if f, ok := a.stdin.(*os.File); ok {
 		run.Interactive = isatty.IsTerminal(f.Fd())
@@ -264,11 +277,13 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 	run.Project = p
 	run.Dir = p.Dir
 	files := state.NewFileStore(filepath.Join(p.Dir, ".agentcore", "state"))
-	run.StoreFor = func(env string) state.Store {
-		if e, ok := p.Environments[env]; ok && e.State == "ssm" {
-			return store.NewSSMStore(run)
+	ssm := statesync.NewSSMStore(run, a.aws) // reaches SSM only when an environment uses it
+	run.Stores = map[string]state.Store{}
+	for n, e := range p.Environments {
+		run.Stores[n] = files
+		if e.State == "ssm" {
+			run.Stores[n] = ssm
 		}
-		return files
 	}
 	run.Store = files
 	name, _, err := p.SelectEnv(a.g.env, readCurrentEnv(p))
@@ -279,7 +294,7 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 		return run, nil
 	}
 	run.EnvName = name
-	run.Store = run.StoreFor(name)
+	run.Store = run.Stores[name]
 	return run, nil
 }
 

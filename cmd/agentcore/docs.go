@@ -207,7 +207,7 @@ func writeClassesMD(b *strings.Builder, classes []*engine.Class) {
 
 // docRegistry is the registry with every declaration parsed (a run parses them lazily).
 func docRegistry() *engine.Registry {
-	r := builtins.Registry()
+	r := builtins.Registry(builtins.Deps{}) // the declarations only: no module runs
 	r.Check()
 	return r
 }

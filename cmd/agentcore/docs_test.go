@@ -82,7 +82,7 @@ func TestLuaLSStubs(t *testing.T) {
 			t.Errorf("the stubs do not declare the global %s", f.Name)
 		}
 	}
-	for _, m := range builtins.Registry().Modules() {
+	for _, m := range builtins.Registry(builtins.Deps{}).Modules() {
 		if !got[m.Name] {
 			t.Errorf("the stubs do not declare the module table %s", m.Name)
 		}
@@ -130,5 +130,28 @@ func TestLuaLSStubs(t *testing.T) {
 	}
 	if !strings.HasPrefix(dep, "---@meta deploy\n") {
 		t.Errorf("the deploy stubs do not start with ---@meta deploy")
+	}
+}
+
+// A field the Go code requires (its struct field has no omitempty) shows as required in the
+// reference and in the LuaLS stubs: `context: string`, never `context?: string`.
+func TestRequiredFieldsShowRequired(t *testing.T) {
+	ref, stubs := reference(), lualsStubs()
+	for _, c := range []struct{ class, field, typ string }{
+		{"docker.BuildOpts", "context", "string"},
+		{"oci.CopyOpts", "from", "string"},
+		{"oci.PushOpts", "to", "string"},
+		{"zip.PackageOpts", "runtime", "string"},
+		{"exec.Result", "code", "integer"},
+		{"store.Status", "path", "string"},
+	} {
+		line := regexp.MustCompile("(?m)^- `" + regexp.QuoteMeta(c.class) + "`.*$").FindString(ref)
+		if !strings.Contains(line, "`"+c.field+": "+c.typ+"`") {
+			t.Errorf("reference: %s.%s is not shown required: %s", c.class, c.field, line)
+		}
+		stub := regexp.MustCompile(`(?s)---@class ` + regexp.QuoteMeta(c.class) + `\n(.*?)\n\n`).FindStringSubmatch(stubs)
+		if stub == nil || !strings.Contains(stub[1]+"\n", "---@field "+c.field+" "+c.typ+"\n") {
+			t.Errorf("LuaLS stubs: %s.%s is not shown required: %q", c.class, c.field, stub)
+		}
 	}
 }

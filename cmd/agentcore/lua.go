@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/pflag"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
 )
@@ -53,7 +52,7 @@ func (a *app) cmdLua(args []string) error {
 	if err != nil {
 		return err
 	}
-	vm := engine.NewVM(run, builtins.Registry())
+	vm := engine.NewVM(run, a.registry())
 	defer vm.Close()
 	vm.Recipes = a.resolver(p)
 	name, src, scriptArgs := "(command line)", *code, rest

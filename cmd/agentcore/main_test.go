@@ -23,6 +23,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/internal/dockerclient"
 	"github.com/agentcore/agentcore/local"
 )
@@ -163,6 +164,7 @@ func setupScript(env *testscript.Env) error {
 	env.Setenv("GOFLAGS", "-mod=mod")
 	env.Setenv("NO_COLOR", "1")
 	env.Setenv("AGENTCORE_LOCAL_PING_TIMEOUT", "15s")
+	env.Setenv(engine.CheckResultsEnv, "1") // every builtin's results are checked against its declaration
 	port, err := freePort()
 	if err != nil {
 		return err

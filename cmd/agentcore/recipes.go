@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
 	"github.com/agentcore/agentcore/engine/state"
@@ -153,7 +152,7 @@ func (a *app) listRecipes(p *project.Project, res *engine.Resolver) error {
 			if err != nil {
 				return err
 			}
-			vm = engine.NewVM(run, builtins.Registry())
+			vm = engine.NewVM(run, a.registry())
 			defer vm.Close()
 			vm.Recipes = res
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/project"
 	"github.com/agentcore/agentcore/recipes"
@@ -59,7 +58,7 @@ func (a *app) runRecipe(name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	vm := engine.NewVM(run, builtins.Registry())
+	vm := engine.NewVM(run, a.registry())
 	defer vm.Close()
 	vm.Recipes = res
 	rc, err := vm.LoadRecipe(src)

@@ -15,14 +15,15 @@ import (
 
 // Harness is a VM with captured text output.
 type Harness struct {
-	VM     *engine.VM
-	Run    *engine.Run
-	Stdout *bytes.Buffer
-	Stderr *bytes.Buffer
+	VM       *engine.VM
+	Registry *engine.Registry
+	Run      *engine.Run
+	Stdout   *bytes.Buffer
+	Stderr   *bytes.Buffer
 }
 
 // New returns a harness whose VM has the given modules; it is closed when the test ends.
-// Set fields of h.Run (Project, EnvName, LocalEndpoint...) before running code.
+// Set fields of h.Run (Project, EnvName, Store...) before running code.
 func New(t testing.TB, mods ...*engine.Module) *Harness {
 	t.Helper()
 	reg := engine.NewRegistry()
@@ -32,15 +33,17 @@ func New(t testing.TB, mods ...*engine.Module) *Harness {
 	return NewWithRegistry(t, reg)
 }
 
-// NewWithRegistry is New with a prepared registry.
+// NewWithRegistry is New with a prepared registry. It turns on the registry's result check:
+// every builtin a test calls must return what it declares.
 func NewWithRegistry(t testing.TB, reg *engine.Registry) *Harness {
 	t.Helper()
+	reg.CheckResults = true
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb bytes.Buffer
 	run := &engine.Run{Ctx: ctx, Dir: t.TempDir(), Out: &engine.Output{Stdout: &out, Stderr: &errb}, Stdin: strings.NewReader("")}
 	vm := engine.NewVM(run, reg)
 	t.Cleanup(func() { vm.Close(); cancel() })
-	return &Harness{VM: vm, Run: run, Stdout: &out, Stderr: &errb}
+	return &Harness{VM: vm, Registry: reg, Run: run, Stdout: &out, Stderr: &errb}
 }
 
 // Do runs Lua source and fails the test on error.

@@ -11,10 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
+	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
 	"github.com/agentcore/agentcore/engine/project"
 )
@@ -94,6 +97,10 @@ func Moto(t testing.TB) string {
 	return url
 }
 
+// AWS is the AWS layer of a test program without a local endpoint: environments of provider
+// "aws" (moto, a test server) work; provider "local" is refused.
+func AWS() *awscall.AWS { return awscall.New(awscall.Local{}) }
+
 // Isolate points the AWS SDK at dummy credentials and away from the user's ~/.aws files and
 // the EC2 metadata service, for the duration of the test.
 func Isolate(t testing.TB) {
@@ -120,4 +127,34 @@ func UseEnv(t testing.TB, h *enginetest.Harness, endpoint string) *project.Envir
 		Environments: map[string]*project.Environment{"test": env}}
 	h.Run.EnvName = "test"
 	return env
+}
+
+// RequiredFields checks that each named class of mod declares exactly the given fields
+// (space-separated, in declaration order) as required: what the reference and the LuaLS stubs
+// show without a "?".
+func RequiredFields(t testing.TB, mod *engine.Module, want map[string]string) {
+	t.Helper()
+	mod.Prepare()
+	seen := map[string]bool{}
+	for _, c := range mod.AllClasses() {
+		names, ok := want[c.Name]
+		if !ok {
+			continue
+		}
+		seen[c.Name] = true
+		var required []string
+		for _, f := range c.FieldList() {
+			if !f.Optional {
+				required = append(required, f.Name)
+			}
+		}
+		if got := strings.Join(required, " "); got != names {
+			t.Errorf("%s: required fields %q, want %q", c.Name, got, names)
+		}
+	}
+	for name := range want {
+		if !seen[name] {
+			t.Errorf("class %s is not declared by module %s", name, mod.Name)
+		}
+	}
 }

@@ -1,13 +1,11 @@
-package aws
+package awscall
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/aws/smithy-go"
-	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
 )
@@ -55,10 +53,12 @@ func ErrorCode(err error) string {
 
 // IsNotFound reports whether err is an AWS "does not exist" error of any service.
 func IsNotFound(err error) bool {
-	return notFoundCode(ErrorCode(err))
+	return NotFoundCode(ErrorCode(err))
 }
 
-func notFoundCode(code string) bool {
+// NotFoundCode reports whether code is the AWS error code of a "does not exist" error of any
+// service.
+func NotFoundCode(code string) bool {
 	switch code {
 	case "ResourceNotFoundException", "RepositoryNotFoundException", "NoSuchEntity",
 		"ParameterNotFound", "ImageNotFoundException", "LifecyclePolicyNotFoundException",
@@ -82,47 +82,6 @@ func hintFor(code string) string {
 		return "the repository still holds images: delete it with {force = true} to remove them too"
 	case "ServiceQuotaExceededException", "LimitExceededException":
 		return "a service quota is reached: delete unused resources or request a quota increase"
-	}
-	return ""
-}
-
-// Call runs fn with the interpreter lock released and the run's session, and raises (it does
-// not return) with Error(doing, err) when fn fails. It is how the AWS builtins make SDK calls:
-//
-//	out := aws.Call(L, "describing ECR repository "+name, func(ctx context.Context, s *aws.Session) (*ecr.DescribeRepositoriesOutput, error) {
-//		return aws.Client(run, s, "ecr", newECR).DescribeRepositories(ctx, in)
-//	})
-func Call[T any](L *lua.LState, doing string, fn func(ctx context.Context, s *Session) (T, error)) T {
-	out, err := Try(L, fn)
-	if err != nil {
-		engine.Raise(L, Error(doing, err))
-	}
-	return out
-}
-
-// Try is Call without the raise: it returns fn's error untouched (with SDK errors intact for
-// ErrorCode and IsNotFound), except that a session that cannot be loaded is returned as its
-// *engine.Error.
-func Try[T any](L *lua.LState, fn func(ctx context.Context, s *Session) (T, error)) (T, error) {
-	run := engine.FromL(L)
-	return engine.Unlocked(L, func(ctx context.Context) (T, error) {
-		s, err := SessionFor(ctx, run)
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		return fn(ctx, s)
-	})
-}
-
-// codePrefix matches the AWS error code Error puts first. Messages of our own start with a
-// lower-case word ("environment dev: ..."), so a leading CamelCase word is a code.
-var codePrefix = regexp.MustCompile(`^([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): `)
-
-// errorCodeOf extracts the AWS error code from a raised error's message.
-func errorCodeOf(msg string) string {
-	if m := codePrefix.FindStringSubmatch(msg); m != nil {
-		return m[1]
 	}
 	return ""
 }

@@ -1,4 +1,4 @@
-package aws_test
+package awscall_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -30,7 +30,7 @@ func TestError(t *testing.T) {
 		{errors.New("dial tcp: refused"), "doing it: dial tcp: refused", "", false, engine.ExitFailure},
 		{context.Canceled, "doing it: context canceled", "", false, engine.ExitInterrupted},
 	} {
-		err := aws.Error("doing it", tc.err)
+		err := awscall.Error("doing it", tc.err)
 		if err.Error() != tc.msg {
 			t.Errorf("%v: message %q, want %q", tc.err, err.Error(), tc.msg)
 		}
@@ -38,7 +38,7 @@ func TestError(t *testing.T) {
 		if tc.hint != "" && (!errors.As(err, &e) || !strings.Contains(e.Hint, tc.hint)) {
 			t.Errorf("%v: hint lacks %q", tc.err, tc.hint)
 		}
-		if aws.IsNotFound(err) != tc.notFound {
+		if awscall.IsNotFound(err) != tc.notFound {
 			t.Errorf("%v: IsNotFound = %v", tc.err, !tc.notFound)
 		}
 		if engine.ExitCode(err) != tc.exitCode {
@@ -47,7 +47,7 @@ func TestError(t *testing.T) {
 	}
 	// an already explained error passes through untouched
 	usage := engine.Usagef("hint", "bad")
-	if got := aws.Error("doing it", usage); got != error(usage) {
+	if got := awscall.Error("doing it", usage); got != error(usage) {
 		t.Errorf("engine.Error rewrapped: %v", got)
 	}
 }

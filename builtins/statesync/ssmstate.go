@@ -1,4 +1,4 @@
-package store
+package statesync
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/state"
 )
@@ -21,14 +21,16 @@ import (
 // (/agentcore/PROJECT/ENV/lock, created only when absent) that works across machines.
 type SSMStore struct {
 	run     *engine.Run
+	ssm     *awscall.Service[*ssm.Client]
 	project string
 	// Poll is how often a waiting Lock retries (default 1s).
 	Poll time.Duration
 }
 
-// NewSSMStore returns the SSM-backed store of a run's project.
-func NewSSMStore(run *engine.Run) *SSMStore {
-	return &SSMStore{run: run, project: run.Project.Name}
+// NewSSMStore returns the SSM-backed store of a run's project, reaching SSM through the
+// program's AWS layer a.
+func NewSSMStore(run *engine.Run, a *awscall.AWS) *SSMStore {
+	return &SSMStore{run: run, ssm: a.SSM(), project: run.Project.Name}
 }
 
 func (s *SSMStore) path(env string) string { return "/agentcore/" + s.project + "/" + env }
@@ -37,11 +39,7 @@ func (s *SSMStore) path(env string) string { return "/agentcore/" + s.project + 
 func (s *SSMStore) Where(env string) string { return "SSM " + s.path(env) }
 
 func (s *SSMStore) client(ctx context.Context) (*ssm.Client, error) {
-	sess, err := aws.SessionFor(ctx, s.run)
-	if err != nil {
-		return nil, err
-	}
-	return ssmClient(s.run, sess), nil
+	return s.ssm.For(ctx, s.run)
 }
 
 // Load implements state.Store.
@@ -52,7 +50,7 @@ func (s *SSMStore) Load(ctx context.Context, env string) (*state.State, error) {
 	}
 	m, st, err := readCloud(ctx, c, s.path(env))
 	if err != nil {
-		return nil, aws.Error("reading the state of "+env+" from SSM", err)
+		return nil, awscall.Error("reading the state of "+env+" from SSM", err)
 	}
 	if m == nil {
 		return state.New(env), nil
@@ -82,10 +80,10 @@ func (s *SSMStore) Put(ctx context.Context, env string, st *state.State) error {
 	}
 	old, err := readMeta(ctx, c, s.path(env))
 	if err != nil {
-		return aws.Error("saving the state of "+env+" to SSM", err)
+		return awscall.Error("saving the state of "+env+" to SSM", err)
 	}
 	if _, _, err := writeCloud(ctx, c, s.path(env), st, old, nil); err != nil {
-		return aws.Error("saving the state of "+env+" to SSM", err)
+		return awscall.Error("saving the state of "+env+" to SSM", err)
 	}
 	return nil
 }
@@ -122,14 +120,14 @@ func (s *SSMStore) Lock(ctx context.Context, env string, info state.LockInfo, wa
 		}
 		var exists *ssmtypes.ParameterAlreadyExists
 		if !errors.As(err, &exists) {
-			return nil, aws.Error("taking the lock of "+env+" ("+name+")", err)
+			return nil, awscall.Error("taking the lock of "+env+" ("+name+")", err)
 		}
 		out, gerr := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name)})
 		if gerr != nil {
-			if aws.IsNotFound(gerr) && attempt < 100 {
+			if awscall.IsNotFound(gerr) && attempt < 100 {
 				continue // released meanwhile
 			}
-			return nil, aws.Error("reading the lock of "+env, gerr)
+			return nil, awscall.Error("reading the lock of "+env, gerr)
 		}
 		raw := awssdk.ToString(out.Parameter.Value)
 		holder, perr := state.ParseLock([]byte(raw))
@@ -152,7 +150,7 @@ func (s *SSMStore) unlock(c *ssm.Client, name, ours string) error {
 	defer cancel()
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(name)})
 	if err != nil {
-		if aws.IsNotFound(err) {
+		if awscall.IsNotFound(err) {
 			return nil
 		}
 		return err
@@ -188,15 +186,15 @@ func cloudHashKey(ctx context.Context, c *ssm.Client, name, env string, newKey f
 			}
 			return k, nil
 		}
-		if !aws.IsNotFound(err) {
-			return nil, aws.Error("reading the hash key of "+env+" ("+name+")", err)
+		if !awscall.IsNotFound(err) {
+			return nil, awscall.Error("reading the hash key of "+env+" ("+name+")", err)
 		}
 		_, err = c.PutParameter(ctx, &ssm.PutParameterInput{Name: awssdk.String(name),
 			Value: awssdk.String(state.EncodeHashKey(newKey())), Type: ssmtypes.ParameterTypeSecureString,
 			Overwrite: awssdk.Bool(false), Description: awssdk.String("agentcore: key of the configuration hashes of " + env)})
 		var exists *ssmtypes.ParameterAlreadyExists
 		if err != nil && !errors.As(err, &exists) {
-			return nil, aws.Error("creating the hash key of "+env+" ("+name+")", err)
+			return nil, awscall.Error("creating the hash key of "+env+" ("+name+")", err)
 		}
 	}
 	return nil, fmt.Errorf("the hash key %s keeps disappearing", name)

@@ -1,4 +1,4 @@
-package aws
+package awscall
 
 import (
 	"context"
@@ -33,7 +33,7 @@ type Session struct {
 	Env      *project.Environment // nil outside a project: the default AWS configuration
 	Provider string               // "aws" or "local"
 
-	clients clients // the environment's SDK clients, see Client
+	clients clients // the environment's SDK clients, see Service.Client
 }
 
 // Endpoint returns the base endpoint requests go to, "" for AWS itself.
@@ -47,16 +47,34 @@ func (s *Session) EnvName() string {
 	return s.Env.Name
 }
 
-// SessionFor returns the run's session, loading it once per run, and checks once per run that
-// credentials can be found (with a message saying what was tried and how to fix it when they
-// cannot). Call it inside engine.Unlocked: loading may read files and reach the network.
-// Other AWS builtins use it through Call or Try, and get their clients with Client.
-func SessionFor(ctx context.Context, run *engine.Run) (*Session, error) {
-	s, err := Cached(run, envKey(run, configKey), func() (*Session, error) { return loadSession(ctx, run) })
+// Local is what the local provider needs from the program that runs the recipes.
+type Local struct {
+	// Endpoint ensures the local AgentCore endpoint runs (starting it when it does not) and
+	// returns its base URL.
+	Endpoint func(ctx context.Context) (string, error)
+	// Credentials returns the access key pair the local endpoint accepts.
+	Credentials func() (accessKeyID, secretAccessKey string, err error)
+}
+
+// AWS is a program's way to AWS, built once from what the program gives (New) and handed to
+// every AWS module when it is built: it makes the sessions of runs' environments.
+type AWS struct {
+	local Local
+}
+
+// New returns the AWS layer of a program whose local endpoint local reaches.
+func New(local Local) *AWS { return &AWS{local: local} }
+
+// Session returns the session of the run's current environment, loading it once per run
+// and environment, and checks once that credentials can be found (with a message saying what
+// was tried and how to fix it when they cannot). Call it inside engine.Unlocked: loading may
+// read files and reach the network. Modules reach it through Call, Try and Service.For.
+func (a *AWS) Session(ctx context.Context, run *engine.Run) (*Session, error) {
+	s, err := cached(run, envKey(run, configKey), func() (*Session, error) { return a.load(ctx, run) })
 	if err != nil {
 		return nil, err
 	}
-	if _, err := Cached(run, envKey(run, checkedKey), func() (bool, error) { return true, checkCredentials(ctx, s) }); err != nil {
+	if _, err := cached(run, envKey(run, checkedKey), func() (bool, error) { return true, checkCredentials(ctx, s) }); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -68,11 +86,11 @@ var errNotCached = errors.New("not cached")
 // environment (with_env), whose session, credentials and caller differ.
 func envKey(run *engine.Run, key string) string { return key + ":" + run.EnvName }
 
-// Cached returns the per-run value under key, computing it with load when absent. Unlike
+// cached returns the per-run value under key, computing it with load when absent. Unlike
 // calling engine.Run.Value directly, load runs outside the run's value lock, so it may be slow
-// (network) and may itself use run values (run.LocalEndpoint may) without blocking or
+// (network) and may itself use run values (the local endpoint's start may) without blocking or
 // deadlocking other branches; when two branches load at once, the first stored value wins.
-func Cached[T any](run *engine.Run, key string, load func() (T, error)) (T, error) {
+func cached[T any](run *engine.Run, key string, load func() (T, error)) (T, error) {
 	if v, err := run.Value(key, func() (any, error) { return nil, errNotCached }); err == nil {
 		return v.(T), nil
 	}
@@ -84,7 +102,7 @@ func Cached[T any](run *engine.Run, key string, load func() (T, error)) (T, erro
 	return v.(T), nil
 }
 
-func loadSession(ctx context.Context, run *engine.Run) (*Session, error) {
+func (a *AWS) load(ctx context.Context, run *engine.Run) (*Session, error) {
 	env := run.Env()
 	s := &Session{Env: env, Provider: "aws"}
 	if env != nil && env.Provider != "" {
@@ -92,15 +110,15 @@ func loadSession(ctx context.Context, run *engine.Run) (*Session, error) {
 	}
 	switch s.Provider {
 	case "local":
-		if run.LocalEndpoint == nil || run.LocalCredentials == nil {
+		if a.local.Endpoint == nil || a.local.Credentials == nil {
 			return nil, engine.Failf("run it through the agentcore command, which starts the local endpoint",
 				"environment %q uses the local provider, but no local endpoint is available here", s.EnvName())
 		}
-		url, err := run.LocalEndpoint(ctx)
+		url, err := a.local.Endpoint(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("starting the local AgentCore endpoint: %w", err)
 		}
-		id, secret, err := run.LocalCredentials()
+		id, secret, err := a.local.Credentials()
 		if err != nil {
 			return nil, &engine.Error{Code: engine.ExitFailure, Err: err,
 				Msg:  fmt.Sprintf("environment %s: reading the local endpoint's credentials: %v", s.EnvName(), err),

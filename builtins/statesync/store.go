@@ -1,7 +1,9 @@
-// Package store is the Lua store module: each environment's state shared through a cloud
-// config store, SSM Parameter Store, under /agentcore/PROJECT/ENV/. A push that would
-// overwrite a newer cloud copy is refused unless forced, naming who pushed what when.
-package store
+// Package statesync shares environment state through SSM Parameter Store, under
+// /agentcore/PROJECT/ENV/: the Lua store module (sync status, push, pull; a push that would
+// overwrite a newer cloud copy is refused unless forced, naming who pushed what when) and
+// SSMStore, the state.Store of environments with state = "ssm". The recorded state itself is
+// engine/state; its Lua module is builtins/envstate.
+package statesync
 
 import (
 	"context"
@@ -21,38 +23,47 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/state"
 )
 
-// Module is the store module.
-var Module = &engine.Module{
-	Name: "store",
-	Doc: "The environment's state shared through SSM Parameter Store: a meta parameter " +
-		"(/agentcore/PROJECT/ENV/meta: serial, digest, who pushed when) and the state document " +
-		"in one or more parameters (/agentcore/PROJECT/ENV/state/0001...; the advanced tier is " +
-		"used when a part outgrows a standard parameter). The last synced copy is remembered in " +
-		".agentcore/sync/ENV.json, which is how ahead, behind and diverged are told apart.",
-	Classes: []*engine.Class{
-		{Name: "store.ForceOpts", Fields: "force?: boolean"},
-		{Name: "store.Status", Fields: `status: "in sync"|"ahead"|"behind"|"diverged"|"never pushed", local: store.Copy, cloud?: store.Copy, base?: store.Copy, path: string`},
-		{Name: "store.Copy", Fields: "serial: integer, digest: string, pushed_by?: string, pushed_at?: string"},
-		{Name: "store.PushResult", Fields: "pushed: boolean, serial: integer, digest: string, parts?: integer, tier?: string"},
-		{Name: "store.PullResult", Fields: "pulled: boolean, serial: integer, digest: string"},
-	},
-	Funcs: []engine.Func{
-		{Name: "status", Fn: luaStatus, Returns: "store.Status",
-			Doc: "Compares the recorded state with the cloud copy and with the copy last synced here."},
-		{Name: "push", Params: "opts?: store.ForceOpts", Fn: luaPush, Returns: "store.PushResult",
-			Doc: "Writes the recorded state to the cloud. Refused (exit 1) when the cloud copy changed since this checkout last synced (behind or diverged), naming who pushed it and when, unless force. Pushing what is already there changes nothing."},
-		{Name: "pull", Params: "opts?: store.ForceOpts", Fn: luaPull, Returns: "store.PullResult",
-			Doc: "Replaces the recorded state with the cloud copy (its digest is verified). Refused when the recorded state has changes that were never pushed (ahead or diverged), unless force."},
-		{Name: "get", Fn: luaGet, Returns: "table?",
-			Doc: "The cloud copy of the state, or nil when the environment was never pushed."},
-		{Name: "path", Fn: luaPath, Returns: "string",
-			Doc: "The parameter path of the environment: /agentcore/PROJECT/ENV."},
-	},
+// New returns the store module, which reaches SSM through the program's AWS layer a.
+func New(a *awscall.AWS) *engine.Module {
+	m := &module{ssm: a.SSM()}
+	return &engine.Module{
+		Name: "store",
+		Doc: "The environment's state shared through SSM Parameter Store: a meta parameter " +
+			"(/agentcore/PROJECT/ENV/meta: serial, digest, who pushed when) and the state document " +
+			"in one or more parameters (/agentcore/PROJECT/ENV/state/0001...; the advanced tier is " +
+			"used when a part outgrows a standard parameter). The last synced copy is remembered in " +
+			".agentcore/sync/ENV.json, which is how ahead, behind and diverged are told apart.",
+		Classes: []*engine.Class{
+			{Name: "store.ForceOpts", Of: forceOpts{}},
+			{Name: "store.Status", Of: statusResult{}},
+			{Name: "store.CloudCopy", Of: Meta{}, Doc: "The cloud copy's header: its serial and digest, in how many parameters it is, who pushed it when."},
+			{Name: "store.SyncMarker", Of: Marker{}, Doc: "A copy of the state as this checkout knows it: serial, digest, and when it was last synced (at)."},
+			{Name: "store.PushResult", Of: pushResult{}},
+			{Name: "store.PullResult", Of: pullResult{}},
+		},
+		Funcs: []engine.Func{
+			{Name: "status", Go: m.luaStatus, Returns: "store.Status",
+				Doc: "Compares the recorded state with the cloud copy and with the copy last synced here."},
+			{Name: "push", Params: "opts?: store.ForceOpts", Go: m.luaPush, Returns: "store.PushResult",
+				Doc: "Writes the recorded state to the cloud. Refused (exit 1) when the cloud copy changed since this checkout last synced (behind or diverged), naming who pushed it and when, unless force. Pushing what is already there changes nothing."},
+			{Name: "pull", Params: "opts?: store.ForceOpts", Go: m.luaPull, Returns: "store.PullResult",
+				Doc: "Replaces the recorded state with the cloud copy (its digest is verified). Refused when the recorded state has changes that were never pushed (ahead or diverged), unless force."},
+			{Name: "get", Go: m.luaGet, Returns: "table?",
+				Doc: "The cloud copy of the state, or nil when the environment was never pushed."},
+			{Name: "path", Go: luaPath, Returns: "string",
+				Doc: "The parameter path of the environment: /agentcore/PROJECT/ENV."},
+		},
+	}
+}
+
+// module is the store module's builtins, with the SSM service of the program's AWS layer.
+type module struct {
+	ssm *awscall.Service[*ssm.Client]
 }
 
 // SSM value limits: 4 KB for standard parameters, 8 KB for advanced ones.
@@ -76,7 +87,7 @@ type Meta struct {
 type Marker struct {
 	Serial int64  `json:"serial"`
 	Digest string `json:"digest"`
-	At     string `json:"at"`
+	At     string `json:"at,omitempty"`
 }
 
 // Digest fingerprints what a state records, ignoring serial, timestamps and who saved it.
@@ -117,13 +128,13 @@ type env struct {
 	mfile string // sync marker file
 }
 
-func envOf(L *lua.LState) env {
+func envOf(L *lua.LState) (env, error) {
 	r := engine.FromL(L)
 	if r.Project == nil || r.EnvName == "" || r.Store == nil {
-		engine.RaiseUsage(L, "run it inside a project (agentcore init creates one)", "store: no project environment here")
+		return env{}, engine.Usagef("run it inside a project (agentcore init creates one)", "store: no project environment here")
 	}
 	return env{run: r, name: r.EnvName, path: "/agentcore/" + r.Project.Name + "/" + r.EnvName,
-		mfile: filepath.Join(r.Dir, ".agentcore", "sync", r.EnvName+".json")}
+		mfile: filepath.Join(r.Dir, ".agentcore", "sync", r.EnvName+".json")}, nil
 }
 
 func (e env) marker() (*Marker, error) {
@@ -149,7 +160,7 @@ func (e env) setMarker(serial int64, digest string) error {
 func readMeta(ctx context.Context, c *ssm.Client, path string) (*Meta, error) {
 	out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: awssdk.String(path + "/meta")})
 	if err != nil {
-		if aws.IsNotFound(err) {
+		if awscall.IsNotFound(err) {
 			return nil, nil
 		}
 		return nil, err
@@ -206,29 +217,28 @@ func short(d string) string {
 	return d
 }
 
-// ssmClient returns the SSM client of the session's environment.
-func ssmClient(run *engine.Run, s *aws.Session) *ssm.Client {
-	return aws.Client(run, s, "ssm", func(cfg awssdk.Config) *ssm.Client { return ssm.NewFromConfig(cfg) })
-}
-
 func loadLocal(ctx context.Context, e env) (*state.State, error) {
 	return e.run.Store.Load(ctx, e.name)
 }
 
 type statusResult struct {
-	Status string  `json:"status"`
-	Local  Marker  `json:"local"`
-	Cloud  *Meta   `json:"cloud"`
-	Base   *Marker `json:"base"`
+	Status string  `json:"status" lua:"\"in sync\"|\"ahead\"|\"behind\"|\"diverged\"|\"never pushed\""`
+	Local  Marker  `json:"local" lua:"store.SyncMarker"`
+	Cloud  *Meta   `json:"cloud,omitempty" lua:"store.CloudCopy"`
+	Base   *Marker `json:"base,omitempty" lua:"store.SyncMarker"`
 	Path   string  `json:"path"`
 }
 
-func status(ctx context.Context, e env, s *aws.Session) (statusResult, error) {
+type forceOpts struct {
+	Force bool `json:"force,omitempty"`
+}
+
+func status(ctx context.Context, e env, c *ssm.Client) (statusResult, error) {
 	st, err := loadLocal(ctx, e)
 	if err != nil {
 		return statusResult{}, err
 	}
-	m, err := readMeta(ctx, ssmClient(e.run, s), e.path)
+	m, err := readMeta(ctx, c, e.path)
 	if err != nil {
 		return statusResult{}, err
 	}
@@ -240,13 +250,14 @@ func status(ctx context.Context, e env, s *aws.Session) (statusResult, error) {
 	return statusResult{Status: Status(d, m, base), Local: Marker{Serial: st.Serial, Digest: d}, Cloud: m, Base: base, Path: e.path}, nil
 }
 
-func luaStatus(L *lua.LState) int {
-	e := envOf(L)
-	res := aws.Call(L, "reading the cloud copy of "+e.name, func(ctx context.Context, s *aws.Session) (statusResult, error) {
-		return status(ctx, e, s)
+func (m *module) luaStatus(L *lua.LState) (statusResult, error) {
+	e, err := envOf(L)
+	if err != nil {
+		return statusResult{}, err
+	}
+	return awscall.Call(L, m.ssm, "reading the cloud copy of "+e.name, func(ctx context.Context, c *ssm.Client) (statusResult, error) {
+		return status(ctx, e, c)
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
 func who() string {
@@ -262,25 +273,18 @@ type pushResult struct {
 	Pushed bool   `json:"pushed"`
 	Serial int64  `json:"serial"`
 	Digest string `json:"digest"`
-	Parts  int    `json:"parts"`
+	Parts  int    `json:"parts"` // 0 and "" when nothing was pushed
 	Tier   string `json:"tier"`
 }
 
-func forceOpt(L *lua.LState) bool {
-	if t, ok := L.Get(1).(*lua.LTable); ok {
-		return lua.LVAsBool(t.RawGetString("force"))
+func (m *module) luaPush(L *lua.LState, o forceOpts) (pushResult, error) {
+	e, err := envOf(L)
+	if err != nil {
+		return pushResult{}, err
 	}
-	return false
-}
-
-func luaPush(L *lua.LState) int {
-	e := envOf(L)
-	force := forceOpt(L)
-	res := aws.Call(L, "pushing the state of "+e.name, func(ctx context.Context, s *aws.Session) (pushResult, error) {
-		return push(ctx, e, ssmClient(e.run, s), force)
+	return awscall.Call(L, m.ssm, "pushing the state of "+e.name, func(ctx context.Context, c *ssm.Client) (pushResult, error) {
+		return push(ctx, e, c, o.Force)
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
 func push(ctx context.Context, e env, c *ssm.Client, force bool) (pushResult, error) {
@@ -387,11 +391,13 @@ type pullResult struct {
 	Digest string `json:"digest"`
 }
 
-func luaPull(L *lua.LState) int {
-	e := envOf(L)
-	force := forceOpt(L)
-	res := aws.Call(L, "pulling the state of "+e.name, func(ctx context.Context, s *aws.Session) (pullResult, error) {
-		c := ssmClient(e.run, s)
+func (m *module) luaPull(L *lua.LState, o forceOpts) (pullResult, error) {
+	e, err := envOf(L)
+	if err != nil {
+		return pullResult{}, err
+	}
+	force := o.Force
+	return awscall.Call(L, m.ssm, "pulling the state of "+e.name, func(ctx context.Context, c *ssm.Client) (pullResult, error) {
 		m, cloud, err := readCloud(ctx, c, e.path)
 		if err != nil {
 			return pullResult{}, err
@@ -426,28 +432,27 @@ func luaPull(L *lua.LState) int {
 		}
 		return pullResult{Pulled: true, Serial: cloud.Serial, Digest: m.Digest}, e.setMarker(cloud.Serial, m.Digest)
 	})
-	L.Push(engine.ToLua(L, res))
-	return 1
 }
 
-func luaGet(L *lua.LState) int {
-	e := envOf(L)
-	st := aws.Call(L, "reading the cloud copy of "+e.name, func(ctx context.Context, s *aws.Session) (*state.State, error) {
-		_, st, err := readCloud(ctx, ssmClient(e.run, s), e.path)
+func (m *module) luaGet(L *lua.LState) (lua.LValue, error) {
+	e, err := envOf(L)
+	if err != nil {
+		return nil, err
+	}
+	st, err := awscall.Call(L, m.ssm, "reading the cloud copy of "+e.name, func(ctx context.Context, c *ssm.Client) (*state.State, error) {
+		_, st, err := readCloud(ctx, c, e.path)
 		return st, err
 	})
-	if st == nil {
-		L.Push(lua.LNil)
-		return 1
+	if err != nil || st == nil {
+		return lua.LNil, err
 	}
 	b, _ := json.Marshal(st)
 	var g any
 	_ = json.Unmarshal(b, &g)
-	L.Push(engine.ToLua(L, g))
-	return 1
+	return engine.ToLua(L, g), nil
 }
 
-func luaPath(L *lua.LState) int {
-	L.Push(lua.LString(envOf(L).path))
-	return 1
+func luaPath(L *lua.LState) (string, error) {
+	e, err := envOf(L)
+	return e.path, err
 }

@@ -82,9 +82,9 @@ func TestLiveTailLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var cfg locallogs.Config // its common fields are local/internal/awsproto's, set one by one
-	cfg.DB, cfg.Dir, cfg.Account, cfg.Region = db, filepath.Join(dir, "logs"), "123456789012", "us-east-1"
-	st, err := locallogs.New(cfg)
+	var lcfg locallogs.Config // its common fields are local/internal/awsproto's, set one by one
+	lcfg.DB, lcfg.Dir, lcfg.Account, lcfg.Region = db, filepath.Join(dir, "logs"), "123456789012", "us-east-1"
+	st, err := locallogs.New(lcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	bolt "go.etcd.io/bbolt"
 
-	awsbuiltin "github.com/agentcore/agentcore/builtins/aws"
+	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
@@ -44,7 +44,7 @@ func open(t testing.TB, dir string, max int64) *fixture {
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		// agentcore's own HTTP client: the SDK's plain one loses streamed answers to a race
 		// (see builtins/aws.HTTPClient)
-		HTTPClient: awsbuiltin.HTTPClient(nil)})
+		HTTPClient: awscall.HTTPClient(nil)})
 	f := &fixture{dir: dir, db: db, store: st, srv: srv, cl: cl}
 	t.Cleanup(f.close)
 	return f

@@ -266,7 +266,7 @@ func (s *Server) classify(r *http.Request) auth.Route {
 		return auth.Route{Protocol: auth.AWSJSON}
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/"):
 		// An invocation's Content-Type is its payload's, whatever the caller sends.
-		return auth.Route{Protocol: auth.RestJSON, UserContentType: control.IsDataPlane(r)}
+		return auth.Route{Protocol: auth.RestJSON, UserContentType: control.IsDataPlane(r), MaxBody: control.MaxInvokePayload}
 	case isQuery(r):
 		return auth.Route{Protocol: auth.Query}
 	}

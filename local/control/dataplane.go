@@ -23,6 +23,9 @@ const (
 // maxPayload is the model's limit on the invocation payload (Body: max 100000000).
 const maxPayload = 100_000_000
 
+// MaxInvokePayload is maxPayload for the guard, which bounds the body it hashes by it.
+const MaxInvokePayload = maxPayload
+
 // Headers passed through to the agent as they are, besides the session, user and custom ones.
 var passHeaders = []string{"Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "X-Amzn-Trace-Id", "Traceparent", "Tracestate", "Baggage"}
 

@@ -120,7 +120,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openDB(filepath.Join(dir, "state.db"), 2*time.Second)
+	if isDamaged(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w (is another `agentcore local` server running on this directory?)", filepath.Join(dir, "state.db"), err)
 	}
@@ -378,7 +381,11 @@ func StopProcesses(dir string) error {
 	if _, err := os.Stat(path); err != nil {
 		return nil // never started: nothing ran
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := openDB(path, 5*time.Second)
+	if isDamaged(err) {
+		// Its records of host processes are lost with it; reset removes the file.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("opening %s to stop the agents' host processes: %w (is the local endpoint still running? agentcore local stop)", path, err)
 	}

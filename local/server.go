@@ -81,6 +81,8 @@ type Server struct {
 	guard  http.Handler // built by Serve: the Host header must name the listener's port
 	otlpAt *otlpState   // set by Serve: where agents send OTLP
 	http   *http.Server
+
+	agentNet string // the Docker network of the agent containers (network.go)
 }
 
 // New opens the state database under cfg.Dir and builds every service. Agent containers left
@@ -163,8 +165,14 @@ func New(cfg Config) (*Server, error) {
 		return fail(fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err))
 	}
 	s.docker = docker
+	s.agentNet = agentNetworkName(dir)
+	nctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if _, _, err := agentNetwork(nctx, docker, dir); err != nil {
+		cfg.Logf("local: %v", err)
+	}
+	cancel()
 	s.control, err = control.New(control.Config{
-		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
+		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region, Network: s.agentNet,
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
 		Code: s.s3, DataDir: dir,
 		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe,
@@ -371,6 +379,23 @@ func Reset(ctx context.Context, dir string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// RemoveNetworks removes the agents' Docker network of the local endpoint whose data
+// directory is dir (every agentcore endpoint's when dir is ""), once its containers are gone:
+// what `agentcore local reset` does after Reset.
+func RemoveNetworks(ctx context.Context, dir string) error {
+	docker, err := dockerclient.New()
+	if err != nil {
+		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
+	}
+	defer docker.Close()
+	if dir != "" {
+		if dir, err = filepath.Abs(dir); err != nil {
+			return err
+		}
+	}
+	return removeAgentNetworks(ctx, docker, dir)
 }
 
 // StopProcesses stops the host processes the local endpoint whose data directory is dir

@@ -299,6 +299,12 @@ func (a *app) cmdLocal(args []string) error {
 		if err := local.Reset(a.ctx, localDir()); err != nil {
 			return err
 		}
+		if err := local.RemoveNetworks(a.ctx, localDir()); err != nil {
+			return err
+		}
+		if _, err := local.RemoveImageTags(a.ctx, *port); err != nil {
+			return err
+		}
 		if err := removeAllBut(localDir(), auth.FileName); err != nil {
 			return err
 		}

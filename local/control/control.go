@@ -46,6 +46,9 @@ type Config struct {
 	AgentEnv func(AgentInfo) []string
 	// Observe is told of every invocation once it ends (metrics); may be nil.
 	Observe func(Invocation)
+	// Network is the Docker network agent containers join, publishing no port: the endpoint
+	// reaches them at their address on it. "": they publish 8080 on a loopback port instead.
+	Network string
 }
 
 // Service implements the runtime control plane and data plane.
@@ -116,6 +119,7 @@ func New(cfg Config) (*Service, error) {
 			MaxIdleConnsPerHost: 32, IdleConnTimeout: time.Minute}},
 		inflight: map[string]*startCall{},
 		logf:     cfg.Logf,
+		network:  cfg.Network,
 	}
 	s.run.code = &codeRunner{source: cfg.Code, store: st, logf: cfg.Logf}
 	s.run.env = s.agentEnv

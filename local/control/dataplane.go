@@ -248,7 +248,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (c *countingReader) Close() error { return nil }
 
 func isRefused(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused")
+	// A container gone from the agents' network leaves an address with no host behind it.
+	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused") ||
+		errors.Is(err, syscall.EHOSTUNREACH) || strings.Contains(err.Error(), "no route to host")
 }
 
 // touchSession records a session's use, at most once a minute per session: a database

@@ -178,7 +178,7 @@ func startDetached(ctx context.Context, port int) (*serverInfo, error) {
 	cmd := exec.Command(exe, "local", "start", "--foreground", "--port", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Env = os.Environ()
+	cmd.Env = detachedEnv(os.Environ())
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the local endpoint: %w", err)
 	}

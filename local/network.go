@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"net"
 	"strings"
 
@@ -35,7 +36,7 @@ func agentNetworkName(dir string) string {
 func agentNetwork(ctx context.Context, cli *client.Client, dir string) (name, gateway string, err error) {
 	name = agentNetworkName(dir)
 	nw, err := cli.NetworkInspect(ctx, name, network.InspectOptions{})
-	if client.IsErrNotFound(err) {
+	if cerrdefs.IsNotFound(err) {
 		_, err = cli.NetworkCreate(ctx, name, network.CreateOptions{
 			Driver:  "bridge",
 			Options: map[string]string{"com.docker.network.bridge.enable_icc": "false"},
@@ -75,7 +76,7 @@ func removeAgentNetworks(ctx context.Context, cli *client.Client, dir string) er
 		return fmt.Errorf("listing the agents' Docker networks: %w", err)
 	}
 	for _, nw := range nws {
-		if err := cli.NetworkRemove(ctx, nw.ID); err != nil && !client.IsErrNotFound(err) {
+		if err := cli.NetworkRemove(ctx, nw.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("removing the agents' Docker network %s: %w", nw.Name, err)
 		}
 	}

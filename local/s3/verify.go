@@ -59,15 +59,14 @@ func (d *digestReader) Read(p []byte) (int, error) {
 // trailer: each string to sign holds the previous signature, so chunks cannot be replaced,
 // reordered or dropped.
 type chunkSigner struct {
-	key       []byte
-	amzDate   string
-	scope     string
-	prev      string // the previous chunk's signature; the request's for the first
-	trailer   bool   // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: the trailer is signed too
-	pending   string // the signature announced for the chunk being read
-	h         hash.Hash
-	inChunk   bool
-	lastChunk bool
+	key     []byte
+	amzDate string
+	scope   string
+	prev    string // the previous chunk's signature; the request's for the first
+	trailer bool   // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: the trailer is signed too
+	pending string // the signature announced for the chunk being read
+	h       hash.Hash
+	inChunk bool
 }
 
 // newChunkSigner returns the checker of r's chunk signatures, nil when r's chunks are unsigned

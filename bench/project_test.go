@@ -42,9 +42,7 @@ func loadProject(tb testing.TB, path string, n int) {
 }
 
 // BenchmarkLoadProject10k: agentcore.toml with 10,000 agents read, decoded, indexed (every
-// key's line and column) and validated, what every command pays first. Target < 0.5 s. What is
-// left above linear is go-toml's decoder: its duplicate-key tracker (tracker.SeenTracker.find)
-// scans every entry after a table's parent for each new table.
+// key's line and column) and validated, what every command pays first. Target < 0.5 s.
 func BenchmarkLoadProject10k(b *testing.B) {
 	path := bigProject(b, 10_000)
 	for b.Loop() {

@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
@@ -64,7 +64,7 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 	dir := t.TempDir()
 	t.Cleanup(func() {
 		Reset(context.Background(), dir)
-		RemoveNetworks(context.Background(), dir)
+		RemoveNetwork(context.Background())
 	})
 	r := start(t, dir)
 	defer r.stop(t)
@@ -131,7 +131,7 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 	r.srv.mu.Lock()
 	otlpURL := r.srv.otlpAt.gateway
 	r.srv.mu.Unlock()
-	if otlpURL == "" || !probe(t, cli, uri, agentNetworkName(dir), otlpURL+"/") {
+	if otlpURL == "" || !probe(t, cli, uri, agentNetworkName, otlpURL+"/") {
 		t.Fatalf("a container on the agents' network does not reach the endpoint's OTLP receiver %q", otlpURL)
 	}
 	for _, ip := range ips {
@@ -139,7 +139,7 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 		if probe(t, cli, uri, "", url) {
 			t.Errorf("a container on Docker's default bridge reached the agent at %s", url)
 		}
-		if probe(t, cli, uri, agentNetworkName(dir), url) {
+		if probe(t, cli, uri, agentNetworkName, url) {
 			t.Errorf("another container on the agents' network reached the agent at %s", url)
 		}
 		// What is left: this machine's processes route to the bridge (see network.go).
@@ -149,8 +149,18 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 			t.Logf("known limit: a host process reaches %s (%s)", url, resp.Status)
 		}
 	}
-	if !strings.HasPrefix(agentNetworkName(dir), "agentcore-local-") {
-		t.Fatal(agentNetworkName(dir))
+	invoke(t, r, *created.AgentRuntimeArn)
+
+	// Another endpoint's reset removed the network with the containers: the next invocation
+	// creates both again.
+	if err := Reset(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveNetwork(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.NetworkInspect(ctx, agentNetworkName, network.InspectOptions{}); err == nil {
+		t.Log("the agents' network is still there (another endpoint's containers use it)")
 	}
 	invoke(t, r, *created.AgentRuntimeArn)
 }

@@ -46,8 +46,8 @@ type otlpState struct {
 }
 
 // startOTLP opens the containers' way to the OTLP receiver: a listener on the gateway
-// address of the agents' Docker network (network.go), which only the host and its containers reach,
-// serving the OTLP paths alone (the AWS APIs stay on loopback). When the bridge's gateway is
+// address of the agents' Docker network (network.go), which only the host and its containers
+// reach, serving the OTLP paths alone (the AWS APIs stay on loopback). When the bridge's gateway is
 // not an address of this machine (a remote Docker engine), containers get no OTLP endpoint.
 func (s *Server) startOTLP(main net.Addr) {
 	_, port, _ := net.SplitHostPort(main.String())

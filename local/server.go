@@ -165,14 +165,15 @@ func New(cfg Config) (*Server, error) {
 		return fail(fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err))
 	}
 	s.docker = docker
-	s.agentNet = agentNetworkName(dir)
+	s.agentNet = agentNetworkName
 	nctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if _, _, err := agentNetwork(nctx, docker, dir); err != nil {
+	if _, err := agentNetwork(nctx, docker); err != nil {
 		cfg.Logf("local: %v", err)
 	}
 	cancel()
 	s.control, err = control.New(control.Config{
-		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region, Network: s.agentNet,
+		DB: db, Docker: docker, Account: cfg.Account, Region: cfg.Region,
+		Network: s.agentNet, EnsureNetwork: func(ctx context.Context) error { _, err := agentNetwork(ctx, docker); return err },
 		StateLabel: dir, PingTimeout: cfg.PingTimeout, Logf: cfg.Logf,
 		Code: s.s3, DataDir: dir,
 		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe,
@@ -379,23 +380,6 @@ func Reset(ctx context.Context, dir string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// RemoveNetworks removes the agents' Docker network of the local endpoint whose data
-// directory is dir (every agentcore endpoint's when dir is ""), once its containers are gone:
-// what `agentcore local reset` does after Reset.
-func RemoveNetworks(ctx context.Context, dir string) error {
-	docker, err := dockerclient.New()
-	if err != nil {
-		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
-	}
-	defer docker.Close()
-	if dir != "" {
-		if dir, err = filepath.Abs(dir); err != nil {
-			return err
-		}
-	}
-	return removeAgentNetworks(ctx, docker, dir)
 }
 
 // StopProcesses stops the host processes the local endpoint whose data directory is dir

@@ -299,7 +299,7 @@ func (a *app) cmdLocal(args []string) error {
 		if err := local.Reset(a.ctx, localDir()); err != nil {
 			return err
 		}
-		if err := local.RemoveNetworks(a.ctx, localDir()); err != nil {
+		if err := local.RemoveNetwork(a.ctx); err != nil {
 			return err
 		}
 		if _, err := local.RemoveImageTags(a.ctx, *port); err != nil {

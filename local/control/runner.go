@@ -60,8 +60,9 @@ type runner struct {
 	// forget when the address stops answering.
 	addrs map[string]string
 	// network is the Docker network agent containers join, publishing no port ("": they
-	// publish 8080 on a loopback port).
-	network string
+	// publish 8080 on a loopback port). ensureNw creates it again; may be nil.
+	network  string
+	ensureNw func(context.Context) error
 }
 
 type startCall struct {
@@ -232,6 +233,12 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 	if r.network != "" {
 		hostConfig.PortBindings = nil
 		hostConfig.NetworkMode = container.NetworkMode(r.network)
+	}
+	if r.network != "" && r.ensureNw != nil {
+		// Another endpoint's reset may have removed it (an engine checks only at start).
+		if err := r.ensureNw(ctx); err != nil {
+			return "", err
+		}
 	}
 	created, err := r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
 	// The name is taken: a leftover of a run that stopped between create and cleanup, or the

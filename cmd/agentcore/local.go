@@ -296,17 +296,21 @@ func (a *app) cmdLocal(args []string) error {
 		if err := local.StopProcesses(localDir()); err != nil {
 			return err
 		}
-		if err := local.Reset(a.ctx, localDir()); err != nil {
-			return err
+		// The Docker engine's part (containers, network, image tags) does not hold back the
+		// rest: the state goes whatever the engine says, and containers left behind carry labels
+		// by which the next reset finds them.
+		dockerErr := local.Reset(a.ctx, localDir())
+		if dockerErr == nil {
+			dockerErr = local.RemoveNetwork(a.ctx)
 		}
-		if err := local.RemoveNetwork(a.ctx); err != nil {
-			return err
-		}
-		if _, err := local.RemoveImageTags(a.ctx, *port); err != nil {
-			return err
+		if dockerErr == nil {
+			_, dockerErr = local.RemoveImageTags(a.ctx, *port)
 		}
 		if err := removeAllBut(localDir(), auth.FileName); err != nil {
 			return err
+		}
+		if dockerErr != nil {
+			return fmt.Errorf("the local endpoint's state is removed, but not what it left on the Docker engine: %w; run agentcore local reset --yes again once the engine answers (agent containers are found by their labels)", dockerErr)
 		}
 		a.out.OK("", "local endpoint reset: agent containers and host processes stopped, images and state removed (its credentials are kept: "+filepath.Join(localDir(), auth.FileName)+")")
 		return nil

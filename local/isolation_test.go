@@ -6,16 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
-	"github.com/agentcore/agentcore/internal/dockerclient"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
 	"github.com/agentcore/agentcore/local/control"
 )
@@ -53,14 +48,7 @@ func probe(t *testing.T, cli *client.Client, image, network, url string) bool {
 // container reaches it (on Docker's default bridge, or on the agents' own network), while the
 // endpoint's invocations get through.
 func TestAgentOnlyThroughEndpoint(t *testing.T) {
-	cli, err := dockerclient.New()
-	if err == nil {
-		_, err = cli.Ping(context.Background())
-		cli.NegotiateAPIVersion(context.Background())
-	}
-	if err != nil {
-		t.Skipf("no Docker engine: %v", err)
-	}
+	cli := dockerEngine(t)
 	dir := t.TempDir()
 	t.Cleanup(func() {
 		Reset(context.Background(), dir)
@@ -69,36 +57,8 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 	r := start(t, dir)
 	defer r.stop(t)
 	ctx := context.Background()
-	ecrc := ecr.NewFromConfig(r.cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(r.url) })
-	repo, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("lonely")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	uri := aws.ToString(repo.Repository.RepositoryUri) + ":v1"
-	if err := testagent.Image(t, cli, uri, ""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { testagent.RemoveImage(cli, uri) })
-	login, err := ecrc.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testagent.Push(ctx, cli, uri, registryAuth(t, login, r.url)); err != nil {
-		t.Fatal(err)
-	}
-	ctlc := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
-	created, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{
-		AgentRuntimeName:     aws.String("lonely_agent"),
-		AgentRuntimeArtifact: &types.AgentRuntimeArtifactMemberContainerConfiguration{Value: types.ContainerConfiguration{ContainerUri: aws.String(uri)}},
-		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"),
-		NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic},
-		EnvironmentVariables: map[string]string{"WHO": "server"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitReady(t, ctlc, *created.AgentRuntimeId)
-	invoke(t, r, *created.AgentRuntimeArn)
+	_, arn, uri := containerAgent(t, r, cli, "lonely", "lonely_agent", map[string]string{"WHO": "server"})
+	invoke(t, r, arn)
 
 	found, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", control.LabelState+"="+dir))})
 	if err != nil || len(found) != 1 {
@@ -149,7 +109,7 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 			t.Logf("known limit: a host process reaches %s (%s)", url, resp.Status)
 		}
 	}
-	invoke(t, r, *created.AgentRuntimeArn)
+	invoke(t, r, arn)
 
 	// Another endpoint's reset removed the network with the containers: the next invocation
 	// creates both again.
@@ -162,19 +122,13 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 	if _, err := cli.NetworkInspect(ctx, agentNetworkName, network.InspectOptions{}); err == nil {
 		t.Log("the agents' network is still there (another endpoint's containers use it)")
 	}
-	invoke(t, r, *created.AgentRuntimeArn)
+	invoke(t, r, arn)
 }
 
 // TestRemoveImageTags: the build tags and the tags of the endpoint's registry go; another
 // port's and other names stay.
 func TestRemoveImageTags(t *testing.T) {
-	cli, err := dockerclient.New()
-	if err == nil {
-		_, err = cli.Ping(context.Background())
-	}
-	if err != nil {
-		t.Skipf("no Docker engine: %v", err)
-	}
+	cli := dockerEngine(t)
 	ctx := context.Background()
 	base := "agentcore-test/removetags:base"
 	if err := testagent.Image(t, cli, base, ""); err != nil {

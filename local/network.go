@@ -54,9 +54,9 @@ func agentNetwork(ctx context.Context, cli *client.Client) (gateway string, err 
 	return gateway, nil
 }
 
-// RemoveNetwork removes the agents' network once no container is on it (another endpoint's
-// agents may still be): what `agentcore local reset` does after Reset. An endpoint that runs
-// an agent afterwards creates it again.
+// RemoveNetwork removes the agents' network when no container is on it (another endpoint's
+// agents may be). `agentcore local reset` keeps it, since every endpoint on the engine shares
+// it; an endpoint whose network was removed creates it again before its next container.
 func RemoveNetwork(ctx context.Context) error {
 	docker, err := dockerclient.New()
 	if err != nil {

@@ -296,13 +296,11 @@ func (a *app) cmdLocal(args []string) error {
 		if err := local.StopProcesses(localDir()); err != nil {
 			return err
 		}
-		// The Docker engine's part (containers, network, image tags) does not hold back the
-		// rest: the state goes whatever the engine says, and containers left behind carry labels
-		// by which the next reset finds them.
+		// The Docker engine's part (containers, image tags) does not hold back the rest: the
+		// state goes whatever the engine says, and containers left behind carry labels by which
+		// the next reset finds them. The agents' network stays: every endpoint on the engine
+		// shares it.
 		dockerErr := local.Reset(a.ctx, localDir())
-		if dockerErr == nil {
-			dockerErr = local.RemoveNetwork(a.ctx)
-		}
 		if dockerErr == nil {
 			_, dockerErr = local.RemoveImageTags(a.ctx, *port)
 		}

@@ -46,15 +46,15 @@ type otlpState struct {
 }
 
 // startOTLP opens the containers' way to the OTLP receiver: a listener on the gateway
-// address of Docker's default bridge network, which only the host and its containers reach,
-// serving the OTLP paths alone (the AWS APIs stay on loopback). When the bridge's gateway is
+// address of the agents' Docker network (network.go), which only the host and its containers
+// reach, serving the OTLP paths alone (the AWS APIs stay on loopback). When the bridge's gateway is
 // not an address of this machine (a remote Docker engine), containers get no OTLP endpoint.
 func (s *Server) startOTLP(main net.Addr) {
 	_, port, _ := net.SplitHostPort(main.String())
 	st := &otlpState{loopback: "http://" + net.JoinHostPort("127.0.0.1", port)}
 	if cli, ok := s.docker.(*client.Client); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		nw, err := cli.NetworkInspect(ctx, "bridge", network.InspectOptions{})
+		nw, err := cli.NetworkInspect(ctx, s.agentNet, network.InspectOptions{})
 		cancel()
 		gw := ""
 		if err == nil {

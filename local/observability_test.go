@@ -15,64 +15,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
-	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/smithy-go"
 
-	"github.com/agentcore/agentcore/internal/dockerclient"
-	testagent "github.com/agentcore/agentcore/internal/testagent/build"
 	"github.com/agentcore/agentcore/local/control"
 )
 
 // An agent's output, its OTLP spans and its invocation metrics, through the signed AWS APIs of
 // a running endpoint, across a restart.
 func TestObservability(t *testing.T) {
-	cli, err := dockerclient.New()
-	if err == nil {
-		_, err = cli.Ping(context.Background())
-		cli.NegotiateAPIVersion(context.Background())
-	}
-	if err != nil {
-		t.Skipf("no Docker engine: %v", err)
-	}
+	cli := dockerEngine(t)
 	dir := t.TempDir()
 	t.Cleanup(func() { Reset(context.Background(), dir) })
 	r := start(t, dir)
 	ctx := context.Background()
-	with := func(u string) func(*ecr.Options) { return func(o *ecr.Options) { o.BaseEndpoint = aws.String(u) } }
-	ecrc := ecr.NewFromConfig(r.cfg, with(r.url))
-	repo, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("obs-agent")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	uri := aws.ToString(repo.Repository.RepositoryUri) + ":v1"
-	if err := testagent.Image(t, cli, uri, ""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { testagent.RemoveImage(cli, uri) })
-	login, err := ecrc.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testagent.Push(ctx, cli, uri, registryAuth(t, login, r.url)); err != nil {
-		t.Fatal(err)
-	}
-	ctlc := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
-	created, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{
-		AgentRuntimeName:     aws.String("obs_agent"),
-		AgentRuntimeArtifact: &types.AgentRuntimeArtifactMemberContainerConfiguration{Value: types.ContainerConfiguration{ContainerUri: aws.String(uri)}},
-		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"),
-		NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, arn := *created.AgentRuntimeId, *created.AgentRuntimeArn
-	waitReady(t, ctlc, id)
+	id, arn, _ := containerAgent(t, r, cli, "obs-agent", "obs_agent", nil)
 	group := control.RuntimeLogGroup(id, "DEFAULT")
 	session := "obs-session-0123456789abcdefghijklmnop"
 

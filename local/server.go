@@ -82,6 +82,8 @@ type Server struct {
 	guard  http.Handler // built by Serve: the Host header must name the listener's port
 	otlpAt *otlpState   // set by Serve: where agents send OTLP
 	http   *http.Server
+
+	agentNet string // the Docker network of the agent containers (network.go)
 }
 
 // New opens the state database under cfg.Dir and builds every service. Agent containers left
@@ -121,7 +123,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openDB(filepath.Join(dir, "state.db"), 2*time.Second)
+	if isDamaged(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w (is another `agentcore local` server running on this directory?)", filepath.Join(dir, "state.db"), err)
 	}
@@ -163,8 +168,15 @@ func New(cfg Config) (*Server, error) {
 		return fail(fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err))
 	}
 	s.docker = docker
+	s.agentNet = agentNetworkName
+	nctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if _, err := agentNetwork(nctx, docker); err != nil {
+		cfg.Logf("local: %v", err)
+	}
+	cancel()
 	s.control, err = control.New(control.Config{
 		Config: s.service(""), Docker: docker, StateLabel: dir, PingTimeout: cfg.PingTimeout, Code: s.s3,
+		Network: s.agentNet, EnsureNetwork: func(ctx context.Context) error { _, err := agentNetwork(ctx, docker); return err },
 		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe,
 		RegistryAuth: func() (string, string) {
 			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())
@@ -277,7 +289,7 @@ func (s *Server) classify(r *http.Request) auth.Route {
 		return auth.Route{Protocol: auth.AWSJSON}
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/"):
 		// An invocation's Content-Type is its payload's, whatever the caller sends.
-		return auth.Route{Protocol: auth.RestJSON, UserContentType: control.IsDataPlane(r)}
+		return auth.Route{Protocol: auth.RestJSON, UserContentType: control.IsDataPlane(r), MaxBody: control.MaxInvokePayload}
 	case isQuery(r):
 		return auth.Route{Protocol: auth.Query}
 	}
@@ -380,7 +392,11 @@ func StopProcesses(dir string) error {
 	if _, err := os.Stat(path); err != nil {
 		return nil // never started: nothing ran
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := openDB(path, 5*time.Second)
+	if isDamaged(err) {
+		// Its records of host processes are lost with it; reset removes the file.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("opening %s to stop the agents' host processes: %w (is the local endpoint still running? agentcore local stop)", path, err)
 	}

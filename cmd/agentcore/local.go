@@ -178,7 +178,7 @@ func startDetached(ctx context.Context, port int) (*serverInfo, error) {
 	cmd := exec.Command(exe, "local", "start", "--foreground", "--port", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Env = os.Environ()
+	cmd.Env = detachedEnv(os.Environ())
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the local endpoint: %w", err)
 	}
@@ -296,11 +296,19 @@ func (a *app) cmdLocal(args []string) error {
 		if err := local.StopProcesses(localDir()); err != nil {
 			return err
 		}
-		if err := local.Reset(a.ctx, localDir()); err != nil {
-			return err
+		// The Docker engine's part (containers, image tags) does not hold back the rest: the
+		// state goes whatever the engine says, and containers left behind carry labels by which
+		// the next reset finds them. The agents' network stays: every endpoint on the engine
+		// shares it.
+		dockerErr := local.Reset(a.ctx, localDir())
+		if dockerErr == nil {
+			_, dockerErr = local.RemoveImageTags(a.ctx, *port)
 		}
 		if err := removeAllBut(localDir(), auth.FileName); err != nil {
 			return err
+		}
+		if dockerErr != nil {
+			return fmt.Errorf("the local endpoint's state is removed, but not what it left on the Docker engine: %w; run agentcore local reset --yes again once the engine answers (agent containers are found by their labels)", dockerErr)
 		}
 		a.out.OK("", "local endpoint reset: agent containers and host processes stopped, images and state removed (its credentials are kept: "+filepath.Join(localDir(), auth.FileName)+")")
 		return nil

@@ -1,7 +1,6 @@
 package project
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -91,8 +90,7 @@ func displayName(abs string) string {
 func Parse(data []byte, absPath, display string) (*Project, error) {
 	lerr := &LoadError{File: display}
 	var raw rawFile
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
+	if err := decodeRaw(data, &raw); err != nil {
 		var strict *toml.StrictMissingError
 		var derr *toml.DecodeError
 		switch {

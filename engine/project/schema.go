@@ -95,11 +95,14 @@ func tomlKeys(v any) []string {
 // positions maps dotted key paths to where the key stands in the file.
 type positions map[string][2]int
 
-// indexPositions records the line and column of every table header and key in the file.
+// indexPositions records the line and column of every table header and key in the file, in
+// one pass: offsets become positions through an index of line starts (go-toml's Parser.Shape
+// counts lines from the top of the file for each one).
 func indexPositions(data []byte) positions {
 	pos := positions{}
 	var p unstable.Parser
 	p.Reset(data)
+	lines := lineStarts(data)
 	var table []string
 	arrays := map[string]int{} // [[array.table]] headers seen: the next index
 	keyParts := func(n *unstable.Node) ([]string, *unstable.Node) {
@@ -119,10 +122,9 @@ func indexPositions(data []byte) positions {
 		if n == nil || n.Raw.Length == 0 && n.Raw.Offset == 0 {
 			return
 		}
-		sh := p.Shape(n.Raw)
 		key := strings.Join(path, ".")
 		if _, ok := pos[key]; !ok {
-			pos[key] = [2]int{sh.Start.Line, sh.Start.Column}
+			pos[key] = lines.position(int(n.Raw.Offset))
 		}
 	}
 	for p.NextExpression() {
@@ -173,6 +175,25 @@ func indexPositions(data []byte) positions {
 		}
 	}
 	return pos
+}
+
+// lineIndex holds the offset at which each line of a file starts.
+type lineIndex []int
+
+func lineStarts(data []byte) lineIndex {
+	starts := lineIndex{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// position is the 1-based line and byte column of offset, as go-toml counts them.
+func (l lineIndex) position(offset int) [2]int {
+	line := sort.Search(len(l), func(i int) bool { return l[i] > offset }) // lines starting at or before offset
+	return [2]int{line, offset - l[line-1] + 1}
 }
 
 // at returns the position of the nearest recorded ancestor of path.

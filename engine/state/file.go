@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,6 +45,9 @@ func Decode(data []byte, source string) (*State, error) {
 	var st State
 	if err := dec.Decode(&st); err != nil {
 		return nil, fmt.Errorf("%s is not a valid state document: %w", source, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s is not a valid state document: bytes follow its JSON document at offset %d: remove them, or restore the file from a backup", source, dec.InputOffset())
 	}
 	if st.Schema > SchemaVersion {
 		return nil, fmt.Errorf("%s has schema %d, newer than this agentcore understands (%d): upgrade agentcore", source, st.Schema, SchemaVersion)

@@ -6,7 +6,9 @@
 // Environment:
 //
 //	TESTAGENT_MODE         "" (normal), "exit" (exit at once with TESTAGENT_EXIT_CODE, default 3),
-//	                       "never-healthy" (/ping answers 503 Unhealthy), "no-listen" (never listens)
+//	                       "never-healthy" (/ping answers 503 Unhealthy), "no-listen" (never listens),
+//	                       "probe" (a client: GET TESTAGENT_PROBE_URL, exit 0 on any answer, 1 on none)
+//	TESTAGENT_PROBE_URL    the URL mode "probe" tries
 //	TESTAGENT_EXIT_CODE    exit code for mode "exit"
 //	TESTAGENT_STREAM_DELAY delay between streamed events (Go duration, default 200ms)
 //
@@ -37,6 +39,17 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, "testagent: exiting on purpose (TESTAGENT_MODE=exit)")
 		os.Exit(code)
+	case "probe":
+		// A client, not an agent: GET TESTAGENT_PROBE_URL; exit 0 if anything answered, 1 if not.
+		c := &http.Client{Timeout: 3 * time.Second}
+		resp, err := c.Get(os.Getenv("TESTAGENT_PROBE_URL"))
+		if err != nil {
+			fmt.Println("testagent probe: no answer:", err)
+			os.Exit(1)
+		}
+		resp.Body.Close()
+		fmt.Println("testagent probe: answered", resp.Status)
+		os.Exit(0)
 	case "no-listen":
 		fmt.Println("testagent: not listening on purpose (TESTAGENT_MODE=no-listen)")
 		for {

@@ -31,6 +31,9 @@ type Route struct {
 	// UserContentType is set for operations whose Content-Type describes the caller's own
 	// data (InvokeAgentRuntime's payload, an S3 object), which browsers' form types may be.
 	UserContentType bool
+	// MaxBody bounds a body hashed before its signature can be checked (the API model's limit
+	// on the operation's input); 0 means DefaultMaxBody.
+	MaxBody int64
 }
 
 // Guard is the local endpoint's front door. In order, it refuses: a Host header that is not
@@ -68,8 +71,9 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.Next.ServeHTTP(w, r)
 		return
 	}
-	v := Verifier{Creds: g.Creds, Now: g.Now}
+	v := Verifier{Creds: g.Creds, Now: g.Now, MaxBody: route.MaxBody}
 	id, f := v.Verify(r)
+	defer discardBody(r) // a body spooled to a temporary file is closed after the handler
 	if f != nil {
 		writeFailure(w, route.Protocol, f)
 		return

@@ -1,13 +1,11 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -26,8 +24,6 @@ const (
 	amzDate = "20060102T150405Z"
 	// MaxSkew is how far a request's time may be from the server's, as AWS allows.
 	MaxSkew = 15 * time.Minute
-	// maxBody bounds the body read to hash a request that does not send X-Amz-Content-Sha256.
-	maxBody = 256 << 20
 
 	UnsignedPayload = "UNSIGNED-PAYLOAD"
 	emptySHA256     = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -90,6 +86,9 @@ func FromContext(ctx context.Context) *Identity {
 type Verifier struct {
 	Creds Credentials
 	Now   func() time.Time // default time.Now
+	// MaxBody bounds a body read to hash it (one that announces no digest) or to check it
+	// against the digest announced; 0 means DefaultMaxBody.
+	MaxBody int64
 }
 
 func (v *Verifier) now() time.Time {
@@ -137,7 +136,7 @@ func (v *Verifier) Verify(r *http.Request) (*Identity, *Failure) {
 		return nil, f
 	}
 
-	payload, f := payloadHash(r, s)
+	payload, f := v.payloadHash(r, s)
 	if f != nil {
 		return nil, f
 	}
@@ -147,12 +146,13 @@ func (v *Verifier) Verify(r *http.Request) (*Identity, *Failure) {
 	key := SigningKey(v.Creds.SecretAccessKey, s.date, s.region, s.service)
 	want := hex.EncodeToString(hmacSHA256(key, []byte(toSign)))
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(s.signature))) {
+		discardBody(r)
 		return nil, &Failure{Kind: BadSignature, Key: s.key, Msg: msgBadSignature}
 	}
 	if isHex64(payload) && s.service != "s3" {
 		// A digest the client announced: the body must match it (S3 checks its own, as it
 		// streams).
-		if f := checkBody(r, payload); f != nil {
+		if f := checkBody(r, payload, v.MaxBody); f != nil {
 			return nil, f
 		}
 	}
@@ -264,7 +264,7 @@ func (s *sigv4) credential(c string) *Failure {
 // payloadHash is the last line of the canonical request: X-Amz-Content-Sha256 as sent (a hex
 // digest, UNSIGNED-PAYLOAD, STREAMING-...), UNSIGNED-PAYLOAD for a presigned S3 URL, or else
 // the digest of the body, which is read for it.
-func payloadHash(r *http.Request, s *sigv4) (string, *Failure) {
+func (v *Verifier) payloadHash(r *http.Request, s *sigv4) (string, *Failure) {
 	if h := r.Header.Get("X-Amz-Content-Sha256"); h != "" {
 		return h, nil
 	}
@@ -279,32 +279,25 @@ func payloadHash(r *http.Request, s *sigv4) (string, *Failure) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return emptySHA256, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	r.Body.Close()
-	if err != nil {
-		return "", &Failure{Kind: BadDigest, Key: s.key, Msg: "reading the request body: " + err.Error()}
-	}
-	if len(body) > maxBody {
-		return "", &Failure{Kind: BadDigest, Key: s.key, Msg: fmt.Sprintf("the request body is larger than %d MiB; send X-Amz-Content-Sha256", maxBody>>20)}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return hexSHA256(body), nil
+	return spoolBody(r, v.MaxBody, s.key)
 }
 
 // checkBody reads the body to compare it with the digest the client signed.
-func checkBody(r *http.Request, want string) *Failure {
+func checkBody(r *http.Request, want string, maxBody int64) *Failure {
 	if r.Body == nil || r.Body == http.NoBody {
 		if want != emptySHA256 {
 			return &Failure{Kind: BadDigest, Msg: "The provided 'x-amz-content-sha256' header does not match what was computed."}
 		}
 		return nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	r.Body.Close()
-	if err != nil || len(body) > maxBody || hexSHA256(body) != strings.ToLower(want) {
+	got, f := spoolBody(r, maxBody, "")
+	if f != nil {
+		return f
+	}
+	if got != strings.ToLower(want) {
+		discardBody(r)
 		return &Failure{Kind: BadDigest, Msg: "The provided 'x-amz-content-sha256' header does not match what was computed."}
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package control
 
 import (
-	"archive/zip"
 	"context"
 	"fmt"
 	"io"
@@ -165,74 +164,6 @@ func (c *codeRunner) extract(runtimeID string, version int, cfg runtimeConfig) (
 		return "", err
 	}
 	return dst, nil
-}
-
-// unzip extracts archive into dir, refusing entries that would land outside it.
-func unzip(archive, dir string) error {
-	zr, err := zip.OpenReader(archive)
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		name := filepath.FromSlash(f.Name)
-		if filepath.IsAbs(name) || name == ".." || strings.HasPrefix(name, ".."+string(filepath.Separator)) || strings.Contains(name, string(filepath.Separator)+".."+string(filepath.Separator)) {
-			return fmt.Errorf("entry %q points outside the package", f.Name)
-		}
-		path := filepath.Join(dir, name)
-		mode := f.Mode()
-		switch {
-		case mode.IsDir():
-			if err := os.MkdirAll(path, 0o755); err != nil {
-				return err
-			}
-			continue
-		case mode&os.ModeSymlink != 0:
-			rc, err := f.Open()
-			if err != nil {
-				return err
-			}
-			target, err := io.ReadAll(io.LimitReader(rc, 4096))
-			rc.Close()
-			if err != nil {
-				return err
-			}
-			resolved := filepath.Join(filepath.Dir(path), string(target))
-			if filepath.IsAbs(string(target)) || !strings.HasPrefix(resolved, dir+string(filepath.Separator)) {
-				return fmt.Errorf("symbolic link %q points outside the package", f.Name)
-			}
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return err
-			}
-			if err := os.Symlink(string(target), path); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		perm := mode.Perm() | 0o400
-		if perm&0o777 == 0o400 {
-			perm = 0o644
-		}
-		out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
-		if err != nil {
-			return err
-		}
-		rc, err := f.Open()
-		if err == nil {
-			_, err = io.Copy(out, rc)
-			rc.Close()
-		}
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func listFiles(dir string, max int) string {

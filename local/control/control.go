@@ -43,6 +43,12 @@ type Config struct {
 	AgentEnv func(AgentInfo) []string
 	// Observe is told of every invocation once it ends (metrics); may be nil.
 	Observe func(Invocation)
+	// Network is the Docker network agent containers join, publishing no port: the endpoint
+	// reaches them at their address on it. "": they publish 8080 on a loopback port instead.
+	Network string
+	// EnsureNetwork creates Network when the engine does not have it, before each container is
+	// created (another endpoint's reset may have removed it); may be nil.
+	EnsureNetwork func(context.Context) error
 }
 
 // Service implements the runtime control plane and data plane.
@@ -113,6 +119,8 @@ func New(cfg Config) (*Service, error) {
 			MaxIdleConnsPerHost: 32, IdleConnTimeout: time.Minute}},
 		inflight: map[string]*startCall{},
 		logf:     cfg.Logf,
+		network:  cfg.Network,
+		ensureNw: cfg.EnsureNetwork,
 	}
 	s.run.code = &codeRunner{source: cfg.Code, store: st, logf: cfg.Logf}
 	s.run.env = s.agentEnv

@@ -24,6 +24,9 @@ const (
 // maxPayload is the model's limit on the invocation payload (Body: max 100000000).
 const maxPayload = 100_000_000
 
+// MaxInvokePayload is maxPayload for the guard, which bounds the body it hashes by it.
+const MaxInvokePayload = maxPayload
+
 // Headers passed through to the agent as they are, besides the session, user and custom ones.
 var passHeaders = []string{"Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "X-Amzn-Trace-Id", "Traceparent", "Tracestate", "Baggage"}
 
@@ -222,7 +225,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (c *countingReader) Close() error { return nil }
 
 func isRefused(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused")
+	// A container gone from the agents' network leaves an address with no host behind it.
+	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused") ||
+		errors.Is(err, syscall.EHOSTUNREACH) || strings.Contains(err.Error(), "no route to host")
 }
 
 // touchSession records a session's use, at most once a minute per session: a database

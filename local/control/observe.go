@@ -314,7 +314,10 @@ func (s *Service) followContainer(id, runtimeID string, version int) {
 			}
 			info, ierr := s.cfg.Docker.ContainerInspect(s.ctx, id)
 			if ierr != nil || info.State == nil || !info.State.Running {
-				return // gone or stopped: whoever starts it again follows it again
+				// Gone or stopped: whoever starts it again follows it again. Its address is
+				// forgotten now: on the agents' network another container may get it.
+				s.run.forget(runtimeID, version)
+				return
 			}
 			if err != nil {
 				s.cfg.Logf("control: following the output of container %s: %v", id[:min(12, len(id))], err)

@@ -59,6 +59,10 @@ type runner struct {
 	// costs no Docker API call. It is dropped whenever a container is removed, and by
 	// forget when the address stops answering.
 	addrs map[string]string
+	// network is the Docker network agent containers join, publishing no port ("": they
+	// publish 8080 on a loopback port). ensureNw creates it again; may be nil.
+	network  string
+	ensureNw func(context.Context) error
 }
 
 type startCall struct {
@@ -144,10 +148,13 @@ func (r *runner) start(ctx context.Context, runtimeID string, version int, cfg r
 			continue
 		}
 		if info.State != nil && info.State.Running {
-			if addr := hostAddr(info); addr != "" {
+			if addr := r.hostAddr(info); addr != "" {
 				r.started(c.ID, runtimeID, version)
 				return addr, nil
 			}
+			// Running but not on the agents' network (it publishes a port instead): replaced.
+			r.remove(context.WithoutCancel(ctx), c.ID)
+			continue
 		}
 		// Stopped (e.g. the machine rebooted): start it again; recreate if that fails.
 		if err := r.docker.ContainerStart(ctx, c.ID, container.StartOptions{}); err == nil {
@@ -222,6 +229,16 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 	hostConfig := &container.HostConfig{
 		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
 		Binds:        spec.binds,
+	}
+	if r.network != "" {
+		hostConfig.PortBindings = nil
+		hostConfig.NetworkMode = container.NetworkMode(r.network)
+	}
+	if r.network != "" && r.ensureNw != nil {
+		// Another endpoint's reset may have removed it (an engine checks only at start).
+		if err := r.ensureNw(ctx); err != nil {
+			return "", err
+		}
 	}
 	created, err := r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
 	// The name is taken: a leftover of a run that stopped between create and cleanup, or the
@@ -360,8 +377,16 @@ func readPullStream(rc io.Reader) error {
 	}
 }
 
-func hostAddr(info container.InspectResponse) string {
+// hostAddr is where the endpoint reaches a container's port 8080: its address on the agents'
+// network, or the loopback port it publishes when there is no such network.
+func (r *runner) hostAddr(info container.InspectResponse) string {
 	if info.NetworkSettings == nil {
+		return ""
+	}
+	if r.network != "" {
+		if ep := info.NetworkSettings.Networks[r.network]; ep != nil && ep.IPAddress != "" {
+			return net.JoinHostPort(ep.IPAddress, "8080")
+		}
 		return ""
 	}
 	for _, b := range info.NetworkSettings.Ports[nat.Port(agentPort)] {
@@ -396,7 +421,7 @@ func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error
 			}
 			return "", r.explainExit(ctx, id, uri, fmt.Sprintf("the container exited with code %d", code))
 		}
-		if addr := hostAddr(info); addr != "" {
+		if addr := r.hostAddr(info); addr != "" {
 			healthy, answer, err := r.ping(ctx, addr)
 			if healthy {
 				return addr, nil

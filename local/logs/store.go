@@ -257,30 +257,19 @@ func (s *Store) load(g *group) error {
 		}
 		seg := &segment{seq: seq, path: path}
 		off := 0
+		var cuts [][2]int // damaged byte ranges in the middle of the segment
 		for off+recordHeader <= len(data) {
-			n := int(binary.LittleEndian.Uint32(data[off:]))
-			if n > len(data)-off-recordHeader {
-				break
+			name, ts, ingest, msg, n, ok := decodeRecord(data, off)
+			if !ok {
+				next := nextRecord(data, off+1)
+				if next >= len(data) {
+					break // a torn tail: truncated below
+				}
+				s.cfg.Logf("logs: %s: skipping a damaged record at offset %d (%d bytes)", path, off, next-off)
+				cuts = append(cuts, [2]int{off, next})
+				off = next
+				continue
 			}
-			payload := data[off+recordHeader : off+recordHeader+n]
-			if crc32.ChecksumIEEE(payload) != binary.LittleEndian.Uint32(data[off+4:]) {
-				break
-			}
-			l, k := binary.Uvarint(payload)
-			if k <= 0 || int(l) > len(payload)-k {
-				break
-			}
-			name := string(payload[k : k+int(l)])
-			p := payload[k+int(l):]
-			ts, k1 := binary.Varint(p)
-			if k1 <= 0 {
-				break
-			}
-			ingest, k2 := binary.Varint(p[k1:])
-			if k2 <= 0 {
-				break
-			}
-			msg := string(p[k1+k2:])
 			if key, ok := strings.CutPrefix(name, cursorPrefix); ok {
 				g.cursors[key] = max(g.cursors[key], ts)
 				off += recordHeader + n
@@ -297,7 +286,13 @@ func (s *Store) load(g *group) error {
 			seg.count++
 			off += recordHeader + n
 		}
-		if off < len(data) {
+		if len(cuts) > 0 {
+			size, err := rewriteWithout(path, data[:off], cuts)
+			if err != nil {
+				return err
+			}
+			off = size
+		} else if off < len(data) {
 			s.cfg.Logf("logs: %s: dropping a torn record at offset %d (%d bytes)", path, off, len(data)-off)
 			if err := os.Truncate(path, int64(off)); err != nil {
 				return err

@@ -18,13 +18,13 @@ import (
 // decodedBody returns the payload of a request: aws-chunked bodies (Content-Encoding
 // aws-chunked, or an x-amz-content-sha256 of STREAMING-*) are decoded, and their trailing
 // headers (x-amz-checksum-*) are filled into the returned map once the body has been read to
-// its end. Chunk signatures are not checked (requests are not authenticated).
+// its end. What the request was signed for is checked as the body streams (verify.go).
 func decodedBody(r *http.Request) (io.Reader, http.Header, error) {
 	trailer := http.Header{}
 	if !isChunked(r) {
-		return r.Body, trailer, nil
+		return verifiedPlainBody(r, r.Body), trailer, nil
 	}
-	return &chunkedReader{br: bufio.NewReader(r.Body), trailer: trailer}, trailer, nil
+	return &chunkedReader{br: bufio.NewReader(r.Body), trailer: trailer, sig: newChunkSigner(r)}, trailer, nil
 }
 
 func isChunked(r *http.Request) bool {
@@ -58,6 +58,7 @@ type chunkedReader struct {
 	started bool
 	done    bool
 	trailer http.Header
+	sig     *chunkSigner // nil when the chunks are not signed
 }
 
 func errIncomplete() error {
@@ -75,19 +76,39 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 				return 0, errIncomplete()
 			}
 		}
+		if c.sig != nil {
+			if err := c.sig.end(); err != nil {
+				return 0, err
+			}
+		}
 		c.started = true
 		line, err := c.line()
 		if err != nil {
 			return 0, errIncomplete()
 		}
-		size, _, _ := strings.Cut(line, ";")
+		size, ext, _ := strings.Cut(line, ";")
 		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
 		if err != nil || n < 0 {
 			return 0, s3err(400, "InvalidChunkSizeError", "Only the last chunk is allowed to have a size less than 8192 bytes (local: bad chunk header "+strconv.Quote(line)+")")
 		}
+		if c.sig != nil {
+			if err := c.sig.begin(ext); err != nil {
+				return 0, err
+			}
+		}
 		if n == 0 {
+			if c.sig != nil {
+				if err := c.sig.end(); err != nil {
+					return 0, err
+				}
+			}
 			if err := c.readTrailer(); err != nil {
 				return 0, err
+			}
+			if c.sig != nil {
+				if err := c.sig.checkTrailer(c.trailer); err != nil {
+					return 0, err
+				}
 			}
 			c.done = true
 			return 0, io.EOF
@@ -99,6 +120,9 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.br.Read(p)
 	c.left -= int64(n)
+	if c.sig != nil {
+		c.sig.h.Write(p[:n])
+	}
 	if err == io.EOF {
 		if c.left > 0 {
 			return n, errIncomplete()

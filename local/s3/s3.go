@@ -242,6 +242,9 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 		return nil, err
 	}
 	b, err := io.ReadAll(io.LimitReader(body, max+1))
+	if e, ok := err.(*apiError); ok {
+		return nil, e
+	}
 	if err != nil {
 		return nil, s3err(400, "IncompleteBody", "The request body terminated unexpectedly")
 	}

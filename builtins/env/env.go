@@ -22,7 +22,7 @@ var Module = &engine.Module{
 		{Name: "name", Returns: "string", Doc: "The selected environment's name.", Fn: luaName},
 		{Name: "get", Params: "name?: string", Returns: "env.Environment",
 			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local, release (direct or canary).", Fn: luaGet},
-		{Name: "list", Returns: "string[]", Doc: "Every environment's name, sorted.", Fn: luaList},
+		{Name: "list", Returns: "string[]", Doc: "Every environment's name, in the order agentcore.toml declares them.", Fn: luaList},
 	},
 }
 
@@ -76,6 +76,6 @@ func luaGet(L *lua.LState) int {
 }
 
 func luaList(L *lua.LState) int {
-	L.Push(engine.ToLua(L, MustProject(L).EnvNames()))
+	L.Push(engine.ToLua(L, MustProject(L).DeclaredEnvNames()))
 	return 1
 }

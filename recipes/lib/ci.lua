@@ -14,21 +14,9 @@ M.go_version = "1.26"
 M.python_version = "3.12"
 M.module = "github.com/agentcore/agentcore/cmd/agentcore"
 
--- Environment names in the order agentcore.toml declares them ([environments.NAME] tables).
+-- Environment names in the order agentcore.toml declares them.
 function M.env_order()
-  local text = fs.read("agentcore.toml") or ""
-  local order, seen = {}, {}
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    local name = line:match("^%s*%[%s*environments%.([%w_-]+)%s*%]") or line:match('^%s*%[%s*environments%."([^"]+)"%s*%]')
-    if name and not seen[name] then
-      seen[name] = true
-      table.insert(order, name)
-    end
-  end
-  for _, n in ipairs(env.list()) do -- declared another way (dotted keys, inline tables): last, sorted
-    if not seen[n] then table.insert(order, n) end
-  end
-  return order
+  return env.list()
 end
 
 -- The project's [rollouts.NAME] table, as a --through value ("a,b|c"), when agentcore.toml has

@@ -9,16 +9,20 @@ import (
 	"github.com/agentcore/agentcore/builtins/codezip"
 	"github.com/agentcore/agentcore/builtins/diff"
 	"github.com/agentcore/agentcore/builtins/docker"
+	"github.com/agentcore/agentcore/builtins/duration"
 	"github.com/agentcore/agentcore/builtins/ecr"
 	"github.com/agentcore/agentcore/builtins/env"
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
 	"github.com/agentcore/agentcore/builtins/iam"
+	"github.com/agentcore/agentcore/builtins/journal"
 	"github.com/agentcore/agentcore/builtins/jsonmod"
 	"github.com/agentcore/agentcore/builtins/logs"
 	"github.com/agentcore/agentcore/builtins/metrics"
+	"github.com/agentcore/agentcore/builtins/naming"
 	"github.com/agentcore/agentcore/builtins/oci"
 	"github.com/agentcore/agentcore/builtins/project"
+	"github.com/agentcore/agentcore/builtins/retry"
 	"github.com/agentcore/agentcore/builtins/s3"
 	"github.com/agentcore/agentcore/builtins/secrets"
 	"github.com/agentcore/agentcore/builtins/ssm"
@@ -37,6 +41,7 @@ func Modules() []*engine.Module {
 		codezip.Module, s3.Module, secrets.Module,
 		iam.Module,
 		logs.Module, metrics.Module,
+		journal.Module, naming.Module, duration.Module, retry.Module,
 	}
 }
 

@@ -407,7 +407,7 @@ end
 function M.role_name()
   local n = ("agentcore-ci-%s-%s"):format(hyphens(project.name()), hyphens(env.name()))
   if #n <= 64 then return n end
-  return n:sub(1, 55) .. "-" .. deploy.hash8(n)
+  return n:sub(1, 55) .. "-" .. naming.hash8(n)
 end
 
 -- The role's name patterns: stacks, execution roles and repositories are agentcore-PREFIX-...
@@ -422,7 +422,7 @@ function M.code_bucket_arns(account)
   for _, n in ipairs(env.list()) do
     local e = env.get(n)
     if e.provider == "aws" and (e.account == "" or e.account == account) then
-      local b = ("agentcore-%s-%s-%s"):format(deploy.hash8(project.name() .. "/" .. n), account, e.region)
+      local b = ("agentcore-%s-%s-%s"):format(naming.hash8(project.name() .. "/" .. n), account, e.region)
       table.insert(arns, "arn:aws:s3:::" .. b)
       table.insert(arns, "arn:aws:s3:::" .. b .. "/*")
     end

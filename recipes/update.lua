@@ -4,8 +4,8 @@ local deploy = require("deploy")
 return recipe {
   description = "Rebuild an agent and deploy it as a new runtime version (none when nothing changed)",
   usage = [[
-A Docker image's sources (the build context as the build sends it, the Dockerfile and the
-build options) are hashed first: when they and the runtime configuration's hash equal the
+A Docker or Go image's sources (the build context as the build sends it and the Dockerfile,
+or the Go module's files; the build options) are hashed first: when they and the runtime configuration's hash equal the
 live version's, nothing is built or pushed and no version is created, even when the build
 cache is gone. Otherwise the artifact is made again (Docker's and Go's caches make an
 unchanged build quick; a zip's dependencies are cached) and compared with the latest version

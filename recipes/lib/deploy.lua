@@ -606,9 +606,7 @@ function M.make_artifact(agent)
   local name = agent.runtime_name:lower()
   if agent.build == "go" then
     ui.step(("compiling %s for %s and assembling its image (no Docker)"):format(agent.context_rel, agent.platform))
-    local out = oci.build_go { dir = agent.context_rel, package = agent.package ~= "" and agent.package or ".",
-      platform = agent.platform, files = agent.files, base = agent.base_image ~= "" and agent.base_image or nil,
-      labels = build_labels(agent), out = ".agentcore/build/" .. name }
+    local out = oci.build_go(M.go_build_opts(agent))
     ui.ok(("image %s for %s (%d bytes)"):format(M.short_digest(out.digest), out.platform, out.size or 0))
     return { kind = "go", layout = out.path, digest = out.digest }
   elseif agent.build == "zip" then
@@ -702,6 +700,15 @@ function M.prepare(c, known_digest, source_hash)
   return r.repository, pushed
 end
 
+-- oci.build_go's options for the agent's image (build = "go").
+---@param agent deploy.Agent
+---@return oci.BuildGoOpts
+function M.go_build_opts(agent)
+  return { dir = agent.context_rel, package = agent.package ~= "" and agent.package or ".",
+    platform = agent.platform, files = agent.files, base = agent.base_image ~= "" and agent.base_image or nil,
+    labels = build_labels(agent), out = ".agentcore/build/" .. agent.runtime_name:lower() }
+end
+
 -- docker.build's options for the agent's image (without its tag).
 ---@param agent deploy.Agent
 ---@return docker.BuildOpts
@@ -715,17 +722,19 @@ function M.build_opts(agent)
   }
 end
 
--- What the agent's image is built from, as a content hash (docker.context_hash): the build
--- context as the build sends it, the Dockerfile and the build options. Update compares it with
--- the live version's before building, so that a build cache lost (pruned, or the image removed)
--- cannot make a new digest, and so a new version, from unchanged sources. nil for the build
--- kinds whose artifact already is its content's identity (a zip's sha256, a prebuilt image's
--- digest, a Go image, which oci.build_go assembles reproducibly).
+-- What the agent's image is built from, as a content hash: for docker, the build context as
+-- the build sends it, the Dockerfile and the build options (docker.context_hash); for go, the
+-- module's files, the options and the toolchain (oci.source_hash, nil when files alone cannot
+-- tell). Update compares it with the live version's before building, so that a lost build
+-- cache (pruned, or the image removed) cannot make a new digest, and so a new version, from
+-- unchanged sources, and an unchanged agent is neither built nor pushed. nil for a zip (its
+-- sha256 is its identity, computed by packaging) and a prebuilt image (its digest).
 ---@param agent deploy.Agent
 ---@return string?
 function M.source_hash(agent)
-  if agent.build ~= "docker" then return nil end
-  return docker.context_hash(M.build_opts(agent))
+  if agent.build == "docker" then return docker.context_hash(M.build_opts(agent)) end
+  if agent.build == "go" then return oci.source_hash(M.go_build_opts(agent)) end
+  return nil
 end
 
 -- Builds the agent's image under a local tag (no registry needed yet).

@@ -199,8 +199,7 @@ end
 local function restore(st, recorded, live)
   for name, r in pairs(recorded.agents) do
     local l = live.agents[name]
-    local c = deploy.context(project.agent(name, { resolve = false }), st)
-    local a = c.a
+    local a = st.agents[name]
     if not l or not l.runtime_id or l.runtime_id ~= r.runtime_id or not l.repository then
       ui.step(("%s: recreating what is missing with the update recipe"):format(name))
       load_recipe("update").run({ agent = name, force = false })
@@ -210,10 +209,10 @@ local function restore(st, recorded, live)
           local le = l.endpoints[en]
           if not le then
             ui.step(("creating endpoint %s of %s at %s"):format(en, name, deploy.vname(e.version)))
-            deploy.point_endpoint(c, en, e.version, false)
+            deploy.point_endpoint(deploy.context(project.agent(name, { resolve = false }), st), en, e.version, false)
           elseif le.version ~= e.version then
             ui.step(("moving endpoint %s of %s back to %s"):format(en, name, deploy.vname(e.version)))
-            deploy.point_endpoint(c, en, e.version, true)
+            deploy.point_endpoint(deploy.context(project.agent(name, { resolve = false }), st), en, e.version, true)
           end
         end
       end

@@ -34,7 +34,7 @@ local M = {}
 ---@field image string REPO@sha256:... or s3://BUCKET/KEY?versionId=V
 ---@field digest string
 ---@field config_hash? string
----@field source_hash? string what a docker build was made from (docker.context_hash)
+---@field source_hash? string what a docker or go build was made from (M.source_hash)
 ---@field created_at? string
 ---@field status string
 ---Where the artifact goes and who may read it (ensure_repository_and_role).
@@ -681,7 +681,8 @@ end
 -- The repository or bucket and the role, while the artifact is made: both are needed before
 -- the runtime, neither depends on the other. Returns the infrastructure and the published
 -- artifact.
--- The published artifact carries source_hash, what a docker build was made from.
+-- The published artifact carries source_hash (M.source_hash), hashed before the build so that
+-- an edit made while it runs is never taken for built.
 ---@param c deploy.Context
 ---@param known_digest? string
 ---@param source_hash? string M.source_hash(c.agent) when already known

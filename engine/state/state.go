@@ -11,8 +11,10 @@ import (
 )
 
 // SchemaVersion is written into every state document; Load refuses newer ones. Version 2 added
-// Agent.Pending (write-ahead intents); version 1 documents load unchanged (they have none).
-const SchemaVersion = 2
+// Agent.Pending (write-ahead intents), version 3 Version.SourceHash and Intent.SourceHash;
+// older documents load unchanged (they have none), and an older agentcore refuses a newer
+// document with "upgrade agentcore" rather than an unknown field.
+const SchemaVersion = 3
 
 // State is what agentcore recorded about one environment.
 type State struct {

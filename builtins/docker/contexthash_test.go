@@ -1,24 +1,13 @@
-package docker
+package docker_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/agentcore/agentcore/builtins/docker"
+)
 
 // The hash follows what the build sends (content, names, modes, .dockerignore, settings) and
 // nothing else (times, a Dockerfile's generated name outside the context).
@@ -32,7 +21,7 @@ func TestContextHash(t *testing.T) {
 	df := filepath.Join(ctx, "Dockerfile")
 	hash := func(settings map[string]string) string {
 		t.Helper()
-		h, err := ContextHash(ctx, df, settings)
+		h, err := docker.ContextHash(ctx, df, settings)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,11 +60,11 @@ func TestContextHash(t *testing.T) {
 	// a Dockerfile outside the context gets a random name in the tar: not in the hash
 	outside := filepath.Join(dir, "Dockerfile.agent")
 	writeFiles(t, dir, map[string]string{"Dockerfile.agent": "FROM scratch\nCOPY agent /agent\n"})
-	h1, err := ContextHash(ctx, outside, nil)
+	h1, err := docker.ContextHash(ctx, outside, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, err := ContextHash(ctx, outside, nil)
+	h2, err := docker.ContextHash(ctx, outside, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +72,10 @@ func TestContextHash(t *testing.T) {
 		t.Fatalf("a Dockerfile outside the context: two hashes differ: %s %s", h1, h2)
 	}
 	writeFiles(t, dir, map[string]string{"Dockerfile.agent": "FROM scratch\nCOPY agent /bin/agent\n"})
-	if h3, _ := ContextHash(ctx, outside, nil); h3 == h1 {
+	if h3, _ := docker.ContextHash(ctx, outside, nil); h3 == h1 {
 		t.Fatal("a changed Dockerfile outside the context gave the same hash")
 	}
-	if _, err := ContextHash(filepath.Join(dir, "missing"), outside, nil); err == nil {
+	if _, err := docker.ContextHash(filepath.Join(dir, "missing"), outside, nil); err == nil {
 		t.Fatal("a missing context gave no error")
 	}
 }

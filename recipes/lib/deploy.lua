@@ -771,18 +771,19 @@ function M.push(built, repo_uri, known_digest)
   return { image = repo_uri .. "@" .. pushed.digest, digest = pushed.digest, tag = tag }
 end
 
--- The runtime's configuration; name is set for create only (a runtime cannot be renamed).
--- authorizer is the JWT authorizer from ensure_auth; without one, an update removes any JWT
+-- The runtime's configuration for the artifact image (REPO@sha256:... or an s3:// URI); name
+-- is set for create only (a runtime cannot be renamed). repo gives the role (role_arn) and the
+-- authorizer (the JWT authorizer from ensure_auth); without one, an update removes any JWT
 -- authorizer when the agent is configured for IAM callers, and keeps the current one otherwise
 -- (rollback, which does not deploy the auth stack).
 ---@param agent deploy.Agent
 ---@param image string
----@param role? string
+---@param repo {role_arn?: string, authorizer?: table}
 ---@param for_create boolean
----@param authorizer? table
 ---@return agentcore.RuntimeSpec
-function M.runtime_spec(agent, image, role, for_create, authorizer)
-  local auth = authorizer
+function M.runtime_spec(agent, image, repo, for_create)
+  local role = repo.role_arn
+  local auth = repo.authorizer
   if auth == nil and not for_create and agent.auth.type == "iam" then auth = false end
   local code = M.parse_s3_uri(image)
   if code then
@@ -862,7 +863,7 @@ function M.create_runtime(c, pushed, repo)
   local p = M.begin(c, { op = "create_runtime", name = agent.runtime_name,
     image = pushed.image, digest = pushed.digest, config_hash = agent.config_hash, source_hash = pushed.source_hash })
   ui.step("creating runtime " .. agent.runtime_name)
-  local spec = M.runtime_spec(agent, pushed.image, repo.role_arn, true, repo.authorizer)
+  local spec = M.runtime_spec(agent, pushed.image, repo, true)
   spec.tags, spec.client_token = M.tags(agent, p.token), p.token
   local rt = M.with_iam_retry(repo.role_fresh, function() return agentcore.create_runtime(spec) end)
   a.runtime_id = rt.agentRuntimeId
@@ -1163,7 +1164,7 @@ function M.update_runtime(c, art, repo)
   local agent, a = c.agent, c.a
   local p = M.begin(c, { op = "update_runtime", name = a.runtime_name, runtime_id = a.runtime_id,
     image = art.image, digest = art.digest, config_hash = agent.config_hash, source_hash = art.source_hash })
-  local spec = M.runtime_spec(agent, art.image, repo.role_arn, false, repo.authorizer)
+  local spec = M.runtime_spec(agent, art.image, repo, false)
   spec.client_token = p.token
   local up = M.with_iam_retry(repo.role_fresh, function() return agentcore.update_runtime(a.runtime_id, spec) end)
   local n = tonumber(up.agentRuntimeVersion)

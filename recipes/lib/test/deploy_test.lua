@@ -206,4 +206,23 @@ function T.test_iam_retry()
   assert(not ok and n.calls == 1, "another error is not retried")
 end
 
+-- The runtime's configuration: an image or a code zip, the role and the authorizer from repo;
+-- an update without an authorizer removes a JWT one from an agent for IAM callers.
+function T.test_runtime_spec()
+  local agent = project.agent("bot")
+  local create = deploy.runtime_spec(agent, IMG1, { role_arn = "arn:role" }, true)
+  eq(create.name, agent.runtime_name, "name on create")
+  eq(create.image, IMG1, "image")
+  eq(create.role_arn, "arn:role", "role")
+  eq(create.authorizer, nil, "authorizer on create")
+  local update = deploy.runtime_spec(agent, "s3://b/k.zip?versionId=7", {}, false)
+  eq(update.name, nil, "name on update")
+  eq(update.image, nil, "image of a zip")
+  eq(update.code.bucket, "b", "bucket")
+  eq(update.code.version_id, "7", "object version")
+  eq(update.authorizer, false, "authorizer removed for IAM callers")
+  local jwt = { discovery_url = "https://issuer/.well-known/openid-configuration" }
+  eq(deploy.runtime_spec(agent, IMG1, { authorizer = jwt }, false).authorizer, jwt, "authorizer kept")
+end
+
 return T

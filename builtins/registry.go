@@ -10,17 +10,21 @@ import (
 	"github.com/agentcore/agentcore/builtins/codezip"
 	"github.com/agentcore/agentcore/builtins/diff"
 	"github.com/agentcore/agentcore/builtins/docker"
+	"github.com/agentcore/agentcore/builtins/duration"
 	"github.com/agentcore/agentcore/builtins/ecr"
 	"github.com/agentcore/agentcore/builtins/env"
 	"github.com/agentcore/agentcore/builtins/envstate"
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
 	"github.com/agentcore/agentcore/builtins/iam"
+	"github.com/agentcore/agentcore/builtins/journal"
 	"github.com/agentcore/agentcore/builtins/jsonmod"
 	"github.com/agentcore/agentcore/builtins/logs"
 	"github.com/agentcore/agentcore/builtins/metrics"
+	"github.com/agentcore/agentcore/builtins/naming"
 	"github.com/agentcore/agentcore/builtins/oci"
 	"github.com/agentcore/agentcore/builtins/project"
+	"github.com/agentcore/agentcore/builtins/retry"
 	"github.com/agentcore/agentcore/builtins/s3"
 	"github.com/agentcore/agentcore/builtins/secrets"
 	"github.com/agentcore/agentcore/builtins/ssm"
@@ -52,6 +56,7 @@ func Modules(d Deps) []*engine.Module {
 		codezip.Module, s3.New(a), secrets.New(a),
 		iam.New(a),
 		logs.New(a), metrics.New(a),
+		journal.Module, naming.Module, duration.Module, retry.Module,
 	}
 }
 

@@ -22,9 +22,9 @@ Examples:
     aws.guard()
     deploy.resolve_secrets(agent) -- a secret without a value stops here, before any work
     deploy.preflight(agent)
-    local st = state.load()
-    deploy.reconcile(st, agent)
-    local a = deploy.agent_state(st, agent)
+    local c = deploy.context(agent)
+    deploy.reconcile(c)
+    local a = c.a
     -- An earlier create that did not get to its end left this intent: this run finishes its
     -- work (and exits 0) instead of refusing a second create.
     local marker = deploy.pending_op(a, "create_agent")
@@ -32,8 +32,8 @@ Examples:
     if a.runtime_id then
       local live = agentcore.get_runtime(a.runtime_id)
       if live and marker then
-        observe.ensure(agent, st, a)
-        return deploy.finish_create(st, a, agent, live, marker)
+        observe.ensure(c)
+        return deploy.finish_create(c, live, marker)
       end
       if live then
         ui.error(("agent %s already has runtime %s in %s (latest version %s)"):format(
@@ -41,7 +41,7 @@ Examples:
           { hint = "deploy a change with: agentcore update " .. agent.name, usage = true })
       end
       ui.warn(("runtime %s recorded for %s no longer exists; creating it again"):format(a.runtime_id, agent.name))
-      deploy.forget_resource(a, "runtime", a.runtime_id)
+      deploy.forget_resource(c, "runtime", a.runtime_id)
       a.runtime_id, a.runtime_arn = nil, nil
     end
 
@@ -57,12 +57,12 @@ Examples:
       end
     end
 
-    marker = marker or deploy.begin(st, a, { op = "create_agent", name = agent.runtime_name })
+    marker = marker or deploy.begin(c, { op = "create_agent", name = agent.runtime_name })
     -- The repository (or code bucket) and the role do not depend on the artifact: prepare them
     -- while it is built.
-    local repo, pushed = deploy.prepare(agent, st, a)
-    local n = deploy.create_runtime(st, a, agent, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
-    observe.ensure(agent, st, a) -- Transaction Search and the dashboard and alarms stack (AWS)
+    local repo, pushed = deploy.prepare(c)
+    local n = deploy.create_runtime(c, pushed, repo)
+    observe.ensure(c) -- Transaction Search and the dashboard and alarms stack (AWS)
 
     ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT"):format(
       agent.name, env.name(), a.runtime_id, deploy.vname(n)))
@@ -72,8 +72,7 @@ Examples:
     local result = { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
       runtime_arn = a.runtime_arn, version = n, image = pushed.image, digest = pushed.digest }
     -- last: a Ctrl-C before it leaves the intent, and create run again finishes (exit 0)
-    deploy.finish(a, marker)
-    state.save(st)
+    deploy.finish(c, marker)
     return result
   end,
 }

@@ -25,11 +25,12 @@ Examples:
       ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(agent.name, e.name))
       return { agent = agent.name, plan = json.array(), destroyed = false }
     end
+    local c = deploy.context(agent, st)
     if deploy.needs_reconcile(a) then
       aws.guard()
-      deploy.reconcile(st, agent)
+      deploy.reconcile(c)
     end
-    a = deploy.agent_state(st, agent)
+    a = c.a
     local repo_uri = a.repository
 
     local plan = json.array()
@@ -158,8 +159,7 @@ Examples:
         known = false
       end
       if known then
-        deploy.forget_resource(a, p.kind, p.id)
-        state.save(st)
+        deploy.forget_resource(c, p.kind, p.id)
         ui.ok("deleted " .. p.kind .. " " .. p.id)
       end
     end
@@ -172,7 +172,7 @@ Examples:
       end
     end
     for _, k in ipairs(keep) do
-      if k.kind ~= "role" then deploy.forget_resource(a, k.kind, k.id) end
+      if k.kind ~= "role" then deploy.forget_resource(c, k.kind, k.id) end
     end
     if #a.resources == 0 then st.agents[agent.name] = nil end
     state.save(st)

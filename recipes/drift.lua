@@ -145,23 +145,24 @@ end
 local function adopt(st, live, only)
   for name, l in pairs(live.agents) do
     local agent = project.agent(name, { resolve = false })
-    local a = deploy.agent_state(st, agent)
+    local c = deploy.context(agent, st)
+    local a = c.a
     a.runtime_id, a.runtime_arn, a.repository = l.runtime_id, l.runtime_arn, l.repository
     -- what runs is recorded as created by agentcore (destroy deletes it) only when its tags
     -- name this project, environment and agent
-    if l.runtime_arn and not deploy.has_resource(a, "runtime", l.runtime_id) then
+    if l.runtime_arn and not deploy.has_resource(c, "runtime", l.runtime_id) then
       if deploy.ours(agentcore.list_tags(l.runtime_arn), agent) then
-        deploy.record_resource(a, "runtime", l.runtime_id, l.runtime_arn)
+        deploy.record_resource(c, "runtime", l.runtime_id, l.runtime_arn)
         ui.ok(("runtime %s is tagged as created by agentcore for %s: recorded as such (destroy deletes it)"):format(l.runtime_id, name))
       else
         ui.info(("runtime %s is recorded as not created by agentcore (its tags do not name %s in %s): destroy leaves it"):format(l.runtime_id, name, env.name()))
       end
     end
     local repo = deploy.repo_name(agent)
-    if l.repository and not deploy.has_resource(a, "ecr_repository", repo) and env.get().is_local then
+    if l.repository and not deploy.has_resource(c, "ecr_repository", repo) and env.get().is_local then
       if deploy.ours(ecr.list_tags(repo), agent) then
         local r = ecr.describe_repository(repo)
-        deploy.record_resource(a, "ecr_repository", repo, r and r.repositoryArn or nil)
+        deploy.record_resource(c, "ecr_repository", repo, r and r.repositoryArn or nil)
         ui.ok(("repository %s is tagged as created by agentcore for %s: recorded as such"):format(repo, name))
       end
     end
@@ -170,7 +171,7 @@ local function adopt(st, live, only)
       local n = deploy.parse_version(vn)
       local old = deploy.version(a, n)
       table.insert(versions, { number = n, image = v.image, digest = v.image and v.image:match("@(sha256:.+)$") or (old and old.digest) or "",
-        config_hash = old and old.config_hash or "", created_at = old and old.created_at or deploy.now(), status = "READY" })
+        config_hash = old and old.config_hash or "", source_hash = old and old.source_hash or nil, created_at = old and old.created_at or deploy.now(), status = "READY" })
     end
     table.sort(versions, function(x, y) return x.number < y.number end)
     a.versions = versions
@@ -208,10 +209,10 @@ local function restore(st, recorded, live)
           local le = l.endpoints[en]
           if not le then
             ui.step(("creating endpoint %s of %s at %s"):format(en, name, deploy.vname(e.version)))
-            deploy.point_endpoint(st, a, project.agent(name, { resolve = false }), en, e.version, false)
+            deploy.point_endpoint(deploy.context(project.agent(name, { resolve = false }), st), en, e.version, false)
           elseif le.version ~= e.version then
             ui.step(("moving endpoint %s of %s back to %s"):format(en, name, deploy.vname(e.version)))
-            deploy.point_endpoint(st, a, project.agent(name, { resolve = false }), en, e.version, true)
+            deploy.point_endpoint(deploy.context(project.agent(name, { resolve = false }), st), en, e.version, true)
           end
         end
       end
@@ -255,7 +256,7 @@ Examples:
     local st = state.load()
     for _, name in ipairs(project.agents()) do
       if (not args.agent or args.agent == name) and deploy.needs_reconcile(st.agents[name]) then
-        deploy.reconcile(st, project.agent(name, { resolve = false }))
+        deploy.reconcile(deploy.context(project.agent(name, { resolve = false }), st))
       end
     end
     local recorded = from_state(st, args.agent)

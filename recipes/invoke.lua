@@ -108,8 +108,7 @@ Examples:
     else
       payload = json.encode({ prompt = args.prompt })
     end
-    local st = state.load()
-    local a = deploy.require_runtime(st, agent)
+    local a = deploy.require_runtime(deploy.context(agent))
     if args.endpoint ~= "DEFAULT" and not a.endpoints[args.endpoint] then
       local names = {}
       for n in pairs(a.endpoints) do table.insert(names, n) end

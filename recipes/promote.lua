@@ -9,9 +9,9 @@ local function promote_to(args, agent)
     ui.error("--to names the environment promote runs in (" .. from .. ")", { usage = true,
       hint = "select the source with -e and name the target with --to" })
   end
-  local st = state.load()
-  deploy.reconcile(st, agent)
-  local a = deploy.require_runtime(st, agent)
+  local c = deploy.context(agent)
+  deploy.reconcile(c)
+  local a = deploy.require_runtime(c)
   local n = deploy.parse_version(args.version) or (a.endpoints.DEFAULT and a.endpoints.DEFAULT.version)
   local v = n and deploy.version(a, n)
   if not v or v.status ~= "READY" or not v.digest or v.digest == "" then
@@ -68,9 +68,9 @@ Examples:
       ui.error(("endpoint name %q is invalid: AgentCore endpoint names match [a-zA-Z][a-zA-Z0-9_]{0,47}"):format(args.endpoint), { usage = true })
     end
     aws.guard()
-    local st = state.load()
-    deploy.reconcile(st, agent)
-    local a = deploy.require_runtime(st, agent)
+    local c = deploy.context(agent)
+    deploy.reconcile(c)
+    local a = deploy.require_runtime(c)
 
     local n = deploy.parse_version(args.version)
     if not n then
@@ -97,15 +97,14 @@ Examples:
     local before = existing and tonumber(existing.liveVersion or existing.targetVersion) or nil
     if existing and before == n then
       ui.ok(("endpoint %s of %s already points at %s"):format(args.endpoint, agent.name, deploy.vname(n)))
-      a.endpoints[args.endpoint] = { version = n, status = existing.status, arn = existing.agentRuntimeEndpointArn }
-      state.save(st)
+      journal.set_endpoint(c.st, agent.name, args.endpoint, { version = n, status = existing.status, arn = existing.agentRuntimeEndpointArn })
     else
       if existing then
         ui.step(("moving endpoint %s of %s from %s to %s"):format(args.endpoint, agent.name, deploy.vname(before), deploy.vname(n)))
       else
         ui.step(("creating endpoint %s of %s at %s"):format(args.endpoint, agent.name, deploy.vname(n)))
       end
-      deploy.point_endpoint(st, a, agent, args.endpoint, n, existing)
+      deploy.point_endpoint(c, args.endpoint, n, existing)
     end
     ui.ok(("endpoint %s of %s now serves %s"):format(args.endpoint, agent.name, deploy.vname(n)))
     return { agent = agent.name, endpoint = args.endpoint, version = n, previous = before }

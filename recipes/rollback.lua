@@ -20,9 +20,9 @@ Examples:
     local agent = project.agent(args.agent)
     aws.guard()
     deploy.resolve_secrets(agent)
-    local st = state.load()
-    deploy.reconcile(st, agent)
-    local a = deploy.require_runtime(st, agent)
+    local c = deploy.context(agent)
+    deploy.reconcile(c)
+    local a = deploy.require_runtime(c)
     local cur = a.endpoints[args.endpoint]
     if not cur then
       ui.error(("endpoint %s of %s is not recorded in %s"):format(args.endpoint, agent.name, env.name()),
@@ -50,7 +50,7 @@ Examples:
 
     if args.endpoint ~= "DEFAULT" then
       ui.step(("moving endpoint %s of %s from %s back to %s"):format(args.endpoint, agent.name, deploy.vname(cur.version), deploy.vname(target)))
-      deploy.point_endpoint(st, a, agent, args.endpoint, target, true)
+      deploy.point_endpoint(c, args.endpoint, target, true)
       ui.ok(("endpoint %s of %s serves %s again"):format(args.endpoint, agent.name, deploy.vname(target)))
       return { agent = agent.name, endpoint = args.endpoint, version = target, previous = cur.version, changed = true }
     end
@@ -60,7 +60,8 @@ Examples:
     if v.config_hash ~= agent.config_hash then
       ui.warn("the configuration in agentcore.toml changed since " .. deploy.vname(target) .. "; the current configuration is used with the old image")
     end
-    local n = deploy.update_runtime(st, a, agent, v.image, v.digest, a.role_arn or agent.execution_role, false, nil)
+    local n = deploy.update_runtime(c, { image = v.image, digest = v.digest, source_hash = v.source_hash },
+      { role_arn = a.role_arn or agent.execution_role })
     ui.ok(("DEFAULT of %s serves %s, a copy of %s"):format(agent.name, deploy.vname(n), deploy.vname(target)))
     return { agent = agent.name, endpoint = "DEFAULT", version = n, copy_of = target, previous = cur.version, changed = true }
   end,

@@ -40,10 +40,8 @@ end
 local function source_step(name, through, opts)
   release.event("start", { wave = 1 })
   local agent = project.agent(name)
-  local st = state.load()
-  deploy.reconcile(st, agent)
-  local a = st.agents[name]
-  local ro = a and a.rollout
+  local a = deploy.reconcile(deploy.context(agent))
+  local ro = a.rollout
   local src
   if ro and not opts.rebuild then
     local v = deploy.version(a, ro.version)
@@ -61,13 +59,13 @@ local function source_step(name, through, opts)
   end
   if not src then
     local r
-    if not (a and a.runtime_id) then
+    if not a.runtime_id then
       r = load_recipe("create").call { agent = name }
     else
       -- the project's update recipe (it may wrap the stock one, e.g. to compile the agent)
       r = load_recipe("update").call { agent = name, force = opts.force }
     end
-    st = state.load()
+    local st = state.load()
     a = deploy.agent_state(st, agent)
     local v = deploy.version(a, r.version)
     a.rollout = { through = through, version = v.number, image = v.image, digest = v.digest, started_at = deploy.now() }

@@ -22,7 +22,7 @@ var Module = &engine.Module{
 		{Name: "name", Returns: "string", Doc: "The selected environment's name.", Go: luaName},
 		{Name: "get", Params: "name?: string", Returns: "env.Environment",
 			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local, release (direct or canary).", Go: luaGet},
-		{Name: "list", Returns: "string[]", Doc: "Every environment's name, sorted.", Go: luaList},
+		{Name: "list", Returns: "string[]", Doc: "Every environment's name, in the order agentcore.toml declares them.", Go: luaList},
 	},
 }
 
@@ -69,5 +69,5 @@ func luaList(L *lua.LState) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.EnvNames(), nil
+	return p.DeclaredEnvNames(), nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
+	"github.com/agentcore/agentcore/internal/duration"
 )
 
 // Event is one log event as the Lua side and -o json see it.
@@ -295,29 +295,8 @@ func ParseSince(text string, now time.Time) (int64, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UnixMilli(), nil
 	}
-	if d, ok := parseDuration(s); ok {
+	if d, ok := duration.Parse(s); ok && d > 0 {
 		return now.Add(-d).UnixMilli(), nil
 	}
 	return 0, fmt.Errorf("%q is neither a duration back from now (30s, 10m, 1h, 2d) nor an RFC 3339 time (2026-11-27T08:00:00Z)", text)
-}
-
-var durPartRE = regexp.MustCompile(`^(\d+)(ms|s|m|h|d|w)`)
-
-func parseDuration(s string) (time.Duration, bool) {
-	var total time.Duration
-	units := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour,
-		"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
-	for s != "" {
-		m := durPartRE.FindStringSubmatch(s)
-		if m == nil {
-			return 0, false
-		}
-		n, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil || n > 1<<20 {
-			return 0, false
-		}
-		total += time.Duration(n) * units[m[2]]
-		s = s[len(m[0]):]
-	}
-	return total, total > 0
 }

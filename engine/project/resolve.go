@@ -21,6 +21,14 @@ func (v Value) Resolve() (string, error) {
 // EnvNames returns the environment names, sorted.
 func (p *Project) EnvNames() []string { return sortedKeys(p.Environments) }
 
+// DeclaredEnvNames returns the environment names in the order agentcore.toml declares them.
+func (p *Project) DeclaredEnvNames() []string {
+	if len(p.EnvOrder) == len(p.Environments) {
+		return append([]string(nil), p.EnvOrder...)
+	}
+	return p.EnvNames() // a Project built in Go, not parsed
+}
+
 // AgentNames returns the agent names, sorted.
 func (p *Project) AgentNames() []string { return sortedKeys(p.Agents) }
 

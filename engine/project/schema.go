@@ -197,6 +197,34 @@ func (l lineIndex) position(offset int) [2]int {
 }
 
 // at returns the position of the nearest recorded ancestor of path.
+// declared sorts names (the keys of the table at path) by where agentcore.toml first declares
+// them: a [path.NAME] header, a dotted key (path.NAME.key = ...) or an inline table's key. Names
+// without a position (the default local environment) keep their order, after the declared ones.
+func (v *validator) declared(names []string, path string) []string {
+	first := map[string][2]int{}
+	for _, n := range names {
+		prefix := path + "." + n
+		for k, lc := range v.pos {
+			if k != prefix && !strings.HasPrefix(k, prefix+".") {
+				continue
+			}
+			if f, ok := first[n]; !ok || lc[0] < f[0] || lc[0] == f[0] && lc[1] < f[1] {
+				first[n] = lc
+			}
+		}
+	}
+	out := append([]string(nil), names...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, aok := first[out[i]]
+		b, bok := first[out[j]]
+		if aok != bok {
+			return aok
+		}
+		return a[0] < b[0] || a[0] == b[0] && a[1] < b[1]
+	})
+	return out
+}
+
 func (p positions) at(path ...string) (int, int) {
 	for n := len(path); n > 0; n-- {
 		if lc, ok := p[strings.Join(path[:n], ".")]; ok {
@@ -259,6 +287,7 @@ func (v *validator) build(raw *rawFile) *Project {
 	for _, name := range sortedKeys(raw.Environments) {
 		p.Environments[name] = v.env(p, name, raw.Environments[name], raw.Agents)
 	}
+	p.EnvOrder = v.declared(sortedKeys(raw.Environments), "environments")
 	p.Rollouts = v.rollouts(p, raw.Rollouts)
 	if p.DefaultEnv != "" {
 		if _, ok := p.Environments[p.DefaultEnv]; !ok {

@@ -11,6 +11,7 @@ type Project struct {
 	DefaultEnv   string // [project].default_environment, "" when unset
 	Agents       map[string]*Agent
 	Environments map[string]*Environment
+	EnvOrder     []string            // environment names in the order agentcore.toml declares them
 	Rollouts     map[string]*Rollout // [rollouts.NAME] (release.go)
 }
 

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// A schema 1 document (before intents) loads as it is and is saved as schema 2.
+// A schema 1 document (before intents) loads as it is and is saved as the current schema.
 func TestSchema1Loads(t *testing.T) {
 	doc := `{"schema":1,"environment":"dev","serial":3,"updated_at":"2024-01-01T00:00:00Z",
 	"agents":{"bot":{"runtime_name":"b","versions":[],"endpoints":{},"resources":[]}}}`
@@ -57,5 +57,30 @@ func TestPendingRoundTripAndValidation(t *testing.T) {
 	st.Agents["bot"].Pending = []Intent{{Op: "create_runtime", Name: "b", Token: tok}, {Op: "update_runtime", Name: "b", Token: tok}}
 	if err := s.Save(context.Background(), "dev", st); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("duplicate token: %v", err)
+	}
+}
+
+// A schema 2 document (before source hashes) loads; the source hashes of versions and intents
+// are kept by a save, which writes schema 3, and a newer schema is refused.
+func TestSourceHashSchema3(t *testing.T) {
+	doc := `{"schema":2,"environment":"dev","serial":1,"updated_at":"2024-01-01T00:00:00Z",
+	"agents":{"bot":{"runtime_name":"b","versions":[{"number":1,"image":"r@sha256:1","digest":"sha256:1","config_hash":"h","created_at":"2024-01-01T00:00:00Z","status":"READY"}],"endpoints":{},"resources":[]}}}`
+	st, err := Decode([]byte(doc), "dev.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Agents["bot"].Versions[0].SourceHash = "sha256:src"
+	st.Agents["bot"].Pending = []Intent{{Op: "update_runtime", Name: "b", Token: "agentcore-" + strings.Repeat("b2", 16),
+		StartedAt: time.Now().UTC().Truncate(time.Second), SourceHash: "sha256:src2"}}
+	s := NewFileStore(t.TempDir())
+	if err := s.Save(context.Background(), "dev", st); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.Load(context.Background(), "dev")
+	if err != nil || back.Schema != 3 || back.Agents["bot"].Versions[0].SourceHash != "sha256:src" || back.Agents["bot"].Pending[0].SourceHash != "sha256:src2" {
+		t.Fatalf("reloaded: %+v, %v", back, err)
+	}
+	if _, err := Decode([]byte(`{"schema":4,"environment":"dev","agents":{}}`), "dev.json"); err == nil || !strings.Contains(err.Error(), "upgrade agentcore") {
+		t.Fatalf("schema 4: %v", err)
 	}
 }

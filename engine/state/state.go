@@ -11,8 +11,10 @@ import (
 )
 
 // SchemaVersion is written into every state document; Load refuses newer ones. Version 2 added
-// Agent.Pending (write-ahead intents); version 1 documents load unchanged (they have none).
-const SchemaVersion = 2
+// Agent.Pending (write-ahead intents), version 3 Version.SourceHash and Intent.SourceHash;
+// older documents load unchanged (they have none), and an older agentcore refuses a newer
+// document with "upgrade agentcore" rather than an unknown field.
+const SchemaVersion = 3
 
 // State is what agentcore recorded about one environment.
 type State struct {
@@ -66,14 +68,22 @@ type Intent struct {
 	Image      string `json:"image,omitempty"`
 	Digest     string `json:"digest,omitempty"`
 	ConfigHash string `json:"config_hash,omitempty"`
+	// SourceHash is the build's inputs (context, Dockerfile, build settings) when the
+	// artifact was built here (docker, go), so that the version it makes records it too.
+	SourceHash string `json:"source_hash,omitempty"`
 }
 
 // Version is one immutable AgentCore runtime version.
 type Version struct {
-	Number     int       `json:"number"`
-	Image      string    `json:"image"`
-	Digest     string    `json:"digest"`
-	ConfigHash string    `json:"config_hash"`
+	Number     int    `json:"number"`
+	Image      string `json:"image"`
+	Digest     string `json:"digest"`
+	ConfigHash string `json:"config_hash"`
+	// SourceHash is the content hash of what the image was built from (the build context as
+	// the build sends it, the Dockerfile, the build settings), for a version built here:
+	// update compares it before building, so an unchanged source makes no version even when
+	// a rebuild would give a new digest (a lost build cache).
+	SourceHash string    `json:"source_hash,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	Status     string    `json:"status"`
 }

@@ -14,21 +14,9 @@ M.go_version = "1.26"
 M.python_version = "3.12"
 M.module = "github.com/agentcore/agentcore/cmd/agentcore"
 
--- Environment names in the order agentcore.toml declares them ([environments.NAME] tables).
+-- Environment names in the order agentcore.toml declares them.
 function M.env_order()
-  local text = fs.read("agentcore.toml") or ""
-  local order, seen = {}, {}
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    local name = line:match("^%s*%[%s*environments%.([%w_-]+)%s*%]") or line:match('^%s*%[%s*environments%."([^"]+)"%s*%]')
-    if name and not seen[name] then
-      seen[name] = true
-      table.insert(order, name)
-    end
-  end
-  for _, n in ipairs(env.list()) do -- declared another way (dotted keys, inline tables): last, sorted
-    if not seen[n] then table.insert(order, n) end
-  end
-  return order
+  return env.list()
 end
 
 -- The project's [rollouts.NAME] table, as a --through value ("a,b|c"), when agentcore.toml has
@@ -419,7 +407,7 @@ end
 function M.role_name()
   local n = ("agentcore-ci-%s-%s"):format(hyphens(project.name()), hyphens(env.name()))
   if #n <= 64 then return n end
-  return n:sub(1, 55) .. "-" .. deploy.hash8(n)
+  return n:sub(1, 55) .. "-" .. naming.hash8(n)
 end
 
 -- The role's name patterns: stacks, execution roles and repositories are agentcore-PREFIX-...
@@ -434,7 +422,7 @@ function M.code_bucket_arns(account)
   for _, n in ipairs(env.list()) do
     local e = env.get(n)
     if e.provider == "aws" and (e.account == "" or e.account == account) then
-      local b = ("agentcore-%s-%s-%s"):format(deploy.hash8(project.name() .. "/" .. n), account, e.region)
+      local b = ("agentcore-%s-%s-%s"):format(naming.hash8(project.name() .. "/" .. n), account, e.region)
       table.insert(arns, "arn:aws:s3:::" .. b)
       table.insert(arns, "arn:aws:s3:::" .. b .. "/*")
     end

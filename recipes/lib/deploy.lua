@@ -1,6 +1,9 @@
--- Shared steps of the stock recipes: naming, state bookkeeping, repository, image, role and
--- runtime. A project can require("deploy") from its own recipes too, or shadow this library
--- with recipes/lib/deploy.lua.
+-- Shared steps of the stock recipes: repository, image, role and runtime, in the order a
+-- deploy takes them. A project can require("deploy") from its own recipes too, or shadow this
+-- library with recipes/lib/deploy.lua. What keeps an interrupted run harmless is not here but
+-- in Go builtins that a shadowing copy calls the same way: the write-ahead journal and every
+-- save of the state (journal), idempotency tokens, name fingerprints and random name parts
+-- (naming), the IAM-propagation classifier (retry) and durations (duration).
 local M = {}
 
 -- LuaLS types of the tables the functions below pass around (agentcore docs --format luals deploy).
@@ -31,6 +34,7 @@ local M = {}
 ---@field image string REPO@sha256:... or s3://BUCKET/KEY?versionId=V
 ---@field digest string
 ---@field config_hash? string
+---@field source_hash? string what a docker or go build was made from (M.source_hash)
 ---@field created_at? string
 ---@field status string
 ---Where the artifact goes and who may read it (ensure_repository_and_role).
@@ -52,6 +56,7 @@ local M = {}
 ---@class deploy.Published
 ---@field image string
 ---@field digest string
+---@field source_hash? string
 ---@field unchanged? boolean
 ---What update_agent did: changed says whether a new version was made (recreated: the runtime
 ---was deleted out of band and created again).
@@ -80,11 +85,18 @@ local M = {}
 ---@field source_version integer
 ---@field digest string
 ---@field changed boolean
----A write-ahead intent recorded before the call it announces.
+---A write-ahead intent recorded before the call it announces (journal.begin).
 ---@class deploy.Intent
 ---@field op string
 ---@field token? string
 ---@field [string] any
+---One agent in the selected environment: what the functions that deploy work on. st is the
+---environment's state (state.load), a the agent's entry in it; journal calls save st.
+---@class deploy.Context
+---@field agent deploy.Agent
+---@field st deploy.State
+---@field a deploy.AgentState
+---@field env string
 
 -- Versions are "1", "2" in the AgentCore API; users may type 2 or V2.
 ---@param v string|integer|nil
@@ -119,31 +131,38 @@ function M.agent_state(st, agent)
   return a
 end
 
--- Records that agentcore created a resource (destroy deletes only these).
----@param a deploy.AgentState
+-- The context of an agent in the selected environment, its entry in st (default: the state
+-- loaded now) created when missing.
+---@param agent deploy.Agent
+---@param st? deploy.State
+---@return deploy.Context
+function M.context(agent, st)
+  st = st or state.load()
+  return { agent = agent, st = st, a = M.agent_state(st, agent), env = env.name() }
+end
+
+-- Records that agentcore created a resource (destroy deletes only these); saves the state.
+---@param c deploy.Context
 ---@param kind string
 ---@param id string
 ---@param arn? string
-function M.record_resource(a, kind, id, arn)
-  for _, r in ipairs(a.resources) do
-    if r.kind == kind and r.id == id then
-      r.arn = arn or r.arn
-      return
-    end
-  end
-  table.insert(a.resources, { kind = kind, id = id, arn = arn })
+function M.record_resource(c, kind, id, arn)
+  journal.record_resource(c.st, c.agent.name, kind, id, arn)
 end
 
----@param a deploy.AgentState
+-- Forgets a resource (deleted, or gone); saves the state.
+---@param c deploy.Context
 ---@param kind string
 ---@param id string
-function M.forget_resource(a, kind, id)
-  for i, r in ipairs(a.resources) do
-    if r.kind == kind and r.id == id then
-      table.remove(a.resources, i)
-      return
-    end
-  end
+function M.forget_resource(c, kind, id)
+  journal.forget_resource(c.st, c.agent.name, kind, id)
+end
+
+-- Records the agent's runtime_id, runtime_arn, repository or role_arn; saves the state.
+---@param c deploy.Context
+---@param fields journal.Record
+function M.record(c, fields)
+  journal.record(c.st, c.agent.name, fields)
 end
 
 ---@param a deploy.AgentState
@@ -166,17 +185,11 @@ function M.latest(a)
   return best
 end
 
----@param a deploy.AgentState
+-- Records a version (replacing the one of its number); saves the state.
+---@param c deploy.Context
 ---@param v deploy.Version
-function M.set_version(a, v)
-  for i, old in ipairs(a.versions) do
-    if old.number == v.number then
-      a.versions[i] = v
-      return
-    end
-  end
-  table.insert(a.versions, v)
-  table.sort(a.versions, function(x, y) return x.number < y.number end)
+function M.set_version(c, v)
+  journal.set_version(c.st, c.agent.name, v)
 end
 
 ---@return string
@@ -199,16 +212,14 @@ function M.repo_name(agent)
 end
 
 -- Stops with a clear message when the agent has no runtime in this environment.
----@param st deploy.State
----@param agent deploy.Agent
+---@param c deploy.Context
 ---@return deploy.AgentState
-function M.require_runtime(st, agent)
-  local a = st.agents[agent.name]
-  if not a or not a.runtime_id then
-    ui.error(("agent %s has not been created in environment %s"):format(agent.name, env.name()),
-      { hint = "create it first: agentcore create " .. agent.name .. " -e " .. env.name(), usage = true })
+function M.require_runtime(c)
+  if not c.a.runtime_id then
+    ui.error(("agent %s has not been created in environment %s"):format(c.agent.name, env.name()),
+      { hint = "create it first: agentcore create " .. c.agent.name .. " -e " .. env.name(), usage = true })
   end
-  return M.agent_state(st, agent)
+  return c.a
 end
 
 ---@return boolean
@@ -250,19 +261,17 @@ end
 -- Local environments use the ECR API directly; AWS environments a CloudFormation stack.
 -- Returns {repositoryUri, repositoryArn, push_uri}: push_uri is where images are pushed,
 -- the environment's registry when it names one (an emulator's registry, a mirror).
----@param agent deploy.Agent
----@param st deploy.State
----@param a deploy.AgentState
+---@param c deploy.Context
 ---@return deploy.Repo
-function M.ensure_repository(agent, st, a)
+function M.ensure_repository(c)
+  local agent = c.agent
   local name = M.repo_name(agent)
   local repo
   if M.is_local() then
-    local p = not M.has_resource(a, "ecr_repository", name) and M.begin(st, a, { op = "create_repository", name = name }) or nil
+    local p = not M.has_resource(c, "ecr_repository", name) and M.begin(c, { op = "create_repository", name = name }) or nil
     local r = ecr.ensure_repository(name, { scan_on_push = true, tags = stack_tags(agent) })
-    if p then M.finish(a, p) end
     if r.created or M.adopted[name] then
-      M.record_resource(a, "ecr_repository", name, r.repositoryArn)
+      M.record_resource(c, "ecr_repository", name, r.repositoryArn)
       ecr.put_lifecycle_policy(name, {
         rules = { {
           rulePriority = 1,
@@ -275,19 +284,18 @@ function M.ensure_repository(agent, st, a)
     else
       ui.ok("repository " .. r.repositoryUri .. " exists")
     end
+    if p then M.finish(c, p) end -- after the record: the intent goes in the save that holds the result
     repo = { repositoryUri = r.repositoryUri, repositoryArn = r.repositoryArn }
   else
     local stack = M.stack_name(agent, "repo")
-    local out = M.deploy_stack(st, a, { stack = stack, template = "ecr-repository", tags = stack_tags(agent),
+    local out = M.deploy_stack(c, { stack = stack, template = "ecr-repository", tags = stack_tags(agent),
       parameters = { RepositoryName = name, Project = project.name(), Environment = env.name(), Agent = agent.name } })
-    M.record_resource(a, "stack", stack, out.stack_id)
     ui.ok(("repository %s (stack %s, %s)"):format(out.outputs.RepositoryUri, stack, out.changed and "deployed" or "unchanged"))
     repo = { repositoryUri = out.outputs.RepositoryUri, repositoryArn = out.outputs.RepositoryArn }
   end
   local registry = env.get().registry
   repo.push_uri = registry ~= "" and (registry .. "/" .. name) or repo.repositoryUri
-  a.repository = repo.push_uri
-  state.save(st)
+  M.record(c, { repository = repo.push_uri })
   return repo
 end
 
@@ -295,13 +303,12 @@ end
 -- skipped on local environments; otherwise a least-privilege role from a CloudFormation
 -- stack (pull from this agent's repository only, its own log groups, X-Ray, the models it
 -- names). Returns the role ARN and whether the stack changed in this run.
----@param agent deploy.Agent
----@param st deploy.State
----@param a deploy.AgentState
+---@param c deploy.Context
 ---@param repo deploy.Repo
 ---@return string? role_arn
 ---@return boolean fresh
-function M.ensure_role(agent, st, a, repo)
+function M.ensure_role(c, repo)
+  local agent = c.agent
   if agent.execution_role ~= "" then
     ui.ok("using the execution role " .. agent.execution_role .. " (brought by you: never created or deleted)")
     return agent.execution_role, false
@@ -316,7 +323,7 @@ function M.ensure_role(agent, st, a, repo)
     table.insert(models, m:match("^arn:") and m or ("arn:aws:bedrock:%s::foundation-model/%s"):format(region, m))
   end
   local stack = M.stack_name(agent, "role")
-  local out = M.deploy_stack(st, a, { stack = stack, template = "agent-role", capabilities = { "CAPABILITY_NAMED_IAM" },
+  local out = M.deploy_stack(c, { stack = stack, template = "agent-role", capabilities = { "CAPABILITY_NAMED_IAM" },
     tags = stack_tags(agent),
     parameters = {
       RoleName = ("agentcore-" .. agent.runtime_name:lower():gsub("_", "-")):sub(1, 64),
@@ -326,9 +333,7 @@ function M.ensure_role(agent, st, a, repo)
       SecretArns = table.concat(M.resolve_secrets(agent), ","),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
     } })
-  M.record_resource(a, "stack", stack, out.stack_id)
-  a.role_arn = out.outputs.RoleArn
-  state.save(st)
+  M.record(c, { role_arn = out.outputs.RoleArn })
   ui.ok(("execution role %s (stack %s, %s)"):format(out.outputs.RoleArn, stack, out.changed and "deployed" or "unchanged"))
   return out.outputs.RoleArn, out.changed
 end
@@ -384,11 +389,10 @@ end
 -- from the agent's own OpenID Connect issuer (type "jwt"), or from a Cognito user pool
 -- created for the agent on AWS (type "cognito"; templates/cognito.yaml). Local environments
 -- record no Cognito pool (and the local endpoint does not check tokens): they say so.
----@param agent deploy.Agent
----@param st deploy.State
----@param a deploy.AgentState
+---@param c deploy.Context
 ---@return {discovery_url: string, allowed_clients?: string[], allowed_audience?: string[]}?
-function M.ensure_auth(agent, st, a)
+function M.ensure_auth(c)
+  local agent = c.agent
   local auth = agent.auth
   if auth.type == "jwt" then
     return { discovery_url = auth.discovery_url, allowed_clients = auth.allowed_clients, allowed_audience = auth.allowed_audience }
@@ -399,10 +403,8 @@ function M.ensure_auth(agent, st, a)
     return nil
   end
   local stack = M.stack_name(agent, "auth")
-  local out = M.deploy_stack(st, a, { stack = stack, template = "cognito", tags = stack_tags(agent),
+  local out = M.deploy_stack(c, { stack = stack, template = "cognito", tags = stack_tags(agent),
     parameters = { PoolName = ("agentcore-" .. agent.runtime_name:lower():gsub("_", "-")):sub(1, 128) } })
-  M.record_resource(a, "stack", stack, out.stack_id)
-  state.save(st)
   if not out.outputs.DiscoveryUrl or not out.outputs.ClientId then
     ui.error(("stack %s has no DiscoveryUrl and ClientId outputs"):format(stack),
       { hint = "check the stack in the CloudFormation console; delete it to let agentcore create it again" })
@@ -414,50 +416,29 @@ end
 -- Where the artifact goes and who may read it: the repository (images) or the code bucket
 -- (zips), then the role (its policy names exactly that repository or object prefix), and
 -- inbound auth.
----@param agent deploy.Agent
----@param st deploy.State
----@param a deploy.AgentState
+---@param c deploy.Context
 ---@return deploy.Repo
-function M.ensure_repository_and_role(agent, st, a)
+function M.ensure_repository_and_role(c)
   local repo
-  if agent.build == "zip" then
-    repo = M.ensure_code_bucket(agent, st, a)
+  if c.agent.build == "zip" then
+    repo = M.ensure_code_bucket(c)
   else
-    repo = M.ensure_repository(agent, st, a)
+    repo = M.ensure_repository(c)
   end
-  repo.role_arn, repo.role_fresh = M.ensure_role(agent, st, a, repo)
-  repo.authorizer = M.ensure_auth(agent, st, a)
+  repo.role_arn, repo.role_fresh = M.ensure_role(c, repo)
+  repo.authorizer = M.ensure_auth(c)
   return repo
 end
 
--- A short, stable fingerprint of a string (32-bit FNV-1a, hex), for names with length limits.
----@param str string
----@return string
-function M.hash8(str)
-  local function bxor(x, y)
-    local r, bit = 0, 1
-    while x > 0 or y > 0 do
-      local xa, ya = x % 2, y % 2
-      if xa ~= ya then r = r + bit end
-      x, y, bit = (x - xa) / 2, (y - ya) / 2, bit * 2
-    end
-    return r
-  end
-  local h = 2166136261
-  for i = 1, #str do
-    h = bxor(h, str:byte(i))
-    -- h * 16777619 mod 2^32, split so that the product stays exact in a double
-    h = ((h * 403) + ((h * 256) % 4294967296) * 65536) % 4294967296
-  end
-  return ("%08x"):format(h)
-end
+-- A short, stable fingerprint of a string for names with length limits (naming.hash8).
+M.hash8 = naming.hash8
 
 -- Code zips (build = "zip") live in one bucket per project and environment, under a prefix
 -- per agent; the execution role may read exactly that prefix.
 ---@return string
 function M.code_bucket_name()
   local e = env.get()
-  return ("agentcore-%s-%s-%s"):format(M.hash8(project.name() .. "/" .. e.name), aws.caller().account, e.region)
+  return ("agentcore-%s-%s-%s"):format(naming.hash8(project.name() .. "/" .. e.name), aws.caller().account, e.region)
 end
 
 ---@param agent deploy.Agent
@@ -474,11 +455,10 @@ end
 -- Ensures the code bucket: a CloudFormation stack on AWS (versioned, encrypted, public access
 -- blocked), the S3 API on local environments. The bucket is shared by the environment's zip
 -- agents: each records it, and destroy deletes it with the last of them.
----@param agent deploy.Agent
----@param st deploy.State
----@param a deploy.AgentState
+---@param c deploy.Context
 ---@return deploy.Repo
-function M.ensure_code_bucket(agent, st, a)
+function M.ensure_code_bucket(c)
+  local agent = c.agent
   local tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name() }
   local name = M.code_bucket_name()
   if M.is_local() then
@@ -487,16 +467,14 @@ function M.ensure_code_bucket(agent, st, a)
     -- to the next one without an intent.
     local r = s3.ensure_bucket { bucket = name, tags = tags }
     if r.created then ui.ok("created code bucket " .. name) else ui.ok("code bucket " .. name .. " exists") end
-    M.record_resource(a, "s3_bucket", name, "arn:aws:s3:::" .. name)
+    M.record_resource(c, "s3_bucket", name, "arn:aws:s3:::" .. name)
   else
     local stack = M.code_stack_name()
-    local out = M.deploy_stack(st, a, { stack = stack, template = "code-bucket", tags = tags,
+    local out = M.deploy_stack(c, { stack = stack, template = "code-bucket", tags = tags,
       parameters = { BucketName = name, Project = project.name(), Environment = env.name() } })
-    M.record_resource(a, "stack", stack, out.stack_id)
     name = out.outputs.BucketName or name
     ui.ok(("code bucket %s (stack %s, %s)"):format(name, stack, out.changed and "deployed" or "unchanged"))
   end
-  state.save(st)
   local prefix = M.code_prefix(agent)
   return { bucket = name, prefix = prefix, code_object_arn = ("arn:aws:s3:::%s/%s*"):format(name, prefix) }
 end
@@ -628,9 +606,7 @@ function M.make_artifact(agent)
   local name = agent.runtime_name:lower()
   if agent.build == "go" then
     ui.step(("compiling %s for %s and assembling its image (no Docker)"):format(agent.context_rel, agent.platform))
-    local out = oci.build_go { dir = agent.context_rel, package = agent.package ~= "" and agent.package or ".",
-      platform = agent.platform, files = agent.files, base = agent.base_image ~= "" and agent.base_image or nil,
-      labels = build_labels(agent), out = ".agentcore/build/" .. name }
+    local out = oci.build_go(M.go_build_opts(agent))
     ui.ok(("image %s for %s (%d bytes)"):format(M.short_digest(out.digest), out.platform, out.size or 0))
     return { kind = "go", layout = out.path, digest = out.digest }
   elseif agent.build == "zip" then
@@ -655,9 +631,9 @@ function M.make_artifact(agent)
   return built
 end
 
+-- A new tag in the repository: the time and 4 random hex digits, so two runs never share one.
 local function push_tag(repo_uri, prefix)
-  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
-  return ("%s:%s%s-%04x"):format(repo_uri, prefix or "", os.date("!%Y%m%d-%H%M%S"), math.random(0, 0xffff))
+  return ("%s:%s%s-%s"):format(repo_uri, prefix or "", os.date("!%Y%m%d-%H%M%S"), naming.random_hex(4))
 end
 
 -- Publishes an artifact from make_artifact where the runtime can reach it: the repository
@@ -705,19 +681,61 @@ end
 -- The repository or bucket and the role, while the artifact is made: both are needed before
 -- the runtime, neither depends on the other. Returns the infrastructure and the published
 -- artifact.
----@param agent deploy.Agent
----@param st deploy.State
----@param a deploy.AgentState
+-- The published artifact carries source_hash (M.source_hash), hashed before the build so that
+-- an edit made while it runs is never taken for built.
+---@param c deploy.Context
 ---@param known_digest? string
+---@param source_hash? string M.source_hash(c.agent) when already known
 ---@return deploy.Repo repo
 ---@return deploy.Published published
-function M.prepare(agent, st, a, known_digest)
+function M.prepare(c, known_digest, source_hash)
+  local agent = c.agent
+  source_hash = source_hash or M.source_hash(agent)
   local r = parallel {
-    repository = function() return M.ensure_repository_and_role(agent, st, a) end,
+    repository = function() return M.ensure_repository_and_role(c) end,
     artifact = function() return M.make_artifact(agent) end,
   }
   r.artifact.platform = agent.platform
-  return r.repository, M.publish(r.artifact, r.repository, known_digest)
+  local pushed = M.publish(r.artifact, r.repository, known_digest)
+  pushed.source_hash = source_hash
+  return r.repository, pushed
+end
+
+-- oci.build_go's options for the agent's image (build = "go").
+---@param agent deploy.Agent
+---@return oci.BuildGoOpts
+function M.go_build_opts(agent)
+  return { dir = agent.context_rel, package = agent.package ~= "" and agent.package or ".",
+    platform = agent.platform, files = agent.files, base = agent.base_image ~= "" and agent.base_image or nil,
+    labels = build_labels(agent), out = ".agentcore/build/" .. agent.runtime_name:lower() }
+end
+
+-- docker.build's options for the agent's image (without its tag).
+---@param agent deploy.Agent
+---@return docker.BuildOpts
+function M.build_opts(agent)
+  return {
+    context = agent.context,
+    dockerfile = agent.dockerfile,
+    build_args = agent.build_args,
+    platform = agent.platform,
+    labels = build_labels(agent),
+  }
+end
+
+-- What the agent's image is built from, as a content hash: for docker, the build context as
+-- the build sends it, the Dockerfile and the build options (docker.context_hash); for go, the
+-- module's files, the options and the toolchain (oci.source_hash, nil when files alone cannot
+-- tell). Update compares it with the live version's before building, so that a lost build
+-- cache (pruned, or the image removed) cannot make a new digest, and so a new version, from
+-- unchanged sources, and an unchanged agent is neither built nor pushed. nil for a zip (its
+-- sha256 is its identity, computed by packaging) and a prebuilt image (its digest).
+---@param agent deploy.Agent
+---@return string?
+function M.source_hash(agent)
+  if agent.build == "docker" then return docker.context_hash(M.build_opts(agent)) end
+  if agent.build == "go" then return oci.source_hash(M.go_build_opts(agent)) end
+  return nil
 end
 
 -- Builds the agent's image under a local tag (no registry needed yet).
@@ -725,14 +743,9 @@ end
 ---@return table built
 function M.build(agent)
   local ref = ("agentcore.local/%s:build"):format(agent.runtime_name:lower())
-  local img = docker.build {
-    context = agent.context,
-    dockerfile = agent.dockerfile,
-    tags = { ref },
-    build_args = agent.build_args,
-    platform = agent.platform,
-    labels = { ["agentcore.project"] = project.name(), ["agentcore.agent"] = agent.name },
-  }
+  local opts = M.build_opts(agent)
+  opts.tags = { ref }
+  local img = docker.build(opts)
   return { ref = ref, id = img.id }
 end
 
@@ -752,25 +765,25 @@ function M.push(built, repo_uri, known_digest)
       end
     end
   end
-  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
-  local tag = ("%s:%s-%04x"):format(repo_uri, os.date("!%Y%m%d-%H%M%S"), math.random(0, 0xffff))
+  local tag = push_tag(repo_uri)
   docker.tag(built.ref, tag)
   local pushed = docker.push(tag, { auth = M.registry_auth(true) })
   return { image = repo_uri .. "@" .. pushed.digest, digest = pushed.digest, tag = tag }
 end
 
--- The runtime's configuration; name is set for create only (a runtime cannot be renamed).
--- authorizer is the JWT authorizer from ensure_auth; without one, an update removes any JWT
+-- The runtime's configuration for the artifact image (REPO@sha256:... or an s3:// URI); name
+-- is set for create only (a runtime cannot be renamed). repo gives the role (role_arn) and the
+-- authorizer (the JWT authorizer from ensure_auth); without one, an update removes any JWT
 -- authorizer when the agent is configured for IAM callers, and keeps the current one otherwise
 -- (rollback, which does not deploy the auth stack).
 ---@param agent deploy.Agent
 ---@param image string
----@param role? string
+---@param repo {role_arn?: string, authorizer?: table}
 ---@param for_create boolean
----@param authorizer? table
 ---@return agentcore.RuntimeSpec
-function M.runtime_spec(agent, image, role, for_create, authorizer)
-  local auth = authorizer
+function M.runtime_spec(agent, image, repo, for_create)
+  local role = repo.role_arn
+  local auth = repo.authorizer
   if auth == nil and not for_create and agent.auth.type == "iam" then auth = false end
   local code = M.parse_s3_uri(image)
   if code then
@@ -794,43 +807,34 @@ end
 
 -- Waits for a runtime version; records its final status in state even when it failed, so
 -- the next run converges from what really happened.
----@param st deploy.State
----@param a deploy.AgentState
----@param agent deploy.Agent
+---@param c deploy.Context
 ---@param n integer
----@param image string
----@param digest string
+---@param art deploy.Published the version's image, digest and source_hash
+---@param intent? deploy.Intent the update's, finished once the version is recorded
 ---@return deploy.Version
-function M.wait_version(st, a, agent, n, image, digest)
-  local v = { number = n, image = image, digest = digest, config_hash = agent.config_hash,
-    created_at = M.now(), status = "CREATING" }
-  M.set_version(a, v)
-  state.save(st)
+function M.wait_version(c, n, art, intent)
+  local a = c.a
+  local v = { number = n, image = art.image, digest = art.digest, config_hash = c.agent.config_hash,
+    source_hash = art.source_hash, created_at = M.now(), status = "CREATING" }
+  M.set_version(c, v)
+  if intent then M.finish(c, intent) end
   local ok, err = pcall(agentcore.wait_runtime, a.runtime_id, { version = n })
   if not ok then
     v.status = "FAILED"
-    M.set_version(a, v)
-    state.save(st)
+    M.set_version(c, v)
     error(err, 0)
   end
   v.status = "READY"
-  M.set_version(a, v)
   a.endpoints.DEFAULT = { version = n, status = "READY", arn = a.endpoints.DEFAULT and a.endpoints.DEFAULT.arn or nil }
-  state.save(st)
+  M.set_version(c, v) -- saves DEFAULT's move with the version
   return v
 end
 
 -- A role created moments ago may not be assumable yet (IAM is eventually consistent): that
--- one failure is retried with backoff, for about a minute, and only for a fresh role.
--- Throttling and 5xx are left to the SDK's retry modes.
----@param err Error|string
----@return boolean
-function M.is_iam_propagation(err)
-  local msg = tostring(type(err) == "table" and err.message or err):lower()
-  return aws.error_code(err) == "ValidationException" and msg:find("role", 1, true) ~= nil
-    and (msg:find("assum", 1, true) ~= nil or msg:find("not authorized", 1, true) ~= nil
-      or msg:find("trust", 1, true) ~= nil or msg:find("validation failed", 1, true) ~= nil)
-end
+-- one failure is retried with backoff, for about a minute, and only for a fresh role
+-- (retry.is_iam_propagation tells it by its error code). Throttling and 5xx are left to the
+-- SDK's retry modes.
+M.is_iam_propagation = retry.is_iam_propagation
 
 ---@param role_fresh boolean
 ---@param fn fun(): any
@@ -848,32 +852,29 @@ function M.with_iam_retry(role_fresh, fn)
 end
 
 -- Creates the runtime (first version) and records it at once, so an interrupted wait leaves a
--- state the next run converges from.
----@param st deploy.State
----@param a deploy.AgentState
----@param agent deploy.Agent
+-- state the next run converges from. repo gives the role (role_arn, role_fresh) and the
+-- authorizer, as ensure_repository_and_role returns them.
+---@param c deploy.Context
 ---@param pushed deploy.Published
----@param role? string
----@param role_fresh boolean
----@param authorizer? table
+---@param repo {role_arn?: string, role_fresh?: boolean, authorizer?: table}
 ---@return integer version
-function M.create_runtime(st, a, agent, pushed, role, role_fresh, authorizer)
-  local p = M.begin(st, a, { op = "create_runtime", name = agent.runtime_name,
-    image = pushed.image, digest = pushed.digest, config_hash = agent.config_hash })
+function M.create_runtime(c, pushed, repo)
+  local agent, a = c.agent, c.a
+  local p = M.begin(c, { op = "create_runtime", name = agent.runtime_name,
+    image = pushed.image, digest = pushed.digest, config_hash = agent.config_hash, source_hash = pushed.source_hash })
   ui.step("creating runtime " .. agent.runtime_name)
-  local spec = M.runtime_spec(agent, pushed.image, role, true, authorizer)
+  local spec = M.runtime_spec(agent, pushed.image, repo, true)
   spec.tags, spec.client_token = M.tags(agent, p.token), p.token
-  local rt = M.with_iam_retry(role_fresh, function() return agentcore.create_runtime(spec) end)
+  local rt = M.with_iam_retry(repo.role_fresh, function() return agentcore.create_runtime(spec) end)
   a.runtime_id = rt.agentRuntimeId
   a.runtime_arn = rt.agentRuntimeArn
-  a.role_arn = role
+  a.role_arn = repo.role_arn
   a.versions = {}
   a.endpoints = {}
-  M.record_resource(a, "runtime", rt.agentRuntimeId, rt.agentRuntimeArn)
-  M.finish(a, p)
-  state.save(st)
+  M.record_resource(c, "runtime", rt.agentRuntimeId, rt.agentRuntimeArn)
+  M.finish(c, p)
   local n = tonumber(rt.agentRuntimeVersion) or 1
-  M.wait_version(st, a, agent, n, pushed.image, pushed.digest)
+  M.wait_version(c, n, pushed)
   ui.ok(("runtime %s is READY at version %s"):format(rt.agentRuntimeId, M.vname(n)))
   return n
 end
@@ -881,76 +882,53 @@ end
 
 -- Write-ahead and reconcile ---------------------------------------------------------------
 -- Every create or update call is preceded by an intent saved in the agent's state (pending =
--- {{op, name, token, started_at, ...}}) and the intent is removed in the same save that
--- records the result. A run killed between the two leaves the intent; the next run resolves
+-- {{op, name, token, started_at, ...}}) and the intent is removed in the save that follows
+-- the result's record. A run killed between the two leaves the intent; the next run resolves
 -- it against what exists (M.reconcile) before it does anything else. The token goes to the
 -- service as the idempotency token (clientToken, ClientRequestToken) and into the
--- agentcore:token tag of what the call creates.
+-- agentcore:token tag of what the call creates. The journal builtins keep the intents, make
+-- the tokens and save the state; this library decides what to call and what to record.
 
-local seeded = false
-
--- A client token: 42 characters [a-z0-9-], valid for AgentCore (33-256) and CloudFormation.
----@return string
-function M.new_token()
-  if not seeded then
-    math.randomseed(os.time() + math.floor(os.clock() * 1000000))
-    seeded = true
-  end
-  local t = {}
-  for i = 1, 3 do t[i] = ("%08x"):format(math.random(0, 0x7fffffff)) end
-  return ("agentcore-%s-%08x"):format(table.concat(t), os.time() % 0x100000000)
-end
+-- A client token (journal.token): 42 characters [a-z0-9-], valid for AgentCore and CloudFormation.
+M.new_token = journal.token
 
 -- Records an intent and saves the state before the call it announces.
----@param st deploy.State
----@param a deploy.AgentState
+---@param c deploy.Context
 ---@param intent deploy.Intent
 ---@return deploy.Intent
-function M.begin(st, a, intent)
-  intent.token = intent.token or M.new_token()
-  intent.started_at = M.now()
-  a.pending = a.pending or {}
-  table.insert(a.pending, intent)
-  state.save(st)
-  return intent
+function M.begin(c, intent)
+  return journal.begin(c.st, c.agent.name, intent)
 end
 
--- Removes an intent; the caller saves along with the result it records.
----@param a deploy.AgentState
+-- Removes an intent and saves the state with the result the caller recorded in it.
+---@param c deploy.Context
 ---@param intent deploy.Intent
-function M.finish(a, intent)
-  for i, p in ipairs(a.pending or {}) do
-    if p.token == intent.token then
-      table.remove(a.pending, i)
-      return
-    end
-  end
+function M.finish(c, intent)
+  journal.finish(c.st, c.agent.name, intent)
 end
 
----@param a deploy.AgentState
+---@param c deploy.Context
 ---@param kind string
 ---@param id string
 ---@return boolean
-function M.has_resource(a, kind, id)
-  for _, r in ipairs(a.resources or {}) do
-    if r.kind == kind and r.id == id then return true end
-  end
-  return false
+function M.has_resource(c, kind, id)
+  return journal.has_resource(c.st, c.agent.name, kind, id)
 end
 
 -- Repositories adopted by reconcile in this run (their lifecycle policy is put again).
 M.adopted = {}
 
--- cfn.deploy with an intent when the stack is not recorded yet, and its token.
----@param st deploy.State
----@param a deploy.AgentState
+-- cfn.deploy with an intent when the stack is not recorded yet, and its token; records the
+-- stack as created by agentcore.
+---@param c deploy.Context
 ---@param opts cfn.DeployOpts
 ---@return cfn.DeployResult
-function M.deploy_stack(st, a, opts)
-  local p = not M.has_resource(a, "stack", opts.stack) and M.begin(st, a, { op = "create_stack", name = opts.stack }) or nil
+function M.deploy_stack(c, opts)
+  local p = not M.has_resource(c, "stack", opts.stack) and M.begin(c, { op = "create_stack", name = opts.stack }) or nil
   if p then opts.client_token = p.token end
   local out = cfn.deploy(opts)
-  if p then M.finish(a, p) end
+  M.record_resource(c, "stack", opts.stack, out.stack_id)
+  if p then M.finish(c, p) end
   return out
 end
 
@@ -971,14 +949,13 @@ local function settle_version(a, n)
 end
 
 -- Records the runtime's versions the state does not know (made by an interrupted create or
--- update), and settles the versions it recorded as CREATING. p is the intent whose image and
--- configuration hash the versions it made carry.
----@param st deploy.State
----@param a deploy.AgentState
----@param agent deploy.Agent
----@param p deploy.Intent
+-- update), and settles the versions it recorded as CREATING. p is the intent whose image,
+-- configuration hash and source hash the versions it made carry.
+---@param c deploy.Context
+---@param p? deploy.Intent
 ---@return boolean changed
-function M.resolve_versions(st, a, agent, p)
+function M.resolve_versions(c, p)
+  local a, agent = c.a, c.agent
   if not a.runtime_id then return false end
   local changed = false
   for _, lv in ipairs(agentcore.list_versions(a.runtime_id)) do
@@ -988,8 +965,9 @@ function M.resolve_versions(st, a, agent, p)
       if status then
         local image = container_uri(rt) or ""
         local mine = p and p.image == image
-        M.set_version(a, { number = n, image = image, digest = image:match("@(sha256:.+)$") or "",
-          config_hash = mine and p.config_hash or "", created_at = lv.lastUpdatedAt or M.now(), status = status })
+        M.set_version(c, { number = n, image = image, digest = image:match("@(sha256:.+)$") or "",
+          config_hash = mine and p.config_hash or "", source_hash = mine and p.source_hash or nil,
+          created_at = lv.lastUpdatedAt or M.now(), status = status })
         ui.ok(("interrupted run: version %s of %s is %s; recorded"):format(M.vname(n), agent.name, status))
         changed = true
       end
@@ -1000,13 +978,15 @@ function M.resolve_versions(st, a, agent, p)
       local status = settle_version(a, v.number)
       ui.ok(("interrupted run: version %s of %s was %s, the service says %s"):format(M.vname(v.number), agent.name, v.status, status or "it is gone"))
       v.status = status or "FAILED"
+      M.set_version(c, v)
       changed = true
     end
   end
   if changed then
     local d = agentcore.get_endpoint(a.runtime_id, "DEFAULT")
     if d then
-      a.endpoints.DEFAULT = { version = tonumber(d.liveVersion or d.targetVersion), status = d.status, arn = d.agentRuntimeEndpointArn }
+      journal.set_endpoint(c.st, agent.name, "DEFAULT",
+        { version = tonumber(d.liveVersion or d.targetVersion), status = d.status, arn = d.agentRuntimeEndpointArn })
     end
   end
   return changed
@@ -1017,17 +997,22 @@ local function adopt_hint(what)
     "agentcore:environment and agentcore:agent tags name this project, environment and agent; otherwise destroy leaves it)"):format(what)
 end
 
-local resolve = {}
+-- How reconcile resolves each operation an interrupted run left pending: each finds out what
+-- the call did and records it (journal.reconcile then removes the intent and saves).
+---@type table<string, fun(c: deploy.Context, p: deploy.Intent)>
+M.resolve = {}
+local resolve = M.resolve
 
-function resolve.create_repository(st, a, agent, p)
+function resolve.create_repository(c, p)
+  local agent, a = c.agent, c.a
   local tags = ecr.list_tags(p.name)
   if not tags then
     ui.info(("interrupted run: repository %s was not created"):format(p.name))
   elseif M.ours(tags, agent) then
     local r = ecr.describe_repository(p.name)
-    M.record_resource(a, "ecr_repository", p.name, r.repositoryArn)
     local registry = env.get().registry
     a.repository = a.repository or (registry ~= "" and (registry .. "/" .. p.name) or r.repositoryUri)
+    M.record_resource(c, "ecr_repository", p.name, r.repositoryArn)
     M.adopted[p.name] = true
     ui.ok(("interrupted run: repository %s was created by it; recorded as created by agentcore"):format(p.name))
   else
@@ -1036,10 +1021,10 @@ function resolve.create_repository(st, a, agent, p)
   end
 end
 
-function resolve.create_stack(st, a, agent, p)
+function resolve.create_stack(c, p)
   for _, s in ipairs(cfn.list()) do
     if s.name == p.name then
-      M.record_resource(a, "stack", p.name, s.stack_id)
+      M.record_resource(c, "stack", p.name, s.stack_id)
       ui.ok(("interrupted run: stack %s (%s) was created by it; recorded"):format(p.name, s.status))
       return
     end
@@ -1047,7 +1032,8 @@ function resolve.create_stack(st, a, agent, p)
   ui.info(("interrupted run: stack %s was not created"):format(p.name))
 end
 
-function resolve.create_runtime(st, a, agent, p)
+function resolve.create_runtime(c, p)
+  local agent, a = c.agent, c.a
   local found
   for _, r in ipairs(agentcore.list_runtimes()) do
     if r.agentRuntimeName == p.name then found = r end
@@ -1066,21 +1052,23 @@ function resolve.create_runtime(st, a, agent, p)
   a.runtime_id, a.runtime_arn = found.agentRuntimeId, found.agentRuntimeArn
   local live = agentcore.get_runtime(found.agentRuntimeId)
   a.role_arn = a.role_arn or (live and live.roleArn) or nil
-  M.record_resource(a, "runtime", found.agentRuntimeId, found.agentRuntimeArn)
+  M.record_resource(c, "runtime", found.agentRuntimeId, found.agentRuntimeArn)
   ui.ok(("interrupted run: runtime %s (%s) was created by it%s; recorded as created by agentcore"):format(
     p.name, found.agentRuntimeId, tags["agentcore:token"] == p.token and "" or " (an earlier run's token)"))
-  M.resolve_versions(st, a, agent, p)
+  M.resolve_versions(c, p)
 end
 
-function resolve.update_runtime(st, a, agent, p)
+function resolve.update_runtime(c, p)
+  local a = c.a
   if not a.runtime_id or not agentcore.get_runtime(a.runtime_id) then
     ui.info(("interrupted run: runtime %s no longer exists"):format(p.runtime_id or p.name))
     return
   end
-  M.resolve_versions(st, a, agent, p)
+  M.resolve_versions(c, p)
 end
 
-local function resolve_endpoint(st, a, agent, p)
+local function resolve_endpoint(c, p)
+  local agent, a = c.agent, c.a
   local ep = a.runtime_id and agentcore.get_endpoint(a.runtime_id, p.name) or nil
   if not ep then
     ui.info(("interrupted run: endpoint %s was not created"):format(p.name))
@@ -1089,11 +1077,11 @@ local function resolve_endpoint(st, a, agent, p)
   if ep.status ~= "READY" and not ep.status:match("FAILED$") then
     ep = agentcore.wait_endpoint(a.runtime_id, p.name) or ep
   end
-  if p.op == "create_endpoint" then
-    M.record_resource(a, "endpoint", a.runtime_id .. "/" .. p.name, ep.agentRuntimeEndpointArn)
-  end
   local n = tonumber(ep.liveVersion or ep.targetVersion)
   a.endpoints[p.name] = { version = n, status = ep.status, arn = ep.agentRuntimeEndpointArn }
+  if p.op == "create_endpoint" then
+    M.record_resource(c, "endpoint", a.runtime_id .. "/" .. p.name, ep.agentRuntimeEndpointArn)
+  end
   ui.ok(("interrupted run: endpoint %s of %s serves %s; recorded"):format(p.name, agent.name, M.vname(n)))
 end
 resolve.create_endpoint = resolve_endpoint
@@ -1112,13 +1100,12 @@ end
 
 -- A create re-run after one that was interrupted once the runtime existed: the runtime's latest
 -- version (settled by reconcile) is the create's result. Ends the create_agent intent.
----@param st deploy.State
----@param a deploy.AgentState
----@param agent deploy.Agent
+---@param c deploy.Context
 ---@param live table
 ---@param marker deploy.Intent
 ---@return table result
-function M.finish_create(st, a, agent, live, marker)
+function M.finish_create(c, live, marker)
+  local agent, a = c.agent, c.a
   local n = tonumber(live.agentRuntimeVersion) or 1
   local v = M.version(a, n)
   if not v or v.status ~= "READY" then
@@ -1130,8 +1117,7 @@ function M.finish_create(st, a, agent, live, marker)
     agent.name, env.name(), a.runtime_id, M.vname(n)))
   local result = { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
     runtime_arn = a.runtime_arn, version = n, image = v.image, digest = v.digest }
-  M.finish(a, marker)
-  state.save(st)
+  M.finish(c, marker)
   return result
 end
 
@@ -1150,75 +1136,61 @@ function M.needs_reconcile(a)
   return false
 end
 
--- Resolves every pending intent of the agent against what exists, and settles versions left
--- CREATING; saves the state when anything was recorded. Returns the agent's state (nil when
--- none is recorded).
----@param st deploy.State
----@param agent deploy.Agent
----@return deploy.AgentState?
-function M.reconcile(st, agent)
-  local a = st.agents[agent.name]
-  if not M.needs_reconcile(a) then return a end
-  a = M.agent_state(st, agent)
-  local pending = {}
-  for _, p in ipairs(a.pending or {}) do
-    if p.op ~= "create_agent" then table.insert(pending, p) end
+-- Resolves every pending intent of the agent against what exists (journal.reconcile calls
+-- M.resolve[op] for each, then removes it and saves), and settles versions left CREATING.
+---@param c deploy.Context
+---@return deploy.AgentState
+function M.reconcile(c)
+  if not M.needs_reconcile(c.a) then return c.a end
+  local pending = 0
+  for _, p in ipairs(c.a.pending or {}) do
+    if p.op ~= "create_agent" then pending = pending + 1 end
   end
-  ui.step(("resolving what an interrupted run of %s left (%d pending)"):format(agent.name, #pending))
-  for _, p in ipairs(pending) do
-    resolve[p.op](st, a, agent, p)
-    M.finish(a, p)
-    state.save(st)
-  end
-  M.resolve_versions(st, a, agent, nil)
-  state.save(st)
-  return a
+  ui.step(("resolving what an interrupted run of %s left (%d pending)"):format(c.agent.name, pending))
+  local handlers = {}
+  for op, fn in pairs(resolve) do handlers[op] = function(p) fn(c, p) end end
+  journal.reconcile(c.st, c.agent.name, handlers)
+  M.resolve_versions(c, nil)
+  return c.a
 end
 
--- Updates the runtime to image (a new version), write-ahead; waits for the version.
----@param st deploy.State
----@param a deploy.AgentState
----@param agent deploy.Agent
----@param image string
----@param digest string
----@param role? string
----@param role_fresh boolean
----@param authorizer? table
+-- Updates the runtime to an artifact (a new version), write-ahead; waits for the version.
+-- repo gives the role and authorizer as in create_runtime.
+---@param c deploy.Context
+---@param art deploy.Published
+---@param repo {role_arn?: string, role_fresh?: boolean, authorizer?: table}
 ---@return integer? version
-function M.update_runtime(st, a, agent, image, digest, role, role_fresh, authorizer)
-  local p = M.begin(st, a, { op = "update_runtime", name = a.runtime_name, runtime_id = a.runtime_id,
-    image = image, digest = digest, config_hash = agent.config_hash })
-  local spec = M.runtime_spec(agent, image, role, false, authorizer)
+function M.update_runtime(c, art, repo)
+  local agent, a = c.agent, c.a
+  local p = M.begin(c, { op = "update_runtime", name = a.runtime_name, runtime_id = a.runtime_id,
+    image = art.image, digest = art.digest, config_hash = agent.config_hash, source_hash = art.source_hash })
+  local spec = M.runtime_spec(agent, art.image, repo, false)
   spec.client_token = p.token
-  local up = M.with_iam_retry(role_fresh, function() return agentcore.update_runtime(a.runtime_id, spec) end)
+  local up = M.with_iam_retry(repo.role_fresh, function() return agentcore.update_runtime(a.runtime_id, spec) end)
   local n = tonumber(up.agentRuntimeVersion)
-  M.finish(a, p)
-  M.wait_version(st, a, agent, n, image, digest) -- saves the version (CREATING) with the intent gone
+  M.wait_version(c, n, art, p) -- ends the intent once the version is recorded (CREATING)
   return n
 end
 
 -- Points a named endpoint at version n, creating it when missing, write-ahead; waits for it.
----@param st deploy.State
----@param a deploy.AgentState
----@param agent deploy.Agent
+---@param c deploy.Context
 ---@param name string
 ---@param n integer
 ---@param existing? table
 ---@return table endpoint
-function M.point_endpoint(st, a, agent, name, n, existing)
-  local p = M.begin(st, a, { op = existing and "update_endpoint" or "create_endpoint", name = name,
+function M.point_endpoint(c, name, n, existing)
+  local agent, a = c.agent, c.a
+  local p = M.begin(c, { op = existing and "update_endpoint" or "create_endpoint", name = name,
     runtime_id = a.runtime_id, version = n })
   if existing then
     agentcore.update_endpoint(a.runtime_id, name, { version = n, client_token = p.token })
   else
     local ep = agentcore.create_endpoint(a.runtime_id, name, { version = n, client_token = p.token, tags = M.tags(agent, p.token) })
-    M.record_resource(a, "endpoint", a.runtime_id .. "/" .. name, ep.agentRuntimeEndpointArn)
-    state.save(st)
+    M.record_resource(c, "endpoint", a.runtime_id .. "/" .. name, ep.agentRuntimeEndpointArn)
   end
   local ep = agentcore.wait_endpoint(a.runtime_id, name)
   a.endpoints[name] = { version = n, status = ep and ep.status or "READY", arn = ep and ep.agentRuntimeEndpointArn or nil }
-  M.finish(a, p)
-  state.save(st)
+  M.finish(c, p)
   return ep
 end
 
@@ -1242,18 +1214,18 @@ function M.retry_held(what, fn)
   end
 end
 
--- A session id for invoke: 36+ characters as AgentCore requires (at least 33).
+-- A session id for invoke: 36+ characters as AgentCore requires (at least 33), random.
 ---@return string
 function M.new_session_id()
-  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
-  local t = {}
-  for i = 1, 4 do t[i] = ("%08x"):format(math.random(0, 0x7fffffff)) end
-  return ("%s-%s-%s-%s-%x"):format(t[1], t[2], t[3], t[4], os.time())
+  local r = naming.random_hex(32)
+  return ("%s-%s-%s-%s-%x"):format(r:sub(1, 8), r:sub(9, 16), r:sub(17, 24), r:sub(25, 32), os.time())
 end
 
--- Deploys a change as `agentcore update` does: the artifact made again and compared with the
--- runtime's live latest version (digest and configuration hash); a new version only when
--- something changed (or opts.force). A runtime deleted out of band is created again.
+-- Deploys a change as `agentcore update` does: compared with the runtime's live latest version,
+-- a new version only when something changed (or opts.force). A docker build's sources are
+-- compared first (source_hash, with the configuration hash): unchanged, nothing is built or
+-- pushed. Otherwise the artifact is made again and its digest (a zip's sha256) compared. A
+-- runtime deleted out of band is created again.
 -- Returns {agent, changed, version, digest, image?, recreated?}.
 ---@param agent deploy.Agent
 ---@param opts? {force?: boolean}
@@ -1263,42 +1235,58 @@ function M.update_agent(agent, opts)
   aws.guard()
   M.resolve_secrets(agent) -- a secret without a value stops here, before any work
   M.preflight(agent)
-  local st = state.load()
-  M.reconcile(st, agent)
-  local a = M.require_runtime(st, agent)
+  local c = M.context(agent)
+  M.reconcile(c)
+  local a = M.require_runtime(c)
   local latest = M.latest(a)
   local live = agentcore.get_runtime(a.runtime_id)
   if live then M.check_artifact_switch(agent, live) end
 
-  local repo, pushed = M.prepare(agent, st, a, latest and latest.digest)
+  -- Compared with the runtime's live latest version (what an interrupted run may have made),
+  -- not only with the state.
+  local live_n = live and tonumber(live.agentRuntimeVersion)
+  local lv = live_n and M.version(a, live_n)
+  local live_uri = live and M.artifact_uri(live.agentRuntimeArtifact) or ""
+  local function unchanged(v) -- what an unchanged update says and returns
+    ui.ok(("%s is up to date: image %s and configuration unchanged; no new version (still %s)"):format(
+      agent.name, M.short_digest(v.digest), M.vname(v.number)))
+    return { agent = agent.name, changed = false, version = v.number, digest = v.digest, image = v.image }
+  end
+  local settled = not opts.force and lv and lv.status == "READY" and lv.config_hash == agent.config_hash
+  local source_hash = settled and lv.source_hash and M.source_hash(agent) or nil
+  if settled and source_hash and lv.source_hash == source_hash and live_uri == lv.image then
+    M.ensure_repository_and_role(c)
+    require("observe").ensure(c)
+    ui.info("sources unchanged (" .. M.short_digest(source_hash) .. "): nothing built or pushed")
+    return unchanged(lv)
+  end
+
+  local repo, pushed = M.prepare(c, latest and latest.digest, source_hash)
 
   if not live then
     ui.warn(("runtime %s of %s was deleted outside agentcore; creating it again"):format(a.runtime_id, agent.name))
-    M.forget_resource(a, "runtime", a.runtime_id)
-    local n = M.create_runtime(st, a, agent, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
-    require("observe").ensure(agent, st, a)
+    M.forget_resource(c, "runtime", a.runtime_id)
+    local n = M.create_runtime(c, pushed, repo)
+    require("observe").ensure(c)
     return { agent = agent.name, changed = true, recreated = true, version = n, digest = pushed.digest, image = pushed.image }
   end
 
   -- alarms and the dashboard follow agentcore.toml even without a new version (required here,
   -- not at the top: observe requires this library)
-  require("observe").ensure(agent, st, a)
+  require("observe").ensure(c)
 
-  -- Compared with the runtime's live latest version (what an interrupted run may have made),
-  -- not only with the state.
-  local live_n = tonumber(live.agentRuntimeVersion)
-  local lv = live_n and M.version(a, live_n)
-  local live_uri = M.artifact_uri(live.agentRuntimeArtifact) or ""
   local same = live_uri == pushed.image or live_uri:match("@(sha256:.+)$") == pushed.digest
-  if not opts.force and lv and lv.status == "READY" and same and lv.config_hash == agent.config_hash then
-    ui.ok(("%s is up to date: image %s and configuration unchanged; no new version (still %s)"):format(
-      agent.name, M.short_digest(pushed.digest), M.vname(lv.number)))
-    return { agent = agent.name, changed = false, version = lv.number, digest = pushed.digest, image = lv.image }
+  if settled and same then
+    if pushed.source_hash and lv.source_hash ~= pushed.source_hash then
+      -- a version recorded without its sources' hash gets it: the next update compares sources
+      lv.source_hash = pushed.source_hash
+      M.set_version(c, lv)
+    end
+    return unchanged(lv)
   end
 
   ui.step("updating runtime " .. a.runtime_id)
-  local n = M.update_runtime(st, a, agent, pushed.image, pushed.digest, repo.role_arn,
-    repo.role_fresh, repo.authorizer)
+  local n = M.update_runtime(c, pushed, repo)
   ui.ok(("%s is now at version %s in %s (DEFAULT follows it; named endpoints stay where they are)"):format(
     agent.name, M.vname(n), env.name()))
   return { agent = agent.name, changed = true, version = n, image = pushed.image, digest = pushed.digest }
@@ -1318,10 +1306,10 @@ function M.carry(name, src)
   local target = project.agent(name)
   aws.guard()
   M.resolve_secrets(target)
-  local tst = state.load()
-  M.reconcile(tst, target)
-  local ta = M.agent_state(tst, target)
-  local repo = M.ensure_repository_and_role(target, tst, ta)
+  local tc = M.context(target)
+  M.reconcile(tc)
+  local ta = tc.a
+  local repo = M.ensure_repository_and_role(tc)
   local pushed
   if M.is_code(src.image) then
     -- a code zip: copied object to object; its sha256 is its identity
@@ -1356,12 +1344,12 @@ function M.carry(name, src)
     ui.ok(("%s already runs this image in %s (%s): no new version"):format(name, to, M.vname(tn)))
   elseif live then
     ui.step("updating runtime " .. ta.runtime_id .. " in " .. to)
-    tn = M.update_runtime(tst, ta, target, pushed.image, pushed.digest, repo.role_arn, repo.role_fresh, repo.authorizer)
+    tn = M.update_runtime(tc, pushed, repo)
   else
-    if ta.runtime_id then M.forget_resource(ta, "runtime", ta.runtime_id) end
-    tn = M.create_runtime(tst, ta, target, pushed, repo.role_arn, repo.role_fresh, repo.authorizer)
+    if ta.runtime_id then M.forget_resource(tc, "runtime", ta.runtime_id) end
+    tn = M.create_runtime(tc, pushed, repo)
   end
-  require("observe").ensure(target, tst, ta) -- the target's dashboard and alarms, as create makes them
+  require("observe").ensure(tc) -- the target's dashboard and alarms, as create makes them
   ui.ok(("%s in %s now runs %s's %s as %s"):format(name, to, src.from, M.vname(src.version), M.vname(tn)))
   return { agent = name, from = src.from, to = to, version = tn, source_version = src.version, digest = src.digest, changed = changed }
 end

@@ -85,7 +85,9 @@ function M.dashboard_url(agent)
   return ("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards/dashboard/%s"):format(region, region, M.dashboard_name(agent))
 end
 
-function M.ensure(agent, st, a)
+-- Transaction Search and the agent's dashboard and alarms stack (AWS); c is deploy.context's.
+function M.ensure(c)
+  local agent, a = c.agent, c.a
   if deploy.is_local() then
     ui.info("local environment: observability needs no setup, the local endpoint keeps logs, spans and metrics (skipped)")
     return
@@ -112,7 +114,7 @@ function M.ensure(agent, st, a)
   end
   local topic_name = ("agentcore-%s-%s-alarms"):format(project.name(), agent.runtime_name):gsub("[^%w%-_]", "-"):sub(1, 256)
   local stack = M.stack_name(agent)
-  local out = deploy.deploy_stack(st, a, { stack = stack, template = "observability", tags = deploy.tags(agent),
+  local out = deploy.deploy_stack(c, { stack = stack, template = "observability", tags = deploy.tags(agent),
     parameters = {
       RuntimeArn = a.runtime_arn, RuntimeName = agent.runtime_name, DashboardName = M.dashboard_name(agent),
       ErrorsThreshold = al.errors and tostring(al.errors) or "",
@@ -123,8 +125,6 @@ function M.ensure(agent, st, a)
       TopicArns = table.concat(topics, ","),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
     } })
-  deploy.record_resource(a, "stack", stack, out.stack_id)
-  state.save(st)
   local n = (al.errors and 1 or 0) + (al.latency_p99_ms and 1 or 0)
   ui.ok(("dashboard %s%s (stack %s, %s)"):format(M.dashboard_name(agent),
     n > 0 and (" and %d alarm%s"):format(n, n == 1 and "" or "s") or "", stack, out.changed and "deployed" or "unchanged"))

@@ -13,21 +13,14 @@ function M.event(step, fields)
   ui.emit("rollout", f)
 end
 
--- Durations such as 10m, 90s, 1h30m or a number of seconds.
+-- Durations such as 10m, 90s, 1h30m or a number of seconds (duration.parse), for flag.
 function M.parse_duration(s, flag)
   if s == nil or s == "" then return nil end
-  local n = tonumber(s)
-  if n then return n end
-  local total, rest = 0, s
-  while rest ~= "" do
-    local num, unit, tail = rest:match("^(%d+%.?%d*)([hms])(.*)$")
-    if not num then
-      ui.error(("%s %s is not a duration: use e.g. 10m, 90s or 1h30m"):format(flag, s), { usage = true })
-    end
-    total = total + tonumber(num) * ({ h = 3600, m = 60, s = 1 })[unit]
-    rest = tail
+  local seconds = duration.parse(s)
+  if not seconds then
+    ui.error(("%s %s is not a duration: use e.g. 10m, 90s or 1h30m"):format(flag, s), { usage = true })
   end
-  return total
+  return seconds
 end
 
 -- The project's own smoke checks in Lua, when it has recipes/lib/smoke.lua: a function
@@ -264,13 +257,13 @@ function M.hold(agent, a, version, seconds)
 end
 
 -- Removes a named endpoint (a canary that did not exist before a failed first release).
-local function remove_endpoint(st, a, name)
+local function remove_endpoint(c, name)
+  local a = c.a
   local ok, err = pcall(agentcore.delete_endpoint, a.runtime_id, name)
   if not ok and not aws.is_not_found(err) then error(err, 0) end
   pcall(agentcore.wait_endpoint, a.runtime_id, name)
-  deploy.forget_resource(a, "endpoint", a.runtime_id .. "/" .. name)
   a.endpoints[name] = nil
-  state.save(st)
+  deploy.forget_resource(c, "endpoint", a.runtime_id .. "/" .. name)
 end
 
 -- The canary release of version n in the selected environment: canary points at n, the
@@ -279,8 +272,8 @@ end
 -- stable is untouched, and the error carries the checks' output. opts = {checks, hold
 -- (seconds)}. Returns {version, previous_stable, released}.
 function M.canary_release(agent, n, opts)
-  local st = state.load()
-  local a = deploy.require_runtime(st, agent)
+  local c = deploy.context(agent)
+  local a = deploy.require_runtime(c)
   local stable = a.endpoints.stable and a.endpoints.stable.version or nil
   if stable == n then
     ui.ok(("stable of %s already serves %s in %s: nothing to release"):format(agent.name, deploy.vname(n), env.name()))
@@ -293,7 +286,7 @@ function M.canary_release(agent, n, opts)
     before = stable -- an interrupted release moved it: where it was is not known, stable's is
   else
     ui.step(("canary of %s to %s in %s"):format(agent.name, deploy.vname(n), env.name()))
-    deploy.point_endpoint(st, a, agent, "canary", n, existing)
+    deploy.point_endpoint(c, "canary", n, existing)
   end
   M.event("canary", { version = n, previous = before })
   local ok, report = M.run_checks(agent, a, "canary", opts.checks, n)
@@ -302,14 +295,14 @@ function M.canary_release(agent, n, opts)
     ok, report = hok, report .. "\n" .. hreport
   end
   if not ok then
-    st = state.load()
-    a = deploy.require_runtime(st, agent)
+    c = deploy.context(agent)
+    a = deploy.require_runtime(c)
     if before then
       ui.step(("canary of %s back to %s"):format(agent.name, deploy.vname(before)))
-      deploy.point_endpoint(st, a, agent, "canary", before, true)
+      deploy.point_endpoint(c, "canary", before, true)
     else
       ui.step(("removing canary of %s (there was none before)"):format(agent.name))
-      remove_endpoint(st, a, "canary")
+      remove_endpoint(c, "canary")
     end
     M.event("failed", { version = n, canary = before, stable = stable })
     ui.error(("release of %s %s failed in %s: canary is back at %s, stable still serves %s\n%s"):format(
@@ -318,11 +311,11 @@ function M.canary_release(agent, n, opts)
       { hint = ("DEFAULT follows the newest version (%s); callers of stable are unaffected. Fix the agent and release again, or see: agentcore invoke %s -e %s --endpoint DEFAULT --prompt ..."):format(
         deploy.vname(n), agent.name, env.name()) })
   end
-  st = state.load()
-  a = deploy.require_runtime(st, agent)
+  c = deploy.context(agent)
+  a = deploy.require_runtime(c)
   local sep = agentcore.get_endpoint(a.runtime_id, "stable")
   ui.step(("stable of %s to %s in %s"):format(agent.name, deploy.vname(n), env.name()))
-  deploy.point_endpoint(st, a, agent, "stable", n, sep)
+  deploy.point_endpoint(c, "stable", n, sep)
   ui.ok(("%s %s released in %s: canary and stable serve it (stable was %s)"):format(
     agent.name, deploy.vname(n), env.name(), stable and deploy.vname(stable) or "new"))
   M.event("released", { version = n, previous = stable, changed = true })
@@ -332,8 +325,7 @@ end
 -- The gate of an environment without a canary: the checks against DEFAULT, which serves the
 -- new version already. Fails with their output.
 function M.direct_checks(agent, n, checks)
-  local st = state.load()
-  local a = deploy.require_runtime(st, agent)
+  local a = deploy.require_runtime(deploy.context(agent))
   local ok, report = M.run_checks(agent, a, "DEFAULT", checks, n)
   if not ok then
     M.event("failed", { version = n })

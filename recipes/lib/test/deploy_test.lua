@@ -1,0 +1,228 @@
+-- Unit tests of lib/deploy.lua (run by recipes/lualib_test.go): the orchestration with the AWS
+-- and Docker builtins faked in Lua; the journal, naming, state and project builtins are real.
+local deploy = require("deploy")
+
+local T = {}
+
+local function eq(got, want, what)
+  if got ~= want then
+    error(("%s: got %s, want %s"):format(what or "value", inspect(got), inspect(want)), 2)
+  end
+end
+
+-- A stand-in for a builtin module: the functions given, and an error for any other call, so a
+-- test also says what the library must not call.
+local function fake(name, fns)
+  return setmetatable(fns, { __index = function(_, k)
+    error(("unexpected call of %s.%s"):format(name, k), 2)
+  end })
+end
+
+local IMG1 = "127.0.0.1:1/agentcore/demo-bot-dev@sha256:d1"
+
+-- The fakes of a local deploy: the repository exists, the caller is a local account.
+local function local_infra()
+  aws = fake("aws", { guard = function() return { account = "000000000000" } end,
+    caller = function() return { account = "000000000000" } end })
+  ecr = fake("ecr", {
+    ensure_repository = function(name) return { created = false, repositoryUri = "127.0.0.1:1/" .. name, repositoryArn = "arn:repo/" .. name } end,
+    auth = function() return { username = "AWS", password = "pw", server = "127.0.0.1:1" } end,
+  })
+end
+
+-- An agent deployed at V1 from the current sources: the state says so, the runtime too.
+local function deployed_v1(agent)
+  local c = deploy.context(agent)
+  c.a.runtime_id, c.a.runtime_arn = "rt-1", "arn:rt-1"
+  deploy.set_version(c, { number = 1, image = IMG1, digest = "sha256:d1", config_hash = agent.config_hash,
+    source_hash = deploy.source_hash(agent), created_at = deploy.now(), status = "READY" })
+  return c
+end
+
+local function live_runtime(version, uri)
+  return { agentRuntimeVersion = tostring(version), agentRuntimeArtifact = { containerConfiguration = { containerUri = uri } } }
+end
+
+function T.test_names_keep_the_lua_fnv()
+  eq(deploy.hash8("demo/dev"), "d634b86a", "hash8")
+  eq(deploy.hash8("demo/prod"), "d2e00b32", "hash8")
+  aws = fake("aws", { caller = function() return { account = "000000000000" } end })
+  eq(deploy.code_bucket_name(), "agentcore-d634b86a-000000000000-" .. env.get().region, "code bucket")
+end
+
+function T.test_session_ids_are_random()
+  local a, b = deploy.new_session_id(), deploy.new_session_id()
+  assert(a:match("^%x+%-%x+%-%x+%-%x+%-%x+$") and #a >= 33, a)
+  assert(a ~= b, "two session ids are the same")
+end
+
+-- update with unchanged sources and configuration: nothing is built or pushed (a lost build
+-- cache could otherwise make a new digest), no version is made.
+function T.test_update_unchanged_sources_build_nothing()
+  local agent = project.agent("bot")
+  local_infra()
+  deployed_v1(agent)
+  docker = fake("docker", { context_hash = docker.context_hash })
+  agentcore = fake("agentcore", { get_runtime = function(id) eq(id, "rt-1", "runtime id") return live_runtime(1, IMG1) end })
+  local r = deploy.update_agent(agent)
+  eq(r.changed, false, "changed")
+  eq(r.version, 1, "version")
+  eq(#state.load().agents.bot.versions, 1, "versions")
+end
+
+-- changed sources: built, pushed, a new version recorded with the new sources' hash; the
+-- update's intent is on disk while the call runs, and gone after.
+function T.test_update_changed_sources_make_a_version()
+  local agent = project.agent("bot")
+  local_infra()
+  deployed_v1(agent)
+  fs.write("agents/bot/agent", "a new static binary")
+  local want_hash = deploy.source_hash(agent)
+  local built = false
+  docker = fake("docker", {
+    context_hash = docker.context_hash,
+    build = function(o) built = true eq(o.labels["agentcore.project"], "demo", "label") return { id = "sha256:i2" } end,
+    inspect = function() return { repo_digests = {} } end,
+    tag = function() end,
+    push = function(tag)
+      assert(tag:match("^127%.0%.0%.1:1/agentcore/demo%-bot%-dev:%d+%-%d+%-%x%x%x%x$"), tag)
+      return { digest = "sha256:d2" }
+    end,
+  })
+  agentcore = fake("agentcore", {
+    get_runtime = function() return live_runtime(1, IMG1) end,
+    update_runtime = function(id, spec)
+      local pending = state.load().agents.bot.pending
+      eq(#pending, 1, "intents on disk during the call")
+      eq(pending[1].op, "update_runtime", "op")
+      eq(pending[1].token, spec.client_token, "token sent")
+      eq(pending[1].source_hash, want_hash, "intent's source hash")
+      return { agentRuntimeVersion = "2" }
+    end,
+    wait_runtime = function() return {} end,
+  })
+  local r = deploy.update_agent(agent)
+  assert(built, "nothing was built")
+  eq(r.changed, true, "changed")
+  eq(r.version, 2, "version")
+  local a = state.load().agents.bot
+  eq(#(a.pending or {}), 0, "intents left")
+  eq(a.versions[2].source_hash, want_hash, "recorded source hash")
+  eq(a.versions[2].digest, "sha256:d2", "digest")
+  eq(a.versions[2].status, "READY", "status")
+  eq(a.endpoints.DEFAULT.version, 2, "DEFAULT")
+end
+
+-- A version recorded before sources were hashed gets the hash when an update finds its digest
+-- unchanged; the next update then builds nothing.
+function T.test_unchanged_digest_records_the_source_hash()
+  local agent = project.agent("bot")
+  local_infra()
+  local c = deployed_v1(agent)
+  local v = deploy.version(c.a, 1)
+  v.source_hash = nil
+  deploy.set_version(c, v)
+  docker = fake("docker", {
+    context_hash = docker.context_hash,
+    build = function() return { id = "sha256:i1" } end,
+    inspect = function() return { repo_digests = { IMG1 } } end,
+  })
+  agentcore = fake("agentcore", { get_runtime = function() return live_runtime(1, IMG1) end })
+  eq(deploy.update_agent(agent).changed, false, "changed")
+  eq(state.load().agents.bot.versions[1].source_hash, deploy.source_hash(agent), "recorded")
+end
+
+-- reconcile after an update killed once the call was sent: the version it made is recorded
+-- with the intent's configuration and source hashes, and the intent is gone.
+function T.test_reconcile_records_an_interrupted_update()
+  local agent = project.agent("bot")
+  local c = deployed_v1(agent)
+  deploy.begin(c, { op = "update_runtime", name = "demo_bot_dev", runtime_id = "rt-1",
+    image = "127.0.0.1:1/agentcore/demo-bot-dev@sha256:d2", digest = "sha256:d2", config_hash = "cfg", source_hash = "sha256:src" })
+  agentcore = fake("agentcore", {
+    get_runtime = function() return live_runtime(2, "127.0.0.1:1/agentcore/demo-bot-dev@sha256:d2") end,
+    list_versions = function() return { { agentRuntimeVersion = "1" }, { agentRuntimeVersion = "2", lastUpdatedAt = "2026-12-07T17:00:00Z" } } end,
+    wait_runtime = function(_, o) return live_runtime(o.version, "127.0.0.1:1/agentcore/demo-bot-dev@sha256:d2") end,
+    get_endpoint = function() return { liveVersion = "2", status = "READY", agentRuntimeEndpointArn = "arn:ep" } end,
+  })
+  deploy.reconcile(deploy.context(agent))
+  local a = state.load().agents.bot
+  eq(#(a.pending or {}), 0, "intents left")
+  eq(a.versions[2].config_hash, "cfg", "config hash")
+  eq(a.versions[2].source_hash, "sha256:src", "source hash")
+  eq(a.versions[2].digest, "sha256:d2", "digest")
+  eq(a.endpoints.DEFAULT.version, 2, "DEFAULT")
+end
+
+-- A failing resolution leaves the intent for the next run.
+function T.test_reconcile_keeps_the_intent_when_it_fails()
+  local agent = project.agent("bot")
+  local c = deployed_v1(agent)
+  deploy.begin(c, { op = "create_endpoint", name = "stable", runtime_id = "rt-1", version = 1 })
+  agentcore = fake("agentcore", { get_endpoint = function() error("the service is down") end })
+  local ok, err = pcall(deploy.reconcile, deploy.context(agent))
+  assert(not ok and tostring(err):find("the service is down"), tostring(err))
+  eq(#state.load().agents.bot.pending, 1, "intents left")
+end
+
+-- A stack is recorded before its intent goes: a run killed between the two finds it recorded.
+function T.test_deploy_stack_records_before_finishing()
+  local agent = project.agent("bot")
+  local c = deploy.context(agent)
+  cfn = fake("cfn", { deploy = function(o)
+    assert(o.client_token and #o.client_token == 42, "a token is sent")
+    eq(state.load().agents.bot.pending[1].op, "create_stack", "intent on disk")
+    return { stack_id = "arn:stack/s", outputs = {}, changed = true }
+  end })
+  deploy.deploy_stack(c, { stack = "s", template = "cognito" })
+  local a = state.load().agents.bot
+  eq(#(a.pending or {}), 0, "intents left")
+  eq(a.resources[1].id, "s", "recorded stack")
+  -- recorded: the next deploy sends no intent
+  cfn = fake("cfn", { deploy = function(o) eq(o.client_token, nil, "token") return { stack_id = "arn:stack/s", outputs = {} } end })
+  deploy.deploy_stack(c, { stack = "s", template = "cognito" })
+end
+
+-- A fresh role's IAM propagation error is retried; any other error, or a role that is not
+-- fresh, is not.
+function T.test_iam_retry()
+  -- counters live in a table: gopher-lua closes a main chunk's upvalue when pcall unwinds an
+  -- error, so a plain local would stop seeing the closure's updates
+  local n = { calls = 0, slept = 0 }
+  sleep = function(s) n.slept = n.slept + s end
+  local function flaky()
+    n.calls = n.calls + 1
+    if n.calls == 1 then error({ message = "Role validation failed for arn:aws:iam::1:role/r", aws_code = "ValidationException" }) end
+    return "done"
+  end
+  eq(deploy.with_iam_retry(true, flaky), "done", "result")
+  eq(n.calls, 2, "calls")
+  eq(n.slept, 2, "slept")
+  n.calls = 0
+  local ok = pcall(deploy.with_iam_retry, false, flaky)
+  assert(not ok and n.calls == 1, "a role that is not fresh is not retried")
+  n.calls = 0
+  ok = pcall(deploy.with_iam_retry, true, function() n.calls = n.calls + 1 error({ message = "bad image", aws_code = "ValidationException" }) end)
+  assert(not ok and n.calls == 1, "another error is not retried")
+end
+
+-- The runtime's configuration: an image or a code zip, the role and the authorizer from repo;
+-- an update without an authorizer removes a JWT one from an agent for IAM callers.
+function T.test_runtime_spec()
+  local agent = project.agent("bot")
+  local create = deploy.runtime_spec(agent, IMG1, { role_arn = "arn:role" }, true)
+  eq(create.name, agent.runtime_name, "name on create")
+  eq(create.image, IMG1, "image")
+  eq(create.role_arn, "arn:role", "role")
+  eq(create.authorizer, nil, "authorizer on create")
+  local update = deploy.runtime_spec(agent, "s3://b/k.zip?versionId=7", {}, false)
+  eq(update.name, nil, "name on update")
+  eq(update.image, nil, "image of a zip")
+  eq(update.code.bucket, "b", "bucket")
+  eq(update.code.version_id, "7", "object version")
+  eq(update.authorizer, false, "authorizer removed for IAM callers")
+  local jwt = { discovery_url = "https://issuer/.well-known/openid-configuration" }
+  eq(deploy.runtime_spec(agent, IMG1, { authorizer = jwt }, false).authorizer, jwt, "authorizer kept")
+end
+
+return T

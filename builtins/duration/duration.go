@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/internal/duration"
 )
@@ -17,7 +15,7 @@ var Module = &engine.Module{
 	Name: "duration",
 	Doc:  "Durations as users type them on the command line.",
 	Funcs: []engine.Func{
-		{Name: "parse", Params: "text: string", Returns: "number?", Fn: luaParse,
+		{Name: "parse", Params: "text: string", Returns: "number?", Go: luaParse,
 			Doc: "The seconds text means: a number of seconds (90), or a sum of parts such as 90s, 10m, 1h30m, 1.5h, 2d, 1w, 250ms. nil when text is not a duration."},
 	},
 }
@@ -32,11 +30,10 @@ func Seconds(text string) (float64, bool) {
 	return d.Seconds(), ok
 }
 
-func luaParse(L *lua.LState) int {
-	if n, ok := Seconds(L.CheckString(1)); ok {
-		L.Push(lua.LNumber(n))
-	} else {
-		L.Push(lua.LNil)
+// luaParse gives nil (a nil pointer) when text is not a duration.
+func luaParse(text string) *float64 {
+	if n, ok := Seconds(text); ok {
+		return &n
 	}
-	return 1
+	return nil
 }

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"hash/fnv"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/agentcore/agentcore/engine"
 )
 
@@ -19,9 +17,9 @@ var Module = &engine.Module{
 	Name: "naming",
 	Doc:  "Stable fingerprints for resource names with length limits, and random name parts.",
 	Funcs: []engine.Func{
-		{Name: "hash8", Params: "text: string", Returns: "string", Fn: luaHash8,
+		{Name: "hash8", Params: "text: string", Returns: "string", Go: luaHash8,
 			Doc: "A short, stable fingerprint of text: its 32-bit FNV-1a hash as 8 lowercase hex digits. Code bucket and CI role names hold it, so the same text always gives the same name."},
-		{Name: "random_hex", Params: "n: integer", Returns: "string", Fn: luaRandomHex,
+		{Name: "random_hex", Params: "n: integer", Returns: "string", Go: luaRandomHex,
 			Doc: "n random lowercase hex digits (1 to 256) from the system's cryptographic source, for names that must not collide (push tags, session ids)."},
 	},
 }
@@ -45,16 +43,12 @@ func RandomHex(n int) (string, error) {
 	return hex.EncodeToString(b)[:n], nil
 }
 
-func luaHash8(L *lua.LState) int {
-	L.Push(lua.LString(Hash8(L.CheckString(1))))
-	return 1
-}
+func luaHash8(text string) string { return Hash8(text) }
 
-func luaRandomHex(L *lua.LState) int {
-	s, err := RandomHex(L.CheckInt(1))
+func luaRandomHex(n int) (string, error) {
+	s, err := RandomHex(n)
 	if err != nil {
-		engine.Raise(L, engine.Usagef("", "%s", err.Error()))
+		return "", engine.Usagef("", "%s", err.Error())
 	}
-	L.Push(lua.LString(s))
-	return 1
+	return s, nil
 }

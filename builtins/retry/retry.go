@@ -17,7 +17,7 @@ var Module = &engine.Module{
 	Name: "retry",
 	Doc:  "Classifies failures caught with pcall: which ones a recipe may try again.",
 	Funcs: []engine.Func{
-		{Name: "is_iam_propagation", Params: "err: Error|string|nil", Returns: "boolean", Fn: luaIsIAMPropagation,
+		{Name: "is_iam_propagation", Params: "err: Error|string|nil", Returns: "boolean", Go: luaIsIAMPropagation,
 			Doc: "Whether an error caught with pcall says an execution role cannot be used yet because IAM has not propagated it: " +
 				"a ValidationException (err.aws_code, or the code that starts the message) about the role being assumed, trusted or authorized."},
 	},
@@ -67,7 +67,7 @@ func errorArg(v lua.LValue) (code, message string) {
 	return code, message
 }
 
-func luaIsIAMPropagation(L *lua.LState) int {
-	L.Push(lua.LBool(IsIAMPropagation(errorArg(L.Get(1)))))
-	return 1
+// luaIsIAMPropagation takes the raw value: pcall gives an error table or a string.
+func luaIsIAMPropagation(err lua.LValue) bool {
+	return IsIAMPropagation(errorArg(err))
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,18 +18,6 @@ import (
 
 	"github.com/agentcore/agentcore/engine"
 )
-
-// The declaration of docker.context_hash, added to the module's table of contents here.
-func init() {
-	Module.Funcs = append(Module.Funcs, engine.Func{Name: "context_hash", Fn: luaContextHash,
-		Params:  "opts: docker.BuildOpts",
-		Returns: "string",
-		Doc: "The content hash (\"sha256:...\") of what docker.build with these options builds from: every file of the " +
-			"context the build sends (.dockerignore applied as the build applies it), with its path, mode and link target " +
-			"but not its times or owner; the Dockerfile; build_args, labels, platform, target and builder. Nothing is " +
-			"built and the engine is not asked. The same sources and options give the same hash on any machine, " +
-			"whether or not a build cache holds them; tags and no_cache do not count."})
-}
 
 // placeholder replaces the random name a Dockerfile from outside the context gets in the
 // context tar, so that the hash does not change from one call to the next.
@@ -89,12 +78,9 @@ func dockerfileName(name string) string {
 	return name
 }
 
-func luaContextHash(L *lua.LState) int {
-	var o buildOpts
-	engine.OptionsArg(L, 1, "docker.context_hash", &o)
-	if o.Context == "" {
-		engine.RaiseUsage(L, `docker.context_hash{context = "agent"}`, "docker.context_hash: option context is required")
-	}
+// luaContextHash gives nil when an image the Dockerfile builds on cannot be identified here
+// (see baseIdentities): update then builds and compares digests instead.
+func luaContextHash(L *lua.LState, o buildOpts) (*string, error) {
 	run := engine.FromL(L)
 	dir := resolve(run.Dir, o.Context)
 	dockerfile := filepath.Join(dir, "Dockerfile")
@@ -111,11 +97,55 @@ func luaContextHash(L *lua.LState) int {
 	for k, v := range o.Labels {
 		settings["label:"+k] = v
 	}
+	// A Dockerfile that cannot be read is reported by ContextHash, with the context's errors.
+	if text, err := os.ReadFile(dockerfile); err == nil {
+		ids, ok, err := baseIdentities(L, string(text), o)
+		if err != nil || !ok {
+			return nil, err
+		}
+		for ref, id := range ids {
+			settings["base:"+ref] = id
+		}
+	}
 	sum, err := engine.Unlocked(L, func(context.Context) (string, error) { return ContextHash(dir, dockerfile, settings) })
 	if err != nil {
-		engine.Raise(L, &engine.Error{Code: engine.ExitFailure, Msg: "docker.context_hash: " + err.Error(), Err: err,
-			Hint: "context is relative to the project root, and so is dockerfile (default: context/Dockerfile)"})
+		return nil, &engine.Error{Code: engine.ExitFailure, Msg: "docker.context_hash: " + err.Error(), Err: err,
+			Hint: "context is relative to the project root, and so is dockerfile (default: context/Dockerfile)"}
 	}
-	L.Push(lua.LString(sum))
-	return 1
+	return &sum, nil
+}
+
+// baseIdentities gives the identity of every image the Dockerfile builds on (BaseImages): a
+// reference pinned by digest is its own identity; any other is the engine's local image ID
+// for it, which changes when the tag is pulled again or moved. ok is false when one cannot be
+// told: BaseImages gives up, the engine has no such image (the build would pull it), or the
+// local image is not for the platform the stage builds for.
+func baseIdentities(L *lua.LState, dockerfile string, o buildOpts) (ids map[string]string, ok bool, err error) {
+	bases, ok := BaseImages(dockerfile, o.BuildArgs)
+	if !ok {
+		return nil, false, nil
+	}
+	ids = map[string]string{}
+	for _, b := range bases {
+		if strings.Contains(b.Ref, "@sha256:") {
+			ids[b.Ref] = b.Ref
+			continue
+		}
+		img, err := inspectImage(L, b.Ref, "looking up base image "+b.Ref)
+		if err != nil || img == nil {
+			return nil, false, err
+		}
+		want := b.Platform
+		if want == "" {
+			want = o.Platform
+		}
+		if want != "" {
+			p, err := normalizePlatform(want)
+			if err != nil || platformBase(p) != img.Os+"/"+goArch(img.Architecture) {
+				return nil, false, nil
+			}
+		}
+		ids[b.Ref] = img.ID
+	}
+	return ids, true, nil
 }

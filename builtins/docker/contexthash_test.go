@@ -1,10 +1,14 @@
 package docker_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/builtins/docker"
 )
@@ -77,5 +81,76 @@ func TestContextHash(t *testing.T) {
 	}
 	if _, err := docker.ContextHash(filepath.Join(dir, "missing"), outside, nil); err == nil {
 		t.Fatal("a missing context gave no error")
+	}
+}
+
+func TestBaseImages(t *testing.T) {
+	for _, c := range []struct {
+		name, dockerfile string
+		args             map[string]string
+		want             []docker.BaseImage // nil with ok false: gives up
+		ok               bool
+	}{
+		{"scratch", "FROM scratch\nCOPY a /a\n", nil, nil, true},
+		{"one base", "# syntax=docker/dockerfile:1\nfrom python:3.12-slim\nRUN true\n", nil,
+			[]docker.BaseImage{{Ref: "python:3.12-slim"}}, true},
+		{"stages", "FROM golang:1.24 AS Build\nRUN go build\nFROM build AS test\nFROM scratch\nCOPY --from=build /a /a\nCOPY --from=0 /b /b\nCOPY --from=busybox:1 /bin/sh /sh\n", nil,
+			[]docker.BaseImage{{Ref: "golang:1.24"}, {Ref: "busybox:1"}}, true},
+		{"meta args", "ARG BASE=alpine\nARG TAG\nFROM --platform=$BUILDPLATFORM ${BASE}:${TAG:-3.20}\n", nil,
+			[]docker.BaseImage{{Ref: "alpine:3.20"}}, true},
+		{"build arg over the default", "ARG BASE=alpine\nFROM $BASE AS x\nFROM x\n", map[string]string{"BASE": "debian:12"},
+			[]docker.BaseImage{{Ref: "debian:12"}}, true},
+		{"literal platform", "FROM --platform=linux/arm64 \\\n  alpine:3 \\\n  AS a\n", nil,
+			[]docker.BaseImage{{Ref: "alpine:3", Platform: "linux/arm64"}}, true},
+		{"escape directive", "# escape=`\nFROM `\n  alpine:3\n", nil, []docker.BaseImage{{Ref: "alpine:3"}}, true},
+		{"pinned", "FROM alpine@sha256:0123\n", nil, []docker.BaseImage{{Ref: "alpine@sha256:0123"}}, true},
+		{"undeclared arg", "FROM $BASE\n", map[string]string{"BASE": "alpine"}, nil, false},
+		{"a stage's arg does not reach FROM", "FROM scratch\nARG BASE=alpine\nFROM $BASE\n", nil, nil, false},
+		{"predefined platform arg", "FROM --platform=$TARGETPLATFORM alpine\n", nil, nil, false},
+		{"other expansion", "ARG B=a\nFROM ${B%%x}\n", nil, nil, false},
+		{"empty expansion", "ARG B\nFROM $B\n", nil, nil, false},
+		{"no FROM", "# nothing\n", nil, nil, false},
+	} {
+		got, ok := docker.BaseImages(c.dockerfile, c.args)
+		if ok != c.ok || !slices.Equal(got, c.want) {
+			t.Errorf("%s: BaseImages = %v, %v; want %v, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// A base image pulled again (here: its tag moved to another image) changes docker.context_hash;
+// nothing changed gives the same hash; a base the engine does not have gives nil.
+func TestContextHashFollowsBaseImages(t *testing.T) {
+	h := newHarness(t)
+	base := repoPrefix + "-base:1"
+	writeFiles(t, h.Run.Dir, map[string]string{
+		"one/one": "1", "one/Dockerfile": dockerfile(`COPY one /one`),
+		"two/two": "2", "two/Dockerfile": dockerfile(`COPY two /two`),
+		"agent/app": "", "agent/Dockerfile": "ARG BASE=" + base + "\nFROM ${BASE} AS runtime\n" + labelDoc + "COPY app /app\nFROM runtime\n",
+	})
+	hash := func() lua.LValue {
+		t.Helper()
+		return h.Do(t, `return docker.context_hash{context = "agent"}`)[0]
+	}
+	h.Do(t, fmt.Sprintf(`docker.build{context = "one", tags = {%q}}`, base))
+	first := hash()
+	if first == lua.LNil {
+		t.Fatal("a local base image gave no hash")
+	}
+	if again := hash(); again.String() != first.String() {
+		t.Fatalf("nothing changed, yet the hash did: %s %s", first, again)
+	}
+	h.Do(t, fmt.Sprintf(`docker.build{context = "two", tags = {%q}}`, base))
+	moved := hash()
+	if moved == lua.LNil || moved.String() == first.String() {
+		t.Fatalf("the base's tag moved to another image: hash %s, before %s", moved, first)
+	}
+	h.Do(t, fmt.Sprintf(`docker.remove_image(%q)`, base))
+	if gone := hash(); gone != lua.LNil {
+		t.Fatalf("a base the engine does not have gave %s, want nil", gone)
+	}
+	other := repoPrefix + "-missing:1"
+	if got := h.Do(t, fmt.Sprintf(`return docker.context_hash{context = "agent", build_args = {BASE = %q}}`, other))[0]; got != lua.LNil {
+		t.Fatalf("a build arg naming a missing base gave %s, want nil", got)
 	}
 }

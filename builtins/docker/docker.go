@@ -65,6 +65,18 @@ var Module = &engine.Module{
 				"the context, is still part of it (so `COPY . ` copies it). Build output is streamed to the ui (BuildKit " +
 				"steps as \"[2/3] COPY . /app\" with done/cached); a failing step raises an error with its last output " +
 				"lines. The result's platform is checked. Returns the image ID, the tags applied and the builder used."},
+		{Name: "context_hash", Go: luaContextHash,
+			Params:  "opts: docker.BuildOpts",
+			Returns: "string?",
+			Doc: "The content hash (\"sha256:...\") of what docker.build with these options builds from: every file of the " +
+				"context the build sends (.dockerignore applied as the build applies it), with its path, mode and link target " +
+				"but not its times or owner; the Dockerfile; build_args, labels, platform, target and builder; and the identity " +
+				"of every image the Dockerfile builds on (each FROM that is not scratch or an earlier stage, each COPY --from " +
+				"naming an image): a reference pinned by digest, else the engine's local image ID for it, so that a base pulled " +
+				"again under the same tag changes the hash. Nothing is built. nil when a base cannot be identified here: not " +
+				"present locally, local for another platform, or named through a build arg the Dockerfile does not declare " +
+				"before its first FROM (then only building tells). The same sources, options and bases give the same hash on " +
+				"any machine, whether or not a build cache holds them; tags and no_cache do not count."},
 		{Name: "tag", Go: luaTag,
 			Params: "source: string, target: string",
 			Doc:    "Tags the local image `source` (a reference or an image ID) as `target`."},

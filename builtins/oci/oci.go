@@ -50,6 +50,14 @@ var Module = &engine.Module{
 				"an existing `out` that is not an image layout is never replaced. Returns the manifest digest (the one a push produces), the layout path as given, the platform, " +
 				"the bytes a push to an empty registry sends (layers, config, manifest) and the number of layers. A compile error fails with the compiler's output (exit 1); " +
 				"no go on PATH, a `dir` that is not a Go main package, missing files, or a base without the platform are bad input (exit 2). No Docker engine is involved."},
+		{Name: "source_hash", Go: luaSourceHash,
+			Params:  "opts: oci.BuildGoOpts",
+			Returns: "string?",
+			Doc: "The content hash (\"sha256:...\") of what oci.build_go with these options builds from, without building: every file of " +
+				"the Go module that holds `dir` (folders go build ignores left out: names starting with . or _, testdata, nested modules), " +
+				"`files`, the options that change the image (package, platform, env, port, labels, ldflags, base) and the toolchain " +
+				"(go env GOVERSION GOFLAGS GOEXPERIMENT). nil when the sources cannot be told by their files alone: no go.mod, a go.work " +
+				"in use, a replace directive naming a folder outside the module, or a `base` named by tag rather than digest."},
 		{Name: "push", Go: luaPush,
 			Params:  "opts: oci.PushOpts",
 			Returns: "oci.PushResult",

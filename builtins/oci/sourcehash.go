@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,20 +20,8 @@ import (
 	"github.com/agentcore/agentcore/engine"
 )
 
-// The declaration of oci.source_hash, added to the module's table of contents here.
-func init() {
-	Module.Funcs = append(Module.Funcs, engine.Func{Name: "source_hash", Fn: luaSourceHash,
-		Params:  "opts: oci.BuildGoOpts",
-		Returns: "string?",
-		Doc: "The content hash (\"sha256:...\") of what oci.build_go with these options builds from, without building: every file of " +
-			"the Go module that holds `dir` (folders go build ignores left out: names starting with . or _, testdata, nested modules), " +
-			"`files`, the options that change the image (package, platform, env, port, labels, ldflags, base) and the toolchain " +
-			"(go env GOVERSION GOFLAGS GOEXPERIMENT). nil when the sources cannot be told by their files alone: no go.mod, a go.work " +
-			"in use, a replace directive naming a folder outside the module, or a `base` named by tag rather than digest."})
-}
-
 // SourceHash is the content hash of a Go build's inputs, or "" when they are not all files of
-// its module (see the Lua declaration above). root is the project root, against which o's
+// its module (see oci.source_hash's declaration in oci.go). root is the project root, against which o's
 // paths resolve.
 func SourceHash(ctx context.Context, root string, o buildGoOpts) (string, error) {
 	b, err := prepareBuild(root, o)
@@ -218,23 +205,12 @@ func hashTree(h io.Writer, field func(k, v string), base, top string, module boo
 	})
 }
 
-func luaSourceHash(L *lua.LState) int {
-	var o buildGoOpts
-	if err := engine.Decode(L.CheckTable(1), &o); err != nil {
-		engine.RaiseUsage(L, buildGoUsage, "oci.source_hash: %v", err)
-	}
+// luaSourceHash gives nil when the sources cannot be told by their files (SourceHash's "").
+func luaSourceHash(L *lua.LState, o buildGoOpts) (*string, error) {
 	root := engine.FromL(L).Dir
 	sum, err := engine.Unlocked(L, func(ctx context.Context) (string, error) { return SourceHash(ctx, root, o) })
-	var ee *engine.Error
-	switch {
-	case errors.As(err, &ee):
-		engine.Raise(L, ee)
-	case err != nil:
-		engine.Raise(L, &engine.Error{Code: engine.ExitFailure, Msg: err.Error(), Err: err})
-	case sum == "":
-		L.Push(lua.LNil)
-	default:
-		L.Push(lua.LString(sum))
+	if err != nil || sum == "" {
+		return nil, err
 	}
-	return 1
+	return &sum, nil
 }

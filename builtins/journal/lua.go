@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -19,37 +20,73 @@ var Module = &engine.Module{
 		"always leaves a state the next run converges from.",
 	Classes: []*engine.Class{
 		{Name: "journal.Intent", Open: true, Doc: "A started operation: op, name, token and started_at, and what it deploys (runtime_id, version, image, digest, config_hash, source_hash).",
-			Fields: "op: string, name: string, token?: string, started_at?: string, runtime_id?: string, version?: integer, image?: string, digest?: string, config_hash?: string, source_hash?: string"},
-		{Name: "journal.Version", Open: true, Fields: "number: integer, image: string, digest: string, config_hash?: string, source_hash?: string, created_at?: string, status: string"},
-		{Name: "journal.Endpoint", Fields: "version: integer, status?: string, arn?: string"},
-		{Name: "journal.Record", Doc: "An agent's fields record sets.", Fields: "runtime_name?: string, runtime_id?: string, runtime_arn?: string, repository?: string, role_arn?: string"},
+			Of: Intent{}},
+		{Name: "journal.Version", Open: true, Of: Version{}},
+		{Name: "journal.Endpoint", Of: st.Endpoint{}},
+		{Name: "journal.Record", Doc: "An agent's fields record sets.", Of: Record{}},
 	},
 	Funcs: []engine.Func{
-		{Name: "token", Returns: "string", Fn: luaToken,
+		{Name: "token", Returns: "string", Go: luaToken,
 			Doc: "A fresh idempotency token (\"agentcore-\" and 32 random hex digits): valid as AgentCore's clientToken and CloudFormation's ClientRequestToken."},
-		{Name: "begin", Params: "state: table, agent: string, intent: journal.Intent", Returns: "journal.Intent", Fn: luaBegin,
+		{Name: "begin", Params: "state: table, agent: string, intent: journal.Intent", Returns: "journal.Intent", Go: luaBegin,
 			Doc: "Records an intent in the agent's state before the call it announces (a token when it has none, started_at) and saves the state. Returns the recorded intent: pass its token to the call. " +
 				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint; the agent must be in state.agents."},
-		{Name: "finish", Params: "state: table, agent: string, intent: journal.Intent|string", Fn: luaFinish,
+		{Name: "finish", Params: "state: table, agent: string, intent: journal.Intent|string", Go: luaFinish,
 			Doc: "Removes the intent (or the intent with this token) and saves the state with the result the recipe recorded in it."},
-		{Name: "pending", Params: "state: table, agent: string, op?: string", Returns: "journal.Intent[]", Fn: luaPending,
+		{Name: "pending", Params: "state: table, agent: string, op?: string", Returns: "journal.Intent[]", Go: luaPending,
 			Doc: "The agent's pending intents (of op only, when given), oldest first; an empty list when there are none."},
-		{Name: "reconcile", Params: "state: table, agent: string, handlers: table<string, fun(intent: journal.Intent)>", Returns: "integer", Fn: luaReconcile,
+		{Name: "reconcile", Params: "state: table, agent: string, handlers: table<string, fun(intent: journal.Intent)>", Returns: "integer", Go: luaReconcile,
 			Doc: "Resolves what an interrupted run left: calls handlers[intent.op](intent) for each pending intent but create_agent (which create finishes itself), " +
 				"then removes the intent and saves the state. A pending op without a handler is an error naming it. Returns how many intents were resolved."},
-		{Name: "record", Params: "state: table, agent: string, fields: journal.Record", Fn: luaRecord,
+		{Name: "record", Params: "state: table, agent: string, fields: journal.Record", Go: luaRecord,
 			Doc: "Sets the agent's runtime_name, runtime_id, runtime_arn, repository or role_arn and saves the state."},
-		{Name: "record_resource", Params: "state: table, agent: string, kind: string, id: string, arn?: string", Fn: luaRecordResource,
+		{Name: "record_resource", Params: "state: table, agent: string, kind: string, id: string, arn?: string", Go: luaRecordResource,
 			Doc: "Records that agentcore created a resource (destroy deletes only these) and saves the state; a resource recorded already keeps one entry (its ARN updated when arn is given)."},
-		{Name: "forget_resource", Params: "state: table, agent: string, kind: string, id: string", Returns: "boolean", Fn: luaForgetResource,
+		{Name: "forget_resource", Params: "state: table, agent: string, kind: string, id: string", Returns: "boolean", Go: luaForgetResource,
 			Doc: "Removes the record of a resource and saves the state; false when it was not recorded."},
-		{Name: "has_resource", Params: "state: table, agent: string, kind: string, id: string", Returns: "boolean", Fn: luaHasResource,
+		{Name: "has_resource", Params: "state: table, agent: string, kind: string, id: string", Returns: "boolean", Go: luaHasResource,
 			Doc: "Whether agentcore recorded creating the resource."},
-		{Name: "set_version", Params: "state: table, agent: string, version: journal.Version", Fn: luaSetVersion,
+		{Name: "set_version", Params: "state: table, agent: string, version: journal.Version", Go: luaSetVersion,
 			Doc: "Records a runtime version (replacing the one of the same number; versions stay sorted) and saves the state."},
-		{Name: "set_endpoint", Params: "state: table, agent: string, name: string, endpoint: journal.Endpoint", Fn: luaSetEndpoint,
+		{Name: "set_endpoint", Params: "state: table, agent: string, name: string, endpoint: journal.Endpoint", Go: luaSetEndpoint,
 			Doc: "Records the version an endpoint points at, its status and ARN, and saves the state."},
 	},
+}
+
+// Intent is a journal.Intent as Lua passes and sees it: st.Intent with the fields begin fills
+// (token, started_at) optional. Its fields are st.Intent's, so each converts to the other.
+type Intent struct {
+	Op         string    `json:"op"`
+	Name       string    `json:"name"`
+	Token      string    `json:"token,omitempty"`
+	StartedAt  time.Time `json:"started_at,omitempty"`
+	RuntimeID  string    `json:"runtime_id,omitempty"`
+	Version    int       `json:"version,omitempty"`
+	Image      string    `json:"image,omitempty"`
+	Digest     string    `json:"digest,omitempty"`
+	ConfigHash string    `json:"config_hash,omitempty"`
+	SourceHash string    `json:"source_hash,omitempty"`
+}
+
+// Version is a journal.Version as Lua passes it: st.Version with config_hash and created_at
+// optional. Its fields are st.Version's, so each converts to the other.
+type Version struct {
+	Number     int       `json:"number"`
+	Image      string    `json:"image"`
+	Digest     string    `json:"digest"`
+	ConfigHash string    `json:"config_hash,omitempty"`
+	SourceHash string    `json:"source_hash,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitempty"`
+	Status     string    `json:"status"`
+}
+
+// Record is what journal.record sets: the agent's fields that are given.
+type Record struct {
+	RuntimeName *string `json:"runtime_name,omitempty"`
+	RuntimeID   *string `json:"runtime_id,omitempty"`
+	RuntimeARN  *string `json:"runtime_arn,omitempty"`
+	Repository  *string `json:"repository,omitempty"`
+	RoleARN     *string `json:"role_arn,omitempty"`
 }
 
 // call is one journal call: the state table, the agent's table in it and their typed copy.
@@ -62,18 +99,18 @@ type call struct {
 	a     *st.Agent
 }
 
-// open reads the state table and the agent's entry (arguments 1 and 2) into typed values.
-func open(L *lua.LState) *call {
-	c := &call{L: L, table: L.CheckTable(1), name: L.CheckString(2)}
+// open reads the state table and the agent's entry into typed values.
+func open(L *lua.LState, table *lua.LTable, name string) (*call, error) {
+	c := &call{L: L, table: table, name: name}
 	agents, _ := c.table.RawGetString("agents").(*lua.LTable)
 	if agents != nil {
 		c.agent, _ = agents.RawGetString(c.name).(*lua.LTable)
 	}
 	if c.agent == nil {
-		engine.Raise(L, engine.Failf("", "journal: agent %s is not in the state (deploy.agent_state adds it)", c.name))
+		return nil, engine.Failf("", "journal: agent %s is not in the state (deploy.agent_state adds it)", c.name)
 	}
 	if err := engine.Decode(c.table, &c.doc); err != nil {
-		engine.Raise(L, engine.Failf("", "journal: the state table does not match the state schema: %s", err.Error()))
+		return nil, engine.Failf("", "journal: the state table does not match the state schema: %s", err.Error())
 	}
 	if c.doc.Schema == 0 {
 		c.doc.Schema = st.SchemaVersion
@@ -86,181 +123,198 @@ func open(L *lua.LState) *call {
 		}
 		c.doc.Agents[c.name] = c.a
 	}
-	return c
+	return c, nil
 }
 
 // save saves the typed state through the run's store and puts the saved serial, time,
-// schema and environment back into the table.
-func (c *call) save() {
+// schema and environment back into the table; then, when field is given, it replaces that
+// field of the agent's table with its typed value v, as state.load renders it.
+func (c *call) save(field string, v any) error {
 	r := engine.FromL(c.L)
 	if r.Store == nil || r.EnvName == "" {
-		engine.RaiseUsage(c.L, "run inside a project (agentcore init creates one)", "no environment state here")
+		return engine.Usagef("run inside a project (agentcore init creates one)", "no environment state here")
 	}
 	s, env := r.Store, r.EnvName
 	if _, err := engine.Unlocked(c.L, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.Save(ctx, env, &c.doc)
 	}); err != nil {
-		engine.Raise(c.L, err)
+		return err
 	}
 	c.table.RawSetString("serial", lua.LNumber(c.doc.Serial))
 	c.table.RawSetString("updated_at", lua.LString(c.doc.UpdatedAt.Format(time.RFC3339Nano)))
 	c.table.RawSetString("schema", lua.LNumber(c.doc.Schema))
 	c.table.RawSetString("environment", lua.LString(c.doc.Environment))
+	if field == "" {
+		return nil
+	}
+	lv, err := stateValue(c.L, v)
+	if err != nil {
+		return err
+	}
+	c.agent.RawSetString(field, lv)
+	return nil
 }
 
-// put replaces a field of the agent's table with its typed value, as state.load renders it.
-func (c *call) put(field string, v any) {
-	c.agent.RawSetString(field, toLua(c.L, v))
-}
-
-func toLua(L *lua.LState, v any) lua.LValue {
+// stateValue renders v as state.load does: through its JSON form, an empty list as an empty
+// table (never nil).
+func stateValue(L *lua.LState, v any) (lua.LValue, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		engine.Raise(L, err)
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	var g any
 	if err := json.Unmarshal(b, &g); err != nil {
-		engine.Raise(L, err)
+		return nil, fmt.Errorf("journal: %w", err)
 	}
-	if g == nil { // an empty list is an empty table, never nil
-		return L.NewTable()
+	if g == nil {
+		return L.NewTable(), nil
 	}
-	return engine.ToLua(L, g)
+	return engine.ToLua(L, g), nil
 }
 
-func decodeArg[T any](L *lua.LState, n int, what string) T {
-	var v T
-	if err := engine.Decode(L.CheckTable(n), &v); err != nil {
-		engine.Raise(L, engine.Usagef("", "journal: the %s: %s", what, err.Error()))
-	}
-	return v
-}
+func luaToken() (string, error) { return NewToken() }
 
-func luaToken(L *lua.LState) int {
-	t, err := NewToken()
+func luaBegin(L *lua.LState, state *lua.LTable, agent string, in Intent) (Intent, error) {
+	c, err := open(L, state, agent)
 	if err != nil {
-		engine.Raise(L, err)
+		return Intent{}, err
 	}
-	L.Push(lua.LString(t))
-	return 1
-}
-
-func luaBegin(L *lua.LState) int {
-	in := decodeArg[st.Intent](L, 3, "intent")
-	c := open(L)
-	in, err := Begin(c.a, in, time.Now())
+	p, err := Begin(c.a, st.Intent(in), time.Now())
 	if err != nil {
-		engine.Raise(L, engine.Usagef("", "%s", err.Error()))
+		return Intent{}, engine.Usagef("", "%s", err.Error())
 	}
-	c.save()
-	c.put("pending", c.a.Pending)
-	L.Push(toLua(L, in))
-	return 1
+	if err := c.save("pending", c.a.Pending); err != nil {
+		return Intent{}, err
+	}
+	return Intent(p), nil
 }
 
-func luaFinish(L *lua.LState) int {
+// luaFinish takes the intent as journal.begin returned it, or its token.
+func luaFinish(L *lua.LState, state *lua.LTable, agent string, intent lua.LValue) error {
 	var token string
-	switch v := L.Get(3).(type) {
+	switch v := intent.(type) {
 	case lua.LString:
 		token = string(v)
 	case *lua.LTable:
 		token = lua.LVAsString(v.RawGetString("token"))
 	}
 	if token == "" {
-		engine.Raise(L, engine.Usagef("", "journal.finish: the intent has no token (journal.begin gives one)"))
+		return engine.Usagef("", "journal.finish: the intent has no token (journal.begin gives one)")
 	}
-	c := open(L)
+	c, err := open(L, state, agent)
+	if err != nil {
+		return err
+	}
 	Finish(c.a, token)
-	c.save()
-	c.put("pending", c.a.Pending)
-	return 0
+	return c.save("pending", c.a.Pending)
 }
 
-func luaPending(L *lua.LState) int {
-	c := open(L)
-	L.Push(toLua(L, Pending(c.a, L.OptString(3, ""))))
-	return 1
+func luaPending(L *lua.LState, state *lua.LTable, agent string, op *string) ([]Intent, error) {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return nil, err
+	}
+	only := ""
+	if op != nil {
+		only = *op
+	}
+	var out []Intent
+	for _, p := range Pending(c.a, only) {
+		out = append(out, Intent(p))
+	}
+	return out, nil
 }
 
-func luaReconcile(L *lua.LState) int {
-	handlers := L.CheckTable(3)
-	todo := ToReconcile(open(L).a)
+// luaReconcile calls the Lua handlers it is given, one per pending intent, with the lock held
+// (they run as Lua does).
+func luaReconcile(L *lua.LState, state *lua.LTable, agent string, handlers *lua.LTable) (int, error) {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return 0, err
+	}
+	todo := ToReconcile(c.a)
 	for _, in := range todo {
 		fn, ok := handlers.RawGetString(in.Op).(*lua.LFunction)
 		if !ok {
-			engine.Raise(L, engine.Failf("the state names an operation this recipe library cannot resolve; run agentcore drift to compare it with what runs",
-				"journal.reconcile: no handler for the pending %s of %s (token %s)", in.Op, in.Name, in.Token))
+			return 0, engine.Failf("the state names an operation this recipe library cannot resolve; run agentcore drift to compare it with what runs",
+				"journal.reconcile: no handler for the pending %s of %s (token %s)", in.Op, in.Name, in.Token)
 		}
 		L.Push(fn)
-		L.Push(toLua(L, in))
+		L.Push(engine.ToLuaAs(L, Intent(in), "journal.Intent"))
 		L.Call(1, 0)
-		c := open(L) // the handler recorded what it found in the table
+		c, err := open(L, state, agent) // the handler recorded what it found in the table
+		if err != nil {
+			return 0, err
+		}
 		Finish(c.a, in.Token)
-		c.save()
-		c.put("pending", c.a.Pending)
+		if err := c.save("pending", c.a.Pending); err != nil {
+			return 0, err
+		}
 	}
-	L.Push(lua.LNumber(len(todo)))
-	return 1
+	return len(todo), nil
 }
 
-func luaRecord(L *lua.LState) int {
-	type record struct {
-		RuntimeName *string `json:"runtime_name"`
-		RuntimeID   *string `json:"runtime_id"`
-		RuntimeARN  *string `json:"runtime_arn"`
-		Repository  *string `json:"repository"`
-		RoleARN     *string `json:"role_arn"`
+func luaRecord(L *lua.LState, state *lua.LTable, agent string, f Record) error {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return err
 	}
-	f := decodeArg[record](L, 3, "fields")
-	c := open(L)
 	for field, v := range map[string]*string{"runtime_name": f.RuntimeName, "runtime_id": f.RuntimeID,
 		"runtime_arn": f.RuntimeARN, "repository": f.Repository, "role_arn": f.RoleARN} {
 		if v != nil {
 			c.agent.RawSetString(field, lua.LString(*v))
 		}
 	}
-	c = open(L)
-	c.save()
-	return 0
+	if c, err = open(L, state, agent); err != nil {
+		return err
+	}
+	return c.save("", nil)
 }
 
-func luaRecordResource(L *lua.LState) int {
-	c := open(L)
-	RecordResource(c.a, st.Resource{Kind: L.CheckString(3), ID: L.CheckString(4), ARN: L.OptString(5, "")})
-	c.save()
-	c.put("resources", c.a.Resources)
-	return 0
+func luaRecordResource(L *lua.LState, state *lua.LTable, agent, kind, id string, arn *string) error {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return err
+	}
+	r := st.Resource{Kind: kind, ID: id}
+	if arn != nil {
+		r.ARN = *arn
+	}
+	RecordResource(c.a, r)
+	return c.save("resources", c.a.Resources)
 }
 
-func luaForgetResource(L *lua.LState) int {
-	c := open(L)
-	found := ForgetResource(c.a, L.CheckString(3), L.CheckString(4))
-	c.save()
-	c.put("resources", c.a.Resources)
-	L.Push(lua.LBool(found))
-	return 1
+func luaForgetResource(L *lua.LState, state *lua.LTable, agent, kind, id string) (bool, error) {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return false, err
+	}
+	found := ForgetResource(c.a, kind, id)
+	return found, c.save("resources", c.a.Resources)
 }
 
-func luaHasResource(L *lua.LState) int {
-	c := open(L)
-	L.Push(lua.LBool(HasResource(c.a, L.CheckString(3), L.CheckString(4))))
-	return 1
+func luaHasResource(L *lua.LState, state *lua.LTable, agent, kind, id string) (bool, error) {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return false, err
+	}
+	return HasResource(c.a, kind, id), nil
 }
 
-func luaSetVersion(L *lua.LState) int {
-	v := decodeArg[st.Version](L, 3, "version")
-	c := open(L)
-	SetVersion(c.a, v)
-	c.save()
-	c.put("versions", c.a.Versions)
-	return 0
+func luaSetVersion(L *lua.LState, state *lua.LTable, agent string, v Version) error {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return err
+	}
+	SetVersion(c.a, st.Version(v))
+	return c.save("versions", c.a.Versions)
 }
 
-func luaSetEndpoint(L *lua.LState) int {
-	e := decodeArg[st.Endpoint](L, 4, "endpoint")
-	c := open(L)
-	SetEndpoint(c.a, L.CheckString(3), e)
-	c.save()
-	c.put("endpoints", c.a.Endpoints)
-	return 0
+func luaSetEndpoint(L *lua.LState, state *lua.LTable, agent, name string, e st.Endpoint) error {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return err
+	}
+	SetEndpoint(c.a, name, e)
+	return c.save("endpoints", c.a.Endpoints)
 }

@@ -190,3 +190,13 @@ func TestLuaErrors(t *testing.T) {
 		}
 	}
 }
+
+// An agent that never had an intent has no pending list in its state: pending still returns a
+// list, all or of one op (the result check refuses an empty table not marked as one).
+func TestLuaPendingOfAFreshAgentIsAList(t *testing.T) {
+	h, _ := harness(t)
+	h.Do(t, `
+		st = { agents = { bot = { runtime_name = "bot", versions = {}, endpoints = {}, resources = {} } } }
+		assert(#journal.pending(st, "bot") == 0 and #journal.pending(st, "bot", "create_runtime") == 0)
+	`)
+}

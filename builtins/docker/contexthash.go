@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
@@ -132,6 +133,9 @@ func baseIdentities(L *lua.LState, dockerfile string, o buildOpts) (ids map[stri
 			continue
 		}
 		img, err := inspectImage(L, b.Ref, "looking up base image "+b.Ref)
+		if cerrdefs.IsInvalidArgument(err) {
+			return nil, false, nil // not a reference the engine takes: the build says why
+		}
 		if err != nil || img == nil {
 			return nil, false, err
 		}

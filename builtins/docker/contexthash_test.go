@@ -153,4 +153,7 @@ func TestContextHashFollowsBaseImages(t *testing.T) {
 	if got := h.Do(t, fmt.Sprintf(`return docker.context_hash{context = "agent", build_args = {BASE = %q}}`, other))[0]; got != lua.LNil {
 		t.Fatalf("a build arg naming a missing base gave %s, want nil", got)
 	}
+	if got := h.Do(t, `return docker.context_hash{context = "agent", build_args = {BASE = "Not/A:Reference:At:All"}}`)[0]; got != lua.LNil {
+		t.Fatalf("a base that is no reference gave %s, want nil", got)
+	}
 }

@@ -26,7 +26,8 @@ const placeholder = ".dockerfile.outside-context"
 
 // ContextHash is the content hash of a build: the context tar as docker.build sends it to the
 // classic builder (tarContext), read entry by entry (path, type, permission bits, link target,
-// content), and the build settings that change the image. dir and dockerfile are absolute.
+// content), and the build settings that change the image (docker.context_hash puts the base
+// images' identities among them, as "base:REF"). dir and dockerfile are absolute.
 func ContextHash(dir, dockerfile string, settings map[string]string) (string, error) {
 	bc, err := tarContext(dir, dockerfile, false)
 	if err != nil {

@@ -23,8 +23,8 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./engine/project
-	$(GO) test -run '^$$' -fuzz '^FuzzChunkedDecode$$' -fuzztime 5s ./engine/project
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./project
+	$(GO) test -run '^$$' -fuzz '^FuzzChunkedDecode$$' -fuzztime 5s ./project
 	$(GO) test -run '^$$' -fuzz '^FuzzBind$$' -fuzztime 10s ./engine
 	# The decoders of network input, seeded from the cases of issue 23 (about 55 s in all; 80 s with the two above and FuzzChunkedDecode).
 	$(GO) test -run '^$$' -fuzz '^FuzzUnzip$$' -fuzztime 10s ./local/control

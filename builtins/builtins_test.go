@@ -9,8 +9,8 @@ import (
 	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
-	"github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/project"
+	"github.com/agentcore/agentcore/state"
 )
 
 // harness runs Lua with every builtin, in a project of its own.

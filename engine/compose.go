@@ -8,7 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/project"
 )
 
 // Composition: a recipe loaded with stock(NAME) or load_recipe(NAME) has

@@ -15,7 +15,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/project"
 )
 
 // This file is the one table⇄struct conversion of every builtin:

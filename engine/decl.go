@@ -11,7 +11,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/project"
 )
 
 // This file is the typed declaration of every Lua-callable function: a Func declares its

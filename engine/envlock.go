@@ -8,7 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/state"
 )
 
 // lockEnv takes env's lock in the run's store, naming this process as the holder; the

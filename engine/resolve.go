@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/project"
 )
 
 // Source is one recipe's code and where it comes from.

@@ -10,8 +10,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/project"
+	"github.com/agentcore/agentcore/state"
 )
 
 // Run is everything one invocation of a recipe (or of `agentcore lua`) carries: the project,

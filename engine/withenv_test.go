@@ -13,8 +13,8 @@ import (
 
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
-	"github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/project"
+	"github.com/agentcore/agentcore/state"
 )
 
 // probeMod reports what a builtin sees of the run, and meets other branches off the Lua

@@ -12,9 +12,9 @@ import (
 	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
-	"github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/project"
 	"github.com/agentcore/agentcore/recipes"
+	"github.com/agentcore/agentcore/state"
 )
 
 // The project every Lua library test runs in (environment dev, selected), in a folder of its

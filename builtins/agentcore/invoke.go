@@ -16,7 +16,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
-	proj "github.com/agentcore/agentcore/engine/project"
+	proj "github.com/agentcore/agentcore/project"
 )
 
 // readPayload reads an invocation payload from a file, or from the run's stdin ("-"), at most

@@ -6,7 +6,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
-	proj "github.com/agentcore/agentcore/engine/project"
+	proj "github.com/agentcore/agentcore/project"
 )
 
 // Module is the env module.

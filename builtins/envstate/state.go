@@ -1,5 +1,5 @@
 // Package envstate is the Lua state module: the selected environment's recorded state
-// (engine/state holds its schema and stores), loaded and saved through the run's store
+// (the state package holds its schema and stores), loaded and saved through the run's store
 // (atomic, validated against the schema). Sharing it through SSM is builtins/statesync.
 package envstate
 
@@ -10,7 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
-	st "github.com/agentcore/agentcore/engine/state"
+	st "github.com/agentcore/agentcore/state"
 )
 
 // Module is the state module.

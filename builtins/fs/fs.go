@@ -14,7 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/state"
 )
 
 // Module is the fs module.

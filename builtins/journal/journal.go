@@ -17,7 +17,7 @@ import (
 	"sort"
 	"time"
 
-	st "github.com/agentcore/agentcore/engine/state"
+	st "github.com/agentcore/agentcore/state"
 )
 
 // tokenPrefix starts every token, so a token in a tag or a log is recognisably agentcore's.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/agentcore/agentcore/engine/enginetest"
-	st "github.com/agentcore/agentcore/engine/state"
+	st "github.com/agentcore/agentcore/state"
 )
 
 func TestNewToken(t *testing.T) {

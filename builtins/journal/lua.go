@@ -9,7 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
-	st "github.com/agentcore/agentcore/engine/state"
+	st "github.com/agentcore/agentcore/state"
 )
 
 // Module is the journal module.

@@ -12,8 +12,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
-	proj "github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	proj "github.com/agentcore/agentcore/project"
+	"github.com/agentcore/agentcore/state"
 )
 
 // Module is the project module.

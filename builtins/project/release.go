@@ -4,10 +4,10 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
-	proj "github.com/agentcore/agentcore/engine/project"
+	proj "github.com/agentcore/agentcore/project"
 )
 
-// The release and rollout views of agentcore.toml (engine/project/release.go, smoke.go).
+// The release and rollout views of agentcore.toml (project/release.go, smoke.go).
 func init() {
 	Module.Classes = append(Module.Classes,
 		&engine.Class{Name: "project.Rollout", Doc: "The waves of a rollout (each a list of environments deployed in parallel), in order, and where they come from.",

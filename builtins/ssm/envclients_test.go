@@ -10,7 +10,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/aws/awstest"
 	"github.com/agentcore/agentcore/builtins/ssm"
 	"github.com/agentcore/agentcore/engine/enginetest"
-	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/project"
 )
 
 // ssmServer answers every GetParameter with value, and counts the requests it got.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/state"
 )
 
 // SSMStore keeps environment state in SSM Parameter Store (state = "ssm" in agentcore.toml):

@@ -2,7 +2,7 @@
 // /agentcore/PROJECT/ENV/: the Lua store module (sync status, push, pull; a push that would
 // overwrite a newer cloud copy is refused unless forced, naming who pushed what when) and
 // SSMStore, the state.Store of environments with state = "ssm". The recorded state itself is
-// engine/state; its Lua module is builtins/envstate.
+// package state; its Lua module is builtins/envstate.
 package statesync
 
 import (
@@ -25,7 +25,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/state"
 )
 
 // New returns the store module, which reaches SSM through the program's AWS layer a.

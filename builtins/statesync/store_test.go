@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/state"
 )
 
 func TestStatus(t *testing.T) {

@@ -18,8 +18,8 @@ import (
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/builtins/statesync"
 	"github.com/agentcore/agentcore/engine"
-	"github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/project"
+	"github.com/agentcore/agentcore/state"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,7 +43,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 	a.aws = awscall.New(awscall.Local{
 		Endpoint: a.ensureLocal,
 		Credentials: func() (string, string, error) {
-			c, err := localCredentials()
+			c, err := endpoint().Credentials()
 			return c.AccessKeyID, c.SecretAccessKey, err
 		},
 	})

@@ -20,7 +20,7 @@ func TestReferenceIsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := reference(); got != string(want) {
+	if got := docGen().Reference(); got != string(want) {
 		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
 		for i := 0; i < len(gl) && i < len(wl); i++ {
 			if gl[i] != wl[i] {
@@ -73,7 +73,7 @@ var (
 // The LuaLS stubs are valid Lua, define every registered module, function and engine global,
 // and declare every class they name.
 func TestLuaLSStubs(t *testing.T) {
-	src := lualsStubs()
+	src := docGen().LuaLS()
 	got := declared(t, "agentcore.lua", src)
 	n := 0
 	for _, f := range engine.Globals() {
@@ -113,7 +113,7 @@ func TestLuaLSStubs(t *testing.T) {
 	}
 
 	// The deploy library: every public function of recipes/lib/deploy.lua.
-	dep, err := deployStubs()
+	dep, err := docGen().DeployStubs()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestLuaLSStubs(t *testing.T) {
 // A field the Go code requires (its struct field has no omitempty) shows as required in the
 // reference and in the LuaLS stubs: `context: string`, never `context?: string`.
 func TestRequiredFieldsShowRequired(t *testing.T) {
-	ref, stubs := reference(), lualsStubs()
+	ref, stubs := docGen().Reference(), docGen().LuaLS()
 	for _, c := range []struct{ class, field, typ string }{
 		{"docker.BuildOpts", "context", "string"},
 		{"oci.CopyOpts", "from", "string"},

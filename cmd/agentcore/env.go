@@ -9,8 +9,8 @@ import (
 
 	envmod "github.com/agentcore/agentcore/builtins/env"
 	"github.com/agentcore/agentcore/engine"
-	"github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/project"
+	"github.com/agentcore/agentcore/state"
 )
 
 const envUsage = `Usage:

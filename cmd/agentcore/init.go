@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/project"
+	"github.com/agentcore/agentcore/state"
 )
 
 //go:embed scaffold
@@ -120,7 +120,7 @@ func (a *app) cmdInit(args []string) error {
 		}
 	}
 	// Editor support: LuaLS stubs of the builtins and a .luarc.json (agentcore docs --install).
-	if _, err := installTypes(abs); err != nil {
+	if _, err := docGen().Install(relPath(abs)); err != nil {
 		a.out.Warn("", fmt.Sprintf("editor types not installed: %v", err))
 	}
 	shown := dir

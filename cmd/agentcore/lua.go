@@ -11,7 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
-	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/project"
 )
 
 const luaUsage = `Usage:

@@ -9,7 +9,6 @@ import (
 
 	"encoding/json"
 	"errors"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/registry"
+
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -26,6 +27,7 @@ import (
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/internal/dockerclient"
 	"github.com/agentcore/agentcore/local"
+	"github.com/agentcore/agentcore/local/lifecycle"
 )
 
 func TestMain(m *testing.M) {
@@ -187,7 +189,7 @@ func freePort() (int, error) {
 func cleanupLocal(home string, port int) {
 	dir := filepath.Join(home, "local")
 	if b, err := os.ReadFile(filepath.Join(dir, "server.json")); err == nil {
-		var si serverInfo
+		var si lifecycle.ServerInfo
 		if json.Unmarshal(b, &si) == nil && si.PID > 0 {
 			_ = syscall.Kill(si.PID, syscall.SIGTERM)
 			for i := 0; i < 50 && syscall.Kill(si.PID, 0) == nil; i++ {

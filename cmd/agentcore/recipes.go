@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/agentcore/agentcore/engine"
-	"github.com/agentcore/agentcore/engine/project"
-	"github.com/agentcore/agentcore/engine/state"
+	"github.com/agentcore/agentcore/project"
+	"github.com/agentcore/agentcore/state"
 )
 
 const recipesUsage = `Usage:
@@ -222,7 +222,7 @@ func openDescCache(res *engine.Resolver) *descCache {
 			return nil
 		})
 	}
-	c := &descCache{path: filepath.Join(agentcoreHome(), "cache", "recipe-descriptions.json"), salt: h.Sum(nil),
+	c := &descCache{path: filepath.Join(engine.Home(), "cache", "recipe-descriptions.json"), salt: h.Sum(nil),
 		m: map[string]string{}, used: map[string]bool{}}
 	if b, err := os.ReadFile(c.path); err == nil {
 		_ = json.Unmarshal(b, &c.m) // a damaged cache is rebuilt

@@ -19,7 +19,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/engine/enginetest"
-	"github.com/agentcore/agentcore/engine/project"
+	"github.com/agentcore/agentcore/project"
 )
 
 // Account is moto's default account id: what STS GetCallerIdentity answers.

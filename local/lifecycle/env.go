@@ -1,12 +1,12 @@
-package main
+package lifecycle
 
 import "strings"
 
-// detachedEnv is the environment of an endpoint started in the background by a command: only
+// ChildEnv is the environment of an endpoint started in the background by a command: only
 // what it needs to find programs, files and the Docker engine, and its own settings. The
 // caller's other variables (API keys, AWS credentials, tokens) are not handed to a process
 // that outlives the command.
-func detachedEnv(environ []string) []string {
+func ChildEnv(environ []string) []string {
 	keep := map[string]bool{
 		"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "LANG": true, "LC_ALL": true, "TMPDIR": true, "TZ": true,
 		"XDG_RUNTIME_DIR": true, // rootless Docker's socket

@@ -724,9 +724,10 @@ function M.build_opts(agent)
 end
 
 -- What the agent's image is built from, as a content hash: for docker, the build context as
--- the build sends it, the Dockerfile and the build options (docker.context_hash); for go, the
--- module's files, the options and the toolchain (oci.source_hash, nil when files alone cannot
--- tell). Update compares it with the live version's before building, so that a lost build
+-- the build sends it, the Dockerfile, the build options and the identity of each base image
+-- (docker.context_hash, nil when a base is not on the engine or cannot be resolved); for go,
+-- the module's files, the options and the toolchain (oci.source_hash, nil when files alone
+-- cannot tell). nil means: build, and compare the pushed digest instead. Update compares it with the live version's before building, so that a lost build
 -- cache (pruned, or the image removed) cannot make a new digest, and so a new version, from
 -- unchanged sources, and an unchanged agent is neither built nor pushed. nil for a zip (its
 -- sha256 is its identity, computed by packaging) and a prebuilt image (its digest).

@@ -7,7 +7,7 @@ import (
 
 // The repository's example agentcore.toml stays valid.
 func TestRepositoryExampleLoads(t *testing.T) {
-	p, err := Load(filepath.Join("..", "..", FileName))
+	p, err := Load(filepath.Join("..", FileName))
 	if err != nil {
 		t.Fatal(err)
 	}

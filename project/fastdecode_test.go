@@ -59,8 +59,11 @@ func TestChunkedDecodeMatches(t *testing.T) {
 		t.Fatal("300 agents did not take the fast path")
 	}
 	checkSame(t, big)
-	files, _ := filepath.Glob("../../agentcore.toml")
-	more, _ := filepath.Glob("../../examples/*/agentcore.toml")
+	files, _ := filepath.Glob("../agentcore.toml")
+	more, _ := filepath.Glob("../examples/*/agentcore.toml")
+	if len(files) == 0 {
+		t.Fatal("the repository's agentcore.toml is not at ../agentcore.toml")
+	}
 	for _, f := range append(files, more...) {
 		data, err := os.ReadFile(f)
 		if err != nil {

@@ -23,19 +23,20 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./project
-	$(GO) test -run '^$$' -fuzz '^FuzzChunkedDecode$$' -fuzztime 5s ./project
-	$(GO) test -run '^$$' -fuzz '^FuzzBind$$' -fuzztime 10s ./engine
-	# The decoders of network input, seeded from the cases of issue 23 (about 55 s in all; 80 s with the two above and FuzzChunkedDecode).
-	$(GO) test -run '^$$' -fuzz '^FuzzUnzip$$' -fuzztime 10s ./local/control
-	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 5s ./local/auth
-	$(GO) test -run '^$$' -fuzz '^FuzzChunked$$' -fuzztime 5s ./local/s3
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 5s ./local/internal/awsproto
-	$(GO) test -run '^$$' -fuzz '^FuzzServeCBOR$$' -fuzztime 5s ./local/metrics
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeProto$$' -fuzztime 5s ./local/otlp
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime 5s ./local/otlp
-	$(GO) test -run '^$$' -fuzz '^FuzzSegment$$' -fuzztime 5s ./local/logs
-	$(GO) test -run '^$$' -fuzz '^FuzzPutManifest$$' -fuzztime 5s ./local/registry
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 200000x ./project
+	$(GO) test -run '^$$' -fuzz '^FuzzChunkedDecode$$' -fuzztime 40000x ./project
+	$(GO) test -run '^$$' -fuzz '^FuzzBind$$' -fuzztime 5000x ./engine
+	# The decoders of network input, seeded from the cases of issue 23. Runs are counted in inputs,
+	# not seconds: a time limit that ends while an input runs fails the run on a loaded machine.
+	$(GO) test -run '^$$' -fuzz '^FuzzUnzip$$' -fuzztime 8000x ./local/control
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 30000x ./local/auth
+	$(GO) test -run '^$$' -fuzz '^FuzzChunked$$' -fuzztime 30000x ./local/s3
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10000x ./local/internal/awsproto
+	$(GO) test -run '^$$' -fuzz '^FuzzServeCBOR$$' -fuzztime 4000x ./local/metrics
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeProto$$' -fuzztime 20000x ./local/otlp
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime 40000x ./local/otlp
+	$(GO) test -run '^$$' -fuzz '^FuzzSegment$$' -fuzztime 30000x ./local/logs
+	$(GO) test -run '^$$' -fuzz '^FuzzPutManifest$$' -fuzztime 30000x ./local/registry
 
 bench: build
 	bash bench/run.sh

@@ -203,8 +203,10 @@ INV_MED=$(median "${INV[@]}")
 LIVE=$(ac status "$AGENT" -o json | jq -r 'select(.type == "result") | .result.agents[0].endpoints[] | select(.name == "DEFAULT") | .live_version')
 CID=$(docker ps -q --filter "label=dev.agentcore.local.runtime-id=$RID" --filter "label=dev.agentcore.local.runtime-version=$LIVE")
 [[ $(wc -w <<<"$CID") == 1 ]] || { echo "lifecycle.sh: expected one running container for $RID version $LIVE, found: $CID" >&2; exit 1; }
-PORT=$(docker port "$CID" 8080/tcp | head -1 | sed 's/.*://')
-"$WORK/invokebench" -endpoint "$ENDPOINT" -arn "$ARN" -port "$PORT" -n 200 >"$LOG/invokebench.out"
+# Agent containers publish no host port: the direct path is the container's address on the
+# agents' network, which the endpoint uses too.
+DIRECT=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$CID"):8080
+"$WORK/invokebench" -endpoint "$ENDPOINT" -arn "$ARN" -direct "$DIRECT" -n 200 >"$LOG/invokebench.out"
 kv() { grep '^RESULT' "$LOG/invokebench.out" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 pass() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v + 0 <= lim + 0) ? "ok" : "MISSED" }'; }
 

@@ -4,7 +4,7 @@
 // the same load, then the time to the first byte of a streamed answer through both paths.
 // bench/lifecycle.sh runs it against a deployed sample agent.
 //
-//	invokebench -endpoint http://127.0.0.1:4777 -arn arn:aws:bedrock-agentcore:...:runtime/ID -port 49153
+//	invokebench -endpoint http://127.0.0.1:4777 -arn arn:aws:bedrock-agentcore:...:runtime/ID -direct 172.18.0.5:8080
 package main
 
 import (
@@ -40,7 +40,7 @@ type options struct {
 	endpoint string
 	creds    string // the local endpoint's credentials file
 	arn      string
-	port     int
+	direct   string
 	n        int
 	streams  int
 }
@@ -50,11 +50,11 @@ func main() {
 	flag.StringVar(&o.endpoint, "endpoint", "", "base URL of the local AgentCore endpoint (http://127.0.0.1:PORT)")
 	flag.StringVar(&o.arn, "arn", "", "agent runtime ARN")
 	flag.StringVar(&o.creds, "credentials", defaultCredentials(), "the local endpoint's key pair (its credentials.json)")
-	flag.IntVar(&o.port, "port", 0, "host port of the agent container (its 8080)")
+	flag.StringVar(&o.direct, "direct", "", "the agent container's own address, HOST:8080 on the endpoint's agents' network (containers publish no host port)")
 	flag.IntVar(&o.n, "n", 200, "calls per path")
 	flag.IntVar(&o.streams, "streams", 5, "streamed calls per path for the time to first byte")
 	flag.Parse()
-	if o.endpoint == "" || o.arn == "" || o.port == 0 || o.n < 1 || o.streams < 1 {
+	if o.endpoint == "" || o.arn == "" || o.direct == "" || o.n < 1 || o.streams < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -106,7 +106,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	}
 
 	direct := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	url := fmt.Sprintf("http://127.0.0.1:%d/invocations", o.port)
+	url := "http://" + o.direct + "/invocations"
 	viaContainer := func(ctx context.Context, payload string) (time.Duration, time.Duration, []byte, error) {
 		start := time.Now()
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(payload))

@@ -11,7 +11,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-for tool in docker go jq awk; do
+for tool in docker go jq awk aws; do
   command -v "$tool" >/dev/null || { echo "lifecycle.sh: needs $tool" >&2; exit 2; }
 done
 docker info >/dev/null 2>&1 || { echo "lifecycle.sh: the Docker engine does not answer (docker info)" >&2; exit 2; }
@@ -132,6 +132,12 @@ RID=$(jq -r --arg a "$AGENT" '.agents[$a].runtime_id' "$STATE")
 ENDPOINT=http://$(jq -r .addr "$AGENTCORE_HOME/local/server.json")
 V0=$(latest_version)
 echo "   created $RID (V$V0) in ${CREATE_S}s; repository $REPO; endpoint $ENDPOINT" >&2
+# The raw side's docker push needs a login to the endpoint's registry (agentcore sends its own
+# token with each push); it goes to a Docker config of this run's, not the user's.
+export DOCKER_CONFIG=$WORK/docker-config
+mkdir -p "$DOCKER_CONFIG"
+(eval "$(ac local env)" && aws ecr get-login-password) | docker login -u AWS --password-stdin "${REPO%%/*}" >/dev/null 2>"$LOG/docker-login.err" ||
+  { echo "lifecycle.sh: docker login to ${REPO%%/*} failed:" >&2; cat "$LOG/docker-login.err" >&2; exit 1; }
 
 # 1. update with nothing changed
 echo "== update, nothing changed (5 runs)" >&2

@@ -125,13 +125,18 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 	invoke(t, r, arn)
 }
 
-// TestRemoveImageTags: the build tags and the tags of the endpoint's registry go; another
-// port's and other names stay.
+// TestRemoveImageTags: the tags of the endpoint's registry go, and the build tag of the image
+// pushed there; another port's tags, other names, and the build tag of an image that was not
+// pushed to this endpoint (another project's, about to push) stay.
 func TestRemoveImageTags(t *testing.T) {
 	cli := dockerEngine(t)
 	ctx := context.Background()
 	base := "agentcore-test/removetags:base"
 	if err := testagent.Image(t, cli, base, ""); err != nil {
+		t.Fatal(err)
+	}
+	other := "agentcore-test/removetags:other"
+	if err := testagent.Image(t, cli, other, "arm64"); err != nil { // another image: another architecture
 		t.Fatal(err)
 	}
 	tags := []string{"agentcore.local/removetags:build", "127.0.0.1:47999/agentcore/removetags:t1", "localhost:47999/removetags:t2", "127.0.0.1:48000/removetags:other"}
@@ -140,16 +145,20 @@ func TestRemoveImageTags(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	unpushed := "agentcore.local/removetags-unpushed:build"
+	if err := cli.ImageTag(ctx, other, unpushed); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		for _, tag := range append(tags, base) {
+		for _, tag := range append(tags, base, other, unpushed) {
 			testagent.RemoveImage(cli, tag)
 		}
 	})
 	n, err := RemoveImageTags(ctx, 47999)
-	if err != nil || n < 3 {
-		t.Fatalf("RemoveImageTags: %d, %v", n, err)
+	if err != nil || n != 3 {
+		t.Fatalf("RemoveImageTags: %d, %v (want 3 tags removed)", n, err)
 	}
-	for i, tag := range append(tags, base) {
+	for i, tag := range append(tags, base, unpushed) {
 		_, err := cli.ImageInspect(ctx, tag)
 		if gone := err != nil; gone != (i < 3) {
 			t.Errorf("%s: gone %v", tag, gone)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sort"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
@@ -26,23 +28,39 @@ import (
 // notes).
 const agentNetworkName = "agentcore-local"
 
-// agentNetwork creates the agents' network when the engine has none, and returns its gateway
-// address ("" when the engine reports none).
-func agentNetwork(ctx context.Context, cli *client.Client) (gateway string, err error) {
-	nw, err := cli.NetworkInspect(ctx, agentNetworkName, network.InspectOptions{})
-	if cerrdefs.IsNotFound(err) {
-		_, err = cli.NetworkCreate(ctx, agentNetworkName, network.CreateOptions{
+// agentNetwork creates the agents' network when the engine has none, and returns its ID and
+// gateway address ("" when the engine reports none). Docker does not refuse a second network
+// of a name that exists: endpoints that create it at the same moment make two, and the name
+// becomes ambiguous. Every endpoint then takes the oldest of them (a network listed after
+// one's own creation includes every older one, so all choose the same), and the others are
+// removed once no container is on them.
+func agentNetwork(ctx context.Context, cli *client.Client) (id, gateway string, err error) {
+	return ensureNetwork(ctx, cli, agentNetworkName)
+}
+
+// ensureNetwork is agentNetwork for the network called name.
+func ensureNetwork(ctx context.Context, cli *client.Client, name string) (id, gateway string, err error) {
+	nws, err := networksNamed(ctx, cli, name)
+	if err == nil && len(nws) == 0 {
+		_, err = cli.NetworkCreate(ctx, name, network.CreateOptions{
 			Driver:  "bridge",
 			Options: map[string]string{"com.docker.network.bridge.enable_icc": "false"},
 			Labels:  map[string]string{control.LabelOwner: "true"},
 		})
 		if err != nil && !strings.Contains(err.Error(), "already exists") {
-			return "", fmt.Errorf("creating the agents' Docker network %s: %w", agentNetworkName, err)
+			return "", "", fmt.Errorf("creating the agents' Docker network %s: %w", name, err)
 		}
-		nw, err = cli.NetworkInspect(ctx, agentNetworkName, network.InspectOptions{})
+		nws, err = networksNamed(ctx, cli, name)
+	}
+	if err == nil && len(nws) == 0 {
+		err = fmt.Errorf("it is gone as soon as it was created")
 	}
 	if err != nil {
-		return "", fmt.Errorf("inspecting the agents' Docker network %s: %w", agentNetworkName, err)
+		return "", "", fmt.Errorf("the agents' Docker network %s: %w", name, err)
+	}
+	nw := nws[0]
+	for _, extra := range nws[1:] {
+		_ = cli.NetworkRemove(ctx, extra.ID) // refused while a container is on it; the next call tries again
 	}
 	for _, c := range nw.IPAM.Config {
 		if ip := net.ParseIP(c.Gateway); ip != nil && ip.To4() != nil {
@@ -51,7 +69,28 @@ func agentNetwork(ctx context.Context, cli *client.Client) (gateway string, err 
 			gateway = localAddrIn(c.Subnet)
 		}
 	}
-	return gateway, nil
+	return nw.ID, gateway, nil
+}
+
+// networksNamed lists the networks called name, oldest first (then by ID).
+func networksNamed(ctx context.Context, cli *client.Client, name string) ([]network.Summary, error) {
+	all, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+	if err != nil {
+		return nil, err
+	}
+	var out []network.Summary
+	for _, nw := range all {
+		if nw.Name == name { // the filter matches a part of the name
+			out = append(out, nw)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
 }
 
 // RemoveNetwork removes the agents' network when no container is on it (another endpoint's
@@ -63,9 +102,15 @@ func RemoveNetwork(ctx context.Context) error {
 		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
 	}
 	defer docker.Close()
-	err = docker.NetworkRemove(ctx, agentNetworkName)
-	if err == nil || cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "active endpoints") {
-		return nil
+	nws, err := networksNamed(ctx, docker, agentNetworkName)
+	if err != nil {
+		return fmt.Errorf("listing the agents' Docker networks: %w", err)
 	}
-	return fmt.Errorf("removing the agents' Docker network %s: %w", agentNetworkName, err)
+	for _, nw := range nws {
+		err := docker.NetworkRemove(ctx, nw.ID)
+		if err != nil && !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "active endpoints") {
+			return fmt.Errorf("removing the agents' Docker network %s: %w", agentNetworkName, err)
+		}
+	}
+	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
 	"github.com/agentcore/agentcore/local/auth"
@@ -54,20 +53,8 @@ func (s *Server) startOTLP(main net.Addr) {
 	st := &otlpState{loopback: "http://" + net.JoinHostPort("127.0.0.1", port)}
 	if cli, ok := s.docker.(*client.Client); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		nw, err := cli.NetworkInspect(ctx, s.agentNet, network.InspectOptions{})
+		_, gw, err := agentNetwork(ctx, cli)
 		cancel()
-		gw := ""
-		if err == nil {
-			for _, c := range nw.IPAM.Config {
-				if ip := net.ParseIP(c.Gateway); ip != nil && ip.To4() != nil {
-					gw = c.Gateway
-				} else if gw == "" {
-					// The default bridge often reports only its subnet: the gateway is this
-					// machine's address in it (docker0's).
-					gw = localAddrIn(c.Subnet)
-				}
-			}
-		}
 		if gw != "" {
 			ln, err := net.Listen("tcp", net.JoinHostPort(gw, port))
 			if err != nil {

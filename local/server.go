@@ -170,13 +170,13 @@ func New(cfg Config) (*Server, error) {
 	s.docker = docker
 	s.agentNet = agentNetworkName
 	nctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if _, err := agentNetwork(nctx, docker); err != nil {
+	if _, _, err := agentNetwork(nctx, docker); err != nil {
 		cfg.Logf("local: %v", err)
 	}
 	cancel()
 	s.control, err = control.New(control.Config{
 		Config: s.service(""), Docker: docker, StateLabel: dir, PingTimeout: cfg.PingTimeout, Code: s.s3,
-		Network: s.agentNet, EnsureNetwork: func(ctx context.Context) error { _, err := agentNetwork(ctx, docker); return err },
+		Network: s.agentNet, EnsureNetwork: func(ctx context.Context) (string, error) { id, _, err := agentNetwork(ctx, docker); return id, err },
 		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe,
 		RegistryAuth: func() (string, string) {
 			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())

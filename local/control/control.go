@@ -47,8 +47,10 @@ type Config struct {
 	// reaches them at their address on it. "": they publish 8080 on a loopback port instead.
 	Network string
 	// EnsureNetwork creates Network when the engine does not have it, before each container is
-	// created (another endpoint's reset may have removed it); may be nil.
-	EnsureNetwork func(context.Context) error
+	// created (another endpoint's reset may have removed it), and returns the ID of the one
+	// network of that name the container joins (endpoints that created it at the same moment
+	// may have made two); may be nil.
+	EnsureNetwork func(context.Context) (string, error)
 }
 
 // Service implements the runtime control plane and data plane.

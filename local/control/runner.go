@@ -62,7 +62,7 @@ type runner struct {
 	// network is the Docker network agent containers join, publishing no port ("": they
 	// publish 8080 on a loopback port). ensureNw creates it again; may be nil.
 	network  string
-	ensureNw func(context.Context) error
+	ensureNw func(context.Context) (string, error)
 }
 
 type startCall struct {
@@ -235,10 +235,13 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 		hostConfig.NetworkMode = container.NetworkMode(r.network)
 	}
 	if r.network != "" && r.ensureNw != nil {
-		// Another endpoint's reset may have removed it (an engine checks only at start).
-		if err := r.ensureNw(ctx); err != nil {
+		// Another endpoint's reset may have removed it (an engine checks only at start); the
+		// container joins it by ID, since a name may stand for two networks for a moment.
+		id, err := r.ensureNw(ctx)
+		if err != nil {
 			return "", err
 		}
+		hostConfig.NetworkMode = container.NetworkMode(id)
 	}
 	created, err := r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
 	// The name is taken: a leftover of a run that stopped between create and cleanup, or the

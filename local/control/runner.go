@@ -234,39 +234,53 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 		hostConfig.PortBindings = nil
 		hostConfig.NetworkMode = container.NetworkMode(r.network)
 	}
-	if r.network != "" && r.ensureNw != nil {
-		// Another endpoint's reset may have removed it (an engine checks only at start); the
-		// container joins it by ID, since a name may stand for two networks for a moment.
-		id, err := r.ensureNw(ctx)
-		if err != nil {
-			return "", err
+	// The agents' network can go between its check and the container's start (another
+	// endpoint's reset removes it when no container runs on it): made again, up to 3 times.
+	var created container.CreateResponse
+	var err error
+	for attempt := 0; ; attempt++ {
+		if r.network != "" && r.ensureNw != nil {
+			// Another endpoint's reset may have removed it (an engine checks only at start); the
+			// container joins it by ID, since a name may stand for two networks for a moment.
+			id, err := r.ensureNw(ctx)
+			if err != nil {
+				return "", err
+			}
+			hostConfig.NetworkMode = container.NetworkMode(id)
 		}
-		hostConfig.NetworkMode = container.NetworkMode(id)
-	}
-	created, err := r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
-	// The name is taken: a leftover of a run that stopped between create and cleanup, or the
-	// same version's container still being removed (the endpoints left it a moment ago, and
-	// the engine removes it in the background: a second removal is refused meanwhile). Remove
-	// it and try again until the name is free, for up to 15 s.
-	for wait := 100 * time.Millisecond; err != nil && strings.Contains(err.Error(), "is already in use"); wait = min(2*wait, 2*time.Second) {
-		r.remove(context.WithoutCancel(ctx), name)
 		created, err = r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
-		if err == nil || !strings.Contains(err.Error(), "is already in use") || time.Since(start) > 15*time.Second {
-			break
+		// The name is taken: a leftover of a run that stopped between create and cleanup, or the
+		// same version's container still being removed (the endpoints left it a moment ago, and
+		// the engine removes it in the background: a second removal is refused meanwhile). Remove
+		// it and try again until the name is free, for up to 15 s.
+		for wait := 100 * time.Millisecond; err != nil && strings.Contains(err.Error(), "is already in use"); wait = min(2*wait, 2*time.Second) {
+			r.remove(context.WithoutCancel(ctx), name)
+			created, err = r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
+			if err == nil || !strings.Contains(err.Error(), "is already in use") || time.Since(start) > 15*time.Second {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(wait):
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(wait):
+		if err != nil && networkGone(err) && attempt < 2 {
+			continue
 		}
-	}
-	if err != nil {
-		return "", fmt.Errorf("creating container %s from %s: %w", name, spec.image, err)
-	}
-	if err := r.docker.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		reason := r.explainExit(ctx, created.ID, cfg.describe(), err.Error())
-		r.remove(context.WithoutCancel(ctx), created.ID)
-		return "", reason
+		if err != nil {
+			return "", fmt.Errorf("creating container %s from %s: %w", name, spec.image, err)
+		}
+		if err := r.docker.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+			if networkGone(err) && attempt < 2 {
+				r.remove(context.WithoutCancel(ctx), created.ID)
+				continue
+			}
+			reason := r.explainExit(ctx, created.ID, cfg.describe(), err.Error())
+			r.remove(context.WithoutCancel(ctx), created.ID)
+			return "", reason
+		}
+		break
 	}
 	r.started(created.ID, runtimeID, version)
 	addr, err := r.waitHealthy(ctx, created.ID, cfg.describe())
@@ -513,4 +527,11 @@ func (r *runner) tail(ctx context.Context, id string, n int) string {
 		return ""
 	}
 	return "; last log lines: " + strings.Join(lines, " | ")
+}
+
+// networkGone reports whether the engine refused a container because its network no longer
+// exists.
+func networkGone(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "network") && strings.Contains(m, "not found")
 }

@@ -211,3 +211,28 @@ func TestIsDataPlane(t *testing.T) {
 		}
 	}
 }
+
+// networkGone recognises the engine's refusal to start a container whose network was removed
+// after the container was created on it (the engine checks the network only at start).
+func TestNetworkGoneRecognisesTheEngine(t *testing.T) {
+	cli := dockerOrSkip(t)
+	ctx := context.Background()
+	image := agentImage(t)
+	nw, err := cli.NetworkCreate(ctx, fmt.Sprintf("agentcore-test-gone-%d", time.Now().UnixNano()), network.CreateOptions{Driver: "bridge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cli.ContainerCreate(ctx, &container.Config{Image: image}, &container.HostConfig{NetworkMode: container.NetworkMode(nw.ID)}, nil, nil, "")
+	if err != nil {
+		cli.NetworkRemove(ctx, nw.ID)
+		t.Fatal(err)
+	}
+	defer cli.ContainerRemove(context.Background(), c.ID, container.RemoveOptions{Force: true})
+	if err := cli.NetworkRemove(ctx, nw.ID); err != nil {
+		t.Fatalf("removing the network of a container not started: %v", err)
+	}
+	err = cli.ContainerStart(ctx, c.ID, container.StartOptions{})
+	if err == nil || !networkGone(err) {
+		t.Fatalf("start on a removed network: %v, not recognised", err)
+	}
+}

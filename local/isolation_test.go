@@ -2,15 +2,19 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
+	"github.com/agentcore/agentcore/internal/dockerclient"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
 	"github.com/agentcore/agentcore/local/control"
 )
@@ -50,10 +54,7 @@ func probe(t *testing.T, cli *client.Client, image, network, url string) bool {
 func TestAgentOnlyThroughEndpoint(t *testing.T) {
 	cli := dockerEngine(t)
 	dir := t.TempDir()
-	t.Cleanup(func() {
-		Reset(context.Background(), dir)
-		RemoveNetwork(context.Background())
-	})
+	t.Cleanup(func() { Reset(context.Background(), dir) })
 	r := start(t, dir)
 	defer r.stop(t)
 	ctx := context.Background()
@@ -116,7 +117,7 @@ func TestAgentOnlyThroughEndpoint(t *testing.T) {
 	if err := Reset(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := RemoveNetwork(ctx); err != nil {
+	if err := removeNetwork(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cli.NetworkInspect(ctx, agentNetworkName, network.InspectOptions{}); err == nil {
@@ -164,4 +165,27 @@ func TestRemoveImageTags(t *testing.T) {
 			t.Errorf("%s: gone %v", tag, gone)
 		}
 	}
+}
+
+// removeNetwork removes the agents' network when no container is on it (another endpoint's
+// agents may be), as another user of the engine may: an endpoint whose network was removed
+// creates it again before its next container. `agentcore local reset` keeps it, since every
+// endpoint on the engine shares it.
+func removeNetwork(ctx context.Context) error {
+	docker, err := dockerclient.New()
+	if err != nil {
+		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
+	}
+	defer docker.Close()
+	nws, err := networksNamed(ctx, docker, agentNetworkName)
+	if err != nil {
+		return fmt.Errorf("listing the agents' Docker networks: %w", err)
+	}
+	for _, nw := range nws {
+		err := docker.NetworkRemove(ctx, nw.ID)
+		if err != nil && !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "active endpoints") {
+			return fmt.Errorf("removing the agents' Docker network %s: %w", agentNetworkName, err)
+		}
+	}
+	return nil
 }

@@ -7,12 +7,10 @@ import (
 	"sort"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
-	"github.com/agentcore/agentcore/internal/dockerclient"
 	"github.com/agentcore/agentcore/local/control"
 )
 
@@ -91,26 +89,4 @@ func networksNamed(ctx context.Context, cli *client.Client, name string) ([]netw
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
-}
-
-// RemoveNetwork removes the agents' network when no container is on it (another endpoint's
-// agents may be). `agentcore local reset` keeps it, since every endpoint on the engine shares
-// it; an endpoint whose network was removed creates it again before its next container.
-func RemoveNetwork(ctx context.Context) error {
-	docker, err := dockerclient.New()
-	if err != nil {
-		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
-	}
-	defer docker.Close()
-	nws, err := networksNamed(ctx, docker, agentNetworkName)
-	if err != nil {
-		return fmt.Errorf("listing the agents' Docker networks: %w", err)
-	}
-	for _, nw := range nws {
-		err := docker.NetworkRemove(ctx, nw.ID)
-		if err != nil && !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "active endpoints") {
-			return fmt.Errorf("removing the agents' Docker network %s: %w", agentNetworkName, err)
-		}
-	}
-	return nil
 }

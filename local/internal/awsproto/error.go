@@ -66,12 +66,6 @@ func (e *Error) With(kv ...string) *Error {
 	return e
 }
 
-// HasCode reports whether err is an *Error of the given code.
-func HasCode(err error, code string) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Code == code
-}
-
 // CodeOf returns the code of err when it is an *Error, else "".
 func CodeOf(err error) string {
 	var e *Error

@@ -73,8 +73,12 @@ func starter() {
 }
 
 func agentSpec(dir, who, token string) netns.Spec {
+	exe, err := os.Executable()
+	if err != nil {
+		panic(err)
+	}
 	return netns.Spec{
-		Argv:     []string{os.Args[0]},
+		Argv:     []string{exe},
 		Env:      []string{"NETNS_TEST_AGENT=serve", "WHO=" + who, "PORT=8080", "NETNS_TEST_TOKEN=" + token, "PATH=/usr/bin:/bin"},
 		Port:     8080,
 		StateDir: filepath.Join(dir, "state"),
@@ -219,7 +223,8 @@ func TestExec(t *testing.T) {
 	}
 	// The agent's 127.0.0.1:8080 is the command's too.
 	out.Reset()
-	code, err = b.Exec(ctx, netns.ExecSpec{Argv: []string{os.Args[0]}, Env: []string{"NETNS_TEST_AGENT=probe"}, Stdout: &out, Stderr: &out})
+	exe, _ := os.Executable()
+	code, err = b.Exec(ctx, netns.ExecSpec{Argv: []string{exe}, Env: []string{"NETNS_TEST_AGENT=probe"}, Stdout: &out, Stderr: &out})
 	if err != nil || code != 0 || out.String() != "answer: gamma\n" {
 		t.Fatalf("probe of 127.0.0.1:8080 from exec: exit %d, %v, output %q", code, err, out.String())
 	}
@@ -298,7 +303,8 @@ func TestAttachAfterParentKilled(t *testing.T) {
 	needSandboxes(t)
 	dir := t.TempDir()
 	token := fmt.Sprintf("survivor-%d", time.Now().UnixNano())
-	parent := exec.Command(os.Args[0])
+	exe, _ := os.Executable()
+	parent := exec.Command(exe)
 	parent.Env = append(os.Environ(), "NETNS_TEST_AGENT=starter", "NETNS_TEST_STATE="+dir, "NETNS_TEST_TOKEN="+token)
 	stdout, _ := parent.StdoutPipe()
 	parent.Stderr = os.Stderr
@@ -429,5 +435,39 @@ func TestDisabled(t *testing.T) {
 	_, err := netns.Start(context.Background(), agentSpec(t.TempDir(), "off", "off"))
 	if err == nil || !strings.Contains(err.Error(), "AGENTCORE_NETNS=off") {
 		t.Fatalf("Start when turned off: %v", err)
+	}
+}
+
+// As a user who is not root, the sandbox adds a user namespace (in which it is root): run the
+// main tests again as nobody.
+func TestAsUnprivilegedUser(t *testing.T) {
+	needSandboxes(t)
+	if os.Geteuid() != 0 {
+		t.Skip("already unprivileged: the other tests cover it")
+	}
+	dir, err := os.MkdirTemp("", "netns-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	exe, _ := os.Executable()
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, tmp := filepath.Join(dir, "netns.test"), filepath.Join(dir, "tmp")
+	if err := errors.Join(os.Chmod(dir, 0o755), os.WriteFile(bin, data, 0o755), os.Mkdir(tmp, 0o700), os.Chown(tmp, 65534, 65534)); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.count=1", "-test.run=^(TestTwoSandboxesOnOnePort|TestExec|TestExecTTY|TestAttachAfterParentKilled)$", "-test.v")
+	cmd.Dir = tmp
+	cmd.Env = []string{"TMPDIR=" + tmp, "HOME=" + tmp, "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestAttachAfterParentKilled")) {
+		t.Fatalf("the tests as uid 65534: %v\n%s", err, out)
+	}
+	if bytes.Contains(out, []byte("--- SKIP")) {
+		t.Fatalf("the tests as uid 65534 were skipped:\n%s", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,8 +70,18 @@ func runInit() int {
 	terms := make(chan os.Signal, 4)
 	signal.Notify(terms, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
 
-	if err := loUp(); err != nil {
+	if in.ns, err = newNSThread(); err != nil {
+		return fail(fmt.Errorf("creating the sandbox's network namespace: %w", err))
+	}
+	if err := in.inNS(loUp); err != nil {
 		return fail(fmt.Errorf("bringing up the loopback interface of the sandbox: %w", err))
+	}
+	for _, addr := range spec.Forward {
+		var l net.Listener
+		if err := in.inNS(func() (err error) { l, err = net.Listen("tcp", addr); return err }); err != nil {
+			return fail(fmt.Errorf("forwarding %s into the sandbox: %w", addr, err))
+		}
+		go forward(l, addr)
 	}
 	if err := mountProc(); err != nil {
 		logf("/proc shows the host's processes: mounting the sandbox's own failed: %v", err)
@@ -180,6 +191,7 @@ func listen(dir, name string, dirfd int) (*net.UnixListener, error) {
 // sandboxInit is the init's state: the spec and the children it waits for.
 type sandboxInit struct {
 	spec initSpec
+	ns   *nsThread
 
 	mu      sync.Mutex // held while starting a child and while reaping: a child is registered before it can be reaped
 	waiting map[int]chan unix.WaitStatus
@@ -211,7 +223,8 @@ func (in *sandboxInit) reap(sigchld <-chan os.Signal) {
 func (in *sandboxInit) spawn(argv []string, attr *os.ProcAttr) (int, <-chan unix.WaitStatus, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	p, err := os.StartProcess(argv[0], argv, attr)
+	var p *os.Process
+	err := in.inNS(func() (err error) { p, err = os.StartProcess(argv[0], argv, attr); return err })
 	if err != nil {
 		return 0, nil, err
 	}
@@ -332,7 +345,11 @@ func (in *sandboxInit) serveDial(l *net.UnixListener) {
 
 func (in *sandboxInit) dial(c *net.UnixConn) {
 	defer c.Close()
-	t, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.spec.Port), 10*time.Second)
+	var t net.Conn
+	err := in.inNS(func() (err error) {
+		t, err = net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.spec.Port), 10*time.Second)
+		return err
+	})
 	if err != nil {
 		var errno syscall.Errno
 		code := 0
@@ -530,3 +547,74 @@ func (in *sandboxInit) exec(c *net.UnixConn) {
 
 // drainAfterExit bounds how long an exec'd command's output is read once it exited.
 const drainAfterExit = 2 * time.Second
+
+// nsThread is an OS thread of the init that lives in the sandbox's network namespace, made by
+// unshare(CLONE_NEWNET) on it alone; the rest of the init stays in the host's. What must be
+// made in the sandbox's namespace (the agent and exec'd processes, which inherit the forking
+// thread's; sockets, which keep the namespace they were made in) is made on it. The Go
+// runtime never clones new threads from a locked one, and the thread is never unlocked: it
+// ends with the init.
+type nsThread struct{ calls chan func() }
+
+func newNSThread() (*nsThread, error) {
+	t := &nsThread{calls: make(chan func())}
+	errc := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		errc <- nil
+		for f := range t.calls {
+			f()
+		}
+	}()
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// inNS runs f on the sandbox's network namespace thread.
+func (in *sandboxInit) inNS(f func() error) error {
+	errc := make(chan error, 1)
+	in.ns.calls <- func() { errc <- f() }
+	return <-errc
+}
+
+// forward accepts connections in the sandbox on l and connects each to the same address on
+// the host.
+func forward(l net.Listener, addr string) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			logf("forwarding %s: %v", addr, err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		go func() {
+			defer c.Close()
+			h, err := net.DialTimeout("tcp", addr, 10*time.Second)
+			if err != nil {
+				return // the sandboxed client sees its connection closed
+			}
+			defer h.Close()
+			done := make(chan struct{}, 2)
+			pipe := func(dst, src net.Conn) {
+				io.Copy(dst, src)
+				if tc, ok := dst.(*net.TCPConn); ok {
+					tc.CloseWrite()
+				}
+				done <- struct{}{}
+			}
+			go pipe(h, c)
+			go pipe(c, h)
+			<-done
+			<-done
+		}()
+	}
+}

@@ -8,16 +8,23 @@
 // # How it runs
 //
 // Start re-executes the running binary (/proc/self/exe) with the environment variable
-// AGENTCORE_NETNS_INIT=1 in new namespaces (CLONE_NEWNET|CLONE_NEWPID|CLONE_NEWNS, plus
-// CLONE_NEWUSER mapping root inside to the caller when the caller is not root). Init, called
-// first in main, recognises the marker and becomes the sandbox init, PID 1 of its namespace:
-// it brings the loopback interface up, mounts a fresh /proc (best effort), listens on
-// dial.sock and exec.sock in the state directory, starts the agent in a process group of its
-// own, reaps every process of the namespace, and exits when the agent exits, after writing the
-// agent's exit status to exit.json. When PID 1 of a PID namespace exits, the kernel kills every
-// other process in it: nothing outlives the agent. The init runs in a session of its own
-// (setsid), so it outlives its parent (the local endpoint) until Stop; Attach finds it again
-// from sandbox.json after the parent was restarted.
+// AGENTCORE_NETNS_INIT=1 in new PID and mount namespaces (plus a user namespace mapping root
+// inside to the caller, when the caller is not root). Init, called first in main, recognises
+// the marker and becomes the sandbox init, PID 1 of its namespace. It makes the network
+// namespace on one of its threads only (unshare), and makes there what belongs inside: the
+// loopback interface brought up, the agent and exec'd processes, the connections of Dial, the
+// listeners of Spec.Forward. Its other threads stay in the host's network, which is how a
+// forwarded address (the local endpoint) reaches the host. It mounts a fresh /proc (best
+// effort), listens on dial.sock and exec.sock in the state directory, starts the agent in a
+// process group of its own, reaps every process of the namespace, and exits when the agent
+// exits, after writing the agent's exit status to exit.json. When PID 1 of a PID namespace
+// exits, the kernel kills every other process in it: nothing outlives the agent. The init
+// runs in a session of its own (setsid), so it outlives its parent (the local endpoint) until
+// Stop; Attach finds it again from sandbox.json after the parent was restarted. A SIGTERM to
+// the init is passed to the agent's process group (a graceful stop).
+//
+// Inside a user namespace (a caller that is not root) the agent runs as root of that
+// namespace: the caller's own uid outside, files it writes are the caller's.
 //
 // Start is crash safe: the parent writes sandbox.json (the init's pid and start time) before
 // it lets the init go on, and an init whose parent dies before that (its control socket reads
@@ -74,6 +81,10 @@ type Spec struct {
 	Port     int      // where it listens inside its namespace (8080)
 	StateDir string   // per-sandbox directory (created 0700): the sockets, sandbox.json, exit.json
 	LogPath  string   // the agent's stdout and stderr are appended here ("" discards them)
+	// Forward lists host TCP addresses (IP:PORT) that the agent reaches at the same address in
+	// its namespace, e.g. the local endpoint's 127.0.0.1:4777 for its AWS calls and OTLP.
+	// Nothing else outside the sandbox is reachable.
+	Forward []string
 }
 
 // ExecSpec describes a command run inside a sandbox by Exec.

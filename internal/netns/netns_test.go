@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,7 +39,11 @@ func TestMain(m *testing.M) {
 	case "idle":
 		time.Sleep(time.Hour)
 	case "probe":
-		resp, err := http.Get("http://127.0.0.1:8080/")
+		url := os.Getenv("NETNS_TEST_URL")
+		if url == "" {
+			url = "http://127.0.0.1:8080/"
+		}
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(url)
 		if err != nil {
 			fmt.Println("no answer:", err)
 			os.Exit(1)
@@ -438,6 +443,43 @@ func TestDisabled(t *testing.T) {
 	}
 }
 
+// The agent reaches the host addresses of Spec.Forward at the same address, and no other.
+func TestForward(t *testing.T) {
+	needSandboxes(t)
+	host := func(who string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, who) }))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	forwarded, other := host("the host"), host("not forwarded")
+	s := agentSpec(t.TempDir(), "epsilon", "epsilon")
+	s.Forward = []string{strings.TrimPrefix(forwarded, "http://")}
+	b, err := netns.Start(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	exe, _ := os.Executable()
+	probe := func(url string) (int, string) {
+		var out bytes.Buffer
+		code, err := b.Exec(context.Background(), netns.ExecSpec{Argv: []string{exe}, Env: []string{"NETNS_TEST_AGENT=probe", "NETNS_TEST_URL=" + url}, Stdout: &out, Stderr: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String()
+	}
+	if code, out := probe(forwarded + "/x"); code != 0 || out != "answer: the host\n" {
+		t.Fatalf("the forwarded address: exit %d, %q", code, out)
+	}
+	if code, out := probe(other); code == 0 {
+		t.Fatalf("an address not forwarded was reached: %q", out)
+	}
+	s.Forward = []string{"localhost:80"}
+	if _, err := netns.Start(context.Background(), s); err == nil || !strings.Contains(err.Error(), "is not IP:PORT") {
+		t.Fatalf("Start with a forward that is no IP:PORT: %v", err)
+	}
+}
+
 // As a user who is not root, the sandbox adds a user namespace (in which it is root): run the
 // main tests again as nobody.
 func TestAsUnprivilegedUser(t *testing.T) {
@@ -459,7 +501,7 @@ func TestAsUnprivilegedUser(t *testing.T) {
 	if err := errors.Join(os.Chmod(dir, 0o755), os.WriteFile(bin, data, 0o755), os.Mkdir(tmp, 0o700), os.Chown(tmp, 65534, 65534)); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-test.count=1", "-test.run=^(TestTwoSandboxesOnOnePort|TestExec|TestExecTTY|TestAttachAfterParentKilled)$", "-test.v")
+	cmd := exec.Command(bin, "-test.count=1", "-test.run=^(TestTwoSandboxesOnOnePort|TestExec|TestExecTTY|TestAttachAfterParentKilled|TestForward)$", "-test.v")
 	cmd.Dir = tmp
 	cmd.Env = []string{"TMPDIR=" + tmp, "HOME=" + tmp, "PATH=/usr/bin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}

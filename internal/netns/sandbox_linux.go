@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,12 +51,13 @@ func Unsupported() error {
 	return probeErr
 }
 
-// cloneFlags are the namespaces of a sandbox; a caller that is not root also needs a user
-// namespace, in which it is root (see sysProcAttr).
+// sysProcAttr makes the init's namespaces: PID and mount; the network namespace is made by
+// the init itself, on one thread (see nsThread), so that the init keeps the host's network
+// for Spec.Forward. A caller that is not root also needs a user namespace, in which it is root.
 func sysProcAttr() *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{
 		Setsid:     true,
-		Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
+		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
 	}
 	if os.Geteuid() != 0 {
 		a.Cloneflags |= syscall.CLONE_NEWUSER
@@ -72,6 +74,7 @@ func sysProcAttr() *syscall.SysProcAttr {
 func probe() error {
 	attr := sysProcAttr()
 	attr.Setsid = false
+	attr.Cloneflags |= syscall.CLONE_NEWNET // what the init will unshare
 	_, err := syscall.ForkExec("/nonexistent/agentcore-netns-probe", []string{"probe"}, &syscall.ProcAttr{Dir: "/", Sys: attr})
 	if errors.Is(err, syscall.ENOENT) {
 		return nil
@@ -89,6 +92,7 @@ type initSpec struct {
 	Env      []string `json:"env"`
 	Port     int      `json:"port"`
 	StateDir string   `json:"state_dir"`
+	Forward  []string `json:"forward,omitempty"`
 }
 
 // Start starts s.Argv in a new sandbox and returns once the agent process runs (not once it
@@ -106,6 +110,11 @@ func Start(ctx context.Context, s Spec) (*Sandbox, error) {
 	}
 	if s.StateDir == "" {
 		return nil, fmt.Errorf("cannot start a sandbox for %s: no state directory (Spec.StateDir)", s.Argv[0])
+	}
+	for _, f := range s.Forward {
+		if ap, err := netip.ParseAddrPort(f); err != nil || ap.Port() == 0 {
+			return nil, fmt.Errorf("cannot start a sandbox for %s: Spec.Forward %q is not IP:PORT", s.Argv[0], f)
+		}
 	}
 	dir, err := filepath.Abs(s.StateDir)
 	if err != nil {
@@ -207,7 +216,7 @@ func start(ctx context.Context, s Spec, dir string) (*Sandbox, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	spec, _ := json.Marshal(initSpec{Argv: s.Argv, Dir: s.Dir, Env: env, Port: s.Port, StateDir: dir})
+	spec, _ := json.Marshal(initSpec{Argv: s.Argv, Dir: s.Dir, Env: env, Port: s.Port, StateDir: dir, Forward: s.Forward})
 	if _, err := ctl.Write(append(spec, '\n')); err != nil {
 		return fail(b.startError(ctx, s, err))
 	}

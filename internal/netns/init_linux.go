@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -82,6 +83,13 @@ func runInit() int {
 			return fail(fmt.Errorf("forwarding %s into the sandbox: %w", addr, err))
 		}
 		go forward(l, addr)
+	}
+	if spec.Proxy != 0 {
+		var l net.Listener
+		if err := in.inNS(func() (err error) { l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(spec.Proxy)); return err }); err != nil {
+			return fail(fmt.Errorf("serving the sandbox's HTTP proxy: %w", err))
+		}
+		go serveProxy(l)
 	}
 	if err := mountProc(); err != nil {
 		logf("/proc shows the host's processes: mounting the sandbox's own failed: %v", err)
@@ -583,6 +591,83 @@ func (in *sandboxInit) inNS(f func() error) error {
 	return <-errc
 }
 
+// serveProxy serves an HTTP proxy in the sandbox that connects from the host's network.
+func serveProxy(l net.Listener) {
+	transport := &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 30 * time.Second}).DialContext, MaxIdleConnsPerHost: 4}
+	srv := &http.Server{ReadHeaderTimeout: time.Minute, ErrorLog: nil, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodConnect {
+			h, err := net.DialTimeout("tcp", r.Host, 30*time.Second)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer h.Close()
+			c, rw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+			if n := rw.Reader.Buffered(); n > 0 { // bytes the client sent after its CONNECT
+				b, _ := rw.Reader.Peek(n)
+				h.Write(b)
+			}
+			splice(c, h)
+			return
+		}
+		if !r.URL.IsAbs() {
+			http.Error(w, "this is the sandbox's HTTP proxy: it takes CONNECT or absolute URLs", http.StatusBadRequest)
+			return
+		}
+		out := r.Clone(r.Context())
+		out.RequestURI = ""
+		for _, h := range []string{"Proxy-Connection", "Proxy-Authorization", "Connection", "Keep-Alive", "Te", "Trailer", "Transfer-Encoding", "Upgrade"} {
+			out.Header.Del(h)
+		}
+		resp, err := transport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		rc := http.NewResponseController(w)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := resp.Body.Read(buf)
+			if n > 0 {
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					return
+				}
+				rc.Flush() // streamed answers stay streamed
+			}
+			if err != nil {
+				return
+			}
+		}
+	})}
+	srv.Serve(l)
+}
+
+// splice copies both ways until both directions ended.
+func splice(a, b net.Conn) {
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) {
+		io.Copy(dst, src)
+		if tc, ok := dst.(*net.TCPConn); ok {
+			tc.CloseWrite()
+		}
+		done <- struct{}{}
+	}
+	go pipe(a, b)
+	go pipe(b, a)
+	<-done
+	<-done
+}
+
 // forward accepts connections in the sandbox on l and connects each to the same address on
 // the host.
 func forward(l net.Listener, addr string) {
@@ -603,18 +688,7 @@ func forward(l net.Listener, addr string) {
 				return // the sandboxed client sees its connection closed
 			}
 			defer h.Close()
-			done := make(chan struct{}, 2)
-			pipe := func(dst, src net.Conn) {
-				io.Copy(dst, src)
-				if tc, ok := dst.(*net.TCPConn); ok {
-					tc.CloseWrite()
-				}
-				done <- struct{}{}
-			}
-			go pipe(h, c)
-			go pipe(c, h)
-			<-done
-			<-done
+			splice(c, h)
 		}()
 	}
 }

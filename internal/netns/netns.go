@@ -85,6 +85,11 @@ type Spec struct {
 	// its namespace, e.g. the local endpoint's 127.0.0.1:4777 for its AWS calls and OTLP.
 	// Nothing else outside the sandbox is reachable.
 	Forward []string
+	// ProxyPort, when not 0, serves an HTTP proxy (CONNECT for HTTPS, absolute URLs for
+	// HTTP) on 127.0.0.1:ProxyPort in the namespace, connecting from the host's network: the
+	// agent's way to the internet (Bedrock models, tools). Put HTTPS_PROXY, HTTP_PROXY
+	// (http://127.0.0.1:ProxyPort) and NO_PROXY=127.0.0.1,localhost in Env.
+	ProxyPort int
 }
 
 // ExecSpec describes a command run inside a sandbox by Exec.

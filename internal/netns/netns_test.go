@@ -6,12 +6,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,7 +45,12 @@ func TestMain(m *testing.M) {
 		if url == "" {
 			url = "http://127.0.0.1:8080/"
 		}
-		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(url)
+		client := &http.Client{Timeout: 10 * time.Second}
+		if p := os.Getenv("NETNS_TEST_PROXY"); p != "" { // explicit: Go skips proxies for loopback addresses
+			proxy, _ := neturl.Parse(p)
+			client.Transport = &http.Transport{Proxy: http.ProxyURL(proxy), TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+		}
+		resp, err := client.Get(url)
 		if err != nil {
 			fmt.Println("no answer:", err)
 			os.Exit(1)
@@ -443,26 +450,34 @@ func TestDisabled(t *testing.T) {
 	}
 }
 
-// The agent reaches the host addresses of Spec.Forward at the same address, and no other.
+// The agent reaches the host addresses of Spec.Forward at the same address, others only
+// through the sandbox's HTTP proxy.
 func TestForward(t *testing.T) {
 	needSandboxes(t)
-	host := func(who string) string {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, who) }))
+	host := func(who string, tls bool) string {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, who) })
+		srv := httptest.NewServer(h)
+		if tls {
+			srv.Close()
+			srv = httptest.NewTLSServer(h)
+		}
 		t.Cleanup(srv.Close)
 		return srv.URL
 	}
-	forwarded, other := host("the host"), host("not forwarded")
+	forwarded, other, secure := host("the host", false), host("not forwarded", false), host("over https", true)
 	s := agentSpec(t.TempDir(), "epsilon", "epsilon")
 	s.Forward = []string{strings.TrimPrefix(forwarded, "http://")}
+	s.ProxyPort = 3128
 	b, err := netns.Start(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Stop()
 	exe, _ := os.Executable()
-	probe := func(url string) (int, string) {
+	probe := func(url string, env ...string) (int, string) {
 		var out bytes.Buffer
-		code, err := b.Exec(context.Background(), netns.ExecSpec{Argv: []string{exe}, Env: []string{"NETNS_TEST_AGENT=probe", "NETNS_TEST_URL=" + url}, Stdout: &out, Stderr: &out})
+		env = append(env, "NETNS_TEST_AGENT=probe", "NETNS_TEST_URL="+url)
+		code, err := b.Exec(context.Background(), netns.ExecSpec{Argv: []string{exe}, Env: env, Stdout: &out, Stderr: &out})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,6 +488,12 @@ func TestForward(t *testing.T) {
 	}
 	if code, out := probe(other); code == 0 {
 		t.Fatalf("an address not forwarded was reached: %q", out)
+	}
+	if code, out := probe(other, "NETNS_TEST_PROXY=http://127.0.0.1:3128"); code != 0 || out != "answer: not forwarded\n" {
+		t.Fatalf("through the sandbox's proxy: exit %d, %q", code, out)
+	}
+	if code, out := probe(secure, "NETNS_TEST_PROXY=http://127.0.0.1:3128"); code != 0 || out != "answer: over https\n" {
+		t.Fatalf("through the sandbox's proxy with CONNECT: exit %d, %q", code, out)
 	}
 	s.Forward = []string{"localhost:80"}
 	if _, err := netns.Start(context.Background(), s); err == nil || !strings.Contains(err.Error(), "is not IP:PORT") {

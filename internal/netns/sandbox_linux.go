@@ -93,6 +93,7 @@ type initSpec struct {
 	Port     int      `json:"port"`
 	StateDir string   `json:"state_dir"`
 	Forward  []string `json:"forward,omitempty"`
+	Proxy    int      `json:"proxy,omitempty"`
 }
 
 // Start starts s.Argv in a new sandbox and returns once the agent process runs (not once it
@@ -110,6 +111,9 @@ func Start(ctx context.Context, s Spec) (*Sandbox, error) {
 	}
 	if s.StateDir == "" {
 		return nil, fmt.Errorf("cannot start a sandbox for %s: no state directory (Spec.StateDir)", s.Argv[0])
+	}
+	if s.ProxyPort < 0 || s.ProxyPort > 65535 || (s.ProxyPort != 0 && s.ProxyPort == s.Port) {
+		return nil, fmt.Errorf("cannot start a sandbox for %s: proxy port %d is not a free TCP port", s.Argv[0], s.ProxyPort)
 	}
 	for _, f := range s.Forward {
 		if ap, err := netip.ParseAddrPort(f); err != nil || ap.Port() == 0 {
@@ -216,7 +220,7 @@ func start(ctx context.Context, s Spec, dir string) (*Sandbox, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	spec, _ := json.Marshal(initSpec{Argv: s.Argv, Dir: s.Dir, Env: env, Port: s.Port, StateDir: dir, Forward: s.Forward})
+	spec, _ := json.Marshal(initSpec{Argv: s.Argv, Dir: s.Dir, Env: env, Port: s.Port, StateDir: dir, Forward: s.Forward, Proxy: s.ProxyPort})
 	if _, err := ctl.Write(append(spec, '\n')); err != nil {
 		return fail(b.startError(ctx, s, err))
 	}

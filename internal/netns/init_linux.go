@@ -134,7 +134,6 @@ func runInit() int {
 			in.signalGroup(agent, sig.(syscall.Signal)) // a graceful stop: the agent's exit ends the init
 		case ws := <-exited:
 			st := exitStatus(ws)
-			logf("the agent (%s) exited: code %d%s", spec.Argv[0], st.Code, map[bool]string{true: ", " + st.Signal}[st.Signal != ""])
 			if err := writeJSON(filepath.Join(spec.StateDir, exitFile), st); err != nil {
 				logf("recording the agent's exit: %v", err)
 			}

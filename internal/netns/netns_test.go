@@ -252,6 +252,48 @@ func TestExec(t *testing.T) {
 	}
 }
 
+// A cancelled Exec kills its command.
+func TestExecCancel(t *testing.T) {
+	b, token := start(t, "zeta")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := writerFunc(func(p []byte) (int, error) { cancel(); return len(p), nil })
+	_, err := b.Exec(ctx, netns.ExecSpec{Argv: []string{"sh", "-c", "echo started; exec sleep 300"}, Stdout: started})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled exec returned %v", err)
+	}
+	// The agent stays; the sleep goes (the init kills it when it sees the connection end).
+	deadline := time.Now().Add(30 * time.Second)
+	for len(processesWith(t, token)) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes of the sandbox after the cancel: %v, want the agent alone", processesWith(t, token))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// A state directory too long for a socket address still works (through /proc/self/fd).
+func TestLongStateDir(t *testing.T) {
+	needSandboxes(t)
+	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 60), strings.Repeat("e", 60))
+	s := agentSpec(dir, "long", "long")
+	b, err := netns.Start(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	if got := get(t, b); got != "long" {
+		t.Fatalf("answered %q", got)
+	}
+	if code, err := b.Exec(context.Background(), netns.ExecSpec{Argv: []string{"true"}}); err != nil || code != 0 {
+		t.Fatalf("exec: %d, %v", code, err)
+	}
+}
+
 // With TTY the command sees a terminal, and resizes reach it.
 func TestExecTTY(t *testing.T) {
 	b, _ := start(t, "delta")

@@ -112,8 +112,9 @@ func runInit() int {
 	if err != nil {
 		return fail(fmt.Errorf("starting %s in the sandbox: %w", spec.Argv[0], err))
 	}
-	// Ready; the parent records the sandbox, then lets it go on. A parent that died meanwhile
-	// closed its end: stop (the kernel kills the agent with this PID namespace).
+	// Ready. The parent recorded the sandbox before it sent the spec; its go-ahead says that
+	// Start returned it. A parent that died meanwhile closed its end: stop (the kernel kills
+	// the agent with this PID namespace).
 	if _, err := io.WriteString(ctl, "ok\n"); err != nil {
 		return 1
 	}

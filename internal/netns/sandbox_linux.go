@@ -72,10 +72,15 @@ func sysProcAttr() *syscall.SysProcAttr {
 // exist: ENOENT means the namespaces were made (and no program ran), anything else is the
 // kernel's refusal.
 func probe() error {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return fmt.Errorf("this kernel has no pidfd_open (Linux 5.3 or later is needed): %w", err)
+	}
+	unix.Close(fd)
 	attr := sysProcAttr()
 	attr.Setsid = false
 	attr.Cloneflags |= syscall.CLONE_NEWNET // what the init will unshare
-	_, err := syscall.ForkExec("/nonexistent/agentcore-netns-probe", []string{"probe"}, &syscall.ProcAttr{Dir: "/", Sys: attr})
+	_, err = syscall.ForkExec("/nonexistent/agentcore-netns-probe", []string{"probe"}, &syscall.ProcAttr{Dir: "/", Sys: attr})
 	if errors.Is(err, syscall.ENOENT) {
 		return nil
 	}
@@ -197,7 +202,9 @@ func start(ctx context.Context, s Spec, dir string) (*Sandbox, error) {
 	go func() { cmd.Wait(); close(b.reaped) }()
 	fail := func(err error) (*Sandbox, error) {
 		b.kill()
+		b.wait(10 * time.Second)
 		b.close()
+		<-b.reaped // gone before Start removes the directory
 		return nil, err
 	}
 	if err != nil {

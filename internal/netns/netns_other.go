@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"time"
 )
 
 var errUnsupported = fmt.Errorf("sandboxes need Linux namespaces; this is %s: %w", runtime.GOOS, errors.ErrUnsupported)
@@ -36,6 +37,7 @@ func Attach(stateDir string) (*Sandbox, error) {
 
 func (b *Sandbox) Dial(ctx context.Context) (net.Conn, error)        { return nil, errUnsupported }
 func (b *Sandbox) Exec(ctx context.Context, e ExecSpec) (int, error) { return -1, errUnsupported }
+func (b *Sandbox) Terminate(time.Duration) error                     { return errUnsupported }
 func (b *Sandbox) Stop() error                                       { return errUnsupported }
 func (b *Sandbox) Pid() int                                          { return 0 }
 func (b *Sandbox) Dir() string                                       { return "" }

@@ -16,6 +16,7 @@ import (
 	neturl "net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -63,8 +64,15 @@ func TestMain(m *testing.M) {
 	os.Exit(0)
 }
 
-// serve answers GET / with $WHO, on $PORT.
+// serve answers GET / with $WHO, on $PORT; SIGTERM ends it with a word.
 func serve() {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() {
+		<-term
+		fmt.Println("terminated gracefully")
+		os.Exit(0)
+	}()
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, os.Getenv("WHO")) })
 	fmt.Println("serving on", os.Getenv("PORT"))
 	if err := http.ListenAndServe(":"+os.Getenv("PORT"), nil); err != nil {
@@ -73,8 +81,15 @@ func serve() {
 	}
 }
 
-// starter starts a sandbox in $NETNS_TEST_STATE, says so, and waits to be killed.
+// starter starts a sandbox in $NETNS_TEST_STATE, says so, and waits to be killed; with
+// NETNS_TEST_STALL=1 it says so and waits before giving the init its go-ahead.
 func starter() {
+	if os.Getenv("NETNS_TEST_STALL") == "1" {
+		netns.SetBeforeGoAhead(func() {
+			fmt.Println("stalled")
+			time.Sleep(time.Hour)
+		})
+	}
 	b, err := netns.Start(context.Background(), agentSpec(os.Getenv("NETNS_TEST_STATE"), "survivor", os.Getenv("NETNS_TEST_TOKEN")))
 	if err != nil {
 		fmt.Println("error:", err)
@@ -252,6 +267,29 @@ func TestExec(t *testing.T) {
 	}
 }
 
+// Terminate lets the agent end on SIGTERM.
+func TestTerminate(t *testing.T) {
+	needSandboxes(t)
+	s := agentSpec(t.TempDir(), "eta", "eta")
+	b, err := netns.Start(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get(t, b) // its SIGTERM handler is set
+	if err := b.Terminate(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if b.Alive() {
+		t.Fatal("Alive after Terminate")
+	}
+	if log, _ := os.ReadFile(s.LogPath); !bytes.Contains(log, []byte("terminated gracefully\n")) {
+		t.Fatalf("the agent did not get SIGTERM; its log:\n%s", log)
+	}
+	if _, err := os.Stat(s.StateDir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the state directory is still there: %v", err)
+	}
+}
+
 // A cancelled Exec kills its command.
 func TestExecCancel(t *testing.T) {
 	b, token := start(t, "zeta")
@@ -415,6 +453,44 @@ func TestAttachAfterParentKilled(t *testing.T) {
 	}
 	if _, err := netns.Attach(state); !errors.Is(err, netns.ErrGone) {
 		t.Fatalf("Attach after Stop: %v", err)
+	}
+}
+
+// A parent killed during Start, before the init's go-ahead, leaves nothing running.
+func TestParentKilledDuringStart(t *testing.T) {
+	needSandboxes(t)
+	dir := t.TempDir()
+	token := fmt.Sprintf("stalled-%d", time.Now().UnixNano())
+	exe, _ := os.Executable()
+	parent := exec.Command(exe)
+	parent.Env = append(os.Environ(), "NETNS_TEST_AGENT=starter", "NETNS_TEST_STALL=1", "NETNS_TEST_STATE="+dir, "NETNS_TEST_TOKEN="+token)
+	stdout, _ := parent.StdoutPipe()
+	parent.Stderr = os.Stderr
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	parent.Process.Signal(syscall.SIGKILL)
+	parent.Wait()
+	if err != nil || line != "stalled\n" {
+		t.Fatalf("the parent said %q (%v)", line, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(processesWith(t, token)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent of a sandbox whose Start never returned still runs: %v", processesWith(t, token))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b, err := netns.Attach(filepath.Join(dir, "state"))
+	for err == nil && b.Alive() { // the init may take a moment more than its agent
+		time.Sleep(10 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatal("the init of a sandbox whose Start never returned still runs")
+		}
+	}
+	if err == nil {
+		b.Stop()
 	}
 }
 

@@ -32,6 +32,10 @@ type Sandbox struct {
 	stopped bool
 }
 
+// testHookBeforeGoAhead runs in Start between the init's "ok" and the go-ahead (tests kill
+// the parent there).
+var testHookBeforeGoAhead func()
+
 var (
 	probeOnce sync.Once
 	probeErr  error
@@ -241,6 +245,9 @@ func start(ctx context.Context, s Spec, dir string) (*Sandbox, error) {
 	if answer != "ok\n" {
 		return fail(fmt.Errorf("the sandbox init for %s answered %q", s.Argv[0], answer))
 	}
+	if testHookBeforeGoAhead != nil {
+		testHookBeforeGoAhead()
+	}
 	if _, err := ctl.Write([]byte{'c'}); err != nil {
 		return fail(b.startError(ctx, s, err))
 	}
@@ -414,6 +421,18 @@ func (b *Sandbox) Stop() error {
 		return fmt.Errorf("stopping the sandbox: %w", err)
 	}
 	return nil
+}
+
+// Terminate asks the agent to stop (SIGTERM to its process group, through the init), waits
+// up to grace for it to exit, then stops the sandbox as Stop does.
+func (b *Sandbox) Terminate(grace time.Duration) error {
+	b.mu.Lock()
+	if !b.stopped && b.pidfd >= 0 {
+		unix.PidfdSendSignal(b.pidfd, unix.SIGTERM, nil, 0)
+		b.wait(grace)
+	}
+	b.mu.Unlock()
+	return b.Stop()
 }
 
 // kill sends SIGKILL to the init; the kernel then kills the rest of its PID namespace.

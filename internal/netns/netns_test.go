@@ -403,6 +403,12 @@ func TestAttachAfterParentKilled(t *testing.T) {
 	if err := parent.Start(); err != nil {
 		t.Fatal(err)
 	}
+	state := filepath.Join(dir, "state")
+	t.Cleanup(func() { // a failed test leaves nothing running either
+		if b, err := netns.Attach(state); err == nil {
+			b.Stop()
+		}
+	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "started ") {
 		parent.Process.Kill()
@@ -412,7 +418,6 @@ func TestAttachAfterParentKilled(t *testing.T) {
 	parent.Process.Signal(syscall.SIGKILL)
 	parent.Wait()
 
-	state := filepath.Join(dir, "state")
 	b, err := netns.Attach(state)
 	if err != nil {
 		t.Fatal(err)
@@ -469,6 +474,11 @@ func TestParentKilledDuringStart(t *testing.T) {
 	if err := parent.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if b, err := netns.Attach(filepath.Join(dir, "state")); err == nil {
+			b.Stop()
+		}
+	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	parent.Process.Signal(syscall.SIGKILL)
 	parent.Wait()
@@ -531,9 +541,18 @@ func TestAgentExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b2.Stop()
-	if _, err := netns.Start(context.Background(), s); err == nil || !strings.Contains(err.Error(), "already runs") {
+	if err := startErr(s); err == nil || !strings.Contains(err.Error(), "already runs") {
 		t.Fatalf("a second Start in a running sandbox's directory: %v", err)
 	}
+}
+
+// startErr is the error of a Start expected to fail; a sandbox that started is stopped.
+func startErr(s netns.Spec) error {
+	b, err := netns.Start(context.Background(), s)
+	if err == nil {
+		b.Stop()
+	}
+	return err
 }
 
 // A command that does not exist fails Start clearly and leaves nothing.
@@ -541,7 +560,7 @@ func TestStartMissingCommand(t *testing.T) {
 	needSandboxes(t)
 	s := agentSpec(t.TempDir(), "missing", "missing")
 	s.Argv = []string{"no-such-agent-command"}
-	_, err := netns.Start(context.Background(), s)
+	err := startErr(s)
 	if err == nil || !strings.Contains(err.Error(), `"no-such-agent-command": no such command in PATH (/usr/bin:/bin)`) {
 		t.Fatalf("Start of a missing command: %v", err)
 	}
@@ -550,7 +569,7 @@ func TestStartMissingCommand(t *testing.T) {
 	}
 	s.Argv = []string{os.Args[0]}
 	s.Dir = "/no/such/dir"
-	if _, err := netns.Start(context.Background(), s); err == nil || !strings.Contains(err.Error(), "/no/such/dir") {
+	if err := startErr(s); err == nil || !strings.Contains(err.Error(), "/no/such/dir") {
 		t.Fatalf("Start in a missing directory: %v", err)
 	}
 }
@@ -562,7 +581,7 @@ func TestDisabled(t *testing.T) {
 	if netns.Supported() {
 		t.Fatal("Supported with AGENTCORE_NETNS=off")
 	}
-	_, err := netns.Start(context.Background(), agentSpec(t.TempDir(), "off", "off"))
+	err := startErr(agentSpec(t.TempDir(), "off", "off"))
 	if err == nil || !strings.Contains(err.Error(), "AGENTCORE_NETNS=off") {
 		t.Fatalf("Start when turned off: %v", err)
 	}
@@ -614,7 +633,7 @@ func TestForward(t *testing.T) {
 		t.Fatalf("through the sandbox's proxy with CONNECT: exit %d, %q", code, out)
 	}
 	s.Forward = []string{"localhost:80"}
-	if _, err := netns.Start(context.Background(), s); err == nil || !strings.Contains(err.Error(), "is not IP:PORT") {
+	if err := startErr(s); err == nil || !strings.Contains(err.Error(), "is not IP:PORT") {
 		t.Fatalf("Start with a forward that is no IP:PORT: %v", err)
 	}
 }

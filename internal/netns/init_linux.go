@@ -64,7 +64,7 @@ func runInit() int {
 		return 1
 	}
 
-	in := &sandboxInit{spec: spec, waiting: map[int]chan unix.WaitStatus{}}
+	in := &sandboxInit{spec: spec, waiting: map[int]chan unix.WaitStatus{}, sockets: make(chan int, 4)}
 	sigchld := make(chan os.Signal, 16)
 	signal.Notify(sigchld, unix.SIGCHLD)
 	go in.reap(sigchld)
@@ -124,6 +124,7 @@ func runInit() int {
 	}
 	ctl.Close()
 
+	go in.makeSockets()
 	go in.serveDial(dial)
 	go in.serveExec(exe)
 	for {
@@ -198,8 +199,9 @@ func listen(dir, name string, dirfd int) (*net.UnixListener, error) {
 
 // sandboxInit is the init's state: the spec and the children it waits for.
 type sandboxInit struct {
-	spec initSpec
-	ns   *nsThread
+	spec    initSpec
+	ns      *nsThread
+	sockets chan int // see makeSockets
 
 	mu      sync.Mutex // held while starting a child and while reaping: a child is registered before it can be reaped
 	waiting map[int]chan unix.WaitStatus
@@ -353,35 +355,68 @@ func (in *sandboxInit) serveDial(l *net.UnixListener) {
 
 func (in *sandboxInit) dial(c *net.UnixConn) {
 	defer c.Close()
-	var t net.Conn
-	err := in.inNS(func() (err error) {
-		t, err = net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.spec.Port), 10*time.Second)
-		return err
-	})
-	if err != nil {
-		var errno syscall.Errno
+	fd := <-in.sockets
+	defer unix.Close(fd)
+	if err := connectLoopback(fd, in.spec.Port); err != nil {
 		code := 0
-		if errors.As(err, &errno) {
+		if errno, ok := err.(syscall.Errno); ok {
 			code = int(errno)
 		}
-		c.Write([]byte("e" + strconv.Itoa(code) + " " + err.Error()))
+		c.Write([]byte(fmt.Sprintf("e%d dial tcp 127.0.0.1:%d: connect: %v", code, in.spec.Port, err)))
 		return
 	}
-	defer t.Close()
-	raw, err := t.(*net.TCPConn).SyscallConn()
+	if _, _, err := c.WriteMsgUnix([]byte("o"), unix.UnixRights(fd), nil); err != nil {
+		logf("dial.sock: handing over a connection: %v", err)
+	}
+}
+
+// makeSockets keeps in.sockets holding a few TCP sockets made in the sandbox's namespace, so
+// that a dial does not wait for the namespace's thread: a socket stays in the namespace it
+// was made in, whichever thread connects it.
+func (in *sandboxInit) makeSockets() {
+	for {
+		var fd int
+		err := in.inNS(func() (err error) {
+			fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			return err
+		})
+		if err != nil {
+			logf("making a socket in the sandbox: %v", err)
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		in.sockets <- fd
+	}
+}
+
+// connectLoopback connects the non-blocking socket fd to 127.0.0.1:port.
+func connectLoopback(fd, port int) error {
+	err := unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}})
+	if err != unix.EINPROGRESS {
+		return err
+	}
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	for {
+		n, err := unix.Poll(pfd, 10_000)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return unix.ETIMEDOUT
+		}
+		break
+	}
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
-		c.Write([]byte("e0 " + err.Error()))
-		return
+		return err
 	}
-	var werr error
-	if err := raw.Control(func(fd uintptr) {
-		_, _, werr = c.WriteMsgUnix([]byte("o"), unix.UnixRights(int(fd)), nil)
-	}); err != nil && werr == nil {
-		werr = err
+	if soerr != 0 {
+		return unix.Errno(soerr)
 	}
-	if werr != nil {
-		logf("dial.sock: handing over a connection: %v", werr)
-	}
+	return nil
 }
 
 // serveExec runs a command per connection (see the package doc for the framing).

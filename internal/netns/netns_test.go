@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -386,6 +387,33 @@ func TestExecTTY(t *testing.T) {
 	}
 	if err := <-result; err != nil {
 		t.Fatalf("the resize loop: %v (output after the resize: %q)", err, rest)
+	}
+
+	// Ctrl-C typed on the terminal interrupts the command.
+	stdinR, stdinW = io.Pipe()
+	outR, outW = io.Pipe()
+	codes := make(chan int, 1)
+	go func() {
+		code, err := b.Exec(ctx, netns.ExecSpec{Argv: []string{"sh", "-c", `trap "echo interrupted; exit 5" INT; echo ready; while :; do sleep 0.1; done`},
+			TTY: true, Stdin: stdinR, Stdout: outW})
+		if err != nil {
+			t.Error(err)
+		}
+		outW.Close()
+		codes <- code
+	}()
+	sc := bufio.NewScanner(outR)
+	var seen []string
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		seen = append(seen, l)
+		if l == "ready" {
+			io.WriteString(stdinW, "\x03")
+		}
+	}
+	stdinW.Close()
+	if code := <-codes; code != 5 || !slices.ContainsFunc(seen, func(l string) bool { return strings.HasSuffix(l, "interrupted") }) {
+		t.Fatalf("Ctrl-C: exit %d, output %q", code, seen)
 	}
 }
 

@@ -4,18 +4,12 @@ package netns_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/agentcore/agentcore/internal/netns"
 )
@@ -91,28 +85,9 @@ func direct(b *testing.B) (*exec.Cmd, func(context.Context) (net.Conn, error)) {
 	return cmd, func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
 }
 
-// answer GETs / over a new connection, retrying while the agent does not listen yet.
+// answer GETs / over a new connection and checks the answer.
 func answer(b testing.TB, dial func(context.Context) (net.Conn, error)) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client := &http.Client{Transport: &http.Transport{
-		DialContext:       func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
-		DisableKeepAlives: true,
-	}}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://agent/", nil)
-		resp, err := client.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if string(body) != "bench" {
-				b.Fatal(fmt.Errorf("answered %q", body))
-			}
-			return
-		}
-		if !errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
-			b.Fatal(err)
-		}
-		time.Sleep(time.Millisecond)
+	if got := getOver(b, dial); got != "bench" {
+		b.Fatalf("answered %q", got)
 	}
 }

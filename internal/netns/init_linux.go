@@ -125,8 +125,8 @@ func runInit() int {
 	ctl.Close()
 
 	go in.makeSockets()
-	go in.serveDial(dial)
-	go in.serveExec(exe)
+	go serve(dial, dialSock, in.dial)
+	go serve(exe, execSock, in.exec)
 	for {
 		select {
 		case sig := <-terms:
@@ -336,24 +336,26 @@ func executable(p string) error {
 	return nil
 }
 
-// serveDial answers each connection with a TCP connection to the agent's port, made in the
-// sandbox's namespace and handed over as a file descriptor.
-func (in *sandboxInit) serveDial(l *net.UnixListener) {
+// serve handles each connection accepted on l in a goroutine of its own, until l is closed.
+func serve(l net.Listener, what string, handle func(net.Conn)) {
 	for {
-		c, err := l.AcceptUnix()
+		c, err := l.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			logf("dial.sock: %v", err)
+			logf("%s: %v", what, err)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		go in.dial(c)
+		go handle(c)
 	}
 }
 
-func (in *sandboxInit) dial(c *net.UnixConn) {
+// dial answers a connection of dial.sock with a TCP connection to the agent's port, made in
+// the sandbox's namespace and handed over as a file descriptor.
+func (in *sandboxInit) dial(conn net.Conn) {
+	c := conn.(*net.UnixConn)
 	defer c.Close()
 	fd := <-in.sockets
 	defer unix.Close(fd)
@@ -419,22 +421,6 @@ func connectLoopback(fd, port int) error {
 	return nil
 }
 
-// serveExec runs a command per connection (see the package doc for the framing).
-func (in *sandboxInit) serveExec(l *net.UnixListener) {
-	for {
-		c, err := l.AcceptUnix()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			logf("exec.sock: %v", err)
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		go in.exec(c)
-	}
-}
-
 // mergeEnv is base with the variables of extra added, extra winning on a name in both.
 func mergeEnv(base, extra []string) []string {
 	out := make([]string, 0, len(base)+len(extra))
@@ -452,7 +438,8 @@ func mergeEnv(base, extra []string) []string {
 	return append(out, extra...)
 }
 
-func (in *sandboxInit) exec(c *net.UnixConn) {
+// exec runs a command per connection of exec.sock (see the package doc for the framing).
+func (in *sandboxInit) exec(c net.Conn) {
 	defer c.Close()
 	fw := &frameWriter{w: c}
 	typ, payload, err := readFrame(c, nil)
@@ -706,24 +693,13 @@ func splice(a, b net.Conn) {
 // forward accepts connections in the sandbox on l and connects each to the same address on
 // the host.
 func forward(l net.Listener, addr string) {
-	for {
-		c, err := l.Accept()
+	serve(l, "forwarding "+addr, func(c net.Conn) {
+		defer c.Close()
+		h, err := net.DialTimeout("tcp", addr, 10*time.Second)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			logf("forwarding %s: %v", addr, err)
-			time.Sleep(10 * time.Millisecond)
-			continue
+			return // the sandboxed client sees its connection closed
 		}
-		go func() {
-			defer c.Close()
-			h, err := net.DialTimeout("tcp", addr, 10*time.Second)
-			if err != nil {
-				return // the sandboxed client sees its connection closed
-			}
-			defer h.Close()
-			splice(c, h)
-		}()
-	}
+		defer h.Close()
+		splice(c, h)
+	})
 }

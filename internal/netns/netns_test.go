@@ -147,10 +147,16 @@ func start(t testing.TB, who string) (*netns.Sandbox, string) {
 // get asks the sandbox's agent for / once it listens.
 func get(t testing.TB, b *netns.Sandbox) string {
 	t.Helper()
+	return getOver(t, func(ctx context.Context) (net.Conn, error) { return b.Dial(ctx) })
+}
+
+// getOver GETs / over a new connection from dial, retrying while the agent does not listen yet.
+func getOver(t testing.TB, dial func(context.Context) (net.Conn, error)) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client := &http.Client{Transport: &http.Transport{
-		DialContext:       func(ctx context.Context, _, _ string) (net.Conn, error) { return b.Dial(ctx) },
+		DialContext:       func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
 		DisableKeepAlives: true,
 	}}
 	for {
@@ -167,7 +173,7 @@ func get(t testing.TB, b *netns.Sandbox) string {
 		if !errors.Is(err, syscall.ECONNREFUSED) || ctx.Err() != nil {
 			t.Fatalf("GET / in the sandbox: %v", err)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 }
 

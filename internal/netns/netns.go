@@ -81,9 +81,10 @@ type Spec struct {
 	Port     int      // where it listens inside its namespace (8080)
 	StateDir string   // per-sandbox directory (created 0700): the sockets, sandbox.json, exit.json
 	LogPath  string   // the agent's stdout and stderr are appended here ("" discards them)
-	// Forward lists host TCP addresses (IP:PORT) that the agent reaches at the same address in
-	// its namespace, e.g. the local endpoint's 127.0.0.1:4777 for its AWS calls and OTLP.
-	// Nothing else outside the sandbox is reachable.
+	// Forward lists loopback TCP addresses of the host (127.0.0.1:PORT, [::1]:PORT) that the
+	// agent reaches at the same address in its namespace, e.g. the local endpoint's
+	// 127.0.0.1:4777 for its AWS calls and OTLP. Nothing else outside the sandbox is
+	// reachable, except through ProxyPort.
 	Forward []string
 	// ProxyPort, when not 0, serves an HTTP proxy (CONNECT for HTTPS, absolute URLs for
 	// HTTP) on 127.0.0.1:ProxyPort in the namespace, connecting from the host's network: the

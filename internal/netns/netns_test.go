@@ -666,9 +666,11 @@ func TestForward(t *testing.T) {
 	if code, out := probe(secure, "NETNS_TEST_PROXY=http://127.0.0.1:3128"); code != 0 || out != "answer: over https\n" {
 		t.Fatalf("through the sandbox's proxy with CONNECT: exit %d, %q", code, out)
 	}
-	s.Forward = []string{"localhost:80"}
-	if err := startErr(s); err == nil || !strings.Contains(err.Error(), "is not IP:PORT") {
-		t.Fatalf("Start with a forward that is no IP:PORT: %v", err)
+	for _, f := range []string{"localhost:80", "10.1.2.3:80", "127.0.0.1:8080"} {
+		s.Forward = []string{f}
+		if err := startErr(s); err == nil || !strings.Contains(err.Error(), strconv.Quote(f)) {
+			t.Fatalf("Start with the forward %s: %v", f, err)
+		}
 	}
 }
 

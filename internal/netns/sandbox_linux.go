@@ -125,8 +125,12 @@ func Start(ctx context.Context, s Spec) (*Sandbox, error) {
 		return nil, fmt.Errorf("cannot start a sandbox for %s: proxy port %d is not a free TCP port", s.Argv[0], s.ProxyPort)
 	}
 	for _, f := range s.Forward {
-		if ap, err := netip.ParseAddrPort(f); err != nil || ap.Port() == 0 {
-			return nil, fmt.Errorf("cannot start a sandbox for %s: Spec.Forward %q is not IP:PORT", s.Argv[0], f)
+		ap, err := netip.ParseAddrPort(f)
+		if err != nil || ap.Port() == 0 || !ap.Addr().IsLoopback() {
+			return nil, fmt.Errorf("cannot start a sandbox for %s: Spec.Forward %q is not a loopback IP:PORT (the sandbox has no other address)", s.Argv[0], f)
+		}
+		if int(ap.Port()) == s.Port || int(ap.Port()) == s.ProxyPort {
+			return nil, fmt.Errorf("cannot start a sandbox for %s: Spec.Forward %q takes the port of the agent or of the proxy", s.Argv[0], f)
 		}
 	}
 	dir, err := filepath.Abs(s.StateDir)

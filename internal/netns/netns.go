@@ -21,7 +21,16 @@
 // exits, the kernel kills every other process in it: nothing outlives the agent. The init
 // runs in a session of its own (setsid), so it outlives its parent (the local endpoint) until
 // Stop; Attach finds it again from sandbox.json after the parent was restarted. A SIGTERM to
-// the init is passed to the agent's process group (a graceful stop).
+// the init is passed to the agent's process group (Terminate: a graceful stop).
+//
+// # The network inside
+//
+// Only the loopback interface: 127.0.0.1:Port is the agent's, Spec.Forward addresses lead to
+// the same addresses on the host, and Spec.ProxyPort serves an HTTP proxy whose connections
+// leave from the host's network (names are resolved there: the sandbox has no DNS server of
+// its own, so clients must use the proxy for anything outside; HTTPS_PROXY and HTTP_PROXY
+// are honoured by boto3, requests, httpx, Go and curl; Node's fetch needs
+// NODE_USE_ENV_PROXY=1).
 //
 // Inside a user namespace (a caller that is not root) the agent runs as root of that
 // namespace: the caller's own uid outside, files it writes are the caller's.

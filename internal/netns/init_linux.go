@@ -21,6 +21,8 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/agentcore/agentcore/internal/startgc"
 )
 
 // Init runs the sandbox init and exits when this process was re-executed as one by Start;
@@ -30,6 +32,10 @@ func Init() {
 	if os.Getenv(initEnv) != "1" {
 		return
 	}
+	// The init lives as long as its agent: drop the start-up ballast and collect now, or the
+	// collector's first target would stay past 64 MiB (see internal/startgc).
+	startgc.Release()
+	runtime.GC()
 	os.Exit(runInit())
 }
 

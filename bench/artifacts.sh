@@ -380,3 +380,5 @@ $(row "  ratio artifact made+pushed / raw" "$(ratio "$PUB_MED" "$RAW_MED")x" "(<
 runs (s): update ${UPD[*]}; made+pushed ${PUB[*]}; raw ${RAW[*]}
 EOF
 for a in "${AGENTS[@]}"; do echo "runs (s): unchanged $a ${NC[$a]}"; done
+# for bench/run.sh's summary
+echo "RESULT go_update_s=$UPD_MED go_raw_s=$RAW_MED go_update_ratio=$(ratio "$UPD_MED" "$RAW_MED") go_made_pushed_ratio=$(ratio "$PUB_MED" "$RAW_MED") go_ready_after_s=$(median "${RDY[@]}")"

@@ -63,6 +63,7 @@ func init() {
 		"completion": (*app).cmdCompletion,
 		"local":      (*app).cmdLocal,
 		"init":       (*app).cmdInit,
+		"dev":        (*app).cmdDev,
 		"docs":       (*app).cmdDocs,
 		"help":       (*app).cmdHelp,
 	}

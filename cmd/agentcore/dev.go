@@ -268,12 +268,12 @@ func (a *app) devLogs(name, env string) func() {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	return func() {
-		devStopChild(cmd)
+		// It holds nothing to clean up (the endpoint ends a live tail whose caller went away),
+		// and a signal it handles would print its own "interrupting" line.
+		_ = cmd.Process.Kill()
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
 		}
 	}
 }

@@ -7,5 +7,5 @@ import (
 
 // devChildAttrs makes the logs follower end with this process, even when it is killed.
 func devChildAttrs(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

@@ -29,7 +29,8 @@ import (
 //
 // Integration note: recycling calls only runner.removeAll (with every other version kept, it
 // stops the version's containers and host process) and runner.forget (drops its cached
-// address), then runner.ensure to start it again; the per-session sandboxes replace these.
+// address), runner.pull (the new image, while the old container goes) and runner.ensure to
+// start it again; the per-session sandboxes replace these.
 
 var bucketDev = []byte("agentcore.runtime-dev") // runtimeId → devRec
 
@@ -162,8 +163,19 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	start := time.Now()
-	if err := s.devRecycle(r.Context(), rt, v); err != nil {
-		return err
+	// The new image is pulled while the old container goes (ensure's own pull then finds it).
+	pulled := make(chan error, 1)
+	if cfg.Code == nil {
+		go func() { pulled <- s.run.pull(r.Context(), s.resolveURI(cfg.ContainerURI), cfg.ContainerURI) }()
+	} else {
+		pulled <- nil
+	}
+	recycleErr := s.devRecycle(r.Context(), rt, v)
+	if err := <-pulled; err != nil {
+		return runtimeClientErrorf("the new artifact of version %d did not start: %v", v, err)
+	}
+	if recycleErr != nil {
+		return recycleErr
 	}
 	addr, err := s.run.ensure(r.Context(), id, v, cfg)
 	if err != nil {

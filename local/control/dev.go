@@ -114,8 +114,13 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := s.devVersion(rt)
-	if rec != nil && rt.Versions[rec.Version] != nil {
-		v = rec.Version // a dev loop killed earlier: the same version, its original kept
+	if rec != nil && rec.Version != v {
+		// A dev loop killed earlier swapped a version DEFAULT no longer serves (an update came
+		// since): that one gets its original back first.
+		if err := s.devPutBack(r.Context(), rt, rec); err != nil {
+			return err
+		}
+		rec = nil
 	}
 	ver := rt.Versions[v]
 	if ver == nil {
@@ -213,8 +218,26 @@ func (s *Service) devRestore(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if rt != nil && rt.Versions[rec.Version] != nil {
-		err = s.mutate(id, func(rt *runtimeRec, _ map[string]*endpointRec) error {
-			if ver := rt.Versions[rec.Version]; ver != nil {
+		out["agentRuntimeVersion"] = itoa(rec.Version)
+		out["restored"] = true
+	}
+	if rt == nil {
+		if err := s.putDevRecord(id, nil); err != nil {
+			return err
+		}
+	} else if err := s.devPutBack(r.Context(), rt, rec); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// devPutBack gives a swapped version its original configuration back, stops what runs of it
+// (the original starts again at the next invocation) and forgets the swap.
+func (s *Service) devPutBack(ctx context.Context, rt *runtimeRec, rec *devRec) error {
+	if rt.Versions[rec.Version] != nil {
+		err := s.mutate(rt.ID, func(r *runtimeRec, _ map[string]*endpointRec) error {
+			if ver := r.Versions[rec.Version]; ver != nil {
 				ver.Config = rec.Original
 				ver.LastUpdatedAt = time.Now().UTC()
 			}
@@ -223,18 +246,11 @@ func (s *Service) devRestore(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		// Nothing keeps running: the original starts again at the next invocation.
-		if err := s.devRecycle(r.Context(), rt, rec.Version); err != nil {
+		if err := s.devRecycle(ctx, rt, rec.Version); err != nil {
 			return err
 		}
-		out["agentRuntimeVersion"] = itoa(rec.Version)
-		out["restored"] = true
 	}
-	if err := s.putDevRecord(id, nil); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.putDevRecord(rt.ID, nil)
 }
 
 // devRecycle stops version v's running container or host process (and drops its extracted

@@ -190,7 +190,7 @@ func (a *app) cmdDev(args []string) error {
 		if first {
 			what = "the sources as they are"
 		}
-		a.out.OK("", fmt.Sprintf("V%s of %s runs %s (%s): built in %s, answering %s after the save",
+		a.out.OK("", fmt.Sprintf("V%s of %s runs %s (%s): built in %s, answering %s after the change was seen",
 			v, name, what, shortDigest(art.Digest), built.Round(10*time.Millisecond), time.Since(start).Round(10*time.Millisecond)))
 	}
 	swap(true)

@@ -191,6 +191,7 @@ PLAINREG=$(head -1 "$LOG/plainregistry.addr")
 
 mkdir -p "$PROJ"
 ac init --name "$NAME" >"$LOG/init.out" 2>&1
+"$ROOT/bench/docker-agent.sh" "$PROJ" my-bot # the template as a Docker agent (Dockerfile + gobuild recipes)
 cd "$PROJ"
 # dock: the template's Docker agent (a copy, compiled by the project's wrapper recipes only for it)
 cp -r agents/my-bot agents/dock

@@ -124,6 +124,7 @@ change() { # change FILE ROUND TAG
 echo "== setup: $NAME in $WORK (endpoint port $AGENTCORE_LOCAL_PORT)" >&2
 mkdir -p "$PROJ"
 ac init --name "$NAME" >"$LOG/init.out" 2>&1
+"$ROOT/bench/docker-agent.sh" "$PROJ" "$AGENT" # the Docker path: Dockerfile + gobuild recipes
 t=$(ns)
 ac create "$AGENT" -o json >"$LOG/create.json" 2>"$LOG/create.err"
 CREATE_S=$(secs "$t" "$(ns)")

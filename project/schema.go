@@ -27,6 +27,7 @@ type rawFile struct {
 
 type rawProject struct {
 	Name               string `toml:"name"`
+	ID                 string `toml:"id"` // written by agentcore init; S4 gives it meaning (tags)
 	DefaultEnvironment string `toml:"default_environment"`
 }
 

@@ -113,8 +113,10 @@ Examples:
           s.last_request or "unknown", human(s.idle_left), human(s.lifetime_left) })
       end
       if ui.json_mode() then return result end
-      if #rows == 0 then
+      if #rows == 0 and deploy.is_local() then
         ui.ok(("%s has no live sessions in %s"):format(agent.name, env.name()))
+      elseif #rows == 0 then
+        ui.ok(("this project has used no session of %s in %s"):format(agent.name, env.name()))
       else
         ui.table({ "SESSION", "ENDPOINT", "VERSION", "STARTED", "LAST REQUEST", "IDLE LEFT", "LIFETIME LEFT" }, rows)
       end

@@ -164,8 +164,9 @@ func shellLoop(ctx context.Context, conn *websocket.Conn, stdin io.Reader, stdou
 					return
 				}
 				if err != nil {
-					// End of input (a pipe): ask the shell to end, as closing a terminal does.
-					send(shClose, nil)
+					// End of input (a pipe): Ctrl-D, so that the shell reads what came before,
+					// then its end of input.
+					send(shStdin, []byte{0x04})
 					return
 				}
 			}

@@ -160,13 +160,19 @@ func (s *Service) invokeCommand(w http.ResponseWriter, r *http.Request) error {
 	case <-ctx.Done():
 		p.kill()
 	}
-	code, err := p.wait(context.WithoutCancel(ctx))
-	status := "COMPLETED"
 	switch {
 	case r.Context().Err() != nil:
 		return nil // the caller went away
 	case ctx.Err() != nil:
-		status, code = "TIMED_OUT", -1
+		// Killed (where the host may signal it): its exit code is not waited for.
+		es.chunk(map[string]any{"contentStop": map[string]any{"exitCode": -1, "status": "TIMED_OUT"}})
+		return nil
+	}
+	code, err := p.wait(r.Context())
+	status := "COMPLETED"
+	switch {
+	case r.Context().Err() != nil:
+		return nil
 	case err != nil:
 		code = -1 // a platform error, as AgentCore reports it
 		es.chunk(map[string]any{"contentDelta": map[string]string{"stderr": "agentcore local: " + err.Error() + "\n"}})

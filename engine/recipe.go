@@ -378,9 +378,10 @@ func checkChoice(a ArgSpec, s string) error {
 	return fmt.Errorf("%s must be one of %s, not %q", a.Name, strings.Join(a.Choices, ", "), s)
 }
 
-// UsageLine returns "create AGENT [flags]".
+// UsageLine returns "create AGENT [flags]" ("exec AGENT [flags] -- COMMAND..." with an after_dash list).
 func (rc *Recipe) UsageLine() string {
 	parts := []string{rc.Source.Name}
+	dash := ""
 	for _, a := range rc.Args {
 		if !a.Positional {
 			continue
@@ -392,9 +393,13 @@ func (rc *Recipe) UsageLine() string {
 		if !a.Required {
 			n = "[" + n + "]"
 		}
+		if a.AfterDash {
+			dash = " -- " + n
+			continue
+		}
 		parts = append(parts, n)
 	}
-	return strings.Join(parts, " ") + " [flags]"
+	return strings.Join(parts, " ") + " [flags]" + dash
 }
 
 // Help renders the recipe's help from its declaration. flags is the recipe's own flag set;

@@ -111,3 +111,60 @@ func FuzzBind(f *testing.F) {
 		}
 	})
 }
+
+// An after_dash list takes only what follows "--" (a command to run), so that a command's own
+// flags are never the recipe's, and a command given without "--" is refused.
+func TestBindAfterDash(t *testing.T) {
+	h := enginetest.New(t)
+	rc, err := h.VM.LoadRecipe(engine.Source{Name: "exec", Chunk: "exec.lua", Code: []byte(`return recipe {
+  description = "after dash",
+  args = {
+    { name = "agent", type = "string", positional = true, required = true },
+    { name = "command", type = "list", positional = true, required = true, after_dash = true },
+    { name = "session", type = "string" },
+  },
+  run = function(args) return args end,
+}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.UsageLine(); got != "exec AGENT [flags] -- COMMAND..." {
+		t.Errorf("usage line %q", got)
+	}
+	run := func(argv ...string) ([]any, error) {
+		fs := pflag.NewFlagSet("exec", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		b := rc.AddFlags(fs)
+		if err := fs.Parse(argv); err != nil {
+			return nil, err
+		}
+		tbl, err := b.Table(h.VM.L, fs.Args())
+		if err != nil {
+			return nil, err
+		}
+		g, _ := engine.ToGo(tbl)
+		cmd, _ := g.(map[string]any)["command"].([]any)
+		return cmd, nil
+	}
+	cmd, err := run("bot", "--session", "s", "--", "ls", "--session", "-l")
+	if err != nil || len(cmd) != 3 || cmd[1] != "--session" {
+		t.Fatalf("command %#v, %v", cmd, err)
+	}
+	for argv, want := range map[string]string{
+		"bot ls":          "COMMAND goes after --",
+		"bot --":          "missing COMMAND",
+		"bot extra -- ls": `unexpected argument "extra" before --`,
+		"-- bot ls":       "-- comes after the other arguments",
+	} {
+		_, err := run(strings.Fields(argv)...)
+		var e *engine.Error
+		if !errors.As(err, &e) || e.Code != engine.ExitUsage || !strings.Contains(e.Msg, want) {
+			t.Errorf("%s: err = %v, want usage error %q", argv, err, want)
+		}
+	}
+	if _, err := h.VM.LoadRecipe(engine.Source{Name: "bad", Chunk: "bad.lua", Code: []byte(`return recipe {
+  description = "x", run = function() end,
+  args = {{ name = "command", type = "string", after_dash = true }} }`)}); err == nil || !strings.Contains(err.Error(), "after_dash is for a list positional") {
+		t.Errorf("after_dash on a flag: %v", err)
+	}
+}

@@ -21,6 +21,7 @@ type ArgSpec struct {
 	Positional bool     // bound from positional arguments, in declaration order
 	Short      string   // one-letter flag alias
 	Choices    []string // allowed values (string and list)
+	AfterDash  bool     // a list positional bound from the arguments after "--" only (a command to run)
 }
 
 // LuaKey is the key the argument has in the table passed to run.
@@ -97,7 +98,7 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 		var a ArgSpec
 		for _, k := range tableKeys(at) {
 			switch k {
-			case "name", "type", "required", "default", "help", "positional", "short", "choices":
+			case "name", "type", "required", "default", "help", "positional", "short", "choices", "after_dash":
 			default:
 				return nil, bad("args[%d]: unknown field %q", i, k)
 			}
@@ -119,6 +120,10 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 		}
 		a.Required = lua.LVAsBool(at.RawGetString("required"))
 		a.Positional = lua.LVAsBool(at.RawGetString("positional"))
+		a.AfterDash = lua.LVAsBool(at.RawGetString("after_dash"))
+		if a.AfterDash && (!a.Positional || a.Type != "list") {
+			return nil, bad("argument %q: after_dash is for a list positional", a.Name)
+		}
 		a.Help = lua.LVAsString(at.RawGetString("help"))
 		a.Short = lua.LVAsString(at.RawGetString("short"))
 		if len(a.Short) > 1 {
@@ -261,6 +266,17 @@ func (b *Binder) Table(L *lua.LState, positional []string) (*lua.LTable, error) 
 	rest := positional
 	for _, a := range posSpecs {
 		if a.Type == "list" {
+			if a.AfterDash {
+				at := b.fs.ArgsLenAtDash()
+				switch consumed := len(positional) - len(rest); {
+				case at < 0 && (len(rest) > 0 || a.Required):
+					return nil, usage("%s goes after --: agentcore %s ... -- %s", strings.ToUpper(a.Name), b.rc.Source.Name, strings.Join(rest, " "))
+				case at > consumed:
+					return nil, usage("unexpected argument %q before --", rest[0])
+				case at >= 0 && at < consumed:
+					return nil, usage("-- comes after the other arguments, before %s", strings.ToUpper(a.Name))
+				}
+			}
 			lt := L.NewTable()
 			for _, s := range rest {
 				if err := checkChoice(a, s); err != nil {
@@ -362,9 +378,10 @@ func checkChoice(a ArgSpec, s string) error {
 	return fmt.Errorf("%s must be one of %s, not %q", a.Name, strings.Join(a.Choices, ", "), s)
 }
 
-// UsageLine returns "create AGENT [flags]".
+// UsageLine returns "create AGENT [flags]" ("exec AGENT [flags] -- COMMAND..." with an after_dash list).
 func (rc *Recipe) UsageLine() string {
 	parts := []string{rc.Source.Name}
+	dash := ""
 	for _, a := range rc.Args {
 		if !a.Positional {
 			continue
@@ -376,9 +393,13 @@ func (rc *Recipe) UsageLine() string {
 		if !a.Required {
 			n = "[" + n + "]"
 		}
+		if a.AfterDash {
+			dash = " -- " + n
+			continue
+		}
 		parts = append(parts, n)
 	}
-	return strings.Join(parts, " ") + " [flags]"
+	return strings.Join(parts, " ") + " [flags]" + dash
 }
 
 // Help renders the recipe's help from its declaration. flags is the recipe's own flag set;

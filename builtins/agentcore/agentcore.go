@@ -42,6 +42,14 @@ func New(a *awscall.AWS) *engine.Module {
 					"status: string, liveVersion?: string, targetVersion?: string, failureReason?: string, createdAt?: string"},
 			{Name: "agentcore.InvokeResult", Fields: "statusCode: integer, contentType: string, runtimeSessionId?: string, body?: string"},
 			{Name: "agentcore.StopResult", Fields: "runtimeSessionId: string, statusCode: integer"},
+			{Name: "agentcore.CommandRequest", Of: commandOpts{}, Doc: "A command for run_command: the shell command line, the session, and a timeout (1s to 1h, AgentCore's default 300s)."},
+			{Name: "agentcore.CommandResult", Fields: "exitCode: integer, status: string, runtimeSessionId?: string"},
+			{Name: "agentcore.ShellRequest", Of: shellOpts{}},
+			{Name: "agentcore.ShellResult", Fields: "exitCode: integer, shellId?: string, runtimeSessionId?: string"},
+			{Name: "agentcore.Session", Doc: "A live runtime session as the local endpoint lists it (times RFC 3339, lifetimes in seconds).",
+				Fields: "runtimeSessionId: string, endpointName: string, agentRuntimeVersion?: string, startedAt?: string, lastRequestAt: string, " +
+					"idleTimeoutAt: string, maxLifetimeAt?: string, idleRuntimeSessionTimeout: integer, maxLifetime: integer"},
+			{Name: "agentcore.SessionList", Fields: "agentRuntimeArn: string, sessions: agentcore.Session[]"},
 		},
 		Funcs: []engine.Func{
 			{Name: "create_runtime",
@@ -125,6 +133,21 @@ func New(a *awscall.AWS) *engine.Module {
 			{Name: "stop_session", Params: "arn: string, session_id: string, opts?: agentcore.StopOpts", Returns: "agentcore.StopResult",
 				Doc: "Stops a runtime session (StopRuntimeSession), ending its microVM.",
 				Go:  m.luaStopSession},
+			{Name: "run_command", Params: "req: agentcore.CommandRequest", Returns: "agentcore.CommandResult",
+				Doc: "Runs a shell command line in a runtime session (InvokeAgentRuntimeCommand: /bin/sh -c in the session's " +
+					"sandbox) and streams its stdout and stderr to ours as they arrive, secrets masked (log events with -o json). " +
+					"exitCode is the command's (-1: a platform error or TIMED_OUT); status is COMPLETED or TIMED_OUT.",
+				Go: m.luaRunCommand},
+			{Name: "shell", Params: "req: agentcore.ShellRequest", Returns: "agentcore.ShellResult",
+				Doc: "Opens an interactive shell in a runtime session (InvokeAgentRuntimeCommandShell, a WebSocket with a PTY " +
+					"behind it) and connects it to this terminal until the shell exits: raw mode, the window size sent at " +
+					"start and on every resize, every key passed through (Ctrl-C reaches the shell's job). exitCode is the shell's.",
+				Go: m.luaShell},
+			{Name: "list_sessions", Params: "arn: string", Returns: "agentcore.SessionList",
+				Doc: "The runtime's live sessions, newest request first, from the local endpoint's own route " +
+					"(GET /runtimes/ARN/sessions): AgentCore has no API that lists sessions, so on AWS this raises (exit 2). " +
+					"lastRequestAt is recorded to the minute.",
+				Go: m.luaListSessions},
 		},
 	}
 }

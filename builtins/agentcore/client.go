@@ -31,6 +31,7 @@ type controlAPI interface {
 type dataAPI interface {
 	InvokeAgentRuntime(context.Context, *bedrockagentcore.InvokeAgentRuntimeInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.InvokeAgentRuntimeOutput, error)
 	StopRuntimeSession(context.Context, *bedrockagentcore.StopRuntimeSessionInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.StopRuntimeSessionOutput, error)
+	InvokeAgentRuntimeCommand(context.Context, *bedrockagentcore.InvokeAgentRuntimeCommandInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.InvokeAgentRuntimeCommandOutput, error)
 }
 
 // module is the agentcore module built with the program's AWS layer.

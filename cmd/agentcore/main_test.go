@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 			"moto":     cmdMoto,
 			"registry": cmdRegistry,
 			"cischema": cmdCISchema,
+			"pty":      cmdPTY,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

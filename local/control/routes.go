@@ -28,6 +28,10 @@ var api = &awsproto.Routes[*Service]{
 
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/invocations", Op: (*Service).invokeAgentRuntime},
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/stopruntimesession", Op: (*Service).stopSession},
+		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/commands", Op: (*Service).invokeCommand},
+		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/ws/shells", Op: (*Service).openShell},
+		// Local only: AgentCore has no API that lists runtime sessions (see listSessions).
+		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/sessions", Op: (*Service).listSessions},
 
 		{Method: http.MethodPut, Path: "/runtimes/{agentRuntimeId}/dev", Op: (*Service).devSwap}, // local only: dev.go
 		{Method: http.MethodDelete, Path: "/runtimes/{agentRuntimeId}/dev", Op: (*Service).devRestore},

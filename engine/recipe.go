@@ -407,7 +407,7 @@ func (rc *Recipe) Help(flags *pflag.FlagSet, globals string) string {
 			fmt.Fprintf(&b, "  %-12s %-20s %s\n", strings.ToUpper(a.Name), kind, a.Help)
 		}
 	}
-	if fu := flags.FlagUsages(); fu != "" {
+	if fu := FlagUsages(flags); fu != "" {
 		b.WriteString("\nFlags:\n" + fu)
 	}
 	if globals != "" {

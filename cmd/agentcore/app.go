@@ -82,7 +82,7 @@ func (a *app) main(args []string) int {
 		a.setupOutput()
 	}
 	if !e.printed {
-		a.out.PrintError(e.Error)
+		a.out.PrintError(a.shown(e.Error))
 	}
 	return engine.ExitCode(e.Error)
 }
@@ -120,6 +120,15 @@ func asError(err error) reported {
 type alreadyReported struct{ err *engine.Error }
 
 func (r *alreadyReported) Error() string { return r.err.Error() }
+
+// shown is an error as the user reads it: without -v, positions inside the stock recipes
+// (stock:lib/deploy.lua:728:) are dropped; those in the project's own recipes stay.
+func (a *app) shown(e *engine.Error) *engine.Error {
+	if a.g.verbose {
+		return e
+	}
+	return e.WithoutStockPositions()
+}
 
 func usageErr(hint, format string, args ...any) error { return engine.Usagef(hint, format, args...) }
 
@@ -198,7 +207,7 @@ func (a *app) parse(fs *pflag.FlagSet, args []string, usage string) ([]string, e
 	fs.Usage = func() {}
 	if a.g.help {
 		fmt.Fprintf(a.stdout, "%s\n", strings.TrimSpace(usage))
-		if own := fs.FlagUsages(); own != "" {
+		if own := engine.FlagUsages(fs); own != "" {
 			fmt.Fprintf(a.stdout, "\nFlags:\n%s", own)
 		}
 		fmt.Fprintf(a.stdout, "\nGlobal flags:\n%s", globalUsage())
@@ -304,22 +313,60 @@ AgentCore-compatible endpoint, through Lua recipes.
 
 Usage:
   agentcore RECIPE [ARGS] [FLAGS]     run a recipe (same as agentcore run RECIPE)
-  agentcore run RECIPE [ARGS]         run a recipe; agentcore run RECIPE --help explains it
+  agentcore run RECIPE [ARGS]         run a recipe; agentcore RECIPE --help explains it
   agentcore recipes [show|eject NAME] list recipes, print one's source, copy one to recipes/
   agentcore env [list|show|use NAME]  environments of agentcore.toml
   agentcore local start|stop|status|logs|reset
                                       the local AgentCore endpoint
   agentcore init [DIR]                create a project with a sample agent
   agentcore lua FILE | --eval CODE    run Lua with every builtin loaded
-  agentcore docs                      print the builtin reference (Markdown)
-  agentcore version | completion bash|zsh|fish
+  agentcore docs [toml]               print the builtin reference, or agentcore.toml's (Markdown)
+  agentcore version | completion bash|zsh|fish|powershell
 
-Stock recipes: create, update, invoke, promote, rollback, status, destroy, sync, drift.
-
+` + a.recipesHelp() + `
 Global flags:
 ` + globalUsage() + `
 Exit codes: 0 success, 1 the work failed, 2 bad usage or input, 3 drift found, 130 interrupted.
 `
+}
+
+// recipesHelp lists the recipes this project can run, stock and its own, with their
+// descriptions (as agentcore recipes does, from the same cache).
+func (a *app) recipesHelp() string {
+	p, err := a.loadProject()
+	res := a.resolver(p)
+	note := ""
+	if p == nil {
+		var nf *project.NotFoundError
+		if wd, werr := os.Getwd(); werr == nil && !errors.As(err, &nf) {
+			if path, ferr := project.Find(wd); ferr == nil {
+				res.ProjectDir = filepath.Dir(path) // its recipes still run once the TOML is fixed
+				note = "  (agentcore.toml does not load: " + firstSentence(err.Error()) + ")\n"
+			}
+		}
+	}
+	rows, err := a.recipeRows(p, res)
+	if err != nil {
+		return "Recipes: agentcore recipes lists them (" + err.Error() + ")\n"
+	}
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r.Name))
+	}
+	var b strings.Builder
+	b.WriteString("Recipes (agentcore RECIPE --help explains one; agentcore recipes shows their sources):\n")
+	b.WriteString(note)
+	for _, r := range rows {
+		desc := r.Description
+		if r.Error != "" {
+			desc = "error: " + firstSentence(r.Error)
+		}
+		if r.Origin != "stock" {
+			desc += " [" + strings.TrimSuffix(r.Origin, " (same as stock)") + "]"
+		}
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, r.Name, desc)
+	}
+	return b.String()
 }
 
 func (a *app) cmdHelp(args []string) error {

@@ -47,7 +47,7 @@ func globalFlags(g *globals) *pflag.FlagSet {
 // globalUsage is the global flags' help text.
 func globalUsage() string {
 	var g globals
-	return globalFlags(&g).FlagUsages()
+	return engine.FlagUsages(globalFlags(&g))
 }
 
 // globalNames lists the global flags' long names, for did-you-mean.

@@ -227,9 +227,38 @@ func flagErrorText(err error, fs *pflag.FlagSet) string {
 	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
 		var known []string
 		fs.VisitAll(func(f *pflag.Flag) { known = append(known, f.Name) })
-		msg += project.Suggest(name, append(known, globalNames()...))
+		name, _, _ = strings.Cut(name, "=")
+		msg += flagSuggestion(name, append(known, globalNames()...))
 	}
 	return msg
+}
+
+// flagSuggestion is " (did you mean --prompt?)", written as the flag one types, or "": the
+// known flag within a small edit distance (1 for names up to 4 letters, else 2), or the one
+// name is the start of.
+func flagSuggestion(name string, known []string) string {
+	limit := 2
+	if len(name) <= 4 {
+		limit = 1
+	}
+	best, bestD := "", limit+1
+	for _, k := range known {
+		if d := project.EditDistance(strings.ToLower(name), k); d < bestD && d < len(name) {
+			best, bestD = k, d
+		}
+	}
+	if best == "" && len(name) >= 3 {
+		for _, k := range known {
+			if strings.HasPrefix(k, name) {
+				best = k
+				break
+			}
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean --" + best + "?)"
 }
 
 // project loads agentcore.toml from the working directory or a parent.

@@ -34,6 +34,7 @@ type app struct {
 	ctx            context.Context
 	args           []string // the command line, for lock holders
 	aws            *awscall.AWS
+	completing     map[string]*engine.Recipe // recipe declarations loaded by __complete
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -65,6 +66,7 @@ func init() {
 		"init":       (*app).cmdInit,
 		"docs":       (*app).cmdDocs,
 		"help":       (*app).cmdHelp,
+		"__complete": (*app).cmdComplete, // the completion scripts' callback
 	}
 }
 
@@ -154,6 +156,10 @@ func (a *app) signalContext() (context.Context, func()) {
 }
 
 func (a *app) dispatch(args []string) error {
+	if len(args) > 0 && args[0] == "__complete" { // its words are the line being typed: no flag is ours
+		a.setupOutput()
+		return a.cmdComplete(args[1:])
+	}
 	// The global flags, wherever they stand, parsed once; the output is set up once from them.
 	g, rest, err := parseGlobals(args)
 	a.g = g

@@ -47,6 +47,7 @@ demo: build
 
 docs: build
 	$(BIN) docs > docs/reference.md
+	$(BIN) docs toml > docs/toml.md
 
 clean:
 	rm -rf bin

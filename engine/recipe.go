@@ -60,7 +60,7 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 		switch k {
 		case "description", "usage", "args", "lock", "run", "name", "__recipe", "call":
 		default:
-			return nil, bad("unknown field %q (known: description, usage, args, lock, run)", k)
+			return nil, bad("unknown field %q%s", k, declKeySuggestion(k, recipeKeys))
 		}
 	}
 	desc, ok := t.RawGetString("description").(lua.LString)
@@ -95,12 +95,8 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 			return nil, bad("args[%d] is not a table", i)
 		}
 		var a ArgSpec
-		for _, k := range tableKeys(at) {
-			switch k {
-			case "name", "type", "required", "default", "help", "positional", "short", "choices":
-			default:
-				return nil, bad("args[%d]: unknown field %q", i, k)
-			}
+		if err := checkArgDeclKeys(i, at); err != nil {
+			return nil, bad("%v", err)
 		}
 		a.Name = lua.LVAsString(at.RawGetString("name"))
 		if a.Name == "" || !validRecipeName(a.Name) {
@@ -130,6 +126,9 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 			}
 		}
 		if d := at.RawGetString("default"); d != lua.LNil {
+			if err := checkArgDefault(a, d); err != nil {
+				return nil, bad("%v", err)
+			}
 			g, err := ToGo(d)
 			if err != nil {
 				return nil, bad("argument %q: default: %v", a.Name, err)

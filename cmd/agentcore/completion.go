@@ -55,7 +55,7 @@ _agentcore() {
     COMPREPLY=($(compgen -f -- "$cur"))
   fi
 }
-complete -o filenames -F _agentcore agentcore
+complete -F _agentcore agentcore
 `,
 	"zsh": `#compdef agentcore
 # zsh completion for agentcore (agentcore completion zsh)

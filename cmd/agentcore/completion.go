@@ -121,7 +121,13 @@ var builtinFlags = map[string][]string{
 	"docs":    {"format", "install"},
 	"init":    {"template", "agent", "name"},
 	"lua":     {"eval"},
-	"local":   {"foreground", "port", "follow"},
+	"local":   {"foreground", "port", "follow", "shell"},
+}
+
+// builtinFlagValues are the values of the built-in commands' flags that take a fixed set.
+var builtinFlagValues = map[string][]string{
+	"--template": {"go", "python"},
+	"--format":   {"markdown", "luals"},
 }
 
 // cmdComplete answers the completion scripts: the candidates for the last word (or --cur=),
@@ -333,6 +339,10 @@ func (a *app) flagValues(p *project.Project, gfs *pflag.FlagSet, cmd, flag strin
 		}
 		return nil
 	}
+	if _, ok := builtinFlags[cmd]; ok {
+		name, _, _ := strings.Cut(flag, "=")
+		return wordList(builtinFlagValues[name])
+	}
 	rc := a.completionRecipe(p, cmd)
 	if rc == nil {
 		return nil
@@ -370,10 +380,15 @@ func recipeFlag(rc *engine.Recipe, typed string) (engine.ArgSpec, bool) {
 }
 
 // recipeFlagTakesValue says whether typed (--endpoint) is a flag of recipe cmd that takes a
-// value (not a bool), so that the word after it is its value.
+// value (not a bool), so that the word after it is its value (for a built-in command: one of
+// builtinFlagValues).
 func (a *app) recipeFlagTakesValue(p *project.Project, cmd, typed string) bool {
 	if strings.Contains(typed, "=") {
 		return false
+	}
+	if _, ok := builtinFlags[cmd]; ok { // a built-in command's: those with values listed
+		_, ok := builtinFlagValues[typed]
+		return ok
 	}
 	rc := a.completionRecipe(p, cmd)
 	if rc == nil {

@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION) -X github.com/agentcore/agentcore/local.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test unit lint fuzz bench demo docs clean
+.PHONY: build test unit lint fuzz bench demo docs release clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/agentcore
@@ -47,6 +47,23 @@ demo: build
 
 docs: build
 	$(BIN) docs > docs/reference.md
+	$(BIN) docs toml > docs/toml.md
+
+# Release binaries for every OS and architecture in dist/ (agentcore-VERSION-OS-ARCH[.exe]),
+# each target vetted first, with their SHA-256 sums in dist/SHA256SUMS. Static (no cgo).
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+
+release:
+	rm -rf dist && mkdir -p dist
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; if [ "$$os" = windows ]; then ext=.exe; fi; \
+	  echo "vet and build $$os/$$arch"; \
+	  GOOS=$$os GOARCH=$$arch $(GO) vet ./...; \
+	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
+	    -o dist/agentcore-$(VERSION)-$$os-$$arch$$ext ./cmd/agentcore; \
+	done
+	cd dist && if command -v sha256sum >/dev/null; then sha256sum agentcore-*; else shasum -a 256 agentcore-*; fi > SHA256SUMS
+	@cat dist/SHA256SUMS
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -840,3 +840,133 @@ func maxTypoDistance(name string) int {
 func editDistance(a, b string) int {
 	return project.EditDistance(strings.ToLower(a), strings.ToLower(b))
 }
+
+// ---- recipe declarations ----
+
+// A recipe's argument declarations ({ name = "agent", type = "string", ... }) are checked as
+// strictly as calls: each key's type, the default against the argument's type and choices, and
+// an unknown key with a did-you-mean. declFromTable calls these; the error gets the recipe's
+// file and the line of its recipe{...} call.
+
+// recipeArgKeys are the keys of one argument declaration, with the Lua type each takes.
+var recipeArgKeys = map[string]lua.LValueType{
+	"name": lua.LTString, "type": lua.LTString, "required": lua.LTBool, "default": lua.LTNil,
+	"help": lua.LTString, "positional": lua.LTBool, "short": lua.LTString, "choices": lua.LTTable,
+	"after_dash": lua.LTBool,
+}
+
+// recipeKeys are the keys of a recipe{...} declaration.
+var recipeKeys = []string{"description", "usage", "args", "lock", "run"}
+
+// declKeySuggestion is ` (did you mean "help"?); known: ...` for an unknown key.
+func declKeySuggestion(key string, known []string) string {
+	sorted := append([]string(nil), known...)
+	sort.Strings(sorted)
+	hint := ""
+	if s := closestOption(key, sorted); s != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return hint + "; known: " + strings.Join(sorted, ", ")
+}
+
+// checkArgDeclKeys checks the keys of argument declaration i and their types.
+func checkArgDeclKeys(i int, at *lua.LTable) error {
+	known := make([]string, 0, len(recipeArgKeys))
+	for k := range recipeArgKeys {
+		known = append(known, k)
+	}
+	var err error
+	at.ForEach(func(k, v lua.LValue) {
+		if err != nil {
+			return
+		}
+		ks, ok := k.(lua.LString)
+		want, found := recipeArgKeys[string(ks)]
+		if !ok || !found {
+			err = fmt.Errorf("args[%d]: unknown field %s%s", i, luaKeyText(k), declKeySuggestion(luaKey(k), known))
+			return
+		}
+		if want != lua.LTNil && v.Type() != want {
+			err = fmt.Errorf("args[%d]: %s must be a %s, got %s", i, ks, want, DescribeValue(v))
+			return
+		}
+		if ks == "choices" {
+			ct := v.(*lua.LTable)
+			for _, ck := range sortedKeys(ct) {
+				n, isNum := ck.(lua.LNumber)
+				if !isNum || int(n) < 1 || int(n) > ct.Len() {
+					err = fmt.Errorf("args[%d]: choices must be a list of strings, got the key %s", i, luaKey(ck))
+					return
+				}
+				if cv := ct.RawGet(ck); cv.Type() != lua.LTString {
+					err = fmt.Errorf("args[%d]: choices[%d] must be a string, got %s", i, int(n), DescribeValue(cv))
+					return
+				}
+			}
+		}
+	})
+	return err
+}
+
+func luaKeyText(k lua.LValue) string {
+	if s, ok := k.(lua.LString); ok {
+		return fmt.Sprintf("%q", string(s))
+	}
+	return luaKey(k)
+}
+
+// checkArgDefault checks a declared default against the argument's type and choices: a
+// string for string, a whole number for int, a boolean for bool, a list of strings for list.
+func checkArgDefault(a ArgSpec, d lua.LValue) error {
+	wrong := func(want string) error {
+		return fmt.Errorf("argument %q is declared %s, but its default is %s: make it %s", a.Name, a.Type, DescribeValue(d), want)
+	}
+	switch a.Type {
+	case "string":
+		s, ok := d.(lua.LString)
+		if !ok {
+			return wrong(`a string (default = "...")`)
+		}
+		return defaultChoice(a, string(s))
+	case "int":
+		if n, ok := d.(lua.LNumber); !ok || float64(n) != math.Trunc(float64(n)) {
+			return wrong("a whole number")
+		}
+	case "bool":
+		if d.Type() != lua.LTBool {
+			return wrong("true or false")
+		}
+	case "list":
+		t, ok := d.(*lua.LTable)
+		if !ok {
+			return wrong(`a list of strings (default = { "..." })`)
+		}
+		n := t.Len()
+		for _, k := range sortedKeys(t) {
+			i, isNum := k.(lua.LNumber)
+			if !isNum || int(i) < 1 || int(i) > n {
+				return wrong(`a list of strings (default = { "..." })`)
+			}
+			s, ok := t.RawGet(k).(lua.LString)
+			if !ok {
+				return fmt.Errorf("argument %q: default[%d] must be a string, got %s", a.Name, int(i), DescribeValue(t.RawGet(k)))
+			}
+			if err := defaultChoice(a, string(s)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func defaultChoice(a ArgSpec, s string) error {
+	if len(a.Choices) == 0 {
+		return nil
+	}
+	for _, c := range a.Choices {
+		if c == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("argument %q: default %q is not one of its choices (%s)", a.Name, s, strings.Join(a.Choices, ", "))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -179,4 +180,20 @@ func fromLua(err error) *Error {
 		out.Msg = "interrupted"
 	}
 	return out
+}
+
+// stockPosition matches a position inside the embedded recipes ("stock:lib/deploy.lua:728: "),
+// which tells a user nothing they can open or change.
+var stockPosition = regexp.MustCompile(`stock:[A-Za-z0-9_./-]+\.lua:\d+:(\d+:)? ?`)
+
+// WithoutStockPositions returns the error as a user reads it without -v: the positions inside
+// the stock recipes dropped from its position and message. A position in the project's own
+// recipes (recipes/x.lua:7:) is the user's code and stays.
+func (e *Error) WithoutStockPositions() *Error {
+	out := *e
+	if stockPosition.MatchString(out.Where) {
+		out.Where = ""
+	}
+	out.Msg = stockPosition.ReplaceAllString(out.Msg, "")
+	return &out
 }

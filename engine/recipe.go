@@ -61,7 +61,7 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 		switch k {
 		case "description", "usage", "args", "lock", "run", "name", "__recipe", "call":
 		default:
-			return nil, bad("unknown field %q (known: description, usage, args, lock, run)", k)
+			return nil, bad("unknown field %q%s", k, declKeySuggestion(k, recipeKeys))
 		}
 	}
 	desc, ok := t.RawGetString("description").(lua.LString)
@@ -96,12 +96,8 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 			return nil, bad("args[%d] is not a table", i)
 		}
 		var a ArgSpec
-		for _, k := range tableKeys(at) {
-			switch k {
-			case "name", "type", "required", "default", "help", "positional", "short", "choices", "after_dash":
-			default:
-				return nil, bad("args[%d]: unknown field %q", i, k)
-			}
+		if err := checkArgDeclKeys(i, at); err != nil {
+			return nil, bad("%v", err)
 		}
 		a.Name = lua.LVAsString(at.RawGetString("name"))
 		if a.Name == "" || !validRecipeName(a.Name) {
@@ -135,6 +131,9 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 			}
 		}
 		if d := at.RawGetString("default"); d != lua.LNil {
+			if err := checkArgDefault(a, d); err != nil {
+				return nil, bad("%v", err)
+			}
 			g, err := ToGo(d)
 			if err != nil {
 				return nil, bad("argument %q: default: %v", a.Name, err)
@@ -428,7 +427,7 @@ func (rc *Recipe) Help(flags *pflag.FlagSet, globals string) string {
 			fmt.Fprintf(&b, "  %-12s %-20s %s\n", strings.ToUpper(a.Name), kind, a.Help)
 		}
 	}
-	if fu := flags.FlagUsages(); fu != "" {
+	if fu := FlagUsages(flags); fu != "" {
 		b.WriteString("\nFlags:\n" + fu)
 	}
 	if globals != "" {

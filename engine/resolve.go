@@ -161,14 +161,75 @@ type NotFoundError struct {
 
 func (e *NotFoundError) Error() string { return fmt.Sprintf("unknown recipe %q", e.Name) }
 
-func (r *Resolver) notFound(name string) error {
-	all, _ := r.List()
+// recipeSynonyms are the recipes a verb from other deploy tools usually means; a synonym is
+// suggested only when no recipe has that name (a project's, or a stock one added later, wins).
+var recipeSynonyms = map[string][]string{
+	"deploy":   {"deploy", "create", "update"},
+	"up":       {"deploy", "create", "update"},
+	"apply":    {"deploy", "create", "update"},
+	"push":     {"deploy", "update"},
+	"remove":   {"destroy"},
+	"rm":       {"destroy"},
+	"delete":   {"destroy"},
+	"del":      {"destroy"},
+	"down":     {"destroy"},
+	"undeploy": {"destroy"},
+	"ls":       {"status"},
+	"list":     {"status", "recipes"},
+	"ps":       {"status"},
+	"show":     {"status"},
+	"info":     {"status"},
+	"log":      {"logs"},
+	"tail":     {"logs"},
+	"trace":    {"traces"},
+	"call":     {"invoke"},
+	"run":      {"invoke"},
+	"exec":     {"exec", "invoke"},
+	"revert":   {"rollback"},
+	"undo":     {"rollback"},
+	"secrets":  {"secret"},
+}
+
+// nearRecipes are the names of runnable recipes close to name: a synonym's targets that exist,
+// then names within a small edit distance, then names that name is the start of.
+func nearRecipes(name string, all []string) []string {
+	known := map[string]bool{}
+	for _, n := range all {
+		known[n] = true
+	}
 	var near []string
-	for _, s := range all {
-		if d := project.EditDistance(name, s.Name); d <= 2 || strings.HasPrefix(s.Name, name) {
-			near = append(near, s.Name)
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] && n != name {
+			seen[n] = true
+			near = append(near, n)
 		}
 	}
+	for _, n := range recipeSynonyms[strings.ToLower(name)] {
+		if known[n] || n == "recipes" {
+			add(n)
+		}
+	}
+	for _, n := range all {
+		if d := project.EditDistance(strings.ToLower(name), n); d <= 2 && d < len(name) {
+			add(n)
+		}
+	}
+	for _, n := range all {
+		if len(name) >= 2 && strings.HasPrefix(n, strings.ToLower(name)) {
+			add(n)
+		}
+	}
+	return near
+}
+
+func (r *Resolver) notFound(name string) error {
+	all, _ := r.List()
+	names := make([]string, len(all))
+	for i, s := range all {
+		names[i] = s.Name
+	}
+	near := nearRecipes(name, names)
 	hint := "list recipes with: agentcore recipes"
 	if len(near) > 0 {
 		hint = "did you mean " + strings.Join(near, " or ") + "? (agentcore recipes lists them all)"

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/moby/go-archive"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/internal/proctree"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
 	"github.com/agentcore/agentcore/local/control"
 )
@@ -117,7 +117,7 @@ func invokeCode(t *testing.T, cfg aws.Config, url, arn string) codeAnswer {
 }
 
 func processAlive(pid int) bool {
-	return pid > 0 && syscall.Kill(pid, 0) == nil && !strings.Contains(procState(pid), "Z")
+	return proctree.Signalable(pid) && !strings.Contains(procState(pid), "Z")
 }
 
 func procState(pid int) string {
@@ -158,7 +158,7 @@ func TestCodeRuntime(t *testing.T) {
 	pid := 0
 	t.Cleanup(func() {
 		if processAlive(pid) {
-			syscall.Kill(-pid, syscall.SIGKILL)
+			_ = proctree.KillGroup(pid)
 		}
 	})
 	waitReady(t, ctlc, id)
@@ -192,7 +192,7 @@ func TestCodeRuntime(t *testing.T) {
 		t.Fatalf("after restart: pid %d, want the adopted %d", again.PID, pid)
 	}
 	// A process that died is started again on the next invocation.
-	syscall.Kill(-pid, syscall.SIGKILL)
+	_ = proctree.KillGroup(pid)
 	for deadline := time.Now().Add(5 * time.Second); processAlive(pid) && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -180,7 +179,7 @@ func closeFilesOf(path string) {
 	for _, e := range entries {
 		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && target == abs {
 			if fd, err := strconv.Atoi(e.Name()); err == nil {
-				syscall.Close(fd)
+				closeFD(fd)
 			}
 		}
 	}

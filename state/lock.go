@@ -7,8 +7,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/proctree"
 )
 
 // What makes a lock holder's identity: the pid alone is not enough, since pids are reused.
@@ -90,7 +91,7 @@ func Stale(h LockInfo) (bool, string) {
 			return true, "the host rebooted since"
 		}
 	}
-	if errors.Is(syscall.Kill(h.PID, 0), syscall.ESRCH) {
+	if proctree.Gone(h.PID) {
 		return true, fmt.Sprintf("process %d is gone", h.PID)
 	}
 	if h.StartTime != 0 {

@@ -34,6 +34,7 @@ type app struct {
 	ctx            context.Context
 	args           []string // the command line, for lock holders
 	aws            *awscall.AWS
+	completing     map[string]*engine.Recipe // recipe declarations loaded by __complete
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -66,6 +67,7 @@ func init() {
 		"dev":        (*app).cmdDev,
 		"docs":       (*app).cmdDocs,
 		"help":       (*app).cmdHelp,
+		"__complete": (*app).cmdComplete, // the completion scripts' callback
 	}
 }
 
@@ -83,7 +85,7 @@ func (a *app) main(args []string) int {
 		a.setupOutput()
 	}
 	if !e.printed {
-		a.out.PrintError(e.Error)
+		a.out.PrintError(a.shown(e.Error))
 	}
 	return engine.ExitCode(e.Error)
 }
@@ -122,6 +124,15 @@ type alreadyReported struct{ err *engine.Error }
 
 func (r *alreadyReported) Error() string { return r.err.Error() }
 
+// shown is an error as the user reads it: without -v, positions inside the stock recipes
+// (stock:lib/deploy.lua:728:) are dropped; those in the project's own recipes stay.
+func (a *app) shown(e *engine.Error) *engine.Error {
+	if a.g.verbose {
+		return e
+	}
+	return e.WithoutStockPositions()
+}
+
 func usageErr(hint, format string, args ...any) error { return engine.Usagef(hint, format, args...) }
 
 // signalContext cancels on the first Ctrl-C (recipes stop cleanly, state stays consistent);
@@ -146,6 +157,10 @@ func (a *app) signalContext() (context.Context, func()) {
 }
 
 func (a *app) dispatch(args []string) error {
+	if len(args) > 0 && args[0] == "__complete" { // its words are the line being typed: no flag is ours
+		a.setupOutput()
+		return a.cmdComplete(args[1:])
+	}
 	// The global flags, wherever they stand, parsed once; the output is set up once from them.
 	g, rest, err := parseGlobals(args)
 	a.g = g
@@ -199,7 +214,7 @@ func (a *app) parse(fs *pflag.FlagSet, args []string, usage string) ([]string, e
 	fs.Usage = func() {}
 	if a.g.help {
 		fmt.Fprintf(a.stdout, "%s\n", strings.TrimSpace(usage))
-		if own := fs.FlagUsages(); own != "" {
+		if own := engine.FlagUsages(fs); own != "" {
 			fmt.Fprintf(a.stdout, "\nFlags:\n%s", own)
 		}
 		fmt.Fprintf(a.stdout, "\nGlobal flags:\n%s", globalUsage())
@@ -219,9 +234,38 @@ func flagErrorText(err error, fs *pflag.FlagSet) string {
 	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
 		var known []string
 		fs.VisitAll(func(f *pflag.Flag) { known = append(known, f.Name) })
-		msg += project.Suggest(name, append(known, globalNames()...))
+		name, _, _ = strings.Cut(name, "=")
+		msg += flagSuggestion(name, append(known, globalNames()...))
 	}
 	return msg
+}
+
+// flagSuggestion is " (did you mean --prompt?)", written as the flag one types, or "": the
+// known flag within a small edit distance (1 for names up to 4 letters, else 2), or the one
+// name is the start of.
+func flagSuggestion(name string, known []string) string {
+	limit := 2
+	if len(name) <= 4 {
+		limit = 1
+	}
+	best, bestD := "", limit+1
+	for _, k := range known {
+		if d := project.EditDistance(strings.ToLower(name), k); d < bestD && d < len(name) {
+			best, bestD = k, d
+		}
+	}
+	if best == "" && len(name) >= 3 {
+		for _, k := range known {
+			if strings.HasPrefix(k, name) {
+				best = k
+				break
+			}
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean --" + best + "?)"
 }
 
 // project loads agentcore.toml from the working directory or a parent.
@@ -305,7 +349,7 @@ AgentCore-compatible endpoint, through Lua recipes.
 
 Usage:
   agentcore RECIPE [ARGS] [FLAGS]     run a recipe (same as agentcore run RECIPE)
-  agentcore run RECIPE [ARGS]         run a recipe; agentcore run RECIPE --help explains it
+  agentcore run RECIPE [ARGS]         run a recipe; agentcore RECIPE --help explains it
   agentcore recipes [show|eject NAME] list recipes, print one's source, copy one to recipes/
   agentcore env [list|show|use NAME]  environments of agentcore.toml
   agentcore local start|stop|status|logs|reset
@@ -313,15 +357,53 @@ Usage:
   agentcore init [DIR]                create a project with a sample agent
   agentcore dev AGENT                 rebuild on every save, swapped in place (local provider)
   agentcore lua FILE | --eval CODE    run Lua with every builtin loaded
-  agentcore docs                      print the builtin reference (Markdown)
-  agentcore version | completion bash|zsh|fish
+  agentcore docs [toml]               print the builtin reference, or agentcore.toml's (Markdown)
+  agentcore version | completion bash|zsh|fish|powershell
 
-Stock recipes: create, update, invoke, promote, rollback, status, destroy, sync, drift.
-
+` + a.recipesHelp() + `
 Global flags:
 ` + globalUsage() + `
 Exit codes: 0 success, 1 the work failed, 2 bad usage or input, 3 drift found, 130 interrupted.
 `
+}
+
+// recipesHelp lists the recipes this project can run, stock and its own, with their
+// descriptions (as agentcore recipes does, from the same cache).
+func (a *app) recipesHelp() string {
+	p, err := a.loadProject()
+	res := a.resolver(p)
+	note := ""
+	if p == nil {
+		var nf *project.NotFoundError
+		if wd, werr := os.Getwd(); werr == nil && !errors.As(err, &nf) {
+			if path, ferr := project.Find(wd); ferr == nil {
+				res.ProjectDir = filepath.Dir(path) // its recipes still run once the TOML is fixed
+				note = "  (agentcore.toml does not load: " + firstSentence(err.Error()) + ")\n"
+			}
+		}
+	}
+	rows, err := a.recipeRows(p, res)
+	if err != nil {
+		return "Recipes: agentcore recipes lists them (" + err.Error() + ")\n"
+	}
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r.Name))
+	}
+	var b strings.Builder
+	b.WriteString("Recipes (agentcore RECIPE --help explains one; agentcore recipes shows their sources):\n")
+	b.WriteString(note)
+	for _, r := range rows {
+		desc := r.Description
+		if r.Error != "" {
+			desc = "error: " + firstSentence(r.Error)
+		}
+		if r.Origin != "stock" {
+			desc += " [" + strings.TrimSuffix(r.Origin, " (same as stock)") + "]"
+		}
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, r.Name, desc)
+	}
+	return b.String()
 }
 
 func (a *app) cmdHelp(args []string) error {

@@ -7,11 +7,14 @@ import (
 
 	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/engine/docgen"
+	"github.com/agentcore/agentcore/project"
 	"github.com/agentcore/agentcore/recipes"
 )
 
 const docsUsage = `Usage:
   agentcore docs > docs/reference.md       the builtin reference (Markdown)
+  agentcore docs toml > docs/toml.md       the reference of agentcore.toml: every key with its type,
+                                           default, allowed values and meaning (from the schema)
   agentcore docs --format luals [deploy]   LuaLS stubs (---@meta) of the builtins, or of the deploy library
   agentcore docs --install [DIR]           write the stubs to DIR/.agentcore/types/ and DIR/.luarc.json
                                            (DIR: the project root, default the current one)
@@ -50,8 +53,12 @@ func (a *app) cmdDocs(args []string) error {
 	}
 	switch *format {
 	case "markdown", "md":
+		if len(rest) == 1 && rest[0] == "toml" {
+			fmt.Fprint(a.stdout, project.TOMLReference())
+			return nil
+		}
 		if len(rest) != 0 {
-			return usageErr(docsUsage, "docs takes no arguments in markdown format")
+			return usageErr(docsUsage, "docs takes no argument but toml in markdown format")
 		}
 		fmt.Fprint(a.stdout, docGen().Reference())
 	case "luals":

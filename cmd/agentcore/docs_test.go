@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins"
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/project"
 	"github.com/agentcore/agentcore/recipes"
 )
 
@@ -28,6 +29,23 @@ func TestReferenceIsGenerated(t *testing.T) {
 			}
 		}
 		t.Fatalf("docs/reference.md is stale (regenerate it: go run ./cmd/agentcore docs > docs/reference.md): %d lines generated, %d in the file", len(gl), len(wl))
+	}
+}
+
+// docs/toml.md is generated: it must be exactly what `agentcore docs toml` prints.
+func TestTOMLReferenceIsGenerated(t *testing.T) {
+	want, err := os.ReadFile("../../docs/toml.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := project.TOMLReference(); got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) && i < len(wl); i++ {
+			if gl[i] != wl[i] {
+				t.Fatalf("docs/toml.md is stale (regenerate it: go run ./cmd/agentcore docs toml > docs/toml.md); first difference at line %d:\n got: %s\nfile: %s", i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("docs/toml.md is stale (regenerate it: go run ./cmd/agentcore docs toml > docs/toml.md): %d lines generated, %d in the file", len(gl), len(wl))
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/agentcore/agentcore/engine"
-	"github.com/agentcore/agentcore/project"
 	"github.com/agentcore/agentcore/state"
 )
 
@@ -47,7 +46,7 @@ func globalFlags(g *globals) *pflag.FlagSet {
 // globalUsage is the global flags' help text.
 func globalUsage() string {
 	var g globals
-	return globalFlags(&g).FlagUsages()
+	return engine.FlagUsages(globalFlags(&g))
 }
 
 // globalNames lists the global flags' long names, for did-you-mean.
@@ -143,9 +142,5 @@ func unknownFlag(arg string) error {
 }
 
 func suggestFlag(name string) string {
-	s := project.Suggest(name, globalNames())
-	if strings.Contains(s, "defined:") {
-		return ""
-	}
-	return s
+	return flagSuggestion(name, globalNames())
 }

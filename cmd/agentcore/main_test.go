@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/internal/proctree"
 	"github.com/agentcore/agentcore/local"
 	"github.com/agentcore/agentcore/local/lifecycle"
 )
@@ -192,8 +192,8 @@ func cleanupLocal(home string, port int) {
 	if b, err := os.ReadFile(filepath.Join(dir, "server.json")); err == nil {
 		var si lifecycle.ServerInfo
 		if json.Unmarshal(b, &si) == nil && si.PID > 0 {
-			_ = syscall.Kill(si.PID, syscall.SIGTERM)
-			for i := 0; i < 50 && syscall.Kill(si.PID, 0) == nil; i++ {
+			_ = proctree.Terminate(si.PID)
+			for i := 0; i < 50 && !proctree.Gone(si.PID); i++ {
 				time.Sleep(100 * time.Millisecond)
 			}
 		}

@@ -122,26 +122,30 @@ func relPath(p string) string {
 	return p
 }
 
-func (a *app) listRecipes(p *project.Project, res *engine.Resolver) error {
+// recipeRow is one recipe as agentcore recipes (and --help, and completion) lists it.
+type recipeRow struct {
+	Name        string `json:"name"`
+	Origin      string `json:"origin"`
+	Override    bool   `json:"overrides_stock"`
+	Description string `json:"description"`
+	Error       string `json:"error,omitempty"`
+}
+
+// recipeRows lists every recipe the project can run (stock and its own, overrides winning)
+// with its description. Descriptions come from evaluating each recipe's declaration, which
+// compiles it: cached by content (with every stock recipe and library the declaration could
+// use), a listing (and --help, and shell completion on every Tab) compiles nothing that did
+// not change.
+func (a *app) recipeRows(p *project.Project, res *engine.Resolver) ([]recipeRow, error) {
 	srcs, err := res.List()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	type row struct {
-		Name        string `json:"name"`
-		Origin      string `json:"origin"`
-		Override    bool   `json:"overrides_stock"`
-		Description string `json:"description"`
-		Error       string `json:"error,omitempty"`
-	}
-	// Descriptions come from evaluating each recipe's declaration, which compiles it: cached
-	// by content (with every stock recipe and library the declaration could use), a listing
-	// (and shell completion, which runs one on every Tab) compiles nothing that did not change.
 	cache := openDescCache(res)
 	var vm *engine.VM
-	var rows []row
+	var rows []recipeRow
 	for _, s := range srcs {
-		r := row{Name: s.Name, Origin: s.Origin, Override: s.Override}
+		r := recipeRow{Name: s.Name, Origin: s.Origin, Override: s.Override}
 		if d, ok := cache.get(s.Code); ok {
 			r.Description = d
 			rows = append(rows, r)
@@ -150,7 +154,7 @@ func (a *app) listRecipes(p *project.Project, res *engine.Resolver) error {
 		if vm == nil {
 			run, err := a.newRun(p, false)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			vm = engine.NewVM(run, a.registry())
 			defer vm.Close()
@@ -165,6 +169,14 @@ func (a *app) listRecipes(p *project.Project, res *engine.Resolver) error {
 		rows = append(rows, r)
 	}
 	cache.save()
+	return rows, nil
+}
+
+func (a *app) listRecipes(p *project.Project, res *engine.Resolver) error {
+	rows, err := a.recipeRows(p, res)
+	if err != nil {
+		return err
+	}
 	if a.out.JSON {
 		return json.NewEncoder(a.stdout).Encode(rows)
 	}

@@ -96,7 +96,7 @@ func (a *app) runRecipe(name string, args []string) error {
 	if a.out.JSON {
 		var e *engine.Error
 		if err != nil {
-			e = asError(err).Error
+			e = a.shown(asError(err).Error)
 		}
 		a.out.Result(name, result, e)
 		if e != nil {

@@ -1,9 +1,11 @@
-// Package proctree stops a command together with every process it started.
+// Package proctree starts, watches and stops processes and their trees the same way on every
+// OS: a command in a process group of its own (Unix: setpgid; Windows: CREATE_NEW_PROCESS_GROUP),
+// killed with everything it started, and a pid's liveness (Unix: kill 0; Windows: OpenProcess).
+// The OS-specific calls live in proctree_unix.go and proctree_windows.go, and nowhere else.
 package proctree
 
 import (
 	"os/exec"
-	"syscall"
 	"time"
 )
 
@@ -18,12 +20,9 @@ const WaitDelay = 2 * time.Second
 // WaitDelay bounds what a process that left the group (a daemon) can hold: Wait then
 // returns exec.ErrWaitDelay, which Ignore turns back into the command's own result.
 func Bind(cmd *exec.Cmd) {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setpgid = true
+	NewGroup(cmd)
 	cmd.Cancel = func() error {
-		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		if err := KillGroup(cmd.Process.Pid); err != nil {
 			return cmd.Process.Kill()
 		}
 		return nil

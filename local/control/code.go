@@ -12,10 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/internal/proctree"
 )
 
 // CodeSource is where code versions' packages are read from: the local endpoint's S3
@@ -297,7 +298,7 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, runtimeID stri
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a terminal's Ctrl-C to the server does not reach it, and stop
 	// kills whatever it started too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proctree.NewGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return "", deployErrorf("starting %s for %s: %v", strings.Join(command, " "), cfg.describe(), err)
 	}
@@ -422,7 +423,7 @@ func (c *codeRunner) alive(rec *procRec) bool {
 		default:
 		}
 	}
-	if rec.PID <= 0 || syscall.Kill(rec.PID, 0) != nil {
+	if !proctree.Signalable(rec.PID) {
 		return false
 	}
 	if t := startTicks(rec.PID); t != 0 && rec.StartTicks != 0 && t != rec.StartTicks {
@@ -436,13 +437,13 @@ func (c *codeRunner) stop(rec *procRec) {
 	if !c.alive(rec) {
 		return
 	}
-	syscall.Kill(-rec.PID, syscall.SIGTERM)
+	_ = proctree.TerminateGroup(rec.PID)
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if !c.alive(rec) {
 			return
 		}
 	}
-	syscall.Kill(-rec.PID, syscall.SIGKILL)
+	_ = proctree.KillGroup(rec.PID)
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && c.alive(rec); time.Sleep(20 * time.Millisecond) {
 	}
 }

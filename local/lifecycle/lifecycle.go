@@ -17,9 +17,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/agentcore/agentcore/internal/proctree"
 	"github.com/agentcore/agentcore/local/auth"
 )
 
@@ -189,7 +189,7 @@ func (e *Endpoint) Start(ctx context.Context, port int) (*ServerInfo, error) {
 	defer logf.Close()
 	cmd := exec.Command(exe, "local", "start", "--foreground", "--port", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	proctree.Detach(cmd)
 	cmd.Env = ChildEnv(os.Environ())
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the local endpoint: %w", err)
@@ -215,15 +215,11 @@ func (e *Endpoint) Start(ctx context.Context, port int) (*ServerInfo, error) {
 
 // Stop sends SIGTERM to the server and waits until it has exited (10 s at most).
 func (e *Endpoint) Stop(ctx context.Context, si *ServerInfo) error {
-	p, err := os.FindProcess(si.PID)
-	if err == nil {
-		err = p.Signal(syscall.SIGTERM)
-	}
-	if err != nil {
+	if err := proctree.Terminate(si.PID); err != nil {
 		return fmt.Errorf("stopping pid %d: %w", si.PID, err)
 	}
 	for i := 0; i < 100; i++ {
-		if syscall.Kill(si.PID, 0) != nil {
+		if proctree.Gone(si.PID) {
 			return nil
 		}
 		select {

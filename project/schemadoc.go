@@ -1,0 +1,232 @@
+package project
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// KeyDoc documents one key of agentcore.toml. The keys themselves, their nesting and their
+// Go types come from the schema (rawFile and the structs it holds, by reflection); KeyDocs
+// adds what the types cannot say. TestKeyDocsCoverSchema fails when a key of the schema has no
+// entry here (or an entry names no key), so a new key cannot go undocumented.
+type KeyDoc struct {
+	Type    string // when the Go type does not say it ("seconds or a duration")
+	Default string // "" when none
+	Values  string // the allowed values, in words
+	Doc     string // what it means
+}
+
+// KeyDocs are the keys of agentcore.toml by path: "agents.*.lifecycle.idle_timeout" (* stands
+// for a name the user chooses, [] for an entry of an array of tables).
+var KeyDocs = map[string]KeyDoc{
+	"project":                         {Doc: "The project itself."},
+	"project.name":                    {Default: "the directory's name", Values: "lowercase letters, digits, - and _", Doc: "The project's name: it prefixes runtime names, stacks, repositories, parameters and tags."},
+	"project.default_environment":     {Values: "an environment's name", Doc: "The environment used when neither -e, AGENTCORE_ENV nor `agentcore env use` chose one."},
+	"agents":                          {Doc: "The agents, one table each: `[agents.NAME]`."},
+	"agents.*":                        {Doc: "One agent. NAME is how commands name it (`agentcore create NAME`)."},
+	"agents.*.description":            {Values: "1 to 4096 characters", Doc: "The runtime's description."},
+	"agents.*.dockerfile":             {Default: "context/Dockerfile", Doc: "The Dockerfile (build = \"docker\"), relative to agentcore.toml; it may lie outside the context."},
+	"agents.*.context":                {Default: "the Dockerfile's folder", Doc: "The build context or source folder, relative to agentcore.toml."},
+	"agents.*.platform":               {Default: "the host's for local, linux/arm64 for aws", Values: "linux/arm64, linux/amd64", Doc: "The image's platform."},
+	"agents.*.protocol":               {Default: "HTTP", Values: "HTTP, MCP, A2A, AGUI", Doc: "The protocol the agent serves (AgentCore's ServerProtocol)."},
+	"agents.*.environment":            {Type: "table of strings, { env = \"NAME\" } or { secret = \"NAME\" }", Values: "at most 50 variables; names up to 100, values up to 5000 characters", Doc: "The runtime's environment variables. `{ env = \"NAME\" }` takes the value from agentcore's own environment (masked in output); `{ secret = \"NAME\" }` puts the ARN of the Secrets Manager secret agentcore/PROJECT/ENV/NAME."},
+	"agents.*.build_args":             {Type: "table of strings or { env = \"NAME\" }", Doc: "Docker build arguments (no secrets: they end up in the image)."},
+	"agents.*.lifecycle":              {Doc: "The runtime's session lifecycle."},
+	"agents.*.lifecycle.idle_timeout": {Type: "seconds or a duration (\"15m\")", Default: "AgentCore's (15m)", Values: "60s to 8h", Doc: "How long an idle session lives."},
+	"agents.*.lifecycle.max_lifetime": {Type: "seconds or a duration (\"8h\")", Default: "AgentCore's (8h)", Values: "60s to 8h", Doc: "How long a session lives at most."},
+	"agents.*.execution_role":         {Values: "an IAM role ARN", Doc: "A role you bring; agentcore then creates and deletes none."},
+	"agents.*.models":                 {Doc: "Bedrock model ids the agent may invoke (added to the execution role agentcore creates)."},
+	"agents.*.runtime_name":           {Default: "PROJECT_AGENT, mapped to AgentCore's rules", Values: "a letter, then letters, digits and _; at most 48", Doc: "The runtime's name in AgentCore."},
+	"agents.*.auth":                   {Doc: "How callers authenticate (default: IAM, SigV4)."},
+	"agents.*.auth.type":              {Default: "iam", Values: "iam, jwt, cognito", Doc: "jwt: your OpenID Connect issuer; cognito: a user pool created for the agent on AWS."},
+	"agents.*.auth.discovery_url":     {Values: "a URL ending in /.well-known/openid-configuration", Doc: "The issuer's discovery document (type = \"jwt\")."},
+	"agents.*.auth.allowed_clients":   {Doc: "The client ids a token may be issued to (jwt; this and/or allowed_audience)."},
+	"agents.*.auth.allowed_audience":  {Doc: "The audiences a token may carry (jwt)."},
+	"agents.*.build":                  {Default: "image when image is set, zip when runtime is set, else docker", Values: "docker, go, zip, image", Doc: "How the artifact is made: a Docker build, a Go build assembled into an image without Docker, a code zip for a managed runtime, or a prebuilt image."},
+	"agents.*.image":                  {Values: "REPOSITORY@sha256:DIGEST or REPOSITORY:TAG", Doc: "The prebuilt image (build = \"image\"), checked for its platform."},
+	"agents.*.package":                {Default: "the context's main package", Doc: "The Go main package to build (build = \"go\")."},
+	"agents.*.files":                  {Doc: "Files copied into the image next to the binary (build = \"go\")."},
+	"agents.*.base_image":             {Default: "none (FROM scratch)", Doc: "The image the binary is added to (build = \"go\")."},
+	"agents.*.runtime":                {Values: strings.Join(ManagedRuntimes, ", "), Doc: "The managed runtime of a code zip (build = \"zip\")."},
+	"agents.*.entrypoint":             {Values: "1 or 2 entries", Doc: "The file the managed runtime runs, relative to context (build = \"zip\"): [\"main.py\"] or [\"opentelemetry-instrument\", \"main.py\"]."},
+	"agents.*.smoke":                  {Doc: "The checks release and rollout run against a new version: `[[agents.NAME.smoke]]`, one table each."},
+	"agents.*.smoke[].prompt":         {Doc: "Sent as {\"prompt\": ...} (or payload)."},
+	"agents.*.smoke[].payload":        {Type: "table or JSON string", Doc: "Sent as JSON, instead of prompt."},
+	"agents.*.smoke[].expect":         {Doc: "Text the answer must contain (streamed answers: their text)."},
+	"agents.*.smoke[].expect_json":    {Type: "table of dotted paths to values", Doc: "Values at dotted paths of a JSON answer (\"items.0.name\", indexes from 0)."},
+	"agents.*.smoke[].timeout":        {Type: "seconds or a duration", Default: "30s", Values: "at most 15m", Doc: "The whole answer within this time."},
+	"agents.*.alarms":                 {Doc: "CloudWatch alarms on one endpoint (AWS)."},
+	"agents.*.alarms.endpoint":        {Default: "DEFAULT", Doc: "The endpoint the alarms watch."},
+	"agents.*.alarms.errors":          {Doc: "Alarm when system and user errors in 5 minutes reach this."},
+	"agents.*.alarms.latency_p99_ms":  {Doc: "Alarm when p99 latency stays above this for 5 minutes."},
+	"agents.*.alarms.notify":          {Values: "up to 3 e-mail addresses, any SNS topic ARNs", Doc: "Who is told."},
+	"environments":                    {Default: "one local environment", Doc: "Where agents are deployed, one table each: `[environments.NAME]`."},
+	"environments.*":                  {Doc: "One environment: one provider, account and region."},
+	"environments.*.provider":         {Values: "local, aws", Doc: "local: the AgentCore-compatible endpoint agentcore serves on this machine; aws: Amazon Bedrock AgentCore."},
+	"environments.*.region":           {Default: "the profile's or AWS_REGION", Doc: "The AWS region."},
+	"environments.*.account":          {Values: "12 digits", Doc: "The account guard: credentials of any other account are refused."},
+	"environments.*.profile":          {Doc: "The AWS shared-config profile."},
+	"environments.*.endpoint_url":     {Doc: "Any AWS-compatible endpoint (an emulator)."},
+	"environments.*.registry":         {Values: "HOST:PORT", Doc: "Where images are pushed, when not the account's ECR."},
+	"environments.*.protected":        {Default: "false", Doc: "Destroy, secret deletion and a rollout reaching it need the environment's name typed (or --confirm NAME)."},
+	"environments.*.state":            {Default: "file", Values: "file, ssm", Doc: "Where state is kept: .agentcore/state, or SSM Parameter Store (locked across machines)."},
+	"environments.*.release":          {Default: "direct", Values: "direct, canary", Doc: "How rollout deploys here: canary, smoke checks, then stable; or straight to DEFAULT."},
+	"environments.*.variables":        {Type: "table of strings, { env = \"NAME\" } or { secret = \"NAME\" }", Doc: "Added to every agent's environment here (the agent's own keys win)."},
+	"environments.*.agents":           {Doc: "Per-environment overrides of any agent key: `[environments.ENV.agents.NAME]` takes the keys of `[agents.NAME]`."},
+	"environments.*.agents.*":         {Doc: "The keys of `[agents.NAME]` for this environment, overriding the agent's own."},
+	"rollouts":                        {Doc: "Named rollouts: `[rollouts.NAME]`."},
+	"rollouts.*":                      {Doc: "One rollout (`agentcore rollout AGENT --through NAME`)."},
+	"rollouts.*.through":              {Type: "array of strings or of arrays of strings", Values: "environment names; \"a|b\" or [\"a\", \"b\"] is a wave", Doc: "The environments in order; a wave deploys in parallel."},
+}
+
+// KeyInfo is one key of agentcore.toml as the reference shows it.
+type KeyInfo struct {
+	Path   string // "agents.*.lifecycle.idle_timeout"
+	Header string // the table it is written in: "[agents.NAME.lifecycle]"
+	Key    string // "idle_timeout"; "" for a table itself
+	Type   string
+	KeyDoc
+}
+
+// SchemaKeys lists every key and table of agentcore.toml, in the schema's order.
+func SchemaKeys() []KeyInfo {
+	var out []KeyInfo
+	walkSchema(reflect.TypeOf(rawFile{}), "", "", &out)
+	return out
+}
+
+// walkSchema adds the fields of struct t, found at path (dotted, with * and []) and written
+// under header.
+func walkSchema(t reflect.Type, path, header string, out *[]KeyInfo) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := strings.Split(f.Tag.Get("toml"), ",")[0]
+		if key == "" || key == "-" {
+			continue
+		}
+		p := strings.TrimPrefix(path+"."+key, ".")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		hdr := strings.TrimPrefix(header+"."+key, ".")
+		switch {
+		case ft.Kind() == reflect.Struct:
+			*out = append(*out, KeyInfo{Path: p, Header: "[" + hdr + "]", Type: "table", KeyDoc: KeyDocs[p]})
+			walkSchema(ft, p, hdr, out)
+		case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
+			name := "NAME"
+			if key == "environments" {
+				name = "ENV"
+			}
+			*out = append(*out, KeyInfo{Path: p, Header: "[" + hdr + "." + name + "]", Type: "tables by name", KeyDoc: KeyDocs[p]})
+			*out = append(*out, KeyInfo{Path: p + ".*", Header: "[" + hdr + "." + name + "]", Type: "table", KeyDoc: KeyDocs[p+".*"]})
+			if path != "" { // a nested map of tables (environments.ENV.agents) takes the outer one's keys
+				continue
+			}
+			walkSchema(ft.Elem(), p+".*", hdr+"."+name, out)
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			*out = append(*out, KeyInfo{Path: p, Header: "[[" + hdr + "]]", Type: "array of tables", KeyDoc: KeyDocs[p]})
+			walkSchema(ft.Elem(), p+"[]", "["+hdr+"]", out)
+		default:
+			k := KeyInfo{Path: p, Header: "[" + header + "]", Key: key, Type: keyType(ft), KeyDoc: KeyDocs[p]}
+			if k.KeyDoc.Type != "" {
+				k.Type = k.KeyDoc.Type
+			}
+			*out = append(*out, k)
+		}
+	}
+}
+
+func keyType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int64:
+		return "integer"
+	case reflect.Slice:
+		return "array of " + keyType(t.Elem()) + "s"
+	case reflect.Map:
+		return "table of " + keyType(t.Elem()) + "s"
+	}
+	return "any"
+}
+
+// TOMLReference is the reference of agentcore.toml in Markdown (agentcore docs toml, which
+// makes docs/toml.md).
+func TOMLReference() string {
+	var b strings.Builder
+	b.WriteString("# agentcore.toml reference\n\n")
+	b.WriteString("Generated by `agentcore docs toml` from the schema (project/schema.go and project/schemadoc.go); do not edit.\n\n")
+	b.WriteString("agentcore.toml is decoded strictly: an unknown key, a wrong type or an invalid value is an error\n")
+	b.WriteString("with its line and column (and a did-you-mean). `NAME` and `ENV` stand for names you choose.\n")
+	type section struct {
+		docs []string
+		keys []KeyInfo
+	}
+	var order []string
+	sections := map[string]*section{}
+	get := func(h string) *section {
+		if sections[h] == nil {
+			sections[h] = &section{}
+			order = append(order, h)
+		}
+		return sections[h]
+	}
+	for _, k := range SchemaKeys() {
+		sec := get(k.Header)
+		if k.Key != "" {
+			sec.keys = append(sec.keys, k)
+			continue
+		}
+		doc := k.Doc
+		if k.Default != "" {
+			doc += " Default: " + k.Default + "."
+		}
+		sec.docs = append(sec.docs, doc)
+	}
+	for _, h := range order {
+		sec := sections[h]
+		fmt.Fprintf(&b, "\n## `%s`\n\n", h)
+		if len(sec.docs) > 0 {
+			b.WriteString(strings.Join(sec.docs, " ") + "\n")
+		}
+		if len(sec.keys) == 0 {
+			continue
+		}
+		b.WriteString("\n| key | type | default | allowed values | meaning |\n| --- | --- | --- | --- | --- |\n")
+		for _, k := range sec.keys {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", k.Key, cell(k.Type), cell(k.Default), cell(k.Values), cell(k.Doc))
+		}
+	}
+	return b.String()
+}
+
+func cell(s string) string {
+	if s == "" {
+		return ""
+	}
+	return strings.ReplaceAll(s, "|", "\\|")
+}
+
+// undocumentedKeys lists schema keys without a KeyDocs entry and entries naming no key.
+func undocumentedKeys() (missing, stale []string) {
+	seen := map[string]bool{}
+	for _, k := range SchemaKeys() {
+		seen[k.Path] = true
+		if KeyDocs[k.Path].Doc == "" {
+			missing = append(missing, k.Path)
+		}
+	}
+	for p := range KeyDocs {
+		if !seen[p] {
+			stale = append(stale, p)
+		}
+	}
+	sort.Strings(stale)
+	return missing, stale
+}

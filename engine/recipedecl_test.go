@@ -33,7 +33,7 @@ func TestRecipeDeclarationStrict(t *testing.T) {
 		{"unknown key, shortened", `{ name = "agent", type = "string", pos = true }`,
 			`unknown option "args[1].pos" (did you mean "positional"?)`},
 		{"unknown key, far", `{ name = "agent", type = "string", colour = "red" }`,
-			`unknown option "args[1].colour"; known options of args[1]: choices`},
+			`unknown option "args[1].colour"; known options of args[1]: after_dash, choices`},
 		{"required is a string", `{ name = "agent", type = "string", required = "yes" }`,
 			`field args[1].required must be a boolean, got a string`},
 		{"choices hold a number", `{ name = "mode", type = "string", choices = { "a", 1 } }`,

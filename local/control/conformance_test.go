@@ -339,7 +339,21 @@ func TestRuntimeLifecycle(t *testing.T) {
 	if _, err := e.data.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session1)}); !errors.As(err, &dnf) {
 		t.Fatalf("stopping a stopped session: %v", err)
 	}
-	waitFor(t, "version 1's container to be removed once nothing serves it", func() bool {
+	// Sessions started without an id (one generated per request) are on version 1 too.
+	e.svc.sessMu.Lock()
+	var onV1 []string
+	for _, sb := range e.svc.sessions {
+		if sb.runtimeID == id && sb.version == 1 {
+			onV1 = append(onV1, sb.session)
+		}
+	}
+	e.svc.sessMu.Unlock()
+	for _, sid := range onV1 {
+		if _, err := e.data.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(sid)}); err != nil {
+			t.Fatalf("StopRuntimeSession %s: %v", sid, err)
+		}
+	}
+	waitFor(t, "version 1's containers to be removed once no endpoint or session uses it", func() bool {
 		for _, c := range e.containers(id) {
 			if c.Labels[LabelVersion] == "1" {
 				return false

@@ -493,6 +493,10 @@ func (s *Service) collect(ctx context.Context, id string) {
 			}
 		}
 	}
+	// What runs is listed before what we hold is read: a sandbox registered after the
+	// listing is not in it, one registered before is held.
+	found, ferr := s.run.find(ctx, id, 0)
+	recs, perr := s.store.processes(id)
 	var drop []*sandbox
 	s.sessMu.Lock()
 	for k, p := range s.pools {
@@ -526,7 +530,7 @@ func (s *Service) collect(ctx context.Context, id string) {
 	for _, sb := range drop {
 		s.run.destroy(ctx, sb)
 	}
-	if found, err := s.run.find(ctx, id, 0); err == nil {
+	if ferr == nil {
 		for _, c := range found {
 			if !held[c.Labels[LabelSandbox]] {
 				s.cfg.Logf("control: removing container %s of runtime %s version %s: no session or pool holds it", c.ID[:min(12, len(c.ID))], id, c.Labels[LabelVersion])
@@ -534,7 +538,7 @@ func (s *Service) collect(ctx context.Context, id string) {
 			}
 		}
 	}
-	if recs, err := s.store.processes(id); err == nil {
+	if perr == nil {
 		for _, rec := range recs {
 			if !held[rec.Sandbox] || rec.Sandbox == "" {
 				s.run.code.end(rec)

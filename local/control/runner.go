@@ -60,12 +60,6 @@ type runner struct {
 	ensureNw func(context.Context) (string, error)
 }
 
-type startCall struct {
-	done chan struct{}
-	addr string
-	err  error
-}
-
 // deployError is a failure a person can act on; its message becomes failureReason.
 type deployError struct{ msg string }
 

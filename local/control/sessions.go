@@ -652,3 +652,26 @@ func (s *Service) recoverSessions(runtimes []*runtimeRec) {
 		s.cfg.Logf("control: %d live sessions found again", n)
 	}
 }
+
+// sandboxTarget is where a command runs in a session's sandbox (InvokeAgentRuntimeCommand, the
+// interactive shell): `docker exec` in Container, or for a host process a command started in
+// Dir with Env (the agent's own environment: region, environmentVariables, PORT, TMPDIR).
+type sandboxTarget struct {
+	Container string
+	Dir       string
+	Env       []string
+	PID       int // the host process's pid (0 for a container)
+}
+
+// sandboxTarget describes sb for exec; get it from sessionSandbox, which starts the session's
+// sandbox when it has none.
+func (s *Service) sandboxTarget(rt *runtimeRec, sb *sandbox) sandboxTarget {
+	if sb.proc == nil {
+		return sandboxTarget{Container: sb.container}
+	}
+	t := sandboxTarget{Dir: sb.proc.Dir, PID: sb.proc.PID}
+	if ver := rt.Versions[sb.version]; ver != nil && ver.Config.Code != nil {
+		t.Env = s.run.code.env(s.run, ver.Config, sb.runtimeID, sb.version, s.run.code.versionDir(sb.runtimeID, sb.version), sb.proc.Dir, sb.proc.Port)
+	}
+	return t
+}

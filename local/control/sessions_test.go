@@ -55,6 +55,25 @@ func TestSessions(t *testing.T) {
 	if _, ans := e.invoke(iso, "", a, `{}`); ans.Count != 2 || ans.File != "of A" {
 		t.Fatalf("A's second request: count %d file %q", ans.Count, ans.File)
 	}
+	// What exec in a session is given: the container of A's sandbox.
+	rt, err := e.svc.store.runtime(*isolated.AgentRuntimeId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, isNew, err := e.svc.sessionSandbox(context.Background(), rt, "DEFAULT", a)
+	if err != nil || isNew {
+		t.Fatalf("sessionSandbox of a live session: new %v, %v", isNew, err)
+	}
+	target := e.svc.sandboxTarget(rt, sb)
+	var holder string
+	for _, c := range e.containers(rt.ID) {
+		if c.Labels[LabelSandbox] == sb.id {
+			holder = c.ID
+		}
+	}
+	if target.Container == "" || target.Container != holder {
+		t.Fatalf("A's exec target %+v, its sandbox's container %q", target, holder)
+	}
 	if _, err := e.ctl.DeleteAgentRuntime(context.Background(), &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: isolated.AgentRuntimeId}); err != nil {
 		t.Fatal(err)
 	}

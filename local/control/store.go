@@ -371,16 +371,6 @@ func (s *store) sessionRecs() ([]*sessionRec, error) {
 	return out, err
 }
 
-// hasSession reports whether a session is recorded.
-func (s *store) hasSession(runtimeID, sessionID string) bool {
-	found := false
-	s.db.View(func(tx *bolt.Tx) error {
-		found = tx.Bucket(bucketSessions).Get(endpointKey(runtimeID, sessionID)) != nil
-		return nil
-	})
-	return found
-}
-
 // stopSession deletes a session and reports whether it existed.
 func (s *store) stopSession(runtimeID, sessionID string) (bool, error) {
 	found := false

@@ -528,6 +528,7 @@ func (s *Service) collect(ctx context.Context, id string) {
 	}
 	s.sessMu.Unlock()
 	for _, sb := range drop {
+		held[sb.id] = true // removed here, not reported as a leftover below
 		s.run.destroy(ctx, sb)
 	}
 	if ferr == nil {

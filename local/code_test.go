@@ -101,10 +101,18 @@ type codeAnswer struct {
 	Shared string         `json:"shared"`
 }
 
+// codeSession is the runtime session the code runtime tests invoke in (each session has its own
+// host process).
+const codeSession = "code-runtime-session-0123456789abcdefghij"
+
 func invokeCode(t *testing.T, cfg aws.Config, url, arn string) codeAnswer {
+	return invokeCodeIn(t, cfg, url, arn, codeSession)
+}
+
+func invokeCodeIn(t *testing.T, cfg aws.Config, url, arn, session string) codeAnswer {
 	t.Helper()
 	dp := bedrockagentcore.NewFromConfig(cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(url) })
-	out, err := dp.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn), Payload: []byte(`{"prompt":"hi"}`)})
+	out, err := dp.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session), Payload: []byte(`{"prompt":"hi"}`)})
 	if err != nil {
 		t.Fatalf("InvokeAgentRuntime: %v", err)
 	}
@@ -174,8 +182,13 @@ func TestCodeRuntime(t *testing.T) {
 
 	ans := invokeCode(t, r.cfg, r.url, arn)
 	pid = ans.PID
-	if ans.Echo["prompt"] != "hi" || ans.Who != "code" || ans.Region != "us-east-1" || ans.Shared != "shared" || ans.Port == "8080" || !strings.Contains(ans.Cwd, "/code/"+id+"/v1") {
+	if ans.Echo["prompt"] != "hi" || ans.Who != "code" || ans.Region != "us-east-1" || ans.Shared != "shared" || ans.Port == "8080" || !strings.Contains(ans.Cwd, "/code/"+id+"/sessions/") {
 		t.Fatalf("answer %+v", ans)
+	}
+	// Another session has a process and a working directory of its own.
+	other := invokeCodeIn(t, r.cfg, r.url, arn, "code-runtime-other-0123456789abcdefghijk")
+	if other.PID == ans.PID || other.PID == 0 || other.Cwd == ans.Cwd || other.Port == ans.Port {
+		t.Fatalf("two sessions share a process: %+v and %+v", ans, other)
 	}
 	if !processAlive(pid) {
 		t.Fatalf("agent pid %d not running", pid)

@@ -118,7 +118,11 @@ Examples:
     end
 
     local sessions = load_sessions()
+    -- A session stays on the version that served its first request (its sandbox runs it): the
+    -- saved one is reused while the endpoint serves that version, a new one starts after a change.
     local key = agent.name .. "/" .. args.endpoint
+    local served = a.endpoints[args.endpoint] and a.endpoints[args.endpoint].version
+    if served then key = key .. "@V" .. tostring(served) end
     local session = args.session
     if not session and not args.new_session then session = sessions[key] end
     if not session then session = deploy.new_session_id() end

@@ -14,7 +14,11 @@
 //
 // An invocation payload {"stream": N} answers text/event-stream with N `data:` events (N<=0 means
 // 3), each flushed on its own; {"status": 500} answers that HTTP status. Any other payload is
-// echoed as {"echo": payload, "sessionId": ..., "userId": ..., "headers": {...}, "env": {...}}.
+// echoed as {"echo": payload, "sessionId": ..., "userId": ..., "headers": {...}, "env": {...},
+// "count": N, "file": ...}: count is how many invocations this process served (a global, in
+// memory), file what session.txt in the working directory holds ("" when there is none). A
+// payload {"write": TEXT} writes TEXT to session.txt first; {"sleep": "2s"} answers after that
+// long (a busy session).
 package main
 
 import (
@@ -25,6 +29,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -74,7 +79,10 @@ func main() {
 	}
 }
 
+var invocations atomic.Int64
+
 func invoke(w http.ResponseWriter, r *http.Request) {
+	count := invocations.Add(1)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -91,6 +99,22 @@ func invoke(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"error":"status %d requested"}`, int(s))
 		return
 	}
+	if text, ok := obj["write"].(string); ok {
+		if err := os.WriteFile("session.txt", []byte(text), 0o644); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	if d, ok := obj["sleep"].(string); ok {
+		if dur, err := time.ParseDuration(d); err == nil {
+			select {
+			case <-time.After(dur):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}
+	file, _ := os.ReadFile("session.txt")
 	sessionID := r.Header.Get("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id")
 	fmt.Printf("testagent invoked: %s\n", body) // one line per invocation, for the logs tests
 	if n, ok := obj["stream"]; ok {
@@ -115,6 +139,8 @@ func invoke(w http.ResponseWriter, r *http.Request) {
 		"userId":    r.Header.Get("X-Amzn-Bedrock-AgentCore-Runtime-User-Id"),
 		"headers":   headers,
 		"env":       env,
+		"count":     count,
+		"file":      string(file),
 	})
 }
 

@@ -47,38 +47,69 @@ type codeRunner struct {
 	exited map[int]chan struct{} // pid → closed when a process this server started ends
 }
 
-// startCode runs a code version: in a container when a runtime image is configured and
-// present on the engine, as a host process otherwise.
-func (r *runner) startCode(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) (string, error) {
+// runtimeImage is the runtime image configured for a code runtime and present on the engine,
+// "" when none is (the version then runs as host processes).
+func (r *runner) runtimeImage(ctx context.Context, cfg runtimeConfig) string {
+	image := os.Getenv(RuntimeImageEnv + cfg.Code.Runtime)
+	if image == "" {
+		return ""
+	}
+	if _, err := r.docker.ImageInspect(ctx, image); err != nil {
+		return ""
+	}
+	return image
+}
+
+// verifyCode unpacks a code version's package (checking its entry point) and checks that
+// what runs it is here: the runtime image, or the interpreter on this machine.
+func (r *runner) verifyCode(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) error {
 	c := r.code
 	if c.source == nil || c.dir == "" {
-		return "", deployErrorf("this endpoint has no S3 to read code packages from")
+		return deployErrorf("this endpoint has no S3 to read code packages from")
 	}
-	dir, err := c.extract(runtimeID, version, cfg)
-	if err != nil {
-		return "", err
+	if _, err := c.extract(runtimeID, version, cfg); err != nil {
+		return err
 	}
 	if image := os.Getenv(RuntimeImageEnv + cfg.Code.Runtime); image != "" {
-		if _, err := r.docker.ImageInspect(ctx, image); err == nil {
-			interp := "python3"
-			if strings.HasPrefix(cfg.Code.Runtime, "NODE_") {
-				interp = "node"
-			}
-			addr, err := r.create(ctx, runtimeID, version, cfg, containerSpec{
-				image:   image,
-				cmd:     entryCommand(interp, cfg.Code.EntryPoint),
-				workdir: containerCodeDir,
-				binds:   []string{dir + ":" + containerCodeDir + ":ro"},
-				env:     []string{"PORT=8080", "PYTHONPATH=" + containerCodeDir, "PYTHONUNBUFFERED=1"},
-			})
-			if err == nil {
-				r.logf("control: runtime %s version %d (%s) runs in a container from the runtime image %s on %s", runtimeID, version, cfg.Code.Runtime, image, addr)
-			}
-			return addr, err
+		if r.runtimeImage(ctx, cfg) != "" {
+			return nil
 		}
-		r.logf("control: %s%s=%s: no such image on the Docker engine; runtime %s version %d runs as a host process", RuntimeImageEnv, cfg.Code.Runtime, image, runtimeID, version)
+		r.logf("control: %s%s=%s: no such image on the Docker engine; runtime %s version %d runs as host processes", RuntimeImageEnv, cfg.Code.Runtime, image, runtimeID, version)
 	}
-	return c.startProcess(ctx, r, runtimeID, version, cfg, dir)
+	_, _, err := c.interpreterFor(ctx, cfg)
+	return err
+}
+
+// startCode starts a sandbox of a code version: a container from the runtime image when one is
+// configured and present on the engine (its own filesystem, the package mounted read-only at
+// /var/task), a host process otherwise.
+func (r *runner) startCode(ctx context.Context, sb *sandbox, cfg runtimeConfig) error {
+	c := r.code
+	if c.source == nil || c.dir == "" {
+		return deployErrorf("this endpoint has no S3 to read code packages from")
+	}
+	dir, err := c.extract(sb.runtimeID, sb.version, cfg)
+	if err != nil {
+		return err
+	}
+	if image := r.runtimeImage(ctx, cfg); image != "" {
+		interp := "python3"
+		if strings.HasPrefix(cfg.Code.Runtime, "NODE_") {
+			interp = "node"
+		}
+		err := r.create(ctx, sb, cfg, containerSpec{
+			image:   image,
+			cmd:     entryCommand(interp, cfg.Code.EntryPoint),
+			workdir: containerCodeDir,
+			binds:   []string{dir + ":" + containerCodeDir + ":ro"},
+			env:     []string{"PORT=8080", "PYTHONPATH=" + containerCodeDir, "PYTHONUNBUFFERED=1"},
+		})
+		if err == nil {
+			r.logf("control: runtime %s version %d (%s): sandbox %s runs in a container from the runtime image %s on %s", sb.runtimeID, sb.version, cfg.Code.Runtime, sb.id, image, sb.addr)
+		}
+		return err
+	}
+	return c.startProcess(ctx, r, sb, cfg, dir)
 }
 
 // entryCommand is the command for an entryPoint: [script] runs INTERPRETER script;
@@ -237,46 +268,52 @@ func installedRuntimes(ctx context.Context, runtime string) []string {
 	return out
 }
 
-// startProcess adopts the version's recorded process when it is still ours and healthy, and
-// starts a new one otherwise.
-func (c *codeRunner) startProcess(ctx context.Context, r *runner, runtimeID string, version int, cfg runtimeConfig, dir string) (string, error) {
-	rec, err := c.store.process(runtimeID, version)
-	if err != nil {
-		return "", err
-	}
-	if rec != nil {
-		if c.alive(rec) {
-			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rec.Port))
-			if healthy, _, _ := r.ping(ctx, addr); healthy {
-				if r.onProcess != nil {
-					r.onProcess(dir+".log", runtimeID, version, rec.PID)
-				}
-				c.logf("control: runtime %s version %d: adopted its host process pid %d on %s", runtimeID, version, rec.PID, addr)
-				return addr, nil
-			}
-		}
-		c.stop(rec)
-	}
+// interpreterFor finds the interpreter of a code version's runtime on this machine, or says
+// what to install or configure.
+func (c *codeRunner) interpreterFor(ctx context.Context, cfg runtimeConfig) (path, version string, err error) {
 	path, ver, err := interpreter(ctx, cfg.Code.Runtime)
+	if err == nil {
+		return path, ver, nil
+	}
+	want := "node"
+	if v, ok := strings.CutPrefix(cfg.Code.Runtime, "PYTHON_"); ok {
+		want = "python" + strings.ReplaceAll(v, "_", ".")
+	}
+	have := installedRuntimes(ctx, cfg.Code.Runtime)
+	suggestion := "no other version of it is installed on this machine either"
+	if len(have) > 0 {
+		suggestion = "set codeConfiguration.runtime to one whose interpreter is installed here: " + strings.Join(have, ", ")
+	}
+	return "", "", deployErrorf("runtime %s needs the %s interpreter, which this machine does not have (%v); %s, install %s, or set %s%s to a local Docker image that has it",
+		cfg.Code.Runtime, want, err, suggestion, want, RuntimeImageEnv, cfg.Code.Runtime)
+}
+
+// sessionDir is a host-process sandbox's working directory: DATA/code/RUNTIME_ID/sessions/SANDBOX.
+func (c *codeRunner) sessionDir(runtimeID, sandboxID string) string {
+	return filepath.Join(c.dir, runtimeID, "sessions", sandboxID)
+}
+
+// startProcess starts a sandbox of a code version as a host process on a free loopback port
+// (PORT), in a working directory of its own: the package's top-level entries linked into it
+// (the package itself stays shared and is never written through the links by us), its own
+// TMPDIR, so that the files one session writes are not seen by another.
+func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, cfg runtimeConfig, dir string) error {
+	runtimeID, version := sb.runtimeID, sb.version
+	path, ver, err := c.interpreterFor(ctx, cfg)
 	if err != nil {
-		want := "node"
-		if v, ok := strings.CutPrefix(cfg.Code.Runtime, "PYTHON_"); ok {
-			want = "python" + strings.ReplaceAll(v, "_", ".")
-		}
-		have := installedRuntimes(ctx, cfg.Code.Runtime)
-		suggestion := "no other version of it is installed on this machine either"
-		if len(have) > 0 {
-			suggestion = "set codeConfiguration.runtime to one whose interpreter is installed here: " + strings.Join(have, ", ")
-		}
-		return "", deployErrorf("runtime %s needs the %s interpreter, which this machine does not have (%v); %s, install %s, or set %s%s to a local Docker image that has it",
-			cfg.Code.Runtime, want, err, suggestion, want, RuntimeImageEnv, cfg.Code.Runtime)
+		return err
 	}
 	if cfg.Code.Runtime == "NODE_22" && !strings.HasPrefix(ver, "22.") {
 		c.logf("control: runtime %s version %d asks for NODE_22; this machine's node is %s", runtimeID, version, ver)
 	}
+	work := c.sessionDir(runtimeID, sb.id)
+	if err := c.workingCopy(dir, work); err != nil {
+		os.RemoveAll(work)
+		return fmt.Errorf("preparing the session directory %s: %w", work, err)
+	}
 	port, err := freePort()
 	if err != nil {
-		return "", err
+		return err
 	}
 	command := entryCommand(path, cfg.Code.EntryPoint)
 	if len(cfg.Code.EntryPoint) == 2 {
@@ -285,22 +322,23 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, runtimeID stri
 			command[0] = p
 		}
 	}
-	logPath := dir + ".log"
+	logPath := work + ".log"
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer logFile.Close()
 	fmt.Fprintf(logFile, "--- %s starting: %s (PORT=%d)\n", time.Now().UTC().Format(time.RFC3339), strings.Join(command, " "), port)
 	cmd := exec.Command(command[0], command[1:]...)
-	cmd.Dir = dir
-	cmd.Env = c.env(r, cfg, runtimeID, version, dir, port)
+	cmd.Dir = work
+	cmd.Env = c.env(r, cfg, runtimeID, version, dir, work, port)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a terminal's Ctrl-C to the server does not reach it, and stop
 	// kills whatever it started too.
 	proctree.NewGroup(cmd)
 	if err := cmd.Start(); err != nil {
-		return "", deployErrorf("starting %s for %s: %v", strings.Join(command, " "), cfg.describe(), err)
+		os.RemoveAll(work)
+		return deployErrorf("starting %s for %s: %v", strings.Join(command, " "), cfg.describe(), err)
 	}
 	exited := make(chan struct{})
 	c.mu.Lock()
@@ -316,32 +354,66 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, runtimeID stri
 		delete(c.exited, cmd.Process.Pid)
 		c.mu.Unlock()
 	}()
-	rec = &procRec{RuntimeID: runtimeID, Version: version, PID: cmd.Process.Pid, StartTicks: startTicks(cmd.Process.Pid),
-		Port: port, Dir: dir, Command: command, Started: time.Now().UTC()}
+	rec := &procRec{RuntimeID: runtimeID, Version: version, Sandbox: sb.id, Session: sb.session, PID: cmd.Process.Pid,
+		StartTicks: startTicks(cmd.Process.Pid), Port: port, Dir: work, Log: logPath, Command: command, Started: time.Now().UTC()}
 	if err := c.store.putProcess(rec); err != nil {
-		c.stop(rec)
-		return "", err
+		c.end(rec)
+		return err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	if r.onProcess != nil {
 		r.onProcess(logPath, runtimeID, version, rec.PID)
 	}
 	if err := c.waitHealthy(ctx, r, rec, addr, exited, cfg, logPath); err != nil {
-		c.stop(rec)
-		c.store.deleteProcess(runtimeID, version)
-		return "", err
+		c.end(rec)
+		return err
 	}
-	c.logf("control: runtime %s version %d (%s) runs as a host process: pid %d, %s, on %s, in %s, log %s",
-		runtimeID, version, cfg.Code.Runtime, rec.PID, strings.Join(command, " "), addr, dir, logPath)
-	return addr, nil
+	c.logf("control: runtime %s version %d (%s): sandbox %s runs as a host process: pid %d, %s, on %s, in %s, log %s",
+		runtimeID, version, cfg.Code.Runtime, sb.id, rec.PID, strings.Join(command, " "), addr, work, logPath)
+	sb.proc, sb.addr = rec, addr
+	return nil
+}
+
+// workingCopy makes work a session's working directory over the package in dir: each top-level
+// entry of the package is a symbolic link in it, so the agent reads its files where it expects
+// them and whatever it creates stays in its own directory. tmp/ is its TMPDIR.
+func (c *codeRunner) workingCopy(dir, work string) error {
+	if err := os.MkdirAll(filepath.Join(work, "tmp"), 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == "tmp" {
+			continue
+		}
+		if err := os.Symlink(filepath.Join(dir, e.Name()), filepath.Join(work, e.Name())); err != nil && !os.IsExist(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// end stops a sandbox's host process, forgets it and removes its working directory.
+func (c *codeRunner) end(rec *procRec) {
+	c.stop(rec)
+	if err := c.store.deleteProcess(rec); err != nil {
+		c.logf("control: forgetting process %d: %v", rec.PID, err)
+	}
+	if rec.Sandbox != "" && rec.Dir != "" && filepath.Base(filepath.Dir(rec.Dir)) == "sessions" {
+		os.RemoveAll(rec.Dir)
+		os.Remove(rec.Dir + ".log")
+	}
 }
 
 // env is what a host process gets: the container's variables (region, environmentVariables),
 // PORT, PYTHONPATH with the package, and from the server's own environment only what finding
 // programs and files needs (no credentials: containers get none either).
-func (c *codeRunner) env(r *runner, cfg runtimeConfig, runtimeID string, version int, dir string, port int) []string {
+func (c *codeRunner) env(r *runner, cfg runtimeConfig, runtimeID string, version int, dir, work string, port int) []string {
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SYSTEMROOT"} {
+	for _, k := range []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "SYSTEMROOT"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
@@ -351,7 +423,7 @@ func (c *codeRunner) env(r *runner, cfg runtimeConfig, runtimeID string, version
 		pythonPath = dir + string(os.PathListSeparator) + p
 	}
 	env = append(env, r.baseEnv(cfg, runtimeID, version, false)...)
-	return append(env, "PORT="+strconv.Itoa(port), "PYTHONPATH="+pythonPath, "PYTHONUNBUFFERED=1")
+	return append(env, "PORT="+strconv.Itoa(port), "PYTHONPATH="+pythonPath, "PYTHONUNBUFFERED=1", "TMPDIR="+filepath.Join(work, "tmp"))
 }
 
 func (c *codeRunner) waitHealthy(ctx context.Context, r *runner, rec *procRec, addr string, exited chan struct{}, cfg runtimeConfig, logPath string) error {
@@ -448,9 +520,8 @@ func (c *codeRunner) stop(rec *procRec) {
 	}
 }
 
-// removeAll stops the processes of a runtime's versions not in keep (all when keep is nil)
-// and deletes their extracted packages.
-func (c *codeRunner) removeAll(runtimeID string, keep map[int]bool) error {
+// removeAll stops every process of a runtime and deletes its packages and session directories.
+func (c *codeRunner) removeAll(runtimeID string) error {
 	if c == nil || c.store == nil {
 		return nil
 	}
@@ -459,44 +530,26 @@ func (c *codeRunner) removeAll(runtimeID string, keep map[int]bool) error {
 		return err
 	}
 	for _, rec := range recs {
-		if keep[rec.Version] {
-			continue
-		}
-		c.stop(rec)
-		if err := c.store.deleteProcess(rec.RuntimeID, rec.Version); err != nil {
-			return err
-		}
+		c.end(rec)
 		c.logf("control: runtime %s version %d: stopped its host process pid %d", rec.RuntimeID, rec.Version, rec.PID)
 	}
 	if c.dir == "" || runtimeID == "" {
 		return nil
 	}
-	if keep == nil {
-		return os.RemoveAll(filepath.Join(c.dir, runtimeID))
+	return os.RemoveAll(filepath.Join(c.dir, runtimeID))
+}
+
+// removeVersions deletes the extracted packages of a runtime's versions not in keep.
+func (c *codeRunner) removeVersions(runtimeID string, keep map[int]bool) {
+	if c == nil || c.dir == "" || runtimeID == "" {
+		return
 	}
 	entries, _ := os.ReadDir(filepath.Join(c.dir, runtimeID))
 	for _, e := range entries {
 		v, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "v"))
-		if e.IsDir() && err == nil && !keep[v] {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "v") && err == nil && !keep[v] {
 			os.RemoveAll(filepath.Join(c.dir, runtimeID, e.Name()))
-		}
-	}
-	return nil
-}
-
-// reconcile stops the recorded processes of runtimes that no longer exist.
-func (c *codeRunner) reconcile(known map[string]bool) {
-	recs, err := c.store.processes("")
-	if err != nil {
-		c.logf("control: reading recorded processes: %v", err)
-		return
-	}
-	for _, rec := range recs {
-		if !known[rec.RuntimeID] {
-			c.logf("control: stopping process %d of unknown runtime %q", rec.PID, rec.RuntimeID)
-			if err := c.removeAll(rec.RuntimeID, nil); err != nil {
-				c.logf("control: %v", err)
-			}
+			os.Remove(filepath.Join(c.dir, runtimeID, e.Name()+".log"))
 		}
 	}
 }
@@ -565,7 +618,7 @@ func StopProcesses(db *bolt.DB, logf func(format string, args ...any)) (int, err
 			n++
 		}
 		c.stop(rec)
-		if err := st.deleteProcess(rec.RuntimeID, rec.Version); err != nil {
+		if err := st.deleteProcess(rec); err != nil {
 			return n, err
 		}
 	}

@@ -108,16 +108,15 @@ func (s *Service) invokeCommand(w http.ResponseWriter, r *http.Request) error {
 			return fieldInvalid("body.timeout", strconv.Itoa(timeout), fmt.Sprintf("Member must be between 1 and %d", maxCommandTimeout))
 		}
 	}
-	target, err := s.execTargetFor(r.Context(), rt, version, sessionID)
+	target, release, err := s.execTargetFor(r.Context(), rt, qualifier, sessionID)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return nil
 		}
 		return runtimeClientErrorf("the sandbox of session %s (version %d of %s) could not be started: %v", sessionID, version, rt.ID, err)
 	}
-	if _, err := s.touchSession(rt.ID, sessionID, qualifier); err != nil {
-		return err
-	}
+	defer release()
+	version = target.version
 	defer s.activityOf(rt.ID, version).begin(sessionID)()
 
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(timeout)*time.Second)

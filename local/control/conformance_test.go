@@ -101,6 +101,8 @@ type echo struct {
 	UserID    string            `json:"userId"`
 	Headers   map[string]string `json:"headers"`
 	Env       map[string]string `json:"env"`
+	Count     int               `json:"count"` // invocations its sandbox served
+	File      string            `json:"file"`  // what its sandbox's session.txt holds
 }
 
 func (e *env) invoke(arn, qualifier, session string, payload string, opts ...func(*bedrockagentcore.Options)) (*bedrockagentcore.InvokeAgentRuntimeOutput, echo) {
@@ -135,6 +137,8 @@ func withHeader(k, v string) func(*bedrockagentcore.Options) {
 var (
 	arnPattern = regexp.MustCompile(`^arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/lifecycle_agent-[a-zA-Z0-9]{10}$`)
 	session1   = "session-0000000000000000000000000000000001"
+	session2   = "session-0000000000000000000000000000000002"
+	session3   = "session-0000000000000000000000000000000003"
 )
 
 // TestRuntimeLifecycle walks one runtime through create, invoke, update, endpoints, sessions
@@ -266,8 +270,13 @@ func TestRuntimeLifecycle(t *testing.T) {
 	if def := e.waitEndpoint(id, "DEFAULT"); aws.ToString(def.LiveVersion) != "2" {
 		t.Fatalf("DEFAULT follows the latest version: live %q", aws.ToString(def.LiveVersion))
 	}
-	if _, ans := e.invoke(arn, "", session1, `{}`); ans.Env["FOO"] != "two" {
-		t.Fatalf("DEFAULT served FOO=%q after the update", ans.Env["FOO"])
+	// A new session gets the new version; a live one stays on the version that served its first
+	// request (its sandbox runs that version's image) until it ends.
+	if _, ans := e.invoke(arn, "", session2, `{}`); ans.Env["FOO"] != "two" {
+		t.Fatalf("DEFAULT served FOO=%q to a new session after the update", ans.Env["FOO"])
+	}
+	if _, ans := e.invoke(arn, "", session1, `{}`); ans.Env["FOO"] != "one" {
+		t.Fatalf("a live session moved to FOO=%q after the update", ans.Env["FOO"])
 	}
 	v1, err := e.ctl.GetAgentRuntime(ctx, &ctl.GetAgentRuntimeInput{AgentRuntimeId: aws.String(id), AgentRuntimeVersion: aws.String("1")})
 	if err != nil || *v1.AgentRuntimeVersion != "1" || v1.EnvironmentVariables["FOO"] != "one" {
@@ -309,10 +318,42 @@ func TestRuntimeLifecycle(t *testing.T) {
 	if p := e.waitEndpoint(id, "pinned"); aws.ToString(p.LiveVersion) != "2" || p.Status != types.AgentRuntimeEndpointStatusReady {
 		t.Fatalf("pinned after update: %+v", p)
 	}
-	if _, ans := e.invoke(arn, "pinned", session1, `{}`); ans.Env["FOO"] != "two" {
+	if _, ans := e.invoke(arn, "pinned", session3, `{}`); ans.Env["FOO"] != "two" {
 		t.Fatalf("moved endpoint served FOO=%q", ans.Env["FOO"])
 	}
-	waitFor(t, "version 1's container to be removed once nothing serves it", func() bool {
+	// An update that names no version still answers UPDATING, then settles READY.
+	uep, err = e.ctl.UpdateAgentRuntimeEndpoint(ctx, &ctl.UpdateAgentRuntimeEndpointInput{AgentRuntimeId: aws.String(id), EndpointName: aws.String("pinned"), Description: aws.String("now on v2")})
+	if err != nil || uep.Status != types.AgentRuntimeEndpointStatusUpdating || aws.ToString(uep.LiveVersion) != "2" {
+		t.Fatalf("UpdateAgentRuntimeEndpoint (description): %+v %v", uep, err)
+	}
+	if p := e.waitEndpoint(id, "pinned"); p.Status != types.AgentRuntimeEndpointStatusReady || aws.ToString(p.Description) != "now on v2" {
+		t.Fatalf("pinned after a description update: %s %q", p.Status, aws.ToString(p.Description))
+	}
+
+	// Sessions: StopRuntimeSession ends session1's sandbox, the last one on version 1.
+	stop, err := e.data.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session1)})
+	if err != nil || aws.ToString(stop.RuntimeSessionId) != session1 || aws.ToInt32(stop.StatusCode) != 200 {
+		t.Fatalf("StopRuntimeSession: %+v %v", stop, err)
+	}
+	var dnf *dptypes.ResourceNotFoundException
+	if _, err := e.data.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session1)}); !errors.As(err, &dnf) {
+		t.Fatalf("stopping a stopped session: %v", err)
+	}
+	// Sessions started without an id (one generated per request) are on version 1 too.
+	e.svc.sessMu.Lock()
+	var onV1 []string
+	for _, sb := range e.svc.sessions {
+		if sb.runtimeID == id && sb.version == 1 {
+			onV1 = append(onV1, sb.session)
+		}
+	}
+	e.svc.sessMu.Unlock()
+	for _, sid := range onV1 {
+		if _, err := e.data.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(sid)}); err != nil {
+			t.Fatalf("StopRuntimeSession %s: %v", sid, err)
+		}
+	}
+	waitFor(t, "version 1's containers to be removed once no endpoint or session uses it", func() bool {
 		for _, c := range e.containers(id) {
 			if c.Labels[LabelVersion] == "1" {
 				return false
@@ -334,16 +375,6 @@ func TestRuntimeLifecycle(t *testing.T) {
 		_, err := e.ctl.GetAgentRuntimeEndpoint(ctx, &ctl.GetAgentRuntimeEndpointInput{AgentRuntimeId: aws.String(id), EndpointName: aws.String("pinned")})
 		return errors.As(err, &nf)
 	})
-
-	// Sessions.
-	stop, err := e.data.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session1)})
-	if err != nil || aws.ToString(stop.RuntimeSessionId) != session1 || aws.ToInt32(stop.StatusCode) != 200 {
-		t.Fatalf("StopRuntimeSession: %+v %v", stop, err)
-	}
-	var dnf *dptypes.ResourceNotFoundException
-	if _, err := e.data.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session1)}); !errors.As(err, &dnf) {
-		t.Fatalf("stopping a stopped session: %v", err)
-	}
 
 	// Delete.
 	del, err := e.ctl.DeleteAgentRuntime(ctx, &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: aws.String(id)})

@@ -1,7 +1,8 @@
 // Package control serves the local provider's Amazon Bedrock AgentCore runtime APIs: the
 // control plane (bedrock-agentcore-control, restJson1: runtimes, versions, endpoints) and the
 // data plane (bedrock-agentcore: InvokeAgentRuntime, StopRuntimeSession). State lives in bbolt;
-// every runtime version runs as a Docker container labelled so a restarted server finds it.
+// every runtime session runs in a sandbox of its own (sessions.go): a Docker container labelled
+// so a restarted server finds it, or a recorded host process for code versions.
 package control
 
 import (
@@ -12,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,8 +72,12 @@ type Service struct {
 	mu   sync.Mutex
 	work map[string]*runtimeWork // background work per runtime, cancelled when it is deleted
 
-	sessMu   sync.Mutex
-	sessSeen map[string]time.Time // when each session's use was last written (touchSession)
+	sessMu       sync.Mutex
+	sessSeen     map[string]time.Time // when each session's use was last written (touchSession)
+	sessions     map[string]*sandbox  // runtimeId/sessionId → its sandbox (sessions.go)
+	sessionCount map[string]int       // runtimeId → live sessions
+	sandboxes    map[string]*sandbox  // sandbox id → every sandbox of ours: serving, pooled, starting
+	pools        map[string]*pool     // containerName(runtime, version) → started sandboxes no session took yet
 
 	obsMu     sync.Mutex
 	acts      map[string]*activity // invocations in flight per version (session attribution)
@@ -107,7 +113,9 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("opening runtime state: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{cfg: cfg, store: st, ctx: ctx, cancel: cancel, work: map[string]*runtimeWork{}}
+	s := &Service{cfg: cfg, store: st, ctx: ctx, cancel: cancel, work: map[string]*runtimeWork{},
+		sessSeen: map[string]time.Time{}, sessions: map[string]*sandbox{}, sessionCount: map[string]int{},
+		sandboxes: map[string]*sandbox{}, pools: map[string]*pool{}}
 	s.run = &runner{
 		docker:      cfg.Docker,
 		stateLabel:  cfg.StateLabel,
@@ -119,7 +127,6 @@ func New(cfg Config) (*Service, error) {
 		// of the endpoint's added latency.
 		http: &http.Client{Transport: &http.Transport{DisableCompression: true, Proxy: nil,
 			MaxIdleConnsPerHost: 32, IdleConnTimeout: time.Minute}},
-		inflight: map[string]*startCall{},
 		logf:     cfg.Logf,
 		network:  cfg.Network,
 		ensureNw: cfg.EnsureNetwork,
@@ -150,7 +157,13 @@ func (s *Service) Start(registryHost string) {
 		s.cfg.Logf("control: reading runtimes: %v", err)
 		return
 	}
-	s.wg.Add(1)
+	// Synchronous, so that no rollout's collection removes a sandbox before it is found again.
+	s.recoverSessions(runtimes)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.reaper()
+	}()
 	go func() {
 		defer s.wg.Done()
 		s.reconcile(runtimes)
@@ -180,33 +193,26 @@ func (s *Service) Start(registryHost string) {
 	}
 }
 
-// reconcile removes the containers a previous server left behind that no longer serve anything:
-// those of runtimes that are gone, and versions no endpoint uses.
+// reconcile refills the pools of the versions endpoints serve and removes what a previous
+// server left that no longer serves anything.
 func (s *Service) reconcile(runtimes []*runtimeRec) {
-	known := map[string]bool{}
 	for _, r := range runtimes {
-		known[r.ID] = true
-	}
-	s.run.code.reconcile(known)
-	found, err := s.run.find(s.ctx, "", 0)
-	if err != nil {
-		s.cfg.Logf("control: listing agent containers: %v", err)
-		return
-	}
-	for _, c := range found {
-		if !known[c.Labels[LabelRuntime]] {
-			s.cfg.Logf("control: removing container %s of unknown runtime %q", c.ID[:min(12, len(c.ID))], c.Labels[LabelRuntime])
-			s.run.remove(s.ctx, c.ID)
+		if r.Status == statusDeleting {
+			continue
 		}
-	}
-	for _, r := range runtimes {
-		if r.Status != statusDeleting {
-			s.collect(s.ctx, r.ID)
+		eps, _ := s.store.endpoints(r.ID)
+		for _, e := range eps {
+			v, err := strconv.Atoi(e.LiveVersion)
+			if err == nil && e.Status == statusReady && r.Versions[v] != nil {
+				s.fill(r.ID, v, r.Versions[v].Config)
+			}
 		}
+		s.collect(s.ctx, r.ID)
 	}
 }
 
-// Close stops background work and waits for it. Agent containers keep running.
+// Close stops background work and waits for it. Agent containers and processes keep running
+// (sessions survive a restart).
 func (s *Service) Close() {
 	s.cancel()
 	s.wg.Wait()
@@ -309,7 +315,7 @@ func (s *Service) rollout(id string, v int) {
 		}
 		var deployErr error
 		for attempt := 0; attempt < 3; attempt++ {
-			_, deployErr = s.run.ensure(ctx, id, v, rt.Versions[v].Config)
+			deployErr = s.warm(ctx, id, v, rt.Versions[v].Config)
 			// A shared start cancelled by an invocation that went away: try again.
 			if !errors.Is(deployErr, context.Canceled) || ctx.Err() != nil {
 				break
@@ -368,26 +374,6 @@ func failedStatus(creating bool) string {
 	return statusUpdateFailed
 }
 
-// collect removes the containers of versions no endpoint serves or waits for any more.
-func (s *Service) collect(ctx context.Context, id string) {
-	eps, err := s.store.endpoints(id)
-	if err != nil {
-		return
-	}
-	keep := map[int]bool{}
-	for _, e := range eps {
-		for _, v := range []string{e.LiveVersion, e.TargetVersion} {
-			var n int
-			if _, err := fmt.Sscan(v, &n); err == nil {
-				keep[n] = true
-			}
-		}
-	}
-	if err := s.run.removeAll(ctx, id, keep); err != nil {
-		s.cfg.Logf("control: removing unused containers of %s: %v", id, err)
-	}
-}
-
 func (s *Service) deleteRuntimeAsync(id string) {
 	s.wg.Add(1)
 	go func() {
@@ -396,7 +382,8 @@ func (s *Service) deleteRuntimeAsync(id string) {
 		if s.ctx.Err() != nil {
 			return
 		}
-		if err := s.run.removeAll(s.ctx, id, nil); err != nil {
+		s.stopRuntimeSessions(id)
+		if err := s.run.removeAll(s.ctx, id); err != nil {
 			s.cfg.Logf("control: removing containers of %s: %v", id, err)
 			return // stays DELETING; retried by the next Start
 		}

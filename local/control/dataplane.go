@@ -1,12 +1,12 @@
 package control
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -117,31 +117,34 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 	} else if err := validSessionID(sessionID); err != nil {
 		return err
 	}
-	v, _ := strconv.Atoi(ep.LiveVersion)
-	ver := rt.Versions[v]
-	if ver == nil {
-		return internalf("endpoint %s points at missing version %d", qualifier, v)
-	}
-	addr, err := s.run.ensure(r.Context(), rt.ID, v, ver.Config)
+	sb, isNew, err := s.sessionSandbox(r.Context(), rt, qualifier, sessionID)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return nil // the caller went away
 		}
-		return runtimeClientErrorf("the container for version %d of agent runtime %s could not be started: %v", v, rt.ID, err)
-	}
-	inv.SessionID = sessionID
-	isNew, err := s.touchSession(rt.ID, sessionID, qualifier)
-	if err != nil {
 		return err
 	}
+	v := sb.version
+	ver := rt.Versions[v]
+	if ver == nil {
+		return internalf("session %s is on missing version %d", sessionID, v)
+	}
+	inv.SessionID = sessionID
 	inv.NewSession = isNew
+	if !isNew {
+		if err := s.touchSession(sb); err != nil {
+			return err
+		}
+	}
+	done := s.use(sb)
+	defer func() { done() }()
 	defer s.activityOf(rt.ID, v).begin(sessionID)()
 
 	// The transport closes a request body even on a failed dial; the counting wrapper keeps
 	// the caller's body open and tells whether any of it was sent, so a refused connection
 	// to a container that went away can be retried with the same body.
 	body := &countingReader{r: http.MaxBytesReader(w, r.Body, maxPayload)}
-	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+addr+"/invocations", body)
+	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+sb.addr+"/invocations", body)
 	if err != nil {
 		return internalf("%v", err)
 	}
@@ -169,27 +172,34 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		up.Header.Set(headerUserID, u)
 	}
 	resp, err := s.run.http.Do(up)
-	if err != nil && body.n == 0 && r.Context().Err() == nil {
-		// Nothing of the body was sent: a pooled connection the agent had closed, or a cached
-		// container that went away (removed by hand, engine restarted). Find or start the
-		// container again and retry once.
-		if isRefused(err) {
-			s.run.forget(rt.ID, v)
+	// Nothing of the body was sent: a pooled connection the agent had closed, or a sandbox that
+	// went away (removed by hand, engine restarted): its session has ended, as a microVM's does,
+	// and a fresh one serves the request (a pooled one may have gone too: up to 3 tries).
+	for try := 0; try < 3 && err != nil && body.n == 0 && r.Context().Err() == nil; try++ {
+		if isRefused(err) && !s.run.alive(r.Context(), sb) {
+			s.endSandbox(context.WithoutCancel(r.Context()), sb, "its sandbox stopped answering")
+			done()
+			if sb, _, err = s.sessionSandbox(r.Context(), rt, qualifier, sessionID); err != nil {
+				if r.Context().Err() != nil {
+					return nil
+				}
+				return err
+			}
+			done = s.use(sb)
+		} else if try > 0 {
+			break
 		}
-		if addr, err = s.run.ensure(r.Context(), rt.ID, v, ver.Config); err == nil {
-			retry := up.Clone(r.Context())
-			retry.URL.Host = addr
-			retry.Host = addr
-			retry.Body = body
-			resp, err = s.run.http.Do(retry)
-		}
+		retry := up.Clone(r.Context())
+		retry.URL.Host = sb.addr
+		retry.Host = sb.addr
+		retry.Body = body
+		resp, err = s.run.http.Do(retry)
 	}
 	if err != nil {
-		s.run.forget(rt.ID, v)
 		if r.Context().Err() != nil {
 			return nil
 		}
-		return runtimeClientErrorf("calling the agent (version %d of %s) failed: %v", v, rt.ID, err)
+		return runtimeClientErrorf("calling the agent (session %s, version %d of %s) failed: %v", sessionID, v, rt.ID, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
@@ -230,28 +240,21 @@ func isRefused(err error) bool {
 		errors.Is(err, syscall.EHOSTUNREACH) || strings.Contains(err.Error(), "no route to host")
 }
 
-// touchSession records a session's use, at most once a minute per session: a database
-// write (with its disk sync) on every invocation would cost more than the proxying. It tells
-// whether the session is new (its first invocation).
-func (s *Service) touchSession(runtimeID, sessionID, endpoint string) (bool, error) {
-	key := runtimeID + "/" + sessionID
-	now := time.Now().UTC()
+// touchSession records a session's use, at most once a minute per session: a database write
+// (with its disk sync) on every invocation would cost more than the proxying.
+func (s *Service) touchSession(sb *sandbox) error {
+	now := time.Now()
 	s.sessMu.Lock()
-	last, seen := s.sessSeen[key]
+	last, seen := s.sessSeen[sb.key()]
 	if seen && now.Sub(last) < time.Minute {
 		s.sessMu.Unlock()
-		return false, nil
+		return nil
 	}
-	if s.sessSeen == nil {
-		s.sessSeen = map[string]time.Time{}
-	}
-	s.sessSeen[key] = now
+	s.sessSeen[sb.key()] = now
+	sb.lastUsed = now
+	rec := sb.record()
 	s.sessMu.Unlock()
-	isNew := false
-	if !seen {
-		isNew = !s.store.hasSession(runtimeID, sessionID)
-	}
-	return isNew, s.store.touchSession(sessionRec{RuntimeID: runtimeID, SessionID: sessionID, Endpoint: endpoint, LastUsed: now})
+	return s.store.touchSession(rec)
 }
 
 // stream copies the agent's answer to the caller, flushing every chunk as it arrives so
@@ -300,11 +303,18 @@ func (s *Service) stopSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.sessMu.Lock()
-	delete(s.sessSeen, rt.ID+"/"+sessionID)
+	sb := s.sessions[rt.ID+"/"+sessionID]
 	s.sessMu.Unlock()
-	found, err := s.store.stopSession(rt.ID, sessionID)
-	if err != nil {
-		return err
+	found := sb != nil
+	if sb != nil {
+		s.endSandbox(r.Context(), sb, "StopRuntimeSession")
+	} else {
+		// A recorded session with no sandbox here (none should be left after Start).
+		f, err := s.store.stopSession(rt.ID, sessionID)
+		if err != nil {
+			return err
+		}
+		found = f
 	}
 	if !found {
 		return notFoundf("Session %s not found for agent runtime %s", sessionID, rt.Arn)

@@ -168,7 +168,7 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	start := time.Now()
-	// The new image is pulled while the old container goes (ensure's own pull then finds it).
+	// The new image is pulled while the old container goes (warm's verify then finds it).
 	pulled := make(chan error, 1)
 	if cfg.Code == nil {
 		go func() { pulled <- s.run.pull(r.Context(), s.resolveURI(cfg.ContainerURI), cfg.ContainerURI) }()
@@ -182,15 +182,14 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 	if recycleErr != nil {
 		return recycleErr
 	}
-	addr, err := s.run.ensure(r.Context(), id, v, cfg)
-	if err != nil {
+	if err := s.warm(r.Context(), id, v, cfg); err != nil {
 		var de *deployError
 		if errors.As(err, &de) {
 			return runtimeClientErrorf("the new artifact of version %d did not start: %s", v, de.msg)
 		}
 		return err
 	}
-	s.cfg.Logf("control: agentcore dev: runtime %s version %d now runs %s on %s (restarted in %s)", id, v, cfg.describe(), addr, time.Since(start).Round(time.Millisecond))
+	s.cfg.Logf("control: agentcore dev: runtime %s version %d now runs %s (restarted in %s)", id, v, cfg.describe(), time.Since(start).Round(time.Millisecond))
 	writeJSON(w, http.StatusOK, map[string]any{
 		"agentRuntimeId":      id,
 		"agentRuntimeVersion": itoa(v),
@@ -253,19 +252,9 @@ func (s *Service) devPutBack(ctx context.Context, rt *runtimeRec, rec *devRec) e
 	return s.putDevRecord(rt.ID, nil)
 }
 
-// devRecycle stops version v's running container or host process (and drops its extracted
-// package), keeping every other version's.
-func (s *Service) devRecycle(ctx context.Context, rt *runtimeRec, v int) error {
-	keep := map[int]bool{}
-	for n := range rt.Versions {
-		if n != v {
-			keep[n] = true
-		}
-	}
-	s.run.forget(rt.ID, v)
-	if err := s.run.removeAll(context.WithoutCancel(ctx), rt.ID, keep); err != nil {
-		return fmt.Errorf("stopping version %d of %s: %w", v, rt.ID, err)
-	}
-	s.run.forget(rt.ID, v)
+// devRecycle ends what runs of version v (its sessions' sandboxes and its pool) and drops its
+// extracted package, keeping every other version's.
+func (s *Service) devRecycle(_ context.Context, rt *runtimeRec, v int) error {
+	s.recycleVersion(rt.ID, v, "agentcore dev swapped its artifact")
 	return nil
 }

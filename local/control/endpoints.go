@@ -170,6 +170,11 @@ func (s *Service) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 			}
 			e.TargetVersion, e.Status, e.FailureReason = *in.AgentRuntimeVersion, statusUpdating, ""
 			version = n
+		} else if e.Status == statusReady && e.LiveVersion != "" {
+			// As AgentCore (and moto) answer: UPDATING, READY once the update settled.
+			n, _ := strconv.Atoi(e.LiveVersion)
+			e.TargetVersion, e.Status = e.LiveVersion, statusUpdating
+			version = n
 		}
 		e.LastUpdatedAt = now
 		if idem.Token != "" {

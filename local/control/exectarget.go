@@ -1,9 +1,6 @@
 package control
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // execTarget is where a session's commands and shells run: a Docker container (container set)
 // or the host, in dir with env (a code version run as a host process).
@@ -14,32 +11,21 @@ type execTarget struct {
 	env       []string
 }
 
-// execTargetFor finds where to run a command for a session of a runtime's endpoint, starting
-// the sandbox when none runs. It is the one place that knows how sandboxes are found: today
-// every session of a version shares the version's container (or host process).
-func (s *Service) execTargetFor(ctx context.Context, rt *runtimeRec, version int, _ string) (execTarget, error) {
-	ver := rt.Versions[version]
-	if ver == nil {
-		return execTarget{}, internalf("version %d of agent runtime %s is missing", version, rt.ID)
-	}
-	if _, err := s.run.ensure(ctx, rt.ID, version, ver.Config); err != nil {
-		return execTarget{}, err
-	}
-	found, err := s.run.find(ctx, rt.ID, version)
+// execTargetFor finds where to run a command for a session of a runtime's endpoint: the
+// session's own sandbox (sessionSandbox), started when the session has none, as AgentCore
+// starts one for a command in a new session. The returned func ends the command's use of the
+// session, which until then is busy (its idle timeout does not end it).
+func (s *Service) execTargetFor(ctx context.Context, rt *runtimeRec, qualifier, sessionID string) (execTarget, func(), error) {
+	sb, isNew, err := s.sessionSandbox(ctx, rt, qualifier, sessionID)
 	if err != nil {
-		return execTarget{}, fmt.Errorf("listing containers: %w", err)
+		return execTarget{}, nil, err
 	}
-	for _, c := range found {
-		if c.State == "running" {
-			return execTarget{version: version, container: c.ID}, nil
+	if !isNew {
+		if err := s.touchSession(sb); err != nil {
+			return execTarget{}, nil, err
 		}
 	}
-	p, err := s.store.process(rt.ID, version)
-	if err != nil {
-		return execTarget{}, err
-	}
-	if p == nil || !s.run.code.alive(p) {
-		return execTarget{}, fmt.Errorf("version %d of agent runtime %s runs in no container or host process", version, rt.ID)
-	}
-	return execTarget{version: version, dir: p.Dir, env: s.run.code.env(s.run, ver.Config, rt.ID, version, p.Dir, p.Port)}, nil
+	done := s.use(sb)
+	t := s.sandboxTarget(rt, sb)
+	return execTarget{version: sb.version, container: t.Container, dir: t.Dir, env: t.Env}, done, nil
 }

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -121,10 +122,11 @@ func TestRestart(t *testing.T) {
 	e := newEnv(t, "", 30*time.Second)
 	created := e.createReady("survivor", uri, map[string]string{"FOO": "kept"})
 	id, arn := *created.AgentRuntimeId, *created.AgentRuntimeArn
-	before := e.containers(id)
-	if len(before) != 1 {
-		t.Fatalf("%d containers", len(before))
+	if _, ans := e.invoke(arn, "", session1, `{"write":"mine"}`); ans.Count != 1 || ans.File != "mine" {
+		t.Fatalf("first request: %+v", ans)
 	}
+	waitFor(t, "the pool to be refilled", func() bool { return e.pooled(id, 1) == 1 })
+	before := ids(e.containers(id))
 	e.close()
 	// A container whose runtime the state does not know (e.g. deleted while no server ran).
 	_, err := e.docker.ContainerCreate(context.Background(), &container.Config{Image: uri, Labels: map[string]string{
@@ -134,34 +136,39 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// After a restart the session is served by the same sandbox: its memory and files kept.
 	e2 := newEnv(t, e.dir, 30*time.Second)
 	waitFor(t, "the orphan container to be removed", func() bool { return len(e2.containers("ghost-0123456789")) == 0 })
-	if _, ans := e2.invoke(arn, "", "", `{}`); ans.Env["FOO"] != "kept" {
-		t.Fatalf("after restart: %+v", ans.Env)
+	if _, ans := e2.invoke(arn, "", session1, `{}`); ans.Env["FOO"] != "kept" || ans.Count != 2 || ans.File != "mine" {
+		t.Fatalf("after restart: %+v", ans)
 	}
-	after := e2.containers(id)
-	if len(after) != 1 || after[0].ID != before[0].ID {
-		t.Fatalf("the container was not re-attached: before %s, after %v", before[0].ID, after)
+	if after := ids(e2.containers(id)); after != before {
+		t.Fatalf("the containers were not found again: before %s, after %s", before, after)
 	}
-	// Stopped container (e.g. after a reboot): the next invocation starts it again.
+	// Its container stopped (e.g. a reboot, or removed by hand): the session has ended, and its
+	// next request starts a fresh sandbox.
 	timeout := 1
-	if err := e2.docker.ContainerStop(context.Background(), before[0].ID, container.StopOptions{Timeout: &timeout}); err != nil {
-		t.Fatal(err)
+	for _, c := range e2.containers(id) {
+		if err := e2.docker.ContainerStop(context.Background(), c.ID, container.StopOptions{Timeout: &timeout}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, ans := e2.invoke(arn, "", "", `{}`); ans.Env["FOO"] != "kept" {
-		t.Fatalf("after stop: %+v", ans.Env)
+	if _, ans := e2.invoke(arn, "", session1, `{}`); ans.Env["FOO"] != "kept" || ans.Count != 1 || ans.File != "" {
+		t.Fatalf("after a stop: %+v", ans)
 	}
-	if got := e2.containers(id); len(got) != 1 || got[0].ID != before[0].ID || got[0].State != "running" {
-		t.Fatalf("containers after a stop: %+v", got)
-	}
-	// Gone container: the next invocation recreates it.
 	removeContainers(e2.docker, e2.dir)
-	if _, ans := e2.invoke(arn, "", "", `{}`); ans.Env["FOO"] != "kept" {
-		t.Fatalf("after recreate: %+v", ans.Env)
+	if _, ans := e2.invoke(arn, "", session1, `{}`); ans.Env["FOO"] != "kept" || ans.Count != 1 {
+		t.Fatalf("after the containers were removed: %+v", ans)
 	}
-	if got := e2.containers(id); len(got) != 1 || got[0].ID == before[0].ID {
-		t.Fatalf("containers after recreate: %v", got)
+}
+
+func ids(cs []container.Summary) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.ID[:12])
 	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }
 
 // TestResumeCreate: a creation interrupted by a shutdown finishes after the restart.

@@ -323,9 +323,9 @@ func (s *Service) followContainer(id, runtimeID string, version int) {
 			}
 			info, ierr := s.cfg.Docker.ContainerInspect(s.ctx, id)
 			if ierr != nil || info.State == nil || !info.State.Running {
-				// Gone or stopped: whoever starts it again follows it again. Its address is
-				// forgotten now: on the agents' network another container may get it.
-				s.run.forget(runtimeID, version)
+				// Gone or stopped: the session it served has ended (its address may go to
+				// another container on the agents' network).
+				s.sandboxGone(id)
 				return
 			}
 			if err != nil {
@@ -423,7 +423,7 @@ const filePoll = 100 * time.Millisecond
 // followFile copies a host process's output (its log file, which outlives the endpoint) into
 // the log groups of its version, polling every 100 ms, resuming at the byte offset written last.
 func (s *Service) followFile(path, runtimeID string, version, pid int) {
-	key := fmt.Sprintf("process:%s/v%d", runtimeID, version)
+	key := "process:" + path
 	if s.cfg.Logs == nil || !s.claim(key) {
 		return
 	}
@@ -515,7 +515,9 @@ func (s *Service) resumeFollowing(ctx context.Context) {
 	}
 	if recs, err := s.store.processes(""); err == nil {
 		for _, rec := range recs {
-			s.followFile(s.run.code.versionDir(rec.RuntimeID, rec.Version)+".log", rec.RuntimeID, rec.Version, rec.PID)
+			if rec.Log != "" {
+				s.followFile(rec.Log, rec.RuntimeID, rec.Version, rec.PID)
+			}
 		}
 	}
 }

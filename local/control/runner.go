@@ -12,7 +12,6 @@ import (
 	"net/http"
 	goruntime "runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -30,12 +29,14 @@ const (
 	LabelRuntime = "dev.agentcore.local.runtime-id"      // agentRuntimeId
 	LabelVersion = "dev.agentcore.local.runtime-version" // agentRuntimeVersion
 	LabelImage   = "dev.agentcore.local.container-uri"   // the containerUri the version was created with
+	LabelSandbox = "dev.agentcore.local.sandbox"         // the sandbox's id (one per runtime session)
+	LabelSession = "dev.agentcore.local.session-id"      // the runtime session it was started for; "" for a pooled one
 )
 
 const agentPort = "8080/tcp"
 
-// runner starts and finds the container that serves one runtime version. At most one start is
-// in flight per version; concurrent callers share its result.
+// runner starts, finds and removes sandboxes: the containers (or host processes, see code.go)
+// that serve one runtime session each (sessions.go decides when).
 type runner struct {
 	docker      Docker
 	stateLabel  string
@@ -53,22 +54,10 @@ type runner struct {
 	onContainer func(id, runtimeID string, version int)
 	onProcess   func(logPath, runtimeID string, version, pid int)
 
-	mu       sync.Mutex
-	inflight map[string]*startCall
-	// addrs caches the address of each version's running container, so that an invocation
-	// costs no Docker API call. It is dropped whenever a container is removed, and by
-	// forget when the address stops answering.
-	addrs map[string]string
 	// network is the Docker network agent containers join, publishing no port ("": they
 	// publish 8080 on a loopback port). ensureNw creates it again; may be nil.
 	network  string
 	ensureNw func(context.Context) (string, error)
-}
-
-type startCall struct {
-	done chan struct{}
-	addr string
-	err  error
 }
 
 // deployError is a failure a person can act on; its message becomes failureReason.
@@ -80,45 +69,14 @@ func deployErrorf(format string, args ...any) error {
 	return &deployError{fmt.Sprintf(format, args...)}
 }
 
+// containerName is the key of a version (activity, pools).
 func containerName(runtimeID string, version int) string {
 	return fmt.Sprintf("agentcore-%s-v%d", runtimeID, version)
 }
 
-// ensure returns the host address (127.0.0.1:port) of a running, healthy container for the
-// version, starting or creating it when needed. ctx bounds the work itself (callers that only
-// wait use wait instead).
-func (r *runner) ensure(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) (string, error) {
-	key := containerName(runtimeID, version)
-	r.mu.Lock()
-	if addr, ok := r.addrs[key]; ok {
-		r.mu.Unlock()
-		return addr, nil
-	}
-	if c, ok := r.inflight[key]; ok {
-		r.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.addr, c.err
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
-	}
-	c := &startCall{done: make(chan struct{})}
-	r.inflight[key] = c
-	r.mu.Unlock()
-
-	c.addr, c.err = r.start(ctx, runtimeID, version, cfg)
-	r.mu.Lock()
-	delete(r.inflight, key)
-	if c.err == nil {
-		if r.addrs == nil {
-			r.addrs = map[string]string{}
-		}
-		r.addrs[key] = c.addr
-	}
-	r.mu.Unlock()
-	close(c.done)
-	return c.addr, c.err
+// sandboxName is the container name of one sandbox of a version.
+func sandboxName(runtimeID string, version int, sandboxID string) string {
+	return containerName(runtimeID, version) + "-" + sandboxID
 }
 
 // find lists this server's containers of a runtime ("" for all runtimes) and version (0 for
@@ -137,42 +95,35 @@ func (r *runner) find(ctx context.Context, runtimeID string, version int) ([]con
 	return r.docker.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
 }
 
-func (r *runner) start(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) (string, error) {
-	found, err := r.find(ctx, runtimeID, version)
-	if err != nil {
-		return "", fmt.Errorf("listing containers: %w", err)
-	}
-	for _, c := range found {
-		info, err := r.docker.ContainerInspect(ctx, c.ID)
-		if err != nil {
-			continue
-		}
-		if info.State != nil && info.State.Running {
-			if addr := r.hostAddr(info); addr != "" {
-				r.started(c.ID, runtimeID, version)
-				return addr, nil
-			}
-			// Running but not on the agents' network (it publishes a port instead): replaced.
-			r.remove(context.WithoutCancel(ctx), c.ID)
-			continue
-		}
-		// Stopped (e.g. the machine rebooted): start it again; recreate if that fails.
-		if err := r.docker.ContainerStart(ctx, c.ID, container.StartOptions{}); err == nil {
-			r.started(c.ID, runtimeID, version)
-			if addr, err := r.waitHealthy(ctx, c.ID, cfg.describe()); err == nil {
-				return addr, nil
-			}
-		}
-		r.remove(context.WithoutCancel(ctx), c.ID)
-	}
+// startSandbox starts a sandbox of a version: a container from its image, or for a code version
+// a container from the runtime image or a host process (code.go). It fills sb's address.
+func (r *runner) startSandbox(ctx context.Context, sb *sandbox, cfg runtimeConfig) error {
 	if cfg.Code != nil {
-		return r.startCode(ctx, runtimeID, version, cfg)
+		return r.startCode(ctx, sb, cfg)
+	}
+	return r.create(ctx, sb, cfg, containerSpec{image: r.resolve(cfg.ContainerURI)})
+}
+
+// verify checks a version's artifact, what makes it READY in AgentCore: the image is in the
+// registry, on the engine, and built for this machine's platform; a code package is unpacked
+// with its entry point, and its interpreter (or runtime image) is here.
+func (r *runner) verify(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) error {
+	if cfg.Code != nil {
+		return r.verifyCode(ctx, runtimeID, version, cfg)
 	}
 	ref := r.resolve(cfg.ContainerURI)
 	if err := r.pull(ctx, ref, cfg.ContainerURI); err != nil {
-		return "", err
+		return err
 	}
-	return r.create(ctx, runtimeID, version, cfg, containerSpec{image: ref})
+	img, err := r.docker.ImageInspect(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("inspecting image %s: %w", ref, err)
+	}
+	if (img.Os != "" && img.Os != "linux") || (img.Architecture != "" && img.Architecture != goruntime.GOARCH) {
+		return deployErrorf("the image %s was built for another platform (the image is %s/%s): it would fail with exec format error; this machine runs linux/%s, rebuild with docker build --platform linux/%s",
+			cfg.ContainerURI, img.Os, img.Architecture, goruntime.GOARCH, goruntime.GOARCH)
+	}
+	return nil
 }
 
 // containerSpec is how a version's container differs between image versions (the image as
@@ -204,11 +155,14 @@ func (r *runner) baseEnv(cfg runtimeConfig, runtimeID string, version int, conta
 	return env
 }
 
-func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg runtimeConfig, spec containerSpec) (string, error) {
+// create creates and starts a sandbox's container and waits until it is healthy; sb.container
+// and sb.addr say where it is. A container that fails is removed.
+func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spec containerSpec) error {
+	runtimeID, version := sb.runtimeID, sb.version
 	start := time.Now()
 	env := append(r.baseEnv(cfg, runtimeID, version, true), spec.env...)
 	port := nat.Port(agentPort)
-	name := containerName(runtimeID, version)
+	name := sandboxName(runtimeID, version, sb.id)
 	config := &container.Config{
 		Image:        spec.image,
 		Env:          env,
@@ -221,6 +175,8 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 			LabelRuntime: runtimeID,
 			LabelVersion: itoa(version),
 			LabelImage:   cfg.ContainerURI,
+			LabelSandbox: sb.id,
+			LabelSession: sb.session,
 		},
 	}
 	if cfg.Code != nil {
@@ -244,11 +200,18 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 			// container joins it by ID, since a name may stand for two networks for a moment.
 			id, err := r.ensureNw(ctx)
 			if err != nil {
-				return "", err
+				return err
 			}
 			hostConfig.NetworkMode = container.NetworkMode(id)
 		}
 		created, err = r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
+		if err != nil && strings.Contains(err.Error(), "No such image") && attempt < 2 {
+			// Removed from the engine since the version was verified: pulled again.
+			if perr := r.pull(ctx, spec.image, cfg.ContainerURI); perr != nil {
+				return perr
+			}
+			continue
+		}
 		// The name is taken: a leftover of a run that stopped between create and cleanup, or the
 		// same version's container still being removed (the endpoints left it a moment ago, and
 		// the engine removes it in the background: a second removal is refused meanwhile). Remove
@@ -261,7 +224,7 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 			}
 			select {
 			case <-ctx.Done():
-				return "", ctx.Err()
+				return ctx.Err()
 			case <-time.After(wait):
 			}
 		}
@@ -269,7 +232,7 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("creating container %s from %s: %w", name, spec.image, err)
+			return fmt.Errorf("creating container %s from %s: %w", name, spec.image, err)
 		}
 		if err := r.docker.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 			if networkGone(err) && attempt < 2 {
@@ -278,7 +241,7 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 			}
 			reason := r.explainExit(ctx, created.ID, cfg.describe(), err.Error())
 			r.remove(context.WithoutCancel(ctx), created.ID)
-			return "", reason
+			return reason
 		}
 		break
 	}
@@ -286,31 +249,42 @@ func (r *runner) create(ctx context.Context, runtimeID string, version int, cfg 
 	addr, err := r.waitHealthy(ctx, created.ID, cfg.describe())
 	if err != nil {
 		r.remove(context.WithoutCancel(ctx), created.ID)
-		return "", err
+		return err
 	}
-	return addr, nil
-}
-
-// forget drops the cached address of a version's container (it stopped answering).
-func (r *runner) forget(runtimeID string, version int) {
-	r.mu.Lock()
-	delete(r.addrs, containerName(runtimeID, version))
-	r.mu.Unlock()
+	sb.container, sb.addr = created.ID, addr
+	return nil
 }
 
 func (r *runner) remove(ctx context.Context, id string) {
-	r.mu.Lock()
-	r.addrs = nil // rare: drop every cached address rather than map ids to versions
-	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	r.docker.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 }
 
-// removeAll removes the containers of a runtime (version 0: all of its versions) except those
-// whose version is in keep.
-func (r *runner) removeAll(ctx context.Context, runtimeID string, keep map[int]bool) error {
-	if err := r.code.removeAll(runtimeID, keep); err != nil {
+// destroy ends a sandbox: its container removed, or its host process stopped and its
+// working directory deleted.
+func (r *runner) destroy(ctx context.Context, sb *sandbox) {
+	if sb.container != "" {
+		r.remove(ctx, sb.container)
+	}
+	if sb.proc != nil {
+		r.code.end(sb.proc)
+	}
+}
+
+// alive reports whether a sandbox still runs (a Docker call for a container: not for the hot
+// path, only when its address stopped answering).
+func (r *runner) alive(ctx context.Context, sb *sandbox) bool {
+	if sb.proc != nil {
+		return r.code.alive(sb.proc)
+	}
+	info, err := r.docker.ContainerInspect(ctx, sb.container)
+	return err == nil && info.State != nil && info.State.Running
+}
+
+// removeAll removes every container and host process of a runtime, and its code files.
+func (r *runner) removeAll(ctx context.Context, runtimeID string) error {
+	if err := r.code.removeAll(runtimeID); err != nil {
 		return err
 	}
 	found, err := r.find(ctx, runtimeID, 0)
@@ -318,11 +292,6 @@ func (r *runner) removeAll(ctx context.Context, runtimeID string, keep map[int]b
 		return err
 	}
 	for _, c := range found {
-		var v int
-		fmt.Sscan(c.Labels[LabelVersion], &v)
-		if keep[v] {
-			continue
-		}
 		r.remove(ctx, c.ID)
 	}
 	return nil

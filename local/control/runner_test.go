@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,7 +44,11 @@ func (f *fakeDocker) ImagePull(ctx context.Context, ref string, _ image.PullOpti
 }
 
 func (f *fakeDocker) ImageInspect(context.Context, string, ...client.ImageInspectOption) (image.InspectResponse, error) {
-	return image.InspectResponse{Os: "linux", Architecture: "arm64"}, nil
+	arch := goruntime.GOARCH
+	if strings.Contains(f.logs, "exec format error") {
+		arch = "arm64" // an image of another platform (this test does not run on arm64)
+	}
+	return image.InspectResponse{Os: "linux", Architecture: arch}, nil
 }
 
 func (f *fakeDocker) ContainerCreate(_ context.Context, cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig, _ *ocispec.Platform, name string) (container.CreateResponse, error) {
@@ -93,7 +98,7 @@ func (f *fakeDocker) ContainerRemove(context.Context, string, container.RemoveOp
 func newTestRunner(d Docker) *runner {
 	return &runner{
 		docker: d, stateLabel: "/state", region: "us-east-1", pingTimeout: 2 * time.Second,
-		resolve: func(u string) string { return u }, http: http.DefaultClient, inflight: map[string]*startCall{},
+		resolve: func(u string) string { return u }, http: http.DefaultClient,
 	}
 }
 
@@ -117,7 +122,7 @@ func TestRunnerExplainsFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := newTestRunner(c.d).ensure(context.Background(), "bot-abcdefghij", 1, runtimeConfig{ContainerURI: "127.0.0.1:5000/bot:v9"})
+			_, err := startVersion(newTestRunner(c.d), runtimeConfig{ContainerURI: "127.0.0.1:5000/bot:v9"})
 			var de *deployError
 			if !errors.As(err, &de) {
 				t.Fatalf("want a deployError, got %v", err)
@@ -131,26 +136,13 @@ func TestRunnerExplainsFailures(t *testing.T) {
 	}
 }
 
-// TestRunnerSharesStarts: concurrent callers for one version share a single container start.
-func TestRunnerSharesStarts(t *testing.T) {
-	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status":"HealthyBusy"}`) }))
-	defer healthy.Close()
-	d := &fakeDocker{addr: strings.TrimPrefix(healthy.URL, "http://")}
-	r := newTestRunner(d)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := r.ensure(context.Background(), "bot-abcdefghij", 1, runtimeConfig{ContainerURI: "127.0.0.1:5000/bot:v1"}); err != nil {
-				t.Error(err)
-			}
-		}()
+// startVersion verifies a version and starts a sandbox of it, as a rollout does.
+func startVersion(r *runner, cfg runtimeConfig) (*sandbox, error) {
+	if err := r.verify(context.Background(), "bot-abcdefghij", 1, cfg); err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	if n := d.creates.Load(); n != 1 {
-		t.Fatalf("%d containers created", n)
-	}
+	sb := newSandbox("bot-abcdefghij", 1, cfg)
+	return sb, r.startSandbox(context.Background(), sb, cfg)
 }
 
 // TestRunnerWaitsForTheName: a version's container name still taken (its removal under way in
@@ -159,7 +151,7 @@ func TestRunnerWaitsForTheName(t *testing.T) {
 	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status":"Healthy"}`) }))
 	defer healthy.Close()
 	d := &fakeDocker{addr: strings.TrimPrefix(healthy.URL, "http://"), busy: 3}
-	if _, err := newTestRunner(d).ensure(context.Background(), "bot-abcdefghij", 1, runtimeConfig{ContainerURI: "127.0.0.1:5000/bot:v1"}); err != nil {
+	if _, err := startVersion(newTestRunner(d), runtimeConfig{ContainerURI: "127.0.0.1:5000/bot:v1"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := d.creates.Load(); n != 4 {

@@ -10,29 +10,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// AgentCore's defaults for a runtime's lifecycleConfiguration, in seconds.
-const (
-	defaultIdleTimeout = 900
-	defaultMaxLifetime = 28800
-)
-
-// lifecycleOf is a version's session lifetimes (AgentCore's defaults where unset).
-func lifecycleOf(cfg runtimeConfig) (idle, max time.Duration) {
-	var lc struct {
-		Idle *int `json:"idleRuntimeSessionTimeout"`
-		Max  *int `json:"maxLifetime"`
-	}
-	json.Unmarshal(cfg.LifecycleConfiguration, &lc)
-	i, m := defaultIdleTimeout, defaultMaxLifetime
-	if lc.Idle != nil {
-		i = *lc.Idle
-	}
-	if lc.Max != nil {
-		m = *lc.Max
-	}
-	return time.Duration(i) * time.Second, time.Duration(m) * time.Second
-}
-
 // sessionInfo is one live session as the local-only ListRuntimeSessions route answers it.
 type sessionInfo struct {
 	RuntimeSessionID string    `json:"runtimeSessionId"`

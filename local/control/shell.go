@@ -53,16 +53,15 @@ func (s *Service) openShell(w http.ResponseWriter, r *http.Request) error {
 	if shellID == "" {
 		shellID = newUUID()
 	}
-	target, err := s.execTargetFor(r.Context(), rt, version, sessionID)
+	target, release, err := s.execTargetFor(r.Context(), rt, qualifier, sessionID)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return nil
 		}
 		return runtimeClientErrorf("the sandbox of session %s (version %d of %s) could not be started: %v", sessionID, version, rt.ID, err)
 	}
-	if _, err := s.touchSession(rt.ID, sessionID, qualifier); err != nil {
-		return err
-	}
+	defer release()
+	version = target.version
 	w.Header().Set(headerSessionID, sessionID)
 	w.Header().Set(headerShellID, shellID)
 	// The guard has already refused requests with an Origin header: no page reaches this.

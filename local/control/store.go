@@ -116,6 +116,9 @@ type sessionRec struct {
 	SessionID string    `json:"sessionId"`
 	Endpoint  string    `json:"endpoint"`
 	LastUsed  time.Time `json:"lastUsed"`
+	Version   int       `json:"version,omitempty"` // the version that served its first request
+	Sandbox   string    `json:"sandbox,omitempty"` // the sandbox serving it: LabelSandbox, procRec.Sandbox
+	Started   time.Time `json:"started,omitempty"`
 }
 
 func endpointKey(runtimeID, name string) []byte { return []byte(runtimeID + "/" + name) }
@@ -353,14 +356,19 @@ func (s *store) touchSession(rec sessionRec) error {
 	})
 }
 
-// hasSession reports whether a session is recorded.
-func (s *store) hasSession(runtimeID, sessionID string) bool {
-	found := false
-	s.db.View(func(tx *bolt.Tx) error {
-		found = tx.Bucket(bucketSessions).Get(endpointKey(runtimeID, sessionID)) != nil
-		return nil
+// sessionRecs lists every recorded session.
+func (s *store) sessionRecs() ([]*sessionRec, error) {
+	var out []*sessionRec
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			r := new(sessionRec)
+			if json.Unmarshal(v, r) == nil {
+				out = append(out, r)
+			}
+			return nil
+		})
 	})
-	return found
+	return out, err
 }
 
 // stopSession deletes a session and reports whether it existed.
@@ -408,28 +416,24 @@ func (s *store) registryHosts(current string) (map[string]bool, error) {
 type procRec struct {
 	RuntimeID  string    `json:"runtimeId"`
 	Version    int       `json:"version"`
+	Sandbox    string    `json:"sandbox,omitempty"` // "" in records of endpoints before sessions had sandboxes
+	Session    string    `json:"session,omitempty"` // the session it was started for ("" for a pooled one)
+	Log        string    `json:"log,omitempty"`
 	PID        int       `json:"pid"`
 	StartTicks uint64    `json:"startTicks"` // /proc/PID/stat start time: tells our process from a reused pid
 	Port       int       `json:"port"`
-	Dir        string    `json:"dir"`
+	Dir        string    `json:"dir"` // its working directory
 	Command    []string  `json:"command"`
 	Started    time.Time `json:"started"`
 }
 
-func processKey(runtimeID string, version int) []byte {
-	return []byte(runtimeID + "/" + itoa(version))
-}
-
-func (s *store) process(runtimeID string, version int) (*procRec, error) {
-	var p *procRec
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		p, err = get[procRec](tx, bucketProcesses, processKey(runtimeID, version))
-		return err
-	})
-	if errors.Is(err, errNotFound) {
-		return nil, nil
+// key is where the record is kept: RUNTIME/VERSION/SANDBOX (RUNTIME/VERSION in older records).
+func (p *procRec) key() []byte {
+	k := p.RuntimeID + "/" + itoa(p.Version)
+	if p.Sandbox != "" {
+		k += "/" + p.Sandbox
 	}
-	return p, err
+	return []byte(k)
 }
 
 // processes lists the recorded processes of a runtime ("" for all).
@@ -451,9 +455,9 @@ func (s *store) processes(runtimeID string) ([]*procRec, error) {
 }
 
 func (s *store) putProcess(p *procRec) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return put(tx, bucketProcesses, processKey(p.RuntimeID, p.Version), p) })
+	return s.db.Update(func(tx *bolt.Tx) error { return put(tx, bucketProcesses, p.key(), p) })
 }
 
-func (s *store) deleteProcess(runtimeID string, version int) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketProcesses).Delete(processKey(runtimeID, version)) })
+func (s *store) deleteProcess(p *procRec) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketProcesses).Delete(p.key()) })
 }

@@ -28,6 +28,7 @@ type rawFile struct {
 type rawProject struct {
 	Name               string `toml:"name"`
 	DefaultEnvironment string `toml:"default_environment"`
+	ID                 string `toml:"id" doc:"This checkout's identity: 12 lowercase hex digits, written by agentcore init (make one with: openssl rand -hex 6). It goes into the agentcore:project-id tag of everything agentcore creates, so that a resource another checkout of the same project name created is never taken over (create refuses it, drift --fix adopt too). A project without one keeps working; agentcore warns once how to add it. Never copy it to another project."`
 }
 
 type rawLifecycle struct {
@@ -260,6 +261,7 @@ func (v *validator) addf(path []string, format string, args ...any) {
 func (v *validator) build(raw *rawFile) *Project {
 	p := &Project{
 		Name:         raw.Project.Name,
+		ID:           raw.Project.ID,
 		DefaultEnv:   raw.Project.DefaultEnvironment,
 		Agents:       map[string]*Agent{},
 		Environments: map[string]*Environment{},
@@ -271,6 +273,9 @@ func (v *validator) build(raw *rawFile) *Project {
 		}
 	} else if !nameRE.MatchString(p.Name) {
 		v.addf([]string{"project", "name"}, "project name %q is invalid: use lowercase letters, digits, '-' and '_', starting with a letter, at most 40 characters", p.Name)
+	}
+	if p.ID != "" && !ValidID(p.ID) {
+		v.addf([]string{"project", "id"}, "project id %q is invalid: use 12 lowercase hex digits (agentcore init writes one; make one with: openssl rand -hex 6)", p.ID)
 	}
 	for _, name := range sortedKeys(raw.Agents) {
 		path := []string{"agents", name}

@@ -49,6 +49,10 @@ Examples:
       for _, r in ipairs(agentcore.list_runtimes()) do
         if r.agentRuntimeName == agent.runtime_name then
           local tags = agentcore.list_tags(r.agentRuntimeArn)
+          if deploy.owner(tags, agent) == "other" then
+            deploy.other_checkout_error(("a runtime named %s already exists in %s (%s) and"):format(
+              agent.runtime_name, env.name(), r.agentRuntimeId), tags)
+          end
           ui.error(("a runtime named %s already exists in %s (%s) but the state of %s does not record it%s"):format(
             agent.runtime_name, env.name(), r.agentRuntimeId, agent.name,
             deploy.ours(tags, agent) and " (its tags say agentcore created it for this agent)" or ""),
@@ -57,6 +61,7 @@ Examples:
       end
     end
 
+    deploy.warn_no_id()
     marker = marker or deploy.begin(c, { op = "create_agent", name = agent.runtime_name })
     -- The repository (or code bucket) and the role do not depend on the artifact: prepare them
     -- while it is built.

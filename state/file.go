@@ -99,6 +99,14 @@ func (st *State) Validate() error {
 			if e == nil {
 				return fmt.Errorf("agent %q: endpoint %q has no state", name, en)
 			}
+			for _, m := range e.History {
+				if m.To < 1 || m.From < 0 {
+					return fmt.Errorf("agent %q: endpoint %q: a move from %d to %d names no version", name, en, m.From, m.To)
+				}
+			}
+			if n := len(e.History); n > MaxEndpointHistory {
+				e.History = append([]EndpointMove(nil), e.History[n-MaxEndpointHistory:]...)
+			}
 		}
 		if err := a.validatePending(name); err != nil {
 			return err

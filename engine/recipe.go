@@ -32,7 +32,10 @@ type Recipe struct {
 	Description string
 	Usage       string // longer text shown by --help (examples, notes)
 	Args        []ArgSpec
-	Lock        bool // take the environment lock while running (default true)
+	Lock        bool // take a lock while running (default true): the environment's, or with LockAgents the agent's
+	// LockAgents: lock = "agent": the run locks the agent it acts on (args.agent), not the
+	// whole environment, so runs on different agents of one environment go at once.
+	LockAgents bool
 	table       *lua.LTable
 	run         *lua.LFunction
 }
@@ -76,8 +79,17 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 		return nil, bad("run (a function) is required")
 	}
 	rc.run = fn
-	if l, ok := t.RawGetString("lock").(lua.LBool); ok {
+	switch l := t.RawGetString("lock").(type) {
+	case lua.LBool:
 		rc.Lock = bool(l)
+	case lua.LString:
+		if l != "agent" {
+			return nil, bad("lock is %q: use true (the environment's lock, the default), \"agent\" (the lock of the agent in args.agent) or false", string(l))
+		}
+		rc.LockAgents = true
+	case *lua.LNilType:
+	default:
+		return nil, bad("lock is a %s: use true, \"agent\" or false", l.Type())
 	}
 	argsV := t.RawGetString("args")
 	if argsV == lua.LNil {
@@ -427,13 +439,11 @@ func (rc *Recipe) Help(flags *pflag.FlagSet, globals string) string {
 // it, and returns the recipe's result as Go data.
 func (vm *VM) Execute(rc *Recipe, args *lua.LTable, wait bool) (any, error) {
 	r := vm.run
-	if rc.Lock && r.Store != nil && r.EnvName != "" {
-		unlock, err := lockEnv(vm.L, r, r.EnvName, wait)
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
+	unlock, err := lockRecipe(vm.L, r, rc, args, wait)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
 	res, err := vm.Call(rc.run, args)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ exact image and configuration again as a new version (nothing is rebuilt).
 Examples:
   agentcore rollback my-bot --endpoint stable
   agentcore rollback my-bot --to 2]],
+  lock = "agent",
   args = {
     { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
     { name = "endpoint", type = "string", default = "DEFAULT", help = "endpoint to move back" },

@@ -504,20 +504,24 @@ function M.ensure_code_bucket(c)
   local tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name() }
   if project.id() ~= "" then tags["agentcore:project-id"] = project.id() end
   local name = M.code_bucket_name()
-  if M.is_local() then
-    -- Recorded whether created now or found: the name is agentcore's own (a hash of project
-    -- and environment, the account and the region), so a bucket a killed run created is known
-    -- to the next one without an intent.
-    local r = s3.ensure_bucket { bucket = name, tags = tags }
-    if r.created then ui.ok("created code bucket " .. name) else ui.ok("code bucket " .. name .. " exists") end
-    M.record_resource(c, "s3_bucket", name, "arn:aws:s3:::" .. name)
-  else
-    local stack = M.code_stack_name()
-    local out = M.deploy_stack(c, { stack = stack, template = "code-bucket", tags = tags,
-      parameters = { BucketName = name, Project = project.name(), Environment = env.name() } })
-    name = out.outputs.BucketName or name
-    ui.ok(("code bucket %s (stack %s, %s)"):format(name, stack, out.changed and "deployed" or "unchanged"))
-  end
+  -- the bucket is the environment's zip agents' together: runs on two of them (each holding
+  -- only its agent's lock) take turns to make it
+  state.with_lock("code-bucket", function()
+    if M.is_local() then
+      -- Recorded whether created now or found: the name is agentcore's own (a hash of project
+      -- and environment, the account and the region), so a bucket a killed run created is known
+      -- to the next one without an intent.
+      local r = s3.ensure_bucket { bucket = name, tags = tags }
+      if r.created then ui.ok("created code bucket " .. name) else ui.ok("code bucket " .. name .. " exists") end
+      M.record_resource(c, "s3_bucket", name, "arn:aws:s3:::" .. name)
+    else
+      local stack = M.code_stack_name()
+      local out = M.deploy_stack(c, { stack = stack, template = "code-bucket", tags = tags,
+        parameters = { BucketName = name, Project = project.name(), Environment = env.name() } })
+      name = out.outputs.BucketName or name
+      ui.ok(("code bucket %s (stack %s, %s)"):format(name, stack, out.changed and "deployed" or "unchanged"))
+    end
+  end)
   local prefix = M.code_prefix(agent)
   return { bucket = name, prefix = prefix, code_object_arn = ("arn:aws:s3:::%s/%s*"):format(name, prefix) }
 end
@@ -1386,6 +1390,90 @@ function M.update_agent(agent, opts)
   ui.ok(("%s is now at version %s in %s (DEFAULT follows it; named endpoints stay where they are)"):format(
     agent.name, M.vname(n), env.name()))
   return { agent = agent.name, changed = true, version = n, image = pushed.image, digest = pushed.digest }
+end
+
+-- The agents a command acts on: args.agent (a name or a list of names) or, with args.all,
+-- every agent of the project, in order and each once. None named: a usage error (exit 2) that
+-- lists the project's agents. An unknown name stops with a did-you-mean.
+---@param args {agent?: string|string[], all?: boolean}
+---@param verb string the command, for messages
+---@return string[]
+function M.agent_names(args, verb)
+  local given = args.agent
+  if type(given) == "string" then given = { given } end
+  local names = {}
+  for _, n in ipairs(given or {}) do table.insert(names, n) end
+  local all = project.agents()
+  if args.all then
+    if #names > 0 then
+      ui.error(("%s: give agent names or --all, not both"):format(verb), { usage = true })
+    end
+    names = all
+  end
+  if #names == 0 then
+    if #all == 0 then
+      ui.error(("%s needs an agent, and this project has none"):format(verb),
+        { usage = true, hint = "add an [agents.NAME] table to agentcore.toml" })
+    end
+    ui.error(("%s needs an agent: this project has %s"):format(verb, table.concat(all, ", ")),
+      { usage = true, hint = ("agentcore %s %s, or agentcore %s --all for every agent"):format(verb, all[1], verb) })
+  end
+  local seen, out = {}, {}
+  for _, n in ipairs(names) do
+    if not seen[n] then
+      seen[n] = true
+      project.agent(n, { resolve = false }) -- an unknown name stops here, with a did-you-mean
+      table.insert(out, n)
+    end
+  end
+  return out
+end
+
+-- The message of an error value raised by a step.
+local function error_text(err)
+  return tostring(type(err) == "table" and err.message or err)
+end
+
+-- Runs fn(name) for each agent a command acts on. One agent: fn's result as is (the engine
+-- holds its lock). Several: one after another, each holding its agent's lock
+-- (state.with_agent) inside a parallel branch named after the agent, so that every line it
+-- prints says which agent it is about; a failure of one does not stop the others. Then one
+-- line per agent (describe(result) says what happened), and the result
+-- {results = {{agent, ok, result | error}}, failed}, with exit code 1 when any failed.
+-- Ctrl-C stops them all.
+---@param verb string
+---@param names string[]
+---@param fn fun(name: string): table
+---@param describe fun(result: table): string
+---@return table
+function M.each_agent(verb, names, fn, describe)
+  if #names == 1 then return fn(names[1]) end
+  local results, failed = json.array(), {}
+  for _, name in ipairs(names) do
+    local ok, res = pcall(function()
+      return parallel { [name] = function() return state.with_agent(name, function() return fn(name) end) end }[name]
+    end)
+    if not ok and type(res) == "table" and res.code == 130 then error(res, 0) end -- interrupted: stop
+    if ok then
+      table.insert(results, { agent = name, ok = true, result = res })
+    else
+      table.insert(failed, name)
+      table.insert(results, { agent = name, ok = false, error = error_text(res), code = type(res) == "table" and res.code or 1 })
+    end
+  end
+  ui.step(("%s of %d agents in %s"):format(verb, #names, env.name()))
+  for _, r in ipairs(results) do
+    if r.ok then
+      ui.ok(("%s: %s"):format(r.agent, describe(r.result or {})))
+    else
+      ui.fail(("%s: failed: %s"):format(r.agent, r.error))
+    end
+  end
+  if #failed > 0 then
+    ui.fail(("%s failed for %d of %d agents: %s"):format(verb, #failed, #names, table.concat(failed, ", ")))
+    ui.exit_code(1)
+  end
+  return { environment = env.name(), results = results, failed = #failed }
 end
 
 -- Deploys, in the selected environment, the exact artifact of a version of another one, as

@@ -36,8 +36,8 @@ type Recipe struct {
 	// LockAgents: lock = "agent": the run locks the agent it acts on (args.agent), not the
 	// whole environment, so runs on different agents of one environment go at once.
 	LockAgents bool
-	table       *lua.LTable
-	run         *lua.LFunction
+	table      *lua.LTable
+	run        *lua.LFunction
 }
 
 var argTypes = map[string]bool{"string": true, "int": true, "bool": true, "list": true}

@@ -111,30 +111,32 @@ func lockScope(L *lua.LState, r *Run, env, agent string, wait bool) (func(), err
 	}, nil
 }
 
-// agentsOf returns the agents a recipe declared with lock = "agent" acts on: args.agent, a
-// name or a list of names.
+// agentsOf returns the agents a recipe declared with lock = "agent" acts on: args.agent and
+// args.agents, each a name or a list of names.
 func agentsOf(args *lua.LTable) []string {
 	if args == nil {
 		return nil
 	}
-	switch v := args.RawGetString("agent").(type) {
-	case lua.LString:
-		return []string{string(v)}
-	case *lua.LTable:
-		var out []string
-		for i := 1; i <= v.Len(); i++ {
-			if s, ok := v.RawGetInt(i).(lua.LString); ok {
-				out = append(out, string(s))
+	var out []string
+	for _, key := range []string{"agent", "agents"} {
+		switch v := args.RawGetString(key).(type) {
+		case lua.LString:
+			out = append(out, string(v))
+		case *lua.LTable:
+			for i := 1; i <= v.Len(); i++ {
+				if s, ok := v.RawGetInt(i).(lua.LString); ok {
+					out = append(out, string(s))
+				}
 			}
 		}
-		return out
 	}
-	return nil
+	return out
 }
 
 // lockRecipe takes the lock rc declares for a run with args: the environment's (lock =
-// true, the default), one agent's (lock = "agent" with one agent named: with several, or
-// --all, each is locked by the recipe's own call for it), or none.
+// true, the default), one agent's (lock = "agent" with one agent named in args.agent or
+// args.agents: with several, or --all, the recipe locks each as it acts on it, with
+// state.with_agent), or none.
 func lockRecipe(L *lua.LState, r *Run, rc *Recipe, args *lua.LTable, wait bool) (func(), error) {
 	if !rc.Lock || r.Store == nil || r.EnvName == "" {
 		return func() {}, nil

@@ -195,14 +195,15 @@ Examples:
   agentcore destroy my-bot -e prod --yes --confirm prod]],
   lock = "agent",
   args = {
-    { name = "agent", type = "list", positional = true, help = "agent names from agentcore.toml" },
+    { name = "agent", type = "string", positional = true, help = "agent name from agentcore.toml" },
+    { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },
     { name = "all", type = "bool", help = "every agent of the project (one plan, one confirmation)" },
     { name = "dry-run", type = "bool", help = "print the plan and change nothing" },
   },
   run = function(args)
     local names = deploy.agent_names(args, "destroy")
     local e = env.get()
-    if #names == 1 then
+    if #names == 1 then return with_agents(names, function()
       local p = plan_of(names[1])
       if p.empty then
         ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(p.agent.name, e.name))
@@ -216,7 +217,7 @@ Examples:
       confirm(e, ("delete these %d resources of %s in %s?"):format(#p.plan, p.agent.name, e.name))
       aws.guard()
       return execute(p)
-    end
+    end) end
     return with_agents(names, function()
       local plans, count, which, leaving = {}, 0, {}, {}
       for _, name in ipairs(names) do

@@ -23,7 +23,8 @@ Examples:
   agentcore update --all]],
   lock = "agent",
   args = {
-    { name = "agent", type = "list", positional = true, help = "agent names from agentcore.toml" },
+    { name = "agent", type = "string", positional = true, help = "agent name from agentcore.toml" },
+    { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },
     { name = "all", type = "bool", help = "every agent of the project" },
     { name = "force", type = "bool", help = "create a new version even when nothing changed" },
   },

@@ -1392,17 +1392,20 @@ function M.update_agent(agent, opts)
   return { agent = agent.name, changed = true, version = n, image = pushed.image, digest = pushed.digest }
 end
 
--- The agents a command acts on: args.agent (a name or a list of names) or, with args.all,
--- every agent of the project, in order and each once. None named: a usage error (exit 2) that
--- lists the project's agents. An unknown name stops with a did-you-mean.
----@param args {agent?: string|string[], all?: boolean}
+-- The agents a command acts on: args.agent and args.agents (the positional arguments: the
+-- first agent is a string, as a project's recipe that wraps the stock one expects, the rest a
+-- list) or, with args.all, every agent of the project, in order and each once. None named: a
+-- usage error (exit 2) that lists the project's agents. An unknown name stops with a
+-- did-you-mean.
+---@param args {agent?: string|string[], agents?: string[], all?: boolean}
 ---@param verb string the command, for messages
 ---@return string[]
 function M.agent_names(args, verb)
-  local given = args.agent
-  if type(given) == "string" then given = { given } end
   local names = {}
-  for _, n in ipairs(given or {}) do table.insert(names, n) end
+  for _, given in ipairs({ args.agent, args.agents }) do
+    if type(given) == "string" then given = { given } end
+    for _, n in ipairs(given or {}) do table.insert(names, n) end
+  end
   local all = project.agents()
   if args.all then
     if #names > 0 then
@@ -1434,8 +1437,8 @@ local function error_text(err)
   return tostring(type(err) == "table" and err.message or err)
 end
 
--- Runs fn(name) for each agent a command acts on. One agent: fn's result as is (the engine
--- holds its lock). Several: one after another, each holding its agent's lock
+-- Runs fn(name) for each agent a command acts on. One agent: fn's result as is, under its
+-- lock. Several: one after another, each holding its agent's lock
 -- (state.with_agent) inside a parallel branch named after the agent, so that every line it
 -- prints says which agent it is about; a failure of one does not stop the others. Then one
 -- line per agent (describe(result) says what happened), and the result
@@ -1447,7 +1450,10 @@ end
 ---@param describe fun(result: table): string
 ---@return table
 function M.each_agent(verb, names, fn, describe)
-  if #names == 1 then return fn(names[1]) end
+  if #names == 1 then
+    -- (held already when the command named it; not when --all found one agent)
+    return state.with_agent(names[1], function() return fn(names[1]) end)
+  end
   local results, failed = json.array(), {}
   for _, name in ipairs(names) do
     local ok, res = pcall(function()
@@ -1458,7 +1464,9 @@ function M.each_agent(verb, names, fn, describe)
       table.insert(results, { agent = name, ok = true, result = res })
     else
       table.insert(failed, name)
-      table.insert(results, { agent = name, ok = false, error = error_text(res), code = type(res) == "table" and res.code or 1 })
+      local msg, label = error_text(res), "[" .. name .. "] "
+      if msg:sub(1, #label) == label then msg = msg:sub(#label + 1) end -- the branch's label: the line names it
+      table.insert(results, { agent = name, ok = false, error = msg, code = type(res) == "table" and res.code or 1 })
     end
   end
   ui.step(("%s of %d agents in %s"):format(verb, #names, env.name()))

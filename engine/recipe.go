@@ -257,6 +257,20 @@ func (rc *Recipe) AddFlags(fs *pflag.FlagSet) *Binder {
 	return b
 }
 
+// projectAgents returns the agent names of the run's project, sorted (none outside a project).
+func projectAgents(L *lua.LState) []string {
+	r := FromL(L)
+	if r.Project == nil {
+		return nil
+	}
+	names := make([]string, 0, len(r.Project.Agents))
+	for n := range r.Project.Agents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // Table binds parsed flags and the positional arguments into the table passed to run.
 func (b *Binder) Table(L *lua.LState, positional []string) (*lua.LTable, error) {
 	usage := func(format string, args ...any) error {
@@ -289,6 +303,12 @@ func (b *Binder) Table(L *lua.LState, positional []string) (*lua.LTable, error) 
 		}
 		if len(rest) == 0 {
 			if a.Required {
+				if a.Name == "agent" {
+					if names := projectAgents(L); len(names) > 0 {
+						return nil, &Error{Code: ExitUsage, Msg: fmt.Sprintf("%s needs an agent: this project has %s", b.rc.Source.Name, strings.Join(names, ", ")),
+							Hint: fmt.Sprintf("agentcore %s %s (see: agentcore run %s --help)", b.rc.Source.Name, names[0], b.rc.Source.Name)}
+					}
+				}
 				return nil, usage("missing argument %s (%s)", strings.ToUpper(a.Name), a.Help)
 			}
 			if a.Default != nil {

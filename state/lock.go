@@ -121,6 +121,14 @@ func lockWhat(env, agent string) string {
 	return "agent " + agent + " in " + env
 }
 
+// lockOf names a lock after "the lock of": the environment's name alone, or what lockWhat says.
+func lockOf(env, agent string) string {
+	if agent == "" {
+		return env
+	}
+	return lockWhat(env, agent)
+}
+
 func (e *LockedError) Error() string {
 	h := e.Holder
 	return fmt.Sprintf("%s is locked by pid %d on %s (%s) since %s", e.What(), h.PID, h.Host, h.Command,
@@ -169,7 +177,7 @@ type LockTimeoutError struct {
 }
 
 func (e *LockTimeoutError) Error() string {
-	return fmt.Sprintf("gave up waiting for the lock of %s after %s: it is held by %s", lockWhat(e.Env, e.Agent), e.After, HolderText(e.Holder))
+	return fmt.Sprintf("gave up waiting for the lock of %s after %s: it is held by %s", lockOf(e.Env, e.Agent), e.After, HolderText(e.Holder))
 }
 
 // WaitOptions says how Acquire waits for a held lock.
@@ -244,7 +252,7 @@ func acquire(ctx context.Context, s Store, env, agent string, try func() (func()
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for the lock of %s (held by %s): %w", lockWhat(env, le.Agent), HolderText(le.Holder), ctx.Err())
+			return nil, fmt.Errorf("waiting for the lock of %s (held by %s): %w", lockOf(env, le.Agent), HolderText(le.Holder), ctx.Err())
 		case <-time.After(wait):
 		}
 	}

@@ -24,10 +24,10 @@ var Module = &engine.Module{
 		{Name: "save", Params: "state: table", Doc: "Validates the table against the schema (unknown fields, duplicate versions are refused) and saves it atomically; updates serial and updated_at in the table.", Go: luaSave},
 		{Name: "path", Returns: "string", Doc: "Where the state is kept, for messages.", Go: luaPath},
 		{Name: "with_lock", Params: "name: string, fn: fun(): any", Returns: "any",
-			Doc: "Runs fn holding the short lock of a resource the agents of the environment share (name: letters, digits, - and _), waiting for it, and returns what fn returns: runs on different agents (which hold only their agent's lock) never make it at once. A run holding the environment's lock holds it already.",
+			Doc: "Runs fn holding the short lock of a resource the agents of the environment share (name: letters, digits, - and _), waiting for it, and returns fn's (first) result: runs on different agents (which hold only their agent's lock) never make it at once. A run holding the environment's lock holds it already.",
 			Fn:  luaWithLock},
 		{Name: "with_agent", Params: "agent: string, fn: fun(): any", Returns: "any",
-			Doc: "Runs fn holding the lock of one agent of the environment (taken at once: held by another run, it raises naming the holder), and returns what fn returns. A recipe declared with lock = \"agent\" acting on several agents locks each this way; while it runs, its saves of the state write only the agents it holds.",
+			Doc: "Runs fn holding the lock of one agent of the environment (taken at once: held by another run, it raises naming the holder), and returns fn's (first) result. A recipe declared with lock = \"agent\" acting on several agents locks each this way; while it runs, its saves of the state write only the agents it holds.",
 			Fn:  luaWithAgent},
 	},
 }
@@ -139,7 +139,7 @@ func callLocked(L *lua.LState, fn *lua.LFunction, lock func() (func(), error)) i
 	}
 	top := L.GetTop()
 	L.Push(fn)
-	perr := L.PCall(0, lua.MultRet, nil)
+	perr := L.PCall(0, 1, nil) // one value, as declared
 	unlock()
 	if perr != nil {
 		if ae, ok := perr.(*lua.ApiError); ok {

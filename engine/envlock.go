@@ -59,6 +59,9 @@ func holdKey(env, agent string) string {
 }
 
 func lockScope(L *lua.LState, r *Run, env, agent string, wait bool) (func(), error) {
+	if _, ok := r.Store.(state.AgentLocker); !ok {
+		agent = "" // a store that cannot lock one agent (SSM): the environment's lock covers all
+	}
 	key := holdKey(env, agent)
 	if r.holds(env) || r.holds(key) {
 		r.hold(key, 1)

@@ -191,6 +191,7 @@ PLAINREG=$(head -1 "$LOG/plainregistry.addr")
 
 mkdir -p "$PROJ"
 ac init --name "$NAME" >"$LOG/init.out" 2>&1
+"$ROOT/bench/docker-agent.sh" "$PROJ" my-bot # the template as a Docker agent (Dockerfile + gobuild recipes)
 cd "$PROJ"
 # dock: the template's Docker agent (a copy, compiled by the project's wrapper recipes only for it)
 cp -r agents/my-bot agents/dock
@@ -380,3 +381,5 @@ $(row "  ratio artifact made+pushed / raw" "$(ratio "$PUB_MED" "$RAW_MED")x" "(<
 runs (s): update ${UPD[*]}; made+pushed ${PUB[*]}; raw ${RAW[*]}
 EOF
 for a in "${AGENTS[@]}"; do echo "runs (s): unchanged $a ${NC[$a]}"; done
+# for bench/run.sh's summary
+echo "RESULT go_update_s=$UPD_MED go_raw_s=$RAW_MED go_update_ratio=$(ratio "$UPD_MED" "$RAW_MED") go_made_pushed_ratio=$(ratio "$PUB_MED" "$RAW_MED") go_ready_after_s=$(median "${RDY[@]}")"

@@ -25,8 +25,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
@@ -356,51 +354,15 @@ func isQuery(r *http.Request) bool {
 
 // Reset removes the agent containers run by the local endpoint whose data directory is dir
 // (every agentcore-labelled agent container when dir is ""). Images and state are kept; host
-// processes are StopProcesses'.
+// processes are StopProcesses'. (RemoveContainers, in images.go, also counts them.)
 func Reset(ctx context.Context, dir string) error {
-	docker, err := dockerclient.New()
-	if err != nil {
-		return fmt.Errorf("connecting to the Docker engine at %s: %w", dockerclient.Host(), err)
-	}
-	defer docker.Close()
-	args := filters.NewArgs(filters.Arg("label", control.LabelOwner+"=true"))
-	if dir != "" {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return err
-		}
-		args.Add("label", control.LabelState+"="+abs)
-	}
-	found, err := docker.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
-	if err != nil {
-		return fmt.Errorf("listing agent containers: %w", err)
-	}
-	var errs []error
-	for _, c := range found {
-		if err := docker.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil {
-			errs = append(errs, fmt.Errorf("removing container %s: %w", c.ID[:12], err))
-		}
-	}
-	return errors.Join(errs...)
+	_, err := RemoveContainers(ctx, dir)
+	return err
 }
 
 // StopProcesses stops the host processes the local endpoint whose data directory is dir
-// started for code versions (recorded in its database, which the stopped endpoint no longer
-// holds open): containers carry labels, processes do not.
+// started for code versions (StopHostProcesses, in images.go, also counts them).
 func StopProcesses(dir string) error {
-	path := filepath.Join(dir, "state.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil // never started: nothing ran
-	}
-	db, err := openDB(path, 5*time.Second)
-	if isDamaged(err) {
-		// Its records of host processes are lost with it; reset removes the file.
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("opening %s to stop the agents' host processes: %w (is the local endpoint still running? agentcore local stop)", path, err)
-	}
-	defer db.Close()
-	_, err = control.StopProcesses(db, func(string, ...any) {})
+	_, err := StopHostProcesses(dir)
 	return err
 }

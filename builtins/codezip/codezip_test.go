@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -364,4 +365,45 @@ func asError(err error, target **engine.Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// TestPipNetwork: an index pip cannot reach is a network failure (exit 1) whose hint names the
+// offline ways (PIP_FIND_LINKS, PIP_INDEX_URL), not a package "not found" (exit 2).
+func TestPipNetwork(t *testing.T) {
+	h, agent := setup(t)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := closed.Addr().String()
+	closed.Close() // nothing listens there now
+	t.Setenv("PIP_NO_INDEX", "")
+	t.Setenv("PIP_FIND_LINKS", "")
+	t.Setenv("PIP_INDEX_URL", "http://"+addr+"/simple")
+	t.Setenv("PIP_RETRIES", "1")
+	write(t, agent, "requirements.txt", "somepkg\n", 0o644)
+	err = h.Err(`return zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = "main.py", target = "host"}`)
+	var ee *engine.Error
+	if err == nil || engine.ExitCode(err) != engine.ExitFailure || !asError(err, &ee) ||
+		!strings.Contains(ee.Msg, "could not reach its package index") || strings.Contains(ee.Msg, "not found by pip") {
+		t.Fatalf("err = %v (exit %d)", err, engine.ExitCode(err))
+	}
+	if !strings.Contains(ee.Hint, "PIP_FIND_LINKS") || !strings.Contains(ee.Hint, "PIP_INDEX_URL") || !strings.Contains(ee.Hint, "PIP_NO_INDEX") {
+		t.Errorf("hint: %s", ee.Hint)
+	}
+	if got := pipNetworkError([]byte("ERROR: No matching distribution found for somepkg\n")); got != "" {
+		t.Errorf("a plain not-found is taken for a network failure: %q", got)
+	}
+}
+
+// TestPipNotFound: with no index and an empty find-links folder, a package is not found: exit 2.
+func TestPipNotFound(t *testing.T) {
+	h, agent := setup(t)
+	t.Setenv("PIP_FIND_LINKS", t.TempDir())
+	write(t, agent, "requirements.txt", "nosuchpkg\n", 0o644)
+	err := h.Err(`return zip.package{dir = "agents/bot", runtime = "PYTHON_3_12", entrypoint = "main.py", target = "host"}`)
+	if err == nil || engine.ExitCode(err) != engine.ExitUsage || !strings.Contains(err.Error(), "nosuchpkg") ||
+		!strings.Contains(err.Error(), "was not found by pip") {
+		t.Fatalf("err = %v (exit %d)", err, engine.ExitCode(err))
+	}
 }

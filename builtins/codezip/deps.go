@@ -251,6 +251,16 @@ func pipInstall(ctx context.Context, o *Options, rt runtimeInfo, d depsSpec, wor
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// pip tells a requirement it could not reach an index for the same way as one that does not
+	// exist ("No matching distribution"): its retry warnings say which it was.
+	if why := pipNetworkError(out); why != "" {
+		return &engine.Error{Code: engine.ExitFailure, Err: err,
+			Msg: fmt.Sprintf("installing Python dependencies from %s: pip could not reach its package index (%s): %s",
+				filepath.Join(o.Dir, d.file), why, lastLines(out, 2)),
+			Hint: "with no network, give pip wheels on disk: PIP_NO_INDEX=1 PIP_FIND_LINKS=/path/to/wheels (make them where there is a network " +
+				"with pip download -r requirements.txt -d wheels --only-binary=:all:, plus --platform manylinux2014_aarch64 --python-version X.Y for AWS), " +
+				"or point PIP_INDEX_URL at an index you can reach (README: Offline)"}
+	}
 	if m := noMatch.FindSubmatch(out); m != nil && o.Target == TargetAarch64 {
 		pkg := string(m[1])
 		return &engine.Error{Code: engine.ExitUsage, Err: err,
@@ -268,6 +278,35 @@ func pipInstall(ctx context.Context, o *Options, rt runtimeInfo, d depsSpec, wor
 	return &engine.Error{Code: engine.ExitFailure, Err: err,
 		Msg:  fmt.Sprintf("installing Python dependencies from %s: pip failed: %v: %s", filepath.Join(o.Dir, d.file), err, lastLines(out, 5)),
 		Hint: "run the same pip command by hand to see the whole output (agentcore -v shows it)"}
+}
+
+// pipNetworkPatterns are what pip (urllib3, requests) prints when an index or a download cannot
+// be reached, each with the words it is reported as.
+var pipNetworkPatterns = []struct{ text, why string }{
+	{"Failed to establish a new connection", "connection failed"},
+	{"Connection refused", "connection refused"},
+	{"Temporary failure in name resolution", "name resolution failed"},
+	{"Name or service not known", "name resolution failed"},
+	{"nodename nor servname provided", "name resolution failed"},
+	{"getaddrinfo failed", "name resolution failed"},
+	{"Network is unreachable", "network unreachable"},
+	{"No route to host", "no route to host"},
+	{"ConnectTimeoutError", "connection timed out"},
+	{"ReadTimeoutError", "read timed out"},
+	{"ProxyError", "proxy error"},
+	{"after connection broken by", "connection broken"},
+	{"Max retries exceeded", "connection failed"},
+}
+
+// pipNetworkError says why pip could not reach the network, "" when its output shows nothing
+// of the kind.
+func pipNetworkError(out []byte) string {
+	for _, p := range pipNetworkPatterns {
+		if bytes.Contains(out, []byte(p.text)) {
+			return p.why
+		}
+	}
+	return ""
 }
 
 // pkgName is the project name of a requirement: "numpy>=2; python_version>'3'" → numpy.

@@ -106,7 +106,8 @@ var Module = &engine.Module{
 		{Name: "list_images", Go: luaListImages,
 			Params:  "repository: string",
 			Returns: "docker.ImageTags[]",
-			Doc:     "The local images with a tag in `repository` (e.g. \"127.0.0.1:4777/agentcore/shop-bot-dev\"), with those tags: what destroy untags."},
+			Doc: "The local images with a tag in `repository` (e.g. \"127.0.0.1:4777/agentcore/shop-bot-dev\"), with those tags, " +
+				"and those the engine pulled from it by digest, with their `REPOSITORY@sha256:...` references in `tags`: what destroy removes."},
 		{Name: "info", Go: luaInfo,
 			Returns: "docker.Info",
 			Doc: "Describes the Docker engine in use; raises an explained error when it is not running or " +
@@ -633,7 +634,8 @@ func luaListImages(L *lua.LState, repo string) ([]imageTags, error) {
 		return nil, err
 	}
 	imgs, err := engine.Unlocked(L, func(ctx context.Context) ([]image.Summary, error) {
-		return c.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo+":*"))})
+		// repo@* too: an agent's image that the engine pulled by digest has no tag at all.
+		return c.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo+":*"), filters.Arg("reference", repo+"@*"))})
 	})
 	if err != nil {
 		return nil, explain(err, "listing the images of "+repo, c.DaemonHost())
@@ -644,6 +646,11 @@ func luaListImages(L *lua.LState, repo string) ([]imageTags, error) {
 		for _, t := range im.RepoTags {
 			if strings.HasPrefix(t, repo+":") {
 				f.Tags = append(f.Tags, t)
+			}
+		}
+		for _, d := range im.RepoDigests {
+			if strings.HasPrefix(d, repo+"@") {
+				f.Tags = append(f.Tags, d)
 			}
 		}
 		out = append(out, f)

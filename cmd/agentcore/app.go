@@ -63,6 +63,7 @@ func init() {
 		"completion": (*app).cmdCompletion,
 		"local":      (*app).cmdLocal,
 		"init":       (*app).cmdInit,
+		"dev":        (*app).cmdDev,
 		"docs":       (*app).cmdDocs,
 		"help":       (*app).cmdHelp,
 	}
@@ -310,6 +311,7 @@ Usage:
   agentcore local start|stop|status|logs|reset
                                       the local AgentCore endpoint
   agentcore init [DIR]                create a project with a sample agent
+  agentcore dev AGENT                 rebuild on every save, swapped in place (local provider)
   agentcore lua FILE | --eval CODE    run Lua with every builtin loaded
   agentcore docs                      print the builtin reference (Markdown)
   agentcore version | completion bash|zsh|fish

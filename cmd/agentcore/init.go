@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -26,9 +30,14 @@ const initUsage = `Usage: agentcore init [DIR] [--template go|python] [--agent N
 Creates agentcore.toml (with a local environment as the default), a sample agent that follows
 the AgentCore runtime contract, .gitignore, and editor support for recipes (LuaLS stubs in
 .agentcore/types/ and .luarc.json; agentcore docs --install writes them again). Templates:
-  go      a small Go agent built FROM scratch: builds with no image pull (works offline); the
-          project's recipes/create.lua and update.lua wrap the stock recipes to compile it first
-  python  a Python agent as users write them (FROM python:3.12-slim: needs to pull that image)`
+  go      a Go agent with build = "go": compiled and assembled into an image FROM scratch by
+          agentcore itself (no Dockerfile, no Docker build, no image pull: works offline)
+  python  a Python agent with build = "zip" (AgentCore direct code deployment), standard
+          library only: runs locally with this machine's python3 (its version picks the
+          runtime, PYTHON_3_12 when there is none), no pip install, no image
+
+Both samples listen on $PORT (default 8080), answer /ping and /invocations, print a line and
+send one OpenTelemetry span per request, so agentcore logs and agentcore traces show them.`
 
 var agentNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
 
@@ -69,7 +78,14 @@ func (a *app) cmdInit(args []string) error {
 	if _, err := os.Stat(filepath.Join(abs, project.FileName)); err == nil {
 		return usageErr("edit it, or run init in an empty directory", "%s already exists in %s; not overwriting it", project.FileName, abs)
 	}
-	data := map[string]string{"Project": proj, "Agent": *agent}
+	id, err := newProjectID()
+	if err != nil {
+		return err
+	}
+	data := map[string]string{"Project": proj, "ProjectID": id, "Agent": *agent}
+	if *tmpl == "python" {
+		data["Runtime"], data["PythonVersion"] = hostPythonRuntime(a.ctx)
+	}
 	type file struct {
 		path string
 		body []byte
@@ -131,7 +147,7 @@ func (a *app) cmdInit(args []string) error {
 	a.out.Info("", "next:")
 	cd := ""
 	if dir != "." {
-		cd = "cd " + dir + " && "
+		cd = "cd " + shellQuote(dir) + " && "
 	}
 	steps := [][2]string{
 		{cd + "agentcore create " + *agent, "build, push and start it on the local endpoint"},
@@ -146,6 +162,37 @@ func (a *app) cmdInit(args []string) error {
 		a.out.Info("", fmt.Sprintf("  %-*s  # %s", width, st[0], st[1]))
 	}
 	return nil
+}
+
+// newProjectID is the project's identity written to [project] id: 12 random hex digits.
+func newProjectID() (string, error) {
+	return project.NewID(), nil
+}
+
+// hostPythonRuntime is the managed runtime matching this machine's python3 (so the local
+// provider runs the sample as it is), PYTHON_3_12 when there is no python3 or AgentCore has no
+// runtime for its version.
+func hostPythonRuntime(ctx context.Context) (runtime, version string) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])").Output()
+	if v := strings.TrimSpace(string(out)); err == nil {
+		rt := "PYTHON_" + strings.ReplaceAll(v, ".", "_")
+		if slices.Contains(project.ManagedRuntimes, rt) {
+			return rt, v
+		}
+	}
+	return "PYTHON_3_12", "3.12"
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe characters.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func fs0(root string) (fs.FileInfo, error) { return fs.Stat(scaffold, root) }

@@ -122,15 +122,33 @@ func (a *app) cmdLocal(args []string) error {
 		if !a.g.yes {
 			return usageErr("run again with --yes", "local reset deletes every local runtime, image and parameter; confirm with --yes")
 		}
-		if err := ep.Reset(a.ctx, *port); err != nil {
+		sum, err := ep.Reset(a.ctx, *port)
+		if err != nil {
 			return err
 		}
-		a.out.OK("", "local endpoint reset: agent containers and host processes stopped, images and state removed (its credentials are kept: "+ep.CredentialsPath()+")")
+		a.out.OK("", resetLine(sum, ep.CredentialsPath()))
 		return nil
 	case "env":
 		return a.localEnv(ep, *shell, *port)
 	}
 	return usageErr(localUsage, "unknown local subcommand %q", rest[0])
+}
+
+// resetLine says in one line what local reset stopped and removed.
+func resetLine(s lifecycle.ResetSummary, creds string) string {
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	server := "the endpoint was not running"
+	if s.ServerPID > 0 {
+		server = fmt.Sprintf("stopped the endpoint (pid %d)", s.ServerPID)
+	}
+	return fmt.Sprintf("local endpoint reset: %s; stopped %s and %s; removed %s and its state (runtimes, registry, logs; its credentials are kept: %s)",
+		server, plural(s.Containers, "agent container", "agent containers"), plural(s.Processes, "host process", "host processes"),
+		plural(s.ImageTags, "image tag", "image tags"), creds)
 }
 
 // localEnv prints the variables that point the AWS CLI and SDKs at the local endpoint, with

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 )
@@ -54,6 +55,10 @@ func main() {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{"response": text, "session_id": session})
 	})
-	log.Println("agent listening on :8080")
-	log.Fatal(http.ListenAndServe(":8080", nil))
+	port := os.Getenv("PORT") // set by the local endpoint for host processes; 8080 in AgentCore
+	if port == "" {
+		port = "8080"
+	}
+	log.Println("agent listening on :" + port)
+	log.Fatal(http.ListenAndServe(":"+port, nil))
 }

@@ -1,6 +1,7 @@
 """A minimal agent following the AgentCore runtime contract: port 8080, GET /ping,
 POST /invocations. Replace answer() with your framework (Strands, LangGraph, CrewAI...)."""
 import json
+import os
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,4 +40,5 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ThreadingHTTPServer(("0.0.0.0", 8080), Handler).serve_forever()
+    # PORT is set by the local endpoint for host processes; AgentCore runs the agent on 8080.
+    ThreadingHTTPServer(("0.0.0.0", int(os.environ.get("PORT", "8080"))), Handler).serve_forever()

@@ -31,6 +31,19 @@ func spoolBody(r *http.Request, limit int64, key string) (string, *Failure) {
 		r.Body.Close()
 		return "", tooLarge
 	}
+	if r.ContentLength >= 0 && r.ContentLength <= memBody {
+		// The usual case (an SDK sends a Content-Length): one read into a buffer of that size,
+		// no 32 KiB copy buffer, no growth. The server's body ends at Content-Length.
+		buf := make([]byte, r.ContentLength)
+		_, err := io.ReadFull(r.Body, buf)
+		r.Body.Close()
+		if err != nil {
+			return "", &Failure{Kind: BadDigest, Key: key, Msg: "reading the request body: " + err.Error()}
+		}
+		sum := sha256.Sum256(buf)
+		r.Body = io.NopCloser(bytes.NewReader(buf))
+		return hex.EncodeToString(sum[:]), nil
+	}
 	h := sha256.New()
 	src := io.TeeReader(io.LimitReader(r.Body, limit+1), h)
 	var head bytes.Buffer

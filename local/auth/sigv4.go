@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -143,7 +144,7 @@ func (v *Verifier) Verify(r *http.Request) (*Identity, *Failure) {
 	canonical := canonicalRequest(r, s, payload)
 	scope := s.date + "/" + s.region + "/" + s.service + "/" + s.terminal
 	toSign := algorithm + "\n" + s.amzDate + "\n" + scope + "\n" + hexSHA256([]byte(canonical))
-	key := SigningKey(v.Creds.SecretAccessKey, s.date, s.region, s.service)
+	key := signingKeys.get(v.Creds.SecretAccessKey, s.date, s.region, s.service)
 	want := hex.EncodeToString(hmacSHA256(key, []byte(toSign)))
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(s.signature))) {
 		discardBody(r)
@@ -414,6 +415,30 @@ func SigningKey(secret, date, region, service string) []byte {
 	k = hmacSHA256(k, []byte(region))
 	k = hmacSHA256(k, []byte(service))
 	return hmacSHA256(k, []byte("aws4_request"))
+}
+
+// signingKeys remembers the keys derived for each day, region and service: deriving one is
+// four HMACs, on every request otherwise. Keys are shared read-only (Identity.SigningKey).
+var signingKeys keyCache
+
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[[4]string][]byte
+}
+
+func (c *keyCache) get(secret, date, region, service string) []byte {
+	k := [4]string{secret, date, region, service}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if key, ok := c.keys[k]; ok {
+		return key
+	}
+	if c.keys == nil || len(c.keys) >= 64 {
+		c.keys = map[[4]string][]byte{} // dates move on; a few services a day
+	}
+	key := SigningKey(secret, date, region, service)
+	c.keys[k] = key
+	return key
 }
 
 func hmacSHA256(key, data []byte) []byte {

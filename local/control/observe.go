@@ -107,8 +107,9 @@ type call struct {
 }
 
 type activity struct {
-	mu    sync.Mutex
-	calls []*call
+	mu     sync.Mutex
+	calls  []*call
+	pruned time.Time // when calls were last pruned
 }
 
 func (s *Service) activityOf(runtimeID string, version int) *activity {
@@ -128,16 +129,24 @@ func (s *Service) activityOf(runtimeID string, version int) *activity {
 
 // begin records an invocation in flight; the returned func ends it.
 func (a *activity) begin(session string) func() {
-	c := &call{session: session, start: time.Now()}
+	now := time.Now()
+	c := &call{session: session, start: now}
 	a.mu.Lock()
-	// Forget calls that ended more than a minute ago.
-	kept := a.calls[:0]
-	for _, old := range a.calls {
-		if old.end.IsZero() || time.Since(old.end) < time.Minute {
-			kept = append(kept, old)
+	// Forget calls that ended more than a minute ago, at most once a second: scanning a
+	// minute of calls (and reading the clock for each) on every invocation was the largest
+	// cost of a busy endpoint's invoke path (bench/README.md).
+	if now.Sub(a.pruned) >= time.Second {
+		a.pruned = now
+		kept := a.calls[:0]
+		for _, old := range a.calls {
+			if old.end.IsZero() || now.Sub(old.end) < time.Minute {
+				kept = append(kept, old)
+			}
 		}
+		clear(a.calls[len(kept):])
+		a.calls = kept
 	}
-	a.calls = append(kept, c)
+	a.calls = append(a.calls, c)
 	a.mu.Unlock()
 	return func() {
 		a.mu.Lock()

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,6 +47,29 @@ func TestSessionAttribution(t *testing.T) {
 	}
 	if got := RuntimeLogStream(time.Date(2026, 1, 2, 23, 0, 0, 0, time.FixedZone("x", -3600*5)), "s"); got != "2026/01/03/[runtime-logs]s" {
 		t.Fatalf("stream name in UTC: %s", got)
+	}
+}
+
+// Calls that ended more than a minute ago are forgotten, at the next begin a second or more
+// after the last pruning; calls in flight are kept however old.
+func TestActivityForgetsOldCalls(t *testing.T) {
+	a := &activity{}
+	a.begin("old")()
+	a.begin("long")
+	a.calls[0].end = time.Now().Add(-2 * time.Minute)
+	a.calls[1].start = time.Now().Add(-2 * time.Minute)
+	a.begin("new")
+	if len(a.calls) != 3 {
+		t.Fatalf("pruned again within a second: %d calls", len(a.calls))
+	}
+	a.pruned = time.Now().Add(-2 * time.Second)
+	a.begin("newer")
+	var left []string
+	for _, c := range a.calls {
+		left = append(left, c.session)
+	}
+	if strings.Join(left, ",") != "long,new,newer" {
+		t.Fatalf("calls kept: %v", left)
 	}
 }
 

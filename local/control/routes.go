@@ -29,6 +29,9 @@ var api = &awsproto.Routes[*Service]{
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/invocations", Op: (*Service).invokeAgentRuntime},
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/stopruntimesession", Op: (*Service).stopSession},
 
+		{Method: http.MethodPut, Path: "/runtimes/{agentRuntimeId}/dev", Op: (*Service).devSwap}, // local only: dev.go
+		{Method: http.MethodDelete, Path: "/runtimes/{agentRuntimeId}/dev", Op: (*Service).devRestore},
+
 		{Method: http.MethodGet, Path: "/tags/{resourceArn...}", Op: (*Service).listTags},
 		{Method: http.MethodPost, Path: "/tags/{resourceArn...}", Op: (*Service).tagResource},
 		{Method: http.MethodDelete, Path: "/tags/{resourceArn...}", Op: (*Service).untagResource},

@@ -63,32 +63,45 @@ func (e *Endpoint) Serve(ctx context.Context, o ServeOptions) error {
 	return srv.Shutdown(sctx)
 }
 
+// ResetSummary is what a reset stopped and removed.
+type ResetSummary struct {
+	ServerPID  int // the endpoint it stopped (0: it was not running)
+	Containers int // agent containers removed
+	Processes  int // agents' host processes stopped
+	ImageTags  int // image tags removed
+}
+
 // Reset stops the server when it runs, then its agents' host processes and containers, and
 // removes the images it tagged and its data, keeping its credentials. The Docker engine's
 // part does not hold back the rest: the data goes whatever the engine says (containers left
 // behind carry labels by which the next reset finds them), and an error from the engine is
 // returned as *EngineError after the rest is done. The agents' network stays: every endpoint
-// on the engine shares it.
-func (e *Endpoint) Reset(ctx context.Context, port int) error {
+// on the engine shares it. The summary counts what was done, also on error.
+func (e *Endpoint) Reset(ctx context.Context, port int) (ResetSummary, error) {
+	var sum ResetSummary
 	if si, err := e.ReadServerInfo(); err == nil && e.Healthy(ctx, si.Addr) {
 		if err := e.Stop(ctx, si); err != nil {
-			return err
+			return sum, err
 		}
+		sum.ServerPID = si.PID
 	}
-	if err := local.StopProcesses(e.Dir); err != nil {
-		return err
+	n, err := local.StopHostProcesses(e.Dir)
+	sum.Processes = n
+	if err != nil {
+		return sum, err
 	}
-	dockerErr := local.Reset(ctx, e.Dir)
+	sum.Containers, err = local.RemoveContainers(ctx, e.Dir)
+	dockerErr := err
 	if dockerErr == nil {
-		_, dockerErr = local.RemoveImageTags(ctx, port)
+		sum.ImageTags, dockerErr = local.RemoveImageTags(ctx, port)
 	}
 	if err := e.RemoveAllBut(auth.FileName); err != nil {
-		return err
+		return sum, err
 	}
 	if dockerErr != nil {
-		return &EngineError{Err: dockerErr}
+		return sum, &EngineError{Err: dockerErr}
 	}
-	return nil
+	return sum, nil
 }
 
 // EngineError is a reset whose data is removed but whose containers or images on the Docker

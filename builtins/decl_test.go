@@ -33,6 +33,8 @@ func TestRawBuiltinsAreFew(t *testing.T) {
 	raw := map[string]string{
 		"agentcore.invoke": "calls on_chunk, a function in its options, for each streamed chunk",
 		"logs.follow":      "calls on_event, a function in its options, for each event",
+		"state.with_lock":  "calls fn while it holds the lock, and releases it also when fn raises",
+		"state.with_agent": "calls fn while it holds the agent's lock, and releases it also when fn raises",
 	}
 	for _, m := range Registry(Deps{}).Modules() {
 		for _, f := range m.Funcs {

@@ -41,13 +41,11 @@ func addCall(L *lua.LState, t *lua.LTable, rc *Recipe) {
 			Raise(L, err)
 		}
 		// the called recipe's lock, as when it runs on its own (shared when the caller holds it)
-		if r := FromL(L); rc.Lock && r.Store != nil && r.EnvName != "" {
-			unlock, err := lockEnv(L, r, r.EnvName, false)
-			if err != nil {
-				Raise(L, err)
-			}
-			defer unlock()
+		unlock, err := lockRecipe(L, FromL(L), rc, args, false)
+		if err != nil {
+			Raise(L, err)
 		}
+		defer unlock()
 		top := L.GetTop()
 		L.Push(rc.run)
 		L.Push(args)

@@ -33,9 +33,12 @@ type Recipe struct {
 	Description string
 	Usage       string // longer text shown by --help (examples, notes)
 	Args        []ArgSpec
-	Lock        bool // take the environment lock while running (default true)
-	table       *lua.LTable
-	run         *lua.LFunction
+	Lock        bool // take a lock while running (default true): the environment's, or with LockAgents the agent's
+	// LockAgents: lock = "agent": the run locks the agent it acts on (args.agent), not the
+	// whole environment, so runs on different agents of one environment go at once.
+	LockAgents bool
+	table      *lua.LTable
+	run        *lua.LFunction
 }
 
 var argTypes = map[string]bool{"string": true, "int": true, "bool": true, "list": true}
@@ -77,8 +80,17 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 		return nil, bad("run (a function) is required")
 	}
 	rc.run = fn
-	if l, ok := t.RawGetString("lock").(lua.LBool); ok {
+	switch l := t.RawGetString("lock").(type) {
+	case lua.LBool:
 		rc.Lock = bool(l)
+	case lua.LString:
+		if l != "agent" {
+			return nil, bad("lock is %q: use true (the environment's lock, the default), \"agent\" (the lock of the agent in args.agent) or false", string(l))
+		}
+		rc.LockAgents = true
+	case *lua.LNilType:
+	default:
+		return nil, bad("lock is a %s: use true, \"agent\" or false", l.Type())
 	}
 	argsV := t.RawGetString("args")
 	if argsV == lua.LNil {
@@ -249,6 +261,20 @@ func (rc *Recipe) AddFlags(fs *pflag.FlagSet) *Binder {
 	return b
 }
 
+// projectAgents returns the agent names of the run's project, sorted (none outside a project).
+func projectAgents(L *lua.LState) []string {
+	r := FromL(L)
+	if r.Project == nil {
+		return nil
+	}
+	names := make([]string, 0, len(r.Project.Agents))
+	for n := range r.Project.Agents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // Table binds parsed flags and the positional arguments into the table passed to run.
 func (b *Binder) Table(L *lua.LState, positional []string) (*lua.LTable, error) {
 	usage := func(format string, args ...any) error {
@@ -292,6 +318,12 @@ func (b *Binder) Table(L *lua.LState, positional []string) (*lua.LTable, error) 
 		}
 		if len(rest) == 0 {
 			if a.Required {
+				if a.Name == "agent" {
+					if names := projectAgents(L); len(names) > 0 {
+						return nil, &Error{Code: ExitUsage, Msg: fmt.Sprintf("%s needs an agent: this project has %s", b.rc.Source.Name, strings.Join(names, ", ")),
+							Hint: fmt.Sprintf("agentcore %s %s (see: agentcore run %s --help)", b.rc.Source.Name, names[0], b.rc.Source.Name)}
+					}
+				}
 				return nil, usage("missing argument %s (%s)", strings.ToUpper(a.Name), a.Help)
 			}
 			if a.Default != nil {
@@ -447,13 +479,11 @@ func (rc *Recipe) Help(flags *pflag.FlagSet, globals string) string {
 // it, and returns the recipe's result as Go data.
 func (vm *VM) Execute(rc *Recipe, args *lua.LTable, wait bool) (any, error) {
 	r := vm.run
-	if rc.Lock && r.Store != nil && r.EnvName != "" {
-		unlock, err := lockEnv(vm.L, r, r.EnvName, wait)
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
+	unlock, err := lockRecipe(vm.L, r, rc, args, wait)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
 	res, err := vm.Call(rc.run, args)
 	if err != nil {
 		return nil, err

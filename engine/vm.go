@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/state"
 )
 
 // VM is one Lua state for one run, with the safe standard libraries, every registered module
@@ -36,6 +38,8 @@ func NewVM(run *Run, reg *Registry) *VM {
 	if run.Ctx == nil {
 		run.Ctx = context.Background()
 	}
+	// the locks the run holds, which the state store reads to save only what they cover
+	run.Ctx = state.WithHoldings(run.Ctx)
 	L.SetContext(run.Ctx)
 	run.gil.Lock()
 	return vm

@@ -27,8 +27,8 @@ type rawFile struct {
 
 type rawProject struct {
 	Name               string `toml:"name"`
-	ID                 string `toml:"id"` // written by agentcore init; S4 gives it meaning (tags)
 	DefaultEnvironment string `toml:"default_environment"`
+	ID                 string `toml:"id"`
 }
 
 type rawLifecycle struct {
@@ -261,6 +261,7 @@ func (v *validator) addf(path []string, format string, args ...any) {
 func (v *validator) build(raw *rawFile) *Project {
 	p := &Project{
 		Name:         raw.Project.Name,
+		ID:           raw.Project.ID,
 		DefaultEnv:   raw.Project.DefaultEnvironment,
 		Agents:       map[string]*Agent{},
 		Environments: map[string]*Environment{},
@@ -272,6 +273,9 @@ func (v *validator) build(raw *rawFile) *Project {
 		}
 	} else if !nameRE.MatchString(p.Name) {
 		v.addf([]string{"project", "name"}, "project name %q is invalid: use lowercase letters, digits, '-' and '_', starting with a letter, at most 40 characters", p.Name)
+	}
+	if p.ID != "" && !ValidID(p.ID) {
+		v.addf([]string{"project", "id"}, "project id %q is invalid: use 12 lowercase hex digits (agentcore init writes one; make one with: openssl rand -hex 6)", p.ID)
 	}
 	for _, name := range sortedKeys(raw.Agents) {
 		path := []string{"agents", name}

@@ -23,6 +23,7 @@ type KeyDoc struct {
 var KeyDocs = map[string]KeyDoc{
 	"project":                         {Doc: "The project itself."},
 	"project.name":                    {Default: "the directory's name", Values: "lowercase letters, digits, - and _", Doc: "The project's name: it prefixes runtime names, stacks, repositories, parameters and tags."},
+	"project.id":                      {Default: "none (agentcore init writes one)", Values: "12 lowercase hex digits", Doc: "This checkout's identity. It goes into the agentcore:project-id tag of everything agentcore creates, so that a resource another checkout of the same project name created is never taken over: create and drift --fix adopt refuse it. A project without one keeps working, with a warning saying how to add it. Never copy it to another project."},
 	"project.default_environment":     {Values: "an environment's name", Doc: "The environment used when neither -e, AGENTCORE_ENV nor `agentcore env use` chose one."},
 	"agents":                          {Doc: "The agents, one table each: `[agents.NAME]`."},
 	"agents.*":                        {Doc: "One agent. NAME is how commands name it (`agentcore create NAME`)."},

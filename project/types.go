@@ -8,6 +8,7 @@ type Project struct {
 	Path         string // absolute path of agentcore.toml
 	Dir          string // directory holding it; relative paths in the file are relative to it
 	Name         string
+	ID           string // [project].id: this checkout's identity (id.go), "" in projects made before it
 	DefaultEnv   string // [project].default_environment, "" when unset
 	Agents       map[string]*Agent
 	Environments map[string]*Environment

@@ -94,7 +94,8 @@ local function role(args)
   end
 
   local out = cfn.deploy { stack = stack, template = "ci-role", capabilities = { "CAPABILITY_NAMED_IAM" },
-    tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = e.name },
+    tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = e.name,
+      ["agentcore:project-id"] = project.id() ~= "" and project.id() or nil },
     parameters = {
       RoleName = ci.role_name(), ProviderHost = host, CreateProvider = create and "true" or "false",
       Audience = ci.audience, Subject = subject, Project = project.name(), Environment = e.name,

@@ -1,6 +1,184 @@
 -- destroy: delete what agentcore created for an agent, and nothing else.
 local deploy = require("deploy")
 
+-- endpoints, then the runtime (with its containers), then the images pushed, then the
+-- repository, then the stacks (the repository's before the role's, which names it)
+local function rank(r)
+  if r.kind == "endpoint" then return 1 end
+  if r.kind == "runtime" then return 2 end
+  if r.kind == "ecr_repository" then return 3 end
+  if r.kind == "stack" and r.id:match("%-repo$") then return 3 end
+  if r.kind == "code" then return 3 end
+  return 4
+end
+
+-- The plan for one agent (its lock is held): {agent, plan, keep}, or {agent, empty = true}
+-- when nothing is recorded for it. An interrupted run's intents are resolved first. leaving
+-- names the agents this run destroys before this one: what it shares only with them is its
+-- to delete.
+local function plan_of(name, leaving)
+  local agent = project.agent(name, { resolve = false })
+  local st = state.load()
+  local a = st.agents[agent.name]
+  if not a then return { agent = agent, empty = true } end
+  local c = deploy.context(agent, st)
+  if deploy.needs_reconcile(a) then
+    aws.guard()
+    deploy.reconcile(c)
+  end
+  a = c.a
+  local plan = json.array()
+  -- The code bucket is shared by the environment's zip agents: only the last one deletes it.
+  local function shared_with(r)
+    for name, other in pairs(st.agents) do
+      if name ~= agent.name and not (leaving and leaving[name]) then
+        for _, o in ipairs(other.resources or {}) do
+          if o.kind == r.kind and o.id == r.id then return name end
+        end
+      end
+    end
+    return nil
+  end
+  local code_locations = {}
+  for _, v in ipairs(a.versions) do
+    local loc = deploy.parse_s3_uri(v.image)
+    if loc then code_locations[loc.bucket .. "/" .. loc.key:match("^(.*/)")] = loc end
+  end
+  -- a zip uploaded by a run killed before its version was recorded sits under the same prefix
+  if agent.build == "zip" then
+    code_locations[deploy.code_bucket_name() .. "/" .. deploy.code_prefix(agent)] = true
+  end
+  for where in pairs(code_locations) do
+    table.insert(plan, { kind = "code", id = "s3://" .. where })
+  end
+  local keep = {}
+  for _, r in ipairs(a.resources) do
+    local other = (r.kind == "s3_bucket" or r.kind == "stack" and r.id == deploy.code_stack_name()) and shared_with(r) or nil
+    if other then
+      table.insert(keep, { kind = r.kind, id = r.id, why = "shared with agent " .. other })
+    else
+      table.insert(plan, { kind = r.kind, id = r.id, arn = r.arn })
+    end
+  end
+  table.sort(plan, function(x, y) return rank(x) < rank(y) end)
+  if agent.execution_role ~= "" then
+    table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
+  end
+
+  return { agent = agent, plan = plan, keep = keep, repo_uri = a.repository }
+end
+
+local function show(p, e)
+  local rows = {}
+  for _, x in ipairs(p.plan) do table.insert(rows, { "delete", x.kind, x.id }) end
+  for _, k in ipairs(p.keep) do table.insert(rows, { "keep", k.kind, k.id .. " (" .. k.why .. ")" }) end
+  ui.step(("plan for %s in %s"):format(p.agent.name, e.name))
+  ui.table({ "ACTION", "KIND", "RESOURCE" }, rows)
+end
+
+-- Carries out one agent's plan (its lock is held), against the state as it is now.
+local function execute(pl)
+  local agent, plan, keep, repo_uri = pl.agent, pl.plan, pl.keep, pl.repo_uri
+  local e = env.get()
+  local st = state.load()
+  local c = deploy.context(agent, st)
+  local a = c.a
+  -- the local Docker engine's copies of the images pushed to the repository, once no runtime
+  -- container holds them (and while the state still says where they were pushed)
+  local images_done = false
+  local function remove_images()
+    if images_done then return end
+    images_done = true
+    if not repo_uri or not (agent.build == "docker" or e.is_local) then return end
+    for _, im in ipairs(docker.list_images(repo_uri)) do
+      for _, tag in ipairs(im.tags) do
+        deploy.retry_held("image " .. tag, function() docker.remove_image(tag) end)
+      end
+    end
+  end
+  local function gone_ok(fn, ...)
+    local ok, err = pcall(fn, ...)
+    if not ok and not aws.is_not_found(err) then error(err, 0) end
+  end
+  for _, p in ipairs(plan) do
+    local known = true
+    if rank(p) >= 3 then remove_images() end
+    if p.kind == "endpoint" then
+      local rid, name = p.id:match("^(.-)/(.+)$")
+      ui.step("deleting endpoint " .. name)
+      deploy.retry_held("endpoint " .. name, function() gone_ok(agentcore.delete_endpoint, rid, name) end)
+      a.endpoints[name] = nil
+    elseif p.kind == "runtime" then
+      ui.step("deleting runtime " .. p.id)
+      deploy.retry_held("runtime " .. p.id, function() gone_ok(agentcore.delete_runtime, p.id) end)
+      agentcore.wait_runtime(p.id)
+      a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
+    elseif p.kind == "code" then
+      local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
+      ui.step("deleting the code zips under " .. p.id)
+      gone_ok(s3.delete_prefix, { bucket = b, prefix = prefix })
+      known = false -- not a recorded resource
+      ui.ok("deleted the code zips under " .. p.id)
+    elseif p.kind == "s3_bucket" then
+      ui.step("deleting code bucket " .. p.id)
+      deploy.retry_held("bucket " .. p.id, function() gone_ok(s3.delete_bucket, { bucket = p.id, force = true }) end)
+    elseif p.kind == "stack" then
+      ui.step("deleting stack " .. p.id)
+      if p.id == deploy.code_stack_name() then
+        -- CloudFormation cannot delete a bucket that holds objects (or object versions)
+        gone_ok(s3.delete_prefix, { bucket = deploy.code_bucket_name(), prefix = "agentcore/" })
+      end
+      cfn.delete(p.id)
+      if p.id:match("%-repo$") then a.repository = nil end
+      if p.id:match("%-role$") then a.role_arn = nil end
+    elseif p.kind == "ecr_repository" then
+      ui.step("deleting repository " .. p.id .. " and its images")
+      deploy.retry_held("repository " .. p.id, function() gone_ok(ecr.delete_repository, p.id, { force = true }) end)
+      a.repository = nil
+    else
+      ui.warn("do not know how to delete a " .. p.kind .. " (" .. p.id .. "); left in place")
+      known = false
+    end
+    if known then
+      deploy.forget_resource(c, p.kind, p.id)
+      ui.ok("deleted " .. p.kind .. " " .. p.id)
+    end
+  end
+  -- the local Docker engine's copies: the build tag (the tags pushed went before the
+  -- repository). Agents built without Docker on AWS left none and need no engine.
+  if agent.build == "docker" or e.is_local then
+    if not a.repository then remove_images() end
+    if agent.build == "docker" then
+      docker.remove_image(("agentcore.local/%s:build"):format(agent.runtime_name:lower()), { force = true })
+    end
+  end
+  for _, k in ipairs(keep) do
+    if k.kind ~= "role" then deploy.forget_resource(c, k.kind, k.id) end
+  end
+  if #a.resources == 0 then st.agents[agent.name] = nil end
+  state.save(st)
+  ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
+  return { agent = agent.name, plan = plan, destroyed = true }
+end
+
+-- Runs fn holding the locks of all the agents (one plan, one confirmation).
+local function with_agents(names, fn, i)
+  i = i or 1
+  if i > #names then return fn() end
+  return state.with_agent(names[i], function() return with_agents(names, fn, i + 1) end)
+end
+
+local function confirm(e, question)
+  if e.protected then
+    if not ui.confirm("environment " .. e.name .. " is protected: " .. question, { typed = e.name }) then
+      ui.error("not confirmed: nothing was deleted", { usage = true,
+        hint = "type the environment name exactly, or pass --yes --confirm " .. e.name })
+    end
+  elseif not ui.confirm(question) then
+    ui.error("not confirmed: nothing was deleted", { usage = true })
+  end
+end
+
 return recipe {
   description = "Delete an agent's endpoints, runtime, images or code zips, and repository (only what agentcore created)",
   usage = [[
@@ -8,175 +186,67 @@ The plan comes from the environment's state: only resources agentcore recorded a
 deleted (a role you brought with execution_role is kept). --dry-run prints the plan. A protected
 environment needs --yes and a typed confirmation of its name (in a terminal, or --confirm NAME).
 
+Several agents (or --all) make one plan and one confirmation, holding every agent's lock; then
+each agent is destroyed in turn (a failure does not stop the others; exit 1 when any failed).
+
 Examples:
-  agentcore destroy my-bot --dry-run
+  agentcore destroy --all --dry-run
   agentcore destroy my-bot --yes
   agentcore destroy my-bot -e prod --yes --confirm prod]],
+  lock = "agent",
   args = {
-    { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
+    { name = "agent", type = "string", positional = true, help = "agent name from agentcore.toml" },
+    { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },
+    { name = "all", type = "bool", help = "every agent of the project (one plan, one confirmation)" },
     { name = "dry-run", type = "bool", help = "print the plan and change nothing" },
   },
   run = function(args)
-    local agent = project.agent(args.agent, { resolve = false })
+    local names = deploy.agent_names(args, "destroy")
     local e = env.get()
-    local st = state.load()
-    local a = st.agents[agent.name]
-    if not a then
-      ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(agent.name, e.name))
-      return { agent = agent.name, plan = json.array(), destroyed = false }
-    end
-    local c = deploy.context(agent, st)
-    if deploy.needs_reconcile(a) then
+    if #names == 1 then return with_agents(names, function()
+      local p = plan_of(names[1])
+      if p.empty then
+        ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(p.agent.name, e.name))
+        return { agent = p.agent.name, plan = json.array(), destroyed = false }
+      end
+      show(p, e)
+      if args.dry_run then
+        ui.ok("dry run: nothing changed")
+        return { agent = p.agent.name, plan = p.plan, destroyed = false, dry_run = true }
+      end
+      confirm(e, ("delete these %d resources of %s in %s?"):format(#p.plan, p.agent.name, e.name))
       aws.guard()
-      deploy.reconcile(c)
-    end
-    a = c.a
-    local repo_uri = a.repository
-
-    local plan = json.array()
-    -- endpoints, then the runtime (with its containers), then the images pushed, then the
-    -- repository, then the stacks (the repository's before the role's, which names it)
-    local function rank(r)
-      if r.kind == "endpoint" then return 1 end
-      if r.kind == "runtime" then return 2 end
-      if r.kind == "ecr_repository" then return 3 end
-      if r.kind == "stack" and r.id:match("%-repo$") then return 3 end
-      if r.kind == "code" then return 3 end
-      return 4
-    end
-    -- The code bucket is shared by the environment's zip agents: only the last one deletes it.
-    local function shared_with(r)
-      for name, other in pairs(st.agents) do
-        if name ~= agent.name then
-          for _, o in ipairs(other.resources or {}) do
-            if o.kind == r.kind and o.id == r.id then return name end
-          end
+      return execute(p)
+    end) end
+    return with_agents(names, function()
+      local plans, count, which, leaving = {}, 0, {}, {}
+      for _, name in ipairs(names) do
+        local p = plan_of(name, leaving)
+        leaving[name] = true
+        if p.empty then
+          ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(name, e.name))
+        else
+          show(p, e)
+          table.insert(plans, p)
+          table.insert(which, name)
+          count = count + #p.plan
         end
       end
-      return nil
-    end
-    local code_locations = {}
-    for _, v in ipairs(a.versions) do
-      local loc = deploy.parse_s3_uri(v.image)
-      if loc then code_locations[loc.bucket .. "/" .. loc.key:match("^(.*/)")] = loc end
-    end
-    -- a zip uploaded by a run killed before its version was recorded sits under the same prefix
-    if agent.build == "zip" then
-      code_locations[deploy.code_bucket_name() .. "/" .. deploy.code_prefix(agent)] = true
-    end
-    for where in pairs(code_locations) do
-      table.insert(plan, { kind = "code", id = "s3://" .. where })
-    end
-    local keep = {}
-    for _, r in ipairs(a.resources) do
-      local other = (r.kind == "s3_bucket" or r.kind == "stack" and r.id == deploy.code_stack_name()) and shared_with(r) or nil
-      if other then
-        table.insert(keep, { kind = r.kind, id = r.id, why = "shared with agent " .. other })
-      else
-        table.insert(plan, { kind = r.kind, id = r.id, arn = r.arn })
+      if #plans == 0 then
+        return { environment = e.name, results = json.array(), failed = 0, destroyed = false }
       end
-    end
-    table.sort(plan, function(x, y) return rank(x) < rank(y) end)
-    if agent.execution_role ~= "" then
-      table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
-    end
-
-    local rows = {}
-    for _, p in ipairs(plan) do table.insert(rows, { "delete", p.kind, p.id }) end
-    for _, k in ipairs(keep) do table.insert(rows, { "keep", k.kind, k.id .. " (" .. k.why .. ")" }) end
-    ui.step(("plan for %s in %s"):format(agent.name, e.name))
-    ui.table({ "ACTION", "KIND", "RESOURCE" }, rows)
-    if args.dry_run then
-      ui.ok("dry run: nothing changed")
-      return { agent = agent.name, plan = plan, destroyed = false, dry_run = true }
-    end
-
-    local question = ("delete these %d resources of %s in %s?"):format(#plan, agent.name, e.name)
-    if e.protected then
-      if not ui.confirm("environment " .. e.name .. " is protected: " .. question, { typed = e.name }) then
-        ui.error("not confirmed: nothing was deleted", { usage = true,
-          hint = "type the environment name exactly, or pass --yes --confirm " .. e.name })
+      if args.dry_run then
+        ui.ok("dry run: nothing changed")
+        local results = json.array()
+        for _, p in ipairs(plans) do table.insert(results, { agent = p.agent.name, ok = true, result = { agent = p.agent.name, plan = p.plan, destroyed = false, dry_run = true } }) end
+        return { environment = e.name, results = results, failed = 0, dry_run = true }
       end
-    elseif not ui.confirm(question) then
-      ui.error("not confirmed: nothing was deleted", { usage = true })
-    end
-    aws.guard()
-
-    -- the local Docker engine's copies of the images pushed to the repository, once no runtime
-    -- container holds them (and while the state still says where they were pushed)
-    local images_done = false
-    local function remove_images()
-      if images_done then return end
-      images_done = true
-      if not repo_uri or not (agent.build == "docker" or e.is_local) then return end
-      for _, im in ipairs(docker.list_images(repo_uri)) do
-        for _, tag in ipairs(im.tags) do
-          deploy.retry_held("image " .. tag, function() docker.remove_image(tag) end)
-        end
-      end
-    end
-    local function gone_ok(fn, ...)
-      local ok, err = pcall(fn, ...)
-      if not ok and not aws.is_not_found(err) then error(err, 0) end
-    end
-    for _, p in ipairs(plan) do
-      local known = true
-      if rank(p) >= 3 then remove_images() end
-      if p.kind == "endpoint" then
-        local rid, name = p.id:match("^(.-)/(.+)$")
-        ui.step("deleting endpoint " .. name)
-        deploy.retry_held("endpoint " .. name, function() gone_ok(agentcore.delete_endpoint, rid, name) end)
-        a.endpoints[name] = nil
-      elseif p.kind == "runtime" then
-        ui.step("deleting runtime " .. p.id)
-        deploy.retry_held("runtime " .. p.id, function() gone_ok(agentcore.delete_runtime, p.id) end)
-        agentcore.wait_runtime(p.id)
-        a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
-      elseif p.kind == "code" then
-        local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
-        ui.step("deleting the code zips under " .. p.id)
-        gone_ok(s3.delete_prefix, { bucket = b, prefix = prefix })
-        known = false -- not a recorded resource
-        ui.ok("deleted the code zips under " .. p.id)
-      elseif p.kind == "s3_bucket" then
-        ui.step("deleting code bucket " .. p.id)
-        deploy.retry_held("bucket " .. p.id, function() gone_ok(s3.delete_bucket, { bucket = p.id, force = true }) end)
-      elseif p.kind == "stack" then
-        ui.step("deleting stack " .. p.id)
-        if p.id == deploy.code_stack_name() then
-          -- CloudFormation cannot delete a bucket that holds objects (or object versions)
-          gone_ok(s3.delete_prefix, { bucket = deploy.code_bucket_name(), prefix = "agentcore/" })
-        end
-        cfn.delete(p.id)
-        if p.id:match("%-repo$") then a.repository = nil end
-        if p.id:match("%-role$") then a.role_arn = nil end
-      elseif p.kind == "ecr_repository" then
-        ui.step("deleting repository " .. p.id .. " and its images")
-        deploy.retry_held("repository " .. p.id, function() gone_ok(ecr.delete_repository, p.id, { force = true }) end)
-        a.repository = nil
-      else
-        ui.warn("do not know how to delete a " .. p.kind .. " (" .. p.id .. "); left in place")
-        known = false
-      end
-      if known then
-        deploy.forget_resource(c, p.kind, p.id)
-        ui.ok("deleted " .. p.kind .. " " .. p.id)
-      end
-    end
-    -- the local Docker engine's copies: the build tag (the tags pushed went before the
-    -- repository). Agents built without Docker on AWS left none and need no engine.
-    if agent.build == "docker" or e.is_local then
-      if not a.repository then remove_images() end
-      if agent.build == "docker" then
-        docker.remove_image(("agentcore.local/%s:build"):format(agent.runtime_name:lower()), { force = true })
-      end
-    end
-    for _, k in ipairs(keep) do
-      if k.kind ~= "role" then deploy.forget_resource(c, k.kind, k.id) end
-    end
-    if #a.resources == 0 then st.agents[agent.name] = nil end
-    state.save(st)
-    ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
-    return { agent = agent.name, plan = plan, destroyed = true }
+      confirm(e, ("delete these %d resources of %s in %s?"):format(count, table.concat(which, ", "), e.name))
+      aws.guard()
+      local by_name = {}
+      for _, p in ipairs(plans) do by_name[p.agent.name] = p end
+      return deploy.each_agent("destroy", which, function(name) return execute(by_name[name]) end,
+        function() return "destroyed" end)
+    end)
   end,
 }

@@ -143,6 +143,17 @@ end
 
 -- adopt: make the recorded state say what runs.
 local function adopt(st, live, only)
+  -- what another checkout of this project's name made is never adopted: checked for every
+  -- agent before anything is recorded
+  for name, l in pairs(live.agents) do
+    local a = st.agents[name]
+    if l.runtime_arn and not (a and a.runtime_id == l.runtime_id) then
+      local tags = agentcore.list_tags(l.runtime_arn)
+      if deploy.owner(tags, project.agent(name, { resolve = false })) == "other" then
+        deploy.other_checkout_error(("runtime %s of %s in %s"):format(l.runtime_id, name, env.name()), tags)
+      end
+    end
+  end
   for name, l in pairs(live.agents) do
     local agent = project.agent(name, { resolve = false })
     local c = deploy.context(agent, st)
@@ -209,10 +220,10 @@ local function restore(st, recorded, live)
           local le = l.endpoints[en]
           if not le then
             ui.step(("creating endpoint %s of %s at %s"):format(en, name, deploy.vname(e.version)))
-            deploy.point_endpoint(deploy.context(project.agent(name, { resolve = false }), st), en, e.version, false)
+            deploy.point_endpoint(deploy.context(project.agent(name, { resolve = false }), st), en, e.version, false, "drift")
           elseif le.version ~= e.version then
             ui.step(("moving endpoint %s of %s back to %s"):format(en, name, deploy.vname(e.version)))
-            deploy.point_endpoint(deploy.context(project.agent(name, { resolve = false }), st), en, e.version, true)
+            deploy.point_endpoint(deploy.context(project.agent(name, { resolve = false }), st), en, e.version, true, "drift")
           end
         end
       end

@@ -34,8 +34,8 @@ local function check_session(s, hint)
 end
 
 -- Renders text/event-stream chunks: the text of each event's JSON (delta, text, content,
--- response) or the raw data.
-local function sse_printer()
+-- response) or the raw data. write prints.
+local function sse_printer(write)
   local buf = ""
   return function(chunk)
     buf = buf .. chunk
@@ -48,10 +48,10 @@ local function sse_printer()
       if data then
         local ok, ev = pcall(json.decode, data)
         if ok and type(ev) == "table" then
-          local text = ev.delta or ev.text or ev.content or ev.response
-          ui.write(type(text) == "string" and text or data)
+          local text = ev.delta or ev.text or ev.content or ev.response or ev.answer or ev.output or ev.result
+          write(type(text) == "string" and text or data)
         else
-          ui.write(data)
+          write(data)
         end
       end
     end
@@ -63,9 +63,16 @@ return recipe {
   usage = [[
 The payload is {"prompt": TEXT} with --prompt, or any JSON with --payload: given inline, read
 from a file with --payload @FILE, or from stdin with --payload - (at most 100 MB, AgentCore's
-limit). The answer is printed as it arrives (server-sent events are shown as text), with
-secrets masked. The session id is kept per agent and endpoint so a conversation continues;
+limit). The answer is printed as text, with secrets masked: a JSON answer with one text field
+(response, answer, output, text or result) as that text, other JSON pretty-printed, server-sent
+events as the text of their events while they arrive; --raw prints it exactly as sent. It
+ends with a newline. The -o json result, and the value stock("invoke").call{...} returns, hold
+the answer: text, json (the JSON document), body (as sent) and truncated (beyond 1 MiB they are
+cut). The session id is kept per agent and endpoint so a conversation continues;
 --new-session starts another.
+
+  local r = stock("invoke").call { agent = "my-bot", prompt = "What is 2 + 2?" }
+  if not r.text:find("4") then ui.error("wrong answer: " .. r.text) end
 
 Examples:
   agentcore invoke my-bot --prompt "hello"
@@ -81,6 +88,7 @@ Examples:
     { name = "session", type = "string", help = "session id to use (33 to 256 printable characters)" },
     { name = "new-session", type = "bool", help = "start a new session instead of reusing the last one" },
     { name = "user", type = "string", help = "user id passed to the agent" },
+    { name = "raw", type = "bool", help = "print the answer exactly as the agent sent it (no text extraction, no newline added)" },
   },
   run = function(args)
     local agent = project.agent(args.agent, { resolve = false })
@@ -128,7 +136,15 @@ Examples:
     if not session then session = deploy.new_session_id() end
     check_session(session, not args.session and "start a new one with --new-session" or nil)
 
-    local printer, last = nil, ""
+    -- How the answer is printed, decided by its first bytes: a server-sent event stream as the
+    -- text of its events, as they arrive; a JSON document once whole, as its text field or
+    -- pretty-printed (agentcore.answer); anything else as it arrives. --raw: as is.
+    local printer, last, held = nil, "", nil
+    local function write(text)
+      if text == "" then return end
+      ui.write(text)
+      last = text
+    end
     local res = agentcore.invoke {
       arn = a.runtime_arn,
       qualifier = args.endpoint,
@@ -139,18 +155,31 @@ Examples:
       user_id = args.user,
       on_chunk = function(chunk)
         if not printer then
-          -- the first bytes tell a server-sent event stream from a plain answer
-          printer = (chunk:match("^%s*data:") or chunk:match("^%s*event:")) and sse_printer() or ui.write
+          if args.raw then
+            printer = write
+          elseif chunk:match("^%s*data:") or chunk:match("^%s*event:") then
+            printer = sse_printer(write)
+          elseif chunk:match("^%s*[{%[\"]") then
+            held = {}
+            printer = function(c) table.insert(held, c) end -- shown once whole
+          else
+            printer = write
+          end
         end
         printer(chunk)
-        last = chunk
       end,
     }
-    if not ui.json_mode() and last:sub(-1) ~= "\n" then ui.write("\n") end
+    local answer = res.answer
+    if held then
+      -- the whole answer is kept up to 1 MiB: a longer one is printed as it came
+      write(answer.truncated and table.concat(held) or answer.text)
+    end
+    if not args.raw and not ui.json_mode() and last ~= "" and last:sub(-1) ~= "\n" then ui.write("\n") end
 
     sessions[key] = res.runtimeSessionId or session
     fs.write(sessions_path(), json.encode(sessions, { indent = true }))
     return { agent = agent.name, endpoint = args.endpoint, session_id = sessions[key],
-      status_code = res.statusCode, content_type = res.contentType }
+      status_code = res.statusCode, content_type = res.contentType,
+      text = answer.text, json = answer.json, body = answer.body, truncated = answer.truncated }
   end,
 }

@@ -104,7 +104,7 @@ Examples:
       else
         ui.step(("creating endpoint %s of %s at %s"):format(args.endpoint, agent.name, deploy.vname(n)))
       end
-      deploy.point_endpoint(c, args.endpoint, n, existing)
+      deploy.point_endpoint(c, args.endpoint, n, existing, "promote")
     end
     ui.ok(("endpoint %s of %s now serves %s"):format(args.endpoint, agent.name, deploy.vname(n)))
     return { agent = agent.name, endpoint = args.endpoint, version = n, previous = before }

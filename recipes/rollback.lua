@@ -2,15 +2,20 @@
 local deploy = require("deploy")
 
 return recipe {
-  description = "Move an endpoint back to the previous (or a given) version",
+  description = "Move an endpoint back to the version it served before (or a given one)",
   usage = [[
-A named endpoint is pointed at the highest READY version below the one it serves (or --to).
+A named endpoint goes back to the version it served before (or --to): agentcore records every
+move of a named endpoint (from, to, when, by which recipe), so after a release that moved stable
+from V1 to V3, rollback puts it back on V1, not V2. A rollback undoes the move before it: rolling
+back twice goes two moves back. An endpoint with no recorded history (recorded by an older
+agentcore) goes to the highest READY version below the one it serves.
 DEFAULT always follows the latest version, so rolling DEFAULT back deploys the older version's
 exact image and configuration again as a new version (nothing is rebuilt).
 
 Examples:
   agentcore rollback my-bot --endpoint stable
   agentcore rollback my-bot --to 2]],
+  lock = "agent",
   args = {
     { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
     { name = "endpoint", type = "string", default = "DEFAULT", help = "endpoint to move back" },
@@ -29,7 +34,20 @@ Examples:
         { usage = true, hint = "agentcore status " .. agent.name .. " lists the endpoints" })
     end
     local target = deploy.parse_version(args.to)
+    local why = args.to and "as asked" or nil
+    if not target and args.endpoint ~= "DEFAULT" then
+      -- a named endpoint goes back to the version it served before, as its history says
+      local before = deploy.served_before(cur)
+      local bv = before and deploy.version(a, before)
+      if bv and bv.status == "READY" then
+        target, why = before, "the version it served before"
+      elseif before then
+        ui.warn(("endpoint %s of %s served %s before, which is not a READY version any more; going back to the previous READY one"):format(
+          args.endpoint, agent.name, deploy.vname(before)))
+      end
+    end
     if not target then
+      why = "the previous READY version"
       for _, v in ipairs(a.versions) do
         if v.status == "READY" and v.number < cur.version and (not target or v.number > target) then target = v.number end
       end
@@ -49,8 +67,8 @@ Examples:
     end
 
     if args.endpoint ~= "DEFAULT" then
-      ui.step(("moving endpoint %s of %s from %s back to %s"):format(args.endpoint, agent.name, deploy.vname(cur.version), deploy.vname(target)))
-      deploy.point_endpoint(c, args.endpoint, target, true)
+      ui.step(("moving endpoint %s of %s from %s back to %s (%s)"):format(args.endpoint, agent.name, deploy.vname(cur.version), deploy.vname(target), why))
+      deploy.point_endpoint(c, args.endpoint, target, true, "rollback")
       ui.ok(("endpoint %s of %s serves %s again"):format(args.endpoint, agent.name, deploy.vname(target)))
       return { agent = agent.name, endpoint = args.endpoint, version = target, previous = cur.version, changed = true }
     end

@@ -99,6 +99,14 @@ func (st *State) Validate() error {
 			if e == nil {
 				return fmt.Errorf("agent %q: endpoint %q has no state", name, en)
 			}
+			for _, m := range e.History {
+				if m.To < 1 || m.From < 0 {
+					return fmt.Errorf("agent %q: endpoint %q: a move from %d to %d names no version", name, en, m.From, m.To)
+				}
+			}
+			if n := len(e.History); n > MaxEndpointHistory {
+				e.History = append([]EndpointMove(nil), e.History[n-MaxEndpointHistory:]...)
+			}
 		}
 		if err := a.validatePending(name); err != nil {
 			return err
@@ -121,10 +129,45 @@ func (s *FileStore) Load(_ context.Context, env string) (*State, error) {
 
 // Save implements Store: it writes a temporary file in the same directory, syncs it, and
 // renames it over the old one, so a crash leaves either the old or the new state.
-func (s *FileStore) Save(_ context.Context, env string, st *State) error {
+//
+// The file is shared by the environment's agents. A run that holds agent locks and not the
+// environment's (see Holdings) writes only those agents' entries: under the environment's
+// gate it reads the file as it is now, puts its agents' entries in (removing those it
+// removed), and writes that, so runs on other agents at the same time keep theirs. st gets
+// the saved serial and time; its other agents' entries are left as the caller had them.
+func (s *FileStore) Save(ctx context.Context, env string, st *State) error {
 	if err := st.Validate(); err != nil {
 		return fmt.Errorf("refusing to save state of %s: %w", env, err)
 	}
+	agents, merge := holdingsFrom(ctx).mergeAgents(s.Dir, env)
+	if !merge {
+		return s.write(env, st)
+	}
+	release, err := s.gate(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur, err := s.Load(ctx, env)
+	if err != nil {
+		return err
+	}
+	for _, name := range agents {
+		if a := st.Agents[name]; a != nil {
+			cur.Agents[name] = a
+		} else {
+			delete(cur.Agents, name)
+		}
+	}
+	cur.UpdatedBy = st.UpdatedBy
+	if err := s.write(env, cur); err != nil {
+		return err
+	}
+	st.Schema, st.Environment, st.Serial, st.UpdatedAt = cur.Schema, cur.Environment, cur.Serial, cur.UpdatedAt
+	return nil
+}
+
+func (s *FileStore) write(env string, st *State) error {
 	st.normalize()
 	st.Schema = SchemaVersion
 	st.Environment = env
@@ -214,12 +257,27 @@ func (s *FileStore) Lock(ctx context.Context, env string, info LockInfo, wait bo
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
+	release, err := s.gate(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	path := s.LockPath(env)
 	data, _ := json.Marshal(info)
 	for attempt := 0; ; attempt++ {
 		err := createExclusive(path, data)
 		if err == nil {
-			return func() error { return releaseLock(path, data) }, nil
+			// no run may hold an agent's lock while the environment's is held
+			agent, holder, live, aerr := s.liveAgentLock(env)
+			if aerr != nil || live {
+				_ = releaseLock(path, data)
+				if aerr != nil {
+					return nil, aerr
+				}
+				return nil, &LockedError{Env: env, Agent: agent, Holder: holder}
+			}
+			done := holdingsFrom(ctx).add(s.Dir, env, "")
+			return func() error { done(); return releaseLock(path, data) }, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("taking lock %s: %w", path, err)

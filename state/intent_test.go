@@ -61,7 +61,7 @@ func TestPendingRoundTripAndValidation(t *testing.T) {
 }
 
 // A schema 2 document (before source hashes) loads; the source hashes of versions and intents
-// are kept by a save, which writes schema 3, and a newer schema is refused.
+// are kept by a save, which writes the current schema, and a newer schema is refused.
 func TestSourceHashSchema3(t *testing.T) {
 	doc := `{"schema":2,"environment":"dev","serial":1,"updated_at":"2024-01-01T00:00:00Z",
 	"agents":{"bot":{"runtime_name":"b","versions":[{"number":1,"image":"r@sha256:1","digest":"sha256:1","config_hash":"h","created_at":"2024-01-01T00:00:00Z","status":"READY"}],"endpoints":{},"resources":[]}}}`
@@ -77,10 +77,41 @@ func TestSourceHashSchema3(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := s.Load(context.Background(), "dev")
-	if err != nil || back.Schema != 3 || back.Agents["bot"].Versions[0].SourceHash != "sha256:src" || back.Agents["bot"].Pending[0].SourceHash != "sha256:src2" {
+	if err != nil || back.Schema != SchemaVersion || back.Agents["bot"].Versions[0].SourceHash != "sha256:src" || back.Agents["bot"].Pending[0].SourceHash != "sha256:src2" {
 		t.Fatalf("reloaded: %+v, %v", back, err)
 	}
-	if _, err := Decode([]byte(`{"schema":4,"environment":"dev","agents":{}}`), "dev.json"); err == nil || !strings.Contains(err.Error(), "upgrade agentcore") {
-		t.Fatalf("schema 4: %v", err)
+	if _, err := Decode([]byte(`{"schema":5,"environment":"dev","agents":{}}`), "dev.json"); err == nil || !strings.Contains(err.Error(), "upgrade agentcore") {
+		t.Fatalf("schema 5: %v", err)
+	}
+}
+
+// A schema 3 endpoint (no history) loads; the moves recorded are saved, bounded to the newest
+// MaxEndpointHistory, and a move to no version is refused.
+func TestEndpointHistorySchema4(t *testing.T) {
+	doc := `{"schema":3,"environment":"dev","serial":1,"updated_at":"2024-01-01T00:00:00Z",
+	"agents":{"bot":{"runtime_name":"b","versions":[],"endpoints":{"stable":{"version":1}},"resources":[]}}}`
+	st, err := Decode([]byte(doc), "dev.json")
+	if err != nil || st.Agents["bot"].Endpoints["stable"].History != nil {
+		t.Fatalf("schema 3: %+v, %v", st, err)
+	}
+	ep := st.Agents["bot"].Endpoints["stable"]
+	for i := 1; i <= MaxEndpointHistory+5; i++ {
+		ep.History = append(ep.History, EndpointMove{From: i, To: i + 1, At: time.Now().UTC(), By: "release"})
+	}
+	s := NewFileStore(t.TempDir())
+	if err := s.Save(context.Background(), "dev", st); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.Load(context.Background(), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := back.Agents["bot"].Endpoints["stable"].History
+	if back.Schema != 4 || len(h) != MaxEndpointHistory || h[0].From != 6 || h[len(h)-1].To != MaxEndpointHistory+6 {
+		t.Fatalf("history: schema %d, %d moves, first %+v", back.Schema, len(h), h[0])
+	}
+	back.Agents["bot"].Endpoints["stable"].History = []EndpointMove{{From: 1, To: 0}}
+	if err := s.Save(context.Background(), "dev", back); err == nil || !strings.Contains(err.Error(), "names no version") {
+		t.Fatalf("a move to version 0: %v", err)
 	}
 }

@@ -102,15 +102,37 @@ func Stale(h LockInfo) (bool, string) {
 	return false, ""
 }
 
-// LockedError says the environment is locked by another run.
+// LockedError says the environment, or one agent of it, is locked by another run.
 type LockedError struct {
 	Env    string
+	Agent  string // "" when the environment's own lock is held
 	Holder LockInfo
+}
+
+// What names what is locked: "environment dev" or "agent my-bot in dev".
+func (e *LockedError) What() string { return lockWhat(e.Env, e.Agent) }
+
+func lockWhat(env, agent string) string {
+	if agent == "" {
+		return "environment " + env
+	}
+	if name, ok := strings.CutPrefix(agent, SharedPrefix); ok {
+		return "shared resource " + name + " of " + env
+	}
+	return "agent " + agent + " in " + env
+}
+
+// lockOf names a lock after "the lock of": the environment's name alone, or what lockWhat says.
+func lockOf(env, agent string) string {
+	if agent == "" {
+		return env
+	}
+	return lockWhat(env, agent)
 }
 
 func (e *LockedError) Error() string {
 	h := e.Holder
-	return fmt.Sprintf("environment %s is locked by pid %d on %s (%s) since %s", e.Env, h.PID, h.Host, h.Command,
+	return fmt.Sprintf("%s is locked by pid %d on %s (%s) since %s", e.What(), h.PID, h.Host, h.Command,
 		h.Since.Local().Format(time.DateTime))
 }
 
@@ -150,12 +172,13 @@ func (e *InvalidLockError) Error() string {
 // LockTimeoutError says a run gave up waiting for a lock.
 type LockTimeoutError struct {
 	Env    string
+	Agent  string // "" for the environment's lock
 	Holder LockInfo
 	After  time.Duration
 }
 
 func (e *LockTimeoutError) Error() string {
-	return fmt.Sprintf("gave up waiting for the lock of %s after %s: it is held by %s", e.Env, e.After, HolderText(e.Holder))
+	return fmt.Sprintf("gave up waiting for the lock of %s after %s: it is held by %s", lockOf(e.Env, e.Agent), e.After, HolderText(e.Holder))
 }
 
 // WaitOptions says how Acquire waits for a held lock.
@@ -175,6 +198,20 @@ const DefaultWaitTimeout = 15 * time.Minute
 // Acquire takes env's lock in s, waiting as opts says. It is the one waiting loop of every
 // store: stores only try once (Lock with wait=false).
 func Acquire(ctx context.Context, s Store, env string, info LockInfo, opts WaitOptions) (func() error, error) {
+	return acquire(ctx, s, env, "", func() (func() error, error) { return s.Lock(ctx, env, info, false) }, opts)
+}
+
+// AcquireAgent takes agent's lock in env, waiting as opts says, when s locks agents one by
+// one (AgentLocker); otherwise it takes the whole environment's lock (Acquire).
+func AcquireAgent(ctx context.Context, s Store, env, agent string, info LockInfo, opts WaitOptions) (func() error, error) {
+	al, ok := s.(AgentLocker)
+	if !ok {
+		return Acquire(ctx, s, env, info, opts)
+	}
+	return acquire(ctx, s, env, agent, func() (func() error, error) { return al.LockAgent(ctx, env, agent, info) }, opts)
+}
+
+func acquire(ctx context.Context, s Store, env, agent string, try func() (func() error, error), opts WaitOptions) (func() error, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultWaitTimeout
@@ -195,7 +232,7 @@ func Acquire(ctx context.Context, s Store, env string, info LockInfo, opts WaitO
 	start := time.Now()
 	var lastNote time.Time
 	for {
-		unlock, err := s.Lock(ctx, env, info, false)
+		unlock, err := try()
 		if err == nil {
 			return unlock, nil
 		}
@@ -208,7 +245,7 @@ func Acquire(ctx context.Context, s Store, env string, info LockInfo, opts WaitO
 			lastNote = time.Now()
 		}
 		if waited := time.Since(start); waited >= timeout {
-			return nil, &LockTimeoutError{Env: env, Holder: le.Holder, After: timeout}
+			return nil, &LockTimeoutError{Env: env, Agent: le.Agent, Holder: le.Holder, After: timeout}
 		}
 		wait := min(poll, timeout-time.Since(start))
 		if wait < 0 {
@@ -216,7 +253,7 @@ func Acquire(ctx context.Context, s Store, env string, info LockInfo, opts WaitO
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for the lock of %s (held by %s): %w", env, HolderText(le.Holder), ctx.Err())
+			return nil, fmt.Errorf("waiting for the lock of %s (held by %s): %w", lockOf(env, le.Agent), HolderText(le.Holder), ctx.Err())
 		case <-time.After(wait):
 		}
 	}

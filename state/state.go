@@ -11,10 +11,14 @@ import (
 )
 
 // SchemaVersion is written into every state document; Load refuses newer ones. Version 2 added
-// Agent.Pending (write-ahead intents), version 3 Version.SourceHash and Intent.SourceHash;
+// Agent.Pending (write-ahead intents), version 3 Version.SourceHash and Intent.SourceHash,
+// version 4 Endpoint.History (the moves of a named endpoint, which rollback follows back);
 // older documents load unchanged (they have none), and an older agentcore refuses a newer
 // document with "upgrade agentcore" rather than an unknown field.
-const SchemaVersion = 3
+const SchemaVersion = 4
+
+// MaxEndpointHistory bounds the moves kept per endpoint: the oldest go first.
+const MaxEndpointHistory = 50
 
 // State is what agentcore recorded about one environment.
 type State struct {
@@ -93,6 +97,19 @@ type Endpoint struct {
 	Version int    `json:"version"`
 	ARN     string `json:"arn,omitempty"`
 	Status  string `json:"status,omitempty"`
+	// History is every move of the endpoint agentcore made, oldest first (at most
+	// MaxEndpointHistory): rollback goes back to the version it served before, not to the
+	// previous number. An endpoint recorded before schema 4 has none.
+	History []EndpointMove `json:"history,omitempty"`
+}
+
+// EndpointMove is one move of a named endpoint: from one version (0: the endpoint was
+// created) to another, when, and by which recipe.
+type EndpointMove struct {
+	From int       `json:"from,omitempty"`
+	To   int       `json:"to"`
+	At   time.Time `json:"at"`
+	By   string    `json:"by,omitempty"` // the recipe that moved it: release, rollback, promote, drift...
 }
 
 // Resource is something agentcore created and so may delete.

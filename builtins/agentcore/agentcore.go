@@ -40,7 +40,9 @@ func New(a *awscall.AWS) *engine.Module {
 			{Name: "agentcore.Endpoint", Open: true, Doc: "A runtime endpoint as the AgentCore control API describes it; the fields present depend on the call.",
 				Fields: "name?: string, id?: string, endpointName?: string, agentRuntimeEndpointArn?: string, agentRuntimeArn?: string, agentRuntimeId?: string, " +
 					"status: string, liveVersion?: string, targetVersion?: string, failureReason?: string, createdAt?: string"},
-			{Name: "agentcore.InvokeResult", Fields: "statusCode: integer, contentType: string, runtimeSessionId?: string, body?: string"},
+			{Name: "agentcore.InvokeResult", Fields: "statusCode: integer, contentType: string, runtimeSessionId?: string, body?: string, answer: agentcore.Answer"},
+			{Name: "agentcore.Answer", Fields: "body: string, text: string, json?: any, truncated: boolean, shape: string",
+				Doc: "An agent's answer (at most 1 MiB of it: truncated says it was cut): body as received; text for people (a JSON body's one text field of response, answer, output, text, result, else the document pretty-printed; a stream's text pieces joined; else the body); json, the JSON document (a stream's last JSON event); shape: json, events or text."},
 			{Name: "agentcore.StopResult", Fields: "runtimeSessionId: string, statusCode: integer"},
 			{Name: "agentcore.CommandRequest", Of: commandOpts{}, Doc: "A command for run_command: the shell command line, the session, and a timeout (1s to 1h, AgentCore's default 300s)."},
 			{Name: "agentcore.CommandResult", Fields: "exitCode: integer, status: string, runtimeSessionId?: string"},
@@ -123,6 +125,7 @@ func New(a *awscall.AWS) *engine.Module {
 				Returns: "agentcore.InvokeResult",
 				Doc: "Invokes the agent (InvokeAgentRuntime) and streams its response: each chunk goes to " +
 					"on_chunk as soon as it arrives, or, without on_chunk, to the output and into body; " +
+					"answer is the whole answer read (agentcore.Answer: text, json, body, at most 1 MiB); " +
 					"secrets are masked in all of it, also when one is split across chunks. A table payload " +
 					"is sent as JSON; payload_file reads the payload from a file, or from stdin with \"-\" " +
 					"(at most 100 MB, the API's limit: more is refused with exit 2; check_json refuses one that is not JSON). session_id keeps a " +
@@ -130,6 +133,9 @@ func New(a *awscall.AWS) *engine.Module {
 					"runtimeSessionId is the one used. headers adds HTTP headers " +
 					"(X-Amzn-Bedrock-AgentCore-Runtime-Custom-*). timeout bounds the call and the reading of the whole answer (raising \"no complete answer within ...\", exit 1).",
 				Fn: m.luaInvoke},
+			{Name: "answer", Params: "body: string", Returns: "agentcore.Answer",
+				Doc: "Reads an answer's body as invoke's answer does: its text (a JSON body's one text field, a stream's text), its JSON document, bounded to 1 MiB.",
+				Go:  luaAnswer},
 			{Name: "stop_session", Params: "arn: string, session_id: string, opts?: agentcore.StopOpts", Returns: "agentcore.StopResult",
 				Doc: "Stops a runtime session (StopRuntimeSession), ending its microVM.",
 				Go:  m.luaStopSession},

@@ -182,7 +182,16 @@ func (m *module) luaInvoke(L *lua.LState) int {
 	defer body.Close() // also when on_chunk raises
 
 	branch := run.Branch(L)
+	// all keeps the answer for the result, at most MaxAnswer bytes (what streams to on_chunk
+	// or the output is never cut)
 	var all strings.Builder
+	truncated := false
+	keep := func(text string) {
+		if room := MaxAnswer - all.Len(); room < len(text) {
+			text, truncated = text[:max(room, 0)], true
+		}
+		all.WriteString(text)
+	}
 	buf := make([]byte, chunkSize)
 	// Everything the agent answers is masked before Lua or the output sees it, across chunk
 	// boundaries: an agent may echo its environment.
@@ -204,11 +213,10 @@ func (m *module) luaInvoke(L *lua.LState) int {
 				L.CallByParam(lua.P{Fn: onChunk, NRet: 0, Protect: false}, lua.LString(text))
 			case run.Out.JSON:
 				run.Out.Log(branch, "agent", strings.TrimRight(text, "\n"))
-				all.WriteString(text)
 			default:
 				_, _ = io.WriteString(run.Out.Stdout, text)
-				all.WriteString(text)
 			}
+			keep(text)
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -224,6 +232,7 @@ func (m *module) luaInvoke(L *lua.LState) int {
 	if onChunk == nil {
 		t.RawSetString("body", lua.LString(all.String()))
 	}
+	t.RawSetString("answer", answerTable(L, ParseAnswer(all.String(), truncated)))
 	L.Push(t)
 	return 1
 }

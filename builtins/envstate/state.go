@@ -6,6 +6,7 @@ package envstate
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -22,6 +23,12 @@ var Module = &engine.Module{
 			Doc: "Loads the state: {schema, environment, serial, updated_at, agents = {NAME = {runtime_name, runtime_id, runtime_arn, repository, role_arn, versions = {{number, image, digest, config_hash, created_at, status}}, endpoints = {NAME = {version, arn, status}}, resources = {{kind, id, arn}}}}}. An environment never deployed gives an empty state.", Go: luaLoad},
 		{Name: "save", Params: "state: table", Doc: "Validates the table against the schema (unknown fields, duplicate versions are refused) and saves it atomically; updates serial and updated_at in the table.", Go: luaSave},
 		{Name: "path", Returns: "string", Doc: "Where the state is kept, for messages.", Go: luaPath},
+		{Name: "with_lock", Params: "name: string, fn: fun(): any", Returns: "any",
+			Doc: "Runs fn holding the short lock of a resource the agents of the environment share (name: letters, digits, - and _), waiting for it, and returns fn's (first) result: runs on different agents (which hold only their agent's lock) never make it at once. A run holding the environment's lock holds it already.",
+			Fn:  luaWithLock},
+		{Name: "with_agent", Params: "agent: string, fn: fun(): any", Returns: "any",
+			Doc: "Runs fn holding the lock of one agent of the environment (taken at once: held by another run, it raises naming the holder), and returns fn's (first) result. A recipe declared with lock = \"agent\" acting on several agents locks each this way; while it runs, its saves of the state write only the agents it holds.",
+			Fn:  luaWithAgent},
 	},
 }
 
@@ -100,4 +107,45 @@ func luaPath(L *lua.LState) (string, error) {
 		return w.Where(r.EnvName), nil
 	}
 	return r.EnvName, nil
+}
+
+var lockNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// luaWithLock is raw (Fn): it calls a Lua function while holding the lock, and releases it
+// also when the function raises.
+func luaWithLock(L *lua.LState) int {
+	name := L.CheckString(1)
+	fn := L.CheckFunction(2)
+	if !lockNameRE.MatchString(name) {
+		engine.RaiseUsage(L, "", "state.with_lock: lock name %q: use 1 to 64 letters, digits, - and _", name)
+	}
+	return callLocked(L, fn, func() (func(), error) { return engine.LockShared(L, name) })
+}
+
+// luaWithAgent is raw (Fn) for the same reason as luaWithLock.
+func luaWithAgent(L *lua.LState) int {
+	agent := L.CheckString(1)
+	fn := L.CheckFunction(2)
+	if !lockNameRE.MatchString(agent) {
+		engine.RaiseUsage(L, "", "state.with_agent: %q is not an agent name", agent)
+	}
+	return callLocked(L, fn, func() (func(), error) { return engine.LockAgentOf(L, agent) })
+}
+
+func callLocked(L *lua.LState, fn *lua.LFunction, lock func() (func(), error)) int {
+	unlock, err := lock()
+	if err != nil {
+		engine.Raise(L, err)
+	}
+	top := L.GetTop()
+	L.Push(fn)
+	perr := L.PCall(0, 1, nil) // one value, as declared
+	unlock()
+	if perr != nil {
+		if ae, ok := perr.(*lua.ApiError); ok {
+			L.Error(ae.Object, 0) // re-raised as it was (a table error keeps its code and hint)
+		}
+		L.RaiseError("%s", perr.Error())
+	}
+	return L.GetTop() - top
 }

@@ -33,6 +33,7 @@ var Module = &engine.Module{
 	},
 	Funcs: []engine.Func{
 		{Name: "name", Returns: "string", Doc: "The project name.", Go: luaName},
+		{Name: "id", Returns: "string", Doc: "The project's identity ([project] id: 12 lowercase hex digits), \"\" in a project made before ids. It goes into the agentcore:project-id tag.", Go: luaID},
 		{Name: "dir", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Go: luaDir},
 		{Name: "agents", Returns: "string[]", Doc: "The agent names, sorted.", Go: luaAgents},
 		{Name: "secret_id", Params: "name: string", Returns: "string",
@@ -107,6 +108,14 @@ func luaName(L *lua.LState) (string, error) {
 		return "", err
 	}
 	return p.Name, nil
+}
+
+func luaID(L *lua.LState) (string, error) {
+	p, err := engine.FromL(L).NeedProject()
+	if err != nil {
+		return "", err
+	}
+	return p.ID, nil
 }
 
 func luaDir(L *lua.LState) (string, error) {

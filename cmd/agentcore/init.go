@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -167,13 +165,8 @@ func (a *app) cmdInit(args []string) error {
 }
 
 // newProjectID is the project's identity written to [project] id: 12 random hex digits.
-// TODO(integration): project.NewID() (helper S4) replaces it.
 func newProjectID() (string, error) {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("making the project's id: %w", err)
-	}
-	return hex.EncodeToString(b), nil
+	return project.NewID(), nil
 }
 
 // hostPythonRuntime is the managed runtime matching this machine's python3 (so the local

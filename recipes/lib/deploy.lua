@@ -243,18 +243,60 @@ end
 ---@return table<string, string>
 function M.tags(agent, token)
   local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name }
+  if project.id() ~= "" then t["agentcore:project-id"] = project.id() end
   if token then t["agentcore:token"] = token end
   return t
 end
 local stack_tags = M.tags
+
+-- Who the tags say made a resource, for this agent in this environment:
+--   "ours"   this project (name and, when both have one, id), environment and agent;
+--   "other"  another checkout of the same project name: its agentcore:project-id names
+--            another id, or this project has none and it does (never adopted: see
+--            M.other_checkout_error);
+--   "none"   not agentcore's for this agent (other names, no tags).
+-- A resource tagged before project ids (no agentcore:project-id) is judged by the names
+-- alone, as agentcore did then, so projects made before ids keep working.
+---@param tags table<string, string>?
+---@param agent deploy.Agent
+---@return "ours"|"other"|"none"
+function M.owner(tags, agent)
+  if tags == nil or tags["agentcore:project"] ~= project.name()
+    or tags["agentcore:environment"] ~= env.name() or tags["agentcore:agent"] ~= agent.name then
+    return "none"
+  end
+  local theirs = tags["agentcore:project-id"]
+  if theirs and theirs ~= "" and theirs ~= project.id() then return "other" end
+  return "ours"
+end
 
 -- Whether tags say this project created the resource for this agent in this environment.
 ---@param tags table<string, string>?
 ---@param agent deploy.Agent
 ---@return boolean
 function M.ours(tags, agent)
-  return tags ~= nil and tags["agentcore:project"] == project.name()
-    and tags["agentcore:environment"] == env.name() and tags["agentcore:agent"] == agent.name
+  return M.owner(tags, agent) == "ours"
+end
+
+-- Stops (exit 1) because what (a runtime, a repository) belongs to another checkout of this
+-- project's name: never adopted, whatever the hint; rename this one.
+---@param what string
+---@param tags table<string, string>
+function M.other_checkout_error(what, tags)
+  local mine = project.id() ~= "" and ("this checkout's is " .. project.id()) or "this checkout has none"
+  ui.error(("%s belongs to another checkout of project %s (its agentcore:project-id is %s; %s): it is not adopted"):format(
+    what, project.name(), tags["agentcore:project-id"], mine),
+    { hint = ("two checkouts with one project name share resource names in %s: give this one its own name with [project] name = \"%s-2\" (or any other) in agentcore.toml, or deploy it to another environment; the other checkout's resources stay untouched"):format(
+      env.name(), project.name()) })
+end
+
+-- Says once per run, when this project has no [project] id, how to add one.
+local warned_no_id = false
+function M.warn_no_id()
+  if warned_no_id or project.id() ~= "" then return end
+  warned_no_id = true
+  ui.warn(("project %s has no [project] id, so a resource made by another checkout with the same name cannot be told from its own: add under [project] in agentcore.toml: id = \"%s\" (12 random hex digits; keep it, and never copy it to another project)"):format(
+    project.name(), naming.random_hex(12)))
 end
 
 -- Ensures the repository (scan on push, lifecycle policy) and records it when created here.
@@ -460,21 +502,26 @@ end
 function M.ensure_code_bucket(c)
   local agent = c.agent
   local tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name() }
+  if project.id() ~= "" then tags["agentcore:project-id"] = project.id() end
   local name = M.code_bucket_name()
-  if M.is_local() then
-    -- Recorded whether created now or found: the name is agentcore's own (a hash of project
-    -- and environment, the account and the region), so a bucket a killed run created is known
-    -- to the next one without an intent.
-    local r = s3.ensure_bucket { bucket = name, tags = tags }
-    if r.created then ui.ok("created code bucket " .. name) else ui.ok("code bucket " .. name .. " exists") end
-    M.record_resource(c, "s3_bucket", name, "arn:aws:s3:::" .. name)
-  else
-    local stack = M.code_stack_name()
-    local out = M.deploy_stack(c, { stack = stack, template = "code-bucket", tags = tags,
-      parameters = { BucketName = name, Project = project.name(), Environment = env.name() } })
-    name = out.outputs.BucketName or name
-    ui.ok(("code bucket %s (stack %s, %s)"):format(name, stack, out.changed and "deployed" or "unchanged"))
-  end
+  -- the bucket is the environment's zip agents' together: runs on two of them (each holding
+  -- only its agent's lock) take turns to make it
+  state.with_lock("code-bucket", function()
+    if M.is_local() then
+      -- Recorded whether created now or found: the name is agentcore's own (a hash of project
+      -- and environment, the account and the region), so a bucket a killed run created is known
+      -- to the next one without an intent.
+      local r = s3.ensure_bucket { bucket = name, tags = tags }
+      if r.created then ui.ok("created code bucket " .. name) else ui.ok("code bucket " .. name .. " exists") end
+      M.record_resource(c, "s3_bucket", name, "arn:aws:s3:::" .. name)
+    else
+      local stack = M.code_stack_name()
+      local out = M.deploy_stack(c, { stack = stack, template = "code-bucket", tags = tags,
+        parameters = { BucketName = name, Project = project.name(), Environment = env.name() } })
+      name = out.outputs.BucketName or name
+      ui.ok(("code bucket %s (stack %s, %s)"):format(name, stack, out.changed and "deployed" or "unchanged"))
+    end
+  end)
   local prefix = M.code_prefix(agent)
   return { bucket = name, prefix = prefix, code_object_arn = ("arn:aws:s3:::%s/%s*"):format(name, prefix) }
 end
@@ -1044,7 +1091,12 @@ function resolve.create_runtime(c, p)
     return
   end
   local tags = agentcore.list_tags(found.agentRuntimeArn)
-  if not M.ours(tags, agent) then
+  local owner = M.owner(tags, agent)
+  if owner == "other" then
+    ui.warn(("runtime %s (%s) exists but belongs to another checkout of project %s (agentcore:project-id %s): not recorded, never adopted"):format(
+      p.name, found.agentRuntimeId, project.name(), tags["agentcore:project-id"]))
+    return
+  elseif owner ~= "ours" then
     ui.warn(("runtime %s (%s) exists but its tags do not name %s in %s: not recorded"):format(
       p.name, found.agentRuntimeId, agent.name, env.name()))
     ui.info(adopt_hint("it"))
@@ -1079,7 +1131,7 @@ local function resolve_endpoint(c, p)
     ep = agentcore.wait_endpoint(a.runtime_id, p.name) or ep
   end
   local n = tonumber(ep.liveVersion or ep.targetVersion)
-  a.endpoints[p.name] = { version = n, status = ep.status, arn = ep.agentRuntimeEndpointArn }
+  M.set_endpoint(a, p.name, n, { status = ep.status, arn = ep.agentRuntimeEndpointArn }, "an interrupted run")
   if p.op == "create_endpoint" then
     M.record_resource(c, "endpoint", a.runtime_id .. "/" .. p.name, ep.agentRuntimeEndpointArn)
   end
@@ -1173,13 +1225,60 @@ function M.update_runtime(c, art, repo)
   return n
 end
 
+-- Records in the agent's state that endpoint name serves version n (fields: status, arn),
+-- and, when it moved, the move in its history (from, to, at, by: the recipe that moved it),
+-- which rollback follows back. The history keeps the newest state.MaxEndpointHistory moves
+-- (the state package trims older ones when it saves). Does not save.
+---@param a deploy.AgentState
+---@param name string
+---@param n integer
+---@param fields {status?: string, arn?: string}
+---@param by? string
+function M.set_endpoint(a, name, n, fields, by)
+  local old = a.endpoints[name]
+  local history = old and old.history or {}
+  local from = old and old.version or nil
+  if from ~= n then
+    table.insert(history, { from = from, to = n, at = M.now(), by = by })
+  end
+  a.endpoints[name] = { version = n, status = fields.status or "READY", arn = fields.arn,
+    history = #history > 0 and history or nil }
+end
+
+-- The version endpoint name served before it last came to the version it serves now, from
+-- its recorded history: moves made by rollback are undone in turn (rolling back twice goes
+-- two releases back, not back and forth). nil when the history does not say (an endpoint
+-- recorded before agentcore kept it, or one created at this version).
+---@param ep {version: integer, history?: table[]}
+---@return integer?
+function M.served_before(ep)
+  local h = ep and ep.history or {}
+  local cur, undone = ep and ep.version, 0
+  for i = #h, 1, -1 do
+    local m = h[i]
+    if m.to ~= cur then return nil end -- moved outside agentcore's record: the history stops here
+    if m.by == "rollback" then
+      undone = undone + 1
+    elseif undone > 0 then
+      undone = undone - 1
+    else
+      return m.from
+    end
+    cur = m.from
+    if not cur then return nil end
+  end
+  return nil
+end
+
 -- Points a named endpoint at version n, creating it when missing, write-ahead; waits for it.
+-- by names the recipe that moves it, recorded in the endpoint's history.
 ---@param c deploy.Context
 ---@param name string
 ---@param n integer
 ---@param existing? table
+---@param by? string
 ---@return table endpoint
-function M.point_endpoint(c, name, n, existing)
+function M.point_endpoint(c, name, n, existing, by)
   local agent, a = c.agent, c.a
   local p = M.begin(c, { op = existing and "update_endpoint" or "create_endpoint", name = name,
     runtime_id = a.runtime_id, version = n })
@@ -1190,7 +1289,7 @@ function M.point_endpoint(c, name, n, existing)
     M.record_resource(c, "endpoint", a.runtime_id .. "/" .. name, ep.agentRuntimeEndpointArn)
   end
   local ep = agentcore.wait_endpoint(a.runtime_id, name)
-  a.endpoints[name] = { version = n, status = ep and ep.status or "READY", arn = ep and ep.agentRuntimeEndpointArn or nil }
+  M.set_endpoint(a, name, n, { status = ep and ep.status or "READY", arn = ep and ep.agentRuntimeEndpointArn or nil }, by)
   M.finish(c, p)
   return ep
 end
@@ -1291,6 +1390,98 @@ function M.update_agent(agent, opts)
   ui.ok(("%s is now at version %s in %s (DEFAULT follows it; named endpoints stay where they are)"):format(
     agent.name, M.vname(n), env.name()))
   return { agent = agent.name, changed = true, version = n, image = pushed.image, digest = pushed.digest }
+end
+
+-- The agents a command acts on: args.agent and args.agents (the positional arguments: the
+-- first agent is a string, as a project's recipe that wraps the stock one expects, the rest a
+-- list) or, with args.all, every agent of the project, in order and each once. None named: a
+-- usage error (exit 2) that lists the project's agents. An unknown name stops with a
+-- did-you-mean.
+---@param args {agent?: string|string[], agents?: string[], all?: boolean}
+---@param verb string the command, for messages
+---@return string[]
+function M.agent_names(args, verb)
+  local names = {}
+  for _, given in ipairs({ args.agent, args.agents }) do
+    if type(given) == "string" then given = { given } end
+    for _, n in ipairs(given or {}) do table.insert(names, n) end
+  end
+  local all = project.agents()
+  if args.all then
+    if #names > 0 then
+      ui.error(("%s: give agent names or --all, not both"):format(verb), { usage = true })
+    end
+    names = all
+  end
+  if #names == 0 then
+    if #all == 0 then
+      ui.error(("%s needs an agent, and this project has none"):format(verb),
+        { usage = true, hint = "add an [agents.NAME] table to agentcore.toml" })
+    end
+    ui.error(("%s needs an agent: this project has %s"):format(verb, table.concat(all, ", ")),
+      { usage = true, hint = ("agentcore %s %s, or agentcore %s --all for every agent"):format(verb, all[1], verb) })
+  end
+  local seen, out = {}, {}
+  for _, n in ipairs(names) do
+    if not seen[n] then
+      seen[n] = true
+      project.agent(n, { resolve = false }) -- an unknown name stops here, with a did-you-mean
+      table.insert(out, n)
+    end
+  end
+  return out
+end
+
+-- The message of an error value raised by a step.
+local function error_text(err)
+  return tostring(type(err) == "table" and err.message or err)
+end
+
+-- Runs fn(name) for each agent a command acts on. One agent: fn's result as is, under its
+-- lock. Several: one after another, each holding its agent's lock
+-- (state.with_agent) inside a parallel branch named after the agent, so that every line it
+-- prints says which agent it is about; a failure of one does not stop the others. Then one
+-- line per agent (describe(result) says what happened), and the result
+-- {results = {{agent, ok, result | error}}, failed}, with exit code 1 when any failed.
+-- Ctrl-C stops them all.
+---@param verb string
+---@param names string[]
+---@param fn fun(name: string): table
+---@param describe fun(result: table): string
+---@return table
+function M.each_agent(verb, names, fn, describe)
+  if #names == 1 then
+    -- (held already when the command named it; not when --all found one agent)
+    return state.with_agent(names[1], function() return fn(names[1]) end)
+  end
+  local results, failed = json.array(), {}
+  for _, name in ipairs(names) do
+    local ok, res = pcall(function()
+      return parallel { [name] = function() return state.with_agent(name, function() return fn(name) end) end }[name]
+    end)
+    if not ok and type(res) == "table" and res.code == 130 then error(res, 0) end -- interrupted: stop
+    if ok then
+      table.insert(results, { agent = name, ok = true, result = res })
+    else
+      table.insert(failed, name)
+      local msg, label = error_text(res), "[" .. name .. "] "
+      if msg:sub(1, #label) == label then msg = msg:sub(#label + 1) end -- the branch's label: the line names it
+      table.insert(results, { agent = name, ok = false, error = msg, code = type(res) == "table" and res.code or 1 })
+    end
+  end
+  ui.step(("%s of %d agents in %s"):format(verb, #names, env.name()))
+  for _, r in ipairs(results) do
+    if r.ok then
+      ui.ok(("%s: %s"):format(r.agent, describe(r.result or {})))
+    else
+      ui.fail(("%s: failed: %s"):format(r.agent, r.error))
+    end
+  end
+  if #failed > 0 then
+    ui.fail(("%s failed for %d of %d agents: %s"):format(verb, #failed, #names, table.concat(failed, ", ")))
+    ui.exit_code(1)
+  end
+  return { environment = env.name(), results = results, failed = #failed }
 end
 
 -- Deploys, in the selected environment, the exact artifact of a version of another one, as

@@ -95,7 +95,9 @@ function M.ensure(c)
   local where = ("account %s, %s"):format(aws.caller().account, env.get().region)
   -- the runtime is there already: an account that may not change X-Ray or the logs resource
   -- policies gets a warning, not a failed create
-  local ok, ts = pcall(logs.ensure_transaction_search)
+  -- account-wide, shared by the environment's agents: one run at a time turns it on
+  local r = state.with_lock("transaction-search", function() return { pcall(logs.ensure_transaction_search) } end)
+  local ok, ts = r[1], r[2]
   if not ok then
     ui.warn(("CloudWatch Transaction Search not enabled in %s: %s"):format(where, message(ts)))
     ui.info("traces reach aws/spans once it is: it needs xray:GetTraceSegmentDestination, xray:UpdateTraceSegmentDestination, logs:DescribeResourcePolicies and logs:PutResourcePolicy (or enable it in the CloudWatch console, Transaction Search)")

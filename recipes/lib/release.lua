@@ -60,34 +60,15 @@ function M.has_checks(agent, flags)
   return #M.checks(agent, flags) > 0 or M.hook(agent) ~= nil
 end
 
--- The text of an answer: a plain body as it is, the events of a text/event-stream joined.
+-- The text of an answer (agentcore.answer reads it as invoke does: a JSON body's one text
+-- field, the events of a text/event-stream joined, else the body).
 function M.answer_text(body)
-  if not body:match("^%s*data:") and not body:match("^%s*event:") then return body end
-  local parts = {}
-  for line in (body .. "\n"):gmatch("([^\n]*)\n") do
-    local data = line:gsub("\r$", ""):match("^data:%s?(.*)$")
-    if data then
-      local ok, ev = pcall(json.decode, data)
-      local text = ok and type(ev) == "table" and (ev.delta or ev.text or ev.content or ev.response) or nil
-      table.insert(parts, type(text) == "string" and text or data)
-    end
-  end
-  return table.concat(parts)
+  return agentcore.answer(body).text
 end
 
 -- The JSON document of an answer: the body, or a stream's last event that is JSON.
 local function answer_json(body)
-  local ok, doc = pcall(json.decode, body)
-  if ok then return doc end
-  local last
-  for line in (body .. "\n"):gmatch("([^\n]*)\n") do
-    local data = line:gsub("\r$", ""):match("^data:%s?(.*)$")
-    if data then
-      local dok, ev = pcall(json.decode, data)
-      if dok then last = ev end
-    end
-  end
-  return last
+  return agentcore.answer(body).json
 end
 
 -- The value at a dotted path (array indexes count from 0), and whether it exists.
@@ -190,8 +171,7 @@ function M.run_checks(agent, a, qualifier, checks, version)
       local payload = type(x) == "table" and json.encode(x) or json.encode({ prompt = x })
       local body, err = call(a, qualifier, payload, opts and opts.timeout)
       if not body then error("the invocation failed: " .. err, 2) end
-      local ok, doc = pcall(json.decode, body)
-      return { body = body, text = M.answer_text(body), json = ok and doc or nil }
+      return agentcore.answer(body) -- {body, text, json, truncated}, as invoke's answer
     end
     local ok, res, why = pcall(hook, ctx)
     if not ok or res == false then
@@ -286,7 +266,7 @@ function M.canary_release(agent, n, opts)
     before = stable -- an interrupted release moved it: where it was is not known, stable's is
   else
     ui.step(("canary of %s to %s in %s"):format(agent.name, deploy.vname(n), env.name()))
-    deploy.point_endpoint(c, "canary", n, existing)
+    deploy.point_endpoint(c, "canary", n, existing, "release")
   end
   M.event("canary", { version = n, previous = before })
   local ok, report = M.run_checks(agent, a, "canary", opts.checks, n)
@@ -299,7 +279,7 @@ function M.canary_release(agent, n, opts)
     a = deploy.require_runtime(c)
     if before then
       ui.step(("canary of %s back to %s"):format(agent.name, deploy.vname(before)))
-      deploy.point_endpoint(c, "canary", before, true)
+      deploy.point_endpoint(c, "canary", before, true, "release")
     else
       ui.step(("removing canary of %s (there was none before)"):format(agent.name))
       remove_endpoint(c, "canary")
@@ -315,7 +295,7 @@ function M.canary_release(agent, n, opts)
   a = deploy.require_runtime(c)
   local sep = agentcore.get_endpoint(a.runtime_id, "stable")
   ui.step(("stable of %s to %s in %s"):format(agent.name, deploy.vname(n), env.name()))
-  deploy.point_endpoint(c, "stable", n, sep)
+  deploy.point_endpoint(c, "stable", n, sep, "release")
   ui.ok(("%s %s released in %s: canary and stable serve it (stable was %s)"):format(
     agent.name, deploy.vname(n), env.name(), stable and deploy.vname(stable) or "new"))
   M.event("released", { version = n, previous = stable, changed = true })

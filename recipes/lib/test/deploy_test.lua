@@ -225,4 +225,47 @@ function T.test_runtime_spec()
   eq(deploy.runtime_spec(agent, IMG1, { authorizer = jwt }, false).authorizer, jwt, "authorizer kept")
 end
 
+-- rollback's question: which version did the endpoint serve before? Moves by rollback undo
+-- the move before them.
+function T.test_served_before_follows_the_history()
+  local a = { endpoints = {} }
+  deploy.set_endpoint(a, "stable", 1, {}, "release")
+  eq(deploy.served_before(a.endpoints.stable), nil, "created at V1")
+  deploy.set_endpoint(a, "stable", 3, {}, "release")
+  eq(deploy.served_before(a.endpoints.stable), 1, "V1 -> V3")
+  deploy.set_endpoint(a, "stable", 3, {}, "release")
+  eq(#a.endpoints.stable.history, 2, "no move when the version is the same")
+  deploy.set_endpoint(a, "stable", 4, {}, "release")
+  deploy.set_endpoint(a, "stable", 3, {}, "rollback")
+  eq(deploy.served_before(a.endpoints.stable), 1, "after rolling V4 back to V3, V3 came from V1")
+  deploy.set_endpoint(a, "stable", 1, {}, "rollback")
+  eq(deploy.served_before(a.endpoints.stable), nil, "two rollbacks: back at the start")
+  eq(deploy.served_before({ version = 2 }), nil, "no history (an older state)")
+  eq(deploy.served_before({ version = 5, history = { { from = 1, to = 3 } } }), nil, "moved outside the record")
+end
+
+-- Tags: a resource of another checkout (another id, or an id when this project has none) is
+-- "other"; one tagged before ids, by names alone.
+function T.test_owner_of_tags()
+  local agent = project.agent("bot", { resolve = false })
+  local t = deploy.tags(agent)
+  eq(t["agentcore:project-id"], nil, "a project without an id tags none")
+  eq(deploy.owner(t, agent), "ours", "own tags")
+  t["agentcore:project-id"] = "0123456789ab"
+  eq(deploy.owner(t, agent), "other", "another checkout's id")
+  eq(deploy.ours(t, agent), false, "another checkout's is not ours")
+  eq(deploy.owner({ ["agentcore:project"] = "demo", ["agentcore:environment"] = "dev", ["agentcore:agent"] = "other" }, agent), "none", "another agent")
+  eq(deploy.owner(nil, agent), "none", "no tags")
+end
+
+-- A command that needs an agent lists the project's; --all is every agent; names are checked.
+function T.test_agent_names()
+  eq(table.concat(deploy.agent_names({ all = true }, "update"), ","), "bot", "--all")
+  eq(table.concat(deploy.agent_names({ agent = "bot", agents = { "bot" } }, "update"), ","), "bot", "each once")
+  local ok, err = pcall(deploy.agent_names, {}, "update")
+  assert(not ok and err.message:find("update needs an agent: this project has bot", 1, true), inspect(err))
+  ok, err = pcall(deploy.agent_names, { agent = "bot", all = true }, "deploy")
+  assert(not ok and err.message:find("give agent names or --all, not both", 1, true), inspect(err))
+end
+
 return T

@@ -212,7 +212,8 @@ INV_MED=$(median "${INV[@]}")
 # Each session has its own sandbox, and the served version a warm pool of one: invokebench's
 # session (a session id never used) takes the pooled sandbox, the newest container of the
 # runtime (the others serve the sessions above; the pool refills after it is taken, with a
-# container that is not running yet when listed here). Its container is the direct path.
+# container that is not running yet when listed here). Its container is the direct path (were
+# it another sandbox of the version, the same image on the same network, the figure is the same).
 IB_SESSION=invokebench-session-0000000000000000001 # invokebench's sessionID
 CID=$(docker ps -q --filter "label=dev.agentcore.local.runtime-id=$RID" | head -1) # newest first
 [[ -n $CID ]] || { echo "lifecycle.sh: no running container of $RID" >&2; exit 1; }

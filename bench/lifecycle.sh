@@ -209,9 +209,15 @@ for i in 1 2 3; do
   INV+=("$(secs "$t" "$(ns)")")
 done
 INV_MED=$(median "${INV[@]}")
-LIVE=$(ac status "$AGENT" -o json | jq -r 'select(.type == "result") | .result.agents[0].endpoints[] | select(.name == "DEFAULT") | .live_version')
-CID=$(docker ps -q --filter "label=dev.agentcore.local.runtime-id=$RID" --filter "label=dev.agentcore.local.runtime-version=$LIVE")
-[[ $(wc -w <<<"$CID") == 1 ]] || { echo "lifecycle.sh: expected one running container for $RID version $LIVE, found: $CID" >&2; exit 1; }
+# Each session has its own sandbox, and the served version a warm pool of one: invokebench's
+# session (a session id never used) takes the pooled sandbox, the newest container of the
+# runtime (the others serve the sessions above; the pool refills after it is taken, with a
+# container that is not running yet when listed here). Its container is the direct path (were
+# it another sandbox of the version, the same image on the same network, the figure is the same).
+IB_SESSION=invokebench-session-0000000000000000001 # invokebench's sessionID
+CID=$(docker ps -q --filter "label=dev.agentcore.local.runtime-id=$RID" | head -1) # newest first
+[[ -n $CID ]] || { echo "lifecycle.sh: no running container of $RID" >&2; exit 1; }
+ac invoke "$AGENT" --prompt warm --session "$IB_SESSION" >"$LOG/invoke-session.out" 2>&1
 # Agent containers publish no host port: the direct path is the container's address on the
 # agents' network, which the endpoint uses too.
 DIRECT=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$CID"):8080

@@ -56,7 +56,7 @@ return recipe {
   usage = [[
 agentcore sessions AGENT lists the sessions: id, endpoint, version, last request, and the time
 left before the idle timeout and the maximum lifetime end them. The local endpoint knows them
-all (its own route, GET /runtimes/ARN/sessions; the last request is recorded to the minute).
+all (its own route, GET /runtimes/ARN/sessions).
 AgentCore has no API that lists sessions: on AWS the list holds the sessions this project
 used (invoke, exec, shell) and the runtime's log streams (one per session), and the times left
 are unknown.

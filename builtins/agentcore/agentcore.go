@@ -152,7 +152,7 @@ func New(a *awscall.AWS) *engine.Module {
 			{Name: "list_sessions", Params: "arn: string", Returns: "agentcore.SessionList",
 				Doc: "The runtime's live sessions, newest request first, from the local endpoint's own route " +
 					"(GET /runtimes/ARN/sessions): AgentCore has no API that lists sessions, so on AWS this raises (exit 2). " +
-					"lastRequestAt is recorded to the minute.",
+					"startedAt is when the session's sandbox began serving it, lastRequestAt the end of its last request.",
 				Go: m.luaListSessions},
 		},
 	}

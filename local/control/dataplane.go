@@ -1,13 +1,16 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -140,11 +143,17 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 	defer func() { done() }()
 	defer s.activityOf(rt.ID, v).begin(sessionID)()
 
-	// The transport closes a request body even on a failed dial; the counting wrapper keeps
-	// the caller's body open and tells whether any of it was sent, so a refused connection
-	// to a container that went away can be retried with the same body.
-	body := &countingReader{r: http.MaxBytesReader(w, r.Body, maxPayload)}
-	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+sb.addr+"/invocations", body)
+	// A refused connection to a sandbox that went away is retried with the same body when
+	// none of it was sent. A payload the auth check already holds in memory (a known length
+	// up to memBody) goes as a bytes.Reader, which the transport writes with the request's
+	// headers in one write (its Len tells what was sent); a larger or unsized one through the
+	// counting wrapper, which also keeps the caller's body open (the transport closes a
+	// request body even on a failed dial).
+	body, err := upstreamBody(w, r)
+	if err != nil {
+		return err
+	}
+	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+sb.addr+"/invocations", body.reader())
 	if err != nil {
 		return internalf("%v", err)
 	}
@@ -175,7 +184,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 	// Nothing of the body was sent: a pooled connection the agent had closed, or a sandbox that
 	// went away (removed by hand, engine restarted): its session has ended, as a microVM's does,
 	// and a fresh one serves the request (a pooled one may have gone too: up to 3 tries).
-	for try := 0; try < 3 && err != nil && body.n == 0 && r.Context().Err() == nil; try++ {
+	for try := 0; try < 3 && err != nil && body.unsent() && r.Context().Err() == nil; try++ {
 		if isRefused(err) && !s.run.alive(r.Context(), sb) {
 			s.endSandbox(context.WithoutCancel(r.Context()), sb, "its sandbox stopped answering")
 			done()
@@ -192,7 +201,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		retry := up.Clone(r.Context())
 		retry.URL.Host = sb.addr
 		retry.Host = sb.addr
-		retry.Body = body
+		retry.Body = body.reader()
 		resp, err = s.run.http.Do(retry)
 	}
 	if err != nil {
@@ -215,9 +224,56 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		w.Header().Set("Content-Type", "application/json")
 	}
 	w.Header().Set(headerSessionID, sessionID)
+	// A sized answer keeps its Content-Length: the caller is done once its body is written,
+	// not when the handler returns (after the invocation's record), as a chunked answer is.
+	if resp.ContentLength >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	}
 	w.WriteHeader(resp.StatusCode)
 	stream(w, resp.Body)
 	return nil
+}
+
+// memBody is the largest payload sent to the agent from memory: what the auth check keeps in
+// memory after hashing it (larger ones it spools to a file).
+const memBody = 256 << 10
+
+// invokeBody is the request body sent to a sandbox, and whether a retry may send it again.
+type invokeBody interface {
+	io.Reader
+	unsent() bool          // nothing of it was read yet
+	reader() io.ReadCloser // the request's body (again for a retry, when unsent)
+}
+
+// upstreamBody is the body of an invocation for the agent: the payload as a bytes.Reader when
+// its length is known and at most memBody, the caller's stream otherwise.
+func upstreamBody(w http.ResponseWriter, r *http.Request) (invokeBody, error) {
+	if r.ContentLength >= 0 && r.ContentLength <= memBody {
+		buf := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
+			return nil, validationf("reading the payload: %v", err)
+		}
+		return &memReader{Reader: bytes.NewReader(buf), size: r.ContentLength}, nil
+	}
+	return &countingReader{r: http.MaxBytesReader(w, r.Body, maxPayload)}, nil
+}
+
+// memReader is an in-memory payload; the transport knows *bytes.Reader (it writes it with the
+// headers), so the request gets the reader itself and Len tells what was sent.
+type memReader struct {
+	*bytes.Reader
+	size int64
+}
+
+func (m *memReader) unsent() bool { return int64(m.Len()) == m.size }
+
+// reader is the bytes.Reader itself (io.NopCloser of it is still known to the transport); an
+// empty payload is http.NoBody, which the transport sends with Content-Length 0, not chunked.
+func (m *memReader) reader() io.ReadCloser {
+	if m.size == 0 {
+		return http.NoBody
+	}
+	return io.NopCloser(m.Reader)
 }
 
 // countingReader counts what was read and ignores Close (the server closes the caller's body).
@@ -233,6 +289,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func (c *countingReader) Close() error { return nil }
+
+func (c *countingReader) unsent() bool { return c.n == 0 }
+
+func (c *countingReader) reader() io.ReadCloser { return c }
 
 func isRefused(err error) bool {
 	// A container gone from the agents' network leaves an address with no host behind it.
@@ -257,12 +317,19 @@ func (s *Service) touchSession(sb *sandbox) error {
 	return s.store.touchSession(rec)
 }
 
+// streamBufs holds stream's copy buffers (a fresh 32 KiB per invocation was a measurable share
+// of the endpoint's CPU: its zeroing and page faults).
+var streamBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // stream copies the agent's answer to the caller, flushing every chunk as it arrives so
-// event streams are not held back.
+// event streams are not held back. The headers go with the first chunk (a flush of the
+// headers alone costs the caller a second write and wake-up before its first byte), or when
+// the handler returns for an empty answer.
 func stream(w http.ResponseWriter, body io.Reader) {
 	rc := http.NewResponseController(w)
-	rc.Flush()
-	buf := make([]byte, 32<<10)
+	bp := streamBufs.Get().(*[]byte)
+	defer streamBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {

@@ -15,7 +15,8 @@ import (
 // The dev loop's extension (agentcore dev), LOCAL ONLY: not part of the AgentCore API, and no
 // AWS endpoint has it. It swaps the artifact of the version the DEFAULT endpoint serves for a
 // new image or code zip, in place (no new version: the same ARN, qualifier and URL keep
-// answering), and restarts that version's running container or host process with it.
+// answering), and ends that version's session sandboxes and warm pool, so that every session's
+// next request starts from the new artifact and the pool refills from it.
 //
 //	PUT    /runtimes/{agentRuntimeId}/dev  {"agentRuntimeArtifact": {...}}  swap, then start it
 //	DELETE /runtimes/{agentRuntimeId}/dev                                   put the original back
@@ -27,10 +28,11 @@ import (
 // one's) restores it; while swapped, the version's description starts with devMark. Both are
 // signed like every other call.
 //
-// Integration note: recycling calls only runner.removeAll (with every other version kept, it
-// stops the version's containers and host process) and runner.forget (drops its cached
-// address), runner.pull (the new image, while the old container goes) and runner.ensure to
-// start it again; the per-session sandboxes replace these.
+// The swap goes through the session layer (sessions.go): recycleVersion ends the version's
+// sandboxes, its sessions' and its pool's (and drops its unpacked code), while the new image
+// is pulled; warm then verifies the new artifact and starts the pool's first sandbox from it,
+// which is what the PUT waits for. The DELETE ends them too; the original artifact starts again
+// at the version's next session (nothing of it runs until then).
 
 var bucketDev = []byte("agentcore.runtime-dev") // runtimeId → devRec
 

@@ -1,13 +1,9 @@
 package control
 
 import (
-	"encoding/json"
 	"net/http"
 	"sort"
-	"strconv"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // sessionInfo is one live session as the local-only ListRuntimeSessions route answers it.
@@ -15,58 +11,58 @@ type sessionInfo struct {
 	RuntimeSessionID string    `json:"runtimeSessionId"`
 	EndpointName     string    `json:"endpointName"`
 	Version          string    `json:"agentRuntimeVersion,omitempty"`
-	StartedAt        *string   `json:"startedAt,omitempty"` // not recorded yet: omitted
+	StartedAt        time.Time `json:"startedAt"`
 	LastRequestAt    time.Time `json:"lastRequestAt"`
 	IdleTimeoutAt    time.Time `json:"idleTimeoutAt"`
-	MaxLifetimeAt    *string   `json:"maxLifetimeAt,omitempty"` // known with startedAt only
+	MaxLifetimeAt    time.Time `json:"maxLifetimeAt"`
 	IdleTimeout      int       `json:"idleRuntimeSessionTimeout"`
 	MaxLifetime      int       `json:"maxLifetime"`
 }
 
 // listSessions answers GET /runtimes/{agentRuntimeArn}/sessions, a route of the local endpoint
-// only (AgentCore has no API that lists runtime sessions): the runtime's sessions that have not
-// ended, newest request first. A session ends idleRuntimeSessionTimeout after its last request
-// (lastRequestAt is recorded to the minute), or by StopRuntimeSession.
+// only (AgentCore has no API that lists runtime sessions): the runtime's live sessions, those
+// whose sandbox is up (sessions.go's reaper ends them at their idle timeout or maximum
+// lifetime, StopRuntimeSession at once), newest request first. The times are the sandbox's
+// own: started when it began serving the session, the last request as it ended (a session
+// with a request in flight is not idle: its idle timeout counts from now).
 func (s *Service) listSessions(w http.ResponseWriter, r *http.Request) error {
 	rt, err := s.runtimeForArn(r.PathValue("agentRuntimeArn"), r.URL.Query().Get("accountId"))
 	if err != nil {
 		return err
 	}
-	var recs []sessionRec
-	err = s.store.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
-			var rec sessionRec
-			if json.Unmarshal(v, &rec) == nil && rec.RuntimeID == rt.ID {
-				recs = append(recs, rec)
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return internalf("reading sessions: %v", err)
-	}
-	now := time.Now().UTC()
+	unit := envDuration(SessionSecondEnv, time.Second)
+	now := time.Now()
 	out := []sessionInfo{}
-	for _, rec := range recs {
-		info := sessionInfo{RuntimeSessionID: rec.SessionID, EndpointName: rec.Endpoint, LastRequestAt: rec.LastUsed.Truncate(time.Second)}
-		var cfg runtimeConfig
-		if v := rt.Versions[rt.Latest]; v != nil {
-			cfg = v.Config
+	s.sessMu.Lock()
+	for _, sb := range s.sessions {
+		if sb.runtimeID != rt.ID || sb.ended {
+			continue
 		}
-		if ep, err := s.store.cachedEndpoint(rt.ID, rec.Endpoint); err == nil && ep.LiveVersion != "" {
-			info.Version = ep.LiveVersion
-			if v, _ := strconv.Atoi(ep.LiveVersion); rt.Versions[v] != nil {
-				cfg = rt.Versions[v].Config
-			}
+		select {
+		case <-sb.ready:
+		default:
+			continue // still starting: live once it serves its first request
 		}
-		idle, max := lifecycleOf(cfg)
-		info.IdleTimeout, info.MaxLifetime = int(idle/time.Second), int(max/time.Second)
-		info.IdleTimeoutAt = info.LastRequestAt.Add(idle)
-		if !info.IdleTimeoutAt.After(now) {
-			continue // ended: idle too long
+		if sb.err != nil {
+			continue
 		}
-		out = append(out, info)
+		last := sb.lastUsed
+		if sb.busy > 0 {
+			last = now
+		}
+		out = append(out, sessionInfo{
+			RuntimeSessionID: sb.session,
+			EndpointName:     sb.endpoint,
+			Version:          itoa(sb.version),
+			StartedAt:        sb.started.UTC().Truncate(time.Second),
+			LastRequestAt:    last.UTC().Truncate(time.Second),
+			IdleTimeoutAt:    last.Add(sb.idle).UTC().Truncate(time.Second),
+			MaxLifetimeAt:    sb.started.Add(sb.maxLife).UTC().Truncate(time.Second),
+			IdleTimeout:      int(sb.idle / unit),
+			MaxLifetime:      int(sb.maxLife / unit),
+		})
 	}
+	s.sessMu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].LastRequestAt.Equal(out[j].LastRequestAt) {
 			return out[i].LastRequestAt.After(out[j].LastRequestAt)

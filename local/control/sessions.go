@@ -373,15 +373,20 @@ func (s *Service) fill(runtimeID string, version int, cfg runtimeConfig) (done <
 			}
 			close(sb.ready)
 			s.sessMu.Lock()
-			dropped := p.dropped
-			if !dropped {
+			// Ended while it started (recycleVersion: its version's artifact was swapped): it
+			// goes, and so does this fill, started for the old artifact.
+			dropped, ended := p.dropped, sb.ended
+			if !dropped && !ended {
 				p.ready = append(p.ready, sb)
 			} else {
 				delete(s.sandboxes, sb.id)
 			}
 			s.sessMu.Unlock()
-			if dropped {
+			if dropped || ended {
 				s.run.destroy(context.WithoutCancel(ctx), sb)
+			}
+			if ended {
+				return
 			}
 		}
 	})

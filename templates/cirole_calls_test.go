@@ -51,15 +51,16 @@ var iamActions = map[string][]string{
 // promote, destroy, status, logs) never needs, with the reason. Everything else the builtins
 // call must be granted by the CI deploy role.
 var notForCI = map[string]string{
-	"logs:StartLiveTail":                 "logs --follow: interactive (and denied, it polls)",
-	"logs:DescribeResourcePolicies":      "enabling Transaction Search: an administrator's account-wide change",
-	"logs:PutResourcePolicy":             "enabling Transaction Search: an administrator's account-wide change",
-	"xray:UpdateTraceSegmentDestination": "enabling Transaction Search: an administrator's account-wide change",
-	"iam:ListOpenIDConnectProviders":     "ci role, run by an administrator",
-	"secretsmanager:CreateSecret":        "the secret command, run by a person",
-	"secretsmanager:PutSecretValue":      "the secret command, run by a person",
-	"secretsmanager:DeleteSecret":        "the secret command, run by a person",
-	"secretsmanager:ListSecrets":         "the secret command, run by a person",
+	"logs:StartLiveTail":                          "logs --follow: interactive (and denied, it polls)",
+	"logs:DescribeResourcePolicies":               "enabling Transaction Search: an administrator's account-wide change",
+	"logs:PutResourcePolicy":                      "enabling Transaction Search: an administrator's account-wide change",
+	"xray:UpdateTraceSegmentDestination":          "enabling Transaction Search: an administrator's account-wide change",
+	"iam:ListOpenIDConnectProviders":              "ci role, run by an administrator",
+	"secretsmanager:CreateSecret":                 "the secret command, run by a person",
+	"secretsmanager:PutSecretValue":               "the secret command, run by a person",
+	"secretsmanager:DeleteSecret":                 "the secret command, run by a person",
+	"secretsmanager:ListSecrets":                  "the secret command, run by a person",
+	"bedrock-agentcore:InvokeAgentRuntimeCommand": "exec and shell: a person's commands in a session, never a deploy's",
 }
 
 // cfnActions is what CloudFormation needs of the caller for each resource type of the

@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
-	"syscall"
 
 	"github.com/coder/websocket"
 	lua "github.com/yuin/gopher-lua"
@@ -143,7 +142,7 @@ func shellLoop(ctx context.Context, conn *websocket.Conn, stdin io.Reader, stdou
 	}
 	resize()
 	winch := make(chan os.Signal, 1)
-	signal.Notify(winch, syscall.SIGWINCH)
+	notifyResize(winch)
 	defer signal.Stop(winch)
 	go func() {
 		for {

@@ -32,6 +32,9 @@ func TerminateGroup(pid int) error { return syscall.Kill(-pid, syscall.SIGTERM) 
 // KillGroup ends the process group led by pid at once (SIGKILL).
 func KillGroup(pid int) error { return syscall.Kill(-pid, syscall.SIGKILL) }
 
+// Kill ends the process pid alone at once (SIGKILL).
+func Kill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
+
 // Terminate asks the process pid to end (SIGTERM).
 func Terminate(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }
 

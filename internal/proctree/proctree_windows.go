@@ -51,6 +51,15 @@ func KillGroup(pid int) error {
 	return p.Kill()
 }
 
+// Kill ends the process pid alone at once.
+func Kill(pid int) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	return p.Kill()
+}
+
 // Terminate asks the process pid to end: Ctrl-Break when it leads a group, else it is ended.
 func Terminate(pid int) error { return TerminateGroup(pid) }
 

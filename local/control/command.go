@@ -22,6 +22,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/agentcore/agentcore/internal/proctree"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
@@ -272,7 +273,7 @@ func startContainerProc(ctx context.Context, d execDocker, id string, spec procS
 		// The engine has no call to signal an exec'd process; the host can, when the endpoint
 		// runs as the engine's user (or root). Closing the stream ends what waits on it.
 		if in, err := d.ContainerExecInspect(context.WithoutCancel(ctx), created.ID); err == nil && in.Running && in.Pid > 0 {
-			syscall.Kill(in.Pid, syscall.SIGKILL)
+			proctree.Kill(in.Pid)
 		}
 		closeConn()
 	}
@@ -313,12 +314,12 @@ func startHostProc(ctx context.Context, t execTarget, spec procSpec) (*proc, err
 		p.resize = func(rows, cols uint16) error { return pty.Setsize(f, &pty.Winsize{Rows: rows, Cols: cols}) }
 		p.kill = func() {
 			killOnce.Do(func() {
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				proctree.KillGroup(cmd.Process.Pid)
 				f.Close()
 			})
 		}
 	} else {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		proctree.NewGroup(cmd)
 		outR, outW, err := os.Pipe()
 		if err != nil {
 			return nil, err
@@ -334,7 +335,7 @@ func startHostProc(ctx context.Context, t execTarget, spec procSpec) (*proc, err
 		outW.Close()
 		errW.Close()
 		p.stdout, p.stderr = outR, errR
-		p.kill = func() { killOnce.Do(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }) }
+		p.kill = func() { killOnce.Do(func() { proctree.KillGroup(cmd.Process.Pid) }) }
 	}
 	exited := make(chan struct{})
 	var waitErr error

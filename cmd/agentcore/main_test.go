@@ -186,7 +186,8 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// cleanupLocal stops the script's local endpoint and removes its containers and images.
+// cleanupLocal stops the script's local endpoint and removes its containers, host processes
+// (they outlive the endpoint, as sessions do) and images.
 func cleanupLocal(home string, port int) {
 	dir := filepath.Join(home, "local")
 	if b, err := os.ReadFile(filepath.Join(dir, "server.json")); err == nil {
@@ -201,6 +202,7 @@ func cleanupLocal(home string, port int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	_ = local.Reset(ctx, dir)
+	_ = local.StopProcesses(dir)
 	removeImages("127.0.0.1:" + strconv.Itoa(port))
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/moby/go-archive"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/internal/netns"
 	"github.com/agentcore/agentcore/internal/proctree"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
 	"github.com/agentcore/agentcore/local/control"
@@ -124,6 +125,28 @@ func invokeCodeIn(t *testing.T, cfg aws.Config, url, arn, session string) codeAn
 	return ans
 }
 
+// hostPID is the pid, on this host, of what serves a code session: the agent's own when it
+// runs on the host's network, its netns sandbox's init otherwise (the agent's pid is then one
+// of the sandbox's PID namespace; the init's state directory is next to its working
+// directory). Killing the init's group ends the whole sandbox.
+func hostPID(t *testing.T, ans codeAnswer) int {
+	t.Helper()
+	if !netns.Supported() {
+		return ans.PID
+	}
+	data, err := os.ReadFile(ans.Cwd + ".ns/sandbox.json")
+	if err != nil {
+		t.Fatalf("the session's sandbox record: %v", err)
+	}
+	var rec struct {
+		Pid int `json:"pid"`
+	}
+	if err := json.Unmarshal(data, &rec); err != nil || rec.Pid <= 0 {
+		t.Fatalf("the session's sandbox record %s: %v", data, err)
+	}
+	return rec.Pid
+}
+
 func processAlive(pid int) bool {
 	return proctree.Signalable(pid) && !strings.Contains(procState(pid), "Z")
 }
@@ -181,13 +204,14 @@ func TestCodeRuntime(t *testing.T) {
 	}
 
 	ans := invokeCode(t, r.cfg, r.url, arn)
-	pid = ans.PID
-	if ans.Echo["prompt"] != "hi" || ans.Who != "code" || ans.Region != "us-east-1" || ans.Shared != "shared" || ans.Port == "8080" || !strings.Contains(ans.Cwd, "/code/"+id+"/sessions/") {
-		t.Fatalf("answer %+v", ans)
+	pid = hostPID(t, ans)
+	// In a netns sandbox the agent has port 8080, as in AWS; on the host's network a free port.
+	if ans.Echo["prompt"] != "hi" || ans.Who != "code" || ans.Region != "us-east-1" || ans.Shared != "shared" || (ans.Port == "8080") != netns.Supported() || !strings.Contains(ans.Cwd, "/code/"+id+"/sessions/") {
+		t.Fatalf("answer %+v (sandboxes: %v)", ans, netns.Supported())
 	}
 	// Another session has a process and a working directory of its own.
 	other := invokeCodeIn(t, r.cfg, r.url, arn, "code-runtime-other-0123456789abcdefghijk")
-	if other.PID == ans.PID || other.PID == 0 || other.Cwd == ans.Cwd || other.Port == ans.Port {
+	if hostPID(t, other) == pid || other.PID == 0 || other.Cwd == ans.Cwd || (!netns.Supported() && other.Port == ans.Port) {
 		t.Fatalf("two sessions share a process: %+v and %+v", ans, other)
 	}
 	if !processAlive(pid) {
@@ -201,8 +225,8 @@ func TestCodeRuntime(t *testing.T) {
 	}
 	r = start(t, dir)
 	ctlc = ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
-	if again := invokeCode(t, r.cfg, r.url, arn); again.PID != pid {
-		t.Fatalf("after restart: pid %d, want the adopted %d", again.PID, pid)
+	if again := invokeCode(t, r.cfg, r.url, arn); hostPID(t, again) != pid || again.Cwd != ans.Cwd {
+		t.Fatalf("after restart: pid %d in %s, want the adopted %d in %s", hostPID(t, again), again.Cwd, pid, ans.Cwd)
 	}
 	// A process that died is started again on the next invocation.
 	_ = proctree.KillGroup(pid)
@@ -210,10 +234,10 @@ func TestCodeRuntime(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	restarted := invokeCode(t, r.cfg, r.url, arn)
-	if restarted.PID == pid || restarted.PID == 0 {
+	if restarted.PID == 0 || hostPID(t, restarted) == pid {
 		t.Fatalf("after the process died: pid %d", restarted.PID)
 	}
-	pid = restarted.PID
+	pid = hostPID(t, restarted)
 
 	// Deleting the runtime stops its process.
 	if _, err := ctlc.DeleteAgentRuntime(ctx, &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: aws.String(id)}); err != nil {

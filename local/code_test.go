@@ -147,6 +147,17 @@ func hostPID(t *testing.T, ans codeAnswer) int {
 	return rec.Pid
 }
 
+// stopSandboxes stops the code sessions' sandboxes a failed test left in its data directory
+// (they outlive the server, by design).
+func stopSandboxes(dir string) {
+	states, _ := filepath.Glob(filepath.Join(dir, "code", "*", "sessions", "*.ns"))
+	for _, st := range states {
+		if b, err := netns.Attach(st); err == nil {
+			b.Stop()
+		}
+	}
+}
+
 func processAlive(pid int) bool {
 	return proctree.Signalable(pid) && !strings.Contains(procState(pid), "Z")
 }
@@ -165,6 +176,7 @@ func TestCodeRuntime(t *testing.T) {
 		t.Skip("python3.11 is not installed")
 	}
 	dir := t.TempDir()
+	t.Cleanup(func() { stopSandboxes(dir) })
 	r := start(t, dir)
 	ctx := context.Background()
 	s3c := s3Client(r)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/agentcore/agentcore/internal/netns"
@@ -80,17 +81,19 @@ func (c *codeRunner) dialContext(ctx context.Context, network, addr string) (net
 		id := strings.TrimSuffix(host, sandboxHostSuffix)
 		b := c.ns.get(id)
 		if b == nil {
-			return nil, fmt.Errorf("dial %s: no running sandbox %s: %w", addr, id, errNoSandbox)
+			return nil, fmt.Errorf("dial %s: no running sandbox %s: %w", addr, id, syscall.ECONNREFUSED)
 		}
-		return b.Dial(ctx)
+		conn, err := b.Dial(ctx)
+		if errors.Is(err, netns.ErrGone) {
+			// Refused, as a container that went away: the data plane then checks that the
+			// sandbox is gone and starts a fresh one for the session.
+			err = fmt.Errorf("%w: %w", err, syscall.ECONNREFUSED)
+		}
+		return conn, err
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
 }
-
-// errNoSandbox wraps ECONNREFUSED-like failures for a sandbox that is gone: the data plane
-// then checks alive and starts a fresh one.
-var errNoSandbox = errors.New("connection refused")
 
 // nsOf is the netns sandbox of a recorded process, found again (Attach) when this server did
 // not start it; nil when it no longer runs.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -67,7 +68,7 @@ ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "8080"))), Handler)
 `,
 }
 
-func zipOf(t *testing.T, files map[string]string) []byte {
+func zipOf(t testing.TB, files map[string]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -110,7 +111,7 @@ func invokeCode(t *testing.T, cfg aws.Config, url, arn string) codeAnswer {
 	return invokeCodeIn(t, cfg, url, arn, codeSession)
 }
 
-func invokeCodeIn(t *testing.T, cfg aws.Config, url, arn, session string) codeAnswer {
+func invokeCodeIn(t testing.TB, cfg aws.Config, url, arn, session string) codeAnswer {
 	t.Helper()
 	dp := bedrockagentcore.NewFromConfig(cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(url) })
 	out, err := dp.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session), Payload: []byte(`{"prompt":"hi"}`)})
@@ -398,5 +399,58 @@ func TestCodeRuntimeImage(t *testing.T) {
 	found, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", control.LabelRuntime+"="+*out.AgentRuntimeId))})
 	if err != nil || len(found) != 1 || found[0].Image != ref || len(found[0].Mounts) != 1 || found[0].Mounts[0].Destination != "/var/task" {
 		t.Fatalf("runtime container: %+v %v", found, err)
+	}
+}
+
+// BenchmarkCodeSessionFirstAnswer: a new session's first answer from a code version run as a
+// host process, with no pooled sandbox to take (AGENTCORE_LOCAL_SESSION_POOL=0): the start of
+// the session's process (in a netns sandbox on Linux; run with AGENTCORE_NETNS=off for a
+// plain host process) until its first answer. The pool hides this from callers normally.
+func BenchmarkCodeSessionFirstAnswer(b *testing.B) {
+	needDocker(b)
+	if err := exec.Command("python3.11", "-c", "pass").Run(); err != nil {
+		b.Skip("python3.11 is not installed")
+	}
+	b.Setenv(control.PoolSizeEnv, "0")
+	dir := b.TempDir()
+	b.Cleanup(func() { stopSandboxes(dir) })
+	r := start(b, dir)
+	defer r.stop(b)
+	ctx := context.Background()
+	s3c := s3Client(r)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("agent-code")}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("agent-code"), Key: aws.String("code_agent/deployment.zip"), Body: bytes.NewReader(zipOf(b, codeAgent))}); err != nil {
+		b.Fatal(err)
+	}
+	ctlc := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
+	created, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{
+		AgentRuntimeName:     aws.String("code_bench"),
+		AgentRuntimeArtifact: codeArtifact("agent-code", "code_agent/deployment.zip", "PYTHON_3_11", "app/main.py"),
+		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"),
+		NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic},
+		EnvironmentVariables: map[string]string{"WHO": "code"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	waitReady(b, ctlc, *created.AgentRuntimeId)
+	dp := bedrockagentcore.NewFromConfig(r.cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
+	b.ResetTimer()
+	for i := range b.N {
+		session := fmt.Sprintf("bench-session-%06d-0123456789abcdefghijk", i)
+		if ans := invokeCodeIn(b, r.cfg, r.url, *created.AgentRuntimeArn, session); ans.Who != "code" {
+			b.Fatalf("answer %+v", ans)
+		}
+		b.StopTimer() // one session at a time: its sandbox ends before the next starts
+		if _, err := dp.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: created.AgentRuntimeArn, RuntimeSessionId: aws.String(session)}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	if _, err := ctlc.DeleteAgentRuntime(ctx, &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: created.AgentRuntimeId}); err != nil {
+		b.Fatal(err)
 	}
 }

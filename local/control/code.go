@@ -337,6 +337,7 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, c
 	if sandboxed {
 		return c.startInSandbox(ctx, r, sb, cfg, dir, work, logPath, command)
 	}
+	keepInheritedFromChildren()
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Dir = work
 	cmd.Env = c.env(r, cfg, runtimeID, version, dir, work, port)

@@ -205,6 +205,7 @@ func cleanupLocal(home string, port int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	_ = local.Reset(ctx, dir)
+	_ = local.StopProcesses(dir) // code agents' host processes (sandboxes outlive the endpoint)
 	removeImages("127.0.0.1:" + strconv.Itoa(port))
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -26,6 +27,7 @@ import (
 	"github.com/moby/go-archive"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/internal/netns"
 	"github.com/agentcore/agentcore/internal/proctree"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
 	"github.com/agentcore/agentcore/local/control"
@@ -66,7 +68,7 @@ ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "8080"))), Handler)
 `,
 }
 
-func zipOf(t *testing.T, files map[string]string) []byte {
+func zipOf(t testing.TB, files map[string]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -109,7 +111,7 @@ func invokeCode(t *testing.T, cfg aws.Config, url, arn string) codeAnswer {
 	return invokeCodeIn(t, cfg, url, arn, codeSession)
 }
 
-func invokeCodeIn(t *testing.T, cfg aws.Config, url, arn, session string) codeAnswer {
+func invokeCodeIn(t testing.TB, cfg aws.Config, url, arn, session string) codeAnswer {
 	t.Helper()
 	dp := bedrockagentcore.NewFromConfig(cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(url) })
 	out, err := dp.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session), Payload: []byte(`{"prompt":"hi"}`)})
@@ -122,6 +124,39 @@ func invokeCodeIn(t *testing.T, cfg aws.Config, url, arn, session string) codeAn
 		t.Fatal(err)
 	}
 	return ans
+}
+
+// hostPID is the pid, on this host, of what serves a code session: the agent's own when it
+// runs on the host's network, its netns sandbox's init otherwise (the agent's pid is then one
+// of the sandbox's PID namespace; the init's state directory is next to its working
+// directory). Killing the init's group ends the whole sandbox.
+func hostPID(t *testing.T, ans codeAnswer) int {
+	t.Helper()
+	if !netns.Supported() {
+		return ans.PID
+	}
+	data, err := os.ReadFile(ans.Cwd + ".ns/sandbox.json")
+	if err != nil {
+		t.Fatalf("the session's sandbox record: %v", err)
+	}
+	var rec struct {
+		Pid int `json:"pid"`
+	}
+	if err := json.Unmarshal(data, &rec); err != nil || rec.Pid <= 0 {
+		t.Fatalf("the session's sandbox record %s: %v", data, err)
+	}
+	return rec.Pid
+}
+
+// stopSandboxes stops the code sessions' sandboxes a failed test left in its data directory
+// (they outlive the server, by design).
+func stopSandboxes(dir string) {
+	states, _ := filepath.Glob(filepath.Join(dir, "code", "*", "sessions", "*.ns"))
+	for _, st := range states {
+		if b, err := netns.Attach(st); err == nil {
+			b.Stop()
+		}
+	}
 }
 
 func processAlive(pid int) bool {
@@ -142,6 +177,7 @@ func TestCodeRuntime(t *testing.T) {
 		t.Skip("python3.11 is not installed")
 	}
 	dir := t.TempDir()
+	t.Cleanup(func() { stopSandboxes(dir) })
 	r := start(t, dir)
 	ctx := context.Background()
 	s3c := s3Client(r)
@@ -181,13 +217,14 @@ func TestCodeRuntime(t *testing.T) {
 	}
 
 	ans := invokeCode(t, r.cfg, r.url, arn)
-	pid = ans.PID
-	if ans.Echo["prompt"] != "hi" || ans.Who != "code" || ans.Region != "us-east-1" || ans.Shared != "shared" || ans.Port == "8080" || !strings.Contains(ans.Cwd, "/code/"+id+"/sessions/") {
-		t.Fatalf("answer %+v", ans)
+	pid = hostPID(t, ans)
+	// In a netns sandbox the agent has port 8080, as in AWS; on the host's network a free port.
+	if ans.Echo["prompt"] != "hi" || ans.Who != "code" || ans.Region != "us-east-1" || ans.Shared != "shared" || (ans.Port == "8080") != netns.Supported() || !strings.Contains(ans.Cwd, "/code/"+id+"/sessions/") {
+		t.Fatalf("answer %+v (sandboxes: %v)", ans, netns.Supported())
 	}
 	// Another session has a process and a working directory of its own.
 	other := invokeCodeIn(t, r.cfg, r.url, arn, "code-runtime-other-0123456789abcdefghijk")
-	if other.PID == ans.PID || other.PID == 0 || other.Cwd == ans.Cwd || other.Port == ans.Port {
+	if hostPID(t, other) == pid || other.PID == 0 || other.Cwd == ans.Cwd || (!netns.Supported() && other.Port == ans.Port) {
 		t.Fatalf("two sessions share a process: %+v and %+v", ans, other)
 	}
 	if !processAlive(pid) {
@@ -201,8 +238,8 @@ func TestCodeRuntime(t *testing.T) {
 	}
 	r = start(t, dir)
 	ctlc = ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
-	if again := invokeCode(t, r.cfg, r.url, arn); again.PID != pid {
-		t.Fatalf("after restart: pid %d, want the adopted %d", again.PID, pid)
+	if again := invokeCode(t, r.cfg, r.url, arn); hostPID(t, again) != pid || again.Cwd != ans.Cwd {
+		t.Fatalf("after restart: pid %d in %s, want the adopted %d in %s", hostPID(t, again), again.Cwd, pid, ans.Cwd)
 	}
 	// A process that died is started again on the next invocation.
 	_ = proctree.KillGroup(pid)
@@ -210,10 +247,10 @@ func TestCodeRuntime(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	restarted := invokeCode(t, r.cfg, r.url, arn)
-	if restarted.PID == pid || restarted.PID == 0 {
+	if restarted.PID == 0 || hostPID(t, restarted) == pid {
 		t.Fatalf("after the process died: pid %d", restarted.PID)
 	}
-	pid = restarted.PID
+	pid = hostPID(t, restarted)
 
 	// Deleting the runtime stops its process.
 	if _, err := ctlc.DeleteAgentRuntime(ctx, &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: aws.String(id)}); err != nil {
@@ -362,5 +399,58 @@ func TestCodeRuntimeImage(t *testing.T) {
 	found, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", control.LabelRuntime+"="+*out.AgentRuntimeId))})
 	if err != nil || len(found) != 1 || found[0].Image != ref || len(found[0].Mounts) != 1 || found[0].Mounts[0].Destination != "/var/task" {
 		t.Fatalf("runtime container: %+v %v", found, err)
+	}
+}
+
+// BenchmarkCodeSessionFirstAnswer: a new session's first answer from a code version run as a
+// host process, with no pooled sandbox to take (AGENTCORE_LOCAL_SESSION_POOL=0): the start of
+// the session's process (in a netns sandbox on Linux; run with AGENTCORE_NETNS=off for a
+// plain host process) until its first answer. The pool hides this from callers normally.
+func BenchmarkCodeSessionFirstAnswer(b *testing.B) {
+	needDocker(b)
+	if err := exec.Command("python3.11", "-c", "pass").Run(); err != nil {
+		b.Skip("python3.11 is not installed")
+	}
+	b.Setenv(control.PoolSizeEnv, "0")
+	dir := b.TempDir()
+	b.Cleanup(func() { stopSandboxes(dir) })
+	r := start(b, dir)
+	defer r.stop(b)
+	ctx := context.Background()
+	s3c := s3Client(r)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("agent-code")}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("agent-code"), Key: aws.String("code_agent/deployment.zip"), Body: bytes.NewReader(zipOf(b, codeAgent))}); err != nil {
+		b.Fatal(err)
+	}
+	ctlc := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
+	created, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{
+		AgentRuntimeName:     aws.String("code_bench"),
+		AgentRuntimeArtifact: codeArtifact("agent-code", "code_agent/deployment.zip", "PYTHON_3_11", "app/main.py"),
+		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"),
+		NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic},
+		EnvironmentVariables: map[string]string{"WHO": "code"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	waitReady(b, ctlc, *created.AgentRuntimeId)
+	dp := bedrockagentcore.NewFromConfig(r.cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
+	b.ResetTimer()
+	for i := range b.N {
+		session := fmt.Sprintf("bench-session-%06d-0123456789abcdefghijk", i)
+		if ans := invokeCodeIn(b, r.cfg, r.url, *created.AgentRuntimeArn, session); ans.Who != "code" {
+			b.Fatalf("answer %+v", ans)
+		}
+		b.StopTimer() // one session at a time: its sandbox ends before the next starts
+		if _, err := dp.StopRuntimeSession(ctx, &bedrockagentcore.StopRuntimeSessionInput{AgentRuntimeArn: created.AgentRuntimeArn, RuntimeSessionId: aws.String(session)}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	if _, err := ctlc.DeleteAgentRuntime(ctx, &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: created.AgentRuntimeId}); err != nil {
+		b.Fatal(err)
 	}
 }

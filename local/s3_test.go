@@ -19,7 +19,7 @@ import (
 	"github.com/agentcore/agentcore/internal/dockerclient"
 )
 
-func needDocker(t *testing.T) {
+func needDocker(t testing.TB) {
 	t.Helper()
 	cli, err := dockerclient.New()
 	if err == nil {

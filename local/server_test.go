@@ -36,7 +36,7 @@ type running struct {
 	done chan error
 }
 
-func start(t *testing.T, dir string) *running {
+func start(t testing.TB, dir string) *running {
 	t.Helper()
 	srv, err := New(Config{Dir: dir, PingTimeout: 30 * time.Second, Logf: t.Logf})
 	if err != nil {
@@ -51,7 +51,7 @@ func start(t *testing.T, dir string) *running {
 	return r
 }
 
-func (r *running) stop(t *testing.T) {
+func (r *running) stop(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -176,7 +176,7 @@ func TestServer(t *testing.T) {
 	}
 }
 
-func waitReady(t *testing.T, c *ctl.Client, id string) {
+func waitReady(t testing.TB, c *ctl.Client, id string) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

@@ -25,12 +25,14 @@ import (
 
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/internal/netns"
 	"github.com/agentcore/agentcore/internal/proctree"
 	"github.com/agentcore/agentcore/local"
 	"github.com/agentcore/agentcore/local/lifecycle"
 )
 
 func TestMain(m *testing.M) {
+	netns.Init() // the endpoint's code sessions re-execute this binary as their sandbox init
 	testscript.Main(m, map[string]func(){
 		"agentcore": func() { os.Exit(newApp(os.Stdin, os.Stdout, os.Stderr).main(os.Args[1:])) },
 	})
@@ -61,6 +63,8 @@ func TestScripts(t *testing.T) {
 				defer c.Close()
 				_, err = c.Ping(context.Background())
 				return err == nil, nil
+			case "netns": // code sessions run in network namespaces of their own
+				return netns.Supported(), nil
 			}
 			return false, nil
 		},
@@ -202,7 +206,7 @@ func cleanupLocal(home string, port int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	_ = local.Reset(ctx, dir)
-	_ = local.StopProcesses(dir)
+	_ = local.StopProcesses(dir) // code agents' host processes (sandboxes outlive the endpoint)
 	removeImages("127.0.0.1:" + strconv.Itoa(port))
 }
 

@@ -32,11 +32,29 @@ func Init() {
 	if os.Getenv(initEnv) != "1" {
 		return
 	}
+	closeInherited()
 	// The init lives as long as its agent: drop the start-up ballast and collect now, or the
 	// collector's first target would stay past 64 MiB (see internal/startgc).
 	startgc.Release()
 	runtime.GC()
 	os.Exit(runInit())
+}
+
+// closeInherited closes the descriptors the init inherited by accident: any of its parent's
+// that lacked close-on-exec (a lock a shell's flock gave the endpoint, say), which the init,
+// living as long as its agent, would otherwise hold for good. fd 3 is the control socket; the
+// Go runtime opens its own close-on-exec.
+func closeInherited() {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 3 {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			unix.Close(fd)
+		}
+	}
 }
 
 // logf writes the init's own messages to the sandbox log (its stderr).

@@ -45,6 +45,8 @@ type codeRunner struct {
 
 	mu     sync.Mutex
 	exited map[int]chan struct{} // pid → closed when a process this server started ends
+
+	ns nsSandboxes // the netns sandboxes of host processes, by sandbox id (codens.go)
 }
 
 // runtimeImage is the runtime image configured for a code runtime and present on the engine,
@@ -311,9 +313,12 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, c
 		os.RemoveAll(work)
 		return fmt.Errorf("preparing the session directory %s: %w", work, err)
 	}
-	port, err := freePort()
-	if err != nil {
-		return err
+	sandboxed := useNetns()
+	port := sandboxPort
+	if !sandboxed {
+		if port, err = freePort(); err != nil {
+			return err
+		}
 	}
 	command := entryCommand(path, cfg.Code.EntryPoint)
 	if len(cfg.Code.EntryPoint) == 2 {
@@ -329,6 +334,10 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, c
 	}
 	defer logFile.Close()
 	fmt.Fprintf(logFile, "--- %s starting: %s (PORT=%d)\n", time.Now().UTC().Format(time.RFC3339), strings.Join(command, " "), port)
+	if sandboxed {
+		return c.startInSandbox(ctx, r, sb, cfg, dir, work, logPath, command)
+	}
+	keepInheritedFromChildren()
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Dir = work
 	cmd.Env = c.env(r, cfg, runtimeID, version, dir, work, port)
@@ -372,6 +381,39 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, c
 		runtimeID, version, cfg.Code.Runtime, sb.id, rec.PID, strings.Join(command, " "), addr, work, logPath)
 	sb.proc, sb.addr = rec, addr
 	return nil
+}
+
+// startInSandbox is startProcess in a netns sandbox (codens.go): port 8080 of its own.
+func (c *codeRunner) startInSandbox(ctx context.Context, r *runner, sb *sandbox, cfg runtimeConfig, dir, work, logPath string, command []string) error {
+	runtimeID, version := sb.runtimeID, sb.version
+	rec := &procRec{RuntimeID: runtimeID, Version: version, Sandbox: sb.id, Session: sb.session,
+		Port: sandboxPort, Dir: work, Log: logPath, Command: command, Started: time.Now().UTC()}
+	env := c.env(r, cfg, runtimeID, version, dir, work, sandboxPort)
+	b, err := c.startSandboxed(ctx, rec, command, env, work, logPath)
+	if err != nil {
+		os.RemoveAll(work)
+		return deployErrorf("starting %s for %s in a sandbox: %v", strings.Join(command, " "), cfg.describe(), err)
+	}
+	addr := sandboxAddr(sb.id)
+	if r.onProcess != nil {
+		r.onProcess(logPath, runtimeID, version, rec.PID)
+	}
+	if err := c.waitHealthy(ctx, r, rec, addr, b.Done(), cfg, logPath); err != nil {
+		c.end(rec)
+		return err
+	}
+	c.logf("control: runtime %s version %d (%s): sandbox %s runs as a host process in a network namespace of its own: init pid %d, %s, on its 127.0.0.1:%d, in %s, log %s",
+		runtimeID, version, cfg.Code.Runtime, sb.id, rec.PID, strings.Join(command, " "), sandboxPort, work, logPath)
+	sb.proc, sb.addr = rec, addr
+	return nil
+}
+
+// procAddr is where the data plane reaches a recorded process.
+func procAddr(rec *procRec) string {
+	if rec.NetNS != "" {
+		return sandboxAddr(rec.Sandbox)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(rec.Port))
 }
 
 // workingCopy makes work a session's working directory over the package in dir: each top-level
@@ -426,7 +468,7 @@ func (c *codeRunner) env(r *runner, cfg runtimeConfig, runtimeID string, version
 	return append(env, "PORT="+strconv.Itoa(port), "PYTHONPATH="+pythonPath, "PYTHONUNBUFFERED=1", "TMPDIR="+filepath.Join(work, "tmp"))
 }
 
-func (c *codeRunner) waitHealthy(ctx context.Context, r *runner, rec *procRec, addr string, exited chan struct{}, cfg runtimeConfig, logPath string) error {
+func (c *codeRunner) waitHealthy(ctx context.Context, r *runner, rec *procRec, addr string, exited <-chan struct{}, cfg runtimeConfig, logPath string) error {
 	deadline := time.Now().Add(r.pingTimeout)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -485,6 +527,10 @@ func tailFile(path string, n int) string {
 // alive reports whether the recorded process still runs and is the one recorded (same start
 // time: pids are reused).
 func (c *codeRunner) alive(rec *procRec) bool {
+	if rec.NetNS != "" {
+		b := c.nsOf(rec)
+		return b != nil && b.Alive()
+	}
 	c.mu.Lock()
 	ch, ours := c.exited[rec.PID]
 	c.mu.Unlock()
@@ -506,6 +552,10 @@ func (c *codeRunner) alive(rec *procRec) bool {
 
 // stop ends a recorded process and its process group: SIGTERM, then SIGKILL after 5s.
 func (c *codeRunner) stop(rec *procRec) {
+	if rec.NetNS != "" {
+		c.stopSandboxed(rec)
+		return
+	}
 	if !c.alive(rec) {
 		return
 	}

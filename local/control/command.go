@@ -298,6 +298,9 @@ func startContainerProc(ctx context.Context, d execDocker, id string, spec procS
 }
 
 func startHostProc(ctx context.Context, t execTarget, spec procSpec) (*proc, error) {
+	if t.sandbox != nil {
+		return startSandboxProc(ctx, t, spec)
+	}
 	cmd := exec.Command(spec.argv[0], spec.argv[1:]...)
 	cmd.Dir = t.dir
 	cmd.Env = append(append([]string{}, t.env...), spec.env...)

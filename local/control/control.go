@@ -132,6 +132,7 @@ func New(cfg Config) (*Service, error) {
 		ensureNw: cfg.EnsureNetwork,
 	}
 	s.run.code = &codeRunner{source: cfg.Code, store: st, logf: cfg.Logf}
+	s.run.http.Transport.(*http.Transport).DialContext = s.run.code.dialContext // netns sandboxes (codens.go)
 	s.run.env = s.agentEnv
 	s.run.onContainer = s.followContainer
 	s.run.onProcess = s.followFile

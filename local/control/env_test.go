@@ -25,6 +25,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/agentcore/agentcore/internal/dockerclient"
+	"github.com/agentcore/agentcore/internal/netns"
 	testagent "github.com/agentcore/agentcore/internal/testagent/build"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
@@ -42,6 +43,7 @@ var images = struct {
 }{pushed: map[string]string{}}
 
 func TestMain(m *testing.M) {
+	netns.Init() // code sessions' sandboxes re-execute this binary (internal/netns)
 	code := m.Run()
 	cleanupImages()
 	os.Exit(code)

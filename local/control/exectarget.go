@@ -1,6 +1,10 @@
 package control
 
-import "context"
+import (
+	"context"
+
+	"github.com/agentcore/agentcore/internal/netns"
+)
 
 // execTarget is where a session's commands and shells run: a Docker container (container set)
 // or the host, in dir with env (a code version run as a host process).
@@ -9,6 +13,7 @@ type execTarget struct {
 	container string
 	dir       string
 	env       []string
+	sandbox   *netns.Sandbox // a host process's netns sandbox: commands run in it (codens.go)
 }
 
 // execTargetFor finds where to run a command for a session of a runtime's endpoint: the
@@ -27,5 +32,5 @@ func (s *Service) execTargetFor(ctx context.Context, rt *runtimeRec, qualifier, 
 	}
 	done := s.use(sb)
 	t := s.sandboxTarget(rt, sb)
-	return execTarget{version: sb.version, container: t.Container, dir: t.Dir, env: t.Env}, done, nil
+	return execTarget{version: sb.version, container: t.Container, dir: t.Dir, env: t.Env, sandbox: t.NS}, done, nil
 }

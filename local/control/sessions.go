@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/agentcore/agentcore/internal/netns"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
@@ -676,7 +676,7 @@ func (s *Service) recoverSessions(runtimes []*runtimeRec) {
 	} else {
 		for _, rec := range procs {
 			sb := &sandbox{id: rec.Sandbox, runtimeID: rec.RuntimeID, version: rec.Version, proc: rec,
-				addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(rec.Port)), ready: make(chan struct{})}
+				addr: procAddr(rec), ready: make(chan struct{})}
 			if rec.Sandbox == "" || !s.run.code.alive(rec) || !adopt(sb, rec.Session) {
 				s.run.code.end(rec)
 			}
@@ -702,7 +702,8 @@ type sandboxTarget struct {
 	Container string
 	Dir       string
 	Env       []string
-	PID       int // the host process's pid (0 for a container)
+	PID       int            // the host process's pid (0 for a container)
+	NS        *netns.Sandbox // the host process's netns sandbox, nil when it runs on the host's network
 }
 
 // sandboxTarget describes sb for exec; get it from sessionSandbox, which starts the session's
@@ -712,6 +713,13 @@ func (s *Service) sandboxTarget(rt *runtimeRec, sb *sandbox) sandboxTarget {
 		return sandboxTarget{Container: sb.container}
 	}
 	t := sandboxTarget{Dir: sb.proc.Dir, PID: sb.proc.PID}
+	if sb.proc.NetNS != "" {
+		// The command runs in the sandbox, with the agent's own environment.
+		t.NS = s.run.code.nsOf(sb.proc)
+		if t.NS != nil {
+			return t
+		}
+	}
 	if ver := rt.Versions[sb.version]; ver != nil && ver.Config.Code != nil {
 		t.Env = s.run.code.env(s.run, ver.Config, sb.runtimeID, sb.version, s.run.code.versionDir(sb.runtimeID, sb.version), sb.proc.Dir, sb.proc.Port)
 	}

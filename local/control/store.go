@@ -414,17 +414,20 @@ func (s *store) registryHosts(current string) (map[string]bool, error) {
 // procRec identifies the host process serving a code version, so that a restarted server adopts
 // it (or, when it is gone or no longer wanted, kills what is left of it).
 type procRec struct {
-	RuntimeID  string    `json:"runtimeId"`
-	Version    int       `json:"version"`
-	Sandbox    string    `json:"sandbox,omitempty"` // "" in records of endpoints before sessions had sandboxes
-	Session    string    `json:"session,omitempty"` // the session it was started for ("" for a pooled one)
-	Log        string    `json:"log,omitempty"`
-	PID        int       `json:"pid"`
-	StartTicks uint64    `json:"startTicks"` // /proc/PID/stat start time: tells our process from a reused pid
-	Port       int       `json:"port"`
-	Dir        string    `json:"dir"` // its working directory
-	Command    []string  `json:"command"`
-	Started    time.Time `json:"started"`
+	RuntimeID  string `json:"runtimeId"`
+	Version    int    `json:"version"`
+	Sandbox    string `json:"sandbox,omitempty"` // "" in records of endpoints before sessions had sandboxes
+	Session    string `json:"session,omitempty"` // the session it was started for ("" for a pooled one)
+	Log        string `json:"log,omitempty"`
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"startTicks"` // /proc/PID/stat start time: tells our process from a reused pid
+	Port       int    `json:"port"`
+	Dir        string `json:"dir"` // its working directory
+	// NetNS is the state directory of the netns sandbox it runs in (codens.go), recorded
+	// before the sandbox starts; "" for a plain host process on Port.
+	NetNS   string    `json:"netns,omitempty"`
+	Command []string  `json:"command"`
+	Started time.Time `json:"started"`
 }
 
 // key is where the record is kept: RUNTIME/VERSION/SANDBOX (RUNTIME/VERSION in older records).

@@ -217,6 +217,7 @@ func (s *Service) reconcile(runtimes []*runtimeRec) {
 func (s *Service) Close() {
 	s.cancel()
 	s.wg.Wait()
+	s.run.http.CloseIdleConnections() // kept-alive connections to sandboxes, which outlive us
 }
 
 // IsDataPlane reports whether r is a bedrock-agentcore data plane call (rather than a control

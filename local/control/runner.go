@@ -224,6 +224,7 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 			}
 			select {
 			case <-ctx.Done():
+				r.remove(context.WithoutCancel(ctx), name)
 				return ctx.Err()
 			case <-time.After(wait):
 			}
@@ -232,6 +233,11 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 			continue
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				// Cancelled (the endpoint closing, the runtime deleted): the engine may have made
+				// the container before the request was dropped; never leave it in Created.
+				r.remove(context.WithoutCancel(ctx), name)
+			}
 			return fmt.Errorf("creating container %s from %s: %w", name, spec.image, err)
 		}
 		if err := r.docker.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {

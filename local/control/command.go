@@ -109,12 +109,9 @@ func (s *Service) invokeCommand(w http.ResponseWriter, r *http.Request) error {
 			return fieldInvalid("body.timeout", strconv.Itoa(timeout), fmt.Sprintf("Member must be between 1 and %d", maxCommandTimeout))
 		}
 	}
-	target, release, err := s.execTargetFor(r.Context(), rt, qualifier, sessionID)
+	target, release, err := s.execTargetFor(r.Context(), rt, qualifier, sessionID, version)
 	if err != nil {
-		if r.Context().Err() != nil {
-			return nil
-		}
-		return runtimeClientErrorf("the sandbox of session %s (version %d of %s) could not be started: %v", sessionID, version, rt.ID, err)
+		return answered(err)
 	}
 	defer release()
 	version = target.version

@@ -44,6 +44,14 @@ var Constraints = map[string]Constraint{
 	"TagKey":              {"bedrock-agentcore-control", "TagKey", 1, 128, `[a-zA-Z0-9\s._:/=+@-]*`, nil},
 	"TagValue":            {"bedrock-agentcore-control", "TagValue", 0, 256, `[a-zA-Z0-9\s._:/=+@-]*`, nil},
 	"ClientToken":         {"bedrock-agentcore-control", "ClientToken", 33, 256, `[a-zA-Z0-9](-*[a-zA-Z0-9]){0,256}`, nil},
+	// Memory and Identity (resources.go).
+	"Name": {"bedrock-agentcore-control", "Name", -1, -1, `[a-zA-Z][a-zA-Z0-9_]{0,47}`, nil},
+	"CreateMemoryInputEventExpiryDurationInteger": {"bedrock-agentcore-control", "CreateMemoryInputEventExpiryDurationInteger", 3, 365, "", nil},
+	"Namespace":                    {"bedrock-agentcore-control", "Namespace", 1, 512, `[a-zA-Z0-9\-_\/]*(\{(actorId|sessionId|memoryStrategyId)\}[a-zA-Z0-9\-_\/]*)*`, nil},
+	"Prompt":                       {"bedrock-agentcore-control", "Prompt", 1, 30000, "", nil},
+	"CredentialProviderName":       {"bedrock-agentcore-control", "CredentialProviderName", 1, 128, `[a-zA-Z0-9\-_]+`, nil},
+	"ClientIdType":                 {"bedrock-agentcore-control", "ClientIdType", 1, 256, "", nil},
+	"CredentialProviderVendorType": {"bedrock-agentcore-control", "CredentialProviderVendorType", -1, -1, "", []string{"AtlassianOauth2", "Auth0Oauth2", "CognitoOauth2", "CustomOauth2", "CyberArkOauth2", "DropboxOauth2", "FacebookOauth2", "FusionAuthOauth2", "GithubOauth2", "GoogleOauth2", "HubspotOauth2", "LinkedinOauth2", "MicrosoftOauth2", "NotionOauth2", "OktaOauth2", "OneLoginOauth2", "PingOneOauth2", "RedditOauth2", "SalesforceOauth2", "SlackOauth2", "SpotifyOauth2", "TwitchOauth2", "XOauth2", "YandexOauth2", "ZoomOauth2"}},
 	// The data plane: InvokeAgentRuntime's session id, user id and payload (bytes).
 	"SessionType": {"bedrock-agentcore", "SessionType", 33, 256, "", nil},
 	"StringType":  {"bedrock-agentcore", "StringType", 1, 1024, "", nil},

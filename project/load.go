@@ -176,7 +176,16 @@ func unknownKeyMessage(key []string) string {
 func knownKeys(path []string) []string {
 	switch {
 	case len(path) == 0:
-		return []string{"agents", "environments", "project", "rollouts"}
+		return []string{"agents", "credentials", "environments", "memories", "project", "rollouts"}
+	case len(path) == 2 && path[0] == "memories",
+		len(path) == 4 && path[0] == "environments" && path[2] == "memories":
+		return tomlKeys(rawMemory{})
+	case len(path) >= 3 && path[0] == "memories" && path[2] == "strategies",
+		len(path) >= 5 && path[0] == "environments" && path[2] == "memories" && path[4] == "strategies":
+		return tomlKeys(rawStrategy{})
+	case len(path) == 2 && path[0] == "credentials",
+		len(path) == 4 && path[0] == "environments" && path[2] == "credentials":
+		return tomlKeys(rawCredential{})
 	case len(path) == 1 && path[0] == "project":
 		return tomlKeys(rawProject{})
 	case len(path) == 2 && path[0] == "agents":

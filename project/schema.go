@@ -19,10 +19,12 @@ import (
 // The raw shapes decoded strictly from the file. Maps of values are `any` because a value is
 // a string or a { env = "NAME" } reference; they are checked by the validator.
 type rawFile struct {
-	Project      rawProject            `toml:"project"`
-	Agents       map[string]rawAgent   `toml:"agents"`
-	Environments map[string]rawEnv     `toml:"environments"`
-	Rollouts     map[string]rawRollout `toml:"rollouts"`
+	Project      rawProject               `toml:"project"`
+	Agents       map[string]rawAgent      `toml:"agents"`
+	Environments map[string]rawEnv        `toml:"environments"`
+	Rollouts     map[string]rawRollout    `toml:"rollouts"`
+	Memories     map[string]rawMemory     `toml:"memories"`
+	Credentials  map[string]rawCredential `toml:"credentials"`
 }
 
 type rawProject struct {
@@ -58,6 +60,8 @@ type rawAgent struct {
 	Entrypoint    []string       `toml:"entrypoint"`
 	Smoke         []rawSmoke     `toml:"smoke"`
 	Alarms        *rawAlarms     `toml:"alarms"`
+	Memory        string         `toml:"memory"`
+	Credentials   []string       `toml:"credentials"`
 }
 
 type rawAuth struct {
@@ -68,17 +72,19 @@ type rawAuth struct {
 }
 
 type rawEnv struct {
-	Provider    string              `toml:"provider"`
-	Region      string              `toml:"region"`
-	Account     string              `toml:"account"`
-	Profile     string              `toml:"profile"`
-	EndpointURL string              `toml:"endpoint_url"`
-	Registry    string              `toml:"registry"`
-	Protected   bool                `toml:"protected"`
-	State       string              `toml:"state"`
-	Release     string              `toml:"release"`
-	Variables   map[string]any      `toml:"variables"`
-	Agents      map[string]rawAgent `toml:"agents"`
+	Provider    string                   `toml:"provider"`
+	Region      string                   `toml:"region"`
+	Account     string                   `toml:"account"`
+	Profile     string                   `toml:"profile"`
+	EndpointURL string                   `toml:"endpoint_url"`
+	Registry    string                   `toml:"registry"`
+	Protected   bool                     `toml:"protected"`
+	State       string                   `toml:"state"`
+	Release     string                   `toml:"release"`
+	Variables   map[string]any           `toml:"variables"`
+	Agents      map[string]rawAgent      `toml:"agents"`
+	Memories    map[string]rawMemory     `toml:"memories"`
+	Credentials map[string]rawCredential `toml:"credentials"`
 }
 
 func tomlKeys(v any) []string {
@@ -248,9 +254,12 @@ var (
 )
 
 type validator struct {
-	pos      positions
-	dir      string
-	problems []Problem
+	pos         positions
+	dir         string
+	problems    []Problem
+	memories    map[string]rawMemory     // [memories], for agents' and environments' references
+	credentials map[string]rawCredential // [credentials]
+	reported    map[string]bool          // problems of resolved tables already reported
 }
 
 func (v *validator) addf(path []string, format string, args ...any) {
@@ -277,6 +286,7 @@ func (v *validator) build(raw *rawFile) *Project {
 	if p.ID != "" && !ValidID(p.ID) {
 		v.addf([]string{"project", "id"}, "project id %q is invalid: use 12 lowercase hex digits (agentcore init writes one; make one with: openssl rand -hex 6)", p.ID)
 	}
+	v.resources(raw)
 	for _, name := range sortedKeys(raw.Agents) {
 		path := []string{"agents", name}
 		if !nameRE.MatchString(name) {
@@ -323,6 +333,7 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 		a.Environment = copyValues(base.Environment)
 		a.BuildArgs = copyValues(base.BuildArgs)
 		a.Models = append([]string(nil), base.Models...)
+		a.Credentials = append([]string(nil), base.Credentials...)
 	}
 	if r.Description != "" {
 		a.Description = r.Description
@@ -417,6 +428,7 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 		a.Smoke = v.smoke(append(append([]string{}, path...), "smoke"), r.Smoke)
 	}
 	v.alarms(path, r.Alarms, a)
+	v.agentResources(path, r, a)
 	if r.RuntimeName != "" {
 		if !runtimeNameRE.MatchString(r.RuntimeName) {
 			v.addf(append(path, "runtime_name"), "runtime_name %q is invalid: AgentCore runtime names match [a-zA-Z][a-zA-Z0-9_]{0,47}", r.RuntimeName)
@@ -505,6 +517,8 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 	e := &Environment{Name: name, Provider: r.Provider, Region: r.Region, Account: r.Account, Profile: r.Profile,
 		EndpointURL: r.EndpointURL, Registry: r.Registry, Protected: r.Protected, State: r.State,
 		Agents: map[string]*Agent{}, RuntimeNames: map[string]string{}}
+	e.Memories = v.resolveMemories(name, r.Memories)
+	e.Credentials = v.resolveCredentials(name, r.Credentials)
 	switch e.Provider {
 	case "local", "aws":
 	case "":

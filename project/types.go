@@ -33,6 +33,8 @@ type Agent struct {
 	Auth          Auth         // how callers authenticate
 	Smoke         []SmokeCheck // [[agents.NAME.smoke]]: what release and rollout check (smoke.go)
 	Alarms        *Alarms      // [agents.NAME.alarms], nil when none (alarms.go)
+	Memory        string       // the [memories] table the agent uses, "" for none (resources.go)
+	Credentials   []string     // the [credentials] tables the agent may read
 
 	// The artifact AgentCore runs: Build is one of BuildKinds, settled after overrides.
 	Build      string
@@ -86,6 +88,8 @@ type Environment struct {
 	State        string // "file" (default) or "ssm"
 	Release      string // "direct" (default) or "canary" (release.go)
 	Variables    map[string]Value
-	Agents       map[string]*Agent // resolved: base agent + this environment's overrides
-	RuntimeNames map[string]string // agent name -> AgentCore runtime name in this environment
+	Agents       map[string]*Agent      // resolved: base agent + this environment's overrides
+	RuntimeNames map[string]string      // agent name -> AgentCore runtime name in this environment
+	Memories     map[string]*Memory     // every [memories] table, with this environment's overrides
+	Credentials  map[string]*Credential // every [credentials] table, likewise
 }

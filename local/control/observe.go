@@ -54,6 +54,19 @@ type AgentInfo struct {
 	LogGroups   []string // of the endpoints serving or about to serve the version
 }
 
+// Workloads is the workload identity directory (local/identity), for Config.Workloads.
+type Workloads interface {
+	EnsureRuntimeWorkload(runtimeID, name string) (arn string, err error)
+	RemoveRuntimeWorkload(runtimeID, name string) error
+}
+
+// RuntimeExists tells whether an agent runtime exists and is not being deleted: the sandbox
+// credentials of one that does not are refused (local/auth).
+func (s *Service) RuntimeExists(id string) bool {
+	rt, err := s.store.cachedRuntime(id)
+	return err == nil && rt.Status != statusDeleting
+}
+
 // Invocation is one InvokeAgentRuntime as seen by the endpoint, for Config.Observe.
 type Invocation struct {
 	RuntimeID, RuntimeName, RuntimeArn, Endpoint string

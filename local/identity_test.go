@@ -2,7 +2,10 @@ package local
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -567,4 +570,82 @@ func claimsOf(t *testing.T, tok string) string {
 		t.Fatalf("token claims: %v", err)
 	}
 	return string(b)
+}
+
+// TestAgentIdentityEndToEnd runs a container agent (the test agent, a static Go binary with
+// aws-sdk-go-v2 in a FROM-scratch image) that fetches its API key with the credentials and
+// endpoint its sandbox was given: GetWorkloadAccessToken for its runtime's workload identity,
+// then GetResourceApiKey; it answers the key's sha256, and how its control-plane call was
+// refused.
+func TestAgentIdentityEndToEnd(t *testing.T) {
+	cli := dockerEngine(t)
+	dir := t.TempDir()
+	t.Cleanup(func() { Reset(context.Background(), dir) })
+	r := start(t, dir)
+	defer r.stop(t)
+	ctx := context.Background()
+	c, _ := r.clients(r.cfg)
+	const apiKey = "sk-e2e-0123456789"
+	if _, err := c.CreateApiKeyCredentialProvider(ctx, &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("svc-key"), ApiKey: aws.String(apiKey)}); err != nil {
+		t.Fatal(err)
+	}
+	id, arn, _ := containerAgent(t, r, cli, "ident-agent", "ident_agent", nil)
+
+	dp := bedrockagentcore.NewFromConfig(r.cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
+	out, err := dp.InvokeAgentRuntime(ctx, &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn),
+		Payload: []byte(`{"identity":{"workload":"ident_agent","provider":"svc-key"}}`)})
+	if err != nil {
+		t.Fatalf("InvokeAgentRuntime: %v", err)
+	}
+	defer out.Response.Close()
+	var ans struct {
+		APIKeySha256 string `json:"apiKeySha256"`
+		ControlPlane string `json:"controlPlane"`
+		Error        string `json:"error"`
+	}
+	b, _ := io.ReadAll(out.Response)
+	if err := json.Unmarshal(b, &ans); err != nil {
+		t.Fatalf("agent answered %s: %v", b, err)
+	}
+	sum := sha256.Sum256([]byte(apiKey))
+	if ans.Error != "" || ans.APIKeySha256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("the agent did not get its API key: %s", b)
+	}
+	if strings.Contains(string(b), apiKey) {
+		t.Fatalf("the agent answered the key itself: %s", b)
+	}
+	if !strings.HasPrefix(ans.ControlPlane, "AccessDeniedException: ") || !strings.Contains(ans.ControlPlane, "agent runtime "+id) {
+		t.Fatalf("the agent's control-plane call: %q, want an AccessDeniedException naming agent runtime %s", ans.ControlPlane, id)
+	}
+
+	// The agents' address serves no control plane, to the owner either.
+	env := agentEnvOf(t, r, arn)
+	endpoint := env["AWS_ENDPOINT_URL"]
+	if endpoint == "" || strings.Contains(endpoint, "127.0.0.1") || env["AWS_SESSION_TOKEN"] == "" {
+		t.Fatalf("the container's AWS environment: endpoint %q, session token set %v", endpoint, env["AWS_SESSION_TOKEN"] != "")
+	}
+	if !strings.HasPrefix(env["AWS_ACCESS_KEY_ID"], auth.AgentKeyPrefix) {
+		t.Fatalf("AWS_ACCESS_KEY_ID %q is not an agent's", env["AWS_ACCESS_KEY_ID"])
+	}
+	owner := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	_, err = owner.ListAgentRuntimes(ctx, &ctl.ListAgentRuntimesInput{})
+	wantCode(t, "the owner's control-plane call on the agents' address", err, "AccessDeniedException")
+}
+
+// agentEnvOf is the environment the agent of arn runs with (the test agent echoes it).
+func agentEnvOf(t *testing.T, r *running, arn string) map[string]string {
+	t.Helper()
+	dp := bedrockagentcore.NewFromConfig(r.cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
+	out, err := dp.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn), Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatalf("InvokeAgentRuntime: %v", err)
+	}
+	defer out.Response.Close()
+	var ans struct {
+		Env map[string]string `json:"env"`
+	}
+	if err := json.NewDecoder(out.Response).Decode(&ans); err != nil {
+		t.Fatal(err)
+	}
+	return ans.Env
 }

@@ -1,14 +1,19 @@
 package local
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/identity"
+	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // Agent credentials: every local agent gets AWS credentials of its own (auth.Credentials.Agent,
@@ -75,4 +80,51 @@ func derivedKey(c auth.Credentials, purpose string) []byte {
 	m := hmac.New(sha256.New, []byte(c.SecretAccessKey))
 	m.Write([]byte(purpose))
 	return m.Sum(nil)
+}
+
+// agentSecretAllowed refuses an agent's GetSecretValue of a secret its runtime's environment
+// variables do not name (by name, full ARN, or ARN without its random suffix): what an
+// AgentCore runtime's role would be granted. It reads the SecretId and puts the body back;
+// false means it answered the refusal.
+func (s *Server) agentSecretAllowed(w http.ResponseWriter, r *http.Request) bool {
+	id := auth.FromContext(r.Context())
+	if id == nil || id.Agent == "" {
+		return true
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return true // the service answers the unreadable body
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var in struct {
+		SecretID string `json:"SecretId"`
+	}
+	json.Unmarshal(body, &in)
+	if in.SecretID != "" {
+		for _, v := range s.control.RuntimeEnvValues(id.Agent) {
+			if sameSecret(v, in.SecretID) {
+				return true
+			}
+		}
+	}
+	awsproto.JSON{Version: "1.1"}.WriteError(w, r, awsproto.Errorf(http.StatusForbidden, "AccessDeniedException",
+		"%s", fmt.Sprintf("agent runtime %s is not authorized to perform secretsmanager:GetSecretValue on %q: its sandbox credentials read only the secrets its environment variables name", id.Agent, in.SecretID)))
+	return false
+}
+
+// sameSecret tells whether two secret ids (names, full ARNs, or ARNs without the random
+// suffix) name the same secret: their names are equal, or one is the other and the 7
+// characters of a full ARN's "-XXXXXX".
+func sameSecret(a, b string) bool {
+	name := func(id string) string {
+		if _, n, ok := strings.Cut(id, ":secret:"); ok && strings.HasPrefix(id, "arn:") {
+			return n
+		}
+		return id
+	}
+	a, b = name(a), name(b)
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	return b != "" && (a == b || (len(a) == len(b)+7 && a[:len(b)+1] == b+"-"))
 }

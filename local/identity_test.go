@@ -433,7 +433,13 @@ func TestIdentityConformance(t *testing.T) {
 
 	t.Run("agent credentials", func(t *testing.T) {
 		// A runtime whose image is missing: it fails, but exists, with its workload identity.
+		sec, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("agent-db"), SecretString: aws.String("pw")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envSecretArn := aws.ToString(sec.ARN)
 		created, err := c.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("scoped"),
+			EnvironmentVariables: map[string]string{"DB_SECRET": envSecretArn},
 			AgentRuntimeArtifact: &types.AgentRuntimeArtifactMemberContainerConfiguration{Value: types.ContainerConfiguration{ContainerUri: aws.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/missing:v1")}},
 			RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
 		if err != nil {
@@ -477,13 +483,18 @@ func TestIdentityConformance(t *testing.T) {
 		_, err = ecr.NewFromConfig(agentCfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(r.url) }).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
 		wantCode(t, "an agent calling ECR", err, "AccessDeniedException")
 		asm := secretsmanager.NewFromConfig(agentCfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(r.url) })
-		if _, err := asm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("bedrock-agentcore-identity!default/apikey/github")}); err != nil {
-			t.Fatalf("an agent's GetSecretValue: %v", err)
+		for _, sid := range []string{envSecretArn, "agent-db"} {
+			if v, err := asm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(sid)}); err != nil || aws.ToString(v.SecretString) != "pw" {
+				t.Fatalf("an agent's GetSecretValue of %s, named by its environment: %v", sid, err)
+			}
 		}
+		_, err = asm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("bedrock-agentcore-identity!default/apikey/github")})
+		wantCode(t, "an agent's GetSecretValue of a secret its environment does not name", err, "AccessDeniedException")
 		_, err = asm.ListSecrets(ctx, &secretsmanager.ListSecretsInput{})
 		wantCode(t, "an agent's ListSecrets", err, "AccessDeniedException")
-		if _, err := sts.NewFromConfig(agentCfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(r.url) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
-			t.Fatalf("an agent's GetCallerIdentity: %v", err)
+		who, err := sts.NewFromConfig(agentCfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(r.url) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil || aws.ToString(who.Arn) != "arn:aws:sts::123456789012:assumed-role/AgentCoreLocalAgent/"+id {
+			t.Fatalf("an agent's GetCallerIdentity: %+v %v", who, err)
 		}
 		// Another runtime's token with this one's key pair: refused.
 		other := r.srv.Credentials().Agent("other-0123456789")

@@ -321,6 +321,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(target, "AmazonSSM."):
 		s.ssm.ServeHTTP(w, r)
 	case strings.HasPrefix(target, "secretsmanager."):
+		if target == "secretsmanager.GetSecretValue" && !s.agentSecretAllowed(w, r) {
+			return
+		}
 		s.secrets.ServeHTTP(w, r)
 	case identity.IsIdentity(r):
 		s.ident.ServeHTTP(w, r)

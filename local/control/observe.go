@@ -67,6 +67,23 @@ func (s *Service) RuntimeExists(id string) bool {
 	return err == nil && rt.Status != statusDeleting
 }
 
+// RuntimeEnvValues lists the values of the environment variables of every version of a
+// runtime: the secrets an agent is given by ARN or name there are the ones its sandbox
+// credentials may read (local/agentcreds.go).
+func (s *Service) RuntimeEnvValues(id string) []string {
+	rt, err := s.store.cachedRuntime(id)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, v := range rt.Versions {
+		for _, val := range v.Config.EnvironmentVariables {
+			out = append(out, val)
+		}
+	}
+	return out
+}
+
 // Invocation is one InvokeAgentRuntime as seen by the endpoint, for Config.Observe.
 type Invocation struct {
 	RuntimeID, RuntimeName, RuntimeArn, Endpoint string

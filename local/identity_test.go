@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -24,6 +25,7 @@ import (
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -659,4 +661,103 @@ func agentEnvOf(t *testing.T, r *running, arn string) map[string]string {
 		t.Fatal(err)
 	}
 	return ans.Env
+}
+
+// A code agent (Python, boto3 from the interpreter's site-packages) that fetches its API key
+// with the credentials and loopback endpoint its sandbox was given.
+var identityCodeAgent = map[string]string{"main.py": `import hashlib, json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import boto3, botocore
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/ping":
+            return self.reply({"status": "Healthy"})
+        self.send_error(404)
+
+    def do_POST(self):
+        req = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        out = {"endpoint": os.environ.get("AWS_ENDPOINT_URL", "")}
+        try:
+            d = boto3.client("bedrock-agentcore")
+            tok = d.get_workload_access_token(workloadName=req["workload"])["workloadAccessToken"]
+            key = d.get_resource_api_key(workloadIdentityToken=tok, resourceCredentialProviderName=req["provider"])["apiKey"]
+            out["apiKeySha256"] = hashlib.sha256(key.encode()).hexdigest()
+            try:
+                boto3.client("bedrock-agentcore-control").list_agent_runtimes()
+                out["controlPlane"] = "allowed"
+            except botocore.exceptions.ClientError as e:
+                out["controlPlane"] = e.response["Error"]["Code"] + ": " + e.response["Error"]["Message"]
+        except Exception as e:
+            out["error"] = repr(e)
+        self.reply(out)
+
+    def reply(self, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+`}
+
+// TestCodeAgentIdentity is TestAgentIdentityEndToEnd for a code runtime: a host process (in
+// its network namespace when the machine allows it) reaches the endpoint's loopback port.
+func TestCodeAgentIdentity(t *testing.T) {
+	needDocker(t)
+	if err := exec.Command("python3.11", "-c", "import boto3").Run(); err != nil {
+		t.Skip("python3.11 with boto3 is not installed")
+	}
+	dir := t.TempDir()
+	t.Cleanup(func() { stopSandboxes(dir) })
+	r := start(t, dir)
+	defer r.stop(t)
+	ctx := context.Background()
+	c, _ := r.clients(r.cfg)
+	const apiKey = "sk-code-0123456789"
+	if _, err := c.CreateApiKeyCredentialProvider(ctx, &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("code-key"), ApiKey: aws.String(apiKey)}); err != nil {
+		t.Fatal(err)
+	}
+	s3c := s3Client(r)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("ident-code")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("ident-code"), Key: aws.String("a.zip"), Body: bytes.NewReader(zipOf(t, identityCodeAgent))}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("ident_code"),
+		AgentRuntimeArtifact: codeArtifact("ident-code", "a.zip", "PYTHON_3_11", "main.py"),
+		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(created.AgentRuntimeId)
+	waitReady(t, c, id)
+	dp := bedrockagentcore.NewFromConfig(r.cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
+	out, err := dp.InvokeAgentRuntime(ctx, &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: created.AgentRuntimeArn,
+		RuntimeSessionId: aws.String("ident-code-session-0123456789abcdefghij"), Payload: []byte(`{"workload":"ident_code","provider":"code-key"}`)})
+	if err != nil {
+		t.Fatalf("InvokeAgentRuntime: %v", err)
+	}
+	defer out.Response.Close()
+	b, _ := io.ReadAll(out.Response)
+	var ans struct {
+		Endpoint     string `json:"endpoint"`
+		APIKeySha256 string `json:"apiKeySha256"`
+		ControlPlane string `json:"controlPlane"`
+		Error        string `json:"error"`
+	}
+	json.Unmarshal(b, &ans)
+	sum := sha256.Sum256([]byte(apiKey))
+	if ans.Error != "" || ans.APIKeySha256 != hex.EncodeToString(sum[:]) || !strings.HasPrefix(ans.Endpoint, "http://127.0.0.1:") {
+		t.Fatalf("the code agent did not get its API key over loopback: %s", b)
+	}
+	if !strings.HasPrefix(ans.ControlPlane, "AccessDeniedException: ") || !strings.Contains(ans.ControlPlane, "agent runtime "+id) {
+		t.Fatalf("the code agent's control-plane call: %q", ans.ControlPlane)
+	}
+	if _, err := c.DeleteAgentRuntime(ctx, &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
 }

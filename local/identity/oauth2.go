@@ -105,7 +105,6 @@ type oauth2Input struct {
 
 var (
 	clientIDField     = newField("clientId", 1, 256, "")
-	clientSecretField = newField("clientSecret", 1, 2048, "")
 	discoveryURLField = newField("discoveryUrl", 0, 0, `.+/\.well-known/(openid-configuration|oauth-authorization-server)`)
 )
 

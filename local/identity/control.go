@@ -91,27 +91,13 @@ type nameInput struct {
 	Name *string `json:"name"`
 }
 
-func (s *Service) loadWorkload(name string) (*workloadRec, error) {
-	var rec *workloadRec
-	err := s.cfg.DB.View(func(tx *bolt.Tx) (err error) {
-		rec, err = get[workloadRec](tx, bucketWorkloads, name)
-		return err
-	})
-	if err == nil && rec == nil {
-		err = notFound("Workload identity %s not found", name)
-	}
-	return rec, err
-}
+var workloads = records[workloadRec]{bucket: bucketWorkloads, what: "Workload identity", name: workloadName,
+	out: (*workloadRec).out, listKey: "workloadIdentities", max: 20}
+
+func (s *Service) loadWorkload(name string) (*workloadRec, error) { return workloads.load(s, name) }
 
 func (s *Service) getWorkload(_ *http.Request, in *nameInput) (int, any, error) {
-	if err := workloadName.check(in.Name); err != nil {
-		return 0, nil, err
-	}
-	rec, err := s.loadWorkload(*in.Name)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, rec.out(true), nil
+	return workloads.getOp(s, in)
 }
 
 type listInput struct {
@@ -120,27 +106,7 @@ type listInput struct {
 }
 
 func (s *Service) listWorkloads(_ *http.Request, in *listInput) (int, any, error) {
-	max, err := checkMax(in.MaxResults, 20)
-	if err != nil {
-		return 0, nil, err
-	}
-	recs, next, err := page[workloadRec](s.cfg.DB, bucketWorkloads, in.NextToken, max)
-	if err != nil {
-		return 0, nil, err
-	}
-	items := make([]map[string]any, 0, len(recs))
-	for _, r := range recs {
-		items = append(items, r.out(false))
-	}
-	return http.StatusOK, listOut("workloadIdentities", items, next), nil
-}
-
-func listOut(key string, items any, next *string) map[string]any {
-	out := map[string]any{key: items}
-	if next != nil {
-		out["nextToken"] = *next
-	}
-	return out
+	return workloads.listOp(s, in)
 }
 
 func (s *Service) updateWorkload(_ *http.Request, in *workloadInput) (int, any, error) {
@@ -168,20 +134,7 @@ func (s *Service) updateWorkload(_ *http.Request, in *workloadInput) (int, any, 
 }
 
 func (s *Service) deleteWorkload(_ *http.Request, in *nameInput) (int, any, error) {
-	if err := workloadName.check(in.Name); err != nil {
-		return 0, nil, err
-	}
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
-		rec, err := get[workloadRec](tx, bucketWorkloads, *in.Name)
-		if err != nil {
-			return err
-		}
-		if rec == nil {
-			return notFound("Workload identity %s not found", *in.Name)
-		}
-		return tx.Bucket(bucketWorkloads).Delete([]byte(*in.Name))
-	})
-	if err != nil {
+	if _, err := workloads.remove(s, in); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
@@ -318,43 +271,17 @@ func (s *Service) createAPIKey(_ *http.Request, in *apiKeyInput) (int, any, erro
 	return http.StatusCreated, map[string]any{"name": name, "credentialProviderArn": rec.Arn, "apiKeySecretArn": map[string]string{"secretArn": secretArn}}, nil
 }
 
-func (s *Service) loadAPIKey(name string) (*apiKeyRec, error) {
-	var rec *apiKeyRec
-	err := s.cfg.DB.View(func(tx *bolt.Tx) (err error) {
-		rec, err = get[apiKeyRec](tx, bucketAPIKeys, name)
-		return err
-	})
-	if err == nil && rec == nil {
-		err = notFound("Credential provider %s not found", name)
-	}
-	return rec, err
-}
+var apiKeys = records[apiKeyRec]{bucket: bucketAPIKeys, what: "Credential provider", name: providerName,
+	out: (*apiKeyRec).out, listKey: "credentialProviders", max: 100}
+
+func (s *Service) loadAPIKey(name string) (*apiKeyRec, error) { return apiKeys.load(s, name) }
 
 func (s *Service) getAPIKey(_ *http.Request, in *nameInput) (int, any, error) {
-	if err := providerName.check(in.Name); err != nil {
-		return 0, nil, err
-	}
-	rec, err := s.loadAPIKey(*in.Name)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, rec.out(true), nil
+	return apiKeys.getOp(s, in)
 }
 
 func (s *Service) listAPIKeys(_ *http.Request, in *listInput) (int, any, error) {
-	max, err := checkMax(in.MaxResults, 100)
-	if err != nil {
-		return 0, nil, err
-	}
-	recs, next, err := page[apiKeyRec](s.cfg.DB, bucketAPIKeys, in.NextToken, max)
-	if err != nil {
-		return 0, nil, err
-	}
-	items := make([]map[string]any, 0, len(recs))
-	for _, r := range recs {
-		items = append(items, r.out(false))
-	}
-	return http.StatusOK, listOut("credentialProviders", items, next), nil
+	return apiKeys.listOp(s, in)
 }
 
 func (s *Service) updateAPIKey(_ *http.Request, in *apiKeyInput) (int, any, error) {
@@ -388,19 +315,7 @@ func (s *Service) updateAPIKey(_ *http.Request, in *apiKeyInput) (int, any, erro
 }
 
 func (s *Service) deleteAPIKey(_ *http.Request, in *nameInput) (int, any, error) {
-	if err := providerName.check(in.Name); err != nil {
-		return 0, nil, err
-	}
-	var rec *apiKeyRec
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) (err error) {
-		if rec, err = get[apiKeyRec](tx, bucketAPIKeys, *in.Name); err != nil {
-			return err
-		}
-		if rec == nil {
-			return notFound("Credential provider %s not found", *in.Name)
-		}
-		return tx.Bucket(bucketAPIKeys).Delete([]byte(*in.Name))
-	})
+	rec, err := apiKeys.remove(s, in)
 	if err != nil {
 		return 0, nil, err
 	}

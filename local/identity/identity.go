@@ -315,5 +315,78 @@ func page[T any](db *bolt.DB, bucket []byte, token *string, max int) ([]*T, *str
 	return out, next, err
 }
 
+// records is one kind of named record: its bucket, the word of its errors, and its answers.
+type records[T any] struct {
+	bucket  []byte
+	what    string                        // "Workload identity", "Credential provider"
+	name    field                         // the model's constraints on its name
+	out     func(*T, bool) map[string]any // Get's answer (full) or a List entry
+	listKey string                        // the List answer's member
+	max     int                           // the List's largest maxResults, its default
+}
+
+func (k records[T]) load(s *Service, name string) (*T, error) {
+	var rec *T
+	err := s.cfg.DB.View(func(tx *bolt.Tx) (err error) {
+		rec, err = get[T](tx, k.bucket, name)
+		return err
+	})
+	if err == nil && rec == nil {
+		err = notFound("%s %s not found", k.what, name)
+	}
+	return rec, err
+}
+
+// getOp is the Get operation.
+func (k records[T]) getOp(s *Service, in *nameInput) (int, any, error) {
+	if err := k.name.check(in.Name); err != nil {
+		return 0, nil, err
+	}
+	rec, err := k.load(s, *in.Name)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, k.out(rec, true), nil
+}
+
+// listOp is the List operation.
+func (k records[T]) listOp(s *Service, in *listInput) (int, any, error) {
+	max, err := checkMax(in.MaxResults, k.max)
+	if err != nil {
+		return 0, nil, err
+	}
+	recs, next, err := page[T](s.cfg.DB, k.bucket, in.NextToken, max)
+	if err != nil {
+		return 0, nil, err
+	}
+	items := make([]map[string]any, 0, len(recs))
+	for _, r := range recs {
+		items = append(items, k.out(r, false))
+	}
+	out := map[string]any{k.listKey: items}
+	if next != nil {
+		out["nextToken"] = *next
+	}
+	return http.StatusOK, out, nil
+}
+
+// remove deletes the record in.Name names and returns it.
+func (k records[T]) remove(s *Service, in *nameInput) (*T, error) {
+	if err := k.name.check(in.Name); err != nil {
+		return nil, err
+	}
+	var rec *T
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) (err error) {
+		if rec, err = get[T](tx, k.bucket, *in.Name); err != nil {
+			return err
+		}
+		if rec == nil {
+			return notFound("%s %s not found", k.what, *in.Name)
+		}
+		return tx.Bucket(k.bucket).Delete([]byte(*in.Name))
+	})
+	return rec, err
+}
+
 // epoch is how the Identity models encode timestamps: seconds since the epoch.
 type epoch = awsproto.Epoch

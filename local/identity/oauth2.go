@@ -267,43 +267,17 @@ func (s *Service) createOAuth2(_ *http.Request, in *oauth2Input) (int, any, erro
 	return http.StatusCreated, out, nil
 }
 
-func (s *Service) loadOAuth2(name string) (*oauth2Rec, error) {
-	var rec *oauth2Rec
-	err := s.cfg.DB.View(func(tx *bolt.Tx) (err error) {
-		rec, err = get[oauth2Rec](tx, bucketOAuth2, name)
-		return err
-	})
-	if err == nil && rec == nil {
-		err = notFound("Credential provider %s not found", name)
-	}
-	return rec, err
-}
+var oauth2s = records[oauth2Rec]{bucket: bucketOAuth2, what: "Credential provider", name: providerName,
+	out: (*oauth2Rec).out, listKey: "credentialProviders", max: 20}
+
+func (s *Service) loadOAuth2(name string) (*oauth2Rec, error) { return oauth2s.load(s, name) }
 
 func (s *Service) getOAuth2(_ *http.Request, in *nameInput) (int, any, error) {
-	if err := providerName.check(in.Name); err != nil {
-		return 0, nil, err
-	}
-	rec, err := s.loadOAuth2(*in.Name)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, rec.out(true), nil
+	return oauth2s.getOp(s, in)
 }
 
 func (s *Service) listOAuth2(_ *http.Request, in *listInput) (int, any, error) {
-	max, err := checkMax(in.MaxResults, 20)
-	if err != nil {
-		return 0, nil, err
-	}
-	recs, next, err := page[oauth2Rec](s.cfg.DB, bucketOAuth2, in.NextToken, max)
-	if err != nil {
-		return 0, nil, err
-	}
-	items := make([]map[string]any, 0, len(recs))
-	for _, r := range recs {
-		items = append(items, r.out(false))
-	}
-	return http.StatusOK, listOut("credentialProviders", items, next), nil
+	return oauth2s.listOp(s, in)
 }
 
 func (s *Service) updateOAuth2(_ *http.Request, in *oauth2Input) (int, any, error) {
@@ -341,19 +315,7 @@ func (s *Service) updateOAuth2(_ *http.Request, in *oauth2Input) (int, any, erro
 }
 
 func (s *Service) deleteOAuth2(_ *http.Request, in *nameInput) (int, any, error) {
-	if err := providerName.check(in.Name); err != nil {
-		return 0, nil, err
-	}
-	var rec *oauth2Rec
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) (err error) {
-		if rec, err = get[oauth2Rec](tx, bucketOAuth2, *in.Name); err != nil {
-			return err
-		}
-		if rec == nil {
-			return notFound("Credential provider %s not found", *in.Name)
-		}
-		return tx.Bucket(bucketOAuth2).Delete([]byte(*in.Name))
-	})
+	rec, err := oauth2s.remove(s, in)
 	if err != nil {
 		return 0, nil, err
 	}

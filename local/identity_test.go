@@ -761,3 +761,41 @@ func TestCodeAgentIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkGetResourceApiKey measures an agent's way to its key through the real server and
+// SDK: GetWorkloadAccessToken then GetResourceApiKey, signed with the owner's key pair and
+// with an agent's (whose verification derives its secret and checks its scope and runtime).
+func BenchmarkGetResourceApiKey(b *testing.B) {
+	r := start(b, b.TempDir())
+	defer r.stop(b)
+	ctx := context.Background()
+	c, _ := r.clients(r.cfg)
+	if _, err := c.CreateApiKeyCredentialProvider(ctx, &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("bench"), ApiKey: aws.String("k")}); err != nil {
+		b.Fatal(err)
+	}
+	created, err := c.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("bench"),
+		AgentRuntimeArtifact: &types.AgentRuntimeArtifactMemberContainerConfiguration{Value: types.ContainerConfiguration{ContainerUri: aws.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/missing:v1")}},
+		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ac := r.srv.Credentials().Agent(aws.ToString(created.AgentRuntimeId))
+	agent := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ac.AccessKeyID, ac.SecretAccessKey, ac.SessionToken)}
+	for _, who := range []struct {
+		name string
+		cfg  aws.Config
+	}{{"owner", r.cfg}, {"agent", agent}} {
+		_, dp := r.clients(who.cfg)
+		b.Run(who.name, func(b *testing.B) {
+			for b.Loop() {
+				tok, err := dp.GetWorkloadAccessToken(ctx, &bedrockagentcore.GetWorkloadAccessTokenInput{WorkloadName: aws.String("bench")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := dp.GetResourceApiKey(ctx, &bedrockagentcore.GetResourceApiKeyInput{WorkloadIdentityToken: tok.WorkloadAccessToken, ResourceCredentialProviderName: aws.String("bench")}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

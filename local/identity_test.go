@@ -523,6 +523,39 @@ func TestIdentityConformance(t *testing.T) {
 		}
 	})
 
+	t.Run("aws cli", func(t *testing.T) {
+		if _, err := exec.LookPath("aws"); err != nil {
+			t.Skip("no AWS CLI")
+		}
+		run := func(args ...string) string {
+			t.Helper()
+			cmd := exec.Command("aws", args...)
+			cmd.Env = r.cliEnv()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			return strings.TrimSpace(string(out))
+		}
+		run("bedrock-agentcore-control", "create-workload-identity", "--name", "cli-wl")
+		run("bedrock-agentcore-control", "create-api-key-credential-provider", "--name", "cli-key", "--api-key", "cli-secret")
+		if got := run("bedrock-agentcore-control", "get-api-key-credential-provider", "--name", "cli-key"); strings.Contains(got, "cli-secret") || !strings.Contains(got, "bedrock-agentcore-identity!default/apikey/cli-key") {
+			t.Fatalf("get-api-key-credential-provider: %s", got)
+		}
+		if got := run("bedrock-agentcore-control", "list-workload-identities", "--query", "length(workloadIdentities[?name=='cli-wl'])", "--output", "text"); got != "1" {
+			t.Fatalf("list-workload-identities: %s", got)
+		}
+		tok := run("bedrock-agentcore", "get-workload-access-token", "--workload-name", "cli-wl", "--query", "workloadAccessToken", "--output", "text")
+		if got := run("bedrock-agentcore", "get-resource-api-key", "--workload-identity-token", tok, "--resource-credential-provider-name", "cli-key", "--query", "apiKey", "--output", "text"); got != "cli-secret" {
+			t.Fatalf("get-resource-api-key: %s", got)
+		}
+		if got := run("bedrock-agentcore-control", "get-token-vault", "--query", "tokenVaultId", "--output", "text"); got != "default" {
+			t.Fatalf("get-token-vault: %s", got)
+		}
+		run("bedrock-agentcore-control", "delete-api-key-credential-provider", "--name", "cli-key")
+		run("bedrock-agentcore-control", "delete-workload-identity", "--name", "cli-wl")
+	})
+
 	t.Run("boto3", func(t *testing.T) {
 		if exec.Command("python3", "-c", "import boto3").Run() != nil {
 			t.Skip("no boto3")

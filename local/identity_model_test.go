@@ -148,6 +148,34 @@ func contains(l []string, s string) bool {
 	return false
 }
 
+// Hostile and malformed bodies get a ValidationException, never a panic or a 500.
+func TestIdentityBadInput(t *testing.T) {
+	r := start(t, t.TempDir())
+	defer r.stop(t)
+	r.raw(t, "/identities/CreateWorkloadIdentity", `{"name":"bad-input"}`)
+	for _, c := range []struct{ path, body string }{
+		{"/identities/CreateWorkloadIdentity", `{"name":`},
+		{"/identities/CreateWorkloadIdentity", `{"name":5}`},
+		{"/identities/CreateWorkloadIdentity", `{}`},
+		{"/identities/CreateOauth2CredentialProvider", `{"name":"x","credentialProviderVendor":"CustomOauth2","oauth2ProviderConfigInput":{"customOauth2ProviderConfig":null}}`},
+		{"/identities/CreateOauth2CredentialProvider", `{"name":"x","credentialProviderVendor":"CustomOauth2","oauth2ProviderConfigInput":{}}`},
+		{"/identities/CreateOauth2CredentialProvider", `{"name":"x","credentialProviderVendor":"CustomOauth2","oauth2ProviderConfigInput":{"customOauth2ProviderConfig":{"oauthDiscovery":{}}}}`},
+		{"/identities/GetWorkloadAccessTokenForJWT", `{"workloadName":"bad-input","userToken":"a-b-c"}`},
+		{"/identities/GetWorkloadAccessTokenForJWT", `{"workloadName":"bad-input","userToken":"a.%%%.c"}`},
+		{"/identities/oauth2/token", `{"workloadIdentityToken":"x","resourceCredentialProviderName":"p"}`},
+		{"/identities/set-token-vault-cmk", `{"kmsConfiguration":{}}`},
+		{"/identities/ListOauth2CredentialProviders", `{"maxResults":0}`},
+	} {
+		status, body := r.raw(t, c.path, c.body)
+		if status != 400 && status != 401 || !strings.Contains(body, `"message"`) {
+			t.Errorf("%s %s: %d %s", c.path, c.body, status, body)
+		}
+	}
+	if status, _ := r.raw(t, "/identities/NoSuchOperation", `{}`); status != 404 {
+		t.Errorf("an unknown operation: %d", status)
+	}
+}
+
 // TestIdentityModelShapes checks the raw answer of every Identity operation against the
 // output shape of the botocore models: no member the model lacks, every required one, enums,
 // patterns, lengths and types.

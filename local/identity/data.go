@@ -141,8 +141,11 @@ func (s *Service) getWorkloadAccessTokenForJWT(r *http.Request, in *workloadToke
 		Iss string `json:"iss"`
 		Exp *int64 `json:"exp"`
 	}
+	if len(parts) != 3 {
+		return 0, nil, validation("userToken is not a JWT (three base64url parts separated by dots)")
+	}
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if len(parts) != 3 || err != nil || json.Unmarshal(b, &jwt) != nil || jwt.Sub == "" {
+	if err != nil || json.Unmarshal(b, &jwt) != nil || jwt.Sub == "" {
 		return 0, nil, validation("userToken is not a JWT with a sub claim")
 	}
 	if jwt.Exp != nil && s.cfg.Now().Unix() >= *jwt.Exp {

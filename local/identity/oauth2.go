@@ -126,11 +126,14 @@ func (in *oauth2Input) check() (*oauth2Rec, string, error) {
 	if len(in.Config) != 1 {
 		return nil, "", validation("oauth2ProviderConfigInput must set exactly one member (a union), not %d", len(in.Config))
 	}
-	c := in.Config[member]
-	if c == nil {
+	c, named := in.Config[member]
+	if !named {
 		for k := range in.Config {
 			return nil, "", validation("credentialProviderVendor %s is configured by oauth2ProviderConfigInput.%s, not %s", *in.Vendor, member, k)
 		}
+	}
+	if c == nil {
+		return nil, "", fieldInvalid("oauth2ProviderConfigInput."+member, "null", "Member must not be null")
 	}
 	if err := checkTags(in.Tags); err != nil {
 		return nil, "", err

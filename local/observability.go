@@ -44,9 +44,10 @@ type otlpState struct {
 	srv      *http.Server
 }
 
-// startOTLP opens the containers' way to the OTLP receiver: a listener on the gateway
-// address of the agents' Docker network (network.go), which only the host and its containers
-// reach, serving the OTLP paths alone (the AWS APIs stay on loopback). When the bridge's gateway is
+// startOTLP opens the containers' way to the endpoint: a listener on the gateway address of
+// the agents' Docker network (network.go), which only the host and its containers reach,
+// serving the OTLP paths and, to agents' sandbox credentials, the data planes (agentcreds.go);
+// the control planes stay on loopback. When the bridge's gateway is
 // not an address of this machine (a remote Docker engine), containers get no OTLP endpoint.
 func (s *Server) startOTLP(main net.Addr) {
 	_, port, _ := net.SplitHostPort(main.String())
@@ -63,9 +64,11 @@ func (s *Server) startOTLP(main net.Addr) {
 			if err == nil {
 				_, gport, _ := net.SplitHostPort(ln.Addr().String())
 				st.gateway, st.ln = "http://"+net.JoinHostPort(gw, gport), ln
+				agents := s.agentGuard(ln.Addr().String())
 				st.srv = &http.Server{ReadHeaderTimeout: 30 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if !otlp.IsOTLP(r) {
-						http.Error(w, "this address serves OTLP/HTTP (/v1/traces, /v1/logs) to the agent containers only", http.StatusNotFound)
+						// The data planes, to agents' sandbox credentials only (agentcreds.go).
+						agents.ServeHTTP(w, r)
 						return
 					}
 					s.otlp.ServeHTTP(w, r)
@@ -102,6 +105,9 @@ func (s *Server) stopOTLP() {
 // x-aws-log-group and x-aws-log-stream, OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf,
 // OTEL_TRACES_EXPORTER=otlp). The ADOT-only OTEL_PYTHON_DISTRO/OTEL_PYTHON_CONFIGURATOR are left
 // out: they select exporters that SigV4-sign for AWS's endpoints.
+//
+// It also gives the agent its AWS credentials and endpoint (agentAWSEnv), and makes sure its
+// runtime has its workload identity (made at create; this converges after a kill).
 func (s *Server) agentEnv(info control.AgentInfo) []string {
 	s.mu.Lock()
 	st := s.otlpAt
@@ -115,6 +121,11 @@ func (s *Server) agentEnv(info control.AgentInfo) []string {
 	}
 	if endpoint == "" {
 		return nil
+	}
+	if info.RuntimeName != "" {
+		if _, err := s.ident.EnsureRuntimeWorkload(info.RuntimeID, info.RuntimeName); err != nil {
+			s.cfg.Logf("local: the workload identity of runtime %s: %v", info.RuntimeID, err)
+		}
 	}
 	name := info.RuntimeName
 	if name == "" {
@@ -133,16 +144,16 @@ func (s *Server) agentEnv(info control.AgentInfo) []string {
 		res += ",aws.log.group.names=" + group
 		logsHeaders += ",x-aws-log-group=" + group + ",x-aws-log-stream=" + otlp.LogsStream + ",x-aws-metric-namespace=bedrock-agentcore"
 	}
-	return []string{
+	return append(s.agentAWSEnv(info, endpoint),
 		"AGENT_OBSERVABILITY_ENABLED=true",
-		"OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoint,
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint,
 		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
-		"OTEL_EXPORTER_OTLP_HEADERS=" + auth,
-		"OTEL_EXPORTER_OTLP_LOGS_HEADERS=" + logsHeaders,
+		"OTEL_EXPORTER_OTLP_HEADERS="+auth,
+		"OTEL_EXPORTER_OTLP_LOGS_HEADERS="+logsHeaders,
 		"OTEL_TRACES_EXPORTER=otlp",
-		"OTEL_SERVICE_NAME=" + name,
-		"OTEL_RESOURCE_ATTRIBUTES=" + res,
-	}
+		"OTEL_SERVICE_NAME="+name,
+		"OTEL_RESOURCE_ATTRIBUTES="+res,
+	)
 }
 
 // otlpSecret is the key the agents' OTLP tokens are signed with, derived from the endpoint's

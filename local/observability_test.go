@@ -118,8 +118,10 @@ func TestObservability(t *testing.T) {
 	if code := post(endpoint+"/v1/traces", auth); code != http.StatusOK {
 		t.Fatalf("OTLP with the agent's token: %d", code)
 	}
-	if code := post(endpoint+"/_agentcore/health", auth); code != http.StatusNotFound {
-		t.Fatalf("the containers' address serves more than OTLP: %d", code)
+	// Besides OTLP, the containers' address serves the data planes to agents' sandbox
+	// credentials alone (identity_test.go): nothing else, to anyone unsigned.
+	if code := post(endpoint+"/_agentcore/health", auth); code != http.StatusForbidden {
+		t.Fatalf("the containers' address serves more than OTLP and the agents' data planes: %d", code)
 	}
 	spans, err := logsc.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("aws/spans"), FilterPattern: aws.String(`{ $.name = "obs-span" }`)})
 	if err != nil || len(spans.Events) != 1 || !strings.Contains(*spans.Events[0].Message, session) {

@@ -1,6 +1,6 @@
 // Package local is the AgentCore-compatible endpoint the `local` provider talks to: one HTTP
 // port on 127.0.0.1 speaking the AWS wire protocols (bedrock-agentcore-control and
-// bedrock-agentcore restJson1, ECR, SSM and Secrets Manager awsJson1_1, STS awsQuery) plus an OCI registry under
+// bedrock-agentcore restJson1 (runtimes, AgentCore Identity), ECR, SSM and Secrets Manager awsJson1_1, STS awsQuery) plus an OCI registry under
 // /v2/, so the real AWS SDKs and CLIs work against it with only the endpoint URL and the
 // credentials changed. It is its owner's alone, as an AWS account is: every API call must be
 // signed (SigV4) with the key pair generated at its first start (local/auth), the registry
@@ -31,6 +31,7 @@ import (
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
+	"github.com/agentcore/agentcore/local/identity"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/logs"
 	"github.com/agentcore/agentcore/local/metrics"
@@ -68,6 +69,7 @@ type Server struct {
 	sts     *sts.Service
 	ssm     *ssm.Service
 	secrets *secretsmanager.Service
+	ident   *identity.Service
 	s3      *s3.Service
 	control *control.Service
 	docker  io.Closer
@@ -146,6 +148,9 @@ func New(cfg Config) (*Server, error) {
 	if s.secrets, err = secretsmanager.New(svc); err != nil {
 		return fail(fmt.Errorf("starting Secrets Manager: %w", err))
 	}
+	if s.ident, err = identity.New(identity.Config{Config: svc, Secrets: s.secrets, TokenKey: derivedKey(cfg.Credentials, "agentcore-local-workload-tokens")}); err != nil {
+		return fail(fmt.Errorf("starting AgentCore Identity: %w", err))
+	}
 	if s.s3, err = s3.New(s.service("s3")); err != nil {
 		return fail(fmt.Errorf("starting S3: %w", err))
 	}
@@ -175,7 +180,7 @@ func New(cfg Config) (*Server, error) {
 	s.control, err = control.New(control.Config{
 		Config: s.service(""), Docker: docker, StateLabel: dir, PingTimeout: cfg.PingTimeout, Code: s.s3,
 		Network: s.agentNet, EnsureNetwork: func(ctx context.Context) (string, error) { id, _, err := agentNetwork(ctx, docker); return id, err },
-		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe,
+		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe, Workloads: s.ident,
 		RegistryAuth: func() (string, string) {
 			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())
 			return auth.RegistryUser, pw
@@ -213,7 +218,8 @@ func (s *Server) Serve(ln net.Listener) error {
 		return fmt.Errorf("starting ECR: %w", err)
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	guard := &auth.Guard{Creds: s.cfg.Credentials, Port: port, Classify: s.classify, Now: s.cfg.Now, Next: http.HandlerFunc(s.dispatch)}
+	guard := &auth.Guard{Creds: s.cfg.Credentials, Port: port, Classify: s.scoped, Now: s.cfg.Now, Next: http.HandlerFunc(s.dispatch),
+		AgentLive: s.control.RuntimeExists}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	s.mu.Lock()
 	if s.http != nil {
@@ -315,7 +321,12 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(target, "AmazonSSM."):
 		s.ssm.ServeHTTP(w, r)
 	case strings.HasPrefix(target, "secretsmanager."):
+		if target == "secretsmanager.GetSecretValue" && !s.agentSecretAllowed(w, r) {
+			return
+		}
 		s.secrets.ServeHTTP(w, r)
+	case identity.IsIdentity(r):
+		s.ident.ServeHTTP(w, r)
 	case strings.HasPrefix(target, logs.TargetPrefix):
 		s.logs.ServeHTTP(w, r)
 	case metrics.IsCloudWatch(r):

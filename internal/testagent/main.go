@@ -18,7 +18,8 @@
 // "count": N, "file": ...}: count is how many invocations this process served (a global, in
 // memory), file what session.txt in the working directory holds ("" when there is none). A
 // payload {"write": TEXT} writes TEXT to session.txt first; {"sleep": "2s"} answers after that
-// long (a busy session).
+// long (a busy session); {"identity": {...}} calls AgentCore Identity with the agent's own AWS
+// credentials (identity.go).
 package main
 
 import (
@@ -121,6 +122,10 @@ func invoke(w http.ResponseWriter, r *http.Request) {
 		stream(w, n, sessionID)
 		return
 	}
+	if req, ok := obj["identity"].(map[string]any); ok {
+		writeIdentity(w, r, req) // identity.go
+		return
+	}
 	headers := map[string]string{}
 	for k, v := range r.Header {
 		if strings.HasPrefix(strings.ToLower(k), "x-amzn-bedrock-agentcore-runtime-") {
@@ -142,6 +147,11 @@ func invoke(w http.ResponseWriter, r *http.Request) {
 		"count":     count,
 		"file":      string(file),
 	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
 }
 
 func stream(w http.ResponseWriter, n any, sessionID string) {

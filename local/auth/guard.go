@@ -34,6 +34,10 @@ type Route struct {
 	// MaxBody bounds a body hashed before its signature can be checked (the API model's limit
 	// on the operation's input); 0 means DefaultMaxBody.
 	MaxBody int64
+	// Agent is set for the operations an agent's sandbox credentials may call (the data
+	// planes); Op names the operation in the refusal of the others.
+	Agent bool
+	Op    string
 }
 
 // Guard is the local endpoint's front door. In order, it refuses: a Host header that is not
@@ -47,6 +51,13 @@ type Guard struct {
 	Classify func(*http.Request) Route
 	Now      func() time.Time // default time.Now
 	Next     http.Handler
+	// Host, when set, is the one host:port this guard answers instead of the loopback names
+	// of Port (the agents' listener on the Docker bridge gateway), and only agents' requests
+	// to Route.Agent operations get through it.
+	Host string
+	// AgentLive tells whether an agent runtime still exists: a deleted runtime's sandbox
+	// credentials are refused. Nil accepts every runtime.
+	AgentLive func(runtimeID string) bool
 }
 
 func (g *Guard) now() time.Time {
@@ -74,11 +85,35 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v := Verifier{Creds: g.Creds, Now: g.Now, MaxBody: route.MaxBody}
 	id, f := v.Verify(r)
 	defer discardBody(r) // a body spooled to a temporary file is closed after the handler
+	if f == nil {
+		f = g.scope(id, route)
+	}
 	if f != nil {
 		writeFailure(w, route.Protocol, f)
 		return
 	}
 	g.Next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+}
+
+// scope refuses an agent's credentials outside the data planes, and on the agents' listener
+// anything but an agent's data-plane call.
+func (g *Guard) scope(id *Identity, route Route) *Failure {
+	op := route.Op
+	if op == "" {
+		op = "this operation"
+	}
+	switch {
+	case id.Agent != "" && g.AgentLive != nil && !g.AgentLive(id.Agent):
+		return &Failure{Kind: UnknownKey, Key: id.AccessKeyID, Msg: msgInvalidToken + " (these are the sandbox credentials of agent runtime " + id.Agent + ", which no longer exists)"}
+	case id.Agent != "" && !route.Agent:
+		return &Failure{Kind: Denied, Key: id.AccessKeyID, Msg: fmt.Sprintf("agent runtime %s is not authorized to perform %s: its sandbox credentials reach only the data planes (Identity and Memory data planes, Secrets Manager GetSecretValue, STS GetCallerIdentity), never the control planes, ECR or the runtime APIs",
+			id.Agent, op)}
+	case id.Agent == "" && g.Host != "":
+		return &Failure{Kind: Denied, Key: id.AccessKeyID, Msg: "this address serves the agents' sandbox credentials only: use the endpoint's loopback address with the owner's credentials"}
+	case g.Host != "" && !route.Agent:
+		return &Failure{Kind: Denied, Key: id.AccessKeyID, Msg: fmt.Sprintf("agent runtime %s: this address serves the data planes only, not %s", id.Agent, op)}
+	}
+	return nil
 }
 
 // front refuses what no AWS client sends and a browser does.
@@ -107,6 +142,9 @@ func (g *Guard) front(r *http.Request, route Route) *Failure {
 
 // hostAllowed accepts the loopback names of the port served.
 func (g *Guard) hostAllowed(host string) bool {
+	if g.Host != "" {
+		return strings.EqualFold(host, g.Host)
+	}
 	h, p, err := net.SplitHostPort(host)
 	if err != nil || p != g.Port {
 		return false

@@ -73,6 +73,9 @@ type Identity struct {
 	SigningKey    []byte
 	PayloadSHA256 string // the value signed: a hex digest, UNSIGNED-PAYLOAD or STREAMING-...
 	Presigned     bool
+	// Agent is the agent runtime whose sandbox credentials signed the request (see
+	// Credentials.Agent), "" for the endpoint's owner.
+	Agent string
 }
 
 type identityKey struct{}
@@ -120,8 +123,16 @@ func (v *Verifier) Verify(r *http.Request) (*Identity, *Failure) {
 	if err != nil {
 		return nil, &Failure{Kind: Malformed, Key: s.key, Msg: fmt.Sprintf("X-Amz-Date %q is not a date in the form %s", s.amzDate, amzDate)}
 	}
+	secret, agent := v.Creds.SecretAccessKey, ""
 	if s.key != v.Creds.AccessKeyID {
-		return nil, &Failure{Kind: UnknownKey, Key: s.key, Msg: msgInvalidToken}
+		tok := r.Header.Get("X-Amz-Security-Token")
+		if s.presigned {
+			tok = r.URL.Query().Get("X-Amz-Security-Token")
+		}
+		var ok bool
+		if agent, secret, ok = v.Creds.agentSecret(s.key, tok); !ok {
+			return nil, &Failure{Kind: UnknownKey, Key: s.key, Msg: msgInvalidToken}
+		}
 	}
 	if s.date != t.Format("20060102") {
 		return nil, &Failure{Kind: BadSignature, Key: s.key, Msg: fmt.Sprintf("Credential should be scoped to a valid date: %s is not the date of X-Amz-Date %s", s.date, s.amzDate)}
@@ -144,7 +155,7 @@ func (v *Verifier) Verify(r *http.Request) (*Identity, *Failure) {
 	canonical := canonicalRequest(r, s, payload)
 	scope := s.date + "/" + s.region + "/" + s.service + "/" + s.terminal
 	toSign := algorithm + "\n" + s.amzDate + "\n" + scope + "\n" + hexSHA256([]byte(canonical))
-	key := signingKeys.get(v.Creds.SecretAccessKey, s.date, s.region, s.service)
+	key := signingKeys.get(secret, s.date, s.region, s.service)
 	want := hex.EncodeToString(hmacSHA256(key, []byte(toSign)))
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(s.signature))) {
 		discardBody(r)
@@ -159,7 +170,7 @@ func (v *Verifier) Verify(r *http.Request) (*Identity, *Failure) {
 	}
 	return &Identity{
 		AccessKeyID: s.key, Service: s.service, Region: s.region, Time: t, Scope: scope,
-		Signature: strings.ToLower(s.signature), SigningKey: key, PayloadSHA256: payload, Presigned: s.presigned,
+		Signature: strings.ToLower(s.signature), SigningKey: key, PayloadSHA256: payload, Presigned: s.presigned, Agent: agent,
 	}, nil
 }
 

@@ -203,7 +203,14 @@ func (s *Service) createRuntime(w http.ResponseWriter, r *http.Request) error {
 		rt = existing
 	} else if err != nil {
 		return err
-	} else {
+	}
+	if s.cfg.Workloads != nil {
+		// Before the rollout, whose sandboxes act for it; a retry converges after a kill.
+		if _, err := s.cfg.Workloads.EnsureRuntimeWorkload(rt.ID, rt.Name); err != nil {
+			s.cfg.Logf("control: creating the workload identity of runtime %s: %v", rt.ID, err)
+		}
+	}
+	if existing == nil {
 		s.rollout(id, 1)
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{

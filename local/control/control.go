@@ -45,6 +45,9 @@ type Config struct {
 	AgentEnv func(AgentInfo) []string
 	// Observe is told of every invocation once it ends (metrics); may be nil.
 	Observe func(Invocation)
+	// Workloads keeps the workload identity AgentCore gives each runtime (local/identity):
+	// made when the runtime is created, removed when it is deleted; may be nil.
+	Workloads Workloads
 	// Network is the Docker network agent containers join, publishing no port: the endpoint
 	// reaches them at their address on it. "": they publish 8080 on a loopback port instead.
 	Network string
@@ -391,6 +394,13 @@ func (s *Service) deleteRuntimeAsync(id string) {
 		}
 		if err := s.store.remove(id); err != nil {
 			s.cfg.Logf("control: deleting runtime %s: %v", id, err)
+			return
+		}
+		if s.cfg.Workloads != nil && len(id) > 11 {
+			// The id is the name, a dash and 10 characters (createRuntime).
+			if err := s.cfg.Workloads.RemoveRuntimeWorkload(id, id[:len(id)-11]); err != nil {
+				s.cfg.Logf("control: deleting the workload identity of runtime %s: %v", id, err)
+			}
 		}
 	}()
 }

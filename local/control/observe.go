@@ -54,6 +54,36 @@ type AgentInfo struct {
 	LogGroups   []string // of the endpoints serving or about to serve the version
 }
 
+// Workloads is the workload identity directory (local/identity), for Config.Workloads.
+type Workloads interface {
+	EnsureRuntimeWorkload(runtimeID, name string) (arn string, err error)
+	RemoveRuntimeWorkload(runtimeID, name string) error
+}
+
+// RuntimeExists tells whether an agent runtime exists and is not being deleted: the sandbox
+// credentials of one that does not are refused (local/auth).
+func (s *Service) RuntimeExists(id string) bool {
+	rt, err := s.store.cachedRuntime(id)
+	return err == nil && rt.Status != statusDeleting
+}
+
+// RuntimeEnvValues lists the values of the environment variables of every version of a
+// runtime: the secrets an agent is given by ARN or name there are the ones its sandbox
+// credentials may read (local/agentcreds.go).
+func (s *Service) RuntimeEnvValues(id string) []string {
+	rt, err := s.store.cachedRuntime(id)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, v := range rt.Versions {
+		for _, val := range v.Config.EnvironmentVariables {
+			out = append(out, val)
+		}
+	}
+	return out
+}
+
 // Invocation is one InvokeAgentRuntime as seen by the endpoint, for Config.Observe.
 type Invocation struct {
 	RuntimeID, RuntimeName, RuntimeArn, Endpoint string

@@ -821,3 +821,64 @@ func (s *Service) untagResource(in *untagResourceInput) (any, error) {
 		return struct{}{}, true, nil
 	})
 }
+
+// PutManaged stores value as the current version of secret name, creating the secret when
+// there is none (or one scheduled for deletion), and returns its ARN: for the services that
+// keep their secrets in Secrets Manager as AWS's do (AgentCore Identity's API keys and client
+// secrets, under bedrock-agentcore-identity!...). The name is not checked against the API's
+// rule: AWS's own names have a character ("!") the API refuses to its users.
+func (s *Service) PutManaged(name, value string) (string, error) {
+	var arn string
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
+		sc, err := s.load(tx, name)
+		if awsproto.CodeOf(err) == "ResourceNotFoundException" {
+			now := s.cfg.Now().UTC()
+			sc, err = &secret{Name: name, ARN: s.arnFor(name), Created: now, LastChanged: now}, nil
+		}
+		if err != nil {
+			return err
+		}
+		sc.DeletedDate, sc.DeletionDate = nil, nil
+		if cur := sc.versionByStage(stageCurrent); cur == nil || !sameValue(cur, &value, nil) {
+			if _, err := s.addVersion(sc, uuid(), &value, nil, nil); err != nil {
+				return err
+			}
+		}
+		arn = sc.ARN
+		return store(tx, sc)
+	})
+	return arn, err
+}
+
+// ManagedValue returns the current string value of the secret id (a name or an ARN).
+func (s *Service) ManagedValue(id string) (string, error) {
+	var out string
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
+		sc, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		v := sc.versionByStage(stageCurrent)
+		if sc.DeletedDate != nil || v == nil || v.String == nil {
+			return notFound()
+		}
+		out = *v.String
+		return nil
+	})
+	return out, err
+}
+
+// DeleteManaged removes the secret id at once, without a recovery window; a secret that does
+// not exist is no error.
+func (s *Service) DeleteManaged(id string) error {
+	return s.cfg.DB.Update(func(tx *bolt.Tx) error {
+		sc, err := s.load(tx, id)
+		if awsproto.CodeOf(err) == "ResourceNotFoundException" {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSecrets).Delete([]byte(sc.Name))
+	})
+}

@@ -1,7 +1,8 @@
 // Package sts serves STS GetCallerIdentity (awsQuery protocol) for the local provider.
 //
-// Every caller is the same IAM user, arn:aws:iam::ACCOUNT:user/local: the endpoint's guard
-// (local/auth) lets through only requests signed with the endpoint's own key pair.
+// The endpoint's owner is the IAM user arn:aws:iam::ACCOUNT:user/local; an agent signing with
+// its sandbox credentials (local/auth) is a session of a role named after its runtime, as an
+// AgentCore runtime's execution role session is: AgentArn.
 package sts
 
 import (
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
@@ -17,7 +19,10 @@ const UserID = "AIDALOCALAGENTCORE00"
 
 // Service answers awsQuery requests (form-encoded POST, or GET with a query string); it
 // implements http.Handler.
-type Service struct{ cfg awsproto.Config }
+type Service struct {
+	cfg   awsproto.Config
+	agent string // the agent runtime of the request being served, "" for the owner
+}
 
 // Config is what the service is built from: the account it reports.
 type Config = awsproto.Config
@@ -39,8 +44,22 @@ var api = &awsproto.QueryService[*Service]{
 	},
 }
 
+// AgentArn is the identity of an agent's sandbox credentials.
+func AgentArn(account, runtimeID string) string {
+	return "arn:aws:sts::" + account + ":assumed-role/AgentCoreLocalAgent/" + runtimeID
+}
+
+// AgentRoleID is the unique id of the role of AgentArn (role ids start with AROA).
+const AgentRoleID = "AROALOCALAGENTCORE00"
+
 // ServeHTTP dispatches on Action.
-func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) { api.Serve(s, w, req) }
+func (s *Service) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if id := auth.FromContext(req.Context()); id != nil && id.Agent != "" {
+		api.Serve(&Service{cfg: s.cfg, agent: id.Agent}, w, req)
+		return
+	}
+	api.Serve(s, w, req)
+}
 
 type getCallerIdentityResult struct {
 	XMLName xml.Name `xml:"GetCallerIdentityResult"`
@@ -50,5 +69,8 @@ type getCallerIdentityResult struct {
 }
 
 func (s *Service) getCallerIdentity(url.Values) (any, error) {
+	if s.agent != "" {
+		return getCallerIdentityResult{Arn: AgentArn(s.cfg.Account, s.agent), UserID: AgentRoleID + ":" + s.agent, Account: s.cfg.Account}, nil
+	}
 	return getCallerIdentityResult{Arn: Arn(s.cfg.Account), UserID: UserID, Account: s.cfg.Account}, nil
 }

@@ -71,8 +71,8 @@ func sourceDir(t testing.TB) string {
 }
 
 // binary builds the agent for goarch once per source version: the result is cached under the
-// user cache directory, keyed by a hash of main.go, so test processes share it and leave nothing
-// behind in /tmp.
+// user cache directory, keyed by a hash of its .go files, so test processes share it and leave
+// nothing behind in /tmp.
 func binary(t testing.TB, src, goarch string) string {
 	t.Helper()
 	mu.Lock()
@@ -80,11 +80,20 @@ func binary(t testing.TB, src, goarch string) string {
 	if b, ok := binaries[goarch]; ok {
 		return b
 	}
-	source, err := os.ReadFile(filepath.Join(src, "main.go"))
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob(filepath.Join(src, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("testagent/build: no Go files in %s: %v", src, err)
 	}
-	sum := sha256.Sum256(source)
+	h := sha256.New()
+	for _, f := range files {
+		source, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write([]byte(filepath.Base(f) + "\x00"))
+		h.Write(source)
+	}
+	sum := h.Sum(nil)
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()

@@ -19,19 +19,26 @@ type Regexp struct {
 }
 
 // declared lists every pattern made with New, for Check.
-var declared []*Regexp
+var (
+	mu       sync.Mutex
+	declared []*Regexp
+)
 
 // New returns the pattern, not compiled yet. An invalid pattern panics on first use, as
 // regexp.MustCompile would at start; Check finds it without waiting for that use.
 func New(pattern string) *Regexp {
 	r := &Regexp{pattern: pattern}
+	mu.Lock()
 	declared = append(declared, r)
+	mu.Unlock()
 	return r
 }
 
 // Check compiles every pattern declared by the packages linked into this program and returns
 // the first that does not compile. A test of the binary's main package calls it.
 func Check() error {
+	mu.Lock()
+	defer mu.Unlock()
 	for _, r := range declared {
 		if _, err := regexp.Compile(r.pattern); err != nil {
 			return err
@@ -41,7 +48,11 @@ func Check() error {
 }
 
 // Count is the number of patterns declared by the packages linked into this program.
-func Count() int { return len(declared) }
+func Count() int {
+	mu.Lock()
+	defer mu.Unlock()
+	return len(declared)
+}
 
 // Regexp returns the compiled expression.
 func (r *Regexp) Regexp() *regexp.Regexp {

@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: build test unit lint fuzz bench demo docs release clean
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/agentcore
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/agentcore
 
 # The whole suite: formatting, vet, staticcheck, every test (unit, conformance against the
 # local endpoint, end-to-end scripts on the real Docker engine, moto), and a short fuzz run.

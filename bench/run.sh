@@ -18,7 +18,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/agentcore-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 echo "== building agentcore" >&2
-(cd "$ROOT" && go build -o "$TMP/agentcore" ./cmd/agentcore)
+(cd "$ROOT" && CGO_ENABLED=0 go build -o "$TMP/agentcore" ./cmd/agentcore) # static, as make build and the releases
 export AGENTCORE_BIN=$TMP/agentcore
 
 echo "== go test -bench ./bench/ ./builtins/codezip/" >&2

@@ -141,7 +141,10 @@ func agentcoreBin(b *testing.B) string {
 			return
 		}
 		binPath = filepath.Join(binTmp, "agentcore")
+		// Static, as make build and the release binaries (a cgo build also pays the dynamic
+		// loader and libc's start, ~8% of --help's CPU).
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/agentcore")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Dir = ".." // the module root: go test runs in bench/
 		cmd.Stderr = os.Stderr
 		binErr = cmd.Run()
@@ -169,7 +172,9 @@ func commandEnv(home string) []string {
 // benchExec times one exec of name args per iteration, and in the same iteration (timer
 // stopped) one exec of /bin/true, the process start cost it is read against. It reports
 // true-ms/op and x-true (the ratio of the medians would be sturdier, but both are measured
-// under the same load, interleaved).
+// under the same load, interleaved). With $AGENTCORE_BASE_BIN set (another build of agentcore,
+// say the one before a change), each iteration also runs that binary with the same arguments
+// (timer stopped) and reports base-ms/op and x-base: a before/after ratio from one run.
 func benchExec(b *testing.B, dir string, env []string, name string, args ...string) {
 	run := func(name string, args ...string) {
 		cmd := exec.Command(name, args...)
@@ -179,13 +184,22 @@ func benchExec(b *testing.B, dir string, env []string, name string, args ...stri
 			b.Fatalf("%s %v: %v\n%s", name, args, err, out)
 		}
 	}
+	other := os.Getenv("AGENTCORE_BASE_BIN")
 	run(name, args...) // warm the page cache
-	var base time.Duration
+	if other != "" {
+		run(other, args...)
+	}
+	var base, prev time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		t := time.Now()
 		run("/bin/true")
 		base += time.Since(t)
+		if other != "" {
+			t = time.Now()
+			run(other, args...)
+			prev += time.Since(t)
+		}
 		b.StartTimer()
 		run(name, args...)
 	}
@@ -193,6 +207,10 @@ func benchExec(b *testing.B, dir string, env []string, name string, args ...stri
 	b.ReportMetric(float64(base.Nanoseconds())/n/1e6, "true-ms/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n/1e6, "ms/op")
 	b.ReportMetric(float64(b.Elapsed())/float64(base), "x-true")
+	if other != "" {
+		b.ReportMetric(float64(prev.Nanoseconds())/n/1e6, "base-ms/op")
+		b.ReportMetric(float64(b.Elapsed())/float64(prev), "x-base")
+	}
 }
 
 // BenchmarkCommandRecipes: `agentcore recipes` in a project made by `agentcore init` (its

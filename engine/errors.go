@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // Exit codes, documented in the README.
@@ -184,7 +185,7 @@ func fromLua(err error) *Error {
 
 // stockPosition matches a position inside the embedded recipes ("stock:lib/deploy.lua:728: "),
 // which tells a user nothing they can open or change.
-var stockPosition = regexp.MustCompile(`stock:[A-Za-z0-9_./-]+\.lua:\d+:(\d+:)? ?`)
+var stockPosition = lazyregexp.New(`stock:[A-Za-z0-9_./-]+\.lua:\d+:(\d+:)? ?`)
 
 // WithoutStockPositions returns the error as a user reads it without -v: the positions inside
 // the stock recipes dropped from its position and message. A position in the project's own

@@ -1,8 +1,9 @@
 package project
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // Alarms is an [agents.NAME.alarms] table: CloudWatch alarms on one endpoint of the agent
@@ -27,8 +28,8 @@ type rawAlarms struct {
 }
 
 var (
-	emailRE    = regexp.MustCompile(`^[^@\s"',]+@[^@\s"',]+\.[^@\s"',]+$`)
-	snsTopicRE = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	emailRE    = lazyregexp.New(`^[^@\s"',]+@[^@\s"',]+\.[^@\s"',]+$`)
+	snsTopicRE = lazyregexp.New(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 )
 
 // alarms validates an alarms table and applies it over the agent's (an environment's table

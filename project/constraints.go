@@ -2,9 +2,10 @@ package project
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // The AgentCore API's own limits, copied by hand from the service models
@@ -81,7 +82,7 @@ var (
 	endpointNameRE = fullMatch(Constraints["EndpointName"].Pattern)
 )
 
-func fullMatch(p string) *regexp.Regexp { return regexp.MustCompile(`^(?:` + p + `)$`) }
+func fullMatch(p string) *lazyregexp.Regexp { return lazyregexp.New(`^(?:` + p + `)$`) }
 
 // CheckSessionID says why s cannot be an InvokeAgentRuntime session id (a header value: 33
 // to 256 printable ASCII characters, no spaces or line breaks), or nil.

@@ -3,7 +3,8 @@ package project
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"regexp"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // A project's identity ([project] id) tells two checkouts of the same project name apart: the
@@ -16,7 +17,7 @@ import (
 // IDLength is the number of hex digits of a project id.
 const IDLength = 12
 
-var idRE = regexp.MustCompile(`^[0-9a-f]{12}$`)
+var idRE = lazyregexp.New(`^[0-9a-f]{12}$`)
 
 // ValidID reports whether id is a project id: 12 lowercase hex digits.
 func ValidID(id string) bool { return idRE.MatchString(id) }

@@ -7,13 +7,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // The raw shapes decoded strictly from the file. Maps of values are `any` because a value is
@@ -243,14 +244,14 @@ func (p positions) at(path ...string) (int, int) {
 
 var (
 	// AgentCore runtime and endpoint names.
-	runtimeNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
+	runtimeNameRE = lazyregexp.New(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
 	// Agent, environment and project names in agentcore.toml: readable, CLI-friendly.
-	nameRE    = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
-	envVarRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	accountRE = regexp.MustCompile(`^\d{12}$`)
-	roleRE    = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::\d{12}:role/.+$`)
-	hostPort  = regexp.MustCompile(`^[A-Za-z0-9.-]+:\d{1,5}$`)
+	nameRE    = lazyregexp.New(`^[a-z][a-z0-9_-]{0,39}$`)
+	envVarRE  = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	regionRE  = lazyregexp.New(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	accountRE = lazyregexp.New(`^\d{12}$`)
+	roleRE    = lazyregexp.New(`^arn:aws(-[^:]+)?:iam::\d{12}:role/.+$`)
+	hostPort  = lazyregexp.New(`^[A-Za-z0-9.-]+:\d{1,5}$`)
 )
 
 type validator struct {

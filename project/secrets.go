@@ -1,8 +1,9 @@
 package project
 
 import (
-	"regexp"
 	"sort"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // Secrets kept in AWS Secrets Manager: environment = { API_KEY_ARN = { secret = "openai" } }.
@@ -16,10 +17,10 @@ import (
 const MaxSecretName = 128
 
 var (
-	secretNameRE = regexp.MustCompile(`^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$`)
+	secretNameRE = lazyregexp.New(`^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$`)
 	// AWS resolves partial ARNs by name, and a name ending in -XXXXXX looks like a full ARN's
 	// random suffix: its documentation says not to end a name so.
-	arnSuffixRE = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
+	arnSuffixRE = lazyregexp.New(`-[A-Za-z0-9]{6}$`)
 )
 
 // SecretID is the Secrets Manager name of secret name in a project's environment.

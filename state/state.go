@@ -5,9 +5,10 @@ package state
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // SchemaVersion is written into every state document; Load refuses newer ones. Version 2 added
@@ -156,7 +157,7 @@ var Ops = map[string]bool{
 // ClientRequestToken (up to 128), so one token fits both: 33 to 128 letters and digits, with
 // hyphens between them. The count is checked apart: a counted repetition {32,127} compiles to
 // 127 copies, paid at every start-up of the binary.
-var tokenPattern = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`)
+var tokenPattern = lazyregexp.New(`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`)
 
 func validToken(t string) bool {
 	n := len(t) - strings.Count(t, "-")

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // Version is a runtime version as the API spells it ("1", "2"). Arguments accept a number
@@ -84,4 +85,4 @@ func (d *Seconds) int32Ptr() *int32 {
 }
 
 // runtimeName is AgentCore's rule for runtime names.
-var runtimeName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
+var runtimeName = lazyregexp.New(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)

@@ -7,12 +7,12 @@ package aws
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // New returns the aws Lua module.
@@ -133,7 +133,7 @@ func errArgMessage(err lua.LValue) string {
 
 // scriptPosition matches the position Lua puts before an error message: "file.lua:12: " or,
 // for an error raised by a Go function called from Go (pcall(builtin, ...)), "[G]: ".
-var scriptPosition = regexp.MustCompile(`^(?:[^\s:]+:\d+:|\[G\]:)\s*`)
+var scriptPosition = lazyregexp.New(`^(?:[^\s:]+:\d+:|\[G\]:)\s*`)
 
 // errArgCode is the AWS code of the error argument: its aws_code field, or for an error that
 // went through a string (error(tostring(err))) the code at the start of its message.
@@ -159,7 +159,7 @@ func (m *module) luaIsNotFound(err lua.LValue) bool {
 
 // codePrefix matches the AWS error code awscall.Error puts first. Messages of our own start
 // with a lower-case word ("environment dev: ..."), so a leading CamelCase word is a code.
-var codePrefix = regexp.MustCompile(`^([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): `)
+var codePrefix = lazyregexp.New(`^([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): `)
 
 // errorCodeOf extracts the AWS error code from a raised error's message.
 func errorCodeOf(msg string) string {

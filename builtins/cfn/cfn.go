@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/templates"
 )
 
@@ -87,7 +87,7 @@ func withOps[T any](L *lua.LState, sv *awscall.Service[api], fn func(ctx context
 	})
 }
 
-var stackNameRE = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`)
+var stackNameRE = lazyregexp.New(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`)
 
 func checkStackName(fn, name string) error {
 	if !stackNameRE.MatchString(name) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // ops carries out stack operations in Go, without Lua: the Lua functions in cfn.go take
@@ -45,7 +45,7 @@ type deployInput struct {
 }
 
 // clientTokenPattern is CloudFormation's ClientRequestToken (up to 128 characters).
-var clientTokenPattern = regexp.MustCompile(`^[a-zA-Z0-9][-a-zA-Z0-9]*$`)
+var clientTokenPattern = lazyregexp.New(`^[a-zA-Z0-9][-a-zA-Z0-9]*$`)
 
 func tokenPtr(t string) *string {
 	if t == "" {

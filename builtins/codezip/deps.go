@@ -14,13 +14,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/internal/proctree"
 )
 
@@ -223,7 +223,7 @@ func buildLayer(ctx context.Context, o *Options, rt runtimeInfo, d depsSpec, par
 var aarch64Platforms = []string{"manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64"}
 
 // noMatch is pip's line for a requirement it could not satisfy.
-var noMatch = regexp.MustCompile(`No matching distribution found for (\S+)`)
+var noMatch = lazyregexp.New(`No matching distribution found for (\S+)`)
 
 func pipInstall(ctx context.Context, o *Options, rt runtimeInfo, d depsSpec, work, stage string) error {
 	req := filepath.Join(work, "requirements.txt")

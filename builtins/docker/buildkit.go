@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/agentcore/agentcore/engine"
 	"github.com/agentcore/agentcore/internal/bkstatus"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // A BuildKit build's stream carries, instead of text, "moby.buildkit.trace" messages whose aux
@@ -34,7 +34,7 @@ type bkStep struct {
 
 // stepName matches the vertexes that are Dockerfile instructions: "[2/3] COPY . /" or, in a
 // multi-stage build, "[build 2/4] RUN go build".
-var stepName = regexp.MustCompile(`^\[([^\]]*\d+/\d+)\] (.*)$`)
+var stepName = lazyregexp.New(`^\[([^\]]*\d+/\d+)\] (.*)$`)
 
 type bkLog struct {
 	out     *engine.Output

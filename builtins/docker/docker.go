@@ -12,7 +12,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +27,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // Module is the docker Lua module.
@@ -317,7 +317,7 @@ func buildImage(ctx context.Context, c Client, out *engine.Output, branch, dir, 
 // parseError matches the engine's report of a Dockerfile that does not parse (classic:
 // "dockerfile parse error line 3: ...", BuildKit adds "failed to solve with frontend
 // dockerfile.v0: failed to create LLB definition: " or says "on line").
-var parseError = regexp.MustCompile(`(?i)dockerfile parse error (?:on )?line (\d+): (.*)`)
+var parseError = lazyregexp.New(`(?i)dockerfile parse error (?:on )?line (\d+): (.*)`)
 
 // buildError words the errors of a build that need more than explain's general rules: a
 // Dockerfile that does not parse (exit 2, with the line quoted), a foreign binary that could

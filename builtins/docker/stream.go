@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // The engine answers builds and pushes with a stream of JSON messages. The two readers below
@@ -159,9 +159,9 @@ type pushResult struct {
 	Existing int // layers the registry already had
 }
 
-var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+var ansi = lazyregexp.New(`\x1b\[[0-9;]*[A-Za-z]`)
 
-var digestLine = regexp.MustCompile(`digest: (sha256:[0-9a-f]{64}) size: (\d+)`)
+var digestLine = lazyregexp.New(`digest: (sha256:[0-9a-f]{64}) size: (\d+)`)
 
 // pushLog reads a push stream: per-layer progress, "already exists" for layers the registry
 // has, and the manifest digest at the end (from the aux message, or from the status line

@@ -6,11 +6,11 @@ package envstate
 import (
 	"context"
 	"encoding/json"
-	"regexp"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	st "github.com/agentcore/agentcore/state"
 )
 
@@ -109,7 +109,7 @@ func luaPath(L *lua.LState) (string, error) {
 	return r.EnvName, nil
 }
 
-var lockNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var lockNameRE = lazyregexp.New(`^[A-Za-z0-9_-]{1,64}$`)
 
 // luaWithLock is raw (Fn): it calls a Lua function while holding the lock, and releases it
 // also when the function raises.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
 	"github.com/agentcore/agentcore/internal/duration"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // Event is one log event as the Lua side and -o json see it.
@@ -229,7 +229,7 @@ func newEvent(id string, ts, ingestion int64, stream, msg, session string) Event
 	return e
 }
 
-var levelRE = regexp.MustCompile(`\b(FATAL|CRITICAL|ERROR|WARNING|WARN|INFO|DEBUG|TRACE)\b|(?i:level[=:]\s*"?(fatal|critical|error|warning|warn|info|debug|trace))`)
+var levelRE = lazyregexp.New(`\b(FATAL|CRITICAL|ERROR|WARNING|WARN|INFO|DEBUG|TRACE)\b|(?i:level[=:]\s*"?(fatal|critical|error|warning|warn|info|debug|trace))`)
 
 // classify tells an event's level and session id when the message says them: a JSON line
 // (AgentCore's runtime logs: level, sessionId; OTEL log records: severityText,

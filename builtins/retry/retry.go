@@ -4,12 +4,12 @@
 package retry
 
 import (
-	"regexp"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // Module is the retry module.
@@ -24,10 +24,10 @@ var Module = &engine.Module{
 }
 
 // codePrefix is an AWS error code at the start of a message ("ValidationException: ...").
-var codePrefix = regexp.MustCompile(`^([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): `)
+var codePrefix = lazyregexp.New(`^([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*): `)
 
 // scriptPosition is the position Lua puts before a message turned into a string.
-var scriptPosition = regexp.MustCompile(`^(?:[^\s:]+:\d+:|\[G\]:)\s*`)
+var scriptPosition = lazyregexp.New(`^(?:[^\s:]+:\d+:|\[G\]:)\s*`)
 
 // IsIAMPropagation tells, from an AWS error's code and message, whether a runtime call failed
 // only because its execution role is not usable yet: AgentCore answers ValidationException

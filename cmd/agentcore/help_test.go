@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/recipes"
 )
 
@@ -38,5 +39,17 @@ func TestHelpListsEveryStockRecipe(t *testing.T) {
 	}
 	if n < 10 {
 		t.Fatalf("only %d stock recipes found", n)
+	}
+}
+
+// Package-level patterns are compiled on first use (internal/lazyregexp), not at start, so a
+// broken one would only show when its code runs: this binary links every package, so every
+// pattern they declare is checked here.
+func TestEveryLazyPatternCompiles(t *testing.T) {
+	if err := lazyregexp.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if lazyregexp.Count() < 30 {
+		t.Fatalf("only %d patterns declared: are the packages linked?", lazyregexp.Count())
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"text/template"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/project"
 	"github.com/agentcore/agentcore/state"
 )
@@ -39,7 +39,7 @@ the AgentCore runtime contract, .gitignore, and editor support for recipes (LuaL
 Both samples listen on $PORT (default 8080), answer /ping and /invocations, print a line and
 send one OpenTelemetry span per request, so agentcore logs and agentcore traces show them.`
 
-var agentNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
+var agentNameRE = lazyregexp.New(`^[a-z][a-z0-9_-]{0,39}$`)
 
 func (a *app) cmdInit(args []string) error {
 	flags := pflag.NewFlagSet("init", pflag.ContinueOnError)

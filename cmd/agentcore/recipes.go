@@ -1,16 +1,17 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/spf13/pflag"
 
 	"github.com/agentcore/agentcore/engine"
@@ -204,37 +205,53 @@ func firstSentence(s string) string {
 	return s
 }
 
-// descCache maps a recipe's content to its description, in $AGENTCORE_HOME/cache.
+// descCache maps a recipe's content to its description, in $AGENTCORE_HOME/cache. Its keys are
+// xxhash64, not SHA-256: every --help and completion hashes the stock recipes (230 KB), and
+// SHA-256 of them was 3% of --help's CPU (issue 19); a collision would only show a stale
+// description.
 type descCache struct {
 	path  string
-	salt  []byte // hash of what a declaration may load: stock recipes and libraries, project libraries
+	salt  uint64 // hash of what a declaration may load: stock recipes and libraries, project libraries
 	m     map[string]string
 	used  map[string]bool // keys read or written in this run
 	dirty bool
 }
 
 func openDescCache(res *engine.Resolver) *descCache {
-	h := sha256.New()
+	h := xxhash.New()
+	// The files stream through one buffer: a copy of each (fs.ReadFile) cost --help a page
+	// fault per 4 KiB of fresh heap, more than the hashing.
+	buf := make([]byte, 32<<10)
+	add := func(fsys fs.FS, p, name string) {
+		f, err := fsys.Open(p)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		var size int64
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, size)
+		_, _ = io.CopyBuffer(h, f, buf)
+	}
 	_ = fs.WalkDir(res.Stock, ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			b, _ := fs.ReadFile(res.Stock, p)
-			fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
-			h.Write(b)
+			add(res.Stock, p, p)
 		}
 		return nil
 	})
 	if res.ProjectDir != "" {
 		lib := filepath.Join(res.ProjectDir, engine.RecipesDir, "lib")
-		_ = filepath.WalkDir(lib, func(p string, d fs.DirEntry, err error) error {
+		libFS := os.DirFS(lib)
+		_ = fs.WalkDir(libFS, ".", func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
-				b, _ := os.ReadFile(p)
-				fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
-				h.Write(b)
+				add(libFS, p, filepath.Join(lib, filepath.FromSlash(p)))
 			}
 			return nil
 		})
 	}
-	c := &descCache{path: filepath.Join(engine.Home(), "cache", "recipe-descriptions.json"), salt: h.Sum(nil),
+	c := &descCache{path: filepath.Join(engine.Home(), "cache", "recipe-descriptions.json"), salt: h.Sum64(),
 		m: map[string]string{}, used: map[string]bool{}}
 	if b, err := os.ReadFile(c.path); err == nil {
 		_ = json.Unmarshal(b, &c.m) // a damaged cache is rebuilt
@@ -243,10 +260,9 @@ func openDescCache(res *engine.Resolver) *descCache {
 }
 
 func (c *descCache) key(code []byte) string {
-	h := sha256.New()
-	h.Write(c.salt)
+	h := xxhash.NewWithSeed(c.salt)
 	h.Write(code)
-	return hex.EncodeToString(h.Sum(nil))
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 func (c *descCache) get(code []byte) (string, bool) {

@@ -12,11 +12,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/agentcore/agentcore/engine"
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/state"
 )
 
@@ -300,8 +300,8 @@ type lib struct {
 }
 
 var (
-	libFuncRE  = regexp.MustCompile(`^function M\.([A-Za-z_][A-Za-z0-9_]*)\(([^)]*)\)`)
-	libFieldRE = regexp.MustCompile(`^M\.([A-Za-z_][A-Za-z0-9_]*)\s*=`)
+	libFuncRE  = lazyregexp.New(`^function M\.([A-Za-z_][A-Za-z0-9_]*)\(([^)]*)\)`)
+	libFieldRE = lazyregexp.New(`^M\.([A-Za-z_][A-Za-z0-9_]*)\s*=`)
 )
 
 // parseDeployLib reads the public functions of the stock deploy library and the comments

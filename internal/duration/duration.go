@@ -3,12 +3,13 @@
 package duration
 
 import (
-	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
-var partRE = regexp.MustCompile(`^(\d+(?:\.\d*)?)(ms|s|m|h|d|w)`)
+var partRE = lazyregexp.New(`^(\d+(?:\.\d*)?)(ms|s|m|h|d|w)`)
 
 var units = map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour,
 	"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}

@@ -10,11 +10,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
@@ -497,5 +497,5 @@ func writeList(w http.ResponseWriter, member string, items []any, next string) {
 // lazyRegexp compiles a pattern on first use: the binary links this package for every
 // command, and compiling these at start-up cost every command (even --help) milliseconds.
 func lazyRegexp(pattern string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+	return lazyregexp.New(pattern).Regexp
 }

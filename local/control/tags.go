@@ -2,7 +2,6 @@ package control
 
 import (
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/agentcore/agentcore/local/internal/awsproto"
@@ -13,7 +12,7 @@ var (
 	tagKeyPattern   = lazyRegexp(`^[a-zA-Z0-9\s._:/=+@-]{1,128}$`)
 	tagValuePattern = lazyRegexp(`^[a-zA-Z0-9\s._:/=+@-]{0,256}$`)
 	// runtime/ID or runtime/ID/runtime-endpoint/NAME, in this endpoint's region and account.
-	taggableArn = regexp.MustCompile(`^arn:aws:bedrock-agentcore:([a-z0-9-]+):([0-9]{12}):runtime/([^/]+)(?:/runtime-endpoint/([^/]+))?$`)
+	taggableArn = lazyRegexp(`^arn:aws:bedrock-agentcore:([a-z0-9-]+):([0-9]{12}):runtime/([^/]+)(?:/runtime-endpoint/([^/]+))?$`)
 )
 
 const maxTags = 50
@@ -42,7 +41,7 @@ func (s *Service) withTags(arn string, fn func(tags map[string]string) error) er
 	if len(arn) < 20 || len(arn) > 1011 {
 		return fieldInvalid("resourceArn", arn, "Member must have length between 20 and 1011")
 	}
-	m := taggableArn.FindStringSubmatch(arn)
+	m := taggableArn().FindStringSubmatch(arn)
 	if m == nil || m[1] != s.cfg.Region || m[2] != s.cfg.Account {
 		return notFoundf("Resource not found: %s", arn)
 	}

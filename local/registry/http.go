@@ -12,12 +12,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
@@ -34,10 +34,10 @@ const maxManifestSize = 4 << 20
 
 var (
 	// nameRE is the distribution spec's repository name grammar (ECR's is the same).
-	nameRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
-	digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
-	uuidRE   = regexp.MustCompile(`^[a-f0-9-]{36}$`)
+	nameRE   = lazyregexp.New(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	tagRE    = lazyregexp.New(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	digestRE = lazyregexp.New(`^sha256:[a-f0-9]{64}$`)
+	uuidRE   = lazyregexp.New(`^[a-f0-9-]{36}$`)
 )
 
 func validTag(tag string) bool { return tagRE.MatchString(tag) }

@@ -5,16 +5,17 @@ import (
 	"encoding/xml"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // bucketNamePattern is checked with the length (3 to 63) apart: a counted repetition compiles
 // to one copy per count, paid at every start-up of the binary.
-var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+var bucketNamePattern = lazyregexp.New(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 
 func validBucketName(name string) bool {
 	return len(name) >= 3 && len(name) <= 63 && bucketNamePattern.MatchString(name) && !strings.Contains(name, "..") &&

@@ -15,13 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
@@ -160,7 +160,7 @@ func (sc *secret) stagesMap() map[string][]string {
 // Secret names: ASCII letters, digits and /_+=.@- (the console's and the API's rule), 1..512.
 // nameRE is checked with the length (1 to 512) apart: a counted repetition {1,512} compiles
 // to 512 copies of the class, 4 ms of every start-up of the binary.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
+var nameRE = lazyregexp.New(`^[A-Za-z0-9/_+=.@-]+$`)
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -558,7 +558,7 @@ type filter struct {
 	Values []string `json:"Values"`
 }
 
-var filterValueRE = regexp.MustCompile(`^!?[a-zA-Z0-9 :_@/+=.\-!]*$`)
+var filterValueRE = lazyregexp.New(`^!?[a-zA-Z0-9 :_@/+=.\-!]*$`)
 
 // matches applies ListSecrets' filters: every filter must match; a filter matches when any
 // of its values does (a prefix match; "!" negates; description and all ignore case).

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 const (
@@ -57,7 +59,7 @@ func (p *param) version(n int64) (version, bool) {
 	return version{}, false
 }
 
-var nameChars = regexp.MustCompile(`^[a-zA-Z0-9_.\-/]+$`)
+var nameChars = lazyregexp.New(`^[a-zA-Z0-9_.\-/]+$`)
 
 // validateName applies Parameter Store's naming rules to a name being created.
 func validateName(name string) error {

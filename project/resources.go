@@ -4,10 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 // Memories and credential providers: the AgentCore Memory and Identity resources agents use.
@@ -104,8 +105,8 @@ var (
 	resourceNameRE = fullMatch(Constraints["Name"].Pattern)
 	namespaceRE    = fullMatch(Constraints["Namespace"].Pattern)
 	providerNameRE = fullMatch(Constraints["CredentialProviderName"].Pattern)
-	namespaceVarRE = regexp.MustCompile(`\{([^{}]*)\}`)
-	kmsKeyRE       = regexp.MustCompile(`^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$`)
+	namespaceVarRE = lazyregexp.New(`\{([^{}]*)\}`)
+	kmsKeyRE       = lazyregexp.New(`^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[A-Za-z0-9/_-]+$`)
 )
 
 // MemoryName is the AgentCore name of a memory in an environment: memory_name when set,

@@ -11,10 +11,10 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/local/auth"
 )
 
@@ -350,7 +350,7 @@ type completeInput struct {
 	SessionURI *string `json:"sessionUri"`
 }
 
-var sessionURIPattern = regexp.MustCompile(`^urn:ietf:params:oauth:request_uri:[a-zA-Z0-9-._~]+$`)
+var sessionURIPattern = lazyregexp.New(`^urn:ietf:params:oauth:request_uri:[a-zA-Z0-9-._~]+$`)
 
 // completeResourceTokenAuth ends a user-consent session. The local endpoint starts none
 // (USER_FEDERATION is refused), so every session is unknown.

@@ -15,12 +15,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
@@ -196,8 +196,8 @@ func accessDenied(format string, args ...any) *apiError {
 type field struct {
 	name     string
 	min, max int
-	pattern  *regexp.Regexp // anchored
-	raw      string         // the pattern as the model writes it
+	pattern  *lazyregexp.Regexp // anchored
+	raw      string             // the pattern as the model writes it
 }
 
 func (f field) check(v *string) error {
@@ -222,7 +222,7 @@ func (f field) checkValue(v string) error {
 func newField(name string, min, max int, pattern string) field {
 	f := field{name: name, min: min, max: max, raw: pattern}
 	if pattern != "" {
-		f.pattern = regexp.MustCompile("^(?:" + pattern + ")$")
+		f.pattern = lazyregexp.New("^(?:" + pattern + ")$")
 	}
 	return f
 }

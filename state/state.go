@@ -92,7 +92,7 @@ type Intent struct {
 	// What the operation deploys, so that what it created can be recorded as if it had ended:
 	RuntimeID  string `json:"runtime_id,omitempty"`
 	MemoryID   string `json:"memory_id,omitempty"` // update_memory: the memory updated
-	Version    int    `json:"version,omitempty"` // the endpoint's target version
+	Version    int    `json:"version,omitempty"`   // the endpoint's target version
 	Image      string `json:"image,omitempty"`
 	Digest     string `json:"digest,omitempty"`
 	ConfigHash string `json:"config_hash,omitempty"`
@@ -172,7 +172,7 @@ type Store interface {
 // Ops are the operations an intent may record. create_agent spans a whole create recipe: a
 // create run again after an interrupted one finishes it rather than refusing a second create.
 var Ops = map[string]bool{
-	"create_agent": true, "create_repository": true, "create_stack": true, "create_runtime": true,
+	"create_agent": true, "create_repository": true, "create_stack": true, "create_runtime": true, "create_memory": true, "update_memory": true,
 	"update_runtime": true, "create_endpoint": true, "update_endpoint": true,
 }
 

@@ -32,7 +32,7 @@ var Module = &engine.Module{
 			Doc: "A fresh idempotency token (\"agentcore-\" and 32 random hex digits): valid as AgentCore's clientToken and CloudFormation's ClientRequestToken."},
 		{Name: "begin", Params: "state: table, agent: string, intent: journal.Intent", Returns: "journal.Intent", Go: luaBegin,
 			Doc: "Records an intent in the agent's state before the call it announces (a token when it has none, started_at) and saves the state. Returns the recorded intent: pass its token to the call. " +
-				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint; the agent must be in state.agents."},
+				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory; the agent must be in state.agents."},
 		{Name: "finish", Params: "state: table, agent: string, intent: journal.Intent|string", Go: luaFinish,
 			Doc: "Removes the intent (or the intent with this token) and saves the state with the result the recipe recorded in it."},
 		{Name: "pending", Params: "state: table, agent: string, op?: string", Returns: "journal.Intent[]", Go: luaPending,

@@ -5,6 +5,8 @@
 // It reaches AgentCore through builtins/aws/awscall.
 package memory
 
+//lint:file-ignore SA1019 the legacy namespaces field is read and sent beside namespaceTemplates: moto 5.2.1 knows only it (docs/moto-differences.md)
+
 import (
 	"context"
 	"errors"
@@ -199,7 +201,10 @@ func fromAPI(m *types.Memory) *Memory {
 		ExecutionRole: awssdk.ToString(m.MemoryExecutionRoleArn), FailureReason: awssdk.ToString(m.FailureReason),
 		Strategies: []Strategy{}, CreatedAt: timeString(m.CreatedAt), UpdatedAt: timeString(m.UpdatedAt)}
 	for _, s := range m.Strategies {
-		ns := append([]string{}, s.Namespaces...)
+		ns := append([]string{}, s.NamespaceTemplates...)
+		if len(ns) == 0 {
+			ns = append(ns, s.Namespaces...)
+		}
 		out.Strategies = append(out.Strategies, Strategy{ID: awssdk.ToString(s.StrategyId), Name: awssdk.ToString(s.Name),
 			Type: typeOf(string(s.Type)), APIType: string(s.Type), Namespaces: ns, Status: string(s.Status),
 			Description: awssdk.ToString(s.Description)})
@@ -224,21 +229,24 @@ func namespaces(s strategySpec) []string {
 // strategyInput is the API's input for one strategy of the configuration.
 func strategyInput(s strategySpec) (types.MemoryStrategyInput, error) {
 	name, desc, ns := &s.Name, optional(s.Description), namespaces(s)
+	// Both namespaceTemplates (the current field) and the legacy namespaces, with one value:
+	// moto 5.2.1 knows only the legacy one (docs/moto-differences.md). The legacy field can go
+	// when the emulator reads namespaceTemplates.
 	switch s.Type {
 	case "semantic":
-		return &types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: name, Description: desc, Namespaces: ns}}, nil
+		return &types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: name, Description: desc, NamespaceTemplates: ns, Namespaces: ns}}, nil
 	case "summary":
-		return &types.MemoryStrategyInputMemberSummaryMemoryStrategy{Value: types.SummaryMemoryStrategyInput{Name: name, Description: desc, Namespaces: ns}}, nil
+		return &types.MemoryStrategyInputMemberSummaryMemoryStrategy{Value: types.SummaryMemoryStrategyInput{Name: name, Description: desc, NamespaceTemplates: ns, Namespaces: ns}}, nil
 	case "user_preference":
-		return &types.MemoryStrategyInputMemberUserPreferenceMemoryStrategy{Value: types.UserPreferenceMemoryStrategyInput{Name: name, Description: desc, Namespaces: ns}}, nil
+		return &types.MemoryStrategyInputMemberUserPreferenceMemoryStrategy{Value: types.UserPreferenceMemoryStrategyInput{Name: name, Description: desc, NamespaceTemplates: ns, Namespaces: ns}}, nil
 	case "episodic":
-		return &types.MemoryStrategyInputMemberEpisodicMemoryStrategy{Value: types.EpisodicMemoryStrategyInput{Name: name, Description: desc, Namespaces: ns}}, nil
+		return &types.MemoryStrategyInputMemberEpisodicMemoryStrategy{Value: types.EpisodicMemoryStrategyInput{Name: name, Description: desc, NamespaceTemplates: ns, Namespaces: ns}}, nil
 	case "custom":
 		cfg, err := customConfig(s)
 		if err != nil {
 			return nil, err
 		}
-		return &types.MemoryStrategyInputMemberCustomMemoryStrategy{Value: types.CustomMemoryStrategyInput{Name: name, Description: desc, Namespaces: ns, Configuration: cfg}}, nil
+		return &types.MemoryStrategyInputMemberCustomMemoryStrategy{Value: types.CustomMemoryStrategyInput{Name: name, Description: desc, NamespaceTemplates: ns, Namespaces: ns, Configuration: cfg}}, nil
 	}
 	return nil, engine.Usagef("use one of "+strings.Join(proj.StrategyTypes, ", "), "memory strategy %q: type %q is not known", s.Name, s.Type)
 }
@@ -479,7 +487,7 @@ func (m *module) luaUpdate(L *lua.LState, id string, sp spec, o updateOpts) (upd
 		case ch.Action == "modify":
 			s := specs[ch.Strategy]
 			ms.ModifyMemoryStrategies = append(ms.ModifyMemoryStrategies, types.ModifyMemoryStrategyInput{
-				MemoryStrategyId: awssdk.String(ch.ID), Description: awssdk.String(s.Description), Namespaces: namespaces(s)})
+				MemoryStrategyId: awssdk.String(ch.ID), Description: awssdk.String(s.Description), NamespaceTemplates: namespaces(s), Namespaces: namespaces(s)})
 		case ch.Action == "delete":
 			ms.DeleteMemoryStrategies = append(ms.DeleteMemoryStrategies, types.DeleteMemoryStrategyInput{MemoryStrategyId: awssdk.String(ch.ID)})
 		}

@@ -96,7 +96,7 @@ Examples:
     { name = "all", type = "bool", help = "every agent of the project" },
   },
   run = function(args)
-    return deploy.each_agent("create", deploy.agent_names(args, "create"), create_one, function(r)
+    return deploy.each_agent("create", deploy.refuse_credentials_all(deploy.agent_names(args, "create")), create_one, function(r)
       return ("created (runtime %s, %s)"):format(tostring(r.runtime_id), deploy.vname(r.version))
     end)
   end,

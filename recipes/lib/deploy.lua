@@ -439,6 +439,14 @@ function M.refuse_credentials(agent)
     hint = ("remove the credentials key from [agents.%s] for now (the [credentials] tables may stay), and give the agent its keys through environment = { VAR = { secret = \"NAME\" } }"):format(agent.name) })
 end
 
+-- The agents named, each checked by refuse_credentials before any of them is deployed.
+---@param names string[]
+---@return string[]
+function M.refuse_credentials_all(names)
+  for _, n in ipairs(names) do M.refuse_credentials(project.agent(n, { resolve = false })) end
+  return names
+end
+
 -- Memory ([memories.NAME]) ---------------------------------------------------------------------
 -- An agent's memory is ensured before its runtime: created (write-ahead, with a client token)
 -- or brought to its configuration by one UpdateMemory (strategies added, modified and deleted

@@ -242,7 +242,17 @@ end
 ---@param token? string
 ---@return table<string, string>
 function M.tags(agent, token)
-  local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name }
+  return M.owned_tags("agentcore:agent", agent.name, token)
+end
+
+-- The tags of what agentcore creates, naming its owner with key = value (agentcore:agent for
+-- an agent's resources, agentcore:memory for a memory the environment's agents share).
+---@param key string
+---@param value string
+---@param token? string
+---@return table<string, string>
+function M.owned_tags(key, value, token)
+  local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), [key] = value }
   if project.id() ~= "" then t["agentcore:project-id"] = project.id() end
   if token then t["agentcore:token"] = token end
   return t
@@ -261,8 +271,17 @@ local stack_tags = M.tags
 ---@param agent deploy.Agent
 ---@return "ours"|"other"|"none"
 function M.owner(tags, agent)
+  return M.tag_owner(tags, "agentcore:agent", agent.name)
+end
+
+-- Who tags say made a resource whose owner they name with key = value (see M.owner).
+---@param tags table<string, string>?
+---@param key string
+---@param value string
+---@return "ours"|"other"|"none"
+function M.tag_owner(tags, key, value)
   if tags == nil or tags["agentcore:project"] ~= project.name()
-    or tags["agentcore:environment"] ~= env.name() or tags["agentcore:agent"] ~= agent.name then
+    or tags["agentcore:environment"] ~= env.name() or tags[key] ~= value then
     return "none"
   end
   local theirs = tags["agentcore:project-id"]
@@ -461,10 +480,7 @@ end
 ---@param token? string
 ---@return table<string, string>
 function M.memory_tags(mem, token)
-  local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:memory"] = mem.name }
-  if project.id() ~= "" then t["agentcore:project-id"] = project.id() end
-  if token then t["agentcore:token"] = token end
-  return t
+  return M.owned_tags("agentcore:memory", mem.name, token)
 end
 
 -- Who the tags say made a memory: "ours" (this project, environment and memory key), "other"
@@ -473,13 +489,7 @@ end
 ---@param mem project.Memory
 ---@return "ours"|"other"|"none"
 function M.memory_owner(tags, mem)
-  if tags == nil or tags["agentcore:project"] ~= project.name() or tags["agentcore:environment"] ~= env.name()
-    or tags["agentcore:memory"] ~= mem.name then
-    return "none"
-  end
-  local theirs = tags["agentcore:project-id"]
-  if theirs and theirs ~= "" and theirs ~= project.id() then return "other" end
-  return "ours"
+  return M.tag_owner(tags, "agentcore:memory", mem.name)
 end
 
 -- The state's record of a memory as the service describes it.

@@ -607,3 +607,10 @@ func (v *validator) agentResources(path []string, r rawAgent, a *Agent) {
 		a.Credentials = append([]string(nil), r.Credentials...)
 	}
 }
+
+// The variables an agent's runtime gets its memory in: the starter toolkit's names
+// (bedrock-agentcore-starter-toolkit), so agents written for it find their memory unchanged.
+const (
+	MemoryEnvID   = "BEDROCK_AGENTCORE_MEMORY_ID"
+	MemoryEnvName = "BEDROCK_AGENTCORE_MEMORY_NAME"
+)

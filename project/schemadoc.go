@@ -64,7 +64,7 @@ var KeyDocs = map[string]KeyDoc{
 	"agents.*.alarms.latency_p99_ms":               {Doc: "Alarm when p99 latency stays above this for 5 minutes."},
 	"agents.*.alarms.notify":                       {Values: "up to 3 e-mail addresses, any SNS topic ARNs", Doc: "Who is told."},
 	"agents.*.memory":                              {Values: "a [memories] table's name", Doc: "The memory the agent uses: create and update ensure it before the runtime, which gets BEDROCK_AGENTCORE_MEMORY_ID and BEDROCK_AGENTCORE_MEMORY_NAME, and whose role may use exactly that memory."},
-	"agents.*.credentials":                         {Values: "names of [credentials] tables", Doc: "The credential providers the agent may read through its workload identity; each one's provider name is in AGENTCORE_CREDENTIAL_NAME (NAME upper-cased, - as _)."},
+	"agents.*.credentials":                         {Values: "names of [credentials] tables", Doc: "The credential providers the agent may read through its workload identity; each one's provider name is in AGENTCORE_CREDENTIAL_NAME (NAME upper-cased, - as _). Validated, but not deployed by this version yet: create, update and deploy refuse an agent that lists credentials (exit 2)."},
 	"memories":                                     {Doc: "AgentCore Memory resources, one table each: `[memories.NAME]`. Agents name them with memory = \"NAME\"."},
 	"memories.*":                                   {Doc: "One memory: events per actor and session, and the long-term records its strategies extract."},
 	"memories.*.description":                       {Values: "1 to 4096 characters", Doc: "The memory's description."},

@@ -5,6 +5,7 @@ local observe = require("observe")
 -- Creates one agent (the lock of the agent is held).
 local function create_one(name)
   local agent = project.agent(name)
+  deploy.refuse_credentials(agent)
   aws.guard()
   deploy.resolve_secrets(agent) -- a secret without a value stops here, before any work
   deploy.preflight(agent)
@@ -18,6 +19,7 @@ local function create_one(name)
   if a.runtime_id then
     local live = agentcore.get_runtime(a.runtime_id)
     if live and marker then
+      if agent.memory then deploy.memory_env(c) end
       observe.ensure(c)
       return deploy.finish_create(c, live, marker)
     end
@@ -49,6 +51,8 @@ local function create_one(name)
 
   deploy.warn_no_id()
   marker = marker or deploy.begin(c, { op = "create_agent", name = agent.runtime_name })
+  -- The memory before the runtime: its id goes into the runtime's environment, its ARN into the role.
+  deploy.ensure_memory(c)
   -- The repository (or code bucket) and the role do not depend on the artifact: prepare them
   -- while it is built.
   local repo, pushed = deploy.prepare(c)
@@ -61,7 +65,8 @@ local function create_one(name)
   ui.info("  agentcore invoke " .. agent.name .. " --prompt hello")
   ui.info("  agentcore status " .. agent.name)
   local result = { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
-    runtime_arn = a.runtime_arn, version = n, image = pushed.image, digest = pushed.digest }
+    runtime_arn = a.runtime_arn, version = n, image = pushed.image, digest = pushed.digest,
+    memory_id = c.memory and c.memory.id or nil }
   -- last: a Ctrl-C before it leaves the intent, and create run again finishes (exit 0)
   deploy.finish(c, marker)
   return result
@@ -91,7 +96,7 @@ Examples:
     { name = "all", type = "bool", help = "every agent of the project" },
   },
   run = function(args)
-    return deploy.each_agent("create", deploy.agent_names(args, "create"), create_one, function(r)
+    return deploy.each_agent("create", deploy.refuse_credentials_all(deploy.agent_names(args, "create")), create_one, function(r)
       return ("created (runtime %s, %s)"):format(tostring(r.runtime_id), deploy.vname(r.version))
     end)
   end,

@@ -6,6 +6,7 @@ local deploy = require("deploy")
 local function rank(r)
   if r.kind == "endpoint" then return 1 end
   if r.kind == "runtime" then return 2 end
+  if r.kind == "memory" then return 2.5 end -- after the runtime that used it
   if r.kind == "ecr_repository" then return 3 end
   if r.kind == "stack" and r.id:match("%-repo$") then return 3 end
   if r.kind == "code" then return 3 end
@@ -16,7 +17,8 @@ end
 -- when nothing is recorded for it. An interrupted run's intents are resolved first. leaving
 -- names the agents this run destroys before this one: what it shares only with them is its
 -- to delete.
-local function plan_of(name, leaving)
+local function plan_of(name, leaving, opts)
+  opts = opts or {}
   local agent = project.agent(name, { resolve = false })
   local st = state.load()
   local a = st.agents[agent.name]
@@ -58,6 +60,25 @@ local function plan_of(name, leaving)
       table.insert(keep, { kind = r.kind, id = r.id, why = "shared with agent " .. other })
     else
       table.insert(plan, { kind = r.kind, id = r.id, arn = r.arn })
+    end
+  end
+  -- The memory holds users' data: deleted only when agentcore created it, no other agent of the
+  -- environment still uses it, and --keep-memory was not given (asked for on its own).
+  local m = a.memory
+  if m then
+    local user = nil
+    for other_name, other in pairs(st.agents) do
+      if other_name ~= agent.name and not (leaving and leaving[other_name]) and other.memory and other.memory.id == m.id then user = other_name end
+    end
+    local what = ("%s (%s)"):format(m.memory_name, m.id)
+    if m.created_by ~= "agentcore" then
+      table.insert(keep, { kind = "memory", id = what, why = "adopted with agentcore import memory: delete it yourself when no longer needed" })
+    elseif opts.keep_memory then
+      table.insert(keep, { kind = "memory", id = what, why = "--keep-memory" })
+    elseif user then
+      table.insert(keep, { kind = "memory", id = what, why = "used by agent " .. user })
+    else
+      table.insert(plan, { kind = "memory", id = m.id, arn = m.arn, name = m.memory_name })
     end
   end
   table.sort(plan, function(x, y) return rank(x) < rank(y) end)
@@ -119,6 +140,13 @@ local function execute(pl)
       gone_ok(s3.delete_prefix, { bucket = b, prefix = prefix })
       known = false -- not a recorded resource
       ui.ok("deleted the code zips under " .. p.id)
+    elseif p.kind == "memory" then
+      ui.step(("deleting memory %s (%s) with its events and records"):format(p.name or p.id, p.id))
+      memory.delete(p.id)
+      memory.wait(p.id)
+      journal.set_memory(c.st, agent.name, nil)
+      known = false -- recorded in the agent's memory, not its resources
+      ui.ok("deleted memory " .. p.id)
     elseif p.kind == "s3_bucket" then
       ui.step("deleting code bucket " .. p.id)
       deploy.retry_held("bucket " .. p.id, function() gone_ok(s3.delete_bucket, { bucket = p.id, force = true }) end)
@@ -153,7 +181,14 @@ local function execute(pl)
     end
   end
   for _, k in ipairs(keep) do
-    if k.kind ~= "role" then deploy.forget_resource(c, k.kind, k.id) end
+    if k.kind == "memory" then
+      if a.memory then
+        ui.ok(("kept memory %s (%s)"):format(k.id, k.why))
+        journal.set_memory(c.st, agent.name, nil)
+      end
+    elseif k.kind ~= "role" then
+      deploy.forget_resource(c, k.kind, k.id)
+    end
   end
   if #a.resources == 0 then st.agents[agent.name] = nil end
   state.save(st)
@@ -168,7 +203,26 @@ local function with_agents(names, fn, i)
   return state.with_agent(names[i], function() return with_agents(names, fn, i + 1) end)
 end
 
-local function confirm(e, question)
+-- The memories a set of plans deletes, for their own question.
+local function memories_of(plans)
+  local out = {}
+  for _, p in ipairs(plans) do
+    for _, x in ipairs(p.plan) do
+      if x.kind == "memory" then table.insert(out, ("%s (%s)"):format(x.name or x.id, x.id)) end
+    end
+  end
+  return out
+end
+
+local confirm
+local function confirm_memories(e, plans)
+  local mems = memories_of(plans)
+  if #mems == 0 then return end
+  confirm(e, ("also delete memor%s %s, with every event and long-term record it holds (users' data; this cannot be undone)? --keep-memory keeps %s"):format(
+    #mems == 1 and "y" or "ies", table.concat(mems, ", "), #mems == 1 and "it" or "them"))
+end
+
+function confirm(e, question)
   if e.protected then
     if not ui.confirm("environment " .. e.name .. " is protected: " .. question, { typed = e.name }) then
       ui.error("not confirmed: nothing was deleted", { usage = true,
@@ -183,7 +237,10 @@ return recipe {
   description = "Delete an agent's endpoints, runtime, images or code zips, and repository (only what agentcore created)",
   usage = [[
 The plan comes from the environment's state: only resources agentcore recorded as created are
-deleted (a role you brought with execution_role is kept). --dry-run prints the plan. A protected
+deleted (a role you brought with execution_role is kept). The agent's memory is deleted only
+when agentcore created it and no other agent of the environment uses it, after a question of its
+own (--yes answers it too); --keep-memory keeps it, and a memory recorded by agentcore import
+memory is never deleted. --dry-run prints the plan. A protected
 environment needs --yes and a typed confirmation of its name (in a terminal, or --confirm NAME).
 
 Several agents (or --all) make one plan and one confirmation, holding every agent's lock; then
@@ -199,12 +256,13 @@ Examples:
     { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },
     { name = "all", type = "bool", help = "every agent of the project (one plan, one confirmation)" },
     { name = "dry-run", type = "bool", help = "print the plan and change nothing" },
+    { name = "keep-memory", type = "bool", help = "keep the agent's memory (its events and records) even when agentcore created it and no other agent uses it" },
   },
   run = function(args)
     local names = deploy.agent_names(args, "destroy")
     local e = env.get()
     if #names == 1 then return with_agents(names, function()
-      local p = plan_of(names[1])
+      local p = plan_of(names[1], nil, { keep_memory = args.keep_memory })
       if p.empty then
         ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(p.agent.name, e.name))
         return { agent = p.agent.name, plan = json.array(), destroyed = false }
@@ -215,13 +273,14 @@ Examples:
         return { agent = p.agent.name, plan = p.plan, destroyed = false, dry_run = true }
       end
       confirm(e, ("delete these %d resources of %s in %s?"):format(#p.plan, p.agent.name, e.name))
+      confirm_memories(e, { p })
       aws.guard()
       return execute(p)
     end) end
     return with_agents(names, function()
       local plans, count, which, leaving = {}, 0, {}, {}
       for _, name in ipairs(names) do
-        local p = plan_of(name, leaving)
+        local p = plan_of(name, leaving, { keep_memory = args.keep_memory })
         leaving[name] = true
         if p.empty then
           ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(name, e.name))
@@ -242,6 +301,7 @@ Examples:
         return { environment = e.name, results = results, failed = 0, dry_run = true }
       end
       confirm(e, ("delete these %d resources of %s in %s?"):format(count, table.concat(which, ", "), e.name))
+      confirm_memories(e, plans)
       aws.guard()
       local by_name = {}
       for _, p in ipairs(plans) do by_name[p.agent.name] = p end

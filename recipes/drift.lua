@@ -135,6 +135,45 @@ local function report(changes, source, envname, out)
   end
 end
 
+-- The memories: each agent's recorded memory (and its configuration) against what GetMemory
+-- answers: a memory deleted, a strategy added, changed or removed behind agentcore's back, an
+-- expiry changed. One finding per memory and difference, though several agents use it.
+local function memory_findings(st, only, envname, out)
+  local seen = {}
+  for _, name in ipairs(project.agents()) do
+    local a = st.agents[name]
+    local rec = a and a.memory
+    local agent = project.agent(name, { resolve = false })
+    if (not only or only == name) and rec and not seen[rec.id] then
+      seen[rec.id] = true
+      local path = "agents." .. name .. ".memory"
+      local live = memory.get(rec.id)
+      if not live then
+        table.insert(out, { category = "memory", source = "runs", path = path, kind = "removed", recorded = rec.id,
+          text = ("memory %s (%s) of %s is recorded but does not exist in %s (its events are gone; agentcore update %s creates it again)"):format(
+            rec.memory_name, rec.id, name, envname, name) })
+      elseif agent.memory and agent.memory.name == rec.name then
+        local want = agent.memory
+        if rec.created_by == "adopted" then want.memory_name = live.name end
+        for _, ch in ipairs(memory.diff(live, want)) do
+          local text
+          if ch.what == "strategy" then
+            local verb = ({ add = "is in agentcore.toml but not in AgentCore (removed behind agentcore's back?)",
+              delete = "is in AgentCore (" .. (ch.was or "") .. ") but not in agentcore.toml (added in the console?)",
+              modify = "differs: AgentCore has " .. (ch.was or "") .. ", agentcore.toml says " .. (ch.now or ""),
+              replace = "has another type in AgentCore: " .. (ch.was or "") .. ", agentcore.toml says " .. (ch.now or "") })[ch.action]
+            text = ("memory %s: strategy %s %s"):format(live.name, ch.strategy, verb)
+          else
+            text = ("memory %s: %s is %s in AgentCore, agentcore.toml says %s"):format(live.name, ch.what, ch.was ~= "" and ch.was or "nothing", ch.now ~= "" and ch.now or "nothing")
+          end
+          table.insert(out, { category = "memory", source = "runs", path = path .. "." .. ch.what .. (ch.strategy and ("." .. ch.strategy) or ""),
+            kind = ch.action, recorded = ch.now, other = ch.was, text = text })
+        end
+      end
+    end
+  end
+end
+
 local function fmt(x)
   if x == nil then return "-" end
   if type(x) == "table" then return json.encode(x) end
@@ -242,7 +281,8 @@ return recipe {
   usage = [[
 Compares three documents, normalised the same way: the recorded state, its cloud copy (agentcore
 sync), and the live runtimes, versions, endpoints, repositories and CloudFormation stacks (their
-status). Timestamps, serials and sync
+status). Each recorded memory is compared with agentcore.toml and what GetMemory answers: a memory
+deleted, a strategy added, changed or removed outside agentcore, an expiry changed. Timestamps, serials and sync
 markers are ignored. Changes are grouped (runtime, endpoint, shared resource, environment) and
 said in plain words, then listed by path with the recorded and the other value.
 
@@ -281,6 +321,7 @@ Examples:
       report(diff.compare(recorded, cloud).changes, "the cloud copy", envname, findings)
     end
     report(diff.compare(recorded, live).changes, "runs", envname, findings)
+    memory_findings(st, args.agent, envname, findings)
     for _, f in ipairs(findings) do
       if f.source == "the cloud copy" then f.category = "environment" end
     end
@@ -295,7 +336,7 @@ Examples:
     end
 
     ui.warn(("drift in %s: %d difference%s"):format(envname, #findings, #findings == 1 and "" or "s"))
-    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource" }) do
+    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory" }) do
       local lines = {}
       for _, f in ipairs(findings) do
         if f.category == category then table.insert(lines, f.text) end
@@ -332,6 +373,12 @@ Examples:
       end
       result.fixed = args.fix
       return result
+    end
+    for _, f in ipairs(findings) do
+      if f.category == "memory" then
+        ui.info("a memory is brought back to agentcore.toml by agentcore update AGENT (one UpdateMemory: its events are kept), or take the console's change into agentcore.toml")
+        break
+      end
     end
     ui.info("fix with: agentcore drift --fix adopt (record what runs) or --fix restore (put back what the state says)")
     ui.exit_code(3)

@@ -22,10 +22,34 @@ local function short_time(t)
   return (t:gsub("T", " "):gsub("Z$", ""):gsub("%.%d+", ""))
 end
 
+-- The agent's memory: as recorded, and as GetMemory describes it (status, strategies, expiry).
+local function memory_status(agent, a)
+  local rec = a and a.memory
+  if not agent.memory and not rec then return nil end
+  local out = { name = agent.memory and agent.memory.name or rec.name, memory_name = rec and rec.memory_name or agent.memory.memory_name,
+    recorded = rec ~= nil, created_by = rec and rec.created_by or nil, id = rec and rec.id or nil, arn = rec and rec.arn or nil,
+    strategies = json.array() }
+  if not rec then
+    out.status = "NOT CREATED"
+    return out
+  end
+  local live = memory.get(rec.id)
+  if not live then
+    out.status = "MISSING"
+    return out
+  end
+  out.status, out.event_expiry_days = live.status, live.event_expiry_days
+  for _, s in ipairs(live.strategies) do
+    table.insert(out.strategies, { name = s.name, type = s.type, id = s.id, namespaces = s.namespaces, status = s.status })
+  end
+  return out
+end
+
 local function agent_status(name, st)
   local agent = project.agent(name, { resolve = false })
   local a = st.agents[name]
   local out = { agent = name, runtime_name = agent.runtime_name, deployed = false, versions = json.array(), endpoints = json.array() }
+  out.memory = memory_status(agent, a)
   if not a or not a.runtime_id then return out end
   out.deployed = true
   out.runtime_id, out.runtime_arn, out.repository = a.runtime_id, a.runtime_arn, a.repository
@@ -131,6 +155,20 @@ Examples:
           end
           ui.table({ "ENDPOINT", "VERSION", "STATUS", "INVOCATIONS (1H)", "ERRORS (1H)", "LAST ERROR (UTC)" }, erows)
           if s.dashboard_url then ui.info("dashboard: " .. s.dashboard_url) end
+        end
+        local m = s.memory
+        if m then
+          ui.info(("memory %s: %s %s%s%s"):format(m.name, m.memory_name, m.id and ("(" .. m.id .. ") ") or "", m.status,
+            m.event_expiry_days and (", events kept " .. m.event_expiry_days .. " days") or ""))
+          if m.created_by == "adopted" then ui.info("  adopted (agentcore import memory): destroy never deletes it") end
+          if m.status == "MISSING" then
+            ui.warn(("memory %s (%s) is recorded but does not exist; agentcore update %s creates it again"):format(m.memory_name, m.id, name))
+          end
+          local srows = {}
+          for _, x in ipairs(m.strategies) do
+            table.insert(srows, { x.name, x.type, table.concat(x.namespaces or {}, ", "), x.status or "-", x.id })
+          end
+          if #srows > 0 then ui.table({ "STRATEGY", "TYPE", "NAMESPACE", "STATUS", "ID" }, srows) end
         end
       end
     end

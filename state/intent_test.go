@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,8 +81,8 @@ func TestSourceHashSchema3(t *testing.T) {
 	if err != nil || back.Schema != SchemaVersion || back.Agents["bot"].Versions[0].SourceHash != "sha256:src" || back.Agents["bot"].Pending[0].SourceHash != "sha256:src2" {
 		t.Fatalf("reloaded: %+v, %v", back, err)
 	}
-	if _, err := Decode([]byte(`{"schema":5,"environment":"dev","agents":{}}`), "dev.json"); err == nil || !strings.Contains(err.Error(), "upgrade agentcore") {
-		t.Fatalf("schema 5: %v", err)
+	if _, err := Decode([]byte(fmt.Sprintf(`{"schema":%d,"environment":"dev","agents":{}}`, SchemaVersion+1)), "dev.json"); err == nil || !strings.Contains(err.Error(), "upgrade agentcore") {
+		t.Fatalf("a newer schema: %v", err)
 	}
 }
 
@@ -107,11 +108,35 @@ func TestEndpointHistorySchema4(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := back.Agents["bot"].Endpoints["stable"].History
-	if back.Schema != 4 || len(h) != MaxEndpointHistory || h[0].From != 6 || h[len(h)-1].To != MaxEndpointHistory+6 {
+	if back.Schema != SchemaVersion || len(h) != MaxEndpointHistory || h[0].From != 6 || h[len(h)-1].To != MaxEndpointHistory+6 {
 		t.Fatalf("history: schema %d, %d moves, first %+v", back.Schema, len(h), h[0])
 	}
 	back.Agents["bot"].Endpoints["stable"].History = []EndpointMove{{From: 1, To: 0}}
 	if err := s.Save(context.Background(), "dev", back); err == nil || !strings.Contains(err.Error(), "names no version") {
 		t.Fatalf("a move to version 0: %v", err)
+	}
+}
+
+// A schema 4 document (no memory) loads; an agent's memory is saved and read back, and an
+// intent may record create_memory and update_memory.
+func TestMemorySchema5(t *testing.T) {
+	doc := `{"schema":4,"environment":"dev","serial":1,"updated_at":"2024-01-01T00:00:00Z",
+	"agents":{"bot":{"runtime_name":"b","versions":[],"endpoints":{},"resources":[]}}}`
+	st, err := Decode([]byte(doc), "dev.json")
+	if err != nil || st.Agents["bot"].Memory != nil {
+		t.Fatalf("schema 4: %+v, %v", st, err)
+	}
+	st.Agents["bot"].Memory = &Memory{Name: "chat", MemoryName: "p_chat_dev", ID: "p_chat_dev-0123456789", ARN: "arn:aws:bedrock-agentcore:us-east-1:123456789012:memory/p_chat_dev-0123456789",
+		CreatedBy: "agentcore", Strategies: []MemoryStrategyID{{Name: "semantic", Type: "semantic", ID: "s-1"}}}
+	st.Agents["bot"].Pending = []Intent{{Op: "update_memory", Name: "p_chat_dev", MemoryID: "p_chat_dev-0123456789",
+		Token: "agentcore-" + strings.Repeat("c3", 16), StartedAt: time.Now().UTC().Truncate(time.Second)}}
+	s := NewFileStore(t.TempDir())
+	if err := s.Save(context.Background(), "dev", st); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.Load(context.Background(), "dev")
+	if err != nil || back.Schema != SchemaVersion || back.Agents["bot"].Memory == nil || back.Agents["bot"].Memory.Strategies[0].ID != "s-1" ||
+		back.Agents["bot"].Pending[0].MemoryID != "p_chat_dev-0123456789" {
+		t.Fatalf("reloaded: %+v, %v", back, err)
 	}
 }

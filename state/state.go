@@ -13,10 +13,11 @@ import (
 
 // SchemaVersion is written into every state document; Load refuses newer ones. Version 2 added
 // Agent.Pending (write-ahead intents), version 3 Version.SourceHash and Intent.SourceHash,
-// version 4 Endpoint.History (the moves of a named endpoint, which rollback follows back);
+// version 4 Endpoint.History (the moves of a named endpoint, which rollback follows back),
+// version 5 Agent.Memory (the AgentCore memory the agent uses);
 // older documents load unchanged (they have none), and an older agentcore refuses a newer
 // document with "upgrade agentcore" rather than an unknown field.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // MaxEndpointHistory bounds the moves kept per endpoint: the oldest go first.
 const MaxEndpointHistory = 50
@@ -48,6 +49,28 @@ type Agent struct {
 	// Rollout is an `agentcore rollout` that started from this environment (its first) and
 	// has not ended: a run again carries the same artifact on instead of building anew.
 	Rollout *Rollout `json:"rollout,omitempty"`
+	// Memory is the AgentCore memory the agent's runtime uses ([memories.NAME]). Agents of an
+	// environment that use one memory each record it: destroy deletes it with the last of them.
+	Memory *Memory `json:"memory,omitempty"`
+}
+
+// Memory records an AgentCore memory an agent uses.
+type Memory struct {
+	Name       string `json:"name"`        // the [memories] key in agentcore.toml
+	MemoryName string `json:"memory_name"` // its name in AgentCore
+	ID         string `json:"id"`
+	ARN        string `json:"arn"`
+	// CreatedBy is "agentcore" (created by agentcore, for this project and environment: destroy
+	// may delete it) or "adopted" (recorded by agentcore import memory: never deleted unless asked).
+	CreatedBy  string             `json:"created_by"`
+	Strategies []MemoryStrategyID `json:"strategies"`
+}
+
+// MemoryStrategyID is a strategy of a recorded memory: its name and the id AgentCore gave it.
+type MemoryStrategyID struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	ID   string `json:"id"`
 }
 
 // Rollout records what a rollout carries through its environments (recipes/rollout.lua).
@@ -63,13 +86,14 @@ type Rollout struct {
 // with the call (clientToken, ClientRequestToken) and put in the agentcore:token tag of what
 // it creates, so the next run can tell the resource this run created from any other.
 type Intent struct {
-	Op        string    `json:"op"`    // create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint
+	Op        string    `json:"op"`    // create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory
 	Name      string    `json:"name"`  // repository, stack, runtime or endpoint name
 	Token     string    `json:"token"` // 33-64 characters [a-zA-Z0-9-]
 	StartedAt time.Time `json:"started_at"`
 	// What the operation deploys, so that what it created can be recorded as if it had ended:
 	RuntimeID  string `json:"runtime_id,omitempty"`
-	Version    int    `json:"version,omitempty"` // the endpoint's target version
+	MemoryID   string `json:"memory_id,omitempty"` // update_memory: the memory updated
+	Version    int    `json:"version,omitempty"`   // the endpoint's target version
 	Image      string `json:"image,omitempty"`
 	Digest     string `json:"digest,omitempty"`
 	ConfigHash string `json:"config_hash,omitempty"`
@@ -149,7 +173,7 @@ type Store interface {
 // Ops are the operations an intent may record. create_agent spans a whole create recipe: a
 // create run again after an interrupted one finishes it rather than refusing a second create.
 var Ops = map[string]bool{
-	"create_agent": true, "create_repository": true, "create_stack": true, "create_runtime": true,
+	"create_agent": true, "create_repository": true, "create_stack": true, "create_runtime": true, "create_memory": true, "update_memory": true,
 	"update_runtime": true, "create_endpoint": true, "update_endpoint": true,
 }
 

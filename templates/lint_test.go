@@ -25,6 +25,7 @@ var starAllowed = map[string]func(stmt map[string]any) error{
 	// ci-role.yaml (the CI deploy role):
 	"cloudformation:DescribeStacks":       nil, // without a stack name it lists the account's stacks (cfn.list)
 	"bedrock-agentcore:ListAgentRuntimes": nil, // a list: no resource-level permissions
+	"bedrock-agentcore:ListMemories":      nil, // a list: no resource-level permissions
 	"cloudwatch:GetMetricData":            nil, // CloudWatch metric reads: no resource-level permissions
 	"cloudwatch:GetMetricStatistics":      nil,
 	"cloudwatch:ListMetrics":              nil,
@@ -191,7 +192,7 @@ func TestTemplateInterfaces(t *testing.T) {
 			[]string{"Agent", "Environment", "KeepImages", "Project", "RepositoryName", "ScanOnPush"},
 			[]string{"RepositoryArn", "RepositoryName", "RepositoryUri"}},
 		{"agent-role.yaml",
-			[]string{"Agent", "CodeObjectArn", "Environment", "ModelArns", "Project", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
+			[]string{"Agent", "CodeObjectArn", "Environment", "MemoryArn", "ModelArns", "Project", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
 			[]string{"RoleArn", "RoleName"}},
 		{"code-bucket.yaml",
 			[]string{"BucketName", "Environment", "Project"},

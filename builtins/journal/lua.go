@@ -24,13 +24,15 @@ var Module = &engine.Module{
 		{Name: "journal.Version", Open: true, Of: Version{}},
 		{Name: "journal.Endpoint", Of: st.Endpoint{}},
 		{Name: "journal.Record", Doc: "An agent's fields record sets.", Of: Record{}},
+		{Name: "journal.Memory", Doc: "The memory an agent uses: its [memories] key, AgentCore name, id and ARN, who made it (agentcore or adopted) and its strategies' ids.", Of: st.Memory{}},
+		{Name: "journal.MemoryStrategy", Of: st.MemoryStrategyID{}},
 	},
 	Funcs: []engine.Func{
 		{Name: "token", Returns: "string", Go: luaToken,
 			Doc: "A fresh idempotency token (\"agentcore-\" and 32 random hex digits): valid as AgentCore's clientToken and CloudFormation's ClientRequestToken."},
 		{Name: "begin", Params: "state: table, agent: string, intent: journal.Intent", Returns: "journal.Intent", Go: luaBegin,
 			Doc: "Records an intent in the agent's state before the call it announces (a token when it has none, started_at) and saves the state. Returns the recorded intent: pass its token to the call. " +
-				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint; the agent must be in state.agents."},
+				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory; the agent must be in state.agents."},
 		{Name: "finish", Params: "state: table, agent: string, intent: journal.Intent|string", Go: luaFinish,
 			Doc: "Removes the intent (or the intent with this token) and saves the state with the result the recipe recorded in it."},
 		{Name: "pending", Params: "state: table, agent: string, op?: string", Returns: "journal.Intent[]", Go: luaPending,
@@ -46,6 +48,8 @@ var Module = &engine.Module{
 			Doc: "Removes the record of a resource and saves the state; false when it was not recorded."},
 		{Name: "has_resource", Params: "state: table, agent: string, kind: string, id: string", Returns: "boolean", Go: luaHasResource,
 			Doc: "Whether agentcore recorded creating the resource."},
+		{Name: "set_memory", Params: "state: table, agent: string, memory?: journal.Memory", Go: luaSetMemory,
+			Doc: "Records the memory the agent uses (nil: none any more); saves."},
 		{Name: "set_version", Params: "state: table, agent: string, version: journal.Version", Go: luaSetVersion,
 			Doc: "Records a runtime version (replacing the one of the same number; versions stay sorted) and saves the state."},
 		{Name: "set_endpoint", Params: "state: table, agent: string, name: string, endpoint: journal.Endpoint", Go: luaSetEndpoint,
@@ -61,6 +65,7 @@ type Intent struct {
 	Token      string    `json:"token,omitempty"`
 	StartedAt  time.Time `json:"started_at,omitempty"`
 	RuntimeID  string    `json:"runtime_id,omitempty"`
+	MemoryID   string    `json:"memory_id,omitempty"`
 	Version    int       `json:"version,omitempty"`
 	Image      string    `json:"image,omitempty"`
 	Digest     string    `json:"digest,omitempty"`
@@ -317,4 +322,19 @@ func luaSetEndpoint(L *lua.LState, state *lua.LTable, agent, name string, e st.E
 	}
 	SetEndpoint(c.a, name, e)
 	return c.save("endpoints", c.a.Endpoints)
+}
+
+func luaSetMemory(L *lua.LState, state *lua.LTable, agent string, m *st.Memory) error {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return err
+	}
+	if m != nil && m.Strategies == nil {
+		m.Strategies = []st.MemoryStrategyID{}
+	}
+	c.a.Memory = m
+	if m == nil {
+		return c.save("memory", nil)
+	}
+	return c.save("memory", m)
 }

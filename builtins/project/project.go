@@ -28,6 +28,10 @@ var Module = &engine.Module{
 			Of: SecretRef{}},
 		{Name: "project.Auth", Doc: "How callers authenticate: iam (SigV4), or a JWT from cognito or another OpenID Connect issuer (jwt).",
 			Of: Auth{}},
+		{Name: "project.Memory", Doc: "The [memories.NAME] table an agent uses, as the selected environment sees it: memory_name is its AgentCore name (PROJECT_NAME_ENV unless memory_name is set); memory.create and memory.update take it as it is.",
+			Of: Memory{}},
+		{Name: "project.MemoryStrategy", Doc: "One strategy of a memory: type as agentcore.toml writes it, name unique in its memory, namespace (\"\": AgentCore's own).",
+			Of: MemoryStrategy{}},
 		{Name: "project.Alarms", Doc: "[agents.NAME.alarms]: errors (SystemErrors + UserErrors in 5 minutes) and latency_p99_ms thresholds, and who is notified (e-mail addresses, SNS topic ARNs).",
 			Of: Alarms{}},
 	},
@@ -41,7 +45,7 @@ var Module = &engine.Module{
 		{Name: "secret_prefix", Returns: "string",
 			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Go: luaSecretPrefix},
 		{Name: "agent", Params: "name: string, opts?: project.AgentOpts", Returns: "project.Agent",
-			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Go: luaAgent},
+			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), memory (the [memories.NAME] table it uses: {name, memory_name, description, event_expiry_days, encryption_key, execution_role, strategies = {{type, name, namespace, ...}}}, or nil), credentials (the [credentials] names it lists; not deployed by this version), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Go: luaAgent},
 	},
 }
 
@@ -78,6 +82,44 @@ type Agent struct {
 	Entrypoint    []string             `json:"entrypoint"`
 	Smoke         []map[string]any     `json:"smoke" lua:"project.SmokeCheck[]"`
 	Alarms        *Alarms              `json:"alarms,omitempty" lua:"project.Alarms"`
+	Memory        *Memory              `json:"memory,omitempty" lua:"project.Memory"`
+	Credentials   []string             `json:"credentials"`
+}
+
+// Memory is the [memories.NAME] table an agent uses, in the selected environment.
+type Memory struct {
+	Name            string           `json:"name"`
+	MemoryName      string           `json:"memory_name"`
+	Description     string           `json:"description,omitempty"`
+	EventExpiryDays int              `json:"event_expiry_days"`
+	EncryptionKey   string           `json:"encryption_key,omitempty"`
+	ExecutionRole   string           `json:"execution_role,omitempty"`
+	Strategies      []MemoryStrategy `json:"strategies" lua:"project.MemoryStrategy[]"`
+}
+
+// MemoryStrategy is one strategy of a memory.
+type MemoryStrategy struct {
+	Type                string `json:"type" lua:"\"semantic\"|\"summary\"|\"user_preference\"|\"episodic\"|\"custom\""`
+	Name                string `json:"name"`
+	Description         string `json:"description,omitempty"`
+	Namespace           string `json:"namespace,omitempty"`
+	Extends             string `json:"extends,omitempty"`
+	Model               string `json:"model,omitempty"`
+	ExtractionPrompt    string `json:"extraction_prompt,omitempty"`
+	ConsolidationPrompt string `json:"consolidation_prompt,omitempty"`
+}
+
+// memoryView is the Lua view of memory m of project p in environment env.
+func memoryView(m *proj.Memory, project, env string) *Memory {
+	out := &Memory{Name: m.Name, MemoryName: m.MemoryName(project, env), Description: m.Description,
+		EventExpiryDays: m.EventExpiryDays, EncryptionKey: m.EncryptionKey, ExecutionRole: m.ExecutionRole,
+		Strategies: []MemoryStrategy{}}
+	for _, s := range m.Strategies {
+		out.Strategies = append(out.Strategies, MemoryStrategy{Type: s.Type, Name: s.Name, Description: s.Description,
+			Namespace: s.Namespace, Extends: s.Extends, Model: s.Model, ExtractionPrompt: s.ExtractionPrompt,
+			ConsolidationPrompt: s.ConsolidationPrompt})
+	}
+	return out
 }
 
 // SecretRef is a { secret = "NAME" } value of an agent's environment.
@@ -233,6 +275,12 @@ func luaAgent(L *lua.LState, n string, opts agentOpts) (lua.LValue, error) {
 		Build: a.Build, Image: a.Image, Package: a.Package, Files: a.Files, BaseImage: a.BaseImage,
 		Runtime: a.Runtime, Entrypoint: a.Entrypoint, Smoke: smokeTables(a.Smoke),
 	}
+	view.Credentials = append([]string{}, a.Credentials...)
+	if a.Memory != "" {
+		if m := e.Memories[a.Memory]; m != nil {
+			view.Memory = memoryView(m, p.Name, e.Name)
+		}
+	}
 	if al := a.Alarms; al != nil {
 		view.Alarms = &Alarms{Errors: al.Errors, LatencyP99Ms: al.LatencyP99Ms, Notify: al.Notify, Endpoint: al.Endpoint}
 		if al.Endpoint == "" {
@@ -295,6 +343,21 @@ func configHash(L *lua.LState, a *proj.Agent, self *lua.LTable, where string, st
 			r.Out.AddSecret(s)
 		}
 		vars[k] = s
+	}
+	if a.Memory != "" {
+		// The memory's id and name are the runtime's (MemoryEnvID, MemoryEnvName): a memory
+		// made anew (a new id) is a new configuration, so a new version.
+		for _, k := range []string{proj.MemoryEnvID, proj.MemoryEnvName} {
+			var v lua.LValue = lua.LNil
+			if selfEnv != nil {
+				v = selfEnv.RawGetString(k)
+			}
+			if v.Type() != lua.LTString {
+				engine.RaiseUsage(L, "call deploy.ensure_memory(c) (or deploy.memory_env(c) for the recorded memory; recipes/lib/deploy.lua) before reading agent.config_hash",
+					"agent %s uses memory %q, whose id is not known yet: config_hash needs it (%s)", a.Name, a.Memory, k)
+			}
+			vars[k] = v.String()
+		}
 	}
 	key, err := HashKey(L, store, env)
 	if err != nil {

@@ -47,7 +47,13 @@ import (
 // TestFaultInjection runs the kill points on the local provider.
 func TestFaultInjection(t *testing.T) {
 	bin := faultPrerequisites(t)
-	runFaultInjection(t, &faultTarget{name: "local", bin: bin, commands: faultCommands})
+	var cmds []faultCommand
+	for _, c := range faultCommands {
+		if !c.memory { // the local endpoint's Memory service is not in this tree yet
+			cmds = append(cmds, c)
+		}
+	}
+	runFaultInjection(t, &faultTarget{name: "local", bin: bin, commands: cmds})
 }
 
 // TestFaultInjectionMoto runs create and update kill points against moto (the AWS path:
@@ -62,7 +68,7 @@ func TestFaultInjectionMoto(t *testing.T) {
 	reg := startRegistry(t)
 	var cmds []faultCommand
 	for _, c := range faultCommands {
-		if c.name == "create" || c.name == "update" {
+		if c.name == "create" || c.name == "update" || c.memory {
 			cmds = append(cmds, c)
 		}
 	}
@@ -103,6 +109,21 @@ type faultCommand struct {
 	calls []string
 	// chosen are the kill points run by default: boundary kinds (or calls) with their signal
 	chosen []faultChoice
+	// memory: the command deploys an AgentCore memory, which only moto serves in this tree
+	// (the local endpoint's Memory service comes separately): run on moto only, with a
+	// reference project of its own
+	memory bool
+}
+
+// withMemory gives the project's agent a memory of strategies (agentcore.toml's syntax).
+func withMemory(p *faultProject, strategies string) {
+	p.edit("agentcore.toml", `environment = { LOG_LEVEL = "info" }`, "environment = { LOG_LEVEL = \"info\" }\nmemory = \"chat\"")
+	f, err := os.OpenFile(filepath.Join(p.dir, "agentcore.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[memories.chat]\nevent_expiry_days = 30\nstrategies = [%s]\n", strategies)
+	f.Close()
 }
 
 type faultChoice struct {
@@ -149,6 +170,26 @@ var faultCommands = []faultCommand{
 		calls: []string{"agentcore.update_runtime#1", "agentcore.create_endpoint#1", "agentcore.create_endpoint#2"},
 		chosen: []faultChoice{{"call:agentcore.create_endpoint#1", syscall.SIGKILL}, {"call:agentcore.create_endpoint#2", syscall.SIGKILL},
 			{"step:smoke#1", syscall.SIGINT}, {"ok:--smoke#1", syscall.SIGKILL}}},
+	// create with a memory: killed right after CreateMemory returned (before the memory is
+	// recorded), the re-run finds it by name and tags instead of making a second one.
+	{name: "create-memory", memory: true, args: []string{"create", "my-bot"}, prepare: func(p *faultProject) {
+		withMemory(p, `{ type = "semantic", namespace = "/facts/{actorId}" }`)
+	}, status: func(t *testing.T, s string) {
+		wantIn(t, s, `"latest_version":1`)
+		wantIn(t, s, `"created_by":"agentcore"`)
+	},
+		calls:  []string{"memory.create#1", "agentcore.create_runtime#1"},
+		chosen: []faultChoice{{"call:memory.create#1", syscall.SIGKILL}, {"step:creating#1", syscall.SIGINT}}},
+	// update adding a strategy: killed right after UpdateMemory returned, the re-run records
+	// the memory as it is and changes nothing more.
+	{name: "update-memory", memory: true, args: []string{"update", "my-bot"}, prepare: func(p *faultProject) {
+		withMemory(p, `{ type = "semantic", namespace = "/facts/{actorId}" }`)
+		p.ok("create", "my-bot")
+		p.edit("agentcore.toml", `strategies = [{ type = "semantic", namespace = "/facts/{actorId}" }]`,
+			`strategies = [{ type = "semantic", namespace = "/facts/{actorId}" }, { type = "summary" }]`)
+	}, status: func(t *testing.T, s string) { wantIn(t, s, `"type":"summary"`) },
+		calls:  []string{"memory.update#1"},
+		chosen: []faultChoice{{"call:memory.update#1", syscall.SIGKILL}}},
 	{name: "destroy", args: []string{"destroy", "my-bot", "--yes"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 		p.ok("promote", "my-bot", "--endpoint", "stable", "--version", "1")
@@ -180,6 +221,17 @@ func runFaultInjection(t *testing.T, target *faultTarget) {
 	for _, c := range faultCommands {
 		if c.name == "release" && target.moto != "" {
 			continue // moto has no InvokeAgentRuntime: no smoke check can run there
+		}
+		if c.memory {
+			if target.moto == "" {
+				continue
+			}
+			r := newFaultProject(t, target, "ref"+c.name)
+			c.prepare(r)
+			kinds[c.name] = boundaryKinds(r.events(c.args...))
+			r.ok("destroy", "my-bot", "--yes")
+			r.nothingLeft()
+			continue
 		}
 		if c.name == "update" {
 			ref.edit("agents/my-bot/main.go", "You said: ", "You told me: ")

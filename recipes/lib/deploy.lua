@@ -242,7 +242,17 @@ end
 ---@param token? string
 ---@return table<string, string>
 function M.tags(agent, token)
-  local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:agent"] = agent.name }
+  return M.owned_tags("agentcore:agent", agent.name, token)
+end
+
+-- The tags of what agentcore creates, naming its owner with key = value (agentcore:agent for
+-- an agent's resources, agentcore:memory for a memory the environment's agents share).
+---@param key string
+---@param value string
+---@param token? string
+---@return table<string, string>
+function M.owned_tags(key, value, token)
+  local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), [key] = value }
   if project.id() ~= "" then t["agentcore:project-id"] = project.id() end
   if token then t["agentcore:token"] = token end
   return t
@@ -261,8 +271,17 @@ local stack_tags = M.tags
 ---@param agent deploy.Agent
 ---@return "ours"|"other"|"none"
 function M.owner(tags, agent)
+  return M.tag_owner(tags, "agentcore:agent", agent.name)
+end
+
+-- Who tags say made a resource whose owner they name with key = value (see M.owner).
+---@param tags table<string, string>?
+---@param key string
+---@param value string
+---@return "ours"|"other"|"none"
+function M.tag_owner(tags, key, value)
   if tags == nil or tags["agentcore:project"] ~= project.name()
-    or tags["agentcore:environment"] ~= env.name() or tags["agentcore:agent"] ~= agent.name then
+    or tags["agentcore:environment"] ~= env.name() or tags[key] ~= value then
     return "none"
   end
   local theirs = tags["agentcore:project-id"]
@@ -373,6 +392,7 @@ function M.ensure_role(c, repo)
       RuntimeName = agent.runtime_name,
       ModelArns = table.concat(models, ","),
       SecretArns = table.concat(M.resolve_secrets(agent), ","),
+      MemoryArn = c.memory and c.memory.arn or "",
       Project = project.name(), Environment = env.name(), Agent = agent.name,
     } })
   M.record(c, { role_arn = out.outputs.RoleArn })
@@ -425,6 +445,169 @@ function M.resolve_secrets(agent)
   agent.secret_versions = versions
   agent.secret_arns = arns
   return arns
+end
+
+-- Credential providers ([credentials.NAME]) are validated but not deployed by this version: an
+-- agent that lists some stops before any work rather than run without them.
+---@param agent deploy.Agent
+function M.refuse_credentials(agent)
+  local names = agent.credentials or {}
+  if #names == 0 then return end
+  ui.error(("agent %s lists credentials = [%s]: credential providers ([credentials.NAME]) are validated but not deployed by this version of agentcore yet"):format(
+    agent.name, table.concat(names, ", ")), { usage = true,
+    hint = ("remove the credentials key from [agents.%s] for now (the [credentials] tables may stay), and give the agent its keys through environment = { VAR = { secret = \"NAME\" } }"):format(agent.name) })
+end
+
+-- The agents named, each checked by refuse_credentials before any of them is deployed.
+---@param names string[]
+---@return string[]
+function M.refuse_credentials_all(names)
+  for _, n in ipairs(names) do M.refuse_credentials(project.agent(n, { resolve = false })) end
+  return names
+end
+
+-- Memory ([memories.NAME]) ---------------------------------------------------------------------
+-- An agent's memory is ensured before its runtime: created (write-ahead, with a client token)
+-- or brought to its configuration by one UpdateMemory (strategies added, modified and deleted
+-- by id: the memory and its events are kept), then recorded in the agent's state entry
+-- ({name, memory_name, id, arn, created_by, strategies}). The runtime gets its id and name in
+-- BEDROCK_AGENTCORE_MEMORY_ID and BEDROCK_AGENTCORE_MEMORY_NAME (the starter toolkit's names);
+-- both enter config_hash, so a memory made anew is a new version.
+
+-- The tags of a memory agentcore creates: project, environment and the [memories] key (a
+-- memory is the environment's, shared by the agents that name it, not one agent's).
+---@param mem project.Memory
+---@param token? string
+---@return table<string, string>
+function M.memory_tags(mem, token)
+  return M.owned_tags("agentcore:memory", mem.name, token)
+end
+
+-- Who the tags say made a memory: "ours" (this project, environment and memory key), "other"
+-- (another checkout of the project's name), "none".
+---@param tags table<string, string>?
+---@param mem project.Memory
+---@return "ours"|"other"|"none"
+function M.memory_owner(tags, mem)
+  return M.tag_owner(tags, "agentcore:memory", mem.name)
+end
+
+-- The state's record of a memory as the service describes it.
+---@param name string the [memories] key
+---@param live memory.Memory
+---@param created_by "agentcore"|"adopted"
+---@return journal.Memory
+function M.memory_record(name, live, created_by)
+  local strategies = json.array()
+  for _, s in ipairs(live.strategies or {}) do
+    table.insert(strategies, { name = s.name, type = s.type, id = s.id })
+  end
+  return { name = name, memory_name = live.name, id = live.id, arn = live.arn, created_by = created_by, strategies = strategies }
+end
+
+-- Puts the recorded memory's id and name in the runtime's environment (agent.environment);
+-- for the recipes that deploy a recorded configuration without ensuring it (rollback). An agent
+-- with a memory not recorded yet stops: it has to be created first.
+---@param c deploy.Context
+function M.memory_env(c)
+  local agent, rec = c.agent, c.a.memory
+  if not agent.memory then return end
+  if not rec or rec.name ~= agent.memory.name then
+    ui.error(("agent %s uses memory %s, which is not recorded in %s"):format(agent.name, agent.memory.name, env.name()),
+      { usage = true, hint = "deploy it first: agentcore update " .. agent.name })
+  end
+  agent.environment.BEDROCK_AGENTCORE_MEMORY_ID = rec.id
+  agent.environment.BEDROCK_AGENTCORE_MEMORY_NAME = rec.memory_name
+end
+
+-- The record of memory key name by another agent of the environment, from the state as saved now.
+local function recorded_elsewhere(agent_name, name, memory_name)
+  for other, a in pairs(state.load().agents or {}) do
+    if other ~= agent_name and a.memory and a.memory.name == name
+      and (a.memory.created_by == "adopted" or a.memory.memory_name == memory_name) then
+      return a.memory
+    end
+  end
+  return nil
+end
+
+-- Ensures the agent's memory and puts it in the runtime's environment; returns the memory
+-- (memory.Memory, ACTIVE) or nil for an agent without one. The agents of an environment that
+-- name one memory take turns (state.with_lock), so two runs never create it twice.
+---@param c deploy.Context
+---@return memory.Memory?
+function M.ensure_memory(c)
+  local agent, a = c.agent, c.a
+  local mem = agent.memory
+  if not mem then
+    if a.memory then
+      ui.warn(("%s no longer names memory %s (%s): the memory is kept, and no longer recorded for it"):format(
+        agent.name, a.memory.name, a.memory.id))
+      journal.set_memory(c.st, agent.name, nil)
+    end
+    return nil
+  end
+  return state.with_lock("memory-" .. mem.name, function()
+    local rec = a.memory
+    -- an adopted memory keeps its own name; one agentcore made is named by the configuration
+    if rec and (rec.name ~= mem.name or rec.created_by ~= "adopted" and rec.memory_name ~= mem.memory_name) then rec = nil end
+    rec = rec or recorded_elsewhere(agent.name, mem.name, mem.memory_name)
+    local live = rec and memory.get(rec.id) or nil
+    if rec and not live then
+      ui.warn(("memory %s (%s) recorded in %s no longer exists; creating it again (its events are gone)"):format(mem.memory_name, rec.id, env.name()))
+      rec = nil
+    end
+    local created_by = rec and rec.created_by or "agentcore"
+    if not live then
+      -- not recorded: a run killed before it recorded the memory, or one of another checkout
+      local found = memory.find(mem.memory_name)
+      if found then
+        local tags = agentcore.list_tags(found.arn)
+        local owner = M.memory_owner(tags, mem)
+        if owner == "other" then
+          M.other_checkout_error(("memory %s (%s)"):format(mem.memory_name, found.id), tags)
+        elseif owner ~= "ours" then
+          ui.error(("a memory named %s already exists in %s (%s) and its tags do not say agentcore made it for memory %s of %s"):format(
+            mem.memory_name, env.name(), found.id, mem.name, project.name()),
+            { hint = ("agentcore import memory %s --as %s records it as adopted (destroy never deletes it), or give the memory another memory_name in agentcore.toml"):format(found.id, mem.name) })
+        end
+        ui.ok(("memory %s (%s) exists and its tags name %s; recorded as created by agentcore"):format(mem.memory_name, found.id, mem.name))
+        live = found
+      else
+        local p = M.begin(c, { op = "create_memory", name = mem.memory_name })
+        ui.step("creating memory " .. mem.memory_name)
+        live = memory.create(mem, { client_token = p.token, tags = M.memory_tags(mem, p.token) })
+        journal.set_memory(c.st, agent.name, M.memory_record(mem.name, live, "agentcore"))
+        M.finish(c, p)
+      end
+    end
+    if live.status ~= "ACTIVE" then live = memory.wait(live.id) end
+    local want = mem
+    if live.name ~= mem.memory_name then -- adopted under its own name: the rest follows the configuration
+      want = {}
+      for k, v in pairs(mem) do want[k] = v end
+      want.memory_name = live.name
+    end
+    local changes = memory.diff(live, want)
+    if #changes > 0 then
+      local p = M.begin(c, { op = "update_memory", name = live.name, memory_id = live.id })
+      ui.step(("updating memory %s (%s): %d change%s, its events kept"):format(live.name, live.id, #changes, #changes == 1 and "" or "s"))
+      local r = memory.update(live.id, want, { client_token = p.token })
+      for _, ch in ipairs(r.changes) do
+        ui.info(("  %s %s%s%s"):format(ch.action, ch.what == "strategy" and ("strategy " .. ch.strategy) or ch.what,
+          ch.was and ch.was ~= "" and (": " .. ch.was) or "", ch.now and ch.now ~= "" and (" -> " .. ch.now) or ""))
+      end
+      journal.set_memory(c.st, agent.name, M.memory_record(mem.name, r.memory, created_by))
+      M.finish(c, p)
+      live = memory.wait(live.id)
+    end
+    journal.set_memory(c.st, agent.name, M.memory_record(mem.name, live, created_by))
+    ui.ok(("memory %s (%s) is %s with %d strateg%s"):format(live.name, live.id, live.status, #live.strategies, #live.strategies == 1 and "y" or "ies"))
+    agent.environment.BEDROCK_AGENTCORE_MEMORY_ID = live.id
+    agent.environment.BEDROCK_AGENTCORE_MEMORY_NAME = live.name
+    c.memory = live
+    return live
+  end)
 end
 
 -- Inbound auth: nil for IAM (SigV4) callers, otherwise the runtime's custom JWT authorizer:
@@ -1120,6 +1303,37 @@ function resolve.update_runtime(c, p)
   M.resolve_versions(c, p)
 end
 
+function resolve.create_memory(c, p)
+  local agent = c.agent
+  local mem = agent.memory
+  local found = memory.find(p.name)
+  if not found then
+    ui.info(("interrupted run: memory %s was not created"):format(p.name))
+    return
+  end
+  local owner = mem and M.memory_owner(agentcore.list_tags(found.arn), mem) or "none"
+  if owner ~= "ours" then
+    ui.warn(("memory %s (%s) exists but its tags do not name memory %s of %s in %s: not recorded"):format(
+      p.name, found.id, mem and mem.name or "?", project.name(), env.name()))
+    return
+  end
+  journal.set_memory(c.st, agent.name, M.memory_record(mem.name, found, "agentcore"))
+  ui.ok(("interrupted run: memory %s (%s) was created by it; recorded as created by agentcore"):format(p.name, found.id))
+end
+
+function resolve.update_memory(c, p)
+  local a = c.a
+  local live = memory.get(p.memory_id)
+  if not live then
+    ui.info(("interrupted run: memory %s (%s) no longer exists"):format(p.name, p.memory_id))
+    return
+  end
+  if a.memory and a.memory.id == live.id then
+    journal.set_memory(c.st, c.agent.name, M.memory_record(a.memory.name, live, a.memory.created_by))
+  end
+  ui.ok(("interrupted run: memory %s (%s) is %s; recorded (the next deploy brings it to its configuration)"):format(p.name, live.id, live.status))
+end
+
 local function resolve_endpoint(c, p)
   local agent, a = c.agent, c.a
   local ep = a.runtime_id and agentcore.get_endpoint(a.runtime_id, p.name) or nil
@@ -1332,12 +1546,14 @@ end
 ---@return deploy.UpdateResult
 function M.update_agent(agent, opts)
   opts = opts or {}
+  M.refuse_credentials(agent)
   aws.guard()
   M.resolve_secrets(agent) -- a secret without a value stops here, before any work
   M.preflight(agent)
   local c = M.context(agent)
   M.reconcile(c)
   local a = M.require_runtime(c)
+  M.ensure_memory(c) -- before the runtime, and before config_hash (which holds its id)
   local latest = M.latest(a)
   local live = agentcore.get_runtime(a.runtime_id)
   if live then M.check_artifact_switch(agent, live) end
@@ -1496,11 +1712,13 @@ end
 function M.carry(name, src)
   local to = env.name()
   local target = project.agent(name)
+  M.refuse_credentials(target)
   aws.guard()
   M.resolve_secrets(target)
   local tc = M.context(target)
   M.reconcile(tc)
   local ta = tc.a
+  M.ensure_memory(tc) -- the target's own memory, from its own configuration
   local repo = M.ensure_repository_and_role(tc)
   local pushed
   if M.is_code(src.image) then

@@ -268,4 +268,118 @@ function T.test_agent_names()
   assert(not ok and err.message:find("give agent names or --all, not both", 1, true), inspect(err))
 end
 
+
+-- Memory -------------------------------------------------------------------------------------
+
+local function with_memory(agent)
+  agent.memory = { name = "chat", memory_name = "demo_chat_dev", event_expiry_days = 30,
+    strategies = { { type = "semantic", name = "semantic", namespace = "/facts/{actorId}" } } }
+  return agent
+end
+
+local function live_memory(status)
+  return { id = "demo_chat_dev-0123456789", arn = "arn:aws:bedrock-agentcore:us-east-1:000000000000:memory/demo_chat_dev-0123456789",
+    name = "demo_chat_dev", status = status, event_expiry_days = 30,
+    strategies = { { id = "s-1", name = "semantic", type = "semantic", api_type = "SEMANTIC", namespaces = { "/facts/{actorId}" } } } }
+end
+
+-- A new memory: the intent and its token are saved before CreateMemory, which carries the
+-- token and the memory's tags; the memory is recorded before the wait, and the runtime's
+-- environment gets its id and name.
+function T.test_memory_is_created_write_ahead()
+  local agent = with_memory(project.agent("bot"))
+  local c = deploy.context(agent)
+  local seen_token
+  memory = fake("memory", {
+    find = function() return nil end,
+    create = function(spec, opts)
+      local p = state.load().agents.bot.pending
+      eq(#p, 1, "intents saved before CreateMemory")
+      eq(p[1].op, "create_memory", "op")
+      eq(p[1].name, "demo_chat_dev", "name")
+      eq(opts.client_token, p[1].token, "client token")
+      eq(opts.tags["agentcore:memory"], "chat", "memory tag")
+      eq(opts.tags["agentcore:token"], p[1].token, "token tag")
+      eq(spec.memory_name, "demo_chat_dev", "spec")
+      seen_token = opts.client_token
+      return live_memory("CREATING")
+    end,
+    wait = function(id)
+      local rec = state.load().agents.bot.memory
+      eq(rec and rec.id, id, "recorded before the wait")
+      eq(#(state.load().agents.bot.pending or {}), 0, "intent finished with the record")
+      return live_memory("ACTIVE")
+    end,
+    diff = function() return {} end,
+  })
+  local m = deploy.ensure_memory(c)
+  assert(seen_token, "CreateMemory was called")
+  eq(m.status, "ACTIVE", "status")
+  local rec = state.load().agents.bot.memory
+  eq(rec.created_by, "agentcore", "created_by")
+  eq(rec.strategies[1].id, "s-1", "strategy id")
+  eq(agent.environment.BEDROCK_AGENTCORE_MEMORY_ID, "demo_chat_dev-0123456789", "env id")
+  eq(agent.environment.BEDROCK_AGENTCORE_MEMORY_NAME, "demo_chat_dev", "env name")
+end
+
+-- A recorded memory that differs from its configuration: one update, written ahead with the
+-- memory's id, never a create.
+function T.test_memory_changes_are_one_update()
+  local agent = with_memory(project.agent("bot"))
+  local c = deploy.context(agent)
+  journal.set_memory(c.st, "bot", deploy.memory_record("chat", live_memory("ACTIVE"), "agentcore"))
+  local updated = false
+  memory = fake("memory", {
+    get = function() return live_memory("ACTIVE") end,
+    diff = function() return { { what = "strategy", action = "add", strategy = "summary", now = "summary" } } end,
+    update = function(id, spec, opts)
+      local p = state.load().agents.bot.pending
+      eq(p[1].op, "update_memory", "op")
+      eq(p[1].memory_id, id, "memory id in the intent")
+      eq(opts.client_token, p[1].token, "client token")
+      updated = true
+      local m = live_memory("ACTIVE")
+      table.insert(m.strategies, { id = "s-2", name = "summary", type = "summary", api_type = "SUMMARIZATION", namespaces = {} })
+      return { memory = m, changed = true, changes = { { what = "strategy", action = "add", strategy = "summary", now = "summary" } } }
+    end,
+    wait = function()
+      local m = live_memory("ACTIVE")
+      table.insert(m.strategies, { id = "s-2", name = "summary", type = "summary", api_type = "SUMMARIZATION", namespaces = {} })
+      return m
+    end,
+  })
+  deploy.ensure_memory(c)
+  assert(updated, "UpdateMemory was called")
+  local rec = state.load().agents.bot.memory
+  eq(#rec.strategies, 2, "strategies recorded")
+  eq(rec.id, "demo_chat_dev-0123456789", "the same memory")
+  eq(#(state.load().agents.bot.pending or {}), 0, "no intent left")
+end
+
+-- A memory of that name made by another checkout is never adopted.
+function T.test_memory_of_another_checkout_is_refused()
+  local agent = with_memory(project.agent("bot"))
+  local c = deploy.context(agent)
+  memory = fake("memory", { find = function() return live_memory("ACTIVE") end })
+  agentcore = fake("agentcore", { list_tags = function()
+    return { ["agentcore:project"] = "demo", ["agentcore:environment"] = "dev", ["agentcore:memory"] = "chat", ["agentcore:project-id"] = "ffffffffffff" }
+  end })
+  local ok, err = pcall(deploy.ensure_memory, c)
+  assert(not ok, "adopted another checkout's memory")
+  assert(tostring(err.message or err):find("another checkout", 1, true), tostring(err.message or err))
+  eq((state.load().agents.bot or {}).memory, nil, "nothing recorded")
+end
+
+-- An agent that lists credentials is refused as bad input (exit 2), naming what to do.
+function T.test_credentials_are_refused()
+  local agent = project.agent("bot")
+  agent.credentials = { "github" }
+  local ok, err = pcall(deploy.refuse_credentials, agent)
+  assert(not ok, "not refused")
+  eq(err.code, 2, "exit code")
+  assert(tostring(err.message):find("validated but not deployed", 1, true), err.message)
+  agent.credentials = {}
+  deploy.refuse_credentials(agent)
+end
+
 return T

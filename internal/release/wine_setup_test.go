@@ -40,13 +40,13 @@ func newWine(t *testing.T) *wine {
 		t.Skip(msg)
 	}
 	w := &wine{bin: bin, prefix: t.TempDir()}
+	server := filepath.Join(filepath.Dir(bin), "wineserver")
+	if _, err := os.Stat(server); err != nil {
+		server = "wineserver"
+	}
 	t.Cleanup(func() {
 		// wineserver lingers a few seconds after its last program; end it now, so that it
 		// neither outlives the test nor keeps the prefix, which t.TempDir removes, busy.
-		server := filepath.Join(filepath.Dir(bin), "wineserver")
-		if _, err := os.Stat(server); err != nil {
-			server = "wineserver"
-		}
 		kill := exec.Command(server, "-k")
 		kill.Env = w.env()
 		_ = kill.Run()
@@ -57,6 +57,11 @@ func newWine(t *testing.T) *wine {
 	if out, err := boot.CombinedOutput(); err != nil {
 		t.Fatalf("creating a Wine prefix: %v\n%s", err, out)
 	}
+	// The prefix's set-up (wineboot) goes on after the first program returns; programs started
+	// meanwhile, several at once, fail at random ("Failed to load ws2_32.dll"): wait for it.
+	settle := exec.Command(server, "-w")
+	settle.Env = w.env()
+	_ = settle.Run()
 	t.Logf("Wine prefix made in %s", time.Since(start).Round(time.Millisecond))
 	w.addProcessPrng(t)
 	w.overlay = writeDeleteOverlay(t)

@@ -19,13 +19,15 @@ import (
 // "Every OS" section lists the same (TestWindowsPackagesMatchREADME). The others need Docker,
 // sh, /proc or Unix signals, or fail under Wine for the reasons the README gives.
 var windowsPackages = []string{
-	"./bench", "./builtins/aws/awscall", "./builtins/diff", "./builtins/duration",
-	"./builtins/ecr", "./builtins/iam", "./builtins/journal", "./builtins/jsonmod",
-	"./builtins/naming", "./builtins/project", "./builtins/retry", "./builtins/statesync",
-	"./engine", "./internal/bkstatus", "./internal/duration", "./internal/proctree",
-	"./internal/startgc", "./local/internal/awsproto", "./local/logs", "./local/metrics",
-	"./local/otlp", "./local/secretsmanager", "./local/ssm", "./local/sts", "./project",
-	"./recipes", "./state",
+	"./bench", "./builtins/agentcore", "./builtins/aws", "./builtins/aws/awscall",
+	"./builtins/cfn", "./builtins/diff", "./builtins/duration", "./builtins/ecr",
+	"./builtins/iam", "./builtins/journal", "./builtins/jsonmod", "./builtins/logs",
+	"./builtins/metrics", "./builtins/naming", "./builtins/project", "./builtins/retry",
+	"./builtins/s3", "./builtins/secrets", "./builtins/ssm", "./builtins/statesync", "./engine",
+	"./internal/bkstatus", "./internal/duration", "./internal/proctree", "./internal/startgc",
+	"./local/ecr", "./local/internal/awsproto", "./local/logs", "./local/metrics", "./local/otlp",
+	"./local/registry", "./local/secretsmanager", "./local/ssm", "./local/sts", "./project",
+	"./recipes", "./state", "./templates",
 }
 
 // TestWindowsUnderWine runs the Windows test binaries of windowsPackages, and the Windows
@@ -84,7 +86,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		}
 		expect(run(0, "--help"), `agentcore init \[DIR\]`)
 		expect(run(0, "version"), `agentcore`)
-		expect(run(0, "init", "--name", "winproj"), `agentcore.toml`)
+		expect(run(0, "init", "--name", "winproj"), `created project winproj`)
 		for _, f := range []string{"agentcore.toml", ".gitignore", ".luarc.json"} {
 			if _, err := os.Stat(filepath.Join(proj, f)); err != nil {
 				t.Fatalf("init wrote no %s: %v", f, err)
@@ -95,7 +97,10 @@ func TestWindowsUnderWine(t *testing.T) {
 		expect(run(0, "docs", "toml"), `(?m)^# `)
 		expect(run(0, "env"), `local`)
 		expect(run(2, "no-such-recipe"), `no-such-recipe`)
-		expect(run(0, "lua", "--eval", `print(fs.join("a", "b"))`), `a\\b`)
+		expect(run(0, "lua", "--eval", `fs.write("out/a.txt", "line\n"); print(fs.abs("out/a.txt"))`), `(?m)^[A-Z]:\\.*\\out\\a\.txt\r?$`)
+		if b, err := os.ReadFile(filepath.Join(proj, "out", "a.txt")); err != nil || string(b) != "line\n" {
+			t.Fatalf("fs.write under Windows wrote %q (%v), want \"line\\n\"", b, err)
+		}
 
 		// A recipe against moto (Secrets Manager): Wine's sockets reach the host's moto_server.
 		moto, err := exec.LookPath("moto_server")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/sharefile"
 )
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -151,7 +153,7 @@ func TestSaveAndUnlockWhileRead(t *testing.T) {
 			default:
 			}
 			_, _ = s.Load(ctx, "dev")
-			_, _ = readFile(s.LockPath("dev"))
+			_, _ = sharefile.ReadFile(s.LockPath("dev"))
 		}
 	}()
 	defer func() { close(stop); <-done }()

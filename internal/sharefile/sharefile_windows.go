@@ -1,6 +1,6 @@
 //go:build windows
 
-package state
+package sharefile
 
 import (
 	"errors"
@@ -13,16 +13,18 @@ import (
 )
 
 // Windows refuses to remove or rename a file another handle has open without FILE_SHARE_DELETE,
-// and to rename a file over one that is open at all. Runs of agentcore read locks and state
-// files that other runs release, break and replace, so: readFile opens with FILE_SHARE_DELETE
-// (os.ReadFile does not), and rename and remove try again, for a while, when the file is busy
-// (another run's read, an editor's or a virus scanner's handle) — as cmd/go's robustio does.
+// and to rename a file over one that is open at all; hard links share one file, so a reader
+// of a lock or credentials file also blocks the removal of the temporary name it was published
+// from. Runs of agentcore read locks, state and credentials files that other runs release,
+// break and replace, so: ReadFile opens with FILE_SHARE_DELETE (os.ReadFile does not), and
+// Rename and Remove try again, for a while, when the file is busy (another program's read, an
+// editor's or a virus scanner's handle), as cmd/go's robustio does.
 
-// busyFor bounds how long rename and remove wait for a busy file.
+// busyFor bounds how long Rename and Remove wait for a busy file.
 const busyFor = 2 * time.Second
 
-// readFile reads path like os.ReadFile, with a handle that lets others remove or rename it.
-func readFile(path string) ([]byte, error) {
+// ReadFile reads path like os.ReadFile, with a handle that lets others remove or rename it.
+func ReadFile(path string) ([]byte, error) {
 	p, err := windows.UTF16PtrFromString(path)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -38,9 +40,11 @@ func readFile(path string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
-func rename(from, to string) error { return whileBusy(func() error { return os.Rename(from, to) }) }
+// Rename is os.Rename, tried again while the file is busy.
+func Rename(from, to string) error { return whileBusy(func() error { return os.Rename(from, to) }) }
 
-func remove(path string) error { return whileBusy(func() error { return os.Remove(path) }) }
+// Remove is os.Remove, tried again while the file is busy.
+func Remove(path string) error { return whileBusy(func() error { return os.Remove(path) }) }
 
 // whileBusy runs op until it does not fail because a file is in use, or busyFor has passed.
 func whileBusy(op func() error) error {

@@ -25,8 +25,8 @@ var windowsPackages = []string{
 	"./builtins/metrics", "./builtins/naming", "./builtins/project", "./builtins/retry",
 	"./builtins/s3", "./builtins/secrets", "./builtins/ssm", "./builtins/statesync", "./engine",
 	"./internal/bkstatus", "./internal/duration", "./internal/proctree", "./internal/startgc",
-	"./local/ecr", "./local/internal/awsproto", "./local/logs", "./local/metrics", "./local/otlp",
-	"./local/registry", "./local/secretsmanager", "./local/ssm", "./local/sts", "./project",
+	"./local/auth", "./local/ecr", "./local/internal/awsproto", "./local/logs", "./local/metrics", "./local/otlp",
+	"./local/registry", "./local/s3", "./local/secretsmanager", "./local/ssm", "./local/sts", "./project",
 	"./recipes", "./state", "./templates",
 }
 

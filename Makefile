@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION) -X github.com/agentcore/agentcore/local.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test unit lint fuzz bench demo docs release clean
+.PHONY: build test test-windows unit lint fuzz bench demo docs release clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/agentcore
@@ -16,6 +16,11 @@ test: lint unit fuzz
 
 unit:
 	$(GO) test -count=1 -timeout 25m ./...
+
+# The Windows tests and agentcore.exe, run as Windows programs under Wine (README, "Every OS").
+# Fails, rather than skips, when Wine is not installed (Debian: apt-get install wine64).
+test-windows:
+	AGENTCORE_WINE=required $(GO) test -count=1 -timeout 20m -run '^TestWindows' -v ./internal/release
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

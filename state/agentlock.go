@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/sharefile"
 )
 
 // Locks of a file store, per environment ENV in DIR:
@@ -64,7 +66,7 @@ func (s *FileStore) gate(ctx context.Context, env string) (func(), error) {
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("taking %s: %w", path, err)
 		}
-		raw, rerr := os.ReadFile(path)
+		raw, rerr := sharefile.ReadFile(path)
 		if rerr == nil {
 			h, perr := ParseLock(raw)
 			if perr != nil {
@@ -90,7 +92,7 @@ func (s *FileStore) gate(ctx context.Context, env string) (func(), error) {
 // liveHolder reads the lock at path: ok is false when there is none, or when it was stale
 // (and is broken now); a holder that is this process is not live for the caller (self).
 func liveHolder(env, path string) (holder LockInfo, live bool, err error) {
-	raw, err := os.ReadFile(path)
+	raw, err := sharefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return LockInfo{}, false, nil
 	}

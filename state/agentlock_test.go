@@ -3,16 +3,18 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// other is a live holder that is not this process: pid 1 exists and is never ours.
-func other(cmd string) LockInfo {
+// other is a live holder that is not this process (otherPID).
+func other(t *testing.T, cmd string) LockInfo {
 	host, _ := os.Hostname()
-	return LockInfo{PID: 1, Host: host, Command: cmd, Since: time.Now().UTC()}
+	return LockInfo{PID: otherPID(t), Host: host, Command: cmd, Since: time.Now().UTC()}
 }
 
 // Two agents lock at once; the same agent twice, or the environment while an agent is
@@ -20,20 +22,20 @@ func other(cmd string) LockInfo {
 func TestAgentLocks(t *testing.T) {
 	ctx := context.Background()
 	s := NewFileStore(t.TempDir())
-	ua, err := s.LockAgent(ctx, "dev", "a", other("agentcore update a"))
+	ua, err := s.LockAgent(ctx, "dev", "a", other(t, "agentcore update a"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ub, err := s.LockAgent(ctx, "dev", "b", other("agentcore update b"))
+	ub, err := s.LockAgent(ctx, "dev", "b", other(t, "agentcore update b"))
 	if err != nil {
 		t.Fatalf("a second agent: %v", err)
 	}
 	var le *LockedError
-	if _, err := s.LockAgent(ctx, "dev", "a", other("agentcore destroy a")); !errors.As(err, &le) || le.Agent != "a" ||
-		err.Error()[:len("agent a in dev is locked by pid 1")] != "agent a in dev is locked by pid 1" {
+	if _, err := s.LockAgent(ctx, "dev", "a", other(t, "agentcore destroy a")); !errors.As(err, &le) || le.Agent != "a" ||
+		!strings.HasPrefix(err.Error(), fmt.Sprintf("agent a in dev is locked by pid %d ", otherPID(t))) {
 		t.Fatalf("the same agent twice: %v", err)
 	}
-	if _, err := s.Lock(ctx, "dev", other("agentcore drift"), false); !errors.As(err, &le) || le.Agent != "a" {
+	if _, err := s.Lock(ctx, "dev", other(t, "agentcore drift"), false); !errors.As(err, &le) || le.Agent != "a" {
 		t.Fatalf("the environment while agents are locked: %v", err)
 	}
 	if _, err := os.Stat(s.LockPath("dev")); !errors.Is(err, os.ErrNotExist) {
@@ -41,11 +43,11 @@ func TestAgentLocks(t *testing.T) {
 	}
 	_ = ua()
 	_ = ub()
-	ue, err := s.Lock(ctx, "dev", other("agentcore drift"), false)
+	ue, err := s.Lock(ctx, "dev", other(t, "agentcore drift"), false)
 	if err != nil {
 		t.Fatalf("the environment once the agents are free: %v", err)
 	}
-	if _, err := s.LockAgent(ctx, "dev", "a", other("agentcore update a")); !errors.As(err, &le) || le.Agent != "" {
+	if _, err := s.LockAgent(ctx, "dev", "a", other(t, "agentcore update a")); !errors.As(err, &le) || le.Agent != "" {
 		t.Fatalf("an agent while the environment is locked: %v", err)
 	}
 	_ = ue()
@@ -56,7 +58,7 @@ func TestAgentLocks(t *testing.T) {
 func TestStaleAgentLockIsBroken(t *testing.T) {
 	ctx := context.Background()
 	s := NewFileStore(t.TempDir())
-	gone := other("agentcore update a")
+	gone := other(t, "agentcore update a")
 	gone.PID = 1 << 22 // above pid_max: no such process
 	if _, err := s.LockAgent(ctx, "dev", "a", gone); err != nil {
 		t.Fatal(err)
@@ -69,7 +71,7 @@ func TestStaleAgentLockIsBroken(t *testing.T) {
 	if _, err := s.LockAgent(ctx, "dev", "b", gone); err != nil {
 		t.Fatal(err)
 	}
-	ue, err := s.Lock(ctx, "dev", other("agentcore drift"), false)
+	ue, err := s.Lock(ctx, "dev", other(t, "agentcore drift"), false)
 	if err != nil {
 		t.Fatalf("a stale agent lock blocks the environment: %v", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/sharefile"
 )
 
 // FileStore keeps each environment's state in DIR/ENV.json and its lock in DIR/ENV.lock.
@@ -117,7 +119,7 @@ func (st *State) Validate() error {
 
 // Load implements Store.
 func (s *FileStore) Load(_ context.Context, env string) (*State, error) {
-	data, err := os.ReadFile(s.path(env))
+	data, err := sharefile.ReadFile(s.path(env))
 	if errors.Is(err, fs.ErrNotExist) {
 		return New(env), nil
 	}
@@ -223,7 +225,7 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := sharefile.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
 	ok = true
@@ -282,7 +284,7 @@ func (s *FileStore) Lock(ctx context.Context, env string, info LockInfo, wait bo
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("taking lock %s: %w", path, err)
 		}
-		raw, rerr := os.ReadFile(path)
+		raw, rerr := sharefile.ReadFile(path)
 		if errors.Is(rerr, fs.ErrNotExist) && attempt < 100 {
 			continue // released meanwhile
 		}
@@ -335,15 +337,15 @@ func createExclusivePerm(path string, data []byte, perm fs.FileMode) error {
 
 func breakLock(path string) {
 	stale := path + ".stale-" + randHex()
-	if os.Rename(path, stale) == nil {
-		os.Remove(stale)
+	if sharefile.Rename(path, stale) == nil {
+		sharefile.Remove(stale)
 	}
 }
 
 // breakIfUnchanged removes an invalid lock file, unless it changed since it was read (a run
 // took the lock meanwhile, after someone else removed the bad one).
 func breakIfUnchanged(path string, seen []byte) error {
-	now, err := os.ReadFile(path)
+	now, err := sharefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -358,7 +360,7 @@ func breakIfUnchanged(path string, seen []byte) error {
 }
 
 func releaseLock(path string, ours []byte) error {
-	b, err := os.ReadFile(path)
+	b, err := sharefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -368,7 +370,7 @@ func releaseLock(path string, ours []byte) error {
 	if !bytes.Equal(b, ours) {
 		return fmt.Errorf("lock %s is no longer ours (it was broken and retaken); not removing it", path)
 	}
-	return os.Remove(path)
+	return sharefile.Remove(path)
 }
 
 func randHex() string {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/sharefile"
 )
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -106,11 +107,7 @@ func TestLockFailsFastNamingHolderAndWaits(t *testing.T) {
 
 func TestLockOfDeadProcessIsBroken(t *testing.T) {
 	s := NewFileStore(t.TempDir())
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Skip("no true(1)")
-	}
-	dead := cmd.Process.Pid // exited and reaped
+	dead := deadPID(t) // exited and reaped
 	host, _ := os.Hostname()
 	if _, err := s.Lock(context.Background(), "dev", LockInfo{PID: dead, Host: host, Command: "crashed"}, false); err != nil {
 		t.Fatal(err)
@@ -132,5 +129,55 @@ func TestLockOnOtherHostIsNotBroken(t *testing.T) {
 	}
 	if _, err := s.Lock(context.Background(), "dev", LockInfo{PID: os.Getpid(), Host: "here"}, false); err == nil {
 		t.Fatal("broke another host's lock")
+	}
+}
+
+// A run that reads the state and the lock (another run's Load, a waiter polling the lock) does
+// not make this run's save, lock release or stale-lock break fail: on Windows a file open for
+// reading blocks its removal and renaming unless it was opened with FILE_SHARE_DELETE.
+func TestSaveAndUnlockWhileRead(t *testing.T) {
+	ctx := context.Background()
+	s := NewFileStore(t.TempDir())
+	host, _ := os.Hostname()
+	if err := s.Save(ctx, "dev", New("dev")); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, _ = s.Load(ctx, "dev")
+			_, _ = sharefile.ReadFile(s.LockPath("dev"))
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	dead := deadPID(t)
+	for i := 0; i < 200; i++ {
+		unlock, err := s.Lock(ctx, "dev", LockInfo{PID: os.Getpid(), Host: host, Command: "save"}, false)
+		if err != nil {
+			t.Fatalf("round %d: lock: %v", i, err)
+		}
+		st, err := s.Load(ctx, "dev")
+		if err != nil {
+			t.Fatalf("round %d: load: %v", i, err)
+		}
+		if err := s.Save(ctx, "dev", st); err != nil {
+			t.Fatalf("round %d: save: %v", i, err)
+		}
+		if err := unlock(); err != nil {
+			t.Fatalf("round %d: unlock: %v", i, err)
+		}
+		// a lock left by a dead process is broken by the next run while being read
+		if i%10 == 0 {
+			if _, err := s.Lock(ctx, "dev", LockInfo{PID: dead, Host: host, Command: "crashed"}, false); err != nil {
+				t.Fatalf("round %d: %v", i, err)
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,11 @@ func Holder(command string) LockInfo {
 // ProcessStart returns the start time of process pid in clock ticks since boot (Linux), or
 // false when it cannot be read (no such process, another OS).
 func ProcessStart(pid int) (uint64, bool) {
+	if runtime.GOOS != "linux" {
+		// Windows under Wine reads "/proc/..." as Z:\proc, the Linux host's /proc, whose
+		// pids are not Windows pids.
+		return 0, false
+	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false
@@ -56,6 +62,9 @@ func parseStatStart(stat string) (uint64, bool) {
 
 // BootID identifies the running boot of this host (Linux), or "".
 func BootID() string {
+	if runtime.GOOS != "linux" {
+		return "" // see ProcessStart
+	}
 	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""

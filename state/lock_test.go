@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -28,8 +29,10 @@ func TestHolderNamesThisProcess(t *testing.T) {
 	if h.PID != os.Getpid() || h.Check() != nil {
 		t.Fatalf("holder = %+v (%v)", h, h.Check())
 	}
-	if _, err := os.Stat("/proc/self/stat"); err == nil && (h.StartTime == 0 || h.BootID == "") {
+	if linux := runtime.GOOS == "linux"; linux && (h.StartTime == 0 || h.BootID == "") {
 		t.Fatalf("no start time or boot id on Linux: %+v", h)
+	} else if !linux && (h.StartTime != 0 || h.BootID != "") {
+		t.Fatalf("a start time or boot id from a /proc on %s: %+v", runtime.GOOS, h)
 	}
 	if stale, why := Stale(h); stale {
 		t.Fatalf("own lock judged stale: %s", why)
@@ -37,8 +40,8 @@ func TestHolderNamesThisProcess(t *testing.T) {
 }
 
 func TestLockOfReusedPidIsBroken(t *testing.T) {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("needs /proc")
+	if runtime.GOOS != "linux" {
+		t.Skip("pid reuse is told by /proc, on Linux only")
 	}
 	s := NewFileStore(t.TempDir())
 	// A live process (this one) whose start time is not the recorded one: the pid was reused.

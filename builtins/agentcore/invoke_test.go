@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -276,11 +278,11 @@ func TestInvokePayloadFromStdinAndFile(t *testing.T) {
 	big := `{"prompt": "` + strings.Repeat("x", 3<<20) + `"}`
 	h.Run.Stdin = strings.NewReader(big)
 	h.Do(t, `agentcore.invoke{arn = "`+runtimeArn+`", payload_file = "-"}`)
-	file := t.TempDir() + "/p.json"
+	file := filepath.Join(t.TempDir(), "p.json")
 	if err := os.WriteFile(file, []byte(`{"from": "file"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h.Do(t, `agentcore.invoke{arn = "`+runtimeArn+`", payload_file = "`+file+`"}`)
+	h.Do(t, `agentcore.invoke{arn = "`+runtimeArn+`", payload_file = `+strconv.Quote(file)+`}`) // a Windows path's \ escaped
 	mu.Lock()
 	if len(got) != 2 || got[0] != big || got[1] != `{"from": "file"}` {
 		t.Fatalf("sent %d payloads", len(got))

@@ -38,7 +38,17 @@ var Module = &engine.Module{
 func resolve(L *lua.LState, p string) (string, error) {
 	r := engine.FromL(L)
 	full := p
-	if !filepath.IsAbs(p) {
+	switch {
+	case filepath.IsAbs(p):
+	case filepath.VolumeName(p) != "" || p != "" && os.IsPathSeparator(p[0]):
+		// Windows: \x is on the current drive, C:x in drive C's current folder; joined to the
+		// project they would name a file inside it, not the one Windows means.
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", engine.Usagef("use a path inside the project", "fs: %q: %v", p, err)
+		}
+		full = abs
+	default:
 		full = filepath.Join(r.Dir, p)
 	}
 	full = filepath.Clean(full)

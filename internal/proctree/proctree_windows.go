@@ -6,8 +6,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -38,17 +39,74 @@ func TerminateGroup(pid int) error {
 	return KillGroup(pid)
 }
 
-// KillGroup ends pid and every process it started at once (taskkill /T /F walks the tree by
-// parent pid, as Windows has no process groups to signal), or pid alone when that fails.
+// KillGroup ends pid and every process it started, and the processes those started, at once.
+// Windows has no process groups to signal: the tree is walked by parent pid in a snapshot of
+// the processes (what taskkill /T does; Wine's taskkill has no /T), taken again until it finds
+// no one left, so that a child started meanwhile is not missed.
 func KillGroup(pid int) error {
-	if err := exec.Command("taskkill", "/T", "/F", "/PID", strconv.Itoa(pid)).Run(); err == nil {
-		return nil
+	err := Kill(pid)
+	for round := 0; round < 5; round++ {
+		tree, terr := descendants(pid)
+		if terr != nil || len(tree) == 0 {
+			break
+		}
+		for _, p := range tree {
+			_ = Kill(p)
+		}
 	}
-	p, err := os.FindProcess(pid)
+	return err
+}
+
+// descendants are the processes below pid in the parent tree, children first. A process is
+// taken as a child only when it started after its parent: a parent pid may have been reused.
+func descendants(pid int) ([]int, error) {
+	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPPROCESS, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return p.Kill()
+	defer windows.CloseHandle(snap)
+	children := map[uint32][]uint32{}
+	var e windows.ProcessEntry32
+	e.Size = uint32(unsafe.Sizeof(e))
+	for err = windows.Process32First(snap, &e); err == nil; err = windows.Process32Next(snap, &e) {
+		if e.ProcessID != e.ParentProcessID {
+			children[e.ParentProcessID] = append(children[e.ParentProcessID], e.ProcessID)
+		}
+	}
+	var out []int
+	queue := []uint32{uint32(pid)}
+	seen := map[uint32]bool{uint32(pid): true}
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		born, parentKnown := started(parent)
+		for _, c := range children[parent] {
+			if seen[c] {
+				continue
+			}
+			if t, ok := started(c); parentKnown && ok && t.Before(born) {
+				continue // older than the parent: the parent pid was reused
+			}
+			seen[c] = true
+			out = append(out, int(c))
+			queue = append(queue, c)
+		}
+	}
+	return out, nil
+}
+
+// started is when process pid started, if it can be read (a process that exited cannot).
+func started(pid uint32) (time.Time, bool) {
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	if err != nil {
+		return time.Time{}, false
+	}
+	defer windows.CloseHandle(h)
+	var created, exited, kernel, user windows.Filetime
+	if err := windows.GetProcessTimes(h, &created, &exited, &kernel, &user); err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, created.Nanoseconds()), true
 }
 
 // Kill ends the process pid alone at once.

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/sharefile"
 )
 
 // FileName is the credentials file's name in the local endpoint's data directory.
@@ -56,7 +58,7 @@ func Generate() (Credentials, error) {
 
 // Load reads the credentials file at path.
 func Load(path string) (Credentials, error) {
-	b, err := os.ReadFile(path)
+	b, err := sharefile.ReadFile(path)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -94,7 +96,7 @@ func LoadOrCreate(path string) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, fmt.Errorf("writing the local endpoint's credentials: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer sharefile.Remove(tmp.Name()) // on Windows, busy while a reader opens path (the same file)
 	if err := tmp.Chmod(0o600); err == nil {
 		_, err = tmp.Write(append(b, '\n'))
 		if err == nil {

@@ -319,7 +319,8 @@ func (r *Registry) commitUpload(w http.ResponseWriter, name, id, digest string) 
 		os.Remove(path)
 		return &apiError{Status: http.StatusBadRequest, Code: "DIGEST_INVALID", Message: "provided digest did not match uploaded content", Detail: digest}
 	}
-	f, err := os.Open(path)
+	// Opened for writing too: Windows flushes (Sync) only a handle with write access.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return errorf(http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
 	}

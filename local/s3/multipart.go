@@ -243,6 +243,12 @@ func (s *Service) completeUpload(w http.ResponseWriter, r *http.Request) error {
 		sums.Write(raw)
 	}
 	tmp, size, err := writeTemp(s.objectPath(""), io.MultiReader(readers...))
+	// The parts are read: close them now, before they are removed below (Windows does not
+	// remove a file that is open, and they were left behind).
+	for _, f := range files {
+		f.Close()
+	}
+	files = nil
 	if err != nil {
 		return err
 	}

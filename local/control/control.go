@@ -79,6 +79,8 @@ type Service struct {
 	sandboxes    map[string]*sandbox  // sandbox id → every sandbox of ours: serving, pooled, starting
 	pools        map[string]*pool     // containerName(runtime, version) → started sandboxes no session took yet
 
+	records records // invocations' records waiting to be written (records.go)
+
 	obsMu     sync.Mutex
 	acts      map[string]*activity // invocations in flight per version (session attribution)
 	following map[string]bool      // output sources being copied into the logs
@@ -217,6 +219,7 @@ func (s *Service) reconcile(runtimes []*runtimeRec) {
 func (s *Service) Close() {
 	s.cancel()
 	s.wg.Wait()
+	s.closeRecords()
 	s.run.http.CloseIdleConnections() // kept-alive connections to sandboxes, which outlive us
 }
 

@@ -37,7 +37,9 @@ var passHeaders = []string{"Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Prot
 var returnHeaders = []string{"Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "X-Amzn-Trace-Id", "Traceparent", "Tracestate", "Baggage", "Cache-Control"}
 
 // invokeAgentRuntime answers InvokeAgentRuntime and records the invocation (logs, metrics)
-// whatever its outcome; it writes its own errors, so that the record has the status sent.
+// whatever its outcome; it writes its own errors, so that the record has the status sent. The
+// record is written in the background (records.go): a chunked answer ends for the caller only
+// when the handler returns.
 func (s *Service) invokeAgentRuntime(w http.ResponseWriter, r *http.Request) error {
 	inv := Invocation{Start: time.Now()}
 	sw := &statusWriter{ResponseWriter: w}
@@ -49,7 +51,7 @@ func (s *Service) invokeAgentRuntime(w http.ResponseWriter, r *http.Request) err
 		}
 	}
 	inv.End, inv.Status, inv.FirstByte = time.Now(), sw.status, sw.firstByte
-	s.recordInvocation(inv)
+	s.queueRecord(inv)
 	return nil
 }
 

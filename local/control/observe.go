@@ -548,16 +548,39 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// recordInvocation writes the invocation's structured runtime log (stream otel-rt-logs) and
-// hands it to Config.Observe (metrics).
-func (s *Service) recordInvocation(inv Invocation) {
-	if s.cfg.Observe != nil {
-		s.cfg.Observe(inv)
+// recordInvocations writes each invocation's structured runtime log (stream otel-rt-logs),
+// one append per run of the same log group, and hands it to Config.Observe (metrics).
+func (s *Service) recordInvocations(invs []Invocation) {
+	var group string
+	var events []logs.Event
+	put := func() {
+		if len(events) == 0 {
+			return
+		}
+		if err := s.cfg.Logs.Put(group, OTELStream, events); err != nil {
+			s.cfg.Logf("control: writing the runtime log of an invocation: %v", err)
+		}
+		events = nil
 	}
-	if s.cfg.Logs == nil || inv.RuntimeID == "" || inv.Endpoint == "" {
-		return
+	for _, inv := range invs {
+		if s.cfg.Observe != nil {
+			s.cfg.Observe(inv)
+		}
+		if s.cfg.Logs == nil || inv.RuntimeID == "" || inv.Endpoint == "" {
+			continue
+		}
+		g := RuntimeLogGroup(inv.RuntimeID, inv.Endpoint)
+		if g != group {
+			put()
+			group = g
+		}
+		events = append(events, s.invocationEvent(inv, g))
 	}
-	group := RuntimeLogGroup(inv.RuntimeID, inv.Endpoint)
+	put()
+}
+
+// invocationEvent is the runtime log's line for inv: an OTEL log record as JSON.
+func (s *Service) invocationEvent(inv Invocation, group string) logs.Event {
 	severity, number := "INFO", 9
 	body := fmt.Sprintf("InvokeAgentRuntime completed with HTTP %d in %d ms", inv.Status, inv.End.Sub(inv.Start).Milliseconds())
 	if inv.ErrorType != "" {
@@ -592,7 +615,5 @@ func (s *Service) recordInvocation(inv Invocation) {
 		"scope": map[string]any{"name": "agentcore-local"},
 	}
 	b, _ := json.Marshal(rec)
-	if err := s.cfg.Logs.Put(group, OTELStream, []logs.Event{{Timestamp: inv.End.UnixMilli(), Message: string(b)}}); err != nil {
-		s.cfg.Logf("control: writing the runtime log of an invocation: %v", err)
-	}
+	return logs.Event{Timestamp: inv.End.UnixMilli(), Message: string(b)}
 }

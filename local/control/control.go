@@ -135,6 +135,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.run.code = &codeRunner{source: cfg.Code, store: st, logf: cfg.Logf}
 	s.run.http.Transport.(*http.Transport).DialContext = s.run.code.dialContext // netns sandboxes (codens.go)
+	s.run.proxy = &proxyClient{dial: s.run.code.dialContext, maxIdle: 32}
 	s.run.env = s.agentEnv
 	s.run.onContainer = s.followContainer
 	s.run.onProcess = s.followFile
@@ -221,6 +222,7 @@ func (s *Service) Close() {
 	s.wg.Wait()
 	s.closeRecords()
 	s.run.http.CloseIdleConnections() // kept-alive connections to sandboxes, which outlive us
+	s.run.proxy.CloseIdleConnections()
 }
 
 // IsDataPlane reports whether r is a bedrock-agentcore data plane call (rather than a control

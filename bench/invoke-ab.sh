@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${ROUNDS:-2}
 export INVOKE_STREAMS=${INVOKE_STREAMS:-20}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/agentcore-invoke-ab.XXXXXX")
-keys="invoke_added_ms invoke_endpoint_median_ms invoke_direct_median_ms invoke_unsigned_endpoint_median_ms stream_ttfb_added_ms stream_endpoint_ttfb_ms stream_direct_ttfb_ms"
+keys="invoke_added_ms invoke_endpoint_median_ms invoke_direct_median_ms invoke_unsigned_endpoint_median_ms stream_ttfb_added_ms stream_endpoint_ttfb_ms stream_direct_ttfb_ms invoke_endpoint_cpu_us"
 order=()
 for ((i = 0; i < ROUNDS; i++)); do
   if ((i % 2)); then order+=(new old); else order+=(old new); fi

@@ -227,7 +227,8 @@ ac invoke "$AGENT" --prompt warm --session "$IB_SESSION" >"$LOG/invoke-session.o
 # Agent containers publish no host port: the direct path is the container's address on the
 # agents' network, which the endpoint uses too.
 DIRECT=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$CID"):8080
-"$WORK/invokebench" -endpoint "$ENDPOINT" -arn "$ARN" -direct "$DIRECT" -n "${INVOKE_N:-200}" -streams "${INVOKE_STREAMS:-5}" -sessions 10 >"$LOG/invokebench.out"
+EPID=$(jq -r .pid "$AGENTCORE_HOME/local/server.json") # invokebench reads its CPU time
+"$WORK/invokebench" -endpoint "$ENDPOINT" -arn "$ARN" -direct "$DIRECT" -n "${INVOKE_N:-200}" -streams "${INVOKE_STREAMS:-5}" -sessions 10 -endpoint-pid "$EPID" >"$LOG/invokebench.out"
 kv() { grep '^RESULT' "$LOG/invokebench.out" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 pass() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v + 0 <= lim + 0) ? "ok" : "MISSED" }'; }
 below() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v + 0 < lim + 0) ? "ok" : "MISSED" }'; }

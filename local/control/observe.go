@@ -106,10 +106,16 @@ type call struct {
 	start, end time.Time // end zero while in flight
 }
 
+// activity keeps a version's invocations in flight and those ended in the last minute. A log
+// line is attributed by sessionAt, which the feeders call for every line: it looks at the calls
+// in flight (a few) and, newest first, at the ended calls until one ended before the line, so
+// it does not scan a busy minute of calls per line under the lock that begin and end take on
+// the invoke path.
 type activity struct {
 	mu     sync.Mutex
-	calls  []*call
-	pruned time.Time // when calls were last pruned
+	open   []*call // in flight
+	ended  []*call // in the order they ended
+	pruned time.Time // when ended was last pruned
 }
 
 func (s *Service) activityOf(runtimeID string, version int) *activity {
@@ -127,31 +133,36 @@ func (s *Service) activityOf(runtimeID string, version int) *activity {
 	return a
 }
 
-// begin records an invocation in flight; the returned func ends it.
+// begin records a call of session in flight; the function returned ends it.
 func (a *activity) begin(session string) func() {
 	now := time.Now()
 	c := &call{session: session, start: now}
 	a.mu.Lock()
-	// Forget calls that ended more than a minute ago, at most once a second: scanning a
-	// minute of calls (and reading the clock for each) on every invocation was the largest
-	// cost of a busy endpoint's invoke path (bench/README.md).
+	// Forget calls that ended more than a minute ago, at most once a second.
 	if now.Sub(a.pruned) >= time.Second {
 		a.pruned = now
-		kept := a.calls[:0]
-		for _, old := range a.calls {
-			if old.end.IsZero() || now.Sub(old.end) < time.Minute {
-				kept = append(kept, old)
-			}
+		i := 0
+		for i < len(a.ended) && now.Sub(a.ended[i].end) >= time.Minute {
+			i++
 		}
-		clear(a.calls[len(kept):])
-		a.calls = kept
+		clear(a.ended[:i])
+		a.ended = a.ended[i:]
 	}
-	a.calls = append(a.calls, c)
+	a.open = append(a.open, c)
 	a.mu.Unlock()
 	return func() {
 		a.mu.Lock()
+		defer a.mu.Unlock()
 		c.end = time.Now()
-		a.mu.Unlock()
+		for i, o := range a.open {
+			if o == c {
+				copy(a.open[i:], a.open[i+1:])
+				a.open[len(a.open)-1] = nil
+				a.open = a.open[:len(a.open)-1]
+				break
+			}
+		}
+		a.ended = append(a.ended, c)
 	}
 }
 
@@ -162,8 +173,20 @@ func (a *activity) sessionAt(t time.Time, slack time.Duration) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	found := ""
-	for _, c := range a.calls {
-		if !t.Before(c.start) && (c.end.IsZero() || !t.After(c.end.Add(slack))) {
+	for _, c := range a.open {
+		if !t.Before(c.start) {
+			if found != "" {
+				return ""
+			}
+			found = c.session
+		}
+	}
+	for i := len(a.ended) - 1; i >= 0; i-- {
+		c := a.ended[i]
+		if t.After(c.end.Add(slack)) {
+			break // every call before it ended earlier still
+		}
+		if !t.Before(c.start) {
 			if found != "" {
 				return ""
 			}

@@ -113,8 +113,8 @@ type call struct {
 // the invoke path.
 type activity struct {
 	mu     sync.Mutex
-	open   []*call // in flight
-	ended  []*call // in the order they ended
+	open   []*call   // in flight
+	ended  []*call   // in the order they ended
 	pruned time.Time // when ended was last pruned
 }
 

@@ -9,7 +9,8 @@
 #     (bench/invokebench)
 # Everything lives in a temp project with its own AGENTCORE_HOME and a free
 # AGENTCORE_LOCAL_PORT; a trap destroys the agent, stops the endpoint and removes the images
-# this run tagged. Usage: bench/lifecycle.sh   (AGENTCORE_BIN=path uses a built binary)
+# this run tagged. Usage: bench/lifecycle.sh   (AGENTCORE_BIN=path uses a built binary;
+# INVOKE_ONLY=1 skips the updates, INVOKE_N=N, INVOKE_STREAMS=N set invokebench's calls per path)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -142,6 +143,7 @@ mkdir -p "$DOCKER_CONFIG"
 (eval "$(ac local env)" && aws ecr get-login-password) | docker login -u AWS --password-stdin "${REPO%%/*}" >/dev/null 2>"$LOG/docker-login.err" ||
   { echo "lifecycle.sh: docker login to ${REPO%%/*} failed:" >&2; cat "$LOG/docker-login.err" >&2; exit 1; }
 
+if [[ -z ${INVOKE_ONLY:-} ]]; then
 # 1. update with nothing changed
 echo "== update, nothing changed (5 runs)" >&2
 NOCHANGE=()
@@ -199,6 +201,10 @@ UPD_MED=$(median "${UPD[@]}")
 RAW_MED=$(median "${RAW[@]}")
 UPD_RATIO=$(ratio "$UPD_MED" "$RAW_MED")
 echo "   agentcore ${UPD[*]} s; raw ${RAW[*]} s" >&2
+else # INVOKE_ONLY=1: the invoke figures alone
+  NOCHANGE=() UPD=() RAW=() PH_C=() PH_B=() PH_P=() PH_D=()
+  NOCHANGE_MED=- NOCHANGE_VER="(INVOKE_ONLY)" UPD_MED=- RAW_MED=- UPD_RATIO=-
+fi
 
 # 3. invoke: through the binary (process start and all), then the data path with invokebench
 echo "== invoke" >&2
@@ -221,7 +227,8 @@ ac invoke "$AGENT" --prompt warm --session "$IB_SESSION" >"$LOG/invoke-session.o
 # Agent containers publish no host port: the direct path is the container's address on the
 # agents' network, which the endpoint uses too.
 DIRECT=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$CID"):8080
-"$WORK/invokebench" -endpoint "$ENDPOINT" -arn "$ARN" -direct "$DIRECT" -n 200 -sessions 10 >"$LOG/invokebench.out"
+EPID=$(jq -r .pid "$AGENTCORE_HOME/local/server.json") # invokebench reads its CPU time
+"$WORK/invokebench" -endpoint "$ENDPOINT" -arn "$ARN" -direct "$DIRECT" -n "${INVOKE_N:-200}" -streams "${INVOKE_STREAMS:-5}" -sessions 10 -endpoint-pid "$EPID" >"$LOG/invokebench.out"
 kv() { grep '^RESULT' "$LOG/invokebench.out" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 pass() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v + 0 <= lim + 0) ? "ok" : "MISSED" }'; }
 below() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v + 0 < lim + 0) ? "ok" : "MISSED" }'; }

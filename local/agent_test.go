@@ -16,7 +16,7 @@ import (
 
 // dockerEngine is a client of the Docker engine, its API version negotiated (before concurrent
 // use: the client's negotiation races); the test is skipped without an engine.
-func dockerEngine(t *testing.T) *client.Client {
+func dockerEngine(t testing.TB) *client.Client {
 	t.Helper()
 	cli, err := dockerclient.New()
 	if err == nil {
@@ -31,7 +31,7 @@ func dockerEngine(t *testing.T) *client.Client {
 
 // containerAgent builds the test agent, pushes it to a new repository of r's ECR and creates a
 // runtime from it (with env), READY; it returns the runtime's id and ARN and the image URI.
-func containerAgent(t *testing.T, r *running, cli *client.Client, repoName, runtimeName string, env map[string]string) (id, arn, uri string) {
+func containerAgent(t testing.TB, r *running, cli *client.Client, repoName, runtimeName string, env map[string]string) (id, arn, uri string) {
 	t.Helper()
 	ctx := context.Background()
 	ecrc := ecr.NewFromConfig(r.cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(r.url) })

@@ -328,8 +328,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case identity.IsIdentity(r):
 		s.ident.ServeHTTP(w, r)
 	case strings.HasPrefix(target, logs.TargetPrefix):
+		s.control.FlushRecords() // the records of the invocations answered so far are there
 		s.logs.ServeHTTP(w, r)
 	case metrics.IsCloudWatch(r):
+		s.control.FlushRecords()
 		s.metrics.ServeHTTP(w, r)
 	case r.URL.Path == "/_agentcore/health" && r.Method == http.MethodGet:
 		awsproto.RestJSON{}.Write(w, http.StatusOK, map[string]any{

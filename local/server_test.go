@@ -216,7 +216,7 @@ func invoke(t *testing.T, r *running, arn string) {
 
 // registryAuth is the Docker engine's X-Registry-Auth for the login ECR gave, as deploy.push
 // passes it.
-func registryAuth(t *testing.T, login *ecr.GetAuthorizationTokenOutput, url string) string {
+func registryAuth(t testing.TB, login *ecr.GetAuthorizationTokenOutput, url string) string {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(aws.ToString(login.AuthorizationData[0].AuthorizationToken))
 	user, pw, ok := strings.Cut(string(b), ":")

@@ -45,6 +45,7 @@ type options struct {
 	n        int
 	streams  int
 	sessions int
+	pid      int // the endpoint's process, whose CPU time is read around the timed calls (Linux)
 }
 
 func main() {
@@ -56,6 +57,7 @@ func main() {
 	flag.IntVar(&o.n, "n", 200, "calls per path")
 	flag.IntVar(&o.streams, "streams", 5, "streamed calls per path for the time to first byte")
 	flag.IntVar(&o.sessions, "sessions", 10, "calls in a new session and in the live one, for the first byte of a new session")
+	flag.IntVar(&o.pid, "endpoint-pid", 0, "the endpoint's process id: its CPU time per call is reported (Linux /proc)")
 	flag.Parse()
 	if o.endpoint == "" || o.arn == "" || o.direct == "" || o.n < 1 || o.streams < 1 || o.sessions < 1 {
 		flag.Usage()
@@ -190,6 +192,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		}
 	}
 	var ep, ct, raw []time.Duration
+	cpu0 := processCPU(o.pid)
 	for i := range o.n {
 		order := []struct {
 			c   call
@@ -208,6 +211,10 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		}
 	}
 
+	cpu := time.Duration(-1) // the endpoint served 2n calls: by the SDK and signed by hand
+	if c1 := processCPU(o.pid); cpu0 >= 0 && c1 >= 0 {
+		cpu = c1 - cpu0
+	}
 	fmt.Fprintf(w, "invoke latency, %d sequential calls per path (payload %s)\n", o.n, plainPayload)
 	fmt.Fprintf(w, "  %-38s %10s %10s\n", "path", "median", "p90")
 	fmt.Fprintf(w, "  %-38s %10s %10s\n", "InvokeAgentRuntime via local endpoint", ms(pct(ep, 50)), ms(pct(ep, 90)))
@@ -220,6 +227,11 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		ms(pct(raw, 50)-pct(ct, 50)), ms(pct(ep, 50)-pct(raw, 50)))
 	fmt.Fprintf(w, "RESULT invoke_endpoint_median_ms=%.3f invoke_endpoint_p90_ms=%.3f invoke_direct_median_ms=%.3f invoke_direct_p90_ms=%.3f invoke_added_ms=%.3f invoke_unsigned_endpoint_median_ms=%.3f\n",
 		msf(pct(ep, 50)), msf(pct(ep, 90)), msf(pct(ct, 50)), msf(pct(ct, 90)), msf(diff), msf(pct(raw, 50)))
+	if cpu >= 0 {
+		perCall := float64(cpu) / float64(time.Microsecond) / float64(2*o.n)
+		fmt.Fprintf(w, "  the endpoint's CPU (utime + stime of pid %d) per call: %.0f µs\n", o.pid, perCall)
+		fmt.Fprintf(w, "RESULT invoke_endpoint_cpu_us=%.0f\n", perCall)
+	}
 
 	// Streaming: the sample agent sends one word every 50 ms; the first byte must not wait
 	// for the last.
@@ -295,6 +307,31 @@ func readTimed(start time.Time, r io.Reader) (ttfb, total time.Duration, body []
 		}
 	}
 }
+
+// processCPU is the user + system CPU time of process pid so far (Linux /proc; -1 when it
+// cannot be read).
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return -1
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// the fields after the command name (in parentheses, which may hold spaces)
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture Go
+// supports.
+const clockTicks = 100
 
 // pct returns the p-th percentile (nearest rank) of ds.
 func pct(ds []time.Duration, p int) time.Duration {

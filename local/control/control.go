@@ -82,6 +82,8 @@ type Service struct {
 	sandboxes    map[string]*sandbox  // sandbox id → every sandbox of ours: serving, pooled, starting
 	pools        map[string]*pool     // containerName(runtime, version) → started sandboxes no session took yet
 
+	records records // invocations' records waiting to be written (records.go)
+
 	obsMu     sync.Mutex
 	acts      map[string]*activity // invocations in flight per version (session attribution)
 	following map[string]bool      // output sources being copied into the logs
@@ -136,6 +138,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.run.code = &codeRunner{source: cfg.Code, store: st, logf: cfg.Logf}
 	s.run.http.Transport.(*http.Transport).DialContext = s.run.code.dialContext // netns sandboxes (codens.go)
+	s.run.proxy = &proxyClient{dial: s.run.code.dialContext, maxIdle: 32}
 	s.run.env = s.agentEnv
 	s.run.onContainer = s.followContainer
 	s.run.onProcess = s.followFile
@@ -220,7 +223,9 @@ func (s *Service) reconcile(runtimes []*runtimeRec) {
 func (s *Service) Close() {
 	s.cancel()
 	s.wg.Wait()
+	s.closeRecords()
 	s.run.http.CloseIdleConnections() // kept-alive connections to sandboxes, which outlive us
+	s.run.proxy.CloseIdleConnections()
 }
 
 // IsDataPlane reports whether r is a bedrock-agentcore data plane call (rather than a control

@@ -37,7 +37,9 @@ var passHeaders = []string{"Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Prot
 var returnHeaders = []string{"Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "X-Amzn-Trace-Id", "Traceparent", "Tracestate", "Baggage", "Cache-Control"}
 
 // invokeAgentRuntime answers InvokeAgentRuntime and records the invocation (logs, metrics)
-// whatever its outcome; it writes its own errors, so that the record has the status sent.
+// whatever its outcome; it writes its own errors, so that the record has the status sent. The
+// record is written in the background (records.go): a chunked answer ends for the caller only
+// when the handler returns.
 func (s *Service) invokeAgentRuntime(w http.ResponseWriter, r *http.Request) error {
 	inv := Invocation{Start: time.Now()}
 	sw := &statusWriter{ResponseWriter: w}
@@ -49,7 +51,7 @@ func (s *Service) invokeAgentRuntime(w http.ResponseWriter, r *http.Request) err
 		}
 	}
 	inv.End, inv.Status, inv.FirstByte = time.Now(), sw.status, sw.firstByte
-	s.recordInvocation(inv)
+	s.queueRecord(inv)
 	return nil
 }
 
@@ -158,6 +160,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		return internalf("%v", err)
 	}
 	up.ContentLength = r.ContentLength
+	up.GetBody = body.again // a kept connection the agent closed: the proxy sends it again
 	for _, h := range passHeaders {
 		if v := r.Header.Values(h); len(v) > 0 {
 			up.Header[h] = v
@@ -180,7 +183,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 	if u := r.Header.Get(headerUserID); u != "" {
 		up.Header.Set(headerUserID, u)
 	}
-	resp, err := s.run.http.Do(up)
+	resp, err := s.run.proxy.Do(up)
 	// Nothing of the body was sent: a pooled connection the agent had closed, or a sandbox that
 	// went away (removed by hand, engine restarted): its session has ended, as a microVM's does,
 	// and a fresh one serves the request (a pooled one may have gone too: up to 3 tries).
@@ -202,7 +205,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		retry.URL.Host = sb.addr
 		retry.Host = sb.addr
 		retry.Body = body.reader()
-		resp, err = s.run.http.Do(retry)
+		resp, err = s.run.proxy.Do(retry)
 	}
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -243,6 +246,9 @@ type invokeBody interface {
 	io.Reader
 	unsent() bool          // nothing of it was read yet
 	reader() io.ReadCloser // the request's body (again for a retry, when unsent)
+	// again is the whole body once more, for a request the agent never received (nil when
+	// it cannot be sent again).
+	again() (io.ReadCloser, error)
 }
 
 // upstreamBody is the body of an invocation for the agent: the payload as a bytes.Reader when
@@ -266,6 +272,11 @@ type memReader struct {
 }
 
 func (m *memReader) unsent() bool { return int64(m.Len()) == m.size }
+
+func (m *memReader) again() (io.ReadCloser, error) {
+	m.Seek(0, io.SeekStart)
+	return m.reader(), nil
+}
 
 // reader is the bytes.Reader itself (io.NopCloser of it is still known to the transport); an
 // empty payload is http.NoBody, which the transport sends with Content-Length 0, not chunked.
@@ -293,6 +304,10 @@ func (c *countingReader) Close() error { return nil }
 func (c *countingReader) unsent() bool { return c.n == 0 }
 
 func (c *countingReader) reader() io.ReadCloser { return c }
+
+func (c *countingReader) again() (io.ReadCloser, error) {
+	return nil, errors.New("a streamed payload cannot be sent again")
+}
 
 func isRefused(err error) bool {
 	// A container gone from the agents' network leaves an address with no host behind it.

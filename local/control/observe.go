@@ -136,10 +136,16 @@ type call struct {
 	start, end time.Time // end zero while in flight
 }
 
+// activity keeps a version's invocations in flight and those ended in the last minute. A log
+// line is attributed by sessionAt, which the feeders call for every line: it looks at the calls
+// in flight (a few) and, newest first, at the ended calls until one ended before the line, so
+// it does not scan a busy minute of calls per line under the lock that begin and end take on
+// the invoke path.
 type activity struct {
 	mu     sync.Mutex
-	calls  []*call
-	pruned time.Time // when calls were last pruned
+	open   []*call   // in flight
+	ended  []*call   // in the order they ended
+	pruned time.Time // when ended was last pruned
 }
 
 func (s *Service) activityOf(runtimeID string, version int) *activity {
@@ -157,31 +163,36 @@ func (s *Service) activityOf(runtimeID string, version int) *activity {
 	return a
 }
 
-// begin records an invocation in flight; the returned func ends it.
+// begin records a call of session in flight; the function returned ends it.
 func (a *activity) begin(session string) func() {
 	now := time.Now()
 	c := &call{session: session, start: now}
 	a.mu.Lock()
-	// Forget calls that ended more than a minute ago, at most once a second: scanning a
-	// minute of calls (and reading the clock for each) on every invocation was the largest
-	// cost of a busy endpoint's invoke path (bench/README.md).
+	// Forget calls that ended more than a minute ago, at most once a second.
 	if now.Sub(a.pruned) >= time.Second {
 		a.pruned = now
-		kept := a.calls[:0]
-		for _, old := range a.calls {
-			if old.end.IsZero() || now.Sub(old.end) < time.Minute {
-				kept = append(kept, old)
-			}
+		i := 0
+		for i < len(a.ended) && now.Sub(a.ended[i].end) >= time.Minute {
+			i++
 		}
-		clear(a.calls[len(kept):])
-		a.calls = kept
+		clear(a.ended[:i])
+		a.ended = a.ended[i:]
 	}
-	a.calls = append(a.calls, c)
+	a.open = append(a.open, c)
 	a.mu.Unlock()
 	return func() {
 		a.mu.Lock()
+		defer a.mu.Unlock()
 		c.end = time.Now()
-		a.mu.Unlock()
+		for i, o := range a.open {
+			if o == c {
+				copy(a.open[i:], a.open[i+1:])
+				a.open[len(a.open)-1] = nil
+				a.open = a.open[:len(a.open)-1]
+				break
+			}
+		}
+		a.ended = append(a.ended, c)
 	}
 }
 
@@ -192,8 +203,20 @@ func (a *activity) sessionAt(t time.Time, slack time.Duration) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	found := ""
-	for _, c := range a.calls {
-		if !t.Before(c.start) && (c.end.IsZero() || !t.After(c.end.Add(slack))) {
+	for _, c := range a.open {
+		if !t.Before(c.start) {
+			if found != "" {
+				return ""
+			}
+			found = c.session
+		}
+	}
+	for i := len(a.ended) - 1; i >= 0; i-- {
+		c := a.ended[i]
+		if t.After(c.end.Add(slack)) {
+			break // every call before it ended earlier still
+		}
+		if !t.Before(c.start) {
 			if found != "" {
 				return ""
 			}
@@ -578,16 +601,39 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// recordInvocation writes the invocation's structured runtime log (stream otel-rt-logs) and
-// hands it to Config.Observe (metrics).
-func (s *Service) recordInvocation(inv Invocation) {
-	if s.cfg.Observe != nil {
-		s.cfg.Observe(inv)
+// recordInvocations writes each invocation's structured runtime log (stream otel-rt-logs),
+// one append per run of the same log group, and hands it to Config.Observe (metrics).
+func (s *Service) recordInvocations(invs []Invocation) {
+	var group string
+	var events []logs.Event
+	put := func() {
+		if len(events) == 0 {
+			return
+		}
+		if err := s.cfg.Logs.Put(group, OTELStream, events); err != nil {
+			s.cfg.Logf("control: writing the runtime log of an invocation: %v", err)
+		}
+		events = nil
 	}
-	if s.cfg.Logs == nil || inv.RuntimeID == "" || inv.Endpoint == "" {
-		return
+	for _, inv := range invs {
+		if s.cfg.Observe != nil {
+			s.cfg.Observe(inv)
+		}
+		if s.cfg.Logs == nil || inv.RuntimeID == "" || inv.Endpoint == "" {
+			continue
+		}
+		g := RuntimeLogGroup(inv.RuntimeID, inv.Endpoint)
+		if g != group {
+			put()
+			group = g
+		}
+		events = append(events, s.invocationEvent(inv, g))
 	}
-	group := RuntimeLogGroup(inv.RuntimeID, inv.Endpoint)
+	put()
+}
+
+// invocationEvent is the runtime log's line for inv: an OTEL log record as JSON.
+func (s *Service) invocationEvent(inv Invocation, group string) logs.Event {
 	severity, number := "INFO", 9
 	body := fmt.Sprintf("InvokeAgentRuntime completed with HTTP %d in %d ms", inv.Status, inv.End.Sub(inv.Start).Milliseconds())
 	if inv.ErrorType != "" {
@@ -622,7 +668,5 @@ func (s *Service) recordInvocation(inv Invocation) {
 		"scope": map[string]any{"name": "agentcore-local"},
 	}
 	b, _ := json.Marshal(rec)
-	if err := s.cfg.Logs.Put(group, OTELStream, []logs.Event{{Timestamp: inv.End.UnixMilli(), Message: string(b)}}); err != nil {
-		s.cfg.Logf("control: writing the runtime log of an invocation: %v", err)
-	}
+	return logs.Event{Timestamp: inv.End.UnixMilli(), Message: string(b)}
 }

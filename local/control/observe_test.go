@@ -56,20 +56,35 @@ func TestActivityForgetsOldCalls(t *testing.T) {
 	a := &activity{}
 	a.begin("old")()
 	a.begin("long")
-	a.calls[0].end = time.Now().Add(-2 * time.Minute)
-	a.calls[1].start = time.Now().Add(-2 * time.Minute)
+	a.ended[0].end = time.Now().Add(-2 * time.Minute)
+	a.open[0].start = time.Now().Add(-2 * time.Minute)
 	a.begin("new")
-	if len(a.calls) != 3 {
-		t.Fatalf("pruned again within a second: %d calls", len(a.calls))
+	if len(a.ended)+len(a.open) != 3 {
+		t.Fatalf("pruned again within a second: %d calls", len(a.ended)+len(a.open))
 	}
 	a.pruned = time.Now().Add(-2 * time.Second)
 	a.begin("newer")
 	var left []string
-	for _, c := range a.calls {
+	for _, c := range append(a.ended, a.open...) {
 		left = append(left, c.session)
 	}
 	if strings.Join(left, ",") != "long,new,newer" {
 		t.Fatalf("calls kept: %v", left)
+	}
+	// a call that started two minutes ago and is still in flight owns a line written now
+	a2 := &activity{}
+	end := a2.begin("streaming")
+	a2.open[0].start = time.Now().Add(-2 * time.Minute)
+	for range 1000 {
+		a2.begin("short")()
+	}
+	time.Sleep(time.Millisecond)
+	if got := a2.sessionAt(time.Now(), 0); got != "streaming" {
+		t.Fatalf("a long call in flight behind 1000 ended ones: %q", got)
+	}
+	end()
+	if got := a2.sessionAt(time.Now().Add(time.Millisecond), 0); got != "" {
+		t.Fatalf("after every call ended: %q", got)
 	}
 }
 

@@ -45,7 +45,8 @@ type runner struct {
 	resolve     func(uri string) string // containerUri → reference the engine pulls
 	pullAuth    func(ref string) string // X-Registry-Auth for a pull of ref ("" for none); may be nil
 	http        *http.Client
-	code        *codeRunner // code versions: extraction and host processes
+	proxy       *proxyClient // invocations to sandboxes (proxyclient.go)
+	code        *codeRunner  // code versions: extraction and host processes
 	logf        func(format string, args ...any)
 	// env adds the observability variables of an agent; onContainer and onProcess are told of
 	// every agent container and host process found running or started (their output is

@@ -1,6 +1,7 @@
 package awscall
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 
@@ -20,6 +21,12 @@ import (
 // and with it the response body being read. Seen as "read tcp ...: use of closed network
 // connection" on a live tail stream (and reported against DynamoDB, aws/aws-sdk-go-v2#2737).
 // Hiding WriteTo makes io.Copy use Read, whose io.EOF after the close is a plain end.
+//
+// A body of known length up to memBody is read into memory first and sent as a bytes.Reader
+// (copied again after a close without harm): the transport knows it as an in-memory reader
+// and writes the request's headers and body in one write, where for any other reader it
+// flushes the headers alone first, a second write and a second wake-up of the server per call
+// (the local endpoint's invocations, issue 19).
 func HTTPClient(c awssdk.HTTPClient) awssdk.HTTPClient {
 	if c == nil {
 		c = awshttp.NewBuildableClient()
@@ -32,8 +39,20 @@ func HTTPClient(c awssdk.HTTPClient) awssdk.HTTPClient {
 
 type bodyGuard struct{ awssdk.HTTPClient }
 
+// memBody is the largest request body sent from memory.
+const memBody = 256 << 10
+
 func (g bodyGuard) Do(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
+	switch {
+	case r.Body == nil || r.Body == http.NoBody:
+	case r.ContentLength > 0 && r.ContentLength <= memBody:
+		b := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			r.Body.Close() // as the transport would
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	default:
 		r.Body = readOnlyBody{r.Body}
 	}
 	return g.HTTPClient.Do(r)

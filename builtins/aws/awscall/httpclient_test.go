@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"reflect"
 	"testing"
 
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -49,6 +50,14 @@ func TestHTTPClientClosedBody(t *testing.T) {
 	}
 	if err := send(&captureClient{}, false); err == nil {
 		t.Log("smithy-go's closed body now copies cleanly on its own: the guard may no longer be needed")
+	}
+	// A small body goes from memory, as a reader the transport writes with the headers.
+	c := &captureClient{}
+	if err := send(c, true); err != nil {
+		t.Fatal(err)
+	}
+	if reflect.TypeOf(c.body) != reflect.TypeOf(io.NopCloser(bytes.NewReader(nil))) {
+		t.Fatalf("a small body is sent as %T, not from memory", c.body)
 	}
 	if c := HTTPClient(nil); HTTPClient(c) != c {
 		t.Fatal("HTTPClient wraps its own client twice")

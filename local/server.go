@@ -33,6 +33,7 @@ import (
 	"github.com/agentcore/agentcore/local/ecr"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/logs"
+	"github.com/agentcore/agentcore/local/memory"
 	"github.com/agentcore/agentcore/local/metrics"
 	"github.com/agentcore/agentcore/local/otlp"
 	"github.com/agentcore/agentcore/local/registry"
@@ -70,6 +71,7 @@ type Server struct {
 	secrets *secretsmanager.Service
 	s3      *s3.Service
 	control *control.Service
+	memory  *memory.Service
 	docker  io.Closer
 	logs    *logs.Store
 	otlp    *otlp.Receiver
@@ -130,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, db: db}
 	fail := func(err error) (*Server, error) {
+		if s.memory != nil {
+			s.memory.Close()
+		}
 		db.Close()
 		return nil, err
 	}
@@ -148,6 +153,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.s3, err = s3.New(s.service("s3")); err != nil {
 		return fail(fmt.Errorf("starting S3: %w", err))
+	}
+	if s.memory, err = memory.New(memory.Config{Config: svc}); err != nil {
+		return fail(fmt.Errorf("starting AgentCore Memory: %w", err))
 	}
 	logsMax, err := logsMaxBytes()
 	if err != nil {
@@ -246,6 +254,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.stopOTLP()
 	s.control.Close()
+	s.memory.Close()
 	s.docker.Close()
 	s.logs.Close()
 	s.metrics.Close()
@@ -326,6 +335,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		})
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/") || strings.HasPrefix(r.URL.Path, "/tags/"):
 		s.control.ServeHTTP(w, r)
+	case memory.IsMemory(r):
+		s.memory.ServeHTTP(w, r)
 	case isQuery(r):
 		s.sts.ServeHTTP(w, r)
 	default:

@@ -1,0 +1,363 @@
+package memory
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// index is the in-memory retrieval index of every memory's records, rebuilt from the
+// database at start and kept in step after each committed change. Per memory it holds one
+// small doc per record (id, namespace, strategy, creation time, length) and, per term, a
+// posting list of (doc, term frequency); the text stays in the database. A deleted record
+// leaves a dead doc until dead ones outnumber live ones, when the postings are compacted.
+type index struct {
+	mu   sync.RWMutex
+	mems map[string]*memIndex
+}
+
+type memIndex struct {
+	docs  []doc
+	byID  map[string]int32
+	post  map[string][]posting
+	nsIDs map[string]int32 // namespace → its number in ns
+	ns    []nsStat
+	dead  int
+}
+
+type doc struct {
+	id       string
+	strategy string
+	created  int64 // UnixNano
+	ns       int32
+	length   int32
+	live     bool
+}
+
+type posting struct {
+	doc int32
+	tf  uint16
+}
+
+// nsStat is one namespace's live records and their total length, for BM25's N and avgdl.
+type nsStat struct {
+	name   string
+	n      int
+	length int
+}
+
+// change is one record put or deleted, applied to the index after its transaction commits.
+type change struct {
+	memoryID string
+	put      *recordRec
+	del      string
+}
+
+// scope is the records a listing or retrieval looks at: a namespace (prefix, with * matching
+// any run of characters), a namespace path (that namespace or below it), a strategy, and
+// metadata filters (checked against the stored record).
+type scope struct {
+	namespace, path, strategy string
+	filters                   []metaFilter
+}
+
+func (sc scope) matchNamespace(ns string) bool {
+	if sc.namespace != "" && !globPrefix(sc.namespace, ns) {
+		return false
+	}
+	if sc.path != "" && sc.path != "/" && ns != sc.path && !strings.HasPrefix(ns, sc.path+"/") {
+		return false
+	}
+	if sc.path == "/" && !strings.HasPrefix(ns, "/") {
+		return false
+	}
+	return true
+}
+
+// globPrefix reports whether s starts with pattern, where * in pattern matches any run of
+// characters.
+func globPrefix(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, p := range parts[1:] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return true
+}
+
+func newIndex() *index { return &index{mems: map[string]*memIndex{}} }
+
+// load adds every stored record.
+func (x *index) load(tx *bolt.Tx) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return tx.Bucket(bucketRecords).ForEach(func(_, v []byte) error {
+		var rec recordRec
+		if json.Unmarshal(v, &rec) == nil {
+			x.mem(rec.MemoryID).add(&rec)
+		}
+		return nil
+	})
+}
+
+func (x *index) mem(id string) *memIndex {
+	m := x.mems[id]
+	if m == nil {
+		m = &memIndex{byID: map[string]int32{}, post: map[string][]posting{}, nsIDs: map[string]int32{}}
+		x.mems[id] = m
+	}
+	return m
+}
+
+func (x *index) apply(changes ...change) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, c := range changes {
+		if c.memoryID == "" {
+			continue
+		}
+		m := x.mem(c.memoryID)
+		if c.put != nil {
+			m.add(c.put)
+		} else {
+			m.remove(c.del)
+		}
+	}
+}
+
+func (x *index) dropMemory(id string) {
+	x.mu.Lock()
+	delete(x.mems, id)
+	x.mu.Unlock()
+}
+
+func (m *memIndex) add(rec *recordRec) {
+	m.remove(rec.ID)
+	ns := rec.namespace()
+	nsID, ok := m.nsIDs[ns]
+	if !ok {
+		nsID = int32(len(m.ns))
+		m.nsIDs[ns] = nsID
+		m.ns = append(m.ns, nsStat{name: ns})
+	}
+	terms := tokenize(rec.Text)
+	d := doc{id: rec.ID, strategy: rec.StrategyID, created: rec.CreatedAt.UnixNano(), ns: nsID, length: int32(len(terms)), live: true}
+	n := int32(len(m.docs))
+	m.docs = append(m.docs, d)
+	m.byID[rec.ID] = n
+	tf := map[string]int{}
+	for _, t := range terms {
+		tf[t]++
+	}
+	for t, c := range tf {
+		m.post[t] = append(m.post[t], posting{doc: n, tf: uint16(min(c, math.MaxUint16))})
+	}
+	m.ns[nsID].n++
+	m.ns[nsID].length += len(terms)
+}
+
+func (m *memIndex) remove(id string) {
+	i, ok := m.byID[id]
+	if !ok {
+		return
+	}
+	d := &m.docs[i]
+	d.live = false
+	m.ns[d.ns].n--
+	m.ns[d.ns].length -= int(d.length)
+	delete(m.byID, id)
+	m.dead++
+	if m.dead > 1024 && m.dead > len(m.docs)/2 {
+		m.compact()
+	}
+}
+
+// compact drops the dead docs and renumbers the postings.
+func (m *memIndex) compact() {
+	renum := make([]int32, len(m.docs))
+	docs := make([]doc, 0, len(m.docs)-m.dead)
+	for i, d := range m.docs {
+		renum[i] = -1
+		if d.live {
+			renum[i] = int32(len(docs))
+			m.byID[d.id] = int32(len(docs))
+			docs = append(docs, d)
+		}
+	}
+	for t, ps := range m.post {
+		out := ps[:0]
+		for _, p := range ps {
+			if n := renum[p.doc]; n >= 0 {
+				out = append(out, posting{doc: n, tf: p.tf})
+			}
+		}
+		if len(out) == 0 {
+			delete(m.post, t)
+		} else {
+			m.post[t] = out
+		}
+	}
+	m.docs, m.dead = docs, 0
+}
+
+// inScope returns, per namespace number, whether the namespace is in scope, with the number
+// of records and total length of those namespaces.
+func (m *memIndex) inScope(sc scope) (ok []bool, n, length int) {
+	ok = make([]bool, len(m.ns))
+	for i, s := range m.ns {
+		if s.n > 0 && sc.matchNamespace(s.name) {
+			ok[i] = true
+			n += s.n
+			length += s.length
+		}
+	}
+	return ok, n, length
+}
+
+// list returns the live docs in scope (metadata filters aside), newest first.
+func (x *index) list(memoryID string, sc scope) []doc {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	m := x.mems[memoryID]
+	if m == nil {
+		return nil
+	}
+	ok, _, _ := m.inScope(sc)
+	var out []doc
+	for _, d := range m.docs {
+		if d.live && ok[d.ns] && (sc.strategy == "" || d.strategy == sc.strategy) {
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].sortKey() < out[j].sortKey() })
+	return out
+}
+
+// sortKey orders docs newest first, then by id.
+func (d doc) sortKey() string { return fmt.Sprintf("%020d|%s", math.MaxInt64-d.created, d.id) }
+
+type hit struct {
+	id    string
+	score float64
+}
+
+// BM25's parameters: the usual ones.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// search ranks the live docs in scope against query by Okapi BM25:
+//
+//	score(d) = Σ_t idf(t) · tf(t,d)·(k1+1) / (tf(t,d) + k1·(1 − b + b·|d|/avgdl))
+//	idf(t)   = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
+//
+// over the query's distinct terms, with N, avgdl and df counted over the records of the
+// namespaces in scope. It returns the topK with a positive score that accept (nil: all)
+// takes, best first, ties by id.
+func (x *index) search(memoryID string, sc scope, query string, topK int, accept func(*doc) bool) []hit {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	m := x.mems[memoryID]
+	if m == nil {
+		return nil
+	}
+	ok, n, length := m.inScope(sc)
+	if n == 0 {
+		return nil
+	}
+	avgdl := float64(length) / float64(n)
+	seen := map[string]bool{}
+	scores := map[int32]float64{}
+	var in []posting
+	for _, t := range tokenize(query) {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		in = in[:0]
+		for _, p := range m.post[t] {
+			if d := &m.docs[p.doc]; d.live && ok[d.ns] {
+				in = append(in, p)
+			}
+		}
+		if len(in) == 0 {
+			continue
+		}
+		df := float64(len(in))
+		idf := math.Log(1 + (float64(n)-df+0.5)/(df+0.5))
+		for _, p := range in {
+			d := &m.docs[p.doc]
+			if sc.strategy != "" && d.strategy != sc.strategy {
+				continue
+			}
+			tf := float64(p.tf)
+			scores[p.doc] += idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*float64(d.length)/avgdl))
+		}
+	}
+	hits := make([]hit, 0, len(scores))
+	idx := make(map[string]int32, len(scores))
+	for i, s := range scores {
+		if s > 0 {
+			hits = append(hits, hit{id: m.docs[i].id, score: s})
+			idx[m.docs[i].id] = i
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].score != hits[j].score {
+			return hits[i].score > hits[j].score
+		}
+		return hits[i].id < hits[j].id
+	})
+	out := hits[:0]
+	for _, h := range hits {
+		if len(out) == topK {
+			break
+		}
+		if accept == nil || accept(&m.docs[idx[h.id]]) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// stopwords are English words too common to rank by.
+var stopwords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`a an and are as at be been but by can could did do does for from had has have he her
+		him his how i if in into is it its me my no not of on or our she so than that the their them then there these they
+		this to too us was we were what when where which who why will with would you your yours`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// tokenize splits text into terms: lower-cased runs of letters and digits, stopwords and
+// one-letter words dropped, a plural "s" taken off words of more than three letters (not
+// "ss"), so "Likes dogs" and "like dog" match.
+func tokenize(text string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) < 2 || stopwords[w] {
+			continue
+		}
+		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
+			w = w[:len(w)-1]
+		}
+		out = append(out, w)
+	}
+	return out
+}

@@ -38,6 +38,15 @@ func (s *Service) poke() {
 	}
 }
 
+// After a wake-up the worker lets jobs gather until no new one came for jobQuiet, or for
+// jobMaxDelay at most, then runs them in one batch: writers take turns on the database, so
+// one extraction commit per batch instead of one per job keeps CreateEvent fast under a
+// stream of events.
+const (
+	jobQuiet    = 5 * time.Millisecond
+	jobMaxDelay = 100 * time.Millisecond
+)
+
 // work runs pending jobs when poked (and once at start, for the jobs a previous run left),
 // and purges expired events and deleted memories every Config.Sweep.
 func (s *Service) work() {
@@ -50,6 +59,9 @@ func (s *Service) work() {
 		case <-s.stop:
 			return
 		case <-s.wake:
+			if !s.gather() {
+				return
+			}
 			s.runJobs()
 		case <-sweep.C:
 			s.sweep()
@@ -58,7 +70,43 @@ func (s *Service) work() {
 	}
 }
 
-// runJobs runs every pending job, oldest event first, one transaction each.
+// gather waits for jobs to stop coming (see jobQuiet); false when the service is stopping.
+func (s *Service) gather() bool {
+	deadline := time.NewTimer(jobMaxDelay)
+	defer deadline.Stop()
+	quiet := time.NewTimer(jobQuiet)
+	defer quiet.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return false
+		case <-deadline.C:
+			return true
+		case <-quiet.C:
+			return true
+		case <-s.wake:
+			quiet.Reset(jobQuiet)
+		}
+	}
+}
+
+// pendingJob is a job read for running, with its key and stored bytes.
+type pendingJob struct {
+	key, raw []byte
+	job      jobRec
+}
+
+// outcome is what running a job does: the records it writes, and whether the job is then
+// deleted (done, or moot: its memory, strategy or event is gone) or kept as FAILED.
+type outcome struct {
+	puts   []*recordRec
+	failed *jobRec
+}
+
+// runJobs runs every pending job, oldest event first, a batch at a time: the records are
+// extracted in a read transaction, which does not hold writers up, then written with the
+// jobs' deletion in one short write transaction, which applies a job only if it is still
+// as it was read (else the next round sees it again).
 func (s *Service) runJobs() {
 	for {
 		select {
@@ -66,61 +114,87 @@ func (s *Service) runJobs() {
 			return
 		default:
 		}
-		var k []byte
-		var j jobRec
-		s.cfg.DB.View(func(tx *bolt.Tx) error {
+		var batch []pendingJob
+		var outcomes []outcome
+		err := s.cfg.DB.View(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketJobs).Cursor()
-			for kk, v := c.First(); kk != nil; kk, v = c.Next() {
+			for k, v := c.First(); k != nil && len(batch) < 256; k, v = c.Next() {
+				var j jobRec
 				if json.Unmarshal(v, &j) == nil && j.Status == "" {
-					k = bytes.Clone(kk)
-					return nil
+					batch = append(batch, pendingJob{bytes.Clone(k), bytes.Clone(v), j})
+				}
+			}
+			summaries := map[string]bool{}
+			// Newest first, so that of several summary jobs of one session only the
+			// newest (which sees every event) extracts.
+			for i := len(batch) - 1; i >= 0; i-- {
+				outcomes = append(outcomes, s.plan(tx, batch[i], summaries))
+			}
+			return nil
+		})
+		if err != nil || len(batch) == 0 {
+			return
+		}
+		var changes []change
+		err = s.cfg.DB.Update(func(tx *bolt.Tx) error {
+			changes = changes[:0]
+			jobs := tx.Bucket(bucketJobs)
+			for i, o := range outcomes {
+				p := batch[len(batch)-1-i]
+				if !bytes.Equal(jobs.Get(p.key), p.raw) {
+					continue // restarted or removed meanwhile
+				}
+				for _, rec := range o.puts {
+					ch, err := putRecord(tx, rec)
+					if err != nil {
+						return err
+					}
+					changes = append(changes, ch)
+				}
+				var err error
+				if o.failed != nil {
+					err = putJSON(jobs, p.key, o.failed)
+				} else {
+					err = jobs.Delete(p.key)
+				}
+				if err != nil {
+					return err
 				}
 			}
 			return nil
 		})
-		if k == nil {
-			return
-		}
-		memoryID, _, _ := strings.Cut(string(k), "\x00")
-		var changes []change
-		err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
-			var err error
-			changes, err = s.runJob(tx, memoryID, k, j)
-			return err
-		})
 		if err != nil {
-			s.cfg.Logf("memory: extraction job %s of memory %s: %v", j.JobID, memoryID, err)
-			// Mark it failed so the loop moves on; StartMemoryExtractionJob retries it.
-			s.cfg.DB.Update(func(tx *bolt.Tx) error {
-				j.Status, j.FailureReason = "FAILED", err.Error()
-				return putJSON(tx.Bucket(bucketJobs), k, j)
-			})
-			continue
+			s.cfg.Logf("memory: running %d extraction jobs: %v", len(batch), err)
+			return // the jobs stay pending; the next wake-up or sweep retries them
 		}
 		s.idx.apply(changes...)
 	}
 }
 
-// runJob runs one job inside tx: it writes the records the strategy's rule extracts from the
-// event and deletes the job, or marks it FAILED with the reason.
-func (s *Service) runJob(tx *bolt.Tx, memoryID string, k []byte, j jobRec) ([]change, error) {
-	jobs := tx.Bucket(bucketJobs)
+// selfManagedReason is why a self-managed strategy's jobs fail here.
+const selfManagedReason = "self-managed strategies deliver their payloads to an SNS topic and an S3 bucket, which the local endpoint does not do; extract the records yourself and write them with BatchCreateMemoryRecords"
+
+// plan runs one job's extraction inside a read transaction: the records the strategy's rule
+// extracts from the event (only those new or changed). summaries holds the sessions whose
+// summary this batch already extracted.
+func (s *Service) plan(tx *bolt.Tx, p pendingJob, summaries map[string]bool) outcome {
+	j := p.job
+	memoryID, _, _ := strings.Cut(string(p.key), "\x00")
 	m, err := s.memory(tx, memoryID, false)
 	if err != nil {
-		return nil, jobs.Delete(k) // the memory is gone
+		return outcome{} // the memory is gone
 	}
 	st := m.strategy(j.StrategyID)
 	if st == nil {
-		return nil, jobs.Delete(k) // the strategy was deleted
+		return outcome{} // the strategy was deleted
 	}
 	e, err := s.readEvent(tx, m, j.ActorID, j.SessionID, j.EventID)
 	if err != nil {
-		return nil, jobs.Delete(k) // the event was deleted or expired
+		return outcome{} // the event was deleted or expired
 	}
 	if st.Rule == ruleSelfManaged {
-		j.Status = "FAILED"
-		j.FailureReason = "self-managed strategies deliver their payloads to an SNS topic and an S3 bucket, which the local endpoint does not do; extract the records yourself and write them with BatchCreateMemoryRecords"
-		return nil, putJSON(jobs, k, j)
+		j.Status, j.FailureReason = "FAILED", selfManagedReason
+		return outcome{failed: &j}
 	}
 	ns := expandNamespace(st.Namespaces[0], j.ActorID, j.SessionID, st.ID)
 	var texts []extracted
@@ -132,10 +206,12 @@ func (s *Service) runJob(tx *bolt.Tx, memoryID string, k []byte, j jobRec) ([]ch
 	case typeEpisodic:
 		texts = episode(e)
 	case typeSummary:
-		events := s.sessionEvents(tx, m, j.ActorID, j.SessionID)
-		texts = summary(j.SessionID, events)
+		if k := string(key(memoryID, st.ID, j.ActorID, j.SessionID)); !summaries[k] {
+			summaries[k] = true
+			texts = summary(j.SessionID, s.sessionEvents(tx, m, j.ActorID, j.SessionID))
+		}
 	}
-	var changes []change
+	var o outcome
 	now := s.cfg.Now().UTC()
 	for _, x := range texts {
 		rid := recordIDFor(memoryID, st.ID, ns, x.identity)
@@ -146,13 +222,9 @@ func (s *Service) runJob(tx *bolt.Tx, memoryID string, k []byte, j jobRec) ([]ch
 			continue // the same fact again: consolidated into the record that has it
 		}
 		rec.Text = x.text
-		ch, err := putRecord(tx, rec)
-		if err != nil {
-			return nil, err
-		}
-		changes = append(changes, ch)
+		o.puts = append(o.puts, rec)
 	}
-	return changes, jobs.Delete(k)
+	return o
 }
 
 // sessionEvents reads a session's unexpired events, oldest first.

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"container/heap"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -252,6 +253,7 @@ func (d doc) sortKey() string { return fmt.Sprintf("%020d|%s", math.MaxInt64-d.c
 type hit struct {
 	id    string
 	score float64
+	doc   int32
 }
 
 // BM25's parameters: the usual ones.
@@ -280,8 +282,10 @@ func (x *index) search(memoryID string, sc scope, query string, topK int, accept
 		return nil
 	}
 	avgdl := float64(length) / float64(n)
+	acc := accumulators.Get().(*accumulator)
+	defer accumulators.Put(acc)
+	acc.reset(len(m.docs))
 	seen := map[string]bool{}
-	scores := map[int32]float64{}
 	var in []posting
 	for _, t := range tokenize(query) {
 		if seen[t] {
@@ -305,33 +309,95 @@ func (x *index) search(memoryID string, sc scope, query string, topK int, accept
 				continue
 			}
 			tf := float64(p.tf)
-			scores[p.doc] += idf * tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*float64(d.length)/avgdl))
+			acc.add(p.doc, idf*tf*(bm25K1+1)/(tf+bm25K1*(1-bm25B+bm25B*float64(d.length)/avgdl)))
 		}
 	}
-	hits := make([]hit, 0, len(scores))
-	idx := make(map[string]int32, len(scores))
-	for i, s := range scores {
-		if s > 0 {
-			hits = append(hits, hit{id: m.docs[i].id, score: s})
-			idx[m.docs[i].id] = i
+	// The best first, ties by id: a sort of the touched docs would cost n log n for n in
+	// the tens of thousands; a bounded heap costs n log k. Docs accept refuses are skipped,
+	// so the heap is filled from the candidates in order until topK are accepted.
+	better := func(a, b hit) bool { return a.score > b.score || (a.score == b.score && a.id < b.id) }
+	cands := make([]int32, 0, len(acc.touched))
+	for _, i := range acc.touched {
+		if acc.score[i] > 0 {
+			cands = append(cands, i)
 		}
 	}
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].score != hits[j].score {
-			return hits[i].score > hits[j].score
+	var out []hit
+	for len(out) < topK && len(cands) > 0 {
+		want := topK - len(out)
+		h := &hitHeap{better: better}
+		for _, i := range cands {
+			x := hit{id: m.docs[i].id, score: acc.score[i], doc: i}
+			if len(h.hits) < want {
+				heap.Push(h, x)
+			} else if better(x, h.hits[0]) {
+				h.hits[0] = x
+				heap.Fix(h, 0)
+			}
 		}
-		return hits[i].id < hits[j].id
-	})
-	out := hits[:0]
-	for _, h := range hits {
-		if len(out) == topK {
-			break
+		best := make([]hit, len(h.hits))
+		for k := len(best) - 1; k >= 0; k-- {
+			best[k] = heap.Pop(h).(hit)
 		}
-		if accept == nil || accept(&m.docs[idx[h.id]]) {
-			out = append(out, h)
+		taken := map[int32]bool{}
+		for _, x := range best {
+			taken[x.doc] = true
+			if accept == nil || accept(&m.docs[x.doc]) {
+				out = append(out, x)
+			}
 		}
+		rest := cands[:0]
+		for _, i := range cands {
+			if !taken[i] {
+				rest = append(rest, i)
+			}
+		}
+		cands = rest
 	}
 	return out
+}
+
+// accumulator holds one search's scores, indexed by doc; pooled, since a memory of 100,000
+// records would otherwise allocate 800 KB a query.
+type accumulator struct {
+	score   []float64
+	touched []int32
+}
+
+var accumulators = sync.Pool{New: func() any { return &accumulator{} }}
+
+func (a *accumulator) reset(n int) {
+	for _, i := range a.touched {
+		a.score[i] = 0
+	}
+	a.touched = a.touched[:0]
+	if cap(a.score) < n {
+		a.score = make([]float64, n)
+	}
+	a.score = a.score[:n]
+}
+
+func (a *accumulator) add(doc int32, s float64) {
+	if a.score[doc] == 0 {
+		a.touched = append(a.touched, doc)
+	}
+	a.score[doc] += s
+}
+
+// hitHeap is a min-heap of hits by better: its root is the worst hit kept.
+type hitHeap struct {
+	hits   []hit
+	better func(a, b hit) bool
+}
+
+func (h *hitHeap) Len() int           { return len(h.hits) }
+func (h *hitHeap) Less(i, j int) bool { return h.better(h.hits[j], h.hits[i]) }
+func (h *hitHeap) Swap(i, j int)      { h.hits[i], h.hits[j] = h.hits[j], h.hits[i] }
+func (h *hitHeap) Push(x any)         { h.hits = append(h.hits, x.(hit)) }
+func (h *hitHeap) Pop() any {
+	x := h.hits[len(h.hits)-1]
+	h.hits = h.hits[:len(h.hits)-1]
+	return x
 }
 
 // stopwords are English words too common to rank by.

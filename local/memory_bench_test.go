@@ -24,7 +24,7 @@ func benchMemory(b *testing.B, r *running) (*ctl.Client, *dp.Client, string) {
 	d := dp.NewFromConfig(r.cfg, func(o *dp.Options) { o.BaseEndpoint = aws.String(r.url) })
 	out, err := c.CreateMemory(context.Background(), &ctl.CreateMemoryInput{Name: aws.String("bench"), EventExpiryDuration: aws.Int32(30),
 		MemoryStrategies: []types.MemoryStrategyInput{
-			&types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("facts"), Namespaces: []string{"/facts/{actorId}"}}},
+			&types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("facts"), NamespaceTemplates: []string{"/facts/{actorId}"}}},
 			&types.MemoryStrategyInputMemberSummaryMemoryStrategy{Value: types.SummaryMemoryStrategyInput{Name: aws.String("sums")}},
 		}})
 	if err != nil {

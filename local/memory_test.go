@@ -122,7 +122,8 @@ func TestMemoryConformance(t *testing.T) {
 		Name: aws.String("chat"), EventExpiryDuration: aws.Int32(30), ClientToken: aws.String("tok-create-1"),
 		Description: aws.String("conversations"),
 		MemoryStrategies: []types.MemoryStrategyInput{
-			&types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("facts"), Namespaces: []string{"/facts/{actorId}"}}},
+			&types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("facts"), NamespaceTemplates: []string{"/facts/{actorId}"}}},
+			//lint:ignore SA1019 namespaces, deprecated for namespaceTemplates, is still served
 			&types.MemoryStrategyInputMemberSummaryMemoryStrategy{Value: types.SummaryMemoryStrategyInput{Name: aws.String("summaries"), Namespaces: []string{"/summaries/{actorId}/{sessionId}"}}},
 			&types.MemoryStrategyInputMemberUserPreferenceMemoryStrategy{Value: types.UserPreferenceMemoryStrategyInput{Name: aws.String("prefs")}},
 		},
@@ -141,13 +142,15 @@ func TestMemoryConformance(t *testing.T) {
 	id := *m.Id
 	strategies := map[types.MemoryStrategyType]types.MemoryStrategy{}
 	for _, st := range m.Strategies {
-		if !memoryIDRe.MatchString(*st.StrategyId) || len(st.Namespaces) != 1 || len(st.NamespaceTemplates) != 1 || st.Status != types.MemoryStrategyStatusCreating {
+		//lint:ignore SA1019 both the deprecated namespaces and namespaceTemplates are answered
+		if !memoryIDRe.MatchString(*st.StrategyId) || len(st.NamespaceTemplates) != 1 || len(st.Namespaces) != 1 || st.NamespaceTemplates[0] != st.Namespaces[0] ||
+			st.Status != types.MemoryStrategyStatusCreating {
 			t.Fatalf("strategy %+v", st)
 		}
 		strategies[st.Type] = st
 	}
-	if strategies[types.MemoryStrategyTypeSemantic].Namespaces[0] != "/facts/{actorId}" ||
-		strategies[types.MemoryStrategyTypeUserPreference].Namespaces[0] != "/strategies/{memoryStrategyId}/actors/{actorId}" ||
+	if strategies[types.MemoryStrategyTypeSemantic].NamespaceTemplates[0] != "/facts/{actorId}" ||
+		strategies[types.MemoryStrategyTypeUserPreference].NamespaceTemplates[0] != "/strategies/{memoryStrategyId}/actors/{actorId}" ||
 		strategies[types.MemoryStrategyTypeSummarization].Name == nil {
 		t.Fatalf("strategies: %+v", strategies)
 	}
@@ -174,7 +177,7 @@ func TestMemoryConformance(t *testing.T) {
 		{Name: aws.String("ok"), EventExpiryDuration: aws.Int32(2)},
 		{Name: aws.String("ok"), EventExpiryDuration: aws.Int32(366)},
 		{Name: aws.String("ok"), EventExpiryDuration: aws.Int32(30), MemoryStrategies: []types.MemoryStrategyInput{
-			&types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("x"), Namespaces: []string{"/a/{userId}"}}}}},
+			&types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("x"), NamespaceTemplates: []string{"/a/{userId}"}}}}},
 		{Name: aws.String("ok"), EventExpiryDuration: aws.Int32(30), MemoryStrategies: []types.MemoryStrategyInput{
 			&types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("x")}},
 			&types.MemoryStrategyInputMemberSummaryMemoryStrategy{Value: types.SummaryMemoryStrategyInput{Name: aws.String("x")}}}},

@@ -264,9 +264,9 @@ func (s *Service) newStrategy(field string, in map[string]*strategyInput, now ti
 		c.str(field+".name", *si.Name, 1, 48, namePattern)
 	}
 	c.optStr(field+".description", si.Description, 1, 4096, nil)
-	ns := si.Namespaces
+	ns := si.NamespaceTemplates // namespaces is its deprecated name
 	if len(ns) == 0 {
-		ns = si.NamespaceTemplates
+		ns = si.Namespaces
 	}
 	if si.Namespaces != nil {
 		c.count(field+".namespaces", len(si.Namespaces), 1, 1)
@@ -670,9 +670,9 @@ func modifyStrategy(m *memoryRec, memoryID, field string, mod modifyStrategyInpu
 	}
 	c := &check{}
 	c.optStr(field+".description", mod.Description, 1, 4096, nil)
-	ns := mod.Namespaces
+	ns := mod.NamespaceTemplates
 	if len(ns) == 0 {
-		ns = mod.NamespaceTemplates
+		ns = mod.Namespaces
 	}
 	if mod.Namespaces != nil {
 		c.count(field+".namespaces", len(mod.Namespaces), 1, 1)

@@ -526,14 +526,60 @@ func TestMemoryConformance(t *testing.T) {
 	wantCode(t, "DeleteMemory deleted", err, "ResourceNotFoundException")
 }
 
-// TestMemoryBoto3 runs the main Memory operations with boto3 against the endpoint: the
-// Python SDK's own serialisers and parsers, from the installed botocore models.
-func TestMemoryBoto3(t *testing.T) {
+// TestMemoryPython runs the main Memory operations with boto3 and the AWS CLI against the
+// endpoint: the Python SDK's own serialisers and parsers, from the installed botocore models.
+func TestMemoryPython(t *testing.T) {
+	r := start(t, t.TempDir())
+	defer r.stop(t)
+	t.Run("boto3", func(t *testing.T) { memoryBoto3(t, r) })
+	t.Run("aws cli", func(t *testing.T) { memoryCLI(t, r) })
+}
+
+func memoryCLI(t *testing.T, r *running) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("no AWS CLI")
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("aws", append(args, "--output", "text")...)
+		cmd.Env = r.cliEnv()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %s: %s %v", strings.Join(args, " "), out, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	id := run("bedrock-agentcore-control", "create-memory", "--name", "cli", "--event-expiry-duration", "30", "--query", "memory.id",
+		"--memory-strategies", `[{"semanticMemoryStrategy":{"name":"facts","namespaceTemplates":["/facts/{actorId}"]}}]`)
+	for run("bedrock-agentcore-control", "get-memory", "--memory-id", id, "--query", "memory.status") != "ACTIVE" {
+		time.Sleep(50 * time.Millisecond)
+	}
+	run("bedrock-agentcore", "create-event", "--memory-id", id, "--actor-id", "ana", "--session-id", "s1",
+		"--event-timestamp", "2026-12-07T10:00:00Z", "--payload", `[{"conversational":{"role":"USER","content":{"text":"I love green tea."}}}]`)
+	if got := run("bedrock-agentcore", "list-events", "--memory-id", id, "--actor-id", "ana", "--session-id", "s1", "--query", "length(events)"); got != "1" {
+		t.Fatalf("list-events: %s", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := run("bedrock-agentcore", "retrieve-memory-records", "--memory-id", id, "--namespace", "/facts/",
+			"--search-criteria", `{"searchQuery":"tea"}`, "--query", "memoryRecordSummaries[0].content.text")
+		if got == "I love green tea." {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retrieve-memory-records: %s", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := run("bedrock-agentcore-control", "delete-memory", "--memory-id", id, "--query", "status"); got != "DELETING" {
+		t.Fatalf("delete-memory: %s", got)
+	}
+}
+
+func memoryBoto3(t *testing.T, r *running) {
 	if exec.Command("python3", "-c", "import boto3").Run() != nil {
 		t.Skip("no boto3")
 	}
-	r := start(t, t.TempDir())
-	defer r.stop(t)
 	script := `
 import boto3, botocore, time, datetime
 s = boto3.session.Session()
@@ -545,7 +591,7 @@ assert m["status"] in ("CREATING", "ACTIVE"), m
 mid = m["id"]
 while ctl.get_memory(memoryId=mid)["memory"]["status"] != "ACTIVE":
     time.sleep(0.05)
-assert [x["id"] for x in ctl.list_memories()["memories"]] == [mid]
+assert mid in [x["id"] for x in ctl.list_memories()["memories"]]
 e = dp.create_event(memoryId=mid, actorId="ana", sessionId="s1", eventTimestamp=datetime.datetime.now(datetime.timezone.utc),
     payload=[{"conversational": {"role": "USER", "content": {"text": "I love green tea. My cat sleeps all day."}}}])["event"]
 assert dp.get_event(memoryId=mid, actorId="ana", sessionId="s1", eventId=e["eventId"])["event"]["payload"][0]["conversational"]["role"] == "USER"

@@ -336,6 +336,25 @@ func (s *Service) listEvents(r *http.Request, in *listEventsInput) (reply, error
 	if err != nil {
 		return reply{}, err
 	}
+	if f := in.Filter; f != nil {
+		c := &check{}
+		if f.Branch != nil {
+			c.str("filter.branch.name", f.Branch.Name, 1, 100, sessionPattern)
+		}
+		if f.EventMetadata != nil {
+			c.count("filter.eventMetadata", len(f.EventMetadata), 1, 5)
+		}
+		for i, m := range f.EventMetadata {
+			field := fmt.Sprintf("filter.eventMetadata.%d.member", i+1)
+			if m.Operator != "" && m.Operator != "EQUALS_TO" && m.Operator != "EXISTS" && m.Operator != "NOT_EXISTS" {
+				c.fail(fieldInvalid(field+".operator", m.Operator, "Member must satisfy enum value set: [EQUALS_TO, EXISTS, NOT_EXISTS]"))
+			}
+			c.fail(m.check(field))
+		}
+		if err := c.err(); err != nil {
+			return reply{}, err
+		}
+	}
 	withPayload := in.IncludePayloads == nil || *in.IncludePayloads
 	now := s.cfg.Now()
 	items := []any{}

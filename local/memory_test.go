@@ -359,6 +359,24 @@ func TestMemoryConformance(t *testing.T) {
 	if !strings.Contains(text(best), "Alps") || best.Score == nil || *best.Score <= 0 || *rr.MemoryRecordSummaries[1].Score > *best.Score {
 		t.Fatalf("RetrieveMemoryRecords ranked %q first (%v)", text(best), best.Score)
 	}
+	// ... paged by maxResults, through the paginator: the same ranking a page at a time.
+	var paged []string
+	var scores []float64
+	rp := dp.NewRetrieveMemoryRecordsPaginator(c.dp, &dp.RetrieveMemoryRecordsInput{MemoryId: aws.String(id), Namespace: aws.String("/facts/"), MaxResults: aws.Int32(1),
+		SearchCriteria: &dpt.SearchCriteria{SearchQuery: aws.String("Ana hiking Alps June window"), TopK: aws.Int32(3)}})
+	for rp.HasMorePages() {
+		out, err := rp.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("RetrieveMemoryRecords paged: %v", err)
+		}
+		for _, h := range out.MemoryRecordSummaries {
+			paged = append(paged, *h.MemoryRecordId)
+			scores = append(scores, *h.Score)
+		}
+	}
+	if len(paged) != 3 || paged[0] == paged[1] || paged[1] == paged[2] || scores[0] < scores[1] || scores[1] < scores[2] {
+		t.Fatalf("RetrieveMemoryRecords paged: %v %v", paged, scores)
+	}
 	rr, err = c.dp.RetrieveMemoryRecords(ctx, &dp.RetrieveMemoryRecordsInput{MemoryId: aws.String(id), Namespace: aws.String("/facts/bob"),
 		SearchCriteria: &dpt.SearchCriteria{SearchQuery: aws.String("hiking")}})
 	if err != nil || len(rr.MemoryRecordSummaries) != 0 {

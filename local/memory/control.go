@@ -530,8 +530,7 @@ func (s *Service) listMemories(r *http.Request, in *listMemoriesInput) (reply, e
 		limit = *in.MaxResults
 	}
 	now := s.cfg.Now()
-	items := []any{}
-	next := ""
+	pg := newPage(limit)
 	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketMemories).Cursor()
 		for k, v := awsproto.SeekAfter(cur, after); k != nil; k, v = cur.Next() {
@@ -543,23 +542,14 @@ func (s *Service) listMemories(r *http.Request, in *listMemoriesInput) (reply, e
 			if !ok {
 				continue
 			}
-			if len(items) == limit {
-				next = awsproto.PageToken(string(items[len(items)-1].(map[string]any)["id"].(string)))
+			if !pg.add(view.ID, map[string]any{"arn": view.Arn, "id": view.ID, "status": view.Status,
+				"createdAt": awsproto.Epoch(view.CreatedAt), "updatedAt": awsproto.Epoch(view.UpdatedAt)}) {
 				return nil
 			}
-			items = append(items, map[string]any{"arn": view.Arn, "id": view.ID, "status": view.Status,
-				"createdAt": awsproto.Epoch(view.CreatedAt), "updatedAt": awsproto.Epoch(view.UpdatedAt)})
 		}
 		return nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"memories": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return pg.reply("memories", err)
 }
 
 func (s *Service) updateMemory(r *http.Request, in *updateMemoryInput) (reply, error) {

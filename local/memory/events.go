@@ -357,8 +357,7 @@ func (s *Service) listEvents(r *http.Request, in *listEventsInput) (reply, error
 	}
 	withPayload := in.IncludePayloads == nil || *in.IncludePayloads
 	now := s.cfg.Now()
-	items := []any{}
-	next := ""
+	pg := newPage(limit)
 	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		m, err := s.dataMemory(tx, id)
 		if err != nil {
@@ -380,22 +379,13 @@ func (s *Service) listEvents(r *http.Request, in *listEventsInput) (reply, error
 			if after != "" && e.EventID <= after {
 				continue
 			}
-			if len(items) == limit {
-				next = awsproto.PageToken(items[len(items)-1].(map[string]any)["eventId"].(string))
+			if !pg.add(e.EventID, e.out(withPayload)) {
 				break
 			}
-			items = append(items, e.out(withPayload))
 		}
 		return nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"events": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return pg.reply("events", err)
 }
 
 func branchName(b *struct {
@@ -462,8 +452,7 @@ func (s *Service) listSessions(r *http.Request, in *listSessionsInput) (reply, e
 		hasEvents = true
 	}
 	now := s.cfg.Now()
-	items := []any{}
-	next := ""
+	pg := newPage(limit)
 	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		m, err := s.dataMemory(tx, id)
 		if err != nil {
@@ -479,24 +468,15 @@ func (s *Service) listSessions(r *http.Request, in *listSessionsInput) (reply, e
 			if hasEvents && !s.sessionHasEvents(tx, m, actor, session, now) {
 				continue
 			}
-			if len(items) == limit {
-				next = awsproto.PageToken(items[len(items)-1].(map[string]any)["sessionId"].(string))
-				break
-			}
 			var sr sessionRec
 			json.Unmarshal(v, &sr)
-			items = append(items, map[string]any{"sessionId": session, "actorId": actor, "createdAt": awsproto.Epoch(sr.CreatedAt)})
+			if !pg.add(session, map[string]any{"sessionId": session, "actorId": actor, "createdAt": awsproto.Epoch(sr.CreatedAt)}) {
+				break
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"sessionSummaries": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return pg.reply("sessionSummaries", err)
 }
 
 func (s *Service) sessionHasEvents(tx *bolt.Tx, m *memoryRec, actor, session string, now time.Time) bool {
@@ -517,8 +497,7 @@ func (s *Service) listActors(r *http.Request, in *listMemoriesInput) (reply, err
 	if err != nil {
 		return reply{}, err
 	}
-	items := []any{}
-	next := ""
+	pg := newPage(limit)
 	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		if _, err := s.dataMemory(tx, id); err != nil {
 			return err
@@ -531,21 +510,12 @@ func (s *Service) listActors(r *http.Request, in *listMemoriesInput) (reply, err
 		}
 		for k, _ := cur.Seek(start); k != nil && bytes.HasPrefix(k, prefix); {
 			actor, _, _ := strings.Cut(string(k[len(prefix):]), "\x00")
-			if len(items) == limit {
-				next = awsproto.PageToken(items[len(items)-1].(map[string]any)["actorId"].(string))
+			if !pg.add(actor, map[string]any{"actorId": actor}) {
 				break
 			}
-			items = append(items, map[string]any{"actorId": actor})
 			k, _ = cur.Seek(append(key(id, actor), 1))
 		}
 		return nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"actorSummaries": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return pg.reply("actorSummaries", err)
 }

@@ -11,8 +11,6 @@ import (
 	"unicode"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
 
 // jobRec is one extraction job: one event run through one strategy. CreateEvent writes it in
@@ -491,8 +489,7 @@ func (s *Service) listExtractionJobs(r *http.Request, in *listJobsInput) (reply,
 	if f := in.Filter; f != nil && f.Status != nil && *f.Status != "FAILED" {
 		return reply{}, fieldInvalid("filter.status", *f.Status, "Member must satisfy enum value set: [FAILED]")
 	}
-	items := []any{}
-	next := ""
+	pg := newPage(limit)
 	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		if _, err := s.dataMemory(tx, id); err != nil {
 			return err
@@ -509,27 +506,18 @@ func (s *Service) listExtractionJobs(r *http.Request, in *listJobsInput) (reply,
 				(f.Status != nil && *f.Status != j.Status)) {
 				continue
 			}
-			if len(items) == limit {
-				next = awsproto.PageToken(items[len(items)-1].(map[string]any)["jobID"].(string))
-				break
-			}
 			o := map[string]any{"jobID": j.JobID, "strategyId": j.StrategyID, "sessionId": j.SessionID, "actorId": j.ActorID,
 				"messages": map[string]any{"messagesList": messageList(tx, id, j)}}
 			if j.Status != "" {
 				o["status"], o["failureReason"] = j.Status, j.FailureReason
 			}
-			items = append(items, o)
+			if !pg.add(j.JobID, o) {
+				break
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"jobs": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return pg.reply("jobs", err)
 }
 
 // messageList is a job's MessagesList: its event's payload items.

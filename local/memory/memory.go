@@ -161,3 +161,37 @@ func op[In any](f func(*Service, *http.Request, *In) (reply, error)) func(*Servi
 
 // none is the input of operations whose every member is in the path or query.
 type none struct{}
+
+// page is one page of a listing: at most limit items, and the nextToken that resumes after
+// the last one when there are more.
+type page struct {
+	limit   int
+	items   []any
+	lastKey string
+	next    string
+}
+
+func newPage(limit int) *page { return &page{limit: limit, items: []any{}} }
+
+// add appends item, whose sort key is key; when the page is full it sets the nextToken
+// instead and returns false, and the listing stops.
+func (p *page) add(key string, item any) bool {
+	if len(p.items) == p.limit {
+		p.next = awsproto.PageToken(p.lastKey)
+		return false
+	}
+	p.items, p.lastKey = append(p.items, item), key
+	return true
+}
+
+// reply is the listing's answer: its items under member, and nextToken when there are more.
+func (p *page) reply(member string, err error) (reply, error) {
+	if err != nil {
+		return reply{}, err
+	}
+	out := map[string]any{member: p.items}
+	if p.next != "" {
+		out["nextToken"] = p.next
+	}
+	return reply{http.StatusOK, out}, nil
+}

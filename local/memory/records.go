@@ -376,13 +376,11 @@ func (s *Service) listRecords(r *http.Request, in *listRecordsInput) (reply, err
 	if err != nil {
 		return reply{}, err
 	}
-	items := []any{}
-	next := ""
+	pg := newPage(limit)
 	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		if _, err := s.dataMemory(tx, id); err != nil {
 			return err
 		}
-		lastKey := ""
 		for _, d := range s.idx.list(id, sc) {
 			k := d.sortKey()
 			if after != "" && k <= after {
@@ -392,23 +390,13 @@ func (s *Service) listRecords(r *http.Request, in *listRecordsInput) (reply, err
 			if rec == nil || (len(sc.filters) > 0 && !matchRecordMetadata(rec.Metadata, sc.filters)) {
 				continue
 			}
-			if len(items) == limit {
-				next = awsproto.PageToken(lastKey)
+			if !pg.add(k, rec.out(nil)) {
 				break
 			}
-			lastKey = k
-			items = append(items, rec.out(nil))
 		}
 		return nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"memoryRecordSummaries": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return pg.reply("memoryRecordSummaries", err)
 }
 
 type retrieveInput struct {
@@ -457,8 +445,7 @@ func (s *Service) retrieveRecords(r *http.Request, in *retrieveInput) (reply, er
 	if sc.TopK != nil {
 		topK = *sc.TopK
 	}
-	items := []any{}
-	next := ""
+	pg := newPage(limit)
 	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		if _, err := s.dataMemory(tx, id); err != nil {
 			return err
@@ -472,25 +459,16 @@ func (s *Service) retrieveRecords(r *http.Request, in *retrieveInput) (reply, er
 		}
 		hits := s.idx.search(id, scope, *sc.SearchQuery, topK, accept)
 		for i := start; i < len(hits); i++ {
-			if len(items) == limit {
-				next = awsproto.PageToken(strconv.Itoa(i))
-				break
-			}
 			rec := readRecord(tx, id, hits[i].id)
 			if rec == nil {
 				continue
 			}
 			score := hits[i].score
-			items = append(items, rec.out(&score))
+			if !pg.add(strconv.Itoa(i+1), rec.out(&score)) { // a token is where the next page starts
+				break
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"memoryRecordSummaries": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return pg.reply("memoryRecordSummaries", err)
 }

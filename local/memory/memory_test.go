@@ -1,15 +1,22 @@
 package memory
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -325,4 +332,194 @@ func TestJobsResume(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestHostileInput sends malformed and edge-case bodies to every operation of an existing
+// memory: each answer is a client error of a code the models name, never a panic or a
+// ServiceException.
+func TestHostileInput(t *testing.T) {
+	clk := &clock{}
+	f := open(t, openDB(t), clk)
+	defer f.close()
+	id := f.memory(30, &types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("facts")}})
+	ev := f.event(id, "ana", "s1", "Ana likes tea a lot.", clk.now())
+	bodies := []string{"", "{", "[]", "null", `"x"`, `{"a":1} trailing`,
+		`{"name":"x","eventExpiryDuration":"7"}`, `{"name":"x","eventExpiryDuration":7,"memoryStrategies":[null,{}]}`,
+		`{"name":"x","eventExpiryDuration":7,"memoryStrategies":[{"customMemoryStrategy":{"name":"c","configuration":{"semanticOverride":null}}}]}`,
+		`{"name":"x","eventExpiryDuration":7,"memoryStrategies":[{"customMemoryStrategy":{"name":"c","configuration":{"selfManagedConfiguration":{}}}}]}`,
+		`{"memoryStrategies":{"addMemoryStrategies":[{"semanticMemoryStrategy":null}],"modifyMemoryStrategies":[{}],"deleteMemoryStrategies":[{}]}}`,
+		`{"memoryStrategies":{"modifyMemoryStrategies":[{"memoryStrategyId":"x","configuration":{"extraction":null}}]}}`,
+		`{"actorId":"a","eventTimestamp":1,"payload":[null,{"conversational":null},{"conversational":{"role":"USER","content":{}}},{"blob":null}]}`,
+		`{"actorId":"a","eventTimestamp":1,"payload":[],"branch":{"name":""},"metadata":{"k":{}}}`,
+		`{"records":[null,{},{"memoryRecordId":"mem-x"},{"content":{"text":null},"namespaces":[null]}]}`,
+		`{"records":null}`, `{"maxResults":0}`, `{"maxResults":1000,"nextToken":"@@"}`, `{"nextToken":"dGhpcyBpcyBub3QgYSBrZXk"}`,
+		`{"filter":{"branch":{"name":"-"},"eventMetadata":[{},{"left":{"metadataKey":"k"},"operator":"GREATER_THAN"}]}}`,
+		`{"filter":{"eventFilter":"ALL"}}`, `{"filter":{"status":"DONE"}}`,
+		`{"searchCriteria":null}`, `{"searchCriteria":{"searchQuery":""}}`, `{"searchCriteria":{"searchQuery":"tea","topK":0}}`,
+		`{"searchCriteria":{"searchQuery":"tea","metadataFilters":[{"left":{},"operator":"EQUALS_TO"}]},"namespace":""}`,
+		`{"metadataFilters":[{"left":{"metadataKey":"k"},"operator":"BEFORE","right":{"metadataValue":{}}}]}`,
+		`{"extractionJob":{}}`, `{"extractionJob":{"jobId":"nosuch"}}`,
+	}
+	paths := map[string]string{"{memoryId}": id, "{actorId}": "ana", "{sessionId}": "s1", "{eventId}": ev, "{memoryRecordId}": "mem-00000000-0000-0000-0000-000000000000"}
+	codes := map[string]bool{"ValidationException": true, "ResourceNotFoundException": true, "ConflictException": true}
+	for _, rt := range api.Table {
+		path := rt.Path
+		for k, v := range paths {
+			path = strings.ReplaceAll(path, k, v)
+		}
+		for _, b := range bodies {
+			req, _ := http.NewRequest(rt.Method, f.srv.URL+path, strings.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s %s: %v", rt.Method, rt.Path, b, err)
+			}
+			resp.Body.Close()
+			code := resp.Header.Get("X-Amzn-ErrorType")
+			if resp.StatusCode >= 500 || (resp.StatusCode >= 400 && !codes[code]) {
+				t.Errorf("%s %s with %s: %d %s", rt.Method, rt.Path, b, resp.StatusCode, code)
+			}
+		}
+	}
+}
+
+// TestMain runs the child of TestKill9 when asked.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("MEMORY_KILL_CHILD"); path != "" {
+		killChild(path)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// killChild serves a Service on the database at path until it is killed.
+func killChild(path string) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	svc, err := New(Config{Config: awsproto.Config{DB: db, Account: "123456789012"}, Transition: 20 * time.Millisecond})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	fmt.Println("http://" + ln.Addr().String())
+	http.Serve(ln, svc)
+}
+
+// TestKill9 kills the service with SIGKILL while events stream in, then opens its database
+// again: every event the client was told was created is there, each with its extracted
+// record (jobs left pending ran at the start), and nothing is half-written.
+func TestKill9(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGKILL")
+	}
+	path := filepath.Join(t.TempDir(), "state.db")
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "MEMORY_KILL_CHILD="+path)
+	stdout, _ := child.StdoutPipe()
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Process.Kill()
+	url, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(url, "http://") {
+		t.Fatalf("child: %q %v", url, err)
+	}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), RetryMaxAttempts: 1}
+	c := ctl.NewFromConfig(cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(strings.TrimSpace(url)) })
+	d := dp.NewFromConfig(cfg, func(o *dp.Options) { o.BaseEndpoint = aws.String(strings.TrimSpace(url)) })
+	ctx := context.Background()
+	m, err := c.CreateMemory(ctx, &ctl.CreateMemoryInput{Name: aws.String("k"), EventExpiryDuration: aws.Int32(30), MemoryStrategies: []types.MemoryStrategyInput{
+		&types.MemoryStrategyInputMemberSemanticMemoryStrategy{Value: types.SemanticMemoryStrategyInput{Name: aws.String("facts"), NamespaceTemplates: []string{"/f"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := m.Memory.Id
+	time.Sleep(50 * time.Millisecond)
+	acked := map[string]bool{}
+	killed := make(chan struct{})
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		child.Process.Signal(syscall.SIGKILL)
+		close(killed)
+	}()
+	for i := 0; ; i++ {
+		text := fmt.Sprintf("Fact number %d is recorded here.", i)
+		_, err := d.CreateEvent(ctx, &dp.CreateEventInput{MemoryId: id, ActorId: aws.String("a"), SessionId: aws.String("s"), EventTimestamp: aws.Time(time.Now()),
+			Payload: []dpt.PayloadType{&dpt.PayloadTypeMemberConversational{Value: dpt.Conversational{Role: dpt.RoleUser, Content: &dpt.ContentMemberText{Value: text}}}}})
+		if err != nil {
+			select {
+			case <-killed:
+			default:
+				t.Fatalf("CreateEvent before the kill: %v", err)
+			}
+			break
+		}
+		acked[text] = true
+	}
+	child.Wait()
+	if len(acked) < 5 {
+		t.Fatalf("only %d events before the kill", len(acked))
+	}
+
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("the database after kill -9: %v", err)
+	}
+	defer db.Close()
+	pending := 0
+	db.View(func(tx *bolt.Tx) error { pending = tx.Bucket(bucketJobs).Stats().KeyN; return nil })
+	f := open(t, db, &clock{})
+	defer f.close()
+	var events []string
+	p := dp.NewListEventsPaginator(f.dp, &dp.ListEventsInput{MemoryId: id, ActorId: aws.String("a"), SessionId: aws.String("s")})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range out.Events {
+			events = append(events, e.Payload[0].(*dpt.PayloadTypeMemberConversational).Value.Content.(*dpt.ContentMemberText).Value)
+		}
+	}
+	stored := map[string]bool{}
+	for _, e := range events {
+		stored[e] = true
+	}
+	for a := range acked {
+		if !stored[a] {
+			t.Errorf("acknowledged event %q lost", a)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		records := 0
+		rp := dp.NewListMemoryRecordsPaginator(f.dp, &dp.ListMemoryRecordsInput{MemoryId: id, Namespace: aws.String("/f"), MaxResults: aws.Int32(100)})
+		for rp.HasMorePages() {
+			out, err := rp.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			records += len(out.MemoryRecordSummaries)
+		}
+		jobs, err := f.dp.ListMemoryExtractionJobs(ctx, &dp.ListMemoryExtractionJobsInput{MemoryId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs.Jobs) == 0 && records == len(events) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events, %d records, %d jobs pending", len(events), records, len(jobs.Jobs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("%d events acknowledged before the kill, %d stored, %d jobs left pending by the kill, every event extracted after the restart", len(acked), len(events), pending)
 }

@@ -51,6 +51,7 @@ type sessionRec struct {
 type tokenRec struct {
 	Idem   idempotency     `json:"idem"`
 	Answer json.RawMessage `json:"answer"`
+	At     time.Time       `json:"at"`
 }
 
 // key joins the parts of a bbolt key with NUL, which no identifier may contain.
@@ -217,7 +218,7 @@ func (s *Service) createEvent(r *http.Request, in *createEventInput) (reply, err
 		}
 		answer, _ = json.Marshal(map[string]any{"event": e.out(true)})
 		if idem.Token != "" {
-			return putJSON(tokens, tk, tokenRec{Idem: idem, Answer: answer})
+			return putJSON(tokens, tk, tokenRec{Idem: idem, Answer: answer, At: now})
 		}
 		return nil
 	})

@@ -402,28 +402,53 @@ func truncate(s string) string {
 	return s
 }
 
+// tokenTTL is how long a clientToken is remembered: AWS keeps idempotency tokens for hours,
+// not forever.
+const tokenTTL = 24 * time.Hour
+
 // sweep purges what nobody can read any more: memories whose deletion finished (with all
-// their events, sessions, records, jobs and tokens) and expired events.
+// their events, sessions, records, jobs and tokens), expired events, and clientTokens older
+// than tokenTTL. It finds them in a read transaction, which does not hold writers up, and
+// takes the write lock only when there is something to delete.
 func (s *Service) sweep() {
 	now := s.cfg.Now()
 	var gone []string
-	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
+	var stale [][2][]byte // bucket, key
+	s.cfg.DB.View(func(tx *bolt.Tx) error {
 		mems := map[string]*memoryRec{}
-		err := tx.Bucket(bucketMemories).ForEach(func(k, v []byte) error {
+		tx.Bucket(bucketMemories).ForEach(func(k, v []byte) error {
 			var m memoryRec
 			if json.Unmarshal(v, &m) != nil {
 				return nil
 			}
 			if _, ok := m.view(now); !ok {
 				gone = append(gone, m.ID)
-				return nil
+			} else {
+				mems[m.ID] = &m
 			}
-			mems[m.ID] = &m
 			return nil
 		})
-		if err != nil {
-			return err
-		}
+		tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
+			id, _, _ := strings.Cut(string(k), "\x00")
+			var e eventRec
+			if m := mems[id]; m != nil && json.Unmarshal(v, &e) == nil && expired(&e, m, now) {
+				stale = append(stale, [2][]byte{bucketEvents, bytes.Clone(k)})
+			}
+			return nil
+		})
+		tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
+			var t tokenRec
+			if json.Unmarshal(v, &t) == nil && now.Sub(t.At) > tokenTTL {
+				stale = append(stale, [2][]byte{bucketTokens, bytes.Clone(k)})
+			}
+			return nil
+		})
+		return nil
+	})
+	if len(gone) == 0 && len(stale) == 0 {
+		return
+	}
+	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		for _, id := range gone {
 			for _, b := range [][]byte{bucketEvents, bucketSessions, bucketRecords, bucketJobs, bucketTokens} {
 				if err := deletePrefix(tx.Bucket(b), append([]byte(id), 0)); err != nil {
@@ -434,18 +459,25 @@ func (s *Service) sweep() {
 				return err
 			}
 		}
-		c := tx.Bucket(bucketEvents).Cursor()
-		for k, v := c.First(); k != nil; {
-			id, _, _ := strings.Cut(string(k), "\x00")
-			var e eventRec
-			if m := mems[id]; m != nil && json.Unmarshal(v, &e) == nil && expired(&e, m, now) {
-				if err := c.Delete(); err != nil {
-					return err
+		// Checked again: an UpdateMemory may have lengthened eventExpiryDuration meanwhile.
+		mems := map[string]*memoryRec{}
+		for _, bk := range stale {
+			if bytes.Equal(bk[0], bucketEvents) {
+				id, _, _ := strings.Cut(string(bk[1]), "\x00")
+				if mems[id] == nil {
+					if m, err := stored(tx, id); err == nil {
+						mems[id] = m
+					}
 				}
-				k, v = c.Seek(k)
-				continue
+				var e eventRec
+				v := tx.Bucket(bucketEvents).Get(bk[1])
+				if m := mems[id]; m == nil || v == nil || json.Unmarshal(v, &e) != nil || !expired(&e, m, now) {
+					continue
+				}
 			}
-			k, v = c.Next()
+			if err := tx.Bucket(bk[0]).Delete(bk[1]); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -250,6 +250,10 @@ func TestEventExpiry(t *testing.T) {
 	ctx := context.Background()
 	id := f.memory(3)
 	old := f.event(id, "ana", "s1", "first words here", clk.now())
+	if _, err := f.dp.CreateEvent(ctx, &dp.CreateEventInput{MemoryId: aws.String(id), ActorId: aws.String("ana"), SessionId: aws.String("s3"), ClientToken: aws.String("tok"),
+		EventTimestamp: aws.Time(clk.now()), Payload: []dpt.PayloadType{}}); err != nil {
+		t.Fatal(err)
+	}
 	clk.advance(2 * 24 * time.Hour)
 	f.event(id, "ana", "s2", "later words here", clk.now())
 	list := func(session string) int {
@@ -273,12 +277,15 @@ func TestEventExpiry(t *testing.T) {
 	if err != nil || len(ss.SessionSummaries) != 1 || *ss.SessionSummaries[0].SessionId != "s2" {
 		t.Fatalf("ListSessions HAS_EVENTS: %+v %v", ss, err)
 	}
-	// A longer expiry brings nothing back once swept.
+	// The sweep removes the expired events and the clientTokens older than a day.
 	f.svc.sweep()
-	count := 0
-	f.db.View(func(tx *bolt.Tx) error { count = tx.Bucket(bucketEvents).Stats().KeyN; return nil })
-	if count != 1 {
-		t.Fatalf("after the sweep %d events are stored, want 1", count)
+	events, tokens := 0, 0
+	f.db.View(func(tx *bolt.Tx) error {
+		events, tokens = tx.Bucket(bucketEvents).Stats().KeyN, tx.Bucket(bucketTokens).Stats().KeyN
+		return nil
+	})
+	if events != 1 || tokens != 0 {
+		t.Fatalf("after the sweep %d events and %d tokens are stored, want 1 and 0", events, tokens)
 	}
 }
 

@@ -210,6 +210,7 @@ func (s *Service) batch(r *http.Request, in *batchInput, opName string, status i
 	idem := newIdempotency(token, in)
 	var answer json.RawMessage
 	var changes []change
+	now := s.cfg.Now().UTC()
 	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		m, err := s.dataMemory(tx, id)
 		if err != nil {
@@ -240,7 +241,7 @@ func (s *Service) batch(r *http.Request, in *batchInput, opName string, status i
 		}
 		answer, _ = json.Marshal(map[string]any{"successfulRecords": ok, "failedRecords": failed})
 		if idem.Token != "" {
-			return putJSON(tx.Bucket(bucketTokens), tk, tokenRec{Idem: idem, Answer: answer})
+			return putJSON(tx.Bucket(bucketTokens), tk, tokenRec{Idem: idem, Answer: answer, At: now})
 		}
 		return nil
 	})

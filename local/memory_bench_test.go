@@ -123,12 +123,17 @@ func BenchmarkMemoryRetrieve100k(b *testing.B) {
 			b.Fatalf("seeding: %v %+v", err, out)
 		}
 	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
 	queries := make([]string, 64)
 	for i := range queries {
 		queries[i] = sentence(4)
 	}
+	// The first retrieval loads the memory's index: its time is not the target's, its heap is.
+	if _, err := d.RetrieveMemoryRecords(ctx, &dp.RetrieveMemoryRecordsInput{MemoryId: aws.String(id),
+		SearchCriteria: &dpt.SearchCriteria{SearchQuery: aws.String(queries[0])}}); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
 	ds := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {

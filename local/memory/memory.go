@@ -8,8 +8,8 @@
 // whole change or none of it. No model runs offline: long-term records come from a
 // deterministic extractor per strategy type (extract.go), run asynchronously by a worker from
 // jobs written in the same transaction as their event, so a restart resumes them.
-// RetrieveMemoryRecords ranks with BM25 over an in-memory index rebuilt from the records at
-// start (index.go). docs/local-memory.md says what is faithful to AWS and what is not.
+// RetrieveMemoryRecords ranks with BM25 over an in-memory index loaded from the records at a
+// memory's first use (index.go). docs/local-memory.md says what is faithful to AWS and what is not.
 package memory
 
 import (
@@ -17,8 +17,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 )
@@ -55,8 +53,7 @@ type Service struct {
 	once sync.Once
 }
 
-// New opens the service's buckets in cfg.DB, rebuilds the retrieval index from the records,
-// and starts the extraction worker, which first resumes the jobs a previous run left.
+// New opens the service's buckets in cfg.DB and starts the extraction worker, which first resumes the jobs a previous run left.
 func New(cfg Config) (*Service, error) {
 	if cfg.Transition <= 0 {
 		cfg.Transition = 300 * time.Millisecond
@@ -66,12 +63,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	s, err := awsproto.NewService(cfg.Config, "memory", func(c awsproto.Config) *Service {
 		cfg.Config = c
-		return &Service{cfg: cfg, idx: newIndex(), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		return &Service{cfg: cfg, idx: newIndex(cfg.DB), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	}, bucketMemories, bucketEvents, bucketSessions, bucketRecords, bucketJobs, bucketTokens)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.cfg.DB.View(func(tx *bolt.Tx) error { return s.idx.load(tx) }); err != nil {
 		return nil, err
 	}
 	go s.work()

@@ -109,7 +109,8 @@ func TestTokenize(t *testing.T) {
 }
 
 func TestBM25(t *testing.T) {
-	x := newIndex()
+	x := newIndex(nil)
+	x.mems["m"] = &memIndex{byID: map[string]int32{}, post: map[string][]posting{}, nsIDs: map[string]int32{}}
 	add := func(id, ns, text string) {
 		x.apply(change{memoryID: "m", put: &recordRec{ID: id, MemoryID: "m", StrategyID: "s", Namespaces: []string{ns}, Text: text, CreatedAt: time.Now()}})
 	}
@@ -175,10 +176,13 @@ func TestBM25(t *testing.T) {
 	}
 }
 
-// clock is a settable clock.
+// clock is a clock that stands still until advanced (from a fixed start, the time the
+// package's tests began).
 type clock struct{ off atomic.Int64 }
 
-func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
+var epoch = time.Now().Truncate(time.Millisecond)
+
+func (c *clock) now() time.Time          { return epoch.Add(time.Duration(c.off.Load())) }
 func (c *clock) advance(d time.Duration) { c.off.Add(int64(d)) }
 
 type fixture struct {
@@ -239,6 +243,69 @@ func (f *fixture) event(id, actor, session, text string, at time.Time) string {
 func isCode(err error, code string) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == code
+}
+
+// TestCreating: until its transition ends a memory is CREATING: the data plane refuses it
+// and UpdateMemory is a conflict; then it is ACTIVE.
+func TestCreating(t *testing.T) {
+	clk := &clock{}
+	f := open(t, openDB(t), clk)
+	defer f.close()
+	ctx := context.Background()
+	out, err := f.ctl.CreateMemory(ctx, &ctl.CreateMemoryInput{Name: aws.String("m"), EventExpiryDuration: aws.Int32(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.Memory.Id
+	_, err = f.dp.CreateEvent(ctx, &dp.CreateEventInput{MemoryId: id, ActorId: aws.String("ana"), SessionId: aws.String("s1"), EventTimestamp: aws.Time(clk.now()), Payload: []dpt.PayloadType{}})
+	if !isCode(err, "ValidationException") {
+		t.Fatalf("CreateEvent on a CREATING memory: %v", err)
+	}
+	if _, err := f.ctl.UpdateMemory(ctx, &ctl.UpdateMemoryInput{MemoryId: id, Description: aws.String("x")}); !isCode(err, "ConflictException") {
+		t.Fatalf("UpdateMemory of a CREATING memory: %v", err)
+	}
+	if g, err := f.ctl.GetMemory(ctx, &ctl.GetMemoryInput{MemoryId: id}); err != nil || g.Memory.Status != types.MemoryStatusCreating {
+		t.Fatalf("GetMemory: %+v %v", g, err)
+	}
+	clk.advance(20 * time.Millisecond)
+	if g, err := f.ctl.GetMemory(ctx, &ctl.GetMemoryInput{MemoryId: id}); err != nil || g.Memory.Status != types.MemoryStatusActive {
+		t.Fatalf("GetMemory after the transition: %+v %v", g, err)
+	}
+	if _, err := f.ctl.UpdateMemory(ctx, &ctl.UpdateMemoryInput{MemoryId: id, Description: aws.String("x")}); err != nil {
+		t.Fatalf("UpdateMemory of an ACTIVE memory: %v", err)
+	}
+}
+
+// TestDeleting: a deleted memory answers DELETING to GetMemory and ListMemories, and
+// ResourceNotFoundException to the data plane, until its transition ends; then it is gone.
+func TestDeleting(t *testing.T) {
+	clk := &clock{}
+	f := open(t, openDB(t), clk)
+	defer f.close()
+	ctx := context.Background()
+	id := f.memory(7)
+	if _, err := f.ctl.DeleteMemory(ctx, &ctl.DeleteMemoryInput{MemoryId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := f.ctl.GetMemory(ctx, &ctl.GetMemoryInput{MemoryId: aws.String(id)}); err != nil || g.Memory.Status != types.MemoryStatusDeleting {
+		t.Fatalf("GetMemory: %+v %v", g, err)
+	}
+	if l, err := f.ctl.ListMemories(ctx, &ctl.ListMemoriesInput{}); err != nil || len(l.Memories) != 1 || l.Memories[0].Status != types.MemoryStatusDeleting {
+		t.Fatalf("ListMemories: %+v %v", l, err)
+	}
+	if d, err := f.ctl.DeleteMemory(ctx, &ctl.DeleteMemoryInput{MemoryId: aws.String(id)}); err != nil || d.Status != types.MemoryStatusDeleting {
+		t.Fatalf("DeleteMemory again: %+v %v", d, err)
+	}
+	if _, err := f.dp.ListActors(ctx, &dp.ListActorsInput{MemoryId: aws.String(id)}); !isCode(err, "ResourceNotFoundException") {
+		t.Fatalf("ListActors: %v", err)
+	}
+	clk.advance(20 * time.Millisecond)
+	if _, err := f.ctl.GetMemory(ctx, &ctl.GetMemoryInput{MemoryId: aws.String(id)}); !isCode(err, "ResourceNotFoundException") {
+		t.Fatalf("GetMemory after the transition: %v", err)
+	}
+	if l, err := f.ctl.ListMemories(ctx, &ctl.ListMemoriesInput{}); err != nil || len(l.Memories) != 0 {
+		t.Fatalf("ListMemories after the transition: %+v %v", l, err)
+	}
 }
 
 // TestEventExpiry: an event past its memory's eventExpiryDuration (from its eventTimestamp)
@@ -483,7 +550,9 @@ func TestKill9(t *testing.T) {
 	defer db.Close()
 	pending := 0
 	db.View(func(tx *bolt.Tx) error { pending = tx.Bucket(bucketJobs).Stats().KeyN; return nil })
-	f := open(t, db, &clock{})
+	clk := &clock{}
+	clk.advance(time.Since(epoch) + time.Second) // the child ran on the wall clock
+	f := open(t, db, clk)
 	defer f.close()
 	var events []string
 	p := dp.NewListEventsPaginator(f.dp, &dp.ListEventsInput{MemoryId: id, ActorId: aws.String("a"), SessionId: aws.String("s")})

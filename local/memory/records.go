@@ -377,6 +377,9 @@ func (s *Service) listRecords(r *http.Request, in *listRecordsInput) (reply, err
 	if err != nil {
 		return reply{}, err
 	}
+	if err := s.idx.ensure(id); err != nil {
+		return reply{}, err
+	}
 	pg := newPage(limit)
 	err = s.cfg.DB.View(func(tx *bolt.Tx) error {
 		if _, err := s.dataMemory(tx, id); err != nil {
@@ -441,6 +444,9 @@ func (s *Service) retrieveRecords(r *http.Request, in *retrieveInput) (reply, er
 		if start, err = strconv.Atoi(after); err != nil || start < 0 {
 			return reply{}, validationf("Invalid nextToken")
 		}
+	}
+	if err := s.idx.ensure(id); err != nil {
+		return reply{}, err
 	}
 	topK := 10
 	if sc.TopK != nil {

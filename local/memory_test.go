@@ -653,9 +653,9 @@ mid = m["id"]
 while ctl.get_memory(memoryId=mid)["memory"]["status"] != "ACTIVE":
     time.sleep(0.05)
 assert mid in [x["id"] for x in ctl.list_memories()["memories"]]
-e = dp.create_event(memoryId=mid, actorId="ana", sessionId="s1", eventTimestamp=datetime.datetime.now(datetime.timezone.utc),
+ev = dp.create_event(memoryId=mid, actorId="ana", sessionId="s1", eventTimestamp=datetime.datetime.now(datetime.timezone.utc),
     payload=[{"conversational": {"role": "USER", "content": {"text": "I love green tea. My cat sleeps all day."}}}])["event"]
-assert dp.get_event(memoryId=mid, actorId="ana", sessionId="s1", eventId=e["eventId"])["event"]["payload"][0]["conversational"]["role"] == "USER"
+assert dp.get_event(memoryId=mid, actorId="ana", sessionId="s1", eventId=ev["eventId"])["event"]["payload"][0]["conversational"]["role"] == "USER"
 assert len(dp.list_events(memoryId=mid, actorId="ana", sessionId="s1")["events"]) == 1
 assert dp.list_sessions(memoryId=mid, actorId="ana")["sessionSummaries"][0]["sessionId"] == "s1"
 assert dp.list_actors(memoryId=mid)["actorSummaries"] == [{"actorId": "ana"}]
@@ -674,6 +674,10 @@ sid = m["strategies"][0]["strategyId"]
 b = dp.batch_create_memory_records(memoryId=mid, records=[{"requestIdentifier": "a", "namespaces": ["/x"], "content": {"text": "t"}, "timestamp": datetime.datetime.now(), "memoryStrategyId": sid}])
 rid = b["successfulRecords"][0]["memoryRecordId"]
 assert dp.get_memory_record(memoryId=mid, memoryRecordId=rid)["memoryRecord"]["content"]["text"] == "t"
+dp.batch_update_memory_records(memoryId=mid, records=[{"memoryRecordId": rid, "timestamp": datetime.datetime.now(), "content": {"text": "t2"}}])
+assert dp.batch_delete_memory_records(memoryId=mid, records=[{"memoryRecordId": "mem-00000000-0000-0000-0000-000000000000"}])["failedRecords"][0]["errorCode"] == 404
+dp.list_memory_extraction_jobs(memoryId=mid)
+dp.list_events(memoryId=mid, actorId="ana", sessionId="s1", includePayloads=False)
 dp.delete_memory_record(memoryId=mid, memoryRecordId=rid)
 try:
     dp.get_memory_record(memoryId=mid, memoryRecordId=rid)
@@ -690,6 +694,7 @@ except ctl.exceptions.ValidationException as e:
     assert e.response["reason"] == "FieldValidationFailed", e.response
 u = ctl.update_memory(memoryId=mid, memoryStrategies={"addMemoryStrategies": [{"summaryMemoryStrategy": {"name": "sums"}}]})["memory"]
 assert sorted(x["name"] for x in u["strategies"]) == ["facts", "prefs", "sums"], u
+assert dp.delete_event(memoryId=mid, actorId="ana", sessionId="s1", eventId=ev["eventId"])["eventId"] == ev["eventId"]
 assert ctl.delete_memory(memoryId=mid)["status"] == "DELETING"
 print("ok")
 `

@@ -34,6 +34,7 @@ import (
 	"github.com/agentcore/agentcore/local/identity"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/logs"
+	"github.com/agentcore/agentcore/local/memory"
 	"github.com/agentcore/agentcore/local/metrics"
 	"github.com/agentcore/agentcore/local/otlp"
 	"github.com/agentcore/agentcore/local/registry"
@@ -72,6 +73,7 @@ type Server struct {
 	ident   *identity.Service
 	s3      *s3.Service
 	control *control.Service
+	memory  *memory.Service
 	docker  io.Closer
 	logs    *logs.Store
 	otlp    *otlp.Receiver
@@ -132,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, db: db}
 	fail := func(err error) (*Server, error) {
+		if s.memory != nil {
+			s.memory.Close()
+		}
 		db.Close()
 		return nil, err
 	}
@@ -153,6 +158,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.s3, err = s3.New(s.service("s3")); err != nil {
 		return fail(fmt.Errorf("starting S3: %w", err))
+	}
+	if s.memory, err = memory.New(memory.Config{Config: svc}); err != nil {
+		return fail(fmt.Errorf("starting AgentCore Memory: %w", err))
 	}
 	logsMax, err := logsMaxBytes()
 	if err != nil {
@@ -252,6 +260,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.stopOTLP()
 	s.control.Close()
+	s.memory.Close()
 	s.docker.Close()
 	s.logs.Close()
 	s.metrics.Close()
@@ -339,6 +348,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		})
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/") || strings.HasPrefix(r.URL.Path, "/tags/"):
 		s.control.ServeHTTP(w, r)
+	case memory.IsMemory(r):
+		s.memory.ServeHTTP(w, r)
 	case isQuery(r):
 		s.sts.ServeHTTP(w, r)
 	default:

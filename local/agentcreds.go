@@ -14,6 +14,7 @@ import (
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/identity"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
+	"github.com/agentcore/agentcore/local/memory"
 )
 
 // Agent credentials: every local agent gets AWS credentials of its own (auth.Credentials.Agent,
@@ -25,13 +26,20 @@ import (
 
 // agentScope tells whether an agent's sandbox credentials may call r, and names r's operation
 // for the refusal. Allowed: the Identity data plane, Secrets Manager GetSecretValue and STS
-// (GetCallerIdentity, all it serves). The Memory data plane belongs here too once served.
+// (GetCallerIdentity, all it serves), and the Memory data plane (of the agent's own memory:
+// agentMemoryAllowed).
 func agentScope(r *http.Request, p auth.Protocol) (bool, string) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
 	case identity.IsIdentity(r):
 		_, ok := identity.DataPlane[r.URL.Path]
 		return ok, "bedrock-agentcore:" + identity.Operation(r)
+	case memory.IsMemory(r):
+		name, _, data, ok := memory.Operation(r)
+		if !ok {
+			return false, r.Method + " " + r.URL.Path
+		}
+		return data, "bedrock-agentcore:" + name
 	case target != "":
 		svc, op, _ := strings.Cut(target, ".")
 		return target == "secretsmanager.GetSecretValue", svc + ":" + op
@@ -127,4 +135,26 @@ func sameSecret(a, b string) bool {
 		a, b = b, a
 	}
 	return b != "" && (a == b || (len(a) == len(b)+7 && a[:len(b)+1] == b+"-"))
+}
+
+// agentMemoryAllowed refuses an agent's Memory data-plane call on a memory its runtime's
+// environment variables do not name (BEDROCK_AGENTCORE_MEMORY_ID, which create sets): what an
+// AgentCore runtime's role is granted, exactly its memory's ARN. false means it answered the
+// refusal.
+func (s *Server) agentMemoryAllowed(w http.ResponseWriter, r *http.Request) bool {
+	id := auth.FromContext(r.Context())
+	if id == nil || id.Agent == "" {
+		return true
+	}
+	name, memoryID, _, _ := memory.Operation(r)
+	if memoryID != "" {
+		for _, v := range s.control.RuntimeEnvValues(id.Agent) {
+			if v == memoryID {
+				return true
+			}
+		}
+	}
+	awsproto.RestJSON{}.WriteError(w, r, awsproto.Errorf(http.StatusForbidden, "AccessDeniedException",
+		"%s", fmt.Sprintf("agent runtime %s is not authorized to perform bedrock-agentcore:%s on memory %q: its sandbox credentials use only the memory its environment names (BEDROCK_AGENTCORE_MEMORY_ID)", id.Agent, name, memoryID)))
+	return false
 }

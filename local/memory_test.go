@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	dp "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	dpt "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
@@ -694,4 +695,101 @@ print("ok")
 	if err != nil || strings.TrimSpace(string(out)) != "ok" {
 		t.Fatalf("boto3: %s %v", out, err)
 	}
+}
+
+// A memory's tags, through the tagging operations of bedrock-agentcore-control on its ARN (the
+// same /tags/ routes as runtimes).
+func TestMemoryTags(t *testing.T) {
+	r := start(t, t.TempDir())
+	defer r.stop(t)
+	c := newMemClients(t, r)
+	ctx := context.Background()
+	created, err := c.ctl.CreateMemory(ctx, &ctl.CreateMemoryInput{Name: aws.String("tagged"), EventExpiryDuration: aws.Int32(7),
+		Tags: map[string]string{"agentcore:memory": "chat", "team": "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := created.Memory.Arn
+	c.waitActive(*created.Memory.Id)
+	list := func() map[string]string {
+		t.Helper()
+		out, err := c.ctl.ListTagsForResource(ctx, &ctl.ListTagsForResourceInput{ResourceArn: arn})
+		if err != nil {
+			t.Fatalf("ListTagsForResource: %v", err)
+		}
+		return out.Tags
+	}
+	if got := list(); len(got) != 2 || got["agentcore:memory"] != "chat" {
+		t.Fatalf("tags at create: %v", got)
+	}
+	if _, err := c.ctl.TagResource(ctx, &ctl.TagResourceInput{ResourceArn: arn, Tags: map[string]string{"team": "b", "env": "dev"}}); err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	if _, err := c.ctl.UntagResource(ctx, &ctl.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"agentcore:memory"}}); err != nil {
+		t.Fatalf("UntagResource: %v", err)
+	}
+	if got := list(); len(got) != 2 || got["team"] != "b" || got["env"] != "dev" {
+		t.Fatalf("tags after tag and untag: %v", got)
+	}
+	gone := strings.Replace(*arn, *created.Memory.Id, "nothere-AbCdEfGhIj", 1)
+	_, err = c.ctl.ListTagsForResource(ctx, &ctl.ListTagsForResourceInput{ResourceArn: &gone})
+	wantCode(t, "ListTagsForResource of no memory", err, "ResourceNotFoundException")
+	_, err = c.ctl.TagResource(ctx, &ctl.TagResourceInput{ResourceArn: arn, Tags: map[string]string{}})
+	if err != nil {
+		t.Fatalf("TagResource with no tags: %v", err)
+	}
+}
+
+// An agent's own credentials reach the Memory data plane of the memory its environment names
+// (BEDROCK_AGENTCORE_MEMORY_ID), and nothing else of Memory: not another memory, not the
+// control plane.
+func TestAgentMemoryScope(t *testing.T) {
+	r := start(t, t.TempDir())
+	defer r.stop(t)
+	c := newMemClients(t, r)
+	ctx := context.Background()
+	mine, err := c.ctl.CreateMemory(ctx, &ctl.CreateMemoryInput{Name: aws.String("mine"), EventExpiryDuration: aws.Int32(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := c.ctl.CreateMemory(ctx, &ctl.CreateMemoryInput{Name: aws.String("other"), EventExpiryDuration: aws.Int32(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.waitActive(*mine.Memory.Id)
+	c.waitActive(*other.Memory.Id)
+	created, err := c.ctl.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("remembers"),
+		EnvironmentVariables: map[string]string{"BEDROCK_AGENTCORE_MEMORY_ID": *mine.Memory.Id},
+		AgentRuntimeArtifact: &types.AgentRuntimeArtifactMemberContainerConfiguration{Value: types.ContainerConfiguration{ContainerUri: aws.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/missing:v1")}},
+		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := r.srv.Credentials().Agent(aws.ToString(created.AgentRuntimeId))
+	agentCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ac.AccessKeyID, ac.SecretAccessKey, ac.SessionToken)}
+	agent := &memClients{t: t,
+		ctl: ctl.NewFromConfig(agentCfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) }),
+		dp:  dp.NewFromConfig(agentCfg, func(o *dp.Options) { o.BaseEndpoint = aws.String(r.url) }),
+	}
+	event := func(memoryID string) error {
+		_, err := agent.dp.CreateEvent(ctx, &dp.CreateEventInput{MemoryId: aws.String(memoryID), ActorId: aws.String("u1"), SessionId: aws.String("s1"),
+			EventTimestamp: aws.Time(time.Now()), Payload: []dpt.PayloadType{&dpt.PayloadTypeMemberConversational{Value: dpt.Conversational{
+				Role: dpt.RoleUser, Content: &dpt.ContentMemberText{Value: "I like tea."}}}}})
+		return err
+	}
+	if err := event(*mine.Memory.Id); err != nil {
+		t.Fatalf("an agent's CreateEvent in its own memory: %v", err)
+	}
+	if _, err := agent.dp.ListEvents(ctx, &dp.ListEventsInput{MemoryId: mine.Memory.Id, ActorId: aws.String("u1"), SessionId: aws.String("s1")}); err != nil {
+		t.Fatalf("an agent's ListEvents in its own memory: %v", err)
+	}
+	err = event(*other.Memory.Id)
+	wantCode(t, "an agent's CreateEvent in another memory", err, "AccessDeniedException")
+	if !strings.Contains(err.Error(), "BEDROCK_AGENTCORE_MEMORY_ID") {
+		t.Errorf("the refusal does not say which memory the agent may use: %v", err)
+	}
+	_, err = agent.ctl.GetMemory(ctx, &ctl.GetMemoryInput{MemoryId: mine.Memory.Id})
+	wantCode(t, "an agent's GetMemory (control plane)", err, "AccessDeniedException")
+	_, err = agent.ctl.DeleteMemory(ctx, &ctl.DeleteMemoryInput{MemoryId: mine.Memory.Id})
+	wantCode(t, "an agent's DeleteMemory", err, "AccessDeniedException")
 }

@@ -346,9 +346,14 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		awsproto.RestJSON{}.Write(w, http.StatusOK, map[string]any{
 			"status": "ok", "pid": os.Getpid(), "account": s.cfg.Account, "region": s.cfg.Region, "version": Version,
 		})
+	case memory.OwnsARN(r): // a memory's tags; the other /tags/ are runtimes'
+		s.memory.ServeTags(w, r)
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/") || strings.HasPrefix(r.URL.Path, "/tags/"):
 		s.control.ServeHTTP(w, r)
 	case memory.IsMemory(r):
+		if !s.agentMemoryAllowed(w, r) {
+			return
+		}
 		s.memory.ServeHTTP(w, r)
 	case isQuery(r):
 		s.sts.ServeHTTP(w, r)

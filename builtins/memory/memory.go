@@ -398,9 +398,13 @@ func diff(live *Memory, sp spec) []Change {
 	if sp.EncryptionKey != "" && live.EncryptionKey != sp.EncryptionKey {
 		changes = append(changes, Change{What: "encryption_key", Action: "replace", Was: live.EncryptionKey, Now: sp.EncryptionKey})
 	}
+	// A strategy being deleted (DELETING) is gone already as far as the configuration goes:
+	// a new one of its name is an add, and it is not deleted again.
 	byName := map[string]Strategy{}
 	for _, s := range live.Strategies {
-		byName[s.Name] = s
+		if s.Status != "DELETING" {
+			byName[s.Name] = s
+		}
 	}
 	want := map[string]bool{}
 	for _, s := range sp.Strategies {
@@ -418,7 +422,7 @@ func diff(live *Memory, sp spec) []Change {
 		}
 	}
 	for _, l := range live.Strategies {
-		if !want[l.Name] {
+		if !want[l.Name] && l.Status != "DELETING" {
 			changes = append(changes, Change{What: "strategy", Action: "delete", Strategy: l.Name, ID: l.ID, Was: describe(l.Type, strings.Join(l.Namespaces, ","))})
 		}
 	}

@@ -42,6 +42,14 @@ func TestDiff(t *testing.T) {
 	if len(rep) != 1 || rep[0].Action != "replace" {
 		t.Errorf("a type change: %+v", rep)
 	}
+	// A strategy being deleted counts as gone: its name in the configuration is an add, and a
+	// strategy the configuration dropped is not deleted twice.
+	gone := diff(&Memory{EventExpiryDays: 90, Strategies: []Strategy{{ID: "a", Name: "summary", Type: "summary", Status: "DELETING"},
+		{ID: "b", Name: "old", Type: "semantic", Status: "DELETING"}}},
+		spec{Strategies: []strategySpec{{Type: "summary", Name: "summary"}}})
+	if len(gone) != 1 || gone[0].Action != "add" || gone[0].Strategy != "summary" {
+		t.Errorf("strategies being deleted: %+v", gone)
+	}
 }
 
 func TestStrategyInput(t *testing.T) {

@@ -65,9 +65,6 @@ func TestScripts(t *testing.T) {
 				return err == nil, nil
 			case "netns": // code sessions run in network namespaces of their own
 				return netns.Supported(), nil
-			case "localmemory": // the local endpoint's Memory service (local/memory) is in this tree
-				_, err := os.Stat(filepath.Join("..", "..", "local", "memory"))
-				return err == nil, nil
 			}
 			return false, nil
 		},

@@ -189,3 +189,37 @@ func (p *page) reply(member string, err error) (reply, error) {
 	}
 	return reply{http.StatusOK, out}, nil
 }
+
+// operations names the operations of api's table in its order, and which are of the data
+// plane (bedrock-agentcore), for agents' scoped credentials (local/agentcreds.go).
+var operations = []struct {
+	name string
+	data bool
+}{
+	{"CreateMemory", false}, {"GetMemory", false}, {"ListMemories", false}, {"UpdateMemory", false}, {"DeleteMemory", false},
+	{"CreateEvent", true}, {"GetEvent", true}, {"DeleteEvent", true}, {"ListEvents", true}, {"ListSessions", true}, {"ListActors", true},
+	{"GetMemoryRecord", true}, {"DeleteMemoryRecord", true}, {"BatchCreateMemoryRecords", true}, {"BatchUpdateMemoryRecords", true},
+	{"BatchDeleteMemoryRecords", true}, {"ListMemoryRecords", true}, {"RetrieveMemoryRecords", true},
+	{"StartMemoryExtractionJob", true}, {"ListMemoryExtractionJobs", true},
+}
+
+// Operation names the operation r calls, the memory it names ("" for CreateMemory and
+// ListMemories) and whether it is of the data plane; ok is false when r calls none.
+func Operation(r *http.Request) (name, memoryID string, data, ok bool) {
+	for i, rt := range api.Table {
+		if rt.Method != r.Method {
+			continue
+		}
+		vals, match := awsproto.Match(rt.Path, r.URL.EscapedPath())
+		if !match {
+			continue
+		}
+		for j := 0; j+1 < len(vals); j += 2 {
+			if vals[j] == "memoryId" {
+				memoryID = vals[j+1]
+			}
+		}
+		return operations[i].name, memoryID, operations[i].data, true
+	}
+	return "", "", false, false
+}

@@ -599,3 +599,25 @@ func TestKill9(t *testing.T) {
 	}
 	t.Logf("%d events acknowledged before the kill, %d stored, %d jobs left pending by the kill, every event extracted after the restart", len(acked), len(events), pending)
 }
+
+func TestOperationsNameTheTable(t *testing.T) {
+	if len(operations) != len(api.Table) {
+		t.Fatalf("%d operation names for %d routes", len(operations), len(api.Table))
+	}
+	for _, tc := range []struct {
+		method, path, name, id string
+		data                   bool
+	}{
+		{"POST", "/memories/create", "CreateMemory", "", false},
+		{"GET", "/memories/m-0123456789/details", "GetMemory", "m-0123456789", false},
+		{"DELETE", "/memories/m-0123456789/delete", "DeleteMemory", "m-0123456789", false},
+		{"POST", "/memories/m-0123456789/events", "CreateEvent", "m-0123456789", true},
+		{"POST", "/memories/m-0123456789/retrieve", "RetrieveMemoryRecords", "m-0123456789", true},
+		{"POST", "/memories/m-0123456789/extractionJobs", "ListMemoryExtractionJobs", "m-0123456789", true},
+	} {
+		name, id, data, ok := Operation(httptest.NewRequest(tc.method, tc.path, nil))
+		if !ok || name != tc.name || id != tc.id || data != tc.data {
+			t.Errorf("%s %s: %s %q data=%v ok=%v", tc.method, tc.path, name, id, data, ok)
+		}
+	}
+}

@@ -301,7 +301,7 @@ change() { # change FILE ROUND TAG
   case $2 in
     1) sed -i "s/return \"You said: \" + prompt/return \"You said ($3): \" + prompt/" "$1" ;;
     2) sed -i "s/return \"Hello! Send/return \"Hello ($3)! Send/" "$1" ;;
-    3) sed -i "s/log.Println(\"agent listening on :8080\")/log.Println(\"agent ($3) listening on :8080\")/" "$1" ;;
+    3) sed -i "s/log.Printf(\"agent listening on :%s\", port)/log.Printf(\"agent ($3) listening on :%s\", port)/" "$1" ;;
   esac
   grep -q "($3)" "$1" || { echo "artifacts.sh: the change of round $2 did not apply to $1" >&2; exit 1; }
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -58,6 +59,8 @@ type runner struct {
 	// publish 8080 on a loopback port). ensureNw creates it again; may be nil.
 	network  string
 	ensureNw func(context.Context) (string, error)
+	nwMu     sync.Mutex
+	nwID     string // the network's ID as ensureNw last found it
 }
 
 // deployError is a failure a person can act on; its message becomes failureReason.
@@ -201,10 +204,15 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 	var created container.CreateResponse
 	var err error
 	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if r.network != "" && r.ensureNw != nil {
 			// Another endpoint's reset may have removed it (an engine checks only at start); the
 			// container joins it by ID, since a name may stand for two networks for a moment.
-			id, err := r.ensureNw(ctx)
+			// The ID found last is used first (a lookup costs a start tens of milliseconds);
+			// a network gone since is looked up again on the next attempt.
+			id, err := r.networkID(ctx, attempt > 0)
 			if err != nil {
 				return err
 			}
@@ -275,6 +283,25 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 	}
 	sb.container, sb.addr = created.ID, addr
 	return nil
+}
+
+// networkID is the agents' network's ID: the one found last, or looked up (and made when
+// missing) when there is none yet or fresh is set.
+func (r *runner) networkID(ctx context.Context, fresh bool) (string, error) {
+	r.nwMu.Lock()
+	id := r.nwID
+	r.nwMu.Unlock()
+	if id != "" && !fresh {
+		return id, nil
+	}
+	id, err := r.ensureNw(ctx)
+	if err != nil {
+		return "", err
+	}
+	r.nwMu.Lock()
+	r.nwID = id
+	r.nwMu.Unlock()
+	return id, nil
 }
 
 func (r *runner) remove(ctx context.Context, id string) {

@@ -44,13 +44,15 @@ const (
 // The warm pool's policy (README, "Sessions"). A version's pool keeps target sandboxes started;
 // every take starts a replacement at once, up to poolParallel starts at a time. A new session
 // that finds the pool empty (a miss: it waits for a sandbox of its own) doubles the runtime's
-// target, up to PoolMaxEnv and to what the bound on live sessions leaves; each poolQuiet
+// target, up to PoolMaxEnv and to what the bound on live sessions leaves (so does a take that
+// empties the pool within poolBurst of the one before); each poolQuiet
 // lifecycle seconds without a miss halve it again, down to PoolSizeEnv, and the reaper removes
 // the pooled sandboxes beyond the target that waited that long.
 const (
 	defaultPoolMax = 8
 	poolParallel   = 4
 	poolQuiet      = 60 // lifecycle seconds (SessionSecondEnv)
+	poolBurst      = 2 * time.Second
 )
 
 // AgentCore's quota is 1,000 active session workloads per account in us-east-1 and us-west-2
@@ -104,6 +106,7 @@ type pool struct {
 	err      error         // how the last start failed; nil once one succeeds
 	dropped  bool          // the version is no longer served: no more starts
 	takes    int           // sandboxes sessions took since the pool (or its gen) began
+	lastTake time.Time
 }
 
 func (p *pool) notify() {
@@ -244,6 +247,10 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 		sb = p.ready[len(p.ready)-1]
 		p.ready = p.ready[:len(p.ready)-1]
 		p.takes++
+		if len(p.ready) == 0 && p.takes > 1 && now.Sub(p.lastTake) < poolBurst {
+			s.poolMiss(rt.ID) // drained by takes faster than a refill: the next one would miss
+		}
+		p.lastTake = now
 		sb.session, sb.endpoint, sb.started, sb.lastUsed = sessionID, qualifier, now, now
 		s.sessions[key] = sb
 		s.sessionCount[rt.ID]++
@@ -262,6 +269,7 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 		sb = p.starting[0]
 		p.starting = p.starting[1:]
 		p.takes++
+		p.lastTake = now
 		sb.session, sb.endpoint, sb.started, sb.lastUsed = sessionID, qualifier, now, now
 		s.sessions[key] = sb
 		s.sessionCount[rt.ID]++

@@ -375,7 +375,7 @@ $(row "raw go build + docker build + push (3 runs)" "${RAW_MED} s")
 $(row "  ratio update / raw" "$(ratio "$UPD_MED" "$RAW_MED")x" "<= 0.5x" "$(pass_le "$(ratio "$UPD_MED" "$RAW_MED")" 0.5)")
 $(row "  ratio artifact made+pushed / raw" "$(ratio "$PUB_MED" "$RAW_MED")x" "(<= 0.5x)" "$(pass_le "$(ratio "$PUB_MED" "$RAW_MED")" 0.5)")
   update phases (median s): start to image pushed $PUB_MED (compile+assemble $(median "${CMP[@]}"), push $(median "${PSH[@]}")), update runtime + wait READY $(median "${DEP[@]}")
-  the endpoint recorded the version READY $(median "${RDY[@]}") s after the runtime step (runs: ${RDY[*]}); the rest of the wait is polling (0.2 s doubling to 3 s)
+  the endpoint recorded the version READY $(median "${RDY[@]}") s after the runtime step (runs: ${RDY[*]}); the rest of the wait is polling (every 20 ms on the local endpoint)
   raw phases (median s): go build $(median "${RAW_GO[@]}"), docker build $(median "${RAW_DB[@]}"), docker push $(median "${RAW_PUSH[@]}")
 
 runs (s): update ${UPD[*]}; made+pushed ${PUB[*]}; raw ${RAW[*]}

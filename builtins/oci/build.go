@@ -111,9 +111,6 @@ func prepareBuild(root string, o buildGoOpts) (*goBuild, error) {
 		}
 		b.port = *o.Port
 	}
-	if o.Compression != "" && o.Compression != "fast" && o.Compression != "small" {
-		return nil, engine.Usagef(buildGoUsage, "oci.build_go: compression is \"fast\" or \"small\", not %q", o.Compression)
-	}
 	if o.Platform == "" {
 		b.opts.Platform = "linux/" + runtime.GOARCH
 	}

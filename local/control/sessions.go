@@ -259,8 +259,9 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 		s.putSession(sb)
 		return sb, true, nil
 	}
-	if p != nil && (p.takes > 0 || len(p.starting) > 0) {
-		// Demand outran the pool (not a pool emptied on purpose, or never filled).
+	if p != nil && p.takes > 0 {
+		// Demand outran the pool: it served sessions and has none left (a pool emptied on
+		// purpose, by agentcore dev's swap, or not filled yet, says nothing of the demand).
 		s.poolMiss(rt.ID)
 	}
 	if p != nil && len(p.starting) > 0 {

@@ -443,7 +443,13 @@ func (s *Service) sandboxGone(containerID string) {
 // fill starts sandboxes in the background until the version's pool holds its target (ready
 // and starting), poolParallel at a time; each start that ends tops the pool up again.
 func (s *Service) fill(runtimeID string, version int, cfg runtimeConfig) {
-	s.fillUpTo(runtimeID, version, cfg, poolParallel)
+	limit := poolParallel
+	if cfg.Code != nil {
+		// Host processes start one at a time: with several at once, TestCodeRuntime found a
+		// session's netns sandbox unreachable after a restart (not understood yet).
+		limit = 1
+	}
+	s.fillUpTo(runtimeID, version, cfg, limit)
 }
 
 // fillUpTo is fill with at most limit starts in flight; it returns the starts it began.

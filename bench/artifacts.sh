@@ -301,7 +301,7 @@ change() { # change FILE ROUND TAG
   case $2 in
     1) sed -i "s/return \"You said: \" + prompt/return \"You said ($3): \" + prompt/" "$1" ;;
     2) sed -i "s/return \"Hello! Send/return \"Hello ($3)! Send/" "$1" ;;
-    3) sed -i "s/log.Println(\"agent listening on :8080\")/log.Println(\"agent ($3) listening on :8080\")/" "$1" ;;
+    3) sed -i "s/log.Printf(\"agent listening on :%s\", port)/log.Printf(\"agent ($3) listening on :%s\", port)/" "$1" ;;
   esac
   grep -q "($3)" "$1" || { echo "artifacts.sh: the change of round $2 did not apply to $1" >&2; exit 1; }
 }
@@ -375,7 +375,7 @@ $(row "raw go build + docker build + push (3 runs)" "${RAW_MED} s")
 $(row "  ratio update / raw" "$(ratio "$UPD_MED" "$RAW_MED")x" "<= 0.5x" "$(pass_le "$(ratio "$UPD_MED" "$RAW_MED")" 0.5)")
 $(row "  ratio artifact made+pushed / raw" "$(ratio "$PUB_MED" "$RAW_MED")x" "(<= 0.5x)" "$(pass_le "$(ratio "$PUB_MED" "$RAW_MED")" 0.5)")
   update phases (median s): start to image pushed $PUB_MED (compile+assemble $(median "${CMP[@]}"), push $(median "${PSH[@]}")), update runtime + wait READY $(median "${DEP[@]}")
-  the endpoint recorded the version READY $(median "${RDY[@]}") s after the runtime step (runs: ${RDY[*]}); the rest of the wait is polling (0.2 s doubling to 3 s)
+  the endpoint recorded the version READY $(median "${RDY[@]}") s after the runtime step (runs: ${RDY[*]}); the rest of the wait is polling (every 20 ms on the local endpoint)
   raw phases (median s): go build $(median "${RAW_GO[@]}"), docker build $(median "${RAW_DB[@]}"), docker push $(median "${RAW_PUSH[@]}")
 
 runs (s): update ${UPD[*]}; made+pushed ${PUB[*]}; raw ${RAW[*]}

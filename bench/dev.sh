@@ -2,7 +2,7 @@
 # agentcore dev on the Go template, through the binary, the real Docker engine and the local
 # endpoint: from a save of the agent's source to the first invoke that answers with the change
 # (target < 1.5 s), RUNS times (default 3); median and each run. The figure includes noticing
-# the save (dev polls every 150 ms and waits one quiet interval), compiling, assembling and
+# the save (dev polls every 150 ms and waits 50 ms without further saves), compiling, assembling and
 # pushing the image, and swapping the version's container; each probe is one agentcore invoke
 # (its own process, ~0.1 s: the figure's resolution). Everything lives in a temp project with
 # its own AGENTCORE_HOME and a free AGENTCORE_LOCAL_PORT, removed on exit.

@@ -21,6 +21,10 @@ const (
 	// (the local endpoint, an endpoint move) is seen at once, and the interval doubles up to
 	// defaultWaitInterval so that long waits on AWS poll no more than before.
 	firstWaitInterval = 200 * time.Millisecond
+	// localWaitInterval is the local endpoint's: a poll costs it well under a millisecond, and a
+	// version is READY a few hundred milliseconds after the update (verify, one sandbox
+	// started), so a coarser poll is most of what the update waits.
+	localWaitInterval = 20 * time.Millisecond
 )
 
 // waitOpts is the options table of wait_endpoint.
@@ -77,7 +81,7 @@ func (m *module) wait(L *lua.LState, what string, timeout, interval time.Duratio
 	last := ""
 	var pause time.Duration
 	// The local endpoint answers a poll in well under a millisecond and makes a version READY
-	// in a second or two: poll it every firstWaitInterval rather than backing off to seconds.
+	// in well under a second: poll it every localWaitInterval rather than backing off.
 	s, _ := engine.Unlocked(L, func(ctx context.Context) (*awscall.Session, error) { return m.controlPlane.AWS.Session(ctx, run) })
 	local := s != nil && s.Provider == "local"
 	for {
@@ -111,7 +115,7 @@ func (m *module) wait(L *lua.LState, what string, timeout, interval time.Duratio
 		}
 		pause = backoff(pause, interval)
 		if local && interval == defaultWaitInterval {
-			pause = firstWaitInterval
+			pause = localWaitInterval
 		}
 		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, engine.Sleep(ctx, min(pause, left))

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,10 @@ type buildGoOpts struct {
 	BaseAuth *auth             `json:"base_auth,omitempty"`
 	Ldflags  string            `json:"ldflags,omitempty"`
 	Out      string            `json:"out,omitempty"`
+	// Compression of the layer: "fast" (gzip's best speed: a few times faster, about a tenth
+	// bigger; what a push over loopback wants) or "small" (the default). Not part of the
+	// source hash: the same sources make the same image content either way.
+	Compression string `json:"compression,omitempty" lua:"\"fast\"|\"small\""`
 }
 
 // fileOpt is one entry of files: "PATH" or {src = PATH, dst = PATH}.
@@ -212,7 +217,11 @@ func (b *goBuild) run(ctx context.Context) (buildResult, error) {
 		return buildResult{}, b.fail("reading the base image %s: %v", b.opts.Base, err)
 	}
 	files := append([]ociimage.File{{Src: bin, Dst: agentPath, Mode: 0o755}}, b.files...)
-	layer, err := ociimage.Layer(files, mt)
+	level := gzip.DefaultCompression
+	if b.opts.Compression == "fast" {
+		level = gzip.BestSpeed
+	}
+	layer, err := ociimage.Layer(files, mt, level)
 	if err != nil {
 		return buildResult{}, engine.Usagef("each file needs a place of its own in the image; the agent itself is "+agentPath,
 			"oci.build_go: packing the files of %s: %v", b.opts.Dir, err)

@@ -3,7 +3,9 @@ package oci_test
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -209,6 +211,23 @@ func TestBuildGoDeterministic(t *testing.T) {
 	if len(blobs) != 3 {
 		t.Errorf("the layout holds %d blobs, want 3 (layer, config, manifest)", len(blobs))
 	}
+	// compression = "fast": the same files, compressed otherwise (another digest, the same
+	// layer content), and deterministic too.
+	fast := `return oci.build_go{dir = "agents/my-bot", platform = "linux/arm64", files = {"prompts/"}, out = "out/fast", compression = "fast"}`
+	f1 := field(t, h.Do(t, fast)[0], "digest")
+	if f2 := field(t, h.Do(t, fast)[0], "digest"); f1 != f2 || f1 == d3 {
+		t.Errorf("fast builds: %s then %s (the default's: %s)", f1, f2, d3)
+	}
+	got, want := layoutLayer(t, filepath.Join(h.Run.Dir, "out/fast")), layoutLayer(t, filepath.Join(h.Run.Dir, "out/bot"))
+	sum := func(es []tarEntry) (out []string) {
+		for _, e := range es {
+			out = append(out, fmt.Sprintf("%s %o %x", e.hdr.Name, e.hdr.Mode, sha256.Sum256(e.data)))
+		}
+		return out
+	}
+	if g, w := sum(got), sum(want); !slices.Equal(g, w) {
+		t.Errorf("the fast layer holds %v, the default one %v", g, w)
+	}
 }
 
 func TestBuildGoErrors(t *testing.T) {
@@ -242,6 +261,7 @@ func TestBuildGoErrors(t *testing.T) {
 		`oci.build_go{dir = "agents/my-bot", out = "."}`:                                      {2, "would replace the project"},
 		`oci.build_go{dir = "agents/my-bot", port = 70000}`:                                   {2, "not a TCP port"},
 		`oci.build_go{dir = "agents/my-bot", base = "127.0.0.1:1/nothing:1"}`:                 {1, "fetching the base image"},
+		`oci.build_go{dir = "agents/my-bot", compression = "max"}`:                            {2, `field compression must be "fast" or "small"`},
 	} {
 		e := engineError(t, h.Err(src))
 		if e.Code != want.code || !strings.Contains(e.Msg, want.msg) || e.Hint == "" && want.code == 2 {

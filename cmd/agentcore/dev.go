@@ -37,8 +37,9 @@ agentcore invoke, boto3 and the AWS CLI keep working. The agent's logs stream me
 The agent is created first when it has no runtime in the environment (and kept afterwards, as
 agentcore create would). Ctrl-C ends it: the version gets its own artifact back and nothing of
 it keeps running (the next invocation starts it as it was). Sources are watched by polling
-their files (size and modification time), skipping .agentcore, .git, node_modules,
-__pycache__ and .venv; a burst of saves makes one rebuild.
+their files (size and modification time) every --interval, skipping .agentcore, .git,
+node_modules, __pycache__ and .venv; a burst of saves makes one rebuild (one that stays
+50 ms unchanged).
 
 Local environments only: AgentCore itself has no way to swap a version's artifact; there,
 deploy with agentcore update.
@@ -208,12 +209,14 @@ func (a *app) cmdDev(args []string) error {
 			continue
 		}
 		// A burst of saves (an editor's write and rename, a formatter) makes one rebuild: wait
-		// until the files stay the same for one interval.
+		// until the files stay the same for a quiet moment (devQuiet, or one interval when that
+		// is shorter). A later save only costs a second rebuild.
+		quiet := min(*interval, devQuiet)
 		for {
 			select {
 			case <-a.ctx.Done():
 				return nil
-			case <-time.After(*interval):
+			case <-time.After(quiet):
 			}
 			again := devSnapshot(info.Watch)
 			if again == now {
@@ -226,6 +229,10 @@ func (a *app) cmdDev(args []string) error {
 		swap(false)
 	}
 }
+
+// devQuiet is how long the watched files must stay unchanged before a rebuild: an editor's
+// write and rename of one save come within milliseconds of each other.
+const devQuiet = 50 * time.Millisecond
 
 func shortDigest(d string) string {
 	d = strings.TrimPrefix(d, "sha256:")

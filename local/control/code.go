@@ -470,8 +470,7 @@ func (c *codeRunner) env(r *runner, cfg runtimeConfig, runtimeID string, version
 
 func (c *codeRunner) waitHealthy(ctx context.Context, r *runner, rec *procRec, addr string, exited <-chan struct{}, cfg runtimeConfig, logPath string) error {
 	deadline := time.Now().Add(r.pingTimeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
+	wait := 5 * time.Millisecond // doubling to 100 ms, as for a container (runner.waitHealthy)
 	var lastAnswer string
 	var lastErr error
 	for {
@@ -489,8 +488,9 @@ func (c *codeRunner) waitHealthy(ctx context.Context, r *runner, rec *procRec, a
 			return deployErrorf("%s: the agent process (%s) exited before answering GET /ping%s", cfg.describe(), strings.Join(rec.Command, " "), tailFile(logPath, 20))
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 100*time.Millisecond)
 		if time.Now().After(deadline) {
 			if lastAnswer == "" {
 				return deployErrorf("the agent %s did not serve its port within %s (last error: %v): run as a host process, it must listen on the port in the PORT environment variable (%d here; 8080 in AWS) and answer GET /ping%s", cfg.describe(), r.pingTimeout, lastErr, rec.Port, tailFile(logPath, 10))

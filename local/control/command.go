@@ -193,12 +193,14 @@ func (e *eventWriter) chunk(v any) {
 	msg.Headers.Set(eventstreamapi.EventTypeHeader, eventstream.StringValue("chunk"))
 	msg.Headers.Set(eventstreamapi.ContentTypeHeader, eventstream.StringValue("application/json"))
 	msg.Payload = payload
+	// The encoder reuses buffers of its own: one event is encoded at a time (stdout's and
+	// stderr's readers call at once; encoded together, their frames failed the CRC check).
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	var buf bytes.Buffer
 	if err := e.enc.Encode(&buf, msg); err != nil {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.w.Write(buf.Bytes())
 	http.NewResponseController(e.w).Flush()
 }

@@ -72,15 +72,17 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu   sync.Mutex
-	work map[string]*runtimeWork // background work per runtime, cancelled when it is deleted
+	mu     sync.Mutex
+	work   map[string]*runtimeWork // background work per runtime, cancelled when it is deleted
+	closed bool                    // Close was called: no more background work
 
 	sessMu       sync.Mutex
-	sessSeen     map[string]time.Time // when each session's use was last written (touchSession)
-	sessions     map[string]*sandbox  // runtimeId/sessionId → its sandbox (sessions.go)
-	sessionCount map[string]int       // runtimeId → live sessions
-	sandboxes    map[string]*sandbox  // sandbox id → every sandbox of ours: serving, pooled, starting
-	pools        map[string]*pool     // containerName(runtime, version) → started sandboxes no session took yet
+	sessSeen     map[string]time.Time   // when each session's use was last written (touchSession)
+	sessions     map[string]*sandbox    // runtimeId/sessionId → its sandbox (sessions.go)
+	sessionCount map[string]int         // runtimeId → live sessions
+	sandboxes    map[string]*sandbox    // sandbox id → every sandbox of ours: serving, pooled, starting
+	pools        map[string]*pool       // containerName(runtime, version) → started sandboxes no session took yet
+	demand       map[string]*poolDemand // runtimeId → its pools' target, grown by misses (sessions.go)
 
 	records records // invocations' records waiting to be written (records.go)
 
@@ -120,7 +122,7 @@ func New(cfg Config) (*Service, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{cfg: cfg, store: st, ctx: ctx, cancel: cancel, work: map[string]*runtimeWork{},
 		sessSeen: map[string]time.Time{}, sessions: map[string]*sandbox{}, sessionCount: map[string]int{},
-		sandboxes: map[string]*sandbox{}, pools: map[string]*pool{}}
+		sandboxes: map[string]*sandbox{}, pools: map[string]*pool{}, demand: map[string]*poolDemand{}}
 	s.run = &runner{
 		docker:      cfg.Docker,
 		stateLabel:  cfg.StateLabel,
@@ -221,6 +223,9 @@ func (s *Service) reconcile(runtimes []*runtimeRec) {
 // Close stops background work and waits for it. Agent containers and processes keep running
 // (sessions survive a restart).
 func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
 	s.closeRecords()
@@ -287,6 +292,14 @@ func (s *Service) workloadIdentityArn(name string) string {
 // is deleted or the service closes).
 func (s *Service) goRuntime(id string, fn func(ctx context.Context)) {
 	s.mu.Lock()
+	if s.closed {
+		// Close is waiting for (or done with) the background work: a request still being
+		// answered must not start a container that no one waits for. fn runs here, cancelled
+		// (it ends at once, closing what its callers wait on).
+		s.mu.Unlock()
+		fn(s.ctx)
+		return
+	}
 	w, ok := s.work[id]
 	if !ok {
 		ctx, cancel := context.WithCancel(s.ctx)

@@ -29,10 +29,11 @@ import (
 // signed like every other call.
 //
 // The swap goes through the session layer (sessions.go): recycleVersion ends the version's
-// sandboxes, its sessions' and its pool's (and drops its unpacked code), while the new image
-// is pulled; warm then verifies the new artifact and starts the pool's first sandbox from it,
-// which is what the PUT waits for. The DELETE ends them too; the original artifact starts again
-// at the version's next session (nothing of it runs until then).
+// sandboxes, its sessions' and its pool's (and drops its unpacked code): they are forgotten at
+// once and their containers removed in the background; warm then pulls and verifies the new
+// artifact and starts the pool's first sandbox from it, which is what the PUT waits for. The
+// DELETE ends them too; the original artifact starts again at the version's next session
+// (nothing of it runs until then).
 
 var bucketDev = []byte("agentcore.runtime-dev") // runtimeId → devRec
 
@@ -170,28 +171,27 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	start := time.Now()
-	// The new image is pulled while the old container goes (warm's verify then finds it).
-	pulled := make(chan error, 1)
-	if cfg.Code == nil {
-		go func() { pulled <- s.run.pull(r.Context(), s.resolveURI(cfg.ContainerURI), cfg.ContainerURI) }()
-	} else {
-		pulled <- nil
+	// What ran the old artifact is forgotten at once and removed in the background, while the
+	// new artifact is verified and its first sandbox starts.
+	if err := s.devRecycle(r.Context(), rt, v, false); err != nil {
+		return err
 	}
-	recycleErr := s.devRecycle(r.Context(), rt, v)
-	if err := <-pulled; err != nil {
-		return runtimeClientErrorf("the new artifact of version %d did not start: %v", v, err)
+	recycled := time.Now()
+	err = s.run.verify(r.Context(), id, v, cfg)
+	verified := time.Now()
+	if err == nil {
+		err = s.warmPool(r.Context(), id, v, cfg)
 	}
-	if recycleErr != nil {
-		return recycleErr
-	}
-	if err := s.warm(r.Context(), id, v, cfg); err != nil {
+	if err != nil {
 		var de *deployError
 		if errors.As(err, &de) {
 			return runtimeClientErrorf("the new artifact of version %d did not start: %s", v, de.msg)
 		}
 		return err
 	}
-	s.cfg.Logf("control: agentcore dev: runtime %s version %d now runs %s (restarted in %s)", id, v, cfg.describe(), time.Since(start).Round(time.Millisecond))
+	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	s.cfg.Logf("control: agentcore dev: runtime %s version %d now runs %s (restarted in %s: old sandboxes forgotten %s, artifact pulled and verified %s, first sandbox answering %s)",
+		id, v, cfg.describe(), ms(time.Since(start)), ms(recycled.Sub(start)), ms(verified.Sub(recycled)), ms(time.Since(verified)))
 	writeJSON(w, http.StatusOK, map[string]any{
 		"agentRuntimeId":      id,
 		"agentRuntimeVersion": itoa(v),
@@ -247,7 +247,7 @@ func (s *Service) devPutBack(ctx context.Context, rt *runtimeRec, rec *devRec) e
 		if err != nil {
 			return err
 		}
-		if err := s.devRecycle(ctx, rt, rec.Version); err != nil {
+		if err := s.devRecycle(ctx, rt, rec.Version, true); err != nil {
 			return err
 		}
 	}
@@ -255,8 +255,10 @@ func (s *Service) devPutBack(ctx context.Context, rt *runtimeRec, rec *devRec) e
 }
 
 // devRecycle ends what runs of version v (its sessions' sandboxes and its pool) and drops its
-// extracted package, keeping every other version's.
-func (s *Service) devRecycle(_ context.Context, rt *runtimeRec, v int) error {
-	s.recycleVersion(rt.ID, v, "agentcore dev swapped its artifact")
+// extracted package, keeping every other version's. wait: their removal is done when it
+// returns (the DELETE: nothing of the version runs after it); otherwise it goes on in the
+// background while the new artifact starts.
+func (s *Service) devRecycle(_ context.Context, rt *runtimeRec, v int, wait bool) error {
+	s.recycleVersion(rt.ID, v, "agentcore dev swapped its artifact", wait)
 	return nil
 }

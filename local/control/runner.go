@@ -12,6 +12,7 @@ import (
 	"net/http"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -59,6 +60,8 @@ type runner struct {
 	// publish 8080 on a loopback port). ensureNw creates it again; may be nil.
 	network  string
 	ensureNw func(context.Context) (string, error)
+	nwMu     sync.Mutex
+	nwID     string // the network's ID as ensureNw last found it
 }
 
 // deployError is a failure a person can act on; its message becomes failureReason.
@@ -191,21 +194,36 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 		hostConfig.PortBindings = nil
 		hostConfig.NetworkMode = container.NetworkMode(r.network)
 	}
+	// The engine's create and start are not cancelled with ctx: a create whose request is
+	// dropped may still be made by the engine after our removal by name looked for it (a
+	// container left in Created). Each is short and bounded; a cancellation is looked at after
+	// it, when the container's ID is known and it can be removed for sure.
+	engineCtx, cancelEngine := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancelEngine()
 	// The agents' network can go between its check and the container's start (another
 	// endpoint's reset removes it when no container runs on it): made again, up to 3 times.
 	var created container.CreateResponse
 	var err error
 	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if r.network != "" && r.ensureNw != nil {
 			// Another endpoint's reset may have removed it (an engine checks only at start); the
 			// container joins it by ID, since a name may stand for two networks for a moment.
-			id, err := r.ensureNw(ctx)
+			// The ID found last is used first (a lookup costs a start tens of milliseconds);
+			// a network gone since is looked up again on the next attempt.
+			id, err := r.networkID(ctx, attempt > 0)
 			if err != nil {
 				return err
 			}
 			hostConfig.NetworkMode = container.NetworkMode(id)
 		}
-		created, err = r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
+		created, err = r.docker.ContainerCreate(engineCtx, config, hostConfig, nil, nil, name)
+		if err == nil && ctx.Err() != nil {
+			r.remove(engineCtx, created.ID)
+			return ctx.Err()
+		}
 		if err != nil && strings.Contains(err.Error(), "No such image") && attempt < 2 {
 			// Removed from the engine since the version was verified: pulled again.
 			if perr := r.pull(ctx, spec.image, cfg.ContainerURI); perr != nil {
@@ -218,14 +236,17 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 		// the engine removes it in the background: a second removal is refused meanwhile). Remove
 		// it and try again until the name is free, for up to 15 s.
 		for wait := 100 * time.Millisecond; err != nil && strings.Contains(err.Error(), "is already in use"); wait = min(2*wait, 2*time.Second) {
-			r.remove(context.WithoutCancel(ctx), name)
-			created, err = r.docker.ContainerCreate(ctx, config, hostConfig, nil, nil, name)
+			r.remove(engineCtx, name)
+			created, err = r.docker.ContainerCreate(engineCtx, config, hostConfig, nil, nil, name)
+			if err == nil && ctx.Err() != nil {
+				r.remove(engineCtx, created.ID)
+				return ctx.Err()
+			}
 			if err == nil || !strings.Contains(err.Error(), "is already in use") || time.Since(start) > 15*time.Second {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				r.remove(context.WithoutCancel(ctx), name)
 				return ctx.Err()
 			case <-time.After(wait):
 			}
@@ -235,15 +256,18 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				// Cancelled (the endpoint closing, the runtime deleted): the engine may have made
-				// the container before the request was dropped; never leave it in Created.
-				r.remove(context.WithoutCancel(ctx), name)
+				return ctx.Err()
 			}
 			return fmt.Errorf("creating container %s from %s: %w", name, spec.image, err)
 		}
-		if err := r.docker.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		err = r.docker.ContainerStart(engineCtx, created.ID, container.StartOptions{})
+		if ctx.Err() != nil {
+			r.remove(engineCtx, created.ID)
+			return ctx.Err()
+		}
+		if err != nil {
 			if networkGone(err) && attempt < 2 {
-				r.remove(context.WithoutCancel(ctx), created.ID)
+				r.remove(engineCtx, created.ID)
 				continue
 			}
 			reason := r.explainExit(ctx, created.ID, cfg.describe(), err.Error())
@@ -260,6 +284,25 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 	}
 	sb.container, sb.addr = created.ID, addr
 	return nil
+}
+
+// networkID is the agents' network's ID: the one found last, or looked up (and made when
+// missing) when there is none yet or fresh is set.
+func (r *runner) networkID(ctx context.Context, fresh bool) (string, error) {
+	r.nwMu.Lock()
+	id := r.nwID
+	r.nwMu.Unlock()
+	if id != "" && !fresh {
+		return id, nil
+	}
+	id, err := r.ensureNw(ctx)
+	if err != nil {
+		return "", err
+	}
+	r.nwMu.Lock()
+	r.nwID = id
+	r.nwMu.Unlock()
+	return id, nil
 }
 
 func (r *runner) remove(ctx context.Context, id string) {
@@ -395,26 +438,37 @@ func (r *runner) hostAddr(info container.InspectResponse) string {
 }
 
 // waitHealthy polls GET /ping until the agent says Healthy, the container exits or the ping
-// timeout passes; each way out says what to fix.
+// timeout passes; each way out says what to fix. A static agent answers within milliseconds of
+// its start, so the first polls come fast (5 ms, doubling to 100 ms); the container is inspected
+// for its address first and then at most every 250 ms while the ping fails (an exited one is
+// reported then).
 func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error) {
 	deadline := time.Now().Add(r.pingTimeout)
 	var lastAnswer string // last HTTP answer to /ping, "" while nothing answered
 	var lastErr error
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
+	var addr string
+	var inspected time.Time
+	wait := 5 * time.Millisecond
 	for {
-		info, err := r.docker.ContainerInspect(ctx, id)
-		if err != nil {
-			return "", fmt.Errorf("inspecting container %s: %w", id[:min(12, len(id))], err)
-		}
-		if info.State == nil || !info.State.Running {
-			code := 0
-			if info.State != nil {
-				code = info.State.ExitCode
+		if addr == "" || time.Since(inspected) >= 250*time.Millisecond {
+			info, err := r.docker.ContainerInspect(ctx, id)
+			if err != nil {
+				if ctx.Err() != nil {
+					return "", ctx.Err()
+				}
+				return "", fmt.Errorf("inspecting container %s: %w", id[:min(12, len(id))], err)
 			}
-			return "", r.explainExit(ctx, id, uri, fmt.Sprintf("the container exited with code %d", code))
+			inspected = time.Now()
+			if info.State == nil || !info.State.Running {
+				code := 0
+				if info.State != nil {
+					code = info.State.ExitCode
+				}
+				return "", r.explainExit(ctx, id, uri, fmt.Sprintf("the container exited with code %d", code))
+			}
+			addr = r.hostAddr(info)
 		}
-		if addr := r.hostAddr(info); addr != "" {
+		if addr != "" {
 			healthy, answer, err := r.ping(ctx, addr)
 			if healthy {
 				return addr, nil
@@ -435,8 +489,9 @@ func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
-		case <-tick.C:
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 100*time.Millisecond)
 	}
 }
 

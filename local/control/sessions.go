@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/agentcore/agentcore/internal/netns"
@@ -32,8 +33,26 @@ const (
 	// MaxSessionsEnv bounds the live sessions of one runtime (default defaultMaxSessions).
 	MaxSessionsEnv = "AGENTCORE_LOCAL_MAX_SESSIONS"
 	// PoolSizeEnv is how many sandboxes each served version keeps started ahead of the sessions
-	// that will take them (default 1; 0: none, a new session waits for its sandbox to start).
+	// that will take them at least (default 1; 0: none, a new session waits for its sandbox to
+	// start, and the pool never grows).
 	PoolSizeEnv = "AGENTCORE_LOCAL_SESSION_POOL"
+	// PoolMaxEnv bounds how far a pool grows when new sessions come faster than it refills
+	// (default defaultPoolMax; never below the pool size).
+	PoolMaxEnv = "AGENTCORE_LOCAL_SESSION_POOL_MAX"
+)
+
+// The warm pool's policy (README, "Sessions"). A version's pool keeps target sandboxes started;
+// every take starts a replacement at once, up to poolParallel starts at a time. A new session
+// that finds the pool empty (a miss: it waits for a sandbox of its own) doubles the runtime's
+// target, up to PoolMaxEnv and to what the bound on live sessions leaves (so does a take that
+// empties the pool within poolBurst of the one before); each poolQuiet
+// lifecycle seconds without a miss halve it again, down to PoolSizeEnv, and the reaper removes
+// the pooled sandboxes beyond the target that waited that long.
+const (
+	defaultPoolMax = 8
+	poolParallel   = 4
+	poolQuiet      = 60 // lifecycle seconds (SessionSecondEnv)
+	poolBurst      = 2 * time.Second
 )
 
 // AgentCore's quota is 1,000 active session workloads per account in us-east-1 and us-west-2
@@ -57,13 +76,15 @@ type sandbox struct {
 	idle      time.Duration
 	maxLife   time.Duration
 
-	ready chan struct{} // closed once started (err says how)
-	err   error
+	ready    chan struct{} // closed once started (err says how)
+	err      error
+	startErr error // a pool start's own failure (err is what a session that claimed it is told)
 
 	// Guarded by Service.sessMu.
 	session  string // "" while pooled
 	endpoint string
 	started  time.Time // when it began serving its session (pool time does not count)
+	pooledAt time.Time // when it joined its pool
 	lastUsed time.Time
 	busy     int // requests in flight
 	ended    bool
@@ -78,10 +99,58 @@ func (sb *sandbox) record() sessionRec {
 
 // pool holds the started sandboxes of one version that no session has taken yet.
 type pool struct {
-	ready   []*sandbox
-	filling chan struct{} // closed when the fill in progress ends; nil when none
-	err     error         // how the last fill ended
-	dropped bool          // the version is no longer served: no more fills
+	ready    []*sandbox
+	starting []*sandbox    // starts in flight for the version's artifact as it is now, unclaimed
+	gen      int           // bumped by recycleVersion: a start begun before it is thrown away
+	changed  chan struct{} // closed and replaced whenever a start ends (warm waits on it)
+	err      error         // how the last start failed; nil once one succeeds
+	dropped  bool          // the version is no longer served: no more starts
+	takes    int           // sandboxes sessions took since the pool (or its gen) began
+	lastTake time.Time
+}
+
+func (p *pool) notify() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// poolDemand is a runtime's pool target (policy above); guarded by Service.sessMu.
+type poolDemand struct {
+	target int
+	missAt time.Time
+}
+
+// poolTarget is how many sandboxes each served version of a runtime keeps in its pool now.
+// Called with sessMu held.
+func (s *Service) poolTarget(runtimeID string) int {
+	base := envInt(PoolSizeEnv, 1)
+	if base == 0 {
+		return 0
+	}
+	t := base
+	if d := s.demand[runtimeID]; d != nil {
+		t = d.target
+		quiet := time.Duration(poolQuiet) * envDuration(SessionSecondEnv, time.Second)
+		for since := time.Since(d.missAt); since >= quiet && t > base; since -= quiet {
+			t /= 2
+		}
+	}
+	t = min(max(t, base), max(base, envInt(PoolMaxEnv, defaultPoolMax)))
+	// Pooled sandboxes are containers too: the bound on live sessions leaves room for them.
+	if room := envInt(MaxSessionsEnv, defaultMaxSessions) - s.sessionCount[runtimeID]; t > base && t > room {
+		t = max(base, room)
+	}
+	return t
+}
+
+// poolMiss is told that a new session found its version's pool empty: the runtime's pool
+// target doubles. Called with sessMu held.
+func (s *Service) poolMiss(runtimeID string) {
+	if envInt(PoolSizeEnv, 1) == 0 {
+		return
+	}
+	t := s.poolTarget(runtimeID)
+	s.demand[runtimeID] = &poolDemand{target: max(2*t, t+1), missAt: time.Now()}
 }
 
 func newSandbox(runtimeID string, version int, cfg runtimeConfig) *sandbox {
@@ -174,14 +243,47 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 	now := time.Now()
 	p := s.pools[containerName(rt.ID, v)]
 	if p != nil && len(p.ready) > 0 {
-		sb = p.ready[0]
-		p.ready = p.ready[1:]
+		// The newest first: the oldest ones are what the reaper removes when the pool shrinks.
+		sb = p.ready[len(p.ready)-1]
+		p.ready = p.ready[:len(p.ready)-1]
+		p.takes++
+		if len(p.ready) == 0 && p.takes > 1 && now.Sub(p.lastTake) < poolBurst {
+			s.poolMiss(rt.ID) // drained by takes faster than a refill: the next one would miss
+		}
+		p.lastTake = now
+		sb.session, sb.endpoint, sb.started, sb.lastUsed = sessionID, qualifier, now, now
+		s.sessions[key] = sb
+		s.sessionCount[rt.ID]++
+		s.sessMu.Unlock()
+		s.fill(rt.ID, v, ver.Config) // its replacement
+		s.putSession(sb)
+		return sb, true, nil
+	}
+	if p != nil && p.takes > 0 {
+		// Demand outran the pool: it served sessions and has none left (a pool emptied on
+		// purpose, by agentcore dev's swap, or not filled yet, says nothing of the demand).
+		s.poolMiss(rt.ID)
+	}
+	if p != nil && len(p.starting) > 0 {
+		// A pool start in flight: the session claims it (it is further along than a start of
+		// its own would be); poolStart hands it over once it answers.
+		sb = p.starting[0]
+		p.starting = p.starting[1:]
+		p.takes++
+		p.lastTake = now
 		sb.session, sb.endpoint, sb.started, sb.lastUsed = sessionID, qualifier, now, now
 		s.sessions[key] = sb
 		s.sessionCount[rt.ID]++
 		s.sessMu.Unlock()
 		s.fill(rt.ID, v, ver.Config)
-		s.putSession(sb)
+		select {
+		case <-sb.ready:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		if sb.err != nil {
+			return nil, false, sb.err
+		}
 		return sb, true, nil
 	}
 	sb = newSandbox(rt.ID, v, ver.Config)
@@ -192,8 +294,10 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 	s.sessMu.Unlock()
 
 	// The start outlives a caller that goes away (another request of the session may wait
-	// for it); the runtime's deletion or the server's close cancels it.
+	// for it); the runtime's deletion or the server's close cancels it. The pool grows
+	// meanwhile (poolMiss), for the sessions that come next.
 	s.sessionStart(rt.ID, sb, ver.Config)
+	s.fill(rt.ID, v, ver.Config)
 	select {
 	case <-sb.ready:
 	case <-ctx.Done():
@@ -268,10 +372,18 @@ func (s *Service) use(sb *sandbox) func() {
 // endSandbox ends a sandbox: forgotten (its session's next request starts a fresh one), its
 // record deleted, its container removed or its process stopped.
 func (s *Service) endSandbox(ctx context.Context, sb *sandbox, why string) {
+	if s.detach(sb, why) {
+		s.destroyEnded(ctx, sb)
+	}
+}
+
+// detach forgets a sandbox and deletes its session's record: from its return on, nothing is
+// served by it. It reports false when the sandbox had ended already.
+func (s *Service) detach(sb *sandbox, why string) bool {
 	s.sessMu.Lock()
 	if sb.ended {
 		s.sessMu.Unlock()
-		return
+		return false
 	}
 	sb.ended = true
 	session := sb.session
@@ -288,10 +400,16 @@ func (s *Service) endSandbox(ctx context.Context, sb *sandbox, why string) {
 		}
 		s.cfg.Logf("control: runtime %s session %s ended (%s)", sb.runtimeID, session, why)
 	}
+	return true
+}
+
+// destroyEnded removes the container or stops the process of a detached sandbox; one still
+// starting is destroyed by its start once started (sessionStart, poolStart).
+func (s *Service) destroyEnded(ctx context.Context, sb *sandbox) {
 	select {
 	case <-sb.ready:
 		s.run.destroy(ctx, sb)
-	default: // still starting: sessionStart destroys it once started
+	default:
 	}
 }
 
@@ -322,101 +440,164 @@ func (s *Service) sandboxGone(containerID string) {
 	}
 }
 
-// fill starts sandboxes in the background until the version's pool holds its size; the
-// returned channel closes when that fill ends (p.err says how its last start went).
-func (s *Service) fill(runtimeID string, version int, cfg runtimeConfig) (done <-chan struct{}, p *pool) {
-	size := envInt(PoolSizeEnv, 1)
+// fill starts sandboxes in the background until the version's pool holds its target (ready
+// and starting), poolParallel at a time; each start that ends tops the pool up again.
+func (s *Service) fill(runtimeID string, version int, cfg runtimeConfig) {
+	limit := poolParallel
+	if cfg.Code != nil {
+		// Host processes start one at a time: with several at once, TestCodeRuntime found a
+		// session's netns sandbox unreachable after a restart (not understood yet).
+		limit = 1
+	}
+	s.fillUpTo(runtimeID, version, cfg, limit)
+}
+
+// fillUpTo is fill with at most limit starts in flight; it returns the starts it began.
+func (s *Service) fillUpTo(runtimeID string, version int, cfg runtimeConfig, limit int) (*pool, []*sandbox) {
 	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
 	k := containerName(runtimeID, version)
-	p = s.pools[k]
+	p := s.pools[k]
 	if p == nil {
-		p = &pool{}
+		p = &pool{changed: make(chan struct{})}
 		s.pools[k] = p
 	}
-	if p.filling != nil {
-		return p.filling, p
-	}
-	ch := make(chan struct{})
-	if len(p.ready) >= size || p.dropped {
-		close(ch)
-		return ch, p
-	}
-	p.filling, p.err = ch, nil
-	s.goRuntime(runtimeID, func(ctx context.Context) {
-		var err error
-		defer func() {
-			s.sessMu.Lock()
-			p.filling, p.err = nil, err
-			s.sessMu.Unlock()
-			close(ch)
-		}()
-		for ctx.Err() == nil {
-			s.sessMu.Lock()
-			need := len(p.ready) < size && !p.dropped
-			s.sessMu.Unlock()
-			if !need {
-				return
+	var launch []*sandbox
+	if !p.dropped {
+		target := s.poolTarget(runtimeID)
+		for len(p.ready)+len(p.starting) < target && len(p.starting) < limit {
+			if len(p.starting) == 0 {
+				p.err = nil
 			}
 			sb := newSandbox(runtimeID, version, cfg)
-			s.sessMu.Lock()
-			s.sandboxes[sb.id] = sb
-			s.sessMu.Unlock()
-			err = s.run.startSandbox(ctx, sb, cfg)
-			if err != nil {
-				s.sessMu.Lock()
-				delete(s.sandboxes, sb.id)
-				s.sessMu.Unlock()
-				sb.err = err
-				close(sb.ready)
-				return
-			}
-			close(sb.ready)
-			s.sessMu.Lock()
-			// Ended while it started (recycleVersion: its version's artifact was swapped): it
-			// goes, and so does this fill, started for the old artifact.
-			dropped, ended := p.dropped, sb.ended
-			if !dropped && !ended {
-				p.ready = append(p.ready, sb)
-			} else {
-				delete(s.sandboxes, sb.id)
-			}
-			s.sessMu.Unlock()
-			if dropped || ended {
-				s.run.destroy(context.WithoutCancel(ctx), sb)
-			}
-			if ended {
-				return
+			s.sandboxes[sb.id] = sb // held from now on: collect leaves its container alone
+			p.starting = append(p.starting, sb)
+			launch = append(launch, sb)
+		}
+	}
+	gen := p.gen
+	s.sessMu.Unlock()
+	for _, sb := range launch {
+		s.poolStart(p, gen, sb, cfg)
+	}
+	return p, launch
+}
+
+// poolStart starts one sandbox of a pool in the background. It joins the pool once it answers,
+// or serves the session that claimed it meanwhile (sessionSandbox).
+func (s *Service) poolStart(p *pool, gen int, sb *sandbox, cfg runtimeConfig) {
+	s.goRuntime(sb.runtimeID, func(ctx context.Context) {
+		err := s.run.startSandbox(ctx, sb, cfg)
+		s.sessMu.Lock()
+		current := gen == p.gen && !p.dropped
+		for i, x := range p.starting {
+			if x == sb {
+				p.starting = append(p.starting[:i:i], p.starting[i+1:]...)
+				break
 			}
 		}
+		claimed := sb.session != ""
+		if err != nil {
+			if claimed && s.sessions[sb.key()] == sb {
+				delete(s.sessions, sb.key())
+				s.sessionCount[sb.runtimeID]--
+			}
+			delete(s.sandboxes, sb.id)
+			sb.ended = true
+			sb.startErr, sb.err = err, err
+			if claimed && ctx.Err() == nil {
+				sb.err = runtimeClientErrorf("Runtime initialization failed: the sandbox of session %s (version %d of agent runtime %s) could not be started: %v", sb.session, sb.version, sb.runtimeID, err)
+			}
+			if current {
+				p.err = err
+			}
+			close(sb.ready)
+			p.notify()
+			s.sessMu.Unlock()
+			return
+		}
+		if claimed {
+			now := time.Now()
+			sb.started, sb.lastUsed = now, now // its lifetime counts from its start
+			p.notify()
+			s.sessMu.Unlock()
+			s.putSession(sb)
+			close(sb.ready)
+			s.sessMu.Lock()
+			gone := sb.ended
+			s.sessMu.Unlock()
+			if gone { // ended while it started (its version recycled, its runtime deleted)
+				s.run.destroy(context.WithoutCancel(ctx), sb)
+			}
+			return
+		}
+		close(sb.ready)
+		// Ended while it started (the runtime deleted), or started from an artifact that
+		// agentcore dev has swapped since (recycleVersion): it goes.
+		keep := current && !sb.ended
+		if keep {
+			sb.pooledAt = time.Now()
+			p.ready = append(p.ready, sb)
+			p.err = nil
+		} else {
+			sb.ended = true
+			delete(s.sandboxes, sb.id)
+		}
+		p.notify()
+		s.sessMu.Unlock()
+		if !keep {
+			s.run.destroy(context.WithoutCancel(ctx), sb)
+			return
+		}
+		s.fill(sb.runtimeID, sb.version, cfg) // the target may have grown meanwhile
 	})
-	return ch, p
 }
 
 // warm verifies a version's artifact and starts its pool's first sandbox: a version that cannot
-// start is reported at once, by create and update, with its output.
+// start is reported at once, by create and update, with its output. The first start runs
+// alone (it is what the caller waits for); the rest of the pool's target starts after it.
 func (s *Service) warm(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) error {
 	if err := s.run.verify(ctx, runtimeID, version, cfg); err != nil {
 		return err
 	}
+	return s.warmPool(ctx, runtimeID, version, cfg)
+}
+
+// warmPool is warm after the verification: it waits for a sandbox of the pool to answer (one
+// started by it, or one in flight already), which a new session may claim meanwhile.
+func (s *Service) warmPool(ctx context.Context, runtimeID string, version int, cfg runtimeConfig) error {
 	if envInt(PoolSizeEnv, 1) == 0 {
 		return nil
 	}
-	done, p := s.fill(runtimeID, version, cfg)
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	p, launched := s.fillUpTo(runtimeID, version, cfg, 1)
 	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
-	if len(p.ready) > 0 {
-		return nil
+	var sb *sandbox
+	switch {
+	case len(p.ready) > 0:
+	case len(launched) > 0:
+		sb = launched[0]
+	case len(p.starting) > 0:
+		sb = p.starting[0]
 	}
-	if p.err != nil {
-		return p.err
+	s.sessMu.Unlock()
+	if sb != nil {
+		select {
+		case <-sb.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if sb.startErr != nil {
+			return sb.startErr
+		}
+	} else {
+		s.sessMu.Lock()
+		empty := len(p.ready) == 0
+		s.sessMu.Unlock()
+		if empty {
+			return context.Canceled // the pool was dropped (a runtime deleted, the server closing)
+		}
 	}
-	return context.Canceled // the fill was cancelled (a runtime deleted, the server closing)
+	s.fill(runtimeID, version, cfg)
+	return nil
 }
 
 // reaper ends the sessions that were idle for their idle timeout or reached their maximum
@@ -456,6 +637,32 @@ func (s *Service) reaper() {
 		for _, sb := range idle {
 			s.endSandbox(s.ctx, sb, fmt.Sprintf("idle for %s", sb.idle))
 		}
+		s.shrinkPools(now)
+	}
+}
+
+// shrinkPools removes the pooled sandboxes beyond their runtime's target that waited in their
+// pool for poolQuiet lifecycle seconds (the oldest first: takes pick the newest).
+func (s *Service) shrinkPools(now time.Time) {
+	quiet := time.Duration(poolQuiet) * envDuration(SessionSecondEnv, time.Second)
+	var extra []*sandbox
+	s.sessMu.Lock()
+	for _, p := range s.pools {
+		if p.dropped || len(p.ready) == 0 {
+			continue
+		}
+		target := s.poolTarget(p.ready[0].runtimeID)
+		for len(p.ready) > target && now.Sub(p.ready[0].pooledAt) >= quiet {
+			sb := p.ready[0]
+			p.ready = p.ready[1:]
+			sb.ended = true
+			delete(s.sandboxes, sb.id)
+			extra = append(extra, sb)
+		}
+	}
+	s.sessMu.Unlock()
+	for _, sb := range extra {
+		s.run.destroy(s.ctx, sb)
 	}
 }
 
@@ -473,6 +680,7 @@ func (s *Service) stopRuntimeSessions(runtimeID string) {
 		if strings.HasPrefix(k, prefix) {
 			p.dropped = true
 			p.ready = nil
+			p.notify()
 		}
 	}
 	s.sessMu.Unlock()
@@ -484,27 +692,48 @@ func (s *Service) stopRuntimeSessions(runtimeID string) {
 // recycleVersion ends every sandbox of version v of a runtime, its sessions' and its pool's,
 // and drops its extracted code package: the next session or fill starts from the version's
 // configuration as it is then (agentcore dev swapped its artifact). The pool stays usable.
-func (s *Service) recycleVersion(runtimeID string, v int, why string) {
-	for range 2 { // a fill in progress may add a sandbox of the old artifact: once more after it
-		s.sessMu.Lock()
-		var list []*sandbox
-		for _, sb := range s.sandboxes {
-			if sb.runtimeID == runtimeID && sb.version == v {
-				list = append(list, sb)
+// The sandboxes are forgotten before it returns (no request reaches them after that), and
+// removed all at once: in the background, or before it returns when wait is set (starts in
+// flight included); a start in flight is thrown away when it ends.
+func (s *Service) recycleVersion(runtimeID string, v int, why string, wait bool) {
+	s.sessMu.Lock()
+	var list []*sandbox
+	for _, sb := range s.sandboxes {
+		if sb.runtimeID == runtimeID && sb.version == v {
+			list = append(list, sb)
+		}
+	}
+	if p := s.pools[containerName(runtimeID, v)]; p != nil {
+		p.ready, p.starting, p.err, p.takes = nil, nil, nil, 0
+		p.gen++
+		p.notify()
+	}
+	s.sessMu.Unlock()
+	var ended []*sandbox
+	for _, sb := range list {
+		if s.detach(sb, why) {
+			ended = append(ended, sb)
+		}
+	}
+	var done sync.WaitGroup
+	for _, sb := range ended {
+		s.wg.Add(1)
+		done.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer done.Done()
+			if !wait {
+				s.destroyEnded(context.WithoutCancel(s.ctx), sb)
+				return
 			}
-		}
-		var filling chan struct{}
-		if p := s.pools[containerName(runtimeID, v)]; p != nil {
-			p.ready, filling = nil, p.filling
-		}
-		s.sessMu.Unlock()
-		for _, sb := range list {
-			s.endSandbox(s.ctx, sb, why)
-		}
-		if filling == nil {
-			break
-		}
-		<-filling
+			// Its start (if in flight) removes it once started too: waited for, then removed
+			// here again (a second removal finds nothing).
+			<-sb.ready
+			s.run.destroy(context.WithoutCancel(s.ctx), sb)
+		}()
+	}
+	if wait {
+		done.Wait()
 	}
 	rt, err := s.loadRuntime(runtimeID)
 	if err != nil {
@@ -557,6 +786,7 @@ func (s *Service) collect(ctx context.Context, id string) {
 			drop = append(drop, sb)
 		}
 		p.ready = nil
+		p.notify()
 		delete(s.pools, k)
 	}
 	held := map[string]bool{}
@@ -616,9 +846,15 @@ func (s *Service) recoverSessions(runtimes []*runtimeRec) {
 	}
 	adopted := map[string]bool{}
 	now := time.Now()
-	adopt := func(sb *sandbox, labelSession string) bool {
+	// artifact is the container's LabelImage ("" for a host process): a container started from
+	// an artifact the version no longer has (agentcore dev swapped it, and the endpoint was
+	// killed before the old container was removed) is not adopted.
+	adopt := func(sb *sandbox, labelSession, artifact string) bool {
 		rt := known[sb.runtimeID]
 		if rt == nil || rt.Versions[sb.version] == nil {
+			return false
+		}
+		if cfg := rt.Versions[sb.version].Config; artifact != "" && artifact != cfg.ContainerURI && (cfg.Code == nil || artifact != cfg.describe()) {
 			return false
 		}
 		sb.idle, sb.maxLife = lifecycleOf(rt.Versions[sb.version].Config)
@@ -637,8 +873,9 @@ func (s *Service) recoverSessions(runtimes []*runtimeRec) {
 		} else if labelSession == "" {
 			k := containerName(sb.runtimeID, sb.version)
 			if s.pools[k] == nil {
-				s.pools[k] = &pool{}
+				s.pools[k] = &pool{changed: make(chan struct{})}
 			}
+			sb.pooledAt = now
 			s.pools[k].ready = append(s.pools[k].ready, sb)
 		} else {
 			return false // a session's sandbox whose session was stopped meanwhile
@@ -657,7 +894,7 @@ func (s *Service) recoverSessions(runtimes []*runtimeRec) {
 			if sb.id != "" && c.State == "running" {
 				if info, err := s.cfg.Docker.ContainerInspect(s.ctx, c.ID); err == nil && info.State != nil && info.State.Running {
 					if sb.addr = s.run.hostAddr(info); sb.addr != "" {
-						ok = adopt(sb, c.Labels[LabelSession])
+						ok = adopt(sb, c.Labels[LabelSession], c.Labels[LabelImage])
 					}
 				}
 			}
@@ -677,7 +914,7 @@ func (s *Service) recoverSessions(runtimes []*runtimeRec) {
 		for _, rec := range procs {
 			sb := &sandbox{id: rec.Sandbox, runtimeID: rec.RuntimeID, version: rec.Version, proc: rec,
 				addr: procAddr(rec), ready: make(chan struct{})}
-			if rec.Sandbox == "" || !s.run.code.alive(rec) || !adopt(sb, rec.Session) {
+			if rec.Sandbox == "" || !s.run.code.alive(rec) || !adopt(sb, rec.Session, "") {
 				s.run.code.end(rec)
 			}
 		}

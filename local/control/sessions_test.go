@@ -152,3 +152,41 @@ func TestSessions(t *testing.T) {
 	}
 	waitFor(t, "the runtime's containers to be removed", func() bool { return len(e.containers(id)) == 0 })
 }
+
+// TestPoolGrowsAndShrinks: new sessions arriving faster than the pool refills make it grow
+// (each miss doubles the target, bounded by AGENTCORE_LOCAL_SESSION_POOL_MAX) and refill
+// concurrently; after a quiet period (60 lifecycle seconds, shortened here) it shrinks back to
+// its floor, the extra pooled sandboxes removed.
+func TestPoolGrowsAndShrinks(t *testing.T) {
+	uri := agentImage(t)
+	t.Setenv(SessionSecondEnv, "50ms") // the pool's quiet period: 3 s
+	t.Setenv(PoolMaxEnv, "3")
+	e := newEnv(t, "", 30*time.Second)
+	created := e.createReady("pool_grows", uri, nil)
+	id, arn := *created.AgentRuntimeId, *created.AgentRuntimeArn
+	if n := e.pooled(id, 1); n != 1 {
+		t.Fatalf("a READY version has %d pooled sandboxes, want 1", n)
+	}
+	target := func() int {
+		e.svc.sessMu.Lock()
+		defer e.svc.sessMu.Unlock()
+		return e.svc.poolTarget(id)
+	}
+	// A burst: the first takes the pooled sandbox, the next ones miss.
+	for i := range 4 {
+		e.invoke(arn, "", sessionID(100+i), `{}`)
+	}
+	if got := target(); got != 3 {
+		t.Fatalf("after a burst of 4 new sessions the pool target is %d, want 3 (the bound)", got)
+	}
+	waitFor(t, "the pool to refill to its grown target", func() bool { return e.pooled(id, 1) == 3 })
+	// Sessions end; the pool keeps its size until the quiet period passes, then shrinks.
+	for i := range 4 {
+		if _, err := e.data.StopRuntimeSession(context.Background(), &bedrockagentcore.StopRuntimeSessionInput{
+			AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(sessionID(100 + i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the pool to shrink back to one sandbox", func() bool { return e.pooled(id, 1) == 1 && target() == 1 })
+	waitFor(t, "the extra containers to be removed", func() bool { return len(e.containers(id)) == 1 })
+}

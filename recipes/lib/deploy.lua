@@ -937,7 +937,9 @@ end
 function M.go_build_opts(agent)
   return { dir = agent.context_rel, package = agent.package ~= "" and agent.package or ".",
     platform = agent.platform, files = agent.files, base = agent.base_image ~= "" and agent.base_image or nil,
-    labels = build_labels(agent), out = ".agentcore/build/" .. agent.runtime_name:lower() }
+    labels = build_labels(agent), out = ".agentcore/build/" .. agent.runtime_name:lower(),
+    -- the local registry is a loopback away: compressing fast beats sending less
+    compression = M.is_local() and "fast" or nil }
 end
 
 -- docker.build's options for the agent's image (without its tag).

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	data "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	control "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	lua "github.com/yuin/gopher-lua"
@@ -36,18 +37,23 @@ type api interface {
 
 type module struct {
 	control *awscall.Service[api]
+	data    *awscall.Service[dataAPI] // data.go
 }
 
 // New returns the memory Lua module.
 func New(a *awscall.AWS) *engine.Module {
 	m := &module{control: &awscall.Service[api]{AWS: a, Name: "bedrockagentcorecontrol",
 		New: func(s *awscall.Session) api { return control.NewFromConfig(s.Config) }, Hint: hint}}
-	return &engine.Module{
+	m.data = &awscall.Service[dataAPI]{AWS: a, Name: "bedrockagentcore",
+		New: func(s *awscall.Session) dataAPI { return data.NewFromConfig(s.Config) }, Hint: hint}
+	classes, funcs := dataFuncs(m)
+	mod := &engine.Module{
 		Name: "memory",
-		Doc: "AgentCore Memory's control plane: create a memory, bring it to its configuration (strategies added, " +
+		Doc: "AgentCore Memory: its control plane (create a memory, bring it to its configuration (strategies added, " +
 			"modified and deleted by id in one UpdateMemory: the memory and its events are kept), wait for ACTIVE, " +
 			"find, get and delete it. Strategy types are agentcore.toml's (semantic, summary, user_preference, " +
-			"episodic, custom); get answers nil for a memory that does not exist.",
+			"episodic, custom); get answers nil for a memory that does not exist), and what people read of its data plane: " +
+			"events, records, search, and forgetting an actor.",
 		Classes: []*engine.Class{
 			{Name: "memory.Spec", Of: spec{}, Doc: "A memory's configuration as agentcore.toml gives it (project.agent(NAME).memory has this shape)."},
 			{Name: "memory.StrategySpec", Of: strategySpec{}, Doc: "One strategy: type, name (unique in its memory), namespace (\"\": AgentCore's own), and for custom: extends, model and the prompts."},
@@ -81,6 +87,9 @@ func New(a *awscall.AWS) *engine.Module {
 				Doc: "Deletes the memory with its events and records (DeleteMemory): true when it existed, false when there was nothing to delete."},
 		},
 	}
+	mod.Classes = append(mod.Classes, classes...)
+	mod.Funcs = append(mod.Funcs, funcs...)
+	return mod
 }
 
 func hint(code, msg string) string {

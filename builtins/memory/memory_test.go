@@ -65,3 +65,20 @@ func TestStrategyInput(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestNamesActor(t *testing.T) {
+	for _, tc := range []struct {
+		ns   []string
+		want bool
+	}{
+		{[]string{"/prefs/user-1"}, true},
+		{[]string{"/summaries/user-1/session-a"}, true},
+		{[]string{"/prefs/user-10"}, false},
+		{[]string{"/strategies/s1/actors"}, false},
+		{[]string{"/a", "/b/user-1/"}, true},
+	} {
+		if got := namesActor(tc.ns, "user-1"); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.ns, got, tc.want)
+		}
+	}
+}

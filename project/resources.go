@@ -479,33 +479,22 @@ func (v *validator) resolveCredentials(env string, overrides map[string]rawCrede
 	return out
 }
 
+// mergeCredential is base with every key the override sets.
 func mergeCredential(base, ov rawCredential) rawCredential {
-	if ov.Type != "" {
-		base.Type = ov.Type
+	for _, f := range []struct{ dst, v *string }{{&base.Type, &ov.Type}, {&base.Vendor, &ov.Vendor}, {&base.ClientID, &ov.ClientID},
+		{&base.DiscoveryURL, &ov.DiscoveryURL}, {&base.TenantID, &ov.TenantID}, {&base.ProviderName, &ov.ProviderName}} {
+		if *f.v != "" {
+			*f.dst = *f.v
+		}
 	}
 	if ov.APIKey != nil {
 		base.APIKey = ov.APIKey
 	}
-	if ov.Vendor != "" {
-		base.Vendor = ov.Vendor
-	}
-	if ov.ClientID != "" {
-		base.ClientID = ov.ClientID
-	}
 	if ov.ClientSecret != nil {
 		base.ClientSecret = ov.ClientSecret
 	}
-	if ov.DiscoveryURL != "" {
-		base.DiscoveryURL = ov.DiscoveryURL
-	}
-	if ov.TenantID != "" {
-		base.TenantID = ov.TenantID
-	}
 	if ov.Scopes != nil {
 		base.Scopes = ov.Scopes
-	}
-	if ov.ProviderName != "" {
-		base.ProviderName = ov.ProviderName
 	}
 	return base
 }

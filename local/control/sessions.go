@@ -92,6 +92,16 @@ type sandbox struct {
 
 func (sb *sandbox) key() string { return sb.runtimeID + "/" + sb.session }
 
+// wait waits until the sandbox has started (its start's error), or ctx ends.
+func (sb *sandbox) wait(ctx context.Context) error {
+	select {
+	case <-sb.ready:
+		return sb.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func (sb *sandbox) record() sessionRec {
 	return sessionRec{RuntimeID: sb.runtimeID, SessionID: sb.session, Endpoint: sb.endpoint, LastUsed: sb.lastUsed.UTC(),
 		Version: sb.version, Sandbox: sb.id, Started: sb.started.UTC()}
@@ -209,13 +219,8 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 	s.sessMu.Lock()
 	if sb := s.sessions[key]; sb != nil {
 		s.sessMu.Unlock()
-		select {
-		case <-sb.ready:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		}
-		if sb.err != nil {
-			return nil, false, sb.err
+		if err := sb.wait(ctx); err != nil {
+			return nil, false, err
 		}
 		return sb, false, nil
 	}
@@ -276,13 +281,8 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 		s.sessionCount[rt.ID]++
 		s.sessMu.Unlock()
 		s.fill(rt.ID, v, ver.Config)
-		select {
-		case <-sb.ready:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		}
-		if sb.err != nil {
-			return nil, false, sb.err
+		if err := sb.wait(ctx); err != nil {
+			return nil, false, err
 		}
 		return sb, true, nil
 	}
@@ -298,13 +298,8 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 	// meanwhile (poolMiss), for the sessions that come next.
 	s.sessionStart(rt.ID, sb, ver.Config)
 	s.fill(rt.ID, v, ver.Config)
-	select {
-	case <-sb.ready:
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	}
-	if sb.err != nil {
-		return nil, false, sb.err
+	if err := sb.wait(ctx); err != nil {
+		return nil, false, err
 	}
 	return sb, true, nil
 }

@@ -61,6 +61,15 @@ var notForCI = map[string]string{
 	"secretsmanager:DeleteSecret":                 "the secret command, run by a person",
 	"secretsmanager:ListSecrets":                  "the secret command, run by a person",
 	"bedrock-agentcore:InvokeAgentRuntimeCommand": "exec and shell: a person's commands in a session, never a deploy's",
+	// agentcore memory events|records|search|forget: people reading users' data, or deleting an
+	// actor's; a deploy never reads or deletes what a memory holds.
+	"bedrock-agentcore:ListActors":               "memory events: a person reading users' data",
+	"bedrock-agentcore:ListSessions":             "memory events: a person reading users' data",
+	"bedrock-agentcore:ListEvents":               "memory events: a person reading users' data",
+	"bedrock-agentcore:ListMemoryRecords":        "memory records: a person reading users' data",
+	"bedrock-agentcore:RetrieveMemoryRecords":    "memory search: a person reading users' data",
+	"bedrock-agentcore:DeleteEvent":              "memory forget: a person deleting an actor's data",
+	"bedrock-agentcore:BatchDeleteMemoryRecords": "memory forget: a person deleting an actor's data",
 }
 
 // cfnActions is what CloudFormation needs of the caller for each resource type of the

@@ -3,6 +3,8 @@
 package sharefile
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -43,8 +45,22 @@ func ReadFile(path string) ([]byte, error) {
 // Rename is os.Rename, tried again while the file is busy.
 func Rename(from, to string) error { return whileBusy(func() error { return os.Rename(from, to) }) }
 
-// Remove is os.Remove, tried again while the file is busy.
-func Remove(path string) error { return whileBusy(func() error { return os.Remove(path) }) }
+// Remove is os.Remove, tried again while the file is busy. The file is first renamed to a
+// name of its own: a file removed while another handle has it open (FILE_SHARE_DELETE) stays
+// "delete pending" under its name until that handle closes, and meanwhile the name cannot be
+// created again, so a lock released while another run reads it would still block the next
+// taker. Renamed, its name is free at once.
+func Remove(path string) error {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	gone := path + ".removed-" + hex.EncodeToString(b[:])
+	if err := whileBusy(func() error { return os.Rename(path, gone) }); err == nil {
+		path = gone
+	} else if errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return whileBusy(func() error { return os.Remove(path) })
+}
 
 // whileBusy runs op until it does not fail because a file is in use, or busyFor has passed.
 func whileBusy(op func() error) error {

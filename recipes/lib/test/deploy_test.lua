@@ -370,16 +370,4 @@ function T.test_memory_of_another_checkout_is_refused()
   eq((state.load().agents.bot or {}).memory, nil, "nothing recorded")
 end
 
--- An agent that lists credentials is refused as bad input (exit 2), naming what to do.
-function T.test_credentials_are_refused()
-  local agent = project.agent("bot")
-  agent.credentials = { "github" }
-  local ok, err = pcall(deploy.refuse_credentials, agent)
-  assert(not ok, "not refused")
-  eq(err.code, 2, "exit code")
-  assert(tostring(err.message):find("validated but not deployed", 1, true), err.message)
-  agent.credentials = {}
-  deploy.refuse_credentials(agent)
-end
-
 return T

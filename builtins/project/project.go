@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -40,6 +41,7 @@ var Module = &engine.Module{
 		{Name: "id", Returns: "string", Doc: "The project's identity ([project] id: 12 lowercase hex digits), \"\" in a project made before ids. It goes into the agentcore:project-id tag.", Go: luaID},
 		{Name: "dir", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Go: luaDir},
 		{Name: "agents", Returns: "string[]", Doc: "The agent names, sorted.", Go: luaAgents},
+		{Name: "credentials", Returns: "string[]", Doc: "The [credentials] names, sorted (the identity module describes each).", Go: luaCredentials},
 		{Name: "secret_id", Params: "name: string", Returns: "string",
 			Doc: "The Secrets Manager name of { secret = \"NAME\" } in the selected environment: agentcore/PROJECT/ENV/NAME. An invalid NAME stops with a usage error (exit 2) saying what is wrong.", Go: luaSecretID},
 		{Name: "secret_prefix", Returns: "string",
@@ -174,6 +176,19 @@ func luaAgents(L *lua.LState) ([]string, error) {
 		return nil, err
 	}
 	return p.AgentNames(), nil
+}
+
+func luaCredentials(L *lua.LState) ([]string, error) {
+	_, e, err := engine.FromL(L).NeedEnv()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(e.Credentials))
+	for n := range e.Credentials {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 func luaSecretID(L *lua.LState, name string) (string, error) {

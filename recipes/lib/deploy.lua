@@ -548,8 +548,12 @@ local function ensure_credential(c, name)
     return rec
   end
   local h = identity.key_hash(name)
-  if h ~= rec.key_hash then
-    ui.step(("updating credential provider %s: its %s or configuration changed"):format(pname, cfg.type == "api_key" and "key" or "client secret"))
+  -- changed behind agentcore's back (a later lastUpdatedTime): given its configuration again
+  local touched = (rec.updated or "") ~= "" and live.updated ~= rec.updated
+  if h ~= rec.key_hash or touched then
+    ui.step(("updating credential provider %s: %s"):format(pname, h ~= rec.key_hash
+      and ("its " .. (cfg.type == "api_key" and "key" or "client secret") .. " or configuration changed")
+      or ("changed outside agentcore at " .. tostring(live.updated) .. ": its configuration is put back")))
     local e = identity.update(name)
     rec = M.credential_record(e, name, rec.created_by)
     ui.ok(("credential provider %s updated"):format(pname))

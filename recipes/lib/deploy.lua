@@ -408,7 +408,8 @@ end
 
 -- Puts each secret's ARN in agent.environment and its current version in
 -- agent.secret_versions, once per agent table; stops before any work (exit 2) naming every
--- secret that does not exist or has no value yet. Returns the distinct ARNs, sorted.
+-- secret that does not exist or has no value yet, and at the first credential provider whose
+-- key (or client secret) cannot be read. Returns the distinct ARNs, sorted.
 ---@param agent deploy.Agent
 ---@return string[]
 function M.resolve_secrets(agent)
@@ -444,6 +445,8 @@ function M.resolve_secrets(agent)
   table.sort(arns)
   agent.secret_versions = versions
   agent.secret_arns = arns
+  -- the credential providers' keys too: one not set, or a secret without a value, stops here
+  for _, name in ipairs(agent.credentials or {}) do identity.key_hash(name) end
   return arns
 end
 

@@ -64,7 +64,8 @@ type Credential struct {
 	Name         string `json:"name"`          // the [credentials] key in agentcore.toml
 	ProviderName string `json:"provider_name"` // its name in AgentCore Identity
 	ARN          string `json:"arn"`
-	Type         string `json:"type"` // api_key or oauth2
+	Type         string `json:"type"`                 // api_key or oauth2
+	SecretARN    string `json:"secret_arn,omitempty"` // the token vault's secret of its key (its ARN: the role may read it)
 	KeyHash      string `json:"key_hash,omitempty"`
 	// CreatedBy is "agentcore" (destroy may delete it) or "adopted" (agentcore import credential).
 	CreatedBy string `json:"created_by"`

@@ -61,6 +61,13 @@ var notForCI = map[string]string{
 	"secretsmanager:DeleteSecret":                 "the secret command, run by a person",
 	"secretsmanager:ListSecrets":                  "the secret command, run by a person",
 	"bedrock-agentcore:InvokeAgentRuntimeCommand": "exec and shell: a person's commands in a session, never a deploy's",
+	"bedrock-agentcore:ListEvents":                "agentcore memory events|forget: a person reading a memory's data, never a deploy",
+	"bedrock-agentcore:DeleteEvent":               "agentcore memory forget: a person's decision, never a deploy's",
+	"bedrock-agentcore:ListActors":                "agentcore memory: a person reading a memory's data",
+	"bedrock-agentcore:ListSessions":              "agentcore memory: a person reading a memory's data",
+	"bedrock-agentcore:ListMemoryRecords":         "agentcore memory records|forget: a person reading a memory's data",
+	"bedrock-agentcore:RetrieveMemoryRecords":     "agentcore memory search: a person reading a memory's data",
+	"bedrock-agentcore:BatchDeleteMemoryRecords":  "agentcore memory forget: a person's decision, never a deploy's",
 }
 
 // cfnActions is what CloudFormation needs of the caller for each resource type of the

@@ -123,6 +123,7 @@ type Provider struct {
 	Vendor       string `json:"vendor,omitempty"`
 	Created      string `json:"created,omitempty"`
 	Updated      string `json:"updated,omitempty"`
+	SecretARN    string `json:"secret_arn,omitempty"` // the token vault's secret holding its key (an ARN, never the value)
 }
 
 // Ensured is a provider created or updated, with the hash of what it was given.
@@ -134,6 +135,7 @@ type Ensured struct {
 	Vendor       string `json:"vendor,omitempty"`
 	Created      string `json:"created,omitempty"`
 	Updated      string `json:"updated,omitempty"`
+	SecretARN    string `json:"secret_arn,omitempty"`
 	KeyHash      string `json:"key_hash"`
 }
 
@@ -366,7 +368,7 @@ func (m *module) refresh(L *lua.LState, out *Ensured) (*Ensured, error) {
 		return nil, err
 	}
 	if p != nil {
-		out.ARN, out.Vendor, out.Created, out.Updated = p.ARN, p.Vendor, p.Created, p.Updated
+		out.ARN, out.Vendor, out.Created, out.Updated, out.SecretARN = p.ARN, p.Vendor, p.Created, p.Updated, p.SecretARN
 	}
 	return out, nil
 }
@@ -418,6 +420,9 @@ func (m *module) get(L *lua.LState, typ, name string) (*Provider, error) {
 		if err == nil {
 			p = &Provider{ProviderName: awssdk.ToString(r.Name), ARN: awssdk.ToString(r.CredentialProviderArn), Type: typ,
 				Created: stamp(r.CreatedTime), Updated: stamp(r.LastUpdatedTime)}
+			if r.ApiKeySecretArn != nil {
+				p.SecretARN = awssdk.ToString(r.ApiKeySecretArn.SecretArn)
+			}
 		}
 	} else {
 		var r *control.GetOauth2CredentialProviderOutput
@@ -427,6 +432,9 @@ func (m *module) get(L *lua.LState, typ, name string) (*Provider, error) {
 		if err == nil {
 			p = &Provider{ProviderName: awssdk.ToString(r.Name), ARN: awssdk.ToString(r.CredentialProviderArn), Type: typ,
 				Vendor: string(r.CredentialProviderVendor), Created: stamp(r.CreatedTime), Updated: stamp(r.LastUpdatedTime)}
+			if r.ClientSecretArn != nil {
+				p.SecretARN = awssdk.ToString(r.ClientSecretArn.SecretArn)
+			}
 		}
 	}
 	if awscall.IsNotFound(err) {

@@ -393,6 +393,9 @@ function M.ensure_role(c, repo)
       ModelArns = table.concat(models, ","),
       SecretArns = table.concat(M.resolve_secrets(agent), ","),
       MemoryArn = c.memory and c.memory.arn or "",
+      ApiKeyProviderArns = M.credential_arns(c, "api_key"),
+      OAuth2ProviderArns = M.credential_arns(c, "oauth2"),
+      ProviderSecretArns = M.credential_arns(c, "secret"),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
     } })
   M.record(c, { role_arn = out.outputs.RoleArn })
@@ -473,7 +476,7 @@ end
 ---@param key_hash? string
 ---@return journal.Credential
 function M.credential_record(e, name, created_by, key_hash)
-  return { name = name, provider_name = e.provider_name, arn = e.arn, type = e.type,
+  return { name = name, provider_name = e.provider_name, arn = e.arn, type = e.type, secret_arn = e.secret_arn,
     key_hash = key_hash or e.key_hash or "", created_by = created_by, updated = e.updated or "" }
 end
 
@@ -516,6 +519,24 @@ function M.credentials_env(c)
     end
     put_credential_env(c.agent, identity.config(name), rec.provider_name)
   end
+end
+
+-- The ARNs of the agent's providers of one type ("api_key", "oauth2"), or of their token
+-- vault secrets ("secret"), sorted and comma-separated: its role may use exactly these.
+---@param c deploy.Context
+---@param what "api_key"|"oauth2"|"secret"
+---@return string
+function M.credential_arns(c, what)
+  local out, seen = {}, {}
+  for _, r in ipairs(c.credentials or c.a.credentials or {}) do
+    local arn = (what == "secret") and r.secret_arn or (r.type == what and r.arn or nil)
+    if arn and arn ~= "" and not seen[arn] then
+      seen[arn] = true
+      table.insert(out, arn)
+    end
+  end
+  table.sort(out)
+  return table.concat(out, ",")
 end
 
 -- Ensures one provider; returns its record.

@@ -178,7 +178,7 @@ func stamp(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t.UTC().Format(time.RFC3339Nano) // milliseconds: two changes in one second differ
 }
 
 // material is a credential's configuration with its secret read.

@@ -329,16 +329,24 @@ func oauth2Config(mt *material) types.Oauth2ProviderConfigInput {
 	return &types.Oauth2ProviderConfigInputMemberIncludedOauth2ProviderConfig{Value: types.IncludedOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret}}
 }
 
-func (m *module) luaCreate(L *lua.LState, name string, o createOpts) (*Ensured, error) {
+// prepare reads the credential's secret material and starts the result of writing it.
+func (m *module) prepare(L *lua.LState, name string) (*material, *Ensured, error) {
 	mt, err := m.read(L, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h, err := m.keyHash(L, mt)
 	if err != nil {
+		return nil, nil, err
+	}
+	return mt, &Ensured{Name: name, KeyHash: h, ProviderName: mt.name, Type: mt.cred.Type}, nil
+}
+
+func (m *module) luaCreate(L *lua.LState, name string, o createOpts) (*Ensured, error) {
+	mt, out, err := m.prepare(L, name)
+	if err != nil {
 		return nil, err
 	}
-	out := &Ensured{Name: name, KeyHash: h, ProviderName: mt.name, Type: mt.cred.Type}
 	tags := map[string]string(o.Tags)
 	if mt.cred.Type == "api_key" {
 		r, err := awscall.Call(L, m.control, "creating API key credential provider "+mt.name, func(ctx context.Context, c api) (*control.CreateApiKeyCredentialProviderOutput, error) {
@@ -374,15 +382,10 @@ func (m *module) refresh(L *lua.LState, out *Ensured) (*Ensured, error) {
 }
 
 func (m *module) luaUpdate(L *lua.LState, name string) (*Ensured, error) {
-	mt, err := m.read(L, name)
+	mt, out, err := m.prepare(L, name)
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.keyHash(L, mt)
-	if err != nil {
-		return nil, err
-	}
-	out := &Ensured{Name: name, KeyHash: h, ProviderName: mt.name, Type: mt.cred.Type}
 	if mt.cred.Type == "api_key" {
 		_, err = awscall.Call(L, m.control, "updating API key credential provider "+mt.name, func(ctx context.Context, c api) (*control.UpdateApiKeyCredentialProviderOutput, error) {
 			return c.UpdateApiKeyCredentialProvider(ctx, &control.UpdateApiKeyCredentialProviderInput{Name: &mt.name, ApiKey: &mt.secret})

@@ -554,7 +554,16 @@ local function ensure_credential(c, name)
     rec = nil
   end
   if not rec then
-    if live then
+    -- tags, where the service answers them (AWS; the local endpoint keeps no tags of providers)
+    local owner = live and M.tag_owner(agentcore.list_tags(live.arn), "agentcore:credential", name) or "none"
+    if owner == "other" then
+      M.other_checkout_error(("credential provider %s"):format(pname), agentcore.list_tags(live.arn))
+    elseif owner == "ours" then
+      -- key_hash "": its key is sent again below, as for an adopted one
+      rec = M.credential_record(live, name, "agentcore", "")
+      journal.set_credential(c.st, agent.name, name, rec)
+      ui.ok(("credential provider %s exists and its tags name %s; recorded as created by agentcore"):format(pname, name))
+    elseif live then
       -- not recorded by any agent of this environment, and no interrupted run of ours made it
       -- (reconcile recorded those): another checkout's, or made by hand
       ui.error(("credential provider %s already exists in %s and belongs to another checkout or was made outside this environment's agentcore state: it is not adopted"):format(
@@ -562,6 +571,8 @@ local function ensure_credential(c, name)
         { hint = ("rename with provider_name = \"%s-2\" (or any other) in [credentials.%s], or record it as adopted: agentcore import credential %s --as %s"):format(
           pname, name, pname, name) })
     end
+  end
+  if not rec then
     local p = M.begin(c, { op = "create_credential", name = pname })
     ui.step(("creating %s credential provider %s"):format(cfg.type == "api_key" and "API key" or "OAuth2", pname))
     local e = identity.create(name, { tags = M.credential_tags(name, p.token) })

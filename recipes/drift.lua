@@ -382,8 +382,21 @@ Examples:
     ui.table({ "AGAINST", "PATH", "CHANGE", "STATE", "OTHER" }, rows)
 
     if args.fix then
-      local live_only = false
-      for _, f in ipairs(findings) do if f.source == "runs" then live_only = true end end
+      local live_only, resources = false, false
+      for _, f in ipairs(findings) do
+        if f.category == "memory" or f.category == "credential" then
+          resources = true -- not in what adopt and restore change
+        elseif f.source == "runs" then
+          live_only = true
+        end
+      end
+      if resources then
+        ui.info("--fix leaves memories and credential providers as they are: agentcore update AGENT brings them back to agentcore.toml")
+      end
+      if resources and not live_only then
+        ui.exit_code(3)
+        return result
+      end
       if not live_only then
         ui.info("only the cloud copy differs: agentcore sync pull (take it) or agentcore sync push --force (overwrite it)")
         ui.exit_code(3)

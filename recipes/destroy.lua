@@ -267,7 +267,9 @@ The plan comes from the environment's state: only resources agentcore recorded a
 deleted (a role you brought with execution_role is kept). The agent's memory is deleted only
 when agentcore created it and no other agent of the environment uses it, after a question of its
 own (--yes answers it too); --keep-memory keeps it, and a memory recorded by agentcore import
-memory is never deleted. --dry-run prints the plan. A protected
+memory is never deleted. A credential provider is deleted when agentcore created it and no
+other agent of the environment lists it (one recorded by agentcore import credential is kept).
+--dry-run prints the plan. A protected
 environment needs --yes and a typed confirmation of its name (in a terminal, or --confirm NAME).
 
 Several agents (or --all) make one plan and one confirmation, holding every agent's lock; then

@@ -310,7 +310,9 @@ return recipe {
 Compares three documents, normalised the same way: the recorded state, its cloud copy (agentcore
 sync), and the live runtimes, versions, endpoints, repositories and CloudFormation stacks (their
 status). Each recorded memory is compared with agentcore.toml and what GetMemory answers: a memory
-deleted, a strategy added, changed or removed outside agentcore, an expiry changed. Timestamps, serials and sync
+deleted, a strategy added, changed or removed outside agentcore, an expiry changed; each recorded
+credential provider with what AgentCore Identity answers: deleted, or changed outside agentcore
+(a later last change). Timestamps, serials and sync
 markers are ignored. Changes are grouped (runtime, endpoint, shared resource, environment) and
 said in plain words, then listed by path with the recorded and the other value.
 

@@ -133,8 +133,9 @@ return recipe {
   usage = [[
 Reads the recorded state and asks the runtime what is live, with each endpoint's invocations
 and errors over the last hour and its last error (AgentCore's CloudWatch metrics; counted by
-the local endpoint itself locally), and on AWS the agent's CloudWatch dashboard. -o json gives
-the same as data.
+the local endpoint itself locally), and on AWS the agent's CloudWatch dashboard; its memory, and
+its credential providers (kind, status, last change; never a value). -o json gives the same as
+data.
 
 Examples:
   agentcore status

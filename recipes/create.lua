@@ -7,6 +7,7 @@ local function create_one(name)
   local agent = project.agent(name)
   aws.guard()
   deploy.resolve_secrets(agent) -- a secret without a value stops here, before any work
+  deploy.check_credentials(agent) -- so does a credential provider's key
   deploy.preflight(agent)
   local c = deploy.context(agent)
   deploy.reconcile(c)

@@ -411,8 +411,7 @@ end
 
 -- Puts each secret's ARN in agent.environment and its current version in
 -- agent.secret_versions, once per agent table; stops before any work (exit 2) naming every
--- secret that does not exist or has no value yet, and at the first credential provider whose
--- key (or client secret) cannot be read. Returns the distinct ARNs, sorted.
+-- secret that does not exist or has no value yet. Returns the distinct ARNs, sorted.
 ---@param agent deploy.Agent
 ---@return string[]
 function M.resolve_secrets(agent)
@@ -448,9 +447,15 @@ function M.resolve_secrets(agent)
   table.sort(arns)
   agent.secret_versions = versions
   agent.secret_arns = arns
-  -- the credential providers' keys too: one not set, or a secret without a value, stops here
-  for _, name in ipairs(agent.credentials or {}) do identity.key_hash(name) end
   return arns
+end
+
+-- Reads the key (or client secret) of every credential provider the agent lists, so that one
+-- not set, or a secret without a value, stops a deploy before any work (exit 2). Recipes that
+-- deploy providers call it next to resolve_secrets; rollback, which does not, need not.
+---@param agent deploy.Agent
+function M.check_credentials(agent)
+  for _, name in ipairs(agent.credentials or {}) do identity.key_hash(name) end
 end
 
 -- Credential providers ([credentials.NAME]) ---------------------------------------------------
@@ -1726,6 +1731,7 @@ function M.update_agent(agent, opts)
   opts = opts or {}
   aws.guard()
   M.resolve_secrets(agent) -- a secret without a value stops here, before any work
+  M.check_credentials(agent) -- so does a credential provider's key
   M.preflight(agent)
   local c = M.context(agent)
   M.reconcile(c)
@@ -1892,6 +1898,7 @@ function M.carry(name, src)
   local target = project.agent(name)
   aws.guard()
   M.resolve_secrets(target)
+  M.check_credentials(target)
   local tc = M.context(target)
   M.reconcile(tc)
   local ta = tc.a

@@ -5,9 +5,9 @@ local observe = require("observe")
 -- Creates one agent (the lock of the agent is held).
 local function create_one(name)
   local agent = project.agent(name)
-  deploy.refuse_credentials(agent)
   aws.guard()
   deploy.resolve_secrets(agent) -- a secret without a value stops here, before any work
+  deploy.check_credentials(agent) -- so does a credential provider's key
   deploy.preflight(agent)
   local c = deploy.context(agent)
   deploy.reconcile(c)
@@ -20,6 +20,7 @@ local function create_one(name)
     local live = agentcore.get_runtime(a.runtime_id)
     if live and marker then
       if agent.memory then deploy.memory_env(c) end
+      deploy.credentials_env(c)
       observe.ensure(c)
       return deploy.finish_create(c, live, marker)
     end
@@ -53,6 +54,7 @@ local function create_one(name)
   marker = marker or deploy.begin(c, { op = "create_agent", name = agent.runtime_name })
   -- The memory before the runtime: its id goes into the runtime's environment, its ARN into the role.
   deploy.ensure_memory(c)
+  deploy.ensure_credentials(c) -- likewise: their names go into the runtime's environment, their ARNs into the role
   -- The repository (or code bucket) and the role do not depend on the artifact: prepare them
   -- while it is built.
   local repo, pushed = deploy.prepare(c)
@@ -96,7 +98,7 @@ Examples:
     { name = "all", type = "bool", help = "every agent of the project" },
   },
   run = function(args)
-    return deploy.each_agent("create", deploy.refuse_credentials_all(deploy.agent_names(args, "create")), create_one, function(r)
+    return deploy.each_agent("create", deploy.agent_names(args, "create"), create_one, function(r)
       return ("created (runtime %s, %s)"):format(tostring(r.runtime_id), deploy.vname(r.version))
     end)
   end,

@@ -37,7 +37,7 @@ Examples:
     { name = "force", type = "bool", help = "update: create a new version even when nothing changed" },
   },
   run = function(args)
-    return deploy.each_agent("deploy", deploy.refuse_credentials_all(deploy.agent_names(args, "deploy")), function(name)
+    return deploy.each_agent("deploy", deploy.agent_names(args, "deploy"), function(name)
       return deploy_one(name, args.force)
     end, function(r)
       return ("%s (%s)"):format(r.action, deploy.vname(r.version))

@@ -7,6 +7,7 @@ local function rank(r)
   if r.kind == "endpoint" then return 1 end
   if r.kind == "runtime" then return 2 end
   if r.kind == "memory" then return 2.5 end -- after the runtime that used it
+  if r.kind == "credential" then return 2.6 end -- likewise
   if r.kind == "ecr_repository" then return 3 end
   if r.kind == "stack" and r.id:match("%-repo$") then return 3 end
   if r.kind == "code" then return 3 end
@@ -81,6 +82,23 @@ local function plan_of(name, leaving, opts)
       table.insert(plan, { kind = "memory", id = m.id, arn = m.arn, name = m.memory_name })
     end
   end
+  -- A credential provider: deleted when agentcore created it and no other agent of the
+  -- environment still lists it.
+  for _, cr in ipairs(a.credentials or {}) do
+    local user = nil
+    for other_name, other in pairs(st.agents) do
+      if other_name ~= agent.name and not (leaving and leaving[other_name]) and deploy.credential_of(other, cr.name)
+        and deploy.credential_of(other, cr.name).provider_name == cr.provider_name then user = other_name end
+    end
+    local what = ("credential provider %s (%s)"):format(cr.provider_name, cr.name)
+    if cr.created_by ~= "agentcore" then
+      table.insert(keep, { kind = "credential", id = what, name = cr.name, why = "adopted with agentcore import credential: delete it yourself when no longer needed" })
+    elseif user then
+      table.insert(keep, { kind = "credential", id = what, name = cr.name, why = "used by agent " .. user })
+    else
+      table.insert(plan, { kind = "credential", id = cr.provider_name, arn = cr.arn, name = cr.name, type = cr.type })
+    end
+  end
   table.sort(plan, function(x, y) return rank(x) < rank(y) end)
   if agent.execution_role ~= "" then
     table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
@@ -147,6 +165,12 @@ local function execute(pl)
       journal.set_memory(c.st, agent.name, nil)
       known = false -- recorded in the agent's memory, not its resources
       ui.ok("deleted memory " .. p.id)
+    elseif p.kind == "credential" then
+      ui.step(("deleting credential provider %s"):format(p.id))
+      identity.delete(p.type, p.id)
+      journal.set_credential(c.st, agent.name, p.name, nil)
+      known = false -- recorded in the agent's credentials, not its resources
+      ui.ok("deleted credential provider " .. p.id)
     elseif p.kind == "s3_bucket" then
       ui.step("deleting code bucket " .. p.id)
       deploy.retry_held("bucket " .. p.id, function() gone_ok(s3.delete_bucket, { bucket = p.id, force = true }) end)
@@ -186,6 +210,9 @@ local function execute(pl)
         ui.ok(("kept memory %s (%s)"):format(k.id, k.why))
         journal.set_memory(c.st, agent.name, nil)
       end
+    elseif k.kind == "credential" then
+      ui.ok(("kept %s (%s)"):format(k.id, k.why))
+      journal.set_credential(c.st, agent.name, k.name, nil)
     elseif k.kind ~= "role" then
       deploy.forget_resource(c, k.kind, k.id)
     end
@@ -240,7 +267,9 @@ The plan comes from the environment's state: only resources agentcore recorded a
 deleted (a role you brought with execution_role is kept). The agent's memory is deleted only
 when agentcore created it and no other agent of the environment uses it, after a question of its
 own (--yes answers it too); --keep-memory keeps it, and a memory recorded by agentcore import
-memory is never deleted. --dry-run prints the plan. A protected
+memory is never deleted. A credential provider is deleted when agentcore created it and no
+other agent of the environment lists it (one recorded by agentcore import credential is kept).
+--dry-run prints the plan. A protected
 environment needs --yes and a typed confirmation of its name (in a terminal, or --confirm NAME).
 
 Several agents (or --all) make one plan and one confirmation, holding every agent's lock; then

@@ -174,6 +174,34 @@ local function memory_findings(st, only, envname, out)
   end
 end
 
+-- The credential providers: each agent's recorded provider against what AgentCore Identity
+-- answers: deleted, or changed (a later lastUpdatedTime) behind agentcore's back. One finding
+-- per provider, though several agents list it. Never a value: AgentCore does not return one.
+local function credential_findings(st, only, envname, out)
+  local seen = {}
+  for _, name in ipairs(project.agents()) do
+    local a = st.agents[name]
+    if (not only or only == name) and a then
+      for _, rec in ipairs(a.credentials or {}) do
+        if not seen[rec.provider_name] then
+          seen[rec.provider_name] = true
+          local path = "agents." .. name .. ".credentials." .. rec.name
+          local live = identity.get(rec.type, rec.provider_name)
+          if not live then
+            table.insert(out, { category = "credential", source = "runs", path = path, kind = "removed", recorded = rec.provider_name,
+              text = ("credential %s: provider %s no longer exists in %s (agentcore update %s creates it again)"):format(
+                rec.name, rec.provider_name, envname, name) })
+          elseif (rec.updated or "") ~= "" and live.updated ~= rec.updated then
+            table.insert(out, { category = "credential", source = "runs", path = path, kind = "modify", recorded = rec.updated, other = live.updated,
+              text = ("credential %s: provider %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts its configuration back"):format(
+                rec.name, rec.provider_name, tostring(live.updated), rec.updated, name) })
+          end
+        end
+      end
+    end
+  end
+end
+
 local function fmt(x)
   if x == nil then return "-" end
   if type(x) == "table" then return json.encode(x) end
@@ -282,7 +310,9 @@ return recipe {
 Compares three documents, normalised the same way: the recorded state, its cloud copy (agentcore
 sync), and the live runtimes, versions, endpoints, repositories and CloudFormation stacks (their
 status). Each recorded memory is compared with agentcore.toml and what GetMemory answers: a memory
-deleted, a strategy added, changed or removed outside agentcore, an expiry changed. Timestamps, serials and sync
+deleted, a strategy added, changed or removed outside agentcore, an expiry changed; each recorded
+credential provider with what AgentCore Identity answers: deleted, or changed outside agentcore
+(a later last change). Timestamps, serials and sync
 markers are ignored. Changes are grouped (runtime, endpoint, shared resource, environment) and
 said in plain words, then listed by path with the recorded and the other value.
 
@@ -322,6 +352,7 @@ Examples:
     end
     report(diff.compare(recorded, live).changes, "runs", envname, findings)
     memory_findings(st, args.agent, envname, findings)
+    credential_findings(st, args.agent, envname, findings)
     for _, f in ipairs(findings) do
       if f.source == "the cloud copy" then f.category = "environment" end
     end
@@ -336,7 +367,7 @@ Examples:
     end
 
     ui.warn(("drift in %s: %d difference%s"):format(envname, #findings, #findings == 1 and "" or "s"))
-    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory" }) do
+    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory", "credential" }) do
       local lines = {}
       for _, f in ipairs(findings) do
         if f.category == category then table.insert(lines, f.text) end
@@ -353,8 +384,21 @@ Examples:
     ui.table({ "AGAINST", "PATH", "CHANGE", "STATE", "OTHER" }, rows)
 
     if args.fix then
-      local live_only = false
-      for _, f in ipairs(findings) do if f.source == "runs" then live_only = true end end
+      local live_only, resources = false, false
+      for _, f in ipairs(findings) do
+        if f.category == "memory" or f.category == "credential" then
+          resources = true -- not in what adopt and restore change
+        elseif f.source == "runs" then
+          live_only = true
+        end
+      end
+      if resources then
+        ui.info("--fix leaves memories and credential providers as they are: agentcore update AGENT brings them back to agentcore.toml")
+      end
+      if resources and not live_only then
+        ui.exit_code(3)
+        return result
+      end
       if not live_only then
         ui.info("only the cloud copy differs: agentcore sync pull (take it) or agentcore sync push --force (overwrite it)")
         ui.exit_code(3)
@@ -377,6 +421,12 @@ Examples:
     for _, f in ipairs(findings) do
       if f.category == "memory" then
         ui.info("a memory is brought back to agentcore.toml by agentcore update AGENT (one UpdateMemory: its events are kept), or take the console's change into agentcore.toml")
+        break
+      end
+    end
+    for _, f in ipairs(findings) do
+      if f.category == "credential" then
+        ui.info("a credential provider is made again, or given its configuration again, by agentcore update AGENT")
         break
       end
     end

@@ -76,6 +76,7 @@ Examples:
     -- DEFAULT: redeploy the old version's image as a new version.
     ui.step(("rolling DEFAULT of %s back to %s: redeploying its image %s"):format(agent.name, deploy.vname(target), deploy.short_digest(v.digest)))
     deploy.memory_env(c) -- the recorded memory stays the runtime's
+    deploy.credentials_env(c) -- so do the recorded providers
     if v.config_hash ~= agent.config_hash then
       ui.warn("the configuration in agentcore.toml changed since " .. deploy.vname(target) .. "; the current configuration is used with the old image")
     end

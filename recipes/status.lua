@@ -45,11 +45,39 @@ local function memory_status(agent, a)
   return out
 end
 
+-- The agent's credential providers: as recorded, and as AgentCore Identity describes them
+-- (kind, last change); never a value.
+local function credentials_status(agent, a)
+  local out = json.array()
+  local recs = {}
+  for _, r in ipairs(a and a.credentials or {}) do recs[r.name] = r end
+  local names, seen = {}, {}
+  for _, n in ipairs(agent.credentials or {}) do table.insert(names, n); seen[n] = true end
+  for n in pairs(recs) do if not seen[n] then table.insert(names, n) end end
+  table.sort(names)
+  for _, n in ipairs(names) do
+    local rec = recs[n]
+    local cfg = seen[n] and identity.config(n) or nil
+    local x = { name = n, provider_name = rec and rec.provider_name or cfg.provider_name, type = rec and rec.type or cfg.type,
+      recorded = rec ~= nil, created_by = rec and rec.created_by or nil, arn = rec and rec.arn or nil, listed = seen[n] == true }
+    if not rec then
+      x.status = "NOT CREATED"
+    else
+      local live = identity.get(rec.type, rec.provider_name)
+      x.status = live and "READY" or "MISSING"
+      if live then x.vendor, x.updated = live.vendor, live.updated end
+    end
+    table.insert(out, x)
+  end
+  return out
+end
+
 local function agent_status(name, st)
   local agent = project.agent(name, { resolve = false })
   local a = st.agents[name]
   local out = { agent = name, runtime_name = agent.runtime_name, deployed = false, versions = json.array(), endpoints = json.array() }
   out.memory = memory_status(agent, a)
+  out.credentials = credentials_status(agent, a)
   if not a or not a.runtime_id then return out end
   out.deployed = true
   out.runtime_id, out.runtime_arn, out.repository = a.runtime_id, a.runtime_arn, a.repository
@@ -105,8 +133,9 @@ return recipe {
   usage = [[
 Reads the recorded state and asks the runtime what is live, with each endpoint's invocations
 and errors over the last hour and its last error (AgentCore's CloudWatch metrics; counted by
-the local endpoint itself locally), and on AWS the agent's CloudWatch dashboard. -o json gives
-the same as data.
+the local endpoint itself locally), and on AWS the agent's CloudWatch dashboard; its memory, and
+its credential providers (kind, status, last change; never a value). -o json gives the same as
+data.
 
 Examples:
   agentcore status
@@ -169,6 +198,15 @@ Examples:
             table.insert(srows, { x.name, x.type, table.concat(x.namespaces or {}, ", "), x.status or "-", x.id })
           end
           if #srows > 0 then ui.table({ "STRATEGY", "TYPE", "NAMESPACE", "STATUS", "ID" }, srows) end
+        end
+        for _, x in ipairs(s.credentials or {}) do
+          ui.info(("credential %s: %s provider %s%s, %s%s"):format(x.name, x.type == "api_key" and "API key" or "OAuth2", x.provider_name,
+            x.vendor and x.vendor ~= "" and (" (" .. x.vendor .. ")") or "", x.status,
+            x.updated and (", last changed " .. short_time(x.updated) .. " UTC") or ""))
+          if x.created_by == "adopted" then ui.info("  adopted (agentcore import credential): destroy never deletes it") end
+          if x.status == "MISSING" then
+            ui.warn(("credential provider %s is recorded but does not exist; agentcore update %s creates it again"):format(x.provider_name, name))
+          end
         end
       end
     end

@@ -29,7 +29,7 @@ Examples:
     { name = "force", type = "bool", help = "create a new version even when nothing changed" },
   },
   run = function(args)
-    return deploy.each_agent("update", deploy.refuse_credentials_all(deploy.agent_names(args, "update")), function(name)
+    return deploy.each_agent("update", deploy.agent_names(args, "update"), function(name)
       return deploy.update_agent(project.agent(name), { force = args.force })
     end, function(r)
       return r.changed and ("now at %s"):format(deploy.vname(r.version)) or ("unchanged (%s)"):format(deploy.vname(r.version))

@@ -14,10 +14,11 @@ import (
 // SchemaVersion is written into every state document; Load refuses newer ones. Version 2 added
 // Agent.Pending (write-ahead intents), version 3 Version.SourceHash and Intent.SourceHash,
 // version 4 Endpoint.History (the moves of a named endpoint, which rollback follows back),
-// version 5 Agent.Memory (the AgentCore memory the agent uses);
+// version 5 Agent.Memory (the AgentCore memory the agent uses), version 6 Agent.Credentials
+// (the AgentCore Identity credential providers it reads);
 // older documents load unchanged (they have none), and an older agentcore refuses a newer
 // document with "upgrade agentcore" rather than an unknown field.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // MaxEndpointHistory bounds the moves kept per endpoint: the oldest go first.
 const MaxEndpointHistory = 50
@@ -52,6 +53,23 @@ type Agent struct {
 	// Memory is the AgentCore memory the agent's runtime uses ([memories.NAME]). Agents of an
 	// environment that use one memory each record it: destroy deletes it with the last of them.
 	Memory *Memory `json:"memory,omitempty"`
+	// Credentials are the credential providers the agent lists ([credentials.NAME]), sorted
+	// by name. Agents that list one provider each record it: destroy deletes it with the last.
+	Credentials []Credential `json:"credentials,omitempty"`
+}
+
+// Credential records an AgentCore Identity credential provider an agent reads. It never holds
+// a secret: KeyHash is a keyed hash (the environment's hash key) of its configuration and key.
+type Credential struct {
+	Name         string `json:"name"`          // the [credentials] key in agentcore.toml
+	ProviderName string `json:"provider_name"` // its name in AgentCore Identity
+	ARN          string `json:"arn"`
+	Type         string `json:"type"`                 // api_key or oauth2
+	SecretARN    string `json:"secret_arn,omitempty"` // the token vault's secret of its key (its ARN: the role may read it)
+	KeyHash      string `json:"key_hash,omitempty"`
+	// CreatedBy is "agentcore" (destroy may delete it) or "adopted" (agentcore import credential).
+	CreatedBy string `json:"created_by"`
+	Updated   string `json:"updated,omitempty"` // its last change, as AgentCore reports it
 }
 
 // Memory records an AgentCore memory an agent uses.
@@ -86,7 +104,7 @@ type Rollout struct {
 // with the call (clientToken, ClientRequestToken) and put in the agentcore:token tag of what
 // it creates, so the next run can tell the resource this run created from any other.
 type Intent struct {
-	Op        string    `json:"op"`    // create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory
+	Op        string    `json:"op"`    // create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory, create_credential
 	Name      string    `json:"name"`  // repository, stack, runtime or endpoint name
 	Token     string    `json:"token"` // 33-64 characters [a-zA-Z0-9-]
 	StartedAt time.Time `json:"started_at"`
@@ -173,7 +191,7 @@ type Store interface {
 // Ops are the operations an intent may record. create_agent spans a whole create recipe: a
 // create run again after an interrupted one finishes it rather than refusing a second create.
 var Ops = map[string]bool{
-	"create_agent": true, "create_repository": true, "create_stack": true, "create_runtime": true, "create_memory": true, "update_memory": true,
+	"create_agent": true, "create_repository": true, "create_stack": true, "create_runtime": true, "create_memory": true, "update_memory": true, "create_credential": true,
 	"update_runtime": true, "create_endpoint": true, "update_endpoint": true,
 }
 

@@ -192,7 +192,7 @@ func TestTemplateInterfaces(t *testing.T) {
 			[]string{"Agent", "Environment", "KeepImages", "Project", "RepositoryName", "ScanOnPush"},
 			[]string{"RepositoryArn", "RepositoryName", "RepositoryUri"}},
 		{"agent-role.yaml",
-			[]string{"Agent", "CodeObjectArn", "Environment", "MemoryArn", "ModelArns", "Project", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
+			[]string{"Agent", "ApiKeyProviderArns", "CodeObjectArn", "Environment", "MemoryArn", "ModelArns", "OAuth2ProviderArns", "Project", "ProviderSecretArns", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
 			[]string{"RoleArn", "RoleName"}},
 		{"code-bucket.yaml",
 			[]string{"BucketName", "Environment", "Project"},
@@ -334,6 +334,64 @@ func TestAgentRoleShape(t *testing.T) {
 	want := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "CodeObjectArn"}, ""}}}}
 	if !reflect.DeepEqual(hasCode, want) {
 		t.Errorf("HasCode %v", hasCode)
+	}
+}
+
+// The credential statements: each under its condition, one action each, and resources that are
+// the token vault, the runtime's own workload identity and exactly the providers passed in.
+func TestAgentRoleCredentials(t *testing.T) {
+	doc := load(t, "agent-role.yaml")
+	role := doc["Resources"].(map[string]any)["Role"].(map[string]any)["Properties"].(map[string]any)
+	stmts := role["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)
+	want := map[string]struct{ sid, action, param string }{
+		"HasApiKeyProviders": {"ReadOwnApiKeys", "bedrock-agentcore:GetResourceApiKey", "ApiKeyProviderArns"},
+		"HasOAuth2Providers": {"GetOwnOAuth2Tokens", "bedrock-agentcore:GetResourceOauth2Token", "OAuth2ProviderArns"},
+		"HasProviderSecrets": {"ReadOwnProviderSecrets", "secretsmanager:GetSecretValue", "ProviderSecretArns"},
+	}
+	seen := map[string]bool{}
+	for _, s := range stmts {
+		m := s.(map[string]any)
+		for _, w := range want {
+			if m["Sid"] == w.sid {
+				t.Errorf("%s must sit under its !If", w.sid)
+			}
+		}
+		branches, ok := m["Fn::If"].([]any)
+		if !ok {
+			continue
+		}
+		w, ok := want[branches[0].(string)]
+		if !ok {
+			continue
+		}
+		seen[w.sid] = true
+		inner := branches[1].(map[string]any)
+		if inner["Sid"] != w.sid || !reflect.DeepEqual(inner["Action"], []any{w.action}) {
+			t.Errorf("%v: sid %v actions %v, want %s [%s]", branches[0], inner["Sid"], inner["Action"], w.sid, w.action)
+		}
+		if !reflect.DeepEqual(branches[2], map[string]any{"Ref": "AWS::NoValue"}) {
+			t.Errorf("%s else branch %v", w.sid, branches[2])
+		}
+		res := fmt.Sprint(inner["Resource"])
+		if !strings.Contains(res, "map[Ref:"+w.param+"]") {
+			t.Errorf("%s resources %s do not name %s", w.sid, res, w.param)
+		}
+		if w.param != "ProviderSecretArns" {
+			for _, must := range []string{":token-vault/default", ":workload-identity-directory/default/workload-identity/${RuntimeName}-*"} {
+				if !strings.Contains(res, must) {
+					t.Errorf("%s resources %s lack %s", w.sid, res, must)
+				}
+			}
+			if strings.Contains(res, "credentialprovider/*") {
+				t.Errorf("%s: a wildcard over providers: %s", w.sid, res)
+			}
+		}
+		if d := doc["Parameters"].(map[string]any)[w.param].(map[string]any)["Default"]; d != "" {
+			t.Errorf("%s default %v", w.param, d)
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("credential statements seen %v", seen)
 	}
 }
 

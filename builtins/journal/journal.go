@@ -14,7 +14,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	st "github.com/agentcore/agentcore/state"
@@ -140,4 +142,24 @@ func SetEndpoint(a *st.Agent, name string, e st.Endpoint) {
 		a.Endpoints = map[string]*st.Endpoint{}
 	}
 	a.Endpoints[name] = &e
+}
+
+// SetCredential records the credential provider [credentials.NAME] an agent reads (nil
+// forgets it), keeping the list sorted by name.
+func SetCredential(a *st.Agent, name string, c *st.Credential) {
+	out := a.Credentials[:0:0]
+	for _, x := range a.Credentials {
+		if x.Name != name {
+			out = append(out, x)
+		}
+	}
+	if c != nil {
+		c.Name = name
+		out = append(out, *c)
+		slices.SortFunc(out, func(x, y st.Credential) int { return strings.Compare(x.Name, y.Name) })
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	a.Credentials = out
 }

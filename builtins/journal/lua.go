@@ -26,13 +26,14 @@ var Module = &engine.Module{
 		{Name: "journal.Record", Doc: "An agent's fields record sets.", Of: Record{}},
 		{Name: "journal.Memory", Doc: "The memory an agent uses: its [memories] key, AgentCore name, id and ARN, who made it (agentcore or adopted) and its strategies' ids.", Of: st.Memory{}},
 		{Name: "journal.MemoryStrategy", Of: st.MemoryStrategyID{}},
+		{Name: "journal.Credential", Doc: "A credential provider an agent reads: its [credentials] key, provider name, ARN, type, key_hash (never the key), who made it (agentcore or adopted) and its last change.", Of: st.Credential{}},
 	},
 	Funcs: []engine.Func{
 		{Name: "token", Returns: "string", Go: luaToken,
 			Doc: "A fresh idempotency token (\"agentcore-\" and 32 random hex digits): valid as AgentCore's clientToken and CloudFormation's ClientRequestToken."},
 		{Name: "begin", Params: "state: table, agent: string, intent: journal.Intent", Returns: "journal.Intent", Go: luaBegin,
 			Doc: "Records an intent in the agent's state before the call it announces (a token when it has none, started_at) and saves the state. Returns the recorded intent: pass its token to the call. " +
-				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory; the agent must be in state.agents."},
+				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory, create_credential; the agent must be in state.agents."},
 		{Name: "finish", Params: "state: table, agent: string, intent: journal.Intent|string", Go: luaFinish,
 			Doc: "Removes the intent (or the intent with this token) and saves the state with the result the recipe recorded in it."},
 		{Name: "pending", Params: "state: table, agent: string, op?: string", Returns: "journal.Intent[]", Go: luaPending,
@@ -50,6 +51,8 @@ var Module = &engine.Module{
 			Doc: "Whether agentcore recorded creating the resource."},
 		{Name: "set_memory", Params: "state: table, agent: string, memory?: journal.Memory", Go: luaSetMemory,
 			Doc: "Records the memory the agent uses (nil: none any more); saves."},
+		{Name: "set_credential", Params: "state: table, agent: string, name: string, credential?: journal.Credential", Go: luaSetCredential,
+			Doc: "Records the credential provider [credentials.NAME] the agent reads (nil: forgets it); the list stays sorted by name; saves."},
 		{Name: "set_version", Params: "state: table, agent: string, version: journal.Version", Go: luaSetVersion,
 			Doc: "Records a runtime version (replacing the one of the same number; versions stay sorted) and saves the state."},
 		{Name: "set_endpoint", Params: "state: table, agent: string, name: string, endpoint: journal.Endpoint", Go: luaSetEndpoint,
@@ -337,4 +340,16 @@ func luaSetMemory(L *lua.LState, state *lua.LTable, agent string, m *st.Memory) 
 		return c.save("memory", nil)
 	}
 	return c.save("memory", m)
+}
+
+func luaSetCredential(L *lua.LState, state *lua.LTable, agent, name string, cr *st.Credential) error {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return err
+	}
+	SetCredential(c.a, name, cr)
+	if c.a.Credentials == nil {
+		return c.save("credentials", nil)
+	}
+	return c.save("credentials", c.a.Credentials)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -40,12 +41,13 @@ var Module = &engine.Module{
 		{Name: "id", Returns: "string", Doc: "The project's identity ([project] id: 12 lowercase hex digits), \"\" in a project made before ids. It goes into the agentcore:project-id tag.", Go: luaID},
 		{Name: "dir", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Go: luaDir},
 		{Name: "agents", Returns: "string[]", Doc: "The agent names, sorted.", Go: luaAgents},
+		{Name: "credentials", Returns: "string[]", Doc: "The [credentials] names, sorted (the identity module describes each).", Go: luaCredentials},
 		{Name: "secret_id", Params: "name: string", Returns: "string",
 			Doc: "The Secrets Manager name of { secret = \"NAME\" } in the selected environment: agentcore/PROJECT/ENV/NAME. An invalid NAME stops with a usage error (exit 2) saying what is wrong.", Go: luaSecretID},
 		{Name: "secret_prefix", Returns: "string",
 			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Go: luaSecretPrefix},
 		{Name: "agent", Params: "name: string, opts?: project.AgentOpts", Returns: "project.Agent",
-			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), memory (the [memories.NAME] table it uses: {name, memory_name, description, event_expiry_days, encryption_key, execution_role, strategies = {{type, name, namespace, ...}}}, or nil), credentials (the [credentials] names it lists; not deployed by this version), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Go: luaAgent},
+			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), memory (the [memories.NAME] table it uses: {name, memory_name, description, event_expiry_days, encryption_key, execution_role, strategies = {{type, name, namespace, ...}}}, or nil), credentials (the [credentials] names it lists: deploy.ensure_credentials puts each provider's name in AGENTCORE_CREDENTIAL_NAME, an OAuth2 one's scopes in AGENTCORE_CREDENTIAL_NAME_SCOPES, both in config_hash), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Go: luaAgent},
 	},
 }
 
@@ -174,6 +176,19 @@ func luaAgents(L *lua.LState) ([]string, error) {
 		return nil, err
 	}
 	return p.AgentNames(), nil
+}
+
+func luaCredentials(L *lua.LState) ([]string, error) {
+	_, e, err := engine.FromL(L).NeedEnv()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(e.Credentials))
+	for n := range e.Credentials {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 func luaSecretID(L *lua.LState, name string) (string, error) {
@@ -357,6 +372,25 @@ func configHash(L *lua.LState, a *proj.Agent, self *lua.LTable, where string, st
 					"agent %s uses memory %q, whose id is not known yet: config_hash needs it (%s)", a.Name, a.Memory, k)
 			}
 			vars[k] = v.String()
+		}
+	}
+	// Each credential provider's name (and an OAuth2 one's scopes) is the runtime's: a
+	// provider renamed is a new configuration, so a new version.
+	for _, name := range a.Credentials {
+		k := (&proj.Credential{Name: name}).EnvName()
+		var v lua.LValue = lua.LNil
+		if selfEnv != nil {
+			v = selfEnv.RawGetString(k)
+		}
+		if v.Type() != lua.LTString {
+			engine.RaiseUsage(L, "call deploy.ensure_credentials(c) (or deploy.credentials_env(c) for the recorded providers; recipes/lib/deploy.lua) before reading agent.config_hash",
+				"agent %s lists credential %q, whose provider is not known yet: config_hash needs it (%s)", a.Name, name, k)
+		}
+		vars[k] = v.String()
+		if selfEnv != nil {
+			if sc := selfEnv.RawGetString(k + "_SCOPES"); sc.Type() == lua.LTString {
+				vars[k+"_SCOPES"] = sc.String()
+			}
 		}
 	}
 	key, err := HashKey(L, store, env)

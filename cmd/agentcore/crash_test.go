@@ -49,7 +49,7 @@ func TestFaultInjection(t *testing.T) {
 	bin := faultPrerequisites(t)
 	var cmds []faultCommand
 	for _, c := range faultCommands {
-		if !c.memory { // the local endpoint's Memory service is not in this tree yet
+		if !c.memory { // memory kill points run on moto (TestFaultInjectionMoto)
 			cmds = append(cmds, c)
 		}
 	}
@@ -113,6 +113,22 @@ type faultCommand struct {
 	// (the local endpoint's Memory service comes separately): run on moto only, with a
 	// reference project of its own
 	memory bool
+	// credential: the command deploys an AgentCore Identity credential provider, which moto
+	// does not serve: run on the local endpoint only, with a reference project of its own
+	credential bool
+}
+
+// withCredential gives the project's agent an API key credential provider, its key from the
+// environment of every run.
+func withCredential(p *faultProject) {
+	p.edit("agentcore.toml", `environment = { LOG_LEVEL = "info" }`, "environment = { LOG_LEVEL = \"info\" }\ncredentials = [\"github\"]")
+	f, err := os.OpenFile(filepath.Join(p.dir, "agentcore.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[credentials.github]\ntype = \"api_key\"\napi_key = { env = \"CRASH_GH_TOKEN\" }\n")
+	f.Close()
+	p.env = append(p.env, "CRASH_GH_TOKEN=crash-test-key-0001")
 }
 
 // withMemory gives the project's agent a memory of strategies (agentcore.toml's syntax).
@@ -190,6 +206,17 @@ var faultCommands = []faultCommand{
 	}, status: func(t *testing.T, s string) { wantIn(t, s, `"type":"summary"`) },
 		calls:  []string{"memory.update#1"},
 		chosen: []faultChoice{{"call:memory.update#1", syscall.SIGKILL}}},
+	// create with a credential provider: killed right after CreateApiKeyCredentialProvider
+	// returned (before it is recorded), the re-run records it from its write-ahead intent
+	// instead of refusing it as another checkout's; destroy deletes it.
+	{name: "create-credential", credential: true, args: []string{"create", "my-bot"}, prepare: withCredential,
+		status: func(t *testing.T, s string) {
+			wantIn(t, s, `"latest_version":1`)
+			wantIn(t, s, `"type":"api_key"`)
+			wantIn(t, s, `"status":"READY"`)
+		},
+		calls:  []string{"identity.create#1", "agentcore.create_runtime#1"},
+		chosen: []faultChoice{{"call:identity.create#1", syscall.SIGKILL}, {"step:creating#1", syscall.SIGINT}}},
 	{name: "destroy", args: []string{"destroy", "my-bot", "--yes"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 		p.ok("promote", "my-bot", "--endpoint", "stable", "--version", "1")
@@ -222,8 +249,8 @@ func runFaultInjection(t *testing.T, target *faultTarget) {
 		if c.name == "release" && target.moto != "" {
 			continue // moto has no InvokeAgentRuntime: no smoke check can run there
 		}
-		if c.memory {
-			if target.moto == "" {
+		if c.memory || c.credential {
+			if c.memory && target.moto == "" || c.credential && target.moto != "" {
 				continue
 			}
 			r := newFaultProject(t, target, "ref"+c.name)
@@ -651,6 +678,11 @@ func (p *faultProject) nothingLeft() {
 		end
 		local repo = "agentcore/" .. name .. "-my-bot-" .. env.name()
 		if ecr.describe_repository(repo) then table.insert(left, "repository " .. repo) end
+		if env.get().is_local then -- moto serves no AgentCore Identity
+			for _, pr in ipairs(identity.list()) do
+				if pr.provider_name:find(name .. "-", 1, true) == 1 then table.insert(left, "credential provider " .. pr.provider_name) end
+			end
+		end
 		if not env.get().is_local then
 			for _, s in ipairs(cfn.list()) do
 				if s.name:find("agentcore-" .. name .. "-", 1, true) == 1 and s.status ~= "DELETE_COMPLETE" then

@@ -27,6 +27,7 @@ import (
 	"github.com/agentcore/agentcore/internal/dockerclient"
 	"github.com/agentcore/agentcore/internal/netns"
 	"github.com/agentcore/agentcore/internal/proctree"
+	"github.com/agentcore/agentcore/internal/testagent/build"
 	"github.com/agentcore/agentcore/local"
 	"github.com/agentcore/agentcore/local/lifecycle"
 )
@@ -47,11 +48,12 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitCode,
-			"moto":     cmdMoto,
-			"registry": cmdRegistry,
-			"cischema": cmdCISchema,
-			"pty":      cmdPTY,
+			"exitcode":  cmdExitCode,
+			"moto":      cmdMoto,
+			"registry":  cmdRegistry,
+			"cischema":  cmdCISchema,
+			"pty":       cmdPTY,
+			"testagent": cmdTestAgent,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -229,3 +231,22 @@ func removeImages(registry string) {
 		}
 	}
 }
+
+// cmdTestAgent writes the test agent's Docker build context (internal/testagent: a static
+// binary and a FROM-scratch Dockerfile) into DIR: testagent agents/keyed.
+func cmdTestAgent(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: testagent DIR")
+	}
+	build.Context(scriptTB{ts: ts}, ts.MkAbs(args[0]))
+}
+
+// scriptTB is the part of testing.TB that build.Context uses, for a script.
+type scriptTB struct {
+	testing.TB
+	ts *testscript.TestScript
+}
+
+func (s scriptTB) Helper()                        {}
+func (s scriptTB) Fatal(args ...any)              { s.ts.Fatalf("%s", fmt.Sprint(args...)) }
+func (s scriptTB) Fatalf(format string, a ...any) { s.ts.Fatalf(format, a...) }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,11 +19,15 @@ import (
 // identityCall answers a payload {"identity": {"workload": W, "provider": P}}: with the AWS
 // credentials and endpoint of its environment (the SDK's default chain, as any agent), it
 // gets its workload's access token, then provider P's API key, and answers the key's sha256
-// (never the key); it also tries a control-plane call (ListAgentRuntimes) and answers how it
+// (never the key). {"provider_env": VAR} instead of provider names the variable holding the
+// provider's name (AGENTCORE_CREDENTIAL_NAME, as agentcore deploys it). It also tries a control-plane call (ListAgentRuntimes) and answers how it
 // failed.
 func identityCall(ctx context.Context, req map[string]any) map[string]any {
 	workload, _ := req["workload"].(string)
 	provider, _ := req["provider"].(string)
+	if env, _ := req["provider_env"].(string); provider == "" && env != "" {
+		provider = os.Getenv(env) // as an agent deployed by agentcore: AGENTCORE_CREDENTIAL_NAME
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out := map[string]any{}

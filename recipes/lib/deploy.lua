@@ -393,6 +393,9 @@ function M.ensure_role(c, repo)
       ModelArns = table.concat(models, ","),
       SecretArns = table.concat(M.resolve_secrets(agent), ","),
       MemoryArn = c.memory and c.memory.arn or "",
+      ApiKeyProviderArns = M.credential_arns(c, "api_key"),
+      OAuth2ProviderArns = M.credential_arns(c, "oauth2"),
+      ProviderSecretArns = M.credential_arns(c, "secret"),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
     } })
   M.record(c, { role_arn = out.outputs.RoleArn })
@@ -447,23 +450,184 @@ function M.resolve_secrets(agent)
   return arns
 end
 
--- Credential providers ([credentials.NAME]) are validated but not deployed by this version: an
--- agent that lists some stops before any work rather than run without them.
+-- Reads the key (or client secret) of every credential provider the agent lists, so that one
+-- not set, or a secret without a value, stops a deploy before any work (exit 2). Recipes that
+-- deploy providers call it next to resolve_secrets; rollback, which does not, need not.
 ---@param agent deploy.Agent
-function M.refuse_credentials(agent)
-  local names = agent.credentials or {}
-  if #names == 0 then return end
-  ui.error(("agent %s lists credentials = [%s]: credential providers ([credentials.NAME]) are validated but not deployed by this version of agentcore yet"):format(
-    agent.name, table.concat(names, ", ")), { usage = true,
-    hint = ("remove the credentials key from [agents.%s] for now (the [credentials] tables may stay), and give the agent its keys through environment = { VAR = { secret = \"NAME\" } }"):format(agent.name) })
+function M.check_credentials(agent)
+  for _, name in ipairs(agent.credentials or {}) do identity.key_hash(name) end
 end
 
--- The agents named, each checked by refuse_credentials before any of them is deployed.
----@param names string[]
----@return string[]
-function M.refuse_credentials_all(names)
-  for _, n in ipairs(names) do M.refuse_credentials(project.agent(n, { resolve = false })) end
-  return names
+-- Credential providers ([credentials.NAME]) ---------------------------------------------------
+-- Each provider an agent lists is ensured before its runtime: created (write-ahead, tagged
+-- agentcore:project/project-id/credential) or, when its key or configuration changed (a keyed
+-- hash of them, computed in Go by identity.key_hash: never the key), updated; then recorded in
+-- the agent's state entry ({name, provider_name, arn, type, key_hash, created_by, updated}).
+-- The runtime gets the provider's name in AGENTCORE_CREDENTIAL_NAME (and an OAuth2 one's scopes,
+-- space-separated, in AGENTCORE_CREDENTIAL_NAME_SCOPES); both enter config_hash.
+
+-- The tags of a provider agentcore creates: project, environment and the [credentials] key.
+---@param name string the [credentials] key
+---@param token? string
+---@return table<string, string>
+function M.credential_tags(name, token)
+  return M.owned_tags("agentcore:credential", name, token)
+end
+
+-- The state's record of a provider.
+---@param e identity.Ensured|identity.Provider
+---@param name string
+---@param created_by "agentcore"|"adopted"
+---@param key_hash? string
+---@return journal.Credential
+function M.credential_record(e, name, created_by, key_hash)
+  return { name = name, provider_name = e.provider_name, arn = e.arn, type = e.type, secret_arn = e.secret_arn,
+    key_hash = key_hash or e.key_hash or "", created_by = created_by, updated = e.updated or "" }
+end
+
+---@param a table the agent's state entry
+---@param name string
+---@return journal.Credential?
+function M.credential_of(a, name)
+  for _, r in ipairs(a.credentials or {}) do
+    if r.name == name then return r end
+  end
+  return nil
+end
+
+-- The record of credential key name by another agent of the environment (saved state).
+local function credential_elsewhere(agent_name, name, provider_name)
+  for other, a in pairs(state.load().agents or {}) do
+    local r = other ~= agent_name and M.credential_of(a, name) or nil
+    if r and (r.created_by == "adopted" or r.provider_name == provider_name) then return r end
+  end
+  return nil
+end
+
+local function put_credential_env(agent, cfg, provider_name)
+  agent.environment[cfg.env] = provider_name
+  if cfg.type == "oauth2" and #cfg.scopes > 0 then
+    agent.environment[cfg.env .. "_SCOPES"] = table.concat(cfg.scopes, " ")
+  end
+end
+
+-- Puts the recorded providers' names in the runtime's environment; for the recipes that deploy
+-- a recorded configuration without ensuring it (rollback, an interrupted create). A credential
+-- not recorded yet stops: it has to be created first.
+---@param c deploy.Context
+function M.credentials_env(c)
+  for _, name in ipairs(c.agent.credentials or {}) do
+    local rec = M.credential_of(c.a, name)
+    if not rec then
+      ui.error(("agent %s lists credential %s, which is not recorded in %s"):format(c.agent.name, name, env.name()),
+        { usage = true, hint = "deploy it first: agentcore update " .. c.agent.name })
+    end
+    put_credential_env(c.agent, identity.config(name), rec.provider_name)
+  end
+end
+
+-- The ARNs of the agent's providers of one type ("api_key", "oauth2"), or of their token
+-- vault secrets ("secret"), sorted and comma-separated: its role may use exactly these.
+---@param c deploy.Context
+---@param what "api_key"|"oauth2"|"secret"
+---@return string
+function M.credential_arns(c, what)
+  local out, seen = {}, {}
+  for _, r in ipairs(c.credentials or c.a.credentials or {}) do
+    local arn = (what == "secret") and r.secret_arn or (r.type == what and r.arn or nil)
+    if arn and arn ~= "" and not seen[arn] then
+      seen[arn] = true
+      table.insert(out, arn)
+    end
+  end
+  table.sort(out)
+  return table.concat(out, ",")
+end
+
+-- Ensures one provider; returns its record.
+local function ensure_credential(c, name)
+  local agent, a = c.agent, c.a
+  local cfg = identity.config(name)
+  local rec = M.credential_of(a, name)
+  -- an adopted provider keeps its own name; one agentcore made is named by the configuration
+  if rec and rec.created_by ~= "adopted" and rec.provider_name ~= cfg.provider_name then rec = nil end
+  rec = rec or credential_elsewhere(agent.name, name, cfg.provider_name)
+  local pname = rec and rec.provider_name or cfg.provider_name
+  local live = identity.get(cfg.type, pname)
+  if rec and not live then
+    ui.warn(("credential provider %s recorded in %s no longer exists; creating it again"):format(pname, env.name()))
+    rec = nil
+  end
+  if not rec then
+    -- tags, where the service answers them (AWS; the local endpoint keeps no tags of providers)
+    local owner = live and M.tag_owner(agentcore.list_tags(live.arn), "agentcore:credential", name) or "none"
+    if owner == "other" then
+      M.other_checkout_error(("credential provider %s"):format(pname), agentcore.list_tags(live.arn))
+    elseif owner == "ours" then
+      -- key_hash "": its key is sent again below, as for an adopted one
+      rec = M.credential_record(live, name, "agentcore", "")
+      journal.set_credential(c.st, agent.name, name, rec)
+      ui.ok(("credential provider %s exists and its tags name %s; recorded as created by agentcore"):format(pname, name))
+    elseif live then
+      -- not recorded by any agent of this environment, and no interrupted run of ours made it
+      -- (reconcile recorded those): another checkout's, or made by hand
+      ui.error(("credential provider %s already exists in %s and belongs to another checkout or was made outside this environment's agentcore state: it is not adopted"):format(
+        pname, env.name()),
+        { hint = ("rename with provider_name = \"%s-2\" (or any other) in [credentials.%s], or record it as adopted: agentcore import credential %s --as %s"):format(
+          pname, name, pname, name) })
+    end
+  end
+  if not rec then
+    local p = M.begin(c, { op = "create_credential", name = pname })
+    ui.step(("creating %s credential provider %s"):format(cfg.type == "api_key" and "API key" or "OAuth2", pname))
+    local e = identity.create(name, { tags = M.credential_tags(name, p.token) })
+    rec = M.credential_record(e, name, "agentcore")
+    journal.set_credential(c.st, agent.name, name, rec)
+    M.finish(c, p)
+    ui.ok(("credential provider %s created (%s)"):format(pname, e.arn))
+    return rec
+  end
+  local h = identity.key_hash(name)
+  -- changed behind agentcore's back (a later lastUpdatedTime): given its configuration again
+  local touched = (rec.updated or "") ~= "" and live.updated ~= rec.updated
+  if h ~= rec.key_hash or touched then
+    ui.step(("updating credential provider %s: %s"):format(pname, h ~= rec.key_hash
+      and ("its " .. (cfg.type == "api_key" and "key" or "client secret") .. " or configuration changed")
+      or ("changed outside agentcore at " .. tostring(live.updated) .. ": its configuration is put back")))
+    local e = identity.update(name)
+    rec = M.credential_record(e, name, rec.created_by)
+    ui.ok(("credential provider %s updated"):format(pname))
+  else
+    rec = M.credential_record(live, name, rec.created_by, rec.key_hash)
+  end
+  journal.set_credential(c.st, agent.name, name, rec)
+  return rec
+end
+
+-- Ensures the credential providers the agent lists and puts their names in the runtime's
+-- environment; c.credentials is their records (their ARNs go into the role). The agents of an
+-- environment that list one provider take turns (state.with_lock).
+---@param c deploy.Context
+---@return journal.Credential[]
+function M.ensure_credentials(c)
+  local agent, a = c.agent, c.a
+  local listed = {}
+  for _, n in ipairs(agent.credentials or {}) do listed[n] = true end
+  for _, r in ipairs(a.credentials or {}) do
+    if not listed[r.name] then
+      ui.warn(("%s no longer lists credential %s (%s): the provider is kept, and no longer recorded for it"):format(
+        agent.name, r.name, r.provider_name))
+      journal.set_credential(c.st, agent.name, r.name, nil)
+    end
+  end
+  local out = json.array()
+  for _, name in ipairs(agent.credentials or {}) do
+    local rec = state.with_lock("credential-" .. name, function() return ensure_credential(c, name) end)
+    put_credential_env(agent, identity.config(name), rec.provider_name)
+    table.insert(out, rec)
+  end
+  c.credentials = out
+  return out
 end
 
 -- Memory ([memories.NAME]) ---------------------------------------------------------------------
@@ -1323,6 +1487,23 @@ function resolve.create_memory(c, p)
   ui.ok(("interrupted run: memory %s (%s) was created by it; recorded as created by agentcore"):format(p.name, found.id))
 end
 
+function resolve.create_credential(c, p)
+  local agent = c.agent
+  local name
+  for _, n in ipairs(agent.credentials or {}) do
+    if identity.config(n).provider_name == p.name then name = n end
+  end
+  local found
+  if name then found = identity.get(identity.config(name).type, p.name) end
+  if not found then
+    ui.info(("interrupted run: credential provider %s was not created"):format(p.name))
+    return
+  end
+  -- key_hash "" makes the next ensure send the key again: what the interrupted call sent is not known
+  journal.set_credential(c.st, agent.name, name, M.credential_record(found, name, "agentcore", ""))
+  ui.ok(("interrupted run: credential provider %s was created by it; recorded as created by agentcore"):format(p.name))
+end
+
 function resolve.update_memory(c, p)
   local a = c.a
   local live = memory.get(p.memory_id)
@@ -1548,14 +1729,15 @@ end
 ---@return deploy.UpdateResult
 function M.update_agent(agent, opts)
   opts = opts or {}
-  M.refuse_credentials(agent)
   aws.guard()
   M.resolve_secrets(agent) -- a secret without a value stops here, before any work
+  M.check_credentials(agent) -- so does a credential provider's key
   M.preflight(agent)
   local c = M.context(agent)
   M.reconcile(c)
   local a = M.require_runtime(c)
   M.ensure_memory(c) -- before the runtime, and before config_hash (which holds its id)
+  M.ensure_credentials(c) -- likewise (config_hash holds their names)
   local latest = M.latest(a)
   local live = agentcore.get_runtime(a.runtime_id)
   if live then M.check_artifact_switch(agent, live) end
@@ -1714,13 +1896,14 @@ end
 function M.carry(name, src)
   local to = env.name()
   local target = project.agent(name)
-  M.refuse_credentials(target)
   aws.guard()
   M.resolve_secrets(target)
+  M.check_credentials(target)
   local tc = M.context(target)
   M.reconcile(tc)
   local ta = tc.a
   M.ensure_memory(tc) -- the target's own memory, from its own configuration
+  M.ensure_credentials(tc)
   local repo = M.ensure_repository_and_role(tc)
   local pushed
   if M.is_code(src.image) then

@@ -370,16 +370,86 @@ function T.test_memory_of_another_checkout_is_refused()
   eq((state.load().agents.bot or {}).memory, nil, "nothing recorded")
 end
 
--- An agent that lists credentials is refused as bad input (exit 2), naming what to do.
-function T.test_credentials_are_refused()
+-- Credential providers: the identity builtin faked, its config as [credentials.github] gives it.
+local function fake_identity(fns)
+  fns.config = fns.config or function(name)
+    return { name = name, type = "api_key", provider_name = "demo-" .. name .. "-dev", env = "AGENTCORE_CREDENTIAL_" .. name:upper(), scopes = {}, source = "env GH" }
+  end
+  fns.key_hash = fns.key_hash or function() return "hmac-sha256:k1" end
+  identity = fake("identity", fns)
+end
+
+local function live_provider(updated)
+  return { provider_name = "demo-github-dev", arn = "arn:aws:bedrock-agentcore:us-east-1:000000000000:token-vault/default/apikeycredentialprovider/demo-github-dev",
+    type = "api_key", updated = updated or "2026-01-01T00:00:00.001Z", secret_arn = "arn:secret" }
+end
+
+-- A new provider: the intent is saved before the create call, which carries the credential's
+-- tags; the record holds the key's hash (never a key), and the runtime gets the provider's name.
+function T.test_credential_is_created_write_ahead()
   local agent = project.agent("bot")
   agent.credentials = { "github" }
-  local ok, err = pcall(deploy.refuse_credentials, agent)
-  assert(not ok, "not refused")
-  eq(err.code, 2, "exit code")
-  assert(tostring(err.message):find("validated but not deployed", 1, true), err.message)
-  agent.credentials = {}
-  deploy.refuse_credentials(agent)
+  local c = deploy.context(agent)
+  local seen = {}
+  fake_identity({
+    get = function() return nil end,
+    create = function(name, opts)
+      local p = state.load().agents.bot.pending
+      eq(#p, 1, "intent saved before the create call")
+      eq(p[1].op, "create_credential", "op")
+      eq(p[1].name, "demo-github-dev", "name")
+      eq(opts.tags["agentcore:credential"], "github", "credential tag")
+      eq(opts.tags["agentcore:token"], p[1].token, "token tag")
+      seen.created = true
+      local e = live_provider()
+      e.name, e.key_hash = name, "hmac-sha256:k1"
+      return e
+    end,
+  })
+  local recs = deploy.ensure_credentials(c)
+  assert(seen.created, "not created")
+  eq(#recs, 1, "records")
+  local rec = state.load().agents.bot.credentials[1]
+  eq(rec.name, "github", "name")
+  eq(rec.created_by, "agentcore", "created_by")
+  eq(rec.key_hash, "hmac-sha256:k1", "key hash")
+  eq(rec.secret_arn, "arn:secret", "secret arn")
+  eq(#(state.load().agents.bot.pending or {}), 0, "no intent left")
+  eq(agent.environment.AGENTCORE_CREDENTIAL_GITHUB, "demo-github-dev", "env")
+  eq(deploy.credential_arns(c, "api_key"), live_provider().arn, "role's provider ARNs")
+  eq(deploy.credential_arns(c, "oauth2"), "", "no oauth2")
+end
+
+-- A provider of that name that the state does not record: tagged by another checkout, refused
+-- as such; tagged by this project, environment and credential, recorded and given its key;
+-- without tags (made by hand), refused with how to rename or adopt it.
+function T.test_unrecorded_credential_providers()
+  local agent = project.agent("bot")
+  agent.credentials = { "github" }
+  local c = deploy.context(agent)
+  local live = {} -- live.tags: what ListTagsForResource answers
+  agentcore = fake("agentcore", { list_tags = function() return live.tags end })
+  fake_identity({ get = function() return live_provider() end,
+    update = function(name) live.updated = true; local e = live_provider("2026-01-02T00:00:00.000Z"); e.key_hash = "hmac-sha256:k1"; return e end })
+
+  live.tags = { ["agentcore:project"] = "demo", ["agentcore:environment"] = "dev", ["agentcore:credential"] = "github", ["agentcore:project-id"] = "ffffffffffff" }
+  local ok, err = pcall(deploy.ensure_credentials, c)
+  assert(not ok, "adopted another checkout's provider")
+  assert(tostring(err.message or err):find("another checkout", 1, true), tostring(err.message or err))
+  eq((state.load().agents.bot or {}).credentials, nil, "nothing recorded")
+
+  live.tags = nil
+  ok, err = pcall(deploy.ensure_credentials, c)
+  assert(not ok, "adopted a provider made by hand")
+  assert(tostring(err.message or err):find("belongs to another checkout", 1, true), tostring(err.message or err))
+  assert(tostring(err.hint or ""):find("provider_name", 1, true), tostring(err.hint))
+
+  live.tags = deploy.credential_tags("github")
+  deploy.ensure_credentials(c)
+  assert(live.updated, "the key was not sent to a provider found by its tags")
+  local rec = state.load().agents.bot.credentials[1]
+  eq(rec.created_by, "agentcore", "created_by")
+  eq(rec.key_hash, "hmac-sha256:k1", "key hash")
 end
 
 return T

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,8 +72,13 @@ if not (a and a.runtime_id and agentcore.get_runtime(a.runtime_id)) then
   created = true
   a = state.load().agents[name]
 end
-local repo
-local function rebuild()
+local repo, last_image
+local function rebuild(fast)
+  if fast and last_image and agent.build == "go" then
+    -- only Go sources changed: the program alone, mounted over the image's (no image, no push)
+    local bin = oci.compile_go(deploy.go_build_opts(agent))
+    return { image = last_image, digest = "sha256:" .. bin.sha256, binary = bin.path, binary_in = bin.image_path }
+  end
   deploy.preflight(agent)
   local c = deploy.context(agent)
   repo = repo or deploy.ensure_repository_and_role(c)
@@ -84,6 +90,7 @@ local function rebuild()
     return { code = { bucket = s3.bucket, prefix = s3.key, version_id = s3.version_id,
       runtime = agent.runtime, entrypoint = agent.entrypoint }, digest = pub.digest }
   end
+  last_image = pub.image
   return { image = pub.image, digest = pub.digest }
 end
 local watch = { agent.context }
@@ -166,9 +173,9 @@ func (a *app) cmdDev(args []string) error {
 	}
 
 	snap := devSnapshot(info.Watch)
-	swap := func(first bool) {
+	swap := func(first, fast bool) {
 		start := time.Now()
-		out, err := vm.Call(rebuild)
+		out, err := vm.Call(rebuild, lua.LBool(fast))
 		if err != nil {
 			if a.ctx.Err() == nil {
 				a.out.Fail("", fmt.Sprintf("build failed: %v (fix and save again)", err))
@@ -190,11 +197,13 @@ func (a *app) cmdDev(args []string) error {
 		what := "a change"
 		if first {
 			what = "the sources as they are"
+		} else if art.Binary != "" {
+			what = "a change (the new program in the same image)"
 		}
 		a.out.OK("", fmt.Sprintf("V%s of %s runs %s (%s): built in %s, answering %s after the change was seen",
 			v, name, what, shortDigest(art.Digest), built.Round(10*time.Millisecond), time.Since(start).Round(10*time.Millisecond)))
 	}
-	swap(true)
+	swap(true, false)
 	a.out.Info("", fmt.Sprintf("watching %s for changes; Ctrl-C ends dev", strings.Join(relAll(p.Dir, info.Watch), ", ")))
 	tick := time.NewTicker(*interval)
 	defer tick.Stop()
@@ -205,7 +214,7 @@ func (a *app) cmdDev(args []string) error {
 		case <-tick.C:
 		}
 		now := devSnapshot(info.Watch)
-		if now == snap {
+		if now.equal(snap) {
 			continue
 		}
 		// A burst of saves (an editor's write and rename, a formatter) makes one rebuild: wait
@@ -219,14 +228,15 @@ func (a *app) cmdDev(args []string) error {
 			case <-time.After(quiet):
 			}
 			again := devSnapshot(info.Watch)
-			if again == now {
+			if again.equal(now) {
 				break
 			}
 			now = again
 		}
+		fast := devOnlyGo(snap, now)
 		snap = now
 		a.out.Step("", "sources changed: rebuilding")
-		swap(false)
+		swap(false, fast)
 	}
 }
 
@@ -285,10 +295,12 @@ func (a *app) devLogs(name, env string) func() {
 	}
 }
 
-// devSnapshot fingerprints the watched files: path, size and modification time of each,
-// skipping what is never a source.
-func devSnapshot(roots []string) string {
-	h := sha256.New()
+// devSnapshot lists the watched files: path → size and modification time of each, skipping
+// what is never a source.
+type devFiles map[string]string
+
+func devSnapshot(roots []string) devFiles {
+	files := devFiles{}
 	for _, root := range roots {
 		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -312,18 +324,44 @@ func devSnapshot(roots []string) string {
 			if err != nil {
 				return nil
 			}
-			fmt.Fprintf(h, "%s\x00%d\x00%d\n", p, fi.Size(), fi.ModTime().UnixNano())
+			files[p] = fmt.Sprintf("%d\x00%d", fi.Size(), fi.ModTime().UnixNano())
 			return nil
 		})
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return files
+}
+
+func (f devFiles) equal(g devFiles) bool { return maps.Equal(f, g) }
+
+// devOnlyGo says whether every difference between two snapshots is a Go source (a .go file,
+// go.mod, go.sum): then only the program changed, and a Go agent's image stays as it is.
+func devOnlyGo(before, after devFiles) bool {
+	goFile := func(p string) bool {
+		b := filepath.Base(p)
+		return strings.HasSuffix(b, ".go") || b == "go.mod" || b == "go.sum"
+	}
+	for p, v := range after {
+		if before[p] != v && !goFile(p) {
+			return false
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok && !goFile(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // devArtifact is what the setup's rebuild returns: an image, or a code zip on S3.
 type devArtifact struct {
 	Image  string `json:"image"`
 	Digest string `json:"digest"`
-	Code   *struct {
+	// Binary, for the fast swap of a Go agent: the program (a host path) mounted over
+	// BinaryIn in Image.
+	Binary   string `json:"binary"`
+	BinaryIn string `json:"binary_in"`
+	Code     *struct {
 		Bucket     string   `json:"bucket"`
 		Prefix     string   `json:"prefix"`
 		VersionID  string   `json:"version_id"`
@@ -351,10 +389,14 @@ func (c *devControl) swap(ctx context.Context, art devArtifact) (string, error) 
 	} else {
 		artifact["containerConfiguration"] = map[string]any{"containerUri": art.Image}
 	}
+	body := map[string]any{"agentRuntimeArtifact": artifact}
+	if art.Binary != "" {
+		body["devBinary"] = map[string]any{"hostPath": art.Binary, "path": art.BinaryIn}
+	}
 	var out struct {
 		Version string `json:"agentRuntimeVersion"`
 	}
-	err := c.call(ctx, http.MethodPut, map[string]any{"agentRuntimeArtifact": artifact}, &out)
+	err := c.call(ctx, http.MethodPut, body, &out)
 	return out.Version, err
 }
 

@@ -95,7 +95,8 @@ local function rebuild(fast)
 end
 local watch = { agent.context }
 if agent.build == "docker" then watch = { agent.context, agent.dockerfile } end
-return { runtime_id = a.runtime_id, created = created, build = agent.build, watch = watch }, rebuild
+local go_out = agent.build == "go" and deploy.go_build_opts(agent).out or nil
+return { runtime_id = a.runtime_id, created = created, build = agent.build, watch = watch, go_out = go_out }, rebuild
 `
 
 func (a *app) cmdDev(args []string) error {
@@ -144,6 +145,7 @@ func (a *app) cmdDev(args []string) error {
 		Created   bool     `json:"created"`
 		Build     string   `json:"build"`
 		Watch     []string `json:"watch"`
+		GoOut     string   `json:"go_out"` // build = "go": oci.build_go's out, whose .bin holds the dev programs
 	}
 	if err := json.Unmarshal([]byte(engine.Inspect(res[0])), &info); err != nil {
 		return fmt.Errorf("agentcore dev: reading the setup's result: %w", err)
@@ -162,8 +164,17 @@ func (a *app) cmdDev(args []string) error {
 		defer cancel()
 		if v, err := ctl.restore(ctx); err != nil {
 			a.out.Warn("", fmt.Sprintf("putting the original artifact back on %s: %v (run agentcore dev %s again, then Ctrl-C, to retry)", info.RuntimeID, err, name))
-		} else if v != "" {
-			a.out.OK("", fmt.Sprintf("dev ended: V%s has its own artifact back and nothing of it runs (the next invocation starts it)", v))
+		} else {
+			if info.GoOut != "" {
+				// The programs of the fast swaps (oci.compile_go): nothing mounts them any more.
+				old, _ := filepath.Glob(filepath.Join(p.Dir, filepath.FromSlash(info.GoOut)+".bin", "dev-*"))
+				for _, f := range old {
+					_ = os.Remove(f)
+				}
+			}
+			if v != "" {
+				a.out.OK("", fmt.Sprintf("dev ended: V%s has its own artifact back and nothing of it runs (the next invocation starts it)", v))
+			}
 		}
 	}()
 

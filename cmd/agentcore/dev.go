@@ -34,6 +34,8 @@ Runs AGENT on the local provider and rebuilds it on every save of its sources (b
 "zip" or "docker"): each rebuild replaces the running container or process of the version
 the DEFAULT endpoint serves, in place: no new version, the same runtime ARN and URL, so
 agentcore invoke, boto3 and the AWS CLI keep working. The agent's logs stream meanwhile.
+For build = "go", a save that changes only Go sources (.go, go.mod, go.sum) compiles the
+program alone and runs it mounted over the image's: no image is made or pushed.
 
 The agent is created first when it has no runtime in the environment (and kept afterwards, as
 agentcore create would). Ctrl-C ends it: the version gets its own artifact back and nothing of

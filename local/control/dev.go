@@ -25,7 +25,9 @@ import (
 //	DELETE /runtimes/{agentRuntimeId}/dev                                   put the original back
 //
 // The body's agentRuntimeArtifact has UpdateAgentRuntime's shape (containerConfiguration or
-// codeConfiguration, of the version's own kind). The PUT answers once the new artifact answers
+// codeConfiguration, of the version's own kind); with a containerConfiguration, "devBinary"
+// may name a program of this machine mounted over the image's (devBinary, below: agentcore
+// dev's swap of a Go agent's program alone, the image unchanged). The PUT answers once the new artifact answers
 // GET /ping (or with the reason it did not). The version's original configuration is kept in
 // its own bucket the first time, so the DELETE (or, after a kill -9 of the dev loop, the next
 // one's) restores it; while swapped, the version's description starts with devMark. Both are

@@ -52,7 +52,8 @@ for s in "${SIDES[@]}"; do
   if [[ -n ${AGENTCORE_LOCAL_PORT:-} && $s == new ]]; then echo "$AGENTCORE_LOCAL_PORT" >"$WORK/$s/port"; else freeport >"$WORK/$s/port"; fi
   (cd "$WORK/$s" && AGENTCORE_HOME=$WORK/$s/home "${SIDE_BIN[$s]}" init proj --name "devbench$s" >/dev/null)
   side "$s" "${SIDE_BIN[$s]}" create my-bot >/dev/null
-  side "$s" "${SIDE_BIN[$s]}" dev my-bot --no-logs >"$WORK/$s/dev.log" 2>&1 &
+  # started directly (not through side, whose subshells would hold the PID): Ctrl-C reaches it
+  (cd "$WORK/$s/proj" && AGENTCORE_HOME=$WORK/$s/home AGENTCORE_LOCAL_PORT=$(cat "$WORK/$s/port") exec "${SIDE_BIN[$s]}" dev my-bot --no-logs) >"$WORK/$s/dev.log" 2>&1 &
   DEV_PID[$s]=$!
   for _ in $(seq 600); do
     grep -q 'runs the sources as they are' "$WORK/$s/dev.log" && break

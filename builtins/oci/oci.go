@@ -29,6 +29,7 @@ var Module = &engine.Module{
 		{Name: "oci.BuildGoOpts", Of: buildGoOpts{}},
 		{Name: "oci.File", Doc: "A file of oci.build_go put elsewhere than /app/PATH.", Of: fileOpt{}},
 		{Name: "oci.BuildResult", Of: buildResult{}},
+		{Name: "oci.CompileResult", Of: compileResult{}},
 		{Name: "oci.PushOpts", Of: pushOpts{}},
 		{Name: "oci.PushResult", Of: pushResult{}},
 		{Name: "oci.InspectOpts", Of: inspectOpts{}},
@@ -50,6 +51,11 @@ var Module = &engine.Module{
 				"an existing `out` that is not an image layout is never replaced. Returns the manifest digest (the one a push produces), the layout path as given, the platform, " +
 				"the bytes a push to an empty registry sends (layers, config, manifest) and the number of layers. A compile error fails with the compiler's output (exit 1); " +
 				"no go on PATH, a `dir` that is not a Go main package, missing files, or a base without the platform are bad input (exit 2). No Docker engine is involved."},
+		{Name: "compile_go", Go: luaCompileGo,
+			Params:  "opts: oci.BuildGoOpts",
+			Returns: "oci.CompileResult",
+			Doc: "oci.build_go's compile alone, for agentcore dev's fast path: the same `go build` of `dir` for `platform`, written to a new file OUT.bin/dev-* (absolute `path`, its `sha256`, and `image_path`: where oci.build_go images have the program, /app/agent) " +
+				"instead of an image; no layout is written. Earlier dev-* files are removed but the newest (a running sandbox may still use it). Errors as oci.build_go's compile."},
 		{Name: "source_hash", Go: luaSourceHash,
 			Params:  "opts: oci.BuildGoOpts",
 			Returns: "string?",

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -33,6 +34,8 @@ Runs AGENT on the local provider and rebuilds it on every save of its sources (b
 "zip" or "docker"): each rebuild replaces the running container or process of the version
 the DEFAULT endpoint serves, in place: no new version, the same runtime ARN and URL, so
 agentcore invoke, boto3 and the AWS CLI keep working. The agent's logs stream meanwhile.
+For build = "go", a save that changes only Go sources (.go, go.mod, go.sum) compiles the
+program alone and runs it mounted over the image's: no image is made or pushed.
 
 The agent is created first when it has no runtime in the environment (and kept afterwards, as
 agentcore create would). Ctrl-C ends it: the version gets its own artifact back and nothing of
@@ -71,8 +74,13 @@ if not (a and a.runtime_id and agentcore.get_runtime(a.runtime_id)) then
   created = true
   a = state.load().agents[name]
 end
-local repo
-local function rebuild()
+local repo, last_image
+local function rebuild(fast)
+  if fast and last_image and agent.build == "go" then
+    -- only Go sources changed: the program alone, mounted over the image's (no image, no push)
+    local bin = oci.compile_go(deploy.go_build_opts(agent))
+    return { image = last_image, digest = "sha256:" .. bin.sha256, binary = bin.path, binary_in = bin.image_path }
+  end
   deploy.preflight(agent)
   local c = deploy.context(agent)
   repo = repo or deploy.ensure_repository_and_role(c)
@@ -84,11 +92,13 @@ local function rebuild()
     return { code = { bucket = s3.bucket, prefix = s3.key, version_id = s3.version_id,
       runtime = agent.runtime, entrypoint = agent.entrypoint }, digest = pub.digest }
   end
+  last_image = pub.image
   return { image = pub.image, digest = pub.digest }
 end
 local watch = { agent.context }
 if agent.build == "docker" then watch = { agent.context, agent.dockerfile } end
-return { runtime_id = a.runtime_id, created = created, build = agent.build, watch = watch }, rebuild
+local go_out = agent.build == "go" and deploy.go_build_opts(agent).out or nil
+return { runtime_id = a.runtime_id, created = created, build = agent.build, watch = watch, go_out = go_out }, rebuild
 `
 
 func (a *app) cmdDev(args []string) error {
@@ -137,6 +147,7 @@ func (a *app) cmdDev(args []string) error {
 		Created   bool     `json:"created"`
 		Build     string   `json:"build"`
 		Watch     []string `json:"watch"`
+		GoOut     string   `json:"go_out"` // build = "go": oci.build_go's out, whose .bin holds the dev programs
 	}
 	if err := json.Unmarshal([]byte(engine.Inspect(res[0])), &info); err != nil {
 		return fmt.Errorf("agentcore dev: reading the setup's result: %w", err)
@@ -155,8 +166,17 @@ func (a *app) cmdDev(args []string) error {
 		defer cancel()
 		if v, err := ctl.restore(ctx); err != nil {
 			a.out.Warn("", fmt.Sprintf("putting the original artifact back on %s: %v (run agentcore dev %s again, then Ctrl-C, to retry)", info.RuntimeID, err, name))
-		} else if v != "" {
-			a.out.OK("", fmt.Sprintf("dev ended: V%s has its own artifact back and nothing of it runs (the next invocation starts it)", v))
+		} else {
+			if info.GoOut != "" {
+				// The programs of the fast swaps (oci.compile_go): nothing mounts them any more.
+				old, _ := filepath.Glob(filepath.Join(p.Dir, filepath.FromSlash(info.GoOut)+".bin", "dev-*"))
+				for _, f := range old {
+					_ = os.Remove(f)
+				}
+			}
+			if v != "" {
+				a.out.OK("", fmt.Sprintf("dev ended: V%s has its own artifact back and nothing of it runs (the next invocation starts it)", v))
+			}
 		}
 	}()
 
@@ -166,9 +186,9 @@ func (a *app) cmdDev(args []string) error {
 	}
 
 	snap := devSnapshot(info.Watch)
-	swap := func(first bool) {
+	swap := func(first, fast bool) {
 		start := time.Now()
-		out, err := vm.Call(rebuild)
+		out, err := vm.Call(rebuild, lua.LBool(fast))
 		if err != nil {
 			if a.ctx.Err() == nil {
 				a.out.Fail("", fmt.Sprintf("build failed: %v (fix and save again)", err))
@@ -190,11 +210,13 @@ func (a *app) cmdDev(args []string) error {
 		what := "a change"
 		if first {
 			what = "the sources as they are"
+		} else if art.Binary != "" {
+			what = "a change (the new program in the same image)"
 		}
 		a.out.OK("", fmt.Sprintf("V%s of %s runs %s (%s): built in %s, answering %s after the change was seen",
 			v, name, what, shortDigest(art.Digest), built.Round(10*time.Millisecond), time.Since(start).Round(10*time.Millisecond)))
 	}
-	swap(true)
+	swap(true, false)
 	a.out.Info("", fmt.Sprintf("watching %s for changes; Ctrl-C ends dev", strings.Join(relAll(p.Dir, info.Watch), ", ")))
 	tick := time.NewTicker(*interval)
 	defer tick.Stop()
@@ -205,7 +227,7 @@ func (a *app) cmdDev(args []string) error {
 		case <-tick.C:
 		}
 		now := devSnapshot(info.Watch)
-		if now == snap {
+		if now.equal(snap) {
 			continue
 		}
 		// A burst of saves (an editor's write and rename, a formatter) makes one rebuild: wait
@@ -219,14 +241,15 @@ func (a *app) cmdDev(args []string) error {
 			case <-time.After(quiet):
 			}
 			again := devSnapshot(info.Watch)
-			if again == now {
+			if again.equal(now) {
 				break
 			}
 			now = again
 		}
+		fast := devOnlyGo(snap, now)
 		snap = now
 		a.out.Step("", "sources changed: rebuilding")
-		swap(false)
+		swap(false, fast)
 	}
 }
 
@@ -285,10 +308,12 @@ func (a *app) devLogs(name, env string) func() {
 	}
 }
 
-// devSnapshot fingerprints the watched files: path, size and modification time of each,
-// skipping what is never a source.
-func devSnapshot(roots []string) string {
-	h := sha256.New()
+// devSnapshot lists the watched files: path → size and modification time of each, skipping
+// what is never a source.
+type devFiles map[string]string
+
+func devSnapshot(roots []string) devFiles {
+	files := devFiles{}
 	for _, root := range roots {
 		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -312,18 +337,44 @@ func devSnapshot(roots []string) string {
 			if err != nil {
 				return nil
 			}
-			fmt.Fprintf(h, "%s\x00%d\x00%d\n", p, fi.Size(), fi.ModTime().UnixNano())
+			files[p] = fmt.Sprintf("%d\x00%d", fi.Size(), fi.ModTime().UnixNano())
 			return nil
 		})
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return files
+}
+
+func (f devFiles) equal(g devFiles) bool { return maps.Equal(f, g) }
+
+// devOnlyGo says whether every difference between two snapshots is a Go source (a .go file,
+// go.mod, go.sum): then only the program changed, and a Go agent's image stays as it is.
+func devOnlyGo(before, after devFiles) bool {
+	goFile := func(p string) bool {
+		b := filepath.Base(p)
+		return strings.HasSuffix(b, ".go") || b == "go.mod" || b == "go.sum"
+	}
+	for p, v := range after {
+		if before[p] != v && !goFile(p) {
+			return false
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok && !goFile(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // devArtifact is what the setup's rebuild returns: an image, or a code zip on S3.
 type devArtifact struct {
 	Image  string `json:"image"`
 	Digest string `json:"digest"`
-	Code   *struct {
+	// Binary, for the fast swap of a Go agent: the program (a host path) mounted over
+	// BinaryIn in Image.
+	Binary   string `json:"binary"`
+	BinaryIn string `json:"binary_in"`
+	Code     *struct {
 		Bucket     string   `json:"bucket"`
 		Prefix     string   `json:"prefix"`
 		VersionID  string   `json:"version_id"`
@@ -351,10 +402,14 @@ func (c *devControl) swap(ctx context.Context, art devArtifact) (string, error) 
 	} else {
 		artifact["containerConfiguration"] = map[string]any{"containerUri": art.Image}
 	}
+	body := map[string]any{"agentRuntimeArtifact": artifact}
+	if art.Binary != "" {
+		body["devBinary"] = map[string]any{"hostPath": art.Binary, "path": art.BinaryIn}
+	}
 	var out struct {
 		Version string `json:"agentRuntimeVersion"`
 	}
-	err := c.call(ctx, http.MethodPut, map[string]any{"agentRuntimeArtifact": artifact}, &out)
+	err := c.call(ctx, http.MethodPut, body, &out)
 	return out.Version, err
 }
 

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,7 +25,9 @@ import (
 //	DELETE /runtimes/{agentRuntimeId}/dev                                   put the original back
 //
 // The body's agentRuntimeArtifact has UpdateAgentRuntime's shape (containerConfiguration or
-// codeConfiguration, of the version's own kind). The PUT answers once the new artifact answers
+// codeConfiguration, of the version's own kind); with a containerConfiguration, "devBinary"
+// may name a program of this machine mounted over the image's (devBinary, below: agentcore
+// dev's swap of a Go agent's program alone, the image unchanged). The PUT answers once the new artifact answers
 // GET /ping (or with the reason it did not). The version's original configuration is kept in
 // its own bucket the first time, so the DELETE (or, after a kill -9 of the dev loop, the next
 // one's) restores it; while swapped, the version's description starts with devMark. Both are
@@ -104,6 +109,7 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 			} `json:"containerConfiguration"`
 			CodeConfiguration json.RawMessage `json:"codeConfiguration"`
 		} `json:"agentRuntimeArtifact"`
+		DevBinary *devBinary `json:"devBinary"`
 	}
 	if err := decodeBody(r, &in); err != nil {
 		return err
@@ -133,6 +139,7 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 		return conflictf("version %d of AgentRuntime %s is %s; agentcore dev swaps the artifact of a READY version", v, id, ver.Status)
 	}
 	cfg := ver.Config
+	imageBefore := cfg.ContainerURI
 	switch {
 	case art.ContainerConfiguration != nil:
 		if cfg.Code != nil {
@@ -142,8 +149,17 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 		if uri == "" || !containerURIPattern().MatchString(uri) {
 			return fieldInvalid("agentRuntimeArtifact.containerConfiguration.containerUri", uri, "Member must be a container image reference")
 		}
+		if b := in.DevBinary; b != nil {
+			if err := b.check(); err != nil {
+				return err
+			}
+		}
 		cfg.ContainerURI = uri
+		cfg.DevBinary = in.DevBinary
 	default:
+		if in.DevBinary != nil {
+			return validationf("devBinary goes with a containerConfiguration: a code version has no program to replace")
+		}
 		if cfg.Code == nil {
 			return validationf("version %d of AgentRuntime %s runs a container image; send a containerConfiguration", v, id)
 		}
@@ -177,7 +193,13 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	recycled := time.Now()
-	err = s.run.verify(r.Context(), id, v, cfg)
+	// The same image with another program mounted (the fast swap) was verified when it came:
+	// a sandbox's start pulls it again if the engine lost it meanwhile.
+	checked := "image unchanged"
+	if cfg.DevBinary == nil || cfg.ContainerURI != imageBefore {
+		err = s.run.verify(r.Context(), id, v, cfg)
+		checked = "artifact pulled and verified"
+	}
 	verified := time.Now()
 	if err == nil {
 		err = s.warmPool(r.Context(), id, v, cfg)
@@ -190,14 +212,47 @@ func (s *Service) devSwap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
-	s.cfg.Logf("control: agentcore dev: runtime %s version %d now runs %s (restarted in %s: old sandboxes forgotten %s, artifact pulled and verified %s, first sandbox answering %s)",
-		id, v, cfg.describe(), ms(time.Since(start)), ms(recycled.Sub(start)), ms(verified.Sub(recycled)), ms(time.Since(verified)))
+	s.cfg.Logf("control: agentcore dev: runtime %s version %d now runs %s %s (restarted in %s: old sandboxes forgotten %s, %s %s, first sandbox answering %s)",
+		id, v, cfg.describe(), cfg.DevBinary.describe(), ms(time.Since(start)), ms(recycled.Sub(start)), checked, ms(verified.Sub(recycled)), ms(time.Since(verified)))
 	writeJSON(w, http.StatusOK, map[string]any{
 		"agentRuntimeId":      id,
 		"agentRuntimeVersion": itoa(v),
 		"status":              statusReady,
 	})
 	return nil
+}
+
+// devBinary is the fast swap of a Go agent (build = "go"): the version keeps its image, and its
+// sandboxes run the program at HostPath, a file of this machine bind-mounted read-only over
+// Path in the image (the image's entry point), so a rebuild is a compile and a container start:
+// no layer, no push, no pull, no extraction. The dev loop writes each build to a new file.
+type devBinary struct {
+	HostPath string `json:"hostPath"`
+	Path     string `json:"path"`
+}
+
+func (b *devBinary) check() error {
+	if !filepath.IsAbs(b.HostPath) || filepath.Clean(b.HostPath) != b.HostPath {
+		return fieldInvalid("devBinary.hostPath", b.HostPath, "Member must be an absolute, clean path of this machine")
+	}
+	st, err := os.Stat(b.HostPath)
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o100 == 0 {
+		return fieldInvalid("devBinary.hostPath", b.HostPath, "Member must name an executable file")
+	}
+	if !path.IsAbs(b.Path) || path.Clean(b.Path) != b.Path || b.Path == "/" || strings.ContainsAny(b.Path, ":,") {
+		return fieldInvalid("devBinary.path", b.Path, "Member must be an absolute path in the image, such as /app/agent")
+	}
+	if strings.ContainsAny(b.HostPath, ":,") {
+		return fieldInvalid("devBinary.hostPath", b.HostPath, "Member must not contain ':' or ','")
+	}
+	return nil
+}
+
+func (b *devBinary) describe() string {
+	if b == nil {
+		return ""
+	}
+	return " with " + b.HostPath + " as " + b.Path
 }
 
 func (s *Service) devRestore(w http.ResponseWriter, r *http.Request) error {

@@ -105,7 +105,11 @@ func (r *runner) startSandbox(ctx context.Context, sb *sandbox, cfg runtimeConfi
 	if cfg.Code != nil {
 		return r.startCode(ctx, sb, cfg)
 	}
-	return r.create(ctx, sb, cfg, containerSpec{image: r.resolve(cfg.ContainerURI)})
+	spec := containerSpec{image: r.resolve(cfg.ContainerURI)}
+	if b := cfg.DevBinary; b != nil {
+		spec.binds = []string{b.HostPath + ":" + b.Path + ":ro"}
+	}
+	return r.create(ctx, sb, cfg, spec)
 }
 
 // verify checks a version's artifact, what makes it READY in AgentCore: the image is in the

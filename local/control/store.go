@@ -49,6 +49,9 @@ type runtimeConfig struct {
 	LifecycleConfiguration     json.RawMessage   `json:"lifecycleConfiguration,omitempty"`
 	MetadataConfiguration      json.RawMessage   `json:"metadataConfiguration,omitempty"`
 	FilesystemConfigurations   json.RawMessage   `json:"filesystemConfigurations,omitempty"`
+	// DevBinary is agentcore dev's program mounted over the image's (local only, never in an
+	// API answer); nil outside a dev loop's fast swaps (dev.go).
+	DevBinary *devBinary `json:"devBinary,omitempty"`
 }
 
 // codeConfig is agentRuntimeArtifact.codeConfiguration, in the model's shape.

@@ -106,6 +106,9 @@ func RemoveContainers(ctx context.Context, dir string) (int, error) {
 	n := 0
 	for _, c := range found {
 		if err := docker.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil {
+			if cerrdefs.IsNotFound(err) {
+				continue // removed meanwhile (a session that ended, the endpoint's own clean-up)
+			}
 			errs = append(errs, fmt.Errorf("removing container %s: %w", c.ID[:12], err))
 			continue
 		}

@@ -2,13 +2,22 @@
 -- them), or forget one actor (their events and records).
 
 -- The memory NAME stands for in the selected environment: a [memories] name, its AgentCore name
--- or its id as the state records them, or the id of any memory.
+-- or its id as the state records them; a [memories] name an agent uses, found by its AgentCore
+-- name (a memory kept by destroy --keep-memory); or the id of any memory.
 local function resolve(name)
   local st = state.load()
   for _, a in pairs(st.agents or {}) do
     local rec = a.memory
     if rec and (rec.name == name or rec.memory_name == name or rec.id == name) then
       return rec.id, rec.memory_name
+    end
+  end
+  -- a [memories] name whose memory no agent records now (destroy --keep-memory): its AgentCore name
+  for _, agent_name in ipairs(project.agents()) do
+    local m = project.agent(agent_name, { resolve = false }).memory
+    if m and m.name == name then
+      local live = memory.find(m.memory_name)
+      if live then return live.id, live.name end
     end
   end
   local id = name:match("memory/(.+)$") or name

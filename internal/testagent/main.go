@@ -19,7 +19,8 @@
 // memory), file what session.txt in the working directory holds ("" when there is none). A
 // payload {"write": TEXT} writes TEXT to session.txt first; {"sleep": "2s"} answers after that
 // long (a busy session); {"identity": {...}} calls AgentCore Identity with the agent's own AWS
-// credentials (identity.go).
+// credentials (identity.go); {"remember": TEXT} writes an event to its memory and answers the
+// session's earlier turns (memory.go).
 package main
 
 import (
@@ -124,6 +125,10 @@ func invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if req, ok := obj["identity"].(map[string]any); ok {
 		writeIdentity(w, r, req) // identity.go
+		return
+	}
+	if _, ok := obj["remember"].(string); ok {
+		writeMemory(w, r, obj, sessionID) // memory.go
 		return
 	}
 	headers := map[string]string{}

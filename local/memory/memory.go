@@ -34,7 +34,7 @@ var (
 // clock, and how long a memory or strategy stays CREATING or DELETING.
 type Config struct {
 	awsproto.Config
-	// Transition is how long CREATING and DELETING last; default 300ms. AWS takes minutes;
+	// Transition is how long CREATING and DELETING last; default 100ms. AWS takes minutes;
 	// short here, but real: a GetMemory right after CreateMemory may see CREATING.
 	Transition time.Duration
 	// Sweep is how often expired events and deleted memories are purged; default 30s.
@@ -56,7 +56,7 @@ type Service struct {
 // New opens the service's buckets in cfg.DB and starts the extraction worker, which first resumes the jobs a previous run left.
 func New(cfg Config) (*Service, error) {
 	if cfg.Transition <= 0 {
-		cfg.Transition = 300 * time.Millisecond
+		cfg.Transition = 100 * time.Millisecond
 	}
 	if cfg.Sweep <= 0 {
 		cfg.Sweep = 30 * time.Second

@@ -83,8 +83,7 @@ func (s *Service) openShell(w http.ResponseWriter, r *http.Request) error {
 		b, _ := json.Marshal(v)
 		return send(chStatus, b)
 	}
-	size := [2]int{24, 80} // rows, columns: the terminal's until the client says otherwise
-	p, err := s.startProc(ctx, target, procSpec{argv: shellCommand, tty: true, rows: uint16(size[0]), cols: uint16(size[1]),
+	p, err := s.startProc(ctx, target, procSpec{argv: shellCommand, tty: true, rows: 24, cols: 80,
 		env: []string{"TERM=xterm-256color"}})
 	if err != nil {
 		send(chStderr, []byte("agentcore local: starting the shell: "+err.Error()+"\n"))
@@ -117,12 +116,7 @@ func (s *Service) openShell(w http.ResponseWriter, r *http.Request) error {
 				}
 			case chResize:
 				var sz struct{ Width, Height int }
-				if json.Unmarshal(msg[1:], &sz) == nil && sz.Width > 0 && sz.Height > 0 && sz.Width < 1<<16 && sz.Height < 1<<16 &&
-					[2]int{sz.Height, sz.Width} != size {
-					// The size the shell already has is not sent again: a container's exec may
-					// signal SIGWINCH for it anyway (the client's first message is its size),
-					// and the shell would redraw for nothing.
-					size = [2]int{sz.Height, sz.Width}
+				if json.Unmarshal(msg[1:], &sz) == nil && sz.Width > 0 && sz.Height > 0 && sz.Width < 1<<16 && sz.Height < 1<<16 {
 					p.resize(uint16(sz.Height), uint16(sz.Width))
 				}
 			case chHeartbeat:

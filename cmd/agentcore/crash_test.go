@@ -47,13 +47,7 @@ import (
 // TestFaultInjection runs the kill points on the local provider.
 func TestFaultInjection(t *testing.T) {
 	bin := faultPrerequisites(t)
-	var cmds []faultCommand
-	for _, c := range faultCommands {
-		if !c.memory { // memory kill points run on moto (TestFaultInjectionMoto)
-			cmds = append(cmds, c)
-		}
-	}
-	runFaultInjection(t, &faultTarget{name: "local", bin: bin, commands: cmds})
+	runFaultInjection(t, &faultTarget{name: "local", bin: bin, commands: faultCommands})
 }
 
 // TestFaultInjectionMoto runs create and update kill points against moto (the AWS path:
@@ -109,7 +103,7 @@ type faultCommand struct {
 	calls []string
 	// chosen are the kill points run by default: boundary kinds (or calls) with their signal
 	chosen []faultChoice
-	// memory: the command deploys an AgentCore memory, which only moto serves in this tree
+	// memory: the command deploys an AgentCore memory (the local endpoint and moto serve it)
 	// (the local endpoint's Memory service comes separately): run on moto only, with a
 	// reference project of its own
 	memory bool
@@ -250,7 +244,7 @@ func runFaultInjection(t *testing.T, target *faultTarget) {
 			continue // moto has no InvokeAgentRuntime: no smoke check can run there
 		}
 		if c.memory || c.credential {
-			if c.memory && target.moto == "" || c.credential && target.moto != "" {
+			if c.credential && target.moto != "" { // moto does not serve AgentCore Identity
 				continue
 			}
 			r := newFaultProject(t, target, "ref"+c.name)

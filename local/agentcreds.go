@@ -158,3 +158,35 @@ func (s *Server) agentMemoryAllowed(w http.ResponseWriter, r *http.Request) bool
 		"%s", fmt.Sprintf("agent runtime %s is not authorized to perform bedrock-agentcore:%s on memory %q: its sandbox credentials use only the memory its environment names (BEDROCK_AGENTCORE_MEMORY_ID)", id.Agent, name, memoryID)))
 	return false
 }
+
+// agentProviderAllowed refuses an agent's GetResourceApiKey or GetResourceOauth2Token of a
+// credential provider its runtime's environment variables do not name
+// (AGENTCORE_CREDENTIAL_NAME, which agentcore create sets): what an AgentCore runtime's role is
+// granted, exactly the providers its agent lists. It reads the provider's name and puts the
+// body back; false means it answered the refusal.
+func (s *Server) agentProviderAllowed(w http.ResponseWriter, r *http.Request) bool {
+	id := auth.FromContext(r.Context())
+	op := identity.DataPlane[r.URL.Path]
+	if id == nil || id.Agent == "" || op != "GetResourceApiKey" && op != "GetResourceOauth2Token" {
+		return true
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return true // the service answers the unreadable body
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var in struct {
+		Provider string `json:"resourceCredentialProviderName"`
+	}
+	json.Unmarshal(body, &in)
+	if in.Provider != "" {
+		for _, v := range s.control.RuntimeEnvValues(id.Agent) {
+			if v == in.Provider {
+				return true
+			}
+		}
+	}
+	awsproto.RestJSON{}.WriteError(w, r, awsproto.Errorf(http.StatusForbidden, "AccessDeniedException",
+		"%s", fmt.Sprintf("agent runtime %s is not authorized to perform bedrock-agentcore:%s on credential provider %q: its sandbox credentials read only the providers its environment names (AGENTCORE_CREDENTIAL_NAME)", id.Agent, op, in.Provider)))
+	return false
+}

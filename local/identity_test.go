@@ -441,7 +441,7 @@ func TestIdentityConformance(t *testing.T) {
 		}
 		envSecretArn := aws.ToString(sec.ARN)
 		created, err := c.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("scoped"),
-			EnvironmentVariables: map[string]string{"DB_SECRET": envSecretArn},
+			EnvironmentVariables: map[string]string{"DB_SECRET": envSecretArn, "AGENTCORE_CREDENTIAL_GITHUB": "github"},
 			AgentRuntimeArtifact: &types.AgentRuntimeArtifactMemberContainerConfiguration{Value: types.ContainerConfiguration{ContainerUri: aws.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/missing:v1")}},
 			RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
 		if err != nil {
@@ -466,6 +466,15 @@ func TestIdentityConformance(t *testing.T) {
 		k, err := adp.GetResourceApiKey(ctx, &bedrockagentcore.GetResourceApiKeyInput{WorkloadIdentityToken: wat.WorkloadAccessToken, ResourceCredentialProviderName: aws.String("github")})
 		if err != nil || aws.ToString(k.ApiKey) != "ghp_secret2" {
 			t.Fatalf("an agent's GetResourceApiKey: %v", err)
+		}
+		// a provider its environment does not name: refused, as the role would
+		if _, err := c.CreateApiKeyCredentialProvider(ctx, &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("unlisted"), ApiKey: aws.String("k-unlisted")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = adp.GetResourceApiKey(ctx, &bedrockagentcore.GetResourceApiKeyInput{WorkloadIdentityToken: wat.WorkloadAccessToken, ResourceCredentialProviderName: aws.String("unlisted")})
+		wantCode(t, "an agent's GetResourceApiKey of a provider its environment does not name", err, "AccessDeniedException")
+		if !strings.Contains(err.Error(), "AGENTCORE_CREDENTIAL_NAME") {
+			t.Errorf("the refusal does not say which providers the agent may read: %v", err)
 		}
 		_, err = adp.GetWorkloadAccessToken(ctx, &bedrockagentcore.GetWorkloadAccessTokenInput{WorkloadName: aws.String("svc")})
 		wantCode(t, "an agent acting for another workload", err, "AccessDeniedException")
@@ -635,7 +644,7 @@ func TestAgentIdentityEndToEnd(t *testing.T) {
 	if _, err := c.CreateApiKeyCredentialProvider(ctx, &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("svc-key"), ApiKey: aws.String(apiKey)}); err != nil {
 		t.Fatal(err)
 	}
-	id, arn, _ := containerAgent(t, r, cli, "ident-agent", "ident_agent", nil)
+	id, arn, _ := containerAgent(t, r, cli, "ident-agent", "ident_agent", map[string]string{"AGENTCORE_CREDENTIAL_SVC": "svc-key"})
 
 	dp := bedrockagentcore.NewFromConfig(r.cfg, func(o *bedrockagentcore.Options) { o.BaseEndpoint = aws.String(r.url) })
 	out, err := dp.InvokeAgentRuntime(ctx, &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn),
@@ -762,6 +771,7 @@ func TestCodeAgentIdentity(t *testing.T) {
 	}
 	created, err := c.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("ident_code"),
 		AgentRuntimeArtifact: codeArtifact("ident-code", "a.zip", "PYTHON_3_11", "main.py"),
+		EnvironmentVariables: map[string]string{"AGENTCORE_CREDENTIAL_CODE": "code-key"},
 		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
 	if err != nil {
 		t.Fatal(err)
@@ -807,6 +817,7 @@ func BenchmarkGetResourceApiKey(b *testing.B) {
 		b.Fatal(err)
 	}
 	created, err := c.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{AgentRuntimeName: aws.String("bench"),
+		EnvironmentVariables: map[string]string{"AGENTCORE_CREDENTIAL_BENCH": "bench"},
 		AgentRuntimeArtifact: &types.AgentRuntimeArtifactMemberContainerConfiguration{Value: types.ContainerConfiguration{ContainerUri: aws.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/missing:v1")}},
 		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"), NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}})
 	if err != nil {

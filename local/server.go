@@ -335,6 +335,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		}
 		s.secrets.ServeHTTP(w, r)
 	case identity.IsIdentity(r):
+		if !s.agentProviderAllowed(w, r) {
+			return
+		}
 		s.ident.ServeHTTP(w, r)
 	case strings.HasPrefix(target, logs.TargetPrefix):
 		s.control.FlushRecords() // the records of the invocations answered so far are there

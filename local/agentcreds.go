@@ -99,15 +99,12 @@ func (s *Server) agentSecretAllowed(w http.ResponseWriter, r *http.Request) bool
 	if id == nil || id.Agent == "" {
 		return true
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return true // the service answers the unreadable body
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	var in struct {
 		SecretID string `json:"SecretId"`
 	}
-	json.Unmarshal(body, &in)
+	if !peekJSON(r, &in) {
+		return true // the service answers the unreadable body
+	}
 	if in.SecretID != "" {
 		for _, v := range s.control.RuntimeEnvValues(id.Agent) {
 			if sameSecret(v, in.SecretID) {
@@ -170,15 +167,12 @@ func (s *Server) agentProviderAllowed(w http.ResponseWriter, r *http.Request) bo
 	if id == nil || id.Agent == "" || op != "GetResourceApiKey" && op != "GetResourceOauth2Token" {
 		return true
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return true // the service answers the unreadable body
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	var in struct {
 		Provider string `json:"resourceCredentialProviderName"`
 	}
-	json.Unmarshal(body, &in)
+	if !peekJSON(r, &in) {
+		return true // the service answers the unreadable body
+	}
 	if in.Provider != "" {
 		for _, v := range s.control.RuntimeEnvValues(id.Agent) {
 			if v == in.Provider {
@@ -189,4 +183,16 @@ func (s *Server) agentProviderAllowed(w http.ResponseWriter, r *http.Request) bo
 	awsproto.RestJSON{}.WriteError(w, r, awsproto.Errorf(http.StatusForbidden, "AccessDeniedException",
 		"%s", fmt.Sprintf("agent runtime %s is not authorized to perform bedrock-agentcore:%s on credential provider %q: its sandbox credentials read only the providers its environment names (AGENTCORE_CREDENTIAL_NAME)", id.Agent, op, in.Provider)))
 	return false
+}
+
+// peekJSON decodes r's JSON body (its first MiB) into v and puts the body back for the
+// service; false when the body cannot be read. A body that is not JSON leaves v as it was.
+func peekJSON(r *http.Request, v any) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	json.Unmarshal(body, v)
+	return true
 }

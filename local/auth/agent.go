@@ -67,6 +67,3 @@ func (c Credentials) agentSecret(keyID, token string) (runtimeID, secret string,
 	}
 	return string(rid), a.SecretAccessKey, true
 }
-
-// IsAgentKey tells whether an access key id is an agent's (see Agent).
-func IsAgentKey(keyID string) bool { return strings.HasPrefix(keyID, AgentKeyPrefix) }

@@ -21,6 +21,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 for tool in docker go jq awk aws; do
   command -v "$tool" >/dev/null || { echo "artifacts.sh: needs $tool" >&2; exit 2; }
 done
@@ -42,19 +43,6 @@ if command -v python3.11 >/dev/null; then
 fi
 RAW_TAGS=()
 REG_PID=""
-
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-  echo "artifacts.sh: no free port found" >&2
-  return 1
-}
 
 export AGENTCORE_HOME=$WORK/home
 export AGENTCORE_LOCAL_PORT=${AGENTCORE_LOCAL_PORT:-$(free_port)}

@@ -14,6 +14,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 for tool in docker go jq awk aws; do
   command -v "$tool" >/dev/null || { echo "lifecycle.sh: needs $tool" >&2; exit 2; }
 done
@@ -29,19 +30,6 @@ AGENT=my-bot
 RAW_TAGS=()
 
 # a port nothing listens on
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-  echo "lifecycle.sh: no free port found" >&2
-  return 1
-}
-
 export AGENTCORE_HOME=$WORK/home
 export AGENTCORE_LOCAL_PORT=${AGENTCORE_LOCAL_PORT:-$(free_port)}
 export NO_COLOR=1

@@ -12,6 +12,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 for tool in docker go awk; do
   command -v "$tool" >/dev/null || { echo "resources.sh: needs $tool" >&2; exit 2; }
 done
@@ -20,19 +21,6 @@ docker info >/dev/null 2>&1 || { echo "resources.sh: the Docker engine does not 
 N=${N:-5}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/agentcore-credentials.XXXXXX")
 NAME=credbench$(date +%s)$$
-
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-  echo "resources.sh: no free port found" >&2
-  return 1
-}
 
 export AGENTCORE_HOME=$WORK/home
 export AGENTCORE_LOCAL_PORT=${AGENTCORE_LOCAL_PORT:-$(free_port)}

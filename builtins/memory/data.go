@@ -75,7 +75,7 @@ func dataFuncs(m *module) ([]*engine.Class, []engine.Func) {
 			{Name: "memory.Record", Of: Record{}, Doc: "A long-term record: its text, the strategy that extracted it, its namespaces and (from search) its score."},
 			{Name: "memory.EventsOpts", Of: eventsOpts{}, Doc: "actor and session narrow the listing; max bounds it (default 1000)."},
 			{Name: "memory.RecordsOpts", Of: recordsOpts{}, Doc: "namespace: a prefix (default \"/\", every record); max bounds the listing (default 1000)."},
-			{Name: "memory.SearchOpts", Of: searchOpts{}, Doc: "namespace: a prefix (default \"/\"); top: how many records (default 10)."},
+			{Name: "memory.SearchOpts", Of: searchOpts{}, Doc: "namespace: a prefix (default \"/\"); top: how many records, 1 to 100 (default 10)."},
 			{Name: "memory.ForgetResult", Of: forgetResult{}},
 		}, []engine.Func{
 			{Name: "events", Params: "id: string, opts?: memory.EventsOpts", Returns: "memory.Event[]", Go: m.luaEvents,
@@ -235,8 +235,11 @@ func (m *module) luaSearch(L *lua.LState, id, text string, o *searchOpts) ([]Rec
 	if o.Namespace == "" {
 		o.Namespace = "/"
 	}
-	if o.Top <= 0 {
+	if o.Top == 0 {
 		o.Top = 10
+	}
+	if o.Top < 1 || o.Top > 100 {
+		return nil, engine.Usagef("ask for 1 to 100 records: --top 10", "top = %d is out of range: RetrieveMemoryRecords returns 1 to 100 records", o.Top)
 	}
 	if strings.TrimSpace(text) == "" {
 		return nil, engine.Usagef("say what to look for: agentcore memory search MEMORY \"what the user prefers\"", "the search text is empty")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"io"
 	"net"
 	"net/http"
@@ -274,6 +275,10 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 				r.remove(engineCtx, created.ID)
 				continue
 			}
+			if cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "marked for removal") {
+				r.remove(context.WithoutCancel(ctx), created.ID)
+				return fmt.Errorf("starting container %s: %w (%w)", created.ID[:min(12, len(created.ID))], errVanished, err)
+			}
 			reason := r.explainExit(ctx, created.ID, cfg.describe(), err.Error())
 			r.remove(context.WithoutCancel(ctx), created.ID)
 			return reason
@@ -460,9 +465,15 @@ func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error
 				if ctx.Err() != nil {
 					return "", ctx.Err()
 				}
+				if cerrdefs.IsNotFound(err) {
+					return "", fmt.Errorf("inspecting container %s: %w (%w)", id[:min(12, len(id))], errVanished, err)
+				}
 				return "", fmt.Errorf("inspecting container %s: %w", id[:min(12, len(id))], err)
 			}
 			inspected = time.Now()
+			if info.State != nil && (info.State.Dead || info.State.Status == "removing") {
+				return "", fmt.Errorf("container %s: %w (it is %s)", id[:min(12, len(id))], errVanished, info.State.Status)
+			}
 			if info.State == nil || !info.State.Running {
 				code := 0
 				if info.State != nil {

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -214,7 +215,44 @@ func serviceQuotaf(format string, args ...any) *apiError {
 // pool of the version the endpoint serves) when the session has none: its first request, or the
 // first after it ended. isNew tells the latter. It is what the data plane, and exec in a
 // session, go through.
-func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier, sessionID string) (sb *sandbox, isNew bool, err error) {
+//
+// A start whose container someone else removed meanwhile (docker rm -f, agentcore local reset)
+// is tried once more, from scratch: the session did nothing wrong.
+func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier, sessionID string) (*sandbox, bool, error) {
+	for attempt := 0; ; attempt++ {
+		sb, isNew, err := s.sessionSandboxOnce(ctx, rt, qualifier, sessionID)
+		var v *vanishedStart
+		if errors.As(err, &v) {
+			if attempt == 0 && ctx.Err() == nil {
+				s.cfg.Logf("control: runtime %s session %s: %v; starting another", rt.ID, sessionID, v.cause)
+				continue
+			}
+			err = v.err
+		}
+		return sb, isNew, err
+	}
+}
+
+// errVanished says that a sandbox's container was removed by someone else while it started.
+var errVanished = errors.New("the container was removed while it started")
+
+// vanishedStart is the error of a session's start that failed with errVanished: err is what
+// the caller is answered if it is not tried again, cause the start's own error.
+type vanishedStart struct{ err, cause error }
+
+func (v *vanishedStart) Error() string { return v.err.Error() }
+func (v *vanishedStart) Unwrap() error { return v.err }
+
+// startFailed is the error a session is answered when its sandbox could not be started.
+func startFailed(sb *sandbox, err error) error {
+	e := runtimeClientErrorf("Runtime initialization failed: the sandbox of session %s (version %d of agent runtime %s) could not be started: %v", sb.session, sb.version, sb.runtimeID, err)
+	if errors.Is(err, errVanished) {
+		return &vanishedStart{err: e, cause: err}
+	}
+	return e
+}
+
+func (s *Service) sessionSandboxOnce(ctx context.Context, rt *runtimeRec, qualifier, sessionID string) (sb *sandbox, isNew bool, err error) {
 	key := rt.ID + "/" + sessionID
 	s.sessMu.Lock()
 	if sb := s.sessions[key]; sb != nil {
@@ -239,7 +277,7 @@ func (s *Service) sessionSandbox(ctx context.Context, rt *runtimeRec, qualifier,
 	s.sessMu.Lock()
 	if sb := s.sessions[key]; sb != nil { // started meanwhile
 		s.sessMu.Unlock()
-		return s.sessionSandbox(ctx, rt, qualifier, sessionID)
+		return s.sessionSandboxOnce(ctx, rt, qualifier, sessionID)
 	}
 	if max := envInt(MaxSessionsEnv, defaultMaxSessions); s.sessionCount[rt.ID] >= max {
 		s.sessMu.Unlock()
@@ -319,7 +357,7 @@ func (s *Service) sessionStart(runtimeID string, sb *sandbox, cfg runtimeConfig)
 			sb.ended = true
 			s.sessMu.Unlock()
 			if ctx.Err() == nil {
-				err = runtimeClientErrorf("Runtime initialization failed: the sandbox of session %s (version %d of agent runtime %s) could not be started: %v", sb.session, sb.version, runtimeID, err)
+				err = startFailed(sb, err)
 			}
 			sb.err = err
 			close(sb.ready)
@@ -500,7 +538,7 @@ func (s *Service) poolStart(p *pool, gen int, sb *sandbox, cfg runtimeConfig) {
 			sb.ended = true
 			sb.startErr, sb.err = err, err
 			if claimed && ctx.Err() == nil {
-				sb.err = runtimeClientErrorf("Runtime initialization failed: the sandbox of session %s (version %d of agent runtime %s) could not be started: %v", sb.session, sb.version, sb.runtimeID, err)
+				sb.err = startFailed(sb, err)
 			}
 			if current {
 				p.err = err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
 )
 
 func sessionID(n int) string { return fmt.Sprintf("sessions-test-%032d", n) }
@@ -189,4 +193,53 @@ func TestPoolGrowsAndShrinks(t *testing.T) {
 	}
 	waitFor(t, "the pool to shrink back to one sandbox", func() bool { return e.pooled(id, 1) == 1 && target() == 1 })
 	waitFor(t, "the extra containers to be removed", func() bool { return len(e.containers(id)) == 1 })
+}
+
+// TestSessionContainerRemovedWhileStarting: a session's container removed by someone else while
+// it starts (docker rm -f, agentcore local reset while the endpoint runs) is started again; the
+// session's request does not fail for it (CI saw TestServer fail so, with a pool start).
+func TestSessionContainerRemovedWhileStarting(t *testing.T) {
+	uri := agentImage(t)
+	t.Setenv(PoolSizeEnv, "0") // every session starts its own sandbox: the one removed below
+	t.Setenv(PoolMaxEnv, "0")
+	e := newEnv(t, "", 30*time.Second)
+	out := e.createReady("removed", uri, nil)
+	id, arn := *out.AgentRuntimeId, *out.AgentRuntimeArn
+	e.waitEndpoint(id, "DEFAULT")
+
+	// The first container of the runtime created from now on is removed at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msgs, errs := e.docker.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("type", "container"), filters.Arg("event", "create"),
+		filters.Arg("label", LabelState+"="+e.dir), filters.Arg("label", LabelRuntime+"="+id))})
+	removed := make(chan string, 1)
+	go func() {
+		select {
+		case m := <-msgs:
+			e.docker.ContainerRemove(context.Background(), m.Actor.ID, container.RemoveOptions{Force: true})
+			removed <- m.Actor.ID
+		case err := <-errs:
+			removed <- "events: " + err.Error()
+		case <-ctx.Done():
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the subscription is made before the session starts
+
+	if _, ans := e.invoke(arn, "", sessionID(40), `{}`); ans.Count != 1 {
+		t.Fatalf("the session's first request: count %d", ans.Count)
+	}
+	select {
+	case c := <-removed:
+		if strings.HasPrefix(c, "events: ") {
+			t.Fatal(c)
+		}
+		for _, x := range e.containers(id) {
+			if x.ID == c {
+				t.Fatalf("container %s is still there", c[:12])
+			}
+		}
+	default:
+		t.Fatal("no container of the runtime was created for the session")
+	}
 }

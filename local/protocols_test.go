@@ -1,0 +1,170 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentcore/agentcore/local/auth"
+)
+
+// TestProtocols runs each protocol of AgentCore's service contract through the local
+// endpoint, against the test agent (internal/testagent) in real containers, with real
+// clients: the official MCP Go SDK's streamable client and boto3 for MCP, SigV4 throughout.
+func TestProtocols(t *testing.T) {
+	cli := dockerEngine(t)
+	dir := t.TempDir()
+	t.Cleanup(func() { Reset(context.Background(), dir) })
+	r := start(t, dir)
+	t.Cleanup(func() { r.stop(t) })
+	uri := pushTestAgent(t, r, cli, "proto-agent")
+	ctlc, _ := r.clients(r.cfg)
+
+	t.Run("MCP", func(t *testing.T) {
+		id, arn := createRuntime(t, r, "mcpTools", uri, types.ServerProtocolMcp, map[string]string{"TESTAGENT_MODE": "mcp"})
+		waitReady(t, ctlc, id)
+		endpoint := r.url + "/runtimes/" + url.PathEscape(arn) + "/invocations?qualifier=DEFAULT"
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+
+		client := mcp.NewClient(&mcp.Implementation{Name: "agentcore-test", Version: "1.0.0"}, nil)
+		sess, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: r.signingClient()}, nil)
+		if err != nil {
+			t.Fatalf("connecting the MCP client through the endpoint: %v", err)
+		}
+		defer sess.Close()
+		list, err := sess.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatalf("tools/list: %v", err)
+		}
+		var names []string
+		for _, tool := range list.Tools {
+			names = append(names, tool.Name)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"add", "echo"}) {
+			t.Fatalf("tools: %v", names)
+		}
+		res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 2, "b": 3}})
+		if err != nil || res.IsError || len(res.Content) != 1 {
+			t.Fatalf("tools/call add: %v %+v", err, res)
+		}
+		if text := res.Content[0].(*mcp.TextContent).Text; text != "5" {
+			t.Fatalf("add 2 3 = %q", text)
+		}
+		// The platform's session headers: Mcp-Session-Id added as the runtime session's id,
+		// which the client then keeps, so every call lands in the same session.
+		var seen []string
+		for _, text := range []string{"one", "two"} {
+			res, err = sess.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": text}})
+			if err != nil || res.IsError {
+				t.Fatalf("tools/call echo: %v %+v", err, res)
+			}
+			b, _ := json.Marshal(res.StructuredContent)
+			var out struct{ Text, McpSessionID, RuntimeSessionID string }
+			json.Unmarshal(b, &out)
+			if out.Text != text || out.RuntimeSessionID == "" || out.McpSessionID != out.RuntimeSessionID {
+				t.Fatalf("echo: %s", b)
+			}
+			seen = append(seen, out.RuntimeSessionID)
+		}
+		if seen[0] != seen[1] || sess.ID() != seen[0] {
+			t.Fatalf("the MCP client's calls went to sessions %v (its session id %q)", seen, sess.ID())
+		}
+
+		t.Run("boto3", func(t *testing.T) {
+			if exec.Command("python3", "-c", "import boto3").Run() != nil {
+				t.Skip("no boto3")
+			}
+			// invoke_agent_runtime with an MCP JSON-RPC payload, no Accept: the endpoint adds
+			// streamable HTTP's, as AgentCore does.
+			script := `
+import boto3, json, sys
+c = boto3.client("bedrock-agentcore", endpoint_url=sys.argv[1], region_name="us-east-1")
+out = c.invoke_agent_runtime(agentRuntimeArn=sys.argv[2], qualifier="DEFAULT",
+    runtimeSessionId="boto3-mcp-session-0000000000000000000001", contentType="application/json",
+    payload=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+body = out["response"].read().decode()
+for line in body.splitlines():
+    if line.startswith("data:"):
+        body = line[5:]
+msg = json.loads(body)
+print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "mcpSessionId": out.get("mcpSessionId"), "runtimeSessionId": out.get("runtimeSessionId")}))
+`
+			cmd := exec.Command("python3", "-c", script, r.url, arn)
+			cmd.Env = r.cliEnv()
+			b, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("boto3: %v\n%s", err, b)
+			}
+			var got struct {
+				Tools            []string
+				McpSessionID     string `json:"mcpSessionId"`
+				RuntimeSessionID string `json:"runtimeSessionId"`
+			}
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatalf("boto3 printed %s", b)
+			}
+			if !slices.Equal(got.Tools, names) || got.RuntimeSessionID != "boto3-mcp-session-0000000000000000000001" || got.McpSessionID != got.RuntimeSessionID {
+				t.Fatalf("boto3: %s", b)
+			}
+		})
+
+		t.Run("GET and DELETE", func(t *testing.T) {
+			// A stateless server offers no server stream and no session to end: its 405 is
+			// passed to the client, which reads it as "not offered".
+			for _, method := range []string{http.MethodGet, http.MethodDelete} {
+				status, _, hdr := r.signed(t, method, endpoint, "", map[string]string{"Accept": "text/event-stream", "Mcp-Session-Id": seen[0]})
+				if status != http.StatusMethodNotAllowed || hdr.Get("Allow") != "POST" {
+					t.Fatalf("%s: %d %v", method, status, hdr)
+				}
+			}
+		})
+	})
+}
+
+// signingClient is an http.Client that signs every request with the endpoint's key pair, as
+// an MCP client wrapped for AgentCore does (SigV4, service bedrock-agentcore).
+func (r *running) signingClient() *http.Client {
+	creds := r.srv.Credentials()
+	return &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		req = req.Clone(req.Context())
+		if err := auth.Sign(req, creds, "us-east-1", "bedrock-agentcore", time.Now()); err != nil {
+			return nil, err
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// signed sends a signed request and returns the status, body and headers answered.
+func (r *running) signed(t *testing.T, method, u, body string, hdr map[string]string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(body))
+	if body == "" {
+		req.Body = http.NoBody
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := r.signingClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -131,6 +133,118 @@ print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "m
 			}
 		})
 	})
+
+	t.Run("A2A", func(t *testing.T) {
+		id, arn := createRuntime(t, r, "a2aEcho", uri, types.ServerProtocolA2a, map[string]string{"TESTAGENT_MODE": "a2a", "TESTAGENT_STREAM_DELAY": "20ms"})
+		waitReady(t, ctlc, id)
+		_, dp := r.clients(r.cfg)
+		ctx := context.Background()
+		const session = "a2a-session-000000000000000000000000001"
+		card, err := dp.GetAgentCard(ctx, &bedrockagentcore.GetAgentCardInput{AgentRuntimeArn: aws.String(arn), RuntimeSessionId: aws.String(session)})
+		if err != nil {
+			t.Fatalf("GetAgentCard: %v", err)
+		}
+		var c struct {
+			Name         string
+			Capabilities struct{ Streaming bool }
+			Skills       []struct{ ID string }
+		}
+		if err := card.AgentCard.UnmarshalSmithyDocument(&c); err != nil || c.Name != "testagent-a2a" || !c.Capabilities.Streaming || len(c.Skills) != 1 {
+			t.Fatalf("agent card: %+v %v", c, err)
+		}
+		if aws.ToString(card.RuntimeSessionId) != session {
+			t.Fatalf("GetAgentCard's session: %q", aws.ToString(card.RuntimeSessionId))
+		}
+
+		send := func(method string) (string, []json.RawMessage) {
+			payload := `{"jsonrpc":"2.0","id":"req-1","method":"` + method + `","params":{"message":{"role":"user","messageId":"m1","parts":[{"kind":"text","text":"hello over a2a"}]}}}`
+			out, err := dp.InvokeAgentRuntime(ctx, &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn),
+				RuntimeSessionId: aws.String(session), ContentType: aws.String("application/json"), Accept: aws.String("application/json, text/event-stream"), Payload: []byte(payload)})
+			if err != nil {
+				t.Fatalf("%s: %v", method, err)
+			}
+			defer out.Response.Close()
+			return aws.ToString(out.ContentType), sseData(t, out.Response)
+		}
+		ct, msgs := send("message/send")
+		if !strings.HasPrefix(ct, "application/json") || len(msgs) != 1 || !strings.Contains(string(msgs[0]), `"text":"echo: hello over a2a"`) || !strings.Contains(string(msgs[0]), session) {
+			t.Fatalf("message/send: %s %s", ct, msgs)
+		}
+		ct, events := send("message/stream")
+		var kinds, words []string
+		for _, ev := range events {
+			var e struct {
+				ID     string
+				Result struct {
+					Kind     string
+					Status   struct{ State string }
+					Artifact struct{ Parts []struct{ Text string } }
+				}
+			}
+			json.Unmarshal(ev, &e)
+			kinds = append(kinds, e.Result.Kind+":"+e.Result.Status.State)
+			for _, p := range e.Result.Artifact.Parts {
+				words = append(words, p.Text)
+			}
+		}
+		if ct != "text/event-stream" || strings.Join(words, "") != "echo: hello over a2a" ||
+			kinds[0] != "task:submitted" || kinds[1] != "status-update:working" || kinds[len(kinds)-1] != "status-update:completed" {
+			t.Fatalf("message/stream: %s %v %q", ct, kinds, words)
+		}
+
+		// GetAgentCard of a runtime that is no A2A server says so.
+		httpID, httpArn := createRuntime(t, r, "notA2a", uri, types.ServerProtocolHttp, nil)
+		waitReady(t, ctlc, httpID)
+		if _, err := dp.GetAgentCard(ctx, &bedrockagentcore.GetAgentCardInput{AgentRuntimeArn: aws.String(httpArn)}); err == nil || !strings.Contains(err.Error(), "serves protocol HTTP, not A2A") {
+			t.Fatalf("GetAgentCard of an HTTP runtime: %v", err)
+		}
+	})
+
+	t.Run("AGUI", func(t *testing.T) {
+		id, arn := createRuntime(t, r, "aguiAgent", uri, types.ServerProtocolAgui, map[string]string{"TESTAGENT_MODE": "agui", "TESTAGENT_STREAM_DELAY": "20ms"})
+		waitReady(t, ctlc, id)
+		_, dp := r.clients(r.cfg)
+		out, err := dp.InvokeAgentRuntime(context.Background(), &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(arn),
+			ContentType: aws.String("application/json"), Accept: aws.String("text/event-stream"),
+			Payload: []byte(`{"threadId":"t1","runId":"r1","messages":[{"id":"u1","role":"user","content":"hi there"}],"tools":[],"context":[],"state":{},"forwardedProps":{}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Response.Close()
+		var kinds, text []string
+		for _, ev := range sseData(t, out.Response) {
+			var e struct{ Type, Delta string }
+			json.Unmarshal(ev, &e)
+			kinds = append(kinds, e.Type)
+			if e.Type == "TEXT_MESSAGE_CONTENT" {
+				text = append(text, e.Delta)
+			}
+		}
+		want := []string{"RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "TOOL_CALL_START", "TOOL_CALL_ARGS", "TOOL_CALL_END", "STATE_SNAPSHOT", "RUN_FINISHED"}
+		if got := slices.Compact(slices.Clone(kinds)); !slices.Equal(got, want) || strings.Join(text, "") != "You said: hi there" {
+			t.Fatalf("AG-UI events: %v, text %q", kinds, text)
+		}
+	})
+}
+
+// sseData is the data of each server-sent event of body, or the whole body as one item when
+// it is not an event stream.
+func sseData(t *testing.T, body io.Reader) []json.RawMessage {
+	t.Helper()
+	b, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "data:") && !strings.HasPrefix(string(b), "event:") {
+		return []json.RawMessage{b}
+	}
+	var out []json.RawMessage
+	for _, line := range strings.Split(string(b), "\n") {
+		if d, ok := strings.CutPrefix(line, "data:"); ok {
+			out = append(out, json.RawMessage(strings.TrimSpace(d)))
+		}
+	}
+	return out
 }
 
 // signingClient is an http.Client that signs every request with the endpoint's key pair, as

@@ -64,6 +64,12 @@ func main() {
 	case "mcp":
 		serveMCP()
 		return
+	case "a2a":
+		serveA2A()
+		return
+	case "agui":
+		serveAGUI()
+		return
 	case "no-listen":
 		fmt.Println("testagent: not listening on purpose (TESTAGENT_MODE=no-listen)")
 		for {

@@ -3,18 +3,22 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+	"github.com/coder/websocket"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/agentcore/agentcore/local/auth"
@@ -225,6 +229,108 @@ print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "m
 			t.Fatalf("AG-UI events: %v, text %q", kinds, text)
 		}
 	})
+
+	t.Run("WebSocket", func(t *testing.T) {
+		id, arn := createRuntime(t, r, "wsEcho", uri, types.ServerProtocolHttp, nil)
+		waitReady(t, ctlc, id)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		wsURL := r.url + "/runtimes/" + url.PathEscape(arn) + "/ws?qualifier=DEFAULT"
+		creds := r.srv.Credentials()
+
+		// echo checks a connection: text and binary come back, whoami names the session, and
+		// the agent's close code and reason reach the client.
+		echo := func(t *testing.T, c *websocket.Conn, session string) {
+			t.Helper()
+			for _, m := range []struct {
+				typ websocket.MessageType
+				msg string
+			}{{websocket.MessageText, "hello over ws"}, {websocket.MessageBinary, "\x00\x01binary"}} {
+				if err := c.Write(ctx, m.typ, []byte(m.msg)); err != nil {
+					t.Fatal(err)
+				}
+				typ, got, err := c.Read(ctx)
+				if err != nil || typ != m.typ || string(got) != m.msg {
+					t.Fatalf("echo of %q: %v %q %v", m.msg, typ, got, err)
+				}
+			}
+			c.Write(ctx, websocket.MessageText, []byte("whoami"))
+			_, got, err := c.Read(ctx)
+			var who struct{ SessionID string }
+			if err != nil || json.Unmarshal(got, &who) != nil || who.SessionID != session {
+				t.Fatalf("whoami: %s %v (want session %s)", got, err, session)
+			}
+			c.Write(ctx, websocket.MessageText, []byte("close 4001 done here"))
+			_, _, err = c.Read(ctx)
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "done here" {
+				t.Fatalf("the agent's close: %v", err)
+			}
+		}
+
+		t.Run("SigV4 headers", func(t *testing.T) {
+			const session = "ws-headers-session-00000000000000000000001"
+			req, _ := http.NewRequest(http.MethodGet, wsURL, nil)
+			req.Header.Set("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", session)
+			if err := auth.Sign(req, creds, "us-east-1", "bedrock-agentcore", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			c, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: req.Header})
+			if err != nil {
+				t.Fatalf("dial: %v %v", err, resp)
+			}
+			defer c.CloseNow()
+			if got := resp.Header.Get("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"); got != session {
+				t.Fatalf("upgrade's session header %q", got)
+			}
+			echo(t, c, session)
+		})
+
+		t.Run("presigned", func(t *testing.T) {
+			const session = "ws-presigned-session-000000000000000000001"
+			signed := presign(t, creds, wsURL+"&X-Amzn-Bedrock-AgentCore-Runtime-Session-Id="+session, 5*time.Minute)
+			c, resp, err := websocket.Dial(ctx, signed, nil)
+			if err != nil {
+				t.Fatalf("dial: %v %v", err, resp)
+			}
+			defer c.CloseNow()
+			echo(t, c, session)
+			// The session id is part of what was signed.
+			tampered := strings.Replace(signed, session, "ws-presigned-session-000000000000000000002", 1)
+			if _, resp, err := websocket.Dial(ctx, tampered, nil); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("a tampered presigned URL: %v %v", err, resp)
+			}
+		})
+
+		t.Run("refused", func(t *testing.T) {
+			if _, resp, err := websocket.Dial(ctx, wsURL, nil); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("unsigned: %v %v", err, resp)
+			}
+			bad := creds
+			bad.SecretAccessKey = "not-the-secret-key-of-this-endpoint"
+			req, _ := http.NewRequest(http.MethodGet, wsURL, nil)
+			auth.Sign(req, bad, "us-east-1", "bedrock-agentcore", time.Now())
+			if _, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: req.Header}); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("badly signed: %v %v", err, resp)
+			}
+		})
+	})
+}
+
+// presign returns u presigned with SigV4 query parameters (service bedrock-agentcore), as
+// the AgentCore SDKs' generate_presigned_url does, valid for expires.
+func presign(t testing.TB, creds auth.Credentials, u string, expires time.Duration) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	q := req.URL.Query()
+	q.Set("X-Amz-Expires", strconv.Itoa(int(expires/time.Second)))
+	req.URL.RawQuery = q.Encode()
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds.AWS(), req,
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "bedrock-agentcore", "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
 }
 
 // sseData is the data of each server-sent event of body, or the whole body as one item when

@@ -34,6 +34,7 @@ var api = &awsproto.Routes[*Service]{
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/stopruntimesession", Op: (*Service).stopSession},
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/commands", Op: (*Service).invokeCommand},
 		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/ws/shells", Op: (*Service).openShell},
+		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/ws", Op: (*Service).openWebSocket},
 		// Local only: AgentCore has no API that lists runtime sessions (see listSessions).
 		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/sessions", Op: (*Service).listSessions},
 

@@ -29,7 +29,7 @@ func serveA2A() {
 			"capabilities":       map[string]any{"streaming": true},
 			"defaultInputModes":  []string{"text/plain"},
 			"defaultOutputModes": []string{"text/plain"},
-			"skills": []map[string]any{{"id": "echo", "name": "Echo", "description": "Answers echo: TEXT", "tags": []string{"echo", "test"}}},
+			"skills":             []map[string]any{{"id": "echo", "name": "Echo", "description": "Answers echo: TEXT", "tags": []string{"echo", "test"}}},
 		})
 	})
 	mux.HandleFunc("POST /", a2aRPC)

@@ -136,6 +136,21 @@ print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "m
 				}
 			}
 		})
+
+		t.Run("no WebSocket", func(t *testing.T) {
+			// /ws is the HTTP and AGUI contracts' (port 8080), not an MCP server's.
+			wsURL := r.url + "/runtimes/" + url.PathEscape(arn) + "/ws"
+			req, _ := http.NewRequest(http.MethodGet, wsURL, nil)
+			auth.Sign(req, r.srv.Credentials(), "us-east-1", "bedrock-agentcore", time.Now())
+			_, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: req.Header})
+			if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("WebSocket to an MCP runtime: %v %v", err, resp)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if !strings.Contains(string(b), "serves protocol MCP on port 8000") {
+				t.Fatalf("WebSocket to an MCP runtime: %s", b)
+			}
+		})
 	})
 
 	t.Run("A2A", func(t *testing.T) {

@@ -211,6 +211,24 @@ print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "m
 			t.Fatalf("message/stream: %s %v %q", ct, kinds, words)
 		}
 
+		t.Run("boto3 get_agent_card", func(t *testing.T) {
+			if exec.Command("python3", "-c", "import boto3").Run() != nil {
+				t.Skip("no boto3")
+			}
+			script := `
+import boto3, json, sys
+c = boto3.client("bedrock-agentcore", endpoint_url=sys.argv[1], region_name="us-east-1")
+out = c.get_agent_card(agentRuntimeArn=sys.argv[2], runtimeSessionId="boto3-a2a-session-0000000000000000000001")
+print(json.dumps({"name": out["agentCard"]["name"], "session": out["runtimeSessionId"], "status": out["statusCode"]}))
+`
+			cmd := exec.Command("python3", "-c", script, r.url, arn)
+			cmd.Env = r.cliEnv()
+			b, err := cmd.CombinedOutput()
+			if err != nil || strings.TrimSpace(string(b)) != `{"name": "testagent-a2a", "session": "boto3-a2a-session-0000000000000000000001", "status": 200}` {
+				t.Fatalf("boto3 get_agent_card: %v\n%s", err, b)
+			}
+		})
+
 		// GetAgentCard of a runtime that is no A2A server says so.
 		httpID, httpArn := createRuntime(t, r, "notA2a", uri, types.ServerProtocolHttp, nil)
 		waitReady(t, ctlc, httpID)

@@ -138,6 +138,11 @@ print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "m
 				if status != http.StatusMethodNotAllowed || hdr.Get("Allow") != "POST" {
 					t.Fatalf("%s: %d %v", method, status, hdr)
 				}
+				// Without a session: refused before any sandbox starts.
+				status, body, _ := r.signed(t, method, endpoint, "", map[string]string{"Accept": "text/event-stream"})
+				if status != http.StatusBadRequest || !strings.Contains(body, "needs the session it belongs to") {
+					t.Fatalf("%s without a session: %d %s", method, status, body)
+				}
 			}
 		})
 

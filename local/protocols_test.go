@@ -348,6 +348,10 @@ print(json.dumps({"name": out["agentCard"]["name"], "session": out["runtimeSessi
 			if _, resp, err := websocket.Dial(ctx, wsURL, nil); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 				t.Fatalf("unsigned: %v %v", err, resp)
 			}
+			// A signed plain GET is no upgrade: refused before any sandbox starts.
+			if status, body, _ := r.signed(t, http.MethodGet, wsURL, "", nil); status != http.StatusBadRequest || !strings.Contains(body, "must ask for the upgrade") {
+				t.Fatalf("a plain GET of /ws: %d %s", status, body)
+			}
 			bad := creds
 			bad.SecretAccessKey = "not-the-secret-key-of-this-endpoint"
 			req, _ := http.NewRequest(http.MethodGet, wsURL, nil)

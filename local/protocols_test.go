@@ -326,6 +326,34 @@ print(json.dumps({"name": out["agentCard"]["name"], "session": out["runtimeSessi
 				t.Fatalf("upgrade's session header %q", got)
 			}
 			echo(t, c, session)
+
+			// The client's close code and reason reach the agent: a second connection of the
+			// session (the same container) asks it how the first was closed.
+			dial := func() *websocket.Conn {
+				req, _ := http.NewRequest(http.MethodGet, wsURL, nil)
+				req.Header.Set("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", session)
+				auth.Sign(req, creds, "us-east-1", "bedrock-agentcore", time.Now())
+				c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: req.Header})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			first := dial()
+			first.Close(4002, "client leaves")
+			second := dial()
+			defer second.CloseNow()
+			for last := ""; last != "4002 client leaves"; {
+				if ctx.Err() != nil {
+					t.Fatalf("the agent saw the client's close as %q", last)
+				}
+				second.Write(ctx, websocket.MessageText, []byte("lastclose"))
+				_, b, err := second.Read(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				last = string(b)
+			}
 		})
 
 		t.Run("presigned", func(t *testing.T) {

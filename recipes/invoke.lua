@@ -133,8 +133,9 @@ local function payload_of(args, protocol)
     if #payload > MAX_PAYLOAD then
       ui.error(("--payload is %d bytes; AgentCore accepts at most %d"):format(#payload, MAX_PAYLOAD), { usage = true })
     end
+    -- a WebSocket message is any text; an invocation's payload is JSON
     local ok, err = pcall(json.decode, payload)
-    if not ok then
+    if not ok and not args.ws then
       ui.error("--payload is not valid JSON: " .. tostring(err.message or err), { usage = true })
     end
   elseif args.prompt then
@@ -417,12 +418,14 @@ Examples:
           if args.raw then
             printer = write
           elseif protocol == "AGUI" and (chunk:match("^%s*data:") or chunk:match("^%s*event:")) then
+            -- -o json: the raw events, one each; the renderer still gathers the text
             local on_event
-            on_event, agui_text = protocols.agui_renderer(write)
+            on_event, agui_text = protocols.agui_renderer(ui.json_mode() and function() end or write)
             printer = protocols.sse(function(data)
               local ok, ev = pcall(json.decode, data)
               if not ok or type(ev) ~= "table" then write(data .. "\n") return end
-              if ui.json_mode() then ui.emit("agui", { event = ev }) else on_event(ev) end
+              if ui.json_mode() then ui.emit("agui", { event = ev }) end
+              on_event(ev)
             end)
           elseif chunk:match("^%s*data:") or chunk:match("^%s*event:") then
             printer = sse_printer(write)

@@ -136,6 +136,21 @@ print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "m
 				}
 			}
 		})
+
+		t.Run("no WebSocket", func(t *testing.T) {
+			// /ws is the HTTP and AGUI contracts' (port 8080), not an MCP server's.
+			wsURL := r.url + "/runtimes/" + url.PathEscape(arn) + "/ws"
+			req, _ := http.NewRequest(http.MethodGet, wsURL, nil)
+			auth.Sign(req, r.srv.Credentials(), "us-east-1", "bedrock-agentcore", time.Now())
+			_, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: req.Header})
+			if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("WebSocket to an MCP runtime: %v %v", err, resp)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if !strings.Contains(string(b), "serves protocol MCP on port 8000") {
+				t.Fatalf("WebSocket to an MCP runtime: %s", b)
+			}
+		})
 	})
 
 	t.Run("A2A", func(t *testing.T) {
@@ -195,6 +210,24 @@ print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "m
 			kinds[0] != "task:submitted" || kinds[1] != "status-update:working" || kinds[len(kinds)-1] != "status-update:completed" {
 			t.Fatalf("message/stream: %s %v %q", ct, kinds, words)
 		}
+
+		t.Run("boto3 get_agent_card", func(t *testing.T) {
+			if exec.Command("python3", "-c", "import boto3").Run() != nil {
+				t.Skip("no boto3")
+			}
+			script := `
+import boto3, json, sys
+c = boto3.client("bedrock-agentcore", endpoint_url=sys.argv[1], region_name="us-east-1")
+out = c.get_agent_card(agentRuntimeArn=sys.argv[2], runtimeSessionId="boto3-a2a-session-0000000000000000000001")
+print(json.dumps({"name": out["agentCard"]["name"], "session": out["runtimeSessionId"], "status": out["statusCode"]}))
+`
+			cmd := exec.Command("python3", "-c", script, r.url, arn)
+			cmd.Env = r.cliEnv()
+			b, err := cmd.CombinedOutput()
+			if err != nil || strings.TrimSpace(string(b)) != `{"name": "testagent-a2a", "session": "boto3-a2a-session-0000000000000000000001", "status": 200}` {
+				t.Fatalf("boto3 get_agent_card: %v\n%s", err, b)
+			}
+		})
 
 		// GetAgentCard of a runtime that is no A2A server says so.
 		httpID, httpArn := createRuntime(t, r, "notA2a", uri, types.ServerProtocolHttp, nil)

@@ -40,7 +40,7 @@ func New(a *awscall.AWS) *engine.Module {
 			{Name: "agentcore.Endpoint", Open: true, Doc: "A runtime endpoint as the AgentCore control API describes it; the fields present depend on the call.",
 				Fields: "name?: string, id?: string, endpointName?: string, agentRuntimeEndpointArn?: string, agentRuntimeArn?: string, agentRuntimeId?: string, " +
 					"status: string, liveVersion?: string, targetVersion?: string, failureReason?: string, createdAt?: string"},
-			{Name: "agentcore.InvokeResult", Fields: "statusCode: integer, contentType: string, runtimeSessionId?: string, body?: string, answer: agentcore.Answer"},
+			{Name: "agentcore.InvokeResult", Fields: "statusCode: integer, contentType: string, runtimeSessionId?: string, mcpSessionId?: string, mcpProtocolVersion?: string, body?: string, answer: agentcore.Answer"},
 			{Name: "agentcore.Answer", Fields: "body: string, text: string, json?: any, truncated: boolean, shape: string",
 				Doc: "An agent's answer (at most 1 MiB of it: truncated says it was cut): body as received; text for people (a JSON body's one text field of response, answer, output, text, result, else the document pretty-printed; a stream's text pieces joined; else the body); json, the JSON document (a stream's last JSON event); shape: json, events or text."},
 			{Name: "agentcore.StopResult", Fields: "runtimeSessionId: string, statusCode: integer"},

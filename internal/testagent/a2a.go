@@ -33,11 +33,7 @@ func serveA2A() {
 		})
 	})
 	mux.HandleFunc("POST /", a2aRPC)
-	fmt.Println("testagent (A2A) listening on 0.0.0.0:9000")
-	if err := http.ListenAndServe("0.0.0.0:9000", logged(mux)); err != nil {
-		fmt.Fprintln(os.Stderr, "testagent:", err)
-		os.Exit(1)
-	}
+	listen("0.0.0.0:9000", "A2A", logged(mux))
 }
 
 func a2aRPC(w http.ResponseWriter, r *http.Request) {
@@ -98,20 +94,29 @@ func a2aRPC(w http.ResponseWriter, r *http.Request) {
 				"artifact": map[string]any{"artifactId": "answer", "parts": []map[string]any{{"kind": "text", "text": word}}}})
 		}
 		events = append(events, status("completed", true))
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Cache-Control", "no-cache")
-		w.WriteHeader(http.StatusOK)
-		delay := streamDelay(50 * time.Millisecond)
 		for i, ev := range events {
-			if i > 0 {
-				time.Sleep(delay)
-			}
-			b, _ := json.Marshal(result(ev))
-			fmt.Fprintf(w, "data: %s\n\n", b)
-			w.(http.Flusher).Flush()
+			events[i] = result(ev)
 		}
+		writeEvents(w, events)
 	default:
 		writeJSON(w, map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": -32601, "message": "Method not found: " + req.Method}})
+	}
+}
+
+// writeEvents answers events as server-sent events, one data line each, flushed one at a time
+// TESTAGENT_STREAM_DELAY apart (default 50ms).
+func writeEvents[E any](w http.ResponseWriter, events []E) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	delay := streamDelay(50 * time.Millisecond)
+	for i, ev := range events {
+		if i > 0 {
+			time.Sleep(delay)
+		}
+		b, _ := json.Marshal(ev)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		w.(http.Flusher).Flush()
 	}
 }
 

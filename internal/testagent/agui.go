@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -25,11 +24,7 @@ func serveAGUI() {
 	})
 	mux.HandleFunc("GET /ws", serveWS)
 	mux.HandleFunc("POST /invocations", aguiRun)
-	fmt.Println("testagent (AG-UI) listening on 0.0.0.0:8080")
-	if err := http.ListenAndServe("0.0.0.0:8080", logged(mux)); err != nil {
-		fmt.Fprintln(os.Stderr, "testagent:", err)
-		os.Exit(1)
-	}
+	listen("0.0.0.0:8080", "AG-UI", logged(mux))
 }
 
 func aguiRun(w http.ResponseWriter, r *http.Request) {
@@ -83,16 +78,5 @@ func aguiRun(w http.ResponseWriter, r *http.Request) {
 			"sessionId": r.Header.Get("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"), "runs": strconv.FormatInt(runs, 10)}},
 		map[string]any{"type": "RUN_FINISHED", "threadId": in.ThreadID, "runId": in.RunID},
 	)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	delay := streamDelay(50 * time.Millisecond)
-	for i, ev := range events {
-		if i > 0 {
-			time.Sleep(delay)
-		}
-		b, _ := json.Marshal(ev)
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		w.(http.Flusher).Flush()
-	}
+	writeEvents(w, events)
 }

@@ -47,8 +47,13 @@ func serveMCP() {
 	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{Stateless: true})
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", logged(handler))
-	fmt.Println("testagent (MCP) listening on 0.0.0.0:8000/mcp")
-	if err := http.ListenAndServe("0.0.0.0:8000", mux); err != nil {
+	listen("0.0.0.0:8000", "MCP", mux)
+}
+
+// listen serves h on addr, or exits 1 saying why it cannot.
+func listen(addr, what string, h http.Handler) {
+	fmt.Printf("testagent (%s) listening on %s\n", what, addr)
+	if err := http.ListenAndServe(addr, h); err != nil {
 		fmt.Fprintln(os.Stderr, "testagent:", err)
 		os.Exit(1)
 	}

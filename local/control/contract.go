@@ -76,9 +76,15 @@ func (c contract) probe() string {
 	return `answer GET /ping with {"status":"Healthy"}`
 }
 
-// listen says where the agent must listen, for failure reasons.
+// listen says where the agent must listen and what it must serve, for failure reasons.
 func (c contract) listen() string {
-	return fmt.Sprintf("an AgentCore %s server must listen on 0.0.0.0:%d and %s", c.protocol, c.port, c.probe())
+	switch c.protocol {
+	case protocolMCP:
+		return fmt.Sprintf("an AgentCore MCP server must listen on 0.0.0.0:%d and %s, stateless", c.port, c.probe())
+	case protocolA2A:
+		return fmt.Sprintf("an AgentCore A2A server must listen on 0.0.0.0:%d, %s and take JSON-RPC 2.0 at POST %s", c.port, c.probe(), c.path)
+	}
+	return fmt.Sprintf("an AgentCore %s agent must listen on 0.0.0.0:%d, %s and take POST %s", c.protocol, c.port, c.probe(), c.path)
 }
 
 // healthy asks the agent at addr whether it is ready, as its contract says; answer is what it

@@ -38,7 +38,11 @@ type server struct {
 	issued int
 }
 
-func newServer(t *testing.T, bearer string) *server {
+func newServer(t *testing.T, bearer string) *server { return newServerWith(t, bearer) }
+
+func newServerTB(tb testing.TB) *server { return newServerWith(tb, "") }
+
+func newServerWith(t testing.TB, bearer string) *server {
 	t.Helper()
 	s := sdk.NewServer(&sdk.Implementation{Name: "calc", Version: "0.1"}, nil)
 	sdk.AddTool(s, &sdk.Tool{Name: "add", Description: "Adds two numbers"}, func(ctx context.Context, req *sdk.CallToolRequest, in addArgs) (*sdk.CallToolResult, sumOut, error) {
@@ -204,5 +208,18 @@ func TestBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || engine.ExitCode(err) != engine.ExitUsage {
 			t.Errorf("%s: %v (exit %d), want exit 2 with %q", tc.src, err, engine.ExitCode(err), tc.want)
 		}
+	}
+}
+
+// BenchmarkCall is one mcp.call through Lua: a new MCP session (initialize, initialized) and
+// tools/call, each request SigV4-signed and verified, against a server on loopback.
+func BenchmarkCall(b *testing.B) {
+	srv := newServerTB(b)
+	h := enginetest.New(b, mcp.New(awstest.AWS()), jsonmod.Module)
+	awstest.UseEnv(b, h, "http://127.0.0.1:1")
+	h.Do(b, fmt.Sprintf("URL = %q", srv.URL))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h.Do(b, `assert(mcp.call(URL, "add", {a = 1, b = 2}, {sigv4 = true, headers = {["X-Custom"] = "yes"}}).text == "3")`)
 	}
 }

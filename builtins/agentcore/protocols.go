@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -126,27 +125,9 @@ func (m *module) luaWebSocket(L *lua.LState, o wsOpts) (*wsResult, error) {
 	branch := run.Branch(L)
 	doing := "opening the WebSocket of agent runtime " + o.Arn
 	return engine.Unlocked(L, func(ctx context.Context) (*wsResult, error) {
-		s, err := m.dataPlane.AWS.Session(ctx, run)
+		conn, resp, err := m.dialWebSocket(ctx, run, o.Arn, "/ws", o.Qualifier, o.SessionID, doing)
 		if err != nil {
 			return nil, err
-		}
-		u := dataPlaneURL(s, o.Arn, "/ws", url.Values{"qualifier": {orDefault(o.Qualifier, "DEFAULT")}})
-		h := http.Header{}
-		if o.SessionID != "" {
-			h.Set(headerSessionID, o.SessionID)
-		}
-		h, err = signedHeaders(ctx, s, http.MethodGet, u, h)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", doing, err)
-		}
-		h.Del("Host")
-		conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPHeader: h})
-		if err != nil {
-			if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-				body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-				return nil, restError(doing, resp, body)
-			}
-			return nil, fmt.Errorf("%s: %w", doing, err)
 		}
 		defer conn.CloseNow()
 		conn.SetReadLimit(maxWSMessage)

@@ -160,8 +160,31 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.session = id
 			t.mu.Unlock()
 		}
+		resp.Body = &capped{ReadCloser: resp.Body, left: maxAnswer}
 	}
 	return resp, err
+}
+
+// maxAnswer bounds what one response may send (a JSON answer, or all of an SSE stream): a
+// server gone wrong cannot fill memory. AgentCore bounds payloads to 100 MB.
+const maxAnswer = 100 << 20
+
+// capped ends a response body with an error past its limit.
+type capped struct {
+	io.ReadCloser
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("the server's answer is larger than %d bytes", maxAnswer)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.ReadCloser.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // sign signs req with SigV4 in headers, as the AWS SDKs sign AgentCore's requests: the body

@@ -167,6 +167,7 @@ end
 local function invoke_mcp(agent, a, args, session, save)
   local url = protocols.mcp_url(a, args.endpoint)
   local opts = protocols.mcp_opts(session, nil, ("agent %s (%s)"):format(agent.name, args.endpoint))
+  if args.user then opts.headers = { ["X-Amzn-Bedrock-AgentCore-Runtime-User-Id"] = args.user } end
   local out = { agent = agent.name, endpoint = args.endpoint, protocol = "MCP" }
   if args.tools then
     local r = mcp.tools(url, opts)

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,10 +18,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/coder/websocket"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/agentcore/agentcore/internal/netns"
 	"github.com/agentcore/agentcore/local/auth"
 )
 
@@ -133,6 +137,11 @@ print(json.dumps({"tools": sorted(t["name"] for t in msg["result"]["tools"]), "m
 				status, _, hdr := r.signed(t, method, endpoint, "", map[string]string{"Accept": "text/event-stream", "Mcp-Session-Id": seen[0]})
 				if status != http.StatusMethodNotAllowed || hdr.Get("Allow") != "POST" {
 					t.Fatalf("%s: %d %v", method, status, hdr)
+				}
+				// Without a session: refused before any sandbox starts.
+				status, body, _ := r.signed(t, method, endpoint, "", map[string]string{"Accept": "text/event-stream"})
+				if status != http.StatusBadRequest || !strings.Contains(body, "needs the session it belongs to") {
+					t.Fatalf("%s without a session: %d %s", method, status, body)
 				}
 			}
 		})
@@ -317,6 +326,34 @@ print(json.dumps({"name": out["agentCard"]["name"], "session": out["runtimeSessi
 				t.Fatalf("upgrade's session header %q", got)
 			}
 			echo(t, c, session)
+
+			// The client's close code and reason reach the agent: a second connection of the
+			// session (the same container) asks it how the first was closed.
+			dial := func() *websocket.Conn {
+				req, _ := http.NewRequest(http.MethodGet, wsURL, nil)
+				req.Header.Set("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id", session)
+				auth.Sign(req, creds, "us-east-1", "bedrock-agentcore", time.Now())
+				c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: req.Header})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			first := dial()
+			first.Close(4002, "client leaves")
+			second := dial()
+			defer second.CloseNow()
+			for last := ""; last != "4002 client leaves"; {
+				if ctx.Err() != nil {
+					t.Fatalf("the agent saw the client's close as %q", last)
+				}
+				second.Write(ctx, websocket.MessageText, []byte("lastclose"))
+				_, b, err := second.Read(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				last = string(b)
+			}
 		})
 
 		t.Run("presigned", func(t *testing.T) {
@@ -338,6 +375,10 @@ print(json.dumps({"name": out["agentCard"]["name"], "session": out["runtimeSessi
 		t.Run("refused", func(t *testing.T) {
 			if _, resp, err := websocket.Dial(ctx, wsURL, nil); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 				t.Fatalf("unsigned: %v %v", err, resp)
+			}
+			// A signed plain GET is no upgrade: refused before any sandbox starts.
+			if status, body, _ := r.signed(t, http.MethodGet, wsURL, "", nil); status != http.StatusBadRequest || !strings.Contains(body, "must ask for the upgrade") {
+				t.Fatalf("a plain GET of /ws: %d %s", status, body)
 			}
 			bad := creds
 			bad.SecretAccessKey = "not-the-secret-key-of-this-endpoint"
@@ -420,4 +461,82 @@ func (r *running) signed(t *testing.T, method, u, body string, hdr map[string]st
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// A code version of an MCP server (stdlib Python, JSON-RPC by hand): it listens on $PORT, which
+// is the MCP contract's 8000 in its own network namespace, as in AWS.
+var codeMCPAgent = map[string]string{
+	"server.py": `import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        if self.path != "/mcp":
+            return self.send_error(404)
+        req = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        result = {}
+        if req.get("method") == "tools/list":
+            result = {"tools": [{"name": "port", "inputSchema": {"type": "object"}}], "port": os.environ["PORT"],
+                      "mcpSessionId": self.headers.get("Mcp-Session-Id")}
+        data = json.dumps({"jsonrpc": "2.0", "id": req.get("id"), "result": result}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
+`,
+}
+
+func TestCodeRuntimeMCP(t *testing.T) {
+	needDocker(t)
+	if err := exec.Command("python3.11", "-c", "pass").Run(); err != nil {
+		t.Skip("python3.11 is not installed")
+	}
+	dir := t.TempDir()
+	t.Cleanup(func() { stopSandboxes(dir) })
+	r := start(t, dir)
+	defer r.stop(t)
+	ctx := context.Background()
+	s3c := s3Client(r)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("mcp-code")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("mcp-code"), Key: aws.String("mcp/deployment.zip"), Body: bytes.NewReader(zipOf(t, codeMCPAgent))}); err != nil {
+		t.Fatal(err)
+	}
+	ctlc, dp := r.clients(r.cfg)
+	created, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{
+		AgentRuntimeName:      aws.String("code_mcp"),
+		AgentRuntimeArtifact:  codeArtifact("mcp-code", "mcp/deployment.zip", "PYTHON_3_11", "server.py"),
+		RoleArn:               aws.String("arn:aws:iam::123456789012:role/R"),
+		NetworkConfiguration:  &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic},
+		ProtocolConfiguration: &types.ProtocolConfiguration{ServerProtocol: types.ServerProtocolMcp},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, ctlc, *created.AgentRuntimeId)
+	out, err := dp.InvokeAgentRuntime(ctx, &bedrockagentcore.InvokeAgentRuntimeInput{AgentRuntimeArn: created.AgentRuntimeArn,
+		ContentType: aws.String("application/json"), Payload: []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/list"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Response.Close()
+	var ans struct {
+		ID     int
+		Result struct {
+			Tools        []struct{ Name string }
+			Port         string
+			McpSessionID string `json:"mcpSessionId"`
+		}
+	}
+	b, _ := io.ReadAll(out.Response)
+	if err := json.Unmarshal(b, &ans); err != nil || ans.ID != 7 || len(ans.Result.Tools) != 1 || ans.Result.McpSessionID != aws.ToString(out.RuntimeSessionId) {
+		t.Fatalf("tools/list: %s (%v)", b, err)
+	}
+	if netns.Supported() && ans.Result.Port != "8000" {
+		t.Fatalf("in its own namespace the MCP server has port %s, want 8000", ans.Result.Port)
+	}
 }

@@ -2,18 +2,24 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 )
 
+// lastClose is how a client last closed a WebSocket ("CODE REASON").
+var lastClose atomic.Value
+
 // serveWS is the WebSocket of the HTTP contract (GET /ws on port 8080): every message is sent
-// back as it came (text or binary), except two texts: "whoami" answers
+// back as it came (text or binary), except three texts: "whoami" answers
 // {"sessionId": ..., "headers": {...}} (the runtime session and X-Amzn-Bedrock-AgentCore-*
-// headers of the upgrade request), and "close CODE [REASON]" closes with that code.
+// headers of the upgrade request), "close CODE [REASON]" closes with that code, and
+// "lastclose" answers how a client last closed a connection ("CODE REASON", "" for none).
 func serveWS(w http.ResponseWriter, r *http.Request) {
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
@@ -26,6 +32,10 @@ func serveWS(w http.ResponseWriter, r *http.Request) {
 	for {
 		typ, msg, err := conn.Read(ctx)
 		if err != nil {
+			var ce websocket.CloseError
+			if errors.As(err, &ce) {
+				lastClose.Store(fmt.Sprintf("%d %s", ce.Code, ce.Reason))
+			}
 			return
 		}
 		text := string(msg)
@@ -38,6 +48,9 @@ func serveWS(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			msg, _ = json.Marshal(map[string]any{"sessionId": r.Header.Get("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"), "headers": headers})
+		case typ == websocket.MessageText && text == "lastclose":
+			last, _ := lastClose.Load().(string)
+			msg = []byte(last)
 		case typ == websocket.MessageText && strings.HasPrefix(text, "close "):
 			f := strings.SplitN(text, " ", 3)
 			code, _ := strconv.Atoi(f[1])

@@ -314,7 +314,7 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, c
 		return fmt.Errorf("preparing the session directory %s: %w", work, err)
 	}
 	sandboxed := useNetns()
-	port := sandboxPort
+	port := contractOf(cfg).port // its own namespace: the protocol's port, as in AWS
 	if !sandboxed {
 		if port, err = freePort(); err != nil {
 			return err
@@ -383,12 +383,13 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, c
 	return nil
 }
 
-// startInSandbox is startProcess in a netns sandbox (codens.go): port 8080 of its own.
+// startInSandbox is startProcess in a netns sandbox (codens.go): the protocol's port (8080,
+// 8000 or 9000) of its own.
 func (c *codeRunner) startInSandbox(ctx context.Context, r *runner, sb *sandbox, cfg runtimeConfig, dir, work, logPath string, command []string) error {
 	runtimeID, version := sb.runtimeID, sb.version
 	rec := &procRec{RuntimeID: runtimeID, Version: version, Sandbox: sb.id, Session: sb.session,
-		Port: sandboxPort, Dir: work, Log: logPath, Command: command, Started: time.Now().UTC()}
-	env := c.env(r, cfg, runtimeID, version, dir, work, sandboxPort)
+		Port: contractOf(cfg).port, Dir: work, Log: logPath, Command: command, Started: time.Now().UTC()}
+	env := c.env(r, cfg, runtimeID, version, dir, work, rec.Port)
 	b, err := c.startSandboxed(ctx, rec, command, env, work, logPath)
 	if err != nil {
 		os.RemoveAll(work)
@@ -403,7 +404,7 @@ func (c *codeRunner) startInSandbox(ctx context.Context, r *runner, sb *sandbox,
 		return err
 	}
 	c.logf("control: runtime %s version %d (%s): sandbox %s runs as a host process in a network namespace of its own: init pid %d, %s, on its 127.0.0.1:%d, in %s, log %s",
-		runtimeID, version, cfg.Code.Runtime, sb.id, rec.PID, strings.Join(command, " "), sandboxPort, work, logPath)
+		runtimeID, version, cfg.Code.Runtime, sb.id, rec.PID, strings.Join(command, " "), rec.Port, work, logPath)
 	sb.proc, sb.addr = rec, addr
 	return nil
 }

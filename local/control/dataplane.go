@@ -155,6 +155,11 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		// below) keeps it in that session when it sends no runtime session id of its own.
 		sessionID = r.Header.Get(headerMcpSession)
 	}
+	if sessionID == "" && method != http.MethodPost && !card {
+		// A GET or DELETE belongs to an MCP session the client already has: no sandbox is
+		// started for one that names none.
+		return validationf("%s of an MCP server's URL needs the session it belongs to: an Mcp-Session-Id (the one an earlier answer gave) or an %s header", method, headerSessionID)
+	}
 	if sessionID == "" {
 		sessionID = newUUID()
 	} else if err := validSessionID(sessionID); err != nil {

@@ -28,6 +28,9 @@ func (s *Service) openWebSocket(w http.ResponseWriter, r *http.Request) error {
 			r.Header.Set(headerSessionID, id) // a presigned URL cannot carry headers
 		}
 	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || r.Header.Get("Sec-WebSocket-Key") == "" {
+		return validationf("GET /runtimes/{agentRuntimeArn}/ws is a WebSocket: the request must ask for the upgrade (Upgrade: websocket, Sec-WebSocket-Key)")
+	}
 	rt, qualifier, live, sessionID, err := s.sessionOf(r)
 	if err != nil {
 		return err

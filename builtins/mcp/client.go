@@ -60,6 +60,12 @@ func (m *module) connect(ctx context.Context, run *engine.Run, rawURL string, o 
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, engine.Usagef("give the server's http(s) URL, e.g. https://HOST/mcp", "mcp: %q is not an http(s) URL", rawURL)
 	}
+	// Header values are checked before anything is sent: a line break would end the header.
+	for k, v := range o.Headers {
+		if i := strings.IndexFunc(k+v, func(r rune) bool { return r < ' ' || r == 0x7f }); i >= 0 || k == "" {
+			return nil, engine.Usagef("", "mcp: header %q has a control character or an empty name (headers are sent as HTTP headers)", k)
+		}
+	}
 	t := &authTransport{base: http.DefaultTransport, bearer: o.Bearer, headers: o.Headers}
 	if o.Bearer != "" && o.SigV4 != nil {
 		return nil, engine.Usagef("use one of them", "mcp: sigv4 and bearer both given")

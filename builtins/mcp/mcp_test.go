@@ -202,6 +202,7 @@ func TestBadInput(t *testing.T) {
 		{`mcp.tools("ftp://x", {})`, "not an http(s) URL"},
 		{`mcp.tools(URL, {sigv4 = true, bearer = "x"})`, "both"},
 		{`mcp.tools(URL, {sigv = true})`, "sigv4"},
+		{`mcp.tools(URL, {sigv4 = true, headers = {["X-Amzn-Bedrock-AgentCore-Runtime-User-Id"] = "a\nb"}})`, "control character"},
 		{`mcp.call(URL, "nosuch", {}, {sigv4 = true, headers = {["X-Custom"] = "yes"}})`, "nosuch"},
 	} {
 		err := h.Err(tc.src)

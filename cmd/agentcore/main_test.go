@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	gobuild "go/build"
 	"io"
 	"log"
 	"net/http"
@@ -162,6 +163,13 @@ func setupScript(env *testscript.Env) error {
 	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "DOCKER_HOST", "GOROOT"} {
 		if v := os.Getenv(k); v != "" {
 			env.Setenv(k, v)
+		}
+	}
+	if os.Getenv("GOMODCACHE") == "" {
+		// The machine's module cache, not one under the script's own HOME: a script's Go agent
+		// with dependencies (the MCP template) builds offline from what is there.
+		if gopath := filepath.SplitList(gobuild.Default.GOPATH); len(gopath) > 0 && gopath[0] != "" {
+			env.Setenv("GOMODCACHE", filepath.Join(gopath[0], "pkg", "mod"))
 		}
 	}
 	if os.Getenv("GOCACHE") == "" {

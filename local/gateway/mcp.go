@@ -279,6 +279,10 @@ func searchHandler(tools []*mcp.Tool) mcp.ToolHandler {
 	}
 }
 
+// stopWords match every description, so they rank nothing.
+var stopWords = map[string]bool{"the": true, "an": true, "is": true, "in": true, "of": true, "to": true, "for": true, "and": true,
+	"or": true, "what": true, "how": true, "me": true, "my": true, "on": true, "at": true, "with": true, "by": true, "it": true, "be": true}
+
 // splitWords is the set of lower-cased words of s (split at anything not a letter or digit,
 // and at the ___ and _ of tool names), without a plural s.
 func splitWords(s string) map[string]bool {
@@ -289,7 +293,7 @@ func splitWords(s string) map[string]bool {
 		if len(w) > 3 {
 			w = strings.TrimSuffix(w, "s")
 		}
-		if len(w) > 1 {
+		if len(w) > 1 && !stopWords[w] {
 			out[w] = true
 		}
 	}

@@ -530,3 +530,133 @@ func TestGatewayJWT(t *testing.T) {
 		t.Fatalf("calc___echo: %q", text)
 	}
 }
+
+// TestGatewayTargetKinds: an MCP target reached with an OAuth2 client-credentials token of
+// the local Identity, an MCP target that is another gateway of this endpoint (called signed
+// with its keys), a Lambda target mapped to a local URL, and a target whose job a stopped
+// endpoint left, finished by the next start.
+func TestGatewayTargetKinds(t *testing.T) {
+	dir := t.TempDir()
+	lambda := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in map[string]any
+		json.NewDecoder(r.Body).Decode(&in)
+		fmt.Fprintf(w, `{"tool":%q,"id":%q}`, r.Header.Get("X-Amzn-Bedrock-AgentCore-Tool-Name"), in["id"])
+	}))
+	defer lambda.Close()
+	const fn = "arn:aws:lambda:us-east-1:123456789012:function:orders"
+	t.Setenv("AGENTCORE_LOCAL_LAMBDA_URLS", fn+"="+lambda.URL)
+	r := start(t, dir)
+	stopped := false
+	defer func() {
+		if !stopped {
+			r.stop(t)
+		}
+	}()
+	c := gatewayClient(r)
+	ctx := context.Background()
+	mkGateway := func(name string, auth types.AuthorizerType) *ctl.GetGatewayOutput {
+		g, err := c.CreateGateway(ctx, &ctl.CreateGatewayInput{Name: aws.String(name), RoleArn: aws.String(testRole), AuthorizerType: auth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return waitGateway(t, c, aws.ToString(g.GatewayId))
+	}
+	mkTarget := func(gw string, in *ctl.CreateGatewayTargetInput) string {
+		in.GatewayIdentifier = aws.String(gw)
+		out, err := c.CreateGatewayTarget(ctx, in)
+		if err != nil {
+			t.Fatalf("CreateGatewayTarget %s: %v", aws.ToString(in.Name), err)
+		}
+		return aws.ToString(out.TargetId)
+	}
+	mcpServer := func(u string) types.TargetConfiguration {
+		return &types.TargetConfigurationMemberMcp{Value: &types.McpTargetConfigurationMemberMcpServer{Value: types.McpServerTargetConfiguration{Endpoint: aws.String(u)}}}
+	}
+
+	// OAuth2: the target's server wants the token the provider's token endpoint gives.
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, secret, _ := r.BasicAuth()
+		if r.URL.Path != "/token" || id != "cid" || secret != "csecret" || r.FormValue("grant_type") != "client_credentials" || r.FormValue("scope") != "calc" {
+			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"tok-1","token_type":"Bearer"}`)
+	}))
+	defer idp.Close()
+	prov, err := c.CreateOauth2CredentialProvider(ctx, &ctl.CreateOauth2CredentialProviderInput{Name: aws.String("calc-idp"), CredentialProviderVendor: types.CredentialProviderVendorTypeCustomOauth2,
+		Oauth2ProviderConfigInput: &types.Oauth2ProviderConfigInputMemberCustomOauth2ProviderConfig{Value: types.CustomOauth2ProviderConfigInput{
+			ClientId: aws.String("cid"), ClientSecret: aws.String("csecret"), OauthDiscovery: &types.Oauth2DiscoveryMemberAuthorizationServerMetadata{Value: types.Oauth2AuthorizationServerMetadata{
+				Issuer: aws.String(idp.URL), AuthorizationEndpoint: aws.String(idp.URL + "/authorize"), TokenEndpoint: aws.String(idp.URL + "/token")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calc := calcServer(t)
+	guarded := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok-1" {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		calc.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer guarded.Close()
+
+	inner := mkGateway("inner", types.AuthorizerTypeAwsIam)
+	innerID := aws.ToString(inner.GatewayId)
+	id := mkTarget(innerID, &ctl.CreateGatewayTargetInput{Name: aws.String("calc"), TargetConfiguration: mcpServer(guarded.URL),
+		CredentialProviderConfigurations: []types.CredentialProviderConfiguration{{CredentialProviderType: types.CredentialProviderTypeOauth,
+			CredentialProvider: &types.CredentialProviderMemberOauthCredentialProvider{Value: types.OAuthCredentialProvider{ProviderArn: prov.CredentialProviderArn, Scopes: []string{"calc"}}}}}})
+	if got := waitTarget(t, c, innerID, id); got.Status != types.TargetStatusReady {
+		t.Fatalf("an OAuth2 MCP target: %s %v", got.Status, got.StatusReasons)
+	}
+
+	// The outer gateway (no inbound auth) reaches the inner one signed with the endpoint's keys.
+	outer := mkGateway("outer", types.AuthorizerTypeNone)
+	outerID := aws.ToString(outer.GatewayId)
+	id = mkTarget(outerID, &ctl.CreateGatewayTargetInput{Name: aws.String("inner"), TargetConfiguration: mcpServer(aws.ToString(inner.GatewayUrl))})
+	if got := waitTarget(t, c, outerID, id); got.Status != types.TargetStatusReady {
+		t.Fatalf("a target on this endpoint: %s %v", got.Status, got.StatusReasons)
+	}
+	id = mkTarget(outerID, &ctl.CreateGatewayTargetInput{Name: aws.String("orders"), TargetConfiguration: &types.TargetConfigurationMemberMcp{Value: &types.McpTargetConfigurationMemberLambda{Value: types.McpLambdaTargetConfiguration{
+		LambdaArn: aws.String(fn), ToolSchema: &types.ToolSchemaMemberInlinePayload{Value: []types.ToolDefinition{{Name: aws.String("getOrder"), Description: aws.String("an order by id"),
+			InputSchema: &types.SchemaDefinition{Type: types.SchemaTypeObject, Properties: map[string]types.SchemaDefinition{"id": {Type: types.SchemaTypeString}}}}}}}}}})
+	if got := waitTarget(t, c, outerID, id); got.Status != types.TargetStatusReady {
+		t.Fatalf("a mapped Lambda target: %s %v", got.Status, got.StatusReasons)
+	}
+	cs, err := connectMCP(t, aws.ToString(outer.GatewayUrl), http.DefaultTransport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"inner___calc___add", "inner___calc___echo", "orders___getOrder"}) {
+		t.Fatalf("tools/list: %v", got)
+	}
+	if text, isErr := callText(t, cs, "inner___calc___add", map[string]any{"a": 40, "b": 2}); text != "42" || isErr {
+		t.Fatalf("inner___calc___add: %q %v", text, isErr)
+	}
+	if text, isErr := callText(t, cs, "orders___getOrder", map[string]any{"id": "o-7"}); text != `{"tool":"orders___getOrder","id":"o-7"}` || isErr {
+		t.Fatalf("orders___getOrder: %q %v", text, isErr)
+	}
+	cs.Close()
+
+	// A job cut short by a stop is run again by the next start.
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		calc.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer slow.Close()
+	id = mkTarget(outerID, &ctl.CreateGatewayTargetInput{Name: aws.String("slow"), TargetConfiguration: mcpServer(slow.URL)})
+	r.stop(t)
+	stopped = true
+	close(release)
+	r = start(t, dir)
+	stopped = false
+	c = gatewayClient(r)
+	if got := waitTarget(t, c, outerID, id); got.Status != types.TargetStatusReady {
+		t.Fatalf("a target whose job a stop cut short: %s %v", got.Status, got.StatusReasons)
+	}
+}

@@ -29,7 +29,9 @@ func fieldInvalid(field, value, constraint string) *apiError {
 	return e
 }
 
-func fieldMissing(field string) *apiError { return fieldInvalid(field, "null", "Member must not be null") }
+func fieldMissing(field string) *apiError {
+	return fieldInvalid(field, "null", "Member must not be null")
+}
 
 func notFoundf(format string, args ...any) *apiError {
 	return awsproto.Errorf(http.StatusNotFound, "ResourceNotFoundException", format, args...)
@@ -127,12 +129,6 @@ func (c *check) count(field string, n, lo, hi int) {
 			bound = fmt.Sprintf("Member must have length between %d and %d", lo, hi)
 		}
 		c.errs = fieldInvalid(field, strconv.Itoa(n)+" items", bound)
-	}
-}
-
-func (c *check) fail(e *apiError) {
-	if c.errs == nil {
-		c.errs = e
 	}
 }
 

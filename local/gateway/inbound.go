@@ -227,7 +227,17 @@ func (c *jwksCache) get(ctx context.Context, discoveryURL string) (*jwksDoc, err
 			if curve == nil || err1 != nil || err2 != nil {
 				continue
 			}
-			d.keys[k.Kid] = &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+			size := (curve.Params().BitSize + 7) / 8
+			if len(x) > size || len(y) > size {
+				continue
+			}
+			point := make([]byte, 1+2*size)
+			point[0] = 4 // uncompressed
+			copy(point[1+size-len(x):], x)
+			copy(point[1+2*size-len(y):], y)
+			if pub, err := ecdsa.ParseUncompressedPublicKey(curve, point); err == nil {
+				d.keys[k.Kid] = pub
+			}
 		}
 	}
 	if len(d.keys) == 0 {

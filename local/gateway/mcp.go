@@ -284,13 +284,16 @@ var stopWords = map[string]bool{"the": true, "an": true, "is": true, "in": true,
 	"or": true, "what": true, "how": true, "me": true, "my": true, "on": true, "at": true, "with": true, "by": true, "it": true, "be": true}
 
 // splitWords is the set of lower-cased words of s (split at anything not a letter or digit,
-// and at the ___ and _ of tool names), without a plural s.
+// and at the ___ and _ of tool names), a plural's -s or -ies made singular.
 func splitWords(s string) map[string]bool {
 	out := map[string]bool{}
 	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 	}) {
-		if len(w) > 3 {
+		switch {
+		case len(w) > 4 && strings.HasSuffix(w, "ies"):
+			w = w[:len(w)-3] + "y"
+		case len(w) > 3 && !strings.HasSuffix(w, "ss"):
 			w = strings.TrimSuffix(w, "s")
 		}
 		if len(w) > 1 && !stopWords[w] {

@@ -1,12 +1,16 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	"github.com/golang-jwt/jwt/v5"
@@ -258,6 +263,10 @@ func (s signingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(req)
 }
 
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // bearerTransport adds a bearer token.
 type bearerTransport struct{ token string }
 
@@ -406,6 +415,30 @@ func TestGatewayMCP(t *testing.T) {
 	for name, rt := range map[string]http.RoundTripper{"unsigned": http.DefaultTransport, "other keys": signingTransport{creds: auth.Credentials{AccessKeyID: "AKIAOTHER", SecretAccessKey: "x"}}} {
 		if _, err := connectMCP(t, url, rt); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
 			t.Errorf("%s: %v, want a 401", name, err)
+		}
+	}
+	// An agent's sandbox credentials, of a runtime that does not exist: refused.
+	ac := r.srv.Credentials().Agent("nope-abcdefghij")
+	agentRT := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		req = req.Clone(req.Context())
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.Sum256(body)
+		creds := aws.Credentials{AccessKeyID: ac.AccessKeyID, SecretAccessKey: ac.SecretAccessKey, SessionToken: ac.SessionToken}
+		if err := v4.NewSigner().SignHTTP(req.Context(), creds, req, hex.EncodeToString(sum[:]), "bedrock-agentcore", "us-east-1", time.Now()); err != nil {
+			return nil, err
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := agentRT.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "which no longer exists") {
+			t.Errorf("a deleted runtime's sandbox credentials: %s %s", resp.Status, body)
 		}
 	}
 	resp, err := http.Post(url, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))

@@ -173,7 +173,13 @@ func New(cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	if s.gateway, err = gateway.New(gateway.Config{Config: svc, Creds: cfg.Credentials, Identity: s.ident, S3: s.s3, LambdaURLs: lambdas,
-		AgentLive: func(id string) bool { return s.control == nil || s.control.RuntimeExists(id) }, URL: s.baseURL}); err != nil {
+		AgentLive: func(id string) bool { return s.control == nil || s.control.RuntimeExists(id) },
+		AgentEnv: func(id string) []string {
+			if s.control == nil {
+				return nil
+			}
+			return s.control.RuntimeEnvValues(id)
+		}, URL: s.baseURL}); err != nil {
 		return fail(fmt.Errorf("starting AgentCore Gateway: %w", err))
 	}
 	logsMax, err := logsMaxBytes()

@@ -18,11 +18,14 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
@@ -57,6 +60,10 @@ type Config struct {
 	// AgentLive tells whether an agent runtime still exists (its sandbox credentials are
 	// refused once it is gone); nil accepts every runtime.
 	AgentLive func(runtimeID string) bool
+	// AgentEnv lists the values of an agent runtime's environment variables: its sandbox
+	// credentials may invoke the AWS_IAM gateways named there (by id or URL), what its role
+	// would be granted on AWS; nil lets them invoke every gateway.
+	AgentEnv func(runtimeID string) []string
 	// URL is the endpoint's base URL (http://127.0.0.1:PORT), known once it listens.
 	URL func() string
 	// Identity gives the outbound credentials; nil refuses targets that need one.
@@ -111,22 +118,52 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.mcp = s.newMCPHandler()
+	s.sweep()
 	s.resumeJobs()
 	return s, nil
 }
 
-// Close stops the jobs (a job cut short runs again at the next New) and closes the sessions
-// to the targets.
+// Close stops the jobs (a job cut short runs again at the next New) and closes the MCP
+// sessions, the gateways' and those to the targets.
 func (s *Service) Close() {
 	s.cancel()
 	s.jobs.Wait()
 	s.mu.Lock()
-	clients := s.clients
-	s.clients = map[string]*targetClient{}
+	clients, servers := s.clients, s.servers
+	s.clients, s.servers = map[string]*targetClient{}, map[string]*gatewayServer{}
 	s.mu.Unlock()
 	for _, c := range clients {
 		c.close()
 	}
+	for _, gs := range servers {
+		for ss := range gs.srv.Sessions() {
+			ss.Close()
+		}
+	}
+}
+
+// sweep removes the gateways and targets whose deletion has finished.
+func (s *Service) sweep() {
+	now := s.cfg.Now()
+	s.cfg.DB.Update(func(tx *bolt.Tx) error {
+		for _, b := range []*bolt.Bucket{tx.Bucket(bucketGateways), tx.Bucket(bucketTargets)} {
+			var gone [][]byte
+			b.ForEach(func(k, v []byte) error {
+				var rec struct {
+					Status string    `json:"status"`
+					GoneAt time.Time `json:"goneAt"`
+				}
+				if json.Unmarshal(v, &rec) == nil && rec.Status == statusDeleting && !now.Before(rec.GoneAt) {
+					gone = append(gone, k)
+				}
+				return nil
+			})
+			for _, k := range gone {
+				b.Delete(k)
+			}
+		}
+		return nil
+	})
 }
 
 // IsGateway tells whether r is a Gateway request, of either plane: under /gateways.

@@ -44,6 +44,10 @@ func (s *Service) inbound(w http.ResponseWriter, r *http.Request, g *gatewayRec)
 			httpError(w, http.StatusUnauthorized, "AWS4-HMAC-SHA256", fmt.Sprintf("these are the sandbox credentials of agent runtime %s, which no longer exists", id.Agent))
 			return false
 		}
+		if id.Agent != "" && s.cfg.AgentEnv != nil && !slices.ContainsFunc(s.cfg.AgentEnv(id.Agent), func(v string) bool { return strings.Contains(v, g.ID) }) {
+			httpError(w, http.StatusForbidden, "", fmt.Sprintf("agent runtime %s is not authorized to perform bedrock-agentcore:InvokeGateway on gateway %s: its sandbox credentials invoke only the gateways its environment variables name (by id or URL), as its role would be granted on AWS", id.Agent, g.ID))
+			return false
+		}
 		return true
 	case authJWT:
 		j := g.AuthorizerConfiguration.CustomJWT

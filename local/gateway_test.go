@@ -24,6 +24,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -656,15 +657,45 @@ func TestGatewayTargetKinds(t *testing.T) {
 	if got := waitTarget(t, c, outerID, id); got.Status != types.TargetStatusReady {
 		t.Fatalf("a mapped Lambda target: %s %v", got.Status, got.StatusReasons)
 	}
+	// An OpenAPI document from the local S3; one that does not parse fails with its line.
+	key, err := c.CreateApiKeyCredentialProvider(ctx, &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("k"), ApiKey: aws.String("s3cret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, spec := weatherAPI(t, "s3cret")
+	sc := s3Client(r)
+	if _, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("specs")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("specs"), Key: aws.String("weather.yaml"), Body: strings.NewReader(spec)}); err != nil {
+		t.Fatal(err)
+	}
+	apiKey := []types.CredentialProviderConfiguration{{CredentialProviderType: types.CredentialProviderTypeApiKey,
+		CredentialProvider: &types.CredentialProviderMemberApiKeyCredentialProvider{Value: types.GatewayApiKeyCredentialProvider{
+			ProviderArn: key.CredentialProviderArn, CredentialParameterName: aws.String("X-Api-Key"), CredentialPrefix: aws.String("Key")}}}}
+	id = mkTarget(outerID, &ctl.CreateGatewayTargetInput{Name: aws.String("weather"), CredentialProviderConfigurations: apiKey,
+		TargetConfiguration: &types.TargetConfigurationMemberMcp{Value: &types.McpTargetConfigurationMemberOpenApiSchema{Value: &types.ApiSchemaConfigurationMemberS3{Value: types.S3Configuration{Uri: aws.String("s3://specs/weather.yaml")}}}}})
+	if got := waitTarget(t, c, outerID, id); got.Status != types.TargetStatusReady {
+		t.Fatalf("an OpenAPI target from S3: %s %v", got.Status, got.StatusReasons)
+	}
+	id = mkTarget(outerID, &ctl.CreateGatewayTargetInput{Name: aws.String("broken"), CredentialProviderConfigurations: apiKey,
+		TargetConfiguration: &types.TargetConfigurationMemberMcp{Value: &types.McpTargetConfigurationMemberOpenApiSchema{Value: &types.ApiSchemaConfigurationMemberInlinePayload{Value: "openapi: 3.0.0\npaths: [\n"}}}})
+	if got := waitTarget(t, c, outerID, id); got.Status != types.TargetStatusFailed || len(got.StatusReasons) != 1 || !strings.Contains(got.StatusReasons[0], "line 2") {
+		t.Fatalf("an OpenAPI target that does not parse: %s %v", got.Status, got.StatusReasons)
+	}
+
 	cs, err := connectMCP(t, aws.ToString(outer.GatewayUrl), http.DefaultTransport)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := toolNames(t, cs); !slices.Equal(got, []string{"inner___calc___add", "inner___calc___echo", "orders___getOrder"}) {
+	if got := toolNames(t, cs); !slices.Equal(got, []string{"inner___calc___add", "inner___calc___echo", "orders___getOrder", "weather___getWeather"}) {
 		t.Fatalf("tools/list: %v", got)
 	}
 	if text, isErr := callText(t, cs, "inner___calc___add", map[string]any{"a": 40, "b": 2}); text != "42" || isErr {
 		t.Fatalf("inner___calc___add: %q %v", text, isErr)
+	}
+	if text, isErr := callText(t, cs, "weather___getWeather", map[string]any{"city": "Rome"}); isErr || !strings.Contains(text, `"city":"Rome"`) {
+		t.Fatalf("weather___getWeather: %q %v", text, isErr)
 	}
 	if text, isErr := callText(t, cs, "orders___getOrder", map[string]any{"id": "o-7"}); text != `{"tool":"orders___getOrder","id":"o-7"}` || isErr {
 		t.Fatalf("orders___getOrder: %q %v", text, isErr)

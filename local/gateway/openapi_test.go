@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/agentcore/agentcore/internal/lazyregexp"
 )
 
 func TestParseOpenAPI(t *testing.T) {
@@ -87,5 +89,13 @@ func TestSearch(t *testing.T) {
 	}
 	if words["the"] || words["of"] {
 		t.Errorf("stop words kept: %v", words)
+	}
+}
+
+// TestPatterns compiles the model's patterns this package declares (a pattern Go cannot
+// compile would panic at its first use, in a request).
+func TestPatterns(t *testing.T) {
+	if err := lazyregexp.Check(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -287,6 +287,12 @@ func connectMCP(t testing.TB, url string, rt http.RoundTripper) (*mcp.ClientSess
 
 // calcServer is an MCP server with two tools, started in-process.
 func calcServer(t testing.TB) *httptest.Server {
+	ts, _ := calcMCP(t)
+	return ts
+}
+
+// calcMCP is calcServer and its MCP server, to add tools to.
+func calcMCP(t testing.TB) (*httptest.Server, *mcp.Server) {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "calc", Version: "1"}, nil)
 	type addIn struct {
 		A int `json:"a"`
@@ -304,7 +310,7 @@ func calcServer(t testing.TB) *httptest.Server {
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return ts
+	return ts, srv
 }
 
 // weatherAPI is an HTTP API that wants an API key in X-Api-Key, with its OpenAPI document.
@@ -368,9 +374,15 @@ func callText(t testing.TB, cs *mcp.ClientSession, name string, args any) (strin
 // gatewayWithTargets makes an AWS_IAM gateway (semantic search on) with an MCP target
 // (calc) and an OpenAPI target (weather) whose API key comes from an Identity provider.
 func gatewayWithTargets(t testing.TB, r *running) (c *ctl.Client, gw string, url string, targets map[string]string) {
+	c, gw, url, targets, _ = gatewayWithCalc(t, r)
+	return
+}
+
+// gatewayWithCalc is gatewayWithTargets and the calc target's MCP server.
+func gatewayWithCalc(t testing.TB, r *running) (c *ctl.Client, gw string, url string, targets map[string]string, calcSrv *mcp.Server) {
 	c = gatewayClient(r)
 	ctx := context.Background()
-	calc := calcServer(t)
+	calc, calcSrv := calcMCP(t)
 	_, spec := weatherAPI(t, "s3cret")
 	key, err := c.CreateApiKeyCredentialProvider(ctx, &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("weather-key"), ApiKey: aws.String("s3cret")})
 	if err != nil {
@@ -403,13 +415,13 @@ func gatewayWithTargets(t testing.TB, r *running) (c *ctl.Client, gw string, url
 			CredentialProvider: &types.CredentialProviderMemberApiKeyCredentialProvider{Value: types.GatewayApiKeyCredentialProvider{
 				ProviderArn: key.CredentialProviderArn, CredentialParameterName: aws.String("X-Api-Key"), CredentialPrefix: aws.String("Key"),
 				CredentialLocation: types.ApiKeyCredentialLocationHeader}}}}})
-	return c, gw, aws.ToString(g.GatewayUrl), targets
+	return c, gw, aws.ToString(g.GatewayUrl), targets, calcSrv
 }
 
 func TestGatewayMCP(t *testing.T) {
 	r := start(t, t.TempDir())
 	defer r.stop(t)
-	c, gw, url, targets := gatewayWithTargets(t, r)
+	c, gw, url, targets, calcSrv := gatewayWithCalc(t, r)
 	ctx := context.Background()
 
 	// Unsigned or wrongly signed: refused before MCP.
@@ -474,6 +486,37 @@ func TestGatewayMCP(t *testing.T) {
 	}
 	if text, isErr := callText(t, cs, "weather___getWeather", map[string]any{"city": "Paris"}); !isErr || !strings.Contains(text, "401") {
 		t.Fatalf("with a key the API refuses: %q %v", text, isErr)
+	}
+
+	// A tool added to the MCP server shows once the target is synchronized.
+	mcp.AddTool(calcSrv, &mcp.Tool{Name: "mul", Description: "multiply"}, func(_ context.Context, _ *mcp.CallToolRequest, in struct{ A, B int }) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprint(in.A * in.B)}}}, nil, nil
+	})
+	if got := toolNames(t, cs); slices.Contains(got, "calc___mul") {
+		t.Fatalf("a tool shown before synchronization: %v", got)
+	}
+	syn, err := c.SynchronizeGatewayTargets(ctx, &ctl.SynchronizeGatewayTargetsInput{GatewayIdentifier: aws.String(gw), TargetIdList: []string{targets["calc"]}})
+	if err != nil || len(syn.Targets) != 1 || syn.Targets[0].Status != types.TargetStatusSynchronizing {
+		t.Fatalf("SynchronizeGatewayTargets: %v %+v", err, syn)
+	}
+	if got := waitTarget(t, c, gw, targets["calc"]); got.Status != types.TargetStatusReady || got.LastSynchronizedAt == nil {
+		t.Fatalf("after synchronization: %s %v", got.Status, got.StatusReasons)
+	}
+	if text, _ := callText(t, cs, "calc___mul", map[string]any{"A": 6, "B": 7}); text != "42" {
+		t.Fatalf("calc___mul: %q", text)
+	}
+
+	// An update to a server nobody answers keeps the tools it had, UPDATE_UNSUCCESSFUL.
+	up, err := c.UpdateGatewayTarget(ctx, &ctl.UpdateGatewayTargetInput{GatewayIdentifier: aws.String(gw), TargetId: aws.String(targets["calc"]), Name: aws.String("calc"),
+		TargetConfiguration: &types.TargetConfigurationMemberMcp{Value: &types.McpTargetConfigurationMemberMcpServer{Value: types.McpServerTargetConfiguration{Endpoint: aws.String("http://127.0.0.1:1/mcp")}}}})
+	if err != nil || up.Status != types.TargetStatusUpdating {
+		t.Fatalf("UpdateGatewayTarget: %v %+v", err, up)
+	}
+	if got := waitTarget(t, c, gw, targets["calc"]); got.Status != types.TargetStatusUpdateUnsuccessful || len(got.StatusReasons) == 0 {
+		t.Fatalf("after a failed update: %s %v", got.Status, got.StatusReasons)
+	}
+	if got := toolNames(t, cs); !slices.Contains(got, "calc___mul") {
+		t.Fatalf("tools/list after a failed update: %v", got)
 	}
 
 	// A target deleted: its tools leave tools/list.

@@ -454,14 +454,7 @@ func (s *Service) listGateways(r *http.Request, _ *none) (reply, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"items": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return listReply(items, next, err)
 }
 
 func (s *Service) updateGateway(r *http.Request, in *gatewayInput) (reply, error) {
@@ -550,6 +543,18 @@ func (s *Service) deleteGateway(r *http.Request, _ *none) (reply, error) {
 	}
 	s.dropServer(id)
 	return reply{http.StatusAccepted, map[string]any{"gatewayId": out.ID, "status": out.Status, "statusReasons": []string{}}}, nil
+}
+
+// listReply is a listing's answer: its items, and nextToken when there are more.
+func listReply(items []any, next string, err error) (reply, error) {
+	if err != nil {
+		return reply{}, err
+	}
+	out := map[string]any{"items": items}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	return reply{http.StatusOK, out}, nil
 }
 
 // ---- storage ----

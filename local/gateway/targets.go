@@ -439,7 +439,7 @@ func (s *Service) createTarget(r *http.Request, in *targetInput) (reply, error) 
 		t := targetRec{
 			GatewayID: gwID, ID: randomAlnum(10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), Name: *in.Name, Description: in.Description,
 			Config: *in.Config, Credentials: in.Credentials, Metadata: in.Metadata, Status: statusCreating,
-			CreatedAt: now, UpdatedAt: now, Job: randomAlnum(12, "abcdefghijklmnopqrstuvwxyz0123456789"), CreateIdem: idem,
+			CreatedAt: now, UpdatedAt: now, Job: newJobID(), CreateIdem: idem,
 		}
 		out = t
 		return putJSON(tx.Bucket(bucketTargets), targetKey(gwID, t.ID), &t)
@@ -453,6 +453,18 @@ func (s *Service) createTarget(r *http.Request, in *targetInput) (reply, error) 
 	s.startJob(&out)
 	return reply{http.StatusAccepted, s.targetOut(arn, &out)}, nil
 }
+
+// busy refuses a change to a target whose job has not ended.
+func (t *targetRec) busy() error {
+	switch t.Status {
+	case statusCreating, statusUpdating, statusSyncing:
+		return conflictf("Target %s is %s; retry when it is READY", t.ID, t.Status)
+	}
+	return nil
+}
+
+// newJobID names a target's job (targetRec.Job).
+func newJobID() string { return randomAlnum(12, "abcdefghijklmnopqrstuvwxyz0123456789") }
 
 func targetKey(gatewayID, targetID string) []byte { return []byte(gatewayID + "\x00" + targetID) }
 
@@ -543,14 +555,7 @@ func (s *Service) listTargets(r *http.Request, _ *none) (reply, error) {
 			return nil
 		})
 	})
-	if err != nil {
-		return reply{}, err
-	}
-	out := map[string]any{"items": items}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return reply{http.StatusOK, out}, nil
+	return listReply(items, next, err)
 }
 
 func (s *Service) updateTarget(r *http.Request, in *targetInput) (reply, error) {
@@ -570,8 +575,8 @@ func (s *Service) updateTarget(r *http.Request, in *targetInput) (reply, error) 
 			return err
 		}
 		arn = g.Arn
-		if t.Status == statusCreating || t.Status == statusUpdating || t.Status == statusSyncing {
-			return conflictf("Target %s is %s; retry when it is READY", tID, t.Status)
+		if err := t.busy(); err != nil {
+			return err
 		}
 		if *in.Name != t.Name {
 			err := forTargets(tx, gwID, func(o *targetRec) error {
@@ -586,7 +591,7 @@ func (s *Service) updateTarget(r *http.Request, in *targetInput) (reply, error) 
 		}
 		t.Name, t.Description, t.Config, t.Credentials, t.Metadata = *in.Name, in.Description, *in.Config, in.Credentials, in.Metadata
 		t.Status, t.StatusReasons, t.UpdatedAt = statusUpdating, nil, now
-		t.Job = randomAlnum(12, "abcdefghijklmnopqrstuvwxyz0123456789")
+		t.Job = newJobID()
 		out = *t
 		return putJSON(tx.Bucket(bucketTargets), targetKey(gwID, tID), t)
 	})
@@ -652,11 +657,11 @@ func (s *Service) synchronizeTargets(r *http.Request, in *syncInput) (reply, err
 				return err
 			}
 			arn = g.Arn
-			if t.Status == statusCreating || t.Status == statusUpdating || t.Status == statusSyncing {
-				return conflictf("Target %s is %s; retry when it is READY", tID, t.Status)
+			if err := t.busy(); err != nil {
+				return err
 			}
 			t.Status, t.StatusReasons, t.UpdatedAt = statusSyncing, nil, now
-			t.Job = randomAlnum(12, "abcdefghijklmnopqrstuvwxyz0123456789")
+			t.Job = newJobID()
 			if err := putJSON(tx.Bucket(bucketTargets), targetKey(gwID, tID), t); err != nil {
 				return err
 			}

@@ -211,9 +211,38 @@ func TestGatewayControlPlane(t *testing.T) {
 	if apiCode(err) != "ResourceNotFoundException" {
 		t.Fatalf("a target of a gateway that does not exist: %v", err)
 	}
-	list, err := c.ListGatewayTargets(ctx, &ctl.ListGatewayTargetsInput{GatewayIdentifier: aws.String(id)})
-	if err != nil || len(list.Items) != 1 || aws.ToString(list.Items[0].Name) != "gone" {
-		t.Fatalf("ListGatewayTargets: %v %+v", err, list)
+	for _, name := range []string{"gone2", "gone3"} {
+		if _, err := c.CreateGatewayTarget(ctx, &ctl.CreateGatewayTargetInput{GatewayIdentifier: aws.String(id), Name: aws.String(name),
+			TargetConfiguration: &types.TargetConfigurationMemberMcp{Value: &types.McpTargetConfigurationMemberMcpServer{Value: types.McpServerTargetConfiguration{Endpoint: aws.String(deadURL + "/mcp")}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var targetNames []string
+	tp := ctl.NewListGatewayTargetsPaginator(c, &ctl.ListGatewayTargetsInput{GatewayIdentifier: aws.String(id), MaxResults: aws.Int32(2)})
+	for pages = 0; tp.HasMorePages(); pages++ {
+		out, err := tp.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListGatewayTargets: %v", err)
+		}
+		for _, it := range out.Items {
+			targetNames = append(targetNames, aws.ToString(it.Name))
+		}
+	}
+	slices.Sort(targetNames)
+	if pages != 2 || !slices.Equal(targetNames, []string{"gone", "gone2", "gone3"}) {
+		t.Fatalf("ListGatewayTargets: %d pages, %v", pages, targetNames)
+	}
+	if _, err := c.ListGatewayTargets(ctx, &ctl.ListGatewayTargetsInput{GatewayIdentifier: aws.String(id), NextToken: aws.String("!!")}); apiCode(err) != "ValidationException" {
+		t.Fatalf("a nextToken not of this endpoint: %v", err)
+	}
+	tl, _ := c.ListGatewayTargets(ctx, &ctl.ListGatewayTargetsInput{GatewayIdentifier: aws.String(id)})
+	for _, it := range tl.Items {
+		if aws.ToString(it.Name) != "gone" {
+			waitTarget(t, c, id, aws.ToString(it.TargetId))
+			if _, err := c.DeleteGatewayTarget(ctx, &ctl.DeleteGatewayTargetInput{GatewayIdentifier: aws.String(id), TargetId: it.TargetId}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 
 	// A gateway with targets is not deleted; without, DELETING then gone.

@@ -796,3 +796,97 @@ func TestGatewayTargetKinds(t *testing.T) {
 		t.Fatalf("a target whose job a stop cut short: %s %v", got.Status, got.StatusReasons)
 	}
 }
+
+// rawCall is one signed request of any method, its status and body.
+func (r *running) rawCall(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, r.url+path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if err := auth.Sign(req, r.srv.Credentials(), "us-east-1", "bedrock-agentcore", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestGatewayModelShapes checks the raw answer of every Gateway operation against the output
+// shape of the botocore model: no member the model lacks, every required one, enums,
+// patterns, lengths and types (iso8601 timestamps).
+func TestGatewayModelShapes(t *testing.T) {
+	m := loadModel(t, "bedrock-agentcore-control")
+	r := start(t, t.TempDir())
+	defer r.stop(t)
+	c := gatewayClient(r)
+	key, err := c.CreateApiKeyCredentialProvider(context.Background(), &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("shape-key"), ApiKey: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, spec := weatherAPI(t, "k")
+	specJSON, _ := json.Marshal(spec)
+	jwtConf := `{"customJWTAuthorizer":{"discoveryUrl":"https://idp.example.com/.well-known/openid-configuration","allowedClients":["a"],"customClaims":[{"inboundTokenClaimName":"team","inboundTokenClaimValueType":"STRING","authorizingClaimMatchValue":{"claimMatchValue":{"matchValueString":"x"},"claimMatchOperator":"EQUALS"}}]}}`
+	var gw, target string
+	steps := []struct {
+		op, method, path, body string
+		status                 int
+	}{
+		{"CreateGateway", "POST", "/gateways/", `{"name":"shapes","roleArn":"arn:aws:iam::123456789012:role/gw","authorizerType":"CUSTOM_JWT","authorizerConfiguration":` + jwtConf + `,"protocolType":"MCP","protocolConfiguration":{"mcp":{"supportedVersions":["2025-06-18"],"instructions":"use me","searchType":"SEMANTIC"}},"description":"d","exceptionLevel":"DEBUG","tags":{"a":"b"}}`, 202},
+		{"GetGateway", "GET", "/gateways/GW/", "", 200},
+		{"ListGateways", "GET", "/gateways/?maxResults=5", "", 200},
+		{"CreateGatewayTarget", "POST", "/gateways/GW/targets/", `{"name":"far","description":"d","targetConfiguration":{"mcp":{"mcpServer":{"endpoint":"https://mcp.example.invalid/mcp","listingMode":"DEFAULT","resourcePriority":3}}}}`, 202},
+		{"GetGatewayTarget", "GET", "/gateways/GW/targets/TG/", "", 200},
+		{"CreateGatewayTarget", "POST", "/gateways/GW/targets/", `{"name":"weather","targetConfiguration":{"mcp":{"openApiSchema":{"inlinePayload":` + string(specJSON) + `}}},"credentialProviderConfigurations":[{"credentialProviderType":"API_KEY","credentialProvider":{"apiKeyCredentialProvider":{"providerArn":"` + aws.ToString(key.CredentialProviderArn) + `","credentialLocation":"QUERY_PARAMETER","credentialParameterName":"key"}}}]}`, 202},
+		{"GetGatewayTarget", "GET", "/gateways/GW/targets/TG/", "", 200},
+		{"ListGatewayTargets", "GET", "/gateways/GW/targets/?maxResults=1", "", 200},
+		{"SynchronizeGatewayTargets", "PUT", "/gateways/GW/synchronizeTargets", `{"targetIdList":["TG"]}`, 202},
+		{"GetGatewayTarget", "GET", "/gateways/GW/targets/TG/", "", 200},
+		{"UpdateGatewayTarget", "PUT", "/gateways/GW/targets/TG/", `{"name":"weather2","targetConfiguration":{"mcp":{"openApiSchema":{"inlinePayload":` + string(specJSON) + `}}},"credentialProviderConfigurations":[{"credentialProviderType":"API_KEY","credentialProvider":{"apiKeyCredentialProvider":{"providerArn":"` + aws.ToString(key.CredentialProviderArn) + `"}}}]}`, 202},
+		{"GetGatewayTarget", "GET", "/gateways/GW/targets/TG/", "", 200},
+		{"UpdateGateway", "PUT", "/gateways/GW/", `{"name":"shapes","roleArn":"arn:aws:iam::123456789012:role/gw","authorizerType":"AWS_IAM"}`, 202},
+		{"ListTagsForResource", "GET", "/tags/ARN", "", 200},
+		{"DeleteGatewayTarget", "DELETE", "/gateways/GW/targets/TG/", "", 202},
+	}
+	var arn string
+	for _, st := range steps {
+		op, ok := m.Operations[st.op]
+		if !ok {
+			t.Fatalf("%s is not in the model", st.op)
+		}
+		path := strings.NewReplacer("GW", gw, "TG", target, "ARN", arn).Replace(st.path)
+		body := strings.ReplaceAll(st.body, `"TG"`, `"`+target+`"`)
+		if st.op == "GetGatewayTarget" || st.op == "UpdateGateway" {
+			if target != "" {
+				waitTarget(t, c, gw, target)
+			}
+			waitGateway(t, c, gw)
+		}
+		status, answer := r.rawCall(t, st.method, path, body)
+		if status != st.status {
+			t.Fatalf("%s %s: HTTP %d, want %d: %s", st.op, path, status, st.status, answer)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(answer), &v); err != nil {
+			t.Fatalf("%s: %v: %s", st.op, err, answer)
+		}
+		if errs := m.check(op.Output.Shape, st.op, v); len(errs) > 0 {
+			t.Errorf("%s answered outside its model:\n%s\n%s", st.op, strings.Join(errs, "\n"), answer)
+		}
+		obj := v.(map[string]any)
+		switch st.op {
+		case "CreateGateway":
+			gw, arn = obj["gatewayId"].(string), obj["gatewayArn"].(string)
+		case "CreateGatewayTarget":
+			target = obj["targetId"].(string)
+		}
+	}
+}

@@ -890,3 +890,57 @@ func TestGatewayModelShapes(t *testing.T) {
 		}
 	}
 }
+
+// Hostile and malformed bodies get a 4xx with a message, never a panic or a 500.
+func TestGatewayBadInput(t *testing.T) {
+	r := start(t, t.TempDir())
+	defer r.stop(t)
+	status, answer := r.rawCall(t, "POST", "/gateways/", `{"name":"bad","roleArn":"arn:aws:iam::123456789012:role/gw","authorizerType":"NONE"}`)
+	if status != 202 {
+		t.Fatalf("CreateGateway: %d %s", status, answer)
+	}
+	var g struct{ GatewayID string }
+	json.Unmarshal([]byte(answer), &g)
+	waitGateway(t, gatewayClient(r), g.GatewayID)
+	targets := "/gateways/" + g.GatewayID + "/targets/"
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/gateways/", `{"name":`},
+		{"POST", "/gateways/", `{"name":5}`},
+		{"POST", "/gateways/", `{}`},
+		{"POST", "/gateways/", `{"name":"x","roleArn":"arn:aws:iam::123456789012:role/gw","authorizerType":"CUSTOM_JWT","authorizerConfiguration":{"customJWTAuthorizer":null}}`},
+		{"POST", "/gateways/", `{"name":"x","roleArn":"arn:aws:iam::123456789012:role/gw","authorizerType":"CUSTOM_JWT","authorizerConfiguration":{"customJWTAuthorizer":{"discoveryUrl":"https://i/.well-known/openid-configuration","customClaims":[{"inboundTokenClaimName":"a","inboundTokenClaimValueType":"STRING","authorizingClaimMatchValue":{"claimMatchValue":null,"claimMatchOperator":"EQUALS"}}]}}}`},
+		{"POST", "/gateways/", `{"name":"x","roleArn":"arn:aws:iam::123456789012:role/gw","authorizerType":"NONE","protocolConfiguration":{"mcp":null}}`},
+		{"POST", "/gateways/", `{"name":"x","roleArn":"arn:aws:iam::123456789012:role/gw","authorizerType":"NONE","interceptorConfigurations":[{}]}`},
+		{"POST", "/gateways/", `{"name":"x","roleArn":"arn:aws:iam::123456789012:role/gw","authorizerType":"NONE","protocolConfiguration":{"mcp":{"sessionConfiguration":{"sessionTimeoutInSeconds":5}}}}`},
+		{"POST", targets, `{"name":"t"}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"mcpServer":null}}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"mcpServer":{}}}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"mcpServer":{"endpoint":"ftp://x"}}}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"mcpServer":{"endpoint":"http://example.com/mcp"}}}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"mcpServer":{"endpoint":"https://x"},"openApiSchema":{"inlinePayload":"x"}}}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"openApiSchema":{}}},"credentialProviderConfigurations":[{"credentialProviderType":"API_KEY"}]}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"openApiSchema":{"inlinePayload":"x"}}},"credentialProviderConfigurations":[{"credentialProviderType":"API_KEY","credentialProvider":null}]}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"openApiSchema":{"inlinePayload":"x"}}},"credentialProviderConfigurations":[{"credentialProviderType":"API_KEY","credentialProvider":{"apiKeyCredentialProvider":{"providerArn":"arn:aws:bedrock-agentcore:us-east-1:123456789012:token-vault/default/apikeycredentialprovider/nope"}}}]}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"openApiSchema":{"inlinePayload":"x"}}},"credentialProviderConfigurations":[{"credentialProviderType":"OAUTH","credentialProvider":{"oauthCredentialProvider":null}}]}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"openApiSchema":{"s3":{"uri":"s3://b/k","bucketOwnerAccountId":"999999999999"}}}},"credentialProviderConfigurations":[{"credentialProviderType":"GATEWAY_IAM_ROLE"}]}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"lambda":{"lambdaArn":"arn:aws:lambda:us-east-1:123456789012:function:f","toolSchema":{}}}}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"smithyModel":{"inlinePayload":"{}"}}}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"http":{"agentcoreRuntime":{"arn":"x"}}}}`},
+		{"POST", targets, `{"name":"t","targetConfiguration":{"mcp":{"mcpServer":{"endpoint":"https://x"}}},"credentialProviderConfigurations":[]}`},
+		{"PUT", "/gateways/" + g.GatewayID + "/synchronizeTargets", `{"targetIdList":[]}`},
+		{"PUT", "/gateways/" + g.GatewayID + "/synchronizeTargets", `{"targetIdList":["ABCDEFGHIJ"]}`},
+		{"GET", "/gateways/NOT_AN_ID/", ""},
+		{"GET", "/gateways/?maxResults=0", ""},
+		{"GET", "/gateways/?nextToken=%20", ""},
+		{"GET", targets + "ABCDEFGHIJ/", ""},
+		{"DELETE", "/gateways/nope-abcdefghij/", ""},
+		{"POST", "/tags/arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/" + g.GatewayID, `{"tags":{"bad key!":"v"}}`},
+		{"GET", "/tags/arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/nope-abcdefghij", ""},
+	} {
+		status, body := r.rawCall(t, c.method, c.path, c.body)
+		if status < 400 || status >= 500 || !strings.Contains(body, `"message"`) {
+			t.Errorf("%s %s %s: %d %s", c.method, c.path, c.body, status, body)
+		}
+	}
+}

@@ -597,6 +597,8 @@ func TestGatewayJWT(t *testing.T) {
 	}
 
 	g, err := c.CreateGateway(ctx, &ctl.CreateGatewayInput{Name: aws.String("jwt"), RoleArn: aws.String(testRole), AuthorizerType: types.AuthorizerTypeCustomJwt,
+		ProtocolConfiguration: &types.GatewayProtocolConfigurationMemberMcp{Value: types.MCPGatewayConfiguration{Instructions: aws.String("add with calc"),
+			SessionConfiguration: &types.SessionConfiguration{SessionTimeoutInSeconds: aws.Int32(900)}}},
 		AuthorizerConfiguration: &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
 			DiscoveryUrl: aws.String(idp.URL + "/.well-known/openid-configuration"), AllowedClients: []string{"my-agent"}}}})
 	if err != nil {
@@ -632,6 +634,9 @@ func TestGatewayJWT(t *testing.T) {
 		t.Fatalf("with a good token: %v", err)
 	}
 	defer cs.Close()
+	if got := cs.InitializeResult().Instructions; got != "add with calc" {
+		t.Fatalf("instructions: %q", got)
+	}
 	if text, _ := callText(t, cs, "calc___echo", map[string]any{"text": "hi"}); text != "hi" {
 		t.Fatalf("calc___echo: %q", text)
 	}

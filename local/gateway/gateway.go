@@ -93,7 +93,6 @@ type Service struct {
 	jobs    sync.WaitGroup
 	ctx     context.Context // cancelled by Close: jobs stop
 	cancel  context.CancelFunc
-	mcp     http.Handler // the SDK's streamable HTTP handler, over servers
 	jwks    *jwksCache
 }
 
@@ -117,7 +116,6 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.mcp = s.newMCPHandler()
 	s.sweep()
 	s.resumeJobs()
 	return s, nil

@@ -20,13 +20,20 @@ const toolSep = "___"
 // protocolConfiguration.mcp.searchType is SEMANTIC.
 const searchTool = "x_amz_bedrock_agentcore_search"
 
-// gatewayServer is a gateway's MCP server: one per gateway, kept across sessions, whose tools
-// follow its targets' (gen is the generation of the targets it was last brought up to).
+// gatewayServer is a gateway's MCP server and the SDK's streamable HTTP handler over it: one
+// per gateway, kept across sessions, whose tools follow its targets' (gen is the generation of
+// the targets it was last brought up to). The handler is the gateway's because its sessions'
+// idle timeout is (protocolConfiguration.mcp.sessionConfiguration).
 type gatewayServer struct {
-	srv   *mcp.Server
-	gen   uint64
-	tools map[string]string // full tool name → a digest of its definition, to update only what changed
+	srv     *mcp.Server
+	handler http.Handler
+	config  string // the gateway's protocolConfiguration it was built for
+	gen     uint64
+	tools   map[string]string // full tool name → a digest of its definition, to update only what changed
 }
+
+// defaultSessionTimeout ends idle MCP sessions of a gateway without a sessionConfiguration.
+const defaultSessionTimeout = 30 * time.Minute
 
 // changed records a change to a gateway or its targets' tools: its server catches up at its
 // next request.
@@ -36,24 +43,37 @@ func (s *Service) changed(gatewayID string) {
 	s.mu.Unlock()
 }
 
+// dropServer forgets a gateway's server (deleted, or its protocolConfiguration changed): its
+// sessions end, and the next request builds a new one.
 func (s *Service) dropServer(gatewayID string) {
 	s.mu.Lock()
+	gs := s.servers[gatewayID]
 	delete(s.servers, gatewayID)
 	s.gens[gatewayID]++
 	s.mu.Unlock()
-}
-
-func (s *Service) newMCPHandler() http.Handler {
-	return mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
-		gs, _ := r.Context().Value(serverKey{}).(*gatewayServer)
-		if gs == nil {
-			return nil
+	if gs != nil {
+		for ss := range gs.srv.Sessions() {
+			ss.Close()
 		}
-		return gs.srv
-	}, &mcp.StreamableHTTPOptions{SessionTimeout: 30 * time.Minute})
+	}
 }
 
-type serverKey struct{}
+// newServer builds g's MCP server and handler.
+func newServer(g *gatewayRec, config string, gen uint64) *gatewayServer {
+	opts := &mcp.ServerOptions{PageSize: 1000, Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}}}
+	timeout := defaultSessionTimeout
+	if p := g.ProtocolConfiguration; p != nil && p.MCP != nil {
+		if p.MCP.Instructions != nil {
+			opts.Instructions = *p.MCP.Instructions
+		}
+		if sc := p.MCP.SessionConfiguration; sc != nil && sc.SessionTimeoutInSeconds != nil {
+			timeout = time.Duration(*sc.SessionTimeoutInSeconds) * time.Second
+		}
+	}
+	gs := &gatewayServer{srv: mcp.NewServer(&mcp.Implementation{Name: g.Name, Version: "1.0.0"}, opts), config: config, gen: gen - 1, tools: map[string]string{}}
+	gs.handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return gs.srv }, &mcp.StreamableHTTPOptions{SessionTimeout: timeout})
+	return gs
+}
 
 // ServeMCP answers a gateway's MCP URL: the gateway's inbound auth, then the SDK's streamable
 // HTTP transport over the gateway's server.
@@ -80,7 +100,7 @@ func (s *Service) ServeMCP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "", err.Error())
 		return
 	}
-	s.mcp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), serverKey{}, gs)))
+	gs.handler.ServeHTTP(w, r)
 }
 
 // httpError answers a refusal before MCP: a JSON body with the message, as AgentCore's
@@ -96,15 +116,18 @@ func httpError(w http.ResponseWriter, status int, challenge, msg string) {
 
 // serverFor returns g's server with its tools brought up to date with its targets.
 func (s *Service) serverFor(ctx context.Context, g *gatewayRec) (*gatewayServer, error) {
+	config, _ := json.Marshal(g.ProtocolConfiguration)
 	s.mu.Lock()
 	gs := s.servers[g.ID]
+	if gs != nil && gs.config != string(config) {
+		s.mu.Unlock()
+		s.dropServer(g.ID) // instructions and session timeout are fixed at a server's start
+		s.mu.Lock()
+		gs = s.servers[g.ID]
+	}
 	gen := s.gens[g.ID]
 	if gs == nil {
-		opts := &mcp.ServerOptions{PageSize: 1000, Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}}}
-		if p := g.ProtocolConfiguration; p != nil && p.MCP != nil && p.MCP.Instructions != nil {
-			opts.Instructions = *p.MCP.Instructions
-		}
-		gs = &gatewayServer{srv: mcp.NewServer(&mcp.Implementation{Name: g.Name, Version: "1.0.0"}, opts), gen: gen - 1, tools: map[string]string{}}
+		gs = newServer(g, string(config), gen)
 		s.servers[g.ID] = gs
 	}
 	s.mu.Unlock()

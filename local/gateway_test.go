@@ -777,6 +777,21 @@ func TestGatewayTargetKinds(t *testing.T) {
 	if text, isErr := callText(t, cs, "orders___getOrder", map[string]any{"id": "o-7"}); text != `{"tool":"orders___getOrder","id":"o-7"}` || isErr {
 		t.Fatalf("orders___getOrder: %q %v", text, isErr)
 	}
+
+	// listingMode DYNAMIC: tools/list asks the server each time.
+	dynTS, dynSrv := calcMCP(t)
+	id = mkTarget(outerID, &ctl.CreateGatewayTargetInput{Name: aws.String("dyn"), TargetConfiguration: &types.TargetConfigurationMemberMcp{Value: &types.McpTargetConfigurationMemberMcpServer{
+		Value: types.McpServerTargetConfiguration{Endpoint: aws.String(dynTS.URL), ListingMode: types.ListingModeDynamic}}}})
+	waitTarget(t, c, outerID, id)
+	mcp.AddTool(dynSrv, &mcp.Tool{Name: "neg", Description: "negate"}, func(_ context.Context, _ *mcp.CallToolRequest, in struct{ A int }) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprint(-in.A)}}}, nil, nil
+	})
+	if got := toolNames(t, cs); !slices.Contains(got, "dyn___neg") {
+		t.Fatalf("tools/list of a DYNAMIC target after its server added a tool: %v", got)
+	}
+	if text, _ := callText(t, cs, "dyn___neg", map[string]any{"A": 5}); text != "-5" {
+		t.Fatalf("dyn___neg: %q", text)
+	}
 	cs.Close()
 
 	// A job cut short by a stop is run again by the next start.

@@ -59,7 +59,7 @@ func (s *Service) dropServer(gatewayID string) {
 }
 
 // newServer builds g's MCP server and handler.
-func newServer(g *gatewayRec, config string, gen uint64) *gatewayServer {
+func (s *Service) newServer(g *gatewayRec, config string, gen uint64) *gatewayServer {
 	opts := &mcp.ServerOptions{PageSize: 1000, Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}}}
 	timeout := defaultSessionTimeout
 	if p := g.ProtocolConfiguration; p != nil && p.MCP != nil {
@@ -72,7 +72,63 @@ func newServer(g *gatewayRec, config string, gen uint64) *gatewayServer {
 	}
 	gs := &gatewayServer{srv: mcp.NewServer(&mcp.Implementation{Name: g.Name, Version: "1.0.0"}, opts), config: config, gen: gen - 1, tools: map[string]string{}}
 	gs.handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return gs.srv }, &mcp.StreamableHTTPOptions{SessionTimeout: timeout})
+	id := g.ID
+	gs.srv.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if method == "tools/list" {
+				s.refreshDynamic(ctx, id)
+			}
+			return next(ctx, method, req)
+		}
+	})
 	return gs
+}
+
+// refreshDynamic lists again the tools of a gateway's MCP server targets whose listingMode
+// is DYNAMIC, before its tools/list answers: their tools are the server's of the moment. A
+// server that cannot be reached keeps the tools it had.
+func (s *Service) refreshDynamic(ctx context.Context, gatewayID string) {
+	var dynamic []targetRec
+	var g *gatewayRec
+	s.cfg.DB.View(func(tx *bolt.Tx) (err error) {
+		if g, err = s.gateway(tx, gatewayID, false); err != nil {
+			return err
+		}
+		return forTargets(tx, gatewayID, func(t *targetRec) error {
+			if m := t.Config.MCP; t.Status == statusReady && t.Job == "" && m != nil && m.MCPServer != nil &&
+				m.MCPServer.MCPToolSchema == nil && m.MCPServer.ListingMode != nil && *m.MCPServer.ListingMode == "DYNAMIC" {
+				dynamic = append(dynamic, *t)
+			}
+			return nil
+		})
+	})
+	changed := false
+	for i := range dynamic {
+		t := &dynamic[i]
+		tools, err := s.listMCP(ctx, t)
+		if err != nil {
+			continue
+		}
+		old, _ := json.Marshal(t.Tools)
+		now, _ := json.Marshal(tools)
+		if string(old) == string(now) {
+			continue
+		}
+		s.cfg.DB.Update(func(tx *bolt.Tx) error {
+			var cur targetRec
+			ok, err := getJSON(tx.Bucket(bucketTargets), targetKey(gatewayID, t.ID), &cur)
+			if err != nil || !ok || cur.Job != "" || cur.Status != statusReady {
+				return err
+			}
+			cur.Tools = tools
+			changed = true
+			return putJSON(tx.Bucket(bucketTargets), targetKey(gatewayID, t.ID), &cur)
+		})
+	}
+	if changed {
+		s.changed(gatewayID)
+		s.serverFor(ctx, g)
+	}
 }
 
 // ServeMCP answers a gateway's MCP URL: the gateway's inbound auth, then the SDK's streamable
@@ -127,7 +183,7 @@ func (s *Service) serverFor(ctx context.Context, g *gatewayRec) (*gatewayServer,
 	}
 	gen := s.gens[g.ID]
 	if gs == nil {
-		gs = newServer(g, string(config), gen)
+		gs = s.newServer(g, string(config), gen)
 		s.servers[g.ID] = gs
 	}
 	s.mu.Unlock()

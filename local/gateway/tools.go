@@ -46,24 +46,7 @@ func (s *Service) discover(ctx context.Context, t *targetRec) ([]toolRec, error)
 			}
 			return parseToolList(raw, "mcpToolSchema")
 		}
-		cs, err := s.client(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		var tools []toolRec
-		for tool, err := range cs.Tools(ctx, nil) {
-			if err != nil {
-				s.dropClient(t.ID)
-				return nil, fmt.Errorf("listing the tools of MCP server %s: %w", *m.MCPServer.Endpoint, err)
-			}
-			in, _ := json.Marshal(tool.InputSchema)
-			tr := toolRec{Name: tool.Name, Description: tool.Description, InputSchema: in}
-			if tool.OutputSchema != nil {
-				tr.OutputSchema, _ = json.Marshal(tool.OutputSchema)
-			}
-			tools = append(tools, tr)
-		}
-		return tools, nil
+		return s.listMCP(ctx, t)
 	case kindOpenAPI:
 		raw, err := s.schemaBytes(m.OpenAPISchema)
 		if err != nil {
@@ -83,6 +66,28 @@ func (s *Service) discover(ctx context.Context, t *targetRec) ([]toolRec, error)
 		return parseToolList(raw, "toolSchema.inlinePayload")
 	}
 	return nil, errors.New("the local endpoint serves mcpServer, openApiSchema and lambda targets only")
+}
+
+// listMCP lists the tools of t's MCP server, every page.
+func (s *Service) listMCP(ctx context.Context, t *targetRec) ([]toolRec, error) {
+	cs, err := s.client(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	var tools []toolRec
+	for tool, err := range cs.Tools(ctx, nil) {
+		if err != nil {
+			s.dropClient(t.ID)
+			return nil, fmt.Errorf("listing the tools of MCP server %s: %w", *t.Config.MCP.MCPServer.Endpoint, err)
+		}
+		in, _ := json.Marshal(tool.InputSchema)
+		tr := toolRec{Name: tool.Name, Description: tool.Description, InputSchema: in}
+		if tool.OutputSchema != nil {
+			tr.OutputSchema, _ = json.Marshal(tool.OutputSchema)
+		}
+		tools = append(tools, tr)
+	}
+	return tools, nil
 }
 
 // schemaBytes is a schema given inline or by s3 URI (read from the local S3).

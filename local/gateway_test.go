@@ -794,6 +794,23 @@ func TestGatewayTargetKinds(t *testing.T) {
 	}
 	cs.Close()
 
+	// Agent containers reach the gateway at the same path on their AWS_ENDPOINT_URL.
+	r.srv.mu.Lock()
+	agentsURL := r.srv.otlpAt.gateway
+	r.srv.mu.Unlock()
+	if agentsURL == "" {
+		t.Log("no agents' listener (no Docker bridge address): its gateway path is not tested")
+	} else {
+		acs, err := connectMCP(t, agentsURL+"/gateways/"+outerID+"/mcp", http.DefaultTransport)
+		if err != nil {
+			t.Fatalf("the gateway through the agents' listener %s: %v", agentsURL, err)
+		}
+		if text, _ := callText(t, acs, "inner___calc___add", map[string]any{"a": 1, "b": 2}); text != "3" {
+			t.Fatalf("inner___calc___add through the agents' listener: %q", text)
+		}
+		acs.Close()
+	}
+
 	// A job cut short by a stop is run again by the next start.
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

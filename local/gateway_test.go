@@ -724,6 +724,9 @@ func TestGatewayTargetKinds(t *testing.T) {
 	// The outer gateway (no inbound auth) reaches the inner one signed with the endpoint's keys.
 	outer := mkGateway("outer", types.AuthorizerTypeNone)
 	outerID := aws.ToString(outer.GatewayId)
+	if _, err := c.CreateGatewayTarget(ctx, &ctl.CreateGatewayTargetInput{GatewayIdentifier: aws.String(outerID), Name: aws.String("self"), TargetConfiguration: mcpServer(aws.ToString(outer.GatewayUrl))}); apiCode(err) != "ValidationException" {
+		t.Fatalf("a gateway as its own target: %v", err)
+	}
 	id = mkTarget(outerID, &ctl.CreateGatewayTargetInput{Name: aws.String("inner"), TargetConfiguration: mcpServer(aws.ToString(inner.GatewayUrl))})
 	if got := waitTarget(t, c, outerID, id); got.Status != types.TargetStatusReady {
 		t.Fatalf("a target on this endpoint: %s %v", got.Status, got.StatusReasons)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -84,6 +85,15 @@ func (s *Service) newServer(g *gatewayRec, config string, gen uint64) *gatewaySe
 	return gs
 }
 
+// dynamicTimeout bounds the listing of DYNAMIC targets before a tools/list.
+const dynamicTimeout = 10 * time.Second
+
+// isGatewayURL tells whether u is a gateway's MCP URL on this endpoint.
+func (s *Service) isGatewayURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && s.isSelf(p) && strings.HasPrefix(p.Path, "/gateways/")
+}
+
 // refreshDynamic lists again the tools of a gateway's MCP server targets whose listingMode
 // is DYNAMIC, before its tools/list answers: their tools are the server's of the moment. A
 // server that cannot be reached keeps the tools it had.
@@ -95,13 +105,21 @@ func (s *Service) refreshDynamic(ctx context.Context, gatewayID string) {
 			return err
 		}
 		return forTargets(tx, gatewayID, func(t *targetRec) error {
+			// A gateway of this endpoint answers from its own gathered tools: listing it again
+			// would gain nothing, and two gateways listing each other would loop.
 			if m := t.Config.MCP; t.Status == statusReady && t.Job == "" && m != nil && m.MCPServer != nil &&
-				m.MCPServer.MCPToolSchema == nil && m.MCPServer.ListingMode != nil && *m.MCPServer.ListingMode == "DYNAMIC" {
+				m.MCPServer.MCPToolSchema == nil && m.MCPServer.ListingMode != nil && *m.MCPServer.ListingMode == "DYNAMIC" &&
+				!s.isGatewayURL(*m.MCPServer.Endpoint) {
 				dynamic = append(dynamic, *t)
 			}
 			return nil
 		})
 	})
+	if len(dynamic) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, dynamicTimeout)
+	defer cancel()
 	changed := false
 	for i := range dynamic {
 		t := &dynamic[i]

@@ -296,6 +296,20 @@ func (s *Service) checkEndpoint(field, endpoint string) error {
 	return nil
 }
 
+// checkNotItself refuses an MCP server target at its own gateway's URL, whose tools would be
+// its own.
+func (s *Service) checkNotItself(gatewayID string, in *targetInput) error {
+	m := in.Config.MCP
+	if m == nil || m.MCPServer == nil {
+		return nil
+	}
+	u, err := url.Parse(*m.MCPServer.Endpoint)
+	if err == nil && s.isSelf(u) && strings.TrimSuffix(u.Path, "/") == "/gateways/"+gatewayID+"/mcp" {
+		return validationf("targetConfiguration.mcp.mcpServer.endpoint %s is this gateway's own URL: a gateway cannot be its own target", *m.MCPServer.Endpoint)
+	}
+	return nil
+}
+
 func isLoopback(host string) bool {
 	switch strings.ToLower(host) {
 	case "127.0.0.1", "localhost", "::1":
@@ -406,6 +420,9 @@ func (s *Service) checkCredential(field string, cc *credConfig) error {
 func (s *Service) createTarget(r *http.Request, in *targetInput) (reply, error) {
 	gwID := r.PathValue("gatewayIdentifier")
 	if err := s.checkTarget(in); err != nil {
+		return reply{}, err
+	}
+	if err := s.checkNotItself(gwID, in); err != nil {
 		return reply{}, err
 	}
 	in.Gateway = gwID
@@ -562,10 +579,13 @@ func (s *Service) updateTarget(r *http.Request, in *targetInput) (reply, error) 
 	if in.ClientToken != nil {
 		return reply{}, validationf("UpdateGatewayTarget takes no clientToken")
 	}
+	gwID, tID := r.PathValue("gatewayIdentifier"), r.PathValue("targetId")
 	if err := s.checkTarget(in); err != nil {
 		return reply{}, err
 	}
-	gwID, tID := r.PathValue("gatewayIdentifier"), r.PathValue("targetId")
+	if err := s.checkNotItself(gwID, in); err != nil {
+		return reply{}, err
+	}
 	now := s.cfg.Now().UTC()
 	var out targetRec
 	var arn string

@@ -54,6 +54,15 @@ func parseOpenAPI(raw []byte) ([]toolRec, error) {
 	if servers, _ := doc["servers"].([]any); len(servers) > 0 {
 		if m, _ := servers[0].(map[string]any); m != nil {
 			server, _ = m["url"].(string)
+			// Server variables take their defaults ({region} in https://{region}.api.example.com).
+			vars, _ := m["variables"].(map[string]any)
+			for name, v := range vars {
+				if vm, _ := v.(map[string]any); vm != nil {
+					if def, ok := vm["default"].(string); ok {
+						server = strings.ReplaceAll(server, "{"+name+"}", def)
+					}
+				}
+			}
 		}
 	}
 	if u, err := url.Parse(server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

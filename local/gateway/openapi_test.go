@@ -11,7 +11,7 @@ import (
 func TestParseOpenAPI(t *testing.T) {
 	good := `openapi: 3.1.0
 info: {title: t, version: "1"}
-servers: [{url: "https://api.example.com/v1"}]
+servers: [{url: "https://{host}/{base}", variables: {host: {default: api.example.com}, base: {default: v1, enum: [v1, v2]}}}]
 components:
   schemas:
     Order: {type: object, properties: {item: {type: string}, qty: {type: integer}}, required: [item]}

@@ -88,15 +88,19 @@ type jwtConfig struct {
 }
 
 type claimRule struct {
-	Name      *string `json:"inboundTokenClaimName"`
-	ValueType *string `json:"inboundTokenClaimValueType"`
-	Match     *struct {
-		Value *struct {
-			String *string  `json:"matchValueString,omitempty"`
-			List   []string `json:"matchValueStringList,omitempty"`
-		} `json:"claimMatchValue"`
-		Operator *string `json:"claimMatchOperator"`
-	} `json:"authorizingClaimMatchValue"`
+	Name      *string     `json:"inboundTokenClaimName"`
+	ValueType *string     `json:"inboundTokenClaimValueType"`
+	Match     *claimMatch `json:"authorizingClaimMatchValue"`
+}
+
+type claimMatch struct {
+	Value    *claimValue `json:"claimMatchValue"`
+	Operator *string     `json:"claimMatchOperator"`
+}
+
+type claimValue struct {
+	String *string  `json:"matchValueString,omitempty"`
+	List   []string `json:"matchValueStringList,omitempty"`
 }
 
 // searchEnabled tells whether the gateway serves x_amz_bedrock_agentcore_search.

@@ -984,3 +984,25 @@ func TestGatewayBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestGatewayShutdownWithStreams: a client's standalone SSE stream (a GET that stays open)
+// does not hold the endpoint's shutdown.
+func TestGatewayShutdownWithStreams(t *testing.T) {
+	r := start(t, t.TempDir())
+	c := gatewayClient(r)
+	g, err := c.CreateGateway(context.Background(), &ctl.CreateGatewayInput{Name: aws.String("open"), RoleArn: aws.String(testRole), AuthorizerType: types.AuthorizerTypeNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitGateway(t, c, aws.ToString(g.GatewayId))
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: aws.ToString(g.GatewayUrl), MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	r.stop(t) // fails when Shutdown runs out of its time waiting for the stream
+}

@@ -249,6 +249,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	guard := &auth.Guard{Creds: s.cfg.Credentials, Port: port, Classify: s.scoped, Now: s.cfg.Now, Next: http.HandlerFunc(s.dispatch),
 		AgentLive: s.control.RuntimeExists}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	// MCP clients of the gateways keep a GET stream open, which Shutdown would wait for:
+	// closing the gateways' sessions ends them.
+	srv.RegisterOnShutdown(s.gateway.Close)
 	s.mu.Lock()
 	if s.http != nil {
 		s.mu.Unlock()

@@ -122,7 +122,8 @@ func New(cfg Config) (*Service, error) {
 }
 
 // Close stops the jobs (a job cut short runs again at the next New) and closes the MCP
-// sessions, the gateways' and those to the targets.
+// sessions, the gateways' (ending their clients' open streams) and those to the targets. A
+// second Close does nothing more.
 func (s *Service) Close() {
 	s.cancel()
 	s.jobs.Wait()

@@ -204,8 +204,9 @@ func (s *Service) serverFor(ctx context.Context, g *gatewayRec) (*gatewayServer,
 		gs = s.newServer(g, string(config), gen)
 		s.servers[g.ID] = gs
 	}
+	current := gs.gen == gen
 	s.mu.Unlock()
-	if gs.gen == gen {
+	if current {
 		return gs, nil
 	}
 	// Bring the tools up to date under the service's lock, so two requests do not both.

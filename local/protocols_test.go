@@ -440,9 +440,6 @@ func (r *running) signingClient() *http.Client {
 	})}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // signed sends a signed request and returns the status, body and headers answered.
 func (r *running) signed(t *testing.T, method, u, body string, hdr map[string]string) (int, string, http.Header) {

@@ -94,15 +94,18 @@ local function role(args)
   end
 
   local out = cfn.deploy { stack = stack, template = "ci-role", capabilities = { "CAPABILITY_NAMED_IAM" },
-    tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = e.name,
-      ["agentcore:project-id"] = project.id() ~= "" and project.id() or nil },
+    tags = ci.stack_tags(),
     parameters = {
       RoleName = ci.role_name(), ProviderHost = host, CreateProvider = create and "true" or "false",
       Audience = ci.audience, Subject = subject, Project = project.name(), Environment = e.name,
       NamePrefix = ci.name_prefix(), RuntimePrefix = rprefix, CodeBucketArns = ci.code_bucket_arns(caller.account),
+      PermissionsBoundary = e.permissions_boundary or "",
     } }
   local arn = out.outputs.RoleArn
   ui.ok(("deploy role %s (stack %s, %s)"):format(arn, stack, out.changed and "deployed" or "unchanged"))
+  if (e.permissions_boundary or "") ~= "" then
+    ui.info("its permissions boundary: " .. e.permissions_boundary)
+  end
   ui.info(("only %s can assume it (%s:sub = %s, aud = %s)"):format(args.repo .. "@" .. args.branch, host, subject, ci.audience))
   if provider == "github" then
     ui.info(("set it for the workflow: gh variable set %s --repo %s --body %s"):format(ci.role_variable, args.repo, arn))

@@ -14,6 +14,35 @@ local function rank(r)
   return 4
 end
 
+-- After a runtime in VPC mode is deleted, AgentCore releases the network interfaces it held in
+-- the environment's subnets on its own time, and a subnet or security group cannot be deleted
+-- while they exist: wait for them (bounded), and name those that outlive the wait.
+local ENI_WAIT, ENI_POLL = 600, 10
+local function wait_interfaces(e)
+  local net = e.network
+  if not net or e.is_local then return end
+  local left = ec2.managed_interfaces(net.subnets, net.security_groups)
+  if #left == 0 then
+    ui.ok("no network interfaces of AgentCore left in " .. table.concat(net.subnets, ", "))
+    return
+  end
+  ui.step(("waiting for AgentCore to release %d network interface%s (at most %ds)"):format(#left, #left == 1 and "" or "s", ENI_WAIT))
+  local waited = 0
+  while #left > 0 and waited < ENI_WAIT do
+    sleep(ENI_POLL)
+    waited = waited + ENI_POLL
+    left = ec2.managed_interfaces(net.subnets, net.security_groups)
+  end
+  if #left == 0 then
+    ui.ok("AgentCore released its network interfaces")
+    return
+  end
+  local ids = {}
+  for _, n in ipairs(left) do table.insert(ids, ("%s (%s, %s)"):format(n.id, n.subnet_id, n.status)) end
+  ui.warn(("%d network interface%s of AgentCore still exist%s after %ds: %s; AgentCore deletes them itself (they may be another runtime's in the same subnets), and subnets and security groups cannot be deleted until then"):format(
+    #left, #left == 1 and "" or "s", #left == 1 and "s" or "", ENI_WAIT, table.concat(ids, ", ")))
+end
+
 -- The plan for one agent (its lock is held): {agent, plan, keep}, or {agent, empty = true}
 -- when nothing is recorded for it. An interrupted run's intents are resolved first. leaving
 -- names the agents this run destroys before this one: what it shares only with them is its
@@ -152,6 +181,7 @@ local function execute(pl)
       deploy.retry_held("runtime " .. p.id, function() gone_ok(agentcore.delete_runtime, p.id) end)
       agentcore.wait_runtime(p.id)
       a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
+      wait_interfaces(e)
     elseif p.kind == "code" then
       local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
       ui.step("deleting the code zips under " .. p.id)

@@ -19,6 +19,7 @@ var iamPrefix = map[string]string{
 	"cloudformation":          "cloudformation",
 	"cloudwatch":              "cloudwatch",
 	"cloudwatchlogs":          "logs",
+	"ec2":                     "ec2",
 	"ecr":                     "ecr",
 	"iam":                     "iam",
 	"s3":                      "s3",

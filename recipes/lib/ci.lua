@@ -398,6 +398,15 @@ end
 
 local function hyphens(s) return (s:gsub("_", "-")) end
 
+-- The tags of the deploy role's stack: the project's and environment's tags (agentcore.toml)
+-- and agentcore's own, as everything agentcore creates gets them (deploy.owned_tags).
+function M.stack_tags()
+  local t = deploy.user_tags()
+  t["agentcore:project"], t["agentcore:environment"] = project.name(), env.name()
+  if project.id() ~= "" then t["agentcore:project-id"] = project.id() end
+  return t
+end
+
 function M.stack_name()
   return ("ci-agentcore-%s-%s"):format(hyphens(project.name()), hyphens(env.name()))
 end

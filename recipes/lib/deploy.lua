@@ -252,12 +252,37 @@ end
 ---@param token? string
 ---@return table<string, string>
 function M.owned_tags(key, value, token)
-  local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), [key] = value }
+  local t = M.user_tags()
+  t["agentcore:project"], t["agentcore:environment"], t[key] = project.name(), env.name(), value
   if project.id() ~= "" then t["agentcore:project-id"] = project.id() end
   if token then t["agentcore:token"] = token end
   return t
 end
 local stack_tags = M.tags
+
+-- The tags agentcore.toml asks for on everything agentcore creates in the selected environment
+-- ([project] tags with the environment's over them), a fresh copy. M.owned_tags starts from
+-- them, so every resource kind (a gateway's too) gets them by asking for its owned tags.
+---@return table<string, string>
+function M.user_tags()
+  local t = {}
+  for k, v in pairs(env.get().tags or {}) do t[k] = v end
+  return t
+end
+
+-- The user's tags that tags (a resource's live tags) lacks or holds with another value:
+-- {key = {want, got}}, empty when they all match. Keys the user does not set are not compared
+-- (AWS and agentcore add their own).
+---@param tags table<string, string>?
+---@return table<string, {want: string, got: string?}>
+function M.tag_drift(tags)
+  local out = {}
+  for k, want in pairs(M.user_tags()) do
+    local got = tags and tags[k] or nil
+    if got ~= want then out[k] = { want = want, got = got } end
+  end
+  return out
+end
 
 -- Who the tags say made a resource, for this agent in this environment:
 --   "ours"   this project (name and, when both have one, id), environment and agent;
@@ -397,6 +422,7 @@ function M.ensure_role(c, repo)
       OAuth2ProviderArns = M.credential_arns(c, "oauth2"),
       ProviderSecretArns = M.credential_arns(c, "secret"),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
+      PermissionsBoundary = env.get().permissions_boundary or "",
     } })
   M.record(c, { role_arn = out.outputs.RoleArn })
   ui.ok(("execution role %s (stack %s, %s)"):format(out.outputs.RoleArn, stack, out.changed and "deployed" or "unchanged"))
@@ -848,7 +874,8 @@ end
 ---@return deploy.Repo
 function M.ensure_code_bucket(c)
   local agent = c.agent
-  local tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name() }
+  local tags = M.user_tags()
+  tags["agentcore:project"], tags["agentcore:environment"] = project.name(), env.name()
   if project.id() ~= "" then tags["agentcore:project-id"] = project.id() end
   local name = M.code_bucket_name()
   -- the bucket is the environment's zip agents' together: runs on two of them (each holding
@@ -974,6 +1001,7 @@ end
 -- built or called): the folder and, for a code zip, the entry point.
 ---@param agent deploy.Agent
 function M.preflight(agent)
+  M.check_network()
   if agent.build == "image" then return end
   local dir = agent.build == "docker" and agent.dockerfile or agent.context
   if not fs.exists(dir) then
@@ -989,6 +1017,49 @@ function M.preflight(agent)
       end
     end
   end
+end
+
+-- Checks the environment's network = { subnets, security_groups } once per run and
+-- environment, before any work: on AWS each subnet and security group must exist in the
+-- environment's region (EC2 says which do not: another region's, or a typo) and the subnets
+-- must share one VPC with the security groups (exit 2 otherwise); the local provider accepts
+-- VPC mode and says it ignores it.
+local network_checked = {}
+function M.check_network()
+  local e = env.get()
+  local net = e.network
+  if not net or network_checked[e.name] then return end
+  network_checked[e.name] = true
+  if e.is_local then
+    ui.info(("network: VPC mode (%d subnets, %d security groups) is recorded on the runtime and ignored locally: agents run on this machine's Docker network"):format(
+      #net.subnets, #net.security_groups))
+    return
+  end
+  local found = ec2.check_network(net.subnets, net.security_groups)
+  local problems = {}
+  if #found.missing_subnets > 0 then
+    table.insert(problems, ("subnet%s %s %s not exist in %s"):format(#found.missing_subnets == 1 and "" or "s",
+      table.concat(found.missing_subnets, ", "), #found.missing_subnets == 1 and "does" or "do", e.region))
+  end
+  if #found.missing_security_groups > 0 then
+    table.insert(problems, ("security group%s %s %s not exist in %s"):format(#found.missing_security_groups == 1 and "" or "s",
+      table.concat(found.missing_security_groups, ", "), #found.missing_security_groups == 1 and "does" or "do", e.region))
+  end
+  if #found.vpcs > 1 then
+    table.insert(problems, "the subnets are in several VPCs (" .. table.concat(found.vpcs, ", ") .. "); AgentCore needs one")
+  end
+  for _, v in ipairs(found.security_group_vpcs) do
+    if #found.vpcs == 1 and v ~= found.vpcs[1] then
+      table.insert(problems, ("a security group is in %s, the subnets in %s"):format(v, found.vpcs[1]))
+    end
+  end
+  if #problems > 0 then
+    ui.error(("network of environment %s: %s"):format(e.name, table.concat(problems, "; ")), { usage = true,
+      hint = ("list the IDs of %s with: aws ec2 describe-subnets --region %s (and describe-security-groups), then fix network in [environments.%s] of agentcore.toml"):format(
+        e.region, e.region, e.name) })
+  end
+  ui.ok(("network: VPC %s, subnets %s, security groups %s"):format(found.vpcs[1] or "?",
+    table.concat(net.subnets, ", "), table.concat(net.security_groups, ", ")))
 end
 
 -- Makes the agent's artifact on this machine, per its build kind; nothing leaves the machine yet.
@@ -1186,7 +1257,11 @@ function M.runtime_spec(agent, image, repo, for_create)
   if code then
     code.runtime, code.entrypoint = agent.runtime, agent.entrypoint
   end
+  -- Always said, so that a network removed from agentcore.toml takes the runtime back to PUBLIC.
+  local net = env.get().network
   return {
+    network = net and "VPC" or "PUBLIC",
+    vpc = net and { subnets = net.subnets, security_groups = net.security_groups } or nil,
     authorizer = auth,
     name = for_create and agent.runtime_name or nil,
     image = not code and image or nil,
@@ -1604,6 +1679,20 @@ function M.reconcile(c)
   return c.a
 end
 
+-- Puts agentcore.toml's tags back on the runtime agentcore created when they changed (tags
+-- are no part of a version: a changed tag makes none). An adopted runtime is left as it is.
+---@param c deploy.Context
+function M.ensure_runtime_tags(c)
+  local a = c.a
+  if not a.runtime_arn or (a.adopted and a.adopted.runtime) or not next(M.user_tags()) then return end
+  local want = {}
+  for k, d in pairs(M.tag_drift(agentcore.list_tags(a.runtime_arn) or {})) do want[k] = d.want end
+  if next(want) then
+    agentcore.tag_resource(a.runtime_arn, want)
+    ui.ok("runtime " .. a.runtime_id .. " tagged as agentcore.toml says")
+  end
+end
+
 -- Updates the runtime to an artifact (a new version), write-ahead; waits for the version.
 -- repo gives the role and authorizer as in create_runtime.
 ---@param c deploy.Context
@@ -1741,6 +1830,7 @@ function M.update_agent(agent, opts)
   local latest = M.latest(a)
   local live = agentcore.get_runtime(a.runtime_id)
   if live then M.check_artifact_switch(agent, live) end
+  if live then M.ensure_runtime_tags(c) end
 
   -- Compared with the runtime's live latest version (what an interrupted run may have made),
   -- not only with the state.

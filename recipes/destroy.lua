@@ -128,6 +128,28 @@ local function plan_of(name, leaving, opts)
       table.insert(plan, { kind = "credential", id = cr.provider_name, arn = cr.arn, name = cr.name, type = cr.type })
     end
   end
+  -- A runtime agentcore import runtime took over: deleted (with the endpoints it had) only with
+  -- --include-adopted; its repository and role are never agentcore's to delete.
+  local ad = a.adopted
+  if ad and ad.runtime and a.runtime_id then
+    if opts.include_adopted then
+      for _, name in ipairs(ad.endpoints or {}) do
+        local id = a.runtime_id .. "/" .. name
+        if a.endpoints[name] and not deploy.has_resource(c, "endpoint", id) then
+          table.insert(plan, { kind = "endpoint", id = id, adopted = true })
+        end
+      end
+      table.insert(plan, { kind = "runtime", id = a.runtime_id, arn = a.runtime_arn, adopted = true })
+    else
+      table.insert(keep, { kind = "runtime", id = a.runtime_id, why = "adopted with agentcore import runtime: --include-adopted deletes it" })
+    end
+    if ad.repository then
+      table.insert(keep, { kind = "repository", id = ad.repository, why = "the imported runtime's: never deleted by agentcore" })
+    end
+    if ad.role_arn then
+      table.insert(keep, { kind = "role", id = ad.role_arn, why = "the imported runtime's: never deleted by agentcore" })
+    end
+  end
   table.sort(plan, function(x, y) return rank(x) < rank(y) end)
   if agent.execution_role ~= "" then
     table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
@@ -181,6 +203,7 @@ local function execute(pl)
       deploy.retry_held("runtime " .. p.id, function() gone_ok(agentcore.delete_runtime, p.id) end)
       agentcore.wait_runtime(p.id)
       a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
+      if p.adopted then a.adopted = nil end
       wait_interfaces(e)
     elseif p.kind == "code" then
       local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
@@ -243,11 +266,17 @@ local function execute(pl)
     elseif k.kind == "credential" then
       ui.ok(("kept %s (%s)"):format(k.id, k.why))
       journal.set_credential(c.st, agent.name, k.name, nil)
-    elseif k.kind ~= "role" then
+    elseif k.kind ~= "role" and k.kind ~= "runtime" and k.kind ~= "repository" then
       deploy.forget_resource(c, k.kind, k.id)
     end
   end
-  if #a.resources == 0 then st.agents[agent.name] = nil end
+  if a.adopted and a.runtime_id then
+    -- the adopted runtime stays, and so does its record: update, status and a later
+    -- destroy --include-adopted still find it
+    ui.ok(("kept runtime %s (adopted: --include-adopted deletes it)"):format(a.runtime_id))
+  elseif #a.resources == 0 then
+    st.agents[agent.name] = nil
+  end
   state.save(st)
   ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
   return { agent = agent.name, plan = plan, destroyed = true }
@@ -272,6 +301,19 @@ local function memories_of(plans)
 end
 
 local confirm
+-- Deleting what agentcore did not create (--include-adopted) is asked on its own.
+local function confirm_adopted(e, plans)
+  local what = {}
+  for _, p in ipairs(plans) do
+    for _, x in ipairs(p.plan) do
+      if x.adopted and x.kind == "runtime" then table.insert(what, ("%s of %s"):format(x.id, p.agent.name)) end
+    end
+  end
+  if #what == 0 then return end
+  confirm(e, ("also delete the adopted runtime%s %s, which agentcore did not create (with its versions and endpoints; this cannot be undone)?"):format(
+    #what == 1 and "" or "s", table.concat(what, ", ")))
+end
+
 local function confirm_memories(e, plans)
   local mems = memories_of(plans)
   if #mems == 0 then return end
@@ -299,6 +341,8 @@ when agentcore created it and no other agent of the environment uses it, after a
 own (--yes answers it too); --keep-memory keeps it, and a memory recorded by agentcore import
 memory is never deleted. A credential provider is deleted when agentcore created it and no
 other agent of the environment lists it (one recorded by agentcore import credential is kept).
+A runtime recorded by agentcore import runtime is kept unless --include-adopted is given (a
+question of its own, or --yes); its repository and role are never deleted.
 --dry-run prints the plan. A protected
 environment needs --yes and a typed confirmation of its name (in a terminal, or --confirm NAME).
 
@@ -315,13 +359,14 @@ Examples:
     { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },
     { name = "all", type = "bool", help = "every agent of the project (one plan, one confirmation)" },
     { name = "dry-run", type = "bool", help = "print the plan and change nothing" },
+    { name = "include-adopted", type = "bool", help = "also delete runtimes recorded by agentcore import runtime (asked on its own; their repositories and roles are kept)" },
     { name = "keep-memory", type = "bool", help = "keep the agent's memory (its events and records) even when agentcore created it and no other agent uses it" },
   },
   run = function(args)
     local names = deploy.agent_names(args, "destroy")
     local e = env.get()
     if #names == 1 then return with_agents(names, function()
-      local p = plan_of(names[1], nil, { keep_memory = args.keep_memory })
+      local p = plan_of(names[1], nil, { keep_memory = args.keep_memory, include_adopted = args.include_adopted })
       if p.empty then
         ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(p.agent.name, e.name))
         return { agent = p.agent.name, plan = json.array(), destroyed = false }
@@ -332,6 +377,7 @@ Examples:
         return { agent = p.agent.name, plan = p.plan, destroyed = false, dry_run = true }
       end
       confirm(e, ("delete these %d resources of %s in %s?"):format(#p.plan, p.agent.name, e.name))
+      confirm_adopted(e, { p })
       confirm_memories(e, { p })
       aws.guard()
       return execute(p)
@@ -339,7 +385,7 @@ Examples:
     return with_agents(names, function()
       local plans, count, which, leaving = {}, 0, {}, {}
       for _, name in ipairs(names) do
-        local p = plan_of(name, leaving, { keep_memory = args.keep_memory })
+        local p = plan_of(name, leaving, { keep_memory = args.keep_memory, include_adopted = args.include_adopted })
         leaving[name] = true
         if p.empty then
           ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(name, e.name))
@@ -360,6 +406,7 @@ Examples:
         return { environment = e.name, results = results, failed = 0, dry_run = true }
       end
       confirm(e, ("delete these %d resources of %s in %s?"):format(count, table.concat(which, ", "), e.name))
+      confirm_adopted(e, plans)
       confirm_memories(e, plans)
       aws.guard()
       local by_name = {}

@@ -68,11 +68,10 @@ local function live_agent(name, a, by_name, stacks)
       d.endpoints.DEFAULT = { version = a.endpoints.DEFAULT.version }
     end
   end
-  local repo = agent.build ~= "zip" and ecr.describe_repository(deploy.repo_name(agent)) or nil
-  d.repository = repo and repo.repositoryUri or nil
-  if env.get().registry ~= "" and d.repository then
-    d.repository = env.get().registry .. "/" .. deploy.repo_name(agent) -- where images are pushed
-  end
+  -- an imported runtime's repository is the one it ran from (agentcore import runtime)
+  local repo_name = a and a.adopted and a.adopted.repository or deploy.repo_name(agent)
+  local repo = agent.build ~= "zip" and ecr.describe_repository(repo_name) or nil
+  d.repository = repo and deploy.push_uri(repo_name, repo.repositoryUri) or nil -- where images are pushed
   if agent.build == "zip" and stacks[deploy.code_stack_name()] then
     d.stacks = d.stacks or {}
     d.stacks[deploy.code_stack_name()] = settled[stacks[deploy.code_stack_name()]] and "ok" or stacks[deploy.code_stack_name()]

@@ -353,7 +353,18 @@ function M.ensure_repository(c)
   local agent = c.agent
   local name = M.repo_name(agent)
   local repo
-  if M.is_local() then
+  local adopted = c.a.adopted and c.a.adopted.repository
+  if adopted then
+    -- an imported runtime keeps the repository it ran from (agentcore import runtime): used,
+    -- never created, changed or deleted
+    local r = ecr.describe_repository(adopted)
+    if not r then
+      ui.error(("repository %s of the imported runtime %s does not exist in %s"):format(adopted, c.a.runtime_id, env.name()),
+        { hint = "create it (aws ecr create-repository --repository-name " .. adopted .. "), or import the runtime again" })
+    end
+    ui.ok(("repository %s (the imported runtime's: used, never deleted)"):format(r.repositoryUri))
+    name, repo = adopted, { repositoryUri = r.repositoryUri, repositoryArn = r.repositoryArn }
+  elseif M.is_local() then
     local p = not M.has_resource(c, "ecr_repository", name) and M.begin(c, { op = "create_repository", name = name }) or nil
     local r = ecr.ensure_repository(name, { scan_on_push = true, tags = stack_tags(agent) })
     if r.created or M.adopted[name] then
@@ -379,10 +390,19 @@ function M.ensure_repository(c)
     ui.ok(("repository %s (stack %s, %s)"):format(out.outputs.RepositoryUri, stack, out.changed and "deployed" or "unchanged"))
     repo = { repositoryUri = out.outputs.RepositoryUri, repositoryArn = out.outputs.RepositoryArn }
   end
-  local registry = env.get().registry
-  repo.push_uri = registry ~= "" and (registry .. "/" .. name) or repo.repositoryUri
+  repo.push_uri = M.push_uri(name, repo.repositoryUri)
   M.record(c, { repository = repo.push_uri })
   return repo
+end
+
+-- Where images of repository name (whose URI is uri) are pushed: the environment's registry
+-- when it names one (an emulator's registry, a mirror), else the repository itself.
+---@param name string
+---@param uri string
+---@return string
+function M.push_uri(name, uri)
+  local registry = env.get().registry
+  return registry ~= "" and (registry .. "/" .. name) or uri
 end
 
 -- The execution role: the agent's execution_role when given (never created or deleted);
@@ -398,6 +418,11 @@ function M.ensure_role(c, repo)
   if agent.execution_role ~= "" then
     ui.ok("using the execution role " .. agent.execution_role .. " (brought by you: never created or deleted)")
     return agent.execution_role, false
+  end
+  local adopted = c.a.adopted and c.a.adopted.role_arn
+  if adopted then
+    ui.ok("using the execution role " .. adopted .. " (the imported runtime's: never changed or deleted)")
+    return adopted, false
   end
   if M.is_local() then
     ui.info("local environment: no IAM role or CloudFormation stack is needed (skipped)")

@@ -71,7 +71,7 @@ local M = {}
 ---the credentials of its registry (nil for a code zip).
 ---@class deploy.CarrySource
 ---@field from string
----@field version integer
+---@field version? integer (nil: built once for a first wave, deployed nowhere yet)
 ---@field image string
 ---@field digest string
 ---@field auth? {username: string, password: string, server?: string}
@@ -1999,6 +1999,14 @@ function M.each_agent(verb, names, fn, describe)
   return { environment = env.name(), results = results, failed = #failed }
 end
 
+-- What a carried artifact is called: its version where it was deployed, else (built once for
+-- a first wave, deployed nowhere yet) its digest.
+---@param src {version?: integer, digest: string}
+---@return string
+function M.source_label(src)
+  return src.version and M.vname(src.version) or ("build " .. M.short_digest(src.digest))
+end
+
 -- Deploys, in the selected environment, the exact artifact of a version of another one, as
 -- `promote --to` does: an image copied registry to registry (digest kept), a zip copied
 -- object to object; nothing rebuilt. src = {from (environment), version, image, digest, auth
@@ -2024,17 +2032,22 @@ function M.carry(name, src)
   if M.is_code(src.image) then
     -- a code zip: copied object to object; its sha256 is its identity
     if target.build ~= "zip" then
-      ui.error(("%s %s is a code zip, and %s builds %s in %s"):format(name, M.vname(src.version), name, target.build, to),
+      ui.error(("%s %s is a code zip, and %s builds %s in %s"):format(name, M.source_label(src), name, target.build, to),
         { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
     end
     local s = M.parse_s3_uri(src.image)
     local key = repo.prefix .. src.digest:gsub("^sha256:", ""):sub(1, 32) .. ".zip"
-    local out = s3.copy { from_bucket = s.bucket, from_key = s.key, from_version_id = s.version_id, bucket = repo.bucket, key = key }
-    pushed = { image = M.s3_uri(repo.bucket, key, out.version_id), digest = src.digest }
-    ui.ok(("code zip %s copied to s3://%s/%s"):format(M.short_digest(src.digest), repo.bucket, key))
+    if s.bucket == repo.bucket and s.key == key then
+      -- already there (a first wave built into this environment's bucket)
+      pushed = { image = src.image, digest = src.digest }
+    else
+      local out = s3.copy { from_bucket = s.bucket, from_key = s.key, from_version_id = s.version_id, bucket = repo.bucket, key = key }
+      pushed = { image = M.s3_uri(repo.bucket, key, out.version_id), digest = src.digest }
+      ui.ok(("code zip %s copied to s3://%s/%s"):format(M.short_digest(src.digest), repo.bucket, key))
+    end
   else
     if target.build == "zip" then
-      ui.error(("%s %s is a container image, and %s builds a code zip in %s"):format(name, M.vname(src.version), name, to),
+      ui.error(("%s %s is a container image, and %s builds a code zip in %s"):format(name, M.source_label(src), name, to),
         { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
     end
     local copied = oci.copy { from = src.image, to = repo.push_uri .. ":promoted-" .. M.short_digest(src.digest),
@@ -2060,7 +2073,7 @@ function M.carry(name, src)
     tn = M.create_runtime(tc, pushed, repo)
   end
   require("observe").ensure(tc) -- the target's dashboard and alarms, as create makes them
-  ui.ok(("%s in %s now runs %s's %s as %s"):format(name, to, src.from, M.vname(src.version), M.vname(tn)))
+  ui.ok(("%s in %s now runs %s's %s as %s"):format(name, to, src.from, M.source_label(src), M.vname(tn)))
   return { agent = name, from = src.from, to = to, version = tn, source_version = src.version, digest = src.digest, changed = changed }
 end
 

@@ -144,12 +144,28 @@ local function import_runtime(args)
 
   local repo_name = ecr_repo_of(image)
   local repo = repo_name and ecr.describe_repository(repo_name) or nil
-  local versions = {}
+  -- An image by tag gets its digest from ECR when the repository still has it; otherwise it
+  -- stays unknown (""), and rollback refuses that version rather than redeploy a moved tag.
+  local function digest_of(uri)
+    if not uri then return "" end
+    local d = uri:match("@(sha256:%x+)$")
+    if d then return d end
+    local name = ecr_repo_of(uri)
+    local tag = uri:match(":([^/:@]+)$")
+    if name and tag then
+      local ok, imgs = pcall(ecr.describe_images, name, { tags = { tag } })
+      if ok and imgs and imgs[1] and imgs[1].imageDigest then return imgs[1].imageDigest end
+    end
+    return ""
+  end
+  local versions, unknown = {}, {}
   for _, v in ipairs(agentcore.list_versions(rt.agentRuntimeId)) do
     local n = tonumber(v.agentRuntimeVersion)
     local full = agentcore.get_runtime(rt.agentRuntimeId, { version = v.agentRuntimeVersion })
     local vimage = deploy.artifact_uri(full and full.agentRuntimeArtifact) or image
-    table.insert(versions, { number = n, image = vimage, digest = vimage and vimage:match("@(sha256:%x+)$") or "",
+    local digest = deploy.is_code(vimage or "") and "" or digest_of(vimage)
+    if digest == "" and vimage and not deploy.is_code(vimage) then table.insert(unknown, deploy.vname(n) .. " (" .. vimage .. ")") end
+    table.insert(versions, { number = n, image = vimage, digest = digest,
       config_hash = "", created_at = v.lastUpdatedAt or deploy.now(), status = v.status == "READY" and "READY" or v.status })
   end
   table.sort(versions, function(x, y) return x.number < y.number end)
@@ -179,6 +195,11 @@ local function import_runtime(args)
   if repo_name then
     ui.info(("its repository %s and role %s are recorded as not agentcore's: updates push there and keep the role; destroy never deletes them"):format(
       repo_name, rt.roleArn or "-"))
+  end
+  if #unknown > 0 then
+    table.sort(unknown)
+    ui.warn(("no digest is known for %s: ECR does not resolve the tag, so rollback refuses %s"):format(
+      table.concat(unknown, ", "), #unknown == 1 and "it" or "them"))
   end
   if repo_name and not repo then
     ui.warn(("repository %s does not exist in %s: update needs it to push to"):format(repo_name, env.name()))

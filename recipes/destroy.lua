@@ -18,7 +18,8 @@ end
 -- the environment's subnets on its own time, and a subnet or security group cannot be deleted
 -- while they exist: wait for them (bounded), and name those that outlive the wait.
 local ENI_WAIT, ENI_POLL = 600, 10
-local function wait_interfaces(e)
+local function wait_interfaces(e, max_wait)
+  max_wait = max_wait or ENI_WAIT
   local net = e.network
   if not net or e.is_local then return end
   local left = ec2.managed_interfaces(net.subnets, net.security_groups)
@@ -26,11 +27,12 @@ local function wait_interfaces(e)
     ui.ok("no network interfaces of AgentCore left in " .. table.concat(net.subnets, ", "))
     return
   end
-  ui.step(("waiting for AgentCore to release %d network interface%s (at most %ds)"):format(#left, #left == 1 and "" or "s", ENI_WAIT))
+  ui.step(("waiting for AgentCore to release %d network interface%s (at most %ds)"):format(#left, #left == 1 and "" or "s", max_wait))
   local waited = 0
-  while #left > 0 and waited < ENI_WAIT do
-    sleep(ENI_POLL)
-    waited = waited + ENI_POLL
+  while #left > 0 and waited < max_wait do
+    local step = math.min(ENI_POLL, max_wait - waited)
+    sleep(step)
+    waited = waited + step
     left = ec2.managed_interfaces(net.subnets, net.security_groups)
   end
   if #left == 0 then
@@ -40,7 +42,7 @@ local function wait_interfaces(e)
   local ids = {}
   for _, n in ipairs(left) do table.insert(ids, ("%s (%s, %s)"):format(n.id, n.subnet_id, n.status)) end
   ui.warn(("%d network interface%s of AgentCore still exist%s after %ds: %s; AgentCore deletes them itself (they may be another runtime's in the same subnets), and subnets and security groups cannot be deleted until then"):format(
-    #left, #left == 1 and "" or "s", #left == 1 and "s" or "", ENI_WAIT, table.concat(ids, ", ")))
+    #left, #left == 1 and "" or "s", #left == 1 and "s" or "", max_wait, table.concat(ids, ", ")))
 end
 
 -- The plan for one agent (its lock is held): {agent, plan, keep}, or {agent, empty = true}
@@ -155,7 +157,7 @@ local function plan_of(name, leaving, opts)
     table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
   end
 
-  return { agent = agent, plan = plan, keep = keep, repo_uri = a.repository }
+  return { agent = agent, plan = plan, keep = keep, repo_uri = a.repository, network_wait = opts.network_wait }
 end
 
 local function show(p, e)
@@ -204,7 +206,7 @@ local function execute(pl)
       agentcore.wait_runtime(p.id)
       a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
       if p.adopted then a.adopted = nil end
-      wait_interfaces(e)
+      wait_interfaces(e, pl.network_wait)
     elseif p.kind == "code" then
       local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
       ui.step("deleting the code zips under " .. p.id)
@@ -359,14 +361,16 @@ Examples:
     { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },
     { name = "all", type = "bool", help = "every agent of the project (one plan, one confirmation)" },
     { name = "dry-run", type = "bool", help = "print the plan and change nothing" },
+    { name = "network-wait", type = "string", help = "how long to wait for the network interfaces AgentCore holds in a VPC environment's subnets (default 10m)" },
     { name = "include-adopted", type = "bool", help = "also delete runtimes recorded by agentcore import runtime (asked on its own; their repositories and roles are kept)" },
     { name = "keep-memory", type = "bool", help = "keep the agent's memory (its events and records) even when agentcore created it and no other agent uses it" },
   },
   run = function(args)
     local names = deploy.agent_names(args, "destroy")
     local e = env.get()
+    local network_wait = require("release").parse_duration(args.network_wait, "--network-wait")
     if #names == 1 then return with_agents(names, function()
-      local p = plan_of(names[1], nil, { keep_memory = args.keep_memory, include_adopted = args.include_adopted })
+      local p = plan_of(names[1], nil, { keep_memory = args.keep_memory, include_adopted = args.include_adopted, network_wait = network_wait })
       if p.empty then
         ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(p.agent.name, e.name))
         return { agent = p.agent.name, plan = json.array(), destroyed = false }
@@ -385,7 +389,7 @@ Examples:
     return with_agents(names, function()
       local plans, count, which, leaving = {}, 0, {}, {}
       for _, name in ipairs(names) do
-        local p = plan_of(name, leaving, { keep_memory = args.keep_memory, include_adopted = args.include_adopted })
+        local p = plan_of(name, leaving, { keep_memory = args.keep_memory, include_adopted = args.include_adopted, network_wait = network_wait })
         leaving[name] = true
         if p.empty then
           ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(name, e.name))

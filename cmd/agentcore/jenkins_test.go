@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -26,13 +24,9 @@ func cmdJenkinsCheck(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	src, err := os.ReadFile(ts.MkAbs(args[0]))
 	ts.Check(err)
-	out, err := exec.Command("python3", "-c", `import json, sys, yaml
-json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)`, ts.MkAbs(args[1])).CombinedOutput()
-	if err != nil {
-		ts.Fatalf("%s is not YAML: %v\n%s", args[1], err, out)
-	}
-	var wf map[string]any
-	ts.Check(json.Unmarshal(out, &wf))
+	doc, err := pyYAML(ts.MkAbs(args[1]))
+	ts.Check(err)
+	wf, _ := doc.(map[string]any)
 	problems := checkJenkinsfile(string(src), wf)
 	switch {
 	case neg && len(problems) == 0:

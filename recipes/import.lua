@@ -137,6 +137,10 @@ local function import_runtime(args)
     ui.error(("agent %s already has runtime %s in %s"):format(agent.name, a.runtime_id, env.name()), { usage = true,
       hint = ("destroy it first (agentcore destroy %s -e %s), or import the runtime as another agent"):format(agent.name, env.name()) })
   end
+  if deploy.has_resource(c, "runtime", rt.agentRuntimeId) then
+    ui.error(("runtime %s is recorded as created by agentcore for %s in %s: there is nothing to import"):format(
+      rt.agentRuntimeId, agent.name, env.name()), { usage = true, hint = "agentcore status " .. agent.name .. " -e " .. env.name() .. " shows it" })
+  end
   if rt.agentRuntimeName ~= agent.runtime_name then
     ui.warn(("agentcore.toml maps %s to runtime name %s, and the imported runtime is %s: add runtime_name = %q under [agents.%s] (--print-config shows it), so that no command makes a second runtime"):format(
       agent.name, agent.runtime_name, rt.agentRuntimeName, rt.agentRuntimeName, agent.name))

@@ -41,7 +41,7 @@ local function wait_interfaces(e, max_wait)
   end
   local ids = {}
   for _, n in ipairs(left) do table.insert(ids, ("%s (%s, %s)"):format(n.id, n.subnet_id, n.status)) end
-  ui.warn(("%d network interface%s of AgentCore still exist%s after %ds: %s; AgentCore deletes them itself (they may be another runtime's in the same subnets), and subnets and security groups cannot be deleted until then"):format(
+  ui.warn(("%d network interface%s of AgentCore still exist%s after %ds: %s; AgentCore shares them between runtimes with the same subnets and security groups and deletes them itself, up to 8 hours after the last one; subnets and security groups cannot be deleted until then"):format(
     #left, #left == 1 and "" or "s", #left == 1 and "s" or "", max_wait, table.concat(ids, ", ")))
 end
 

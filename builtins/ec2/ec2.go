@@ -9,9 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/agentcore/agentcore/builtins/aws/awscall"
@@ -24,8 +21,7 @@ const ManagedTag = "AmazonBedrockManaged"
 
 // New returns the ec2 Lua module.
 func New(a *awscall.AWS) *engine.Module {
-	m := &module{service: &awscall.Service[api]{AWS: a, Name: "ec2",
-		New: func(s *awscall.Session) api { return ec2.NewFromConfig(s.Config) }}}
+	m := &module{service: &awscall.Service[api]{AWS: a, Name: "ec2", New: newClient}}
 	return &engine.Module{
 		Name: "ec2",
 		Doc:  "The VPC of an environment's runtimes, read-only: its subnets and security groups, and the network interfaces AgentCore holds in them.",
@@ -47,11 +43,12 @@ func New(a *awscall.AWS) *engine.Module {
 	}
 }
 
-// api is the part of the EC2 client the module calls.
+// api is what the module asks of EC2 (query.go): a subnet and a security group by id (nil,
+// false when the region has none), and network interfaces by filter (name -> values).
 type api interface {
-	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
-	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
-	DescribeNetworkInterfaces(ctx context.Context, in *ec2.DescribeNetworkInterfacesInput, opts ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
+	subnet(ctx context.Context, id string) (*Subnet, error)
+	groupVPC(ctx context.Context, id string) (vpc string, found bool, err error)
+	interfaces(ctx context.Context, filters map[string][]string) ([]Interface, error)
 }
 
 type module struct {
@@ -95,28 +92,27 @@ func (m *module) luaCheckNetwork(L *lua.LState, subnets, groups engine.StringLis
 		// One ID per call: EC2 fails the whole call for one unknown ID, and the user needs to
 		// know which.
 		for _, id := range subnets {
-			res, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{id}})
+			s, err := c.subnet(ctx, id)
 			if err != nil && !notFound(err) {
 				return out, err
 			}
-			if err != nil || res == nil || len(res.Subnets) == 0 {
+			if s == nil {
 				out.MissingSubnets = append(out.MissingSubnets, id)
 				continue
 			}
-			s := res.Subnets[0]
-			out.Subnets = append(out.Subnets, Subnet{ID: id, VpcID: awssdk.ToString(s.VpcId), AvailabilityZone: awssdk.ToString(s.AvailabilityZone)})
-			vpcs[awssdk.ToString(s.VpcId)] = true
+			out.Subnets = append(out.Subnets, *s)
+			vpcs[s.VpcID] = true
 		}
 		for _, id := range groups {
-			res, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+			vpc, found, err := c.groupVPC(ctx, id)
 			if err != nil && !notFound(err) {
 				return out, err
 			}
-			if err != nil || res == nil || len(res.SecurityGroups) == 0 {
+			if !found {
 				out.MissingSecurityGroups = append(out.MissingSecurityGroups, id)
 				continue
 			}
-			sgVPCs[awssdk.ToString(res.SecurityGroups[0].VpcId)] = true
+			sgVPCs[vpc] = true
 		}
 		out.VPCs, out.SecurityGroupVPCs = sorted(vpcs), sorted(sgVPCs)
 		return out, nil
@@ -128,24 +124,12 @@ func (m *module) luaManagedInterfaces(L *lua.LState, subnets, groups engine.Stri
 		return []Interface{}, nil
 	}
 	return awscall.Call(L, m.service, "listing the network interfaces AgentCore holds", func(ctx context.Context, c api) ([]Interface, error) {
-		out := []Interface{}
-		in := &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{
-			{Name: awssdk.String("subnet-id"), Values: subnets},
-			{Name: awssdk.String("tag-key"), Values: []string{ManagedTag}},
-		}}
-		if len(groups) > 0 {
-			in.Filters = append(in.Filters, types.Filter{Name: awssdk.String("group-id"), Values: groups})
+		out, err := c.interfaces(ctx, map[string][]string{"subnet-id": subnets, "group-id": groups, "tag-key": {ManagedTag}})
+		if err != nil {
+			return nil, err
 		}
-		p := ec2.NewDescribeNetworkInterfacesPaginator(c, in)
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range page.NetworkInterfaces {
-				out = append(out, Interface{ID: awssdk.ToString(n.NetworkInterfaceId), Status: string(n.Status),
-					SubnetID: awssdk.ToString(n.SubnetId), Description: awssdk.ToString(n.Description)})
-			}
+		if out == nil {
+			out = []Interface{}
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 		return out, nil

@@ -3,6 +3,10 @@ package ec2_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -63,4 +67,32 @@ func TestNetwork(t *testing.T) {
 		assert(#enis == 1 and enis[1].id:find("^eni%-") and enis[1].subnet_id == SUBNET, "only AgentCore's interface: " .. #enis)
 		assert(#ec2.managed_interfaces({}, {}) == 0, "no subnets, nothing asked")
 	`)
+}
+
+// An EC2 error answer keeps its code, and the hint awscall gives it (here a permission the
+// credentials lack); the request is a signed Query API POST.
+func TestErrorAnswer(t *testing.T) {
+	var got *http.Request
+	var form url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		_ = r.ParseForm()
+		form = r.PostForm
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>x</RequestID></Response>`)
+	}))
+	defer srv.Close()
+	h := enginetest.New(t, ec2mod.New(awstest.AWS()))
+	awstest.UseEnv(t, h, srv.URL)
+	err := h.Err(`ec2.check_network({"subnet-0123456789abcdef0"}, {"sg-0123456789abcdef0"})`)
+	if err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") || !strings.Contains(err.Error(), "checking the subnets") {
+		t.Fatalf("error %v", err)
+	}
+	if got == nil || got.Method != http.MethodPost || !strings.HasPrefix(got.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") ||
+		!strings.Contains(got.Header.Get("Authorization"), "/us-east-1/ec2/aws4_request") {
+		t.Fatalf("request %v %v", got.Method, got.Header)
+	}
+	if form.Get("Action") != "DescribeSubnets" || form.Get("SubnetId.1") != "subnet-0123456789abcdef0" || form.Get("Version") != "2016-11-15" {
+		t.Fatalf("form %v", form)
+	}
 }

@@ -90,3 +90,19 @@ func TestGuardrailsBadInput(t *testing.T) {
 		t.Fatalf("merged: %v", err)
 	}
 }
+
+// A runtime's network is part of its configuration: setting or changing it changes the
+// config hash; an agent without one keeps the hash it had before networks existed.
+func TestNetworkInConfigHash(t *testing.T) {
+	key := []byte("k")
+	a := &Agent{Name: "a", Protocol: "HTTP"}
+	plain := a.ConfigHash(key, nil)
+	a.Network = &Network{Subnets: []string{"subnet-0123456789abcdef0"}, SecurityGroups: []string{"sg-0123456789abcdef0"}}
+	vpc := a.ConfigHash(key, nil)
+	a.Network = &Network{Subnets: []string{"subnet-abcdef01"}, SecurityGroups: []string{"sg-0123456789abcdef0"}}
+	other := a.ConfigHash(key, nil)
+	a.Network = nil
+	if plain == vpc || vpc == other || a.ConfigHash(key, nil) != plain {
+		t.Fatalf("hashes: none %s, vpc %s, other subnet %s, none again %s", plain, vpc, other, a.ConfigHash(key, nil))
+	}
+}

@@ -51,6 +51,9 @@ local function q(v) return json.encode(v) end
 local function ecr_repo_of(uri)
   if not uri or deploy.is_code(uri) then return nil end
   local path = uri:match("^[^/]+%.dkr%.ecr%.[^/]+%.amazonaws%.com/(.+)$")
+  if not path and env.get().is_local then
+    path = uri:match("^[^/]+/(.+)$") -- the local endpoint's registry serves its ECR's repositories
+  end
   if not path then return nil end
   path = path:gsub("@sha256:%x+$", "")
   return (path:gsub(":[^/:]+$", ""))

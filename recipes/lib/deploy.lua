@@ -1022,8 +1022,9 @@ local function build_labels(agent)
   return { ["agentcore.project"] = project.name(), ["agentcore.agent"] = agent.name }
 end
 
--- Checks what can be checked of the artifact's sources before any work (nothing is written,
--- built or called): the folder and, for a code zip, the entry point.
+-- Checks what can be checked before any work (nothing is written or built): the
+-- environment's network (EC2 reads, M.check_network), the artifact's folder and, for a code
+-- zip, the entry point.
 ---@param agent deploy.Agent
 function M.preflight(agent)
   M.check_network()
@@ -2020,6 +2021,7 @@ function M.carry(name, src)
   local to = env.name()
   local target = project.agent(name)
   aws.guard()
+  M.check_network() -- the target's VPC, before anything is copied
   M.resolve_secrets(target)
   M.check_credentials(target)
   local tc = M.context(target)

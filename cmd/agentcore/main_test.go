@@ -49,12 +49,13 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode":  cmdExitCode,
-			"moto":      cmdMoto,
-			"registry":  cmdRegistry,
-			"cischema":  cmdCISchema,
-			"pty":       cmdPTY,
-			"testagent": cmdTestAgent,
+			"exitcode":     cmdExitCode,
+			"moto":         cmdMoto,
+			"registry":     cmdRegistry,
+			"cischema":     cmdCISchema,
+			"jenkinscheck": cmdJenkinsCheck,
+			"pty":          cmdPTY,
+			"testagent":    cmdTestAgent,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

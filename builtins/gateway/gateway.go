@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -118,14 +119,14 @@ type Spec struct {
 	Name          string       `json:"name"` // the [gateways] key
 	GatewayName   string       `json:"gateway_name"`
 	Description   string       `json:"description,omitempty"`
-	Env           string       `json:"env"` // AGENTCORE_GATEWAY_NAME_URL
-	AuthType      string       `json:"auth_type" lua:"\"iam\"|\"jwt\""`
+	Env           string       `json:"env,omitempty"` // AGENTCORE_GATEWAY_NAME_URL
+	AuthType      string       `json:"auth_type,omitempty" lua:"\"iam\"|\"jwt\""`
 	DiscoveryURL  string       `json:"discovery_url,omitempty"`
-	Clients       []string     `json:"allowed_clients"`
-	Audience      []string     `json:"allowed_audience"`
-	Search        bool         `json:"search"`
+	Clients       []string     `json:"allowed_clients,omitempty"`
+	Audience      []string     `json:"allowed_audience,omitempty"`
+	Search        bool         `json:"search,omitempty"`
 	ExecutionRole string       `json:"execution_role,omitempty"` // a role brought by the user
-	Targets       []TargetSpec `json:"targets"`
+	Targets       []TargetSpec `json:"targets,omitempty"`
 }
 
 // TargetSpec is one target's configuration.
@@ -146,7 +147,7 @@ type TargetSpec struct {
 	CredentialLocation  string   `json:"credential_location,omitempty"`
 	CredentialParameter string   `json:"credential_parameter,omitempty"`
 	CredentialPrefix    string   `json:"credential_prefix,omitempty"`
-	Hash                string   `json:"hash"`
+	Hash                string   `json:"hash,omitempty"`
 
 	payload string // the schema or tools, inline
 }
@@ -698,16 +699,16 @@ func (t *TargetSpec) load(L *lua.LState) error {
 	if t.payload != "" || (t.Spec == "" && t.Tools == "") {
 		return nil
 	}
-	p, _, err := engine.FromL(L).NeedEnv()
-	if err != nil {
-		return err
-	}
 	file, kind := t.Spec, t.Type
 	if t.Type == "lambda" {
 		file, kind = t.Tools, "tools"
 	}
-	if !strings.HasPrefix(file, "/") {
-		file = p.Dir + "/" + file
+	if !filepath.IsAbs(file) {
+		p, _, err := engine.FromL(L).NeedEnv()
+		if err != nil {
+			return err
+		}
+		file = filepath.Join(p.Dir, file)
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {

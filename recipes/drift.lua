@@ -202,6 +202,57 @@ local function credential_findings(st, only, envname, out)
   end
 end
 
+-- The gateways: each agent's recorded gateway and targets against what AgentCore answers: a
+-- gateway or target deleted, changed (a later updatedAt than agentcore's last write) or a
+-- target added behind agentcore's back. One finding per gateway and difference, though
+-- several agents use it.
+local function gateway_findings(st, only, envname, out)
+  local seen = {}
+  for _, name in ipairs(project.agents()) do
+    local a = st.agents[name]
+    if (not only or only == name) and a then
+      for _, rec in ipairs(a.gateways or {}) do
+        if not seen[rec.id] then
+          seen[rec.id] = true
+          local path = "agents." .. name .. ".gateways." .. rec.name
+          local live = gateway.get(rec.id)
+          if not live then
+            table.insert(out, { category = "gateway", source = "runs", path = path, kind = "removed", recorded = rec.id,
+              text = ("gateway %s (%s) of %s is recorded but does not exist in %s (agentcore update %s creates it again, with a new URL)"):format(
+                rec.gateway_name, rec.id, name, envname, name) })
+          else
+            if (rec.updated or "") ~= "" and live.updated ~= rec.updated then
+              table.insert(out, { category = "gateway", source = "runs", path = path, kind = "modify", recorded = rec.updated, other = live.updated,
+                text = ("gateway %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts its configuration back"):format(
+                  rec.gateway_name, tostring(live.updated), rec.updated, name) })
+            end
+            local targets = {}
+            for _, t in ipairs(gateway.targets(rec.id)) do targets[t.id] = t end
+            for _, t in ipairs(rec.targets or {}) do
+              local l = targets[t.id]
+              targets[t.id] = nil
+              if not l then
+                table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. t.name, kind = "removed", recorded = t.id,
+                  text = ("gateway %s: target %s (%s) was deleted behind agentcore's back (agentcore update %s creates it again)"):format(
+                    rec.gateway_name, t.name, t.id, name) })
+              elseif (t.updated or "") ~= "" and l.updated ~= t.updated then
+                table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. t.name, kind = "modify", recorded = t.updated, other = l.updated,
+                  text = ("gateway %s: target %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts it back"):format(
+                    rec.gateway_name, t.name, tostring(l.updated), t.updated, name) })
+              end
+            end
+            for _, l in pairs(targets) do
+              table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. l.name, kind = "added", other = l.id,
+                text = ("gateway %s: target %s (%s) was added behind agentcore's back (agentcore update %s brings the gateway to agentcore.toml)"):format(
+                  rec.gateway_name, l.name, l.id, name) })
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
 local function fmt(x)
   if x == nil then return "-" end
   if type(x) == "table" then return json.encode(x) end
@@ -312,7 +363,8 @@ sync), and the live runtimes, versions, endpoints, repositories and CloudFormati
 status). Each recorded memory is compared with agentcore.toml and what GetMemory answers: a memory
 deleted, a strategy added, changed or removed outside agentcore, an expiry changed; each recorded
 credential provider with what AgentCore Identity answers: deleted, or changed outside agentcore
-(a later last change). Timestamps, serials and sync
+(a later last change); each recorded gateway and its targets with what AgentCore answers:
+deleted, changed outside agentcore, or a target added. Timestamps, serials and sync
 markers are ignored. Changes are grouped (runtime, endpoint, shared resource, environment) and
 said in plain words, then listed by path with the recorded and the other value.
 
@@ -353,6 +405,7 @@ Examples:
     report(diff.compare(recorded, live).changes, "runs", envname, findings)
     memory_findings(st, args.agent, envname, findings)
     credential_findings(st, args.agent, envname, findings)
+    gateway_findings(st, args.agent, envname, findings)
     for _, f in ipairs(findings) do
       if f.source == "the cloud copy" then f.category = "environment" end
     end
@@ -367,7 +420,7 @@ Examples:
     end
 
     ui.warn(("drift in %s: %d difference%s"):format(envname, #findings, #findings == 1 and "" or "s"))
-    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory", "credential" }) do
+    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory", "credential", "gateway" }) do
       local lines = {}
       for _, f in ipairs(findings) do
         if f.category == category then table.insert(lines, f.text) end
@@ -386,14 +439,14 @@ Examples:
     if args.fix then
       local live_only, resources = false, false
       for _, f in ipairs(findings) do
-        if f.category == "memory" or f.category == "credential" then
+        if f.category == "memory" or f.category == "credential" or f.category == "gateway" then
           resources = true -- not in what adopt and restore change
         elseif f.source == "runs" then
           live_only = true
         end
       end
       if resources then
-        ui.info("--fix leaves memories and credential providers as they are: agentcore update AGENT brings them back to agentcore.toml")
+        ui.info("--fix leaves memories, credential providers and gateways as they are: agentcore update AGENT brings them back to agentcore.toml")
       end
       if resources and not live_only then
         ui.exit_code(3)
@@ -427,6 +480,12 @@ Examples:
     for _, f in ipairs(findings) do
       if f.category == "credential" then
         ui.info("a credential provider is made again, or given its configuration again, by agentcore update AGENT")
+        break
+      end
+    end
+    for _, f in ipairs(findings) do
+      if f.category == "gateway" then
+        ui.info("a gateway or target is made again, or given its configuration again, by agentcore update AGENT (targets added outside agentcore are deleted)")
         break
       end
     end

@@ -22,6 +22,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/journal"
 	"github.com/agentcore/agentcore/builtins/jsonmod"
 	"github.com/agentcore/agentcore/builtins/logs"
+	"github.com/agentcore/agentcore/builtins/mcp"
 	"github.com/agentcore/agentcore/builtins/memory"
 	"github.com/agentcore/agentcore/builtins/metrics"
 	"github.com/agentcore/agentcore/builtins/naming"
@@ -58,7 +59,7 @@ func Modules(d Deps) []*engine.Module {
 		docker.Module, aws.New(a), ecr.New(a), agentcore.New(a), ssm.New(a), statesync.New(a), cfn.New(a), oci.Module,
 		codezip.Module, s3.New(a), secrets.New(a),
 		iam.New(a), memory.New(a), identity.New(a), gateway.New(a),
-		logs.New(a), metrics.New(a),
+		logs.New(a), metrics.New(a), mcp.New(a),
 		journal.Module, naming.Module, duration.Module, retry.Module,
 	}
 }

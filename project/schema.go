@@ -434,7 +434,7 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 		a.Auth.Type = "iam"
 	}
 	if r.Smoke != nil {
-		a.Smoke = v.smoke(append(append([]string{}, path...), "smoke"), r.Smoke)
+		a.Smoke = v.smoke(append(append([]string{}, path...), "smoke"), r.Smoke, a.Protocol)
 	}
 	v.alarms(path, r.Alarms, a)
 	v.agentResources(path, r, a)

@@ -65,7 +65,7 @@ func collect[S, T any](seq iter.Seq2[S, error], conv func(S) T) ([]T, error) {
 }
 
 func (m *module) luaTools(L *lua.LState, rawURL string, o Opts) (*ToolList, error) {
-	return session(L, m, rawURL, o, "listing the tools of "+rawURL, func(ctx context.Context, c *conn) (*ToolList, error) {
+	return session(L, m, rawURL, o, "listing the tools of "+o.name(rawURL), func(ctx context.Context, c *conn) (*ToolList, error) {
 		init := c.cs.InitializeResult()
 		res := &ToolList{Tools: []Tool{}}
 		if init != nil && init.ServerInfo != nil {
@@ -221,7 +221,7 @@ func (m *module) luaCall(L *lua.LState, rawURL, tool string, args lua.LValue, o 
 	if err != nil {
 		return nil, engine.Usagef(`give them as a JSON object, e.g. '{"a": 2, "b": 2}'`, "%s %s: %v", fn, tool, err)
 	}
-	doing := fmt.Sprintf("calling tool %q of %s", tool, rawURL)
+	doing := fmt.Sprintf("calling tool %q of %s", tool, o.name(rawURL))
 	return session(L, m, rawURL, o, doing, func(ctx context.Context, c *conn) (*CallResult, error) {
 		res, err := c.cs.CallTool(ctx, &sdk.CallToolParams{Name: tool, Arguments: a})
 		if err != nil {
@@ -249,7 +249,7 @@ func (m *module) luaCall(L *lua.LState, rawURL, tool string, args lua.LValue, o 
 }
 
 func (m *module) luaResources(L *lua.LState, rawURL string, o Opts) (*ResourceList, error) {
-	return session(L, m, rawURL, o, "listing the resources of "+rawURL, func(ctx context.Context, c *conn) (*ResourceList, error) {
+	return session(L, m, rawURL, o, "listing the resources of "+o.name(rawURL), func(ctx context.Context, c *conn) (*ResourceList, error) {
 		res := &ResourceList{Resources: []Resource{}, Templates: []ResourceTemplate{}}
 		if init := c.cs.InitializeResult(); init != nil && init.Capabilities != nil && init.Capabilities.Resources == nil {
 			res.SessionID = c.sessionID()
@@ -277,7 +277,7 @@ func (m *module) luaResources(L *lua.LState, rawURL string, o Opts) (*ResourceLi
 }
 
 func (m *module) luaPrompts(L *lua.LState, rawURL string, o Opts) (*PromptList, error) {
-	return session(L, m, rawURL, o, "listing the prompts of "+rawURL, func(ctx context.Context, c *conn) (*PromptList, error) {
+	return session(L, m, rawURL, o, "listing the prompts of "+o.name(rawURL), func(ctx context.Context, c *conn) (*PromptList, error) {
 		res := &PromptList{Prompts: []Prompt{}}
 		if init := c.cs.InitializeResult(); init != nil && init.Capabilities != nil && init.Capabilities.Prompts == nil {
 			res.SessionID = c.sessionID()
@@ -296,4 +296,12 @@ func (m *module) luaPrompts(L *lua.LState, rawURL string, o Opts) (*PromptList, 
 		res.Prompts, res.SessionID = ps, c.sessionID()
 		return res, nil
 	})
+}
+
+// name is what messages call the server.
+func (o Opts) name(rawURL string) string {
+	if o.Label != "" {
+		return o.Label
+	}
+	return rawURL
 }

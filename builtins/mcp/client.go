@@ -82,7 +82,7 @@ func (m *module) connect(ctx context.Context, run *engine.Run, rawURL string, o 
 		c, err = t.open(ctx, u.String(), "")
 	}
 	if err != nil {
-		return nil, callError("connecting to MCP server "+rawURL, err)
+		return nil, callError("connecting to MCP server "+o.name(rawURL), err)
 	}
 	return c, nil
 }

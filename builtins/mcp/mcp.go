@@ -33,7 +33,7 @@ func New(a *awscall.AWS) *engine.Module {
 			"is replaced by a new one. A server's error answer raises (exit 1; an unknown tool or bad arguments exit 2); a " +
 			"tool's own error is a result with isError = true.",
 		Classes: []*engine.Class{
-			{Name: "mcp.Opts", Of: Opts{}, Doc: "How to reach the server: auth (sigv4 or bearer), extra headers, the session to resume, a timeout."},
+			{Name: "mcp.Opts", Of: Opts{}, Doc: "How to reach the server: auth (sigv4 or bearer), extra headers, the session to resume, a timeout in seconds (default 120), and label, what messages call the server (default its URL)."},
 			{Name: "mcp.SigV4", Of: SigV4{}, Doc: "SigV4 signing: service (default bedrock-agentcore) and region (default the environment's). sigv4 = true takes both defaults."},
 			{Name: "mcp.Tool", Of: Tool{}, Doc: "A tool as tools/list describes it, with args: its input schema's properties flattened for display."},
 			{Name: "mcp.Arg", Of: Arg{}},
@@ -76,6 +76,7 @@ type Opts struct {
 	Headers   engine.StringMap `json:"headers,omitempty"`
 	SessionID string           `json:"session_id,omitempty"`
 	Timeout   float64          `json:"timeout,omitempty"` // seconds for the whole call, 0: 120
+	Label     string           `json:"label,omitempty"`   // the server in messages ("agent tools-bot"), default its URL
 }
 
 // SigV4 says how to sign. sigv4 = true in Lua takes the defaults.

@@ -338,6 +338,9 @@ func (v *validator) target(path []string, t rawTarget) {
 		} else {
 			v.schemaFile(at("spec"), t.Spec, t.Type)
 		}
+		if t.Credential == "" && t.Type == "openapi" {
+			v.addf(path, "an openapi target needs credential = \"NAME\": AgentCore calls an OpenAPI API with an outbound credential (an api_key or oauth2 [credentials] table)")
+		}
 		if t.Credential != "" {
 			if _, ok := v.credentials[t.Credential]; !ok {
 				v.addf(at("credential"), "credential %q is not defined: add a [credentials.%s] table%s", t.Credential, t.Credential, Suggest(t.Credential, sortedKeys(v.credentials)))

@@ -152,6 +152,8 @@ provider = "local"
 	}{
 		{"unknown type", "[[gateways.tools.targets]]\nname = \"x\"\ntype = \"openapy\"\nspec = \"a.yaml\"\n", nil,
 			`agentcore.toml:14:1: target type "openapy" is not one of lambda, mcp, openapi, smithy (did you mean "openapi"?)`},
+		{"openapi without credential", "[[gateways.tools.targets]]\nname = \"w\"\ntype = \"openapi\"\nspec = \"w.yaml\"\n", map[string]string{"w.yaml": weatherSpec},
+			`an openapi target needs credential = "NAME"`},
 		{"spec does not parse", "[[gateways.tools.targets]]\nname = \"w\"\ntype = \"openapi\"\nspec = \"w.yaml\"\n",
 			map[string]string{"w.yaml": "openapi: 3.0.3\npaths:\n  /a: [\n"}, `agentcore.toml:15:1: w.yaml does not parse: line 3`},
 		{"tools json", "[[gateways.tools.targets]]\nname = \"o\"\ntype = \"lambda\"\nfunction = \"arn:aws:lambda:us-east-1:123456789012:function:f\"\ntools = \"t.json\"\n",

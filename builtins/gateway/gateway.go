@@ -67,6 +67,7 @@ func New(a *awscall.AWS) *engine.Module {
 			{Name: "gateway.Change", Of: Change{}, Doc: "One difference between a gateway and its configuration: what (description, auth, search, role_arn), was and now."},
 			{Name: "gateway.CreateOpts", Of: createOpts{}, Doc: "client_token (idempotency) and tags (the gateway's; targets take none)."},
 			{Name: "gateway.WaitOpts", Of: waitOpts{}, Doc: "timeout and interval in seconds."},
+			{Name: "gateway.Inbound", Of: Inbound{}, Doc: "sigv4 = true (iam) or bearer = TOKEN (jwt): mcp.Opts' auth fields."},
 		},
 		Funcs: []engine.Func{
 			{Name: "config", Params: "gateway: string, opts?: gateway.ConfigOpts", Returns: "gateway.Spec", Go: m.luaConfig,
@@ -94,6 +95,9 @@ func New(a *awscall.AWS) *engine.Module {
 			{Name: "delete_target", Params: "id: string, target_id: string", Returns: "boolean", Go: m.luaDeleteTarget, Doc: "Deletes the target: true when it existed."},
 			{Name: "wait_target", Params: "id: string, target_id: string, opts?: gateway.WaitOpts", Returns: "gateway.Target?", Go: m.luaWaitTarget,
 				Doc: "Polls the target until it is READY (returned) or FAILED, UPDATE_UNSUCCESSFUL or SYNCHRONIZE_UNSUCCESSFUL (raises with its statusReasons); nil when it does not exist."},
+			{Name: "inbound", Params: "auth_type: \"iam\"|\"jwt\", token?: string", Returns: "gateway.Inbound", Go: luaInbound,
+				Doc: "How a caller authenticates to a gateway, as mcp.tools and mcp.call take it: iam signs with SigV4 (service bedrock-agentcore); jwt sends token, " +
+					"else the variable " + TokenEnv + " of agentcore's environment, as a bearer token (masked in every output). jwt without either stops with exit 2."},
 			{Name: "synchronize", Params: "id: string, target_ids: string[]", Returns: "gateway.Target[]", Go: m.luaSynchronize,
 				Doc: "Has the gateway fetch the targets' tool lists again (SynchronizeGatewayTargets): for mcp targets whose server changed."},
 		},
@@ -686,8 +690,8 @@ func targetInput(t TargetSpec) (types.TargetConfiguration, []types.CredentialPro
 		creds = append(creds, types.CredentialProviderConfiguration{CredentialProviderType: types.CredentialProviderTypeOauth,
 			CredentialProvider: &types.CredentialProviderMemberOauthCredentialProvider{Value: types.OAuthCredentialProvider{
 				ProviderArn: awssdk.String(t.CredentialARN), Scopes: orEmpty(t.Scopes)}}})
-	case t.Type == "lambda":
-		// the gateway calls its function with its own role
+	case t.Type == "lambda" || t.Type == "smithy":
+		// the gateway calls its function (or the AWS API) with its own role
 		creds = append(creds, types.CredentialProviderConfiguration{CredentialProviderType: types.CredentialProviderTypeGatewayIamRole})
 	}
 	return &types.TargetConfigurationMemberMcp{Value: mc}, creds, nil
@@ -780,6 +784,34 @@ func (m *module) luaWaitTarget(L *lua.LState, id, tid string, o waitOpts) (*Targ
 		name = "target " + t.Name
 		return t, t.Status, t.StatusReasons, nil
 	}, map[string]bool{"FAILED": true, "UPDATE_UNSUCCESSFUL": true, "SYNCHRONIZE_UNSUCCESSFUL": true}, "READY")
+}
+
+// TokenEnv is the variable agentcore reads a JWT gateway's bearer token from when --token is
+// not given.
+const TokenEnv = "AGENTCORE_GATEWAY_TOKEN"
+
+// Inbound is the auth part of mcp.Opts for a gateway.
+type Inbound struct {
+	SigV4  bool   `json:"sigv4,omitempty"`
+	Bearer string `json:"bearer,omitempty"`
+}
+
+func luaInbound(L *lua.LState, authType, token string) (Inbound, error) {
+	switch authType {
+	case "iam":
+		return Inbound{SigV4: true}, nil
+	case "jwt":
+		if token == "" {
+			token = os.Getenv(TokenEnv)
+		}
+		if token == "" {
+			return Inbound{}, engine.Usagef("pass --token TOKEN, or export "+TokenEnv+"=TOKEN (an access token of the issuer at the gateway's discovery_url)",
+				"the gateway takes JWT bearer tokens (auth type jwt), and none was given")
+		}
+		engine.FromL(L).Out.AddSecret(token)
+		return Inbound{Bearer: token}, nil
+	}
+	return Inbound{}, engine.Usagef("auth is iam or jwt", "gateway auth type %q is not one agentcore can call with", authType)
 }
 
 func (m *module) luaSynchronize(L *lua.LState, id string, ids []string) ([]Target, error) {

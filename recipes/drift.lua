@@ -216,6 +216,7 @@ local function gateway_findings(st, only, envname, out)
           seen[rec.id] = true
           local path = "agents." .. name .. ".gateways." .. rec.name
           local live = gateway.get(rec.id)
+          if live and live.status == "DELETING" then live = nil end
           if not live then
             table.insert(out, { category = "gateway", source = "runs", path = path, kind = "removed", recorded = rec.id,
               text = ("gateway %s (%s) of %s is recorded but does not exist in %s (agentcore update %s creates it again, with a new URL)"):format(
@@ -227,7 +228,9 @@ local function gateway_findings(st, only, envname, out)
                   rec.gateway_name, tostring(live.updated), rec.updated, name) })
             end
             local targets = {}
-            for _, t in ipairs(gateway.targets(rec.id)) do targets[t.id] = t end
+            for _, t in ipairs(gateway.targets(rec.id)) do
+              if t.status ~= "DELETING" then targets[t.id] = t end -- going: as good as gone
+            end
             for _, t in ipairs(rec.targets or {}) do
               local l = targets[t.id]
               targets[t.id] = nil

@@ -196,7 +196,7 @@ func TestTemplateInterfaces(t *testing.T) {
 			[]string{"Agent", "ApiKeyProviderArns", "CodeObjectArn", "Environment", "GatewayArns", "MemoryArn", "ModelArns", "OAuth2ProviderArns", "Project", "ProviderSecretArns", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
 			[]string{"RoleArn", "RoleName"}},
 		{"gateway-role.yaml",
-			[]string{"ApiKeyProviderArns", "Environment", "Gateway", "GatewayName", "LambdaArns", "OAuth2ProviderArns", "Project", "ProviderSecretArns", "RoleName"},
+			[]string{"ApiKeyProviderArns", "Environment", "Gateway", "GatewayName", "LambdaArns", "OAuth2ProviderArns", "Project", "ProviderSecretArns", "RoleName", "RuntimeArns"},
 			[]string{"RoleArn"}},
 		{"code-bucket.yaml",
 			[]string{"BucketName", "Environment", "Project"},

@@ -690,6 +690,10 @@ func targetInput(t TargetSpec) (types.TargetConfiguration, []types.CredentialPro
 		creds = append(creds, types.CredentialProviderConfiguration{CredentialProviderType: types.CredentialProviderTypeOauth,
 			CredentialProvider: &types.CredentialProviderMemberOauthCredentialProvider{Value: types.OAuthCredentialProvider{
 				ProviderArn: awssdk.String(t.CredentialARN), Scopes: orEmpty(t.Scopes)}}})
+	case t.Type == "mcp" && t.Agent != "":
+		// the project's runtime takes SigV4 (its inbound auth is iam): the gateway signs with its role
+		creds = append(creds, types.CredentialProviderConfiguration{CredentialProviderType: types.CredentialProviderTypeGatewayIamRole,
+			CredentialProvider: &types.CredentialProviderMemberIamCredentialProvider{Value: types.IamCredentialProvider{Service: awssdk.String("bedrock-agentcore")}}})
 	case t.Type == "lambda" || t.Type == "smithy":
 		// the gateway calls its function (or the AWS API) with its own role
 		creds = append(creds, types.CredentialProviderConfiguration{CredentialProviderType: types.CredentialProviderTypeGatewayIamRole})

@@ -124,23 +124,24 @@ local function ensure_role(c, spec)
   if deploy.is_local() then
     return ("arn:aws:iam::%s:role/agentcore-local-gateway"):format(aws.caller().account), ""
   end
-  local lambdas, keys, oauth, secrets = {}, {}, {}, {}
+  local lambdas, keys, oauth, secrets, runtimes = {}, {}, {}, {}, {}
   for _, t in ipairs(spec.targets or {}) do
     if t.type == "lambda" then table.insert(lambdas, t["function"]) end
+    if t.agent and t.agent ~= "" then table.insert(runtimes, (runtime_of(c, t.agent))) end
     if t.credential_arn and t.credential_arn ~= "" then
       table.insert(t.credential_type == "oauth2" and oauth or keys, t.credential_arn)
       local r = credential_record(c, t.credential)
       if r and r.secret_arn and r.secret_arn ~= "" then table.insert(secrets, r.secret_arn) end
     end
   end
-  for _, l in ipairs({ lambdas, keys, oauth, secrets }) do table.sort(l) end
+  for _, l in ipairs({ lambdas, keys, oauth, secrets, runtimes }) do table.sort(l) end
   local stack = ("agentcore-%s-gw-%s"):format(env.name(), spec.gateway_name):lower():sub(1, 128)
   local out = cfn.deploy { stack = stack, template = "gateway-role", capabilities = { "CAPABILITY_NAMED_IAM" },
     tags = M.tags(spec.name),
     parameters = {
       RoleName = ("agentcore-" .. spec.gateway_name:lower() .. "-gw"):sub(1, 64),
       GatewayName = spec.gateway_name,
-      LambdaArns = table.concat(lambdas, ","),
+      LambdaArns = table.concat(lambdas, ","), RuntimeArns = table.concat(runtimes, ","),
       ApiKeyProviderArns = table.concat(keys, ","), OAuth2ProviderArns = table.concat(oauth, ","),
       ProviderSecretArns = table.concat(secrets, ","),
       Project = project.name(), Environment = env.name(), Gateway = spec.name,
@@ -177,7 +178,13 @@ end
 -- configured, synchronized where their agent has a new version. Saves after each.
 local function ensure_targets(c, rec, spec, versions)
   local live = {}
-  for _, t in ipairs(gateway.targets(rec.id)) do live[t.name] = t end
+  for _, t in ipairs(gateway.targets(rec.id)) do
+    if t.status == "DELETING" then
+      gateway.wait_target(rec.id, t.id) -- deleted behind agentcore's back: gone once it ends
+    else
+      live[t.name] = t
+    end
+  end
   local want = {}
   local sync = {}
   for _, t in ipairs(spec.targets or {}) do
@@ -265,6 +272,7 @@ local function ensure_gateway(c, name)
   rec = rec or recorded_elsewhere(agent.name, name, spec.gateway_name)
   if rec then rec = json.decode(json.encode(rec)) end -- this agent's copy
   local live = rec and gateway.get(rec.id) or nil
+  if live and live.status == "DELETING" then live = gateway.wait(live.id) end
   if rec and not live then
     ui.warn(("gateway %s (%s) recorded in %s no longer exists; creating it again (its URL changes)"):format(rec.gateway_name, rec.id, env.name()))
     rec = nil

@@ -125,6 +125,23 @@ func withCredential(p *faultProject) {
 	p.env = append(p.env, "CRASH_GH_TOKEN=crash-test-key-0001")
 }
 
+// withGateway gives the project's agent a gateway with an OpenAPI target whose API key comes
+// from a credential provider (the API is never called: creating the target reads its spec).
+func withGateway(p *faultProject) {
+	withCredential(p)
+	p.edit("agentcore.toml", `credentials = ["github"]`, "credentials = [\"github\"]\ngateways = [\"tools\"]")
+	f, err := os.OpenFile(filepath.Join(p.dir, "agentcore.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[gateways.tools]\n\n[[gateways.tools.targets]]\nname = \"weather\"\ntype = \"openapi\"\nspec = \"weather.yaml\"\ncredential = \"github\"\n")
+	f.Close()
+	spec := "openapi: 3.0.3\ninfo: {title: weather, version: \"1\"}\nservers: [{url: \"http://127.0.0.1:9\"}]\npaths:\n  /weather:\n    get:\n      operationId: getWeather\n      responses: {\"200\": {description: ok}}\n"
+	if err := os.WriteFile(filepath.Join(p.dir, "weather.yaml"), []byte(spec), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
 // withMemory gives the project's agent a memory of strategies (agentcore.toml's syntax).
 func withMemory(p *faultProject, strategies string) {
 	p.edit("agentcore.toml", `environment = { LOG_LEVEL = "info" }`, "environment = { LOG_LEVEL = \"info\" }\nmemory = \"chat\"")
@@ -211,6 +228,18 @@ var faultCommands = []faultCommand{
 		},
 		calls:  []string{"identity.create#1", "agentcore.create_runtime#1"},
 		chosen: []faultChoice{{"call:identity.create#1", syscall.SIGKILL}, {"step:creating#1", syscall.SIGINT}}},
+	// create with a gateway (an OpenAPI target sending an API key provider): killed right after
+	// CreateGateway or CreateGatewayTarget returned (before either is recorded), the re-run
+	// finds the gateway by name and tags, and the target by name in it, instead of making a
+	// second one; destroy deletes them. Local only, like credential providers.
+	{name: "create-gateway", credential: true, args: []string{"create", "my-bot"}, prepare: withGateway,
+		status: func(t *testing.T, s string) {
+			wantIn(t, s, `"latest_version":1`)
+			wantIn(t, s, `"gateway_name":"`)
+			wantIn(t, s, `"name":"weather","recorded":true,"status":"READY"`)
+		},
+		calls:  []string{"gateway.create#1", "gateway.create_target#1", "agentcore.create_runtime#1"},
+		chosen: []faultChoice{{"call:gateway.create#1", syscall.SIGKILL}, {"call:gateway.create_target#1", syscall.SIGKILL}}},
 	{name: "destroy", args: []string{"destroy", "my-bot", "--yes"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 		p.ok("promote", "my-bot", "--endpoint", "stable", "--version", "1")
@@ -672,6 +701,9 @@ func (p *faultProject) nothingLeft() {
 		end
 		local repo = "agentcore/" .. name .. "-my-bot-" .. env.name()
 		if ecr.describe_repository(repo) then table.insert(left, "repository " .. repo) end
+		for _, g in ipairs(gateway.list()) do
+			if g.name:lower():find(name:lower() .. "-", 1, true) == 1 and g.status ~= "DELETING" then table.insert(left, "gateway " .. g.name) end
+		end
 		if env.get().is_local then -- moto serves no AgentCore Identity
 			for _, pr in ipairs(identity.list()) do
 				if pr.provider_name:find(name .. "-", 1, true) == 1 then table.insert(left, "credential provider " .. pr.provider_name) end

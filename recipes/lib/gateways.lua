@@ -135,11 +135,14 @@ local function ensure_role(c, spec)
     end
   end
   for _, l in ipairs({ lambdas, keys, oauth, secrets, runtimes }) do table.sort(l) end
-  local stack = ("agentcore-%s-gw-%s"):format(env.name(), spec.gateway_name):lower():sub(1, 128)
+  -- named like the project's other stacks and roles (agentcore-PROJECT-...), which the CI
+  -- role may deploy and pass: whatever gateway_name says
+  local base = ("agentcore-%s-gw-%s-%s"):format(project.name(), spec.name, env.name()):lower():gsub("_", "-")
+  local stack = base:sub(1, 128)
   local out = cfn.deploy { stack = stack, template = "gateway-role", capabilities = { "CAPABILITY_NAMED_IAM" },
     tags = M.tags(spec.name),
     parameters = {
-      RoleName = ("agentcore-" .. spec.gateway_name:lower() .. "-gw"):sub(1, 64),
+      RoleName = base:sub(1, 64),
       GatewayName = spec.gateway_name,
       LambdaArns = table.concat(lambdas, ","), RuntimeArns = table.concat(runtimes, ","),
       ApiKeyProviderArns = table.concat(keys, ","), OAuth2ProviderArns = table.concat(oauth, ","),

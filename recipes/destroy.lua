@@ -113,7 +113,7 @@ local function plan_of(name, leaving, opts)
     end
     local what = ("gateway %s (%s)"):format(g.gateway_name, g.name)
     if g.created_by ~= "agentcore" then
-      table.insert(keep, { kind = "gateway", id = what, name = g.name, why = "not created by agentcore: delete it yourself when no longer needed" })
+      table.insert(keep, { kind = "gateway", id = what, name = g.name, why = "adopted with agentcore import gateway: delete it yourself when no longer needed" })
     elseif user then
       table.insert(keep, { kind = "gateway", id = what, name = g.name, why = "used by agent " .. user })
     else

@@ -244,6 +244,7 @@ Examples:
         for _, g in ipairs(s.gateways or {}) do
           ui.info(("gateway %s: %s %s%s%s"):format(g.name, g.gateway_name, g.id and ("(" .. g.id .. ") ") or "", g.status,
             g.url and (", " .. g.url) or ""))
+          if g.created_by == "adopted" then ui.info("  adopted (agentcore import gateway): destroy never deletes it") end
           if g.status == "MISSING" then
             ui.warn(("gateway %s (%s) is recorded but does not exist; agentcore update %s creates it again"):format(g.gateway_name, g.id, name))
           end

@@ -308,6 +308,7 @@ local function ensure_gateway(c, name)
     end
   end
   if stack ~= "" then rec.role_stack = stack end
+  if rec.created_by == "adopted" then spec.gateway_name = live.name end -- an adopted gateway keeps its own name
   if live.status ~= "READY" then live = gateway.wait(live.id) end
   local changes = gateway.diff(live, spec, role)
   if #changes > 0 then

@@ -222,7 +222,8 @@ local function gateway_findings(st, only, envname, out)
               text = ("gateway %s (%s) of %s is recorded but does not exist in %s (agentcore update %s creates it again, with a new URL)"):format(
                 rec.gateway_name, rec.id, name, envname, name) })
           else
-            if (rec.updated or "") ~= "" and live.updated ~= rec.updated then
+            local merged = require("gateways").merged(st, rec.id)
+            if not require("gateways").known_change(merged.records, live.updated) then
               table.insert(out, { category = "gateway", source = "runs", path = path, kind = "modify", recorded = rec.updated, other = live.updated,
                 text = ("gateway %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts its configuration back"):format(
                   rec.gateway_name, tostring(live.updated), rec.updated, name) })
@@ -234,20 +235,24 @@ local function gateway_findings(st, only, envname, out)
             for _, t in ipairs(rec.targets or {}) do
               local l = targets[t.id]
               targets[t.id] = nil
-              if not l then
+              if not l and not merged.in_all[t.id] then
+                -- another agent's run deleted it since this agent's record was written: not drift
+              elseif not l then
                 table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. t.name, kind = "removed", recorded = t.id,
                   text = ("gateway %s: target %s (%s) was deleted behind agentcore's back (agentcore update %s creates it again)"):format(
                     rec.gateway_name, t.name, t.id, name) })
-              elseif (t.updated or "") ~= "" and l.updated ~= t.updated then
+              elseif not require("gateways").known_change(merged.known[t.id] or {}, l.updated) then
                 table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. t.name, kind = "modify", recorded = t.updated, other = l.updated,
                   text = ("gateway %s: target %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts it back"):format(
                     rec.gateway_name, t.name, tostring(l.updated), t.updated, name) })
               end
             end
-            for _, l in pairs(targets) do
-              table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. l.name, kind = "added", other = l.id,
-                text = ("gateway %s: target %s (%s) was added behind agentcore's back (agentcore update %s brings the gateway to agentcore.toml)"):format(
-                  rec.gateway_name, l.name, l.id, name) })
+            for id, l in pairs(targets) do
+              if not merged.known[id] then -- else another agent's run made it
+                table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. l.name, kind = "added", other = l.id,
+                  text = ("gateway %s: target %s (%s) was added behind agentcore's back (agentcore update %s brings the gateway to agentcore.toml)"):format(
+                    rec.gateway_name, l.name, l.id, name) })
+              end
             end
           end
         end

@@ -1,5 +1,6 @@
 -- status: what runs, per agent: versions, endpoints, images.
 local deploy = require("deploy")
+local gateways = require("gateways")
 local observe = require("observe")
 
 -- The endpoints' invocations and errors over the last hour from AgentCore's metrics (the
@@ -94,15 +95,19 @@ local function gateways_status(agent, a)
       if live then
         x.url, x.auth = live.url, live.auth_type
         local types = {}
-        for _, t in ipairs(rec.targets or {}) do types[t.id] = t end
+        -- every agent's record of it: one agent's may lag behind another's run
+        local merged = gateways.merged(state.load(), rec.id)
+        for id, recs in pairs(merged.known) do types[id] = recs[#recs] end
         for _, t in ipairs(gateway.targets(rec.id)) do
           local r = types[t.id]
           table.insert(x.targets, { name = t.name, id = t.id, status = t.status, type = r and r.type or nil,
             agent = r and r.agent or nil, recorded = r ~= nil, updated = t.updated })
           types[t.id] = nil
         end
-        for _, r in pairs(types) do
-          table.insert(x.targets, { name = r.name, id = r.id, status = "MISSING", type = r.type, agent = r.agent, recorded = true })
+        for _, r in ipairs(rec.targets or {}) do
+          if types[r.id] and merged.in_all[r.id] then -- recorded by all, and AgentCore does not have it
+            table.insert(x.targets, { name = r.name, id = r.id, status = "MISSING", type = r.type, agent = r.agent, recorded = true })
+          end
         end
         table.sort(x.targets, function(p, q) return p.name < q.name end)
       end

@@ -320,7 +320,7 @@ func (s *Service) checkSchema(field string, sc *schemaConfig) error {
 func (s *Service) checkS3(field string, c3 *s3Config) error {
 	c := &check{}
 	c.required(field+".uri", c3.URI != nil)
-	c.optStr(field+".uri", c3.URI, 1, 0, s3URIPattern)
+	c.optStr(field+".uri", c3.URI, 1, 2048, s3URIPattern)
 	c.optStr(field+".bucketOwnerAccountId", c3.BucketOwnerAccountID, 12, 12, accountPattern)
 	if err := c.err(); err != nil {
 		return err

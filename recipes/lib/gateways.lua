@@ -31,6 +31,57 @@ local function recorded_elsewhere(agent_name, name, gateway_name)
   return nil
 end
 
+-- What the agents of an environment record of one gateway (id gid), merged: each agent records
+-- a shared gateway as its own last run left it, so one agent's record may lag behind another's
+-- run (a target another agent's update deleted or made). in_all[target id]: every record holds
+-- it (a target gone from AgentCore that all of them hold was deleted behind agentcore's back);
+-- known[target id]: the records that hold it (none: added behind agentcore's back); updated:
+-- every last change of the gateway the records hold.
+---@param st table the environment's state
+---@param gid string
+---@return {in_all: table<string, boolean>, known: table<string, table[]>, updated: table<string, boolean>, records: table[]}
+function M.merged(st, gid)
+  local out = { in_all = {}, known = {}, updated = {}, records = {} }
+  for _, a in pairs(st.agents or {}) do
+    for _, g in ipairs(a.gateways or {}) do
+      if g.id == gid then table.insert(out.records, g) end
+    end
+  end
+  for i, g in ipairs(out.records) do
+    if (g.updated or "") ~= "" then out.updated[g.updated] = true end
+    local here = {}
+    for _, t in ipairs(g.targets or {}) do
+      here[t.id] = true
+      out.known[t.id] = out.known[t.id] or {}
+      table.insert(out.known[t.id], t)
+    end
+    if i == 1 then
+      for id in pairs(here) do out.in_all[id] = true end
+    else
+      for id in pairs(out.in_all) do
+        if not here[id] then out.in_all[id] = nil end
+      end
+    end
+  end
+  return out
+end
+
+-- Whether a live last change (of a gateway or target) is one agentcore recorded: one of the
+-- records holds it, or none holds any (recorded before agentcore kept them).
+---@param recorded table[] records with an updated field
+---@param live_updated string?
+---@return boolean
+function M.known_change(recorded, live_updated)
+  local any = false
+  for _, r in ipairs(recorded) do
+    if (r.updated or "") ~= "" then
+      any = true
+      if r.updated == live_updated then return true end
+    end
+  end
+  return not any
+end
+
 -- The tags of a gateway agentcore creates: project, environment and the [gateways] key.
 function M.tags(name, token)
   return deploy.owned_tags("agentcore:gateway", name, token)
@@ -180,6 +231,7 @@ end
 -- changed (or AgentCore's copy changed behind agentcore's back), deleted where no longer
 -- configured, synchronized where their agent has a new version. Saves after each.
 local function ensure_targets(c, rec, spec, versions)
+  local merged = M.merged(state.load(), rec.id)
   local live = {}
   for _, t in ipairs(gateway.targets(rec.id)) do
     if t.status == "DELETING" then
@@ -199,7 +251,9 @@ local function ensure_targets(c, rec, spec, versions)
       r = { name = t.name, id = l.id, type = t.type, hash = "" }
     end
     if r and not l then
-      ui.warn(("target %s of gateway %s was deleted outside agentcore; creating it again"):format(t.name, rec.gateway_name))
+      if merged.in_all[r.id] then
+        ui.warn(("target %s of gateway %s was deleted outside agentcore; creating it again"):format(t.name, rec.gateway_name))
+      end -- else another agent's run deleted it (its record no longer holds it)
       r = nil
     end
     if not r then
@@ -213,7 +267,7 @@ local function ensure_targets(c, rec, spec, versions)
       deploy.finish(c, p)
       ui.ok(("target %s of gateway %s created (%s)"):format(t.name, rec.gateway_name, made.id))
     else
-      local touched = (r.updated or "") ~= "" and l.updated ~= r.updated
+      local touched = (r.updated or "") ~= "" and l.updated ~= r.updated and not M.known_change(merged.known[r.id] or {}, l.updated)
       if r.hash ~= t.hash or touched then
         ui.step(("updating target %s of gateway %s: %s"):format(t.name, rec.gateway_name,
           r.hash ~= t.hash and "its configuration changed" or ("changed outside agentcore at " .. tostring(l.updated) .. ": its configuration is put back")))
@@ -231,12 +285,14 @@ local function ensure_targets(c, rec, spec, versions)
   end
   for _, r in ipairs(rec.targets or {}) do -- (set_target replaces the list: this one stays whole)
     if not want[r.name] then
-      ui.step(("deleting target %s of gateway %s: no longer in agentcore.toml"):format(r.name, rec.gateway_name))
-      gateway.delete_target(rec.id, r.id)
-      gateway.wait_target(rec.id, r.id, { timeout = 600 })
+      if live[r.name] and live[r.name].id == r.id then
+        ui.step(("deleting target %s of gateway %s: no longer in agentcore.toml"):format(r.name, rec.gateway_name))
+        gateway.delete_target(rec.id, r.id)
+        gateway.wait_target(rec.id, r.id, { timeout = 600 })
+        ui.ok(("target %s of gateway %s deleted"):format(r.name, rec.gateway_name))
+      end -- else gone already (another agent's run, or by hand): forgotten
       set_target(rec, { name = r.name, deleted = true })
       journal.set_gateway(c.st, c.agent.name, rec.name, rec)
-      ui.ok(("target %s of gateway %s deleted"):format(r.name, rec.gateway_name))
     end
   end
   M.synchronize(c, rec, sync)

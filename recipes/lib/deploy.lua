@@ -453,11 +453,13 @@ end
 
 -- Reads the key (or client secret) of every credential provider the agent lists, so that one
 -- not set, or a secret without a value, stops a deploy before any work (exit 2). Recipes that
--- deploy providers call it next to resolve_secrets; rollback, which does not, need not.
+-- deploy providers call it next to resolve_secrets; rollback, which does not, need not. It also
+-- stops when a gateway target of the agent is served by an agent not deployed here (gateways.check).
 ---@param agent deploy.Agent
 function M.check_credentials(agent)
   for _, name in ipairs(agent.credentials or {}) do identity.key_hash(name) end
   for _, name in ipairs(require("gateways").target_credentials(agent)) do identity.key_hash(name) end
+  require("gateways").check(agent) -- and a gateway target's agent not deployed here
 end
 
 -- Credential providers ([credentials.NAME]) ---------------------------------------------------

@@ -120,6 +120,23 @@ function M.target_credentials(agent)
   return out
 end
 
+-- Stops (exit 2) before any work when a target of the agent's gateways is served by an agent
+-- of the project that is not deployed in this environment: the target would have no endpoint.
+---@param agent deploy.Agent
+function M.check(agent)
+  if #(agent.gateways or {}) == 0 then return end
+  local agents = state.load().agents or {}
+  for _, g in ipairs(agent.gateways) do
+    for _, t in ipairs(gateway.config(g).targets or {}) do
+      local a = t.agent and t.agent ~= "" and agents[t.agent] or nil
+      if t.agent and t.agent ~= "" and t.agent ~= agent.name and not (a and a.runtime_arn and a.runtime_arn ~= "") then
+        ui.error(("gateway %s: target %s is served by agent %s, which is not deployed in %s"):format(g, t.name, t.agent, env.name()),
+          { usage = true, hint = ("deploy it first: agentcore create %s -e %s (create --all and deploy --all order it first)"):format(t.agent, env.name()) })
+      end
+    end
+  end
+end
+
 -- The runtime ARN and latest version of agent name in this environment, from the saved state
 -- and this run's (nil when it is not deployed).
 local function runtime_of(c, name)

@@ -202,6 +202,16 @@ local function credential_findings(st, only, envname, out)
   end
 end
 
+-- Whether a target served by the project's agent changed by a synchronization (its agent's
+-- new version had the gateway list its tools again: gateways.follow), which the records of the
+-- agents that use the gateway learn at their next deploy: its last change is its last
+-- synchronization. (A change by hand that ends in a synchronization is not told apart.)
+local function synchronized(gid, rec, live)
+  if not rec.agent or rec.agent == "" then return false end
+  local t = gateway.get_target(gid, live.id)
+  return t ~= nil and (t.synchronized or "") ~= "" and t.synchronized == t.updated
+end
+
 -- The gateways: each agent's recorded gateway and targets against what AgentCore answers: a
 -- gateway or target deleted, changed (a later updatedAt than agentcore's last write) or a
 -- target added behind agentcore's back. One finding per gateway and difference, though
@@ -241,7 +251,7 @@ local function gateway_findings(st, only, envname, out)
                 table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. t.name, kind = "removed", recorded = t.id,
                   text = ("gateway %s: target %s (%s) was deleted behind agentcore's back (agentcore update %s creates it again)"):format(
                     rec.gateway_name, t.name, t.id, name) })
-              elseif not require("gateways").known_change(merged.known[t.id] or {}, l.updated) then
+              elseif not require("gateways").known_change(merged.known[t.id] or {}, l.updated) and not synchronized(rec.id, t, l) then
                 table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. t.name, kind = "modify", recorded = t.updated, other = l.updated,
                   text = ("gateway %s: target %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts it back"):format(
                     rec.gateway_name, t.name, tostring(l.updated), t.updated, name) })

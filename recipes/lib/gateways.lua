@@ -285,6 +285,10 @@ local function ensure_targets(c, rec, spec, versions)
       ui.ok(("target %s of gateway %s created (%s)"):format(t.name, rec.gateway_name, made.id))
     else
       local touched = (r.updated or "") ~= "" and l.updated ~= r.updated and not M.known_change(merged.known[r.id] or {}, l.updated)
+      local resync = t.agent and versions[t.agent] and r.version ~= versions[t.agent]
+      if touched and resync then
+        touched = false -- its agent's new version had it synchronized (M.follow): the sync below records it
+      end
       if r.hash ~= t.hash or touched then
         ui.step(("updating target %s of gateway %s: %s"):format(t.name, rec.gateway_name,
           r.hash ~= t.hash and "its configuration changed" or ("changed outside agentcore at " .. tostring(l.updated) .. ": its configuration is put back")))
@@ -295,7 +299,7 @@ local function ensure_targets(c, rec, spec, versions)
         set_target(rec, r)
         journal.set_gateway(c.st, c.agent.name, rec.name, rec)
         ui.ok(("target %s of gateway %s updated"):format(t.name, rec.gateway_name))
-      elseif t.agent and versions[t.agent] and r.version ~= versions[t.agent] then
+      elseif resync then
         table.insert(sync, { rec = r, version = versions[t.agent] })
       end
     end
@@ -452,23 +456,36 @@ function M.arns(c)
 end
 
 -- After agent c.agent got a new version: every recorded gateway target it serves has the
--- gateway list its tools again (SynchronizeGatewayTargets), recorded under each agent that
--- records the gateway.
+-- gateway list its tools again (SynchronizeGatewayTargets), once per gateway, under the
+-- gateway's lock. The records are those of the agents that use the gateway, whose runs alone
+-- write them: the next deploy of one of them synchronizes once more and records the version (a
+-- refresh, harmless). A failure is a warning: the agent's new version is deployed already.
 ---@param c deploy.Context
 ---@param version integer
 function M.follow(c, version)
-  local st = state.load()
   local done = {}
-  for other, a in pairs(st.agents or {}) do
+  for _, a in pairs(state.load().agents or {}) do
     for _, g in ipairs(a.gateways or {}) do
+      local ids, names = {}, {}
       for _, t in ipairs(g.targets or {}) do
-        if t.agent == c.agent.name and t.version ~= version then
-          if not done[g.id .. "/" .. t.id] then
-            done[g.id .. "/" .. t.id] = true
-            local oc = { agent = { name = other }, st = st, a = a, env = env.name() }
-            local copy = json.decode(json.encode(g))
-            M.synchronize(oc, copy, { { rec = target_of(copy, t.name), version = version } })
-          end
+        if t.agent == c.agent.name and t.version ~= version and not done[g.id .. "/" .. t.id] then
+          done[g.id .. "/" .. t.id] = true
+          table.insert(ids, t.id)
+          table.insert(names, t.name)
+        end
+      end
+      if #ids > 0 then
+        ui.step(("synchronizing target%s %s of gateway %s: %s is at %s"):format(#ids == 1 and "" or "s",
+          table.concat(names, ", "), g.gateway_name, c.agent.name, deploy.vname(version)))
+        local ok, err = pcall(state.with_lock, "gateway-" .. g.name, function()
+          gateway.synchronize(g.id, ids)
+          for _, id in ipairs(ids) do gateway.wait_target(g.id, id) end
+        end)
+        if ok then
+          ui.ok(("gateway %s lists the tools of %s %s"):format(g.gateway_name, c.agent.name, deploy.vname(version)))
+        else
+          ui.warn(("gateway %s could not list the new tools of %s: %s (agentcore update of an agent that uses it tries again)"):format(
+            g.gateway_name, c.agent.name, tostring(type(err) == "table" and err.message or err)))
         end
       end
     end

@@ -47,7 +47,13 @@ import (
 // TestFaultInjection runs the kill points on the local provider.
 func TestFaultInjection(t *testing.T) {
 	bin := faultPrerequisites(t)
-	runFaultInjection(t, &faultTarget{name: "local", bin: bin, commands: faultCommands})
+	var cmds []faultCommand
+	for _, c := range faultCommands {
+		if !c.motoOnly {
+			cmds = append(cmds, c)
+		}
+	}
+	runFaultInjection(t, &faultTarget{name: "local", bin: bin, commands: cmds})
 }
 
 // TestFaultInjectionMoto runs create and update kill points against moto (the AWS path:
@@ -62,7 +68,7 @@ func TestFaultInjectionMoto(t *testing.T) {
 	reg := startRegistry(t)
 	var cmds []faultCommand
 	for _, c := range faultCommands {
-		if c.name == "create" || c.name == "update" || c.memory {
+		if c.name == "create" || c.name == "update" || c.memory || c.motoOnly {
 			cmds = append(cmds, c)
 		}
 	}
@@ -110,6 +116,9 @@ type faultCommand struct {
 	// credential: the command deploys an AgentCore Identity credential provider, which moto
 	// does not serve: run on the local endpoint only, with a reference project of its own
 	credential bool
+	// motoOnly: a gateway of Smithy and Lambda targets (what moto's control plane takes, and the
+	// local endpoint refuses): run on moto only, with a reference project of its own
+	motoOnly bool
 }
 
 // withCredential gives the project's agent an API key credential provider, its key from the
@@ -138,6 +147,22 @@ func withGateway(p *faultProject) {
 	f.Close()
 	spec := "openapi: 3.0.3\ninfo: {title: weather, version: \"1\"}\nservers: [{url: \"http://127.0.0.1:9\"}]\npaths:\n  /weather:\n    get:\n      operationId: getWeather\n      responses: {\"200\": {description: ok}}\n"
 	if err := os.WriteFile(filepath.Join(p.dir, "weather.yaml"), []byte(spec), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// withMotoGateway gives the project's agent a gateway with a Lambda target (moto takes it; the
+// local endpoint would refuse it).
+func withMotoGateway(p *faultProject) {
+	p.edit("agentcore.toml", `environment = { LOG_LEVEL = "info" }`, "environment = { LOG_LEVEL = \"info\" }\ngateways = [\"tools\"]")
+	f, err := os.OpenFile(filepath.Join(p.dir, "agentcore.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[gateways.tools]\n\n[[gateways.tools.targets]]\nname = \"orders\"\ntype = \"lambda\"\nfunction = \"arn:aws:lambda:us-east-1:123456789012:function:orders\"\ntools = \"orders.json\"\n")
+	f.Close()
+	tools := `[{"name": "get_order", "description": "an order", "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}}}]`
+	if err := os.WriteFile(filepath.Join(p.dir, "orders.json"), []byte(tools), 0o644); err != nil {
 		p.t.Fatal(err)
 	}
 }
@@ -240,6 +265,15 @@ var faultCommands = []faultCommand{
 		},
 		calls:  []string{"gateway.create#1", "gateway.create_target#1", "agentcore.create_runtime#1"},
 		chosen: []faultChoice{{"call:gateway.create#1", syscall.SIGKILL}, {"call:gateway.create_target#1", syscall.SIGKILL}}},
+	// the same on moto (no clientToken idempotency there: only the gateway's name and tags let
+	// the re-run find what the killed run made), with its role stack (CloudFormation)
+	{name: "create-gateway-moto", motoOnly: true, args: []string{"create", "my-bot"}, prepare: withMotoGateway,
+		status: func(t *testing.T, s string) {
+			wantIn(t, s, `"latest_version":1`)
+			wantIn(t, s, `"name":"orders","recorded":true,"status":"READY"`)
+		},
+		calls:  []string{"cfn.deploy#1", "gateway.create#1", "gateway.create_target#1", "agentcore.create_runtime#1"},
+		chosen: []faultChoice{{"call:gateway.create#1", syscall.SIGKILL}, {"call:gateway.create_target#1", syscall.SIGKILL}, {"call:cfn.deploy#1", syscall.SIGKILL}}},
 	{name: "destroy", args: []string{"destroy", "my-bot", "--yes"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 		p.ok("promote", "my-bot", "--endpoint", "stable", "--version", "1")
@@ -272,8 +306,11 @@ func runFaultInjection(t *testing.T, target *faultTarget) {
 		if c.name == "release" && target.moto != "" {
 			continue // moto has no InvokeAgentRuntime: no smoke check can run there
 		}
-		if c.memory || c.credential {
+		if c.memory || c.credential || c.motoOnly {
 			if c.credential && target.moto != "" { // moto does not serve AgentCore Identity
+				continue
+			}
+			if c.motoOnly && target.moto == "" {
 				continue
 			}
 			r := newFaultProject(t, target, "ref"+c.name)

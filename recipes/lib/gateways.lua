@@ -274,7 +274,7 @@ local function ensure_targets(c, rec, spec, versions)
       r = nil
     end
     if not r then
-      local p = deploy.begin(c, { op = "create_gateway_target", name = t.name, gateway_id = rec.id })
+      local p = deploy.begin(c, { op = "create_gateway_target", name = t.name, gateway_id = rec.id, config_hash = t.hash })
       ui.step(("creating target %s (%s) of gateway %s"):format(t.name, t.type, rec.gateway_name))
       local made = gateway.create_target(rec.id, t, { client_token = p.token })
       made = gateway.wait_target(rec.id, made.id) or made
@@ -509,12 +509,32 @@ function M.resolve_create(c, p)
   ui.ok(("interrupted run: gateway %s (%s) was created by it; recorded as created by agentcore"):format(p.name, found.id))
 end
 
--- An interrupted create_gateway_target: nothing to record here; the next ensure finds the
--- target by name in its gateway and brings it to the configuration.
+-- An interrupted create_gateway_target: the target of that name in the recorded gateway is
+-- recorded with the hash of the configuration the intent announced (what the call sent), so
+-- the next ensure changes it only when agentcore.toml says otherwise since.
 ---@param c deploy.Context
 ---@param p deploy.Intent
 function M.resolve_create_target(c, p)
-  ui.info(("interrupted run: target %s of gateway %s is checked by the next deploy"):format(p.name, tostring(p.gateway_id)))
+  local rec
+  for _, g in ipairs(c.a.gateways or {}) do
+    if g.id == p.gateway_id then rec = json.decode(json.encode(g)) end
+  end
+  local found
+  for _, t in ipairs(rec and gateway.targets(rec.id) or {}) do
+    if t.name == p.name and t.status ~= "DELETING" then found = t end
+  end
+  if not found then
+    ui.info(("interrupted run: target %s of gateway %s was not created"):format(p.name, tostring(p.gateway_id)))
+    return
+  end
+  local live = gateway.get_target(rec.id, found.id) or found
+  local agent
+  for _, t in ipairs(gateway.config(rec.name).targets or {}) do
+    if t.name == p.name then agent = t.agent end
+  end
+  set_target(rec, { name = p.name, id = found.id, type = live.type or "", hash = p.config_hash or "", updated = live.updated, agent = agent })
+  journal.set_gateway(c.st, c.agent.name, rec.name, rec)
+  ui.ok(("interrupted run: target %s of gateway %s (%s) was created by it; recorded"):format(p.name, rec.gateway_name, found.id))
 end
 
 return M

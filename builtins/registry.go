@@ -17,6 +17,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/envstate"
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
+	"github.com/agentcore/agentcore/builtins/gateway"
 	"github.com/agentcore/agentcore/builtins/iam"
 	"github.com/agentcore/agentcore/builtins/identity"
 	"github.com/agentcore/agentcore/builtins/journal"
@@ -58,7 +59,7 @@ func Modules(d Deps) []*engine.Module {
 		project.Module, env.Module, envstate.Module,
 		docker.Module, aws.New(a), ecr.New(a), agentcore.New(a), ssm.New(a), statesync.New(a), cfn.New(a), oci.Module,
 		codezip.Module, s3.New(a), secrets.New(a),
-		iam.New(a), ec2.New(a), memory.New(a), identity.New(a),
+		iam.New(a), ec2.New(a), memory.New(a), identity.New(a), gateway.New(a),
 		logs.New(a), metrics.New(a), mcp.New(a),
 		journal.Module, naming.Module, duration.Module, retry.Module,
 	}

@@ -293,9 +293,7 @@ func (s signingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(req)
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+// (roundTripFunc: protocols_test.go)
 
 // bearerTransport adds a bearer token.
 type bearerTransport struct{ token string }

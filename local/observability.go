@@ -201,3 +201,13 @@ func (s *Server) observe(inv control.Invocation) {
 		Latency: float64(first.Sub(inv.Start).Microseconds()) / 1000, Duration: float64(inv.End.Sub(inv.Start).Microseconds()) / 1000,
 		Status: inv.Status, NewSession: inv.NewSession})
 }
+
+// selfURL is the endpoint's loopback URL once it listens, "" before (control.Config.SelfURL).
+func (s *Server) selfURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.otlpAt == nil {
+		return ""
+	}
+	return s.otlpAt.loopback
+}

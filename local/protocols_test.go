@@ -440,7 +440,6 @@ func (r *running) signingClient() *http.Client {
 	})}
 }
 
-
 // signed sends a signed request and returns the status, body and headers answered.
 func (r *running) signed(t *testing.T, method, u, body string, hdr map[string]string) (int, string, http.Header) {
 	t.Helper()
@@ -537,3 +536,7 @@ func TestCodeRuntimeMCP(t *testing.T) {
 		t.Fatalf("in its own namespace the MCP server has port %s, want 8000", ans.Result.Port)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -208,7 +208,7 @@ func New(cfg Config) (*Server, error) {
 	s.control, err = control.New(control.Config{
 		Config: s.service(""), Docker: docker, StateLabel: dir, PingTimeout: cfg.PingTimeout, Code: s.s3,
 		Network: s.agentNet, EnsureNetwork: func(ctx context.Context) (string, error) { id, _, err := agentNetwork(ctx, docker); return id, err },
-		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe, Workloads: s.ident,
+		Logs: s.logs, AgentEnv: s.agentEnv, Observe: s.observe, Workloads: s.ident, SelfURL: s.selfURL,
 		RegistryAuth: func() (string, string) {
 			pw, _ := cfg.Credentials.RegistryToken(cfg.Now())
 			return auth.RegistryUser, pw

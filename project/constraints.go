@@ -58,6 +58,14 @@ var Constraints = map[string]Constraint{
 	"CredentialProviderName":       {"bedrock-agentcore-control", "CredentialProviderName", 1, 128, `[a-zA-Z0-9\-_]+`, nil},
 	"ClientIdType":                 {"bedrock-agentcore-control", "ClientIdType", 1, 256, "", nil},
 	"CredentialProviderVendorType": {"bedrock-agentcore-control", "CredentialProviderVendorType", -1, -1, "", []string{"AtlassianOauth2", "Auth0Oauth2", "CognitoOauth2", "CustomOauth2", "CyberArkOauth2", "DropboxOauth2", "FacebookOauth2", "FusionAuthOauth2", "GithubOauth2", "GoogleOauth2", "HubspotOauth2", "LinkedinOauth2", "MicrosoftOauth2", "NotionOauth2", "OktaOauth2", "OneLoginOauth2", "PingOneOauth2", "RedditOauth2", "SalesforceOauth2", "SlackOauth2", "SpotifyOauth2", "TwitchOauth2", "XOauth2", "YandexOauth2", "ZoomOauth2"}},
+	// Gateway (gateway.go).
+	"GatewayName":                   {"bedrock-agentcore-control", "GatewayName", -1, -1, `([0-9a-zA-Z][-]?){1,100}`, nil},
+	"TargetName":                    {"bedrock-agentcore-control", "TargetName", -1, -1, `([0-9a-zA-Z][-]?){1,100}`, nil},
+	"GatewayDescription":            {"bedrock-agentcore-control", "GatewayDescription", 1, 200, "", nil},
+	"TargetDescription":             {"bedrock-agentcore-control", "TargetDescription", 1, 200, "", nil},
+	"ApiKeyCredentialParameterName": {"bedrock-agentcore-control", "ApiKeyCredentialParameterName", 1, 64, "", nil},
+	"SearchType":                    {"bedrock-agentcore-control", "SearchType", -1, -1, "", []string{"SEMANTIC"}},
+	"AuthorizerType":                {"bedrock-agentcore-control", "AuthorizerType", -1, -1, "", []string{"AUTHENTICATE_ONLY", "AWS_IAM", "CUSTOM_JWT", "NONE"}},
 	// The data plane: InvokeAgentRuntime's session id, user id and payload (bytes).
 	"SessionType": {"bedrock-agentcore", "SessionType", 33, 256, "", nil},
 	"StringType":  {"bedrock-agentcore", "StringType", 1, 1024, "", nil},

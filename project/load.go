@@ -121,6 +121,7 @@ func Parse(data []byte, absPath, display string) (*Project, error) {
 	p := v.build(&raw)
 	p.Path = absPath
 	p.Dir = filepath.Dir(absPath)
+	p.Warnings = v.warnings
 	lerr.Problems = append(lerr.Problems, v.problems...)
 	if len(lerr.Problems) > 0 {
 		sort.SliceStable(lerr.Problems, func(i, j int) bool {
@@ -176,7 +177,13 @@ func unknownKeyMessage(key []string) string {
 func knownKeys(path []string) []string {
 	switch {
 	case len(path) == 0:
-		return []string{"agents", "credentials", "environments", "memories", "project", "rollouts"}
+		return []string{"agents", "credentials", "environments", "gateways", "memories", "project", "rollouts"}
+	case len(path) == 2 && path[0] == "gateways",
+		len(path) == 4 && path[0] == "environments" && path[2] == "gateways":
+		return tomlKeys(rawGateway{})
+	case len(path) >= 3 && path[0] == "gateways" && path[2] == "targets",
+		len(path) >= 5 && path[0] == "environments" && path[2] == "gateways" && path[4] == "targets":
+		return tomlKeys(rawTarget{})
 	case len(path) == 2 && path[0] == "memories",
 		len(path) == 4 && path[0] == "environments" && path[2] == "memories":
 		return tomlKeys(rawMemory{})

@@ -595,6 +595,7 @@ func (v *validator) agentResources(path []string, r rawAgent, a *Agent) {
 		}
 		a.Credentials = append([]string(nil), r.Credentials...)
 	}
+	v.agentGateways(path, r, a)
 }
 
 // The variables an agent's runtime gets its memory in: the starter toolkit's names

@@ -26,6 +26,7 @@ type rawFile struct {
 	Rollouts     map[string]rawRollout    `toml:"rollouts"`
 	Memories     map[string]rawMemory     `toml:"memories"`
 	Credentials  map[string]rawCredential `toml:"credentials"`
+	Gateways     map[string]rawGateway    `toml:"gateways"`
 }
 
 type rawProject struct {
@@ -66,6 +67,7 @@ type rawAgent struct {
 	Alarms        *rawAlarms     `toml:"alarms"`
 	Memory        string         `toml:"memory"`
 	Credentials   []string       `toml:"credentials"`
+	Gateways      []string       `toml:"gateways"`
 }
 
 type rawAuth struct {
@@ -89,6 +91,7 @@ type rawEnv struct {
 	Agents      map[string]rawAgent      `toml:"agents"`
 	Memories    map[string]rawMemory     `toml:"memories"`
 	Credentials map[string]rawCredential `toml:"credentials"`
+	Gateways    map[string]rawGateway    `toml:"gateways"`
 	// Guardrails (guardrails.go).
 	PermissionsBoundary string         `toml:"permissions_boundary"`
 	Network             *rawNetwork    `toml:"network"`
@@ -268,6 +271,9 @@ type validator struct {
 	memories    map[string]rawMemory     // [memories], for agents' and environments' references
 	credentials map[string]rawCredential // [credentials]
 	reported    map[string]bool          // problems of resolved tables already reported
+	// [gateways], for agents' and environments' references (gateway.go)
+	gatewayTables map[string]rawGateway
+	warnings      []Problem // what deploys anyway but is likely a mistake
 
 	projBoundary string            // [project] permissions_boundary, checked
 	projTags     map[string]string // [project] tags, checked
@@ -298,6 +304,7 @@ func (v *validator) build(raw *rawFile) *Project {
 		v.addf([]string{"project", "id"}, "project id %q is invalid: use 12 lowercase hex digits (agentcore init writes one; make one with: openssl rand -hex 6)", p.ID)
 	}
 	v.resources(raw)
+	v.gateways(raw)
 	v.projectGuardrails(raw.Project)
 	for _, name := range sortedKeys(raw.Agents) {
 		path := []string{"agents", name}
@@ -346,6 +353,7 @@ func (v *validator) agent(path []string, name string, r rawAgent, base *Agent) *
 		a.BuildArgs = copyValues(base.BuildArgs)
 		a.Models = append([]string(nil), base.Models...)
 		a.Credentials = append([]string(nil), base.Credentials...)
+		a.Gateways = append([]string(nil), base.Gateways...)
 	}
 	if r.Description != "" {
 		a.Description = r.Description
@@ -597,6 +605,7 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 		}
 		e.RuntimeNames[an] = rn
 	}
+	e.Gateways = v.resolveGateways(name, r.Gateways, e.Agents)
 	// Two agents must not map to one runtime name.
 	seen := map[string]string{}
 	for _, an := range sortedKeys(e.RuntimeNames) {

@@ -14,6 +14,8 @@ type Project struct {
 	Environments map[string]*Environment
 	EnvOrder     []string            // environment names in the order agentcore.toml declares them
 	Rollouts     map[string]*Rollout // [rollouts.NAME] (release.go)
+	// Warnings are what deploys but is likely a mistake (a gateway no agent uses), in file order.
+	Warnings []Problem
 }
 
 // Agent is one [agents.NAME] table, or its resolved copy inside an environment.
@@ -35,6 +37,7 @@ type Agent struct {
 	Alarms        *Alarms      // [agents.NAME.alarms], nil when none (alarms.go)
 	Memory        string       // the [memories] table the agent uses, "" for none (resources.go)
 	Credentials   []string     // the [credentials] tables the agent may read
+	Gateways      []string     // the [gateways] the agent calls: their URLs in its environment (gateway.go)
 
 	// The artifact AgentCore runs: Build is one of BuildKinds, settled after overrides.
 	Build      string
@@ -96,6 +99,7 @@ type Environment struct {
 	RuntimeNames map[string]string      // agent name -> AgentCore runtime name in this environment
 	Memories     map[string]*Memory     // every [memories] table, with this environment's overrides
 	Credentials  map[string]*Credential // every [credentials] table, likewise
+	Gateways     map[string]*Gateway    // every [gateways] table, likewise
 
 	// Guardrails (guardrails.go): the environment's own, else the project's.
 	PermissionsBoundary string            // the policy ARN set as every created role's boundary, "" for none

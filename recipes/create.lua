@@ -21,6 +21,7 @@ local function create_one(name)
     if live and marker then
       if agent.memory then deploy.memory_env(c) end
       deploy.credentials_env(c)
+      require("gateways").env(c)
       observe.ensure(c)
       return deploy.finish_create(c, live, marker)
     end
@@ -55,6 +56,7 @@ local function create_one(name)
   -- The memory before the runtime: its id goes into the runtime's environment, its ARN into the role.
   deploy.ensure_memory(c)
   deploy.ensure_credentials(c) -- likewise: their names go into the runtime's environment, their ARNs into the role
+  require("gateways").ensure(c) -- likewise: their URLs go into the runtime's environment, their ARNs into the role
   -- The repository (or code bucket) and the role do not depend on the artifact: prepare them
   -- while it is built.
   local repo, pushed = deploy.prepare(c)

@@ -6,6 +6,7 @@ local deploy = require("deploy")
 local function rank(r)
   if r.kind == "endpoint" then return 1 end
   if r.kind == "runtime" then return 2 end
+  if r.kind == "gateway" then return 2.4 end -- after the runtime that called it, before the providers its targets send
   if r.kind == "memory" then return 2.5 end -- after the runtime that used it
   if r.kind == "credential" then return 2.6 end -- likewise
   if r.kind == "ecr_repository" then return 3 end
@@ -152,6 +153,40 @@ local function plan_of(name, leaving, opts)
       table.insert(keep, { kind = "role", id = ad.role_arn, why = "the imported runtime's: never deleted by agentcore" })
     end
   end
+  -- A gateway: deleted (its targets, then it, then the role stack agentcore made for it) when
+  -- agentcore created it and no other agent of the environment still uses it.
+  for _, g in ipairs(a.gateways or {}) do
+    local user = nil
+    for other_name, other in pairs(st.agents) do
+      if other_name ~= agent.name and not (leaving and leaving[other_name]) then
+        for _, og in ipairs(other.gateways or {}) do
+          if og.id == g.id then user = other_name end
+        end
+      end
+    end
+    local what = ("gateway %s (%s)"):format(g.gateway_name, g.name)
+    if g.created_by ~= "agentcore" then
+      table.insert(keep, { kind = "gateway", id = what, name = g.name, why = "adopted with agentcore import gateway: delete it yourself when no longer needed" })
+    elseif user then
+      table.insert(keep, { kind = "gateway", id = what, name = g.name, why = "used by agent " .. user })
+    else
+      table.insert(plan, { kind = "gateway", id = g.id, arn = g.arn, name = g.name, gateway_name = g.gateway_name,
+        role_stack = g.role_stack, targets = #(g.targets or {}) })
+    end
+  end
+  -- a gateway target it serves, of a gateway that stays: the target then answers with errors
+  for other_name, other in pairs(st.agents) do
+    if other_name ~= agent.name and not (leaving and leaving[other_name]) then
+      for _, og in ipairs(other.gateways or {}) do
+        for _, t in ipairs(og.targets or {}) do
+          if t.agent == agent.name then
+            ui.warn(("target %s of gateway %s (used by %s) is served by %s: its tools fail once %s is destroyed; remove the target from agentcore.toml and update %s"):format(
+              t.name, og.gateway_name, other_name, agent.name, agent.name, other_name))
+          end
+        end
+      end
+    end
+  end
   table.sort(plan, function(x, y) return rank(x) < rank(y) end)
   if agent.execution_role ~= "" then
     table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
@@ -220,6 +255,17 @@ local function execute(pl)
       journal.set_memory(c.st, agent.name, nil)
       known = false -- recorded in the agent's memory, not its resources
       ui.ok("deleted memory " .. p.id)
+    elseif p.kind == "gateway" then
+      ui.step(("deleting gateway %s (%s) and its %d target%s"):format(p.gateway_name, p.id, p.targets, p.targets == 1 and "" or "s"))
+      gateway.delete(p.id)
+      gateway.wait(p.id)
+      if p.role_stack and p.role_stack ~= "" then
+        ui.step("deleting the gateway's role stack " .. p.role_stack)
+        cfn.delete(p.role_stack)
+      end
+      journal.set_gateway(c.st, agent.name, p.name, nil)
+      known = false -- recorded in the agent's gateways, not its resources
+      ui.ok(("deleted gateway %s (%s)"):format(p.gateway_name, p.id))
     elseif p.kind == "credential" then
       ui.step(("deleting credential provider %s"):format(p.id))
       identity.delete(p.type, p.id)
@@ -268,6 +314,9 @@ local function execute(pl)
     elseif k.kind == "credential" then
       ui.ok(("kept %s (%s)"):format(k.id, k.why))
       journal.set_credential(c.st, agent.name, k.name, nil)
+    elseif k.kind == "gateway" then
+      ui.ok(("kept %s (%s)"):format(k.id, k.why))
+      journal.set_gateway(c.st, agent.name, k.name, nil)
     elseif k.kind ~= "role" and k.kind ~= "runtime" and k.kind ~= "repository" then
       deploy.forget_resource(c, k.kind, k.id)
     end
@@ -345,6 +394,8 @@ memory is never deleted. A credential provider is deleted when agentcore created
 other agent of the environment lists it (one recorded by agentcore import credential is kept).
 A runtime recorded by agentcore import runtime is kept unless --include-adopted is given (a
 question of its own, or --yes); its repository and role are never deleted.
+A gateway agentcore created is deleted (its targets, then it, then its role's stack) with the
+last agent of the environment that uses it, after that agent's runtime.
 --dry-run prints the plan. A protected
 environment needs --yes and a typed confirmation of its name (in a terminal, or --confirm NAME).
 

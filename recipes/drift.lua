@@ -265,6 +265,75 @@ local function tag_findings(st, only, envname, out)
   end
 end
 
+-- Whether a target served by the project's agent changed by a synchronization (its agent's
+-- new version had the gateway list its tools again: gateways.follow), which the records of the
+-- agents that use the gateway learn at their next deploy: its last change is its last
+-- synchronization. (A change by hand that ends in a synchronization is not told apart.)
+local function synchronized(gid, rec, live)
+  if not rec.agent or rec.agent == "" then return false end
+  local t = gateway.get_target(gid, live.id)
+  return t ~= nil and (t.synchronized or "") ~= "" and t.synchronized == t.updated
+end
+
+-- The gateways: each agent's recorded gateway and targets against what AgentCore answers: a
+-- gateway or target deleted, changed (a later updatedAt than agentcore's last write) or a
+-- target added behind agentcore's back. One finding per gateway and difference, though
+-- several agents use it.
+local function gateway_findings(st, only, envname, out)
+  local seen = {}
+  for _, name in ipairs(project.agents()) do
+    local a = st.agents[name]
+    if (not only or only == name) and a then
+      for _, rec in ipairs(a.gateways or {}) do
+        if not seen[rec.id] then
+          seen[rec.id] = true
+          local path = "agents." .. name .. ".gateways." .. rec.name
+          local live = gateway.get(rec.id)
+          if live and live.status == "DELETING" then live = nil end
+          if not live then
+            table.insert(out, { category = "gateway", source = "runs", path = path, kind = "removed", recorded = rec.id,
+              text = ("gateway %s (%s) of %s is recorded but does not exist in %s (agentcore update %s creates it again, with a new URL)"):format(
+                rec.gateway_name, rec.id, name, envname, name) })
+          else
+            local merged = require("gateways").merged(st, rec.id)
+            if not require("gateways").known_change(merged.records, live.updated) then
+              table.insert(out, { category = "gateway", source = "runs", path = path, kind = "modify", recorded = rec.updated, other = live.updated,
+                text = ("gateway %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts its configuration back"):format(
+                  rec.gateway_name, tostring(live.updated), rec.updated, name) })
+            end
+            local targets = {}
+            for _, t in ipairs(gateway.targets(rec.id)) do
+              if t.status ~= "DELETING" then targets[t.id] = t end -- going: as good as gone
+            end
+            for _, t in ipairs(rec.targets or {}) do
+              local l = targets[t.id]
+              targets[t.id] = nil
+              if not l and not merged.in_all[t.id] then
+                -- another agent's run deleted it since this agent's record was written: not drift
+              elseif not l then
+                table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. t.name, kind = "removed", recorded = t.id,
+                  text = ("gateway %s: target %s (%s) was deleted behind agentcore's back (agentcore update %s creates it again)"):format(
+                    rec.gateway_name, t.name, t.id, name) })
+              elseif not require("gateways").known_change(merged.known[t.id] or {}, l.updated) and not synchronized(rec.id, t, l) then
+                table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. t.name, kind = "modify", recorded = t.updated, other = l.updated,
+                  text = ("gateway %s: target %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts it back"):format(
+                    rec.gateway_name, t.name, tostring(l.updated), t.updated, name) })
+              end
+            end
+            for id, l in pairs(targets) do
+              if not merged.known[id] then -- else another agent's run made it
+                table.insert(out, { category = "gateway", source = "runs", path = path .. ".targets." .. l.name, kind = "added", other = l.id,
+                  text = ("gateway %s: target %s (%s) was added behind agentcore's back (agentcore update %s brings the gateway to agentcore.toml)"):format(
+                    rec.gateway_name, l.name, l.id, name) })
+              end
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
 local function fmt(x)
   if x == nil then return "-" end
   if type(x) == "table" then return json.encode(x) end
@@ -375,7 +444,8 @@ sync), and the live runtimes, versions, endpoints, repositories and CloudFormati
 status). Each recorded memory is compared with agentcore.toml and what GetMemory answers: a memory
 deleted, a strategy added, changed or removed outside agentcore, an expiry changed; each recorded
 credential provider with what AgentCore Identity answers: deleted, or changed outside agentcore
-(a later last change). Timestamps, serials and sync
+(a later last change); each recorded gateway and its targets with what AgentCore answers:
+deleted, changed outside agentcore, or a target added. Timestamps, serials and sync
 markers are ignored. Changes are grouped (runtime, endpoint, shared resource, environment) and
 said in plain words, then listed by path with the recorded and the other value.
 
@@ -417,6 +487,7 @@ Examples:
     memory_findings(st, args.agent, envname, findings)
     credential_findings(st, args.agent, envname, findings)
     tag_findings(st, args.agent, envname, findings)
+    gateway_findings(st, args.agent, envname, findings)
     for _, f in ipairs(findings) do
       if f.source == "the cloud copy" then f.category = "environment" end
     end
@@ -431,7 +502,7 @@ Examples:
     end
 
     ui.warn(("drift in %s: %d difference%s"):format(envname, #findings, #findings == 1 and "" or "s"))
-    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory", "credential", "tags" }) do
+    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory", "credential", "tags", "gateway" }) do
       local lines = {}
       for _, f in ipairs(findings) do
         if f.category == category then table.insert(lines, f.text) end
@@ -454,14 +525,14 @@ Examples:
         if f.category == "tags" then
           table.insert(tags, f)
           live_only = true
-        elseif f.category == "memory" or f.category == "credential" then
+        elseif f.category == "memory" or f.category == "credential" or f.category == "gateway" then
           resources = true -- not in what adopt and restore change
         elseif f.source == "runs" then
           live_only = true
         end
       end
       if resources then
-        ui.info("--fix leaves memories and credential providers as they are: agentcore update AGENT brings them back to agentcore.toml")
+        ui.info("--fix leaves memories, credential providers and gateways as they are: agentcore update AGENT brings them back to agentcore.toml")
       end
       if resources and not live_only then
         ui.exit_code(3)
@@ -508,6 +579,12 @@ Examples:
     for _, f in ipairs(findings) do
       if f.category == "credential" then
         ui.info("a credential provider is made again, or given its configuration again, by agentcore update AGENT")
+        break
+      end
+    end
+    for _, f in ipairs(findings) do
+      if f.category == "gateway" then
+        ui.info("a gateway or target is made again, or given its configuration again, by agentcore update AGENT (targets added outside agentcore are deleted)")
         break
       end
     end

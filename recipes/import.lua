@@ -217,8 +217,49 @@ local function import_runtime(args)
     recorded = true, adopted = true, config = args.print_config and table.concat(lines, "\n") or nil }
 end
 
+-- Records gateway args.id as [gateways.<args.as>] of every agent that uses it, adopted.
+local function import_gateway(args)
+  local gateways = require("gateways")
+  local users = json.array()
+  for _, name in ipairs(project.agents()) do
+    local agent = project.agent(name, { resolve = false })
+    for _, g in ipairs(agent.gateways or {}) do
+      if g == args.as then table.insert(users, agent) end
+    end
+  end
+  if #users == 0 then
+    ui.error(("no agent of %s uses gateways = [%q]"):format(project.name(), args.as), { usage = true,
+      hint = ("define [gateways.%s] in agentcore.toml and add it to the gateways of the agents that call it, then import again"):format(args.as) })
+  end
+  aws.guard()
+  local id = args.id:match("gateway/(.+)$") or args.id
+  local live = gateway.get(id) or gateway.find(id)
+  if not live then
+    ui.error(("gateway %s does not exist in %s"):format(id, env.name()),
+      { hint = "check the id or name (aws bedrock-agentcore-control list-gateways) and the environment's account and region" })
+  end
+  local st = state.load()
+  local names = {}
+  for _, agent in ipairs(users) do
+    local rec = gateways.gateway_of(st.agents[agent.name], args.as)
+    if rec and rec.id ~= live.id and rec.created_by == "agentcore" then
+      ui.warn(("%s recorded gateway %s (%s), made by agentcore: it is no longer recorded and stays in AgentCore (delete it yourself when no longer needed)"):format(
+        agent.name, rec.gateway_name, rec.id))
+    end
+    deploy.context(agent, st) -- the agent's entry
+    -- no targets recorded: the next create or update brings the gateway's targets to agentcore.toml
+    journal.set_gateway(st, agent.name, args.as, { name = args.as, gateway_name = live.name, id = live.id, arn = live.arn, url = live.url,
+      created_by = "adopted", role_arn = live.role_arn, updated = live.updated, targets = json.array() })
+    ui.ok(("%s: gateway %s (%s) recorded as %s, adopted"):format(agent.name, live.name, live.id, args.as))
+    table.insert(names, agent.name)
+  end
+  ui.info("next: agentcore update " .. table.concat(names, " ") .. " brings its targets to [gateways." .. args.as .. "] and gives the runtime its URL")
+  return { environment = env.name(), gateway = { id = live.id, arn = live.arn, name = live.name, url = live.url, as = args.as, created_by = "adopted" },
+    agents = names }
+end
+
 return recipe {
-  description = "Record an existing runtime, memory or credential provider in the environment's state as adopted (destroy never deletes it)",
+  description = "Record an existing runtime, memory, credential provider or gateway in the environment's state as adopted (destroy never deletes it)",
   usage = [[
 agentcore import runtime ID|ARN --as NAME records an AgentCore runtime made elsewhere (the
 console, Terraform, another tool) as agent NAME of agentcore.toml in the selected environment:
@@ -240,16 +281,23 @@ AgentCore Identity name) as the [credentials.NAME] of agentcore.toml, for every 
 it in credentials = [...]. It is adopted: destroy never deletes it. The next create or update sends
 it NAME's key or client configuration (its own name is kept) and gives its name to the runtimes.
 
+agentcore import gateway ID --as NAME records the gateway ID (its id, ARN or name) as the
+[gateways.NAME] of agentcore.toml, for every agent that lists it in gateways = [...]. It is
+adopted: destroy never deletes it. The next create or update brings it to NAME's configuration
+(auth, search, targets added, changed and removed; its own name is kept) and gives its URL to the
+runtimes.
+
 Examples:
   agentcore import runtime legacy_bot-a1b2c3d4e5 --as legacy --print-config
   agentcore import runtime arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/legacy_bot-a1b2c3d4e5 --as legacy -e prod
   agentcore import memory chat_memory-a1b2c3d4e5 --as chat
   agentcore import memory chat_memory-a1b2c3d4e5 --as chat -e prod
-  agentcore import credential team-github-token --as github]],
+  agentcore import credential team-github-token --as github
+  agentcore import gateway team-tools-a1b2c3d4e5 --as tools]],
   args = {
-    { name = "kind", type = "string", positional = true, required = true, choices = { "runtime", "memory", "credential" }, help = "what to import: runtime, memory or credential" },
-    { name = "id", type = "string", positional = true, required = true, help = "the runtime's or memory's id (or ARN), or the credential provider's name" },
-    { name = "as", type = "string", required = true, help = "the agent, [memories.NAME] or [credentials.NAME] of agentcore.toml it becomes" },
+    { name = "kind", type = "string", positional = true, required = true, choices = { "runtime", "memory", "credential", "gateway" }, help = "what to import: runtime, memory, credential or gateway" },
+    { name = "id", type = "string", positional = true, required = true, help = "the runtime's or memory's id (or ARN), the credential provider's name, or the gateway's id, ARN or name" },
+    { name = "as", type = "string", required = true, help = "the agent, [memories.NAME], [credentials.NAME] or [gateways.NAME] of agentcore.toml it becomes" },
     { name = "print-config", type = "bool", help = "runtime: print the agentcore.toml lines that describe it" },
   },
   run = function(args)
@@ -258,6 +306,7 @@ Examples:
       ui.error("--print-config is for import runtime", { usage = true })
     end
     if args.kind == "credential" then return import_credential(args) end
+    if args.kind == "gateway" then return import_gateway(args) end
     local id = args.id:match("memory/(.+)$") or args.id
     local users = json.array()
     for _, name in ipairs(project.agents()) do

@@ -84,6 +84,7 @@ Examples:
     ui.step(("rolling DEFAULT of %s back to %s: redeploying its image %s"):format(agent.name, deploy.vname(target), deploy.short_digest(v.digest)))
     deploy.memory_env(c) -- the recorded memory stays the runtime's
     deploy.credentials_env(c) -- so do the recorded providers
+    require("gateways").env(c) -- and gateways
     if v.config_hash ~= agent.config_hash then
       ui.warn("the configuration in agentcore.toml changed since " .. deploy.vname(target) .. "; the current configuration is used with the old image")
     end

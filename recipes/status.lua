@@ -1,5 +1,6 @@
 -- status: what runs, per agent: versions, endpoints, images.
 local deploy = require("deploy")
+local gateways = require("gateways")
 local observe = require("observe")
 
 -- The endpoints' invocations and errors over the last hour from AgentCore's metrics (the
@@ -72,12 +73,57 @@ local function credentials_status(agent, a)
   return out
 end
 
+-- The agent's gateways: as recorded, and as AgentCore describes them (status, URL, targets).
+local function gateways_status(agent, a)
+  local out = json.array()
+  local recs = {}
+  for _, r in ipairs(a and a.gateways or {}) do recs[r.name] = r end
+  local names, seen = {}, {}
+  for _, n in ipairs(agent.gateways or {}) do table.insert(names, n); seen[n] = true end
+  for n in pairs(recs) do if not seen[n] then table.insert(names, n) end end
+  table.sort(names)
+  for _, n in ipairs(names) do
+    local rec = recs[n]
+    local x = { name = n, gateway_name = rec and rec.gateway_name or gateway.config(n).gateway_name, recorded = rec ~= nil,
+      created_by = rec and rec.created_by or nil, id = rec and rec.id or nil, arn = rec and rec.arn or nil,
+      url = rec and rec.url or nil, listed = seen[n] == true, targets = json.array() }
+    if not rec then
+      x.status = "NOT CREATED"
+    else
+      local live = gateway.get(rec.id)
+      x.status = live and live.status or "MISSING"
+      if live then
+        x.url, x.auth = live.url, live.auth_type
+        local types = {}
+        -- every agent's record of it: one agent's may lag behind another's run
+        local merged = gateways.merged(state.load(), rec.id)
+        for id, recs in pairs(merged.known) do types[id] = recs[#recs] end
+        for _, t in ipairs(gateway.targets(rec.id)) do
+          local r = types[t.id]
+          table.insert(x.targets, { name = t.name, id = t.id, status = t.status, type = r and r.type or nil,
+            agent = r and r.agent or nil, recorded = r ~= nil, updated = t.updated })
+          types[t.id] = nil
+        end
+        for _, r in ipairs(rec.targets or {}) do
+          if types[r.id] and merged.in_all[r.id] then -- recorded by all, and AgentCore does not have it
+            table.insert(x.targets, { name = r.name, id = r.id, status = "MISSING", type = r.type, agent = r.agent, recorded = true })
+          end
+        end
+        table.sort(x.targets, function(p, q) return p.name < q.name end)
+      end
+    end
+    table.insert(out, x)
+  end
+  return out
+end
+
 local function agent_status(name, st)
   local agent = project.agent(name, { resolve = false })
   local a = st.agents[name]
   local out = { agent = name, runtime_name = agent.runtime_name, deployed = false, versions = json.array(), endpoints = json.array() }
   out.memory = memory_status(agent, a)
   out.credentials = credentials_status(agent, a)
+  out.gateways = gateways_status(agent, a)
   if not a or not a.runtime_id then return out end
   out.deployed = true
   out.runtime_id, out.runtime_arn, out.repository = a.runtime_id, a.runtime_arn, a.repository
@@ -137,7 +183,8 @@ return recipe {
 Reads the recorded state and asks the runtime what is live, with each endpoint's invocations
 and errors over the last hour and its last error (AgentCore's CloudWatch metrics; counted by
 the local endpoint itself locally), and on AWS the agent's CloudWatch dashboard; its memory, and
-its credential providers (kind, status, last change; never a value). -o json gives the same as
+its credential providers (kind, status, last change; never a value), and its gateways (status, MCP
+URL, each target's type, agent and status). -o json gives the same as
 data.
 
 Examples:
@@ -205,6 +252,19 @@ Examples:
             table.insert(srows, { x.name, x.type, table.concat(x.namespaces or {}, ", "), x.status or "-", x.id })
           end
           if #srows > 0 then ui.table({ "STRATEGY", "TYPE", "NAMESPACE", "STATUS", "ID" }, srows) end
+        end
+        for _, g in ipairs(s.gateways or {}) do
+          ui.info(("gateway %s: %s %s%s%s"):format(g.name, g.gateway_name, g.id and ("(" .. g.id .. ") ") or "", g.status,
+            g.url and (", " .. g.url) or ""))
+          if g.created_by == "adopted" then ui.info("  adopted (agentcore import gateway): destroy never deletes it") end
+          if g.status == "MISSING" then
+            ui.warn(("gateway %s (%s) is recorded but does not exist; agentcore update %s creates it again"):format(g.gateway_name, g.id, name))
+          end
+          local trows = {}
+          for _, t in ipairs(g.targets) do
+            table.insert(trows, { t.name, t.type or "-", t.agent or "-", t.status, t.id })
+          end
+          if #trows > 0 then ui.table({ "TARGET", "TYPE", "AGENT", "STATUS", "ID" }, trows) end
         end
         for _, x in ipairs(s.credentials or {}) do
           ui.info(("credential %s: %s provider %s%s, %s%s"):format(x.name, x.type == "api_key" and "API key" or "OAuth2", x.provider_name,

@@ -60,6 +60,10 @@ type Agent struct {
 	// created: destroy deletes that runtime (and the endpoints it had) only with
 	// --include-adopted, and never its repository or role.
 	Adopted *Adopted `json:"adopted,omitempty"`
+	// Gateways are the AgentCore gateways the agent calls ([gateways.NAME]), sorted by name,
+	// with their targets. Agents that use one gateway each record it: destroy deletes it with
+	// the last of them. (Optional: documents without it load unchanged, no schema bump.)
+	Gateways []Gateway `json:"gateways,omitempty"`
 }
 
 // Adopted records what agentcore import runtime took over.
@@ -69,6 +73,38 @@ type Adopted struct {
 	Repository string   `json:"repository,omitempty"` // the image repository it ran from: never agentcore's
 	RoleARN    string   `json:"role_arn,omitempty"`   // its execution role: never agentcore's
 	Endpoints  []string `json:"endpoints,omitempty"`  // the named endpoints it had when imported
+}
+
+// Gateway records an AgentCore gateway an agent calls.
+type Gateway struct {
+	Name        string `json:"name"`         // the [gateways] key in agentcore.toml
+	GatewayName string `json:"gateway_name"` // its name in AgentCore
+	ID          string `json:"id"`
+	ARN         string `json:"arn"`
+	URL         string `json:"url"` // its MCP endpoint
+	// CreatedBy is "agentcore" (destroy may delete it) or "adopted" (never deleted).
+	CreatedBy string `json:"created_by"`
+	// RoleStack is the CloudFormation stack of the role agentcore made for the gateway (AWS,
+	// no execution_role given): destroy deletes it after the gateway.
+	RoleStack string          `json:"role_stack,omitempty"`
+	RoleARN   string          `json:"role_arn,omitempty"`
+	Updated   string          `json:"updated,omitempty"` // its last change, as AgentCore reports it
+	Targets   []GatewayTarget `json:"targets"`
+}
+
+// GatewayTarget records a target of a recorded gateway.
+type GatewayTarget struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Hash is the SHA-256 of what the target was made from (its schema, endpoint, credential):
+	// update changes the target when it differs.
+	Hash    string `json:"hash"`
+	Updated string `json:"updated,omitempty"` // as AgentCore reported it after agentcore's last change
+	// Agent and Version: an mcp target served by the project's agent, and the version of it
+	// whose tools the gateway last listed (a new version synchronizes the target).
+	Agent   string `json:"agent,omitempty"`
+	Version int    `json:"version,omitempty"`
 }
 
 // Credential records an AgentCore Identity credential provider an agent reads. It never holds
@@ -117,14 +153,15 @@ type Rollout struct {
 // with the call (clientToken, ClientRequestToken) and put in the agentcore:token tag of what
 // it creates, so the next run can tell the resource this run created from any other.
 type Intent struct {
-	Op        string    `json:"op"`    // create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory, create_credential
+	Op        string    `json:"op"`    // create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory, create_credential, create_gateway, create_gateway_target
 	Name      string    `json:"name"`  // repository, stack, runtime or endpoint name
 	Token     string    `json:"token"` // 33-64 characters [a-zA-Z0-9-]
 	StartedAt time.Time `json:"started_at"`
 	// What the operation deploys, so that what it created can be recorded as if it had ended:
 	RuntimeID  string `json:"runtime_id,omitempty"`
-	MemoryID   string `json:"memory_id,omitempty"` // update_memory: the memory updated
-	Version    int    `json:"version,omitempty"`   // the endpoint's target version
+	MemoryID   string `json:"memory_id,omitempty"`  // update_memory: the memory updated
+	GatewayID  string `json:"gateway_id,omitempty"` // create_gateway_target: the gateway it is made in
+	Version    int    `json:"version,omitempty"`    // the endpoint's target version
 	Image      string `json:"image,omitempty"`
 	Digest     string `json:"digest,omitempty"`
 	ConfigHash string `json:"config_hash,omitempty"`
@@ -205,6 +242,7 @@ type Store interface {
 // create run again after an interrupted one finishes it rather than refusing a second create.
 var Ops = map[string]bool{
 	"create_agent": true, "create_repository": true, "create_stack": true, "create_runtime": true, "create_memory": true, "update_memory": true, "create_credential": true,
+	"create_gateway": true, "create_gateway_target": true,
 	"update_runtime": true, "create_endpoint": true, "update_endpoint": true,
 }
 

@@ -26,6 +26,7 @@ var starAllowed = map[string]func(stmt map[string]any) error{
 	"cloudformation:DescribeStacks":       nil, // without a stack name it lists the account's stacks (cfn.list)
 	"bedrock-agentcore:ListAgentRuntimes": nil, // a list: no resource-level permissions
 	"bedrock-agentcore:ListMemories":      nil, // a list: no resource-level permissions
+	"bedrock-agentcore:ListGateways":      nil, // a list: no resource-level permissions
 	"cloudwatch:GetMetricData":            nil, // CloudWatch metric reads: no resource-level permissions
 	"cloudwatch:GetMetricStatistics":      nil,
 	"cloudwatch:ListMetrics":              nil,
@@ -195,8 +196,11 @@ func TestTemplateInterfaces(t *testing.T) {
 			[]string{"Agent", "Environment", "KeepImages", "Project", "RepositoryName", "ScanOnPush"},
 			[]string{"RepositoryArn", "RepositoryName", "RepositoryUri"}},
 		{"agent-role.yaml",
-			[]string{"Agent", "ApiKeyProviderArns", "CodeObjectArn", "Environment", "MemoryArn", "ModelArns", "OAuth2ProviderArns", "PermissionsBoundary", "Project", "ProviderSecretArns", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
+			[]string{"Agent", "ApiKeyProviderArns", "CodeObjectArn", "Environment", "GatewayArns", "MemoryArn", "ModelArns", "OAuth2ProviderArns", "PermissionsBoundary", "Project", "ProviderSecretArns", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
 			[]string{"RoleArn", "RoleName"}},
+		{"gateway-role.yaml",
+			[]string{"ApiKeyProviderArns", "Environment", "Gateway", "GatewayName", "LambdaArns", "OAuth2ProviderArns", "Project", "ProviderSecretArns", "RoleName", "RuntimeArns"},
+			[]string{"RoleArn"}},
 		{"code-bucket.yaml",
 			[]string{"BucketName", "Environment", "Project"},
 			[]string{"BucketArn", "BucketName"}},

@@ -310,7 +310,7 @@ func TestErrors(t *testing.T) {
 		assert(cfn.template("agent-role.yaml") == body, "with extension")
 		local ok, err = pcall(cfn.template, "nope")
 		assert(not ok and err.code == 2, "usage error")
-		assert(err.hint == "the embedded templates are: agent-role, ci-role, code-bucket, cognito, ecr-repository, observability", err.hint)
+		assert(err.hint == "the embedded templates are: agent-role, ci-role, code-bucket, cognito, ecr-repository, gateway-role, observability", err.hint)
 	`)
 }
 

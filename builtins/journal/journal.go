@@ -163,3 +163,26 @@ func SetCredential(a *st.Agent, name string, c *st.Credential) {
 	}
 	a.Credentials = out
 }
+
+// SetGateway records the gateway [gateways.NAME] an agent calls (nil forgets it), keeping the
+// list sorted by name.
+func SetGateway(a *st.Agent, name string, g *st.Gateway) {
+	out := a.Gateways[:0:0]
+	for _, x := range a.Gateways {
+		if x.Name != name {
+			out = append(out, x)
+		}
+	}
+	if g != nil {
+		g.Name = name
+		if g.Targets == nil {
+			g.Targets = []st.GatewayTarget{}
+		}
+		out = append(out, *g)
+		slices.SortFunc(out, func(x, y st.Gateway) int { return strings.Compare(x.Name, y.Name) })
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	a.Gateways = out
+}

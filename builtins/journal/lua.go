@@ -26,6 +26,8 @@ var Module = &engine.Module{
 		{Name: "journal.Record", Doc: "An agent's fields record sets.", Of: Record{}},
 		{Name: "journal.Memory", Doc: "The memory an agent uses: its [memories] key, AgentCore name, id and ARN, who made it (agentcore or adopted) and its strategies' ids.", Of: st.Memory{}},
 		{Name: "journal.MemoryStrategy", Of: st.MemoryStrategyID{}},
+		{Name: "journal.Gateway", Doc: "A gateway an agent calls: its [gateways] key, AgentCore name, id, ARN, URL, who made it (agentcore or adopted), its role (and the stack agentcore made it with) and its targets.", Of: st.Gateway{}},
+		{Name: "journal.GatewayTarget", Doc: "A target of a recorded gateway: name, id, type, hash (of what it is made from), its last change, and for a target served by the project's agent, that agent and the version whose tools the gateway listed.", Of: st.GatewayTarget{}},
 		{Name: "journal.Credential", Doc: "A credential provider an agent reads: its [credentials] key, provider name, ARN, type, key_hash (never the key), who made it (agentcore or adopted) and its last change.", Of: st.Credential{}},
 	},
 	Funcs: []engine.Func{
@@ -33,7 +35,7 @@ var Module = &engine.Module{
 			Doc: "A fresh idempotency token (\"agentcore-\" and 32 random hex digits): valid as AgentCore's clientToken and CloudFormation's ClientRequestToken."},
 		{Name: "begin", Params: "state: table, agent: string, intent: journal.Intent", Returns: "journal.Intent", Go: luaBegin,
 			Doc: "Records an intent in the agent's state before the call it announces (a token when it has none, started_at) and saves the state. Returns the recorded intent: pass its token to the call. " +
-				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory, create_credential; the agent must be in state.agents."},
+				"op is one of create_agent, create_repository, create_stack, create_runtime, update_runtime, create_endpoint, update_endpoint, create_memory, update_memory, create_credential, create_gateway, create_gateway_target; the agent must be in state.agents."},
 		{Name: "finish", Params: "state: table, agent: string, intent: journal.Intent|string", Go: luaFinish,
 			Doc: "Removes the intent (or the intent with this token) and saves the state with the result the recipe recorded in it."},
 		{Name: "pending", Params: "state: table, agent: string, op?: string", Returns: "journal.Intent[]", Go: luaPending,
@@ -51,6 +53,8 @@ var Module = &engine.Module{
 			Doc: "Whether agentcore recorded creating the resource."},
 		{Name: "set_memory", Params: "state: table, agent: string, memory?: journal.Memory", Go: luaSetMemory,
 			Doc: "Records the memory the agent uses (nil: none any more); saves."},
+		{Name: "set_gateway", Params: "state: table, agent: string, name: string, gateway?: journal.Gateway", Go: luaSetGateway,
+			Doc: "Records the gateway [gateways.NAME] the agent calls, with its targets (nil: forgets it); the list stays sorted by name; saves."},
 		{Name: "set_credential", Params: "state: table, agent: string, name: string, credential?: journal.Credential", Go: luaSetCredential,
 			Doc: "Records the credential provider [credentials.NAME] the agent reads (nil: forgets it); the list stays sorted by name; saves."},
 		{Name: "set_version", Params: "state: table, agent: string, version: journal.Version", Go: luaSetVersion,
@@ -69,6 +73,7 @@ type Intent struct {
 	StartedAt  time.Time `json:"started_at,omitempty"`
 	RuntimeID  string    `json:"runtime_id,omitempty"`
 	MemoryID   string    `json:"memory_id,omitempty"`
+	GatewayID  string    `json:"gateway_id,omitempty"`
 	Version    int       `json:"version,omitempty"`
 	Image      string    `json:"image,omitempty"`
 	Digest     string    `json:"digest,omitempty"`
@@ -352,4 +357,16 @@ func luaSetCredential(L *lua.LState, state *lua.LTable, agent, name string, cr *
 		return c.save("credentials", nil)
 	}
 	return c.save("credentials", c.a.Credentials)
+}
+
+func luaSetGateway(L *lua.LState, state *lua.LTable, agent, name string, g *st.Gateway) error {
+	c, err := open(L, state, agent)
+	if err != nil {
+		return err
+	}
+	SetGateway(c.a, name, g)
+	if c.a.Gateways == nil {
+		return c.save("gateways", nil)
+	}
+	return c.save("gateways", c.a.Gateways)
 }

@@ -42,12 +42,13 @@ var Module = &engine.Module{
 		{Name: "dir", Returns: "string", Doc: "The project root (the folder of agentcore.toml).", Go: luaDir},
 		{Name: "agents", Returns: "string[]", Doc: "The agent names, sorted.", Go: luaAgents},
 		{Name: "credentials", Returns: "string[]", Doc: "The [credentials] names, sorted (the identity module describes each).", Go: luaCredentials},
+		{Name: "gateways", Returns: "string[]", Doc: "The [gateways] names, sorted (gateway.config describes each).", Go: luaGateways},
 		{Name: "secret_id", Params: "name: string", Returns: "string",
 			Doc: "The Secrets Manager name of { secret = \"NAME\" } in the selected environment: agentcore/PROJECT/ENV/NAME. An invalid NAME stops with a usage error (exit 2) saying what is wrong.", Go: luaSecretID},
 		{Name: "secret_prefix", Returns: "string",
 			Doc: "The common prefix of the selected environment's secrets: agentcore/PROJECT/ENV/.", Go: luaSecretPrefix},
 		{Name: "agent", Params: "name: string, opts?: project.AgentOpts", Returns: "project.Agent",
-			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), memory (the [memories.NAME] table it uses: {name, memory_name, description, event_expiry_days, encryption_key, execution_role, strategies = {{type, name, namespace, ...}}}, or nil), credentials (the [credentials] names it lists: deploy.ensure_credentials puts each provider's name in AGENTCORE_CREDENTIAL_NAME, an OAuth2 one's scopes in AGENTCORE_CREDENTIAL_NAME_SCOPES, both in config_hash), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Go: luaAgent},
+			Doc: "The agent as the selected environment sees it: name, description, dockerfile, context (absolute), dockerfile_rel, context_rel, platform (the provider's default when unset: the host's for local, linux/arm64 for aws), protocol, environment and build_args (values; secret references resolved and masked in all output, unless resolve=false), secrets ({ VAR = {name, id} } for each { secret = \"NAME\" } value: id is its Secrets Manager name agentcore/PROJECT/ENV/NAME; such a variable is absent from environment until deploy.resolve_secrets puts the secret's ARN there and its current version in secret_versions), idle_timeout, max_lifetime, execution_role, models, runtime_name, auth ({type = iam|cognito|jwt, discovery_url, allowed_clients, allowed_audience}), config_hash (changes when the runtime configuration changes, secrets included, and a Secrets Manager secret's new version too; an HMAC keyed with the environment's hash key, kept by its state store: .agentcore/state/ENV.key, or the SSM SecureString /agentcore/PROJECT/ENV/hash-key with state = \"ssm\"; computed on first access, so pairs() does not list it), build (docker, go, zip or image: the artifact kind), image (build = image), package, files and base_image (build = go), runtime and entrypoint (build = zip), memory (the [memories.NAME] table it uses: {name, memory_name, description, event_expiry_days, encryption_key, execution_role, strategies = {{type, name, namespace, ...}}}, or nil), credentials (the [credentials] names it lists: deploy.ensure_credentials puts each provider's name in AGENTCORE_CREDENTIAL_NAME, an OAuth2 one's scopes in AGENTCORE_CREDENTIAL_NAME_SCOPES, both in config_hash), gateways (the [gateways] names it uses: gateways.ensure puts each one's MCP URL in AGENTCORE_GATEWAY_NAME_URL, in config_hash), smoke (the smoke checks of [[agents.NAME.smoke]] in this environment: {prompt | payload (JSON text), expect, expect_json = {[path] = value}, timeout (seconds), where}). An unknown name stops with a did-you-mean error.", Go: luaAgent},
 	},
 }
 
@@ -86,6 +87,7 @@ type Agent struct {
 	Alarms        *Alarms              `json:"alarms,omitempty" lua:"project.Alarms"`
 	Memory        *Memory              `json:"memory,omitempty" lua:"project.Memory"`
 	Credentials   []string             `json:"credentials"`
+	Gateways      []string             `json:"gateways"`
 }
 
 // Memory is the [memories.NAME] table an agent uses, in the selected environment.
@@ -185,6 +187,19 @@ func luaCredentials(L *lua.LState) ([]string, error) {
 	}
 	out := make([]string, 0, len(e.Credentials))
 	for n := range e.Credentials {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func luaGateways(L *lua.LState) ([]string, error) {
+	_, e, err := engine.FromL(L).NeedEnv()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(e.Gateways))
+	for n := range e.Gateways {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -291,6 +306,7 @@ func luaAgent(L *lua.LState, n string, opts agentOpts) (lua.LValue, error) {
 		Runtime: a.Runtime, Entrypoint: a.Entrypoint, Smoke: smokeTables(a.Smoke),
 	}
 	view.Credentials = append([]string{}, a.Credentials...)
+	view.Gateways = append([]string{}, a.Gateways...)
 	if a.Memory != "" {
 		if m := e.Memories[a.Memory]; m != nil {
 			view.Memory = memoryView(m, p.Name, e.Name)
@@ -392,6 +408,19 @@ func configHash(L *lua.LState, a *proj.Agent, self *lua.LTable, where string, st
 				vars[k+"_SCOPES"] = sc.String()
 			}
 		}
+	}
+	// Each gateway's URL is the runtime's: a gateway made anew (a new URL) is a new version.
+	for _, name := range a.Gateways {
+		k := (&proj.Gateway{Name: name}).EnvName()
+		var v lua.LValue = lua.LNil
+		if selfEnv != nil {
+			v = selfEnv.RawGetString(k)
+		}
+		if v.Type() != lua.LTString {
+			engine.RaiseUsage(L, "call gateways.ensure(c) (or gateways.env(c) for the recorded gateways; recipes/lib/gateways.lua) before reading agent.config_hash",
+				"agent %s uses gateway %q, whose URL is not known yet: config_hash needs it (%s)", a.Name, name, k)
+		}
+		vars[k] = v.String()
 	}
 	key, err := HashKey(L, store, env)
 	if err != nil {

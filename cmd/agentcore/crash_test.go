@@ -47,7 +47,13 @@ import (
 // TestFaultInjection runs the kill points on the local provider.
 func TestFaultInjection(t *testing.T) {
 	bin := faultPrerequisites(t)
-	runFaultInjection(t, &faultTarget{name: "local", bin: bin, commands: faultCommands})
+	var cmds []faultCommand
+	for _, c := range faultCommands {
+		if !c.motoOnly {
+			cmds = append(cmds, c)
+		}
+	}
+	runFaultInjection(t, &faultTarget{name: "local", bin: bin, commands: cmds})
 }
 
 // TestFaultInjectionMoto runs create and update kill points against moto (the AWS path:
@@ -62,7 +68,7 @@ func TestFaultInjectionMoto(t *testing.T) {
 	reg := startRegistry(t)
 	var cmds []faultCommand
 	for _, c := range faultCommands {
-		if c.name == "create" || c.name == "update" || c.memory {
+		if c.name == "create" || c.name == "update" || c.memory || c.motoOnly {
 			cmds = append(cmds, c)
 		}
 	}
@@ -110,6 +116,9 @@ type faultCommand struct {
 	// credential: the command deploys an AgentCore Identity credential provider, which moto
 	// does not serve: run on the local endpoint only, with a reference project of its own
 	credential bool
+	// motoOnly: a gateway of Smithy and Lambda targets (what moto's control plane takes, and the
+	// local endpoint refuses): run on moto only, with a reference project of its own
+	motoOnly bool
 }
 
 // withCredential gives the project's agent an API key credential provider, its key from the
@@ -123,6 +132,39 @@ func withCredential(p *faultProject) {
 	fmt.Fprintf(f, "\n[credentials.github]\ntype = \"api_key\"\napi_key = { env = \"CRASH_GH_TOKEN\" }\n")
 	f.Close()
 	p.env = append(p.env, "CRASH_GH_TOKEN=crash-test-key-0001")
+}
+
+// withGateway gives the project's agent a gateway with an OpenAPI target whose API key comes
+// from a credential provider (the API is never called: creating the target reads its spec).
+func withGateway(p *faultProject) {
+	withCredential(p)
+	p.edit("agentcore.toml", `credentials = ["github"]`, "credentials = [\"github\"]\ngateways = [\"tools\"]")
+	f, err := os.OpenFile(filepath.Join(p.dir, "agentcore.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[gateways.tools]\n\n[[gateways.tools.targets]]\nname = \"weather\"\ntype = \"openapi\"\nspec = \"weather.yaml\"\ncredential = \"github\"\n")
+	f.Close()
+	spec := "openapi: 3.0.3\ninfo: {title: weather, version: \"1\"}\nservers: [{url: \"http://127.0.0.1:9\"}]\npaths:\n  /weather:\n    get:\n      operationId: getWeather\n      responses: {\"200\": {description: ok}}\n"
+	if err := os.WriteFile(filepath.Join(p.dir, "weather.yaml"), []byte(spec), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// withMotoGateway gives the project's agent a gateway with a Lambda target (moto takes it; the
+// local endpoint would refuse it).
+func withMotoGateway(p *faultProject) {
+	p.edit("agentcore.toml", `environment = { LOG_LEVEL = "info" }`, "environment = { LOG_LEVEL = \"info\" }\ngateways = [\"tools\"]")
+	f, err := os.OpenFile(filepath.Join(p.dir, "agentcore.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n[gateways.tools]\n\n[[gateways.tools.targets]]\nname = \"orders\"\ntype = \"lambda\"\nfunction = \"arn:aws:lambda:us-east-1:123456789012:function:orders\"\ntools = \"orders.json\"\n")
+	f.Close()
+	tools := `[{"name": "get_order", "description": "an order", "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}}}]`
+	if err := os.WriteFile(filepath.Join(p.dir, "orders.json"), []byte(tools), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
 }
 
 // withMemory gives the project's agent a memory of strategies (agentcore.toml's syntax).
@@ -211,6 +253,27 @@ var faultCommands = []faultCommand{
 		},
 		calls:  []string{"identity.create#1", "agentcore.create_runtime#1"},
 		chosen: []faultChoice{{"call:identity.create#1", syscall.SIGKILL}, {"step:creating#1", syscall.SIGINT}}},
+	// create with a gateway (an OpenAPI target sending an API key provider): killed right after
+	// CreateGateway or CreateGatewayTarget returned (before either is recorded), the re-run
+	// finds the gateway by name and tags, and the target by name in it, instead of making a
+	// second one; destroy deletes them. Local only, like credential providers.
+	{name: "create-gateway", credential: true, args: []string{"create", "my-bot"}, prepare: withGateway,
+		status: func(t *testing.T, s string) {
+			wantIn(t, s, `"latest_version":1`)
+			wantIn(t, s, `"gateway_name":"`)
+			wantIn(t, s, `"name":"weather","recorded":true,"status":"READY"`)
+		},
+		calls:  []string{"gateway.create#1", "gateway.create_target#1", "agentcore.create_runtime#1"},
+		chosen: []faultChoice{{"call:gateway.create#1", syscall.SIGKILL}, {"call:gateway.create_target#1", syscall.SIGKILL}}},
+	// the same on moto (no clientToken idempotency there: only the gateway's name and tags let
+	// the re-run find what the killed run made), with its role stack (CloudFormation)
+	{name: "create-gateway-moto", motoOnly: true, args: []string{"create", "my-bot"}, prepare: withMotoGateway,
+		status: func(t *testing.T, s string) {
+			wantIn(t, s, `"latest_version":1`)
+			wantIn(t, s, `"name":"orders","recorded":true,"status":"READY"`)
+		},
+		calls:  []string{"cfn.deploy#1", "gateway.create#1", "gateway.create_target#1", "agentcore.create_runtime#1"},
+		chosen: []faultChoice{{"call:gateway.create#1", syscall.SIGKILL}, {"call:gateway.create_target#1", syscall.SIGKILL}, {"call:cfn.deploy#1", syscall.SIGKILL}}},
 	{name: "destroy", args: []string{"destroy", "my-bot", "--yes"}, prepare: func(p *faultProject) {
 		p.ok("create", "my-bot")
 		p.ok("promote", "my-bot", "--endpoint", "stable", "--version", "1")
@@ -243,8 +306,11 @@ func runFaultInjection(t *testing.T, target *faultTarget) {
 		if c.name == "release" && target.moto != "" {
 			continue // moto has no InvokeAgentRuntime: no smoke check can run there
 		}
-		if c.memory || c.credential {
+		if c.memory || c.credential || c.motoOnly {
 			if c.credential && target.moto != "" { // moto does not serve AgentCore Identity
+				continue
+			}
+			if c.motoOnly && target.moto == "" {
 				continue
 			}
 			r := newFaultProject(t, target, "ref"+c.name)
@@ -672,6 +738,9 @@ func (p *faultProject) nothingLeft() {
 		end
 		local repo = "agentcore/" .. name .. "-my-bot-" .. env.name()
 		if ecr.describe_repository(repo) then table.insert(left, "repository " .. repo) end
+		for _, g in ipairs(gateway.list()) do
+			if g.name:lower():find(name:lower() .. "-", 1, true) == 1 and g.status ~= "DELETING" then table.insert(left, "gateway " .. g.name) end
+		end
 		if env.get().is_local then -- moto serves no AgentCore Identity
 			for _, pr in ipairs(identity.list()) do
 				if pr.provider_name:find(name .. "-", 1, true) == 1 then table.insert(left, "credential provider " .. pr.provider_name) end

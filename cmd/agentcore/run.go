@@ -61,6 +61,11 @@ func (a *app) runRecipe(name string, args []string) error {
 	vm := engine.NewVM(run, a.registry())
 	defer vm.Close()
 	vm.Recipes = res
+	if p != nil && !helpOnly {
+		for _, w := range p.Warnings {
+			run.Out.Warn("", fmt.Sprintf("%s:%d:%d: %s", project.FileName, w.Line, w.Col, w.Msg))
+		}
+	}
 	rc, err := vm.LoadRecipe(src)
 	if err != nil {
 		return err

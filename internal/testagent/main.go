@@ -24,7 +24,8 @@
 // payload {"write": TEXT} writes TEXT to session.txt first; {"sleep": "2s"} answers after that
 // long (a busy session); {"identity": {...}} calls AgentCore Identity with the agent's own AWS
 // credentials (identity.go); {"remember": TEXT} writes an event to its memory and answers the
-// session's earlier turns (memory.go).
+// session's earlier turns (memory.go); {"gateway": {"name", "tool", "args"}} calls a tool through
+// the gateway named in its environment, signed with its own credentials (gateway.go).
 package main
 
 import (
@@ -143,6 +144,10 @@ func invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, ok := obj["remember"].(string); ok {
 		writeMemory(w, r, obj, sessionID) // memory.go
+		return
+	}
+	if req, ok := obj["gateway"].(map[string]any); ok {
+		writeGateway(w, r, req) // gateway.go
 		return
 	}
 	headers := map[string]string{}

@@ -43,6 +43,12 @@ type Config struct {
 	Logs *logs.Store
 	// AgentEnv returns the observability variables (OTEL_*) of an agent being started; may be nil.
 	AgentEnv func(AgentInfo) []string
+	// SelfURL is the endpoint's own loopback URL (http://127.0.0.1:PORT), "" when unknown; may
+	// be nil. A value of a runtime's environmentVariables that starts with it (a gateway's URL,
+	// which agentcore puts in AGENTCORE_GATEWAY_NAME_URL) is given to an agent with the
+	// endpoint the agent reaches (its AWS_ENDPOINT_URL) instead: a container's 127.0.0.1 is its
+	// own, where AWS's URLs are the same from everywhere.
+	SelfURL func() string
 	// Observe is told of every invocation once it ends (metrics); may be nil.
 	Observe func(Invocation)
 	// Workloads keeps the workload identity AgentCore gives each runtime (local/identity):
@@ -142,6 +148,7 @@ func New(cfg Config) (*Service, error) {
 	s.run.http.Transport.(*http.Transport).DialContext = s.run.code.dialContext // netns sandboxes (codens.go)
 	s.run.proxy = &proxyClient{dial: s.run.code.dialContext, maxIdle: 32}
 	s.run.env = s.agentEnv
+	s.run.self = cfg.SelfURL
 	s.run.onContainer = s.followContainer
 	s.run.onProcess = s.followFile
 	if cfg.Dir != "" {

@@ -53,6 +53,7 @@ type runner struct {
 	// every agent container and host process found running or started (their output is
 	// copied into the logs). Any may be nil.
 	env         func(runtimeID string, version int, container bool) []string
+	self        func() string // the endpoint's loopback URL (Config.SelfURL), may be nil
 	onContainer func(id, runtimeID string, version int)
 	onProcess   func(logPath, runtimeID string, version, pid int)
 
@@ -157,7 +158,20 @@ func (r *runner) baseEnv(cfg runtimeConfig, runtimeID string, version int, conta
 	if r.env != nil {
 		env = append(env, r.env(runtimeID, version, container)...)
 	}
+	self, reach := "", ""
+	if r.self != nil {
+		self = r.self()
+	}
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "AWS_ENDPOINT_URL="); ok {
+			reach = v
+		}
+	}
 	for k, v := range cfg.EnvironmentVariables {
+		// a URL of the endpoint itself (a gateway's), as the agent reaches the endpoint
+		if self != "" && reach != "" && reach != self && (v == self || strings.HasPrefix(v, self+"/")) {
+			v = reach + strings.TrimPrefix(v, self)
+		}
 		env = append(env, k+"="+v)
 	}
 	return env

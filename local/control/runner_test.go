@@ -228,3 +228,34 @@ func TestNetworkGoneRecognisesTheEngine(t *testing.T) {
 		t.Fatalf("start on a removed network: %v, not recognised", err)
 	}
 }
+
+// A runtime variable holding a URL of the endpoint itself (a gateway's) reaches a container as
+// the endpoint it reaches (its AWS_ENDPOINT_URL); other values, and host processes (whose
+// endpoint is the loopback one), are left as they are.
+func TestBaseEnvRewritesSelfURLs(t *testing.T) {
+	r := &runner{region: "us-east-1", self: func() string { return "http://127.0.0.1:4000" },
+		env: func(_ string, _ int, container bool) []string {
+			if container {
+				return []string{"AWS_ENDPOINT_URL=http://172.17.0.1:4001"}
+			}
+			return []string{"AWS_ENDPOINT_URL=http://127.0.0.1:4000"}
+		}}
+	cfg := runtimeConfig{EnvironmentVariables: map[string]string{
+		"AGENTCORE_GATEWAY_TOOLS_URL": "http://127.0.0.1:4000/gateways/g-0123456789/mcp",
+		"OTHER":                       "http://127.0.0.1:40001/x",
+		"PLAIN":                       "hello",
+	}}
+	got := map[string]string{}
+	for _, kv := range r.baseEnv(cfg, "rt", 1, true) {
+		k, v, _ := strings.Cut(kv, "=")
+		got[k] = v
+	}
+	if got["AGENTCORE_GATEWAY_TOOLS_URL"] != "http://172.17.0.1:4001/gateways/g-0123456789/mcp" || got["OTHER"] != "http://127.0.0.1:40001/x" || got["PLAIN"] != "hello" {
+		t.Errorf("container env: %v", got)
+	}
+	for _, kv := range r.baseEnv(cfg, "rt", 1, false) {
+		if k, v, _ := strings.Cut(kv, "="); k == "AGENTCORE_GATEWAY_TOOLS_URL" && v != cfg.EnvironmentVariables[k] {
+			t.Errorf("host process env: %s", kv)
+		}
+	}
+}

@@ -54,7 +54,7 @@ var (
 	tagKeyPattern      = lazyregexp.New(`^[a-zA-Z0-9\s._:/=+@-]*$`)
 	lambdaArnPattern   = lazyregexp.New(`^arn:(aws[a-zA-Z-]*)?:lambda:([a-z]{2}(-gov)?-[a-z]+-\d{1}):(\d{12}):function:([a-zA-Z0-9-_.]+)(:(\$LATEST|[a-zA-Z0-9-]+))?$`)
 	providerArnPattern = lazyregexp.New(`^arn:([^:]*):([^:]*):([^:]*):([0-9]{12})?:(.+)$`)
-	s3URIPattern       = lazyregexp.New(`^s3://.+$`) // the model's s3://.{1,2043}: Go bounds repeats at 1000
+	s3URIPattern       = lazyregexp.New(`^s3://.+$`) // at most 2048 characters: checked by length (Go's regexp repeats at most 1000)
 	accountPattern     = lazyregexp.New(`^[0-9]{12}$`)
 	iamServicePattern  = lazyregexp.New(`^[a-zA-Z0-9._-]+$`)
 	nextTokenPattern   = lazyregexp.New(`^\S*$`)

@@ -446,6 +446,7 @@ function M.ensure_role(c, repo)
       ApiKeyProviderArns = M.credential_arns(c, "api_key"),
       OAuth2ProviderArns = M.credential_arns(c, "oauth2"),
       ProviderSecretArns = M.credential_arns(c, "secret"),
+      GatewayArns = require("gateways").arns(c),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
       PermissionsBoundary = env.get().permissions_boundary or "",
     } })
@@ -503,10 +504,13 @@ end
 
 -- Reads the key (or client secret) of every credential provider the agent lists, so that one
 -- not set, or a secret without a value, stops a deploy before any work (exit 2). Recipes that
--- deploy providers call it next to resolve_secrets; rollback, which does not, need not.
+-- deploy providers call it next to resolve_secrets; rollback, which does not, need not. It also
+-- stops when a gateway target of the agent is served by an agent not deployed here (gateways.check).
 ---@param agent deploy.Agent
 function M.check_credentials(agent)
   for _, name in ipairs(agent.credentials or {}) do identity.key_hash(name) end
+  for _, name in ipairs(require("gateways").target_credentials(agent)) do identity.key_hash(name) end
+  require("gateways").check(agent) -- and a gateway target's agent not deployed here
 end
 
 -- Credential providers ([credentials.NAME]) ---------------------------------------------------
@@ -662,8 +666,18 @@ end
 ---@return journal.Credential[]
 function M.ensure_credentials(c)
   local agent, a = c.agent, c.a
-  local listed = {}
-  for _, n in ipairs(agent.credentials or {}) do listed[n] = true end
+  local listed, own = {}, {}
+  for _, n in ipairs(agent.credentials or {}) do listed[n], own[n] = true, true end
+  -- the providers its gateways' targets send: recorded for the agent too (destroy keeps them
+  -- while a gateway target sends them), without a place in its environment or role
+  local names = {}
+  for _, n in ipairs(agent.credentials or {}) do table.insert(names, n) end
+  for _, n in ipairs(require("gateways").target_credentials(agent)) do
+    if not listed[n] then
+      listed[n] = true
+      table.insert(names, n)
+    end
+  end
   for _, r in ipairs(a.credentials or {}) do
     if not listed[r.name] then
       ui.warn(("%s no longer lists credential %s (%s): the provider is kept, and no longer recorded for it"):format(
@@ -672,10 +686,12 @@ function M.ensure_credentials(c)
     end
   end
   local out = json.array()
-  for _, name in ipairs(agent.credentials or {}) do
+  for _, name in ipairs(names) do
     local rec = state.with_lock("credential-" .. name, function() return ensure_credential(c, name) end)
-    put_credential_env(agent, identity.config(name), rec.provider_name)
-    table.insert(out, rec)
+    if own[name] then
+      put_credential_env(agent, identity.config(name), rec.provider_name)
+      table.insert(out, rec)
+    end
   end
   c.credentials = out
   return out
@@ -1605,6 +1621,9 @@ function resolve.create_credential(c, p)
   ui.ok(("interrupted run: credential provider %s was created by it; recorded as created by agentcore"):format(p.name))
 end
 
+function resolve.create_gateway(c, p) require("gateways").resolve_create(c, p) end
+function resolve.create_gateway_target(c, p) require("gateways").resolve_create_target(c, p) end
+
 function resolve.update_memory(c, p)
   local a = c.a
   local live = memory.get(p.memory_id)
@@ -1853,6 +1872,7 @@ function M.update_agent(agent, opts)
   local a = M.require_runtime(c)
   M.ensure_memory(c) -- before the runtime, and before config_hash (which holds its id)
   M.ensure_credentials(c) -- likewise (config_hash holds their names)
+  require("gateways").ensure(c) -- likewise (config_hash holds their URLs)
   local latest = M.latest(a)
   local live = agentcore.get_runtime(a.runtime_id)
   if live then M.check_artifact_switch(agent, live) end
@@ -1903,6 +1923,7 @@ function M.update_agent(agent, opts)
 
   ui.step("updating runtime " .. a.runtime_id)
   local n = M.update_runtime(c, pushed, repo)
+  require("gateways").follow(c, n) -- the gateways it serves list its new tools
   ui.ok(("%s is now at version %s in %s (DEFAULT follows it; named endpoints stay where they are)"):format(
     agent.name, M.vname(n), env.name()))
   return { agent = agent.name, changed = true, version = n, image = pushed.image, digest = pushed.digest }
@@ -1944,6 +1965,13 @@ function M.agent_names(args, verb)
       project.agent(n, { resolve = false }) -- an unknown name stops here, with a did-you-mean
       table.insert(out, n)
     end
+  end
+  -- agents that serve a gateway's target first: the gateway needs their runtimes' URLs
+  if #out > 1 and #project.gateways() > 0 then
+    local servers, first, rest = require("gateways").servers(), {}, {}
+    for _, n in ipairs(out) do table.insert(servers[n] and first or rest, n) end
+    out = first
+    for _, n in ipairs(rest) do table.insert(out, n) end
   end
   return out
 end
@@ -2029,6 +2057,7 @@ function M.carry(name, src)
   local ta = tc.a
   M.ensure_memory(tc) -- the target's own memory, from its own configuration
   M.ensure_credentials(tc)
+  require("gateways").ensure(tc) -- the target environment's own gateways
   local repo = M.ensure_repository_and_role(tc)
   local pushed
   if M.is_code(src.image) then
@@ -2070,6 +2099,7 @@ function M.carry(name, src)
   elseif live then
     ui.step("updating runtime " .. ta.runtime_id .. " in " .. to)
     tn = M.update_runtime(tc, pushed, repo)
+    require("gateways").follow(tc, tn)
   else
     if ta.runtime_id then M.forget_resource(tc, "runtime", ta.runtime_id) end
     tn = M.create_runtime(tc, pushed, repo)

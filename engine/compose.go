@@ -46,6 +46,11 @@ func addCall(L *lua.LState, t *lua.LTable, rc *Recipe) {
 			Raise(L, err)
 		}
 		defer unlock()
+		// a recipe that changes the environment, called by one that did not say so (a
+		// project's wrapper): its history starts here, and ends with the run
+		if err := startAudit(L, rc, args); err != nil {
+			Raise(L, err)
+		}
 		top := L.GetTop()
 		L.Push(rc.run)
 		L.Push(args)

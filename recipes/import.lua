@@ -61,6 +61,7 @@ Examples:
   agentcore import memory chat_memory-a1b2c3d4e5 --as chat
   agentcore import memory chat_memory-a1b2c3d4e5 --as chat -e prod
   agentcore import credential team-github-token --as github]],
+  changes = true,
   args = {
     { name = "kind", type = "string", positional = true, required = true, choices = { "memory", "credential" }, help = "what to import: memory or credential" },
     { name = "id", type = "string", positional = true, required = true, help = "the memory's id (or ARN), or the credential provider's name" },

@@ -13,6 +13,7 @@ The cloud copy lives under /agentcore/PROJECT/ENV/ in the environment's account 
 Examples:
   agentcore sync push -e prod
   agentcore sync status -o json]],
+  changes = function(args) return args.action ~= "status" end,
   args = {
     { name = "action", type = "string", positional = true, required = true, choices = { "push", "pull", "status" },
       help = "push, pull or status" },

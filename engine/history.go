@@ -220,10 +220,30 @@ func (a *audit) finish(ctx context.Context, r *Run, end time.Time, outcome, msg 
 			}
 			err = r.History.Put(ctx, env, e)
 		}
+		if err == nil {
+			err = shareHistory(ctx, r.History, oe.store, env)
+		}
 		if err != nil {
 			r.Out.Warn("", "recording the end of "+a.recipe+" in the history of "+env+": "+err.Error())
 		}
 	}
+}
+
+// shareHistory merges env's history with the copy a store that keeps it too (SSM) holds.
+func shareHistory(ctx context.Context, log *state.HistoryLog, store state.Store, env string) error {
+	hs, ok := store.(state.HistorySharer)
+	if !ok {
+		return nil
+	}
+	local, err := log.List(env)
+	if err != nil {
+		return err
+	}
+	all, err := hs.ShareHistory(ctx, env, local)
+	if err != nil {
+		return err
+	}
+	return log.Merge(ctx, env, all)
 }
 
 // osUser names who runs agentcore on this machine: user@host.

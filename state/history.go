@@ -110,6 +110,13 @@ func (e *HistoryEntry) Shown() string {
 	return OutcomeStarted
 }
 
+// HistorySharer is a store that keeps the history where it keeps the state (SSM, for
+// state = "ssm"): the engine gives it the local history at the end of every run that changed
+// something, and takes back the union.
+type HistorySharer interface {
+	ShareHistory(ctx context.Context, env string, local []HistoryEntry) ([]HistoryEntry, error)
+}
+
 // HistoryLog keeps each environment's history in DIR/ENV.history.json, read-modify-written
 // under a short gate (DIR/ENV.history.gate) since runs on different agents write at once.
 type HistoryLog struct {

@@ -280,7 +280,7 @@ type pushResult struct {
 
 // historyCounts says what push and pull did with the history (merged whatever the state did).
 type historyCounts struct {
-	History int `json:"history"` // entries the cloud copy holds now
+	History int `json:"history"`         // entries the cloud copy holds now
 	Brought int `json:"history_brought"` // entries pushed by others, now in the history here
 }
 

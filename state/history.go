@@ -167,6 +167,9 @@ func (h *HistoryLog) Update(ctx context.Context, env string, fn func([]HistoryEn
 		return err
 	}
 	out := SortHistory(fn(cur))
+	if len(out) == 0 && len(cur) == 0 {
+		return nil // nothing to keep: no file for it (a refused run leaves none behind)
+	}
 	if n := len(out); n > MaxLocalHistory {
 		out = out[n-MaxLocalHistory:]
 	}

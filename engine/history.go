@@ -69,21 +69,22 @@ func (rc *Recipe) changes(L *lua.LState, args *lua.LTable) (bool, error) {
 // startAudit opens the run's history when rc, run with args, changes something: an entry in
 // the run's environment now, and in each environment it locks later. A run already audited
 // (a recipe composed into another with .call) keeps its history.
-func startAudit(L *lua.LState, rc *Recipe, args *lua.LTable) error {
+// It reports whether it opened one: the caller then finishes it (finishAudit).
+func startAudit(L *lua.LState, rc *Recipe, args *lua.LTable) (bool, error) {
 	r := FromL(L)
 	root := r.root()
 	if root.History == nil || r.Project == nil {
-		return nil
+		return false, nil
 	}
 	root.heldMu.Lock()
 	started := root.audit != nil
 	root.heldMu.Unlock()
 	if started {
-		return nil
+		return false, nil
 	}
 	ch, err := rc.changes(L, args)
 	if err != nil || !ch {
-		return err
+		return false, err
 	}
 	a := &audit{recipe: rc.Source.Name, command: r.Command, agents: agentsOf(args), start: time.Now().UTC(),
 		user: osUser(), open: map[string]*openEntry{}}
@@ -92,9 +93,12 @@ func startAudit(L *lua.LState, rc *Recipe, args *lua.LTable) error {
 	root.audit = a
 	root.heldMu.Unlock()
 	if r.EnvName != "" && r.Store != nil {
-		return a.join(L, r)
+		if err := a.join(L, r); err != nil {
+			finishAudit(L, err)
+			return false, err
+		}
 	}
-	return nil
+	return true, nil
 }
 
 func (r *Run) currentAudit() *audit {

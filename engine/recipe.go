@@ -489,11 +489,14 @@ func (vm *VM) Execute(rc *Recipe, args *lua.LTable, wait bool) (any, error) {
 		return nil, err
 	}
 	defer unlock()
-	if err := startAudit(vm.L, rc, args); err != nil {
+	audited, err := startAudit(vm.L, rc, args)
+	if err != nil {
 		return nil, err
 	}
 	res, err := vm.Call(rc.run, args)
-	finishAudit(vm.L, err)
+	if audited {
+		finishAudit(vm.L, err)
+	}
 	if err != nil {
 		return nil, err
 	}

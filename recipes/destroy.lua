@@ -265,7 +265,11 @@ local function execute(pl)
   end
   if #a.resources == 0 then st.agents[agent.name] = nil end
   state.save(st)
-  ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
+  if next(still) then
+    ui.ok(("%s is destroyed in %s, but for what it kept (below): its state records it until a destroy deletes it"):format(agent.name, e.name))
+  else
+    ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
+  end
   report(e, agent, deleted, kept)
   return { agent = agent.name, plan = plan, destroyed = true, deleted = deleted, kept = kept }
 end

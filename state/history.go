@@ -115,6 +115,8 @@ func (e *HistoryEntry) Shown() string {
 // something, and takes back the union.
 type HistorySharer interface {
 	ShareHistory(ctx context.Context, env string, local []HistoryEntry) ([]HistoryEntry, error)
+	// SharedHistory reads the shared copy (agentcore history shows it with the local one).
+	SharedHistory(ctx context.Context, env string) ([]HistoryEntry, error)
 }
 
 // HistoryLog keeps each environment's history in DIR/ENV.history.json, read-modify-written

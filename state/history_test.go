@@ -145,3 +145,32 @@ func TestDiffForHistory(t *testing.T) {
 		t.Errorf("no change gives %d changes", n)
 	}
 }
+
+// BenchmarkHistoryPutFull is the cost a run pays twice (start, end) once the log is full.
+func BenchmarkHistoryPutFull(b *testing.B) {
+	ctx := context.Background()
+	log := NewHistoryLog(b.TempDir())
+	t0 := time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)
+	mk := func(i int) HistoryEntry {
+		e := entry(NewHistoryID(t0.Add(time.Duration(i)*time.Second)), t0.Add(time.Duration(i)*time.Second), OutcomeOK)
+		e.Command, e.Who, e.Commit = "agentcore update my-bot", "arn:aws:sts::123456789012:assumed-role/deployer/ci", "0123456789abcdef0123456789abcdef01234567"
+		e.Changes = []HistoryChange{{Agent: "my-bot", Kind: "version", Version: i, Digest: "sha256:0123456789abcdef", ConfigHash: "hmac:0123"},
+			{Agent: "my-bot", Kind: "endpoint", Action: "moved", Name: "DEFAULT", From: i - 1, To: i}}
+		return e
+	}
+	for i := 0; i < MaxLocalHistory; i++ {
+		if err := log.Put(ctx, "dev", mk(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := log.Put(ctx, "dev", mk(MaxLocalHistory+i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if fi, err := os.Stat(log.Path("dev")); err == nil {
+		b.ReportMetric(float64(fi.Size()), "file-bytes")
+	}
+}

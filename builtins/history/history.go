@@ -5,6 +5,7 @@
 package history
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -91,6 +92,19 @@ func luaList(L *lua.LState, o listOpts) ([]Entry, error) {
 	}
 	if o.Limit < 0 {
 		return nil, engine.Usagef("", "history: limit %d is negative", o.Limit)
+	}
+	// an environment whose state is in SSM keeps its history there too: others' entries join
+	// the local copy first
+	if hs, ok := r.Store.(st.HistorySharer); ok {
+		if _, err := engine.Unlocked(L, func(ctx context.Context) (struct{}, error) {
+			shared, err := hs.SharedHistory(ctx, r.EnvName)
+			if err != nil {
+				return struct{}{}, err
+			}
+			return struct{}{}, log.Merge(ctx, r.EnvName, shared)
+		}); err != nil {
+			return nil, &engine.Error{Code: engine.ExitFailure, Msg: "reading the history of " + r.EnvName + " from SSM: " + err.Error()}
+		}
 	}
 	all, err := log.List(r.EnvName)
 	if err != nil {

@@ -198,6 +198,16 @@ func (s *SSMStore) ShareHistory(ctx context.Context, env string, local []state.H
 	return shareHistory(ctx, c, s.path(env), local)
 }
 
+// SharedHistory implements state.HistorySharer: the entries kept in SSM.
+func (s *SSMStore) SharedHistory(ctx context.Context, env string) ([]state.HistoryEntry, error) {
+	c, err := s.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	es, _, err := readHistory(ctx, c, s.path(env))
+	return es, err
+}
+
 // syncHistory shares the history of the environment in e with its cloud copy: local entries
 // go up (push only: a pull changes nothing in the cloud), the others' come down into the
 // local file. It returns how many entries the cloud copy holds and how many came down that

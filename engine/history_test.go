@@ -127,7 +127,7 @@ func TestRecipeChangesMustBeABooleanOrAFunction(t *testing.T) {
 	h, _ := auditHarness(t)
 	_, err := h.VM.LoadRecipe(engine.Source{Name: "demo", Chunk: "recipes/demo.lua",
 		Code: []byte(`return recipe { description = "d", changes = "yes", run = function() end }`)})
-	if err == nil || !strings.Contains(err.Error(), "changes is a string") {
+	if err == nil || !strings.Contains(err.Error(), "changes must be a boolean or a function") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -131,3 +131,18 @@ func TestRecipeChangesMustBeABooleanOrAFunction(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Ctrl-C: the run ends with exit 130 (here raised as the engine raises it for a cancelled
+// run), and its entry still gets its end, as interrupted.
+func TestHistoryInterruptedRunIsRecordedSo(t *testing.T) {
+	h, log := auditHarness(t)
+	src := `return recipe { description = "d", changes = true, run = function() audit.record("bot", 1); error({code = 130, message = "interrupted"}) end }`
+	err := runRecipe(t, h, src, nil)
+	if engine.ExitCode(err) != engine.ExitInterrupted {
+		t.Fatalf("err %v (exit %d)", err, engine.ExitCode(err))
+	}
+	es, _ := log.List("main")
+	if len(es) != 1 || es[0].Outcome != state.OutcomeInterrupted || es[0].EndedAt == nil || len(es[0].Changes) == 0 {
+		t.Fatalf("entries %+v", es)
+	}
+}

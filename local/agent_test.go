@@ -33,6 +33,16 @@ func dockerEngine(t testing.TB) *client.Client {
 // runtime from it (with env), READY; it returns the runtime's id and ARN and the image URI.
 func containerAgent(t testing.TB, r *running, cli *client.Client, repoName, runtimeName string, env map[string]string) (id, arn, uri string) {
 	t.Helper()
+	uri = pushTestAgent(t, r, cli, repoName)
+	id, arn = createRuntime(t, r, runtimeName, uri, "", env)
+	waitReady(t, ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) }), id)
+	return id, arn, uri
+}
+
+// pushTestAgent builds the test agent and pushes it to a new repository of r's ECR; it returns
+// the image URI.
+func pushTestAgent(t testing.TB, r *running, cli *client.Client, repoName string) (uri string) {
+	t.Helper()
 	ctx := context.Background()
 	ecrc := ecr.NewFromConfig(r.cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(r.url) })
 	repo, err := ecrc.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(repoName)})
@@ -51,17 +61,27 @@ func containerAgent(t testing.TB, r *running, cli *client.Client, repoName, runt
 	if err := testagent.Push(ctx, cli, uri, registryAuth(t, login, r.url)); err != nil {
 		t.Fatal(err)
 	}
+	return uri
+}
+
+// createRuntime creates a runtime of the image uri serving protocol ("" leaves
+// protocolConfiguration out: HTTP), with env; it does not wait for READY.
+func createRuntime(t testing.TB, r *running, runtimeName, uri string, protocol types.ServerProtocol, env map[string]string) (id, arn string) {
+	t.Helper()
 	ctlc := ctl.NewFromConfig(r.cfg, func(o *ctl.Options) { o.BaseEndpoint = aws.String(r.url) })
-	created, err := ctlc.CreateAgentRuntime(ctx, &ctl.CreateAgentRuntimeInput{
+	in := &ctl.CreateAgentRuntimeInput{
 		AgentRuntimeName:     aws.String(runtimeName),
 		AgentRuntimeArtifact: &types.AgentRuntimeArtifactMemberContainerConfiguration{Value: types.ContainerConfiguration{ContainerUri: aws.String(uri)}},
 		RoleArn:              aws.String("arn:aws:iam::123456789012:role/R"),
 		NetworkConfiguration: &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic},
 		EnvironmentVariables: env,
-	})
+	}
+	if protocol != "" {
+		in.ProtocolConfiguration = &types.ProtocolConfiguration{ServerProtocol: protocol}
+	}
+	created, err := ctlc.CreateAgentRuntime(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitReady(t, ctlc, *created.AgentRuntimeId)
-	return *created.AgentRuntimeId, *created.AgentRuntimeArn, uri
+	return *created.AgentRuntimeId, *created.AgentRuntimeArn
 }

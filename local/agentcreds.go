@@ -77,7 +77,7 @@ func (s *Server) agentAWSEnv(info control.AgentInfo, endpoint string) []string {
 
 // agentGuard is the front door of the agents' listener at host (the Docker bridge gateway):
 // agents' sandbox credentials only, data-plane operations only.
-func (s *Server) agentGuard(host string) http.Handler {
+func (s *Server) agentGuard(host string) *auth.Guard {
 	return &auth.Guard{Creds: s.cfg.Credentials, Host: host, Classify: s.scoped, Now: s.cfg.Now,
 		AgentLive: s.control.RuntimeExists, Next: http.HandlerFunc(s.dispatch)}
 }

@@ -33,6 +33,8 @@ type modelShape struct {
 	Pattern  string
 	Min, Max *float64
 	Union    bool
+	// TimestampFormat is iso8601 for the shapes answered as strings (Gateway's DateTimestamp).
+	TimestampFormat string
 }
 
 func loadModel(t *testing.T, service string) *botocoreModel {
@@ -127,7 +129,15 @@ func (m *botocoreModel) check(shape, path string, v any) []string {
 		if s.Min != nil && float64(len(str)) < *s.Min || s.Max != nil && float64(len(str)) > *s.Max {
 			bad("length %d out of [%v, %v]", len(str), s.Min, s.Max)
 		}
-	case "timestamp", "integer", "long":
+	case "timestamp":
+		if s.TimestampFormat == "iso8601" {
+			if str, ok := v.(string); !ok || !iso8601.MatchString(str) {
+				bad("want an iso8601 string, got %v", v)
+			}
+		} else if _, ok := v.(float64); !ok {
+			bad("want a number, got %T", v)
+		}
+	case "integer", "long":
 		if _, ok := v.(float64); !ok {
 			bad("want a number, got %T", v)
 		}
@@ -138,6 +148,8 @@ func (m *botocoreModel) check(shape, path string, v any) []string {
 	}
 	return errs
 }
+
+var iso8601 = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$`)
 
 func contains(l []string, s string) bool {
 	for _, x := range l {

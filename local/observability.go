@@ -16,6 +16,7 @@ import (
 
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
+	"github.com/agentcore/agentcore/local/gateway"
 	"github.com/agentcore/agentcore/local/logs"
 	"github.com/agentcore/agentcore/local/metrics"
 	"github.com/agentcore/agentcore/local/otlp"
@@ -66,6 +67,13 @@ func (s *Server) startOTLP(main net.Addr) {
 				st.gateway, st.ln = "http://"+net.JoinHostPort(gw, gport), ln
 				agents := s.agentGuard(ln.Addr().String())
 				st.srv = &http.Server{ReadHeaderTimeout: 30 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if gateway.IsMCP(r) {
+						// Gateways' MCP URLs, with each gateway's own inbound auth.
+						if agents.Front(w, r) {
+							s.gateway.ServeMCP(w, r)
+						}
+						return
+					}
 					if !otlp.IsOTLP(r) {
 						// The data planes, to agents' sandbox credentials only (agentcreds.go).
 						agents.ServeHTTP(w, r)

@@ -31,6 +31,7 @@ import (
 	"github.com/agentcore/agentcore/local/auth"
 	"github.com/agentcore/agentcore/local/control"
 	"github.com/agentcore/agentcore/local/ecr"
+	"github.com/agentcore/agentcore/local/gateway"
 	"github.com/agentcore/agentcore/local/identity"
 	"github.com/agentcore/agentcore/local/internal/awsproto"
 	"github.com/agentcore/agentcore/local/logs"
@@ -74,6 +75,7 @@ type Server struct {
 	s3      *s3.Service
 	control *control.Service
 	memory  *memory.Service
+	gateway *gateway.Service
 	docker  io.Closer
 	logs    *logs.Store
 	otlp    *otlp.Receiver
@@ -81,8 +83,9 @@ type Server struct {
 
 	mu     sync.Mutex
 	ecr    http.Handler // built by Serve: repository URIs need the listener's address
-	guard  http.Handler // built by Serve: the Host header must name the listener's port
+	guard  *auth.Guard  // built by Serve: the Host header must name the listener's port
 	otlpAt *otlpState   // set by Serve: where agents send OTLP
+	url    string       // set by Serve: http://127.0.0.1:PORT
 	http   *http.Server
 
 	agentNet string // the Docker network of the agent containers (network.go)
@@ -137,6 +140,9 @@ func New(cfg Config) (*Server, error) {
 		if s.memory != nil {
 			s.memory.Close()
 		}
+		if s.gateway != nil {
+			s.gateway.Close()
+		}
 		db.Close()
 		return nil, err
 	}
@@ -161,6 +167,20 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.memory, err = memory.New(memory.Config{Config: svc}); err != nil {
 		return fail(fmt.Errorf("starting AgentCore Memory: %w", err))
+	}
+	lambdas, err := lambdaURLs()
+	if err != nil {
+		return fail(err)
+	}
+	if s.gateway, err = gateway.New(gateway.Config{Config: svc, Creds: cfg.Credentials, Identity: s.ident, S3: s.s3, LambdaURLs: lambdas,
+		AgentLive: func(id string) bool { return s.control == nil || s.control.RuntimeExists(id) },
+		AgentEnv: func(id string) []string {
+			if s.control == nil {
+				return nil
+			}
+			return s.control.RuntimeEnvValues(id)
+		}, URL: s.baseURL}); err != nil {
+		return fail(fmt.Errorf("starting AgentCore Gateway: %w", err))
 	}
 	logsMax, err := logsMaxBytes()
 	if err != nil {
@@ -229,12 +249,15 @@ func (s *Server) Serve(ln net.Listener) error {
 	guard := &auth.Guard{Creds: s.cfg.Credentials, Port: port, Classify: s.scoped, Now: s.cfg.Now, Next: http.HandlerFunc(s.dispatch),
 		AgentLive: s.control.RuntimeExists}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	// MCP clients of the gateways keep a GET stream open, which Shutdown would wait for:
+	// closing the gateways' sessions ends them.
+	srv.RegisterOnShutdown(s.gateway.Close)
 	s.mu.Lock()
 	if s.http != nil {
 		s.mu.Unlock()
 		return errors.New("local: Serve called twice")
 	}
-	s.ecr, s.guard, s.http = e, guard, srv
+	s.ecr, s.guard, s.http, s.url = e, guard, srv, "http://"+net.JoinHostPort("127.0.0.1", port)
 	s.mu.Unlock()
 	s.startOTLP(ln.Addr())
 	s.control.Start(host)
@@ -260,6 +283,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.stopOTLP()
 	s.control.Close()
+	s.gateway.Close()
 	s.memory.Close()
 	s.docker.Close()
 	s.logs.Close()
@@ -282,6 +306,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if otlp.IsOTLP(r) {
 		// Agents' telemetry: authenticated by the agent's bearer token, not SigV4 (local/otlp).
 		s.otlp.ServeHTTP(w, r)
+		return
+	}
+	if gateway.IsMCP(r) {
+		// A gateway's MCP URL: the gateway's own inbound auth (local/gateway), after the
+		// guard's Host and Origin checks.
+		if g.Front(w, r) {
+			s.gateway.ServeMCP(w, r)
+		}
 		return
 	}
 	g.ServeHTTP(w, r)
@@ -351,6 +383,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		})
 	case memory.OwnsARN(r): // a memory's tags; the other /tags/ are runtimes'
 		s.memory.ServeTags(w, r)
+	case gateway.OwnsARN(r):
+		s.gateway.ServeTags(w, r)
+	case gateway.IsGateway(r):
+		s.gateway.ServeHTTP(w, r)
 	case r.URL.Path == "/runtimes" || strings.HasPrefix(r.URL.Path, "/runtimes/") || strings.HasPrefix(r.URL.Path, "/tags/"):
 		s.control.ServeHTTP(w, r)
 	case memory.IsMemory(r):
@@ -397,4 +433,33 @@ func Reset(ctx context.Context, dir string) error {
 func StopProcesses(dir string) error {
 	_, err := StopHostProcesses(dir)
 	return err
+}
+
+// baseURL is the endpoint's URL once it listens (gateways' URLs are paths on it).
+func (s *Server) baseURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.url == "" {
+		return "http://127.0.0.1"
+	}
+	return s.url
+}
+
+// lambdaURLs reads AGENTCORE_LOCAL_LAMBDA_URLS: comma-separated ARN=URL pairs mapping Lambda
+// functions, which cannot run locally, to local URLs that stand for them as gateway targets.
+func lambdaURLs() (map[string]string, error) {
+	v := strings.TrimSpace(os.Getenv("AGENTCORE_LOCAL_LAMBDA_URLS"))
+	if v == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, pair := range strings.Split(v, ",") {
+		arn, u, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		parsed, err := url.Parse(u)
+		if !ok || !strings.HasPrefix(arn, "arn:") || err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			return nil, fmt.Errorf("AGENTCORE_LOCAL_LAMBDA_URLS: %q is not ARN=URL (e.g. arn:aws:lambda:us-east-1:123456789012:function:orders=http://127.0.0.1:9000/)", pair)
+		}
+		out[arn] = u
+	}
+	return out, nil
 }

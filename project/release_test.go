@@ -119,3 +119,66 @@ func TestParseSmokeFlag(t *testing.T) {
 		t.Fatal("no prompt accepted")
 	}
 }
+
+// An MCP server's checks call tools; other agents' send prompts: each mistake is said with
+// its position.
+func TestToolSmokeChecks(t *testing.T) {
+	src := `
+[project]
+name = "demo"
+
+[agents.calc]
+dockerfile = "agents/calc/Dockerfile"
+protocol = "MCP"
+
+[[agents.calc.smoke]]
+tool = "add"
+args = { a = 2, b = 2 }
+expect = "4"
+expect_json = { sum = 4 }
+
+[[agents.calc.smoke]]
+tool = "echo"
+args = '{"text": "hi"}'
+
+[environments.dev]
+provider = "local"
+`
+	p, err := parse(t, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := p.Environments["dev"].Agents["calc"].Smoke
+	if len(checks) != 2 || checks[0].Tool != "add" || checks[0].Args != `{"a":2,"b":2}` || checks[1].Args != `{"text": "hi"}` {
+		t.Fatalf("checks %+v", checks)
+	}
+	bad := strings.Replace(src, `tool = "echo"`, `prompt = "echo"`, 1)
+	bad = strings.Replace(bad, `expect = "4"`, "expect = \"4\"\nprompt = \"x\"", 1)
+	bad += `
+[agents.bot]
+dockerfile = "agents/bot/Dockerfile"
+
+[[agents.bot.smoke]]
+tool = "add"
+
+[[agents.bot.smoke]]
+prompt = "hi"
+args = [1, 2]
+`
+	_, err = parse(t, bad)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`agentcore.toml:10:1: smoke check 1 has both tool and prompt`,
+		`smoke check 2: the agent is an MCP server (protocol = "MCP"): check a tool`,
+		`smoke check 2: args goes with tool = "NAME"`,
+		`smoke check 1 calls tool "add", but the agent serves protocol HTTP: tool is for MCP servers`,
+		`smoke check 2: args must be a table`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+}

@@ -16,6 +16,16 @@ import (
 //	expect = "4"                    # the answer contains this text
 //	expect_json = { "result.ok" = true, answer = { value = 4 } } # paths into a JSON answer
 //	timeout = "30s"                 # the whole answer within this time (default 30s)
+//
+// An MCP server (protocol = "MCP") is checked by calling a tool instead of sending a prompt:
+//
+//	[[agents.tools-bot.smoke]]
+//	tool = "add"                    # tools/call through the runtime's invocations URL
+//	args = { a = 2, b = 2 }         # the tool's arguments (a table, or a JSON object as text)
+//	expect = "4"                    # the tool's text contains this; expect_json reads its structured content
+//
+// A2A and AG-UI agents take prompt (an A2A message, an AG-UI run's user message) and expect
+// checks the text of their answer.
 
 // DefaultSmokeTimeout bounds one smoke check's invocation when it names no timeout.
 const DefaultSmokeTimeout = 30
@@ -33,6 +43,10 @@ type SmokeCheck struct {
 	ExpectJSON map[string]any
 	Timeout    int // seconds
 	Line       int // where it is written in agentcore.toml, 0 when not known
+	// Tool is the MCP tool a check of an MCP server calls (instead of a prompt), with Args, the
+	// JSON text of its arguments ("{}" when none are given).
+	Tool string
+	Args string
 }
 
 type rawSmoke struct {
@@ -41,11 +55,13 @@ type rawSmoke struct {
 	Expect     string         `toml:"expect"`
 	ExpectJSON map[string]any `toml:"expect_json"`
 	Timeout    any            `toml:"timeout"` // seconds or a duration string
+	Tool       string         `toml:"tool"`
+	Args       any            `toml:"args"` // a table or a JSON object as text
 }
 
 // smoke validates an agent's smoke list (path is agents.NAME.smoke, or the environment's
-// override of it).
-func (v *validator) smoke(path []string, raw []rawSmoke) []SmokeCheck {
+// override of it) for an agent serving protocol ("" when unknown: a --smoke flag).
+func (v *validator) smoke(path []string, raw []rawSmoke, protocol string) []SmokeCheck {
 	out := make([]SmokeCheck, 0, len(raw))
 	for i, r := range raw {
 		p := append(append([]string{}, path...), strconv.Itoa(i))
@@ -68,11 +84,42 @@ func (v *validator) smoke(path []string, raw []rawSmoke) []SmokeCheck {
 		default:
 			v.addf(at("payload"), "smoke check %d: payload must be a table (sent as JSON) or a JSON string, not %T", i+1, x)
 		}
+		c.Tool = r.Tool
 		switch {
+		case r.Tool != "" && (c.Prompt != "" || r.Payload != nil):
+			v.addf(at("tool"), "smoke check %d has both tool and %s: a check calls a tool (MCP) or sends a prompt or payload", i+1, map[bool]string{true: "prompt", false: "payload"}[c.Prompt != ""])
+		case r.Tool != "" && protocol != "" && protocol != "MCP":
+			v.addf(at("tool"), "smoke check %d calls tool %q, but the agent serves protocol %s: tool is for MCP servers (protocol = \"MCP\"); send a prompt instead", i+1, r.Tool, protocol)
+		case r.Tool == "" && protocol == "MCP":
+			v.addf(p, "smoke check %d: the agent is an MCP server (protocol = \"MCP\"): check a tool, e.g. tool = \"add\", args = { a = 2, b = 2 }, expect = \"4\"", i+1)
+		case r.Tool != "":
 		case c.Prompt == "" && r.Payload == nil:
 			v.addf(p, "smoke check %d needs prompt = \"...\" (sent as {\"prompt\": ...}) or payload = { ... }", i+1)
 		case c.Prompt != "" && r.Payload != nil:
 			v.addf(at("payload"), "smoke check %d has both prompt and payload: give one", i+1)
+		}
+		switch x := r.Args.(type) {
+		case nil:
+			if r.Tool != "" {
+				c.Args = "{}"
+			}
+		case string:
+			var obj map[string]any
+			if err := json.Unmarshal([]byte(x), &obj); err != nil || obj == nil {
+				v.addf(at("args"), "smoke check %d: args is not a JSON object; write it as a table, args = { a = 2, b = 2 }", i+1)
+			}
+			c.Args = x
+		case map[string]any:
+			b, err := json.Marshal(x)
+			if err != nil {
+				v.addf(at("args"), "smoke check %d: args: %v", i+1, err)
+			}
+			c.Args = string(b)
+		default:
+			v.addf(at("args"), "smoke check %d: args must be a table of the tool's arguments (or a JSON object as text), not %T", i+1, x)
+		}
+		if r.Args != nil && r.Tool == "" {
+			v.addf(at("args"), "smoke check %d: args goes with tool = \"NAME\" (an MCP tool's arguments)", i+1)
 		}
 		if r.ExpectJSON != nil {
 			c.ExpectJSON = map[string]any{}
@@ -151,16 +198,21 @@ func ParseSmokeFlag(s string) (SmokeCheck, error) {
 		for _, k := range sortedKeys(r) {
 			val := r[k]
 			switch k {
-			case "prompt", "expect":
+			case "prompt", "expect", "tool":
 				str, ok := val.(string)
 				if !ok {
 					return c, fmt.Errorf("--smoke: %s must be a string", k)
 				}
-				if k == "prompt" {
+				switch k {
+				case "prompt":
 					raw.Prompt = str
-				} else {
+				case "tool":
+					raw.Tool = str
+				default:
 					raw.Expect = str
 				}
+			case "args":
+				raw.Args = val
 			case "payload":
 				raw.Payload = val
 			case "expect_json":
@@ -184,7 +236,7 @@ func ParseSmokeFlag(s string) (SmokeCheck, error) {
 			}
 		}
 		v := &validator{pos: positions{}}
-		checks := v.smoke([]string{"smoke"}, []rawSmoke{raw})
+		checks := v.smoke([]string{"smoke"}, []rawSmoke{raw}, "")
 		if len(v.problems) > 0 {
 			return c, fmt.Errorf("--smoke %s: %s", s, strings.Replace(v.problems[0].Msg, "smoke check 1", "the check", 1))
 		}
@@ -219,6 +271,10 @@ func (c SmokeCheck) Table() map[string]any {
 	}
 	if c.Payload != "" {
 		t["payload"] = c.Payload
+	}
+	if c.Tool != "" {
+		t["tool"] = c.Tool
+		t["args"] = c.Args
 	}
 	if c.Expect != "" {
 		t["expect"] = c.Expect

@@ -64,7 +64,9 @@ local function create_one(name)
   ui.ok(("%s is deployed in %s: runtime %s, version %s, endpoint DEFAULT"):format(
     agent.name, env.name(), a.runtime_id, deploy.vname(n)))
   ui.info("next:")
-  ui.info("  agentcore invoke " .. agent.name .. " --prompt hello")
+  -- how to talk to it depends on its protocol (invoke refuses another protocol's flags)
+  local try = ({ MCP = " --tools", A2A = " --card" })[agent.protocol] or " --prompt hello"
+  ui.info("  agentcore invoke " .. agent.name .. try)
   ui.info("  agentcore status " .. agent.name)
   local result = { agent = agent.name, environment = env.name(), runtime_id = a.runtime_id,
     runtime_arn = a.runtime_arn, version = n, image = pushed.image, digest = pushed.digest,

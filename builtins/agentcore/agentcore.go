@@ -40,7 +40,7 @@ func New(a *awscall.AWS) *engine.Module {
 			{Name: "agentcore.Endpoint", Open: true, Doc: "A runtime endpoint as the AgentCore control API describes it; the fields present depend on the call.",
 				Fields: "name?: string, id?: string, endpointName?: string, agentRuntimeEndpointArn?: string, agentRuntimeArn?: string, agentRuntimeId?: string, " +
 					"status: string, liveVersion?: string, targetVersion?: string, failureReason?: string, createdAt?: string"},
-			{Name: "agentcore.InvokeResult", Fields: "statusCode: integer, contentType: string, runtimeSessionId?: string, body?: string, answer: agentcore.Answer"},
+			{Name: "agentcore.InvokeResult", Fields: "statusCode: integer, contentType: string, runtimeSessionId?: string, mcpSessionId?: string, mcpProtocolVersion?: string, body?: string, answer: agentcore.Answer"},
 			{Name: "agentcore.Answer", Fields: "body: string, text: string, json?: any, truncated: boolean, shape: string",
 				Doc: "An agent's answer (at most 1 MiB of it: truncated says it was cut): body as received; text for people (a JSON body's one text field of response, answer, output, text, result, else the document pretty-printed; a stream's text pieces joined; else the body); json, the JSON document (a stream's last JSON event); shape: json, events or text."},
 			{Name: "agentcore.StopResult", Fields: "runtimeSessionId: string, statusCode: integer"},
@@ -51,6 +51,11 @@ func New(a *awscall.AWS) *engine.Module {
 			{Name: "agentcore.Session", Doc: "A live runtime session as the local endpoint lists it (times RFC 3339, lifetimes in seconds).",
 				Fields: "runtimeSessionId: string, endpointName: string, agentRuntimeVersion?: string, startedAt?: string, lastRequestAt: string, " +
 					"idleTimeoutAt: string, maxLifetimeAt?: string, idleRuntimeSessionTimeout: integer, maxLifetime: integer"},
+			{Name: "agentcore.URLOpts", Of: urlOpts{}},
+			{Name: "agentcore.CardOpts", Of: cardOpts{}},
+			{Name: "agentcore.CardResult", Of: cardResult{}, Doc: "An A2A agent card (agentCard, as the agent serves it) and the runtime session it was read in."},
+			{Name: "agentcore.WebSocketRequest", Of: wsOpts{}, Doc: "A WebSocket exchange: the runtime, endpoint and session, a payload sent first, interactive (each line of stdin sent as a text message), idle (end after this long without a message; default 3s)."},
+			{Name: "agentcore.WebSocketResult", Of: wsResult{}, Doc: "messages received and sent, the agent's close code and reason when it closed, the runtime session."},
 			{Name: "agentcore.SessionList", Fields: "agentRuntimeArn: string, sessions: agentcore.Session[]"},
 		},
 		Funcs: []engine.Func{
@@ -149,6 +154,18 @@ func New(a *awscall.AWS) *engine.Module {
 					"behind it) and connects it to this terminal until the shell exits: raw mode, the window size sent at " +
 					"start and on every resize, every key passed through (Ctrl-C reaches the shell's job). exitCode is the shell's.",
 				Go: m.luaShell},
+			{Name: "invocation_url", Params: "arn: string, opts?: agentcore.URLOpts", Returns: "string",
+				Doc: "The data plane URL of the runtime's invocations (/runtimes/ESCAPED-ARN/invocations?qualifier=Q) on the environment's endpoint (AWS's bedrock-agentcore.REGION.amazonaws.com or the local endpoint): " +
+					"what an MCP client speaks streamable HTTP to (mcp.tools(url, {sigv4 = true})).",
+				Go: m.luaInvocationURL},
+			{Name: "agent_card", Params: "arn: string, opts?: agentcore.CardOpts", Returns: "agentcore.CardResult",
+				Doc: "The agent card of an A2A runtime (GetAgentCard): its name, description, skills, capabilities (streaming) as the agent serves them. A runtime of another protocol raises ValidationException.",
+				Go:  m.luaAgentCard},
+			{Name: "websocket", Params: "req: agentcore.WebSocketRequest", Returns: "agentcore.WebSocketResult",
+				Doc: "Opens the runtime's WebSocket (GET /runtimes/ARN/ws, SigV4 in the upgrade's headers; the HTTP and AG-UI contracts), sends payload as a text message, " +
+					"with interactive each line of stdin too, and prints the agent's messages as they arrive (log events with -o json; binary ones as their size), secrets masked. " +
+					"It ends when the agent closes (its close code in the result), or when nothing was sent or received for idle and stdin is done.",
+				Go: m.luaWebSocket},
 			{Name: "list_sessions", Params: "arn: string", Returns: "agentcore.SessionList",
 				Doc: "The runtime's live sessions, newest request first, from the local endpoint's own route " +
 					"(GET /runtimes/ARN/sessions): AgentCore has no API that lists sessions, so on AWS this raises (exit 2). " +

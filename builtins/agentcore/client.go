@@ -32,6 +32,7 @@ type dataAPI interface {
 	InvokeAgentRuntime(context.Context, *bedrockagentcore.InvokeAgentRuntimeInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.InvokeAgentRuntimeOutput, error)
 	StopRuntimeSession(context.Context, *bedrockagentcore.StopRuntimeSessionInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.StopRuntimeSessionOutput, error)
 	InvokeAgentRuntimeCommand(context.Context, *bedrockagentcore.InvokeAgentRuntimeCommandInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.InvokeAgentRuntimeCommandOutput, error)
+	GetAgentCard(context.Context, *bedrockagentcore.GetAgentCardInput, ...func(*bedrockagentcore.Options)) (*bedrockagentcore.GetAgentCardOutput, error)
 }
 
 // module is the agentcore module built with the program's AWS layer.

@@ -79,33 +79,44 @@ func (m *module) luaShell(L *lua.LState, o shellOpts) (*shellResult, error) {
 	run := engine.FromL(L)
 	doing := "opening a shell in agent runtime " + o.Arn
 	return engine.Unlocked(L, func(ctx context.Context) (*shellResult, error) {
-		s, err := m.dataPlane.AWS.Session(ctx, run)
+		conn, resp, err := m.dialWebSocket(ctx, run, o.Arn, "/ws/shells", o.Qualifier, o.SessionID, doing)
 		if err != nil {
 			return nil, err
-		}
-		u := dataPlaneURL(s, o.Arn, "/ws/shells", url.Values{"qualifier": {orDefault(o.Qualifier, "DEFAULT")}})
-		h := http.Header{}
-		if o.SessionID != "" {
-			h.Set(headerSessionID, o.SessionID)
-		}
-		h, err = signedHeaders(ctx, s, http.MethodGet, u, h)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", doing, err)
-		}
-		h.Del("Host")
-		conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPHeader: h})
-		if err != nil {
-			if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-				body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-				return nil, restError(doing, resp, body)
-			}
-			return nil, fmt.Errorf("%s: %w", doing, err)
 		}
 		defer conn.CloseNow()
 		conn.SetReadLimit(maxShellFrame + 1)
 		res := &shellResult{ExitCode: -1, ShellID: resp.Header.Get(headerShellID), RuntimeSessionID: orDefault(resp.Header.Get(headerSessionID), o.SessionID)}
 		return res, shellLoop(ctx, conn, run.Stdin, run.Out.Stdout, run.Out.Stderr, res)
 	})
+}
+
+// dialWebSocket opens a WebSocket of a runtime's data plane (suffix: /ws, /ws/shells), SigV4
+// in the upgrade request's headers, in session (none: the platform picks one). A refused
+// upgrade is the service's error, with its code.
+func (m *module) dialWebSocket(ctx context.Context, run *engine.Run, arn, suffix, qualifier, session, doing string) (*websocket.Conn, *http.Response, error) {
+	s, err := m.dataPlane.AWS.Session(ctx, run)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := dataPlaneURL(s, arn, suffix, url.Values{"qualifier": {orDefault(qualifier, "DEFAULT")}})
+	h := http.Header{}
+	if session != "" {
+		h.Set(headerSessionID, session)
+	}
+	h, err = signedHeaders(ctx, s, http.MethodGet, u, h)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	h.Del("Host")
+	conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			return nil, nil, restError(doing, resp, body)
+		}
+		return nil, nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	return conn, resp, nil
 }
 
 // shellLoop connects the WebSocket to the terminal until the shell ends.

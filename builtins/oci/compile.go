@@ -2,11 +2,10 @@ package oci
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/agentcore/agentcore/internal/filehash"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -46,7 +45,7 @@ func (b *goBuild) compileDev(ctx context.Context) (compileResult, error) {
 		os.Remove(bin)
 		return compileResult{}, err
 	}
-	sum, err := fileSha256(bin)
+	sum, err := filehash.SHA256(bin)
 	if err != nil {
 		os.Remove(bin)
 		return compileResult{}, b.fail("reading %s: %v", bin, err)
@@ -66,17 +65,4 @@ func (b *goBuild) compileDev(ctx context.Context) (compileResult, error) {
 		}
 	}
 	return compileResult{Path: bin, Sha256: sum, ImagePath: agentPath}, nil
-}
-
-func fileSha256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

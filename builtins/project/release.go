@@ -13,15 +13,16 @@ func init() {
 		&engine.Class{Name: "project.Rollout", Doc: "The waves of a rollout (each a list of environments deployed in parallel), in order, and where they come from.",
 			Of: rollout{}},
 		&engine.Class{Name: "project.SmokeCheck", Doc: "A smoke check: prompt (sent as {\"prompt\": ...}) or payload (JSON text sent as is); " +
-			"expect, text the answer contains; expect_json, dotted paths into a JSON answer and the values they hold; timeout in seconds; where, its place in agentcore.toml.",
-			Fields: "prompt?: string, payload?: string, expect?: string, expect_json?: table<string, any>, timeout: integer, where?: string"},
+			"or, for an MCP server, tool (the tool tools/call calls) with args (the JSON text of its arguments); " +
+			"expect, text the answer contains; expect_json, dotted paths into a JSON answer (a tool's structured content) and the values they hold; timeout in seconds; where, its place in agentcore.toml.",
+			Fields: "prompt?: string, payload?: string, tool?: string, args?: string, expect?: string, expect_json?: table<string, any>, timeout: integer, where?: string"},
 	)
 	Module.Funcs = append(Module.Funcs,
 		engine.Func{Name: "rollout", Params: "through?: string", Returns: "project.Rollout",
 			Doc: "The environments a rollout goes through, in waves (a wave's environments are deployed in parallel): through names a [rollouts.NAME] table, or lists environments separated by ',' (one after the other) and '|' (in parallel), e.g. \"dev,staging,prod-us|prod-eu\"; \"\" means the project's only [rollouts.NAME]. from says which (\"--through\" or \"[rollouts.NAME]\"). Unknown or repeated environments stop with a usage error (exit 2) and a did-you-mean.",
 			Go:  luaRollout},
 		engine.Func{Name: "parse_smoke", Params: "text: string", Returns: "project.SmokeCheck",
-			Doc: "Reads a smoke check given on the command line: PROMPT=>TEXT (send PROMPT, expect TEXT in the answer), PROMPT alone (expect an answer), or a JSON object with the keys of [[agents.NAME.smoke]] ({\"prompt\": \"hi\", \"expect_json\": {\"status\": \"ok\"}, \"timeout\": \"10s\"}). Bad input stops with a usage error (exit 2).",
+			Doc: "Reads a smoke check given on the command line: PROMPT=>TEXT (send PROMPT, expect TEXT in the answer), PROMPT alone (expect an answer), or a JSON object with the keys of [[agents.NAME.smoke]] ({\"prompt\": \"hi\", \"expect_json\": {\"status\": \"ok\"}, \"timeout\": \"10s\"}; an MCP tool: {\"tool\": \"add\", \"args\": {\"a\": 2, \"b\": 2}, \"expect\": \"4\"}). Bad input stops with a usage error (exit 2).",
 			Go:  luaParseSmoke},
 	)
 }

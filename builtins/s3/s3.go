@@ -7,18 +7,18 @@ package s3
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/agentcore/agentcore/internal/filehash"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -154,19 +154,6 @@ type Object struct {
 	Metadata     map[string]string `json:"metadata,omitempty"`
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 func (m *module) luaPut(L *lua.LState, a putArgs) (*Object, error) {
 	run := engine.FromL(L)
 	path := a.Path
@@ -174,7 +161,7 @@ func (m *module) luaPut(L *lua.LState, a putArgs) (*Object, error) {
 		path = filepath.Join(run.Dir, path)
 	}
 	doing := fmt.Sprintf("uploading %s to %s", filepath.Base(path), url1(a.Bucket, a.Key))
-	sum, err := engine.Unlocked(L, func(context.Context) (string, error) { return fileSHA256(path) })
+	sum, err := engine.Unlocked(L, func(context.Context) (string, error) { return filehash.SHA256(path) })
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, engine.Usagef("build it first (zip.package)", "s3.put: %s does not exist", a.Path)

@@ -126,7 +126,7 @@ var builtinFlags = map[string][]string{
 
 // builtinFlagValues are the values of the built-in commands' flags that take a fixed set.
 var builtinFlagValues = map[string][]string{
-	"--template": {"go", "python"},
+	"--template": {"go", "python", "mcp"},
 	"--format":   {"markdown", "luals"},
 }
 

@@ -25,7 +25,7 @@ import (
 //go:embed scaffold
 var scaffold embed.FS
 
-const initUsage = `Usage: agentcore init [DIR] [--template go|python] [--agent NAME] [--name PROJECT]
+const initUsage = `Usage: agentcore init [DIR] [--template go|python|mcp] [--agent NAME] [--name PROJECT]
 
 Creates agentcore.toml (with a local environment as the default), a sample agent that follows
 the AgentCore runtime contract, .gitignore, and editor support for recipes (LuaLS stubs in
@@ -35,15 +35,20 @@ the AgentCore runtime contract, .gitignore, and editor support for recipes (LuaL
   python  a Python agent with build = "zip" (AgentCore direct code deployment), standard
           library only: runs locally with this machine's python3 (its version picks the
           runtime, PYTHON_3_12 when there is none), no pip install, no image
+  mcp     an MCP server in Go (protocol = "MCP", build = "go") with the official MCP Go SDK:
+          tools add and echo on 0.0.0.0:8000/mcp, and a smoke check calling add; it needs
+          the SDK in the module cache (there when agentcore was built from source; else
+          go mod download once while online)
 
-Both samples listen on $PORT (default 8080), answer /ping and /invocations, print a line and
-send one OpenTelemetry span per request, so agentcore logs and agentcore traces show them.`
+The go and python samples listen on $PORT (default 8080), answer /ping and /invocations, print
+a line and send one OpenTelemetry span per request, so agentcore logs and agentcore traces show
+them. The MCP sample prints a line per tool call.`
 
 var agentNameRE = lazyregexp.New(`^[a-z][a-z0-9_-]{0,39}$`)
 
 func (a *app) cmdInit(args []string) error {
 	flags := pflag.NewFlagSet("init", pflag.ContinueOnError)
-	tmpl := flags.String("template", "go", "go or python")
+	tmpl := flags.String("template", "go", "go, python or mcp")
 	agent := flags.String("agent", "my-bot", "name of the sample agent")
 	name := flags.String("name", "", "project name (default: the directory's name)")
 	rest, err := a.parse(flags, args, initUsage)
@@ -59,7 +64,7 @@ func (a *app) cmdInit(args []string) error {
 	}
 	root := "scaffold/" + *tmpl
 	if _, err := fs0(root); err != nil {
-		return usageErr(initUsage, "unknown template %q: use go or python", *tmpl)
+		return usageErr(initUsage, "unknown template %q: use go, python or mcp", *tmpl)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -153,6 +158,9 @@ func (a *app) cmdInit(args []string) error {
 		{cd + "agentcore create " + *agent, "build, push and start it on the local endpoint"},
 		{"agentcore invoke " + *agent + " --prompt hi", "talk to it"},
 		{"agentcore status", "versions and endpoints"},
+	}
+	if *tmpl == "mcp" {
+		steps[1] = [2]string{"agentcore invoke " + *agent + " --tools", "list its tools (--call add --args '{\"a\":2,\"b\":2}' calls one)"}
 	}
 	width := 0
 	for _, st := range steps {

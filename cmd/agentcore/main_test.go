@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	gobuild "go/build"
 	"io"
 	"log"
 	"net/http"
@@ -48,12 +49,13 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode":  cmdExitCode,
-			"moto":      cmdMoto,
-			"registry":  cmdRegistry,
-			"cischema":  cmdCISchema,
-			"pty":       cmdPTY,
-			"testagent": cmdTestAgent,
+			"exitcode":     cmdExitCode,
+			"moto":         cmdMoto,
+			"registry":     cmdRegistry,
+			"cischema":     cmdCISchema,
+			"jenkinscheck": cmdJenkinsCheck,
+			"pty":          cmdPTY,
+			"testagent":    cmdTestAgent,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -162,6 +164,13 @@ func setupScript(env *testscript.Env) error {
 	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "DOCKER_HOST", "GOROOT"} {
 		if v := os.Getenv(k); v != "" {
 			env.Setenv(k, v)
+		}
+	}
+	if os.Getenv("GOMODCACHE") == "" {
+		// The machine's module cache, not one under the script's own HOME: a script's Go agent
+		// with dependencies (the MCP template) builds offline from what is there.
+		if gopath := filepath.SplitList(gobuild.Default.GOPATH); len(gopath) > 0 && gopath[0] != "" {
+			env.Setenv("GOMODCACHE", filepath.Join(gopath[0], "pkg", "mod"))
 		}
 	}
 	if os.Getenv("GOCACHE") == "" {

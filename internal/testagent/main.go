@@ -1,5 +1,6 @@
 // Command testagent is a tiny agent that follows the AgentCore runtime contract: it listens on
-// 0.0.0.0:8080, answers GET /ping with {"status":"Healthy"} and echoes POST /invocations. It is
+// 0.0.0.0:8080, answers GET /ping with {"status":"Healthy"}, echoes POST /invocations and the
+// messages of a WebSocket at GET /ws (ws.go). Other modes serve the other protocols. It is
 // built into FROM-scratch images by tests (see package build) and misbehaves on demand so that
 // failure paths can be exercised.
 //
@@ -7,7 +8,10 @@
 //
 //	TESTAGENT_MODE         "" (normal), "exit" (exit at once with TESTAGENT_EXIT_CODE, default 3),
 //	                       "never-healthy" (/ping answers 503 Unhealthy), "no-listen" (never listens),
-//	                       "probe" (a client: GET TESTAGENT_PROBE_URL, exit 0 on any answer, 1 on none)
+//	                       "probe" (a client: GET TESTAGENT_PROBE_URL, exit 0 on any answer, 1 on none),
+//	                       "mcp" (an MCP server on 8000/mcp with tools add and echo: mcp.go),
+//	                       "a2a" (an A2A agent on 9000: a2a.go), "agui" (an AG-UI agent on 8080:
+//	                       agui.go)
 //	TESTAGENT_PROBE_URL    the URL mode "probe" tries
 //	TESTAGENT_EXIT_CODE    exit code for mode "exit"
 //	TESTAGENT_STREAM_DELAY delay between streamed events (Go duration, default 200ms)
@@ -57,6 +61,15 @@ func main() {
 		resp.Body.Close()
 		fmt.Println("testagent probe: answered", resp.Status)
 		os.Exit(0)
+	case "mcp":
+		serveMCP()
+		return
+	case "a2a":
+		serveA2A()
+		return
+	case "agui":
+		serveAGUI()
+		return
 	case "no-listen":
 		fmt.Println("testagent: not listening on purpose (TESTAGENT_MODE=no-listen)")
 		for {
@@ -74,6 +87,7 @@ func main() {
 		io.WriteString(w, `{"status":"Healthy","time_of_last_update":`+strconv.FormatInt(time.Now().Unix(), 10)+`}`)
 	})
 	mux.HandleFunc("POST /invocations", invoke)
+	mux.HandleFunc("GET /ws", serveWS)
 	fmt.Println("testagent listening on 0.0.0.0:8080")
 	if err := http.ListenAndServe("0.0.0.0:8080", mux); err != nil {
 		fmt.Fprintln(os.Stderr, "testagent:", err)

@@ -95,6 +95,17 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.Next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 }
 
+// Front applies the front checks alone (Host, Origin, a browser's form content types) and
+// answers their refusal; true lets r through to a handler that authenticates it itself: a
+// gateway's MCP URL, whose inbound auth (SigV4, a JWT or none) is the gateway's own.
+func (g *Guard) Front(w http.ResponseWriter, r *http.Request) bool {
+	if f := g.front(r, Route{Protocol: RestJSON}); f != nil {
+		writeFailure(w, RestJSON, f)
+		return false
+	}
+	return true
+}
+
 // scope refuses an agent's credentials outside the data planes, and on the agents' listener
 // anything but an agent's data-plane call.
 func (g *Guard) scope(id *Identity, route Route) *Failure {

@@ -104,7 +104,7 @@ func (r *runner) startCode(ctx context.Context, sb *sandbox, cfg runtimeConfig) 
 			cmd:     entryCommand(interp, cfg.Code.EntryPoint),
 			workdir: containerCodeDir,
 			binds:   []string{dir + ":" + containerCodeDir + ":ro"},
-			env:     []string{"PORT=8080", "PYTHONPATH=" + containerCodeDir, "PYTHONUNBUFFERED=1"},
+			env:     []string{"PORT=" + strconv.Itoa(contractOf(cfg).port), "PYTHONPATH=" + containerCodeDir, "PYTHONUNBUFFERED=1"},
 		})
 		if err == nil {
 			r.logf("control: runtime %s version %d (%s): sandbox %s runs in a container from the runtime image %s on %s", sb.runtimeID, sb.version, cfg.Code.Runtime, sb.id, image, sb.addr)
@@ -314,7 +314,7 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, c
 		return fmt.Errorf("preparing the session directory %s: %w", work, err)
 	}
 	sandboxed := useNetns()
-	port := sandboxPort
+	port := contractOf(cfg).port // its own namespace: the protocol's port, as in AWS
 	if !sandboxed {
 		if port, err = freePort(); err != nil {
 			return err
@@ -383,12 +383,13 @@ func (c *codeRunner) startProcess(ctx context.Context, r *runner, sb *sandbox, c
 	return nil
 }
 
-// startInSandbox is startProcess in a netns sandbox (codens.go): port 8080 of its own.
+// startInSandbox is startProcess in a netns sandbox (codens.go): the protocol's port (8080,
+// 8000 or 9000) of its own.
 func (c *codeRunner) startInSandbox(ctx context.Context, r *runner, sb *sandbox, cfg runtimeConfig, dir, work, logPath string, command []string) error {
 	runtimeID, version := sb.runtimeID, sb.version
 	rec := &procRec{RuntimeID: runtimeID, Version: version, Sandbox: sb.id, Session: sb.session,
-		Port: sandboxPort, Dir: work, Log: logPath, Command: command, Started: time.Now().UTC()}
-	env := c.env(r, cfg, runtimeID, version, dir, work, sandboxPort)
+		Port: contractOf(cfg).port, Dir: work, Log: logPath, Command: command, Started: time.Now().UTC()}
+	env := c.env(r, cfg, runtimeID, version, dir, work, rec.Port)
 	b, err := c.startSandboxed(ctx, rec, command, env, work, logPath)
 	if err != nil {
 		os.RemoveAll(work)
@@ -403,7 +404,7 @@ func (c *codeRunner) startInSandbox(ctx context.Context, r *runner, sb *sandbox,
 		return err
 	}
 	c.logf("control: runtime %s version %d (%s): sandbox %s runs as a host process in a network namespace of its own: init pid %d, %s, on its 127.0.0.1:%d, in %s, log %s",
-		runtimeID, version, cfg.Code.Runtime, sb.id, rec.PID, strings.Join(command, " "), sandboxPort, work, logPath)
+		runtimeID, version, cfg.Code.Runtime, sb.id, rec.PID, strings.Join(command, " "), rec.Port, work, logPath)
 	sb.proc, sb.addr = rec, addr
 	return nil
 }
@@ -474,7 +475,7 @@ func (c *codeRunner) waitHealthy(ctx context.Context, r *runner, rec *procRec, a
 	var lastAnswer string
 	var lastErr error
 	for {
-		healthy, answer, err := r.ping(ctx, addr)
+		healthy, answer, err := contractOf(cfg).healthy(ctx, r.http, addr)
 		if healthy {
 			return nil
 		}
@@ -485,7 +486,7 @@ func (c *codeRunner) waitHealthy(ctx context.Context, r *runner, rec *procRec, a
 		}
 		select {
 		case <-exited:
-			return deployErrorf("%s: the agent process (%s) exited before answering GET /ping%s", cfg.describe(), strings.Join(rec.Command, " "), tailFile(logPath, 20))
+			return deployErrorf("%s: the agent process (%s) exited before it was ready (it must %s)%s", cfg.describe(), strings.Join(rec.Command, " "), contractOf(cfg).probe(), tailFile(logPath, 20))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(wait):
@@ -493,9 +494,10 @@ func (c *codeRunner) waitHealthy(ctx context.Context, r *runner, rec *procRec, a
 		wait = min(2*wait, 100*time.Millisecond)
 		if time.Now().After(deadline) {
 			if lastAnswer == "" {
-				return deployErrorf("the agent %s did not serve its port within %s (last error: %v): run as a host process, it must listen on the port in the PORT environment variable (%d here; 8080 in AWS) and answer GET /ping%s", cfg.describe(), r.pingTimeout, lastErr, rec.Port, tailFile(logPath, 10))
+				c := contractOf(cfg)
+				return deployErrorf("Runtime initialization failed: the agent %s did not serve its port within %s (last error: %v): run as a host process, it must listen on the port in the PORT environment variable (%d here; %d in AWS for protocol %s) and %s%s", cfg.describe(), r.pingTimeout, lastErr, rec.Port, c.port, c.protocol, c.probe(), tailFile(logPath, 10))
 			}
-			return deployErrorf("the agent %s never reported healthy within %s: GET /ping last answered %s, expected HTTP 200 with {\"status\":\"Healthy\"}%s", cfg.describe(), r.pingTimeout, lastAnswer, tailFile(logPath, 10))
+			return deployErrorf("Runtime initialization failed: the agent %s never reported healthy within %s: %s; it must %s%s", cfg.describe(), r.pingTimeout, lastAnswer, contractOf(cfg).probe(), tailFile(logPath, 10))
 		}
 	}
 }

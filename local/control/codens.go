@@ -27,7 +27,9 @@ import (
 // loopback port given in PORT.
 
 const (
-	// sandboxPort is the agent's port inside its namespace: AgentCore's contract.
+	// sandboxPort is the agent's port inside its namespace for the HTTP contract (an MCP or
+	// A2A server's is its protocol's: contract.go); it names sandboxes in the data plane's
+	// addresses, which dialContext resolves to the sandbox's own port.
 	sandboxPort = 8080
 	// sandboxProxyPort serves the sandbox's HTTP proxy to the internet, inside its namespace.
 	sandboxProxyPort = 3128
@@ -110,9 +112,9 @@ func (c *codeRunner) nsOf(rec *procRec) *netns.Sandbox {
 }
 
 // loopbackForwards lists the loopback host:port addresses named by URLs in env (the local
-// endpoint's, for OTLP and AWS calls): the sandbox forwards them to the host. Port 8080 and
-// the proxy's port cannot be forwarded: the agent and the proxy have them.
-func loopbackForwards(env []string) []string {
+// endpoint's, for OTLP and AWS calls): the sandbox forwards them to the host. The agent's port
+// and the proxy's cannot be forwarded: the agent and the proxy have them.
+func loopbackForwards(env []string, agentPort int) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, kv := range env {
@@ -131,7 +133,7 @@ func loopbackForwards(env []string) []string {
 				continue
 			}
 			p, _ := strconv.Atoi(u.Port())
-			if p == sandboxPort || p == sandboxProxyPort {
+			if p == agentPort || p == sandboxProxyPort {
 				continue
 			}
 			a := net.JoinHostPort(ip.String(), u.Port())
@@ -163,10 +165,10 @@ func (c *codeRunner) startSandboxed(ctx context.Context, rec *procRec, command, 
 		Argv:      command,
 		Dir:       work,
 		Env:       append(env, proxyEnv()...),
-		Port:      sandboxPort,
+		Port:      rec.Port,
 		StateDir:  rec.NetNS,
 		LogPath:   logPath,
-		Forward:   loopbackForwards(env),
+		Forward:   loopbackForwards(env, rec.Port),
 		ProxyPort: sandboxProxyPort,
 	})
 	if err != nil {

@@ -15,7 +15,7 @@ func TestLoopbackForwards(t *testing.T) {
 		"SELF=http://127.0.0.1:8080", "PROXY=http://127.0.0.1:3128",
 		"REMOTE=https://bedrock-runtime.us-east-1.amazonaws.com:443", "LAN=http://10.0.0.1:80",
 		"PORT=8080", "NOPORT=http://127.0.0.1/",
-	})
+	}, 8080)
 	want := []string{"127.0.0.1:4777", "[::1]:9443", "127.0.0.1:5000"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("loopbackForwards = %q, want %q", got, want)

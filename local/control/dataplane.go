@@ -19,9 +19,10 @@ import (
 
 // Data plane headers (bedrock-agentcore model).
 const (
-	headerSessionID = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
-	headerUserID    = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
-	headerCustom    = "X-Amzn-Bedrock-Agentcore-Runtime-Custom-" // canonical form
+	headerSessionID  = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+	headerUserID     = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
+	headerCustom     = "X-Amzn-Bedrock-Agentcore-Runtime-Custom-" // canonical form
+	headerMcpSession = "Mcp-Session-Id"
 )
 
 // maxPayload is the model's limit on the invocation payload (Body: max 100000000).
@@ -41,9 +42,15 @@ var returnHeaders = []string{"Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Ver
 // record is written in the background (records.go): a chunked answer ends for the caller only
 // when the handler returns.
 func (s *Service) invokeAgentRuntime(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		// An MCP client's GET (its server-to-client stream) or DELETE (the end of its MCP
+		// session) on the same URL: passed to the server, not counted as invocations.
+		var inv Invocation
+		return s.invoke(w, r, r.PathValue("agentRuntimeArn"), &inv, false)
+	}
 	inv := Invocation{Start: time.Now()}
 	sw := &statusWriter{ResponseWriter: w}
-	if err := s.invoke(sw, r, r.PathValue("agentRuntimeArn"), &inv); err != nil {
+	if err := s.invoke(sw, r, r.PathValue("agentRuntimeArn"), &inv, false); err != nil {
 		writeError(sw, err)
 		inv.ErrorType = "InternalServerException"
 		if code := awsproto.CodeOf(err); code != "" {
@@ -88,7 +95,17 @@ func validSessionID(id string) error {
 	return nil
 }
 
-func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv *Invocation) error {
+// getAgentCard answers GetAgentCard: the A2A agent card the runtime's container serves at
+// /.well-known/agent-card.json, read in the caller's runtime session as AgentCore does.
+func (s *Service) getAgentCard(w http.ResponseWriter, r *http.Request) error {
+	var inv Invocation
+	return s.invoke(w, r, r.PathValue("agentRuntimeArn"), &inv, true)
+}
+
+// invoke forwards a data plane request to the agent serving its runtime session: the payload
+// of InvokeAgentRuntime to its protocol's path (contract.go), an MCP client's GET or DELETE
+// to /mcp, or (card) GetAgentCard to the A2A agent card.
+func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv *Invocation, card bool) error {
 	q := r.URL.Query()
 	rt, err := s.runtimeForArn(arn, q.Get("accountId"))
 	if err != nil {
@@ -116,7 +133,33 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		}
 		return validationf("%s", msg)
 	}
+	// The protocol of the version the endpoint serves decides what the call may do (a session
+	// kept on an older version keeps its own container, of the same runtime).
+	ct := contract{protocol: protocolHTTP, port: 8080, path: "/invocations"}
+	if live, err := strconv.Atoi(ep.LiveVersion); err == nil && rt.Versions[live] != nil {
+		ct = contractOf(rt.Versions[live].Config)
+	}
+	method, path := r.Method, ct.path
+	switch {
+	case card && ct.protocol != protocolA2A:
+		return validationf("agent runtime %s serves protocol %s, not A2A: only an A2A server has an agent card (GetAgentCard reads GET %s of an A2A container)", rt.Arn, ct.protocol, agentCardPath)
+	case card:
+		method, path = http.MethodGet, agentCardPath
+	case method != http.MethodPost && ct.protocol != protocolMCP:
+		return awsproto.Errorf(http.StatusMethodNotAllowed, "UnknownOperationException",
+			"%s on /invocations is MCP's streamable HTTP: agent runtime %s serves protocol %s, which takes POST only (InvokeAgentRuntime)", method, rt.Arn, ct.protocol)
+	}
 	sessionID := r.Header.Get(headerSessionID)
+	if sessionID == "" && ct.protocol == protocolMCP && validSessionID(r.Header.Get(headerMcpSession)) == nil {
+		// The Mcp-Session-Id AgentCore gave this MCP client (the runtime session's id, see
+		// below) keeps it in that session when it sends no runtime session id of its own.
+		sessionID = r.Header.Get(headerMcpSession)
+	}
+	if sessionID == "" && method != http.MethodPost && !card {
+		// A GET or DELETE belongs to an MCP session the client already has: no sandbox is
+		// started for one that names none.
+		return validationf("%s of an MCP server's URL needs the session it belongs to: an Mcp-Session-Id (the one an earlier answer gave) or an %s header", method, headerSessionID)
+	}
 	if sessionID == "" {
 		sessionID = newUUID()
 	} else if err := validSessionID(sessionID); err != nil {
@@ -155,7 +198,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 	if err != nil {
 		return err
 	}
-	up, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "http://"+sb.addr+"/invocations", body.reader())
+	up, err := http.NewRequestWithContext(r.Context(), method, "http://"+sb.addr+path, body.reader())
 	if err != nil {
 		return internalf("%v", err)
 	}
@@ -166,8 +209,21 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 			up.Header[h] = v
 		}
 	}
-	if up.Header.Get("Content-Type") == "" {
+	if up.Header.Get("Content-Type") == "" && method == http.MethodPost {
 		up.Header.Set("Content-Type", "application/json")
+	}
+	if ct.protocol == protocolMCP && !card {
+		// AgentCore adds the session to an MCP request that has none (stateless servers
+		// ignore it), and streamable HTTP's Accept, which boto3's invoke_agent_runtime does
+		// not send: a server would refuse the request without both types.
+		if up.Header.Get(headerMcpSession) == "" {
+			up.Header.Set(headerMcpSession, sessionID)
+		}
+		if method == http.MethodPost {
+			if a := strings.Join(up.Header.Values("Accept"), ","); !strings.Contains(a, "application/json") || !strings.Contains(a, "text/event-stream") {
+				up.Header.Set("Accept", "application/json, text/event-stream")
+			}
+		}
 	}
 	for k, v := range r.Header {
 		if strings.HasPrefix(http.CanonicalHeaderKey(k), headerCustom) {
@@ -214,6 +270,22 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		return runtimeClientErrorf("calling the agent (session %s, version %d of %s) failed: %v", sessionID, v, rt.ID, err)
 	}
 	defer resp.Body.Close()
+	if method != http.MethodPost && !card && resp.StatusCode >= 400 {
+		// An MCP server's refusal of GET or DELETE (405 from a stateless one) is an answer
+		// the client acts on (no server stream; nothing to end): passed as it is.
+		for _, h := range returnHeaders {
+			if v := resp.Header.Values(h); len(v) > 0 {
+				w.Header()[h] = v
+			}
+		}
+		if a := resp.Header.Get("Allow"); a != "" {
+			w.Header().Set("Allow", a)
+		}
+		w.Header().Set(headerSessionID, sessionID)
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, io.LimitReader(resp.Body, 64<<10))
+		return nil
+	}
 	if resp.StatusCode >= 400 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
 		return runtimeClientErrorf("Received error (%d) from runtime. Please check your CloudWatch logs for more information. (local: the agent answered %s)", resp.StatusCode, strings.TrimSpace(string(body)))
@@ -227,6 +299,11 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 		w.Header().Set("Content-Type", "application/json")
 	}
 	w.Header().Set(headerSessionID, sessionID)
+	if ct.protocol == protocolMCP && !card && w.Header().Get(headerMcpSession) == "" {
+		// A stateless server sets no session: the client is given the runtime session's id,
+		// which brings its next requests back to this session (above).
+		w.Header().Set(headerMcpSession, sessionID)
+	}
 	// A sized answer keeps its Content-Length: the caller is done once its body is written,
 	// not when the handler returns (after the invocation's record), as a chunked answer is.
 	if resp.ContentLength >= 0 {

@@ -24,24 +24,33 @@ func TestCreateFailures(t *testing.T) {
 	e := newEnv(t, "", 4*time.Second)
 	host := registryHost(t)
 	cases := []struct {
-		name string
-		uri  string
-		env  map[string]string
-		want []string
+		name     string
+		uri      string
+		env      map[string]string
+		want     []string
+		protocol types.ServerProtocol
 	}{
-		{"exits", uri, map[string]string{"TESTAGENT_MODE": "exit", "TESTAGENT_EXIT_CODE": "7"}, []string{"exited with code 7", "exiting on purpose"}},
-		{"never_healthy", uri, map[string]string{"TESTAGENT_MODE": "never-healthy"}, []string{"never reported healthy", "HTTP 503", "Unhealthy"}},
-		{"no_listen", uri, map[string]string{"TESTAGENT_MODE": "no-listen"}, []string{"did not serve port 8080", "0.0.0.0:8080", "not listening on purpose"}},
-		{"missing_tag", host + "/testagent:no-such-tag", nil, []string{"not found in the registry", `"testagent"`, `"no-such-tag"`}},
-		{"missing_repo", host + "/nothing-here:v1", nil, []string{"not found in the registry", `repository "nothing-here" does not exist`}},
-		{"foreign_arch", foreign, nil, []string{"exec format error", "another platform"}},
+		{"exits", uri, map[string]string{"TESTAGENT_MODE": "exit", "TESTAGENT_EXIT_CODE": "7"}, []string{"exited with code 7", "exiting on purpose"}, ""},
+		{"never_healthy", uri, map[string]string{"TESTAGENT_MODE": "never-healthy"}, []string{"never reported healthy", "HTTP 503", "Unhealthy"}, ""},
+		{"no_listen", uri, map[string]string{"TESTAGENT_MODE": "no-listen"}, []string{"did not serve port 8080", "0.0.0.0:8080", "not listening on purpose"}, ""},
+		{"missing_tag", host + "/testagent:no-such-tag", nil, []string{"not found in the registry", `"testagent"`, `"no-such-tag"`}, ""},
+		{"missing_repo", host + "/nothing-here:v1", nil, []string{"not found in the registry", `repository "nothing-here" does not exist`}, ""},
+		{"foreign_arch", foreign, nil, []string{"exec format error", "another platform"}, ""},
+		// An HTTP agent (8080, /invocations) deployed as an MCP server or an A2A agent: the
+		// protocol's own port does not answer.
+		{"mcp_on_8080", uri, nil, []string{"Runtime initialization failed", "did not serve port 8000", "0.0.0.0:8000", "JSON-RPC ping POSTed to /mcp", "protocol MCP"}, types.ServerProtocolMcp},
+		{"a2a_on_8080", uri, nil, []string{"Runtime initialization failed", "did not serve port 9000", "0.0.0.0:9000", "agent card at GET /.well-known/agent-card.json"}, types.ServerProtocolA2a},
 	}
 	t.Run("group", func(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
 				e := e.with(t)
-				out, err := e.ctl.CreateAgentRuntime(context.Background(), createInput("fail_"+c.name, c.uri, c.env))
+				in := createInput("fail_"+c.name, c.uri, c.env)
+				if c.protocol != "" {
+					in.ProtocolConfiguration = &types.ProtocolConfiguration{ServerProtocol: c.protocol}
+				}
+				out, err := e.ctl.CreateAgentRuntime(context.Background(), in)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -27,9 +27,14 @@ var api = &awsproto.Routes[*Service]{
 		{Method: http.MethodDelete, Path: "/runtimes/{agentRuntimeId}/runtime-endpoints/{endpointName}", Op: (*Service).deleteEndpoint},
 
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/invocations", Op: (*Service).invokeAgentRuntime},
+		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/invocations/.well-known/agent-card.json", Op: (*Service).getAgentCard},
+		// MCP's streamable HTTP also GETs (a server stream) and DELETEs (a session's end) its URL.
+		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/invocations", Op: (*Service).invokeAgentRuntime},
+		{Method: http.MethodDelete, Path: "/runtimes/{agentRuntimeArn...}/invocations", Op: (*Service).invokeAgentRuntime},
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/stopruntimesession", Op: (*Service).stopSession},
 		{Method: http.MethodPost, Path: "/runtimes/{agentRuntimeArn...}/commands", Op: (*Service).invokeCommand},
 		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/ws/shells", Op: (*Service).openShell},
+		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/ws", Op: (*Service).openWebSocket},
 		// Local only: AgentCore has no API that lists runtime sessions (see listSessions).
 		{Method: http.MethodGet, Path: "/runtimes/{agentRuntimeArn...}/sessions", Op: (*Service).listSessions},
 

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +35,6 @@ const (
 	LabelSandbox = "dev.agentcore.local.sandbox"         // the sandbox's id (one per runtime session)
 	LabelSession = "dev.agentcore.local.session-id"      // the runtime session it was started for; "" for a pooled one
 )
-
-const agentPort = "8080/tcp"
 
 // runner starts, finds and removes sandboxes: the containers (or host processes, see code.go)
 // that serve one runtime session each (sessions.go decides when).
@@ -170,7 +169,7 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 	runtimeID, version := sb.runtimeID, sb.version
 	start := time.Now()
 	env := append(r.baseEnv(cfg, runtimeID, version, true), spec.env...)
-	port := nat.Port(agentPort)
+	port := nat.Port(contractOf(cfg).dockerPort())
 	name := sandboxName(runtimeID, version, sb.id)
 	config := &container.Config{
 		Image:        spec.image,
@@ -286,7 +285,7 @@ func (r *runner) create(ctx context.Context, sb *sandbox, cfg runtimeConfig, spe
 		break
 	}
 	r.started(created.ID, runtimeID, version)
-	addr, err := r.waitHealthy(ctx, created.ID, cfg.describe())
+	addr, err := r.waitHealthy(ctx, created.ID, cfg)
 	if err != nil {
 		r.remove(context.WithoutCancel(ctx), created.ID)
 		return err
@@ -422,19 +421,20 @@ func readPullStream(rc io.Reader) error {
 	}
 }
 
-// hostAddr is where the endpoint reaches a container's port 8080: its address on the agents'
-// network, or the loopback port it publishes when there is no such network.
-func (r *runner) hostAddr(info container.InspectResponse) string {
+// hostAddr is where the endpoint reaches a container's contract port (8080, 8000 or 9000): its
+// address on the agents' network, or the loopback port it publishes when there is no such
+// network.
+func (r *runner) hostAddr(info container.InspectResponse, c contract) string {
 	if info.NetworkSettings == nil {
 		return ""
 	}
 	if r.network != "" {
 		if ep := info.NetworkSettings.Networks[r.network]; ep != nil && ep.IPAddress != "" {
-			return net.JoinHostPort(ep.IPAddress, "8080")
+			return net.JoinHostPort(ep.IPAddress, strconv.Itoa(c.port))
 		}
 		return ""
 	}
-	for _, b := range info.NetworkSettings.Ports[nat.Port(agentPort)] {
+	for _, b := range info.NetworkSettings.Ports[nat.Port(c.dockerPort())] {
 		if b.HostPort != "" {
 			ip := b.HostIP
 			if ip == "" || ip == "0.0.0.0" || ip == "::" {
@@ -446,12 +446,14 @@ func (r *runner) hostAddr(info container.InspectResponse) string {
 	return ""
 }
 
-// waitHealthy polls GET /ping until the agent says Healthy, the container exits or the ping
-// timeout passes; each way out says what to fix. A static agent answers within milliseconds of
+// waitHealthy polls the agent's readiness check (its protocol's: GET /ping, an MCP ping, the
+// A2A agent card; contract.go) until it passes, the container exits or the ping timeout
+// passes; each way out says what to fix. A static agent answers within milliseconds of
 // its start, so the first polls come fast (5 ms, doubling to 100 ms); the container is inspected
 // for its address first and then at most every 250 ms while the ping fails (an exited one is
 // reported then).
-func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error) {
+func (r *runner) waitHealthy(ctx context.Context, id string, cfg runtimeConfig) (string, error) {
+	uri, c := cfg.describe(), contractOf(cfg)
 	deadline := time.Now().Add(r.pingTimeout)
 	var lastAnswer string // last HTTP answer to /ping, "" while nothing answered
 	var lastErr error
@@ -481,10 +483,10 @@ func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error
 				}
 				return "", r.explainExit(ctx, id, uri, fmt.Sprintf("the container exited with code %d", code))
 			}
-			addr = r.hostAddr(info)
+			addr = r.hostAddr(info, c)
 		}
 		if addr != "" {
-			healthy, answer, err := r.ping(ctx, addr)
+			healthy, answer, err := c.healthy(ctx, r.http, addr)
 			if healthy {
 				return addr, nil
 			}
@@ -497,9 +499,9 @@ func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error
 		if time.Now().After(deadline) {
 			logs := r.tail(ctx, id, 10)
 			if lastAnswer == "" {
-				return "", deployErrorf("the agent in %s did not serve port 8080 within %s (last error: %v): an AgentCore agent must listen on 0.0.0.0:8080 and answer GET /ping%s", uri, r.pingTimeout, lastErr, logs)
+				return "", deployErrorf("Runtime initialization failed: the agent in %s did not serve port %d within %s (last error: %v): %s (protocol %s)%s", uri, c.port, r.pingTimeout, lastErr, c.listen(), c.protocol, logs)
 			}
-			return "", deployErrorf("the agent in %s never reported healthy within %s: GET /ping last answered %s, expected HTTP 200 with {\"status\":\"Healthy\"}%s", uri, r.pingTimeout, lastAnswer, logs)
+			return "", deployErrorf("Runtime initialization failed: the agent in %s never reported healthy within %s: %s; %s%s", uri, r.pingTimeout, lastAnswer, c.listen(), logs)
 		}
 		select {
 		case <-ctx.Done():
@@ -508,29 +510,6 @@ func (r *runner) waitHealthy(ctx context.Context, id, uri string) (string, error
 		}
 		wait = min(2*wait, 100*time.Millisecond)
 	}
-}
-
-func (r *runner) ping(ctx context.Context, addr string) (healthy bool, answer string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/ping", nil)
-	resp, err := r.http.Do(req)
-	if err != nil {
-		return false, "", err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	answer = fmt.Sprintf("HTTP %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	if resp.StatusCode != http.StatusOK {
-		return false, answer, nil
-	}
-	var p struct {
-		Status string `json:"status"`
-	}
-	if json.Unmarshal(body, &p) != nil {
-		return false, answer, nil
-	}
-	return p.Status == "Healthy" || p.Status == "HealthyBusy", answer, nil
 }
 
 // explainExit turns a container that stopped (or could not start) into a failure reason.

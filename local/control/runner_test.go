@@ -71,7 +71,7 @@ func (f *fakeDocker) ContainerStart(context.Context, string, container.StartOpti
 func (f *fakeDocker) ContainerInspect(_ context.Context, id string) (container.InspectResponse, error) {
 	host, port, _ := net.SplitHostPort(f.addr)
 	ns := &container.NetworkSettings{}
-	ns.Ports = nat.PortMap{agentPort: {{HostIP: host, HostPort: port}}}
+	ns.Ports = nat.PortMap{"8080/tcp": {{HostIP: host, HostPort: port}}}
 	return container.InspectResponse{
 		ContainerJSONBase: &container.ContainerJSONBase{ID: id, State: &container.State{Running: f.exitCode == 0, ExitCode: f.exitCode}},
 		NetworkSettings:   ns,

@@ -71,7 +71,7 @@ type sandbox struct {
 	id        string // LabelSandbox, procRec.Sandbox, part of the container name
 	runtimeID string
 	version   int
-	addr      string   // host:port of the agent's port 8080 (its PORT for a host process)
+	addr      string   // host:port of the agent's contract port (8080, 8000, 9000; its PORT for a host process)
 	container string   // container ID; "" for a host process
 	proc      *procRec // host process; nil for a container
 	idle      time.Duration
@@ -926,7 +926,11 @@ func (s *Service) recoverSessions(runtimes []*runtimeRec) {
 			ok := false
 			if sb.id != "" && c.State == "running" {
 				if info, err := s.cfg.Docker.ContainerInspect(s.ctx, c.ID); err == nil && info.State != nil && info.State.Running {
-					if sb.addr = s.run.hostAddr(info); sb.addr != "" {
+					ct := contract{protocol: protocolHTTP, port: 8080}
+					if rt := known[sb.runtimeID]; rt != nil && rt.Versions[v] != nil {
+						ct = contractOf(rt.Versions[v].Config)
+					}
+					if sb.addr = s.run.hostAddr(info, ct); sb.addr != "" {
 						ok = adopt(sb, c.Labels[LabelSession], c.Labels[LabelImage])
 					}
 				}

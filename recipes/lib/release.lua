@@ -2,6 +2,7 @@
 -- environment, and the events -o json shows. A project can require("release") from its own
 -- recipes, or shadow it with recipes/lib/release.lua.
 local deploy = require("deploy")
+local protocols = require("protocols")
 local M = {}
 
 -- One JSON event per step with -o json ({"type":"rollout","step":...,"environment":...});
@@ -44,6 +45,14 @@ function M.checks(agent, flags)
     for i, f in ipairs(flags) do
       local c = project.parse_smoke(f)
       c.label = ("--smoke %d"):format(i)
+      -- agentcore.toml's checks are checked against the agent's protocol when it is loaded
+      if c.tool and agent.protocol ~= "MCP" then
+        ui.error(("--smoke %d calls tool %s, but %s serves protocol %s: tool is for MCP servers"):format(i, c.tool, agent.name, agent.protocol),
+          { usage = true, hint = "send a prompt: --smoke 'PROMPT=>EXPECTED TEXT'" })
+      elseif not c.tool and agent.protocol == "MCP" then
+        ui.error(("--smoke %d sends a prompt, but %s is an MCP server: check a tool"):format(i, agent.name),
+          { usage = true, hint = "--smoke '{\"tool\": \"add\", \"args\": {\"a\": 2, \"b\": 2}, \"expect\": \"4\"}'" })
+      end
       table.insert(checks, c)
     end
   else
@@ -108,6 +117,8 @@ local function excerpt(s)
   return s
 end
 
+local call_tool, call_a2a, agui_text
+
 -- Invokes an endpoint of the agent and collects the whole answer (nothing is printed).
 local function call(a, qualifier, payload, timeout)
   local body = ""
@@ -115,8 +126,40 @@ local function call(a, qualifier, payload, timeout)
     arn = a.runtime_arn, qualifier = qualifier, payload = payload, session_id = deploy.new_session_id(),
     timeout = timeout or 30, on_chunk = function(chunk) body = body .. chunk end,
   })
-  if not ok then return nil, tostring(type(err) == "table" and err.message or err) end
+  if not ok then return nil, "the invocation failed: " .. tostring(type(err) == "table" and err.message or err) end
   return body
+end
+
+-- An MCP server's check: the tool called in a new session (tools/call); its text is the
+-- answer, its structured content the JSON expect_json reads. Returns body, err, text, doc.
+call_tool = function(a, qualifier, c)
+  local ok, r = pcall(mcp.call, protocols.mcp_url(a, qualifier), c.tool, c.args or "{}",
+    protocols.mcp_opts(deploy.new_session_id(), c.timeout or 30, qualifier))
+  if not ok then return nil, "the tool call failed: " .. tostring(type(r) == "table" and r.message or r) end
+  if r.isError then return nil, "the tool answered an error: " .. excerpt(r.text ~= "" and r.text or json.encode(r.content)) end
+  return r.text, nil, r.text, r.structuredContent
+end
+
+-- An A2A agent's check: the prompt as a message (message/send); the text of the message or
+-- task it answers, and the result as the JSON expect_json reads.
+call_a2a = function(a, qualifier, c)
+  local body, err = call(a, qualifier, protocols.a2a_request(c.prompt, false), c.timeout)
+  if not body then return nil, err end
+  local ok, msg = pcall(json.decode, body)
+  if not ok or type(msg) ~= "table" then return nil, "the A2A agent answered something that is not JSON-RPC: " .. excerpt(body) end
+  if msg.error then return nil, ("the A2A agent answered error %s: %s"):format(tostring(msg.error.code), tostring(msg.error.message)) end
+  return body, nil, protocols.a2a_text(msg.result), msg.result
+end
+
+-- The assistant's text of an AG-UI event stream.
+agui_text = function(body)
+  local on_event, text = protocols.agui_renderer(function() end)
+  local feed = protocols.sse(function(data)
+    local ok, ev = pcall(json.decode, data)
+    if ok and type(ev) == "table" then on_event(ev) end
+  end)
+  feed(body .. "\n\n")
+  return text()
 end
 
 -- Runs the checks (and the project's Lua hook) against an endpoint of the agent. Returns
@@ -126,19 +169,29 @@ function M.run_checks(agent, a, qualifier, checks, version)
   local where = ("%s of %s in %s"):format(qualifier, agent.name, env.name())
   ui.step(("smoke checks on %s (%s)"):format(where, deploy.vname(version)))
   for _, c in ipairs(checks) do
-    local payload = c.payload or json.encode({ prompt = c.prompt })
     local what = c.prompt and ("%q"):format(c.prompt) or c.payload
-    local body, err = call(a, qualifier, payload, c.timeout)
+    local body, err, text, doc
+    if c.tool then
+      what = ("tool %s %s"):format(c.tool, c.args or "{}")
+      body, err, text, doc = call_tool(a, qualifier, c)
+    elseif c.prompt and agent.protocol == "A2A" then
+      body, err, text, doc = call_a2a(a, qualifier, c)
+    elseif c.prompt and agent.protocol == "AGUI" then
+      body, err = call(a, qualifier, protocols.agui_input(c.prompt), c.timeout)
+      if body then text = agui_text(body) end
+    else
+      body, err = call(a, qualifier, c.payload or json.encode({ prompt = c.prompt }), c.timeout)
+    end
     local problem
     if not body then
-      problem = "the invocation failed: " .. err
+      problem = err
     else
-      local text = M.answer_text(body)
+      text = text or M.answer_text(body)
       if c.expect and not text:find(c.expect, 1, true) and not body:find(c.expect, 1, true) then
         problem = ("expected %q in the answer, got: %s"):format(c.expect, excerpt(text))
       end
       if not problem and c.expect_json then
-        local doc = answer_json(body)
+        if doc == nil and not c.tool then doc = answer_json(body) end
         if type(doc) ~= "table" then
           problem = "expected a JSON answer, got: " .. excerpt(text)
         else

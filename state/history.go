@@ -304,7 +304,11 @@ func diffAgent(name string, b, a *Agent) []HistoryChange {
 	case b == nil:
 		b = &Agent{}
 		if a.RuntimeID != "" {
-			out = append(out, HistoryChange{Agent: name, Kind: "runtime", Action: "created", Name: a.RuntimeID})
+			action := "created"
+			if a.Adopted != nil {
+				action = "adopted" // agentcore import runtime: made elsewhere, recorded here
+			}
+			out = append(out, HistoryChange{Agent: name, Kind: "runtime", Action: action, Name: a.RuntimeID})
 		}
 	default:
 		if b.RuntimeID != a.RuntimeID {

@@ -18,6 +18,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/exec"
 	"github.com/agentcore/agentcore/builtins/fs"
 	"github.com/agentcore/agentcore/builtins/gateway"
+	"github.com/agentcore/agentcore/builtins/history"
 	"github.com/agentcore/agentcore/builtins/iam"
 	"github.com/agentcore/agentcore/builtins/identity"
 	"github.com/agentcore/agentcore/builtins/journal"
@@ -61,7 +62,7 @@ func Modules(d Deps) []*engine.Module {
 		codezip.Module, s3.New(a), secrets.New(a),
 		iam.New(a), ec2.New(a), memory.New(a), identity.New(a), gateway.New(a),
 		logs.New(a), metrics.New(a), mcp.New(a),
-		journal.Module, naming.Module, duration.Module, retry.Module,
+		journal.Module, history.Module, naming.Module, duration.Module, retry.Module,
 	}
 }
 

@@ -46,10 +46,28 @@ func addCall(L *lua.LState, t *lua.LTable, rc *Recipe) {
 			Raise(L, err)
 		}
 		defer unlock()
+		// a recipe that changes the environment, called by one that did not say so (a
+		// project's wrapper): its history starts here, and ends with the run
+		audited, err := startAudit(L, rc, args)
+		if err != nil {
+			Raise(L, err)
+		}
 		top := L.GetTop()
 		L.Push(rc.run)
 		L.Push(args)
-		L.Call(1, lua.MultRet)
+		if !audited {
+			L.Call(1, lua.MultRet)
+			return L.GetTop() - top
+		}
+		// the history opened here ends here (agentcore lua calling a recipe), with its outcome
+		if err := L.PCall(1, lua.MultRet, nil); err != nil {
+			finishAudit(L, fromLua(err))
+			if api, ok := err.(*lua.ApiError); ok {
+				L.Error(api.Object, 0)
+			}
+			Raise(L, err)
+		}
+		finishAudit(L, nil)
 		return L.GetTop() - top
 	}))
 }

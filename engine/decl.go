@@ -856,7 +856,7 @@ var recipeArgKeys = map[string]lua.LValueType{
 }
 
 // recipeKeys are the keys of a recipe{...} declaration.
-var recipeKeys = []string{"description", "usage", "args", "lock", "run"}
+var recipeKeys = []string{"description", "usage", "args", "lock", "changes", "run"}
 
 // declKeySuggestion is ` (did you mean "help"?); known: ...` for an unknown key.
 func declKeySuggestion(key string, known []string) string {

@@ -106,6 +106,14 @@ func lockScope(L *lua.LState, r *Run, env, agent string, wait bool) (func(), err
 		return nil, lockError(err)
 	}
 	r.hold(key, 1)
+	if a := r.currentAudit(); a != nil && r.EnvName == env {
+		// a run that changes things, now in another environment (with_env): its history too
+		if err := a.join(L, r); err != nil {
+			r.hold(key, -1)
+			_ = unlock()
+			return nil, err
+		}
+	}
 	return func() {
 		r.hold(key, -1)
 		if uerr := unlock(); uerr != nil {

@@ -80,7 +80,7 @@ func prepareGlobals() {
 
 var engineClassDecls = []*Class{
 	{Name: "Recipe", Open: true, Doc: "A recipe declaration, as recipe{} takes it and a recipe file returns it.",
-		Fields: "description: string, usage?: string, args?: RecipeArg[], lock?: boolean|\"agent\", run: fun(args: table): any, call?: fun(args: table): any"},
+		Fields: "description: string, usage?: string, args?: RecipeArg[], lock?: boolean|\"agent\", changes?: boolean|fun(args: table): boolean, run: fun(args: table): any, call?: fun(args: table): any"},
 	{Name: "RecipeArg", Doc: "One argument of a recipe: --name on the command line, args.name (dashes as underscores) in run.",
 		Fields: `name: string, type?: "string"|"int"|"bool"|"list", required?: boolean, default?: any, help?: string, ` +
 			`positional?: boolean, short?: string, choices?: string[], after_dash?: boolean`},
@@ -93,7 +93,7 @@ var engineGlobals = []Func{
 		Doc: "Runs independent steps at the same time: parallel(fn, fn, ...) returns each branch's result, parallel{name = fn, ...} a table of them by name. Output lines carry the branch name. The first branch to fail cancels the others and its error is raised here.",
 		Fn:  luaParallel},
 	{Name: "recipe", Params: "decl: Recipe", Returns: "Recipe",
-		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices, after_dash: a list positional taking only what follows --), lock (default true: the environment's lock while it runs; \"agent\": the lock of the agent args.agent names, so runs on different agents go at once; false: none) and run(args).",
+		Doc: "Declares a recipe: description, usage, args (name, type string|int|bool|list, required, default, help, positional, short, choices, after_dash: a list positional taking only what follows --), lock (default true: the environment's lock while it runs; \"agent\": the lock of the agent args.agent names, so runs on different agents go at once; false: none), changes (true, or a function(args) returning whether this run changes the environment: the engine then writes its history entry ahead and completes it at the end) and run(args).",
 		Fn:  luaRecipe},
 	{Name: "stock", Params: "name: string", Returns: "Recipe",
 		Doc: "Loads the stock recipe NAME (ignoring project overrides), so a project recipe can wrap it. r.call{agent = \"my-bot\", new_session = true} binds, defaults and checks the arguments exactly as the command line does (names with - or _; a mistake is an exit-2 error at the caller's line, with a did-you-mean); r.run(args) passes a table that is already bound (a wrapper's own args, with the same declarations) as is.",

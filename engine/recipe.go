@@ -62,7 +62,7 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 	rc := &Recipe{Source: src, table: t, Lock: true}
 	for _, k := range tableKeys(t) {
 		switch k {
-		case "description", "usage", "args", "lock", "run", "name", "__recipe", "call":
+		case "description", "usage", "args", "lock", "changes", "run", "name", "__recipe", "call":
 		default:
 			return nil, bad("unknown field %q%s", k, declKeySuggestion(k, recipeKeys))
 		}
@@ -91,6 +91,11 @@ func declFromTable(t *lua.LTable, src Source) (*Recipe, error) {
 	case *lua.LNilType:
 	default:
 		return nil, bad("lock is a %s: use true, \"agent\" or false", l.Type())
+	}
+	switch c := t.RawGetString("changes").(type) {
+	case lua.LBool, *lua.LFunction, *lua.LNilType:
+	default:
+		return nil, bad("changes is a %s: use true (every run changes the environment: its history records it) or a function(args) returning whether this run does", c.Type())
 	}
 	argsV := t.RawGetString("args")
 	if argsV == lua.LNil {
@@ -484,7 +489,14 @@ func (vm *VM) Execute(rc *Recipe, args *lua.LTable, wait bool) (any, error) {
 		return nil, err
 	}
 	defer unlock()
+	audited, err := startAudit(vm.L, rc, args)
+	if err != nil {
+		return nil, err
+	}
 	res, err := vm.Call(rc.run, args)
+	if audited {
+		finishAudit(vm.L, err)
+	}
 	if err != nil {
 		return nil, err
 	}

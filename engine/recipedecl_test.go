@@ -67,7 +67,7 @@ func TestRecipeDeclarationUnknownTopKey(t *testing.T) {
 	h := enginetest.New(t)
 	src := "return {\n  description = \"strict\",\n  arg = {},\n  run = function(args) end,\n}\n"
 	_, err := h.VM.LoadRecipe(engine.Source{Name: "strict", Chunk: "recipes/strict.lua", Code: []byte(src)})
-	if err == nil || !strings.Contains(err.Error(), `unknown field "arg" (did you mean "args"?); known: args, description, lock, run, usage`) {
+	if err == nil || !strings.Contains(err.Error(), `unknown field "arg" (did you mean "args"?); known: args, changes, description, lock, run, usage`) {
 		t.Fatalf("got %v", err)
 	}
 }

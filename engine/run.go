@@ -36,6 +36,12 @@ type Run struct {
 	Command     string // the command line, for lock holders and events
 	// WaitTimeout bounds how long --wait waits for the environment lock (0: 15 minutes).
 	WaitTimeout time.Duration
+	// History keeps the environments' audit trails: recipes that declare changes write an
+	// entry there (see history.go). nil: none is kept.
+	History *state.HistoryLog
+	// Who names the caller for a history entry of env (r is the run or view env is selected
+	// in): the ARN STS gives on AWS; "" keeps the OS user@host. nil: always the OS user.
+	Who func(ctx context.Context, r *Run, env string) string
 	// ExitCode, when not zero, is the exit code of a run whose recipe finished without an
 	// error but has a finding to report (drift found: 3). Set with ui.exit_code.
 	ExitCode int
@@ -53,6 +59,7 @@ type Run struct {
 	views  sync.Map // *lua.LState -> *Run
 	heldMu sync.Mutex
 	held   map[string]int // environments whose lock this run holds
+	audit  *audit         // the run's history entries, when its recipe changes something (heldMu)
 }
 
 // root returns the run a view belongs to (the run itself when it is not a view).

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -376,6 +378,11 @@ func (v *validator) target(path []string, t rawTarget) {
 func (v *validator) schemaFile(path []string, file, kind string) {
 	abs := v.path(file)
 	data, err := os.ReadFile(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		// the same words on every OS (Windows says "The system cannot find the file specified")
+		v.addf(path, "%s %q does not exist (paths are relative to agentcore.toml's directory)", path[len(path)-1], file)
+		return
+	}
 	if err != nil {
 		v.addf(path, "%s %q cannot be read: %v", path[len(path)-1], file, unwrapPathError(err))
 		return

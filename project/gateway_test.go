@@ -95,7 +95,7 @@ func TestGateways(t *testing.T) {
 	if dev.Auth.Type != "iam" || !dev.Search || len(dev.Targets) != 3 {
 		t.Fatalf("dev gateway = %+v", dev)
 	}
-	if w := dev.Targets[1]; w.Type != "openapi" || !strings.HasSuffix(w.Spec, "apis/weather.yaml") || w.Credential != "weather-key" || w.CredentialParameter != "x-api-key" {
+	if w := dev.Targets[1]; w.Type != "openapi" || !strings.HasSuffix(filepath.ToSlash(w.Spec), "apis/weather.yaml") || w.Credential != "weather-key" || w.CredentialParameter != "x-api-key" {
 		t.Errorf("weather target = %+v", w)
 	}
 	if prod.Auth.Type != "jwt" || prod.Auth.AllowedClients[0] != "abc" || len(prod.Targets) != 1 || prod.Targets[0].URL == "" {
@@ -158,7 +158,7 @@ provider = "local"
 			map[string]string{"w.yaml": "openapi: 3.0.3\npaths:\n  /a: [\n"}, `agentcore.toml:15:1: w.yaml does not parse: line 3`},
 		{"tools json", "[[gateways.tools.targets]]\nname = \"o\"\ntype = \"lambda\"\nfunction = \"arn:aws:lambda:us-east-1:123456789012:function:f\"\ntools = \"t.json\"\n",
 			map[string]string{"t.json": "[\n {\"name\": \"a\",\n  \"inputSchema\": {}\n ,]\n"}, `t.json does not parse: line 4: invalid character ']'`},
-		{"spec missing", "[[gateways.tools.targets]]\nname = \"w\"\ntype = \"openapi\"\nspec = \"nope.yaml\"\n", nil, `spec "nope.yaml" cannot be read: no such file or directory`},
+		{"spec missing", "[[gateways.tools.targets]]\nname = \"w\"\ntype = \"openapi\"\nspec = \"nope.yaml\"\n", nil, `spec "nope.yaml" does not exist`},
 		{"agent not mcp", "[[gateways.tools.targets]]\nname = \"c\"\ntype = \"mcp\"\nagent = \"http-bot\"\n", nil,
 			`agentcore.toml:15:1: agent "http-bot" is not an MCP server (its protocol is HTTP)`},
 		{"agent unknown", "[[gateways.tools.targets]]\nname = \"c\"\ntype = \"mcp\"\nagent = \"chatt\"\n", nil, `agent "chatt" is not defined: an mcp target names an agent of this project (protocol = "MCP") or a url (did you mean "chat"?)`},

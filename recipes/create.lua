@@ -96,6 +96,7 @@ Examples:
   agentcore create my-bot -e prod --yes
   agentcore create --all]],
   lock = "agent",
+  changes = true,
   args = {
     { name = "agent", type = "string", positional = true, help = "agent name from agentcore.toml" },
     { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },

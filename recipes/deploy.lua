@@ -30,6 +30,7 @@ Examples:
   agentcore deploy --all -e staging
   agentcore deploy my-bot other-bot --force]],
   lock = "agent",
+  changes = true,
   args = {
     { name = "agent", type = "string", positional = true, help = "agent name from agentcore.toml" },
     { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },

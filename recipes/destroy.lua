@@ -44,6 +44,7 @@ local function wait_interfaces(e, max_wait)
   for _, n in ipairs(left) do table.insert(ids, ("%s (%s, %s)"):format(n.id, n.subnet_id, n.status)) end
   ui.warn(("%d network interface%s of AgentCore still exist%s after %ds: %s; AgentCore shares them between runtimes with the same subnets and security groups and deletes them itself, up to 8 hours after the last one; subnets and security groups cannot be deleted until then"):format(
     #left, #left == 1 and "" or "s", #left == 1 and "s" or "", max_wait, table.concat(ids, ", ")))
+  return left
 end
 
 -- The plan for one agent (its lock is held): {agent, plan, keep}, or {agent, empty = true}
@@ -90,7 +91,7 @@ local function plan_of(name, leaving, opts)
   for _, r in ipairs(a.resources) do
     local other = (r.kind == "s3_bucket" or r.kind == "stack" and r.id == deploy.code_stack_name()) and shared_with(r) or nil
     if other then
-      table.insert(keep, { kind = r.kind, id = r.id, why = "shared with agent " .. other })
+      table.insert(keep, { kind = r.kind, id = r.id, why = "in use by agent " .. other })
     else
       table.insert(plan, { kind = r.kind, id = r.id, arn = r.arn })
     end
@@ -107,9 +108,9 @@ local function plan_of(name, leaving, opts)
     if m.created_by ~= "agentcore" then
       table.insert(keep, { kind = "memory", id = what, why = "adopted with agentcore import memory: delete it yourself when no longer needed" })
     elseif opts.keep_memory then
-      table.insert(keep, { kind = "memory", id = what, why = "--keep-memory" })
+      table.insert(keep, { kind = "memory", id = what, why = "retained with --keep-memory" })
     elseif user then
-      table.insert(keep, { kind = "memory", id = what, why = "used by agent " .. user })
+      table.insert(keep, { kind = "memory", id = what, why = "in use by agent " .. user })
     else
       table.insert(plan, { kind = "memory", id = m.id, arn = m.arn, name = m.memory_name })
     end
@@ -126,7 +127,7 @@ local function plan_of(name, leaving, opts)
     if cr.created_by ~= "agentcore" then
       table.insert(keep, { kind = "credential", id = what, name = cr.name, why = "adopted with agentcore import credential: delete it yourself when no longer needed" })
     elseif user then
-      table.insert(keep, { kind = "credential", id = what, name = cr.name, why = "used by agent " .. user })
+      table.insert(keep, { kind = "credential", id = what, name = cr.name, why = "in use by agent " .. user })
     else
       table.insert(plan, { kind = "credential", id = cr.provider_name, arn = cr.arn, name = cr.name, type = cr.type })
     end
@@ -189,7 +190,7 @@ local function plan_of(name, leaving, opts)
   end
   table.sort(plan, function(x, y) return rank(x) < rank(y) end)
   if agent.execution_role ~= "" then
-    table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
+    table.insert(keep, { kind = "role", id = agent.execution_role, why = "a role you brought (execution_role): agentcore did not create it" })
   end
 
   return { agent = agent, plan = plan, keep = keep, repo_uri = a.repository, network_wait = opts.network_wait }
@@ -203,9 +204,45 @@ local function show(p, e)
   ui.table({ "ACTION", "KIND", "RESOURCE" }, rows)
 end
 
+-- What a code bucket holds besides agentcore's zips (under agentcore/, deleted first): nil
+-- when nothing, else a reason to keep it. Objects someone else put there are never deleted.
+local function foreign_objects(bucket, gone_ok)
+  gone_ok(s3.delete_prefix, { bucket = bucket, prefix = "agentcore/" })
+  local ok, objs = pcall(s3.list, { bucket = bucket })
+  if not ok then
+    if aws.is_not_found(objs) then return nil end
+    error(objs, 0)
+  end
+  if #objs == 0 then return nil end
+  return ("bucket %s holds %d object%s agentcore did not put there (%s%s): empty it, then run destroy again"):format(
+    bucket, #objs, #objs == 1 and "" or "s", objs[1].key, #objs > 1 and ", ..." or "")
+end
+
+-- The teardown report: what this run deleted, and what it kept and why.
+local function report(e, agent, deleted, kept)
+  local rows = {}
+  for _, d in ipairs(deleted) do table.insert(rows, { "deleted", d.kind, d.id, "" }) end
+  for _, k in ipairs(kept) do table.insert(rows, { "kept", k.kind, k.id, k.why }) end
+  ui.step(("teardown of %s in %s: %d deleted, %d kept"):format(agent.name, e.name, #deleted, #kept))
+  if #rows > 0 then ui.table({ "", "KIND", "RESOURCE", "WHY" }, rows) end
+  local d, k = {}, {}
+  for _, x in ipairs(deleted) do table.insert(d, x.kind .. " " .. x.id) end
+  for _, x in ipairs(kept) do table.insert(k, ("%s %s (%s)"):format(x.kind, x.id, x.why)) end
+  history.note(("deleted %s; kept %s"):format(#d > 0 and table.concat(d, ", ") or "nothing", #k > 0 and table.concat(k, ", ") or "nothing"),
+    { agent = agent.name, kind = "teardown" })
+end
+
 -- Carries out one agent's plan (its lock is held), against the state as it is now.
 local function execute(pl)
   local agent, plan, keep, repo_uri = pl.agent, pl.plan, pl.keep, pl.repo_uri
+  local deleted, kept = json.array(), json.array()
+  for _, k in ipairs(keep) do table.insert(kept, { kind = k.kind, id = k.id, why = k.why }) end
+  local still = {} -- plan items kept after all (a bucket with other objects): stay recorded
+  local function kept_too(p, why)
+    ui.warn(("kept %s %s: %s"):format(p.kind, p.id, why))
+    table.insert(kept, { kind = p.kind, id = p.id, why = why })
+    still[p.kind .. "\0" .. p.id] = true
+  end
   local e = env.get()
   local st = state.load()
   local c = deploy.context(agent, st)
@@ -241,7 +278,10 @@ local function execute(pl)
       agentcore.wait_runtime(p.id)
       a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
       if p.adopted then a.adopted = nil end
-      wait_interfaces(e, pl.network_wait)
+      for _, n in ipairs(wait_interfaces(e, pl.network_wait) or {}) do
+        table.insert(kept, { kind = "network_interface", id = n.id,
+          why = ("still held by AgentCore in %s after the wait: AgentCore deletes it itself, up to 8 hours later"):format(n.subnet_id) })
+      end
     elseif p.kind == "code" then
       local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
       ui.step("deleting the code zips under " .. p.id)
@@ -274,28 +314,38 @@ local function execute(pl)
       ui.ok("deleted credential provider " .. p.id)
     elseif p.kind == "s3_bucket" then
       ui.step("deleting code bucket " .. p.id)
-      deploy.retry_held("bucket " .. p.id, function() gone_ok(s3.delete_bucket, { bucket = p.id, force = true }) end)
-    elseif p.kind == "stack" then
-      ui.step("deleting stack " .. p.id)
-      if p.id == deploy.code_stack_name() then
-        -- CloudFormation cannot delete a bucket that holds objects (or object versions)
-        gone_ok(s3.delete_prefix, { bucket = deploy.code_bucket_name(), prefix = "agentcore/" })
+      local others = foreign_objects(p.id, gone_ok)
+      if others then
+        kept_too(p, others)
+        known = false
+      else
+        deploy.retry_held("bucket " .. p.id, function() gone_ok(s3.delete_bucket, { bucket = p.id, force = true }) end)
       end
-      cfn.delete(p.id)
-      if p.id:match("%-repo$") then a.repository = nil end
-      if p.id:match("%-role$") then a.role_arn = nil end
+    elseif p.kind == "stack" then
+      -- CloudFormation cannot delete a bucket that holds objects: the stack stays with it
+      local others = p.id == deploy.code_stack_name() and foreign_objects(deploy.code_bucket_name(), gone_ok) or nil
+      if others then
+        kept_too(p, others)
+        known = false
+      else
+        ui.step("deleting stack " .. p.id)
+        cfn.delete(p.id)
+        if p.id:match("%-repo$") then a.repository = nil end
+        if p.id:match("%-role$") then a.role_arn = nil end
+      end
     elseif p.kind == "ecr_repository" then
       ui.step("deleting repository " .. p.id .. " and its images")
       deploy.retry_held("repository " .. p.id, function() gone_ok(ecr.delete_repository, p.id, { force = true }) end)
       a.repository = nil
     else
-      ui.warn("do not know how to delete a " .. p.kind .. " (" .. p.id .. "); left in place")
+      kept_too(p, "agentcore does not know how to delete a " .. p.kind .. ": left in place")
       known = false
     end
     if known then
       deploy.forget_resource(c, p.kind, p.id)
       ui.ok("deleted " .. p.kind .. " " .. p.id)
     end
+    if not still[p.kind .. "\0" .. p.id] then table.insert(deleted, { kind = p.kind, id = p.id }) end
   end
   -- the local Docker engine's copies: the build tag (the tags pushed went before the
   -- repository). Agents built without Docker on AWS left none and need no engine.
@@ -329,8 +379,13 @@ local function execute(pl)
     st.agents[agent.name] = nil
   end
   state.save(st)
-  ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
-  return { agent = agent.name, plan = plan, destroyed = true }
+  if next(still) then
+    ui.ok(("%s is destroyed in %s, but for what it kept (below): its state records it until a destroy deletes it"):format(agent.name, e.name))
+  else
+    ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
+  end
+  report(e, agent, deleted, kept)
+  return { agent = agent.name, plan = plan, destroyed = true, deleted = deleted, kept = kept }
 end
 
 -- Runs fn holding the locks of all the agents (one plan, one confirmation).
@@ -407,6 +462,7 @@ Examples:
   agentcore destroy my-bot --yes
   agentcore destroy my-bot -e prod --yes --confirm prod]],
   lock = "agent",
+  changes = function(args) return not args.dry_run end,
   args = {
     { name = "agent", type = "string", positional = true, help = "agent name from agentcore.toml" },
     { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },

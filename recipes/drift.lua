@@ -460,6 +460,7 @@ Examples:
   agentcore drift
   agentcore drift my-bot -o json
   agentcore drift --fix adopt --yes]],
+  changes = function(args) return args.fix ~= nil end,
   args = {
     { name = "agent", type = "string", positional = true, help = "agent name (default: every agent)" },
     { name = "fix", type = "string", choices = { "adopt", "restore" }, help = "adopt what runs, or restore what the state says" },

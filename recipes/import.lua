@@ -294,6 +294,7 @@ Examples:
   agentcore import memory chat_memory-a1b2c3d4e5 --as chat -e prod
   agentcore import credential team-github-token --as github
   agentcore import gateway team-tools-a1b2c3d4e5 --as tools]],
+  changes = true,
   args = {
     { name = "kind", type = "string", positional = true, required = true, choices = { "runtime", "memory", "credential", "gateway" }, help = "what to import: runtime, memory, credential or gateway" },
     { name = "id", type = "string", positional = true, required = true, help = "the runtime's or memory's id (or ARN), the credential provider's name, or the gateway's id, ARN or name" },

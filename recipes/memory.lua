@@ -60,6 +60,7 @@ Examples:
   agentcore memory search chat "what does the user drink" -o json
   agentcore memory forget chat --actor user-1 --yes]],
   lock = false,
+  changes = function(args) return args.words[1] == "forget" end,
   args = {
     { name = "words", type = "list", positional = true, required = true, help = "events|records|search|forget MEMORY [TEXT]" },
     { name = "actor", type = "string", help = "events: only this actor's; forget: the actor to forget" },
@@ -154,6 +155,7 @@ Examples:
       ui.warn(("%d records of %s could not be deleted: run agentcore memory forget again"):format(res.records_failed, args.actor))
     end
     ui.ok(("forgot actor %s in memory %s: %d events and %d long-term records deleted"):format(args.actor, memory_name, res.events, res.records))
+    history.note(("memory %s: forgot actor %s (%d events, %d records)"):format(memory_name, args.actor, res.events, res.records), { kind = "memory" })
     return result
   end,
 }

@@ -41,6 +41,7 @@ Examples:
   agentcore promote my-bot --endpoint stable --version 3
   agentcore promote my-bot --endpoint canary          # the latest version
   agentcore promote my-bot -e staging --to prod       # what runs in staging, to prod]],
+  changes = true,
   args = {
     { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
     { name = "endpoint", type = "string", help = "endpoint name, e.g. stable or canary (within the environment)" },

@@ -33,6 +33,7 @@ Examples:
   agentcore release my-bot --smoke 'What is 2 + 2?=>4'
   agentcore release my-bot --smoke '{"prompt": "status", "expect_json": {"ok": true}}' --hold 10m]==],
   lock = "agent",
+  changes = true,
   args = {
     { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
     { name = "smoke", type = "list", help = "a smoke check: 'PROMPT=>EXPECTED TEXT' or a JSON object (repeatable; replaces agentcore.toml's checks)" },

@@ -16,6 +16,7 @@ Examples:
   agentcore rollback my-bot --endpoint stable
   agentcore rollback my-bot --to 2]],
   lock = "agent",
+  changes = true,
   args = {
     { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
     { name = "endpoint", type = "string", default = "DEFAULT", help = "endpoint to move back" },

@@ -192,6 +192,7 @@ Examples:
   agentcore rollout my-bot --through 'prod-us|prod-eu' --yes --confirm prod-us,prod-eu
   agentcore rollout my-bot --through main --yes --confirm prod-us,prod-eu]],
   lock = false, -- each environment is locked while the rollout acts on it
+  changes = true,
   args = {
     { name = "agent", type = "string", positional = true, required = true, help = "agent name from agentcore.toml" },
     { name = "through", type = "string", help = "environments: dev,staging,prod-us|prod-eu, or a [rollouts.NAME] name (default: the only [rollouts.NAME])" },

@@ -48,6 +48,7 @@ local function set(args)
   source.name = id
   local p = secrets.put(source)
   ui.ok(("secret %s (%s): new value stored, version %s"):format(args.name, id, p.version_id:sub(1, 8)))
+  history.note(("secret %s: new value stored (version %s)"):format(args.name, p.version_id:sub(1, 8)), { kind = "secret" })
   local used = users(args.name)
   if #used > 0 then
     ui.info("used by " .. table.concat(used, ", ") .. ": agentcore update AGENT deploys the new version")
@@ -115,8 +116,10 @@ local function delete(args)
   local r = args.force and secrets.delete { name = id, force = true } or secrets.delete { name = id, recovery_days = 7 }
   if args.force then
     ui.ok(("deleted secret %s (%s)"):format(args.name, id))
+    history.note(("secret %s deleted"):format(args.name), { kind = "secret" })
   else
     ui.ok(("secret %s is scheduled for deletion on %s"):format(args.name, tostring(r.deletion_date)))
+    history.note(("secret %s scheduled for deletion on %s"):format(args.name, tostring(r.deletion_date)), { kind = "secret" })
     ui.info("until then: aws secretsmanager restore-secret --secret-id " .. id .. " restores it; --force deletes it now")
   end
   return { name = args.name, id = id, arn = d.arn, deleted = r.deleted, deletion_date = r.deletion_date, used_by = used }
@@ -145,6 +148,7 @@ Examples:
   agentcore secret list -o json
   agentcore secret delete openai --force --yes]],
   lock = false,
+  changes = function(args) return args.action == "set" or args.action == "delete" end,
   args = {
     { name = "action", type = "string", positional = true, required = true, choices = { "set", "list", "delete" },
       help = "set, list or delete" },

@@ -117,6 +117,13 @@ local function gateways_status(agent, a)
   return out
 end
 
+-- The agent's last change in the environment's history: who made it, when, and how it ended.
+local function last_change(name)
+  local e = history.last(name)
+  if not e then return nil end
+  return { id = e.id, recipe = e.recipe, who = e.who, at = e.started_at, outcome = e.outcome, what = e.what, commit = e.short_commit }
+end
+
 local function agent_status(name, st)
   local agent = project.agent(name, { resolve = false })
   local a = st.agents[name]
@@ -200,6 +207,7 @@ Examples:
     local result = { environment = env.name(), provider = env.get().provider, agents = json.array() }
     for _, name in ipairs(names) do
       local s = agent_status(name, st)
+      s.last_change = last_change(name)
       table.insert(result.agents, s)
       if not ui.json_mode() then
         if not s.deployed then
@@ -238,6 +246,10 @@ Examples:
             ui.info(("adopted (agentcore import runtime, %s): destroy keeps the runtime unless --include-adopted; its repository %s and role %s are never agentcore's"):format(
               s.adopted.at or "-", s.adopted.repository or "-", s.adopted.role_arn or "-"))
           end
+        end
+        local lc = s.last_change
+        if lc then
+          ui.info(("last change: %s by %s at %s UTC (%s)"):format(lc.recipe, lc.who, short_time(lc.at), lc.outcome))
         end
         local m = s.memory
         if m then

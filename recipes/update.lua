@@ -22,6 +22,7 @@ Examples:
   agentcore update my-bot --force     # a new version even when nothing changed
   agentcore update --all]],
   lock = "agent",
+  changes = true,
   args = {
     { name = "agent", type = "string", positional = true, help = "agent name from agentcore.toml" },
     { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },

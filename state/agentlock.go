@@ -52,10 +52,14 @@ const gateWait = 30 * time.Second
 
 // gate takes env's short gate, waiting for it (see the package's lock notes).
 func (s *FileStore) gate(ctx context.Context, env string) (func(), error) {
+	return s.gateAt(ctx, env, s.gatePath(env))
+}
+
+// gateAt takes the short gate at path (of what, for messages), waiting for it.
+func (s *FileStore) gateAt(ctx context.Context, what, path string) (func(), error) {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	path := s.gatePath(env)
 	data, _ := json.Marshal(Holder("gate"))
 	start := time.Now()
 	for {
@@ -78,7 +82,7 @@ func (s *FileStore) gate(ctx context.Context, env string) (func(), error) {
 				continue
 			}
 			if time.Since(start) > gateWait {
-				return nil, fmt.Errorf("the gate of %s (%s) has been held for more than %s by %s: remove it if that process is gone", env, path, gateWait, HolderText(h))
+				return nil, fmt.Errorf("the gate of %s (%s) has been held for more than %s by %s: remove it if that process is gone", what, path, gateWait, HolderText(h))
 			}
 		}
 		select {

@@ -275,6 +275,13 @@ type pushResult struct {
 	Digest string `json:"digest"`
 	Parts  int    `json:"parts"` // 0 and "" when nothing was pushed
 	Tier   string `json:"tier"`
+	historyCounts
+}
+
+// historyCounts says what push and pull did with the history (merged whatever the state did).
+type historyCounts struct {
+	History int `json:"history"`         // entries the cloud copy holds now
+	Brought int `json:"history_brought"` // entries pushed by others, now in the history here
 }
 
 func (m *module) luaPush(L *lua.LState, o forceOpts) (pushResult, error) {
@@ -304,8 +311,13 @@ func push(ctx context.Context, e env, c *ssm.Client, force bool) (pushResult, er
 	if err := shareHashKey(ctx, e, c); err != nil {
 		return pushResult{}, err
 	}
+	// the history is merged whatever happens to the state: it is never overwritten
+	var hc historyCounts
+	if hc.History, hc.Brought, err = syncHistory(ctx, e, c, true); err != nil {
+		return pushResult{}, err
+	}
 	if m != nil && m.Digest == d {
-		return pushResult{Pushed: false, Serial: m.Serial, Digest: d, Parts: m.Parts}, e.setMarker(st.Serial, d)
+		return pushResult{Pushed: false, Serial: m.Serial, Digest: d, Parts: m.Parts, historyCounts: hc}, e.setMarker(st.Serial, d)
 	}
 	if s := Status(d, m, base); !force && (s == "behind" || s == "diverged") {
 		return pushResult{}, &engine.Error{Code: engine.ExitFailure,
@@ -329,7 +341,7 @@ func push(ctx context.Context, e env, c *ssm.Client, force bool) (pushResult, er
 	if err != nil {
 		return pushResult{}, err
 	}
-	return pushResult{Pushed: true, Serial: st.Serial, Digest: d, Parts: parts, Tier: string(tier)}, e.setMarker(st.Serial, d)
+	return pushResult{Pushed: true, Serial: st.Serial, Digest: d, Parts: parts, Tier: string(tier), historyCounts: hc}, e.setMarker(st.Serial, d)
 }
 
 // writeCloud writes st under path: the parts first, then (after check, when given) the
@@ -389,6 +401,7 @@ type pullResult struct {
 	Pulled bool   `json:"pulled"`
 	Serial int64  `json:"serial"`
 	Digest string `json:"digest"`
+	historyCounts
 }
 
 func (m *module) luaPull(L *lua.LState, o forceOpts) (pullResult, error) {
@@ -400,6 +413,11 @@ func (m *module) luaPull(L *lua.LState, o forceOpts) (pullResult, error) {
 	return awscall.Call(L, m.ssm, "pulling the state of "+e.name, func(ctx context.Context, c *ssm.Client) (pullResult, error) {
 		m, cloud, err := readCloud(ctx, c, e.path)
 		if err != nil {
+			return pullResult{}, err
+		}
+		// the history is merged whatever happens to the state: it is never overwritten
+		var hc historyCounts
+		if hc.History, hc.Brought, err = syncHistory(ctx, e, c, false); err != nil {
 			return pullResult{}, err
 		}
 		if m == nil {
@@ -424,13 +442,13 @@ func (m *module) luaPull(L *lua.LState, o forceOpts) (pullResult, error) {
 			return pullResult{}, err
 		}
 		if d == m.Digest {
-			return pullResult{Pulled: false, Serial: st.Serial, Digest: d}, e.setMarker(st.Serial, d)
+			return pullResult{Pulled: false, Serial: st.Serial, Digest: d, historyCounts: hc}, e.setMarker(st.Serial, d)
 		}
 		cloud.Environment = e.name
 		if err := e.run.Store.Put(ctx, e.name, cloud); err != nil {
 			return pullResult{}, err
 		}
-		return pullResult{Pulled: true, Serial: cloud.Serial, Digest: m.Digest}, e.setMarker(cloud.Serial, m.Digest)
+		return pullResult{Pulled: true, Serial: cloud.Serial, Digest: m.Digest, historyCounts: hc}, e.setMarker(cloud.Serial, m.Digest)
 	})
 }
 

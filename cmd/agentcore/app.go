@@ -331,6 +331,8 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 		}
 	}
 	run.Store = files
+	run.History = state.NewHistoryLog(files.Dir)
+	run.Who = a.historyWho
 	name, _, err := p.SelectEnv(a.g.env, readCurrentEnv(p))
 	if err != nil {
 		if needEnv || a.g.env != "" { // an environment named with -e must exist
@@ -341,6 +343,21 @@ func (a *app) newRun(p *project.Project, needEnv bool) (*engine.Run, error) {
 	run.EnvName = name
 	run.Store = run.Stores[name]
 	return run, nil
+}
+
+// historyWho names the caller in a history entry of env: on AWS the ARN STS gives for the
+// environment's credentials; on the local provider "" (the OS user@host stays: the local
+// endpoint's STS answers with its one fixed account, which names nobody).
+func (a *app) historyWho(ctx context.Context, r *engine.Run, env string) string {
+	e := r.Project.Environments[env]
+	if e == nil || e.Provider != "aws" {
+		return ""
+	}
+	c, err := a.aws.Caller(ctx, r)
+	if err != nil {
+		return ""
+	}
+	return c.Arn
 }
 
 func (a *app) mainHelp() string {

@@ -202,7 +202,7 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	html := strings.Replace(string(page), "{{TOKEN}}", s.Token, 1)
-	html = strings.Replace(html, "{{ENV}}", htmlEscape(s.Env), 1)
+	html = strings.ReplaceAll(html, "{{ENV}}", htmlEscape(s.Env))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	io.WriteString(w, html)

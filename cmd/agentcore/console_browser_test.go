@@ -31,8 +31,9 @@ func chromiumPath() string {
 // consolebrowser AGENT. It starts `agentcore console --no-open` as the script would, opens its
 // URL, chats (streamed, then the same session), opens the invocation's trace as a waterfall,
 // sees the invocations in the metrics chart, tails logs for a line the agent printed, saves
-// screenshots (into $WORK/screenshots, and into $AGENTCORE_CONSOLE_SCREENSHOTS when set: make
-// docs-screenshots points it at docs/), and logs the benchmark figures.
+// screenshots (into $WORK/screenshots; the chat's and the trace's also into
+// $AGENTCORE_CONSOLE_SCREENSHOTS when set: make docs-screenshots points it at docs/), and logs
+// the benchmark figures.
 func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: consolebrowser AGENT")
@@ -105,7 +106,7 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 		var png []byte
 		ts.Check(chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)))
 		ts.Check(os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644))
-		if d := os.Getenv("AGENTCORE_CONSOLE_SCREENSHOTS"); d != "" {
+		if d := os.Getenv("AGENTCORE_CONSOLE_SCREENSHOTS"); d != "" && (name == "chat" || name == "trace") { // the README's
 			ts.Check(os.WriteFile(filepath.Join(d, "console-"+name+".png"), png, 0o644))
 		}
 	}

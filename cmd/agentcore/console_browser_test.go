@@ -240,6 +240,28 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("BENCH chat first chunk: console median %.1f ms (send click to first chunk shown, %v); agentcore invoke median %.1f ms (process start to first byte, %v)",
 		uiFirst[len(uiFirst)/2], uiFirst, cliFirst[len(cliFirst)/2], cliFirst)
 
+	// secrets are masked as in the terminal: the endpoint's secret key, sent as a prompt and
+	// echoed back by the agent, shows as ****
+	c0 := exec.Command(bin, "local", "env")
+	c0.Dir, c0.Env = cmd.Dir, env
+	envOut, err := c0.Output()
+	ts.Check(err)
+	secret := ""
+	for _, l := range strings.Split(string(envOut), "\n") {
+		if _, v, ok := strings.Cut(l, "AWS_SECRET_ACCESS_KEY="); ok {
+			secret = strings.Trim(strings.TrimSpace(v), `'"`)
+		}
+	}
+	if len(secret) < 8 {
+		ts.Fatalf("no secret key in agentcore local env:\n%s", envOut)
+	}
+	before := len(uiFirst) + 1 // the agent messages so far: the first, the continued one, the benchmark ones
+	ts.Check(chromedp.Run(ctx, chromedp.SendKeys(`#chat-prompt`, "my key is "+secret, chromedp.ByQuery), chromedp.Click(`#chat-send`, chromedp.ByQuery)))
+	waitJS("the masked answer", fmt.Sprintf(`(() => { const m = [...document.querySelectorAll(".msg.agent")]; return m.length === %d && m[%d].dataset.done === "1"; })()`, before+1, before), 2*time.Minute)
+	if got := evalStr(fmt.Sprintf(`[...document.querySelectorAll(".msg.agent")][%d].textContent`, before)); !strings.Contains(got, "my key is ****") || strings.Contains(got, secret) {
+		ts.Fatalf("the answer holding the secret key shows %q, want it masked as ****", got)
+	}
+
 	// 4. the trace of that invocation, as a waterfall
 	ts.Check(chromedp.Run(ctx, chromedp.Click(`#tab-traces`, chromedp.ByQuery)))
 	sel := fmt.Sprintf(`#traces-table tr[data-session=%q] button`, session)

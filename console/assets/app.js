@@ -50,6 +50,8 @@ async function run(recipe, args, onEvent, signal) {
   return result;
 }
 
+// arr is a list from a result: an empty Lua table comes as {} in JSON.
+const arr = (x) => Array.isArray(x) ? x : [];
 const agent = () => $("agent").value;
 const endpoint = () => $("endpoint").value.trim() || "DEFAULT";
 const note = (id, text, bad) => { const n = $(id); n.textContent = text; n.classList.toggle("bad", !!bad); };
@@ -87,10 +89,10 @@ async function loadAgents() {
     tbody.replaceChildren();
     const pick = $("agent"), was = pick.value;
     pick.replaceChildren();
-    for (const a of r.agents || []) {
+    for (const a of arr(r.agents)) {
       pick.append(el("option", {}, a.agent));
-      const versions = (a.versions || []).map((v) => `V${v.number} ${v.status}`).join(", ") || "-";
-      const eps = a.endpoints && a.endpoints.length ? a.endpoints : [null];
+      const versions = (arr(a.versions)).map((v) => `V${v.number} ${v.status}`).join(", ") || "-";
+      const eps = arr(a.endpoints).length ? arr(a.endpoints) : [null];
       eps.forEach((ep, i) => {
         const h = ep && ep.health;
         tbody.append(el("tr", { "data-agent": a.agent },
@@ -103,8 +105,8 @@ async function loadAgents() {
       });
     }
     if (was) pick.value = was;
-    if (!(r.agents || []).length) tbody.append(el("tr", {}, el("td", { colspan: 9 }, "no agents in agentcore.toml")));
-    note("agents-note", `${(r.agents || []).length} agent(s) in ${r.environment} (${r.provider})`);
+    if (!(arr(r.agents)).length) tbody.append(el("tr", {}, el("td", { colspan: 9 }, "no agents in agentcore.toml")));
+    note("agents-note", `${(arr(r.agents)).length} agent(s) in ${r.environment} (${r.provider})`);
     // ms from navigation start to the table filled: the first-page benchmark reads it
     if (!document.body.dataset.agentsReady) document.body.dataset.agentsReadyMs = performance.now().toFixed(1);
     document.body.dataset.agentsReady = "1";
@@ -113,6 +115,14 @@ async function loadAgents() {
 $("agents-refresh").addEventListener("click", loadAgents);
 
 // ---- chat
+// delivery is how long a chunk took from the recipe's output (the event's time, this machine's
+// clock) to the page, in ms: what the console adds over the terminal's write to stdout.
+function delivery(t) {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(t || "");
+  if (!m) return "";
+  const at = Date.parse(m[1] + "Z") + Number("0." + (m[2] || "0")) * 1000;
+  return (performance.timeOrigin + performance.now() - at).toFixed(2);
+}
 let lastSession = {};
 $("chat-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -133,7 +143,7 @@ $("chat-form").addEventListener("submit", async (e) => {
   const sent = performance.now();
   try {
     const r = await run("invoke", args, (ev) => {
-      if (ev.type === "chunk") { chunks++; if (chunks === 1) msg.dataset.firstChunkMs = (performance.now() - sent).toFixed(1); answer.append(ev.message); msg.dataset.chunks = chunks; log.scrollTop = log.scrollHeight; }
+      if (ev.type === "chunk") { chunks++; if (chunks === 1) { msg.dataset.firstChunkMs = (performance.now() - sent).toFixed(1); msg.dataset.deliveryMs = delivery(ev.time); } answer.append(ev.message); msg.dataset.chunks = chunks; log.scrollTop = log.scrollHeight; }
     });
     if (chunks === 0 && r && r.text) answer.append(r.text);
     $("chat-session").value = r.session_id || ""; $("chat-new").checked = false;
@@ -153,19 +163,19 @@ async function loadSessions() {
   try {
     const r = await run("sessions", [agent()]);
     tbody.replaceChildren();
-    for (const s of r.sessions || []) {
+    for (const s of arr(r.sessions)) {
       const id = s.session_id || s.id;
       const stop = el("button", { class: "stop", "aria-label": "Stop session " + id }, "Stop");
       stop.addEventListener("click", async () => {
         if (!confirm(`Stop session ${id}?`)) return;
         stop.disabled = true;
-        try { await run("sessions", ["stop", agent(), id]); note("sessions-note", "stopped " + id); loadSessions(); }
+        try { await run("sessions", ["stop", agent(), id]); await loadSessions(); note("sessions-note", `stopped ${id}; ${$("sessions-note").textContent}`); }
         catch (err) { note("sessions-note", err.message, true); stop.disabled = false; }
       });
       tbody.append(el("tr", {}, el("td", { class: "mono" }, id), el("td", {}, s.endpoint || s.qualifier || "-"), el("td", {}, s.version != null ? "V" + s.version : "-"),
         el("td", {}, s.started || s.created_at || "-"), el("td", {}, s.last_request || s.last_invoked || "-"), el("td", {}, stop)));
     }
-    note("sessions-note", `${(r.sessions || []).length} live session(s)`);
+    note("sessions-note", `${(arr(r.sessions)).length} live session(s)`);
   } catch (e) { note("sessions-note", e.message, true); }
 }
 $("sessions-refresh").addEventListener("click", loadSessions);
@@ -204,13 +214,13 @@ async function loadTraces() {
   try {
     const r = await run("traces", [agent(), "--since", $("traces-since").value || "1h"]);
     tbody.replaceChildren();
-    for (const t of (r.traces || []).slice().reverse()) {
+    for (const t of (arr(r.traces)).slice().reverse()) {
       const open = el("button", { class: "link", "aria-label": "Open trace " + t.trace_id }, t.trace_id.slice(0, 12) + "…");
       open.addEventListener("click", () => openTrace(t.trace_id));
       tbody.append(el("tr", { "data-trace": t.trace_id, "data-session": t.session || "" }, el("td", { class: "mono" }, open), el("td", {}, t.root),
         el("td", {}, t.start), el("td", { class: "num" }, ms(t.duration_ms)), el("td", {}, t.status), el("td", { class: "mono" }, t.session || "-"), el("td", { class: "num" }, t.spans)));
     }
-    note("traces-note", `${(r.traces || []).length} trace(s)`);
+    note("traces-note", `${(arr(r.traces)).length} trace(s)`);
   } catch (e) { note("traces-note", e.message, true); }
 }
 async function openTrace(id) {
@@ -218,7 +228,7 @@ async function openTrace(id) {
   view.replaceChildren(el("p", {}, "loading trace " + id + "…"));
   try {
     const r = await run("traces", [agent(), id]);
-    const spans = r.spans || [];
+    const spans = arr(r.spans);
     const t0 = Math.min(...spans.map((s) => s.start_ms)), total = Math.max(1, r.duration_ms);
     // order as a tree: children after their parent, indented by depth
     const kids = {}, ids = new Set(spans.map((s) => s.span_id)), rows = [];
@@ -268,7 +278,7 @@ async function loadMetrics() {
   note("metrics-note", "loading…");
   try {
     const r = await run("metrics", [agent(), "--endpoint", endpoint()]);
-    const m = r.minutes || [];
+    const m = arr(r.minutes);
     chart("chart-invocations", m, [["invocations", "inv", "invocations"]]);
     chart("chart-errors", m, [["errors", "err", "errors"]]);
     chart("chart-latency", m, [["latency_p99_ms", "p99", "p99"], ["latency_p50_ms", "p50", "p50"]]);
@@ -290,5 +300,10 @@ $("memory-form").addEventListener("submit", async (e) => {
   catch (err) { note("memory-note", err.message, true); }
 });
 
+// another agent or endpoint: the open view shows it
+for (const id of ["agent", "endpoint"]) $(id).addEventListener("change", () => {
+  const t = tabs.find((x) => x.getAttribute("aria-selected") === "true");
+  if (t && t.id !== "tab-agents" && loaders[t.id.slice(4)]) loaders[t.id.slice(4)]();
+});
 loaders.agents = loadAgents; loaders.sessions = loadSessions; loaders.traces = loadTraces; loaders.metrics = loadMetrics;
 loadAgents();

@@ -301,6 +301,13 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(chromedp.Run(ctx, chromedp.Evaluate(`window.confirm = () => true`, nil),
 		chromedp.Click(`#sessions-table button.stop`, chromedp.ByQuery)))
 	waitJS("the session stopped", fmt.Sprintf(`document.getElementById("sessions-note").textContent.includes("stopped") && !document.getElementById("sessions-table").textContent.includes(%q)`, session), time.Minute)
+	// 8. memory: the agent's memory (from status), its events and a search
+	ts.Check(chromedp.Run(ctx, chromedp.Click(`#tab-memory`, chromedp.ByQuery), chromedp.Click(`#memory-form button[type=submit]`, chromedp.ByQuery)))
+	waitJS("the memory's events", `document.getElementById("memory-note").textContent.includes("event(s)") && document.getElementById("memory-out").textContent.includes('"events"')`, time.Minute)
+	ts.Check(chromedp.Run(ctx, chromedp.SetValue(`#memory-verb`, "search", chromedp.ByQuery), chromedp.SendKeys(`#memory-text`, "green tea", chromedp.ByQuery),
+		chromedp.Click(`#memory-form button[type=submit]`, chromedp.ByQuery)))
+	waitJS("the memory search", `document.getElementById("memory-out").textContent.includes('"query": "green tea"')`, time.Minute)
+	shot("memory")
 	ts.Logf("screenshots in %s", shots)
 }
 

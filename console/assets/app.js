@@ -81,6 +81,7 @@ tabs.forEach((t, i) => {
 });
 
 // ---- agents
+const memoryOf = {}; // agent: the [memories.NAME] it uses, from status
 async function loadAgents() {
   const tbody = $("agents-table").tBodies[0];
   note("agents-note", "loading…");
@@ -91,6 +92,7 @@ async function loadAgents() {
     pick.replaceChildren();
     for (const a of arr(r.agents)) {
       pick.append(el("option", {}, a.agent));
+      memoryOf[a.agent] = a.memory ? a.memory.name : "";
       const versions = (arr(a.versions)).map((v) => `V${v.number} ${v.status}`).join(", ") || "-";
       const eps = arr(a.endpoints).length ? arr(a.endpoints) : [null];
       eps.forEach((ep, i) => {
@@ -291,12 +293,18 @@ $("metrics-refresh").addEventListener("click", loadMetrics);
 // ---- memory
 $("memory-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const verb = $("memory-verb").value, name = $("memory-name").value.trim() || agent();
+  const verb = $("memory-verb").value, name = $("memory-name").value.trim() || memoryOf[agent()];
+  if (!name) { note("memory-note", `${agent()} uses no memory: name one of agentcore.toml's [memories.NAME]`, true); return; }
   const args = [verb, name];
   if (verb === "search") args.push($("memory-text").value);
   if ($("memory-actor").value && verb === "events") args.push("--actor", $("memory-actor").value);
   note("memory-note", "loading…");
-  try { const r = await run("memory", args); $("memory-out").textContent = JSON.stringify(r, null, 2); note("memory-note", ""); }
+  try {
+    const r = await run("memory", args);
+    $("memory-out").textContent = JSON.stringify(r, null, 2);
+    const n = arr(r.events || r.records).length;
+    note("memory-note", `${r.memory.name}: ${n} ${verb === "events" ? "event(s)" : "record(s)"}`);
+  }
   catch (err) { note("memory-note", err.message, true); }
 });
 

@@ -230,11 +230,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		deny(w, http.StatusBadRequest, fmt.Sprintf("the console does not run %q", req.Recipe))
 		return
 	}
-	for _, a := range req.Args {
-		if a == "-" || strings.HasPrefix(a, "@") || strings.Contains(a, "=@") || strings.HasSuffix(a, "=-") {
-			deny(w, http.StatusBadRequest, fmt.Sprintf("argument %q reads a file or stdin; the console sends values only", a))
-			return
-		}
+	if v, ok := readsFile(req.Args); ok {
+		deny(w, http.StatusBadRequest, fmt.Sprintf("--payload %s reads a file or stdin; the console sends the payload itself", v))
+		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -251,6 +249,21 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	b, _ := json.Marshal(end)
 	fmt.Fprintf(w, "event: end\ndata: %s\n\n", b)
 	sw.flush()
+}
+
+// readsFile finds a --payload that names a file (@FILE) or stdin (-): the console's runs send
+// values only, as a page must not make the server read its files.
+func readsFile(args []string) (string, bool) {
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "--payload=")
+		if a == "--payload" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok && (v == "-" || strings.HasPrefix(v, "@")) {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // sseWriter turns the runner's JSON lines into server-sent events, flushed one by one so that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -179,7 +180,7 @@ func TestWrongHostRefused(t *testing.T) {
 func TestOnlyConsoleRecipesAndNoFiles(t *testing.T) {
 	s, ts, ran := newTest(t)
 	for _, body := range []string{`{"recipe":"destroy","args":["my-bot"]}`, `{"recipe":"invoke","args":["my-bot","--payload","@/etc/passwd"]}`,
-		`{"recipe":"invoke","args":["my-bot","--payload=-"]}`, `not json`} {
+		`{"recipe":"invoke","args":["my-bot","--payload=-"]}`, `{"recipe":"invoke","args":["my-bot","--payload","-"]}`, `not json`} {
 		if code, _ := do(t, apiReq(ts, s, true, true, body)); code != 400 {
 			t.Errorf("%s: %d, want 400", body, code)
 		}
@@ -187,18 +188,26 @@ func TestOnlyConsoleRecipesAndNoFiles(t *testing.T) {
 	if len(*ran) != 0 {
 		t.Fatalf("ran %v", *ran)
 	}
+	// a prompt may start with @ or be a dash: only --payload reads files
+	if code, body := do(t, apiReq(ts, s, true, true, `{"recipe":"invoke","args":["my-bot","--prompt","@bot hi"]}`)); code != 200 {
+		t.Fatalf("a prompt starting with @: %d %s", code, body)
+	}
 }
 
 func TestAssetsSmall(t *testing.T) {
 	total := 0
-	for _, n := range []string{"index.html", "app.js", "style.css"} {
-		b, err := assets.ReadFile("assets/" + n)
-		if err != nil {
-			t.Fatal(err)
+	err := fs.WalkDir(assets, "assets", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
+		b, err := assets.ReadFile(path)
 		total += len(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if total > 200<<10 {
-		t.Fatalf("assets are %d bytes, over 200 KB", total)
+	if total == 0 || total > 200<<10 {
+		t.Fatalf("assets are %d bytes, want some and at most 200 KB", total)
 	}
 }

@@ -31,7 +31,8 @@ func chromiumPath() string {
 // consolebrowser AGENT. It starts `agentcore console --no-open` as the script would, opens its
 // URL, chats (streamed, then the same session), opens the invocation's trace as a waterfall,
 // sees the invocations in the metrics chart, tails logs for a line the agent printed, saves
-// screenshots (into $WORK/screenshots; the chat's and the trace's also into
+// screenshots (into $AGENTCORE_CONSOLE_ARTIFACTS, default $TMPDIR/agentcore-console-screenshots,
+// replaced by each run; the chat's and the trace's also into
 // $AGENTCORE_CONSOLE_SCREENSHOTS when set: make docs-screenshots points it at docs/), and logs
 // the benchmark figures.
 func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
@@ -100,7 +101,11 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 	defer cancel()
 	ctx, tcancel := context.WithTimeout(ctx, 8*time.Minute)
 	defer tcancel()
-	shots := ts.MkAbs("screenshots")
+	// the artifacts outlive the script's $WORK: the last run's, in one place, named in the log
+	shots := os.Getenv("AGENTCORE_CONSOLE_ARTIFACTS")
+	if shots == "" {
+		shots = filepath.Join(os.TempDir(), "agentcore-console-screenshots")
+	}
 	ts.Check(os.MkdirAll(shots, 0o755))
 	shot := func(name string) {
 		var png []byte

@@ -183,6 +183,16 @@ async function loadSessions() {
 $("sessions-refresh").addEventListener("click", loadSessions);
 
 // ---- logs
+// display is a line as the terminal shows it (builtins/logs display): a JSON line's body,
+// message or msg; anything else as is.
+function display(msg) {
+  if (!msg || msg[0] !== "{") return msg;
+  try {
+    const m = JSON.parse(msg);
+    for (const k of ["body", "message", "msg"]) if (m[k] != null) return typeof m[k] === "string" ? m[k] : JSON.stringify(m[k]);
+  } catch { /* not JSON: as is */ }
+  return msg;
+}
 let logsAbort = null;
 $("logs-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -199,7 +209,8 @@ $("logs-form").addEventListener("submit", async (e) => {
       if (ev.type !== "log_event") return;
       const line = el("div", { class: "line" + (ev.level ? " " + ev.level.toLowerCase() : "") },
         el("span", { class: "ts" }, (ev.time || "").replace("T", " ").replace("Z", "")), " ",
-        el("span", { class: "who" }, ev.session || ""), " ", ev.message);
+        el("span", { class: "who" }, ev.session || ""), " ", display(ev.message));
+      line.title = ev.message; // the whole JSON line, as stored
       out.append(line); out.scrollTop = out.scrollHeight;
     }, ctl.signal);
     note("logs-note", "done");

@@ -273,6 +273,17 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("the answer holding the secret key shows %q, want it masked as ****", got)
 	}
 
+	// the payload edited as JSON: refused on the page when it is not JSON, sent as is when it is
+	ts.Check(chromedp.Run(ctx, chromedp.Click(`#chat-payload-box summary`, chromedp.ByQuery),
+		chromedp.SendKeys(`#chat-payload`, `{"prompt": "via payload"`, chromedp.ByQuery), chromedp.Click(`#chat-send`, chromedp.ByQuery)))
+	waitJS("the payload refused", `document.getElementById("chat-note").textContent.includes("not valid JSON")`, time.Minute)
+	ts.Check(chromedp.Run(ctx, chromedp.SendKeys(`#chat-payload`, `}`, chromedp.ByQuery), chromedp.Click(`#chat-send`, chromedp.ByQuery)))
+	waitJS("the payload's answer", fmt.Sprintf(`(() => { const m = [...document.querySelectorAll(".msg.agent")]; return m.length === %d && m[%d].dataset.done === "1"; })()`, before+2, before+1), 2*time.Minute)
+	if got := evalStr(`[...document.querySelectorAll(".msg.agent")].pop().textContent`); !strings.Contains(got, "You said: via payload") {
+		ts.Fatalf("the payload's answer: %q", got)
+	}
+	ts.Check(chromedp.Run(ctx, chromedp.SetValue(`#chat-payload`, "", chromedp.ByQuery)))
+
 	// 4. the trace of that invocation, as a waterfall
 	ts.Check(chromedp.Run(ctx, chromedp.Click(`#tab-traces`, chromedp.ByQuery)))
 	sel := fmt.Sprintf(`#traces-table tr[data-session=%q] button`, session)

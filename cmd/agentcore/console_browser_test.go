@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/agentcore/agentcore/engine"
@@ -150,6 +151,11 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("the token stayed in the address bar")
 	}
 	shot("agents")
+	// keyboard: the arrow keys move between the views' tabs
+	ts.Check(chromedp.Run(ctx, chromedp.Focus(`#tab-agents`, chromedp.ByQuery), chromedp.KeyEvent(kb.ArrowRight)))
+	waitJS("ArrowRight to Chat", `document.activeElement.id === "tab-chat" && !document.getElementById("view-chat").hidden && document.getElementById("view-agents").hidden`, time.Minute)
+	ts.Check(chromedp.Run(ctx, chromedp.KeyEvent(kb.ArrowLeft)))
+	waitJS("ArrowLeft back to Agents", `document.activeElement.id === "tab-agents" && !document.getElementById("view-agents").hidden`, time.Minute)
 	// the first-page benchmark: reloads (cookie held) to the table filled
 	var firsts []float64
 	for i := 0; i < 5; i++ {

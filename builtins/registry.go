@@ -11,6 +11,7 @@ import (
 	"github.com/agentcore/agentcore/builtins/diff"
 	"github.com/agentcore/agentcore/builtins/docker"
 	"github.com/agentcore/agentcore/builtins/duration"
+	"github.com/agentcore/agentcore/builtins/ec2"
 	"github.com/agentcore/agentcore/builtins/ecr"
 	"github.com/agentcore/agentcore/builtins/env"
 	"github.com/agentcore/agentcore/builtins/envstate"
@@ -57,7 +58,7 @@ func Modules(d Deps) []*engine.Module {
 		project.Module, env.Module, envstate.Module,
 		docker.Module, aws.New(a), ecr.New(a), agentcore.New(a), ssm.New(a), statesync.New(a), cfn.New(a), oci.Module,
 		codezip.Module, s3.New(a), secrets.New(a),
-		iam.New(a), memory.New(a), identity.New(a),
+		iam.New(a), ec2.New(a), memory.New(a), identity.New(a),
 		logs.New(a), metrics.New(a), mcp.New(a),
 		journal.Module, naming.Module, duration.Module, retry.Module,
 	}

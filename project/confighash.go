@@ -38,6 +38,10 @@ func (a *Agent) ConfigHashSecrets(key []byte, env map[string]string, secretVersi
 	if len(secretVersions) > 0 {
 		doc["secret_versions"] = secretVersions
 	}
+	if a.Network != nil {
+		// Only when set, so agents without a VPC keep the hashes they had.
+		doc["network"] = a.Network
+	}
 	if a.Build == BuildZip {
 		// The managed runtime and the entry point are configuration of a code deployment (the
 		// zip's sha256 is its identity, as a digest is an image's).

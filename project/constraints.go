@@ -45,6 +45,11 @@ var Constraints = map[string]Constraint{
 	"TagKey":              {"bedrock-agentcore-control", "TagKey", 1, 128, `[a-zA-Z0-9\s._:/=+@-]*`, nil},
 	"TagValue":            {"bedrock-agentcore-control", "TagValue", 0, 256, `[a-zA-Z0-9\s._:/=+@-]*`, nil},
 	"ClientToken":         {"bedrock-agentcore-control", "ClientToken", 33, 256, `[a-zA-Z0-9](-*[a-zA-Z0-9]){0,256}`, nil},
+	// The VPC of network = { subnets, security_groups } (guardrails.go).
+	"Subnets":         {"bedrock-agentcore-control", "Subnets", 1, 16, "", nil},
+	"SecurityGroups":  {"bedrock-agentcore-control", "SecurityGroups", 1, 16, "", nil},
+	"SubnetId":        {"bedrock-agentcore-control", "SubnetId", -1, -1, `subnet-[0-9a-zA-Z]{8,17}`, nil},
+	"SecurityGroupId": {"bedrock-agentcore-control", "SecurityGroupId", -1, -1, `sg-[0-9a-zA-Z]{8,17}`, nil},
 	// Memory and Identity (resources.go).
 	"Name": {"bedrock-agentcore-control", "Name", -1, -1, `[a-zA-Z][a-zA-Z0-9_]{0,47}`, nil},
 	"CreateMemoryInputEventExpiryDurationInteger": {"bedrock-agentcore-control", "CreateMemoryInputEventExpiryDurationInteger", 3, 365, "", nil},

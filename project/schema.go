@@ -32,6 +32,9 @@ type rawProject struct {
 	Name               string `toml:"name"`
 	DefaultEnvironment string `toml:"default_environment"`
 	ID                 string `toml:"id"`
+	// Guardrails every environment starts from (guardrails.go).
+	PermissionsBoundary string         `toml:"permissions_boundary"`
+	Tags                map[string]any `toml:"tags"`
 }
 
 type rawLifecycle struct {
@@ -86,6 +89,10 @@ type rawEnv struct {
 	Agents      map[string]rawAgent      `toml:"agents"`
 	Memories    map[string]rawMemory     `toml:"memories"`
 	Credentials map[string]rawCredential `toml:"credentials"`
+	// Guardrails (guardrails.go).
+	PermissionsBoundary string         `toml:"permissions_boundary"`
+	Network             *rawNetwork    `toml:"network"`
+	Tags                map[string]any `toml:"tags"`
 }
 
 func tomlKeys(v any) []string {
@@ -261,6 +268,9 @@ type validator struct {
 	memories    map[string]rawMemory     // [memories], for agents' and environments' references
 	credentials map[string]rawCredential // [credentials]
 	reported    map[string]bool          // problems of resolved tables already reported
+
+	projBoundary string            // [project] permissions_boundary, checked
+	projTags     map[string]string // [project] tags, checked
 }
 
 func (v *validator) addf(path []string, format string, args ...any) {
@@ -288,6 +298,7 @@ func (v *validator) build(raw *rawFile) *Project {
 		v.addf([]string{"project", "id"}, "project id %q is invalid: use 12 lowercase hex digits (agentcore init writes one; make one with: openssl rand -hex 6)", p.ID)
 	}
 	v.resources(raw)
+	v.projectGuardrails(raw.Project)
 	for _, name := range sortedKeys(raw.Agents) {
 		path := []string{"agents", name}
 		if !nameRE.MatchString(name) {
@@ -555,6 +566,7 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 		v.addf(append(path, "state"), "state %q is not one of file, ssm", e.State)
 	}
 	e.Release = v.releaseMode(path, r.Release)
+	v.guardrails(e, r)
 	e.Variables = v.values(append(path, "variables"), r.Variables)
 	v.constrainVars(append(path, "variables"), r.Variables)
 	for _, an := range sortedKeys(r.Agents) {
@@ -577,6 +589,7 @@ func (v *validator) env(p *Project, name string, r rawEnv, agents map[string]raw
 		}
 		v.constrainResolved(name, an, len(a.Environment), len(merged))
 		a.Environment = merged
+		a.Network = e.Network
 		e.Agents[an] = a
 		rn := a.runtimeName
 		if rn == "" {

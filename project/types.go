@@ -45,6 +45,10 @@ type Agent struct {
 	Runtime    string   // build = "zip": AgentManagedRuntimeType (PYTHON_3_12, NODE_22...)
 	Entrypoint []string // build = "zip": CodeConfiguration.entryPoint
 
+	// Network is the environment's network (guardrails.go), set on an environment's agents: a
+	// runtime's network configuration is part of its configuration (config hash).
+	Network *Network
+
 	runtimeName   string // runtime_name override
 	buildExplicit string // build as written (the override's or the base's)
 }
@@ -92,4 +96,9 @@ type Environment struct {
 	RuntimeNames map[string]string      // agent name -> AgentCore runtime name in this environment
 	Memories     map[string]*Memory     // every [memories] table, with this environment's overrides
 	Credentials  map[string]*Credential // every [credentials] table, likewise
+
+	// Guardrails (guardrails.go): the environment's own, else the project's.
+	PermissionsBoundary string            // the policy ARN set as every created role's boundary, "" for none
+	Network             *Network          // the VPC runtimes run in, nil for PUBLIC
+	Tags                map[string]string // [project] tags with the environment's over them
 }

@@ -3,9 +3,9 @@ local ci = require("ci")
 
 local function init(args)
   local kind = args.target
-  if kind ~= "github" and kind ~= "gitlab" then
-    ui.error(kind and ("unknown CI service %q: use github or gitlab"):format(kind) or "ci init needs the CI service: github or gitlab",
-      { usage = true, hint = "agentcore ci init github (or gitlab)" })
+  if kind ~= "github" and kind ~= "gitlab" and kind ~= "jenkins" then
+    ui.error(kind and ("unknown CI service %q: use github, gitlab or jenkins"):format(kind) or "ci init needs the CI service: github, gitlab or jenkins",
+      { usage = true, hint = "agentcore ci init github (or gitlab, or jenkins)" })
   end
   if args.repo or args.provider then
     ui.error("--repo and --provider are options of ci role, not ci init", { usage = true,
@@ -35,8 +35,13 @@ local function init(args)
     ui.warn(("%s are protected, and a run confirms one environment (--confirm): edit the rollout lines"):format(table.concat(plan.protected, ", ")))
   end
   local last = plan.envs[#plan.envs]
-  ui.info(("next: agentcore ci role -e %s --repo OWNER/NAME%s%s, then set the CI variable %s to the role ARN it prints"):format(
-    last, plan.branch ~= "main" and (" --branch " .. plan.branch) or "", kind == "gitlab" and " --provider gitlab" or "", ci.role_variable))
+  if kind == "jenkins" then
+    ui.info(("next: give Jenkins AWS credentials, as the comments at the top of %s say: a web-identity token file (credential %s, OpenID Connect Provider plugin) and the role ARN in the environment variable %s, or the AWS credentials binding (credential %s)"):format(
+      path, ci.jenkins_token_credential, ci.role_variable, ci.jenkins_aws_credential))
+  else
+    ui.info(("next: agentcore ci role -e %s --repo OWNER/NAME%s%s, then set the CI variable %s to the role ARN it prints"):format(
+      last, plan.branch ~= "main" and (" --branch " .. plan.branch) or "", kind == "gitlab" and " --provider gitlab" or "", ci.role_variable))
+  end
   return { file = path, service = kind, through = plan.through, environments = plan.envs, branch = plan.branch,
     agents = plan.agents, rewritten = existed }
 end
@@ -94,15 +99,18 @@ local function role(args)
   end
 
   local out = cfn.deploy { stack = stack, template = "ci-role", capabilities = { "CAPABILITY_NAMED_IAM" },
-    tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = e.name,
-      ["agentcore:project-id"] = project.id() ~= "" and project.id() or nil },
+    tags = ci.stack_tags(),
     parameters = {
       RoleName = ci.role_name(), ProviderHost = host, CreateProvider = create and "true" or "false",
       Audience = ci.audience, Subject = subject, Project = project.name(), Environment = e.name,
       NamePrefix = ci.name_prefix(), RuntimePrefix = rprefix, CodeBucketArns = ci.code_bucket_arns(caller.account),
+      PermissionsBoundary = e.permissions_boundary or "",
     } }
   local arn = out.outputs.RoleArn
   ui.ok(("deploy role %s (stack %s, %s)"):format(arn, stack, out.changed and "deployed" or "unchanged"))
+  if (e.permissions_boundary or "") ~= "" then
+    ui.info("its permissions boundary: " .. e.permissions_boundary)
+  end
   ui.info(("only %s can assume it (%s:sub = %s, aud = %s)"):format(args.repo .. "@" .. args.branch, host, subject, ci.audience))
   if provider == "github" then
     ui.info(("set it for the workflow: gh variable set %s --repo %s --body %s"):format(ci.role_variable, args.repo, arn))
@@ -118,7 +126,7 @@ local function role(args)
 end
 
 return recipe {
-  description = "Write a CI pipeline (GitHub Actions or GitLab CI) that tests and rolls out the agents, and deploy the AWS role it assumes",
+  description = "Write a CI pipeline (GitHub Actions, GitLab CI or Jenkins) that tests and rolls out the agents, and deploy the AWS role it assumes",
   usage = [[
   init github|gitlab   write .github/workflows/agentcore.yml or .gitlab-ci.yml: on every pull
                        request and push, check agentcore.toml and the recipes and run the agents'
@@ -126,6 +134,10 @@ return recipe {
                        for each agent, one pipeline at a time (concurrency group / resource_group),
                        with Go and pip downloads cached and AWS credentials from the CI service's
                        OpenID Connect token. Refuses to overwrite the file without --force.
+  init jenkins         write a Jenkinsfile (declarative pipeline) with the GitHub workflow's
+                       stages and commands, one build at a time; AWS credentials from a
+                       web-identity token file (OpenID Connect Provider plugin) or the AWS
+                       credentials binding, as its comments say.
   role                 deploy (CloudFormation) the IAM role the pipeline assumes: only --repo's
                        --branch may assume it, and it may do exactly what agentcore does to deploy
                        this project (its stacks, repositories, execution roles, runtimes, state
@@ -140,12 +152,13 @@ Examples:
   agentcore ci init github
   agentcore ci role -e prod --repo my-org/my-project
   agentcore ci init gitlab --through dev,prod --agentcore-version v1.4.0
+  agentcore ci init jenkins --through 'staging,prod-us|prod-eu'
   agentcore ci role -e prod --repo my-group/my-project --provider gitlab --branch release]],
   lock = false,
   args = {
     { name = "action", type = "string", positional = true, required = true, choices = { "init", "role" },
       help = "init (write the pipeline) or role (deploy its AWS role)" },
-    { name = "target", type = "string", positional = true, help = "init: github or gitlab" },
+    { name = "target", type = "string", positional = true, help = "init: github, gitlab or jenkins" },
     { name = "force", type = "bool", help = "init: overwrite an existing pipeline file" },
     { name = "through", type = "string", help = "init: the environments to roll out through, e.g. dev,staging,prod (waves: \"prod-us|prod-eu\")" },
     { name = "agentcore-version", type = "string", help = "init: the agentcore version CI installs (default latest)" },

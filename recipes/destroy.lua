@@ -14,6 +14,37 @@ local function rank(r)
   return 4
 end
 
+-- After a runtime in VPC mode is deleted, AgentCore releases the network interfaces it held in
+-- the environment's subnets on its own time, and a subnet or security group cannot be deleted
+-- while they exist: wait for them (bounded), and name those that outlive the wait.
+local ENI_WAIT, ENI_POLL = 600, 10
+local function wait_interfaces(e, max_wait)
+  max_wait = max_wait or ENI_WAIT
+  local net = e.network
+  if not net or e.is_local then return end
+  local left = ec2.managed_interfaces(net.subnets, net.security_groups)
+  if #left == 0 then
+    ui.ok("no network interfaces of AgentCore left in " .. table.concat(net.subnets, ", "))
+    return
+  end
+  ui.step(("waiting for AgentCore to release %d network interface%s (at most %ds)"):format(#left, #left == 1 and "" or "s", max_wait))
+  local waited = 0
+  while #left > 0 and waited < max_wait do
+    local step = math.min(ENI_POLL, max_wait - waited)
+    sleep(step)
+    waited = waited + step
+    left = ec2.managed_interfaces(net.subnets, net.security_groups)
+  end
+  if #left == 0 then
+    ui.ok("AgentCore released its network interfaces")
+    return
+  end
+  local ids = {}
+  for _, n in ipairs(left) do table.insert(ids, ("%s (%s, %s)"):format(n.id, n.subnet_id, n.status)) end
+  ui.warn(("%d network interface%s of AgentCore still exist%s after %ds: %s; AgentCore shares them between runtimes with the same subnets and security groups and deletes them itself, up to 8 hours after the last one; subnets and security groups cannot be deleted until then"):format(
+    #left, #left == 1 and "" or "s", #left == 1 and "s" or "", max_wait, table.concat(ids, ", ")))
+end
+
 -- The plan for one agent (its lock is held): {agent, plan, keep}, or {agent, empty = true}
 -- when nothing is recorded for it. An interrupted run's intents are resolved first. leaving
 -- names the agents this run destroys before this one: what it shares only with them is its
@@ -99,12 +130,34 @@ local function plan_of(name, leaving, opts)
       table.insert(plan, { kind = "credential", id = cr.provider_name, arn = cr.arn, name = cr.name, type = cr.type })
     end
   end
+  -- A runtime agentcore import runtime took over: deleted (with the endpoints it had) only with
+  -- --include-adopted; its repository and role are never agentcore's to delete.
+  local ad = a.adopted
+  if ad and ad.runtime and a.runtime_id then
+    if opts.include_adopted then
+      for _, name in ipairs(ad.endpoints or {}) do
+        local id = a.runtime_id .. "/" .. name
+        if a.endpoints[name] and not deploy.has_resource(c, "endpoint", id) then
+          table.insert(plan, { kind = "endpoint", id = id, adopted = true })
+        end
+      end
+      table.insert(plan, { kind = "runtime", id = a.runtime_id, arn = a.runtime_arn, adopted = true })
+    else
+      table.insert(keep, { kind = "runtime", id = a.runtime_id, why = "adopted with agentcore import runtime: --include-adopted deletes it" })
+    end
+    if ad.repository then
+      table.insert(keep, { kind = "repository", id = ad.repository, why = "the imported runtime's: never deleted by agentcore" })
+    end
+    if ad.role_arn then
+      table.insert(keep, { kind = "role", id = ad.role_arn, why = "the imported runtime's: never deleted by agentcore" })
+    end
+  end
   table.sort(plan, function(x, y) return rank(x) < rank(y) end)
   if agent.execution_role ~= "" then
     table.insert(keep, { kind = "role", id = agent.execution_role, why = "not created by agentcore" })
   end
 
-  return { agent = agent, plan = plan, keep = keep, repo_uri = a.repository }
+  return { agent = agent, plan = plan, keep = keep, repo_uri = a.repository, network_wait = opts.network_wait }
 end
 
 local function show(p, e)
@@ -152,6 +205,8 @@ local function execute(pl)
       deploy.retry_held("runtime " .. p.id, function() gone_ok(agentcore.delete_runtime, p.id) end)
       agentcore.wait_runtime(p.id)
       a.runtime_id, a.runtime_arn, a.versions, a.endpoints = nil, nil, {}, {}
+      if p.adopted then a.adopted = nil end
+      wait_interfaces(e, pl.network_wait)
     elseif p.kind == "code" then
       local b, prefix = p.id:match("^s3://([^/]+)/(.*)$")
       ui.step("deleting the code zips under " .. p.id)
@@ -213,11 +268,17 @@ local function execute(pl)
     elseif k.kind == "credential" then
       ui.ok(("kept %s (%s)"):format(k.id, k.why))
       journal.set_credential(c.st, agent.name, k.name, nil)
-    elseif k.kind ~= "role" then
+    elseif k.kind ~= "role" and k.kind ~= "runtime" and k.kind ~= "repository" then
       deploy.forget_resource(c, k.kind, k.id)
     end
   end
-  if #a.resources == 0 then st.agents[agent.name] = nil end
+  if a.adopted and a.runtime_id then
+    -- the adopted runtime stays, and so does its record: update, status and a later
+    -- destroy --include-adopted still find it
+    ui.ok(("kept runtime %s (adopted: --include-adopted deletes it)"):format(a.runtime_id))
+  elseif #a.resources == 0 then
+    st.agents[agent.name] = nil
+  end
   state.save(st)
   ui.ok(("%s is destroyed in %s"):format(agent.name, e.name))
   return { agent = agent.name, plan = plan, destroyed = true }
@@ -242,6 +303,19 @@ local function memories_of(plans)
 end
 
 local confirm
+-- Deleting what agentcore did not create (--include-adopted) is asked on its own.
+local function confirm_adopted(e, plans)
+  local what = {}
+  for _, p in ipairs(plans) do
+    for _, x in ipairs(p.plan) do
+      if x.adopted and x.kind == "runtime" then table.insert(what, ("%s of %s"):format(x.id, p.agent.name)) end
+    end
+  end
+  if #what == 0 then return end
+  confirm(e, ("also delete the adopted runtime%s %s, which agentcore did not create (with its versions and endpoints; this cannot be undone)?"):format(
+    #what == 1 and "" or "s", table.concat(what, ", ")))
+end
+
 local function confirm_memories(e, plans)
   local mems = memories_of(plans)
   if #mems == 0 then return end
@@ -269,6 +343,8 @@ when agentcore created it and no other agent of the environment uses it, after a
 own (--yes answers it too); --keep-memory keeps it, and a memory recorded by agentcore import
 memory is never deleted. A credential provider is deleted when agentcore created it and no
 other agent of the environment lists it (one recorded by agentcore import credential is kept).
+A runtime recorded by agentcore import runtime is kept unless --include-adopted is given (a
+question of its own, or --yes); its repository and role are never deleted.
 --dry-run prints the plan. A protected
 environment needs --yes and a typed confirmation of its name (in a terminal, or --confirm NAME).
 
@@ -285,13 +361,16 @@ Examples:
     { name = "agents", type = "list", positional = true, help = "more agent names (each in turn, under its own lock)" },
     { name = "all", type = "bool", help = "every agent of the project (one plan, one confirmation)" },
     { name = "dry-run", type = "bool", help = "print the plan and change nothing" },
+    { name = "network-wait", type = "string", help = "how long to wait for the network interfaces AgentCore holds in a VPC environment's subnets (default 10m)" },
+    { name = "include-adopted", type = "bool", help = "also delete runtimes recorded by agentcore import runtime (asked on its own; their repositories and roles are kept)" },
     { name = "keep-memory", type = "bool", help = "keep the agent's memory (its events and records) even when agentcore created it and no other agent uses it" },
   },
   run = function(args)
     local names = deploy.agent_names(args, "destroy")
     local e = env.get()
+    local network_wait = require("release").parse_duration(args.network_wait, "--network-wait")
     if #names == 1 then return with_agents(names, function()
-      local p = plan_of(names[1], nil, { keep_memory = args.keep_memory })
+      local p = plan_of(names[1], nil, { keep_memory = args.keep_memory, include_adopted = args.include_adopted, network_wait = network_wait })
       if p.empty then
         ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(p.agent.name, e.name))
         return { agent = p.agent.name, plan = json.array(), destroyed = false }
@@ -302,6 +381,7 @@ Examples:
         return { agent = p.agent.name, plan = p.plan, destroyed = false, dry_run = true }
       end
       confirm(e, ("delete these %d resources of %s in %s?"):format(#p.plan, p.agent.name, e.name))
+      confirm_adopted(e, { p })
       confirm_memories(e, { p })
       aws.guard()
       return execute(p)
@@ -309,7 +389,7 @@ Examples:
     return with_agents(names, function()
       local plans, count, which, leaving = {}, 0, {}, {}
       for _, name in ipairs(names) do
-        local p = plan_of(name, leaving, { keep_memory = args.keep_memory })
+        local p = plan_of(name, leaving, { keep_memory = args.keep_memory, include_adopted = args.include_adopted, network_wait = network_wait })
         leaving[name] = true
         if p.empty then
           ui.ok(("nothing is recorded for %s in %s: nothing to destroy"):format(name, e.name))
@@ -330,6 +410,7 @@ Examples:
         return { environment = e.name, results = results, failed = 0, dry_run = true }
       end
       confirm(e, ("delete these %d resources of %s in %s?"):format(count, table.concat(which, ", "), e.name))
+      confirm_adopted(e, plans)
       confirm_memories(e, plans)
       aws.guard()
       local by_name = {}

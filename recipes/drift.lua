@@ -43,18 +43,35 @@ local function live_agent(name, a, by_name, stacks)
     for _, v in ipairs(agentcore.list_versions(rt.agentRuntimeId)) do
       if v.status == "READY" then
         local full = agentcore.get_runtime(rt.agentRuntimeId, { version = v.agentRuntimeVersion })
-        d.versions[deploy.vname(v.agentRuntimeVersion)] = { image = deploy.artifact_uri(full and full.agentRuntimeArtifact) }
+        local image = deploy.artifact_uri(full and full.agentRuntimeArtifact)
+        if full and tostring(full.agentRuntimeVersion) ~= tostring(v.agentRuntimeVersion) then
+          -- the service answered another version than the one asked for (an emulator that
+          -- ignores the qualifier): this version's image is unknown, so only its existence is
+          -- compared (docs/moto-differences.md)
+          local rec = a and deploy.version(a, tonumber(v.agentRuntimeVersion))
+          image = rec and rec.image or nil
+        end
+        d.versions[deploy.vname(v.agentRuntimeVersion)] = { image = image }
       end
     end
     for _, ep in ipairs(agentcore.list_endpoints(rt.agentRuntimeId)) do
-      d.endpoints[ep.name] = { version = tonumber(ep.liveVersion or ep.targetVersion) }
+      local n = ep.liveVersion or ep.targetVersion
+      if not n then -- a list entry without its versions (the model makes them optional): ask
+        local full = agentcore.get_endpoint(rt.agentRuntimeId, ep.name)
+        n = full and (full.liveVersion or full.targetVersion)
+      end
+      d.endpoints[ep.name] = { version = tonumber(n) }
+    end
+    -- AWS lists DEFAULT with every runtime; where the service lists none (an emulator), the
+    -- recorded DEFAULT, which always follows the latest version, is not drift
+    if not d.endpoints.DEFAULT and a and a.endpoints and a.endpoints.DEFAULT then
+      d.endpoints.DEFAULT = { version = a.endpoints.DEFAULT.version }
     end
   end
-  local repo = agent.build ~= "zip" and ecr.describe_repository(deploy.repo_name(agent)) or nil
-  d.repository = repo and repo.repositoryUri or nil
-  if env.get().registry ~= "" and d.repository then
-    d.repository = env.get().registry .. "/" .. deploy.repo_name(agent) -- where images are pushed
-  end
+  -- an imported runtime's repository is the one it ran from (agentcore import runtime)
+  local repo_name = a and a.adopted and a.adopted.repository or deploy.repo_name(agent)
+  local repo = agent.build ~= "zip" and ecr.describe_repository(repo_name) or nil
+  d.repository = repo and deploy.push_uri(repo_name, repo.repositoryUri) or nil -- where images are pushed
   if agent.build == "zip" and stacks[deploy.code_stack_name()] then
     d.stacks = d.stacks or {}
     d.stacks[deploy.code_stack_name()] = settled[stacks[deploy.code_stack_name()]] and "ok" or stacks[deploy.code_stack_name()]
@@ -84,6 +101,19 @@ local function from_live(st, only)
     end
   end
   return doc
+end
+
+-- The document without runtime ARNs, for comparing with what runs: a runtime is its id (its
+-- ARN is made from it on AWS; an emulator's ARN changes with every version).
+local function without_arns(doc)
+  local out = { agents = {} }
+  for name, d in pairs(doc.agents) do
+    local c = {}
+    for k, v in pairs(d) do c[k] = v end
+    c.runtime_arn = nil
+    out.agents[name] = c
+  end
+  return out
 end
 
 -- Plain words for one change. source is "runs" or "the cloud copy".
@@ -195,6 +225,39 @@ local function credential_findings(st, only, envname, out)
             table.insert(out, { category = "credential", source = "runs", path = path, kind = "modify", recorded = rec.updated, other = live.updated,
               text = ("credential %s: provider %s was changed at %s, after agentcore last wrote it (%s); agentcore update %s puts its configuration back"):format(
                 rec.name, rec.provider_name, tostring(live.updated), rec.updated, name) })
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The tags agentcore.toml asks for ([project] and environment tags) on what agentcore created
+-- for each agent: its runtime and the endpoints it recorded as created. An adopted runtime is
+-- not agentcore's to tag, and is not compared.
+local function tag_findings(st, only, envname, out)
+  if not next(deploy.user_tags()) then return end
+  for _, name in ipairs(project.agents()) do
+    local a = st.agents[name]
+    if (not only or only == name) and a and a.runtime_arn and not (a.adopted and a.adopted.runtime) then
+      local targets = { { what = "runtime " .. a.runtime_id, arn = a.runtime_arn, path = "agents." .. name .. ".tags" } }
+      for _, r in ipairs(a.resources or {}) do
+        if r.kind == "endpoint" and r.arn then
+          table.insert(targets, { what = "endpoint " .. r.id, arn = r.arn, path = "agents." .. name .. ".endpoints." .. r.id:match("/(.+)$") .. ".tags" })
+        end
+      end
+      for _, t in ipairs(targets) do
+        local live = agentcore.list_tags(t.arn)
+        if live then
+          local d = deploy.tag_drift(live)
+          local keys = {}
+          for k in pairs(d) do table.insert(keys, k) end
+          table.sort(keys)
+          for _, k in ipairs(keys) do
+            table.insert(out, { category = "tags", source = "runs", path = t.path .. "." .. k, kind = d[k].got and "changed" or "removed",
+              recorded = d[k].want, other = d[k].got, arn = t.arn,
+              text = ("%s of %s in %s: tag %s is %s, agentcore.toml says %q"):format(t.what, name, envname, k,
+                d[k].got and ("%q"):format(d[k].got) or "missing", d[k].want) })
           end
         end
       end
@@ -350,9 +413,10 @@ Examples:
     if cloud then
       report(diff.compare(recorded, cloud).changes, "the cloud copy", envname, findings)
     end
-    report(diff.compare(recorded, live).changes, "runs", envname, findings)
+    report(diff.compare(without_arns(recorded), without_arns(live)).changes, "runs", envname, findings)
     memory_findings(st, args.agent, envname, findings)
     credential_findings(st, args.agent, envname, findings)
+    tag_findings(st, args.agent, envname, findings)
     for _, f in ipairs(findings) do
       if f.source == "the cloud copy" then f.category = "environment" end
     end
@@ -367,7 +431,7 @@ Examples:
     end
 
     ui.warn(("drift in %s: %d difference%s"):format(envname, #findings, #findings == 1 and "" or "s"))
-    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory", "credential" }) do
+    for _, category in ipairs({ "environment", "runtime", "endpoint", "shared resource", "memory", "credential", "tags" }) do
       local lines = {}
       for _, f in ipairs(findings) do
         if f.category == category then table.insert(lines, f.text) end
@@ -385,8 +449,12 @@ Examples:
 
     if args.fix then
       local live_only, resources = false, false
+      local tags = {}
       for _, f in ipairs(findings) do
-        if f.category == "memory" or f.category == "credential" then
+        if f.category == "tags" then
+          table.insert(tags, f)
+          live_only = true
+        elseif f.category == "memory" or f.category == "credential" then
           resources = true -- not in what adopt and restore change
         elseif f.source == "runs" then
           live_only = true
@@ -414,6 +482,19 @@ Examples:
       else
         restore(st, recorded, live)
         ui.ok("what runs is back to what the state says")
+      end
+      if #tags > 0 and args.fix == "restore" then
+        local by_arn, order = {}, {}
+        for _, f in ipairs(tags) do
+          if not by_arn[f.arn] then by_arn[f.arn] = {}; table.insert(order, f.arn) end
+          by_arn[f.arn][f.path:match("%.tags%.(.+)$")] = f.recorded
+        end
+        for _, arn in ipairs(order) do
+          agentcore.tag_resource(arn, by_arn[arn])
+          ui.ok("tagged " .. arn .. " as agentcore.toml says")
+        end
+      elseif #tags > 0 then
+        ui.info("tags are not recorded in the state: --fix restore puts agentcore.toml's tags back; to keep other values, change tags in agentcore.toml")
       end
       result.fixed = args.fix
       return result

@@ -74,6 +74,13 @@ Examples:
     end
 
     -- DEFAULT: redeploy the old version's image as a new version.
+    if (v.digest or "") == "" then
+      -- a version of an imported runtime that ran an image by tag ECR could not resolve: the
+      -- tag may point elsewhere now, and "exact image" cannot be promised
+      ui.error(("%s of %s ran %s, a tag whose digest agentcore does not know (recorded by agentcore import runtime): rolling back to it would not redeploy an exact image"):format(
+        deploy.vname(target), agent.name, v.image), { usage = true,
+        hint = ("roll back to a version with a digest (agentcore status %s lists them), or deploy that image again with an update"):format(agent.name) })
+    end
     ui.step(("rolling DEFAULT of %s back to %s: redeploying its image %s"):format(agent.name, deploy.vname(target), deploy.short_digest(v.digest)))
     deploy.memory_env(c) -- the recorded memory stays the runtime's
     deploy.credentials_env(c) -- so do the recorded providers

@@ -80,6 +80,44 @@ local function source_step(name, through, opts)
   return src
 end
 
+-- A first wave of several environments: the artifact is made once on this machine and
+-- published to the first environment's repository (or code bucket) without being deployed
+-- there yet; then every environment of the wave gets it as a later wave does, in parallel.
+-- The environments of the wave must build the same kind for the same platform.
+local function build_step(name, wave)
+  local agent = project.agent(name)
+  aws.guard()
+  deploy.preflight(agent)
+  local c = deploy.context(agent)
+  deploy.reconcile(c)
+  ui.step(("building %s once for %s"):format(name, table.concat(wave, ", ")))
+  local r = parallel {
+    repository = function() return agent.build == "zip" and deploy.ensure_code_bucket(c) or deploy.ensure_repository(c) end,
+    artifact = function() return deploy.make_artifact(agent) end,
+  }
+  r.artifact.platform = agent.platform
+  local pushed = deploy.publish(r.artifact, r.repository)
+  release.event("built", { wave = 1, digest = pushed.digest })
+  return { image = pushed.image, digest = pushed.digest, from = env.name(),
+    auth = not deploy.is_code(pushed.image) and deploy.registry_auth() or nil }
+end
+
+-- Stops (exit 2, before any work) when the environments of a first wave would not run one
+-- artifact: another build kind or platform in one of them.
+local function check_first_wave(name, wave)
+  local want
+  for _, e in ipairs(wave) do
+    local a = with_env(e, function() return project.agent(name, { resolve = false }) end)
+    local got = { build = a.build, platform = a.platform, env = e }
+    if want and (got.build ~= want.build or got.platform ~= want.platform) then
+      ui.error(("the first wave %s is built once, but %s builds %s for %s in %s and %s for %s in %s"):format(
+        table.concat(wave, "|"), name, want.build, want.platform, want.env, got.build, got.platform, e), { usage = true,
+        hint = "give the environments of the first wave the same build and platform, or start with one: --through " .. wave[1] .. "," .. table.concat(wave, "|") })
+    end
+    want = want or got
+  end
+end
+
 -- A later environment: the artifact carried as promote --to does (no new version when it
 -- runs it already), then the gate. A canary environment whose stable serves the artifact is
 -- done already.
@@ -116,7 +154,7 @@ local function confirm_wave(name, wave, src)
       local w = with_env(e, function() return runs(name) end)
       local done = src and (w.digest == src.digest and (env.get(e).release ~= "canary" or w.stable_digest == src.digest))
       if not done then
-        local what = src and (deploy.short_digest(src.digest) .. " (" .. deploy.vname(src.version) .. " of " .. src.from .. ")") or "a new build"
+        local what = src and (deploy.short_digest(src.digest) .. " (" .. deploy.source_label(src) .. " of " .. src.from .. ")") or "a new build"
         if not ui.confirm(("environment %s is protected: roll %s out to it?"):format(e, what), { typed = e }) then
           ui.error(("not confirmed: the rollout stopped before %s"):format(e), { usage = true,
             hint = "type the environment name exactly, or pass --yes --confirm " .. e .. " (several: --confirm a,b)" })
@@ -138,7 +176,10 @@ agentcore release --help). The first failure stops the rollout, with what runs w
 --through lists environments: ',' one after the other, '|' a wave deployed in parallel (each
 environment under its own lock, output labelled with its name), or names a [rollouts.NAME]
 table (through = ["dev", "staging", "prod-us|prod-eu"]). Multi-region is a wave: one
-environment per account and region.
+environment per account and region. A rollout may start with a wave (--through
+'prod-us|prod-eu'): the artifact is built once, published to the first environment's
+repository, and the wave's environments get it in parallel (they must build the same kind for
+the same platform; it builds with the stock build, not a project's update recipe).
 
 Protected environments ask for their typed confirmation before their wave (--yes --confirm
 prod-us,prod-eu in CI). A rollout killed or interrupted and run again continues with the same
@@ -148,6 +189,7 @@ run it already are not deployed again. --rebuild starts over.
 Examples:
   agentcore rollout my-bot --through dev,staging,prod
   agentcore rollout my-bot --through 'dev,staging,prod-us|prod-eu' -o json
+  agentcore rollout my-bot --through 'prod-us|prod-eu' --yes --confirm prod-us,prod-eu
   agentcore rollout my-bot --through main --yes --confirm prod-us,prod-eu]],
   lock = false, -- each environment is locked while the rollout acts on it
   args = {
@@ -163,11 +205,8 @@ Examples:
     project.agent(name, { resolve = false }) -- an unknown agent stops here
     local plan = project.rollout(args.through or "")
     local waves = plan.waves
-    if #waves[1] ~= 1 then
-      ui.error(("the first wave builds the artifact, so it must name one environment, not %s"):format(table.concat(waves[1], "|")),
-        { usage = true, hint = "start with one environment: --through dev," .. through_text(waves) })
-    end
     local through, first = through_text(waves), waves[1][1]
+    if #waves[1] > 1 then check_first_wave(name, waves[1]) end
     local opts = { smoke = args.smoke, hold = release.parse_duration(args.hold, "--hold"), rebuild = args.rebuild, force = args.force }
     -- Before any work: bad --smoke input, and canary environments without checks.
     for _, w in ipairs(waves) do
@@ -192,11 +231,18 @@ Examples:
       local ok, err = pcall(function()
         confirm_wave(name, waves[1], nil)
         reached = 1
-        src = with_env(first, function() return source_step(name, through, opts) end)
-        results[first] = { version = src.version, digest = src.digest, status = src.resumed and "continued" or "deployed" }
-        for i = 2, #waves do
+        local from = 2
+        if #waves[1] == 1 then
+          src = with_env(first, function() return source_step(name, through, opts) end)
+          results[first] = { version = src.version, digest = src.digest, status = src.resumed and "continued" or "deployed" }
+        else
+          -- built once, then the whole first wave is deployed as a later wave is
+          src = with_env(first, function() return build_step(name, waves[1]) end)
+          from = 1
+        end
+        for i = from, #waves do
           local wave = waves[i]
-          confirm_wave(name, wave, src)
+          if i > 1 then confirm_wave(name, wave, src) end
           reached = i
           ui.step(("wave %d: %s"):format(i, table.concat(wave, ", ")))
           local branches = {}
@@ -240,7 +286,8 @@ Examples:
         ui.table({ "environment", "wave", "status", "DEFAULT", "stable", "digest" }, rows)
         ui.ok(("%s %s runs in %d environment%s"):format(name, deploy.short_digest(src.digest), #envs, #envs == 1 and "" or "s"))
         if ui.json_mode() then ui.emit("rollout", { step = "finished", through = through, digest = src.digest }) end
-        return { agent = name, through = through, digest = src.digest, source_version = src.version, environments = envs }
+        return { agent = name, through = through, digest = src.digest, source_version = src.version, environments = envs,
+          built_once = #waves[1] > 1 or nil }
       end
 
       local code = type(err) == "table" and err.code or 1

@@ -44,8 +44,7 @@ local function set(args)
   end
   aws.guard()
   local e = secrets.ensure { name = id, description = ("agentcore secret %s of project %s, environment %s"):format(args.name, project.name(), env.name()),
-    tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), ["agentcore:managed"] = "true",
-      ["agentcore:project-id"] = project.id() ~= "" and project.id() or nil } }
+    tags = require("deploy").owned_tags("agentcore:managed", "true") }
   source.name = id
   local p = secrets.put(source)
   ui.ok(("secret %s (%s): new value stored, version %s"):format(args.name, id, p.version_id:sub(1, 8)))

@@ -81,6 +81,9 @@ local function agent_status(name, st)
   if not a or not a.runtime_id then return out end
   out.deployed = true
   out.runtime_id, out.runtime_arn, out.repository = a.runtime_id, a.runtime_arn, a.repository
+  if a.adopted then
+    out.adopted = { at = a.adopted.at, repository = a.adopted.repository, role_arn = a.adopted.role_arn }
+  end
   local live = agentcore.get_runtime(a.runtime_id)
   out.live = live ~= nil
   out.status = live and live.status or "MISSING"
@@ -184,6 +187,10 @@ Examples:
           end
           ui.table({ "ENDPOINT", "VERSION", "STATUS", "INVOCATIONS (1H)", "ERRORS (1H)", "LAST ERROR (UTC)" }, erows)
           if s.dashboard_url then ui.info("dashboard: " .. s.dashboard_url) end
+          if s.adopted then
+            ui.info(("adopted (agentcore import runtime, %s): destroy keeps the runtime unless --include-adopted; its repository %s and role %s are never agentcore's"):format(
+              s.adopted.at or "-", s.adopted.repository or "-", s.adopted.role_arn or "-"))
+          end
         end
         local m = s.memory
         if m then

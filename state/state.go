@@ -56,6 +56,19 @@ type Agent struct {
 	// Credentials are the credential providers the agent lists ([credentials.NAME]), sorted
 	// by name. Agents that list one provider each record it: destroy deletes it with the last.
 	Credentials []Credential `json:"credentials,omitempty"`
+	// Adopted is set on an agent whose runtime `agentcore import runtime` took over rather than
+	// created: destroy deletes that runtime (and the endpoints it had) only with
+	// --include-adopted, and never its repository or role.
+	Adopted *Adopted `json:"adopted,omitempty"`
+}
+
+// Adopted records what agentcore import runtime took over.
+type Adopted struct {
+	Runtime    bool     `json:"runtime"`              // the runtime itself is not agentcore's
+	At         string   `json:"at"`                   // when it was imported (RFC 3339)
+	Repository string   `json:"repository,omitempty"` // the image repository it ran from: never agentcore's
+	RoleARN    string   `json:"role_arn,omitempty"`   // its execution role: never agentcore's
+	Endpoints  []string `json:"endpoints,omitempty"`  // the named endpoints it had when imported
 }
 
 // Credential records an AgentCore Identity credential provider an agent reads. It never holds

@@ -19,6 +19,7 @@ var iamPrefix = map[string]string{
 	"cloudformation":          "cloudformation",
 	"cloudwatch":              "cloudwatch",
 	"cloudwatchlogs":          "logs",
+	"ec2":                     "ec2",
 	"ecr":                     "ecr",
 	"iam":                     "iam",
 	"s3":                      "s3",
@@ -147,6 +148,13 @@ func sdkOperations(t *testing.T, dir string) map[string]string {
 					}
 				}
 			case *ast.CallExpr:
+				// the ec2 module's own Query API client (builtins/ec2/query.go): c.call(ctx, "Action", ...)
+				if sel, ok := x.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "call" && filepath.Base(filepath.Dir(p)) == "ec2" && len(x.Args) > 1 {
+					if lit, ok := x.Args[1].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						action, _ := strconv.Unquote(lit.Value)
+						ops["ec2:"+action] = p
+					}
+				}
 				if sel, ok := x.Fun.(*ast.SelectorExpr); ok && strings.HasPrefix(sel.Sel.Name, "New") && strings.HasSuffix(sel.Sel.Name, "Paginator") {
 					if id, ok := sel.X.(*ast.Ident); ok {
 						add(id.Name, strings.TrimSuffix(strings.TrimPrefix(sel.Sel.Name, "New"), "Paginator"))

@@ -15,7 +15,7 @@ func TestCIRoleShape(t *testing.T) {
 	const name = "ci-role.yaml"
 	doc := load(t, name)
 	if got, want := keys(doc["Parameters"]), []string{"Audience", "CodeBucketArns", "CreateProvider", "Environment",
-		"NamePrefix", "Project", "ProviderHost", "RoleName", "RuntimePrefix", "Subject"}; !reflect.DeepEqual(got, want) {
+		"NamePrefix", "PermissionsBoundary", "Project", "ProviderHost", "RoleName", "RuntimePrefix", "Subject"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("parameters %v, want %v", got, want)
 	}
 	if got, want := keys(doc["Outputs"]), []string{"ProviderArn", "ProviderCreated", "RoleArn", "RoleName"}; !reflect.DeepEqual(got, want) {
@@ -91,7 +91,9 @@ func TestCIRoleShape(t *testing.T) {
 			if !strings.Contains(r, "${AWS::AccountId}") {
 				t.Errorf("%v: resource %s is not in the caller's account", m["Sid"], r)
 			}
-			if strings.Contains(r, ":role/") && !strings.Contains(r, ":role/agentcore-${NamePrefix}-") {
+			// AgentCore's network service-linked role, which only AWS can give permissions to
+			const slr = ":role/aws-service-role/network.bedrock-agentcore.amazonaws.com/"
+			if strings.Contains(r, ":role/") && !strings.Contains(r, ":role/agentcore-${NamePrefix}-") && !strings.Contains(r, slr) {
 				t.Errorf("%v: role resource %s", m["Sid"], r)
 			}
 		}

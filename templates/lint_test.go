@@ -32,6 +32,9 @@ var starAllowed = map[string]func(stmt map[string]any) error{
 	"xray:GetTraceSummaries":              nil, // X-Ray reads: no resource-level permissions
 	"xray:BatchGetTraces":                 nil,
 	"xray:GetTraceSegmentDestination":     nil, // X-Ray: no resource-level permissions
+	"ec2:DescribeSubnets":                 nil, // EC2 Describe calls: no resource-level permissions
+	"ec2:DescribeSecurityGroups":          nil,
+	"ec2:DescribeNetworkInterfaces":       nil,
 }
 
 func requireNamespace(stmt map[string]any) error {
@@ -192,7 +195,7 @@ func TestTemplateInterfaces(t *testing.T) {
 			[]string{"Agent", "Environment", "KeepImages", "Project", "RepositoryName", "ScanOnPush"},
 			[]string{"RepositoryArn", "RepositoryName", "RepositoryUri"}},
 		{"agent-role.yaml",
-			[]string{"Agent", "ApiKeyProviderArns", "CodeObjectArn", "Environment", "MemoryArn", "ModelArns", "OAuth2ProviderArns", "Project", "ProviderSecretArns", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
+			[]string{"Agent", "ApiKeyProviderArns", "CodeObjectArn", "Environment", "MemoryArn", "ModelArns", "OAuth2ProviderArns", "PermissionsBoundary", "Project", "ProviderSecretArns", "RepositoryArn", "RoleName", "RuntimeName", "SecretArns"},
 			[]string{"RoleArn", "RoleName"}},
 		{"code-bucket.yaml",
 			[]string{"BucketName", "Environment", "Project"},

@@ -32,17 +32,37 @@ type runtimeUpdate struct {
 
 // runtimeSettings are what create_runtime and update_runtime both take.
 type runtimeSettings struct {
-	Image       string           `json:"image,omitempty"`
-	Code        *codeSpec        `json:"code,omitempty"`
-	Env         engine.StringMap `json:"env,omitempty"`
-	Protocol    string           `json:"protocol,omitempty" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
-	Network     string           `json:"network,omitempty"`
-	Description *string          `json:"description,omitempty"`
-	Lifecycle   *lifecycleSpec   `json:"lifecycle,omitempty"`
-	ClientToken string           `json:"client_token,omitempty"`
+	Image    string           `json:"image,omitempty"`
+	Code     *codeSpec        `json:"code,omitempty"`
+	Env      engine.StringMap `json:"env,omitempty"`
+	Protocol string           `json:"protocol,omitempty" lua:"\"HTTP\"|\"MCP\"|\"A2A\"|\"AGUI\""`
+	Network  string           `json:"network,omitempty" lua:"\"PUBLIC\"|\"VPC\""`
+	// Vpc is where a runtime in VPC mode puts its network interfaces (network = "VPC").
+	Vpc         *vpcSpec       `json:"vpc,omitempty"`
+	Description *string        `json:"description,omitempty"`
+	Lifecycle   *lifecycleSpec `json:"lifecycle,omitempty"`
+	ClientToken string         `json:"client_token,omitempty"`
 	// Authorizer is inbound JWT auth (a custom JWT authorizer: Cognito or any OIDC issuer);
 	// without it callers sign with IAM (SigV4). On update, false removes it.
 	Authorizer *authorizerSpec `json:"authorizer,omitempty" lua:"agentcore.Authorizer|false"`
+}
+
+// vpcSpec is AgentCore's VpcConfig: the subnets and security groups of the runtime's ENIs.
+type vpcSpec struct {
+	Subnets        engine.StringList `json:"subnets"`
+	SecurityGroups engine.StringList `json:"security_groups"`
+}
+
+// networkConfig is the API's network configuration of the settings, nil when they leave it out.
+func (s *runtimeSettings) networkConfig() *types.NetworkConfiguration {
+	if s.Network == "" {
+		return nil
+	}
+	nc := &types.NetworkConfiguration{NetworkMode: types.NetworkMode(s.Network)}
+	if s.Vpc != nil {
+		nc.NetworkModeConfig = &types.VpcConfig{Subnets: s.Vpc.Subnets, SecurityGroups: s.Vpc.SecurityGroups}
+	}
+	return nc
 }
 
 // lifecycleSpec is a runtime's session lifecycle: seconds, or durations such as "15m".
@@ -112,12 +132,21 @@ func (s *runtimeSettings) check(fn string) error {
 		}
 	}
 	s.Network = strings.ToUpper(s.Network)
+	if s.Network == "" && s.Vpc != nil {
+		s.Network = string(types.NetworkModeVpc)
+	}
 	switch s.Network {
 	case "", string(types.NetworkModePublic):
+		if s.Vpc != nil {
+			return engine.Usagef(`leave vpc out, or use network = "VPC"`, "%s: vpc is given with network = %q", fn, s.Network)
+		}
 	case string(types.NetworkModeVpc):
-		return engine.Usagef(`use network = "PUBLIC"`, "%s: VPC networking is not supported yet", fn)
+		if s.Vpc == nil || len(s.Vpc.Subnets) == 0 || len(s.Vpc.SecurityGroups) == 0 {
+			return engine.Usagef(`network = "VPC", vpc = {subnets = {"subnet-..."}, security_groups = {"sg-..."}}`,
+				"%s: network VPC needs vpc.subnets and vpc.security_groups", fn)
+		}
 	default:
-		return engine.Usagef(`use network = "PUBLIC"`, "%s: network %q is not known", fn, s.Network)
+		return engine.Usagef(`use network = "PUBLIC" or "VPC"`, "%s: network %q is not known", fn, s.Network)
 	}
 	return nil
 }
@@ -205,12 +234,15 @@ func (m *module) luaCreateRuntime(L *lua.LState, spec runtimeSpec) (*control.Cre
 		AgentRuntimeName:       &spec.Name,
 		AgentRuntimeArtifact:   spec.artifact(),
 		RoleArn:                &spec.RoleArn,
-		NetworkConfiguration:   &types.NetworkConfiguration{NetworkMode: types.NetworkMode(orDefault(spec.Network, "PUBLIC"))},
+		NetworkConfiguration:   spec.networkConfig(),
 		ProtocolConfiguration:  &types.ProtocolConfiguration{ServerProtocol: types.ServerProtocol(orDefault(spec.Protocol, "HTTP"))},
 		Description:            spec.Description,
 		EnvironmentVariables:   spec.Env,
 		LifecycleConfiguration: spec.lifecycle(),
 		Tags:                   spec.Tags,
+	}
+	if in.NetworkConfiguration == nil {
+		in.NetworkConfiguration = &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}
 	}
 	if spec.Authorizer != nil {
 		in.AuthorizerConfiguration = spec.Authorizer.config()
@@ -263,8 +295,10 @@ func (m *module) luaUpdateRuntime(L *lua.LState, id string, spec runtimeUpdate) 
 		if spec.RoleArn != "" {
 			in.RoleArn = &spec.RoleArn
 		}
-		if spec.Network != "" || in.NetworkConfiguration == nil {
-			in.NetworkConfiguration = &types.NetworkConfiguration{NetworkMode: types.NetworkMode(orDefault(spec.Network, "PUBLIC"))}
+		if nc := spec.networkConfig(); nc != nil {
+			in.NetworkConfiguration = nc
+		} else if in.NetworkConfiguration == nil {
+			in.NetworkConfiguration = &types.NetworkConfiguration{NetworkMode: types.NetworkModePublic}
 		}
 		if spec.Protocol != "" {
 			in.ProtocolConfiguration = &types.ProtocolConfiguration{ServerProtocol: types.ServerProtocol(spec.Protocol)}

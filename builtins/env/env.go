@@ -16,23 +16,34 @@ var Module = &engine.Module{
 	Classes: []*engine.Class{
 		{Name: "env.Environment", Open: true, Fields: `name: string, provider: "aws"|"local", region?: string, account?: string, ` +
 			`profile?: string, endpoint_url?: string, registry?: string, protected?: boolean, state?: string, is_local: boolean, ` +
-			`release: "direct"|"canary"`},
+			`release: "direct"|"canary", tags: table<string, string>, permissions_boundary?: string, ` +
+			`network?: env.Network`},
+		{Name: "env.Network", Doc: "The VPC an environment's runtimes run in (network in agentcore.toml).",
+			Fields: `subnets: string[], security_groups: string[]`},
 	},
 	Funcs: []engine.Func{
 		{Name: "name", Returns: "string", Doc: "The selected environment's name.", Go: luaName},
 		{Name: "get", Params: "name?: string", Returns: "env.Environment",
-			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local, release (direct or canary).", Go: luaGet},
+			Doc: "The environment (default: the selected one): name, provider, region, account, profile, endpoint_url, registry, protected, state, is_local, release (direct or canary), and the guardrails: tags ([project] tags with the environment's over them; deploy.owned_tags adds them to agentcore's own), permissions_boundary (\"\" for none) and network ({subnets, security_groups}, nil for PUBLIC).", Go: luaGet},
 		{Name: "list", Returns: "string[]", Doc: "Every environment's name, in the order agentcore.toml declares them.", Go: luaList},
 	},
 }
 
 // Table is the Lua (and JSON) view of an environment.
 func Table(e *proj.Environment) map[string]any {
+	tags := map[string]string{}
+	for k, v := range e.Tags {
+		tags[k] = v
+	}
+	var network any
+	if n := e.Network; n != nil {
+		network = map[string]any{"subnets": append([]string{}, n.Subnets...), "security_groups": append([]string{}, n.SecurityGroups...)}
+	}
 	return map[string]any{
 		"name": e.Name, "provider": e.Provider, "region": e.Region, "account": e.Account,
 		"profile": e.Profile, "endpoint_url": e.EndpointURL, "registry": e.Registry,
 		"protected": e.Protected, "state": e.State, "is_local": e.Provider == "local",
-		"release": e.Release,
+		"release": e.Release, "tags": tags, "permissions_boundary": e.PermissionsBoundary, "network": network,
 	}
 }
 

@@ -23,19 +23,12 @@ func cmdCISchema(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: cischema github|gitlab FILE")
 	}
 	path := ts.MkAbs(args[1])
-	out, err := exec.Command("python3", "-c", `import json, sys, yaml
-with open(sys.argv[1]) as f:
-    doc = yaml.safe_load(f)
-json.dump(doc, sys.stdout)`, path).CombinedOutput()
+	doc, err := pyYAML(path)
 	if err != nil {
 		if neg {
 			return
 		}
-		ts.Fatalf("%s is not YAML: %v\n%s", filepath.Base(path), err, out)
-	}
-	var doc any
-	if err := json.Unmarshal(out, &doc); err != nil {
-		ts.Fatalf("decoding PyYAML's answer: %v", err)
+		ts.Fatalf("%v", err)
 	}
 	var problems []string
 	switch args[0] {
@@ -55,6 +48,22 @@ json.dump(doc, sys.stdout)`, path).CombinedOutput()
 	if neg {
 		ts.Logf("schema problems (expected): %s", strings.Join(problems, "; "))
 	}
+}
+
+// pyYAML reads a YAML file with PyYAML, an independent parser, as JSON values.
+func pyYAML(path string) (any, error) {
+	out, err := exec.Command("python3", "-c", `import json, sys, yaml
+with open(sys.argv[1]) as f:
+    doc = yaml.safe_load(f)
+json.dump(doc, sys.stdout)`, path).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("%s is not YAML: %v\n%s", filepath.Base(path), err, out)
+	}
+	var doc any
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return nil, fmt.Errorf("decoding PyYAML's answer: %v", err)
+	}
+	return doc, nil
 }
 
 type checker struct{ problems []string }

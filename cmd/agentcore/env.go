@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -88,6 +89,15 @@ func (a *app) cmdEnv(args []string) error {
 			{"environment", name}, {"selected by", source}, {"provider", e.Provider}, {"region", e.Region},
 			{"account", orDash(e.Account)}, {"profile", orDash(e.Profile)}, {"endpoint_url", orDash(e.EndpointURL)},
 			{"registry", orDash(e.Registry)}, {"protected", fmt.Sprint(e.Protected)}, {"state", e.State + " (" + statePath + ")"},
+		}
+		if e.PermissionsBoundary != "" {
+			rows = append(rows, []string{"permissions boundary", e.PermissionsBoundary})
+		}
+		if n := e.Network; n != nil {
+			rows = append(rows, []string{"network", "VPC: subnets " + strings.Join(n.Subnets, ", ") + "; security groups " + strings.Join(n.SecurityGroups, ", ")})
+		}
+		for _, k := range project.SortedTagKeys(e.Tags) {
+			rows = append(rows, []string{"tag " + k, e.Tags[k]})
 		}
 		for _, an := range p.AgentNames() {
 			rows = append(rows, []string{"agent " + an, "runtime name " + e.RuntimeNames[an]})

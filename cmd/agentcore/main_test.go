@@ -53,6 +53,7 @@ func TestScripts(t *testing.T) {
 			"moto":           cmdMoto,
 			"registry":       cmdRegistry,
 			"cischema":       cmdCISchema,
+			"jenkinscheck":   cmdJenkinsCheck,
 			"pty":            cmdPTY,
 			"testagent":      cmdTestAgent,
 			"consolebrowser": cmdConsoleBrowser,

@@ -71,7 +71,7 @@ local M = {}
 ---the credentials of its registry (nil for a code zip).
 ---@class deploy.CarrySource
 ---@field from string
----@field version integer
+---@field version? integer (nil: built once for a first wave, deployed nowhere yet)
 ---@field image string
 ---@field digest string
 ---@field auth? {username: string, password: string, server?: string}
@@ -252,12 +252,37 @@ end
 ---@param token? string
 ---@return table<string, string>
 function M.owned_tags(key, value, token)
-  local t = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name(), [key] = value }
+  local t = M.user_tags()
+  t["agentcore:project"], t["agentcore:environment"], t[key] = project.name(), env.name(), value
   if project.id() ~= "" then t["agentcore:project-id"] = project.id() end
   if token then t["agentcore:token"] = token end
   return t
 end
 local stack_tags = M.tags
+
+-- The tags agentcore.toml asks for on everything agentcore creates in the selected environment
+-- ([project] tags with the environment's over them), a fresh copy. M.owned_tags starts from
+-- them, so every resource kind (a gateway's too) gets them by asking for its owned tags.
+---@return table<string, string>
+function M.user_tags()
+  local t = {}
+  for k, v in pairs(env.get().tags or {}) do t[k] = v end
+  return t
+end
+
+-- The user's tags that tags (a resource's live tags) lacks or holds with another value:
+-- {key = {want, got}}, empty when they all match. Keys the user does not set are not compared
+-- (AWS and agentcore add their own).
+---@param tags table<string, string>?
+---@return table<string, {want: string, got: string?}>
+function M.tag_drift(tags)
+  local out = {}
+  for k, want in pairs(M.user_tags()) do
+    local got = tags and tags[k] or nil
+    if got ~= want then out[k] = { want = want, got = got } end
+  end
+  return out
+end
 
 -- Who the tags say made a resource, for this agent in this environment:
 --   "ours"   this project (name and, when both have one, id), environment and agent;
@@ -328,7 +353,18 @@ function M.ensure_repository(c)
   local agent = c.agent
   local name = M.repo_name(agent)
   local repo
-  if M.is_local() then
+  local adopted = c.a.adopted and c.a.adopted.repository
+  if adopted then
+    -- an imported runtime keeps the repository it ran from (agentcore import runtime): used,
+    -- never created, changed or deleted
+    local r = ecr.describe_repository(adopted)
+    if not r then
+      ui.error(("repository %s of the imported runtime %s does not exist in %s"):format(adopted, c.a.runtime_id, env.name()),
+        { hint = "create it (aws ecr create-repository --repository-name " .. adopted .. "), or import the runtime again" })
+    end
+    ui.ok(("repository %s (the imported runtime's: used, never deleted)"):format(r.repositoryUri))
+    name, repo = adopted, { repositoryUri = r.repositoryUri, repositoryArn = r.repositoryArn }
+  elseif M.is_local() then
     local p = not M.has_resource(c, "ecr_repository", name) and M.begin(c, { op = "create_repository", name = name }) or nil
     local r = ecr.ensure_repository(name, { scan_on_push = true, tags = stack_tags(agent) })
     if r.created or M.adopted[name] then
@@ -354,10 +390,19 @@ function M.ensure_repository(c)
     ui.ok(("repository %s (stack %s, %s)"):format(out.outputs.RepositoryUri, stack, out.changed and "deployed" or "unchanged"))
     repo = { repositoryUri = out.outputs.RepositoryUri, repositoryArn = out.outputs.RepositoryArn }
   end
-  local registry = env.get().registry
-  repo.push_uri = registry ~= "" and (registry .. "/" .. name) or repo.repositoryUri
+  repo.push_uri = M.push_uri(name, repo.repositoryUri)
   M.record(c, { repository = repo.push_uri })
   return repo
+end
+
+-- Where images of repository name (whose URI is uri) are pushed: the environment's registry
+-- when it names one (an emulator's registry, a mirror), else the repository itself.
+---@param name string
+---@param uri string
+---@return string
+function M.push_uri(name, uri)
+  local registry = env.get().registry
+  return registry ~= "" and (registry .. "/" .. name) or uri
 end
 
 -- The execution role: the agent's execution_role when given (never created or deleted);
@@ -373,6 +418,11 @@ function M.ensure_role(c, repo)
   if agent.execution_role ~= "" then
     ui.ok("using the execution role " .. agent.execution_role .. " (brought by you: never created or deleted)")
     return agent.execution_role, false
+  end
+  local adopted = c.a.adopted and c.a.adopted.role_arn
+  if adopted then
+    ui.ok("using the execution role " .. adopted .. " (the imported runtime's: never changed or deleted)")
+    return adopted, false
   end
   if M.is_local() then
     ui.info("local environment: no IAM role or CloudFormation stack is needed (skipped)")
@@ -397,6 +447,7 @@ function M.ensure_role(c, repo)
       OAuth2ProviderArns = M.credential_arns(c, "oauth2"),
       ProviderSecretArns = M.credential_arns(c, "secret"),
       Project = project.name(), Environment = env.name(), Agent = agent.name,
+      PermissionsBoundary = env.get().permissions_boundary or "",
     } })
   M.record(c, { role_arn = out.outputs.RoleArn })
   ui.ok(("execution role %s (stack %s, %s)"):format(out.outputs.RoleArn, stack, out.changed and "deployed" or "unchanged"))
@@ -848,7 +899,8 @@ end
 ---@return deploy.Repo
 function M.ensure_code_bucket(c)
   local agent = c.agent
-  local tags = { ["agentcore:project"] = project.name(), ["agentcore:environment"] = env.name() }
+  local tags = M.user_tags()
+  tags["agentcore:project"], tags["agentcore:environment"] = project.name(), env.name()
   if project.id() ~= "" then tags["agentcore:project-id"] = project.id() end
   local name = M.code_bucket_name()
   -- the bucket is the environment's zip agents' together: runs on two of them (each holding
@@ -970,10 +1022,12 @@ local function build_labels(agent)
   return { ["agentcore.project"] = project.name(), ["agentcore.agent"] = agent.name }
 end
 
--- Checks what can be checked of the artifact's sources before any work (nothing is written,
--- built or called): the folder and, for a code zip, the entry point.
+-- Checks what can be checked before any work (nothing is written or built): the
+-- environment's network (EC2 reads, M.check_network), the artifact's folder and, for a code
+-- zip, the entry point.
 ---@param agent deploy.Agent
 function M.preflight(agent)
+  M.check_network()
   if agent.build == "image" then return end
   local dir = agent.build == "docker" and agent.dockerfile or agent.context
   if not fs.exists(dir) then
@@ -989,6 +1043,49 @@ function M.preflight(agent)
       end
     end
   end
+end
+
+-- Checks the environment's network = { subnets, security_groups } once per run and
+-- environment, before any work: on AWS each subnet and security group must exist in the
+-- environment's region (EC2 says which do not: another region's, or a typo) and the subnets
+-- must share one VPC with the security groups (exit 2 otherwise); the local provider accepts
+-- VPC mode and says it ignores it.
+local network_checked = {}
+function M.check_network()
+  local e = env.get()
+  local net = e.network
+  if not net or network_checked[e.name] then return end
+  network_checked[e.name] = true
+  if e.is_local then
+    ui.info(("network: VPC mode (%d subnets, %d security groups) is recorded on the runtime and ignored locally: agents run on this machine's Docker network"):format(
+      #net.subnets, #net.security_groups))
+    return
+  end
+  local found = ec2.check_network(net.subnets, net.security_groups)
+  local problems = {}
+  if #found.missing_subnets > 0 then
+    table.insert(problems, ("subnet%s %s %s not exist in %s"):format(#found.missing_subnets == 1 and "" or "s",
+      table.concat(found.missing_subnets, ", "), #found.missing_subnets == 1 and "does" or "do", e.region))
+  end
+  if #found.missing_security_groups > 0 then
+    table.insert(problems, ("security group%s %s %s not exist in %s"):format(#found.missing_security_groups == 1 and "" or "s",
+      table.concat(found.missing_security_groups, ", "), #found.missing_security_groups == 1 and "does" or "do", e.region))
+  end
+  if #found.vpcs > 1 then
+    table.insert(problems, "the subnets are in several VPCs (" .. table.concat(found.vpcs, ", ") .. "); AgentCore needs one")
+  end
+  for _, v in ipairs(found.security_group_vpcs) do
+    if #found.vpcs == 1 and v ~= found.vpcs[1] then
+      table.insert(problems, ("a security group is in %s, the subnets in %s"):format(v, found.vpcs[1]))
+    end
+  end
+  if #problems > 0 then
+    ui.error(("network of environment %s: %s"):format(e.name, table.concat(problems, "; ")), { usage = true,
+      hint = ("list the IDs of %s with: aws ec2 describe-subnets --region %s (and describe-security-groups), then fix network in [environments.%s] of agentcore.toml"):format(
+        e.region, e.region, e.name) })
+  end
+  ui.ok(("network: VPC %s, subnets %s, security groups %s"):format(found.vpcs[1] or "?",
+    table.concat(net.subnets, ", "), table.concat(net.security_groups, ", ")))
 end
 
 -- Makes the agent's artifact on this machine, per its build kind; nothing leaves the machine yet.
@@ -1186,7 +1283,11 @@ function M.runtime_spec(agent, image, repo, for_create)
   if code then
     code.runtime, code.entrypoint = agent.runtime, agent.entrypoint
   end
+  -- Always said, so that a network removed from agentcore.toml takes the runtime back to PUBLIC.
+  local net = env.get().network
   return {
+    network = net and "VPC" or "PUBLIC",
+    vpc = net and { subnets = net.subnets, security_groups = net.security_groups } or nil,
     authorizer = auth,
     name = for_create and agent.runtime_name or nil,
     image = not code and image or nil,
@@ -1604,6 +1705,20 @@ function M.reconcile(c)
   return c.a
 end
 
+-- Puts agentcore.toml's tags back on the runtime agentcore created when they changed (tags
+-- are no part of a version: a changed tag makes none). An adopted runtime is left as it is.
+---@param c deploy.Context
+function M.ensure_runtime_tags(c)
+  local a = c.a
+  if not a.runtime_arn or (a.adopted and a.adopted.runtime) or not next(M.user_tags()) then return end
+  local want = {}
+  for k, d in pairs(M.tag_drift(agentcore.list_tags(a.runtime_arn) or {})) do want[k] = d.want end
+  if next(want) then
+    agentcore.tag_resource(a.runtime_arn, want)
+    ui.ok("runtime " .. a.runtime_id .. " tagged as agentcore.toml says")
+  end
+end
+
 -- Updates the runtime to an artifact (a new version), write-ahead; waits for the version.
 -- repo gives the role and authorizer as in create_runtime.
 ---@param c deploy.Context
@@ -1741,6 +1856,7 @@ function M.update_agent(agent, opts)
   local latest = M.latest(a)
   local live = agentcore.get_runtime(a.runtime_id)
   if live then M.check_artifact_switch(agent, live) end
+  if live then M.ensure_runtime_tags(c) end
 
   -- Compared with the runtime's live latest version (what an interrupted run may have made),
   -- not only with the state.
@@ -1884,6 +2000,14 @@ function M.each_agent(verb, names, fn, describe)
   return { environment = env.name(), results = results, failed = #failed }
 end
 
+-- What a carried artifact is called: its version where it was deployed, else (built once for
+-- a first wave, deployed nowhere yet) its digest.
+---@param src {version?: integer, digest: string}
+---@return string
+function M.source_label(src)
+  return src.version and M.vname(src.version) or ("build " .. M.short_digest(src.digest))
+end
+
 -- Deploys, in the selected environment, the exact artifact of a version of another one, as
 -- `promote --to` does: an image copied registry to registry (digest kept), a zip copied
 -- object to object; nothing rebuilt. src = {from (environment), version, image, digest, auth
@@ -1897,6 +2021,7 @@ function M.carry(name, src)
   local to = env.name()
   local target = project.agent(name)
   aws.guard()
+  M.check_network() -- the target's VPC, before anything is copied
   M.resolve_secrets(target)
   M.check_credentials(target)
   local tc = M.context(target)
@@ -1909,17 +2034,22 @@ function M.carry(name, src)
   if M.is_code(src.image) then
     -- a code zip: copied object to object; its sha256 is its identity
     if target.build ~= "zip" then
-      ui.error(("%s %s is a code zip, and %s builds %s in %s"):format(name, M.vname(src.version), name, target.build, to),
+      ui.error(("%s %s is a code zip, and %s builds %s in %s"):format(name, M.source_label(src), name, target.build, to),
         { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
     end
     local s = M.parse_s3_uri(src.image)
     local key = repo.prefix .. src.digest:gsub("^sha256:", ""):sub(1, 32) .. ".zip"
-    local out = s3.copy { from_bucket = s.bucket, from_key = s.key, from_version_id = s.version_id, bucket = repo.bucket, key = key }
-    pushed = { image = M.s3_uri(repo.bucket, key, out.version_id), digest = src.digest }
-    ui.ok(("code zip %s copied to s3://%s/%s"):format(M.short_digest(src.digest), repo.bucket, key))
+    if s.bucket == repo.bucket and s.key == key then
+      -- already there (a first wave built into this environment's bucket)
+      pushed = { image = src.image, digest = src.digest }
+    else
+      local out = s3.copy { from_bucket = s.bucket, from_key = s.key, from_version_id = s.version_id, bucket = repo.bucket, key = key }
+      pushed = { image = M.s3_uri(repo.bucket, key, out.version_id), digest = src.digest }
+      ui.ok(("code zip %s copied to s3://%s/%s"):format(M.short_digest(src.digest), repo.bucket, key))
+    end
   else
     if target.build == "zip" then
-      ui.error(("%s %s is a container image, and %s builds a code zip in %s"):format(name, M.vname(src.version), name, to),
+      ui.error(("%s %s is a container image, and %s builds a code zip in %s"):format(name, M.source_label(src), name, to),
         { usage = true, hint = "a runtime cannot switch between code and a container image: use the same build kind in both environments" })
     end
     local copied = oci.copy { from = src.image, to = repo.push_uri .. ":promoted-" .. M.short_digest(src.digest),
@@ -1945,7 +2075,7 @@ function M.carry(name, src)
     tn = M.create_runtime(tc, pushed, repo)
   end
   require("observe").ensure(tc) -- the target's dashboard and alarms, as create makes them
-  ui.ok(("%s in %s now runs %s's %s as %s"):format(name, to, src.from, M.vname(src.version), M.vname(tn)))
+  ui.ok(("%s in %s now runs %s's %s as %s"):format(name, to, src.from, M.source_label(src), M.vname(tn)))
   return { agent = name, from = src.from, to = to, version = tn, source_version = src.version, digest = src.digest, changed = changed }
 end
 

@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION) -X github.com/agentcore/agentcore/local.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build test test-windows unit lint fuzz bench demo docs release clean
+.PHONY: build test test-windows unit lint fuzz bench demo docs docs-screenshots release clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/agentcore
@@ -72,3 +72,8 @@ release:
 
 clean:
 	rm -rf bin dist
+
+# The README's console screenshots, taken by the console's browser test (needs Docker and
+# Chromium): docs/console-*.png.
+docs-screenshots:
+	cd cmd/agentcore && AGENTCORE_CONSOLE_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run 'TestScripts/^console$$' .

@@ -66,6 +66,7 @@ func init() {
 		"init":       (*app).cmdInit,
 		"dev":        (*app).cmdDev,
 		"docs":       (*app).cmdDocs,
+		"console":    (*app).cmdConsole,
 		"help":       (*app).cmdHelp,
 		"__complete": (*app).cmdComplete, // the completion scripts' callback
 	}
@@ -373,6 +374,7 @@ Usage:
                                       the local AgentCore endpoint
   agentcore init [DIR]                create a project with a sample agent
   agentcore dev AGENT                 rebuild on every save, swapped in place (local provider)
+  agentcore console [--port N]        a web console: agents, chat, logs, traces, metrics
   agentcore lua FILE | --eval CODE    run Lua with every builtin loaded
   agentcore docs [toml]               print the builtin reference, or agentcore.toml's (Markdown)
   agentcore version | completion bash|zsh|fish|powershell

@@ -122,6 +122,7 @@ var builtinFlags = map[string][]string{
 	"init":    {"template", "agent", "name"},
 	"lua":     {"eval"},
 	"local":   {"foreground", "port", "follow", "shell"},
+	"console": {"port", "no-open"},
 }
 
 // builtinFlagValues are the values of the built-in commands' flags that take a fixed set.

@@ -49,13 +49,14 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode":     cmdExitCode,
-			"moto":         cmdMoto,
-			"registry":     cmdRegistry,
-			"cischema":     cmdCISchema,
-			"jenkinscheck": cmdJenkinsCheck,
-			"pty":          cmdPTY,
-			"testagent":    cmdTestAgent,
+			"exitcode":       cmdExitCode,
+			"moto":           cmdMoto,
+			"registry":       cmdRegistry,
+			"cischema":       cmdCISchema,
+			"jenkinscheck":   cmdJenkinsCheck,
+			"pty":            cmdPTY,
+			"testagent":      cmdTestAgent,
+			"consolebrowser": cmdConsoleBrowser,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -67,6 +68,11 @@ func TestScripts(t *testing.T) {
 				defer c.Close()
 				_, err = c.Ping(context.Background())
 				return err == nil, nil
+			case "chromium": // the console's browser test; CI installs it (.ci/run) and then requires it
+				if chromiumPath() == "" && os.Getenv("AGENTCORE_CHROMIUM") == "required" {
+					return false, fmt.Errorf("AGENTCORE_CHROMIUM=required but no Chromium is installed")
+				}
+				return chromiumPath() != "", nil
 			case "netns": // code sessions run in network namespaces of their own
 				return netns.Supported(), nil
 			}

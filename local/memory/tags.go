@@ -64,7 +64,7 @@ func (s *Service) tags(w http.ResponseWriter, r *http.Request) error {
 		if err := c.err(); err != nil {
 			return err
 		}
-		return s.editTags(w, id, http.StatusOK, func(tags map[string]string) error {
+		return s.editTags(w, id, func(tags map[string]string) error {
 			for k, v := range in.Tags {
 				tags[k] = v
 			}
@@ -79,7 +79,7 @@ func (s *Service) tags(w http.ResponseWriter, r *http.Request) error {
 		if err := c.err(); err != nil {
 			return err
 		}
-		return s.editTags(w, id, http.StatusNoContent, func(tags map[string]string) error {
+		return s.editTags(w, id, func(tags map[string]string) error {
 			for _, k := range keys {
 				delete(tags, k)
 			}
@@ -89,9 +89,9 @@ func (s *Service) tags(w http.ResponseWriter, r *http.Request) error {
 	return awsproto.Errorf(http.StatusNotFound, "UnknownOperationException", "no such operation: %s %s", r.Method, r.URL.Path)
 }
 
-// editTags changes a memory's tags in one transaction and answers status with no body
-// (TagResource's 200 with {}, UntagResource's 204).
-func (s *Service) editTags(w http.ResponseWriter, id string, status int, fn func(map[string]string) error) error {
+// editTags changes a memory's tags in one transaction and answers 204 (the model's
+// responseCode of TagResource and UntagResource).
+func (s *Service) editTags(w http.ResponseWriter, id string, fn func(map[string]string) error) error {
 	err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 		if _, err := s.memory(tx, id, false); err != nil {
 			return err
@@ -114,10 +114,6 @@ func (s *Service) editTags(w http.ResponseWriter, id string, status int, fn func
 	if err != nil {
 		return err
 	}
-	if status == http.StatusNoContent {
-		w.WriteHeader(status)
-		return nil
-	}
-	protocol.Write(w, status, map[string]any{})
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -49,7 +49,7 @@ func (s *Service) invokeAgentRuntime(w http.ResponseWriter, r *http.Request) err
 		return s.invoke(w, r, r.PathValue("agentRuntimeArn"), &inv, false)
 	}
 	inv := Invocation{Start: time.Now()}
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w, left: -1, lastByte: s.reserveRecord}
 	if err := s.invoke(sw, r, r.PathValue("agentRuntimeArn"), &inv, false); err != nil {
 		writeError(sw, err)
 		inv.ErrorType = "InternalServerException"
@@ -58,7 +58,7 @@ func (s *Service) invokeAgentRuntime(w http.ResponseWriter, r *http.Request) err
 		}
 	}
 	inv.End, inv.Status, inv.FirstByte = time.Now(), sw.status, sw.firstByte
-	s.queueRecord(inv)
+	s.queueRecord(inv, sw.reserved)
 	return nil
 }
 
@@ -308,6 +308,9 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request, arn string, inv
 	// not when the handler returns (after the invocation's record), as a chunked answer is.
 	if resp.ContentLength >= 0 {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+		if sw, ok := w.(*statusWriter); ok {
+			sw.sized(resp.ContentLength)
+		}
 	}
 	w.WriteHeader(resp.StatusCode)
 	stream(w, resp.Body)

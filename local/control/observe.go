@@ -582,12 +582,30 @@ type statusWriter struct {
 	http.ResponseWriter
 	status    int
 	firstByte time.Time
+	// left is what remains of a sized answer (-1: not sized, or not known yet); lastByte is
+	// called once, before the write that completes it (records.reserveRecord).
+	left     int64
+	lastByte func()
+	reserved bool
+}
+
+// sized tells the writer the answer's length (its Content-Length), before WriteHeader.
+func (w *statusWriter) sized(n int64) { w.left = n }
+
+func (w *statusWriter) complete() {
+	if !w.reserved && w.lastByte != nil {
+		w.reserved = true
+		w.lastByte()
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 		w.firstByte = time.Now()
+		if w.left == 0 {
+			w.complete()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -595,6 +613,12 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.left > 0 {
+		if int64(len(p)) >= w.left {
+			w.complete()
+		}
+		w.left -= int64(len(p))
 	}
 	return w.ResponseWriter.Write(p)
 }

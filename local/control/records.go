@@ -7,21 +7,41 @@ import "sync"
 // are waiting and gone when none are, writes them in order, batching the log lines of a burst
 // into one append per log group. Readers of the logs and metrics call FlushRecords first, so
 // an API call made after an invocation answered sees its record, as before.
+//
+// A sized answer is complete for its caller with its last byte, before its handler queues the
+// record: the handler reserves the record before it writes that byte (reserveRecord), and
+// FlushRecords waits for reserved records too.
 type records struct {
-	mu      sync.Mutex
-	pending []Invocation
-	writing bool            // a drain goroutine runs
-	waiters []chan struct{} // FlushRecords calls waiting for the queue to empty
-	closed  bool            // after Close: records are written by the caller
+	mu       sync.Mutex
+	pending  []Invocation
+	reserved int             // records reserved by answers already complete, not queued yet
+	writing  bool            // a drain goroutine runs
+	waiters  []chan struct{} // FlushRecords calls waiting for the queue to empty
+	closed   bool            // after Close: records are written by the caller
 }
 
-// queueRecord queues inv's record; after Close it is written at once.
-func (s *Service) queueRecord(inv Invocation) {
+// reserveRecord says that an invocation's answer is about to be complete for its caller: its
+// record (queued by queueRecord with reserved set) is waited for by FlushRecords from now on.
+func (s *Service) reserveRecord() {
+	s.records.mu.Lock()
+	s.records.reserved++
+	s.records.mu.Unlock()
+}
+
+// queueRecord queues inv's record (reserved: reserveRecord was called for it); after Close it
+// is written at once.
+func (s *Service) queueRecord(inv Invocation, reserved bool) {
 	r := &s.records
 	r.mu.Lock()
+	if reserved {
+		r.reserved--
+	}
 	if r.closed {
 		r.mu.Unlock()
 		s.recordInvocations([]Invocation{inv})
+		r.mu.Lock()
+		r.wake()
+		r.mu.Unlock()
 		return
 	}
 	r.pending = append(r.pending, inv)
@@ -41,12 +61,8 @@ func (s *Service) drainRecords() {
 		r.pending = nil
 		if len(batch) == 0 {
 			r.writing = false
-			waiters := r.waiters
-			r.waiters = nil
+			r.wake()
 			r.mu.Unlock()
-			for _, w := range waiters {
-				close(w)
-			}
 			return
 		}
 		r.mu.Unlock()
@@ -54,11 +70,23 @@ func (s *Service) drainRecords() {
 	}
 }
 
+// wake releases the FlushRecords calls once nothing is queued, written or reserved; r.mu is
+// held. (A reserved record is queued later, and the drain of that queue wakes them.)
+func (r *records) wake() {
+	if r.writing || r.reserved > 0 || len(r.pending) > 0 {
+		return
+	}
+	for _, w := range r.waiters {
+		close(w)
+	}
+	r.waiters = nil
+}
+
 // FlushRecords returns once the records of every invocation answered so far are written.
 func (s *Service) FlushRecords() {
 	r := &s.records
 	r.mu.Lock()
-	if !r.writing {
+	if !r.writing && r.reserved == 0 {
 		r.mu.Unlock()
 		return
 	}

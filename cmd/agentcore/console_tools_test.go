@@ -31,9 +31,12 @@ func cmdConsoleTools(ts *testscript.TestScript, neg bool, args []string) {
 	p.waitJS("the Tools view", `document.activeElement.id === "tab-tools" && !document.getElementById("view-tools").hidden`, time.Minute)
 	p.waitJS("the servers listed", fmt.Sprintf(`(() => { const v = [...document.getElementById("tools-server").options].map((o) => o.value); return v.includes(%q) && v.includes(%q); })()`,
 		"agent:"+agent, "gateway:"+gateway), time.Minute)
+	// pick chooses a server and waits for its tools: the list of the one asked last (the page
+	// drops an older list that answers late, and marks the list with its server once shown)
 	pick := func(server string) {
 		ts.Check(chromedp.Run(ctx, chromedp.SetValue(`#tools-server`, server, chromedp.ByQuery),
 			chromedp.Evaluate(`document.getElementById("tools-server").dispatchEvent(new Event("change"))`, nil)))
+		p.waitJS("the tools of "+server, fmt.Sprintf(`document.getElementById("tools-list").dataset.server === %q`, server), 2*time.Minute)
 	}
 	pick("agent:" + agent)
 	add := `#tools-list form[data-tool="add"]`

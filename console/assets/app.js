@@ -403,16 +403,19 @@ function toolForm(server, t, n) {
   });
   return form;
 }
+let toolsLoad = 0; // the last list asked for: an older one answering late is dropped
 async function loadTools() {
-  const server = toolServers(), list = $("tools-list");
+  const server = toolServers(), list = $("tools-list"), n = ++toolsLoad;
   if (!server) { list.replaceChildren(); note("tools-note", "no MCP agent (protocol = \"MCP\") or gateway in agentcore.toml", true); return; }
-  note("tools-note", "loading…");
+  note("tools-note", "loading…"); delete list.dataset.server;
   try {
     const r = await toolRun(server);
+    if (n !== toolsLoad) return;
     const tools = arr(r.tools);
+    list.dataset.server = server;
     list.replaceChildren(...tools.map((t, n) => toolForm(server, t, n)));
     note("tools-note", `${tools.length} tool(s) of ${server.replace(":", " ")}`);
-  } catch (e) { list.replaceChildren(); note("tools-note", e.message, true); }
+  } catch (e) { if (n === toolsLoad) { list.replaceChildren(); note("tools-note", e.message, true); } }
 }
 $("tools-refresh").addEventListener("click", loadTools);
 $("tools-server").addEventListener("change", loadTools);

@@ -74,6 +74,15 @@ func cmdConsoleTools(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("echo's structured content is not shown as JSON: %q", got)
 	}
 	p.shot("tools")
+	// a call the tool refuses (isError: here arguments against its schema, typed where the page
+	// has no number field) shows as an error, with the tool's text
+	ts.Check(chromedp.Run(ctx, chromedp.Evaluate(`(() => { const i = document.querySelector('#tools-list form[data-tool="add"] .field input');
+		i.type = "text"; i.value = ""; })()`, nil)))
+	got = call(add, []string{"two"}, "error: ")
+	if !strings.Contains(got, "tool add of "+agent+" failed") || p.evalStr(`document.querySelector('#tools-list form[data-tool="add"] .tool-result .bad') ? "shown" : ""`) != "shown" {
+		ts.Fatalf("the tool's error is not shown as an error: %q", got)
+	}
+	ts.Logf("add two 2 in the page: %q", got)
 
 	// the gateway: its tools are the targets', named TARGET___TOOL
 	pick("gateway:" + gateway)

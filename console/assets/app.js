@@ -379,7 +379,8 @@ function toolForm(server, t, n) {
       if (kind === "boolean") { args[k] = input.checked; continue; }
       if (v.trim() === "" && !req) continue;
       if (kind === "enum") args[k] = p.enum[Number(v)];
-      else if (kind === "number" || kind === "integer") args[k] = Number(v);
+      // what is not a number goes as typed: the tool's own schema check says what is wrong
+      else if (kind === "number" || kind === "integer") args[k] = v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
       else if (kind === "json") {
         try { args[k] = JSON.parse(v); } catch (err) { out.replaceChildren(el("p", { class: "bad" }, `${k} is not valid JSON: ${err.message}`)); input.focus(); return; }
       } else args[k] = v;

@@ -84,6 +84,27 @@ func cmdConsoleTools(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Logf("add two 2 in the page: %q", got)
 
+	// the other kinds of inputSchema property (the test agent's tools have numbers and strings
+	// only): a form made by the page's own toolForm for a schema with each, not sent
+	kinds := p.evalStr(`(() => {
+		const f = toolForm("agent:none", { name: "kinds", inputSchema: { type: "object", required: ["n", "mode"], properties: {
+			n: { type: "integer" }, ratio: { type: ["number", "null"] }, on: { type: "boolean" },
+			mode: { type: "string", enum: ["fast", "slow"] }, tags: { type: "array", items: { type: "string" } } } } }, 99);
+		f.id = "kinds-form"; document.getElementById("tools-list").append(f);
+		return [...f.querySelectorAll(".field")].map((d) => { const i = d.querySelector("input,select,textarea");
+			return i.dataset.name + "=" + i.tagName.toLowerCase() + ":" + (i.type || "") + (i.step ? "/" + i.step : "") + (i.required ? ",required" : "") +
+				(i.tagName === "SELECT" ? "[" + [...i.options].map((o) => o.textContent).join("|") + "]" : ""); }).join(" "); })()`)
+	want := `n=input:number/1,required ratio=input:number/any on=input:checkbox mode=select:select-one,required["fast"|"slow"] tags=textarea:textarea`
+	if kinds != want {
+		ts.Fatalf("the form of a schema with each kind is\n%s\nwant\n%s", kinds, want)
+	}
+	// a JSON field that is not JSON is refused on the page, before any call
+	ts.Check(chromedp.Run(ctx, chromedp.SendKeys(`#kinds-form input[data-name="n"]`, "3", chromedp.ByQuery),
+		chromedp.SendKeys(`#kinds-form textarea`, `["a",`, chromedp.ByQuery),
+		chromedp.Click(`#kinds-form button[type=submit]`, chromedp.ByQuery)))
+	p.waitJS("the JSON field refused", `document.querySelector("#kinds-form .tool-result").textContent.includes("tags is not valid JSON")`, time.Minute)
+	ts.Check(chromedp.Run(ctx, chromedp.Evaluate(`document.getElementById("kinds-form").remove()`, nil)))
+
 	// the gateway: its tools are the targets', named TARGET___TOOL
 	pick("gateway:" + gateway)
 	gadd := `#tools-list form[data-tool="calc___add"]`

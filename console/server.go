@@ -31,10 +31,11 @@ var assets embed.FS
 // recipe ends or ctx is cancelled (the page went away).
 type Runner func(ctx context.Context, recipe string, args []string, w io.Writer) error
 
-// Recipes are what the page may run: the read-only views, invoke (chat) and sessions (stop).
+// Recipes are what the page may run: the read-only views, invoke (chat; an MCP agent's tools
+// with --tools and --call), sessions (stop) and gateway (a gateway's tools, and calling one).
 var Recipes = map[string]bool{
 	"status": true, "invoke": true, "logs": true, "traces": true, "metrics": true,
-	"sessions": true, "memory": true,
+	"sessions": true, "memory": true, "gateway": true,
 }
 
 // Server is one start of the console.

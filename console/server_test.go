@@ -192,6 +192,10 @@ func TestOnlyConsoleRecipesAndNoFiles(t *testing.T) {
 	if code, body := do(t, apiReq(ts, s, true, true, `{"recipe":"invoke","args":["my-bot","--prompt","@bot hi"]}`)); code != 200 {
 		t.Fatalf("a prompt starting with @: %d %s", code, body)
 	}
+	// the Tools view: a gateway's tools and a call to one
+	if code, body := do(t, apiReq(ts, s, true, true, `{"recipe":"gateway","args":["call","tools","calc___add","--args","{\"a\":2}"]}`)); code != 200 {
+		t.Fatalf("gateway call: %d %s", code, body)
+	}
 }
 
 func TestAssetsSmall(t *testing.T) {

@@ -127,7 +127,8 @@ end
 local function agent_status(name, st)
   local agent = project.agent(name, { resolve = false })
   local a = st.agents[name]
-  local out = { agent = name, runtime_name = agent.runtime_name, deployed = false, versions = json.array(), endpoints = json.array() }
+  local out = { agent = name, runtime_name = agent.runtime_name, protocol = agent.protocol or "HTTP", deployed = false,
+    versions = json.array(), endpoints = json.array() }
   out.memory = memory_status(agent, a)
   out.credentials = credentials_status(agent, a)
   out.gateways = gateways_status(agent, a)

@@ -17,7 +17,8 @@ const consoleUsage = `Usage: agentcore console [-e ENV] [--port N] [--no-open]
 
 Serves a web console of the environment on 127.0.0.1: agents (versions, endpoints, health),
 chat with an agent (streamed), sessions (stop), logs (live tail), traces (waterfall), metrics
-(invocations, errors, latency p50/p99 over the last hour) and memory. Every view runs the same
+(invocations, errors, latency p50/p99 over the last hour), memory, and the tools of MCP agents
+and gateways (a form per tool, and the call's result). Every view runs the same
 recipes as the commands. The printed URL carries a token made for this start: only who opens
 it gets in. Ctrl-C stops the console.`
 

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -14,8 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/agentcore/agentcore/engine"
 )
 
 // chromiumPath is Debian's Chromium (or its headless shell), "" when neither is installed.
@@ -41,105 +37,10 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: consolebrowser AGENT")
 	}
 	agent := args[0]
-	chrome := chromiumPath()
-	if chrome == "" {
-		ts.Fatalf("no Chromium (guard the script with [!exec:chromium] skip)")
-	}
-	bin := ""
-	for _, d := range filepath.SplitList(ts.Getenv("PATH")) {
-		if p := filepath.Join(d, "agentcore"); fileExists(p) {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		ts.Fatalf("agentcore is not on the script's PATH")
-	}
-	var env []string
-	for _, k := range []string{"PATH", "HOME", "AGENTCORE_HOME", "AGENTCORE_LOCAL_PORT", "GOCACHE", "GOMODCACHE", "GOPATH",
-		"DOCKER_HOST", "GOROOT", "GOTOOLCHAIN", "GOFLAGS", "NO_COLOR", "AGENTCORE_LOCAL_PING_TIMEOUT", engine.CheckResultsEnv, "TMPDIR"} {
-		if v := ts.Getenv(k); v != "" {
-			env = append(env, k+"="+v)
-		}
-	}
-	cmd := exec.Command(bin, "console", "--no-open")
-	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = env
-	stdout, err := cmd.StdoutPipe()
-	ts.Check(err)
-	stderrf, err := os.Create(ts.MkAbs("console.stderr"))
-	ts.Check(err)
-	cmd.Stderr = stderrf
-	ts.Check(cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); <-exited; stderrf.Close() }()
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if i := strings.Index(sc.Text(), "http://127.0.0.1:"); i >= 0 {
-				urlc <- sc.Text()[i:]
-			}
-		}
-	}()
-	var url string
-	select {
-	case url = <-urlc:
-	case <-exited:
-		ts.Fatalf("agentcore console exited before printing its URL: %s", ts.ReadFile("console.stderr"))
-	case <-time.After(2 * time.Minute):
-		ts.Fatalf("agentcore console printed no URL in 2 minutes")
-	}
-	ts.Logf("console at %s", url[:strings.Index(url, "?")])
-	base := url[:strings.Index(url, "/?")]
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 860), chromedp.Flag("disable-dev-shm-usage", true))
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer acancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, tcancel := context.WithTimeout(ctx, 8*time.Minute)
-	defer tcancel()
-	// the artifacts outlive the script's $WORK: the last run's, in one place, named in the log
-	shots := os.Getenv("AGENTCORE_CONSOLE_ARTIFACTS")
-	if shots == "" {
-		shots = filepath.Join(os.TempDir(), "agentcore-console-screenshots")
-	}
-	ts.Check(os.MkdirAll(shots, 0o755))
-	shot := func(name string) {
-		var png []byte
-		ts.Check(chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)))
-		ts.Check(os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644))
-		if d := os.Getenv("AGENTCORE_CONSOLE_SCREENSHOTS"); d != "" && (name == "chat" || name == "trace") { // the README's
-			ts.Check(os.WriteFile(filepath.Join(d, "console-"+name+".png"), png, 0o644))
-		}
-	}
-	// waitJS polls a JS expression until it is true (no timing assumed: the machine is shared).
-	waitJS := func(what, expr string, limit time.Duration) {
-		deadline := time.Now().Add(limit)
-		for {
-			var ok bool
-			if err := chromedp.Run(ctx, chromedp.Evaluate(expr, &ok)); err != nil {
-				ts.Fatalf("%s: %v", what, err)
-			}
-			if ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				var body string
-				_ = chromedp.Run(ctx, chromedp.Evaluate(`document.body.innerText`, &body))
-				ts.Fatalf("%s: not within %s; the page says:\n%s", what, limit, body)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	evalStr := func(expr string) string {
-		var s string
-		ts.Check(chromedp.Run(ctx, chromedp.Evaluate(expr, &s)))
-		return s
-	}
+	p := openConsole(ts)
+	defer p.close()
+	ctx, url, base, bin, env, shot, waitJS, evalStr := p.ctx, p.url, p.base, p.bin, p.env, p.shot, p.waitJS, p.evalStr
+	shots := p.shots
 
 	// 1. open with the token: the cookie is set and the agents table fills
 	ts.Check(chromedp.Run(ctx, chromedp.Navigate(url)))
@@ -239,7 +140,7 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 	var cliFirst []float64
 	for i := 0; i < 3; i++ {
 		c := exec.Command(bin, "invoke", agent, "--prompt", "bench", "--session", session)
-		c.Dir, c.Env = cmd.Dir, env
+		c.Dir, c.Env = p.dir, env
 		out, err := c.StdoutPipe()
 		ts.Check(err)
 		start := time.Now()
@@ -260,7 +161,7 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 	// secrets are masked as in the terminal: the endpoint's secret key, sent as a prompt and
 	// echoed back by the agent, shows as ****
 	c0 := exec.Command(bin, "local", "env")
-	c0.Dir, c0.Env = cmd.Dir, env
+	c0.Dir, c0.Env = p.dir, env
 	envOut, err := c0.Output()
 	ts.Check(err)
 	secret := ""
@@ -307,7 +208,7 @@ func cmdConsoleBrowser(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(chromedp.Run(ctx, chromedp.Click(`#tab-logs`, chromedp.ByQuery), chromedp.Click(`#logs-start`, chromedp.ByQuery)))
 	waitJS("a line the agent printed", `document.getElementById("logs-out").textContent.includes("console-marker zeta again")`, 2*time.Minute)
 	c := exec.Command(bin, "invoke", agent, "--prompt", "omega-live", "--session", session)
-	c.Dir, c.Env = cmd.Dir, env
+	c.Dir, c.Env = p.dir, env
 	if out, err := c.CombinedOutput(); err != nil {
 		ts.Fatalf("invoke while tailing: %v\n%s", err, out)
 	}

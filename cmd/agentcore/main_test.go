@@ -57,6 +57,7 @@ func TestScripts(t *testing.T) {
 			"pty":            cmdPTY,
 			"testagent":      cmdTestAgent,
 			"consolebrowser": cmdConsoleBrowser,
+			"consoletools":   cmdConsoleTools,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -82,6 +82,7 @@ tabs.forEach((t, i) => {
 
 // ---- agents
 const memoryOf = {}; // agent: the [memories.NAME] it uses, from status
+const mcpAgents = new Set(), gatewayNames = new Set(); // the Tools view's servers, from status
 async function loadAgents() {
   const tbody = $("agents-table").tBodies[0];
   note("agents-note", "loading…");
@@ -93,6 +94,8 @@ async function loadAgents() {
     for (const a of arr(r.agents)) {
       pick.append(el("option", {}, a.agent));
       memoryOf[a.agent] = a.memory ? a.memory.name : "";
+      if (a.protocol === "MCP") mcpAgents.add(a.agent);
+      for (const g of arr(a.gateways)) gatewayNames.add(g.name);
       const versions = (arr(a.versions)).map((v) => `V${v.number} ${v.status}`).join(", ") || "-";
       const eps = arr(a.endpoints).length ? arr(a.endpoints) : [null];
       eps.forEach((ep, i) => {
@@ -319,10 +322,110 @@ $("memory-form").addEventListener("submit", async (e) => {
   catch (err) { note("memory-note", err.message, true); }
 });
 
+// ---- tools: an MCP agent's (invoke --tools / --call) or a gateway's (gateway tools / call),
+// a form per tool made from its inputSchema; the recipes check the arguments again.
+function toolServers() {
+  const pick = $("tools-server"), was = pick.value;
+  pick.replaceChildren();
+  for (const a of [...mcpAgents].sort()) pick.append(el("option", { value: "agent:" + a }, `agent ${a}`));
+  for (const g of [...gatewayNames].sort()) pick.append(el("option", { value: "gateway:" + g }, `gateway ${g}`));
+  if ([...pick.options].some((o) => o.value === was)) pick.value = was;
+  else if (mcpAgents.has(agent())) pick.value = "agent:" + agent();
+  return pick.value;
+}
+// toolRun runs the recipe of the chosen server: list (no tool) or call one.
+function toolRun(server, tool, args) {
+  const [kind, name] = [server.slice(0, server.indexOf(":")), server.slice(server.indexOf(":") + 1)];
+  if (kind === "gateway") return run("gateway", tool ? ["call", name, tool, "--args", args] : ["tools", name]);
+  return run("invoke", tool ? [name, "--endpoint", endpoint(), "--call", tool, "--args", args] : [name, "--endpoint", endpoint(), "--tools"]);
+}
+// kindOf is a property's form control: string, number, integer, boolean, enum, or json.
+function kindOf(p) {
+  if (Array.isArray(p.enum) && p.enum.length) return "enum";
+  const t = Array.isArray(p.type) ? p.type.filter((x) => x !== "null") : [p.type];
+  return t.length === 1 && ["string", "number", "integer", "boolean"].includes(t[0]) ? t[0] : "json";
+}
+function toolForm(server, t, n) {
+  const schema = t.inputSchema || {}, props = schema.properties || {}, required = new Set(arr(schema.required));
+  const form = el("form", { class: "tool", "data-tool": t.name, "aria-label": "Tool " + t.name });
+  form.append(el("h2", {}, t.name), t.description ? el("p", { class: "note" }, t.description) : null);
+  const fields = [];
+  Object.keys(props).forEach((k, i) => {
+    const p = props[k] || {}, kind = kindOf(p), id = `tool-${n}-${i}`, req = required.has(k);
+    let input;
+    if (kind === "boolean") input = el("input", { type: "checkbox", id });
+    else if (kind === "enum") {
+      input = el("select", { id });
+      if (!req) input.append(el("option", { value: "" }, "(none)"));
+      p.enum.forEach((v, j) => input.append(el("option", { value: String(j) }, JSON.stringify(v))));
+    } else if (kind === "json") input = el("textarea", { id, rows: 3, spellcheck: "false", placeholder: "JSON" + (p.type ? " (" + [].concat(p.type).join(" or ") + ")" : "") });
+    else input = el("input", kind === "string" ? { id, type: "text" } : { id, type: "number", step: kind === "integer" ? "1" : "any" });
+    if (req) { input.required = kind !== "boolean"; input.setAttribute("aria-required", "true"); }
+    input.dataset.name = k;
+    const label = el("label", { for: id }, k, req ? el("span", { class: "req", title: "required" }, " *") : null,
+      p.description ? el("span", { class: "note" }, " " + p.description) : null);
+    form.append(el("div", { class: "field " + kind }, label, input));
+    fields.push([k, kind, input, p, req]);
+  });
+  if (!fields.length) form.append(el("p", { class: "note" }, "no arguments"));
+  const out = el("div", { class: "tool-result", "aria-live": "polite" });
+  const send = el("button", { type: "submit" }, "Call " + t.name);
+  form.append(el("div", { class: "bar" }, send), out);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const args = {};
+    for (const [k, kind, input, p, req] of fields) {
+      const v = input.value;
+      if (kind === "boolean") { args[k] = input.checked; continue; }
+      if (v.trim() === "" && !req) continue;
+      if (kind === "enum") args[k] = p.enum[Number(v)];
+      // what is not a number goes as typed: the tool's own schema check says what is wrong
+      else if (kind === "number" || kind === "integer") args[k] = v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
+      else if (kind === "json") {
+        try { args[k] = JSON.parse(v); } catch (err) { out.replaceChildren(el("p", { class: "bad" }, `${k} is not valid JSON: ${err.message}`)); input.focus(); return; }
+      } else args[k] = v;
+    }
+    send.disabled = true; form.setAttribute("aria-busy", "true"); delete form.dataset.done;
+    out.replaceChildren(el("p", { class: "note" }, "calling…"));
+    try {
+      const r = await toolRun(server, t.name, JSON.stringify(args));
+      const parts = [];
+      for (const c of arr(r.content)) parts.push(c.type === "text" ? el("pre", { class: "text" }, c.text) : el("p", { class: "note" }, `(${c.type} content${c.mimeType ? ", " + c.mimeType : ""})`));
+      if (r.structuredContent != null) parts.push(el("p", { class: "note" }, "structured content"), el("pre", { class: "json" }, JSON.stringify(r.structuredContent, null, 2)));
+      if (!parts.length) parts.push(el("p", { class: "note" }, "(no content)"));
+      out.replaceChildren(...parts);
+      form.dataset.done = "ok";
+    } catch (err) {
+      // isError: the recipe fails with the tool's text (exit 1), as in the terminal
+      out.replaceChildren(el("p", { class: "bad", role: "alert" }, err.message));
+      form.dataset.done = "error";
+    }
+    send.disabled = false; form.setAttribute("aria-busy", "false");
+  });
+  return form;
+}
+let toolsLoad = 0; // the last list asked for: an older one answering late is dropped
+async function loadTools() {
+  const server = toolServers(), list = $("tools-list"), n = ++toolsLoad;
+  if (!server) { list.replaceChildren(); note("tools-note", "no MCP agent (protocol = \"MCP\") or gateway in agentcore.toml", true); return; }
+  note("tools-note", "loading…"); delete list.dataset.server;
+  try {
+    const r = await toolRun(server);
+    if (n !== toolsLoad) return;
+    const tools = arr(r.tools);
+    list.dataset.server = server;
+    list.replaceChildren(...tools.map((t, n) => toolForm(server, t, n)));
+    note("tools-note", `${tools.length} tool(s) of ${server.replace(":", " ")}`);
+  } catch (e) { if (n === toolsLoad) { list.replaceChildren(); note("tools-note", e.message, true); } }
+}
+$("tools-refresh").addEventListener("click", loadTools);
+$("tools-server").addEventListener("change", loadTools);
+
 // another agent or endpoint: the open view shows it
 for (const id of ["agent", "endpoint"]) $(id).addEventListener("change", () => {
   const t = tabs.find((x) => x.getAttribute("aria-selected") === "true");
   if (t && t.id !== "tab-agents" && loaders[t.id.slice(4)]) loaders[t.id.slice(4)]();
 });
 loaders.agents = loadAgents; loaders.sessions = loadSessions; loaders.traces = loadTraces; loaders.metrics = loadMetrics;
+loaders.tools = loadTools;
 loadAgents();

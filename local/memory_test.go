@@ -738,6 +738,20 @@ func TestMemoryTags(t *testing.T) {
 	if err != nil {
 		t.Fatalf("TagResource with no tags: %v", err)
 	}
+	// The model's TagsMap: key pattern and lengths, on TagResource as on CreateMemory.
+	for what, tags := range map[string]map[string]string{
+		"a key with !":   {"bad!key": "v"},
+		"a key of 129":   {strings.Repeat("k", 129): "v"},
+		"a value of 257": {"k": strings.Repeat("v", 257)},
+		"an empty key":   {"": "v"},
+		"a value with ;": {"k": "semi;colon"},
+	} {
+		_, err = c.ctl.TagResource(ctx, &ctl.TagResourceInput{ResourceArn: arn, Tags: tags})
+		wantCode(t, "TagResource with "+what, err, "ValidationException")
+	}
+	if got := list(); len(got) != 2 {
+		t.Fatalf("tags after refused TagResource calls: %v", got)
+	}
 }
 
 // An agent's own credentials reach the Memory data plane of the memory its environment names

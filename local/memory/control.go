@@ -388,9 +388,7 @@ func (s *Service) createMemory(r *http.Request, in *createMemoryInput) (reply, e
 	c.optStr("memoryExecutionRoleArn", in.RoleArn, 1, 0, arnPattern)
 	c.required("eventExpiryDuration", in.Expiry != nil)
 	c.intRange("eventExpiryDuration", in.Expiry, 3, 365)
-	if in.Tags != nil {
-		c.count("tags", len(in.Tags), 0, 50)
-	}
+	c.tags("tags", in.Tags)
 	if err := c.err(); err != nil {
 		return reply{}, err
 	}

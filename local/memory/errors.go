@@ -60,6 +60,7 @@ var (
 	strategyIDRecord = lazyRegexp(`^[a-zA-Z0-9][a-zA-Z0-9-_]*$`)
 	requestIDPattern = lazyRegexp(`^[a-zA-Z0-9_-]+$`)
 	metaKeyPattern   = lazyRegexp(`^[a-zA-Z0-9\s._:/=+@-]*$`)
+	tagPattern       = lazyRegexp(`^[a-zA-Z0-9\s._:/=+@-]*$`) // TagKey and TagValue
 )
 
 // check is one member's constraint: its name in errors, its value, and whether it is set.
@@ -105,6 +106,16 @@ func (c *check) intRange(field string, v *int, lo, hi int) {
 func (c *check) count(field string, n, lo, hi int) {
 	if c.errs == nil && (n < lo || n > hi) {
 		c.errs = fieldInvalid(field, strconv.Itoa(n)+" items", fmt.Sprintf("Member must have length between %d and %d", lo, hi))
+	}
+}
+
+// tags checks a TagsMap: at most 50 tags, keys of 1 to 128 and values of at most 256
+// characters, both of the model's pattern.
+func (c *check) tags(field string, tags map[string]string) {
+	c.count(field, len(tags), 0, 50)
+	for k, v := range tags {
+		c.str(field+".key", k, 1, 128, tagPattern)
+		c.str(field+"."+k, v, 0, 256, tagPattern)
 	}
 }
 

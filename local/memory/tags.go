@@ -61,6 +61,7 @@ func (s *Service) tags(w http.ResponseWriter, r *http.Request) error {
 		}
 		c := &check{}
 		c.required("tags", in.Tags != nil)
+		c.tags("tags", in.Tags)
 		if err := c.err(); err != nil {
 			return err
 		}
